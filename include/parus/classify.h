@@ -1,0 +1,165 @@
+/*
+ * parus/classify.h - crop type from a sample's features: a gradient-boosted tree classifier
+ * (XGBoost, multi-class soft probabilities), its model file, and grouped k-fold evaluation.
+ *
+ * A dataset is a dense n_samples x n_features matrix of doubles (row-major; NaN = missing, which
+ * the trees route on their own), a class index per sample, optionally a fold (location group) per
+ * sample, and the names of the classes and features. parus_dataset_read_csv builds one from a wide
+ * CSV (one row per sample) and adds series summaries and phenology (parus/series.h) for the
+ * date-indexed columns it recognises.
+ *
+ * Determinism: training uses the "hist" tree method with a fixed seed, so the same data and
+ * options give the same model and the same probabilities for any n_threads.
+ *
+ * Threads: a model may be used for prediction from one thread at a time; XGBoost parallelises
+ * inside each call (n_threads). No global state of parus's own.
+ */
+#ifndef PARUS_CLASSIFY_H
+#define PARUS_CLASSIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parus/error.h"
+#include "parus/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Caller-owned; every array is malloc'ed and freed by parus_dataset_release. */
+typedef struct parus_dataset {
+    size_t n_samples, n_features, n_classes;
+    double *x;            /* n_samples x n_features, row-major; NaN = missing */
+    size_t *label;        /* class index per sample, < n_classes */
+    int *fold;            /* fold (group) per sample, >= 0; NULL when none */
+    char **class_names;   /* n_classes names */
+    char **feature_names; /* n_features names */
+} parus_dataset;
+
+PARUS_API void parus_dataset_init(parus_dataset *ds);
+PARUS_API void parus_dataset_release(parus_dataset *ds);
+
+/* How a wide CSV becomes a dataset (parus_dataset_read_csv). */
+typedef struct parus_csv_options {
+    const char *class_column; /* required: "label" */
+    const char *fold_column;  /* NULL: no folds */
+    /* Comma-separated columns left out of the features; an entry ending in '*' is a prefix
+     * ("evi_*"). Identifiers, coordinates and dates belong here. NULL: none. */
+    const char *exclude_columns;
+    /* Series: columns named <band>_<digits> (at least 4 of one band), ordered by the digits, are
+     * one band's regular series with step_days between steps. Each such band also gets the
+     * summaries <band>_mean, _std, _min, _max, _argmax (step index of the maximum). */
+    bool series_summaries; /* true */
+    /* The band whose series also gets phenology (parus_series_run with its default options, the
+     * season starting at step 0): pheno_n_cycles, _peak, _base, _amplitude, _integral,
+     * _start, _peak_day, _end, _length (days from the first step; NaN when no cycle). NULL or a
+     * band that is not there: no phenology. Default "ndvi". */
+    const char *phenology_band;
+    size_t step_days; /* 16 (MODIS MOD13Q1) */
+} parus_csv_options;
+
+PARUS_API void parus_csv_options_init(parus_csv_options *opt);
+
+/* Read a wide CSV (GDAL's CSV driver, every field as text) into *ds (initialised or released by
+ * the caller; written only on success). Classes are numbered in order of first appearance of
+ * their sorted names (alphabetical). Every column that is not the class, the fold or excluded is
+ * a feature and must be numeric (an empty cell, "NA" or "NaN" is missing). Errors: E_IO (cannot
+ * open), E_INVALID (no such class or fold column, a non-numeric feature cell, an empty or
+ * negative fold, no feature), E_RANGE (a class with fewer than two samples, fewer than two
+ * classes), E_NOMEM. */
+PARUS_API parus_status parus_dataset_read_csv(parus_dataset *ds, const char *path,
+                                              const parus_csv_options *opt, parus_error *err);
+
+/* Content hash (64 hex digits) of the features, labels and names: the "training data" a model
+ * file records. rows: the samples to hash (NULL: all, in order). */
+PARUS_API void parus_dataset_hash(const parus_dataset *ds, const size_t *rows, size_t n_rows,
+                                  char hex[65]);
+
+/* Training parameters (XGBoost names in brackets). */
+typedef struct parus_classify_options {
+    size_t n_rounds;         /* boosting rounds: 300 */
+    int max_depth;           /* [max_depth] 6 */
+    double eta;              /* [eta] learning rate 0.1 */
+    double subsample;        /* [subsample] rows per tree 0.8 */
+    double colsample;        /* [colsample_bytree] features per tree 0.8 */
+    double min_child_weight; /* [min_child_weight] 1 */
+    double lambda;           /* [lambda] L2 on leaf weights 1 */
+    int n_threads;           /* [nthread] 0: XGBoost's default (all cores) */
+    uint64_t seed;           /* [seed] 20240601 */
+} parus_classify_options;
+
+PARUS_API void parus_classify_options_init(parus_classify_options *opt);
+
+typedef struct parus_model parus_model;
+
+/* Train on the samples rows[0..n_rows) of ds (rows NULL: all). Every class of ds is a class of
+ * the model, even one absent from rows. Errors: E_INVALID (bad options, n_rows 0, a row or label
+ * out of range), E_RANGE (fewer than two classes), E_NOMEM, E_INTERNAL (XGBoost's message). */
+PARUS_API parus_status parus_model_train(const parus_dataset *ds, const size_t *rows, size_t n_rows,
+                                         const parus_classify_options *opt, parus_model **out,
+                                         parus_error *err);
+PARUS_API void parus_model_free(parus_model *m);
+
+PARUS_API size_t parus_model_n_classes(const parus_model *m);
+PARUS_API size_t parus_model_n_features(const parus_model *m);
+PARUS_API const char *parus_model_class_name(const parus_model *m, size_t i);
+PARUS_API const char *parus_model_feature_name(const parus_model *m, size_t i);
+/* Hash of the training data (parus_dataset_hash) and the parus version that trained it. */
+PARUS_API const char *parus_model_data_hash(const parus_model *m);
+PARUS_API const char *parus_model_parus_version(const parus_model *m);
+
+/* Class probabilities for n_samples rows of x (n_samples x n_features, row-major, NaN missing)
+ * into prob (n_samples x n_classes; each row sums to 1). n_features must be the model's.
+ * n_threads 0: XGBoost's default. Errors: E_INVALID, E_NOMEM, E_INTERNAL. */
+PARUS_API parus_status parus_model_predict(parus_model *m, const double *x, size_t n_samples,
+                                           size_t n_features, int n_threads, double *prob,
+                                           parus_error *err);
+
+/* The two most probable classes of one probability row and their margin (p[best] - p[second]);
+ * ties go to the lower index. n_classes >= 2. */
+PARUS_API void parus_classify_top2(const double *prob, size_t n_classes, size_t *best,
+                                   size_t *second, double *margin);
+
+/* E_CONFIG unless ds has the model's features (same names, same order) and classes; the message
+ * names the first difference. */
+PARUS_API parus_status parus_model_check_dataset(const parus_model *m, const parus_dataset *ds,
+                                                 parus_error *err);
+
+/* Model file: a text header ("parus-model 1", the parus version, the data hash, the classes and
+ * the features, one per line, then "xgboost-ubj <bytes>") followed by XGBoost's model
+ * (UBJSON). Save: E_IO, E_INVALID (a name with a line break). Load: E_IO, E_FORMAT (not a parus
+ * model, another format version, truncated, XGBoost refuses the model bytes), E_NOMEM. */
+PARUS_API parus_status parus_model_save(const parus_model *m, const char *path, parus_error *err);
+PARUS_API parus_status parus_model_load(const char *path, parus_model **out, parus_error *err);
+
+/* A confusion matrix and the figures computed from it. count[t * n_classes + p]: samples of true
+ * class t predicted as p. */
+typedef struct parus_confusion {
+    size_t n_classes, n_total;
+    size_t *count;
+    double *precision, *recall, *f1; /* per class; NaN when undefined (no prediction / sample) */
+    size_t *support;                 /* true samples per class */
+    double overall_accuracy, kappa, macro_f1; /* macro-F1 over classes with support */
+} parus_confusion;
+
+/* Zeroed matrix for n_classes. E_NOMEM. */
+PARUS_API parus_status parus_confusion_init(parus_confusion *c, size_t n_classes, parus_error *err);
+PARUS_API void parus_confusion_release(parus_confusion *c);
+/* The figures from count: overall accuracy, Cohen's kappa (p_o - p_e) / (1 - p_e) with p_e the
+ * agreement by chance from the margins, precision, recall, F1 per class, macro-F1. */
+PARUS_API void parus_confusion_compute(parus_confusion *c);
+
+/* Grouped k-fold evaluation: for each fold value f, train on the samples of the other folds with
+ * opt (nothing is tuned) and predict the samples of fold f; *out (initialised by this function)
+ * gets the pooled confusion matrix and its figures. ds->fold is required. Errors: E_INVALID (no
+ * folds, fewer than two folds), and those of train and predict. */
+PARUS_API parus_status parus_classify_evaluate(const parus_dataset *ds,
+                                               const parus_classify_options *opt,
+                                               parus_confusion *out, parus_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,79 @@
+/*
+ * parus/kernel.h - one streaming pass over a tile: indices and exact per-parcel statistics.
+ *
+ * This is where the time goes. For a tile and the parcels it covers, the kernel
+ *   1. transforms each parcel (lon/lat WKB) to the tile's CRS with PROJ, then to grid coordinates;
+ *   2. computes each parcel's exact pixel coverage (coverage.h);
+ *   3. reads every block that some parcel touches, once, in the file's own block layout, with one
+ *      reader (GDAL handles) per thread; while the block is in cache converts its covered pixels
+ *      from DN, computes their indices and adds each to its parcel's accumulator (zonal.h);
+ *      blocks no parcel touches are not read;
+ *   4. merges the per-block partial accumulators of each parcel in block order.
+ * No intermediate index raster is written, and memory is bounded by the blocks in flight and the
+ * coverage and accumulators of the parcels of the current band of block rows, never by the tile.
+ *
+ * Validity: a pixel counts as valid (a clear observation) when the tile's mask says clear and its
+ * red and NIR bands have values; another band without a value (a saturated blue, a missing SWIR)
+ * only loses its own indices and band mean. NaN, infinities and saturated DN never reach a mean.
+ *
+ * Determinism: every per-block partial is computed from that block alone and partials are merged
+ * in block order, so the observations are bitwise identical for any number of threads.
+ */
+#ifndef PARUS_KERNEL_H
+#define PARUS_KERNEL_H
+
+#include <stddef.h>
+
+#include "parus/error.h"
+#include "parus/export.h"
+#include "parus/parcels.h"
+#include "parus/raster.h"
+#include "parus/zonal.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct parus_measure_options {
+    int n_threads; /* 0: all cores (OpenMP's default) */
+} parus_measure_options;
+
+typedef struct parus_measure_stats {
+    size_t n_blocks;          /* blocks in the tile */
+    size_t n_blocks_read;     /* blocks some parcel touches, read once each */
+    size_t n_pixels_read;     /* pixels of the blocks read */
+    size_t n_cells;           /* (parcel, pixel) pairs accumulated */
+    size_t n_cells_valid;     /* of those, with a clear value: the parcels' clear pixels */
+    size_t n_parcels_on_tile; /* parcels with at least one covered pixel of the tile */
+    double seconds_coverage;  /* wall time: transformation and coverage */
+    double seconds_pass;      /* wall time: the block pass and the merges */
+} parus_measure_stats;
+
+/* Measure n_parcels parcels (lon/lat WKB as stored) on the tile. obs[i] receives parcel i's
+ * statistics; a parcel that covers no pixel of the tile gets w_total_px = 0 and NaN means. opt
+ * and stats may be NULL. Errors: E_PROJ (no transformation to the tile's CRS), E_GEOMETRY (WKB
+ * that is not a polygon), E_IO / E_FORMAT naming the tile file and the block that failed to
+ * decode (then obs is unspecified and nothing must be stored), E_BANDS (no red or NIR), E_NOMEM. */
+PARUS_API parus_status parus_tile_measure(const parus_tile *tile, const parus_parcel *parcels,
+                                          size_t n_parcels, const parus_measure_options *opt,
+                                          parus_observation *obs, parus_measure_stats *stats,
+                                          parus_error *err);
+
+/* The same, handing each parcel's observation to sink as soon as the parcel is finished instead
+ * of filling an array, so a caller can store observations as they come without holding them all
+ * (a full tile has 140,000 parcels). sink is called exactly once per parcel, from one thread at a
+ * time, in an order that depends only on the tile and the parcels (not on the thread count);
+ * parcel is the index into parcels. With two threads or more it is called from a writer thread of
+ * the pass, so that the caller's writes overlap the reading; every call has returned when the
+ * function returns, and the caller must not use what the sink uses (its store) meanwhile. A
+ * non-zero return from sink stops the pass with E_INTERNAL (the caller knows its own reason). */
+typedef int (*parus_observation_fn)(size_t parcel, const parus_observation *obs, void *ctx);
+PARUS_API parus_status parus_tile_measure_each(const parus_tile *tile, const parus_parcel *parcels,
+                                               size_t n_parcels, const parus_measure_options *opt,
+                                               parus_observation_fn sink, void *sink_ctx,
+                                               parus_measure_stats *stats, parus_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,131 @@
+/*
+ * parus/nightly.h - the nightly job: everything new in an inbox into the store, unattended.
+ *
+ * A run scans the inbox, groups its files into tiles (docs/operations.md has the rules: a
+ * multi-band file, a per-scene subdirectory, or loose single-band files of one scene), leaves
+ * alone what is still being written, recognises tiles already stored by content fingerprint (not
+ * by name or time), ingests the new ones in acquisition-date order (parus_ingest_tile: one
+ * transaction per tile), moves processed tiles to a done directory, sets unusable ones aside in
+ * a quarantine directory with a reason file, and records the run in the store.
+ *
+ * Crash safety rests on the order of events: a tile's transaction commits before the tile is
+ * moved out of the inbox, and moves are renames within one file system. A kill at any moment
+ * leaves either a tile not stored (ingested by the next run), or stored and still in the inbox
+ * (recognised by fingerprint and moved by the next run).
+ *
+ * One run at a time: parus_nightly_lock_acquire takes an fcntl write lock on "<db>.lock" for the
+ * life of the lock object; the kernel drops it when the process dies, however it dies.
+ *
+ * Later stages (assessment, credit, export) are to be called from parus_nightly_run once they
+ * exist, for the tiles this run stored; today the run stops after ingest.
+ */
+#ifndef PARUS_NIGHTLY_H
+#define PARUS_NIGHTLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parus/error.h"
+#include "parus/export.h"
+#include "parus/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Seconds a file must have been left untouched before it counts as delivered. */
+#define PARUS_NIGHTLY_SETTLE_S_DEFAULT 60.0
+
+typedef enum parus_log_level {
+    PARUS_LOG_DEBUG = 0,
+    PARUS_LOG_INFO,
+    PARUS_LOG_WARN,
+    PARUS_LOG_ERROR
+} parus_log_level;
+
+/* One event of the run as key=value pairs ("tile=/srv/inbox/a.tif outcome=stored parcels=12"),
+ * values with spaces, quotes or '=' in double quotes; no time, level or newline (the caller adds
+ * them). line is borrowed for the call. */
+typedef void (*parus_nightly_log_fn)(void *ctx, parus_log_level level, const char *line);
+/* Called after each tile with the number of tiles handled so far and the number to handle. */
+typedef void (*parus_nightly_progress_fn)(void *ctx, size_t n_done, size_t n_total);
+
+typedef struct parus_nightly_options {
+    const char *inbox;          /* required */
+    const char *done_dir;       /* NULL or "": processed tiles stay in the inbox */
+    const char *quarantine_dir; /* NULL or "": INBOX/.quarantine */
+    double settle_s;            /* a file changed less than this long ago is not ready yet */
+    unsigned shard_index;       /* this run takes the tiles whose shard is shard_index ... */
+    unsigned shard_count;       /* ... of shard_count; 0 or 1: every tile */
+    const char *band_map;       /* generic band roles (parus_ingest_options); NULL: automatic */
+    int n_threads;              /* kernel threads; 0: all cores */
+    const char *command;        /* run record: the program and its arguments (NULL: "nightly") */
+    const char *args;
+    parus_nightly_log_fn log; /* NULL: no log */
+    void *log_ctx;
+    parus_nightly_progress_fn progress; /* NULL: none */
+    void *progress_ctx;
+} parus_nightly_options;
+
+typedef struct parus_nightly_stats {
+    int64_t run_id;        /* the run's row in the store's runs table (0 if not recorded) */
+    size_t n_seen;         /* tiles found in the inbox (ready or not) */
+    size_t n_not_ready;    /* still being written: left for a later run */
+    size_t n_other_shard;  /* ready tiles that belong to another shard */
+    size_t n_new;          /* ready tiles of this shard not in the store when scanned */
+    size_t n_stored;       /* measured and stored by this run */
+    size_t n_known;        /* already stored (by an earlier run, or a copy in this inbox) */
+    size_t n_no_overlap;   /* cover no registered parcel: left in the inbox */
+    size_t n_quarantined;  /* set aside with a reason file */
+    size_t n_ignored;      /* entries that are not tiles (left alone) */
+    size_t n_moved;        /* tiles moved to the done directory */
+    size_t n_observations; /* observations stored by this run */
+    double seconds;        /* wall time of the run */
+} parus_nightly_stats;
+
+/* Defaults: settle PARUS_NIGHTLY_SETTLE_S_DEFAULT, no sharding, everything else NULL/0. */
+PARUS_API void parus_nightly_options_init(parus_nightly_options *opt);
+
+/* Parse "I/N" (0 <= I < N, 1 <= N <= 65536). E_INVALID otherwise. */
+PARUS_API parus_status parus_nightly_shard_parse(const char *s, unsigned *index, unsigned *count,
+                                                 parus_error *err);
+/* The shard of a content fingerprint: its first 16 hex digits as an unsigned 64-bit number,
+ * modulo count. The same tile gets the same shard on every host. */
+PARUS_API unsigned parus_nightly_shard_of(const char *hash_hex, unsigned count);
+
+typedef struct parus_nightly_lock parus_nightly_lock;
+
+/* Take the lock of the store at db_path: an fcntl write lock on "<db_path>.lock" (created if
+ * absent), with this process's pid written in it. Returns at once: E_BUSY when another process
+ * holds it (the message names its pid). *dead_pid is set to the pid left in the file by a process
+ * that is no longer alive (a run that crashed or was killed), else 0. E_IO when the lock file
+ * cannot be created. */
+PARUS_API parus_status parus_nightly_lock_acquire(const char *db_path, parus_nightly_lock **out,
+                                                  long *dead_pid, parus_error *err);
+/* Empty the lock file and release the lock. NULL is accepted. */
+PARUS_API void parus_nightly_lock_release(parus_nightly_lock *lock);
+
+/* One run over the inbox. Returns PARUS_OK when the run went through (stats says what happened:
+ * quarantined tiles are not an error). Errors that stop the run: E_IO (inbox missing or
+ * unreadable, a done or quarantine directory that cannot be made or written), E_CONFIG (a done
+ * or quarantine directory on another file system than the inbox: moves must be renames), and
+ * every store error (E_STORE incl. a full disk, E_BUSY, E_SCHEMA) and E_NOMEM: the tile being
+ * stored is rolled back and nothing is set aside because of them. *stats is filled in every
+ * case, with the counts so far. Hold the lock (above) around the run. */
+PARUS_API parus_status parus_nightly_run(parus_store *store, const parus_nightly_options *opt,
+                                         parus_nightly_stats *stats, parus_error *err);
+
+/* ---- grouping, exposed for tests and tools ---- */
+
+/* The scene key of a loose file name: the name without its extension and without its one band
+ * token (B13, SR_B4, QA_PIXEL, CMASK, SCL, ...), e.g. "CBERS-4_AWFI_022024_B15_2018-02-02.tif"
+ * -> "CBERS-4_AWFI_022024_*_2018-02-02". Files with the same key form one tile. A name with no
+ * band token or with several (a multi-band file) is its own tile: false is returned and key holds
+ * the name. */
+PARUS_API bool parus_nightly_scene_key(const char *name, char *key, size_t key_size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,49 @@
+/*
+ * parus/policy.h - the credit policy: how a value becomes a limit.
+ *
+ * An INI file (data-samples/policy.ini, documented in docs/formats.md), read with inih. Money is in
+ * whole yuan (int64_t, *_cny); ratios are fractions in [0, 1]. Validation refuses a policy that
+ * could lend money it should not: a cap below the floor, a loan-to-value outside (0, 1], a negative
+ * haircut or one above 1, a rounding unit <= 0, an unknown section or key (a typo must not silently
+ * fall back to a default). Each error names the file, the line and the key.
+ */
+#ifndef PARUS_POLICY_H
+#define PARUS_POLICY_H
+
+#include <stdint.h>
+
+#include "parus/error.h"
+#include "parus/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct parus_policy {
+    char currency[8];           /* "CNY" */
+    double loan_to_value;       /* share of the conservative output value lent */
+    int64_t cap_cny;            /* per-farmer maximum */
+    int64_t floor_cny;          /* limits below this become 0 (not worth a loan) */
+    int64_t round_down_cny;     /* limits are rounded down to a multiple of this */
+    double haircut_poor_health; /* fraction removed for a parcel in poor condition */
+    double haircut_fair_health;
+    double haircut_low_confidence; /* classification probability below min_confidence */
+    double min_confidence;
+    double haircut_event; /* per parcel with a flood or sudden-loss flag */
+    double haircut_area_mismatch;
+    double area_tolerance;      /* |planted - declared| / declared beyond this is a mismatch */
+    int min_clear_observations; /* fewer: the parcel gives no value (reason THIN_EVIDENCE) */
+    int repayment_days_after_harvest;
+} parus_policy;
+
+/* The built-in defaults (documented; the same values as data-samples/policy.ini). */
+PARUS_API void parus_policy_init(parus_policy *policy);
+/* Start from the defaults and apply the file. */
+PARUS_API parus_status parus_policy_load(const char *path, parus_policy *out, parus_error *err);
+/* Check a policy's values (also done by load). */
+PARUS_API parus_status parus_policy_validate(const parus_policy *policy, parus_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,214 @@
+/*
+ * parus/store.h - the store: the only state that outlives a run, and the only module that knows
+ * SQL.
+ *
+ * One SQLite file (WAL journal, foreign keys on, prepared statements only). The schema carries a
+ * version (PRAGMA user_version); opening a store of an older version migrates it inside one
+ * transaction, and a store written by a newer parus is refused (E_SCHEMA) without being touched.
+ *
+ * Tables (docs/store.md has every column, the versions and the error mapping): parcels (+
+ * parcels_rtree, an R-tree over lon/lat footprints), parcel_rejects, tiles, observations, runs.
+ * Every write that belongs together is one transaction: a load of parcels, a tile with all its
+ * observations. After a crash the store holds the state before or after, never between.
+ *
+ * Errors common to every call: E_STORE for any SQLite failure (the message names the store file
+ * and carries SQLite's reason, "database or disk is full" included), E_BUSY when another process
+ * holds the write lock past the busy timeout (5 s), E_NOMEM. A store opened with
+ * parus_store_open_existing at an older schema version answers every call but
+ * parus_store_schema_version and parus_store_close with E_SCHEMA (it is not migrated).
+ *
+ * Threads: a parus_store is one SQLite connection; use it from one thread at a time.
+ */
+#ifndef PARUS_STORE_H
+#define PARUS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parus/error.h"
+#include "parus/export.h"
+#include "parus/parcels.h"
+#include "parus/zonal.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The schema this build writes. */
+#define PARUS_STORE_SCHEMA_VERSION 3
+
+typedef struct parus_store parus_store;
+
+/* Open (creating if absent) and migrate. Errors: E_STORE (cannot open, not a database, not a
+ * parus store, corrupt, a migration that failed: the store is then left at its old version),
+ * E_SCHEMA (newer schema: the file is not modified), E_BUSY (locked by another writer past the
+ * busy timeout). */
+PARUS_API parus_status parus_store_open(const char *path, parus_store **out, parus_error *err);
+/* Open an existing store without creating or migrating it (E_NOT_FOUND when absent; the other
+ * errors as parus_store_open). An older store opens, but only its version can be read. */
+PARUS_API parus_status parus_store_open_existing(const char *path, parus_store **out,
+                                                 parus_error *err);
+PARUS_API void parus_store_close(parus_store *store);
+PARUS_API int parus_store_schema_version(const parus_store *store);
+
+/* ---- parcels ---- */
+
+typedef struct parus_parcel_load_stats {
+    size_t n_inserted;  /* new ids */
+    size_t n_updated;   /* known ids whose geometry, farmer or declared area changed */
+    size_t n_unchanged; /* known ids, identical */
+    size_t n_rejected;  /* set aside by validation, recorded in parcel_rejects */
+} parus_parcel_load_stats;
+
+/* Register or refresh every parcel of the set and record its rejects, in one transaction: on any
+ * error nothing of this load is stored. source names the file (kept with each parcel). */
+PARUS_API parus_status parus_store_put_parcels(parus_store *store, const parus_parcel_set *set,
+                                               const char *source, parus_parcel_load_stats *stats,
+                                               parus_error *err);
+
+/* One parcel by id; *out owns its strings and WKB (parus_parcel_release). E_NOT_FOUND. */
+PARUS_API parus_status parus_store_get_parcel(parus_store *store, const char *id, parus_parcel *out,
+                                              parus_error *err);
+
+/* Call fn for each parcel whose lon/lat footprint intersects the box (R-tree query), in id
+ * order (byte order of the UTF-8 ids). The footprint is the parcel's bounding box, edges
+ * included: a parcel whose box meets the query box while its polygon does not is visited too
+ * (these are candidates, to be measured exactly). The R-tree holds 32-bit floats rounded outward;
+ * the candidates it returns are filtered again on the exact (double) boxes, so float near-misses
+ * are not visited. The box must not cross the antimeridian (lon_min_deg <= lon_max_deg).
+ * The parcel passed to fn is borrowed for the call; fn may read the store through the other
+ * calls, but not walk it again or write to it. err is reset on entry; a non-zero return from fn
+ * stops the walk and is returned as E_INTERNAL unless fn set err itself (through ctx). *n_visited
+ * (may be NULL) is written on success. E_INVALID for a box that is not finite or has min > max. */
+typedef int (*parus_parcel_visit_fn)(const parus_parcel *parcel, void *ctx);
+PARUS_API parus_status parus_store_parcels_in_box(parus_store *store, double lon_min_deg,
+                                                  double lat_min_deg, double lon_max_deg,
+                                                  double lat_max_deg, parus_parcel_visit_fn fn,
+                                                  void *ctx, size_t *n_visited, parus_error *err);
+
+/* ---- tiles ---- */
+
+typedef struct parus_tile_record {
+    int64_t id;      /* assigned by the store */
+    char hash[65];   /* content fingerprint, 64 hex digits (parus_tile_content_hash) */
+    char path[4096]; /* as given; several files joined with ';' */
+    char sensor[32];
+    char date[11];
+    int epsg; /* 0 when none */
+    size_t width, height;
+    double geotransform[6];
+    double lon_min_deg, lat_min_deg, lon_max_deg, lat_max_deg;
+    size_t n_parcels;      /* parcels whose footprint meets the tile */
+    char status[16];       /* "registered" (inspected), "ingested" (observations stored) */
+    char processed_at[32]; /* UTC, ISO 8601; set by the store */
+} parus_tile_record;
+
+/* Look a tile up by content hash: *found false (and *out untouched) when absent. */
+PARUS_API parus_status parus_store_find_tile(parus_store *store, const char *hash,
+                                             parus_tile_record *out, bool *found, parus_error *err);
+/* Insert a tile record (rec->id and rec->processed_at are set on success). E_DUPLICATE when the
+ * hash is already stored; E_INVALID when the hash is not 64 hex digits, the date is not
+ * YYYY-MM-DD, or path, sensor or status is empty. */
+PARUS_API parus_status parus_store_put_tile(parus_store *store, parus_tile_record *rec,
+                                            parus_error *err);
+
+/* Insert a tile record and one observation per parcel (parcel_ids[i] observed as *obs[i]), all
+ * in one transaction: after an error or a crash the store holds the tile with every observation
+ * or neither. Stored today (schema 2): total and valid weight, valid fraction and NDVI mean,
+ * standard deviation, minimum and maximum; NaN is stored as NULL. Errors as parus_store_put_tile,
+ * and E_NOT_FOUND for a parcel id that is not stored, E_DUPLICATE for a parcel given twice. */
+PARUS_API parus_status parus_store_put_tile_observations(parus_store *store, parus_tile_record *rec,
+                                                         const char *const *parcel_ids,
+                                                         const struct parus_observation *const *obs,
+                                                         size_t n_obs, parus_error *err);
+/* The same, written observation by observation, for a kernel that finishes parcels as it goes
+ * (so no caller has to hold a tile's observations in memory): begin checks the record, opens the
+ * write transaction and inserts the tile row (rec->id set); add inserts one observation; commit
+ * sets the tile's n_parcels to the number added (when any was) and makes the tile and all its
+ * observations visible at once. An error from begin, add or commit, or abort, rolls back: nothing
+ * of the tile stays. The store holds its write lock from begin to commit or abort; nothing else
+ * may write through this store in between. Closing the store aborts an open tile. */
+PARUS_API parus_status parus_store_tile_begin(parus_store *store, parus_tile_record *rec,
+                                              parus_error *err);
+PARUS_API parus_status parus_store_tile_add(parus_store *store, const parus_tile_record *rec,
+                                            const char *parcel_id,
+                                            const struct parus_observation *obs, parus_error *err);
+PARUS_API parus_status parus_store_tile_commit(parus_store *store, parus_tile_record *rec,
+                                               parus_error *err);
+PARUS_API void parus_store_tile_abort(parus_store *store);
+
+/* Call fn for every tile in (date, id) order; rec is borrowed for the call. A non-zero return
+ * from fn stops the walk (E_INTERNAL, as for parcels_in_box; err is reset on entry). */
+typedef int (*parus_tile_visit_fn)(const parus_tile_record *rec, void *ctx);
+PARUS_API parus_status parus_store_tiles_foreach(parus_store *store, parus_tile_visit_fn fn,
+                                                 void *ctx, parus_error *err);
+
+/* ---- a parcel's observations ---- */
+
+typedef struct parus_series_point {
+    int64_t tile_id;
+    char date[11]; /* the tile's acquisition date */
+    char sensor[32];
+    struct parus_observation obs; /* as stored; NaN where the column is NULL */
+} parus_series_point;
+
+/* Call fn for each observation of the parcel, in (date, tile) order; pt is borrowed for the
+ * call. *n_points (may be NULL) is the number of points. A parcel with no observation, or an
+ * unknown id, gives none (check parus_store_get_parcel to tell them apart). */
+typedef int (*parus_series_fn)(const parus_series_point *pt, void *ctx);
+PARUS_API parus_status parus_store_parcel_series(parus_store *store, const char *parcel_id,
+                                                 parus_series_fn fn, void *ctx, size_t *n_points,
+                                                 parus_error *err);
+
+/* ---- runs ---- */
+
+/* Record the start of a run (command line, parus version); returns its id. */
+PARUS_API parus_status parus_store_run_begin(parus_store *store, const char *command,
+                                             const char *args, int64_t *run_id, parus_error *err);
+/* Record its end: outcome ("ok", "partial", "failed", "noop") and a free-form key=value summary
+ * (may be NULL). E_NOT_FOUND for an unknown run id. */
+PARUS_API parus_status parus_store_run_end(parus_store *store, int64_t run_id, const char *outcome,
+                                           const char *summary, parus_error *err);
+
+/* ---- merging stores ---- */
+
+typedef struct parus_store_merge_stats {
+    size_t n_parcels_new;       /* ids the destination did not have */
+    size_t n_parcels_updated;   /* differing, and loaded later in the source: the source's wins */
+    size_t n_parcels_unchanged; /* identical, or differing but not newer in the source */
+    size_t n_tiles_new;         /* content hashes the destination did not have */
+    size_t n_tiles_known;       /* already in the destination: skipped with their observations */
+    size_t n_observations;      /* observations copied (those of the new tiles) */
+} parus_store_merge_stats;
+
+/* Copy what the store at src_path holds and store does not, in one transaction: parcels by id
+ * (a parcel in both is taken from the source only when it differs and was loaded later there),
+ * tiles by content hash (a tile already in store is skipped), and the observations of the new
+ * tiles, mapped through parcel ids and tile hashes. Parcel rejects and runs are not copied. The
+ * source is only read; it must be a parus store at this build's schema version (E_SCHEMA
+ * otherwise: open it for writing with this parus first). Merging is idempotent: a second merge
+ * of the same source adds nothing. *stats (may be NULL) is written on success. Errors: E_NOT_FOUND
+ * (no source), E_INVALID (the source is the destination), the store errors. */
+PARUS_API parus_status parus_store_merge(parus_store *store, const char *src_path,
+                                         parus_store_merge_stats *stats, parus_error *err);
+
+/* ---- summary ---- */
+
+typedef struct parus_store_counts {
+    size_t n_parcels;
+    size_t n_farmers;
+    size_t n_parcel_rejects;
+    size_t n_tiles;
+    size_t n_observations;
+    size_t n_runs;
+    double parcel_area_m2; /* sum of geodesic areas */
+} parus_store_counts;
+
+PARUS_API parus_status parus_store_get_counts(parus_store *store, parus_store_counts *out,
+                                              parus_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

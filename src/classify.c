@@ -1,0 +1,1303 @@
+/*
+ * classify.c - crop type from a sample's features: datasets from wide CSVs (with series summaries
+ * and phenology), XGBoost training and prediction through its C API, the model file, and grouped
+ * k-fold evaluation with the usual figures.
+ *
+ * Workload: thousands to tens of thousands of labelled samples with a few hundred features for
+ * training; up to millions of parcels for prediction. Data is held densely (doubles in parus,
+ * floats for XGBoost, which works in single precision anyway).
+ *
+ * Assumptions: class and feature names are single-line text; the feature matrix fits in memory;
+ * XGBoost >= 1.6 (UBJSON model buffers). Determinism comes from XGBoost's "hist" method with a
+ * fixed seed: its histogram sums are reduced in a fixed order, so results do not depend on the
+ * thread count (the tests check it).
+ */
+#include "parus/classify.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gdal.h>
+#include <ogr_api.h>
+#include <xgboost/c_api.h>
+
+#include "parus/series.h"
+#include "util_int.h"
+
+#ifndef PARUS_VERSION_STRING
+#define PARUS_VERSION_STRING "unknown"
+#endif
+
+#define MODEL_MAGIC "parus-model"
+#define MODEL_FORMAT_VERSION 1L
+#define MIN_SERIES_STEPS 4
+
+struct parus_model {
+    BoosterHandle booster;
+    size_t n_classes, n_features;
+    char **class_names;
+    char **feature_names;
+    char data_hash[65];
+    char version[64];
+};
+
+/* ---- dataset ---- */
+
+void parus_dataset_init(parus_dataset *ds)
+{
+    memset(ds, 0, sizeof *ds);
+}
+
+static void free_names(char **names, size_t n)
+{
+    size_t i;
+    if (!names)
+        return;
+    for (i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+void parus_dataset_release(parus_dataset *ds)
+{
+    if (!ds)
+        return;
+    free(ds->x);
+    free(ds->label);
+    free(ds->fold);
+    free_names(ds->class_names, ds->n_classes);
+    free_names(ds->feature_names, ds->n_features);
+    parus_dataset_init(ds);
+}
+
+void parus_csv_options_init(parus_csv_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->class_column = "label";
+    opt->series_summaries = true;
+    opt->phenology_band = "ndvi";
+    opt->step_days = 16;
+}
+
+/* True when name matches one entry of the comma-separated list (an entry ending in '*' is a
+ * prefix). */
+static bool in_list(const char *list, const char *name)
+{
+    const char *p = list;
+    size_t n_name = strlen(name);
+    while (p && *p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > 0 && p[len - 1] == '*') {
+            if (n_name >= len - 1 && strncmp(name, p, len - 1) == 0)
+                return true;
+        } else if (len == n_name && strncmp(name, p, len) == 0) {
+            return true;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+/* "<band>_<digits>": the band's length and the step number, or false. */
+static bool series_name(const char *name, size_t *band_len, long *step)
+{
+    const char *us = strrchr(name, '_');
+    char *end;
+    long v;
+    if (!us || us == name || us[1] < '0' || us[1] > '9')
+        return false;
+    errno = 0;
+    v = strtol(us + 1, &end, 10);
+    if (*end != '\0' || errno != 0 || v < 0)
+        return false;
+    *band_len = (size_t)(us - name);
+    *step = v;
+    return true;
+}
+
+static bool parse_cell(const char *s, double *out)
+{
+    char *end;
+    double v;
+    while (*s == ' ')
+        s++;
+    if (*s == '\0' || strcmp(s, "NA") == 0 || parus__strcasecmp(s, "nan") == 0) {
+        *out = NAN;
+        return true;
+    }
+    errno = 0;
+    v = strtod(s, &end);
+    while (*end == ' ')
+        end++;
+    if (*end != '\0' || errno == ERANGE || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* One band's series among the raw feature columns: feature indices ordered by step. */
+typedef struct band_series {
+    char name[128];
+    size_t n;
+    size_t *col;
+    long *step;
+} band_series;
+
+static const char *const summary_names[] = {"mean", "std", "min", "max", "argmax"};
+#define N_SUMMARIES 5
+static const char *const pheno_names[] = {"n_cycles", "peak",     "base", "amplitude", "integral",
+                                          "start",    "peak_day", "end",  "length"};
+#define N_PHENO 9
+
+static void summarise(const double *row, const band_series *b, double *out)
+{
+    size_t i, n = 0, imax = 0;
+    double sum = 0, sq = 0, mn = INFINITY, mx = -INFINITY;
+    for (i = 0; i < b->n; i++) {
+        double v = row[b->col[i]];
+        if (!isfinite(v))
+            continue;
+        n++;
+        sum += v;
+        if (v < mn)
+            mn = v;
+        if (v > mx) {
+            mx = v;
+            imax = i;
+        }
+    }
+    if (n == 0) {
+        for (i = 0; i < N_SUMMARIES; i++)
+            out[i] = NAN;
+        return;
+    }
+    out[0] = sum / (double)n;
+    for (i = 0; i < b->n; i++) {
+        double v = row[b->col[i]];
+        if (isfinite(v))
+            sq += (v - out[0]) * (v - out[0]);
+    }
+    out[1] = sqrt(sq / (double)n);
+    out[2] = mn;
+    out[3] = mx;
+    out[4] = (double)imax;
+}
+
+static parus_status phenology(parus_series *s, const double *row, const band_series *b,
+                              size_t step_days, int64_t *day, double *value, double *out,
+                              parus_error *err)
+{
+    parus_series_options sopt;
+    parus_status st;
+    const parus_phenology *p;
+    size_t i;
+    for (i = 0; i < b->n; i++) {
+        day[i] = (int64_t)(i * step_days);
+        value[i] = row[b->col[i]];
+    }
+    parus_series_options_init(&sopt);
+    sopt.step_days = step_days;
+    st =
+        parus_series_run(s, &sopt, day, value, NULL, b->n, 0, (int64_t)(b->n * step_days - 1), err);
+    if (st == PARUS_E_RANGE) {
+        for (i = 0; i < N_PHENO; i++)
+            out[i] = NAN;
+        return PARUS_OK;
+    }
+    if (st != PARUS_OK)
+        return st;
+    p = &s->pheno;
+    out[0] = (double)p->n_cycles;
+    out[1] = p->peak_value;
+    out[2] = p->base;
+    out[3] = p->amplitude;
+    out[4] = p->integral_10d;
+    out[5] = p->start_day;
+    out[6] = p->peak_day;
+    out[7] = p->end_day;
+    out[8] = p->length_days;
+    return PARUS_OK;
+}
+
+/* What the reader collects before the derived features are known. */
+typedef struct csv_rows {
+    size_t n, cap, n_raw;
+    double *x;    /* n x n_raw */
+    char **label; /* n */
+    int *fold;    /* n */
+} csv_rows;
+
+static void csv_rows_release(csv_rows *r)
+{
+    free(r->x);
+    free_names(r->label, r->n);
+    free(r->fold);
+}
+
+static parus_status csv_rows_grow(csv_rows *r, parus_error *err)
+{
+    size_t cap = r->cap ? r->cap * 2 : 1024, nx;
+    double *x;
+    char **label;
+    int *fold;
+    if (!parus__mul_size(cap, r->n_raw ? r->n_raw : 1, &nx) || !parus__mul_size(nx, sizeof *x, &nx))
+        return parus_fail(err, PARUS_E_NOMEM, "dataset too large");
+    if (!(x = realloc(r->x, nx)))
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory reading the dataset");
+    r->x = x;
+    if (!(label = realloc(r->label, cap * sizeof *label)))
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory reading the dataset");
+    r->label = label;
+    if (!(fold = realloc(r->fold, cap * sizeof *fold)))
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory reading the dataset");
+    r->fold = fold;
+    r->cap = cap;
+    return PARUS_OK;
+}
+
+/* Sort b's columns by step (insertion sort: tens of columns). */
+static void sort_series(band_series *b)
+{
+    size_t i, j;
+    for (i = 1; i < b->n; i++) {
+        size_t c = b->col[i];
+        long s = b->step[i];
+        for (j = i; j > 0 && b->step[j - 1] > s; j--) {
+            b->col[j] = b->col[j - 1];
+            b->step[j] = b->step[j - 1];
+        }
+        b->col[j] = c;
+        b->step[j] = s;
+    }
+}
+
+/* Group the raw feature columns into band series (at least MIN_SERIES_STEPS steps). */
+static parus_status find_series(char **raw_names, size_t n_raw, band_series **out, size_t *n_out,
+                                parus_error *err)
+{
+    band_series *bs = NULL;
+    size_t n_bs = 0, i, j;
+    for (i = 0; i < n_raw; i++) {
+        size_t blen;
+        long step;
+        band_series *b = NULL;
+        if (!series_name(raw_names[i], &blen, &step) || blen >= sizeof bs->name)
+            continue;
+        for (j = 0; j < n_bs; j++)
+            if (strlen(bs[j].name) == blen && strncmp(bs[j].name, raw_names[i], blen) == 0)
+                b = &bs[j];
+        if (!b) {
+            band_series *nb = realloc(bs, (n_bs + 1) * sizeof *bs);
+            if (!nb)
+                goto fail_nomem;
+            bs = nb;
+            b = &bs[n_bs++];
+            memset(b, 0, sizeof *b);
+            memcpy(b->name, raw_names[i], blen);
+            b->name[blen] = '\0';
+            if (!(b->col = malloc(n_raw * sizeof *b->col)) ||
+                !(b->step = malloc(n_raw * sizeof *b->step)))
+                goto fail_nomem;
+        }
+        b->col[b->n] = i;
+        b->step[b->n] = step;
+        b->n++;
+    }
+    for (i = j = 0; i < n_bs; i++) {
+        if (bs[i].n < MIN_SERIES_STEPS) {
+            free(bs[i].col);
+            free(bs[i].step);
+            continue;
+        }
+        sort_series(&bs[i]);
+        bs[j++] = bs[i];
+    }
+    *out = bs;
+    *n_out = j;
+    return PARUS_OK;
+fail_nomem:
+    for (i = 0; i < n_bs; i++) {
+        free(bs[i].col);
+        free(bs[i].step);
+    }
+    free(bs);
+    return parus_fail(err, PARUS_E_NOMEM, "out of memory grouping series columns");
+}
+
+static void free_series(band_series *bs, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        free(bs[i].col);
+        free(bs[i].step);
+    }
+    free(bs);
+}
+
+/* Build ds from the collected rows: classes, derived features. */
+static parus_status assemble(parus_dataset *ds, csv_rows *r, char **raw_names, bool have_fold,
+                             const parus_csv_options *opt, const char *path, parus_error *err)
+{
+    band_series *bs = NULL;
+    size_t n_bs = 0, n_feat, i, j, k, pheno_band = (size_t)-1, nx, max_steps = 0;
+    char **sorted = NULL;
+    parus_dataset d;
+    parus_series s;
+    int64_t *day = NULL;
+    double *value = NULL;
+    size_t *count = NULL;
+    parus_status st;
+    char name[192];
+
+    parus_dataset_init(&d);
+    parus_series_init(&s);
+    if (opt->series_summaries || opt->phenology_band) {
+        if ((st = find_series(raw_names, r->n_raw, &bs, &n_bs, err)) != PARUS_OK)
+            return st;
+    }
+    n_feat = r->n_raw;
+    if (opt->series_summaries)
+        n_feat += n_bs * N_SUMMARIES;
+    for (i = 0; i < n_bs; i++) {
+        if (opt->phenology_band && strcmp(bs[i].name, opt->phenology_band) == 0)
+            pheno_band = i;
+        if (bs[i].n > max_steps)
+            max_steps = bs[i].n;
+    }
+    if (pheno_band != (size_t)-1)
+        n_feat += N_PHENO;
+    if (opt->phenology_band && pheno_band != (size_t)-1 && opt->step_days == 0) {
+        st = parus_fail(err, PARUS_E_INVALID, "step_days must be positive");
+        goto out;
+    }
+
+    /* classes: sorted unique names */
+    st = PARUS_E_NOMEM;
+    if (!(sorted = malloc(r->n * sizeof *sorted)))
+        goto out_nomem;
+    memcpy(sorted, r->label, r->n * sizeof *sorted);
+    qsort(sorted, r->n, sizeof *sorted, cmp_str);
+    for (i = 0; i < r->n; i++)
+        if (i == 0 || strcmp(sorted[i], sorted[i - 1]) != 0)
+            d.n_classes++;
+    if (!(d.class_names = calloc(d.n_classes, sizeof *d.class_names)) ||
+        !(count = calloc(d.n_classes, sizeof *count)))
+        goto out_nomem;
+    for (i = 0, k = 0; i < r->n; i++)
+        if (i == 0 || strcmp(sorted[i], sorted[i - 1]) != 0)
+            if (!(d.class_names[k++] = parus__strdup(sorted[i])))
+                goto out_nomem;
+    if (!(d.label = malloc(r->n * sizeof *d.label)))
+        goto out_nomem;
+    for (i = 0; i < r->n; i++) {
+        const char *key = r->label[i];
+        char **hit = bsearch(&key, d.class_names, d.n_classes, sizeof *d.class_names, cmp_str);
+        d.label[i] = (size_t)(hit - d.class_names);
+        count[d.label[i]]++;
+    }
+    if (d.n_classes < 2) {
+        st = parus_fail(err, PARUS_E_RANGE, "'%s' has fewer than two classes", path);
+        goto out;
+    }
+    for (k = 0; k < d.n_classes; k++)
+        if (count[k] < 2) {
+            st = parus_fail(err, PARUS_E_RANGE,
+                            "class '%s' in '%s' has only one sample: it can be neither trained "
+                            "nor scored",
+                            d.class_names[k], path);
+            goto out;
+        }
+
+    /* features */
+    d.n_samples = r->n;
+    d.n_features = n_feat;
+    if (!parus__mul_size(r->n, n_feat, &nx) || !parus__mul_size(nx, sizeof *d.x, &nx))
+        goto out_nomem;
+    if (!(d.x = malloc(nx)) || !(d.feature_names = calloc(n_feat, sizeof *d.feature_names)))
+        goto out_nomem;
+    for (j = 0; j < r->n_raw; j++)
+        if (!(d.feature_names[j] = parus__strdup(raw_names[j])))
+            goto out_nomem;
+    k = r->n_raw;
+    if (opt->series_summaries)
+        for (i = 0; i < n_bs; i++)
+            for (j = 0; j < N_SUMMARIES; j++) {
+                snprintf(name, sizeof name, "%s_%s", bs[i].name, summary_names[j]);
+                if (!(d.feature_names[k++] = parus__strdup(name)))
+                    goto out_nomem;
+            }
+    if (pheno_band != (size_t)-1) {
+        for (j = 0; j < N_PHENO; j++) {
+            snprintf(name, sizeof name, "%s_pheno_%s", bs[pheno_band].name, pheno_names[j]);
+            if (!(d.feature_names[k++] = parus__strdup(name)))
+                goto out_nomem;
+        }
+        if (!(day = malloc(max_steps * sizeof *day)) ||
+            !(value = malloc(max_steps * sizeof *value)))
+            goto out_nomem;
+    }
+    for (i = 0; i < r->n; i++) {
+        const double *raw = r->x + i * r->n_raw;
+        double *row = d.x + i * n_feat;
+        memcpy(row, raw, r->n_raw * sizeof *row);
+        k = r->n_raw;
+        if (opt->series_summaries)
+            for (j = 0; j < n_bs; j++, k += N_SUMMARIES)
+                summarise(raw, &bs[j], row + k);
+        if (pheno_band != (size_t)-1) {
+            st = phenology(&s, raw, &bs[pheno_band], opt->step_days, day, value, row + k, err);
+            if (st != PARUS_OK)
+                goto out;
+        }
+    }
+    if (have_fold) {
+        d.fold = r->fold;
+        r->fold = NULL;
+    }
+    *ds = d;
+    parus_dataset_init(&d);
+    st = PARUS_OK;
+    goto out;
+out_nomem:
+    st = parus_fail(err, PARUS_E_NOMEM, "out of memory building the dataset from '%s'", path);
+out:
+    parus_dataset_release(&d);
+    parus_series_release(&s);
+    free(day);
+    free(value);
+    free(count);
+    free(sorted);
+    free_series(bs, n_bs);
+    return st;
+}
+
+parus_status parus_dataset_read_csv(parus_dataset *ds, const char *path,
+                                    const parus_csv_options *opt, parus_error *err)
+{
+    static const char *const drivers[] = {"CSV", NULL};
+    static const char *const open_opts[] = {"AUTODETECT_TYPE=NO", "KEEP_SOURCE_DEFINED_GEOMETRY=NO",
+                                            NULL};
+    parus__gdal_capture cap;
+    GDALDatasetH gds;
+    OGRLayerH layer;
+    OGRFeatureDefnH defn;
+    OGRFeatureH f;
+    int n_fields, i, class_idx = -1, fold_idx = -1;
+    int *raw_field = NULL; /* field index of each raw feature */
+    char **raw_names = NULL;
+    csv_rows r;
+    size_t j, line;
+    parus_status st;
+
+    if (!ds || !path || !opt || !opt->class_column)
+        return parus_fail(err, PARUS_E_INVALID, "read_csv: missing argument");
+    memset(&r, 0, sizeof r);
+    parus__gdal_init();
+    parus__gdal_capture_begin(&cap);
+    gds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers, open_opts, NULL);
+    parus__gdal_capture_end(&cap);
+    if (!gds)
+        return parus_fail(err, PARUS_E_IO, "cannot open '%s' as CSV: %s", path,
+                          parus__gdal_capture_msg(&cap, "no such file or not a CSV"));
+    layer = GDALDatasetGetLayer(gds, 0);
+    if (!layer) {
+        st = parus_fail(err, PARUS_E_FORMAT, "'%s' has no table", path);
+        goto out_close;
+    }
+    defn = OGR_L_GetLayerDefn(layer);
+    n_fields = OGR_FD_GetFieldCount(defn);
+    if (!(raw_field = malloc((size_t)(n_fields > 0 ? n_fields : 1) * sizeof *raw_field)) ||
+        !(raw_names = calloc((size_t)(n_fields > 0 ? n_fields : 1), sizeof *raw_names))) {
+        st = parus_fail(err, PARUS_E_NOMEM, "out of memory reading '%s'", path);
+        goto out_close;
+    }
+    for (i = 0; i < n_fields; i++) {
+        const char *name = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
+        if (strcmp(name, opt->class_column) == 0)
+            class_idx = i;
+        else if (opt->fold_column && strcmp(name, opt->fold_column) == 0)
+            fold_idx = i;
+        else if (!(opt->exclude_columns && in_list(opt->exclude_columns, name))) {
+            raw_field[r.n_raw] = i;
+            if (!(raw_names[r.n_raw++] = parus__strdup(name))) {
+                st = parus_fail(err, PARUS_E_NOMEM, "out of memory reading '%s'", path);
+                goto out_close;
+            }
+        }
+    }
+    if (class_idx < 0) {
+        st = parus_fail(err, PARUS_E_INVALID, "'%s' has no class column '%s'", path,
+                        opt->class_column);
+        goto out_close;
+    }
+    if (opt->fold_column && fold_idx < 0) {
+        st = parus_fail(err, PARUS_E_INVALID, "'%s' has no fold column '%s'", path,
+                        opt->fold_column);
+        goto out_close;
+    }
+    if (r.n_raw == 0) {
+        st = parus_fail(err, PARUS_E_INVALID, "'%s' has no feature column", path);
+        goto out_close;
+    }
+    OGR_L_ResetReading(layer);
+    line = 1;
+    while ((f = OGR_L_GetNextFeature(layer)) != NULL) {
+        const char *lab = OGR_F_GetFieldAsString(f, class_idx);
+        line++;
+        if (r.n == r.cap && (st = csv_rows_grow(&r, err)) != PARUS_OK) {
+            OGR_F_Destroy(f);
+            goto out_close;
+        }
+        if (!lab || !*lab) {
+            st = parus_fail(err, PARUS_E_INVALID, "'%s' line %zu: empty class", path, line);
+            OGR_F_Destroy(f);
+            goto out_close;
+        }
+        if (fold_idx >= 0) {
+            const char *fs = OGR_F_GetFieldAsString(f, fold_idx);
+            char *end;
+            long v;
+            errno = 0;
+            v = strtol(fs, &end, 10);
+            if (!*fs || *end || errno || v < 0 || v > 1000000) {
+                st = parus_fail(err, PARUS_E_INVALID,
+                                "'%s' line %zu: fold '%s' is not a non-negative integer", path,
+                                line, fs);
+                OGR_F_Destroy(f);
+                goto out_close;
+            }
+            r.fold[r.n] = (int)v;
+        }
+        for (j = 0; j < r.n_raw; j++) {
+            const char *cell = OGR_F_GetFieldAsString(f, raw_field[j]);
+            if (!parse_cell(cell, &r.x[r.n * r.n_raw + j])) {
+                st = parus_fail(err, PARUS_E_INVALID,
+                                "'%s' line %zu: column '%s' holds '%s', not a number (exclude "
+                                "the column if it is not a feature)",
+                                path, line, raw_names[j], cell);
+                OGR_F_Destroy(f);
+                goto out_close;
+            }
+        }
+        if (!(r.label[r.n] = parus__strdup(lab))) {
+            st = parus_fail(err, PARUS_E_NOMEM, "out of memory reading '%s'", path);
+            OGR_F_Destroy(f);
+            goto out_close;
+        }
+        r.n++;
+        OGR_F_Destroy(f);
+    }
+    if (r.n == 0) {
+        st = parus_fail(err, PARUS_E_INVALID, "'%s' has no samples", path);
+        goto out_close;
+    }
+    st = assemble(ds, &r, raw_names, fold_idx >= 0, opt, path, err);
+out_close:
+    GDALClose(gds);
+    csv_rows_release(&r);
+    free_names(raw_names, r.n_raw);
+    free(raw_field);
+    return st;
+}
+
+/* ---- hashing ---- */
+
+static void hex_of(const uint64_t h[4], char hex[65])
+{
+    int i;
+    for (i = 0; i < 4; i++)
+        snprintf(hex + 16 * i, 17, "%016llx", (unsigned long long)h[i]);
+}
+
+void parus_dataset_hash(const parus_dataset *ds, const size_t *rows, size_t n_rows, char hex[65])
+{
+    /* Fingerprint each piece, then the fingerprints: no copy of the whole matrix. */
+    size_t n = rows ? n_rows : ds->n_samples, i, n_parts = n + 2;
+    uint64_t(*parts)[4] = malloc(n_parts * sizeof *parts);
+    uint64_t h[4];
+    if (!parts) {
+        memset(hex, '0', 64);
+        hex[64] = '\0';
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        size_t r = rows ? rows[i] : i;
+        uint64_t lab = ds->label[r], hr[4];
+        parus__fingerprint(ds->x + r * ds->n_features, ds->n_features * sizeof(double), hr);
+        hr[0] ^= lab * 0x9E3779B97F4A7C15ULL;
+        memcpy(parts[i], hr, sizeof hr);
+    }
+    memset(parts[n], 0, sizeof parts[n]);
+    memset(parts[n + 1], 0, sizeof parts[n + 1]);
+    for (i = 0; i < ds->n_classes; i++) {
+        parus__fingerprint(ds->class_names[i], strlen(ds->class_names[i]) + 1, h);
+        parts[n][0] += h[0] * (i + 1);
+        parts[n][1] ^= h[1] + i;
+    }
+    for (i = 0; i < ds->n_features; i++) {
+        parus__fingerprint(ds->feature_names[i], strlen(ds->feature_names[i]) + 1, h);
+        parts[n + 1][0] += h[0] * (i + 1);
+        parts[n + 1][1] ^= h[1] + i;
+    }
+    parus__fingerprint(parts, n_parts * sizeof *parts, h);
+    free(parts);
+    hex_of(h, hex);
+}
+
+/* ---- training and prediction ---- */
+
+void parus_classify_options_init(parus_classify_options *opt)
+{
+    opt->n_rounds = 300;
+    opt->max_depth = 6;
+    opt->eta = 0.1;
+    opt->subsample = 0.8;
+    opt->colsample = 0.8;
+    opt->min_child_weight = 1.0;
+    opt->lambda = 1.0;
+    opt->n_threads = 0;
+    opt->seed = 20240601;
+}
+
+static parus_status xgb_fail(parus_error *err, const char *what)
+{
+    return parus_fail(err, PARUS_E_INTERNAL, "xgboost: %s: %s", what, XGBGetLastError());
+}
+
+static char **copy_names(char *const *names, size_t n)
+{
+    char **out = calloc(n ? n : 1, sizeof *out);
+    size_t i;
+    if (!out)
+        return NULL;
+    for (i = 0; i < n; i++)
+        if (!(out[i] = parus__strdup(names[i]))) {
+            free_names(out, n);
+            return NULL;
+        }
+    return out;
+}
+
+void parus_model_free(parus_model *m)
+{
+    if (!m)
+        return;
+    if (m->booster)
+        XGBoosterFree(m->booster);
+    free_names(m->class_names, m->n_classes);
+    free_names(m->feature_names, m->n_features);
+    free(m);
+}
+
+/* rows (NULL: all of x) into a float matrix for XGBoost. */
+static float *to_float(const double *x, size_t n_features, const size_t *rows, size_t n_rows)
+{
+    size_t n, i, j;
+    float *f;
+    if (!parus__mul_size(n_rows, n_features, &n) || !parus__mul_size(n, sizeof *f, &n))
+        return NULL;
+    if (!(f = malloc(n ? n : 1)))
+        return NULL;
+    for (i = 0; i < n_rows; i++) {
+        const double *src = x + (rows ? rows[i] : i) * n_features;
+        for (j = 0; j < n_features; j++)
+            f[i * n_features + j] = (float)src[j];
+    }
+    return f;
+}
+
+/* integral: print without decimals (XGBoost parses integer parameters strictly) */
+static parus_status set_param(BoosterHandle b, const char *key, bool integral, double v,
+                              parus_error *err)
+{
+    char buf[64];
+    if (integral)
+        snprintf(buf, sizeof buf, "%.0f", v);
+    else
+        snprintf(buf, sizeof buf, "%.17g", v);
+    if (XGBoosterSetParam(b, key, buf) != 0)
+        return xgb_fail(err, key);
+    return PARUS_OK;
+}
+
+parus_status parus_model_train(const parus_dataset *ds, const size_t *rows, size_t n_rows,
+                               const parus_classify_options *opt, parus_model **out,
+                               parus_error *err)
+{
+    parus_model *m;
+    DMatrixHandle dm = NULL;
+    float *xf = NULL, *yf = NULL;
+    char seed[32];
+    size_t i;
+    parus_status st;
+
+    if (!ds || !opt || !out || !ds->x || !ds->label)
+        return parus_fail(err, PARUS_E_INVALID, "train: missing argument");
+    if (!rows)
+        n_rows = ds->n_samples;
+    if (n_rows == 0 || ds->n_features == 0)
+        return parus_fail(err, PARUS_E_INVALID, "train: no samples or no features");
+    if (ds->n_classes < 2)
+        return parus_fail(err, PARUS_E_RANGE, "train: fewer than two classes");
+    if (opt->n_rounds == 0 || opt->n_rounds > 100000 || opt->max_depth < 1 || !(opt->eta > 0) ||
+        !(opt->subsample > 0 && opt->subsample <= 1) ||
+        !(opt->colsample > 0 && opt->colsample <= 1) || !(opt->min_child_weight >= 0) ||
+        !(opt->lambda >= 0) || opt->n_threads < 0)
+        return parus_fail(err, PARUS_E_INVALID, "train: invalid options");
+    for (i = 0; i < n_rows; i++) {
+        size_t r = rows ? rows[i] : i;
+        if (r >= ds->n_samples || ds->label[r] >= ds->n_classes)
+            return parus_fail(err, PARUS_E_INVALID, "train: sample %zu out of range", r);
+    }
+    if (!(m = calloc(1, sizeof *m)))
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory training");
+    m->n_classes = ds->n_classes;
+    m->n_features = ds->n_features;
+    snprintf(m->version, sizeof m->version, "%s", PARUS_VERSION_STRING);
+    parus_dataset_hash(ds, rows, n_rows, m->data_hash);
+    if (!(m->class_names = copy_names(ds->class_names, ds->n_classes)) ||
+        !(m->feature_names = copy_names(ds->feature_names, ds->n_features)) ||
+        !(xf = to_float(ds->x, ds->n_features, rows, n_rows)) ||
+        !(yf = malloc(n_rows * sizeof *yf))) {
+        st = parus_fail(err, PARUS_E_NOMEM, "out of memory training");
+        goto out;
+    }
+    for (i = 0; i < n_rows; i++)
+        yf[i] = (float)ds->label[rows ? rows[i] : i];
+    if (XGDMatrixCreateFromMat(xf, n_rows, ds->n_features, NAN, &dm) != 0) {
+        st = xgb_fail(err, "training matrix");
+        goto out;
+    }
+    if (XGDMatrixSetFloatInfo(dm, "label", yf, n_rows) != 0) {
+        st = xgb_fail(err, "labels");
+        goto out;
+    }
+    if (XGBoosterCreate(&dm, 1, &m->booster) != 0) {
+        st = xgb_fail(err, "booster");
+        goto out;
+    }
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)(opt->seed % 2147483647ULL));
+    if (XGBoosterSetParam(m->booster, "verbosity", "0") != 0 ||
+        XGBoosterSetParam(m->booster, "objective", "multi:softprob") != 0 ||
+        XGBoosterSetParam(m->booster, "tree_method", "hist") != 0 ||
+        XGBoosterSetParam(m->booster, "seed", seed) != 0) {
+        st = xgb_fail(err, "parameters");
+        goto out;
+    }
+    if ((st = set_param(m->booster, "num_class", true, (double)ds->n_classes, err)) ||
+        (st = set_param(m->booster, "max_depth", true, (double)opt->max_depth, err)) ||
+        (st = set_param(m->booster, "eta", false, opt->eta, err)) ||
+        (st = set_param(m->booster, "subsample", false, opt->subsample, err)) ||
+        (st = set_param(m->booster, "colsample_bytree", false, opt->colsample, err)) ||
+        (st = set_param(m->booster, "min_child_weight", false, opt->min_child_weight, err)) ||
+        (st = set_param(m->booster, "lambda", false, opt->lambda, err)) ||
+        (st = set_param(m->booster, "nthread", true, (double)opt->n_threads, err)))
+        goto out;
+    for (i = 0; i < opt->n_rounds; i++)
+        if (XGBoosterUpdateOneIter(m->booster, (int)i, dm) != 0) {
+            st = xgb_fail(err, "boosting round");
+            goto out;
+        }
+    *out = m;
+    m = NULL;
+    st = PARUS_OK;
+out:
+    if (dm)
+        XGDMatrixFree(dm);
+    free(xf);
+    free(yf);
+    parus_model_free(m);
+    return st;
+}
+
+size_t parus_model_n_classes(const parus_model *m)
+{
+    return m->n_classes;
+}
+size_t parus_model_n_features(const parus_model *m)
+{
+    return m->n_features;
+}
+const char *parus_model_class_name(const parus_model *m, size_t i)
+{
+    return i < m->n_classes ? m->class_names[i] : NULL;
+}
+const char *parus_model_feature_name(const parus_model *m, size_t i)
+{
+    return i < m->n_features ? m->feature_names[i] : NULL;
+}
+const char *parus_model_data_hash(const parus_model *m)
+{
+    return m->data_hash;
+}
+const char *parus_model_parus_version(const parus_model *m)
+{
+    return m->version;
+}
+
+static parus_status predict_rows(parus_model *m, const double *x, const size_t *rows, size_t n_rows,
+                                 int n_threads, double *prob, parus_error *err)
+{
+    DMatrixHandle dm = NULL;
+    float *xf;
+    const float *res;
+    bst_ulong len;
+    size_t i, want;
+    parus_status st;
+
+    if (n_rows == 0)
+        return PARUS_OK;
+    if (!(xf = to_float(x, m->n_features, rows, n_rows)))
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory predicting");
+    if (XGDMatrixCreateFromMat(xf, n_rows, m->n_features, NAN, &dm) != 0) {
+        st = xgb_fail(err, "prediction matrix");
+        goto out;
+    }
+    if ((st = set_param(m->booster, "nthread", true, (double)n_threads, err)) != PARUS_OK)
+        goto out;
+    if (XGBoosterPredict(m->booster, dm, 0, 0, 0, &len, &res) != 0) {
+        st = xgb_fail(err, "predict");
+        goto out;
+    }
+    want = n_rows * m->n_classes;
+    if (len != want) {
+        st = parus_fail(err, PARUS_E_INTERNAL, "xgboost: %llu probabilities for %zu",
+                        (unsigned long long)len, want);
+        goto out;
+    }
+    for (i = 0; i < want; i++)
+        prob[i] = (double)res[i];
+    st = PARUS_OK;
+out:
+    if (dm)
+        XGDMatrixFree(dm);
+    free(xf);
+    return st;
+}
+
+parus_status parus_model_predict(parus_model *m, const double *x, size_t n_samples,
+                                 size_t n_features, int n_threads, double *prob, parus_error *err)
+{
+    if (!m || (!x && n_samples) || (!prob && n_samples) || n_threads < 0)
+        return parus_fail(err, PARUS_E_INVALID, "predict: missing argument");
+    if (n_features != m->n_features)
+        return parus_fail(err, PARUS_E_INVALID, "predict: %zu features, the model has %zu",
+                          n_features, m->n_features);
+    return predict_rows(m, x, NULL, n_samples, n_threads, prob, err);
+}
+
+void parus_classify_top2(const double *prob, size_t n_classes, size_t *best, size_t *second,
+                         double *margin)
+{
+    size_t i, b = 0, s = 1;
+    if (prob[1] > prob[0]) {
+        b = 1;
+        s = 0;
+    }
+    for (i = 2; i < n_classes; i++) {
+        if (prob[i] > prob[b]) {
+            s = b;
+            b = i;
+        } else if (prob[i] > prob[s]) {
+            s = i;
+        }
+    }
+    *best = b;
+    *second = s;
+    *margin = prob[b] - prob[s];
+}
+
+parus_status parus_model_check_dataset(const parus_model *m, const parus_dataset *ds,
+                                       parus_error *err)
+{
+    size_t i;
+    if (ds->n_features != m->n_features)
+        return parus_fail(err, PARUS_E_CONFIG,
+                          "the data has %zu features, the model was trained on %zu", ds->n_features,
+                          m->n_features);
+    for (i = 0; i < m->n_features; i++)
+        if (strcmp(ds->feature_names[i], m->feature_names[i]) != 0)
+            return parus_fail(err, PARUS_E_CONFIG,
+                              "feature %zu is '%s' in the data but '%s' in the model", i + 1,
+                              ds->feature_names[i], m->feature_names[i]);
+    if (ds->n_classes != m->n_classes)
+        return parus_fail(err, PARUS_E_CONFIG, "the data has %zu classes, the model %zu",
+                          ds->n_classes, m->n_classes);
+    for (i = 0; i < m->n_classes; i++)
+        if (strcmp(ds->class_names[i], m->class_names[i]) != 0)
+            return parus_fail(err, PARUS_E_CONFIG,
+                              "class %zu is '%s' in the data but '%s' in the model", i + 1,
+                              ds->class_names[i], m->class_names[i]);
+    return PARUS_OK;
+}
+
+/* ---- model file ---- */
+
+static bool single_line(const char *s)
+{
+    return s && *s && !strchr(s, '\n') && !strchr(s, '\r');
+}
+
+parus_status parus_model_save(const parus_model *m, const char *path, parus_error *err)
+{
+    bst_ulong len;
+    const char *buf;
+    FILE *fp;
+    size_t i;
+    bool ok;
+
+    for (i = 0; i < m->n_classes; i++)
+        if (!single_line(m->class_names[i]))
+            return parus_fail(err, PARUS_E_INVALID, "class name %zu is empty or has a line break",
+                              i + 1);
+    for (i = 0; i < m->n_features; i++)
+        if (!single_line(m->feature_names[i]))
+            return parus_fail(err, PARUS_E_INVALID, "feature name %zu is empty or has a line break",
+                              i + 1);
+    if (XGBoosterSaveModelToBuffer(m->booster, "{\"format\": \"ubj\"}", &len, &buf) != 0)
+        return xgb_fail(err, "save model");
+    if (!(fp = fopen(path, "wb")))
+        return parus_fail(err, PARUS_E_IO, "cannot write '%s': %s", path, strerror(errno));
+    ok = fprintf(fp, "%s %ld\nparus-version %s\ndata-hash %s\nclasses %zu\n", MODEL_MAGIC,
+                 MODEL_FORMAT_VERSION, m->version, m->data_hash, m->n_classes) > 0;
+    for (i = 0; ok && i < m->n_classes; i++)
+        ok = fprintf(fp, "%s\n", m->class_names[i]) > 0;
+    ok = ok && fprintf(fp, "features %zu\n", m->n_features) > 0;
+    for (i = 0; ok && i < m->n_features; i++)
+        ok = fprintf(fp, "%s\n", m->feature_names[i]) > 0;
+    ok = ok && fprintf(fp, "xgboost-ubj %llu\n", (unsigned long long)len) > 0;
+    ok = ok && fwrite(buf, 1, (size_t)len, fp) == (size_t)len;
+    if (fclose(fp) != 0)
+        ok = false;
+    if (!ok) {
+        remove(path);
+        return parus_fail(err, PARUS_E_IO, "cannot write '%s'", path);
+    }
+    return PARUS_OK;
+}
+
+/* A cursor over the loaded file. */
+typedef struct reader {
+    const char *p, *end;
+} reader;
+
+/* The next line (without '\n') copied into a malloc'ed string, or NULL at the end / no '\n'. */
+static char *next_line(reader *r)
+{
+    const char *nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
+    char *s;
+    if (!nl)
+        return NULL;
+    s = parus__strndup(r->p, (size_t)(nl - r->p));
+    r->p = nl + 1;
+    return s;
+}
+
+/* "<key> <value>" on the next line: the value as a string (malloc'ed), or NULL. */
+static char *keyed_line(reader *r, const char *key)
+{
+    char *line = next_line(r), *v;
+    size_t k = strlen(key);
+    if (!line)
+        return NULL;
+    if (strncmp(line, key, k) != 0 || line[k] != ' ') {
+        free(line);
+        return NULL;
+    }
+    v = parus__strdup(line + k + 1);
+    free(line);
+    return v;
+}
+
+static bool keyed_count(reader *r, const char *key, unsigned long long *n)
+{
+    char *v = keyed_line(r, key), *end;
+    bool ok;
+    if (!v)
+        return false;
+    errno = 0;
+    *n = strtoull(v, &end, 10);
+    ok = *v >= '0' && *v <= '9' && *end == '\0' && errno == 0;
+    free(v);
+    return ok;
+}
+
+static parus_status read_names(reader *r, const char *key, size_t limit, char ***names, size_t *n,
+                               const char *path, parus_error *err)
+{
+    unsigned long long c;
+    size_t i;
+    if (!keyed_count(r, key, &c) || c > limit)
+        return parus_fail(err, PARUS_E_FORMAT, "'%s' is truncated or corrupt (no %s list)", path,
+                          key);
+    if (!(*names = calloc(c ? (size_t)c : 1, sizeof **names)))
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory reading '%s'", path);
+    *n = (size_t)c;
+    for (i = 0; i < *n; i++)
+        if (!((*names)[i] = next_line(r)))
+            return parus_fail(err, PARUS_E_FORMAT, "'%s' is truncated (in the %s list)", path, key);
+    return PARUS_OK;
+}
+
+parus_status parus_model_load(const char *path, parus_model **out, parus_error *err)
+{
+    FILE *fp;
+    char *data = NULL, *v = NULL;
+    size_t size = 0, cap = 0, got;
+    parus_model *m = NULL;
+    reader r;
+    unsigned long long len;
+    long ver;
+    char *end;
+    parus_status st;
+
+    if (!path || !out)
+        return parus_fail(err, PARUS_E_INVALID, "load: missing argument");
+    if (!(fp = fopen(path, "rb")))
+        return parus_fail(err, PARUS_E_IO, "cannot open '%s': %s", path, strerror(errno));
+    do {
+        if (size == cap) {
+            char *nd;
+            cap = cap ? cap * 2 : 65536;
+            if (!(nd = realloc(data, cap))) {
+                fclose(fp);
+                free(data);
+                return parus_fail(err, PARUS_E_NOMEM, "out of memory reading '%s'", path);
+            }
+            data = nd;
+        }
+        got = fread(data + size, 1, cap - size, fp);
+        size += got;
+    } while (got > 0);
+    if (ferror(fp)) {
+        fclose(fp);
+        free(data);
+        return parus_fail(err, PARUS_E_IO, "cannot read '%s'", path);
+    }
+    fclose(fp);
+    r.p = data;
+    r.end = data + size;
+    if (size < sizeof MODEL_MAGIC || memcmp(data, MODEL_MAGIC " ", sizeof MODEL_MAGIC) != 0) {
+        st = parus_fail(err, PARUS_E_FORMAT, "'%s' is not a parus model file", path);
+        goto out;
+    }
+    if (!(v = keyed_line(&r, MODEL_MAGIC))) {
+        st = parus_fail(err, PARUS_E_FORMAT, "'%s' is truncated (in its first line)", path);
+        goto out;
+    }
+    errno = 0;
+    ver = strtol(v, &end, 10);
+    if (*end != '\0' || errno || ver != MODEL_FORMAT_VERSION) {
+        st = parus_fail(err, PARUS_E_FORMAT,
+                        "'%s' is a parus model of format version '%s'; this parus reads version "
+                        "%ld: retrain the model",
+                        path, v, MODEL_FORMAT_VERSION);
+        goto out;
+    }
+    free(v);
+    v = NULL;
+    if (!(m = calloc(1, sizeof *m))) {
+        st = parus_fail(err, PARUS_E_NOMEM, "out of memory reading '%s'", path);
+        goto out;
+    }
+    if (!(v = keyed_line(&r, "parus-version")) || strlen(v) >= sizeof m->version) {
+        st = parus_fail(err, PARUS_E_FORMAT, "'%s' is truncated or corrupt (no parus version)",
+                        path);
+        goto out;
+    }
+    snprintf(m->version, sizeof m->version, "%s", v);
+    free(v);
+    if (!(v = keyed_line(&r, "data-hash")) || strlen(v) != 64) {
+        st = parus_fail(err, PARUS_E_FORMAT, "'%s' is truncated or corrupt (no data hash)", path);
+        goto out;
+    }
+    memcpy(m->data_hash, v, 65);
+    if ((st = read_names(&r, "classes", 100000, &m->class_names, &m->n_classes, path, err)) ||
+        (st = read_names(&r, "features", 10000000, &m->feature_names, &m->n_features, path, err)))
+        goto out;
+    if (m->n_classes < 2 || m->n_features == 0) {
+        st = parus_fail(err, PARUS_E_FORMAT, "'%s' is corrupt (no classes or features)", path);
+        goto out;
+    }
+    if (!keyed_count(&r, "xgboost-ubj", &len)) {
+        st = parus_fail(err, PARUS_E_FORMAT, "'%s' is truncated or corrupt (no model bytes)", path);
+        goto out;
+    }
+    if (len != (unsigned long long)(r.end - r.p)) {
+        st = parus_fail(err, PARUS_E_FORMAT,
+                        "'%s' is truncated: %llu model bytes announced, %zu "
+                        "present",
+                        path, len, (size_t)(r.end - r.p));
+        goto out;
+    }
+    if (XGBoosterCreate(NULL, 0, &m->booster) != 0 ||
+        XGBoosterLoadModelFromBuffer(m->booster, r.p, len) != 0) {
+        st = parus_fail(err, PARUS_E_FORMAT, "'%s': xgboost refuses the model: %s", path,
+                        XGBGetLastError());
+        goto out;
+    }
+    *out = m;
+    m = NULL;
+    st = PARUS_OK;
+out:
+    free(v);
+    free(data);
+    parus_model_free(m);
+    return st;
+}
+
+/* ---- evaluation ---- */
+
+parus_status parus_confusion_init(parus_confusion *c, size_t n_classes, parus_error *err)
+{
+    size_t nn;
+    memset(c, 0, sizeof *c);
+    if (n_classes == 0 || !parus__mul_size(n_classes, n_classes, &nn))
+        return parus_fail(err, PARUS_E_INVALID, "confusion: bad class count");
+    c->n_classes = n_classes;
+    if (!(c->count = calloc(nn, sizeof *c->count)) ||
+        !(c->precision = calloc(n_classes, sizeof(double))) ||
+        !(c->recall = calloc(n_classes, sizeof(double))) ||
+        !(c->f1 = calloc(n_classes, sizeof(double))) ||
+        !(c->support = calloc(n_classes, sizeof *c->support))) {
+        parus_confusion_release(c);
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory for a confusion matrix");
+    }
+    return PARUS_OK;
+}
+
+void parus_confusion_release(parus_confusion *c)
+{
+    if (!c)
+        return;
+    free(c->count);
+    free(c->precision);
+    free(c->recall);
+    free(c->f1);
+    free(c->support);
+    memset(c, 0, sizeof *c);
+}
+
+void parus_confusion_compute(parus_confusion *c)
+{
+    size_t k = c->n_classes, t, p, diag = 0, n_f1 = 0;
+    double n, pe = 0, f1_sum = 0;
+    c->n_total = 0;
+    for (t = 0; t < k; t++) {
+        c->support[t] = 0;
+        for (p = 0; p < k; p++)
+            c->support[t] += c->count[t * k + p];
+        c->n_total += c->support[t];
+        diag += c->count[t * k + t];
+    }
+    n = (double)c->n_total;
+    for (t = 0; t < k; t++) {
+        size_t predicted = 0;
+        double tp = (double)c->count[t * k + t];
+        for (p = 0; p < k; p++)
+            predicted += c->count[p * k + t];
+        c->precision[t] = predicted ? tp / (double)predicted : (double)NAN;
+        c->recall[t] = c->support[t] ? tp / (double)c->support[t] : (double)NAN;
+        if (c->support[t] == 0)
+            c->f1[t] = NAN;
+        else if (tp == 0)
+            c->f1[t] = 0;
+        else
+            c->f1[t] = 2 * c->precision[t] * c->recall[t] / (c->precision[t] + c->recall[t]);
+        if (c->support[t]) {
+            f1_sum += c->f1[t];
+            n_f1++;
+        }
+        if (n > 0)
+            pe += ((double)c->support[t] / n) * ((double)predicted / n);
+    }
+    c->overall_accuracy = n > 0 ? (double)diag / n : (double)NAN;
+    c->kappa = n > 0 && pe < 1 ? (c->overall_accuracy - pe) / (1 - pe) : (double)NAN;
+    c->macro_f1 = n_f1 ? f1_sum / (double)n_f1 : (double)NAN;
+}
+
+parus_status parus_classify_evaluate(const parus_dataset *ds, const parus_classify_options *opt,
+                                     parus_confusion *out, parus_error *err)
+{
+    size_t *train = NULL, *test = NULL, n_train, n_test, i, n_folds = 0;
+    double *prob = NULL;
+    int fold, max_fold = -1;
+    parus_confusion c;
+    parus_status st;
+
+    if (!ds || !opt || !out)
+        return parus_fail(err, PARUS_E_INVALID, "evaluate: missing argument");
+    if (!ds->fold)
+        return parus_fail(err, PARUS_E_INVALID, "evaluate: the data has no folds");
+    for (i = 0; i < ds->n_samples; i++)
+        if (ds->fold[i] > max_fold)
+            max_fold = ds->fold[i];
+    if ((st = parus_confusion_init(&c, ds->n_classes, err)) != PARUS_OK)
+        return st;
+    if (!(train = malloc(ds->n_samples * sizeof *train)) ||
+        !(test = malloc(ds->n_samples * sizeof *test)) ||
+        !(prob = malloc(ds->n_samples * ds->n_classes * sizeof *prob))) {
+        st = parus_fail(err, PARUS_E_NOMEM, "out of memory evaluating");
+        goto out;
+    }
+    for (fold = 0; fold <= max_fold; fold++) {
+        n_train = n_test = 0;
+        for (i = 0; i < ds->n_samples; i++) {
+            if (ds->fold[i] == fold)
+                test[n_test++] = i;
+            else
+                train[n_train++] = i;
+        }
+        if (n_test > 0)
+            n_folds++;
+    }
+    if (n_folds < 2) {
+        st = parus_fail(err, PARUS_E_INVALID, "evaluate: fewer than two folds");
+        goto out;
+    }
+    for (fold = 0; fold <= max_fold; fold++) {
+        parus_model *m = NULL;
+        n_train = n_test = 0;
+        for (i = 0; i < ds->n_samples; i++) {
+            if (ds->fold[i] == fold)
+                test[n_test++] = i;
+            else
+                train[n_train++] = i;
+        }
+        if (n_test == 0)
+            continue;
+        if ((st = parus_model_train(ds, train, n_train, opt, &m, err)) != PARUS_OK) {
+            parus_error_prefix(err, "fold %d", fold);
+            goto out;
+        }
+        st = predict_rows(m, ds->x, test, n_test, opt->n_threads, prob, err);
+        parus_model_free(m);
+        if (st != PARUS_OK)
+            goto out;
+        for (i = 0; i < n_test; i++) {
+            size_t best, second;
+            double margin;
+            parus_classify_top2(prob + i * ds->n_classes, ds->n_classes, &best, &second, &margin);
+            c.count[ds->label[test[i]] * ds->n_classes + best]++;
+        }
+    }
+    parus_confusion_compute(&c);
+    *out = c;
+    memset(&c, 0, sizeof c);
+    st = PARUS_OK;
+out:
+    parus_confusion_release(&c);
+    free(train);
+    free(test);
+    free(prob);
+    return st;
+}

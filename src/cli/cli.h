@@ -1,0 +1,83 @@
+/*
+ * cli.h - what the subcommands of the `parus` tool share: the context built from the global
+ * options and the configuration file, the exit codes, and reporting.
+ *
+ * The tool uses only the public API (include/parus/). Output for people goes to stdout; errors and
+ * progress go to stderr; the exit code says what happened (docs/cli.md lists every one).
+ */
+#ifndef PARUS_CLI_H
+#define PARUS_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "parus/classify.h"
+#include "parus/config.h"
+#include "parus/error.h"
+#include "parus/store.h"
+
+/* Exit codes: documented in docs/cli.md, appended, never renumbered. */
+enum {
+    PARUS_EXIT_OK = 0,        /* success */
+    PARUS_EXIT_FAILURE = 1,   /* failure not covered below (out of memory, internal) */
+    PARUS_EXIT_USAGE = 2,     /* bad command line */
+    PARUS_EXIT_INPUT_IO = 3,  /* an input cannot be read */
+    PARUS_EXIT_INPUT_BAD = 4, /* an input is readable but unusable (corrupt, no CRS, no date...) */
+    PARUS_EXIT_STORE = 5,     /* the store cannot be opened or written */
+    PARUS_EXIT_NOT_FOUND = 6, /* the thing asked for is not in the store */
+    PARUS_EXIT_CONFIG = 7,    /* bad configuration, crop table or policy */
+    PARUS_EXIT_PARTIAL = 8,   /* done, but some items were set aside (see the messages) */
+    PARUS_EXIT_NOTHING_NEW = 9, /* nothing to do: every input was already stored */
+    PARUS_EXIT_LOCKED = 10,     /* another run holds the store */
+    PARUS_EXIT_NO_OVERLAP = 11  /* a tile overlaps no registered parcel */
+};
+
+typedef struct cli_ctx {
+    parus_config cfg;
+    const char *config_path; /* NULL when none */
+    bool quiet;
+} cli_ctx;
+
+typedef int (*cli_cmd_fn)(cli_ctx *ctx, int argc, char **argv);
+
+/* Subcommands (src/cli/cmd_<name>.c). argv[0] is the command name. */
+int cmd_info(cli_ctx *ctx, int argc, char **argv);
+int cmd_parcels(cli_ctx *ctx, int argc, char **argv);
+int cmd_ingest(cli_ctx *ctx, int argc, char **argv);
+int cmd_store(cli_ctx *ctx, int argc, char **argv);
+int cmd_nightly(cli_ctx *ctx, int argc, char **argv);
+int cmd_evaluate(cli_ctx *ctx, int argc, char **argv);
+int cmd_train(cli_ctx *ctx, int argc, char **argv);
+int cmd_predict(cli_ctx *ctx, int argc, char **argv);
+
+/* The exit code for a library status. */
+int cli_exit_code(parus_status code);
+/* "parus: error: <message>" on stderr; returns cli_exit_code(err->code). */
+int cli_report(const parus_error *err);
+/* "parus <cmd>: <message>" plus a hint to --help on stderr; returns PARUS_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* True when arg is -h or --help. */
+bool cli_is_help(const char *arg);
+/* Open (create or migrate) the store named by the context; reports and returns the exit code on
+ * failure, 0 on success. */
+int cli_open_store(cli_ctx *ctx, parus_store **out);
+/* Record the command line as a run; best effort, 0 when the store refused. */
+long long cli_run_begin(parus_store *store, int argc, char **argv);
+void cli_run_end(parus_store *store, long long run_id, const char *outcome, const char *summary);
+/* JSON output helpers: a quoted, escaped string (NULL as ""), and a number (NaN as null). */
+void cli_json_string(FILE *out, const char *s);
+void cli_json_number(FILE *out, double v);
+/* If argv[*i] is one of the dataset and classifier options (--class-column, --fold-column,
+ * --exclude-columns, --phenology-band, --step-days, --no-summaries, --rounds, --threads), apply it
+ * (consuming its value) and return 1; return 0 when it is not one; return minus the exit code
+ * after a usage message when its value is bad. */
+int cli_dataset_option(const char *cmd, int argc, char **argv, int *i, parus_csv_options *copt,
+                       parus_classify_options *opt);
+/* Area in mu from m2. */
+double cli_mu(double area_m2);
+
+#endif

@@ -1,0 +1,143 @@
+/*
+ * cli_util.c - shared plumbing of the parus tool: exit codes, error reporting, opening the store
+ * and recording runs.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "parus/parcels.h"
+
+#include "cli.h"
+
+int cli_exit_code(parus_status code)
+{
+    switch (code) {
+    case PARUS_OK:
+        return PARUS_EXIT_OK;
+    case PARUS_E_IO:
+        return PARUS_EXIT_INPUT_IO;
+    case PARUS_E_FORMAT:
+    case PARUS_E_NO_CRS:
+    case PARUS_E_NO_DATE:
+    case PARUS_E_BANDS:
+    case PARUS_E_GEOMETRY:
+    case PARUS_E_DUPLICATE:
+    case PARUS_E_PROJ:
+    case PARUS_E_RANGE:
+    case PARUS_E_INVALID:
+        return PARUS_EXIT_INPUT_BAD;
+    case PARUS_E_STORE:
+    case PARUS_E_SCHEMA:
+        return PARUS_EXIT_STORE;
+    case PARUS_E_BUSY:
+        return PARUS_EXIT_LOCKED;
+    case PARUS_E_NOT_FOUND:
+        return PARUS_EXIT_NOT_FOUND;
+    case PARUS_E_CONFIG:
+        return PARUS_EXIT_CONFIG;
+    case PARUS_E_NOMEM:
+    case PARUS_E_INTERNAL:
+        break;
+    }
+    return PARUS_EXIT_FAILURE;
+}
+
+int cli_report(const parus_error *err)
+{
+    fprintf(stderr, "parus: error: %s\n", err->msg[0] ? err->msg : parus_status_text(err->code));
+    return cli_exit_code(err->code);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "parus %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'parus %s --help'.\n", cmd);
+    return PARUS_EXIT_USAGE;
+}
+
+bool cli_is_help(const char *arg)
+{
+    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+int cli_open_store(cli_ctx *ctx, parus_store **out)
+{
+    parus_error err;
+    if (parus_store_open(ctx->cfg.db, out, &err) != PARUS_OK)
+        return cli_report(&err);
+    return 0;
+}
+
+long long cli_run_begin(parus_store *store, int argc, char **argv)
+{
+    char args[4096];
+    size_t used = 0;
+    int64_t run_id = 0;
+    int i;
+
+    args[0] = '\0';
+    for (i = 1; i < argc && used < sizeof args; i++) {
+        int n = snprintf(args + used, sizeof args - used, "%s%s", i > 1 ? " " : "", argv[i]);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    if (parus_store_run_begin(store, argv[0], args, &run_id, NULL) != PARUS_OK)
+        return 0;
+    return (long long)run_id;
+}
+
+void cli_run_end(parus_store *store, long long run_id, const char *outcome, const char *summary)
+{
+    if (run_id > 0)
+        parus_store_run_end(store, (int64_t)run_id, outcome, summary, NULL);
+}
+
+double cli_mu(double area_m2)
+{
+    return area_m2 / PARUS_M2_PER_MU;
+}
+
+void cli_json_string(FILE *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    fputc('"', out);
+    for (; *p; p++) {
+        switch (*p) {
+        case '"':
+            fputs("\\\"", out);
+            break;
+        case '\\':
+            fputs("\\\\", out);
+            break;
+        case '\n':
+            fputs("\\n", out);
+            break;
+        case '\r':
+            fputs("\\r", out);
+            break;
+        case '\t':
+            fputs("\\t", out);
+            break;
+        default:
+            if (*p < 0x20)
+                fprintf(out, "\\u%04x", *p);
+            else
+                fputc(*p, out);
+        }
+    }
+    fputc('"', out);
+}
+
+void cli_json_number(FILE *out, double v)
+{
+    if (v != v || v - v != 0) /* NaN or infinite: JSON has no such numbers */
+        fputs("null", out);
+    else
+        fprintf(out, "%.17g", v);
+}

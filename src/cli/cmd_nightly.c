@@ -1,0 +1,246 @@
+/*
+ * cmd_nightly.c - `parus nightly`: the unattended job over an inbox (parus_nightly_run in
+ * include/parus/nightly.h; operations in docs/operations.md). This file takes the lock, opens
+ * the store and the log, shows progress on a terminal, and turns the run into one exit code.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "parus/nightly.h"
+#include "parus/store.h"
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: parus nightly [--inbox DIR] [--done DIR] [--quarantine DIR] [--log FILE]\n"
+    "                     [--settle SECONDS] [--shard I/N] [--bands MAP] [--threads N]\n"
+    "                     [--verbose]\n\n"
+    "Ingest every new tile of the inbox (new by content, not by name), oldest acquisition\n"
+    "first, one transaction per tile; set unusable tiles aside with a reason file; record the\n"
+    "run in the store. One run at a time per store (lock file STORE.lock). Later stages\n"
+    "(assessment, credit) will follow ingest here; today the run stops after ingest.\n\n"
+    "  --inbox DIR       where new tiles land (default: [paths] inbox)\n"
+    "  --done DIR        move processed tiles here (default: [paths] done; none: they stay)\n"
+    "  --quarantine DIR  set unusable tiles aside here (default: [paths] quarantine, else\n"
+    "                    INBOX/.quarantine)\n"
+    "  --log FILE        append the log here instead of stderr (default: [paths] log)\n"
+    "  --settle SECONDS  files changed more recently are still being written (default 60)\n"
+    "  --shard I/N       take only the tiles whose fingerprint falls in shard I of N\n"
+    "  --bands MAP       band roles of generic files, e.g. red=3,nir=4\n"
+    "  --threads N       threads for the kernel (default: [raster] threads, or all cores)\n"
+    "  --verbose         log entries that are not tiles too\n\n"
+    "Exit codes: 0 new tiles stored, 8 some tiles set aside, 9 nothing new, 10 another run\n"
+    "holds the store, 11 new tiles cover no registered parcel; 3 inbox unreadable, 5 store\n"
+    "error (disk full...), 6 no store, 7 bad configuration (docs/operations.md).\n";
+
+struct log_sink {
+    FILE *out;
+    bool quiet, verbose;
+    bool bar;     /* a progress bar is on the terminal's last line */
+    bool bar_tty; /* stderr is a terminal and the bar is wanted */
+};
+
+static void clear_bar(struct log_sink *s)
+{
+    if (s->bar) {
+        fputs("\r\033[K", stderr);
+        s->bar = false;
+    }
+}
+
+static void log_line(void *ctx, parus_log_level level, const char *line)
+{
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    struct log_sink *s = ctx;
+    char now[32];
+    time_t t = time(NULL);
+    struct tm tm;
+
+    if (level == PARUS_LOG_DEBUG && !s->verbose)
+        return;
+    if (s->quiet && s->out == stderr && level < PARUS_LOG_WARN)
+        return;
+    if (!gmtime_r(&t, &tm) || strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(now, sizeof now, "1970-01-01T00:00:00Z");
+    if (s->out == stderr)
+        clear_bar(s);
+    fprintf(s->out, "time=%s level=%s %s\n", now, names[level], line);
+    fflush(s->out);
+}
+
+static void show_progress(void *ctx, size_t n_done, size_t n_total)
+{
+    struct log_sink *s = ctx;
+    char bar[41];
+    size_t k, fill;
+    if (!s->bar_tty || n_total == 0)
+        return;
+    fill = n_done * 40 / n_total;
+    for (k = 0; k < 40; k++)
+        bar[k] = k < fill ? '=' : ' ';
+    bar[40] = '\0';
+    fprintf(stderr, "\rnightly [%s] %zu/%zu tiles %3zu%%", bar, n_done, n_total,
+            n_done * 100 / n_total);
+    fflush(stderr);
+    s->bar = true;
+}
+
+static int take_value(int argc, char **argv, int *i, const char **out)
+{
+    if (*i + 1 >= argc)
+        return cli_usage_error("nightly", "option '%s' needs a value", argv[*i]);
+    *out = argv[++*i];
+    return 0;
+}
+
+int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
+{
+    parus_nightly_options opt;
+    parus_nightly_stats st;
+    parus_nightly_lock *lock = NULL;
+    parus_store *store = NULL;
+    parus_error err;
+    struct log_sink sink;
+    const char *log_path = NULL, *shard = NULL, *v = NULL;
+    char args[4096];
+    size_t used = 0;
+    long dead = 0;
+    struct stat sb;
+    parus_status code;
+    int i, rc;
+
+    parus_nightly_options_init(&opt);
+    memset(&sink, 0, sizeof sink);
+    sink.out = stderr;
+    sink.quiet = ctx->quiet;
+    opt.inbox = ctx->cfg.inbox[0] ? ctx->cfg.inbox : NULL;
+    opt.done_dir = ctx->cfg.done[0] ? ctx->cfg.done : NULL;
+    opt.quarantine_dir = ctx->cfg.quarantine[0] ? ctx->cfg.quarantine : NULL;
+    log_path = ctx->cfg.log[0] ? ctx->cfg.log : NULL;
+    opt.band_map = ctx->cfg.bands[0] ? ctx->cfg.bands : NULL;
+    opt.n_threads = ctx->cfg.threads;
+    if (ctx->cfg.settle_s >= 0.0)
+        opt.settle_s = ctx->cfg.settle_s;
+
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (cli_is_help(a)) {
+            fputs(usage, stdout);
+            return PARUS_EXIT_OK;
+        } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
+            sink.verbose = true;
+        } else if (strcmp(a, "--inbox") == 0) {
+            if ((rc = take_value(argc, argv, &i, &opt.inbox)) != 0)
+                return rc;
+        } else if (strcmp(a, "--done") == 0) {
+            if ((rc = take_value(argc, argv, &i, &opt.done_dir)) != 0)
+                return rc;
+        } else if (strcmp(a, "--quarantine") == 0) {
+            if ((rc = take_value(argc, argv, &i, &opt.quarantine_dir)) != 0)
+                return rc;
+        } else if (strcmp(a, "--log") == 0) {
+            if ((rc = take_value(argc, argv, &i, &log_path)) != 0)
+                return rc;
+        } else if (strcmp(a, "--bands") == 0) {
+            if ((rc = take_value(argc, argv, &i, &opt.band_map)) != 0)
+                return rc;
+        } else if (strcmp(a, "--shard") == 0) {
+            if ((rc = take_value(argc, argv, &i, &shard)) != 0)
+                return rc;
+            if (parus_nightly_shard_parse(shard, &opt.shard_index, &opt.shard_count, &err) !=
+                PARUS_OK)
+                return cli_usage_error("nightly", "%s", err.msg);
+        } else if (strcmp(a, "--settle") == 0 || strcmp(a, "--threads") == 0) {
+            char *end;
+            double x;
+            if ((rc = take_value(argc, argv, &i, &v)) != 0)
+                return rc;
+            errno = 0;
+            x = strtod(v, &end);
+            if (end == v || *end || errno || x < 0 || x > 1e7 ||
+                (a[2] == 't' && (x != (double)(int)x || x > 4096)))
+                return cli_usage_error("nightly", "bad value '%s' for '%s'", v, a);
+            if (a[2] == 's')
+                opt.settle_s = x;
+            else
+                opt.n_threads = (int)x;
+        } else {
+            return cli_usage_error("nightly", "unknown %s '%s'",
+                                   a[0] == '-' ? "option" : "argument", a);
+        }
+    }
+    if (!opt.inbox || !*opt.inbox)
+        return cli_usage_error("nightly", "no inbox given (--inbox DIR or [paths] inbox)");
+
+    /* the run record keeps the command line as given */
+    args[0] = '\0';
+    for (i = 1; i < argc && used < sizeof args; i++) {
+        int n = snprintf(args + used, sizeof args - used, "%s%s", i > 1 ? " " : "", argv[i]);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    opt.command = "parus nightly";
+    opt.args = args;
+
+    if (stat(ctx->cfg.db, &sb) != 0) {
+        fprintf(stderr,
+                "parus: error: store '%s' does not exist: load parcels first (parus parcels "
+                "load)\n",
+                ctx->cfg.db);
+        return PARUS_EXIT_NOT_FOUND;
+    }
+    if (log_path) {
+        sink.out = fopen(log_path, "a");
+        if (!sink.out) {
+            fprintf(stderr, "parus: error: cannot open log '%s': %s\n", log_path, strerror(errno));
+            return PARUS_EXIT_INPUT_IO;
+        }
+    }
+    sink.bar_tty = !ctx->quiet && isatty(STDERR_FILENO);
+    opt.log = log_line;
+    opt.log_ctx = &sink;
+    opt.progress = show_progress;
+    opt.progress_ctx = &sink;
+
+    if (parus_nightly_lock_acquire(ctx->cfg.db, &lock, &dead, &err) != PARUS_OK) {
+        rc = cli_report(&err);
+        goto out_log;
+    }
+    if (dead) {
+        char line[128];
+        snprintf(line, sizeof line, "event=lock note=\"took over the lock of dead process %ld\"",
+                 dead);
+        log_line(&sink, PARUS_LOG_WARN, line);
+    }
+    rc = cli_open_store(ctx, &store);
+    if (rc)
+        goto out_lock;
+
+    code = parus_nightly_run(store, &opt, &st, &err);
+    clear_bar(&sink);
+    if (code != PARUS_OK) {
+        rc = cli_report(&err);
+    } else if (st.n_quarantined) {
+        rc = PARUS_EXIT_PARTIAL;
+    } else if (st.n_stored) {
+        rc = PARUS_EXIT_OK;
+    } else if (st.n_no_overlap) {
+        rc = PARUS_EXIT_NO_OVERLAP;
+    } else {
+        rc = PARUS_EXIT_NOTHING_NEW;
+    }
+    parus_store_close(store);
+out_lock:
+    parus_nightly_lock_release(lock);
+out_log:
+    if (sink.out != stderr)
+        fclose(sink.out);
+    return rc;
+}

@@ -1,0 +1,307 @@
+/*
+ * cmd_parcels.c - `parus parcels load FILE` registers or refreshes parcels in the store;
+ * `parus parcels show ID` prints one.
+ *
+ * A load is one transaction: either every valid parcel of the file is stored, or none is. Parcels
+ * that fail validation are set aside with their reason (printed, and kept in the store's
+ * parcel_rejects table); the others still load, and the exit code says some were set aside.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "parus/parcels.h"
+#include "parus/store.h"
+#include "parus/zonal.h"
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: parus parcels load [OPTIONS] FILE\n"
+    "       parus parcels show [--json] ID\n\n"
+    "load: read parcels from a vector file (GeoJSON, GeoPackage, Shapefile, ... in any CRS),\n"
+    "validate them, compute geodesic areas, and register or refresh them in the store.\n"
+    "  --id-field F             attribute holding the parcel id (default parcel_id)\n"
+    "  --farmer-field F         attribute holding the farmer id (default farmer_id)\n"
+    "  --declared-area-field F  attribute holding the declared area (default declared_area_mu)\n"
+    "  --declared-area-unit U   m2, mu, ha or auto (from the field name's suffix; default auto)\n"
+    "  --assume-crs CRS         CRS for a file that has none, e.g. EPSG:4490\n"
+    "  --layer NAME             layer to read (default: the first)\n\n"
+    "show: print one parcel of the store and its observations, tile by tile.\n"
+    "  --json                   print JSON instead of text\n";
+
+static int set_option(const char *name, const char *value, char *dst, size_t size)
+{
+    if (strlen(value) >= size)
+        return cli_usage_error("parcels", "value of '%s' is too long", name);
+    snprintf(dst, size, "%s", value);
+    return 0;
+}
+
+static int load(cli_ctx *ctx, int argc, char **argv)
+{
+    parus_parcel_fields fields;
+    parus_parcel_set set;
+    parus_parcel_load_stats stats;
+    parus_store *store = NULL;
+    parus_error err;
+    const char *path = NULL;
+    char layer[256] = "";
+    char summary[512];
+    long long run_id;
+    double area_m2 = 0.0;
+    size_t i;
+    int rc, a;
+
+    for (a = 2; a < argc; a++) {
+        static const char *const opts[] = {
+            "--id-field",           "--farmer-field", "--declared-area-field",
+            "--declared-area-unit", "--assume-crs",   "--layer"};
+        size_t o;
+        if (cli_is_help(argv[a])) {
+            fputs(usage, stdout);
+            return PARUS_EXIT_OK;
+        }
+        if (argv[a][0] != '-' || !argv[a][1]) {
+            if (path)
+                return cli_usage_error("parcels", "more than one file given ('%s', '%s')", path,
+                                       argv[a]);
+            path = argv[a];
+            continue;
+        }
+        for (o = 0; o < sizeof opts / sizeof opts[0]; o++)
+            if (strcmp(argv[a], opts[o]) == 0)
+                break;
+        if (o == sizeof opts / sizeof opts[0])
+            return cli_usage_error("parcels", "unknown option '%s'", argv[a]);
+        if (a + 1 >= argc)
+            return cli_usage_error("parcels", "option '%s' needs a value", argv[a]);
+        a++;
+        switch (o) {
+        case 0:
+            rc = set_option(opts[o], argv[a], ctx->cfg.id_field, sizeof ctx->cfg.id_field);
+            break;
+        case 1:
+            rc = set_option(opts[o], argv[a], ctx->cfg.farmer_field, sizeof ctx->cfg.farmer_field);
+            break;
+        case 2:
+            rc = set_option(opts[o], argv[a], ctx->cfg.declared_area_field,
+                            sizeof ctx->cfg.declared_area_field);
+            break;
+        case 3:
+            rc = parus_area_unit_parse(argv[a], &ctx->cfg.declared_area_unit, &err) == PARUS_OK
+                     ? 0
+                     : cli_usage_error("parcels", "%s", err.msg);
+            break;
+        case 4:
+            rc = set_option(opts[o], argv[a], ctx->cfg.assume_crs, sizeof ctx->cfg.assume_crs);
+            break;
+        default:
+            rc = set_option(opts[o], argv[a], layer, sizeof layer);
+            break;
+        }
+        if (rc)
+            return rc;
+    }
+    if (!path)
+        return cli_usage_error("parcels", "no parcels file given");
+
+    memset(&fields, 0, sizeof fields);
+    fields.id_field = ctx->cfg.id_field;
+    fields.farmer_field = ctx->cfg.farmer_field;
+    fields.declared_area_field = ctx->cfg.declared_area_field;
+    fields.declared_area_unit = ctx->cfg.declared_area_unit;
+    fields.assume_crs = ctx->cfg.assume_crs[0] ? ctx->cfg.assume_crs : NULL;
+    fields.layer = layer[0] ? layer : NULL;
+
+    if (parus_parcels_read(path, &fields, &set, &err) != PARUS_OK)
+        return cli_report(&err);
+    for (i = 0; i < set.n_rejects; i++) {
+        const parus_parcel_reject *r = &set.rejects[i];
+        fprintf(stderr, "parus: set aside: '%s' feature %zu%s%s%s: %s\n", path, r->feature_index,
+                r->id ? " (id '" : "", r->id ? r->id : "", r->id ? "')" : "", r->reason);
+    }
+    if (set.n_parcels == 0) {
+        fprintf(stderr, "parus: error: no usable parcel in '%s' (%zu set aside)\n", path,
+                set.n_rejects);
+        parus_parcel_set_release(&set);
+        return PARUS_EXIT_INPUT_BAD;
+    }
+
+    rc = cli_open_store(ctx, &store);
+    if (rc) {
+        parus_parcel_set_release(&set);
+        return rc;
+    }
+    run_id = cli_run_begin(store, argc, argv);
+    if (parus_store_put_parcels(store, &set, path, &stats, &err) != PARUS_OK) {
+        rc = cli_report(&err);
+        snprintf(summary, sizeof summary, "error=%s", parus_status_name(err.code));
+        cli_run_end(store, run_id, "failed", summary);
+        goto out;
+    }
+    for (i = 0; i < set.n_parcels; i++)
+        area_m2 += set.parcels[i].area_m2;
+    snprintf(summary, sizeof summary,
+             "file=%s parcels=%zu inserted=%zu updated=%zu unchanged=%zu repaired=%zu "
+             "set_aside=%zu area_mu=%.2f",
+             path, set.n_parcels, stats.n_inserted, stats.n_updated, stats.n_unchanged,
+             set.n_repaired, set.n_rejects, cli_mu(area_m2));
+    cli_run_end(store, run_id, set.n_rejects ? "partial" : "ok", summary);
+    if (!ctx->quiet)
+        printf("loaded '%s' (%s): %zu parcels, %zu new, %zu updated, %zu unchanged, "
+               "%zu repaired, %zu set aside; %.2f mu (%.0f m2) in all\n",
+               path, set.source_crs ? set.source_crs : "?", set.n_parcels, stats.n_inserted,
+               stats.n_updated, stats.n_unchanged, set.n_repaired, set.n_rejects, cli_mu(area_m2),
+               area_m2);
+    rc = set.n_rejects ? PARUS_EXIT_PARTIAL : PARUS_EXIT_OK;
+out:
+    parus_store_close(store);
+    parus_parcel_set_release(&set);
+    return rc;
+}
+
+static int print_point_text(const parus_series_point *pt, void *ctx)
+{
+    const parus_observation *o = &pt->obs;
+    (void)ctx;
+    printf("  %-10s %-16s %6.1f %%", pt->date, pt->sensor, 100.0 * o->valid_fraction);
+    if (o->w_valid_px > 0.0)
+        printf("  %7.4f %7.4f %7.4f  %5.1f %%\n", o->mean[PARUS_INDEX_NDVI],
+               o->std[PARUS_INDEX_NDVI], o->ndvi_p50, 100.0 * o->veg_fraction);
+    else
+        printf("  (no clear pixel)\n");
+    return 0;
+}
+
+static int print_point_json(const parus_series_point *pt, void *ctx)
+{
+    const parus_observation *o = &pt->obs;
+    size_t *n = ctx;
+    printf("%s{\"date\":\"%s\",\"tile_id\":%lld,\"sensor\":", (*n)++ ? "," : "", pt->date,
+           (long long)pt->tile_id);
+    cli_json_string(stdout, pt->sensor);
+    printf(",\"w_total_px\":");
+    cli_json_number(stdout, o->w_total_px);
+    printf(",\"w_valid_px\":");
+    cli_json_number(stdout, o->w_valid_px);
+    printf(",\"valid_fraction\":");
+    cli_json_number(stdout, o->valid_fraction);
+    printf(",\"ndvi_mean\":");
+    cli_json_number(stdout, o->mean[PARUS_INDEX_NDVI]);
+    printf(",\"ndvi_std\":");
+    cli_json_number(stdout, o->std[PARUS_INDEX_NDVI]);
+    printf(",\"ndvi_p50\":");
+    cli_json_number(stdout, o->ndvi_p50);
+    printf(",\"veg_fraction\":");
+    cli_json_number(stdout, o->veg_fraction);
+    printf(",\"water_fraction\":");
+    cli_json_number(stdout, o->water_fraction);
+    printf("}");
+    return 0;
+}
+
+static int show(cli_ctx *ctx, int argc, char **argv)
+{
+    parus_store *store;
+    parus_parcel p;
+    parus_error err;
+    const char *id = NULL;
+    bool json = false;
+    size_t n_points = 0;
+    int a, rc;
+
+    for (a = 2; a < argc; a++) {
+        if (cli_is_help(argv[a])) {
+            fputs(usage, stdout);
+            return PARUS_EXIT_OK;
+        } else if (strcmp(argv[a], "--json") == 0) {
+            json = true;
+        } else if (argv[a][0] == '-' && argv[a][1]) {
+            return cli_usage_error("parcels", "unknown option '%s'", argv[a]);
+        } else if (id) {
+            return cli_usage_error("parcels", "more than one id given");
+        } else {
+            id = argv[a];
+        }
+    }
+    if (!id)
+        return cli_usage_error("parcels", "no parcel id given");
+    if (parus_store_open_existing(ctx->cfg.db, &store, &err) != PARUS_OK)
+        return cli_report(&err);
+    if (parus_store_get_parcel(store, id, &p, &err) != PARUS_OK) {
+        rc = cli_report(&err);
+        parus_store_close(store);
+        return rc;
+    }
+    if (json) {
+        printf("{\"id\":");
+        cli_json_string(stdout, p.id);
+        printf(",\"farmer_id\":");
+        if (p.farmer_id)
+            cli_json_string(stdout, p.farmer_id);
+        else
+            printf("null");
+        printf(",\"area_m2\":");
+        cli_json_number(stdout, p.area_m2);
+        printf(",\"area_mu\":");
+        cli_json_number(stdout, cli_mu(p.area_m2));
+        printf(",\"declared_area_m2\":");
+        cli_json_number(stdout, p.declared_area_m2);
+        printf(",\"declared_area_mu\":");
+        cli_json_number(stdout, cli_mu(p.declared_area_m2));
+        printf(",\"bbox_deg\":[%.9f,%.9f,%.9f,%.9f],\"repaired\":%s,\"wkb_bytes\":%zu,"
+               "\"observations\":[",
+               p.lon_min_deg, p.lat_min_deg, p.lon_max_deg, p.lat_max_deg,
+               p.repaired ? "true" : "false", p.wkb_size);
+        n_points = 0;
+        if (parus_store_parcel_series(store, id, print_point_json, &n_points, NULL, &err) !=
+            PARUS_OK)
+            goto fail;
+        printf("]}\n");
+    } else {
+        printf("%-16s %s\n", "parcel:", p.id);
+        printf("%-16s %s\n", "farmer:", p.farmer_id ? p.farmer_id : "(none)");
+        printf("%-16s %.3f mu (%.1f m2, geodesic on WGS84)\n", "area:", cli_mu(p.area_m2),
+               p.area_m2);
+        if (isnan(p.declared_area_m2))
+            printf("%-16s (none)\n", "declared area:");
+        else
+            printf("%-16s %.3f mu (%.1f m2), %+.1f %% of the measured area\n",
+                   "declared area:", cli_mu(p.declared_area_m2), p.declared_area_m2,
+                   100.0 * (p.declared_area_m2 - p.area_m2) / p.area_m2);
+        printf("%-16s lon %.6f .. %.6f, lat %.6f .. %.6f\n", "footprint:", p.lon_min_deg,
+               p.lon_max_deg, p.lat_min_deg, p.lat_max_deg);
+        printf("%-16s %s\n", "geometry:", p.repaired ? "repaired (was invalid)" : "valid");
+        printf("observations:\n  %-10s %-16s %8s  %7s %7s %7s  %7s\n", "date", "sensor", "clear",
+               "ndvi", "std", "p50", "veg");
+        if (parus_store_parcel_series(store, id, print_point_text, NULL, &n_points, &err) !=
+            PARUS_OK)
+            goto fail;
+        if (n_points == 0)
+            printf("  (none yet: ingest tiles that cover it)\n");
+    }
+    parus_parcel_release(&p);
+    parus_store_close(store);
+    return PARUS_EXIT_OK;
+fail:
+    rc = cli_report(&err);
+    parus_parcel_release(&p);
+    parus_store_close(store);
+    return rc;
+}
+
+int cmd_parcels(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage_error("parcels", "no subcommand given (load or show)");
+    if (cli_is_help(argv[1])) {
+        fputs(usage, stdout);
+        return PARUS_EXIT_OK;
+    }
+    if (strcmp(argv[1], "load") == 0)
+        return load(ctx, argc, argv);
+    if (strcmp(argv[1], "show") == 0)
+        return show(ctx, argc, argv);
+    return cli_usage_error("parcels", "unknown subcommand '%s' (load or show)", argv[1]);
+}

@@ -1,0 +1,144 @@
+/*
+ * cmd_store.c - `parus store info` and `parus store tiles`: what the store holds, for a person
+ * at a terminal or a script checking a nightly run; `parus store merge DST SRC...`: the stores
+ * of nightly shards combined into one.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "parus/store.h"
+
+#include "cli.h"
+
+static const char usage[] = "usage: parus store info\n"
+                            "       parus store tiles\n"
+                            "       parus store upgrade\n"
+                            "       parus store merge DST SRC...\n\n"
+                            "info:  schema version and how many parcels, farmers, tiles,\n"
+                            "       observations and runs the store holds\n"
+                            "tiles: one line per stored tile, in date order\n"
+                            "upgrade: migrate a store written by an older parus to this\n"
+                            "       version's schema (one transaction per step)\n"
+                            "merge: copy into DST (created if absent) the parcels, tiles and\n"
+                            "       observations of each SRC that DST does not hold (tiles by\n"
+                            "       content hash), one transaction per SRC; exit 9 when\n"
+                            "       nothing was new\n";
+
+static int merge(cli_ctx *ctx, int argc, char **argv)
+{
+    parus_store *dst;
+    parus_error err;
+    parus_store_merge_stats ms;
+    size_t n_tiles = 0, n_obs = 0;
+    long long run_id;
+    char summary[512];
+    int i, rc = PARUS_EXIT_OK;
+
+    if (argc < 4)
+        return cli_usage_error("store", "merge needs a destination and at least one source");
+    for (i = 2; i < argc; i++)
+        if (argv[i][0] == '-')
+            return cli_usage_error("store", "unknown option '%s'", argv[i]);
+    if (parus_store_open(argv[2], &dst, &err) != PARUS_OK)
+        return cli_report(&err);
+    run_id = cli_run_begin(dst, argc, argv);
+    for (i = 3; i < argc; i++) {
+        if (parus_store_merge(dst, argv[i], &ms, &err) != PARUS_OK) {
+            rc = cli_report(&err);
+            break;
+        }
+        n_tiles += ms.n_tiles_new;
+        n_obs += ms.n_observations;
+        if (!ctx->quiet)
+            printf("merged '%s' into '%s': parcels %zu new, %zu updated, %zu unchanged; tiles "
+                   "%zu new, %zu already there; %zu observations\n",
+                   argv[i], argv[2], ms.n_parcels_new, ms.n_parcels_updated, ms.n_parcels_unchanged,
+                   ms.n_tiles_new, ms.n_tiles_known, ms.n_observations);
+    }
+    snprintf(summary, sizeof summary, "sources=%d tiles_new=%zu observations=%zu", argc - 3,
+             n_tiles, n_obs);
+    if (rc == PARUS_EXIT_OK && n_tiles == 0 && n_obs == 0)
+        rc = PARUS_EXIT_NOTHING_NEW;
+    cli_run_end(dst, run_id,
+                rc == PARUS_EXIT_OK            ? "ok"
+                : rc == PARUS_EXIT_NOTHING_NEW ? "noop"
+                                               : "failed",
+                summary);
+    parus_store_close(dst);
+    return rc;
+}
+
+static int print_tile(const parus_tile_record *rec, void *ctx)
+{
+    (void)ctx;
+    printf("%-6lld %-10s %-16s %5zu x %-5zu %-7zu %-10s %s\n", (long long)rec->id, rec->date,
+           rec->sensor, rec->width, rec->height, rec->n_parcels, rec->status, rec->path);
+    return 0;
+}
+
+int cmd_store(cli_ctx *ctx, int argc, char **argv)
+{
+    parus_store *store;
+    parus_error err;
+    parus_store_counts c;
+    int rc = PARUS_EXIT_OK;
+
+    if (argc < 2)
+        return cli_usage_error("store", "no subcommand given (info, tiles, upgrade or merge)");
+    if (cli_is_help(argv[1])) {
+        fputs(usage, stdout);
+        return PARUS_EXIT_OK;
+    }
+    if (argc > 2 && cli_is_help(argv[2])) {
+        fputs(usage, stdout);
+        return PARUS_EXIT_OK;
+    }
+    if (strcmp(argv[1], "merge") == 0)
+        return merge(ctx, argc, argv);
+    if (strcmp(argv[1], "upgrade") == 0) {
+        int before;
+        if (argc > 2)
+            return cli_usage_error("store", "unexpected argument '%s'", argv[2]);
+        if (parus_store_open_existing(ctx->cfg.db, &store, &err) != PARUS_OK)
+            return cli_report(&err);
+        before = parus_store_schema_version(store);
+        parus_store_close(store);
+        if (parus_store_open(ctx->cfg.db, &store, &err) != PARUS_OK)
+            return cli_report(&err);
+        if (!ctx->quiet)
+            printf("'%s': schema version %d -> %d\n", ctx->cfg.db, before,
+                   parus_store_schema_version(store));
+        parus_store_close(store);
+        return PARUS_EXIT_OK;
+    }
+    if (strcmp(argv[1], "info") != 0 && strcmp(argv[1], "tiles") != 0)
+        return cli_usage_error("store", "unknown subcommand '%s' (info, tiles, upgrade or merge)",
+                               argv[1]);
+    if (argc > 2)
+        return cli_usage_error("store", "unexpected argument '%s'", argv[2]);
+    if (parus_store_open_existing(ctx->cfg.db, &store, &err) != PARUS_OK)
+        return cli_report(&err);
+
+    if (strcmp(argv[1], "info") == 0) {
+        if (parus_store_get_counts(store, &c, &err) != PARUS_OK) {
+            rc = cli_report(&err);
+        } else {
+            printf("%-18s %s\n", "store:", ctx->cfg.db);
+            printf("%-18s %d\n", "schema version:", parus_store_schema_version(store));
+            printf("%-18s %zu (%.2f mu, %.0f m2)\n", "parcels:", c.n_parcels,
+                   cli_mu(c.parcel_area_m2), c.parcel_area_m2);
+            printf("%-18s %zu\n", "farmers:", c.n_farmers);
+            printf("%-18s %zu\n", "parcels set aside:", c.n_parcel_rejects);
+            printf("%-18s %zu\n", "tiles:", c.n_tiles);
+            printf("%-18s %zu\n", "observations:", c.n_observations);
+            printf("%-18s %zu\n", "runs:", c.n_runs);
+        }
+    } else {
+        printf("%-6s %-10s %-16s %-13s %-7s %-10s %s\n", "id", "date", "sensor", "size", "parcels",
+               "status", "path");
+        if (parus_store_tiles_foreach(store, print_tile, NULL, &err) != PARUS_OK)
+            rc = cli_report(&err);
+    }
+    parus_store_close(store);
+    return rc;
+}

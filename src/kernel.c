@@ -1,0 +1,1130 @@
+/*
+ * kernel.c - the streaming pass over a tile (contract in include/parus/kernel.h).
+ *
+ * Workload: a Sentinel-2 tile of 10980 x 10980 pixels in 512 x 512 blocks and up to a few hundred
+ * thousand smallholder parcels of tens to hundreds of pixels each. Decoding the bands is the floor;
+ * everything else must hide behind it.
+ *
+ * Shape of the pass. Every parcel is put through PROJ once to find the grid rows it meets (its
+ * coordinates are then dropped); the grid is cut into waves of whole block rows, enough blocks per
+ * wave to keep every thread busy. For each wave:
+ *   1. the parcels entering it get their exact grid coordinates (PROJ, one context per thread),
+ *      and every active parcel its exact coverage of the wave's rows, in parallel over parcels;
+ *   2. the covered cells are bucketed by block (parcel order inside a block);
+ *   3. the wave's blocks are read and measured in parallel, each block by one thread with its own
+ *      reader: only the covered pixels are converted from DN (registered parcels may cover a few
+ *      per cent of a tile), their indices computed, and one partial accumulator kept per parcel;
+ *   4. each active parcel merges its partials in block order (parallel over parcels); parcels that
+ *      end in the wave are finished and handed to the sink (from a writer thread when there are
+ *      two threads or more, so the caller's store writes overlap the next wave).
+ * Memory is one wave's coordinates, cells, partials and accumulators plus the blocks in flight,
+ * never the tile. Results do not depend on the thread count: a partial depends only on its block,
+ * partials are merged in block order, and observations leave in the order parcels finish.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <pthread.h>
+#include <proj.h>
+
+#include "parus/coverage.h"
+#include "parus/indices.h"
+#include "parus/kernel.h"
+#include "coverage_int.h"
+#include "indices_int.h"
+#include "zonal_int.h"
+#include "omp_int.h"
+#include "util_int.h"
+
+/* Spectral roles the kernel reads when the tile has them; red and NIR are required. */
+static const parus_band_role wanted_roles[] = {PARUS_ROLE_BLUE, PARUS_ROLE_GREEN, PARUS_ROLE_RED,
+                                               PARUS_ROLE_NIR,  PARUS_ROLE_SWIR1, PARUS_ROLE_SWIR2};
+#define N_WANTED (sizeof wanted_roles / sizeof wanted_roles[0])
+
+/* A parcel in grid coordinates. */
+struct gparcel {
+    double *xy; /* x = column, y = row */
+    size_t *ring_start;
+    bool *is_hole;
+    size_t n_rings;
+    size_t row_min, row_max; /* rows of the grid the parcel meets (inclusive); row_min > row_max:
+                                none */
+};
+
+/* One covered pixel, bucketed into its block. */
+struct cell {
+    uint32_t slot;   /* the parcel's slot in the wave's active list */
+    uint32_t offset; /* pixel index inside the block, row-major */
+    double fraction;
+};
+
+struct partial {
+    uint32_t slot;
+    parus_zonal z;
+};
+
+struct block_work {
+    size_t index;       /* block index in the tile */
+    struct cell *cells; /* into the wave's cell array */
+    size_t n_cells;
+    struct partial *partials; /* one per distinct parcel, in parcel order */
+    size_t n_partials;
+    size_t n_valid; /* covered pixels of the block with a clear value, for the stats */
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void gparcel_release(struct gparcel *g)
+{
+    free(g->xy);
+    free(g->ring_start);
+    free(g->is_hole);
+    memset(g, 0, sizeof *g);
+}
+
+/* ---- WKB: the store keeps parcels as 2D Polygon / MultiPolygon WKB in lon/lat ---- */
+
+struct wkb_reader {
+    const unsigned char *p, *end;
+    int little;
+};
+
+static bool wkb_u32(struct wkb_reader *r, uint32_t *v)
+{
+    if (r->end - r->p < 4)
+        return false;
+    if (r->little)
+        *v = (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 |
+             (uint32_t)r->p[3] << 24;
+    else
+        *v = (uint32_t)r->p[3] | (uint32_t)r->p[2] << 8 | (uint32_t)r->p[1] << 16 |
+             (uint32_t)r->p[0] << 24;
+    r->p += 4;
+    return true;
+}
+
+static bool wkb_f64(struct wkb_reader *r, double *v)
+{
+    unsigned char b[8];
+    uint64_t u = 0;
+    int i;
+    if (r->end - r->p < 8)
+        return false;
+    for (i = 0; i < 8; i++)
+        b[i] = r->p[r->little ? i : 7 - i];
+    for (i = 7; i >= 0; i--)
+        u = u << 8 | b[i];
+    memcpy(v, &u, sizeof *v);
+    r->p += 8;
+    return true;
+}
+
+static bool wkb_header(struct wkb_reader *r, uint32_t *type)
+{
+    if (r->p >= r->end || (r->p[0] != 0 && r->p[0] != 1))
+        return false;
+    r->little = r->p[0] == 1;
+    r->p++;
+    return wkb_u32(r, type);
+}
+
+struct ring_buf {
+    double *xy;
+    size_t n_points, cap_points;
+    size_t *ring_start;
+    bool *is_hole;
+    size_t n_rings, cap_rings;
+};
+
+static bool rb_reserve(struct ring_buf *rb, size_t points, size_t rings)
+{
+    if (rb->n_points + points > rb->cap_points) {
+        size_t cap =
+            rb->cap_points * 2 > rb->n_points + points ? rb->cap_points * 2 : rb->n_points + points;
+        double *nx = realloc(rb->xy, cap * 2 * sizeof *nx);
+        if (!nx)
+            return false;
+        rb->xy = nx;
+        rb->cap_points = cap;
+    }
+    if (rb->n_rings + rings + 1 > rb->cap_rings) {
+        size_t cap = (rb->cap_rings + rings + 1) * 2;
+        size_t *ns = realloc(rb->ring_start, cap * sizeof *ns);
+        bool *nh;
+        if (!ns)
+            return false;
+        rb->ring_start = ns;
+        nh = realloc(rb->is_hole, cap * sizeof *nh);
+        if (!nh)
+            return false;
+        rb->is_hole = nh;
+        rb->cap_rings = cap;
+    }
+    return true;
+}
+
+static bool wkb_polygon_body(struct wkb_reader *r, struct ring_buf *rb, bool *nomem)
+{
+    uint32_t n_rings, k;
+    if (!wkb_u32(r, &n_rings))
+        return false;
+    for (k = 0; k < n_rings; k++) {
+        uint32_t n_pts, i;
+        if (!wkb_u32(r, &n_pts) || (size_t)(r->end - r->p) / 16 < n_pts)
+            return false;
+        if (!rb_reserve(rb, n_pts, 1)) {
+            *nomem = true;
+            return false;
+        }
+        rb->ring_start[rb->n_rings] = rb->n_points;
+        rb->is_hole[rb->n_rings] = k > 0;
+        for (i = 0; i < n_pts; i++) {
+            if (!wkb_f64(r, &rb->xy[2 * rb->n_points]) ||
+                !wkb_f64(r, &rb->xy[2 * rb->n_points + 1]))
+                return false;
+            rb->n_points++;
+        }
+        rb->n_rings++;
+        rb->ring_start[rb->n_rings] = rb->n_points;
+    }
+    return true;
+}
+
+static bool parse_wkb(const unsigned char *wkb, size_t size, struct ring_buf *rb, bool *nomem)
+{
+    struct wkb_reader r = {wkb, wkb + size, 1};
+    uint32_t type, n_parts, i;
+
+    *nomem = false;
+    if (!rb_reserve(rb, 0, 0)) {
+        *nomem = true;
+        return false;
+    }
+    rb->ring_start[0] = 0;
+    if (!wkb_header(&r, &type))
+        return false;
+    if (type == 3)
+        return wkb_polygon_body(&r, rb, nomem);
+    if (type != 6 || !wkb_u32(&r, &n_parts))
+        return false;
+    for (i = 0; i < n_parts; i++) {
+        uint32_t part_type;
+        if (!wkb_header(&r, &part_type) || part_type != 3 || !wkb_polygon_body(&r, rb, nomem))
+            return false;
+    }
+    return true;
+}
+
+/* ---- transforming parcels to grid coordinates ---- */
+
+static parus_status make_transform(const parus_tile_info *ti, PJ_CONTEXT **ctx_out, PJ **pj_out,
+                                   parus_error *err)
+{
+    PJ_CONTEXT *ctx = proj_context_create();
+    PJ *raw, *pj;
+
+    if (!ctx)
+        return parus_fail(err, PARUS_E_NOMEM, "cannot create a PROJ context");
+    proj_log_level(ctx, PJ_LOG_NONE);
+    raw = proj_create_crs_to_crs(ctx, "EPSG:4326", ti->crs_wkt, NULL);
+    if (!raw) {
+        int e = proj_context_errno(ctx);
+        proj_context_destroy(ctx);
+        return parus_fail(err, PARUS_E_PROJ, "no transformation from WGS 84 to '%s': %s",
+                          ti->crs_name, proj_context_errno_string(NULL, e));
+    }
+    pj = proj_normalize_for_visualization(ctx, raw);
+    proj_destroy(raw);
+    if (!pj) {
+        proj_context_destroy(ctx);
+        return parus_fail(err, PARUS_E_PROJ, "cannot normalise the transformation to '%s'",
+                          ti->crs_name);
+    }
+    *ctx_out = ctx;
+    *pj_out = pj;
+    return PARUS_OK;
+}
+
+/* Parse, transform and convert one parcel. A parcel that cannot be transformed (a coordinate
+ * outside the CRS's domain) is left with no rows: it covers nothing on this tile. */
+static parus_status to_grid(PJ *pj, const parus_tile_info *ti, const parus_parcel *parcel,
+                            struct gparcel *g, parus_error *err)
+{
+    struct ring_buf rb = {0};
+    bool nomem = false;
+    const double *gt = ti->geotransform;
+    double ymin = INFINITY, ymax = -INFINITY;
+    size_t i;
+
+    memset(g, 0, sizeof *g);
+    g->row_min = 1;
+    g->row_max = 0;
+    if (!parse_wkb(parcel->wkb, parcel->wkb_size, &rb, &nomem)) {
+        free(rb.xy);
+        free(rb.ring_start);
+        free(rb.is_hole);
+        if (nomem)
+            return parus_fail(err, PARUS_E_NOMEM, "cannot hold the geometry of parcel '%s'",
+                              parcel->id);
+        /* the parcels module stores only valid polygons: this is the store's fault, not the
+         * tile's, and must stop a nightly run rather than quarantine a good tile */
+        return parus_fail(err, PARUS_E_STORE, "parcel '%s': stored geometry is not a polygon",
+                          parcel->id);
+    }
+    g->xy = rb.xy;
+    g->ring_start = rb.ring_start;
+    g->is_hole = rb.is_hole;
+    g->n_rings = rb.n_rings;
+    if (rb.n_points == 0)
+        return PARUS_OK;
+    proj_trans_generic(pj, PJ_FWD, rb.xy, 2 * sizeof(double), rb.n_points, rb.xy + 1,
+                       2 * sizeof(double), rb.n_points, NULL, 0, 0, NULL, 0, 0);
+    for (i = 0; i < rb.n_points; i++) {
+        double x = rb.xy[2 * i], y = rb.xy[2 * i + 1];
+        if (!isfinite(x) || !isfinite(y)) {
+            g->n_rings = 0; /* outside the CRS's domain: not on this tile */
+            return PARUS_OK;
+        }
+        rb.xy[2 * i] = (x - gt[0]) / gt[1];
+        rb.xy[2 * i + 1] = (y - gt[3]) / gt[5];
+        ymin = fmin(ymin, rb.xy[2 * i + 1]);
+        ymax = fmax(ymax, rb.xy[2 * i + 1]);
+    }
+    if (ymax <= 0.0 || ymin >= (double)ti->height)
+        return PARUS_OK;
+    g->row_min = ymin <= 0.0 ? 0 : (size_t)floor(ymin);
+    g->row_max = ymax >= (double)ti->height ? ti->height - 1 : (size_t)ceil(ymax) - 1;
+    if (g->row_max < g->row_min)
+        g->row_max = g->row_min;
+    return PARUS_OK;
+}
+
+/* ---- per-thread state ---- */
+
+struct thread_state {
+    parus_tile_reader *reader; /* this thread's own GDAL handles */
+    float *values;             /* the bands at a block's covered pixels, cell by cell */
+    size_t cap;
+};
+
+static void thread_release(struct thread_state *t)
+{
+    parus_tile_reader_free(t->reader);
+    free(t->values);
+}
+
+/* The layout of the roles read: role_slot[role] = position in the reader, or -1. */
+struct roles {
+    parus_band_role list[N_WANTED];
+    size_t n;
+    int slot[PARUS_ROLE_N_SPECTRAL_];
+    int band_id[N_WANTED];        /* = list, as ints for the accumulator */
+    int index_id[PARUS_INDEX_N_]; /* the indices the tile's bands allow */
+    size_t n_index;
+};
+
+/* The indices the tile allows, for one pixel, from its bands in reader order. */
+static void cell_indices(const struct roles *ro, const float *band, float *idx)
+{
+    float red = band[ro->slot[PARUS_ROLE_RED]], nir = band[ro->slot[PARUS_ROLE_NIR]];
+    size_t k;
+    for (k = 0; k < ro->n_index; k++) {
+        switch (ro->index_id[k]) {
+        case PARUS_INDEX_NDVI:
+            idx[k] = parus__nd(nir, red);
+            break;
+        case PARUS_INDEX_EVI:
+            idx[k] = parus__evi(nir, red, band[ro->slot[PARUS_ROLE_BLUE]]);
+            break;
+        case PARUS_INDEX_NDWI:
+            idx[k] = parus__nd(band[ro->slot[PARUS_ROLE_GREEN]], nir);
+            break;
+        case PARUS_INDEX_MNDWI:
+            idx[k] = parus__nd(band[ro->slot[PARUS_ROLE_GREEN]], band[ro->slot[PARUS_ROLE_SWIR1]]);
+            break;
+        default:
+            idx[k] = parus__nd(nir, band[ro->slot[PARUS_ROLE_SWIR1]]);
+            break;
+        }
+    }
+}
+
+/* Measure one block: its cells are grouped by parcel slot (bucketing keeps parcel order). Only the
+ * covered pixels are converted from DN: registered parcels may cover a small share of a tile. */
+static parus_status measure_block(const struct roles *ro, struct thread_state *t,
+                                  struct block_work *bw, parus_error *err)
+{
+    size_t i, n_part = 0, need;
+    parus_status rc;
+    int red_k = ro->slot[PARUS_ROLE_RED], nir_k = ro->slot[PARUS_ROLE_NIR];
+
+    if (!parus__mul_size(bw->n_cells, ro->n, &need))
+        return parus_fail(err, PARUS_E_NOMEM, "block %zu has too many cells", bw->index);
+    if (need > t->cap) {
+        float *v = realloc(t->values, need * sizeof *v);
+        if (!v)
+            return parus_fail(err, PARUS_E_NOMEM, "cannot allocate the values of block %zu",
+                              bw->index);
+        t->values = v;
+        t->cap = need;
+    }
+    rc = parus_tile_reader_read_cells(t->reader, bw->index, &bw->cells[0].offset,
+                                      sizeof bw->cells[0], bw->n_cells, t->values, err);
+    if (rc != PARUS_OK)
+        return rc;
+    bw->n_valid = 0;
+    for (i = 0; i < bw->n_cells; i++) {
+        const struct cell *c = &bw->cells[i];
+        const float *band = t->values + i * ro->n;
+        float idx[PARUS_INDEX_N_];
+        /* A pixel counts when the mask says clear and red and NIR have values; a saturated
+         * blue or a missing SWIR only loses its own index. */
+        bool valid = !isnan(band[red_k]) && !isnan(band[nir_k]);
+        if (i == 0 || c->slot != bw->cells[i - 1].slot) {
+            bw->partials[n_part].slot = c->slot;
+            parus_zonal_init(&bw->partials[n_part].z);
+            n_part++;
+        }
+        cell_indices(ro, band, idx);
+        bw->n_valid += valid;
+        parus__zonal_add_sparse(&bw->partials[n_part - 1].z, c->fraction, valid, c->fraction >= 1.0,
+                                idx, ro->index_id, ro->n_index, band, ro->band_id, ro->n);
+    }
+    bw->n_partials = n_part;
+    return PARUS_OK;
+}
+
+/* ---- the writer: the sink on its own thread ----
+ *
+ * With two threads or more, finished observations go through a bounded FIFO to one writer thread
+ * that calls the sink, so the caller's writes (a store transaction) overlap the next wave's
+ * blocks instead of stopping the team. The order is the order of emission, as without it. */
+
+struct writer_item {
+    size_t parcel;
+    parus_observation obs;
+};
+
+struct writer {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t not_empty, not_full;
+    struct writer_item *ring;
+    size_t cap, head, count;
+    bool done, stop, failed, started;
+    parus_observation_fn sink;
+    void *ctx;
+};
+
+#define WRITER_CAPACITY 8192
+
+static void *writer_main(void *arg)
+{
+    struct writer *w = arg;
+    for (;;) {
+        struct writer_item item;
+        pthread_mutex_lock(&w->mu);
+        while (w->count == 0 && !w->done && !w->stop)
+            pthread_cond_wait(&w->not_empty, &w->mu);
+        if (w->stop || (w->count == 0 && w->done)) {
+            pthread_mutex_unlock(&w->mu);
+            return NULL;
+        }
+        item = w->ring[w->head];
+        w->head = (w->head + 1) % w->cap;
+        w->count--;
+        pthread_cond_signal(&w->not_full);
+        pthread_mutex_unlock(&w->mu);
+        if (w->sink(item.parcel, &item.obs, w->ctx) != 0) {
+            pthread_mutex_lock(&w->mu);
+            w->failed = true;
+            w->stop = true;
+            pthread_cond_broadcast(&w->not_full);
+            pthread_mutex_unlock(&w->mu);
+            return NULL;
+        }
+    }
+}
+
+static bool writer_start(struct writer *w, parus_observation_fn sink, void *ctx)
+{
+    memset(w, 0, sizeof *w);
+    w->sink = sink;
+    w->ctx = ctx;
+    w->cap = WRITER_CAPACITY;
+    w->ring = malloc(w->cap * sizeof *w->ring);
+    if (!w->ring)
+        return false;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->not_empty, NULL);
+    pthread_cond_init(&w->not_full, NULL);
+    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->not_empty);
+        pthread_cond_destroy(&w->not_full);
+        free(w->ring);
+        return false;
+    }
+    w->started = true;
+    return true;
+}
+
+/* false when the sink has stopped the pass */
+static bool writer_push(struct writer *w, size_t parcel, const parus_observation *o)
+{
+    bool ok;
+    pthread_mutex_lock(&w->mu);
+    while (w->count == w->cap && !w->failed)
+        pthread_cond_wait(&w->not_full, &w->mu);
+    ok = !w->failed;
+    if (ok) {
+        struct writer_item *it = &w->ring[(w->head + w->count) % w->cap];
+        it->parcel = parcel;
+        it->obs = *o;
+        w->count++;
+        pthread_cond_signal(&w->not_empty);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return ok;
+}
+
+/* Drain (or, with abandon, drop what is queued) and join; false when the sink failed. */
+static bool writer_finish(struct writer *w, bool abandon)
+{
+    bool failed;
+    if (!w->started)
+        return true;
+    pthread_mutex_lock(&w->mu);
+    w->done = true;
+    if (abandon)
+        w->stop = true;
+    pthread_cond_broadcast(&w->not_empty);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    failed = w->failed;
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->not_empty);
+    pthread_cond_destroy(&w->not_full);
+    free(w->ring);
+    w->started = false;
+    return !failed;
+}
+
+/* ---- the pass ---- */
+
+struct pass {
+    const parus_tile *tile;
+    const parus_tile_info *ti;
+    struct roles roles;
+    const parus_parcel *parcels;
+    struct gparcel *g;
+    size_t n_parcels;
+    size_t *order;          /* parcels sorted by row_min */
+    parus_zonal **acc;      /* per parcel while active */
+    unsigned char *emitted; /* per parcel: its observation went to the sink */
+    parus_observation_fn sink;
+    void *sink_ctx;
+    struct writer writer; /* started with two threads or more */
+    struct thread_state *threads;
+    int n_threads;
+    parus_measure_stats stats;
+    /* block of each grid column and row, position inside it, and each block column's width:
+     * tables instead of a division per covered pixel */
+    uint32_t *col_block, *col_in_block, *row_block, *row_in_block, *block_width;
+};
+
+/* Keep the first failure by parcel index, so the error reported does not depend on threads. */
+struct first_failure {
+    size_t at;
+    parus_error err;
+};
+
+static void note_failure(struct first_failure *f, size_t at, const parus_error *e)
+{
+    PARUS_OMP(critical(parus_kernel_failure))
+    {
+        if (at < f->at) {
+            f->at = at;
+            f->err = *e;
+        }
+    }
+}
+
+static parus_status run_wave(struct pass *ps, size_t row_begin, size_t row_end,
+                             const size_t *active, size_t n_active, parus_error *err)
+{
+    const parus_tile_info *ti = ps->ti;
+    size_t by0 = row_begin / ti->block_h, by1 = (row_end + ti->block_h - 1) / ti->block_h;
+    size_t n_wave_blocks = (by1 - by0) * ti->n_blocks_x;
+    parus_cover *covers = NULL;
+    size_t *block_count = NULL, *list_head = NULL, *list_next = NULL;
+    struct cell *cells = NULL;
+    struct block_work *work = NULL;
+    struct partial **part_ptr = NULL;
+    size_t n_cells = 0, n_work = 0, n_parts = 0, i, b;
+    parus_status rc = PARUS_OK;
+    parus_error first_err;
+    size_t first_err_block = SIZE_MAX;
+    int any_failed = 0;
+    double t0 = now_s();
+
+    parus_error_init(&first_err);
+    covers = calloc(n_active ? n_active : 1, sizeof *covers);
+    block_count = calloc(n_wave_blocks + 1, sizeof *block_count);
+    if (!covers || !block_count) {
+        rc = parus_fail(err, PARUS_E_NOMEM, "cannot allocate a wave of %zu parcels", n_active);
+        goto out;
+    }
+
+    /* 1. coverage of the wave's rows, parallel over parcels */
+    {
+        struct first_failure f = {SIZE_MAX, {PARUS_OK, ""}};
+        PARUS_OMP(parallel for num_threads(ps->n_threads) schedule(dynamic, 16))
+        for (i = 0; i < n_active; i++) {
+            const struct gparcel *g = &ps->g[active[i]];
+            parus_polygon poly = {g->xy, g->ring_start, g->is_hole, g->n_rings};
+            parus_error e;
+            if (parus__cover_compute_rows(&poly, ti->width, ti->height, row_begin, row_end,
+                                          &covers[i], &e) != PARUS_OK) {
+                /* a stored parcel's geometry the coverage cannot use is the store's fault */
+                parus_error_prefix(&e, "coverage of stored parcel '%s'", ps->parcels[active[i]].id);
+                if (e.code == PARUS_E_INVALID)
+                    e.code = PARUS_E_STORE;
+                note_failure(&f, active[i], &e);
+            }
+        }
+        if (f.at != SIZE_MAX) {
+            if (err)
+                *err = f.err;
+            rc = f.err.code;
+            goto out;
+        }
+    }
+    ps->stats.seconds_coverage += now_s() - t0;
+    t0 = now_s();
+
+    /* 2. bucket the cells by block, in parcel order inside each block */
+    for (i = 0; i < n_active; i++) {
+        size_t c;
+        for (c = 0; c < covers[i].n_cells; c++) {
+            const parus_cover_cell *cc = &covers[i].cells[c];
+            block_count[(ps->row_block[cc->row] - by0) * ti->n_blocks_x + ps->col_block[cc->col]]++;
+        }
+        n_cells += covers[i].n_cells;
+    }
+    if (n_cells == 0)
+        goto out;
+    cells = malloc(n_cells * sizeof *cells);
+    work = calloc(n_wave_blocks, sizeof *work);
+    if (!cells || !work) {
+        rc = parus_fail(err, PARUS_E_NOMEM, "cannot allocate %zu coverage cells", n_cells);
+        goto out;
+    }
+    {
+        size_t off = 0;
+        for (b = 0; b < n_wave_blocks; b++) {
+            size_t n = block_count[b];
+            block_count[b] = off; /* now: fill position */
+            off += n;
+        }
+        block_count[n_wave_blocks] = off;
+    }
+    for (i = 0; i < n_active; i++) {
+        size_t c;
+        for (c = 0; c < covers[i].n_cells; c++) {
+            const parus_cover_cell *cc = &covers[i].cells[c];
+            uint32_t bx = ps->col_block[cc->col];
+            size_t wb = (ps->row_block[cc->row] - by0) * ti->n_blocks_x + bx;
+            struct cell *dst = &cells[block_count[wb]++];
+            dst->slot = (uint32_t)i;
+            /* the last block of a row is narrower: offsets follow the block's own width */
+            dst->offset =
+                ps->row_in_block[cc->row] * ps->block_width[bx] + ps->col_in_block[cc->col];
+            dst->fraction = cc->fraction;
+        }
+        parus_cover_release(&covers[i]);
+    }
+    /* block_count[b] is now the end of block b; its start is the previous end */
+    for (b = 0; b < n_wave_blocks; b++) {
+        size_t start = b == 0 ? 0 : block_count[b - 1];
+        size_t end = block_count[b], c, distinct = 0;
+        if (end == start)
+            continue;
+        work[n_work].index = (by0 + b / ti->n_blocks_x) * ti->n_blocks_x + b % ti->n_blocks_x;
+        work[n_work].cells = cells + start;
+        work[n_work].n_cells = end - start;
+        for (c = start; c < end; c++)
+            if (c == start || cells[c].slot != cells[c - 1].slot)
+                distinct++;
+        work[n_work].partials = malloc(distinct * sizeof *work[n_work].partials);
+        if (!work[n_work].partials) {
+            rc = parus_fail(err, PARUS_E_NOMEM, "cannot allocate %zu partial accumulators",
+                            distinct);
+            goto out;
+        }
+        n_parts += distinct;
+        n_work++;
+    }
+    ps->stats.n_cells += n_cells;
+
+    /* 3. read and measure the blocks, parallel over blocks */
+    PARUS_OMP(parallel for num_threads(ps->n_threads) schedule(dynamic, 1))
+    for (b = 0; b < n_work; b++) {
+        struct thread_state *t = &ps->threads[parus__omp_thread()];
+        parus_error e;
+        int failed;
+        PARUS_OMP(atomic read)
+        failed = any_failed;
+        if (failed)
+            continue; /* the tile is lost anyway: stop reading */
+        if (measure_block(&ps->roles, t, &work[b], &e) != PARUS_OK) {
+            PARUS_OMP(critical(parus_kernel_error))
+            {
+                /* report the lowest failing block seen, whatever the thread count */
+                if (work[b].index < first_err_block) {
+                    first_err_block = work[b].index;
+                    first_err = e;
+                }
+            }
+            PARUS_OMP(atomic write)
+            any_failed = 1;
+        }
+    }
+    if (first_err_block != SIZE_MAX) {
+        if (err)
+            *err = first_err;
+        rc = first_err.code;
+        goto out;
+    }
+    for (b = 0; b < n_work; b++) {
+        size_t bx = work[b].index % ti->n_blocks_x, byy = work[b].index / ti->n_blocks_x;
+        size_t w = (bx + 1) * ti->block_w > ti->width ? ti->width - bx * ti->block_w : ti->block_w;
+        size_t h =
+            (byy + 1) * ti->block_h > ti->height ? ti->height - byy * ti->block_h : ti->block_h;
+        ps->stats.n_blocks_read++;
+        ps->stats.n_pixels_read += w * h;
+        ps->stats.n_cells_valid += work[b].n_valid;
+    }
+
+    /* 4. merge each parcel's partials in block order */
+    list_head = malloc(n_active * sizeof *list_head);
+    list_next = malloc((n_parts ? n_parts : 1) * sizeof *list_next);
+    part_ptr = malloc((n_parts ? n_parts : 1) * sizeof *part_ptr);
+    if (!list_head || !list_next || !part_ptr) {
+        rc = parus_fail(err, PARUS_E_NOMEM, "cannot allocate the merge lists");
+        goto out;
+    }
+    {
+        size_t *tail = malloc(n_active * sizeof *tail);
+        size_t p = 0;
+        if (!tail) {
+            rc = parus_fail(err, PARUS_E_NOMEM, "cannot allocate the merge lists");
+            goto out;
+        }
+        for (i = 0; i < n_active; i++)
+            list_head[i] = tail[i] = SIZE_MAX;
+        for (b = 0; b < n_work; b++) {
+            size_t k;
+            for (k = 0; k < work[b].n_partials; k++, p++) {
+                uint32_t s = work[b].partials[k].slot;
+                part_ptr[p] = &work[b].partials[k];
+                list_next[p] = SIZE_MAX;
+                if (list_head[s] == SIZE_MAX)
+                    list_head[s] = p;
+                else
+                    list_next[tail[s]] = p;
+                tail[s] = p;
+            }
+        }
+        free(tail);
+    }
+    PARUS_OMP(parallel for num_threads(ps->n_threads) schedule(dynamic, 64))
+    for (i = 0; i < n_active; i++) {
+        size_t p;
+        for (p = list_head[i]; p != SIZE_MAX; p = list_next[p])
+            parus_zonal_merge(ps->acc[active[i]], &part_ptr[p]->z);
+    }
+
+out:
+    ps->stats.seconds_pass += now_s() - t0;
+    if (covers) {
+        for (i = 0; i < n_active; i++)
+            parus_cover_release(&covers[i]);
+        free(covers);
+    }
+    if (work) {
+        for (b = 0; b < n_work; b++)
+            free(work[b].partials);
+        free(work);
+    }
+    free(cells);
+    free(block_count);
+    free(list_head);
+    free(list_next);
+    free(part_ptr);
+    return rc;
+}
+
+/* Parcels sorted by a grid row (their first row to schedule them, their last to emit them),
+ * then by index. */
+struct order_key {
+    size_t row, index;
+};
+
+static int cmp_order(const void *a, const void *b)
+{
+    const struct order_key *ka = a, *kb = b;
+    if (ka->row != kb->row)
+        return ka->row < kb->row ? -1 : 1;
+    return ka->index < kb->index ? -1 : ka->index > kb->index;
+}
+
+static parus_status setup_roles(const parus_tile *tile, struct roles *ro, parus_error *err)
+{
+    size_t k;
+    memset(ro, 0, sizeof *ro);
+    for (k = 0; k < PARUS_ROLE_N_SPECTRAL_; k++)
+        ro->slot[k] = -1;
+    for (k = 0; k < N_WANTED; k++) {
+        if (parus_tile_find_role(tile, wanted_roles[k])) {
+            ro->slot[wanted_roles[k]] = (int)ro->n;
+            ro->list[ro->n++] = wanted_roles[k];
+        }
+    }
+    if (ro->slot[PARUS_ROLE_RED] < 0 || ro->slot[PARUS_ROLE_NIR] < 0)
+        return parus_fail(err, PARUS_E_BANDS, "tile has no %s band: NDVI needs red and NIR",
+                          ro->slot[PARUS_ROLE_RED] < 0 ? "red" : "NIR");
+    for (k = 0; k < ro->n; k++)
+        ro->band_id[k] = (int)ro->list[k];
+    ro->index_id[ro->n_index++] = PARUS_INDEX_NDVI;
+    if (ro->slot[PARUS_ROLE_BLUE] >= 0)
+        ro->index_id[ro->n_index++] = PARUS_INDEX_EVI;
+    if (ro->slot[PARUS_ROLE_GREEN] >= 0)
+        ro->index_id[ro->n_index++] = PARUS_INDEX_NDWI;
+    if (ro->slot[PARUS_ROLE_GREEN] >= 0 && ro->slot[PARUS_ROLE_SWIR1] >= 0)
+        ro->index_id[ro->n_index++] = PARUS_INDEX_MNDWI;
+    if (ro->slot[PARUS_ROLE_SWIR1] >= 0)
+        ro->index_id[ro->n_index++] = PARUS_INDEX_NDMI;
+    return PARUS_OK;
+}
+
+/* The grid rows of every parcel, in parallel; the coordinates themselves are dropped and made
+ * again when the parcel's wave comes, so only the active parcels' coordinates are held. */
+static parus_status grid_rows(struct pass *ps, const parus_parcel *parcels, PJ **pj,
+                              parus_error *err)
+{
+    struct first_failure f = {SIZE_MAX, {PARUS_OK, ""}};
+    size_t i;
+    PARUS_OMP(parallel for num_threads(ps->n_threads) schedule(dynamic, 256))
+    for (i = 0; i < ps->n_parcels; i++) {
+        struct gparcel *g = &ps->g[i];
+        parus_error e;
+        size_t rmin, rmax;
+        if (to_grid(pj[parus__omp_thread()], ps->ti, &parcels[i], g, &e) != PARUS_OK) {
+            note_failure(&f, i, &e);
+            continue;
+        }
+        rmin = g->n_rings ? g->row_min : 1; /* outside the CRS's domain: off the grid */
+        rmax = g->n_rings ? g->row_max : 0;
+        gparcel_release(g);
+        g->row_min = rmin;
+        g->row_max = rmax;
+    }
+    if (f.at != SIZE_MAX) {
+        if (err)
+            *err = f.err;
+        return f.err.code;
+    }
+    return PARUS_OK;
+}
+
+/* Grid coordinates and a fresh accumulator for the parcels entering this wave, in parallel. */
+static parus_status admit_parcels(struct pass *ps, const parus_parcel *parcels, PJ **pj,
+                                  const size_t *admit, size_t n_admit, parus_error *err)
+{
+    struct first_failure f = {SIZE_MAX, {PARUS_OK, ""}};
+    size_t i;
+    PARUS_OMP(parallel for num_threads(ps->n_threads) schedule(dynamic, 64))
+    for (i = 0; i < n_admit; i++) {
+        size_t p = admit[i];
+        size_t rmin = ps->g[p].row_min, rmax = ps->g[p].row_max;
+        parus_error e;
+        if (to_grid(pj[parus__omp_thread()], ps->ti, &parcels[p], &ps->g[p], &e) != PARUS_OK) {
+            note_failure(&f, p, &e);
+            continue;
+        }
+        ps->g[p].row_min = rmin; /* the same transformation: the same rows */
+        ps->g[p].row_max = rmax;
+        ps->acc[p] = malloc(sizeof *ps->acc[p]);
+        if (!ps->acc[p]) {
+            parus_fail(&e, PARUS_E_NOMEM, "cannot allocate an accumulator");
+            note_failure(&f, p, &e);
+            continue;
+        }
+        parus_zonal_init(ps->acc[p]);
+    }
+    if (f.at != SIZE_MAX) {
+        if (err)
+            *err = f.err;
+        return f.err.code;
+    }
+    return PARUS_OK;
+}
+
+static parus_status emit(struct pass *ps, size_t parcel, const parus_observation *o,
+                         parus_error *err)
+{
+    ps->emitted[parcel] = 1;
+    if (o->w_total_px > 0.0)
+        ps->stats.n_parcels_on_tile++;
+    if (ps->writer.started ? !writer_push(&ps->writer, parcel, o)
+                           : ps->sink(parcel, o, ps->sink_ctx) != 0)
+        return parus_fail(err, PARUS_E_INTERNAL, "the pass was stopped by its caller");
+    return PARUS_OK;
+}
+
+parus_status parus_tile_measure_each(const parus_tile *tile, const parus_parcel *parcels,
+                                     size_t n_parcels, const parus_measure_options *opt,
+                                     parus_observation_fn sink, void *sink_ctx,
+                                     parus_measure_stats *stats, parus_error *err)
+{
+    struct pass ps;
+    PJ_CONTEXT **pctx = NULL; /* one PROJ context and transformation per thread: PROJ objects */
+    PJ **pj = NULL;           /* are not thread-safe */
+    size_t *admit = NULL;
+    parus_observation *done = NULL;
+    size_t n_done, done_cap = 0;
+    size_t *active = NULL;
+    struct order_key *keys = NULL;
+    size_t i, n_active = 0, next = 0, wave_rows, row;
+    parus_status rc;
+    double t0 = now_s();
+
+    memset(&ps, 0, sizeof ps);
+    ps.tile = tile;
+    ps.ti = parus_tile_get_info(tile);
+    ps.n_parcels = n_parcels;
+    ps.parcels = parcels;
+    ps.sink = sink;
+    ps.sink_ctx = sink_ctx;
+    ps.stats.n_blocks = ps.ti->n_blocks_x * ps.ti->n_blocks_y;
+    ps.n_threads = opt && opt->n_threads > 0 ? opt->n_threads : parus__omp_max_threads();
+    if (ps.ti->geotransform[2] != 0.0 || ps.ti->geotransform[4] != 0.0)
+        return parus_fail(err, PARUS_E_FORMAT, "tile grid is rotated: only north-up grids");
+    rc = setup_roles(tile, &ps.roles, err);
+    if (rc != PARUS_OK)
+        return rc;
+
+    ps.g = calloc(n_parcels ? n_parcels : 1, sizeof *ps.g);
+    ps.order = malloc((n_parcels ? n_parcels : 1) * sizeof *ps.order);
+    keys = malloc((n_parcels ? n_parcels : 1) * sizeof *keys);
+    ps.acc = calloc(n_parcels ? n_parcels : 1, sizeof *ps.acc);
+    ps.emitted = calloc(n_parcels ? n_parcels : 1, 1);
+    active = malloc((n_parcels ? n_parcels : 1) * sizeof *active);
+    ps.threads = calloc((size_t)ps.n_threads, sizeof *ps.threads);
+    ps.col_block = malloc(ps.ti->width * sizeof *ps.col_block);
+    ps.col_in_block = malloc(ps.ti->width * sizeof *ps.col_in_block);
+    ps.row_block = malloc(ps.ti->height * sizeof *ps.row_block);
+    ps.row_in_block = malloc(ps.ti->height * sizeof *ps.row_in_block);
+    ps.block_width = malloc(ps.ti->n_blocks_x * sizeof *ps.block_width);
+    if (!ps.g || !ps.order || !keys || !ps.acc || !ps.emitted || !active || !ps.threads ||
+        !ps.col_block || !ps.col_in_block || !ps.row_block || !ps.row_in_block || !ps.block_width) {
+        rc = parus_fail(err, PARUS_E_NOMEM, "cannot allocate the pass for %zu parcels", n_parcels);
+        goto out;
+    }
+
+    /* parcels to grid coordinates; one PROJ context (PROJ objects are not thread-safe) */
+    pctx = calloc((size_t)ps.n_threads, sizeof *pctx);
+    pj = calloc((size_t)ps.n_threads, sizeof *pj);
+    admit = malloc((n_parcels ? n_parcels : 1) * sizeof *admit);
+    if (!pctx || !pj || !admit) {
+        rc = parus_fail(err, PARUS_E_NOMEM, "cannot allocate the transformations");
+        goto out;
+    }
+    for (i = 0; i < (size_t)ps.n_threads; i++) {
+        rc = make_transform(ps.ti, &pctx[i], &pj[i], err);
+        if (rc != PARUS_OK)
+            goto out;
+    }
+    /* Rows first, for every parcel; the grid coordinates themselves are dropped and computed
+     * again when the parcel's wave comes, so only the active parcels' coordinates are held. */
+    for (i = 0; i < ps.ti->width; i++) {
+        ps.col_block[i] = (uint32_t)(i / ps.ti->block_w);
+        ps.col_in_block[i] = (uint32_t)(i % ps.ti->block_w);
+    }
+    for (i = 0; i < ps.ti->height; i++) {
+        ps.row_block[i] = (uint32_t)(i / ps.ti->block_h);
+        ps.row_in_block[i] = (uint32_t)(i % ps.ti->block_h);
+    }
+    for (i = 0; i < ps.ti->n_blocks_x; i++)
+        ps.block_width[i] =
+            (uint32_t)((i + 1) * ps.ti->block_w > ps.ti->width ? ps.ti->width - i * ps.ti->block_w
+                                                               : ps.ti->block_w);
+    rc = grid_rows(&ps, parcels, pj, err);
+    if (rc != PARUS_OK)
+        goto out;
+    for (i = 0; i < n_parcels; i++) {
+        keys[i].row = ps.g[i].row_min;
+        keys[i].index = i;
+    }
+    qsort(keys, n_parcels, sizeof *keys, cmp_order);
+    for (i = 0; i < n_parcels; i++)
+        ps.order[i] = keys[i].index;
+    ps.stats.seconds_coverage += now_s() - t0;
+
+    for (i = 0; i < (size_t)ps.n_threads; i++) {
+        rc = parus_tile_reader_new(tile, ps.roles.list, ps.roles.n, &ps.threads[i].reader, err);
+        if (rc != PARUS_OK)
+            goto out;
+    }
+
+    if (ps.n_threads > 1 && !writer_start(&ps.writer, sink, sink_ctx)) {
+        rc = parus_fail(err, PARUS_E_INTERNAL, "cannot start the writer thread");
+        goto out;
+    }
+
+    /* waves of whole block rows, enough blocks to keep every thread busy */
+    wave_rows = (4 * (size_t)ps.n_threads + ps.ti->n_blocks_x - 1) / ps.ti->n_blocks_x;
+    if (wave_rows == 0)
+        wave_rows = 1;
+    wave_rows *= ps.ti->block_h;
+    for (row = 0; row < ps.ti->height; row += wave_rows) {
+        size_t row_end = row + wave_rows < ps.ti->height ? row + wave_rows : ps.ti->height;
+        size_t keep = 0;
+        /* admit parcels starting in this wave */
+        size_t n_admit = 0;
+        while (next < n_parcels && ps.g[ps.order[next]].row_min < row_end) {
+            size_t p = ps.order[next++];
+            if (ps.g[p].row_min <= ps.g[p].row_max) /* else: not on the grid */
+                admit[n_admit++] = p;
+        }
+        rc = admit_parcels(&ps, parcels, pj, admit, n_admit, err);
+        if (rc != PARUS_OK)
+            goto out;
+        memcpy(active + n_active, admit, n_admit * sizeof *admit);
+        n_active += n_admit;
+        rc = run_wave(&ps, row, row_end, active, n_active, err);
+        if (rc != PARUS_OK)
+            goto out;
+        /* finish parcels that end in this wave; keep the others in order */
+        n_done = 0;
+        for (i = 0; i < n_active; i++) {
+            size_t p = active[i];
+            if (ps.g[p].row_max < row_end)
+                admit[n_done++] = p; /* reused: the parcels finishing now, in active order */
+            else
+                active[keep++] = p;
+        }
+        n_active = keep;
+        if (n_done > done_cap) {
+            parus_observation *nd = realloc(done, n_done * sizeof *nd);
+            if (!nd) {
+                rc = parus_fail(err, PARUS_E_NOMEM, "cannot allocate %zu observations", n_done);
+                goto out;
+            }
+            done = nd;
+            done_cap = n_done;
+        }
+        /* Parcels leave in (last row, index) order: a parcel finishes in the wave holding its
+         * last row, so this order does not depend on how the rows were cut into waves, which
+         * depends on the thread count. */
+        for (i = 0; i < n_done; i++) {
+            keys[i].row = ps.g[admit[i]].row_max;
+            keys[i].index = admit[i];
+        }
+        qsort(keys, n_done, sizeof *keys, cmp_order);
+        for (i = 0; i < n_done; i++)
+            admit[i] = keys[i].index;
+        PARUS_OMP(parallel for num_threads(ps.n_threads) schedule(dynamic, 64))
+        for (i = 0; i < n_done; i++) {
+            size_t p = admit[i];
+            parus_zonal_finish(ps.acc[p], &done[i]);
+            free(ps.acc[p]);
+            ps.acc[p] = NULL;
+            gparcel_release(&ps.g[p]);
+        }
+        for (i = 0; i < n_done; i++) {
+            rc = emit(&ps, admit[i], &done[i], err);
+            if (rc != PARUS_OK)
+                goto out;
+        }
+    }
+    /* parcels that never met the grid: an observation that says so */
+    {
+        parus_zonal empty;
+        parus_observation none;
+        parus_zonal_init(&empty);
+        parus_zonal_finish(&empty, &none);
+        for (i = 0; i < n_parcels; i++) {
+            if (ps.emitted[i])
+                continue;
+            rc = emit(&ps, i, &none, err);
+            if (rc != PARUS_OK)
+                goto out;
+        }
+    }
+    rc = PARUS_OK;
+
+out:
+    /* every observation handed over is in the sink before the pass returns; on an error what
+     * is still queued is dropped (the caller rolls back anyway) */
+    if (!writer_finish(&ps.writer, rc != PARUS_OK) && rc == PARUS_OK)
+        rc = parus_fail(err, PARUS_E_INTERNAL, "the pass was stopped by its caller");
+    if (ps.acc) {
+        for (i = 0; i < n_parcels; i++)
+            free(ps.acc[i]);
+        free(ps.acc);
+    }
+    if (ps.g) {
+        for (i = 0; i < n_parcels; i++)
+            gparcel_release(&ps.g[i]);
+        free(ps.g);
+    }
+    if (ps.threads) {
+        for (i = 0; i < (size_t)ps.n_threads; i++)
+            thread_release(&ps.threads[i]);
+        free(ps.threads);
+    }
+    free(ps.order);
+    free(ps.emitted);
+    free(ps.col_block);
+    free(ps.col_in_block);
+    free(ps.row_block);
+    free(ps.row_in_block);
+    free(ps.block_width);
+    free(keys);
+    free(active);
+    for (i = 0; pj && i < (size_t)ps.n_threads; i++)
+        proj_destroy(pj[i]);
+    for (i = 0; pctx && i < (size_t)ps.n_threads; i++)
+        proj_context_destroy(pctx[i]);
+    free(pj);
+    free(pctx);
+    free(admit);
+    free(done);
+    if (rc == PARUS_OK && stats)
+        *stats = ps.stats;
+    return rc;
+}
+
+static int store_in_array(size_t parcel, const parus_observation *o, void *ctx)
+{
+    ((parus_observation *)ctx)[parcel] = *o;
+    return 0;
+}
+
+parus_status parus_tile_measure(const parus_tile *tile, const parus_parcel *parcels,
+                                size_t n_parcels, const parus_measure_options *opt,
+                                parus_observation *obs, parus_measure_stats *stats,
+                                parus_error *err)
+{
+    return parus_tile_measure_each(tile, parcels, n_parcels, opt, store_in_array, obs, stats, err);
+}

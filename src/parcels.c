@@ -1,0 +1,959 @@
+/*
+ * parcels.c - read land parcels through OGR, validate them, move them to WGS84 lon/lat and give
+ * each its geodesic area.
+ *
+ * Workload: one vector file (GeoJSON, GeoPackage, Shapefile, anything OGR reads) of tens to
+ * hundreds of thousands of small farm polygons, read once when parcels are loaded into the store.
+ * Each feature goes through the same fixed steps, in this order, and the first that fails sets the
+ * parcel aside with one reason (docs/parcels.md lists them word for word):
+ *
+ *   id present -> id not seen before -> declared area usable -> geometry present, not empty,
+ *   polygonal -> valid in the source CRS (else repaired by GEOS MakeValid, polygonal parts kept)
+ *   -> non-zero area -> transformed to EPSG:4326 -> every coordinate a finite lon/lat.
+ *
+ * Validity is judged in the source CRS because that is where the surveyor drew the polygon; a
+ * reprojection can only bend edges by millimetres at parcel scale. Areas come from the transformed
+ * WKB itself (Karney's geodesic polygon area, PROJ's geodesic.h, on the WGS84 ellipsoid), so the
+ * stored geometry and the stored area cannot disagree.
+ *
+ * Assumptions: parcels are small next to the Earth (no ring encircles a pole or crosses the
+ * antimeridian); ids are compared byte for byte; a duplicate check needs every id seen once, so
+ * ids live in a hash table (O(1) per feature, never O(n^2)). Thread safety: everything a call
+ * uses (dataset, SRS objects, one coordinate transformation, GDAL error handler, scratch) belongs
+ * to that call, and GDAL keeps its PROJ context per thread, so calls on different files may run
+ * at the same time.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "parus/parcels.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cpl_error.h>
+#include <gdal.h>
+#include <geodesic.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+
+#include "util_int.h"
+
+#define WGS84_A_M 6378137.0
+#define WGS84_F (1.0 / 298.257223563)
+
+/* ---- GDAL messages ----
+ * GEOS explains why a polygon is invalid only through a CE_Warning ("Self-intersection at or near
+ * point 5 5"), which parus__gdal_capture ignores, so this module keeps its own handler: the last
+ * warning or failure of the current step, and nothing printed. */
+
+typedef struct gdal_note {
+    char msg[256];
+} gdal_note;
+
+static void CPL_STDCALL note_handler(CPLErr cls, CPLErrorNum num, const char *msg)
+{
+    gdal_note *note = CPLGetErrorHandlerUserData();
+    (void)num;
+    if (!note || cls < CE_Warning)
+        return;
+    snprintf(note->msg, sizeof note->msg, "%s", msg ? msg : "");
+}
+
+static const char *note_or(const gdal_note *note, const char *fallback)
+{
+    return note->msg[0] ? note->msg : fallback;
+}
+
+/* ---- growable arrays ---- */
+
+/* arr with room for element n: arr itself, or a larger copy with *cap updated; NULL (arr still
+ * valid) when out of memory. */
+static void *room_for(void *arr, size_t *cap, size_t n, size_t elem_size)
+{
+    size_t new_cap;
+    size_t n_bytes;
+    void *p;
+    if (n < *cap)
+        return arr;
+    if (!parus__mul_size(*cap ? *cap : 16, 2, &new_cap) ||
+        !parus__mul_size(new_cap, elem_size, &n_bytes))
+        return NULL;
+    p = realloc(arr, n_bytes);
+    if (p)
+        *cap = new_cap;
+    return p;
+}
+
+/* ---- id hash set: id -> index of the first feature that carried it ---- */
+
+typedef struct id_slot {
+    const char *id; /* borrowed from the parcel or reject that owns it; NULL: empty slot */
+    uint64_t hash;
+    size_t feature_index;
+} id_slot;
+
+typedef struct id_table {
+    id_slot *slots;
+    size_t cap; /* a power of two */
+    size_t n;
+} id_table;
+
+static uint64_t hash_id(const char *s)
+{
+    uint64_t h = 14695981039346656037u; /* FNV-1a */
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211u;
+    }
+    return h;
+}
+
+static parus_status id_table_grow(id_table *t)
+{
+    size_t new_cap;
+    size_t n_bytes;
+    size_t i;
+    id_slot *slots;
+    if (!parus__mul_size(t->cap ? t->cap : 512, 2, &new_cap) ||
+        !parus__mul_size(new_cap, sizeof *slots, &n_bytes))
+        return PARUS_E_NOMEM;
+    slots = calloc(new_cap, sizeof *slots);
+    if (!slots)
+        return PARUS_E_NOMEM;
+    for (i = 0; i < t->cap; i++) {
+        size_t j;
+        if (!t->slots[i].id)
+            continue;
+        j = (size_t)t->slots[i].hash & (new_cap - 1);
+        while (slots[j].id)
+            j = (j + 1) & (new_cap - 1);
+        slots[j] = t->slots[i];
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->cap = new_cap;
+    return PARUS_OK;
+}
+
+/* Look id up; when absent, remember it with feature_index (*first_index = SIZE_MAX), else
+ * *first_index is the feature that carried it first. id must outlive the table. */
+static parus_status id_table_check(id_table *t, const char *id, size_t feature_index,
+                                   size_t *first_index)
+{
+    uint64_t h = hash_id(id);
+    size_t j;
+    if ((t->n + 1) * 2 > t->cap) {
+        parus_status st = id_table_grow(t);
+        if (st != PARUS_OK)
+            return st;
+    }
+    j = (size_t)h & (t->cap - 1);
+    while (t->slots[j].id) {
+        if (t->slots[j].hash == h && strcmp(t->slots[j].id, id) == 0) {
+            *first_index = t->slots[j].feature_index;
+            return PARUS_OK;
+        }
+        j = (j + 1) & (t->cap - 1);
+    }
+    t->slots[j].id = id;
+    t->slots[j].hash = h;
+    t->slots[j].feature_index = feature_index;
+    t->n++;
+    *first_index = SIZE_MAX;
+    return PARUS_OK;
+}
+
+/* ---- WKB geodesic area ----
+ * Read straight from the WKB (ISO or EWKB flags, either byte order, Z/M ignored) so the area
+ * belongs to exactly the bytes that are stored. */
+
+typedef struct wkb_cursor {
+    const unsigned char *p;
+    size_t n;
+    size_t off;
+} wkb_cursor;
+
+typedef struct ring_buf {
+    double *lat_deg;
+    double *lon_deg;
+    size_t cap;
+} ring_buf;
+
+typedef struct area_fault {
+    double x, y; /* the first coordinate that is not a finite lon/lat */
+} area_fault;
+
+static bool wkb_u8(wkb_cursor *c, unsigned *v)
+{
+    if (c->n - c->off < 1)
+        return false;
+    *v = c->p[c->off++];
+    return true;
+}
+
+static bool wkb_u32(wkb_cursor *c, bool le, uint32_t *v)
+{
+    const unsigned char *b;
+    if (c->n - c->off < 4)
+        return false;
+    b = c->p + c->off;
+    *v = le ? (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24
+            : (uint32_t)b[3] | (uint32_t)b[2] << 8 | (uint32_t)b[1] << 16 | (uint32_t)b[0] << 24;
+    c->off += 4;
+    return true;
+}
+
+static double wkb_f64_at(const unsigned char *b, bool le)
+{
+    uint64_t u = 0;
+    double d;
+    int i;
+    for (i = 0; i < 8; i++)
+        u |= (uint64_t)b[le ? i : 7 - i] << (8 * i);
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+/* Byte order and geometry header; *type is the plain OGC code (3 polygon, 6 multipolygon). */
+static bool wkb_header(wkb_cursor *c, bool *le, uint32_t *type, size_t *n_dims)
+{
+    unsigned order;
+    uint32_t t;
+    uint32_t srid;
+    bool has_z, has_m;
+    if (!wkb_u8(c, &order) || order > 1)
+        return false;
+    *le = order == 1;
+    if (!wkb_u32(c, *le, &t))
+        return false;
+    has_z = (t & 0x80000000u) != 0;
+    has_m = (t & 0x40000000u) != 0;
+    if ((t & 0x20000000u) && !wkb_u32(c, *le, &srid))
+        return false;
+    t &= 0x0fffffffu;
+    if (t >= 1000 && t < 4000) {
+        has_z = has_z || t / 1000 == 1 || t / 1000 == 3;
+        has_m = has_m || t / 1000 == 2 || t / 1000 == 3;
+        t %= 1000;
+    }
+    *type = t;
+    *n_dims = 2 + (has_z ? 1 : 0) + (has_m ? 1 : 0);
+    return true;
+}
+
+/* Area of one polygon at the cursor (after its header), outer ring minus holes. */
+static parus_status wkb_polygon_area(wkb_cursor *c, bool le, size_t n_dims,
+                                     const struct geod_geodesic *geod, ring_buf *buf,
+                                     double *area_m2, area_fault *fault)
+{
+    uint32_t n_rings;
+    uint32_t r;
+    double total = 0.0;
+    if (!wkb_u32(c, le, &n_rings))
+        return PARUS_E_GEOMETRY;
+    for (r = 0; r < n_rings; r++) {
+        uint32_t n_pts;
+        size_t i;
+        size_t stride = n_dims * 8;
+        double ring_m2 = 0.0;
+        double perimeter_m;
+        if (!wkb_u32(c, le, &n_pts))
+            return PARUS_E_GEOMETRY;
+        if (n_pts > INT_MAX || (c->n - c->off) / stride < n_pts)
+            return PARUS_E_GEOMETRY;
+        if (n_pts > buf->cap) {
+            size_t n_bytes;
+            double *lat, *lon;
+            if (!parus__mul_size(n_pts, sizeof(double), &n_bytes))
+                return PARUS_E_NOMEM;
+            lat = realloc(buf->lat_deg, n_bytes);
+            if (!lat)
+                return PARUS_E_NOMEM;
+            buf->lat_deg = lat;
+            lon = realloc(buf->lon_deg, n_bytes);
+            if (!lon)
+                return PARUS_E_NOMEM;
+            buf->lon_deg = lon;
+            buf->cap = n_pts;
+        }
+        for (i = 0; i < n_pts; i++) {
+            const unsigned char *b = c->p + c->off + i * stride;
+            double x = wkb_f64_at(b, le);
+            double y = wkb_f64_at(b + 8, le);
+            /* the negated form also catches NaN */
+            if (!(x >= -180.0 && x <= 180.0 && y >= -90.0 && y <= 90.0)) {
+                fault->x = x;
+                fault->y = y;
+                return PARUS_E_RANGE;
+            }
+            buf->lon_deg[i] = x;
+            buf->lat_deg[i] = y;
+        }
+        c->off += (size_t)n_pts * stride;
+        if (n_pts >= 3)
+            geod_polygonarea(geod, buf->lat_deg, buf->lon_deg, (int)n_pts, &ring_m2, &perimeter_m);
+        /* orientation is not trusted: the first ring adds, the others (holes) subtract */
+        total += r == 0 ? fabs(ring_m2) : -fabs(ring_m2);
+    }
+    *area_m2 = total;
+    return PARUS_OK;
+}
+
+static parus_status wkb_area(const struct geod_geodesic *geod, const unsigned char *wkb,
+                             size_t wkb_size, ring_buf *buf, double *area_m2, area_fault *fault)
+{
+    wkb_cursor c = {wkb, wkb_size, 0};
+    bool le;
+    uint32_t type;
+    size_t n_dims;
+    double total = 0.0;
+    parus_status st;
+    if (!wkb || !wkb_header(&c, &le, &type, &n_dims))
+        return PARUS_E_GEOMETRY;
+    if (type == 3) {
+        st = wkb_polygon_area(&c, le, n_dims, geod, buf, &total, fault);
+    } else if (type == 6) {
+        uint32_t n_parts;
+        uint32_t k;
+        if (!wkb_u32(&c, le, &n_parts))
+            return PARUS_E_GEOMETRY;
+        st = PARUS_OK;
+        for (k = 0; k < n_parts && st == PARUS_OK; k++) {
+            bool part_le;
+            uint32_t part_type;
+            size_t part_dims;
+            double part_m2 = 0.0;
+            if (!wkb_header(&c, &part_le, &part_type, &part_dims) || part_type != 3)
+                return PARUS_E_GEOMETRY;
+            st = wkb_polygon_area(&c, part_le, part_dims, geod, buf, &part_m2, fault);
+            total += part_m2;
+        }
+    } else {
+        return PARUS_E_GEOMETRY;
+    }
+    if (st == PARUS_OK)
+        *area_m2 = total;
+    return st;
+}
+
+parus_status parus_wkb_geodesic_area_m2(const unsigned char *wkb, size_t wkb_size, double *area_m2,
+                                        parus_error *err)
+{
+    struct geod_geodesic geod;
+    ring_buf buf = {NULL, NULL, 0};
+    area_fault fault = {0.0, 0.0};
+    double a = 0.0;
+    parus_status st;
+    geod_init(&geod, WGS84_A_M, WGS84_F);
+    st = wkb_area(&geod, wkb, wkb_size, &buf, &a, &fault);
+    free(buf.lat_deg);
+    free(buf.lon_deg);
+    if (st == PARUS_E_NOMEM)
+        return parus_fail(err, st, "out of memory computing a geodesic area");
+    if (st == PARUS_E_RANGE)
+        return parus_fail(err, PARUS_E_GEOMETRY, "coordinate (%.17g, %.17g) is not a lon/lat",
+                          fault.x, fault.y);
+    if (st != PARUS_OK)
+        return parus_fail(err, PARUS_E_GEOMETRY,
+                          "WKB is not a well-formed polygon or multipolygon (%zu bytes)", wkb_size);
+    *area_m2 = a;
+    return PARUS_OK;
+}
+
+/* ---- the reader ---- */
+
+typedef struct reader {
+    const char *path;
+    OGRCoordinateTransformationH ct;
+    struct geod_geodesic geod;
+    int id_idx, farmer_idx, area_idx; /* field indices, -1 when absent */
+    OGRFieldType id_type, farmer_type, area_type;
+    const char *area_field;
+    double declared_m2_per_unit;
+    id_table ids;
+    ring_buf ring;
+    gdal_note note;
+    parus_parcel_set set;
+    size_t cap_parcels, cap_rejects;
+} reader;
+
+/* Append a reject; takes ownership of id (which may be NULL). Only E_NOMEM fails. */
+static parus_status add_reject(reader *r, size_t feature_index, char *id, parus_status code,
+                               const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+static parus_status add_reject(reader *r, size_t feature_index, char *id, parus_status code,
+                               const char *fmt, ...)
+{
+    char text[512];
+    parus_parcel_reject *rej;
+    va_list ap;
+    char *reason;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    reason = parus__strdup(text);
+    rej = reason ? room_for(r->set.rejects, &r->cap_rejects, r->set.n_rejects, sizeof *rej) : NULL;
+    if (!rej) {
+        free(reason);
+        free(id);
+        return PARUS_E_NOMEM;
+    }
+    r->set.rejects = rej;
+    rej = &r->set.rejects[r->set.n_rejects++];
+    rej->feature_index = feature_index;
+    rej->id = id;
+    rej->code = code;
+    rej->reason = reason;
+    return PARUS_OK;
+}
+
+/* A field's value as text: integers without decimals, integral reals likewise, strings as they
+ * are. *out is NULL when the field is unset, null or empty. */
+static parus_status field_text(OGRFeatureH f, int idx, OGRFieldType type, char **out)
+{
+    char num[64];
+    const char *s;
+    *out = NULL;
+    if (idx < 0 || !OGR_F_IsFieldSetAndNotNull(f, idx))
+        return PARUS_OK;
+    if (type == OFTInteger || type == OFTInteger64) {
+        snprintf(num, sizeof num, "%" PRId64, (int64_t)OGR_F_GetFieldAsInteger64(f, idx));
+        s = num;
+    } else if (type == OFTReal) {
+        double v = OGR_F_GetFieldAsDouble(f, idx);
+        if (isfinite(v) && v == floor(v) && fabs(v) < 9007199254740992.0)
+            snprintf(num, sizeof num, "%.0f", v);
+        else
+            snprintf(num, sizeof num, "%.15g", v);
+        s = num;
+    } else {
+        s = OGR_F_GetFieldAsString(f, idx);
+    }
+    if (!s || !*s)
+        return PARUS_OK;
+    *out = parus__strdup(s);
+    return *out ? PARUS_OK : PARUS_E_NOMEM;
+}
+
+static bool all_space(const char *s)
+{
+    for (; *s; s++)
+        if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n')
+            return false;
+    return true;
+}
+
+/* The declared area in m2: NaN when not declared; false with why[] when unusable. */
+static bool declared_area(const reader *r, OGRFeatureH f, double *area_m2, char *why,
+                          size_t why_size)
+{
+    double v;
+    *area_m2 = NAN;
+    if (r->area_idx < 0 || !OGR_F_IsFieldSetAndNotNull(f, r->area_idx))
+        return true;
+    if (r->area_type == OFTInteger || r->area_type == OFTInteger64 || r->area_type == OFTReal) {
+        v = OGR_F_GetFieldAsDouble(f, r->area_idx);
+        if (!isfinite(v)) {
+            snprintf(why, why_size, "declared area '%s' is not a number", r->area_field);
+            return false;
+        }
+    } else {
+        const char *s = OGR_F_GetFieldAsString(f, r->area_idx);
+        char *end;
+        if (!s || all_space(s))
+            return true;
+        errno = 0;
+        v = strtod(s, &end);
+        if (end == s || !all_space(end) || errno == ERANGE || !isfinite(v)) {
+            snprintf(why, why_size, "declared area '%s' = '%.64s' is not a number", r->area_field,
+                     s);
+            return false;
+        }
+    }
+    if (v < 0.0) {
+        snprintf(why, why_size, "declared area '%s' = %g is negative", r->area_field, v);
+        return false;
+    }
+    *area_m2 = v * r->declared_m2_per_unit;
+    return true;
+}
+
+static bool is_polygonal(OGRwkbGeometryType t)
+{
+    t = wkbFlatten(t);
+    return t == wkbPolygon || t == wkbMultiPolygon;
+}
+
+/* The polygons of a geometry collection gathered into a new MultiPolygon; *n_other counts the
+ * members that are not polygons. NULL on allocation failure. */
+static OGRGeometryH gather_polygons(OGRGeometryH gc, int *n_other)
+{
+    OGRGeometryH mp = OGR_G_CreateGeometry(wkbMultiPolygon);
+    int i, n = OGR_G_GetGeometryCount(gc);
+    *n_other = 0;
+    if (!mp)
+        return NULL;
+    for (i = 0; i < n; i++) {
+        OGRGeometryH part = OGR_G_GetGeometryRef(gc, i);
+        OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(part));
+        if (t == wkbPolygon) {
+            if (!OGR_G_IsEmpty(part))
+                OGR_G_AddGeometry(mp, part);
+        } else if (t == wkbMultiPolygon) {
+            int k, m = OGR_G_GetGeometryCount(part);
+            for (k = 0; k < m; k++)
+                OGR_G_AddGeometry(mp, OGR_G_GetGeometryRef(part, k));
+        } else {
+            (*n_other)++;
+        }
+    }
+    return mp;
+}
+
+typedef enum geom_verdict {
+    GEOM_OK,
+    GEOM_REPAIRED,
+    GEOM_REJECT,
+} geom_verdict;
+
+/* Turn the feature's geometry (ownership taken) into a valid 2D (Multi)Polygon in the source
+ * CRS, in *out. GEOM_REJECT with why[] otherwise. */
+static geom_verdict make_polygonal(reader *r, OGRGeometryH g, OGRGeometryH *out, char *why,
+                                   size_t why_size)
+{
+    OGRwkbGeometryType t;
+    OGRGeometryH h;
+    geom_verdict verdict = GEOM_OK;
+    *out = NULL;
+    if (!g) {
+        snprintf(why, why_size, "no geometry");
+        return GEOM_REJECT;
+    }
+    if (OGR_G_IsEmpty(g)) {
+        snprintf(why, why_size, "empty geometry");
+        goto reject;
+    }
+    t = OGR_G_GetGeometryType(g);
+    if (OGR_GT_IsNonLinear(t)) {
+        h = OGR_G_GetLinearGeometry(g, 0.0, NULL);
+        OGR_G_DestroyGeometry(g);
+        g = h;
+        if (!g) {
+            snprintf(why, why_size, "curved geometry could not be linearized");
+            return GEOM_REJECT;
+        }
+    }
+    OGR_G_FlattenTo2D(g);
+    t = wkbFlatten(OGR_G_GetGeometryType(g));
+    if (t == wkbTriangle) {
+        g = OGR_G_ForceToPolygon(g);
+    } else if (t == wkbGeometryCollection) {
+        int n_other;
+        h = gather_polygons(g, &n_other);
+        if (n_other > 0 || !h || OGR_G_IsEmpty(h)) {
+            OGR_G_DestroyGeometry(h);
+            snprintf(why, why_size, "not a polygon (%s with %d non-polygon member%s)",
+                     OGRGeometryTypeToName(t), n_other, n_other == 1 ? "" : "s");
+            goto reject;
+        }
+        OGR_G_DestroyGeometry(g);
+        g = h;
+    } else if (!is_polygonal(t)) {
+        snprintf(why, why_size, "not a polygon (%s)", OGRGeometryTypeToName(t));
+        goto reject;
+    }
+    /* unclosed rings are a sloppy encoding, not a different shape: GEOS refuses them outright */
+    OGR_G_CloseRings(g);
+
+    r->note.msg[0] = '\0';
+    if (!OGR_G_IsValid(g)) {
+        char reason[256];
+        snprintf(reason, sizeof reason, "%s", note_or(&r->note, "invalid"));
+        h = OGR_G_MakeValid(g);
+        if (h && wkbFlatten(OGR_G_GetGeometryType(h)) == wkbGeometryCollection) {
+            int n_other;
+            OGRGeometryH mp = gather_polygons(h, &n_other);
+            OGR_G_DestroyGeometry(h);
+            h = mp;
+        }
+        if (!h || !is_polygonal(OGR_G_GetGeometryType(h)) || OGR_G_IsEmpty(h)) {
+            OGR_G_DestroyGeometry(h);
+            snprintf(why, why_size, "invalid polygon (%s) could not be repaired", reason);
+            goto reject;
+        }
+        OGR_G_DestroyGeometry(g);
+        g = h;
+        verdict = GEOM_REPAIRED;
+    }
+    if (!(OGR_G_Area(g) > 0.0)) {
+        snprintf(why, why_size, "polygon has zero area");
+        goto reject;
+    }
+    *out = g;
+    return verdict;
+
+reject:
+    OGR_G_DestroyGeometry(g);
+    return GEOM_REJECT;
+}
+
+/* One feature: append a parcel or a reject. Only E_NOMEM stops the read. */
+static parus_status read_feature(reader *r, OGRFeatureH f, size_t index)
+{
+    char why[512];
+    char *id = NULL;
+    char *farmer = NULL;
+    unsigned char *wkb = NULL;
+    size_t first_index;
+    size_t wkb_size;
+    double declared_m2;
+    double area_m2 = 0.0;
+    area_fault fault;
+    OGRGeometryH g = NULL;
+    OGREnvelope env;
+    geom_verdict verdict;
+    parus_status st;
+    parus_parcel *p;
+
+    st = field_text(f, r->id_idx, r->id_type, &id);
+    if (st != PARUS_OK)
+        return st;
+    if (!id || all_space(id)) {
+        free(id);
+        return add_reject(r, index, NULL, PARUS_E_INVALID, "missing parcel id");
+    }
+    st = id_table_check(&r->ids, id, index, &first_index);
+    if (st != PARUS_OK) {
+        free(id);
+        return st;
+    }
+    if (first_index != SIZE_MAX)
+        return add_reject(r, index, id, PARUS_E_DUPLICATE,
+                          "duplicate id '%.128s', first seen at feature %zu", id, first_index);
+    if (!declared_area(r, f, &declared_m2, why, sizeof why))
+        return add_reject(r, index, id, PARUS_E_INVALID, "%s", why);
+
+    verdict = make_polygonal(r, OGR_F_StealGeometry(f), &g, why, sizeof why);
+    if (verdict == GEOM_REJECT)
+        return add_reject(r, index, id, PARUS_E_GEOMETRY, "%s", why);
+
+    r->note.msg[0] = '\0';
+    if (OGR_G_Transform(g, r->ct) != OGRERR_NONE) {
+        OGR_G_DestroyGeometry(g);
+        return add_reject(r, index, id, PARUS_E_GEOMETRY,
+                          "cannot transform to WGS84 lon/lat (%s): check the file's CRS",
+                          note_or(&r->note, "no reason given"));
+    }
+    wkb_size = OGR_G_WkbSizeEx(g);
+    wkb = malloc(wkb_size ? wkb_size : 1);
+    if (!wkb) {
+        OGR_G_DestroyGeometry(g);
+        free(id);
+        return PARUS_E_NOMEM;
+    }
+    if (OGR_G_ExportToIsoWkb(g, wkbNDR, wkb) != OGRERR_NONE) {
+        OGR_G_DestroyGeometry(g);
+        free(wkb);
+        return add_reject(r, index, id, PARUS_E_GEOMETRY, "cannot encode the polygon as WKB");
+    }
+    OGR_G_GetEnvelope(g, &env);
+    OGR_G_DestroyGeometry(g);
+
+    st = wkb_area(&r->geod, wkb, wkb_size, &r->ring, &area_m2, &fault);
+    if (st != PARUS_OK)
+        free(wkb);
+    if (st == PARUS_E_NOMEM) {
+        free(id);
+        return st;
+    }
+    if (st == PARUS_E_RANGE)
+        return add_reject(r, index, id, PARUS_E_GEOMETRY,
+                          "coordinate (%.10g, %.10g) after transformation to WGS84 is not a "
+                          "lon/lat: check the file's CRS",
+                          fault.x, fault.y);
+    if (st != PARUS_OK)
+        return add_reject(r, index, id, PARUS_E_GEOMETRY, "cannot read back the polygon's WKB");
+    if (!(area_m2 > 0.0) || !isfinite(area_m2)) {
+        free(wkb);
+        return add_reject(r, index, id, PARUS_E_GEOMETRY, "polygon has zero area");
+    }
+
+    st = field_text(f, r->farmer_idx, r->farmer_type, &farmer);
+    p = st == PARUS_OK ? room_for(r->set.parcels, &r->cap_parcels, r->set.n_parcels, sizeof *p)
+                       : NULL;
+    if (!p) {
+        free(farmer);
+        free(wkb);
+        free(id);
+        return PARUS_E_NOMEM;
+    }
+    if (farmer && all_space(farmer)) {
+        free(farmer);
+        farmer = NULL;
+    }
+    r->set.parcels = p;
+    p = &r->set.parcels[r->set.n_parcels++];
+    p->id = id;
+    p->farmer_id = farmer;
+    p->declared_area_m2 = declared_m2;
+    p->area_m2 = area_m2;
+    p->lon_min_deg = env.MinX;
+    p->lon_max_deg = env.MaxX;
+    p->lat_min_deg = env.MinY;
+    p->lat_max_deg = env.MaxY;
+    p->wkb = wkb;
+    p->wkb_size = wkb_size;
+    p->repaired = verdict == GEOM_REPAIRED;
+    if (p->repaired)
+        r->set.n_repaired++;
+    return PARUS_OK;
+}
+
+static bool ends_with_ci(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && parus__strcasecmp(s + n - m, suffix) == 0;
+}
+
+static double m2_per_unit(parus_area_unit unit, const char *field)
+{
+    if (unit == PARUS_AREA_UNIT_AUTO) {
+        if (ends_with_ci(field, "_m2"))
+            unit = PARUS_AREA_UNIT_M2;
+        else if (ends_with_ci(field, "_ha"))
+            unit = PARUS_AREA_UNIT_HA;
+        else
+            unit = PARUS_AREA_UNIT_MU;
+    }
+    switch (unit) {
+    case PARUS_AREA_UNIT_M2:
+        return 1.0;
+    case PARUS_AREA_UNIT_HA:
+        return PARUS_M2_PER_HA;
+    case PARUS_AREA_UNIT_MU:
+    case PARUS_AREA_UNIT_AUTO:
+        break;
+    }
+    return PARUS_M2_PER_MU;
+}
+
+/* "no field 'x' in 'path' (fields: a, b, c)" */
+static parus_status fail_no_field(parus_error *err, const char *field, const char *path,
+                                  OGRFeatureDefnH defn)
+{
+    char list[512];
+    size_t used = 0;
+    int i, n = OGR_FD_GetFieldCount(defn);
+    list[0] = '\0';
+    for (i = 0; i < n && used < sizeof list; i++) {
+        int k = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                         OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i)));
+        if (k < 0)
+            break;
+        used += (size_t)k;
+    }
+    return parus_fail(err, PARUS_E_INVALID, "no field '%s' in '%s' (fields: %s)", field, path,
+                      n ? list : "none");
+}
+
+void parus_parcel_release(parus_parcel *parcel)
+{
+    if (!parcel)
+        return;
+    free(parcel->id);
+    free(parcel->farmer_id);
+    free(parcel->wkb);
+    memset(parcel, 0, sizeof *parcel);
+}
+
+void parus_parcel_set_release(parus_parcel_set *set)
+{
+    size_t i;
+    if (!set)
+        return;
+    for (i = 0; i < set->n_parcels; i++)
+        parus_parcel_release(&set->parcels[i]);
+    for (i = 0; i < set->n_rejects; i++) {
+        free(set->rejects[i].id);
+        free(set->rejects[i].reason);
+    }
+    free(set->parcels);
+    free(set->rejects);
+    free(set->source_crs);
+    memset(set, 0, sizeof *set);
+}
+
+/* Everything after the dataset is open and the handler pushed. */
+static parus_status read_layer(reader *r, GDALDatasetH ds, const parus_parcel_fields *fields,
+                               parus_error *err)
+{
+    const char *id_field = fields && fields->id_field ? fields->id_field : "parcel_id";
+    const char *farmer_field = fields && fields->farmer_field ? fields->farmer_field : "farmer_id";
+    const char *area_field =
+        fields && fields->declared_area_field ? fields->declared_area_field : "declared_area_mu";
+    const char *layer_name = fields ? fields->layer : NULL;
+    const char *assume_crs = fields ? fields->assume_crs : NULL;
+    OGRLayerH layer;
+    OGRFeatureDefnH defn;
+    OGRSpatialReferenceH layer_srs;
+    OGRSpatialReferenceH src = NULL;
+    OGRSpatialReferenceH dst = NULL;
+    OGRFeatureH f;
+    const char *crs_name;
+    size_t index = 0;
+    parus_status st = PARUS_OK;
+
+    if (layer_name) {
+        layer = GDALDatasetGetLayerByName(ds, layer_name);
+        if (!layer)
+            return parus_fail(err, PARUS_E_FORMAT, "no layer '%s' in '%s'", layer_name, r->path);
+    } else {
+        if (GDALDatasetGetLayerCount(ds) < 1)
+            return parus_fail(err, PARUS_E_FORMAT, "no layer in '%s'", r->path);
+        layer = GDALDatasetGetLayer(ds, 0);
+    }
+    if (!layer_name)
+        layer_name = OGR_L_GetName(layer);
+    if (OGR_L_GetGeomType(layer) == wkbNone)
+        return parus_fail(err, PARUS_E_FORMAT, "layer '%s' of '%s' has no geometry", layer_name,
+                          r->path);
+
+    defn = OGR_L_GetLayerDefn(layer);
+    r->id_idx = OGR_FD_GetFieldIndex(defn, id_field);
+    if (r->id_idx < 0)
+        return fail_no_field(err, id_field, r->path, defn);
+    r->farmer_idx = OGR_FD_GetFieldIndex(defn, farmer_field);
+    r->area_idx = OGR_FD_GetFieldIndex(defn, area_field);
+    r->id_type = OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, r->id_idx));
+    r->farmer_type =
+        r->farmer_idx >= 0 ? OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, r->farmer_idx)) : OFTString;
+    r->area_type =
+        r->area_idx >= 0 ? OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, r->area_idx)) : OFTReal;
+    r->area_field = area_field;
+    r->declared_m2_per_unit =
+        m2_per_unit(fields ? fields->declared_area_unit : PARUS_AREA_UNIT_AUTO, area_field);
+
+    layer_srs = OGR_L_GetSpatialRef(layer);
+    if (layer_srs) {
+        src = OSRClone(layer_srs);
+    } else if (assume_crs) {
+        src = OSRNewSpatialReference(NULL);
+        if (src && OSRSetFromUserInput(src, assume_crs) != OGRERR_NONE) {
+            st = parus_fail(err, PARUS_E_INVALID, "cannot interpret CRS '%s' assumed for '%s'",
+                            assume_crs, r->path);
+            goto out_free_src;
+        }
+    } else {
+        return parus_fail(err, PARUS_E_NO_CRS,
+                          "'%s' has no CRS (set one in the file, or assume one)", r->path);
+    }
+    dst = OSRNewSpatialReference(NULL);
+    if (!src || !dst) {
+        st = parus_fail(err, PARUS_E_NOMEM, "out of memory reading '%s'", r->path);
+        goto out_free_dst;
+    }
+    if (OSRImportFromEPSG(dst, 4326) != OGRERR_NONE) {
+        st = parus_fail(err, PARUS_E_PROJ, "EPSG:4326 is unknown to PROJ (%s)",
+                        note_or(&r->note, "is proj.db installed?"));
+        goto out_free_dst;
+    }
+    OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
+    OSRSetAxisMappingStrategy(dst, OAMS_TRADITIONAL_GIS_ORDER);
+    crs_name = OSRGetName(src);
+    r->set.source_crs = parus__strdup(crs_name && *crs_name ? crs_name : "unnamed");
+    if (!r->set.source_crs) {
+        st = parus_fail(err, PARUS_E_NOMEM, "out of memory reading '%s'", r->path);
+        goto out_free_dst;
+    }
+    r->note.msg[0] = '\0';
+    r->ct = OCTNewCoordinateTransformation(src, dst);
+    if (!r->ct) {
+        st = parus_fail(err, PARUS_E_PROJ, "no transformation from '%s' to WGS84 for '%s' (%s)",
+                        r->set.source_crs, r->path, note_or(&r->note, "PROJ gave no reason"));
+        goto out_free_dst;
+    }
+
+    OGR_L_ResetReading(layer);
+    for (;;) {
+        /* NULL is both the end of the layer and a read failure; only the error state tells them
+         * apart, and a truncated file must not pass for a shorter one */
+        CPLErrorReset();
+        r->note.msg[0] = '\0';
+        f = OGR_L_GetNextFeature(layer);
+        if (!f) {
+            if (CPLGetLastErrorType() >= CE_Failure)
+                st = parus_fail(err, PARUS_E_FORMAT, "cannot read '%s' after feature %zu (%s)",
+                                r->path, index, note_or(&r->note, "read error"));
+            break;
+        }
+        st = read_feature(r, f, index++);
+        OGR_F_Destroy(f);
+        if (st != PARUS_OK) {
+            st = parus_fail(err, st, "out of memory reading '%s' at feature %zu", r->path,
+                            index - 1);
+            break;
+        }
+    }
+
+    OCTDestroyCoordinateTransformation(r->ct);
+    r->ct = NULL;
+out_free_dst:
+    OSRDestroySpatialReference(dst);
+out_free_src:
+    OSRDestroySpatialReference(src);
+    return st;
+}
+
+parus_status parus_parcels_read(const char *path, const parus_parcel_fields *fields,
+                                parus_parcel_set *out, parus_error *err)
+{
+    reader r;
+    struct stat sb;
+    GDALDatasetH ds;
+    parus_status st;
+
+    if (!path || !out)
+        return parus_fail(err, PARUS_E_INVALID, "parus_parcels_read needs a path and an output");
+    parus__gdal_init();
+    /* GDAL would call a missing or unreadable file "not recognized"; say what it is (GDAL's
+     * virtual file systems, /vsizip/ and the like, speak for themselves) */
+    if (strncmp(path, "/vsi", 4) != 0 && (stat(path, &sb) != 0 || access(path, R_OK) != 0))
+        return parus_fail(err, PARUS_E_IO, "cannot open '%s': %s", path, strerror(errno));
+
+    memset(&r, 0, sizeof r);
+    r.path = path;
+    geod_init(&r.geod, WGS84_A_M, WGS84_F);
+    CPLPushErrorHandlerEx(note_handler, &r.note);
+    ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    if (!ds) {
+        st = parus_fail(err, PARUS_E_FORMAT, "cannot read '%s' as a vector file (%s)", path,
+                        note_or(&r.note, "no OGR driver recognises it"));
+        goto out_pop;
+    }
+    st = read_layer(&r, ds, fields, err);
+    GDALClose(ds);
+out_pop:
+    CPLPopErrorHandler();
+    free(r.ids.slots);
+    free(r.ring.lat_deg);
+    free(r.ring.lon_deg);
+    if (st != PARUS_OK) {
+        parus_parcel_set_release(&r.set);
+        return st;
+    }
+    *out = r.set;
+    return PARUS_OK;
+}

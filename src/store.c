@@ -1,0 +1,1594 @@
+/*
+ * store.c - the store: one SQLite file, the only state that outlives a run and the only module
+ * that knows SQL (schema and migrations: store_schema.c; tables: docs/store.md).
+ *
+ * Workload: a load of up to a few hundred thousand parcels at a time (one transaction), a tile
+ * with its observations now and then (one transaction each), R-tree lookups of the parcels under
+ * a tile, and small reads for people. One writer at a time; readers and the writer do not block
+ * each other (WAL). Every statement is prepared once per connection, on first use, and kept
+ * (SQLITE_PREPARE_PERSISTENT); values only ever enter SQL as bound parameters.
+ *
+ * Durability: synchronous=FULL. Commits are rare here (one per parcel load, one per tile), so the
+ * fsync each costs is nothing next to the seconds a tile takes, and it buys what the nightly job
+ * relies on: once parus says a tile is stored (and moves it out of the inbox) it is stored, even
+ * if the machine loses power a second later. NORMAL would keep the store consistent too, but a
+ * power cut could silently lose the last commits.
+ *
+ * Errors: every SQLite failure becomes a parus_error naming the store file with SQLite's reason;
+ * a write that fails is rolled back before the call returns, so what was stored before stays.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "parus/zonal.h"
+#include "store_int.h"
+#include "util_int.h"
+
+/* ---- statements ---- */
+
+enum stmt_id {
+    STMT_BEGIN,
+    STMT_COMMIT,
+    STMT_ROLLBACK,
+    STMT_PARCEL_LOOKUP,
+    STMT_PARCEL_INSERT,
+    STMT_PARCEL_UPDATE,
+    STMT_RTREE_INSERT,
+    STMT_RTREE_UPDATE,
+    STMT_REJECTS_CLEAR,
+    STMT_REJECT_INSERT,
+    STMT_PARCEL_GET,
+    STMT_PARCELS_IN_BOX,
+    STMT_PARCEL_NUM,
+    STMT_TILE_FIND,
+    STMT_TILE_INSERT,
+    STMT_TILES_ALL,
+    STMT_OBS_INSERT,
+    STMT_TILE_SET_COUNT,
+    STMT_PARCEL_SERIES,
+    STMT_RUN_INSERT,
+    STMT_RUN_END,
+    STMT_COUNTS,
+    STMT_N_
+};
+
+_Static_assert(STMT_N_ <= PARUS__STORE_MAX_STMTS, "statement cache too small");
+
+#define PARCEL_COLUMNS                                                                             \
+    "p.id, p.farmer_id, p.declared_area_m2, p.area_m2, p.lon_min_deg, p.lat_min_deg, "             \
+    "p.lon_max_deg, p.lat_max_deg, p.wkb, p.repaired"
+
+#define TILE_COLUMNS                                                                               \
+    "id, hash, path, sensor, date, epsg, width, height, gt0, gt1, gt2, gt3, gt4, gt5, "            \
+    "lon_min_deg, lat_min_deg, lon_max_deg, lat_max_deg, n_parcels, status, processed_at"
+
+/* Column names, placeholders and struct offsets of the observation statistics (store_int.h). */
+#define OBS_NAME(name, offset) ", " #name
+#define OBS_QMARK(name, offset) ", ?"
+#define OBS_COLUMN(name, offset) ", o." #name
+#define OBS_OFFSET(name, offset) offset,
+static const size_t obs_offsets[] = {PARUS__OBS_COLUMNS(OBS_OFFSET)};
+#define N_OBS_COLUMNS (sizeof obs_offsets / sizeof obs_offsets[0])
+
+static const char *const stmt_sql[STMT_N_] = {
+    [STMT_BEGIN] = "BEGIN IMMEDIATE",
+    [STMT_COMMIT] = "COMMIT",
+    [STMT_ROLLBACK] = "ROLLBACK",
+    [STMT_PARCEL_LOOKUP] = "SELECT num, farmer_id, declared_area_m2, area_m2, wkb, repaired "
+                           "FROM parcels WHERE id = ?1",
+    [STMT_PARCEL_INSERT] =
+        "INSERT INTO parcels (id, farmer_id, declared_area_m2, area_m2, lon_min_deg, "
+        "lat_min_deg, lon_max_deg, lat_max_deg, wkb, repaired, source, loaded_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    [STMT_PARCEL_UPDATE] =
+        "UPDATE parcels SET farmer_id = ?2, declared_area_m2 = ?3, area_m2 = ?4, "
+        "lon_min_deg = ?5, lat_min_deg = ?6, lon_max_deg = ?7, lat_max_deg = ?8, wkb = ?9, "
+        "repaired = ?10, source = ?11, loaded_at = ?12 WHERE num = ?1",
+    [STMT_RTREE_INSERT] = "INSERT INTO parcels_rtree (id, lon_min, lon_max, lat_min, lat_max) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [STMT_RTREE_UPDATE] = "UPDATE parcels_rtree SET lon_min = ?2, lon_max = ?3, lat_min = ?4, "
+                          "lat_max = ?5 WHERE id = ?1",
+    [STMT_REJECTS_CLEAR] = "DELETE FROM parcel_rejects WHERE source = ?1",
+    [STMT_REJECT_INSERT] = "INSERT INTO parcel_rejects (source, feature_index, parcel_id, code, "
+                           "reason, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [STMT_PARCEL_GET] = "SELECT " PARCEL_COLUMNS " FROM parcels p WHERE p.id = ?1",
+    /* CROSS JOIN keeps the R-tree as the outer loop; the second set of conditions drops the
+     * near-misses of its 32-bit boxes */
+    [STMT_PARCELS_IN_BOX] =
+        "SELECT " PARCEL_COLUMNS " FROM parcels_rtree r CROSS JOIN parcels p ON p.num = r.id "
+        "WHERE r.lon_max >= ?1 AND r.lon_min <= ?3 AND r.lat_max >= ?2 AND r.lat_min <= ?4 "
+        "AND p.lon_max_deg >= ?1 AND p.lon_min_deg <= ?3 AND p.lat_max_deg >= ?2 "
+        "AND p.lat_min_deg <= ?4 ORDER BY p.id",
+    [STMT_PARCEL_NUM] = "SELECT num FROM parcels WHERE id = ?1",
+    [STMT_TILE_FIND] = "SELECT " TILE_COLUMNS " FROM tiles WHERE hash = ?1",
+    [STMT_TILE_INSERT] =
+        "INSERT INTO tiles (hash, path, sensor, date, epsg, width, height, gt0, gt1, gt2, gt3, "
+        "gt4, gt5, lon_min_deg, lat_min_deg, lon_max_deg, lat_max_deg, n_parcels, status, "
+        "processed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+        "?15, ?16, ?17, ?18, ?19, ?20)",
+    [STMT_TILES_ALL] = "SELECT " TILE_COLUMNS " FROM tiles ORDER BY date, id",
+    [STMT_OBS_INSERT] =
+        "INSERT INTO observations (tile_id, parcel_num, w_total_px, w_valid_px" PARUS__OBS_COLUMNS(
+            OBS_NAME) ", n_pixels, n_pure) VALUES (?, ?, ?, ?" PARUS__OBS_COLUMNS(OBS_QMARK) ", ?, "
+                                                                                             "?)",
+    [STMT_TILE_SET_COUNT] = "UPDATE tiles SET n_parcels = ?2 WHERE id = ?1",
+    [STMT_PARCEL_SERIES] =
+        "SELECT t.id, t.date, t.sensor, o.w_total_px, o.w_valid_px" PARUS__OBS_COLUMNS(
+            OBS_COLUMN) ", o.n_pixels, o.n_pure "
+                        "FROM parcels p JOIN observations o ON o.parcel_num = p.num "
+                        "JOIN tiles t ON t.id = o.tile_id WHERE p.id = ?1 "
+                        "ORDER BY t.date, t.id",
+    [STMT_RUN_INSERT] = "INSERT INTO runs (command, args, parus_version, started_at) "
+                        "VALUES (?1, ?2, ?3, ?4)",
+    [STMT_RUN_END] = "UPDATE runs SET ended_at = ?2, outcome = ?3, summary = ?4 WHERE id = ?1",
+    [STMT_COUNTS] = "SELECT (SELECT count(*) FROM parcels),"
+                    " (SELECT count(DISTINCT farmer_id) FROM parcels),"
+                    " (SELECT total(area_m2) FROM parcels),"
+                    " (SELECT count(*) FROM parcel_rejects),"
+                    " (SELECT count(*) FROM tiles),"
+                    " (SELECT count(*) FROM observations),"
+                    " (SELECT count(*) FROM runs)",
+};
+
+parus_status parus__store_sql_fail(parus_store *store, int rc, parus_error *err, const char *fmt,
+                                   ...)
+{
+    char what[768];
+    const char *reason = sqlite3_errmsg(store->db);
+    parus_status code = PARUS_E_STORE;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        code = PARUS_E_BUSY;
+        break;
+    case SQLITE_NOMEM:
+        code = PARUS_E_NOMEM;
+        break;
+    default:
+        break;
+    }
+    if (!reason || !*reason || strcmp(reason, "not an error") == 0)
+        reason = sqlite3_errstr(rc);
+    if (code == PARUS_E_BUSY)
+        return parus_fail(err, code, "%s: %s (another process is writing to it; waited %d s)", what,
+                          reason, PARUS__STORE_BUSY_TIMEOUT_MS / 1000);
+    return parus_fail(err, code, "%s: %s", what, reason);
+}
+
+sqlite3 *parus__store_handle(parus_store *store)
+{
+    return store->db;
+}
+
+/* The cached statement, reset and unbound; NULL with err set when it cannot be prepared (a
+ * schema that is not what this build wrote). */
+static sqlite3_stmt *stmt_get(parus_store *store, enum stmt_id id, parus_error *err)
+{
+    sqlite3_stmt *st = store->stmt[id];
+    if (!st) {
+        int rc =
+            sqlite3_prepare_v3(store->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+        if (rc != SQLITE_OK) {
+            parus__store_sql_fail(store, rc, err, "cannot prepare a statement on '%s'",
+                                  store->path);
+            return NULL;
+        }
+        store->stmt[id] = st;
+    } else {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    return st;
+}
+
+/* Step a statement whose row, if any, is not wanted: SQLITE_DONE on success. The caller resets
+ * it right after, so that it holds no read snapshot. */
+static int stmt_run(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        rc = SQLITE_DONE;
+    return rc;
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+/* NaN (no value) is stored as NULL, read back as NaN */
+static int bind_real(sqlite3_stmt *st, int i, double v)
+{
+    return isnan(v) ? sqlite3_bind_null(st, i) : sqlite3_bind_double(st, i, v);
+}
+
+static double column_real(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? (double)NAN : sqlite3_column_double(st, i);
+}
+
+static const char *column_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+static size_t column_size(sqlite3_stmt *st, int i)
+{
+    sqlite3_int64 v = sqlite3_column_int64(st, i);
+    return v > 0 ? (size_t)v : 0;
+}
+
+/* ---- transactions ---- */
+
+/* stmt_get failed with err possibly NULL: the code to return */
+static parus_status prepare_failed(parus_error *err)
+{
+    return err ? err->code : PARUS_E_STORE;
+}
+
+static parus_status tx_begin(parus_store *store, parus_error *err)
+{
+    sqlite3_stmt *st = stmt_get(store, STMT_BEGIN, err);
+    int rc;
+    if (!st)
+        return prepare_failed(err);
+    rc = stmt_run(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return parus__store_sql_fail(store, rc, err, "cannot write to '%s'", store->path);
+    return PARUS_OK;
+}
+
+/* Undo the open transaction, if SQLite has not already done so after the error. */
+static void tx_rollback(parus_store *store)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_get_autocommit(store->db))
+        return;
+    st = stmt_get(store, STMT_ROLLBACK, NULL);
+    if (st) {
+        stmt_run(st);
+        sqlite3_reset(st);
+    } else {
+        sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+}
+
+static parus_status tx_commit(parus_store *store, parus_error *err)
+{
+    sqlite3_stmt *st = stmt_get(store, STMT_COMMIT, err);
+    int rc;
+    if (!st) {
+        tx_rollback(store);
+        return prepare_failed(err);
+    }
+    rc = stmt_run(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        parus_status code =
+            parus__store_sql_fail(store, rc, err, "cannot commit to '%s'", store->path);
+        tx_rollback(store);
+        return code;
+    }
+    return PARUS_OK;
+}
+
+/* ---- open, close ---- */
+
+static parus_status require_current(const parus_store *store, parus_error *err)
+{
+    if (store->version == PARUS_STORE_SCHEMA_VERSION)
+        return PARUS_OK;
+    return parus_fail(err, PARUS_E_SCHEMA,
+                      "'%s' has schema version %d, older than this parus (%d): run 'parus --db "
+                      "%s store upgrade' (any command that writes upgrades it too)",
+                      store->path, store->version, PARUS_STORE_SCHEMA_VERSION, store->path);
+}
+
+/* A PRAGMA that sets a value; its result row (journal_mode returns one) is not needed. */
+static parus_status set_pragma(parus_store *store, const char *sql, parus_error *err)
+{
+    int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return parus__store_sql_fail(store, rc, err, "cannot open store '%s'", store->path);
+    return PARUS_OK;
+}
+
+static parus_status store_open(const char *path, bool create, parus_store **out, parus_error *err)
+{
+    parus_store *store;
+    parus_status code;
+    struct stat sb;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    int rc;
+
+    if (!path || !*path || !out)
+        return parus_fail(err, PARUS_E_INVALID, "no store path given");
+    if (!create && stat(path, &sb) != 0 && errno == ENOENT)
+        return parus_fail(err, PARUS_E_NOT_FOUND, "store '%s' does not exist", path);
+    if (create)
+        flags |= SQLITE_OPEN_CREATE;
+
+    store = calloc(1, sizeof *store);
+    if (!store)
+        return parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", path);
+    store->path = parus__strdup(path);
+    if (!store->path) {
+        code = parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", path);
+        goto out_free;
+    }
+    rc = sqlite3_open_v2(path, &store->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        if (store->db)
+            code = parus__store_sql_fail(store, rc, err, "cannot open store '%s'", path);
+        else
+            code = parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", path);
+        goto out_close;
+    }
+    sqlite3_extended_result_codes(store->db, 1);
+    sqlite3_busy_timeout(store->db, PARUS__STORE_BUSY_TIMEOUT_MS);
+    /* SQLite quietly opens a file it may not write read-only; a writer must know now */
+    if (create && sqlite3_db_readonly(store->db, "main") == 1) {
+        code = parus_fail(err, PARUS_E_STORE, "cannot open store '%s' for writing: read-only file",
+                          path);
+        goto out_close;
+    }
+
+    /* identity first: nothing is written to a file that is not ours or is newer than us */
+    code = parus__store_check_identity(store, create, err);
+    if (code != PARUS_OK)
+        goto out_close;
+    code = set_pragma(store, "PRAGMA foreign_keys = ON", err);
+    if (code == PARUS_OK)
+        code = set_pragma(store, "PRAGMA journal_mode = WAL", err);
+    if (code == PARUS_OK)
+        code = set_pragma(store, "PRAGMA synchronous = FULL", err);
+    if (code != PARUS_OK)
+        goto out_close;
+    if (create) {
+        code = parus__store_migrate(store, err);
+        if (code != PARUS_OK)
+            goto out_close;
+    }
+    *out = store;
+    return PARUS_OK;
+
+out_close:
+    sqlite3_close_v2(store->db);
+out_free:
+    free(store->path);
+    free(store);
+    return code;
+}
+
+parus_status parus_store_open(const char *path, parus_store **out, parus_error *err)
+{
+    return store_open(path, true, out, err);
+}
+
+parus_status parus_store_open_existing(const char *path, parus_store **out, parus_error *err)
+{
+    return store_open(path, false, out, err);
+}
+
+void parus_store_close(parus_store *store)
+{
+    size_t i;
+    if (!store)
+        return;
+    parus_store_tile_abort(store); /* a tile left open is not half-stored */
+    for (i = 0; i < STMT_N_; i++)
+        sqlite3_finalize(store->stmt[i]);
+    sqlite3_close_v2(store->db);
+    free(store->path);
+    free(store);
+}
+
+int parus_store_schema_version(const parus_store *store)
+{
+    return store ? store->version : 0;
+}
+
+/* ---- small helpers ---- */
+
+/* UTC, ISO 8601, to the second: "2026-11-23T10:14:08Z" */
+static void utc_now(char out[32])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    if (t == (time_t)-1 || !gmtime_r(&t, &tm) || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(out, 32, "1970-01-01T00:00:00Z");
+}
+
+/* The R-tree keeps 32-bit floats: round each edge outward so the stored box holds the parcel. */
+static double float_down(double x)
+{
+    float f = (float)x;
+    if ((double)f > x)
+        f = nextafterf(f, -INFINITY);
+    return (double)f;
+}
+
+static double float_up(double x)
+{
+    float f = (float)x;
+    if ((double)f < x)
+        f = nextafterf(f, INFINITY);
+    return (double)f;
+}
+
+static bool box_ok(double lon_min, double lat_min, double lon_max, double lat_max)
+{
+    return isfinite(lon_min) && isfinite(lat_min) && isfinite(lon_max) && isfinite(lat_max) &&
+           lon_min <= lon_max && lat_min <= lat_max;
+}
+
+/* ---- parcels ---- */
+
+static int compare_ids(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Everything that would make the load fail part way is checked before the first write. */
+static parus_status check_parcels(const parus_store *store, const parus_parcel_set *set,
+                                  const char *source, parus_error *err)
+{
+    const char **ids;
+    size_t i, bytes;
+    parus_status code = PARUS_OK;
+
+    for (i = 0; i < set->n_parcels; i++) {
+        const parus_parcel *p = &set->parcels[i];
+        if (!p->id || !*p->id)
+            return parus_fail(err, PARUS_E_INVALID,
+                              "parcel %zu of '%s' has no id: nothing stored in '%s'", i, source,
+                              store->path);
+        if (!p->wkb || p->wkb_size == 0)
+            return parus_fail(err, PARUS_E_INVALID,
+                              "parcel '%s' of '%s' has no geometry: nothing stored in '%s'", p->id,
+                              source, store->path);
+        if (!box_ok(p->lon_min_deg, p->lat_min_deg, p->lon_max_deg, p->lat_max_deg) ||
+            !isfinite(p->area_m2) || p->area_m2 < 0.0 ||
+            (!isnan(p->declared_area_m2) &&
+             (!isfinite(p->declared_area_m2) || p->declared_area_m2 < 0.0)))
+            return parus_fail(err, PARUS_E_INVALID,
+                              "parcel '%s' of '%s' has a bad footprint or area: nothing stored "
+                              "in '%s'",
+                              p->id, source, store->path);
+    }
+    if (set->n_parcels < 2)
+        return PARUS_OK;
+    if (!parus__mul_size(set->n_parcels, sizeof *ids, &bytes) || !(ids = malloc(bytes)))
+        return parus_fail(err, PARUS_E_NOMEM, "cannot check the ids of %zu parcels",
+                          set->n_parcels);
+    for (i = 0; i < set->n_parcels; i++)
+        ids[i] = set->parcels[i].id;
+    qsort(ids, set->n_parcels, sizeof *ids, compare_ids);
+    for (i = 1; i < set->n_parcels; i++) {
+        if (strcmp(ids[i - 1], ids[i]) == 0) {
+            code = parus_fail(err, PARUS_E_DUPLICATE,
+                              "parcel id '%s' appears twice in '%s': nothing stored in '%s'",
+                              ids[i], source, store->path);
+            break;
+        }
+    }
+    free(ids);
+    return code;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
+static bool same_real(double a, double b)
+{
+    return (isnan(a) && isnan(b)) || a == b;
+}
+
+static int bind_parcel(sqlite3_stmt *st, const parus_parcel *p, const char *source, const char *now)
+{
+    int rc = bind_text(st, 2, p->farmer_id);
+    if (rc == SQLITE_OK)
+        rc = bind_real(st, 3, p->declared_area_m2);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 4, p->area_m2);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 5, p->lon_min_deg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 6, p->lat_min_deg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 7, p->lon_max_deg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 8, p->lat_max_deg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_blob64(st, 9, p->wkb, (sqlite3_uint64)p->wkb_size, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 10, p->repaired ? 1 : 0);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 11, source);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 12, now);
+    return rc;
+}
+
+static int bind_rtree(sqlite3_stmt *st, sqlite3_int64 num, const parus_parcel *p)
+{
+    int rc = sqlite3_bind_int64(st, 1, num);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 2, float_down(p->lon_min_deg));
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 3, float_up(p->lon_max_deg));
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 4, float_down(p->lat_min_deg));
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 5, float_up(p->lat_max_deg));
+    return rc;
+}
+
+enum parcel_change { PARCEL_NEW, PARCEL_CHANGED, PARCEL_SAME };
+
+/* Insert, update or leave one parcel, inside the load's transaction. */
+static parus_status put_parcel(parus_store *store, const parus_parcel *p, const char *source,
+                               const char *now, enum parcel_change *change, parus_error *err)
+{
+    sqlite3_stmt *look, *write, *tree;
+    sqlite3_int64 num = 0;
+    enum parcel_change what = PARCEL_NEW;
+    int rc;
+
+    look = stmt_get(store, STMT_PARCEL_LOOKUP, err);
+    if (!look)
+        return prepare_failed(err);
+    rc = bind_text(look, 1, p->id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(look);
+    if (rc == SQLITE_ROW) {
+        const void *wkb = sqlite3_column_blob(look, 4);
+        size_t wkb_size = (size_t)sqlite3_column_bytes(look, 4);
+        num = sqlite3_column_int64(look, 0);
+        what = same_text(column_text(look, 1), p->farmer_id) &&
+                       same_real(column_real(look, 2), p->declared_area_m2) &&
+                       same_real(column_real(look, 3), p->area_m2) &&
+                       (sqlite3_column_int(look, 5) != 0) == p->repaired &&
+                       wkb_size == p->wkb_size && wkb && memcmp(wkb, p->wkb, wkb_size) == 0
+                   ? PARCEL_SAME
+                   : PARCEL_CHANGED;
+        rc = SQLITE_DONE;
+    }
+    if (rc != SQLITE_DONE) {
+        parus_status code = parus__store_sql_fail(
+            store, rc, err, "cannot look up parcel '%s' in '%s'", p->id, store->path);
+        sqlite3_reset(look);
+        return code;
+    }
+    sqlite3_reset(look);
+    if (what == PARCEL_SAME) {
+        *change = what;
+        return PARUS_OK;
+    }
+
+    write = stmt_get(store, what == PARCEL_NEW ? STMT_PARCEL_INSERT : STMT_PARCEL_UPDATE, err);
+    if (!write)
+        return prepare_failed(err);
+    rc = what == PARCEL_NEW ? bind_text(write, 1, p->id) : sqlite3_bind_int64(write, 1, num);
+    if (rc == SQLITE_OK)
+        rc = bind_parcel(write, p, source, now);
+    if (rc == SQLITE_OK)
+        rc = stmt_run(write);
+    if (rc != SQLITE_DONE) {
+        parus_status code = parus__store_sql_fail(store, rc, err, "cannot %s parcel '%s' %s '%s'",
+                                                  what == PARCEL_NEW ? "insert" : "update", p->id,
+                                                  what == PARCEL_NEW ? "into" : "in", store->path);
+        sqlite3_reset(write);
+        return code;
+    }
+    sqlite3_reset(write);
+    if (what == PARCEL_NEW)
+        num = sqlite3_last_insert_rowid(store->db);
+
+    tree = stmt_get(store, what == PARCEL_NEW ? STMT_RTREE_INSERT : STMT_RTREE_UPDATE, err);
+    if (!tree)
+        return prepare_failed(err);
+    rc = bind_rtree(tree, num, p);
+    if (rc == SQLITE_OK)
+        rc = stmt_run(tree);
+    if (rc != SQLITE_DONE) {
+        parus_status code = parus__store_sql_fail(
+            store, rc, err, "cannot index parcel '%s' in '%s'", p->id, store->path);
+        sqlite3_reset(tree);
+        return code;
+    }
+    sqlite3_reset(tree);
+    *change = what;
+    return PARUS_OK;
+}
+
+static parus_status put_rejects(parus_store *store, const parus_parcel_set *set, const char *source,
+                                const char *now, parus_error *err)
+{
+    sqlite3_stmt *st;
+    size_t i;
+    int rc;
+
+    /* a load describes the file as it is now: its rejects replace the last load's */
+    st = stmt_get(store, STMT_REJECTS_CLEAR, err);
+    if (!st)
+        return prepare_failed(err);
+    rc = bind_text(st, 1, source);
+    if (rc == SQLITE_OK)
+        rc = stmt_run(st);
+    if (rc != SQLITE_DONE) {
+        parus_status code = parus__store_sql_fail(
+            store, rc, err, "cannot clear the set-aside parcels of '%s' in '%s'", source,
+            store->path);
+        sqlite3_reset(st);
+        return code;
+    }
+    sqlite3_reset(st);
+
+    for (i = 0; i < set->n_rejects; i++) {
+        const parus_parcel_reject *r = &set->rejects[i];
+        st = stmt_get(store, STMT_REJECT_INSERT, err);
+        if (!st)
+            return prepare_failed(err);
+        rc = bind_text(st, 1, source);
+        if (rc == SQLITE_OK)
+            rc = r->feature_index > (size_t)INT64_MAX
+                     ? SQLITE_RANGE
+                     : sqlite3_bind_int64(st, 2, (sqlite3_int64)r->feature_index);
+        if (rc == SQLITE_OK)
+            rc = bind_text(st, 3, r->id);
+        if (rc == SQLITE_OK)
+            rc = bind_text(st, 4, parus_status_name(r->code));
+        if (rc == SQLITE_OK)
+            rc = bind_text(st, 5, r->reason ? r->reason : parus_status_text(r->code));
+        if (rc == SQLITE_OK)
+            rc = bind_text(st, 6, now);
+        if (rc == SQLITE_OK)
+            rc = stmt_run(st);
+        if (rc != SQLITE_DONE) {
+            parus_status code = parus__store_sql_fail(
+                store, rc, err, "cannot record set-aside feature %zu of '%s' in '%s'",
+                r->feature_index, source, store->path);
+            sqlite3_reset(st);
+            return code;
+        }
+        sqlite3_reset(st);
+    }
+    return PARUS_OK;
+}
+
+parus_status parus_store_put_parcels(parus_store *store, const parus_parcel_set *set,
+                                     const char *source, parus_parcel_load_stats *stats,
+                                     parus_error *err)
+{
+    parus_parcel_load_stats st = {0, 0, 0, 0};
+    parus_status code;
+    char now[32];
+    size_t i;
+
+    if (!store || !set || !source || (set->n_parcels && !set->parcels) ||
+        (set->n_rejects && !set->rejects))
+        return parus_fail(err, PARUS_E_INVALID, "put_parcels: missing store, set or source");
+    code = require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    code = check_parcels(store, set, source, err);
+    if (code != PARUS_OK)
+        return code;
+
+    utc_now(now);
+    code = tx_begin(store, err);
+    if (code != PARUS_OK)
+        return code;
+    for (i = 0; i < set->n_parcels; i++) {
+        enum parcel_change change = PARCEL_SAME;
+        code = put_parcel(store, &set->parcels[i], source, now, &change, err);
+        if (code != PARUS_OK)
+            goto out_rollback;
+        if (change == PARCEL_NEW)
+            st.n_inserted++;
+        else if (change == PARCEL_CHANGED)
+            st.n_updated++;
+        else
+            st.n_unchanged++;
+    }
+    code = put_rejects(store, set, source, now, err);
+    if (code != PARUS_OK)
+        goto out_rollback;
+    code = tx_commit(store, err);
+    if (code != PARUS_OK)
+        return code;
+    st.n_rejected = set->n_rejects;
+    if (stats)
+        *stats = st;
+    return PARUS_OK;
+
+out_rollback:
+    tx_rollback(store);
+    return code;
+}
+
+/* A row of PARCEL_COLUMNS as a parcel whose pointers borrow the statement's memory. */
+static void row_parcel(sqlite3_stmt *st, parus_parcel *p)
+{
+    p->id = (char *)sqlite3_column_text(st, 0);
+    p->farmer_id = (char *)sqlite3_column_text(st, 1);
+    p->declared_area_m2 = column_real(st, 2);
+    p->area_m2 = column_real(st, 3);
+    p->lon_min_deg = column_real(st, 4);
+    p->lat_min_deg = column_real(st, 5);
+    p->lon_max_deg = column_real(st, 6);
+    p->lat_max_deg = column_real(st, 7);
+    p->wkb = (unsigned char *)sqlite3_column_blob(st, 8);
+    p->wkb_size = (size_t)sqlite3_column_bytes(st, 8);
+    p->repaired = sqlite3_column_int(st, 9) != 0;
+}
+
+parus_status parus_store_get_parcel(parus_store *store, const char *id, parus_parcel *out,
+                                    parus_error *err)
+{
+    sqlite3_stmt *st;
+    parus_parcel row, copy;
+    parus_status code;
+    int rc;
+
+    if (!store || !id || !out)
+        return parus_fail(err, PARUS_E_INVALID, "get_parcel: missing store, id or output");
+    code = require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    st = stmt_get(store, STMT_PARCEL_GET, err);
+    if (!st)
+        return prepare_failed(err);
+    rc = bind_text(st, 1, id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return parus_fail(err, PARUS_E_NOT_FOUND, "parcel '%s' is not in '%s'", id, store->path);
+    }
+    if (rc != SQLITE_ROW) {
+        code = parus__store_sql_fail(store, rc, err, "cannot read parcel '%s' from '%s'", id,
+                                     store->path);
+        sqlite3_reset(st);
+        return code;
+    }
+    row_parcel(st, &row);
+    copy = row;
+    copy.id = parus__strdup(row.id);
+    copy.farmer_id = parus__strdup(row.farmer_id);
+    copy.wkb = row.wkb_size ? malloc(row.wkb_size) : NULL;
+    if (!copy.id || (row.farmer_id && !copy.farmer_id) || (row.wkb_size && !copy.wkb)) {
+        sqlite3_reset(st);
+        parus_parcel_release(&copy);
+        return parus_fail(err, PARUS_E_NOMEM, "cannot hold parcel '%s'", id);
+    }
+    if (row.wkb_size)
+        memcpy(copy.wkb, row.wkb, row.wkb_size);
+    sqlite3_reset(st);
+    *out = copy;
+    return PARUS_OK;
+}
+
+parus_status parus_store_parcels_in_box(parus_store *store, double lon_min_deg, double lat_min_deg,
+                                        double lon_max_deg, double lat_max_deg,
+                                        parus_parcel_visit_fn fn, void *ctx, size_t *n_visited,
+                                        parus_error *err)
+{
+    sqlite3_stmt *st;
+    parus_status code;
+    size_t n = 0;
+    int rc;
+
+    parus_error_init(err);
+    if (!store || !fn)
+        return parus_fail(err, PARUS_E_INVALID, "parcels_in_box: missing store or function");
+    if (!box_ok(lon_min_deg, lat_min_deg, lon_max_deg, lat_max_deg))
+        return parus_fail(err, PARUS_E_INVALID,
+                          "bad lon/lat box %g..%g, %g..%g for the parcels of '%s'", lon_min_deg,
+                          lon_max_deg, lat_min_deg, lat_max_deg, store->path);
+    code = require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    st = stmt_get(store, STMT_PARCELS_IN_BOX, err);
+    if (!st)
+        return prepare_failed(err);
+    rc = sqlite3_bind_double(st, 1, lon_min_deg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 2, lat_min_deg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 3, lon_max_deg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 4, lat_max_deg);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        parus_parcel p;
+        int stop;
+        row_parcel(st, &p);
+        stop = fn(&p, ctx);
+        n++;
+        if (stop) {
+            /* p borrows the row: the message is written before the reset frees it */
+            code = err && err->code != PARUS_OK
+                       ? err->code
+                       : parus_fail(err, PARUS_E_INTERNAL,
+                                    "the walk over the parcels of '%s' stopped at parcel '%s' (%d)",
+                                    store->path, p.id ? p.id : "?", stop);
+            sqlite3_reset(st);
+            return code;
+        }
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE) {
+        code =
+            parus__store_sql_fail(store, rc, err, "cannot search the parcels of '%s'", store->path);
+        sqlite3_reset(st);
+        return code;
+    }
+    sqlite3_reset(st);
+    if (n_visited)
+        *n_visited = n;
+    return PARUS_OK;
+}
+
+/* ---- tiles ---- */
+
+static bool is_hex64(const char *s)
+{
+    size_t i;
+    for (i = 0; i < 64; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return false;
+    }
+    return s[64] == '\0';
+}
+
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+static void row_tile(sqlite3_stmt *st, parus_tile_record *rec)
+{
+    int i;
+    memset(rec, 0, sizeof *rec);
+    rec->id = sqlite3_column_int64(st, 0);
+    copy_text(rec->hash, sizeof rec->hash, column_text(st, 1));
+    copy_text(rec->path, sizeof rec->path, column_text(st, 2));
+    copy_text(rec->sensor, sizeof rec->sensor, column_text(st, 3));
+    copy_text(rec->date, sizeof rec->date, column_text(st, 4));
+    rec->epsg = sqlite3_column_int(st, 5);
+    rec->width = column_size(st, 6);
+    rec->height = column_size(st, 7);
+    for (i = 0; i < 6; i++)
+        rec->geotransform[i] = column_real(st, 8 + i);
+    rec->lon_min_deg = column_real(st, 14);
+    rec->lat_min_deg = column_real(st, 15);
+    rec->lon_max_deg = column_real(st, 16);
+    rec->lat_max_deg = column_real(st, 17);
+    rec->n_parcels = column_size(st, 18);
+    copy_text(rec->status, sizeof rec->status, column_text(st, 19));
+    copy_text(rec->processed_at, sizeof rec->processed_at, column_text(st, 20));
+}
+
+parus_status parus_store_find_tile(parus_store *store, const char *hash, parus_tile_record *out,
+                                   bool *found, parus_error *err)
+{
+    sqlite3_stmt *st;
+    parus_status code;
+    int rc;
+
+    if (!store || !hash || !out || !found)
+        return parus_fail(err, PARUS_E_INVALID, "find_tile: missing store, hash or output");
+    code = require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    st = stmt_get(store, STMT_TILE_FIND, err);
+    if (!st)
+        return prepare_failed(err);
+    rc = bind_text(st, 1, hash);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        row_tile(st, out);
+        sqlite3_reset(st);
+        *found = true;
+        return PARUS_OK;
+    }
+    if (rc != SQLITE_DONE) {
+        code = parus__store_sql_fail(store, rc, err, "cannot look up tile %.12s... in '%s'", hash,
+                                     store->path);
+        sqlite3_reset(st);
+        return code;
+    }
+    sqlite3_reset(st);
+    *found = false;
+    return PARUS_OK;
+}
+
+static parus_status check_tile(const parus_store *store, const parus_tile_record *rec,
+                               parus_error *err)
+{
+    char date[11];
+    if (!memchr(rec->path, '\0', sizeof rec->path) || !rec->path[0])
+        return parus_fail(err, PARUS_E_INVALID, "tile record for '%s' has no path", store->path);
+    if (!memchr(rec->hash, '\0', sizeof rec->hash) || !is_hex64(rec->hash))
+        return parus_fail(err, PARUS_E_INVALID, "tile '%s' has no content hash", rec->path);
+    if (!memchr(rec->sensor, '\0', sizeof rec->sensor) || !rec->sensor[0])
+        return parus_fail(err, PARUS_E_INVALID, "tile '%s' has no sensor name", rec->path);
+    if (!memchr(rec->date, '\0', sizeof rec->date) || !parus__parse_date(rec->date, date) ||
+        strcmp(date, rec->date) != 0)
+        return parus_fail(err, PARUS_E_INVALID, "tile '%s' has no date of the form YYYY-MM-DD",
+                          rec->path);
+    if (!memchr(rec->status, '\0', sizeof rec->status) || !rec->status[0])
+        return parus_fail(err, PARUS_E_INVALID, "tile '%s' has no status", rec->path);
+    if (rec->epsg < 0 || rec->width > (size_t)INT64_MAX || rec->height > (size_t)INT64_MAX ||
+        rec->n_parcels > (size_t)INT64_MAX ||
+        !box_ok(rec->lon_min_deg, rec->lat_min_deg, rec->lon_max_deg, rec->lat_max_deg))
+        return parus_fail(err, PARUS_E_INVALID, "tile '%s' has a bad grid or footprint", rec->path);
+    return PARUS_OK;
+}
+
+static parus_status insert_tile(parus_store *store, const parus_tile_record *rec, const char *now,
+                                sqlite3_int64 *id, parus_error *err)
+{
+    sqlite3_stmt *st = stmt_get(store, STMT_TILE_INSERT, err);
+    parus_status code;
+    int rc, i;
+
+    if (!st)
+        return prepare_failed(err);
+    rc = bind_text(st, 1, rec->hash);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, rec->path);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 3, rec->sensor);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 4, rec->date);
+    if (rc == SQLITE_OK)
+        rc = rec->epsg ? sqlite3_bind_int(st, 5, rec->epsg) : sqlite3_bind_null(st, 5);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 6, (sqlite3_int64)rec->width);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 7, (sqlite3_int64)rec->height);
+    for (i = 0; i < 6 && rc == SQLITE_OK; i++)
+        rc = bind_real(st, 8 + i, rec->geotransform[i]);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 14, rec->lon_min_deg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 15, rec->lat_min_deg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 16, rec->lon_max_deg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 17, rec->lat_max_deg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 18, (sqlite3_int64)rec->n_parcels);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 19, rec->status);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 20, now);
+    if (rc == SQLITE_OK)
+        rc = stmt_run(st);
+    if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+        sqlite3_reset(st);
+        return parus_fail(err, PARUS_E_DUPLICATE,
+                          "tile '%s' is already in '%s' (same content hash %.12s...)", rec->path,
+                          store->path, rec->hash);
+    }
+    if (rc != SQLITE_DONE) {
+        code = parus__store_sql_fail(store, rc, err, "cannot insert tile '%s' into '%s'", rec->path,
+                                     store->path);
+        sqlite3_reset(st);
+        return code;
+    }
+    sqlite3_reset(st);
+    *id = sqlite3_last_insert_rowid(store->db);
+    return PARUS_OK;
+}
+
+static parus_status insert_observation(parus_store *store, const parus_tile_record *rec,
+                                       sqlite3_int64 tile_id, const char *parcel_id,
+                                       const parus_observation *o, parus_error *err)
+{
+    sqlite3_stmt *st;
+    sqlite3_int64 num;
+    parus_status code;
+    size_t k;
+    int rc;
+
+    st = stmt_get(store, STMT_PARCEL_NUM, err);
+    if (!st)
+        return prepare_failed(err);
+    rc = bind_text(st, 1, parcel_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return parus_fail(err, PARUS_E_NOT_FOUND,
+                          "parcel '%s' observed in tile '%s' is not in '%s': tile not stored",
+                          parcel_id, rec->path, store->path);
+    }
+    if (rc != SQLITE_ROW) {
+        code = parus__store_sql_fail(store, rc, err, "cannot look up parcel '%s' in '%s'",
+                                     parcel_id, store->path);
+        sqlite3_reset(st);
+        return code;
+    }
+    num = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+
+    st = stmt_get(store, STMT_OBS_INSERT, err);
+    if (!st)
+        return prepare_failed(err);
+    rc = sqlite3_bind_int64(st, 1, tile_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, num);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 3, isnan(o->w_total_px) ? 0.0 : o->w_total_px);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 4, isnan(o->w_valid_px) ? 0.0 : o->w_valid_px);
+    for (k = 0; k < N_OBS_COLUMNS && rc == SQLITE_OK; k++) {
+        double v;
+        memcpy(&v, (const char *)o + obs_offsets[k], sizeof v);
+        rc = bind_real(st, 5 + (int)k, v);
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 5 + (int)N_OBS_COLUMNS, (sqlite3_int64)o->n_pixels);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 6 + (int)N_OBS_COLUMNS, (sqlite3_int64)o->n_pure);
+    if (rc == SQLITE_OK)
+        rc = stmt_run(st);
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        sqlite3_reset(st);
+        return parus_fail(err, PARUS_E_DUPLICATE,
+                          "parcel '%s' is observed twice in tile '%s': tile not stored", parcel_id,
+                          rec->path);
+    }
+    if (rc != SQLITE_DONE) {
+        code = parus__store_sql_fail(store, rc, err,
+                                     "cannot insert the observation of parcel '%s' in tile '%s' "
+                                     "into '%s'",
+                                     parcel_id, rec->path, store->path);
+        sqlite3_reset(st);
+        return code;
+    }
+    sqlite3_reset(st);
+    return PARUS_OK;
+}
+
+parus_status parus_store_tile_begin(parus_store *store, parus_tile_record *rec, parus_error *err)
+{
+    sqlite3_int64 id = 0;
+    parus_status code;
+
+    if (!store || !rec)
+        return parus_fail(err, PARUS_E_INVALID, "tile_begin: missing store or record");
+    if (store->open_tile)
+        return parus_fail(err, PARUS_E_INVALID, "tile_begin: tile %lld of '%s' is still open",
+                          (long long)store->open_tile, store->path);
+    code = require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    code = check_tile(store, rec, err);
+    if (code != PARUS_OK)
+        return code;
+    utc_now(store->open_tile_at);
+    code = tx_begin(store, err);
+    if (code != PARUS_OK)
+        return code;
+    code = insert_tile(store, rec, store->open_tile_at, &id, err);
+    if (code != PARUS_OK) {
+        tx_rollback(store);
+        return code;
+    }
+    store->open_tile = id;
+    store->open_tile_n = 0;
+    rec->id = id;
+    return PARUS_OK;
+}
+
+parus_status parus_store_tile_add(parus_store *store, const parus_tile_record *rec,
+                                  const char *parcel_id, const struct parus_observation *obs,
+                                  parus_error *err)
+{
+    parus_status code;
+
+    if (!store || !rec || !store->open_tile || rec->id != store->open_tile)
+        return parus_fail(err, PARUS_E_INVALID, "tile_add: no tile open for '%s'",
+                          rec ? rec->path : "?");
+    if (!parcel_id || !obs) {
+        parus_store_tile_abort(store);
+        return parus_fail(err, PARUS_E_INVALID, "observation %zu of tile '%s' is missing",
+                          store->open_tile_n, rec->path);
+    }
+    code = insert_observation(store, rec, store->open_tile, parcel_id, obs, err);
+    if (code != PARUS_OK) {
+        parus_store_tile_abort(store);
+        return code;
+    }
+    store->open_tile_n++;
+    return PARUS_OK;
+}
+
+parus_status parus_store_tile_commit(parus_store *store, parus_tile_record *rec, parus_error *err)
+{
+    sqlite3_stmt *st;
+    parus_status code;
+    int rc;
+
+    if (!store || !rec || !store->open_tile || rec->id != store->open_tile)
+        return parus_fail(err, PARUS_E_INVALID, "tile_commit: no tile open for '%s'",
+                          rec ? rec->path : "?");
+    /* the count is known only now: the row was inserted with the caller's estimate (a tile
+     * stored without observations keeps it) */
+    if (store->open_tile_n == 0)
+        goto commit;
+    st = stmt_get(store, STMT_TILE_SET_COUNT, err);
+    if (!st) {
+        parus_store_tile_abort(store);
+        return prepare_failed(err);
+    }
+    rc = sqlite3_bind_int64(st, 1, store->open_tile);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, (sqlite3_int64)store->open_tile_n);
+    if (rc == SQLITE_OK)
+        rc = stmt_run(st);
+    if (rc != SQLITE_DONE) {
+        code = parus__store_sql_fail(store, rc, err, "cannot update tile '%s' in '%s'", rec->path,
+                                     store->path);
+        sqlite3_reset(st);
+        parus_store_tile_abort(store);
+        return code;
+    }
+    sqlite3_reset(st);
+    rec->n_parcels = store->open_tile_n;
+commit:
+    code = tx_commit(store, err);
+    store->open_tile = 0;
+    if (code != PARUS_OK)
+        return code;
+    copy_text(rec->processed_at, sizeof rec->processed_at, store->open_tile_at);
+    return PARUS_OK;
+}
+
+void parus_store_tile_abort(parus_store *store)
+{
+    if (!store || !store->open_tile)
+        return;
+    tx_rollback(store);
+    store->open_tile = 0;
+    store->open_tile_n = 0;
+}
+
+parus_status parus_store_put_tile_observations(parus_store *store, parus_tile_record *rec,
+                                               const char *const *parcel_ids,
+                                               const struct parus_observation *const *obs,
+                                               size_t n_obs, parus_error *err)
+{
+    parus_tile_record saved;
+    parus_status code;
+    size_t i;
+
+    if (!store || !rec || (n_obs && (!parcel_ids || !obs)))
+        return parus_fail(err, PARUS_E_INVALID, "put_tile: missing store, record or observations");
+    for (i = 0; i < n_obs; i++)
+        if (!parcel_ids[i] || !obs[i])
+            return parus_fail(err, PARUS_E_INVALID, "observation %zu of tile '%s' is missing", i,
+                              rec->path);
+    saved = *rec; /* the record is written only on success */
+    code = parus_store_tile_begin(store, rec, err);
+    for (i = 0; code == PARUS_OK && i < n_obs; i++)
+        code = parus_store_tile_add(store, rec, parcel_ids[i], obs[i], err);
+    if (code == PARUS_OK)
+        code = parus_store_tile_commit(store, rec, err);
+    if (code != PARUS_OK)
+        *rec = saved; /* begin, add and commit leave nothing open on error */
+    return code;
+}
+
+parus_status parus_store_put_tile(parus_store *store, parus_tile_record *rec, parus_error *err)
+{
+    return parus_store_put_tile_observations(store, rec, NULL, NULL, 0, err);
+}
+
+parus_status parus_store_tiles_foreach(parus_store *store, parus_tile_visit_fn fn, void *ctx,
+                                       parus_error *err)
+{
+    sqlite3_stmt *st;
+    parus_status code;
+    int rc;
+
+    parus_error_init(err);
+    if (!store || !fn)
+        return parus_fail(err, PARUS_E_INVALID, "tiles_foreach: missing store or function");
+    code = require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    st = stmt_get(store, STMT_TILES_ALL, err);
+    if (!st)
+        return prepare_failed(err);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        parus_tile_record rec;
+        int stop;
+        row_tile(st, &rec);
+        stop = fn(&rec, ctx);
+        if (stop) {
+            sqlite3_reset(st);
+            if (err && err->code != PARUS_OK)
+                return err->code;
+            return parus_fail(err, PARUS_E_INTERNAL,
+                              "the walk over the tiles of '%s' stopped at tile %lld (%d)",
+                              store->path, (long long)rec.id, stop);
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        code = parus__store_sql_fail(store, rc, err, "cannot read the tiles of '%s'", store->path);
+        sqlite3_reset(st);
+        return code;
+    }
+    sqlite3_reset(st);
+    return PARUS_OK;
+}
+
+parus_status parus_store_parcel_series(parus_store *store, const char *parcel_id,
+                                       parus_series_fn fn, void *ctx, size_t *n_points,
+                                       parus_error *err)
+{
+    sqlite3_stmt *st;
+    parus_status code;
+    size_t n = 0, k;
+    int rc;
+
+    parus_error_init(err);
+    if (!store || !parcel_id || !fn)
+        return parus_fail(err, PARUS_E_INVALID, "parcel_series: missing store, id or function");
+    code = require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    st = stmt_get(store, STMT_PARCEL_SERIES, err);
+    if (!st)
+        return prepare_failed(err);
+    rc = bind_text(st, 1, parcel_id);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        parus_series_point pt;
+        int stop;
+        memset(&pt, 0, sizeof pt);
+        pt.tile_id = sqlite3_column_int64(st, 0);
+        copy_text(pt.date, sizeof pt.date, column_text(st, 1));
+        copy_text(pt.sensor, sizeof pt.sensor, column_text(st, 2));
+        pt.obs.w_total_px = column_real(st, 3);
+        pt.obs.w_valid_px = column_real(st, 4);
+        for (k = 0; k < N_OBS_COLUMNS; k++) {
+            double v = column_real(st, 5 + (int)k);
+            memcpy((char *)&pt.obs + obs_offsets[k], &v, sizeof v);
+        }
+        pt.obs.n_pixels = column_size(st, 5 + (int)N_OBS_COLUMNS);
+        pt.obs.n_pure = column_size(st, 6 + (int)N_OBS_COLUMNS);
+        n++;
+        stop = fn(&pt, ctx);
+        if (stop) {
+            sqlite3_reset(st);
+            if (err && err->code != PARUS_OK)
+                return err->code;
+            return parus_fail(err, PARUS_E_INTERNAL, "the walk over the series of '%s' stopped",
+                              parcel_id);
+        }
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE) {
+        code =
+            parus__store_sql_fail(store, rc, err, "cannot read the series of parcel '%s' in '%s'",
+                                  parcel_id, store->path);
+        sqlite3_reset(st);
+        return code;
+    }
+    sqlite3_reset(st);
+    if (n_points)
+        *n_points = n;
+    return PARUS_OK;
+}
+
+/* ---- runs ---- */
+
+parus_status parus_store_run_begin(parus_store *store, const char *command, const char *args,
+                                   int64_t *run_id, parus_error *err)
+{
+    sqlite3_stmt *st;
+    parus_status code;
+    char now[32];
+    int rc;
+
+    if (!store || !command || !run_id)
+        return parus_fail(err, PARUS_E_INVALID, "run_begin: missing store, command or output");
+    code = require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    st = stmt_get(store, STMT_RUN_INSERT, err);
+    if (!st)
+        return prepare_failed(err);
+    utc_now(now);
+    rc = bind_text(st, 1, command);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, args);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 3, parus_version());
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 4, now);
+    if (rc == SQLITE_OK)
+        rc = stmt_run(st);
+    if (rc != SQLITE_DONE) {
+        code = parus__store_sql_fail(store, rc, err, "cannot record the run of '%s' in '%s'",
+                                     command, store->path);
+        sqlite3_reset(st);
+        return code;
+    }
+    sqlite3_reset(st);
+    *run_id = sqlite3_last_insert_rowid(store->db);
+    return PARUS_OK;
+}
+
+parus_status parus_store_run_end(parus_store *store, int64_t run_id, const char *outcome,
+                                 const char *summary, parus_error *err)
+{
+    sqlite3_stmt *st;
+    parus_status code;
+    char now[32];
+    int rc;
+
+    if (!store || !outcome)
+        return parus_fail(err, PARUS_E_INVALID, "run_end: missing store or outcome");
+    code = require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    st = stmt_get(store, STMT_RUN_END, err);
+    if (!st)
+        return prepare_failed(err);
+    utc_now(now);
+    rc = sqlite3_bind_int64(st, 1, run_id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, now);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 3, outcome);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 4, summary);
+    if (rc == SQLITE_OK)
+        rc = stmt_run(st);
+    if (rc != SQLITE_DONE) {
+        code = parus__store_sql_fail(store, rc, err, "cannot record the end of run %lld in '%s'",
+                                     (long long)run_id, store->path);
+        sqlite3_reset(st);
+        return code;
+    }
+    sqlite3_reset(st);
+    if (sqlite3_changes(store->db) == 0)
+        return parus_fail(err, PARUS_E_NOT_FOUND, "run %lld is not in '%s'", (long long)run_id,
+                          store->path);
+    return PARUS_OK;
+}
+
+/* ---- summary ---- */
+
+parus_status parus_store_get_counts(parus_store *store, parus_store_counts *out, parus_error *err)
+{
+    sqlite3_stmt *st;
+    parus_store_counts c;
+    parus_status code;
+    int rc;
+
+    if (!store || !out)
+        return parus_fail(err, PARUS_E_INVALID, "get_counts: missing store or output");
+    code = require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    st = stmt_get(store, STMT_COUNTS, err);
+    if (!st)
+        return prepare_failed(err);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        code =
+            parus__store_sql_fail(store, rc, err, "cannot count the contents of '%s'", store->path);
+        sqlite3_reset(st);
+        return code;
+    }
+    c.n_parcels = column_size(st, 0);
+    c.n_farmers = column_size(st, 1);
+    c.parcel_area_m2 = sqlite3_column_double(st, 2);
+    c.n_parcel_rejects = column_size(st, 3);
+    c.n_tiles = column_size(st, 4);
+    c.n_observations = column_size(st, 5);
+    c.n_runs = column_size(st, 6);
+    sqlite3_reset(st);
+    *out = c;
+    return PARUS_OK;
+}
+
+/* ---- merging stores ---- */
+
+/* The merge is a handful of set statements over the attached source, run once per merge, so
+ * they go through sqlite3_exec rather than the statement cache. The temp tables name what this
+ * merge adds, so counts and the R-tree follow exactly the rows inserted or updated. */
+static parus_status merge_exec(parus_store *store, const char *src, const char *sql,
+                               size_t *changes, parus_error *err)
+{
+    int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return parus__store_sql_fail(store, rc, err, "cannot merge '%s' into '%s'", src,
+                                     store->path);
+    if (changes)
+        *changes = (size_t)sqlite3_changes(store->db);
+    return PARUS_OK;
+}
+
+#define MERGE_SAME_PARCEL                                                                          \
+    "s.farmer_id IS p.farmer_id AND s.declared_area_m2 IS p.declared_area_m2 AND "                 \
+    "s.area_m2 = p.area_m2 AND s.wkb = p.wkb AND s.repaired = p.repaired"
+#define MERGE_PARCEL_COLUMNS                                                                       \
+    "farmer_id, declared_area_m2, area_m2, lon_min_deg, lat_min_deg, lon_max_deg, lat_max_deg, "   \
+    "wkb, repaired, source, loaded_at"
+#define MERGE_TILE_COLUMNS                                                                         \
+    "hash, path, sensor, date, epsg, width, height, gt0, gt1, gt2, gt3, gt4, gt5, lon_min_deg, "   \
+    "lat_min_deg, lon_max_deg, lat_max_deg, n_parcels, status, processed_at"
+#define MERGE_TILE_COLUMNS_S                                                                       \
+    "s.hash, s.path, s.sensor, s.date, s.epsg, s.width, s.height, s.gt0, s.gt1, s.gt2, s.gt3, "    \
+    "s.gt4, s.gt5, s.lon_min_deg, s.lat_min_deg, s.lon_max_deg, s.lat_max_deg, s.n_parcels, "      \
+    "s.status, s.processed_at"
+
+static const char *const merge_sql[] = {
+    /* parcels that differ and are newer in the source */
+    "CREATE TEMP TABLE merge_upd AS SELECT p.num AS dnum, s.num AS snum FROM merge_src.parcels s "
+    "JOIN main.parcels p ON p.id = s.id WHERE s.loaded_at > p.loaded_at AND NOT "
+    "(" MERGE_SAME_PARCEL ")",
+    "UPDATE main.parcels SET (" MERGE_PARCEL_COLUMNS ") = (SELECT " MERGE_PARCEL_COLUMNS
+    " FROM merge_src.parcels s JOIN temp.merge_upd u ON u.snum = s.num "
+    "WHERE u.dnum = main.parcels.num) WHERE num IN (SELECT dnum FROM temp.merge_upd)",
+    "DELETE FROM main.parcels_rtree WHERE id IN (SELECT dnum FROM temp.merge_upd)",
+    "INSERT INTO main.parcels_rtree (id, lon_min, lon_max, lat_min, lat_max) SELECT u.dnum, "
+    "r.lon_min, r.lon_max, r.lat_min, r.lat_max FROM temp.merge_upd u "
+    "JOIN merge_src.parcels_rtree r ON r.id = u.snum",
+    /* parcels the destination does not have */
+    "CREATE TEMP TABLE merge_newp AS SELECT s.num AS snum, s.id AS id FROM merge_src.parcels s "
+    "WHERE NOT EXISTS (SELECT 1 FROM main.parcels p WHERE p.id = s.id)",
+    "INSERT INTO main.parcels (id, " MERGE_PARCEL_COLUMNS ") SELECT s.id, " MERGE_PARCEL_COLUMNS
+    " FROM merge_src.parcels s JOIN temp.merge_newp n ON n.snum = s.num ORDER BY s.num",
+    "INSERT INTO main.parcels_rtree (id, lon_min, lon_max, lat_min, lat_max) SELECT p.num, "
+    "r.lon_min, r.lon_max, r.lat_min, r.lat_max FROM temp.merge_newp n "
+    "JOIN merge_src.parcels_rtree r ON r.id = n.snum JOIN main.parcels p ON p.id = n.id",
+    /* tiles by content, then their observations */
+    "CREATE TEMP TABLE merge_newt AS SELECT s.id AS sid, s.hash AS hash FROM merge_src.tiles s "
+    "WHERE NOT EXISTS (SELECT 1 FROM main.tiles t WHERE t.hash = s.hash)",
+    "INSERT INTO main.tiles (" MERGE_TILE_COLUMNS ") SELECT " MERGE_TILE_COLUMNS_S
+    " FROM merge_src.tiles s JOIN temp.merge_newt n ON n.sid = s.id ORDER BY s.date, s.id",
+    "INSERT INTO main.observations (tile_id, parcel_num, w_total_px, w_valid_px" PARUS__OBS_COLUMNS(
+        OBS_NAME) ", n_pixels, n_pure) SELECT t.id, p.num, o.w_total_px, "
+                  "o.w_valid_px" PARUS__OBS_COLUMNS(OBS_COLUMN) ", o.n_pixels, o.n_pure "
+                                                                "FROM temp.merge_newt n "
+                                                                "JOIN merge_src.observations o "
+                                                                "ON o.tile_id = n.sid "
+                                                                "JOIN main.tiles t ON t.hash = "
+                                                                "n.hash JOIN merge_src.parcels "
+                                                                "sp ON sp.num = o.parcel_num "
+                                                                "JOIN main.parcels p ON p.id = "
+                                                                "sp.id",
+};
+
+enum { MERGE_UPD = 0, MERGE_NEWP = 4, MERGE_NEWT = 7, MERGE_OBS = 9 };
+
+static void merge_cleanup(parus_store *store)
+{
+    sqlite3_exec(store->db,
+                 "DROP TABLE IF EXISTS temp.merge_upd; DROP TABLE IF EXISTS temp.merge_newp; "
+                 "DROP TABLE IF EXISTS temp.merge_newt",
+                 NULL, NULL, NULL);
+    sqlite3_exec(store->db, "DETACH DATABASE merge_src", NULL, NULL, NULL);
+}
+
+parus_status parus_store_merge(parus_store *store, const char *src_path,
+                               parus_store_merge_stats *stats, parus_error *err)
+{
+    parus_store_merge_stats ms;
+    parus_store *src;
+    struct stat a, b;
+    sqlite3_stmt *st;
+    parus_status code;
+    size_t i, n = 0, n_src_parcels = 0, n_src_tiles = 0;
+    int rc;
+
+    if (!store || !src_path || !*src_path)
+        return parus_fail(err, PARUS_E_INVALID, "merge: missing store or source");
+    code = require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    if (store->open_tile)
+        return parus_fail(err, PARUS_E_INVALID, "merge: a tile is open in '%s'", store->path);
+    /* the source must be a parus store of this version; this also keeps other files out */
+    code = parus_store_open_existing(src_path, &src, err);
+    if (code != PARUS_OK)
+        return code;
+    code = require_current(src, err);
+    parus_store_close(src);
+    if (code != PARUS_OK)
+        return code;
+    if (stat(src_path, &a) == 0 && stat(store->path, &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino)
+        return parus_fail(err, PARUS_E_INVALID, "cannot merge '%s' into itself", src_path);
+
+    rc = sqlite3_prepare_v2(store->db, "ATTACH DATABASE ?1 AS merge_src", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_bind_text(st, 1, src_path, -1, SQLITE_TRANSIENT);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(store->db);
+    }
+    if (rc != SQLITE_OK) {
+        code = parus__store_sql_fail(store, rc, err, "cannot attach '%s' to '%s'", src_path,
+                                     store->path);
+        sqlite3_finalize(st);
+        return code;
+    }
+    sqlite3_finalize(st);
+
+    memset(&ms, 0, sizeof ms);
+    code = tx_begin(store, err);
+    if (code != PARUS_OK)
+        goto out_detach;
+    /* the source's counts from the same snapshot as the copy */
+    rc = sqlite3_prepare_v2(store->db,
+                            "SELECT (SELECT count(*) FROM merge_src.parcels), "
+                            "(SELECT count(*) FROM merge_src.tiles)",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        n_src_parcels = column_size(st, 0);
+        n_src_tiles = column_size(st, 1);
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_OK) {
+        code = parus__store_sql_fail(store, rc, err, "cannot count the contents of '%s'", src_path);
+        sqlite3_finalize(st);
+        tx_rollback(store);
+        goto out_detach;
+    }
+    sqlite3_finalize(st);
+    for (i = 0; i < sizeof merge_sql / sizeof merge_sql[0]; i++) {
+        code = merge_exec(store, src_path, merge_sql[i], &n, err);
+        if (code != PARUS_OK) {
+            tx_rollback(store);
+            goto out_detach;
+        }
+        if (i == MERGE_UPD + 1)
+            ms.n_parcels_updated = n;
+        else if (i == MERGE_NEWP + 1)
+            ms.n_parcels_new = n;
+        else if (i == MERGE_NEWT + 1)
+            ms.n_tiles_new = n;
+        else if (i == MERGE_OBS)
+            ms.n_observations = n;
+    }
+    code = tx_commit(store, err);
+    if (code != PARUS_OK)
+        goto out_detach;
+    ms.n_parcels_unchanged = n_src_parcels >= ms.n_parcels_new + ms.n_parcels_updated
+                                 ? n_src_parcels - ms.n_parcels_new - ms.n_parcels_updated
+                                 : 0;
+    ms.n_tiles_known = n_src_tiles >= ms.n_tiles_new ? n_src_tiles - ms.n_tiles_new : 0;
+    if (stats)
+        *stats = ms;
+out_detach:
+    merge_cleanup(store);
+    return code;
+}

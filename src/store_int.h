@@ -1,0 +1,96 @@
+/*
+ * store_int.h - what store.c (the API: statements, transactions, rows) and store_schema.c (what
+ * is in the file: identity, schema versions, migrations) share. Not part of the public API.
+ */
+#ifndef PARUS_STORE_INT_H
+#define PARUS_STORE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include <stddef.h>
+
+#include "parus/store.h"
+#include "parus/zonal.h"
+
+/* 'PRUS' in PRAGMA application_id: tells a parus store from any other SQLite file. */
+#define PARUS__STORE_APPLICATION_ID 0x50525553
+
+/* Upper bound of the statement cache; store.c checks its statement list fits. */
+#define PARUS__STORE_MAX_STMTS 40
+
+/* Milliseconds a call waits for another process's write lock before E_BUSY. */
+#define PARUS__STORE_BUSY_TIMEOUT_MS 5000
+
+struct parus_store {
+    sqlite3 *db;
+    char *path;  /* as given, for messages */
+    int version; /* PRAGMA user_version as of the last check or migration */
+    sqlite3_stmt *stmt[PARUS__STORE_MAX_STMTS]; /* prepared on first use, finalized on close */
+    int64_t open_tile;  /* the tile between parus_store_tile_begin and commit/abort, else 0 */
+    size_t open_tile_n; /* observations added to it so far */
+    char open_tile_at[32];
+};
+
+/* Fill err from SQLite's last error on store->db: "<what>: <sqlite's reason>", where what is the
+ * printf-style fmt. rc is the failing call's result: BUSY and LOCKED become E_BUSY, NOMEM E_NOMEM,
+ * everything else E_STORE. Call it before anything else touches the connection (a ROLLBACK would
+ * replace the message). */
+parus_status parus__store_sql_fail(parus_store *store, int rc, parus_error *err, const char *fmt,
+                                   ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* Read the file's identity and version into store->version. Refuses (E_STORE) a SQLite file that
+ * is not a parus store and (E_SCHEMA) one newer than this build; a database with no tables and
+ * no identity is fresh (version 0), which open_existing (allow_fresh false) refuses. Reads only. */
+parus_status parus__store_check_identity(parus_store *store, bool allow_fresh, parus_error *err);
+
+/* Bring the store from store->version to PARUS_STORE_SCHEMA_VERSION, one transaction per step. */
+parus_status parus__store_migrate(parus_store *store, parus_error *err);
+
+/* The per-parcel statistics of an observation beyond the weights, one column each: X(column, member
+ * of parus_observation as an offset). Version 2 had the NDVI columns; version 3 added the rest.
+ * This one list drives the migration, the INSERT and the binding, so they cannot drift. Append
+ * only: a new column needs a new migration step. */
+#define PARUS__OBS_IDX(X, name, k)                                                                 \
+    X(name##_mean, offsetof(parus_observation, mean) + (k) * sizeof(double))                       \
+    X(name##_std, offsetof(parus_observation, std) + (k) * sizeof(double))                         \
+    X(name##_min, offsetof(parus_observation, min) + (k) * sizeof(double))                         \
+    X(name##_max, offsetof(parus_observation, max) + (k) * sizeof(double))
+#define PARUS__OBS_BAND(X, name, role)                                                             \
+    X(name##_mean, offsetof(parus_observation, band_mean) + (role) * sizeof(double))
+#define PARUS__OBS_COLUMNS_V2(X)                                                                   \
+    X(valid_fraction, offsetof(parus_observation, valid_fraction))                                 \
+    PARUS__OBS_IDX(X, ndvi, PARUS_INDEX_NDVI)
+#define PARUS__OBS_COLUMNS_V3(X)                                                                   \
+    PARUS__OBS_IDX(X, evi, PARUS_INDEX_EVI)                                                        \
+    PARUS__OBS_IDX(X, ndwi, PARUS_INDEX_NDWI)                                                      \
+    PARUS__OBS_IDX(X, mndwi, PARUS_INDEX_MNDWI)                                                    \
+    PARUS__OBS_IDX(X, ndmi, PARUS_INDEX_NDMI)                                                      \
+    PARUS__OBS_BAND(X, blue, PARUS_ROLE_BLUE)                                                      \
+    PARUS__OBS_BAND(X, green, PARUS_ROLE_GREEN)                                                    \
+    PARUS__OBS_BAND(X, red, PARUS_ROLE_RED)                                                        \
+    PARUS__OBS_BAND(X, re1, PARUS_ROLE_RE1)                                                        \
+    PARUS__OBS_BAND(X, re2, PARUS_ROLE_RE2)                                                        \
+    PARUS__OBS_BAND(X, re3, PARUS_ROLE_RE3)                                                        \
+    PARUS__OBS_BAND(X, nir, PARUS_ROLE_NIR)                                                        \
+    PARUS__OBS_BAND(X, nir_narrow, PARUS_ROLE_NIR_NARROW)                                          \
+    PARUS__OBS_BAND(X, swir1, PARUS_ROLE_SWIR1)                                                    \
+    PARUS__OBS_BAND(X, swir2, PARUS_ROLE_SWIR2)                                                    \
+    X(ndvi_p10, offsetof(parus_observation, ndvi_p10))                                             \
+    X(ndvi_p50, offsetof(parus_observation, ndvi_p50))                                             \
+    X(ndvi_p90, offsetof(parus_observation, ndvi_p90))                                             \
+    X(veg_fraction, offsetof(parus_observation, veg_fraction))                                     \
+    X(water_fraction, offsetof(parus_observation, water_fraction))                                 \
+    X(edge_share, offsetof(parus_observation, edge_share))
+#define PARUS__OBS_COLUMNS(X) PARUS__OBS_COLUMNS_V2(X) PARUS__OBS_COLUMNS_V3(X)
+
+/* Test hook: the connection, for PRAGMAs a test needs (busy timeout, max_page_count). */
+sqlite3 *parus__store_handle(parus_store *store);
+
+#endif

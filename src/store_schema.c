@@ -1,0 +1,248 @@
+/*
+ * store_schema.c - what is in a store file: its identity (PRAGMA application_id 'PRUS'), its schema
+ * version (PRAGMA user_version) and the chain of migrations that brings any older store to the
+ * version this build writes.
+ *
+ * A store outlives the binary that wrote it: a bank upgrades parus and opens last season's
+ * store. So the schema is only ever changed by appending a step to `migrations` below (one
+ * function, one table entry), never by editing an old step, and each step runs in its own
+ * BEGIN IMMEDIATE transaction together with the user_version bump: a step that fails, or a crash
+ * in the middle of one, leaves the store at the version before it. A store whose version is newer
+ * than this build is refused before anything is written. Two processes opening an old store at
+ * once are safe: the second waits for the write lock, then finds the step done and skips it.
+ *
+ * The DDL is constant text run with sqlite3_exec; no value from outside ever enters it.
+ */
+#include <stdint.h>
+#include <stdio.h>
+
+#include "store_int.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* Version 1: parcels with their lon/lat R-tree, tiles, runs. parcels.num is an INTEGER PRIMARY
+ * KEY (an alias of the rowid, so VACUUM cannot renumber it) because the R-tree is keyed by it. */
+static const char schema_v1[] =
+    "CREATE TABLE parcels ("
+    " num INTEGER PRIMARY KEY,"
+    " id TEXT NOT NULL UNIQUE,"
+    " farmer_id TEXT,"
+    " declared_area_m2 REAL,"
+    " area_m2 REAL NOT NULL,"
+    " lon_min_deg REAL NOT NULL, lat_min_deg REAL NOT NULL,"
+    " lon_max_deg REAL NOT NULL, lat_max_deg REAL NOT NULL,"
+    " wkb BLOB NOT NULL,"
+    " repaired INTEGER NOT NULL DEFAULT 0,"
+    " source TEXT NOT NULL,"
+    " loaded_at TEXT NOT NULL);"
+    "CREATE INDEX parcels_farmer ON parcels(farmer_id);"
+    "CREATE VIRTUAL TABLE parcels_rtree USING rtree(id, lon_min, lon_max, lat_min, lat_max);"
+    "CREATE TABLE tiles ("
+    " id INTEGER PRIMARY KEY,"
+    " hash TEXT NOT NULL UNIQUE,"
+    " path TEXT NOT NULL,"
+    " sensor TEXT NOT NULL,"
+    " date TEXT NOT NULL,"
+    " epsg INTEGER,"
+    " width INTEGER NOT NULL, height INTEGER NOT NULL,"
+    " gt0 REAL, gt1 REAL, gt2 REAL, gt3 REAL, gt4 REAL, gt5 REAL,"
+    " lon_min_deg REAL NOT NULL, lat_min_deg REAL NOT NULL,"
+    " lon_max_deg REAL NOT NULL, lat_max_deg REAL NOT NULL,"
+    " n_parcels INTEGER NOT NULL,"
+    " processed_at TEXT NOT NULL);"
+    "CREATE INDEX tiles_date ON tiles(date, id);"
+    "CREATE TABLE runs ("
+    " id INTEGER PRIMARY KEY,"
+    " command TEXT NOT NULL,"
+    " args TEXT,"
+    " parus_version TEXT NOT NULL,"
+    " started_at TEXT NOT NULL,"
+    " ended_at TEXT,"
+    " outcome TEXT,"
+    " summary TEXT);"
+    "PRAGMA application_id = " STR(PARUS__STORE_APPLICATION_ID) ";";
+
+/* Version 2: per-parcel observations of a tile, the parcels set aside at load, and a tile status
+ * (tiles stored by version 1 were registered only). Observation columns are added by later
+ * steps (ALTER TABLE ADD COLUMN) as the statistics grow. */
+static const char schema_v2[] =
+    "ALTER TABLE tiles ADD COLUMN status TEXT NOT NULL DEFAULT 'registered';"
+    "CREATE TABLE observations ("
+    " tile_id INTEGER NOT NULL REFERENCES tiles(id) ON DELETE CASCADE,"
+    " parcel_num INTEGER NOT NULL REFERENCES parcels(num) ON DELETE CASCADE,"
+    " w_total_px REAL NOT NULL,"
+    " w_valid_px REAL NOT NULL,"
+    " valid_fraction REAL,"
+    " ndvi_mean REAL, ndvi_std REAL, ndvi_min REAL, ndvi_max REAL,"
+    " PRIMARY KEY (parcel_num, tile_id));"
+    "CREATE INDEX observations_tile ON observations(tile_id);"
+    "CREATE TABLE parcel_rejects ("
+    " id INTEGER PRIMARY KEY,"
+    " source TEXT NOT NULL,"
+    " feature_index INTEGER NOT NULL,"
+    " parcel_id TEXT,"
+    " code TEXT NOT NULL,"
+    " reason TEXT NOT NULL,"
+    " recorded_at TEXT NOT NULL);"
+    "CREATE INDEX parcel_rejects_source ON parcel_rejects(source);";
+
+/* Version 3: every statistic of the kernel (other indices, band means, percentiles, fractions,
+ * pixel counts), as columns of observations. */
+#define ADD_OBS_COLUMN(name, offset) "ALTER TABLE observations ADD COLUMN " #name " REAL;"
+static const char schema_v3[] =
+    PARUS__OBS_COLUMNS_V3(ADD_OBS_COLUMN) "ALTER TABLE observations ADD COLUMN n_pixels INTEGER;"
+                                          "ALTER TABLE observations ADD COLUMN n_pure INTEGER;";
+#undef ADD_OBS_COLUMN
+
+/* A step returns a SQLite result code; it runs inside the step's transaction. */
+static int migrate_to_1(parus_store *store)
+{
+    return sqlite3_exec(store->db, schema_v1, NULL, NULL, NULL);
+}
+
+static int migrate_to_2(parus_store *store)
+{
+    return sqlite3_exec(store->db, schema_v2, NULL, NULL, NULL);
+}
+
+static int migrate_to_3(parus_store *store)
+{
+    return sqlite3_exec(store->db, schema_v3, NULL, NULL, NULL);
+}
+
+static const struct migration {
+    int version; /* the version the step produces */
+    int (*apply)(parus_store *store);
+} migrations[] = {
+    {1, migrate_to_1},
+    {2, migrate_to_2},
+    {3, migrate_to_3},
+};
+
+_Static_assert(sizeof migrations / sizeof migrations[0] == PARUS_STORE_SCHEMA_VERSION,
+               "one migration step per schema version");
+
+static parus_status newer_schema(const parus_store *store, int64_t version, parus_error *err)
+{
+    return parus_fail(err, PARUS_E_SCHEMA,
+                      "'%s' has schema version %lld, newer than this parus (%d): upgrade parus",
+                      store->path, (long long)version, PARUS_STORE_SCHEMA_VERSION);
+}
+
+parus_status parus__store_check_identity(parus_store *store, bool allow_fresh, parus_error *err)
+{
+    /* one statement, so the three values come from one snapshot */
+    static const char sql[] = "SELECT (SELECT application_id FROM pragma_application_id()),"
+                              " (SELECT user_version FROM pragma_user_version()),"
+                              " (SELECT count(*) FROM sqlite_master)";
+    sqlite3_stmt *st;
+    int64_t app_id, version, n_objects;
+    int rc;
+
+    rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return parus__store_sql_fail(store, rc, err, "cannot open store '%s'", store->path);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        parus_status code =
+            parus__store_sql_fail(store, rc, err, "cannot open store '%s'", store->path);
+        sqlite3_finalize(st);
+        return code;
+    }
+    app_id = sqlite3_column_int64(st, 0);
+    version = sqlite3_column_int64(st, 1);
+    n_objects = sqlite3_column_int64(st, 2);
+    sqlite3_finalize(st);
+
+    if (app_id == PARUS__STORE_APPLICATION_ID) {
+        if (version > PARUS_STORE_SCHEMA_VERSION)
+            return newer_schema(store, version, err);
+        if (version < 1)
+            return parus_fail(err, PARUS_E_STORE,
+                              "'%s' is a damaged parus store: it has no schema version",
+                              store->path);
+        store->version = (int)version;
+        return PARUS_OK;
+    }
+    if (app_id == 0 && version == 0 && n_objects == 0) {
+        if (!allow_fresh)
+            return parus_fail(err, PARUS_E_STORE, "'%s' is not a parus store (an empty database)",
+                              store->path);
+        store->version = 0;
+        return PARUS_OK;
+    }
+    return parus_fail(err, PARUS_E_STORE, "'%s' is not a parus store", store->path);
+}
+
+static int read_version(parus_store *store, int64_t *version)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(store->db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *version = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void rollback(parus_store *store)
+{
+    if (!sqlite3_get_autocommit(store->db))
+        sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+parus_status parus__store_migrate(parus_store *store, parus_error *err)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof migrations / sizeof migrations[0]; i++) {
+        const struct migration *m = &migrations[i];
+        char bump[64];
+        int64_t found = 0;
+        int rc;
+
+        if (m->version <= store->version)
+            continue;
+        rc = sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            return parus__store_sql_fail(store, rc, err,
+                                         "cannot migrate '%s' from schema version %d to %d",
+                                         store->path, store->version, m->version);
+        rc = read_version(store, &found);
+        if (rc == SQLITE_OK && found >= m->version) {
+            /* another process migrated while this one waited for the lock */
+            if (found > PARUS_STORE_SCHEMA_VERSION) {
+                rollback(store);
+                return newer_schema(store, found, err);
+            }
+            rc = sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
+            if (rc == SQLITE_OK) {
+                store->version = (int)found;
+                continue;
+            }
+        }
+        if (rc == SQLITE_OK)
+            rc = m->apply(store);
+        if (rc == SQLITE_OK) {
+            /* PRAGMA takes no bound parameter; the value is this build's own constant */
+            snprintf(bump, sizeof bump, "PRAGMA user_version = %d", m->version);
+            rc = sqlite3_exec(store->db, bump, NULL, NULL, NULL);
+        }
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            parus_status code = parus__store_sql_fail(
+                store, rc, err, "cannot migrate '%s' from schema version %d to %d", store->path,
+                store->version, m->version);
+            rollback(store);
+            return code;
+        }
+        store->version = m->version;
+    }
+    return PARUS_OK;
+}

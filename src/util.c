@@ -1,0 +1,370 @@
+/*
+ * util.c - small internal helpers: checked size arithmetic, strings, the content fingerprint of
+ * tiles, GDAL start-up and error capture, calendar dates.
+ *
+ * The hash identifies a tile by its bytes, not its name or mtime, so a renamed or re-copied tile
+ * is recognised as already processed.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <threads.h>
+
+#include <cpl_error.h>
+#include <gdal.h>
+#include <ogr_api.h>
+
+#include "util_int.h"
+
+bool parus__mul_size(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a)
+        return false;
+    *out = a * b;
+    return true;
+}
+
+char *parus__strndup(const char *s, size_t n)
+{
+    char *p;
+    if (!s)
+        return NULL;
+    p = malloc(n + 1);
+    if (!p)
+        return NULL;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *parus__strdup(const char *s)
+{
+    return s ? parus__strndup(s, strlen(s)) : NULL;
+}
+
+int parus__strcasecmp(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        int ca = tolower((unsigned char)*a), cb = tolower((unsigned char)*b);
+        if (ca != cb || ca == 0)
+            return ca - cb;
+    }
+}
+
+/* ---- content fingerprint ----
+ *
+ * Tiles are hundreds of megabytes and a nightly run may hash every tile of an inbox only to find
+ * it already stored, so the fingerprint must cost far less than decoding the tile: SHA-256 in
+ * portable C ran at about 300 MB/s here (1.3 s for a 394 MB tile, more than GDAL needs to decode
+ * it). This is parus's own non-cryptographic 256-bit hash: four independent lanes each fold one
+ * 64-bit word per 32-byte stripe with a multiply-rotate-multiply step (so the lanes run in
+ * parallel in the CPU), the tail is zero-padded, and the lanes and the length are chained through
+ * a xor-shift-multiply avalanche into a summary from which each output word is avalanched. It
+ * identifies content (a renamed or copied tile is the same tile); it does not resist a forger, and
+ * does not need to.
+ */
+
+#define FP_K1 0x9fb21c651e98df25ULL
+#define FP_K2 0xc2b2ae3d27d4eb4fULL
+#define FP_K3 0x165667b19e3779f9ULL
+
+static uint64_t rotl64(uint64_t x, int r)
+{
+    return x << r | x >> (64 - r);
+}
+
+static uint64_t load_le64(const unsigned char *p)
+{
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+           (uint64_t)p[7] << 56;
+}
+
+static void store_le64(unsigned char *p, uint64_t v)
+{
+    int k;
+    for (k = 0; k < 8; k++)
+        p[k] = (unsigned char)(v >> (8 * k));
+}
+
+static uint64_t avalanche(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+static void fp_stripe(uint64_t lane[4], const unsigned char *p)
+{
+    int j;
+    for (j = 0; j < 4; j++)
+        lane[j] = rotl64(lane[j] + load_le64(p + 8 * j) * FP_K1, 29) * FP_K2;
+}
+
+struct fp_state {
+    uint64_t lane[4];
+    uint64_t n;
+};
+
+static void fp_init(struct fp_state *st)
+{
+    st->lane[0] = FP_K3;
+    st->lane[1] = FP_K3 ^ FP_K1;
+    st->lane[2] = FP_K3 ^ FP_K2;
+    st->lane[3] = FP_K3 + FP_K1 + FP_K2;
+    st->n = 0;
+}
+
+/* Whole stripes only: the caller feeds multiples of 32 bytes until the last piece. */
+static void fp_stripes(struct fp_state *st, const unsigned char *p, size_t n)
+{
+    size_t i;
+    for (i = 0; i + 32 <= n; i += 32)
+        fp_stripe(st->lane, p + i);
+    st->n += n / 32 * 32;
+}
+
+static void fp_final(struct fp_state *st, const unsigned char *p, size_t n, uint64_t out[4])
+{
+    unsigned char tail[32];
+    size_t full = n / 32 * 32;
+    uint64_t s;
+    int j;
+
+    fp_stripes(st, p, full);
+    memset(tail, 0, sizeof tail);
+    if (n > full)
+        memcpy(tail, p + full, n - full);
+    fp_stripe(st->lane, tail);
+    st->n += n - full;
+    /* every output word depends on every lane through the chained summary s */
+    s = st->n * FP_K3;
+    for (j = 0; j < 4; j++)
+        s = avalanche(s ^ st->lane[j]);
+    for (j = 0; j < 4; j++)
+        out[j] = avalanche(s + st->lane[j] * FP_K1 + (uint64_t)j * FP_K2);
+}
+
+void parus__fingerprint(const void *data, size_t n, uint64_t out[4])
+{
+    struct fp_state st;
+    fp_init(&st);
+    fp_final(&st, data, n, out);
+}
+
+/* Read in pieces (a whole-file map would count the tile in the process's resident memory). */
+static parus_status fingerprint_file(const char *path, unsigned char *buf, size_t buf_size,
+                                     uint64_t out[4], uint64_t *size, parus_error *err)
+{
+    struct fp_state st;
+    struct stat sb;
+    size_t have = 0;
+    int fd = open(path, O_RDONLY);
+
+    if (fd < 0)
+        return parus_fail(err, PARUS_E_IO, "cannot open '%s': %s", path, strerror(errno));
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return parus_fail(err, PARUS_E_IO, "cannot read '%s': not a regular file", path);
+    }
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    fp_init(&st);
+    for (;;) {
+        ssize_t got = read(fd, buf + have, buf_size - have);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            int e = errno;
+            close(fd);
+            return parus_fail(err, PARUS_E_IO, "cannot read '%s': %s", path, strerror(e));
+        }
+        if (got == 0)
+            break;
+        have += (size_t)got;
+        if (have == buf_size) { /* buf_size is a multiple of 32 */
+            fp_stripes(&st, buf, have);
+            have = 0;
+        }
+    }
+    close(fd);
+    fp_final(&st, buf, have, out);
+    *size = st.n;
+    return PARUS_OK;
+}
+
+parus_status parus__fingerprint_files(const char *const *paths, size_t n_paths, char hex[65],
+                                      parus_error *err)
+{
+    /* each file's fingerprint and size, in order, then the fingerprint of that list */
+    enum { BUF = 4 << 20 };
+    unsigned char *list, *buf;
+    uint64_t h[4];
+    size_t i, j;
+    parus_status rc = PARUS_OK;
+
+    list = malloc((n_paths ? n_paths : 1) * 40);
+    buf = malloc(BUF);
+    if (!list || !buf) {
+        free(list);
+        free(buf);
+        return parus_fail(err, PARUS_E_NOMEM, "cannot allocate the fingerprint buffers");
+    }
+    for (i = 0; i < n_paths && rc == PARUS_OK; i++) {
+        uint64_t size = 0;
+        rc = fingerprint_file(paths[i], buf, BUF, h, &size, err);
+        /* little-endian whatever the host, so the same files give the same value anywhere */
+        for (j = 0; j < 4; j++)
+            store_le64(list + 40 * i + 8 * j, h[j]);
+        store_le64(list + 40 * i + 32, size);
+    }
+    if (rc == PARUS_OK) {
+        parus__fingerprint(list, 40 * n_paths, h);
+        for (j = 0; j < 4; j++)
+            snprintf(hex + 16 * j, 17, "%016llx", (unsigned long long)h[j]);
+    }
+    free(list);
+    free(buf);
+    return rc;
+}
+
+/* ---- GDAL ---- */
+
+static once_flag gdal_once = ONCE_FLAG_INIT;
+
+static void gdal_init_once(void)
+{
+    GDALAllRegister();
+    OGRRegisterAll();
+}
+
+void parus__gdal_init(void)
+{
+    call_once(&gdal_once, gdal_init_once);
+}
+
+static void CPL_STDCALL capture_handler(CPLErr cls, CPLErrorNum num, const char *msg)
+{
+    parus__gdal_capture *cap = CPLGetErrorHandlerUserData();
+    (void)num;
+    if (!cap || cls < CE_Failure)
+        return;
+    cap->n_errors++;
+    snprintf(cap->msg, sizeof cap->msg, "%s", msg ? msg : "");
+}
+
+void parus__gdal_capture_begin(parus__gdal_capture *cap)
+{
+    cap->msg[0] = '\0';
+    cap->n_errors = 0;
+    CPLPushErrorHandlerEx(capture_handler, cap);
+}
+
+void parus__gdal_capture_end(parus__gdal_capture *cap)
+{
+    (void)cap;
+    CPLPopErrorHandler();
+}
+
+const char *parus__gdal_capture_msg(const parus__gdal_capture *cap, const char *fallback)
+{
+    return cap->msg[0] ? cap->msg : fallback;
+}
+
+/* ---- dates ---- */
+
+static bool is_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static bool valid_ymd(int y, int m, int d)
+{
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1)
+        return false;
+    return d <= mdays[m - 1] + (m == 2 && is_leap(y));
+}
+
+static int digits(const char *s, int n)
+{
+    int v = 0, i;
+    for (i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+bool parus__parse_date(const char *s, char out[11])
+{
+    int y, m, d;
+    if (!s)
+        return false;
+    y = digits(s, 4);
+    if (y < 0)
+        return false;
+    if (s[4] == '-') {
+        m = digits(s + 5, 2);
+        d = s[7] == '-' ? digits(s + 8, 2) : -1;
+    } else {
+        m = digits(s + 4, 2);
+        d = m >= 0 ? digits(s + 6, 2) : -1;
+    }
+    if (m < 0 || d < 0 || !valid_ymd(y, m, d))
+        return false;
+    /* y, m and d are checked above: four, two and two digits */
+    out[0] = (char)('0' + y / 1000);
+    out[1] = (char)('0' + y / 100 % 10);
+    out[2] = (char)('0' + y / 10 % 10);
+    out[3] = (char)('0' + y % 10);
+    out[4] = '-';
+    out[5] = (char)('0' + m / 10);
+    out[6] = (char)('0' + m % 10);
+    out[7] = '-';
+    out[8] = (char)('0' + d / 10);
+    out[9] = (char)('0' + d % 10);
+    out[10] = '\0';
+    return true;
+}
+
+bool parus__find_date(const char *s, char out[11])
+{
+    size_t i, n = s ? strlen(s) : 0;
+    for (i = 0; i + 8 <= n; i++) {
+        if (i > 0 && isdigit((unsigned char)s[i - 1]))
+            continue;
+        if (!parus__parse_date(s + i, out))
+            continue;
+        /* reject a date glued to more digits (a longer number is not a date) */
+        {
+            size_t len = s[i + 4] == '-' ? 10 : 8;
+            if (i + len < n && isdigit((unsigned char)s[i + len]))
+                continue;
+        }
+        return true;
+    }
+    return false;
+}
+
+int64_t parus__date_days(const char date[11])
+{
+    /* days from civil (Howard Hinnant's algorithm) */
+    int64_t y = digits(date, 4), m = digits(date + 5, 2), d = digits(date + 8, 2);
+    int64_t era, yoe, doy, doe;
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}

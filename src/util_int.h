@@ -1,0 +1,53 @@
+/*
+ * util_int.h - internal helpers shared by the modules: checked size arithmetic, strings, the
+ * content fingerprint of tiles, GDAL start-up and capture of GDAL's error messages, dates.
+ * Not part of the public API.
+ */
+#ifndef PARUS_UTIL_INT_H
+#define PARUS_UTIL_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parus/error.h"
+
+/* a * b into *out; false (and *out untouched) when it would overflow size_t (git's st_mult). */
+bool parus__mul_size(size_t a, size_t b, size_t *out);
+
+/* malloc-backed copies; NULL on allocation failure (or when s is NULL for strdup). */
+char *parus__strdup(const char *s);
+char *parus__strndup(const char *s, size_t n);
+/* Case-insensitive ASCII comparison. */
+int parus__strcasecmp(const char *a, const char *b);
+
+/* parus's 256-bit content fingerprint (util.c says how and why): not cryptographic. */
+void parus__fingerprint(const void *data, size_t n, uint64_t out[4]);
+/* Hex fingerprint (64 digits) of the files' contents and sizes, in the order given. */
+parus_status parus__fingerprint_files(const char *const *paths, size_t n_paths, char hex[65],
+                                      parus_error *err);
+
+/* Register GDAL's drivers once per process (thread-safe). */
+void parus__gdal_init(void);
+
+/* GDAL reports errors through a per-thread handler stack; a capture collects the last failure
+ * message between begin and end so it can go into a parus_error instead of stderr. */
+typedef struct parus__gdal_capture {
+    char msg[512];
+    int n_errors;
+} parus__gdal_capture;
+void parus__gdal_capture_begin(parus__gdal_capture *cap);
+void parus__gdal_capture_end(parus__gdal_capture *cap);
+/* The captured message, or fallback when GDAL said nothing. */
+const char *parus__gdal_capture_msg(const parus__gdal_capture *cap, const char *fallback);
+
+/* Parse a calendar date "YYYY-MM-DD" or "YYYYMMDD" at the start of s; true and the canonical
+ * "YYYY-MM-DD" in out[11] when it is a real date (month and day checked, leap years known). */
+bool parus__parse_date(const char *s, char out[11]);
+/* Find the first real date of the form YYYYMMDD or YYYY-MM-DD inside s (e.g. a file name). */
+bool parus__find_date(const char *s, char out[11]);
+
+/* Days since 1970-01-01 of a canonical date (proleptic Gregorian). */
+int64_t parus__date_days(const char date[11]);
+
+#endif

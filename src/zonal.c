@@ -1,0 +1,196 @@
+/*
+ * zonal.c - weighted per-parcel accumulators (method and sources in include/parus/zonal.h).
+ *
+ * Hot path: parus_zonal_add runs once per (parcel, pixel) pair of a tile, so it does no
+ * allocation and no division beyond the West update.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "parus/zonal.h"
+#include "zonal_int.h"
+
+void parus_zonal_init(parus_zonal *z)
+{
+    size_t k;
+    memset(z, 0, sizeof *z);
+    for (k = 0; k < PARUS_INDEX_N_; k++) {
+        z->index[k].min = INFINITY;
+        z->index[k].max = -INFINITY;
+    }
+}
+
+static void moments_add(parus_moments *m, double w, double x)
+{
+    double w_new = m->w + w;
+    double delta = x - m->mean;
+    double r = delta * w / w_new;
+    m->mean += r;
+    m->m2 += m->w * delta * r; /* = w * delta * (x - mean_new) */
+    m->w = w_new;
+    if (x < m->min)
+        m->min = x;
+    if (x > m->max)
+        m->max = x;
+}
+
+static void moments_merge(parus_moments *a, const parus_moments *b)
+{
+    double w, delta;
+    if (b->w == 0.0)
+        return;
+    if (a->w == 0.0) {
+        *a = *b;
+        return;
+    }
+    w = a->w + b->w;
+    delta = b->mean - a->mean;
+    a->mean += delta * (b->w / w);
+    a->m2 += b->m2 + delta * delta * (a->w * b->w / w);
+    a->w = w;
+    if (b->min < a->min)
+        a->min = b->min;
+    if (b->max > a->max)
+        a->max = b->max;
+}
+
+static size_t hist_bin(double ndvi)
+{
+    double pos = (ndvi + 1.0) * (PARUS_ZONAL_HIST_BINS / 2.0);
+    if (!(pos > 0.0))
+        return 0;
+    if (pos >= PARUS_ZONAL_HIST_BINS)
+        return PARUS_ZONAL_HIST_BINS - 1;
+    return (size_t)pos;
+}
+
+void parus_zonal_add(parus_zonal *z, double w, bool valid, bool pure, const float *index,
+                     const float *band)
+{
+    static const int all_index[PARUS_INDEX_N_] = {
+        PARUS_INDEX_NDVI, PARUS_INDEX_EVI, PARUS_INDEX_NDWI, PARUS_INDEX_MNDWI, PARUS_INDEX_NDMI};
+    static const int all_band[PARUS_ROLE_N_SPECTRAL_] = {
+        PARUS_ROLE_BLUE,  PARUS_ROLE_GREEN, PARUS_ROLE_RED, PARUS_ROLE_RE1,
+        PARUS_ROLE_RE2,   PARUS_ROLE_RE3,   PARUS_ROLE_NIR, PARUS_ROLE_NIR_NARROW,
+        PARUS_ROLE_SWIR1, PARUS_ROLE_SWIR2};
+    parus__zonal_add_sparse(z, w, valid, pure, index, all_index, PARUS_INDEX_N_, band, all_band,
+                            PARUS_ROLE_N_SPECTRAL_);
+}
+
+void parus__zonal_add_sparse(parus_zonal *z, double w, bool valid, bool pure, const float *index,
+                             const int *index_id, size_t n_index, const float *band,
+                             const int *band_id, size_t n_band)
+{
+    size_t k;
+
+    z->w_total += w;
+    z->n_pixels++;
+    if (!valid)
+        return;
+    z->w_valid += w;
+    if (pure)
+        z->n_pure++;
+    else
+        z->w_valid_edge += w;
+    for (k = 0; k < n_index; k++) {
+        double x = (double)index[k];
+        int id = index_id[k];
+        if (isnan(x))
+            continue;
+        moments_add(&z->index[id], w, x);
+        if (id == PARUS_INDEX_NDVI) {
+            z->ndvi_hist[hist_bin(x)] += w;
+            if (x >= PARUS_NDVI_VEGETATED)
+                z->w_veg += w;
+        } else if (id == PARUS_INDEX_NDWI && x >= PARUS_NDWI_WATER) {
+            z->w_water += w;
+        }
+    }
+    for (k = 0; k < n_band; k++) {
+        if (!isnan(band[k])) {
+            z->band_wsum[band_id[k]] += w * (double)band[k];
+            z->band_w[band_id[k]] += w;
+        }
+    }
+}
+
+void parus_zonal_merge(parus_zonal *dst, const parus_zonal *src)
+{
+    size_t k;
+    dst->w_total += src->w_total;
+    dst->w_valid += src->w_valid;
+    dst->w_valid_edge += src->w_valid_edge;
+    dst->w_veg += src->w_veg;
+    dst->w_water += src->w_water;
+    dst->n_pixels += src->n_pixels;
+    dst->n_pure += src->n_pure;
+    for (k = 0; k < PARUS_INDEX_N_; k++)
+        moments_merge(&dst->index[k], &src->index[k]);
+    for (k = 0; k < PARUS_ROLE_N_SPECTRAL_; k++) {
+        dst->band_wsum[k] += src->band_wsum[k];
+        dst->band_w[k] += src->band_w[k];
+    }
+    for (k = 0; k < PARUS_ZONAL_HIST_BINS; k++)
+        dst->ndvi_hist[k] += src->ndvi_hist[k];
+}
+
+/* p10, p50 and p90 of the weighted histogram in one scan, linear within the bin. */
+static void percentiles(const double *hist, double *p10, double *p50, double *p90)
+{
+    static const double q[3] = {0.10, 0.50, 0.90};
+    double *out[3];
+    double total = 0.0, cum = 0.0;
+    size_t k, j = 0;
+
+    out[0] = p10, out[1] = p50, out[2] = p90;
+    for (k = 0; k < PARUS_ZONAL_HIST_BINS; k++)
+        total += hist[k];
+    if (total <= 0.0) {
+        *p10 = *p50 = *p90 = (double)NAN;
+        return;
+    }
+    for (k = 0; k < PARUS_ZONAL_HIST_BINS && j < 3; k++) {
+        if (hist[k] <= 0.0)
+            continue;
+        while (j < 3 && cum + hist[k] >= q[j] * total) {
+            double t = (q[j] * total - cum) / hist[k];
+            *out[j++] = -1.0 + (2.0 / PARUS_ZONAL_HIST_BINS) * ((double)k + t);
+        }
+        cum += hist[k];
+    }
+    while (j < 3)
+        *out[j++] = 1.0;
+}
+
+void parus_zonal_finish(const parus_zonal *z, parus_observation *out)
+{
+    size_t k;
+
+    memset(out, 0, sizeof *out);
+    out->w_total_px = z->w_total;
+    out->w_valid_px = z->w_valid;
+    out->valid_fraction = z->w_total > 0.0 ? z->w_valid / z->w_total : (double)NAN;
+    out->n_pixels = z->n_pixels;
+    out->n_pure = z->n_pure;
+    for (k = 0; k < PARUS_INDEX_N_; k++) {
+        const parus_moments *m = &z->index[k];
+        if (m->w > 0.0) {
+            out->mean[k] = m->mean;
+            out->std[k] = sqrt(m->m2 > 0.0 ? m->m2 / m->w : 0.0);
+            out->min[k] = m->min;
+            out->max[k] = m->max;
+        } else {
+            out->mean[k] = out->std[k] = out->min[k] = out->max[k] = NAN;
+        }
+    }
+    for (k = 0; k < PARUS_ROLE_N_SPECTRAL_; k++)
+        out->band_mean[k] = z->band_w[k] > 0.0 ? z->band_wsum[k] / z->band_w[k] : (double)NAN;
+    percentiles(z->ndvi_hist, &out->ndvi_p10, &out->ndvi_p50, &out->ndvi_p90);
+    if (z->w_valid > 0.0) {
+        out->veg_fraction = z->w_veg / z->w_valid;
+        out->water_fraction = z->w_water / z->w_valid;
+        out->edge_share = z->w_valid_edge / z->w_valid;
+    } else {
+        out->veg_fraction = out->water_fraction = out->edge_share = NAN;
+    }
+}

@@ -1,0 +1,133 @@
+/* test_config.c - the configuration file: defaults, precedence, relative paths, strictness. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_support.h"
+
+#include "parus/config.h"
+
+static char *write_cfg(const char *dir, const char *text)
+{
+    char *path = parus_test_path(dir, "parus.ini");
+    assert_int_equal(parus_test_write_file(path, text, strlen(text)), 0);
+    return path;
+}
+
+static void test_init__defaults(void **state)
+{
+    parus_config cfg;
+    (void)state;
+    parus_config_init(&cfg);
+    assert_string_equal(cfg.db, "parus.db");
+    assert_string_equal(cfg.id_field, "parcel_id");
+    assert_string_equal(cfg.farmer_field, "farmer_id");
+    assert_string_equal(cfg.declared_area_field, "declared_area_mu");
+    assert_int_equal(cfg.declared_area_unit, PARUS_AREA_UNIT_AUTO);
+    assert_int_equal(cfg.threads, 0);
+    assert_string_equal(cfg.inbox, "");
+}
+
+static void test_load__values_and_relative_paths(void **state)
+{
+    char *dir = parus_test_tmpdir("config");
+    char *path, expect[4200];
+    parus_config cfg;
+    parus_error err;
+    (void)state;
+    path = write_cfg(dir, "; nightly job\n[store]\ndb = store/parus.db\n"
+                          "[parcels]\nid_field = PID\ndeclared_area_field = area_ha\n"
+                          "declared_area_unit = ha\nassume_crs = EPSG:4490\n"
+                          "[raster]\nthreads = 2\nbands = red=3,nir=4\n"
+                          "[paths]\ninbox = /srv/inbox\nquarantine = q\n"
+                          "[nightly]\nsettle_s = 120\n");
+    parus_config_init(&cfg);
+    assert_int_equal(parus_config_load(path, &cfg, &err), PARUS_OK);
+    snprintf(expect, sizeof expect, "%s/store/parus.db", dir);
+    assert_string_equal(cfg.db, expect);
+    assert_string_equal(cfg.id_field, "PID");
+    assert_string_equal(cfg.farmer_field, "farmer_id");
+    assert_int_equal(cfg.declared_area_unit, PARUS_AREA_UNIT_HA);
+    assert_string_equal(cfg.assume_crs, "EPSG:4490");
+    assert_int_equal(cfg.threads, 2);
+    assert_string_equal(cfg.bands, "red=3,nir=4");
+    assert_string_equal(cfg.inbox, "/srv/inbox");
+    assert_close(cfg.settle_s, 120.0, 0, 0);
+    snprintf(expect, sizeof expect, "%s/q", dir);
+    assert_string_equal(cfg.quarantine, expect);
+    free(path);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
+static void expect_config_error(const char *text, const char *needle, int line)
+{
+    char *dir = parus_test_tmpdir("config");
+    char *path = write_cfg(dir, text);
+    char where[64];
+    parus_config cfg, before;
+    parus_error err;
+
+    parus_config_init(&cfg);
+    before = cfg;
+    assert_int_equal(parus_config_load(path, &cfg, &err), PARUS_E_CONFIG);
+    assert_non_null(strstr(err.msg, needle));
+    assert_non_null(strstr(err.msg, path));
+    snprintf(where, sizeof where, "line %d", line);
+    assert_non_null(strstr(err.msg, where));
+    assert_memory_equal(&cfg, &before, sizeof cfg); /* unchanged on error */
+    free(path);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
+static void test_load__unknown_key_is_an_error(void **state)
+{
+    (void)state;
+    expect_config_error("[store]\ndb = a.db\ndatabase = b.db\n", "unknown key 'database'", 3);
+}
+
+static void test_load__unknown_section_is_an_error(void **state)
+{
+    (void)state;
+    expect_config_error("[stroe]\ndb = a.db\n", "section [stroe]", 2);
+}
+
+static void test_load__bad_values(void **state)
+{
+    (void)state;
+    expect_config_error("[raster]\nthreads = two\n", "bad value 'two'", 2);
+    expect_config_error("[raster]\nthreads = -1\n", "bad value '-1'", 2);
+    expect_config_error("[parcels]\ndeclared_area_unit = acre\n", "unknown area unit 'acre'", 2);
+    expect_config_error("[nightly]\nsettle_s = soon\n", "bad value 'soon'", 2);
+}
+
+static void test_load__syntax_error(void **state)
+{
+    (void)state;
+    expect_config_error("[store]\nthis line has no equals sign\n", "syntax error", 2);
+}
+
+static void test_load__missing_file(void **state)
+{
+    parus_config cfg;
+    parus_error err;
+    (void)state;
+    parus_config_init(&cfg);
+    assert_int_equal(parus_config_load("/nonexistent/parus.ini", &cfg, &err), PARUS_E_IO);
+    assert_non_null(strstr(err.msg, "/nonexistent/parus.ini"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_init__defaults),
+        cmocka_unit_test(test_load__values_and_relative_paths),
+        cmocka_unit_test(test_load__unknown_key_is_an_error),
+        cmocka_unit_test(test_load__unknown_section_is_an_error),
+        cmocka_unit_test(test_load__bad_values),
+        cmocka_unit_test(test_load__syntax_error),
+        cmocka_unit_test(test_load__missing_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1004 @@
+/*
+ * test_nightly.c - the nightly job: scene keys and shards (unit), then `parus nightly` as cron
+ * runs it ($PARUS_BIN) on a synthetic inbox ($PARUS_SYNTH) and on the real CBERS-4 stack:
+ * idempotence, one added tile, bad tiles set aside, the lock, kill -9 at many moments, a full
+ * disk (through the library, with SQLite's page limit), bad input, and shards merged.
+ *
+ * Stores are compared row for row: every observation by (parcel id, tile hash) with every column
+ * (reals in hex, so equal means bit-equal), every tile by hash.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "parus/nightly.h"
+#include "parus/raster.h"
+#include "parus/store.h"
+#include "store_int.h"
+#include "test_support.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define KILL_DELAYS 20
+#else
+#define KILL_DELAYS 24
+#endif
+
+static const char *bin(void)
+{
+    const char *b = getenv("PARUS_BIN");
+    return b && *b ? b : "parus";
+}
+
+static const char *synth_bin(void)
+{
+    const char *b = getenv("PARUS_SYNTH");
+    return b && *b ? b : "parus-synth";
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Run `parus ARGS`; check the exit code; return stderr (the log). */
+static char *nightly_expect(int want_rc, const char *fmt, ...)
+{
+    char args[8192], cmd[8400];
+    char *out = NULL, *errs = NULL;
+    va_list ap;
+    int rc;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "'%s' %s", bin(), args);
+    rc = parus_test_run(cmd, &out, &errs);
+    if (rc != want_rc)
+        fail_msg("`parus %s` exited %d, expected %d\nstdout:\n%s\nstderr:\n%s", args, rc, want_rc,
+                 out ? out : "", errs ? errs : "");
+    free(out);
+    return errs;
+}
+
+static void expect_contains(const char *hay, const char *needle)
+{
+    if (!hay || !strstr(hay, needle))
+        fail_msg("expected '%s' in:\n%s", needle, hay ? hay : "(null)");
+}
+
+static void sh(const char *fmt, ...)
+{
+    char cmd[16000];
+    char *errs = NULL;
+    va_list ap;
+    int rc;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    rc = parus_test_run(cmd, NULL, &errs);
+    if (rc != 0)
+        fail_msg("`%s` exited %d: %s", cmd, rc, errs ? errs : "");
+    free(errs);
+}
+
+/* ---- store dumps ---- */
+
+struct buf {
+    char *s;
+    size_t n, cap;
+};
+
+static void buf_add(struct buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->n + n + 1)
+            cap *= 2;
+        b->s = realloc(b->s, cap);
+        assert_non_null(b->s);
+        b->cap = cap;
+    }
+    memcpy(b->s + b->n, s, n + 1);
+    b->n += n;
+}
+
+static void dump_query(sqlite3 *db, const char *sql, struct buf *b)
+{
+    sqlite3_stmt *st;
+    int rc, i;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("cannot prepare '%s': %s", sql, sqlite3_errmsg(db));
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (i = 0; i < sqlite3_column_count(st); i++) {
+            char v[64];
+            switch (sqlite3_column_type(st, i)) {
+            case SQLITE_NULL:
+                buf_add(b, "NULL");
+                break;
+            case SQLITE_FLOAT:
+                snprintf(v, sizeof v, "%a", sqlite3_column_double(st, i));
+                buf_add(b, v);
+                break;
+            default:
+                buf_add(b, (const char *)sqlite3_column_text(st, i));
+            }
+            buf_add(b, i + 1 < sqlite3_column_count(st) ? "|" : "\n");
+        }
+    }
+    assert_int_equal(rc, SQLITE_DONE);
+    sqlite3_finalize(st);
+}
+
+/* Every observation (parcel id, tile hash, every statistic) and every tile but its path, row id
+ * and time; then integrity and duplicates. */
+static char *dump_store(const char *path)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    struct buf b = {0}, cols = {0};
+    char sql[8192];
+
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA table_info(observations)", -1, &st, NULL),
+                     SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        if (strcmp(name, "tile_id") == 0 || strcmp(name, "parcel_num") == 0)
+            continue;
+        buf_add(&cols, ", o.");
+        buf_add(&cols, name);
+    }
+    sqlite3_finalize(st);
+    buf_add(&b, "tiles\n");
+    dump_query(db,
+               "SELECT hash, sensor, date, epsg, width, height, gt0, gt1, gt2, gt3, gt4, gt5, "
+               "lon_min_deg, lat_min_deg, lon_max_deg, lat_max_deg, n_parcels, status FROM tiles "
+               "ORDER BY hash",
+               &b);
+    buf_add(&b, "observations\n");
+    snprintf(sql, sizeof sql,
+             "SELECT p.id, t.hash%s FROM observations o JOIN parcels p ON p.num = o.parcel_num "
+             "JOIN tiles t ON t.id = o.tile_id ORDER BY p.id, t.hash",
+             cols.s);
+    dump_query(db, sql, &b);
+    buf_add(&b, "checks\n");
+    dump_query(db, "PRAGMA integrity_check", &b);
+    /* a tile holds exactly the observations it says: never half a tile */
+    dump_query(db,
+               "SELECT count(*) FROM tiles t WHERE t.n_parcels != (SELECT count(*) FROM "
+               "observations o WHERE o.tile_id = t.id)",
+               &b);
+    sqlite3_close(db);
+    free(cols.s);
+    return b.s;
+}
+
+static long count_rows(const char *path, const char *table)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    char sql[256];
+    long n;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    n = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static size_t count_files(const char *dir, const char *suffix)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    size_t n = 0;
+    if (!d)
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name), m = strlen(suffix);
+        if (e->d_name[0] != '.' && l >= m && strcmp(e->d_name + l - m, suffix) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* ---- a synthetic season, made once ---- */
+
+struct season {
+    char dir[4096];  /* scratch root */
+    char src[4200];  /* 9 tiles and parcels.geojson */
+    char tmpl[4200]; /* a store with the parcels loaded */
+    char last[4200]; /* the 9th tile's file name, kept out of the first inbox */
+};
+
+static struct season season;
+
+static int season_setup(void **state)
+{
+    char *dir = parus_test_tmpdir("nightly");
+    char *errs = NULL, *out = NULL;
+    char cmd[30000];
+    (void)state;
+    if (!dir)
+        return -1;
+    snprintf(season.dir, sizeof season.dir, "%s", dir);
+    free(dir);
+    snprintf(season.src, sizeof season.src, "%s/src", season.dir);
+    snprintf(season.tmpl, sizeof season.tmpl, "%s/template.db", season.dir);
+    snprintf(cmd, sizeof cmd,
+             "'%s' --out '%s' --size 256 --dates 9 --start 2024-03-05 --step 20 --no-truth "
+             "--quiet --crops '%s/data-samples/crops.csv' && '%s' --db '%s' -q parcels load "
+             "'%s/parcels.geojson' && ls '%s' | grep '\\.tif$' | tail -1",
+             synth_bin(), season.src, parus_test_source_dir(), bin(), season.tmpl, season.src,
+             season.src);
+    if (parus_test_run(cmd, &out, &errs) != 0) {
+        fprintf(stderr, "cannot make the synthetic season: %s\n", errs ? errs : "");
+        free(out);
+        free(errs);
+        return -1;
+    }
+    out[strcspn(out, "\n")] = '\0';
+    snprintf(season.last, sizeof season.last, "%s", out);
+    free(out);
+    free(errs);
+    return 0;
+}
+
+static int season_teardown(void **state)
+{
+    (void)state;
+    parus_test_rmtree(season.dir);
+    return 0;
+}
+
+/* A fresh case directory: store copied from the template, inbox of hard links to the first 8
+ * tiles (cheap, and a rename of a link moves only the link). */
+static void make_case(const char *name, char *db, char *inbox, size_t cap)
+{
+    snprintf(db, cap, "%s/%s/parus.db", season.dir, name);
+    snprintf(inbox, cap, "%s/%s/inbox", season.dir, name);
+    sh("mkdir -p '%s/%s/inbox' && cp '%s' '%s' && for f in '%s'/*.tif; do "
+       "[ \"$(basename \"$f\")\" = '%s' ] || ln \"$f\" '%s/'; done",
+       season.dir, name, season.tmpl, db, season.src, season.last, inbox);
+}
+
+/* ---- unit ---- */
+
+static void test_scene_key__band_files_of_one_scene(void **state)
+{
+    char k1[256], k2[256];
+    (void)state;
+    assert_true(parus_nightly_scene_key("CBERS-4_AWFI_022024_B13_2018-02-02.tif", k1, sizeof k1));
+    assert_string_equal(k1, "CBERS-4_AWFI_022024_*_2018-02-02");
+    assert_true(parus_nightly_scene_key("CBERS-4_AWFI_022024_CMASK_2018-02-02.tif", k2, sizeof k2));
+    assert_string_equal(k1, k2);
+    assert_true(parus_nightly_scene_key("CBERS-4_AWFI_022024_B16_2018-02-18.TIF", k2, sizeof k2));
+    assert_string_not_equal(k1, k2);
+    assert_true(parus_nightly_scene_key("LC08_L2SP_044034_20200101_20200115_02_T1_SR_B4.TIF", k1,
+                                        sizeof k1));
+    assert_true(parus_nightly_scene_key("LC08_L2SP_044034_20200101_20200115_02_T1_QA_PIXEL.TIF", k2,
+                                        sizeof k2));
+    assert_string_equal(k1, k2);
+    assert_true(parus_nightly_scene_key("T50SKC_20240515_B8A_20m.tif", k1, sizeof k1));
+    assert_true(parus_nightly_scene_key("T50SKC_20240515_B04_20m.tif", k2, sizeof k2));
+    assert_string_equal(k1, k2);
+    /* a multi-band file, and a file with no band token, are tiles of their own */
+    assert_false(
+        parus_nightly_scene_key("S2_L1C_T33UUU_20170216_10m_B02-B03-B04-B08.tif", k1, sizeof k1));
+    assert_string_equal(k1, "S2_L1C_T33UUU_20170216_10m_B02-B03-B04-B08.tif");
+    assert_false(parus_nightly_scene_key("S2B_MSIL2A_20240305_T50SKF.tif", k1, sizeof k1));
+}
+
+static void test_shard__parse_and_assign(void **state)
+{
+    unsigned i = 9, n = 9;
+    parus_error err;
+    (void)state;
+    assert_int_equal(parus_nightly_shard_parse("1/4", &i, &n, &err), PARUS_OK);
+    assert_int_equal(i, 1);
+    assert_int_equal(n, 4);
+    assert_int_equal(parus_nightly_shard_parse("4/4", &i, &n, &err), PARUS_E_INVALID);
+    assert_int_equal(parus_nightly_shard_parse("-1/4", &i, &n, &err), PARUS_E_INVALID);
+    assert_int_equal(parus_nightly_shard_parse("1/0", &i, &n, &err), PARUS_E_INVALID);
+    assert_int_equal(parus_nightly_shard_parse("1/4x", &i, &n, &err), PARUS_E_INVALID);
+    assert_int_equal(parus_nightly_shard_parse("", &i, &n, &err), PARUS_E_INVALID);
+    /* the first 16 hex digits as a number: 0x10 = 16 -> 16 mod 3 = 1 */
+    assert_int_equal(
+        parus_nightly_shard_of("0000000000000010ffffffffffffffffffffffffffffffffffffffff"
+                               "ffffffff",
+                               3),
+        1);
+    assert_int_equal(parus_nightly_shard_of("ffffffffffffffff00000000000000000000000000000000000000"
+                                            "0000000000",
+                                            7),
+                     0xffffffffffffffffULL % 7);
+    assert_int_equal(parus_nightly_shard_of("ab", 1), 0);
+}
+
+/* ---- the synthetic inbox ---- */
+
+static void test_nightly__idempotent_and_one_more_tile(void **state)
+{
+    char db[4200], inbox[4200], done[4300], q[4300], path[4400];
+    char *log, *before, *after;
+    long n_obs, n_obs2;
+    (void)state;
+    make_case("idem", db, inbox, sizeof db);
+    snprintf(done, sizeof done, "%s/../done", inbox);
+    snprintf(q, sizeof q, "%s/../quarantine", inbox);
+    /* bad tiles beside the good ones: not a raster, truncated, still being written, not a tile */
+    snprintf(path, sizeof path, "%s/notes.tif", inbox);
+    assert_int_equal(parus_test_write_file(path, "not a tiff\n", 11), 0);
+    sh("cp '%s/%s' '%s/cut_S2B_MSIL2A_20990101_T50SKF.tif' && truncate -s 20000 "
+       "'%s/cut_S2B_MSIL2A_20990101_T50SKF.tif'",
+       season.src, season.last, inbox, inbox);
+    snprintf(path, sizeof path, "%s/next.tif.part", inbox);
+    assert_int_equal(parus_test_write_file(path, "half", 4), 0);
+    snprintf(path, sizeof path, "%s/README.txt", inbox);
+    assert_int_equal(parus_test_write_file(path, "hello\n", 6), 0);
+
+    log = nightly_expect(8,
+                         "--db '%s' nightly --inbox '%s' --done '%s' --quarantine '%s' "
+                         "--settle 0 --threads 1",
+                         db, inbox, done, q);
+    expect_contains(log, "outcome=stored");
+    expect_contains(log, "outcome=quarantined code=E_FORMAT");
+    expect_contains(log, "event=not_ready");
+    expect_contains(log, "event=summary outcome=partial");
+    expect_contains(log, "tiles_seen=11 new=8 stored=8 known=0 no_overlap=0 quarantined=2 "
+                         "not_ready=1");
+    free(log);
+    assert_int_equal(count_rows(db, "tiles"), 8);
+    assert_int_equal(count_files(done, ".tif"), 8);
+    assert_int_equal(count_files(q, ".tif"), 2);
+    assert_int_equal(count_files(q, ".reason"), 2);
+    assert_int_equal(count_files(inbox, ".tif"), 0);
+    snprintf(path, sizeof path, "%s/notes.tif.reason", q);
+    {
+        FILE *f = fopen(path, "r");
+        char text[2048] = "";
+        assert_non_null(f);
+        assert_true(fread(text, 1, sizeof text - 1, f) > 0);
+        fclose(f);
+        expect_contains(text, "code=E_FORMAT\n");
+        expect_contains(text, "file=");
+        expect_contains(text, "run_id=");
+    }
+    before = dump_store(db);
+    n_obs = count_rows(db, "observations");
+
+    /* again, with the tiles put back: nothing new, the store unchanged but for the run record */
+    sh("ln '%s'/*.tif '%s/'", done, inbox);
+    sh("rm '%s'/*.tif", done);
+    log = nightly_expect(9,
+                         "--db '%s' nightly --inbox '%s' --done '%s' --quarantine '%s' "
+                         "--settle 0",
+                         db, inbox, done, q);
+    expect_contains(log, "outcome=known");
+    expect_contains(log, "stored=0 known=8");
+    free(log);
+    after = dump_store(db);
+    assert_string_equal(before, after);
+    free(after);
+    assert_int_equal(count_files(done, ".tif"), 8);
+
+    /* a tile just written is not ready under the default settle time */
+    sh("cp '%s/%s' '%s/'", season.src, season.last, inbox);
+    log = nightly_expect(9, "--db '%s' nightly --inbox '%s' --done '%s' --quarantine '%s'", db,
+                         inbox, done, q);
+    expect_contains(log, "reason=\"changed within the settle time\"");
+    free(log);
+    assert_int_equal(count_files(inbox, ".tif"), 1);
+
+    /* then it is: exactly its observations are added, nothing else changes */
+    log = nightly_expect(0,
+                         "--db '%s' nightly --inbox '%s' --done '%s' --quarantine '%s' "
+                         "--settle 0",
+                         db, inbox, done, q);
+    expect_contains(log, "stored=1");
+    free(log);
+    n_obs2 = count_rows(db, "observations");
+    assert_int_equal(count_rows(db, "tiles"), 9);
+    assert_true(n_obs2 > n_obs);
+    {
+        char *now = dump_store(db);
+        /* every earlier line is still there: the old rows did not move */
+        char *line = before, *nl;
+        while ((nl = strchr(line, '\n')) != NULL) {
+            *nl = '\0';
+            if (strcmp(line, "0") != 0 && !strstr(now, line))
+                fail_msg("row '%s' was lost", line);
+            line = nl + 1;
+        }
+        free(now);
+    }
+    free(before);
+    /* the run records */
+    assert_int_equal(count_rows(db, "runs WHERE command = 'parus nightly' AND ended_at IS NOT "
+                                    "NULL"),
+                     4);
+}
+
+/* ---- one run at a time ---- */
+
+static pid_t lock_holder(const char *db)
+{
+    char lockfile[4300];
+    pid_t pid;
+    int k;
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        parus_nightly_lock *lock;
+        long dead;
+        if (parus_nightly_lock_acquire(db, &lock, &dead, NULL) != PARUS_OK)
+            _exit(1);
+        for (;;)
+            pause();
+    }
+    /* wait until the child's pid is in the lock file */
+    snprintf(lockfile, sizeof lockfile, "%s.lock", db);
+    for (k = 0; k < 500; k++) {
+        FILE *f = fopen(lockfile, "r");
+        long v = 0;
+        if (f) {
+            if (fscanf(f, "%ld", &v) != 1)
+                v = 0;
+            fclose(f);
+        }
+        if (v == (long)pid)
+            break;
+        {
+            struct timespec ts = {0, 10000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return pid;
+}
+
+static void test_nightly__lock_held_then_taken_over(void **state)
+{
+    char db[4200], inbox[4200], want[128];
+    char *log;
+    pid_t pid;
+    int status;
+    parus_nightly_lock *lock;
+    parus_error err;
+    long dead = -1;
+    (void)state;
+    make_case("lock", db, inbox, sizeof db);
+    pid = lock_holder(db);
+
+    /* a second run exits at once, naming the holder, and changes nothing */
+    log = nightly_expect(10, "--db '%s' nightly --inbox '%s' --settle 0", db, inbox);
+    snprintf(want, sizeof want, "locked by another nightly run (pid %ld", (long)pid);
+    expect_contains(log, want);
+    free(log);
+    assert_int_equal(count_rows(db, "tiles"), 0);
+    assert_int_equal(count_rows(db, "runs"), 1);
+    assert_int_equal(parus_nightly_lock_acquire(db, &lock, &dead, &err), PARUS_E_BUSY);
+
+    /* the holder dies without releasing: the kernel drops the lock, the pid stays in the file */
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    log = nightly_expect(0, "--db '%s' nightly --inbox '%s' --settle 0", db, inbox);
+    snprintf(want, sizeof want, "took over the lock of dead process %ld", (long)pid);
+    expect_contains(log, want);
+    free(log);
+    assert_int_equal(count_rows(db, "tiles"), 8);
+
+    /* a clean end leaves an empty lock file: no take-over message next time */
+    assert_int_equal(parus_nightly_lock_acquire(db, &lock, &dead, &err), PARUS_OK);
+    assert_int_equal(dead, 0);
+    parus_nightly_lock_release(lock);
+}
+
+/* ---- kill -9 at many moments ---- */
+
+static pid_t spawn_nightly(const char *db, const char *inbox, const char *done)
+{
+    pid_t pid;
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+        }
+        execl(bin(), bin(), "--db", db, "nightly", "--inbox", inbox, "--done", done, "--settle",
+              "0", "--threads", "1", (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Every tile in the done directory must be in the store (a tile never leaves the inbox before
+ * its observations are committed). */
+static void check_done_tiles_stored(const char *db, const char *done)
+{
+    DIR *d = opendir(done);
+    struct dirent *e;
+    parus_store *store;
+    parus_error err;
+    if (!d)
+        return;
+    assert_int_equal(parus_store_open_existing(db, &store, &err), PARUS_OK);
+    while ((e = readdir(d)) != NULL) {
+        char path[4700], hash[65];
+        const char *p = path;
+        parus_tile *tile;
+        parus_tile_record rec;
+        bool found = false;
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", done, e->d_name);
+        assert_int_equal(parus_tile_open(&p, 1, NULL, &tile, &err), PARUS_OK);
+        assert_int_equal(parus_tile_content_hash(tile, hash, &err), PARUS_OK);
+        parus_tile_free(tile);
+        assert_int_equal(parus_store_find_tile(store, hash, &rec, &found, &err), PARUS_OK);
+        if (!found)
+            fail_msg("'%s' was moved to done but is not in the store", path);
+    }
+    closedir(d);
+    parus_store_close(store);
+}
+
+static void test_nightly__kill9_at_many_moments(void **state)
+{
+    char db[4200], inbox[4200], done[4300], name[64];
+    char *ref;
+    double t0, run_s;
+    pid_t pid;
+    int status, k, n_mid = 0, n_before = 0, n_after = 0;
+    int hist[9] = {0};
+    (void)state;
+
+    /* the clean run, timed: the delays spread over it */
+    make_case("kill-ref", db, inbox, sizeof db);
+    snprintf(done, sizeof done, "%s/../done", inbox);
+    t0 = now_s();
+    pid = spawn_nightly(db, inbox, done);
+    waitpid(pid, &status, 0);
+    run_s = now_s() - t0;
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ref = dump_store(db);
+    assert_int_equal(count_rows(db, "tiles"), 8);
+
+    for (k = 0; k < KILL_DELAYS; k++) {
+        /* denser towards the end: the first third of a run is start-up and inspection */
+        double delay = run_s * (0.02 + 1.03 * sqrt((double)k / (KILL_DELAYS - 1)));
+        struct timespec ts;
+        char *got;
+        long n_tiles;
+        snprintf(name, sizeof name, "kill-%02d", k);
+        make_case(name, db, inbox, sizeof db);
+        snprintf(done, sizeof done, "%s/../done", inbox);
+        pid = spawn_nightly(db, inbox, done);
+        ts.tv_sec = (time_t)delay;
+        ts.tv_nsec = (long)((delay - (double)ts.tv_sec) * 1e9);
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+
+        /* what the kill left: whole tiles only, and nothing moved that is not stored */
+        n_tiles = count_rows(db, "tiles");
+        hist[n_tiles]++;
+        if (WIFEXITED(status))
+            n_after++;
+        else if (n_tiles == 0)
+            n_before++;
+        else if (n_tiles < 8 || count_files(done, ".tif") < 8)
+            n_mid++;
+        check_done_tiles_stored(db, done);
+        got = dump_store(db);
+        expect_contains(got, "checks\nok\n0\n");
+        free(got);
+
+        /* the next run finishes the job: the store is the clean run's, row for row */
+        pid = spawn_nightly(db, inbox, done);
+        waitpid(pid, &status, 0);
+        assert_true(WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 9));
+        got = dump_store(db);
+        assert_string_equal(got, ref);
+        free(got);
+        assert_int_equal(count_files(inbox, ".tif"), 0);
+        assert_int_equal(count_files(done, ".tif"), 8);
+    }
+    fprintf(stderr,
+            "kill -9: clean run %.3f s; %d delays from %.3f to %.3f s; killed before any tile "
+            "%d, mid-run %d, after the end %d; tiles stored at the kill:",
+            run_s, KILL_DELAYS, 0.02 * run_s, 1.05 * run_s, n_before, n_mid, n_after);
+    for (k = 0; k <= 8; k++)
+        fprintf(stderr, " %d:%d", k, hist[k]);
+    fprintf(stderr, "\n");
+    /* the kills must have landed inside the run, not all before or after it */
+    assert_true(n_mid >= 3);
+    free(ref);
+}
+
+/* ---- a full disk ---- */
+
+static void test_nightly__full_disk_leaves_store_as_it_was(void **state)
+{
+    char db[4200], inbox[4200], done[4300], q[4300], later[4300];
+    char *log, *before, *after;
+    parus_store *store;
+    parus_nightly_options opt;
+    parus_nightly_stats st;
+    parus_error err;
+    sqlite3 *h;
+    sqlite3_stmt *s;
+    int pages;
+    char sql[64];
+    (void)state;
+    make_case("full", db, inbox, sizeof db);
+    snprintf(done, sizeof done, "%s/../done", inbox);
+    snprintf(q, sizeof q, "%s/../quarantine", inbox);
+    snprintf(later, sizeof later, "%s/../later", inbox);
+    /* four tiles stored first, four left for the run that meets the full disk */
+    sh("mkdir '%s' && cd '%s' && mv $(ls *.tif | tail -4) '%s/'", later, inbox, later);
+    log = nightly_expect(0,
+                         "--db '%s' nightly --inbox '%s' --done '%s' --quarantine '%s' "
+                         "--settle 0",
+                         db, inbox, done, q);
+    free(log);
+    sh("mv '%s'/*.tif '%s/'", later, inbox);
+    before = dump_store(db);
+
+    assert_int_equal(parus_store_open(db, &store, &err), PARUS_OK);
+    h = parus__store_handle(store);
+    assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA page_count", -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    pages = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    snprintf(sql, sizeof sql, "PRAGMA max_page_count = %d", pages);
+    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+
+    parus_nightly_options_init(&opt);
+    opt.inbox = inbox;
+    opt.done_dir = done;
+    opt.quarantine_dir = q;
+    opt.settle_s = 0;
+    opt.n_threads = 1;
+    parus_error_init(&err);
+    assert_int_equal(parus_nightly_run(store, &opt, &st, &err), PARUS_E_STORE);
+    expect_contains(err.msg, "full");
+    assert_int_equal(st.n_stored, 0);
+    assert_int_equal(st.n_quarantined, 0);
+    parus_store_close(store);
+
+    after = dump_store(db);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    assert_int_equal(count_files(inbox, ".tif"), 4);
+    assert_int_equal(count_files(q, ".tif"), 0);
+    assert_int_equal(count_files(done, ".tif"), 4);
+    /* the run is recorded as failed (its row fitted in a page already there) */
+    assert_int_equal(count_rows(db, "runs WHERE outcome = 'failed' AND summary LIKE "
+                                    "'%error=E_STORE%'"),
+                     1);
+
+    /* with room again, the next run finishes the job */
+    log = nightly_expect(0,
+                         "--db '%s' nightly --inbox '%s' --done '%s' --quarantine '%s' "
+                         "--settle 0",
+                         db, inbox, done, q);
+    expect_contains(log, "stored=4");
+    free(log);
+    assert_int_equal(count_rows(db, "tiles"), 8);
+}
+
+/* ---- bad input: a message, a documented code, nothing changed ---- */
+
+static void test_nightly__bad_input_changes_nothing(void **state)
+{
+    char db[4200], inbox[4200], path[4400];
+    char *log;
+    struct stat sb;
+    (void)state;
+    make_case("bad", db, inbox, sizeof db);
+
+    {
+        char cmd[4400], *out = NULL, *errs = NULL;
+        snprintf(cmd, sizeof cmd, "'%s' nightly --help", bin());
+        assert_int_equal(parus_test_run(cmd, &out, &errs), 0);
+        expect_contains(out, "usage: parus nightly");
+        assert_string_equal(errs, "");
+        free(out);
+        free(errs);
+    }
+
+    log = nightly_expect(2, "--db '%s' nightly", db);
+    expect_contains(log, "no inbox given");
+    free(log);
+    log = nightly_expect(2, "--db '%s' nightly --inbox '%s' --shard 3/3", db, inbox);
+    expect_contains(log, "bad shard");
+    free(log);
+    log = nightly_expect(2, "--db '%s' nightly --inbox '%s' --settle soon", db, inbox);
+    expect_contains(log, "bad value 'soon'");
+    free(log);
+    log = nightly_expect(3, "--db '%s' nightly --inbox '%s/absent' --settle 0", db, inbox);
+    expect_contains(log, "cannot read inbox");
+    expect_contains(log, "absent");
+    free(log);
+    snprintf(path, sizeof path, "%s/../plain-file", inbox);
+    assert_int_equal(parus_test_write_file(path, "x", 1), 0);
+    log = nightly_expect(3, "--db '%s' nightly --inbox '%s' --settle 0", db, path);
+    expect_contains(log, "is not a directory");
+    free(log);
+    assert_int_equal(count_rows(db, "runs"), 1);
+
+    snprintf(path, sizeof path, "%s/../bad.ini", inbox);
+    assert_int_equal(parus_test_write_file(path, "[paths]\ninbx = /srv\n", 20), 0);
+    log = nightly_expect(7, "--config '%s' --db '%s' nightly --inbox '%s'", path, db, inbox);
+    expect_contains(log, "unknown key 'inbx'");
+    free(log);
+
+    log = nightly_expect(6, "--db '%s/../none.db' nightly --inbox '%s'", inbox, inbox);
+    expect_contains(log, "does not exist");
+    free(log);
+    snprintf(path, sizeof path, "%s/../none.db", inbox);
+    assert_int_not_equal(stat(path, &sb), 0);
+
+    snprintf(path, sizeof path, "%s/../text.db", inbox);
+    assert_int_equal(parus_test_write_file(path, "this is text, not SQLite, at all\n", 33), 0);
+    log = nightly_expect(5, "--db '%s' nightly --inbox '%s' --settle 0", path, inbox);
+    expect_contains(log, "text.db");
+    free(log);
+
+    /* a done directory on another file system: moves would not be renames */
+    if (stat("/dev/shm", &sb) == 0) {
+        struct stat ib;
+        assert_int_equal(stat(inbox, &ib), 0);
+        if (ib.st_dev != sb.st_dev) {
+            char shm[128];
+            snprintf(shm, sizeof shm, "/dev/shm/parus-test-done-%ld", (long)getpid());
+            mkdir(shm, 0755);
+            log = nightly_expect(7, "--db '%s' nightly --inbox '%s' --done '%s' --settle 0", db,
+                                 inbox, shm);
+            expect_contains(log, "another file system");
+            free(log);
+            rmdir(shm);
+        }
+    }
+    assert_int_equal(count_rows(db, "tiles"), 0);
+    assert_int_equal(count_rows(db, "runs"), 1);
+    assert_int_equal(count_files(inbox, ".tif"), 8);
+}
+
+/* ---- shards, merged ---- */
+
+static void test_nightly__two_shards_merged_equal_one_run(void **state)
+{
+    char db[4200], inbox[4200], done[4300], db0[4300], db1[4300], merged[4300];
+    char *log, *ref, *got;
+    long n0, n1;
+    (void)state;
+    /* one run over everything */
+    make_case("shard-ref", db, inbox, sizeof db);
+    log = nightly_expect(0, "--db '%s' nightly --inbox '%s' --settle 0", db, inbox);
+    free(log);
+    ref = dump_store(db);
+
+    /* two shards over one inbox, each with its own store, sharing the done directory */
+    make_case("shards", db, inbox, sizeof db);
+    snprintf(done, sizeof done, "%s/../done", inbox);
+    snprintf(db0, sizeof db0, "%s/../shard0.db", inbox);
+    snprintf(db1, sizeof db1, "%s/../shard1.db", inbox);
+    snprintf(merged, sizeof merged, "%s/../merged.db", inbox);
+    sh("cp '%s' '%s' && cp '%s' '%s'", season.tmpl, db0, season.tmpl, db1);
+    log = nightly_expect(0, "--db '%s' nightly --inbox '%s' --done '%s' --settle 0 --shard 0/2",
+                         db0, inbox, done);
+    expect_contains(log, "shard=0/2");
+    free(log);
+    log = nightly_expect(0, "--db '%s' nightly --inbox '%s' --done '%s' --settle 0 --shard 1/2",
+                         db1, inbox, done);
+    free(log);
+    n0 = count_rows(db0, "tiles");
+    n1 = count_rows(db1, "tiles");
+    fprintf(stderr, "shards: %ld + %ld tiles\n", n0, n1);
+    assert_true(n0 > 0 && n1 > 0);
+    assert_int_equal(n0 + n1, 8);
+    assert_int_equal(count_files(inbox, ".tif"), 0);
+    assert_int_equal(count_files(done, ".tif"), 8);
+
+    log = nightly_expect(0, "store merge '%s' '%s' '%s'", merged, db0, db1);
+    free(log);
+    got = dump_store(merged);
+    assert_string_equal(got, ref);
+    free(got);
+    /* merging again adds nothing */
+    log = nightly_expect(9, "store merge '%s' '%s' '%s'", merged, db1, db0);
+    free(log);
+    got = dump_store(merged);
+    assert_string_equal(got, ref);
+    free(got);
+    log = nightly_expect(4, "store merge '%s' '%s'", merged, merged);
+    expect_contains(log, "into itself");
+    free(log);
+    log = nightly_expect(6, "store merge '%s' '%s/../none.db'", merged, inbox);
+    free(log);
+    free(ref);
+}
+
+/* ---- the real CBERS-4 stack: 14 dates x 5 files, grouped into scenes ---- */
+
+static void test_nightly__real_cbers_stack(void **state)
+{
+    const char *data = parus_test_data_dir("cbers4-cerrado");
+    char *dir, *log;
+    char db[4200], inbox[4200], done[4300], grid[4300];
+    FILE *f;
+    int r, c, k = 0;
+    long n_obs, n_new;
+    (void)state;
+    if (!data)
+        skip();
+    dir = parus_test_tmpdir("nightly-cbers");
+    snprintf(db, sizeof db, "%s/parus.db", dir);
+    snprintf(inbox, sizeof inbox, "%s/inbox", dir);
+    snprintf(done, sizeof done, "%s/done", dir);
+    snprintf(grid, sizeof grid, "%s/grid.geojson", dir);
+    /* 13 dates now, the last date later; one mask gets a GDAL side file of
+     * our own (the data set has none) that must travel with its scene */
+    sh("mkdir '%s' && cp '%s'/cbers4-cerrado/CBERS-4_AWFI_*.tif '%s/' && mkdir '%s/later' && "
+       "mv '%s'/*2018-08-29* '%s/later/' && chmod u+w '%s'/* && "
+       "printf '<PAMDataset/>\\n' > '%s'/CBERS-4_AWFI_022024_CMASK_2018-02-02.tif.aux.xml",
+       inbox, data, inbox, dir, inbox, dir, inbox, inbox);
+    f = fopen(grid, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"type\":\"FeatureCollection\",\"features\":[");
+    /* 8 x 8 cells over lon -46.540..-46.500, lat -13.930..-13.890 (the scene and a margin) */
+    for (r = 0; r < 8; r++)
+        for (c = 0; c < 8; c++) {
+            double x0 = -46.540 + c * 0.005, y0 = -13.930 + r * 0.005;
+            fprintf(f,
+                    "%s{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"C%02d\"},"
+                    "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[%.6f,%.6f],[%.6f,%.6f],"
+                    "[%.6f,%.6f],[%.6f,%.6f],[%.6f,%.6f]]]}}",
+                    k ? "," : "", k, x0, y0, x0 + 0.005, y0, x0 + 0.005, y0 + 0.005, x0, y0 + 0.005,
+                    x0, y0);
+            k++;
+        }
+    fprintf(f, "]}\n");
+    fclose(f);
+    sh("'%s' --db '%s' -q parcels load '%s'", bin(), db, grid);
+
+    log =
+        nightly_expect(0, "--db '%s' nightly --inbox '%s' --done '%s' --settle 0", db, inbox, done);
+    expect_contains(log, "sensor=cbers-4-awfi");
+    expect_contains(log, "tiles_seen=13 new=13 stored=13");
+    expect_contains(log, "quarantined=0");
+    free(log);
+    assert_int_equal(count_rows(db, "tiles"), 13);
+    assert_int_equal(count_rows(db, "tiles WHERE sensor = 'cbers-4-awfi' AND path LIKE "
+                                    "'%CMASK%'"),
+                     13);
+    assert_int_equal(count_files(done, ".tif"), 65);
+    assert_int_equal(count_files(done, ".aux.xml"), 1);
+    assert_int_equal(count_files(inbox, ".tif"), 0);
+    n_obs = count_rows(db, "observations");
+    assert_true(n_obs > 0);
+    {
+        char *before = dump_store(db), *after;
+        log = nightly_expect(9, "--db '%s' nightly --inbox '%s' --done '%s' --settle 0", db, inbox,
+                             done);
+        free(log);
+        after = dump_store(db);
+        assert_string_equal(before, after);
+        free(before);
+        free(after);
+    }
+    /* a crash between the moves of a scene's files: three of its five are back in the inbox, and
+     * they still make a tile (blue, red, NIR: no mask). The scene is stored, so the next run
+     * finishes the move: neither a second copy of the date without its cloud mask nor a
+     * quarantine */
+    {
+        char *before = dump_store(db), *after;
+        sh("mv '%s'/CBERS-4_AWFI_022024_B13_2018-02-02.tif "
+           "'%s'/CBERS-4_AWFI_022024_B15_2018-02-02.tif "
+           "'%s'/CBERS-4_AWFI_022024_B16_2018-02-02.tif '%s/'",
+           done, done, done, inbox);
+        log = nightly_expect(9, "--db '%s' nightly --inbox '%s' --done '%s' --settle 0", db, inbox,
+                             done);
+        expect_contains(log, "interrupted run");
+        expect_contains(log, "quarantined=0");
+        free(log);
+        assert_int_equal(count_files(inbox, ".tif"), 0);
+        assert_int_equal(count_files(done, ".tif"), 65);
+        after = dump_store(db);
+        assert_string_equal(before, after);
+        free(before);
+        free(after);
+    }
+    sh("mv '%s/later'/* '%s/'", dir, inbox);
+    log =
+        nightly_expect(0, "--db '%s' nightly --inbox '%s' --done '%s' --settle 0", db, inbox, done);
+    expect_contains(log, "date=2018-08-29");
+    expect_contains(log, "stored=1");
+    free(log);
+    assert_int_equal(count_rows(db, "tiles"), 14);
+    n_new = count_rows(db, "observations o JOIN tiles t ON t.id = o.tile_id WHERE t.date = "
+                           "'2018-08-29'");
+    assert_true(n_new > 0);
+    assert_int_equal(count_rows(db, "observations"), n_obs + n_new);
+    fprintf(stderr, "cbers-4 stack: 14 scenes, %ld observations\n", n_obs + n_new);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
+/* A Landsat scene of loose band files with its _MTL.txt: the metadata file is part of the tile
+ * (its gains and date) and moves with it. */
+static void test_nightly__real_landsat_mtl_moves_with_its_bands(void **state)
+{
+    const char *data = parus_test_data_dir("landsat8-alabama");
+    char *dir, *log;
+    char db[4200], inbox[4200], done[4300], grid[4300];
+    FILE *f;
+    (void)state;
+    if (!data)
+        skip();
+    dir = parus_test_tmpdir("nightly-landsat");
+    snprintf(db, sizeof db, "%s/parus.db", dir);
+    snprintf(inbox, sizeof inbox, "%s/inbox", dir);
+    snprintf(done, sizeof done, "%s/done", dir);
+    snprintf(grid, sizeof grid, "%s/grid.geojson", dir);
+    sh("mkdir '%s' && cp '%s'/landsat8-alabama/l8_* '%s/'", inbox, data, inbox);
+    f = fopen(grid, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+               "\"properties\":{\"parcel_id\":\"L1\"},\"geometry\":{\"type\":\"Polygon\","
+               "\"coordinates\":[[[-87.45,30.70],[-87.40,30.70],[-87.40,30.75],[-87.45,30.75],"
+               "[-87.45,30.70]]]}}]}\n");
+    fclose(f);
+    sh("'%s' --db '%s' -q parcels load '%s'", bin(), db, grid);
+    log =
+        nightly_expect(0, "--db '%s' nightly --inbox '%s' --done '%s' --settle 0", db, inbox, done);
+    expect_contains(log, "sensor=landsat-l1");
+    expect_contains(log, "date=2015-08-04");
+    free(log);
+    assert_int_equal(count_files(done, ".tif"), 7);
+    assert_int_equal(count_files(done, "_MTL.txt"), 1);
+    assert_int_equal(count_files(inbox, ".tif") + count_files(inbox, "_MTL.txt"), 0);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scene_key__band_files_of_one_scene),
+        cmocka_unit_test(test_shard__parse_and_assign),
+        cmocka_unit_test(test_nightly__idempotent_and_one_more_tile),
+        cmocka_unit_test(test_nightly__lock_held_then_taken_over),
+        cmocka_unit_test(test_nightly__kill9_at_many_moments),
+        cmocka_unit_test(test_nightly__full_disk_leaves_store_as_it_was),
+        cmocka_unit_test(test_nightly__bad_input_changes_nothing),
+        cmocka_unit_test(test_nightly__two_shards_merged_equal_one_run),
+        cmocka_unit_test(test_nightly__real_cbers_stack),
+        cmocka_unit_test(test_nightly__real_landsat_mtl_moves_with_its_bands),
+    };
+    return cmocka_run_group_tests(tests, season_setup, season_teardown);
+}

@@ -1,0 +1,94 @@
+/* test_policy.c - the credit policy file: the shipped default, strictness, consistency checks. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_support.h"
+
+#include "parus/policy.h"
+
+static void test_load__shipped_policy_equals_defaults(void **state)
+{
+    char path[4096];
+    parus_policy p, d;
+    parus_error err;
+    (void)state;
+    snprintf(path, sizeof path, "%s/data-samples/policy.ini", parus_test_source_dir());
+    assert_int_equal(parus_policy_load(path, &p, &err), PARUS_OK);
+    parus_policy_init(&d);
+    assert_string_equal(p.currency, "CNY");
+    assert_close(p.loan_to_value, d.loan_to_value, 0, 0);
+    assert_int_equal(p.cap_cny, d.cap_cny);
+    assert_int_equal(p.floor_cny, d.floor_cny);
+    assert_int_equal(p.round_down_cny, d.round_down_cny);
+    assert_int_equal(p.min_clear_observations, d.min_clear_observations);
+    assert_close(p.haircut_event, d.haircut_event, 0, 0);
+    assert_int_equal(parus_policy_validate(&d, &err), PARUS_OK);
+}
+
+static parus_status load_text(const char *text, parus_policy *p, parus_error *err)
+{
+    char *dir = parus_test_tmpdir("policy");
+    char *path = parus_test_path(dir, "policy.ini");
+    parus_status rc;
+    assert_int_equal(parus_test_write_file(path, text, strlen(text)), 0);
+    rc = parus_policy_load(path, p, err);
+    if (rc != PARUS_OK)
+        assert_non_null(strstr(err->msg, path));
+    free(path);
+    parus_test_rmtree(dir);
+    free(dir);
+    return rc;
+}
+
+static void test_load__overrides_some_keys(void **state)
+{
+    parus_policy p;
+    parus_error err;
+    (void)state;
+    assert_int_equal(load_text("[credit]\nloan_to_value = 0.5\ncap_cny = 50000\n", &p, &err),
+                     PARUS_OK);
+    assert_close(p.loan_to_value, 0.5, 0, 0);
+    assert_int_equal(p.cap_cny, 50000);
+    assert_int_equal(p.floor_cny, 1000);
+}
+
+static void test_load__refuses_what_would_lend_wrongly(void **state)
+{
+    static const struct {
+        const char *text;
+        const char *needle;
+    } cases[] = {
+        {"[credit]\ncap_cny = 500\nfloor_cny = 1000\n", "below floor_cny"},
+        {"[credit]\nloan_to_value = 1.5\n", "loan_to_value"},
+        {"[credit]\nloan_to_value = 0\n", "loan_to_value"},
+        {"[credit]\nfloor_cny = -5\n", "negative"},
+        {"[credit]\nround_down_cny = 0\n", "round_down_cny"},
+        {"[haircuts]\nevent = -0.1\n", "haircuts.event"},
+        {"[haircuts]\npoor_health = 0.1\nfair_health = 0.2\n", "fair_health"},
+        {"[credit]\nloan_to_valeu = 0.5\n", "unknown key 'loan_to_valeu'"},
+        {"[credit]\ncap_cny = 3e5\n", "bad value '3e5'"},
+        {"[credit]\ncap_cny = 300000.50\n", "bad value"},
+        {"[credit]\nloan_to_value = nan\n", "bad value 'nan'"},
+        {"[credit]\ncurrency = yuan\n", "bad value 'yuan'"},
+    };
+    size_t i;
+    (void)state;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        parus_policy p;
+        parus_error err;
+        parus_status rc = load_text(cases[i].text, &p, &err);
+        if (rc != PARUS_E_CONFIG || !strstr(err.msg, cases[i].needle))
+            fail_msg("case %zu: rc %d, message '%s'", i, (int)rc, err.msg);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_load__shipped_policy_equals_defaults),
+        cmocka_unit_test(test_load__overrides_some_keys),
+        cmocka_unit_test(test_load__refuses_what_would_lend_wrongly),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

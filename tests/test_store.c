@@ -1,0 +1,1463 @@
+/*
+ * test_store.c - the store: creating and reopening, parcels (insert, update, unchanged, rejects,
+ * the R-tree box query), tiles with their observations, runs, counts; and the failure paths the
+ * design promises to survive: an older schema (written here by hand, as version 1 wrote it), a
+ * failed migration, a newer schema (refused, file untouched), files that are not parus stores, a
+ * corrupt store, bad input, a store locked by another process and a full disk, each leaving what
+ * was stored before intact.
+ *
+ * Parcels are made by hand (rectangles as little-endian WKB), independent of the parcels module.
+ * The tests look into the file with SQLite directly where the API does not show what they check.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "parus/store.h"
+#include "parus/zonal.h"
+#include "store_int.h"
+#include "test_support.h"
+
+/* ---- fixtures ---- */
+
+/* A lon/lat rectangle as a WKB Polygon (little-endian, one ring of five points). */
+static unsigned char *rect_wkb(double x0, double y0, double x1, double y1, size_t *size)
+{
+    const double xy[10] = {x0, y0, x1, y0, x1, y1, x0, y1, x0, y0};
+    unsigned char *b = malloc(93), *w = b;
+    unsigned v[3] = {3, 1, 5}; /* type Polygon, one ring, five points */
+    int i, k;
+    assert_non_null(b);
+    *w++ = 1;
+    for (k = 0; k < 3; k++)
+        for (i = 0; i < 4; i++)
+            *w++ = (unsigned char)(v[k] >> (8 * i));
+    for (k = 0; k < 10; k++) {
+        unsigned long long u;
+        memcpy(&u, &xy[k], sizeof u);
+        for (i = 0; i < 8; i++)
+            *w++ = (unsigned char)(u >> (8 * i));
+    }
+    *size = (size_t)(w - b);
+    return b;
+}
+
+static char *xdup(const char *s)
+{
+    char *p = s ? strdup(s) : NULL;
+    if (s)
+        assert_non_null(p);
+    return p;
+}
+
+static void make_parcel(parus_parcel *p, const char *id, const char *farmer, double x0, double y0,
+                        double x1, double y1, double declared_m2)
+{
+    memset(p, 0, sizeof *p);
+    p->id = xdup(id);
+    p->farmer_id = xdup(farmer);
+    p->lon_min_deg = x0;
+    p->lat_min_deg = y0;
+    p->lon_max_deg = x1;
+    p->lat_max_deg = y1;
+    /* not a geodesic area: the store keeps whatever it is given */
+    p->area_m2 = (x1 - x0) * (y1 - y0) * 1.0e10;
+    p->declared_area_m2 = declared_m2;
+    p->wkb = rect_wkb(x0, y0, x1, y1, &p->wkb_size);
+}
+
+#define GRID_STEP_DEG 0.001
+#define GRID_SIZE_DEG 0.0008
+
+static double grid_lon(size_t col)
+{
+    return 116.0 + (double)col * GRID_STEP_DEG;
+}
+
+static double grid_lat(size_t row)
+{
+    return 39.0 + (double)row * GRID_STEP_DEG;
+}
+
+/* n parcels on a grid `side` wide, ids P00000.., four parcels per farmer, every fifth with no
+ * declared area. */
+static parus_parcel_set grid_set(size_t n, size_t side, size_t first)
+{
+    parus_parcel_set set;
+    size_t i;
+    memset(&set, 0, sizeof set);
+    set.parcels = calloc(n ? n : 1, sizeof *set.parcels);
+    assert_non_null(set.parcels);
+    set.n_parcels = n;
+    for (i = 0; i < n; i++) {
+        size_t k = first + i;
+        char id[32], farmer[32];
+        double x0 = grid_lon(k % side), y0 = grid_lat(k / side);
+        snprintf(id, sizeof id, "P%05zu", k);
+        snprintf(farmer, sizeof farmer, "F%04zu", k / 4);
+        make_parcel(&set.parcels[i], id, farmer, x0, y0, x0 + GRID_SIZE_DEG, y0 + GRID_SIZE_DEG,
+                    k % 5 == 0 ? (double)NAN : 700.0 + (double)k);
+    }
+    return set;
+}
+
+static void add_reject(parus_parcel_set *set, size_t feature, const char *id, parus_status code,
+                       const char *reason)
+{
+    parus_parcel_reject *r = realloc(set->rejects, (set->n_rejects + 1) * sizeof *r);
+    assert_non_null(r);
+    set->rejects = r;
+    r += set->n_rejects++;
+    r->feature_index = feature;
+    r->id = xdup(id);
+    r->code = code;
+    r->reason = xdup(reason);
+}
+
+static void set_free(parus_parcel_set *set)
+{
+    size_t i;
+    for (i = 0; i < set->n_parcels; i++) {
+        free(set->parcels[i].id);
+        free(set->parcels[i].farmer_id);
+        free(set->parcels[i].wkb);
+    }
+    for (i = 0; i < set->n_rejects; i++) {
+        free(set->rejects[i].id);
+        free(set->rejects[i].reason);
+    }
+    free(set->parcels);
+    free(set->rejects);
+    memset(set, 0, sizeof *set);
+}
+
+static parus_store *open_ok(const char *path)
+{
+    parus_store *s = NULL;
+    parus_error err;
+    parus_error_init(&err);
+    if (parus_store_open(path, &s, &err) != PARUS_OK)
+        fail_msg("open '%s': %s", path, err.msg);
+    return s;
+}
+
+static void load_ok(parus_store *s, const parus_parcel_set *set, const char *source,
+                    parus_parcel_load_stats *stats)
+{
+    parus_error err;
+    parus_error_init(&err);
+    if (parus_store_put_parcels(s, set, source, stats, &err) != PARUS_OK)
+        fail_msg("put_parcels: %s", err.msg);
+}
+
+static parus_store_counts counts_ok(parus_store *s)
+{
+    parus_store_counts c;
+    parus_error err;
+    if (parus_store_get_counts(s, &c, &err) != PARUS_OK)
+        fail_msg("get_counts: %s", err.msg);
+    return c;
+}
+
+/* ---- looking into the file ---- */
+
+static sqlite3 *raw_open(const char *path)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+                     SQLITE_OK);
+    return db;
+}
+
+static void raw_exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg ? msg : "?");
+}
+
+static long long raw_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    long long v;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static long long file_int(const char *path, const char *sql)
+{
+    sqlite3 *db = raw_open(path);
+    long long v = raw_int(db, sql);
+    sqlite3_close(db);
+    return v;
+}
+
+typedef struct file_image {
+    unsigned char *bytes;
+    size_t n;
+    struct timespec mtime;
+} file_image;
+
+static file_image file_read(const char *path)
+{
+    file_image im;
+    struct stat sb;
+    FILE *f;
+    assert_int_equal(stat(path, &sb), 0);
+    im.n = (size_t)sb.st_size;
+    im.mtime = sb.st_mtim;
+    im.bytes = malloc(im.n ? im.n : 1);
+    assert_non_null(im.bytes);
+    f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(im.bytes, 1, im.n, f), im.n);
+    fclose(f);
+    return im;
+}
+
+static void assert_file_unchanged(const char *path, file_image *before)
+{
+    file_image now = file_read(path);
+    assert_int_equal(now.n, before->n);
+    assert_memory_equal(now.bytes, before->bytes, now.n);
+    assert_true(now.mtime.tv_sec == before->mtime.tv_sec &&
+                now.mtime.tv_nsec == before->mtime.tv_nsec);
+    free(now.bytes);
+    free(before->bytes);
+    before->bytes = NULL;
+}
+
+static bool file_exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+#define assert_msg_has(err, text)                                                                  \
+    do {                                                                                           \
+        if (!strstr((err).msg, (text)))                                                            \
+            fail_msg("message '%s' lacks '%s'", (err).msg, (text));                                \
+    } while (0)
+
+/* ---- opening ---- */
+
+static void test_open__creates_current_schema(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "new.db");
+    parus_store *s;
+    parus_store_counts c;
+    sqlite3 *db;
+    (void)state;
+
+    s = open_ok(path);
+    assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
+    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 3);
+    c = counts_ok(s);
+    assert_int_equal(c.n_parcels + c.n_farmers + c.n_parcel_rejects + c.n_tiles + c.n_observations +
+                         c.n_runs,
+                     0);
+    assert_close(c.parcel_area_m2, 0.0, 0.0, 0.0);
+    parus_store_close(s);
+
+    db = raw_open(path);
+    assert_int_equal(raw_int(db, "PRAGMA application_id"), 0x50525553); /* 'PRUS' */
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('parcels', "
+                                 "'parcels_rtree', 'parcel_rejects', 'tiles', 'observations', "
+                                 "'runs')"),
+                     6);
+    assert_int_equal(raw_int(db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode()"), 1);
+    sqlite3_close(db);
+
+    /* a second open finds it current and leaves it so */
+    s = open_ok(path);
+    assert_int_equal(parus_store_schema_version(s), 3);
+    parus_store_close(s);
+    parus_store_close(NULL);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_open_existing__absent_store_is_not_created(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "absent.db");
+    parus_store *s = NULL;
+    parus_error err;
+    (void)state;
+
+    assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_E_NOT_FOUND);
+    assert_null(s);
+    assert_msg_has(err, path);
+    assert_false(file_exists(path));
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+/* The schema of version 1, as parus wrote it: the test keeps its own copy on purpose. */
+static const char v1_schema[] =
+    "PRAGMA journal_mode = WAL;"
+    "BEGIN;"
+    "CREATE TABLE parcels (num INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, farmer_id TEXT,"
+    " declared_area_m2 REAL, area_m2 REAL NOT NULL, lon_min_deg REAL NOT NULL,"
+    " lat_min_deg REAL NOT NULL, lon_max_deg REAL NOT NULL, lat_max_deg REAL NOT NULL,"
+    " wkb BLOB NOT NULL, repaired INTEGER NOT NULL DEFAULT 0, source TEXT NOT NULL,"
+    " loaded_at TEXT NOT NULL);"
+    "CREATE INDEX parcels_farmer ON parcels(farmer_id);"
+    "CREATE VIRTUAL TABLE parcels_rtree USING rtree(id, lon_min, lon_max, lat_min, lat_max);"
+    "CREATE TABLE tiles (id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, path TEXT NOT NULL,"
+    " sensor TEXT NOT NULL, date TEXT NOT NULL, epsg INTEGER, width INTEGER NOT NULL,"
+    " height INTEGER NOT NULL, gt0 REAL, gt1 REAL, gt2 REAL, gt3 REAL, gt4 REAL, gt5 REAL,"
+    " lon_min_deg REAL NOT NULL, lat_min_deg REAL NOT NULL, lon_max_deg REAL NOT NULL,"
+    " lat_max_deg REAL NOT NULL, n_parcels INTEGER NOT NULL, processed_at TEXT NOT NULL);"
+    "CREATE INDEX tiles_date ON tiles(date, id);"
+    "CREATE TABLE runs (id INTEGER PRIMARY KEY, command TEXT NOT NULL, args TEXT,"
+    " parus_version TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, outcome TEXT,"
+    " summary TEXT);"
+    "PRAGMA application_id = 1347573075;"
+    "PRAGMA user_version = 1;"
+    "COMMIT;";
+
+/* A version-1 store holding one parcel (with its R-tree row), one tile and one run. */
+static void write_v1_store(const char *path, const char *extra_sql)
+{
+    sqlite3 *db = raw_open(path);
+    sqlite3_stmt *st;
+    size_t wkb_size;
+    unsigned char *wkb = rect_wkb(120.10, 30.20, 120.11, 30.21, &wkb_size);
+
+    raw_exec(db, v1_schema);
+    assert_int_equal(
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO parcels (num, id, farmer_id, declared_area_m2, area_m2, "
+                           "lon_min_deg, lat_min_deg, lon_max_deg, lat_max_deg, wkb, repaired, "
+                           "source, loaded_at) VALUES (1, 'OLD1', 'F9', 1200.5, 1111.25, 120.10, "
+                           "30.20, 120.11, 30.21, ?1, 0, 'old.geojson', '2025-04-01T08:00:00Z')",
+                           -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_bind_blob(st, 1, wkb, (int)wkb_size, SQLITE_STATIC), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    raw_exec(db, "INSERT INTO parcels_rtree VALUES (1, 120.09999, 120.11001, 30.19999, 30.21001);"
+                 "INSERT INTO tiles (hash, path, sensor, date, epsg, width, height, gt0, gt1, "
+                 "gt2, gt3, gt4, gt5, lon_min_deg, lat_min_deg, lon_max_deg, lat_max_deg, "
+                 "n_parcels, processed_at) VALUES ('" /* 64 hex digits */
+                 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff', "
+                 "'old.tif', 'sentinel-2-l2a', '2025-04-02', 32650, 100, 100, 0, 10, 0, 0, 0, "
+                 "-10, 120, 30, 121, 31, 1, '2025-04-03T01:00:00Z');"
+                 "INSERT INTO runs (command, args, parus_version, started_at) VALUES "
+                 "('parus', 'ingest old.tif', '0.0.1', '2025-04-03T01:00:00Z');");
+    if (extra_sql)
+        raw_exec(db, extra_sql);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+    free(wkb);
+}
+
+static int collect_ids(const parus_parcel *p, void *ctx)
+{
+    char *buf = ctx;
+    size_t n = strlen(buf);
+    snprintf(buf + n, 4096 - n, "%s%s", n ? "," : "", p->id);
+    return 0;
+}
+
+static int first_tile(const parus_tile_record *rec, void *ctx)
+{
+    *(parus_tile_record *)ctx = *rec;
+    return 1; /* one is enough */
+}
+
+static void test_open__older_schema_is_migrated(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v1.db");
+    char ids[4096] = "";
+    parus_store *s;
+    parus_parcel p;
+    parus_tile_record rec;
+    parus_parcel_set set;
+    parus_parcel_load_stats st;
+    parus_store_counts c;
+    parus_error err;
+    size_t n = 0;
+    (void)state;
+
+    write_v1_store(path, NULL);
+
+    /* read-only opening neither migrates nor serves the old tables */
+    assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
+    assert_int_equal(parus_store_schema_version(s), 1);
+    assert_int_equal(parus_store_get_counts(s, &c, &err), PARUS_E_SCHEMA);
+    assert_msg_has(err, "has schema version 1, older than this parus (3)");
+    parus_store_close(s);
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 1);
+
+    s = open_ok(path);
+    assert_int_equal(parus_store_schema_version(s), 3);
+    assert_int_equal(parus_store_get_parcel(s, "OLD1", &p, &err), PARUS_OK);
+    assert_string_equal(p.farmer_id, "F9");
+    assert_close(p.declared_area_m2, 1200.5, 0.0, 0.0);
+    assert_close(p.area_m2, 1111.25, 0.0, 0.0);
+    assert_int_equal(p.wkb_size, 93);
+    parus_parcel_release(&p);
+    /* the R-tree of version 1 still answers */
+    assert_int_equal(
+        parus_store_parcels_in_box(s, 120.105, 30.205, 120.2, 30.3, collect_ids, ids, &n, &err),
+        PARUS_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(ids, "OLD1");
+    /* tiles of version 1 were registered only */
+    assert_int_equal(parus_store_tiles_foreach(s, first_tile, &rec, &err), PARUS_E_INTERNAL);
+    assert_string_equal(rec.status, "registered");
+    assert_string_equal(rec.path, "old.tif");
+    assert_int_equal(rec.epsg, 32650);
+    c = counts_ok(s);
+    assert_int_equal(c.n_parcels, 1);
+    assert_int_equal(c.n_tiles, 1);
+    assert_int_equal(c.n_runs, 1);
+    assert_int_equal(c.n_observations, 0);
+    /* and the new tables take writes */
+    set = grid_set(3, 3, 0);
+    add_reject(&set, 3, "BAD", PARUS_E_GEOMETRY, "empty geometry");
+    load_ok(s, &set, "new.geojson", &st);
+    assert_int_equal(st.n_inserted, 3);
+    c = counts_ok(s);
+    assert_int_equal(c.n_parcels, 4);
+    assert_int_equal(c.n_parcel_rejects, 1);
+    parus_store_close(s);
+    set_free(&set);
+
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 3);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('observations') "
+                                    "WHERE name IN ('ndmi_mean', 'ndvi_p50', 'n_pure')"),
+                     3);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM parcels_rtree"), 4);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_open__failed_migration_leaves_old_version(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v1-bad.db");
+    parus_store *s = NULL;
+    parus_error err;
+    (void)state;
+
+    /* a table in the way of step 2 makes it fail half-way, after ALTER TABLE tiles */
+    write_v1_store(path, "CREATE TABLE parcel_rejects (x);");
+    assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_STORE);
+    assert_null(s);
+    assert_msg_has(err, "cannot migrate '");
+    assert_msg_has(err, path);
+    assert_msg_has(err, "from schema version 1 to 2");
+    assert_msg_has(err, "already exists");
+
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 1);
+    assert_int_equal(
+        file_int(path, "SELECT count(*) FROM pragma_table_info('tiles') WHERE name = 'status'"), 0);
+    assert_int_equal(
+        file_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'observations'"), 0);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM parcels"), 1);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_open__newer_schema_is_refused_untouched(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "future.db");
+    char expect[4096];
+    parus_store *s;
+    parus_parcel_set set = grid_set(5, 5, 0);
+    parus_error err;
+    file_image before;
+    sqlite3 *db;
+    (void)state;
+
+    s = open_ok(path);
+    load_ok(s, &set, "a.geojson", NULL);
+    parus_store_close(s);
+    db = raw_open(path);
+    raw_exec(db, "PRAGMA user_version = 4");
+    sqlite3_close(db);
+
+    before = file_read(path);
+    s = NULL;
+    assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_SCHEMA);
+    assert_null(s);
+    snprintf(expect, sizeof expect,
+             "'%s' has schema version 4, newer than this parus (3): upgrade parus", path);
+    assert_string_equal(err.msg, expect);
+    assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_E_SCHEMA);
+    assert_string_equal(err.msg, expect);
+    assert_file_unchanged(path, &before);
+
+    set_free(&set);
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_open__files_that_are_not_stores(void **state)
+{
+    char *dir = parus_test_tmpdir("store");
+    char *text = parus_test_path(dir, "notes.txt"), *noise = parus_test_path(dir, "noise.db");
+    char *other = parus_test_path(dir, "other.db");
+    static const char words[] = "parcel_id,farmer_id\nP1,F1\n";
+    unsigned char bytes[8192];
+    unsigned x = 12345;
+    parus_store *s = NULL;
+    parus_error err;
+    file_image before;
+    sqlite3 *db;
+    size_t i;
+    (void)state;
+
+    assert_int_equal(parus_test_write_file(text, words, sizeof words - 1), 0);
+    before = file_read(text);
+    assert_int_equal(parus_store_open(text, &s, &err), PARUS_E_STORE);
+    assert_null(s);
+    assert_msg_has(err, text);
+    assert_msg_has(err, "not a database");
+    assert_file_unchanged(text, &before);
+
+    for (i = 0; i < sizeof bytes; i++) {
+        x = x * 1103515245u + 12345u;
+        bytes[i] = (unsigned char)(x >> 16);
+    }
+    assert_int_equal(parus_test_write_file(noise, bytes, sizeof bytes), 0);
+    before = file_read(noise);
+    assert_int_equal(parus_store_open(noise, &s, &err), PARUS_E_STORE);
+    assert_msg_has(err, noise);
+    assert_int_equal(parus_store_open_existing(noise, &s, &err), PARUS_E_STORE);
+    assert_file_unchanged(noise, &before);
+
+    /* a SQLite database of someone else's */
+    db = raw_open(other);
+    raw_exec(db, "CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner TEXT);"
+                 "INSERT INTO accounts (owner) VALUES ('x')");
+    sqlite3_close(db);
+    before = file_read(other);
+    assert_int_equal(parus_store_open(other, &s, &err), PARUS_E_STORE);
+    {
+        char expect[4096];
+        snprintf(expect, sizeof expect, "'%s' is not a parus store", other);
+        assert_string_equal(err.msg, expect);
+    }
+    assert_file_unchanged(other, &before);
+
+    /* a directory */
+    assert_int_equal(parus_store_open(dir, &s, &err), PARUS_E_STORE);
+    assert_msg_has(err, dir);
+    assert_null(s);
+
+    parus_test_rmtree(dir);
+    free(text);
+    free(noise);
+    free(other);
+    free(dir);
+}
+
+static void test_open__corrupt_store(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "corrupt.db");
+    parus_parcel_set set = grid_set(200, 20, 0);
+    parus_store *s;
+    parus_error err;
+    unsigned char junk[3000];
+    FILE *f;
+    size_t i;
+    (void)state;
+
+    s = open_ok(path);
+    load_ok(s, &set, "a.geojson", NULL);
+    parus_store_close(s);
+    /* the schema lives on page 1, after the 100-byte file header */
+    for (i = 0; i < sizeof junk; i++)
+        junk[i] = (unsigned char)(i * 7u + 3u);
+    f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 100, SEEK_SET), 0);
+    assert_int_equal(fwrite(junk, 1, sizeof junk, f), sizeof junk);
+    fclose(f);
+
+    s = NULL;
+    assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_STORE);
+    assert_null(s);
+    assert_msg_has(err, path);
+
+    set_free(&set);
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_open__unwritable_places(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *sub = parus_test_path(dir, "ro");
+    char *path = parus_test_path(sub, "x.db"), *nodir = parus_test_path(dir, "no/such/x.db");
+    char *rofile = parus_test_path(dir, "ro.db");
+    parus_store *s = NULL;
+    parus_error err;
+    (void)state;
+
+    assert_int_equal(parus_store_open(nodir, &s, &err), PARUS_E_STORE);
+    assert_msg_has(err, nodir);
+    assert_null(s);
+
+    s = open_ok(rofile);
+    parus_store_close(s);
+    s = NULL;
+    assert_int_equal(chmod(rofile, 0444), 0);
+    assert_int_equal(mkdir(sub, 0555), 0);
+    if (geteuid() != 0) { /* root writes anyway */
+        assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_STORE);
+        assert_msg_has(err, path);
+        assert_null(s);
+        assert_int_equal(parus_store_open(rofile, &s, &err), PARUS_E_STORE);
+        assert_msg_has(err, rofile);
+        assert_null(s);
+    }
+    chmod(sub, 0755);
+
+    parus_test_rmtree(dir);
+    free(sub);
+    free(path);
+    free(nodir);
+    free(rofile);
+    free(dir);
+}
+
+/* ---- parcels ---- */
+
+static void test_put_parcels__insert_update_unchanged(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "p.db");
+    parus_parcel_set set = grid_set(2000, 50, 0), more = grid_set(10, 50, 2000);
+    parus_parcel_load_stats st;
+    parus_store_counts c;
+    parus_parcel p;
+    parus_error err;
+    parus_store *s;
+    double area = 0.0;
+    size_t i;
+    (void)state;
+
+    s = open_ok(path);
+    load_ok(s, &set, "parcels.geojson", &st);
+    assert_int_equal(st.n_inserted, 2000);
+    assert_int_equal(st.n_updated + st.n_unchanged + st.n_rejected, 0);
+    c = counts_ok(s);
+    assert_int_equal(c.n_parcels, 2000);
+    assert_int_equal(c.n_farmers, 500);
+    for (i = 0; i < set.n_parcels; i++)
+        area += set.parcels[i].area_m2;
+    assert_close(c.parcel_area_m2, area, 0.0, 1e-12);
+
+    load_ok(s, &set, "parcels.geojson", &st);
+    assert_int_equal(st.n_unchanged, 2000);
+    assert_int_equal(st.n_inserted + st.n_updated, 0);
+
+    /* ten move, five change farmer, five change declared area; P00101 moves and loses its
+     * farmer, and counts once */
+    for (i = 0; i < 10; i++) {
+        parus_parcel *q = &set.parcels[i * 100 + 1];
+        free(q->wkb);
+        q->lon_max_deg += 0.0001;
+        q->wkb =
+            rect_wkb(q->lon_min_deg, q->lat_min_deg, q->lon_max_deg, q->lat_max_deg, &q->wkb_size);
+    }
+    for (i = 0; i < 5; i++) {
+        static const size_t declared[5] = {3, 17, 24, 38, 46};
+        free(set.parcels[i * 200 + 2].farmer_id);
+        set.parcels[i * 200 + 2].farmer_id = xdup("F-NEW");
+        set.parcels[declared[i]].declared_area_m2 = NAN;
+    }
+    set.parcels[3].declared_area_m2 = 1.0; /* was 703 */
+    free(set.parcels[101].farmer_id);
+    set.parcels[101].farmer_id = NULL;
+    load_ok(s, &set, "parcels-v2.geojson", &st);
+    assert_int_equal(st.n_updated, 10 + 5 + 5);
+    assert_int_equal(st.n_unchanged, 2000 - 20);
+    assert_int_equal(st.n_inserted, 0);
+
+    assert_int_equal(parus_store_get_parcel(s, "P00101", &p, &err), PARUS_OK);
+    assert_null(p.farmer_id);
+    assert_close(p.lon_max_deg, set.parcels[101].lon_max_deg, 0.0, 0.0);
+    assert_int_equal(p.wkb_size, set.parcels[101].wkb_size);
+    assert_memory_equal(p.wkb, set.parcels[101].wkb, p.wkb_size);
+    parus_parcel_release(&p);
+    assert_int_equal(parus_store_get_parcel(s, "P00003", &p, &err), PARUS_OK);
+    assert_close(p.declared_area_m2, 1.0, 0.0, 0.0);
+    parus_parcel_release(&p);
+
+    load_ok(s, &more, "more.geojson", &st);
+    assert_int_equal(st.n_inserted, 10);
+    c = counts_ok(s);
+    assert_int_equal(c.n_parcels, 2010);
+    parus_store_close(s);
+
+    assert_int_equal(file_int(path, "SELECT count(*) FROM parcels_rtree"), 2010);
+    /* the moved parcel's R-tree box moved with it */
+    assert_int_equal(file_int(path, "SELECT count(*) FROM parcels_rtree r JOIN parcels p ON "
+                                    "p.num = r.id WHERE p.id = 'P00101' AND r.lon_max >= "
+                                    "p.lon_max_deg AND r.lon_max < p.lon_max_deg + 1e-5"),
+                     1);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM parcels WHERE source = "
+                                    "'parcels-v2.geojson'"),
+                     20);
+
+    set_free(&set);
+    set_free(&more);
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_get_parcel__round_trip_and_not_found(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "g.db");
+    parus_parcel_set set;
+    parus_parcel p;
+    parus_error err;
+    parus_store *s;
+    (void)state;
+
+    memset(&set, 0, sizeof set);
+    set.parcels = calloc(2, sizeof *set.parcels);
+    assert_non_null(set.parcels);
+    set.n_parcels = 2;
+    make_parcel(&set.parcels[0], "地块-1", NULL, 113.5, 22.5, 113.501, 22.501, NAN);
+    set.parcels[0].repaired = true;
+    make_parcel(&set.parcels[1], "=cmd|' /C calc'!A0", "农户 \"王\"", -70.25, -33.5, -70.2, -33.45,
+                2500.0);
+
+    s = open_ok(path);
+    load_ok(s, &set, "odd.gpkg", NULL);
+    assert_int_equal(parus_store_get_parcel(s, "地块-1", &p, &err), PARUS_OK);
+    assert_string_equal(p.id, "地块-1");
+    assert_null(p.farmer_id);
+    assert_true(isnan(p.declared_area_m2));
+    assert_true(p.repaired);
+    assert_close(p.area_m2, set.parcels[0].area_m2, 0.0, 0.0);
+    assert_close(p.lat_max_deg, 22.501, 0.0, 0.0);
+    assert_memory_equal(p.wkb, set.parcels[0].wkb, set.parcels[0].wkb_size);
+    parus_parcel_release(&p);
+
+    assert_int_equal(parus_store_get_parcel(s, set.parcels[1].id, &p, &err), PARUS_OK);
+    assert_string_equal(p.farmer_id, "农户 \"王\"");
+    assert_false(p.repaired);
+    assert_close(p.declared_area_m2, 2500.0, 0.0, 0.0);
+    parus_parcel_release(&p);
+
+    memset(&p, 0x5a, sizeof p);
+    assert_int_equal(parus_store_get_parcel(s, "P404", &p, &err), PARUS_E_NOT_FOUND);
+    assert_msg_has(err, "'P404'");
+    assert_msg_has(err, path);
+    assert_int_equal(((unsigned char *)&p)[0], 0x5a);
+
+    parus_store_close(s);
+    set_free(&set);
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_put_parcels__rejects_recorded_per_source(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "r.db");
+    parus_parcel_set set = grid_set(4, 4, 0), other = grid_set(2, 4, 4);
+    parus_parcel_load_stats st;
+    parus_store *s;
+    sqlite3 *db;
+    (void)state;
+
+    add_reject(&set, 4, "P9", PARUS_E_GEOMETRY,
+               "invalid polygon (Self-intersection at or near point 5 5) could not be repaired");
+    add_reject(&set, 7, NULL, PARUS_E_INVALID, "no parcel id");
+    add_reject(&other, 0, "Q1", PARUS_E_DUPLICATE, "duplicate id 'Q1' (feature 0 kept)");
+
+    s = open_ok(path);
+    load_ok(s, &set, "a.geojson", &st);
+    assert_int_equal(st.n_rejected, 2);
+    assert_int_equal(st.n_inserted, 4);
+    assert_int_equal(counts_ok(s).n_parcel_rejects, 2);
+    load_ok(s, &other, "b.geojson", NULL);
+    assert_int_equal(counts_ok(s).n_parcel_rejects, 3);
+    /* loading a.geojson again replaces its rejects rather than adding to them */
+    free(set.rejects[1].id);
+    free(set.rejects[1].reason);
+    set.n_rejects = 1;
+    load_ok(s, &set, "a.geojson", &st);
+    assert_int_equal(st.n_rejected, 1);
+    assert_int_equal(counts_ok(s).n_parcel_rejects, 2);
+    parus_store_close(s);
+
+    db = raw_open(path);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM parcel_rejects WHERE source = 'a.geojson' "
+                                 "AND feature_index = 4 AND parcel_id = 'P9' AND code = "
+                                 "'E_GEOMETRY' AND reason LIKE 'invalid polygon (Self-%' AND "
+                                 "recorded_at LIKE '20__-__-__T__:__:__Z'"),
+                     1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM parcel_rejects WHERE source = 'b.geojson' "
+                                 "AND code = 'E_DUPLICATE'"),
+                     1);
+    sqlite3_close(db);
+
+    set_free(&set);
+    set_free(&other);
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_put_parcels__bad_input_writes_nothing(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "bad.db");
+    parus_parcel_set first = grid_set(100, 10, 0), set = grid_set(2000, 50, 100);
+    parus_parcel_load_stats st = {7, 7, 7, 7};
+    parus_store_counts c;
+    parus_error err;
+    parus_store *s;
+    char *id;
+    (void)state;
+
+    s = open_ok(path);
+    load_ok(s, &first, "first.geojson", NULL);
+
+    /* the 1000th parcel has no id */
+    id = set.parcels[999].id;
+    set.parcels[999].id = NULL;
+    assert_int_equal(parus_store_put_parcels(s, &set, "second.geojson", &st, &err),
+                     PARUS_E_INVALID);
+    assert_msg_has(err, "parcel 999 of 'second.geojson' has no id");
+    assert_int_equal(st.n_inserted, 7);
+    set.parcels[999].id = id;
+
+    /* two parcels share an id */
+    free(set.parcels[1500].id);
+    set.parcels[1500].id = xdup(set.parcels[10].id);
+    assert_int_equal(parus_store_put_parcels(s, &set, "second.geojson", &st, &err),
+                     PARUS_E_DUPLICATE);
+    assert_msg_has(err, "'P00110' appears twice");
+
+    /* a footprint that is not a box */
+    free(set.parcels[1500].id);
+    set.parcels[1500].id = xdup("P99999");
+    set.parcels[1700].lat_min_deg = NAN;
+    assert_int_equal(parus_store_put_parcels(s, &set, "second.geojson", &st, &err),
+                     PARUS_E_INVALID);
+    assert_int_equal(parus_store_put_parcels(s, NULL, "x", &st, &err), PARUS_E_INVALID);
+
+    c = counts_ok(s);
+    assert_int_equal(c.n_parcels, 100);
+    parus_store_close(s);
+
+    set_free(&first);
+    set_free(&set);
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_put_parcels__locked_store_is_busy_and_intact(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "busy.db");
+    parus_parcel_set first = grid_set(100, 10, 0), set = grid_set(500, 50, 100);
+    parus_parcel_load_stats st;
+    parus_error err;
+    parus_store *s;
+    sqlite3 *other;
+    (void)state;
+
+    s = open_ok(path);
+    load_ok(s, &first, "first.geojson", NULL);
+    sqlite3_busy_timeout(parus__store_handle(s), 50);
+
+    other = raw_open(path);
+    raw_exec(other, "BEGIN IMMEDIATE; INSERT INTO runs (command, parus_version, started_at) "
+                    "VALUES ('other', '0', 'now')");
+    assert_int_equal(parus_store_put_parcels(s, &set, "second.geojson", &st, &err), PARUS_E_BUSY);
+    assert_msg_has(err, path);
+    assert_msg_has(err, "locked");
+    /* readers are not blocked by the other writer (WAL) */
+    assert_int_equal(counts_ok(s).n_parcels, 100);
+    raw_exec(other, "ROLLBACK");
+    sqlite3_close(other);
+
+    assert_int_equal(counts_ok(s).n_parcels, 100);
+    load_ok(s, &set, "second.geojson", &st);
+    assert_int_equal(st.n_inserted, 500);
+    parus_store_close(s);
+
+    set_free(&first);
+    set_free(&set);
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_put_parcels__full_disk_keeps_what_was_stored(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "full.db");
+    parus_parcel_set first = grid_set(50, 10, 0), set = grid_set(2000, 50, 50);
+    parus_parcel_load_stats st;
+    parus_error err;
+    parus_store *s;
+    char pragma[64];
+    (void)state;
+
+    s = open_ok(path);
+    load_ok(s, &first, "first.geojson", NULL);
+    /* the file may grow by 3 pages: the load needs far more */
+    snprintf(pragma, sizeof pragma, "PRAGMA max_page_count = %lld",
+             raw_int(parus__store_handle(s), "PRAGMA page_count") + 3);
+    raw_exec(parus__store_handle(s), pragma);
+    assert_int_equal(parus_store_put_parcels(s, &set, "second.geojson", &st, &err), PARUS_E_STORE);
+    assert_msg_has(err, path);
+    assert_msg_has(err, "full");
+    assert_int_equal(counts_ok(s).n_parcels, 50);
+    parus_store_close(s);
+
+    s = open_ok(path);
+    assert_int_equal(counts_ok(s).n_parcels, 50);
+    load_ok(s, &set, "second.geojson", &st);
+    assert_int_equal(st.n_inserted, 2000);
+    parus_store_close(s);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM parcels_rtree"), 2050);
+    {
+        sqlite3 *db = raw_open(path);
+        sqlite3_stmt *q;
+        assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &q, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+        assert_string_equal((const char *)sqlite3_column_text(q, 0), "ok");
+        sqlite3_finalize(q);
+        sqlite3_close(db);
+    }
+
+    set_free(&first);
+    set_free(&set);
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+/* kill -9 in the middle of loads: the store holds whole loads only, and opens cleanly. */
+static void test_put_parcels__killed_mid_load_is_all_or_nothing(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "kill.db");
+    const struct timespec wait = {0, 300 * 1000 * 1000};
+    parus_store_counts c;
+    parus_store *s;
+    pid_t pid;
+    int status;
+    (void)state;
+
+    s = open_ok(path);
+    parus_store_close(s);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* batches of 1000 new parcels until killed; no cmocka in here */
+        size_t k;
+        if (parus_store_open(path, &s, NULL) != PARUS_OK)
+            _exit(1);
+        for (k = 0;; k++) {
+            parus_parcel_set set = grid_set(1000, 100, k * 1000);
+            if (parus_store_put_parcels(s, &set, "loop.geojson", NULL, NULL) != PARUS_OK)
+                _exit(2);
+            set_free(&set);
+        }
+    }
+    nanosleep(&wait, NULL);
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+
+    s = open_ok(path);
+    c = counts_ok(s);
+    parus_store_close(s);
+    assert_int_equal(c.n_parcels % 1000, 0);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM parcels_rtree"), (long long)c.n_parcels);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_integrity_check WHERE "
+                                    "integrity_check != 'ok'"),
+                     0);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+/* ---- the R-tree query ---- */
+
+typedef struct stopper {
+    size_t n, stop_at;
+    parus_error *err;
+} stopper;
+
+static int stop_walk(const parus_parcel *p, void *ctx)
+{
+    stopper *k = ctx;
+    (void)p;
+    if (++k->n < k->stop_at)
+        return 0;
+    if (k->err)
+        parus_fail(k->err, PARUS_E_RANGE, "enough");
+    return 7;
+}
+
+static void test_parcels_in_box__candidates_in_id_order(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "box.db");
+    parus_parcel_set set = grid_set(100, 10, 0), rev;
+    char ids[4096] = "";
+    stopper k = {0, 3, NULL};
+    parus_error err;
+    parus_store *s;
+    size_t n = 99, i;
+    (void)state;
+
+    /* stored in reverse order: the walk must sort by id, not by storage */
+    rev = set;
+    rev.parcels = calloc(100, sizeof *rev.parcels);
+    assert_non_null(rev.parcels);
+    for (i = 0; i < 100; i++)
+        rev.parcels[i] = set.parcels[99 - i];
+
+    s = open_ok(path);
+    load_ok(s, &rev, "grid.geojson", NULL);
+
+    /* columns 2..4 (col 4 touches at its min edge), rows 3..5 */
+    assert_int_equal(parus_store_parcels_in_box(s, grid_lon(2) + 0.0001, grid_lat(3) + 0.0001,
+                                                grid_lon(4), grid_lat(5) + GRID_SIZE_DEG,
+                                                collect_ids, ids, &n, &err),
+                     PARUS_OK);
+    assert_int_equal(n, 9);
+    assert_string_equal(ids, "P00032,P00033,P00034,P00042,P00043,P00044,P00052,P00053,P00054");
+
+    /* a box in the gap between parcels meets none */
+    ids[0] = '\0';
+    assert_int_equal(parus_store_parcels_in_box(s, grid_lon(2) + GRID_SIZE_DEG + 0.00005, 39.0,
+                                                grid_lon(3) - 0.00005, 39.1, collect_ids, ids, &n,
+                                                &err),
+                     PARUS_OK);
+    assert_int_equal(n, 0);
+
+    /* exact edges, not the R-tree's float ones: a box starting just past the parcel's edge
+     * misses it although the rounded-out float box would still meet it */
+    ids[0] = '\0';
+    assert_int_equal(parus_store_parcels_in_box(s, nextafter(grid_lon(0) + GRID_SIZE_DEG, 200.0),
+                                                39.0, grid_lon(0) + GRID_SIZE_DEG + 0.0001, 39.0005,
+                                                collect_ids, ids, &n, &err),
+                     PARUS_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(parus_store_parcels_in_box(s, grid_lon(0) + GRID_SIZE_DEG, 39.0,
+                                                grid_lon(0) + GRID_SIZE_DEG + 0.0001, 39.0005,
+                                                collect_ids, ids, &n, &err),
+                     PARUS_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(ids, "P00000");
+
+    /* stopping */
+    assert_int_equal(
+        parus_store_parcels_in_box(s, 115.0, 38.0, 117.0, 40.0, stop_walk, &k, &n, &err),
+        PARUS_E_INTERNAL);
+    assert_msg_has(err, "'P00002'");
+    k.n = 0;
+    k.err = &err;
+    assert_int_equal(
+        parus_store_parcels_in_box(s, 115.0, 38.0, 117.0, 40.0, stop_walk, &k, &n, &err),
+        PARUS_E_RANGE);
+    assert_string_equal(err.msg, "enough");
+    /* the statement was released: the next walk starts over */
+    k.n = 0;
+    k.stop_at = 1000;
+    k.err = NULL;
+    assert_int_equal(
+        parus_store_parcels_in_box(s, 115.0, 38.0, 117.0, 40.0, stop_walk, &k, &n, &err), PARUS_OK);
+    assert_int_equal(n, 100);
+
+    assert_int_equal(
+        parus_store_parcels_in_box(s, 117.0, 38.0, 115.0, 40.0, collect_ids, ids, &n, &err),
+        PARUS_E_INVALID);
+    assert_int_equal(
+        parus_store_parcels_in_box(s, NAN, 38.0, 115.0, 40.0, collect_ids, ids, &n, &err),
+        PARUS_E_INVALID);
+    parus_store_close(s);
+
+    free(rev.parcels);
+    set_free(&set);
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+/* ---- tiles and observations ---- */
+
+static parus_tile_record tile_rec(unsigned seed, const char *date)
+{
+    parus_tile_record r;
+    int i;
+    memset(&r, 0, sizeof r);
+    for (i = 0; i < 64; i++)
+        r.hash[i] = "0123456789abcdef"[(seed * 31u + (unsigned)i * 7u) % 16u];
+    r.hash[64] = '\0';
+    snprintf(r.path, sizeof r.path, "/inbox/T50TMK_%s_%u.tif", date, seed);
+    snprintf(r.sensor, sizeof r.sensor, "sentinel-2-l2a");
+    snprintf(r.date, sizeof r.date, "%s", date);
+    r.epsg = 32650;
+    r.width = 10980;
+    r.height = 10980;
+    r.geotransform[0] = 399960.0;
+    r.geotransform[1] = 10.0;
+    r.geotransform[3] = 4500000.0;
+    r.geotransform[5] = -10.0;
+    r.lon_min_deg = 115.8;
+    r.lat_min_deg = 38.6;
+    r.lon_max_deg = 117.1;
+    r.lat_max_deg = 39.6;
+    r.n_parcels = 3;
+    snprintf(r.status, sizeof r.status, "registered");
+    return r;
+}
+
+typedef struct tile_list {
+    char text[1024];
+} tile_list;
+
+static int list_tile(const parus_tile_record *rec, void *ctx)
+{
+    tile_list *l = ctx;
+    size_t n = strlen(l->text);
+    snprintf(l->text + n, sizeof l->text - n, "%s%lld:%s", n ? "," : "", (long long)rec->id,
+             rec->date);
+    return 0;
+}
+
+static void test_tiles__put_find_and_order(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "t.db");
+    parus_tile_record a = tile_rec(1, "2024-06-10"), b = tile_rec(2, "2024-05-01");
+    parus_tile_record c = tile_rec(3, "2024-06-10"), got, bad;
+    tile_list list = {""};
+    bool found = true;
+    parus_error err;
+    parus_store *s;
+    (void)state;
+
+    s = open_ok(path);
+    memset(&got, 0x5a, sizeof got);
+    assert_int_equal(parus_store_find_tile(s, a.hash, &got, &found, &err), PARUS_OK);
+    assert_false(found);
+    assert_int_equal(((unsigned char *)&got)[0], 0x5a);
+
+    a.epsg = 0;
+    a.geotransform[2] = NAN;
+    assert_int_equal(parus_store_put_tile(s, &a, &err), PARUS_OK);
+    assert_int_equal(a.id, 1);
+    assert_int_equal(strlen(a.processed_at), 20);
+    assert_int_equal(a.processed_at[10], 'T');
+    assert_int_equal(a.processed_at[19], 'Z');
+    assert_int_equal(parus_store_put_tile(s, &b, &err), PARUS_OK);
+    assert_int_equal(parus_store_put_tile(s, &c, &err), PARUS_OK);
+
+    assert_int_equal(parus_store_find_tile(s, a.hash, &got, &found, &err), PARUS_OK);
+    assert_true(found);
+    assert_int_equal(got.id, a.id);
+    assert_string_equal(got.path, a.path);
+    assert_string_equal(got.sensor, "sentinel-2-l2a");
+    assert_string_equal(got.date, "2024-06-10");
+    assert_string_equal(got.status, "registered");
+    assert_string_equal(got.processed_at, a.processed_at);
+    assert_int_equal(got.epsg, 0);
+    assert_int_equal(got.width, 10980);
+    assert_int_equal(got.n_parcels, 3);
+    assert_close(got.geotransform[0], 399960.0, 0.0, 0.0);
+    assert_true(isnan(got.geotransform[2]));
+    assert_close(got.geotransform[5], -10.0, 0.0, 0.0);
+    assert_close(got.lat_max_deg, 39.6, 0.0, 0.0);
+
+    /* same content under another name */
+    snprintf(c.path, sizeof c.path, "/inbox/renamed.tif");
+    c.id = 0;
+    assert_int_equal(parus_store_put_tile(s, &c, &err), PARUS_E_DUPLICATE);
+    assert_msg_has(err, "'/inbox/renamed.tif' is already in");
+    assert_int_equal(c.id, 0);
+
+    bad = tile_rec(9, "2024-02-30");
+    assert_int_equal(parus_store_put_tile(s, &bad, &err), PARUS_E_INVALID);
+    bad = tile_rec(9, "2024-02-03");
+    bad.hash[10] = 'g';
+    assert_int_equal(parus_store_put_tile(s, &bad, &err), PARUS_E_INVALID);
+    bad = tile_rec(9, "2024-02-03");
+    bad.status[0] = '\0';
+    assert_int_equal(parus_store_put_tile(s, &bad, &err), PARUS_E_INVALID);
+
+    assert_int_equal(parus_store_tiles_foreach(s, list_tile, &list, &err), PARUS_OK);
+    assert_string_equal(list.text, "2:2024-05-01,1:2024-06-10,3:2024-06-10");
+    assert_int_equal(counts_ok(s).n_tiles, 3);
+    parus_store_close(s);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static parus_observation make_obs(double w_total, double ndvi)
+{
+    parus_observation o;
+    int i;
+    memset(&o, 0, sizeof o);
+    o.w_total_px = w_total;
+    o.w_valid_px = isnan(ndvi) ? 0.0 : w_total * 0.75;
+    o.valid_fraction = isnan(ndvi) ? 0.0 : 0.75;
+    for (i = 0; i < PARUS_INDEX_N_; i++)
+        o.mean[i] = o.std[i] = o.min[i] = o.max[i] = NAN;
+    o.mean[PARUS_INDEX_NDVI] = ndvi;
+    o.std[PARUS_INDEX_NDVI] = isnan(ndvi) ? (double)NAN : 0.05;
+    o.min[PARUS_INDEX_NDVI] = isnan(ndvi) ? (double)NAN : ndvi - 0.1;
+    o.max[PARUS_INDEX_NDVI] = isnan(ndvi) ? (double)NAN : ndvi + 0.1;
+    return o;
+}
+
+struct series_check {
+    char date[11];
+    parus_observation obs;
+};
+
+static int series_keep(const parus_series_point *pt, void *ctx)
+{
+    struct series_check *c = ctx;
+    memcpy(c->date, pt->date, sizeof c->date);
+    c->obs = pt->obs;
+    return 0;
+}
+
+static void test_tile_stream__abort_and_close_leave_nothing(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "st.db");
+    parus_parcel_set set = grid_set(3, 3, 0);
+    parus_tile_record rec = tile_rec(7, "2024-07-02"), got;
+    parus_observation o = make_obs(4.0, 0.5);
+    parus_store_counts c;
+    bool found = true;
+    parus_error err;
+    parus_store *s;
+    (void)state;
+
+    s = open_ok(path);
+    load_ok(s, &set, "p.geojson", NULL);
+    snprintf(rec.status, sizeof rec.status, "ingested");
+    /* abort */
+    assert_int_equal(parus_store_tile_begin(s, &rec, &err), PARUS_OK);
+    assert_int_equal(parus_store_tile_begin(s, &rec, &err), PARUS_E_INVALID); /* one at a time */
+    assert_int_equal(parus_store_tile_add(s, &rec, "P00000", &o, &err), PARUS_OK);
+    parus_store_tile_abort(s);
+    c = counts_ok(s);
+    assert_int_equal(c.n_tiles + c.n_observations, 0);
+    /* closing with a tile open */
+    assert_int_equal(parus_store_tile_begin(s, &rec, &err), PARUS_OK);
+    assert_int_equal(parus_store_tile_add(s, &rec, "P00001", &o, &err), PARUS_OK);
+    parus_store_close(s);
+    s = open_ok(path);
+    c = counts_ok(s);
+    assert_int_equal(c.n_tiles + c.n_observations, 0);
+    /* an error in add rolls back by itself */
+    assert_int_equal(parus_store_tile_begin(s, &rec, &err), PARUS_OK);
+    assert_int_equal(parus_store_tile_add(s, &rec, "P00000", &o, &err), PARUS_OK);
+    assert_int_equal(parus_store_tile_add(s, &rec, "NOPE", &o, &err), PARUS_E_NOT_FOUND);
+    assert_int_equal(parus_store_tile_commit(s, &rec, &err), PARUS_E_INVALID);
+    c = counts_ok(s);
+    assert_int_equal(c.n_tiles + c.n_observations, 0);
+    /* and a whole one: n_parcels is the number added */
+    rec.n_parcels = 99;
+    assert_int_equal(parus_store_tile_begin(s, &rec, &err), PARUS_OK);
+    assert_int_equal(parus_store_tile_add(s, &rec, "P00000", &o, &err), PARUS_OK);
+    assert_int_equal(parus_store_tile_add(s, &rec, "P00002", &o, &err), PARUS_OK);
+    assert_int_equal(parus_store_tile_commit(s, &rec, &err), PARUS_OK);
+    assert_int_equal(parus_store_find_tile(s, rec.hash, &got, &found, &err), PARUS_OK);
+    assert_true(found);
+    assert_int_equal(got.n_parcels, 2);
+    c = counts_ok(s);
+    assert_int_equal(c.n_tiles, 1);
+    assert_int_equal(c.n_observations, 2);
+    {
+        size_t n = 9;
+        struct series_check chk = {0};
+        assert_int_equal(parus_store_parcel_series(s, "P00002", series_keep, &chk, &n, &err),
+                         PARUS_OK);
+        assert_int_equal(n, 1);
+        assert_string_equal(chk.date, "2024-07-02");
+        assert_close(chk.obs.mean[PARUS_INDEX_NDVI], o.mean[PARUS_INDEX_NDVI], 0, 0);
+        assert_close(chk.obs.w_valid_px, o.w_valid_px, 0, 0);
+        assert_true(isnan(chk.obs.mean[PARUS_INDEX_EVI])); /* NULL comes back as NaN */
+        assert_int_equal(parus_store_parcel_series(s, "P00001", series_keep, &chk, &n, &err),
+                         PARUS_OK);
+        assert_int_equal(n, 0);
+    }
+    parus_store_close(s);
+    set_free(&set);
+    parus_test_rmtree(dir);
+    free(dir);
+    free(path);
+}
+
+static void test_put_tile_observations__all_or_nothing(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "o.db");
+    parus_parcel_set set = grid_set(3, 3, 0);
+    parus_tile_record rec = tile_rec(5, "2024-07-01"), got;
+    parus_observation o[3] = {make_obs(12.5, 0.62), make_obs(3.25, NAN), make_obs(1.0, 0.1)};
+    const parus_observation *obs[3] = {&o[0], &o[1], &o[2]};
+    const char *ids[3] = {"P00000", "P00001", "P404"};
+    parus_store_counts c;
+    bool found = true;
+    parus_error err;
+    parus_store *s;
+    sqlite3 *db;
+    (void)state;
+
+    s = open_ok(path);
+    load_ok(s, &set, "p.geojson", NULL);
+    snprintf(rec.status, sizeof rec.status, "ingested");
+
+    /* the third parcel is unknown: neither the tile nor the first two observations stay */
+    assert_int_equal(parus_store_put_tile_observations(s, &rec, ids, obs, 3, &err),
+                     PARUS_E_NOT_FOUND);
+    assert_msg_has(err, "'P404'");
+    assert_int_equal(rec.id, 0);
+    assert_int_equal(parus_store_find_tile(s, rec.hash, &got, &found, &err), PARUS_OK);
+    assert_false(found);
+    c = counts_ok(s);
+    assert_int_equal(c.n_tiles + c.n_observations, 0);
+
+    ids[2] = "P00000";
+    assert_int_equal(parus_store_put_tile_observations(s, &rec, ids, obs, 3, &err),
+                     PARUS_E_DUPLICATE);
+    assert_msg_has(err, "'P00000' is observed twice");
+    c = counts_ok(s);
+    assert_int_equal(c.n_tiles + c.n_observations, 0);
+
+    ids[2] = "P00002";
+    assert_int_equal(parus_store_put_tile_observations(s, &rec, ids, obs, 3, &err), PARUS_OK);
+    assert_true(rec.id > 0);
+    c = counts_ok(s);
+    assert_int_equal(c.n_tiles, 1);
+    assert_int_equal(c.n_observations, 3);
+    assert_int_equal(parus_store_find_tile(s, rec.hash, &got, &found, &err), PARUS_OK);
+    assert_string_equal(got.status, "ingested");
+    /* a rerun of the same tile adds nothing */
+    assert_int_equal(parus_store_put_tile_observations(s, &rec, ids, obs, 3, &err),
+                     PARUS_E_DUPLICATE);
+    assert_int_equal(counts_ok(s).n_observations, 3);
+    parus_store_close(s);
+
+    db = raw_open(path);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM observations o JOIN parcels p ON p.num = "
+                                 "o.parcel_num WHERE p.id = 'P00000' AND o.w_total_px = 12.5 AND "
+                                 "o.w_valid_px = 9.375 AND o.valid_fraction = 0.75 AND "
+                                 "o.ndvi_mean = 0.62 AND o.ndvi_std = 0.05"),
+                     1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM observations o JOIN parcels p ON p.num = "
+                                 "o.parcel_num WHERE p.id = 'P00001' AND o.ndvi_mean IS NULL AND "
+                                 "o.ndvi_max IS NULL AND o.w_valid_px = 0"),
+                     1);
+    sqlite3_close(db);
+
+    set_free(&set);
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+/* ---- runs ---- */
+
+static void test_runs__begin_and_end(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "runs.db");
+    int64_t a = 0, b = 0;
+    parus_error err;
+    parus_store *s;
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    (void)state;
+
+    s = open_ok(path);
+    assert_int_equal(parus_store_run_begin(s, "parus", "ingest a.tif b.tif", &a, &err), PARUS_OK);
+    assert_int_equal(parus_store_run_begin(s, "parus", NULL, &b, &err), PARUS_OK);
+    assert_true(a > 0 && b > a);
+    assert_int_equal(parus_store_run_end(s, a, "partial", "tiles=2 stored=1 failed=1", &err),
+                     PARUS_OK);
+    assert_int_equal(parus_store_run_end(s, b + 100, "ok", NULL, &err), PARUS_E_NOT_FOUND);
+    assert_int_equal(counts_ok(s).n_runs, 2);
+    parus_store_close(s);
+
+    db = raw_open(path);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT command, args, parus_version, outcome, summary, "
+                                        "started_at <= ended_at FROM runs WHERE id = ?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(st, 1, a);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "parus");
+    assert_string_equal((const char *)sqlite3_column_text(st, 1), "ingest a.tif b.tif");
+    assert_string_equal((const char *)sqlite3_column_text(st, 2), parus_version());
+    assert_string_equal((const char *)sqlite3_column_text(st, 3), "partial");
+    assert_string_equal((const char *)sqlite3_column_text(st, 4), "tiles=2 stored=1 failed=1");
+    assert_int_equal(sqlite3_column_int(st, 5), 1);
+    sqlite3_finalize(st);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM runs WHERE args IS NULL AND ended_at IS "
+                                 "NULL"),
+                     1);
+    sqlite3_close(db);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open__creates_current_schema),
+        cmocka_unit_test(test_open_existing__absent_store_is_not_created),
+        cmocka_unit_test(test_open__older_schema_is_migrated),
+        cmocka_unit_test(test_open__failed_migration_leaves_old_version),
+        cmocka_unit_test(test_open__newer_schema_is_refused_untouched),
+        cmocka_unit_test(test_open__files_that_are_not_stores),
+        cmocka_unit_test(test_open__corrupt_store),
+        cmocka_unit_test(test_open__unwritable_places),
+        cmocka_unit_test(test_put_parcels__insert_update_unchanged),
+        cmocka_unit_test(test_get_parcel__round_trip_and_not_found),
+        cmocka_unit_test(test_put_parcels__rejects_recorded_per_source),
+        cmocka_unit_test(test_put_parcels__bad_input_writes_nothing),
+        cmocka_unit_test(test_put_parcels__locked_store_is_busy_and_intact),
+        cmocka_unit_test(test_put_parcels__full_disk_keeps_what_was_stored),
+        cmocka_unit_test(test_put_parcels__killed_mid_load_is_all_or_nothing),
+        cmocka_unit_test(test_parcels_in_box__candidates_in_id_order),
+        cmocka_unit_test(test_tiles__put_find_and_order),
+        cmocka_unit_test(test_put_tile_observations__all_or_nothing),
+        cmocka_unit_test(test_tile_stream__abort_and_close_leave_nothing),
+        cmocka_unit_test(test_runs__begin_and_end),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

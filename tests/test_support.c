@@ -1,0 +1,158 @@
+/*
+ * test_support.c - helpers shared by the CMocka suites (see test_support.h).
+ */
+#define _XOPEN_SOURCE 700
+#include "test_support.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+void parus_test_assert_close(double a, double b, double abs_tol, double rel_tol, const char *sa,
+                             const char *sb, const char *file, int line)
+{
+    double d = fabs(a - b);
+    double scale = fmax(fabs(a), fabs(b));
+    if (isnan(a) && isnan(b))
+        return;
+    if (d <= abs_tol || d <= rel_tol * scale)
+        return;
+    print_error("%s:%d: %s = %.17g and %s = %.17g differ by %.3g (abs tol %.3g, rel tol %.3g)\n",
+                file, line, sa, a, sb, b, d, abs_tol, rel_tol);
+    _fail(file, line);
+}
+
+char *parus_test_tmpdir(const char *tag)
+{
+    const char *base = getenv("TMPDIR");
+    char tmpl[4096];
+    char *dir;
+    snprintf(tmpl, sizeof tmpl, "%s/parus-test-%s-XXXXXX", base && *base ? base : "/tmp", tag);
+    dir = mkdtemp(tmpl);
+    return dir ? strdup(dir) : NULL;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void parus_test_rmtree(const char *path)
+{
+    if (path && !getenv("PARUS_TEST_KEEP"))
+        nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *parus_test_path(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+int parus_test_write_file(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    if (n && fwrite(data, 1, n, f) != n) {
+        fclose(f);
+        return -1;
+    }
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+const char *parus_test_data_dir(const char *entry)
+{
+    static char buf[4096];
+    const char *dir = getenv("PARUS_DATA_DIR");
+    struct stat st;
+    if (!dir || !*dir)
+        dir = getenv("PARUS_TEST_DATA_DIR");
+    if (!dir || !*dir) {
+        fprintf(stderr, "real data: no directory given (set PARUS_DATA_DIR); skipping\n");
+        return NULL;
+    }
+    snprintf(buf, sizeof buf, "%s%s%s", dir, entry ? "/" : "", entry ? entry : "");
+    if (stat(buf, &st) != 0) {
+        fprintf(stderr, "real data: '%s' is absent; skipping\n", buf);
+        return NULL;
+    }
+    snprintf(buf, sizeof buf, "%s", dir);
+    return buf;
+}
+
+const char *parus_test_source_dir(void)
+{
+    const char *dir = getenv("PARUS_SOURCE_DIR");
+    return dir && *dir ? dir : ".";
+}
+
+static char *slurp(FILE *f)
+{
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    if (!buf)
+        return NULL;
+    rewind(f);
+    while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (cap - n - 1 == 0) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                return NULL;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+int parus_test_run(const char *cmdline, char **out, char **errout)
+{
+    FILE *fo = tmpfile();
+    FILE *fe = tmpfile();
+    pid_t pid;
+    int status = -1;
+
+    if (!fo || !fe)
+        goto out_close;
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0)
+        goto out_close;
+    if (pid == 0) {
+        dup2(fileno(fo), STDOUT_FILENO);
+        dup2(fileno(fe), STDERR_FILENO);
+        execl("/bin/sh", "sh", "-c", cmdline, (char *)NULL);
+        _exit(127);
+    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (out)
+        *out = slurp(fo);
+    if (errout)
+        *errout = slurp(fe);
+out_close:
+    if (fo)
+        fclose(fo);
+    if (fe)
+        fclose(fe);
+    return status;
+}

@@ -1,0 +1,42 @@
+/*
+ * test_support.h - what every parus test needs beyond CMocka: close-enough comparison of doubles
+ * (CMocka 1.1.5 has none), scratch directories, the real-data directory, and running the CLI.
+ */
+#ifndef PARUS_TEST_SUPPORT_H
+#define PARUS_TEST_SUPPORT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+/* Fails the test unless |a - b| <= abs_tol or |a - b| <= rel_tol * max(|a|, |b|). */
+#define assert_close(a, b, abs_tol, rel_tol)                                                       \
+    parus_test_assert_close((a), (b), (abs_tol), (rel_tol), #a, #b, __FILE__, __LINE__)
+void parus_test_assert_close(double a, double b, double abs_tol, double rel_tol, const char *sa,
+                             const char *sb, const char *file, int line);
+
+/* A fresh empty directory under $TMPDIR (or /tmp), removed by parus_test_rmtree. The returned
+ * string is malloc'ed. */
+char *parus_test_tmpdir(const char *tag);
+void parus_test_rmtree(const char *path);
+/* malloc'ed "dir/name". */
+char *parus_test_path(const char *dir, const char *name);
+/* Write bytes to a file; returns 0 on success. */
+int parus_test_write_file(const char *path, const void *data, size_t n);
+
+/* The real data directory (../shared/data by default; PARUS_DATA_DIR or PARUS_TEST_DATA_DIR in
+ * the environment), or NULL with a message on stderr when it, or the given entry inside it, is
+ * absent. Tests that need it call skip() on NULL. */
+const char *parus_test_data_dir(const char *entry);
+/* The source tree (for data-samples/). */
+const char *parus_test_source_dir(void);
+
+/* Run a shell command line; returns its exit status (or -1), capturing stdout and stderr into
+ * malloc'ed strings when the pointers are not NULL. */
+int parus_test_run(const char *cmdline, char **out, char **errout);
+
+#endif

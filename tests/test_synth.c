@@ -1,0 +1,638 @@
+/* test_synth.c - parus-synth: command line, determinism, and a small scene checked against its
+ * own truth files and read back through OGR and parus's raster module. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cpl_error.h>
+#include <cpl_string.h>
+#include <cpl_vsi.h>
+#include <gdal.h>
+#include <gdal_alg.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+
+#include "test_support.h"
+
+#include "parus/raster.h"
+
+#define N_PARCELS 60
+#define N_DATES 3
+
+static char *scene_dir;  /* the shared small scene */
+static char *scene_dir2; /* the same command again */
+
+/* The generator, or NULL (the test then skips) when CTest did not say where it was built. */
+static const char *synth_bin(void)
+{
+    const char *p = getenv("PARUS_SYNTH");
+    FILE *f;
+    if (!p || !(f = fopen(p, "rb"))) {
+        fprintf(stderr, "parus-synth not built or PARUS_SYNTH not set\n");
+        return NULL;
+    }
+    fclose(f);
+    return p;
+}
+
+static int run_synth(char **out, char **errs, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int run_synth(char **out, char **errs, const char *fmt, ...)
+{
+    char args[4096], cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "'%s' %s", synth_bin(), args);
+    return parus_test_run(cmd, out, errs);
+}
+
+static int make_scene(const char *dir)
+{
+    return run_synth(NULL, NULL,
+                     "--out '%s' --size 256 --dates %d --parcels %d --seed 7 --clouds 0.3 "
+                     "--crops '%s/data-samples/crops.csv' --quiet",
+                     dir, N_DATES, N_PARCELS, parus_test_source_dir());
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (!synth_bin())
+        return 0;
+    GDALAllRegister();
+    scene_dir = parus_test_tmpdir("synth-a");
+    scene_dir2 = parus_test_tmpdir("synth-b");
+    if (make_scene(scene_dir) != 0 || make_scene(scene_dir2) != 0)
+        return -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (scene_dir)
+        parus_test_rmtree(scene_dir);
+    if (scene_dir2)
+        parus_test_rmtree(scene_dir2);
+    free(scene_dir);
+    free(scene_dir2);
+    return 0;
+}
+
+static void need_scene(void)
+{
+    if (!synth_bin() || !scene_dir)
+        skip();
+}
+
+/* A truth CSV through GDAL's CSV driver, every value as text. */
+static GDALDatasetH open_csv(const char *dir, const char *name)
+{
+    static const char *const drv[] = {"CSV", NULL};
+    static const char *const oo[] = {"AUTODETECT_TYPE=NO", "HEADERS=YES", NULL};
+    char path[4096];
+    GDALDatasetH ds;
+    snprintf(path, sizeof path, "%s/truth/%s", dir, name);
+    ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, drv, oo, NULL);
+    assert_non_null(ds);
+    return ds;
+}
+
+static const char *field(OGRFeatureH f, const char *name)
+{
+    int i = OGR_F_GetFieldIndex(f, name);
+    assert_true(i >= 0);
+    return OGR_F_GetFieldAsString(f, i);
+}
+
+static char *read_all(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long len;
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc((size_t)len + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    *n = (size_t)len;
+    return buf;
+}
+
+static void assert_same_file(const char *name)
+{
+    char a[4096], b[4096];
+    size_t na, nb;
+    char *x, *y;
+    snprintf(a, sizeof a, "%s/%s", scene_dir, name);
+    snprintf(b, sizeof b, "%s/%s", scene_dir2, name);
+    x = read_all(a, &na);
+    y = read_all(b, &nb);
+    if (na != nb || memcmp(x, y, na) != 0)
+        fail_msg("'%s' differs between two runs with the same seed", name);
+    free(x);
+    free(y);
+}
+
+/* The tile file names, in date order, from truth/dates.csv. */
+static size_t tile_names(char names[][256], size_t cap)
+{
+    GDALDatasetH ds = open_csv(scene_dir, "dates.csv");
+    OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+    OGRFeatureH f;
+    size_t n = 0;
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        if (n < cap)
+            snprintf(names[n], 256, "%s", field(f, "file"));
+        n++;
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    return n;
+}
+
+static void test_cli__help_and_misuse(void **state)
+{
+    char *out = NULL, *errs = NULL;
+    char *dir;
+    (void)state;
+    if (!synth_bin())
+        skip();
+    assert_int_equal(run_synth(&out, NULL, "--help"), 0);
+    assert_non_null(strstr(out, "--parcels-format"));
+    free(out);
+    assert_int_equal(run_synth(NULL, &errs, "--size 256"), 2);
+    assert_non_null(strstr(errs, "--out"));
+    free(errs);
+    assert_int_equal(run_synth(NULL, &errs, "--out /tmp/x --size 20"), 2);
+    assert_non_null(strstr(errs, "--size"));
+    free(errs);
+    assert_int_equal(run_synth(NULL, &errs, "--out /tmp/x --bands B04,B99"), 2);
+    free(errs);
+    assert_int_equal(run_synth(NULL, &errs, "--out /tmp/x --frobnicate 1"), 2);
+    assert_non_null(strstr(errs, "--frobnicate"));
+    free(errs);
+
+    dir = parus_test_tmpdir("synth-bad");
+    assert_int_equal(run_synth(NULL, &errs, "--out '%s' --crops '%s/none.csv'", dir, dir), 3);
+    assert_non_null(strstr(errs, "none.csv"));
+    free(errs);
+    {
+        char path[4096];
+        const char *bad = "code,name_en\nwheat,Wheat\n";
+        snprintf(path, sizeof path, "%s/bad.csv", dir);
+        assert_int_equal(parus_test_write_file(path, bad, strlen(bad)), 0);
+        assert_int_equal(run_synth(NULL, &errs, "--out '%s' --crops '%s'", dir, path), 7);
+        assert_non_null(strstr(errs, "missing column"));
+        free(errs);
+    }
+    /* more parcels than the scene has fields */
+    assert_int_equal(run_synth(NULL, &errs,
+                               "--out '%s' --size 64 --parcels 100000 --crops "
+                               "'%s/data-samples/crops.csv'",
+                               dir, parus_test_source_dir()),
+                     2);
+    assert_non_null(strstr(errs, "fields"));
+    free(errs);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
+static void test_scene__same_seed_same_bytes(void **state)
+{
+    char names[16][256];
+    size_t n, i;
+    (void)state;
+    need_scene();
+    n = tile_names(names, 16);
+    assert_int_equal(n, N_DATES);
+    for (i = 0; i < n; i++)
+        assert_same_file(names[i]);
+    assert_same_file("parcels.geojson");
+    assert_same_file("truth/parcels_truth.csv");
+    assert_same_file("truth/events.csv");
+    assert_same_file("truth/dates.csv");
+    assert_same_file("truth/parcel_ndvi.csv");
+}
+
+struct truth_row {
+    char id[16], farmer[16], crop[32], shape[16];
+    double area_m2, declared_mu, pf;
+    int valid;
+};
+
+static size_t load_truth(struct truth_row *rows, size_t cap)
+{
+    GDALDatasetH ds = open_csv(scene_dir, "parcels_truth.csv");
+    OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+    OGRFeatureH f;
+    size_t n = 0;
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        assert_true(n < cap);
+        snprintf(rows[n].id, sizeof rows[n].id, "%s", field(f, "parcel_id"));
+        snprintf(rows[n].farmer, sizeof rows[n].farmer, "%s", field(f, "farmer_id"));
+        snprintf(rows[n].crop, sizeof rows[n].crop, "%s", field(f, "crop"));
+        snprintf(rows[n].shape, sizeof rows[n].shape, "%s", field(f, "shape"));
+        rows[n].area_m2 = strtod(field(f, "true_area_m2"), NULL);
+        rows[n].declared_mu = strtod(field(f, "declared_area_mu"), NULL);
+        rows[n].pf = strtod(field(f, "planted_fraction"), NULL);
+        rows[n].valid = (int)strtol(field(f, "valid"), NULL, 10);
+        n++;
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    return n;
+}
+
+static void test_scene__parcels_match_truth(void **state)
+{
+    struct truth_row rows[N_PARCELS + 1];
+    size_t n, i, n_invalid = 0, n_sub = 0, n_partial = 0, n_fallow = 0;
+    char path[4096];
+    GDALDatasetH ds;
+    OGRLayerH l;
+    OGRFeatureH f;
+    OGRSpatialReferenceH utm = OSRNewSpatialReference(NULL);
+    OGRCoordinateTransformationH ct;
+    (void)state;
+    need_scene();
+
+    n = load_truth(rows, N_PARCELS + 1);
+    assert_int_equal(n, N_PARCELS);
+    snprintf(path, sizeof path, "%s/parcels.geojson", scene_dir);
+    ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    assert_non_null(ds);
+    l = GDALDatasetGetLayer(ds, 0);
+    assert_int_equal(OGR_L_GetFeatureCount(l, TRUE), N_PARCELS);
+    assert_int_equal(OSRImportFromEPSG(utm, 32650), OGRERR_NONE);
+    OSRSetAxisMappingStrategy(utm, OAMS_TRADITIONAL_GIS_ORDER);
+    ct = OCTNewCoordinateTransformation(OGR_L_GetSpatialRef(l), utm);
+    assert_non_null(ct);
+
+    i = 0;
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        OGRGeometryH g = OGR_G_Clone(OGR_F_GetGeometryRef(f));
+        const struct truth_row *t = &rows[i];
+        double lon = OGR_G_GetX(OGR_G_GetGeometryRef(g, 0), 0);
+        double lat = OGR_G_GetY(OGR_G_GetGeometryRef(g, 0), 0);
+        assert_string_equal(field(f, "parcel_id"), t->id);
+        assert_string_equal(field(f, "farmer_id"), t->farmer);
+        assert_close(OGR_F_GetFieldAsDouble(f, OGR_F_GetFieldIndex(f, "declared_area_mu")),
+                     t->declared_mu, 1e-9, 0);
+        /* lon/lat near the default origin, in that order */
+        assert_true(lon > 114.4 && lon < 114.6 && lat > 36.4 && lat < 36.6);
+        assert_int_equal(OGR_G_Transform(g, ct), OGRERR_NONE);
+        if (!t->valid) {
+            n_invalid++;
+            assert_string_equal(t->shape, "invalid");
+            CPLPushErrorHandler(CPLQuietErrorHandler);
+            assert_false(OGR_G_IsValid(g));
+            CPLPopErrorHandler();
+        } else {
+            assert_true(OGR_G_IsValid(g));
+            assert_close(OGR_G_Area(g), t->area_m2, 0.05, 1e-4);
+        }
+        if (strcmp(t->shape, "sub_pixel") == 0) {
+            n_sub++;
+            assert_true(t->area_m2 < 100);
+        } else {
+            assert_true(t->area_m2 >= 0.5 * 10000.0 / 15 && t->area_m2 <= 30 * 10000.0 / 15);
+        }
+        /* declared: true area give or take 5 %, or inflated by up to 30 % */
+        assert_true(t->declared_mu * 10000.0 / 15 > 0.94 * t->area_m2 - 7);
+        assert_true(t->declared_mu * 10000.0 / 15 < 1.31 * t->area_m2 + 7);
+        n_partial += t->pf > 0 && t->pf < 0.85;
+        n_fallow += t->pf == 0;
+        assert_int_equal(t->pf == 0, strcmp(t->crop, "fallow") == 0);
+        OGR_G_DestroyGeometry(g);
+        OGR_F_Destroy(f);
+        i++;
+    }
+    assert_int_equal(n_invalid, 1);
+    assert_true(n_partial >= 1);
+    assert_true(n_fallow >= 1);
+    (void)n_sub;
+    OCTDestroyCoordinateTransformation(ct);
+    OSRDestroySpatialReference(utm);
+    GDALClose(ds);
+}
+
+static void test_scene__every_crop_class(void **state)
+{
+    struct truth_row rows[N_PARCELS + 1];
+    static const char *const codes[] = {
+        "winter_wheat", "summer_maize", "spring_maize", "single_rice", "double_rice", "soybean",
+        "cotton",       "rapeseed",     "peanut",       "potato",      "sugarcane",   "vegetables",
+        "greenhouse",   "orchard",      "tea",          "wheat_maize", "fallow"};
+    size_t n, i, k;
+    (void)state;
+    need_scene();
+    n = load_truth(rows, N_PARCELS + 1);
+    for (k = 0; k < sizeof codes / sizeof codes[0]; k++) {
+        for (i = 0; i < n && strcmp(rows[i].crop, codes[k]) != 0; i++)
+            ;
+        if (i == n)
+            fail_msg("no parcel grows '%s'", codes[k]);
+    }
+}
+
+static void test_scene__truth_files_agree(void **state)
+{
+    GDALDatasetH ds;
+    OGRLayerH l;
+    OGRFeatureH f;
+    size_t n_rows = 0;
+    (void)state;
+    need_scene();
+
+    ds = open_csv(scene_dir, "parcel_ndvi.csv");
+    l = GDALDatasetGetLayer(ds, 0);
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        double v = strtod(field(f, "ndvi"), NULL);
+        assert_true(v > -0.5 && v < 1.0);
+        assert_int_equal(strlen(field(f, "date")), 10);
+        n_rows++;
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    assert_int_equal(n_rows, N_PARCELS * N_DATES);
+
+    ds = open_csv(scene_dir, "events.csv");
+    l = GDALDatasetGetLayer(ds, 0);
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        const char *ev = field(f, "event");
+        long id = strtol(field(f, "parcel_id") + 1, NULL, 10);
+        double m = strtod(field(f, "magnitude"), NULL);
+        assert_true(strcmp(ev, "flood") == 0 || strcmp(ev, "sudden_loss") == 0);
+        assert_true(id >= 1 && id <= N_PARCELS);
+        assert_true(m >= 0.5 && m <= 1.0);
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+}
+
+static void test_scene__tiles_are_sentinel2_l2a(void **state)
+{
+    char names[16][256], path[4096];
+    size_t n, i;
+    size_t n_cloud = 0, n_clear = 0, n_plausible = 0;
+    (void)state;
+    need_scene();
+    n = tile_names(names, 16);
+    for (i = 0; i < n; i++) {
+        GDALDatasetH ds;
+        uint16_t *red, *scl;
+        size_t k, npx = 256 * 256;
+        parus_tile *tile;
+        parus_error err;
+        const char *paths[1];
+        const parus_tile_info *info;
+
+        snprintf(path, sizeof path, "%s/%s", scene_dir, names[i]);
+        ds = GDALOpen(path, GA_ReadOnly);
+        assert_non_null(ds);
+        assert_int_equal(GDALGetRasterCount(ds), 7);
+        assert_int_equal(GDALGetRasterDataType(GDALGetRasterBand(ds, 1)), GDT_UInt16);
+        assert_string_equal(GDALGetMetadataItem(ds, "BOA_ADD_OFFSET", NULL), "-1000");
+        assert_non_null(strstr(GDALGetDescription(GDALGetRasterBand(ds, 3)), "B04"));
+        assert_non_null(strstr(GDALGetDescription(GDALGetRasterBand(ds, 7)), "SCL"));
+        red = malloc(npx * sizeof *red);
+        scl = malloc(npx * sizeof *scl);
+        assert_int_equal(GDALRasterIO(GDALGetRasterBand(ds, 3), GF_Read, 0, 0, 256, 256, red, 256,
+                                      256, GDT_UInt16, 0, 0),
+                         CE_None);
+        assert_int_equal(GDALRasterIO(GDALGetRasterBand(ds, 7), GF_Read, 0, 0, 256, 256, scl, 256,
+                                      256, GDT_UInt16, 0, 0),
+                         CE_None);
+        for (k = 0; k < npx; k++) {
+            n_cloud += scl[k] == 8 || scl[k] == 9;
+            if (scl[k] == 4 || scl[k] == 5) {
+                /* DN = reflectance * 10000 + 1000: clear land red between 0.01 and 0.3 */
+                n_clear++;
+                n_plausible += red[k] > 1100 && red[k] < 4000;
+            }
+        }
+        free(red);
+        free(scl);
+        GDALClose(ds);
+
+        /* and parus's raster module sees what a real L2A tile shows */
+        paths[0] = path;
+        assert_int_equal(parus_tile_open(paths, 1, NULL, &tile, &err), PARUS_OK);
+        info = parus_tile_get_info(tile);
+        assert_int_equal(info->sensor, PARUS_SENSOR_S2_L2A);
+        assert_int_equal(info->epsg, 32650);
+        assert_int_equal(info->validity, PARUS_VALIDITY_SCL);
+        assert_close(info->res_m, 10, 0, 0);
+        assert_close(parus_tile_find_role(tile, PARUS_ROLE_RED)->offset, -0.1, 1e-12, 0);
+        assert_non_null(strstr(names[i], "MSIL2A"));
+        {
+            char compact[9];
+            snprintf(compact, sizeof compact, "%.4s%.2s%.2s", info->date, info->date + 5,
+                     info->date + 8);
+            assert_non_null(strstr(names[i], compact));
+        }
+        parus_tile_free(tile);
+    }
+    assert_true(n_cloud > 0);
+    assert_true(n_plausible > 0.99 * (double)n_clear);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Pixels well inside a parcel, clear, on a fully planted (or fallow) parcel: their mean NDVI is
+ * the parcel's truth NDVI up to noise, texture and the per-date atmosphere. */
+static void test_scene__pixels_agree_with_truth_ndvi(void **state)
+{
+    enum { W = 256 };
+    char names[16][256], path[4400];
+    struct truth_row rows[N_PARCELS + 1];
+    double truth[N_PARCELS][N_DATES], diffs[N_PARCELS * N_DATES];
+    size_t n_diffs = 0, n_dates, i;
+    int32_t *id = calloc(W * W, sizeof *id);
+    uint16_t *red = malloc(W * W * sizeof *red), *nir = malloc(W * W * sizeof *nir);
+    uint16_t *scl = malloc(W * W * sizeof *scl);
+    OGRGeometryH geoms[N_PARCELS];
+    double burn[N_PARCELS], gt[6];
+    int band1 = 1, d;
+    GDALDatasetH ds, mem, vec;
+    OGRLayerH l;
+    OGRFeatureH f;
+    OGRSpatialReferenceH utm = OSRNewSpatialReference(NULL);
+    OGRCoordinateTransformationH ct;
+    (void)state;
+    need_scene();
+    assert_true(id && red && nir && scl);
+
+    n_dates = tile_names(names, 16);
+    load_truth(rows, N_PARCELS + 1);
+    ds = open_csv(scene_dir, "parcel_ndvi.csv");
+    l = GDALDatasetGetLayer(ds, 0);
+    i = 0;
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        truth[i / N_DATES][i % N_DATES] = strtod(field(f, "ndvi"), NULL);
+        i++;
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+
+    /* parcel index + 1 at every pixel centre inside it */
+    snprintf(path, sizeof path, "%s/%s", scene_dir, names[0]);
+    ds = GDALOpen(path, GA_ReadOnly);
+    GDALGetGeoTransform(ds, gt);
+    mem = GDALCreate(GDALGetDriverByName("MEM"), "", W, W, 1, GDT_Int32, NULL);
+    GDALSetGeoTransform(mem, gt);
+    GDALSetProjection(mem, GDALGetProjectionRef(ds));
+    GDALClose(ds);
+    assert_int_equal(OSRImportFromEPSG(utm, 32650), OGRERR_NONE);
+    OSRSetAxisMappingStrategy(utm, OAMS_TRADITIONAL_GIS_ORDER);
+    snprintf(path, sizeof path, "%s/parcels.geojson", scene_dir);
+    vec = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    l = GDALDatasetGetLayer(vec, 0);
+    ct = OCTNewCoordinateTransformation(OGR_L_GetSpatialRef(l), utm);
+    i = 0;
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        geoms[i] = OGR_G_Clone(OGR_F_GetGeometryRef(f));
+        assert_int_equal(OGR_G_Transform(geoms[i], ct), OGRERR_NONE);
+        burn[i] = (double)(i + 1);
+        i++;
+        OGR_F_Destroy(f);
+    }
+    assert_int_equal(
+        GDALRasterizeGeometries(mem, 1, &band1, (int)i, geoms, NULL, NULL, burn, NULL, NULL, NULL),
+        CE_None);
+    assert_int_equal(
+        GDALRasterIO(GDALGetRasterBand(mem, 1), GF_Read, 0, 0, W, W, id, W, W, GDT_Int32, 0, 0),
+        CE_None);
+    while (i > 0)
+        OGR_G_DestroyGeometry(geoms[--i]);
+    GDALClose(mem);
+    GDALClose(vec);
+    OCTDestroyCoordinateTransformation(ct);
+    OSRDestroySpatialReference(utm);
+
+    for (d = 0; d < (int)n_dates; d++) {
+        double sum[N_PARCELS + 1] = {0};
+        size_t cnt[N_PARCELS + 1] = {0};
+        int x, y, k;
+        snprintf(path, sizeof path, "%s/%s", scene_dir, names[d]);
+        ds = GDALOpen(path, GA_ReadOnly);
+        assert_int_equal(GDALRasterIO(GDALGetRasterBand(ds, 3), GF_Read, 0, 0, W, W, red, W, W,
+                                      GDT_UInt16, 0, 0),
+                         CE_None);
+        assert_int_equal(GDALRasterIO(GDALGetRasterBand(ds, 4), GF_Read, 0, 0, W, W, nir, W, W,
+                                      GDT_UInt16, 0, 0),
+                         CE_None);
+        assert_int_equal(GDALRasterIO(GDALGetRasterBand(ds, 7), GF_Read, 0, 0, W, W, scl, W, W,
+                                      GDT_UInt16, 0, 0),
+                         CE_None);
+        GDALClose(ds);
+        for (y = 1; y < W - 1; y++)
+            for (x = 1; x < W - 1; x++) {
+                int p = id[y * W + x], dx, dy;
+                bool inside = p > 0 && (scl[y * W + x] == 4 || scl[y * W + x] == 5);
+                double r, n;
+                for (dy = -1; dy <= 1 && inside; dy++)
+                    for (dx = -1; dx <= 1; dx++)
+                        inside = inside && id[(y + dy) * W + x + dx] == p;
+                if (!inside)
+                    continue;
+                r = (red[y * W + x] - 1000.0) / 10000;
+                n = (nir[y * W + x] - 1000.0) / 10000;
+                sum[p] += (n - r) / (n + r);
+                cnt[p]++;
+            }
+        for (k = 1; k <= N_PARCELS; k++) {
+            const struct truth_row *t = &rows[k - 1];
+            if (cnt[k] < 2 || !t->valid || (t->pf > 0 && t->pf < 0.9))
+                continue;
+            diffs[n_diffs++] = fabs(sum[k] / (double)cnt[k] - truth[k - 1][d]);
+        }
+    }
+    assert_true(n_diffs >= 10);
+    qsort(diffs, n_diffs, sizeof *diffs, cmp_double);
+    if (getenv("PARUS_TEST_VERBOSE"))
+        fprintf(stderr, "interior NDVI vs truth: median %.4f, 90th %.4f over %zu parcel-dates\n",
+                diffs[n_diffs / 2], diffs[n_diffs * 9 / 10], n_diffs);
+    if (diffs[n_diffs / 2] > 0.03)
+        fail_msg("median |interior NDVI - truth| is %g over %zu parcel-dates", diffs[n_diffs / 2],
+                 n_diffs);
+    free(id);
+    free(red);
+    free(nir);
+    free(scl);
+}
+
+static void test_scene__band_subset_no_truth(void **state)
+{
+    char *dir, path[4096];
+    char *out = NULL;
+    GDALDatasetH ds;
+    FILE *f;
+    (void)state;
+    if (!synth_bin())
+        skip();
+    dir = parus_test_tmpdir("synth-sub");
+    assert_int_equal(run_synth(&out, NULL,
+                               "--out '%s' --size 64 --dates 1 --start 2024-07-01 --bands "
+                               "B04,B08,SCL --no-truth --parcels-format gpkg --crops "
+                               "'%s/data-samples/crops.csv'",
+                               dir, parus_test_source_dir()),
+                     0);
+    assert_non_null(strstr(out, "parcels"));
+    free(out);
+    snprintf(path, sizeof path, "%s/truth", dir);
+    f = fopen(path, "r");
+    assert_null(f);
+    snprintf(path, sizeof path, "%s/parcels.gpkg", dir);
+    ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    assert_non_null(ds);
+    assert_true(OGR_L_GetFeatureCount(GDALDatasetGetLayer(ds, 0), TRUE) >= 1);
+    GDALClose(ds);
+    {
+        char **names = VSIReadDir(dir);
+        int k, n_tif = 0;
+        for (k = 0; names && names[k]; k++)
+            if (strstr(names[k], "_MSIL2A_20240701_") && strstr(names[k], ".tif")) {
+                snprintf(path, sizeof path, "%s/%s", dir, names[k]);
+                n_tif++;
+            }
+        CSLDestroy(names);
+        assert_int_equal(n_tif, 1);
+    }
+    ds = GDALOpen(path, GA_ReadOnly);
+    assert_non_null(ds);
+    assert_int_equal(GDALGetRasterCount(ds), 3);
+    assert_non_null(strstr(GDALGetDescription(GDALGetRasterBand(ds, 2)), "B08"));
+    assert_string_equal(GDALGetMetadataItem(ds, "ACQUISITION_DATE", NULL), "2024-07-01");
+    GDALClose(ds);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cli__help_and_misuse),
+        cmocka_unit_test(test_scene__same_seed_same_bytes),
+        cmocka_unit_test(test_scene__parcels_match_truth),
+        cmocka_unit_test(test_scene__every_crop_class),
+        cmocka_unit_test(test_scene__truth_files_agree),
+        cmocka_unit_test(test_scene__tiles_are_sentinel2_l2a),
+        cmocka_unit_test(test_scene__pixels_agree_with_truth_ndvi),
+        cmocka_unit_test(test_scene__band_subset_no_truth),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,194 @@
+/* test_zonal.c - weighted accumulators: by hand, against a two-pass computation, merging, and
+ * the no-valid-pixel case. */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "test_support.h"
+
+#include "parus/zonal.h"
+#include "zonal_int.h"
+
+static void pixel(parus_zonal *z, double w, bool valid, float ndvi, float ndwi)
+{
+    float idx[PARUS_INDEX_N_], band[PARUS_ROLE_N_SPECTRAL_];
+    size_t k;
+    for (k = 0; k < PARUS_INDEX_N_; k++)
+        idx[k] = NAN;
+    for (k = 0; k < PARUS_ROLE_N_SPECTRAL_; k++)
+        band[k] = NAN;
+    idx[PARUS_INDEX_NDVI] = ndvi;
+    idx[PARUS_INDEX_NDWI] = ndwi;
+    band[PARUS_ROLE_RED] = 0.1f;
+    band[PARUS_ROLE_NIR] = ndvi;
+    parus_zonal_add(z, w, valid, w >= 1.0, idx, band);
+}
+
+static void test_add__weighted_by_hand(void **state)
+{
+    parus_zonal z;
+    parus_observation o;
+    (void)state;
+    parus_zonal_init(&z);
+    pixel(&z, 1.0, true, 0.5f, -0.3f);
+    pixel(&z, 0.5, true, 0.2f, 0.1f);
+    pixel(&z, 0.25, false, 0.9f, 0.0f); /* cloud: counts only in the total */
+    parus_zonal_finish(&z, &o);
+    assert_close(o.w_total_px, 1.75, 1e-15, 0);
+    assert_close(o.w_valid_px, 1.5, 1e-15, 0);
+    assert_close(o.valid_fraction, 1.5 / 1.75, 1e-15, 0);
+    /* mean = (1*0.5 + 0.5*0.2) / 1.5 = 0.4; var = (1*0.01 + 0.5*0.04) / 1.5 = 0.02 */
+    assert_close(o.mean[PARUS_INDEX_NDVI], 0.4, 1e-7, 0);
+    assert_close(o.std[PARUS_INDEX_NDVI], sqrt(0.02), 1e-7, 0);
+    assert_close(o.min[PARUS_INDEX_NDVI], 0.2, 1e-7, 0);
+    assert_close(o.max[PARUS_INDEX_NDVI], 0.5, 1e-7, 0);
+    assert_close(o.veg_fraction, 1.0 / 1.5, 1e-15, 0);
+    assert_close(o.water_fraction, 0.5 / 1.5, 1e-15, 0);
+    assert_close(o.edge_share, 0.5 / 1.5, 1e-15, 0);
+    assert_int_equal(o.n_pixels, 3);
+    assert_int_equal(o.n_pure, 1);
+    assert_close(o.band_mean[PARUS_ROLE_RED], 0.1, 1e-7, 0);
+    assert_true(isnan(o.band_mean[PARUS_ROLE_SWIR1]));
+    assert_true(isnan(o.mean[PARUS_INDEX_EVI]));
+}
+
+static void test_finish__no_valid_pixel_gives_nan(void **state)
+{
+    parus_zonal z;
+    parus_observation o;
+    (void)state;
+    parus_zonal_init(&z);
+    pixel(&z, 0.7, false, 0.5f, 0.0f);
+    parus_zonal_finish(&z, &o);
+    assert_close(o.w_total_px, 0.7, 1e-15, 0);
+    assert_close(o.w_valid_px, 0.0, 0, 0);
+    assert_close(o.valid_fraction, 0.0, 0, 0);
+    assert_true(isnan(o.mean[PARUS_INDEX_NDVI]));
+    assert_true(isnan(o.std[PARUS_INDEX_NDVI]));
+    assert_true(isnan(o.ndvi_p50));
+    assert_true(isnan(o.veg_fraction));
+}
+
+static uint64_t rs = 42;
+static double rnd(void)
+{
+    rs = rs * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(rs >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static void test_merge__equals_two_pass(void **state)
+{
+    enum { N = 5000 };
+    static float x[N];
+    static double w[N];
+    parus_zonal whole, parts[7], merged;
+    parus_observation a, b;
+    double sw = 0, swx = 0, swd = 0, mean;
+    size_t i;
+    (void)state;
+    parus_zonal_init(&whole);
+    for (i = 0; i < 7; i++)
+        parus_zonal_init(&parts[i]);
+    for (i = 0; i < N; i++) {
+        x[i] = (float)(0.3 + 0.4 * rnd() - 0.2 * rnd());
+        w[i] = rnd() < 0.3 ? 1.0 : rnd();
+        if (w[i] == 0.0)
+            w[i] = 0.5;
+        pixel(&whole, w[i], true, x[i], -0.5f);
+        pixel(&parts[i % 7], w[i], true, x[i], -0.5f);
+        sw += w[i];
+        swx += w[i] * (double)x[i];
+    }
+    mean = swx / sw;
+    for (i = 0; i < N; i++)
+        swd += w[i] * ((double)x[i] - mean) * ((double)x[i] - mean);
+    parus_zonal_init(&merged);
+    for (i = 0; i < 7; i++)
+        parus_zonal_merge(&merged, &parts[i]);
+    parus_zonal_finish(&whole, &a);
+    parus_zonal_finish(&merged, &b);
+    assert_close(a.mean[PARUS_INDEX_NDVI], mean, 0, 1e-12);
+    assert_close(b.mean[PARUS_INDEX_NDVI], mean, 0, 1e-12);
+    assert_close(a.std[PARUS_INDEX_NDVI], sqrt(swd / sw), 0, 1e-10);
+    assert_close(b.std[PARUS_INDEX_NDVI], sqrt(swd / sw), 0, 1e-10);
+    assert_close(b.w_valid_px, sw, 0, 1e-12);
+    assert_int_equal(b.n_pixels, N);
+    assert_close(a.ndvi_p50, b.ndvi_p50, 1e-6, 0);
+}
+
+static void test_merge__fixed_order_is_bitwise_repeatable(void **state)
+{
+    parus_zonal parts[4], m1, m2;
+    size_t i;
+    (void)state;
+    for (i = 0; i < 4; i++) {
+        parus_zonal_init(&parts[i]);
+        for (int j = 0; j < 100; j++)
+            pixel(&parts[i], rnd(), rnd() < 0.9, (float)rnd(), (float)(rnd() - 0.5));
+    }
+    parus_zonal_init(&m1);
+    parus_zonal_init(&m2);
+    for (i = 0; i < 4; i++) {
+        parus_zonal_merge(&m1, &parts[i]);
+        parus_zonal_merge(&m2, &parts[i]);
+    }
+    assert_memory_equal(&m1, &m2, sizeof m1);
+}
+
+static void test_percentiles__uniform_ndvi(void **state)
+{
+    parus_zonal z;
+    parus_observation o;
+    int i;
+    (void)state;
+    parus_zonal_init(&z);
+    /* 1000 values spread evenly over [0, 0.8) */
+    for (i = 0; i < 1000; i++)
+        pixel(&z, 1.0, true, (float)(0.8 * (i + 0.5) / 1000.0), -0.2f);
+    parus_zonal_finish(&z, &o);
+    assert_close(o.ndvi_p10, 0.08, 0.02, 0);
+    assert_close(o.ndvi_p50, 0.40, 0.02, 0);
+    assert_close(o.ndvi_p90, 0.72, 0.02, 0);
+}
+
+static void test_add_sparse__same_as_dense(void **state)
+{
+    /* a tile with red, NIR and green: NDVI and NDWI exist, the rest are NaN in the dense call */
+    const int index_id[2] = {PARUS_INDEX_NDVI, PARUS_INDEX_NDWI};
+    const int band_id[3] = {PARUS_ROLE_GREEN, PARUS_ROLE_RED, PARUS_ROLE_NIR};
+    parus_zonal dense, sparse;
+    int i;
+    size_t k;
+    (void)state;
+    parus_zonal_init(&dense);
+    parus_zonal_init(&sparse);
+    for (i = 0; i < 500; i++) {
+        float idx[PARUS_INDEX_N_], band[PARUS_ROLE_N_SPECTRAL_], si[2], sb[3];
+        double w = rnd();
+        bool valid = rnd() < 0.8;
+        for (k = 0; k < PARUS_INDEX_N_; k++)
+            idx[k] = NAN;
+        for (k = 0; k < PARUS_ROLE_N_SPECTRAL_; k++)
+            band[k] = NAN;
+        si[0] = idx[PARUS_INDEX_NDVI] = (float)(rnd() - 0.2);
+        si[1] = idx[PARUS_INDEX_NDWI] = rnd() < 0.1 ? NAN : (float)(rnd() - 0.6);
+        for (k = 0; k < 3; k++)
+            sb[k] = band[band_id[k]] = (float)rnd();
+        parus_zonal_add(&dense, w, valid, w > 0.9, idx, band);
+        parus__zonal_add_sparse(&sparse, w, valid, w > 0.9, si, index_id, 2, sb, band_id, 3);
+    }
+    assert_memory_equal(&dense, &sparse, sizeof dense);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_add__weighted_by_hand),
+        cmocka_unit_test(test_finish__no_valid_pixel_gives_nan),
+        cmocka_unit_test(test_merge__equals_two_pass),
+        cmocka_unit_test(test_merge__fixed_order_is_bitwise_repeatable),
+        cmocka_unit_test(test_percentiles__uniform_ndvi),
+        cmocka_unit_test(test_add_sparse__same_as_dense),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
