@@ -1,0 +1,72 @@
+/*
+ * parus/chart.h - one parcel's season as a picture, for the analyst at a terminal
+ * (`parus query PARCEL --chart FILE.png`).
+ *
+ * The chart shows, over the season's days: the parcel's raw NDVI observations (filled dots for
+ * observations clear enough to count, hollow ones for those the series dropped), its gap-filled
+ * and smoothed regular series (a line; interpolated stretches dashed), the peer median of the same
+ * crop with the peers' spread as a band, optionally the crop's expected curve (thin, grey), and
+ * the event flags as labelled vertical marks at their dates. The season's first and last day are
+ * the x axis' ends; NDVI runs from -0.2 to 1.
+ *
+ * Everything is drawn with cairo into an ARGB image written as PNG. Text uses cairo's toy font
+ * API with the "sans-serif" face: the fonts installed decide how non-Latin titles look.
+ *
+ * Threads: no global state; a chart may be drawn from any thread.
+ */
+#ifndef PARUS_CHART_H
+#define PARUS_CHART_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parus/error.h"
+#include "parus/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct parus_chart_mark {
+    double day;        /* day number (days since 1970-01-01) */
+    const char *label; /* "FLOOD", "SUDDEN_LOSS" ...; borrowed */
+} parus_chart_mark;
+
+/* What to draw; every pointer is borrowed for the call and may be NULL where it says so. Days
+ * are day numbers (parus_series_parse_day). NaN values are not drawn. */
+typedef struct parus_chart {
+    const char *title;    /* first line, e.g. "P000123 - summer_maize (p 0.93)"; NULL: none */
+    const char *subtitle; /* second line; NULL: none */
+    int64_t first_day, last_day; /* the season window, last >= first */
+
+    /* raw observations (NULL when n_obs is 0) */
+    size_t n_obs;
+    const int64_t *obs_day;
+    const double *obs_ndvi;
+    const unsigned char *obs_used; /* 1: counted, 0: dropped (drawn hollow); NULL: all counted */
+
+    /* the regular series: step i is dated step_first_day + i * step_days (its centre) */
+    size_t n_steps;
+    double step_first_day, step_days;
+    const double *ndvi;              /* smoothed; NULL: none */
+    const unsigned char *step_flag;  /* parus_series_flag per step (2 = interpolated); NULL */
+    const double *peer_median;       /* NULL: no peers */
+    const double *peer_lo, *peer_hi; /* the spread band; NULL: none */
+    const double *expected;          /* the crop's expected curve; NULL: none */
+    const char *peer_label;          /* legend text for the peers, e.g. "peers (37 parcels)" */
+
+    size_t n_marks;
+    const parus_chart_mark *marks;
+} parus_chart;
+
+/* Draw the chart into a width_px x height_px PNG at path (overwritten). Sizes 200..4000.
+ * Errors: E_INVALID (a size out of range, last_day < first_day, a NULL array that a count says
+ * is there), E_IO (cairo cannot write the file: the message names it and carries cairo's
+ * reason), E_NOMEM. */
+PARUS_API parus_status parus_chart_write_png(const parus_chart *chart, const char *path,
+                                             int width_px, int height_px, parus_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

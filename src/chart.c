@@ -1,0 +1,324 @@
+/*
+ * chart.c - a parcel's season drawn with cairo (parus/chart.h says what is drawn).
+ *
+ * Layout: a plot area with fixed margins (title above, month ticks below, NDVI ticks left, a
+ * legend strip under the axis). Coordinates map day numbers linearly onto x and NDVI in
+ * [NDVI_MIN, NDVI_MAX] onto y; values outside are clipped by the plot rectangle. Colours are
+ * chosen to survive a grey-scale printout: the parcel in dark blue, the peers in orange with a
+ * light band, the expected curve in grey, flags in red.
+ */
+#include "parus/chart.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cairo.h>
+
+#define NDVI_MIN (-0.2)
+#define NDVI_MAX 1.0
+#define PI 3.14159265358979323846
+
+struct frame {
+    double x0, y0, w, h; /* plot rectangle in pixels */
+    double first, last;  /* days */
+};
+
+static double fx(const struct frame *f, double day)
+{
+    return f->x0 + (day - f->first) / (f->last - f->first) * f->w;
+}
+
+static double fy(const struct frame *f, double ndvi)
+{
+    return f->y0 + f->h - (ndvi - NDVI_MIN) / (NDVI_MAX - NDVI_MIN) * f->h;
+}
+
+/* Civil date of a day number (days since 1970-01-01), proleptic Gregorian: the era arithmetic
+ * of 400-year cycles (146097 days). */
+static void civil_from_day(int64_t day, int *year, int *month, int *mday)
+{
+    int64_t z = day + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;                                      /* 0..146096 */
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* 0..399 */
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* from 1 March */
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    *year = (int)(yoe + era * 400 + (m <= 2));
+    *month = (int)m;
+    *mday = (int)d;
+}
+
+static void set_rgb(cairo_t *cr, unsigned rgb, double alpha)
+{
+    cairo_set_source_rgba(cr, ((rgb >> 16) & 0xff) / 255.0, ((rgb >> 8) & 0xff) / 255.0,
+                          (rgb & 0xff) / 255.0, alpha);
+}
+
+/* A polyline through the finite points of v (n steps); a NaN breaks the line. dashed_flag: steps
+ * whose flag is 2 (interpolated) are drawn dashed. */
+static void draw_steps(cairo_t *cr, const struct frame *f, const parus_chart *c, const double *v,
+                       const unsigned char *flag, unsigned rgb, double width)
+{
+    size_t i;
+    set_rgb(cr, rgb, 1.0);
+    cairo_set_line_width(cr, width);
+    for (i = 0; i + 1 < c->n_steps; i++) {
+        double d0 = c->step_first_day + (double)i * c->step_days;
+        double d1 = d0 + c->step_days;
+        bool dashed;
+        if (!isfinite(v[i]) || !isfinite(v[i + 1]))
+            continue;
+        dashed = flag && (flag[i] == 2 || flag[i + 1] == 2);
+        if (dashed) {
+            static const double dash[] = {6.0, 4.0};
+            cairo_set_dash(cr, dash, 2, 0.0);
+        } else {
+            cairo_set_dash(cr, NULL, 0, 0.0);
+        }
+        cairo_move_to(cr, fx(f, d0), fy(f, v[i]));
+        cairo_line_to(cr, fx(f, d1), fy(f, v[i + 1]));
+        cairo_stroke(cr);
+    }
+    cairo_set_dash(cr, NULL, 0, 0.0);
+}
+
+static void draw_band(cairo_t *cr, const struct frame *f, const parus_chart *c)
+{
+    size_t i = 0;
+    set_rgb(cr, 0xf5a623, 0.25);
+    /* one closed polygon per run of steps where both edges are finite */
+    while (i < c->n_steps) {
+        size_t a, b, k;
+        while (i < c->n_steps && !(isfinite(c->peer_lo[i]) && isfinite(c->peer_hi[i])))
+            i++;
+        a = i;
+        while (i < c->n_steps && isfinite(c->peer_lo[i]) && isfinite(c->peer_hi[i]))
+            i++;
+        b = i;
+        if (b - a < 2)
+            continue;
+        for (k = a; k < b; k++) {
+            double d = c->step_first_day + (double)k * c->step_days;
+            if (k == a)
+                cairo_move_to(cr, fx(f, d), fy(f, c->peer_hi[k]));
+            else
+                cairo_line_to(cr, fx(f, d), fy(f, c->peer_hi[k]));
+        }
+        for (k = b; k-- > a;) {
+            double d = c->step_first_day + (double)k * c->step_days;
+            cairo_line_to(cr, fx(f, d), fy(f, c->peer_lo[k]));
+        }
+        cairo_close_path(cr);
+        cairo_fill(cr);
+    }
+}
+
+static void draw_axes(cairo_t *cr, const struct frame *f, double font_px)
+{
+    char buf[32];
+    double v;
+    int year, month, mday;
+    int64_t day;
+    static const char *const month_name[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                               "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+    cairo_set_font_size(cr, font_px);
+    /* NDVI grid and ticks */
+    for (v = -0.2; v <= 1.0001; v += 0.2) {
+        double y = fy(f, v);
+        cairo_text_extents_t ext;
+        set_rgb(cr, fabs(v) < 1e-9 ? 0x999999 : 0xdddddd, 1.0);
+        cairo_set_line_width(cr, 1.0);
+        cairo_move_to(cr, f->x0, y);
+        cairo_line_to(cr, f->x0 + f->w, y);
+        cairo_stroke(cr);
+        snprintf(buf, sizeof buf, "%.1f", fabs(v) < 1e-9 ? 0.0 : v);
+        cairo_text_extents(cr, buf, &ext);
+        set_rgb(cr, 0x333333, 1.0);
+        cairo_move_to(cr, f->x0 - ext.x_advance - 6.0, y + ext.height / 2.0);
+        cairo_show_text(cr, buf);
+    }
+    /* a tick on the first of every month in the window */
+    for (day = (int64_t)f->first; day <= (int64_t)f->last; day++) {
+        double x;
+        civil_from_day(day, &year, &month, &mday);
+        if (mday != 1)
+            continue;
+        x = fx(f, (double)day);
+        set_rgb(cr, 0xeeeeee, 1.0);
+        cairo_move_to(cr, x, f->y0);
+        cairo_line_to(cr, x, f->y0 + f->h);
+        cairo_stroke(cr);
+        set_rgb(cr, 0x333333, 1.0);
+        if (month == 1)
+            snprintf(buf, sizeof buf, "%s %d", month_name[month - 1], year);
+        else
+            snprintf(buf, sizeof buf, "%s", month_name[month - 1]);
+        cairo_move_to(cr, x + 2.0, f->y0 + f->h + font_px + 4.0);
+        cairo_show_text(cr, buf);
+    }
+    set_rgb(cr, 0x333333, 1.0);
+    cairo_set_line_width(cr, 1.0);
+    cairo_rectangle(cr, f->x0, f->y0, f->w, f->h);
+    cairo_stroke(cr);
+    cairo_save(cr);
+    cairo_move_to(cr, f->x0 - 4.0 * font_px, f->y0 + f->h / 2.0 + font_px);
+    cairo_rotate(cr, -PI / 2.0);
+    cairo_show_text(cr, "NDVI");
+    cairo_restore(cr);
+}
+
+static void legend_item(cairo_t *cr, double *x, double y, unsigned rgb, const char *text,
+                        double font_px, bool band)
+{
+    cairo_text_extents_t ext;
+    if (band) {
+        set_rgb(cr, rgb, 0.25);
+        cairo_rectangle(cr, *x, y - font_px * 0.6, 22.0, font_px * 0.8);
+        cairo_fill(cr);
+    }
+    set_rgb(cr, rgb, 1.0);
+    cairo_set_line_width(cr, 2.0);
+    cairo_move_to(cr, *x, y - font_px * 0.25);
+    cairo_line_to(cr, *x + 22.0, y - font_px * 0.25);
+    cairo_stroke(cr);
+    set_rgb(cr, 0x333333, 1.0);
+    cairo_move_to(cr, *x + 27.0, y);
+    cairo_show_text(cr, text);
+    cairo_text_extents(cr, text, &ext);
+    *x += 27.0 + ext.x_advance + 18.0;
+}
+
+static void draw(cairo_t *cr, const parus_chart *c, int width_px, int height_px)
+{
+    double font_px = height_px / 40.0 < 10.0 ? 10.0 : height_px / 40.0;
+    struct frame f;
+    size_t i;
+    double lx, ly;
+
+    f.x0 = 5.5 * font_px;
+    f.y0 = 4.2 * font_px;
+    f.w = width_px - f.x0 - 1.5 * font_px;
+    f.h = height_px - f.y0 - 5.0 * font_px;
+    f.first = (double)c->first_day;
+    f.last = (double)(c->last_day > c->first_day ? c->last_day : c->first_day + 1);
+
+    set_rgb(cr, 0xffffff, 1.0);
+    cairo_paint(cr);
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+    cairo_set_font_size(cr, font_px * 1.2);
+    set_rgb(cr, 0x111111, 1.0);
+    if (c->title) {
+        cairo_move_to(cr, f.x0, 1.6 * font_px);
+        cairo_show_text(cr, c->title);
+    }
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    if (c->subtitle) {
+        cairo_set_font_size(cr, font_px);
+        set_rgb(cr, 0x444444, 1.0);
+        cairo_move_to(cr, f.x0, 3.0 * font_px);
+        cairo_show_text(cr, c->subtitle);
+    }
+    draw_axes(cr, &f, font_px);
+
+    cairo_save(cr);
+    cairo_rectangle(cr, f.x0, f.y0, f.w, f.h);
+    cairo_clip(cr);
+    if (c->peer_lo && c->peer_hi)
+        draw_band(cr, &f, c);
+    if (c->expected)
+        draw_steps(cr, &f, c, c->expected, NULL, 0x9b9b9b, 1.2);
+    if (c->peer_median)
+        draw_steps(cr, &f, c, c->peer_median, NULL, 0xf5a623, 2.0);
+    if (c->ndvi)
+        draw_steps(cr, &f, c, c->ndvi, c->step_flag, 0x1f4e99, 2.6);
+    for (i = 0; i < c->n_obs; i++) {
+        bool used = c->obs_used ? c->obs_used[i] != 0 : true;
+        if (!isfinite(c->obs_ndvi[i]))
+            continue;
+        cairo_new_path(cr);
+        cairo_arc(cr, fx(&f, (double)c->obs_day[i]), fy(&f, c->obs_ndvi[i]), font_px * 0.28, 0.0,
+                  2.0 * PI);
+        set_rgb(cr, 0x1f4e99, 1.0);
+        if (used) {
+            cairo_fill(cr);
+        } else {
+            cairo_set_line_width(cr, 1.2);
+            cairo_stroke(cr);
+        }
+    }
+    cairo_set_font_size(cr, font_px * 0.9);
+    for (i = 0; i < c->n_marks; i++) {
+        double x = fx(&f, c->marks[i].day);
+        static const double dash[] = {3.0, 3.0};
+        set_rgb(cr, 0xd0021b, 1.0);
+        cairo_set_line_width(cr, 1.5);
+        cairo_set_dash(cr, dash, 2, 0.0);
+        cairo_move_to(cr, x, f.y0);
+        cairo_line_to(cr, x, f.y0 + f.h);
+        cairo_stroke(cr);
+        cairo_set_dash(cr, NULL, 0, 0.0);
+        cairo_move_to(cr, x + 3.0, f.y0 + font_px * (1.2 + 1.1 * (double)(i % 4)));
+        cairo_show_text(cr, c->marks[i].label ? c->marks[i].label : "flag");
+    }
+    cairo_restore(cr);
+
+    cairo_set_font_size(cr, font_px * 0.9);
+    lx = f.x0;
+    ly = f.y0 + f.h + 3.2 * font_px;
+    if (c->ndvi || c->n_obs)
+        legend_item(cr, &lx, ly, 0x1f4e99, "this parcel", font_px, false);
+    if (c->peer_median)
+        legend_item(cr, &lx, ly, 0xf5a623, c->peer_label ? c->peer_label : "peers", font_px,
+                    c->peer_lo != NULL);
+    if (c->expected)
+        legend_item(cr, &lx, ly, 0x9b9b9b, "crop calendar", font_px, false);
+    if (c->n_marks)
+        legend_item(cr, &lx, ly, 0xd0021b, "events", font_px, false);
+}
+
+parus_status parus_chart_write_png(const parus_chart *chart, const char *path, int width_px,
+                                   int height_px, parus_error *err)
+{
+    cairo_surface_t *surface;
+    cairo_t *cr;
+    cairo_status_t st;
+
+    if (!chart || !path)
+        return parus_fail(err, PARUS_E_INVALID, "chart: no chart or no path");
+    if (width_px < 200 || width_px > 4000 || height_px < 200 || height_px > 4000)
+        return parus_fail(err, PARUS_E_INVALID, "chart: size %dx%d outside 200..4000", width_px,
+                          height_px);
+    if (chart->last_day < chart->first_day)
+        return parus_fail(err, PARUS_E_INVALID, "chart: the season ends before it starts");
+    if ((chart->n_obs && (!chart->obs_day || !chart->obs_ndvi)) ||
+        (chart->n_marks && !chart->marks) ||
+        ((chart->ndvi || chart->peer_median || chart->expected) &&
+         (chart->n_steps == 0 || !(chart->step_days > 0.0))))
+        return parus_fail(err, PARUS_E_INVALID, "chart: a count without its values");
+
+    surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width_px, height_px);
+    if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(surface);
+        return parus_fail(err, PARUS_E_NOMEM, "chart: cannot create a %dx%d image", width_px,
+                          height_px);
+    }
+    cr = cairo_create(surface);
+    draw(cr, chart, width_px, height_px);
+    st = cairo_status(cr);
+    cairo_destroy(cr);
+    if (st != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(surface);
+        return parus_fail(err, PARUS_E_INTERNAL, "chart: cairo: %s", cairo_status_to_string(st));
+    }
+    st = cairo_surface_write_to_png(surface, path);
+    cairo_surface_destroy(surface);
+    if (st != CAIRO_STATUS_SUCCESS)
+        return parus_fail(err, PARUS_E_IO, "cannot write chart '%s': %s", path,
+                          cairo_status_to_string(st));
+    return PARUS_OK;
+}
