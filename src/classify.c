@@ -32,7 +32,11 @@
 #endif
 
 #define MODEL_MAGIC "parus-model"
-#define MODEL_FORMAT_VERSION 1L
+#define MODEL_FORMAT_VERSION 2L
+#define MODEL_FORMAT_OLDEST 1L
+#define META_KEY_MAX 64
+#define META_VALUE_MAX 4096
+#define META_MAX_PAIRS 10000
 #define MIN_SERIES_STEPS 4
 
 struct parus_model {
@@ -42,6 +46,8 @@ struct parus_model {
     char **feature_names;
     char data_hash[65];
     char version[64];
+    size_t n_meta;
+    char **meta_key, **meta_value; /* n_meta each, in the order first set */
 };
 
 /* ---- dataset ---- */
@@ -71,6 +77,90 @@ void parus_dataset_release(parus_dataset *ds)
     free_names(ds->class_names, ds->n_classes);
     free_names(ds->feature_names, ds->n_features);
     parus_dataset_init(ds);
+}
+
+static parus_status check_names(const char *const *names, size_t n, const char *what,
+                                parus_error *err)
+{
+    size_t i, j;
+    for (i = 0; i < n; i++) {
+        if (!names[i] || !*names[i])
+            return parus_fail(err, PARUS_E_INVALID, "%s name %zu is missing", what, i + 1);
+        for (j = 0; j < i; j++)
+            if (strcmp(names[i], names[j]) == 0)
+                return parus_fail(err, PARUS_E_INVALID, "%s name '%s' appears twice", what,
+                                  names[i]);
+    }
+    return PARUS_OK;
+}
+
+static char **copy_names(char *const *names, size_t n);
+
+parus_status parus_dataset_setup(parus_dataset *ds, const char *const *feature_names,
+                                 size_t n_features, const char *const *class_names,
+                                 size_t n_classes, bool with_folds, parus_error *err)
+{
+    parus_dataset d;
+    parus_status st;
+    if (!ds || !feature_names || (!class_names && n_classes > 0) || n_features == 0)
+        return parus_fail(err, PARUS_E_INVALID, "dataset setup: missing argument or no features");
+    if ((st = check_names(feature_names, n_features, "feature", err)) != PARUS_OK ||
+        (st = check_names(class_names, n_classes, "class", err)) != PARUS_OK)
+        return st;
+    parus_dataset_init(&d);
+    d.n_features = n_features;
+    d.n_classes = n_classes;
+    /* copy_names only reads the strings */
+    if (!(d.feature_names = copy_names((char *const *)feature_names, n_features)) ||
+        !(d.class_names = copy_names((char *const *)class_names, n_classes)) ||
+        (with_folds && !(d.fold = malloc(sizeof *d.fold)))) {
+        parus_dataset_release(&d);
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory setting up a dataset");
+    }
+    *ds = d;
+    return PARUS_OK;
+}
+
+parus_status parus_dataset_add_row(parus_dataset *ds, const double *x, size_t label, int fold,
+                                   parus_error *err)
+{
+    if (!ds || !x || ds->n_features == 0 || !ds->feature_names)
+        return parus_fail(err, PARUS_E_INVALID, "add row: missing argument or no features");
+    if (label >= ds->n_classes)
+        return parus_fail(err, PARUS_E_INVALID, "add row: label %zu out of range (%zu classes)",
+                          label, ds->n_classes);
+    if (ds->fold && fold < 0)
+        return parus_fail(err, PARUS_E_INVALID, "add row: fold %d is negative", fold);
+    if (ds->n_samples == SIZE_MAX)
+        return parus_fail(err, PARUS_E_NOMEM, "dataset too large");
+    if (ds->n_samples + 1 > ds->cap_samples_) {
+        size_t cap = ds->n_samples < 32 ? 64 : ds->n_samples * 2, nx;
+        double *nxp;
+        size_t *nl;
+        if (cap < ds->n_samples || !parus__mul_size(cap, ds->n_features, &nx) ||
+            !parus__mul_size(nx, sizeof *ds->x, &nx))
+            return parus_fail(err, PARUS_E_NOMEM, "dataset too large");
+        /* each realloc keeps the old block on failure, so the dataset stays consistent */
+        if (!(nxp = realloc(ds->x, nx)))
+            return parus_fail(err, PARUS_E_NOMEM, "out of memory growing the dataset");
+        ds->x = nxp;
+        if (!(nl = realloc(ds->label, cap * sizeof *nl)))
+            return parus_fail(err, PARUS_E_NOMEM, "out of memory growing the dataset");
+        ds->label = nl;
+        if (ds->fold) {
+            int *nf = realloc(ds->fold, cap * sizeof *nf);
+            if (!nf)
+                return parus_fail(err, PARUS_E_NOMEM, "out of memory growing the dataset");
+            ds->fold = nf;
+        }
+        ds->cap_samples_ = cap;
+    }
+    memcpy(ds->x + ds->n_samples * ds->n_features, x, ds->n_features * sizeof *x);
+    ds->label[ds->n_samples] = label;
+    if (ds->fold)
+        ds->fold[ds->n_samples] = fold;
+    ds->n_samples++;
+    return PARUS_OK;
 }
 
 void parus_csv_options_init(parus_csv_options *opt)
@@ -664,6 +754,7 @@ void parus_classify_options_init(parus_classify_options *opt)
     opt->colsample = 0.8;
     opt->min_child_weight = 1.0;
     opt->lambda = 1.0;
+    opt->max_bin = 64;
     opt->n_threads = 0;
     opt->seed = 20240601;
 }
@@ -695,6 +786,8 @@ void parus_model_free(parus_model *m)
         XGBoosterFree(m->booster);
     free_names(m->class_names, m->n_classes);
     free_names(m->feature_names, m->n_features);
+    free_names(m->meta_key, m->n_meta);
+    free_names(m->meta_value, m->n_meta);
     free(m);
 }
 
@@ -751,7 +844,7 @@ parus_status parus_model_train(const parus_dataset *ds, const size_t *rows, size
     if (opt->n_rounds == 0 || opt->n_rounds > 100000 || opt->max_depth < 1 || !(opt->eta > 0) ||
         !(opt->subsample > 0 && opt->subsample <= 1) ||
         !(opt->colsample > 0 && opt->colsample <= 1) || !(opt->min_child_weight >= 0) ||
-        !(opt->lambda >= 0) || opt->n_threads < 0)
+        !(opt->lambda >= 0) || opt->max_bin < 2 || opt->max_bin > 65536 || opt->n_threads < 0)
         return parus_fail(err, PARUS_E_INVALID, "train: invalid options");
     for (i = 0; i < n_rows; i++) {
         size_t r = rows ? rows[i] : i;
@@ -800,6 +893,7 @@ parus_status parus_model_train(const parus_dataset *ds, const size_t *rows, size
         (st = set_param(m->booster, "colsample_bytree", false, opt->colsample, err)) ||
         (st = set_param(m->booster, "min_child_weight", false, opt->min_child_weight, err)) ||
         (st = set_param(m->booster, "lambda", false, opt->lambda, err)) ||
+        (st = set_param(m->booster, "max_bin", true, (double)opt->max_bin, err)) ||
         (st = set_param(m->booster, "nthread", true, (double)opt->n_threads, err)))
         goto out;
     for (i = 0; i < opt->n_rounds; i++)
@@ -842,6 +936,95 @@ const char *parus_model_data_hash(const parus_model *m)
 const char *parus_model_parus_version(const parus_model *m)
 {
     return m->version;
+}
+
+static bool meta_key_ok(const char *key)
+{
+    size_t n = 0;
+    const char *p;
+    if (!key)
+        return false;
+    for (p = key; *p; p++, n++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '.' || *p == '-'))
+            return false;
+    return n >= 1 && n <= META_KEY_MAX;
+}
+
+static bool meta_value_ok(const char *value)
+{
+    return value && strlen(value) <= META_VALUE_MAX && !strchr(value, '\n') &&
+           !strchr(value, '\r');
+}
+
+parus_status parus_model_set_meta(parus_model *m, const char *key, const char *value,
+                                  parus_error *err)
+{
+    size_t i;
+    char *v, *k, **nk, **nv;
+    if (!m)
+        return parus_fail(err, PARUS_E_INVALID, "set meta: no model");
+    if (!meta_key_ok(key))
+        return parus_fail(err, PARUS_E_INVALID,
+                          "model meta key '%s' is not 1..%d characters of [A-Za-z0-9_.-]",
+                          key ? key : "(null)", META_KEY_MAX);
+    if (!meta_value_ok(value))
+        return parus_fail(err, PARUS_E_INVALID,
+                          "model meta value of '%s' is missing, longer than %d bytes or has a "
+                          "line break",
+                          key, META_VALUE_MAX);
+    if (!(v = parus__strdup(value)))
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory setting model meta '%s'", key);
+    for (i = 0; i < m->n_meta; i++)
+        if (strcmp(m->meta_key[i], key) == 0) {
+            free(m->meta_value[i]);
+            m->meta_value[i] = v;
+            return PARUS_OK;
+        }
+    if (m->n_meta >= META_MAX_PAIRS) {
+        free(v);
+        return parus_fail(err, PARUS_E_INVALID, "model has %d meta keys already", META_MAX_PAIRS);
+    }
+    if (!(k = parus__strdup(key))) {
+        free(v);
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory setting model meta '%s'", key);
+    }
+    nk = realloc(m->meta_key, (m->n_meta + 1) * sizeof *nk);
+    if (nk)
+        m->meta_key = nk;
+    nv = nk ? realloc(m->meta_value, (m->n_meta + 1) * sizeof *nv) : NULL;
+    if (nv)
+        m->meta_value = nv;
+    if (!nk || !nv) {
+        free(k);
+        free(v);
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory setting model meta '%s'", key);
+    }
+    m->meta_key[m->n_meta] = k;
+    m->meta_value[m->n_meta] = v;
+    m->n_meta++;
+    return PARUS_OK;
+}
+
+const char *parus_model_meta(const parus_model *m, const char *key)
+{
+    size_t i;
+    if (!m || !key)
+        return NULL;
+    for (i = 0; i < m->n_meta; i++)
+        if (strcmp(m->meta_key[i], key) == 0)
+            return m->meta_value[i];
+    return NULL;
+}
+
+size_t parus_model_n_meta(const parus_model *m)
+{
+    return m ? m->n_meta : 0;
+}
+
+const char *parus_model_meta_key(const parus_model *m, size_t i)
+{
+    return m && i < m->n_meta ? m->meta_key[i] : NULL;
 }
 
 static parus_status predict_rows(parus_model *m, const double *x, const size_t *rows, size_t n_rows,
@@ -967,8 +1150,11 @@ parus_status parus_model_save(const parus_model *m, const char *path, parus_erro
         return xgb_fail(err, "save model");
     if (!(fp = fopen(path, "wb")))
         return parus_fail(err, PARUS_E_IO, "cannot write '%s': %s", path, strerror(errno));
-    ok = fprintf(fp, "%s %ld\nparus-version %s\ndata-hash %s\nclasses %zu\n", MODEL_MAGIC,
-                 MODEL_FORMAT_VERSION, m->version, m->data_hash, m->n_classes) > 0;
+    ok = fprintf(fp, "%s %ld\nparus-version %s\ndata-hash %s\n", MODEL_MAGIC,
+                 MODEL_FORMAT_VERSION, m->version, m->data_hash) > 0;
+    for (i = 0; ok && i < m->n_meta; i++)
+        ok = fprintf(fp, "meta %s %s\n", m->meta_key[i], m->meta_value[i]) > 0;
+    ok = ok && fprintf(fp, "classes %zu\n", m->n_classes) > 0;
     for (i = 0; ok && i < m->n_classes; i++)
         ok = fprintf(fp, "%s\n", m->class_names[i]) > 0;
     ok = ok && fprintf(fp, "features %zu\n", m->n_features) > 0;
@@ -1048,6 +1234,38 @@ static parus_status read_names(reader *r, const char *key, size_t limit, char **
     return PARUS_OK;
 }
 
+/* Format 2's "meta <key> <value>" lines, up to the first line that is not one. */
+static parus_status read_meta(reader *r, parus_model *m, const char *path, parus_error *err)
+{
+    for (;;) {
+        const char *mark = r->p;
+        char *line = next_line(r), *sp;
+        parus_status st;
+        if (!line)
+            return parus_fail(err, PARUS_E_FORMAT, "'%s' is truncated (in its header)", path);
+        if (strncmp(line, "meta ", 5) != 0) {
+            free(line);
+            r->p = mark;
+            return PARUS_OK;
+        }
+        sp = strchr(line + 5, ' ');
+        if (sp)
+            *sp = '\0';
+        if (!sp || !meta_key_ok(line + 5) || !meta_value_ok(sp + 1) ||
+            parus_model_meta(m, line + 5)) {
+            free(line);
+            return parus_fail(err, PARUS_E_FORMAT, "'%s' is corrupt (a malformed meta line)",
+                              path);
+        }
+        st = parus_model_set_meta(m, line + 5, sp + 1, err);
+        free(line);
+        if (st == PARUS_E_INVALID)
+            return parus_fail(err, PARUS_E_FORMAT, "'%s' is corrupt (too many meta lines)", path);
+        if (st != PARUS_OK)
+            return st;
+    }
+}
+
 parus_status parus_model_load(const char *path, parus_model **out, parus_error *err)
 {
     FILE *fp;
@@ -1096,11 +1314,11 @@ parus_status parus_model_load(const char *path, parus_model **out, parus_error *
     }
     errno = 0;
     ver = strtol(v, &end, 10);
-    if (*end != '\0' || errno || ver != MODEL_FORMAT_VERSION) {
+    if (*end != '\0' || errno || ver < MODEL_FORMAT_OLDEST || ver > MODEL_FORMAT_VERSION) {
         st = parus_fail(err, PARUS_E_FORMAT,
-                        "'%s' is a parus model of format version '%s'; this parus reads version "
-                        "%ld: retrain the model",
-                        path, v, MODEL_FORMAT_VERSION);
+                        "'%s' is a parus model of format version '%s'; this parus reads versions "
+                        "%ld to %ld: retrain the model",
+                        path, v, MODEL_FORMAT_OLDEST, MODEL_FORMAT_VERSION);
         goto out;
     }
     free(v);
@@ -1121,6 +1339,8 @@ parus_status parus_model_load(const char *path, parus_model **out, parus_error *
         goto out;
     }
     memcpy(m->data_hash, v, 65);
+    if (ver >= 2 && (st = read_meta(&r, m, path, err)) != PARUS_OK)
+        goto out;
     if ((st = read_names(&r, "classes", 100000, &m->class_names, &m->n_classes, path, err)) ||
         (st = read_names(&r, "features", 10000000, &m->feature_names, &m->n_features, path, err)))
         goto out;

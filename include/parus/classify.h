@@ -36,10 +36,25 @@ typedef struct parus_dataset {
     int *fold;            /* fold (group) per sample, >= 0; NULL when none */
     char **class_names;   /* n_classes names */
     char **feature_names; /* n_features names */
+    size_t cap_samples_;  /* private: rows allocated (parus_dataset_add_row) */
 } parus_dataset;
 
 PARUS_API void parus_dataset_init(parus_dataset *ds);
 PARUS_API void parus_dataset_release(parus_dataset *ds);
+
+/* A growable dataset, for callers that stream samples in (parcels of a season, imported series):
+ * setup gives an initialised (or released) *ds its feature and class names (copied) and no
+ * samples, with folds when with_folds; add_row appends one sample, growing the arrays
+ * geometrically (amortised O(n_features) per row). add_row copies x (n_features values, NaN
+ * missing); label must be < n_classes; fold must be >= 0 when the dataset has folds and is ignored
+ * otherwise. On error the dataset is unchanged. Errors: E_INVALID (no features, a NULL or
+ * duplicate name, a bad label or fold), E_NOMEM. Rows can also be added to a dataset read by
+ * parus_dataset_read_csv. */
+PARUS_API parus_status parus_dataset_setup(parus_dataset *ds, const char *const *feature_names,
+                                           size_t n_features, const char *const *class_names,
+                                           size_t n_classes, bool with_folds, parus_error *err);
+PARUS_API parus_status parus_dataset_add_row(parus_dataset *ds, const double *x, size_t label,
+                                             int fold, parus_error *err);
 
 /* How a wide CSV becomes a dataset (parus_dataset_read_csv). */
 typedef struct parus_csv_options {
@@ -86,6 +101,8 @@ typedef struct parus_classify_options {
     double colsample;        /* [colsample_bytree] features per tree 0.8 */
     double min_child_weight; /* [min_child_weight] 1 */
     double lambda;           /* [lambda] L2 on leaf weights 1 */
+    int max_bin;             /* [max_bin] histogram bins per feature 64 (XGBoost's 256 costs
+                                4x the split search for no gain on a few thousand samples) */
     int n_threads;           /* [nthread] 0: XGBoost's default (all cores) */
     uint64_t seed;           /* [seed] 20240601 */
 } parus_classify_options;
@@ -110,6 +127,20 @@ PARUS_API const char *parus_model_feature_name(const parus_model *m, size_t i);
 PARUS_API const char *parus_model_data_hash(const parus_model *m);
 PARUS_API const char *parus_model_parus_version(const parus_model *m);
 
+/* Metadata: key/value text pairs saved with the model (what the features were computed from:
+ * the season window and step, the variables; parus/season.h writes and reads its own). A key is
+ * 1..64 characters of [A-Za-z0-9_.-]; a value is text of at most 4096 bytes without a line break
+ * (it may be empty). Setting a key again replaces its value; keys keep the order in which they
+ * were first set. Errors: E_INVALID (a bad key or value), E_NOMEM. */
+PARUS_API parus_status parus_model_set_meta(parus_model *m, const char *key, const char *value,
+                                            parus_error *err);
+/* The value of key, or NULL when the model has none. Valid until the key is set again or the
+ * model is freed. */
+PARUS_API const char *parus_model_meta(const parus_model *m, const char *key);
+/* The number of metadata pairs and the i-th key (NULL when out of range), in order. */
+PARUS_API size_t parus_model_n_meta(const parus_model *m);
+PARUS_API const char *parus_model_meta_key(const parus_model *m, size_t i);
+
 /* Class probabilities for n_samples rows of x (n_samples x n_features, row-major, NaN missing)
  * into prob (n_samples x n_classes; each row sums to 1). n_features must be the model's.
  * n_threads 0: XGBoost's default. Errors: E_INVALID, E_NOMEM, E_INTERNAL. */
@@ -127,10 +158,13 @@ PARUS_API void parus_classify_top2(const double *prob, size_t n_classes, size_t 
 PARUS_API parus_status parus_model_check_dataset(const parus_model *m, const parus_dataset *ds,
                                                  parus_error *err);
 
-/* Model file: a text header ("parus-model 1", the parus version, the data hash, the classes and
- * the features, one per line, then "xgboost-ubj <bytes>") followed by XGBoost's model
- * (UBJSON). Save: E_IO, E_INVALID (a name with a line break). Load: E_IO, E_FORMAT (not a parus
- * model, another format version, truncated, XGBoost refuses the model bytes), E_NOMEM. */
+/* Model file, format version 2: a text header ("parus-model 2", "parus-version V", "data-hash H",
+ * zero or more "meta <key> <value>" lines, "classes N" and the N classes one per line, "features
+ * M" and the M features one per line, then "xgboost-ubj <bytes>") followed by XGBoost's model
+ * (UBJSON). Version 1 is the same without meta lines; it still loads (no metadata). Save writes
+ * version 2: E_IO, E_INVALID (a name with a line break). Load: E_IO, E_FORMAT (not a parus model,
+ * a format version other than 1 or 2, truncated, a malformed meta line, XGBoost refuses the model
+ * bytes), E_NOMEM. */
 PARUS_API parus_status parus_model_save(const parus_model *m, const char *path, parus_error *err);
 PARUS_API parus_status parus_model_load(const char *path, parus_model **out, parus_error *err);
 
