@@ -80,6 +80,9 @@ static const struct key_def keys[] = {
     STR_KEY("paths", "log", log, KEY_PATH),
     STR_KEY("tables", "crops", crops, KEY_PATH),
     STR_KEY("tables", "policy", policy, KEY_PATH),
+    STR_KEY("tables", "debts", debts, KEY_PATH),
+    STR_KEY("season", "window", season, KEY_STRING),
+    STR_KEY("season", "model", model, KEY_PATH),
     {"nightly", "settle_s", KEY_SECONDS, offsetof(parus_config, settle_s), 0},
 };
 

@@ -42,7 +42,10 @@ typedef struct parus_config {
     char log[PARUS_CONFIG_PATH_MAX];
     char crops[PARUS_CONFIG_PATH_MAX];
     char policy[PARUS_CONFIG_PATH_MAX];
-    double settle_s; /* < 0: not set (the nightly job's default) */
+    double settle_s;                   /* < 0: not set (the nightly job's default) */
+    char season[32];                   /* [season] window "YYYY-MM-DD/YYYY-MM-DD"; "" = none */
+    char model[PARUS_CONFIG_PATH_MAX]; /* [season] model: the crop model file; "" = none */
+    char debts[PARUS_CONFIG_PATH_MAX]; /* [tables] debts: existing debts CSV; "" = none */
 } parus_config;
 
 /* Defaults: db "parus.db", id_field "parcel_id", farmer_field "farmer_id", declared_area_field
