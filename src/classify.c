@@ -953,8 +953,7 @@ static bool meta_key_ok(const char *key)
 
 static bool meta_value_ok(const char *value)
 {
-    return value && strlen(value) <= META_VALUE_MAX && !strchr(value, '\n') &&
-           !strchr(value, '\r');
+    return value && strlen(value) <= META_VALUE_MAX && !strchr(value, '\n') && !strchr(value, '\r');
 }
 
 parus_status parus_model_set_meta(parus_model *m, const char *key, const char *value,
@@ -1150,8 +1149,8 @@ parus_status parus_model_save(const parus_model *m, const char *path, parus_erro
         return xgb_fail(err, "save model");
     if (!(fp = fopen(path, "wb")))
         return parus_fail(err, PARUS_E_IO, "cannot write '%s': %s", path, strerror(errno));
-    ok = fprintf(fp, "%s %ld\nparus-version %s\ndata-hash %s\n", MODEL_MAGIC,
-                 MODEL_FORMAT_VERSION, m->version, m->data_hash) > 0;
+    ok = fprintf(fp, "%s %ld\nparus-version %s\ndata-hash %s\n", MODEL_MAGIC, MODEL_FORMAT_VERSION,
+                 m->version, m->data_hash) > 0;
     for (i = 0; ok && i < m->n_meta; i++)
         ok = fprintf(fp, "meta %s %s\n", m->meta_key[i], m->meta_value[i]) > 0;
     ok = ok && fprintf(fp, "classes %zu\n", m->n_classes) > 0;
@@ -1254,8 +1253,7 @@ static parus_status read_meta(reader *r, parus_model *m, const char *path, parus
         if (!sp || !meta_key_ok(line + 5) || !meta_value_ok(sp + 1) ||
             parus_model_meta(m, line + 5)) {
             free(line);
-            return parus_fail(err, PARUS_E_FORMAT, "'%s' is corrupt (a malformed meta line)",
-                              path);
+            return parus_fail(err, PARUS_E_FORMAT, "'%s' is corrupt (a malformed meta line)", path);
         }
         st = parus_model_set_meta(m, line + 5, sp + 1, err);
         free(line);

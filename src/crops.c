@@ -1,6 +1,7 @@
 /*
  * crops.c - the crop table: a CSV file of crop classes with calendars, NDVI levels, yield bounds,
- * yield-model coefficients and prices (data-samples/crops.csv, documented in docs/crops.md).
+ * yield-model coefficients and prices (data-samples/crops.csv, documented in docs/crops.md), and
+ * each crop's expected seasonal NDVI curve drawn from its calendar.
  *
  * The table is edited by hand, in a spreadsheet, by a bank in another province, so the reader is
  * strict: every row is checked and the first problem is an E_CONFIG error naming the file, the
@@ -98,6 +99,72 @@ const parus_crop *parus_crop_table_find(const parus_crop_table *table, const cha
         if (strcmp(table->crops[i].code, code) == 0)
             return &table->crops[i];
     return NULL;
+}
+
+/* ---- the expected seasonal curve (the header and docs/crops.md state it) ---- */
+
+typedef struct curve_cycle {
+    double s, p, h; /* unwrapped: s <= p < h */
+    double tu, ku, td, kd;
+    double norm; /* raw shape at the peak */
+} curve_cycle;
+
+static double logistic(double x)
+{
+    return 1.0 / (1.0 + exp(-x));
+}
+
+static double cycle_raw(const curve_cycle *m, double t)
+{
+    return logistic((t - m->tu) / m->ku) * logistic(-(t - m->td) / m->kd);
+}
+
+static void cycle_setup(curve_cycle *m, int sow, int peak, int harvest, bool perennial)
+{
+    double lead = perennial ? 75.0 : 45.0;
+    m->s = sow;
+    m->p = peak;
+    m->h = harvest;
+    if (m->p < m->s)
+        m->p += 365;
+    if (m->h <= m->p)
+        m->h += 365;
+    m->tu = fmax(m->s + 0.5 * (m->p - m->s), m->p - lead);
+    m->ku = fmax(2.0, (m->p - m->tu) / 4.0);
+    m->td = m->h - 0.35 * (m->h - m->p);
+    m->kd = fmax(2.0, (m->td - m->p) / 3.0);
+    m->norm = cycle_raw(m, m->p);
+}
+
+double parus_crop_expected_ndvi(const parus_crop *c, int doy)
+{
+    curve_cycle cy[2];
+    int n_cy, i, k;
+    bool perennial, cut;
+    double best = 0.0;
+    if (!c || doy < 1 || doy > 366)
+        return NAN;
+    perennial = c->kind == PARUS_CROP_PERENNIAL || c->kind == PARUS_CROP_NONCROP;
+    cut = c->kind == PARUS_CROP_ANNUAL || c->kind == PARUS_CROP_COVERED;
+    n_cy = c->n_cycles < 0 ? 0 : c->n_cycles > 2 ? 2 : c->n_cycles;
+    for (i = 0; i < n_cy; i++)
+        cycle_setup(&cy[i], c->cycle[i].sow_doy, c->cycle[i].peak_doy, c->cycle[i].harvest_doy,
+                    perennial);
+    if (n_cy == 0) {
+        /* land without a calendar (fallow): weeds come up over summer */
+        cycle_setup(&cy[0], 120, 210, 290, true);
+        n_cy = 1;
+    }
+    for (i = 0; i < n_cy; i++)
+        for (k = -1; k <= 1; k++) {
+            double t = (double)doy + 365.0 * k;
+            double v = cycle_raw(&cy[i], t) / cy[i].norm;
+            if (cut && t > cy[i].h)
+                v *= exp(-(t - cy[i].h) / 4.0);
+            if (v > best)
+                best = v;
+        }
+    return c->ndvi_base + (c->ndvi_peak - c->ndvi_base) * best;
 }
 
 /* A row being read: its cells (trimmed copies) and where it came from, for messages. */

@@ -180,7 +180,7 @@ static void test_model_file__round_trip_and_refusals(void **state)
     assert_int_equal(parus_test_write_file(bad, buf, (size_t)size), 0);
     assert_int_equal(parus_model_load(bad, &back, &err), PARUS_E_FORMAT);
     assert_non_null(strstr(err.msg, "format version '9'"));
-    buf[12] = '1';
+    buf[12] = '2';
     assert_int_equal(parus_model_load("/nonexistent/m.model", &back, &err), PARUS_E_IO);
 
     /* different features */
@@ -199,6 +199,206 @@ static void test_model_file__round_trip_and_refusals(void **state)
     free(dir);
     free(path);
     free(bad);
+}
+
+static char *read_all(const char *path, size_t *size)
+{
+    FILE *fp = fopen(path, "rb");
+    char *buf;
+    long n;
+    assert_non_null(fp);
+    fseek(fp, 0, SEEK_END);
+    n = ftell(fp);
+    rewind(fp);
+    buf = malloc((size_t)n + 1);
+    assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+    fclose(fp);
+    buf[n] = '\0';
+    *size = (size_t)n;
+    return buf;
+}
+
+/* Format 2 keeps key/value metadata; format 1 files (no meta) still load. */
+static void test_model_file__meta_v2_and_v1(void **state)
+{
+    parus_dataset ds;
+    parus_model *m, *back = NULL;
+    parus_error err;
+    double *p1, *p2;
+    char *dir = parus_test_tmpdir("classify-meta"), *path = parus_test_path(dir, "m.model"),
+         *bad = parus_test_path(dir, "bad.model");
+    char *buf, *v1, *meta, *classes;
+    size_t size, n_v1;
+    char long_key[80];
+    (void)state;
+    make_blobs(&ds, 20);
+    m = train_small(&ds, 1);
+    assert_int_equal(parus_model_n_meta(m), 0);
+    assert_null(parus_model_meta(m, "season_length_days"));
+    assert_int_equal(parus_model_set_meta(m, "season_length_days", "240", &err), PARUS_OK);
+    assert_int_equal(parus_model_set_meta(m, "season_variables", "ndvi,evi", &err), PARUS_OK);
+    assert_int_equal(parus_model_set_meta(m, "note", "", &err), PARUS_OK);
+    assert_int_equal(parus_model_set_meta(m, "comment", "two words, 中文", &err), PARUS_OK);
+    assert_int_equal(parus_model_set_meta(m, "season_length_days", "235", &err), PARUS_OK);
+    assert_int_equal(parus_model_n_meta(m), 4);
+    assert_string_equal(parus_model_meta_key(m, 0), "season_length_days");
+    assert_string_equal(parus_model_meta(m, "season_length_days"), "235");
+    assert_null(parus_model_meta_key(m, 4));
+    /* refusals */
+    assert_int_equal(parus_model_set_meta(m, "two words", "x", &err), PARUS_E_INVALID);
+    assert_int_equal(parus_model_set_meta(m, "", "x", &err), PARUS_E_INVALID);
+    assert_int_equal(parus_model_set_meta(m, NULL, "x", &err), PARUS_E_INVALID);
+    assert_int_equal(parus_model_set_meta(m, "k", "line\nbreak", &err), PARUS_E_INVALID);
+    assert_int_equal(parus_model_set_meta(m, "k", NULL, &err), PARUS_E_INVALID);
+    memset(long_key, 'k', sizeof long_key - 1);
+    long_key[sizeof long_key - 1] = '\0';
+    assert_int_equal(parus_model_set_meta(m, long_key, "x", &err), PARUS_E_INVALID);
+    assert_int_equal(parus_model_n_meta(m), 4);
+
+    /* round trip */
+    assert_int_equal(parus_model_save(m, path, &err), PARUS_OK);
+    assert_int_equal(parus_model_load(path, &back, &err), PARUS_OK);
+    assert_int_equal(parus_model_n_meta(back), 4);
+    assert_string_equal(parus_model_meta(back, "season_length_days"), "235");
+    assert_string_equal(parus_model_meta(back, "season_variables"), "ndvi,evi");
+    assert_string_equal(parus_model_meta(back, "note"), "");
+    assert_string_equal(parus_model_meta(back, "comment"), "two words, 中文");
+    assert_string_equal(parus_model_meta_key(back, 3), "comment");
+    p1 = malloc(ds.n_samples * 3 * sizeof *p1);
+    p2 = malloc(ds.n_samples * 3 * sizeof *p2);
+    assert_int_equal(parus_model_predict(m, ds.x, ds.n_samples, 3, 1, p1, &err), PARUS_OK);
+    assert_int_equal(parus_model_predict(back, ds.x, ds.n_samples, 3, 1, p2, &err), PARUS_OK);
+    assert_memory_equal(p1, p2, ds.n_samples * 3 * sizeof *p1);
+    parus_model_free(back);
+    back = NULL;
+
+    buf = read_all(path, &size);
+    assert_true(strncmp(buf, "parus-model 2\n", 14) == 0);
+    meta = strstr(buf, "meta season_length_days 235\n");
+    classes = strstr(buf, "classes 3\n");
+    assert_non_null(meta);
+    assert_non_null(classes);
+    assert_true(meta < classes);
+
+    /* the same model as a format-1 file: no meta lines */
+    v1 = malloc(size);
+    n_v1 = 0;
+    memcpy(v1, buf, (size_t)(meta - buf));
+    n_v1 = (size_t)(meta - buf);
+    memcpy(v1 + n_v1, classes, size - (size_t)(classes - buf));
+    n_v1 += size - (size_t)(classes - buf);
+    v1[12] = '1';
+    assert_int_equal(parus_test_write_file(bad, v1, n_v1), 0);
+    assert_int_equal(parus_model_load(bad, &back, &err), PARUS_OK);
+    assert_int_equal(parus_model_n_meta(back), 0);
+    assert_null(parus_model_meta(back, "season_length_days"));
+    assert_int_equal(parus_model_predict(back, ds.x, ds.n_samples, 3, 1, p2, &err), PARUS_OK);
+    assert_memory_equal(p1, p2, ds.n_samples * 3 * sizeof *p1);
+    parus_model_free(back);
+    back = NULL;
+    /* a format-1 file with meta lines is not format 1 */
+    buf[12] = '1';
+    assert_int_equal(parus_test_write_file(bad, buf, size), 0);
+    assert_int_equal(parus_model_load(bad, &back, &err), PARUS_E_FORMAT);
+    buf[12] = '2';
+
+    /* truncated inside the meta lines */
+    assert_int_equal(parus_test_write_file(bad, buf, (size_t)(meta - buf) + 12), 0);
+    assert_int_equal(parus_model_load(bad, &back, &err), PARUS_E_FORMAT);
+    assert_non_null(strstr(err.msg, "truncated"));
+    /* truncated in the model bytes */
+    assert_int_equal(parus_test_write_file(bad, buf, size - 1), 0);
+    assert_int_equal(parus_model_load(bad, &back, &err), PARUS_E_FORMAT);
+    assert_non_null(strstr(err.msg, "truncated"));
+    /* a meta line without a value separator */
+    memcpy(meta, "meta season_length_days_235", 27);
+    assert_int_equal(parus_test_write_file(bad, buf, size), 0);
+    assert_int_equal(parus_model_load(bad, &back, &err), PARUS_E_FORMAT);
+    assert_non_null(strstr(err.msg, "meta"));
+    memcpy(meta, "meta season_length_days 235", 27);
+    /* an unknown format version */
+    buf[12] = '3';
+    assert_int_equal(parus_test_write_file(bad, buf, size), 0);
+    assert_int_equal(parus_model_load(bad, &back, &err), PARUS_E_FORMAT);
+    assert_non_null(strstr(err.msg, "format version '3'"));
+    buf[12] = '2';
+    assert_int_equal(parus_test_write_file(bad, buf, size), 0);
+    assert_int_equal(parus_model_load(bad, &back, &err), PARUS_OK);
+
+    free(buf);
+    free(v1);
+    free(p1);
+    free(p2);
+    parus_model_free(m);
+    parus_model_free(back);
+    parus_dataset_release(&ds);
+    parus_test_rmtree(dir);
+    free(dir);
+    free(path);
+    free(bad);
+}
+
+/* A dataset built row by row is the same data as one built at once. */
+static void test_dataset__setup_and_add_row(void **state)
+{
+    static const char *const classes[] = {"maize", "rice", "wheat"};
+    static const char *const features[] = {"f0", "f1", "noise"};
+    static const char *const dup[] = {"f0", "f1", "f0"};
+    parus_dataset ref, ds;
+    parus_error err;
+    parus_confusion c;
+    parus_classify_options opt;
+    size_t i;
+    double x[3] = {1, 2, 3};
+    char h1[65], h2[65];
+    (void)state;
+    make_blobs(&ref, 70);
+    assert_int_equal(parus_dataset_setup(&ds, features, 3, classes, 3, true, &err), PARUS_OK);
+    assert_int_equal(ds.n_samples, 0);
+    assert_int_equal(ds.n_features, 3);
+    assert_string_equal(ds.class_names[2], "wheat");
+    for (i = 0; i < ref.n_samples; i++)
+        assert_int_equal(parus_dataset_add_row(&ds, ref.x + i * 3, ref.label[i], ref.fold[i], &err),
+                         PARUS_OK);
+    assert_int_equal(ds.n_samples, 210);
+    assert_memory_equal(ds.label, ref.label, 210 * sizeof *ds.label);
+    assert_memory_equal(ds.fold, ref.fold, 210 * sizeof *ds.fold);
+    parus_dataset_hash(&ref, NULL, 0, h1);
+    parus_dataset_hash(&ds, NULL, 0, h2);
+    assert_string_equal(h1, h2);
+
+    /* refusals leave the dataset as it was */
+    assert_int_equal(parus_dataset_add_row(&ds, x, 3, 0, &err), PARUS_E_INVALID);
+    assert_non_null(strstr(err.msg, "label 3"));
+    assert_int_equal(parus_dataset_add_row(&ds, x, 0, -1, &err), PARUS_E_INVALID);
+    assert_int_equal(parus_dataset_add_row(&ds, NULL, 0, 0, &err), PARUS_E_INVALID);
+    assert_int_equal(ds.n_samples, 210);
+
+    /* it trains and evaluates like any dataset */
+    parus_classify_options_init(&opt);
+    opt.n_rounds = 20;
+    opt.n_threads = 1;
+    assert_int_equal(parus_classify_evaluate(&ds, &opt, &c, &err), PARUS_OK);
+    assert_true(c.overall_accuracy > 0.9);
+    parus_confusion_release(&c);
+    parus_dataset_release(&ds);
+
+    /* without folds a fold is ignored; rows can follow a dataset read in one go */
+    assert_int_equal(parus_dataset_setup(&ds, features, 3, classes, 3, false, &err), PARUS_OK);
+    assert_null(ds.fold);
+    assert_int_equal(parus_dataset_add_row(&ds, x, 1, -5, &err), PARUS_OK);
+    assert_close(ds.x[2], 3.0, 0, 0);
+    parus_dataset_release(&ds);
+    assert_int_equal(parus_dataset_add_row(&ref, x, 1, 9, &err), PARUS_OK);
+    assert_int_equal(ref.n_samples, 211);
+    assert_int_equal(ref.fold[210], 9);
+    assert_close(ref.x[210 * 3 + 1], 2.0, 0, 0);
+
+    assert_int_equal(parus_dataset_setup(&ds, dup, 3, classes, 3, false, &err), PARUS_E_INVALID);
+    assert_non_null(strstr(err.msg, "'f0' appears twice"));
+    assert_int_equal(parus_dataset_setup(&ds, features, 0, classes, 3, false, &err),
+                     PARUS_E_INVALID);
+    parus_dataset_release(&ref);
 }
 
 static void test_confusion__figures_by_hand(void **state)
@@ -379,6 +579,8 @@ int main(void)
         cmocka_unit_test(test_train__separable_probabilities_and_determinism),
         cmocka_unit_test(test_top2__ties_and_margin),
         cmocka_unit_test(test_model_file__round_trip_and_refusals),
+        cmocka_unit_test(test_model_file__meta_v2_and_v1),
+        cmocka_unit_test(test_dataset__setup_and_add_row),
         cmocka_unit_test(test_confusion__figures_by_hand),
         cmocka_unit_test(test_evaluate__grouped_folds_on_blobs),
         cmocka_unit_test(test_read_csv__series_features_and_refusals),

@@ -1,5 +1,6 @@
 /* test_crops.c - the crop table: the shipped default, every validation error with its file, line
  * and column, UTF-8 names, quoted fields with commas. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,115 @@ static void test_load__missing_file_and_bad_arguments(void **state)
     assert_null(t.crops);
 }
 
+static void load_default(parus_crop_table *t)
+{
+    char path[4096];
+    parus_error err;
+    snprintf(path, sizeof path, "%s/data-samples/crops.csv", parus_test_source_dir());
+    if (parus_crop_table_load(path, t, &err) != PARUS_OK)
+        fail_msg("%s", err.msg);
+}
+
+/* The day of year (1..365) where the curve is highest, and that value. */
+static int curve_max(const parus_crop *c, int from, int to, double *value)
+{
+    int d, best = from;
+    *value = -INFINITY;
+    for (d = from; d <= to; d++) {
+        double v = parus_crop_expected_ndvi(c, d);
+        if (v > *value) {
+            *value = v;
+            best = d;
+        }
+    }
+    return best;
+}
+
+static void test_expected_ndvi__base_off_season_peak_at_peak_doy(void **state)
+{
+    parus_crop_table t = {0};
+    size_t i;
+    int j;
+    (void)state;
+    load_default(&t);
+    for (i = 0; i < t.n_crops; i++) {
+        const parus_crop *c = &t.crops[i];
+        for (j = 0; j < c->n_cycles; j++) {
+            int p = c->cycle[j].peak_doy, best;
+            double v;
+            /* ndvi_peak on the peak day exactly; the curve's top up to 10 days before it, a hair
+             * above (the two logistics' product peaks a little before their scaled value) */
+            assert_close(parus_crop_expected_ndvi(c, p), c->ndvi_peak, 1e-12, 0);
+            best = curve_max(c, p - 20 < 1 ? 1 : p - 20, p + 20 > 365 ? 365 : p + 20, &v);
+            assert_true(best <= p && p - best <= 10);
+            assert_true(v >= c->ndvi_peak && v <= c->ndvi_peak + 0.01);
+        }
+        for (j = 1; j <= 366; j++) {
+            double v = parus_crop_expected_ndvi(c, j);
+            assert_true(v >= c->ndvi_base - 1e-12 && v <= c->ndvi_peak + 0.01);
+        }
+    }
+    /* annual crops sit at their base off season */
+    assert_close(parus_crop_expected_ndvi(parus_crop_table_find(&t, "summer_maize"), 100), 0.18,
+                 1e-3, 0);
+    assert_close(parus_crop_expected_ndvi(parus_crop_table_find(&t, "summer_maize"), 300), 0.18,
+                 1e-3, 0);
+    assert_close(parus_crop_expected_ndvi(parus_crop_table_find(&t, "spring_maize"), 280), 0.18,
+                 1e-3, 0);
+    /* double rice: two peaks with the paddy between them */
+    {
+        const parus_crop *c = parus_crop_table_find(&t, "double_rice");
+        assert_close(parus_crop_expected_ndvi(c, 143), 0.82, 1e-12, 0);
+        assert_close(parus_crop_expected_ndvi(c, 257), 0.82, 1e-12, 0);
+        assert_true(parus_crop_expected_ndvi(c, 185) < 0.3);
+    }
+    /* a perennial is green all year with a winter dip; a greenhouse stays low; fallow carries
+     * only a weed flush */
+    {
+        const parus_crop *tea = parus_crop_table_find(&t, "tea");
+        const parus_crop *gh = parus_crop_table_find(&t, "greenhouse");
+        const parus_crop *fallow = parus_crop_table_find(&t, "fallow");
+        double v;
+        for (j = 1; j <= 366; j++) {
+            assert_true(parus_crop_expected_ndvi(tea, j) >= 0.5 - 1e-12);
+            assert_true(parus_crop_expected_ndvi(gh, j) <= 0.35 + 0.01);
+            assert_true(parus_crop_expected_ndvi(fallow, j) <= 0.30 + 0.01);
+        }
+        assert_true(parus_crop_expected_ndvi(tea, 15) < parus_crop_expected_ndvi(tea, 211) - 0.2);
+        curve_max(fallow, 1, 366, &v);
+        assert_close(v, 0.30, 0.01, 0);
+        assert_close(parus_crop_expected_ndvi(fallow, 20), 0.15, 1e-3, 0);
+    }
+    assert_true(isnan(parus_crop_expected_ndvi(&t.crops[0], 0)));
+    assert_true(isnan(parus_crop_expected_ndvi(&t.crops[0], 367)));
+    assert_true(isnan(parus_crop_expected_ndvi(NULL, 100)));
+    parus_crop_table_release(&t);
+}
+
+static void test_expected_ndvi__winter_wheat_wraps_the_year_end(void **state)
+{
+    parus_crop_table t = {0};
+    const parus_crop *w, *r;
+    (void)state;
+    load_default(&t);
+    w = parus_crop_table_find(&t, "winter_wheat");
+    /* sown on day 272, dormant over winter, green-up in March, peak 115, harvest 157 */
+    assert_close(parus_crop_expected_ndvi(w, 115), 0.85, 1e-12, 0);
+    assert_close(parus_crop_expected_ndvi(w, 200), 0.18, 1e-3, 0);
+    assert_close(parus_crop_expected_ndvi(w, 300), 0.18, 1e-3, 0);
+    assert_true(parus_crop_expected_ndvi(w, 60) > 0.25 && parus_crop_expected_ndvi(w, 60) < 0.6);
+    assert_true(parus_crop_expected_ndvi(w, 90) > parus_crop_expected_ndvi(w, 60));
+    assert_true(parus_crop_expected_ndvi(w, 150) < parus_crop_expected_ndvi(w, 130));
+    assert_true(parus_crop_expected_ndvi(w, 165) < 0.25);
+    assert_close(parus_crop_expected_ndvi(w, 365), parus_crop_expected_ndvi(w, 1), 0.005, 0);
+    /* rapeseed, sown on day 335, peaks on day 80 of the next year */
+    r = parus_crop_table_find(&t, "rapeseed");
+    assert_close(parus_crop_expected_ndvi(r, 80), 0.80, 1e-12, 0);
+    assert_true(parus_crop_expected_ndvi(r, 20) > parus_crop_expected_ndvi(r, 340));
+    assert_close(parus_crop_expected_ndvi(r, 200), 0.20, 1e-3, 0);
+    parus_crop_table_release(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +325,8 @@ int main(void)
         cmocka_unit_test(test_load__quoted_fields_and_utf8),
         cmocka_unit_test(test_load__errors_name_line_and_column),
         cmocka_unit_test(test_load__missing_file_and_bad_arguments),
+        cmocka_unit_test(test_expected_ndvi__base_off_season_peak_at_peak_doy),
+        cmocka_unit_test(test_expected_ndvi__winter_wheat_wraps_the_year_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -66,6 +66,28 @@ PARUS_API void parus_crop_table_release(parus_crop_table *table);
 PARUS_API const parus_crop *parus_crop_table_find(const parus_crop_table *table, const char *code);
 PARUS_API const char *parus_crop_kind_name(parus_crop_kind kind);
 
+/* The crop's expected NDVI on day of year doy (1..366) from its calendar and NDVI levels: the
+ * seasonal curve of docs/crops.md, the one the synthetic generator draws fields from, and the
+ * reference the calendar fallback (parus/season.h) and the health stage compare a field with.
+ * For each cycle, with sowing s, peak p and harvest h unwrapped so that s <= p < h (a year is
+ * added wherever a day goes backwards: winter wheat 272 / 115 / 157 peaks in the next year):
+ *   - green-up half done at tu = max(s + (p - s) / 2, p - L), L = 45 days (annual, covered) or 75
+ *     (perennial, noncrop), width ku = max(2, (p - tu) / 4);
+ *   - senescence half done at td = h - 0.35 (h - p), width kd = max(2, (td - p) / 3);
+ *   - g(t) = sigma((t - tu) / ku) sigma(-(t - td) / kd) / (the same at p), sigma the logistic
+ *     function, so g(p) = 1 exactly; annual and covered crops are cut at harvest: g e^(-(t-h)/4)
+ *     after h;
+ *   - NDVI = ndvi_base + (ndvi_peak - ndvi_base) max(0, max over the cycles and over t = doy - 365,
+ *     doy, doy + 365 of g), so a curve wraps the year end.
+ * By kind this gives: annual crops at ndvi_base off season and ndvi_peak at each peak_doy (the
+ * curve's top lies up to 10 days earlier, less than 0.01 above ndvi_peak);
+ * perennials at their (high) winter level ndvi_base with a summer rise to ndvi_peak (sugarcane,
+ * sown and harvested on the same day, stands all year and dips before its spring regrowth);
+ * covered crops (greenhouse) low throughout (their base and peak are both low); a noncrop row
+ * without a calendar (fallow) a summer weed flush from ndvi_base to ndvi_peak (120 / 210 / 290).
+ * Returns NaN for a NULL crop or a doy outside 1..366. Pure and reentrant. */
+PARUS_API double parus_crop_expected_ndvi(const parus_crop *c, int doy);
+
 #ifdef __cplusplus
 }
 #endif
