@@ -49,6 +49,8 @@ enum col {
     C_YIELD_A,
     C_YIELD_B,
     C_PRICE,
+    C_YIELD_CV, /* optional: PARUS_CROP_DEFAULT_YIELD_CV when the column is absent or the cell empty
+                 */
     N_COLS
 };
 
@@ -70,6 +72,7 @@ static const char *const col_names[N_COLS] = {
     "yield_a_kg_per_mu",
     "yield_b_kg_per_mu_per_ndvi",
     "price_cny_per_kg",
+    "yield_cv",
 };
 
 static const char *const kind_names[] = {"annual", "perennial", "covered", "noncrop"};
@@ -407,6 +410,13 @@ static parus_status parse_row(const struct row *r, parus_crop *c, parus_error *e
         (rc = get_nonneg(r, C_YIELD_B, &c->yield_b_kg_per_mu_per_ndvi, err)) != PARUS_OK ||
         (rc = get_nonneg(r, C_PRICE, &c->price_cny_per_kg, err)) != PARUS_OK)
         return rc;
+    c->yield_cv = PARUS_CROP_DEFAULT_YIELD_CV;
+    if (!is_empty(r, C_YIELD_CV)) {
+        if ((rc = get_nonneg(r, C_YIELD_CV, &c->yield_cv, err)) != PARUS_OK)
+            return rc;
+        if (c->yield_cv > 1.0)
+            return row_fail(r, C_YIELD_CV, err, "yield_cv above 1: ", r->cell[C_YIELD_CV]);
+    }
     return PARUS_OK;
 }
 
@@ -485,7 +495,7 @@ parus_status parus_crop_table_load(const char *path, parus_crop_table *out, paru
     defn = OGR_L_GetLayerDefn(layer);
     for (c = 0; c < N_COLS; c++) {
         idx[c] = OGR_FD_GetFieldIndex(defn, col_names[c]);
-        if (idx[c] < 0) {
+        if (idx[c] < 0 && c != C_YIELD_CV) {
             rc = parus_fail(err, PARUS_E_CONFIG, "'%s' line 1: missing column '%s'", path,
                             col_names[c]);
             goto out_close_ds;
@@ -501,7 +511,7 @@ parus_status parus_crop_table_load(const char *path, parus_crop_table *out, paru
         n_records++;
         r->line = n_records < n_lines ? lines[n_records] : n_records + 1;
         for (c = 0; c < N_COLS; c++) {
-            const char *v = OGR_F_IsFieldSetAndNotNull(feat, idx[c])
+            const char *v = idx[c] >= 0 && OGR_F_IsFieldSetAndNotNull(feat, idx[c])
                                 ? OGR_F_GetFieldAsString(feat, idx[c])
                                 : "";
             trim_into(r->cell[c], sizeof r->cell[c], v);

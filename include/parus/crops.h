@@ -6,10 +6,12 @@
  * docs/crops.md) that a bank in another province edits without recompiling. It is read with
  * GDAL's CSV driver. Every row is checked: a missing column, a record with more or fewer cells than
  * the header, an unknown kind, a day of year out of 1..366, a negative price, yield bound or yield
- * slope, yield bounds in the wrong order, an annual crop whose ndvi_peak is not above its
- * ndvi_base, a code that is not [a-z0-9_] or is a duplicate, or text that is not UTF-8 is an
- * E_CONFIG error naming the file, the line and the column (E_IO when the file cannot be read).
- * Columns are found by name; unknown columns are ignored.
+ * slope, yield bounds in the wrong order, a yield_cv outside [0, 1], an annual crop whose ndvi_peak
+ * is not above its ndvi_base, a code that is not [a-z0-9_] or is a duplicate, or text that is not
+ * UTF-8 is an E_CONFIG error naming the file, the line and the column (E_IO when the file cannot be
+ * read). Columns are found by name; unknown columns are ignored. Every column is required except
+ * yield_cv (PARUS_CROP_DEFAULT_YIELD_CV when absent or empty), so tables written before it still
+ * load.
  *
  * Calendars are days of year (1..366) and may wrap the year end (winter wheat is sown in autumn and
  * harvested the next summer). A crop has one growth cycle, or two (double-season rice, a
@@ -52,7 +54,11 @@ typedef struct parus_crop {
     double yield_a_kg_per_mu;          /* yield = a + b * season-integrated NDVI (per 10 days), */
     double yield_b_kg_per_mu_per_ndvi; /* clamped to [min, max] */
     double price_cny_per_kg;
+    double yield_cv; /* relative s.d. of yield around the model (optional column, default 0.15) */
 } parus_crop;
+
+/* yield_cv of a table without that column, or of a row with the cell empty. */
+#define PARUS_CROP_DEFAULT_YIELD_CV 0.15
 
 typedef struct parus_crop_table {
     parus_crop *crops;

@@ -1,0 +1,570 @@
+/*
+ * credit.c - a farmer's credit limit from the evidence of their parcels (the rule is in
+ * parus/credit.h, the reasoning in docs/method.md, "Credit"), and the debts file.
+ *
+ * Everything after the policy's ratios is integer arithmetic on fen: the ratios become whole parts
+ * per million once, each multiply-and-divide is an exact floor through a 128-bit product
+ * (money_int.h), and every sum is checked. The only doubles compared are the classifier's
+ * probability against the policy's minimum (an exact comparison). The result therefore does not
+ * depend on the machine, the compiler's floating-point contraction or the order of the parcels.
+ *
+ * The debts file is read with GDAL's CSV tokenizer (quoted ids with commas, UTF-8), a record at a
+ * time, so every message can name the physical line; amounts are parsed from their digits, never
+ * through strtod, so "1200.10" is exactly 120010 fen.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cpl_csv.h>
+#include <cpl_string.h>
+#include <cpl_vsi.h>
+
+#include "parus/credit.h"
+#include "money_int.h"
+#include "util_int.h"
+
+#define PPM 1000000
+
+const char *parus_credit_reason_name(parus_credit_reason reason)
+{
+    switch (reason) {
+#define PARUS_CREDIT_REASON_NAME_(name, bit, text)                                                 \
+    case PARUS_CREDIT_##name:                                                                      \
+        return #name;
+        PARUS_CREDIT_REASON_MAP(PARUS_CREDIT_REASON_NAME_)
+#undef PARUS_CREDIT_REASON_NAME_
+    case PARUS_CREDIT_N_REASONS:
+        break;
+    }
+    return "unknown";
+}
+
+const char *parus_credit_reason_text(parus_credit_reason reason)
+{
+    switch (reason) {
+#define PARUS_CREDIT_REASON_TEXT_(name, bit, text)                                                 \
+    case PARUS_CREDIT_##name:                                                                      \
+        return text;
+        PARUS_CREDIT_REASON_MAP(PARUS_CREDIT_REASON_TEXT_)
+#undef PARUS_CREDIT_REASON_TEXT_
+    case PARUS_CREDIT_N_REASONS:
+        break;
+    }
+    return "unknown";
+}
+
+size_t parus_credit_reasons_format(uint32_t mask, char *buf, size_t cap)
+{
+    size_t need = 0;
+    int r;
+    if (buf && cap > 0)
+        buf[0] = '\0';
+    for (r = 0; r < PARUS_CREDIT_N_REASONS; r++) {
+        const char *name;
+        size_t len;
+        if (!(mask & PARUS_CREDIT_BIT(r)))
+            continue;
+        name = parus_credit_reason_name((parus_credit_reason)r);
+        len = strlen(name);
+        if (need > 0) {
+            if (buf && need + 1 < cap) {
+                buf[need] = ';';
+                buf[need + 1] = '\0';
+            }
+            need++;
+        }
+        if (buf && need < cap) {
+            size_t k = len < cap - need - 1 ? len : cap - need - 1;
+            memcpy(buf + need, name, k);
+            buf[need + k] = '\0';
+        }
+        need += len;
+    }
+    return need;
+}
+
+/* The policy's ratios in ppm. */
+struct terms {
+    int64_t ltv, poor, fair, low_conf, event, area, tolerance;
+};
+
+static parus_status policy_terms(const parus_policy *p, struct terms *t, parus_error *err)
+{
+    parus_status rc = parus_policy_validate(p, err);
+    if (rc != PARUS_OK)
+        return rc;
+    if (!parus__ratio_ppm(p->loan_to_value, &t->ltv) ||
+        !parus__ratio_ppm(p->haircut_poor_health, &t->poor) ||
+        !parus__ratio_ppm(p->haircut_fair_health, &t->fair) ||
+        !parus__ratio_ppm(p->haircut_low_confidence, &t->low_conf) ||
+        !parus__ratio_ppm(p->haircut_event, &t->event) ||
+        !parus__ratio_ppm(p->haircut_area_mismatch, &t->area) ||
+        !parus__ratio_ppm(p->area_tolerance, &t->tolerance))
+        return parus_fail(err, PARUS_E_CONFIG, "policy ratio outside [0, 1]");
+    return PARUS_OK;
+}
+
+/* v <- floor(v x (1e6 - h) / 1e6); the amount removed is added to *total. */
+static parus_status haircut(int64_t *v, int64_t h_ppm, int64_t *total, parus_error *err)
+{
+    int64_t kept;
+    if (!parus__mul_div_floor(*v, PPM - h_ppm, PPM, &kept, NULL) ||
+        !parus__add_i64(*total, *v - kept, total))
+        return parus_fail(err, PARUS_E_RANGE, "credit: haircut total above 2^63 fen");
+    *v = kept;
+    return PARUS_OK;
+}
+
+/* |planted - declared| > tolerance x declared, in whole dm2 and ppm, exactly. */
+static bool area_mismatch(double planted_m2, double declared_m2, int64_t tolerance_ppm)
+{
+    int64_t p, d, diff, q, rem;
+    if (!(declared_m2 > 0.0) || !parus__floor_i64(declared_m2 * 100.0, &d) || d <= 0 ||
+        !parus__floor_i64(planted_m2 * 100.0, &p))
+        return false;
+    diff = p > d ? p - d : d - p;
+    if (!parus__mul_div_floor(diff, PPM, d, &q, &rem))
+        return true; /* the ratio exceeds 2^63 ppm */
+    return q > tolerance_ppm || (q == tolerance_ppm && rem > 0);
+}
+
+static parus_status check_parcel(const parus_credit_parcel *c, size_t i, parus_error *err)
+{
+    if (c->conservative_value_fen < 0)
+        return parus_fail(err, PARUS_E_INVALID,
+                          "credit: parcel %zu has a negative value (%lld fen)", i,
+                          (long long)c->conservative_value_fen);
+    if ((int)c->health < PARUS_CREDIT_HEALTH_GOOD || (int)c->health > PARUS_CREDIT_HEALTH_UNKNOWN)
+        return parus_fail(err, PARUS_E_INVALID, "credit: parcel %zu has an unknown health class %d",
+                          i, (int)c->health);
+    if (!(c->crop_probability >= 0.0 && c->crop_probability <= 1.0))
+        return parus_fail(err, PARUS_E_INVALID,
+                          "credit: parcel %zu crop probability %g is outside [0, 1]", i,
+                          c->crop_probability);
+    if (!(c->planted_area_m2 >= 0.0) || !isfinite(c->planted_area_m2))
+        return parus_fail(err, PARUS_E_INVALID,
+                          "credit: parcel %zu planted area %g m2 is not a number >= 0", i,
+                          c->planted_area_m2);
+    return PARUS_OK;
+}
+
+parus_status parus_credit_limit(const parus_policy *policy, const parus_credit_parcel *parcels,
+                                size_t n_parcels, int64_t debt_fen, parus_credit_result *out,
+                                parus_credit_parcel_result *per_parcel, parus_error *err)
+{
+    parus_credit_result r;
+    struct terms t = {0, 0, 0, 0, 0, 0, 0};
+    parus_status rc;
+    size_t i, n_observed = 0;
+    int64_t latest_harvest = PARUS_CREDIT_NO_DAY, capped, rounded;
+    bool has_value_without_day = false;
+
+    if (!policy || !out || (n_parcels > 0 && !parcels))
+        return parus_fail(err, PARUS_E_INVALID, "credit: NULL argument");
+    if (debt_fen < 0)
+        return parus_fail(err, PARUS_E_INVALID, "credit: negative debt (%lld fen)",
+                          (long long)debt_fen);
+    if ((rc = policy_terms(policy, &t, err)) != PARUS_OK)
+        return rc;
+    for (i = 0; i < n_parcels; i++)
+        if ((rc = check_parcel(&parcels[i], i, err)) != PARUS_OK)
+            return rc;
+
+    memset(&r, 0, sizeof r);
+    r.n_parcels = n_parcels;
+    r.loan_to_value_ppm = t.ltv;
+    r.debt_fen = debt_fen;
+    r.repayment_day = PARUS_CREDIT_NO_DAY;
+
+    for (i = 0; i < n_parcels; i++) {
+        const parus_credit_parcel *c = &parcels[i];
+        parus_credit_parcel_result pr = {false, 0, 0};
+        int64_t v = c->conservative_value_fen;
+
+        if (!parus__add_i64(r.gross_value_fen, v, &r.gross_value_fen))
+            return parus_fail(err, PARUS_E_RANGE, "credit: gross value above 2^63 fen");
+        if (c->n_clear_observations > 0)
+            n_observed++;
+        if (c->n_clear_observations == 0 ||
+            c->n_clear_observations < (size_t)policy->min_clear_observations) {
+            pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_THIN_EVIDENCE);
+            if (!parus__add_i64(r.thin_evidence_fen, v, &r.thin_evidence_fen))
+                return parus_fail(err, PARUS_E_RANGE, "credit: value above 2^63 fen");
+        } else {
+            pr.counted = true;
+            r.n_parcels_counted++;
+            rc = PARUS_OK;
+            if (c->health == PARUS_CREDIT_HEALTH_POOR) {
+                pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_POOR_HEALTH);
+                rc = haircut(&v, t.poor, &r.haircut_poor_health_fen, err);
+            } else if (c->health == PARUS_CREDIT_HEALTH_FAIR ||
+                       c->health == PARUS_CREDIT_HEALTH_UNKNOWN) {
+                pr.reasons |= PARUS_CREDIT_BIT(c->health == PARUS_CREDIT_HEALTH_FAIR
+                                                   ? PARUS_CREDIT_FAIR_HEALTH
+                                                   : PARUS_CREDIT_UNKNOWN_HEALTH);
+                rc = haircut(&v, t.fair, &r.haircut_fair_health_fen, err);
+            }
+            if (rc != PARUS_OK)
+                return rc;
+            if (c->crop_probability < policy->min_confidence || c->calendar_fallback) {
+                if (c->crop_probability < policy->min_confidence)
+                    pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_LOW_CONFIDENCE);
+                if (c->calendar_fallback)
+                    pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_CALENDAR_FALLBACK);
+                if ((rc = haircut(&v, t.low_conf, &r.haircut_low_confidence_fen, err)) != PARUS_OK)
+                    return rc;
+            }
+            if (c->n_event_flags > 0) {
+                pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_EVENT_FLAG);
+                if ((rc = haircut(&v, t.event, &r.haircut_event_fen, err)) != PARUS_OK)
+                    return rc;
+            }
+            if (area_mismatch(c->planted_area_m2, c->declared_area_m2, t.tolerance)) {
+                pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_AREA_MISMATCH);
+                if ((rc = haircut(&v, t.area, &r.haircut_area_mismatch_fen, err)) != PARUS_OK)
+                    return rc;
+            }
+            pr.value_fen = v;
+            if (!parus__add_i64(r.net_value_fen, v, &r.net_value_fen))
+                return parus_fail(err, PARUS_E_RANGE, "credit: net value above 2^63 fen");
+            if (v > 0) {
+                if (c->harvest_day == PARUS_CREDIT_NO_DAY)
+                    has_value_without_day = true;
+                else if (c->harvest_day > latest_harvest)
+                    latest_harvest = c->harvest_day;
+            }
+        }
+        r.reasons |= pr.reasons;
+        if (per_parcel)
+            per_parcel[i] = pr;
+    }
+    if (has_value_without_day)
+        return parus_fail(err, PARUS_E_INVALID,
+                          "credit: a parcel with value has no harvest day: no repayment date");
+    if (latest_harvest != PARUS_CREDIT_NO_DAY &&
+        !parus__add_i64(latest_harvest, policy->repayment_days_after_harvest, &r.repayment_day))
+        return parus_fail(err, PARUS_E_RANGE, "credit: repayment day out of range");
+
+    if (n_observed == 0) {
+        /* nothing seen: no limit, whatever the policy's minimum of observations */
+        r.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_NO_PARCEL_OBSERVED);
+    } else if (r.n_parcels_counted > 0 && r.net_value_fen == 0) {
+        r.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_NO_VALUE);
+    }
+
+    if (!parus__mul_div_floor(r.net_value_fen, t.ltv, PPM, &r.lendable_fen, NULL))
+        return parus_fail(err, PARUS_E_RANGE, "credit: lendable value above 2^63 fen");
+    if (debt_fen > 0)
+        r.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_DEBT);
+    r.after_debt_fen = r.lendable_fen > debt_fen ? r.lendable_fen - debt_fen : 0;
+    r.before_cap_cny = r.after_debt_fen / 100;
+    capped = r.before_cap_cny;
+    if (capped > policy->cap_cny) {
+        capped = policy->cap_cny;
+        r.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_CAP);
+    }
+    r.cap_removed_cny = r.before_cap_cny - capped;
+    rounded = capped - capped % policy->round_down_cny;
+    r.rounding_removed_cny = capped - rounded;
+    r.limit_cny = rounded;
+    if (rounded < policy->floor_cny) {
+        r.floor_removed_cny = rounded;
+        r.limit_cny = 0;
+    }
+    if (capped > 0 && r.limit_cny == 0)
+        r.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_FLOOR);
+
+    *out = r;
+    return PARUS_OK;
+}
+
+/* ---- debts ---- */
+
+bool parus_cny_parse_fen(const char *text, int64_t *fen)
+{
+    const char *s = text;
+    int64_t yuan = 0, cents = 0;
+    size_t n_int = 0, n_dec = 0;
+    if (!s || !fen)
+        return false;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    for (; *s >= '0' && *s <= '9'; s++, n_int++) {
+        /* yuan x 100 + 99 must fit */
+        if (yuan > ((INT64_MAX - 99) / 100 - (*s - '0')) / 10)
+            return false;
+        yuan = yuan * 10 + (*s - '0');
+    }
+    if (n_int == 0)
+        return false;
+    if (*s == '.') {
+        s++;
+        for (; *s >= '0' && *s <= '9'; s++, n_dec++) {
+            if (n_dec >= 2)
+                return false;
+            cents = cents * 10 + (*s - '0');
+        }
+        if (n_dec == 0)
+            return false;
+        if (n_dec == 1)
+            cents *= 10;
+    }
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (*s != '\0')
+        return false;
+    *fen = yuan * 100 + cents;
+    return true;
+}
+
+void parus_debts_release(parus_debts *debts)
+{
+    size_t i;
+    if (!debts)
+        return;
+    for (i = 0; i < debts->n; i++)
+        free(debts->items[i].farmer_id);
+    free(debts->items);
+    debts->items = NULL;
+    debts->n = 0;
+}
+
+static int cmp_debt(const void *a, const void *b)
+{
+    const parus_debt *x = a, *y = b;
+    int c = strcmp(x->farmer_id, y->farmer_id);
+    if (c != 0)
+        return c;
+    return (x->line > y->line) - (x->line < y->line);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int64_t parus_debts_find(const parus_debts *debts, const char *farmer_id)
+{
+    size_t lo = 0, hi;
+    if (!debts || !farmer_id)
+        return 0;
+    hi = debts->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(debts->items[mid].farmer_id, farmer_id);
+        if (c == 0)
+            return debts->items[mid].debt_fen;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* A copy of s without surrounding blanks (and a UTF-8 byte order mark when bom). */
+static char *trimmed(const char *s, bool bom)
+{
+    size_t n;
+    if (bom && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+        s += 3;
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
+    n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        n--;
+    return parus__strndup(s, n);
+}
+
+struct debts_reader {
+    const char *path;
+    parus_debt *items;
+    size_t n, cap;
+};
+
+static parus_status add_debt(struct debts_reader *d, char *id, int64_t fen, size_t line,
+                             parus_error *err)
+{
+    if (d->n == d->cap) {
+        size_t new_cap = d->cap ? 2 * d->cap : 64, bytes;
+        parus_debt *grown;
+        if (!parus__mul_size(new_cap, sizeof *grown, &bytes) ||
+            !(grown = realloc(d->items, bytes))) {
+            free(id);
+            return parus_fail(err, PARUS_E_NOMEM, "cannot allocate debts of '%s'", d->path);
+        }
+        d->items = grown;
+        d->cap = new_cap;
+    }
+    d->items[d->n].farmer_id = id;
+    d->items[d->n].debt_fen = fen;
+    d->items[d->n].line = line;
+    d->n++;
+    return PARUS_OK;
+}
+
+/* One data record: its cells, the columns' positions, its physical line. */
+static parus_status parse_debt_record(struct debts_reader *d, char **cells, int i_id, int i_debt,
+                                      size_t line, parus_error *err)
+{
+    char *id = trimmed(cells[i_id], false), *amount = trimmed(cells[i_debt], false);
+    int64_t fen;
+    parus_status rc;
+
+    if (!id || !amount) {
+        rc = parus_fail(err, PARUS_E_NOMEM, "cannot allocate debts of '%s'", d->path);
+        goto out;
+    }
+    if (id[0] == '\0') {
+        rc = parus_fail(err, PARUS_E_CONFIG, "'%s' line %zu column 'farmer_id': empty farmer id",
+                        d->path, line);
+        goto out;
+    }
+    if (!CPLIsUTF8(id, -1)) {
+        rc = parus_fail(err, PARUS_E_CONFIG,
+                        "'%s' line %zu column 'farmer_id': not UTF-8 text (save the file as "
+                        "UTF-8, not GBK)",
+                        d->path, line);
+        goto out;
+    }
+    if (amount[0] == '-') {
+        rc = parus_fail(err, PARUS_E_CONFIG,
+                        "'%s' line %zu column 'debt_cny': negative debt '%s' for farmer '%s'",
+                        d->path, line, amount, id);
+        goto out;
+    }
+    if (!parus_cny_parse_fen(amount, &fen)) {
+        rc = parus_fail(err, PARUS_E_CONFIG,
+                        "'%s' line %zu column 'debt_cny': '%s' is not an amount in yuan (digits, "
+                        "at most two decimals after a '.')",
+                        d->path, line, amount);
+        goto out;
+    }
+    rc = add_debt(d, id, fen, line, err);
+    id = NULL;
+out:
+    free(id);
+    free(amount);
+    return rc;
+}
+
+parus_status parus_debts_load(const char *path, const char *const *known_farmers, size_t n_known,
+                              parus_debts *out, parus_error *err)
+{
+    struct debts_reader d = {path, NULL, 0, 0};
+    VSILFILE *fp;
+    char **cells;
+    const char **known = NULL;
+    size_t line = 1, i;
+    int n_header = -1, i_id = -1, i_debt = -1;
+    parus_status rc = PARUS_OK;
+
+    if (!path || !out || (n_known > 0 && !known_farmers))
+        return parus_fail(err, PARUS_E_INVALID, "debts: NULL argument");
+    fp = VSIFOpenL(path, "rb");
+    if (!fp)
+        return parus_fail(err, PARUS_E_IO, "cannot read debts file '%s'", path);
+    while (rc == PARUS_OK &&
+           (cells = CSVReadParseLine3L(fp, 1 << 20, ",", true, false, false, true)) != NULL) {
+        int n_cells = CSLCount(cells), c;
+        size_t consumed = 1;
+        for (c = 0; c < n_cells; c++) {
+            const char *q;
+            for (q = cells[c]; (q = strchr(q, '\n')) != NULL; q++)
+                consumed++;
+        }
+        if (n_cells == 0) {
+            /* a blank line */
+        } else if (n_header < 0) {
+            n_header = n_cells;
+            for (c = 0; c < n_cells; c++) {
+                char *name = trimmed(cells[c], c == 0);
+                if (!name) {
+                    rc = parus_fail(err, PARUS_E_NOMEM, "cannot allocate debts of '%s'", path);
+                    break;
+                }
+                if (strcmp(name, "farmer_id") == 0 && i_id < 0)
+                    i_id = c;
+                else if (strcmp(name, "debt_cny") == 0 && i_debt < 0)
+                    i_debt = c;
+                free(name);
+            }
+            if (rc == PARUS_OK && (i_id < 0 || i_debt < 0))
+                rc = parus_fail(err, PARUS_E_CONFIG, "'%s' line %zu: missing column '%s'", path,
+                                line, i_id < 0 ? "farmer_id" : "debt_cny");
+        } else if (n_cells != n_header) {
+            rc = parus_fail(err, PARUS_E_CONFIG,
+                            "'%s' line %zu: %d cells where the header has %d (a value with an "
+                            "unquoted comma?)",
+                            path, line, n_cells, n_header);
+        } else {
+            rc = parse_debt_record(&d, cells, i_id, i_debt, line, err);
+        }
+        CSLDestroy(cells);
+        line += consumed;
+    }
+    VSIFCloseL(fp);
+    if (rc == PARUS_OK && n_header < 0)
+        rc = parus_fail(err, PARUS_E_CONFIG, "'%s' line 1: missing column 'farmer_id'", path);
+    if (rc != PARUS_OK)
+        goto out_free;
+
+    if (d.n > 1)
+        qsort(d.items, d.n, sizeof *d.items, cmp_debt);
+    {
+        /* the duplicate met first in the file: the pair whose second line is smallest */
+        const parus_debt *dup = NULL, *first = NULL;
+        for (i = 1; i < d.n; i++)
+            if (strcmp(d.items[i - 1].farmer_id, d.items[i].farmer_id) == 0 &&
+                (!dup || d.items[i].line < dup->line)) {
+                dup = &d.items[i];
+                first = &d.items[i - 1];
+            }
+        if (dup) {
+            rc = parus_fail(err, PARUS_E_CONFIG,
+                            "'%s' line %zu: duplicate farmer '%s' (first on line %zu)", path,
+                            dup->line, dup->farmer_id, first->line);
+            goto out_free;
+        }
+    }
+
+    if (known_farmers) {
+        const parus_debt *unknown = NULL;
+        size_t bytes;
+        if (!parus__mul_size(n_known ? n_known : 1, sizeof *known, &bytes) ||
+            !(known = malloc(bytes))) {
+            rc = parus_fail(err, PARUS_E_NOMEM, "cannot allocate debts of '%s'", path);
+            goto out_free;
+        }
+        for (i = 0; i < n_known; i++)
+            known[i] = known_farmers[i] ? known_farmers[i] : "";
+        qsort(known, n_known, sizeof *known, cmp_str);
+        for (i = 0; i < d.n; i++) {
+            const char *key = d.items[i].farmer_id;
+            if (!bsearch(&key, known, n_known, sizeof *known, cmp_str) &&
+                (!unknown || d.items[i].line < unknown->line))
+                unknown = &d.items[i];
+        }
+        if (unknown) {
+            rc = parus_fail(err, PARUS_E_CONFIG,
+                            "'%s' line %zu: unknown farmer '%s' (not among the registered "
+                            "parcels' farmers)",
+                            path, unknown->line, unknown->farmer_id);
+            goto out_free;
+        }
+    }
+    out->items = d.items;
+    out->n = d.n;
+    d.items = NULL;
+    d.n = 0;
+
+out_free:
+    free(known);
+    for (i = 0; i < d.n; i++)
+        free(d.items[i].farmer_id);
+    free(d.items);
+    return rc;
+}

@@ -1,0 +1,132 @@
+/*
+ * yield.c - a parcel's expected and conservative (P10) yield and output value (rules and units in
+ * parus/yield.h; sources and limits in docs/method.md, "Yield and value").
+ *
+ * The yield is a measurement-derived estimate and stays a double; the value is money and becomes
+ * integer fen through exact integer arithmetic (money_int.h) once each factor has been converted
+ * with a rounding that never rounds the value up.
+ */
+#include <math.h>
+#include <stdint.h>
+
+#include "parus/yield.h"
+#include "money_int.h"
+
+void parus_yield_options_init(parus_yield_options *opt)
+{
+    opt->z = PARUS_YIELD_Z_P10;
+    opt->evidence_obs = 8.0;
+    opt->no_canopy_fraction = 0.25;
+}
+
+parus_status parus_yield_value_fen(double yield_kg_per_mu, double area_m2, double price_cny_per_kg,
+                                   int64_t *value_fen, parus_error *err)
+{
+    int64_t yield_g, area_dm2, price_1e4, per_dm2, v;
+
+    if (!value_fen)
+        return parus_fail(err, PARUS_E_INVALID, "yield value: no output pointer");
+    if (!(yield_kg_per_mu >= 0.0) || !(area_m2 >= 0.0) || !(price_cny_per_kg >= 0.0))
+        return parus_fail(err, PARUS_E_INVALID,
+                          "yield value: yield %g kg/mu, area %g m2, price %g CNY/kg: each must be "
+                          "a number >= 0",
+                          yield_kg_per_mu, area_m2, price_cny_per_kg);
+    if (!parus__floor_i64(yield_kg_per_mu * 1000.0, &yield_g) ||
+        !parus__floor_i64(area_m2 * 100.0, &area_dm2) ||
+        !parus__floor_i64(price_cny_per_kg * 1e4 + 0.5, &price_1e4))
+        return parus_fail(err, PARUS_E_RANGE,
+                          "yield value: yield %g kg/mu, area %g m2 or price %g CNY/kg too large",
+                          yield_kg_per_mu, area_m2, price_cny_per_kg);
+    /* g/mu x 1e-4 CNY/kg x 15 = 1e-11 fen per dm2 ... (see the header) */
+    if (!parus__mul_div_floor(yield_g, price_1e4, 1, &per_dm2, NULL) ||
+        !parus__mul_div_floor(per_dm2, 15, 1, &per_dm2, NULL) ||
+        !parus__mul_div_floor(per_dm2, area_dm2, 100000000000, &v, NULL))
+        return parus_fail(err, PARUS_E_RANGE,
+                          "yield value: %g kg/mu x %g m2 x %g CNY/kg is above 2^63 fen",
+                          yield_kg_per_mu, area_m2, price_cny_per_kg);
+    *value_fen = v;
+    return PARUS_OK;
+}
+
+parus_status parus_yield_estimate(const parus_crop *crop, const parus_yield_options *opt,
+                                  const parus_yield_input *in, parus_yield *out, parus_error *err)
+{
+    parus_yield_options defaults;
+    parus_yield y = {0};
+    double lo, hi, cv, amplitude;
+    parus_status rc;
+
+    if (!crop || !in || !out)
+        return parus_fail(err, PARUS_E_INVALID, "yield: NULL argument");
+    if (!opt) {
+        parus_yield_options_init(&defaults);
+        opt = &defaults;
+    }
+    if (!(opt->z >= 0.0 && isfinite(opt->z)) ||
+        !(opt->evidence_obs >= 0.0 && isfinite(opt->evidence_obs)) ||
+        !(opt->no_canopy_fraction >= 0.0 && opt->no_canopy_fraction <= 1.0))
+        return parus_fail(err, PARUS_E_INVALID,
+                          "yield: bad options (z %g, evidence_obs %g, no_canopy_fraction %g)",
+                          opt->z, opt->evidence_obs, opt->no_canopy_fraction);
+    lo = crop->yield_min_kg_per_mu;
+    hi = crop->yield_max_kg_per_mu;
+    cv = crop->yield_cv;
+    if (!(lo >= 0.0 && lo <= hi && isfinite(hi)) || !(cv >= 0.0 && cv <= 1.0) ||
+        !isfinite(crop->yield_a_kg_per_mu) || !(crop->yield_b_kg_per_mu_per_ndvi >= 0.0) ||
+        !isfinite(crop->yield_b_kg_per_mu_per_ndvi))
+        return parus_fail(err, PARUS_E_INVALID, "yield: crop '%s' has an invalid yield model",
+                          crop->code);
+    if (!isfinite(in->integral_10d) || !isfinite(in->peak_ndvi))
+        return parus_fail(err, PARUS_E_INVALID,
+                          "yield: crop '%s': integral %g or peak NDVI %g is not a number",
+                          crop->code, in->integral_10d, in->peak_ndvi);
+    if (!(in->planted_area_m2 >= 0.0) || !isfinite(in->planted_area_m2))
+        return parus_fail(err, PARUS_E_INVALID, "yield: planted area %g m2 is not a number >= 0",
+                          in->planted_area_m2);
+
+    y.model_kg_per_mu =
+        crop->yield_a_kg_per_mu + crop->yield_b_kg_per_mu_per_ndvi * in->integral_10d;
+    y.expected_kg_per_mu = y.model_kg_per_mu;
+    if (y.model_kg_per_mu < lo) {
+        y.expected_kg_per_mu = lo;
+        y.flags |= PARUS_YIELD_CLAMPED_LOW;
+    } else if (y.model_kg_per_mu > hi) {
+        y.expected_kg_per_mu = hi;
+        y.flags |= PARUS_YIELD_CLAMPED_HIGH;
+    }
+
+    if (in->n_clear_observations == 0) {
+        y.spread = INFINITY;
+        y.conservative_kg_per_mu = lo;
+    } else {
+        double n = (double)in->n_clear_observations;
+        y.spread = cv * sqrt(1.0 + opt->evidence_obs / n);
+        y.conservative_kg_per_mu = y.expected_kg_per_mu * (1.0 - opt->z * y.spread);
+        if (y.conservative_kg_per_mu < lo)
+            y.conservative_kg_per_mu = lo;
+    }
+    if (y.conservative_kg_per_mu > y.expected_kg_per_mu)
+        y.conservative_kg_per_mu = y.expected_kg_per_mu;
+    if ((double)in->n_clear_observations < opt->evidence_obs)
+        y.flags |= PARUS_YIELD_THIN_EVIDENCE;
+
+    amplitude = crop->ndvi_peak - crop->ndvi_base;
+    if (crop->kind != PARUS_CROP_NONCROP && amplitude > 0.0 &&
+        in->peak_ndvi < crop->ndvi_base + opt->no_canopy_fraction * amplitude) {
+        y.conservative_kg_per_mu = 0.0;
+        y.flags |= PARUS_YIELD_NO_CANOPY;
+    }
+
+    y.planted_area_mu = in->planted_area_m2 * 15.0 / 10000.0;
+    if ((rc = parus_yield_value_fen(y.expected_kg_per_mu, in->planted_area_m2,
+                                    crop->price_cny_per_kg, &y.expected_value_fen, err)) !=
+            PARUS_OK ||
+        (rc = parus_yield_value_fen(y.conservative_kg_per_mu, in->planted_area_m2,
+                                    crop->price_cny_per_kg, &y.conservative_value_fen, err)) !=
+            PARUS_OK) {
+        parus_error_prefix(err, "crop '%s'", crop->code);
+        return rc;
+    }
+    *out = y;
+    return PARUS_OK;
+}
