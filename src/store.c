@@ -1,6 +1,7 @@
 /*
  * store.c - the store: one SQLite file, the only state that outlives a run and the only module
- * that knows SQL (schema and migrations: store_schema.c; tables: docs/store.md).
+ * that knows SQL (schema and migrations: store_schema.c; declared crops, the season walk, samples
+ * and assessments: store_season.c; tables: docs/store.md).
  *
  * Workload: a load of up to a few hundred thousand parcels at a time (one transaction), a tile
  * with its observations now and then (one transaction each), R-tree lookups of the parcels under
@@ -59,7 +60,7 @@ enum stmt_id {
     STMT_N_
 };
 
-_Static_assert(STMT_N_ <= PARUS__STORE_MAX_STMTS, "statement cache too small");
+_Static_assert(STMT_N_ <= PARUS__STORE_STMT_SEASON, "statement cache too small");
 
 #define PARCEL_COLUMNS                                                                             \
     "p.id, p.farmer_id, p.declared_area_m2, p.area_m2, p.lon_min_deg, p.lat_min_deg, "             \
@@ -134,7 +135,11 @@ static const char *const stmt_sql[STMT_N_] = {
                     " (SELECT count(*) FROM parcel_rejects),"
                     " (SELECT count(*) FROM tiles),"
                     " (SELECT count(*) FROM observations),"
-                    " (SELECT count(*) FROM runs)",
+                    " (SELECT count(*) FROM runs),"
+                    " (SELECT count(*) FROM parcel_crops),"
+                    " (SELECT count(*) FROM samples),"
+                    " (SELECT count(*) FROM sample_points),"
+                    " (SELECT count(*) FROM assessments)",
 };
 
 parus_status parus__store_sql_fail(parus_store *store, int rc, parus_error *err, const char *fmt,
@@ -172,25 +177,29 @@ sqlite3 *parus__store_handle(parus_store *store)
     return store->db;
 }
 
-/* The cached statement, reset and unbound; NULL with err set when it cannot be prepared (a
- * schema that is not what this build wrote). */
-static sqlite3_stmt *stmt_get(parus_store *store, enum stmt_id id, parus_error *err)
+sqlite3_stmt *parus__store_stmt(parus_store *store, size_t slot, const char *sql, parus_error *err)
 {
-    sqlite3_stmt *st = store->stmt[id];
+    sqlite3_stmt *st = store->stmt[slot];
     if (!st) {
-        int rc =
-            sqlite3_prepare_v3(store->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+        int rc = sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
         if (rc != SQLITE_OK) {
             parus__store_sql_fail(store, rc, err, "cannot prepare a statement on '%s'",
                                   store->path);
             return NULL;
         }
-        store->stmt[id] = st;
+        store->stmt[slot] = st;
     } else {
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
     }
     return st;
+}
+
+/* The cached statement, reset and unbound; NULL with err set when it cannot be prepared (a
+ * schema that is not what this build wrote). */
+static sqlite3_stmt *stmt_get(parus_store *store, enum stmt_id id, parus_error *err)
+{
+    return parus__store_stmt(store, (size_t)id, stmt_sql[id], err);
 }
 
 /* Step a statement whose row, if any, is not wanted: SQLITE_DONE on success. The caller resets
@@ -236,6 +245,11 @@ static size_t column_size(sqlite3_stmt *st, int i)
 static parus_status prepare_failed(parus_error *err)
 {
     return err ? err->code : PARUS_E_STORE;
+}
+
+parus_status parus__store_prepare_failed(parus_error *err)
+{
+    return prepare_failed(err);
 }
 
 static parus_status tx_begin(parus_store *store, parus_error *err)
@@ -295,6 +309,26 @@ static parus_status require_current(const parus_store *store, parus_error *err)
                       "'%s' has schema version %d, older than this parus (%d): run 'parus --db "
                       "%s store upgrade' (any command that writes upgrades it too)",
                       store->path, store->version, PARUS_STORE_SCHEMA_VERSION, store->path);
+}
+
+parus_status parus__store_require_current(const parus_store *store, parus_error *err)
+{
+    return require_current(store, err);
+}
+
+parus_status parus__store_tx_begin(parus_store *store, parus_error *err)
+{
+    return tx_begin(store, err);
+}
+
+parus_status parus__store_tx_commit(parus_store *store, parus_error *err)
+{
+    return tx_commit(store, err);
+}
+
+void parus__store_tx_rollback(parus_store *store)
+{
+    tx_rollback(store);
 }
 
 /* A PRAGMA that sets a value; its result row (journal_mode returns one) is not needed. */
@@ -389,7 +423,8 @@ void parus_store_close(parus_store *store)
     if (!store)
         return;
     parus_store_tile_abort(store); /* a tile left open is not half-stored */
-    for (i = 0; i < STMT_N_; i++)
+    parus_store_assessments_abort(store);
+    for (i = 0; i < PARUS__STORE_MAX_STMTS; i++)
         sqlite3_finalize(store->stmt[i]);
     sqlite3_close_v2(store->db);
     free(store->path);
@@ -410,6 +445,11 @@ static void utc_now(char out[32])
     struct tm tm;
     if (t == (time_t)-1 || !gmtime_r(&t, &tm) || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
         snprintf(out, 32, "1970-01-01T00:00:00Z");
+}
+
+void parus__store_utc_now(char out[32])
+{
+    utc_now(out);
 }
 
 /* The R-tree keeps 32-bit floats: round each edge outward so the stored box holds the parcel. */
@@ -1083,6 +1123,10 @@ parus_status parus_store_tile_begin(parus_store *store, parus_tile_record *rec, 
     if (store->open_tile)
         return parus_fail(err, PARUS_E_INVALID, "tile_begin: tile %lld of '%s' is still open",
                           (long long)store->open_tile, store->path);
+    if (store->open_assess)
+        return parus_fail(err, PARUS_E_INVALID,
+                          "tile_begin: the assessments of season %s are open in '%s'",
+                          store->open_assess_season, store->path);
     code = require_current(store, err);
     if (code != PARUS_OK)
         return code;
@@ -1414,6 +1458,10 @@ parus_status parus_store_get_counts(parus_store *store, parus_store_counts *out,
     c.n_tiles = column_size(st, 4);
     c.n_observations = column_size(st, 5);
     c.n_runs = column_size(st, 6);
+    c.n_parcel_crops = column_size(st, 7);
+    c.n_samples = column_size(st, 8);
+    c.n_sample_points = column_size(st, 9);
+    c.n_assessments = column_size(st, 10);
     sqlite3_reset(st);
     *out = c;
     return PARUS_OK;
@@ -1515,8 +1563,8 @@ parus_status parus_store_merge(parus_store *store, const char *src_path,
     code = require_current(store, err);
     if (code != PARUS_OK)
         return code;
-    if (store->open_tile)
-        return parus_fail(err, PARUS_E_INVALID, "merge: a tile is open in '%s'", store->path);
+    if (store->open_tile || store->open_assess)
+        return parus_fail(err, PARUS_E_INVALID, "merge: a write is open in '%s'", store->path);
     /* the source must be a parus store of this version; this also keeps other files out */
     code = parus_store_open_existing(src_path, &src, err);
     if (code != PARUS_OK)

@@ -1,6 +1,7 @@
 /*
- * store_int.h - what store.c (the API: statements, transactions, rows) and store_schema.c (what
- * is in the file: identity, schema versions, migrations) share. Not part of the public API.
+ * store_int.h - what store.c (the API: statements, transactions, rows), store_season.c (declared
+ * crops, the season walk, samples, assessments) and store_schema.c (what is in the file: identity,
+ * schema versions, migrations) share. Not part of the public API.
  */
 #ifndef PARUS_STORE_INT_H
 #define PARUS_STORE_INT_H
@@ -18,8 +19,10 @@
 /* 'PRUS' in PRAGMA application_id: tells a parus store from any other SQLite file. */
 #define PARUS__STORE_APPLICATION_ID 0x50525553
 
-/* Upper bound of the statement cache; store.c checks its statement list fits. */
-#define PARUS__STORE_MAX_STMTS 40
+/* Upper bound of the statement cache. store.c uses the slots below PARUS__STORE_STMT_SEASON,
+ * store_season.c those from it on; each file checks its statement list fits. */
+#define PARUS__STORE_MAX_STMTS 64
+#define PARUS__STORE_STMT_SEASON 40
 
 /* Milliseconds a call waits for another process's write lock before E_BUSY. */
 #define PARUS__STORE_BUSY_TIMEOUT_MS 5000
@@ -32,7 +35,24 @@ struct parus_store {
     int64_t open_tile;  /* the tile between parus_store_tile_begin and commit/abort, else 0 */
     size_t open_tile_n; /* observations added to it so far */
     char open_tile_at[32];
+    bool open_assess;            /* between parus_store_assessments_begin and commit/abort */
+    char open_assess_season[22]; /* its season, canonical "YYYY-MM-DD/YYYY-MM-DD" */
+    char open_assess_at[32];     /* the time stamped on its rows */
 };
+
+/* The statement in cache slot `slot` (prepared from sql on first use, then reset and unbound);
+ * NULL with err set when it cannot be prepared. A slot always holds the same sql. */
+sqlite3_stmt *parus__store_stmt(parus_store *store, size_t slot, const char *sql, parus_error *err);
+/* The code to return after parus__store_stmt gave NULL (err may be NULL). */
+parus_status parus__store_prepare_failed(parus_error *err);
+/* E_SCHEMA unless the store is at this build's schema version (opened read-only and older). */
+parus_status parus__store_require_current(const parus_store *store, parus_error *err);
+/* BEGIN IMMEDIATE; COMMIT (rolled back on failure); ROLLBACK when a transaction is open. */
+parus_status parus__store_tx_begin(parus_store *store, parus_error *err);
+parus_status parus__store_tx_commit(parus_store *store, parus_error *err);
+void parus__store_tx_rollback(parus_store *store);
+/* UTC now, ISO 8601 to the second: "2026-11-23T10:14:08Z". */
+void parus__store_utc_now(char out[32]);
 
 /* Fill err from SQLite's last error on store->db: "<what>: <sqlite's reason>", where what is the
  * printf-style fmt. rc is the failing call's result: BUSY and LOCKED become E_BUSY, NOMEM E_NOMEM,

@@ -95,6 +95,55 @@ static const char schema_v3[] =
                                           "ALTER TABLE observations ADD COLUMN n_pure INTEGER;";
 #undef ADD_OBS_COLUMN
 
+/* Version 4: what a season adds. Declared crops (or labels) per parcel and season; external
+ * per-sample time series (samples, sample_points) that did not come from our tiles; and the
+ * assessment of each parcel in a season. A season is named by its window, "YYYY-MM-DD/YYYY-MM-DD".
+ * The CHECKs keep a guess from passing for a model, and no crop from being stored by default:
+ * method 'none' is a parcel that could not be classified, with its reason. Tables keyed by a
+ * composite key that the walks read in key order are WITHOUT ROWID (clustered on that key). */
+static const char schema_v4[] =
+    "CREATE TABLE parcel_crops ("
+    " parcel_id TEXT NOT NULL REFERENCES parcels(id),"
+    " season TEXT NOT NULL,"
+    " crop TEXT NOT NULL,"
+    " source TEXT,"
+    " loaded_at TEXT,"
+    " PRIMARY KEY (parcel_id, season)) WITHOUT ROWID;"
+    "CREATE TABLE samples ("
+    " id TEXT NOT NULL PRIMARY KEY,"
+    " label TEXT,"
+    " grp TEXT,"
+    " start_date TEXT,"
+    " end_date TEXT,"
+    " source TEXT,"
+    " loaded_at TEXT);"
+    "CREATE TABLE sample_points ("
+    " sample_id TEXT NOT NULL REFERENCES samples(id),"
+    " date TEXT NOT NULL,"
+    " var TEXT NOT NULL,"
+    " value REAL,"
+    " PRIMARY KEY (sample_id, date, var)) WITHOUT ROWID;"
+    "CREATE TABLE assessments ("
+    " season TEXT NOT NULL,"
+    " parcel_id TEXT NOT NULL REFERENCES parcels(id),"
+    " run_id INTEGER,"
+    " method TEXT NOT NULL CHECK (method IN ('model', 'calendar', 'none')),"
+    " crop TEXT,"
+    " probability REAL,"
+    " crop2 TEXT,"
+    " margin REAL,"
+    " confidence TEXT NOT NULL CHECK (confidence IN ('normal', 'low', 'none')),"
+    " model_version TEXT,"
+    " declared_crop TEXT,"
+    " agrees INTEGER,"
+    " reason TEXT,"
+    " n_clear_obs INTEGER,"
+    " first_date TEXT,"
+    " last_date TEXT,"
+    " assessed_at TEXT,"
+    " PRIMARY KEY (season, parcel_id));"
+    "CREATE INDEX assessments_parcel ON assessments(parcel_id);";
+
 /* A step returns a SQLite result code; it runs inside the step's transaction. */
 static int migrate_to_1(parus_store *store)
 {
@@ -111,6 +160,11 @@ static int migrate_to_3(parus_store *store)
     return sqlite3_exec(store->db, schema_v3, NULL, NULL, NULL);
 }
 
+static int migrate_to_4(parus_store *store)
+{
+    return sqlite3_exec(store->db, schema_v4, NULL, NULL, NULL);
+}
+
 static const struct migration {
     int version; /* the version the step produces */
     int (*apply)(parus_store *store);
@@ -118,6 +172,7 @@ static const struct migration {
     {1, migrate_to_1},
     {2, migrate_to_2},
     {3, migrate_to_3},
+    {4, migrate_to_4},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PARUS_STORE_SCHEMA_VERSION,

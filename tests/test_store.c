@@ -263,27 +263,29 @@ static void test_open__creates_current_schema(void **state)
 
     s = open_ok(path);
     assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
-    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 3);
+    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 4);
     c = counts_ok(s);
     assert_int_equal(c.n_parcels + c.n_farmers + c.n_parcel_rejects + c.n_tiles + c.n_observations +
-                         c.n_runs,
+                         c.n_runs + c.n_parcel_crops + c.n_samples + c.n_sample_points +
+                         c.n_assessments,
                      0);
     assert_close(c.parcel_area_m2, 0.0, 0.0, 0.0);
     parus_store_close(s);
 
     db = raw_open(path);
     assert_int_equal(raw_int(db, "PRAGMA application_id"), 0x50525553); /* 'PRUS' */
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('parcels', "
                                  "'parcels_rtree', 'parcel_rejects', 'tiles', 'observations', "
-                                 "'runs')"),
-                     6);
+                                 "'runs', 'parcel_crops', 'samples', 'sample_points', "
+                                 "'assessments')"),
+                     10);
     assert_int_equal(raw_int(db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode()"), 1);
     sqlite3_close(db);
 
     /* a second open finds it current and leaves it so */
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 3);
+    assert_int_equal(parus_store_schema_version(s), 4);
     parus_store_close(s);
     parus_store_close(NULL);
 
@@ -402,12 +404,12 @@ static void test_open__older_schema_is_migrated(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 1);
     assert_int_equal(parus_store_get_counts(s, &c, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 1, older than this parus (3)");
+    assert_msg_has(err, "has schema version 1, older than this parus (4)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 1);
 
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 3);
+    assert_int_equal(parus_store_schema_version(s), 4);
     assert_int_equal(parus_store_get_parcel(s, "OLD1", &p, &err), PARUS_OK);
     assert_string_equal(p.farmer_id, "F9");
     assert_close(p.declared_area_m2, 1200.5, 0.0, 0.0);
@@ -441,7 +443,7 @@ static void test_open__older_schema_is_migrated(void **state)
     parus_store_close(s);
     set_free(&set);
 
-    assert_int_equal(file_int(path, "PRAGMA user_version"), 3);
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 4);
     assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('observations') "
                                     "WHERE name IN ('ndmi_mean', 'ndvi_p50', 'n_pure')"),
                      3);
@@ -496,7 +498,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     load_ok(s, &set, "a.geojson", NULL);
     parus_store_close(s);
     db = raw_open(path);
-    raw_exec(db, "PRAGMA user_version = 4");
+    raw_exec(db, "PRAGMA user_version = 5");
     sqlite3_close(db);
 
     before = file_read(path);
@@ -504,7 +506,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_SCHEMA);
     assert_null(s);
     snprintf(expect, sizeof expect,
-             "'%s' has schema version 4, newer than this parus (3): upgrade parus", path);
+             "'%s' has schema version 5, newer than this parus (4): upgrade parus", path);
     assert_string_equal(err.msg, expect);
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_E_SCHEMA);
     assert_string_equal(err.msg, expect);
@@ -1435,6 +1437,633 @@ static void test_runs__begin_and_end(void **state)
     free(dir);
 }
 
+/* ---- schema version 4: declared crops, the season walk, samples, assessments ---- */
+
+/* Versions 2 and 3 as parus wrote them over version 1 (the test's own copy of the DDL; the
+ * observation columns of version 3 come from the append-only list in store_int.h). */
+#define V3_OBS_COLUMN(name, offset) "ALTER TABLE observations ADD COLUMN " #name " REAL;"
+static const char v2_v3_schema[] =
+    "BEGIN;"
+    "ALTER TABLE tiles ADD COLUMN status TEXT NOT NULL DEFAULT 'registered';"
+    "CREATE TABLE observations (tile_id INTEGER NOT NULL REFERENCES tiles(id) ON DELETE CASCADE,"
+    " parcel_num INTEGER NOT NULL REFERENCES parcels(num) ON DELETE CASCADE,"
+    " w_total_px REAL NOT NULL, w_valid_px REAL NOT NULL, valid_fraction REAL,"
+    " ndvi_mean REAL, ndvi_std REAL, ndvi_min REAL, ndvi_max REAL,"
+    " PRIMARY KEY (parcel_num, tile_id));"
+    "CREATE INDEX observations_tile ON observations(tile_id);"
+    "CREATE TABLE parcel_rejects (id INTEGER PRIMARY KEY, source TEXT NOT NULL,"
+    " feature_index INTEGER NOT NULL, parcel_id TEXT, code TEXT NOT NULL, reason TEXT NOT NULL,"
+    " recorded_at TEXT NOT NULL);"
+    "CREATE INDEX parcel_rejects_source ON parcel_rejects(source);" PARUS__OBS_COLUMNS_V3(
+        V3_OBS_COLUMN) "ALTER TABLE observations ADD COLUMN n_pixels INTEGER;"
+                       "ALTER TABLE observations ADD COLUMN n_pure INTEGER;"
+                       "PRAGMA user_version = 3;"
+                       "COMMIT;";
+#undef V3_OBS_COLUMN
+
+/* A version-3 store: the version-1 store plus one observation of parcel OLD1 in the old tile. */
+static void write_v3_store(const char *path, const char *extra_sql)
+{
+    sqlite3 *db;
+    write_v1_store(path, NULL);
+    db = raw_open(path);
+    raw_exec(db, v2_v3_schema);
+    raw_exec(db, "INSERT INTO observations (tile_id, parcel_num, w_total_px, w_valid_px, "
+                 "valid_fraction, ndvi_mean, n_pixels) VALUES (1, 1, 10.5, 8.0, 0.762, 0.61, 12)");
+    if (extra_sql)
+        raw_exec(db, extra_sql);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+#define SEASON "2024-03-01/2024-06-30"
+
+struct walk_log {
+    char text[4096];
+    size_t n_calls;
+    int stop_at;        /* stop (return 1) on this call, from 1; 0: never */
+    parus_store *store; /* when set, each parcel gets an assessment from inside the walk */
+};
+
+static int log_parcel(const parus_parcel_brief *p, const parus_series_point *pts, size_t n_pts,
+                      void *ctx)
+{
+    struct walk_log *l = ctx;
+    size_t n = strlen(l->text), i;
+    n += (size_t)snprintf(l->text + n, sizeof l->text - n, "%s%s[%s,%s,%.0f,%s]:", n ? ";" : "",
+                          p->id, p->farmer_id ? p->farmer_id : "-",
+                          p->declared_crop ? p->declared_crop : "-", p->area_m2,
+                          isnan(p->declared_area_m2) ? "nan" : "d");
+    for (i = 0; i < n_pts; i++)
+        n += (size_t)snprintf(l->text + n, sizeof l->text - n, "%s%s/%lld=%.2f", i ? "," : "",
+                              pts[i].date, (long long)pts[i].tile_id,
+                              pts[i].obs.mean[PARUS_INDEX_NDVI]);
+    l->n_calls++;
+    if (l->store) {
+        parus_assessment a;
+        parus_error err;
+        memset(&a, 0, sizeof a);
+        a.parcel_id = p->id;
+        a.method = n_pts ? PARUS_ASSESS_CALENDAR : PARUS_ASSESS_NONE;
+        a.confidence = n_pts ? PARUS_CONFIDENCE_LOW : PARUS_CONFIDENCE_NONE;
+        a.crop = n_pts ? "winter_wheat" : NULL;
+        a.reason = n_pts ? NULL : "no clear observation in the season";
+        a.probability = a.margin = NAN;
+        a.agrees = -1;
+        a.n_clear_obs = n_pts;
+        if (parus_store_assessments_put(l->store, &a, &err) != PARUS_OK)
+            fail_msg("put from the walk: %s", err.msg);
+    }
+    return l->stop_at && (int)l->n_calls == l->stop_at;
+}
+
+static void test_open__v3_store_is_migrated_to_v4(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v3.db");
+    const char *ids[1] = {"OLD1"}, *crops[1] = {"summer_maize"};
+    struct walk_log log;
+    parus_store_counts c;
+    parus_store *s;
+    parus_error err;
+    size_t n = 0;
+    (void)state;
+
+    write_v3_store(path, NULL);
+    assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
+    assert_int_equal(parus_store_schema_version(s), 3);
+    assert_int_equal(parus_store_season_walk(s, SEASON, log_parcel, &log, &n, &err),
+                     PARUS_E_SCHEMA);
+    assert_msg_has(err, "has schema version 3, older than this parus (4)");
+    parus_store_close(s);
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 3);
+
+    s = open_ok(path);
+    assert_int_equal(parus_store_schema_version(s), 4);
+    c = counts_ok(s);
+    assert_int_equal(c.n_parcels, 1);
+    assert_int_equal(c.n_observations, 1);
+    assert_int_equal(c.n_parcel_crops + c.n_samples + c.n_sample_points + c.n_assessments, 0);
+    /* what version 3 stored is read through the new walk, and the new tables take writes */
+    assert_int_equal(
+        parus_store_put_parcel_crops(s, "2025-03-01/2025-06-30", ids, crops, 1, "crops.csv", &err),
+        PARUS_OK);
+    memset(&log, 0, sizeof log);
+    assert_int_equal(
+        parus_store_season_walk(s, "2025-03-01/2025-06-30", log_parcel, &log, &n, &err), PARUS_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(log.text, "OLD1[F9,summer_maize,1111,d]:2025-04-02/1=0.61");
+    parus_store_close(s);
+
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 4);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                    "('parcel_crops', 'samples', 'sample_points', 'assessments', "
+                                    "'assessments_parcel')"),
+                     5);
+    assert_int_equal(file_int(path, "SELECT n_pixels FROM observations"), 12);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_open__failed_v4_step_leaves_v3(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v3-bad.db");
+    parus_store *s = NULL;
+    parus_error err;
+    (void)state;
+
+    /* a table in the way of step 4, after parcel_crops and samples were created */
+    write_v3_store(path, "CREATE TABLE assessments (x);");
+    assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_STORE);
+    assert_null(s);
+    assert_msg_has(err, "from schema version 3 to 4");
+    assert_msg_has(err, "already exists");
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 3);
+    assert_int_equal(file_int(path,
+                              "SELECT count(*) FROM sqlite_master WHERE name IN ('parcel_crops', "
+                              "'samples')"),
+                     0);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM observations"), 1);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_parcel_crops__put_replace_and_bad_input(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "pc.db");
+    parus_parcel_set set = grid_set(4, 4, 0);
+    const char *ids[3] = {"P00002", "P00000", "P00001"};
+    const char *crops[3] = {"winter_wheat", "summer_maize", "cotton"};
+    const char *bad_ids[3] = {"P00000", "P404", "P00001"};
+    const char *dup_ids[3] = {"P00000", "P00001", "P00000"};
+    const char *empty[3] = {"winter_wheat", "", "cotton"};
+    char crop[64] = "untouched";
+    bool found = true;
+    parus_error err;
+    parus_store *s;
+    (void)state;
+
+    s = open_ok(path);
+    load_ok(s, &set, "p.geojson", NULL);
+    assert_true(parus_store_season_valid(SEASON));
+    assert_true(parus_store_season_valid("2024-06-30/2024-06-30"));
+    assert_false(parus_store_season_valid("2024-06-30/2024-03-01"));
+    assert_false(parus_store_season_valid("2024-02-30/2024-06-01"));
+    assert_false(parus_store_season_valid("20240301/20240630"));
+    assert_false(parus_store_season_valid("2024-03-01-2024-06-30"));
+    assert_false(parus_store_season_valid(NULL));
+
+    assert_int_equal(parus_store_put_parcel_crops(s, SEASON, ids, crops, 3, "a.csv", &err),
+                     PARUS_OK);
+    assert_int_equal(counts_ok(s).n_parcel_crops, 3);
+    assert_int_equal(parus_store_parcel_crop(s, SEASON, "P00001", crop, &found, &err), PARUS_OK);
+    assert_true(found);
+    assert_string_equal(crop, "cotton");
+    /* another season is another row; the same season replaces */
+    crops[2] = "soybean";
+    assert_int_equal(
+        parus_store_put_parcel_crops(s, "2024-07-01/2024-10-31", ids + 2, crops + 2, 1, NULL, &err),
+        PARUS_OK);
+    assert_int_equal(parus_store_put_parcel_crops(s, SEASON, ids + 2, crops + 2, 1, "b.csv", &err),
+                     PARUS_OK);
+    assert_int_equal(counts_ok(s).n_parcel_crops, 4);
+    assert_int_equal(parus_store_parcel_crop(s, SEASON, "P00001", crop, &found, &err), PARUS_OK);
+    assert_string_equal(crop, "soybean");
+    assert_int_equal(parus_store_parcel_crop(s, SEASON, "P00003", crop, &found, &err), PARUS_OK);
+    assert_false(found);
+    assert_string_equal(crop, "soybean");
+
+    /* bad input stores nothing */
+    assert_int_equal(parus_store_put_parcel_crops(s, SEASON, bad_ids, crops, 3, "c.csv", &err),
+                     PARUS_E_NOT_FOUND);
+    assert_msg_has(err, "parcel 'P404' is not in");
+    assert_int_equal(parus_store_parcel_crop(s, SEASON, "P00000", crop, &found, &err), PARUS_OK);
+    assert_string_equal(crop, "summer_maize"); /* not winter_wheat from the failed batch */
+    assert_int_equal(parus_store_put_parcel_crops(s, SEASON, dup_ids, crops, 3, "c.csv", &err),
+                     PARUS_E_DUPLICATE);
+    assert_msg_has(err, "'P00000' is given twice");
+    assert_int_equal(parus_store_put_parcel_crops(s, SEASON, ids, empty, 3, "c.csv", &err),
+                     PARUS_E_INVALID);
+    assert_int_equal(
+        parus_store_put_parcel_crops(s, "2024-06-30/2024-03-01", ids, crops, 3, "c.csv", &err),
+        PARUS_E_INVALID);
+    assert_msg_has(err, "first <= last");
+    assert_int_equal(parus_store_put_parcel_crops(s, SEASON, ids, crops, 0, "c.csv", &err),
+                     PARUS_OK);
+    assert_int_equal(counts_ok(s).n_parcel_crops, 4);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM parcel_crops WHERE source = 'c.csv'"), 0);
+    parus_store_close(s);
+
+    set_free(&set);
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+/* A tile of the given date with observations of the given parcels (NDVI = 0.1 * k + tile seed
+ * / 100, so each point names its tile). */
+static void put_tile_of(parus_store *s, unsigned seed, const char *date, const char *const *ids,
+                        size_t n)
+{
+    parus_tile_record rec = tile_rec(seed, date);
+    parus_observation o[8];
+    const parus_observation *obs[8];
+    parus_error err;
+    size_t i;
+    assert_true(n <= 8);
+    for (i = 0; i < n; i++) {
+        o[i] = make_obs(10.0, 0.1 * (double)(i + 1) + (double)seed / 100.0);
+        obs[i] = &o[i];
+    }
+    snprintf(rec.status, sizeof rec.status, "ingested");
+    if (parus_store_put_tile_observations(s, &rec, ids, obs, n, &err) != PARUS_OK)
+        fail_msg("put tile: %s", err.msg);
+}
+
+static void test_season_walk__every_parcel_in_order_with_window(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "walk.db");
+    parus_parcel_set set = grid_set(5, 5, 0);
+    const char *late[2] = {"P00003", "P00001"}, *both[2] = {"P00001", "P00000"};
+    const char *one[1] = {"P00001"};
+    const char *decl_ids[2] = {"P00003", "P00000"}, *decl[2] = {"cotton", "soybean"};
+    struct walk_log log;
+    parus_error err;
+    parus_store *s;
+    size_t n = 99;
+    (void)state;
+
+    s = open_ok(path);
+    /* parcels loaded in reverse id order: the walk's order is the ids', not the rows' */
+    {
+        parus_parcel_set rev = set;
+        size_t i;
+        rev.parcels = malloc(set.n_parcels * sizeof *rev.parcels);
+        assert_non_null(rev.parcels);
+        for (i = 0; i < set.n_parcels; i++)
+            rev.parcels[i] = set.parcels[set.n_parcels - 1 - i];
+        load_ok(s, &rev, "p.geojson", NULL);
+        free(rev.parcels);
+    }
+    /* tiles stored out of date order; two share a date; the window's edges are in */
+    put_tile_of(s, 1, "2024-06-30", late, 2); /* tile 1, last day */
+    put_tile_of(s, 2, "2024-02-29", both, 2); /* tile 2, the day before */
+    put_tile_of(s, 3, "2024-03-01", both, 2); /* tile 3, first day */
+    put_tile_of(s, 4, "2024-04-15", one, 1);  /* tile 4 */
+    put_tile_of(s, 5, "2024-04-15", both, 2); /* tile 5, same date */
+    put_tile_of(s, 6, "2024-07-01", late, 2); /* tile 6, the day after */
+    assert_int_equal(parus_store_put_parcel_crops(s, SEASON, decl_ids, decl, 2, NULL, &err),
+                     PARUS_OK);
+    assert_int_equal(parus_store_put_parcel_crops(s, "2023-03-01/2023-06-30", decl_ids + 1,
+                                                  decl + 1, 1, NULL, &err),
+                     PARUS_OK);
+
+    memset(&log, 0, sizeof log);
+    assert_int_equal(parus_store_season_walk(s, SEASON, log_parcel, &log, &n, &err), PARUS_OK);
+    assert_int_equal(n, 5);
+    assert_string_equal(log.text,
+                        "P00000[F0000,soybean,6400,nan]:2024-03-01/3=0.23,2024-04-15/5=0.25;"
+                        "P00001[F0000,-,6400,d]:2024-03-01/3=0.13,2024-04-15/4=0.14,"
+                        "2024-04-15/5=0.15,2024-06-30/1=0.21;"
+                        "P00002[F0000,-,6400,d]:;"
+                        "P00003[F0000,cotton,6400,d]:2024-06-30/1=0.11;"
+                        "P00004[F0001,-,6400,d]:");
+    /* a one-day season; a season with no tile at all */
+    memset(&log, 0, sizeof log);
+    assert_int_equal(
+        parus_store_season_walk(s, "2024-02-29/2024-02-29", log_parcel, &log, &n, &err), PARUS_OK);
+    assert_string_equal(log.text, "P00000[F0000,-,6400,nan]:2024-02-29/2=0.22;"
+                                  "P00001[F0000,-,6400,d]:2024-02-29/2=0.12;"
+                                  "P00002[F0000,-,6400,d]:;P00003[F0000,-,6400,d]:;"
+                                  "P00004[F0001,-,6400,d]:");
+    memset(&log, 0, sizeof log);
+    assert_int_equal(
+        parus_store_season_walk(s, "2030-01-01/2030-12-31", log_parcel, &log, &n, &err), PARUS_OK);
+    assert_int_equal(n, 5);
+    assert_int_equal(log.n_calls, 5);
+
+    /* a stop from the callback, then a walk that starts over */
+    memset(&log, 0, sizeof log);
+    log.stop_at = 2;
+    n = 77;
+    assert_int_equal(parus_store_season_walk(s, SEASON, log_parcel, &log, &n, &err),
+                     PARUS_E_INTERNAL);
+    assert_msg_has(err, "stopped at 'P00001'");
+    assert_int_equal(n, 77);
+    memset(&log, 0, sizeof log);
+    assert_int_equal(parus_store_season_walk(s, SEASON, log_parcel, &log, &n, &err), PARUS_OK);
+    assert_int_equal(n, 5);
+    assert_int_equal(parus_store_season_walk(s, "2024-03-01", log_parcel, &log, &n, &err),
+                     PARUS_E_INVALID);
+
+    /* the classifier's loop: assessments written from inside the walk, one transaction */
+    memset(&log, 0, sizeof log);
+    log.store = s;
+    assert_int_equal(parus_store_assessments_begin(s, SEASON, &err), PARUS_OK);
+    assert_int_equal(parus_store_season_walk(s, SEASON, log_parcel, &log, &n, &err), PARUS_OK);
+    assert_int_equal(parus_store_assessments_commit(s, &err), PARUS_OK);
+    assert_int_equal(counts_ok(s).n_assessments, 5);
+    assert_int_equal(
+        file_int(path, "SELECT count(*) FROM assessments WHERE method = 'none' AND crop IS NULL"),
+        2);
+    parus_store_close(s);
+
+    set_free(&set);
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+struct sample_log {
+    char text[2048];
+};
+
+static int log_sample(const parus_sample *smp, void *ctx)
+{
+    struct sample_log *l = ctx;
+    size_t n = strlen(l->text), i;
+    n += (size_t)snprintf(l->text + n, sizeof l->text - n, "%s%s[%s,%s,%s,%s]:", n ? ";" : "",
+                          smp->id, smp->label ? smp->label : "-", smp->group ? smp->group : "-",
+                          smp->start_date, smp->end_date);
+    for (i = 0; i < smp->n_points; i++) {
+        const parus_sample_point *p = &smp->points[i];
+        n += (size_t)snprintf(l->text + n, sizeof l->text - n, "%s%s %s=", i ? "," : "", p->date,
+                              p->var);
+        n += (size_t)(isnan(p->value) ? snprintf(l->text + n, sizeof l->text - n, "NA")
+                                      : snprintf(l->text + n, sizeof l->text - n, "%g", p->value));
+    }
+    return 0;
+}
+
+static void test_samples__put_walk_and_replace(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "smp.db");
+    parus_sample_point a_pts[4] = {{"2024-05-01", "red", 0.1},
+                                   {"2024-05-01", "ndvi", 0.5},
+                                   {"2024-04-15", "ndvi", NAN},
+                                   {"2024-04-15", "red", 0.2}};
+    parus_sample_point b_pts[1] = {{"2024-01-02", "ndvi", 0.25}};
+    parus_sample_point dup_pts[2] = {{"2024-01-02", "ndvi", 0.25}, {"2024-01-02", "ndvi", 0.3}};
+    parus_sample smp[2], bad;
+    struct sample_log log;
+    size_t n_new = 9, n_replaced = 9;
+    parus_store_counts c;
+    parus_error err;
+    parus_store *s;
+    (void)state;
+
+    memset(smp, 0, sizeof smp);
+    smp[0].id = "s10";
+    smp[0].label = "Soy_Corn";
+    smp[0].group = "3";
+    snprintf(smp[0].start_date, sizeof smp[0].start_date, "2024-04-01");
+    smp[0].points = a_pts;
+    smp[0].n_points = 4;
+    smp[1].id = "s09";
+    smp[1].points = b_pts;
+    smp[1].n_points = 1;
+
+    s = open_ok(path);
+    assert_int_equal(parus_store_put_samples(s, smp, 2, "x.csv", &n_new, &n_replaced, &err),
+                     PARUS_OK);
+    assert_int_equal(n_new, 2);
+    assert_int_equal(n_replaced, 0);
+    memset(&log, 0, sizeof log);
+    assert_int_equal(parus_store_samples_walk(s, log_sample, &log, &err), PARUS_OK);
+    assert_string_equal(log.text, "s09[-,-,,]:2024-01-02 ndvi=0.25;"
+                                  "s10[Soy_Corn,3,2024-04-01,]:2024-04-15 ndvi=NA,2024-04-15 "
+                                  "red=0.2,2024-05-01 ndvi=0.5,2024-05-01 red=0.1");
+
+    /* the same id again replaces the sample and all its points */
+    smp[0].label = "Cotton";
+    smp[0].n_points = 1;
+    assert_int_equal(parus_store_put_samples(s, smp, 1, "y.csv", &n_new, &n_replaced, &err),
+                     PARUS_OK);
+    assert_int_equal(n_new, 0);
+    assert_int_equal(n_replaced, 1);
+    memset(&log, 0, sizeof log);
+    assert_int_equal(parus_store_samples_walk(s, log_sample, &log, &err), PARUS_OK);
+    assert_string_equal(log.text, "s09[-,-,,]:2024-01-02 ndvi=0.25;"
+                                  "s10[Cotton,3,2024-04-01,]:2024-05-01 red=0.1");
+    c = counts_ok(s);
+    assert_int_equal(c.n_samples, 2);
+    assert_int_equal(c.n_sample_points, 2);
+
+    /* bad input stores nothing, not even the good samples before it */
+    smp[0].n_points = 4;
+    bad = smp[1];
+    bad.id = "s11";
+    bad.points = dup_pts;
+    bad.n_points = 2;
+    {
+        parus_sample three[3] = {smp[0], smp[1], bad};
+        assert_int_equal(parus_store_put_samples(s, three, 3, "z.csv", &n_new, &n_replaced, &err),
+                         PARUS_E_DUPLICATE);
+        assert_msg_has(err, "sample 's11' has 'ndvi' on 2024-01-02 twice");
+        three[2] = smp[0];
+        assert_int_equal(parus_store_put_samples(s, three, 3, "z.csv", NULL, NULL, &err),
+                         PARUS_E_DUPLICATE);
+        assert_msg_has(err, "sample 's10' is given twice");
+        bad.points = b_pts;
+        bad.n_points = 1;
+        snprintf(b_pts[0].date, sizeof b_pts[0].date, "2024-13-01");
+        three[2] = bad;
+        assert_int_equal(parus_store_put_samples(s, three, 3, "z.csv", NULL, NULL, &err),
+                         PARUS_E_INVALID);
+    }
+    c = counts_ok(s);
+    assert_int_equal(c.n_samples, 2);
+    assert_int_equal(c.n_sample_points, 2);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM samples WHERE source = 'z.csv'"), 0);
+    parus_store_close(s);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+struct assess_log {
+    char text[2048];
+};
+
+static int log_assessment(const parus_assessment *a, void *ctx)
+{
+    struct assess_log *l = ctx;
+    size_t n = strlen(l->text);
+    snprintf(l->text + n, sizeof l->text - n,
+             "%s%s %s %s/%s %s p=%.2f m=%.2f %s %s agrees=%d "
+             "n=%zu %s..%s %s %s",
+             n ? ";" : "", a->parcel_id, a->season, parus_assess_method_name(a->method),
+             parus_assess_confidence_name(a->confidence), a->crop ? a->crop : "-", a->probability,
+             a->margin, a->crop2 ? a->crop2 : "-", a->model_version ? a->model_version : "-",
+             a->agrees, a->n_clear_obs, a->first_date ? a->first_date : "-",
+             a->last_date ? a->last_date : "-", a->reason ? a->reason : "-",
+             a->assessed_at && strlen(a->assessed_at) == 20 ? "at" : "no-time");
+    return 0;
+}
+
+static parus_assessment assessment(const char *id, parus_assess_method m, const char *crop)
+{
+    parus_assessment a;
+    memset(&a, 0, sizeof a);
+    a.parcel_id = id;
+    a.method = m;
+    a.crop = crop;
+    a.confidence = m == PARUS_ASSESS_MODEL      ? PARUS_CONFIDENCE_NORMAL
+                   : m == PARUS_ASSESS_CALENDAR ? PARUS_CONFIDENCE_LOW
+                                                : PARUS_CONFIDENCE_NONE;
+    a.probability = a.margin = NAN;
+    a.agrees = -1;
+    return a;
+}
+
+static void test_assessments__put_replace_read_and_refuse(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "as.db");
+    parus_parcel_set set = grid_set(4, 4, 0);
+    parus_assessment m = assessment("P00002", PARUS_ASSESS_MODEL, "winter_wheat");
+    parus_assessment cal = assessment("P00000", PARUS_ASSESS_CALENDAR, "cotton");
+    parus_assessment none = assessment("P00001", PARUS_ASSESS_NONE, NULL);
+    parus_assessment bad;
+    struct assess_log log;
+    parus_tile_record rec = tile_rec(1, "2024-04-01");
+    parus_error err;
+    parus_store *s;
+    (void)state;
+
+    m.probability = 0.91;
+    m.margin = 0.85;
+    m.crop2 = "summer_maize";
+    m.model_version = "xgb-1";
+    m.declared_crop = "winter_wheat";
+    m.agrees = 1;
+    m.run_id = 0;
+    m.n_clear_obs = 12;
+    m.first_date = "2024-03-04";
+    m.last_date = "2024-06-22";
+    none.reason = "no clear observation in the season";
+
+    s = open_ok(path);
+    load_ok(s, &set, "p.geojson", NULL);
+    assert_int_equal(parus_store_assessments_put(s, &m, &err), PARUS_E_INVALID); /* not open */
+    assert_int_equal(parus_store_assessments_begin(s, "2024-03-01", &err), PARUS_E_INVALID);
+    assert_int_equal(parus_store_assessments_begin(s, SEASON, &err), PARUS_OK);
+    assert_int_equal(parus_store_assessments_begin(s, SEASON, &err), PARUS_E_INVALID);
+    assert_int_equal(parus_store_tile_begin(s, &rec, &err), PARUS_E_INVALID);
+    assert_int_equal(parus_store_assessments_put(s, &m, &err), PARUS_OK);
+    assert_int_equal(parus_store_assessments_put(s, &cal, &err), PARUS_OK);
+    assert_int_equal(parus_store_assessments_put(s, &none, &err), PARUS_OK);
+    assert_int_equal(parus_store_assessments_commit(s, &err), PARUS_OK);
+    assert_int_equal(parus_store_assessments_commit(s, &err), PARUS_E_INVALID);
+
+    memset(&log, 0, sizeof log);
+    assert_int_equal(parus_store_assessments_foreach(s, SEASON, log_assessment, &log, &err),
+                     PARUS_OK);
+    assert_string_equal(log.text,
+                        "P00000 " SEASON " calendar/low cotton p=nan m=nan - - agrees=-1 n=0 "
+                        "-..- - at;"
+                        "P00001 " SEASON " none/none - p=nan m=nan - - agrees=-1 n=0 -..- no "
+                        "clear observation in the season at;"
+                        "P00002 " SEASON " model/normal winter_wheat p=0.91 m=0.85 summer_maize "
+                        "xgb-1 agrees=1 n=12 2024-03-04..2024-06-22 - at");
+    memset(&log, 0, sizeof log);
+    assert_int_equal(parus_store_get_assessment(s, SEASON, "P00002", log_assessment, &log, &err),
+                     PARUS_OK);
+    assert_string_equal(log.text, "P00002 " SEASON " model/normal winter_wheat p=0.91 m=0.85 "
+                                  "summer_maize xgb-1 agrees=1 n=12 2024-03-04..2024-06-22 - at");
+    assert_int_equal(parus_store_get_assessment(s, SEASON, "P00003", log_assessment, &log, &err),
+                     PARUS_E_NOT_FOUND);
+    assert_int_equal(parus_store_get_assessment(s, "2023-03-01/2023-06-30", "P00002",
+                                                log_assessment, &log, &err),
+                     PARUS_E_NOT_FOUND);
+
+    /* a second run replaces the rows it puts, keeps the others */
+    assert_int_equal(parus_store_assessments_begin(s, SEASON, &err), PARUS_OK);
+    none = assessment("P00001", PARUS_ASSESS_MODEL, "soybean");
+    none.season = SEASON;
+    none.probability = 0.6;
+    assert_int_equal(parus_store_assessments_put(s, &none, &err), PARUS_OK);
+    assert_int_equal(parus_store_assessments_commit(s, &err), PARUS_OK);
+    assert_int_equal(counts_ok(s).n_assessments, 3);
+    assert_int_equal(file_int(path,
+                              "SELECT count(*) FROM assessments WHERE parcel_id = 'P00001' AND "
+                              "method = 'model' AND crop = 'soybean' AND reason IS NULL"),
+                     1);
+
+    /* abort, and an error in put, roll back the whole begin */
+    assert_int_equal(parus_store_assessments_begin(s, SEASON, &err), PARUS_OK);
+    bad = assessment("P00003", PARUS_ASSESS_MODEL, "cotton");
+    assert_int_equal(parus_store_assessments_put(s, &bad, &err), PARUS_OK);
+    parus_store_assessments_abort(s);
+    assert_int_equal(counts_ok(s).n_assessments, 3);
+    {
+        static const struct {
+            const char *why;
+            int field;
+        } cases[] = {{"carries a crop", 0}, {"without a reason", 1}, {"without a crop", 2},
+                     {"other than low", 3}, {"outside [0, 1]", 4},   {"another season", 5},
+                     {"not YYYY-MM-DD", 6}, {"agrees other than", 7}};
+        size_t i;
+        for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            parus_assessment ok = assessment("P00003", PARUS_ASSESS_MODEL, "cotton");
+            assert_int_equal(parus_store_assessments_begin(s, SEASON, &err), PARUS_OK);
+            assert_int_equal(parus_store_assessments_put(s, &ok, &err), PARUS_OK);
+            bad = assessment("P00000", PARUS_ASSESS_MODEL, "cotton");
+            switch (cases[i].field) {
+            case 0:
+                bad = assessment("P00000", PARUS_ASSESS_NONE, "cotton");
+                bad.reason = "x";
+                break;
+            case 1:
+                bad = assessment("P00000", PARUS_ASSESS_NONE, NULL);
+                break;
+            case 2:
+                bad.crop = NULL;
+                break;
+            case 3:
+                bad = assessment("P00000", PARUS_ASSESS_CALENDAR, "cotton");
+                bad.confidence = PARUS_CONFIDENCE_NORMAL;
+                break;
+            case 4:
+                bad.probability = 1.5;
+                break;
+            case 5:
+                bad.season = "2024-03-01/2024-06-29";
+                break;
+            case 6:
+                bad.first_date = "2024-3-4";
+                break;
+            default:
+                bad.agrees = 2;
+                break;
+            }
+            assert_int_equal(parus_store_assessments_put(s, &bad, &err), PARUS_E_INVALID);
+            assert_msg_has(err, cases[i].why);
+            /* the begin is gone: nothing of it stays, and put needs a new begin */
+            assert_int_equal(parus_store_assessments_put(s, &ok, &err), PARUS_E_INVALID);
+            assert_int_equal(counts_ok(s).n_assessments, 3);
+        }
+    }
+    assert_int_equal(parus_store_assessments_begin(s, SEASON, &err), PARUS_OK);
+    bad = assessment("P404", PARUS_ASSESS_MODEL, "cotton");
+    assert_int_equal(parus_store_assessments_put(s, &bad, &err), PARUS_E_NOT_FOUND);
+    assert_msg_has(err, "parcel 'P404' is not in");
+    /* closing the store with a season open rolls it back */
+    assert_int_equal(parus_store_assessments_begin(s, SEASON, &err), PARUS_OK);
+    bad = assessment("P00003", PARUS_ASSESS_MODEL, "cotton");
+    assert_int_equal(parus_store_assessments_put(s, &bad, &err), PARUS_OK);
+    parus_store_close(s);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM assessments"), 3);
+
+    set_free(&set);
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1458,6 +2087,12 @@ int main(void)
         cmocka_unit_test(test_put_tile_observations__all_or_nothing),
         cmocka_unit_test(test_tile_stream__abort_and_close_leave_nothing),
         cmocka_unit_test(test_runs__begin_and_end),
+        cmocka_unit_test(test_open__v3_store_is_migrated_to_v4),
+        cmocka_unit_test(test_open__failed_v4_step_leaves_v3),
+        cmocka_unit_test(test_parcel_crops__put_replace_and_bad_input),
+        cmocka_unit_test(test_season_walk__every_parcel_in_order_with_window),
+        cmocka_unit_test(test_samples__put_walk_and_replace),
+        cmocka_unit_test(test_assessments__put_replace_read_and_refuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,7 +7,9 @@
  * transaction, and a store written by a newer parus is refused (E_SCHEMA) without being touched.
  *
  * Tables (docs/store.md has every column, the versions and the error mapping): parcels (+
- * parcels_rtree, an R-tree over lon/lat footprints), parcel_rejects, tiles, observations, runs.
+ * parcels_rtree, an R-tree over lon/lat footprints), parcel_rejects, tiles, observations, runs;
+ * since version 4 parcel_crops (declared crops per season), samples and sample_points (external
+ * time series), assessments (a parcel's crop in a season).
  * Every write that belongs together is one transaction: a load of parcels, a tile with all its
  * observations. After a crash the store holds the state before or after, never between.
  *
@@ -36,7 +38,7 @@ extern "C" {
 #endif
 
 /* The schema this build writes. */
-#define PARUS_STORE_SCHEMA_VERSION 3
+#define PARUS_STORE_SCHEMA_VERSION 4
 
 typedef struct parus_store parus_store;
 
@@ -161,6 +163,159 @@ PARUS_API parus_status parus_store_parcel_series(parus_store *store, const char 
                                                  parus_series_fn fn, void *ctx, size_t *n_points,
                                                  parus_error *err);
 
+/* ---- seasons: declared crops and the season walk ---- */
+
+/* A season is named by its window, first and last day included, in canonical text
+ * "YYYY-MM-DD/YYYY-MM-DD" (21 characters, real dates, first <= last). True when season is one. */
+PARUS_API bool parus_store_season_valid(const char *season);
+
+/* Store the crop declared (or a label) for each parcel in the season: parcel_ids[i] grows
+ * crops[i]. One transaction; a (parcel, season) stored before is replaced. source (may be NULL)
+ * names the file, kept with each row. Errors: E_INVALID (a season that is not canonical, a
+ * missing or empty id or crop, a crop of 64 bytes or more), E_DUPLICATE (a parcel given twice),
+ * E_NOT_FOUND naming the first unknown parcel id in the order given; on any error nothing is
+ * stored. n == 0 stores nothing and succeeds. */
+PARUS_API parus_status parus_store_put_parcel_crops(parus_store *store, const char *season,
+                                                    const char *const *parcel_ids,
+                                                    const char *const *crops, size_t n,
+                                                    const char *source, parus_error *err);
+/* The crop declared for the parcel in the season: *found false (crop untouched) when none. */
+PARUS_API parus_status parus_store_parcel_crop(parus_store *store, const char *season,
+                                               const char *parcel_id, char crop[64], bool *found,
+                                               parus_error *err);
+
+/* A parcel as the season walk gives it; pointers borrowed for the call. */
+typedef struct parus_parcel_brief {
+    const char *id;
+    const char *farmer_id;     /* NULL when none */
+    const char *declared_crop; /* NULL when none is declared for this season */
+    double area_m2;            /* geodesic */
+    double declared_area_m2;   /* NaN when not declared */
+} parus_parcel_brief;
+
+typedef int (*parus_season_visit_fn)(const parus_parcel_brief *p, const parus_series_point *pts,
+                                     size_t n_pts, void *ctx);
+
+/* Call fn for EVERY parcel of the store in id order (byte order of the UTF-8 ids), with its
+ * observations from tiles whose date lies in the season's window, in (date, tile id) order; a
+ * parcel with none is visited with n_pts 0. p and pts are borrowed for the call. The walk
+ * streams: two ordered queries (parcels; observations in the window) merged as they go, so
+ * memory holds one parcel's points (140,000 parcels x 30 observations: docs/store.md has the
+ * time). fn may write assessments (open them with parus_store_assessments_begin before the walk),
+ * but not parcels, tiles or observations. err is reset on entry; a non-zero return from fn stops
+ * the walk (E_INTERNAL unless fn set err itself, through ctx). *n_parcels (may be NULL) is the
+ * number visited, written on success. E_INVALID for a season that is not canonical. */
+PARUS_API parus_status parus_store_season_walk(parus_store *store, const char *season,
+                                               parus_season_visit_fn fn, void *ctx,
+                                               size_t *n_parcels, parus_error *err);
+
+/* ---- samples: external per-sample time series ---- */
+
+typedef struct parus_sample_point {
+    char date[11];   /* YYYY-MM-DD */
+    const char *var; /* variable name, e.g. "ndvi" */
+    double value;    /* NaN when missing (stored as NULL) */
+} parus_sample_point;
+
+typedef struct parus_sample {
+    const char *id;
+    const char *label;                 /* the class, NULL when none */
+    const char *group;                 /* a fold or location group, NULL when none */
+    char start_date[11], end_date[11]; /* "" when none */
+    const parus_sample_point *points;
+    size_t n_points;
+} parus_sample;
+
+/* Store samples with their points, in one transaction: a sample id already stored is replaced,
+ * its old points removed. source (may be NULL) names the file. *n_new and *n_replaced (each may
+ * be NULL) are written on success. Errors: E_INVALID (a missing or empty id, a var missing or
+ * empty, a date or start/end date that is not YYYY-MM-DD), E_DUPLICATE (an id given twice, or a
+ * (date, var) twice in one sample); on any error nothing is stored. */
+PARUS_API parus_status parus_store_put_samples(parus_store *store, const parus_sample *s, size_t n,
+                                               const char *source, size_t *n_new,
+                                               size_t *n_replaced, parus_error *err);
+
+/* Call fn for each stored sample in id order (byte order), its points in (date, var) order; s and
+ * everything it points to are borrowed for the call. A non-zero return from fn stops the walk
+ * (E_INTERNAL unless fn set err itself; err is reset on entry). */
+typedef int (*parus_sample_visit_fn)(const parus_sample *s, void *ctx);
+PARUS_API parus_status parus_store_samples_walk(parus_store *store, parus_sample_visit_fn fn,
+                                                void *ctx, parus_error *err);
+
+/* ---- assessments: a parcel's crop in a season ---- */
+
+typedef enum parus_assess_method {
+    PARUS_ASSESS_NONE = 0, /* could not be classified: reason says why, no crop */
+    PARUS_ASSESS_MODEL,    /* a trained model */
+    PARUS_ASSESS_CALENDAR  /* no model: nearest crop-table calendar curve, low confidence */
+} parus_assess_method;
+
+typedef enum parus_assess_confidence {
+    PARUS_CONFIDENCE_NONE = 0, /* method none */
+    PARUS_CONFIDENCE_NORMAL,
+    PARUS_CONFIDENCE_LOW
+} parus_assess_confidence;
+
+/* "none", "model", "calendar" / "none", "normal", "low" (the stored text); "?" when out of range.
+ */
+PARUS_API const char *parus_assess_method_name(parus_assess_method m);
+PARUS_API const char *parus_assess_confidence_name(parus_assess_confidence c);
+
+/* One row of assessments. On put the strings are borrowed for the call; on read everything is
+ * borrowed for the callback. NULL (strings) and NaN (numbers) mean no value. */
+typedef struct parus_assessment {
+    const char *season;    /* on put: NULL, or the season given to _begin */
+    const char *parcel_id; /* a stored parcel */
+    int64_t run_id;        /* the run that assessed it; 0 when none */
+    parus_assess_method method;
+    const char *crop;   /* crop code; NULL exactly when method is none */
+    double probability; /* of crop, in [0, 1] */
+    const char *crop2;  /* the runner-up */
+    double margin;      /* probability of crop minus that of crop2, in [0, 1] */
+    parus_assess_confidence confidence;
+    const char *model_version;
+    const char *declared_crop; /* as declared for the season (parcel_crops) */
+    int agrees;                /* 1 crop == declared crop, 0 differs, -1 unknown (no declaration) */
+    const char *reason;        /* why: required for method none ("no clear observation in the
+                                  season"), free otherwise */
+    size_t n_clear_obs;        /* observations used */
+    const char *first_date, *last_date; /* YYYY-MM-DD of the first and last used; NULL when none */
+    const char *assessed_at;            /* on read: when stored (UTC, ISO 8601); ignored on put */
+} parus_assessment;
+
+/* Write a season's assessments as one transaction, row by row, like the tile API: begin opens the
+ * write transaction (E_INVALID for a season that is not canonical, or when a tile or another
+ * season is open); put inserts or replaces the row of (season, parcel); commit makes them all
+ * visible at once; abort (or an error from put or commit, or closing the store) rolls back every
+ * row of this begin. Between begin and commit the store holds the write lock; the store may be
+ * read meanwhile (the season walk included), but nothing else may write through it. Rows of the
+ * season not put again are kept.
+ * put checks the row first (E_INVALID: a season other than the open one, an empty parcel id, a
+ * method or confidence out of range, method none with a crop, crop2 or without a reason, a
+ * classified row without a crop or with confidence none, calendar with confidence other than low,
+ * a probability or margin outside [0, 1], agrees not -1, 0 or 1, a date not YYYY-MM-DD) and
+ * E_NOT_FOUND for a parcel that is not stored. Every row of the begin is stamped with the time of
+ * the begin. */
+PARUS_API parus_status parus_store_assessments_begin(parus_store *store, const char *season,
+                                                     parus_error *err);
+PARUS_API parus_status parus_store_assessments_put(parus_store *store, const parus_assessment *a,
+                                                   parus_error *err);
+PARUS_API parus_status parus_store_assessments_commit(parus_store *store, parus_error *err);
+PARUS_API void parus_store_assessments_abort(parus_store *store);
+
+/* Called with one stored assessment, borrowed for the call; non-zero stops a walk. */
+typedef int (*parus_assessment_fn)(const parus_assessment *a, void *ctx);
+/* The assessment of one parcel in a season: fn is called once. E_NOT_FOUND when there is none,
+ * E_INVALID for a season that is not canonical. */
+PARUS_API parus_status parus_store_get_assessment(parus_store *store, const char *season,
+                                                  const char *parcel_id, parus_assessment_fn fn,
+                                                  void *ctx, parus_error *err);
+/* Every assessment of the season in parcel id order. A non-zero return from fn stops the walk
+ * (E_INTERNAL unless fn set err itself; err is reset on entry). */
+PARUS_API parus_status parus_store_assessments_foreach(parus_store *store, const char *season,
+                                                       parus_assessment_fn fn, void *ctx,
+                                                       parus_error *err);
+
 /* ---- runs ---- */
 
 /* Record the start of a run (command line, parus version); returns its id. */
@@ -185,11 +340,12 @@ typedef struct parus_store_merge_stats {
 /* Copy what the store at src_path holds and store does not, in one transaction: parcels by id
  * (a parcel in both is taken from the source only when it differs and was loaded later there),
  * tiles by content hash (a tile already in store is skipped), and the observations of the new
- * tiles, mapped through parcel ids and tile hashes. Parcel rejects and runs are not copied. The
- * source is only read; it must be a parus store at this build's schema version (E_SCHEMA
- * otherwise: open it for writing with this parus first). Merging is idempotent: a second merge
- * of the same source adds nothing. *stats (may be NULL) is written on success. Errors: E_NOT_FOUND
- * (no source), E_INVALID (the source is the destination), the store errors. */
+ * tiles, mapped through parcel ids and tile hashes. Parcel rejects, runs, declared crops,
+ * samples and assessments are not copied. The source is only read; it must be a parus store at
+ * this build's schema version (E_SCHEMA otherwise: open it for writing with this parus first).
+ * Merging is idempotent: a second merge of the same source adds nothing. *stats (may be NULL) is
+ * written on success. Errors: E_NOT_FOUND (no source), E_INVALID (the source is the
+ * destination), E_INVALID (a write is open in store), the store errors. */
 PARUS_API parus_status parus_store_merge(parus_store *store, const char *src_path,
                                          parus_store_merge_stats *stats, parus_error *err);
 
@@ -202,7 +358,11 @@ typedef struct parus_store_counts {
     size_t n_tiles;
     size_t n_observations;
     size_t n_runs;
-    double parcel_area_m2; /* sum of geodesic areas */
+    size_t n_parcel_crops;  /* (parcel, season) declared crops */
+    size_t n_samples;       /* external samples */
+    size_t n_sample_points; /* their (date, var) values */
+    size_t n_assessments;   /* (season, parcel) */
+    double parcel_area_m2;  /* sum of geodesic areas */
 } parus_store_counts;
 
 PARUS_API parus_status parus_store_get_counts(parus_store *store, parus_store_counts *out,

@@ -1,0 +1,1094 @@
+/*
+ * store_season.c - what a season adds to the store (schema version 4): the crop each parcel was
+ * declared with (or labelled as) per season, the season walk that feeds the classifier, external
+ * per-sample time series, and the assessment of every parcel in a season.
+ *
+ * Workload: a season walk reads every parcel once with its observations in the season's window:
+ * 140,000 parcels x 30 observations on a county, in one pass. It is two ordered queries (the
+ * parcels with their declared crop; the observations in the window) merged as they stream, both
+ * in parcel id order: no query per parcel, no sort of the whole season (the observations query
+ * walks parcels in id order and sorts only each parcel's few rows by date), memory for one
+ * parcel's points. The observation query joins parcels to observations to tiles with CROSS JOIN
+ * so that SQLite keeps that loop order instead of scanning tiles by date and sorting millions of
+ * rows. Assessments are written like a tile: begin, one row at a time, commit, so the classifier
+ * never holds a season's results in memory. Samples (a few thousand series) are put and read in
+ * one transaction or one query each.
+ *
+ * A season is named by its window, "YYYY-MM-DD/YYYY-MM-DD", the text that keys parcel_crops and
+ * assessments; dates compare as text in that form, so the window is a range on tiles.date.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+#include "util_int.h"
+
+/* ---- statements ---- */
+
+enum season_stmt {
+    S_CROP_PUT,
+    S_CROP_GET,
+    S_WALK_PARCELS,
+    S_WALK_OBS,
+    S_SAMPLE_FIND,
+    S_SAMPLE_INSERT,
+    S_SAMPLE_UPDATE,
+    S_SAMPLE_POINTS_CLEAR,
+    S_POINT_INSERT,
+    S_SAMPLES_WALK,
+    S_ASSESS_PUT,
+    S_ASSESS_GET,
+    S_ASSESS_ALL,
+    S_N_
+};
+
+_Static_assert(PARUS__STORE_STMT_SEASON + S_N_ <= PARUS__STORE_MAX_STMTS,
+               "statement cache too small");
+
+#define OBS_COLUMN(name, offset) ", o." #name
+#define OBS_OFFSET(name, offset) offset,
+static const size_t obs_offsets[] = {PARUS__OBS_COLUMNS(OBS_OFFSET)};
+#define N_OBS_COLUMNS (sizeof obs_offsets / sizeof obs_offsets[0])
+
+#define WALK_OBS_COLUMNS                                                                           \
+    "o.w_total_px, o.w_valid_px" PARUS__OBS_COLUMNS(OBS_COLUMN) ", o.n_pixels, o.n_pure"
+
+#define ASSESS_COLUMNS                                                                             \
+    "season, parcel_id, run_id, method, crop, probability, crop2, margin, confidence, "            \
+    "model_version, declared_crop, agrees, reason, n_clear_obs, first_date, last_date, "           \
+    "assessed_at"
+
+static const char *const season_sql[S_N_] = {
+    [S_CROP_PUT] = "INSERT OR REPLACE INTO parcel_crops (parcel_id, season, crop, source, "
+                   "loaded_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_CROP_GET] = "SELECT crop FROM parcel_crops WHERE parcel_id = ?1 AND season = ?2",
+    [S_WALK_PARCELS] = "SELECT p.num, p.id, p.farmer_id, p.area_m2, p.declared_area_m2, c.crop "
+                       "FROM parcels p LEFT JOIN parcel_crops c ON c.parcel_id = p.id AND "
+                       "c.season = ?1 ORDER BY p.id",
+    [S_WALK_OBS] = "SELECT p.num, t.id, t.date, t.sensor, " WALK_OBS_COLUMNS
+                   " FROM parcels p CROSS JOIN observations o ON o.parcel_num = p.num "
+                   "CROSS JOIN tiles t ON t.id = o.tile_id WHERE t.date >= ?1 AND t.date <= ?2 "
+                   "ORDER BY p.id, t.date, t.id",
+    [S_SAMPLE_FIND] = "SELECT 1 FROM samples WHERE id = ?1",
+    [S_SAMPLE_INSERT] = "INSERT INTO samples (id, label, grp, start_date, end_date, source, "
+                        "loaded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_SAMPLE_UPDATE] = "UPDATE samples SET label = ?2, grp = ?3, start_date = ?4, end_date = ?5, "
+                        "source = ?6, loaded_at = ?7 WHERE id = ?1",
+    [S_SAMPLE_POINTS_CLEAR] = "DELETE FROM sample_points WHERE sample_id = ?1",
+    [S_POINT_INSERT] = "INSERT INTO sample_points (sample_id, date, var, value) "
+                       "VALUES (?1, ?2, ?3, ?4)",
+    [S_SAMPLES_WALK] = "SELECT s.id, s.label, s.grp, s.start_date, s.end_date, p.date, p.var, "
+                       "p.value FROM samples s LEFT JOIN sample_points p ON p.sample_id = s.id "
+                       "ORDER BY s.id, p.date, p.var",
+    [S_ASSESS_PUT] = "INSERT OR REPLACE INTO assessments (" ASSESS_COLUMNS
+                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                     "?16, ?17)",
+    [S_ASSESS_GET] =
+        "SELECT " ASSESS_COLUMNS " FROM assessments WHERE season = ?1 AND parcel_id = ?2",
+    [S_ASSESS_ALL] = "SELECT " ASSESS_COLUMNS " FROM assessments WHERE season = ?1 "
+                     "ORDER BY parcel_id",
+};
+
+static sqlite3_stmt *stmt_get(parus_store *store, enum season_stmt id, parus_error *err)
+{
+    return parus__store_stmt(store, PARUS__STORE_STMT_SEASON + (size_t)id, season_sql[id], err);
+}
+
+/* ---- small helpers ---- */
+
+static int bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+/* NaN (no value) is stored as NULL, read back as NaN */
+static int bind_real(sqlite3_stmt *st, int i, double v)
+{
+    return isnan(v) ? sqlite3_bind_null(st, i) : sqlite3_bind_double(st, i, v);
+}
+
+static double column_real(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? (double)NAN : sqlite3_column_double(st, i);
+}
+
+static const char *column_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+static size_t column_size(sqlite3_stmt *st, int i)
+{
+    sqlite3_int64 v = sqlite3_column_int64(st, i);
+    return v > 0 ? (size_t)v : 0;
+}
+
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+/* A real calendar date in canonical form, "YYYY-MM-DD" and nothing more. */
+static bool is_date(const char *s)
+{
+    char canon[11];
+    return s && strlen(s) == 10 && parus__parse_date(s, canon) && strcmp(canon, s) == 0;
+}
+
+static bool is_empty(const char *s)
+{
+    return !s || !*s;
+}
+
+bool parus_store_season_valid(const char *season)
+{
+    char first[11], last[11];
+    if (!season || strlen(season) != 21 || season[10] != '/')
+        return false;
+    memcpy(first, season, 10);
+    first[10] = '\0';
+    memcpy(last, season + 11, 10);
+    last[10] = '\0';
+    return is_date(first) && is_date(last) && strcmp(first, last) <= 0;
+}
+
+static parus_status bad_season(const parus_store *store, const char *season, parus_error *err)
+{
+    return parus_fail(err, PARUS_E_INVALID,
+                      "season '%s' is not a window 'YYYY-MM-DD/YYYY-MM-DD' with first <= last "
+                      "(store '%s')",
+                      season ? season : "", store->path);
+}
+
+/* A stop requested by a walk's callback: the callback's own error, else E_INTERNAL. */
+static parus_status stopped(parus_error *err, int stop, const char *what, const char *where)
+{
+    if (err && err->code != PARUS_OK)
+        return err->code;
+    return parus_fail(err, PARUS_E_INTERNAL, "the walk over %s stopped at '%s' (%d)", what, where,
+                      stop);
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The first string given twice, or NULL (err set on allocation failure: *failed). */
+static const char *first_duplicate(const char *const *s, size_t n, bool *failed)
+{
+    const char **sorted;
+    const char *dup = NULL;
+    size_t i, bytes;
+
+    *failed = false;
+    if (n < 2)
+        return NULL;
+    if (!parus__mul_size(n, sizeof *sorted, &bytes) || !(sorted = malloc(bytes))) {
+        *failed = true;
+        return NULL;
+    }
+    memcpy(sorted, s, bytes);
+    qsort(sorted, n, sizeof *sorted, compare_strings);
+    for (i = 1; i < n && !dup; i++)
+        if (strcmp(sorted[i - 1], sorted[i]) == 0)
+            dup = sorted[i];
+    free(sorted);
+    return dup;
+}
+
+/* ---- declared crops ---- */
+
+parus_status parus_store_put_parcel_crops(parus_store *store, const char *season,
+                                          const char *const *parcel_ids, const char *const *crops,
+                                          size_t n, const char *source, parus_error *err)
+{
+    const char *dup;
+    parus_status code;
+    char now[32];
+    bool failed;
+    size_t i;
+    int rc;
+
+    if (!store || (n && (!parcel_ids || !crops)))
+        return parus_fail(err, PARUS_E_INVALID, "put_parcel_crops: missing store, ids or crops");
+    code = parus__store_require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    if (!parus_store_season_valid(season))
+        return bad_season(store, season, err);
+    for (i = 0; i < n; i++) {
+        if (is_empty(parcel_ids[i]))
+            return parus_fail(err, PARUS_E_INVALID,
+                              "declared crop %zu has no parcel id: nothing stored in '%s'", i,
+                              store->path);
+        if (is_empty(crops[i]) || strlen(crops[i]) >= 64)
+            return parus_fail(err, PARUS_E_INVALID,
+                              "parcel '%s' has %s crop: nothing stored in '%s'", parcel_ids[i],
+                              is_empty(crops[i]) ? "no" : "a too long (64 bytes or more)",
+                              store->path);
+    }
+    dup = first_duplicate(parcel_ids, n, &failed);
+    if (failed)
+        return parus_fail(err, PARUS_E_NOMEM, "cannot check %zu parcel ids", n);
+    if (dup)
+        return parus_fail(err, PARUS_E_DUPLICATE,
+                          "parcel '%s' is given twice for season %s: nothing stored in '%s'", dup,
+                          season, store->path);
+    if (n == 0)
+        return PARUS_OK;
+
+    parus__store_utc_now(now);
+    code = parus__store_tx_begin(store, err);
+    if (code != PARUS_OK)
+        return code;
+    for (i = 0; i < n; i++) {
+        sqlite3_stmt *st = stmt_get(store, S_CROP_PUT, err);
+        if (!st) {
+            code = parus__store_prepare_failed(err);
+            goto out_rollback;
+        }
+        rc = bind_text(st, 1, parcel_ids[i]);
+        if (rc == SQLITE_OK)
+            rc = bind_text(st, 2, season);
+        if (rc == SQLITE_OK)
+            rc = bind_text(st, 3, crops[i]);
+        if (rc == SQLITE_OK)
+            rc = bind_text(st, 4, source);
+        if (rc == SQLITE_OK)
+            rc = bind_text(st, 5, now);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st);
+        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+            sqlite3_reset(st);
+            code = parus_fail(err, PARUS_E_NOT_FOUND,
+                              "parcel '%s' is not in '%s': no declared crop stored", parcel_ids[i],
+                              store->path);
+            goto out_rollback;
+        }
+        if (rc != SQLITE_DONE) {
+            code = parus__store_sql_fail(store, rc, err,
+                                         "cannot store the crop of parcel '%s' in '%s'",
+                                         parcel_ids[i], store->path);
+            sqlite3_reset(st);
+            goto out_rollback;
+        }
+        sqlite3_reset(st);
+    }
+    return parus__store_tx_commit(store, err);
+
+out_rollback:
+    parus__store_tx_rollback(store);
+    return code;
+}
+
+parus_status parus_store_parcel_crop(parus_store *store, const char *season, const char *parcel_id,
+                                     char crop[64], bool *found, parus_error *err)
+{
+    sqlite3_stmt *st;
+    parus_status code;
+    int rc;
+
+    if (!store || !parcel_id || !crop || !found)
+        return parus_fail(err, PARUS_E_INVALID, "parcel_crop: missing store, id or output");
+    code = parus__store_require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    if (!parus_store_season_valid(season))
+        return bad_season(store, season, err);
+    st = stmt_get(store, S_CROP_GET, err);
+    if (!st)
+        return parus__store_prepare_failed(err);
+    rc = bind_text(st, 1, parcel_id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, season);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        copy_text(crop, 64, column_text(st, 0));
+        sqlite3_reset(st);
+        *found = true;
+        return PARUS_OK;
+    }
+    if (rc != SQLITE_DONE) {
+        code = parus__store_sql_fail(store, rc, err, "cannot read the crop of parcel '%s' in '%s'",
+                                     parcel_id, store->path);
+        sqlite3_reset(st);
+        return code;
+    }
+    sqlite3_reset(st);
+    *found = false;
+    return PARUS_OK;
+}
+
+/* ---- the season walk ---- */
+
+/* One observation row of S_WALK_OBS (after the parcel num in column 0) as a series point. */
+static void row_point(sqlite3_stmt *st, parus_series_point *pt)
+{
+    size_t k;
+    pt->tile_id = sqlite3_column_int64(st, 1);
+    copy_text(pt->date, sizeof pt->date, column_text(st, 2));
+    copy_text(pt->sensor, sizeof pt->sensor, column_text(st, 3));
+    memset(&pt->obs, 0, sizeof pt->obs);
+    pt->obs.w_total_px = column_real(st, 4);
+    pt->obs.w_valid_px = column_real(st, 5);
+    for (k = 0; k < N_OBS_COLUMNS; k++) {
+        double v = column_real(st, 6 + (int)k);
+        memcpy((char *)&pt->obs + obs_offsets[k], &v, sizeof v);
+    }
+    pt->obs.n_pixels = column_size(st, 6 + (int)N_OBS_COLUMNS);
+    pt->obs.n_pure = column_size(st, 7 + (int)N_OBS_COLUMNS);
+}
+
+parus_status parus_store_season_walk(parus_store *store, const char *season,
+                                     parus_season_visit_fn fn, void *ctx, size_t *n_parcels,
+                                     parus_error *err)
+{
+    sqlite3_stmt *pq, *oq;
+    parus_series_point *pts = NULL;
+    parus_status code = PARUS_OK;
+    size_t n = 0, cap = 0;
+    char first[11], last[11];
+    int rc, orc;
+
+    parus_error_init(err);
+    if (!store || !fn)
+        return parus_fail(err, PARUS_E_INVALID, "season_walk: missing store or function");
+    code = parus__store_require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    if (!parus_store_season_valid(season))
+        return bad_season(store, season, err);
+    memcpy(first, season, 10);
+    first[10] = '\0';
+    memcpy(last, season + 11, 10);
+    last[10] = '\0';
+
+    pq = stmt_get(store, S_WALK_PARCELS, err);
+    if (!pq)
+        return parus__store_prepare_failed(err);
+    oq = stmt_get(store, S_WALK_OBS, err);
+    if (!oq)
+        return parus__store_prepare_failed(err);
+    rc = bind_text(pq, 1, season);
+    orc = bind_text(oq, 1, first);
+    if (orc == SQLITE_OK)
+        orc = bind_text(oq, 2, last);
+    if (orc == SQLITE_OK)
+        orc = sqlite3_step(oq);
+    /* Both streams are in parcel id order, so an observation row belongs to the current parcel
+     * exactly when its parcel num is the current one; otherwise it belongs to a later parcel. */
+    while (rc == SQLITE_OK && (orc == SQLITE_ROW || orc == SQLITE_DONE) &&
+           (rc = sqlite3_step(pq)) == SQLITE_ROW) {
+        sqlite3_int64 num = sqlite3_column_int64(pq, 0);
+        parus_parcel_brief p;
+        size_t n_pts = 0;
+        int stop;
+
+        while (orc == SQLITE_ROW && sqlite3_column_int64(oq, 0) == num) {
+            if (n_pts == cap) {
+                size_t new_cap = cap ? 2 * cap : 64, bytes;
+                parus_series_point *grown;
+                if (!parus__mul_size(new_cap, sizeof *pts, &bytes) ||
+                    !(grown = realloc(pts, bytes))) {
+                    code = parus_fail(err, PARUS_E_NOMEM,
+                                      "cannot hold the observations of parcel '%s'",
+                                      column_text(pq, 1));
+                    goto out_reset;
+                }
+                pts = grown;
+                cap = new_cap;
+            }
+            row_point(oq, &pts[n_pts++]);
+            orc = sqlite3_step(oq);
+        }
+        if (orc != SQLITE_ROW && orc != SQLITE_DONE)
+            break;
+        p.id = column_text(pq, 1);
+        p.farmer_id = column_text(pq, 2);
+        p.area_m2 = column_real(pq, 3);
+        p.declared_area_m2 = column_real(pq, 4);
+        p.declared_crop = column_text(pq, 5);
+        n++;
+        stop = fn(&p, pts, n_pts, ctx);
+        if (stop) {
+            code = stopped(err, stop, "the parcels of the season", p.id ? p.id : "?");
+            goto out_reset;
+        }
+        rc = SQLITE_OK;
+    }
+    if (orc != SQLITE_ROW && orc != SQLITE_DONE) {
+        code = parus__store_sql_fail(store, orc, err,
+                                     "cannot read the observations of season %s in '%s'", season,
+                                     store->path);
+        goto out_reset;
+    }
+    if (rc != SQLITE_DONE) {
+        code =
+            parus__store_sql_fail(store, rc, err, "cannot read the parcels of '%s'", store->path);
+        goto out_reset;
+    }
+    if (orc == SQLITE_ROW) {
+        /* an observation of no parcel: the two streams disagree on the order */
+        code = parus_fail(err, PARUS_E_INTERNAL,
+                          "the season walk of '%s' left observations of parcel %lld unread",
+                          store->path, (long long)sqlite3_column_int64(oq, 0));
+        goto out_reset;
+    }
+    if (n_parcels)
+        *n_parcels = n;
+out_reset:
+    sqlite3_reset(oq);
+    sqlite3_reset(pq);
+    free(pts);
+    return code;
+}
+
+/* ---- samples ---- */
+
+static parus_status check_sample(const parus_store *store, const parus_sample *s, size_t i,
+                                 parus_error *err)
+{
+    size_t k;
+    if (is_empty(s->id))
+        return parus_fail(err, PARUS_E_INVALID, "sample %zu has no id: nothing stored in '%s'", i,
+                          store->path);
+    if ((s->start_date[0] && !is_date(s->start_date)) || (s->end_date[0] && !is_date(s->end_date)))
+        return parus_fail(err, PARUS_E_INVALID,
+                          "sample '%s' has a start or end date that is not YYYY-MM-DD: nothing "
+                          "stored in '%s'",
+                          s->id, store->path);
+    if (s->n_points && !s->points)
+        return parus_fail(err, PARUS_E_INVALID, "sample '%s' has no points: nothing stored in '%s'",
+                          s->id, store->path);
+    for (k = 0; k < s->n_points; k++) {
+        const parus_sample_point *pt = &s->points[k];
+        if (!memchr(pt->date, '\0', sizeof pt->date) || !is_date(pt->date))
+            return parus_fail(err, PARUS_E_INVALID,
+                              "point %zu of sample '%s' has no date of the form YYYY-MM-DD: "
+                              "nothing stored in '%s'",
+                              k, s->id, store->path);
+        if (is_empty(pt->var))
+            return parus_fail(err, PARUS_E_INVALID,
+                              "point %zu of sample '%s' has no variable name: nothing stored in "
+                              "'%s'",
+                              k, s->id, store->path);
+    }
+    return PARUS_OK;
+}
+
+/* Insert or replace one sample and its points, inside the put's transaction. */
+static parus_status put_sample(parus_store *store, const parus_sample *s, const char *source,
+                               const char *now, bool *replaced, parus_error *err)
+{
+    sqlite3_stmt *st;
+    parus_status code;
+    bool exists;
+    size_t k;
+    int rc;
+
+    st = stmt_get(store, S_SAMPLE_FIND, err);
+    if (!st)
+        return parus__store_prepare_failed(err);
+    rc = bind_text(st, 1, s->id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    exists = rc == SQLITE_ROW;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        code = parus__store_sql_fail(store, rc, err, "cannot look up sample '%s' in '%s'", s->id,
+                                     store->path);
+        sqlite3_reset(st);
+        return code;
+    }
+    sqlite3_reset(st);
+
+    if (exists) {
+        st = stmt_get(store, S_SAMPLE_POINTS_CLEAR, err);
+        if (!st)
+            return parus__store_prepare_failed(err);
+        rc = bind_text(st, 1, s->id);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st);
+        if (rc != SQLITE_DONE) {
+            code = parus__store_sql_fail(store, rc, err,
+                                         "cannot remove the old points of sample '%s' in '%s'",
+                                         s->id, store->path);
+            sqlite3_reset(st);
+            return code;
+        }
+        sqlite3_reset(st);
+    }
+    st = stmt_get(store, exists ? S_SAMPLE_UPDATE : S_SAMPLE_INSERT, err);
+    if (!st)
+        return parus__store_prepare_failed(err);
+    rc = bind_text(st, 1, s->id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, s->label);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 3, s->group);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 4, s->start_date[0] ? s->start_date : NULL);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 5, s->end_date[0] ? s->end_date : NULL);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 6, source);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 7, now);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        code = parus__store_sql_fail(store, rc, err, "cannot store sample '%s' in '%s'", s->id,
+                                     store->path);
+        sqlite3_reset(st);
+        return code;
+    }
+    sqlite3_reset(st);
+
+    for (k = 0; k < s->n_points; k++) {
+        const parus_sample_point *pt = &s->points[k];
+        st = stmt_get(store, S_POINT_INSERT, err);
+        if (!st)
+            return parus__store_prepare_failed(err);
+        rc = bind_text(st, 1, s->id);
+        if (rc == SQLITE_OK)
+            rc = bind_text(st, 2, pt->date);
+        if (rc == SQLITE_OK)
+            rc = bind_text(st, 3, pt->var);
+        if (rc == SQLITE_OK)
+            rc = bind_real(st, 4, pt->value);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st);
+        if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+            sqlite3_reset(st);
+            return parus_fail(err, PARUS_E_DUPLICATE,
+                              "sample '%s' has '%s' on %s twice: nothing stored in '%s'", s->id,
+                              pt->var, pt->date, store->path);
+        }
+        if (rc != SQLITE_DONE) {
+            code = parus__store_sql_fail(
+                store, rc, err, "cannot store a point of sample '%s' in '%s'", s->id, store->path);
+            sqlite3_reset(st);
+            return code;
+        }
+        sqlite3_reset(st);
+    }
+    *replaced = exists;
+    return PARUS_OK;
+}
+
+parus_status parus_store_put_samples(parus_store *store, const parus_sample *s, size_t n,
+                                     const char *source, size_t *n_new, size_t *n_replaced,
+                                     parus_error *err)
+{
+    const char **ids = NULL;
+    const char *dup;
+    size_t i, bytes, fresh = 0, again = 0;
+    parus_status code;
+    char now[32];
+    bool failed;
+
+    if (!store || (n && !s))
+        return parus_fail(err, PARUS_E_INVALID, "put_samples: missing store or samples");
+    code = parus__store_require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    for (i = 0; i < n; i++) {
+        code = check_sample(store, &s[i], i, err);
+        if (code != PARUS_OK)
+            return code;
+    }
+    if (n > 1) {
+        if (!parus__mul_size(n, sizeof *ids, &bytes) || !(ids = malloc(bytes)))
+            return parus_fail(err, PARUS_E_NOMEM, "cannot check the ids of %zu samples", n);
+        for (i = 0; i < n; i++)
+            ids[i] = s[i].id;
+        dup = first_duplicate(ids, n, &failed);
+        if (failed || dup) {
+            code = failed ? parus_fail(err, PARUS_E_NOMEM, "cannot check the ids of %zu samples", n)
+                          : parus_fail(err, PARUS_E_DUPLICATE,
+                                       "sample '%s' is given twice: nothing stored in '%s'", dup,
+                                       store->path);
+            free(ids);
+            return code;
+        }
+        free(ids);
+    }
+
+    parus__store_utc_now(now);
+    code = parus__store_tx_begin(store, err);
+    if (code != PARUS_OK)
+        return code;
+    for (i = 0; i < n; i++) {
+        bool replaced = false;
+        code = put_sample(store, &s[i], source, now, &replaced, err);
+        if (code != PARUS_OK) {
+            parus__store_tx_rollback(store);
+            return code;
+        }
+        if (replaced)
+            again++;
+        else
+            fresh++;
+    }
+    code = parus__store_tx_commit(store, err);
+    if (code != PARUS_OK)
+        return code;
+    if (n_new)
+        *n_new = fresh;
+    if (n_replaced)
+        *n_replaced = again;
+    return PARUS_OK;
+}
+
+/* What a samples walk holds for the sample being read: its text (owned copies, since the
+ * statement moves on) and its points, whose variable names point into a list of the distinct
+ * names seen, kept for the whole walk. */
+struct sample_walk {
+    char *id, *label, *group;
+    parus_sample s;
+    parus_sample_point *pts;
+    size_t n_pts, cap;
+    char **vars;
+    size_t n_vars, cap_vars;
+};
+
+static const char *intern_var(struct sample_walk *w, const char *name)
+{
+    size_t i;
+    char *copy;
+    for (i = w->n_vars; i-- > 0;)
+        if (strcmp(w->vars[i], name) == 0)
+            return w->vars[i];
+    if (w->n_vars == w->cap_vars) {
+        size_t new_cap = w->cap_vars ? 2 * w->cap_vars : 16, bytes;
+        char **grown;
+        if (!parus__mul_size(new_cap, sizeof *grown, &bytes) || !(grown = realloc(w->vars, bytes)))
+            return NULL;
+        w->vars = grown;
+        w->cap_vars = new_cap;
+    }
+    copy = parus__strdup(name);
+    if (copy)
+        w->vars[w->n_vars++] = copy;
+    return copy;
+}
+
+static bool start_sample(struct sample_walk *w, sqlite3_stmt *st)
+{
+    const char *label = column_text(st, 1), *group = column_text(st, 2);
+    free(w->id);
+    free(w->label);
+    free(w->group);
+    w->id = parus__strdup(column_text(st, 0));
+    w->label = label ? parus__strdup(label) : NULL;
+    w->group = group ? parus__strdup(group) : NULL;
+    if (!w->id || (label && !w->label) || (group && !w->group))
+        return false;
+    memset(&w->s, 0, sizeof w->s);
+    w->s.id = w->id;
+    w->s.label = w->label;
+    w->s.group = w->group;
+    copy_text(w->s.start_date, sizeof w->s.start_date, column_text(st, 3));
+    copy_text(w->s.end_date, sizeof w->s.end_date, column_text(st, 4));
+    w->n_pts = 0;
+    return true;
+}
+
+static bool add_point(struct sample_walk *w, sqlite3_stmt *st)
+{
+    parus_sample_point *pt;
+    if (sqlite3_column_type(st, 5) == SQLITE_NULL)
+        return true; /* a sample with no points: the LEFT JOIN's empty row */
+    if (w->n_pts == w->cap) {
+        size_t new_cap = w->cap ? 2 * w->cap : 256, bytes;
+        parus_sample_point *grown;
+        if (!parus__mul_size(new_cap, sizeof *grown, &bytes) || !(grown = realloc(w->pts, bytes)))
+            return false;
+        w->pts = grown;
+        w->cap = new_cap;
+    }
+    pt = &w->pts[w->n_pts];
+    copy_text(pt->date, sizeof pt->date, column_text(st, 5));
+    pt->var = intern_var(w, column_text(st, 6) ? column_text(st, 6) : "");
+    pt->value = column_real(st, 7);
+    if (!pt->var)
+        return false;
+    w->n_pts++;
+    return true;
+}
+
+static int visit_sample(struct sample_walk *w, parus_sample_visit_fn fn, void *ctx)
+{
+    w->s.points = w->pts;
+    w->s.n_points = w->n_pts;
+    return fn(&w->s, ctx);
+}
+
+parus_status parus_store_samples_walk(parus_store *store, parus_sample_visit_fn fn, void *ctx,
+                                      parus_error *err)
+{
+    struct sample_walk w;
+    sqlite3_stmt *st;
+    parus_status code = PARUS_OK;
+    bool open = false;
+    size_t i;
+    int rc, stop;
+
+    parus_error_init(err);
+    if (!store || !fn)
+        return parus_fail(err, PARUS_E_INVALID, "samples_walk: missing store or function");
+    code = parus__store_require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    st = stmt_get(store, S_SAMPLES_WALK, err);
+    if (!st)
+        return parus__store_prepare_failed(err);
+    memset(&w, 0, sizeof w);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = column_text(st, 0);
+        if (!open || strcmp(id ? id : "", w.id) != 0) {
+            if (open && (stop = visit_sample(&w, fn, ctx)) != 0) {
+                code = stopped(err, stop, "the samples", w.id);
+                goto out_free;
+            }
+            if (!start_sample(&w, st))
+                goto out_nomem;
+            open = true;
+        }
+        if (!add_point(&w, st))
+            goto out_nomem;
+    }
+    if (rc != SQLITE_DONE) {
+        code =
+            parus__store_sql_fail(store, rc, err, "cannot read the samples of '%s'", store->path);
+        goto out_free;
+    }
+    if (open && (stop = visit_sample(&w, fn, ctx)) != 0)
+        code = stopped(err, stop, "the samples", w.id);
+    goto out_free;
+
+out_nomem:
+    code = parus_fail(err, PARUS_E_NOMEM, "cannot hold a sample of '%s'", store->path);
+out_free:
+    sqlite3_reset(st);
+    free(w.id);
+    free(w.label);
+    free(w.group);
+    free(w.pts);
+    for (i = 0; i < w.n_vars; i++)
+        free(w.vars[i]);
+    free(w.vars);
+    return code;
+}
+
+/* ---- assessments ---- */
+
+static const char *const method_names[] = {"none", "model", "calendar"};
+static const char *const confidence_names[] = {"none", "normal", "low"};
+
+const char *parus_assess_method_name(parus_assess_method m)
+{
+    return (unsigned)m < sizeof method_names / sizeof method_names[0] ? method_names[m] : "?";
+}
+
+const char *parus_assess_confidence_name(parus_assess_confidence c)
+{
+    return (unsigned)c < sizeof confidence_names / sizeof confidence_names[0] ? confidence_names[c]
+                                                                              : "?";
+}
+
+parus_status parus_store_assessments_begin(parus_store *store, const char *season, parus_error *err)
+{
+    parus_status code;
+
+    if (!store)
+        return parus_fail(err, PARUS_E_INVALID, "assessments_begin: missing store");
+    code = parus__store_require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    if (!parus_store_season_valid(season))
+        return bad_season(store, season, err);
+    if (store->open_assess)
+        return parus_fail(err, PARUS_E_INVALID,
+                          "assessments_begin: the assessments of season %s are still open in '%s'",
+                          store->open_assess_season, store->path);
+    if (store->open_tile)
+        return parus_fail(err, PARUS_E_INVALID, "assessments_begin: tile %lld of '%s' is open",
+                          (long long)store->open_tile, store->path);
+    code = parus__store_tx_begin(store, err);
+    if (code != PARUS_OK)
+        return code;
+    copy_text(store->open_assess_season, sizeof store->open_assess_season, season);
+    parus__store_utc_now(store->open_assess_at);
+    store->open_assess = true;
+    return PARUS_OK;
+}
+
+static bool in_unit(double v)
+{
+    return isnan(v) || (v >= 0.0 && v <= 1.0);
+}
+
+static parus_status check_assessment(const parus_store *store, const parus_assessment *a,
+                                     parus_error *err)
+{
+    const char *id = a->parcel_id;
+    const char *why = NULL;
+
+    if (is_empty(id))
+        return parus_fail(err, PARUS_E_INVALID, "an assessment of season %s has no parcel id",
+                          store->open_assess_season);
+    if (a->season && strcmp(a->season, store->open_assess_season) != 0)
+        why = "is for another season than the one open";
+    else if ((unsigned)a->method > PARUS_ASSESS_CALENDAR)
+        why = "has an unknown method";
+    else if ((unsigned)a->confidence > PARUS_CONFIDENCE_LOW)
+        why = "has an unknown confidence";
+    else if (a->method == PARUS_ASSESS_NONE &&
+             (a->crop || a->crop2 || a->confidence != PARUS_CONFIDENCE_NONE))
+        why = "is unclassified (method none) but carries a crop or a confidence";
+    else if (a->method == PARUS_ASSESS_NONE && is_empty(a->reason))
+        why = "is unclassified (method none) without a reason";
+    else if (a->method != PARUS_ASSESS_NONE &&
+             (is_empty(a->crop) || a->confidence == PARUS_CONFIDENCE_NONE))
+        why = "is classified without a crop or a confidence";
+    else if (a->method == PARUS_ASSESS_CALENDAR && a->confidence != PARUS_CONFIDENCE_LOW)
+        why = "is a calendar match with a confidence other than low";
+    else if (!in_unit(a->probability) || !in_unit(a->margin))
+        why = "has a probability or margin outside [0, 1]";
+    else if (a->agrees < -1 || a->agrees > 1)
+        why = "has agrees other than -1, 0 or 1";
+    else if ((a->first_date && !is_date(a->first_date)) || (a->last_date && !is_date(a->last_date)))
+        why = "has a first or last date that is not YYYY-MM-DD";
+    else if (a->n_clear_obs > (size_t)INT64_MAX || a->run_id < 0)
+        why = "has a count or run id out of range";
+    if (why)
+        return parus_fail(err, PARUS_E_INVALID, "the assessment of parcel '%s' for season %s %s",
+                          id, store->open_assess_season, why);
+    return PARUS_OK;
+}
+
+parus_status parus_store_assessments_put(parus_store *store, const parus_assessment *a,
+                                         parus_error *err)
+{
+    sqlite3_stmt *st;
+    parus_status code;
+    int rc;
+
+    if (!store || !store->open_assess)
+        return parus_fail(err, PARUS_E_INVALID, "assessments_put: no season is open in '%s'",
+                          store ? store->path : "?");
+    if (!a) {
+        parus_store_assessments_abort(store);
+        return parus_fail(err, PARUS_E_INVALID, "assessments_put: missing assessment");
+    }
+    code = check_assessment(store, a, err);
+    if (code != PARUS_OK)
+        goto out_abort;
+    st = stmt_get(store, S_ASSESS_PUT, err);
+    if (!st) {
+        code = parus__store_prepare_failed(err);
+        goto out_abort;
+    }
+    rc = bind_text(st, 1, store->open_assess_season);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, a->parcel_id);
+    if (rc == SQLITE_OK)
+        rc = a->run_id ? sqlite3_bind_int64(st, 3, a->run_id) : sqlite3_bind_null(st, 3);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 4, parus_assess_method_name(a->method));
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 5, a->crop);
+    if (rc == SQLITE_OK)
+        rc = bind_real(st, 6, a->probability);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 7, a->crop2);
+    if (rc == SQLITE_OK)
+        rc = bind_real(st, 8, a->margin);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 9, parus_assess_confidence_name(a->confidence));
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 10, a->model_version);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 11, a->declared_crop);
+    if (rc == SQLITE_OK)
+        rc = a->agrees < 0 ? sqlite3_bind_null(st, 12) : sqlite3_bind_int(st, 12, a->agrees);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 13, a->reason);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 14, (sqlite3_int64)a->n_clear_obs);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 15, a->first_date);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 16, a->last_date);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 17, store->open_assess_at);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        sqlite3_reset(st);
+        code = parus_fail(err, PARUS_E_NOT_FOUND,
+                          "parcel '%s' is not in '%s': the assessments of season %s are not stored",
+                          a->parcel_id, store->path, store->open_assess_season);
+        goto out_abort;
+    }
+    if (rc != SQLITE_DONE) {
+        code = parus__store_sql_fail(store, rc, err,
+                                     "cannot store the assessment of parcel '%s' in '%s'",
+                                     a->parcel_id, store->path);
+        sqlite3_reset(st);
+        goto out_abort;
+    }
+    sqlite3_reset(st);
+    return PARUS_OK;
+
+out_abort:
+    parus_store_assessments_abort(store);
+    return code;
+}
+
+parus_status parus_store_assessments_commit(parus_store *store, parus_error *err)
+{
+    if (!store || !store->open_assess)
+        return parus_fail(err, PARUS_E_INVALID, "assessments_commit: no season is open in '%s'",
+                          store ? store->path : "?");
+    store->open_assess = false;
+    return parus__store_tx_commit(store, err);
+}
+
+void parus_store_assessments_abort(parus_store *store)
+{
+    if (!store || !store->open_assess)
+        return;
+    parus__store_tx_rollback(store);
+    store->open_assess = false;
+}
+
+static parus_assess_method method_of(const char *s)
+{
+    size_t i;
+    for (i = 0; s && i < sizeof method_names / sizeof method_names[0]; i++)
+        if (strcmp(s, method_names[i]) == 0)
+            return (parus_assess_method)i;
+    return PARUS_ASSESS_NONE;
+}
+
+static parus_assess_confidence confidence_of(const char *s)
+{
+    size_t i;
+    for (i = 0; s && i < sizeof confidence_names / sizeof confidence_names[0]; i++)
+        if (strcmp(s, confidence_names[i]) == 0)
+            return (parus_assess_confidence)i;
+    return PARUS_CONFIDENCE_NONE;
+}
+
+/* A row of ASSESS_COLUMNS; pointers borrow the statement's memory. */
+static void row_assessment(sqlite3_stmt *st, parus_assessment *a)
+{
+    a->season = column_text(st, 0);
+    a->parcel_id = column_text(st, 1);
+    a->run_id = sqlite3_column_int64(st, 2);
+    a->method = method_of(column_text(st, 3));
+    a->crop = column_text(st, 4);
+    a->probability = column_real(st, 5);
+    a->crop2 = column_text(st, 6);
+    a->margin = column_real(st, 7);
+    a->confidence = confidence_of(column_text(st, 8));
+    a->model_version = column_text(st, 9);
+    a->declared_crop = column_text(st, 10);
+    a->agrees = sqlite3_column_type(st, 11) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 11);
+    a->reason = column_text(st, 12);
+    a->n_clear_obs = column_size(st, 13);
+    a->first_date = column_text(st, 14);
+    a->last_date = column_text(st, 15);
+    a->assessed_at = column_text(st, 16);
+}
+
+parus_status parus_store_get_assessment(parus_store *store, const char *season,
+                                        const char *parcel_id, parus_assessment_fn fn, void *ctx,
+                                        parus_error *err)
+{
+    parus_assessment a;
+    sqlite3_stmt *st;
+    parus_status code;
+    int rc;
+
+    if (!store || !parcel_id || !fn)
+        return parus_fail(err, PARUS_E_INVALID, "get_assessment: missing store, id or function");
+    code = parus__store_require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    if (!parus_store_season_valid(season))
+        return bad_season(store, season, err);
+    st = stmt_get(store, S_ASSESS_GET, err);
+    if (!st)
+        return parus__store_prepare_failed(err);
+    rc = bind_text(st, 1, season);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, parcel_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return parus_fail(err, PARUS_E_NOT_FOUND,
+                          "parcel '%s' has no assessment for season %s in '%s'", parcel_id, season,
+                          store->path);
+    }
+    if (rc != SQLITE_ROW) {
+        code = parus__store_sql_fail(store, rc, err,
+                                     "cannot read the assessment of parcel '%s' in '%s'", parcel_id,
+                                     store->path);
+        sqlite3_reset(st);
+        return code;
+    }
+    row_assessment(st, &a);
+    fn(&a, ctx);
+    sqlite3_reset(st);
+    return PARUS_OK;
+}
+
+parus_status parus_store_assessments_foreach(parus_store *store, const char *season,
+                                             parus_assessment_fn fn, void *ctx, parus_error *err)
+{
+    sqlite3_stmt *st;
+    parus_status code;
+    int rc;
+
+    parus_error_init(err);
+    if (!store || !fn)
+        return parus_fail(err, PARUS_E_INVALID, "assessments_foreach: missing store or function");
+    code = parus__store_require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    if (!parus_store_season_valid(season))
+        return bad_season(store, season, err);
+    st = stmt_get(store, S_ASSESS_ALL, err);
+    if (!st)
+        return parus__store_prepare_failed(err);
+    rc = bind_text(st, 1, season);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        parus_assessment a;
+        int stop;
+        row_assessment(st, &a);
+        stop = fn(&a, ctx);
+        if (stop) {
+            code = stopped(err, stop, "the assessments", a.parcel_id ? a.parcel_id : "?");
+            sqlite3_reset(st);
+            return code;
+        }
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE) {
+        code = parus__store_sql_fail(store, rc, err,
+                                     "cannot read the assessments of season %s in '%s'", season,
+                                     store->path);
+        sqlite3_reset(st);
+        return code;
+    }
+    sqlite3_reset(st);
+    return PARUS_OK;
+}
