@@ -157,6 +157,11 @@ parus_status parus_policy_validate(const parus_policy *p, parus_error *err)
     if (p->cap_cny < p->floor_cny)
         return parus_fail(err, PARUS_E_CONFIG, "cap_cny (%lld) is below floor_cny (%lld)",
                           (long long)p->cap_cny, (long long)p->floor_cny);
+    if (p->min_clear_observations < 0 || p->repayment_days_after_harvest < 0)
+        return parus_fail(err, PARUS_E_CONFIG,
+                          "evidence.min_clear_observations (%d) and repayment.days_after_harvest "
+                          "(%d) must not be negative",
+                          p->min_clear_observations, p->repayment_days_after_harvest);
     if (p->round_down_cny <= 0)
         return parus_fail(err, PARUS_E_CONFIG, "round_down_cny must be positive, not %lld",
                           (long long)p->round_down_cny);

@@ -343,6 +343,10 @@ static void test_limit__refuses_bad_input(void **state)
     parus_policy_init(&p);
     p.haircut_fair_health = 0.6; /* above poor: health would not be monotone */
     assert_int_equal(parus_credit_limit(&p, &c, 1, 0, &r, NULL, &err), PARUS_E_CONFIG);
+    parus_policy_init(&p);
+    p.min_clear_observations = -1;
+    assert_int_equal(parus_credit_limit(&p, &c, 1, 0, &r, NULL, &err), PARUS_E_CONFIG);
+    assert_non_null(strstr(err.msg, "min_clear_observations"));
     /* sums that overflow are refused, not wrapped */
     parus_policy_init(&p);
     {
