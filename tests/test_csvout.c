@@ -279,8 +279,9 @@ static void test_round_trip__random_cells(void **state)
                 n_frag = (size_t)(seed >> 60) % 6;
                 for (k = 0; k < n_frag; k++) {
                     seed = seed * 6364136223846793005u + 1442695040888963407u;
-                    strncat(cells[r][c], frag[(seed >> 33) % (sizeof frag / sizeof frag[0])],
-                            sizeof cells[r][c] - strlen(cells[r][c]) - 1);
+                    size_t used = strlen(cells[r][c]);
+                    snprintf(cells[r][c] + used, sizeof cells[r][c] - used, "%s",
+                             frag[(seed >> 33) % (sizeof frag / sizeof frag[0])]);
                 }
                 assert_int_equal(parus_csvout_put_text(w, cells[r][c], &err), PARUS_OK);
             }
