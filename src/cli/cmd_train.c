@@ -1,45 +1,163 @@
 /*
- * cmd_train.c - `parus train`: a crop classifier from a wide CSV of labelled samples, saved as a
- * versioned model file (parus_model_save) that `parus predict` and later stages load. The
- * features are read exactly as `parus evaluate` reads them, so the figures evaluate prints are the
- * figures of the model this trains.
+ * cmd_train.c - `parus train`: a crop classifier saved as a versioned model file
+ * (parus_model_save) that `parus predict`, `parus classify` and later stages load. Three sources
+ * of labelled samples:
+ *   --csv FILE      a wide CSV, featured exactly as `parus evaluate` reads it;
+ *   --season W      the store's parcels over a season window, labelled by the crops declared for
+ *                   that season (`parus parcels crops`) or by --labels FILE; featured by the
+ *                   season module, whose spec is written into the model so that `parus classify`
+ *                   rebuilds the same features;
+ *   --samples       the imported series of the store (`parus import series`), each sample's
+ *                   season starting at its own start date.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "parus/classify.h"
+#include "parus/crops.h"
+#include "parus/import.h"
+#include "parus/season.h"
 
-#include "cli.h"
+#include "cli_season.h"
 
 static const char usage[] =
     "usage: parus train --csv FILE --out MODEL [--class-column NAME] [--exclude-columns A,B,...]\n"
     "                   [--phenology-band NAME] [--step-days N] [--no-summaries] [--rounds N]\n"
-    "                   [--threads N]\n\n"
-    "Train the crop classifier on every sample of a wide CSV and save the model. The dataset\n"
-    "options are those of 'parus evaluate' (see its --help); a --fold-column is ignored.\n"
-    "  --out MODEL   the model file to write (replaced if it exists)\n";
+    "                   [--threads N]\n"
+    "       parus train --season FIRST/LAST --out MODEL [--labels FILE.csv] [--crops FILE]\n"
+    "                   [--step-days N] [--rounds N] [--threads N]\n"
+    "       parus train --samples --season-days N --out MODEL [--step-days N] [--rounds N]\n\n"
+    "Train the crop classifier and save the model.\n"
+    "  --csv FILE      labelled samples in a wide CSV; the dataset options are those of\n"
+    "                  'parus evaluate' (see its --help); a --fold-column is ignored\n"
+    "  --season W      the store's parcels in the season window W, labelled by the crops\n"
+    "                  declared for W ('parus parcels crops') or by --labels\n"
+    "  --labels FILE   a CSV with the columns parcel_id and crop (crop codes of the crop table)\n"
+    "  --crops FILE    the crop table the labels are checked against (default: [tables] crops)\n"
+    "  --samples       the imported samples of the store ('parus import series'), each sample's\n"
+    "                  season from its start date, --season-days long\n"
+    "  --step-days N   the season's composite step for --season and --samples (default: 10;\n"
+    "                  16 for MODIS samples)\n"
+    "  --out MODEL     the model file to write (replaced if it exists)\n";
+
+struct pair {
+    char *id, *crop;
+};
+
+static int cmp_pair(const void *a, const void *b)
+{
+    return strcmp(((const struct pair *)a)->id, ((const struct pair *)b)->id);
+}
+
+/* Labels from a CSV, checked against the crop table and the store, sorted by parcel id. */
+static int load_labels(cli_ctx *ctx, parus_store *store, const char *path, const char *crops_opt,
+                       cli_labels *out)
+{
+    parus_crop_table table = {0};
+    parus_crop_declarations d = {0};
+    parus_error err;
+    size_t i;
+    int rc = 0;
+
+    if (parus_crop_table_load(cli_table_path(ctx, crops_opt, "crops"), &table, &err) != PARUS_OK)
+        return cli_report(&err);
+    if (parus_crop_declarations_read(path, NULL, NULL, &table, &d, &err) != PARUS_OK) {
+        rc = cli_report(&err);
+        goto out;
+    }
+    for (i = 0; i < d.n; i++) {
+        parus_parcel p;
+        parus_status st = parus_store_get_parcel(store, d.parcel_ids[i], &p, &err);
+        if (st == PARUS_E_NOT_FOUND) {
+            fprintf(stderr, "parus: error: '%s' line %zu: parcel '%s' is not in the store\n", path,
+                    d.lines[i], d.parcel_ids[i]);
+            rc = PARUS_EXIT_INPUT_BAD;
+            goto out;
+        }
+        if (st != PARUS_OK) {
+            rc = cli_report(&err);
+            goto out;
+        }
+        parus_parcel_release(&p);
+    }
+    out->n = d.n;
+    out->id = calloc(d.n ? d.n : 1, sizeof *out->id);
+    out->crop = calloc(d.n ? d.n : 1, sizeof *out->crop);
+    if (!out->id || !out->crop) {
+        rc = PARUS_EXIT_FAILURE;
+        goto out;
+    }
+    /* sorted by id (the ids are unique: the reader refuses a parcel on two rows) */
+    {
+        struct pair *pairs = malloc((d.n ? d.n : 1) * sizeof *pairs);
+        if (!pairs) {
+            rc = PARUS_EXIT_FAILURE;
+            goto out;
+        }
+        for (i = 0; i < d.n; i++) {
+            pairs[i].id = d.parcel_ids[i];
+            pairs[i].crop = d.crops[i];
+            d.parcel_ids[i] = d.crops[i] = NULL;
+        }
+        qsort(pairs, d.n, sizeof *pairs, cmp_pair);
+        for (i = 0; i < d.n; i++) {
+            out->id[i] = pairs[i].id;
+            out->crop[i] = pairs[i].crop;
+        }
+        free(pairs);
+    }
+out:
+    parus_crop_declarations_release(&d);
+    parus_crop_table_release(&table);
+    return rc;
+}
+
+static void labels_release(cli_labels *l)
+{
+    size_t i;
+    for (i = 0; i < l->n; i++) {
+        free(l->id[i]);
+        free(l->crop[i]);
+    }
+    free(l->id);
+    free(l->crop);
+}
 
 int cmd_train(cli_ctx *ctx, int argc, char **argv)
 {
     parus_csv_options copt;
     parus_classify_options opt;
+    parus_season_spec spec;
     parus_dataset ds;
     parus_model *model = NULL;
+    parus_store *store = NULL;
     parus_error err;
-    const char *csv = NULL, *out = NULL;
+    cli_labels labels = {0};
+    cli_dataset_stats stats = {0};
+    const char *csv = NULL, *out = NULL, *season_opt = NULL, *labels_path = NULL, *crops_opt = NULL;
+    char window[PARUS_SEASON_WINDOW_TEXT];
+    bool samples = false, step_given = false;
+    size_t season_days = 0;
     struct timespec t0, t1;
-    int i, rc = PARUS_EXIT_OK;
+    int i, rc = PARUS_EXIT_OK, n_sources;
 
     parus_csv_options_init(&copt);
     parus_classify_options_init(&opt);
+    parus_season_spec_init(&spec);
+    parus_dataset_init(&ds);
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         int took;
         if (cli_is_help(a)) {
             fputs(usage, stdout);
             return PARUS_EXIT_OK;
+        } else if (strcmp(a, "--step-days") == 0) {
+            step_given = true;
+            if ((took = cli_dataset_option("train", argc, argv, &i, &copt, &opt)) < 0)
+                return -took;
         } else if ((took = cli_dataset_option("train", argc, argv, &i, &copt, &opt)) != 0) {
             if (took < 0)
                 return -took;
@@ -47,19 +165,69 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
             csv = argv[++i];
         } else if (strcmp(a, "--out") == 0 && i + 1 < argc) {
             out = argv[++i];
+        } else if (strcmp(a, "--season") == 0 && i + 1 < argc) {
+            season_opt = argv[++i];
+        } else if (strcmp(a, "--labels") == 0 && i + 1 < argc) {
+            labels_path = argv[++i];
+        } else if (strcmp(a, "--crops") == 0 && i + 1 < argc) {
+            crops_opt = argv[++i];
+        } else if (strcmp(a, "--samples") == 0) {
+            samples = true;
+        } else if (strcmp(a, "--season-days") == 0 && i + 1 < argc) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || v < 40 || v > 800)
+                return cli_usage_error("train", "--season-days wants 40..800, not '%s'", argv[i]);
+            season_days = (size_t)v;
         } else {
             return cli_usage_error("train", "unknown option or missing value: '%s'", a);
         }
     }
-    if (!csv || !out)
-        return cli_usage_error("train", "--csv FILE and --out MODEL are required");
-    copt.fold_column = NULL;
+    n_sources = (csv != NULL) + (season_opt != NULL) + samples;
+    if (n_sources != 1 || !out)
+        return cli_usage_error("train", "give --out MODEL and one of --csv FILE, --season W or "
+                                        "--samples");
+    if (labels_path && !season_opt)
+        return cli_usage_error("train", "--labels goes with --season");
+    if (samples && season_days == 0)
+        return cli_usage_error("train", "--samples needs --season-days N");
+    if (step_given)
+        spec.step_days = copt.step_days;
 
-    parus_dataset_init(&ds);
-    if (parus_dataset_read_csv(&ds, csv, &copt, &err) != PARUS_OK)
-        return cli_report(&err);
+    if (csv) {
+        copt.fold_column = NULL;
+        if (parus_dataset_read_csv(&ds, csv, &copt, &err) != PARUS_OK)
+            return cli_report(&err);
+    } else {
+        parus_status st;
+        if ((rc = cli_open_store(ctx, &store)) != 0)
+            goto out;
+        if (season_opt) {
+            if ((rc = cli_season_resolve(ctx, "train", season_opt, window, &spec.start_day,
+                                         &spec.length_days)) != 0)
+                goto out;
+            if (labels_path && (rc = load_labels(ctx, store, labels_path, crops_opt, &labels)))
+                goto out;
+            st = cli_store_dataset(store, &spec, window, spec.start_day,
+                                   labels_path ? &labels : NULL, &ds, &stats, &err);
+        } else {
+            spec.length_days = season_days;
+            spec.n_vars = 0;
+            snprintf(spec.phenology_var, sizeof spec.phenology_var, "ndvi");
+            st = cli_samples_dataset(store, &spec, false, &ds, &stats, &err);
+        }
+        if (st != PARUS_OK) {
+            rc = cli_report(&err);
+            goto out;
+        }
+        if (!ctx->quiet)
+            printf("%zu %s, %zu labelled, %zu left out (no clear observation in the season)\n",
+                   stats.n_parcels, samples ? "samples" : "parcels", stats.n_labelled,
+                   stats.n_no_clear);
+    }
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (parus_model_train(&ds, NULL, 0, &opt, &model, &err) != PARUS_OK ||
+        (!csv && parus_season_spec_to_model(&spec, model, &err) != PARUS_OK) ||
         parus_model_save(model, out, &err) != PARUS_OK) {
         rc = cli_report(&err);
         goto out;
@@ -72,6 +240,8 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, out,
                parus_model_data_hash(model));
 out:
+    labels_release(&labels);
+    parus_store_close(store);
     parus_model_free(model);
     parus_dataset_release(&ds);
     return rc;

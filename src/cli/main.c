@@ -14,7 +14,7 @@
 #include "parus/error.h"
 #include "parus/raster.h"
 
-#include "cli.h"
+#include "cli_season.h"
 
 static const struct command {
     const char *name;
@@ -29,6 +29,7 @@ static const struct command {
     {"evaluate", cmd_evaluate, "cross-validate the crop classifier on labelled samples"},
     {"train", cmd_train, "train the crop classifier on a labelled CSV and save the model"},
     {"predict", cmd_predict, "score a saved model on a labelled CSV"},
+    {"classify", cmd_classify, "assess the crop of every parcel in a season"},
 };
 
 static void print_help(FILE *out)

@@ -1,0 +1,414 @@
+/*
+ * cli_season.c - what the season commands (train, classify, assess, export, query) share: where
+ * the crop table, the policy and the season window come from (option, then config, then the
+ * defaults), and the classifier's dataset built from the store: every labelled parcel's season
+ * features (parus/season.h) or every imported sample's.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parus/season.h"
+#include "parus/series.h"
+
+#include "cli_season.h"
+
+#ifndef PARUS_DEFAULT_TABLES_DIR
+#define PARUS_DEFAULT_TABLES_DIR "data-samples"
+#endif
+
+const char *cli_table_path(const cli_ctx *ctx, const char *option, const char *which)
+{
+    if (option)
+        return option;
+    if (strcmp(which, "crops") == 0 && ctx->cfg.crops[0])
+        return ctx->cfg.crops;
+    if (strcmp(which, "policy") == 0 && ctx->cfg.policy[0])
+        return ctx->cfg.policy;
+    if (strcmp(which, "crops") == 0)
+        return PARUS_DEFAULT_TABLES_DIR "/crops.csv";
+    return PARUS_DEFAULT_TABLES_DIR "/policy.ini";
+}
+
+int cli_season_resolve(const cli_ctx *ctx, const char *cmd, const char *option,
+                       char window[PARUS_SEASON_WINDOW_TEXT], int64_t *start_day,
+                       size_t *length_days)
+{
+    parus_error err;
+    const char *text = option ? option : (ctx->cfg.season[0] ? ctx->cfg.season : NULL);
+    if (!text)
+        return cli_usage_error(cmd, "no season: give --season FIRST/LAST or set [season] window "
+                                    "in the config");
+    if (parus_season_parse_window(text, start_day, length_days, &err) != PARUS_OK)
+        return cli_usage_error(cmd, "bad season '%s': %s", text, err.msg);
+    parus_season_window_text(*start_day, *length_days, window, PARUS_SEASON_WINDOW_TEXT);
+    return 0;
+}
+
+parus_status cli_points_to_obs(const parus_season_spec *spec, const parus_series_point *pts,
+                               size_t n_pts, parus_season_obs **buf, size_t *cap, parus_error *err)
+{
+    size_t i;
+    if (n_pts > *cap) {
+        size_t want = n_pts < 64 ? 64 : n_pts * 2;
+        parus_season_obs *p = realloc(*buf, want * sizeof *p);
+        if (!p)
+            return parus_fail(err, PARUS_E_NOMEM, "out of memory reading a season");
+        *buf = p;
+        *cap = want;
+    }
+    for (i = 0; i < n_pts; i++) {
+        int64_t day;
+        parus_status st = parus_series_parse_day(pts[i].date, &day, err);
+        if (st != PARUS_OK)
+            return st;
+        parus_season_obs_from_observation(spec, day, &pts[i].obs, &(*buf)[i]);
+    }
+    return PARUS_OK;
+}
+
+/* ---- a dataset from labelled rows ---- */
+
+struct rows {
+    size_t n, cap, n_features;
+    double *x;
+    char **label;
+    int *fold;
+};
+
+static void rows_release(struct rows *r)
+{
+    size_t i;
+    for (i = 0; i < r->n; i++)
+        free(r->label[i]);
+    free(r->x);
+    free(r->label);
+    free(r->fold);
+    memset(r, 0, sizeof *r);
+}
+
+static parus_status rows_add(struct rows *r, const double *x, const char *label, int fold,
+                             parus_error *err)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 256;
+        double *nx = realloc(r->x, cap * r->n_features * sizeof *nx);
+        char **nl;
+        int *nf;
+        if (!nx)
+            return parus_fail(err, PARUS_E_NOMEM, "out of memory building a dataset");
+        r->x = nx;
+        if (!(nl = realloc(r->label, cap * sizeof *nl)))
+            return parus_fail(err, PARUS_E_NOMEM, "out of memory building a dataset");
+        r->label = nl;
+        if (!(nf = realloc(r->fold, cap * sizeof *nf)))
+            return parus_fail(err, PARUS_E_NOMEM, "out of memory building a dataset");
+        r->fold = nf;
+        r->cap = cap;
+    }
+    if (!(r->label[r->n] = strdup(label)))
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory building a dataset");
+    memcpy(r->x + r->n * r->n_features, x, r->n_features * sizeof *x);
+    r->fold[r->n] = fold;
+    r->n++;
+    return PARUS_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Classes: the distinct labels, sorted; each needs two samples. */
+static parus_status rows_to_dataset(const struct rows *r, const parus_season_spec *spec,
+                                    bool with_folds, const char *what, parus_dataset *ds,
+                                    parus_error *err)
+{
+    char **classes = NULL, **fnames = NULL;
+    size_t n_classes = 0, i, j, *count = NULL;
+    parus_status st = PARUS_OK;
+    parus_dataset tmp;
+
+    if (r->n == 0)
+        return parus_fail(err, PARUS_E_RANGE, "%s: no labelled sample with a clear observation",
+                          what);
+    if (!(classes = malloc(r->n * sizeof *classes)) ||
+        !(fnames = calloc(r->n_features, sizeof *fnames)) ||
+        !(count = calloc(r->n, sizeof *count))) {
+        st = parus_fail(err, PARUS_E_NOMEM, "out of memory building a dataset");
+        goto out;
+    }
+    memcpy(classes, r->label, r->n * sizeof *classes);
+    qsort(classes, r->n, sizeof *classes, cmp_str);
+    for (i = 0; i < r->n; i++)
+        if (n_classes == 0 || strcmp(classes[n_classes - 1], classes[i]) != 0)
+            classes[n_classes++] = classes[i];
+    for (i = 0; i < r->n; i++) {
+        char **hit = bsearch(&r->label[i], classes, n_classes, sizeof *classes, cmp_str);
+        count[hit - classes]++;
+    }
+    for (i = 0; i < n_classes; i++)
+        if (count[i] < 2) {
+            st = parus_fail(err, PARUS_E_RANGE,
+                            "%s: class '%s' has %zu sample: a class needs at least two", what,
+                            classes[i], count[i]);
+            goto out;
+        }
+    if (n_classes < 2) {
+        st = parus_fail(err, PARUS_E_RANGE, "%s: one class only ('%s'): nothing to tell apart",
+                        what, classes[0]);
+        goto out;
+    }
+    for (j = 0; j < r->n_features; j++) {
+        char name[128];
+        parus_season_feature_name(spec, j, name, sizeof name);
+        if (!(fnames[j] = strdup(name))) {
+            st = parus_fail(err, PARUS_E_NOMEM, "out of memory building a dataset");
+            goto out;
+        }
+    }
+    parus_dataset_init(&tmp);
+    st = parus_dataset_setup(&tmp, (const char *const *)fnames, r->n_features,
+                             (const char *const *)classes, n_classes, with_folds, err);
+    for (i = 0; st == PARUS_OK && i < r->n; i++) {
+        char **hit = bsearch(&r->label[i], classes, n_classes, sizeof *classes, cmp_str);
+        st = parus_dataset_add_row(&tmp, r->x + i * r->n_features, (size_t)(hit - classes),
+                                   with_folds ? r->fold[i] : 0, err);
+    }
+    if (st == PARUS_OK)
+        *ds = tmp;
+    else
+        parus_dataset_release(&tmp);
+out:
+    if (fnames)
+        for (j = 0; j < r->n_features; j++)
+            free(fnames[j]);
+    free(fnames);
+    free(classes);
+    free(count);
+    return st;
+}
+
+/* ---- from the store's parcels ---- */
+
+struct parcel_walk {
+    const parus_season_spec *spec;
+    int64_t start_day;
+    const cli_labels *labels; /* NULL: the declared crops */
+    struct rows rows;
+    parus_season_obs *obs;
+    size_t cap;
+    double *features;
+    parus_season_work work;
+    cli_dataset_stats *stats;
+    parus_error *err;
+};
+
+const char *cli_labels_find(const cli_labels *l, const char *id)
+{
+    size_t lo = 0, hi = l->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(l->id[mid], id);
+        if (c == 0)
+            return l->crop[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static int parcel_visit(const parus_parcel_brief *p, const parus_series_point *pts, size_t n_pts,
+                        void *arg)
+{
+    struct parcel_walk *w = arg;
+    const char *label = w->labels ? cli_labels_find(w->labels, p->id) : p->declared_crop;
+    parus_season_info info;
+    parus_error ferr;
+    parus_status st;
+
+    w->stats->n_parcels++;
+    if (!label)
+        return 0;
+    w->stats->n_labelled++;
+    if (cli_points_to_obs(w->spec, pts, n_pts, &w->obs, &w->cap, w->err) != PARUS_OK)
+        return 1;
+    st = parus_season_features(w->spec, w->start_day, w->obs, n_pts, w->features, &info, &w->work,
+                               &ferr);
+    if (st == PARUS_E_RANGE) {
+        w->stats->n_no_clear++;
+        return 0;
+    }
+    if (st != PARUS_OK) {
+        *w->err = ferr;
+        return 1;
+    }
+    return rows_add(&w->rows, w->features, label, 0, w->err) != PARUS_OK;
+}
+
+parus_status cli_store_dataset(parus_store *store, const parus_season_spec *spec,
+                               const char *window, int64_t start_day, const cli_labels *labels,
+                               parus_dataset *ds, cli_dataset_stats *stats, parus_error *err)
+{
+    struct parcel_walk w;
+    parus_status st;
+
+    memset(&w, 0, sizeof w);
+    memset(stats, 0, sizeof *stats);
+    w.spec = spec;
+    w.start_day = start_day;
+    w.labels = labels;
+    w.stats = stats;
+    w.err = err;
+    w.rows.n_features = parus_season_n_features(spec);
+    parus_season_work_init(&w.work);
+    if (!(w.features = malloc(w.rows.n_features * sizeof *w.features))) {
+        st = parus_fail(err, PARUS_E_NOMEM, "out of memory building a dataset");
+        goto out;
+    }
+    st = parus_store_season_walk(store, window, parcel_visit, &w, NULL, err);
+    if (st == PARUS_OK)
+        st = rows_to_dataset(&w.rows, spec, false, "train", ds, err);
+out:
+    rows_release(&w.rows);
+    parus_season_work_release(&w.work);
+    free(w.features);
+    free(w.obs);
+    return st;
+}
+
+/* ---- from imported samples ---- */
+
+struct sample_walk {
+    parus_season_spec *spec; /* vars fixed by the first sample when the spec has none */
+    struct rows rows;
+    parus_season_obs *obs;
+    size_t cap;
+    double *features;
+    parus_season_work work;
+    bool with_folds;
+    cli_dataset_stats *stats;
+    parus_error *err;
+};
+
+static int sample_visit(const parus_sample *s, void *arg)
+{
+    struct sample_walk *w = arg;
+    size_t i, n_obs = 0;
+    int64_t start_day, day;
+    parus_season_info info;
+    parus_error ferr;
+    parus_status st;
+    int fold = 0;
+
+    w->stats->n_parcels++;
+    if (!s->label || s->n_points == 0)
+        return 0;
+    w->stats->n_labelled++;
+    if (w->spec->n_vars == 0) {
+        /* the variables of the first sample, in the order of its first date's points */
+        for (i = 0; i < s->n_points && w->spec->n_vars < PARUS_SEASON_MAX_VARS; i++) {
+            if (i > 0 && strcmp(s->points[i].date, s->points[0].date) != 0)
+                break;
+            snprintf(w->spec->vars[w->spec->n_vars++], PARUS_SEASON_VAR_NAME_MAX, "%s",
+                     s->points[i].var);
+        }
+        if (parus_season_var_index(w->spec, "ndvi") == SIZE_MAX)
+            w->spec->phenology_var[0] = '\0';
+        if (parus_season_spec_check(w->spec, w->err) != PARUS_OK)
+            return 1;
+        w->rows.n_features = parus_season_n_features(w->spec);
+        if (!(w->features = malloc(w->rows.n_features * sizeof *w->features))) {
+            parus_fail(w->err, PARUS_E_NOMEM, "out of memory building a dataset");
+            return 1;
+        }
+    }
+    if (w->with_folds) {
+        char *end;
+        long v = s->group ? strtol(s->group, &end, 10) : -1;
+        if (!s->group || *end || v < 0 || v > 1000000) {
+            parus_fail(w->err, PARUS_E_INVALID,
+                       "sample '%s': group '%s' is not a fold number (0, 1, 2 ...)", s->id,
+                       s->group ? s->group : "");
+            return 1;
+        }
+        fold = (int)v;
+    }
+    if (s->n_points > w->cap) {
+        size_t want = s->n_points * 2;
+        parus_season_obs *p = realloc(w->obs, want * sizeof *p);
+        if (!p) {
+            parus_fail(w->err, PARUS_E_NOMEM, "out of memory building a dataset");
+            return 1;
+        }
+        w->obs = p;
+        w->cap = want;
+    }
+    /* points come in (date, var) order: one observation per date */
+    for (i = 0; i < s->n_points; i++) {
+        size_t k = parus_season_var_index(w->spec, s->points[i].var);
+        if (n_obs == 0 || strcmp(s->points[i].date, s->points[i - 1].date) != 0) {
+            size_t v;
+            if (parus_series_parse_day(s->points[i].date, &day, w->err) != PARUS_OK)
+                return 1;
+            w->obs[n_obs].day = day;
+            w->obs[n_obs].valid_fraction = 1.0;
+            for (v = 0; v < PARUS_SEASON_MAX_VARS; v++)
+                w->obs[n_obs].value[v] = NAN;
+            n_obs++;
+        }
+        if (k != SIZE_MAX)
+            w->obs[n_obs - 1].value[k] = s->points[i].value;
+    }
+    if (s->start_date[0]) {
+        if (parus_series_parse_day(s->start_date, &start_day, w->err) != PARUS_OK)
+            return 1;
+    } else {
+        start_day = w->obs[0].day;
+    }
+    st = parus_season_features(w->spec, start_day, w->obs, n_obs, w->features, &info, &w->work,
+                               &ferr);
+    if (st == PARUS_E_RANGE) {
+        w->stats->n_no_clear++;
+        return 0;
+    }
+    if (st != PARUS_OK) {
+        *w->err = ferr;
+        return 1;
+    }
+    return rows_add(&w->rows, w->features, s->label, fold, w->err) != PARUS_OK;
+}
+
+parus_status cli_samples_dataset(parus_store *store, parus_season_spec *spec, bool with_folds,
+                                 parus_dataset *ds, cli_dataset_stats *stats, parus_error *err)
+{
+    struct sample_walk w;
+    parus_status st;
+
+    memset(&w, 0, sizeof w);
+    memset(stats, 0, sizeof *stats);
+    w.spec = spec;
+    w.with_folds = with_folds;
+    w.stats = stats;
+    w.err = err;
+    if (spec->n_vars) {
+        w.rows.n_features = parus_season_n_features(spec);
+        if (!(w.features = malloc(w.rows.n_features * sizeof *w.features))) {
+            st = parus_fail(err, PARUS_E_NOMEM, "out of memory building a dataset");
+            goto out;
+        }
+    }
+    parus_season_work_init(&w.work);
+    st = parus_store_samples_walk(store, sample_visit, &w, err);
+    if (st == PARUS_OK)
+        st = rows_to_dataset(&w.rows, spec, with_folds, "samples", ds, err);
+    parus_season_work_release(&w.work);
+out:
+    rows_release(&w.rows);
+    free(w.features);
+    free(w.obs);
+    return st;
+}

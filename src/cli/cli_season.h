@@ -1,0 +1,63 @@
+/*
+ * cli_season.h - what the season commands share (cli_season.c): table paths, the season window,
+ * observations as season inputs, and the classifier's dataset built from the store.
+ */
+#ifndef PARUS_CLI_SEASON_H
+#define PARUS_CLI_SEASON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parus/classify.h"
+#include "parus/season.h"
+#include "parus/store.h"
+
+#include "cli.h"
+
+/* The table of a kind ("crops" or "policy"): the option when given, else the config's
+ * [tables] entry, else the one in data-samples/ of the source tree parus was built from. */
+const char *cli_table_path(const cli_ctx *ctx, const char *option, const char *which);
+
+/* The season window: the option, else the config's [season] window; a usage error (returned as
+ * the exit code) when there is none or it is malformed; 0 on success with the canonical text. */
+int cli_season_resolve(const cli_ctx *ctx, const char *cmd, const char *option,
+                       char window[PARUS_SEASON_WINDOW_TEXT], int64_t *start_day,
+                       size_t *length_days);
+
+/* A parcel's stored points as season observations, into *buf (grown as needed, *cap its size). */
+parus_status cli_points_to_obs(const parus_season_spec *spec, const parus_series_point *pts,
+                               size_t n_pts, parus_season_obs **buf, size_t *cap, parus_error *err);
+
+/* Labels given on the command line: parcel ids (sorted, unique) and their crops. */
+typedef struct cli_labels {
+    size_t n;
+    char **id, **crop;
+} cli_labels;
+
+/* The crop of a parcel id, or NULL. */
+const char *cli_labels_find(const cli_labels *l, const char *id);
+
+typedef struct cli_dataset_stats {
+    size_t n_parcels;  /* parcels (samples) seen */
+    size_t n_labelled; /* with a label */
+    size_t n_no_clear; /* labelled, but no clear observation in the season: left out */
+} cli_dataset_stats;
+
+/* The season features of every labelled parcel (labels, or the crops declared for the season
+ * when labels is NULL) into *ds (initialised by the caller; written on success). Classes are the
+ * labels found, sorted; E_RANGE for a class with one sample, fewer than two classes, or no
+ * labelled parcel with a clear observation. */
+parus_status cli_store_dataset(parus_store *store, const parus_season_spec *spec,
+                               const char *window, int64_t start_day, const cli_labels *labels,
+                               parus_dataset *ds, cli_dataset_stats *stats, parus_error *err);
+
+/* The same from the imported samples (each sample's season starts at its start date, or its
+ * first date); spec->n_vars 0: the variables of the first sample (written into *spec). With
+ * with_folds, each sample's group must be a fold number. */
+parus_status cli_samples_dataset(parus_store *store, parus_season_spec *spec, bool with_folds,
+                                 parus_dataset *ds, cli_dataset_stats *stats, parus_error *err);
+
+int cmd_classify(cli_ctx *ctx, int argc, char **argv);
+
+#endif
