@@ -1,24 +1,31 @@
 /*
  * cmd_parcels.c - `parus parcels load FILE` registers or refreshes parcels in the store;
- * `parus parcels show ID` prints one.
+ * `parus parcels show ID` prints one; `parus parcels crops FILE.csv --season W` stores the crop
+ * declared for each parcel in a season.
  *
  * A load is one transaction: either every valid parcel of the file is stored, or none is. Parcels
  * that fail validation are set aside with their reason (printed, and kept in the store's
  * parcel_rejects table); the others still load, and the exit code says some were set aside.
+ * Declared crops are all or nothing: one unknown crop or parcel, a parcel declared twice or an
+ * empty cell stores none of the file (exit 4, the message names the file and the line).
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "parus/crops.h"
+#include "parus/import.h"
 #include "parus/parcels.h"
 #include "parus/store.h"
 #include "parus/zonal.h"
 
-#include "cli.h"
+#include "cli_season.h"
 
 static const char usage[] =
     "usage: parus parcels load [OPTIONS] FILE\n"
-    "       parus parcels show [--json] ID\n\n"
+    "       parus parcels show [--json] ID\n"
+    "       parus parcels crops --season FIRST/LAST [OPTIONS] FILE.csv\n\n"
     "load: read parcels from a vector file (GeoJSON, GeoPackage, Shapefile, ... in any CRS),\n"
     "validate them, compute geodesic areas, and register or refresh them in the store.\n"
     "  --id-field F             attribute holding the parcel id (default parcel_id)\n"
@@ -28,7 +35,16 @@ static const char usage[] =
     "  --assume-crs CRS         CRS for a file that has none, e.g. EPSG:4490\n"
     "  --layer NAME             layer to read (default: the first)\n\n"
     "show: print one parcel of the store and its observations, tile by tile.\n"
-    "  --json                   print JSON instead of text\n";
+    "  --json                   print JSON instead of text\n\n"
+    "crops: store the crop declared for each parcel in a season (a CSV of parcel id and crop\n"
+    "code), replacing what was declared before for the same parcel and season. Every code must\n"
+    "be in the crop table and every parcel in the store, or nothing is stored.\n"
+    "  --season FIRST/LAST      the season window, e.g. 2024-03-01/2024-06-30 (default: the\n"
+    "                           config's [season] window)\n"
+    "  --id-column C            column of parcel ids (default parcel_id)\n"
+    "  --crop-column C          column of crop codes (default crop)\n"
+    "  --crops TABLE.csv        crop table (default: [tables] crops, else "
+    "data-samples/crops.csv)\n";
 
 static int set_option(const char *name, const char *value, char *dst, size_t size)
 {
@@ -291,10 +307,137 @@ fail:
     return rc;
 }
 
+/* The line of the first parcel of d that the store does not hold (0 when all are there). */
+static size_t first_unknown(parus_store *store, const parus_crop_declarations *d, size_t *index)
+{
+    size_t i;
+    for (i = 0; i < d->n; i++) {
+        parus_parcel p;
+        parus_error err;
+        parus_status code = parus_store_get_parcel(store, d->parcel_ids[i], &p, &err);
+        if (code == PARUS_OK) {
+            parus_parcel_release(&p);
+            continue;
+        }
+        if (code == PARUS_E_NOT_FOUND) {
+            *index = i;
+            return d->lines[i];
+        }
+        break;
+    }
+    return 0;
+}
+
+static int crops(cli_ctx *ctx, int argc, char **argv)
+{
+    static const char *const opts[] = {"--season", "--id-column", "--crop-column", "--crops"};
+    const char *val[4] = {NULL, NULL, NULL, NULL};
+    parus_crop_declarations d;
+    parus_crop_table table;
+    parus_store *store = NULL;
+    parus_error err;
+    const char *path = NULL, *table_path;
+    char window[PARUS_SEASON_WINDOW_TEXT], summary[512];
+    int64_t start_day;
+    size_t length_days, i, k, *counts = NULL;
+    long long run_id;
+    int a, rc;
+
+    for (a = 2; a < argc; a++) {
+        size_t o;
+        if (cli_is_help(argv[a])) {
+            fputs(usage, stdout);
+            return PARUS_EXIT_OK;
+        }
+        if (argv[a][0] != '-' || !argv[a][1]) {
+            if (path)
+                return cli_usage_error("parcels", "more than one file given ('%s', '%s')", path,
+                                       argv[a]);
+            path = argv[a];
+            continue;
+        }
+        for (o = 0; o < sizeof opts / sizeof opts[0]; o++)
+            if (strcmp(argv[a], opts[o]) == 0)
+                break;
+        if (o == sizeof opts / sizeof opts[0])
+            return cli_usage_error("parcels", "unknown option '%s'", argv[a]);
+        if (a + 1 >= argc)
+            return cli_usage_error("parcels", "option '%s' needs a value", argv[a]);
+        val[o] = argv[++a];
+    }
+    if (!path)
+        return cli_usage_error("parcels", "no crops file given");
+    rc = cli_season_resolve(ctx, "parcels", val[0], window, &start_day, &length_days);
+    if (rc)
+        return rc;
+
+    table_path = cli_table_path(ctx, val[3], "crops");
+    if (parus_crop_table_load(table_path, &table, &err) != PARUS_OK)
+        return cli_report(&err);
+    rc = parus_crop_declarations_read(path, val[1], val[2], &table, &d, &err) == PARUS_OK
+             ? PARUS_EXIT_OK
+             : cli_report(&err);
+    if (rc)
+        goto out_table;
+    if (d.n == 0) {
+        fprintf(stderr, "parus: error: '%s' declares no crop (a header only)\n", path);
+        rc = PARUS_EXIT_INPUT_BAD;
+        goto out_decl;
+    }
+    counts = calloc(table.n_crops ? table.n_crops : 1, sizeof *counts);
+    if (!counts) {
+        fprintf(stderr, "parus: error: out of memory\n");
+        rc = PARUS_EXIT_FAILURE;
+        goto out_decl;
+    }
+    rc = cli_open_store(ctx, &store);
+    if (rc)
+        goto out_decl;
+    run_id = cli_run_begin(store, argc, argv);
+    if (parus_store_put_parcel_crops(store, window, (const char *const *)d.parcel_ids,
+                                     (const char *const *)d.crops, d.n, path, &err) != PARUS_OK) {
+        size_t line = 0, bad = 0;
+        if (err.code == PARUS_E_NOT_FOUND)
+            line = first_unknown(store, &d, &bad);
+        if (line) {
+            fprintf(stderr,
+                    "parus: error: '%s' line %zu: parcel '%s' is not in '%s': nothing stored\n",
+                    path, line, d.parcel_ids[bad], ctx->cfg.db);
+            rc = PARUS_EXIT_INPUT_BAD;
+        } else {
+            rc = cli_report(&err);
+        }
+        snprintf(summary, sizeof summary, "error=%s", parus_status_name(err.code));
+        cli_run_end(store, run_id, "failed", summary);
+        goto out_store;
+    }
+    snprintf(summary, sizeof summary, "file=%s season=%s declared=%zu", path, window, d.n);
+    cli_run_end(store, run_id, "ok", summary);
+    if (!ctx->quiet) {
+        for (i = 0; i < d.n; i++)
+            for (k = 0; k < table.n_crops; k++)
+                if (strcmp(d.crops[i], table.crops[k].code) == 0)
+                    counts[k]++;
+        printf("stored %zu declared crops for season %s from '%s':", d.n, window, path);
+        for (k = 0; k < table.n_crops; k++)
+            if (counts[k])
+                printf(" %s %zu", table.crops[k].code, counts[k]);
+        printf("\n");
+    }
+out_store:
+    parus_store_close(store);
+out_decl:
+    free(counts);
+    parus_crop_declarations_release(&d);
+out_table:
+    parus_crop_table_release(&table);
+    return rc;
+}
+
 int cmd_parcels(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage_error("parcels", "no subcommand given (load or show)");
+        return cli_usage_error("parcels", "no subcommand given (load, show or crops)");
     if (cli_is_help(argv[1])) {
         fputs(usage, stdout);
         return PARUS_EXIT_OK;
@@ -303,5 +446,7 @@ int cmd_parcels(cli_ctx *ctx, int argc, char **argv)
         return load(ctx, argc, argv);
     if (strcmp(argv[1], "show") == 0)
         return show(ctx, argc, argv);
-    return cli_usage_error("parcels", "unknown subcommand '%s' (load or show)", argv[1]);
+    if (strcmp(argv[1], "crops") == 0)
+        return crops(ctx, argc, argv);
+    return cli_usage_error("parcels", "unknown subcommand '%s' (load, show or crops)", argv[1]);
 }

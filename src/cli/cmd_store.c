@@ -15,7 +15,8 @@ static const char usage[] = "usage: parus store info\n"
                             "       parus store upgrade\n"
                             "       parus store merge DST SRC...\n\n"
                             "info:  schema version and how many parcels, farmers, tiles,\n"
-                            "       observations and runs the store holds\n"
+                            "       observations, runs, declared crops, samples and\n"
+                            "       assessments the store holds\n"
                             "tiles: one line per stored tile, in date order\n"
                             "upgrade: migrate a store written by an older parus to this\n"
                             "       version's schema (one transaction per step)\n"
@@ -132,6 +133,9 @@ int cmd_store(cli_ctx *ctx, int argc, char **argv)
             printf("%-18s %zu\n", "tiles:", c.n_tiles);
             printf("%-18s %zu\n", "observations:", c.n_observations);
             printf("%-18s %zu\n", "runs:", c.n_runs);
+            printf("%-18s %zu\n", "declared crops:", c.n_parcel_crops);
+            printf("%-18s %zu (%zu values)\n", "samples:", c.n_samples, c.n_sample_points);
+            printf("%-18s %zu\n", "assessments:", c.n_assessments);
         }
     } else {
         printf("%-6s %-10s %-16s %-13s %-7s %-10s %s\n", "id", "date", "sensor", "size", "parcels",

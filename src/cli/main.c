@@ -29,6 +29,7 @@ static const struct command {
     {"evaluate", cmd_evaluate, "cross-validate the crop classifier on labelled samples"},
     {"train", cmd_train, "train the crop classifier on a labelled CSV and save the model"},
     {"predict", cmd_predict, "score a saved model on a labelled CSV"},
+    {"import", cmd_import, "import external per-sample time series (CSV) into the store"},
     {"classify", cmd_classify, "assess the crop of every parcel in a season"},
 };
 
