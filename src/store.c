@@ -1,7 +1,8 @@
 /*
  * store.c - the store: one SQLite file, the only state that outlives a run and the only module
  * that knows SQL (schema and migrations: store_schema.c; declared crops, the season walk, samples
- * and assessments: store_season.c; tables: docs/store.md).
+ * and assessments: store_season.c; a season's results and limits: store_assess.c; tables:
+ * docs/store.md).
  *
  * Workload: a load of up to a few hundred thousand parcels at a time (one transaction), a tile
  * with its observations now and then (one transaction each), R-tree lookups of the parcels under
@@ -139,7 +140,11 @@ static const char *const stmt_sql[STMT_N_] = {
                     " (SELECT count(*) FROM parcel_crops),"
                     " (SELECT count(*) FROM samples),"
                     " (SELECT count(*) FROM sample_points),"
-                    " (SELECT count(*) FROM assessments)",
+                    " (SELECT count(*) FROM assessments),"
+                    " (SELECT count(*) FROM parcel_results),"
+                    " (SELECT count(*) FROM parcel_flags),"
+                    " (SELECT count(*) FROM (SELECT DISTINCT season, crop, grp FROM peer_curves)),"
+                    " (SELECT count(*) FROM limits)",
 };
 
 parus_status parus__store_sql_fail(parus_store *store, int rc, parus_error *err, const char *fmt,
@@ -423,6 +428,7 @@ void parus_store_close(parus_store *store)
     if (!store)
         return;
     parus_store_tile_abort(store); /* a tile left open is not half-stored */
+    parus_store_results_abort(store);
     parus_store_assessments_abort(store);
     for (i = 0; i < PARUS__STORE_MAX_STMTS; i++)
         sqlite3_finalize(store->stmt[i]);
@@ -1462,6 +1468,10 @@ parus_status parus_store_get_counts(parus_store *store, parus_store_counts *out,
     c.n_samples = column_size(st, 8);
     c.n_sample_points = column_size(st, 9);
     c.n_assessments = column_size(st, 10);
+    c.n_parcel_results = column_size(st, 11);
+    c.n_parcel_flags = column_size(st, 12);
+    c.n_peer_curves = column_size(st, 13);
+    c.n_limits = column_size(st, 14);
     sqlite3_reset(st);
     *out = c;
     return PARUS_OK;

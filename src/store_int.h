@@ -1,7 +1,8 @@
 /*
  * store_int.h - what store.c (the API: statements, transactions, rows), store_season.c (declared
- * crops, the season walk, samples, assessments) and store_schema.c (what is in the file: identity,
- * schema versions, migrations) share. Not part of the public API.
+ * crops, the season walk, samples, assessments), store_assess.c (a season's results and limits)
+ * and store_schema.c (what is in the file: identity, schema versions, migrations) share. Not part
+ * of the public API.
  */
 #ifndef PARUS_STORE_INT_H
 #define PARUS_STORE_INT_H
@@ -20,9 +21,11 @@
 #define PARUS__STORE_APPLICATION_ID 0x50525553
 
 /* Upper bound of the statement cache. store.c uses the slots below PARUS__STORE_STMT_SEASON,
- * store_season.c those from it on; each file checks its statement list fits. */
-#define PARUS__STORE_MAX_STMTS 64
+ * store_season.c those from it to PARUS__STORE_STMT_RESULTS, store_assess.c the rest; each file
+ * checks its statement list fits. */
+#define PARUS__STORE_MAX_STMTS 96
 #define PARUS__STORE_STMT_SEASON 40
+#define PARUS__STORE_STMT_RESULTS 64
 
 /* Milliseconds a call waits for another process's write lock before E_BUSY. */
 #define PARUS__STORE_BUSY_TIMEOUT_MS 5000
@@ -38,6 +41,9 @@ struct parus_store {
     bool open_assess;            /* between parus_store_assessments_begin and commit/abort */
     char open_assess_season[22]; /* its season, canonical "YYYY-MM-DD/YYYY-MM-DD" */
     char open_assess_at[32];     /* the time stamped on its rows */
+    bool open_results;           /* between parus_store_results_begin and commit/abort (with
+                                    open_assess: one transaction) */
+    int64_t open_results_run;    /* the run stamped on its rows */
 };
 
 /* The statement in cache slot `slot` (prepared from sql on first use, then reset and unbound);

@@ -144,6 +144,100 @@ static const char schema_v4[] =
     " PRIMARY KEY (season, parcel_id));"
     "CREATE INDEX assessments_parcel ON assessments(parcel_id);";
 
+/* Version 5: what `parus assess` makes of a season. parcel_results (a parcel's crop, condition,
+ * planted area, yield and value, and the credit rule's verdict), parcel_flags (its events, each
+ * with dates, size and confidence), peer_curves (the peers' NDVI median and quartiles per crop
+ * and peer group, so a chart draws them without recomputing) and limits (a farmer's limit with
+ * its parts, reasons and audit fields). Money is INTEGER fen or yuan only. An assess replaces a
+ * season's rows of all four in one transaction. Keyed tables read in key order are WITHOUT
+ * ROWID; parcel_results is read by parcel (its key) and, for a farmer, through parcels_farmer. */
+static const char schema_v5[] =
+    "CREATE TABLE parcel_results ("
+    " season TEXT NOT NULL,"
+    " parcel_id TEXT NOT NULL REFERENCES parcels(id),"
+    " run_id INTEGER,"
+    " crop TEXT,"
+    " crop_probability REAL,"
+    " crop_method TEXT NOT NULL CHECK (crop_method IN ('model', 'calendar', 'none')),"
+    " crop_confidence TEXT NOT NULL CHECK (crop_confidence IN ('normal', 'low', 'none')),"
+    " n_clear_obs INTEGER NOT NULL,"
+    " first_date TEXT,"
+    " last_date TEXT,"
+    " peer_group TEXT,"
+    " health_class TEXT NOT NULL"
+    "  CHECK (health_class IN ('good', 'fair', 'poor', 'unknown')),"
+    " health_score REAL,"
+    " health_reference TEXT NOT NULL CHECK (health_reference IN ('peers', 'curve', 'none')),"
+    " n_peers INTEGER,"
+    " green_ratio REAL,"
+    " planted_fraction REAL,"
+    " planted_area_m2 REAL,"
+    " area_m2 REAL,"
+    " declared_area_m2 REAL,"
+    " area_check TEXT CHECK (area_check IN ('ok', 'shortfall', 'excess', 'undeclared')),"
+    " ndvi_integral_10d REAL,"
+    " ndvi_peak REAL,"
+    " yield_expected_kg_per_mu REAL,"
+    " yield_p10_kg_per_mu REAL,"
+    " price_cny_per_kg REAL,"
+    " value_expected_fen INTEGER CHECK (value_expected_fen >= 0),"
+    " value_p10_fen INTEGER CHECK (value_p10_fen >= 0 AND value_p10_fen <= value_expected_fen),"
+    " flags TEXT NOT NULL DEFAULT '',"
+    " reason TEXT CHECK (value_p10_fen IS NOT NULL OR reason IS NOT NULL),"
+    " credit_counted INTEGER,"
+    " credit_value_fen INTEGER CHECK (credit_value_fen >= 0),"
+    " credit_reasons TEXT,"
+    " assessed_at TEXT,"
+    " PRIMARY KEY (season, parcel_id)) WITHOUT ROWID;"
+    "CREATE TABLE parcel_flags ("
+    " season TEXT NOT NULL,"
+    " parcel_id TEXT NOT NULL REFERENCES parcels(id),"
+    " flag TEXT NOT NULL,"
+    " first_date TEXT NOT NULL,"
+    " last_date TEXT NOT NULL,"
+    " size REAL,"
+    " confidence REAL,"
+    " reason TEXT,"
+    " run_id INTEGER,"
+    " PRIMARY KEY (season, parcel_id, flag, first_date)) WITHOUT ROWID;"
+    "CREATE TABLE peer_curves ("
+    " season TEXT NOT NULL,"
+    " crop TEXT NOT NULL,"
+    " grp TEXT NOT NULL,"
+    " step INTEGER NOT NULL,"
+    " day TEXT NOT NULL,"
+    " n INTEGER NOT NULL,"
+    " ndvi_median REAL,"
+    " ndvi_p25 REAL,"
+    " ndvi_p75 REAL,"
+    " run_id INTEGER,"
+    " PRIMARY KEY (season, crop, grp, step)) WITHOUT ROWID;"
+    "CREATE TABLE limits ("
+    " season TEXT NOT NULL,"
+    " farmer_id TEXT NOT NULL,"
+    " run_id INTEGER,"
+    " limit_cny INTEGER NOT NULL CHECK (limit_cny >= 0),"
+    " currency TEXT NOT NULL,"
+    " n_parcels INTEGER NOT NULL,"
+    " n_parcels_valued INTEGER NOT NULL,"
+    " planted_area_m2 REAL,"
+    " declared_area_m2 REAL,"
+    " main_crop TEXT,"
+    " value_expected_fen INTEGER NOT NULL,"
+    " value_p10_fen INTEGER NOT NULL,"
+    " health TEXT NOT NULL CHECK (health IN ('good', 'fair', 'poor', 'unknown')),"
+    " flags TEXT NOT NULL DEFAULT '',"
+    " reasons TEXT NOT NULL DEFAULT '',"
+    " confidence TEXT NOT NULL CHECK (confidence IN ('normal', 'low', 'none')),"
+    " latest_date TEXT,"
+    " model_version TEXT,"
+    " policy_hash TEXT,"
+    " repayment_date TEXT,"
+    " debt_fen INTEGER NOT NULL DEFAULT 0,"
+    " parts TEXT,"
+    " assessed_at TEXT,"
+    " PRIMARY KEY (season, farmer_id)) WITHOUT ROWID;";
+
 /* A step returns a SQLite result code; it runs inside the step's transaction. */
 static int migrate_to_1(parus_store *store)
 {
@@ -165,14 +259,16 @@ static int migrate_to_4(parus_store *store)
     return sqlite3_exec(store->db, schema_v4, NULL, NULL, NULL);
 }
 
+static int migrate_to_5(parus_store *store)
+{
+    return sqlite3_exec(store->db, schema_v5, NULL, NULL, NULL);
+}
+
 static const struct migration {
     int version; /* the version the step produces */
     int (*apply)(parus_store *store);
 } migrations[] = {
-    {1, migrate_to_1},
-    {2, migrate_to_2},
-    {3, migrate_to_3},
-    {4, migrate_to_4},
+    {1, migrate_to_1}, {2, migrate_to_2}, {3, migrate_to_3}, {4, migrate_to_4}, {5, migrate_to_5},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PARUS_STORE_SCHEMA_VERSION,

@@ -11,6 +11,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,29 +264,31 @@ static void test_open__creates_current_schema(void **state)
 
     s = open_ok(path);
     assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
-    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 4);
+    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 5);
     c = counts_ok(s);
     assert_int_equal(c.n_parcels + c.n_farmers + c.n_parcel_rejects + c.n_tiles + c.n_observations +
                          c.n_runs + c.n_parcel_crops + c.n_samples + c.n_sample_points +
-                         c.n_assessments,
+                         c.n_assessments + c.n_parcel_results + c.n_parcel_flags + c.n_peer_curves +
+                         c.n_limits,
                      0);
     assert_close(c.parcel_area_m2, 0.0, 0.0, 0.0);
     parus_store_close(s);
 
     db = raw_open(path);
     assert_int_equal(raw_int(db, "PRAGMA application_id"), 0x50525553); /* 'PRUS' */
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('parcels', "
                                  "'parcels_rtree', 'parcel_rejects', 'tiles', 'observations', "
                                  "'runs', 'parcel_crops', 'samples', 'sample_points', "
-                                 "'assessments')"),
-                     10);
+                                 "'assessments', 'parcel_results', 'parcel_flags', "
+                                 "'peer_curves', 'limits')"),
+                     14);
     assert_int_equal(raw_int(db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode()"), 1);
     sqlite3_close(db);
 
     /* a second open finds it current and leaves it so */
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 4);
+    assert_int_equal(parus_store_schema_version(s), 5);
     parus_store_close(s);
     parus_store_close(NULL);
 
@@ -404,12 +407,12 @@ static void test_open__older_schema_is_migrated(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 1);
     assert_int_equal(parus_store_get_counts(s, &c, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 1, older than this parus (4)");
+    assert_msg_has(err, "has schema version 1, older than this parus (5)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 1);
 
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 4);
+    assert_int_equal(parus_store_schema_version(s), 5);
     assert_int_equal(parus_store_get_parcel(s, "OLD1", &p, &err), PARUS_OK);
     assert_string_equal(p.farmer_id, "F9");
     assert_close(p.declared_area_m2, 1200.5, 0.0, 0.0);
@@ -443,7 +446,7 @@ static void test_open__older_schema_is_migrated(void **state)
     parus_store_close(s);
     set_free(&set);
 
-    assert_int_equal(file_int(path, "PRAGMA user_version"), 4);
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 5);
     assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('observations') "
                                     "WHERE name IN ('ndmi_mean', 'ndvi_p50', 'n_pure')"),
                      3);
@@ -498,7 +501,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     load_ok(s, &set, "a.geojson", NULL);
     parus_store_close(s);
     db = raw_open(path);
-    raw_exec(db, "PRAGMA user_version = 5");
+    raw_exec(db, "PRAGMA user_version = 6");
     sqlite3_close(db);
 
     before = file_read(path);
@@ -506,7 +509,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_SCHEMA);
     assert_null(s);
     snprintf(expect, sizeof expect,
-             "'%s' has schema version 5, newer than this parus (4): upgrade parus", path);
+             "'%s' has schema version 6, newer than this parus (5): upgrade parus", path);
     assert_string_equal(err.msg, expect);
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_E_SCHEMA);
     assert_string_equal(err.msg, expect);
@@ -1532,12 +1535,12 @@ static void test_open__v3_store_is_migrated_to_v4(void **state)
     assert_int_equal(parus_store_schema_version(s), 3);
     assert_int_equal(parus_store_season_walk(s, SEASON, log_parcel, &log, &n, &err),
                      PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 3, older than this parus (4)");
+    assert_msg_has(err, "has schema version 3, older than this parus (5)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 3);
 
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 4);
+    assert_int_equal(parus_store_schema_version(s), 5);
     c = counts_ok(s);
     assert_int_equal(c.n_parcels, 1);
     assert_int_equal(c.n_observations, 1);
@@ -1553,7 +1556,7 @@ static void test_open__v3_store_is_migrated_to_v4(void **state)
     assert_string_equal(log.text, "OLD1[F9,summer_maize,1111,d]:2025-04-02/1=0.61");
     parus_store_close(s);
 
-    assert_int_equal(file_int(path, "PRAGMA user_version"), 4);
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 5);
     assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
                                     "('parcel_crops', 'samples', 'sample_points', 'assessments', "
                                     "'assessments_parcel')"),
@@ -2064,6 +2067,583 @@ static void test_assessments__put_replace_read_and_refuse(void **state)
     free(dir);
 }
 
+/* ---- schema version 5: a season's results, flags, peer curves and limits ---- */
+
+/* A version-4 store: this build's store with the version-5 tables taken out again (version 5
+ * only adds tables), one assessment in it. */
+static void write_v4_store(const char *path, const char *extra_sql)
+{
+    parus_parcel_set set = grid_set(4, 4, 0);
+    parus_store *s = open_ok(path);
+    sqlite3 *db;
+    load_ok(s, &set, "p.geojson", NULL);
+    parus_store_close(s);
+    set_free(&set);
+    db = raw_open(path);
+    raw_exec(db, "BEGIN;"
+                 "DROP TABLE parcel_results; DROP TABLE parcel_flags; DROP TABLE peer_curves;"
+                 "DROP TABLE limits;"
+                 "INSERT INTO assessments (season, parcel_id, method, crop, confidence) VALUES "
+                 "('" SEASON "', 'P00001', 'calendar', 'cotton', 'low');"
+                 "PRAGMA user_version = 4;"
+                 "COMMIT;");
+    if (extra_sql)
+        raw_exec(db, extra_sql);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+static void test_open__v4_store_is_migrated_to_v5(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v4.db");
+    parus_store_counts c;
+    parus_store *s;
+    parus_error err;
+    (void)state;
+
+    write_v4_store(path, NULL);
+    assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
+    assert_int_equal(parus_store_schema_version(s), 4);
+    assert_int_equal(parus_store_results_begin(s, SEASON, 0, &err), PARUS_E_SCHEMA);
+    assert_msg_has(err, "has schema version 4, older than this parus (5)");
+    parus_store_close(s);
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 4);
+
+    s = open_ok(path);
+    assert_int_equal(parus_store_schema_version(s), 5);
+    c = counts_ok(s);
+    assert_int_equal(c.n_parcels, 4);
+    assert_int_equal(c.n_assessments, 1);
+    assert_int_equal(c.n_parcel_results + c.n_parcel_flags + c.n_peer_curves + c.n_limits, 0);
+    /* the new tables take writes */
+    {
+        parus_limit l;
+        memset(&l, 0, sizeof l);
+        l.farmer_id = "F0000";
+        l.currency = "CNY";
+        l.health = "unknown";
+        l.confidence = "none";
+        l.reasons = "NO_PARCEL_OBSERVED";
+        l.planted_area_m2 = l.declared_area_m2 = NAN;
+        assert_int_equal(parus_store_results_begin(s, SEASON, 0, &err), PARUS_OK);
+        assert_int_equal(parus_store_results_put_limit(s, &l, &err), PARUS_OK);
+        assert_int_equal(parus_store_results_commit(s, &err), PARUS_OK);
+    }
+    assert_int_equal(counts_ok(s).n_limits, 1);
+    assert_int_equal(counts_ok(s).n_assessments, 1); /* kept: not put again */
+    parus_store_close(s);
+
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 5);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                    "('parcel_results', 'parcel_flags', 'peer_curves', 'limits')"),
+                     4);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_open__failed_v5_step_leaves_v4(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v4-bad.db");
+    parus_store *s = NULL;
+    parus_error err;
+    (void)state;
+
+    /* a table in the way of step 5, after parcel_results, parcel_flags and peer_curves */
+    write_v4_store(path, "CREATE TABLE limits (x);");
+    assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_STORE);
+    assert_null(s);
+    assert_msg_has(err, "from schema version 4 to 5");
+    assert_msg_has(err, "already exists");
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 4);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                    "('parcel_results', 'parcel_flags', 'peer_curves')"),
+                     0);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM assessments"), 1);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+/* A valued result of a model crop. */
+static parus_parcel_result result_of(const char *id)
+{
+    parus_parcel_result r;
+    memset(&r, 0, sizeof r);
+    r.parcel_id = id;
+    r.crop = "winter_wheat";
+    r.crop_method = PARUS_ASSESS_MODEL;
+    r.crop_confidence = PARUS_CONFIDENCE_NORMAL;
+    r.crop_probability = 0.93;
+    r.n_clear_obs = 14;
+    r.first_date = "2024-03-05";
+    r.last_date = "2024-06-24";
+    r.peer_group = "32650:399960:4000020";
+    r.health_class = "good";
+    r.health_score = 0.97;
+    r.health_reference = "peers";
+    r.n_peers = 41;
+    r.green_ratio = 1.02;
+    r.planted_fraction = 0.95;
+    r.planted_area_m2 = 950.0;
+    r.area_m2 = 1000.0;
+    r.declared_area_m2 = 1005.0;
+    r.area_check = "ok";
+    r.ndvi_integral_10d = 8.25;
+    r.ndvi_peak = 0.81;
+    r.yield_expected_kg_per_mu = 452.5;
+    r.yield_p10_kg_per_mu = 360.25;
+    r.price_cny_per_kg = 2.35;
+    r.valued = true;
+    r.value_expected_fen = 150000;
+    r.value_p10_fen = 120000;
+    r.flags = "";
+    return r;
+}
+
+static parus_limit limit_of(const char *farmer, int64_t limit_cny)
+{
+    parus_limit l;
+    memset(&l, 0, sizeof l);
+    l.farmer_id = farmer;
+    l.limit_cny = limit_cny;
+    l.currency = "CNY";
+    l.n_parcels = 4;
+    l.n_parcels_valued = 1;
+    l.planted_area_m2 = 950.0;
+    l.declared_area_m2 = NAN;
+    l.main_crop = "winter_wheat";
+    l.value_expected_fen = 150000;
+    l.value_p10_fen = 120000;
+    l.health = "good";
+    l.flags = "FLOOD";
+    l.reasons = "THIN_EVIDENCE;EVENT_FLAG";
+    l.confidence = "normal";
+    l.latest_date = "2024-06-24";
+    l.model_version = "xgb:0123456789abcdef";
+    l.policy_hash = "ab12";
+    l.repayment_date = "2024-08-04";
+    l.parts = "gross_value_fen=120000;limit_cny=500";
+    return l;
+}
+
+struct text_log {
+    char text[4096];
+    size_t n;
+};
+
+static void log_add(struct text_log *l, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void log_add(struct text_log *l, const char *fmt, ...)
+{
+    size_t n = strlen(l->text);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(l->text + n, sizeof l->text - n, fmt, ap);
+    va_end(ap);
+    l->n++;
+}
+
+static int log_result(const parus_parcel_result *r, void *ctx)
+{
+    log_add(
+        ctx,
+        "%s%s/%s/%s %s p=%.2f %s/%s n=%zu %s..%s %s %s %.2f %s peers=%zu pf=%.2f "
+        "%.0f/%.0f/%.0f %s y=%.2f/%.2f v=%s%lld/%lld [%s] (%s) credit=%d/%lld/%s run=%s",
+        ((struct text_log *)ctx)->n ? ";" : "", r->parcel_id, r->farmer_id ? r->farmer_id : "-",
+        r->season, r->crop ? r->crop : "-", r->crop_probability,
+        parus_assess_method_name(r->crop_method), parus_assess_confidence_name(r->crop_confidence),
+        r->n_clear_obs, r->first_date ? r->first_date : "-", r->last_date ? r->last_date : "-",
+        r->peer_group ? r->peer_group : "-", r->health_class, r->health_score, r->health_reference,
+        r->n_peers, r->planted_fraction, r->planted_area_m2, r->area_m2, r->declared_area_m2,
+        r->area_check ? r->area_check : "-", r->yield_expected_kg_per_mu, r->yield_p10_kg_per_mu,
+        r->valued ? "" : "none:", (long long)r->value_expected_fen, (long long)r->value_p10_fen,
+        r->flags, r->reason ? r->reason : "-", r->credit_counted, (long long)r->credit_value_fen,
+        r->credit_reasons ? r->credit_reasons : "-", r->run_id ? "yes" : "no");
+    return 0;
+}
+
+static int log_flag(const parus_result_flag *f, void *ctx)
+{
+    log_add(ctx, "%s%s %s %s..%s %.2f %.2f %s", ((struct text_log *)ctx)->n ? ";" : "",
+            f->parcel_id, f->flag, f->first_date, f->last_date, f->size, f->confidence,
+            f->reason ? f->reason : "-");
+    return 0;
+}
+
+static int log_step(const parus_peer_step *st, void *ctx)
+{
+    log_add(ctx, "%s%zu %s n=%zu %.2f [%.2f, %.2f]", ((struct text_log *)ctx)->n ? ";" : "",
+            st->step, st->day, st->n, st->ndvi_median, st->ndvi_p25, st->ndvi_p75);
+    return 0;
+}
+
+static int log_limit(const parus_limit *l, void *ctx)
+{
+    log_add(ctx,
+            "%s%s %s %lld %s %zu/%zu %.0f %.0f %s %lld/%lld %s [%s] [%s] %s %s %s %s %s "
+            "debt=%lld {%s}",
+            ((struct text_log *)ctx)->n ? ";" : "", l->farmer_id, l->season,
+            (long long)l->limit_cny, l->currency, l->n_parcels_valued, l->n_parcels,
+            l->planted_area_m2, l->declared_area_m2, l->main_crop ? l->main_crop : "-",
+            (long long)l->value_expected_fen, (long long)l->value_p10_fen, l->health, l->flags,
+            l->reasons, l->confidence, l->latest_date ? l->latest_date : "-",
+            l->model_version ? l->model_version : "-", l->policy_hash ? l->policy_hash : "-",
+            l->repayment_date ? l->repayment_date : "-", (long long)l->debt_fen,
+            l->parts ? l->parts : "");
+    return 0;
+}
+
+static int log_id(const char *id, void *ctx)
+{
+    log_add(ctx, "%s%s", ((struct text_log *)ctx)->n ? "," : "", id);
+    return 0;
+}
+
+/* Every statement of store_assess.c that has run is answered through a key, never by scanning
+ * a table (the farmers' list walks its index, which is what it is for). */
+static void assert_results_plans_use_keys(parus_store *s)
+{
+    sqlite3 *db = parus__store_handle(s);
+    size_t slot, n_checked = 0;
+    for (slot = PARUS__STORE_STMT_RESULTS; slot < PARUS__STORE_MAX_STMTS; slot++) {
+        const char *sql = s->stmt[slot] ? sqlite3_sql(s->stmt[slot]) : NULL;
+        char plan[1024] = "", *q;
+        sqlite3_stmt *st;
+        if (!sql || strncmp(sql, "INSERT", 6) == 0)
+            continue;
+        q = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+        assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            size_t n = strlen(plan);
+            snprintf(plan + n, sizeof plan - n, "%s|", (const char *)sqlite3_column_text(st, 3));
+        }
+        sqlite3_finalize(st);
+        sqlite3_free(q);
+        if (strstr(sql, "SELECT DISTINCT farmer_id"))
+            assert_non_null(strstr(plan, "INDEX parcels_farmer"));
+        else if (strstr(plan, "SCAN"))
+            fail_msg("a scan in the plan of '%s': %s", sql, plan);
+        n_checked++;
+    }
+    assert_true(n_checked >= 10);
+}
+
+static void test_results__put_read_replace_and_refuse(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "res.db");
+    parus_parcel_set set = grid_set(8, 4, 0);
+    parus_parcel_result r1 = result_of("P00001"), r0 = result_of("P00000"), bad;
+    parus_result_flag f = {NULL,         "P00001", "SUDDEN_LOSS", "2024-05-14",
+                           "2024-06-30", 0.42,     0.8,           "ndvi fell by 0.35"};
+    parus_result_flag g = {NULL,         "P00001", "FLOOD", "2024-04-02",
+                           "2024-04-12", 0.6,      0.9,     "mndwi rose"};
+    parus_peer_step steps[3] = {{0, "2024-03-05", 40, 0.21, 0.18, 0.25},
+                                {1, "2024-03-15", 41, 0.35, 0.30, 0.41},
+                                {2, "2024-03-25", 3, NAN, NAN, NAN}};
+    parus_limit l0 = limit_of("F0000", 500), l1 = limit_of("F0001", 0);
+    parus_assessment a;
+    struct text_log log;
+    parus_store_counts c;
+    parus_error err;
+    parus_store *s;
+    int64_t run = 0;
+    size_t n = 0;
+    (void)state;
+
+    r0.valued = false;
+    r0.crop = NULL;
+    r0.crop_method = PARUS_ASSESS_NONE;
+    r0.crop_confidence = PARUS_CONFIDENCE_NONE;
+    r0.crop_probability = NAN;
+    r0.n_clear_obs = 0;
+    r0.first_date = r0.last_date = r0.peer_group = r0.area_check = NULL;
+    r0.health_class = NULL;
+    r0.health_reference = NULL;
+    r0.health_score = r0.green_ratio = r0.planted_fraction = r0.planted_area_m2 = NAN;
+    r0.declared_area_m2 = r0.ndvi_integral_10d = r0.ndvi_peak = NAN;
+    r0.yield_expected_kg_per_mu = r0.yield_p10_kg_per_mu = r0.price_cny_per_kg = NAN;
+    r0.n_peers = 0;
+    r0.reason = "NO_CLEAR_OBSERVATION: no clear observation in the season";
+    r1.flags = "FLOOD;SUDDEN_LOSS";
+    l1.reasons = "NO_PARCEL_OBSERVED";
+    l1.n_parcels_valued = 0;
+    l1.value_expected_fen = l1.value_p10_fen = 0;
+    l1.repayment_date = NULL;
+
+    s = open_ok(path);
+    load_ok(s, &set, "p.geojson", NULL);
+    assert_int_equal(parus_store_run_begin(s, "assess", NULL, &run, &err), PARUS_OK);
+
+    /* nothing open: refused */
+    assert_int_equal(parus_store_results_put(s, &r1, &err), PARUS_E_INVALID);
+    assert_msg_has(err, "no season's results are open");
+    assert_int_equal(parus_store_results_commit(s, &err), PARUS_E_INVALID);
+    assert_int_equal(parus_store_results_begin(s, "2024-03-01", run, &err), PARUS_E_INVALID);
+    assert_int_equal(parus_store_results_begin(s, SEASON, -1, &err), PARUS_E_INVALID);
+
+    assert_int_equal(parus_store_results_begin(s, SEASON, run, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_begin(s, SEASON, run, &err), PARUS_E_INVALID);
+    assert_int_equal(parus_store_assessments_begin(s, SEASON, &err), PARUS_E_INVALID);
+    /* the season's assessments go into the same transaction */
+    memset(&a, 0, sizeof a);
+    a.parcel_id = "P00001";
+    a.method = PARUS_ASSESS_MODEL;
+    a.confidence = PARUS_CONFIDENCE_NORMAL;
+    a.crop = "winter_wheat";
+    a.probability = a.margin = NAN;
+    a.agrees = -1;
+    assert_int_equal(parus_store_assessments_put(s, &a, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_put(s, &r1, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_put(s, &r0, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_put_flag(s, &f, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_put_flag(s, &g, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_put_peer_curve(s, "winter_wheat", "g1", steps, 3, &err),
+                     PARUS_OK);
+    assert_int_equal(parus_store_results_put_peer_curve(s, "winter_wheat", "g2", steps, 2, &err),
+                     PARUS_OK);
+    assert_int_equal(parus_store_results_put_limit(s, &l1, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_put_limit(s, &l0, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_put_credit(s, "P00001", true, 90000, "FAIR_HEALTH", &err),
+                     PARUS_OK);
+    /* nothing is visible to another connection before the commit */
+    assert_int_equal(file_int(path, "SELECT count(*) FROM parcel_results"), 0);
+    assert_int_equal(parus_store_results_commit(s, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_commit(s, &err), PARUS_E_INVALID);
+
+    c = counts_ok(s);
+    assert_int_equal(c.n_parcel_results, 2);
+    assert_int_equal(c.n_parcel_flags, 2);
+    assert_int_equal(c.n_peer_curves, 2);
+    assert_int_equal(c.n_limits, 2);
+    assert_int_equal(c.n_assessments, 1);
+
+    memset(&log, 0, sizeof log);
+    assert_int_equal(parus_store_get_parcel_result(s, SEASON, "P00001", log_result, &log, &err),
+                     PARUS_OK);
+    assert_string_equal(log.text,
+                        "P00001/F0000/" SEASON " winter_wheat p=0.93 model/normal n=14 "
+                        "2024-03-05..2024-06-24 32650:399960:4000020 good 0.97 peers peers=41 "
+                        "pf=0.95 950/1000/1005 ok y=452.50/360.25 v=150000/120000 "
+                        "[FLOOD;SUDDEN_LOSS] (-) credit=1/90000/FAIR_HEALTH run=yes");
+    memset(&log, 0, sizeof log);
+    assert_int_equal(parus_store_results_foreach(s, SEASON, log_result, &log, &err), PARUS_OK);
+    assert_int_equal(log.n, 2);
+    assert_non_null(strstr(log.text,
+                           "P00000/F0000/" SEASON " - p=nan none/none n=0 -..- - unknown nan none "
+                           "peers=0 pf=nan nan/1000/nan - y=nan/nan v=none:0/0 [] "
+                           "(NO_CLEAR_OBSERVATION: no clear observation in the season) "
+                           "credit=-1/-1/- run=yes;P00001/"));
+    assert_int_equal(parus_store_get_parcel_result(s, SEASON, "P00002", log_result, &log, &err),
+                     PARUS_E_NOT_FOUND);
+    assert_msg_has(err, "parcel 'P00002' has no assessment result for season " SEASON);
+    assert_int_equal(
+        parus_store_get_parcel_result(s, "2023-03-01/2023-06-30", "P00001", log_result, &log, &err),
+        PARUS_E_NOT_FOUND);
+    assert_int_equal(parus_store_get_parcel_result(s, "2023", "P00001", log_result, &log, &err),
+                     PARUS_E_INVALID);
+
+    memset(&log, 0, sizeof log);
+    assert_int_equal(parus_store_parcel_flags(s, SEASON, "P00001", log_flag, &log, &n, &err),
+                     PARUS_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(log.text, "P00001 FLOOD 2024-04-02..2024-04-12 0.60 0.90 mndwi rose;"
+                                  "P00001 SUDDEN_LOSS 2024-05-14..2024-06-30 0.42 0.80 ndvi fell "
+                                  "by 0.35");
+    assert_int_equal(parus_store_parcel_flags(s, SEASON, "P00000", log_flag, &log, &n, &err),
+                     PARUS_OK);
+    assert_int_equal(n, 0);
+
+    memset(&log, 0, sizeof log);
+    assert_int_equal(
+        parus_store_get_peer_curve(s, SEASON, "winter_wheat", "g1", log_step, &log, &n, &err),
+        PARUS_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(log.text, "0 2024-03-05 n=40 0.21 [0.18, 0.25];"
+                                  "1 2024-03-15 n=41 0.35 [0.30, 0.41];"
+                                  "2 2024-03-25 n=3 nan [nan, nan]");
+    assert_int_equal(
+        parus_store_get_peer_curve(s, SEASON, "cotton", "g1", log_step, &log, &n, &err),
+        PARUS_E_NOT_FOUND);
+
+    memset(&log, 0, sizeof log);
+    assert_int_equal(parus_store_get_limit(s, SEASON, "F0000", log_limit, &log, &err), PARUS_OK);
+    assert_string_equal(log.text, "F0000 " SEASON " 500 CNY 1/4 950 nan winter_wheat "
+                                  "150000/120000 good [FLOOD] [THIN_EVIDENCE;EVENT_FLAG] normal "
+                                  "2024-06-24 xgb:0123456789abcdef ab12 2024-08-04 debt=0 "
+                                  "{gross_value_fen=120000;limit_cny=500}");
+    assert_int_equal(parus_store_get_limit(s, SEASON, "F9999", log_limit, &log, &err),
+                     PARUS_E_NOT_FOUND);
+    memset(&log, 0, sizeof log);
+    assert_int_equal(parus_store_limits_foreach(s, SEASON, log_limit, &log, &err), PARUS_OK);
+    assert_int_equal(log.n, 2);
+    assert_true(strncmp(log.text, "F0000 ", 6) == 0);
+    assert_non_null(strstr(log.text, ";F0001 " SEASON " 0 CNY 0/4"));
+
+    memset(&log, 0, sizeof log);
+    assert_int_equal(parus_store_farmer_parcels(s, "F0001", log_id, &log, &n, &err), PARUS_OK);
+    assert_int_equal(n, 4);
+    assert_string_equal(log.text, "P00004,P00005,P00006,P00007");
+    assert_int_equal(parus_store_farmer_parcels(s, "F404", log_id, &log, &n, &err), PARUS_OK);
+    assert_int_equal(n, 0);
+    memset(&log, 0, sizeof log);
+    assert_int_equal(parus_store_farmers_foreach(s, log_id, &log, &n, &err), PARUS_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(log.text, "F0000,F0001");
+    assert_results_plans_use_keys(s);
+
+    /* bad rows: each refused with its reason, and the whole begin rolled back */
+    {
+        static const struct {
+            const char *why;
+            int field;
+        } cases[] = {
+            {"no value and no reason", 0},
+            {"P10 above the expected", 1},
+            {"outside [0, 1]", 2},
+            {"health class other than", 3},
+            {"without a crop", 4},
+            {"negative or infinite area", 5},
+            {"not YYYY-MM-DD", 6},
+            {"is not in", 7},
+            {"given twice", 8},
+            {"area check other than", 9},
+        };
+        size_t i;
+        for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            parus_status want = cases[i].field == 7   ? PARUS_E_NOT_FOUND
+                                : cases[i].field == 8 ? PARUS_E_DUPLICATE
+                                                      : PARUS_E_INVALID;
+            assert_int_equal(parus_store_results_begin(s, SEASON, run, &err), PARUS_OK);
+            bad = result_of("P00003");
+            switch (cases[i].field) {
+            case 0:
+                bad.valued = false;
+                break;
+            case 1:
+                bad.value_p10_fen = bad.value_expected_fen + 1;
+                break;
+            case 2:
+                bad.crop_probability = 1.5;
+                break;
+            case 3:
+                bad.health_class = "excellent";
+                break;
+            case 4:
+                bad.crop = NULL;
+                break;
+            case 5:
+                bad.planted_area_m2 = -1.0;
+                break;
+            case 6:
+                bad.first_date = "2024-3-5";
+                break;
+            case 7:
+                bad.parcel_id = "P404";
+                break;
+            case 8:
+                assert_int_equal(parus_store_results_put(s, &bad, &err), PARUS_OK);
+                break;
+            case 9:
+                bad.area_check = "fine";
+                break;
+            }
+            assert_int_equal(parus_store_results_put(s, &bad, &err), want);
+            assert_msg_has(err, cases[i].why);
+            /* the begin is over: the old results are back */
+            assert_int_equal(parus_store_results_put(s, &r1, &err), PARUS_E_INVALID);
+            assert_int_equal(counts_ok(s).n_parcel_results, 2);
+            assert_int_equal(counts_ok(s).n_limits, 2);
+        }
+    }
+    {
+        parus_result_flag bf = f;
+        parus_limit bl = l0;
+        parus_peer_step bs[2] = {steps[1], steps[0]};
+
+        assert_int_equal(parus_store_results_begin(s, SEASON, run, &err), PARUS_OK);
+        bf.flag = "flood";
+        assert_int_equal(parus_store_results_put_flag(s, &bf, &err), PARUS_E_INVALID);
+        assert_msg_has(err, "upper-case");
+        assert_int_equal(parus_store_results_begin(s, SEASON, run, &err), PARUS_OK);
+        bf = f;
+        bf.last_date = "2024-05-01";
+        assert_int_equal(parus_store_results_put_flag(s, &bf, &err), PARUS_E_INVALID);
+        assert_msg_has(err, "ends before it begins");
+        assert_int_equal(parus_store_results_begin(s, SEASON, run, &err), PARUS_OK);
+        assert_int_equal(parus_store_results_put_flag(s, &f, &err), PARUS_OK);
+        assert_int_equal(parus_store_results_put_flag(s, &f, &err), PARUS_E_DUPLICATE);
+        assert_int_equal(parus_store_results_begin(s, SEASON, run, &err), PARUS_OK);
+        assert_int_equal(parus_store_results_put_peer_curve(s, "winter_wheat", "g1", bs, 2, &err),
+                         PARUS_E_INVALID);
+        assert_msg_has(err, "out of order");
+        assert_int_equal(parus_store_results_begin(s, SEASON, run, &err), PARUS_OK);
+        bl.limit_cny = -1;
+        assert_int_equal(parus_store_results_put_limit(s, &bl, &err), PARUS_E_INVALID);
+        assert_msg_has(err, "negative limit");
+        assert_int_equal(parus_store_results_begin(s, SEASON, run, &err), PARUS_OK);
+        bl = l0;
+        bl.health = "great";
+        assert_int_equal(parus_store_results_put_limit(s, &bl, &err), PARUS_E_INVALID);
+        assert_int_equal(parus_store_results_begin(s, SEASON, run, &err), PARUS_OK);
+        assert_int_equal(parus_store_results_put_limit(s, &l0, &err), PARUS_OK);
+        assert_int_equal(parus_store_results_put_limit(s, &l0, &err), PARUS_E_DUPLICATE);
+        assert_int_equal(parus_store_results_begin(s, SEASON, run, &err), PARUS_OK);
+        assert_int_equal(parus_store_results_put_credit(s, "P00005", true, 1, NULL, &err),
+                         PARUS_E_NOT_FOUND);
+        assert_msg_has(err, "has no result");
+        /* ending the transaction through the assessments: the results calls refuse */
+        assert_int_equal(parus_store_results_begin(s, SEASON, run, &err), PARUS_OK);
+        assert_int_equal(parus_store_assessments_commit(s, &err), PARUS_OK);
+        assert_int_equal(parus_store_results_put_limit(s, &l0, &err), PARUS_E_INVALID);
+        assert_int_equal(parus_store_results_commit(s, &err), PARUS_E_INVALID);
+        /* (that commit removed the old rows: the begin deletes them) */
+        assert_int_equal(counts_ok(s).n_parcel_results, 0);
+    }
+
+    /* a new begin replaces the season's rows entirely; another season's stay */
+    assert_int_equal(parus_store_results_begin(s, "2025-03-01/2025-06-30", 0, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_put(s, &r1, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_put_limit(s, &l0, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_commit(s, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_begin(s, SEASON, run, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_put(s, &r1, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_put(s, &r0, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_put_flag(s, &f, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_put_limit(s, &l0, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_commit(s, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_begin(s, SEASON, run, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_put(s, &r1, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_commit(s, &err), PARUS_OK);
+    c = counts_ok(s);
+    assert_int_equal(c.n_parcel_results, 2); /* one per season */
+    assert_int_equal(c.n_parcel_flags, 0);
+    assert_int_equal(c.n_limits, 1); /* the other season's */
+    assert_int_equal(file_int(path, "SELECT count(*) FROM limits WHERE season = "
+                                    "'2025-03-01/2025-06-30' AND run_id IS NULL"),
+                     1);
+    /* abort, and closing an open begin, keep what was there */
+    assert_int_equal(parus_store_results_begin(s, SEASON, run, &err), PARUS_OK);
+    parus_store_results_abort(s);
+    parus_store_results_abort(s);
+    assert_int_equal(parus_store_results_begin(s, SEASON, run, &err), PARUS_OK);
+    parus_store_close(s);
+    s = open_ok(path);
+    assert_int_equal(counts_ok(s).n_parcel_results, 2);
+    parus_store_close(s);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+
+    set_free(&set);
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2093,6 +2673,9 @@ int main(void)
         cmocka_unit_test(test_season_walk__every_parcel_in_order_with_window),
         cmocka_unit_test(test_samples__put_walk_and_replace),
         cmocka_unit_test(test_assessments__put_replace_read_and_refuse),
+        cmocka_unit_test(test_open__v4_store_is_migrated_to_v5),
+        cmocka_unit_test(test_open__failed_v5_step_leaves_v4),
+        cmocka_unit_test(test_results__put_read_replace_and_refuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,7 +9,8 @@
  * Tables (docs/store.md has every column, the versions and the error mapping): parcels (+
  * parcels_rtree, an R-tree over lon/lat footprints), parcel_rejects, tiles, observations, runs;
  * since version 4 parcel_crops (declared crops per season), samples and sample_points (external
- * time series), assessments (a parcel's crop in a season).
+ * time series), assessments (a parcel's crop in a season); since version 5 what `parus assess`
+ * makes of a season: parcel_results, parcel_flags, peer_curves and limits.
  * Every write that belongs together is one transaction: a load of parcels, a tile with all its
  * observations. After a crash the store holds the state before or after, never between.
  *
@@ -38,7 +39,7 @@ extern "C" {
 #endif
 
 /* The schema this build writes. */
-#define PARUS_STORE_SCHEMA_VERSION 4
+#define PARUS_STORE_SCHEMA_VERSION 5
 
 typedef struct parus_store parus_store;
 
@@ -316,6 +317,187 @@ PARUS_API parus_status parus_store_assessments_foreach(parus_store *store, const
                                                        parus_assessment_fn fn, void *ctx,
                                                        parus_error *err);
 
+/* ---- assessment results (schema 5): what `parus assess` stores for a season ---- */
+
+/* A parcel's season as `parus assess` judged it: its crop, condition, planted area, yield and
+ * value, and what the credit rule made of it. On put the strings are borrowed for the call; on
+ * read everything is borrowed for the callback. NULL (strings) and NaN (numbers) mean no value;
+ * money is integer fen. */
+typedef struct parus_parcel_result {
+    const char *season;    /* on read (on put: NULL or the season open) */
+    const char *parcel_id; /* a stored parcel */
+    const char *farmer_id; /* on read: the parcel's farmer (parcels table), NULL when none */
+    int64_t run_id;        /* on read: the run given to parus_store_results_begin */
+    /* crop, as in assessments: crop is NULL exactly when crop_method is none */
+    const char *crop;
+    parus_assess_method crop_method;
+    parus_assess_confidence crop_confidence;
+    double crop_probability; /* in [0, 1]; a calendar match's is a ranking aid, not calibrated */
+    size_t n_clear_obs;
+    const char *first_date, *last_date; /* YYYY-MM-DD of the first and last clear observation */
+    /* condition (parus/health.h) */
+    const char *peer_group;       /* the group whose peer curve was the reference (peer_curves) */
+    const char *health_class;     /* "good", "fair", "poor" or "unknown" (NULL: "unknown") */
+    double health_score;          /* 0..1 */
+    const char *health_reference; /* "peers", "curve" or "none" (NULL: "none") */
+    size_t n_peers;               /* parcels in the peer group */
+    double green_ratio;           /* the parcel's greenness over the reference's */
+    /* area */
+    double planted_fraction; /* 0..1 */
+    double planted_area_m2;
+    double area_m2;          /* geodesic */
+    double declared_area_m2; /* NaN when none */
+    const char *area_check;  /* "ok", "shortfall", "excess", "undeclared"; NULL: not checked */
+    /* yield and value (parus/yield.h) */
+    double ndvi_integral_10d, ndvi_peak;
+    double yield_expected_kg_per_mu, yield_p10_kg_per_mu;
+    double price_cny_per_kg;
+    bool valued;                /* false: no value, and reason says why */
+    int64_t value_expected_fen; /* when valued: >= value_p10_fen >= 0 */
+    int64_t value_p10_fen;
+    const char *flags;  /* codes joined by ';' ("" or NULL: none) */
+    const char *reason; /* why there is no value; required when !valued */
+    /* the credit rule's verdict, set by parus_store_results_put_credit (on read: counted -1 and
+     * value -1 until then) */
+    int credit_counted;         /* 1 counted, 0 not (thin evidence), -1 not set */
+    int64_t credit_value_fen;   /* its value after the haircuts; -1 not set */
+    const char *credit_reasons; /* reason codes joined by ';' */
+    const char *assessed_at;    /* on read: the time of the begin (UTC, ISO 8601) */
+} parus_parcel_result;
+
+/* An event flag of a parcel in a season (parus/health.h): the flag's code, the first and last
+ * date it shows, its size in the flag's own unit, a confidence in [0, 1] and a one-line reason. */
+typedef struct parus_result_flag {
+    const char *season;    /* on read */
+    const char *parcel_id; /* on put: a parcel put in this begin */
+    const char *flag;      /* "FLOOD", ...: upper-case letters, digits and '_' */
+    const char *first_date, *last_date;
+    double size, confidence;
+    const char *reason;
+} parus_result_flag;
+
+/* One step of a peer curve: the NDVI median and quartiles of the peers with a value at the step
+ * (NaN where fewer than the health options' min_peers had one). */
+typedef struct parus_peer_step {
+    size_t step;  /* 0.. in step order */
+    char day[11]; /* the step's centre, YYYY-MM-DD */
+    size_t n;     /* peers with a value */
+    double ndvi_median, ndvi_p25, ndvi_p75;
+} parus_peer_step;
+
+/* A farmer's limit for the season, with what it was built from. */
+typedef struct parus_limit {
+    const char *season;    /* on read */
+    const char *farmer_id; /* required */
+    int64_t run_id;        /* on read */
+    int64_t limit_cny;     /* >= 0 */
+    const char *currency;  /* "CNY" */
+    size_t n_parcels, n_parcels_valued;
+    double planted_area_m2, declared_area_m2;  /* sums; declared NaN when none declared */
+    const char *main_crop;                     /* the crop of the largest planted area; NULL none */
+    int64_t value_expected_fen, value_p10_fen; /* sums over the valued parcels, >= 0 */
+    const char *health;                        /* "good", "fair", "poor" or "unknown" */
+    const char *flags;       /* the parcels' flag codes, distinct, joined by ';' */
+    const char *reasons;     /* reason codes joined by ';' ("" none) */
+    const char *confidence;  /* "normal", "low" or "none" */
+    const char *latest_date; /* the latest imagery date used, YYYY-MM-DD; NULL when none */
+    const char *model_version, *policy_hash;
+    const char *repayment_date; /* YYYY-MM-DD; NULL when there is nothing to repay */
+    int64_t debt_fen;           /* >= 0 */
+    const char *parts;          /* the credit parts as key=value;... */
+    const char *assessed_at;    /* on read */
+} parus_limit;
+
+/* Write a season's results as ONE transaction, like the assessments: begin opens the write
+ * transaction and removes every row of the season from parcel_results, parcel_flags, peer_curves
+ * and limits (an assess replaces the season's results entirely); the puts add rows; commit makes
+ * the new results visible at once, abort (or an error from any put or the commit, or closing
+ * the store) rolls everything back, the old results included. Every row is stamped with run_id
+ * (> 0, a run of the runs table; 0 allowed: none) and the time of the begin.
+ * The begin also opens the season's assessments (parus_store_assessments_put writes into the
+ * same transaction: a crop and the results it led to commit together); do not call
+ * parus_store_assessments_commit or _abort in between: they would end the transaction, and the
+ * results calls then refuse (E_INVALID). Errors of begin: E_INVALID (a season that is not
+ * canonical, a negative run id, a tile, assessments or results already open). */
+PARUS_API parus_status parus_store_results_begin(parus_store *store, const char *season,
+                                                 int64_t run_id, parus_error *err);
+/* Insert a parcel's result. E_INVALID (no parcel id, a crop/method/confidence mismatch as for
+ * assessments, a class, reference or area check not in its list, a probability, fraction or score
+ * outside [0, 1], a negative area, value or count, value_p10_fen above value_expected_fen, no
+ * reason without a value, a date not YYYY-MM-DD), E_NOT_FOUND (a parcel not stored),
+ * E_DUPLICATE (the parcel twice). */
+PARUS_API parus_status parus_store_results_put(parus_store *store, const parus_parcel_result *r,
+                                               parus_error *err);
+/* Record the credit rule's verdict on a parcel put before in this begin: counted or not, its
+ * value after haircuts (>= 0) and its reason codes (may be NULL). E_NOT_FOUND when the parcel has
+ * no result in this begin. */
+PARUS_API parus_status parus_store_results_put_credit(parus_store *store, const char *parcel_id,
+                                                      bool counted, int64_t value_fen,
+                                                      const char *reasons, parus_error *err);
+/* Insert a flag of a parcel. E_INVALID (an empty or malformed code, a bad date, a last date
+ * before the first, a confidence outside [0, 1]), E_NOT_FOUND (a parcel not stored),
+ * E_DUPLICATE (the same flag of the parcel with the same first date twice). */
+PARUS_API parus_status parus_store_results_put_flag(parus_store *store, const parus_result_flag *f,
+                                                    parus_error *err);
+/* Insert the peer curve of (crop, grp): n steps, in step order, each step number once.
+ * E_INVALID (an empty crop or group, n 0, a step given twice, a bad day or a quartile out of
+ * order), E_DUPLICATE (the curve of (crop, grp) twice). */
+PARUS_API parus_status parus_store_results_put_peer_curve(parus_store *store, const char *crop,
+                                                          const char *grp,
+                                                          const parus_peer_step *steps, size_t n,
+                                                          parus_error *err);
+/* Insert a farmer's limit. E_INVALID (no farmer id, a negative limit, value, debt or area, p10
+ * above expected, a health or confidence not in its list, a bad date), E_DUPLICATE (the farmer
+ * twice). */
+PARUS_API parus_status parus_store_results_put_limit(parus_store *store, const parus_limit *l,
+                                                     parus_error *err);
+PARUS_API parus_status parus_store_results_commit(parus_store *store, parus_error *err);
+PARUS_API void parus_store_results_abort(parus_store *store);
+
+/* Readers, for export and query. Each answers one parcel or farmer through the tables' keys
+ * (well under a millisecond on a county's store). The walks stop on a non-zero return from fn
+ * (E_INTERNAL unless fn set err itself; err is reset on entry); the one-row readers call fn once.
+ * E_INVALID for a season that is not canonical. */
+typedef int (*parus_parcel_result_fn)(const parus_parcel_result *r, void *ctx);
+typedef int (*parus_result_flag_fn)(const parus_result_flag *f, void *ctx);
+typedef int (*parus_peer_step_fn)(const parus_peer_step *s, void *ctx);
+typedef int (*parus_limit_fn)(const parus_limit *l, void *ctx);
+typedef int (*parus_id_fn)(const char *id, void *ctx);
+
+/* One parcel's result; E_NOT_FOUND when the season has none for it. */
+PARUS_API parus_status parus_store_get_parcel_result(parus_store *store, const char *season,
+                                                     const char *parcel_id,
+                                                     parus_parcel_result_fn fn, void *ctx,
+                                                     parus_error *err);
+/* Every result of the season in parcel id order (byte order). */
+PARUS_API parus_status parus_store_results_foreach(parus_store *store, const char *season,
+                                                   parus_parcel_result_fn fn, void *ctx,
+                                                   parus_error *err);
+/* The flags of one parcel in (first date, flag) order; none is not an error. *n_flags (may be
+ * NULL) is written on success. */
+PARUS_API parus_status parus_store_parcel_flags(parus_store *store, const char *season,
+                                                const char *parcel_id, parus_result_flag_fn fn,
+                                                void *ctx, size_t *n_flags, parus_error *err);
+/* The peer curve of (season, crop, grp) in step order; E_NOT_FOUND when there is none. */
+PARUS_API parus_status parus_store_get_peer_curve(parus_store *store, const char *season,
+                                                  const char *crop, const char *grp,
+                                                  parus_peer_step_fn fn, void *ctx, size_t *n_steps,
+                                                  parus_error *err);
+/* One farmer's limit; E_NOT_FOUND when the season has none for the farmer. */
+PARUS_API parus_status parus_store_get_limit(parus_store *store, const char *season,
+                                             const char *farmer_id, parus_limit_fn fn, void *ctx,
+                                             parus_error *err);
+/* Every limit of the season in farmer id order (byte order). */
+PARUS_API parus_status parus_store_limits_foreach(parus_store *store, const char *season,
+                                                  parus_limit_fn fn, void *ctx, parus_error *err);
+/* The ids of a farmer's parcels in id order (none: *n_parcels 0, not an error). */
+PARUS_API parus_status parus_store_farmer_parcels(parus_store *store, const char *farmer_id,
+                                                  parus_id_fn fn, void *ctx, size_t *n_parcels,
+                                                  parus_error *err);
+/* Every farmer id of the parcels, distinct, in byte order (parcels without one are skipped). */
+PARUS_API parus_status parus_store_farmers_foreach(parus_store *store, parus_id_fn fn, void *ctx,
+                                                   size_t *n_farmers, parus_error *err);
+
 /* ---- runs ---- */
 
 /* Record the start of a run (command line, parus version); returns its id. */
@@ -358,11 +540,15 @@ typedef struct parus_store_counts {
     size_t n_tiles;
     size_t n_observations;
     size_t n_runs;
-    size_t n_parcel_crops;  /* (parcel, season) declared crops */
-    size_t n_samples;       /* external samples */
-    size_t n_sample_points; /* their (date, var) values */
-    size_t n_assessments;   /* (season, parcel) */
-    double parcel_area_m2;  /* sum of geodesic areas */
+    size_t n_parcel_crops;   /* (parcel, season) declared crops */
+    size_t n_samples;        /* external samples */
+    size_t n_sample_points;  /* their (date, var) values */
+    size_t n_assessments;    /* (season, parcel) */
+    size_t n_parcel_results; /* (season, parcel) */
+    size_t n_parcel_flags;   /* (season, parcel, flag, first date) */
+    size_t n_peer_curves;    /* distinct (season, crop, group) */
+    size_t n_limits;         /* (season, farmer) */
+    double parcel_area_m2;   /* sum of geodesic areas */
 } parus_store_counts;
 
 PARUS_API parus_status parus_store_get_counts(parus_store *store, parus_store_counts *out,

@@ -136,6 +136,9 @@ int cmd_store(cli_ctx *ctx, int argc, char **argv)
             printf("%-18s %zu\n", "declared crops:", c.n_parcel_crops);
             printf("%-18s %zu (%zu values)\n", "samples:", c.n_samples, c.n_sample_points);
             printf("%-18s %zu\n", "assessments:", c.n_assessments);
+            printf("%-18s %zu (%zu flags, %zu peer curves)\n",
+                   "parcel results:", c.n_parcel_results, c.n_parcel_flags, c.n_peer_curves);
+            printf("%-18s %zu\n", "limits:", c.n_limits);
         }
     } else {
         printf("%-6s %-10s %-16s %-13s %-7s %-10s %s\n", "id", "date", "sensor", "size", "parcels",

@@ -1,0 +1,1146 @@
+/*
+ * store_assess.c - what an assessment of a season leaves in the store (schema version 5): every
+ * parcel's result (crop, condition, planted area, yield, value, the credit rule's verdict), its
+ * event flags, the peer curves the conditions were judged against, and every farmer's limit; and
+ * the readers that the export and the analyst's query answer from.
+ *
+ * Workload: one write per `parus assess` (a county: 140,000 results, a few thousand flags and
+ * curves, tens of thousands of limits), as ONE transaction that first removes the season's old
+ * rows, so a season's results are always those of exactly one run: the transaction is opened
+ * together with the season's assessments (store_season.c), which the same run rewrites. Reads are
+ * by key: one parcel or one farmer for a person at a terminal (a primary-key lookup: well under a
+ * millisecond), a season in key order for the export. Tables keyed by (season, ...) are WITHOUT
+ * ROWID, clustered on their key, so a season's walk reads the file in order.
+ *
+ * Validation happens before SQL sees a row, so a bad row is refused with a message naming the
+ * parcel or farmer and the field, and the CHECK constraints of the schema are a second net.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+#include "util_int.h"
+
+/* ---- statements ---- */
+
+enum results_stmt {
+    R_CLEAR_RESULTS,
+    R_CLEAR_FLAGS,
+    R_CLEAR_CURVES,
+    R_CLEAR_LIMITS,
+    R_RESULT_PUT,
+    R_RESULT_CREDIT,
+    R_FLAG_PUT,
+    R_CURVE_PUT,
+    R_LIMIT_PUT,
+    R_RESULT_GET,
+    R_RESULT_ALL,
+    R_FLAGS_GET,
+    R_CURVE_GET,
+    R_LIMIT_GET,
+    R_LIMIT_ALL,
+    R_FARMER_PARCELS,
+    R_FARMERS,
+    R_N_
+};
+
+_Static_assert(PARUS__STORE_STMT_RESULTS + R_N_ <= PARUS__STORE_MAX_STMTS,
+               "statement cache too small");
+
+#define RESULT_COLUMNS                                                                             \
+    "season, parcel_id, run_id, crop, crop_probability, crop_method, crop_confidence, "            \
+    "n_clear_obs, first_date, last_date, peer_group, health_class, health_score, "                 \
+    "health_reference, n_peers, green_ratio, planted_fraction, planted_area_m2, area_m2, "         \
+    "declared_area_m2, area_check, ndvi_integral_10d, ndvi_peak, yield_expected_kg_per_mu, "       \
+    "yield_p10_kg_per_mu, price_cny_per_kg, value_expected_fen, value_p10_fen, flags, reason, "    \
+    "credit_counted, credit_value_fen, credit_reasons, assessed_at"
+#define RESULT_QMARKS                                                                              \
+    "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "  \
+    "?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34"
+#define RESULT_READ                                                                                \
+    "r.season, r.parcel_id, r.run_id, r.crop, r.crop_probability, r.crop_method, "                 \
+    "r.crop_confidence, r.n_clear_obs, r.first_date, r.last_date, r.peer_group, r.health_class, "  \
+    "r.health_score, r.health_reference, r.n_peers, r.green_ratio, r.planted_fraction, "           \
+    "r.planted_area_m2, r.area_m2, r.declared_area_m2, r.area_check, r.ndvi_integral_10d, "        \
+    "r.ndvi_peak, r.yield_expected_kg_per_mu, r.yield_p10_kg_per_mu, r.price_cny_per_kg, "         \
+    "r.value_expected_fen, r.value_p10_fen, r.flags, r.reason, r.credit_counted, "                 \
+    "r.credit_value_fen, r.credit_reasons, r.assessed_at, p.farmer_id"
+#define FLAG_COLUMNS                                                                               \
+    "season, parcel_id, flag, first_date, last_date, size, confidence, reason, run_id"
+#define CURVE_COLUMNS "season, crop, grp, step, day, n, ndvi_median, ndvi_p25, ndvi_p75, run_id"
+#define LIMIT_COLUMNS                                                                              \
+    "season, farmer_id, run_id, limit_cny, currency, n_parcels, n_parcels_valued, "                \
+    "planted_area_m2, declared_area_m2, main_crop, value_expected_fen, value_p10_fen, health, "    \
+    "flags, reasons, confidence, latest_date, model_version, policy_hash, repayment_date, "        \
+    "debt_fen, parts, assessed_at"
+
+static const char *const results_sql[R_N_] = {
+    [R_CLEAR_RESULTS] = "DELETE FROM parcel_results WHERE season = ?1",
+    [R_CLEAR_FLAGS] = "DELETE FROM parcel_flags WHERE season = ?1",
+    [R_CLEAR_CURVES] = "DELETE FROM peer_curves WHERE season = ?1",
+    [R_CLEAR_LIMITS] = "DELETE FROM limits WHERE season = ?1",
+    [R_RESULT_PUT] = "INSERT INTO parcel_results (" RESULT_COLUMNS ") VALUES (" RESULT_QMARKS ")",
+    [R_RESULT_CREDIT] = "UPDATE parcel_results SET credit_counted = ?3, credit_value_fen = ?4, "
+                        "credit_reasons = ?5 WHERE season = ?1 AND parcel_id = ?2",
+    [R_FLAG_PUT] =
+        "INSERT INTO parcel_flags (" FLAG_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [R_CURVE_PUT] = "INSERT INTO peer_curves (" CURVE_COLUMNS
+                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [R_LIMIT_PUT] = "INSERT INTO limits (" LIMIT_COLUMNS
+                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                    "?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+    [R_RESULT_GET] = "SELECT " RESULT_READ " FROM parcel_results r LEFT JOIN parcels p ON "
+                     "p.id = r.parcel_id WHERE r.season = ?1 AND r.parcel_id = ?2",
+    [R_RESULT_ALL] = "SELECT " RESULT_READ " FROM parcel_results r LEFT JOIN parcels p ON "
+                     "p.id = r.parcel_id WHERE r.season = ?1 ORDER BY r.parcel_id",
+    [R_FLAGS_GET] = "SELECT " FLAG_COLUMNS " FROM parcel_flags WHERE season = ?1 AND "
+                    "parcel_id = ?2 ORDER BY first_date, flag",
+    [R_CURVE_GET] = "SELECT " CURVE_COLUMNS " FROM peer_curves WHERE season = ?1 AND crop = ?2 "
+                    "AND grp = ?3 ORDER BY step",
+    [R_LIMIT_GET] = "SELECT " LIMIT_COLUMNS " FROM limits WHERE season = ?1 AND farmer_id = ?2",
+    [R_LIMIT_ALL] = "SELECT " LIMIT_COLUMNS " FROM limits WHERE season = ?1 ORDER BY farmer_id",
+    [R_FARMER_PARCELS] = "SELECT id FROM parcels WHERE farmer_id = ?1 ORDER BY id",
+    [R_FARMERS] = "SELECT DISTINCT farmer_id FROM parcels WHERE farmer_id IS NOT NULL "
+                  "ORDER BY farmer_id",
+};
+
+static sqlite3_stmt *stmt_get(parus_store *store, enum results_stmt id, parus_error *err)
+{
+    return parus__store_stmt(store, PARUS__STORE_STMT_RESULTS + (size_t)id, results_sql[id], err);
+}
+
+/* ---- binding and reading ---- */
+
+/* Binds the next parameter of a statement; after the first failure the rest are skipped and rc
+ * keeps the failure. */
+typedef struct binder {
+    sqlite3_stmt *st;
+    int i;
+    int rc;
+} binder;
+
+static void b_text(binder *b, const char *s)
+{
+    b->i++;
+    if (b->rc == SQLITE_OK)
+        b->rc = s ? sqlite3_bind_text(b->st, b->i, s, -1, SQLITE_STATIC)
+                  : sqlite3_bind_null(b->st, b->i);
+}
+
+/* NaN is stored as NULL */
+static void b_real(binder *b, double v)
+{
+    b->i++;
+    if (b->rc == SQLITE_OK)
+        b->rc = isnan(v) ? sqlite3_bind_null(b->st, b->i) : sqlite3_bind_double(b->st, b->i, v);
+}
+
+static void b_int(binder *b, int64_t v)
+{
+    b->i++;
+    if (b->rc == SQLITE_OK)
+        b->rc = sqlite3_bind_int64(b->st, b->i, (sqlite3_int64)v);
+}
+
+static void b_null(binder *b)
+{
+    b->i++;
+    if (b->rc == SQLITE_OK)
+        b->rc = sqlite3_bind_null(b->st, b->i);
+}
+
+/* Reads the next column of a row. */
+typedef struct reader {
+    sqlite3_stmt *st;
+    int i;
+} reader;
+
+static const char *r_text(reader *r)
+{
+    return (const char *)sqlite3_column_text(r->st, r->i++);
+}
+
+static double r_real(reader *r)
+{
+    int i = r->i++;
+    return sqlite3_column_type(r->st, i) == SQLITE_NULL ? (double)NAN
+                                                        : sqlite3_column_double(r->st, i);
+}
+
+/* An integer, or fallback when NULL. */
+static int64_t r_int(reader *r, int64_t fallback)
+{
+    int i = r->i++;
+    return sqlite3_column_type(r->st, i) == SQLITE_NULL ? fallback
+                                                        : (int64_t)sqlite3_column_int64(r->st, i);
+}
+
+static size_t r_size(reader *r)
+{
+    int64_t v = r_int(r, 0);
+    return v > 0 ? (size_t)v : 0;
+}
+
+/* ---- checks ---- */
+
+static bool is_empty(const char *s)
+{
+    return !s || !*s;
+}
+
+/* A real calendar date in canonical form, "YYYY-MM-DD" and nothing more. */
+static bool is_date(const char *s)
+{
+    char canon[11];
+    return s && strlen(s) == 10 && parus__parse_date(s, canon) && strcmp(canon, s) == 0;
+}
+
+/* NULL or a date */
+static bool opt_date(const char *s)
+{
+    return !s || is_date(s);
+}
+
+/* NaN or in [0, 1] */
+static bool opt_unit(double v)
+{
+    return isnan(v) || (v >= 0.0 && v <= 1.0);
+}
+
+/* NaN or a finite value >= 0 */
+static bool opt_nonneg(double v)
+{
+    return isnan(v) || (isfinite(v) && v >= 0.0);
+}
+
+static bool one_of(const char *s, const char *const *list, size_t n)
+{
+    size_t i;
+    for (i = 0; s && i < n; i++)
+        if (strcmp(s, list[i]) == 0)
+            return true;
+    return false;
+}
+
+static const char *const health_classes[] = {"good", "fair", "poor", "unknown"};
+static const char *const references[] = {"peers", "curve", "none"};
+static const char *const area_checks[] = {"ok", "shortfall", "excess", "undeclared"};
+static const char *const confidences[] = {"normal", "low", "none"};
+#define N_OF(a) (sizeof(a) / sizeof(a)[0])
+
+/* A flag code: upper-case ASCII letters, digits and '_', 1..63 bytes. */
+static bool is_code(const char *s)
+{
+    size_t n = 0;
+    if (is_empty(s))
+        return false;
+    for (; s[n]; n++)
+        if (!((s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '_'))
+            return false;
+    return n < 64;
+}
+
+static parus_status bad_season(const parus_store *store, const char *season, parus_error *err)
+{
+    return parus_fail(err, PARUS_E_INVALID,
+                      "season '%s' is not a window 'YYYY-MM-DD/YYYY-MM-DD' with first <= last "
+                      "(store '%s')",
+                      season ? season : "", store->path);
+}
+
+/* A stop requested by a walk's callback: the callback's own error, else E_INTERNAL. */
+static parus_status stopped(parus_error *err, int stop, const char *what, const char *where)
+{
+    if (err && err->code != PARUS_OK)
+        return err->code;
+    return parus_fail(err, PARUS_E_INTERNAL, "the walk over %s stopped at '%s' (%d)", what,
+                      where ? where : "?", stop);
+}
+
+/* ---- the write transaction ---- */
+
+/* E_INVALID unless the results of a season are open (and still in their transaction). */
+static parus_status require_open(parus_store *store, const char *what, parus_error *err)
+{
+    if (!store)
+        return parus_fail(err, PARUS_E_INVALID, "%s: missing store", what);
+    if (!store->open_results || !store->open_assess)
+        return parus_fail(err, PARUS_E_INVALID, "%s: no season's results are open in '%s'", what,
+                          store->path);
+    return PARUS_OK;
+}
+
+/* Step a write; map the constraint failures. Resets the statement. */
+static parus_status step_write(parus_store *store, sqlite3_stmt *st, int rc, const char *what,
+                               const char *subject, parus_error *err)
+{
+    parus_status code = PARUS_OK;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        rc = SQLITE_DONE;
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        code = parus_fail(err, PARUS_E_NOT_FOUND, "parcel '%s' is not in '%s': %s not stored",
+                          subject, store->path, what);
+    else if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+        code = parus_fail(err, PARUS_E_DUPLICATE, "%s of '%s' is given twice for season %s in '%s'",
+                          what, subject, store->open_assess_season, store->path);
+    else if (rc == SQLITE_CONSTRAINT_CHECK || rc == SQLITE_CONSTRAINT_NOTNULL)
+        code = parus_fail(err, PARUS_E_INVALID, "%s of '%s' breaks a rule of '%s': %s", what,
+                          subject, store->path, sqlite3_errmsg(store->db));
+    else if (rc != SQLITE_DONE)
+        code = parus__store_sql_fail(store, rc, err, "cannot store %s of '%s' in '%s'", what,
+                                     subject, store->path);
+    sqlite3_reset(st);
+    return code;
+}
+
+parus_status parus_store_results_begin(parus_store *store, const char *season, int64_t run_id,
+                                       parus_error *err)
+{
+    static const enum results_stmt clear[] = {R_CLEAR_FLAGS, R_CLEAR_RESULTS, R_CLEAR_CURVES,
+                                              R_CLEAR_LIMITS};
+    parus_status code;
+    size_t i;
+
+    if (!store)
+        return parus_fail(err, PARUS_E_INVALID, "results_begin: missing store");
+    code = parus__store_require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    if (!parus_store_season_valid(season))
+        return bad_season(store, season, err);
+    if (run_id < 0)
+        return parus_fail(err, PARUS_E_INVALID, "results_begin: run id %lld is negative",
+                          (long long)run_id);
+    if (store->open_results || store->open_assess)
+        return parus_fail(err, PARUS_E_INVALID,
+                          "results_begin: the assessments of season %s are still open in '%s'",
+                          store->open_assess_season, store->path);
+    code = parus_store_assessments_begin(store, season, err);
+    if (code != PARUS_OK)
+        return code;
+    store->open_results = true;
+    store->open_results_run = run_id;
+    for (i = 0; i < N_OF(clear); i++) {
+        sqlite3_stmt *st = stmt_get(store, clear[i], err);
+        int rc;
+        if (!st) {
+            code = parus__store_prepare_failed(err);
+            goto out_abort;
+        }
+        rc = sqlite3_bind_text(st, 1, store->open_assess_season, -1, SQLITE_STATIC);
+        code = step_write(store, st, rc, "the old results", season, err);
+        if (code != PARUS_OK)
+            goto out_abort;
+    }
+    return PARUS_OK;
+
+out_abort:
+    parus_store_results_abort(store);
+    return code;
+}
+
+parus_status parus_store_results_commit(parus_store *store, parus_error *err)
+{
+    parus_status code = require_open(store, "results_commit", err);
+    if (code != PARUS_OK) {
+        if (store)
+            store->open_results = false;
+        return code;
+    }
+    store->open_results = false;
+    return parus_store_assessments_commit(store, err);
+}
+
+void parus_store_results_abort(parus_store *store)
+{
+    if (!store || !store->open_results)
+        return;
+    store->open_results = false;
+    parus_store_assessments_abort(store);
+}
+
+/* ---- results ---- */
+
+static parus_status check_result(const parus_store *store, const parus_parcel_result *r,
+                                 parus_error *err)
+{
+    const char *why = NULL;
+
+    if (is_empty(r->parcel_id))
+        return parus_fail(err, PARUS_E_INVALID, "a result of season %s has no parcel id",
+                          store->open_assess_season);
+    if (r->season && strcmp(r->season, store->open_assess_season) != 0)
+        why = "is for another season than the one open";
+    else if ((unsigned)r->crop_method > PARUS_ASSESS_CALENDAR ||
+             (unsigned)r->crop_confidence > PARUS_CONFIDENCE_LOW)
+        why = "has an unknown crop method or confidence";
+    else if (r->crop_method == PARUS_ASSESS_NONE &&
+             (r->crop || r->crop_confidence != PARUS_CONFIDENCE_NONE))
+        why = "has no crop method but a crop or a confidence";
+    else if (r->crop_method != PARUS_ASSESS_NONE &&
+             (is_empty(r->crop) || r->crop_confidence == PARUS_CONFIDENCE_NONE))
+        why = "has a crop method without a crop or a confidence";
+    else if (r->crop_method == PARUS_ASSESS_CALENDAR && r->crop_confidence != PARUS_CONFIDENCE_LOW)
+        why = "is a calendar match with a confidence other than low";
+    else if (r->health_class && !one_of(r->health_class, health_classes, N_OF(health_classes)))
+        why = "has a health class other than good, fair, poor or unknown";
+    else if (r->health_reference && !one_of(r->health_reference, references, N_OF(references)))
+        why = "has a health reference other than peers, curve or none";
+    else if (r->area_check && !one_of(r->area_check, area_checks, N_OF(area_checks)))
+        why = "has an area check other than ok, shortfall, excess or undeclared";
+    else if (!opt_unit(r->crop_probability) || !opt_unit(r->health_score) ||
+             !opt_unit(r->planted_fraction))
+        why = "has a probability, score or planted fraction outside [0, 1]";
+    else if (!opt_nonneg(r->planted_area_m2) || !opt_nonneg(r->area_m2) ||
+             !opt_nonneg(r->declared_area_m2) || !opt_nonneg(r->green_ratio) ||
+             !opt_nonneg(r->yield_expected_kg_per_mu) || !opt_nonneg(r->yield_p10_kg_per_mu) ||
+             !opt_nonneg(r->price_cny_per_kg))
+        why = "has a negative or infinite area, ratio, yield or price";
+    else if (r->valued && (r->value_p10_fen < 0 || r->value_p10_fen > r->value_expected_fen))
+        why = "has a value that is negative or a P10 above the expected value";
+    else if (!r->valued && is_empty(r->reason))
+        why = "has no value and no reason";
+    else if (!opt_date(r->first_date) || !opt_date(r->last_date))
+        why = "has a first or last date that is not YYYY-MM-DD";
+    else if (r->n_clear_obs > (size_t)INT64_MAX || r->n_peers > (size_t)INT64_MAX)
+        why = "has a count out of range";
+    if (why)
+        return parus_fail(err, PARUS_E_INVALID, "the result of parcel '%s' for season %s %s",
+                          r->parcel_id, store->open_assess_season, why);
+    return PARUS_OK;
+}
+
+parus_status parus_store_results_put(parus_store *store, const parus_parcel_result *r,
+                                     parus_error *err)
+{
+    parus_status code = require_open(store, "results_put", err);
+    sqlite3_stmt *st;
+    binder b;
+
+    if (code != PARUS_OK)
+        return code;
+    if (!r) {
+        code = parus_fail(err, PARUS_E_INVALID, "results_put: missing result");
+        goto out_abort;
+    }
+    code = check_result(store, r, err);
+    if (code != PARUS_OK)
+        goto out_abort;
+    st = stmt_get(store, R_RESULT_PUT, err);
+    if (!st) {
+        code = parus__store_prepare_failed(err);
+        goto out_abort;
+    }
+    b.st = st;
+    b.i = 0;
+    b.rc = SQLITE_OK;
+    b_text(&b, store->open_assess_season);
+    b_text(&b, r->parcel_id);
+    if (store->open_results_run)
+        b_int(&b, store->open_results_run);
+    else
+        b_null(&b);
+    b_text(&b, r->crop);
+    b_real(&b, r->crop ? r->crop_probability : (double)NAN);
+    b_text(&b, parus_assess_method_name(r->crop_method));
+    b_text(&b, parus_assess_confidence_name(r->crop_confidence));
+    b_int(&b, (int64_t)r->n_clear_obs);
+    b_text(&b, r->first_date);
+    b_text(&b, r->last_date);
+    b_text(&b, r->peer_group);
+    b_text(&b, r->health_class ? r->health_class : "unknown");
+    b_real(&b, r->health_score);
+    b_text(&b, r->health_reference ? r->health_reference : "none");
+    b_int(&b, (int64_t)r->n_peers);
+    b_real(&b, r->green_ratio);
+    b_real(&b, r->planted_fraction);
+    b_real(&b, r->planted_area_m2);
+    b_real(&b, r->area_m2);
+    b_real(&b, r->declared_area_m2);
+    b_text(&b, r->area_check);
+    b_real(&b, r->ndvi_integral_10d);
+    b_real(&b, r->ndvi_peak);
+    b_real(&b, r->yield_expected_kg_per_mu);
+    b_real(&b, r->yield_p10_kg_per_mu);
+    b_real(&b, r->price_cny_per_kg);
+    if (r->valued) {
+        b_int(&b, r->value_expected_fen);
+        b_int(&b, r->value_p10_fen);
+    } else {
+        b_null(&b);
+        b_null(&b);
+    }
+    b_text(&b, r->flags ? r->flags : "");
+    b_text(&b, is_empty(r->reason) ? NULL : r->reason);
+    b_null(&b); /* the credit verdict comes later */
+    b_null(&b);
+    b_null(&b);
+    b_text(&b, store->open_assess_at);
+    code = step_write(store, st, b.rc, "the result", r->parcel_id, err);
+    if (code != PARUS_OK)
+        goto out_abort;
+    return PARUS_OK;
+
+out_abort:
+    parus_store_results_abort(store);
+    return code;
+}
+
+parus_status parus_store_results_put_credit(parus_store *store, const char *parcel_id, bool counted,
+                                            int64_t value_fen, const char *reasons,
+                                            parus_error *err)
+{
+    parus_status code = require_open(store, "results_put_credit", err);
+    sqlite3_stmt *st;
+    binder b;
+
+    if (code != PARUS_OK)
+        return code;
+    if (is_empty(parcel_id) || value_fen < 0) {
+        code = parus_fail(err, PARUS_E_INVALID, "results_put_credit: %s for season %s",
+                          is_empty(parcel_id) ? "no parcel id" : "a negative value",
+                          store->open_assess_season);
+        goto out_abort;
+    }
+    st = stmt_get(store, R_RESULT_CREDIT, err);
+    if (!st) {
+        code = parus__store_prepare_failed(err);
+        goto out_abort;
+    }
+    b.st = st;
+    b.i = 0;
+    b.rc = SQLITE_OK;
+    b_text(&b, store->open_assess_season);
+    b_text(&b, parcel_id);
+    b_int(&b, counted ? 1 : 0);
+    b_int(&b, value_fen);
+    b_text(&b, reasons);
+    code = step_write(store, st, b.rc, "the credit verdict", parcel_id, err);
+    if (code != PARUS_OK)
+        goto out_abort;
+    if (sqlite3_changes(store->db) != 1) {
+        code = parus_fail(err, PARUS_E_NOT_FOUND,
+                          "parcel '%s' has no result for season %s in '%s': no credit verdict "
+                          "stored",
+                          parcel_id, store->open_assess_season, store->path);
+        goto out_abort;
+    }
+    return PARUS_OK;
+
+out_abort:
+    parus_store_results_abort(store);
+    return code;
+}
+
+/* ---- flags ---- */
+
+parus_status parus_store_results_put_flag(parus_store *store, const parus_result_flag *f,
+                                          parus_error *err)
+{
+    parus_status code = require_open(store, "results_put_flag", err);
+    const char *why = NULL;
+    sqlite3_stmt *st;
+    binder b;
+
+    if (code != PARUS_OK)
+        return code;
+    if (!f || is_empty(f->parcel_id)) {
+        code = parus_fail(err, PARUS_E_INVALID, "a flag of season %s has no parcel id",
+                          store->open_assess_season);
+        goto out_abort;
+    }
+    if (f->season && strcmp(f->season, store->open_assess_season) != 0)
+        why = "is for another season than the one open";
+    else if (!is_code(f->flag))
+        why = "has a code that is not 1..63 upper-case letters, digits or '_'";
+    else if (!is_date(f->first_date) || !is_date(f->last_date))
+        why = "has a first or last date that is not YYYY-MM-DD";
+    else if (strcmp(f->last_date, f->first_date) < 0)
+        why = "ends before it begins";
+    else if (!opt_unit(f->confidence))
+        why = "has a confidence outside [0, 1]";
+    else if (isinf(f->size))
+        why = "has an infinite size";
+    if (why) {
+        code = parus_fail(err, PARUS_E_INVALID, "flag '%s' of parcel '%s' for season %s %s",
+                          f->flag ? f->flag : "", f->parcel_id, store->open_assess_season, why);
+        goto out_abort;
+    }
+    st = stmt_get(store, R_FLAG_PUT, err);
+    if (!st) {
+        code = parus__store_prepare_failed(err);
+        goto out_abort;
+    }
+    b.st = st;
+    b.i = 0;
+    b.rc = SQLITE_OK;
+    b_text(&b, store->open_assess_season);
+    b_text(&b, f->parcel_id);
+    b_text(&b, f->flag);
+    b_text(&b, f->first_date);
+    b_text(&b, f->last_date);
+    b_real(&b, f->size);
+    b_real(&b, f->confidence);
+    b_text(&b, f->reason);
+    if (store->open_results_run)
+        b_int(&b, store->open_results_run);
+    else
+        b_null(&b);
+    code = step_write(store, st, b.rc, "a flag", f->parcel_id, err);
+    if (code != PARUS_OK)
+        goto out_abort;
+    return PARUS_OK;
+
+out_abort:
+    parus_store_results_abort(store);
+    return code;
+}
+
+/* ---- peer curves ---- */
+
+static bool quartiles_in_order(const parus_peer_step *s)
+{
+    if (isnan(s->ndvi_median) || isnan(s->ndvi_p25) || isnan(s->ndvi_p75))
+        return true;
+    return s->ndvi_p25 <= s->ndvi_median && s->ndvi_median <= s->ndvi_p75;
+}
+
+parus_status parus_store_results_put_peer_curve(parus_store *store, const char *crop,
+                                                const char *grp, const parus_peer_step *steps,
+                                                size_t n, parus_error *err)
+{
+    parus_status code = require_open(store, "results_put_peer_curve", err);
+    const char *why = NULL;
+    size_t i;
+
+    if (code != PARUS_OK)
+        return code;
+    if (is_empty(crop) || is_empty(grp))
+        why = "has no crop or no group";
+    else if (n == 0 || !steps)
+        why = "has no step";
+    for (i = 0; !why && i < n; i++) {
+        if (i > 0 && steps[i].step <= steps[i - 1].step)
+            why = "has its steps out of order or a step twice";
+        else if (!is_date(steps[i].day))
+            why = "has a step whose day is not YYYY-MM-DD";
+        else if (!quartiles_in_order(&steps[i]))
+            why = "has a step whose quartiles are out of order";
+        else if (steps[i].step > (size_t)INT64_MAX || steps[i].n > (size_t)INT64_MAX)
+            why = "has a count out of range";
+    }
+    if (why) {
+        code = parus_fail(err, PARUS_E_INVALID, "the peer curve of crop '%s', group '%s' %s",
+                          crop ? crop : "", grp ? grp : "", why);
+        goto out_abort;
+    }
+    for (i = 0; i < n; i++) {
+        sqlite3_stmt *st = stmt_get(store, R_CURVE_PUT, err);
+        char subject[192];
+        binder b;
+        if (!st) {
+            code = parus__store_prepare_failed(err);
+            goto out_abort;
+        }
+        b.st = st;
+        b.i = 0;
+        b.rc = SQLITE_OK;
+        b_text(&b, store->open_assess_season);
+        b_text(&b, crop);
+        b_text(&b, grp);
+        b_int(&b, (int64_t)steps[i].step);
+        b_text(&b, steps[i].day);
+        b_int(&b, (int64_t)steps[i].n);
+        b_real(&b, steps[i].ndvi_median);
+        b_real(&b, steps[i].ndvi_p25);
+        b_real(&b, steps[i].ndvi_p75);
+        if (store->open_results_run)
+            b_int(&b, store->open_results_run);
+        else
+            b_null(&b);
+        snprintf(subject, sizeof subject, "%s/%s", crop, grp);
+        code = step_write(store, st, b.rc, "the peer curve", subject, err);
+        if (code != PARUS_OK)
+            goto out_abort;
+    }
+    return PARUS_OK;
+
+out_abort:
+    parus_store_results_abort(store);
+    return code;
+}
+
+/* ---- limits ---- */
+
+parus_status parus_store_results_put_limit(parus_store *store, const parus_limit *l,
+                                           parus_error *err)
+{
+    parus_status code = require_open(store, "results_put_limit", err);
+    const char *why = NULL;
+    sqlite3_stmt *st;
+    binder b;
+
+    if (code != PARUS_OK)
+        return code;
+    if (!l || is_empty(l->farmer_id)) {
+        code = parus_fail(err, PARUS_E_INVALID, "a limit of season %s has no farmer id",
+                          store->open_assess_season);
+        goto out_abort;
+    }
+    if (l->season && strcmp(l->season, store->open_assess_season) != 0)
+        why = "is for another season than the one open";
+    else if (l->limit_cny < 0 || l->debt_fen < 0 || l->value_p10_fen < 0 ||
+             l->value_p10_fen > l->value_expected_fen)
+        why = "has a negative limit, debt or value, or a P10 value above the expected value";
+    else if (!opt_nonneg(l->planted_area_m2) || !opt_nonneg(l->declared_area_m2))
+        why = "has a negative or infinite area";
+    else if (!one_of(l->health, health_classes, N_OF(health_classes)))
+        why = "has a health other than good, fair, poor or unknown";
+    else if (!one_of(l->confidence, confidences, N_OF(confidences)))
+        why = "has a confidence other than normal, low or none";
+    else if (is_empty(l->currency))
+        why = "has no currency";
+    else if (!opt_date(l->latest_date) || !opt_date(l->repayment_date))
+        why = "has a latest or repayment date that is not YYYY-MM-DD";
+    else if (l->n_parcels_valued > l->n_parcels || l->n_parcels > (size_t)INT64_MAX)
+        why = "has more valued parcels than parcels";
+    if (why) {
+        code = parus_fail(err, PARUS_E_INVALID, "the limit of farmer '%s' for season %s %s",
+                          l->farmer_id, store->open_assess_season, why);
+        goto out_abort;
+    }
+    st = stmt_get(store, R_LIMIT_PUT, err);
+    if (!st) {
+        code = parus__store_prepare_failed(err);
+        goto out_abort;
+    }
+    b.st = st;
+    b.i = 0;
+    b.rc = SQLITE_OK;
+    b_text(&b, store->open_assess_season);
+    b_text(&b, l->farmer_id);
+    if (store->open_results_run)
+        b_int(&b, store->open_results_run);
+    else
+        b_null(&b);
+    b_int(&b, l->limit_cny);
+    b_text(&b, l->currency);
+    b_int(&b, (int64_t)l->n_parcels);
+    b_int(&b, (int64_t)l->n_parcels_valued);
+    b_real(&b, l->planted_area_m2);
+    b_real(&b, l->declared_area_m2);
+    b_text(&b, l->main_crop);
+    b_int(&b, l->value_expected_fen);
+    b_int(&b, l->value_p10_fen);
+    b_text(&b, l->health);
+    b_text(&b, l->flags ? l->flags : "");
+    b_text(&b, l->reasons ? l->reasons : "");
+    b_text(&b, l->confidence);
+    b_text(&b, l->latest_date);
+    b_text(&b, l->model_version);
+    b_text(&b, l->policy_hash);
+    b_text(&b, l->repayment_date);
+    b_int(&b, l->debt_fen);
+    b_text(&b, l->parts);
+    b_text(&b, store->open_assess_at);
+    code = step_write(store, st, b.rc, "the limit", l->farmer_id, err);
+    if (code != PARUS_OK)
+        goto out_abort;
+    return PARUS_OK;
+
+out_abort:
+    parus_store_results_abort(store);
+    return code;
+}
+
+/* ---- readers ---- */
+
+static parus_assess_method method_of(const char *s)
+{
+    if (s && strcmp(s, "model") == 0)
+        return PARUS_ASSESS_MODEL;
+    if (s && strcmp(s, "calendar") == 0)
+        return PARUS_ASSESS_CALENDAR;
+    return PARUS_ASSESS_NONE;
+}
+
+static parus_assess_confidence confidence_of(const char *s)
+{
+    if (s && strcmp(s, "normal") == 0)
+        return PARUS_CONFIDENCE_NORMAL;
+    if (s && strcmp(s, "low") == 0)
+        return PARUS_CONFIDENCE_LOW;
+    return PARUS_CONFIDENCE_NONE;
+}
+
+/* A row of RESULT_READ; pointers borrow the statement's memory. */
+static void row_result(sqlite3_stmt *st, parus_parcel_result *r)
+{
+    reader c = {st, 0};
+    memset(r, 0, sizeof *r);
+    r->season = r_text(&c);
+    r->parcel_id = r_text(&c);
+    r->run_id = r_int(&c, 0);
+    r->crop = r_text(&c);
+    r->crop_probability = r_real(&c);
+    r->crop_method = method_of(r_text(&c));
+    r->crop_confidence = confidence_of(r_text(&c));
+    r->n_clear_obs = r_size(&c);
+    r->first_date = r_text(&c);
+    r->last_date = r_text(&c);
+    r->peer_group = r_text(&c);
+    r->health_class = r_text(&c);
+    r->health_score = r_real(&c);
+    r->health_reference = r_text(&c);
+    r->n_peers = r_size(&c);
+    r->green_ratio = r_real(&c);
+    r->planted_fraction = r_real(&c);
+    r->planted_area_m2 = r_real(&c);
+    r->area_m2 = r_real(&c);
+    r->declared_area_m2 = r_real(&c);
+    r->area_check = r_text(&c);
+    r->ndvi_integral_10d = r_real(&c);
+    r->ndvi_peak = r_real(&c);
+    r->yield_expected_kg_per_mu = r_real(&c);
+    r->yield_p10_kg_per_mu = r_real(&c);
+    r->price_cny_per_kg = r_real(&c);
+    r->valued = sqlite3_column_type(st, c.i) != SQLITE_NULL;
+    r->value_expected_fen = r_int(&c, 0);
+    r->value_p10_fen = r_int(&c, 0);
+    r->flags = r_text(&c);
+    r->reason = r_text(&c);
+    r->credit_counted = (int)r_int(&c, -1);
+    r->credit_value_fen = r_int(&c, -1);
+    r->credit_reasons = r_text(&c);
+    r->assessed_at = r_text(&c);
+    r->farmer_id = r_text(&c);
+}
+
+static void row_flag(sqlite3_stmt *st, parus_result_flag *f)
+{
+    reader c = {st, 0};
+    f->season = r_text(&c);
+    f->parcel_id = r_text(&c);
+    f->flag = r_text(&c);
+    f->first_date = r_text(&c);
+    f->last_date = r_text(&c);
+    f->size = r_real(&c);
+    f->confidence = r_real(&c);
+    f->reason = r_text(&c);
+}
+
+static void row_step(sqlite3_stmt *st, parus_peer_step *s)
+{
+    reader c = {st, 3}; /* after season, crop, grp */
+    const char *day;
+    s->step = r_size(&c);
+    day = r_text(&c);
+    snprintf(s->day, sizeof s->day, "%s", day ? day : "");
+    s->n = r_size(&c);
+    s->ndvi_median = r_real(&c);
+    s->ndvi_p25 = r_real(&c);
+    s->ndvi_p75 = r_real(&c);
+}
+
+static void row_limit(sqlite3_stmt *st, parus_limit *l)
+{
+    reader c = {st, 0};
+    l->season = r_text(&c);
+    l->farmer_id = r_text(&c);
+    l->run_id = r_int(&c, 0);
+    l->limit_cny = r_int(&c, 0);
+    l->currency = r_text(&c);
+    l->n_parcels = r_size(&c);
+    l->n_parcels_valued = r_size(&c);
+    l->planted_area_m2 = r_real(&c);
+    l->declared_area_m2 = r_real(&c);
+    l->main_crop = r_text(&c);
+    l->value_expected_fen = r_int(&c, 0);
+    l->value_p10_fen = r_int(&c, 0);
+    l->health = r_text(&c);
+    l->flags = r_text(&c);
+    l->reasons = r_text(&c);
+    l->confidence = r_text(&c);
+    l->latest_date = r_text(&c);
+    l->model_version = r_text(&c);
+    l->policy_hash = r_text(&c);
+    l->repayment_date = r_text(&c);
+    l->debt_fen = r_int(&c, 0);
+    l->parts = r_text(&c);
+    l->assessed_at = r_text(&c);
+}
+
+/* What a query reads: one kind of row, given to the callback of that kind. */
+typedef enum row_kind { ROW_RESULT, ROW_FLAG, ROW_STEP, ROW_LIMIT, ROW_ID } row_kind;
+
+typedef union row_fn {
+    parus_parcel_result_fn result;
+    parus_result_flag_fn flag;
+    parus_peer_step_fn step;
+    parus_limit_fn limit;
+    parus_id_fn id;
+} row_fn;
+
+/* Call fn for each row of st (its parameters bound) as a row of kind; *n_rows the number
+ * visited. A non-zero return from fn stops a walk (one_row: the reader of one row, where fn's
+ * return does not matter). Resets st. */
+static parus_status walk_rows(parus_store *store, sqlite3_stmt *st, row_kind kind, row_fn fn,
+                              bool one_row, void *ctx, size_t *n_rows, const char *what,
+                              parus_error *err)
+{
+    parus_status code = PARUS_OK;
+    size_t n = 0;
+    int rc;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *where = (const char *)sqlite3_column_text(st, kind == ROW_ID ? 0 : 1);
+        int stop = 0;
+        n++;
+        switch (kind) {
+        case ROW_RESULT: {
+            parus_parcel_result r;
+            row_result(st, &r);
+            stop = fn.result(&r, ctx);
+            break;
+        }
+        case ROW_FLAG: {
+            parus_result_flag f;
+            row_flag(st, &f);
+            stop = fn.flag(&f, ctx);
+            break;
+        }
+        case ROW_STEP: {
+            parus_peer_step s;
+            row_step(st, &s);
+            stop = fn.step(&s, ctx);
+            break;
+        }
+        case ROW_LIMIT: {
+            parus_limit l;
+            row_limit(st, &l);
+            stop = fn.limit(&l, ctx);
+            break;
+        }
+        case ROW_ID:
+            stop = fn.id(where ? where : "", ctx);
+            break;
+        }
+        if (one_row)
+            break;
+        if (stop) {
+            code = stopped(err, stop, what, where);
+            sqlite3_reset(st);
+            return code;
+        }
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        code = parus__store_sql_fail(store, rc, err, "cannot read %s in '%s'", what, store->path);
+    sqlite3_reset(st);
+    if (code == PARUS_OK && n_rows)
+        *n_rows = n;
+    return code;
+}
+
+/* The common prologue of the readers: checks, statement, bound text parameters (NULL ends). */
+static sqlite3_stmt *reader_open(parus_store *store, enum results_stmt id, bool seasonal,
+                                 const char *season, const char *p2, const char *p3,
+                                 parus_status *code, parus_error *err)
+{
+    sqlite3_stmt *st;
+    binder b;
+
+    *code = PARUS_OK;
+    if (!store) {
+        *code = parus_fail(err, PARUS_E_INVALID, "%s: missing store", "read results");
+        return NULL;
+    }
+    *code = parus__store_require_current(store, err);
+    if (*code != PARUS_OK)
+        return NULL;
+    if (seasonal && !parus_store_season_valid(season)) {
+        *code = bad_season(store, season, err);
+        return NULL;
+    }
+    st = stmt_get(store, id, err);
+    if (!st) {
+        *code = parus__store_prepare_failed(err);
+        return NULL;
+    }
+    b.st = st;
+    b.i = 0;
+    b.rc = SQLITE_OK;
+    if (seasonal)
+        b_text(&b, season);
+    if (p2)
+        b_text(&b, p2);
+    if (p3)
+        b_text(&b, p3);
+    if (b.rc != SQLITE_OK) {
+        *code =
+            parus__store_sql_fail(store, b.rc, err, "cannot read the results of '%s'", store->path);
+        sqlite3_reset(st);
+        return NULL;
+    }
+    return st;
+}
+
+parus_status parus_store_get_parcel_result(parus_store *store, const char *season,
+                                           const char *parcel_id, parus_parcel_result_fn fn,
+                                           void *ctx, parus_error *err)
+{
+    parus_status code;
+    sqlite3_stmt *st;
+    row_fn f;
+    size_t n = 0;
+
+    if (!parcel_id || !fn)
+        return parus_fail(err, PARUS_E_INVALID, "get_parcel_result: missing id or function");
+    st = reader_open(store, R_RESULT_GET, true, season, parcel_id, NULL, &code, err);
+    if (!st)
+        return code;
+    f.result = fn;
+    code = walk_rows(store, st, ROW_RESULT, f, true, ctx, &n, "a parcel's result", err);
+    if (code == PARUS_OK && n == 0)
+        return parus_fail(err, PARUS_E_NOT_FOUND,
+                          "parcel '%s' has no assessment result for season %s in '%s'", parcel_id,
+                          season, store->path);
+    return code;
+}
+
+parus_status parus_store_results_foreach(parus_store *store, const char *season,
+                                         parus_parcel_result_fn fn, void *ctx, parus_error *err)
+{
+    parus_status code;
+    sqlite3_stmt *st;
+    row_fn f;
+
+    parus_error_init(err);
+    if (!fn)
+        return parus_fail(err, PARUS_E_INVALID, "results_foreach: missing function");
+    st = reader_open(store, R_RESULT_ALL, true, season, NULL, NULL, &code, err);
+    if (!st)
+        return code;
+    f.result = fn;
+    return walk_rows(store, st, ROW_RESULT, f, false, ctx, NULL, "the results", err);
+}
+
+parus_status parus_store_parcel_flags(parus_store *store, const char *season, const char *parcel_id,
+                                      parus_result_flag_fn fn, void *ctx, size_t *n_flags,
+                                      parus_error *err)
+{
+    parus_status code;
+    sqlite3_stmt *st;
+    row_fn f;
+
+    parus_error_init(err);
+    if (!parcel_id || !fn)
+        return parus_fail(err, PARUS_E_INVALID, "parcel_flags: missing id or function");
+    st = reader_open(store, R_FLAGS_GET, true, season, parcel_id, NULL, &code, err);
+    if (!st)
+        return code;
+    f.flag = fn;
+    return walk_rows(store, st, ROW_FLAG, f, false, ctx, n_flags, "a parcel's flags", err);
+}
+
+parus_status parus_store_get_peer_curve(parus_store *store, const char *season, const char *crop,
+                                        const char *grp, parus_peer_step_fn fn, void *ctx,
+                                        size_t *n_steps, parus_error *err)
+{
+    parus_status code;
+    sqlite3_stmt *st;
+    row_fn f;
+    size_t n = 0;
+
+    parus_error_init(err);
+    if (!crop || !grp || !fn)
+        return parus_fail(err, PARUS_E_INVALID, "get_peer_curve: missing crop, group or function");
+    st = reader_open(store, R_CURVE_GET, true, season, crop, grp, &code, err);
+    if (!st)
+        return code;
+    f.step = fn;
+    code = walk_rows(store, st, ROW_STEP, f, false, ctx, &n, "a peer curve", err);
+    if (code == PARUS_OK && n == 0)
+        return parus_fail(err, PARUS_E_NOT_FOUND,
+                          "no peer curve of crop '%s', group '%s' for season %s in '%s'", crop, grp,
+                          season, store->path);
+    if (code == PARUS_OK && n_steps)
+        *n_steps = n;
+    return code;
+}
+
+parus_status parus_store_get_limit(parus_store *store, const char *season, const char *farmer_id,
+                                   parus_limit_fn fn, void *ctx, parus_error *err)
+{
+    parus_status code;
+    sqlite3_stmt *st;
+    row_fn f;
+    size_t n = 0;
+
+    if (!farmer_id || !fn)
+        return parus_fail(err, PARUS_E_INVALID, "get_limit: missing farmer id or function");
+    st = reader_open(store, R_LIMIT_GET, true, season, farmer_id, NULL, &code, err);
+    if (!st)
+        return code;
+    f.limit = fn;
+    code = walk_rows(store, st, ROW_LIMIT, f, true, ctx, &n, "a farmer's limit", err);
+    if (code == PARUS_OK && n == 0)
+        return parus_fail(err, PARUS_E_NOT_FOUND, "farmer '%s' has no limit for season %s in '%s'",
+                          farmer_id, season, store->path);
+    return code;
+}
+
+parus_status parus_store_limits_foreach(parus_store *store, const char *season, parus_limit_fn fn,
+                                        void *ctx, parus_error *err)
+{
+    parus_status code;
+    sqlite3_stmt *st;
+    row_fn f;
+
+    parus_error_init(err);
+    if (!fn)
+        return parus_fail(err, PARUS_E_INVALID, "limits_foreach: missing function");
+    st = reader_open(store, R_LIMIT_ALL, true, season, NULL, NULL, &code, err);
+    if (!st)
+        return code;
+    f.limit = fn;
+    return walk_rows(store, st, ROW_LIMIT, f, false, ctx, NULL, "the limits", err);
+}
+
+parus_status parus_store_farmer_parcels(parus_store *store, const char *farmer_id, parus_id_fn fn,
+                                        void *ctx, size_t *n_parcels, parus_error *err)
+{
+    parus_status code;
+    sqlite3_stmt *st;
+    row_fn f;
+
+    parus_error_init(err);
+    if (!farmer_id || !fn)
+        return parus_fail(err, PARUS_E_INVALID, "farmer_parcels: missing farmer id or function");
+    st = reader_open(store, R_FARMER_PARCELS, false, NULL, farmer_id, NULL, &code, err);
+    if (!st)
+        return code;
+    f.id = fn;
+    return walk_rows(store, st, ROW_ID, f, false, ctx, n_parcels, "a farmer's parcels", err);
+}
+
+parus_status parus_store_farmers_foreach(parus_store *store, parus_id_fn fn, void *ctx,
+                                         size_t *n_farmers, parus_error *err)
+{
+    parus_status code;
+    sqlite3_stmt *st;
+    row_fn f;
+
+    parus_error_init(err);
+    if (!fn)
+        return parus_fail(err, PARUS_E_INVALID, "farmers_foreach: missing function");
+    st = reader_open(store, R_FARMERS, false, NULL, NULL, NULL, &code, err);
+    if (!st)
+        return code;
+    f.id = fn;
+    return walk_rows(store, st, ROW_ID, f, false, ctx, n_farmers, "the farmers", err);
+}
