@@ -1810,7 +1810,7 @@ static void test_samples__put_walk_and_replace(void **state)
                                    {"2024-04-15", "red", 0.2}};
     parus_sample_point b_pts[1] = {{"2024-01-02", "ndvi", 0.25}};
     parus_sample_point dup_pts[2] = {{"2024-01-02", "ndvi", 0.25}, {"2024-01-02", "ndvi", 0.3}};
-    parus_sample smp[2], bad;
+    parus_sample smp[3], bad;
     struct sample_log log;
     size_t n_new = 9, n_replaced = 9;
     parus_store_counts c;
@@ -1819,6 +1819,8 @@ static void test_samples__put_walk_and_replace(void **state)
     (void)state;
 
     memset(smp, 0, sizeof smp);
+    smp[2].id = "s08"; /* a sample with no point */
+    smp[2].label = "Fallow";
     smp[0].id = "s10";
     smp[0].label = "Soy_Corn";
     smp[0].group = "3";
@@ -1830,13 +1832,13 @@ static void test_samples__put_walk_and_replace(void **state)
     smp[1].n_points = 1;
 
     s = open_ok(path);
-    assert_int_equal(parus_store_put_samples(s, smp, 2, "x.csv", &n_new, &n_replaced, &err),
+    assert_int_equal(parus_store_put_samples(s, smp, 3, "x.csv", &n_new, &n_replaced, &err),
                      PARUS_OK);
-    assert_int_equal(n_new, 2);
+    assert_int_equal(n_new, 3);
     assert_int_equal(n_replaced, 0);
     memset(&log, 0, sizeof log);
     assert_int_equal(parus_store_samples_walk(s, log_sample, &log, &err), PARUS_OK);
-    assert_string_equal(log.text, "s09[-,-,,]:2024-01-02 ndvi=0.25;"
+    assert_string_equal(log.text, "s08[Fallow,-,,]:;s09[-,-,,]:2024-01-02 ndvi=0.25;"
                                   "s10[Soy_Corn,3,2024-04-01,]:2024-04-15 ndvi=NA,2024-04-15 "
                                   "red=0.2,2024-05-01 ndvi=0.5,2024-05-01 red=0.1");
 
@@ -1849,10 +1851,10 @@ static void test_samples__put_walk_and_replace(void **state)
     assert_int_equal(n_replaced, 1);
     memset(&log, 0, sizeof log);
     assert_int_equal(parus_store_samples_walk(s, log_sample, &log, &err), PARUS_OK);
-    assert_string_equal(log.text, "s09[-,-,,]:2024-01-02 ndvi=0.25;"
+    assert_string_equal(log.text, "s08[Fallow,-,,]:;s09[-,-,,]:2024-01-02 ndvi=0.25;"
                                   "s10[Cotton,3,2024-04-01,]:2024-05-01 red=0.1");
     c = counts_ok(s);
-    assert_int_equal(c.n_samples, 2);
+    assert_int_equal(c.n_samples, 3);
     assert_int_equal(c.n_sample_points, 2);
 
     /* bad input stores nothing, not even the good samples before it */
@@ -1878,7 +1880,7 @@ static void test_samples__put_walk_and_replace(void **state)
                          PARUS_E_INVALID);
     }
     c = counts_ok(s);
-    assert_int_equal(c.n_samples, 2);
+    assert_int_equal(c.n_samples, 3);
     assert_int_equal(c.n_sample_points, 2);
     assert_int_equal(file_int(path, "SELECT count(*) FROM samples WHERE source = 'z.csv'"), 0);
     parus_store_close(s);

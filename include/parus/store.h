@@ -202,8 +202,9 @@ typedef int (*parus_season_visit_fn)(const parus_parcel_brief *p, const parus_se
  * parcel with none is visited with n_pts 0. p and pts are borrowed for the call. The walk
  * streams: two ordered queries (parcels; observations in the window) merged as they go, so
  * memory holds one parcel's points (140,000 parcels x 30 observations: docs/store.md has the
- * time). fn may write assessments (open them with parus_store_assessments_begin before the walk),
- * but not parcels, tiles or observations. err is reset on entry; a non-zero return from fn stops
+ * time). fn may read the store and write assessments (open them with
+ * parus_store_assessments_begin before the walk), but not write parcels, tiles or observations,
+ * nor start another season walk. err is reset on entry; a non-zero return from fn stops
  * the walk (E_INTERNAL unless fn set err itself, through ctx). *n_parcels (may be NULL) is the
  * number visited, written on success. E_INVALID for a season that is not canonical. */
 PARUS_API parus_status parus_store_season_walk(parus_store *store, const char *season,
