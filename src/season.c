@@ -247,6 +247,16 @@ void parus_season_obs_from_observation(const parus_season_spec *spec, int64_t da
         for (i = 0; i < PARUS_ROLE_N_SPECTRAL_; i++)
             if (strcmp(spec->vars[k], parus_role_name((parus_band_role)i)) == 0)
                 out->value[k] = o->band_mean[i];
+        if (strcmp(spec->vars[k], "ndvi_p10") == 0)
+            out->value[k] = o->ndvi_p10;
+        else if (strcmp(spec->vars[k], "ndvi_p50") == 0)
+            out->value[k] = o->ndvi_p50;
+        else if (strcmp(spec->vars[k], "ndvi_p90") == 0)
+            out->value[k] = o->ndvi_p90;
+        else if (strcmp(spec->vars[k], "veg_fraction") == 0)
+            out->value[k] = o->veg_fraction;
+        else if (strcmp(spec->vars[k], "water_fraction") == 0)
+            out->value[k] = o->water_fraction;
     }
 }
 
@@ -297,8 +307,9 @@ static int cmp_obs(const void *pa, const void *pb)
  * mean for the rest: the header says why. */
 static parus_series_method composite_method(const char *var)
 {
-    return strcmp(var, "ndvi") == 0 || strcmp(var, "evi") == 0 ? PARUS_SERIES_COMPOSITE_MAX
-                                                               : PARUS_SERIES_COMPOSITE_MEAN;
+    return strcmp(var, "ndvi") == 0 || strcmp(var, "evi") == 0 || strncmp(var, "ndvi_p", 6) == 0
+               ? PARUS_SERIES_COMPOSITE_MAX
+               : PARUS_SERIES_COMPOSITE_MEAN;
 }
 
 static void summarise(const double *z, size_t n, double *out)

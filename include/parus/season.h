@@ -121,8 +121,9 @@ typedef struct parus_season_obs {
 } parus_season_obs;
 
 /* A stored observation as the spec's variables: an index name ("ndvi", ...) takes the index's
- * mean, a band role name ("red", "nir", ...) the band's mean reflectance; any other variable is
- * NaN. */
+ * mean, a band role name ("red", "nir", ...) the band's mean reflectance, "ndvi_p10", "ndvi_p50",
+ * "ndvi_p90" the NDVI percentiles (maximum-composited like NDVI), "veg_fraction" and
+ * "water_fraction" the shares of the valid area; any other variable is NaN. */
 PARUS_API void parus_season_obs_from_observation(const parus_season_spec *spec, int64_t day,
                                                  const parus_observation *o, parus_season_obs *out);
 
