@@ -397,10 +397,10 @@ static parus_status check_result(const parus_store *store, const parus_parcel_re
              !opt_unit(r->planted_fraction))
         why = "has a probability, score or planted fraction outside [0, 1]";
     else if (!opt_nonneg(r->planted_area_m2) || !opt_nonneg(r->area_m2) ||
-             !opt_nonneg(r->declared_area_m2) || !opt_nonneg(r->green_ratio) ||
+             !opt_nonneg(r->declared_area_m2) || isinf(r->green_ratio) ||
              !opt_nonneg(r->yield_expected_kg_per_mu) || !opt_nonneg(r->yield_p10_kg_per_mu) ||
              !opt_nonneg(r->price_cny_per_kg))
-        why = "has a negative or infinite area, ratio, yield or price";
+        why = "has a negative or infinite area, yield or price, or an infinite ratio";
     else if (r->valued && (r->value_p10_fen < 0 || r->value_p10_fen > r->value_expected_fen))
         why = "has a value that is negative or a P10 above the expected value";
     else if (!r->valued && is_empty(r->reason))
