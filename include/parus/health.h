@@ -1,0 +1,395 @@
+/*
+ * parus/health.h - a parcel's condition and events over a season, against its peers and its
+ * crop's expected curve, and its planted area.
+ *
+ * Pure computation over arrays: no file, no SQL, no global state; every function is reentrant
+ * and its result does not depend on the thread that runs it (peer percentiles come from sorted
+ * values, so they do not depend on the order the parcels are given in either).
+ *
+ * The chain, per season:
+ *   1. parus_health_series_build: a parcel's observations (parus_observation, from the store) ->
+ *      a regular series of parallel arrays over the season's steps (NDVI, NDWI, MNDWI, NDMI,
+ *      vegetated and water fraction), one observation per step so that the indices of a step
+ *      come from one scene, gaps filled as the series module does, NDVI smoothed (Whittaker) and
+ *      its phenology (parus_series_phenology).
+ *   2. parus_health_peers_build: the series of many parcels of the same crop, area and dates ->
+ *      per step the median and the quartiles of every variable (the peer reference).
+ *   3. parus_health_assess: one parcel's series + its crop + the peer reference (or, without
+ *      enough peers, the crop's expected NDVI curve) -> a condition score and class, and event
+ *      flags, each with a date, a size, a confidence and a reason.
+ *   4. parus_health_planted_area: the vegetated fraction over the season x the geodesic area ->
+ *      planted area in m2 and mu, cross-checked against the declared area.
+ *
+ * Indices (definitions in indices.h, sources in docs/method.md): NDVI (Rouse 1974) for the green
+ * canopy, MNDWI (Xu 2006) for open water, NDWI (McFeeters 1996) for water when SWIR is absent,
+ * NDMI (the NDWI of Gao 1996) for canopy water content. Observations without green or SWIR bands
+ * have NaN there: the flags that need them are then not raised (never guessed).
+ *
+ * Dates are day numbers (days since 1970-01-01, parus_series_parse_day). An event's date is the
+ * acquisition day of the first observation that shows it, so it is exact to the revisit.
+ */
+#ifndef PARUS_HEALTH_H
+#define PARUS_HEALTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parus/crops.h"
+#include "parus/error.h"
+#include "parus/export.h"
+#include "parus/series.h"
+#include "parus/zonal.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- flags ---- */
+
+/* X(NAME, value, code, text). Codes are stable (stored, exported, read by the credit policy):
+ * appended, never renumbered. */
+#define PARUS_HEALTH_FLAG_MAP(X)                                                                   \
+    X(FLOOD, 1, "FLOOD", "water over the parcel in the growing season")                            \
+    X(SUDDEN_LOSS, 2, "SUDDEN_LOSS", "ndvi dropped and did not recover while peers stayed stable") \
+    X(DROUGHT_STRESS, 3, "DROUGHT_STRESS", "ndmi and ndvi below peers over several steps")         \
+    X(NOT_PLANTED, 4, "NOT_PLANTED", "no growth cycle over the season")                            \
+    X(LATE_PLANTING, 5, "LATE_PLANTING", "season started later than the crop's calendar or peers") \
+    X(AREA_SHORTFALL, 6, "AREA_SHORTFALL", "planted area below the declared area")                 \
+    X(AREA_EXCESS, 7, "AREA_EXCESS", "planted area above the declared area")                       \
+    X(WATER_OFF_SEASON, 8, "WATER_OFF_SEASON", "standing water outside the growing season")
+
+typedef enum parus_health_flag {
+    PARUS_HEALTH_NONE = 0,
+#define PARUS_HEALTH_FLAG_ENUM_(name, value, code, text) PARUS_HEALTH_##name = value,
+    PARUS_HEALTH_FLAG_MAP(PARUS_HEALTH_FLAG_ENUM_)
+#undef PARUS_HEALTH_FLAG_ENUM_
+} parus_health_flag;
+
+/* "FLOOD", ... ("NONE" for 0, "UNKNOWN" for a value not in the map). */
+PARUS_API const char *parus_health_flag_code(parus_health_flag flag);
+/* One line saying what the flag means. */
+PARUS_API const char *parus_health_flag_text(parus_health_flag flag);
+/* The flag with this code (case-sensitive), or PARUS_HEALTH_NONE. */
+PARUS_API parus_health_flag parus_health_flag_from_code(const char *code);
+
+typedef enum parus_health_class {
+    PARUS_HEALTH_UNKNOWN = 0, /* no reference to compare with */
+    PARUS_HEALTH_GOOD,
+    PARUS_HEALTH_FAIR,
+    PARUS_HEALTH_POOR,
+} parus_health_class;
+
+/* "unknown", "good", "fair", "poor". */
+PARUS_API const char *parus_health_class_name(parus_health_class cls);
+
+/* ---- options ---- */
+
+typedef struct parus_health_options {
+    /* series (parus_health_series_build) */
+    size_t step_days;          /* 10; the revisit, so that a step holds one scene */
+    double min_valid_fraction; /* an observation counts from this clear share: 0.6 */
+    double haze_blue_rise;     /* residual haze: blue this far above its neighbours: 0.03 */
+    size_t max_gap_steps;      /* longest gap interpolated: 3 */
+    double lambda;             /* Whittaker smoothing of NDVI: 2 */
+    /* peers */
+    size_t min_peers; /* fewer parcels with a value at a step: no peer reference there: 5 */
+    /* growing season: from season_start_days after the crop's sowing to season_end_days after
+     * its harvest, in each cycle, less every cycle's planting weeks (sowing +- season_start_days):
+     * 15 and 10 days. Fields are irrigated and paddies flooded around sowing and transplanting,
+     * and a crop's sowing dates spread by about ten days either way: water then is the crop's
+     * own, not a flood. */
+    double season_start_days, season_end_days;
+    /* harvest window: [harvest - before, harvest + after] of each cycle: 20 and 40 days */
+    double harvest_before_days, harvest_after_days;
+    /* condition: score = green ratio clamped to 0..1; GOOD >= good_score, FAIR >= fair_score */
+    double good_score; /* 0.85 */
+    double fair_score; /* 0.6 */
+    /* FLOOD */
+    double flood_mndwi_rise;   /* MNDWI rise over the parcel's dry level: 0.1 */
+    double flood_ndwi_rise;    /* the same for NDWI, when MNDWI is NaN (peers needed): 0.2 */
+    double flood_min_share;    /* ... and the share under water from SWIR1 at least: 0.25 */
+    double flood_water_excess; /* or the water fraction above its usual and the peers': 0.2 */
+    double water_swir1;        /* SWIR1 reflectance of open water (linear mixing): 0.015 */
+    /* SUDDEN_LOSS */
+    double loss_min_drop;      /* NDVI drop against the reference between observations: 0.15 */
+    double loss_min_relative;  /* ... as a share of the parcel's NDVI before: 0.3 */
+    double loss_min_fall;      /* ... while its own NDVI changed by at most minus this: 0 */
+    double loss_peer_max_drop; /* the reference may fall by less than this, */
+    double loss_peer_share;    /* or by less than this share of the parcel's drop: 0.1, 0.5 */
+    size_t loss_max_steps;     /* the two observations at most this many steps apart: 3 */
+    size_t loss_recover_steps; /* observations looked at after the drop: 2 */
+    double loss_recover_share; /* recovered: own NDVI back up by this share of the drop: 0.5 */
+    /* DROUGHT_STRESS */
+    size_t drought_min_steps;    /* consecutive steps below peers: 3 */
+    double drought_iqr;          /* below the median by this x (p75 - p25) ... : 1 */
+    double drought_min_deficit;  /* ... and by at least this: 0.05 */
+    double drought_moisture_gap; /* NDMI's shortfall beyond what NDVI's explains: 0.03 */
+    double drought_max_veg_gap;  /* vegetated fraction at most this below the peers': 0.15 */
+    /* NOT_PLANTED */
+    double not_planted_share;     /* peak below base + this x (crop peak - base): 0.35 */
+    double not_planted_min_ndvi;  /* peak threshold when the crop is unknown: 0.4 */
+    double not_planted_amplitude; /* an annual crop's season needs this amplitude: 0.15 */
+    /* LATE_PLANTING */
+    double late_tolerance_days; /* start later than the reference by more than this: 30 */
+    double late_sow_lag_days;   /* sowing to the detected start, without a curve: 25 */
+    /* planted area */
+    double area_tolerance; /* |planted - declared| / declared above this: flag: 0.15 */
+} parus_health_options;
+
+/* The defaults above. */
+PARUS_API void parus_health_options_init(parus_health_options *opt);
+
+/* ---- 1. the regular series ---- */
+
+typedef enum parus_health_var {
+    PARUS_HEALTH_NDVI = 0,
+    PARUS_HEALTH_NDWI,
+    PARUS_HEALTH_MNDWI,
+    PARUS_HEALTH_NDMI,
+    PARUS_HEALTH_VEG,   /* vegetated fraction (NDVI >= PARUS_NDVI_VEGETATED), 0..1 */
+    PARUS_HEALTH_WATER, /* water fraction (NDWI >= PARUS_NDWI_WATER), 0..1 */
+    PARUS_HEALTH_SWIR1, /* SWIR1 (1.6 um) reflectance: open water is dark there */
+    PARUS_HEALTH_N_VARS_
+} parus_health_var;
+
+/* A parcel's season as parallel arrays over n_steps steps of step_days from start_day (step i
+ * covers [start_day + i step_days, start_day + (i + 1) step_days), as in series.h).
+ *   day[i]:   the acquisition day of the observation the step holds; the step's centre for an
+ *             interpolated or missing step.
+ *   v[var][i]: the variables of that one observation; at an interpolated step (a gap of at most
+ *             max_gap_steps, as series.h fills NDVI) every variable is interpolated linearly
+ *             between the same two observations; NaN at missing steps, and wherever the
+ *             observation had no value (a band the sensor lacks).
+ *   flag[i]:  parus_series_flag (OBSERVED, INTERPOLATED, MISSING).
+ *   ndvi_smooth[i]: Whittaker-smoothed NDVI (weights 1 observed, 0.5 interpolated, 0 missing;
+ *             NaN at missing steps), and pheno its phenology (parus_series_phenology, default
+ *             series options; n_cycles 0 when there was too little to smooth).
+ * The arrays are owned by the struct (one buffer); a caller may fill them itself after
+ * parus_health_series_alloc (then call parus_health_series_finish for ndvi_smooth and pheno). */
+typedef struct parus_health_series {
+    int64_t start_day;
+    size_t step_days, n_steps;
+    int64_t *day;
+    double *v[PARUS_HEALTH_N_VARS_];
+    unsigned char *flag;
+    double *ndvi_smooth;
+    parus_phenology pheno;
+    size_t n_observed; /* steps that hold an observation */
+    size_t n_hazy;     /* observations dropped as hazy */
+    void *buf_;        /* private */
+} parus_health_series;
+
+PARUS_API void parus_health_series_init(parus_health_series *s);
+PARUS_API void parus_health_series_release(parus_health_series *s);
+
+/* Size s for n_steps steps (contents: days at step centres, values NaN, flags MISSING).
+ * E_INVALID (n_steps < 4, step_days 0), E_NOMEM. */
+PARUS_API parus_status parus_health_series_alloc(parus_health_series *s, int64_t start_day,
+                                                 size_t step_days, size_t n_steps,
+                                                 parus_error *err);
+
+/* Count the observed steps, smooth NDVI and take its phenology from the arrays as they are
+ * (after the caller filled them). Never fails: with fewer than 2 steps of positive weight
+ * ndvi_smooth is the raw NDVI and pheno has no cycle. */
+PARUS_API void parus_health_series_finish(parus_health_series *s, const parus_health_options *opt);
+
+/* Build the series of one parcel over [start_day, end_day] from n_obs observations (day[i] the
+ * acquisition day of obs[i], any order). An observation counts when its valid fraction is at least
+ * min_valid_fraction, its NDVI is finite and it is not hazy. Haze (a cloud fringe the mask missed)
+ * raises blue more than any other band, while clear land's blue is low and slow to change
+ * (vegetation about 0.03, bare soil 0.09, open water 0.065): an observation is hazy when its
+ * blue reflectance exceeds by more than haze_blue_rise the nearest counting observations before
+ * and after it, or the median of them all (the test is skipped where blue is NaN). Per step, the
+ * counting observation with the highest valid fraction is taken (ties: the higher NDVI, as
+ * maximum-value compositing, then the earlier). Then gaps are filled and NDVI smoothed
+ * (parus_health_series_finish). Errors: E_INVALID (end_day < start_day, step_days 0, NULL arrays
+ * with n_obs > 0), E_RANGE (a season shorter than 4 steps), E_NOMEM. A season with no usable
+ * observation is not an error: every step is MISSING and n_observed is 0. */
+PARUS_API parus_status parus_health_series_build(parus_health_series *s,
+                                                 const parus_health_options *opt,
+                                                 const int64_t *day, const parus_observation *obs,
+                                                 size_t n_obs, int64_t start_day, int64_t end_day,
+                                                 parus_error *err);
+
+/* ---- 2. the peer reference ---- */
+
+/* Per step and variable, over the peers that have a value there (OBSERVED or INTERPOLATED, not
+ * NaN): n[var][i] peers, their median, first and third quartile (linear interpolation between
+ * order statistics, as R's default type 7). Where fewer than min_peers have a value, the step
+ * has no reference: median, p25 and p75 are NaN. ndvi_smooth and pheno: the median NDVI curve
+ * smoothed and its phenology. */
+typedef struct parus_health_peers {
+    int64_t start_day;
+    size_t step_days, n_steps;
+    size_t n_members; /* series given */
+    size_t *n[PARUS_HEALTH_N_VARS_];
+    double *median[PARUS_HEALTH_N_VARS_], *p25[PARUS_HEALTH_N_VARS_], *p75[PARUS_HEALTH_N_VARS_];
+    double *ndvi_smooth;
+    parus_phenology pheno;
+    size_t n_steps_with_ref; /* steps whose NDVI has a reference */
+    void *buf_;              /* private */
+} parus_health_peers;
+
+PARUS_API void parus_health_peers_init(parus_health_peers *p);
+PARUS_API void parus_health_peers_release(parus_health_peers *p);
+
+/* Build the reference from n_members series of the same crop, area and dates (the parcel being
+ * assessed may be among them: the median moves by at most half a rank). Every series must have
+ * the same start_day, step_days and n_steps (E_INVALID otherwise, and for n_members 0 or a NULL
+ * series); min_peers comes from opt. E_NOMEM. Deterministic: values are sorted per step. */
+PARUS_API parus_status parus_health_peers_build(parus_health_peers *p,
+                                                const parus_health_series *const *members,
+                                                size_t n_members, const parus_health_options *opt,
+                                                parus_error *err);
+
+/* ---- 3. condition and events ---- */
+
+typedef enum parus_health_reference {
+    PARUS_HEALTH_REF_NONE = 0, /* neither peers nor an expected curve */
+    PARUS_HEALTH_REF_PEERS,    /* the peers' median */
+    PARUS_HEALTH_REF_CURVE,    /* the crop's expected NDVI curve */
+} parus_health_reference;
+
+/* One flag raised. size is in the flag's own unit:
+ *   FLOOD, WATER_OFF_SEASON: the largest share of the parcel under water over the event, 0..1
+ *     (from SWIR1, or the water fraction's excess);
+ *   SUDDEN_LOSS: the drop against the reference as a share of the NDVI before, 0..1;
+ *   DROUGHT_STRESS: the mean NDMI shortfall below the peers' median over the run (index units);
+ *   NOT_PLANTED: the season's peak of smoothed NDVI;
+ *   LATE_PLANTING: days later than the reference start;
+ *   AREA_SHORTFALL, AREA_EXCESS: (planted - declared) / declared.
+ * day is the first date it shows (an acquisition day), last_day the last (equal for a one-date
+ * event; the season's end for a loss, which does not recover); both are the season's first day
+ * for NOT_PLANTED and area flags. confidence in 0..1: 0.5 at the threshold, rising linearly to 1
+ * at twice the threshold, x 0.75 when judged without peers. */
+typedef struct parus_health_event {
+    parus_health_flag flag;
+    int64_t day, last_day;
+    double size;
+    double confidence;
+    char reason[192]; /* one line, lower case, dates as YYYY-MM-DD */
+} parus_health_event;
+
+#define PARUS_HEALTH_MAX_EVENTS 12
+
+typedef struct parus_health_result {
+    parus_health_reference reference;
+    /* green ratio: sum over the growing season's steps of the parcel's NDVI above the crop's base
+     * over the same sum for the reference (steps where both have a value). 1 = as green for as
+     * long as the peers' median. NaN without a reference. */
+    double green_ratio;
+    double score; /* green ratio clamped to 0..1; 0 when NOT_PLANTED; NaN without reference */
+    parus_health_class cls;
+    size_t n_season_steps; /* steps in the growing season with a value */
+    size_t n_events;       /* events in event[], in date order */
+    size_t n_dropped;      /* events beyond PARUS_HEALTH_MAX_EVENTS, not kept */
+    parus_health_event event[PARUS_HEALTH_MAX_EVENTS];
+} parus_health_result;
+
+/* Assess one parcel. crop may be NULL (unknown: the growing season is then the parcel's own
+ * detected cycles, and the calendar rules are skipped). peers may be NULL, or lack a reference at
+ * some steps: the expected curve is used instead where given. When the peers cover at least half
+ * of the season, a step they do not cover is not judged for FLOOD and SUDDEN_LOSS (only peers tell
+ * a crop's own wet or bare phases from an event). expected_ndvi: the crop's expected NDVI at each
+ * step (n_steps values, NaN allowed; parus_crop_expected_ndvi at each step's day of year), or
+ * NULL. The rules, in this order (an event explains the steps it covers, later rules skip them):
+ *
+ *   FLOOD / WATER_OFF_SEASON, on observed steps. The parcel's dry MNDWI there is the peers' upper
+ *     quartile plus the parcel's usual offset from their median (its soil, its mixed edges), or
+ *     without peers its own seasonal median; its dry SWIR1 the peers' median times its usual
+ *     ratio to it, or its own median. Water when MNDWI rises above the dry level by
+ *     flood_mndwi_rise and SWIR1, where reflectances mix linearly, says at least flood_min_share
+ *     of the parcel is water (share = (dry - swir1) / (dry - water_swir1)); or when the water
+ *     fraction exceeds both its own median and the peers' by flood_water_excess. (Thin cloud
+ *     raises MNDWI but brightens SWIR1, a cloud shadow darkens SWIR1 but leaves MNDWI, a harvest
+ *     or a loss brightens SWIR1: only water does both.) Without SWIR (NaN), NDWI against the
+ *     peers' median with flood_ndwi_rise. Consecutive observed water steps make one event: FLOOD
+ *     when one lies in the growing season, else WATER_OFF_SEASON (dry-season or pre-sowing water
+ *     is no crop damage).
+ *   SUDDEN_LOSS, between two observed non-water steps j < i at most loss_max_steps apart, on the
+ *     NDVI anomaly a = NDVI - reference (the peers' median, else the expected curve, else 0):
+ *     a_j - a_i >= loss_min_drop and >= loss_min_relative x NDVI_j; the parcel's own NDVI fell by
+ *     at least loss_min_fall; before, it stood loss_min_drop above the crop's base NDVI and no
+ *     more than loss_min_drop below its reference (a parcel already far below is in poor
+ *     condition, not suddenly lost); after, it is below its reference by loss_min_drop (green
+ *     only ever above it, weeds or a neighbour's crop seen through edge pixels, is not the crop's);
+ * the reference fell by less than loss_peer_max_drop or less than loss_peer_share of the drop
+ *     (peers stable); i is outside every harvest window; and none of the next loss_recover_steps
+ *     observations (at least one) has the parcel's NDVI back up by loss_recover_share of the
+ *     drop. A loss during green-up stalls the curve rather than dropping it: the anomaly test
+ *     sees it; a parcel that is only late catches up and is not flagged.
+ *   NOT_PLANTED (unless a loss was found: the crop stood before it): a noncrop crop; or the peak
+ *     of smoothed NDVI below base + not_planted_share x (ndvi_peak - base) of the crop
+ *     (not_planted_min_ndvi when unknown); or, for an annual crop, no cycle and an amplitude
+ *     below not_planted_amplitude.
+ *   LATE_PLANTING (annual or unknown crops): a cycle of the parcel whose rise is seen starts more
+ *     than late_tolerance_days after the reference's matching cycle (the peers' median curve,
+ *     else the expected curve, else the crop's sowing + late_sow_lag_days), matched by the
+ *     nearest peak within 60 days.
+ *   DROUGHT_STRESS (peers only): drought_min_steps consecutive growing-season steps, before any
+ *     loss and after a late cycle's peak, where NDVI and NDMI both fall below the peers' median by
+ *     max(drought_iqr x IQR, drought_min_deficit), NDMI's shortfall exceeds by
+ *     drought_moisture_gap what the NDVI shortfall predicts from the peers' quartile slope
+ *     (IQR(NDMI) / IQR(NDVI)), and the vegetated fraction is at most drought_max_veg_gap below the
+ *     peers': canopy water lower than its greenness explains, on a stand that covers the parcel
+ *     (a thin or partly planted stand is green and dry in proportion, not in drought).
+ *
+ * The condition (score, class) is the green ratio against the reference, unaligned (a late
+ * parcel scores lower while it is late). Errors: E_INVALID (NULL series or options, peers of
+ * another shape). *out is written on success. */
+PARUS_API parus_status parus_health_assess(const parus_health_series *s, const parus_crop *crop,
+                                           const parus_health_peers *peers,
+                                           const double *expected_ndvi,
+                                           const parus_health_options *opt,
+                                           parus_health_result *out, parus_error *err);
+
+/* Whether day (a day number) lies in the crop's growing season as the FLOOD rule defines it (see
+ * season_start_days). False for a NULL or noncrop crop. */
+PARUS_API bool parus_health_growing_season(const parus_crop *crop, int64_t day,
+                                           const parus_health_options *opt);
+
+/* ---- 4. planted area ---- */
+
+/* The planted share is the maximum over the season of the smoothed vegetated fraction (Whittaker,
+ * lambda from the options, on observed and interpolated steps): at full canopy every sown pixel is
+ * green, before and after part of it is not, and smoothing keeps one noisy step from setting the
+ * maximum. A noncrop crop has share 0; a covered crop (greenhouse, plastic film) share 1, as the
+ * vegetated fraction under plastic says nothing of the sown area.
+ *
+ * Bias from edge pixels: the vegetated fraction counts a pixel by its NDVI, and a pixel the parcel
+ * covers only partly mixes in its neighbours. A mixed pixel of canopy and bare soil reaches
+ * NDVI 0.3 at about 16 % canopy cover, so (a) a fully planted parcel next to bare land or a road
+ * keeps almost all its edge weight (a slight underestimate, from edge pixels it covers less than
+ * ~16 %... of which it has little weight), (b) the unplanted end of a parcel next to a green
+ * neighbour, and the internal boundary of a partly planted one, count as planted: an
+ * overestimate of about a third of a pixel's width along that boundary, which matters most for
+ * narrow strips and parcels of under 1 mu, and (c) a green neighbour cannot make a parcel's
+ * planted part look bare. Net: planted area is biased up where bare land meets green neighbours.
+ *
+ * area_m2: the parcel's geodesic area. declared_area_mu: the declared area (NaN or <= 0 when
+ * none: no cross-check). Errors: E_INVALID (NULL, area_m2 not finite or negative), E_RANGE (no
+ * step has a vegetated fraction, for a crop that needs one). */
+typedef struct parus_planted_area {
+    double planted_share; /* 0..1 */
+    int64_t share_day;    /* the step's date where the maximum is (start_day when none) */
+    double planted_area_m2, planted_area_mu;
+    double declared_area_m2;    /* NaN when none */
+    double relative_difference; /* (planted - declared) / declared; NaN when none */
+    bool has_event;             /* AREA_SHORTFALL or AREA_EXCESS beyond area_tolerance */
+    parus_health_event event;
+} parus_planted_area;
+
+PARUS_API parus_status parus_health_planted_area(const parus_health_series *s,
+                                                 const parus_crop *crop, double area_m2,
+                                                 double declared_area_mu,
+                                                 const parus_health_options *opt,
+                                                 parus_planted_area *out, parus_error *err);
+
+/* "YYYY-MM-DD" of a day number into out[11]. */
+PARUS_API void parus_health_format_day(int64_t day, char out[11]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

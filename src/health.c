@@ -1,0 +1,1333 @@
+/*
+ * health.c - a parcel's condition and event flags over a season, and its planted area.
+ *
+ * Workload: every parcel of a region once per assessment (140,000 parcels x 20-40 steps), after
+ * the series of each crop group is built and its peer reference taken. Everything is O(n_steps)
+ * per parcel (O(n_members log n_members) per step for the peers), touches no file and no global,
+ * and allocates a few arrays of n_steps per call.
+ *
+ * Assumptions: one observation per step is what the rules see (step = the revisit), so an
+ * event's date is an acquisition date; indices are the parcel's coverage-weighted means
+ * (zonal.h), so mixed edge pixels carry some of the neighbours' signal, which the peer and
+ * seasonal baselines absorb when it is steady. The header states every rule and default;
+ * docs/method.md says why each is what it is and where it comes from.
+ */
+#include "parus/health.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parus/parcels.h"
+#include "util_int.h"
+
+/* ---- names ---- */
+
+struct flag_info {
+    parus_health_flag flag;
+    const char *code, *text;
+};
+
+static const struct flag_info flag_table[] = {
+#define PARUS_HEALTH_FLAG_ROW_(name, value, code, text) {PARUS_HEALTH_##name, code, text},
+    PARUS_HEALTH_FLAG_MAP(PARUS_HEALTH_FLAG_ROW_)
+#undef PARUS_HEALTH_FLAG_ROW_
+};
+#define N_FLAGS (sizeof flag_table / sizeof flag_table[0])
+
+const char *parus_health_flag_code(parus_health_flag flag)
+{
+    if (flag == PARUS_HEALTH_NONE)
+        return "NONE";
+    for (size_t i = 0; i < N_FLAGS; i++)
+        if (flag_table[i].flag == flag)
+            return flag_table[i].code;
+    return "UNKNOWN";
+}
+
+const char *parus_health_flag_text(parus_health_flag flag)
+{
+    if (flag == PARUS_HEALTH_NONE)
+        return "no flag";
+    for (size_t i = 0; i < N_FLAGS; i++)
+        if (flag_table[i].flag == flag)
+            return flag_table[i].text;
+    return "unknown flag";
+}
+
+parus_health_flag parus_health_flag_from_code(const char *code)
+{
+    if (!code)
+        return PARUS_HEALTH_NONE;
+    for (size_t i = 0; i < N_FLAGS; i++)
+        if (strcmp(flag_table[i].code, code) == 0)
+            return flag_table[i].flag;
+    return PARUS_HEALTH_NONE;
+}
+
+const char *parus_health_class_name(parus_health_class cls)
+{
+    switch (cls) {
+    case PARUS_HEALTH_GOOD:
+        return "good";
+    case PARUS_HEALTH_FAIR:
+        return "fair";
+    case PARUS_HEALTH_POOR:
+        return "poor";
+    case PARUS_HEALTH_UNKNOWN:
+        break;
+    }
+    return "unknown";
+}
+
+void parus_health_options_init(parus_health_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->step_days = 10;
+    opt->min_valid_fraction = 0.6;
+    opt->haze_blue_rise = 0.03;
+    opt->max_gap_steps = 3;
+    opt->lambda = 2.0;
+    opt->min_peers = 5;
+    opt->season_start_days = 15.0;
+    opt->season_end_days = 10.0;
+    opt->harvest_before_days = 20.0;
+    opt->harvest_after_days = 40.0;
+    opt->good_score = 0.85;
+    opt->fair_score = 0.6;
+    opt->flood_mndwi_rise = 0.1;
+    opt->flood_ndwi_rise = 0.2;
+    opt->flood_water_excess = 0.2;
+    opt->flood_min_share = 0.25;
+    opt->water_swir1 = 0.015;
+    opt->loss_min_drop = 0.15;
+    opt->loss_min_relative = 0.3;
+    opt->loss_min_fall = 0.0;
+    opt->loss_peer_max_drop = 0.1;
+    opt->loss_peer_share = 0.5;
+    opt->loss_recover_steps = 2;
+    opt->loss_max_steps = 3;
+    opt->loss_recover_share = 0.5;
+    opt->drought_min_steps = 3;
+    opt->drought_iqr = 1.0;
+    opt->drought_min_deficit = 0.05;
+    opt->drought_moisture_gap = 0.03;
+    opt->drought_max_veg_gap = 0.15;
+    opt->not_planted_share = 0.35;
+    opt->not_planted_min_ndvi = 0.4;
+    opt->not_planted_amplitude = 0.15;
+    opt->late_tolerance_days = 30.0;
+    opt->late_sow_lag_days = 25.0;
+    opt->area_tolerance = 0.15;
+}
+
+/* Hinnant's civil_from_days. */
+void parus_health_format_day(int64_t day, char out[11])
+{
+    int64_t z = day + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    int64_t y = yoe + era * 400 + (m <= 2);
+    if (y < 0 || y > 9999) {
+        snprintf(out, 11, "%s", "0000-00-00");
+        return;
+    }
+    snprintf(out, 11, "%04d-%02d-%02d", (int)y, (int)m, (int)d);
+}
+
+/* ---- small numeric helpers ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Quantile q of sorted x[n] (n >= 1), linear between order statistics (R type 7). */
+static double quantile_sorted(const double *x, size_t n, double q)
+{
+    double h = (double)(n - 1) * q;
+    size_t lo = (size_t)floor(h);
+    if (lo + 1 >= n)
+        return x[n - 1];
+    return x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]);
+}
+
+/* Median of the finite values of v[n] at steps whose flag is OBSERVED (all steps when flag is
+ * NULL); tmp holds n doubles. NaN when none. */
+static double observed_median(const double *v, const unsigned char *flag, size_t n, double *tmp)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(v[i]) && (!flag || flag[i] == PARUS_SERIES_OBSERVED))
+            tmp[k++] = v[i];
+    if (k == 0)
+        return NAN;
+    qsort(tmp, k, sizeof *tmp, cmp_double);
+    return quantile_sorted(tmp, k, 0.5);
+}
+
+static double clamp(double x, double lo, double hi)
+{
+    return x < lo ? lo : x > hi ? hi : x;
+}
+
+/* 0.5 at the threshold, 1 when the margin beyond it equals scale. */
+static double confidence(double margin, double scale)
+{
+    if (!(scale > 0.0))
+        return 1.0;
+    return 0.5 + 0.5 * clamp(margin / scale, 0.0, 1.0);
+}
+
+static double step_centre(int64_t start_day, size_t step_days, size_t i)
+{
+    return (double)start_day + (double)i * (double)step_days + ((double)step_days - 1.0) / 2.0;
+}
+
+/* Smooth v[n] (NaN or weight 0 = no value) with weights from flags into z; work: 4 n doubles.
+ * Falls back to the raw values when the system cannot be solved. Missing steps stay NaN. */
+static void smooth_flagged(const double *v, const unsigned char *flag, size_t n, double lambda,
+                           double *z, double *work)
+{
+    double *w = work, *wk = work + n;
+    size_t n_pos = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool ok = isfinite(v[i]) && (!flag || flag[i] != PARUS_SERIES_MISSING);
+        w[i] = !ok ? 0.0 : (!flag || flag[i] == PARUS_SERIES_OBSERVED) ? 1.0 : 0.5;
+        n_pos += w[i] > 0.0;
+    }
+    parus_status st = PARUS_E_RANGE;
+    if (n_pos >= 2 && n >= 3 && isfinite(lambda) && lambda >= 0.0)
+        st = parus_whittaker_smooth(v, w, n, lambda, z, wk, NULL);
+    for (size_t i = 0; i < n; i++) {
+        if (st != PARUS_OK)
+            z[i] = w[i] > 0.0 ? v[i] : (double)NAN;
+        else if (!(w[i] > 0.0))
+            z[i] = NAN;
+    }
+}
+
+static void empty_pheno(parus_phenology *ph)
+{
+    memset(ph, 0, sizeof *ph);
+    ph->start_day = ph->peak_day = ph->end_day = ph->length_days = NAN;
+    ph->base = ph->peak_value = ph->amplitude = NAN;
+}
+
+static void take_pheno(const double *z, size_t n, int64_t start_day, size_t step_days,
+                       const parus_health_options *opt, parus_phenology *out)
+{
+    parus_series_options so;
+    parus_series_options_init(&so);
+    so.step_days = step_days;
+    so.lambda = opt->lambda;
+    if (parus_series_phenology(z, n, start_day, step_days, &so, out, NULL) != PARUS_OK)
+        empty_pheno(out);
+}
+
+/* ---- 1. the regular series ---- */
+
+void parus_health_series_init(parus_health_series *s)
+{
+    memset(s, 0, sizeof *s);
+    empty_pheno(&s->pheno);
+}
+
+void parus_health_series_release(parus_health_series *s)
+{
+    if (!s)
+        return;
+    free(s->buf_);
+    parus_health_series_init(s);
+}
+
+/* Per step: N_VARS values, ndvi_smooth, 4 work doubles, the day, the flag. */
+#define SERIES_DOUBLES (PARUS_HEALTH_N_VARS_ + 1 + 4)
+
+parus_status parus_health_series_alloc(parus_health_series *s, int64_t start_day, size_t step_days,
+                                       size_t n_steps, parus_error *err)
+{
+    if (step_days == 0)
+        return parus_fail(err, PARUS_E_INVALID, "health series step of 0 days");
+    if (n_steps < 4)
+        return parus_fail(err, PARUS_E_INVALID,
+                          "health series of %zu steps is too short (at least 4)", n_steps);
+    size_t per = SERIES_DOUBLES * sizeof(double) + sizeof(int64_t) + 1, bytes;
+    if (!parus__mul_size(n_steps, per, &bytes))
+        return parus_fail(err, PARUS_E_NOMEM, "health series of %zu steps is too long", n_steps);
+    void *buf = malloc(bytes);
+    if (!buf)
+        return parus_fail(err, PARUS_E_NOMEM, "cannot allocate a health series of %zu steps",
+                          n_steps);
+    free(s->buf_);
+    parus_health_series_init(s);
+    s->buf_ = buf;
+    double *d = buf;
+    for (int v = 0; v < PARUS_HEALTH_N_VARS_; v++)
+        s->v[v] = d + (size_t)v * n_steps;
+    s->ndvi_smooth = d + (size_t)PARUS_HEALTH_N_VARS_ * n_steps;
+    s->day = (int64_t *)(d + SERIES_DOUBLES * n_steps);
+    s->flag = (unsigned char *)(s->day + n_steps);
+    s->start_day = start_day;
+    s->step_days = step_days;
+    s->n_steps = n_steps;
+    for (size_t i = 0; i < n_steps; i++) {
+        for (int v = 0; v < PARUS_HEALTH_N_VARS_; v++)
+            s->v[v][i] = NAN;
+        s->ndvi_smooth[i] = NAN;
+        s->day[i] = (int64_t)floor(step_centre(start_day, step_days, i));
+        s->flag[i] = PARUS_SERIES_MISSING;
+    }
+    return PARUS_OK;
+}
+
+static double *series_work(const parus_health_series *s)
+{
+    return (double *)s->buf_ + (size_t)(PARUS_HEALTH_N_VARS_ + 1) * s->n_steps;
+}
+
+void parus_health_series_finish(parus_health_series *s, const parus_health_options *opt)
+{
+    size_t n = s->n_steps;
+    s->n_observed = 0;
+    for (size_t i = 0; i < n; i++)
+        s->n_observed += s->flag[i] == PARUS_SERIES_OBSERVED;
+    smooth_flagged(s->v[PARUS_HEALTH_NDVI], s->flag, n, opt->lambda, s->ndvi_smooth,
+                   series_work(s));
+    take_pheno(s->ndvi_smooth, n, s->start_day, s->step_days, opt, &s->pheno);
+}
+
+static double obs_var(const parus_observation *o, int var)
+{
+    switch (var) {
+    case PARUS_HEALTH_NDVI:
+        return o->mean[PARUS_INDEX_NDVI];
+    case PARUS_HEALTH_NDWI:
+        return o->mean[PARUS_INDEX_NDWI];
+    case PARUS_HEALTH_MNDWI:
+        return o->mean[PARUS_INDEX_MNDWI];
+    case PARUS_HEALTH_NDMI:
+        return o->mean[PARUS_INDEX_NDMI];
+    case PARUS_HEALTH_VEG:
+        return o->veg_fraction;
+    case PARUS_HEALTH_WATER:
+        return o->water_fraction;
+    case PARUS_HEALTH_SWIR1:
+        return o->band_mean[PARUS_ROLE_SWIR1];
+    default:
+        return NAN;
+    }
+}
+
+static bool counts(const parus_observation *o, int64_t d, int64_t start_day, int64_t end_day,
+                   double min_valid_fraction)
+{
+    return d >= start_day && d <= end_day && o->valid_fraction >= min_valid_fraction &&
+           isfinite(o->mean[PARUS_INDEX_NDVI]);
+}
+
+/* Is observation a a better pick for its step than b? */
+static bool better(const parus_observation *obs, const int64_t *day, size_t a, size_t b)
+{
+    if (b == SIZE_MAX)
+        return true;
+    if (obs[a].valid_fraction != obs[b].valid_fraction)
+        return obs[a].valid_fraction > obs[b].valid_fraction;
+    if (obs[a].mean[PARUS_INDEX_NDVI] != obs[b].mean[PARUS_INDEX_NDVI])
+        return obs[a].mean[PARUS_INDEX_NDVI] > obs[b].mean[PARUS_INDEX_NDVI];
+    return day[a] < day[b];
+}
+
+struct by_day {
+    int64_t day;
+    size_t i;
+};
+
+static int cmp_by_day(const void *a, const void *b)
+{
+    const struct by_day *x = a, *y = b;
+    if (x->day != y->day)
+        return (x->day > y->day) - (x->day < y->day);
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+/* Residual haze (a cloud fringe the mask missed): thin cloud raises the blue reflectance more than
+ * any other band, and clear land's blue is low and changes slowly (vegetation about 0.03, bare soil
+ * about 0.09, open water about 0.065). An observation is hazy when its blue stands more than rise
+ * above the nearest counting observations before and after it (a transient spike), or above the
+ * parcel's seasonal median blue. */
+static bool hazy(const parus_observation *obs, const struct by_day *cand, size_t n_cand, size_t c,
+                 double blue_med, double rise)
+{
+    double b = obs[cand[c].i].band_mean[PARUS_ROLE_BLUE];
+    if (!isfinite(b))
+        return false;
+    if (isfinite(blue_med) && b - blue_med > rise)
+        return true;
+    double around = NAN;
+    for (size_t k = c; k-- > 0;)
+        if (isfinite(obs[cand[k].i].band_mean[PARUS_ROLE_BLUE])) {
+            around = obs[cand[k].i].band_mean[PARUS_ROLE_BLUE];
+            break;
+        }
+    for (size_t k = c + 1; k < n_cand; k++)
+        if (isfinite(obs[cand[k].i].band_mean[PARUS_ROLE_BLUE])) {
+            double nb = obs[cand[k].i].band_mean[PARUS_ROLE_BLUE];
+            around = isfinite(around) ? fmax(around, nb) : nb;
+            break;
+        }
+    return isfinite(around) && b - around > rise;
+}
+
+parus_status parus_health_series_build(parus_health_series *s, const parus_health_options *opt,
+                                       const int64_t *day, const parus_observation *obs,
+                                       size_t n_obs, int64_t start_day, int64_t end_day,
+                                       parus_error *err)
+{
+    if (opt->step_days == 0 || end_day < start_day)
+        return parus_fail(err, PARUS_E_INVALID,
+                          "season '%lld..%lld' step %zu days is not a valid window",
+                          (long long)start_day, (long long)end_day, opt->step_days);
+    if (n_obs > 0 && (!day || !obs))
+        return parus_fail(err, PARUS_E_INVALID, "series has %zu observations but no arrays", n_obs);
+    uint64_t n64 = (uint64_t)(end_day - start_day) / opt->step_days + 1;
+    if (n64 > SIZE_MAX / 256)
+        return parus_fail(err, PARUS_E_RANGE, "season of %llu steps is too long",
+                          (unsigned long long)n64);
+    size_t n = (size_t)n64;
+    if (n < 4)
+        return parus_fail(err, PARUS_E_RANGE, "season of %zu steps is too short (at least 4)", n);
+
+    parus_health_series t;
+    parus_health_series_init(&t);
+    parus_status st = parus_health_series_alloc(&t, start_day, opt->step_days, n, err);
+    if (st != PARUS_OK)
+        return st;
+    size_t *pick = malloc(n * sizeof *pick);
+    double *blue = malloc((n_obs > 0 ? n_obs : 1) * sizeof *blue);
+    struct by_day *cand = malloc((n_obs > 0 ? n_obs : 1) * sizeof *cand);
+    if (!pick || !blue || !cand) {
+        st = parus_fail(err, PARUS_E_NOMEM, "cannot allocate a health series of %zu steps", n);
+        goto out_free;
+    }
+
+    /* the observations that count, in date order */
+    size_t n_cand = 0, k = 0;
+    for (size_t i = 0; i < n_obs; i++) {
+        if (!counts(&obs[i], day[i], start_day, end_day, opt->min_valid_fraction))
+            continue;
+        cand[n_cand].day = day[i];
+        cand[n_cand++].i = i;
+        if (isfinite(obs[i].band_mean[PARUS_ROLE_BLUE]))
+            blue[k++] = obs[i].band_mean[PARUS_ROLE_BLUE];
+    }
+    qsort(cand, n_cand, sizeof *cand, cmp_by_day);
+    double blue_med = NAN;
+    if (k > 0) {
+        qsort(blue, k, sizeof *blue, cmp_double);
+        blue_med = quantile_sorted(blue, k, 0.5);
+    }
+
+    for (size_t i = 0; i < n; i++)
+        pick[i] = SIZE_MAX;
+    for (size_t c = 0; c < n_cand; c++) {
+        size_t i = cand[c].i;
+        if (hazy(obs, cand, n_cand, c, blue_med, opt->haze_blue_rise)) {
+            t.n_hazy++;
+            continue;
+        }
+        size_t j = (size_t)((uint64_t)(day[i] - start_day) / opt->step_days);
+        if (better(obs, day, i, pick[j]))
+            pick[j] = i;
+    }
+    for (size_t j = 0; j < n; j++) {
+        if (pick[j] == SIZE_MAX)
+            continue;
+        t.day[j] = day[pick[j]];
+        for (int v = 0; v < PARUS_HEALTH_N_VARS_; v++)
+            t.v[v][j] = obs_var(&obs[pick[j]], v);
+    }
+
+    /* gaps: NDVI decides the flags; every variable is interpolated over the same steps */
+    parus_series_fill_gaps(t.v[PARUS_HEALTH_NDVI], t.flag, n, opt->max_gap_steps);
+    for (size_t j = 0; j < n; j++) {
+        if (t.flag[j] != PARUS_SERIES_INTERPOLATED)
+            continue;
+        size_t l = j, r = j; /* an interpolated step has an observed one on each side */
+        while (t.flag[l] != PARUS_SERIES_OBSERVED)
+            l--;
+        while (t.flag[r] != PARUS_SERIES_OBSERVED)
+            r++;
+        double f = (double)(j - l) / (double)(r - l);
+        for (int v = 1; v < PARUS_HEALTH_N_VARS_; v++)
+            t.v[v][j] = t.v[v][l] + f * (t.v[v][r] - t.v[v][l]);
+    }
+    parus_health_series_finish(&t, opt);
+
+    parus_health_series_release(s);
+    *s = t;
+    t.buf_ = NULL;
+out_free:
+    free(pick);
+    free(blue);
+    free(cand);
+    parus_health_series_release(&t);
+    return st;
+}
+
+/* ---- 2. the peer reference ---- */
+
+void parus_health_peers_init(parus_health_peers *p)
+{
+    memset(p, 0, sizeof *p);
+    empty_pheno(&p->pheno);
+}
+
+void parus_health_peers_release(parus_health_peers *p)
+{
+    if (!p)
+        return;
+    free(p->buf_);
+    parus_health_peers_init(p);
+}
+
+/* Per step: median, p25, p75 per variable, ndvi_smooth, 4 work; then a count per variable. */
+#define PEERS_DOUBLES (3 * PARUS_HEALTH_N_VARS_ + 1 + 4)
+
+parus_status parus_health_peers_build(parus_health_peers *p,
+                                      const parus_health_series *const *members, size_t n_members,
+                                      const parus_health_options *opt, parus_error *err)
+{
+    if (!members || n_members == 0)
+        return parus_fail(err, PARUS_E_INVALID, "peer reference needs at least one series");
+    for (size_t m = 0; m < n_members; m++) {
+        const parus_health_series *s = members[m];
+        if (!s || !s->buf_)
+            return parus_fail(err, PARUS_E_INVALID, "peer series %zu is empty", m);
+        if (s->start_day != members[0]->start_day || s->step_days != members[0]->step_days ||
+            s->n_steps != members[0]->n_steps)
+            return parus_fail(err, PARUS_E_INVALID,
+                              "peer series %zu has other steps (%zu x %zu days from day %lld) than "
+                              "the first (%zu x %zu days from day %lld)",
+                              m, s->n_steps, s->step_days, (long long)s->start_day,
+                              members[0]->n_steps, members[0]->step_days,
+                              (long long)members[0]->start_day);
+    }
+    size_t n = members[0]->n_steps,
+           per = PEERS_DOUBLES * sizeof(double) + PARUS_HEALTH_N_VARS_ * sizeof(size_t), bytes;
+    if (!parus__mul_size(n, per, &bytes))
+        return parus_fail(err, PARUS_E_NOMEM, "peer reference of %zu steps is too long", n);
+    void *buf = malloc(bytes);
+    double *tmp = malloc(n_members * sizeof *tmp);
+    if (!buf || !tmp) {
+        free(buf);
+        free(tmp);
+        return parus_fail(err, PARUS_E_NOMEM, "cannot allocate a peer reference of %zu members",
+                          n_members);
+    }
+    parus_health_peers t;
+    parus_health_peers_init(&t);
+    t.buf_ = buf;
+    t.start_day = members[0]->start_day;
+    t.step_days = members[0]->step_days;
+    t.n_steps = n;
+    t.n_members = n_members;
+    double *d = buf;
+    size_t *c = (size_t *)(d + PEERS_DOUBLES * n);
+    size_t min_peers = opt->min_peers > 0 ? opt->min_peers : 1;
+    for (int v = 0; v < PARUS_HEALTH_N_VARS_; v++) {
+        t.median[v] = d + (size_t)(3 * v) * n;
+        t.p25[v] = d + (size_t)(3 * v + 1) * n;
+        t.p75[v] = d + (size_t)(3 * v + 2) * n;
+        t.n[v] = c + (size_t)v * n;
+        for (size_t i = 0; i < n; i++) {
+            size_t k = 0;
+            for (size_t m = 0; m < n_members; m++) {
+                const parus_health_series *s = members[m];
+                if (s->flag[i] != PARUS_SERIES_MISSING && isfinite(s->v[v][i]))
+                    tmp[k++] = s->v[v][i];
+            }
+            t.n[v][i] = k;
+            if (k < min_peers) {
+                t.median[v][i] = t.p25[v][i] = t.p75[v][i] = NAN;
+                continue;
+            }
+            qsort(tmp, k, sizeof *tmp, cmp_double);
+            t.median[v][i] = quantile_sorted(tmp, k, 0.5);
+            t.p25[v][i] = quantile_sorted(tmp, k, 0.25);
+            t.p75[v][i] = quantile_sorted(tmp, k, 0.75);
+        }
+    }
+    free(tmp);
+    for (size_t i = 0; i < n; i++)
+        t.n_steps_with_ref += isfinite(t.median[PARUS_HEALTH_NDVI][i]);
+    t.ndvi_smooth = d + (size_t)(3 * PARUS_HEALTH_N_VARS_) * n;
+    smooth_flagged(t.median[PARUS_HEALTH_NDVI], NULL, n, opt->lambda, t.ndvi_smooth,
+                   t.ndvi_smooth + n);
+    take_pheno(t.ndvi_smooth, n, t.start_day, t.step_days, opt, &t.pheno);
+    parus_health_peers_release(p);
+    *p = t;
+    return PARUS_OK;
+}
+
+/* ---- 3. condition and events ---- */
+
+static int cyc365(int x)
+{
+    return ((x % 365) + 365) % 365;
+}
+
+/* doy inside [a + from, b + to] on the 365-day circle (a == b: the whole year). */
+static bool in_doy_window(int doy, int a, int b, double from, double to)
+{
+    if (a == b)
+        return true;
+    int len = cyc365(b - a) + (int)lround(to) - (int)lround(from);
+    if (len >= 364)
+        return true;
+    return len >= 0 && cyc365(doy - (a + (int)lround(from))) <= len;
+}
+
+/* doy inside [h - before, h + after] on the circle. */
+static bool near_doy(int doy, int h, double before, double after)
+{
+    double off = (double)cyc365(doy - h);
+    return off <= after || off - 365.0 >= -before;
+}
+
+/* The crop calendar's windows at day of year doy. */
+static void calendar_windows(const parus_crop *crop, int doy, const parus_health_options *opt,
+                             bool *season, bool *harvest)
+{
+    bool in = crop->kind != PARUS_CROP_NONCROP && crop->n_cycles == 0, planting = false;
+    *harvest = false;
+    for (int k = 0; k < crop->n_cycles && k < 2; k++) {
+        const parus_crop_cycle *cy = &crop->cycle[k];
+        bool whole_year = cy->sow_doy == cy->harvest_doy;
+        in = in || in_doy_window(doy, cy->sow_doy, cy->harvest_doy, opt->season_start_days,
+                                 opt->season_end_days);
+        /* a cycle's planting weeks are no other cycle's season (double rice is transplanted
+         * into the flooded paddy days after the first harvest) */
+        planting = planting || (!whole_year && near_doy(doy, cy->sow_doy, opt->season_start_days,
+                                                        opt->season_start_days));
+        *harvest =
+            *harvest || (!whole_year && near_doy(doy, cy->harvest_doy, opt->harvest_before_days,
+                                                 opt->harvest_after_days));
+    }
+    *season = crop->kind != PARUS_CROP_NONCROP && in && !planting;
+}
+
+bool parus_health_growing_season(const parus_crop *crop, int64_t day,
+                                 const parus_health_options *opt)
+{
+    bool season, harvest;
+    if (!crop || !opt)
+        return false;
+    calendar_windows(crop, parus_series_day_of_year(day), opt, &season, &harvest);
+    return season;
+}
+
+typedef struct assess_ctx {
+    const parus_health_series *s;
+    const parus_crop *crop;
+    const parus_health_peers *peers;
+    const double *expected;
+    const parus_health_options *opt;
+    parus_health_result *res;
+    size_t n;
+    /* work, n each */
+    double *ref_ndvi, *tmp, *z, *work;
+    unsigned char *season, *harvest, *flood;
+} assess_ctx;
+
+static double peer(const assess_ctx *c, int var, size_t i)
+{
+    return c->peers ? c->peers->median[var][i] : (double)NAN;
+}
+
+/* The peers give a reference for at least half of the season's steps. */
+static bool peers_cover(const assess_ctx *c)
+{
+    return c->peers && 2 * c->peers->n_steps_with_ref >= c->n;
+}
+
+static void add_event(parus_health_result *res, parus_health_flag flag, int64_t day,
+                      int64_t last_day, double size, double conf, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 7, 8)))
+#endif
+    ;
+
+static void add_event(parus_health_result *res, parus_health_flag flag, int64_t day,
+                      int64_t last_day, double size, double conf, const char *fmt, ...)
+{
+    if (res->n_events >= PARUS_HEALTH_MAX_EVENTS) {
+        res->n_dropped++;
+        return;
+    }
+    parus_health_event *e = &res->event[res->n_events++];
+    e->flag = flag;
+    e->day = day;
+    e->last_day = last_day;
+    e->size = size;
+    e->confidence = clamp(conf, 0.0, 1.0);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->reason, sizeof e->reason, fmt, ap);
+    va_end(ap);
+}
+
+static void mark_windows(assess_ctx *c)
+{
+    const parus_health_series *s = c->s;
+    const parus_crop *crop = c->crop;
+    const parus_health_options *opt = c->opt;
+    for (size_t i = 0; i < c->n; i++) {
+        bool season = false, harvest = false;
+        if (crop) {
+            calendar_windows(crop, parus_series_day_of_year(s->day[i]), opt, &season, &harvest);
+        } else {
+            const parus_phenology *ph = &s->pheno;
+            double d = (double)s->day[i];
+            for (size_t k = 0; k < ph->n_cycles && k < PARUS_SERIES_MAX_CYCLES; k++) {
+                const parus_series_cycle *cy = &ph->cycle[k];
+                season = season || (d >= cy->start_day && d <= cy->end_day + opt->season_end_days);
+                harvest = harvest || (d >= cy->end_day - opt->harvest_before_days &&
+                                      d <= cy->end_day + opt->harvest_after_days);
+            }
+        }
+        c->season[i] = season;
+        c->harvest[i] = harvest;
+    }
+}
+
+/* NOT_PLANTED; returns whether it was raised. */
+static bool rule_not_planted(assess_ctx *c)
+{
+    const parus_health_series *s = c->s;
+    const parus_crop *crop = c->crop;
+    const parus_health_options *opt = c->opt;
+    double peak = s->pheno.peak_value;
+    char from[11];
+    parus_health_format_day(s->start_day, from);
+    if (crop && crop->kind == PARUS_CROP_NONCROP) {
+        add_event(c->res, PARUS_HEALTH_NOT_PLANTED, s->start_day, s->day[c->n - 1], peak, 1.0,
+                  "crop '%s' is not a crop (fallow or not planted); ndvi peaked at %.2f",
+                  crop->code, peak);
+        return true;
+    }
+    if (!isfinite(peak))
+        return false;
+    double base = crop ? crop->ndvi_base : 0.0;
+    double thr =
+        crop ? crop->ndvi_base + opt->not_planted_share * (crop->ndvi_peak - crop->ndvi_base)
+             : opt->not_planted_min_ndvi;
+    if (peak < thr) {
+        add_event(c->res, PARUS_HEALTH_NOT_PLANTED, s->start_day, s->day[c->n - 1], peak,
+                  confidence(thr - peak, thr - base),
+                  "ndvi peaked at %.2f from %s, below %.2f expected of %s", peak, from, thr,
+                  crop ? crop->code : "a crop");
+        return true;
+    }
+    if (crop && crop->kind == PARUS_CROP_ANNUAL && s->pheno.n_cycles == 0 &&
+        s->pheno.amplitude < opt->not_planted_amplitude) {
+        add_event(
+            c->res, PARUS_HEALTH_NOT_PLANTED, s->start_day, s->day[c->n - 1], peak,
+            confidence(opt->not_planted_amplitude - s->pheno.amplitude, opt->not_planted_amplitude),
+            "no growth cycle from %s: ndvi varied by %.2f only (%s needs %.2f)", from,
+            s->pheno.amplitude, crop->code, opt->not_planted_amplitude);
+        return true;
+    }
+    return false;
+}
+
+/* FLOOD and WATER_OFF_SEASON; marks c->flood. */
+static void rule_flood(assess_ctx *c)
+{
+    const parus_health_series *s = c->s;
+    const parus_health_options *opt = c->opt;
+    size_t n = c->n;
+    const double *mndwi = s->v[PARUS_HEALTH_MNDWI], *ndwi = s->v[PARUS_HEALTH_NDWI],
+                 *water = s->v[PARUS_HEALTH_WATER], *swir = s->v[PARUS_HEALTH_SWIR1];
+    double own_m = observed_median(mndwi, s->flag, n, c->tmp);
+    double own_w = observed_median(water, s->flag, n, c->tmp);
+    double own_swir = observed_median(swir, s->flag, n, c->tmp);
+    /* the parcel's usual MNDWI offset from its peers (its soil, its mixed edges) */
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        double pm = peer(c, PARUS_HEALTH_MNDWI, i);
+        if (s->flag[i] == PARUS_SERIES_OBSERVED && isfinite(mndwi[i]) && isfinite(pm))
+            c->tmp[k++] = mndwi[i] - pm;
+    }
+    double offset_m = NAN;
+    if (k > 0) {
+        qsort(c->tmp, k, sizeof *c->tmp, cmp_double);
+        offset_m = quantile_sorted(c->tmp, k, 0.5);
+    }
+    /* the parcel's dry SWIR1 at a step: the peers' median there times the parcel's usual ratio to
+     * it (soil and canopy brightness differ from field to field), else its own seasonal median */
+    k = 0;
+    for (size_t i = 0; i < n; i++) {
+        double ps = peer(c, PARUS_HEALTH_SWIR1, i);
+        if (s->flag[i] == PARUS_SERIES_OBSERVED && isfinite(swir[i]) && ps > 0.0)
+            c->tmp[k++] = swir[i] / ps;
+    }
+    double ratio = NAN;
+    if (k > 0) {
+        qsort(c->tmp, k, sizeof *c->tmp, cmp_double);
+        ratio = quantile_sorted(c->tmp, k, 0.5);
+    }
+    double *share = c->z, *conf = c->work;
+    for (size_t i = 0; i < n; i++) {
+        c->flood[i] = 0;
+        share[i] = conf[i] = 0.0;
+        /* with peers, a step they do not cover is not judged: the crop may be wet by design
+         * there (a paddy before transplanting), which only its peers can tell */
+        if (s->flag[i] != PARUS_SERIES_OBSERVED ||
+            (peers_cover(c) && !isfinite(peer(c, PARUS_HEALTH_NDVI, i))))
+            continue;
+        bool has_peer = false;
+        double rise = NAN, thr = opt->flood_mndwi_rise;
+        if (isfinite(mndwi[i]) && isfinite(own_m)) {
+            double base = own_m, pm = peer(c, PARUS_HEALTH_MNDWI, i);
+            double p75 = c->peers ? c->peers->p75[PARUS_HEALTH_MNDWI][i] : (double)NAN;
+            if (isfinite(pm) && isfinite(p75) && isfinite(offset_m)) {
+                /* the peers' upper quartile: water a quarter of them show is the crop's own
+                 * (a paddy at transplanting), not a flood */
+                has_peer = true;
+                base = p75 + offset_m;
+            }
+            rise = mndwi[i] - base;
+        } else if (isfinite(ndwi[i]) && isfinite(peer(c, PARUS_HEALTH_NDWI, i))) {
+            has_peer = true;
+            rise = ndwi[i] - peer(c, PARUS_HEALTH_NDWI, i);
+            thr = opt->flood_ndwi_rise;
+        }
+        /* the share under water from SWIR1, where reflectances mix linearly */
+        double m_swir = NAN;
+        if (isfinite(swir[i])) {
+            double ps = peer(c, PARUS_HEALTH_SWIR1, i);
+            double dry = isfinite(ratio) && ps > 0.0 ? ratio * ps : own_swir;
+            if (dry > opt->water_swir1)
+                m_swir = (dry - swir[i]) / (dry - opt->water_swir1);
+        }
+        double ex = NAN;
+        if (isfinite(water[i]) && isfinite(own_w)) {
+            double bw = own_w, pw = peer(c, PARUS_HEALTH_WATER, i);
+            if (isfinite(pw)) {
+                has_peer = true;
+                bw = fmax(bw, pw);
+            }
+            ex = water[i] - bw;
+        }
+        bool by_index =
+            isfinite(rise) && rise >= thr && (!isfinite(m_swir) || m_swir >= opt->flood_min_share);
+        bool by_water = isfinite(ex) && ex >= opt->flood_water_excess;
+        if (!by_index && !by_water)
+            continue;
+        c->flood[i] = 1;
+        share[i] = clamp(fmax(isfinite(m_swir) ? m_swir : 0.0, by_water ? ex : 0.0), 0.0, 1.0);
+        double kc = fmax(
+            by_index ? confidence(rise - thr, thr) : 0.0,
+            by_water ? confidence(ex - opt->flood_water_excess, opt->flood_water_excess) : 0.0);
+        conf[i] = kc * (has_peer ? 1.0 : 0.75);
+    }
+    /* runs of flooded observed steps (steps with no observation in between do not break one) */
+    for (size_t i = 0; i < n; i++) {
+        if (!c->flood[i])
+            continue;
+        size_t last = i, j;
+        bool season = c->season[i];
+        double size = share[i], kc = conf[i];
+        for (j = i + 1; j < n; j++) {
+            if (s->flag[j] != PARUS_SERIES_OBSERVED)
+                continue;
+            if (!c->flood[j])
+                break;
+            last = j;
+            season = season || c->season[j];
+            size = fmax(size, share[j]);
+            kc = fmax(kc, conf[j]);
+        }
+        char d0[11], d1[11];
+        parus_health_format_day(s->day[i], d0);
+        parus_health_format_day(s->day[last], d1);
+        if (season)
+            add_event(c->res, PARUS_HEALTH_FLOOD, s->day[i], s->day[last], size, kc,
+                      "water on %s..%s in the growing season: about %.0f %% of the parcel "
+                      "(mndwi %+.2f, water fraction %.2f)",
+                      d0, d1, 100.0 * size, mndwi[i] - own_m, water[i]);
+        else
+            add_event(c->res, PARUS_HEALTH_WATER_OFF_SEASON, s->day[i], s->day[last], size, kc,
+                      "water on %s..%s outside the growing season: about %.0f %% of the parcel "
+                      "(mndwi %+.2f, water fraction %.2f)",
+                      d0, d1, 100.0 * size, mndwi[i] - own_m, water[i]);
+        i = last;
+    }
+}
+
+/* The reference NDVI at steps i and j from one source for both: the peers' median (1), else the
+ * expected curve (2), else none (0: both 0, so anomalies are the raw NDVI). */
+static int reference_pair(const assess_ctx *c, size_t i, size_t j, double *ri, double *rj)
+{
+    if (isfinite(peer(c, PARUS_HEALTH_NDVI, i)) && isfinite(peer(c, PARUS_HEALTH_NDVI, j))) {
+        *ri = peer(c, PARUS_HEALTH_NDVI, i);
+        *rj = peer(c, PARUS_HEALTH_NDVI, j);
+        return 1;
+    }
+    if (c->expected && isfinite(c->expected[i]) && isfinite(c->expected[j])) {
+        *ri = c->expected[i];
+        *rj = c->expected[j];
+        return 2;
+    }
+    *ri = *rj = 0.0;
+    return 0;
+}
+
+/* SUDDEN_LOSS on the NDVI anomaly (parcel minus reference); returns the step of the first loss
+ * (n when none). */
+static size_t rule_loss(assess_ctx *c)
+{
+    const parus_health_series *s = c->s;
+    const parus_health_options *opt = c->opt;
+    size_t n = c->n, first = n;
+    const double *ndvi = s->v[PARUS_HEALTH_NDVI];
+    double floor_a = -HUGE_VAL; /* after a loss: no new one until the anomaly is back above this */
+    double bare = c->crop ? c->crop->ndvi_base : s->pheno.base;
+    if (!isfinite(bare))
+        bare = 0.0;
+    size_t prev = SIZE_MAX; /* last observed, non-flooded step */
+    for (size_t i = 0; i < n; i++) {
+        if (s->flag[i] != PARUS_SERIES_OBSERVED || c->flood[i])
+            continue;
+        size_t j = prev;
+        prev = i;
+        if (j == SIZE_MAX || i - j > opt->loss_max_steps)
+            continue;
+        double ri, rj;
+        int src = reference_pair(c, i, j, &ri, &rj);
+        if (!src && peers_cover(c))
+            continue; /* peers for the season, but not at these dates: no judgement */
+        double a_i = ndvi[i] - ri, a_j = ndvi[j] - rj;
+        if (a_i >= floor_a)
+            floor_a = -HUGE_VAL;
+        if (floor_a > -HUGE_VAL)
+            continue;
+        double drop = a_j - a_i, raw = ndvi[j] - ndvi[i], dref = rj - ri;
+        if (!(drop >= opt->loss_min_drop) || !(raw >= opt->loss_min_fall) || !(ndvi[j] > 0.0) ||
+            drop / ndvi[j] < opt->loss_min_relative || c->harvest[i])
+            continue;
+        /* there was a crop to lose: the parcel stood above its bare level, and near its
+         * reference (one already far below is in poor condition, not suddenly lost) */
+        if (ndvi[j] - bare < opt->loss_min_drop || (src && a_j < -opt->loss_min_drop))
+            continue;
+        /* a crop that is lost ends below its reference; green that only ever stood above it
+         * (weeds, a neighbour's crop seen through mixed edge pixels) is not the crop's */
+        if (src && a_i > -opt->loss_min_drop)
+            continue;
+        /* the reference fell too: harvest, senescence or a regional event, not this parcel's */
+        if (src && dref >= opt->loss_peer_max_drop &&
+            dref >= opt->loss_peer_share * fmax(raw, drop))
+            continue;
+        /* does it come back? at least one later observation must say no */
+        size_t seen = 0;
+        bool recovered = false;
+        for (size_t k = i + 1; k < n && seen < opt->loss_recover_steps; k++) {
+            if (s->flag[k] != PARUS_SERIES_OBSERVED || c->flood[k])
+                continue;
+            seen++;
+            /* its own NDVI regains a share of what it lost against the reference: a parcel that
+             * is only late catches up, a lost one stays flat (a loss during green-up stalls the
+             * curve rather than dropping it) or bare (after a loss late in the cycle, the peers'
+             * harvest brings them down to it, which is no recovery) */
+            if (ndvi[k] >= ndvi[i] + opt->loss_recover_share * drop)
+                recovered = true;
+        }
+        if (seen == 0 || recovered)
+            continue;
+        char d0[11];
+        parus_health_format_day(s->day[i], d0);
+        double k = confidence(drop - opt->loss_min_drop, opt->loss_min_drop) * (src ? 1.0 : 0.75);
+        if (src)
+            add_event(c->res, PARUS_HEALTH_SUDDEN_LOSS, s->day[i], s->day[n - 1], drop / ndvi[j], k,
+                      "ndvi fell from %.2f to %.2f by %s while %s went %.2f to %.2f: -%.0f %% "
+                      "against them, not recovered",
+                      ndvi[j], ndvi[i], d0, src == 1 ? "peers" : "the expected curve", rj, ri,
+                      100.0 * drop / ndvi[j]);
+        else
+            add_event(c->res, PARUS_HEALTH_SUDDEN_LOSS, s->day[i], s->day[n - 1], drop / ndvi[j], k,
+                      "ndvi fell from %.2f to %.2f (-%.0f %%) by %s, not recovered; no reference",
+                      ndvi[j], ndvi[i], 100.0 * drop / ndvi[j], d0);
+        if (first == n)
+            first = i;
+        floor_a = a_i + opt->loss_recover_share * drop;
+    }
+    return first;
+}
+
+/* Reference cycles for LATE_PLANTING: the peers' median curve, else the expected curve. */
+static const parus_phenology *reference_pheno(assess_ctx *c, parus_phenology *tmp, bool *by_peers)
+{
+    *by_peers = false;
+    if (c->peers && c->peers->pheno.n_cycles > 0) {
+        *by_peers = true;
+        return &c->peers->pheno;
+    }
+    if (c->expected) {
+        smooth_flagged(c->expected, NULL, c->n, c->opt->lambda, c->z, c->work);
+        take_pheno(c->z, c->n, c->s->start_day, c->s->step_days, c->opt, tmp);
+        if (tmp->n_cycles > 0)
+            return tmp;
+    }
+    return NULL;
+}
+
+/* LATE_PLANTING; returns the day until which the parcel is judged late (NaN when not). */
+static double rule_late(assess_ctx *c)
+{
+    const parus_health_series *s = c->s;
+    const parus_crop *crop = c->crop;
+    const parus_health_options *opt = c->opt;
+    const parus_phenology *ph = &s->pheno;
+    double late_until = NAN;
+    if (crop && crop->kind != PARUS_CROP_ANNUAL)
+        return late_until;
+    parus_phenology tmp;
+    bool by_peers;
+    const parus_phenology *ref = reference_pheno(c, &tmp, &by_peers);
+    double first_day = (double)s->start_day + (double)s->step_days;
+    double last_day = (double)s->start_day + (double)(s->step_days * c->n);
+    for (size_t k = 0; k < ph->n_cycles && k < PARUS_SERIES_MAX_CYCLES; k++) {
+        const parus_series_cycle *cy = &ph->cycle[k];
+        if (!(cy->start_day > first_day)) /* the rise began before the season: not seen */
+            continue;
+        double ref_start = NAN;
+        const char *what = "peers";
+        if (ref) {
+            double best = 61.0;
+            for (size_t r = 0; r < ref->n_cycles && r < PARUS_SERIES_MAX_CYCLES; r++) {
+                double dp = fabs(ref->cycle[r].peak_day - cy->peak_day);
+                if (dp < best && ref->cycle[r].start_day > first_day) {
+                    best = dp;
+                    ref_start = ref->cycle[r].start_day;
+                }
+            }
+            what = by_peers ? "peers" : "the expected curve";
+        } else if (crop) {
+            /* the crop's sowing + the usual lag to a visible start, on the date nearest */
+            for (int r = 0; r < crop->n_cycles && r < 2; r++) {
+                int doy = parus_series_day_of_year((int64_t)floor(cy->start_day));
+                double target = (double)crop->cycle[r].sow_doy + opt->late_sow_lag_days;
+                double diff = target - (double)doy;
+                diff -= 365.0 * floor((diff + 182.5) / 365.0); /* into -182.5..182.5 */
+                double cand = cy->start_day + diff;
+                if (cand > first_day && cand < last_day &&
+                    (!isfinite(ref_start) ||
+                     fabs(cand - cy->start_day) < fabs(ref_start - cy->start_day)))
+                    ref_start = cand;
+            }
+            what = "the crop's sowing";
+        }
+        if (!isfinite(ref_start))
+            continue;
+        double late = cy->start_day - ref_start;
+        if (late <= opt->late_tolerance_days)
+            continue;
+        char d0[11], d1[11];
+        parus_health_format_day((int64_t)floor(cy->start_day), d0);
+        parus_health_format_day((int64_t)floor(ref_start), d1);
+        add_event(c->res, PARUS_HEALTH_LATE_PLANTING, (int64_t)floor(cy->start_day),
+                  (int64_t)floor(cy->peak_day), late,
+                  confidence(late - opt->late_tolerance_days, opt->late_tolerance_days) *
+                      (by_peers ? 1.0 : 0.75),
+                  "season started on %s, %.0f days after %s (%s)", d0, late, what, d1);
+        if (!isfinite(late_until) || cy->peak_day > late_until)
+            late_until = cy->peak_day;
+    }
+    return late_until;
+}
+
+/* DROUGHT_STRESS (needs peers). Steps from first_loss on, and before late_until, are skipped. */
+static void rule_drought(assess_ctx *c, size_t first_loss, double late_until)
+{
+    const parus_health_series *s = c->s;
+    const parus_health_options *opt = c->opt;
+    const parus_health_peers *p = c->peers;
+    if (!p || opt->drought_min_steps == 0)
+        return;
+    const double *ndvi = s->v[PARUS_HEALTH_NDVI], *ndmi = s->v[PARUS_HEALTH_NDMI];
+    size_t run = 0, run_start = 0;
+    double sum_def = 0.0, sum_margin = 0.0;
+    for (size_t i = 0; i <= c->n; i++) {
+        bool stressed = false;
+        double dm = 0.0, thr_m = 0.0;
+        if (i < c->n && i < first_loss && c->season[i] && !c->flood[i] &&
+            s->flag[i] != PARUS_SERIES_MISSING &&
+            !(isfinite(late_until) && (double)s->day[i] <= late_until)) {
+            int V = PARUS_HEALTH_NDVI, M = PARUS_HEALTH_NDMI;
+            double iqr_v = p->p75[V][i] - p->p25[V][i], iqr_m = p->p75[M][i] - p->p25[M][i];
+            double dv = p->median[V][i] - ndvi[i];
+            dm = p->median[M][i] - ndmi[i];
+            double thr_v = fmax(opt->drought_iqr * iqr_v, opt->drought_min_deficit);
+            thr_m = fmax(opt->drought_iqr * iqr_m, opt->drought_min_deficit);
+            double slope = iqr_v > 1e-6 ? clamp(iqr_m / iqr_v, 0.0, 2.0) : 1.0;
+            /* the stand covers the parcel as its peers' do: a thin or partly planted stand is
+             * green and dry in proportion, and its area is measured elsewhere */
+            double veg_gap = p->median[PARUS_HEALTH_VEG][i] - s->v[PARUS_HEALTH_VEG][i];
+            stressed = isfinite(dv) && isfinite(dm) && isfinite(iqr_v) && isfinite(iqr_m) &&
+                       !(veg_gap > opt->drought_max_veg_gap) && dv >= thr_v && dm >= thr_m &&
+                       dm - slope * dv >= opt->drought_moisture_gap;
+        }
+        if (stressed) {
+            if (run == 0) {
+                run_start = i;
+                sum_def = sum_margin = 0.0;
+            }
+            run++;
+            sum_def += dm;
+            sum_margin += (dm - thr_m) / thr_m;
+            continue;
+        }
+        if (run >= opt->drought_min_steps) {
+            size_t last = i - 1;
+            char d0[11], d1[11];
+            parus_health_format_day(s->day[run_start], d0);
+            parus_health_format_day(s->day[last], d1);
+            add_event(c->res, PARUS_HEALTH_DROUGHT_STRESS, s->day[run_start], s->day[last],
+                      sum_def / (double)run, confidence(sum_margin / (double)run, 1.0),
+                      "ndmi %.2f and ndvi below peers' band from %s to %s (%zu steps), canopy "
+                      "drier than its greenness explains",
+                      -sum_def / (double)run, d0, d1, run);
+        }
+        run = 0;
+    }
+}
+
+static void score(assess_ctx *c, bool not_planted)
+{
+    const parus_health_series *s = c->s;
+    parus_health_result *res = c->res;
+    size_t n = c->n;
+    const double *ndvi = s->v[PARUS_HEALTH_NDVI];
+    bool any_peer = false, any_curve = false, any_season = false;
+    for (size_t i = 0; i < n; i++) {
+        double r = peer(c, PARUS_HEALTH_NDVI, i);
+        if (isfinite(r)) {
+            any_peer = true;
+        } else if (c->expected && isfinite(c->expected[i])) {
+            r = c->expected[i];
+            any_curve = true;
+        }
+        c->ref_ndvi[i] = r;
+        any_season = any_season || c->season[i];
+    }
+    res->reference = any_peer    ? PARUS_HEALTH_REF_PEERS
+                     : any_curve ? PARUS_HEALTH_REF_CURVE
+                                 : PARUS_HEALTH_REF_NONE;
+    double base = HUGE_VAL;
+    if (c->crop) {
+        base = c->crop->ndvi_base;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            if (isfinite(c->ref_ndvi[i]) && c->ref_ndvi[i] < base)
+                base = c->ref_ndvi[i];
+    }
+    double num = 0.0, den = 0.0;
+    res->n_season_steps = 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((any_season && !c->season[i]) || s->flag[i] == PARUS_SERIES_MISSING ||
+            !isfinite(ndvi[i]))
+            continue;
+        res->n_season_steps++;
+        if (!isfinite(c->ref_ndvi[i]))
+            continue;
+        num += fmax(ndvi[i] - base, 0.0);
+        den += fmax(c->ref_ndvi[i] - base, 0.0);
+    }
+    res->green_ratio = res->score = NAN;
+    res->cls = PARUS_HEALTH_UNKNOWN;
+    if (not_planted) {
+        res->green_ratio = den > 0.0 ? num / den : (double)NAN;
+        res->score = 0.0;
+        res->cls = PARUS_HEALTH_POOR;
+        return;
+    }
+    if (!(den > 0.0))
+        return;
+    res->green_ratio = num / den;
+    res->score = clamp(res->green_ratio, 0.0, 1.0);
+    res->cls = res->score >= c->opt->good_score   ? PARUS_HEALTH_GOOD
+               : res->score >= c->opt->fair_score ? PARUS_HEALTH_FAIR
+                                                  : PARUS_HEALTH_POOR;
+}
+
+static void sort_events(parus_health_result *res)
+{
+    for (size_t i = 1; i < res->n_events; i++) {
+        parus_health_event e = res->event[i];
+        size_t j = i;
+        while (j > 0 && (res->event[j - 1].day > e.day ||
+                         (res->event[j - 1].day == e.day && res->event[j - 1].flag > e.flag))) {
+            res->event[j] = res->event[j - 1];
+            j--;
+        }
+        res->event[j] = e;
+    }
+}
+
+parus_status parus_health_assess(const parus_health_series *s, const parus_crop *crop,
+                                 const parus_health_peers *peers, const double *expected_ndvi,
+                                 const parus_health_options *opt, parus_health_result *out,
+                                 parus_error *err)
+{
+    if (!s || !s->buf_ || !opt || !out)
+        return parus_fail(err, PARUS_E_INVALID, "health assessment needs a built series");
+    if (peers && (!peers->buf_ || peers->n_steps != s->n_steps ||
+                  peers->start_day != s->start_day || peers->step_days != s->step_days))
+        return parus_fail(err, PARUS_E_INVALID,
+                          "peer reference (%zu x %zu days from day %lld) does not match the series "
+                          "(%zu x %zu days from day %lld)",
+                          peers->n_steps, peers->step_days, (long long)peers->start_day, s->n_steps,
+                          s->step_days, (long long)s->start_day);
+    size_t n = s->n_steps, bytes;
+    if (!parus__mul_size(n, 8 * sizeof(double) + 3, &bytes))
+        return parus_fail(err, PARUS_E_NOMEM, "health assessment of %zu steps is too long", n);
+    double *buf = malloc(bytes);
+    parus_health_result *res = calloc(1, sizeof *res);
+    if (!buf || !res) {
+        free(buf);
+        free(res);
+        return parus_fail(err, PARUS_E_NOMEM, "cannot allocate a health assessment of %zu steps",
+                          n);
+    }
+    assess_ctx c = {.s = s,
+                    .crop = crop,
+                    .peers = peers,
+                    .expected = expected_ndvi,
+                    .opt = opt,
+                    .res = res,
+                    .n = n,
+                    .ref_ndvi = buf,
+                    .tmp = buf + n,
+                    .z = buf + 2 * n,
+                    .work = buf + 3 * n,
+                    .season = (unsigned char *)(buf + 8 * n),
+                    .harvest = (unsigned char *)(buf + 8 * n) + n,
+                    .flood = (unsigned char *)(buf + 8 * n) + 2 * n};
+    mark_windows(&c);
+    rule_flood(&c);
+    /* a crop lost in the season was planted: the loss explains its low peak */
+    size_t first_loss = crop && crop->kind == PARUS_CROP_NONCROP ? n : rule_loss(&c);
+    bool not_planted = s->n_observed > 0 && first_loss == n && rule_not_planted(&c);
+    if (!not_planted) {
+        double late_until = rule_late(&c);
+        rule_drought(&c, first_loss, late_until);
+    }
+    score(&c, not_planted);
+    sort_events(res);
+    *out = *res;
+    free(res);
+    free(buf);
+    return PARUS_OK;
+}
+
+/* ---- 4. planted area ---- */
+
+parus_status parus_health_planted_area(const parus_health_series *s, const parus_crop *crop,
+                                       double area_m2, double declared_area_mu,
+                                       const parus_health_options *opt, parus_planted_area *out,
+                                       parus_error *err)
+{
+    if (!s || !s->buf_ || !opt || !out)
+        return parus_fail(err, PARUS_E_INVALID, "planted area needs a built series");
+    if (!isfinite(area_m2) || area_m2 < 0.0)
+        return parus_fail(err, PARUS_E_INVALID, "parcel area '%g' m2 is not a finite value >= 0",
+                          area_m2);
+    size_t n = s->n_steps, bytes;
+    if (!parus__mul_size(n, 5 * sizeof(double) + 2, &bytes))
+        return parus_fail(err, PARUS_E_NOMEM, "planted area of %zu steps is too long", n);
+    parus_planted_area r;
+    memset(&r, 0, sizeof r);
+    r.share_day = s->start_day;
+    if (crop && crop->kind == PARUS_CROP_NONCROP) {
+        r.planted_share = 0.0;
+    } else if (crop && crop->kind == PARUS_CROP_COVERED) {
+        r.planted_share = 1.0;
+    } else {
+        double *z = malloc(bytes);
+        if (!z)
+            return parus_fail(err, PARUS_E_NOMEM, "cannot allocate a planted area of %zu steps", n);
+        unsigned char *season = (unsigned char *)(z + 5 * n), *harvest = season + n;
+        assess_ctx c = {
+            .s = s, .crop = crop, .opt = opt, .n = n, .season = season, .harvest = harvest};
+        mark_windows(&c);
+        bool any_season = false;
+        for (size_t i = 0; i < n; i++)
+            any_season = any_season || (season[i] && isfinite(s->v[PARUS_HEALTH_VEG][i]) &&
+                                        s->flag[i] == PARUS_SERIES_OBSERVED);
+        /* the mean of the three highest observed values: at full canopy the vegetated fraction
+         * stays on a plateau for several steps, so one noisy step does not set the share */
+        double top[3] = {-1.0, -1.0, -1.0};
+        for (size_t i = 0; i < n; i++) {
+            double v = s->v[PARUS_HEALTH_VEG][i];
+            if (s->flag[i] != PARUS_SERIES_OBSERVED || !isfinite(v) || (any_season && !season[i]))
+                continue;
+            if (v > top[0])
+                r.share_day = s->day[i];
+            for (int q = 0; q < 3; q++)
+                if (v > top[q]) {
+                    for (int m = 2; m > q; m--)
+                        top[m] = top[m - 1];
+                    top[q] = v;
+                    break;
+                }
+        }
+        double best = NAN, sum = 0.0;
+        int n_top = 0;
+        for (int q = 0; q < 3; q++)
+            if (top[q] >= 0.0) {
+                sum += top[q];
+                n_top++;
+            }
+        if (n_top > 0)
+            best = sum / n_top;
+        free(z);
+        if (!isfinite(best))
+            return parus_fail(err, PARUS_E_RANGE,
+                              "no vegetated fraction observed over the season: planted area "
+                              "unknown");
+        r.planted_share = clamp(best, 0.0, 1.0);
+    }
+    r.planted_area_m2 = r.planted_share * area_m2;
+    r.planted_area_mu = r.planted_area_m2 / PARUS_M2_PER_MU;
+    r.declared_area_m2 = r.relative_difference = NAN;
+    if (isfinite(declared_area_mu) && declared_area_mu > 0.0) {
+        r.declared_area_m2 = declared_area_mu * PARUS_M2_PER_MU;
+        r.relative_difference = (r.planted_area_m2 - r.declared_area_m2) / r.declared_area_m2;
+        double tol = opt->area_tolerance;
+        if (fabs(r.relative_difference) > tol) {
+            parus_health_result tmp;
+            tmp.n_events = tmp.n_dropped = 0;
+            bool short_ = r.relative_difference < 0.0;
+            add_event(&tmp, short_ ? PARUS_HEALTH_AREA_SHORTFALL : PARUS_HEALTH_AREA_EXCESS,
+                      s->start_day, s->day[n - 1], r.relative_difference,
+                      confidence(fabs(r.relative_difference) - tol, tol),
+                      "planted %.2f mu (%.0f %% of %.2f mu measured) against %.2f mu declared: "
+                      "%+.0f %%",
+                      r.planted_area_mu, 100.0 * r.planted_share, area_m2 / PARUS_M2_PER_MU,
+                      declared_area_mu, 100.0 * r.relative_difference);
+            r.has_event = true;
+            r.event = tmp.event[0];
+        }
+    }
+    *out = r;
+    return PARUS_OK;
+}
