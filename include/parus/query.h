@@ -1,0 +1,141 @@
+/*
+ * parus/query.h - everything the store knows of one parcel, or one farmer, in a season, gathered
+ * for a person at a terminal (`parus query`), a tool (`parus query --json`) or a picture
+ * (`parus query --chart`).
+ *
+ * A parcel's view: the parcel (farmer, geodesic and declared area, footprint, geometry), its
+ * result for the season (crop, condition, planted area, yield, value, the credit rule's verdict),
+ * its crop assessment (runner-up, margin, declared crop, model version), its event flags with
+ * dates and sizes, its farmer's limit, its observations in the season's window with the NDVI each
+ * gave and whether the season's series rests on it, the regular series rebuilt from those
+ * observations exactly as the health stage builds it (parus_health_series_build: one scene per
+ * step, short gaps filled, Whittaker smoothed), and the peer curve of its crop and peer group.
+ * A farmer's view: the limit with its parts and reasons, and each of the farmer's parcels with
+ * its result.
+ *
+ * Everything is read through the store's keyed readers (parus/store.h): a view costs a few
+ * index lookups and one parcel's observations, not a scan (docs/benchmarks.md has the time).
+ * A view owns everything it holds (strings included) until its release.
+ *
+ * Threads: a view is plain data; loading one uses the store, one thread at a time per store.
+ */
+#ifndef PARUS_QUERY_H
+#define PARUS_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parus/crops.h"
+#include "parus/error.h"
+#include "parus/export.h"
+#include "parus/health.h"
+#include "parus/parcels.h"
+#include "parus/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One observation of the parcel in the season's window. */
+typedef struct parus_query_obs {
+    char date[11]; /* the tile's acquisition date */
+    int64_t day;   /* its day number */
+    char sensor[32];
+    double ndvi;           /* the parcel's mean NDVI; NaN when no pixel was clear */
+    double valid_fraction; /* clear share of the parcel, 0..1 */
+    bool used;             /* the season's series holds this observation for its step; false:
+                              cloudy, hazy, or a less clear scene of the same step */
+} parus_query_obs;
+
+typedef struct parus_parcel_view {
+    char season[22]; /* "YYYY-MM-DD/YYYY-MM-DD" */
+    int64_t first_day, last_day;
+    parus_parcel parcel; /* id, farmer, areas, footprint, lon/lat WKB */
+
+    bool assessed;              /* the season has a result for the parcel */
+    parus_parcel_result result; /* when assessed */
+    bool has_assessment;
+    parus_assessment assessment; /* the crop's assessment: runner-up, margin, declared crop */
+    size_t n_flags;
+    parus_result_flag *flags; /* in (first date, flag) order */
+
+    bool has_limit;
+    parus_limit limit;       /* the farmer's limit for the season */
+    size_t n_farmer_parcels; /* parcels of the same farmer in the store */
+
+    size_t n_obs; /* observations dated in the season's window, in date order */
+    parus_query_obs *obs;
+    size_t n_obs_used;
+
+    /* The regular series: step i is centred on step_first_day + i * step_days. */
+    size_t n_steps, step_days;
+    double step_first_day;
+    double *ndvi;        /* smoothed NDVI; NaN where missing */
+    unsigned char *flag; /* parus_series_flag per step */
+    /* The peer curve of the result's crop and peer group, on the same steps (NaN where the
+     * peers had too few values); NULL when there is none. */
+    size_t peer_curve_n; /* peers in the group (the result's n_peers) */
+    double *peer_median, *peer_p25, *peer_p75;
+
+    void *pool_; /* private: what the view owns */
+} parus_parcel_view;
+
+PARUS_API void parus_parcel_view_init(parus_parcel_view *v);
+PARUS_API void parus_parcel_view_release(parus_parcel_view *v);
+
+/* Gather the parcel's view for the season (canonical window text). opt: the health options the
+ * assessment used (NULL: parus_health_options_init), for the series. A parcel without a result
+ * for the season is not an error: assessed is false and the rest (parcel, observations, series)
+ * is filled. *v is released first and written only on success. Errors: E_NOT_FOUND (no such
+ * parcel: "parcel 'X' is not in ..."), E_INVALID (a season that is not canonical), the store's
+ * errors, E_NOMEM. */
+PARUS_API parus_status parus_parcel_view_load(parus_store *store, const char *season,
+                                              const char *parcel_id,
+                                              const parus_health_options *opt, parus_parcel_view *v,
+                                              parus_error *err);
+
+/* Draw the view as a PNG (parus/chart.h): the observations (dropped ones hollow), the smoothed
+ * series, the peer median and band, crop's expected curve (crop NULL: none), the flags at their
+ * first dates, the season's window as the x axis. Errors: those of parus_chart_write_png. */
+PARUS_API parus_status parus_parcel_view_chart(const parus_parcel_view *v, const parus_crop *crop,
+                                               const char *path, int width_px, int height_px,
+                                               parus_error *err);
+
+/* One parcel of a farmer. */
+typedef struct parus_farmer_parcel {
+    const char *parcel_id;
+    bool assessed;
+    parus_parcel_result result; /* when assessed */
+} parus_farmer_parcel;
+
+typedef struct parus_farmer_view {
+    char season[22];
+    const char *farmer_id;
+    bool has_limit;
+    parus_limit limit;
+    size_t n_parcels; /* the farmer's parcels in the store, in id order */
+    parus_farmer_parcel *parcels;
+    size_t n_assessed; /* of them with a result for the season */
+    void *pool_;       /* private */
+} parus_farmer_view;
+
+PARUS_API void parus_farmer_view_init(parus_farmer_view *v);
+PARUS_API void parus_farmer_view_release(parus_farmer_view *v);
+
+/* Gather a farmer's view. A farmer with parcels but no limit for the season is not an error
+ * (has_limit false). Errors: E_NOT_FOUND (no parcel of the store has this farmer), E_INVALID, the
+ * store's errors, E_NOMEM. *v is released first and written only on success. */
+PARUS_API parus_status parus_farmer_view_load(parus_store *store, const char *season,
+                                              const char *farmer_id, parus_farmer_view *v,
+                                              parus_error *err);
+
+/* What a reason code means: the credit rule's codes (parus/credit.h), the assessment's
+ * (NO_CLEAR_OBSERVATION, NOT_CLASSIFIED, UNKNOWN_CROP, NO_PLANTED_AREA, NO_SEASON_METRICS) and the
+ * event flags (parus/health.h); NULL for a code parus does not know. */
+PARUS_API const char *parus_query_reason_text(const char *code);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,164 @@
+/*
+ * cmd_export.c - `parus export`: a season's results out of the store, for the credit desk (one CSV
+ * row per farmer), the analyst (one CSV row per parcel) and QGIS (a GeoPackage of the parcels).
+ *
+ * Every file is written under "<name>.part" and renamed when complete: the name asked for holds a
+ * whole export or what it held before, never half of one. A season with nothing assessed exits 6
+ * before any file is created; an output that cannot be written exits 3. The store is only read.
+ * The schemas are the library's (parus/exporter.h) and docs/export.md's.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parus/csvout.h"
+#include "parus/exporter.h"
+#include "parus/store.h"
+
+#include "cli_season.h"
+
+static const char usage[] =
+    "usage: parus export [--season FIRST/LAST] [--out FILE.csv | -] [--parcels FILE.csv]\n"
+    "                    [--gpkg FILE.gpkg] [--lf] [--no-bom]\n\n"
+    "Write a season's results from the store (run 'parus assess' first):\n"
+    "  --out FILE.csv      the credit desk's CSV, one row per farmer: limit, areas, values,\n"
+    "                      health, flags, reasons, audit fields; '-' for stdout (the default\n"
+    "                      when no output is named)\n"
+    "  --parcels FILE.csv  one row per parcel: crop, areas, health, flags, yield, value, credit\n"
+    "  --gpkg FILE.gpkg    the assessed parcels with every per-parcel column, EPSG:4326, for QGIS\n"
+    "  --season FIRST/LAST the season (default: the config's [season] window)\n"
+    "  --lf                end CSV records with LF instead of CRLF (RFC 4180)\n"
+    "  --no-bom            no UTF-8 byte order mark (Excel needs it to read Chinese text)\n\n"
+    "CSVs are RFC 4180, UTF-8, with a header row; cells a spreadsheet would run as a formula are\n"
+    "written as text. Columns: docs/export.md. Exit 6 when the season has no results, 3 when an\n"
+    "output cannot be written.\n";
+
+typedef parus_status (*csv_fn)(parus_store *store, const char *season, parus_csvout *w,
+                               size_t *n_rows, parus_error *err);
+
+/* One CSV export to path ("-": stdout) through "<path>.part". */
+static parus_status write_csv(parus_store *store, const char *season, const char *path, csv_fn fn,
+                              const parus_csvout_options *opt, size_t *n_rows, parus_error *err)
+{
+    parus_csvout *w = NULL;
+    parus_status st;
+    char *tmp;
+    size_t n;
+
+    if (strcmp(path, "-") == 0) {
+        const char *bytes;
+        size_t len;
+        st = parus_csvout_new_memory(opt, &w, err);
+        if (st == PARUS_OK)
+            st = fn(store, season, w, n_rows, err);
+        if (st == PARUS_OK) {
+            bytes = parus_csvout_memory(w, &len);
+            if (fwrite(bytes, 1, len, stdout) != len || fflush(stdout) != 0)
+                st = parus_fail(err, PARUS_E_IO, "cannot write to stdout: %s", strerror(errno));
+        }
+        parus_csvout_free(w);
+        return st;
+    }
+    n = strlen(path) + sizeof ".part";
+    if (!(tmp = malloc(n)))
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory");
+    snprintf(tmp, n, "%s.part", path);
+    st = parus_csvout_open(tmp, opt, &w, err);
+    if (st == PARUS_OK) {
+        st = fn(store, season, w, n_rows, err);
+        if (st == PARUS_OK) {
+            st = parus_csvout_close(w, err);
+        } else {
+            parus_csvout_free(w);
+        }
+        if (st == PARUS_OK && rename(tmp, path) != 0)
+            st = parus_fail(err, PARUS_E_IO, "cannot rename '%s' to '%s': %s", tmp, path,
+                            strerror(errno));
+        if (st != PARUS_OK)
+            remove(tmp);
+    } else {
+        parus_error_prefix(err, "cannot write '%s'", path);
+    }
+    free(tmp);
+    return st;
+}
+
+int cmd_export(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *season_opt = NULL, *out = NULL, *parcels = NULL, *gpkg = NULL;
+    char window[PARUS_SEASON_WINDOW_TEXT];
+    int64_t start_day;
+    size_t length_days, n_farmers = 0, n_parcels = 0, n_features = 0;
+    parus_csvout_options copt;
+    parus_store *store;
+    parus_error err;
+    parus_status st = PARUS_OK;
+    int a, rc;
+
+    parus_csvout_options_init(&copt);
+    for (a = 1; a < argc; a++) {
+        const char *o = argv[a];
+        const char **dst = NULL;
+        if (cli_is_help(o)) {
+            fputs(usage, stdout);
+            return PARUS_EXIT_OK;
+        } else if (strcmp(o, "--lf") == 0) {
+            copt.crlf = false;
+            continue;
+        } else if (strcmp(o, "--no-bom") == 0) {
+            copt.bom = false;
+            continue;
+        } else if (strcmp(o, "--season") == 0) {
+            dst = &season_opt;
+        } else if (strcmp(o, "--out") == 0 || strcmp(o, "-o") == 0) {
+            dst = &out;
+        } else if (strcmp(o, "--parcels") == 0) {
+            dst = &parcels;
+        } else if (strcmp(o, "--gpkg") == 0) {
+            dst = &gpkg;
+        } else if (o[0] == '-') {
+            return cli_usage_error("export", "unknown option '%s'", o);
+        } else {
+            return cli_usage_error("export", "unexpected argument '%s'", o);
+        }
+        if (a + 1 >= argc || !argv[a + 1][0])
+            return cli_usage_error("export", "option '%s' needs a value", o);
+        *dst = argv[++a];
+    }
+    if (!out && !parcels && !gpkg)
+        out = "-";
+    if ((parcels && strcmp(parcels, "-") == 0) || (gpkg && strcmp(gpkg, "-") == 0))
+        return cli_usage_error("export", "only --out can go to stdout ('-')");
+    rc = cli_season_resolve(ctx, "export", season_opt, window, &start_day, &length_days);
+    if (rc)
+        return rc;
+
+    if (parus_store_open_existing(ctx->cfg.db, &store, &err) != PARUS_OK)
+        return cli_report(&err);
+    if (out)
+        st = write_csv(store, window, out, parus_export_farmers_csv, &copt, &n_farmers, &err);
+    if (st == PARUS_OK && parcels)
+        st = write_csv(store, window, parcels, parus_export_parcels_csv, &copt, &n_parcels, &err);
+    if (st == PARUS_OK && gpkg)
+        st = parus_export_gpkg(store, window, gpkg, &n_features, &err);
+    parus_store_close(store);
+    if (st != PARUS_OK) {
+        if (st == PARUS_E_NOT_FOUND)
+            parus_error_prefix(&err, "'%s'", ctx->cfg.db);
+        return cli_report(&err);
+    }
+    if (!ctx->quiet) {
+        if (out && strcmp(out, "-") != 0)
+            fprintf(stderr, "parus: wrote %zu farmers of season %s to '%s'\n", n_farmers, window,
+                    out);
+        if (parcels)
+            fprintf(stderr, "parus: wrote %zu parcels of season %s to '%s'\n", n_parcels, window,
+                    parcels);
+        if (gpkg)
+            fprintf(stderr, "parus: wrote %zu parcels of season %s to '%s' (layer parcels)\n",
+                    n_features, window, gpkg);
+    }
+    return PARUS_EXIT_OK;
+}

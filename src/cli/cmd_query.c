@@ -1,0 +1,877 @@
+/*
+ * cmd_query.c - `parus query PARCEL` and `parus query --farmer ID`: what the store knows of one
+ * parcel or one farmer in a season, for a person at a terminal (text), a tool (--json, one
+ * object on one line; keys in docs/cli.md) or a picture (--chart FILE.png).
+ *
+ * Everything comes from the library's views (parus/query.h): a few keyed reads of the store, so
+ * an answer takes milliseconds (docs/benchmarks.md). The store is only read. Exit codes: 0 with
+ * an answer; 6 when the parcel or farmer is not in the store (nothing printed), and 6 too when it
+ * is there but has no result for the season: what there is (the parcel, its raw series) is
+ * printed, and a line on stderr says to run `parus assess`.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parus/credit.h"
+#include "parus/crops.h"
+#include "parus/health.h"
+#include "parus/query.h"
+#include "parus/series.h"
+#include "parus/store.h"
+
+#include "cli_season.h"
+
+static const char usage[] =
+    "usage: parus query PARCEL_ID [--season FIRST/LAST] [--json] [--chart FILE.png]\n"
+    "       parus query --farmer ID [--season FIRST/LAST] [--json]\n\n"
+    "What the store knows of a parcel in a season: its crop and probability (runner-up, method,\n"
+    "confidence), measured, declared and planted area in mu, health and event flags with their\n"
+    "dates and sizes, yield and value, the farmer's limit and its reasons, and the NDVI series.\n"
+    "With --farmer: the farmer's limit, the parts and reasons behind it, and one line per parcel.\n"
+    "  --season FIRST/LAST  the season (default: the config's [season] window)\n"
+    "  --json               one JSON object for tools (keys: docs/cli.md)\n"
+    "  --chart FILE.png     draw the parcel's season: observations (dropped ones hollow), the\n"
+    "                       smoothed series, its peers' median and band, its crop's expected\n"
+    "                       curve, the flags\n"
+    "  --crops TABLE.csv    crop table for the expected curve (default: [tables] crops)\n\n"
+    "Exit 6 when the parcel or farmer is not in the store, and when it has no result for the\n"
+    "season (what there is is still shown).\n";
+
+/* ---- formatting ---- */
+
+/* Yuan with two decimals from fen, exactly. */
+static const char *yuan(int64_t fen, char buf[32])
+{
+    uint64_t a = fen < 0 ? (uint64_t)0 - (uint64_t)fen : (uint64_t)fen;
+    snprintf(buf, 32, "%s%" PRIu64 ".%02" PRIu64, fen < 0 ? "-" : "", a / 100, a % 100);
+    return buf;
+}
+
+static double mu(double m2)
+{
+    return cli_mu(m2);
+}
+
+static const char *or_dash(const char *s)
+{
+    return s && *s ? s : "-";
+}
+
+/* Text from outside parus (ids, names) for a terminal: control characters (a line break, an
+ * escape sequence) are shown as \n, \t or \xHH instead of acting on the terminal. buf holds
+ * 256 bytes; longer text is cut. */
+static const char *tty(const char *s, char buf[256])
+{
+    size_t k = 0;
+    if (!s || !*s)
+        return "-";
+    for (; *s && k + 5 < 256; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '\n' || c == '\t') {
+            buf[k++] = '\\';
+            buf[k++] = c == '\n' ? 'n' : 't';
+        } else if (c < 0x20 || c == 0x7f) {
+            k += (size_t)snprintf(buf + k, 256 - k, "\\x%02x", c);
+        } else {
+            buf[k++] = (char)c;
+        }
+    }
+    buf[k] = '\0';
+    return buf;
+}
+
+/* Each code of a ';'-joined list, one line each with its meaning, indented. */
+static void print_codes(const char *label, const char *codes)
+{
+    const char *p = codes;
+    bool first = true;
+    if (!codes || !*codes) {
+        printf("%-13s-\n", label);
+        return;
+    }
+    while (*p) {
+        const char *end = strchr(p, ';');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char code[64];
+        const char *text;
+        snprintf(code, sizeof code, "%.*s", (int)(n < sizeof code ? n : sizeof code - 1), p);
+        text = parus_query_reason_text(code);
+        printf("%-13s%-20s %s\n", first ? label : "", code, text ? text : "");
+        first = false;
+        p += n;
+        if (*p == ';')
+            p++;
+    }
+}
+
+/* A limit's parts ("key=value;..."): amounts in fen shown as yuan. */
+static void print_parts(const char *parts)
+{
+    const char *p = parts;
+    bool first = true;
+    if (!parts || !*parts)
+        return;
+    while (*p) {
+        const char *end = strchr(p, ';');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char item[128], *eq, *num_end;
+        long long v;
+        snprintf(item, sizeof item, "%.*s", (int)(n < sizeof item ? n : sizeof item - 1), p);
+        eq = strchr(item, '=');
+        printf("%-13s", first ? "parts" : "");
+        first = false;
+        if (eq) {
+            size_t klen = (size_t)(eq - item);
+            *eq = '\0';
+            v = strtoll(eq + 1, &num_end, 10);
+            if (klen > 4 && strcmp(item + klen - 4, "_fen") == 0 && eq[1] && !*num_end) {
+                char buf[32];
+                item[klen - 4] = '\0';
+                printf("%-24s %14s CNY\n", item, yuan((int64_t)v, buf));
+            } else {
+                printf("%-24s %14s\n", item, eq + 1);
+            }
+        } else {
+            printf("%s\n", item);
+        }
+        p += n;
+        if (*p == ';')
+            p++;
+    }
+}
+
+static void print_limit(const parus_limit *l)
+{
+    char a[32], b[32], c[32], t[256];
+    printf("limit        %" PRId64 " %s for farmer %s (%zu parcels, %zu valued; confidence %s, "
+           "health %s)\n",
+           l->limit_cny, or_dash(l->currency), tty(l->farmer_id, t), l->n_parcels,
+           l->n_parcels_valued, or_dash(l->confidence), or_dash(l->health));
+    printf("value        %s CNY expected, %s CNY conservative (P10); debt %s CNY\n",
+           yuan(l->value_expected_fen, a), yuan(l->value_p10_fen, b), yuan(l->debt_fen, c));
+    printf("area         %.2f mu planted", mu(l->planted_area_m2));
+    if (isfinite(l->declared_area_m2))
+        printf(", %.2f mu declared", mu(l->declared_area_m2));
+    printf("; main crop %s\n", or_dash(l->main_crop));
+    print_codes("reasons", l->reasons);
+    print_codes("flags", l->flags);
+    print_parts(l->parts);
+    printf("repayment    %s\n", or_dash(l->repayment_date));
+    printf("audit        run %" PRId64 ", assessed %s, latest imagery %s, model %s, policy %s\n",
+           l->run_id, or_dash(l->assessed_at), or_dash(l->latest_date), or_dash(l->model_version),
+           or_dash(l->policy_hash));
+}
+
+/* NDVI as a sparkline of the regular series, one character per step. */
+static void print_sparkline(const parus_parcel_view *v)
+{
+    static const char *const bars[8] = {"\u2581", "\u2582", "\u2583", "\u2584",
+                                        "\u2585", "\u2586", "\u2587", "\u2588"};
+    double lo = INFINITY, hi = -INFINITY;
+    size_t i;
+    char first[11];
+    if (v->n_steps == 0)
+        return;
+    for (i = 0; i < v->n_steps; i++)
+        if (isfinite(v->ndvi[i])) {
+            lo = fmin(lo, v->ndvi[i]);
+            hi = fmax(hi, v->ndvi[i]);
+        }
+    parus_health_format_day(v->first_day, first);
+    printf("series       ");
+    for (i = 0; i < v->n_steps; i++) {
+        double x = v->ndvi[i];
+        int k;
+        if (!isfinite(x)) {
+            fputs("\u00b7", stdout);
+            continue;
+        }
+        k = (int)floor((x < 0.0 ? 0.0 : x > 1.0 ? 1.0 : x) * 8.0);
+        fputs(bars[k > 7 ? 7 : k], stdout);
+    }
+    if (isfinite(lo))
+        printf("  NDVI %.2f..%.2f", lo, hi);
+    printf("\n             %zu steps of %zu days from %s, smoothed (\u00b7 no value)\n", v->n_steps,
+           v->step_days, first);
+}
+
+static void print_observations(const parus_parcel_view *v)
+{
+    size_t i;
+    printf("observations %zu in the season, %zu used by the series (*)\n", v->n_obs, v->n_obs_used);
+    for (i = 0; i < v->n_obs; i++) {
+        const parus_query_obs *o = &v->obs[i];
+        char ndvi[16];
+        if (isfinite(o->ndvi))
+            snprintf(ndvi, sizeof ndvi, "%6.3f", o->ndvi);
+        else
+            snprintf(ndvi, sizeof ndvi, "%6s", "-");
+        printf("%s%s %s %3.0f%%%s", i % 4 == 0 ? "  " : "   ", o->date, ndvi,
+               100.0 * (isfinite(o->valid_fraction) ? o->valid_fraction : 0.0),
+               o->used ? "*" : " ");
+        if (i % 4 == 3 || i + 1 == v->n_obs)
+            putchar('\n');
+    }
+}
+
+static void print_parcel_text(const parus_parcel_view *v)
+{
+    const parus_parcel *p = &v->parcel;
+    const parus_parcel_result *r = &v->result;
+    char a[32], b[32], t1[256], t2[256];
+    size_t i;
+
+    printf("parcel       %s  farmer %s  season %s\n", tty(p->id, t1), tty(p->farmer_id, t2),
+           v->season);
+    printf("area         %.2f mu measured (%.0f m2)", mu(p->area_m2), p->area_m2);
+    if (isfinite(p->declared_area_m2))
+        printf(", %.2f mu declared", mu(p->declared_area_m2));
+    if (v->assessed && isfinite(r->planted_area_m2))
+        printf(", %.2f mu planted (%.0f %%), check %s", mu(r->planted_area_m2),
+               100.0 * r->planted_fraction, or_dash(r->area_check));
+    printf("\n");
+    if (!v->assessed) {
+        printf("assessment   none for this season\n");
+    } else {
+        if (r->crop) {
+            printf("crop         %s  p %.2f  by %s, confidence %s", r->crop, r->crop_probability,
+                   parus_assess_method_name(r->crop_method),
+                   parus_assess_confidence_name(r->crop_confidence));
+            if (v->has_assessment && v->assessment.crop2)
+                printf("; runner-up %s (margin %.2f)", v->assessment.crop2, v->assessment.margin);
+            printf("\n");
+        } else {
+            printf("crop         none (%s)\n", or_dash(r->reason));
+        }
+        if (v->has_assessment && v->assessment.declared_crop)
+            printf("             declared %s: %s\n", v->assessment.declared_crop,
+                   v->assessment.agrees == 1   ? "agrees"
+                   : v->assessment.agrees == 0 ? "DIFFERS"
+                                               : "not compared");
+        if (r->crop_method == PARUS_ASSESS_CALENDAR)
+            printf("warning      the crop comes from the calendar fallback (no model): low "
+                   "confidence\n");
+        else if (r->crop_confidence == PARUS_CONFIDENCE_LOW)
+            printf("warning      low confidence in the crop\n");
+        printf("evidence     %zu clear observations, %s .. %s\n", r->n_clear_obs,
+               or_dash(r->first_date), or_dash(r->last_date));
+        printf("health       %s", r->health_class ? r->health_class : "unknown");
+        if (isfinite(r->health_score))
+            printf("  score %.2f", r->health_score);
+        printf("  against %s", r->health_reference ? r->health_reference : "none");
+        if (r->peer_group)
+            printf(" (%zu parcels, group %s)", r->n_peers, r->peer_group);
+        if (isfinite(r->green_ratio))
+            printf(", green ratio %.2f", r->green_ratio);
+        printf("\n");
+        if (v->n_flags == 0)
+            printf("flags        -\n");
+        for (i = 0; i < v->n_flags; i++) {
+            const parus_result_flag *f = &v->flags[i];
+            printf("%-13s%-15s %s..%s  size %.2f  confidence %.2f  %s\n", i ? "" : "flags", f->flag,
+                   f->first_date, f->last_date, f->size, f->confidence, or_dash(f->reason));
+        }
+        if (isfinite(r->yield_expected_kg_per_mu))
+            printf("yield        %.1f kg/mu expected, %.1f kg/mu P10 (NDVI integral %.2f, peak "
+                   "%.2f), price %.2f CNY/kg\n",
+                   r->yield_expected_kg_per_mu, r->yield_p10_kg_per_mu, r->ndvi_integral_10d,
+                   r->ndvi_peak, r->price_cny_per_kg);
+        if (r->valued)
+            printf("value        %s CNY expected, %s CNY conservative (P10)\n",
+                   yuan(r->value_expected_fen, a), yuan(r->value_p10_fen, b));
+        else
+            printf("value        none: %s\n", or_dash(r->reason));
+        if (r->credit_counted >= 0) {
+            printf("credit       %s", r->credit_counted ? "counted" : "not counted");
+            if (r->credit_value_fen >= 0)
+                printf(", %s CNY after haircuts", yuan(r->credit_value_fen, a));
+            printf("\n");
+            if (r->credit_reasons && *r->credit_reasons)
+                print_codes("", r->credit_reasons);
+        }
+    }
+    if (v->has_limit)
+        print_limit(&v->limit);
+    else if (p->farmer_id)
+        printf("limit        none for farmer %s this season\n", tty(p->farmer_id, t2));
+    print_sparkline(v);
+    print_observations(v);
+}
+
+/* ---- JSON ---- */
+
+struct json {
+    FILE *f;
+    int depth;
+    bool comma[32];
+    bool after_key;
+};
+
+static void j_pre(struct json *j)
+{
+    if (j->after_key) {
+        j->after_key = false;
+        return;
+    }
+    if (j->comma[j->depth])
+        fputc(',', j->f);
+    j->comma[j->depth] = true;
+}
+
+static void j_open(struct json *j, int c)
+{
+    j_pre(j);
+    fputc(c, j->f);
+    j->depth++;
+    j->comma[j->depth] = false;
+}
+
+static void j_close(struct json *j, int c)
+{
+    j->depth--;
+    fputc(c, j->f);
+}
+
+static void j_key(struct json *j, const char *k)
+{
+    j_pre(j);
+    cli_json_string(j->f, k);
+    fputc(':', j->f);
+    j->after_key = true;
+}
+
+static void j_str(struct json *j, const char *s)
+{
+    j_pre(j);
+    if (s)
+        cli_json_string(j->f, s);
+    else
+        fputs("null", j->f);
+}
+
+static void j_num(struct json *j, double x)
+{
+    j_pre(j);
+    cli_json_number(j->f, x);
+}
+
+static void j_int(struct json *j, int64_t i)
+{
+    j_pre(j);
+    fprintf(j->f, "%" PRId64, i);
+}
+
+static void j_bool(struct json *j, bool b)
+{
+    j_pre(j);
+    fputs(b ? "true" : "false", j->f);
+}
+
+static void j_null(struct json *j)
+{
+    j_pre(j);
+    fputs("null", j->f);
+}
+
+/* A ';'-joined list as an array of strings; with_text: objects {code, text}. */
+static void j_codes(struct json *j, const char *codes, bool with_text)
+{
+    const char *p = codes ? codes : "";
+    j_open(j, '[');
+    while (*p) {
+        const char *end = strchr(p, ';');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char code[128];
+        snprintf(code, sizeof code, "%.*s", (int)(n < sizeof code ? n : sizeof code - 1), p);
+        if (with_text) {
+            j_open(j, '{');
+            j_key(j, "code");
+            j_str(j, code);
+            j_key(j, "text");
+            j_str(j, parus_query_reason_text(code));
+            j_close(j, '}');
+        } else {
+            j_str(j, code);
+        }
+        p += n;
+        if (*p == ';')
+            p++;
+    }
+    j_close(j, ']');
+}
+
+static void j_limit(struct json *j, const parus_limit *l)
+{
+    const char *p = l->parts ? l->parts : "";
+    j_open(j, '{');
+    j_key(j, "farmer_id");
+    j_str(j, l->farmer_id);
+    j_key(j, "limit_cny");
+    j_int(j, l->limit_cny);
+    j_key(j, "currency");
+    j_str(j, l->currency);
+    j_key(j, "n_parcels");
+    j_int(j, (int64_t)l->n_parcels);
+    j_key(j, "n_parcels_valued");
+    j_int(j, (int64_t)l->n_parcels_valued);
+    j_key(j, "planted_area_mu");
+    j_num(j, mu(l->planted_area_m2));
+    j_key(j, "declared_area_mu");
+    j_num(j, mu(l->declared_area_m2));
+    j_key(j, "main_crop");
+    j_str(j, l->main_crop);
+    j_key(j, "value_expected_fen");
+    j_int(j, l->value_expected_fen);
+    j_key(j, "value_conservative_fen");
+    j_int(j, l->value_p10_fen);
+    j_key(j, "debt_fen");
+    j_int(j, l->debt_fen);
+    j_key(j, "health");
+    j_str(j, l->health);
+    j_key(j, "flags");
+    j_codes(j, l->flags, false);
+    j_key(j, "reasons");
+    j_codes(j, l->reasons, true);
+    j_key(j, "confidence");
+    j_str(j, l->confidence);
+    j_key(j, "repayment_date");
+    j_str(j, l->repayment_date);
+    j_key(j, "latest_imagery_date");
+    j_str(j, l->latest_date);
+    j_key(j, "model_version");
+    j_str(j, l->model_version);
+    j_key(j, "policy_version");
+    j_str(j, l->policy_hash);
+    j_key(j, "run_id");
+    j_int(j, l->run_id);
+    j_key(j, "assessed_at");
+    j_str(j, l->assessed_at);
+    j_key(j, "parts");
+    j_open(j, '{');
+    while (*p) {
+        const char *end = strchr(p, ';');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char item[128], *eq, *num_end;
+        long long v;
+        snprintf(item, sizeof item, "%.*s", (int)(n < sizeof item ? n : sizeof item - 1), p);
+        if ((eq = strchr(item, '=')) != NULL) {
+            *eq = '\0';
+            j_key(j, item);
+            v = strtoll(eq + 1, &num_end, 10);
+            if (eq[1] && !*num_end)
+                j_int(j, (int64_t)v);
+            else
+                j_str(j, eq + 1);
+        }
+        p += n;
+        if (*p == ';')
+            p++;
+    }
+    j_close(j, '}');
+    j_close(j, '}');
+}
+
+/* A parcel's result: the per-parcel export's names, money in integer fen. */
+static void j_result(struct json *j, const parus_parcel_result *r)
+{
+    j_key(j, "crop");
+    j_str(j, r->crop);
+    j_key(j, "crop_method");
+    j_str(j, parus_assess_method_name(r->crop_method));
+    j_key(j, "crop_confidence");
+    j_str(j, parus_assess_confidence_name(r->crop_confidence));
+    j_key(j, "crop_probability");
+    j_num(j, r->crop_probability);
+    j_key(j, "n_clear_obs");
+    j_int(j, (int64_t)r->n_clear_obs);
+    j_key(j, "first_clear_date");
+    j_str(j, r->first_date);
+    j_key(j, "last_clear_date");
+    j_str(j, r->last_date);
+    j_key(j, "planted_fraction");
+    j_num(j, r->planted_fraction);
+    j_key(j, "planted_area_mu");
+    j_num(j, mu(r->planted_area_m2));
+    j_key(j, "area_check");
+    j_str(j, r->area_check);
+    j_key(j, "health_class");
+    j_str(j, r->health_class ? r->health_class : "unknown");
+    j_key(j, "health_score");
+    j_num(j, r->health_score);
+    j_key(j, "health_reference");
+    j_str(j, r->health_reference ? r->health_reference : "none");
+    j_key(j, "peer_group");
+    j_str(j, r->peer_group);
+    j_key(j, "n_peers");
+    j_int(j, (int64_t)r->n_peers);
+    j_key(j, "green_ratio");
+    j_num(j, r->green_ratio);
+    j_key(j, "ndvi_peak");
+    j_num(j, r->ndvi_peak);
+    j_key(j, "ndvi_integral_10d");
+    j_num(j, r->ndvi_integral_10d);
+    j_key(j, "yield_expected_kg_per_mu");
+    j_num(j, r->yield_expected_kg_per_mu);
+    j_key(j, "yield_p10_kg_per_mu");
+    j_num(j, r->yield_p10_kg_per_mu);
+    j_key(j, "price_cny_per_kg");
+    j_num(j, r->price_cny_per_kg);
+    j_key(j, "valued");
+    j_bool(j, r->valued);
+    j_key(j, "value_expected_fen");
+    if (r->valued)
+        j_int(j, r->value_expected_fen);
+    else
+        j_null(j);
+    j_key(j, "value_conservative_fen");
+    if (r->valued)
+        j_int(j, r->value_p10_fen);
+    else
+        j_null(j);
+    j_key(j, "no_value_reason");
+    j_str(j, r->reason);
+    j_key(j, "credit_counted");
+    if (r->credit_counted >= 0)
+        j_bool(j, r->credit_counted == 1);
+    else
+        j_null(j);
+    j_key(j, "credit_value_fen");
+    if (r->credit_value_fen >= 0)
+        j_int(j, r->credit_value_fen);
+    else
+        j_null(j);
+    j_key(j, "credit_reasons");
+    j_codes(j, r->credit_reasons, true);
+    j_key(j, "run_id");
+    j_int(j, r->run_id);
+    j_key(j, "assessed_at");
+    j_str(j, r->assessed_at);
+}
+
+static void print_parcel_json(const parus_parcel_view *v)
+{
+    struct json jj, *j = &jj;
+    const parus_parcel *p = &v->parcel;
+    size_t i;
+
+    memset(j, 0, sizeof *j);
+    j->f = stdout;
+    j_open(j, '{');
+    j_key(j, "parcel_id");
+    j_str(j, p->id);
+    j_key(j, "farmer_id");
+    j_str(j, p->farmer_id);
+    j_key(j, "season");
+    j_str(j, v->season);
+    j_key(j, "area_m2");
+    j_num(j, p->area_m2);
+    j_key(j, "area_mu");
+    j_num(j, mu(p->area_m2));
+    j_key(j, "declared_area_mu");
+    j_num(j, mu(p->declared_area_m2));
+    j_key(j, "assessed");
+    j_bool(j, v->assessed);
+    j_key(j, "result");
+    if (v->assessed) {
+        j_open(j, '{');
+        j_result(j, &v->result);
+        j_key(j, "crop_runner_up");
+        j_str(j, v->has_assessment ? v->assessment.crop2 : NULL);
+        j_key(j, "crop_margin");
+        j_num(j, v->has_assessment ? v->assessment.margin : (double)NAN);
+        j_key(j, "declared_crop");
+        j_str(j, v->has_assessment ? v->assessment.declared_crop : NULL);
+        j_key(j, "model_version");
+        j_str(j, v->has_assessment ? v->assessment.model_version : NULL);
+        j_close(j, '}');
+    } else {
+        j_null(j);
+    }
+    j_key(j, "flags");
+    j_open(j, '[');
+    for (i = 0; i < v->n_flags; i++) {
+        const parus_result_flag *f = &v->flags[i];
+        j_open(j, '{');
+        j_key(j, "flag");
+        j_str(j, f->flag);
+        j_key(j, "first_date");
+        j_str(j, f->first_date);
+        j_key(j, "last_date");
+        j_str(j, f->last_date);
+        j_key(j, "size");
+        j_num(j, f->size);
+        j_key(j, "confidence");
+        j_num(j, f->confidence);
+        j_key(j, "reason");
+        j_str(j, f->reason);
+        j_key(j, "text");
+        j_str(j, parus_query_reason_text(f->flag));
+        j_close(j, '}');
+    }
+    j_close(j, ']');
+    j_key(j, "limit");
+    if (v->has_limit)
+        j_limit(j, &v->limit);
+    else
+        j_null(j);
+    j_key(j, "observations");
+    j_open(j, '[');
+    for (i = 0; i < v->n_obs; i++) {
+        const parus_query_obs *o = &v->obs[i];
+        j_open(j, '{');
+        j_key(j, "date");
+        j_str(j, o->date);
+        j_key(j, "sensor");
+        j_str(j, o->sensor);
+        j_key(j, "ndvi");
+        j_num(j, o->ndvi);
+        j_key(j, "valid_fraction");
+        j_num(j, o->valid_fraction);
+        j_key(j, "used");
+        j_bool(j, o->used);
+        j_close(j, '}');
+    }
+    j_close(j, ']');
+    j_key(j, "series");
+    j_open(j, '{');
+    {
+        char first[11];
+        parus_health_format_day(v->first_day, first);
+        j_key(j, "first_day");
+        j_str(j, first);
+    }
+    j_key(j, "step_days");
+    j_int(j, (int64_t)v->step_days);
+    j_key(j, "ndvi");
+    j_open(j, '[');
+    for (i = 0; i < v->n_steps; i++)
+        j_num(j, v->ndvi[i]);
+    j_close(j, ']');
+    j_key(j, "peer_median");
+    if (v->peer_median) {
+        j_open(j, '[');
+        for (i = 0; i < v->n_steps; i++)
+            j_num(j, v->peer_median[i]);
+        j_close(j, ']');
+    } else {
+        j_null(j);
+    }
+    j_close(j, '}');
+    j_close(j, '}');
+    fputc('\n', stdout);
+}
+
+/* ---- a farmer ---- */
+
+static void print_farmer_text(const parus_farmer_view *v)
+{
+    size_t i;
+    char t[256];
+    printf("farmer       %s  season %s\n", tty(v->farmer_id, t), v->season);
+    if (v->has_limit)
+        print_limit(&v->limit);
+    else
+        printf("limit        none this season\n");
+    printf("parcels      %zu (%zu assessed)\n", v->n_parcels, v->n_assessed);
+    printf("  %-12s %-20s %5s %9s %-7s %-22s %12s %12s\n", "parcel", "crop", "p", "planted",
+           "health", "flags", "P10 CNY", "credit CNY");
+    for (i = 0; i < v->n_parcels; i++) {
+        const parus_farmer_parcel *fp = &v->parcels[i];
+        const parus_parcel_result *r = &fp->result;
+        char a[32], b[32], planted[32], prob[16];
+        if (!fp->assessed) {
+            printf("  %-12s (no result this season)\n", tty(fp->parcel_id, t));
+            continue;
+        }
+        if (isfinite(r->crop_probability))
+            snprintf(prob, sizeof prob, "%.2f", r->crop_probability);
+        else
+            snprintf(prob, sizeof prob, "-");
+        if (isfinite(r->planted_area_m2))
+            snprintf(planted, sizeof planted, "%.2f mu", mu(r->planted_area_m2));
+        else
+            snprintf(planted, sizeof planted, "-");
+        printf("  %-12s %-20s %5s %9s %-7s %-22s %12s %12s%s\n", tty(fp->parcel_id, t),
+               or_dash(r->crop), prob, planted, r->health_class ? r->health_class : "unknown",
+               or_dash(r->flags), r->valued ? yuan(r->value_p10_fen, a) : "-",
+               r->credit_value_fen >= 0 ? yuan(r->credit_value_fen, b) : "-",
+               r->credit_counted == 0 ? " not counted" : "");
+    }
+}
+
+static void print_farmer_json(const parus_farmer_view *v)
+{
+    struct json jj, *j = &jj;
+    size_t i;
+    memset(j, 0, sizeof *j);
+    j->f = stdout;
+    j_open(j, '{');
+    j_key(j, "farmer_id");
+    j_str(j, v->farmer_id);
+    j_key(j, "season");
+    j_str(j, v->season);
+    j_key(j, "limit");
+    if (v->has_limit)
+        j_limit(j, &v->limit);
+    else
+        j_null(j);
+    j_key(j, "parcels");
+    j_open(j, '[');
+    for (i = 0; i < v->n_parcels; i++) {
+        j_open(j, '{');
+        j_key(j, "parcel_id");
+        j_str(j, v->parcels[i].parcel_id);
+        j_key(j, "assessed");
+        j_bool(j, v->parcels[i].assessed);
+        if (v->parcels[i].assessed)
+            j_result(j, &v->parcels[i].result);
+        j_close(j, '}');
+    }
+    j_close(j, ']');
+    j_close(j, '}');
+    fputc('\n', stdout);
+}
+
+/* ---- the command ---- */
+
+static int query_farmer(cli_ctx *ctx, parus_store *store, const char *window, const char *id,
+                        bool json)
+{
+    parus_farmer_view v;
+    parus_error err;
+    int rc = PARUS_EXIT_OK;
+
+    parus_farmer_view_init(&v);
+    if (parus_farmer_view_load(store, window, id, &v, &err) != PARUS_OK) {
+        char t[256];
+        if (err.code != PARUS_E_NOT_FOUND)
+            return cli_report(&err);
+        fprintf(stderr, "parus: error: farmer '%s' has no parcel in '%s'\n", tty(id, t),
+                ctx->cfg.db);
+        return PARUS_EXIT_NOT_FOUND;
+    }
+    if (json)
+        print_farmer_json(&v);
+    else
+        print_farmer_text(&v);
+    if (!v.has_limit) {
+        fprintf(stderr,
+                "parus: farmer '%s' has no limit for season %s in '%s': run 'parus assess "
+                "--season %s'\n",
+                id, window, ctx->cfg.db, window);
+        rc = PARUS_EXIT_NOT_FOUND;
+    }
+    parus_farmer_view_release(&v);
+    return rc;
+}
+
+static int query_parcel(cli_ctx *ctx, parus_store *store, const char *window, const char *id,
+                        bool json, const char *chart, const char *crops_opt)
+{
+    parus_parcel_view v;
+    parus_crop_table crops;
+    parus_error err;
+    int rc = PARUS_EXIT_OK;
+
+    parus_parcel_view_init(&v);
+    if (parus_parcel_view_load(store, window, id, NULL, &v, &err) != PARUS_OK)
+        return cli_report(&err);
+    if (json)
+        print_parcel_json(&v);
+    else
+        print_parcel_text(&v);
+    if (chart) {
+        const parus_crop *crop = NULL;
+        memset(&crops, 0, sizeof crops);
+        if (v.assessed && v.result.crop) {
+            const char *path = cli_table_path(ctx, crops_opt, "crops");
+            if (parus_crop_table_load(path, &crops, &err) != PARUS_OK) {
+                rc = cli_report(&err);
+                goto out;
+            }
+            crop = parus_crop_table_find(&crops, v.result.crop);
+        }
+        if (parus_parcel_view_chart(&v, crop, chart, 1200, 700, &err) != PARUS_OK) {
+            rc = cli_report(&err);
+            parus_crop_table_release(&crops);
+            goto out;
+        }
+        parus_crop_table_release(&crops);
+        if (!ctx->quiet)
+            fprintf(stderr, "parus: chart of parcel '%s' written to '%s'\n", id, chart);
+    }
+    if (!v.assessed) {
+        fprintf(stderr,
+                "parus: parcel '%s' has no result for season %s in '%s': run 'parus assess "
+                "--season %s' (its observations are shown)\n",
+                id, window, ctx->cfg.db, window);
+        rc = PARUS_EXIT_NOT_FOUND;
+    }
+out:
+    parus_parcel_view_release(&v);
+    return rc;
+}
+
+int cmd_query(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *season_opt = NULL, *farmer = NULL, *parcel = NULL, *chart = NULL, *crops = NULL;
+    char window[PARUS_SEASON_WINDOW_TEXT];
+    int64_t start_day;
+    size_t length_days;
+    parus_store *store;
+    parus_error err;
+    bool json = false;
+    int a, rc;
+
+    for (a = 1; a < argc; a++) {
+        const char *o = argv[a];
+        const char **dst = NULL;
+        if (cli_is_help(o)) {
+            fputs(usage, stdout);
+            return PARUS_EXIT_OK;
+        } else if (strcmp(o, "--json") == 0) {
+            json = true;
+            continue;
+        } else if (strcmp(o, "--season") == 0) {
+            dst = &season_opt;
+        } else if (strcmp(o, "--farmer") == 0) {
+            dst = &farmer;
+        } else if (strcmp(o, "--chart") == 0) {
+            dst = &chart;
+        } else if (strcmp(o, "--crops") == 0) {
+            dst = &crops;
+        } else if (o[0] == '-' && o[1]) {
+            return cli_usage_error("query", "unknown option '%s'", o);
+        } else {
+            if (parcel)
+                return cli_usage_error("query", "more than one parcel given ('%s', '%s')", parcel,
+                                       o);
+            parcel = o;
+            continue;
+        }
+        if (a + 1 >= argc)
+            return cli_usage_error("query", "option '%s' needs a value", o);
+        *dst = argv[++a];
+    }
+    if (!parcel && !farmer)
+        return cli_usage_error("query", "no parcel id or --farmer given");
+    if (parcel && farmer)
+        return cli_usage_error("query", "give a parcel id or --farmer, not both");
+    if (farmer && chart)
+        return cli_usage_error("query", "--chart draws one parcel: not with --farmer");
+    rc = cli_season_resolve(ctx, "query", season_opt, window, &start_day, &length_days);
+    if (rc)
+        return rc;
+    if (parus_store_open_existing(ctx->cfg.db, &store, &err) != PARUS_OK)
+        return cli_report(&err);
+    if (farmer)
+        rc = query_farmer(ctx, store, window, farmer, json);
+    else
+        rc = query_parcel(ctx, store, window, parcel, json, chart, crops);
+    parus_store_close(store);
+    return rc;
+}
