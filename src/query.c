@@ -495,17 +495,24 @@ fail:
 
 /* ---- its chart ---- */
 
+/* A flag that spans the whole window (the health stage dates area and not-planted flags so). */
+static bool whole_season(const parus_parcel_view *v, const parus_result_flag *f)
+{
+    return f->first_date && f->last_date && strncmp(f->first_date, v->season, 10) <= 0 &&
+           strncmp(f->last_date, v->season + 11, 10) >= 0;
+}
+
 parus_status parus_parcel_view_chart(const parus_parcel_view *v, const parus_crop *crop,
                                      const char *path, int width_px, int height_px,
                                      parus_error *err)
 {
     parus_chart ch;
-    char title[256], subtitle[256], peer_label[160];
+    char title[256], subtitle[384], peer_label[160];
     int64_t *obs_day = NULL;
     double *obs_ndvi = NULL, *expected = NULL;
     unsigned char *obs_used = NULL;
     parus_chart_mark *marks = NULL;
-    size_t i, n_marks = 0;
+    size_t i, n_marks = 0, n_whole = 0;
     parus_status st;
 
     memset(&ch, 0, sizeof ch);
@@ -521,6 +528,13 @@ parus_status parus_parcel_view_chart(const parus_parcel_view *v, const parus_cro
              v->parcel.farmer_id ? v->parcel.farmer_id : "-", v->season,
              v->assessed && v->result.health_class ? v->result.health_class : "unknown",
              v->n_obs_used, v->n_obs);
+    /* flags of the whole season (area, not planted) are named here, not marked at a date */
+    for (i = 0; i < v->n_flags; i++)
+        if (whole_season(v, &v->flags[i])) {
+            size_t len = strlen(subtitle);
+            snprintf(subtitle + len, sizeof subtitle - len, "%s%s", n_whole++ ? ", " : "   ",
+                     v->flags[i].flag);
+        }
     ch.title = title;
     ch.subtitle = subtitle;
     ch.first_day = v->first_day;
@@ -577,7 +591,8 @@ parus_status parus_parcel_view_chart(const parus_parcel_view *v, const parus_cro
         }
         for (i = 0; i < v->n_flags; i++) {
             int64_t day;
-            if (parus_series_parse_day(v->flags[i].first_date, &day, NULL) != PARUS_OK)
+            if (whole_season(v, &v->flags[i]) ||
+                parus_series_parse_day(v->flags[i].first_date, &day, NULL) != PARUS_OK)
                 continue;
             marks[n_marks].day = (double)day;
             marks[n_marks++].label = v->flags[i].flag;

@@ -96,8 +96,10 @@ PARUS_API parus_status parus_parcel_view_load(parus_store *store, const char *se
                                               parus_error *err);
 
 /* Draw the view as a PNG (parus/chart.h): the observations (dropped ones hollow), the smoothed
- * series, the peer median and band, crop's expected curve (crop NULL: none), the flags at their
- * first dates, the season's window as the x axis. Errors: those of parus_chart_write_png. */
+ * series, the peer median and band, the crop's expected curve (crop NULL: none), the flags at
+ * their first dates (a flag spanning the whole window, as area and not-planted flags do, is named
+ * in the subtitle instead), the season's window as the x axis. Errors: those of
+ * parus_chart_write_png. */
 PARUS_API parus_status parus_parcel_view_chart(const parus_parcel_view *v, const parus_crop *crop,
                                                const char *path, int width_px, int height_px,
                                                parus_error *err);
