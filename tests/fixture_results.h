@@ -7,12 +7,15 @@
  * flags and a peer curve. Every figure is chosen so a test can check it by hand: the limits and
  * values are the integers below, the money ones ending in 0.05, 0.50 and so on.
  *
- * Header-only (static functions): each test executable includes it once.
+ * Also what those tests share around it: the group's setup (a scratch directory holding the store
+ * with the season's results, fx_db, and the same store without them, fx_bare_db) and running the
+ * CLI. Header-only (static functions): each test executable includes it once and uses all of it.
  */
 #ifndef PARUS_FIXTURE_RESULTS_H
 #define PARUS_FIXTURE_RESULTS_H
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,6 +338,76 @@ static void fx_build(const char *dir, const char *db, bool with_results)
     }
     parus_store_close(s);
     free(gj);
+}
+
+/* ---- the group's stores and the CLI ---- */
+
+static char *fx_dir, *fx_db, *fx_bare_db;
+
+static int fx_setup(void **state)
+{
+    (void)state;
+    fx_dir = parus_test_tmpdir("results");
+    fx_db = parus_test_path(fx_dir, "season.db");
+    fx_bare_db = parus_test_path(fx_dir, "bare.db");
+    fx_build(fx_dir, fx_db, true);
+    fx_build(fx_dir, fx_bare_db, false);
+    return 0;
+}
+
+static int fx_teardown(void **state)
+{
+    (void)state;
+    parus_test_rmtree(fx_dir);
+    free(fx_db);
+    free(fx_bare_db);
+    free(fx_dir);
+    return 0;
+}
+
+static parus_store *fx_open(const char *path)
+{
+    parus_store *s;
+    parus_error err;
+    if (parus_store_open_existing(path, &s, &err) != PARUS_OK)
+        fail_msg("open %s: %s", path, err.msg);
+    return s;
+}
+
+/* The parus binary under test. */
+static const char *fx_bin(void)
+{
+    const char *b = getenv("PARUS_BIN");
+    return b && *b ? b : "parus";
+}
+
+/* Run a command line; fail unless it exits want_rc; *out and *errs (each may be NULL) receive its
+ * stdout and stderr (malloc'ed). */
+static void fx_run(int want_rc, char **out, char **errs, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+static void fx_run(int want_rc, char **out, char **errs, const char *fmt, ...)
+{
+    char cmd[8192], *o = NULL, *e = NULL;
+    va_list ap;
+    int rc;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    rc = parus_test_run(cmd, &o, &e);
+    if (rc != want_rc)
+        fail_msg("`%s` exited %d, expected %d\nstdout:\n%s\nstderr:\n%s", cmd, rc, want_rc,
+                 o ? o : "", e ? e : "");
+    if (out)
+        *out = o;
+    else
+        free(o);
+    if (errs)
+        *errs = e;
+    else
+        free(e);
 }
 
 #endif

@@ -29,38 +29,6 @@
 #include "fixture_results.h"
 #include "test_support.h"
 
-static char *g_dir, *g_db, *g_bare_db;
-
-static int setup(void **state)
-{
-    (void)state;
-    g_dir = parus_test_tmpdir("exporter");
-    g_db = parus_test_path(g_dir, "season.db");
-    g_bare_db = parus_test_path(g_dir, "bare.db");
-    fx_build(g_dir, g_db, true);
-    fx_build(g_dir, g_bare_db, false);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    parus_test_rmtree(g_dir);
-    free(g_db);
-    free(g_bare_db);
-    free(g_dir);
-    return 0;
-}
-
-static parus_store *open_db(const char *path)
-{
-    parus_store *s;
-    parus_error err;
-    if (parus_store_open_existing(path, &s, &err) != PARUS_OK)
-        fail_msg("open %s: %s", path, err.msg);
-    return s;
-}
-
 static bool file_exists(const char *path)
 {
     struct stat sb;
@@ -233,7 +201,7 @@ static size_t farmer_index(const char *id)
 
 static void export_csv(const char *path, bool parcels, size_t *n_rows)
 {
-    parus_store *s = open_db(g_db);
+    parus_store *s = fx_open(fx_db);
     parus_csvout *w;
     parus_error err;
     parus_status st;
@@ -273,7 +241,7 @@ static void test_farmers_csv__schema_column_by_column(void **state)
                                          "run_id",
                                          "assessed_at",
                                          "limit_parts"};
-    char *path = parus_test_path(g_dir, "farmers.csv");
+    char *path = parus_test_path(fx_dir, "farmers.csv");
     const char *sorted[FX_N_FARMERS];
     const char *const *names;
     size_t n_rows = 0, n_names, c, r;
@@ -347,7 +315,7 @@ static void test_farmers_csv__schema_column_by_column(void **state)
 /* money: exactly the stored fen, whatever the amount's size */
 static void test_farmers_csv__money_is_exact(void **state)
 {
-    char *path = parus_test_path(g_dir, "money.csv"), *text;
+    char *path = parus_test_path(fx_dir, "money.csv"), *text;
     (void)state;
     export_csv(path, false, NULL);
     text = slurp_file(path, NULL);
@@ -368,7 +336,7 @@ static void test_farmers_csv__money_is_exact(void **state)
 
 static void test_farmers_csv__formulas_neutralised(void **state)
 {
-    char *path = parus_test_path(g_dir, "formula.csv"), *text;
+    char *path = parus_test_path(fx_dir, "formula.csv"), *text;
     (void)state;
     export_csv(path, false, NULL);
     text = slurp_file(path, NULL);
@@ -389,7 +357,7 @@ static void test_farmers_csv__formulas_neutralised(void **state)
 /* Commas, quotes, line breaks and Chinese come back unchanged through GDAL's CSV driver. */
 static void test_farmers_csv__round_trip_through_gdal(void **state)
 {
-    char *path = parus_test_path(g_dir, "roundtrip.csv");
+    char *path = parus_test_path(fx_dir, "roundtrip.csv");
     const char *const open_opts[] = {"HEADERS=YES", "AUTODETECT_TYPE=NO", NULL};
     const char *const drivers[] = {"CSV", NULL};
     bool seen[FX_N_FARMERS] = {false};
@@ -479,7 +447,7 @@ static void test_parcels_csv__schema_column_by_column(void **state)
                                          "farmer_limit_cny",
                                          "run_id",
                                          "assessed_at"};
-    char *path = parus_test_path(g_dir, "parcels.csv");
+    char *path = parus_test_path(fx_dir, "parcels.csv");
     size_t n_rows = 0, c, r, n_names;
     const char *const *names = parus_export_parcel_columns(&n_names);
     table t;
@@ -630,8 +598,8 @@ static void check_gpkg(const char *path)
 
 static void test_gpkg__opened_back_with_ogr(void **state)
 {
-    char *path = parus_test_path(g_dir, "parcels.gpkg"), *part;
-    parus_store *s = open_db(g_db);
+    char *path = parus_test_path(fx_dir, "parcels.gpkg"), *part;
+    parus_store *s = fx_open(fx_db);
     parus_error err;
     size_t n = 0;
     (void)state;
@@ -644,7 +612,7 @@ static void test_gpkg__opened_back_with_ogr(void **state)
     /* a second export replaces the file, and leaves no partial one behind */
     assert_int_equal(parus_export_gpkg(s, FX_SEASON, path, &n, &err), PARUS_OK);
     check_gpkg(path);
-    part = parus_test_path(g_dir, "parcels.gpkg.part");
+    part = parus_test_path(fx_dir, "parcels.gpkg.part");
     assert_false(file_exists(part));
     free(part);
     parus_store_close(s);
@@ -655,8 +623,8 @@ static void test_gpkg__opened_back_with_ogr(void **state)
 
 static void test_export__nothing_assessed_is_not_found(void **state)
 {
-    char *gpkg = parus_test_path(g_dir, "none.gpkg");
-    parus_store *s = open_db(g_bare_db);
+    char *gpkg = parus_test_path(fx_dir, "none.gpkg");
+    parus_store *s = fx_open(fx_bare_db);
     parus_csvout *w;
     parus_error err;
     size_t n = 77;
@@ -681,8 +649,8 @@ static void test_export__nothing_assessed_is_not_found(void **state)
 
 static void test_gpkg__unwritable_is_io(void **state)
 {
-    char *gpkg = parus_test_path(g_dir, "no-such-dir/x.gpkg");
-    parus_store *s = open_db(g_db);
+    char *gpkg = parus_test_path(fx_dir, "no-such-dir/x.gpkg");
+    parus_store *s = fx_open(fx_db);
     parus_error err;
     (void)state;
     assert_int_equal(parus_export_gpkg(s, FX_SEASON, gpkg, NULL, &err), PARUS_E_IO);
@@ -693,54 +661,22 @@ static void test_gpkg__unwritable_is_io(void **state)
 
 /* ---- the command ---- */
 
-static const char *bin(void)
-{
-    const char *b = getenv("PARUS_BIN");
-    return b && *b ? b : "parus";
-}
-
-static char *run_expect(int want_rc, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static char *run_expect(int want_rc, const char *fmt, ...)
-{
-    char cmd[8192], *out = NULL, *errs = NULL, *all;
-    va_list ap;
-    size_t n;
-    int rc;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    rc = parus_test_run(cmd, &out, &errs);
-    if (rc != want_rc)
-        fail_msg("`%s` exited %d, expected %d\nstdout:\n%s\nstderr:\n%s", cmd, rc, want_rc,
-                 out ? out : "", errs ? errs : "");
-    n = (out ? strlen(out) : 0) + (errs ? strlen(errs) : 0) + 1;
-    all = malloc(n);
-    assert_non_null(all);
-    snprintf(all, n, "%s%s", out ? out : "", errs ? errs : "");
-    free(out);
-    free(errs);
-    return all;
-}
-
 static void test_cmd_export__files_stdout_and_exit_codes(void **state)
 {
-    char *csv = parus_test_path(g_dir, "cli-farmers.csv");
-    char *pcsv = parus_test_path(g_dir, "cli-parcels.csv");
-    char *gpkg = parus_test_path(g_dir, "cli.gpkg");
-    char *none = parus_test_path(g_dir, "cli-none.csv");
-    char *out, *a, *b;
+    char *csv = parus_test_path(fx_dir, "cli-farmers.csv");
+    char *pcsv = parus_test_path(fx_dir, "cli-parcels.csv");
+    char *gpkg = parus_test_path(fx_dir, "cli.gpkg");
+    char *none = parus_test_path(fx_dir, "cli-none.csv");
+    char *out, *errs, *a, *b;
     size_t na, nb;
     (void)state;
 
-    out = run_expect(0, "'%s' --db '%s' export --season %s --out '%s' --parcels '%s' --gpkg '%s'",
-                     bin(), g_db, FX_SEASON, csv, pcsv, gpkg);
-    assert_non_null(strstr(out, "wrote 7 farmers"));
-    assert_non_null(strstr(out, "wrote 8 parcels"));
-    free(out);
+    fx_run(0, NULL, &errs,
+           "'%s' --db '%s' export --season %s --out '%s' --parcels '%s' --gpkg '%s'", fx_bin(),
+           fx_db, FX_SEASON, csv, pcsv, gpkg);
+    assert_non_null(strstr(errs, "wrote 7 farmers"));
+    assert_non_null(strstr(errs, "wrote 8 parcels"));
+    free(errs);
     check_gpkg(gpkg);
     /* the same bytes as the library's export */
     export_csv(none, false, NULL);
@@ -753,38 +689,39 @@ static void test_cmd_export__files_stdout_and_exit_codes(void **state)
     remove(none);
 
     /* stdout, LF, no BOM */
-    out = run_expect(0, "'%s' --db '%s' export --season %s --lf --no-bom", bin(), g_db, FX_SEASON);
+    fx_run(0, &out, NULL, "'%s' --db '%s' export --season %s --lf --no-bom", fx_bin(), fx_db,
+           FX_SEASON);
     assert_memory_equal(out, "farmer_id,season,limit_cny,", 27);
     assert_null(strstr(out, "\r\n"));
     assert_non_null(strstr(out, "\n\"'=HYPERLINK("));
     free(out);
 
     /* nothing assessed for that season: 6, no file */
-    out = run_expect(6, "'%s' --db '%s' export --season %s --out '%s'", bin(), g_db,
-                     FX_OTHER_SEASON, none);
-    assert_non_null(strstr(out, "parus assess"));
+    fx_run(6, NULL, &errs, "'%s' --db '%s' export --season %s --out '%s'", fx_bin(), fx_db,
+           FX_OTHER_SEASON, none);
+    assert_non_null(strstr(errs, "parus assess"));
     assert_false(file_exists(none));
-    free(out);
-    out = run_expect(6, "'%s' --db '%s' export --season %s --gpkg '%s'", bin(), g_bare_db,
-                     FX_SEASON, gpkg);
-    free(out);
+    free(errs);
+    fx_run(6, NULL, NULL, "'%s' --db '%s' export --season %s --gpkg '%s'", fx_bin(), fx_bare_db,
+           FX_SEASON, gpkg);
     check_gpkg(gpkg); /* the earlier one is untouched */
 
     /* unwritable: 3 */
-    out = run_expect(3, "'%s' --db '%s' export --season %s --out '%s/no-such-dir/x.csv'", bin(),
-                     g_db, FX_SEASON, g_dir);
-    assert_non_null(strstr(out, "x.csv"));
-    free(out);
-    out = run_expect(3, "'%s' --db '%s' export --season %s --gpkg '%s/no-such-dir/x.gpkg'", bin(),
-                     g_db, FX_SEASON, g_dir);
-    free(out);
+    fx_run(3, NULL, &errs, "'%s' --db '%s' export --season %s --out '%s/no-such-dir/x.csv'",
+           fx_bin(), fx_db, FX_SEASON, fx_dir);
+    assert_non_null(strstr(errs, "x.csv"));
+    free(errs);
+    fx_run(3, NULL, NULL, "'%s' --db '%s' export --season %s --gpkg '%s/no-such-dir/x.gpkg'",
+           fx_bin(), fx_db, FX_SEASON, fx_dir);
 
     /* misuse: 2; no store: 6 */
-    free(run_expect(2, "'%s' --db '%s' export --season %s --bogus", bin(), g_db, FX_SEASON));
-    free(run_expect(2, "'%s' --db '%s' export --season 2024-13-01/2024-14-01", bin(), g_db));
-    free(run_expect(2, "'%s' --db '%s' export --season %s --parcels -", bin(), g_db, FX_SEASON));
-    free(run_expect(6, "'%s' --db '%s/absent.db' export --season %s", bin(), g_dir, FX_SEASON));
-    out = run_expect(0, "'%s' export --help", bin());
+    fx_run(2, NULL, NULL, "'%s' --db '%s' export --season %s --bogus", fx_bin(), fx_db, FX_SEASON);
+    fx_run(2, NULL, NULL, "'%s' --db '%s' export --season 2024-13-01/2024-14-01", fx_bin(), fx_db);
+    fx_run(2, NULL, NULL, "'%s' --db '%s' export --season %s --parcels -", fx_bin(), fx_db,
+           FX_SEASON);
+    fx_run(6, NULL, NULL, "'%s' --db '%s/absent.db' export --season %s", fx_bin(), fx_dir,
+           FX_SEASON);
+    fx_run(0, &out, NULL, "'%s' export --help", fx_bin());
     assert_non_null(strstr(out, "--gpkg"));
     free(out);
 
@@ -807,5 +744,5 @@ int main(void)
         cmocka_unit_test(test_gpkg__unwritable_is_io),
         cmocka_unit_test(test_cmd_export__files_stdout_and_exit_codes),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
 }

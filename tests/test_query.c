@@ -22,43 +22,11 @@
 #include "fixture_results.h"
 #include "test_support.h"
 
-static char *g_dir, *g_db, *g_bare_db;
-
-static int setup(void **state)
-{
-    (void)state;
-    g_dir = parus_test_tmpdir("query");
-    g_db = parus_test_path(g_dir, "season.db");
-    g_bare_db = parus_test_path(g_dir, "bare.db");
-    fx_build(g_dir, g_db, true);
-    fx_build(g_dir, g_bare_db, false);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    parus_test_rmtree(g_dir);
-    free(g_db);
-    free(g_bare_db);
-    free(g_dir);
-    return 0;
-}
-
-static parus_store *open_db(const char *path)
-{
-    parus_store *s;
-    parus_error err;
-    if (parus_store_open_existing(path, &s, &err) != PARUS_OK)
-        fail_msg("open %s: %s", path, err.msg);
-    return s;
-}
-
 /* ---- the library's views ---- */
 
 static void test_parcel_view__holds_what_the_store_holds(void **state)
 {
-    parus_store *s = open_db(g_db);
+    parus_store *s = fx_open(fx_db);
     parus_parcel_view v;
     parus_error err;
     size_t i, n_used = 0, n_peer = 0;
@@ -129,7 +97,7 @@ static void test_parcel_view__holds_what_the_store_holds(void **state)
 
 static void test_parcel_view__not_assessed_still_has_observations(void **state)
 {
-    parus_store *s = open_db(g_bare_db);
+    parus_store *s = fx_open(fx_bare_db);
     parus_parcel_view v;
     parus_error err;
     (void)state;
@@ -152,7 +120,7 @@ static void test_parcel_view__not_assessed_still_has_observations(void **state)
 
 static void test_parcel_view__unknown_parcel_and_bad_season(void **state)
 {
-    parus_store *s = open_db(g_db);
+    parus_store *s = fx_open(fx_db);
     parus_parcel_view v;
     parus_error err;
     (void)state;
@@ -168,7 +136,7 @@ static void test_parcel_view__unknown_parcel_and_bad_season(void **state)
 
 static void test_farmer_view__limit_and_parcels(void **state)
 {
-    parus_store *s = open_db(g_db), *b = open_db(g_bare_db);
+    parus_store *s = fx_open(fx_db), *b = fx_open(fx_bare_db);
     parus_farmer_view v;
     parus_error err;
     (void)state;
@@ -220,9 +188,9 @@ static bool is_png(const char *path)
 
 static void test_parcel_view__chart_is_a_png(void **state)
 {
-    char *png = parus_test_path(g_dir, "view.png");
+    char *png = parus_test_path(fx_dir, "view.png");
     char *crops_path = parus_test_path(parus_test_source_dir(), "data-samples/crops.csv");
-    parus_store *s = open_db(g_db);
+    parus_store *s = fx_open(fx_db);
     parus_crop_table crops;
     parus_parcel_view v;
     parus_error err;
@@ -366,40 +334,6 @@ static void test_json_checker__refuses_what_is_not_json(void **state)
 
 /* ---- the command ---- */
 
-static const char *bin(void)
-{
-    const char *b = getenv("PARUS_BIN");
-    return b && *b ? b : "parus";
-}
-
-/* Run the command; fail unless it exits want_rc; *out and *errs (may be NULL) get its output. */
-static void run_expect(int want_rc, char **out, char **errs, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
-static void run_expect(int want_rc, char **out, char **errs, const char *fmt, ...)
-{
-    char cmd[8192], *o = NULL, *e = NULL;
-    va_list ap;
-    int rc;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    rc = parus_test_run(cmd, &o, &e);
-    if (rc != want_rc)
-        fail_msg("`%s` exited %d, expected %d\nstdout:\n%s\nstderr:\n%s", cmd, rc, want_rc,
-                 o ? o : "", e ? e : "");
-    if (out)
-        *out = o;
-    else
-        free(o);
-    if (errs)
-        *errs = e;
-    else
-        free(e);
-}
-
 static void expect_has(const char *text, const char *want)
 {
     if (!strstr(text, want))
@@ -408,10 +342,10 @@ static void expect_has(const char *text, const char *want)
 
 static void test_cmd_query__parcel_text_json_and_chart(void **state)
 {
-    char *png = parus_test_path(g_dir, "cli.png"), *out, *errs;
+    char *png = parus_test_path(fx_dir, "cli.png"), *out, *errs;
     (void)state;
 
-    run_expect(0, &out, NULL, "'%s' --db '%s' query P01 --season %s", bin(), g_db, FX_SEASON);
+    fx_run(0, &out, NULL, "'%s' --db '%s' query P01 --season %s", fx_bin(), fx_db, FX_SEASON);
     expect_has(out, "summer_maize  p 0.91");
     expect_has(out, "runner-up soybean");
     expect_has(out, "1.20 mu declared");
@@ -425,12 +359,12 @@ static void test_cmd_query__parcel_text_json_and_chart(void **state)
     free(out);
 
     /* the calendar fallback is called out */
-    run_expect(0, &out, NULL, "'%s' --db '%s' query P05 --season %s", bin(), g_db, FX_SEASON);
+    fx_run(0, &out, NULL, "'%s' --db '%s' query P05 --season %s", fx_bin(), fx_db, FX_SEASON);
     expect_has(out, "calendar fallback");
     free(out);
 
-    run_expect(0, &out, NULL, "'%s' --db '%s' query P01 --season %s --json", bin(), g_db,
-               FX_SEASON);
+    fx_run(0, &out, NULL, "'%s' --db '%s' query P01 --season %s --json", fx_bin(), fx_db,
+           FX_SEASON);
     assert_json(out);
     expect_has(out, "\"parcel_id\":\"P01\"");
     expect_has(out, "\"farmer_id\":\"李明, \\\"老李\\\"\"");
@@ -446,15 +380,15 @@ static void test_cmd_query__parcel_text_json_and_chart(void **state)
     free(out);
 
     /* a parcel without crop: nulls, not made-up numbers */
-    run_expect(0, &out, NULL, "'%s' --db '%s' query P06 --season %s --json", bin(), g_db,
-               FX_SEASON);
+    fx_run(0, &out, NULL, "'%s' --db '%s' query P06 --season %s --json", fx_bin(), fx_db,
+           FX_SEASON);
     assert_json(out);
     expect_has(out, "\"crop\":null");
     expect_has(out, "\"value_expected_fen\":null");
     free(out);
 
-    run_expect(0, NULL, &errs, "'%s' --db '%s' query P01 --season %s --chart '%s'", bin(), g_db,
-               FX_SEASON, png);
+    fx_run(0, NULL, &errs, "'%s' --db '%s' query P01 --season %s --chart '%s'", fx_bin(), fx_db,
+           FX_SEASON, png);
     assert_true(is_png(png));
     free(errs);
     free(png);
@@ -462,25 +396,25 @@ static void test_cmd_query__parcel_text_json_and_chart(void **state)
 
 static void test_cmd_query__not_found_and_not_assessed(void **state)
 {
-    char *out, *errs, *png = parus_test_path(g_dir, "bare.png");
+    char *out, *errs, *png = parus_test_path(fx_dir, "bare.png");
     (void)state;
-    run_expect(6, &out, &errs, "'%s' --db '%s' query P404 --season %s", bin(), g_db, FX_SEASON);
+    fx_run(6, &out, &errs, "'%s' --db '%s' query P404 --season %s", fx_bin(), fx_db, FX_SEASON);
     assert_string_equal(out, "");
     expect_has(errs, "'P404'");
     free(out);
     free(errs);
 
     /* not assessed: what there is, exit 6 */
-    run_expect(6, &out, &errs, "'%s' --db '%s' query P03 --season %s --chart '%s'", bin(),
-               g_bare_db, FX_SEASON, png);
+    fx_run(6, &out, &errs, "'%s' --db '%s' query P03 --season %s --chart '%s'", fx_bin(),
+           fx_bare_db, FX_SEASON, png);
     expect_has(out, "assessment   none for this season");
     expect_has(out, "observations 48 in the season");
     expect_has(errs, "parus assess");
     assert_true(is_png(png));
     free(out);
     free(errs);
-    run_expect(6, &out, NULL, "'%s' --db '%s' query P03 --season %s --json", bin(), g_bare_db,
-               FX_SEASON);
+    fx_run(6, &out, NULL, "'%s' --db '%s' query P03 --season %s --json", fx_bin(), fx_bare_db,
+           FX_SEASON);
     assert_json(out);
     expect_has(out, "\"assessed\":false,\"result\":null");
     free(out);
@@ -491,36 +425,36 @@ static void test_cmd_query__farmer(void **state)
 {
     char *out, *errs;
     (void)state;
-    run_expect(0, &out, NULL,
-               "'%s' --db '%s' query --farmer '=HYPERLINK(\"http://evil.example\","
-               "\"点我\")' --season %s",
-               bin(), g_db, FX_SEASON);
+    fx_run(0, &out, NULL,
+           "'%s' --db '%s' query --farmer '=HYPERLINK(\"http://evil.example\","
+           "\"点我\")' --season %s",
+           fx_bin(), fx_db, FX_SEASON);
     expect_has(out, "limit        0 CNY for farmer =HYPERLINK(");
     expect_has(out, "P03");
     expect_has(out, "FLOOD");
     free(out);
     /* a line break in an id is shown, not acted on */
-    run_expect(0, &out, NULL,
-               "'%s' --db '%s' query --farmer \"$(printf '王芳\\n第二行')\" "
-               "--season %s",
-               bin(), g_db, FX_SEASON);
+    fx_run(0, &out, NULL,
+           "'%s' --db '%s' query --farmer \"$(printf '王芳\\n第二行')\" "
+           "--season %s",
+           fx_bin(), fx_db, FX_SEASON);
     expect_has(out, "farmer       王芳\\n第二行  season");
     free(out);
-    run_expect(0, &out, NULL, "'%s' --db '%s' query --farmer '-F4' --season %s --json", bin(), g_db,
-               FX_SEASON);
+    fx_run(0, &out, NULL, "'%s' --db '%s' query --farmer '-F4' --season %s --json", fx_bin(), fx_db,
+           FX_SEASON);
     assert_json(out);
     expect_has(out, "\"limit_cny\":1000000");
     expect_has(out, "\"parcels\":[{\"parcel_id\":\"P06\",\"assessed\":true");
     free(out);
-    run_expect(6, &out, &errs, "'%s' --db '%s' query --farmer F404 --season %s", bin(), g_db,
-               FX_SEASON);
+    fx_run(6, &out, &errs, "'%s' --db '%s' query --farmer F404 --season %s", fx_bin(), fx_db,
+           FX_SEASON);
     assert_string_equal(out, "");
     expect_has(errs, "farmer 'F404' has no parcel");
     free(out);
     free(errs);
     /* known farmer, no limit this season */
-    run_expect(6, &out, &errs, "'%s' --db '%s' query --farmer '-F4' --season %s", bin(), g_bare_db,
-               FX_SEASON);
+    fx_run(6, &out, &errs, "'%s' --db '%s' query --farmer '-F4' --season %s", fx_bin(), fx_bare_db,
+           FX_SEASON);
     expect_has(out, "limit        none this season");
     expect_has(errs, "parus assess");
     free(out);
@@ -531,16 +465,16 @@ static void test_cmd_query__usage(void **state)
 {
     char *out;
     (void)state;
-    run_expect(2, NULL, NULL, "'%s' --db '%s' query --season %s", bin(), g_db, FX_SEASON);
-    run_expect(2, NULL, NULL, "'%s' --db '%s' query P01 --farmer F --season %s", bin(), g_db,
-               FX_SEASON);
-    run_expect(2, NULL, NULL, "'%s' --db '%s' query --farmer F --chart x.png --season %s", bin(),
-               g_db, FX_SEASON);
-    run_expect(2, NULL, NULL, "'%s' --db '%s' query P01 --season 2024", bin(), g_db);
-    run_expect(2, NULL, NULL, "'%s' --db '%s' query P01 P02 --season %s", bin(), g_db, FX_SEASON);
-    run_expect(6, NULL, NULL, "'%s' --db '%s/absent.db' query P01 --season %s", bin(), g_dir,
-               FX_SEASON);
-    run_expect(0, &out, NULL, "'%s' query --help", bin());
+    fx_run(2, NULL, NULL, "'%s' --db '%s' query --season %s", fx_bin(), fx_db, FX_SEASON);
+    fx_run(2, NULL, NULL, "'%s' --db '%s' query P01 --farmer F --season %s", fx_bin(), fx_db,
+           FX_SEASON);
+    fx_run(2, NULL, NULL, "'%s' --db '%s' query --farmer F --chart x.png --season %s", fx_bin(),
+           fx_db, FX_SEASON);
+    fx_run(2, NULL, NULL, "'%s' --db '%s' query P01 --season 2024", fx_bin(), fx_db);
+    fx_run(2, NULL, NULL, "'%s' --db '%s' query P01 P02 --season %s", fx_bin(), fx_db, FX_SEASON);
+    fx_run(6, NULL, NULL, "'%s' --db '%s/absent.db' query P01 --season %s", fx_bin(), fx_dir,
+           FX_SEASON);
+    fx_run(0, &out, NULL, "'%s' query --help", fx_bin());
     expect_has(out, "--chart");
     free(out);
 }
@@ -560,5 +494,5 @@ int main(void)
         cmocka_unit_test(test_cmd_query__farmer),
         cmocka_unit_test(test_cmd_query__usage),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
 }

@@ -84,27 +84,34 @@ static const char *tty(const char *s, char buf[256])
     return buf;
 }
 
+/* The next item of a ';'-joined list at *p into buf (cut to its size); false at the end. */
+static bool next_item(const char **p, char *buf, size_t size)
+{
+    const char *end;
+    size_t n;
+    if (!*p || !**p)
+        return false;
+    end = strchr(*p, ';');
+    n = end ? (size_t)(end - *p) : strlen(*p);
+    snprintf(buf, size, "%.*s", (int)(n < size ? n : size - 1), *p);
+    *p += end ? n + 1 : n;
+    return true;
+}
+
 /* Each code of a ';'-joined list, one line each with its meaning, indented. */
 static void print_codes(const char *label, const char *codes)
 {
     const char *p = codes;
+    char code[64];
     bool first = true;
     if (!codes || !*codes) {
         printf("%-13s-\n", label);
         return;
     }
-    while (*p) {
-        const char *end = strchr(p, ';');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        char code[64];
-        const char *text;
-        snprintf(code, sizeof code, "%.*s", (int)(n < sizeof code ? n : sizeof code - 1), p);
-        text = parus_query_reason_text(code);
+    while (next_item(&p, code, sizeof code)) {
+        const char *text = parus_query_reason_text(code);
         printf("%-13s%-20s %s\n", first ? label : "", code, text ? text : "");
         first = false;
-        p += n;
-        if (*p == ';')
-            p++;
     }
 }
 
@@ -112,35 +119,27 @@ static void print_codes(const char *label, const char *codes)
 static void print_parts(const char *parts)
 {
     const char *p = parts;
+    char item[128];
     bool first = true;
-    if (!parts || !*parts)
-        return;
-    while (*p) {
-        const char *end = strchr(p, ';');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        char item[128], *eq, *num_end;
+    while (next_item(&p, item, sizeof item)) {
+        char *eq = strchr(item, '='), *num_end;
         long long v;
-        snprintf(item, sizeof item, "%.*s", (int)(n < sizeof item ? n : sizeof item - 1), p);
-        eq = strchr(item, '=');
         printf("%-13s", first ? "parts" : "");
         first = false;
-        if (eq) {
-            size_t klen = (size_t)(eq - item);
-            *eq = '\0';
-            v = strtoll(eq + 1, &num_end, 10);
-            if (klen > 4 && strcmp(item + klen - 4, "_fen") == 0 && eq[1] && !*num_end) {
-                char buf[32];
-                item[klen - 4] = '\0';
-                printf("%-24s %14s CNY\n", item, yuan((int64_t)v, buf));
-            } else {
-                printf("%-24s %14s\n", item, eq + 1);
-            }
-        } else {
+        if (!eq) {
             printf("%s\n", item);
+            continue;
         }
-        p += n;
-        if (*p == ';')
-            p++;
+        *eq = '\0';
+        v = strtoll(eq + 1, &num_end, 10);
+        if (strlen(item) > 4 && strcmp(item + strlen(item) - 4, "_fen") == 0 && eq[1] &&
+            !*num_end) {
+            char buf[32];
+            item[strlen(item) - 4] = '\0';
+            printf("%-24s %14s CNY\n", item, yuan((int64_t)v, buf));
+        } else {
+            printf("%-24s %14s\n", item, eq + 1);
+        }
     }
 }
 
@@ -377,99 +376,91 @@ static void j_null(struct json *j)
     fputs("null", j->f);
 }
 
+/* A member: key and value. */
+static void jk_str(struct json *j, const char *k, const char *s)
+{
+    j_key(j, k);
+    j_str(j, s);
+}
+
+static void jk_num(struct json *j, const char *k, double x)
+{
+    j_key(j, k);
+    j_num(j, x);
+}
+
+static void jk_int(struct json *j, const char *k, int64_t i)
+{
+    j_key(j, k);
+    j_int(j, i);
+}
+
+static void jk_bool(struct json *j, const char *k, bool b)
+{
+    j_key(j, k);
+    j_bool(j, b);
+}
+
 /* A ';'-joined list as an array of strings; with_text: objects {code, text}. */
 static void j_codes(struct json *j, const char *codes, bool with_text)
 {
-    const char *p = codes ? codes : "";
+    const char *p = codes;
+    char code[128];
     j_open(j, '[');
-    while (*p) {
-        const char *end = strchr(p, ';');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        char code[128];
-        snprintf(code, sizeof code, "%.*s", (int)(n < sizeof code ? n : sizeof code - 1), p);
+    while (next_item(&p, code, sizeof code)) {
         if (with_text) {
             j_open(j, '{');
-            j_key(j, "code");
-            j_str(j, code);
-            j_key(j, "text");
-            j_str(j, parus_query_reason_text(code));
+            jk_str(j, "code", code);
+            jk_str(j, "text", parus_query_reason_text(code));
             j_close(j, '}');
         } else {
             j_str(j, code);
         }
-        p += n;
-        if (*p == ';')
-            p++;
     }
     j_close(j, ']');
 }
 
 static void j_limit(struct json *j, const parus_limit *l)
 {
-    const char *p = l->parts ? l->parts : "";
+    const char *p = l->parts;
+    char item[128];
     j_open(j, '{');
-    j_key(j, "farmer_id");
-    j_str(j, l->farmer_id);
-    j_key(j, "limit_cny");
-    j_int(j, l->limit_cny);
-    j_key(j, "currency");
-    j_str(j, l->currency);
-    j_key(j, "n_parcels");
-    j_int(j, (int64_t)l->n_parcels);
-    j_key(j, "n_parcels_valued");
-    j_int(j, (int64_t)l->n_parcels_valued);
-    j_key(j, "planted_area_mu");
-    j_num(j, mu(l->planted_area_m2));
-    j_key(j, "declared_area_mu");
-    j_num(j, mu(l->declared_area_m2));
-    j_key(j, "main_crop");
-    j_str(j, l->main_crop);
-    j_key(j, "value_expected_fen");
-    j_int(j, l->value_expected_fen);
-    j_key(j, "value_conservative_fen");
-    j_int(j, l->value_p10_fen);
-    j_key(j, "debt_fen");
-    j_int(j, l->debt_fen);
-    j_key(j, "health");
-    j_str(j, l->health);
+    jk_str(j, "farmer_id", l->farmer_id);
+    jk_int(j, "limit_cny", l->limit_cny);
+    jk_str(j, "currency", l->currency);
+    jk_int(j, "n_parcels", (int64_t)l->n_parcels);
+    jk_int(j, "n_parcels_valued", (int64_t)l->n_parcels_valued);
+    jk_num(j, "planted_area_mu", mu(l->planted_area_m2));
+    jk_num(j, "declared_area_mu", mu(l->declared_area_m2));
+    jk_str(j, "main_crop", l->main_crop);
+    jk_int(j, "value_expected_fen", l->value_expected_fen);
+    jk_int(j, "value_conservative_fen", l->value_p10_fen);
+    jk_int(j, "debt_fen", l->debt_fen);
+    jk_str(j, "health", l->health);
     j_key(j, "flags");
     j_codes(j, l->flags, false);
     j_key(j, "reasons");
     j_codes(j, l->reasons, true);
-    j_key(j, "confidence");
-    j_str(j, l->confidence);
-    j_key(j, "repayment_date");
-    j_str(j, l->repayment_date);
-    j_key(j, "latest_imagery_date");
-    j_str(j, l->latest_date);
-    j_key(j, "model_version");
-    j_str(j, l->model_version);
-    j_key(j, "policy_version");
-    j_str(j, l->policy_hash);
-    j_key(j, "run_id");
-    j_int(j, l->run_id);
-    j_key(j, "assessed_at");
-    j_str(j, l->assessed_at);
+    jk_str(j, "confidence", l->confidence);
+    jk_str(j, "repayment_date", l->repayment_date);
+    jk_str(j, "latest_imagery_date", l->latest_date);
+    jk_str(j, "model_version", l->model_version);
+    jk_str(j, "policy_version", l->policy_hash);
+    jk_int(j, "run_id", l->run_id);
+    jk_str(j, "assessed_at", l->assessed_at);
     j_key(j, "parts");
     j_open(j, '{');
-    while (*p) {
-        const char *end = strchr(p, ';');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        char item[128], *eq, *num_end;
+    while (next_item(&p, item, sizeof item)) {
+        char *eq = strchr(item, '='), *num_end;
         long long v;
-        snprintf(item, sizeof item, "%.*s", (int)(n < sizeof item ? n : sizeof item - 1), p);
-        if ((eq = strchr(item, '=')) != NULL) {
-            *eq = '\0';
-            j_key(j, item);
-            v = strtoll(eq + 1, &num_end, 10);
-            if (eq[1] && !*num_end)
-                j_int(j, (int64_t)v);
-            else
-                j_str(j, eq + 1);
-        }
-        p += n;
-        if (*p == ';')
-            p++;
+        if (!eq)
+            continue;
+        *eq = '\0';
+        v = strtoll(eq + 1, &num_end, 10);
+        if (eq[1] && !*num_end)
+            jk_int(j, item, (int64_t)v);
+        else
+            jk_str(j, item, eq + 1);
     }
     j_close(j, '}');
     j_close(j, '}');
@@ -478,50 +469,28 @@ static void j_limit(struct json *j, const parus_limit *l)
 /* A parcel's result: the per-parcel export's names, money in integer fen. */
 static void j_result(struct json *j, const parus_parcel_result *r)
 {
-    j_key(j, "crop");
-    j_str(j, r->crop);
-    j_key(j, "crop_method");
-    j_str(j, parus_assess_method_name(r->crop_method));
-    j_key(j, "crop_confidence");
-    j_str(j, parus_assess_confidence_name(r->crop_confidence));
-    j_key(j, "crop_probability");
-    j_num(j, r->crop_probability);
-    j_key(j, "n_clear_obs");
-    j_int(j, (int64_t)r->n_clear_obs);
-    j_key(j, "first_clear_date");
-    j_str(j, r->first_date);
-    j_key(j, "last_clear_date");
-    j_str(j, r->last_date);
-    j_key(j, "planted_fraction");
-    j_num(j, r->planted_fraction);
-    j_key(j, "planted_area_mu");
-    j_num(j, mu(r->planted_area_m2));
-    j_key(j, "area_check");
-    j_str(j, r->area_check);
-    j_key(j, "health_class");
-    j_str(j, r->health_class ? r->health_class : "unknown");
-    j_key(j, "health_score");
-    j_num(j, r->health_score);
-    j_key(j, "health_reference");
-    j_str(j, r->health_reference ? r->health_reference : "none");
-    j_key(j, "peer_group");
-    j_str(j, r->peer_group);
-    j_key(j, "n_peers");
-    j_int(j, (int64_t)r->n_peers);
-    j_key(j, "green_ratio");
-    j_num(j, r->green_ratio);
-    j_key(j, "ndvi_peak");
-    j_num(j, r->ndvi_peak);
-    j_key(j, "ndvi_integral_10d");
-    j_num(j, r->ndvi_integral_10d);
-    j_key(j, "yield_expected_kg_per_mu");
-    j_num(j, r->yield_expected_kg_per_mu);
-    j_key(j, "yield_p10_kg_per_mu");
-    j_num(j, r->yield_p10_kg_per_mu);
-    j_key(j, "price_cny_per_kg");
-    j_num(j, r->price_cny_per_kg);
-    j_key(j, "valued");
-    j_bool(j, r->valued);
+    jk_str(j, "crop", r->crop);
+    jk_str(j, "crop_method", parus_assess_method_name(r->crop_method));
+    jk_str(j, "crop_confidence", parus_assess_confidence_name(r->crop_confidence));
+    jk_num(j, "crop_probability", r->crop_probability);
+    jk_int(j, "n_clear_obs", (int64_t)r->n_clear_obs);
+    jk_str(j, "first_clear_date", r->first_date);
+    jk_str(j, "last_clear_date", r->last_date);
+    jk_num(j, "planted_fraction", r->planted_fraction);
+    jk_num(j, "planted_area_mu", mu(r->planted_area_m2));
+    jk_str(j, "area_check", r->area_check);
+    jk_str(j, "health_class", r->health_class ? r->health_class : "unknown");
+    jk_num(j, "health_score", r->health_score);
+    jk_str(j, "health_reference", r->health_reference ? r->health_reference : "none");
+    jk_str(j, "peer_group", r->peer_group);
+    jk_int(j, "n_peers", (int64_t)r->n_peers);
+    jk_num(j, "green_ratio", r->green_ratio);
+    jk_num(j, "ndvi_peak", r->ndvi_peak);
+    jk_num(j, "ndvi_integral_10d", r->ndvi_integral_10d);
+    jk_num(j, "yield_expected_kg_per_mu", r->yield_expected_kg_per_mu);
+    jk_num(j, "yield_p10_kg_per_mu", r->yield_p10_kg_per_mu);
+    jk_num(j, "price_cny_per_kg", r->price_cny_per_kg);
+    jk_bool(j, "valued", r->valued);
     j_key(j, "value_expected_fen");
     if (r->valued)
         j_int(j, r->value_expected_fen);
@@ -532,8 +501,7 @@ static void j_result(struct json *j, const parus_parcel_result *r)
         j_int(j, r->value_p10_fen);
     else
         j_null(j);
-    j_key(j, "no_value_reason");
-    j_str(j, r->reason);
+    jk_str(j, "no_value_reason", r->reason);
     j_key(j, "credit_counted");
     if (r->credit_counted >= 0)
         j_bool(j, r->credit_counted == 1);
@@ -546,10 +514,8 @@ static void j_result(struct json *j, const parus_parcel_result *r)
         j_null(j);
     j_key(j, "credit_reasons");
     j_codes(j, r->credit_reasons, true);
-    j_key(j, "run_id");
-    j_int(j, r->run_id);
-    j_key(j, "assessed_at");
-    j_str(j, r->assessed_at);
+    jk_int(j, "run_id", r->run_id);
+    jk_str(j, "assessed_at", r->assessed_at);
 }
 
 static void print_parcel_json(const parus_parcel_view *v)
@@ -561,32 +527,21 @@ static void print_parcel_json(const parus_parcel_view *v)
     memset(j, 0, sizeof *j);
     j->f = stdout;
     j_open(j, '{');
-    j_key(j, "parcel_id");
-    j_str(j, p->id);
-    j_key(j, "farmer_id");
-    j_str(j, p->farmer_id);
-    j_key(j, "season");
-    j_str(j, v->season);
-    j_key(j, "area_m2");
-    j_num(j, p->area_m2);
-    j_key(j, "area_mu");
-    j_num(j, mu(p->area_m2));
-    j_key(j, "declared_area_mu");
-    j_num(j, mu(p->declared_area_m2));
-    j_key(j, "assessed");
-    j_bool(j, v->assessed);
+    jk_str(j, "parcel_id", p->id);
+    jk_str(j, "farmer_id", p->farmer_id);
+    jk_str(j, "season", v->season);
+    jk_num(j, "area_m2", p->area_m2);
+    jk_num(j, "area_mu", mu(p->area_m2));
+    jk_num(j, "declared_area_mu", mu(p->declared_area_m2));
+    jk_bool(j, "assessed", v->assessed);
     j_key(j, "result");
     if (v->assessed) {
         j_open(j, '{');
         j_result(j, &v->result);
-        j_key(j, "crop_runner_up");
-        j_str(j, v->has_assessment ? v->assessment.crop2 : NULL);
-        j_key(j, "crop_margin");
-        j_num(j, v->has_assessment ? v->assessment.margin : (double)NAN);
-        j_key(j, "declared_crop");
-        j_str(j, v->has_assessment ? v->assessment.declared_crop : NULL);
-        j_key(j, "model_version");
-        j_str(j, v->has_assessment ? v->assessment.model_version : NULL);
+        jk_str(j, "crop_runner_up", v->has_assessment ? v->assessment.crop2 : NULL);
+        jk_num(j, "crop_margin", v->has_assessment ? v->assessment.margin : (double)NAN);
+        jk_str(j, "declared_crop", v->has_assessment ? v->assessment.declared_crop : NULL);
+        jk_str(j, "model_version", v->has_assessment ? v->assessment.model_version : NULL);
         j_close(j, '}');
     } else {
         j_null(j);
@@ -596,20 +551,13 @@ static void print_parcel_json(const parus_parcel_view *v)
     for (i = 0; i < v->n_flags; i++) {
         const parus_result_flag *f = &v->flags[i];
         j_open(j, '{');
-        j_key(j, "flag");
-        j_str(j, f->flag);
-        j_key(j, "first_date");
-        j_str(j, f->first_date);
-        j_key(j, "last_date");
-        j_str(j, f->last_date);
-        j_key(j, "size");
-        j_num(j, f->size);
-        j_key(j, "confidence");
-        j_num(j, f->confidence);
-        j_key(j, "reason");
-        j_str(j, f->reason);
-        j_key(j, "text");
-        j_str(j, parus_query_reason_text(f->flag));
+        jk_str(j, "flag", f->flag);
+        jk_str(j, "first_date", f->first_date);
+        jk_str(j, "last_date", f->last_date);
+        jk_num(j, "size", f->size);
+        jk_num(j, "confidence", f->confidence);
+        jk_str(j, "reason", f->reason);
+        jk_str(j, "text", parus_query_reason_text(f->flag));
         j_close(j, '}');
     }
     j_close(j, ']');
@@ -623,16 +571,11 @@ static void print_parcel_json(const parus_parcel_view *v)
     for (i = 0; i < v->n_obs; i++) {
         const parus_query_obs *o = &v->obs[i];
         j_open(j, '{');
-        j_key(j, "date");
-        j_str(j, o->date);
-        j_key(j, "sensor");
-        j_str(j, o->sensor);
-        j_key(j, "ndvi");
-        j_num(j, o->ndvi);
-        j_key(j, "valid_fraction");
-        j_num(j, o->valid_fraction);
-        j_key(j, "used");
-        j_bool(j, o->used);
+        jk_str(j, "date", o->date);
+        jk_str(j, "sensor", o->sensor);
+        jk_num(j, "ndvi", o->ndvi);
+        jk_num(j, "valid_fraction", o->valid_fraction);
+        jk_bool(j, "used", o->used);
         j_close(j, '}');
     }
     j_close(j, ']');
@@ -641,11 +584,9 @@ static void print_parcel_json(const parus_parcel_view *v)
     {
         char first[11];
         parus_health_format_day(v->first_day, first);
-        j_key(j, "first_day");
-        j_str(j, first);
+        jk_str(j, "first_day", first);
     }
-    j_key(j, "step_days");
-    j_int(j, (int64_t)v->step_days);
+    jk_int(j, "step_days", (int64_t)v->step_days);
     j_key(j, "ndvi");
     j_open(j, '[');
     for (i = 0; i < v->n_steps; i++)
@@ -710,10 +651,8 @@ static void print_farmer_json(const parus_farmer_view *v)
     memset(j, 0, sizeof *j);
     j->f = stdout;
     j_open(j, '{');
-    j_key(j, "farmer_id");
-    j_str(j, v->farmer_id);
-    j_key(j, "season");
-    j_str(j, v->season);
+    jk_str(j, "farmer_id", v->farmer_id);
+    jk_str(j, "season", v->season);
     j_key(j, "limit");
     if (v->has_limit)
         j_limit(j, &v->limit);
@@ -723,10 +662,8 @@ static void print_farmer_json(const parus_farmer_view *v)
     j_open(j, '[');
     for (i = 0; i < v->n_parcels; i++) {
         j_open(j, '{');
-        j_key(j, "parcel_id");
-        j_str(j, v->parcels[i].parcel_id);
-        j_key(j, "assessed");
-        j_bool(j, v->parcels[i].assessed);
+        jk_str(j, "parcel_id", v->parcels[i].parcel_id);
+        jk_bool(j, "assessed", v->parcels[i].assessed);
         if (v->parcels[i].assessed)
             j_result(j, &v->parcels[i].result);
         j_close(j, '}');
