@@ -1131,9 +1131,56 @@ static void summary_line(struct run *r, struct line *l, const char *outcome, par
     line_kvf(l, "moved", "%zu", s->n_moved);
     line_kvf(l, "observations", "%zu", s->n_observations);
     line_kvf(l, "seconds", "%.2f", s->seconds);
+    if (r->opt->assess)
+        line_kv(l, "assess",
+                !s->assessed                 ? "skipped"
+                : s->assess_code == PARUS_OK ? "ok"
+                                             : "failed");
     line_kv(l, "version", parus_version());
     if (code != PARUS_OK)
         line_kv(l, "error", parus_status_name(code));
+}
+
+/* The season's assessment after ingest. Its failure is recorded, logged and kept apart from the
+ * ingest's outcome: every tile stored above is committed already. */
+static void assess_season(struct run *r, struct line *l)
+{
+    parus_assess_options aopt = *r->opt->assess;
+    parus_nightly_stats *s = r->st;
+    const parus_assess_stats *a = &s->assess;
+    parus_error aerr;
+
+    aopt.run_id = r->run_id;
+    s->assessed = true;
+    parus_error_init(&aerr);
+    s->assess_code = parus_assess_run(r->store, &aopt, &s->assess, &aerr);
+    l->n = 0;
+    line_kv(l, "event", "assess");
+    line_kv(l, "season", aopt.season ? aopt.season : "");
+    if (s->assess_code != PARUS_OK) {
+        snprintf(s->assess_error, sizeof s->assess_error, "%s", aerr.msg);
+        line_kv(l, "outcome", "failed");
+        line_kv(l, "error", parus_status_name(s->assess_code));
+        line_kv(l, "message", aerr.msg);
+        run_log(r, PARUS_LOG_ERROR, l);
+        return;
+    }
+    line_kv(l, "outcome", "ok");
+    line_kvf(l, "parcels", "%zu", a->n_parcels);
+    line_kvf(l, "by_model", "%zu", a->n_model);
+    line_kvf(l, "by_calendar", "%zu", a->n_calendar);
+    line_kvf(l, "not_classified", "%zu", a->n_not_classified);
+    line_kvf(l, "valued", "%zu", a->n_valued);
+    line_kvf(l, "unknown_crop", "%zu", a->n_unknown_crop);
+    line_kvf(l, "flags", "%zu", a->n_flags);
+    line_kvf(l, "farmers", "%zu", a->n_farmers);
+    line_kvf(l, "zero_limits", "%zu", a->n_farmers_zero);
+    line_kvf(l, "total_limit_cny", "%lld", (long long)a->total_limit_cny);
+    line_kv(l, "latest_date", a->latest_date[0] ? a->latest_date : "none");
+    line_kv(l, "model", a->model_version);
+    line_kvf(l, "policy", "%.16s", a->policy_hash);
+    line_kvf(l, "seconds", "%.2f", a->seconds);
+    run_log(r, PARUS_LOG_INFO, l);
 }
 
 parus_status parus_nightly_run(parus_store *store, const parus_nightly_options *opt,
@@ -1254,13 +1301,14 @@ parus_status parus_nightly_run(parus_store *store, const parus_nightly_options *
         code = ingest_one(&r, todo[i], err);
         progress(&r, ++n_handled, n_ready);
     }
-    /* Later stages (assessment, credit, export) will run here over the tiles stored above. */
+    if (code == PARUS_OK && opt->assess && (st.n_stored > 0 || opt->assess_always))
+        assess_season(&r, &l);
 
 record:
     st.seconds = now_mono_s() - t0;
     if (code != PARUS_OK)
         outcome = "failed";
-    else if (st.n_quarantined)
+    else if (st.n_quarantined || (st.assessed && st.assess_code != PARUS_OK))
         outcome = "partial";
     else if (st.n_stored)
         outcome = "ok";

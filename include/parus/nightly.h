@@ -16,8 +16,11 @@
  * One run at a time: parus_nightly_lock_acquire takes an fcntl write lock on "<db>.lock" for the
  * life of the lock object; the kernel drops it when the process dies, however it dies.
  *
- * Later stages (assessment, credit, export) are to be called from parus_nightly_run once they
- * exist, for the tiles this run stored; today the run stops after ingest.
+ * After ingest, when options name a season to assess (opt->assess), the run assesses it end to
+ * end (parus_assess_run: crops, condition, value, limits; parus/assess.h) if it stored a new
+ * tile (or always, with assess_always). The ingest is committed tile by tile before: an
+ * assessment that fails loses nothing ingested; the run reports it in stats (assess_code) and
+ * in its log, and stays a successful ingest.
  */
 #ifndef PARUS_NIGHTLY_H
 #define PARUS_NIGHTLY_H
@@ -26,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parus/assess.h"
 #include "parus/error.h"
 #include "parus/export.h"
 #include "parus/store.h"
@@ -66,6 +70,9 @@ typedef struct parus_nightly_options {
     void *log_ctx;
     parus_nightly_progress_fn progress; /* NULL: none */
     void *progress_ctx;
+    /* The season to assess after ingest (its run_id is replaced by this run's); NULL: none. */
+    const parus_assess_options *assess;
+    bool assess_always; /* assess even when the run stored no new tile */
 } parus_nightly_options;
 
 typedef struct parus_nightly_stats {
@@ -82,6 +89,11 @@ typedef struct parus_nightly_stats {
     size_t n_moved;        /* tiles moved to the done directory */
     size_t n_observations; /* observations stored by this run */
     double seconds;        /* wall time of the run */
+    /* the assessment after ingest */
+    bool assessed;            /* it ran (successfully or not) */
+    parus_status assess_code; /* PARUS_OK, or why it failed (nothing of it is stored) */
+    char assess_error[PARUS_ERROR_MSG_MAX];
+    parus_assess_stats assess; /* its figures when assess_code is PARUS_OK */
 } parus_nightly_stats;
 
 /* Defaults: settle PARUS_NIGHTLY_SETTLE_S_DEFAULT, no sharding, everything else NULL/0. */
@@ -107,12 +119,12 @@ PARUS_API parus_status parus_nightly_lock_acquire(const char *db_path, parus_nig
 PARUS_API void parus_nightly_lock_release(parus_nightly_lock *lock);
 
 /* One run over the inbox. Returns PARUS_OK when the run went through (stats says what happened:
- * quarantined tiles are not an error). Errors that stop the run: E_IO (inbox missing or
- * unreadable, a done or quarantine directory that cannot be made or written), E_CONFIG (a done
- * or quarantine directory on another file system than the inbox: moves must be renames), and
- * every store error (E_STORE incl. a full disk, E_BUSY, E_SCHEMA) and E_NOMEM: the tile being
- * stored is rolled back and nothing is set aside because of them. *stats is filled in every
- * case, with the counts so far. Hold the lock (above) around the run. */
+ * quarantined tiles are not an error, nor a failed assessment: see stats->assess_code). Errors that
+ * stop the run: E_IO (inbox missing or unreadable, a done or quarantine directory that cannot be
+ * made or written), E_CONFIG (a done or quarantine directory on another file system than the inbox:
+ * moves must be renames), and every store error (E_STORE incl. a full disk, E_BUSY, E_SCHEMA) and
+ * E_NOMEM: the tile being stored is rolled back and nothing is set aside because of them. *stats is
+ * filled in every case, with the counts so far. Hold the lock (above) around the run. */
 PARUS_API parus_status parus_nightly_run(parus_store *store, const parus_nightly_options *opt,
                                          parus_nightly_stats *stats, parus_error *err);
 

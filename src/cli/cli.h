@@ -29,7 +29,8 @@ enum {
     PARUS_EXIT_PARTIAL = 8,   /* done, but some items were set aside (see the messages) */
     PARUS_EXIT_NOTHING_NEW = 9, /* nothing to do: every input was already stored */
     PARUS_EXIT_LOCKED = 10,     /* another run holds the store */
-    PARUS_EXIT_NO_OVERLAP = 11  /* a tile overlaps no registered parcel */
+    PARUS_EXIT_NO_OVERLAP = 11, /* a tile overlaps no registered parcel */
+    PARUS_EXIT_ASSESS = 12      /* nightly: tiles ingested, but the season's assessment failed */
 };
 
 typedef struct cli_ctx {
@@ -50,6 +51,7 @@ int cmd_evaluate(cli_ctx *ctx, int argc, char **argv);
 int cmd_train(cli_ctx *ctx, int argc, char **argv);
 int cmd_predict(cli_ctx *ctx, int argc, char **argv);
 int cmd_import(cli_ctx *ctx, int argc, char **argv);
+int cmd_assess(cli_ctx *ctx, int argc, char **argv);
 int cmd_export(cli_ctx *ctx, int argc, char **argv);
 int cmd_query(cli_ctx *ctx, int argc, char **argv);
 

@@ -26,6 +26,8 @@ const char *cli_table_path(const cli_ctx *ctx, const char *option, const char *w
         return ctx->cfg.crops;
     if (strcmp(which, "policy") == 0 && ctx->cfg.policy[0])
         return ctx->cfg.policy;
+    if (strcmp(which, "debts") == 0)
+        return ctx->cfg.debts[0] ? ctx->cfg.debts : NULL; /* no default: no debts */
     if (strcmp(which, "crops") == 0)
         return PARUS_DEFAULT_TABLES_DIR "/crops.csv";
     return PARUS_DEFAULT_TABLES_DIR "/policy.ini";

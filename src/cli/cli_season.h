@@ -15,8 +15,9 @@
 
 #include "cli.h"
 
-/* The table of a kind ("crops" or "policy"): the option when given, else the config's
- * [tables] entry, else the one in data-samples/ of the source tree parus was built from. */
+/* The table of a kind ("crops", "policy" or "debts"): the option when given, else the config's
+ * [tables] entry, else the one in data-samples/ of the source tree parus was built from (for
+ * "debts": NULL, no debts). */
 const char *cli_table_path(const cli_ctx *ctx, const char *option, const char *which);
 
 /* The season window: the option, else the config's [season] window; a usage error (returned as

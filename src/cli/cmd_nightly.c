@@ -16,15 +16,18 @@
 #include "parus/store.h"
 
 #include "cli.h"
+#include "cli_assess.h"
 
 static const char usage[] =
     "usage: parus nightly [--inbox DIR] [--done DIR] [--quarantine DIR] [--log FILE]\n"
     "                     [--settle SECONDS] [--shard I/N] [--bands MAP] [--threads N]\n"
-    "                     [--verbose]\n\n"
+    "                     [--season FIRST/LAST] [--assess | --no-assess] [--verbose]\n\n"
     "Ingest every new tile of the inbox (new by content, not by name), oldest acquisition\n"
     "first, one transaction per tile; set unusable tiles aside with a reason file; record the\n"
-    "run in the store. One run at a time per store (lock file STORE.lock). Later stages\n"
-    "(assessment, credit) will follow ingest here; today the run stops after ingest.\n\n"
+    "run in the store. One run at a time per store (lock file STORE.lock). Then, when a\n"
+    "season is configured ([season] window, or --season) and a new tile was stored, assess\n"
+    "the season end to end as `parus assess` does, with the configured model, crop table,\n"
+    "policy and debts.\n\n"
     "  --inbox DIR       where new tiles land (default: [paths] inbox)\n"
     "  --done DIR        move processed tiles here (default: [paths] done; none: they stay)\n"
     "  --quarantine DIR  set unusable tiles aside here (default: [paths] quarantine, else\n"
@@ -34,9 +37,13 @@ static const char usage[] =
     "  --shard I/N       take only the tiles whose fingerprint falls in shard I of N\n"
     "  --bands MAP       band roles of generic files, e.g. red=3,nir=4\n"
     "  --threads N       threads for the kernel (default: [raster] threads, or all cores)\n"
+    "  --season W        the season to assess after ingest (default: [season] window)\n"
+    "  --assess          assess the season even when no new tile was stored\n"
+    "  --no-assess       ingest only\n"
     "  --verbose         log entries that are not tiles too\n\n"
     "Exit codes: 0 new tiles stored, 8 some tiles set aside, 9 nothing new, 10 another run\n"
-    "holds the store, 11 new tiles cover no registered parcel; 3 inbox unreadable, 5 store\n"
+    "holds the store, 11 new tiles cover no registered parcel, 12 tiles stored but the\n"
+    "season's assessment failed (the ingest is kept; see the log); 3 inbox unreadable, 5 store\n"
     "error (disk full...), 6 no store, 7 bad configuration (docs/operations.md).\n";
 
 struct log_sink {
@@ -113,9 +120,18 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
     long dead = 0;
     struct stat sb;
     parus_status code;
+    cli_assess_args aargs;
+    cli_assess_inputs ain;
+    parus_error aerr;
+    bool assess_off = false, assess_broken = false;
     int i, rc;
 
     parus_nightly_options_init(&opt);
+    memset(&ain, 0, sizeof ain);
+    memset(&aargs, 0, sizeof aargs);
+    aargs.threads = -1;
+    aargs.full = true;
+    aargs.quiet = true; /* the calendar fallback is logged instead */
     memset(&sink, 0, sizeof sink);
     sink.out = stderr;
     sink.quiet = ctx->quiet;
@@ -135,6 +151,13 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
             return PARUS_EXIT_OK;
         } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
             sink.verbose = true;
+        } else if (strcmp(a, "--season") == 0) {
+            if ((rc = take_value(argc, argv, &i, &aargs.season)) != 0)
+                return rc;
+        } else if (strcmp(a, "--assess") == 0) {
+            opt.assess_always = true;
+        } else if (strcmp(a, "--no-assess") == 0) {
+            assess_off = true;
         } else if (strcmp(a, "--inbox") == 0) {
             if ((rc = take_value(argc, argv, &i, &opt.inbox)) != 0)
                 return rc;
@@ -177,6 +200,10 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
     }
     if (!opt.inbox || !*opt.inbox)
         return cli_usage_error("nightly", "no inbox given (--inbox DIR or [paths] inbox)");
+    if (assess_off && (opt.assess_always || aargs.season))
+        return cli_usage_error("nightly", "--no-assess excludes --assess and --season");
+    if (opt.assess_always && !aargs.season && !ctx->cfg.season[0])
+        return cli_usage_error("nightly", "--assess needs a season (--season or [season] window)");
 
     /* the run record keeps the command line as given */
     args[0] = '\0';
@@ -209,9 +236,33 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
     opt.progress = show_progress;
     opt.progress_ctx = &sink;
 
+    /* the assessment's inputs are loaded before the run; a table that cannot be loaded does
+     * not stop the ingest, it fails the assessment (exit 12) */
+    if (!assess_off && (aargs.season || ctx->cfg.season[0])) {
+        aargs.threads = opt.n_threads;
+        parus_error_init(&aerr);
+        rc = cli_assess_prepare(ctx, "nightly", &aargs, &ain, &aerr);
+        if (rc == PARUS_EXIT_USAGE)
+            goto out_assess;
+        if (rc != 0) {
+            char line[PARUS_ERROR_MSG_MAX + 128];
+            assess_broken = true;
+            snprintf(line, sizeof line,
+                     "event=assess outcome=failed stage=inputs error=%s message=\"%s\"",
+                     parus_status_name(aerr.code), aerr.msg);
+            log_line(&sink, PARUS_LOG_ERROR, line);
+        } else {
+            opt.assess = &ain.opt;
+            if (!ain.model)
+                log_line(&sink, PARUS_LOG_WARN,
+                         "event=assess note=\"no model: each parcel's crop is its nearest crop "
+                         "calendar, low confidence\"");
+        }
+    }
+
     if (parus_nightly_lock_acquire(ctx->cfg.db, &lock, &dead, &err) != PARUS_OK) {
         rc = cli_report(&err);
-        goto out_log;
+        goto out_assess;
     }
     if (dead) {
         char line[128];
@@ -227,6 +278,12 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
     clear_bar(&sink);
     if (code != PARUS_OK) {
         rc = cli_report(&err);
+    } else if ((st.assessed && st.assess_code != PARUS_OK) ||
+               (assess_broken && (st.n_stored > 0 || opt.assess_always))) {
+        fprintf(stderr, "parus: error: the assessment of season %s failed: %s\n",
+                ain.window[0] ? ain.window : (aargs.season ? aargs.season : ctx->cfg.season),
+                st.assessed ? st.assess_error : aerr.msg);
+        rc = PARUS_EXIT_ASSESS;
     } else if (st.n_quarantined) {
         rc = PARUS_EXIT_PARTIAL;
     } else if (st.n_stored) {
@@ -239,7 +296,8 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
     parus_store_close(store);
 out_lock:
     parus_nightly_lock_release(lock);
-out_log:
+out_assess:
+    cli_assess_release(&ain);
     if (sink.out != stderr)
         fclose(sink.out);
     return rc;

@@ -31,6 +31,7 @@ static const struct command {
     {"predict", cmd_predict, "score a saved model on a labelled CSV"},
     {"import", cmd_import, "import external per-sample time series (CSV) into the store"},
     {"classify", cmd_classify, "assess the crop of every parcel in a season"},
+    {"assess", cmd_assess, "assess a season end to end: crops, condition, value, credit limits"},
     {"export", cmd_export, "write a season's limits and parcels as CSV or GeoPackage"},
     {"query", cmd_query, "show a parcel's or a farmer's season, with a chart"},
 };

@@ -1,0 +1,1650 @@
+/*
+ * assess.c - a season end to end: the store's observations -> every parcel's crop, condition,
+ * planted area, yield and value -> every farmer's limit, written back as one transaction.
+ *
+ * Workload: a county, 140,000 parcels x 20-30 observations, unattended after the nightly ingest.
+ * The season walk (store) streams parcels in id order; each pass gathers parcels into batches of
+ * BATCH, computes them on n_threads (each parcel alone: its features, its series, its condition),
+ * then writes them in walk order, so the stored figures do not depend on the thread count.
+ *
+ * Why two passes. A parcel's condition is judged against its peers (same crop, same tile grid,
+ * same dates), and the crop is known only once the parcel is classified, so the peer reference
+ * can be built only after every parcel has been seen. Pass 1 classifies and keeps each parcel's
+ * health series compactly (seven variables in single precision and the step flags: what the peer
+ * median needs); pass 2 rebuilds each series exactly from its observations and judges it. The
+ * second walk costs as much as the first, against keeping every full series in memory (3 to 4
+ * times the compact copy) or every observation (a hundred times).
+ *
+ * Credit needs all of a farmer's parcels, which the id-ordered walk scatters; so each parcel's
+ * credit evidence is kept (a few dozen bytes), the farmers' limits are computed at the end, and
+ * each parcel's verdict is added to its stored result then.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "parus/assess.h"
+#include "parus/season.h"
+#include "parus/series.h"
+
+#include "omp_int.h"
+#include "util_int.h"
+
+#define BATCH 1024
+#define N_VARS ((size_t)PARUS_HEALTH_N_VARS_)
+#define NO_DAY INT64_MIN
+
+/* yield notes, kept with the health flags (bits 1..8) in a parcel's flag mask */
+#define NOTE_NO_CANOPY 16
+#define NOTE_CLAMPED_LOW 17
+#define NOTE_CLAMPED_HIGH 18
+
+void parus_assess_options_init(parus_assess_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    parus_health_options_init(&opt->health);
+    parus_yield_options_init(&opt->yield);
+}
+
+void parus_assess_grid_key(int epsg, const double gt[6], char *buf, size_t n)
+{
+    if (epsg > 0)
+        snprintf(buf, n, "EPSG:%d/%.0f/%.0f", epsg, gt[0], gt[3]);
+    else
+        snprintf(buf, n, "grid:%.0f/%.0f", gt[0], gt[3]);
+}
+
+/* ---- small helpers ---- */
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Interned strings: crop codes and grid keys, few of each. */
+typedef struct names {
+    char **s;
+    size_t n, cap;
+} names;
+
+static void names_release(names *t)
+{
+    size_t i;
+    for (i = 0; i < t->n; i++)
+        free(t->s[i]);
+    free(t->s);
+    memset(t, 0, sizeof *t);
+}
+
+/* The index of s, added when new; SIZE_MAX on allocation failure. */
+static size_t names_intern(names *t, const char *s)
+{
+    size_t i;
+    for (i = 0; i < t->n; i++)
+        if (strcmp(t->s[i], s) == 0)
+            return i;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 16;
+        char **g = realloc(t->s, cap * sizeof *g);
+        if (!g)
+            return SIZE_MAX;
+        t->s = g;
+        t->cap = cap;
+    }
+    if (!(t->s[t->n] = parus__strdup(s)))
+        return SIZE_MAX;
+    return t->n++;
+}
+
+/* Grow *p (of *cap elements of size) to hold want; false on failure. */
+static bool grow(void **p, size_t *cap, size_t want, size_t size)
+{
+    size_t cap2, bytes;
+    void *q;
+    if (want <= *cap)
+        return true;
+    cap2 = *cap ? *cap : 64;
+    while (cap2 < want)
+        cap2 *= 2;
+    if (!parus__mul_size(cap2, size, &bytes) || !(q = realloc(*p, bytes)))
+        return false;
+    *p = q;
+    *cap = cap2;
+    return true;
+}
+
+static void format_day(int64_t day, char out[11])
+{
+    parus_health_format_day(day, out);
+}
+
+/* Join the flag codes of a mask (health flags, then yield notes) with ';'. */
+static void flags_text(uint32_t mask, char *buf, size_t n)
+{
+    static const struct {
+        int bit;
+        const char *code;
+    } notes[] = {{NOTE_NO_CANOPY, "NO_CANOPY"},
+                 {NOTE_CLAMPED_LOW, "YIELD_CLAMPED_LOW"},
+                 {NOTE_CLAMPED_HIGH, "YIELD_CLAMPED_HIGH"}};
+    size_t len = 0, i;
+    int f;
+    buf[0] = '\0';
+    for (f = 1; f < 16; f++) {
+        const char *code;
+        if (!(mask & (1u << f)))
+            continue;
+        code = parus_health_flag_code((parus_health_flag)f);
+        len += (size_t)snprintf(buf + len, len < n ? n - len : 0, "%s%s", len ? ";" : "", code);
+    }
+    for (i = 0; i < sizeof notes / sizeof notes[0]; i++)
+        if (mask & (1u << notes[i].bit))
+            len += (size_t)snprintf(buf + len, len < n ? n - len : 0, "%s%s", len ? ";" : "",
+                                    notes[i].code);
+}
+
+/* ---- the state of an assessment ---- */
+
+/* What is kept of each parcel, in walk (id) order. */
+typedef struct parcel_rec {
+    char *id;
+    char *farmer; /* NULL: none */
+    int crop;     /* index into crop_names; -1 none */
+    int grid;     /* index into grid_names; -1 none */
+    int group;    /* peer group; -1 none */
+    unsigned char method;
+    uint32_t n_clear;
+    uint32_t n_observed; /* health series steps holding an observation */
+    double prob;
+    int64_t first_day, last_day; /* clear observations; NO_DAY none */
+    /* after pass 2 */
+    bool valued, unknown_crop, not_classified;
+    unsigned char health_cls;
+    uint32_t flags;
+    double planted_area_m2, declared_area_m2;
+    int64_t value_expected_fen, value_p10_fen;
+    parus_credit_parcel credit;
+} parcel_rec;
+
+typedef struct tile_grid {
+    int64_t tile_id;
+    int grid;
+} tile_grid;
+
+typedef struct peer_group {
+    int crop, grid; /* grid -1: every parcel of the crop ("all") */
+    size_t n_members;
+    parus_health_peers peers;
+} peer_group;
+
+/* One parcel of a batch. */
+typedef struct item {
+    size_t rec;
+    size_t pt0, n_pts;
+    char *declared; /* the declared crop, NULL none */
+    double area_m2, declared_area_m2;
+    parus_status st; /* a hard error of the parallel part */
+    parus_error err;
+    /* pass 1 */
+    bool featured; /* a clear observation: features computed */
+    parus_season_info info;
+    parus_status cal_st;
+    parus_calendar_match cal;
+    /* pass 2 */
+    bool has_series, has_health, has_area, has_yield;
+    parus_health_result health;
+    parus_planted_area area;
+    parus_yield yield;
+    double integral_10d, peak_ndvi;
+    char reason[320];
+} item;
+
+/* One thread's buffers. */
+typedef struct thread_work {
+    parus_season_work season;
+    parus_season_obs *obs;
+    size_t cap_obs;
+    parus_health_series series;
+} thread_work;
+
+typedef struct assess {
+    parus_store *store;
+    const parus_assess_options *opt;
+    bool full; /* run (health, value, credit), not classify only */
+    parus_assess_stats st;
+    parus_error *err;
+    char window[PARUS_SEASON_WINDOW_TEXT];
+    int64_t start_day, end_day;
+    size_t length_days;
+    parus_season_spec spec;
+    size_t n_features, n_classes;
+    parus_health_options hopt;
+    size_t n_steps; /* health series steps */
+    int n_threads;
+    /* parcels */
+    parcel_rec *rec;
+    size_t n_rec, cap_rec;
+    float *cv; /* n_rec x N_VARS x n_steps */
+    unsigned char *cf;
+    size_t cap_cv, cap_cf;
+    names crop_names, grid_names;
+    const parus_crop **crop_row; /* per crop name: its table row, NULL when not in the table */
+    double **expected;           /* per crop name: expected NDVI at each step, NULL none */
+    int64_t *harvest;            /* per crop name: harvest day in the season, NO_DAY none */
+    size_t n_crop_info;
+    tile_grid *tiles;
+    size_t n_tiles, cap_tiles;
+    peer_group *groups;
+    size_t n_groups;
+    /* the batch */
+    item *items;
+    size_t n_items;
+    int64_t *pt_day, *pt_tile;
+    parus_observation *pt_obs;
+    size_t n_pts, cap_pt_day, cap_pt_tile, cap_pt_obs;
+    double *x, *xp, *prob;
+    thread_work *work;
+    size_t walk_pos; /* pass 2: the next record */
+} assess;
+
+static parus_status nomem(assess *a, const char *what)
+{
+    return parus_fail(a->err, PARUS_E_NOMEM, "out of memory assessing season %s (%s)", a->window,
+                      what);
+}
+
+/* ---- setup ---- */
+
+static parus_status model_version(assess *a)
+{
+    const parus_assess_options *o = a->opt;
+    if (o->model) {
+        snprintf(a->st.model_version, sizeof a->st.model_version, "xgb:%.16s",
+                 parus_model_data_hash(o->model));
+    } else if (o->crops_path) {
+        char hex[65];
+        parus_status code = parus__fingerprint_files(&o->crops_path, 1, hex, a->err);
+        if (code != PARUS_OK)
+            return code;
+        snprintf(a->st.model_version, sizeof a->st.model_version, "calendar:%.16s", hex);
+    } else {
+        snprintf(a->st.model_version, sizeof a->st.model_version, "calendar");
+    }
+    return PARUS_OK;
+}
+
+static parus_status setup(assess *a, parus_store *store, const parus_assess_options *opt, bool full,
+                          parus_error *err)
+{
+    parus_status code;
+    int t;
+
+    memset(a, 0, sizeof *a);
+    a->store = store;
+    a->opt = opt;
+    a->full = full;
+    a->err = err;
+    if (!store || !opt || !opt->season)
+        return parus_fail(err, PARUS_E_INVALID, "assess: missing store, options or season");
+    code = parus_season_parse_window(opt->season, &a->start_day, &a->length_days, err);
+    if (code != PARUS_OK)
+        return code;
+    parus_season_window_text(a->start_day, a->length_days, a->window, sizeof a->window);
+    a->end_day = a->start_day + (int64_t)a->length_days - 1;
+    if (!opt->model && !opt->crops)
+        return parus_fail(err, PARUS_E_INVALID,
+                          "assess: season %s has no model and no crop table for the calendar "
+                          "fallback",
+                          a->window);
+    if (full && (!opt->crops || !opt->policy))
+        return parus_fail(err, PARUS_E_INVALID,
+                          "assess: season %s needs a crop table and a credit policy", a->window);
+    if (full && (code = parus_policy_validate(opt->policy, err)) != PARUS_OK)
+        return code;
+    if (opt->model) {
+        code = parus_season_spec_from_model(opt->model, &a->spec, err);
+        if (code != PARUS_OK)
+            return code;
+        if (a->spec.length_days != a->length_days)
+            return parus_fail(err, PARUS_E_INVALID,
+                              "season '%s' is %zu days long, the model was trained on %zu-day "
+                              "seasons (%s)",
+                              a->window, a->length_days, a->spec.length_days,
+                              parus_model_meta(opt->model, "season_window")
+                                  ? parus_model_meta(opt->model, "season_window")
+                                  : "?");
+        a->n_classes = parus_model_n_classes(opt->model);
+    } else {
+        parus_season_spec_init(&a->spec);
+        a->spec.length_days = a->length_days;
+    }
+    a->spec.start_day = a->start_day;
+    a->n_features = parus_season_n_features(&a->spec);
+    a->hopt = opt->health;
+    if (full)
+        a->hopt.area_tolerance = opt->policy->area_tolerance;
+    if (a->hopt.step_days == 0)
+        return parus_fail(err, PARUS_E_INVALID, "assess: health step_days is 0");
+    a->n_steps = (a->length_days + a->hopt.step_days - 1) / a->hopt.step_days;
+    if (full && a->n_steps < 4)
+        return parus_fail(err, PARUS_E_INVALID,
+                          "season %s is too short for a condition: fewer than 4 steps of %zu days",
+                          a->window, a->hopt.step_days);
+    code = model_version(a);
+    if (code != PARUS_OK)
+        return code;
+    if (full && opt->policy_path) {
+        code = parus__fingerprint_files(&opt->policy_path, 1, a->st.policy_hash, err);
+        if (code != PARUS_OK)
+            return code;
+    } else {
+        snprintf(a->st.policy_hash, sizeof a->st.policy_hash, "builtin");
+    }
+
+    a->n_threads = opt->n_threads > 0 ? opt->n_threads : parus__omp_max_threads();
+    if (a->n_threads < 1)
+        a->n_threads = 1;
+    a->items = calloc(BATCH, sizeof *a->items);
+    a->x = malloc((size_t)BATCH * a->n_features * sizeof *a->x);
+    a->xp = malloc((size_t)BATCH * a->n_features * sizeof *a->xp);
+    a->work = calloc((size_t)a->n_threads, sizeof *a->work);
+    if (opt->model)
+        a->prob = malloc((size_t)BATCH * a->n_classes * sizeof *a->prob);
+    if (!a->items || !a->x || !a->xp || !a->work || (opt->model && !a->prob))
+        return nomem(a, "batch");
+    for (t = 0; t < a->n_threads; t++) {
+        parus_season_work_init(&a->work[t].season);
+        parus_health_series_init(&a->work[t].series);
+    }
+    return PARUS_OK;
+}
+
+static void batch_clear(assess *a)
+{
+    size_t i;
+    for (i = 0; i < a->n_items; i++)
+        free(a->items[i].declared);
+    a->n_items = 0;
+    a->n_pts = 0;
+}
+
+static void teardown(assess *a)
+{
+    size_t i;
+    int t;
+    batch_clear(a);
+    for (i = 0; i < a->n_rec; i++) {
+        free(a->rec[i].id);
+        free(a->rec[i].farmer);
+    }
+    free(a->rec);
+    free(a->cv);
+    free(a->cf);
+    for (i = 0; i < a->n_crop_info; i++)
+        free(a->expected[i]);
+    free(a->expected);
+    free(a->crop_row);
+    free(a->harvest);
+    names_release(&a->crop_names);
+    names_release(&a->grid_names);
+    free(a->tiles);
+    for (i = 0; i < a->n_groups; i++)
+        parus_health_peers_release(&a->groups[i].peers);
+    free(a->groups);
+    free(a->items);
+    free(a->pt_day);
+    free(a->pt_tile);
+    free(a->pt_obs);
+    free(a->x);
+    free(a->xp);
+    free(a->prob);
+    if (a->work)
+        for (t = 0; t < a->n_threads; t++) {
+            parus_season_work_release(&a->work[t].season);
+            parus_health_series_release(&a->work[t].series);
+            free(a->work[t].obs);
+        }
+    free(a->work);
+}
+
+/* ---- tiles and their grids ---- */
+
+static int visit_tile(const parus_tile_record *rec, void *ctx)
+{
+    assess *a = ctx;
+    char key[96];
+    size_t g;
+    parus_assess_grid_key(rec->epsg, rec->geotransform, key, sizeof key);
+    g = names_intern(&a->grid_names, key);
+    if (g == SIZE_MAX ||
+        !grow((void **)&a->tiles, &a->cap_tiles, a->n_tiles + 1, sizeof *a->tiles)) {
+        nomem(a, "tiles");
+        return 1;
+    }
+    a->tiles[a->n_tiles].tile_id = rec->id;
+    a->tiles[a->n_tiles].grid = (int)g;
+    a->n_tiles++;
+    return 0;
+}
+
+static int cmp_tile(const void *x, const void *y)
+{
+    const tile_grid *p = x, *q = y;
+    return p->tile_id < q->tile_id ? -1 : p->tile_id > q->tile_id;
+}
+
+static int grid_of_tile(const assess *a, int64_t tile_id)
+{
+    size_t lo = 0, hi = a->n_tiles;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a->tiles[mid].tile_id == tile_id)
+            return a->tiles[mid].grid;
+        if (a->tiles[mid].tile_id < tile_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+/* The grid holding most of the parcel's observations (ties: the smaller key); -1 none. */
+static int majority_grid(const assess *a, const int64_t *tile, size_t n)
+{
+    int grid[16];
+    size_t count[16], n_grids = 0, i, k;
+    int best = -1;
+    size_t best_n = 0;
+    for (i = 0; i < n; i++) {
+        int g = grid_of_tile(a, tile[i]);
+        if (g < 0)
+            continue;
+        for (k = 0; k < n_grids && grid[k] != g; k++)
+            ;
+        if (k == n_grids) {
+            if (n_grids == sizeof grid / sizeof grid[0])
+                continue;
+            grid[n_grids] = g;
+            count[n_grids++] = 0;
+        }
+        count[k]++;
+    }
+    for (k = 0; k < n_grids; k++)
+        if (count[k] > best_n ||
+            (count[k] == best_n && strcmp(a->grid_names.s[grid[k]], a->grid_names.s[best]) < 0)) {
+            best = grid[k];
+            best_n = count[k];
+        }
+    return best;
+}
+
+/* ---- crops ---- */
+
+/* The first day in [start_day, start_day + 400) whose day of year is doy; NO_DAY none. */
+static int64_t next_doy(int64_t start_day, int doy)
+{
+    int64_t d;
+    for (d = start_day; d < start_day + 400; d++) {
+        int y = parus_series_day_of_year(d);
+        if (y == doy || (doy == 366 && y == 365 && parus_series_day_of_year(d + 1) == 1))
+            return d;
+    }
+    return NO_DAY;
+}
+
+/* Crop-table facts of every crop name seen (its row, expected curve, harvest day). */
+static parus_status crop_info(assess *a)
+{
+    size_t n = a->crop_names.n, c, i;
+    if (n == 0)
+        return PARUS_OK;
+    a->crop_row = calloc(n, sizeof *a->crop_row);
+    a->expected = calloc(n, sizeof *a->expected);
+    a->harvest = calloc(n, sizeof *a->harvest);
+    if (!a->crop_row || !a->expected || !a->harvest)
+        return nomem(a, "crops");
+    a->n_crop_info = n;
+    for (c = 0; c < n; c++) {
+        const parus_crop *row = parus_crop_table_find(a->opt->crops, a->crop_names.s[c]);
+        int64_t h = NO_DAY;
+        int k;
+        a->crop_row[c] = row;
+        a->harvest[c] = NO_DAY;
+        if (!row)
+            continue;
+        if (!(a->expected[c] = malloc(a->n_steps * sizeof *a->expected[c])))
+            return nomem(a, "crops");
+        for (i = 0; i < a->n_steps; i++) {
+            double centre = (double)a->start_day + (double)i * (double)a->hopt.step_days +
+                            ((double)a->hopt.step_days - 1.0) / 2.0;
+            a->expected[c][i] =
+                parus_crop_expected_ndvi(row, parus_series_day_of_year((int64_t)floor(centre)));
+        }
+        for (k = 0; k < row->n_cycles && k < 2; k++) {
+            int64_t d = next_doy(a->start_day, row->cycle[k].harvest_doy);
+            if (d != NO_DAY && (h == NO_DAY || d > h))
+                h = d;
+        }
+        a->harvest[c] = h != NO_DAY ? h : a->end_day;
+    }
+    return PARUS_OK;
+}
+
+/* ---- batches ---- */
+
+/* Copy a parcel of the walk into the batch; its record is rec. */
+static parus_status batch_add(assess *a, size_t rec, const parus_parcel_brief *p,
+                              const parus_series_point *pts, size_t n_pts)
+{
+    item *it = &a->items[a->n_items];
+    size_t i, want = a->n_pts + n_pts;
+    if (!grow((void **)&a->pt_day, &a->cap_pt_day, want, sizeof *a->pt_day) ||
+        !grow((void **)&a->pt_tile, &a->cap_pt_tile, want, sizeof *a->pt_tile) ||
+        !grow((void **)&a->pt_obs, &a->cap_pt_obs, want, sizeof *a->pt_obs))
+        return nomem(a, "observations");
+    memset(it, 0, sizeof *it);
+    it->rec = rec;
+    it->pt0 = a->n_pts;
+    it->n_pts = n_pts;
+    it->area_m2 = p->area_m2;
+    it->declared_area_m2 = p->declared_area_m2;
+    if (p->declared_crop && !(it->declared = parus__strdup(p->declared_crop)))
+        return nomem(a, "declared crops");
+    for (i = 0; i < n_pts; i++) {
+        parus_status code = parus_series_parse_day(pts[i].date, &a->pt_day[a->n_pts], a->err);
+        if (code != PARUS_OK) {
+            free(it->declared);
+            return code;
+        }
+        a->pt_tile[a->n_pts] = pts[i].tile_id;
+        a->pt_obs[a->n_pts] = pts[i].obs;
+        a->n_pts++;
+    }
+    a->n_items++;
+    return PARUS_OK;
+}
+
+/* The first hard error of the batch's parallel part, in walk order. */
+static parus_status batch_error(assess *a)
+{
+    size_t i;
+    for (i = 0; i < a->n_items; i++)
+        if (a->items[i].st != PARUS_OK) {
+            if (a->err)
+                *a->err = a->items[i].err;
+            return a->items[i].st;
+        }
+    return PARUS_OK;
+}
+
+static bool grow_series_store(assess *a, size_t n_rec)
+{
+    size_t nv, nf;
+    return parus__mul_size(n_rec, N_VARS * a->n_steps, &nv) &&
+           parus__mul_size(n_rec, a->n_steps, &nf) &&
+           grow((void **)&a->cv, &a->cap_cv, nv, sizeof *a->cv) &&
+           grow((void **)&a->cf, &a->cap_cf, nf, sizeof *a->cf);
+}
+
+/* Keep a parcel's series compactly. */
+static void keep_series(assess *a, size_t rec, const parus_health_series *s)
+{
+    float *v = a->cv + rec * N_VARS * a->n_steps;
+    unsigned char *f = a->cf + rec * a->n_steps;
+    size_t var, i;
+    for (var = 0; var < N_VARS; var++)
+        for (i = 0; i < a->n_steps; i++)
+            v[var * a->n_steps + i] = (float)s->v[var][i];
+    memcpy(f, s->flag, a->n_steps);
+}
+
+/* Build the health series of an item into the thread's series. */
+static parus_status item_series(assess *a, item *it, thread_work *w)
+{
+    parus_status code =
+        parus_health_series_build(&w->series, &a->hopt, a->pt_day + it->pt0, a->pt_obs + it->pt0,
+                                  it->n_pts, a->start_day, a->end_day, &it->err);
+    if (code == PARUS_OK && w->series.n_steps != a->n_steps)
+        code = parus_fail(&it->err, PARUS_E_INTERNAL,
+                          "health series of %zu steps, expected %zu for season %s",
+                          w->series.n_steps, a->n_steps, a->window);
+    return code;
+}
+
+/* ---- pass 1: crops ---- */
+
+static void first_last(const assess *a, const item *it, int64_t *first, int64_t *last)
+{
+    size_t i;
+    *first = *last = NO_DAY;
+    for (i = it->pt0; i < it->pt0 + it->n_pts; i++) {
+        if (a->pt_day[i] < a->start_day || a->pt_day[i] > a->end_day ||
+            !(a->pt_obs[i].valid_fraction >= a->spec.min_valid_fraction))
+            continue;
+        if (*first == NO_DAY)
+            *first = a->pt_day[i];
+        *last = a->pt_day[i];
+    }
+}
+
+/* The parallel part of pass 1 for one item. */
+static void classify_item(assess *a, size_t k, thread_work *w)
+{
+    item *it = &a->items[k];
+    parcel_rec *r = &a->rec[it->rec];
+    double *x = a->x + k * a->n_features;
+    parus_error ferr;
+    parus_status code;
+    size_t i;
+
+    if (!grow((void **)&w->obs, &w->cap_obs, it->n_pts ? it->n_pts : 1, sizeof *w->obs)) {
+        it->st = parus_fail(&it->err, PARUS_E_NOMEM, "out of memory featuring parcel '%s'", r->id);
+        return;
+    }
+    for (i = 0; i < it->n_pts; i++)
+        parus_season_obs_from_observation(&a->spec, a->pt_day[it->pt0 + i], &a->pt_obs[it->pt0 + i],
+                                          &w->obs[i]);
+    code = parus_season_features(&a->spec, a->start_day, w->obs, it->n_pts, x, &it->info,
+                                 &w->season, &ferr);
+    if (code == PARUS_OK) {
+        it->featured = true;
+    } else if (code != PARUS_E_RANGE) {
+        it->st = code;
+        it->err = ferr;
+        return;
+    }
+    first_last(a, it, &r->first_day, &r->last_day);
+    if (it->featured && !a->opt->model) {
+        size_t off = parus_season_series_offset(&a->spec, parus_season_var_index(&a->spec, "ndvi"));
+        it->cal_st = parus_season_calendar_match(a->opt->crops, &a->spec, a->start_day, x + off,
+                                                 parus_season_n_steps(&a->spec), &it->cal, &ferr);
+        if (it->cal_st != PARUS_OK && it->cal_st != PARUS_E_RANGE) {
+            it->st = it->cal_st;
+            it->err = ferr;
+            return;
+        }
+    }
+    if (a->full) {
+        code = item_series(a, it, w);
+        if (code != PARUS_OK) {
+            it->st = code;
+            return;
+        }
+        keep_series(a, it->rec, &w->series);
+        r->n_observed = (uint32_t)w->series.n_observed;
+        r->grid = majority_grid(a, a->pt_tile + it->pt0, it->n_pts);
+    }
+}
+
+static parus_status put_assessment(assess *a, item *it, parus_assess_method method,
+                                   const char *crop, double prob, const char *crop2, double margin,
+                                   const char *reason)
+{
+    parcel_rec *r = &a->rec[it->rec];
+    parus_assessment as;
+    char first[11], last[11];
+    memset(&as, 0, sizeof as);
+    as.season = a->window;
+    as.parcel_id = r->id;
+    as.run_id = a->opt->run_id;
+    as.method = method;
+    as.crop = crop;
+    as.probability = crop ? prob : (double)NAN;
+    as.crop2 = crop2;
+    as.margin = crop ? (margin < 0 ? 0.0 : margin > 1 ? 1.0 : margin) : (double)NAN;
+    as.confidence = method == PARUS_ASSESS_NONE       ? PARUS_CONFIDENCE_NONE
+                    : method == PARUS_ASSESS_CALENDAR ? PARUS_CONFIDENCE_LOW
+                                                      : PARUS_CONFIDENCE_NORMAL;
+    as.model_version = method == PARUS_ASSESS_NONE ? NULL : a->st.model_version;
+    as.declared_crop = it->declared;
+    as.agrees = (!crop || !it->declared) ? -1 : strcmp(crop, it->declared) == 0;
+    as.reason = reason;
+    as.n_clear_obs = it->featured ? it->info.n_obs_used : 0;
+    if (r->first_day != NO_DAY) {
+        format_day(r->first_day, first);
+        format_day(r->last_day, last);
+        as.first_date = first;
+        as.last_date = last;
+    }
+    r->method = (unsigned char)method;
+    r->prob = as.probability;
+    r->n_clear = (uint32_t)as.n_clear_obs;
+    r->crop = -1;
+    if (crop) {
+        size_t c = names_intern(&a->crop_names, crop);
+        if (c == SIZE_MAX)
+            return nomem(a, "crop names");
+        r->crop = (int)c;
+    }
+    if (it->declared && crop) {
+        a->st.n_declared++;
+        a->st.n_agree += as.agrees == 1;
+    }
+    if (method == PARUS_ASSESS_MODEL)
+        a->st.n_model++;
+    else if (method == PARUS_ASSESS_CALENDAR)
+        a->st.n_calendar++;
+    else
+        a->st.n_not_classified++;
+    return parus_store_assessments_put(a->store, &as, a->err);
+}
+
+static parus_status classify_batch(assess *a)
+{
+    parus_status code = PARUS_OK;
+    size_t k, n_pred = 0;
+    int nt = a->n_threads;
+    long long kk, n = (long long)a->n_items;
+
+    if (a->full && !grow_series_store(a, a->n_rec))
+        return nomem(a, "series");
+    PARUS_OMP(parallel for num_threads(nt) schedule(dynamic, 8))
+    for (kk = 0; kk < n; kk++)
+        classify_item(a, (size_t)kk, &a->work[parus__omp_thread()]);
+    code = batch_error(a);
+    if (code != PARUS_OK)
+        return code;
+
+    if (a->opt->model) {
+        for (k = 0; k < a->n_items; k++)
+            if (a->items[k].featured)
+                memcpy(a->xp + (n_pred++) * a->n_features, a->x + k * a->n_features,
+                       a->n_features * sizeof *a->x);
+        if (n_pred)
+            code = parus_model_predict(a->opt->model, a->xp, n_pred, a->n_features,
+                                       a->opt->n_threads, a->prob, a->err);
+        if (code != PARUS_OK)
+            return code;
+    }
+    n_pred = 0;
+    for (k = 0; k < a->n_items && code == PARUS_OK; k++) {
+        item *it = &a->items[k];
+        char reason[200];
+        if (!it->featured) {
+            code = put_assessment(a, it, PARUS_ASSESS_NONE, NULL, NAN, NULL, NAN,
+                                  "no clear observation in the season");
+        } else if (a->opt->model) {
+            const double *p = a->prob + (n_pred++) * a->n_classes;
+            size_t best, second;
+            double margin;
+            parus_classify_top2(p, a->n_classes, &best, &second, &margin);
+            code = put_assessment(a, it, PARUS_ASSESS_MODEL,
+                                  parus_model_class_name(a->opt->model, best), p[best],
+                                  parus_model_class_name(a->opt->model, second), margin, NULL);
+        } else if (it->cal_st == PARUS_E_RANGE) {
+            snprintf(reason, sizeof reason,
+                     "too few NDVI steps for calendar matching (%zu observed, %d needed)",
+                     it->info.n_observed, PARUS_CALENDAR_MIN_STEPS);
+            code = put_assessment(a, it, PARUS_ASSESS_NONE, NULL, NAN, NULL, NAN, reason);
+        } else {
+            snprintf(reason, sizeof reason,
+                     "no model: nearest crop calendar (NDVI RMSE %.3f, next %.3f); a guess, not a "
+                     "model probability",
+                     it->cal.rmse_best, it->cal.rmse_second);
+            code =
+                put_assessment(a, it, PARUS_ASSESS_CALENDAR,
+                               a->opt->crops->crops[it->cal.best].code, it->cal.pseudo_probability,
+                               a->opt->crops->crops[it->cal.second].code, it->cal.margin, reason);
+        }
+    }
+    batch_clear(a);
+    return code;
+}
+
+static int visit_classify(const parus_parcel_brief *p, const parus_series_point *pts, size_t n_pts,
+                          void *ctx)
+{
+    assess *a = ctx;
+    parcel_rec *r;
+    if (!grow((void **)&a->rec, &a->cap_rec, a->n_rec + 1, sizeof *a->rec)) {
+        nomem(a, "parcels");
+        return 1;
+    }
+    r = &a->rec[a->n_rec];
+    memset(r, 0, sizeof *r);
+    r->crop = r->grid = r->group = -1;
+    r->first_day = r->last_day = NO_DAY;
+    r->declared_area_m2 = p->declared_area_m2;
+    r->id = parus__strdup(p->id);
+    r->farmer = p->farmer_id ? parus__strdup(p->farmer_id) : NULL;
+    a->n_rec++;
+    if (!r->id || (p->farmer_id && !r->farmer)) {
+        nomem(a, "parcels");
+        return 1;
+    }
+    if (batch_add(a, a->n_rec - 1, p, pts, n_pts) != PARUS_OK)
+        return 1;
+    if (a->n_items == BATCH && classify_batch(a) != PARUS_OK)
+        return 1;
+    return 0;
+}
+
+/* Pass 1 over the open assessments. */
+static parus_status classify_pass(assess *a)
+{
+    size_t n_parcels = 0;
+    parus_status code;
+    if (a->full) {
+        code = parus_store_tiles_foreach(a->store, visit_tile, a, a->err);
+        if (code != PARUS_OK)
+            return code;
+        if (a->n_tiles > 1)
+            qsort(a->tiles, a->n_tiles, sizeof *a->tiles, cmp_tile);
+    }
+    code = parus_store_season_walk(a->store, a->window, visit_classify, a, &n_parcels, a->err);
+    if (code == PARUS_OK && a->n_items)
+        code = classify_batch(a);
+    if (code != PARUS_OK)
+        return code;
+    a->st.n_parcels = n_parcels;
+    if (n_parcels == 0)
+        return parus_fail(a->err, PARUS_E_NOT_FOUND,
+                          "no parcel in the store: load parcels before assessing season %s",
+                          a->window);
+    return PARUS_OK;
+}
+
+/* ---- peers ---- */
+
+static bool peer_member(const parcel_rec *r)
+{
+    return r->crop >= 0 && r->grid >= 0 && r->n_observed > 0;
+}
+
+static int find_group(const assess *a, int crop, int grid)
+{
+    size_t g;
+    for (g = 0; g < a->n_groups; g++)
+        if (a->groups[g].crop == crop && a->groups[g].grid == grid)
+            return (int)g;
+    return -1;
+}
+
+static parus_status add_group(assess *a, int crop, int grid, size_t *cap, int *index)
+{
+    int g = find_group(a, crop, grid);
+    if (g < 0) {
+        if (!grow((void **)&a->groups, cap, a->n_groups + 1, sizeof *a->groups))
+            return nomem(a, "peer groups");
+        memset(&a->groups[a->n_groups], 0, sizeof a->groups[a->n_groups]);
+        a->groups[a->n_groups].crop = crop;
+        a->groups[a->n_groups].grid = grid;
+        parus_health_peers_init(&a->groups[a->n_groups].peers);
+        g = (int)a->n_groups++;
+    }
+    *index = g;
+    return PARUS_OK;
+}
+
+/* Store the NDVI band of a group's peers. */
+static parus_status put_curve(assess *a, const peer_group *g)
+{
+    parus_peer_step *steps = malloc(a->n_steps * sizeof *steps);
+    const parus_health_peers *p = &g->peers;
+    parus_status code;
+    size_t i;
+    if (!steps)
+        return nomem(a, "peer curve");
+    for (i = 0; i < a->n_steps; i++) {
+        double centre = (double)p->start_day + (double)i * (double)p->step_days +
+                        ((double)p->step_days - 1.0) / 2.0;
+        steps[i].step = i;
+        format_day((int64_t)floor(centre), steps[i].day);
+        steps[i].n = p->n[PARUS_HEALTH_NDVI][i];
+        steps[i].ndvi_median = p->median[PARUS_HEALTH_NDVI][i];
+        steps[i].ndvi_p25 = p->p25[PARUS_HEALTH_NDVI][i];
+        steps[i].ndvi_p75 = p->p75[PARUS_HEALTH_NDVI][i];
+    }
+    code = parus_store_results_put_peer_curve(a->store, a->crop_names.s[g->crop],
+                                              g->grid >= 0 ? a->grid_names.s[g->grid] : "all",
+                                              steps, a->n_steps, a->err);
+    free(steps);
+    if (code == PARUS_OK)
+        a->st.n_peer_curves++;
+    return code;
+}
+
+/* Group the classified parcels, build every group's reference from the kept series, store the
+ * curves. A crop's parcels in a grid where it has fewer than min_peers go to its "all" group. */
+static parus_status peers_pass(assess *a)
+{
+    size_t cap_groups = 0, i, g, n_crops = a->crop_names.n, n_grids = a->grid_names.n, *count;
+    size_t min_peers = a->hopt.min_peers > 0 ? a->hopt.min_peers : 1, pool_n = 0, pool_cap = 0;
+    parus_health_series *pool = NULL;
+    const parus_health_series **members = NULL;
+    parus_status code = PARUS_OK;
+
+    if (n_crops == 0 || n_grids == 0)
+        return PARUS_OK;
+    if (!(count = calloc(n_crops * n_grids, sizeof *count)))
+        return nomem(a, "peer groups");
+    for (i = 0; i < a->n_rec; i++)
+        if (peer_member(&a->rec[i]))
+            count[(size_t)a->rec[i].crop * n_grids + (size_t)a->rec[i].grid]++;
+    for (i = 0; i < a->n_rec && code == PARUS_OK; i++) {
+        parcel_rec *r = &a->rec[i];
+        if (!peer_member(r))
+            continue;
+        code = add_group(a, r->crop,
+                         count[(size_t)r->crop * n_grids + (size_t)r->grid] >= min_peers ? r->grid
+                                                                                         : -1,
+                         &cap_groups, &r->group);
+    }
+    free(count);
+    if (code != PARUS_OK)
+        return code;
+
+    for (g = 0; g < a->n_groups && code == PARUS_OK; g++) {
+        peer_group *grp = &a->groups[g];
+        size_t n = 0;
+        for (i = 0; i < a->n_rec; i++) {
+            const parcel_rec *r = &a->rec[i];
+            const float *v;
+            const unsigned char *f;
+            size_t var, s;
+            if (!peer_member(r) || r->crop != grp->crop || (grp->grid >= 0 && r->grid != grp->grid))
+                continue;
+            if (n == pool_n) {
+                if (!grow((void **)&pool, &pool_cap, pool_n + 1, sizeof *pool)) {
+                    code = nomem(a, "peers");
+                    break;
+                }
+                parus_health_series_init(&pool[pool_n]);
+                code = parus_health_series_alloc(&pool[pool_n], a->start_day, a->hopt.step_days,
+                                                 a->n_steps, a->err);
+                if (code != PARUS_OK)
+                    break;
+                pool_n++;
+            }
+            v = a->cv + i * N_VARS * a->n_steps;
+            f = a->cf + i * a->n_steps;
+            for (var = 0; var < N_VARS; var++)
+                for (s = 0; s < a->n_steps; s++)
+                    pool[n].v[var][s] = (double)v[var * a->n_steps + s];
+            memcpy(pool[n].flag, f, a->n_steps);
+            n++;
+        }
+        if (code != PARUS_OK)
+            break;
+        grp->n_members = n;
+        free(members);
+        if (!(members = malloc((n ? n : 1) * sizeof *members))) {
+            code = nomem(a, "peers");
+            break;
+        }
+        for (i = 0; i < n; i++)
+            members[i] = &pool[i];
+        code = parus_health_peers_build(&grp->peers, members, n, &a->hopt, a->err);
+        if (code == PARUS_OK)
+            code = put_curve(a, grp);
+    }
+    for (i = 0; i < pool_n; i++)
+        parus_health_series_release(&pool[i]);
+    free(pool);
+    free(members);
+    return code;
+}
+
+/* ---- pass 2: condition, area, yield ---- */
+
+static const parus_crop *rec_crop(const assess *a, const parcel_rec *r)
+{
+    return r->crop >= 0 ? a->crop_row[r->crop] : NULL;
+}
+
+/* The parallel part of pass 2 for one item. */
+static void judge_item(assess *a, size_t k, thread_work *w)
+{
+    item *it = &a->items[k];
+    parcel_rec *r = &a->rec[it->rec];
+    const parus_crop *crop = rec_crop(a, r);
+    const parus_health_peers *peers = r->group >= 0 ? &a->groups[r->group].peers : NULL;
+    const double *expected = r->crop >= 0 ? a->expected[r->crop] : NULL;
+    parus_error ferr;
+    parus_status code;
+
+    code = item_series(a, it, w);
+    if (code != PARUS_OK) {
+        it->st = code;
+        return;
+    }
+    it->has_series = w->series.n_observed > 0;
+    if (!it->has_series)
+        return;
+    code = parus_health_assess(&w->series, crop, peers, expected, &a->hopt, &it->health, &ferr);
+    if (code != PARUS_OK) {
+        it->st = code;
+        it->err = ferr;
+        return;
+    }
+    it->has_health = true;
+    code = parus_health_planted_area(
+        &w->series, crop, it->area_m2,
+        isfinite(it->declared_area_m2) ? it->declared_area_m2 / PARUS_M2_PER_MU : (double)NAN,
+        &a->hopt, &it->area, &ferr);
+    if (code == PARUS_OK)
+        it->has_area = true;
+    else if (code != PARUS_E_RANGE) {
+        it->st = code;
+        it->err = ferr;
+        return;
+    }
+    it->integral_10d = w->series.pheno.integral_10d;
+    it->peak_ndvi = w->series.pheno.peak_value;
+    if (crop && it->has_area && isfinite(it->integral_10d) && isfinite(it->peak_ndvi)) {
+        parus_yield_input in;
+        in.integral_10d = it->integral_10d;
+        in.peak_ndvi = it->peak_ndvi;
+        in.planted_area_m2 = it->area.planted_area_m2;
+        in.n_clear_observations = r->n_clear;
+        code = parus_yield_estimate(crop, &a->opt->yield, &in, &it->yield, &ferr);
+        if (code != PARUS_OK) {
+            it->st = code;
+            it->err = ferr;
+            return;
+        }
+        it->has_yield = true;
+    }
+}
+
+static parus_health_class cls_of(const item *it)
+{
+    return it->has_health ? it->health.cls : PARUS_HEALTH_UNKNOWN;
+}
+
+static const char *reference_name(const item *it)
+{
+    if (!it->has_health)
+        return "none";
+    switch (it->health.reference) {
+    case PARUS_HEALTH_REF_PEERS:
+        return "peers";
+    case PARUS_HEALTH_REF_CURVE:
+        return "curve";
+    default:
+        return "none";
+    }
+}
+
+static parus_status put_event(assess *a, const parcel_rec *r, const parus_health_event *e)
+{
+    parus_result_flag f;
+    char first[11], last[11];
+    format_day(e->day, first);
+    format_day(e->last_day >= e->day ? e->last_day : e->day, last);
+    f.season = a->window;
+    f.parcel_id = r->id;
+    f.flag = parus_health_flag_code(e->flag);
+    f.first_date = first;
+    f.last_date = last;
+    f.size = isfinite(e->size) ? e->size : (double)NAN;
+    f.confidence = isfinite(e->confidence) && e->confidence >= 0.0 && e->confidence <= 1.0
+                       ? e->confidence
+                       : (double)NAN;
+    f.reason = e->reason;
+    a->st.n_flags++;
+    return parus_store_results_put_flag(a->store, &f, a->err);
+}
+
+/* Write one judged parcel: its result and flags; keep its credit evidence. */
+static parus_status put_judged(assess *a, item *it)
+{
+    parcel_rec *r = &a->rec[it->rec];
+    const parus_crop *crop = rec_crop(a, r);
+    parus_parcel_result res;
+    char first[11], last[11], flags[256], reason[400];
+    const char *crop_name = r->crop >= 0 ? a->crop_names.s[r->crop] : NULL;
+    bool declared_unknown = it->declared && !parus_crop_table_find(a->opt->crops, it->declared);
+    parus_status code;
+    uint32_t mask = 0;
+    size_t e, n_events = 0;
+
+    memset(&res, 0, sizeof res);
+    res.season = a->window;
+    res.parcel_id = r->id;
+    res.crop = crop_name;
+    res.crop_method = (parus_assess_method)r->method;
+    res.crop_confidence = r->method == PARUS_ASSESS_NONE       ? PARUS_CONFIDENCE_NONE
+                          : r->method == PARUS_ASSESS_CALENDAR ? PARUS_CONFIDENCE_LOW
+                                                               : PARUS_CONFIDENCE_NORMAL;
+    res.crop_probability = crop_name ? r->prob : (double)NAN;
+    res.n_clear_obs = r->n_clear;
+    if (r->first_day != NO_DAY) {
+        format_day(r->first_day, first);
+        format_day(r->last_day, last);
+        res.first_date = first;
+        res.last_date = last;
+    }
+    if (r->group >= 0) {
+        const peer_group *g = &a->groups[r->group];
+        res.peer_group = g->grid >= 0 ? a->grid_names.s[g->grid] : "all";
+        res.n_peers = g->n_members;
+    }
+    res.health_class = parus_health_class_name(cls_of(it));
+    res.health_reference = reference_name(it);
+    res.health_score = it->has_health ? it->health.score : (double)NAN;
+    res.green_ratio = it->has_health ? it->health.green_ratio : (double)NAN;
+    if (isinf(res.green_ratio))
+        res.green_ratio = NAN;
+    res.area_m2 = it->area_m2;
+    res.declared_area_m2 = it->declared_area_m2;
+    res.planted_fraction = res.planted_area_m2 = NAN;
+    if (it->has_area) {
+        res.planted_fraction = it->area.planted_share;
+        res.planted_area_m2 = it->area.planted_area_m2;
+        if (!(isfinite(it->declared_area_m2) && it->declared_area_m2 > 0.0))
+            res.area_check = "undeclared";
+        else if (fabs(it->area.planted_area_m2 - it->declared_area_m2) >
+                 a->opt->policy->area_tolerance * it->declared_area_m2)
+            res.area_check =
+                it->area.planted_area_m2 < it->declared_area_m2 ? "shortfall" : "excess";
+        else
+            res.area_check = "ok";
+    }
+    res.ndvi_integral_10d = it->has_series ? it->integral_10d : (double)NAN;
+    res.ndvi_peak = it->has_series ? it->peak_ndvi : (double)NAN;
+    res.yield_expected_kg_per_mu = res.yield_p10_kg_per_mu = res.price_cny_per_kg = NAN;
+    if (crop)
+        res.price_cny_per_kg = crop->price_cny_per_kg;
+
+    /* a value, or why not: the first missing link of the chain */
+    reason[0] = '\0';
+    if (r->method == PARUS_ASSESS_NONE) {
+        if (r->n_clear == 0) {
+            snprintf(reason, sizeof reason,
+                     PARUS_ASSESS_REASON_NO_CLEAR ": no clear observation in the season");
+        } else {
+            snprintf(reason, sizeof reason,
+                     PARUS_ASSESS_REASON_NOT_CLASSIFIED ": no crop could be found (%u clear "
+                                                        "observations)",
+                     r->n_clear);
+            r->not_classified = true;
+        }
+    } else if (!crop || declared_unknown) {
+        snprintf(reason, sizeof reason,
+                 PARUS_ASSESS_REASON_UNKNOWN_CROP ": %s crop '%s' is not in the crop table%s%s%s",
+                 !crop ? "the" : "the declared", !crop ? crop_name : it->declared,
+                 a->opt->crops_path ? " '" : "", a->opt->crops_path ? a->opt->crops_path : "",
+                 a->opt->crops_path ? "'" : "");
+        r->unknown_crop = true;
+        a->st.n_unknown_crop++;
+    } else if (!it->has_series) {
+        snprintf(reason, sizeof reason,
+                 PARUS_ASSESS_REASON_NO_CLEAR ": no observation usable for the season's series "
+                                              "(hazy, or without NDVI)");
+    } else if (!it->has_area) {
+        snprintf(reason, sizeof reason,
+                 PARUS_ASSESS_REASON_NO_AREA ": no vegetated fraction was measured in the season");
+    } else if (!it->has_yield) {
+        snprintf(reason, sizeof reason,
+                 PARUS_ASSESS_REASON_NO_METRICS ": too little NDVI in the season for a yield");
+    }
+    if (!reason[0] && it->has_yield) {
+        res.valued = true;
+        res.yield_expected_kg_per_mu = it->yield.expected_kg_per_mu;
+        res.yield_p10_kg_per_mu = it->yield.conservative_kg_per_mu;
+        res.value_expected_fen = it->yield.expected_value_fen;
+        res.value_p10_fen = it->yield.conservative_value_fen;
+        if (it->yield.flags & PARUS_YIELD_NO_CANOPY)
+            mask |= 1u << NOTE_NO_CANOPY;
+        if (it->yield.flags & PARUS_YIELD_CLAMPED_LOW)
+            mask |= 1u << NOTE_CLAMPED_LOW;
+        if (it->yield.flags & PARUS_YIELD_CLAMPED_HIGH)
+            mask |= 1u << NOTE_CLAMPED_HIGH;
+    }
+    if (it->has_health)
+        for (e = 0; e < it->health.n_events; e++) {
+            mask |= 1u << it->health.event[e].flag;
+            if (it->health.event[e].flag == PARUS_HEALTH_FLOOD ||
+                it->health.event[e].flag == PARUS_HEALTH_SUDDEN_LOSS)
+                n_events++;
+        }
+    if (it->has_area && it->area.has_event)
+        mask |= 1u << it->area.event.flag;
+    flags_text(mask, flags, sizeof flags);
+    res.flags = flags;
+    res.reason = reason[0] ? reason : NULL;
+    code = parus_store_results_put(a->store, &res, a->err);
+
+    /* events, each (flag, first day) once */
+    if (it->has_health)
+        for (e = 0; e < it->health.n_events && code == PARUS_OK; e++) {
+            const parus_health_event *ev = &it->health.event[e];
+            size_t q;
+            bool seen = false;
+            for (q = 0; q < e; q++)
+                seen = seen ||
+                       (it->health.event[q].flag == ev->flag && it->health.event[q].day == ev->day);
+            if (!seen)
+                code = put_event(a, r, ev);
+        }
+    if (code == PARUS_OK && it->has_area && it->area.has_event) {
+        bool seen = false;
+        for (e = 0; it->has_health && e < it->health.n_events; e++)
+            seen = seen || (it->health.event[e].flag == it->area.event.flag &&
+                            it->health.event[e].day == it->area.event.day);
+        if (!seen)
+            code = put_event(a, r, &it->area.event);
+    }
+    if (code != PARUS_OK)
+        return code;
+
+    r->valued = res.valued;
+    r->health_cls = (unsigned char)cls_of(it);
+    r->flags = mask;
+    r->planted_area_m2 = it->has_area ? it->area.planted_area_m2 : (double)NAN;
+    r->value_expected_fen = res.valued ? res.value_expected_fen : 0;
+    r->value_p10_fen = res.valued ? res.value_p10_fen : 0;
+    a->st.n_valued += res.valued;
+
+    r->credit.conservative_value_fen = r->value_p10_fen;
+    switch (cls_of(it)) {
+    case PARUS_HEALTH_GOOD:
+        r->credit.health = PARUS_CREDIT_HEALTH_GOOD;
+        break;
+    case PARUS_HEALTH_FAIR:
+        r->credit.health = PARUS_CREDIT_HEALTH_FAIR;
+        break;
+    case PARUS_HEALTH_POOR:
+        r->credit.health = PARUS_CREDIT_HEALTH_POOR;
+        break;
+    default:
+        r->credit.health = PARUS_CREDIT_HEALTH_UNKNOWN;
+        break;
+    }
+    r->credit.crop_probability =
+        isfinite(r->prob) && r->prob >= 0.0 && r->prob <= 1.0 ? r->prob : 0.0;
+    r->credit.calendar_fallback = r->method == PARUS_ASSESS_CALENDAR;
+    r->credit.n_event_flags = n_events;
+    r->credit.planted_area_m2 =
+        isfinite(r->planted_area_m2) && r->planted_area_m2 > 0.0 ? r->planted_area_m2 : 0.0;
+    r->credit.declared_area_m2 = it->declared_area_m2;
+    r->credit.n_clear_observations = r->n_clear;
+    r->credit.harvest_day =
+        r->crop >= 0 && a->harvest[r->crop] != NO_DAY ? a->harvest[r->crop] : PARUS_CREDIT_NO_DAY;
+    return PARUS_OK;
+}
+
+static parus_status judge_batch(assess *a)
+{
+    parus_status code;
+    size_t k;
+    int nt = a->n_threads;
+    long long kk, n = (long long)a->n_items;
+
+    PARUS_OMP(parallel for num_threads(nt) schedule(dynamic, 8))
+    for (kk = 0; kk < n; kk++)
+        judge_item(a, (size_t)kk, &a->work[parus__omp_thread()]);
+    code = batch_error(a);
+    for (k = 0; k < a->n_items && code == PARUS_OK; k++)
+        code = put_judged(a, &a->items[k]);
+    batch_clear(a);
+    return code;
+}
+
+static int visit_judge(const parus_parcel_brief *p, const parus_series_point *pts, size_t n_pts,
+                       void *ctx)
+{
+    assess *a = ctx;
+    size_t rec = a->walk_pos++;
+    if (rec >= a->n_rec || strcmp(a->rec[rec].id, p->id) != 0) {
+        parus_fail(a->err, PARUS_E_INTERNAL,
+                   "the second walk of season %s met parcel '%s' where the first had '%s'",
+                   a->window, p->id, rec < a->n_rec ? a->rec[rec].id : "(end)");
+        return 1;
+    }
+    if (batch_add(a, rec, p, pts, n_pts) != PARUS_OK)
+        return 1;
+    if (a->n_items == BATCH && judge_batch(a) != PARUS_OK)
+        return 1;
+    return 0;
+}
+
+static parus_status judge_pass(assess *a)
+{
+    parus_status code;
+    a->walk_pos = 0;
+    code = parus_store_season_walk(a->store, a->window, visit_judge, a, NULL, a->err);
+    if (code == PARUS_OK && a->n_items)
+        code = judge_batch(a);
+    if (code == PARUS_OK && a->walk_pos != a->n_rec)
+        code = parus_fail(a->err, PARUS_E_INTERNAL,
+                          "the second walk of season %s met %zu parcels, the first %zu", a->window,
+                          a->walk_pos, a->n_rec);
+    return code;
+}
+
+/* ---- credit ---- */
+
+/* Parcel records sorted by (farmer, walk order); qsort has no context, so the array holds
+ * pointers. */
+static int cmp_rec_farmer(const void *x, const void *y)
+{
+    const parcel_rec *p = *(const parcel_rec *const *)x, *q = *(const parcel_rec *const *)y;
+    int c = strcmp(p->farmer, q->farmer);
+    if (c)
+        return c;
+    return p < q ? -1 : p > q;
+}
+
+static bool add_fen(int64_t *sum, int64_t v)
+{
+    if (v > 0 && *sum > INT64_MAX - v)
+        return false;
+    *sum += v;
+    return true;
+}
+
+static int health_rank(unsigned char cls)
+{
+    switch (cls) {
+    case PARUS_HEALTH_GOOD:
+        return 1;
+    case PARUS_HEALTH_FAIR:
+        return 2;
+    case PARUS_HEALTH_POOR:
+        return 3;
+    default:
+        return 0;
+    }
+}
+
+/* "key=value;..." of the credit parts. */
+static void parts_text(const parus_credit_result *c, char *buf, size_t n)
+{
+    snprintf(buf, n,
+             "gross_value_fen=%lld;thin_evidence_fen=%lld;haircut_poor_health_fen=%lld;"
+             "haircut_fair_health_fen=%lld;haircut_low_confidence_fen=%lld;haircut_event_fen=%lld;"
+             "haircut_area_mismatch_fen=%lld;net_value_fen=%lld;loan_to_value_ppm=%lld;"
+             "lendable_fen=%lld;debt_fen=%lld;after_debt_fen=%lld;before_cap_cny=%lld;"
+             "cap_removed_cny=%lld;rounding_removed_cny=%lld;floor_removed_cny=%lld;limit_cny=%lld",
+             (long long)c->gross_value_fen, (long long)c->thin_evidence_fen,
+             (long long)c->haircut_poor_health_fen, (long long)c->haircut_fair_health_fen,
+             (long long)c->haircut_low_confidence_fen, (long long)c->haircut_event_fen,
+             (long long)c->haircut_area_mismatch_fen, (long long)c->net_value_fen,
+             (long long)c->loan_to_value_ppm, (long long)c->lendable_fen, (long long)c->debt_fen,
+             (long long)c->after_debt_fen, (long long)c->before_cap_cny,
+             (long long)c->cap_removed_cny, (long long)c->rounding_removed_cny,
+             (long long)c->floor_removed_cny, (long long)c->limit_cny);
+}
+
+/* One farmer's limit over their parcels f[0..n). */
+static parus_status farmer_limit(assess *a, parcel_rec **f, size_t n, parus_credit_parcel *cp,
+                                 parus_credit_parcel_result *pr)
+{
+    const parus_policy *pol = a->opt->policy;
+    parus_credit_result cr;
+    parus_limit l;
+    const char *farmer = f[0]->farmer;
+    int64_t debt = a->opt->debts ? parus_debts_find(a->opt->debts, farmer) : 0;
+    char reasons[512], flags[256], parts[1024], latest[11], repay[11];
+    double *crop_area = NULL;
+    size_t main_crop = SIZE_MAX;
+    int64_t latest_day = NO_DAY;
+    uint32_t mask = 0;
+    bool any_classified = false, low = false, any_declared = false, unknown = false, notc = false;
+    int worst = 0;
+    size_t i, len;
+    parus_status code;
+
+    for (i = 0; i < n; i++)
+        cp[i] = f[i]->credit;
+    code = parus_credit_limit(pol, cp, n, debt, &cr, pr, a->err);
+    if (code != PARUS_OK) {
+        char why[sizeof a->err->msg];
+        snprintf(why, sizeof why, "%s", a->err ? a->err->msg : "credit failed");
+        return parus_fail(a->err, code, "the limit of farmer '%s': %s", farmer, why);
+    }
+
+    memset(&l, 0, sizeof l);
+    l.season = a->window;
+    l.farmer_id = farmer;
+    l.limit_cny = cr.limit_cny;
+    l.currency = pol->currency;
+    l.n_parcels = n;
+    l.planted_area_m2 = 0.0;
+    l.declared_area_m2 = 0.0;
+    if (a->crop_names.n && !(crop_area = calloc(a->crop_names.n, sizeof *crop_area)))
+        return nomem(a, "limits");
+    for (i = 0; i < n; i++) {
+        const parcel_rec *r = f[i];
+        if (r->valued) {
+            l.n_parcels_valued++;
+            if (!add_fen(&l.value_expected_fen, r->value_expected_fen) ||
+                !add_fen(&l.value_p10_fen, r->value_p10_fen)) {
+                free(crop_area);
+                return parus_fail(a->err, PARUS_E_RANGE,
+                                  "the value of farmer '%s' is above 2^63 fen", farmer);
+            }
+        }
+        if (isfinite(r->planted_area_m2)) {
+            l.planted_area_m2 += r->planted_area_m2;
+            if (r->crop >= 0)
+                crop_area[r->crop] += r->planted_area_m2;
+        }
+        if (isfinite(r->declared_area_m2)) {
+            l.declared_area_m2 += r->declared_area_m2;
+            any_declared = true;
+        }
+        if (health_rank(r->health_cls) > worst)
+            worst = health_rank(r->health_cls);
+        mask |= r->flags;
+        if (r->method != PARUS_ASSESS_NONE)
+            any_classified = true;
+        if (pr[i].counted && r->method != PARUS_ASSESS_NONE &&
+            (r->method == PARUS_ASSESS_CALENDAR || !(r->prob >= pol->min_confidence)))
+            low = true;
+        if (r->last_day != NO_DAY && (latest_day == NO_DAY || r->last_day > latest_day))
+            latest_day = r->last_day;
+        unknown = unknown || r->unknown_crop;
+        notc = notc || r->not_classified;
+    }
+    if (!any_declared)
+        l.declared_area_m2 = NAN;
+    /* the largest planted area; ties to the smaller code */
+    for (i = 0; crop_area && i < a->crop_names.n; i++)
+        if (crop_area[i] > 0.0 && (main_crop == SIZE_MAX || crop_area[i] > crop_area[main_crop] ||
+                                   (crop_area[i] == crop_area[main_crop] &&
+                                    strcmp(a->crop_names.s[i], a->crop_names.s[main_crop]) < 0)))
+            main_crop = i;
+    if (main_crop != SIZE_MAX)
+        l.main_crop = a->crop_names.s[main_crop];
+    free(crop_area);
+    l.health = worst == 3 ? "poor" : worst == 2 ? "fair" : worst == 1 ? "good" : "unknown";
+    flags_text(mask, flags, sizeof flags);
+    l.flags = flags;
+    len = parus_credit_reasons_format(cr.reasons, reasons, sizeof reasons);
+    if (unknown && len < sizeof reasons)
+        len += (size_t)snprintf(reasons + len, sizeof reasons - len, "%s%s", len ? ";" : "",
+                                PARUS_ASSESS_REASON_UNKNOWN_CROP);
+    if (notc && len < sizeof reasons)
+        snprintf(reasons + len, sizeof reasons - len, "%s%s", len ? ";" : "",
+                 PARUS_ASSESS_REASON_NOT_CLASSIFIED);
+    l.reasons = reasons;
+    l.confidence = !any_classified ? "none" : low ? "low" : "normal";
+    if (latest_day != NO_DAY) {
+        format_day(latest_day, latest);
+        l.latest_date = latest;
+        if (!a->st.latest_date[0] || strcmp(latest, a->st.latest_date) > 0)
+            memcpy(a->st.latest_date, latest, sizeof latest);
+    }
+    l.model_version = a->st.model_version;
+    l.policy_hash = a->st.policy_hash;
+    if (cr.limit_cny > 0 && cr.repayment_day != PARUS_CREDIT_NO_DAY) {
+        format_day(cr.repayment_day, repay);
+        l.repayment_date = repay;
+    }
+    l.debt_fen = debt;
+    parts_text(&cr, parts, sizeof parts);
+    l.parts = parts;
+    code = parus_store_results_put_limit(a->store, &l, a->err);
+    for (i = 0; i < n && code == PARUS_OK; i++) {
+        char pr_reasons[256];
+        parus_credit_reasons_format(pr[i].reasons, pr_reasons, sizeof pr_reasons);
+        code = parus_store_results_put_credit(a->store, f[i]->id, pr[i].counted, pr[i].value_fen,
+                                              pr_reasons, a->err);
+    }
+    if (code != PARUS_OK)
+        return code;
+
+    a->st.n_farmers++;
+    a->st.n_farmers_zero += cr.limit_cny == 0;
+    a->st.total_limit_cny += cr.limit_cny;
+    for (i = 0; i < PARUS_CREDIT_N_REASONS; i++)
+        a->st.n_reason[i] += (cr.reasons >> i) & 1u;
+    a->st.n_farmers_unknown_crop += unknown;
+    return PARUS_OK;
+}
+
+static parus_status credit_pass(assess *a)
+{
+    parcel_rec **by = NULL;
+    parus_credit_parcel *cp = NULL;
+    parus_credit_parcel_result *pr = NULL;
+    parus_status code = PARUS_OK;
+    size_t n = 0, i, j, max_n = 0;
+
+    if (!(by = malloc((a->n_rec ? a->n_rec : 1) * sizeof *by)))
+        return nomem(a, "farmers");
+    for (i = 0; i < a->n_rec; i++)
+        if (a->rec[i].farmer)
+            by[n++] = &a->rec[i];
+    qsort(by, n, sizeof *by, cmp_rec_farmer);
+    for (i = 0; i < n; i = j) {
+        for (j = i + 1; j < n && strcmp(by[j]->farmer, by[i]->farmer) == 0; j++)
+            ;
+        if (j - i > max_n)
+            max_n = j - i;
+    }
+    if (max_n && (!(cp = malloc(max_n * sizeof *cp)) || !(pr = malloc(max_n * sizeof *pr)))) {
+        code = nomem(a, "farmers");
+        goto out;
+    }
+    for (i = 0; i < n && code == PARUS_OK; i = j) {
+        for (j = i + 1; j < n && strcmp(by[j]->farmer, by[i]->farmer) == 0; j++)
+            ;
+        code = farmer_limit(a, by + i, j - i, cp, pr);
+    }
+out:
+    free(by);
+    free(cp);
+    free(pr);
+    return code;
+}
+
+/* ---- debts ---- */
+
+struct farmer_list {
+    char **id;
+    size_t n, cap;
+    assess *a;
+};
+
+static int collect_farmer(const char *id, void *ctx)
+{
+    struct farmer_list *l = ctx;
+    if (!grow((void **)&l->id, &l->cap, l->n + 1, sizeof *l->id) ||
+        !(l->id[l->n] = parus__strdup(id))) {
+        nomem(l->a, "farmers");
+        return 1;
+    }
+    l->n++;
+    return 0;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* Every debt must be of a farmer who has parcels: a debt of nobody lends nothing but says the
+ * file and the parcels disagree. */
+static parus_status check_debts(assess *a)
+{
+    struct farmer_list l;
+    parus_status code;
+    size_t i;
+    if (!a->opt->debts || a->opt->debts->n == 0)
+        return PARUS_OK;
+    memset(&l, 0, sizeof l);
+    l.a = a;
+    code = parus_store_farmers_foreach(a->store, collect_farmer, &l, NULL, a->err);
+    for (i = 0; code == PARUS_OK && i < a->opt->debts->n; i++) {
+        const parus_debt *d = &a->opt->debts->items[i];
+        if (!bsearch(&d->farmer_id, l.id, l.n, sizeof *l.id, cmp_str))
+            code = parus_fail(a->err, PARUS_E_CONFIG,
+                              "'%s' line %zu: farmer '%s' has no parcel in the store: no limit "
+                              "is computed until the debts file and the parcels agree",
+                              a->opt->debts_path ? a->opt->debts_path : "debts", d->line,
+                              d->farmer_id);
+    }
+    for (i = 0; i < l.n; i++)
+        free(l.id[i]);
+    free(l.id);
+    return code;
+}
+
+/* ---- the public calls ---- */
+
+parus_status parus_assess_classify(parus_store *store, const parus_assess_options *opt,
+                                   parus_assess_stats *stats, parus_error *err)
+{
+    assess a;
+    parus_status code;
+    double t0 = now_s();
+
+    code = setup(&a, store, opt, false, err);
+    if (code == PARUS_OK)
+        code = parus_store_assessments_begin(store, a.window, err);
+    if (code == PARUS_OK) {
+        code = classify_pass(&a);
+        if (code == PARUS_OK)
+            code = parus_store_assessments_commit(store, err);
+        else
+            parus_store_assessments_abort(store);
+    }
+    a.st.seconds = now_s() - t0;
+    if (code == PARUS_OK && stats)
+        *stats = a.st;
+    teardown(&a);
+    return code;
+}
+
+parus_status parus_assess_run(parus_store *store, const parus_assess_options *opt,
+                              parus_assess_stats *stats, parus_error *err)
+{
+    assess a;
+    parus_status code;
+    double t0 = now_s();
+
+    code = setup(&a, store, opt, true, err);
+    if (code == PARUS_OK)
+        code = check_debts(&a);
+    if (code == PARUS_OK)
+        code = parus_store_results_begin(store, a.window, opt->run_id, err);
+    if (code == PARUS_OK) {
+        code = classify_pass(&a);
+        if (code == PARUS_OK)
+            code = crop_info(&a);
+        if (code == PARUS_OK)
+            code = peers_pass(&a);
+        if (code == PARUS_OK)
+            code = judge_pass(&a);
+        if (code == PARUS_OK)
+            code = credit_pass(&a);
+        if (code == PARUS_OK)
+            code = parus_store_results_commit(store, err);
+        else
+            parus_store_results_abort(store);
+    }
+    a.st.seconds = now_s() - t0;
+    if (code == PARUS_OK && stats)
+        *stats = a.st;
+    teardown(&a);
+    return code;
+}

@@ -1,0 +1,750 @@
+/*
+ * test_assess.c - a season end to end (parus/assess.h, `parus assess`) on a small synthetic season
+ * from the generator, loaded and ingested through the real tools, plus one registered parcel that
+ * no tile covers (its farmer has no observed parcel). Checked: every farmer of the truth gets a
+ * limit, within [0, cap]; the unobserved parcel gets no value and a reason, its farmer a zero
+ * limit with NO_PARCEL_OBSERVED; a rerun replaces the season's rows (same counts, same limits);
+ * 1 and 2 threads give the same results, row for row; and the bad inputs of the issue: a crop
+ * table with a missing column or a negative price, a policy whose cap is below its floor, a
+ * declared crop that is not in the crop table (no value, UNKNOWN_CROP, never a default price),
+ * a debts file with an unknown farmer or a duplicate row, each with its message and exit code
+ * and nothing stored. And the command line: --help, misuse.
+ *
+ * Without a model (the calendar fallback) to stay fast; the model path is the classifier's
+ * (tests/test_crop_e2e.c) and shares its code with `parus classify`.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "test_support.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parus/assess.h"
+#include "parus/credit.h"
+#include "parus/crops.h"
+#include "parus/policy.h"
+#include "parus/store.h"
+
+#define SEASON "2024-03-01/2024-10-31"
+
+static char *g_dir, *g_db;
+
+static const char *bin(void)
+{
+    const char *b = getenv("PARUS_BIN");
+    return b && *b ? b : "parus";
+}
+
+static const char *synth_bin(void)
+{
+    const char *b = getenv("PARUS_SYNTH");
+    return b && *b ? b : "parus-synth";
+}
+
+/* Run a shell command line; fail unless it exits want_rc; return its stdout + stderr. */
+static char *run_expect(int want_rc, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static char *run_expect(int want_rc, const char *fmt, ...)
+{
+    char cmd[16000], *out = NULL, *errs = NULL, *all;
+    va_list ap;
+    int rc;
+    size_t n;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    rc = parus_test_run(cmd, &out, &errs);
+    if (rc != want_rc)
+        fail_msg("`%s` exited %d, expected %d\nstdout:\n%s\nstderr:\n%s", cmd, rc, want_rc,
+                 out ? out : "", errs ? errs : "");
+    n = (out ? strlen(out) : 0) + (errs ? strlen(errs) : 0) + 1;
+    all = malloc(n);
+    assert_non_null(all);
+    snprintf(all, n, "%s%s", out ? out : "", errs ? errs : "");
+    free(out);
+    free(errs);
+    return all;
+}
+
+static void expect_has(const char *text, const char *want)
+{
+    if (!strstr(text, want))
+        fail_msg("expected '%s' in:\n%s", want, text);
+}
+
+static void write_text(const char *name, const char *text)
+{
+    char *path = parus_test_path(g_dir, name);
+    assert_int_equal(parus_test_write_file(path, text, strlen(text)), 0);
+    free(path);
+}
+
+/* ---- reading the store ---- */
+
+typedef struct text {
+    char *s;
+    size_t n, cap;
+} text;
+
+static void text_add(text *t, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void text_add(text *t, const char *fmt, ...)
+{
+    va_list ap;
+    int k;
+    for (;;) {
+        size_t room = t->cap - t->n;
+        va_start(ap, fmt);
+        k = vsnprintf(t->s ? t->s + t->n : NULL, room, fmt, ap);
+        va_end(ap);
+        assert_true(k >= 0);
+        if ((size_t)k < room) {
+            t->n += (size_t)k;
+            return;
+        }
+        t->cap = t->cap ? 2 * t->cap + (size_t)k : 4096 + (size_t)k;
+        t->s = realloc(t->s, t->cap);
+        assert_non_null(t->s);
+    }
+}
+
+static int dump_limit(const parus_limit *l, void *ctx)
+{
+    text_add(ctx, "%s|%lld|%zu|%zu|%lld|%lld|%s|%s|%s|%s|%s|%s|%lld|%s\n", l->farmer_id,
+             (long long)l->limit_cny, l->n_parcels, l->n_parcels_valued,
+             (long long)l->value_expected_fen, (long long)l->value_p10_fen, l->health, l->flags,
+             l->reasons, l->confidence, l->latest_date ? l->latest_date : "-",
+             l->repayment_date ? l->repayment_date : "-", (long long)l->debt_fen,
+             l->parts ? l->parts : "");
+    return 0;
+}
+
+/* Everything of a result but the run and the time. */
+static int dump_result(const parus_parcel_result *r, void *ctx)
+{
+    text_add(ctx,
+             "%s|%s|%s|%.9g|%zu|%s|%s|%.9g|%s|%zu|%.9g|%.9g|%.9g|%s|%.9g|%.9g|%.9g|%.9g|%d|%lld|"
+             "%lld|%s|%s|%d|%lld|%s\n",
+             r->parcel_id, r->farmer_id ? r->farmer_id : "-", r->crop ? r->crop : "-",
+             r->crop_probability, r->n_clear_obs, r->peer_group ? r->peer_group : "-",
+             r->health_class, r->health_score, r->health_reference, r->n_peers, r->green_ratio,
+             r->planted_fraction, r->planted_area_m2, r->area_check ? r->area_check : "-",
+             r->ndvi_integral_10d, r->ndvi_peak, r->yield_expected_kg_per_mu,
+             r->yield_p10_kg_per_mu, r->valued, (long long)r->value_expected_fen,
+             (long long)r->value_p10_fen, r->flags, r->reason ? r->reason : "-", r->credit_counted,
+             (long long)r->credit_value_fen, r->credit_reasons ? r->credit_reasons : "-");
+    return 0;
+}
+
+static char *dump(parus_store *s, bool results)
+{
+    text t = {0};
+    parus_error err;
+    if (results)
+        assert_int_equal(parus_store_results_foreach(s, SEASON, dump_result, &t, &err), PARUS_OK);
+    else
+        assert_int_equal(parus_store_limits_foreach(s, SEASON, dump_limit, &t, &err), PARUS_OK);
+    text_add(&t, "%s", "");
+    return t.s;
+}
+
+static parus_store *open_db(void)
+{
+    parus_store *s = NULL;
+    parus_error err;
+    if (parus_store_open_existing(g_db, &s, &err) != PARUS_OK)
+        fail_msg("open '%s': %s", g_db, err.msg);
+    return s;
+}
+
+static char *dump_db(bool results)
+{
+    parus_store *s = open_db();
+    char *d = dump(s, results);
+    parus_store_close(s);
+    return d;
+}
+
+static parus_store_counts counts_db(void)
+{
+    parus_store *s = open_db();
+    parus_store_counts c;
+    parus_error err;
+    assert_int_equal(parus_store_get_counts(s, &c, &err), PARUS_OK);
+    parus_store_close(s);
+    return c;
+}
+
+typedef struct one_limit {
+    bool found;
+    int64_t limit_cny, debt_fen;
+    char reasons[512];
+} one_limit;
+
+static int keep_limit(const parus_limit *l, void *ctx)
+{
+    one_limit *o = ctx;
+    o->found = true;
+    o->limit_cny = l->limit_cny;
+    o->debt_fen = l->debt_fen;
+    snprintf(o->reasons, sizeof o->reasons, "%s", l->reasons);
+    return 0;
+}
+
+static one_limit limit_of(const char *farmer)
+{
+    parus_store *s = open_db();
+    one_limit o;
+    parus_error err;
+    memset(&o, 0, sizeof o);
+    assert_int_equal(parus_store_get_limit(s, SEASON, farmer, keep_limit, &o, &err), PARUS_OK);
+    parus_store_close(s);
+    return o;
+}
+
+/* ---- the season ---- */
+
+static int setup(void **state)
+{
+    char *out;
+    (void)state;
+    g_dir = parus_test_tmpdir("assess");
+    g_db = parus_test_path(g_dir, "parus.db");
+    out = run_expect(0,
+                     "'%s' --out '%s/scene' --size 512 --dates 12 --seed 5 --quiet --crops "
+                     "'%s/data-samples/crops.csv'",
+                     synth_bin(), g_dir, parus_test_source_dir());
+    free(out);
+    /* 8: a broken geometry of the registry is set aside, as a real registry has */
+    out = run_expect(8, "'%s' --db '%s' -q parcels load '%s/scene/parcels.geojson'", bin(), g_db,
+                     g_dir);
+    free(out);
+    /* a registered parcel that no tile covers */
+    write_text("far.geojson",
+               "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+               "\"properties\":{\"parcel_id\":\"X_FAR\",\"farmer_id\":\"F_FAR\","
+               "\"declared_area_mu\":2.0},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":"
+               "[[[100.0,20.0],[100.0004,20.0],[100.0004,20.0004],[100.0,20.0004],"
+               "[100.0,20.0]]]}}]}");
+    out = run_expect(0, "'%s' --db '%s' -q parcels load '%s/far.geojson'", bin(), g_db, g_dir);
+    free(out);
+    out = run_expect(0, "'%s' --db '%s' -q ingest '%s'/scene/*.tif", bin(), g_db, g_dir);
+    free(out);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    parus_test_rmtree(g_dir);
+    free(g_dir);
+    free(g_db);
+    return 0;
+}
+
+/* The farmers of the truth's valid parcels, sorted, unique. */
+static size_t truth_farmers(char ***out)
+{
+    char *path = parus_test_path(g_dir, "scene/truth/parcels_truth.csv"), line[1024];
+    char **f = NULL;
+    size_t n = 0, cap = 0, i, k;
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    assert_non_null(fgets(line, sizeof line, fp)); /* parcel_id,farmer_id,...,valid (8th) */
+    while (fgets(line, sizeof line, fp)) {
+        char *field[9], *p = line;
+        size_t nf = 0;
+        while (nf < 9) {
+            field[nf++] = p;
+            p = strchr(p, ',');
+            if (!p)
+                break;
+            *p++ = '\0';
+        }
+        assert_true(nf >= 8);
+        if (field[7][0] != '1')
+            continue;
+        for (i = 0; i < n && strcmp(f[i], field[1]) != 0; i++)
+            ;
+        if (i < n)
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            f = realloc(f, cap * sizeof *f);
+            assert_non_null(f);
+        }
+        f[n++] = strdup(field[1]);
+    }
+    fclose(fp);
+    free(path);
+    for (i = 1; i < n; i++)
+        for (k = i; k > 0 && strcmp(f[k - 1], f[k]) > 0; k--) {
+            char *t = f[k];
+            f[k] = f[k - 1];
+            f[k - 1] = t;
+        }
+    *out = f;
+    return n;
+}
+
+typedef struct limits_check {
+    int64_t cap_cny, floor_cny, round_cny;
+    size_t n;
+    char **farmers;
+    size_t n_found, n_far_zero;
+} limits_check;
+
+static int check_limit(const parus_limit *l, void *ctx)
+{
+    limits_check *c = ctx;
+    size_t i;
+    if (l->limit_cny < 0 || l->limit_cny > c->cap_cny ||
+        (l->limit_cny > 0 && l->limit_cny < c->floor_cny) || l->limit_cny % c->round_cny != 0)
+        fail_msg("farmer '%s': limit %lld outside [0, %lld] or off the floor or rounding",
+                 l->farmer_id, (long long)l->limit_cny, (long long)c->cap_cny);
+    for (i = 0; i < c->n; i++)
+        if (strcmp(c->farmers[i], l->farmer_id) == 0)
+            c->n_found++;
+    if (strcmp(l->farmer_id, "F_FAR") == 0 && l->limit_cny == 0 &&
+        strstr(l->reasons, "NO_PARCEL_OBSERVED") && strcmp(l->confidence, "none") == 0)
+        c->n_far_zero++;
+    assert_non_null(l->model_version);
+    assert_non_null(l->policy_hash);
+    assert_int_equal(strlen(l->policy_hash), 64);
+    assert_non_null(strstr(l->parts, "gross_value_fen="));
+    return 0;
+}
+
+static void test_assess__every_farmer_gets_a_limit_within_the_cap(void **state)
+{
+    char *log, policy[4096];
+    parus_policy pol;
+    parus_error err;
+    limits_check c;
+    parus_store *s;
+    parus_store_counts n;
+    size_t i;
+    (void)state;
+
+    log = run_expect(0, "'%s' --db '%s' assess --season " SEASON " --no-model", bin(), g_db);
+    expect_has(log, "farmers");
+    expect_has(log, "total limit");
+    expect_has(log, "run id: ");
+    expect_has(log, "CALENDAR_FALLBACK");
+    free(log);
+
+    snprintf(policy, sizeof policy, "%s/data-samples/policy.ini", parus_test_source_dir());
+    assert_int_equal(parus_policy_load(policy, &pol, &err), PARUS_OK);
+    memset(&c, 0, sizeof c);
+    c.cap_cny = pol.cap_cny;
+    c.floor_cny = pol.floor_cny;
+    c.round_cny = pol.round_down_cny;
+    c.n = truth_farmers(&c.farmers);
+    assert_true(c.n > 20);
+    s = open_db();
+    assert_int_equal(parus_store_limits_foreach(s, SEASON, check_limit, &c, &err), PARUS_OK);
+    assert_int_equal(c.n_found, c.n); /* every farmer of the truth */
+    assert_int_equal(c.n_far_zero, 1);
+    assert_int_equal(parus_store_get_counts(s, &n, &err), PARUS_OK);
+    assert_int_equal(n.n_limits, n.n_farmers);
+    assert_int_equal(n.n_parcel_results, n.n_parcels);
+    assert_int_equal(n.n_assessments, n.n_parcels);
+    assert_true(n.n_peer_curves > 0);
+    parus_store_close(s);
+    for (i = 0; i < c.n; i++)
+        free(c.farmers[i]);
+    free(c.farmers);
+}
+
+typedef struct far_result {
+    bool found, valued;
+    char reason[256], health[16];
+    int counted;
+} far_result;
+
+static int keep_far(const parus_parcel_result *r, void *ctx)
+{
+    far_result *f = ctx;
+    f->found = true;
+    f->valued = r->valued;
+    f->counted = r->credit_counted;
+    snprintf(f->reason, sizeof f->reason, "%s", r->reason ? r->reason : "");
+    snprintf(f->health, sizeof f->health, "%s", r->health_class);
+    return 0;
+}
+
+static void test_assess__unobserved_parcel_has_no_value_and_a_reason(void **state)
+{
+    far_result f;
+    parus_store *s;
+    parus_error err;
+    one_limit l;
+    (void)state;
+
+    free(run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model", bin(), g_db));
+    s = open_db();
+    memset(&f, 0, sizeof f);
+    assert_int_equal(parus_store_get_parcel_result(s, SEASON, "X_FAR", keep_far, &f, &err),
+                     PARUS_OK);
+    parus_store_close(s);
+    assert_true(f.found);
+    assert_false(f.valued);
+    assert_true(strncmp(f.reason, "NO_CLEAR_OBSERVATION: ", 22) == 0);
+    assert_string_equal(f.health, "unknown");
+    assert_int_equal(f.counted, 0);
+    l = limit_of("F_FAR");
+    assert_int_equal(l.limit_cny, 0);
+    assert_string_equal(l.reasons, "NO_PARCEL_OBSERVED;THIN_EVIDENCE");
+}
+
+static void test_assess__rerun_replaces_and_threads_agree(void **state)
+{
+    char *lim1, *res1, *lim2, *res2;
+    parus_store_counts c1, c2;
+    (void)state;
+
+    free(run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model --threads 1", bin(),
+                    g_db));
+    c1 = counts_db();
+    lim1 = dump_db(false);
+    res1 = dump_db(true);
+    free(run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model --threads 2", bin(),
+                    g_db));
+    c2 = counts_db();
+    lim2 = dump_db(false);
+    res2 = dump_db(true);
+    assert_int_equal(c1.n_parcel_results, c2.n_parcel_results);
+    assert_int_equal(c1.n_parcel_flags, c2.n_parcel_flags);
+    assert_int_equal(c1.n_peer_curves, c2.n_peer_curves);
+    assert_int_equal(c1.n_limits, c2.n_limits);
+    assert_int_equal(c1.n_assessments, c2.n_assessments);
+    assert_int_equal(c2.n_runs, c1.n_runs + 1);
+    assert_true(strlen(lim1) > 1000);
+    assert_string_equal(lim1, lim2);
+    assert_string_equal(res1, res2);
+    free(lim1);
+    free(lim2);
+    free(res1);
+    free(res2);
+}
+
+/* The library directly: classify only, then the whole run with 1 and 4 threads. */
+static void test_assess__library_run_and_classify(void **state)
+{
+    parus_assess_options opt;
+    parus_assess_stats st1, st4, stc;
+    parus_crop_table crops;
+    parus_policy pol;
+    parus_store *s;
+    parus_error err;
+    char path[4096], *lim1, *res1, *lim4, *res4;
+    (void)state;
+
+    snprintf(path, sizeof path, "%s/data-samples/crops.csv", parus_test_source_dir());
+    assert_int_equal(parus_crop_table_load(path, &crops, &err), PARUS_OK);
+    parus_policy_init(&pol);
+    assert_int_equal(parus_store_open(g_db, &s, &err), PARUS_OK);
+    parus_assess_options_init(&opt);
+    opt.season = SEASON;
+    opt.crops = &crops;
+    opt.crops_path = path;
+
+    /* a run needs a policy; the season must be a window */
+    assert_int_equal(parus_assess_run(s, &opt, &st1, &err), PARUS_E_INVALID);
+    assert_non_null(strstr(err.msg, "policy"));
+    opt.season = "2024-03-01";
+    assert_int_equal(parus_assess_classify(s, &opt, &stc, &err), PARUS_E_INVALID);
+    opt.season = SEASON;
+
+    assert_int_equal(parus_assess_classify(s, &opt, &stc, &err), PARUS_OK);
+    assert_true(stc.n_parcels > 100);
+    assert_int_equal(stc.n_model, 0);
+    assert_int_equal(stc.n_calendar + stc.n_not_classified, stc.n_parcels);
+    assert_int_equal(stc.n_not_classified, 1); /* X_FAR */
+    assert_true(strncmp(stc.model_version, "calendar:", 9) == 0);
+
+    opt.policy = &pol;
+    opt.n_threads = 1;
+    assert_int_equal(parus_assess_run(s, &opt, &st1, &err), PARUS_OK);
+    lim1 = dump(s, false);
+    res1 = dump(s, true);
+    opt.n_threads = 4;
+    assert_int_equal(parus_assess_run(s, &opt, &st4, &err), PARUS_OK);
+    lim4 = dump(s, false);
+    res4 = dump(s, true);
+    assert_string_equal(lim1, lim4);
+    assert_string_equal(res1, res4);
+    assert_int_equal(st1.total_limit_cny, st4.total_limit_cny);
+    assert_int_equal(st1.n_farmers, st4.n_farmers);
+    assert_int_equal(st1.n_flags, st4.n_flags);
+    assert_int_equal(st1.n_parcels, stc.n_parcels);
+    assert_true(st1.total_limit_cny > 0);
+    assert_true(st1.n_valued > st1.n_parcels / 2);
+    assert_int_equal(st1.n_reason[PARUS_CREDIT_CALENDAR_FALLBACK] + 1, st1.n_farmers);
+    assert_string_equal(st1.policy_hash, "builtin");
+    assert_string_equal(st1.latest_date, "2024-10-11");
+    free(lim1);
+    free(lim4);
+    free(res1);
+    free(res4);
+    parus_store_close(s);
+    parus_crop_table_release(&crops);
+}
+
+/* A copy of the default crop table with one line changed by sed. */
+static void crop_table_variant(const char *name, const char *sed)
+{
+    char *out = run_expect(0, "sed %s '%s/data-samples/crops.csv' > '%s/%s'", sed,
+                           parus_test_source_dir(), g_dir, name);
+    free(out);
+}
+
+static void test_assess__bad_inputs_are_refused_and_store_nothing(void **state)
+{
+    char *before, *after, *log;
+    (void)state;
+
+    free(run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model", bin(), g_db));
+    before = dump_db(false);
+
+    /* a policy whose cap is below its floor */
+    free(run_expect(0,
+                    "sed 's/^cap_cny = .*/cap_cny = 500/' '%s/data-samples/policy.ini' > "
+                    "'%s/lowcap.ini'",
+                    parus_test_source_dir(), g_dir));
+    log = run_expect(
+        7, "'%s' --db '%s' assess --season " SEASON " --no-model --policy '%s/lowcap.ini'", bin(),
+        g_db, g_dir);
+    expect_has(log, "lowcap.ini");
+    expect_has(log, "floor");
+    free(log);
+    /* a policy with a typo in a key */
+    free(run_expect(0,
+                    "sed 's/^loan_to_value/loan_to_valu/' '%s/data-samples/policy.ini' > "
+                    "'%s/typo.ini'",
+                    parus_test_source_dir(), g_dir));
+    log =
+        run_expect(7, "'%s' --db '%s' assess --season " SEASON " --no-model --policy '%s/typo.ini'",
+                   bin(), g_db, g_dir);
+    expect_has(log, "loan_to_valu");
+    free(log);
+    /* a crop table with a missing column, and one with a negative price */
+    crop_table_variant("nocol.csv", "'1s/,price_cny_per_kg//; 2,$s/,[0-9.]*,\\([0-9.]*\\)$/,\\1/'");
+    log =
+        run_expect(7, "'%s' --db '%s' assess --season " SEASON " --no-model --crops '%s/nocol.csv'",
+                   bin(), g_db, g_dir);
+    expect_has(log, "price_cny_per_kg");
+    free(log);
+    crop_table_variant("negprice.csv", "'s/^\\(winter_wheat,.*\\),2.4,0.15$/\\1,-2.4,0.15/'");
+    log = run_expect(
+        7, "'%s' --db '%s' assess --season " SEASON " --no-model --crops '%s/negprice.csv'", bin(),
+        g_db, g_dir);
+    expect_has(log, "negprice.csv");
+    free(log);
+    /* debts: a farmer who has no parcel; a farmer twice */
+    write_text("debts-unknown.csv", "farmer_id,debt_cny\nF00001,100\nNOBODY,2500.50\n");
+    log = run_expect(
+        7, "'%s' --db '%s' assess --season " SEASON " --no-model --debts '%s/debts-unknown.csv'",
+        bin(), g_db, g_dir);
+    expect_has(log, "NOBODY");
+    expect_has(log, "line 3");
+    free(log);
+    write_text("debts-dup.csv", "farmer_id,debt_cny\nF00001,100\nF00001,200\n");
+    log = run_expect(
+        7, "'%s' --db '%s' assess --season " SEASON " --no-model --debts '%s/debts-dup.csv'", bin(),
+        g_db, g_dir);
+    expect_has(log, "F00001");
+    free(log);
+    /* an option the command does not know, a season that is not a window */
+    free(run_expect(2, "'%s' --db '%s' assess --season " SEASON " --no-model --frobnicate", bin(),
+                    g_db));
+    free(run_expect(2, "'%s' --db '%s' assess --season 2024-13-01/2024-10-31 --no-model", bin(),
+                    g_db));
+    after = dump_db(false);
+    assert_string_equal(before, after); /* nothing of the refused runs was stored */
+    free(before);
+    free(after);
+}
+
+static void test_assess__debts_are_deducted(void **state)
+{
+    one_limit without, with;
+    char *log;
+    (void)state;
+
+    free(run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model", bin(), g_db));
+    without = limit_of("F00001");
+    assert_true(without.limit_cny > 1000);
+    write_text("debts.csv", "farmer_id,debt_cny\nF00001,1000.50\n");
+    log =
+        run_expect(0, "'%s' --db '%s' assess --season " SEASON " --no-model --debts '%s/debts.csv'",
+                   bin(), g_db, g_dir);
+    expect_has(log, "DEBT");
+    free(log);
+    with = limit_of("F00001");
+    assert_int_equal(with.debt_fen, 100050);
+    assert_non_null(strstr(with.reasons, "DEBT"));
+    assert_true(with.limit_cny < without.limit_cny);
+    assert_true(with.limit_cny >= without.limit_cny - 1000 - 100); /* 1000.50 and the rounding */
+}
+
+typedef struct unknown_check {
+    size_t n_unknown, n_valued_unknown;
+} unknown_check;
+
+static int check_unknown(const parus_parcel_result *r, void *ctx)
+{
+    unknown_check *u = ctx;
+    if (r->reason && strncmp(r->reason, "UNKNOWN_CROP: ", 14) == 0) {
+        u->n_unknown++;
+        if (r->valued || !isnan(r->yield_expected_kg_per_mu))
+            u->n_valued_unknown++;
+    }
+    return 0;
+}
+
+static void test_assess__unknown_declared_crop_gives_no_value(void **state)
+{
+    unknown_check u = {0, 0};
+    parus_store *s;
+    parus_error err;
+    one_limit l;
+    char *log;
+    (void)state;
+
+    /* a bank's table with one more crop; the parcel is declared with it, then assessed with the
+     * default table, which does not know it */
+    free(run_expect(0,
+                    "cp '%s/data-samples/crops.csv' '%s/plus.csv' && grep '^soybean,' "
+                    "'%s/data-samples/crops.csv' | sed 's/^soybean,/moon_bean,/' >> '%s/plus.csv'",
+                    parus_test_source_dir(), g_dir, parus_test_source_dir(), g_dir));
+    write_text("declared.csv", "parcel_id,crop\nP000001,moon_bean\n");
+    free(run_expect(0,
+                    "'%s' --db '%s' -q parcels crops --season " SEASON
+                    " --crops '%s/plus.csv' '%s/declared.csv'",
+                    bin(), g_db, g_dir, g_dir));
+    log = run_expect(0, "'%s' --db '%s' assess --season " SEASON " --no-model", bin(), g_db);
+    expect_has(log, "UNKNOWN_CROP");
+    expect_has(log, "not in the crop table");
+    free(log);
+    s = open_db();
+    assert_int_equal(parus_store_results_foreach(s, SEASON, check_unknown, &u, &err), PARUS_OK);
+    parus_store_close(s);
+    assert_int_equal(u.n_unknown, 1);
+    assert_int_equal(u.n_valued_unknown, 0);
+    l = limit_of("F00001");
+    assert_non_null(strstr(l.reasons, "UNKNOWN_CROP"));
+}
+
+static void test_assess__cli_help_and_misuse(void **state)
+{
+    char *log;
+    (void)state;
+    log = run_expect(0, "'%s' assess --help", bin());
+    expect_has(log, "usage: parus assess");
+    expect_has(log, "--debts FILE");
+    free(log);
+    log = run_expect(2, "'%s' --db '%s' assess --no-model --model x.model --season " SEASON, bin(),
+                     g_db);
+    expect_has(log, "exclude each other");
+    free(log);
+    log = run_expect(2, "'%s' --db '%s' assess --no-model", bin(), g_db);
+    expect_has(log, "no season");
+    free(log);
+    free(run_expect(2, "'%s' --db '%s' assess --threads x --season " SEASON, bin(), g_db));
+    free(run_expect(2, "'%s' --db '%s' assess --season", bin(), g_db));
+    /* a store without parcels: nothing to assess */
+    log = run_expect(6, "'%s' --db '%s/empty.db' assess --no-model --season " SEASON, bin(), g_dir);
+    expect_has(log, "no parcel");
+    free(log);
+    log = run_expect(0, "'%s' --help", bin());
+    expect_has(log, "assess");
+    free(log);
+}
+
+/* `parus nightly` assesses the configured season after an ingest that stored tiles; a failed
+ * assessment keeps the ingest and exits 12. */
+static void test_assess__nightly_assesses_after_ingest(void **state)
+{
+    char *log;
+    parus_store *s;
+    parus_store_counts c1, c2;
+    parus_error err;
+    char db[4200];
+    (void)state;
+
+    snprintf(db, sizeof db, "%s/nightly.db", g_dir);
+    free(run_expect(0,
+                    "mkdir -p '%s/inbox' && cp '%s'/scene/*.tif '%s/inbox/' && "
+                    "sed 's/^cap_cny = .*/cap_cny = 500/' '%s/data-samples/policy.ini' > "
+                    "'%s/nightly-bad.ini'",
+                    g_dir, g_dir, g_dir, parus_test_source_dir(), g_dir));
+    write_text("nightly.ini", "[season]\nwindow = " SEASON "\n");
+    write_text("nightly-bad.conf", "[season]\nwindow = " SEASON "\n[tables]\npolicy = "
+                                   "nightly-bad.ini\n");
+    free(run_expect(8, "'%s' --db '%s' -q parcels load '%s/scene/parcels.geojson'", bin(), db,
+                    g_dir));
+    log = run_expect(0,
+                     "'%s' --config '%s/nightly.ini' --db '%s' nightly --inbox '%s/inbox' "
+                     "--settle 0",
+                     bin(), g_dir, db, g_dir);
+    expect_has(log, "event=assess season=" SEASON " outcome=ok");
+    expect_has(log, "assess=ok");
+    expect_has(log, "calendar");
+    free(log);
+    assert_int_equal(parus_store_open_existing(db, &s, &err), PARUS_OK);
+    assert_int_equal(parus_store_get_counts(s, &c1, &err), PARUS_OK);
+    parus_store_close(s);
+    assert_int_equal(c1.n_limits, c1.n_farmers);
+    assert_true(c1.n_observations > 0);
+
+    /* nothing new: no assessment unless asked */
+    log = run_expect(9,
+                     "'%s' --config '%s/nightly.ini' --db '%s' nightly --inbox '%s/inbox' "
+                     "--settle 0",
+                     bin(), g_dir, db, g_dir);
+    expect_has(log, "assess=skipped");
+    free(log);
+    /* a policy that cannot be loaded: the ingest still runs, the assessment fails (12) */
+    log = run_expect(12,
+                     "'%s' --config '%s/nightly-bad.conf' --db '%s' nightly --inbox '%s/inbox' "
+                     "--settle 0 --assess",
+                     bin(), g_dir, db, g_dir);
+    expect_has(log, "event=assess outcome=failed stage=inputs error=E_CONFIG");
+    expect_has(log, "below floor_cny");
+    free(log);
+    assert_int_equal(parus_store_open_existing(db, &s, &err), PARUS_OK);
+    assert_int_equal(parus_store_get_counts(s, &c2, &err), PARUS_OK);
+    parus_store_close(s);
+    assert_int_equal(c2.n_observations, c1.n_observations);
+    assert_int_equal(c2.n_limits, c1.n_limits);
+    /* misuse */
+    free(run_expect(2, "'%s' --db '%s' nightly --inbox '%s/inbox' --assess", bin(), db, g_dir));
+    free(run_expect(2, "'%s' --db '%s' nightly --inbox '%s/inbox' --no-assess --assess", bin(), db,
+                    g_dir));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_assess__every_farmer_gets_a_limit_within_the_cap),
+        cmocka_unit_test(test_assess__unobserved_parcel_has_no_value_and_a_reason),
+        cmocka_unit_test(test_assess__rerun_replaces_and_threads_agree),
+        cmocka_unit_test(test_assess__library_run_and_classify),
+        cmocka_unit_test(test_assess__bad_inputs_are_refused_and_store_nothing),
+        cmocka_unit_test(test_assess__debts_are_deducted),
+        cmocka_unit_test(test_assess__unknown_declared_crop_gives_no_value),
+        cmocka_unit_test(test_assess__cli_help_and_misuse),
+        cmocka_unit_test(test_assess__nightly_assesses_after_ingest),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
