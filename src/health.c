@@ -1251,9 +1251,7 @@ parus_status parus_health_planted_area(const parus_health_series *s, const parus
     if (!isfinite(area_m2) || area_m2 < 0.0)
         return parus_fail(err, PARUS_E_INVALID, "parcel area '%g' m2 is not a finite value >= 0",
                           area_m2);
-    size_t n = s->n_steps, bytes;
-    if (!parus__mul_size(n, 5 * sizeof(double) + 2, &bytes))
-        return parus_fail(err, PARUS_E_NOMEM, "planted area of %zu steps is too long", n);
+    size_t n = s->n_steps;
     parus_planted_area r;
     memset(&r, 0, sizeof r);
     r.share_day = s->start_day;
@@ -1262,10 +1260,10 @@ parus_status parus_health_planted_area(const parus_health_series *s, const parus
     } else if (crop && crop->kind == PARUS_CROP_COVERED) {
         r.planted_share = 1.0;
     } else {
-        double *z = malloc(bytes);
-        if (!z)
+        unsigned char *season = malloc(2 * n);
+        if (!season)
             return parus_fail(err, PARUS_E_NOMEM, "cannot allocate a planted area of %zu steps", n);
-        unsigned char *season = (unsigned char *)(z + 5 * n), *harvest = season + n;
+        unsigned char *harvest = season + n;
         assess_ctx c = {
             .s = s, .crop = crop, .opt = opt, .n = n, .season = season, .harvest = harvest};
         mark_windows(&c);
@@ -1299,7 +1297,7 @@ parus_status parus_health_planted_area(const parus_health_series *s, const parus
             }
         if (n_top > 0)
             best = sum / n_top;
-        free(z);
+        free(season);
         if (!isfinite(best))
             return parus_fail(err, PARUS_E_RANGE,
                               "no vegetated fraction observed over the season: planted area "

@@ -19,6 +19,8 @@
  *      flags, each with a date, a size, a confidence and a reason.
  *   4. parus_health_planted_area: the vegetated fraction over the season x the geodesic area ->
  *      planted area in m2 and mu, cross-checked against the declared area.
+ * Callers: parus_health_series_build per parcel, parus_health_peers_build per group (the peer
+ * series may be the same objects), parus_health_assess and parus_health_planted_area per parcel.
  *
  * Indices (definitions in indices.h, sources in docs/method.md): NDVI (Rouse 1974) for the green
  * canopy, MNDWI (Xu 2006) for open water, NDWI (McFeeters 1996) for water when SWIR is absent,
@@ -351,28 +353,30 @@ PARUS_API bool parus_health_growing_season(const parus_crop *crop, int64_t day,
 
 /* ---- 4. planted area ---- */
 
-/* The planted share is the maximum over the season of the smoothed vegetated fraction (Whittaker,
- * lambda from the options, on observed and interpolated steps): at full canopy every sown pixel is
- * green, before and after part of it is not, and smoothing keeps one noisy step from setting the
- * maximum. A noncrop crop has share 0; a covered crop (greenhouse, plastic film) share 1, as the
- * vegetated fraction under plastic says nothing of the sown area.
+/* The planted share is the mean of the three highest observed vegetated fractions in the growing
+ * season (all steps when the crop has none): at full canopy every sown pixel is green, before and
+ * after part of it is not, and the mean of the top three keeps one noisy step from setting it. A
+ * noncrop crop has share 0; a covered crop (greenhouse, plastic film) share 1, as the vegetated
+ * fraction under plastic says nothing of the sown area. planted_area_m2 = share x area_m2, in mu
+ * too; against the declared area: AREA_SHORTFALL below, AREA_EXCESS above, by more than
+ * area_tolerance (relative to the declared area).
  *
  * Bias from edge pixels: the vegetated fraction counts a pixel by its NDVI, and a pixel the parcel
- * covers only partly mixes in its neighbours. A mixed pixel of canopy and bare soil reaches
- * NDVI 0.3 at about 16 % canopy cover, so (a) a fully planted parcel next to bare land or a road
- * keeps almost all its edge weight (a slight underestimate, from edge pixels it covers less than
- * ~16 %... of which it has little weight), (b) the unplanted end of a parcel next to a green
- * neighbour, and the internal boundary of a partly planted one, count as planted: an
- * overestimate of about a third of a pixel's width along that boundary, which matters most for
- * narrow strips and parcels of under 1 mu, and (c) a green neighbour cannot make a parcel's
- * planted part look bare. Net: planted area is biased up where bare land meets green neighbours.
+ * covers only partly mixes in its neighbours. A mixture of canopy and bare soil reaches NDVI 0.3
+ * at about a sixth canopy cover, so a pixel straddling a boundary between sown and bare ground
+ * counts as sown when a sixth of it is. Hence (a) a bare strip narrower than a pixel at the end of
+ * a field vanishes, and the boundary of a partly sown field is overcounted by about a third of a
+ * pixel along its length; (b) a parcel's bare part next to a green neighbour counts as sown; (c) a
+ * fully sown parcel next to bare land or a road loses almost nothing (its own share of each edge
+ * pixel is green). Net: planted area is biased up, most for narrow strips, small parcels and
+ * partly sown ones (docs/method.md has the figures).
  *
  * area_m2: the parcel's geodesic area. declared_area_mu: the declared area (NaN or <= 0 when
  * none: no cross-check). Errors: E_INVALID (NULL, area_m2 not finite or negative), E_RANGE (no
- * step has a vegetated fraction, for a crop that needs one). */
+ * observed step has a vegetated fraction, for a crop that needs one). */
 typedef struct parus_planted_area {
     double planted_share; /* 0..1 */
-    int64_t share_day;    /* the step's date where the maximum is (start_day when none) */
+    int64_t share_day;    /* the date of the highest value (start_day when none) */
     double planted_area_m2, planted_area_mu;
     double declared_area_m2;    /* NaN when none */
     double relative_difference; /* (planted - declared) / declared; NaN when none */
