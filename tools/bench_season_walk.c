@@ -63,7 +63,7 @@ static void tile_date(size_t t, char out[11])
         day -= month_days[month];
         month++;
     }
-    snprintf(out, 11, "2024-%02d-%02d", (month + 1) % 100, day % 100);
+    snprintf(out, 11, "2024-%02u-%02u", (unsigned)(month + 1) % 100u, (unsigned)day % 100u);
 }
 
 static void fill(const char *path, size_t n_parcels, size_t n_tiles)
@@ -92,7 +92,7 @@ static void fill(const char *path, size_t n_parcels, size_t n_tiles)
         parus_parcel *p = &set.parcels[i];
         double x0 = 114.0 + 0.0005 * (double)(i % side), y0 = 36.0 + 0.0005 * (double)(i / side);
         /* ids not in insertion order, so the walk's order is the index's, not the rows' */
-        snprintf(ids[i], sizeof ids[i], "P%07zu", (i * 7919) % n_parcels);
+        snprintf(ids[i], sizeof ids[i], "P%07u", (unsigned)((i * 7919) % n_parcels % 10000000u));
         p->id = ids[i];
         p->farmer_id = NULL;
         p->lon_min_deg = x0;
@@ -116,7 +116,7 @@ static void fill(const char *path, size_t n_parcels, size_t n_tiles)
         memset(&rec, 0, sizeof rec);
         for (k = 0; k < 64; k++)
             rec.hash[k] = "0123456789abcdef"[(t * 131 + (size_t)k * 17 + (size_t)k * t) % 16];
-        snprintf(rec.hash + 56, 9, "%08zx", t);
+        snprintf(rec.hash + 56, 9, "%08x", (unsigned)(t & 0xffffffffu));
         snprintf(rec.path, sizeof rec.path, "bench_%02zu.tif", t);
         snprintf(rec.sensor, sizeof rec.sensor, "sentinel-2-l2a");
         tile_date(t, rec.date);
