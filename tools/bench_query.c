@@ -98,7 +98,7 @@ static void date_2024(int doy0, char out[11])
         day -= month_days[month];
         month++;
     }
-    snprintf(out, 11, "2024-%02d-%02d", (month + 1) % 100, (day + 1) % 100);
+    snprintf(out, 11, "2024-%02u-%02u", (unsigned)(month + 1) % 100u, (unsigned)(day + 1) % 100u);
 }
 
 static double curve(size_t parcel, double t_days)
@@ -118,7 +118,7 @@ static void fill_tiles(parus_store *s, char (*ids)[24], size_t n_parcels, size_t
         memset(&rec, 0, sizeof rec);
         for (k = 0; k < 64; k++)
             rec.hash[k] = "0123456789abcdef"[(t * 131 + (size_t)k * 17 + (size_t)k * t) % 16];
-        snprintf(rec.hash + 56, 9, "%08zx", t);
+        snprintf(rec.hash + 56, 9, "%08x", (unsigned)(t & 0xffffffffu));
         snprintf(rec.path, sizeof rec.path, "bench_%02zu.tif", t);
         snprintf(rec.sensor, sizeof rec.sensor, "sentinel-2-l2a");
         date_2024(60 + 2 + 5 * (int)t, rec.date); /* 2024-03-03 + 5 t */
