@@ -1,7 +1,10 @@
 /*
  * classify.c - crop type from a sample's features: datasets from wide CSVs (with series summaries
- * and phenology), XGBoost training and prediction through its C API, the model file, and grouped
- * k-fold evaluation with the usual figures.
+ * and phenology), features derived from each sample's own series, XGBoost training and prediction
+ * through its C API (in-place prediction over the caller's doubles), the model file, grouped k-fold
+ * evaluation with the usual figures, and nested selection of a configuration inside the training
+ * folds. An evaluation's models are independent jobs fitted side by side on worker threads, each
+ * with its share of the threads for XGBoost, and merged in job order.
  *
  * Workload: thousands to tens of thousands of labelled samples with a few hundred features for
  * training; up to millions of parcels for prediction. Data is held densely (doubles in parus,
@@ -16,6 +19,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +28,7 @@
 #include <ogr_api.h>
 #include <xgboost/c_api.h>
 
+#include "omp_int.h"
 #include "parus/series.h"
 #include "util_int.h"
 
@@ -48,6 +53,7 @@ struct parus_model {
     char version[64];
     size_t n_meta;
     char **meta_key, **meta_value; /* n_meta each, in the order first set */
+    int nthread;                   /* the booster's nthread as last set; -1 not set */
 };
 
 /* ---- dataset ---- */
@@ -170,6 +176,7 @@ void parus_csv_options_init(parus_csv_options *opt)
     opt->series_summaries = true;
     opt->phenology_band = "ndvi";
     opt->step_days = 16;
+    parus_derive_options_init(&opt->derive);
 }
 
 /* True when name matches one entry of the comma-separated list (an entry ending in '*' is a
@@ -192,16 +199,20 @@ static bool in_list(const char *list, const char *name)
     return false;
 }
 
-/* "<band>_<digits>": the band's length and the step number, or false. */
-static bool series_name(const char *name, size_t *band_len, long *step)
+/* "<band>_<digits>" (and "<band>_s<digits>" when s_too): the band's length and the step number,
+ * or false. */
+static bool series_name(const char *name, bool s_too, size_t *band_len, long *step)
 {
-    const char *us = strrchr(name, '_');
+    const char *us = strrchr(name, '_'), *digits;
     char *end;
     long v;
-    if (!us || us == name || us[1] < '0' || us[1] > '9')
+    if (!us || us == name)
+        return false;
+    digits = s_too && us[1] == 's' ? us + 2 : us + 1;
+    if (*digits < '0' || *digits > '9')
         return false;
     errno = 0;
-    v = strtol(us + 1, &end, 10);
+    v = strtol(digits, &end, 10);
     if (*end != '\0' || errno != 0 || v < 0)
         return false;
     *band_len = (size_t)(us - name);
@@ -248,12 +259,13 @@ static const char *const pheno_names[] = {"n_cycles", "peak",     "base", "ampli
                                           "start",    "peak_day", "end",  "length"};
 #define N_PHENO 9
 
-static void summarise(const double *row, const band_series *b, double *out)
+/* The summaries of n series values: row[col[i]] (col NULL: row[i]). */
+static void summarise(const double *row, const size_t *col, size_t n_steps, double *out)
 {
     size_t i, n = 0, imax = 0;
     double sum = 0, sq = 0, mn = INFINITY, mx = -INFINITY;
-    for (i = 0; i < b->n; i++) {
-        double v = row[b->col[i]];
+    for (i = 0; i < n_steps; i++) {
+        double v = row[col ? col[i] : i];
         if (!isfinite(v))
             continue;
         n++;
@@ -271,8 +283,8 @@ static void summarise(const double *row, const band_series *b, double *out)
         return;
     }
     out[0] = sum / (double)n;
-    for (i = 0; i < b->n; i++) {
-        double v = row[b->col[i]];
+    for (i = 0; i < n_steps; i++) {
+        double v = row[col ? col[i] : i];
         if (isfinite(v))
             sq += (v - out[0]) * (v - out[0]);
     }
@@ -371,8 +383,8 @@ static void sort_series(band_series *b)
 }
 
 /* Group the raw feature columns into band series (at least MIN_SERIES_STEPS steps). */
-static parus_status find_series(char **raw_names, size_t n_raw, band_series **out, size_t *n_out,
-                                parus_error *err)
+static parus_status find_series(char *const *raw_names, size_t n_raw, bool s_too, band_series **out,
+                                size_t *n_out, parus_error *err)
 {
     band_series *bs = NULL;
     size_t n_bs = 0, i, j;
@@ -380,7 +392,7 @@ static parus_status find_series(char **raw_names, size_t n_raw, band_series **ou
         size_t blen;
         long step;
         band_series *b = NULL;
-        if (!series_name(raw_names[i], &blen, &step) || blen >= sizeof bs->name)
+        if (!series_name(raw_names[i], s_too, &blen, &step) || blen >= sizeof bs->name)
             continue;
         for (j = 0; j < n_bs; j++)
             if (strlen(bs[j].name) == blen && strncmp(bs[j].name, raw_names[i], blen) == 0)
@@ -451,7 +463,7 @@ static parus_status assemble(parus_dataset *ds, csv_rows *r, char **raw_names, b
     parus_dataset_init(&d);
     parus_series_init(&s);
     if (opt->series_summaries || opt->phenology_band) {
-        if ((st = find_series(raw_names, r->n_raw, &bs, &n_bs, err)) != PARUS_OK)
+        if ((st = find_series(raw_names, r->n_raw, false, &bs, &n_bs, err)) != PARUS_OK)
             return st;
     }
     n_feat = r->n_raw;
@@ -542,7 +554,7 @@ static parus_status assemble(parus_dataset *ds, csv_rows *r, char **raw_names, b
         k = r->n_raw;
         if (opt->series_summaries)
             for (j = 0; j < n_bs; j++, k += N_SUMMARIES)
-                summarise(raw, &bs[j], row + k);
+                summarise(raw, bs[j].col, bs[j].n, row + k);
         if (pheno_band != (size_t)-1) {
             st = phenology(&s, raw, &bs[pheno_band], opt->step_days, day, value, row + k, err);
             if (st != PARUS_OK)
@@ -568,6 +580,428 @@ out:
     free(sorted);
     free_series(bs, n_bs);
     return st;
+}
+
+/* ---- derived features ---- */
+
+void parus_derive_options_init(parus_derive_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->smooth_lambda = 2.0;
+}
+
+static bool derive_any(const parus_derive_options *opt)
+{
+    return (opt->nd_pairs && *opt->nd_pairs) || opt->differences ||
+           (opt->smooth_bands && *opt->smooth_bands);
+}
+
+enum { DERIVE_ND, DERIVE_DIFF, DERIVE_SMOOTH };
+
+/* One derived group: from the series in output columns a[] (and b[] for ND), n steps, into the
+ * output columns from dst on. */
+typedef struct derive_op {
+    int kind;
+    size_t n, dst;
+    size_t *a, *b;
+} derive_op;
+
+struct parus_derive {
+    size_t n_in, n_out;
+    char **names; /* n_out */
+    size_t n_ops;
+    derive_op *ops;
+    double lambda;
+};
+
+void parus_derive_free(parus_derive *d)
+{
+    size_t i;
+    if (!d)
+        return;
+    free_names(d->names, d->n_out);
+    for (i = 0; i < d->n_ops; i++) {
+        free(d->ops[i].a);
+        free(d->ops[i].b);
+    }
+    free(d->ops);
+    free(d);
+}
+
+size_t parus_derive_n_features(const parus_derive *d)
+{
+    return d->n_out;
+}
+
+const char *parus_derive_feature_name(const parus_derive *d, size_t i)
+{
+    return i < d->n_out ? d->names[i] : NULL;
+}
+
+/* A series known to the plan: its band name and output columns in step order. */
+typedef struct plan_series {
+    char band[128];
+    size_t n;
+    size_t *col;
+    long *step;
+} plan_series;
+
+/* A plan under construction. */
+typedef struct plan_builder {
+    parus_derive *d;
+    size_t cap_names;
+    plan_series *ser;
+    size_t n_ser;
+} plan_builder;
+
+static bool plan_has_name(const plan_builder *pb, const char *name)
+{
+    size_t i;
+    for (i = 0; i < pb->d->n_out; i++)
+        if (strcmp(pb->d->names[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Append a feature name (formatted "%s%s%s": prefix, middle, suffix). false: out of memory. */
+static bool plan_add_name(plan_builder *pb, const char *a, const char *b, const char *c)
+{
+    size_t len = strlen(a) + strlen(b) + strlen(c) + 1;
+    char *name;
+    if (pb->d->n_out == pb->cap_names) {
+        size_t cap = pb->cap_names ? pb->cap_names * 2 : 64;
+        char **nn = realloc(pb->d->names, cap * sizeof *nn);
+        if (!nn)
+            return false;
+        pb->d->names = nn;
+        pb->cap_names = cap;
+    }
+    if (!(name = malloc(len)))
+        return false;
+    snprintf(name, len, "%s%s%s", a, b, c);
+    pb->d->names[pb->d->n_out++] = name;
+    return true;
+}
+
+/* Append an op with n steps (b too when with_b); its a/b columns are the caller's to fill. */
+static derive_op *plan_add_op(plan_builder *pb, int kind, size_t n, bool with_b)
+{
+    derive_op *ops = realloc(pb->d->ops, (pb->d->n_ops + 1) * sizeof *ops), *op;
+    if (!ops)
+        return NULL;
+    pb->d->ops = ops;
+    op = &ops[pb->d->n_ops];
+    memset(op, 0, sizeof *op);
+    op->kind = kind;
+    op->n = n;
+    op->dst = pb->d->n_out;
+    if (!(op->a = malloc(n * sizeof *op->a)) || (with_b && !(op->b = malloc(n * sizeof *op->b)))) {
+        free(op->a);
+        return NULL;
+    }
+    pb->d->n_ops++;
+    return op;
+}
+
+static plan_series *plan_find(plan_builder *pb, const char *band, size_t len)
+{
+    size_t i;
+    for (i = 0; i < pb->n_ser; i++)
+        if (strlen(pb->ser[i].band) == len && strncmp(pb->ser[i].band, band, len) == 0)
+            return &pb->ser[i];
+    return NULL;
+}
+
+/* The step suffix ("03", "s03") of a series column's name. */
+static const char *step_suffix(const plan_builder *pb, const plan_series *s, size_t i)
+{
+    return pb->d->names[s->col[i]] + strlen(s->band) + 1;
+}
+
+/* Add nd_<a>_<b>: its steps, its summaries, and the new series. */
+static parus_status plan_nd(plan_builder *pb, const plan_series *a, const plan_series *b,
+                            parus_error *err)
+{
+    char prefix[300];
+    plan_series ns;
+    derive_op *op;
+    size_t i;
+    snprintf(prefix, sizeof prefix, "nd_%s_%s", a->band, b->band);
+    if (strlen(prefix) >= sizeof ns.band)
+        return PARUS_OK;
+    for (i = 0; i < a->n; i++)
+        if (a->step[i] != b->step[i])
+            return PARUS_OK;
+    memset(&ns, 0, sizeof ns);
+    snprintf(ns.band, sizeof ns.band, "%s", prefix);
+    if (plan_find(pb, ns.band, strlen(ns.band)))
+        return PARUS_OK; /* already among the inputs */
+    if (!(op = plan_add_op(pb, DERIVE_ND, a->n, true)))
+        goto nomem;
+    memcpy(op->a, a->col, a->n * sizeof *op->a);
+    memcpy(op->b, b->col, b->n * sizeof *op->b);
+    if (!(ns.col = malloc(a->n * sizeof *ns.col)) || !(ns.step = malloc(a->n * sizeof *ns.step))) {
+        free(ns.col);
+        goto nomem;
+    }
+    for (i = 0; i < a->n; i++) {
+        ns.col[i] = pb->d->n_out;
+        ns.step[i] = a->step[i];
+        if (!plan_add_name(pb, prefix, "_", step_suffix(pb, a, i)))
+            goto nomem_ns;
+    }
+    ns.n = a->n;
+    for (i = 0; i < N_SUMMARIES; i++)
+        if (!plan_add_name(pb, prefix, "_", summary_names[i]))
+            goto nomem_ns;
+    {
+        plan_series *nser = realloc(pb->ser, (pb->n_ser + 1) * sizeof *nser);
+        if (!nser)
+            goto nomem_ns;
+        pb->ser = nser;
+        pb->ser[pb->n_ser++] = ns;
+    }
+    return PARUS_OK;
+nomem_ns:
+    free(ns.col);
+    free(ns.step);
+nomem:
+    return parus_fail(err, PARUS_E_NOMEM, "out of memory planning derived features");
+}
+
+/* Add a per-step group of series s: "<band><tag><step>" for steps first.. of s. */
+static parus_status plan_steps(plan_builder *pb, const plan_series *s, int kind, const char *tag,
+                               parus_error *err)
+{
+    size_t first = kind == DERIVE_DIFF ? 1 : 0, i;
+    char probe[400];
+    derive_op *op;
+    snprintf(probe, sizeof probe, "%s%s%s", s->band, tag, step_suffix(pb, s, first));
+    if (plan_has_name(pb, probe))
+        return PARUS_OK;
+    if (!(op = plan_add_op(pb, kind, s->n, false)))
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory planning derived features");
+    memcpy(op->a, s->col, s->n * sizeof *op->a);
+    for (i = first; i < s->n; i++)
+        if (!plan_add_name(pb, s->band, tag, step_suffix(pb, s, i)))
+            return parus_fail(err, PARUS_E_NOMEM, "out of memory planning derived features");
+    return PARUS_OK;
+}
+
+/* The next comma-separated entry of *p into buf (false at the end); *p moves past it. */
+static bool next_entry(const char **p, char *buf, size_t cap, bool *too_long)
+{
+    const char *end;
+    size_t len;
+    *too_long = false;
+    if (!*p || !**p)
+        return false;
+    end = strchr(*p, ',');
+    len = end ? (size_t)(end - *p) : strlen(*p);
+    if (len >= cap) {
+        *too_long = true;
+        len = cap - 1;
+    }
+    memcpy(buf, *p, len);
+    buf[len] = '\0';
+    *p = end ? end + 1 : *p + strlen(*p);
+    return true;
+}
+
+parus_status parus_derive_new(const char *const *feature_names, size_t n_features,
+                              const parus_derive_options *opt, parus_derive **out, parus_error *err)
+{
+    plan_builder pb;
+    band_series *bs = NULL;
+    size_t n_bs = 0, i;
+    const char *p;
+    char entry[130];
+    bool too_long;
+    parus_status st;
+
+    if (!feature_names || !opt || !out)
+        return parus_fail(err, PARUS_E_INVALID, "derive: missing argument");
+    if (!(opt->smooth_lambda >= 0) || !isfinite(opt->smooth_lambda))
+        return parus_fail(err, PARUS_E_INVALID, "derive: smoothing lambda must be >= 0");
+    /* check the lists before anything is built */
+    for (p = opt->nd_pairs; next_entry(&p, entry, sizeof entry, &too_long);) {
+        char *colon = strchr(entry, ':');
+        if (too_long || !colon || colon == entry || !colon[1] || strchr(colon + 1, ':'))
+            return parus_fail(err, PARUS_E_INVALID,
+                              "normalised-difference pair '%s' is not 'band:band'", entry);
+    }
+    for (p = opt->smooth_bands; next_entry(&p, entry, sizeof entry, &too_long);)
+        if (too_long || !*entry)
+            return parus_fail(err, PARUS_E_INVALID, "smoothing band '%s' is empty or too long",
+                              entry);
+
+    memset(&pb, 0, sizeof pb);
+    if (!(pb.d = calloc(1, sizeof *pb.d)))
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory planning derived features");
+    pb.d->n_in = n_features;
+    pb.d->lambda = opt->smooth_lambda;
+    for (i = 0; i < n_features; i++) {
+        if (!feature_names[i]) {
+            st = parus_fail(err, PARUS_E_INVALID, "derive: feature name %zu is missing", i + 1);
+            goto fail;
+        }
+        if (!plan_add_name(&pb, feature_names[i], "", ""))
+            goto fail_nomem;
+    }
+    if ((st = find_series((char *const *)feature_names, n_features, true, &bs, &n_bs, err)) !=
+        PARUS_OK)
+        goto fail;
+    if (!(pb.ser = calloc(n_bs ? n_bs : 1, sizeof *pb.ser)))
+        goto fail_nomem;
+    for (i = 0; i < n_bs; i++) {
+        plan_series *s = &pb.ser[pb.n_ser++];
+        snprintf(s->band, sizeof s->band, "%s", bs[i].name);
+        s->n = bs[i].n;
+        s->col = bs[i].col;
+        s->step = bs[i].step;
+        bs[i].col = NULL;
+        bs[i].step = NULL;
+        if (s->n > PARUS_DERIVE_MAX_STEPS) {
+            st = parus_fail(err, PARUS_E_INVALID, "series '%s' has %zu steps, more than %d",
+                            s->band, s->n, PARUS_DERIVE_MAX_STEPS);
+            goto fail;
+        }
+    }
+    for (p = opt->nd_pairs; next_entry(&p, entry, sizeof entry, &too_long);) {
+        char *colon = strchr(entry, ':');
+        const plan_series *a = plan_find(&pb, entry, (size_t)(colon - entry));
+        const plan_series *b = plan_find(&pb, colon + 1, strlen(colon + 1));
+        if (a && b && a->n == b->n && (st = plan_nd(&pb, a, b, err)) != PARUS_OK)
+            goto fail;
+    }
+    if (opt->differences) {
+        size_t n_ser = pb.n_ser;
+        for (i = 0; i < n_ser; i++)
+            if ((st = plan_steps(&pb, &pb.ser[i], DERIVE_DIFF, "_diff", err)) != PARUS_OK)
+                goto fail;
+    }
+    for (p = opt->smooth_bands; next_entry(&p, entry, sizeof entry, &too_long);) {
+        const plan_series *s = plan_find(&pb, entry, strlen(entry));
+        if (s && (st = plan_steps(&pb, s, DERIVE_SMOOTH, "_ws", err)) != PARUS_OK)
+            goto fail;
+    }
+    *out = pb.d;
+    pb.d = NULL;
+    st = PARUS_OK;
+    goto out;
+fail_nomem:
+    st = parus_fail(err, PARUS_E_NOMEM, "out of memory planning derived features");
+fail:
+    parus_derive_free(pb.d);
+out:
+    for (i = 0; i < pb.n_ser; i++) {
+        free(pb.ser[i].col);
+        free(pb.ser[i].step);
+    }
+    free(pb.ser);
+    free_series(bs, n_bs);
+    return st;
+}
+
+/* Upper-envelope Whittaker smoothing of y[n] into z[n] (NaN where y is). */
+static void smooth_envelope(const double *y, size_t n, double lambda, double *z)
+{
+    double w[PARUS_DERIVE_MAX_STEPS], zz[PARUS_DERIVE_MAX_STEPS], work[3 * PARUS_DERIVE_MAX_STEPS];
+    size_t i, n_finite = 0, pass;
+    for (i = 0; i < n; i++) {
+        w[i] = isfinite(y[i]) ? 1.0 : 0.0;
+        n_finite += isfinite(y[i]) != 0;
+    }
+    if (n < 3 || n_finite < 3 ||
+        parus_whittaker_smooth(y, w, n, lambda, zz, work, NULL) != PARUS_OK) {
+        for (i = 0; i < n; i++)
+            z[i] = NAN;
+        return;
+    }
+    for (pass = 0; pass < 3; pass++) {
+        double dmax = 0;
+        for (i = 0; i < n; i++)
+            if (w[i] > 0 && zz[i] - y[i] > dmax)
+                dmax = zz[i] - y[i];
+        if (!(dmax > 0))
+            break;
+        for (i = 0; i < n; i++)
+            if (isfinite(y[i]))
+                w[i] = y[i] >= zz[i] ? 1.0 : 1.0 - (zz[i] - y[i]) / dmax;
+        if (parus_whittaker_smooth(y, w, n, lambda, zz, work, NULL) != PARUS_OK)
+            break; /* keep the last curve */
+    }
+    for (i = 0; i < n; i++)
+        z[i] = isfinite(y[i]) ? zz[i] : (double)NAN;
+}
+
+void parus_derive_row(const parus_derive *d, const double *in, double *out)
+{
+    double y[PARUS_DERIVE_MAX_STEPS];
+    size_t k, i;
+    memcpy(out, in, d->n_in * sizeof *out);
+    for (k = 0; k < d->n_ops; k++) {
+        const derive_op *op = &d->ops[k];
+        double *dst = out + op->dst;
+        switch (op->kind) {
+        case DERIVE_ND:
+            for (i = 0; i < op->n; i++) {
+                double a = out[op->a[i]], b = out[op->b[i]];
+                dst[i] = isfinite(a) && isfinite(b) && a + b != 0 ? (a - b) / (a + b) : (double)NAN;
+            }
+            summarise(dst, NULL, op->n, dst + op->n);
+            break;
+        case DERIVE_DIFF:
+            for (i = 1; i < op->n; i++)
+                dst[i - 1] = out[op->a[i]] - out[op->a[i - 1]];
+            break;
+        default:
+            for (i = 0; i < op->n; i++)
+                y[i] = out[op->a[i]];
+            smooth_envelope(y, op->n, d->lambda, dst);
+            break;
+        }
+    }
+}
+
+parus_status parus_dataset_derive(const parus_dataset *ds, const parus_derive_options *opt,
+                                  parus_dataset *out, parus_error *err)
+{
+    parus_derive *plan;
+    parus_dataset d;
+    size_t i, nx;
+    parus_status st;
+
+    if (!ds || !opt || !out || (!ds->x && ds->n_samples))
+        return parus_fail(err, PARUS_E_INVALID, "derive: missing argument");
+    if ((st = parus_derive_new((const char *const *)ds->feature_names, ds->n_features, opt, &plan,
+                               err)) != PARUS_OK)
+        return st;
+    parus_dataset_init(&d);
+    d.n_samples = ds->n_samples;
+    d.n_features = plan->n_out;
+    d.n_classes = ds->n_classes;
+    if (!parus__mul_size(ds->n_samples ? ds->n_samples : 1, plan->n_out, &nx) ||
+        !parus__mul_size(nx, sizeof *d.x, &nx) || !(d.x = malloc(nx)) ||
+        !(d.label = malloc((ds->n_samples ? ds->n_samples : 1) * sizeof *d.label)) ||
+        (ds->fold && !(d.fold = malloc((ds->n_samples ? ds->n_samples : 1) * sizeof *d.fold))) ||
+        !(d.class_names = copy_names(ds->class_names, ds->n_classes)) ||
+        !(d.feature_names = copy_names(plan->names, plan->n_out))) {
+        parus_dataset_release(&d);
+        parus_derive_free(plan);
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory deriving features");
+    }
+    d.cap_samples_ = ds->n_samples;
+    for (i = 0; i < ds->n_samples; i++)
+        parus_derive_row(plan, ds->x + i * ds->n_features, d.x + i * plan->n_out);
+    if (ds->n_samples) {
+        memcpy(d.label, ds->label, ds->n_samples * sizeof *d.label);
+        if (ds->fold)
+            memcpy(d.fold, ds->fold, ds->n_samples * sizeof *d.fold);
+    }
+    parus_derive_free(plan);
+    *out = d;
+    return PARUS_OK;
 }
 
 parus_status parus_dataset_read_csv(parus_dataset *ds, const char *path,
@@ -690,7 +1124,19 @@ parus_status parus_dataset_read_csv(parus_dataset *ds, const char *path,
         st = parus_fail(err, PARUS_E_INVALID, "'%s' has no samples", path);
         goto out_close;
     }
-    st = assemble(ds, &r, raw_names, fold_idx >= 0, opt, path, err);
+    if (!derive_any(&opt->derive)) {
+        st = assemble(ds, &r, raw_names, fold_idx >= 0, opt, path, err);
+    } else {
+        parus_dataset base;
+        parus_dataset_init(&base);
+        st = assemble(&base, &r, raw_names, fold_idx >= 0, opt, path, err);
+        if (st == PARUS_OK) {
+            st = parus_dataset_derive(&base, &opt->derive, ds, err);
+            if (st != PARUS_OK)
+                parus_error_prefix(err, "'%s'", path);
+        }
+        parus_dataset_release(&base);
+    }
 out_close:
     GDALClose(gds);
     csv_rows_release(&r);
@@ -896,6 +1342,7 @@ parus_status parus_model_train(const parus_dataset *ds, const size_t *rows, size
         (st = set_param(m->booster, "max_bin", true, (double)opt->max_bin, err)) ||
         (st = set_param(m->booster, "nthread", true, (double)opt->n_threads, err)))
         goto out;
+    m->nthread = opt->n_threads;
     for (i = 0; i < opt->n_rounds; i++)
         if (XGBoosterUpdateOneIter(m->booster, (int)i, dm) != 0) {
             st = xgb_fail(err, "boosting round");
@@ -1026,43 +1473,72 @@ const char *parus_model_meta_key(const parus_model *m, size_t i)
     return m && i < m->n_meta ? m->meta_key[i] : NULL;
 }
 
-static parus_status predict_rows(parus_model *m, const double *x, const size_t *rows, size_t n_rows,
-                                 int n_threads, double *prob, parus_error *err)
+/* Setting a parameter makes XGBoost reconfigure the learner before its next prediction: do it only
+ * when the thread count changes. */
+static parus_status set_nthread(parus_model *m, int n_threads, parus_error *err)
 {
-    DMatrixHandle dm = NULL;
-    float *xf;
+    parus_status st;
+    if (m->nthread == n_threads)
+        return PARUS_OK;
+    if ((st = set_param(m->booster, "nthread", true, (double)n_threads, err)) != PARUS_OK)
+        return st;
+    m->nthread = n_threads;
+    return PARUS_OK;
+}
+
+/* Probabilities of n contiguous rows of x from the first iter_end boosting rounds (0: all), by
+ * XGBoost's in-place prediction: it reads the doubles where they lie (an array interface) and
+ * converts each to float as a DMatrix would, so no copy of the matrix is made. */
+static parus_status predict_dense(parus_model *m, const double *x, size_t n, int n_threads,
+                                  size_t iter_end, double *prob, parus_error *err)
+{
+    char values[192], config[192];
+    const bst_ulong *shape;
+    bst_ulong dim;
     const float *res;
-    bst_ulong len;
     size_t i, want;
+    parus_status st;
+
+    if (n == 0)
+        return PARUS_OK;
+    snprintf(values, sizeof values,
+             "{\"data\": [%llu, true], \"shape\": [%zu, %zu], \"typestr\": \"<f8\", "
+             "\"version\": 3}",
+             (unsigned long long)(uintptr_t)x, n, m->n_features);
+    snprintf(config, sizeof config,
+             "{\"type\": 0, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": "
+             "%zu, \"strict_shape\": false, \"cache_id\": 0, \"missing\": NaN}",
+             iter_end);
+    if ((st = set_nthread(m, n_threads, err)) != PARUS_OK)
+        return st;
+    if (XGBoosterPredictFromDense(m->booster, values, config, NULL, &shape, &dim, &res) != 0)
+        return xgb_fail(err, "predict");
+    want = n * m->n_classes;
+    if (dim != 2 || shape[0] != n || shape[1] != m->n_classes)
+        return parus_fail(err, PARUS_E_INTERNAL,
+                          "xgboost: unexpected prediction shape for %zu rows", n);
+    for (i = 0; i < want; i++)
+        prob[i] = (double)res[i];
+    return PARUS_OK;
+}
+
+/* predict_dense over the rows rows[0..n_rows) of x, gathered into contiguous blocks. */
+static parus_status predict_rows(parus_model *m, const double *x, const size_t *rows, size_t n_rows,
+                                 int n_threads, size_t iter_end, double *prob, parus_error *err)
+{
+    double *xr;
+    size_t i, nx;
     parus_status st;
 
     if (n_rows == 0)
         return PARUS_OK;
-    if (!(xf = to_float(x, m->n_features, rows, n_rows)))
+    if (!parus__mul_size(n_rows, m->n_features, &nx) || !parus__mul_size(nx, sizeof *xr, &nx) ||
+        !(xr = malloc(nx)))
         return parus_fail(err, PARUS_E_NOMEM, "out of memory predicting");
-    if (XGDMatrixCreateFromMat(xf, n_rows, m->n_features, NAN, &dm) != 0) {
-        st = xgb_fail(err, "prediction matrix");
-        goto out;
-    }
-    if ((st = set_param(m->booster, "nthread", true, (double)n_threads, err)) != PARUS_OK)
-        goto out;
-    if (XGBoosterPredict(m->booster, dm, 0, 0, 0, &len, &res) != 0) {
-        st = xgb_fail(err, "predict");
-        goto out;
-    }
-    want = n_rows * m->n_classes;
-    if (len != want) {
-        st = parus_fail(err, PARUS_E_INTERNAL, "xgboost: %llu probabilities for %zu",
-                        (unsigned long long)len, want);
-        goto out;
-    }
-    for (i = 0; i < want; i++)
-        prob[i] = (double)res[i];
-    st = PARUS_OK;
-out:
-    if (dm)
-        XGDMatrixFree(dm);
-    free(xf);
+    for (i = 0; i < n_rows; i++)
+        memcpy(xr + i * m->n_features, x + rows[i] * m->n_features, m->n_features * sizeof *xr);
+    st = predict_dense(m, xr, n_rows, n_threads, iter_end, prob, err);
+    free(xr);
     return st;
 }
 
@@ -1074,7 +1550,7 @@ parus_status parus_model_predict(parus_model *m, const double *x, size_t n_sampl
     if (n_features != m->n_features)
         return parus_fail(err, PARUS_E_INVALID, "predict: %zu features, the model has %zu",
                           n_features, m->n_features);
-    return predict_rows(m, x, NULL, n_samples, n_threads, prob, err);
+    return predict_dense(m, x, n_samples, n_threads, 0, prob, err);
 }
 
 void parus_classify_top2(const double *prob, size_t n_classes, size_t *best, size_t *second,
@@ -1325,6 +1801,7 @@ parus_status parus_model_load(const char *path, parus_model **out, parus_error *
         st = parus_fail(err, PARUS_E_NOMEM, "out of memory reading '%s'", path);
         goto out;
     }
+    m->nthread = -1;
     if (!(v = keyed_line(&r, "parus-version")) || strlen(v) >= sizeof m->version) {
         st = parus_fail(err, PARUS_E_FORMAT, "'%s' is truncated or corrupt (no parus version)",
                         path);
@@ -1443,12 +1920,265 @@ void parus_confusion_compute(parus_confusion *c)
     c->macro_f1 = n_f1 ? f1_sum / (double)n_f1 : (double)NAN;
 }
 
+/* ---- nested selection ---- */
+
+size_t parus_classify_select_grid(parus_classify_candidate *out, size_t cap, int n_threads)
+{
+    static const struct {
+        const char *name;
+        int features; /* 0 base, 1 deriv, 2 smooth */
+        int max_depth;
+        double colsample;
+    } grid[] = {
+        {"base-d6", 0, 6, 0.8},    {"base-d4c4", 0, 4, 0.4}, {"deriv-d6", 1, 6, 0.8},
+        {"deriv-d4c4", 1, 4, 0.4}, {"smooth-d6", 2, 6, 0.8}, {"smooth-d4c4", 2, 4, 0.4},
+    };
+    size_t n = sizeof grid / sizeof grid[0], i;
+    for (i = 0; i < n && i < cap; i++) {
+        parus_classify_candidate *c = &out[i];
+        memset(c, 0, sizeof *c);
+        c->name = grid[i].name;
+        parus_derive_options_init(&c->derive);
+        if (grid[i].features >= 1) {
+            c->derive.nd_pairs = "nir:mir";
+            c->derive.differences = true;
+        }
+        if (grid[i].features >= 2)
+            c->derive.smooth_bands = "ndvi,evi";
+        parus_classify_options_init(&c->opt);
+        c->opt.max_depth = grid[i].max_depth;
+        c->opt.colsample = grid[i].colsample;
+        c->opt.n_rounds = 300;
+        c->opt.n_threads = n_threads;
+        c->round_step = 100;
+    }
+    return n;
+}
+
+void parus_selection_release(parus_selection *s)
+{
+    if (!s)
+        return;
+    free(s->fold);
+    memset(s, 0, sizeof *s);
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return (!a || !*a) ? (!b || !*b) : (b && strcmp(a, b) == 0);
+}
+
+static bool same_derive(const parus_derive_options *a, const parus_derive_options *b)
+{
+    if (!derive_any(a) || !derive_any(b))
+        return !derive_any(a) && !derive_any(b);
+    return same_text(a->nd_pairs, b->nd_pairs) && a->differences == b->differences &&
+           same_text(a->smooth_bands, b->smooth_bands) &&
+           (!(b->smooth_bands && *b->smooth_bands) || a->smooth_lambda == b->smooth_lambda);
+}
+
+/* The rounds at which candidate c is scored: the j-th of n_checkpoints(c). */
+static size_t n_checkpoints(const parus_classify_candidate *c)
+{
+    if (c->round_step == 0)
+        return 1;
+    return (c->opt.n_rounds + c->round_step - 1) / c->round_step;
+}
+
+static size_t checkpoint_rounds(const parus_classify_candidate *c, size_t j)
+{
+    size_t r = (j + 1) * c->round_step;
+    return c->round_step == 0 || r > c->opt.n_rounds ? c->opt.n_rounds : r;
+}
+
+/* Add the argmax of each probability row of rows[0..n) to count (n_classes^2). */
+static void count_predictions(const parus_dataset *ds, const size_t *rows, size_t n,
+                              const double *prob, size_t *count)
+{
+    size_t i, k = ds->n_classes;
+    for (i = 0; i < n; i++) {
+        size_t best, second;
+        double margin;
+        parus_classify_top2(prob + i * k, k, &best, &second, &margin);
+        count[ds->label[rows[i]] * k + best]++;
+    }
+}
+
+/* ---- fitting many models: the jobs of an evaluation ---- */
+
+/* One model to fit and score: trained on the rows whose fold is neither fold_a nor fold_b, it
+ * scores the rows of fold_a, and of fold_b when it differs, at each of n_ck numbers of rounds.
+ * Jobs share nothing but the read-only dataset, so they run in any order on any thread and give
+ * the same counts. */
+typedef struct fit_job {
+    const parus_dataset *ds;
+    parus_classify_options opt; /* n_threads is set by run_jobs */
+    int fold_a, fold_b;
+    size_t n_ck;
+    const size_t *ck_rounds; /* n_ck iteration ends (0: all rounds) */
+    size_t *count_a;         /* n_ck x n_classes^2, zeroed: predictions on fold_a */
+    size_t *count_b;         /* the same on fold_b; NULL when fold_a == fold_b */
+    parus_status st;
+    parus_error err;
+} fit_job;
+
+static void fit_job_run(fit_job *j)
+{
+    const parus_dataset *ds = j->ds;
+    size_t *train, *ta, *tb, n_train = 0, n_a = 0, n_b = 0, i, k,
+                             kk = ds->n_classes * ds->n_classes;
+    double *prob = NULL;
+    parus_model *m = NULL;
+
+    j->st = PARUS_E_NOMEM;
+    train = malloc((ds->n_samples + 1) * sizeof *train);
+    ta = malloc((ds->n_samples + 1) * sizeof *ta);
+    tb = malloc((ds->n_samples + 1) * sizeof *tb);
+    if (!train || !ta || !tb) {
+        parus_fail(&j->err, PARUS_E_NOMEM, "out of memory evaluating");
+        goto out;
+    }
+    for (i = 0; i < ds->n_samples; i++) {
+        if (ds->fold[i] == j->fold_a)
+            ta[n_a++] = i;
+        else if (ds->fold[i] == j->fold_b)
+            tb[n_b++] = i;
+        else
+            train[n_train++] = i;
+    }
+    if (!(prob = malloc(((n_a > n_b ? n_a : n_b) + 1) * ds->n_classes * sizeof *prob))) {
+        parus_fail(&j->err, PARUS_E_NOMEM, "out of memory evaluating");
+        goto out;
+    }
+    if ((j->st = parus_model_train(ds, train, n_train, &j->opt, &m, &j->err)) != PARUS_OK)
+        goto out;
+    for (k = 0; k < j->n_ck; k++) {
+        if ((j->st = predict_rows(m, ds->x, ta, n_a, j->opt.n_threads, j->ck_rounds[k], prob,
+                                  &j->err)) != PARUS_OK)
+            goto out;
+        count_predictions(ds, ta, n_a, prob, j->count_a + k * kk);
+        if (!j->count_b)
+            continue;
+        if ((j->st = predict_rows(m, ds->x, tb, n_b, j->opt.n_threads, j->ck_rounds[k], prob,
+                                  &j->err)) != PARUS_OK)
+            goto out;
+        count_predictions(ds, tb, n_b, prob, j->count_b + k * kk);
+    }
+    j->st = PARUS_OK;
+out:
+    if (j->st != PARUS_OK) {
+        if (j->fold_a == j->fold_b)
+            parus_error_prefix(&j->err, "fold %d", j->fold_a);
+        else
+            parus_error_prefix(&j->err, "inner folds without %d and %d", j->fold_a, j->fold_b);
+    }
+    parus_model_free(m);
+    free(prob);
+    free(train);
+    free(ta);
+    free(tb);
+}
+
+typedef struct job_pool {
+    fit_job *jobs;
+    size_t n, next;
+    pthread_mutex_t mu;
+} job_pool;
+
+static void *job_worker(void *arg)
+{
+    job_pool *pool = arg;
+    for (;;) {
+        size_t i;
+        pthread_mutex_lock(&pool->mu);
+        i = pool->next++;
+        pthread_mutex_unlock(&pool->mu);
+        if (i >= pool->n)
+            return NULL;
+        fit_job_run(&pool->jobs[i]);
+    }
+}
+
+/* Run the jobs on n_threads cores (0: OpenMP's default count): as many models at a time as there
+ * are threads (up to the number of jobs), each given its share of the threads for XGBoost. Small
+ * training sets scale far better across models than inside one (XGBoost's threads meet at a
+ * barrier per tree level), and a busy machine does not stall one model's threads on another's.
+ * The first failed job, in job order, gives the error. */
+static parus_status run_jobs(fit_job *jobs, size_t n, int n_threads, parus_error *err)
+{
+    pthread_t tid[64];
+    size_t n_workers, n_started = 0, i;
+    int total = n_threads > 0 ? n_threads : parus__omp_max_threads();
+    job_pool pool;
+
+    if (total < 1)
+        total = 1;
+    n_workers = (size_t)total < n ? (size_t)total : n;
+    if (n_workers > sizeof tid / sizeof tid[0])
+        n_workers = sizeof tid / sizeof tid[0];
+    if (n_workers < 1)
+        n_workers = 1;
+    for (i = 0; i < n; i++) {
+        jobs[i].opt.n_threads = total / (int)n_workers > 1 ? total / (int)n_workers : 1;
+        jobs[i].st = PARUS_E_INTERNAL;
+        parus_error_init(&jobs[i].err);
+    }
+    pool.jobs = jobs;
+    pool.n = n;
+    pool.next = 0;
+    if (pthread_mutex_init(&pool.mu, NULL) != 0)
+        return parus_fail(err, PARUS_E_INTERNAL, "cannot create a mutex");
+    /* a worker that cannot be started leaves its jobs to the others */
+    while (n_started + 1 < n_workers &&
+           pthread_create(&tid[n_started], NULL, job_worker, &pool) == 0)
+        n_started++;
+    job_worker(&pool);
+    for (i = 0; i < n_started; i++)
+        pthread_join(tid[i], NULL);
+    pthread_mutex_destroy(&pool.mu);
+    for (i = 0; i < n; i++)
+        if (jobs[i].st != PARUS_OK) {
+            if (err)
+                *err = jobs[i].err;
+            return jobs[i].st;
+        }
+    return PARUS_OK;
+}
+
+/* The distinct fold values that have samples, ascending, into *out (malloc'ed). */
+static parus_status list_folds(const parus_dataset *ds, int **out, size_t *n_out, parus_error *err)
+{
+    int max_fold = -1, *val, f;
+    unsigned char *seen;
+    size_t i, n = 0;
+    for (i = 0; i < ds->n_samples; i++)
+        if (ds->fold[i] > max_fold)
+            max_fold = ds->fold[i];
+    seen = calloc((size_t)max_fold + 2, 1);
+    val = malloc(((size_t)max_fold + 2) * sizeof *val);
+    if (!seen || !val) {
+        free(seen);
+        free(val);
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory evaluating");
+    }
+    for (i = 0; i < ds->n_samples; i++)
+        seen[ds->fold[i]] = 1;
+    for (f = 0; f <= max_fold; f++)
+        if (seen[f])
+            val[n++] = f;
+    free(seen);
+    *out = val;
+    *n_out = n;
+    return PARUS_OK;
+}
+
 parus_status parus_classify_evaluate(const parus_dataset *ds, const parus_classify_options *opt,
                                      parus_confusion *out, parus_error *err)
 {
-    size_t *train = NULL, *test = NULL, n_train, n_test, i, n_folds = 0;
-    double *prob = NULL;
-    int fold, max_fold = -1;
+    static const size_t all_rounds = 0;
+    fit_job *jobs = NULL;
+    size_t *count = NULL, n_folds = 0, i, t, kk;
+    int *fold_val = NULL;
     parus_confusion c;
     parus_status st;
 
@@ -1456,66 +2186,231 @@ parus_status parus_classify_evaluate(const parus_dataset *ds, const parus_classi
         return parus_fail(err, PARUS_E_INVALID, "evaluate: missing argument");
     if (!ds->fold)
         return parus_fail(err, PARUS_E_INVALID, "evaluate: the data has no folds");
-    for (i = 0; i < ds->n_samples; i++)
-        if (ds->fold[i] > max_fold)
-            max_fold = ds->fold[i];
     if ((st = parus_confusion_init(&c, ds->n_classes, err)) != PARUS_OK)
         return st;
-    if (!(train = malloc(ds->n_samples * sizeof *train)) ||
-        !(test = malloc(ds->n_samples * sizeof *test)) ||
-        !(prob = malloc(ds->n_samples * ds->n_classes * sizeof *prob))) {
-        st = parus_fail(err, PARUS_E_NOMEM, "out of memory evaluating");
+    if ((st = list_folds(ds, &fold_val, &n_folds, err)) != PARUS_OK)
         goto out;
-    }
-    for (fold = 0; fold <= max_fold; fold++) {
-        n_train = n_test = 0;
-        for (i = 0; i < ds->n_samples; i++) {
-            if (ds->fold[i] == fold)
-                test[n_test++] = i;
-            else
-                train[n_train++] = i;
-        }
-        if (n_test > 0)
-            n_folds++;
-    }
     if (n_folds < 2) {
         st = parus_fail(err, PARUS_E_INVALID, "evaluate: fewer than two folds");
         goto out;
     }
-    for (fold = 0; fold <= max_fold; fold++) {
-        parus_model *m = NULL;
-        n_train = n_test = 0;
-        for (i = 0; i < ds->n_samples; i++) {
-            if (ds->fold[i] == fold)
-                test[n_test++] = i;
-            else
-                train[n_train++] = i;
-        }
-        if (n_test == 0)
-            continue;
-        if ((st = parus_model_train(ds, train, n_train, opt, &m, err)) != PARUS_OK) {
-            parus_error_prefix(err, "fold %d", fold);
-            goto out;
-        }
-        st = predict_rows(m, ds->x, test, n_test, opt->n_threads, prob, err);
-        parus_model_free(m);
-        if (st != PARUS_OK)
-            goto out;
-        for (i = 0; i < n_test; i++) {
-            size_t best, second;
-            double margin;
-            parus_classify_top2(prob + i * ds->n_classes, ds->n_classes, &best, &second, &margin);
-            c.count[ds->label[test[i]] * ds->n_classes + best]++;
-        }
+    kk = ds->n_classes * ds->n_classes;
+    if (!(jobs = calloc(n_folds, sizeof *jobs)) || !(count = calloc(n_folds * kk, sizeof *count))) {
+        st = parus_fail(err, PARUS_E_NOMEM, "out of memory evaluating");
+        goto out;
     }
+    for (i = 0; i < n_folds; i++) {
+        jobs[i].ds = ds;
+        jobs[i].opt = *opt;
+        jobs[i].fold_a = jobs[i].fold_b = fold_val[i];
+        jobs[i].n_ck = 1;
+        jobs[i].ck_rounds = &all_rounds;
+        jobs[i].count_a = count + i * kk;
+    }
+    if ((st = run_jobs(jobs, n_folds, opt->n_threads, err)) != PARUS_OK)
+        goto out;
+    for (i = 0; i < n_folds; i++)
+        for (t = 0; t < kk; t++)
+            c.count[t] += count[i * kk + t];
     parus_confusion_compute(&c);
     *out = c;
     memset(&c, 0, sizeof c);
     st = PARUS_OK;
 out:
     parus_confusion_release(&c);
-    free(train);
-    free(test);
-    free(prob);
+    free(jobs);
+    free(count);
+    free(fold_val);
+    return st;
+}
+
+parus_status parus_classify_evaluate_select(const parus_dataset *ds,
+                                            const parus_classify_candidate *cand, size_t n_cand,
+                                            parus_confusion *out, parus_selection *sel,
+                                            parus_error *err)
+{
+    static const size_t all_rounds = 0;
+    parus_dataset derived[PARUS_SELECT_MAX_CANDIDATES];
+    const parus_dataset *use[PARUS_SELECT_MAX_CANDIDATES];
+    size_t ck_off[PARUS_SELECT_MAX_CANDIDATES + 1];
+    size_t *ck_rounds = NULL, *jcount = NULL, *inner = NULL, *fcount = NULL;
+    size_t n_folds = 0, n_pairs, n_jobs, i, c, j, p, q, t, kk, n_ck, job_ck;
+    int *fold_val = NULL, n_threads = 0;
+    fit_job *jobs = NULL;
+    parus_confusion c_out, c_tmp;
+    parus_selection s;
+    parus_status st;
+
+    if (!ds || !cand || !out || !sel)
+        return parus_fail(err, PARUS_E_INVALID, "evaluate: missing argument");
+    if (!ds->fold)
+        return parus_fail(err, PARUS_E_INVALID, "evaluate: the data has no folds");
+    if (n_cand == 0 || n_cand > PARUS_SELECT_MAX_CANDIDATES)
+        return parus_fail(err, PARUS_E_INVALID, "evaluate: %zu candidates (1 to %d)", n_cand,
+                          PARUS_SELECT_MAX_CANDIDATES);
+    for (c = 0; c < n_cand; c++) {
+        if (cand[c].round_step > cand[c].opt.n_rounds)
+            return parus_fail(err, PARUS_E_INVALID,
+                              "evaluate: candidate %zu scores every %zu rounds of %zu", c + 1,
+                              cand[c].round_step, cand[c].opt.n_rounds);
+        /* the largest thread count, 0 (all cores) above any */
+        if (c == 0 || cand[c].opt.n_threads == 0 ||
+            (n_threads != 0 && cand[c].opt.n_threads > n_threads))
+            n_threads = cand[c].opt.n_threads;
+    }
+    kk = ds->n_classes * ds->n_classes;
+    ck_off[0] = 0;
+    for (c = 0; c < n_cand; c++)
+        ck_off[c + 1] = ck_off[c] + n_checkpoints(&cand[c]);
+    n_ck = ck_off[n_cand];
+    memset(&s, 0, sizeof s);
+    memset(&c_tmp, 0, sizeof c_tmp);
+    memset(derived, 0, sizeof derived);
+    if ((st = parus_confusion_init(&c_out, ds->n_classes, err)) != PARUS_OK)
+        return st;
+    if ((st = parus_confusion_init(&c_tmp, ds->n_classes, err)) != PARUS_OK ||
+        (st = list_folds(ds, &fold_val, &n_folds, err)) != PARUS_OK)
+        goto out;
+    if (n_folds < 3) {
+        st = parus_fail(err, PARUS_E_INVALID,
+                        "evaluate: nested selection needs at least three folds, the data has %zu",
+                        n_folds);
+        goto out;
+    }
+    /* Inner models: the one trained without folds a and b serves outer fold a (scored on b) and
+     * outer fold b (scored on a), so each pair of folds is fitted once per candidate. */
+    n_pairs = n_folds * (n_folds - 1) / 2;
+    n_jobs = n_pairs * n_cand;
+    if (!(s.fold = calloc(n_folds, sizeof *s.fold)) ||
+        !(ck_rounds = malloc(n_ck * sizeof *ck_rounds)) ||
+        !(jobs = calloc(n_jobs > n_folds ? n_jobs : n_folds, sizeof *jobs)) ||
+        !(jcount = calloc(n_pairs * 2 * n_ck * kk, sizeof *jcount)) ||
+        !(inner = calloc(n_folds * n_ck * kk, sizeof *inner)) ||
+        !(fcount = calloc(n_folds * kk, sizeof *fcount))) {
+        st = parus_fail(err, PARUS_E_NOMEM, "out of memory evaluating");
+        goto out;
+    }
+    s.n_folds = n_folds;
+    for (c = 0; c < n_cand; c++)
+        for (j = 0; j < ck_off[c + 1] - ck_off[c]; j++)
+            ck_rounds[ck_off[c] + j] = checkpoint_rounds(&cand[c], j);
+
+    /* derived features: per sample, so computed once for all folds; shared by equal options */
+    for (c = 0; c < n_cand; c++) {
+        use[c] = ds;
+        if (!derive_any(&cand[c].derive))
+            continue;
+        for (j = 0; j < c; j++)
+            if (use[j] != ds && same_derive(&cand[j].derive, &cand[c].derive))
+                use[c] = use[j];
+        if (use[c] != ds)
+            continue;
+        if ((st = parus_dataset_derive(ds, &cand[c].derive, &derived[c], err)) != PARUS_OK) {
+            parus_error_prefix(err, "candidate '%s'", cand[c].name ? cand[c].name : "?");
+            goto out;
+        }
+        use[c] = &derived[c];
+    }
+
+    /* the inner cross-validations of every outer fold at once */
+    i = 0;
+    job_ck = 0;
+    for (c = 0; c < n_cand; c++)
+        for (p = 0; p < n_folds; p++)
+            for (q = p + 1; q < n_folds; q++) {
+                fit_job *jb = &jobs[i++];
+                size_t n_c = ck_off[c + 1] - ck_off[c];
+                jb->ds = use[c];
+                jb->opt = cand[c].opt;
+                jb->fold_a = fold_val[p];
+                jb->fold_b = fold_val[q];
+                jb->n_ck = n_c;
+                jb->ck_rounds = ck_rounds + ck_off[c];
+                jb->count_a = jcount + job_ck * kk;
+                jb->count_b = jcount + (job_ck + n_c) * kk;
+                job_ck += 2 * n_c;
+            }
+    if ((st = run_jobs(jobs, n_jobs, n_threads, err)) != PARUS_OK)
+        goto out;
+    /* inner[f][checkpoint]: fold a's predictions count for outer fold b, and b's for a */
+    i = 0;
+    for (c = 0; c < n_cand; c++)
+        for (p = 0; p < n_folds; p++)
+            for (q = p + 1; q < n_folds; q++) {
+                const fit_job *jb = &jobs[i++];
+                for (j = 0; j < jb->n_ck * kk; j++) {
+                    inner[(q * n_ck + ck_off[c]) * kk + j] += jb->count_a[j];
+                    inner[(p * n_ck + ck_off[c]) * kk + j] += jb->count_b[j];
+                }
+            }
+
+    /* each outer fold's choice: the best pooled inner macro-F1 (ties: earlier, fewer rounds) */
+    for (p = 0; p < n_folds; p++) {
+        parus_select_fold *sf = &s.fold[p];
+        double best = -1;
+        sf->fold = fold_val[p];
+        for (c = 0; c < n_cand; c++) {
+            sf->inner_macro_f1[c] = -1;
+            for (j = ck_off[c]; j < ck_off[c + 1]; j++) {
+                double mf1;
+                memcpy(c_tmp.count, inner + (p * n_ck + j) * kk, kk * sizeof *c_tmp.count);
+                parus_confusion_compute(&c_tmp);
+                mf1 = c_tmp.macro_f1;
+                if (mf1 > sf->inner_macro_f1[c]) {
+                    sf->inner_macro_f1[c] = mf1;
+                    sf->inner_rounds[c] = ck_rounds[j];
+                }
+                if (mf1 > best) {
+                    best = mf1;
+                    sf->chosen = c;
+                    sf->n_rounds = ck_rounds[j];
+                }
+            }
+        }
+    }
+
+    /* the chosen configuration, retrained on all folds but the outer one, scores it */
+    memset(jobs, 0, n_folds * sizeof *jobs);
+    for (p = 0; p < n_folds; p++) {
+        fit_job *jb = &jobs[p];
+        jb->ds = use[s.fold[p].chosen];
+        jb->opt = cand[s.fold[p].chosen].opt;
+        jb->opt.n_rounds = s.fold[p].n_rounds;
+        jb->fold_a = jb->fold_b = fold_val[p];
+        jb->n_ck = 1;
+        jb->ck_rounds = &all_rounds;
+        jb->count_a = fcount + p * kk;
+    }
+    if ((st = run_jobs(jobs, n_folds, n_threads, err)) != PARUS_OK)
+        goto out;
+    for (p = 0; p < n_folds; p++) {
+        size_t right = 0, n_test = 0;
+        for (t = 0; t < kk; t++) {
+            c_out.count[t] += fcount[p * kk + t];
+            n_test += fcount[p * kk + t];
+        }
+        for (t = 0; t < ds->n_classes; t++)
+            right += fcount[p * kk + t * ds->n_classes + t];
+        s.fold[p].n_test = n_test;
+        s.fold[p].accuracy = n_test ? (double)right / (double)n_test : (double)NAN;
+    }
+    parus_confusion_compute(&c_out);
+    *out = c_out;
+    memset(&c_out, 0, sizeof c_out);
+    *sel = s;
+    memset(&s, 0, sizeof s);
+    st = PARUS_OK;
+out:
+    for (c = 0; c < n_cand; c++)
+        parus_dataset_release(&derived[c]);
+    parus_confusion_release(&c_out);
+    parus_confusion_release(&c_tmp);
+    parus_selection_release(&s);
+    free(ck_rounds);
+    free(jobs);
+    free(jcount);
+    free(inner);
+    free(fcount);
+    free(fold_val);
     return st;
 }

@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,11 @@ static void test_train__separable_probabilities_and_determinism(void **state)
     }
     assert_int_equal(n_right, ds.n_samples);
     /* same model bytes whatever the thread count: identical probabilities */
+    assert_memory_equal(pa, pb, ds.n_samples * 3 * sizeof *pa);
+    /* in two calls of unequal size: the same rows give the same probabilities */
+    assert_int_equal(parus_model_predict(a, ds.x, 7, 3, 2, pb, &err), PARUS_OK);
+    assert_int_equal(parus_model_predict(a, ds.x + 7 * 3, ds.n_samples - 7, 3, 1, pb + 7 * 3, &err),
+                     PARUS_OK);
     assert_memory_equal(pa, pb, ds.n_samples * 3 * sizeof *pa);
     assert_string_equal(parus_model_data_hash(a), parus_model_data_hash(b));
     assert_int_equal(parus_model_predict(a, ds.x, ds.n_samples, 2, 1, pa, &err), PARUS_E_INVALID);
@@ -450,6 +456,184 @@ static void test_evaluate__grouped_folds_on_blobs(void **state)
     parus_dataset_release(&ds);
 }
 
+/* Series nir_01..04, mir_01..04 (steps in scrambled column order), ndvi_s00..s05 (the season's
+ * naming), and a plain feature. */
+static void test_derive__groups_values_and_refusals(void **state)
+{
+    static const char *const names[] = {"nir_02",   "nir_01",   "nir_03",   "nir_04",   "mir_01",
+                                        "mir_02",   "mir_03",   "mir_04",   "ndvi_s00", "ndvi_s01",
+                                        "ndvi_s02", "ndvi_s03", "ndvi_s04", "ndvi_s05", "x"};
+    /* nir by step: 0.3 0.4 0.5 0.6; mir by step: 0.1 0.1 0.3 0.0; ndvi: a line with a dip */
+    const double row[] = {0.4, 0.3, 0.5, 0.6, 0.1, 0.1, 0.3, 0.0, 0.2, 0.3, 0.1, 0.5, 0.6, 0.7, 42};
+    const size_t n_in = sizeof names / sizeof names[0];
+    parus_derive_options opt;
+    parus_derive *d;
+    parus_error err;
+    double out[128];
+    size_t i, n, base;
+    (void)state;
+
+    parus_derive_options_init(&opt);
+    assert_int_equal(parus_derive_new(names, n_in, &opt, &d, &err), PARUS_OK);
+    assert_int_equal(parus_derive_n_features(d), n_in);
+    parus_derive_free(d);
+
+    opt.nd_pairs = "nir:mir,red:mir"; /* red is absent: skipped */
+    opt.differences = true;
+    opt.smooth_bands = "ndvi,evi"; /* evi is absent: skipped */
+    assert_int_equal(parus_derive_new(names, n_in, &opt, &d, &err), PARUS_OK);
+    n = parus_derive_n_features(d);
+    /* nd: 4 steps + 5 summaries; diffs: nir 3, mir 3, ndvi 5, nd 3; smooth ndvi 6 */
+    assert_int_equal(n, n_in + 9 + 14 + 6);
+    assert_true(n <= sizeof out / sizeof out[0]);
+    assert_string_equal(parus_derive_feature_name(d, n_in), "nd_nir_mir_01");
+    assert_string_equal(parus_derive_feature_name(d, n_in + 4), "nd_nir_mir_mean");
+    assert_string_equal(parus_derive_feature_name(d, n_in + 9), "nir_diff02");
+    assert_string_equal(parus_derive_feature_name(d, n_in + 15), "ndvi_diffs01");
+    assert_string_equal(parus_derive_feature_name(d, n_in + 20), "nd_nir_mir_diff02");
+    assert_string_equal(parus_derive_feature_name(d, n_in + 23), "ndvi_wss00");
+    assert_null(parus_derive_feature_name(d, n));
+    parus_derive_row(d, row, out);
+    assert_memory_equal(out, row, sizeof row);
+    base = n_in;
+    assert_close(out[base + 0], 0.2 / 0.4, 1e-12, 0); /* step 1: (0.3 - 0.1) / 0.4 */
+    assert_close(out[base + 2], 0.2 / 0.8, 1e-12, 0);
+    assert_close(out[base + 3], 1.0, 1e-12, 0);
+    assert_close(out[base + 4], (0.5 + 0.6 + 0.25 + 1.0) / 4, 1e-12, 0); /* mean */
+    assert_close(out[base + 7], 1.0, 1e-12, 0);                          /* max */
+    assert_close(out[base + 8], 3.0, 0, 0);                              /* argmax */
+    assert_close(out[base + 9], 0.1, 1e-12, 0);                          /* nir_02 - nir_01 */
+    assert_close(out[base + 14], -0.3, 1e-12, 0);                        /* mir_04 - mir_03 */
+    assert_close(out[base + 16], -0.2, 1e-12, 0);                        /* ndvi_s02 - ndvi_s01 */
+    /* the envelope rides over the dip at s02 and stays near the line elsewhere */
+    assert_true(out[base + 25] > 0.25);
+    for (i = 0; i < 6; i++)
+        if (i != 2)
+            assert_true(fabs(out[base + 23 + i] - row[8 + i]) < 0.15);
+    parus_derive_free(d);
+
+    /* a missing value: NaN in its nd step, its differences and its smoothed step */
+    {
+        double r2[sizeof row / sizeof row[0]];
+        memcpy(r2, row, sizeof row);
+        r2[1] = NAN;  /* nir_01 */
+        r2[10] = NAN; /* ndvi_s02 */
+        assert_int_equal(parus_derive_new(names, n_in, &opt, &d, &err), PARUS_OK);
+        parus_derive_row(d, r2, out);
+        assert_true(isnan(out[base + 0]));
+        assert_close(out[base + 4], (0.6 + 0.25 + 1.0) / 3, 1e-12, 0);
+        assert_true(isnan(out[base + 9]));
+        assert_true(isnan(out[base + 16]) && isnan(out[base + 17]));
+        assert_true(isnan(out[base + 25]) && isfinite(out[base + 24]));
+        parus_derive_free(d);
+    }
+
+    /* names already there are not derived twice */
+    {
+        const char *twice[sizeof names / sizeof names[0] + 1];
+        memcpy(twice, names, sizeof names);
+        twice[n_in] = "nir_diff02";
+        assert_int_equal(parus_derive_new(twice, n_in + 1, &opt, &d, &err), PARUS_OK);
+        assert_int_equal(parus_derive_n_features(d), n_in + 1 + 9 + 11 + 6);
+        parus_derive_free(d);
+    }
+
+    opt.nd_pairs = "nir-mir";
+    assert_int_equal(parus_derive_new(names, n_in, &opt, &d, &err), PARUS_E_INVALID);
+    assert_non_null(strstr(err.msg, "'nir-mir'"));
+    opt.nd_pairs = "nir:";
+    assert_int_equal(parus_derive_new(names, n_in, &opt, &d, &err), PARUS_E_INVALID);
+    opt.nd_pairs = NULL;
+    opt.smooth_bands = "ndvi,,evi";
+    assert_int_equal(parus_derive_new(names, n_in, &opt, &d, &err), PARUS_E_INVALID);
+    opt.smooth_bands = "ndvi";
+    opt.smooth_lambda = -1;
+    assert_int_equal(parus_derive_new(names, n_in, &opt, &d, &err), PARUS_E_INVALID);
+}
+
+static void test_evaluate_select__nested_choice_on_blobs(void **state)
+{
+    parus_classify_candidate cand[3], grid[PARUS_SELECT_MAX_CANDIDATES];
+    parus_dataset ds;
+    parus_confusion c, c2;
+    parus_selection sel, sel2;
+    parus_error err;
+    size_t f, n_grid;
+    (void)state;
+    make_blobs(&ds, 20); /* folds 0..3 */
+    memset(cand, 0, sizeof cand);
+    /* blind: no split can hold a million samples' weight, so it predicts one class */
+    cand[0].name = "blind";
+    parus_derive_options_init(&cand[0].derive);
+    parus_classify_options_init(&cand[0].opt);
+    cand[0].opt.n_rounds = 10;
+    cand[0].opt.min_child_weight = 1e6;
+    cand[0].opt.n_threads = 1;
+    cand[1] = cand[0];
+    cand[1].name = "trees";
+    cand[1].opt.min_child_weight = 1;
+    cand[1].opt.max_depth = 3;
+    cand[1].opt.n_rounds = 20;
+    cand[1].round_step = 10;
+    cand[2] = cand[1];
+    cand[2].name = "same trees";
+    assert_int_equal(parus_classify_evaluate_select(&ds, cand, 3, &c, &sel, &err), PARUS_OK);
+    assert_int_equal(c.n_total, ds.n_samples);
+    assert_true(c.overall_accuracy >= 0.95);
+    assert_int_equal(sel.n_folds, 4);
+    for (f = 0; f < sel.n_folds; f++) {
+        const parus_select_fold *sf = &sel.fold[f];
+        assert_int_equal(sf->fold, (int)f);
+        assert_int_equal(sf->n_test, ds.n_samples / 4);
+        assert_true(sf->inner_macro_f1[0] < 0.5);
+        assert_int_equal(sf->inner_rounds[0], 10);
+        assert_true(sf->inner_macro_f1[1] > 0.9);
+        /* equal candidates score equally; the tie goes to the earlier one */
+        assert_memory_equal(&sf->inner_macro_f1[1], &sf->inner_macro_f1[2], sizeof(double));
+        assert_int_equal(sf->chosen, 1);
+        assert_int_equal(sf->n_rounds, sf->inner_rounds[1]);
+        assert_true(sf->n_rounds == 10 || sf->n_rounds == 20);
+        assert_true(sf->accuracy >= 0.9);
+    }
+    /* the same with two threads */
+    cand[0].opt.n_threads = cand[1].opt.n_threads = cand[2].opt.n_threads = 2;
+    assert_int_equal(parus_classify_evaluate_select(&ds, cand, 3, &c2, &sel2, &err), PARUS_OK);
+    assert_memory_equal(c.count, c2.count, 9 * sizeof *c.count);
+    for (f = 0; f < sel.n_folds; f++) {
+        assert_int_equal(sel.fold[f].chosen, sel2.fold[f].chosen);
+        assert_memory_equal(sel.fold[f].inner_macro_f1, sel2.fold[f].inner_macro_f1,
+                            sizeof sel.fold[f].inner_macro_f1);
+    }
+    parus_confusion_release(&c);
+    parus_confusion_release(&c2);
+    parus_selection_release(&sel);
+    parus_selection_release(&sel2);
+    parus_selection_release(NULL);
+
+    /* refusals */
+    assert_int_equal(parus_classify_evaluate_select(&ds, cand, 0, &c, &sel, &err), PARUS_E_INVALID);
+    cand[0].round_step = 30;
+    assert_int_equal(parus_classify_evaluate_select(&ds, cand, 2, &c, &sel, &err), PARUS_E_INVALID);
+    cand[0].round_step = 10;
+    for (f = 0; f < ds.n_samples; f++)
+        ds.fold[f] = (int)(f % 2); /* two folds: no inner cross-validation possible */
+    assert_int_equal(parus_classify_evaluate_select(&ds, cand, 2, &c, &sel, &err), PARUS_E_INVALID);
+    assert_non_null(strstr(err.msg, "three folds"));
+    free(ds.fold);
+    ds.fold = NULL;
+    assert_int_equal(parus_classify_evaluate_select(&ds, cand, 2, &c, &sel, &err), PARUS_E_INVALID);
+    parus_dataset_release(&ds);
+
+    /* the built-in grid: six candidates, the defaults first */
+    n_grid = parus_classify_select_grid(grid, PARUS_SELECT_MAX_CANDIDATES, 2);
+    assert_int_equal(n_grid, 6);
+    assert_string_equal(grid[0].name, "base-d6");
+    assert_int_equal(grid[0].opt.max_depth, 6);
+    assert_int_equal(grid[0].opt.n_rounds, 300);
+    assert_int_equal(grid[5].opt.n_threads, 2);
+    assert_int_equal(parus_classify_select_grid(grid, 2, 1), 6);
+}
+
 static void write_text(const char *path, const char *text)
 {
     assert_int_equal(parus_test_write_file(path, text, strlen(text)), 0);
@@ -485,6 +669,19 @@ static void test_read_csv__series_features_and_refusals(void **state)
     assert_close(ds.x[9], 0.8, 1e-12, 0);  /* ndvi_max of sample 0 */
     assert_close(ds.x[10], 3.0, 1e-12, 0); /* argmax: step 04 is the 4th in date order */
     parus_dataset_release(&ds);
+    /* derived features on request, after the others */
+    opt.derive.differences = true;
+    assert_int_equal(parus_dataset_read_csv(&ds, path, &opt, &err), PARUS_OK);
+    assert_int_equal(ds.n_features, 6 + 5 + 9 + 4);
+    assert_string_equal(ds.feature_names[20], "ndvi_diff02");
+    assert_close(ds.x[20], 0.1, 1e-12, 0); /* ndvi_02 - ndvi_01 of sample 0 */
+    assert_int_equal(ds.fold[3], 1);
+    parus_dataset_release(&ds);
+    opt.derive.nd_pairs = "ndvi";
+    assert_int_equal(parus_dataset_read_csv(&ds, path, &opt, &err), PARUS_E_INVALID);
+    assert_non_null(strstr(err.msg, "s.csv"));
+    opt.derive.nd_pairs = NULL;
+    opt.derive.differences = false;
 
     /* a class with one sample */
     write_text(path, "label,fold,a\nsoy,0,1\nsoy,1,2\nrice,0,3\n");
@@ -511,16 +708,20 @@ static double seconds_since(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static void evaluate_mt(const char *csv, const char *exclude, size_t n_rounds, double *oa,
-                        double *macro_f1)
+/* Grouped 5-fold on the Mato Grosso samples: the default classifier with n_rounds, or (select)
+ * nested selection over the built-in grid cut to n_rounds, scored every n_rounds / 2. */
+static void evaluate_mt(const char *csv, const char *exclude, size_t n_rounds, bool select,
+                        double *oa, double *macro_f1)
 {
     parus_csv_options copt;
     parus_classify_options opt;
+    parus_classify_candidate cand[PARUS_SELECT_MAX_CANDIDATES];
+    parus_selection sel;
     parus_dataset ds;
     parus_confusion c;
     parus_error err;
     struct timespec t0;
-    size_t k;
+    size_t k, n_cand = 0;
     parus_csv_options_init(&copt);
     copt.fold_column = "fold";
     copt.exclude_columns = exclude;
@@ -531,32 +732,53 @@ static void evaluate_mt(const char *csv, const char *exclude, size_t n_rounds, d
     opt.n_rounds = n_rounds;
     opt.n_threads = 2;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (parus_classify_evaluate(&ds, &opt, &c, &err) != PARUS_OK)
+    if (select) {
+        n_cand = parus_classify_select_grid(cand, PARUS_SELECT_MAX_CANDIDATES, 2);
+        for (k = 0; k < n_cand; k++) {
+            cand[k].opt.n_rounds = n_rounds;
+            cand[k].round_step = n_rounds / 2;
+        }
+        if (parus_classify_evaluate_select(&ds, cand, n_cand, &c, &sel, &err) != PARUS_OK)
+            fail_msg("%s", err.msg);
+    } else if (parus_classify_evaluate(&ds, &opt, &c, &err) != PARUS_OK) {
         fail_msg("%s", err.msg);
-    printf("  %zu features, %zu rounds: OA %.4f, kappa %.4f, macro-F1 %.4f (%.1f s)\n",
-           ds.n_features, n_rounds, c.overall_accuracy, c.kappa, c.macro_f1, seconds_since(&t0));
-    for (k = 0; k < c.n_classes; k++)
-        printf("    %-14s F1 %.4f\n", ds.class_names[k], c.f1[k]);
+    }
+    printf("  %zu features, %zu rounds%s: OA %.4f, kappa %.4f, macro-F1 %.4f (%.1f s)\n",
+           ds.n_features, n_rounds, select ? ", nested selection" : "", c.overall_accuracy, c.kappa,
+           c.macro_f1, seconds_since(&t0));
+    if (select) {
+        for (k = 0; k < sel.n_folds; k++)
+            printf("    fold %d: %s, %zu rounds, accuracy %.4f\n", sel.fold[k].fold,
+                   cand[sel.fold[k].chosen].name, sel.fold[k].n_rounds, sel.fold[k].accuracy);
+        parus_selection_release(&sel);
+    }
     *oa = c.overall_accuracy;
     *macro_f1 = c.macro_f1;
     parus_confusion_release(&c);
     parus_dataset_release(&ds);
 }
 
-/* The benchmark: 60 rounds keep it near 10 s on 2 cores. Measured (deterministic): OA 0.9272,
- * kappa 0.9135, macro-F1 0.9099; NDVI only OA 0.8548. Below the issue's 0.95 / 0.92: asserted as
- * reached, not as wished. */
+/* The benchmark, cut to fit about 15 s on 2 cores: 60 rounds instead of 300, and the nested
+ * selection on the NDVI-only features (its full six-candidate grid, scored at 30 and 60 rounds).
+ * Measured (deterministic, any thread count): all bands OA 0.9253, kappa 0.9113, macro-F1
+ * 0.9011; NDVI only OA 0.8506; NDVI only with nested selection OA 0.8657, macro-F1 0.8553
+ * (12 s of the test's 16 s on a shared 2-core machine). Asserted as reached,
+ * not as wished: the issue's 0.95 / 0.92 are not met by these settings. The full figures
+ * (`parus evaluate`, 300 rounds; with --select) are in docs/method.md. */
 #define MT_ROUNDS 60
 #define MT_MIN_OA 0.92
 #define MT_MIN_MACRO_F1 0.90
 #define MT_MIN_OA_NDVI 0.84
+#define MT_MIN_OA_NDVI_SELECT 0.86
+#define MT_MIN_MACRO_F1_NDVI_SELECT 0.85
 #define MT_EXCLUDE "sample_id,longitude,latitude,start_date,end_date"
+#define MT_NDVI_ONLY MT_EXCLUDE ",evi_*,red_*,nir_*,blue_*,mir_*"
 
 static void test_benchmark__mato_grosso_grouped_5fold(void **state)
 {
     const char *dir = parus_test_data_dir("matogrosso-modis");
     char *csv;
-    double oa, mf1, oa_ndvi, mf1_ndvi;
+    double oa, mf1, oa_ndvi, mf1_ndvi, oa_sel, mf1_sel;
     (void)state;
     if (!dir) {
         printf("  skipped: matogrosso-modis data absent (set PARUS_DATA_DIR)\n");
@@ -564,12 +786,15 @@ static void test_benchmark__mato_grosso_grouped_5fold(void **state)
     }
     csv = parus_test_path(dir, "matogrosso-modis/samples_mt_9classes_wide.csv");
     printf("  Mato Grosso MODIS, grouped 5-fold, all bands + summaries + NDVI phenology:\n");
-    evaluate_mt(csv, MT_EXCLUDE, MT_ROUNDS, &oa, &mf1);
+    evaluate_mt(csv, MT_EXCLUDE, MT_ROUNDS, false, &oa, &mf1);
     printf("  NDVI only:\n");
-    evaluate_mt(csv, MT_EXCLUDE ",evi_*,red_*,nir_*,blue_*,mir_*", MT_ROUNDS, &oa_ndvi, &mf1_ndvi);
+    evaluate_mt(csv, MT_NDVI_ONLY, MT_ROUNDS, false, &oa_ndvi, &mf1_ndvi);
+    evaluate_mt(csv, MT_NDVI_ONLY, MT_ROUNDS, true, &oa_sel, &mf1_sel);
     assert_true(oa >= MT_MIN_OA);
     assert_true(mf1 >= MT_MIN_MACRO_F1);
     assert_true(oa_ndvi >= MT_MIN_OA_NDVI);
+    assert_true(oa_sel >= MT_MIN_OA_NDVI_SELECT);
+    assert_true(mf1_sel >= MT_MIN_MACRO_F1_NDVI_SELECT);
     free(csv);
 }
 
@@ -583,6 +808,8 @@ int main(void)
         cmocka_unit_test(test_dataset__setup_and_add_row),
         cmocka_unit_test(test_confusion__figures_by_hand),
         cmocka_unit_test(test_evaluate__grouped_folds_on_blobs),
+        cmocka_unit_test(test_derive__groups_values_and_refusals),
+        cmocka_unit_test(test_evaluate_select__nested_choice_on_blobs),
         cmocka_unit_test(test_read_csv__series_features_and_refusals),
         cmocka_unit_test(test_benchmark__mato_grosso_grouped_5fold),
     };

@@ -1,6 +1,7 @@
 /*
  * parus/classify.h - crop type from a sample's features: a gradient-boosted tree classifier
- * (XGBoost, multi-class soft probabilities), its model file, and grouped k-fold evaluation.
+ * (XGBoost, multi-class soft probabilities), its model file, derived features, grouped k-fold
+ * evaluation and nested selection of a configuration inside the training folds.
  *
  * A dataset is a dense n_samples x n_features matrix of doubles (row-major; NaN = missing, which
  * the trees route on their own), a class index per sample, optionally a fold (location group) per
@@ -12,7 +13,8 @@
  * options give the same model and the same probabilities for any n_threads.
  *
  * Threads: a model may be used for prediction from one thread at a time; XGBoost parallelises
- * inside each call (n_threads). No global state of parus's own.
+ * inside each call (n_threads). The evaluations fit their models side by side on n_threads
+ * worker threads. No global state of parus's own.
  */
 #ifndef PARUS_CLASSIFY_H
 #define PARUS_CLASSIFY_H
@@ -56,6 +58,63 @@ PARUS_API parus_status parus_dataset_setup(parus_dataset *ds, const char *const 
 PARUS_API parus_status parus_dataset_add_row(parus_dataset *ds, const double *x, size_t label,
                                              int fold, parus_error *err);
 
+/* Derived features: computed from each sample's own series, never from other samples, so they
+ * can be computed once for a whole dataset before it is cut into folds. A series is a band's
+ * features named <band>_<digits> or <band>_s<digits> (at least 4 of one band, ordered by the
+ * digits; the CSV reader's and the season's names). Derived features follow the input ones, in
+ * this order:
+ *   nd_pairs "a:b,...": for each pair whose two bands are series with the same steps, the
+ *     normalised difference per step, nd_<a>_<b>_<step> = (a - b) / (a + b) (NaN where a value
+ *     is missing or a + b is 0), then its summaries nd_<a>_<b>_mean, _std, _min, _max, _argmax
+ *     (as the CSV reader's). Such a series is a band for the next two groups. A pair whose bands
+ *     are absent (or whose steps differ) is skipped.
+ *   differences: for every series band, <band>_diff<step> = value at step - value at the step
+ *     before (NaN where either is missing): the slope, which tells green-up and harvest dates
+ *     apart independently of the level.
+ *   smooth_bands "a,...": for each listed series band, <band>_ws<step>: the series smoothed by
+ *     the Whittaker smoother (parus_whittaker_smooth, lambda smooth_lambda) as an upper envelope:
+ *     three passes, each weighting a value below the last curve by 1 - its distance below over
+ *     the largest such distance (Chen et al. 2004, Remote Sens. Environ. 91:332), because cloud
+ *     and haze only lower a vegetation index. NaN where the value is missing; all NaN with fewer
+ *     than 3 values. Absent bands are skipped.
+ * A derived name already among the input features is not derived again. */
+typedef struct parus_derive_options {
+    const char *nd_pairs;     /* NULL: none */
+    bool differences;         /* false */
+    const char *smooth_bands; /* NULL: none */
+    double smooth_lambda;     /* 2 */
+} parus_derive_options;
+
+/* Nothing derived; smooth_lambda 2. */
+PARUS_API void parus_derive_options_init(parus_derive_options *opt);
+
+/* A plan: which derived features come from which input features. Immutable once made, so one
+ * plan serves any number of threads. */
+typedef struct parus_derive parus_derive;
+
+/* The plan for rows whose features are named feature_names[0..n_features). Errors: E_INVALID
+ * (a malformed nd pair or band list, a negative or non-finite lambda, a series longer than
+ * PARUS_DERIVE_MAX_STEPS), E_NOMEM. */
+#define PARUS_DERIVE_MAX_STEPS 400
+PARUS_API parus_status parus_derive_new(const char *const *feature_names, size_t n_features,
+                                        const parus_derive_options *opt, parus_derive **out,
+                                        parus_error *err);
+PARUS_API void parus_derive_free(parus_derive *d);
+/* Features of an output row (the input ones first, then the derived), and their names (valid
+ * while the plan lives). */
+PARUS_API size_t parus_derive_n_features(const parus_derive *d);
+PARUS_API const char *parus_derive_feature_name(const parus_derive *d, size_t i);
+/* One sample: in holds the n_features input values, out receives parus_derive_n_features values
+ * (in may not alias out). Allocates nothing; reentrant. */
+PARUS_API void parus_derive_row(const parus_derive *d, const double *in, double *out);
+
+/* *out (initialised or released by the caller; written only on success) gets ds's samples,
+ * labels, folds and classes with the derived features appended. Errors: those of
+ * parus_derive_new, E_NOMEM. */
+PARUS_API parus_status parus_dataset_derive(const parus_dataset *ds,
+                                            const parus_derive_options *opt, parus_dataset *out,
+                                            parus_error *err);
+
 /* How a wide CSV becomes a dataset (parus_dataset_read_csv). */
 typedef struct parus_csv_options {
     const char *class_column; /* required: "label" */
@@ -73,6 +132,9 @@ typedef struct parus_csv_options {
      * band that is not there: no phenology. Default "ndvi". */
     const char *phenology_band;
     size_t step_days; /* 16 (MODIS MOD13Q1) */
+    /* Derived features (parus_dataset_derive) appended after the summaries and phenology: none by
+     * default. */
+    parus_derive_options derive;
 } parus_csv_options;
 
 PARUS_API void parus_csv_options_init(parus_csv_options *opt);
@@ -187,11 +249,73 @@ PARUS_API void parus_confusion_compute(parus_confusion *c);
 
 /* Grouped k-fold evaluation: for each fold value f, train on the samples of the other folds with
  * opt (nothing is tuned) and predict the samples of fold f; *out (initialised by this function)
- * gets the pooled confusion matrix and its figures. ds->fold is required. Errors: E_INVALID (no
- * folds, fewer than two folds), and those of train and predict. */
+ * gets the pooled confusion matrix and its figures. ds->fold is required. opt->n_threads is the
+ * number of cores (0: all): the folds' models are fitted that many at a time, each with its share
+ * for XGBoost; the figures do not depend on it. Errors: E_INVALID (no folds, fewer than two
+ * folds), and those of train and predict (the message names the fold). */
 PARUS_API parus_status parus_classify_evaluate(const parus_dataset *ds,
                                                const parus_classify_options *opt,
                                                parus_confusion *out, parus_error *err);
+
+/* ---- nested selection ---- */
+
+/* One configuration that nested selection may choose: features derived on top of the dataset's
+ * and the classifier's options. Its rounds are scored at every multiple of round_step up to
+ * opt.n_rounds (round_step 0: at opt.n_rounds only), all from one model per training set, so the
+ * number of rounds is chosen too at the cost of predictions only. */
+typedef struct parus_classify_candidate {
+    const char *name; /* shown in reports; borrowed */
+    parus_derive_options derive;
+    parus_classify_options opt;
+    size_t round_step;
+} parus_classify_candidate;
+
+#define PARUS_SELECT_MAX_CANDIDATES 16
+
+/* The built-in grid of `parus evaluate --select`, fixed before any data was scored with it (the
+ * reasons are in docs/method.md, "Crop classifier"): feature sets base (the dataset's own),
+ * deriv (+ nd(nir, mir) with summaries and the first differences of every series) and smooth
+ * (deriv + the upper-envelope Whittaker NDVI and EVI series), each with the default trees
+ * (depth 6, colsample 0.8) and with shallower, more column-sampled ones (depth 4, colsample 0.4);
+ * eta 0.1, subsample 0.8, rounds scored at 100, 200 and 300. Writes at most cap candidates into
+ * out (each with n_threads) and returns how many the grid has. */
+PARUS_API size_t parus_classify_select_grid(parus_classify_candidate *out, size_t cap,
+                                            int n_threads);
+
+/* What nested selection did for one outer fold. */
+typedef struct parus_select_fold {
+    int fold;        /* the outer fold's value in ds->fold */
+    size_t n_test;   /* its samples */
+    size_t chosen;   /* the candidate chosen on the inner folds (index into the list) */
+    size_t n_rounds; /* ... and its rounds */
+    /* Each candidate's pooled inner macro-F1 at its best rounds, and those rounds. */
+    double inner_macro_f1[PARUS_SELECT_MAX_CANDIDATES];
+    size_t inner_rounds[PARUS_SELECT_MAX_CANDIDATES];
+    double accuracy; /* the chosen model's overall accuracy on this outer fold */
+} parus_select_fold;
+
+typedef struct parus_selection {
+    size_t n_folds;
+    parus_select_fold *fold; /* n_folds, in fold order */
+} parus_selection;
+
+PARUS_API void parus_selection_release(parus_selection *s);
+
+/* Nested grouped cross-validation: for each outer fold f, an inner grouped k-fold over the other
+ * folds (each inner fold scored by a model trained on the remaining ones) scores every candidate
+ * at each of its rounds by the macro-F1 of the pooled inner predictions; the best (ties: the
+ * earlier candidate, then fewer rounds) is retrained on all folds but f and scores f. Fold f's
+ * samples take no part in choosing its configuration. *out gets the pooled outer confusion
+ * matrix and *sel (both initialised by this function) what each fold chose. Needs at least three
+ * folds. Threads: the largest n_threads of the candidates (0, all cores, above any), used as in
+ * parus_classify_evaluate. Deterministic: the same data and candidates give the same result for
+ * any thread count. Errors: E_INVALID (no folds, fewer than three, no candidate or more than
+ * PARUS_SELECT_MAX_CANDIDATES, a round_step above n_rounds), and those of parus_dataset_derive,
+ * train and predict. */
+PARUS_API parus_status parus_classify_evaluate_select(const parus_dataset *ds,
+                                                      const parus_classify_candidate *cand,
+                                                      size_t n_cand, parus_confusion *out,
+                                                      parus_selection *sel, parus_error *err);
 
 #ifdef __cplusplus
 }

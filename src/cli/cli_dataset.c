@@ -34,9 +34,15 @@ int cli_dataset_option(const char *cmd, int argc, char **argv, int *i, parus_csv
         copt->series_summaries = false;
         return 1;
     }
+    if (strcmp(a, "--differences") == 0) {
+        copt->derive.differences = true;
+        return 1;
+    }
     if (strcmp(a, "--class-column") != 0 && strcmp(a, "--fold-column") != 0 &&
         strcmp(a, "--exclude-columns") != 0 && strcmp(a, "--phenology-band") != 0 &&
-        strcmp(a, "--step-days") != 0 && strcmp(a, "--rounds") != 0 && strcmp(a, "--threads") != 0)
+        strcmp(a, "--step-days") != 0 && strcmp(a, "--rounds") != 0 &&
+        strcmp(a, "--threads") != 0 && strcmp(a, "--nd-pairs") != 0 &&
+        strcmp(a, "--smooth-bands") != 0)
         return 0;
     if (!next)
         return -cli_usage_error(cmd, "option '%s' needs a value", a);
@@ -47,6 +53,10 @@ int cli_dataset_option(const char *cmd, int argc, char **argv, int *i, parus_csv
         copt->fold_column = next;
     } else if (strcmp(a, "--exclude-columns") == 0) {
         copt->exclude_columns = next;
+    } else if (strcmp(a, "--nd-pairs") == 0) {
+        copt->derive.nd_pairs = next;
+    } else if (strcmp(a, "--smooth-bands") == 0) {
+        copt->derive.smooth_bands = next;
     } else if (strcmp(a, "--phenology-band") == 0) {
         copt->phenology_band = strcmp(next, "none") == 0 ? NULL : next;
     } else if (strcmp(a, "--step-days") == 0) {
