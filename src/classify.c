@@ -733,7 +733,7 @@ static parus_status plan_nd(plan_builder *pb, const plan_series *a, const plan_s
         if (a->step[i] != b->step[i])
             return PARUS_OK;
     memset(&ns, 0, sizeof ns);
-    snprintf(ns.band, sizeof ns.band, "%s", prefix);
+    memcpy(ns.band, prefix, strlen(prefix) + 1); /* fits: checked above */
     if (plan_find(pb, ns.band, strlen(ns.band)))
         return PARUS_OK; /* already among the inputs */
     if (!(op = plan_add_op(pb, DERIVE_ND, a->n, true)))
