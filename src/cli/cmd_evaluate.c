@@ -14,7 +14,7 @@
 
 #include "parus/classify.h"
 
-#include "cli.h"
+#include "cli_season.h"
 
 static const char usage[] =
     "usage: parus evaluate --csv FILE --fold-column NAME [--class-column NAME]\n"
@@ -39,6 +39,9 @@ static const char usage[] =
     "With k folds it trains k(k-1)/2 x 6 inner models and k final ones: minutes, not seconds\n"
     "(5 folds of the Mato Grosso samples: about 2.5 minutes on 2 cores).\n"
     "  --csv FILE            wide CSV, one row per sample\n"
+    "  --samples             instead of --csv: the store's imported samples ('parus import\n"
+    "                        series'), featured as 'parus train --samples' does, each sample's\n"
+    "                        group its fold; needs --season-days N (--step-days: default 16)\n"
     "  --class-column NAME   the class (default: label)\n"
     "  --fold-column NAME    the fold or location group of each sample (required)\n"
     "  --exclude-columns L   columns that are not features (identifiers, coordinates,\n"
@@ -180,14 +183,14 @@ int cmd_evaluate(cli_ctx *ctx, int argc, char **argv)
     parus_confusion c;
     parus_error err;
     const char *csv = NULL;
-    bool json = false, select = false, rounds_given = false;
+    bool json = false, select = false, rounds_given = false, samples = false;
+    size_t season_days = 0;
     size_t n_cand = 0;
     struct timespec t0, t1;
     double secs;
     int i, rc;
     parus_status st;
 
-    (void)ctx;
     parus_csv_options_init(&copt);
     parus_classify_options_init(&opt);
     for (i = 1; i < argc; i++) {
@@ -207,13 +210,24 @@ int cmd_evaluate(cli_ctx *ctx, int argc, char **argv)
                 rounds_given = true;
         } else if (strcmp(a, "--csv") == 0 && i + 1 < argc) {
             csv = argv[++i];
+        } else if (strcmp(a, "--samples") == 0) {
+            samples = true;
+        } else if (strcmp(a, "--season-days") == 0 && i + 1 < argc) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || v < 40 || v > 800)
+                return cli_usage_error("evaluate", "--season-days wants 40..800, not '%s'",
+                                       argv[i]);
+            season_days = (size_t)v;
         } else {
             return cli_usage_error("evaluate", "unknown option or missing value: '%s'", a);
         }
     }
-    if (!csv)
-        return cli_usage_error("evaluate", "--csv FILE is required");
-    if (!copt.fold_column)
+    if (!csv == !samples)
+        return cli_usage_error("evaluate", "give --csv FILE or --samples");
+    if (samples && season_days == 0)
+        return cli_usage_error("evaluate", "--samples needs --season-days N");
+    if (!samples && !copt.fold_column)
         return cli_usage_error("evaluate", "--fold-column NAME is required (grouped folds)");
     if (select && rounds_given)
         return cli_usage_error("evaluate", "--rounds and --select exclude each other: the "
@@ -222,8 +236,26 @@ int cmd_evaluate(cli_ctx *ctx, int argc, char **argv)
         n_cand = parus_classify_select_grid(cand, PARUS_SELECT_MAX_CANDIDATES, opt.n_threads);
 
     parus_dataset_init(&ds);
-    if (parus_dataset_read_csv(&ds, csv, &copt, &err) != PARUS_OK)
+    if (samples) {
+        parus_season_spec spec;
+        parus_store *store = NULL;
+        cli_dataset_stats stats;
+        parus_season_spec_init(&spec);
+        spec.length_days = season_days;
+        spec.step_days = copt.step_days;
+        spec.n_vars = 0;
+        if ((rc = cli_open_store(ctx, &store)) != 0)
+            return rc;
+        st = cli_samples_dataset(store, &spec, true, &ds, &stats, &err);
+        parus_store_close(store);
+        if (st != PARUS_OK)
+            return cli_report(&err);
+        if (!json && !ctx->quiet)
+            printf("%zu samples, %zu labelled, %zu left out (no clear observation)\n",
+                   stats.n_parcels, stats.n_labelled, stats.n_no_clear);
+    } else if (parus_dataset_read_csv(&ds, csv, &copt, &err) != PARUS_OK) {
         return cli_report(&err);
+    }
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (select)
         st = parus_classify_evaluate_select(&ds, cand, n_cand, &c, &sel, &err);

@@ -27,7 +27,7 @@ static const struct command {
     {"store", cmd_store, "show what the store holds"},
     {"nightly", cmd_nightly, "ingest what is new in an inbox (the cron job)"},
     {"evaluate", cmd_evaluate, "cross-validate the crop classifier on labelled samples"},
-    {"train", cmd_train, "train the crop classifier on a labelled CSV and save the model"},
+    {"train", cmd_train, "train the crop classifier (labelled parcels, samples or a CSV)"},
     {"predict", cmd_predict, "score a saved model on a labelled CSV"},
     {"import", cmd_import, "import external per-sample time series (CSV) into the store"},
     {"classify", cmd_classify, "assess the crop of every parcel in a season"},
