@@ -67,10 +67,13 @@ static const struct field_def fields[] = {
     FIELD("repayment", "days_after_harvest", F_COUNT, repayment_days_after_harvest),
 };
 
+_Static_assert(sizeof fields / sizeof fields[0] <= 32, "the seen mask holds one bit per field");
+
 struct load_ctx {
     parus_policy policy;
     parus_error detail;
     int failed;
+    unsigned seen; /* bit i: fields[i] was given (a key given twice is refused, not overridden) */
 };
 
 static int parse_field(struct load_ctx *ctx, const struct field_def *f, const char *value)
@@ -126,6 +129,15 @@ static int on_entry(void *user, const char *section, const char *name, const cha
         return 1;
     for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         if (strcmp(fields[i].section, section) == 0 && strcmp(fields[i].name, name) == 0) {
+            if (ctx->seen & (1u << i)) {
+                ctx->failed = 1;
+                parus_fail(&ctx->detail, PARUS_E_CONFIG,
+                           "duplicate key '%s' in section [%s]: which value to lend by is not "
+                           "clear",
+                           name, section);
+                return 0;
+            }
+            ctx->seen |= 1u << i;
             if (!parse_field(ctx, &fields[i], value)) {
                 ctx->failed = 1;
                 return 0;

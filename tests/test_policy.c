@@ -71,6 +71,8 @@ static void test_load__refuses_what_would_lend_wrongly(void **state)
         {"[credit]\ncap_cny = 300000.50\n", "bad value"},
         {"[credit]\nloan_to_value = nan\n", "bad value 'nan'"},
         {"[credit]\ncurrency = yuan\n", "bad value 'yuan'"},
+        {"[credit]\nloan_to_value = 0.5\n[haircuts]\nevent = 0.3\n[credit]\nloan_to_value = 0.9\n",
+         "duplicate key 'loan_to_value' in section [credit]"},
     };
     size_t i;
     (void)state;

@@ -5,8 +5,8 @@
  * whole yuan (int64_t, *_cny); ratios are fractions in [0, 1]. Validation refuses a policy that
  * could lend money it should not: a cap below the floor, a loan-to-value outside (0, 1], a negative
  * haircut or one above 1, a rounding unit <= 0, a negative count of observations or days, an
- * unknown section or key (a typo must not silently fall back to a default). Each error names the
- * file, the line and the key.
+ * unknown section or key (a typo must not silently fall back to a default), a key given twice
+ * (the file would not say which value lends). Each error names the file, the line and the key.
  */
 #ifndef PARUS_POLICY_H
 #define PARUS_POLICY_H
