@@ -1206,6 +1206,14 @@ static parus_status put_judged(assess *a, item *it)
         }
     if (it->has_area && it->area.has_event)
         mask |= 1u << it->area.event.flag;
+    /* Nothing planted, nothing to lend on: the yield model's clamped minimum (or a P10 above the
+     * no-canopy line) must not give a parcel flagged NOT_PLANTED a value. */
+    if (res.valued && (mask & (1u << PARUS_HEALTH_NOT_PLANTED))) {
+        res.yield_expected_kg_per_mu = 0.0;
+        res.yield_p10_kg_per_mu = 0.0;
+        res.value_expected_fen = 0;
+        res.value_p10_fen = 0;
+    }
     flags_text(mask, flags, sizeof flags);
     res.flags = flags;
     res.reason = reason[0] ? reason : NULL;

@@ -365,6 +365,40 @@ static void test_assess__every_farmer_gets_a_limit_within_the_cap(void **state)
     free(c.farmers);
 }
 
+typedef struct not_planted_check {
+    size_t n_flagged, n_with_value;
+} not_planted_check;
+
+static int check_not_planted(const parus_parcel_result *r, void *ctx)
+{
+    not_planted_check *c = ctx;
+    if (r->flags && strstr(r->flags, "NOT_PLANTED")) {
+        c->n_flagged++;
+        if (r->value_p10_fen != 0 || r->value_expected_fen != 0 || r->credit_value_fen > 0)
+            c->n_with_value++;
+    }
+    return 0;
+}
+
+/* Nothing planted, nothing lent on: a NOT_PLANTED parcel has no value and adds nothing to its
+ * farmer's limit (the yield model's clamped minimum once gave such parcels a value). */
+static void test_assess__not_planted_parcels_lend_nothing(void **state)
+{
+    not_planted_check c = {0};
+    parus_store *s;
+    parus_error err;
+    char *log;
+    (void)state;
+    log = run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model", bin(), g_db);
+    free(log);
+    s = open_db();
+    assert_int_equal(parus_store_results_foreach(s, SEASON, check_not_planted, &c, &err), PARUS_OK);
+    parus_store_close(s);
+    fprintf(stderr, "assess: %zu parcels flagged NOT_PLANTED\n", c.n_flagged);
+    assert_true(c.n_flagged > 0);
+    assert_int_equal(c.n_with_value, 0);
+}
+
 typedef struct far_result {
     bool found, valued;
     char reason[256], health[16];
@@ -738,6 +772,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_assess__every_farmer_gets_a_limit_within_the_cap),
         cmocka_unit_test(test_assess__unobserved_parcel_has_no_value_and_a_reason),
+        cmocka_unit_test(test_assess__not_planted_parcels_lend_nothing),
         cmocka_unit_test(test_assess__rerun_replaces_and_threads_agree),
         cmocka_unit_test(test_assess__library_run_and_classify),
         cmocka_unit_test(test_assess__bad_inputs_are_refused_and_store_nothing),
