@@ -217,6 +217,16 @@ parus_status parus_policy_load(const char *path, parus_policy *out, parus_error 
         parus_error_prefix(err, "'%s'", path);
         return rc;
     }
+    /* A term the file leaves out is not silently lent by the built-in default. */
+    {
+        size_t i;
+        for (i = 0; i < sizeof fields / sizeof fields[0]; i++)
+            if (!(ctx.seen & (1u << i)))
+                return parus_fail(err, PARUS_E_CONFIG,
+                                  "'%s': missing key '%s' in section [%s]: a policy states "
+                                  "every term (docs/formats.md)",
+                                  path, fields[i].name, fields[i].section);
+    }
     *out = ctx.policy;
     return PARUS_OK;
 }

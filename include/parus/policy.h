@@ -39,7 +39,8 @@ typedef struct parus_policy {
 
 /* The built-in defaults (documented; the same values as data-samples/policy.ini). */
 PARUS_API void parus_policy_init(parus_policy *policy);
-/* Start from the defaults and apply the file. */
+/* Read a policy file: every key of every section must be given (E_CONFIG naming a missing one:
+ * a term the bank did not state is never lent by a default), none twice, none unknown. */
 PARUS_API parus_status parus_policy_load(const char *path, parus_policy *out, parus_error *err);
 /* Check a policy's values (also done by load). */
 PARUS_API parus_status parus_policy_validate(const parus_policy *policy, parus_error *err);
