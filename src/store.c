@@ -270,6 +270,29 @@ static parus_status tx_begin(parus_store *store, parus_error *err)
     return PARUS_OK;
 }
 
+parus_status parus_store_snapshot_begin(parus_store *store, parus_error *err)
+{
+    int rc;
+    if (!sqlite3_get_autocommit(store->db))
+        return parus_fail(err, PARUS_E_INVALID,
+                          "store '%s': a transaction is open, no snapshot can begin", store->path);
+    /* BEGIN DEFERRED takes its snapshot at the first read: read once, now */
+    rc = sqlite3_exec(store->db, "BEGIN DEFERRED; SELECT count(*) FROM sqlite_master", NULL, NULL,
+                      NULL);
+    if (rc != SQLITE_OK) {
+        if (!sqlite3_get_autocommit(store->db))
+            sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+        return parus__store_sql_fail(store, rc, err, "cannot read '%s'", store->path);
+    }
+    return PARUS_OK;
+}
+
+void parus_store_snapshot_end(parus_store *store)
+{
+    if (store && !sqlite3_get_autocommit(store->db))
+        sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
+}
+
 /* Undo the open transaction, if SQLite has not already done so after the error. */
 static void tx_rollback(parus_store *store)
 {

@@ -2646,10 +2646,42 @@ static void test_results__put_read_replace_and_refuse(void **state)
     free(dir);
 }
 
+/* A snapshot sees one committed state: another connection's commit in between is not seen
+ * until the snapshot ends (an export's three files come from one run). */
+static void test_snapshot__reads_one_committed_state(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "snap.db");
+    parus_store *reader, *writer;
+    parus_parcel_set a = grid_set(10, 5, 0), b = grid_set(7, 5, 10);
+    parus_error err;
+    (void)state;
+    writer = open_ok(path);
+    load_ok(writer, &a, "a.geojson", NULL);
+    reader = open_ok(path);
+    assert_int_equal(parus_store_snapshot_begin(reader, &err), PARUS_OK);
+    assert_int_equal(counts_ok(reader).n_parcels, 10);
+    load_ok(writer, &b, "b.geojson", NULL);
+    assert_int_equal(counts_ok(writer).n_parcels, 17);
+    assert_int_equal(counts_ok(reader).n_parcels, 10); /* still the snapshot */
+    assert_int_equal(parus_store_snapshot_begin(reader, &err), PARUS_E_INVALID);
+    parus_store_snapshot_end(reader);
+    assert_int_equal(counts_ok(reader).n_parcels, 17);
+    parus_store_snapshot_end(reader); /* no snapshot: nothing happens */
+    parus_store_snapshot_end(NULL);
+    parus_store_close(reader);
+    parus_store_close(writer);
+    set_free(&a);
+    set_free(&b);
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open__creates_current_schema),
+        cmocka_unit_test(test_snapshot__reads_one_committed_state),
         cmocka_unit_test(test_open_existing__absent_store_is_not_created),
         cmocka_unit_test(test_open__older_schema_is_migrated),
         cmocka_unit_test(test_open__failed_migration_leaves_old_version),

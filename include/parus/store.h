@@ -532,6 +532,16 @@ typedef struct parus_store_merge_stats {
 PARUS_API parus_status parus_store_merge(parus_store *store, const char *src_path,
                                          parus_store_merge_stats *stats, parus_error *err);
 
+/* ---- consistent reads ---- */
+
+/* A read snapshot: from begin to end every read through this store sees the same committed state
+ * (an assess or a tile committed by another process meanwhile is not seen), so that several
+ * reads that belong together (an export's farmers, parcels and GeoPackage) come from one run.
+ * No write through this store may happen in between. E_INVALID when a transaction is open;
+ * E_STORE. end accepts NULL and a store without a snapshot. */
+PARUS_API parus_status parus_store_snapshot_begin(parus_store *store, parus_error *err);
+PARUS_API void parus_store_snapshot_end(parus_store *store);
+
 /* ---- summary ---- */
 
 typedef struct parus_store_counts {

@@ -137,12 +137,16 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
 
     if (parus_store_open_existing(ctx->cfg.db, &store, &err) != PARUS_OK)
         return cli_report(&err);
-    if (out)
+    /* the three outputs come from one committed state: an assess finishing meanwhile would
+     * otherwise mix two runs' rows */
+    st = parus_store_snapshot_begin(store, &err);
+    if (st == PARUS_OK && out)
         st = write_csv(store, window, out, parus_export_farmers_csv, &copt, &n_farmers, &err);
     if (st == PARUS_OK && parcels)
         st = write_csv(store, window, parcels, parus_export_parcels_csv, &copt, &n_parcels, &err);
     if (st == PARUS_OK && gpkg)
         st = parus_export_gpkg(store, window, gpkg, &n_features, &err);
+    parus_store_snapshot_end(store);
     parus_store_close(store);
     if (st != PARUS_OK) {
         if (st == PARUS_E_NOT_FOUND)
