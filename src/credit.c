@@ -96,13 +96,14 @@ static parus_status policy_terms(const parus_policy *p, struct terms *t, parus_e
     parus_status rc = parus_policy_validate(p, err);
     if (rc != PARUS_OK)
         return rc;
-    if (!parus__ratio_ppm(p->loan_to_value, &t->ltv) ||
-        !parus__ratio_ppm(p->haircut_poor_health, &t->poor) ||
-        !parus__ratio_ppm(p->haircut_fair_health, &t->fair) ||
-        !parus__ratio_ppm(p->haircut_low_confidence, &t->low_conf) ||
-        !parus__ratio_ppm(p->haircut_event, &t->event) ||
-        !parus__ratio_ppm(p->haircut_area_mismatch, &t->area) ||
-        !parus__ratio_ppm(p->area_tolerance, &t->tolerance))
+    /* rounded in the lender's favour beyond six decimals: less lent, more cut, fewer spared */
+    if (!parus__ratio_ppm_down(p->loan_to_value, &t->ltv) ||
+        !parus__ratio_ppm_up(p->haircut_poor_health, &t->poor) ||
+        !parus__ratio_ppm_up(p->haircut_fair_health, &t->fair) ||
+        !parus__ratio_ppm_up(p->haircut_low_confidence, &t->low_conf) ||
+        !parus__ratio_ppm_up(p->haircut_event, &t->event) ||
+        !parus__ratio_ppm_up(p->haircut_area_mismatch, &t->area) ||
+        !parus__ratio_ppm_down(p->area_tolerance, &t->tolerance))
         return parus_fail(err, PARUS_E_CONFIG, "policy ratio outside [0, 1]");
     return PARUS_OK;
 }

@@ -86,4 +86,24 @@ static inline bool parus__ratio_ppm(double x, int64_t *out)
     return true;
 }
 
+/* The same, rounded in the lender's favour when the ratio has more than six decimals: down for a
+ * share that is lent (loan-to-value) or a tolerance, up for a haircut. A ratio written with at
+ * most six decimals converts exactly either way (the 1e-6 ppm slack absorbs the binary error of
+ * x * 1e6, below 1e-9 ppm for x <= 1). */
+static inline bool parus__ratio_ppm_down(double x, int64_t *out)
+{
+    if (!(x >= 0.0 && x <= 1.0))
+        return false;
+    *out = (int64_t)floor(x * 1e6 + 1e-6);
+    return true;
+}
+
+static inline bool parus__ratio_ppm_up(double x, int64_t *out)
+{
+    if (!(x >= 0.0 && x <= 1.0))
+        return false;
+    *out = (int64_t)ceil(x * 1e6 - 1e-6);
+    return true;
+}
+
 #endif

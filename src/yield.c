@@ -33,7 +33,8 @@ parus_status parus_yield_value_fen(double yield_kg_per_mu, double area_m2, doubl
                           yield_kg_per_mu, area_m2, price_cny_per_kg);
     if (!parus__floor_i64(yield_kg_per_mu * 1000.0, &yield_g) ||
         !parus__floor_i64(area_m2 * 100.0, &area_dm2) ||
-        !parus__floor_i64(price_cny_per_kg * 1e4 + 0.5, &price_1e4))
+        /* a price with at most four decimals exactly; beyond, down (never more value) */
+        !parus__floor_i64(price_cny_per_kg * 1e4 + 1e-6, &price_1e4))
         return parus_fail(err, PARUS_E_RANGE,
                           "yield value: yield %g kg/mu, area %g m2 or price %g CNY/kg too large",
                           yield_kg_per_mu, area_m2, price_cny_per_kg);

@@ -266,6 +266,22 @@ static void test_ratio_ppm__decimal_ratios_are_exact(void **state)
     assert_int_equal(ppm, 600000);
     assert_false(parus__ratio_ppm(1.0000001, &ppm));
     assert_false(parus__ratio_ppm(NAN, &ppm));
+    /* the directed forms: exact on six decimals, in the lender's favour beyond */
+    for (k = 0; k <= 1000000; k += 7) {
+        double x = (double)k / 1e6;
+        assert_true(parus__ratio_ppm_down(x, &ppm));
+        assert_int_equal(ppm, k);
+        assert_true(parus__ratio_ppm_up(x, &ppm));
+        assert_int_equal(ppm, k);
+    }
+    assert_true(parus__ratio_ppm_down(0.6000004, &ppm)); /* nearest would be 600000 too */
+    assert_int_equal(ppm, 600000);
+    assert_true(parus__ratio_ppm_down(0.6000006, &ppm)); /* nearest: 600001, more lent */
+    assert_int_equal(ppm, 600000);
+    assert_true(parus__ratio_ppm_up(0.2000004, &ppm)); /* nearest: 200000, less cut */
+    assert_int_equal(ppm, 200001);
+    assert_false(parus__ratio_ppm_up(-0.1, &ppm));
+    assert_false(parus__ratio_ppm_down(NAN, &ppm));
 }
 
 static parus_status load_table(const char *text, parus_crop_table *t, parus_error *err)

@@ -28,8 +28,8 @@
  * Value = yield x planted area (mu) x price, in integer fen (1 yuan = 100 fen), computed exactly
  * in integers after one conversion of each factor, every one rounded so that the value is never
  * rounded up: yield floored to whole grams per mu, planted area floored to whole square
- * decimetres, the price taken to 0.0001 CNY/kg (rounded to the nearest, so a table price with at
- * most four decimals is exact: 2.35 is 23500, not 23499.99...), and the product floored to the fen:
+ * decimetres, the price taken to 0.0001 CNY/kg (a table price with at most four decimals exactly:
+ * 2.35 is 23500, not 23499.99...; more decimals are cut off), and the product floored to the fen:
  *   value_fen = floor(yield_g_per_mu x area_dm2 x 15 x price_1e4_cny_per_kg / 10^11)
  * (1 mu = 10000/15 m2 = 10^6/15 dm2). The product is formed in 128 bits; a value above 2^63 fen
  * is E_RANGE. The figures are the same on every machine.
