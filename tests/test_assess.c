@@ -397,6 +397,13 @@ static void test_assess__not_planted_parcels_lend_nothing(void **state)
     fprintf(stderr, "assess: %zu parcels flagged NOT_PLANTED\n", c.n_flagged);
     assert_true(c.n_flagged > 0);
     assert_int_equal(c.n_with_value, 0);
+
+    /* classifying the season again leaves those results behind the crops: said, not hidden */
+    log = run_expect(0, "'%s' --db '%s' classify --season " SEASON " --no-model", bin(), g_db);
+    expect_has(log, "results of an earlier 'parus assess'");
+    free(log);
+    log = run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model", bin(), g_db);
+    free(log);
 }
 
 typedef struct far_result {

@@ -35,6 +35,22 @@ static const char usage[] =
     "A parcel without a clear observation in the season is stored as not classified, with the\n"
     "reason. Exit status: 0 done, 6 no parcel in the store, and the codes of docs/cli.md.\n";
 
+static int stop_at_first(const parus_parcel_result *r, void *ctx)
+{
+    (void)r;
+    *(bool *)ctx = true;
+    return 1;
+}
+
+/* True when the season has results of an earlier `parus assess`, now computed from other crops. */
+static bool season_has_results(parus_store *store, const char *window)
+{
+    bool found = false;
+    parus_error err;
+    parus_store_results_foreach(store, window, stop_at_first, &found, &err);
+    return found;
+}
+
 int cmd_classify(cli_ctx *ctx, int argc, char **argv)
 {
     cli_assess_args args;
@@ -101,6 +117,12 @@ int cmd_classify(cli_ctx *ctx, int argc, char **argv)
             printf("  agree with the declared crop: %zu of %zu (%.1f %%)\n", st.n_agree,
                    st.n_declared, 100.0 * (double)st.n_agree / (double)st.n_declared);
     }
+    if (season_has_results(store, in.window))
+        fprintf(stderr,
+                "parus: warning: season %s has results of an earlier 'parus assess' (health, "
+                "values, limits) built on the crops before this run: run 'parus assess' to "
+                "bring them up to date\n",
+                in.window);
 out:
     cli_assess_release(&in);
     parus_store_close(store);
