@@ -20,6 +20,7 @@
  * each parcel's verdict is added to its stored result then.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +175,8 @@ typedef struct parcel_rec {
 typedef struct tile_grid {
     int64_t tile_id;
     int grid;
+    bool used;     /* an observation of the season came from it */
+    char hash[65]; /* its content fingerprint */
 } tile_grid;
 
 typedef struct peer_group {
@@ -428,6 +431,8 @@ static int visit_tile(const parus_tile_record *rec, void *ctx)
     }
     a->tiles[a->n_tiles].tile_id = rec->id;
     a->tiles[a->n_tiles].grid = (int)g;
+    a->tiles[a->n_tiles].used = false;
+    memcpy(a->tiles[a->n_tiles].hash, rec->hash, sizeof a->tiles[a->n_tiles].hash);
     a->n_tiles++;
     return 0;
 }
@@ -451,6 +456,64 @@ static int grid_of_tile(const assess *a, int64_t tile_id)
             hi = mid;
     }
     return -1;
+}
+
+/* Remember that an observation of the season came from this tile (the audit of a run). */
+static void mark_tile_used(assess *a, int64_t tile_id)
+{
+    size_t lo = 0, hi = a->n_tiles;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a->tiles[mid].tile_id == tile_id) {
+            a->tiles[mid].used = true;
+            return;
+        }
+        if (a->tiles[mid].tile_id < tile_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+}
+
+static int cmp_hash(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* The tiles the season's observations came from: their number, and a fingerprint of their content
+ * fingerprints in sorted order (the same tiles give the same digest in any store, whatever their
+ * ids), so an auditor can check a limit against the imagery it rests on (`parus store tiles`). */
+static parus_status tiles_audit(assess *a)
+{
+    const char **h;
+    char *buf;
+    size_t i, n = 0;
+    uint64_t fp[4];
+    for (i = 0; i < a->n_tiles; i++)
+        n += a->tiles[i].used;
+    a->st.n_tiles_used = n;
+    a->st.tiles_digest[0] = '\0';
+    if (n == 0)
+        return PARUS_OK;
+    h = malloc(n * sizeof *h);
+    buf = malloc(n * 64 + 1);
+    if (!h || !buf) {
+        free(h);
+        free(buf);
+        return nomem(a, "the tiles' audit");
+    }
+    for (i = 0, n = 0; i < a->n_tiles; i++)
+        if (a->tiles[i].used)
+            h[n++] = a->tiles[i].hash;
+    qsort(h, n, sizeof *h, cmp_hash);
+    for (i = 0; i < n; i++)
+        memcpy(buf + i * 64, h[i], 64);
+    parus__fingerprint(buf, n * 64, fp);
+    for (i = 0; i < 4; i++)
+        snprintf(a->st.tiles_digest + 16 * i, 17, "%016" PRIx64, fp[i]);
+    free(h);
+    free(buf);
+    return PARUS_OK;
 }
 
 /* The grid holding most of the parcel's observations (ties: the smaller key); -1 none. */
@@ -562,6 +625,7 @@ static parus_status batch_add(assess *a, size_t rec, const parus_parcel_brief *p
             return code;
         }
         a->pt_tile[a->n_pts] = pts[i].tile_id;
+        mark_tile_used(a, pts[i].tile_id);
         a->pt_obs[a->n_pts] = pts[i].obs;
         a->n_pts++;
     }
@@ -1645,6 +1709,8 @@ parus_status parus_assess_run(parus_store *store, const parus_assess_options *op
             code = judge_pass(&a);
         if (code == PARUS_OK)
             code = credit_pass(&a);
+        if (code == PARUS_OK)
+            code = tiles_audit(&a);
         if (code == PARUS_OK)
             code = parus_store_results_commit(store, err);
         else

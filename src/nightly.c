@@ -1179,6 +1179,8 @@ static void assess_season(struct run *r, struct line *l)
     line_kv(l, "latest_date", a->latest_date[0] ? a->latest_date : "none");
     line_kv(l, "model", a->model_version);
     line_kvf(l, "policy", "%.16s", a->policy_hash);
+    line_kvf(l, "tiles", "%zu", a->n_tiles_used);
+    line_kvf(l, "tiles_digest", "%.16s", a->tiles_digest[0] ? a->tiles_digest : "none");
     line_kvf(l, "seconds", "%.2f", a->seconds);
     run_log(r, PARUS_LOG_INFO, l);
 }

@@ -28,6 +28,9 @@
 #include "parus/policy.h"
 #include "parus/store.h"
 
+#include "util_int.h"
+#include "parus/store.h"
+
 #define SEASON "2024-03-01/2024-10-31"
 
 static char *g_dir, *g_db;
@@ -406,6 +409,52 @@ static void test_assess__not_planted_parcels_lend_nothing(void **state)
     free(log);
 }
 
+typedef struct tile_hashes {
+    size_t n;
+    char hash[64][65];
+} tile_hashes;
+
+static int keep_tile_hash(const parus_tile_record *rec, void *ctx)
+{
+    tile_hashes *t = ctx;
+    if (t->n < 64)
+        memcpy(t->hash[t->n++], rec->hash, 65);
+    return 0;
+}
+
+static int cmp_hex(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+/* The run records the imagery its limits rest on: the tiles used and a digest of their content
+ * fingerprints, recomputed here from the store's tiles (every tile of this season is used). */
+static void test_assess__run_records_the_tiles_used(void **state)
+{
+    tile_hashes *t = calloc(1, sizeof *t);
+    parus_store *s;
+    parus_error err;
+    char *log, buf[64 * 64], want[80], line[160];
+    uint64_t fp[4];
+    size_t i;
+    (void)state;
+    assert_non_null(t);
+    s = open_db();
+    assert_int_equal(parus_store_tiles_foreach(s, keep_tile_hash, t, &err), PARUS_OK);
+    parus_store_close(s);
+    assert_true(t->n > 0 && t->n < 64);
+    qsort(t->hash, t->n, sizeof t->hash[0], cmp_hex);
+    for (i = 0; i < t->n; i++)
+        memcpy(buf + i * 64, t->hash[i], 64);
+    parus__fingerprint(buf, t->n * 64, fp);
+    snprintf(want, sizeof want, "%016llx", (unsigned long long)fp[0]);
+    snprintf(line, sizeof line, "imagery used: %zu tiles, digest %s", t->n, want);
+    log = run_expect(0, "'%s' --db '%s' assess --season " SEASON " --no-model", bin(), g_db);
+    expect_has(log, line);
+    free(log);
+    free(t);
+}
+
 typedef struct far_result {
     bool found, valued;
     char reason[256], health[16];
@@ -780,6 +829,7 @@ int main(void)
         cmocka_unit_test(test_assess__every_farmer_gets_a_limit_within_the_cap),
         cmocka_unit_test(test_assess__unobserved_parcel_has_no_value_and_a_reason),
         cmocka_unit_test(test_assess__not_planted_parcels_lend_nothing),
+        cmocka_unit_test(test_assess__run_records_the_tiles_used),
         cmocka_unit_test(test_assess__rerun_replaces_and_threads_agree),
         cmocka_unit_test(test_assess__library_run_and_classify),
         cmocka_unit_test(test_assess__bad_inputs_are_refused_and_store_nothing),

@@ -95,6 +95,11 @@ typedef struct parus_assess_stats {
     size_t n_reason[PARUS_CREDIT_N_REASONS]; /* farmers whose limit carries each reason */
     size_t n_farmers_unknown_crop;           /* ... a parcel with UNKNOWN_CROP */
     char latest_date[11];                    /* the latest imagery date used; "" none */
+    /* run only: the tiles the season's observations came from, and a fingerprint of their content
+     * fingerprints in sorted order (64 hex digits; "" when none): an audit of the imagery the
+     * limits rest on, recorded with the run */
+    size_t n_tiles_used;
+    char tiles_digest[65];
     char model_version[80];
     char policy_hash[65];
     double seconds;

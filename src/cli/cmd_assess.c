@@ -58,6 +58,8 @@ static void print_table(const char *window, const cli_assess_inputs *in,
         printf("  %-22s %12zu\n", PARUS_ASSESS_REASON_UNKNOWN_CROP, st->n_farmers_unknown_crop);
     printf("\nlatest imagery %s, model %s, policy %.16s\n",
            st->latest_date[0] ? st->latest_date : "none", st->model_version, st->policy_hash);
+    printf("imagery used: %zu tiles, digest %.16s\n", st->n_tiles_used,
+           st->tiles_digest[0] ? st->tiles_digest : "none");
     printf("run id: %lld\n", run_id);
 }
 
@@ -68,7 +70,7 @@ int cmd_assess(cli_ctx *ctx, int argc, char **argv)
     parus_assess_stats st;
     parus_store *store = NULL;
     parus_error err;
-    char summary[512];
+    char summary[1024];
     long long run_id;
     int i, rc;
 
@@ -117,10 +119,11 @@ int cmd_assess(cli_ctx *ctx, int argc, char **argv)
     snprintf(summary, sizeof summary,
              "season=%s parcels=%zu model=%zu calendar=%zu not_classified=%zu valued=%zu "
              "unknown_crop=%zu flags=%zu farmers=%zu total_limit_cny=%lld zero_limits=%zu "
-             "model_version=%s policy=%.16s",
+             "model_version=%s policy=%s tiles=%zu tiles_digest=%s",
              in.window, st.n_parcels, st.n_model, st.n_calendar, st.n_not_classified, st.n_valued,
              st.n_unknown_crop, st.n_flags, st.n_farmers, (long long)st.total_limit_cny,
-             st.n_farmers_zero, st.model_version, st.policy_hash);
+             st.n_farmers_zero, st.model_version, st.policy_hash, st.n_tiles_used,
+             st.tiles_digest[0] ? st.tiles_digest : "none");
     cli_run_end(store, run_id, "ok", summary);
     cli_assess_warnings(&st);
     if (!ctx->quiet)
