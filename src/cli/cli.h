@@ -67,6 +67,14 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     ;
 /* True when arg is -h or --help. */
 bool cli_is_help(const char *arg);
+/* The arguments of a command that takes one FILE and options that each take a value, from
+ * argv[first]: values[k] is the value of opts[k] (the last one given; NULL when not given) and
+ * *path the file (NULL when none). Returns 0; -1 after printing usage for --help (the command
+ * exits 0); or the usage exit code after a message (more than one file, an unknown option, an
+ * option without its value). */
+int cli_file_and_options(const char *cmd, const char *usage, int argc, char **argv, int first,
+                         const char *const *opts, size_t n_opts, const char **values,
+                         const char **path);
 /* Open (create or migrate) the store named by the context; reports and returns the exit code on
  * failure, 0 on success. */
 int cli_open_store(cli_ctx *ctx, parus_store **out);

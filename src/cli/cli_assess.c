@@ -7,6 +7,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "parus/classify.h"
@@ -24,6 +25,41 @@ static int failed(const parus_error *err, parus_error *failure)
         return cli_report(err);
     *failure = *err;
     return cli_exit_code(err->code);
+}
+
+int cli_assess_option(const char *cmd, int argc, char **argv, int *i, cli_assess_args *args)
+{
+    const char *a = argv[*i];
+    const char **dst = NULL;
+    if (strcmp(a, "--no-model") == 0) {
+        args->no_model = true;
+        return 1;
+    }
+    if (strcmp(a, "--season") == 0)
+        dst = &args->season;
+    else if (strcmp(a, "--model") == 0)
+        dst = &args->model;
+    else if (strcmp(a, "--crops") == 0)
+        dst = &args->crops;
+    else if (args->full && strcmp(a, "--policy") == 0)
+        dst = &args->policy;
+    else if (args->full && strcmp(a, "--debts") == 0)
+        dst = &args->debts;
+    else if (strcmp(a, "--threads") != 0)
+        return 0;
+    if (*i + 1 >= argc)
+        return -cli_usage_error(cmd, "option '%s' needs a value", a);
+    (*i)++;
+    if (dst) {
+        *dst = argv[*i];
+    } else {
+        char *end;
+        long v = strtol(argv[*i], &end, 10);
+        if (*end || end == argv[*i] || v < 0 || v > 1024)
+            return -cli_usage_error(cmd, "bad --threads '%s'", argv[*i]);
+        args->threads = (int)v;
+    }
+    return 1;
 }
 
 int cli_assess_prepare(const cli_ctx *ctx, const char *cmd, const cli_assess_args *args,

@@ -65,6 +65,39 @@ bool cli_is_help(const char *arg)
     return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
 }
 
+int cli_file_and_options(const char *cmd, const char *usage, int argc, char **argv, int first,
+                         const char *const *opts, size_t n_opts, const char **values,
+                         const char **path)
+{
+    int a;
+    size_t o;
+    for (o = 0; o < n_opts; o++)
+        values[o] = NULL;
+    *path = NULL;
+    for (a = first; a < argc; a++) {
+        if (cli_is_help(argv[a])) {
+            fputs(usage, stdout);
+            return -1;
+        }
+        if (argv[a][0] != '-' || !argv[a][1]) {
+            if (*path)
+                return cli_usage_error(cmd, "more than one file given ('%s', '%s')", *path,
+                                       argv[a]);
+            *path = argv[a];
+            continue;
+        }
+        for (o = 0; o < n_opts; o++)
+            if (strcmp(argv[a], opts[o]) == 0)
+                break;
+        if (o == n_opts)
+            return cli_usage_error(cmd, "unknown option '%s'", argv[a]);
+        if (a + 1 >= argc)
+            return cli_usage_error(cmd, "option '%s' needs a value", argv[a]);
+        values[o] = argv[++a];
+    }
+    return 0;
+}
+
 int cli_open_store(cli_ctx *ctx, parus_store **out)
 {
     parus_error err;

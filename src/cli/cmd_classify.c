@@ -66,23 +66,13 @@ int cmd_classify(cli_ctx *ctx, int argc, char **argv)
     args.threads = -1;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
+        int took;
         if (cli_is_help(a)) {
             fputs(usage, stdout);
             return PARUS_EXIT_OK;
-        } else if (strcmp(a, "--season") == 0 && i + 1 < argc) {
-            args.season = argv[++i];
-        } else if (strcmp(a, "--model") == 0 && i + 1 < argc) {
-            args.model = argv[++i];
-        } else if (strcmp(a, "--no-model") == 0) {
-            args.no_model = true;
-        } else if (strcmp(a, "--crops") == 0 && i + 1 < argc) {
-            args.crops = argv[++i];
-        } else if (strcmp(a, "--threads") == 0 && i + 1 < argc) {
-            char *end;
-            long v = strtol(argv[++i], &end, 10);
-            if (*end || v < 0 || v > 1024)
-                return cli_usage_error("classify", "bad --threads '%s'", argv[i]);
-            args.threads = (int)v;
+        } else if ((took = cli_assess_option("classify", argc, argv, &i, &args)) != 0) {
+            if (took < 0)
+                return -took;
         } else {
             return cli_usage_error("classify", "unknown option or missing value: '%s'", a);
         }

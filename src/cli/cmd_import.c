@@ -39,6 +39,7 @@ static int series(cli_ctx *ctx, int argc, char **argv)
     static const char *const opts[] = {"--format",       "--id-column",   "--label-column",
                                        "--group-column", "--date-column", "--start-column",
                                        "--end-column",   "--step-days",   "--exclude"};
+    const char *val[sizeof opts / sizeof opts[0]];
     parus_series_csv_options opt;
     parus_sample_set set;
     parus_store *store = NULL;
@@ -47,68 +48,37 @@ static int series(cli_ctx *ctx, int argc, char **argv)
     char summary[512];
     long long run_id;
     size_t n_new = 0, n_replaced = 0, i;
-    int a, rc;
+    int rc;
 
     parus_series_csv_options_init(&opt);
-    for (a = 2; a < argc; a++) {
-        size_t o;
-        const char *v;
-        if (cli_is_help(argv[a])) {
-            fputs(usage, stdout);
-            return PARUS_EXIT_OK;
-        }
-        if (argv[a][0] != '-' || !argv[a][1]) {
-            if (path)
-                return cli_usage_error("import", "more than one file given ('%s', '%s')", path,
-                                       argv[a]);
-            path = argv[a];
-            continue;
-        }
-        for (o = 0; o < sizeof opts / sizeof opts[0]; o++)
-            if (strcmp(argv[a], opts[o]) == 0)
-                break;
-        if (o == sizeof opts / sizeof opts[0])
-            return cli_usage_error("import", "unknown option '%s'", argv[a]);
-        if (a + 1 >= argc)
-            return cli_usage_error("import", "option '%s' needs a value", argv[a]);
-        v = argv[++a];
-        switch (o) {
-        case 0:
-            if (parus_series_form_parse(v, &opt.form, &err) != PARUS_OK)
-                return cli_usage_error("import", "%s", err.msg);
-            break;
-        case 1:
-            opt.id_column = v;
-            break;
-        case 2:
-            opt.label_column = v;
-            break;
-        case 3:
-            opt.group_column = v;
-            break;
-        case 4:
-            opt.date_column = v;
-            break;
-        case 5:
-            opt.start_column = v;
-            break;
-        case 6:
-            opt.end_column = v;
-            break;
-        case 7: {
-            char *end;
-            long n = strtol(v, &end, 10);
-            if (end == v || *end || n < 1 || n > 366)
-                return cli_usage_error("import", "--step-days wants whole days 1..366, not '%s'",
-                                       v);
-            opt.step_days = (int)n;
-            break;
-        }
-        default:
-            opt.exclude = v;
-            break;
-        }
+    rc = cli_file_and_options("import", usage, argc, argv, 2, opts, sizeof opts / sizeof opts[0],
+                              val, &path);
+    if (rc)
+        return rc < 0 ? PARUS_EXIT_OK : rc;
+    if (val[0] && parus_series_form_parse(val[0], &opt.form, &err) != PARUS_OK)
+        return cli_usage_error("import", "%s", err.msg);
+    if (val[1])
+        opt.id_column = val[1];
+    if (val[2])
+        opt.label_column = val[2];
+    if (val[3])
+        opt.group_column = val[3];
+    if (val[4])
+        opt.date_column = val[4];
+    if (val[5])
+        opt.start_column = val[5];
+    if (val[6])
+        opt.end_column = val[6];
+    if (val[7]) {
+        char *end;
+        long n = strtol(val[7], &end, 10);
+        if (end == val[7] || *end || n < 1 || n > 366)
+            return cli_usage_error("import", "--step-days wants whole days 1..366, not '%s'",
+                                   val[7]);
+        opt.step_days = (int)n;
     }
+    if (val[8])
+        opt.exclude = val[8];
     if (!path)
         return cli_usage_error("import", "no series file given");
 

@@ -67,53 +67,40 @@ static int load(cli_ctx *ctx, int argc, char **argv)
     long long run_id;
     double area_m2 = 0.0;
     size_t i;
-    int rc, a;
+    int rc, o;
+    static const char *const opts[] = {
+        "--id-field",           "--farmer-field", "--declared-area-field",
+        "--declared-area-unit", "--assume-crs",   "--layer"};
+    const char *val[sizeof opts / sizeof opts[0]];
 
-    for (a = 2; a < argc; a++) {
-        static const char *const opts[] = {
-            "--id-field",           "--farmer-field", "--declared-area-field",
-            "--declared-area-unit", "--assume-crs",   "--layer"};
-        size_t o;
-        if (cli_is_help(argv[a])) {
-            fputs(usage, stdout);
-            return PARUS_EXIT_OK;
-        }
-        if (argv[a][0] != '-' || !argv[a][1]) {
-            if (path)
-                return cli_usage_error("parcels", "more than one file given ('%s', '%s')", path,
-                                       argv[a]);
-            path = argv[a];
+    rc = cli_file_and_options("parcels", usage, argc, argv, 2, opts, sizeof opts / sizeof opts[0],
+                              val, &path);
+    if (rc)
+        return rc < 0 ? PARUS_EXIT_OK : rc;
+    for (o = 0; o < (int)(sizeof opts / sizeof opts[0]); o++) {
+        if (!val[o])
             continue;
-        }
-        for (o = 0; o < sizeof opts / sizeof opts[0]; o++)
-            if (strcmp(argv[a], opts[o]) == 0)
-                break;
-        if (o == sizeof opts / sizeof opts[0])
-            return cli_usage_error("parcels", "unknown option '%s'", argv[a]);
-        if (a + 1 >= argc)
-            return cli_usage_error("parcels", "option '%s' needs a value", argv[a]);
-        a++;
         switch (o) {
         case 0:
-            rc = set_option(opts[o], argv[a], ctx->cfg.id_field, sizeof ctx->cfg.id_field);
+            rc = set_option(opts[o], val[o], ctx->cfg.id_field, sizeof ctx->cfg.id_field);
             break;
         case 1:
-            rc = set_option(opts[o], argv[a], ctx->cfg.farmer_field, sizeof ctx->cfg.farmer_field);
+            rc = set_option(opts[o], val[o], ctx->cfg.farmer_field, sizeof ctx->cfg.farmer_field);
             break;
         case 2:
-            rc = set_option(opts[o], argv[a], ctx->cfg.declared_area_field,
+            rc = set_option(opts[o], val[o], ctx->cfg.declared_area_field,
                             sizeof ctx->cfg.declared_area_field);
             break;
         case 3:
-            rc = parus_area_unit_parse(argv[a], &ctx->cfg.declared_area_unit, &err) == PARUS_OK
+            rc = parus_area_unit_parse(val[o], &ctx->cfg.declared_area_unit, &err) == PARUS_OK
                      ? 0
                      : cli_usage_error("parcels", "%s", err.msg);
             break;
         case 4:
-            rc = set_option(opts[o], argv[a], ctx->cfg.assume_crs, sizeof ctx->cfg.assume_crs);
+            rc = set_option(opts[o], val[o], ctx->cfg.assume_crs, sizeof ctx->cfg.assume_crs);
             break;
         default:
-            rc = set_option(opts[o], argv[a], layer, sizeof layer);
+            rc = set_option(opts[o], val[o], layer, sizeof layer);
             break;
         }
         if (rc)
@@ -331,7 +318,7 @@ static size_t first_unknown(parus_store *store, const parus_crop_declarations *d
 static int crops(cli_ctx *ctx, int argc, char **argv)
 {
     static const char *const opts[] = {"--season", "--id-column", "--crop-column", "--crops"};
-    const char *val[4] = {NULL, NULL, NULL, NULL};
+    const char *val[4];
     parus_crop_declarations d;
     parus_crop_table table;
     parus_store *store = NULL;
@@ -341,30 +328,12 @@ static int crops(cli_ctx *ctx, int argc, char **argv)
     int64_t start_day;
     size_t length_days, i, k, *counts = NULL;
     long long run_id;
-    int a, rc;
+    int rc;
 
-    for (a = 2; a < argc; a++) {
-        size_t o;
-        if (cli_is_help(argv[a])) {
-            fputs(usage, stdout);
-            return PARUS_EXIT_OK;
-        }
-        if (argv[a][0] != '-' || !argv[a][1]) {
-            if (path)
-                return cli_usage_error("parcels", "more than one file given ('%s', '%s')", path,
-                                       argv[a]);
-            path = argv[a];
-            continue;
-        }
-        for (o = 0; o < sizeof opts / sizeof opts[0]; o++)
-            if (strcmp(argv[a], opts[o]) == 0)
-                break;
-        if (o == sizeof opts / sizeof opts[0])
-            return cli_usage_error("parcels", "unknown option '%s'", argv[a]);
-        if (a + 1 >= argc)
-            return cli_usage_error("parcels", "option '%s' needs a value", argv[a]);
-        val[o] = argv[++a];
-    }
+    rc = cli_file_and_options("parcels", usage, argc, argv, 2, opts, sizeof opts / sizeof opts[0],
+                              val, &path);
+    if (rc)
+        return rc < 0 ? PARUS_EXIT_OK : rc;
     if (!path)
         return cli_usage_error("parcels", "no crops file given");
     rc = cli_season_resolve(ctx, "parcels", val[0], window, &start_day, &length_days);
