@@ -225,6 +225,7 @@ typedef struct assess {
     int64_t start_day, end_day;
     size_t length_days;
     parus_season_spec spec;
+    parus_season_sources sources; /* spec's variables resolved once */
     size_t n_features, n_classes;
     parus_health_options hopt;
     size_t n_steps; /* health series steps */
@@ -327,6 +328,7 @@ static parus_status setup(assess *a, parus_store *store, const parus_assess_opti
         a->spec.length_days = a->length_days;
     }
     a->spec.start_day = a->start_day;
+    parus_season_sources_init(&a->spec, &a->sources);
     a->n_features = parus_season_n_features(&a->spec);
     a->hopt = opt->health;
     if (full)
@@ -711,8 +713,8 @@ static void classify_item(assess *a, size_t k, thread_work *w)
         return;
     }
     for (i = 0; i < it->n_pts; i++)
-        parus_season_obs_from_observation(&a->spec, a->pt_day[it->pt0 + i], &a->pt_obs[it->pt0 + i],
-                                          &w->obs[i]);
+        parus_season_obs_from_sources(&a->sources, a->pt_day[it->pt0 + i], &a->pt_obs[it->pt0 + i],
+                                      &w->obs[i]);
     code = parus_season_features(&a->spec, a->start_day, w->obs, it->n_pts, x, &it->info,
                                  &w->season, &ferr);
     if (code == PARUS_OK) {

@@ -231,33 +231,82 @@ bool parus_season_feature_name(const parus_season_spec *spec, size_t i, char *bu
 
 /* ---- observations ---- */
 
-void parus_season_obs_from_observation(const parus_season_spec *spec, int64_t day,
-                                       const parus_observation *o, parus_season_obs *out)
+enum { SRC_NONE = 0, SRC_INDEX, SRC_BAND, SRC_P10, SRC_P50, SRC_P90, SRC_VEG, SRC_WATER };
+
+void parus_season_sources_init(const parus_season_spec *spec, parus_season_sources *src)
 {
     size_t k, i;
+    memset(src, 0, sizeof *src);
+    src->n_vars = spec->n_vars < PARUS_SEASON_MAX_VARS ? spec->n_vars : PARUS_SEASON_MAX_VARS;
+    for (k = 0; k < src->n_vars; k++) {
+        const char *v = spec->vars[k];
+        for (i = 0; i < PARUS_INDEX_N_; i++)
+            if (strcmp(v, parus_index_name((parus_index)i)) == 0) {
+                src->kind[k] = SRC_INDEX;
+                src->index[k] = (unsigned char)i;
+            }
+        for (i = 0; i < PARUS_ROLE_N_SPECTRAL_; i++)
+            if (strcmp(v, parus_role_name((parus_band_role)i)) == 0) {
+                src->kind[k] = SRC_BAND;
+                src->index[k] = (unsigned char)i;
+            }
+        if (strcmp(v, "ndvi_p10") == 0)
+            src->kind[k] = SRC_P10;
+        else if (strcmp(v, "ndvi_p50") == 0)
+            src->kind[k] = SRC_P50;
+        else if (strcmp(v, "ndvi_p90") == 0)
+            src->kind[k] = SRC_P90;
+        else if (strcmp(v, "veg_fraction") == 0)
+            src->kind[k] = SRC_VEG;
+        else if (strcmp(v, "water_fraction") == 0)
+            src->kind[k] = SRC_WATER;
+    }
+}
+
+void parus_season_obs_from_sources(const parus_season_sources *src, int64_t day,
+                                   const parus_observation *o, parus_season_obs *out)
+{
+    size_t k;
     out->day = day;
     out->valid_fraction = o->valid_fraction;
     for (k = 0; k < PARUS_SEASON_MAX_VARS; k++) {
-        out->value[k] = NAN;
-        if (k >= spec->n_vars)
-            continue;
-        for (i = 0; i < PARUS_INDEX_N_; i++)
-            if (strcmp(spec->vars[k], parus_index_name((parus_index)i)) == 0)
-                out->value[k] = o->mean[i];
-        for (i = 0; i < PARUS_ROLE_N_SPECTRAL_; i++)
-            if (strcmp(spec->vars[k], parus_role_name((parus_band_role)i)) == 0)
-                out->value[k] = o->band_mean[i];
-        if (strcmp(spec->vars[k], "ndvi_p10") == 0)
-            out->value[k] = o->ndvi_p10;
-        else if (strcmp(spec->vars[k], "ndvi_p50") == 0)
-            out->value[k] = o->ndvi_p50;
-        else if (strcmp(spec->vars[k], "ndvi_p90") == 0)
-            out->value[k] = o->ndvi_p90;
-        else if (strcmp(spec->vars[k], "veg_fraction") == 0)
-            out->value[k] = o->veg_fraction;
-        else if (strcmp(spec->vars[k], "water_fraction") == 0)
-            out->value[k] = o->water_fraction;
+        double v = NAN;
+        if (k < src->n_vars)
+            switch (src->kind[k]) {
+            case SRC_INDEX:
+                v = o->mean[src->index[k]];
+                break;
+            case SRC_BAND:
+                v = o->band_mean[src->index[k]];
+                break;
+            case SRC_P10:
+                v = o->ndvi_p10;
+                break;
+            case SRC_P50:
+                v = o->ndvi_p50;
+                break;
+            case SRC_P90:
+                v = o->ndvi_p90;
+                break;
+            case SRC_VEG:
+                v = o->veg_fraction;
+                break;
+            case SRC_WATER:
+                v = o->water_fraction;
+                break;
+            default:
+                break;
+            }
+        out->value[k] = v;
     }
+}
+
+void parus_season_obs_from_observation(const parus_season_spec *spec, int64_t day,
+                                       const parus_observation *o, parus_season_obs *out)
+{
+    parus_season_sources src;
+    parus_season_sources_init(spec, &src);
+    parus_season_obs_from_sources(&src, day, o, out);
 }
 
 /* ---- features: computation ---- */

@@ -127,6 +127,19 @@ typedef struct parus_season_obs {
 PARUS_API void parus_season_obs_from_observation(const parus_season_spec *spec, int64_t day,
                                                  const parus_observation *o, parus_season_obs *out);
 
+/* The same mapping resolved once for a spec, for callers that convert many observations (the
+ * name comparisons then happen once per spec, not once per observation and variable). A
+ * parus_season_sources stays valid while its spec's variables do not change. */
+typedef struct parus_season_sources {
+    size_t n_vars;
+    unsigned char kind[PARUS_SEASON_MAX_VARS];  /* private */
+    unsigned char index[PARUS_SEASON_MAX_VARS]; /* private */
+} parus_season_sources;
+
+PARUS_API void parus_season_sources_init(const parus_season_spec *spec, parus_season_sources *src);
+PARUS_API void parus_season_obs_from_sources(const parus_season_sources *src, int64_t day,
+                                             const parus_observation *o, parus_season_obs *out);
+
 /* What a parcel's season rested on. */
 typedef struct parus_season_info {
     size_t n_obs_used; /* clear observations in the window */

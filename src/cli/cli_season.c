@@ -51,6 +51,7 @@ int cli_season_resolve(const cli_ctx *ctx, const char *cmd, const char *option,
 parus_status cli_points_to_obs(const parus_season_spec *spec, const parus_series_point *pts,
                                size_t n_pts, parus_season_obs **buf, size_t *cap, parus_error *err)
 {
+    parus_season_sources src;
     size_t i;
     if (n_pts > *cap) {
         size_t want = n_pts < 64 ? 64 : n_pts * 2;
@@ -60,12 +61,13 @@ parus_status cli_points_to_obs(const parus_season_spec *spec, const parus_series
         *buf = p;
         *cap = want;
     }
+    parus_season_sources_init(spec, &src);
     for (i = 0; i < n_pts; i++) {
         int64_t day;
         parus_status st = parus_series_parse_day(pts[i].date, &day, err);
         if (st != PARUS_OK)
             return st;
-        parus_season_obs_from_observation(spec, day, &pts[i].obs, &(*buf)[i]);
+        parus_season_obs_from_sources(&src, day, &pts[i].obs, &(*buf)[i]);
     }
     return PARUS_OK;
 }
