@@ -37,6 +37,8 @@
 #include "parus/store.h"
 #include "parus/zonal.h"
 
+#include "bench_store.h"
+
 #ifndef PARUS_BIN_PATH
 #define PARUS_BIN_PATH "parus"
 #endif
@@ -70,37 +72,6 @@ static void *xcalloc(size_t n, size_t size)
     return p;
 }
 
-/* A lon/lat rectangle as a little-endian WKB polygon (93 bytes). */
-static void rect_wkb(double x0, double y0, double x1, double y1, unsigned char *b)
-{
-    const double xy[10] = {x0, y0, x1, y0, x1, y1, x0, y1, x0, y0};
-    unsigned v[3] = {3, 1, 5};
-    unsigned char *w = b;
-    int i, k;
-    *w++ = 1;
-    for (k = 0; k < 3; k++)
-        for (i = 0; i < 4; i++)
-            *w++ = (unsigned char)(v[k] >> (8 * i));
-    for (k = 0; k < 10; k++) {
-        unsigned long long u;
-        memcpy(&u, &xy[k], sizeof u);
-        for (i = 0; i < 8; i++)
-            *w++ = (unsigned char)(u >> (8 * i));
-    }
-}
-
-/* "YYYY-MM-DD" of 2024-01-01 + doy0 days (doy0 < 366). */
-static void date_2024(int doy0, char out[11])
-{
-    static const int month_days[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int month = 0, day = doy0;
-    while (month < 11 && day >= month_days[month]) {
-        day -= month_days[month];
-        month++;
-    }
-    snprintf(out, 11, "2024-%02u-%02u", (unsigned)(month + 1) % 100u, (unsigned)(day + 1) % 100u);
-}
-
 static double curve(size_t parcel, double t_days)
 {
     double peak = 0.7 + 0.002 * (double)(parcel % 100), c = 120.0 + (double)(parcel % 21) - 10.0;
@@ -121,7 +92,7 @@ static void fill_tiles(parus_store *s, char (*ids)[24], size_t n_parcels, size_t
         snprintf(rec.hash + 56, 9, "%08x", (unsigned)(t & 0xffffffffu));
         snprintf(rec.path, sizeof rec.path, "bench_%02zu.tif", t);
         snprintf(rec.sensor, sizeof rec.sensor, "sentinel-2-l2a");
-        date_2024(60 + 2 + 5 * (int)t, rec.date); /* 2024-03-03 + 5 t */
+        bench_date_2024(60 + 2 + 5 * (int)t, rec.date); /* 2024-03-03 + 5 t */
         rec.epsg = 32650;
         rec.width = rec.height = 10980;
         rec.geotransform[0] = 399960.0;
@@ -249,7 +220,7 @@ static void fill_results(parus_store *s, char (*ids)[24], size_t n_parcels, doub
         for (k = 0; k < N_STEPS; k++) {
             double m = curve(i, 10.0 * (double)k + 4.5);
             steps[k].step = k;
-            date_2024(60 + 10 * (int)k + 4, steps[k].day);
+            bench_date_2024(60 + 10 * (int)k + 4, steps[k].day);
             steps[k].n = 25000;
             steps[k].ndvi_median = m;
             steps[k].ndvi_p25 = m - 0.05;
@@ -324,7 +295,7 @@ static void fill(const char *path, size_t n_parcels, size_t n_tiles)
         p->lat_max_deg = y0 + 0.0004;
         p->area_m2 = 1500.0;
         p->declared_area_m2 = 1450.0;
-        rect_wkb(x0, y0, x0 + 0.0004, y0 + 0.0004, wkb + 93 * i);
+        bench_rect_wkb(x0, y0, x0 + 0.0004, y0 + 0.0004, wkb + 93 * i);
         p->wkb = wkb + 93 * i;
         p->wkb_size = 93;
     }

@@ -22,6 +22,8 @@
 #include "parus/store.h"
 #include "parus/zonal.h"
 
+#include "bench_store.h"
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -33,37 +35,6 @@ static void die(const parus_error *err, const char *what)
 {
     fprintf(stderr, "bench-season-walk: %s: %s\n", what, err->msg);
     exit(1);
-}
-
-/* A lon/lat rectangle as a little-endian WKB polygon (93 bytes). */
-static void rect_wkb(double x0, double y0, double x1, double y1, unsigned char *b)
-{
-    const double xy[10] = {x0, y0, x1, y0, x1, y1, x0, y1, x0, y0};
-    unsigned v[3] = {3, 1, 5};
-    unsigned char *w = b;
-    int i, k;
-    *w++ = 1;
-    for (k = 0; k < 3; k++)
-        for (i = 0; i < 4; i++)
-            *w++ = (unsigned char)(v[k] >> (8 * i));
-    for (k = 0; k < 10; k++) {
-        unsigned long long u;
-        memcpy(&u, &xy[k], sizeof u);
-        for (i = 0; i < 8; i++)
-            *w++ = (unsigned char)(u >> (8 * i));
-    }
-}
-
-/* 2024-03-01 + 8 t days, for t < 38 (within 2024). */
-static void tile_date(size_t t, char out[11])
-{
-    static const int month_days[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int month = 2, day = 1 + 8 * (int)t;
-    while (month < 12 && day > month_days[month]) {
-        day -= month_days[month];
-        month++;
-    }
-    snprintf(out, 11, "2024-%02u-%02u", (unsigned)(month + 1) % 100u, (unsigned)day % 100u);
 }
 
 static void fill(const char *path, size_t n_parcels, size_t n_tiles)
@@ -101,7 +72,7 @@ static void fill(const char *path, size_t n_parcels, size_t n_tiles)
         p->lat_max_deg = y0 + 0.0004;
         p->area_m2 = 1500.0;
         p->declared_area_m2 = NAN;
-        rect_wkb(x0, y0, x0 + 0.0004, y0 + 0.0004, wkb + 93 * i);
+        bench_rect_wkb(x0, y0, x0 + 0.0004, y0 + 0.0004, wkb + 93 * i);
         p->wkb = wkb + 93 * i;
         p->wkb_size = 93;
     }
@@ -119,7 +90,7 @@ static void fill(const char *path, size_t n_parcels, size_t n_tiles)
         snprintf(rec.hash + 56, 9, "%08x", (unsigned)(t & 0xffffffffu));
         snprintf(rec.path, sizeof rec.path, "bench_%02zu.tif", t);
         snprintf(rec.sensor, sizeof rec.sensor, "sentinel-2-l2a");
-        tile_date(t, rec.date);
+        bench_date_2024(60 + 8 * (int)t, rec.date); /* 2024-03-01 + 8 t */
         rec.epsg = 32650;
         rec.width = rec.height = 10980;
         rec.lon_min_deg = 113.0;
@@ -218,7 +189,11 @@ int main(int argc, char **argv)
     parus_store *s;
     parus_error err;
 
-    if (argc < 2 || argc > 4) {
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("usage: parus-bench-season-walk STORE [N_PARCELS [N_TILES]]\n");
+        return 0;
+    }
+    if (argc < 2 || argc > 4 || argv[1][0] == '-') {
         fprintf(stderr, "usage: parus-bench-season-walk STORE [N_PARCELS [N_TILES]]\n");
         return 2;
     }
