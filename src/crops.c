@@ -5,30 +5,25 @@
  *
  * The table is edited by hand, in a spreadsheet, by a bank in another province, so the reader is
  * strict: every row is checked and the first problem is an E_CONFIG error naming the file, the
- * line (data row + 1 for the header) and the column. Parsing is GDAL's CSV driver through OGR
- * (quoted fields, embedded commas, UTF-8 Chinese names), with type detection off so every value
- * arrives as the text in the file and is converted here with full-consumption checks. Numbers go
- * through CPLStrtod, which ignores the process locale (a caller's setlocale must not turn "2.4"
- * into 2). OGR skips blank lines and silently drops cells beyond the header's, so a first pass with
- * GDAL's own CSV tokenizer (the one the driver uses) finds the physical line of every record and
- * refuses a record whose cell count differs from the header's: "2,3" typed for 2.3 must not
- * become a price of 2. Tables are small (tens of rows): duplicate codes are found by a linear scan.
+ * physical line the record starts on and the column. Parsing is parus's strict RFC 4180 reader
+ * (csvin_int.h: quoted fields, embedded commas and line breaks, a UTF-8 byte order mark, blank
+ * lines skipped), which refuses a record whose cell count differs from the header's: "2,3" typed
+ * for 2.3 must not become a price of 2. Columns are found by name (blanks and case ignored) in any
+ * order; every value arrives as the text in the file and is converted here with full-consumption
+ * checks, numbers in the C locale whatever the process's (a caller's setlocale must not turn "2.4"
+ * into 2). No GDAL: the query launcher reads this table and links none of it. Tables are small
+ * (tens of rows): duplicate codes are found by a linear scan.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cpl_conv.h>
-#include <cpl_csv.h>
-#include <cpl_string.h>
-#include <cpl_vsi.h>
-#include <gdal.h>
-#include <ogr_api.h>
-
 #include "parus/crops.h"
+#include "csvin_int.h"
 #include "util_int.h"
 
 enum col {
@@ -211,7 +206,7 @@ static parus_status get_real(const struct row *r, enum col c, double *out, parus
     char detail[300];
     if (is_empty(r, c))
         return row_fail(r, c, err, "empty value", NULL);
-    v = CPLStrtod(r->cell[c], &end);
+    v = parus__strtod_c(r->cell[c], &end);
     if (end == r->cell[c] || *end != '\0' || !isfinite(v)) {
         snprintf(detail, sizeof detail, "'%s'", r->cell[c]);
         return row_fail(r, c, err, "not a number: ", detail);
@@ -280,71 +275,13 @@ static parus_status copy_text(const struct row *r, enum col c, char *dst, size_t
     char detail[64];
     if (is_empty(r, c))
         return row_fail(r, c, err, "empty value", NULL);
-    if (!CPLIsUTF8(r->cell[c], -1))
+    if (!parus__utf8_valid(r->cell[c]))
         return row_fail(r, c, err, "not UTF-8 text (save the file as UTF-8, not GBK)", NULL);
     if (strlen(r->cell[c]) >= cap) {
         snprintf(detail, sizeof detail, "at most %zu bytes", cap - 1);
         return row_fail(r, c, err, "too long: ", detail);
     }
     memcpy(dst, r->cell[c], strlen(r->cell[c]) + 1);
-    return PARUS_OK;
-}
-
-/* The physical line where each non-blank record starts (the header is record 0), and a check that
- * every record has as many cells as the header. */
-static parus_status scan_records(const char *path, size_t **lines_out, size_t *n_out,
-                                 parus_error *err)
-{
-    VSILFILE *fp = VSIFOpenL(path, "rb");
-    size_t *lines = NULL, n = 0, cap_n = 0, line = 1;
-    int n_header = -1;
-    char **cells;
-    parus_status rc = PARUS_OK;
-
-    if (!fp)
-        return parus_fail(err, PARUS_E_IO, "cannot read crop table '%s'", path);
-    while ((cells = CSVReadParseLine3L(fp, 1 << 20, ",", true, false, false, true)) != NULL) {
-        int n_cells = CSLCount(cells), i;
-        size_t consumed = 1;
-        for (i = 0; i < n_cells; i++) {
-            const char *q;
-            for (q = cells[i]; (q = strchr(q, '\n')) != NULL; q++)
-                consumed++;
-        }
-        CSLDestroy(cells);
-        if (n_cells > 0) {
-            if (n_header < 0) {
-                n_header = n_cells;
-            } else if (n_cells != n_header) {
-                rc = parus_fail(err, PARUS_E_CONFIG,
-                                "'%s' line %zu: %d cells where the header has %d (a value with "
-                                "an unquoted comma?)",
-                                path, line, n_cells, n_header);
-                break;
-            }
-            if (n == cap_n) {
-                size_t new_cap = cap_n ? 2 * cap_n : 64, bytes;
-                size_t *grown;
-                if (!parus__mul_size(new_cap, sizeof *lines, &bytes) ||
-                    !(grown = realloc(lines, bytes))) {
-                    rc =
-                        parus_fail(err, PARUS_E_NOMEM, "cannot allocate for crop table '%s'", path);
-                    break;
-                }
-                lines = grown;
-                cap_n = new_cap;
-            }
-            lines[n++] = line;
-        }
-        line += consumed;
-    }
-    VSIFCloseL(fp);
-    if (rc != PARUS_OK) {
-        free(lines);
-        return rc;
-    }
-    *lines_out = lines;
-    *n_out = n;
     return PARUS_OK;
 }
 
@@ -420,12 +357,6 @@ static parus_status parse_row(const struct row *r, parus_crop *c, parus_error *e
     return PARUS_OK;
 }
 
-static bool ends_with_csv(const char *path)
-{
-    size_t n = strlen(path);
-    return n >= 4 && parus__strcasecmp(path + n - 4, ".csv") == 0;
-}
-
 static bool row_blank(const struct row *r)
 {
     int c;
@@ -435,96 +366,93 @@ static bool row_blank(const struct row *r)
     return true;
 }
 
+/* A problem of the file's form (an open quote, cells beyond the header's) is a problem of the
+ * table: the same exit code as a bad value. */
+static parus_status as_config(parus_status rc, parus_error *err)
+{
+    if (rc == PARUS_E_FORMAT) {
+        if (err)
+            err->code = PARUS_E_CONFIG;
+        return PARUS_E_CONFIG;
+    }
+    return rc;
+}
+
+/* The header: where each column is (names compared without surrounding blanks and case). */
+static parus_status map_header(const parus__csv *csv, const char *path, int idx[N_COLS],
+                               parus_error *err)
+{
+    char name[256];
+    size_t j;
+    int c;
+    for (c = 0; c < N_COLS; c++)
+        idx[c] = -1;
+    for (j = 0; j < csv->n_cells && j < INT_MAX; j++) {
+        trim_into(name, sizeof name, csv->cells[j]);
+        for (c = 0; c < N_COLS; c++)
+            if (parus__strcasecmp(name, col_names[c]) == 0) {
+                if (idx[c] >= 0)
+                    return parus_fail(err, PARUS_E_CONFIG, "'%s' line %zu: column '%s' twice", path,
+                                      csv->line, col_names[c]);
+                idx[c] = (int)j;
+            }
+    }
+    for (c = 0; c < N_COLS; c++)
+        if (idx[c] < 0 && c != C_YIELD_CV)
+            return parus_fail(err, PARUS_E_CONFIG, "'%s' line %zu: missing column '%s'", path,
+                              csv->line, col_names[c]);
+    return PARUS_OK;
+}
+
 parus_status parus_crop_table_load(const char *path, parus_crop_table *out, parus_error *err)
 {
-    static const char *const drivers[] = {"CSV", NULL};
-    static const char *const open_opts[] = {"AUTODETECT_TYPE=NO", "HEADERS=YES",
-                                            "EMPTY_STRING_AS_NULL=NO", NULL};
-    parus__gdal_capture cap;
-    parus_status rc = PARUS_OK;
-    GDALDatasetH ds;
-    OGRLayerH layer;
-    OGRFeatureDefnH defn;
-    OGRFeatureH feat;
-    int idx[N_COLS];
+    parus__csv csv;
+    parus_status rc;
+    int idx[N_COLS], c;
     parus_crop *crops = NULL;
-    size_t n = 0, cap_n = 0, *lines = NULL, n_lines = 0, n_records = 0;
+    size_t n = 0, cap_n = 0;
     struct row *r = NULL;
-    char *conn = NULL;
-    FILE *probe;
-    int c;
+    bool done;
 
     if (!path || !out)
         return parus_fail(err, PARUS_E_INVALID, "crop table path and output are required");
-    probe = fopen(path, "rb");
-    if (!probe)
-        return parus_fail(err, PARUS_E_IO, "cannot read crop table '%s': %s", path,
-                          strerror(errno));
-    fclose(probe);
-
-    /* The CSV driver only claims *.csv names by itself; the prefix makes it take any name. */
-    if (ends_with_csv(path)) {
-        conn = parus__strdup(path);
-    } else {
-        size_t len = strlen(path) + 5;
-        conn = malloc(len);
-        if (conn)
-            snprintf(conn, len, "CSV:%s", path);
-    }
-    r = malloc(sizeof *r);
-    if (!conn || !r) {
+    if ((rc = parus__csv_open(&csv, path, err)) != PARUS_OK)
+        return rc != PARUS_E_IO ? rc
+                                : parus_fail(err, PARUS_E_IO, "cannot read crop table '%s': %s",
+                                             path, strerror(csv.open_errno));
+    if (!(r = malloc(sizeof *r))) {
         rc = parus_fail(err, PARUS_E_NOMEM, "cannot allocate for crop table '%s'", path);
-        goto out_free;
+        goto out;
     }
-
-    parus__gdal_init();
-    parus__gdal_capture_begin(&cap);
-    if ((rc = scan_records(path, &lines, &n_lines, err)) != PARUS_OK)
-        goto out_capture;
-    ds = GDALOpenEx(conn, GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers, open_opts, NULL);
-    if (!ds) {
-        rc = parus_fail(err, PARUS_E_CONFIG, "cannot read crop table '%s' as CSV: %s", path,
-                        parus__gdal_capture_msg(&cap, "not a CSV file"));
-        goto out_capture;
+    if ((rc = as_config(parus__csv_next(&csv, &done, err), err)) != PARUS_OK)
+        goto out;
+    if (done) {
+        rc = parus_fail(err, PARUS_E_CONFIG, "'%s' line 1: missing column 'code' (an empty file)",
+                        path);
+        goto out;
     }
-    layer = GDALDatasetGetLayerCount(ds) > 0 ? GDALDatasetGetLayer(ds, 0) : NULL;
-    if (!layer) {
-        rc = parus_fail(err, PARUS_E_CONFIG, "crop table '%s' holds no table", path);
-        goto out_close_ds;
-    }
-    defn = OGR_L_GetLayerDefn(layer);
-    for (c = 0; c < N_COLS; c++) {
-        idx[c] = OGR_FD_GetFieldIndex(defn, col_names[c]);
-        if (idx[c] < 0 && c != C_YIELD_CV) {
-            rc = parus_fail(err, PARUS_E_CONFIG, "'%s' line 1: missing column '%s'", path,
-                            col_names[c]);
-            goto out_close_ds;
-        }
-    }
+    if ((rc = map_header(&csv, path, idx, err)) != PARUS_OK)
+        goto out;
 
     r->path = path;
-    r->line = 1;
-    OGR_L_ResetReading(layer);
-    while ((feat = OGR_L_GetNextFeature(layer)) != NULL) {
+    for (;;) {
         parus_crop crop;
         size_t j;
-        n_records++;
-        r->line = n_records < n_lines ? lines[n_records] : n_records + 1;
-        for (c = 0; c < N_COLS; c++) {
-            const char *v = idx[c] >= 0 && OGR_F_IsFieldSetAndNotNull(feat, idx[c])
-                                ? OGR_F_GetFieldAsString(feat, idx[c])
-                                : "";
-            trim_into(r->cell[c], sizeof r->cell[c], v);
-        }
-        OGR_F_Destroy(feat);
+        if ((rc = as_config(parus__csv_next(&csv, &done, err), err)) != PARUS_OK)
+            goto out;
+        if (done)
+            break;
+        r->line = csv.line;
+        for (c = 0; c < N_COLS; c++)
+            trim_into(r->cell[c], sizeof r->cell[c], idx[c] >= 0 ? csv.cells[idx[c]] : "");
         if (row_blank(r))
             continue;
         if ((rc = parse_row(r, &crop, err)) != PARUS_OK)
-            goto out_close_ds;
+            goto out;
         for (j = 0; j < n; j++)
             if (strcmp(crops[j].code, crop.code) == 0) {
                 rc = row_fail(r, C_CODE, err, "duplicate code ", r->cell[C_CODE]);
-                goto out_close_ds;
+                goto out;
             }
         if (n == cap_n) {
             size_t new_cap = cap_n ? 2 * cap_n : 32, bytes;
@@ -532,7 +460,7 @@ parus_status parus_crop_table_load(const char *path, parus_crop_table *out, paru
             if (!parus__mul_size(new_cap, sizeof *crops, &bytes) ||
                 !(grown = realloc(crops, bytes))) {
                 rc = parus_fail(err, PARUS_E_NOMEM, "cannot allocate crop table '%s'", path);
-                goto out_close_ds;
+                goto out;
             }
             crops = grown;
             cap_n = new_cap;
@@ -541,20 +469,14 @@ parus_status parus_crop_table_load(const char *path, parus_crop_table *out, paru
     }
     if (n == 0) {
         rc = parus_fail(err, PARUS_E_CONFIG, "crop table '%s' has no crop rows", path);
-        goto out_close_ds;
+        goto out;
     }
     out->crops = crops;
     out->n_crops = n;
     crops = NULL;
-
-out_close_ds:
-    GDALClose(ds);
-out_capture:
-    parus__gdal_capture_end(&cap);
-out_free:
-    free(lines);
+out:
+    parus__csv_close(&csv);
     free(crops);
     free(r);
-    free(conn);
     return rc;
 }

@@ -20,8 +20,10 @@ parus_status parus__csv_open(parus__csv *csv, const char *path, parus_error *err
     if (!path)
         return parus_fail(err, PARUS_E_INVALID, "no CSV file given");
     csv->f = fopen(path, "rb");
-    if (!csv->f)
+    if (!csv->f) {
+        csv->open_errno = errno;
         return parus_fail(err, PARUS_E_IO, "cannot read '%s': %s", path, strerror(errno));
+    }
     csv->path = path;
     csv->next_line = 1;
     return PARUS_OK;

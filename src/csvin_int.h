@@ -32,6 +32,7 @@ typedef struct parus__csv {
     size_t line; /* physical line (from 1) the current record starts on */
     size_t next_line;
     size_t n_header; /* cells of the first record, the header; 0 before it is read */
+    int open_errno;  /* errno of a failed open, for a caller's own message */
 } parus__csv;
 
 /* Open path for reading (E_IO naming it when it cannot be). */

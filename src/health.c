@@ -123,23 +123,9 @@ void parus_health_options_init(parus_health_options *opt)
     opt->area_tolerance = 0.15;
 }
 
-/* Hinnant's civil_from_days. */
 void parus_health_format_day(int64_t day, char out[11])
 {
-    int64_t z = day + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1;
-    int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    int64_t y = yoe + era * 400 + (m <= 2);
-    if (y < 0 || y > 9999) {
-        snprintf(out, 11, "%s", "0000-00-00");
-        return;
-    }
-    snprintf(out, 11, "%04d-%02d-%02d", (int)y, (int)m, (int)d);
+    parus__format_day(day, out);
 }
 
 /* ---- small numeric helpers ---- */

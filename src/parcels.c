@@ -769,33 +769,6 @@ static parus_status fail_no_field(parus_error *err, const char *field, const cha
                       n ? list : "none");
 }
 
-void parus_parcel_release(parus_parcel *parcel)
-{
-    if (!parcel)
-        return;
-    free(parcel->id);
-    free(parcel->farmer_id);
-    free(parcel->wkb);
-    memset(parcel, 0, sizeof *parcel);
-}
-
-void parus_parcel_set_release(parus_parcel_set *set)
-{
-    size_t i;
-    if (!set)
-        return;
-    for (i = 0; i < set->n_parcels; i++)
-        parus_parcel_release(&set->parcels[i]);
-    for (i = 0; i < set->n_rejects; i++) {
-        free(set->rejects[i].id);
-        free(set->rejects[i].reason);
-    }
-    free(set->parcels);
-    free(set->rejects);
-    free(set->source_crs);
-    memset(set, 0, sizeof *set);
-}
-
 /* Everything after the dataset is open and the handler pushed. */
 static parus_status read_layer(reader *r, GDALDatasetH ds, const parus_parcel_fields *fields,
                                parus_error *err)

@@ -134,58 +134,6 @@ parus_status parus_season_spec_check(const parus_season_spec *spec, parus_error 
     return PARUS_OK;
 }
 
-/* ---- windows ---- */
-
-/* Hinnant's civil_from_days, proleptic Gregorian. */
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    int64_t era, doe, yoe, doy, mp;
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-parus_status parus_season_parse_window(const char *text, int64_t *start_day, size_t *length_days,
-                                       parus_error *err)
-{
-    const char *slash;
-    char first[16];
-    int64_t a, b;
-    parus_error e2;
-    if (!text || !(slash = strchr(text, '/')) || (size_t)(slash - text) >= sizeof first)
-        return parus_fail(err, PARUS_E_INVALID, "season '%s' is not a window YYYY-MM-DD/YYYY-MM-DD",
-                          text ? text : "(null)");
-    memcpy(first, text, (size_t)(slash - text));
-    first[slash - text] = '\0';
-    if (parus_series_parse_day(first, &a, &e2) != PARUS_OK ||
-        parus_series_parse_day(slash + 1, &b, &e2) != PARUS_OK)
-        return parus_fail(err, PARUS_E_INVALID, "season '%s' is not a window YYYY-MM-DD/YYYY-MM-DD",
-                          text);
-    if (b < a)
-        return parus_fail(err, PARUS_E_INVALID, "season '%s' ends before it starts", text);
-    *start_day = a;
-    *length_days = (size_t)(b - a + 1);
-    return PARUS_OK;
-}
-
-char *parus_season_window_text(int64_t start_day, size_t length_days, char *buf, size_t n)
-{
-    int64_t y0, y1;
-    int m0, d0, m1, d1;
-    civil_from_days(start_day, &y0, &m0, &d0);
-    civil_from_days(start_day + (int64_t)(length_days ? length_days - 1 : 0), &y1, &m1, &d1);
-    if (buf && n > 0)
-        snprintf(buf, n, "%04lld-%02d-%02d/%04lld-%02d-%02d", (long long)y0, m0, d0, (long long)y1,
-                 m1, d1);
-    return buf;
-}
-
 /* ---- features: names and layout ---- */
 
 static size_t var_block(size_t n_steps)

@@ -1,6 +1,7 @@
 /*
  * util.c - small internal helpers: checked size arithmetic, strings, the content fingerprint of
- * tiles, GDAL start-up and error capture, calendar dates.
+ * tiles, calendar dates, locale-independent numbers. GDAL's start-up and error capture are in
+ * util_gdal.c, so that a program which needs none of GDAL (the query launcher) links none of it.
  *
  * The hash identifies a tile by its bytes, not its name or mtime, so a renamed or re-copied tile
  * is recognised as already processed.
@@ -14,11 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <locale.h>
 #include <threads.h>
-
-#include <cpl_error.h>
-#include <gdal.h>
-#include <ogr_api.h>
 
 #include "util_int.h"
 
@@ -236,49 +234,6 @@ parus_status parus__fingerprint_files(const char *const *paths, size_t n_paths, 
     return rc;
 }
 
-/* ---- GDAL ---- */
-
-static once_flag gdal_once = ONCE_FLAG_INIT;
-
-static void gdal_init_once(void)
-{
-    GDALAllRegister();
-    OGRRegisterAll();
-}
-
-void parus__gdal_init(void)
-{
-    call_once(&gdal_once, gdal_init_once);
-}
-
-static void CPL_STDCALL capture_handler(CPLErr cls, CPLErrorNum num, const char *msg)
-{
-    parus__gdal_capture *cap = CPLGetErrorHandlerUserData();
-    (void)num;
-    if (!cap || cls < CE_Failure)
-        return;
-    cap->n_errors++;
-    snprintf(cap->msg, sizeof cap->msg, "%s", msg ? msg : "");
-}
-
-void parus__gdal_capture_begin(parus__gdal_capture *cap)
-{
-    cap->msg[0] = '\0';
-    cap->n_errors = 0;
-    CPLPushErrorHandlerEx(capture_handler, cap);
-}
-
-void parus__gdal_capture_end(parus__gdal_capture *cap)
-{
-    (void)cap;
-    CPLPopErrorHandler();
-}
-
-const char *parus__gdal_capture_msg(const parus__gdal_capture *cap, const char *fallback)
-{
-    return cap->msg[0] ? cap->msg : fallback;
-}
-
 /* ---- dates ---- */
 
 static bool is_leap(int y)
@@ -367,4 +322,50 @@ int64_t parus__date_days(const char date[11])
     doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
     doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return era * 146097 + doe - 719468;
+}
+
+void parus__civil_from_days(int64_t day, int64_t *y, int *m, int *d)
+{
+    /* civil from days (Howard Hinnant's algorithm), proleptic Gregorian */
+    int64_t z = day + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+void parus__format_day(int64_t day, char out[11])
+{
+    int64_t y;
+    int m, d;
+    parus__civil_from_days(day, &y, &m, &d);
+    if (y < 0 || y > 9999)
+        snprintf(out, 11, "%s", "0000-00-00");
+    else
+        snprintf(out, 11, "%04d-%02d-%02d", (int)y, m, d);
+}
+
+/* ---- numbers in the C locale ---- */
+
+static once_flag c_locale_once = ONCE_FLAG_INIT;
+static locale_t c_locale;
+
+static void c_locale_init(void)
+{
+    c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+
+double parus__strtod_c(const char *s, char **end)
+{
+    locale_t old;
+    double v;
+    call_once(&c_locale_once, c_locale_init);
+    if (!c_locale)
+        return strtod(s, end);
+    old = uselocale(c_locale);
+    v = strtod(s, end);
+    uselocale(old);
+    return v;
 }

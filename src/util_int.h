@@ -1,6 +1,7 @@
 /*
  * util_int.h - internal helpers shared by the modules: checked size arithmetic, strings, the
- * content fingerprint of tiles, GDAL start-up and capture of GDAL's error messages, dates.
+ * content fingerprint of tiles, GDAL start-up and capture of GDAL's error messages (util_gdal.c),
+ * dates, locale-independent numbers.
  * Not part of the public API.
  */
 #ifndef PARUS_UTIL_INT_H
@@ -49,5 +50,13 @@ bool parus__find_date(const char *s, char out[11]);
 
 /* Days since 1970-01-01 of a canonical date (proleptic Gregorian). */
 int64_t parus__date_days(const char date[11]);
+/* The calendar date of a day count since 1970-01-01 (proleptic Gregorian). */
+void parus__civil_from_days(int64_t day, int64_t *y, int *m, int *d);
+/* "YYYY-MM-DD" of a day count; "0000-00-00" outside years 0..9999. */
+void parus__format_day(int64_t day, char out[11]);
+
+/* strtod in the C locale whatever the process's locale is (a caller's setlocale must not turn
+ * "2.4" into 2); thread-safe. */
+double parus__strtod_c(const char *s, char **end);
 
 #endif

@@ -71,6 +71,34 @@ static void test_version__prints_version(void **state)
     free(out);
 }
 
+/* `parus` is the launcher: query runs in it, and it must load none of GDAL, PROJ, libtiff or
+ * XGBoost, not even through another library (glibc's loader lists every library it would map);
+ * every other command goes to parus-full with the same arguments and exit code. */
+static void test_launcher__query_loads_no_gdal(void **state)
+{
+    static const char *const heavy[] = {"libgdal", "libproj", "libtiff", "libxgboost", "libgeos"};
+    char cmd[4300], *out = NULL, *errs = NULL;
+    size_t i;
+    (void)state;
+    snprintf(cmd, sizeof cmd, "LD_TRACE_LOADED_OBJECTS=1 '%s'", bin());
+    assert_int_equal(parus_test_run(cmd, &out, &errs), 0);
+    expect_contains(out, "libsqlite3");
+    for (i = 0; i < sizeof heavy / sizeof heavy[0]; i++)
+        if (strstr(out, heavy[i]))
+            fail_msg("the parus launcher loads %s:\n%s", heavy[i], out);
+    free(out);
+    free(errs);
+
+    /* a command of parus-full keeps its exit code and messages through the launcher */
+    out = run_expect(0, NULL, "--help");
+    expect_contains(out, "ingest");
+    expect_contains(out, "query");
+    free(out);
+    free(run_expect(2, NULL, "-q frobnicate"));
+    /* query answers in the launcher itself: its own misuse message */
+    free(run_expect(2, NULL, "query"));
+}
+
 static void test_misuse__exit_2_on_stderr(void **state)
 {
     static const char *const cases[][2] = {
@@ -491,6 +519,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help__every_command_to_stdout),
         cmocka_unit_test(test_version__prints_version),
+        cmocka_unit_test(test_launcher__query_loads_no_gdal),
         cmocka_unit_test(test_misuse__exit_2_on_stderr),
         cmocka_unit_test(test_errors__documented_exit_codes),
         cmocka_unit_test(test_flow__sample_season),

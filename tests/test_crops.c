@@ -182,6 +182,10 @@ static void test_load__errors_name_line_and_column(void **state)
         {HEADER "maize,,玉米,annual,130,204,254,,,,0.18,0.86,160,800,90,49.57,2.3\n",
          {"column 'name_en'", "empty value", NULL}},
         {HEADER, {"no crop rows", NULL, NULL}},
+        {"", {"line 1", "missing column 'code'", NULL}},
+        {"code,name_en,Code\n", {"line 1", "column 'code' twice", NULL}},
+        {HEADER "\"maize,Maize,玉米,annual,130,204,254,,,,0.18,0.86,160,800,90,49.57,2.3\n",
+         {"line 2", "quote", NULL}},
     };
     size_t i, j;
     (void)state;

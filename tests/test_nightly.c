@@ -564,15 +564,55 @@ static void check_done_tiles_stored(const char *db, const char *done)
     parus_store_close(store);
 }
 
+/* What a kill left, then the run that finishes the job; counts the kill's moment. */
+struct kill_tally {
+    int n_before, n_mid, n_after;
+    int hist[9];
+};
+
+static void after_kill(const char *db, const char *inbox, const char *done, int status,
+                       const char *ref, struct kill_tally *t)
+{
+    char *got;
+    long n_tiles;
+    pid_t pid;
+
+    /* what the kill left: whole tiles only, and nothing moved that is not stored */
+    n_tiles = count_rows(db, "tiles");
+    assert_true(n_tiles >= 0 && n_tiles <= 8);
+    t->hist[n_tiles]++;
+    if (WIFEXITED(status))
+        t->n_after++;
+    else if (n_tiles == 0)
+        t->n_before++;
+    else if (n_tiles < 8 || count_files(done, ".tif") < 8)
+        t->n_mid++;
+    check_done_tiles_stored(db, done);
+    got = dump_store(db);
+    expect_contains(got, "checks\nok\n0\n");
+    free(got);
+
+    /* the next run finishes the job: the store is the clean run's, row for row */
+    pid = spawn_nightly(db, inbox, done);
+    waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 9));
+    got = dump_store(db);
+    assert_string_equal(got, ref);
+    free(got);
+    assert_int_equal(count_files(inbox, ".tif"), 0);
+    assert_int_equal(count_files(done, ".tif"), 8);
+}
+
 static void test_nightly__kill9_at_many_moments(void **state)
 {
     char db[4200], inbox[4200], done[4300], name[64];
     char *ref;
     double t0, run_s;
     pid_t pid;
-    int status, k, n_mid = 0, n_before = 0, n_after = 0;
-    int hist[9] = {0};
+    int status, k;
+    struct kill_tally t;
     (void)state;
+    memset(&t, 0, sizeof t);
 
     /* the clean run, timed: the delays spread over it */
     make_case("kill-ref", db, inbox, sizeof db);
@@ -585,12 +625,11 @@ static void test_nightly__kill9_at_many_moments(void **state)
     ref = dump_store(db);
     assert_int_equal(count_rows(db, "tiles"), 8);
 
+    /* kills at moments spread over the clean run's length */
     for (k = 0; k < KILL_DELAYS; k++) {
         /* denser towards the end: the first third of a run is start-up and inspection */
         double delay = run_s * (0.02 + 1.03 * sqrt((double)k / (KILL_DELAYS - 1)));
         struct timespec ts;
-        char *got;
-        long n_tiles;
         snprintf(name, sizeof name, "kill-%02d", k);
         make_case(name, db, inbox, sizeof db);
         snprintf(done, sizeof done, "%s/../done", inbox);
@@ -600,40 +639,39 @@ static void test_nightly__kill9_at_many_moments(void **state)
         nanosleep(&ts, NULL);
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
-
-        /* what the kill left: whole tiles only, and nothing moved that is not stored */
-        n_tiles = count_rows(db, "tiles");
-        hist[n_tiles]++;
-        if (WIFEXITED(status))
-            n_after++;
-        else if (n_tiles == 0)
-            n_before++;
-        else if (n_tiles < 8 || count_files(done, ".tif") < 8)
-            n_mid++;
-        check_done_tiles_stored(db, done);
-        got = dump_store(db);
-        expect_contains(got, "checks\nok\n0\n");
-        free(got);
-
-        /* the next run finishes the job: the store is the clean run's, row for row */
-        pid = spawn_nightly(db, inbox, done);
-        waitpid(pid, &status, 0);
-        assert_true(WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 9));
-        got = dump_store(db);
-        assert_string_equal(got, ref);
-        free(got);
-        assert_int_equal(count_files(inbox, ".tif"), 0);
-        assert_int_equal(count_files(done, ".tif"), 8);
+        after_kill(db, inbox, done, status, ref, &t);
     }
+
+    /* and kills right after the k-th tile was moved to done, whatever the machine's load makes of
+     * the timings above: these land in the middle of the run by construction */
+    for (k = 1; k <= 6; k++) {
+        int waited;
+        snprintf(name, sizeof name, "kill-tile-%d", k);
+        make_case(name, db, inbox, sizeof db);
+        snprintf(done, sizeof done, "%s/../done", inbox);
+        pid = spawn_nightly(db, inbox, done);
+        for (waited = 0; waited < 60000 && count_files(done, ".tif") < (size_t)k; waited++) {
+            struct timespec ts = {0, 1000000L};
+            if (waitpid(pid, &status, WNOHANG) == pid)
+                break;
+            nanosleep(&ts, NULL);
+        }
+        if (waitpid(pid, &status, WNOHANG) != pid) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+        }
+        after_kill(db, inbox, done, status, ref, &t);
+    }
+
     fprintf(stderr,
-            "kill -9: clean run %.3f s; %d delays from %.3f to %.3f s; killed before any tile "
-            "%d, mid-run %d, after the end %d; tiles stored at the kill:",
-            run_s, KILL_DELAYS, 0.02 * run_s, 1.05 * run_s, n_before, n_mid, n_after);
+            "kill -9: clean run %.3f s; %d delays from %.3f to %.3f s and 6 after the k-th tile; "
+            "killed before any tile %d, mid-run %d, after the end %d; tiles stored at the kill:",
+            run_s, KILL_DELAYS, 0.02 * run_s, 1.05 * run_s, t.n_before, t.n_mid, t.n_after);
     for (k = 0; k <= 8; k++)
-        fprintf(stderr, " %d:%d", k, hist[k]);
+        fprintf(stderr, " %d:%d", k, t.hist[k]);
     fprintf(stderr, "\n");
     /* the kills must have landed inside the run, not all before or after it */
-    assert_true(n_mid >= 3);
+    assert_true(t.n_mid >= 3);
     free(ref);
 }
 

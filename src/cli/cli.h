@@ -41,6 +41,20 @@ typedef struct cli_ctx {
 
 typedef int (*cli_cmd_fn)(cli_ctx *ctx, int argc, char **argv);
 
+/* A command of a program's table: its name, its function, a line for the help. */
+typedef struct cli_command {
+    const char *name;
+    cli_cmd_fn fn;
+    const char *summary;
+} cli_command;
+
+/* The whole of a program behind `parus` (cli_main.c): the global options, the configuration file,
+ * --help (listing the table), --version, then the command of the table named; the exit code. */
+int cli_main(int argc, char **argv, const cli_command *commands, size_t n_commands);
+/* Where the command word is in argv after the global options; 0 when there is none or when an
+ * option is --help, --version, unknown or missing its value (cli_main then says what to say). */
+int cli_command_pos(int argc, char **argv);
+
 /* Subcommands (src/cli/cmd_<name>.c). argv[0] is the command name. */
 int cmd_info(cli_ctx *ctx, int argc, char **argv);
 int cmd_parcels(cli_ctx *ctx, int argc, char **argv);

@@ -1,8 +1,7 @@
 /*
- * cli_season.c - what the season commands (train, classify, assess, export, query) share: where
- * the crop table, the policy and the season window come from (option, then config, then the
- * defaults), and the classifier's dataset built from the store: every labelled parcel's season
- * features (parus/season.h) or every imported sample's.
+ * cli_season.c - what the season commands (train, classify, assess) share: the classifier's
+ * dataset built from the store, every labelled parcel's season features (parus/season.h) or every
+ * imported sample's. Where the tables and the season window come from is in cli_window.c.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -13,40 +12,6 @@
 #include "parus/series.h"
 
 #include "cli_season.h"
-
-#ifndef PARUS_DEFAULT_TABLES_DIR
-#define PARUS_DEFAULT_TABLES_DIR "data-samples"
-#endif
-
-const char *cli_table_path(const cli_ctx *ctx, const char *option, const char *which)
-{
-    if (option)
-        return option;
-    if (strcmp(which, "crops") == 0 && ctx->cfg.crops[0])
-        return ctx->cfg.crops;
-    if (strcmp(which, "policy") == 0 && ctx->cfg.policy[0])
-        return ctx->cfg.policy;
-    if (strcmp(which, "debts") == 0)
-        return ctx->cfg.debts[0] ? ctx->cfg.debts : NULL; /* no default: no debts */
-    if (strcmp(which, "crops") == 0)
-        return PARUS_DEFAULT_TABLES_DIR "/crops.csv";
-    return PARUS_DEFAULT_TABLES_DIR "/policy.ini";
-}
-
-int cli_season_resolve(const cli_ctx *ctx, const char *cmd, const char *option,
-                       char window[PARUS_SEASON_WINDOW_TEXT], int64_t *start_day,
-                       size_t *length_days)
-{
-    parus_error err;
-    const char *text = option ? option : (ctx->cfg.season[0] ? ctx->cfg.season : NULL);
-    if (!text)
-        return cli_usage_error(cmd, "no season: give --season FIRST/LAST or set [season] window "
-                                    "in the config");
-    if (parus_season_parse_window(text, start_day, length_days, &err) != PARUS_OK)
-        return cli_usage_error(cmd, "bad season '%s': %s", text, err.msg);
-    parus_season_window_text(*start_day, *length_days, window, PARUS_SEASON_WINDOW_TEXT);
-    return 0;
-}
 
 parus_status cli_points_to_obs(const parus_season_spec *spec, const parus_series_point *pts,
                                size_t n_pts, parus_season_obs **buf, size_t *cap, parus_error *err)

@@ -1,0 +1,266 @@
+/*
+ * debts.c - the debts file (parus/credit.h): one row per farmer with what they already owe, read
+ * with GDAL's CSV tokenizer (quoted ids with commas, UTF-8) a record at a time, so every message
+ * can name the physical line; amounts are parsed from their digits (parus_cny_parse_fen), never
+ * through strtod, so "1200.10" is exactly 120010 fen. Duplicate and unknown farmers are refused.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cpl_csv.h>
+#include <cpl_string.h>
+#include <cpl_vsi.h>
+
+#include "parus/credit.h"
+#include "util_int.h"
+
+void parus_debts_release(parus_debts *debts)
+{
+    size_t i;
+    if (!debts)
+        return;
+    for (i = 0; i < debts->n; i++)
+        free(debts->items[i].farmer_id);
+    free(debts->items);
+    debts->items = NULL;
+    debts->n = 0;
+}
+
+static int cmp_debt(const void *a, const void *b)
+{
+    const parus_debt *x = a, *y = b;
+    int c = strcmp(x->farmer_id, y->farmer_id);
+    if (c != 0)
+        return c;
+    return (x->line > y->line) - (x->line < y->line);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int64_t parus_debts_find(const parus_debts *debts, const char *farmer_id)
+{
+    size_t lo = 0, hi;
+    if (!debts || !farmer_id)
+        return 0;
+    hi = debts->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(debts->items[mid].farmer_id, farmer_id);
+        if (c == 0)
+            return debts->items[mid].debt_fen;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* A copy of s without surrounding blanks (and a UTF-8 byte order mark when bom). */
+static char *trimmed(const char *s, bool bom)
+{
+    size_t n;
+    if (bom && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+        s += 3;
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
+    n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        n--;
+    return parus__strndup(s, n);
+}
+
+struct debts_reader {
+    const char *path;
+    parus_debt *items;
+    size_t n, cap;
+};
+
+static parus_status add_debt(struct debts_reader *d, char *id, int64_t fen, size_t line,
+                             parus_error *err)
+{
+    if (d->n == d->cap) {
+        size_t new_cap = d->cap ? 2 * d->cap : 64, bytes;
+        parus_debt *grown;
+        if (!parus__mul_size(new_cap, sizeof *grown, &bytes) ||
+            !(grown = realloc(d->items, bytes))) {
+            free(id);
+            return parus_fail(err, PARUS_E_NOMEM, "cannot allocate debts of '%s'", d->path);
+        }
+        d->items = grown;
+        d->cap = new_cap;
+    }
+    d->items[d->n].farmer_id = id;
+    d->items[d->n].debt_fen = fen;
+    d->items[d->n].line = line;
+    d->n++;
+    return PARUS_OK;
+}
+
+/* One data record: its cells, the columns' positions, its physical line. */
+static parus_status parse_debt_record(struct debts_reader *d, char **cells, int i_id, int i_debt,
+                                      size_t line, parus_error *err)
+{
+    char *id = trimmed(cells[i_id], false), *amount = trimmed(cells[i_debt], false);
+    int64_t fen;
+    parus_status rc;
+
+    if (!id || !amount) {
+        rc = parus_fail(err, PARUS_E_NOMEM, "cannot allocate debts of '%s'", d->path);
+        goto out;
+    }
+    if (id[0] == '\0') {
+        rc = parus_fail(err, PARUS_E_CONFIG, "'%s' line %zu column 'farmer_id': empty farmer id",
+                        d->path, line);
+        goto out;
+    }
+    if (!CPLIsUTF8(id, -1)) {
+        rc = parus_fail(err, PARUS_E_CONFIG,
+                        "'%s' line %zu column 'farmer_id': not UTF-8 text (save the file as "
+                        "UTF-8, not GBK)",
+                        d->path, line);
+        goto out;
+    }
+    if (amount[0] == '-') {
+        rc = parus_fail(err, PARUS_E_CONFIG,
+                        "'%s' line %zu column 'debt_cny': negative debt '%s' for farmer '%s'",
+                        d->path, line, amount, id);
+        goto out;
+    }
+    if (!parus_cny_parse_fen(amount, &fen)) {
+        rc = parus_fail(err, PARUS_E_CONFIG,
+                        "'%s' line %zu column 'debt_cny': '%s' is not an amount in yuan (digits, "
+                        "at most two decimals after a '.')",
+                        d->path, line, amount);
+        goto out;
+    }
+    rc = add_debt(d, id, fen, line, err);
+    id = NULL;
+out:
+    free(id);
+    free(amount);
+    return rc;
+}
+
+parus_status parus_debts_load(const char *path, const char *const *known_farmers, size_t n_known,
+                              parus_debts *out, parus_error *err)
+{
+    struct debts_reader d = {path, NULL, 0, 0};
+    VSILFILE *fp;
+    char **cells;
+    const char **known = NULL;
+    size_t line = 1, i;
+    int n_header = -1, i_id = -1, i_debt = -1;
+    parus_status rc = PARUS_OK;
+
+    if (!path || !out || (n_known > 0 && !known_farmers))
+        return parus_fail(err, PARUS_E_INVALID, "debts: NULL argument");
+    fp = VSIFOpenL(path, "rb");
+    if (!fp)
+        return parus_fail(err, PARUS_E_IO, "cannot read debts file '%s'", path);
+    while (rc == PARUS_OK &&
+           (cells = CSVReadParseLine3L(fp, 1 << 20, ",", true, false, false, true)) != NULL) {
+        int n_cells = CSLCount(cells), c;
+        size_t consumed = 1;
+        for (c = 0; c < n_cells; c++) {
+            const char *q;
+            for (q = cells[c]; (q = strchr(q, '\n')) != NULL; q++)
+                consumed++;
+        }
+        if (n_cells == 0) {
+            /* a blank line */
+        } else if (n_header < 0) {
+            n_header = n_cells;
+            for (c = 0; c < n_cells; c++) {
+                char *name = trimmed(cells[c], c == 0);
+                if (!name) {
+                    rc = parus_fail(err, PARUS_E_NOMEM, "cannot allocate debts of '%s'", path);
+                    break;
+                }
+                if (strcmp(name, "farmer_id") == 0 && i_id < 0)
+                    i_id = c;
+                else if (strcmp(name, "debt_cny") == 0 && i_debt < 0)
+                    i_debt = c;
+                free(name);
+            }
+            if (rc == PARUS_OK && (i_id < 0 || i_debt < 0))
+                rc = parus_fail(err, PARUS_E_CONFIG, "'%s' line %zu: missing column '%s'", path,
+                                line, i_id < 0 ? "farmer_id" : "debt_cny");
+        } else if (n_cells != n_header) {
+            rc = parus_fail(err, PARUS_E_CONFIG,
+                            "'%s' line %zu: %d cells where the header has %d (a value with an "
+                            "unquoted comma?)",
+                            path, line, n_cells, n_header);
+        } else {
+            rc = parse_debt_record(&d, cells, i_id, i_debt, line, err);
+        }
+        CSLDestroy(cells);
+        line += consumed;
+    }
+    VSIFCloseL(fp);
+    if (rc == PARUS_OK && n_header < 0)
+        rc = parus_fail(err, PARUS_E_CONFIG, "'%s' line 1: missing column 'farmer_id'", path);
+    if (rc != PARUS_OK)
+        goto out_free;
+
+    if (d.n > 1)
+        qsort(d.items, d.n, sizeof *d.items, cmp_debt);
+    {
+        /* the duplicate met first in the file: the pair whose second line is smallest */
+        const parus_debt *dup = NULL, *first = NULL;
+        for (i = 1; i < d.n; i++)
+            if (strcmp(d.items[i - 1].farmer_id, d.items[i].farmer_id) == 0 &&
+                (!dup || d.items[i].line < dup->line)) {
+                dup = &d.items[i];
+                first = &d.items[i - 1];
+            }
+        if (dup) {
+            rc = parus_fail(err, PARUS_E_CONFIG,
+                            "'%s' line %zu: duplicate farmer '%s' (first on line %zu)", path,
+                            dup->line, dup->farmer_id, first->line);
+            goto out_free;
+        }
+    }
+
+    if (known_farmers) {
+        const parus_debt *unknown = NULL;
+        size_t bytes;
+        if (!parus__mul_size(n_known ? n_known : 1, sizeof *known, &bytes) ||
+            !(known = malloc(bytes))) {
+            rc = parus_fail(err, PARUS_E_NOMEM, "cannot allocate debts of '%s'", path);
+            goto out_free;
+        }
+        for (i = 0; i < n_known; i++)
+            known[i] = known_farmers[i] ? known_farmers[i] : "";
+        qsort(known, n_known, sizeof *known, cmp_str);
+        for (i = 0; i < d.n; i++) {
+            const char *key = d.items[i].farmer_id;
+            if (!bsearch(&key, known, n_known, sizeof *known, cmp_str) &&
+                (!unknown || d.items[i].line < unknown->line))
+                unknown = &d.items[i];
+        }
+        if (unknown) {
+            rc = parus_fail(err, PARUS_E_CONFIG,
+                            "'%s' line %zu: unknown farmer '%s' (not among the registered "
+                            "parcels' farmers)",
+                            path, unknown->line, unknown->farmer_id);
+            goto out_free;
+        }
+    }
+    out->items = d.items;
+    out->n = d.n;
+    d.items = NULL;
+    d.n = 0;
+
+out_free:
+    free(known);
+    for (i = 0; i < d.n; i++)
+        free(d.items[i].farmer_id);
+    free(d.items);
+    return rc;
+}
