@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "parus/area.h"
 #include "parus/assess.h"
 #include "parus/season.h"
 #include "parus/series.h"
@@ -1203,14 +1204,10 @@ static parus_status put_judged(assess *a, item *it)
     if (it->has_area) {
         res.planted_fraction = it->area.planted_share;
         res.planted_area_m2 = it->area.planted_area_m2;
-        if (!(isfinite(it->declared_area_m2) && it->declared_area_m2 > 0.0))
-            res.area_check = "undeclared";
-        else if (fabs(it->area.planted_area_m2 - it->declared_area_m2) >
-                 a->opt->policy->area_tolerance * it->declared_area_m2)
-            res.area_check =
-                it->area.planted_area_m2 < it->declared_area_m2 ? "shortfall" : "excess";
-        else
-            res.area_check = "ok";
+        /* the same check as the credit haircut and the health flag (parus/area.h) */
+        parus_area_check ac = parus_area_compare(it->area.planted_area_m2, it->declared_area_m2,
+                                                 a->opt->policy->area_tolerance);
+        res.area_check = ac == PARUS_AREA_UNKNOWN ? NULL : parus_area_check_name(ac);
     }
     res.ndvi_integral_10d = it->has_series ? it->integral_10d : (double)NAN;
     res.ndvi_peak = it->has_series ? it->peak_ndvi : (double)NAN;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parus/area.h"
 #include "parus/credit.h"
 #include "money_int.h"
 #include "util_int.h"
@@ -83,7 +84,7 @@ size_t parus_credit_reasons_format(uint32_t mask, char *buf, size_t cap)
 
 /* The policy's ratios in ppm. */
 struct terms {
-    int64_t ltv, poor, fair, low_conf, event, area, tolerance;
+    int64_t ltv, poor, fair, low_conf, event, area;
 };
 
 static parus_status policy_terms(const parus_policy *p, struct terms *t, parus_error *err)
@@ -97,8 +98,7 @@ static parus_status policy_terms(const parus_policy *p, struct terms *t, parus_e
         !parus__ratio_ppm_up(p->haircut_fair_health, &t->fair) ||
         !parus__ratio_ppm_up(p->haircut_low_confidence, &t->low_conf) ||
         !parus__ratio_ppm_up(p->haircut_event, &t->event) ||
-        !parus__ratio_ppm_up(p->haircut_area_mismatch, &t->area) ||
-        !parus__ratio_ppm_down(p->area_tolerance, &t->tolerance))
+        !parus__ratio_ppm_up(p->haircut_area_mismatch, &t->area))
         return parus_fail(err, PARUS_E_CONFIG, "policy ratio outside [0, 1]");
     return PARUS_OK;
 }
@@ -112,19 +112,6 @@ static parus_status haircut(int64_t *v, int64_t h_ppm, int64_t *total, parus_err
         return parus_fail(err, PARUS_E_RANGE, "credit: haircut total above 2^63 fen");
     *v = kept;
     return PARUS_OK;
-}
-
-/* |planted - declared| > tolerance x declared, in whole dm2 and ppm, exactly. */
-static bool area_mismatch(double planted_m2, double declared_m2, int64_t tolerance_ppm)
-{
-    int64_t p, d, diff, q, rem;
-    if (!(declared_m2 > 0.0) || !parus__floor_i64(declared_m2 * 100.0, &d) || d <= 0 ||
-        !parus__floor_i64(planted_m2 * 100.0, &p))
-        return false;
-    diff = p > d ? p - d : d - p;
-    if (!parus__mul_div_floor(diff, PPM, d, &q, &rem))
-        return true; /* the ratio exceeds 2^63 ppm */
-    return q > tolerance_ppm || (q == tolerance_ppm && rem > 0);
 }
 
 static parus_status check_parcel(const parus_credit_parcel *c, size_t i, parus_error *err)
@@ -152,7 +139,7 @@ parus_status parus_credit_limit(const parus_policy *policy, const parus_credit_p
                                 parus_credit_parcel_result *per_parcel, parus_error *err)
 {
     parus_credit_result r;
-    struct terms t = {0, 0, 0, 0, 0, 0, 0};
+    struct terms t = {0, 0, 0, 0, 0, 0};
     parus_status rc;
     size_t i, n_observed = 0;
     int64_t latest_harvest = PARUS_CREDIT_NO_DAY, capped, rounded;
@@ -218,7 +205,8 @@ parus_status parus_credit_limit(const parus_policy *policy, const parus_credit_p
                 if ((rc = haircut(&v, t.event, &r.haircut_event_fen, err)) != PARUS_OK)
                     return rc;
             }
-            if (area_mismatch(c->planted_area_m2, c->declared_area_m2, t.tolerance)) {
+            if (parus_area_is_mismatch(parus_area_compare(c->planted_area_m2, c->declared_area_m2,
+                                                          policy->area_tolerance))) {
                 pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_AREA_MISMATCH);
                 if ((rc = haircut(&v, t.area, &r.haircut_area_mismatch_fen, err)) != PARUS_OK)
                     return rc;

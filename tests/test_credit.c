@@ -11,6 +11,7 @@
 
 #include "test_support.h"
 
+#include "parus/area.h"
 #include "parus/credit.h"
 #include "parus/policy.h"
 
@@ -277,7 +278,53 @@ static void test_limit__area_mismatch_is_exact(void **state)
         if (((pr.reasons & BIT(PARUS_CREDIT_AREA_MISMATCH)) != 0) != cases[i].mismatch)
             fail_msg("case %zu: planted %g declared %g", i, cases[i].planted, cases[i].declared);
         assert_int_equal(pr.value_fen, cases[i].mismatch ? 800000 : 1000000);
+        /* the check the stored result and the health flag use says the same */
+        assert_int_equal(parus_area_is_mismatch(parus_area_compare(
+                             cases[i].planted, cases[i].declared, p.area_tolerance)),
+                         cases[i].mismatch);
     }
+}
+
+/* parus_area_compare: the verdict and its direction, exactly at the tolerance, and what it does
+ * not compare. */
+static void test_area__compare_exact_and_named(void **state)
+{
+    static const struct {
+        double planted, declared, tolerance;
+        parus_area_check want;
+    } cases[] = {
+        {1150.0, 1000.0, 0.15, PARUS_AREA_OK},        /* exactly 15 % above */
+        {850.0, 1000.0, 0.15, PARUS_AREA_OK},         /* exactly 15 % below */
+        {1150.01, 1000.0, 0.15, PARUS_AREA_EXCESS},   /* one dm2 more */
+        {849.99, 1000.0, 0.15, PARUS_AREA_SHORTFALL}, /* one dm2 less */
+        {0.0, 1000.0, 0.15, PARUS_AREA_SHORTFALL},    /* nothing planted */
+        {1000.0, 1000.0, 0.0, PARUS_AREA_OK},         /* no tolerance, equal */
+        {1000.01, 1000.0, 0.0, PARUS_AREA_EXCESS},    /* no tolerance, one dm2 */
+        {1000.0, NAN, 0.15, PARUS_AREA_UNDECLARED},   /* nothing declared */
+        {1000.0, 0.0, 0.15, PARUS_AREA_UNDECLARED},   /* declared 0 */
+        {1000.0, 0.001, 0.15, PARUS_AREA_UNDECLARED}, /* below one dm2 */
+        {NAN, 1000.0, 0.15, PARUS_AREA_UNKNOWN},      /* no planted area */
+        {-1.0, 1000.0, 0.15, PARUS_AREA_UNKNOWN},     /* negative planted area */
+        {1000.0, 1000.0, -0.1, PARUS_AREA_UNKNOWN},   /* negative tolerance */
+        {1e12, 1.0, 0.15, PARUS_AREA_EXCESS},         /* a ratio beyond 2^63 ppm */
+        {1150.0, 1000.0, 0.1500009, PARUS_AREA_OK},   /* ppm rounded down: 150000 */
+        {1150.01, 1000.0, 0.1500009, PARUS_AREA_EXCESS},
+    };
+    size_t i;
+    (void)state;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        parus_area_check got =
+            parus_area_compare(cases[i].planted, cases[i].declared, cases[i].tolerance);
+        if (got != cases[i].want)
+            fail_msg("case %zu: planted %g declared %g tolerance %g: %s, expected %s", i,
+                     cases[i].planted, cases[i].declared, cases[i].tolerance,
+                     parus_area_check_name(got), parus_area_check_name(cases[i].want));
+    }
+    assert_string_equal(parus_area_check_name(PARUS_AREA_OK), "ok");
+    assert_string_equal(parus_area_check_name(PARUS_AREA_SHORTFALL), "shortfall");
+    assert_string_equal(parus_area_check_name(PARUS_AREA_EXCESS), "excess");
+    assert_string_equal(parus_area_check_name(PARUS_AREA_UNDECLARED), "undeclared");
+    assert_string_equal(parus_area_check_name((parus_area_check)99), "unknown");
 }
 
 static void test_limit__debt_above_value_is_zero(void **state)
@@ -660,6 +707,7 @@ int main(void)
         cmocka_unit_test(test_limit__cap_floor_and_rounding),
         cmocka_unit_test(test_limit__confidence_fallback_and_unknown_health),
         cmocka_unit_test(test_limit__area_mismatch_is_exact),
+        cmocka_unit_test(test_area__compare_exact_and_named),
         cmocka_unit_test(test_limit__debt_above_value_is_zero),
         cmocka_unit_test(test_limit__no_value_is_a_reason),
         cmocka_unit_test(test_limit__refuses_bad_input),
