@@ -291,8 +291,31 @@ void parus_health_series_finish(parus_health_series *s, const parus_health_optio
     take_pheno(s->ndvi_smooth, n, s->start_day, s->step_days, opt, &s->pheno);
 }
 
-static double obs_var(const parus_observation *o, int var)
+static double own_var(const parus_observation *o, int var)
 {
+    switch (var) {
+    case PARUS_HEALTH_NDVI:
+        return o->own_mean[PARUS_INDEX_NDVI];
+    case PARUS_HEALTH_NDWI:
+        return o->own_mean[PARUS_INDEX_NDWI];
+    case PARUS_HEALTH_MNDWI:
+        return o->own_mean[PARUS_INDEX_MNDWI];
+    case PARUS_HEALTH_NDMI:
+        return o->own_mean[PARUS_INDEX_NDMI];
+    case PARUS_HEALTH_SWIR1:
+        return o->own_band_mean[PARUS_ROLE_SWIR1];
+    default:
+        return NAN; /* the fractions are counted on the pixels: no own value */
+    }
+}
+
+static double obs_var(const parus_observation *o, int var, bool own)
+{
+    if (own) {
+        double x = own_var(o, var);
+        if (isfinite(x))
+            return x;
+    }
     switch (var) {
     case PARUS_HEALTH_NDVI:
         return o->mean[PARUS_INDEX_NDVI];
@@ -439,7 +462,7 @@ parus_status parus_health_series_build(parus_health_series *s, const parus_healt
             continue;
         t.day[j] = day[pick[j]];
         for (int v = 0; v < PARUS_HEALTH_N_VARS_; v++)
-            t.v[v][j] = obs_var(&obs[pick[j]], v);
+            t.v[v][j] = obs_var(&obs[pick[j]], v, opt->own_values);
     }
 
     /* gaps: NDVI decides the flags; every variable is interpolated over the same steps */

@@ -12,8 +12,10 @@
  *      and every active parcel its exact coverage of the wave's rows, in parallel over parcels;
  *   2. the covered cells are bucketed by block (parcel order inside a block);
  *   3. the wave's blocks are read and measured in parallel, each block by one thread with its own
- *      reader: only the covered pixels are converted from DN (registered parcels may cover a few
- *      per cent of a tile), their indices computed, and one partial accumulator kept per parcel;
+ *      reader: only the covered pixels and the pixels just outside each parcel are converted from
+ *      DN (registered parcels may cover a few per cent of a tile), their indices computed, each
+ *      partly covered pixel unmixed against the mean of its clear neighbours outside the parcel
+ *      (zonal.h, own values), and one partial accumulator kept per parcel;
  *   4. each active parcel merges its partials in block order (parallel over parcels); parcels that
  *      end in the wave are finished and handed to the sink (from a writer thread when there are
  *      two threads or more, so the caller's store writes overlap the next wave).
@@ -73,6 +75,7 @@ struct block_work {
     struct partial *partials; /* one per distinct parcel, in parcel order */
     size_t n_partials;
     size_t n_valid; /* covered pixels of the block with a clear value, for the stats */
+    size_t w, h;    /* the block's size in pixels */
 };
 
 static double now_s(void)
@@ -313,12 +316,35 @@ struct thread_state {
     parus_tile_reader *reader; /* this thread's own GDAL handles */
     float *values;             /* the bands at a block's covered pixels, cell by cell */
     size_t cap;
+    /* unmixing: block-sized maps, valid where their stamp is current */
+    uint32_t *mark;   /* the stamp of the parcel whose cells are being walked */
+    uint32_t *vstamp; /* vindex[px] is valid when vstamp[px] is the block's stamp */
+    uint32_t *vindex; /* the pixel's row in values */
+    size_t map_px;
+    uint32_t gen;
+    uint32_t *offs; /* the offsets read: the cells', then their outside neighbours' */
+    size_t offs_cap;
+    float *bg; /* one cell's background */
 };
 
 static void thread_release(struct thread_state *t)
 {
     parus_tile_reader_free(t->reader);
     free(t->values);
+    free(t->mark);
+    free(t->vstamp);
+    free(t->vindex);
+    free(t->offs);
+}
+
+static uint32_t next_gen(struct thread_state *t)
+{
+    if (t->gen == UINT32_MAX) {
+        memset(t->mark, 0, t->map_px * sizeof *t->mark);
+        memset(t->vstamp, 0, t->map_px * sizeof *t->vstamp);
+        t->gen = 0;
+    }
+    return ++t->gen;
 }
 
 /* The layout of the roles read: role_slot[role] = position in the reader, or -1. */
@@ -357,16 +383,84 @@ static void cell_indices(const struct roles *ro, const float *band, float *idx)
     }
 }
 
+/* The pixels around px (8-neighbourhood) inside a w x h block. */
+static size_t neighbours(uint32_t px, size_t w, size_t h, uint32_t out[8])
+{
+    size_t r = px / w, c = px % w, n = 0;
+    size_t r0 = r > 0 ? r - 1 : r, r1 = r + 1 < h ? r + 1 : r;
+    size_t c0 = c > 0 ? c - 1 : c, c1 = c + 1 < w ? c + 1 : c;
+    for (size_t rr = r0; rr <= r1; rr++)
+        for (size_t cc = c0; cc <= c1; cc++)
+            if (rr != r || cc != c)
+                out[n++] = (uint32_t)(rr * w + cc);
+    return n;
+}
+
 /* Measure one block: its cells are grouped by parcel slot (bucketing keeps parcel order). Only the
- * covered pixels are converted from DN: registered parcels may cover a small share of a tile. */
+ * covered pixels and the pixels just outside each parcel are converted from DN. */
 static parus_status measure_block(const struct roles *ro, struct thread_state *t,
                                   struct block_work *bw, parus_error *err)
 {
-    size_t i, n_part = 0, need;
+    size_t i, n_part = 0, need, n_read, px = bw->w * bw->h;
     parus_status rc;
     int red_k = ro->slot[PARUS_ROLE_RED], nir_k = ro->slot[PARUS_ROLE_NIR];
+    uint32_t gen_v, nb[8];
 
-    if (!parus__mul_size(bw->n_cells, ro->n, &need))
+    if (px > t->map_px) {
+        free(t->mark);
+        free(t->vstamp);
+        free(t->vindex);
+        t->mark = calloc(px, sizeof *t->mark);
+        t->vstamp = calloc(px, sizeof *t->vstamp);
+        t->vindex = malloc(px * sizeof *t->vindex);
+        t->map_px = t->mark && t->vstamp && t->vindex ? px : 0;
+        t->gen = 0;
+        if (!t->map_px)
+            return parus_fail(err, PARUS_E_NOMEM, "cannot allocate the maps of block %zu",
+                              bw->index);
+    }
+    /* at most every pixel of the block besides the cells */
+    if (bw->n_cells + px > t->offs_cap) {
+        uint32_t *o = realloc(t->offs, (bw->n_cells + px) * sizeof *o);
+        if (!o)
+            return parus_fail(err, PARUS_E_NOMEM, "cannot allocate the offsets of block %zu",
+                              bw->index);
+        t->offs = o;
+        t->offs_cap = bw->n_cells + px;
+    }
+    gen_v = next_gen(t);
+    for (i = 0; i < bw->n_cells; i++) {
+        uint32_t o = bw->cells[i].offset;
+        t->offs[i] = o;
+        if (t->vstamp[o] != gen_v) {
+            t->vstamp[o] = gen_v;
+            t->vindex[o] = (uint32_t)i;
+        }
+    }
+    n_read = bw->n_cells;
+    /* the pixels just outside each parcel: what the rest of its edge pixels holds */
+    for (i = 0; i < bw->n_cells;) {
+        size_t a = i, b = i, j, k;
+        uint32_t g = next_gen(t);
+        while (b < bw->n_cells && bw->cells[b].slot == bw->cells[a].slot)
+            t->mark[bw->cells[b++].offset] = g;
+        for (j = a; j < b; j++) {
+            size_t n;
+            if (bw->cells[j].fraction >= PARUS_ZONAL_OWN_PURE)
+                continue;
+            n = neighbours(bw->cells[j].offset, bw->w, bw->h, nb);
+            for (k = 0; k < n; k++) {
+                if (t->mark[nb[k]] == g || t->vstamp[nb[k]] == gen_v)
+                    continue;
+                t->vstamp[nb[k]] = gen_v;
+                t->vindex[nb[k]] = (uint32_t)n_read;
+                t->offs[n_read++] = nb[k];
+            }
+        }
+        i = b;
+    }
+
+    if (!parus__mul_size(n_read, ro->n + 1, &need))
         return parus_fail(err, PARUS_E_NOMEM, "block %zu has too many cells", bw->index);
     if (need > t->cap) {
         float *v = realloc(t->values, need * sizeof *v);
@@ -376,11 +470,13 @@ static parus_status measure_block(const struct roles *ro, struct thread_state *t
         t->values = v;
         t->cap = need;
     }
-    rc = parus_tile_reader_read_cells(t->reader, bw->index, &bw->cells[0].offset,
-                                      sizeof bw->cells[0], bw->n_cells, t->values, err);
+    t->bg = t->values + n_read * ro->n;
+    rc = parus_tile_reader_read_cells(t->reader, bw->index, t->offs, sizeof *t->offs, n_read,
+                                      t->values, err);
     if (rc != PARUS_OK)
         return rc;
     bw->n_valid = 0;
+    uint32_t g = 0;
     for (i = 0; i < bw->n_cells; i++) {
         const struct cell *c = &bw->cells[i];
         const float *band = t->values + i * ro->n;
@@ -389,14 +485,45 @@ static parus_status measure_block(const struct roles *ro, struct thread_state *t
          * blue or a missing SWIR only loses its own index. */
         bool valid = !isnan(band[red_k]) && !isnan(band[nir_k]);
         if (i == 0 || c->slot != bw->cells[i - 1].slot) {
+            size_t b = i;
             bw->partials[n_part].slot = c->slot;
             parus_zonal_init(&bw->partials[n_part].z);
             n_part++;
+            g = next_gen(t);
+            while (b < bw->n_cells && bw->cells[b].slot == c->slot)
+                t->mark[bw->cells[b++].offset] = g;
         }
         cell_indices(ro, band, idx);
         bw->n_valid += valid;
         parus__zonal_add_sparse(&bw->partials[n_part - 1].z, c->fraction, valid, c->fraction >= 1.0,
                                 idx, ro->index_id, ro->n_index, band, ro->band_id, ro->n);
+        if (!valid)
+            continue;
+        const float *bgp = NULL;
+        if (c->fraction < PARUS_ZONAL_OWN_PURE) {
+            size_t n = neighbours(c->offset, bw->w, bw->h, nb), k, m, cnt[N_WANTED] = {0};
+            double sum[N_WANTED] = {0};
+            for (k = 0; k < n; k++) {
+                const float *v;
+                if (t->mark[nb[k]] == g)
+                    continue;
+                v = t->values + (size_t)t->vindex[nb[k]] * ro->n;
+                if (isnan(v[red_k]) || isnan(v[nir_k]))
+                    continue;
+                for (m = 0; m < ro->n; m++)
+                    if (!isnan(v[m])) {
+                        sum[m] += (double)v[m];
+                        cnt[m]++;
+                    }
+            }
+            if (cnt[red_k] > 0) {
+                for (m = 0; m < ro->n; m++)
+                    t->bg[m] = cnt[m] ? (float)(sum[m] / (double)cnt[m]) : NAN;
+                bgp = t->bg;
+            }
+        }
+        parus__zonal_add_own_sparse(&bw->partials[n_part - 1].z, c->fraction, band, bgp,
+                                    ro->band_id, ro->n);
     }
     bw->n_partials = n_part;
     return PARUS_OK;
@@ -659,6 +786,10 @@ static parus_status run_wave(struct pass *ps, size_t row_begin, size_t row_end,
         if (end == start)
             continue;
         work[n_work].index = (by0 + b / ti->n_blocks_x) * ti->n_blocks_x + b % ti->n_blocks_x;
+        work[n_work].w = ps->block_width[b % ti->n_blocks_x];
+        work[n_work].h = (by0 + b / ti->n_blocks_x + 1) * ti->block_h > ti->height
+                             ? ti->height - (by0 + b / ti->n_blocks_x) * ti->block_h
+                             : ti->block_h;
         work[n_work].cells = cells + start;
         work[n_work].n_cells = end - start;
         for (c = start; c < end; c++)

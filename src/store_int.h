@@ -80,7 +80,8 @@ parus_status parus__store_check_identity(parus_store *store, bool allow_fresh, p
 parus_status parus__store_migrate(parus_store *store, parus_error *err);
 
 /* The per-parcel statistics of an observation beyond the weights, one column each: X(column, member
- * of parus_observation as an offset). Version 2 had the NDVI columns; version 3 added the rest.
+ * of parus_observation as an offset). Version 2 had the NDVI columns; version 3 added the rest;
+ * version 6 the own (unmixed) values.
  * This one list drives the migration, the INSERT and the binding, so they cannot drift. Append
  * only: a new column needs a new migration step. */
 #define PARUS__OBS_IDX(X, name, k)                                                                 \
@@ -114,7 +115,30 @@ parus_status parus__store_migrate(parus_store *store, parus_error *err);
     X(veg_fraction, offsetof(parus_observation, veg_fraction))                                     \
     X(water_fraction, offsetof(parus_observation, water_fraction))                                 \
     X(edge_share, offsetof(parus_observation, edge_share))
-#define PARUS__OBS_COLUMNS(X) PARUS__OBS_COLUMNS_V2(X) PARUS__OBS_COLUMNS_V3(X)
+#define PARUS__OBS_OWN_IDX(X, name, k)                                                             \
+    X(own_##name, offsetof(parus_observation, own_mean) + (k) * sizeof(double))
+#define PARUS__OBS_OWN_BAND(X, name, role)                                                         \
+    X(own_##name##_mean, offsetof(parus_observation, own_band_mean) + (role) * sizeof(double))
+/* Version 6: the parcel's own (unmixed) values beside the mixed ones (zonal.h). */
+#define PARUS__OBS_COLUMNS_V6(X)                                                                   \
+    PARUS__OBS_OWN_IDX(X, ndvi, PARUS_INDEX_NDVI)                                                  \
+    PARUS__OBS_OWN_IDX(X, evi, PARUS_INDEX_EVI)                                                    \
+    PARUS__OBS_OWN_IDX(X, ndwi, PARUS_INDEX_NDWI)                                                  \
+    PARUS__OBS_OWN_IDX(X, mndwi, PARUS_INDEX_MNDWI)                                                \
+    PARUS__OBS_OWN_IDX(X, ndmi, PARUS_INDEX_NDMI)                                                  \
+    PARUS__OBS_OWN_BAND(X, blue, PARUS_ROLE_BLUE)                                                  \
+    PARUS__OBS_OWN_BAND(X, green, PARUS_ROLE_GREEN)                                                \
+    PARUS__OBS_OWN_BAND(X, red, PARUS_ROLE_RED)                                                    \
+    PARUS__OBS_OWN_BAND(X, re1, PARUS_ROLE_RE1)                                                    \
+    PARUS__OBS_OWN_BAND(X, re2, PARUS_ROLE_RE2)                                                    \
+    PARUS__OBS_OWN_BAND(X, re3, PARUS_ROLE_RE3)                                                    \
+    PARUS__OBS_OWN_BAND(X, nir, PARUS_ROLE_NIR)                                                    \
+    PARUS__OBS_OWN_BAND(X, nir_narrow, PARUS_ROLE_NIR_NARROW)                                      \
+    PARUS__OBS_OWN_BAND(X, swir1, PARUS_ROLE_SWIR1)                                                \
+    PARUS__OBS_OWN_BAND(X, swir2, PARUS_ROLE_SWIR2)                                                \
+    X(own_unmixed_share, offsetof(parus_observation, own_unmixed_share))
+#define PARUS__OBS_COLUMNS(X)                                                                      \
+    PARUS__OBS_COLUMNS_V2(X) PARUS__OBS_COLUMNS_V3(X) PARUS__OBS_COLUMNS_V6(X)
 
 /* Test hook: the connection, for PRAGMAs a test needs (busy timeout, max_page_count). */
 sqlite3 *parus__store_handle(parus_store *store);

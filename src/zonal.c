@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "parus/zonal.h"
+#include "indices_int.h"
 #include "zonal_int.h"
 
 void parus_zonal_init(parus_zonal *z)
@@ -114,6 +115,38 @@ void parus__zonal_add_sparse(parus_zonal *z, double w, bool valid, bool pure, co
     }
 }
 
+void parus__zonal_add_own_sparse(parus_zonal *z, double w, const float *band, const float *bg,
+                                 const int *band_id, size_t n_band)
+{
+    size_t k;
+    bool unmixed = false;
+    /* inverse-variance weight of the pixel's own value (zonal.h) */
+    double v = w * w / ((1.0 - w) * (1.0 - w) + PARUS_ZONAL_OWN_EPS);
+
+    for (k = 0; k < n_band; k++) {
+        double y = (double)band[k], x = y;
+        if (isnan(y))
+            continue;
+        if (w < PARUS_ZONAL_OWN_PURE && bg && !isnan(bg[k])) {
+            x = (y - (1.0 - w) * (double)bg[k]) / w;
+            unmixed = true;
+        }
+        z->own_wsum[band_id[k]] += v * x;
+        z->own_w[band_id[k]] += v;
+    }
+    if (unmixed)
+        z->w_own_unmixed += w;
+}
+
+void parus_zonal_add_own(parus_zonal *z, double w, const float *band, const float *bg)
+{
+    static const int all_band[PARUS_ROLE_N_SPECTRAL_] = {
+        PARUS_ROLE_BLUE,  PARUS_ROLE_GREEN, PARUS_ROLE_RED, PARUS_ROLE_RE1,
+        PARUS_ROLE_RE2,   PARUS_ROLE_RE3,   PARUS_ROLE_NIR, PARUS_ROLE_NIR_NARROW,
+        PARUS_ROLE_SWIR1, PARUS_ROLE_SWIR2};
+    parus__zonal_add_own_sparse(z, w, band, bg, all_band, PARUS_ROLE_N_SPECTRAL_);
+}
+
 void parus_zonal_merge(parus_zonal *dst, const parus_zonal *src)
 {
     size_t k;
@@ -132,6 +165,11 @@ void parus_zonal_merge(parus_zonal *dst, const parus_zonal *src)
     }
     for (k = 0; k < PARUS_ZONAL_HIST_BINS; k++)
         dst->ndvi_hist[k] += src->ndvi_hist[k];
+    for (k = 0; k < PARUS_ROLE_N_SPECTRAL_; k++) {
+        dst->own_wsum[k] += src->own_wsum[k];
+        dst->own_w[k] += src->own_w[k];
+    }
+    dst->w_own_unmixed += src->w_own_unmixed;
 }
 
 /* p10, p50 and p90 of the weighted histogram in one scan, linear within the bin. */
@@ -160,6 +198,28 @@ static void percentiles(const double *hist, double *p10, double *p50, double *p9
     }
     while (j < 3)
         *out[j++] = 1.0;
+}
+
+/* The own values: band means and the indices of those means, by the rules of indices.h (in
+ * single precision, as the per-pixel indices). */
+static double own_nd(const double *b, int p, int q)
+{
+    return (double)parus__nd((float)b[p], (float)b[q]);
+}
+
+static void own_finish(const parus_zonal *z, parus_observation *out)
+{
+    const double *b = out->own_band_mean;
+    size_t k;
+    for (k = 0; k < PARUS_ROLE_N_SPECTRAL_; k++)
+        out->own_band_mean[k] = z->own_w[k] > 0.0 ? z->own_wsum[k] / z->own_w[k] : (double)NAN;
+    out->own_mean[PARUS_INDEX_NDVI] = own_nd(b, PARUS_ROLE_NIR, PARUS_ROLE_RED);
+    out->own_mean[PARUS_INDEX_EVI] = (double)parus__evi(
+        (float)b[PARUS_ROLE_NIR], (float)b[PARUS_ROLE_RED], (float)b[PARUS_ROLE_BLUE]);
+    out->own_mean[PARUS_INDEX_NDWI] = own_nd(b, PARUS_ROLE_GREEN, PARUS_ROLE_NIR);
+    out->own_mean[PARUS_INDEX_MNDWI] = own_nd(b, PARUS_ROLE_GREEN, PARUS_ROLE_SWIR1);
+    out->own_mean[PARUS_INDEX_NDMI] = own_nd(b, PARUS_ROLE_NIR, PARUS_ROLE_SWIR1);
+    out->own_unmixed_share = z->w_valid > 0.0 ? z->w_own_unmixed / z->w_valid : (double)NAN;
 }
 
 void parus_zonal_finish(const parus_zonal *z, parus_observation *out)
@@ -193,4 +253,5 @@ void parus_zonal_finish(const parus_zonal *z, parus_observation *out)
     } else {
         out->veg_fraction = out->water_fraction = out->edge_share = NAN;
     }
+    own_finish(z, out);
 }

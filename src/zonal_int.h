@@ -12,4 +12,9 @@ void parus__zonal_add_sparse(parus_zonal *z, double w, bool valid, bool pure, co
                              const int *index_id, size_t n_index, const float *band,
                              const int *band_id, size_t n_band);
 
+/* parus_zonal_add_own for the bands the tile has: band[k] and bg[k] (bg may be NULL) belong to
+ * role band_id[k]. */
+void parus__zonal_add_own_sparse(parus_zonal *z, double w, const float *band, const float *bg,
+                                 const int *band_id, size_t n_band);
+
 #endif

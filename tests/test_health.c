@@ -795,9 +795,17 @@ typedef struct truth_parcel {
     int event;
     int64_t event_day, event_last_day;
     bool event_seen;         /* a clear observation within one revisit of its start */
+    bool event_seen_any;     /* ... with any clear pixel (valid fraction > 0) */
     int64_t first_clear_day; /* the first clear observation on or after the start (in the event) */
-    /* assessment */
+    /* the generator's NDVI of the parcel's own mean reflectance, per date */
+    double truth_ndvi_of_mean[SYN_DATES];
+    /* the parcel's observations, from the store */
     bool stored;
+    double area_m2, declared_area_mu;
+    int64_t *obs_day;
+    parus_observation *obs;
+    size_t n_obs;
+    /* assessment (per mode) */
     parus_health_series series;
     parus_health_result result;
     parus_planted_area area;
@@ -901,6 +909,24 @@ static void read_truth(const char *dir, synth_season *ss)
     free(path);
     assert_int_equal(n_dates, SYN_DATES);
     assert_int_equal(ss->last_day - ss->first_day, (SYN_DATES - 1) * SYN_STEP_DAYS);
+
+    /* parcel-major rows: parcel_id, date, ndvi, ndvi_of_mean */
+    path = parus_test_path(dir, "truth/parcel_ndvi.csv");
+    fp = fopen(path, "r");
+    assert_non_null(fp);
+    assert_non_null(fgets(line, sizeof line, fp));
+    truth_parcel *t = NULL;
+    while (fgets(line, sizeof line, fp)) {
+        assert_true(split_csv(line, f, 8) >= 4);
+        if (!t || strcmp(t->id, f[0]) != 0)
+            t = find_truth(ss, f[0]);
+        assert_non_null(t);
+        int64_t d;
+        assert_int_equal(parus_series_parse_day(f[1], &d, NULL), PARUS_OK);
+        t->truth_ndvi_of_mean[(d - ss->first_day) / SYN_STEP_DAYS] = strtod(f[3], NULL);
+    }
+    fclose(fp);
+    free(path);
 }
 
 typedef struct obs_buf {
@@ -935,12 +961,54 @@ typedef struct score_counts {
     size_t truth_floods_in_season, flood_flags, flood_flags_true, found_floods_in_season;
     size_t truth_losses, found_losses, loss_flags, loss_flags_true;
     size_t seen_floods, found_seen_floods, seen_losses, found_seen_losses;
+    size_t seen_any_floods, seen_any_losses;
     size_t water_true_clear, loss_flags_true_clear;
     double date_err_sum_days, date_err_max_days;
     size_t n_dated;
     size_t planted, planted_within_5pct;
     size_t other_flags[16];
 } score_counts;
+
+/* Per-parcel NDVI against the generator's (the NDVI of the parcel's own mean reflectance), on
+ * fully clear observations: from the coverage-weighted band means, and the own (unmixed) one. */
+typedef struct err_list {
+    double *v;
+    size_t n, cap;
+} err_list;
+
+typedef struct ndvi_errors {
+    err_list mixed, own;             /* every parcel */
+    err_list mixed_strip, own_strip; /* parcels with no fully covered pixel */
+} ndvi_errors;
+
+static void push_err(err_list *l, double x)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 4096;
+        l->v = realloc(l->v, l->cap * sizeof *l->v);
+        assert_non_null(l->v);
+    }
+    l->v[l->n++] = x;
+}
+
+static void note_ndvi_errors(ndvi_errors *ne, const truth_parcel *t, int64_t first_day)
+{
+    for (size_t k = 0; k < t->n_obs; k++) {
+        const parus_observation *o = &t->obs[k];
+        size_t di = (size_t)((t->obs_day[k] - first_day) / SYN_STEP_DAYS);
+        double red = o->band_mean[PARUS_ROLE_RED], nir = o->band_mean[PARUS_ROLE_NIR];
+        double truth = t->truth_ndvi_of_mean[di], own = o->own_mean[PARUS_INDEX_NDVI];
+        double mixed = (nir - red) / (nir + red);
+        if (!(o->valid_fraction >= 0.999) || !isfinite(own) || !isfinite(mixed))
+            continue;
+        push_err(&ne->mixed, fabs(mixed - truth));
+        push_err(&ne->own, fabs(own - truth));
+        if (o->n_pure == 0) {
+            push_err(&ne->mixed_strip, fabs(mixed - truth));
+            push_err(&ne->own_strip, fabs(own - truth));
+        }
+    }
+}
 
 static void note_date(score_counts *sc, int64_t found, int64_t truth)
 {
@@ -951,9 +1019,8 @@ static void note_date(score_counts *sc, int64_t found, int64_t truth)
     sc->n_dated++;
 }
 
-/* One synthetic season end to end; adds its counts to *sc. */
-static void run_synthetic_season(unsigned seed, const parus_crop_table *crops, score_counts *sc,
-                                 bool verbose)
+/* Generate one synthetic season, load and ingest it, and read every parcel's observations. */
+static char *ingest_season(unsigned seed, synth_season *ss)
 {
     const char *synth = tool("PARUS_SYNTH"), *bin = tool("PARUS_BIN");
     char *dir = parus_test_tmpdir("health"), cmd[4096], *errs = NULL;
@@ -972,82 +1039,107 @@ static void run_synthetic_season(unsigned seed, const parus_crop_table *crops, s
     assert_int_equal(parus_test_run(cmd, NULL, &errs), 0);
     free(errs);
 
-    synth_season ss = {0};
-    read_truth(dir, &ss);
-    parus_health_options opt;
-    parus_health_options_init(&opt);
-    opt.step_days = SYN_STEP_DAYS;
-
+    memset(ss, 0, sizeof *ss);
+    read_truth(dir, ss);
     parus_store *store;
     parus_error err;
     assert_int_equal(parus_store_open_existing(db, &store, &err), PARUS_OK);
-    obs_buf ob = {0};
-    for (size_t i = 0; i < ss.n; i++) {
-        truth_parcel *t = &ss.p[i];
+    for (size_t i = 0; i < ss->n; i++) {
+        truth_parcel *t = &ss->p[i];
         parus_parcel parcel;
         if (parus_store_get_parcel(store, t->id, &parcel, &err) != PARUS_OK) {
             assert_false(t->valid); /* only a broken geometry is missing */
             continue;
         }
-        ob.n = 0;
+        obs_buf ob = {0};
         assert_int_equal(parus_store_parcel_series(store, t->id, collect, &ob, NULL, &err),
                          PARUS_OK);
+        t->stored = true;
+        t->obs = ob.obs;
+        t->obs_day = ob.day;
+        t->n_obs = ob.n;
+        t->area_m2 = parcel.area_m2;
+        t->declared_area_mu = parcel.declared_area_m2 / PARUS_M2_PER_MU;
         t->first_clear_day = INT64_MAX;
         for (size_t k = 0; t->event && k < ob.n; k++) {
-            int64_t end = t->event == 1 ? t->event_last_day : ss.last_day;
-            if (ob.obs[k].valid_fraction < 0.6 || ob.day[k] < t->event_day || ob.day[k] > end)
+            int64_t end = t->event == 1 ? t->event_last_day : ss->last_day;
+            if (ob.day[k] < t->event_day || ob.day[k] > end)
+                continue;
+            bool within = ob.day[k] <= t->event_day + SYN_STEP_DAYS;
+            t->event_seen_any = t->event_seen_any || (within && ob.obs[k].valid_fraction > 0.0);
+            if (ob.obs[k].valid_fraction < 0.6)
                 continue;
             if (ob.day[k] < t->first_clear_day)
                 t->first_clear_day = ob.day[k];
-            t->event_seen = t->event_seen || ob.day[k] <= t->event_day + SYN_STEP_DAYS;
+            t->event_seen = t->event_seen || within;
         }
-        assert_int_equal(parus_health_series_build(&t->series, &opt, ob.day, ob.obs, ob.n,
-                                                   ss.first_day, ss.last_day + SYN_STEP_DAYS - 1,
+        parus_parcel_release(&parcel);
+    }
+    parus_store_close(store);
+    free(db);
+    return dir;
+}
+
+static void free_season(synth_season *ss, char *dir)
+{
+    for (size_t i = 0; i < ss->n; i++) {
+        free(ss->p[i].obs);
+        free(ss->p[i].obs_day);
+    }
+    free(ss->p);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
+/* Assess every parcel of a season with opt and add the scores to *sc. */
+static void score_season(synth_season *ss, const parus_crop_table *crops,
+                         const parus_health_options *opt, score_counts *sc, bool verbose)
+{
+    parus_error err;
+    for (size_t i = 0; i < ss->n; i++) {
+        truth_parcel *t = &ss->p[i];
+        if (!t->stored)
+            continue;
+        assert_int_equal(parus_health_series_build(&t->series, opt, t->obs_day, t->obs, t->n_obs,
+                                                   ss->first_day, ss->last_day + SYN_STEP_DAYS - 1,
                                                    &err),
                          PARUS_OK);
         const parus_crop *crop = parus_crop_table_find(crops, t->crop);
-        t->stored = true;
-        assert_int_equal(parus_health_planted_area(&t->series, crop, parcel.area_m2,
-                                                   parcel.declared_area_m2 / PARUS_M2_PER_MU, &opt,
-                                                   &t->area, &err),
+        assert_int_equal(parus_health_planted_area(&t->series, crop, t->area_m2,
+                                                   t->declared_area_mu, opt, &t->area, &err),
                          PARUS_OK);
-        parus_parcel_release(&parcel);
     }
-    free(ob.day);
-    free(ob.obs);
-    parus_store_close(store);
 
     /* peers: the parcels of the same (truth) crop; the classifier's crop in production */
-    const parus_health_series **members = calloc(ss.n, sizeof *members);
+    const parus_health_series **members = calloc(ss->n, sizeof *members);
     assert_non_null(members);
-    for (size_t i = 0; i < ss.n; i++) {
-        truth_parcel *t = &ss.p[i];
+    for (size_t i = 0; i < ss->n; i++) {
+        truth_parcel *t = &ss->p[i];
         if (!t->stored)
             continue;
         size_t k = 0;
-        for (size_t j = 0; j < ss.n; j++)
-            if (ss.p[j].stored && strcmp(ss.p[j].crop, t->crop) == 0)
-                members[k++] = &ss.p[j].series;
+        for (size_t j = 0; j < ss->n; j++)
+            if (ss->p[j].stored && strcmp(ss->p[j].crop, t->crop) == 0)
+                members[k++] = &ss->p[j].series;
         parus_health_peers peers;
         parus_health_peers_init(&peers);
-        assert_int_equal(parus_health_peers_build(&peers, members, k, &opt, &err), PARUS_OK);
+        assert_int_equal(parus_health_peers_build(&peers, members, k, opt, &err), PARUS_OK);
         const parus_crop *crop = parus_crop_table_find(crops, t->crop);
-        assert_int_equal(
-            parus_health_assess(&t->series, crop, &peers, NULL, &opt, &t->result, &err), PARUS_OK);
+        assert_int_equal(parus_health_assess(&t->series, crop, &peers, NULL, opt, &t->result, &err),
+                         PARUS_OK);
         parus_health_peers_release(&peers);
     }
     free(members);
 
-    /* score */
-    for (size_t i = 0; i < ss.n; i++) {
-        truth_parcel *t = &ss.p[i];
+    for (size_t i = 0; i < ss->n; i++) {
+        truth_parcel *t = &ss->p[i];
         if (!t->stored)
             continue;
         const parus_crop *crop = parus_crop_table_find(crops, t->crop);
         /* the growing season as the FLOOD flag defines it (dry-season water is no flood) */
         bool truth_in_season = false;
         for (int64_t d = t->event_day; t->event == 1 && d <= t->event_last_day; d++)
-            truth_in_season = truth_in_season || parus_health_growing_season(crop, d, &opt);
+            truth_in_season = truth_in_season || parus_health_growing_season(crop, d, opt);
         bool water_hit = false, flood_hit = false, loss_hit = false;
         sc->truth_floods += t->event == 1;
         sc->truth_floods_in_season += truth_in_season;
@@ -1102,8 +1194,10 @@ static void run_synthetic_season(unsigned seed, const parus_crop_table *crops, s
         }
         sc->found_floods += t->event == 1 && water_hit;
         sc->seen_floods += t->event == 1 && t->event_seen;
+        sc->seen_any_floods += t->event == 1 && t->event_seen_any;
         sc->found_seen_floods += t->event == 1 && t->event_seen && water_hit;
         sc->seen_losses += t->event == 2 && t->event_seen;
+        sc->seen_any_losses += t->event == 2 && t->event_seen_any;
         sc->found_seen_losses += t->event == 2 && t->event_seen && loss_hit;
         sc->found_floods_in_season += truth_in_season && flood_hit;
         sc->found_losses += t->event == 2 && loss_hit;
@@ -1128,10 +1222,59 @@ static void run_synthetic_season(unsigned seed, const parus_crop_table *crops, s
         }
         parus_health_series_release(&t->series);
     }
-    free(ss.p);
-    free(db);
-    parus_test_rmtree(dir);
-    free(dir);
+}
+
+static void print_scores(const char *what, const score_counts *sc)
+{
+    printf("  %s:\n", what);
+    printf("    floods: %zu injected, %zu found (recall %.3f); water events %zu, %zu true "
+           "(precision %.3f)\n",
+           sc->truth_floods, sc->found_floods, (double)sc->found_floods / (double)sc->truth_floods,
+           sc->water_events, sc->water_true, (double)sc->water_true / (double)sc->water_events);
+    printf("    floods in the crop's season: %zu, FLOOD found %zu (recall %.3f); FLOOD flags %zu, "
+           "%zu true (precision %.3f)\n",
+           sc->truth_floods_in_season, sc->found_floods_in_season,
+           (double)sc->found_floods_in_season / (double)sc->truth_floods_in_season, sc->flood_flags,
+           sc->flood_flags_true, (double)sc->flood_flags_true / (double)sc->flood_flags);
+    printf("    sudden losses: %zu injected, %zu found (recall %.3f); flags %zu, %zu true "
+           "(precision %.3f)\n",
+           sc->truth_losses, sc->found_losses, (double)sc->found_losses / (double)sc->truth_losses,
+           sc->loss_flags, sc->loss_flags_true,
+           (double)sc->loss_flags_true / (double)sc->loss_flags);
+    printf("    seen clear within one revisit of their start: floods %zu, found %zu (recall "
+           "%.3f); losses %zu, found %zu (recall %.3f)\n",
+           sc->seen_floods, sc->found_seen_floods,
+           (double)sc->found_seen_floods / (double)sc->seen_floods, sc->seen_losses,
+           sc->found_seen_losses, (double)sc->found_seen_losses / (double)sc->seen_losses);
+    printf("    with any clear pixel within one revisit (the ceiling of one optical sensor): "
+           "floods %zu (%.3f), losses %zu (%.3f)\n",
+           sc->seen_any_floods, (double)sc->seen_any_floods / (double)sc->truth_floods,
+           sc->seen_any_losses, (double)sc->seen_any_losses / (double)sc->truth_losses);
+    printf("    precision with the date of the first clear view: water %.3f, losses %.3f\n",
+           (double)sc->water_true_clear / (double)sc->water_events,
+           (double)sc->loss_flags_true_clear / (double)sc->loss_flags);
+    printf("    dating: mean error %.1f days, max %.0f days (one revisit = %d days)\n",
+           sc->date_err_sum_days / (double)sc->n_dated, sc->date_err_max_days, SYN_STEP_DAYS);
+    printf("    planted area within 5 %% of truth: %zu of %zu planted parcels (%.3f)\n",
+           sc->planted_within_5pct, sc->planted,
+           (double)sc->planted_within_5pct / (double)sc->planted);
+    printf("    other flags: DROUGHT_STRESS %zu, NOT_PLANTED %zu, LATE_PLANTING %zu\n",
+           sc->other_flags[PARUS_HEALTH_DROUGHT_STRESS], sc->other_flags[PARUS_HEALTH_NOT_PLANTED],
+           sc->other_flags[PARUS_HEALTH_LATE_PLANTING]);
+}
+
+static int cmp_abs(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double quantile_of(err_list *l, double q)
+{
+    if (l->n == 0)
+        return NAN;
+    qsort(l->v, l->n, sizeof *l->v, cmp_abs);
+    return l->v[(size_t)(q * (double)(l->n - 1))];
 }
 
 static void test_synthetic__floods_losses_and_planted_area(void **state)
@@ -1144,8 +1287,11 @@ static void test_synthetic__floods_losses_and_planted_area(void **state)
     parus_error err;
     assert_int_equal(parus_crop_table_load(crops_path, &crops, &err), PARUS_OK);
     free(crops_path);
-    score_counts sc;
+    score_counts sc, sc_own;
     memset(&sc, 0, sizeof sc);
+    memset(&sc_own, 0, sizeof sc_own);
+    ndvi_errors ne;
+    memset(&ne, 0, sizeof ne);
     bool verbose = getenv("PARUS_HEALTH_VERBOSE") != NULL;
     unsigned seeds[16] = {1, 2, 3};
     size_t n_seeds = 3;
@@ -1158,52 +1304,56 @@ static void test_synthetic__floods_losses_and_planted_area(void **state)
             p = *end ? end + 1 : end;
         }
     }
-    for (size_t s = 0; s < n_seeds; s++)
-        run_synthetic_season(seeds[s], &crops, &sc, verbose);
+    parus_health_options opt, opt_own;
+    parus_health_options_init(&opt);
+    opt.step_days = SYN_STEP_DAYS;
+    opt_own = opt;
+    opt_own.own_values = true;
+    for (size_t s = 0; s < n_seeds; s++) {
+        synth_season ss;
+        char *dir = ingest_season(seeds[s], &ss);
+        for (size_t i = 0; i < ss.n; i++)
+            if (ss.p[i].stored)
+                note_ndvi_errors(&ne, &ss.p[i], ss.first_day);
+        score_season(&ss, &crops, &opt, &sc, verbose);
+        score_season(&ss, &crops, &opt_own, &sc_own, false);
+        free_season(&ss, dir);
+    }
     parus_crop_table_release(&crops);
 
-    double flood_recall = (double)sc.found_floods / (double)sc.truth_floods;
-    double water_precision = (double)sc.water_true / (double)sc.water_events;
-    double flood_recall_season =
-        (double)sc.found_floods_in_season / (double)sc.truth_floods_in_season;
-    double flood_precision = (double)sc.flood_flags_true / (double)sc.flood_flags;
-    double loss_recall = (double)sc.found_losses / (double)sc.truth_losses;
-    double loss_precision = (double)sc.loss_flags_true / (double)sc.loss_flags;
-    double area_share = (double)sc.planted_within_5pct / (double)sc.planted;
     printf("synthetic acceptance (%zu seasons, 512 px, %d dates every %d days):\n", n_seeds,
            SYN_DATES, SYN_STEP_DAYS);
-    printf("  floods: %zu injected, %zu found (recall %.3f); water events %zu, %zu true "
-           "(precision %.3f)\n",
-           sc.truth_floods, sc.found_floods, flood_recall, sc.water_events, sc.water_true,
-           water_precision);
-    printf("  floods in the crop's season: %zu, FLOOD found %zu (recall %.3f); FLOOD flags %zu, "
-           "%zu true (precision %.3f)\n",
-           sc.truth_floods_in_season, sc.found_floods_in_season, flood_recall_season,
-           sc.flood_flags, sc.flood_flags_true, flood_precision);
-    printf("  sudden losses: %zu injected, %zu found (recall %.3f); flags %zu, %zu true "
-           "(precision %.3f)\n",
-           sc.truth_losses, sc.found_losses, loss_recall, sc.loss_flags, sc.loss_flags_true,
-           loss_precision);
-    printf("  seen clear within one revisit of their start: floods %zu, found %zu (recall %.3f); "
-           "losses %zu, found %zu (recall %.3f)\n",
-           sc.seen_floods, sc.found_seen_floods,
-           (double)sc.found_seen_floods / (double)sc.seen_floods, sc.seen_losses,
-           sc.found_seen_losses, (double)sc.found_seen_losses / (double)sc.seen_losses);
-    printf("  precision with the date of the first clear view: water %.3f, losses %.3f\n",
-           (double)sc.water_true_clear / (double)sc.water_events,
-           (double)sc.loss_flags_true_clear / (double)sc.loss_flags);
-    printf("  dating: mean error %.1f days, max %.0f days (one revisit = %d days)\n",
-           sc.date_err_sum_days / (double)sc.n_dated, sc.date_err_max_days, SYN_STEP_DAYS);
-    printf("  planted area within 5 %% of truth: %zu of %zu planted parcels (%.3f)\n",
-           sc.planted_within_5pct, sc.planted, area_share);
-    printf("  other flags: DROUGHT_STRESS %zu, NOT_PLANTED %zu, LATE_PLANTING %zu\n",
-           sc.other_flags[PARUS_HEALTH_DROUGHT_STRESS], sc.other_flags[PARUS_HEALTH_NOT_PLANTED],
-           sc.other_flags[PARUS_HEALTH_LATE_PLANTING]);
+    double m50 = quantile_of(&ne.mixed, 0.5), m90 = quantile_of(&ne.mixed, 0.9);
+    double o50 = quantile_of(&ne.own, 0.5), o90 = quantile_of(&ne.own, 0.9);
+    double sm50 = quantile_of(&ne.mixed_strip, 0.5), sm90 = quantile_of(&ne.mixed_strip, 0.9);
+    double so50 = quantile_of(&ne.own_strip, 0.5), so90 = quantile_of(&ne.own_strip, 0.9);
+    printf("  parcel NDVI against the truth (the NDVI of its own mean reflectance), %zu clear "
+           "observations, |error| median / p90: coverage-weighted %.4f / %.4f, own (unmixed) "
+           "%.4f / %.4f; the %zu of parcels with no fully covered pixel: %.4f / %.4f and "
+           "%.4f / %.4f\n",
+           ne.mixed.n, m50, m90, o50, o90, ne.mixed_strip.n, sm50, sm90, so50, so90);
+    print_scores("health on the coverage-weighted values (the default)", &sc);
+    print_scores("health on the own (unmixed) values (own_values)", &sc_own);
+
+    /* The own values are the parcels' own: half the coverage-weighted error or less, in the
+     * median and in the tail, on strips with no fully covered pixel too. */
+    assert_true(ne.mixed.n > 1000 && ne.mixed_strip.n > 100);
+    assert_true(o50 <= 0.5 * m50 && o90 <= 0.5 * m90);
+    assert_true(so50 <= 0.5 * sm50 && so90 <= 0.5 * sm90);
+    free(ne.mixed.v);
+    free(ne.own.v);
+    free(ne.mixed_strip.v);
+    free(ne.own_strip.v);
+
     /* Honest floors, measured on these three seasons (docs/method.md has the figures over eleven
      * and why the issue's targets are not all met). Events hidden by cloud on every date within
      * a revisit of their start cannot be dated within one revisit: recall is asserted over the
      * events seen clear. Precision counts every flag; one raised on the right parcel at its first
      * clear view after a cloudy start counts as true only in the second precision line. */
+    double water_precision = (double)sc.water_true / (double)sc.water_events;
+    double flood_precision = (double)sc.flood_flags_true / (double)sc.flood_flags;
+    double loss_precision = (double)sc.loss_flags_true / (double)sc.loss_flags;
+    double area_share = (double)sc.planted_within_5pct / (double)sc.planted;
     assert_true(sc.n_dated > 0);
     assert_true(sc.date_err_sum_days / (double)sc.n_dated <= 0.5 * SYN_STEP_DAYS);
     assert_true(water_precision >= 0.9);
@@ -1217,7 +1367,6 @@ static void test_synthetic__floods_losses_and_planted_area(void **state)
                     sc.other_flags[PARUS_HEALTH_LATE_PLANTING] <
                 sc.planted / 50);
 }
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {

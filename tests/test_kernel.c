@@ -287,6 +287,54 @@ static void test_measure__matches_brute_force_across_blocks(void **state)
     free_multi(&m);
 }
 
+/* A field whose own value is x, next to land whose value is b: the pixels the parcel covers by a
+ * fraction c hold c x + (1 - c) b. The coverage-weighted mean mixes b in; the own value is x. */
+static void test_measure__unmixes_edge_pixels_against_outside_neighbours(void **state)
+{
+    char *dir = parus_test_tmpdir("kernel");
+    char *path = parus_test_path(dir, "mix.tif");
+    const float x_red = 0.04f, x_nir = 0.50f, b_red = 0.15f, b_nir = 0.20f;
+    float red[36], nir[36];
+    parus_parcel p;
+    parus_observation obs;
+    parus_error err;
+    parus_tile *tile;
+    double ring[8];
+    int r, c;
+    (void)state;
+
+    /* the parcel: columns [1, 3.5) x rows [1, 5) of a 6 x 6 grid */
+    for (r = 0; r < 6; r++)
+        for (c = 0; c < 6; c++) {
+            float cov = r >= 1 && r <= 4 ? (c == 1 || c == 2 ? 1.0f : c == 3 ? 0.5f : 0.0f) : 0.0f;
+            red[r * 6 + c] = cov * x_red + (1.0f - cov) * b_red;
+            nir[r * 6 + c] = cov * x_nir + (1.0f - cov) * b_nir;
+        }
+    write_tile(path, 6, 6, 0, red, nir);
+    tile = open_tile(path);
+    ring[0] = lon_of(1.0), ring[1] = lat_of(1.0), ring[2] = lon_of(3.5), ring[3] = lat_of(1.0);
+    ring[4] = lon_of(3.5), ring[5] = lat_of(5.0), ring[6] = lon_of(1.0), ring[7] = lat_of(5.0);
+    parcel_from_ring(&p, "STRIP", ring, 4);
+    assert_int_equal(parus_tile_measure(tile, &p, 1, NULL, &obs, NULL, &err), PARUS_OK);
+
+    assert_close(obs.w_total_px, 10.0, 1e-6, 0);
+    /* mixed: (8 x 0.04 + 4 x 0.5 x 0.095) / 10 = 0.051 */
+    assert_close(obs.band_mean[PARUS_ROLE_RED], 0.051, 1e-6, 0);
+    /* own: the half-covered pixels' outside neighbours are pure background */
+    assert_close(obs.own_band_mean[PARUS_ROLE_RED], x_red, 1e-6, 0);
+    assert_close(obs.own_band_mean[PARUS_ROLE_NIR], x_nir, 1e-6, 0);
+    assert_close(obs.own_mean[PARUS_INDEX_NDVI], (0.50 - 0.04) / (0.50 + 0.04), 1e-6, 0);
+    assert_true(obs.mean[PARUS_INDEX_NDVI] < obs.own_mean[PARUS_INDEX_NDVI] - 0.03);
+    assert_close(obs.own_unmixed_share, 2.0 / 10.0, 1e-6, 0);
+    assert_true(isnan(obs.own_band_mean[PARUS_ROLE_SWIR1]));
+
+    free(p.wkb);
+    parus_tile_free(tile);
+    free(path);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
 static void test_measure__bitwise_same_for_any_thread_count(void **state)
 {
     struct multi m;
@@ -541,6 +589,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_measure__hand_checked_square),
         cmocka_unit_test(test_measure__matches_brute_force_across_blocks),
+        cmocka_unit_test(test_measure__unmixes_edge_pixels_against_outside_neighbours),
         cmocka_unit_test(test_measure__bitwise_same_for_any_thread_count),
         cmocka_unit_test(test_measure_each__sink_order_same_for_any_thread_count),
         cmocka_unit_test(test_measure__truncated_tile_names_file_and_block),

@@ -264,7 +264,7 @@ static void test_open__creates_current_schema(void **state)
 
     s = open_ok(path);
     assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
-    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 5);
+    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 6);
     c = counts_ok(s);
     assert_int_equal(c.n_parcels + c.n_farmers + c.n_parcel_rejects + c.n_tiles + c.n_observations +
                          c.n_runs + c.n_parcel_crops + c.n_samples + c.n_sample_points +
@@ -276,7 +276,7 @@ static void test_open__creates_current_schema(void **state)
 
     db = raw_open(path);
     assert_int_equal(raw_int(db, "PRAGMA application_id"), 0x50525553); /* 'PRUS' */
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 6);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('parcels', "
                                  "'parcels_rtree', 'parcel_rejects', 'tiles', 'observations', "
                                  "'runs', 'parcel_crops', 'samples', 'sample_points', "
@@ -288,7 +288,7 @@ static void test_open__creates_current_schema(void **state)
 
     /* a second open finds it current and leaves it so */
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 5);
+    assert_int_equal(parus_store_schema_version(s), 6);
     parus_store_close(s);
     parus_store_close(NULL);
 
@@ -407,12 +407,12 @@ static void test_open__older_schema_is_migrated(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 1);
     assert_int_equal(parus_store_get_counts(s, &c, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 1, older than this parus (5)");
+    assert_msg_has(err, "has schema version 1, older than this parus (6)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 1);
 
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 5);
+    assert_int_equal(parus_store_schema_version(s), 6);
     assert_int_equal(parus_store_get_parcel(s, "OLD1", &p, &err), PARUS_OK);
     assert_string_equal(p.farmer_id, "F9");
     assert_close(p.declared_area_m2, 1200.5, 0.0, 0.0);
@@ -446,7 +446,7 @@ static void test_open__older_schema_is_migrated(void **state)
     parus_store_close(s);
     set_free(&set);
 
-    assert_int_equal(file_int(path, "PRAGMA user_version"), 5);
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 6);
     assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('observations') "
                                     "WHERE name IN ('ndmi_mean', 'ndvi_p50', 'n_pure')"),
                      3);
@@ -501,7 +501,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     load_ok(s, &set, "a.geojson", NULL);
     parus_store_close(s);
     db = raw_open(path);
-    raw_exec(db, "PRAGMA user_version = 6");
+    raw_exec(db, "PRAGMA user_version = 7");
     sqlite3_close(db);
 
     before = file_read(path);
@@ -509,7 +509,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_SCHEMA);
     assert_null(s);
     snprintf(expect, sizeof expect,
-             "'%s' has schema version 6, newer than this parus (5): upgrade parus", path);
+             "'%s' has schema version 7, newer than this parus (6): upgrade parus", path);
     assert_string_equal(err.msg, expect);
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_E_SCHEMA);
     assert_string_equal(err.msg, expect);
@@ -1332,6 +1332,9 @@ static void test_put_tile_observations__all_or_nothing(void **state)
     parus_tile_record rec = tile_rec(5, "2024-07-01"), got;
     parus_observation o[3] = {make_obs(12.5, 0.62), make_obs(3.25, NAN), make_obs(1.0, 0.1)};
     const parus_observation *obs[3] = {&o[0], &o[1], &o[2]};
+    o[0].own_mean[PARUS_INDEX_NDVI] = 0.71;
+    o[0].own_band_mean[PARUS_ROLE_RED] = 0.0625;
+    o[0].own_unmixed_share = 0.5;
     const char *ids[3] = {"P00000", "P00001", "P404"};
     parus_store_counts c;
     bool found = true;
@@ -1376,10 +1379,12 @@ static void test_put_tile_observations__all_or_nothing(void **state)
     parus_store_close(s);
 
     db = raw_open(path);
-    assert_int_equal(raw_int(db, "SELECT count(*) FROM observations o JOIN parcels p ON p.num = "
-                                 "o.parcel_num WHERE p.id = 'P00000' AND o.w_total_px = 12.5 AND "
-                                 "o.w_valid_px = 9.375 AND o.valid_fraction = 0.75 AND "
-                                 "o.ndvi_mean = 0.62 AND o.ndvi_std = 0.05"),
+    assert_int_equal(raw_int(db,
+                             "SELECT count(*) FROM observations o JOIN parcels p ON p.num = "
+                             "o.parcel_num WHERE p.id = 'P00000' AND o.w_total_px = 12.5 AND "
+                             "o.w_valid_px = 9.375 AND o.valid_fraction = 0.75 AND "
+                             "o.ndvi_mean = 0.62 AND o.ndvi_std = 0.05 AND o.own_ndvi = 0.71 AND "
+                             "o.own_red_mean = 0.0625 AND o.own_unmixed_share = 0.5"),
                      1);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM observations o JOIN parcels p ON p.num = "
                                  "o.parcel_num WHERE p.id = 'P00001' AND o.ndvi_mean IS NULL AND "
@@ -1535,12 +1540,12 @@ static void test_open__v3_store_is_migrated_to_v4(void **state)
     assert_int_equal(parus_store_schema_version(s), 3);
     assert_int_equal(parus_store_season_walk(s, SEASON, log_parcel, &log, &n, &err),
                      PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 3, older than this parus (5)");
+    assert_msg_has(err, "has schema version 3, older than this parus (6)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 3);
 
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 5);
+    assert_int_equal(parus_store_schema_version(s), 6);
     c = counts_ok(s);
     assert_int_equal(c.n_parcels, 1);
     assert_int_equal(c.n_observations, 1);
@@ -1556,12 +1561,18 @@ static void test_open__v3_store_is_migrated_to_v4(void **state)
     assert_string_equal(log.text, "OLD1[F9,summer_maize,1111,d]:2025-04-02/1=0.61");
     parus_store_close(s);
 
-    assert_int_equal(file_int(path, "PRAGMA user_version"), 5);
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 6);
     assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
                                     "('parcel_crops', 'samples', 'sample_points', 'assessments', "
                                     "'assessments_parcel')"),
                      5);
     assert_int_equal(file_int(path, "SELECT n_pixels FROM observations"), 12);
+    /* version 6: the own values of what was stored before are not measured (NULL), and the
+     * mixed values stay as they were */
+    assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE own_ndvi IS NULL "
+                                    "AND own_red_mean IS NULL AND own_unmixed_share IS NULL "
+                                    "AND ndvi_mean = 0.61"),
+                     1);
     assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 
     parus_test_rmtree(dir);
@@ -2073,6 +2084,10 @@ static void test_assessments__put_replace_read_and_refuse(void **state)
 
 /* A version-4 store: this build's store with the version-5 tables taken out again (version 5
  * only adds tables), one assessment in it. */
+/* What step 6 adds, taken away again (SQLite 3.35 and later drop columns). */
+#define DROP_OBS_COLUMN(name, offset) "ALTER TABLE observations DROP COLUMN " #name ";"
+#define DROP_V6_COLUMNS PARUS__OBS_COLUMNS_V6(DROP_OBS_COLUMN)
+
 static void write_v4_store(const char *path, const char *extra_sql)
 {
     parus_parcel_set set = grid_set(4, 4, 0);
@@ -2082,6 +2097,7 @@ static void write_v4_store(const char *path, const char *extra_sql)
     parus_store_close(s);
     set_free(&set);
     db = raw_open(path);
+    raw_exec(db, DROP_V6_COLUMNS);
     raw_exec(db, "BEGIN;"
                  "DROP TABLE parcel_results; DROP TABLE parcel_flags; DROP TABLE peer_curves;"
                  "DROP TABLE limits;"
@@ -2106,12 +2122,12 @@ static void test_open__v4_store_is_migrated_to_v5(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 4);
     assert_int_equal(parus_store_results_begin(s, SEASON, 0, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 4, older than this parus (5)");
+    assert_msg_has(err, "has schema version 4, older than this parus (6)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 4);
 
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 5);
+    assert_int_equal(parus_store_schema_version(s), 6);
     c = counts_ok(s);
     assert_int_equal(c.n_parcels, 4);
     assert_int_equal(c.n_assessments, 1);
@@ -2134,7 +2150,7 @@ static void test_open__v4_store_is_migrated_to_v5(void **state)
     assert_int_equal(counts_ok(s).n_assessments, 1); /* kept: not put again */
     parus_store_close(s);
 
-    assert_int_equal(file_int(path, "PRAGMA user_version"), 5);
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 6);
     assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
                                     "('parcel_results', 'parcel_flags', 'peer_curves', 'limits')"),
                      4);
@@ -2163,6 +2179,96 @@ static void test_open__failed_v5_step_leaves_v4(void **state)
                                     "('parcel_results', 'parcel_flags', 'peer_curves')"),
                      0);
     assert_int_equal(file_int(path, "SELECT count(*) FROM assessments"), 1);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+/* ---- schema version 6: the own (unmixed) values of an observation ---- */
+
+/* A version 5 store: today's schema without the own columns, one parcel and one observation. */
+static void write_v5_store(const char *path, const char *extra_sql)
+{
+    parus_parcel_set set = grid_set(2, 2, 0);
+    parus_tile_record rec = tile_rec(7, "2024-07-01");
+    parus_observation o = make_obs(4.0, 0.55);
+    const parus_observation *obs[1] = {&o};
+    const char *ids[1] = {"P00000"};
+    parus_store *s = open_ok(path);
+    parus_error err;
+    sqlite3 *db;
+    load_ok(s, &set, "p.geojson", NULL);
+    snprintf(rec.status, sizeof rec.status, "ingested");
+    assert_int_equal(parus_store_put_tile_observations(s, &rec, ids, obs, 1, &err), PARUS_OK);
+    parus_store_close(s);
+    set_free(&set);
+    db = raw_open(path);
+    raw_exec(db, DROP_V6_COLUMNS);
+    raw_exec(db, "PRAGMA user_version = 5");
+    if (extra_sql)
+        raw_exec(db, extra_sql);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+static int keep_first_point(const parus_series_point *pt, void *ctx)
+{
+    *(parus_observation *)ctx = pt->obs;
+    return 0;
+}
+
+static void test_open__v5_store_is_migrated_to_v6(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v5.db");
+    parus_observation got;
+    parus_store *s;
+    parus_error err;
+    (void)state;
+
+    write_v5_store(path, NULL);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('observations') "
+                                    "WHERE name LIKE 'own%'"),
+                     0);
+    s = open_ok(path);
+    assert_int_equal(parus_store_schema_version(s), 6);
+    assert_int_equal(counts_ok(s).n_observations, 1);
+    /* the mixed values are read as stored, the own ones as not measured */
+    memset(&got, 0, sizeof got);
+    assert_int_equal(parus_store_parcel_series(s, "P00000", keep_first_point, &got, NULL, &err),
+                     PARUS_OK);
+    assert_close(got.mean[PARUS_INDEX_NDVI], 0.55, 0, 0);
+    assert_true(isnan(got.own_mean[PARUS_INDEX_NDVI]));
+    assert_true(isnan(got.own_band_mean[PARUS_ROLE_NIR]));
+    assert_true(isnan(got.own_unmixed_share));
+    parus_store_close(s);
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 6);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('observations') "
+                                    "WHERE name LIKE 'own%'"),
+                     16);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_open__failed_v6_step_leaves_v5(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v5-bad.db");
+    parus_store *s = NULL;
+    parus_error err;
+    (void)state;
+
+    /* a column in the way of step 6, after the first ones it adds */
+    write_v5_store(path, "ALTER TABLE observations ADD COLUMN own_nir_mean REAL;");
+    assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_STORE);
+    assert_null(s);
+    assert_msg_has(err, "from schema version 5 to 6");
+    assert_msg_has(err, "duplicate column name: own_nir_mean");
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 5);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('observations') "
+                                    "WHERE name LIKE 'own%'"),
+                     1);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM observations"), 1);
 
     parus_test_rmtree(dir);
     free(path);
@@ -2709,6 +2815,8 @@ int main(void)
         cmocka_unit_test(test_assessments__put_replace_read_and_refuse),
         cmocka_unit_test(test_open__v4_store_is_migrated_to_v5),
         cmocka_unit_test(test_open__failed_v5_step_leaves_v4),
+        cmocka_unit_test(test_open__v5_store_is_migrated_to_v6),
+        cmocka_unit_test(test_open__failed_v6_step_leaves_v5),
         cmocka_unit_test(test_results__put_read_replace_and_refuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -180,6 +180,68 @@ static void test_add_sparse__same_as_dense(void **state)
     assert_memory_equal(&dense, &sparse, sizeof dense);
 }
 
+static void own_pixel(parus_zonal *z, double w, float red, float nir, float bg_red, float bg_nir)
+{
+    float band[PARUS_ROLE_N_SPECTRAL_], bg[PARUS_ROLE_N_SPECTRAL_];
+    size_t k;
+    for (k = 0; k < PARUS_ROLE_N_SPECTRAL_; k++)
+        band[k] = bg[k] = NAN;
+    band[PARUS_ROLE_RED] = red;
+    band[PARUS_ROLE_NIR] = nir;
+    bg[PARUS_ROLE_RED] = bg_red;
+    bg[PARUS_ROLE_NIR] = bg_nir;
+    parus_zonal_add_own(z, w, band, isnan(bg_red) && isnan(bg_nir) ? NULL : bg);
+}
+
+static void test_add_own__unmixed_by_hand(void **state)
+{
+    parus_zonal z, half;
+    parus_observation o;
+    (void)state;
+    parus_zonal_init(&z);
+    /* the parcel's own red 0.04, NIR 0.5; its neighbour red 0.14, NIR 0.2 */
+    own_pixel(&z, 1.0, 0.04f, 0.5f, NAN, NAN);     /* pure: weight 1 / 0.1 = 10 */
+    own_pixel(&z, 0.5, 0.09f, 0.35f, 0.14f, 0.2f); /* half: 0.25 / 0.35 */
+    own_pixel(&z, 0.2, 0.12f, 0.26f, 0.14f, 0.2f); /* a fifth: 0.04 / 0.74 */
+    parus_zonal_finish(&z, &o);
+    /* every pixel's own value is the parcel's: the mixed mean is not */
+    assert_close(o.own_band_mean[PARUS_ROLE_RED], 0.04, 1e-6, 0);
+    assert_close(o.own_band_mean[PARUS_ROLE_NIR], 0.5, 1e-6, 0);
+    assert_close(o.own_mean[PARUS_INDEX_NDVI], 0.46 / 0.54, 1e-6, 0);
+    assert_true(isnan(o.own_mean[PARUS_INDEX_NDWI])); /* no green */
+    assert_true(isnan(o.own_band_mean[PARUS_ROLE_SWIR1]));
+    /* own_unmixed_share is of the valid weight, which parus_zonal_add counts (none here) */
+    assert_true(isnan(o.own_unmixed_share));
+
+    /* inverse-variance weights: a pure pixel 10, a half-covered one 0.25 / 0.35 */
+    parus_zonal_init(&half);
+    own_pixel(&half, 1.0, 0.1f, 0.6f, NAN, NAN);
+    own_pixel(&half, 0.5, 0.2f, 0.4f, 0.1f, 0.2f); /* own red 0.3, NIR 0.6 */
+    parus_zonal_finish(&half, &o);
+    assert_close(o.own_band_mean[PARUS_ROLE_RED],
+                 (10 * 0.1 + 0.25 / 0.35 * 0.3) / (10 + 0.25 / 0.35), 1e-7, 0);
+    assert_close(o.own_band_mean[PARUS_ROLE_NIR], 0.6, 1e-7, 0);
+    /* no background: the pixel counts as its own value */
+    parus_zonal_init(&half);
+    own_pixel(&half, 0.5, 0.2f, 0.4f, NAN, NAN);
+    parus_zonal_finish(&half, &o);
+    assert_close(o.own_band_mean[PARUS_ROLE_RED], 0.2, 1e-7, 0);
+    /* merging partials gives the same sums */
+    {
+        parus_zonal a, b;
+        parus_zonal_init(&a);
+        parus_zonal_init(&b);
+        own_pixel(&a, 1.0, 0.04f, 0.5f, NAN, NAN);
+        own_pixel(&b, 0.5, 0.09f, 0.35f, 0.14f, 0.2f);
+        own_pixel(&b, 0.2, 0.12f, 0.26f, 0.14f, 0.2f);
+        parus_zonal_merge(&a, &b);
+        for (size_t k = 0; k < PARUS_ROLE_N_SPECTRAL_; k++) {
+            assert_close(a.own_wsum[k], z.own_wsum[k], 1e-15, 1e-12);
+            assert_close(a.own_w[k], z.own_w[k], 1e-15, 1e-12);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_merge__fixed_order_is_bitwise_repeatable),
         cmocka_unit_test(test_percentiles__uniform_ndvi),
         cmocka_unit_test(test_add_sparse__same_as_dense),
+        cmocka_unit_test(test_add_own__unmixed_by_hand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -94,6 +94,10 @@ typedef struct parus_health_options {
     double haze_blue_rise;     /* residual haze: blue this far above its neighbours: 0.03 */
     size_t max_gap_steps;      /* longest gap interpolated: 3 */
     double lambda;             /* Whittaker smoothing of NDVI: 2 */
+    /* take NDVI, NDWI, MNDWI, NDMI and SWIR1 from the observations' own (unmixed) values where
+     * they have them (zonal.h), else the coverage-weighted ones: false. The rules' thresholds
+     * were set on the mixed values; docs/method.md (section 9) has the figures of both. */
+    bool own_values;
     /* peers */
     size_t min_peers; /* fewer parcels with a value at a step: no peer reference there: 5 */
     /* growing season: from season_start_days after the crop's sowing to season_end_days after

@@ -12,6 +12,20 @@
  * An index value that is NaN for a valid pixel (a zero denominator) is skipped for that index
  * only: each index keeps its own weight. A parcel with no valid pixel has w_valid_px = 0 and NaN
  * means: never a made-up value.
+ *
+ * Own (unmixed) values. A pixel the parcel covers by a fraction w < 1 holds w of the parcel and
+ * 1 - w of what lies beside it: y = w x + (1 - w) b. With b estimated from the clear pixels just
+ * outside the parcel (the kernel passes their mean), the pixel's own value is x = (y - (1 - w) b)
+ * / w. Its error is (1 - w) / w times the error of b, so the own values are combined by inverse
+ * variance: weight w^2 / ((1 - w)^2 + PARUS_ZONAL_OWN_EPS), where PARUS_ZONAL_OWN_EPS is the ratio
+ * of a fully covered pixel's error variance to the background's (sensor noise and texture against
+ * the difference between neighbouring fields): a pure pixel weighs 1 / eps, a half-covered one
+ * about 1, a pixel a fifth covered 0.06. A pixel with no clear outside neighbour enters with
+ * x = y. This is a per-pixel linear unmixing with a local background (in the spirit of the
+ * neighbourhood unmixing of Zhukov et al. 1999, IEEE TGRS 37:1212, with the coverage known
+ * exactly), reduced to what one streaming pass allows. The own band means are the parcel's own
+ * reflectances; the own indices are the indices of those means (as the generator's
+ * ndvi_of_mean), not means of per-pixel indices.
  */
 #ifndef PARUS_ZONAL_H
 #define PARUS_ZONAL_H
@@ -29,8 +43,10 @@ extern "C" {
 
 /* NDVI histogram: fixed bins over [-1, 1] (values outside go to the end bins). */
 #define PARUS_ZONAL_HIST_BINS 100
-#define PARUS_NDVI_VEGETATED 0.3 /* NDVI >= this: vegetated */
-#define PARUS_NDWI_WATER 0.0     /* NDWI >= this: water */
+#define PARUS_NDVI_VEGETATED 0.3      /* NDVI >= this: vegetated */
+#define PARUS_NDWI_WATER 0.0          /* NDWI >= this: water */
+#define PARUS_ZONAL_OWN_EPS 0.1       /* own values: noise-to-background variance ratio (above) */
+#define PARUS_ZONAL_OWN_PURE 0.999999 /* own values: a pixel covered this far is not unmixed */
 
 typedef struct parus_moments {
     double w;    /* weight of the values seen */
@@ -51,6 +67,10 @@ typedef struct parus_zonal {
     double band_wsum[PARUS_ROLE_N_SPECTRAL_]; /* weighted sums of reflectance */
     double band_w[PARUS_ROLE_N_SPECTRAL_];
     double ndvi_hist[PARUS_ZONAL_HIST_BINS]; /* weights */
+    /* own values (above): inverse-variance weighted sums of the pixels' own reflectances */
+    double own_wsum[PARUS_ROLE_N_SPECTRAL_];
+    double own_w[PARUS_ROLE_N_SPECTRAL_];
+    double w_own_unmixed; /* valid weight of partly covered pixels with a background */
 } parus_zonal;
 
 /* The statistics of one parcel in one tile, as stored. NaN where there is no valid value. */
@@ -63,6 +83,10 @@ typedef struct parus_observation {
     double veg_fraction, water_fraction; /* of the valid weight */
     double edge_share;                   /* of the valid weight from partly covered pixels */
     size_t n_pixels, n_pure;
+    /* the parcel's own values, unmixed from its neighbours (above); NaN where none */
+    double own_band_mean[PARUS_ROLE_N_SPECTRAL_];
+    double own_mean[PARUS_INDEX_N_]; /* the indices of own_band_mean */
+    double own_unmixed_share;        /* of the valid weight: partly covered, background known */
 } parus_observation;
 
 PARUS_API void parus_zonal_init(parus_zonal *z);
@@ -72,6 +96,11 @@ PARUS_API void parus_zonal_init(parus_zonal *z);
  * read). Invalid pixels count only in w_total and n_pixels. */
 PARUS_API void parus_zonal_add(parus_zonal *z, double w, bool valid, bool pure, const float *index,
                                const float *band);
+
+/* Add one valid pixel's own value. w, band as in parus_zonal_add; bg: the reflectance of what
+ * else the pixel holds (PARUS_ROLE_N_SPECTRAL_ values, NaN = unknown), or NULL when nothing is
+ * known (the pixel then counts as its own value). Invalid pixels are not added. */
+PARUS_API void parus_zonal_add_own(parus_zonal *z, double w, const float *band, const float *bg);
 
 /* dst += src. Deterministic for a given order of calls. */
 PARUS_API void parus_zonal_merge(parus_zonal *dst, const parus_zonal *src);
