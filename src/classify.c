@@ -1,10 +1,11 @@
 /*
  * classify.c - crop type from a sample's features: datasets from wide CSVs (with series summaries
- * and phenology), features derived from each sample's own series, XGBoost training and prediction
- * through its C API (in-place prediction over the caller's doubles), the model file, grouped k-fold
- * evaluation with the usual figures, and nested selection of a configuration inside the training
- * folds. An evaluation's models are independent jobs fitted side by side on worker threads, each
- * with its share of the threads for XGBoost, and merged in job order.
+ * and phenology), features derived from each sample's own series, XGBoost training through its C
+ * API, prediction by the same trees re-laid for speed (forest.c; XGBoost's in-place prediction
+ * over the caller's doubles on request), the model file, grouped k-fold evaluation with the usual
+ * figures, and nested selection of a configuration inside the training folds. An evaluation's
+ * models are independent jobs fitted side by side on worker threads, each with its share of the
+ * threads for XGBoost, and merged in job order.
  *
  * Workload: thousands to tens of thousands of labelled samples with a few hundred features for
  * training; up to millions of parcels for prediction. Data is held densely (doubles in parus,
@@ -28,6 +29,7 @@
 #include <ogr_api.h>
 #include <xgboost/c_api.h>
 
+#include "forest_int.h"
 #include "omp_int.h"
 #include "parus/series.h"
 #include "util_int.h"
@@ -54,6 +56,9 @@ struct parus_model {
     size_t n_meta;
     char **meta_key, **meta_value; /* n_meta each, in the order first set */
     int nthread;                   /* the booster's nthread as last set; -1 not set */
+    parus_predictor predictor;
+    parus__forest *forest; /* the trees re-laid for prediction (forest.c); NULL when not built
+                              (PARUS_PREDICTOR=xgboost) or when it cannot hold the model */
 };
 
 /* ---- dataset ---- */
@@ -1230,6 +1235,7 @@ void parus_model_free(parus_model *m)
         return;
     if (m->booster)
         XGBoosterFree(m->booster);
+    parus__forest_free(m->forest);
     free_names(m->class_names, m->n_classes);
     free_names(m->feature_names, m->n_features);
     free_names(m->meta_key, m->n_meta);
@@ -1266,6 +1272,68 @@ static parus_status set_param(BoosterHandle b, const char *key, bool integral, d
     if (XGBoosterSetParam(b, key, buf) != 0)
         return xgb_fail(err, key);
     return PARUS_OK;
+}
+
+/* m's forest from its booster's JSON; NULL (and *why) when the forest does not represent it. */
+static parus_status build_forest(parus_model *m, const char **why, parus_error *err)
+{
+    bst_ulong len;
+    const char *json;
+    parus_status st;
+
+    if (m->forest)
+        return PARUS_OK;
+    if (XGBoosterSaveModelToBuffer(m->booster, "{\"format\": \"json\"}", &len, &json) != 0)
+        return xgb_fail(err, "model export");
+    st = parus__forest_from_json(json, (size_t)len, m->n_features, m->n_classes, &m->forest, why,
+                                 err);
+    if (st != PARUS_OK)
+        parus_error_prefix(err, "prediction forest (PARUS_PREDICTOR=xgboost avoids it)");
+    return st;
+}
+
+/* The predictor of a new model: FOREST where it represents the model, unless PARUS_PREDICTOR
+ * says "xgboost". */
+static parus_status choose_predictor(parus_model *m, parus_error *err)
+{
+    const char *env = getenv("PARUS_PREDICTOR"), *why = NULL;
+    parus_status st;
+
+    m->predictor = PARUS_PREDICTOR_XGBOOST;
+    if (env && strcmp(env, "xgboost") == 0)
+        return PARUS_OK;
+    if ((st = build_forest(m, &why, err)) != PARUS_OK)
+        return st;
+    if (m->forest)
+        m->predictor = PARUS_PREDICTOR_FOREST;
+    return PARUS_OK;
+}
+
+parus_status parus_model_set_predictor(parus_model *m, parus_predictor p, parus_error *err)
+{
+    const char *why = NULL;
+    parus_status st;
+
+    if (!m)
+        return parus_fail(err, PARUS_E_INVALID, "set_predictor: missing model");
+    if (p == PARUS_PREDICTOR_XGBOOST) {
+        m->predictor = p;
+        return PARUS_OK;
+    }
+    if (p != PARUS_PREDICTOR_FOREST)
+        return parus_fail(err, PARUS_E_INVALID, "set_predictor: unknown predictor %d", (int)p);
+    if ((st = build_forest(m, &why, err)) != PARUS_OK)
+        return st;
+    if (!m->forest)
+        return parus_fail(err, PARUS_E_INVALID, "the prediction forest cannot hold the model: %s",
+                          why ? why : "unsupported");
+    m->predictor = p;
+    return PARUS_OK;
+}
+
+parus_predictor parus_model_predictor(const parus_model *m)
+{
+    return m->predictor;
 }
 
 parus_status parus_model_train(const parus_dataset *ds, const size_t *rows, size_t n_rows,
@@ -1348,6 +1416,8 @@ parus_status parus_model_train(const parus_dataset *ds, const size_t *rows, size
             st = xgb_fail(err, "boosting round");
             goto out;
         }
+    if ((st = choose_predictor(m, err)) != PARUS_OK)
+        goto out;
     *out = m;
     m = NULL;
     st = PARUS_OK;
@@ -1487,8 +1557,9 @@ static parus_status set_nthread(parus_model *m, int n_threads, parus_error *err)
 }
 
 /* Probabilities of n contiguous rows of x from the first iter_end boosting rounds (0: all), by
- * XGBoost's in-place prediction: it reads the doubles where they lie (an array interface) and
- * converts each to float as a DMatrix would, so no copy of the matrix is made. */
+ * the model's predictor: the forest (forest.c), or XGBoost's in-place prediction, which reads the
+ * doubles where they lie (an array interface) and converts each to float as a DMatrix would, so
+ * no copy of the matrix is made. */
 static parus_status predict_dense(parus_model *m, const double *x, size_t n, int n_threads,
                                   size_t iter_end, double *prob, parus_error *err)
 {
@@ -1501,6 +1572,8 @@ static parus_status predict_dense(parus_model *m, const double *x, size_t n, int
 
     if (n == 0)
         return PARUS_OK;
+    if (m->predictor == PARUS_PREDICTOR_FOREST)
+        return parus__forest_predict(m->forest, x, n, iter_end, n_threads, prob, err);
     snprintf(values, sizeof values,
              "{\"data\": [%llu, true], \"shape\": [%zu, %zu], \"typestr\": \"<f8\", "
              "\"version\": 3}",
@@ -1838,6 +1911,10 @@ parus_status parus_model_load(const char *path, parus_model **out, parus_error *
         XGBoosterLoadModelFromBuffer(m->booster, r.p, len) != 0) {
         st = parus_fail(err, PARUS_E_FORMAT, "'%s': xgboost refuses the model: %s", path,
                         XGBGetLastError());
+        goto out;
+    }
+    if ((st = choose_predictor(m, err)) != PARUS_OK) {
+        parus_error_prefix(err, "'%s'", path);
         goto out;
     }
     *out = m;

@@ -3,8 +3,8 @@
  * (parus/classify.h) against the targets of issue 5: training on 10,000 parcels x 36 steps in at
  * most 60 s on 2 cores, prediction of at least 200,000 parcels per second.
  *
- *   parus-bench-classify [--train N] [--predict N] [--threads N] [--rounds N] [--eta X]
- *                        [--depth N] [--batch N] [--repeat N] [--save FILE]
+ *   parus-bench-classify [--train N] [--predict N] [--xgboost N] [--threads N] [--rounds N]
+ *                        [--eta X] [--depth N] [--batch N] [--repeat N] [--save FILE]
  *
  * The data are synthetic and deterministic (own splitmix64 generator, fixed seed), so the figures
  * depend only on the machine and the build: 16 classes, each a seasonal NDVI-like curve over 36
@@ -19,7 +19,13 @@
  *
  * Prediction is timed --repeat times (best wall time kept) in calls of --batch parcels (default:
  * all in one call), with the process's CPU seconds beside the wall seconds: on a shared machine
- * the wall time includes waiting for a core, the CPU time does not. --save writes the model.
+ * the wall time includes waiting for a core, the CPU time does not. Both predictors of the same
+ * model are timed in the same run: parus's forest (the default, src/forest.c) on the --predict
+ * parcels, and XGBoost's own on the first --xgboost of them (default 20,000: it is far slower;
+ * 0 skips it), with the ratio of their rates and their agreement on those parcels (the largest
+ * probability difference, the parcels whose most probable class differs). The CPU time per tree
+ * walk is CPU seconds / (parcels x trees): one tree for one parcel on one core. --save writes the
+ * model.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -181,25 +187,68 @@ static int parse_size(const char *opt, const char *s, long min, long max, long *
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: parus-bench-classify [--train N] [--predict N] [--threads N] "
-               "[--rounds N] [--eta X]\n"
-               "                            [--depth N] [--batch N] [--repeat N] [--save FILE]\n");
+    fprintf(f, "usage: parus-bench-classify [--train N] [--predict N] [--xgboost N] [--threads N] "
+               "[--rounds N]\n"
+               "                            [--eta X] [--depth N] [--batch N] [--repeat N] "
+               "[--save FILE]\n");
+}
+
+/* One predictor's best of repeat runs over n parcels of x, in calls of batch parcels. */
+typedef struct timing {
+    double wall_s, cpu_s;
+} timing;
+
+static int time_predict(parus_model *model, const double *x, size_t n, size_t batch, long repeat,
+                        int n_threads, double *prob, timing *out)
+{
+    parus_error err;
+    long r;
+    out->wall_s = INFINITY;
+    out->cpu_s = 0;
+    for (r = 0; r < repeat; r++) {
+        size_t done, k;
+        double t0 = now_s(), c0 = cpu_s(), w, c;
+        for (done = 0; done < n; done += k) {
+            k = n - done < batch ? n - done : batch;
+            if (parus_model_predict(model, x + done * N_STEPS, k, N_STEPS, n_threads,
+                                    prob + done * N_CLASSES, &err) != PARUS_OK) {
+                fprintf(stderr, "parus-bench-classify: prediction failed: %s\n", err.msg);
+                return -1;
+            }
+        }
+        w = now_s() - t0;
+        c = cpu_s() - c0;
+        if (w < out->wall_s) {
+            out->wall_s = w;
+            out->cpu_s = c;
+        }
+    }
+    return 0;
+}
+
+static void print_predict(const char *stage, size_t n, const timing *t, size_t n_trees)
+{
+    double per_s = (double)n / t->wall_s;
+    printf("%-10s %10zu %10.3f %10.3f %14.0f  %-18s %-4s %.2f ns\n", stage, n, t->wall_s, t->cpu_s,
+           per_s, ">= 200000 /s", per_s >= PREDICT_TARGET_PER_S ? "yes" : "no",
+           1e9 * t->cpu_s / (double)n / (double)n_trees);
 }
 
 int main(int argc, char **argv)
 {
-    long n_train = 10000, n_predict = 200000, n_threads = 2, n_rounds = -1, depth = -1, batch = 0,
-         repeat = 1, r;
+    long n_train = 10000, n_predict = 200000, n_xgboost = 20000, n_threads = 2, n_rounds = -1,
+         depth = -1, batch = 0, repeat = 1;
     double eta = -1;
     const char *save = NULL;
     parus_classify_options opt;
     parus_dataset ds;
     parus_model *model = NULL;
     parus_error err;
-    double *x_pred = NULL, *prob = NULL;
-    size_t *rows = NULL, n_all, i, n_correct = 0;
+    double *x_pred = NULL, *prob = NULL, *prob_xgb = NULL;
+    size_t *rows = NULL, n_all, i, n_correct = 0, n_trees;
     uint64_t state = 20261123u;
-    double t0, c0, train_s, train_cpu_s, predict_s = INFINITY, predict_cpu_s = 0, per_s, accuracy;
+    double t0, c0, train_s, train_cpu_s, accuracy;
+    timing forest, xgb;
     int rc = 1, a;
 
     for (a = 1; a < argc; a++) {
@@ -218,6 +267,9 @@ int main(int argc, char **argv)
             min = N_CLASSES;
         } else if (strcmp(argv[a], "--predict") == 0) {
             dst = &n_predict;
+        } else if (strcmp(argv[a], "--xgboost") == 0) {
+            dst = &n_xgboost;
+            min = 0;
         } else if (strcmp(argv[a], "--threads") == 0) {
             dst = &n_threads;
             max = 1024;
@@ -248,6 +300,8 @@ int main(int argc, char **argv)
     }
     if (batch == 0 || batch > n_predict)
         batch = n_predict;
+    if (n_xgboost > n_predict)
+        n_xgboost = n_predict;
 
     parus_error_init(&err);
     parus_dataset_init(&ds);
@@ -274,8 +328,9 @@ int main(int argc, char **argv)
     x_pred = malloc((size_t)n_predict * N_STEPS * sizeof *x_pred);
     prob = malloc((size_t)(n_predict > N_HELD_OUT ? n_predict : N_HELD_OUT) * N_CLASSES *
                   sizeof *prob);
+    prob_xgb = malloc((size_t)(n_xgboost > 0 ? n_xgboost : 1) * N_CLASSES * sizeof *prob_xgb);
     if (!ds.x || !ds.label || !names_complete(ds.class_names, N_CLASSES) ||
-        !names_complete(ds.feature_names, N_STEPS) || !rows || !x_pred || !prob) {
+        !names_complete(ds.feature_names, N_STEPS) || !rows || !x_pred || !prob || !prob_xgb) {
         fprintf(stderr, "parus-bench-classify: out of memory\n");
         goto cleanup;
     }
@@ -310,46 +365,61 @@ int main(int argc, char **argv)
     }
     accuracy = (double)n_correct / N_HELD_OUT;
 
-    for (r = 0; r < repeat; r++) {
-        size_t done, n;
-        double w, c;
-        t0 = now_s();
-        c0 = cpu_s();
-        for (done = 0; done < (size_t)n_predict; done += n) {
-            n = (size_t)n_predict - done < (size_t)batch ? (size_t)n_predict - done : (size_t)batch;
-            if (parus_model_predict(model, x_pred + done * N_STEPS, n, N_STEPS, (int)n_threads,
-                                    prob + done * N_CLASSES, &err) != PARUS_OK) {
-                fprintf(stderr, "parus-bench-classify: prediction failed: %s\n", err.msg);
-                goto cleanup;
-            }
-        }
-        w = now_s() - t0;
-        c = cpu_s() - c0;
-        if (w < predict_s) {
-            predict_s = w;
-            predict_cpu_s = c;
-        }
+    n_trees = opt.n_rounds * N_CLASSES;
+    if (parus_model_predictor(model) != PARUS_PREDICTOR_FOREST) {
+        fprintf(stderr, "parus-bench-classify: the model is not predicted by the forest (trees of "
+                        "more than 64 leaves, or PARUS_PREDICTOR=xgboost)\n");
+        goto cleanup;
     }
-    per_s = (double)n_predict / predict_s;
+    if (time_predict(model, x_pred, (size_t)n_predict, (size_t)batch, repeat, (int)n_threads, prob,
+                     &forest) != 0)
+        goto cleanup;
+    if (n_xgboost > 0) {
+        if (parus_model_set_predictor(model, PARUS_PREDICTOR_XGBOOST, &err) != PARUS_OK) {
+            fprintf(stderr, "parus-bench-classify: %s\n", err.msg);
+            goto cleanup;
+        }
+        if (time_predict(model, x_pred, (size_t)n_xgboost, (size_t)batch, repeat, (int)n_threads,
+                         prob_xgb, &xgb) != 0)
+            goto cleanup;
+    }
 
     printf("parus-bench-classify: %d classes, %d steps, %ld threads, %zu rounds, eta %g, "
            "max_depth %d, %zu trees, batch %ld\n",
-           N_CLASSES, N_STEPS, n_threads, opt.n_rounds, opt.eta, opt.max_depth,
-           opt.n_rounds * N_CLASSES, batch);
-    printf("%-10s %10s %10s %10s %14s  %-18s %s\n", "stage", "samples", "seconds", "cpu s",
-           "samples/s", "target", "met");
+           N_CLASSES, N_STEPS, n_threads, opt.n_rounds, opt.eta, opt.max_depth, n_trees, batch);
+    printf("%-10s %10s %10s %10s %14s  %-18s %-4s %s\n", "stage", "samples", "seconds", "cpu s",
+           "samples/s", "target", "met", "cpu per tree walk");
     printf("%-10s %10ld %10.2f %10.2f %14.0f  %-18s %s\n", "train", n_train, train_s, train_cpu_s,
            (double)n_train / train_s, "<= 60 s", train_s <= TRAIN_TARGET_S ? "yes" : "no");
-    printf("%-10s %10ld %10.3f %10.3f %14.0f  %-18s %s\n", "predict", n_predict, predict_s,
-           predict_cpu_s, per_s, ">= 200000 /s", per_s >= PREDICT_TARGET_PER_S ? "yes" : "no");
-    printf("predict: %.1f ns per parcel per tree per thread (wall x threads / trees)\n",
-           1e9 * predict_s * (double)n_threads / (double)n_predict /
-               (double)(opt.n_rounds * N_CLASSES));
+    print_predict("predict", (size_t)n_predict, &forest, n_trees);
+    if (n_xgboost > 0) {
+        size_t n_differ = 0, k;
+        double max_diff = 0;
+        print_predict("xgboost", (size_t)n_xgboost, &xgb, n_trees);
+        for (i = 0; i < (size_t)n_xgboost; i++) {
+            size_t bf, bx, second;
+            double margin;
+            parus_classify_top2(prob + i * N_CLASSES, N_CLASSES, &bf, &second, &margin);
+            parus_classify_top2(prob_xgb + i * N_CLASSES, N_CLASSES, &bx, &second, &margin);
+            n_differ += bf != bx;
+            for (k = 0; k < N_CLASSES; k++) {
+                double d = fabs(prob[i * N_CLASSES + k] - prob_xgb[i * N_CLASSES + k]);
+                max_diff = d > max_diff ? d : max_diff;
+            }
+        }
+        printf("predict (forest) / xgboost: %.1f x the parcels per second, %.1f x per CPU second; "
+               "on their %ld common parcels max |p - p_xgboost| %.2g, most probable class "
+               "differs on %zu\n",
+               ((double)n_predict / forest.wall_s) / ((double)n_xgboost / xgb.wall_s),
+               ((double)n_predict / forest.cpu_s) / ((double)n_xgboost / xgb.cpu_s), n_xgboost,
+               max_diff, n_differ);
+    }
     printf("held-out accuracy: %.3f (%d samples)\n", accuracy, N_HELD_OUT);
     rc = 0;
 
 cleanup:
     parus_model_free(model);
+    free(prob_xgb);
     free(prob);
     free(x_pred);
     free(rows);
