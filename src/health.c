@@ -305,12 +305,16 @@ static double own_var(const parus_observation *o, int var)
     case PARUS_HEALTH_SWIR1:
         return o->own_band_mean[PARUS_ROLE_SWIR1];
     default:
-        return NAN; /* the fractions are counted on the pixels: no own value */
+        return NAN; /* the water fraction: the coverage-weighted one */
     }
 }
 
 static double obs_var(const parus_observation *o, int var, bool own)
 {
+    /* the vegetated fraction is always the own one where measured: a parcel's bare edge beside a
+     * green neighbour is not sown (docs/method.md, planted area) */
+    if (var == PARUS_HEALTH_VEG && isfinite(o->own_veg_fraction))
+        return o->own_veg_fraction;
     if (own) {
         double x = own_var(o, var);
         if (isfinite(x))

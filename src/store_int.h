@@ -81,7 +81,7 @@ parus_status parus__store_migrate(parus_store *store, parus_error *err);
 
 /* The per-parcel statistics of an observation beyond the weights, one column each: X(column, member
  * of parus_observation as an offset). Version 2 had the NDVI columns; version 3 added the rest;
- * version 6 the own (unmixed) values.
+ * version 6 the own (unmixed) values, version 7 the own vegetated fraction.
  * This one list drives the migration, the INSERT and the binding, so they cannot drift. Append
  * only: a new column needs a new migration step. */
 #define PARUS__OBS_IDX(X, name, k)                                                                 \
@@ -137,8 +137,11 @@ parus_status parus__store_migrate(parus_store *store, parus_error *err);
     PARUS__OBS_OWN_BAND(X, swir1, PARUS_ROLE_SWIR1)                                                \
     PARUS__OBS_OWN_BAND(X, swir2, PARUS_ROLE_SWIR2)                                                \
     X(own_unmixed_share, offsetof(parus_observation, own_unmixed_share))
+/* Version 7: the vegetated fraction with each pixel judged on its own value. */
+#define PARUS__OBS_COLUMNS_V7(X) X(own_veg_fraction, offsetof(parus_observation, own_veg_fraction))
 #define PARUS__OBS_COLUMNS(X)                                                                      \
-    PARUS__OBS_COLUMNS_V2(X) PARUS__OBS_COLUMNS_V3(X) PARUS__OBS_COLUMNS_V6(X)
+    PARUS__OBS_COLUMNS_V2(X)                                                                       \
+    PARUS__OBS_COLUMNS_V3(X) PARUS__OBS_COLUMNS_V6(X) PARUS__OBS_COLUMNS_V7(X)
 
 /* Test hook: the connection, for PRAGMAs a test needs (busy timeout, max_page_count). */
 sqlite3 *parus__store_handle(parus_store *store);

@@ -275,12 +275,23 @@ static int migrate_to_6(parus_store *store)
     return sqlite3_exec(store->db, schema_v6, NULL, NULL, NULL);
 }
 
+/* Version 7: the vegetated fraction of each observation with every pixel judged on its own
+ * (unmixed) value, which the planted area reads. Observations stored before have NULL there. */
+#define ADD_OBS_COLUMN(name, offset) "ALTER TABLE observations ADD COLUMN " #name " REAL;"
+static const char schema_v7[] = PARUS__OBS_COLUMNS_V7(ADD_OBS_COLUMN);
+#undef ADD_OBS_COLUMN
+
+static int migrate_to_7(parus_store *store)
+{
+    return sqlite3_exec(store->db, schema_v7, NULL, NULL, NULL);
+}
+
 static const struct migration {
     int version; /* the version the step produces */
     int (*apply)(parus_store *store);
 } migrations[] = {
-    {1, migrate_to_1}, {2, migrate_to_2}, {3, migrate_to_3},
-    {4, migrate_to_4}, {5, migrate_to_5}, {6, migrate_to_6},
+    {1, migrate_to_1}, {2, migrate_to_2}, {3, migrate_to_3}, {4, migrate_to_4},
+    {5, migrate_to_5}, {6, migrate_to_6}, {7, migrate_to_7},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PARUS_STORE_SCHEMA_VERSION,

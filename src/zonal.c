@@ -122,6 +122,7 @@ void parus__zonal_add_own_sparse(parus_zonal *z, double w, const float *band, co
     bool unmixed = false;
     /* inverse-variance weight of the pixel's own value (zonal.h) */
     double v = w * w / ((1.0 - w) * (1.0 - w) + PARUS_ZONAL_OWN_EPS);
+    double red = NAN, nir = NAN;
 
     for (k = 0; k < n_band; k++) {
         double y = (double)band[k], x = y;
@@ -131,11 +132,22 @@ void parus__zonal_add_own_sparse(parus_zonal *z, double w, const float *band, co
             x = (y - (1.0 - w) * (double)bg[k]) / w;
             unmixed = true;
         }
+        if (band_id[k] == PARUS_ROLE_RED)
+            red = x;
+        else if (band_id[k] == PARUS_ROLE_NIR)
+            nir = x;
         z->own_wsum[band_id[k]] += v * x;
         z->own_w[band_id[k]] += v;
     }
     if (unmixed)
         z->w_own_unmixed += w;
+    /* the pixel judged on its own value; an unmixed value may leave the physical range, only its
+     * side of the threshold counts: NDVI >= t <=> nir - red >= t (nir + red) for nir + red > 0 */
+    if (!isnan(red) && !isnan(nir)) {
+        z->w_own_px += w;
+        if (nir + red > 0.0 && nir - red >= PARUS_NDVI_VEGETATED * (nir + red))
+            z->w_own_veg += w;
+    }
 }
 
 void parus_zonal_add_own(parus_zonal *z, double w, const float *band, const float *bg)
@@ -170,6 +182,8 @@ void parus_zonal_merge(parus_zonal *dst, const parus_zonal *src)
         dst->own_w[k] += src->own_w[k];
     }
     dst->w_own_unmixed += src->w_own_unmixed;
+    dst->w_own_px += src->w_own_px;
+    dst->w_own_veg += src->w_own_veg;
 }
 
 /* p10, p50 and p90 of the weighted histogram in one scan, linear within the bin. */
@@ -220,6 +234,7 @@ static void own_finish(const parus_zonal *z, parus_observation *out)
     out->own_mean[PARUS_INDEX_MNDWI] = own_nd(b, PARUS_ROLE_GREEN, PARUS_ROLE_SWIR1);
     out->own_mean[PARUS_INDEX_NDMI] = own_nd(b, PARUS_ROLE_NIR, PARUS_ROLE_SWIR1);
     out->own_unmixed_share = z->w_valid > 0.0 ? z->w_own_unmixed / z->w_valid : (double)NAN;
+    out->own_veg_fraction = z->w_own_px > 0.0 ? z->w_own_veg / z->w_own_px : (double)NAN;
 }
 
 void parus_zonal_finish(const parus_zonal *z, parus_observation *out)

@@ -1361,7 +1361,8 @@ static void test_synthetic__floods_losses_and_planted_area(void **state)
     assert_true((double)sc.found_seen_floods / (double)sc.seen_floods >= 0.75);
     assert_true(loss_precision >= 0.85);
     assert_true((double)sc.found_seen_losses / (double)sc.seen_losses >= 0.6);
-    assert_true(area_share >= 0.6);
+    /* 0.632 on the coverage-weighted vegetated fraction, 0.737 with each pixel unmixed first */
+    assert_true(area_share >= 0.72);
     /* no drought or late planting is injected: those flags stay rare */
     assert_true(sc.other_flags[PARUS_HEALTH_DROUGHT_STRESS] +
                     sc.other_flags[PARUS_HEALTH_LATE_PLANTING] <

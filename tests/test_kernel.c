@@ -326,7 +326,24 @@ static void test_measure__unmixes_edge_pixels_against_outside_neighbours(void **
     assert_close(obs.own_mean[PARUS_INDEX_NDVI], (0.50 - 0.04) / (0.50 + 0.04), 1e-6, 0);
     assert_true(obs.mean[PARUS_INDEX_NDVI] < obs.own_mean[PARUS_INDEX_NDVI] - 0.03);
     assert_close(obs.own_unmixed_share, 2.0 / 10.0, 1e-6, 0);
+    assert_close(obs.own_veg_fraction, 1.0, 0, 0);
     assert_true(isnan(obs.own_band_mean[PARUS_ROLE_SWIR1]));
+    parus_tile_free(tile);
+
+    /* the other way round: a bare parcel beside green land. Its half-covered pixels read green
+     * (NDVI 0.57) and count in the vegetated fraction; judged on their own value they do not. */
+    for (r = 0; r < 6; r++)
+        for (c = 0; c < 6; c++) {
+            float cov = r >= 1 && r <= 4 ? (c == 1 || c == 2 ? 1.0f : c == 3 ? 0.5f : 0.0f) : 0.0f;
+            red[r * 6 + c] = cov * b_red + (1.0f - cov) * x_red;
+            nir[r * 6 + c] = cov * b_nir + (1.0f - cov) * x_nir;
+        }
+    write_tile(path, 6, 6, 0, red, nir);
+    tile = open_tile(path);
+    assert_int_equal(parus_tile_measure(tile, &p, 1, NULL, &obs, NULL, &err), PARUS_OK);
+    assert_close(obs.veg_fraction, 2.0 / 10.0, 1e-6, 0);
+    assert_close(obs.own_veg_fraction, 0.0, 0, 0);
+    assert_close(obs.own_band_mean[PARUS_ROLE_RED], b_red, 1e-6, 0);
 
     free(p.wkb);
     parus_tile_free(tile);

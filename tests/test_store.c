@@ -264,7 +264,7 @@ static void test_open__creates_current_schema(void **state)
 
     s = open_ok(path);
     assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
-    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 6);
+    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 7);
     c = counts_ok(s);
     assert_int_equal(c.n_parcels + c.n_farmers + c.n_parcel_rejects + c.n_tiles + c.n_observations +
                          c.n_runs + c.n_parcel_crops + c.n_samples + c.n_sample_points +
@@ -276,7 +276,7 @@ static void test_open__creates_current_schema(void **state)
 
     db = raw_open(path);
     assert_int_equal(raw_int(db, "PRAGMA application_id"), 0x50525553); /* 'PRUS' */
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 7);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('parcels', "
                                  "'parcels_rtree', 'parcel_rejects', 'tiles', 'observations', "
                                  "'runs', 'parcel_crops', 'samples', 'sample_points', "
@@ -288,7 +288,7 @@ static void test_open__creates_current_schema(void **state)
 
     /* a second open finds it current and leaves it so */
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 6);
+    assert_int_equal(parus_store_schema_version(s), 7);
     parus_store_close(s);
     parus_store_close(NULL);
 
@@ -407,12 +407,12 @@ static void test_open__older_schema_is_migrated(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 1);
     assert_int_equal(parus_store_get_counts(s, &c, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 1, older than this parus (6)");
+    assert_msg_has(err, "has schema version 1, older than this parus (7)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 1);
 
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 6);
+    assert_int_equal(parus_store_schema_version(s), 7);
     assert_int_equal(parus_store_get_parcel(s, "OLD1", &p, &err), PARUS_OK);
     assert_string_equal(p.farmer_id, "F9");
     assert_close(p.declared_area_m2, 1200.5, 0.0, 0.0);
@@ -446,7 +446,7 @@ static void test_open__older_schema_is_migrated(void **state)
     parus_store_close(s);
     set_free(&set);
 
-    assert_int_equal(file_int(path, "PRAGMA user_version"), 6);
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 7);
     assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('observations') "
                                     "WHERE name IN ('ndmi_mean', 'ndvi_p50', 'n_pure')"),
                      3);
@@ -501,7 +501,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     load_ok(s, &set, "a.geojson", NULL);
     parus_store_close(s);
     db = raw_open(path);
-    raw_exec(db, "PRAGMA user_version = 7");
+    raw_exec(db, "PRAGMA user_version = 8");
     sqlite3_close(db);
 
     before = file_read(path);
@@ -509,7 +509,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_SCHEMA);
     assert_null(s);
     snprintf(expect, sizeof expect,
-             "'%s' has schema version 7, newer than this parus (6): upgrade parus", path);
+             "'%s' has schema version 8, newer than this parus (7): upgrade parus", path);
     assert_string_equal(err.msg, expect);
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_E_SCHEMA);
     assert_string_equal(err.msg, expect);
@@ -1335,6 +1335,7 @@ static void test_put_tile_observations__all_or_nothing(void **state)
     o[0].own_mean[PARUS_INDEX_NDVI] = 0.71;
     o[0].own_band_mean[PARUS_ROLE_RED] = 0.0625;
     o[0].own_unmixed_share = 0.5;
+    o[0].own_veg_fraction = 0.25;
     const char *ids[3] = {"P00000", "P00001", "P404"};
     parus_store_counts c;
     bool found = true;
@@ -1384,7 +1385,8 @@ static void test_put_tile_observations__all_or_nothing(void **state)
                              "o.parcel_num WHERE p.id = 'P00000' AND o.w_total_px = 12.5 AND "
                              "o.w_valid_px = 9.375 AND o.valid_fraction = 0.75 AND "
                              "o.ndvi_mean = 0.62 AND o.ndvi_std = 0.05 AND o.own_ndvi = 0.71 AND "
-                             "o.own_red_mean = 0.0625 AND o.own_unmixed_share = 0.5"),
+                             "o.own_red_mean = 0.0625 AND o.own_unmixed_share = 0.5 AND "
+                             "o.own_veg_fraction = 0.25"),
                      1);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM observations o JOIN parcels p ON p.num = "
                                  "o.parcel_num WHERE p.id = 'P00001' AND o.ndvi_mean IS NULL AND "
@@ -1540,12 +1542,12 @@ static void test_open__v3_store_is_migrated_to_v4(void **state)
     assert_int_equal(parus_store_schema_version(s), 3);
     assert_int_equal(parus_store_season_walk(s, SEASON, log_parcel, &log, &n, &err),
                      PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 3, older than this parus (6)");
+    assert_msg_has(err, "has schema version 3, older than this parus (7)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 3);
 
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 6);
+    assert_int_equal(parus_store_schema_version(s), 7);
     c = counts_ok(s);
     assert_int_equal(c.n_parcels, 1);
     assert_int_equal(c.n_observations, 1);
@@ -1561,7 +1563,7 @@ static void test_open__v3_store_is_migrated_to_v4(void **state)
     assert_string_equal(log.text, "OLD1[F9,summer_maize,1111,d]:2025-04-02/1=0.61");
     parus_store_close(s);
 
-    assert_int_equal(file_int(path, "PRAGMA user_version"), 6);
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 7);
     assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
                                     "('parcel_crops', 'samples', 'sample_points', 'assessments', "
                                     "'assessments_parcel')"),
@@ -2084,9 +2086,10 @@ static void test_assessments__put_replace_read_and_refuse(void **state)
 
 /* A version-4 store: this build's store with the version-5 tables taken out again (version 5
  * only adds tables), one assessment in it. */
-/* What step 6 adds, taken away again (SQLite 3.35 and later drop columns). */
+/* What steps 6 and 7 add, taken away again (SQLite 3.35 and later drop columns). */
 #define DROP_OBS_COLUMN(name, offset) "ALTER TABLE observations DROP COLUMN " #name ";"
-#define DROP_V6_COLUMNS PARUS__OBS_COLUMNS_V6(DROP_OBS_COLUMN)
+#define DROP_V7_COLUMNS PARUS__OBS_COLUMNS_V7(DROP_OBS_COLUMN)
+#define DROP_V6_COLUMNS DROP_V7_COLUMNS PARUS__OBS_COLUMNS_V6(DROP_OBS_COLUMN)
 
 static void write_v4_store(const char *path, const char *extra_sql)
 {
@@ -2122,12 +2125,12 @@ static void test_open__v4_store_is_migrated_to_v5(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 4);
     assert_int_equal(parus_store_results_begin(s, SEASON, 0, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 4, older than this parus (6)");
+    assert_msg_has(err, "has schema version 4, older than this parus (7)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 4);
 
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 6);
+    assert_int_equal(parus_store_schema_version(s), 7);
     c = counts_ok(s);
     assert_int_equal(c.n_parcels, 4);
     assert_int_equal(c.n_assessments, 1);
@@ -2150,7 +2153,7 @@ static void test_open__v4_store_is_migrated_to_v5(void **state)
     assert_int_equal(counts_ok(s).n_assessments, 1); /* kept: not put again */
     parus_store_close(s);
 
-    assert_int_equal(file_int(path, "PRAGMA user_version"), 6);
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 7);
     assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
                                     "('parcel_results', 'parcel_flags', 'peer_curves', 'limits')"),
                      4);
@@ -2217,7 +2220,7 @@ static int keep_first_point(const parus_series_point *pt, void *ctx)
     return 0;
 }
 
-static void test_open__v5_store_is_migrated_to_v6(void **state)
+static void test_open__v5_store_is_migrated_to_v7(void **state)
 {
     char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v5.db");
     parus_observation got;
@@ -2230,7 +2233,7 @@ static void test_open__v5_store_is_migrated_to_v6(void **state)
                                     "WHERE name LIKE 'own%'"),
                      0);
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 6);
+    assert_int_equal(parus_store_schema_version(s), 7);
     assert_int_equal(counts_ok(s).n_observations, 1);
     /* the mixed values are read as stored, the own ones as not measured */
     memset(&got, 0, sizeof got);
@@ -2240,11 +2243,12 @@ static void test_open__v5_store_is_migrated_to_v6(void **state)
     assert_true(isnan(got.own_mean[PARUS_INDEX_NDVI]));
     assert_true(isnan(got.own_band_mean[PARUS_ROLE_NIR]));
     assert_true(isnan(got.own_unmixed_share));
+    assert_true(isnan(got.own_veg_fraction));
     parus_store_close(s);
-    assert_int_equal(file_int(path, "PRAGMA user_version"), 6);
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 7);
     assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('observations') "
                                     "WHERE name LIKE 'own%'"),
-                     16);
+                     17);
 
     parus_test_rmtree(dir);
     free(path);
@@ -2268,6 +2272,77 @@ static void test_open__failed_v6_step_leaves_v5(void **state)
     assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('observations') "
                                     "WHERE name LIKE 'own%'"),
                      1);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM observations"), 1);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+/* ---- schema version 7: the own vegetated fraction ---- */
+
+static void write_v6_store(const char *path, const char *extra_sql)
+{
+    parus_parcel_set set = grid_set(2, 2, 0);
+    parus_tile_record rec = tile_rec(8, "2024-07-11");
+    parus_observation o = make_obs(4.0, 0.55);
+    const parus_observation *obs[1] = {&o};
+    const char *ids[1] = {"P00001"};
+    parus_store *s = open_ok(path);
+    parus_error err;
+    sqlite3 *db;
+    o.own_mean[PARUS_INDEX_NDVI] = 0.66;
+    load_ok(s, &set, "p.geojson", NULL);
+    snprintf(rec.status, sizeof rec.status, "ingested");
+    assert_int_equal(parus_store_put_tile_observations(s, &rec, ids, obs, 1, &err), PARUS_OK);
+    parus_store_close(s);
+    set_free(&set);
+    db = raw_open(path);
+    raw_exec(db, DROP_V7_COLUMNS);
+    raw_exec(db, "PRAGMA user_version = 6");
+    if (extra_sql)
+        raw_exec(db, extra_sql);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+static void test_open__v6_store_is_migrated_to_v7(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v6.db");
+    parus_observation got;
+    parus_store *s;
+    parus_error err;
+    (void)state;
+
+    write_v6_store(path, NULL);
+    s = open_ok(path);
+    assert_int_equal(parus_store_schema_version(s), 7);
+    memset(&got, 0, sizeof got);
+    assert_int_equal(parus_store_parcel_series(s, "P00001", keep_first_point, &got, NULL, &err),
+                     PARUS_OK);
+    assert_close(got.own_mean[PARUS_INDEX_NDVI], 0.66, 0, 0); /* what version 6 stored */
+    assert_true(isnan(got.own_veg_fraction));                 /* not measured then */
+    parus_store_close(s);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE own_veg_fraction IS "
+                                    "NULL AND own_ndvi = 0.66"),
+                     1);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_open__failed_v7_step_leaves_v6(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v6-bad.db");
+    parus_store *s = NULL;
+    parus_error err;
+    (void)state;
+
+    write_v6_store(path, "ALTER TABLE observations ADD COLUMN own_veg_fraction REAL;");
+    assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_STORE);
+    assert_null(s);
+    assert_msg_has(err, "from schema version 6 to 7");
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 6);
     assert_int_equal(file_int(path, "SELECT count(*) FROM observations"), 1);
 
     parus_test_rmtree(dir);
@@ -2815,7 +2890,9 @@ int main(void)
         cmocka_unit_test(test_assessments__put_replace_read_and_refuse),
         cmocka_unit_test(test_open__v4_store_is_migrated_to_v5),
         cmocka_unit_test(test_open__failed_v5_step_leaves_v4),
-        cmocka_unit_test(test_open__v5_store_is_migrated_to_v6),
+        cmocka_unit_test(test_open__v5_store_is_migrated_to_v7),
+        cmocka_unit_test(test_open__v6_store_is_migrated_to_v7),
+        cmocka_unit_test(test_open__failed_v7_step_leaves_v6),
         cmocka_unit_test(test_open__failed_v6_step_leaves_v5),
         cmocka_unit_test(test_results__put_read_replace_and_refuse),
     };

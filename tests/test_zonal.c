@@ -212,6 +212,7 @@ static void test_add_own__unmixed_by_hand(void **state)
     assert_true(isnan(o.own_band_mean[PARUS_ROLE_SWIR1]));
     /* own_unmixed_share is of the valid weight, which parus_zonal_add counts (none here) */
     assert_true(isnan(o.own_unmixed_share));
+    assert_close(o.own_veg_fraction, 1.0, 0, 0); /* every pixel's own NDVI is 0.85 */
 
     /* inverse-variance weights: a pure pixel 10, a half-covered one 0.25 / 0.35 */
     parus_zonal_init(&half);
@@ -221,6 +222,14 @@ static void test_add_own__unmixed_by_hand(void **state)
     assert_close(o.own_band_mean[PARUS_ROLE_RED],
                  (10 * 0.1 + 0.25 / 0.35 * 0.3) / (10 + 0.25 / 0.35), 1e-7, 0);
     assert_close(o.own_band_mean[PARUS_ROLE_NIR], 0.6, 1e-7, 0);
+    /* a bare parcel (red 0.15, NIR 0.2) half in a green pixel: mixed NDVI 0.59 counts as
+     * vegetated, its own value (0.14) does not */
+    parus_zonal_init(&half);
+    own_pixel(&half, 1.0, 0.15f, 0.2f, NAN, NAN);
+    own_pixel(&half, 0.5, 0.09f, 0.35f, 0.03f, 0.5f);
+    parus_zonal_finish(&half, &o);
+    assert_close(o.own_veg_fraction, 0.0, 0, 0);
+    assert_close(o.own_band_mean[PARUS_ROLE_RED], 0.15, 1e-6, 0);
     /* no background: the pixel counts as its own value */
     parus_zonal_init(&half);
     own_pixel(&half, 0.5, 0.2f, 0.4f, NAN, NAN);

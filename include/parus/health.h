@@ -153,7 +153,8 @@ typedef enum parus_health_var {
     PARUS_HEALTH_NDWI,
     PARUS_HEALTH_MNDWI,
     PARUS_HEALTH_NDMI,
-    PARUS_HEALTH_VEG,   /* vegetated fraction (NDVI >= PARUS_NDVI_VEGETATED), 0..1 */
+    PARUS_HEALTH_VEG,   /* vegetated fraction (NDVI >= PARUS_NDVI_VEGETATED), 0..1: the own one
+                           (each pixel unmixed first, zonal.h) where the observation has it */
     PARUS_HEALTH_WATER, /* water fraction (NDWI >= PARUS_NDWI_WATER), 0..1 */
     PARUS_HEALTH_SWIR1, /* SWIR1 (1.6 um) reflectance: open water is dark there */
     PARUS_HEALTH_N_VARS_
@@ -365,15 +366,16 @@ PARUS_API bool parus_health_growing_season(const parus_crop *crop, int64_t day,
  * too; against the declared area: AREA_SHORTFALL below, AREA_EXCESS above, by more than
  * area_tolerance (relative to the declared area).
  *
- * Bias from edge pixels: the vegetated fraction counts a pixel by its NDVI, and a pixel the parcel
- * covers only partly mixes in its neighbours. A mixture of canopy and bare soil reaches NDVI 0.3
- * at about a sixth canopy cover, so a pixel straddling a boundary between sown and bare ground
- * counts as sown when a sixth of it is. Hence (a) a bare strip narrower than a pixel at the end of
- * a field vanishes, and the boundary of a partly sown field is overcounted by about a third of a
- * pixel along its length; (b) a parcel's bare part next to a green neighbour counts as sown; (c) a
- * fully sown parcel next to bare land or a road loses almost nothing (its own share of each edge
- * pixel is green). Net: planted area is biased up, most for narrow strips, small parcels and
- * partly sown ones (docs/method.md has the figures).
+ * Bias from edge pixels: the vegetated fraction counts a pixel by its NDVI. Each partly covered
+ * pixel is first unmixed from its neighbours outside the parcel (the own vegetated fraction,
+ * zonal.h; the coverage-weighted one for observations stored before), so (b) a parcel's bare part
+ * next to a green neighbour is no longer counted as sown. What the unmixing cannot remove is the
+ * parcel's own mixture: canopy and bare soil reach NDVI 0.3 at about a sixth canopy cover, so a
+ * pixel straddling the boundary between the sown and the bare part counts as sown when a sixth of
+ * it is: (a) a bare strip narrower than a pixel at the end of a field vanishes, and the boundary
+ * of a partly sown field is overcounted by about a third of a pixel along its length. Net:
+ * planted area is biased up, most for partly sown parcels and fields sown 90-95 % (docs/method.md
+ * has the figures).
  *
  * area_m2: the parcel's geodesic area. declared_area_mu: the declared area (NaN or <= 0 when
  * none: no cross-check). Errors: E_INVALID (NULL, area_m2 not finite or negative), E_RANGE (no

@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 /* The schema this build writes. */
-#define PARUS_STORE_SCHEMA_VERSION 6
+#define PARUS_STORE_SCHEMA_VERSION 7
 
 typedef struct parus_store parus_store;
 

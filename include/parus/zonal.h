@@ -25,7 +25,9 @@
  * neighbourhood unmixing of Zhukov et al. 1999, IEEE TGRS 37:1212, with the coverage known
  * exactly), reduced to what one streaming pass allows. The own band means are the parcel's own
  * reflectances; the own indices are the indices of those means (as the generator's
- * ndvi_of_mean), not means of per-pixel indices.
+ * ndvi_of_mean), not means of per-pixel indices. The own vegetated fraction counts each pixel
+ * as veg_fraction does, but on the pixel's own value: a parcel's bare edge beside a green
+ * neighbour is no longer counted as sown.
  */
 #ifndef PARUS_ZONAL_H
 #define PARUS_ZONAL_H
@@ -71,6 +73,8 @@ typedef struct parus_zonal {
     double own_wsum[PARUS_ROLE_N_SPECTRAL_];
     double own_w[PARUS_ROLE_N_SPECTRAL_];
     double w_own_unmixed; /* valid weight of partly covered pixels with a background */
+    double w_own_px;      /* valid weight whose own red and NIR are known */
+    double w_own_veg;     /* ... whose own NDVI >= PARUS_NDVI_VEGETATED */
 } parus_zonal;
 
 /* The statistics of one parcel in one tile, as stored. NaN where there is no valid value. */
@@ -87,6 +91,7 @@ typedef struct parus_observation {
     double own_band_mean[PARUS_ROLE_N_SPECTRAL_];
     double own_mean[PARUS_INDEX_N_]; /* the indices of own_band_mean */
     double own_unmixed_share;        /* of the valid weight: partly covered, background known */
+    double own_veg_fraction;         /* as veg_fraction, each pixel judged on its own value */
 } parus_observation;
 
 PARUS_API void parus_zonal_init(parus_zonal *z);
