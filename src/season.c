@@ -179,7 +179,18 @@ bool parus_season_feature_name(const parus_season_spec *spec, size_t i, char *bu
 
 /* ---- observations ---- */
 
-enum { SRC_NONE = 0, SRC_INDEX, SRC_BAND, SRC_P10, SRC_P50, SRC_P90, SRC_VEG, SRC_WATER };
+enum {
+    SRC_NONE = 0,
+    SRC_INDEX,
+    SRC_BAND,
+    SRC_OWN_INDEX,
+    SRC_OWN_BAND,
+    SRC_P10,
+    SRC_P50,
+    SRC_P90,
+    SRC_VEG,
+    SRC_WATER
+};
 
 void parus_season_sources_init(const parus_season_spec *spec, parus_season_sources *src)
 {
@@ -188,14 +199,17 @@ void parus_season_sources_init(const parus_season_spec *spec, parus_season_sourc
     src->n_vars = spec->n_vars < PARUS_SEASON_MAX_VARS ? spec->n_vars : PARUS_SEASON_MAX_VARS;
     for (k = 0; k < src->n_vars; k++) {
         const char *v = spec->vars[k];
+        /* "own_" + an index or band: the parcel's own (unmixed) value (parus/zonal.h) */
+        bool own = strncmp(v, "own_", 4) == 0;
+        const char *name = own ? v + 4 : v;
         for (i = 0; i < PARUS_INDEX_N_; i++)
-            if (strcmp(v, parus_index_name((parus_index)i)) == 0) {
-                src->kind[k] = SRC_INDEX;
+            if (strcmp(name, parus_index_name((parus_index)i)) == 0) {
+                src->kind[k] = own ? SRC_OWN_INDEX : SRC_INDEX;
                 src->index[k] = (unsigned char)i;
             }
         for (i = 0; i < PARUS_ROLE_N_SPECTRAL_; i++)
-            if (strcmp(v, parus_role_name((parus_band_role)i)) == 0) {
-                src->kind[k] = SRC_BAND;
+            if (strcmp(name, parus_role_name((parus_band_role)i)) == 0) {
+                src->kind[k] = own ? SRC_OWN_BAND : SRC_BAND;
                 src->index[k] = (unsigned char)i;
             }
         if (strcmp(v, "ndvi_p10") == 0)
@@ -208,6 +222,39 @@ void parus_season_sources_init(const parus_season_spec *spec, parus_season_sourc
             src->kind[k] = SRC_VEG;
         else if (strcmp(v, "water_fraction") == 0)
             src->kind[k] = SRC_WATER;
+    }
+}
+
+bool parus_season_var_known(const char *name)
+{
+    parus_season_spec one;
+    parus_season_sources src;
+    if (!name || strlen(name) >= PARUS_SEASON_VAR_NAME_MAX)
+        return false;
+    memset(&one, 0, sizeof one);
+    one.n_vars = 1;
+    snprintf(one.vars[0], PARUS_SEASON_VAR_NAME_MAX, "%s", name);
+    parus_season_sources_init(&one, &src);
+    return src.kind[0] != SRC_NONE;
+}
+
+void parus_season_spec_use_own(parus_season_spec *spec)
+{
+    size_t k;
+    char name[PARUS_SEASON_VAR_NAME_MAX];
+    for (k = 0; k < spec->n_vars; k++) {
+        parus_season_spec one;
+        parus_season_sources src;
+        memset(&one, 0, sizeof one);
+        one.n_vars = 1;
+        set_name(one.vars[0], spec->vars[k]);
+        parus_season_sources_init(&one, &src);
+        if ((src.kind[0] != SRC_INDEX && src.kind[0] != SRC_BAND) ||
+            (size_t)snprintf(name, sizeof name, "own_%s", spec->vars[k]) >= sizeof name)
+            continue;
+        if (strcmp(spec->phenology_var, spec->vars[k]) == 0)
+            set_name(spec->phenology_var, name);
+        set_name(spec->vars[k], name);
     }
 }
 
@@ -226,6 +273,16 @@ void parus_season_obs_from_sources(const parus_season_sources *src, int64_t day,
                 break;
             case SRC_BAND:
                 v = o->band_mean[src->index[k]];
+                break;
+            case SRC_OWN_INDEX: /* an observation stored before the own values: the mixed one */
+                v = o->own_mean[src->index[k]];
+                if (!isfinite(v))
+                    v = o->mean[src->index[k]];
+                break;
+            case SRC_OWN_BAND:
+                v = o->own_band_mean[src->index[k]];
+                if (!isfinite(v))
+                    v = o->band_mean[src->index[k]];
                 break;
             case SRC_P10:
                 v = o->ndvi_p10;

@@ -116,6 +116,9 @@ static void test_misuse__exit_2_on_stderr(void **state)
         {"ingest", "no tile given"},
         {"store", "no subcommand"},
         {"store vacuum", "unknown subcommand 'vacuum'"},
+        {"train --season 2024-03-01/2024-10-31 --vars ndvi,ndvl --out m",
+         "unknown variable 'ndvl'"},
+        {"train --csv x.csv --vars ndvi --out m", "--vars goes with --season"},
     };
     size_t i;
     (void)state;

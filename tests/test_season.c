@@ -231,6 +231,42 @@ static void test_obs__from_observation(void **state)
                  o.band_mean[PARUS_ROLE_NIR_NARROW], 0, 0);
     assert_true(isnan(so.value[14]));
     assert_true(isnan(so.value[15])); /* past n_vars */
+
+    /* own_ takes the parcel's own (unmixed) value of the same index or band */
+    for (i = 0; i < PARUS_INDEX_N_; i++)
+        o.own_mean[i] = 0.2 * (double)(i + 1);
+    for (i = 0; i < PARUS_ROLE_N_SPECTRAL_; i++)
+        o.own_band_mean[i] = 0.02 * (double)(i + 1);
+    snprintf(sp.vars[0], sizeof sp.vars[0], "own_ndvi");
+    snprintf(sp.vars[1], sizeof sp.vars[1], "own_red");
+    snprintf(sp.vars[2], sizeof sp.vars[2], "own_lai");
+    parus_season_obs_from_observation(&sp, 19800, &o, &so);
+    assert_close(so.value[0], o.own_mean[PARUS_INDEX_NDVI], 0, 0);
+    assert_close(so.value[1], o.own_band_mean[PARUS_ROLE_RED], 0, 0);
+    assert_true(isnan(so.value[2]));
+    assert_true(parus_season_var_known("own_ndvi"));
+    assert_true(parus_season_var_known("own_swir1"));
+    assert_true(parus_season_var_known("ndvi_p10"));
+    assert_true(parus_season_var_known("veg_fraction"));
+    assert_true(parus_season_var_known("nir"));
+    assert_false(parus_season_var_known("own_lai"));
+    assert_false(parus_season_var_known("own_"));
+    assert_false(parus_season_var_known("own_ndvi_p10"));
+    assert_false(parus_season_var_known("lai"));
+    assert_false(parus_season_var_known(""));
+    assert_false(parus_season_var_known(NULL));
+
+    /* the default spec's indices and bands, and its phenology, become own values; others stay */
+    parus_season_spec_init(&sp);
+    snprintf(sp.vars[14], sizeof sp.vars[14], "veg_fraction");
+    parus_season_spec_use_own(&sp);
+    assert_string_equal(sp.vars[0], "own_ndvi");
+    assert_string_equal(sp.vars[parus_season_var_index(&sp, "own_red")], "own_red");
+    assert_string_equal(sp.vars[14], "veg_fraction");
+    assert_string_equal(sp.phenology_var, "own_ndvi");
+    assert_int_equal(parus_season_spec_check(&sp, NULL), PARUS_OK);
+    parus_season_spec_use_own(&sp); /* own_ndvi is not an index name: nothing doubles */
+    assert_string_equal(sp.vars[0], "own_ndvi");
 }
 
 #define CAP_OBS 80

@@ -28,7 +28,7 @@ static const char usage[] =
     "                   [--phenology-band NAME] [--step-days N] [--no-summaries] [--rounds N]\n"
     "                   [--threads N]\n"
     "       parus train --season FIRST/LAST --out MODEL [--labels FILE.csv] [--crops FILE]\n"
-    "                   [--step-days N] [--rounds N] [--threads N]\n"
+    "                   [--step-days N] [--vars A,B,...] [--rounds N] [--threads N]\n"
     "       parus train --samples --season-days N --out MODEL [--step-days N] [--rounds N]\n\n"
     "Train the crop classifier and save the model.\n"
     "  --csv FILE      labelled samples in a wide CSV; the dataset options are those of\n"
@@ -41,7 +41,49 @@ static const char usage[] =
     "                  season from its start date, --season-days long\n"
     "  --step-days N   the season's composite step for --season and --samples (default: 10;\n"
     "                  16 for MODIS samples)\n"
+    "  --vars A,B,...  the season's variables for --season (default: the parcel's own unmixed\n"
+    "                  values of the five indices and ten bands): index and band names (ndvi,\n"
+    "                  evi, ..., red, nir, ...: mixed with the neighbours at the edges), the\n"
+    "                  same with own_ for the own values (own_ndvi, own_red, ...),\n"
+    "                  ndvi_p10/p50/p90, veg_fraction, water_fraction; the model keeps them\n"
     "  --out MODEL     the model file to write (replaced if it exists)\n";
+
+/* --vars: a comma-separated list of the season's variables, checked as a spec. The phenology
+ * stays on NDVI when it is among them, else on the first variable naming NDVI (own_ndvi), else
+ * none. */
+static int parse_vars(const char *cmd, const char *list, parus_season_spec *spec)
+{
+    parus_error err;
+    const char *p = list;
+    size_t i;
+    spec->n_vars = 0;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        if (n == 0 || n >= PARUS_SEASON_VAR_NAME_MAX || spec->n_vars >= PARUS_SEASON_MAX_VARS)
+            return cli_usage_error(cmd,
+                                   "--vars: an empty or too long name, or more than %d "
+                                   "variables, in '%s'",
+                                   PARUS_SEASON_MAX_VARS, list);
+        snprintf(spec->vars[spec->n_vars], PARUS_SEASON_VAR_NAME_MAX, "%.*s", (int)n, p);
+        if (!parus_season_var_known(spec->vars[spec->n_vars]))
+            return cli_usage_error(cmd, "--vars: unknown variable '%s' (see --help)",
+                                   spec->vars[spec->n_vars]);
+        spec->n_vars++;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    spec->phenology_var[0] = '\0';
+    for (i = 0; i < spec->n_vars && !spec->phenology_var[0]; i++)
+        if (strcmp(spec->vars[i], "ndvi") == 0)
+            snprintf(spec->phenology_var, sizeof spec->phenology_var, "ndvi");
+    for (i = 0; i < spec->n_vars && !spec->phenology_var[0]; i++)
+        if (strcmp(spec->vars[i], "own_ndvi") == 0)
+            snprintf(spec->phenology_var, sizeof spec->phenology_var, "own_ndvi");
+    if (parus_season_spec_check(spec, &err) != PARUS_OK)
+        return cli_usage_error(cmd, "--vars '%s': %s", list, err.msg);
+    return 0;
+}
 
 struct pair {
     char *id, *crop;
@@ -137,7 +179,8 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
     parus_error err;
     cli_labels labels = {0};
     cli_dataset_stats stats = {0};
-    const char *csv = NULL, *out = NULL, *season_opt = NULL, *labels_path = NULL, *crops_opt = NULL;
+    const char *csv = NULL, *out = NULL, *season_opt = NULL, *labels_path = NULL, *crops_opt = NULL,
+               *vars_opt = NULL;
     char window[PARUS_SEASON_WINDOW_TEXT];
     bool samples = false, step_given = false;
     size_t season_days = 0;
@@ -171,6 +214,8 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
             labels_path = argv[++i];
         } else if (strcmp(a, "--crops") == 0 && i + 1 < argc) {
             crops_opt = argv[++i];
+        } else if (strcmp(a, "--vars") == 0 && i + 1 < argc) {
+            vars_opt = argv[++i];
         } else if (strcmp(a, "--samples") == 0) {
             samples = true;
         } else if (strcmp(a, "--season-days") == 0 && i + 1 < argc) {
@@ -191,8 +236,14 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
         return cli_usage_error("train", "--labels goes with --season");
     if (samples && season_days == 0)
         return cli_usage_error("train", "--samples needs --season-days N");
+    if (vars_opt && !season_opt)
+        return cli_usage_error("train", "--vars goes with --season");
     if (step_given)
         spec.step_days = copt.step_days;
+    if (vars_opt && (rc = parse_vars("train", vars_opt, &spec)) != 0)
+        return rc;
+    if (season_opt && !vars_opt)
+        parus_season_spec_use_own(&spec);
 
     if (csv) {
         copt.fold_column = NULL;
