@@ -10,7 +10,7 @@
  *      blocks no parcel touches are not read;
  *   4. merges the per-block partial accumulators of each parcel in block order.
  * Besides the coverage-weighted statistics, each parcel gets its own (unmixed) values (zonal.h):
- * every partly covered pixel is unmixed against the mean of its clear 8-neighbours that lie
+ * every partly covered pixel is unmixed against the mean of its clear 4-neighbours that lie
  * outside the parcel in the same block (so a block is still measured on its own), which are
  * read for that; a pixel with no such neighbour counts as its own value.
  * No intermediate index raster is written, and memory is bounded by the blocks in flight and the
