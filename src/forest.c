@@ -471,10 +471,15 @@ static parus_status add_tree(builder *b)
         return parus_fail(b->err, PARUS_E_FORMAT,
                           "xgboost model: tree %zu: arrays of different lengths", id);
     for (i = 0; i < t->split_type.n; i++)
-        if (t->split_type.v[i] != 0 || t->categories.n) {
-            b->why = "a categorical split";
-            return PARUS_OK;
-        }
+        if (t->split_type.v[i] != 0)
+            break;
+    if (i < t->split_type.n || t->categories.n) {
+        b->why = "a categorical split";
+        return PARUS_OK;
+    }
+    /* Node and leaf numbers are 32-bit. */
+    if (n > UINT32_MAX - 64 - f->n_leaves || n > UINT32_MAX - f->n_nodes)
+        return parus_fail(b->err, PARUS_E_FORMAT, "xgboost model: more than 2^32 nodes");
     if (!reserve(f, id + 1, f->n_nodes + n, f->n_leaves + n + 64) || !(seen = calloc(n, 1)))
         return parus_fail(b->err, PARUS_E_NOMEM, "out of memory reading the xgboost model");
     f->node0[id] = (uint32_t)f->n_nodes;
@@ -626,9 +631,16 @@ static parus_status read_learner(jreader *r, builder *b, double *base_score, dou
         } else if (j_key(key, n, "learner_model_param")) {
             got = j_eat(r, '{');
             while (got && (k = j_member(r, &key, &n)) == 1) {
-                if (j_key(key, n, "base_score"))
-                    got = j_number_string(r, base_score);
-                else if (j_key(key, n, "num_class"))
+                if (j_key(key, n, "base_score")) {
+                    /* XGBoost 3.1 and later write one base score per class, "[...]". */
+                    j_ws(r);
+                    if (r->end - r->p >= 2 && r->p[0] == '"' && r->p[1] == '[') {
+                        b->why = "a base score per class";
+                        got = j_skip(r);
+                    } else {
+                        got = j_number_string(r, base_score);
+                    }
+                } else if (j_key(key, n, "num_class"))
                     got = j_number_string(r, n_class);
                 else if (j_key(key, n, "num_feature"))
                     got = j_number_string(r, n_feature);
@@ -668,7 +680,7 @@ static parus_status read_model(jreader *r, builder *b)
     const char *key;
     size_t n, i;
     int k = -1;
-    double base_score = NAN, n_class = -1, n_feature = -1, n_parallel = 1;
+    double base_score = (double)NAN, n_class = -1, n_feature = -1, n_parallel = 1;
     bool have_learner = false;
     parus_status st;
 
@@ -729,7 +741,8 @@ parus_status parus__forest_from_json(const char *json, size_t len, size_t n_feat
                           n_classes);
     memset(&b, 0, sizeof b);
     b.err = err;
-    if (!(text = malloc(len + 1)) || !(b.f = calloc(1, sizeof *b.f))) {
+    text = len < SIZE_MAX ? malloc(len + 1) : NULL;
+    if (!text || !(b.f = calloc(1, sizeof *b.f))) {
         free(text);
         return parus_fail(err, PARUS_E_NOMEM, "out of memory reading the xgboost model");
     }

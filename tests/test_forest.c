@@ -597,11 +597,129 @@ static void test_forest__refusals(void **state)
     free(json);
 }
 
+/* A copy of text with the first occurrence of from replaced by to. */
+static char *replaced(const char *text, const char *from, const char *to)
+{
+    const char *at = strstr(text, from);
+    size_t a, nf = strlen(from), nt = strlen(to), n = strlen(text);
+    char *out;
+    assert_non_null(at);
+    a = (size_t)(at - text);
+    out = malloc(n - nf + nt + 1);
+    assert_non_null(out);
+    memcpy(out, text, a);
+    memcpy(out + a, to, nt);
+    memcpy(out + a + nt, at + nf, n - a - nf + 1);
+    return out;
+}
+
+/* Models XGBoost writes that the forest does not represent (a newer XGBoost's base score per
+ * class, a categorical split without split types) are refused with a reason, so the model stays
+ * with XGBoost's predictor instead of failing to train or load. */
+static void test_forest__refuses_what_it_cannot_represent(void **state)
+{
+    char *json = complete_json(3, "gbtree", "multi:softprob", "0"), *bad;
+    const char *why = NULL;
+    (void)state;
+    bad = replaced(json, "\"base_score\": \"5E-1\"", "\"base_score\": \"[5E-1,2.5E-1]\"");
+    assert_null(forest_of(bad, 3, &why, PARUS_OK));
+    assert_non_null(why);
+    assert_non_null(strstr(why, "base score per class"));
+    free(bad);
+    bad = replaced(json, "\"categories\": []", "\"categories\": [1, 3]");
+    why = NULL;
+    assert_null(forest_of(bad, 3, &why, PARUS_OK));
+    assert_string_equal(why, "a categorical split");
+    free(bad);
+    /* the same without split types (as in an older XGBoost's export) */
+    {
+        char *p = replaced(json, "\"split_type\": [0, 0", "\"no_split_type\": [0, 0");
+        bad = replaced(p, "\"categories\": []", "\"categories\": [1, 3]");
+        free(p);
+    }
+    why = NULL;
+    assert_null(forest_of(bad, 3, &why, PARUS_OK));
+    assert_string_equal(why, "a categorical split");
+    free(bad);
+    free(json);
+}
+
+/* Every prefix of a model's text is refused as malformed, without reading past its end (the
+ * reader is given exactly the prefix; the sanitizer build checks the bounds), and a length
+ * whose copy cannot be made is refused. */
+static void test_forest__truncated_text_refused(void **state)
+{
+    char *json = complete_json(3, "gbtree", "multi:softprob", "0");
+    size_t len = strlen(json), i;
+    parus__forest *f = NULL;
+    parus_error err;
+    (void)state;
+    for (i = 0; i < len; i++) {
+        char *prefix = malloc(i ? i : 1);
+        assert_non_null(prefix);
+        memcpy(prefix, json, i);
+        if (parus__forest_from_json(prefix, i, 3, 2, &f, NULL, &err) != PARUS_E_FORMAT)
+            fail_msg("a prefix of %zu of %zu bytes: %s", i, len, err.msg);
+        assert_null(f);
+        free(prefix);
+    }
+    assert_int_equal(parus__forest_from_json(json, SIZE_MAX, 3, 2, &f, NULL, &err), PARUS_E_NOMEM);
+    assert_null(f);
+    free(json);
+}
+
+/* Members in another order, members the reader does not know (nested values, escaped strings)
+ * and whitespace change nothing; no parcels is no work. */
+static void test_forest__unexpected_members_ignored(void **state)
+{
+    char *json = complete_json(5, "gbtree", "multi:softprob", "0"), *a, *b, *c;
+    parus__forest *f0, *f1;
+    parus_error err;
+    double x[3 * 5], p0[3 * 2], p1[3 * 2];
+    size_t i;
+    (void)state;
+    for (i = 0; i < 3 * 5; i++)
+        x[i] = i % 4 == 3 ? (double)NAN : 0.3 * (double)(i % 5);
+    /* unknown members first in the document, the learner and a tree; tree_info after trees */
+    a = replaced(json, "{\"learner\": {",
+                 "{\"x\\\"y\": [{\"a\": [1, [2, {\"b\": \"]}\"}]]}, -1.5e3, true, null],\n"
+                 " \"learner\": {\"zz\": {\"trees\": 7}, ");
+    b = replaced(a, "\"tree_info\": [0, 1], ", "");
+    c = replaced(b, "\"name\": \"gbtree\"}",
+                 "\"name\": \"gbtree\", \"model2\": {\"tree_info\": [5]}}");
+    free(a);
+    free(b);
+    a = replaced(c, "]}, \"name\": \"gbtree\"",
+                 "], \"tree_info\" : [ 0 ,\t1 ] }, \"name\": \"gbtree\"");
+    free(c);
+    b = replaced(a,
+                 "{\"base_weights\":", "{\"extra\": {\"left_children\": [9]}, \"base_weights\":");
+    free(a);
+    f0 = forest_of(json, 5, NULL, PARUS_OK);
+    f1 = forest_of(b, 5, NULL, PARUS_OK);
+    assert_non_null(f0);
+    assert_non_null(f1);
+    assert_int_equal(parus__forest_n_trees(f1), 2);
+    assert_int_equal(parus__forest_predict(f0, x, 3, 0, 1, p0, &err), PARUS_OK);
+    assert_int_equal(parus__forest_predict(f1, x, 3, 0, 1, p1, &err), PARUS_OK);
+    assert_memory_equal(p0, p1, sizeof p0);
+    /* no parcels: nothing read or written */
+    assert_int_equal(parus__forest_predict(f1, NULL, 0, 0, 2, NULL, &err), PARUS_OK);
+    assert_int_equal(parus__forest_predict(f1, NULL, 0, 2, 2, NULL, &err), PARUS_E_INVALID);
+    parus__forest_free(f0);
+    parus__forest_free(f1);
+    free(b);
+    free(json);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forest__complete_trees_known_answers),
         cmocka_unit_test(test_forest__refusals),
+        cmocka_unit_test(test_forest__refuses_what_it_cannot_represent),
+        cmocka_unit_test(test_forest__truncated_text_refused),
+        cmocka_unit_test(test_forest__unexpected_members_ignored),
         cmocka_unit_test(test_predict__forest_agrees_with_xgboost_on_seasons),
         cmocka_unit_test(test_predict__forest_agrees_with_xgboost_on_mato_grosso),
         cmocka_unit_test(test_evaluate__same_figures_with_either_predictor),
