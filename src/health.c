@@ -12,6 +12,7 @@
  * seasonal baselines absorb when it is steady. The header states every rule and default;
  * docs/method.md says why each is what it is and where it comes from.
  */
+#include "parus/area.h"
 #include "parus/health.h"
 
 #include <math.h>
@@ -1324,10 +1325,12 @@ parus_status parus_health_planted_area(const parus_health_series *s, const parus
         r.declared_area_m2 = declared_area_mu * PARUS_M2_PER_MU;
         r.relative_difference = (r.planted_area_m2 - r.declared_area_m2) / r.declared_area_m2;
         double tol = opt->area_tolerance;
-        if (fabs(r.relative_difference) > tol) {
+        /* the check the stored area_check and the credit haircut make (parus/area.h) */
+        parus_area_check ac = parus_area_compare(r.planted_area_m2, r.declared_area_m2, tol);
+        if (parus_area_is_mismatch(ac)) {
             parus_health_result tmp;
             tmp.n_events = tmp.n_dropped = 0;
-            bool short_ = r.relative_difference < 0.0;
+            bool short_ = ac == PARUS_AREA_SHORTFALL;
             add_event(&tmp, short_ ? PARUS_HEALTH_AREA_SHORTFALL : PARUS_HEALTH_AREA_EXCESS,
                       s->start_day, s->day[n - 1], r.relative_difference,
                       confidence(fabs(r.relative_difference) - tol, tol),

@@ -14,6 +14,7 @@
 #include "test_support.h"
 
 #include "parus/crops.h"
+#include "parus/area.h"
 #include "parus/health.h"
 #include "parus/parcels.h"
 #include "parus/series.h"
@@ -753,6 +754,26 @@ static void test_planted_area__hand_numbers(void **state)
     /* declared 3.8 mu: -5 %, within tolerance */
     assert_int_equal(parus_health_planted_area(&s, &c, 3000.0, 3.8, &opt, &a, &err), PARUS_OK);
     assert_false(a.has_event);
+    /* the flag is parus_area_compare's verdict, the one the stored area_check and the credit
+     * haircut use, at and around the tolerance (2400 m2 planted, 15 % and 20 %) */
+    for (int t = 0; t < 2; t++) {
+        parus_health_options o2 = opt;
+        o2.area_tolerance = t ? 0.2 : 0.15;
+        for (int k = -400; k <= 400; k++) {
+            double declared_mu = 4.5 + 0.0005 * k, planted_m2;
+            parus_area_check want;
+            assert_int_equal(parus_health_planted_area(&s, &c, 3000.0, declared_mu, &o2, &a, &err),
+                             PARUS_OK);
+            planted_m2 = a.planted_area_m2;
+            want = parus_area_compare(planted_m2, a.declared_area_m2, o2.area_tolerance);
+            if (a.has_event != (bool)parus_area_is_mismatch(want) ||
+                (a.has_event &&
+                 a.event.flag != (want == PARUS_AREA_SHORTFALL ? PARUS_HEALTH_AREA_SHORTFALL
+                                                               : PARUS_HEALTH_AREA_EXCESS)))
+                fail_msg("declared %.4f mu, tolerance %g: flag %d, area check %s", declared_mu,
+                         o2.area_tolerance, a.has_event, parus_area_check_name(want));
+        }
+    }
     /* none declared: no cross-check */
     assert_int_equal(parus_health_planted_area(&s, &c, 3000.0, NAN, &opt, &a, &err), PARUS_OK);
     assert_false(a.has_event);
