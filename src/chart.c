@@ -16,6 +16,8 @@
 
 #include <cairo.h>
 
+#include "chart_int.h"
+
 #define NDVI_MIN (-0.2)
 #define NDVI_MAX 1.0
 #define PI 3.14159265358979323846
@@ -193,6 +195,53 @@ static void legend_item(cairo_t *cr, double *x, double y, unsigned rgb, const ch
     *x += 27.0 + ext.x_advance + 18.0;
 }
 
+/* True when the current face has no glyph for a character of text (glyph 0, drawn as a box). */
+static bool lacks_glyph(cairo_t *cr, const char *text)
+{
+    cairo_glyph_t *g = NULL;
+    int n = 0, i;
+    bool lacks = false;
+    if (cairo_scaled_font_text_to_glyphs(cairo_get_scaled_font(cr), 0.0, 0.0, text, -1, &g, &n,
+                                         NULL, NULL, NULL) != CAIRO_STATUS_SUCCESS)
+        return false;
+    for (i = 0; i < n && !lacks; i++)
+        lacks = g[i].index == 0;
+    cairo_glyph_free(g);
+    return lacks;
+}
+
+/* Faces tried, in order, for text the default sans-serif face cannot draw (Chinese farmer and
+ * parcel names): cairo's toy font API takes one face and does not fall back glyph by glyph. */
+static const char *const cjk_families[] = {"WenQuanYi Zen Hei", "Noto Sans CJK SC",
+                                           "Droid Sans Fallback", "AR PL UMing CN"};
+
+/* Select the face for text on cr: sans-serif when it has every glyph, else the first CJK face
+ * installed that has them all, else sans-serif. Returns the family selected. */
+static const char *select_face_for(cairo_t *cr, const char *text, cairo_font_weight_t weight)
+{
+    size_t k;
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, weight);
+    if (!text || !lacks_glyph(cr, text))
+        return "sans-serif";
+    for (k = 0; k < sizeof cjk_families / sizeof cjk_families[0]; k++) {
+        cairo_select_font_face(cr, cjk_families[k], CAIRO_FONT_SLANT_NORMAL, weight);
+        if (!lacks_glyph(cr, text))
+            return cjk_families[k];
+    }
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, weight);
+    return "sans-serif";
+}
+
+const char *parus__chart_family_for(const char *text)
+{
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1);
+    cairo_t *cr = cairo_create(s);
+    const char *family = select_face_for(cr, text, CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_destroy(cr);
+    cairo_surface_destroy(s);
+    return family;
+}
+
 static void draw(cairo_t *cr, const parus_chart *c, int width_px, int height_px)
 {
     double font_px = height_px / 40.0 < 10.0 ? 10.0 : height_px / 40.0;
@@ -209,20 +258,21 @@ static void draw(cairo_t *cr, const parus_chart *c, int width_px, int height_px)
 
     set_rgb(cr, 0xffffff, 1.0);
     cairo_paint(cr);
-    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+    select_face_for(cr, c->title, CAIRO_FONT_WEIGHT_BOLD);
     cairo_set_font_size(cr, font_px * 1.2);
     set_rgb(cr, 0x111111, 1.0);
     if (c->title) {
         cairo_move_to(cr, f.x0, 1.6 * font_px);
         cairo_show_text(cr, c->title);
     }
-    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    select_face_for(cr, c->subtitle, CAIRO_FONT_WEIGHT_NORMAL);
     if (c->subtitle) {
         cairo_set_font_size(cr, font_px);
         set_rgb(cr, 0x444444, 1.0);
         cairo_move_to(cr, f.x0, 3.0 * font_px);
         cairo_show_text(cr, c->subtitle);
     }
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
     draw_axes(cr, &f, font_px);
 
     cairo_save(cr);

@@ -2,9 +2,11 @@
  * test_chart.c - the season chart: a PNG of the asked size whose pixels show the parcel's line,
  * the peer band and the flags where their values put them; bad arguments refused.
  */
+#include "chart_int.h"
 #include "test_support.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,6 +113,23 @@ static void test_chart__draws_what_it_is_given(void **state)
     free(dir);
 }
 
+/* Chinese names (a farmer, a parcel) are drawn with a face that has their glyphs, not as boxes:
+ * tools/setup.sh installs WenQuanYi Zen Hei; without any CJK font the test says so and skips. */
+static void test_chart__chinese_text_gets_a_face_with_its_glyphs(void **state)
+{
+    const char *latin, *chinese;
+    (void)state;
+    latin = parus__chart_family_for("P000013 - winter_wheat (p 0.93, model)");
+    assert_string_equal(latin, "sans-serif");
+    chinese = parus__chart_family_for("farmer 张三   season 2024-03-01/2024-10-31");
+    if (strcmp(chinese, "sans-serif") == 0) {
+        fprintf(stderr, "no CJK font installed (fonts-wqy-zenhei): Chinese draws as boxes\n");
+        skip();
+    }
+    assert_string_not_equal(chinese, "sans-serif");
+    assert_string_equal(parus__chart_family_for(NULL), "sans-serif");
+}
+
 static void test_chart__bad_arguments(void **state)
 {
     struct fixture fx;
@@ -137,6 +156,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chart__draws_what_it_is_given),
+        cmocka_unit_test(test_chart__chinese_text_gets_a_face_with_its_glyphs),
         cmocka_unit_test(test_chart__bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

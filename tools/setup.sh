@@ -18,7 +18,8 @@ build_dir=${BUILD_DIR:-build}
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 packages=(build-essential cmake pkg-config libgdal-dev gdal-bin libproj-dev proj-bin
-          libtiff-dev libsqlite3-dev sqlite3 libcmocka-dev libinih-dev libxgboost-dev libcairo2-dev clang-format)
+          libtiff-dev libsqlite3-dev sqlite3 libcmocka-dev libinih-dev libxgboost-dev libcairo2-dev clang-format
+          fonts-wqy-zenhei)
 
 missing=()
 for p in "${packages[@]}"; do
