@@ -774,6 +774,22 @@ static void test_planted_area__hand_numbers(void **state)
                          o2.area_tolerance, a.has_event, parus_area_check_name(want));
         }
     }
+    /* assess holds the declared area in m2 and hands it here in mu (m2 / PARUS_M2_PER_MU); the
+     * flag must still be the verdict the stored area_check and the credit haircut reach from the
+     * m2 figure, exactly at the tolerance too (planted = 1.2 x declared, tolerance 20 %; 101 m2
+     * comes back from mu as 100.99999999999999) */
+    for (int declared_m2 = 1; declared_m2 <= 3000; declared_m2++) {
+        parus_health_options o2 = opt;
+        parus_area_check want;
+        o2.area_tolerance = 0.2;
+        assert_int_equal(parus_health_planted_area(&s, &c, 1.5 * declared_m2,
+                                                   declared_m2 / PARUS_M2_PER_MU, &o2, &a, &err),
+                         PARUS_OK);
+        want = parus_area_compare(a.planted_area_m2, declared_m2, o2.area_tolerance);
+        if (a.has_event != (bool)parus_area_is_mismatch(want))
+            fail_msg("declared %d m2, planted %.17g m2: flag %d, area check %s", declared_m2,
+                     a.planted_area_m2, a.has_event, parus_area_check_name(want));
+    }
     /* none declared: no cross-check */
     assert_int_equal(parus_health_planted_area(&s, &c, 3000.0, NAN, &opt, &a, &err), PARUS_OK);
     assert_false(a.has_event);

@@ -4,7 +4,8 @@
  * (AREA_SHORTFALL / AREA_EXCESS), the stored result's area_check and the credit haircut for an
  * area mismatch always agree, even exactly at the tolerance.
  *
- * The comparison is exact, in integers: both areas floored to whole square decimetres, the
+ * The comparison is exact, in integers: both areas rounded to the nearest whole square decimetre
+ * (so that the same area, converted m2 -> mu -> m2 on the way, still gives the same answer), the
  * tolerance taken as whole parts per million rounded down (in the lender's favour: a tolerance
  * with more than six decimals can only make a mismatch more likely), and
  *     mismatch  <=>  |planted - declared| x 10^6 > tolerance_ppm x declared.
