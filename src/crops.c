@@ -179,7 +179,8 @@ static parus_status row_fail(const struct row *r, enum col c, parus_error *err, 
                       col_names[c], what, detail ? detail : "");
 }
 
-static void trim_into(char *dst, size_t cap, const char *src)
+/* dst = src without surrounding blanks; false (dst cut to cap - 1 bytes) when it does not fit. */
+static bool trim_into(char *dst, size_t cap, const char *src)
 {
     size_t n;
     while (*src == ' ' || *src == '\t' || *src == '\r' || *src == '\n')
@@ -188,10 +189,14 @@ static void trim_into(char *dst, size_t cap, const char *src)
     while (n > 0 &&
            (src[n - 1] == ' ' || src[n - 1] == '\t' || src[n - 1] == '\r' || src[n - 1] == '\n'))
         n--;
-    if (n >= cap)
-        n = cap - 1;
+    if (n >= cap) {
+        memcpy(dst, src, cap - 1);
+        dst[cap - 1] = '\0';
+        return false;
+    }
     memcpy(dst, src, n);
     dst[n] = '\0';
+    return true;
 }
 
 static bool is_empty(const struct row *r, enum col c)
@@ -388,7 +393,7 @@ static parus_status map_header(const parus__csv *csv, const char *path, int idx[
     for (c = 0; c < N_COLS; c++)
         idx[c] = -1;
     for (j = 0; j < csv->n_cells && j < INT_MAX; j++) {
-        trim_into(name, sizeof name, csv->cells[j]);
+        (void)trim_into(name, sizeof name, csv->cells[j]); /* a longer one is no name of ours */
         for (c = 0; c < N_COLS; c++)
             if (parus__strcasecmp(name, col_names[c]) == 0) {
                 if (idx[c] >= 0)
@@ -444,7 +449,11 @@ parus_status parus_crop_table_load(const char *path, parus_crop_table *out, paru
             break;
         r->line = csv.line;
         for (c = 0; c < N_COLS; c++)
-            trim_into(r->cell[c], sizeof r->cell[c], idx[c] >= 0 ? csv.cells[idx[c]] : "");
+            if (!trim_into(r->cell[c], sizeof r->cell[c], idx[c] >= 0 ? csv.cells[idx[c]] : "")) {
+                /* never a value read from its first 255 bytes: "2.4000...0x" is not 2.4 */
+                rc = row_fail(r, (enum col)c, err, "too long: ", "more than 255 bytes");
+                goto out;
+            }
         if (row_blank(r))
             continue;
         if ((rc = parse_row(r, &crop, err)) != PARUS_OK)

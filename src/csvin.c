@@ -112,6 +112,10 @@ static parus_status read_record(parus__csv *csv, bool *eof, bool *quoted, parus_
     *eof = false;
     for (;;) {
         c = getc(csv->f);
+        if (c == EOF && ferror(csv->f))
+            /* not the end of the file: a read that failed (a directory, an I/O error) */
+            return parus_fail(err, PARUS_E_IO, "cannot read '%s' (line %zu): %s", csv->path,
+                              csv->next_line, strerror(errno));
         if (c == '\0')
             return parus_fail(err, PARUS_E_FORMAT, "'%s' line %zu: a NUL byte (not a text file?)",
                               csv->path, csv->next_line);

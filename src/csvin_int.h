@@ -8,8 +8,9 @@
  * lines (skipped); a last line with no line end. Refused (E_FORMAT, naming the line): a quote left
  * open at the end of the file, text after a closing quote, a NUL byte, and, once a header has
  * been read, a record whose cell count differs from the header's (a value with an unquoted comma
- * must not shift every column after it). Cells are given as in the file, unquoted; surrounding
- * blanks are not trimmed here.
+ * must not shift every column after it). A read that fails (a directory given as the file, an
+ * I/O error) is E_IO, never taken for the end of the file. Cells are given as in the file,
+ * unquoted; surrounding blanks are not trimmed here.
  */
 #ifndef PARUS_CSVIN_INT_H
 #define PARUS_CSVIN_INT_H

@@ -202,6 +202,42 @@ static void test_load__errors_name_line_and_column(void **state)
     }
 }
 
+/* A cell longer than the reader holds is refused, never read from its first 255 bytes (a price
+ * of "2.4" followed by 300 zeros and "xyz" is not 2.4); a directory is not an empty table. */
+static void test_load__long_cell_and_directory(void **state)
+{
+    char text[1024], *dir;
+    parus_crop_table t = {0};
+    parus_error err;
+    int n;
+    (void)state;
+    n = snprintf(text, sizeof text,
+                 HEADER "winter_wheat,Winter wheat,冬小麦,annual,272,115,157,,,,0.18,0.85,130,650,"
+                        "76,31.04,2.4%0300dxyz\n",
+                 0);
+    assert_true(n > 300 && (size_t)n < sizeof text);
+    assert_int_equal(load_text("long.csv", text, &t, &err), PARUS_E_CONFIG);
+    assert_non_null(strstr(err.msg, "line 2 column 'price_cny_per_kg'"));
+    assert_non_null(strstr(err.msg, "too long"));
+    assert_null(t.crops);
+    /* 255 bytes still fit */
+    n = snprintf(text, sizeof text,
+                 HEADER "winter_wheat,Winter wheat,冬小麦,annual,272,115,157,,,,0.18,0.85,130,650,"
+                        "76,31.04,2.4%0252d\n",
+                 0);
+    assert_int_equal(load_text("ok.csv", text, &t, &err), PARUS_OK);
+    assert_close(t.crops[0].price_cny_per_kg, 2.4, 0, 0);
+    parus_crop_table_release(&t);
+
+    dir = parus_test_tmpdir("crops-dir");
+    assert_int_equal(parus_crop_table_load(dir, &t, &err), PARUS_E_IO);
+    assert_non_null(strstr(err.msg, dir));
+    assert_null(strstr(err.msg, "empty file"));
+    assert_null(t.crops);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
 static void test_load__missing_file_and_bad_arguments(void **state)
 {
     parus_crop_table t = {0};
@@ -328,6 +364,7 @@ int main(void)
         cmocka_unit_test(test_load__default_table),
         cmocka_unit_test(test_load__quoted_fields_and_utf8),
         cmocka_unit_test(test_load__errors_name_line_and_column),
+        cmocka_unit_test(test_load__long_cell_and_directory),
         cmocka_unit_test(test_load__missing_file_and_bad_arguments),
         cmocka_unit_test(test_expected_ndvi__base_off_season_peak_at_peak_doy),
         cmocka_unit_test(test_expected_ndvi__winter_wheat_wraps_the_year_end),
