@@ -119,6 +119,9 @@ static void test_misuse__exit_2_on_stderr(void **state)
         {"train --season 2024-03-01/2024-10-31 --vars ndvi,ndvl --out m",
          "unknown variable 'ndvl'"},
         {"train --csv x.csv --vars ndvi --out m", "--vars goes with --season"},
+        {"train --season 2024-03-01/2024-10-31 --vars ndvi, --out m", "empty name at the end"},
+        {"train --season 2024-03-01/2024-10-31 --vars ndvi,,evi --out m", "an empty or too long"},
+        {"train --season 2024-03-01/2024-10-31 --vars ndvi,ndvi --out m", "appears twice"},
     };
     size_t i;
     (void)state;

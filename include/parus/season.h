@@ -82,11 +82,12 @@ typedef struct parus_season_spec {
 } parus_season_spec;
 
 /* Defaults: the window 2024-03-01/2024-10-26 (240 days: the North China Plain's summer season
- * plus the winter wheat's spring), 10-day steps, the thresholds above, and the parcel's own
- * (unmixed) values of what the store holds for every observation: the five indices own_ndvi,
- * own_evi, own_ndwi, own_mndwi, own_ndmi and the ten spectral bands own_blue, own_green, own_red,
- * own_re1, own_re2, own_re3, own_nir, own_nir_narrow, own_swir1, own_swir2 (NaN where a sensor
- * lacks the band); phenology on own_ndvi. */
+ * plus the winter wheat's spring), 10-day steps, the thresholds above, and the variables the
+ * store holds for every observation, coverage-weighted (mixed): the five indices ndvi, evi, ndwi,
+ * mndwi, ndmi and the ten spectral band means blue, green, red, re1, re2, re3, nir, nir_narrow,
+ * swir1, swir2 (NaN where a sensor lacks the band); phenology on ndvi.
+ * parus_season_spec_use_own turns them into the parcel's own (unmixed) values, own_ndvi ...
+ * own_swir2, phenology on own_ndvi: what `parus train --season` uses by default. */
 PARUS_API void parus_season_spec_init(parus_season_spec *spec);
 
 /* Every index and band variable of spec (and its phenology variable) replaced by the parcel's own

@@ -70,8 +70,8 @@ static int parse_vars(const char *cmd, const char *list, parus_season_spec *spec
                                    spec->vars[spec->n_vars]);
         spec->n_vars++;
         p += n;
-        if (*p == ',')
-            p++;
+        if (*p == ',' && *++p == '\0') /* "ndvi,": an empty last name, as in ",ndvi" a first */
+            return cli_usage_error(cmd, "--vars: an empty name at the end of '%s'", list);
     }
     spec->phenology_var[0] = '\0';
     for (i = 0; i < spec->n_vars && !spec->phenology_var[0]; i++)
