@@ -1334,7 +1334,9 @@ static parus_status put_judged(assess *a, item *it)
     r->credit.n_event_flags = n_events;
     r->credit.planted_area_m2 =
         isfinite(r->planted_area_m2) && r->planted_area_m2 > 0.0 ? r->planted_area_m2 : 0.0;
-    r->credit.declared_area_m2 = it->declared_area_m2;
+    /* no planted area measured: nothing to check the declared area against (the stored
+     * area_check is NULL and health raises no AREA_* flag either) */
+    r->credit.declared_area_m2 = isfinite(r->planted_area_m2) ? it->declared_area_m2 : (double)NAN;
     r->credit.n_clear_observations = r->n_clear;
     r->credit.harvest_day =
         r->crop >= 0 && a->harvest[r->crop] != NO_DAY ? a->harvest[r->crop] : PARUS_CREDIT_NO_DAY;
