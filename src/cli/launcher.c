@@ -5,8 +5,9 @@
  *
  * Why two programs: the analyst at a terminal waits for the process to start as much as for the
  * answer. A program linked against GDAL spends about 50 ms before main() while the dynamic loader
- * maps and relocates GDAL's 131 shared libraries; the store answers a query in about 1.5 ms. The
- * query path (store, crop table, chart) needs none of GDAL, PROJ, libtiff or XGBoost, so this
+ * maps and relocates 131 shared libraries (about 114 for GDAL alone); the store answers a query in
+ * about 1.5 ms. The query path (store, crop table, chart) needs none of GDAL, PROJ, libtiff or
+ * XGBoost, so this
  * program is linked with --as-needed against only what that path uses (SQLite, cairo, inih) and
  * starts in a few milliseconds. A test checks that it names none of those libraries.
  * docs/ARCHITECTURE.md, "Two programs".
