@@ -7,10 +7,9 @@
  * answer. A program linked against GDAL spends about 50 ms before main() while the dynamic loader
  * maps and relocates 131 shared libraries (about 114 for GDAL alone); the store answers a query in
  * about 1.5 ms. The query path (store, crop table, chart) needs none of GDAL, PROJ, libtiff or
- * XGBoost, so this
- * program is linked with --as-needed against only what that path uses (SQLite, cairo, inih) and
- * starts in a few milliseconds. A test checks that it names none of those libraries.
- * docs/ARCHITECTURE.md, "Two programs".
+ * XGBoost, so this program is linked with --as-needed against only what that path uses (SQLite,
+ * cairo, inih) and starts in a few milliseconds. A test checks that it names none of those
+ * libraries. docs/ARCHITECTURE.md, "Two programs".
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
