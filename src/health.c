@@ -111,6 +111,8 @@ void parus_health_options_init(parus_health_options *opt)
     opt->loss_recover_steps = 2;
     opt->loss_max_steps = 3;
     opt->loss_recover_share = 0.5;
+    opt->loss_share_peer_veg = 0.5;
+    opt->loss_perennial_fall_share = 0.5;
     opt->drought_min_steps = 3;
     opt->drought_iqr = 1.0;
     opt->drought_min_deficit = 0.05;
@@ -906,6 +908,22 @@ static int reference_pair(const assess_ctx *c, size_t i, size_t j, double *ri, d
     return 0;
 }
 
+/* The sown share of the parcel up to step j, against its peers: the highest ratio of its
+ * vegetated fraction to the peers' median at the observed steps up to j where the peers cover at
+ * least loss_share_peer_veg of their parcels (at green-up the ratio says nothing), at most 1; 1
+ * when there is none. A partly sown parcel's NDVI is its sown part's diluted by bare soil. */
+static double sown_share(const assess_ctx *c, size_t j)
+{
+    const parus_health_series *s = c->s;
+    double f = -1.0;
+    for (size_t k = 0; k <= j; k++) {
+        double pv = peer(c, PARUS_HEALTH_VEG, k), v = s->v[PARUS_HEALTH_VEG][k];
+        if (s->flag[k] == PARUS_SERIES_OBSERVED && isfinite(v) && pv >= c->opt->loss_share_peer_veg)
+            f = fmax(f, clamp(v / pv, 0.0, 1.0));
+    }
+    return f >= 0.0 ? f : 1.0;
+}
+
 /* SUDDEN_LOSS on the NDVI anomaly (parcel minus reference); returns the step of the first loss
  * (n when none). */
 static size_t rule_loss(assess_ctx *c)
@@ -918,6 +936,7 @@ static size_t rule_loss(assess_ctx *c)
     double bare = c->crop ? c->crop->ndvi_base : s->pheno.base;
     if (!isfinite(bare))
         bare = 0.0;
+    bool perennial = c->crop && c->crop->kind == PARUS_CROP_PERENNIAL;
     size_t prev = SIZE_MAX; /* last observed, non-flooded step */
     for (size_t i = 0; i < n; i++) {
         if (s->flag[i] != PARUS_SERIES_OBSERVED || c->flood[i])
@@ -928,8 +947,8 @@ static size_t rule_loss(assess_ctx *c)
             continue;
         double ri, rj;
         int src = reference_pair(c, i, j, &ri, &rj);
-        if (!src && peers_cover(c))
-            continue; /* peers for the season, but not at these dates: no judgement */
+        if (!src)
+            continue; /* nothing to compare with: a loss and the crop's own ripening look alike */
         double a_i = ndvi[i] - ri, a_j = ndvi[j] - rj;
         if (a_i >= floor_a)
             floor_a = -HUGE_VAL;
@@ -939,17 +958,21 @@ static size_t rule_loss(assess_ctx *c)
         if (!(drop >= opt->loss_min_drop) || !(raw >= opt->loss_min_fall) || !(ndvi[j] > 0.0) ||
             drop / ndvi[j] < opt->loss_min_relative || c->harvest[i])
             continue;
-        /* there was a crop to lose: the parcel stood above its bare level, and near its
-         * reference (one already far below is in poor condition, not suddenly lost) */
-        if (ndvi[j] - bare < opt->loss_min_drop || (src && a_j < -opt->loss_min_drop))
+        /* there was a crop to lose: an annual crop stood above its bare level (a perennial
+         * stands all year, but its loss is a fall of its own canopy, not a stalled green-up) */
+        if (perennial ? raw < opt->loss_perennial_fall_share * drop
+                      : ndvi[j] - bare < opt->loss_min_drop)
             continue;
-        /* a crop that is lost ends below its reference; green that only ever stood above it
-         * (weeds, a neighbour's crop seen through mixed edge pixels) is not the crop's */
-        if (src && a_i > -opt->loss_min_drop)
+        /* ... near its reference, scaled to the share of the parcel that is sown (one already
+         * far below is in poor condition, not suddenly lost); a crop that is lost ends below it
+         * (green that only ever stood above it, weeds or a neighbour's crop seen through mixed
+         * edge pixels, is not the crop's, and a partly sown parcel lags its peers in proportion) */
+        double f = src == 1 ? sown_share(c, j) : 1.0;
+        double sr_i = bare + f * (ri - bare), sr_j = bare + f * (rj - bare);
+        if (ndvi[j] - sr_j < -opt->loss_min_drop || ndvi[i] - sr_i > -opt->loss_min_drop)
             continue;
         /* the reference fell too: harvest, senescence or a regional event, not this parcel's */
-        if (src && dref >= opt->loss_peer_max_drop &&
-            dref >= opt->loss_peer_share * fmax(raw, drop))
+        if (dref >= opt->loss_peer_max_drop && dref >= opt->loss_peer_share * fmax(raw, drop))
             continue;
         /* does it come back? at least one later observation must say no */
         size_t seen = 0;
@@ -969,17 +992,12 @@ static size_t rule_loss(assess_ctx *c)
             continue;
         char d0[11];
         parus_health_format_day(s->day[i], d0);
-        double k = confidence(drop - opt->loss_min_drop, opt->loss_min_drop) * (src ? 1.0 : 0.75);
-        if (src)
-            add_event(c->res, PARUS_HEALTH_SUDDEN_LOSS, s->day[i], s->day[n - 1], drop / ndvi[j], k,
-                      "ndvi fell from %.2f to %.2f by %s while %s went %.2f to %.2f: -%.0f %% "
-                      "against them, not recovered",
-                      ndvi[j], ndvi[i], d0, src == 1 ? "peers" : "the expected curve", rj, ri,
-                      100.0 * drop / ndvi[j]);
-        else
-            add_event(c->res, PARUS_HEALTH_SUDDEN_LOSS, s->day[i], s->day[n - 1], drop / ndvi[j], k,
-                      "ndvi fell from %.2f to %.2f (-%.0f %%) by %s, not recovered; no reference",
-                      ndvi[j], ndvi[i], 100.0 * drop / ndvi[j], d0);
+        double k = confidence(drop - opt->loss_min_drop, opt->loss_min_drop);
+        add_event(c->res, PARUS_HEALTH_SUDDEN_LOSS, s->day[i], s->day[n - 1], drop / ndvi[j], k,
+                  "ndvi fell from %.2f to %.2f by %s while %s went %.2f to %.2f: -%.0f %% "
+                  "against them, not recovered",
+                  ndvi[j], ndvi[i], d0, src == 1 ? "peers" : "the expected curve", rj, ri,
+                  100.0 * drop / ndvi[j]);
         if (first == n)
             first = i;
         floor_a = a_i + opt->loss_recover_share * drop;

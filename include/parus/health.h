@@ -126,6 +126,11 @@ typedef struct parus_health_options {
     size_t loss_max_steps;     /* the two observations at most this many steps apart: 3 */
     size_t loss_recover_steps; /* observations looked at after the drop: 2 */
     double loss_recover_share; /* recovered: own NDVI back up by this share of the drop: 0.5 */
+    /* a partly sown parcel is judged against its reference scaled to its sown share (its
+     * vegetated fraction over the peers' where theirs is at least this): 0.5 */
+    double loss_share_peer_veg;
+    /* a perennial's own NDVI must fall by at least this share of the drop: 0.5 */
+    double loss_perennial_fall_share;
     /* DROUGHT_STRESS */
     size_t drought_min_steps;    /* consecutive steps below peers: 3 */
     double drought_iqr;          /* below the median by this x (p75 - p25) ... : 1 */
@@ -315,12 +320,18 @@ typedef struct parus_health_result {
  *     when one lies in the growing season, else WATER_OFF_SEASON (dry-season or pre-sowing water
  *     is no crop damage).
  *   SUDDEN_LOSS, between two observed non-water steps j < i at most loss_max_steps apart, on the
- *     NDVI anomaly a = NDVI - reference (the peers' median, else the expected curve, else 0):
+ *     NDVI anomaly a = NDVI - reference (the peers' median, else the expected curve; with neither
+ *     at both steps no loss is judged, as a loss and the crop's ripening look alike):
  *     a_j - a_i >= loss_min_drop and >= loss_min_relative x NDVI_j; the parcel's own NDVI fell by
- *     at least loss_min_fall; before, it stood loss_min_drop above the crop's base NDVI and no
- *     more than loss_min_drop below its reference (a parcel already far below is in poor
- *     condition, not suddenly lost); after, it is below its reference by loss_min_drop (green
- *     only ever above it, weeds or a neighbour's crop seen through edge pixels, is not the crop's);
+ *     at least loss_min_fall; before, an annual crop stood loss_min_drop above the crop's base
+ *     NDVI (a perennial stands all year: instead its own NDVI fell by loss_perennial_fall_share of
+ *     the drop, a fall of its canopy and not a stalled green-up); against the reference scaled to
+ *     the parcel's sown share (base + f x (reference - base), f the highest ratio of its
+ *     vegetated fraction to the peers' median at the observed steps up to j where the peers' is
+ *     at least loss_share_peer_veg, at most 1; 1 without such a step or without peers), it stood
+ *     no more than loss_min_drop below before (a parcel already far below is in poor condition,
+ *     not suddenly lost), and is below by loss_min_drop after (green only ever above it, weeds or
+ *     a neighbour's crop seen through edge pixels, is not the crop's);
  * the reference fell by less than loss_peer_max_drop or less than loss_peer_share of the drop
  *     (peers stable); i is outside every harvest window; and none of the next loss_recover_steps
  *     observations (at least one) has the parcel's NDVI back up by loss_recover_share of the
