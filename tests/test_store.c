@@ -2084,13 +2084,13 @@ static void test_assessments__put_replace_read_and_refuse(void **state)
 
 /* ---- schema version 5: a season's results, flags, peer curves and limits ---- */
 
-/* A version-4 store: this build's store with the version-5 tables taken out again (version 5
- * only adds tables), one assessment in it. */
 /* What steps 6 and 7 add, taken away again (SQLite 3.35 and later drop columns). */
 #define DROP_OBS_COLUMN(name, offset) "ALTER TABLE observations DROP COLUMN " #name ";"
 #define DROP_V7_COLUMNS PARUS__OBS_COLUMNS_V7(DROP_OBS_COLUMN)
 #define DROP_V6_COLUMNS DROP_V7_COLUMNS PARUS__OBS_COLUMNS_V6(DROP_OBS_COLUMN)
 
+/* A version-4 store: this build's store with the version-5 tables taken out again (version 5
+ * only adds tables), one assessment in it. */
 static void write_v4_store(const char *path, const char *extra_sql)
 {
     parus_parcel_set set = grid_set(4, 4, 0);
@@ -2190,8 +2190,10 @@ static void test_open__failed_v5_step_leaves_v4(void **state)
 
 /* ---- schema version 6: the own (unmixed) values of an observation ---- */
 
-/* A version 5 store: today's schema without the own columns, one parcel and one observation. */
-static void write_v5_store(const char *path, const char *extra_sql)
+/* A store of an older version: today's schema with drop_sql's columns taken out again and
+ * user_version set, one parcel (P00000) and one observation with own NDVI own_ndvi (NaN: none). */
+static void write_old_obs_store(const char *path, int version, const char *drop_sql,
+                                double own_ndvi, const char *extra_sql)
 {
     parus_parcel_set set = grid_set(2, 2, 0);
     parus_tile_record rec = tile_rec(7, "2024-07-01");
@@ -2200,18 +2202,27 @@ static void write_v5_store(const char *path, const char *extra_sql)
     const char *ids[1] = {"P00000"};
     parus_store *s = open_ok(path);
     parus_error err;
+    char pragma[64];
     sqlite3 *db;
+    o.own_mean[PARUS_INDEX_NDVI] = own_ndvi;
     load_ok(s, &set, "p.geojson", NULL);
     snprintf(rec.status, sizeof rec.status, "ingested");
     assert_int_equal(parus_store_put_tile_observations(s, &rec, ids, obs, 1, &err), PARUS_OK);
     parus_store_close(s);
     set_free(&set);
     db = raw_open(path);
-    raw_exec(db, DROP_V6_COLUMNS);
-    raw_exec(db, "PRAGMA user_version = 5");
+    raw_exec(db, drop_sql);
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version);
+    raw_exec(db, pragma);
     if (extra_sql)
         raw_exec(db, extra_sql);
     assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+/* A version 5 store: no own columns. */
+static void write_v5_store(const char *path, const char *extra_sql)
+{
+    write_old_obs_store(path, 5, DROP_V6_COLUMNS, NAN, extra_sql);
 }
 
 static int keep_first_point(const parus_series_point *pt, void *ctx)
@@ -2281,28 +2292,10 @@ static void test_open__failed_v6_step_leaves_v5(void **state)
 
 /* ---- schema version 7: the own vegetated fraction ---- */
 
+/* A version 6 store: own values but no own vegetated fraction. */
 static void write_v6_store(const char *path, const char *extra_sql)
 {
-    parus_parcel_set set = grid_set(2, 2, 0);
-    parus_tile_record rec = tile_rec(8, "2024-07-11");
-    parus_observation o = make_obs(4.0, 0.55);
-    const parus_observation *obs[1] = {&o};
-    const char *ids[1] = {"P00001"};
-    parus_store *s = open_ok(path);
-    parus_error err;
-    sqlite3 *db;
-    o.own_mean[PARUS_INDEX_NDVI] = 0.66;
-    load_ok(s, &set, "p.geojson", NULL);
-    snprintf(rec.status, sizeof rec.status, "ingested");
-    assert_int_equal(parus_store_put_tile_observations(s, &rec, ids, obs, 1, &err), PARUS_OK);
-    parus_store_close(s);
-    set_free(&set);
-    db = raw_open(path);
-    raw_exec(db, DROP_V7_COLUMNS);
-    raw_exec(db, "PRAGMA user_version = 6");
-    if (extra_sql)
-        raw_exec(db, extra_sql);
-    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+    write_old_obs_store(path, 6, DROP_V7_COLUMNS, 0.66, extra_sql);
 }
 
 static void test_open__v6_store_is_migrated_to_v7(void **state)
@@ -2317,7 +2310,7 @@ static void test_open__v6_store_is_migrated_to_v7(void **state)
     s = open_ok(path);
     assert_int_equal(parus_store_schema_version(s), 7);
     memset(&got, 0, sizeof got);
-    assert_int_equal(parus_store_parcel_series(s, "P00001", keep_first_point, &got, NULL, &err),
+    assert_int_equal(parus_store_parcel_series(s, "P00000", keep_first_point, &got, NULL, &err),
                      PARUS_OK);
     assert_close(got.own_mean[PARUS_INDEX_NDVI], 0.66, 0, 0); /* what version 6 stored */
     assert_true(isnan(got.own_veg_fraction));                 /* not measured then */
