@@ -192,50 +192,51 @@ enum {
     SRC_WATER
 };
 
+/* Where a stored observation gives variable v its value (SRC_NONE: nowhere), and the index or
+ * band it reads. */
+static unsigned char source_of(const char *v, unsigned char *index)
+{
+    /* "own_" + an index or band: the parcel's own (unmixed) value (parus/zonal.h) */
+    bool own = strncmp(v, "own_", 4) == 0;
+    const char *name = own ? v + 4 : v;
+    size_t i;
+    *index = 0;
+    for (i = 0; i < PARUS_INDEX_N_; i++)
+        if (strcmp(name, parus_index_name((parus_index)i)) == 0) {
+            *index = (unsigned char)i;
+            return own ? SRC_OWN_INDEX : SRC_INDEX;
+        }
+    for (i = 0; i < PARUS_ROLE_N_SPECTRAL_; i++)
+        if (strcmp(name, parus_role_name((parus_band_role)i)) == 0) {
+            *index = (unsigned char)i;
+            return own ? SRC_OWN_BAND : SRC_BAND;
+        }
+    if (strcmp(v, "ndvi_p10") == 0)
+        return SRC_P10;
+    if (strcmp(v, "ndvi_p50") == 0)
+        return SRC_P50;
+    if (strcmp(v, "ndvi_p90") == 0)
+        return SRC_P90;
+    if (strcmp(v, "veg_fraction") == 0)
+        return SRC_VEG;
+    if (strcmp(v, "water_fraction") == 0)
+        return SRC_WATER;
+    return SRC_NONE;
+}
+
 void parus_season_sources_init(const parus_season_spec *spec, parus_season_sources *src)
 {
-    size_t k, i;
+    size_t k;
     memset(src, 0, sizeof *src);
     src->n_vars = spec->n_vars < PARUS_SEASON_MAX_VARS ? spec->n_vars : PARUS_SEASON_MAX_VARS;
-    for (k = 0; k < src->n_vars; k++) {
-        const char *v = spec->vars[k];
-        /* "own_" + an index or band: the parcel's own (unmixed) value (parus/zonal.h) */
-        bool own = strncmp(v, "own_", 4) == 0;
-        const char *name = own ? v + 4 : v;
-        for (i = 0; i < PARUS_INDEX_N_; i++)
-            if (strcmp(name, parus_index_name((parus_index)i)) == 0) {
-                src->kind[k] = own ? SRC_OWN_INDEX : SRC_INDEX;
-                src->index[k] = (unsigned char)i;
-            }
-        for (i = 0; i < PARUS_ROLE_N_SPECTRAL_; i++)
-            if (strcmp(name, parus_role_name((parus_band_role)i)) == 0) {
-                src->kind[k] = own ? SRC_OWN_BAND : SRC_BAND;
-                src->index[k] = (unsigned char)i;
-            }
-        if (strcmp(v, "ndvi_p10") == 0)
-            src->kind[k] = SRC_P10;
-        else if (strcmp(v, "ndvi_p50") == 0)
-            src->kind[k] = SRC_P50;
-        else if (strcmp(v, "ndvi_p90") == 0)
-            src->kind[k] = SRC_P90;
-        else if (strcmp(v, "veg_fraction") == 0)
-            src->kind[k] = SRC_VEG;
-        else if (strcmp(v, "water_fraction") == 0)
-            src->kind[k] = SRC_WATER;
-    }
+    for (k = 0; k < src->n_vars; k++)
+        src->kind[k] = source_of(spec->vars[k], &src->index[k]);
 }
 
 bool parus_season_var_known(const char *name)
 {
-    parus_season_spec one;
-    parus_season_sources src;
-    if (!name || strlen(name) >= PARUS_SEASON_VAR_NAME_MAX)
-        return false;
-    memset(&one, 0, sizeof one);
-    one.n_vars = 1;
-    snprintf(one.vars[0], PARUS_SEASON_VAR_NAME_MAX, "%s", name);
-    parus_season_sources_init(&one, &src);
-    return src.kind[0] != SRC_NONE;
+    unsigned char index;
+    return name && strlen(name) < PARUS_SEASON_VAR_NAME_MAX && source_of(name, &index) != SRC_NONE;
 }
 
 void parus_season_spec_use_own(parus_season_spec *spec)
@@ -243,13 +244,8 @@ void parus_season_spec_use_own(parus_season_spec *spec)
     size_t k;
     char name[PARUS_SEASON_VAR_NAME_MAX];
     for (k = 0; k < spec->n_vars; k++) {
-        parus_season_spec one;
-        parus_season_sources src;
-        memset(&one, 0, sizeof one);
-        one.n_vars = 1;
-        set_name(one.vars[0], spec->vars[k]);
-        parus_season_sources_init(&one, &src);
-        if ((src.kind[0] != SRC_INDEX && src.kind[0] != SRC_BAND) ||
+        unsigned char index, kind = source_of(spec->vars[k], &index);
+        if ((kind != SRC_INDEX && kind != SRC_BAND) ||
             (size_t)snprintf(name, sizeof name, "own_%s", spec->vars[k]) >= sizeof name)
             continue;
         if (strcmp(spec->phenology_var, spec->vars[k]) == 0)
