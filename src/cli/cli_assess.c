@@ -27,7 +27,10 @@ static int failed(const parus_error *err, parus_error *failure)
     return cli_exit_code(err->code);
 }
 
-int cli_assess_option(const char *cmd, int argc, char **argv, int *i, cli_assess_args *args)
+/* If argv[*i] is one of the season options, take it and its value into *args and return 1;
+ * return 0 when it is none of them; return minus the exit code after a usage message when its
+ * value is missing or bad. */
+static int assess_option(const char *cmd, int argc, char **argv, int *i, cli_assess_args *args)
 {
     const char *a = argv[*i];
     const char **dst = NULL;
@@ -60,6 +63,25 @@ int cli_assess_option(const char *cmd, int argc, char **argv, int *i, cli_assess
         args->threads = (int)v;
     }
     return 1;
+}
+
+int cli_assess_args_parse(const char *cmd, const char *usage, int argc, char **argv,
+                          cli_assess_args *args)
+{
+    int i;
+    for (i = 1; i < argc; i++) {
+        int took;
+        if (cli_is_help(argv[i])) {
+            fputs(usage, stdout);
+            return -1;
+        }
+        took = assess_option(cmd, argc, argv, &i, args);
+        if (took < 0)
+            return -took;
+        if (took == 0)
+            return cli_usage_error(cmd, "unknown option or missing value: '%s'", argv[i]);
+    }
+    return 0;
 }
 
 int cli_assess_prepare(const cli_ctx *ctx, const char *cmd, const cli_assess_args *args,

@@ -41,11 +41,12 @@ typedef struct cli_assess_inputs {
     parus_assess_options opt;
 } cli_assess_inputs;
 
-/* If argv[*i] is one of the season options of classify and assess (--season, --model,
- * --no-model, --crops, --threads; with args->full also --policy and --debts), take it and its
- * value into *args and return 1; return 0 when it is none of them; return minus the exit code
- * after a usage message when its value is missing or bad. */
-int cli_assess_option(const char *cmd, int argc, char **argv, int *i, cli_assess_args *args);
+/* The arguments of classify and assess after the command name: the season options (--season,
+ * --model, --no-model, --crops, --threads; with args->full also --policy and --debts) into *args
+ * (initialised by the caller). Returns 0; -1 after printing usage for --help (the command exits
+ * 0); or the exit code after a usage message (an unknown option, a missing or bad value). */
+int cli_assess_args_parse(const char *cmd, const char *usage, int argc, char **argv,
+                          cli_assess_args *args);
 
 /* Resolve and load everything; 0, or the exit code after a message on stderr (a usage error for
  * a bad or missing season or conflicting options, the loaders' codes otherwise). With failure

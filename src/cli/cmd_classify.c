@@ -60,23 +60,12 @@ int cmd_classify(cli_ctx *ctx, int argc, char **argv)
     parus_error err;
     char summary[256];
     long long run_id;
-    int i, rc;
+    int rc;
 
     memset(&args, 0, sizeof args);
     args.threads = -1;
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int took;
-        if (cli_is_help(a)) {
-            fputs(usage, stdout);
-            return PARUS_EXIT_OK;
-        } else if ((took = cli_assess_option("classify", argc, argv, &i, &args)) != 0) {
-            if (took < 0)
-                return -took;
-        } else {
-            return cli_usage_error("classify", "unknown option or missing value: '%s'", a);
-        }
-    }
+    if ((rc = cli_assess_args_parse("classify", usage, argc, argv, &args)) != 0)
+        return rc < 0 ? PARUS_EXIT_OK : rc;
     rc = cli_assess_prepare(ctx, "classify", &args, &in, NULL);
     if (rc != 0)
         goto out;
