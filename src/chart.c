@@ -17,6 +17,7 @@
 #include <cairo.h>
 
 #include "chart_int.h"
+#include "outfile_int.h"
 
 #define NDVI_MIN (-0.2)
 #define NDVI_MAX 1.0
@@ -337,6 +338,8 @@ parus_status parus_chart_write_png(const parus_chart *chart, const char *path, i
     cairo_surface_t *surface;
     cairo_t *cr;
     cairo_status_t st;
+    parus_outfile *of;
+    parus_status code;
 
     if (!chart || !path)
         return parus_fail(err, PARUS_E_INVALID, "chart: no chart or no path");
@@ -365,10 +368,17 @@ parus_status parus_chart_write_png(const parus_chart *chart, const char *path, i
         cairo_surface_destroy(surface);
         return parus_fail(err, PARUS_E_INTERNAL, "chart: cairo: %s", cairo_status_to_string(st));
     }
-    st = cairo_surface_write_to_png(surface, path);
+    /* beside path, renamed when whole: a failed write leaves the previous picture */
+    if ((code = parus__outfile_open_named(path, &of, err)) != PARUS_OK) {
+        cairo_surface_destroy(surface);
+        return code;
+    }
+    st = cairo_surface_write_to_png(surface, parus__outfile_temp_path(of));
     cairo_surface_destroy(surface);
-    if (st != CAIRO_STATUS_SUCCESS)
+    if (st != CAIRO_STATUS_SUCCESS) {
+        parus_outfile_abort(of);
         return parus_fail(err, PARUS_E_IO, "cannot write chart '%s': %s", path,
                           cairo_status_to_string(st));
-    return PARUS_OK;
+    }
+    return parus_outfile_commit(of, err);
 }

@@ -31,6 +31,7 @@
 
 #include "forest_int.h"
 #include "omp_int.h"
+#include "outfile_int.h"
 #include "parus/series.h"
 #include "util_int.h"
 
@@ -1682,6 +1683,8 @@ parus_status parus_model_save(const parus_model *m, const char *path, parus_erro
 {
     bst_ulong len;
     const char *buf;
+    parus_outfile *of;
+    parus_status st;
     FILE *fp;
     size_t i;
     bool ok;
@@ -1696,8 +1699,10 @@ parus_status parus_model_save(const parus_model *m, const char *path, parus_erro
                               i + 1);
     if (XGBoosterSaveModelToBuffer(m->booster, "{\"format\": \"ubj\"}", &len, &buf) != 0)
         return xgb_fail(err, "save model");
-    if (!(fp = fopen(path, "wb")))
-        return parus_fail(err, PARUS_E_IO, "cannot write '%s': %s", path, strerror(errno));
+    /* beside path, fsynced and renamed: a failed write (a full disk) keeps the previous model */
+    if ((st = parus_outfile_open(path, &of, err)) != PARUS_OK)
+        return st;
+    fp = parus__outfile_stream(of);
     ok = fprintf(fp, "%s %ld\nparus-version %s\ndata-hash %s\n", MODEL_MAGIC, MODEL_FORMAT_VERSION,
                  m->version, m->data_hash) > 0;
     for (i = 0; ok && i < m->n_meta; i++)
@@ -1710,13 +1715,12 @@ parus_status parus_model_save(const parus_model *m, const char *path, parus_erro
         ok = fprintf(fp, "%s\n", m->feature_names[i]) > 0;
     ok = ok && fprintf(fp, "xgboost-ubj %llu\n", (unsigned long long)len) > 0;
     ok = ok && fwrite(buf, 1, (size_t)len, fp) == (size_t)len;
-    if (fclose(fp) != 0)
-        ok = false;
     if (!ok) {
-        remove(path);
-        return parus_fail(err, PARUS_E_IO, "cannot write '%s'", path);
+        int e = errno;
+        parus_outfile_abort(of);
+        return parus_fail(err, PARUS_E_IO, "cannot write '%s': %s", path, strerror(e));
     }
-    return PARUS_OK;
+    return parus_outfile_commit(of, err);
 }
 
 /* A cursor over the loaded file. */

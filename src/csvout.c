@@ -16,12 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "outfile_int.h"
 #include "parus/csvout.h"
 #include "util_int.h"
 
 struct parus_csvout {
-    FILE *fp;   /* NULL for a memory writer */
-    char *path; /* for messages; NULL for a memory writer */
+    parus_outfile *file; /* NULL for a memory writer */
+    FILE *fp;            /* file's stream; NULL for a memory writer */
+    char *path;          /* for messages; NULL for a memory writer */
     bool crlf;
     char *buf;
     size_t len, cap;
@@ -142,12 +144,11 @@ parus_status parus_csvout_open(const char *path, const parus_csvout_options *opt
         parus_csvout_free(w);
         return parus_fail(err, PARUS_E_NOMEM, "cannot allocate csv writer");
     }
-    w->fp = fopen(path, "wb");
-    if (!w->fp) {
-        rc = parus_fail(err, PARUS_E_IO, "cannot create '%s': %s", path, strerror(errno));
+    if ((rc = parus_outfile_open(path, &w->file, err)) != PARUS_OK) {
         parus_csvout_free(w);
         return rc;
     }
+    w->fp = parus__outfile_stream(w->file);
     *out = w;
     return PARUS_OK;
 }
@@ -392,12 +393,10 @@ parus_status parus_csvout_close(parus_csvout *w, parus_error *err)
     rc = refuse_if_failed(w, err);
     if (rc == PARUS_OK)
         rc = flush_file(w, err);
-    if (w->fp) {
-        /* fflush then fclose: a full disk shows up here, not at fwrite */
-        if (fflush(w->fp) != 0 && rc == PARUS_OK)
-            rc = parus_fail(err, PARUS_E_IO, "cannot write '%s': %s", w->path, strerror(errno));
-        if (fclose(w->fp) != 0 && rc == PARUS_OK)
-            rc = parus_fail(err, PARUS_E_IO, "cannot close '%s': %s", w->path, strerror(errno));
+    if (w->file && rc == PARUS_OK) {
+        /* flush, fsync and rename: a full disk shows up here, and leaves the previous file */
+        rc = parus_outfile_commit(w->file, err);
+        w->file = NULL;
         w->fp = NULL;
     }
     parus_csvout_free(w);
@@ -408,8 +407,7 @@ void parus_csvout_free(parus_csvout *w)
 {
     if (!w)
         return;
-    if (w->fp)
-        fclose(w->fp);
+    parus_outfile_abort(w->file); /* a writer not closed leaves the previous file */
     free(w->path);
     free(w->buf);
     free(w);

@@ -4,8 +4,9 @@
  * table in exporter.c), money as 64-bit integer fen, dates as dates.
  *
  * Written through GDAL's GPKG driver inside one transaction (140,000 features commit at once
- * instead of one SQLite transaction each), to "<path>.part" and renamed over path at the end, so a
- * crash or a full disk never leaves a half-written GeoPackage under the name the user asked for.
+ * instead of one SQLite transaction each), to a temporary name beside path, fsynced and renamed
+ * over path at the end (parus/outfile.h), so a crash or a full disk never leaves a half-written
+ * GeoPackage under the name the user asked for, and the previous one stays until then.
  * Geometries are the store's lon/lat WKB (Polygon or MultiPolygon), promoted to MultiPolygon so
  * the layer has one geometry type, as QGIS expects.
  */
@@ -23,6 +24,7 @@
 #include "parus/parcels.h"
 
 #include "exporter_int.h"
+#include "outfile_int.h"
 #include "util_int.h"
 
 struct gpkg_walk {
@@ -182,8 +184,8 @@ parus_status parus_export_gpkg(parus_store *store, const char *season, const cha
     struct gpkg_walk gw;
     GDALDriverH drv;
     GDALDatasetH ds;
-    char *tmp;
-    size_t n_tmp;
+    parus_outfile *of = NULL;
+    const char *tmp;
     bool any = false;
     parus_status st;
 
@@ -200,19 +202,13 @@ parus_status parus_export_gpkg(parus_store *store, const char *season, const cha
                           "no parcel result for season %s in the store: run 'parus assess "
                           "--season %s' first",
                           season, season);
-    n_tmp = strlen(path) + sizeof ".part";
-    if (!(tmp = malloc(n_tmp)))
-        return parus_fail(err, PARUS_E_NOMEM, "out of memory");
-    snprintf(tmp, n_tmp, "%s.part", path);
-    if (remove(tmp) != 0 && errno != ENOENT) {
-        st = parus_fail(err, PARUS_E_IO, "cannot remove the leftover '%s': %s", tmp,
-                        strerror(errno));
-        free(tmp);
+    st = parus__outfile_open_named(path, &of, err);
+    if (st != PARUS_OK)
         return st;
-    }
+    tmp = parus__outfile_temp_path(of);
     st = parus__limit_index_load(store, season, &idx, err);
     if (st != PARUS_OK) {
-        free(tmp);
+        parus_outfile_abort(of);
         return st;
     }
 
@@ -249,16 +245,16 @@ parus_status parus_export_gpkg(parus_store *store, const char *season, const cha
     if (st == PARUS_OK && cap.n_errors > 0)
         st = parus_fail(err, PARUS_E_IO, "cannot finish '%s': %s", path,
                         parus__gdal_capture_msg(&cap, "GDAL gave no reason"));
-    if (st == PARUS_OK && rename(tmp, path) != 0)
-        st = parus_fail(err, PARUS_E_IO, "cannot rename '%s' to '%s': %s", tmp, path,
-                        strerror(errno));
 out:
     parus__gdal_capture_end(&cap);
-    if (st != PARUS_OK)
-        remove(tmp);
-    else if (n_features)
+    if (st == PARUS_OK) {
+        /* fsync and rename over path; on failure the previous file stays */
+        st = parus_outfile_commit(of, err);
+    } else {
+        parus_outfile_abort(of);
+    }
+    if (st == PARUS_OK && n_features)
         *n_features = gw.n;
     parus__limit_index_release(&idx);
-    free(tmp);
     return st;
 }

@@ -31,6 +31,7 @@
 #include "parus/ingest.h"
 #include "parus/nightly.h"
 #include "parus/raster.h"
+#include "outfile_int.h"
 #include "util_int.h"
 
 /* ---- small helpers ---- */
@@ -773,42 +774,28 @@ static parus_status write_reason(const char *target, const struct item *it, cons
                                  const parus_error *why, int64_t run_id, parus_error *err)
 {
     size_t n = strlen(target) + 16;
-    char *reason = malloc(n), *tmp = malloc(n + 8);
+    char *reason = malloc(n);
     char now[32];
     time_t t = time(NULL);
     struct tm tm;
-    FILE *f;
-    parus_status code = PARUS_OK;
+    parus_outfile *of;
+    parus_status code;
 
-    if (!reason || !tmp) {
-        code = parus_fail(err, PARUS_E_NOMEM, "cannot set '%s' aside", file);
-        goto out;
-    }
+    if (!reason)
+        return parus_fail(err, PARUS_E_NOMEM, "cannot set '%s' aside", file);
     snprintf(reason, n, "%s.reason", target);
-    snprintf(tmp, n + 8, "%s.tmp", reason);
     if (!gmtime_r(&t, &tm) || strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
         snprintf(now, sizeof now, "1970-01-01T00:00:00Z");
-    f = fopen(tmp, "w");
-    if (!f) {
-        code = parus_fail(err, PARUS_E_IO, "cannot write '%s': %s", tmp, strerror(errno));
-        goto out;
-    }
-    fprintf(f, "file=%s\ntile=%s\ncode=%s\nmessage=%s\ntime=%s\nrun_id=%lld\nparus=%s\n", file,
-            it->name, parus_status_name(why->code), why->msg, now, (long long)run_id,
+    /* beside its name, fsynced, renamed: a reader never sees half a reason */
+    code = parus_outfile_open(reason, &of, err);
+    if (code == PARUS_OK) {
+        parus_outfile_printf(
+            of, NULL, "file=%s\ntile=%s\ncode=%s\nmessage=%s\ntime=%s\nrun_id=%lld\nparus=%s\n",
+            file, it->name, parus_status_name(why->code), why->msg, now, (long long)run_id,
             parus_version());
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-        code = parus_fail(err, PARUS_E_IO, "cannot write '%s': %s", tmp, strerror(errno));
-        fclose(f);
-        unlink(tmp);
-        goto out;
+        code = parus_outfile_commit(of, err);
     }
-    if (fclose(f) != 0 || rename(tmp, reason) != 0) {
-        code = parus_fail(err, PARUS_E_IO, "cannot write '%s': %s", reason, strerror(errno));
-        unlink(tmp);
-    }
-out:
     free(reason);
-    free(tmp);
     return code;
 }
 

@@ -520,6 +520,95 @@ static void test_train_predict__round_trip(void **state)
     free(dir);
 }
 
+/* `train --out` never replaces what it reads or the store (however spelled), and a model that
+ * cannot be written whole (the file size limit stands in for a full disk) leaves the previous
+ * model byte-identical. On the old code `train --out STORE` exited 0 over the store and a failed
+ * write deleted the previous model. The same for `predict --out`. */
+static void test_train__outputs_never_destroy_inputs(void **state)
+{
+    char *dir = parus_test_tmpdir("cli-train-out");
+    char train[4200], model[4200], keep[4200], db[4200], link[4200], preds[4200], cmd[30000];
+    char *out, *errs, *left;
+    const char *const refused[] = {"s.db", "./s.db", "link", "s.db-wal", "s.db.lock", "train.csv"};
+    size_t i;
+    int rc;
+    (void)state;
+    snprintf(train, sizeof train, "%s/train.csv", dir);
+    snprintf(model, sizeof model, "%s/crops.model", dir);
+    snprintf(keep, sizeof keep, "%s/keep.model", dir);
+    snprintf(db, sizeof db, "%s/s.db", dir);
+    snprintf(link, sizeof link, "%s/link", dir);
+    snprintf(preds, sizeof preds, "%s/preds.csv", dir);
+    write_samples(train, 1, false);
+    assert_int_equal(parus_test_write_file(db, "the store\n", 10), 0);
+    snprintf(cmd, sizeof cmd, "ln -s s.db '%s'", link);
+    assert_int_equal(parus_test_run(cmd, NULL, NULL), 0);
+    for (i = 0; i < sizeof refused / sizeof *refused; i++) {
+        char target[4200];
+        snprintf(target, sizeof target, "%s/%s", dir, refused[i]);
+        out = run_expect(2, &errs,
+                         "--db '%s' train --csv '%s' --out '%s' --exclude-columns sample_id "
+                         "--rounds 5 --phenology-band none",
+                         db, train, target);
+        expect_contains(errs, "refusing to write");
+        free(out);
+        free(errs);
+    }
+    snprintf(cmd, sizeof cmd, "printf 'the store\\n' | cmp -s - '%s'", db);
+    assert_int_equal(parus_test_run(cmd, NULL, NULL), 0);
+
+    out =
+        run_expect(0, NULL,
+                   "--db '%s' train --csv '%s' --out '%s' --exclude-columns sample_id --rounds 30 "
+                   "--phenology-band none",
+                   db, train, model);
+    free(out);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", model, keep);
+    assert_int_equal(parus_test_run(cmd, NULL, NULL), 0);
+    /* the model is tens of kilobytes; the limit is 2 KiB (dash) or 4 KiB (bash) */
+    snprintf(cmd, sizeof cmd,
+             "trap '' XFSZ; ulimit -f 4; '%s' --db '%s' train --csv '%s' --out '%s' "
+             "--exclude-columns sample_id --rounds 30 --phenology-band none",
+             bin(), db, train, model);
+    rc = parus_test_run(cmd, NULL, &errs);
+    if (rc != 3)
+        fail_msg("`%s` exited %d, expected 3; stderr:\n%s", cmd, rc, errs);
+    free(errs);
+    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", model, keep);
+    assert_int_equal(parus_test_run(cmd, NULL, NULL), 0);
+
+    /* predict: never over its CSV or its model; a failed write keeps the previous list */
+    out = run_expect(2, &errs,
+                     "predict --csv '%s' --model '%s' --out '%s' --exclude-columns sample_id "
+                     "--phenology-band none",
+                     train, model, model);
+    expect_contains(errs, "refusing to write");
+    free(out);
+    free(errs);
+    {
+        char big[6000];
+        char big_cmd[30000];
+        memset(big, 'x', sizeof big);
+        big[sizeof big - 1] = '\n';
+        assert_int_equal(parus_test_write_file(preds, big, sizeof big), 0);
+        snprintf(big_cmd, sizeof big_cmd,
+                 "cp '%s' '%s.keep' && trap '' XFSZ && ulimit -f 1 && '%s' predict --csv '%s' "
+                 "--model '%s' --out '%s' --exclude-columns sample_id --phenology-band none",
+                 preds, preds, bin(), train, model, preds);
+        rc = parus_test_run(big_cmd, NULL, &errs);
+        free(errs);
+        assert_int_equal(rc, 3);
+        snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s.keep'", preds, preds);
+        assert_int_equal(parus_test_run(cmd, NULL, NULL), 0);
+    }
+    snprintf(cmd, sizeof cmd, "ls -A '%s' | grep -c part", dir);
+    parus_test_run(cmd, &left, NULL);
+    assert_string_equal(left, "0\n");
+    free(left);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -534,6 +623,7 @@ int main(void)
         cmocka_unit_test(test_ingest__truncated_tile_leaves_nothing),
         cmocka_unit_test(test_ingest__no_overlap_is_an_answer_of_its_own),
         cmocka_unit_test(test_train_predict__round_trip),
+        cmocka_unit_test(test_train__outputs_never_destroy_inputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

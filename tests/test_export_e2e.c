@@ -218,11 +218,166 @@ static void test_e2e__query_a_parcel_and_its_farmer(void **state)
     free(path);
 }
 
+/* The first parcel of the per-parcel export that has a farmer and a crop. */
+static void first_assessed_parcel(char *parcel, size_t n)
+{
+    char *path = parus_test_path(g_dir, "first.csv");
+    parus__csv csv;
+    parus_error err;
+    bool done = false;
+
+    parcel[0] = '\0';
+    free(run_expect(0, "'%s' --db '%s' -q export --season " SEASON " --parcels '%s'", bin(), g_db,
+                    path));
+    assert_int_equal(parus__csv_open(&csv, path, &err), PARUS_OK);
+    assert_int_equal(parus__csv_next(&csv, &done, &err), PARUS_OK); /* header */
+    while (!parcel[0]) {
+        assert_int_equal(parus__csv_next(&csv, &done, &err), PARUS_OK);
+        assert_false(done);
+        if (csv.cells[1][0] && csv.cells[3][0])
+            snprintf(parcel, n, "%s", csv.cells[0]);
+    }
+    parus__csv_close(&csv);
+    free(path);
+}
+
+/* 0 when the two files hold the same bytes. */
+static int same_bytes(const char *a, const char *b)
+{
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
+    return parus_test_run(cmd, NULL, NULL);
+}
+
+/* No output may be the store, however spelled (./, a symbolic or hard link, its -wal), nor
+ * another output of the same call: refused with exit 2 before anything is written. On the old
+ * code `export --out STORE`, `--gpkg ./STORE` and `query --chart STORE` exited 0 and left a CSV,
+ * a GeoPackage or a PNG where the store was. */
+static void test_e2e__an_output_that_is_the_store_is_refused(void **state)
+{
+    char *copy = parus_test_path(g_dir, "store-copy.db");
+    char *sym = parus_test_path(g_dir, "store-link.csv"),
+         *hard = parus_test_path(g_dir, "hard.csv");
+    char *dotted = parus_test_path(g_dir, "./parus.db"), *twice = parus_test_path(g_dir, "2.csv");
+    char parcel[128], cmd[9000], *errs = NULL;
+    const char *outs[7][2];
+    size_t i;
+    int rc;
+    (void)state;
+
+    first_assessed_parcel(parcel, sizeof parcel);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && ln -sf '%s' '%s' && ln -f '%s' '%s'", g_db, copy,
+             g_db, sym, g_db, hard);
+    assert_int_equal(parus_test_run(cmd, NULL, NULL), 0);
+    outs[0][0] = "--out", outs[0][1] = g_db;
+    outs[1][0] = "--gpkg", outs[1][1] = dotted;
+    outs[2][0] = "--parcels", outs[2][1] = sym;
+    outs[3][0] = "--gpkg", outs[3][1] = hard;
+    outs[4][0] = "--chart", outs[4][1] = g_db;
+    outs[5][0] = "--chart", outs[5][1] = sym;
+    outs[6][0] = "--out", outs[6][1] = NULL; /* the store's write-ahead log, below */
+    for (i = 0; i < 7; i++) {
+        char wal[4200];
+        const char *o = outs[i][1];
+        if (!o) {
+            snprintf(wal, sizeof wal, "%s-wal", g_db);
+            o = wal;
+        }
+        if (strcmp(outs[i][0], "--chart") == 0)
+            snprintf(cmd, sizeof cmd,
+                     "'%s' --db '%s' -q query '%s' --season " SEASON " --chart '%s'", bin(), g_db,
+                     parcel, o);
+        else
+            snprintf(cmd, sizeof cmd, "'%s' --db '%s' -q export --season " SEASON " %s '%s'", bin(),
+                     g_db, outs[i][0], o);
+        rc = parus_test_run(cmd, NULL, &errs);
+        if (rc != 2 || !strstr(errs, "refusing to write"))
+            fail_msg("`%s` exited %d, expected 2 with a refusal; stderr:\n%s", cmd, rc, errs);
+        free(errs);
+        assert_int_equal(same_bytes(g_db, copy), 0);
+    }
+    /* two outputs of one call that are one file */
+    snprintf(cmd, sizeof cmd,
+             "'%s' --db '%s' -q export --season " SEASON " --out '%s' --parcels '%s'", bin(), g_db,
+             twice, twice);
+    assert_int_equal(parus_test_run(cmd, NULL, NULL), 2);
+    assert_int_equal(same_bytes(g_db, copy), 0);
+    snprintf(cmd, sizeof cmd, "rm -f '%s' '%s' '%s'", copy, sym, hard);
+    assert_int_equal(parus_test_run(cmd, NULL, NULL), 0);
+    free(copy);
+    free(sym);
+    free(hard);
+    free(dotted);
+    free(twice);
+}
+
+/* A write that fails part way (the file size limit stands in for a full disk: write(2) fails with
+ * EFBIG as it would with ENOSPC) leaves each previous output byte-identical and no temporary file
+ * behind. On the old code the CSV and GeoPackage kept their old bytes only because of their .part
+ * names, and the chart was truncated in place. */
+static void test_e2e__a_failed_write_keeps_the_previous_file(void **state)
+{
+    static const char *const names[] = {"old.csv", "old-parcels.csv", "old.gpkg", "old.png"};
+    char *dir = parus_test_path(g_dir, "failed-write"), *path[4], *keep[4];
+    char parcel[128], cmd[9000], *errs = NULL, *left = NULL;
+    parus_store *holder;
+    parus_error err;
+    size_t i;
+    int rc;
+    (void)state;
+
+    first_assessed_parcel(parcel, sizeof parcel);
+    /* an open connection keeps the store's -shm in place, so that the limited commands below
+     * need not create it (it is bigger than the limit) */
+    assert_int_equal(parus_store_open_existing(g_db, &holder, &err), PARUS_OK);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+    assert_int_equal(parus_test_run(cmd, NULL, NULL), 0);
+    for (i = 0; i < 4; i++) {
+        char text[64];
+        path[i] = parus_test_path(dir, names[i]);
+        keep[i] = parus_test_path(g_dir, names[i]);
+        snprintf(text, sizeof text, "the previous %s\n", names[i]);
+        assert_int_equal(parus_test_write_file(path[i], text, strlen(text)), 0);
+        assert_int_equal(parus_test_write_file(keep[i], text, strlen(text)), 0);
+    }
+    for (i = 0; i < 4; i++) {
+        const char *opt = i == 0 ? "--out" : i == 1 ? "--parcels" : "--gpkg";
+        if (i < 3)
+            snprintf(cmd, sizeof cmd,
+                     "trap '' XFSZ; ulimit -f 4; '%s' --db '%s' -q export --season " SEASON
+                     " %s '%s'",
+                     bin(), g_db, opt, path[i]);
+        else
+            snprintf(cmd, sizeof cmd,
+                     "trap '' XFSZ; ulimit -f 4; '%s' --db '%s' -q query '%s' --season " SEASON
+                     " --chart '%s' > /dev/null",
+                     bin(), g_db, parcel, path[i]);
+        rc = parus_test_run(cmd, NULL, &errs);
+        if (rc != 3)
+            fail_msg("`%s` exited %d, expected 3; stderr:\n%s", cmd, rc, errs);
+        free(errs);
+        if (same_bytes(path[i], keep[i]) != 0)
+            fail_msg("`%s` changed '%s'", cmd, path[i]);
+    }
+    parus_store_close(holder);
+    snprintf(cmd, sizeof cmd, "ls -A '%s' | grep -c part", dir);
+    parus_test_run(cmd, &left, NULL);
+    assert_string_equal(left, "0\n");
+    free(left);
+    for (i = 0; i < 4; i++) {
+        free(path[i]);
+        free(keep[i]);
+    }
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_e2e__export_matches_the_assessment),
         cmocka_unit_test(test_e2e__query_a_parcel_and_its_farmer),
+        cmocka_unit_test(test_e2e__an_output_that_is_the_store_is_refused),
+        cmocka_unit_test(test_e2e__a_failed_write_keeps_the_previous_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -250,9 +250,10 @@ PARUS_API parus_status parus_model_check_dataset(const parus_model *m, const par
  * zero or more "meta <key> <value>" lines, "classes N" and the N classes one per line, "features
  * M" and the M features one per line, then "xgboost-ubj <bytes>") followed by XGBoost's model
  * (UBJSON). Version 1 is the same without meta lines; it still loads (no metadata). Save writes
- * version 2: E_IO, E_INVALID (a name with a line break). Load: E_IO, E_FORMAT (not a parus model,
- * a format version other than 1 or 2, truncated, a malformed meta line, XGBoost refuses the model
- * bytes), E_NOMEM, and those of parus_model_set_predictor. */
+ * version 2 beside path and renames it into place (parus/outfile.h: a failed save leaves the
+ * previous model byte-identical): E_IO, E_INVALID (a name with a line break). Load: E_IO, E_FORMAT
+ * (not a parus model, a format version other than 1 or 2, truncated, a malformed meta line, XGBoost
+ * refuses the model bytes), E_NOMEM, and those of parus_model_set_predictor. */
 PARUS_API parus_status parus_model_save(const parus_model *m, const char *path, parus_error *err);
 PARUS_API parus_status parus_model_load(const char *path, parus_model **out, parus_error *err);
 

@@ -20,9 +20,10 @@
  *     put_text.
  *   - Numbers never depend on the process locale: the decimal separator is always '.'.
  *
- * A writer writes to a file (created or truncated) or to memory. Each put_* adds one field to the
- * current record; end_row ends it. A writer that failed (a write error, a bad cell) stays failed:
- * later calls return the same code, and close reports it. Not thread-safe: one writer per thread.
+ * A writer writes to a file (replaced whole when close succeeds) or to memory. Each put_* adds one
+ * field to the current record; end_row ends it. A writer that failed (a write error, a bad cell)
+ * stays failed: later calls return the same code, and close reports it. Not thread-safe: one writer
+ * per thread.
  */
 #ifndef PARUS_CSVOUT_H
 #define PARUS_CSVOUT_H
@@ -47,7 +48,8 @@ typedef struct parus_csvout_options {
 
 PARUS_API void parus_csvout_options_init(parus_csvout_options *opt);
 
-/* A writer to the file at path (created, or truncated when it exists); opt NULL: the defaults.
+/* A writer to the file at path, written beside it and renamed into place by close
+ * (parus/outfile.h): until close succeeds, path keeps what it held. opt NULL: the defaults.
  * E_IO (naming the path) when it cannot be created, E_NOMEM. */
 PARUS_API parus_status parus_csvout_open(const char *path, const parus_csvout_options *opt,
                                          parus_csvout **out, parus_error *err);
@@ -76,10 +78,12 @@ PARUS_API parus_status parus_csvout_put_fixed(parus_csvout *w, double value, int
 /* End the current record. */
 PARUS_API parus_status parus_csvout_end_row(parus_csvout *w, parus_error *err);
 
-/* Flush and close; reports a failed write (a full disk) as E_IO naming the path, and any earlier
- * failure of the writer. Frees the writer in every case. NULL is OK. */
+/* Flush, fsync and rename a file writer into place; reports a failed write (a full disk) as E_IO
+ * naming the path, and any earlier failure of the writer (then the previous file is left as it
+ * was). Frees the writer in every case. NULL is OK. */
 PARUS_API parus_status parus_csvout_close(parus_csvout *w, parus_error *err);
-/* Close without reporting (an error path that already has its error). NULL is OK. */
+/* Give up without reporting (an error path that already has its error): a file writer's
+ * temporary file is removed and the previous file left as it was. NULL is OK. */
 PARUS_API void parus_csvout_free(parus_csvout *w);
 
 /* True when a text cell beginning like text would be neutralised (starts with = + - @ TAB CR). */

@@ -89,6 +89,11 @@ bool cli_is_help(const char *arg);
 int cli_file_and_options(const char *cmd, const char *usage, int argc, char **argv, int first,
                          const char *const *opts, size_t n_opts, const char **values,
                          const char **path);
+/* Refuse an output that is an input before anything is written: 0 when path (NULL: none) is
+ * neither the store (nor its -wal, -shm, -journal, .lock), the configuration file, nor any of
+ * inputs (up to 15; NULL entries ignored); else a message naming both and PARUS_EXIT_USAGE. */
+int cli_check_output(const cli_ctx *ctx, const char *cmd, const char *path,
+                     const char *const *inputs, size_t n_inputs);
 /* Open (create or migrate) the store named by the context; reports and returns the exit code on
  * failure, 0 on success. */
 int cli_open_store(cli_ctx *ctx, parus_store **out);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "parus/outfile.h"
 #include "parus/parcels.h"
 
 #include "cli.h"
@@ -96,6 +97,29 @@ int cli_file_and_options(const char *cmd, const char *usage, int argc, char **ar
         values[o] = argv[++a];
     }
     return 0;
+}
+
+int cli_check_output(const cli_ctx *ctx, const char *cmd, const char *path,
+                     const char *const *inputs, size_t n_inputs)
+{
+    const char *all[16];
+    size_t n = 0, i;
+    parus_error err;
+    parus_status st;
+
+    if (!path)
+        return 0;
+    if (ctx->config_path)
+        all[n++] = ctx->config_path;
+    for (i = 0; i < n_inputs && n < sizeof all / sizeof *all; i++)
+        all[n++] = inputs[i];
+    st = parus_output_check(path, ctx->cfg.db, all, n, &err);
+    if (st == PARUS_OK)
+        return 0;
+    if (st != PARUS_E_INVALID)
+        return cli_report(&err);
+    fprintf(stderr, "parus %s: %s\n", cmd, err.msg);
+    return PARUS_EXIT_USAGE;
 }
 
 int cli_open_store(cli_ctx *ctx, parus_store **out)

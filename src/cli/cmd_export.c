@@ -2,9 +2,11 @@
  * cmd_export.c - `parus export`: a season's results out of the store, for the credit desk (one CSV
  * row per farmer), the analyst (one CSV row per parcel) and QGIS (a GeoPackage of the parcels).
  *
- * Every file is written under "<name>.part" and renamed when complete: the name asked for holds a
- * whole export or what it held before, never half of one. A season with nothing assessed exits 6
- * before any file is created; an output that cannot be written exits 3. The store is only read.
+ * Every file is written beside its name and renamed when complete (parus/outfile.h): the name
+ * asked for holds a whole export or what it held before, never half of one. An output that is the
+ * store, its -wal/-shm/-journal/.lock, the configuration or another output of the same call is
+ * refused before anything is read (exit 2). A season with nothing assessed exits 6 before any
+ * file is created; an output that cannot be written exits 3. The store is only read.
  * The schemas are the library's (parus/exporter.h) and docs/export.md's.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -38,14 +40,12 @@ static const char usage[] =
 typedef parus_status (*csv_fn)(parus_store *store, const char *season, parus_csvout *w,
                                size_t *n_rows, parus_error *err);
 
-/* One CSV export to path ("-": stdout) through "<path>.part". */
+/* One CSV export to path ("-": stdout). */
 static parus_status write_csv(parus_store *store, const char *season, const char *path, csv_fn fn,
                               const parus_csvout_options *opt, size_t *n_rows, parus_error *err)
 {
     parus_csvout *w = NULL;
     parus_status st;
-    char *tmp;
-    size_t n;
 
     if (strcmp(path, "-") == 0) {
         const char *bytes;
@@ -61,27 +61,17 @@ static parus_status write_csv(parus_store *store, const char *season, const char
         parus_csvout_free(w);
         return st;
     }
-    n = strlen(path) + sizeof ".part";
-    if (!(tmp = malloc(n)))
-        return parus_fail(err, PARUS_E_NOMEM, "out of memory");
-    snprintf(tmp, n, "%s.part", path);
-    st = parus_csvout_open(tmp, opt, &w, err);
+    /* written beside path and renamed by close: path keeps its old bytes until then */
+    st = parus_csvout_open(path, opt, &w, err);
     if (st == PARUS_OK) {
         st = fn(store, season, w, n_rows, err);
-        if (st == PARUS_OK) {
+        if (st == PARUS_OK)
             st = parus_csvout_close(w, err);
-        } else {
+        else
             parus_csvout_free(w);
-        }
-        if (st == PARUS_OK && rename(tmp, path) != 0)
-            st = parus_fail(err, PARUS_E_IO, "cannot rename '%s' to '%s': %s", tmp, path,
-                            strerror(errno));
-        if (st != PARUS_OK)
-            remove(tmp);
     } else {
         parus_error_prefix(err, "cannot write '%s'", path);
     }
-    free(tmp);
     return st;
 }
 
@@ -134,6 +124,21 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
     rc = cli_season_resolve(ctx, "export", season_opt, window, &start_day, &length_days);
     if (rc)
         return rc;
+    {
+        /* no output may be an input, nor another output of this call */
+        const char *outs[3] = {out, parcels, gpkg};
+        size_t i, j;
+        for (i = 0; i < 3; i++) {
+            const char *others[3];
+            size_t n_others = 0;
+            if (!outs[i])
+                continue;
+            for (j = 0; j < i; j++)
+                others[n_others++] = outs[j];
+            if ((rc = cli_check_output(ctx, "export", outs[i], others, n_others)) != 0)
+                return rc;
+        }
+    }
 
     if (parus_store_open_existing(ctx->cfg.db, &store, &err) != PARUS_OK)
         return cli_report(&err);

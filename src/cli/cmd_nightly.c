@@ -224,6 +224,11 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
         return PARUS_EXIT_NOT_FOUND;
     }
     if (log_path) {
+        /* appended, never replaced; but never onto the store or a table the run reads */
+        const char *inputs[] = {ctx->cfg.crops, ctx->cfg.policy, ctx->cfg.debts, ctx->cfg.model,
+                                aargs.crops,    aargs.policy,    aargs.debts,    aargs.model};
+        if ((rc = cli_check_output(ctx, "nightly", log_path, inputs, 8)) != 0)
+            return rc;
         sink.out = fopen(log_path, "a");
         if (!sink.out) {
             fprintf(stderr, "parus: error: cannot open log '%s': %s\n", log_path, strerror(errno));

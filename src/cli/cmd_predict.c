@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "parus/classify.h"
+#include "parus/csvout.h"
 
 #include "cli.h"
 
@@ -21,28 +22,47 @@ static const char usage[] =
     "that of 'parus evaluate'.\n"
     "  --out FILE    per sample: row, class, predicted, probability, second, margin\n";
 
+/* The per-sample CSV (RFC 4180, LF, no BOM; class names quoted as needed), written beside path
+ * and renamed when whole. */
 static int write_predictions(const char *path, const parus_dataset *ds, const parus_model *m,
                              const double *prob)
 {
-    size_t n_cls = parus_model_n_classes(m), i;
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "parus: error: cannot write '%s'\n", path);
-        return PARUS_EXIT_INPUT_IO;
-    }
-    fprintf(f, "row,class,predicted,probability,second,margin\n");
-    for (i = 0; i < ds->n_samples; i++) {
+    static const char *const header[] = {"row",         "class",  "predicted",
+                                         "probability", "second", "margin"};
+    size_t n_cls = parus_model_n_classes(m), i, k;
+    parus_csvout_options o;
+    parus_csvout *w;
+    parus_error err;
+    parus_status st;
+
+    parus_csvout_options_init(&o);
+    o.crlf = false;
+    o.bom = false;
+    if (parus_csvout_open(path, &o, &w, &err) != PARUS_OK)
+        return cli_report(&err);
+    st = PARUS_OK;
+    for (k = 0; st == PARUS_OK && k < sizeof header / sizeof *header; k++)
+        st = parus_csvout_put_text(w, header[k], &err);
+    if (st == PARUS_OK)
+        st = parus_csvout_end_row(w, &err);
+    for (i = 0; st == PARUS_OK && i < ds->n_samples; i++) {
         size_t best, second;
         double margin;
         parus_classify_top2(prob + i * n_cls, n_cls, &best, &second, &margin);
-        fprintf(f, "%zu,%s,%s,%.6f,%s,%.6f\n", i + 1, ds->class_names[ds->label[i]],
-                parus_model_class_name(m, best), prob[i * n_cls + best],
-                parus_model_class_name(m, second), margin);
+        if ((st = parus_csvout_put_int(w, (int64_t)(i + 1), &err)) == PARUS_OK &&
+            (st = parus_csvout_put_text(w, ds->class_names[ds->label[i]], &err)) == PARUS_OK &&
+            (st = parus_csvout_put_text(w, parus_model_class_name(m, best), &err)) == PARUS_OK &&
+            (st = parus_csvout_put_fixed(w, prob[i * n_cls + best], 6, &err)) == PARUS_OK &&
+            (st = parus_csvout_put_text(w, parus_model_class_name(m, second), &err)) == PARUS_OK &&
+            (st = parus_csvout_put_fixed(w, margin, 6, &err)) == PARUS_OK)
+            st = parus_csvout_end_row(w, &err);
     }
-    if (fclose(f) != 0) {
-        fprintf(stderr, "parus: error: cannot write '%s'\n", path);
-        return PARUS_EXIT_INPUT_IO;
+    if (st != PARUS_OK) {
+        parus_csvout_free(w);
+        return cli_report(&err);
     }
+    if (parus_csvout_close(w, &err) != PARUS_OK)
+        return cli_report(&err);
     return PARUS_EXIT_OK;
 }
 
@@ -81,6 +101,11 @@ int cmd_predict(cli_ctx *ctx, int argc, char **argv)
     }
     if (!csv || !model_path)
         return cli_usage_error("predict", "--csv FILE and --model MODEL are required");
+    {
+        const char *inputs[] = {csv, model_path};
+        if ((rc = cli_check_output(ctx, "predict", out, inputs, 2)) != 0)
+            return rc;
+    }
     copt.fold_column = NULL;
 
     if (parus_model_load(model_path, &model, &err) != PARUS_OK)

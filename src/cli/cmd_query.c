@@ -800,6 +800,11 @@ int cmd_query(cli_ctx *ctx, int argc, char **argv)
         return cli_usage_error("query", "give a parcel id or --farmer, not both");
     if (farmer && chart)
         return cli_usage_error("query", "--chart draws one parcel: not with --farmer");
+    if (chart) {
+        const char *inputs[] = {cli_table_path(ctx, crops, "crops")};
+        if ((rc = cli_check_output(ctx, "query", chart, inputs, 1)) != 0)
+            return rc;
+    }
     rc = cli_season_resolve(ctx, "query", season_opt, window, &start_day, &length_days);
     if (rc)
         return rc;

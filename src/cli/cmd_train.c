@@ -234,6 +234,12 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
                                         "--samples");
     if (labels_path && !season_opt)
         return cli_usage_error("train", "--labels goes with --season");
+    {
+        /* the model never replaces what it is trained from (the store is always protected) */
+        const char *inputs[] = {csv, labels_path, crops_opt, labels_path ? ctx->cfg.crops : NULL};
+        if ((rc = cli_check_output(ctx, "train", out, inputs, 4)) != 0)
+            return rc;
+    }
     if (samples && season_days == 0)
         return cli_usage_error("train", "--samples needs --season-days N");
     if (vars_opt && !season_opt)
