@@ -255,6 +255,9 @@ typedef struct assess {
     double *x, *xp, *prob;
     thread_work *work;
     size_t walk_pos; /* pass 2: the next record */
+    /* the recorded files (record_inputs) */
+    char *crops_bytes, *policy_bytes, *debts_bytes;
+    size_t crops_size, policy_size, debts_size;
 } assess;
 
 static parus_status nomem(assess *a, const char *what)
@@ -265,22 +268,96 @@ static parus_status nomem(assess *a, const char *what)
 
 /* ---- setup ---- */
 
-static parus_status model_version(assess *a)
+/* A file the assessment records: its bytes (kept until the store has them) and SHA-256. */
+#define RECORD_MAX_BYTES ((size_t)256 << 20)
+
+static parus_status record_file(assess *a, const char *path, const char *what, char **bytes,
+                                size_t *size, char hash[65])
+{
+    parus_status code = parus__read_file(path, RECORD_MAX_BYTES, bytes, size, a->err);
+    if (code != PARUS_OK) {
+        parus_error_prefix(a->err, "assess: the %s cannot be recorded", what);
+        return code;
+    }
+    parus__sha256(*bytes, *size, hash);
+    return PARUS_OK;
+}
+
+/* The identities the limits are recorded with (docs/store.md, assessment_inputs): the model is
+ * the SHA-256 of its file's bytes (its training-data hash is kept beside it, never instead), the
+ * calendar fallback that of the crop table; the crop table, policy and debts file by their
+ * SHA-256, their bytes recorded so that `parus verify` can re-derive every limit. */
+static parus_status record_inputs(assess *a)
 {
     const parus_assess_options *o = a->opt;
-    if (o->model) {
-        snprintf(a->st.model_version, sizeof a->st.model_version, "xgb:%.16s",
-                 parus_model_data_hash(o->model));
-    } else if (o->crops_path) {
-        char hex[65];
-        parus_status code = parus__fingerprint_files(&o->crops_path, 1, hex, a->err);
+    parus_status code;
+
+    if (o->crops_path) {
+        code = record_file(a, o->crops_path, "crop table", &a->crops_bytes, &a->crops_size,
+                           a->st.crops_hash);
         if (code != PARUS_OK)
             return code;
-        snprintf(a->st.model_version, sizeof a->st.model_version, "calendar:%.16s", hex);
+    }
+    if (o->model) {
+        const char *h = parus_model_file_hash(o->model);
+        if (!h || strlen(h) != 64)
+            return parus_fail(a->err, PARUS_E_INVALID,
+                              "assess: the model was not loaded from a file, so it has no "
+                              "version to record: save it and load it (parus_model_load)");
+        snprintf(a->st.model_version, sizeof a->st.model_version, "xgb:%s", h);
+        snprintf(a->st.model_data_hash, sizeof a->st.model_data_hash, "%s",
+                 parus_model_data_hash(o->model));
+    } else if (o->crops_path) {
+        snprintf(a->st.model_version, sizeof a->st.model_version, "calendar:%s", a->st.crops_hash);
     } else {
         snprintf(a->st.model_version, sizeof a->st.model_version, "calendar");
     }
+    if (!a->full)
+        return PARUS_OK;
+    if (o->policy_path) {
+        code = record_file(a, o->policy_path, "policy", &a->policy_bytes, &a->policy_size,
+                           a->st.policy_hash);
+        if (code != PARUS_OK)
+            return code;
+    } else {
+        parus_policy builtin;
+        parus_policy_init(&builtin);
+        if (!parus_policy_equal(o->policy, &builtin))
+            return parus_fail(a->err, PARUS_E_INVALID,
+                              "assess: a policy other than the built-in one needs its file "
+                              "(policy_path), so that the limits record what they were lent by");
+        snprintf(a->st.policy_hash, sizeof a->st.policy_hash, "builtin");
+    }
+    if (o->debts) {
+        if (!o->debts_path)
+            return parus_fail(a->err, PARUS_E_INVALID,
+                              "assess: debts need their file (debts_path), so that the limits "
+                              "record the debts they deduct");
+        code = record_file(a, o->debts_path, "debts file", &a->debts_bytes, &a->debts_size,
+                           a->st.debts_hash);
+        if (code != PARUS_OK)
+            return code;
+    }
     return PARUS_OK;
+}
+
+/* The recorded inputs into the open results transaction. */
+static parus_status put_inputs(assess *a)
+{
+    parus_assess_inputs in;
+    memset(&in, 0, sizeof in);
+    in.model_version = a->st.model_version;
+    in.model_data_hash = a->st.model_data_hash[0] ? a->st.model_data_hash : NULL;
+    in.crops_hash = a->st.crops_hash[0] ? a->st.crops_hash : NULL;
+    in.crops = a->crops_bytes;
+    in.crops_size = a->crops_size;
+    in.policy_hash = a->st.policy_hash;
+    in.policy = a->policy_bytes;
+    in.policy_size = a->policy_size;
+    in.debts_hash = a->st.debts_hash[0] ? a->st.debts_hash : NULL;
+    in.debts = a->debts_bytes;
+    in.debts_size = a->debts_size;
+    return parus_store_results_put_inputs(a->store, &in, a->err);
 }
 
 static parus_status setup(assess *a, parus_store *store, const parus_assess_options *opt, bool full,
@@ -341,16 +418,9 @@ static parus_status setup(assess *a, parus_store *store, const parus_assess_opti
         return parus_fail(err, PARUS_E_INVALID,
                           "season %s is too short for a condition: fewer than 4 steps of %zu days",
                           a->window, a->hopt.step_days);
-    code = model_version(a);
+    code = record_inputs(a);
     if (code != PARUS_OK)
         return code;
-    if (full && opt->policy_path) {
-        code = parus__fingerprint_files(&opt->policy_path, 1, a->st.policy_hash, err);
-        if (code != PARUS_OK)
-            return code;
-    } else {
-        snprintf(a->st.policy_hash, sizeof a->st.policy_hash, "builtin");
-    }
 
     a->n_threads = opt->n_threads > 0 ? opt->n_threads : parus__omp_max_threads();
     if (a->n_threads < 1)
@@ -416,6 +486,9 @@ static void teardown(assess *a)
             free(a->work[t].obs);
         }
     free(a->work);
+    free(a->crops_bytes);
+    free(a->policy_bytes);
+    free(a->debts_bytes);
 }
 
 /* ---- tiles and their grids ---- */
@@ -1712,6 +1785,8 @@ parus_status parus_assess_run(parus_store *store, const parus_assess_options *op
             code = credit_pass(&a);
         if (code == PARUS_OK)
             code = tiles_audit(&a);
+        if (code == PARUS_OK)
+            code = put_inputs(&a);
         if (code == PARUS_OK)
             code = parus_store_results_commit(store, err);
         else

@@ -53,6 +53,7 @@ struct parus_model {
     char **class_names;
     char **feature_names;
     char data_hash[65];
+    char file_hash[65]; /* SHA-256 of the file the model was loaded from; "" when not loaded */
     char version[64];
     size_t n_meta;
     char **meta_key, **meta_value; /* n_meta each, in the order first set */
@@ -1451,6 +1452,10 @@ const char *parus_model_data_hash(const parus_model *m)
 {
     return m->data_hash;
 }
+const char *parus_model_file_hash(const parus_model *m)
+{
+    return m->file_hash;
+}
 const char *parus_model_parus_version(const parus_model *m)
 {
     return m->version;
@@ -1879,6 +1884,9 @@ parus_status parus_model_load(const char *path, parus_model **out, parus_error *
         goto out;
     }
     m->nthread = -1;
+    /* the model's identity: every byte of the file (two models trained on the same data with
+     * other rounds, or with their class names in another order, differ here) */
+    parus__sha256(data, size, m->file_hash);
     if (!(v = keyed_line(&r, "parus-version")) || strlen(v) >= sizeof m->version) {
         st = parus_fail(err, PARUS_E_FORMAT, "'%s' is truncated or corrupt (no parus version)",
                         path);

@@ -10,6 +10,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "parus/exporter.h"
@@ -44,6 +45,9 @@ enum farmer_col {
     F_RUN_ID,
     F_ASSESSED_AT,
     F_PARTS,
+    F_MODEL_DATA_HASH,
+    F_CROPS_VERSION,
+    F_DEBTS_VERSION,
     F_N_
 };
 
@@ -71,6 +75,9 @@ static const char *const farmer_names[F_N_] = {
     [F_RUN_ID] = "run_id",
     [F_ASSESSED_AT] = "assessed_at",
     [F_PARTS] = "limit_parts",
+    [F_MODEL_DATA_HASH] = "model_data_hash",
+    [F_CROPS_VERSION] = "crops_version",
+    [F_DEBTS_VERSION] = "debts_version",
 };
 
 const char *const *parus_export_farmer_columns(size_t *n_columns)
@@ -90,15 +97,32 @@ static parus_status put_header(parus_csvout *w, const char *const *names, size_t
     return st == PARUS_OK ? parus_csvout_end_row(w, err) : st;
 }
 
+/* The season's recorded inputs (the same for every farmer): the hashes the CSV repeats. */
+struct season_audit {
+    char model_data_hash[65], crops_hash[65], debts_hash[65];
+};
+
+static int take_audit(const parus_assess_inputs *in, void *ctx)
+{
+    struct season_audit *a = ctx;
+    snprintf(a->model_data_hash, sizeof a->model_data_hash, "%s",
+             in->model_data_hash ? in->model_data_hash : "");
+    snprintf(a->crops_hash, sizeof a->crops_hash, "%s", in->crops_hash ? in->crops_hash : "");
+    snprintf(a->debts_hash, sizeof a->debts_hash, "%s", in->debts_hash ? in->debts_hash : "");
+    return 0;
+}
+
 struct farmer_walk {
     parus_csvout *w;
+    struct season_audit audit;
     const char *season;
     size_t n;
     parus_error *err;
 };
 
-static parus_status put_farmer_cell(parus_csvout *w, const parus_limit *l, const char *season,
-                                    int col, parus_error *err)
+static parus_status put_farmer_cell(parus_csvout *w, const parus_limit *l,
+                                    const struct season_audit *au, const char *season, int col,
+                                    parus_error *err)
 {
     switch ((enum farmer_col)col) {
     case F_FARMER_ID:
@@ -148,6 +172,12 @@ static parus_status put_farmer_cell(parus_csvout *w, const parus_limit *l, const
         return parus_csvout_put_text(w, l->assessed_at, err);
     case F_PARTS:
         return parus_csvout_put_text(w, l->parts, err);
+    case F_MODEL_DATA_HASH:
+        return parus_csvout_put_text(w, au->model_data_hash, err);
+    case F_CROPS_VERSION:
+        return parus_csvout_put_text(w, au->crops_hash, err);
+    case F_DEBTS_VERSION:
+        return parus_csvout_put_text(w, au->debts_hash, err);
     case F_N_:
         break;
     }
@@ -160,7 +190,7 @@ static int farmer_row(const parus_limit *l, void *arg)
     parus_status st = PARUS_OK;
     int col;
     for (col = 0; col < F_N_ && st == PARUS_OK; col++)
-        st = put_farmer_cell(fw->w, l, fw->season, col, fw->err);
+        st = put_farmer_cell(fw->w, l, &fw->audit, fw->season, col, fw->err);
     if (st == PARUS_OK)
         st = parus_csvout_end_row(fw->w, fw->err);
     if (st != PARUS_OK) {
@@ -183,6 +213,10 @@ parus_status parus_export_farmers_csv(parus_store *store, const char *season, pa
     if (!parus_store_season_valid(season))
         return parus_fail(err, PARUS_E_INVALID,
                           "season '%s' is not a window 'YYYY-MM-DD/YYYY-MM-DD'", season);
+    memset(&fw.audit, 0, sizeof fw.audit);
+    st = parus_store_get_assess_inputs(store, season, take_audit, &fw.audit, err);
+    if (st != PARUS_OK && st != PARUS_E_NOT_FOUND) /* none recorded: empty cells */
+        return st;
     st = put_header(w, farmer_names, F_N_, err);
     if (st != PARUS_OK)
         return st;

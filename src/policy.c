@@ -230,3 +230,29 @@ parus_status parus_policy_load(const char *path, parus_policy *out, parus_error 
     *out = ctx.policy;
     return PARUS_OK;
 }
+
+bool parus_policy_equal(const parus_policy *a, const parus_policy *b)
+{
+    size_t i;
+    for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        const char *pa = (const char *)a + fields[i].offset,
+                   *pb = (const char *)b + fields[i].offset;
+        size_t n = fields[i].kind == F_RATIO   ? sizeof(double)
+                   : fields[i].kind == F_MONEY ? sizeof(int64_t)
+                   : fields[i].kind == F_COUNT ? sizeof(int)
+                                               : sizeof a->currency;
+        if (fields[i].kind == F_RATIO) {
+            double x, y;
+            memcpy(&x, pa, sizeof x);
+            memcpy(&y, pb, sizeof y);
+            if (!(x == y))
+                return false;
+        } else if (fields[i].kind == F_CURRENCY) {
+            if (strcmp(a->currency, b->currency) != 0)
+                return false;
+        } else if (memcmp(pa, pb, n) != 0) {
+            return false;
+        }
+    }
+    return true;
+}

@@ -158,6 +158,32 @@ static int take_limit(const parus_limit *l, void *arg)
     return 0;
 }
 
+struct one_audit {
+    struct copier *c;
+    parus_query_audit *dst;
+};
+
+static int take_audit(const parus_assess_inputs *in, void *arg)
+{
+    struct one_audit *o = arg;
+    o->dst->recorded = true;
+    o->dst->model_version = dup(o->c, in->model_version);
+    o->dst->model_data_hash = dup(o->c, in->model_data_hash);
+    o->dst->crops_hash = dup(o->c, in->crops_hash);
+    o->dst->policy_hash = dup(o->c, in->policy_hash);
+    o->dst->debts_hash = dup(o->c, in->debts_hash);
+    return 0;
+}
+
+/* The season's recorded inputs; none recorded is not an error (recorded stays false). */
+static parus_status load_audit(parus_store *store, const char *season, struct copier *c,
+                               parus_query_audit *dst, parus_error *err)
+{
+    struct one_audit o = {c, dst};
+    parus_status st = parus_store_get_assess_inputs(store, season, take_audit, &o, err);
+    return st == PARUS_E_NOT_FOUND ? PARUS_OK : st;
+}
+
 struct one_assessment {
     struct copier *c;
     parus_assessment *dst;
@@ -455,6 +481,8 @@ parus_status parus_parcel_view_load(parus_store *store, const char *season, cons
         t.has_limit = st == PARUS_OK;
         if (st != PARUS_OK && st != PARUS_E_NOT_FOUND)
             goto fail;
+        if (t.has_limit && (st = load_audit(store, season, &c, &t.audit, err)) != PARUS_OK)
+            goto fail;
         st = parus_store_farmer_parcels(store, t.parcel.farmer_id, count_id, NULL,
                                         &t.n_farmer_parcels, err);
         if (st != PARUS_OK)
@@ -691,6 +719,8 @@ parus_status parus_farmer_view_load(parus_store *store, const char *season, cons
         st = parus_store_get_limit(store, season, farmer_id, take_limit, &o, err);
         t.has_limit = st == PARUS_OK;
         if (st != PARUS_OK && st != PARUS_E_NOT_FOUND)
+            goto fail;
+        if (t.has_limit && (st = load_audit(store, season, &c, &t.audit, err)) != PARUS_OK)
             goto fail;
     }
     for (i = 0; i < t.n_parcels; i++) {

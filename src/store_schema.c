@@ -286,12 +286,34 @@ static int migrate_to_7(parus_store *store)
     return sqlite3_exec(store->db, schema_v7, NULL, NULL, NULL);
 }
 
+/* Version 8: what each assessment was computed with (store_audit.c): the model version (SHA-256
+ * of the model file, or of the crop table for the calendar) beside the model's training-data hash,
+ * and the SHA-256 and the bytes of the crop table, policy and debts file, one row per season, so
+ * that every limit can be re-derived (`parus verify`) and identified. */
+static const char schema_v8[] = "CREATE TABLE assessment_inputs ("
+                                " season TEXT NOT NULL PRIMARY KEY,"
+                                " run_id INTEGER,"
+                                " model_version TEXT NOT NULL,"
+                                " model_data_hash TEXT,"
+                                " crops_hash TEXT,"
+                                " crops BLOB,"
+                                " policy_hash TEXT NOT NULL,"
+                                " policy BLOB,"
+                                " debts_hash TEXT,"
+                                " debts BLOB,"
+                                " assessed_at TEXT) WITHOUT ROWID;";
+
+static int migrate_to_8(parus_store *store)
+{
+    return sqlite3_exec(store->db, schema_v8, NULL, NULL, NULL);
+}
+
 static const struct migration {
     int version; /* the version the step produces */
     int (*apply)(parus_store *store);
 } migrations[] = {
     {1, migrate_to_1}, {2, migrate_to_2}, {3, migrate_to_3}, {4, migrate_to_4},
-    {5, migrate_to_5}, {6, migrate_to_6}, {7, migrate_to_7},
+    {5, migrate_to_5}, {6, migrate_to_6}, {7, migrate_to_7}, {8, migrate_to_8},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PARUS_STORE_SCHEMA_VERSION,

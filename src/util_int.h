@@ -28,6 +28,14 @@ void parus__fingerprint(const void *data, size_t n, uint64_t out[4]);
 parus_status parus__fingerprint_files(const char *const *paths, size_t n_paths, char hex[65],
                                       parus_error *err);
 
+/* SHA-256 (FIPS 180-4) of n bytes as 64 lower-case hex digits (sha256.c): the identity of the
+ * model, crop table, policy and debts file an assessment used. */
+void parus__sha256(const void *data, size_t n, char hex[65]);
+/* The whole of a regular file (at most max_bytes) in a malloc'ed buffer with a NUL after its n
+ * bytes. E_IO (cannot open, not a regular file, larger, a read error), E_NOMEM. */
+parus_status parus__read_file(const char *path, size_t max_bytes, char **data, size_t *n,
+                              parus_error *err);
+
 /* Register GDAL's drivers once per process (thread-safe). */
 void parus__gdal_init(void);
 

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "parus/assess.h"
+#include "parus/classify.h"
 #include "parus/credit.h"
 #include "parus/crops.h"
 #include "parus/policy.h"
@@ -687,6 +688,139 @@ static void test_assess__debts_are_deducted(void **state)
     assert_true(with.limit_cny >= without.limit_cny - 1000 - 100); /* 1000.50 and the rounding */
 }
 
+/* The SHA-256 of a file, as parus records a model's version. */
+static void file_sha256(const char *path, char hex[65])
+{
+    char *data = NULL;
+    size_t n = 0;
+    parus_error err;
+    assert_int_equal(parus__read_file(path, (size_t)1 << 30, &data, &n, &err), PARUS_OK);
+    parus__sha256(data, n, hex);
+    free(data);
+}
+
+/* A copy of a model file with the first two class names exchanged (the header and the booster's
+ * bytes unchanged): the same training-data hash, another model. */
+static void swap_first_classes(const char *from, const char *to)
+{
+    char *data = NULL, *cls, *l1, *l2, *l3, *out;
+    size_t n = 0;
+    parus_error err;
+    assert_int_equal(parus__read_file(from, (size_t)1 << 30, &data, &n, &err), PARUS_OK);
+    cls = strstr(data, "\nclasses ");
+    assert_non_null(cls);
+    l1 = strchr(cls + 1, '\n') + 1;
+    l2 = strchr(l1, '\n') + 1;
+    l3 = strchr(l2, '\n') + 1;
+    out = malloc(n);
+    assert_non_null(out);
+    memcpy(out, data, (size_t)(l1 - data));
+    memcpy(out + (l1 - data), l2, (size_t)(l3 - l2));
+    memcpy(out + (l1 - data) + (l3 - l2), l1, (size_t)(l2 - l1));
+    memcpy(out + (l3 - data), l3, n - (size_t)(l3 - data));
+    assert_true(memcmp(out, data, n) != 0);
+    assert_int_equal(parus_test_write_file(to, out, n), 0);
+    free(out);
+    free(data);
+}
+
+/* The one model version of the season's assessments (fails when there are several). */
+static void season_model_version(const char *db, char out[128])
+{
+    char *log = run_expect(0,
+                           "sqlite3 '%s' \"SELECT DISTINCT model_version FROM assessments WHERE "
+                           "season = '" SEASON "' AND method = 'model'\"",
+                           db);
+    char *nl = strchr(log, '\n');
+    assert_non_null(nl);
+    assert_true(nl[1] == '\0'); /* one version */
+    *nl = '\0';
+    snprintf(out, 128, "%s", log);
+    free(log);
+}
+
+static void test_assess__two_models_never_share_a_version(void **state)
+{
+    char db[4200], m20[4200], m30[4200], m20s[4200], v20[128], v30[128], v20s[128];
+    char h[65], want[200], *log;
+    parus_model *a = NULL, *b = NULL, *c = NULL;
+    parus_error err;
+    (void)state;
+
+    /* a copy of the season with the truth's crops declared, two models trained on the same
+     * parcels with 20 and 30 rounds, and the first with two class names exchanged */
+    snprintf(db, sizeof db, "%s/models.db", g_dir);
+    snprintf(m20, sizeof m20, "%s/m20.model", g_dir);
+    snprintf(m30, sizeof m30, "%s/m30.model", g_dir);
+    snprintf(m20s, sizeof m20s, "%s/m20-swapped.model", g_dir);
+    free(run_expect(
+        0,
+        "set -e; cp '%s' '%s'; awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print "
+        "\"parcel_id,crop\"; next } $c[\"valid\"] == 1 { print $c[\"parcel_id\"] \",\" "
+        "$c[\"crop\"] }' '%s/scene/truth/parcels_truth.csv' > '%s/labels.csv'; "
+        "'%s' --db '%s' -q parcels crops '%s/labels.csv' --season " SEASON "; "
+        "'%s' --db '%s' -q train --season " SEASON " --rounds 20 --out '%s'; "
+        "'%s' --db '%s' -q train --season " SEASON " --rounds 30 --out '%s'",
+        g_db, db, g_dir, g_dir, bin(), db, g_dir, bin(), db, m20, bin(), db, m30));
+    swap_first_classes(m20, m20s);
+    assert_int_equal(parus_model_load(m20, &a, &err), PARUS_OK);
+    assert_int_equal(parus_model_load(m30, &b, &err), PARUS_OK);
+    assert_int_equal(parus_model_load(m20s, &c, &err), PARUS_OK);
+    /* the training data is the same for all three: it cannot identify a model */
+    assert_string_equal(parus_model_data_hash(a), parus_model_data_hash(b));
+    assert_string_equal(parus_model_data_hash(a), parus_model_data_hash(c));
+
+    free(run_expect(0, "'%s' --db '%s' -q classify --season " SEASON " --model '%s'", bin(), db,
+                    m20));
+    season_model_version(db, v20);
+    free(run_expect(0, "'%s' --db '%s' -q classify --season " SEASON " --model '%s'", bin(), db,
+                    m30));
+    season_model_version(db, v30);
+    free(run_expect(0, "'%s' --db '%s' -q classify --season " SEASON " --model '%s'", bin(), db,
+                    m20s));
+    season_model_version(db, v20s);
+    assert_string_not_equal(v20, v30);
+    assert_string_not_equal(v20, v20s);
+    assert_string_not_equal(v30, v20s);
+    file_sha256(m20, h);
+    snprintf(want, sizeof want, "xgb:%s", h);
+    assert_string_equal(v20, want);
+    assert_string_equal(parus_model_file_hash(a), h);
+    file_sha256(m20s, h);
+    snprintf(want, sizeof want, "xgb:%s", h);
+    assert_string_equal(v20s, want);
+
+    /* an assessment records the version with the training data's hash beside it, and the
+     * hashes of the crop table and policy it used */
+    free(
+        run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --model '%s'", bin(), db, m30));
+    log = run_expect(0,
+                     "sqlite3 '%s' \"SELECT model_version || '|' || model_data_hash || '|' || "
+                     "length(crops_hash) || '|' || length(policy_hash) || '|' || "
+                     "(debts_hash IS NULL) FROM assessment_inputs WHERE season = '" SEASON "'\"",
+                     db);
+    snprintf(want, sizeof want, "%s|", v30);
+    assert_true(strncmp(log, want, strlen(want)) == 0);
+    assert_non_null(strstr(log, parus_model_data_hash(b)));
+    expect_has(log, "|64|64|1\n");
+    free(log);
+    /* parus query (the launcher) shows them, in text and JSON */
+    log = run_expect(0, "'%s' --db '%s' query --season " SEASON " --farmer F00001", bin(), db);
+    snprintf(want, sizeof want, "inputs       model %s (training data %s)", v30,
+             parus_model_data_hash(b));
+    expect_has(log, want);
+    free(log);
+    log =
+        run_expect(0, "'%s' --db '%s' query --season " SEASON " --farmer F00001 --json", bin(), db);
+    snprintf(want, sizeof want, "\"model_data_hash\":\"%s\"", parus_model_data_hash(b));
+    expect_has(log, want);
+    expect_has(log, "\"debts_version\":null");
+    free(log);
+    parus_model_free(a);
+    parus_model_free(b);
+    parus_model_free(c);
+}
+
 typedef struct unknown_check {
     size_t n_unknown, n_valued_unknown;
 } unknown_check;
@@ -834,6 +968,7 @@ int main(void)
         cmocka_unit_test(test_assess__library_run_and_classify),
         cmocka_unit_test(test_assess__bad_inputs_are_refused_and_store_nothing),
         cmocka_unit_test(test_assess__debts_are_deducted),
+        cmocka_unit_test(test_assess__two_models_never_share_a_version),
         cmocka_unit_test(test_assess__unknown_declared_crop_gives_no_value),
         cmocka_unit_test(test_assess__cli_help_and_misuse),
         cmocka_unit_test(test_assess__nightly_assesses_after_ingest),

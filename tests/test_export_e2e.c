@@ -143,7 +143,7 @@ static void test_e2e__export_matches_the_assessment(void **state)
         assert_int_equal(parus__csv_next(&csv, &done, &err), PARUS_OK);
         if (done)
             break;
-        assert_int_equal(csv.n_cells, 23);
+        assert_int_equal(csv.n_cells, 26);
         if (row > 0) {
             assert_true(row - 1 < ls->n);
             assert_string_equal(csv.cells[0], ls->farmer[row - 1]); /* plain ids: not neutralised */
@@ -152,6 +152,12 @@ static void test_e2e__export_matches_the_assessment(void **state)
             assert_true(parus_cny_parse_fen(csv.cells[10], &fen));
             assert_int_equal(fen, ls->p10_fen[row - 1]);
             assert_string_equal(csv.cells[3], "CNY");
+            /* what the limit was computed with: the crop table's SHA-256 (the calendar's model
+             * version names it), no debts file */
+            assert_int_equal(strlen(csv.cells[24]), 64);
+            if (strncmp(csv.cells[18], "calendar:", 9) == 0)
+                assert_string_equal(csv.cells[18] + 9, csv.cells[24]);
+            assert_string_equal(csv.cells[25], "");
         }
         row++;
     }

@@ -264,7 +264,7 @@ static void test_open__creates_current_schema(void **state)
 
     s = open_ok(path);
     assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
-    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 7);
+    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 8);
     c = counts_ok(s);
     assert_int_equal(c.n_parcels + c.n_farmers + c.n_parcel_rejects + c.n_tiles + c.n_observations +
                          c.n_runs + c.n_parcel_crops + c.n_samples + c.n_sample_points +
@@ -276,7 +276,7 @@ static void test_open__creates_current_schema(void **state)
 
     db = raw_open(path);
     assert_int_equal(raw_int(db, "PRAGMA application_id"), 0x50525553); /* 'PRUS' */
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 7);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), PARUS_STORE_SCHEMA_VERSION);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('parcels', "
                                  "'parcels_rtree', 'parcel_rejects', 'tiles', 'observations', "
                                  "'runs', 'parcel_crops', 'samples', 'sample_points', "
@@ -288,7 +288,7 @@ static void test_open__creates_current_schema(void **state)
 
     /* a second open finds it current and leaves it so */
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 7);
+    assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
     parus_store_close(s);
     parus_store_close(NULL);
 
@@ -407,12 +407,12 @@ static void test_open__older_schema_is_migrated(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 1);
     assert_int_equal(parus_store_get_counts(s, &c, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 1, older than this parus (7)");
+    assert_msg_has(err, "has schema version 1, older than this parus (8)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 1);
 
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 7);
+    assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
     assert_int_equal(parus_store_get_parcel(s, "OLD1", &p, &err), PARUS_OK);
     assert_string_equal(p.farmer_id, "F9");
     assert_close(p.declared_area_m2, 1200.5, 0.0, 0.0);
@@ -446,7 +446,7 @@ static void test_open__older_schema_is_migrated(void **state)
     parus_store_close(s);
     set_free(&set);
 
-    assert_int_equal(file_int(path, "PRAGMA user_version"), 7);
+    assert_int_equal(file_int(path, "PRAGMA user_version"), PARUS_STORE_SCHEMA_VERSION);
     assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('observations') "
                                     "WHERE name IN ('ndmi_mean', 'ndvi_p50', 'n_pure')"),
                      3);
@@ -501,7 +501,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     load_ok(s, &set, "a.geojson", NULL);
     parus_store_close(s);
     db = raw_open(path);
-    raw_exec(db, "PRAGMA user_version = 8");
+    raw_exec(db, "PRAGMA user_version = 9");
     sqlite3_close(db);
 
     before = file_read(path);
@@ -509,7 +509,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_SCHEMA);
     assert_null(s);
     snprintf(expect, sizeof expect,
-             "'%s' has schema version 8, newer than this parus (7): upgrade parus", path);
+             "'%s' has schema version 9, newer than this parus (8): upgrade parus", path);
     assert_string_equal(err.msg, expect);
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_E_SCHEMA);
     assert_string_equal(err.msg, expect);
@@ -1542,12 +1542,12 @@ static void test_open__v3_store_is_migrated_to_v4(void **state)
     assert_int_equal(parus_store_schema_version(s), 3);
     assert_int_equal(parus_store_season_walk(s, SEASON, log_parcel, &log, &n, &err),
                      PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 3, older than this parus (7)");
+    assert_msg_has(err, "has schema version 3, older than this parus (8)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 3);
 
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 7);
+    assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
     c = counts_ok(s);
     assert_int_equal(c.n_parcels, 1);
     assert_int_equal(c.n_observations, 1);
@@ -1563,7 +1563,7 @@ static void test_open__v3_store_is_migrated_to_v4(void **state)
     assert_string_equal(log.text, "OLD1[F9,summer_maize,1111,d]:2025-04-02/1=0.61");
     parus_store_close(s);
 
-    assert_int_equal(file_int(path, "PRAGMA user_version"), 7);
+    assert_int_equal(file_int(path, "PRAGMA user_version"), PARUS_STORE_SCHEMA_VERSION);
     assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
                                     "('parcel_crops', 'samples', 'sample_points', 'assessments', "
                                     "'assessments_parcel')"),
@@ -2086,7 +2086,8 @@ static void test_assessments__put_replace_read_and_refuse(void **state)
 
 /* What steps 6 and 7 add, taken away again (SQLite 3.35 and later drop columns). */
 #define DROP_OBS_COLUMN(name, offset) "ALTER TABLE observations DROP COLUMN " #name ";"
-#define DROP_V7_COLUMNS PARUS__OBS_COLUMNS_V7(DROP_OBS_COLUMN)
+#define DROP_V8 "DROP TABLE assessment_inputs;"
+#define DROP_V7_COLUMNS DROP_V8 PARUS__OBS_COLUMNS_V7(DROP_OBS_COLUMN)
 #define DROP_V6_COLUMNS DROP_V7_COLUMNS PARUS__OBS_COLUMNS_V6(DROP_OBS_COLUMN)
 
 /* A version-4 store: this build's store with the version-5 tables taken out again (version 5
@@ -2125,12 +2126,12 @@ static void test_open__v4_store_is_migrated_to_v5(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 4);
     assert_int_equal(parus_store_results_begin(s, SEASON, 0, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 4, older than this parus (7)");
+    assert_msg_has(err, "has schema version 4, older than this parus (8)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 4);
 
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 7);
+    assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
     c = counts_ok(s);
     assert_int_equal(c.n_parcels, 4);
     assert_int_equal(c.n_assessments, 1);
@@ -2153,7 +2154,7 @@ static void test_open__v4_store_is_migrated_to_v5(void **state)
     assert_int_equal(counts_ok(s).n_assessments, 1); /* kept: not put again */
     parus_store_close(s);
 
-    assert_int_equal(file_int(path, "PRAGMA user_version"), 7);
+    assert_int_equal(file_int(path, "PRAGMA user_version"), PARUS_STORE_SCHEMA_VERSION);
     assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
                                     "('parcel_results', 'parcel_flags', 'peer_curves', 'limits')"),
                      4);
@@ -2244,7 +2245,7 @@ static void test_open__v5_store_is_migrated_to_v7(void **state)
                                     "WHERE name LIKE 'own%'"),
                      0);
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 7);
+    assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
     assert_int_equal(counts_ok(s).n_observations, 1);
     /* the mixed values are read as stored, the own ones as not measured */
     memset(&got, 0, sizeof got);
@@ -2256,7 +2257,7 @@ static void test_open__v5_store_is_migrated_to_v7(void **state)
     assert_true(isnan(got.own_unmixed_share));
     assert_true(isnan(got.own_veg_fraction));
     parus_store_close(s);
-    assert_int_equal(file_int(path, "PRAGMA user_version"), 7);
+    assert_int_equal(file_int(path, "PRAGMA user_version"), PARUS_STORE_SCHEMA_VERSION);
     assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('observations') "
                                     "WHERE name LIKE 'own%'"),
                      17);
@@ -2308,7 +2309,7 @@ static void test_open__v6_store_is_migrated_to_v7(void **state)
 
     write_v6_store(path, NULL);
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 7);
+    assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
     memset(&got, 0, sizeof got);
     assert_int_equal(parus_store_parcel_series(s, "P00000", keep_first_point, &got, NULL, &err),
                      PARUS_OK);
@@ -2337,6 +2338,113 @@ static void test_open__failed_v7_step_leaves_v6(void **state)
     assert_msg_has(err, "from schema version 6 to 7");
     assert_int_equal(file_int(path, "PRAGMA user_version"), 6);
     assert_int_equal(file_int(path, "SELECT count(*) FROM observations"), 1);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+/* ---- schema version 8: the recorded inputs of an assessment ---- */
+
+struct inputs_copy {
+    char model_version[80], data_hash[65], policy_hash[65], crops_hash[65];
+    char policy[64];
+    size_t policy_size;
+    bool has_crops, has_debts;
+    int64_t run_id;
+};
+
+static int copy_inputs(const parus_assess_inputs *in, void *ctx)
+{
+    struct inputs_copy *c = ctx;
+    snprintf(c->model_version, sizeof c->model_version, "%s", in->model_version);
+    snprintf(c->data_hash, sizeof c->data_hash, "%s",
+             in->model_data_hash ? in->model_data_hash : "-");
+    snprintf(c->policy_hash, sizeof c->policy_hash, "%s", in->policy_hash);
+    snprintf(c->crops_hash, sizeof c->crops_hash, "%s", in->crops_hash ? in->crops_hash : "-");
+    c->policy_size = in->policy_size;
+    if (in->policy && in->policy_size < sizeof c->policy)
+        memcpy(c->policy, in->policy, in->policy_size);
+    c->has_crops = in->crops != NULL;
+    c->has_debts = in->debts != NULL || in->debts_hash != NULL;
+    c->run_id = in->run_id;
+    return 0;
+}
+
+static void test_inputs__v7_migrated_recorded_read_and_replaced(void **state)
+{
+    static const char h1[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    static const char h2[] = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v7.db");
+    struct inputs_copy c;
+    parus_assess_inputs in;
+    parus_store *s = NULL;
+    parus_error err;
+    (void)state;
+
+    /* a version-7 store (no assessment_inputs) is migrated to 8 */
+    write_old_obs_store(path, 7, DROP_V8, 0.5, NULL);
+    assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
+    assert_int_equal(parus_store_get_assess_inputs(s, SEASON, copy_inputs, &c, &err),
+                     PARUS_E_NOT_FOUND);
+    parus_store_close(s);
+    s = open_ok(path);
+    assert_int_equal(parus_store_schema_version(s), 8);
+    assert_int_equal(parus_store_get_assess_inputs(s, SEASON, copy_inputs, &c, &err),
+                     PARUS_E_NOT_FOUND);
+
+    memset(&in, 0, sizeof in);
+    in.model_version = "xgb:" /* any text */ "0123";
+    in.model_data_hash = h2;
+    in.crops_hash = h1;
+    in.crops = "code,price\n";
+    in.crops_size = 11;
+    in.policy_hash = h2;
+    in.policy = "[credit]\nloan_to_value = 0.5\n";
+    in.policy_size = 29;
+    /* outside a results transaction, and a hash that is not one: refused */
+    assert_int_equal(parus_store_results_put_inputs(s, &in, &err), PARUS_E_INVALID);
+    assert_int_equal(parus_store_results_begin(s, SEASON, 0, &err), PARUS_OK);
+    in.policy_hash = "builtin";
+    assert_int_equal(parus_store_results_put_inputs(s, &in, &err), PARUS_E_INVALID);
+    in.policy_hash = "0123";
+    assert_int_equal(parus_store_results_put_inputs(s, &in, &err), PARUS_E_INVALID);
+    in.policy_hash = h2;
+    assert_int_equal(parus_store_results_put_inputs(s, &in, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_commit(s, &err), PARUS_OK);
+
+    memset(&c, 0, sizeof c);
+    assert_int_equal(parus_store_get_assess_inputs(s, SEASON, copy_inputs, &c, &err), PARUS_OK);
+    assert_string_equal(c.model_version, "xgb:0123");
+    assert_string_equal(c.data_hash, h2);
+    assert_string_equal(c.crops_hash, h1);
+    assert_string_equal(c.policy_hash, h2);
+    assert_int_equal(c.policy_size, 29);
+    assert_memory_equal(c.policy, "[credit]\nloan_to_value = 0.5\n", 29);
+    assert_true(c.has_crops);
+    assert_false(c.has_debts);
+
+    /* a new begin of the season removes them; an abort brings them back */
+    assert_int_equal(parus_store_results_begin(s, SEASON, 0, &err), PARUS_OK);
+    assert_int_equal(parus_store_get_assess_inputs(s, SEASON, copy_inputs, &c, &err),
+                     PARUS_E_NOT_FOUND);
+    parus_store_results_abort(s);
+    assert_int_equal(parus_store_get_assess_inputs(s, SEASON, copy_inputs, &c, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_begin(s, SEASON, 0, &err), PARUS_OK);
+    in.model_data_hash = NULL;
+    in.model_version = "calendar";
+    in.crops = NULL;
+    in.crops_hash = NULL;
+    in.policy_hash = "builtin";
+    in.policy = NULL;
+    assert_int_equal(parus_store_results_put_inputs(s, &in, &err), PARUS_OK);
+    assert_int_equal(parus_store_results_commit(s, &err), PARUS_OK);
+    assert_int_equal(parus_store_get_assess_inputs(s, SEASON, copy_inputs, &c, &err), PARUS_OK);
+    assert_string_equal(c.model_version, "calendar");
+    assert_string_equal(c.data_hash, "-");
+    assert_string_equal(c.policy_hash, "builtin");
+    assert_false(c.has_crops);
+    parus_store_close(s);
 
     parus_test_rmtree(dir);
     free(path);
@@ -2886,6 +2994,7 @@ int main(void)
         cmocka_unit_test(test_open__v5_store_is_migrated_to_v7),
         cmocka_unit_test(test_open__v6_store_is_migrated_to_v7),
         cmocka_unit_test(test_open__failed_v7_step_leaves_v6),
+        cmocka_unit_test(test_inputs__v7_migrated_recorded_read_and_replaced),
         cmocka_unit_test(test_open__failed_v6_step_leaves_v5),
         cmocka_unit_test(test_results__put_read_replace_and_refuse),
     };

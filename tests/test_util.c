@@ -136,6 +136,33 @@ static void test_mul_size__overflow(void **state)
     assert_true(out == (size_t)10980 * 10980); /* untouched on overflow */
 }
 
+static void test_sha256__fips_vectors(void **state)
+{
+    /* FIPS 180-4 examples and the one-million-'a' vector; lengths 55, 56 and 64 cross the padding
+     * boundary (one or two final blocks) */
+    static const char *const abc448 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    char hex[65], *big;
+    (void)state;
+    parus__sha256("", 0, hex);
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    parus__sha256("abc", 3, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    parus__sha256(abc448, strlen(abc448), hex);
+    assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    big = malloc(1000000);
+    assert_non_null(big);
+    memset(big, 'a', 1000000);
+    parus__sha256(big, 1000000, hex);
+    assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    parus__sha256(big, 55, hex);
+    assert_string_equal(hex, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318");
+    parus__sha256(big, 56, hex);
+    assert_string_equal(hex, "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a");
+    parus__sha256(big, 64, hex);
+    assert_string_equal(hex, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -144,6 +171,7 @@ int main(void)
         cmocka_unit_test(test_fingerprint_files__order_content_and_errors),
         cmocka_unit_test(test_dates__parse_and_find),
         cmocka_unit_test(test_mul_size__overflow),
+        cmocka_unit_test(test_sha256__fips_vectors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -55,11 +55,13 @@ typedef struct parus_assess_options {
      * features and its season length must be the window's. NULL: the calendar fallback. */
     parus_model *model;
     const parus_crop_table *crops; /* required by run; by classify only without a model */
-    const char *crops_path;        /* the table's file, for the calendar's model version */
+    const char *crops_path;        /* the table's file, hashed and recorded (the calendar's
+                                      model version is its SHA-256) */
     const parus_policy *policy;    /* required by run */
-    const char *policy_path;       /* its file, hashed for the audit; NULL: "builtin" */
+    const char *policy_path;       /* its file, hashed and recorded for the audit; NULL: only
+                                      the built-in policy (parus_policy_init), "builtin" */
     const parus_debts *debts;      /* NULL: no debts; a farmer without parcels is refused */
-    const char *debts_path;        /* its file, for messages; may be NULL */
+    const char *debts_path;        /* its file, hashed and recorded; required with debts */
     parus_health_options health;   /* parus_health_options_init; area_tolerance is taken from
                                       the policy so that the flag and the haircut agree */
     parus_yield_options yield;     /* parus_yield_options_init */
@@ -100,8 +102,15 @@ typedef struct parus_assess_stats {
      * limits rest on, recorded with the run */
     size_t n_tiles_used;
     char tiles_digest[65];
+    /* what the limits were computed with (recorded in assessment_inputs by run): the model
+     * version "xgb:<SHA-256 of the model file>" or "calendar:<SHA-256 of the crop table>", the
+     * model's training-data hash ("" for the calendar), and the SHA-256 of the crop table, the
+     * policy ("builtin" for the built-in one) and the debts file ("" when none) */
     char model_version[80];
+    char model_data_hash[65];
+    char crops_hash[65];
     char policy_hash[65];
+    char debts_hash[65];
     double seconds;
 } parus_assess_stats;
 
@@ -114,10 +123,14 @@ typedef struct parus_assess_stats {
 PARUS_API parus_status parus_assess_classify(parus_store *store, const parus_assess_options *opt,
                                              parus_assess_stats *stats, parus_error *err);
 
-/* The whole season (above) into the store, in one transaction. Errors: those of classify, and
- * E_INVALID (no crop table or policy), E_CONFIG (a policy that parus_policy_validate refuses, a
- * debt of a farmer who has no parcel in the store: named with the debts file's line), E_RANGE (a
- * sum of values above 2^63 fen), the store's errors. On error nothing of this run is stored. */
+/* The whole season (above) into the store, in one transaction, with what it was computed with
+ * (parus_store_results_put_inputs: model version and training-data hash, the crop table's, policy's
+ * and debts file's SHA-256 and bytes). Errors: those of classify, and E_INVALID (no crop table or
+ * policy, a model not loaded from a file, a policy other than the built-in one without its file,
+ * debts without their file), E_IO (a recorded file cannot be read), E_CONFIG (a policy that
+ * parus_policy_validate refuses, a debt of a farmer who has no parcel in the store: named with the
+ * debts file's line), E_RANGE (a sum of values above 2^63 fen), the store's errors. On error
+ * nothing of this run is stored. */
 PARUS_API parus_status parus_assess_run(parus_store *store, const parus_assess_options *opt,
                                         parus_assess_stats *stats, parus_error *err);
 

@@ -186,8 +186,14 @@ PARUS_API size_t parus_model_n_classes(const parus_model *m);
 PARUS_API size_t parus_model_n_features(const parus_model *m);
 PARUS_API const char *parus_model_class_name(const parus_model *m, size_t i);
 PARUS_API const char *parus_model_feature_name(const parus_model *m, size_t i);
-/* Hash of the training data (parus_dataset_hash) and the parus version that trained it. */
+/* Hash of the training data (parus_dataset_hash) and the parus version that trained it. The
+ * training data does not identify a model: two models trained on the same data with other rounds
+ * or parameters share it. */
 PARUS_API const char *parus_model_data_hash(const parus_model *m);
+/* The model's identity: SHA-256 (64 hex digits) of every byte of the file it was loaded from
+ * (parus_model_load); "" for a model that was not loaded from a file (trained in this process).
+ * An assessment records "xgb:<this>" as its model version. */
+PARUS_API const char *parus_model_file_hash(const parus_model *m);
 PARUS_API const char *parus_model_parus_version(const parus_model *m);
 
 /* Metadata: key/value text pairs saved with the model (what the features were computed from:

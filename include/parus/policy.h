@@ -11,6 +11,7 @@
 #ifndef PARUS_POLICY_H
 #define PARUS_POLICY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "parus/error.h"
@@ -42,6 +43,8 @@ PARUS_API void parus_policy_init(parus_policy *policy);
 /* Read a policy file: every key of every section must be given (E_CONFIG naming a missing one:
  * a term the bank did not state is never lent by a default), none twice, none unknown. */
 PARUS_API parus_status parus_policy_load(const char *path, parus_policy *out, parus_error *err);
+/* True when the two policies state the same terms (every key of the file format). */
+PARUS_API bool parus_policy_equal(const parus_policy *a, const parus_policy *b);
 /* Check a policy's values (also done by load). */
 PARUS_API parus_status parus_policy_validate(const parus_policy *policy, parus_error *err);
 

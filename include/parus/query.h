@@ -48,6 +48,18 @@ typedef struct parus_query_obs {
                               cloudy, hazy, or a less clear scene of the same step */
 } parus_query_obs;
 
+/* What the season's limits were computed with (parus_store_get_assess_inputs), the hashes only:
+ * the model version (SHA-256 of the model file, or of the crop table for the calendar), the
+ * model's training-data hash, and the SHA-256 of the crop table, policy and debts file. */
+typedef struct parus_query_audit {
+    bool recorded; /* false: the season records none (assessed before schema 8, or not at all) */
+    const char *model_version;
+    const char *model_data_hash; /* NULL for the calendar */
+    const char *crops_hash;      /* NULL: no crop table file */
+    const char *policy_hash;     /* "builtin" for the built-in policy */
+    const char *debts_hash;      /* NULL: no debts file */
+} parus_query_audit;
+
 typedef struct parus_parcel_view {
     char season[22]; /* "YYYY-MM-DD/YYYY-MM-DD" */
     int64_t first_day, last_day;
@@ -62,6 +74,7 @@ typedef struct parus_parcel_view {
 
     bool has_limit;
     parus_limit limit;       /* the farmer's limit for the season */
+    parus_query_audit audit; /* what the season's limits were computed with */
     size_t n_farmer_parcels; /* parcels of the same farmer in the store */
 
     size_t n_obs; /* observations dated in the season's window, in date order */
@@ -116,7 +129,8 @@ typedef struct parus_farmer_view {
     const char *farmer_id;
     bool has_limit;
     parus_limit limit;
-    size_t n_parcels; /* the farmer's parcels in the store, in id order */
+    parus_query_audit audit; /* what the season's limits were computed with */
+    size_t n_parcels;        /* the farmer's parcels in the store, in id order */
     parus_farmer_parcel *parcels;
     size_t n_assessed; /* of them with a result for the season */
     void *pool_;       /* private */

@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 /* The schema this build writes. */
-#define PARUS_STORE_SCHEMA_VERSION 7
+#define PARUS_STORE_SCHEMA_VERSION 8
 
 typedef struct parus_store parus_store;
 
@@ -454,6 +454,41 @@ PARUS_API parus_status parus_store_results_put_limit(parus_store *store, const p
                                                      parus_error *err);
 PARUS_API parus_status parus_store_results_commit(parus_store *store, parus_error *err);
 PARUS_API void parus_store_results_abort(parus_store *store);
+
+/* What the season's limits were computed with (schema 8, table assessment_inputs; one row per
+ * season, written in the results transaction and removed by the next begin of the season): the
+ * model's identity and the files' SHA-256 and bytes, so that each limit can be identified and
+ * re-derived (parus/verify.h). On put the pointers are borrowed for the call; on read everything
+ * is borrowed for the callback. A file not recorded has NULL bytes. */
+typedef struct parus_assess_inputs {
+    const char *season;          /* on read */
+    int64_t run_id;              /* on read; 0 none */
+    const char *model_version;   /* "xgb:<SHA-256 of the model file>" or "calendar:<SHA-256 of the
+                                    crop table>" (or "calendar" without a crop table file) */
+    const char *model_data_hash; /* the model's training-data hash; NULL for the calendar */
+    const char *crops_hash;      /* SHA-256 (64 hex digits) of the crop table file; NULL none */
+    const void *crops;
+    size_t crops_size;
+    const char *policy_hash; /* SHA-256 of the policy file, or "builtin" (then policy is NULL) */
+    const void *policy;
+    size_t policy_size;
+    const char *debts_hash; /* SHA-256 of the debts file; NULL when there was none */
+    const void *debts;
+    size_t debts_size;
+    const char *assessed_at; /* on read */
+} parus_assess_inputs;
+
+/* Record the inputs of the season open in this results transaction (replacing any). E_INVALID (no
+ * results open, no model version, a hash that is not 64 hex digits, a file without its hash). */
+PARUS_API parus_status parus_store_results_put_inputs(parus_store *store,
+                                                      const parus_assess_inputs *in,
+                                                      parus_error *err);
+typedef int (*parus_assess_inputs_fn)(const parus_assess_inputs *in, void *ctx);
+/* The recorded inputs of a season: fn is called once. E_NOT_FOUND when the season has none (not
+ * assessed, or assessed before schema 8, or a store older than 8 opened read-only). */
+PARUS_API parus_status parus_store_get_assess_inputs(parus_store *store, const char *season,
+                                                     parus_assess_inputs_fn fn, void *ctx,
+                                                     parus_error *err);
 
 /* Readers, for export and query. Each answers one parcel or farmer through the tables' keys
  * (well under a millisecond on a county's store). The walks stop on a non-zero return from fn

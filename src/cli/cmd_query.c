@@ -143,7 +143,7 @@ static void print_parts(const char *parts)
     }
 }
 
-static void print_limit(const parus_limit *l)
+static void print_limit(const parus_limit *l, const parus_query_audit *au)
 {
     char a[32], b[32], c[32], t[256];
     printf("limit        %" PRId64 " %s for farmer %s (%zu parcels, %zu valued; confidence %s, "
@@ -163,6 +163,13 @@ static void print_limit(const parus_limit *l)
     printf("audit        run %" PRId64 ", assessed %s, latest imagery %s, model %s, policy %s\n",
            l->run_id, or_dash(l->assessed_at), or_dash(l->latest_date), or_dash(l->model_version),
            or_dash(l->policy_hash));
+    if (au->recorded)
+        printf("inputs       model %s (training data %s), crop table %s, policy %s, debts %s\n",
+               or_dash(au->model_version), or_dash(au->model_data_hash), or_dash(au->crops_hash),
+               or_dash(au->policy_hash), au->debts_hash ? au->debts_hash : "none");
+    else
+        printf("inputs       not recorded (assessed before schema 8): assess again to record "
+               "them\n");
 }
 
 /* NDVI as a sparkline of the regular series, one character per step. */
@@ -294,7 +301,7 @@ static void print_parcel_text(const parus_parcel_view *v)
         }
     }
     if (v->has_limit)
-        print_limit(&v->limit);
+        print_limit(&v->limit, &v->audit);
     else if (p->farmer_id)
         printf("limit        none for farmer %s this season\n", tty(p->farmer_id, t2));
     print_sparkline(v);
@@ -420,7 +427,7 @@ static void j_codes(struct json *j, const char *codes, bool with_text)
     j_close(j, ']');
 }
 
-static void j_limit(struct json *j, const parus_limit *l)
+static void j_limit(struct json *j, const parus_limit *l, const parus_query_audit *au)
 {
     const char *p = l->parts;
     char item[128];
@@ -446,6 +453,18 @@ static void j_limit(struct json *j, const parus_limit *l)
     jk_str(j, "latest_imagery_date", l->latest_date);
     jk_str(j, "model_version", l->model_version);
     jk_str(j, "policy_version", l->policy_hash);
+    j_key(j, "inputs");
+    if (au->recorded) {
+        j_open(j, '{');
+        jk_str(j, "model_version", au->model_version);
+        jk_str(j, "model_data_hash", au->model_data_hash);
+        jk_str(j, "crops_version", au->crops_hash);
+        jk_str(j, "policy_version", au->policy_hash);
+        jk_str(j, "debts_version", au->debts_hash);
+        j_close(j, '}');
+    } else {
+        j_null(j);
+    }
     jk_int(j, "run_id", l->run_id);
     jk_str(j, "assessed_at", l->assessed_at);
     j_key(j, "parts");
@@ -563,7 +582,7 @@ static void print_parcel_json(const parus_parcel_view *v)
     j_close(j, ']');
     j_key(j, "limit");
     if (v->has_limit)
-        j_limit(j, &v->limit);
+        j_limit(j, &v->limit, &v->audit);
     else
         j_null(j);
     j_key(j, "observations");
@@ -614,7 +633,7 @@ static void print_farmer_text(const parus_farmer_view *v)
     char t[256];
     printf("farmer       %s  season %s\n", tty(v->farmer_id, t), v->season);
     if (v->has_limit)
-        print_limit(&v->limit);
+        print_limit(&v->limit, &v->audit);
     else
         printf("limit        none this season\n");
     printf("parcels      %zu (%zu assessed)\n", v->n_parcels, v->n_assessed);
@@ -655,7 +674,7 @@ static void print_farmer_json(const parus_farmer_view *v)
     jk_str(j, "season", v->season);
     j_key(j, "limit");
     if (v->has_limit)
-        j_limit(j, &v->limit);
+        j_limit(j, &v->limit, &v->audit);
     else
         j_null(j);
     j_key(j, "parcels");

@@ -1,0 +1,205 @@
+/*
+ * store_audit.c - what an assessment of a season was computed with (schema version 8): the model
+ * version (the SHA-256 of the model file, or of the crop table for the calendar fallback) with the
+ * model's training-data hash beside it, and the SHA-256 and the very bytes of the crop table,
+ * credit policy and debts file the limits came from. One row per season, written in the results
+ * transaction (store_assess.c clears it with the season's other results), so it always describes
+ * the run whose limits are stored. `parus verify` re-reads the recorded files to re-derive every
+ * limit; `parus query` and the export show the hashes.
+ *
+ * Written once per assessment and read once per query or verify: the statements are prepared
+ * for the call, not cached.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <string.h>
+
+#include "store_int.h"
+
+#define INPUT_COLUMNS                                                                              \
+    "season, run_id, model_version, model_data_hash, crops_hash, crops, policy_hash, policy, "     \
+    "debts_hash, debts, assessed_at"
+
+parus_status parus__store_audit_clear(parus_store *store, const char *season, parus_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(store->db, "DELETE FROM assessment_inputs WHERE season = ?1", -1,
+                                &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 1, season, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_DONE)
+        rc = SQLITE_OK;
+    if (rc != SQLITE_OK) {
+        parus_status code = parus__store_sql_fail(
+            store, rc, err, "cannot clear the recorded inputs of season %s in '%s'", season,
+            store->path);
+        sqlite3_finalize(st);
+        return code;
+    }
+    sqlite3_finalize(st);
+    return PARUS_OK;
+}
+
+/* A hash: 64 lower-case hex digits. */
+static bool is_hash(const char *s)
+{
+    size_t n;
+    if (!s || strlen(s) != 64)
+        return false;
+    for (n = 0; n < 64; n++)
+        if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
+            return false;
+    return true;
+}
+
+static int bind_blob(sqlite3_stmt *st, int i, const void *data, size_t n)
+{
+    if (!data)
+        return sqlite3_bind_null(st, i);
+    return sqlite3_bind_blob64(st, i, n ? data : "", (sqlite3_uint64)n, SQLITE_STATIC);
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+parus_status parus_store_results_put_inputs(parus_store *store, const parus_assess_inputs *in,
+                                            parus_error *err)
+{
+    static const char sql[] = "INSERT OR REPLACE INTO assessment_inputs (" INPUT_COLUMNS
+                              ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    sqlite3_stmt *st;
+    int rc;
+
+    if (!store || !in)
+        return parus_fail(err, PARUS_E_INVALID, "results_put_inputs: missing argument");
+    if (!store->open_results || !store->open_assess)
+        return parus_fail(err, PARUS_E_INVALID,
+                          "results_put_inputs: no season's results are open in '%s'", store->path);
+    if (!in->model_version || !*in->model_version)
+        return parus_fail(err, PARUS_E_INVALID,
+                          "the inputs of season %s have no model version (store '%s')",
+                          store->open_assess_season, store->path);
+    if ((in->model_data_hash && !is_hash(in->model_data_hash)) ||
+        (in->crops_hash && !is_hash(in->crops_hash)) ||
+        (in->debts_hash && !is_hash(in->debts_hash)) ||
+        !(in->policy_hash && (is_hash(in->policy_hash) || strcmp(in->policy_hash, "builtin") == 0)))
+        return parus_fail(err, PARUS_E_INVALID,
+                          "the inputs of season %s: a hash is not 64 hex digits (store '%s')",
+                          store->open_assess_season, store->path);
+    if ((in->crops && !in->crops_hash) || (in->debts && !in->debts_hash) ||
+        (in->policy && !is_hash(in->policy_hash)))
+        return parus_fail(err, PARUS_E_INVALID,
+                          "the inputs of season %s: a recorded file without its hash (store '%s')",
+                          store->open_assess_season, store->path);
+    rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 1, store->open_assess_season);
+    if (rc == SQLITE_OK)
+        rc = store->open_results_run > 0 ? sqlite3_bind_int64(st, 2, store->open_results_run)
+                                         : sqlite3_bind_null(st, 2);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 3, in->model_version);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 4, in->model_data_hash);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 5, in->crops_hash);
+    if (rc == SQLITE_OK)
+        rc = bind_blob(st, 6, in->crops, in->crops_size);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 7, in->policy_hash);
+    if (rc == SQLITE_OK)
+        rc = bind_blob(st, 8, in->policy, in->policy_size);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 9, in->debts_hash);
+    if (rc == SQLITE_OK)
+        rc = bind_blob(st, 10, in->debts, in->debts_size);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 11, store->open_assess_at);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_DONE)
+        rc = SQLITE_OK;
+    if (rc != SQLITE_OK) {
+        parus_status code =
+            parus__store_sql_fail(store, rc, err, "cannot store the inputs of season %s in '%s'",
+                                  store->open_assess_season, store->path);
+        sqlite3_finalize(st);
+        return code;
+    }
+    sqlite3_finalize(st);
+    return PARUS_OK;
+}
+
+static const void *col_blob(sqlite3_stmt *st, int i, size_t *n)
+{
+    const void *p;
+    *n = 0;
+    if (sqlite3_column_type(st, i) == SQLITE_NULL)
+        return NULL;
+    p = sqlite3_column_blob(st, i);
+    *n = (size_t)sqlite3_column_bytes(st, i);
+    return p ? p : "";
+}
+
+parus_status parus_store_get_assess_inputs(parus_store *store, const char *season,
+                                           parus_assess_inputs_fn fn, void *ctx, parus_error *err)
+{
+    static const char sql[] = "SELECT " INPUT_COLUMNS " FROM assessment_inputs WHERE season = ?1";
+    parus_assess_inputs in;
+    sqlite3_stmt *st;
+    int rc, stop;
+
+    if (!store || !fn)
+        return parus_fail(err, PARUS_E_INVALID, "get_assess_inputs: missing argument");
+    if (!parus_store_season_valid(season))
+        return parus_fail(err, PARUS_E_INVALID,
+                          "season '%s' is not a window 'YYYY-MM-DD/YYYY-MM-DD' with first <= last "
+                          "(store '%s')",
+                          season ? season : "", store->path);
+    if (store->version < 8)
+        return parus_fail(err, PARUS_E_NOT_FOUND,
+                          "'%s' (schema version %d) records no inputs of an assessment: assess "
+                          "season %s again with this parus",
+                          store->path, store->version, season);
+    rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 1, season, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_finalize(st);
+        return parus_fail(err, PARUS_E_NOT_FOUND,
+                          "season %s has no recorded inputs in '%s' (not assessed, or assessed "
+                          "before schema version 8)",
+                          season, store->path);
+    }
+    if (rc != SQLITE_ROW) {
+        parus_status code = parus__store_sql_fail(
+            store, rc, err, "cannot read the inputs of season %s in '%s'", season, store->path);
+        sqlite3_finalize(st);
+        return code;
+    }
+    memset(&in, 0, sizeof in);
+    in.season = (const char *)sqlite3_column_text(st, 0);
+    in.run_id = sqlite3_column_int64(st, 1);
+    in.model_version = (const char *)sqlite3_column_text(st, 2);
+    in.model_data_hash = (const char *)sqlite3_column_text(st, 3);
+    in.crops_hash = (const char *)sqlite3_column_text(st, 4);
+    in.crops = col_blob(st, 5, &in.crops_size);
+    in.policy_hash = (const char *)sqlite3_column_text(st, 6);
+    in.policy = col_blob(st, 7, &in.policy_size);
+    in.debts_hash = (const char *)sqlite3_column_text(st, 8);
+    in.debts = col_blob(st, 9, &in.debts_size);
+    in.assessed_at = (const char *)sqlite3_column_text(st, 10);
+    if (err)
+        parus_error_init(err);
+    stop = fn(&in, ctx);
+    sqlite3_finalize(st);
+    if (stop) {
+        if (err && err->code != PARUS_OK)
+            return err->code;
+        return parus_fail(err, PARUS_E_INTERNAL, "the read of season %s's inputs was stopped",
+                          season);
+    }
+    return PARUS_OK;
+}
