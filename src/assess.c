@@ -32,6 +32,7 @@
 #include "parus/season.h"
 #include "parus/series.h"
 
+#include "assess_int.h"
 #include "omp_int.h"
 #include "util_int.h"
 
@@ -624,18 +625,6 @@ static int majority_grid(const assess *a, const int64_t *tile, size_t n)
 
 /* ---- crops ---- */
 
-/* The first day in [start_day, start_day + 400) whose day of year is doy; NO_DAY none. */
-static int64_t next_doy(int64_t start_day, int doy)
-{
-    int64_t d;
-    for (d = start_day; d < start_day + 400; d++) {
-        int y = parus_series_day_of_year(d);
-        if (y == doy || (doy == 366 && y == 365 && parus_series_day_of_year(d + 1) == 1))
-            return d;
-    }
-    return NO_DAY;
-}
-
 /* Crop-table facts of every crop name seen (its row, expected curve, harvest day). */
 static parus_status crop_info(assess *a)
 {
@@ -650,8 +639,6 @@ static parus_status crop_info(assess *a)
     a->n_crop_info = n;
     for (c = 0; c < n; c++) {
         const parus_crop *row = parus_crop_table_find(a->opt->crops, a->crop_names.s[c]);
-        int64_t h = NO_DAY;
-        int k;
         a->crop_row[c] = row;
         a->harvest[c] = NO_DAY;
         if (!row)
@@ -664,12 +651,7 @@ static parus_status crop_info(assess *a)
             a->expected[c][i] =
                 parus_crop_expected_ndvi(row, parus_series_day_of_year((int64_t)floor(centre)));
         }
-        for (k = 0; k < row->n_cycles && k < 2; k++) {
-            int64_t d = next_doy(a->start_day, row->cycle[k].harvest_doy);
-            if (d != NO_DAY && (h == NO_DAY || d > h))
-                h = d;
-        }
-        a->harvest[c] = h != NO_DAY ? h : a->end_day;
+        a->harvest[c] = parus__crop_harvest_day(row, a->start_day, a->end_day);
     }
     return PARUS_OK;
 }
@@ -1242,7 +1224,7 @@ static parus_status put_judged(assess *a, item *it)
     bool declared_unknown = it->declared && !parus_crop_table_find(a->opt->crops, it->declared);
     parus_status code;
     uint32_t mask = 0;
-    size_t e, n_events = 0;
+    size_t e;
 
     memset(&res, 0, sizeof res);
     res.season = a->window;
@@ -1336,9 +1318,6 @@ static parus_status put_judged(assess *a, item *it)
     if (it->has_health)
         for (e = 0; e < it->health.n_events; e++) {
             mask |= 1u << it->health.event[e].flag;
-            if (it->health.event[e].flag == PARUS_HEALTH_FLOOD ||
-                it->health.event[e].flag == PARUS_HEALTH_SUDDEN_LOSS)
-                n_events++;
         }
     if (it->has_area && it->area.has_event)
         mask |= 1u << it->area.event.flag;
@@ -1386,33 +1365,11 @@ static parus_status put_judged(assess *a, item *it)
     r->value_p10_fen = res.valued ? res.value_p10_fen : 0;
     a->st.n_valued += res.valued;
 
-    r->credit.conservative_value_fen = r->value_p10_fen;
-    switch (cls_of(it)) {
-    case PARUS_HEALTH_GOOD:
-        r->credit.health = PARUS_CREDIT_HEALTH_GOOD;
-        break;
-    case PARUS_HEALTH_FAIR:
-        r->credit.health = PARUS_CREDIT_HEALTH_FAIR;
-        break;
-    case PARUS_HEALTH_POOR:
-        r->credit.health = PARUS_CREDIT_HEALTH_POOR;
-        break;
-    default:
-        r->credit.health = PARUS_CREDIT_HEALTH_UNKNOWN;
-        break;
-    }
-    r->credit.crop_probability =
-        isfinite(r->prob) && r->prob >= 0.0 && r->prob <= 1.0 ? r->prob : 0.0;
-    r->credit.calendar_fallback = r->method == PARUS_ASSESS_CALENDAR;
-    r->credit.n_event_flags = n_events;
-    r->credit.planted_area_m2 =
-        isfinite(r->planted_area_m2) && r->planted_area_m2 > 0.0 ? r->planted_area_m2 : 0.0;
-    /* no planted area measured: nothing to check the declared area against (the stored
-     * area_check is NULL and health raises no AREA_* flag either) */
-    r->credit.declared_area_m2 = isfinite(r->planted_area_m2) ? it->declared_area_m2 : (double)NAN;
-    r->credit.n_clear_observations = r->n_clear;
-    r->credit.harvest_day =
-        r->crop >= 0 && a->harvest[r->crop] != NO_DAY ? a->harvest[r->crop] : PARUS_CREDIT_NO_DAY;
+    /* the credit evidence from the very row just stored, through the mapping verify uses */
+    parus__credit_parcel_of_result(
+        &res,
+        r->crop >= 0 && a->harvest[r->crop] != NO_DAY ? a->harvest[r->crop] : PARUS_CREDIT_NO_DAY,
+        &r->credit);
     return PARUS_OK;
 }
 
@@ -1500,25 +1457,6 @@ static int health_rank(unsigned char cls)
     }
 }
 
-/* "key=value;..." of the credit parts. */
-static void parts_text(const parus_credit_result *c, char *buf, size_t n)
-{
-    snprintf(buf, n,
-             "gross_value_fen=%lld;thin_evidence_fen=%lld;haircut_poor_health_fen=%lld;"
-             "haircut_fair_health_fen=%lld;haircut_low_confidence_fen=%lld;haircut_event_fen=%lld;"
-             "haircut_area_mismatch_fen=%lld;net_value_fen=%lld;loan_to_value_ppm=%lld;"
-             "lendable_fen=%lld;debt_fen=%lld;after_debt_fen=%lld;before_cap_cny=%lld;"
-             "cap_removed_cny=%lld;rounding_removed_cny=%lld;floor_removed_cny=%lld;limit_cny=%lld",
-             (long long)c->gross_value_fen, (long long)c->thin_evidence_fen,
-             (long long)c->haircut_poor_health_fen, (long long)c->haircut_fair_health_fen,
-             (long long)c->haircut_low_confidence_fen, (long long)c->haircut_event_fen,
-             (long long)c->haircut_area_mismatch_fen, (long long)c->net_value_fen,
-             (long long)c->loan_to_value_ppm, (long long)c->lendable_fen, (long long)c->debt_fen,
-             (long long)c->after_debt_fen, (long long)c->before_cap_cny,
-             (long long)c->cap_removed_cny, (long long)c->rounding_removed_cny,
-             (long long)c->floor_removed_cny, (long long)c->limit_cny);
-}
-
 /* One farmer's limit over their parcels f[0..n). */
 static parus_status farmer_limit(assess *a, parcel_rec **f, size_t n, parus_credit_parcel *cp,
                                  parus_credit_parcel_result *pr)
@@ -1535,7 +1473,7 @@ static parus_status farmer_limit(assess *a, parcel_rec **f, size_t n, parus_cred
     uint32_t mask = 0;
     bool any_classified = false, low = false, any_declared = false, unknown = false, notc = false;
     int worst = 0;
-    size_t i, len;
+    size_t i;
     parus_status code;
 
     for (i = 0; i < n; i++)
@@ -1604,13 +1542,7 @@ static parus_status farmer_limit(assess *a, parcel_rec **f, size_t n, parus_cred
     l.health = worst == 3 ? "poor" : worst == 2 ? "fair" : worst == 1 ? "good" : "unknown";
     flags_text(mask, flags, sizeof flags);
     l.flags = flags;
-    len = parus_credit_reasons_format(cr.reasons, reasons, sizeof reasons);
-    if (unknown && len < sizeof reasons)
-        len += (size_t)snprintf(reasons + len, sizeof reasons - len, "%s%s", len ? ";" : "",
-                                PARUS_ASSESS_REASON_UNKNOWN_CROP);
-    if (notc && len < sizeof reasons)
-        snprintf(reasons + len, sizeof reasons - len, "%s%s", len ? ";" : "",
-                 PARUS_ASSESS_REASON_NOT_CLASSIFIED);
+    parus__limit_reasons_text(cr.reasons, unknown, notc, reasons, sizeof reasons);
     l.reasons = reasons;
     l.confidence = !any_classified ? "none" : low ? "low" : "normal";
     if (latest_day != NO_DAY) {
@@ -1626,7 +1558,7 @@ static parus_status farmer_limit(assess *a, parcel_rec **f, size_t n, parus_cred
         l.repayment_date = repay;
     }
     l.debt_fen = debt;
-    parts_text(&cr, parts, sizeof parts);
+    parus__credit_parts_text(&cr, parts, sizeof parts);
     l.parts = parts;
     code = parus_store_results_put_limit(a->store, &l, a->err);
     for (i = 0; i < n && code == PARUS_OK; i++) {

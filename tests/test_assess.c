@@ -686,6 +686,26 @@ static void test_assess__debts_are_deducted(void **state)
     assert_non_null(strstr(with.reasons, "DEBT"));
     assert_true(with.limit_cny < without.limit_cny);
     assert_true(with.limit_cny >= without.limit_cny - 1000 - 100); /* 1000.50 and the rounding */
+
+    /* every limit re-derives from the stored evidence with the recorded policy and debts, by the
+     * same credit code: nothing differs */
+    log = run_expect(0, "'%s' --db '%s' verify --season " SEASON " --debts '%s/debts.csv'", bin(),
+                     g_db, g_dir);
+    expect_has(log, " 0 differences; ");
+    expect_has(log, "same     the current debts file");
+    free(log);
+    /* a limit edited by hand in the store is found */
+    free(run_expect(0,
+                    "sqlite3 '%s' \"UPDATE limits SET limit_cny = limit_cny + 100 WHERE farmer_id "
+                    "= 'F00001'\"",
+                    g_db));
+    log = run_expect(13, "'%s' --db '%s' verify --season " SEASON, bin(), g_db);
+    expect_has(log, "differs  farmer F00001: limit_cny stored ");
+    free(log);
+    free(run_expect(
+        0, "'%s' --db '%s' -q assess --season " SEASON " --no-model --debts '%s/debts.csv'", bin(),
+        g_db, g_dir));
+    free(run_expect(0, "'%s' --db '%s' -q verify --season " SEASON, bin(), g_db));
 }
 
 /* The SHA-256 of a file, as parus records a model's version. */

@@ -30,7 +30,8 @@ enum {
     PARUS_EXIT_NOTHING_NEW = 9, /* nothing to do: every input was already stored */
     PARUS_EXIT_LOCKED = 10,     /* another run holds the store */
     PARUS_EXIT_NO_OVERLAP = 11, /* a tile overlaps no registered parcel */
-    PARUS_EXIT_ASSESS = 12      /* nightly: tiles ingested, but the season's assessment failed */
+    PARUS_EXIT_ASSESS = 12,     /* nightly: tiles ingested, but the season's assessment failed */
+    PARUS_EXIT_DIFFERS = 13     /* verify: a stored limit differs from the one re-derived */
 };
 
 typedef struct cli_ctx {
@@ -68,6 +69,7 @@ int cmd_import(cli_ctx *ctx, int argc, char **argv);
 int cmd_assess(cli_ctx *ctx, int argc, char **argv);
 int cmd_export(cli_ctx *ctx, int argc, char **argv);
 int cmd_query(cli_ctx *ctx, int argc, char **argv);
+int cmd_verify(cli_ctx *ctx, int argc, char **argv);
 
 /* The exit code for a library status. */
 int cli_exit_code(parus_status code);

@@ -24,6 +24,7 @@ static const cli_command commands[] = {
     {"assess", cmd_assess, "assess a season end to end: crops, condition, value, credit limits"},
     {"export", cmd_export, "write a season's limits and parcels as CSV or GeoPackage"},
     {"query", cmd_query, "show a parcel's or a farmer's season, with a chart"},
+    {"verify", cmd_verify, "re-derive every stored limit of a season and show what differs"},
 };
 
 int main(int argc, char **argv)
