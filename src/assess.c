@@ -1693,6 +1693,12 @@ parus_status parus_assess_classify(parus_store *store, const parus_assess_option
     return code;
 }
 
+static void checkpoint(const parus_assess_options *opt, const char *where)
+{
+    if (opt->checkpoint)
+        opt->checkpoint(opt->checkpoint_ctx, where);
+}
+
 parus_status parus_assess_run(parus_store *store, const parus_assess_options *opt,
                               parus_assess_stats *stats, parus_error *err)
 {
@@ -1706,23 +1712,40 @@ parus_status parus_assess_run(parus_store *store, const parus_assess_options *op
     if (code == PARUS_OK)
         code = parus_store_results_begin(store, a.window, opt->run_id, err);
     if (code == PARUS_OK) {
+        checkpoint(opt, "assess:begun");
         code = classify_pass(&a);
-        if (code == PARUS_OK)
+        if (code == PARUS_OK) {
+            checkpoint(opt, "assess:classified");
             code = crop_info(&a);
-        if (code == PARUS_OK)
+        }
+        if (code == PARUS_OK) {
+            checkpoint(opt, "assess:crops");
             code = peers_pass(&a);
-        if (code == PARUS_OK)
+        }
+        if (code == PARUS_OK) {
+            checkpoint(opt, "assess:peers");
             code = judge_pass(&a);
-        if (code == PARUS_OK)
+        }
+        if (code == PARUS_OK) {
+            checkpoint(opt, "assess:judged");
             code = credit_pass(&a);
-        if (code == PARUS_OK)
+        }
+        if (code == PARUS_OK) {
+            checkpoint(opt, "assess:credit");
             code = tiles_audit(&a);
-        if (code == PARUS_OK)
+        }
+        if (code == PARUS_OK) {
+            checkpoint(opt, "assess:audited");
             code = put_inputs(&a);
-        if (code == PARUS_OK)
+        }
+        if (code == PARUS_OK) {
+            checkpoint(opt, "assess:inputs");
             code = parus_store_results_commit(store, err);
-        else
+        } else {
             parus_store_results_abort(store);
+        }
+        if (code == PARUS_OK)
+            checkpoint(opt, "assess:committed");
     }
     a.st.seconds = now_s() - t0;
     if (code == PARUS_OK && stats)

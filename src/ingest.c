@@ -197,6 +197,8 @@ parus_status parus_ingest_tile(parus_store *store, const char *const *paths, siz
         res.outcome = PARUS_INGEST_NO_OVERLAP;
         goto done;
     }
+    if (opt && opt->checkpoint)
+        opt->checkpoint(opt->checkpoint_ctx, "tile:written");
     rc = parus_store_tile_commit(store, &res.rec, err);
     if (rc != PARUS_OK)
         goto out;

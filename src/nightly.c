@@ -10,9 +10,12 @@
  * 394 MB tile) in exchange for never holding hundreds of tiles open.
  *
  * Invariants that make a kill -9 harmless: the store is written only through parus_ingest_tile
- * (one transaction per tile) and the run record; a tile leaves the inbox only after its
- * transaction committed (or after it was found already stored), by rename within one file
- * system; a quarantined tile's reason file is in place before the tile is moved next to it.
+ * (one transaction per tile), the season's state, the assessment (one transaction) and the run
+ * record; a tile leaves the inbox only after its transaction committed (or after it was found
+ * already stored), by rename within one file system; a quarantined tile's reason file is in place
+ * before the tile is moved next to it. The assessment is owed from the transaction of the first
+ * tile of its window until the transaction of its results (season_state, docs/store.md): whatever
+ * a kill interrupts, the next run sees the season stale and assesses it, even with nothing new.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
@@ -30,8 +33,9 @@
 
 #include "parus/ingest.h"
 #include "parus/nightly.h"
-#include "parus/raster.h"
 #include "outfile_int.h"
+#include "parus/raster.h"
+#include "parus/season.h"
 #include "util_int.h"
 
 /* ---- small helpers ---- */
@@ -426,7 +430,14 @@ struct run {
     struct stat done_sb, quar_sb;
     bool have_done;
     int64_t run_id;
+    char season[PARUS_SEASON_WINDOW_TEXT]; /* the season tracked, canonical; "" none */
 };
+
+static void checkpoint(const struct run *r, const char *where)
+{
+    if (r->opt->checkpoint)
+        r->opt->checkpoint(r->opt->checkpoint_ctx, where);
+}
 
 static void run_log(struct run *r, parus_log_level level, struct line *l)
 {
@@ -1028,6 +1039,8 @@ static parus_status ingest_one(struct run *r, struct item *it, parus_error *err)
     iopt.band_map = r->opt->band_map;
     iopt.n_threads = r->opt->n_threads;
     iopt.hash = it->hash; /* fingerprinted by inspect a moment ago, within the settle guard */
+    iopt.checkpoint = r->opt->checkpoint;
+    iopt.checkpoint_ctx = r->opt->checkpoint_ctx;
     parus_error_init(&terr);
     code = parus_ingest_tile(r->store, (const char *const *)it->paths, it->n_paths, &iopt, &res,
                              &terr);
@@ -1071,8 +1084,12 @@ static parus_status ingest_one(struct run *r, struct item *it, parus_error *err)
     }
     run_log(r, PARUS_LOG_INFO, &l);
     it->state = ITEM_DONE;
+    checkpoint(r, "tile:stored");
     /* only now, with the tile committed, may it leave the inbox */
-    return move_done(r, it, err);
+    code = move_done(r, it, err);
+    if (code == PARUS_OK)
+        checkpoint(r, "tile:moved");
+    return code;
 }
 
 /* Directories for the moves: made if absent, and on the inbox's file system (a rename). */
@@ -1118,11 +1135,15 @@ static void summary_line(struct run *r, struct line *l, const char *outcome, par
     line_kvf(l, "moved", "%zu", s->n_moved);
     line_kvf(l, "observations", "%zu", s->n_observations);
     line_kvf(l, "seconds", "%.2f", s->seconds);
-    if (r->opt->assess)
+    if (r->opt->assess || r->season[0])
         line_kv(l, "assess",
-                !s->assessed                 ? "skipped"
-                : s->assess_code == PARUS_OK ? "ok"
-                                             : "failed");
+                s->assessed                  ? (s->assess_code == PARUS_OK ? "ok" : "failed")
+                : s->owed && !r->opt->assess ? "no_inputs"
+                                             : "skipped");
+    if (s->assess_cause)
+        line_kv(l, "assess_cause", s->assess_cause);
+    if (r->season[0])
+        line_kv(l, "owed", s->owed ? "yes" : "no");
     line_kv(l, "version", parus_version());
     if (code != PARUS_OK)
         line_kv(l, "error", parus_status_name(code));
@@ -1138,12 +1159,18 @@ static void assess_season(struct run *r, struct line *l)
     parus_error aerr;
 
     aopt.run_id = r->run_id;
+    aopt.checkpoint = r->opt->checkpoint;
+    aopt.checkpoint_ctx = r->opt->checkpoint_ctx;
     s->assessed = true;
     parus_error_init(&aerr);
     s->assess_code = parus_assess_run(r->store, &aopt, &s->assess, &aerr);
+    if (s->assess_code == PARUS_OK)
+        s->owed = false;
     l->n = 0;
     line_kv(l, "event", "assess");
     line_kv(l, "season", aopt.season ? aopt.season : "");
+    if (s->assess_cause)
+        line_kv(l, "cause", s->assess_cause);
     if (s->assess_code != PARUS_OK) {
         snprintf(s->assess_error, sizeof s->assess_error, "%s", aerr.msg);
         line_kv(l, "outcome", "failed");
@@ -1170,6 +1197,79 @@ static void assess_season(struct run *r, struct line *l)
     line_kvf(l, "tiles_digest", "%.16s", a->tiles_digest[0] ? a->tiles_digest : "none");
     line_kvf(l, "seconds", "%.2f", a->seconds);
     run_log(r, PARUS_LOG_INFO, l);
+}
+
+static int log_other_owed(const parus_season_state *s, void *ctx)
+{
+    struct run *r = ctx;
+    struct line l = {.n = 0};
+    if (!s->stale || strcmp(s->season, r->season) == 0)
+        return 0;
+    r->st->n_other_owed++;
+    line_kv(&l, "event", "owed");
+    line_kv(&l, "season", s->season);
+    line_kv(&l, "since", s->stale_since);
+    line_kv(&l, "cause", s->stale_cause);
+    line_kv(&l, "note",
+            "not this run's season: its limits rest on older imagery until it is "
+            "assessed (parus assess --season)");
+    run_log(r, PARUS_LOG_WARN, &l);
+    return 0;
+}
+
+/* The season this run answers for: tracked in the store (a season named for the first time is
+ * owed when tiles of its window are stored and not assessed), and whether an earlier run left it
+ * owed. */
+static parus_status track_season(struct run *r, parus_error *err)
+{
+    const char *season = r->opt->season;
+    parus_season_state state;
+    struct line l = {.n = 0};
+    int64_t start_day;
+    size_t length_days;
+    parus_status code;
+
+    if (!season && r->opt->assess)
+        season = r->opt->assess->season;
+    if (!season)
+        return PARUS_OK;
+    code = parus_season_parse_window(season, &start_day, &length_days, err);
+    if (code != PARUS_OK)
+        return code;
+    parus_season_window_text(start_day, length_days, r->season, sizeof r->season);
+    code = parus_store_season_track(r->store, r->season, &state, err);
+    if (code != PARUS_OK)
+        return code;
+    if (state.stale) {
+        r->st->owed_at_start = true;
+        snprintf(r->st->owed_cause, sizeof r->st->owed_cause, "%s", state.stale_cause);
+        line_kv(&l, "event", "owed");
+        line_kv(&l, "season", r->season);
+        line_kv(&l, "since", state.stale_since);
+        line_kv(&l, "cause", state.stale_cause);
+        line_kv(&l, "note",
+                r->opt->assess ? "an earlier run stored tiles of the season and did not finish "
+                                 "its assessment: this run assesses it"
+                               : "an earlier run stored tiles of the season and did not finish "
+                                 "its assessment");
+        run_log(r, PARUS_LOG_WARN, &l);
+    }
+    return PARUS_OK;
+}
+
+/* Whether the tracked season is owed an assessment now. */
+static parus_status season_owed(struct run *r, bool *owed, parus_error *err)
+{
+    parus_season_state state;
+    bool found = false;
+    parus_status code;
+    *owed = false;
+    if (!r->season[0])
+        return PARUS_OK;
+    code = parus_store_season_state_get(r->store, r->season, &state, &found, err);
+    if (code == PARUS_OK)
+        *owed = found && state.stale;
+    return code;
 }
 
 parus_status parus_nightly_run(parus_store *store, const parus_nightly_options *opt,
@@ -1237,10 +1337,15 @@ parus_status parus_nightly_run(parus_store *store, const parus_nightly_options *
         line_kvf(&l, "shard", "%u/%u", opt->shard_index, opt->shard_count);
     line_kv(&l, "version", parus_version());
     run_log(&r, PARUS_LOG_INFO, &l);
+    code = track_season(&r, err);
+    if (code != PARUS_OK)
+        goto record;
+    checkpoint(&r, "run:started");
 
     code = scan_inbox(&r, err);
     if (code != PARUS_OK)
         goto record;
+    checkpoint(&r, "inbox:scanned");
     for (i = 0; i < r.n_items; i++)
         if (r.items[i].state == ITEM_PENDING)
             n_ready++;
@@ -1274,6 +1379,8 @@ parus_status parus_nightly_run(parus_store *store, const parus_nightly_options *
             line_kvf(&l, "hash", "%.16s", it->hash);
             run_log(&r, PARUS_LOG_INFO, &l);
             code = move_done(&r, it, err);
+            if (code == PARUS_OK)
+                checkpoint(&r, "tile:moved");
             progress(&r, ++n_handled, n_ready);
             continue;
         }
@@ -1290,16 +1397,30 @@ parus_status parus_nightly_run(parus_store *store, const parus_nightly_options *
         code = ingest_one(&r, todo[i], err);
         progress(&r, ++n_handled, n_ready);
     }
-    if (code == PARUS_OK && opt->assess && (st.n_stored > 0 || opt->assess_always))
+    if (code != PARUS_OK)
+        goto record;
+    checkpoint(&r, "ingest:done");
+
+    /* the season is assessed when it is owed: a tile of its window stored by this run, or by an
+     * earlier run that did not live to commit the assessment (or whose assessment failed) */
+    code = season_owed(&r, &st.owed, err);
+    if (code == PARUS_OK && opt->assess && (st.owed || opt->assess_always)) {
+        st.assess_cause = st.owed_at_start ? "owed" : st.owed ? "new_tiles" : "asked";
         assess_season(&r, &l);
+        checkpoint(&r, "assess:done");
+    }
+    /* other owed seasons (tiles of their windows stored, by this run or before) are logged, never
+     * assessed here: their model and tables may not be this run's */
+    if (code == PARUS_OK)
+        code = parus_store_season_states_foreach(store, log_other_owed, &r, err);
 
 record:
     st.seconds = now_mono_s() - t0;
     if (code != PARUS_OK)
         outcome = "failed";
-    else if (st.n_quarantined || (st.assessed && st.assess_code != PARUS_OK))
+    else if (st.n_quarantined || (st.assessed && st.assess_code != PARUS_OK) || st.owed)
         outcome = "partial";
-    else if (st.n_stored)
+    else if (st.n_stored || st.assessed)
         outcome = "ok";
     else
         outcome = "noop";
@@ -1313,11 +1434,14 @@ record:
         summary_line(&r, &rs, outcome, code);
         parus_error_init(&ferr);
         /* after a store failure this may fail too; the run then stays open in the table */
-        if (parus_store_run_end(store, r.run_id, outcome, rs.s, &ferr) != PARUS_OK &&
-            code == PARUS_OK) {
-            code = ferr.code;
-            if (err)
-                *err = ferr;
+        if (parus_store_run_end(store, r.run_id, outcome, rs.s, &ferr) != PARUS_OK) {
+            if (code == PARUS_OK) {
+                code = ferr.code;
+                if (err)
+                    *err = ferr;
+            }
+        } else if (code == PARUS_OK) {
+            checkpoint(&r, "run:ended");
         }
     }
 out:

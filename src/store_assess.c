@@ -44,6 +44,10 @@ enum results_stmt {
     R_LIMIT_ALL,
     R_FARMER_PARCELS,
     R_FARMERS,
+    R_SEASON_ASSESSED,
+    R_SEASON_TRACK,
+    R_SEASON_GET,
+    R_SEASON_ALL,
     R_N_
 };
 
@@ -105,6 +109,30 @@ static const char *const results_sql[R_N_] = {
     [R_FARMER_PARCELS] = "SELECT id FROM parcels WHERE farmer_id = ?1 ORDER BY id",
     [R_FARMERS] = "SELECT DISTINCT farmer_id FROM parcels WHERE farmer_id IS NOT NULL "
                   "ORDER BY farmer_id",
+    /* the season's results are whole again: in the transaction that writes them, nowhere else */
+    [R_SEASON_ASSESSED] =
+        "INSERT INTO season_state (season, first_date, last_date, stale, assessed_run_id, "
+        "assessed_at) VALUES (?1, substr(?1, 1, 10), substr(?1, 12, 10), 0, ?2, ?3) "
+        "ON CONFLICT (season) DO UPDATE SET stale = 0, stale_since = NULL, stale_cause = NULL, "
+        "assessed_run_id = excluded.assessed_run_id, assessed_at = excluded.assessed_at",
+    /* a season named for the first time: stale when a tile of its window is stored and not in
+     * its results (none, or older than the tile) */
+    [R_SEASON_TRACK] =
+        "INSERT INTO season_state (season, first_date, last_date, stale, stale_since, "
+        "stale_cause, assessed_run_id, assessed_at) "
+        "SELECT ?1, substr(?1, 1, 10), substr(?1, 12, 10), s.stale, "
+        "CASE WHEN s.stale THEN ?2 END, CASE WHEN s.stale THEN 'tiles of the window stored "
+        "and not assessed (found when the season was first tracked)' END, s.run_id, s.at "
+        "FROM (SELECT r.at, r.run_id, EXISTS (SELECT 1 FROM tiles t WHERE t.date BETWEEN "
+        "substr(?1, 1, 10) AND substr(?1, 12, 10) AND t.processed_at >= coalesce(r.at, '')) "
+        "AS stale FROM (SELECT max(assessed_at) AS at, max(run_id) AS run_id FROM ("
+        "SELECT assessed_at, run_id FROM limits WHERE season = ?1 UNION ALL "
+        "SELECT assessed_at, run_id FROM parcel_results WHERE season = ?1)) AS r) AS s "
+        "WHERE 1 ON CONFLICT (season) DO NOTHING",
+    [R_SEASON_GET] = "SELECT season, stale, stale_since, stale_cause, assessed_run_id, assessed_at "
+                     "FROM season_state WHERE season = ?1",
+    [R_SEASON_ALL] = "SELECT season, stale, stale_since, stale_cause, assessed_run_id, assessed_at "
+                     "FROM season_state ORDER BY season",
 };
 
 static sqlite3_stmt *stmt_get(parus_store *store, enum results_stmt id, parus_error *err)
@@ -350,13 +378,35 @@ out_abort:
 parus_status parus_store_results_commit(parus_store *store, parus_error *err)
 {
     parus_status code = require_open(store, "results_commit", err);
+    sqlite3_stmt *st;
+    int rc;
+
     if (code != PARUS_OK) {
         if (store)
             store->open_results = false;
         return code;
     }
+    /* the season owes nothing once these results commit, and only then */
+    st = stmt_get(store, R_SEASON_ASSESSED, err);
+    if (!st) {
+        code = parus__store_prepare_failed(err);
+        goto out_abort;
+    }
+    rc = sqlite3_bind_text(st, 1, store->open_assess_season, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = store->open_results_run > 0 ? sqlite3_bind_int64(st, 2, store->open_results_run)
+                                         : sqlite3_bind_null(st, 2);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 3, store->open_assess_at, -1, SQLITE_STATIC);
+    code = step_write(store, st, rc, "the state", store->open_assess_season, err);
+    if (code != PARUS_OK)
+        goto out_abort;
     store->open_results = false;
     return parus_store_assessments_commit(store, err);
+
+out_abort:
+    parus_store_results_abort(store);
+    return code;
 }
 
 void parus_store_results_abort(parus_store *store)
@@ -1146,4 +1196,129 @@ parus_status parus_store_farmers_foreach(parus_store *store, parus_id_fn fn, voi
         return code;
     f.id = fn;
     return walk_rows(store, st, ROW_ID, f, false, ctx, n_farmers, "the farmers", err);
+}
+
+/* ---- what a season is owed (schema 9) ---- */
+
+static void season_state_row(sqlite3_stmt *st, parus_season_state *s)
+{
+    const char *t;
+    memset(s, 0, sizeof *s);
+    t = (const char *)sqlite3_column_text(st, 0);
+    snprintf(s->season, sizeof s->season, "%s", t ? t : "");
+    s->stale = sqlite3_column_int64(st, 1) != 0;
+    t = (const char *)sqlite3_column_text(st, 2);
+    snprintf(s->stale_since, sizeof s->stale_since, "%s", t ? t : "");
+    t = (const char *)sqlite3_column_text(st, 3);
+    snprintf(s->stale_cause, sizeof s->stale_cause, "%s", t ? t : "");
+    s->assessed_run_id = sqlite3_column_int64(st, 4);
+    t = (const char *)sqlite3_column_text(st, 5);
+    snprintf(s->assessed_at, sizeof s->assessed_at, "%s", t ? t : "");
+}
+
+parus_status parus_store_season_state_get(parus_store *store, const char *season,
+                                          parus_season_state *out, bool *found, parus_error *err)
+{
+    parus_status code;
+    sqlite3_stmt *st;
+    int rc;
+
+    if (!store || !out || !found)
+        return parus_fail(err, PARUS_E_INVALID, "season_state_get: missing store or output");
+    code = parus__store_require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    if (!parus_store_season_valid(season))
+        return bad_season(store, season, err);
+    st = stmt_get(store, R_SEASON_GET, err);
+    if (!st)
+        return parus__store_prepare_failed(err);
+    rc = sqlite3_bind_text(st, 1, season, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        season_state_row(st, out);
+        *found = true;
+        rc = SQLITE_DONE;
+    } else if (rc == SQLITE_DONE) {
+        *found = false;
+    }
+    if (rc != SQLITE_DONE)
+        code = parus__store_sql_fail(store, rc, err, "cannot read the state of season %s in '%s'",
+                                     season, store->path);
+    sqlite3_reset(st);
+    return code;
+}
+
+parus_status parus_store_season_track(parus_store *store, const char *season,
+                                      parus_season_state *out, parus_error *err)
+{
+    parus_status code;
+    sqlite3_stmt *st;
+    char now[32];
+    bool found = false;
+    int rc;
+
+    if (!store || !out)
+        return parus_fail(err, PARUS_E_INVALID, "season_track: missing store or output");
+    code = parus__store_require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    if (!parus_store_season_valid(season))
+        return bad_season(store, season, err);
+    if (store->open_tile || store->open_assess)
+        return parus_fail(err, PARUS_E_INVALID,
+                          "season_track: a transaction of '%s' is open (a tile or a season)",
+                          store->path);
+    st = stmt_get(store, R_SEASON_TRACK, err);
+    if (!st)
+        return parus__store_prepare_failed(err);
+    parus__store_utc_now(now);
+    rc = sqlite3_bind_text(st, 1, season, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return parus__store_sql_fail(store, rc, err, "cannot record season %s in '%s'", season,
+                                     store->path);
+    code = parus_store_season_state_get(store, season, out, &found, err);
+    if (code == PARUS_OK && !found)
+        code = parus_fail(err, PARUS_E_INTERNAL, "season %s is not recorded in '%s'", season,
+                          store->path);
+    return code;
+}
+
+parus_status parus_store_season_states_foreach(parus_store *store, parus_season_state_fn fn,
+                                               void *ctx, parus_error *err)
+{
+    parus_status code;
+    sqlite3_stmt *st;
+    int rc;
+
+    parus_error_init(err);
+    if (!store || !fn)
+        return parus_fail(err, PARUS_E_INVALID, "season_states_foreach: missing store or function");
+    code = parus__store_require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    st = stmt_get(store, R_SEASON_ALL, err);
+    if (!st)
+        return parus__store_prepare_failed(err);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        parus_season_state s;
+        int stop;
+        season_state_row(st, &s);
+        stop = fn(&s, ctx);
+        if (stop) {
+            sqlite3_reset(st);
+            return stopped(err, stop, "the seasons' states", s.season);
+        }
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return parus__store_sql_fail(store, rc, err, "cannot read the seasons' states in '%s'",
+                                     store->path);
+    return PARUS_OK;
 }

@@ -303,17 +303,72 @@ static const char schema_v8[] = "CREATE TABLE assessment_inputs ("
                                 " debts BLOB,"
                                 " assessed_at TEXT) WITHOUT ROWID;";
 
+/* Version 9: what each season is owed. season_state has a row per season an assessment or a
+ * nightly job has named; stale = 1 says that the season's stored results no longer rest on every
+ * tile of its window (a tile of the window was stored or removed since they were written), with
+ * when and why. The triggers set it in the same transaction as the tile itself, whoever writes the
+ * tile (ingest, nightly, store merge, a DELETE by hand); only the transaction that commits the
+ * season's results clears it (store_assess.c). A season assessed before this version gets a row
+ * here, stale when a tile of its window was stored at or after its results' time: a nightly
+ * killed during its assessment before the upgrade is then finished by the next one. */
+static const char schema_v9[] =
+    "CREATE TABLE season_state ("
+    " season TEXT NOT NULL PRIMARY KEY,"
+    " first_date TEXT NOT NULL,"
+    " last_date TEXT NOT NULL,"
+    " stale INTEGER NOT NULL DEFAULT 0 CHECK (stale IN (0, 1)),"
+    " stale_since TEXT,"
+    " stale_cause TEXT,"
+    " assessed_run_id INTEGER,"
+    " assessed_at TEXT,"
+    " CHECK (stale = 1 OR (stale_since IS NULL AND stale_cause IS NULL))) WITHOUT ROWID;"
+    "CREATE TRIGGER tiles_insert_season_stale AFTER INSERT ON tiles BEGIN"
+    " UPDATE season_state SET stale = 1,"
+    "  stale_since = CASE WHEN stale THEN stale_since"
+    "   ELSE strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END,"
+    "  stale_cause = CASE WHEN stale THEN stale_cause"
+    "   ELSE 'tile ' || substr(NEW.hash, 1, 16) || ' of ' || NEW.date || ' stored' END"
+    " WHERE NEW.date BETWEEN first_date AND last_date;"
+    " END;"
+    "CREATE TRIGGER tiles_delete_season_stale AFTER DELETE ON tiles BEGIN"
+    " UPDATE season_state SET stale = 1,"
+    "  stale_since = CASE WHEN stale THEN stale_since"
+    "   ELSE strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END,"
+    "  stale_cause = CASE WHEN stale THEN stale_cause"
+    "   ELSE 'tile ' || substr(OLD.hash, 1, 16) || ' of ' || OLD.date || ' removed' END"
+    " WHERE OLD.date BETWEEN first_date AND last_date;"
+    " END;"
+    "INSERT INTO season_state (season, first_date, last_date, stale, stale_since, stale_cause,"
+    " assessed_run_id, assessed_at)"
+    " SELECT s.season, substr(s.season, 1, 10), substr(s.season, 12, 10), s.stale,"
+    "  CASE WHEN s.stale THEN strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END,"
+    "  CASE WHEN s.stale THEN 'tiles of the window stored at or after its results (found by the"
+    " upgrade to schema 9)' END,"
+    "  s.run_id, s.at"
+    " FROM (SELECT r.season, r.at, r.run_id, EXISTS (SELECT 1 FROM tiles t"
+    "   WHERE t.date BETWEEN substr(r.season, 1, 10) AND substr(r.season, 12, 10)"
+    "   AND t.processed_at >= coalesce(r.at, '')) AS stale"
+    "  FROM (SELECT season, max(assessed_at) AS at, max(run_id) AS run_id FROM ("
+    "    SELECT season, assessed_at, run_id FROM limits"
+    "    UNION ALL SELECT season, assessed_at, run_id FROM parcel_results)"
+    "   GROUP BY season) AS r) AS s;";
+
 static int migrate_to_8(parus_store *store)
 {
     return sqlite3_exec(store->db, schema_v8, NULL, NULL, NULL);
+}
+
+static int migrate_to_9(parus_store *store)
+{
+    return sqlite3_exec(store->db, schema_v9, NULL, NULL, NULL);
 }
 
 static const struct migration {
     int version; /* the version the step produces */
     int (*apply)(parus_store *store);
 } migrations[] = {
-    {1, migrate_to_1}, {2, migrate_to_2}, {3, migrate_to_3}, {4, migrate_to_4},
-    {5, migrate_to_5}, {6, migrate_to_6}, {7, migrate_to_7}, {8, migrate_to_8},
+    {1, migrate_to_1}, {2, migrate_to_2}, {3, migrate_to_3}, {4, migrate_to_4}, {5, migrate_to_5},
+    {6, migrate_to_6}, {7, migrate_to_7}, {8, migrate_to_8}, {9, migrate_to_9},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PARUS_STORE_SCHEMA_VERSION,

@@ -30,12 +30,6 @@
 #include "store_int.h"
 #include "test_support.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define KILL_DELAYS 20
-#else
-#define KILL_DELAYS 24
-#endif
-
 static const char *bin(void)
 {
     const char *b = getenv("PARUS_BIN");
@@ -46,13 +40,6 @@ static const char *synth_bin(void)
 {
     const char *b = getenv("PARUS_SYNTH");
     return b && *b ? b : "parus-synth";
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* Run `parus ARGS`; check the exit code; return stderr (the log). */
@@ -603,47 +590,27 @@ static void after_kill(const char *db, const char *inbox, const char *done, int 
     assert_int_equal(count_files(done, ".tif"), 8);
 }
 
-static void test_nightly__kill9_at_many_moments(void **state)
+static void test_nightly__kill9_after_the_kth_tile(void **state)
 {
     char db[4200], inbox[4200], done[4300], name[64];
     char *ref;
-    double t0, run_s;
     pid_t pid;
     int status, k;
     struct kill_tally t;
     (void)state;
     memset(&t, 0, sizeof t);
 
-    /* the clean run, timed: the delays spread over it */
+    /* the clean run */
     make_case("kill-ref", db, inbox, sizeof db);
     snprintf(done, sizeof done, "%s/../done", inbox);
-    t0 = now_s();
     pid = spawn_nightly(db, inbox, done);
     waitpid(pid, &status, 0);
-    run_s = now_s() - t0;
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     ref = dump_store(db);
     assert_int_equal(count_rows(db, "tiles"), 8);
 
-    /* kills at moments spread over the clean run's length */
-    for (k = 0; k < KILL_DELAYS; k++) {
-        /* denser towards the end: the first third of a run is start-up and inspection */
-        double delay = run_s * (0.02 + 1.03 * sqrt((double)k / (KILL_DELAYS - 1)));
-        struct timespec ts;
-        snprintf(name, sizeof name, "kill-%02d", k);
-        make_case(name, db, inbox, sizeof db);
-        snprintf(done, sizeof done, "%s/../done", inbox);
-        pid = spawn_nightly(db, inbox, done);
-        ts.tv_sec = (time_t)delay;
-        ts.tv_nsec = (long)((delay - (double)ts.tv_sec) * 1e9);
-        nanosleep(&ts, NULL);
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        after_kill(db, inbox, done, status, ref, &t);
-    }
-
-    /* and kills right after the k-th tile was moved to done, whatever the machine's load makes of
-     * the timings above: these land in the middle of the run by construction */
+    /* kills right after the k-th tile was moved to done (the kills inside the tile and inside the
+     * assessment, at each checkpoint, are the test below) */
     for (k = 1; k <= 6; k++) {
         int waited;
         snprintf(name, sizeof name, "kill-tile-%d", k);
@@ -662,17 +629,379 @@ static void test_nightly__kill9_at_many_moments(void **state)
         }
         after_kill(db, inbox, done, status, ref, &t);
     }
-
     fprintf(stderr,
-            "kill -9: clean run %.3f s; %d delays from %.3f to %.3f s and 6 after the k-th tile; "
-            "killed before any tile %d, mid-run %d, after the end %d; tiles stored at the kill:",
-            run_s, KILL_DELAYS, 0.02 * run_s, 1.05 * run_s, t.n_before, t.n_mid, t.n_after);
+            "kill -9 after the k-th tile: killed before any tile %d, mid-run %d, after the end "
+            "%d; tiles stored at the kill:",
+            t.n_before, t.n_mid, t.n_after);
     for (k = 0; k <= 8; k++)
         fprintf(stderr, " %d:%d", k, t.hist[k]);
     fprintf(stderr, "\n");
-    /* the kills must have landed inside the run, not all before or after it */
-    assert_true(t.n_mid >= 3);
     free(ref);
+}
+
+/* ---- the whole nightly, assessment included: a kill at every checkpoint ---- */
+
+/* A season's assessment as `parus assess` leaves it: every row of the season in assessments,
+ * parcel_results, parcel_flags, peer_curves and limits with every column but the run's id and
+ * time (reals in hex: equal is bit-equal), then the season's state. */
+static char *dump_season(const char *path, const char *window)
+{
+    static const char *const tables[] = {"assessments", "parcel_results", "parcel_flags",
+                                         "peer_curves", "limits"};
+    sqlite3 *db;
+    struct buf b = {0};
+    size_t i;
+
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    for (i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        sqlite3_stmt *st;
+        struct buf cols = {0};
+        char sql[8192];
+        snprintf(sql, sizeof sql, "PRAGMA table_info(%s)", tables[i]);
+        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *name = (const char *)sqlite3_column_text(st, 1);
+            if (strcmp(name, "run_id") == 0 || strcmp(name, "assessed_at") == 0)
+                continue;
+            buf_add(&cols, cols.n ? ", " : "");
+            buf_add(&cols, name);
+        }
+        sqlite3_finalize(st);
+        buf_add(&b, tables[i]);
+        buf_add(&b, "\n");
+        snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE season = '%s' ORDER BY 1, 2, 3, 4",
+                 cols.s, tables[i], window);
+        dump_query(db, sql, &b);
+        free(cols.s);
+    }
+    buf_add(&b, "state\n");
+    {
+        char sql[512];
+        snprintf(sql, sizeof sql,
+                 "SELECT season, stale, stale_cause IS NULL FROM season_state WHERE season = '%s'",
+                 window);
+        dump_query(db, sql, &b);
+    }
+    sqlite3_close(db);
+    return b.s;
+}
+
+#define KILL_WINDOW "2024-03-01/2024-10-31"
+
+/* A configuration that assesses the synthetic season without a model (the crop calendars). */
+static void write_season_config(const char *path, const char *window)
+{
+    char text[9000];
+    int n = snprintf(text, sizeof text,
+                     "[tables]\ncrops = %s/data-samples/crops.csv\npolicy = "
+                     "%s/data-samples/policy.ini\n[season]\nwindow = %s\n",
+                     parus_test_source_dir(), parus_test_source_dir(), window);
+    assert_int_equal(parus_test_write_file(path, text, (size_t)n), 0);
+}
+
+/* `parus nightly` with a season; PARUS_TEST_KILL_AT=kill_at (-1: not set); its log in log. */
+static pid_t spawn_season_nightly(const char *cfg, const char *db, const char *inbox,
+                                  const char *done, const char *log, long kill_at)
+{
+    pid_t pid;
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+        }
+        if (kill_at >= 0) {
+            char v[32];
+            snprintf(v, sizeof v, "%ld", kill_at);
+            setenv("PARUS_TEST_KILL_AT", v, 1);
+        } else {
+            unsetenv("PARUS_TEST_KILL_AT");
+        }
+        execl(bin(), bin(), "--config", cfg, "--db", db, "nightly", "--inbox", inbox, "--done",
+              done, "--settle", "0", "--threads", "1", "--log", log, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    struct buf b = {0};
+    char chunk[4096];
+    size_t n;
+    assert_non_null(f);
+    buf_add(&b, "");
+    while ((n = fread(chunk, 1, sizeof chunk - 1, f)) > 0) {
+        chunk[n] = '\0';
+        buf_add(&b, chunk);
+    }
+    fclose(f);
+    return b.s;
+}
+
+/* The store that a first night left: the parcels, the first five tiles and their assessment; the
+ * case's inbox gets the other four. */
+static void make_season_case(const char *name, const char *prev, char *db, char *inbox, char *done,
+                             size_t cap)
+{
+    snprintf(db, cap, "%s/%s/parus.db", season.dir, name);
+    snprintf(inbox, cap, "%s/%s/inbox", season.dir, name);
+    snprintf(done, cap, "%s/%s/done", season.dir, name);
+    sh("mkdir -p '%s/%s/inbox' '%s' && cp '%s' '%s' && cd '%s' && for f in $(ls *.tif | tail "
+       "-4); do ln \"$f\" '%s/'; done",
+       season.dir, name, done, prev, db, season.src, inbox);
+}
+
+static void test_nightly__kill9_at_every_checkpoint_assessment_included(void **state)
+{
+    char cfg[4300], prev[4300], db[4200], inbox[4200], done[4200], log[4300], name[64];
+    char *ref_store, *ref_season, *prev_season, *text, *got;
+    const char *p;
+    char at[64][32];
+    long n_at = 0, k, committed = -1, last_stored = -1;
+    size_t n_assess_kills = 0, n_owed_reruns = 0;
+    pid_t pid;
+    int status;
+    (void)state;
+
+    /* the first night: five tiles, assessed */
+    snprintf(cfg, sizeof cfg, "%s/season.ini", season.dir);
+    write_season_config(cfg, KILL_WINDOW);
+    snprintf(prev, sizeof prev, "%s/prev/parus.db", season.dir);
+    snprintf(inbox, sizeof inbox, "%s/prev/inbox", season.dir);
+    snprintf(done, sizeof done, "%s/prev/done", season.dir);
+    snprintf(log, sizeof log, "%s/prev/nightly.log", season.dir);
+    sh("mkdir -p '%s' '%s' && cp '%s' '%s' && cd '%s' && for f in $(ls *.tif | head -5); do ln "
+       "\"$f\" '%s/'; done",
+       inbox, done, season.tmpl, prev, season.src, inbox);
+    pid = spawn_season_nightly(cfg, prev, inbox, done, log, -1);
+    waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    prev_season = dump_season(prev, KILL_WINDOW);
+    assert_true(count_rows(prev, "limits WHERE limit_cny > 0") > 0);
+
+    /* the clean second night, every checkpoint logged */
+    make_season_case("ckpt-ref", prev, db, inbox, done, sizeof db);
+    snprintf(log, sizeof log, "%s/ckpt-ref/nightly.log", season.dir);
+    pid = spawn_season_nightly(cfg, db, inbox, done, log, 0);
+    waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ref_store = dump_store(db);
+    ref_season = dump_season(db, KILL_WINDOW);
+    assert_string_not_equal(ref_season, prev_season);
+    text = read_text(log);
+    for (p = text; (p = strstr(p, "event=checkpoint n=")) != NULL; p++) {
+        long n;
+        char where[32];
+        assert_int_equal(sscanf(p, "event=checkpoint n=%ld at=%31s", &n, where), 2);
+        assert_int_equal(n, n_at + 1);
+        assert_true(n_at < 64);
+        snprintf(at[n_at], sizeof at[n_at], "%s", where);
+        if (strcmp(where, "assess:committed") == 0)
+            committed = n;
+        if (strcmp(where, "tile:stored") == 0)
+            last_stored = n;
+        n_at++;
+    }
+    free(text);
+    /* 4 tiles x 3, the run's own, and the assessment's 8 */
+    assert_true(n_at >= 20);
+    assert_true(committed > last_stored && last_stored > 0);
+
+    /* a kill at each checkpoint, then the run that finishes the job */
+    for (k = 1; k <= n_at; k++) {
+        bool in_assess = strncmp(at[k - 1], "assess:", 7) == 0;
+        snprintf(name, sizeof name, "ckpt-%02ld", k);
+        make_season_case(name, prev, db, inbox, done, sizeof db);
+        snprintf(log, sizeof log, "%s/%s/nightly.log", season.dir, name);
+        pid = spawn_season_nightly(cfg, db, inbox, done, log, k);
+        waitpid(pid, &status, 0);
+        if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+            fail_msg("the run was to kill itself at checkpoint %ld (%s): status %d", k, at[k - 1],
+                     status);
+        n_assess_kills += in_assess;
+
+        /* what the kill left: whole tiles, nothing moved that is not stored, and the previous
+         * assessment or the new one, never a mix */
+        check_done_tiles_stored(db, done);
+        got = dump_store(db);
+        expect_contains(got, "checks\nok\n0\n");
+        free(got);
+        got = dump_season(db, KILL_WINDOW);
+        if (k >= committed)
+            assert_string_equal(got, ref_season);
+        else if (strcmp(got, prev_season) != 0) {
+            /* the previous results, but the season is owed an assessment */
+            char *sep = strstr(got, "state\n"), *psep = strstr(prev_season, "state\n");
+            assert_non_null(sep);
+            assert_non_null(psep);
+            assert_int_equal(sep - got, psep - prev_season);
+            assert_memory_equal(got, prev_season, (size_t)(sep - got));
+            expect_contains(sep, "|1|0\n");
+        }
+        free(got);
+
+        /* the next run, with nothing killed: the clean night's store, row for row */
+        pid = spawn_season_nightly(cfg, db, inbox, done, log, -1);
+        waitpid(pid, &status, 0);
+        assert_true(WIFEXITED(status));
+        text = read_text(log);
+        if (k >= committed) {
+            assert_int_equal(WEXITSTATUS(status), 9);
+        } else {
+            assert_int_equal(WEXITSTATUS(status), 0);
+            if (k > last_stored) {
+                /* every tile was in: only the store knew the assessment was owed */
+                expect_contains(text, "tiles_seen=0 new=0 stored=0");
+                expect_contains(text, "event=owed season=" KILL_WINDOW);
+                expect_contains(text, "assess=ok assess_cause=owed owed=no");
+                n_owed_reruns++;
+            }
+        }
+        free(text);
+        got = dump_store(db);
+        assert_string_equal(got, ref_store);
+        free(got);
+        got = dump_season(db, KILL_WINDOW);
+        assert_string_equal(got, ref_season);
+        free(got);
+        assert_int_equal(count_files(inbox, ".tif"), 0);
+        assert_int_equal(count_files(done, ".tif"), 4);
+    }
+    fprintf(stderr,
+            "kill -9 at every checkpoint: %ld kills (%zu inside the assessment), %zu reruns with "
+            "nothing new that finished an owed assessment\n",
+            n_at, n_assess_kills, n_owed_reruns);
+    assert_true(n_assess_kills >= 8);
+    free(ref_store);
+    free(ref_season);
+    free(prev_season);
+}
+
+/* ---- what the store says is owed ---- */
+
+static void exec_sql(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    char *msg = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("'%s': %s", sql, msg ? msg : "?");
+    sqlite3_close(db);
+}
+
+#define OTHER_WINDOW "2024-06-01/2024-12-31"
+
+static void test_nightly__owed_assessment_done_without_new_tiles(void **state)
+{
+    char db[4200], inbox[4200], done[4300], cfg[4300], cfg2[4300], bad[4300];
+    char *log;
+    (void)state;
+    make_case("owed", db, inbox, sizeof db);
+    snprintf(done, sizeof done, "%s/../done", inbox);
+    snprintf(cfg, sizeof cfg, "%s/../season.ini", inbox);
+    snprintf(cfg2, sizeof cfg2, "%s/../other.ini", inbox);
+    snprintf(bad, sizeof bad, "%s/../bad.ini", inbox);
+    write_season_config(cfg, KILL_WINDOW);
+    write_season_config(cfg2, OTHER_WINDOW);
+    {
+        char text[512];
+        int n = snprintf(text, sizeof text,
+                         "[tables]\npolicy = %s/../absent-policy.ini\n[season]\nwindow = %s\n",
+                         inbox, KILL_WINDOW);
+        assert_int_equal(parus_test_write_file(bad, text, (size_t)n), 0);
+    }
+
+    /* tiles stored without their assessment (as a run killed before it leaves them) */
+    log = nightly_expect(0,
+                         "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0 "
+                         "--no-assess",
+                         cfg, db, inbox, done);
+    free(log);
+    assert_int_equal(count_rows(db, "limits"), 0);
+
+    /* nothing new, but the season is owed its assessment: done, exit 0 */
+    log = nightly_expect(0, "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0",
+                         cfg, db, inbox, done);
+    expect_contains(log, "level=warn event=owed season=" KILL_WINDOW);
+    expect_contains(log, "cause=\"tiles of the window stored and not assessed");
+    expect_contains(log, "stored=0");
+    expect_contains(log, "assess=ok assess_cause=owed owed=no");
+    free(log);
+    assert_true(count_rows(db, "limits") > 0);
+    assert_int_equal(count_rows(db, "season_state WHERE stale = 0 AND assessed_run_id > 0"), 1);
+    /* then nothing is owed: exit 9 */
+    log = nightly_expect(9, "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0",
+                         cfg, db, inbox, done);
+    expect_contains(log, "assess=skipped owed=no");
+    free(log);
+
+    /* a tile of the window stored by a run that does not assess: stale in the tile's transaction;
+     * `parus assess` by hand settles it, and the night after owes nothing */
+    sh("ln '%s/%s' '%s/'", season.src, season.last, inbox);
+    log = nightly_expect(0,
+                         "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0 "
+                         "--no-assess",
+                         cfg, db, inbox, done);
+    free(log);
+    assert_int_equal(count_rows(db, "season_state WHERE stale = 1 AND stale_cause LIKE 'tile % "
+                                    "of 2024-08-12 stored'"),
+                     1);
+    log = nightly_expect(0, "--config '%s' --db '%s' assess", cfg, db);
+    free(log);
+    assert_int_equal(count_rows(db, "season_state WHERE stale = 0"), 1);
+    log = nightly_expect(9, "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0",
+                         cfg, db, inbox, done);
+    free(log);
+
+    /* a tile removed by hand (re-running a day) makes the season owed too; an owed assessment
+     * that cannot run is exit 12, every night, until it runs */
+    exec_sql(db, "PRAGMA foreign_keys = ON; DELETE FROM tiles WHERE date = '2024-08-12'");
+    assert_int_equal(count_rows(db, "season_state WHERE stale = 1 AND stale_cause LIKE '% "
+                                    "removed'"),
+                     1);
+    log = nightly_expect(12, "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0",
+                         bad, db, inbox, done);
+    expect_contains(log, "stage=inputs");
+    expect_contains(log, "assess=no_inputs owed=yes");
+    expect_contains(log, "the season stays owed");
+    free(log);
+    assert_int_equal(count_rows(db, "season_state WHERE stale = 1"), 1);
+    assert_int_equal(count_rows(db, "runs WHERE outcome = 'partial'"), 1);
+    log = nightly_expect(0, "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0",
+                         cfg, db, inbox, done);
+    expect_contains(log, "assess_cause=owed");
+    free(log);
+    assert_int_equal(count_rows(db, "season_state WHERE stale = 1"), 0);
+
+    /* two seasons: a night of the other season assesses its own and reports the first one owed,
+     * never assesses it (its model and tables may not be these) */
+    log = nightly_expect(0, "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0",
+                         cfg2, db, inbox, done);
+    expect_contains(log, "event=owed season=" OTHER_WINDOW);
+    expect_contains(log, "assess_cause=owed");
+    free(log);
+    sh("mv '%s/%s' '%s/'", done, season.last, inbox);
+    log = nightly_expect(0, "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0",
+                         cfg2, db, inbox, done);
+    expect_contains(log, "stored=1");
+    expect_contains(log, "assess_cause=new_tiles");
+    expect_contains(log, "level=warn event=owed season=" KILL_WINDOW);
+    expect_contains(log, "note=\"not this run's season");
+    free(log);
+    assert_int_equal(count_rows(db, "season_state WHERE stale = 1 AND season = '" KILL_WINDOW "'"),
+                     1);
+    assert_int_equal(count_rows(db, "season_state WHERE stale = 0 AND season = '" OTHER_WINDOW "'"),
+                     1);
+    log = nightly_expect(0, "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0",
+                         cfg, db, inbox, done);
+    expect_contains(log, "assess_cause=owed");
+    free(log);
+    assert_int_equal(count_rows(db, "season_state WHERE stale = 1"), 0);
 }
 
 /* ---- a full disk ---- */
@@ -1031,7 +1360,9 @@ int main(void)
         cmocka_unit_test(test_shard__parse_and_assign),
         cmocka_unit_test(test_nightly__idempotent_and_one_more_tile),
         cmocka_unit_test(test_nightly__lock_held_then_taken_over),
-        cmocka_unit_test(test_nightly__kill9_at_many_moments),
+        cmocka_unit_test(test_nightly__kill9_after_the_kth_tile),
+        cmocka_unit_test(test_nightly__kill9_at_every_checkpoint_assessment_included),
+        cmocka_unit_test(test_nightly__owed_assessment_done_without_new_tiles),
         cmocka_unit_test(test_nightly__full_disk_leaves_store_as_it_was),
         cmocka_unit_test(test_nightly__bad_input_changes_nothing),
         cmocka_unit_test(test_nightly__two_shards_merged_equal_one_run),

@@ -264,7 +264,7 @@ static void test_open__creates_current_schema(void **state)
 
     s = open_ok(path);
     assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
-    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 8);
+    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 9);
     c = counts_ok(s);
     assert_int_equal(c.n_parcels + c.n_farmers + c.n_parcel_rejects + c.n_tiles + c.n_observations +
                          c.n_runs + c.n_parcel_crops + c.n_samples + c.n_sample_points +
@@ -407,7 +407,7 @@ static void test_open__older_schema_is_migrated(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 1);
     assert_int_equal(parus_store_get_counts(s, &c, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 1, older than this parus (8)");
+    assert_msg_has(err, "has schema version 1, older than this parus (9)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 1);
 
@@ -501,7 +501,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     load_ok(s, &set, "a.geojson", NULL);
     parus_store_close(s);
     db = raw_open(path);
-    raw_exec(db, "PRAGMA user_version = 9");
+    raw_exec(db, "PRAGMA user_version = 10");
     sqlite3_close(db);
 
     before = file_read(path);
@@ -509,7 +509,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_SCHEMA);
     assert_null(s);
     snprintf(expect, sizeof expect,
-             "'%s' has schema version 9, newer than this parus (8): upgrade parus", path);
+             "'%s' has schema version 10, newer than this parus (9): upgrade parus", path);
     assert_string_equal(err.msg, expect);
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_E_SCHEMA);
     assert_string_equal(err.msg, expect);
@@ -1542,7 +1542,7 @@ static void test_open__v3_store_is_migrated_to_v4(void **state)
     assert_int_equal(parus_store_schema_version(s), 3);
     assert_int_equal(parus_store_season_walk(s, SEASON, log_parcel, &log, &n, &err),
                      PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 3, older than this parus (8)");
+    assert_msg_has(err, "has schema version 3, older than this parus (9)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 3);
 
@@ -2086,7 +2086,10 @@ static void test_assessments__put_replace_read_and_refuse(void **state)
 
 /* What steps 6 and 7 add, taken away again (SQLite 3.35 and later drop columns). */
 #define DROP_OBS_COLUMN(name, offset) "ALTER TABLE observations DROP COLUMN " #name ";"
-#define DROP_V8 "DROP TABLE assessment_inputs;"
+#define DROP_V9_SEASON_STATE                                                                       \
+    "DROP TRIGGER tiles_insert_season_stale; DROP TRIGGER tiles_delete_season_stale;"              \
+    "DROP TABLE season_state;"
+#define DROP_V8 DROP_V9_SEASON_STATE "DROP TABLE assessment_inputs;"
 #define DROP_V7_COLUMNS DROP_V8 PARUS__OBS_COLUMNS_V7(DROP_OBS_COLUMN)
 #define DROP_V6_COLUMNS DROP_V7_COLUMNS PARUS__OBS_COLUMNS_V6(DROP_OBS_COLUMN)
 
@@ -2126,7 +2129,7 @@ static void test_open__v4_store_is_migrated_to_v5(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 4);
     assert_int_equal(parus_store_results_begin(s, SEASON, 0, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 4, older than this parus (8)");
+    assert_msg_has(err, "has schema version 4, older than this parus (9)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 4);
 
@@ -2389,7 +2392,7 @@ static void test_inputs__v7_migrated_recorded_read_and_replaced(void **state)
                      PARUS_E_NOT_FOUND);
     parus_store_close(s);
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 8);
+    assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
     assert_int_equal(parus_store_get_assess_inputs(s, SEASON, copy_inputs, &c, &err),
                      PARUS_E_NOT_FOUND);
 
@@ -2446,6 +2449,161 @@ static void test_inputs__v7_migrated_recorded_read_and_replaced(void **state)
     assert_false(c.has_crops);
     parus_store_close(s);
 
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+/* ---- schema version 9: what a season is owed ---- */
+
+static void test_open__v8_store_is_migrated_to_v9(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v8.db");
+    parus_season_state st;
+    parus_store *s;
+    parus_error err;
+    bool found = false;
+    (void)state;
+
+    /* a version 8 store whose one tile (2024-07-01) was stored after the results of season A,
+     * before those of B, and outside the window of C */
+    write_old_obs_store(
+        path, 8, DROP_V9_SEASON_STATE, 0.66,
+        "INSERT INTO limits (season, farmer_id, run_id, limit_cny, currency, n_parcels, "
+        "n_parcels_valued, value_expected_fen, value_p10_fen, health, confidence, assessed_at) "
+        "VALUES ('2024-03-01/2024-10-31', 'F1', 3, 0, 'CNY', 1, 0, 0, 0, 'unknown', 'none', "
+        "'2000-01-01T00:00:00Z'), ('2024-06-01/2024-12-31', 'F1', 4, 0, 'CNY', 1, 0, 0, 0, "
+        "'unknown', 'none', '2999-01-01T00:00:00Z'), ('2025-03-01/2025-10-31', 'F1', 5, 0, "
+        "'CNY', 1, 0, 0, 0, 'unknown', 'none', '2000-01-01T00:00:00Z');");
+    s = open_ok(path);
+    assert_int_equal(parus_store_schema_version(s), 9);
+    assert_int_equal(parus_store_season_state_get(s, "2024-03-01/2024-10-31", &st, &found, &err),
+                     PARUS_OK);
+    assert_true(found);
+    assert_true(st.stale);
+    assert_int_equal(st.assessed_run_id, 3);
+    assert_non_null(strstr(st.stale_cause, "upgrade to schema 9"));
+    assert_int_equal(parus_store_season_state_get(s, "2024-06-01/2024-12-31", &st, &found, &err),
+                     PARUS_OK);
+    assert_true(found && !st.stale && st.stale_cause[0] == '\0');
+    assert_int_equal(parus_store_season_state_get(s, "2025-03-01/2025-10-31", &st, &found, &err),
+                     PARUS_OK);
+    assert_true(found && !st.stale);
+    assert_int_equal(parus_store_season_state_get(s, "2023-03-01/2023-10-31", &st, &found, &err),
+                     PARUS_OK);
+    assert_false(found);
+    parus_store_close(s);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM season_state"), 3);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_open__failed_v9_step_leaves_v8(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v8-bad.db");
+    parus_store *s = NULL;
+    parus_error err;
+    (void)state;
+
+    /* a trigger in the way of step 9, after the table it creates */
+    write_old_obs_store(path, 8, DROP_V9_SEASON_STATE, 0.66,
+                        "CREATE TRIGGER tiles_delete_season_stale AFTER DELETE ON tiles BEGIN "
+                        "SELECT 1; END;");
+    assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_STORE);
+    assert_null(s);
+    assert_msg_has(err, "from schema version 8 to 9");
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 8);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE name = "
+                                    "'season_state'"),
+                     0);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static bool season_stale(parus_store *s, const char *season)
+{
+    parus_season_state st;
+    parus_error err;
+    bool found = false;
+    assert_int_equal(parus_store_season_state_get(s, season, &st, &found, &err), PARUS_OK);
+    assert_true(found);
+    return st.stale;
+}
+
+/* Stale in the tile's own transaction (a tile rolled back leaves it as it was), current again only
+ * in the transaction that commits the season's results (an aborted assessment leaves it stale). */
+static void test_season_state__tile_makes_stale_results_commit_clears(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "owed.db");
+    parus_parcel_set set = grid_set(2, 2, 0);
+    parus_store *s = open_ok(path);
+    parus_tile_record rec;
+    parus_observation o = make_obs(4.0, 0.55);
+    const parus_observation *obs[1] = {&o};
+    const char *ids[1] = {"P00000"};
+    parus_season_state st;
+    parus_error err;
+    (void)state;
+    load_ok(s, &set, "p.geojson", NULL);
+
+    /* a season named before any tile: current; one with a tile already stored: stale */
+    assert_int_equal(parus_store_season_track(s, SEASON, &st, &err), PARUS_OK);
+    assert_false(st.stale);
+    assert_int_equal(st.assessed_run_id, 0);
+    assert_int_equal(parus_store_season_track(s, "2024-13-01/2024-12-31", &st, &err),
+                     PARUS_E_INVALID);
+
+    /* a tile of the window rolled back: still current */
+    rec = tile_rec(11, "2024-04-01");
+    assert_int_equal(parus_store_tile_begin(s, &rec, &err), PARUS_OK);
+    parus_store_tile_abort(s);
+    assert_false(season_stale(s, SEASON));
+    /* a tile outside the window: current; inside: stale, with the tile named */
+    rec = tile_rec(12, "2024-08-01");
+    snprintf(rec.status, sizeof rec.status, "ingested");
+    assert_int_equal(parus_store_put_tile_observations(s, &rec, ids, obs, 1, &err), PARUS_OK);
+    assert_false(season_stale(s, SEASON));
+    rec = tile_rec(13, "2024-06-30");
+    snprintf(rec.status, sizeof rec.status, "ingested");
+    assert_int_equal(parus_store_put_tile_observations(s, &rec, ids, obs, 1, &err), PARUS_OK);
+    assert_int_equal(parus_store_season_track(s, SEASON, &st, &err), PARUS_OK);
+    assert_true(st.stale);
+    assert_non_null(strstr(st.stale_cause, "of 2024-06-30 stored"));
+    assert_true(st.stale_since[0] != '\0');
+    /* a season tracked for the first time over stored tiles and no results: stale */
+    assert_int_equal(parus_store_season_track(s, "2024-06-01/2024-09-30", &st, &err), PARUS_OK);
+    assert_true(st.stale);
+
+    /* an assessment that does not commit leaves it owed */
+    assert_int_equal(parus_store_results_begin(s, SEASON, 0, &err), PARUS_OK);
+    parus_store_results_abort(s);
+    assert_true(season_stale(s, SEASON));
+    /* one that commits clears it, and only its season */
+    assert_int_equal(parus_store_results_begin(s, SEASON, 0, &err), PARUS_OK);
+    assert_true(season_stale(s, SEASON)); /* inside the transaction, not yet */
+    assert_int_equal(parus_store_results_commit(s, &err), PARUS_OK);
+    assert_false(season_stale(s, SEASON));
+    assert_true(season_stale(s, "2024-06-01/2024-09-30"));
+    parus_store_close(s);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM season_state WHERE season = '" SEASON
+                                    "' AND stale = 0 AND stale_cause IS NULL AND assessed_at "
+                                    "IS NOT NULL"),
+                     1);
+
+    /* a tile removed by hand: stale again */
+    {
+        sqlite3 *db = raw_open(path);
+        raw_exec(db, "PRAGMA foreign_keys = ON; DELETE FROM tiles WHERE date = '2024-06-30'");
+        assert_int_equal(sqlite3_close(db), SQLITE_OK);
+    }
+    assert_int_equal(file_int(path, "SELECT count(*) FROM season_state WHERE season = '" SEASON
+                                    "' AND stale = 1 AND stale_cause LIKE '% removed'"),
+                     1);
+    set_free(&set);
     parus_test_rmtree(dir);
     free(path);
     free(dir);
@@ -2994,6 +3152,9 @@ int main(void)
         cmocka_unit_test(test_open__v5_store_is_migrated_to_v7),
         cmocka_unit_test(test_open__v6_store_is_migrated_to_v7),
         cmocka_unit_test(test_open__failed_v7_step_leaves_v6),
+        cmocka_unit_test(test_open__v8_store_is_migrated_to_v9),
+        cmocka_unit_test(test_open__failed_v9_step_leaves_v8),
+        cmocka_unit_test(test_season_state__tile_makes_stale_results_commit_clears),
         cmocka_unit_test(test_inputs__v7_migrated_recorded_read_and_replaced),
         cmocka_unit_test(test_open__failed_v6_step_leaves_v5),
         cmocka_unit_test(test_results__put_read_replace_and_refuse),

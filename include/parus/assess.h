@@ -67,6 +67,13 @@ typedef struct parus_assess_options {
     parus_yield_options yield;     /* parus_yield_options_init */
     int n_threads;                 /* 0: all cores */
     int64_t run_id;                /* stamped on the rows (a runs row); 0: none */
+    /* Called between the stages of parus_assess_run: "assess:begun" (the write transaction open,
+     * the season's old rows removed), "assess:classified", "assess:crops", "assess:peers",
+     * "assess:judged", "assess:credit", "assess:audited", "assess:inputs" (all inside the
+     * transaction) and
+     * "assess:committed"; NULL: none. */
+    parus_checkpoint_fn checkpoint;
+    void *checkpoint_ctx;
 } parus_assess_options;
 
 /* Everything NULL or default; n_threads 0. */

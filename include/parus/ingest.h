@@ -35,6 +35,10 @@ typedef struct parus_ingest_options {
     const char *hash;     /* the tile's content fingerprint when the caller has just computed it
                              (64 hex digits, parus_tile_content_hash of the same files); NULL:
                              computed here. Saves reading the tile twice. */
+    /* Called once, "tile:written", with every observation written and the tile's transaction not
+     * yet committed (crash tests kill the process there; parus/assess.h); NULL: none. */
+    parus_checkpoint_fn checkpoint;
+    void *checkpoint_ctx;
 } parus_ingest_options;
 
 typedef struct parus_ingest_result {

@@ -17,10 +17,15 @@
  * life of the lock object; the kernel drops it when the process dies, however it dies.
  *
  * After ingest, when options name a season to assess (opt->assess), the run assesses it end to
- * end (parus_assess_run: crops, condition, value, limits; parus/assess.h) if it stored a new
- * tile (or always, with assess_always). The ingest is committed tile by tile before: an
- * assessment that fails loses nothing ingested; the run reports it in stats (assess_code) and
- * in its log, and stays a successful ingest.
+ * end (parus_assess_run: crops, condition, value, limits; parus/assess.h) if the season is owed
+ * an assessment (or always, with assess_always). The store knows what is owed: a tile of the
+ * season's window stored (by this run, or by an earlier one that was killed or failed before its
+ * assessment committed) makes the season stale in the tile's own transaction, and only the
+ * transaction that commits the season's results clears it (parus_store_season_track). So a run
+ * killed at any point, in its ingest or in its assessment, is finished by the next run even when
+ * no tile is new. The ingest is committed tile by tile before: an assessment that fails loses
+ * nothing ingested; the run reports it in stats (assess_code) and in its log, the season stays
+ * owed, and the next run tries again.
  */
 #ifndef PARUS_NIGHTLY_H
 #define PARUS_NIGHTLY_H
@@ -72,7 +77,16 @@ typedef struct parus_nightly_options {
     void *progress_ctx;
     /* The season to assess after ingest (its run_id is replaced by this run's); NULL: none. */
     const parus_assess_options *assess;
-    bool assess_always; /* assess even when the run stored no new tile */
+    bool assess_always; /* assess even when the season is not owed an assessment */
+    /* The season whose standing the run tracks ("YYYY-MM-DD/YYYY-MM-DD"); NULL: assess's season.
+     * Given without assess (the assessment's inputs could not be loaded), the run still reports
+     * whether the season is owed an assessment (stats->owed) that it could not run. */
+    const char *season;
+    /* Called at each step: "run:started", "inbox:scanned", per tile "tile:written" (inside its
+     * transaction), "tile:stored" (committed, not yet moved), "tile:moved", then "ingest:done",
+     * the assessment's own (parus_assess_options), "assess:done" and "run:ended"; NULL: none. */
+    parus_checkpoint_fn checkpoint;
+    void *checkpoint_ctx;
 } parus_nightly_options;
 
 typedef struct parus_nightly_stats {
@@ -89,7 +103,16 @@ typedef struct parus_nightly_stats {
     size_t n_moved;        /* tiles moved to the done directory */
     size_t n_observations; /* observations stored by this run */
     double seconds;        /* wall time of the run */
+    /* the season's standing (when a season is tracked) */
+    bool owed_at_start;   /* the season was owed an assessment before this run stored anything:
+                             an earlier run was killed or its assessment failed */
+    bool owed;            /* still owed when the run ended (stale; an assessment failed or could
+                             not run) */
+    char owed_cause[160]; /* why it was owed at the start ("" when not) */
+    size_t n_other_owed;  /* other tracked seasons that are owed an assessment (logged) */
     /* the assessment after ingest */
+    const char *assess_cause; /* "owed" (owed at the start), "new_tiles", "asked" (assess_always),
+                                 or NULL when it did not run */
     bool assessed;            /* it ran (successfully or not) */
     parus_status assess_code; /* PARUS_OK, or why it failed (nothing of it is stored) */
     char assess_error[PARUS_ERROR_MSG_MAX];

@@ -10,7 +10,8 @@
  * parcels_rtree, an R-tree over lon/lat footprints), parcel_rejects, tiles, observations, runs;
  * since version 4 parcel_crops (declared crops per season), samples and sample_points (external
  * time series), assessments (a parcel's crop in a season); since version 5 what `parus assess`
- * makes of a season: parcel_results, parcel_flags, peer_curves and limits.
+ * makes of a season: parcel_results, parcel_flags, peer_curves and limits; since version 9
+ * season_state (which seasons are owed an assessment, kept by triggers on tiles).
  * Every write that belongs together is one transaction: a load of parcels, a tile with all its
  * observations. After a crash the store holds the state before or after, never between.
  *
@@ -39,9 +40,15 @@ extern "C" {
 #endif
 
 /* The schema this build writes. */
-#define PARUS_STORE_SCHEMA_VERSION 8
+#define PARUS_STORE_SCHEMA_VERSION 9
 
 typedef struct parus_store parus_store;
+
+/* A named point in a long write (ingest, nightly, assess): "tile:written", "assess:peers", ... It
+ * is called on the calling thread, between two steps, with the store in a consistent state as far
+ * as the transactions already committed go. For progress reports and for crash tests, which kill
+ * the process at the n-th call and check what the next run makes of it (docs/operations.md). */
+typedef void (*parus_checkpoint_fn)(void *ctx, const char *where);
 
 /* Open (creating if absent) and migrate. Errors: E_STORE (cannot open, not a database, not a
  * parus store, corrupt, a migration that failed: the store is then left at its old version),
@@ -489,6 +496,39 @@ typedef int (*parus_assess_inputs_fn)(const parus_assess_inputs *in, void *ctx);
 PARUS_API parus_status parus_store_get_assess_inputs(parus_store *store, const char *season,
                                                      parus_assess_inputs_fn fn, void *ctx,
                                                      parus_error *err);
+
+/* ---- what a season is owed (schema 9) ---- */
+
+/* A season's standing in the store (season_state, docs/store.md): whether its stored results
+ * still rest on every tile of its window. A tile of the window stored or removed (by any command,
+ * in the tile's own transaction) makes the season stale; only the transaction that commits the
+ * season's results (parus_store_results_commit) makes it current again. A stale season is owed
+ * an assessment: the nightly job runs it even when no tile is new. */
+typedef struct parus_season_state {
+    char season[22];       /* "YYYY-MM-DD/YYYY-MM-DD" */
+    bool stale;            /* owed an assessment */
+    char stale_since[32];  /* UTC, when it became stale; "" when current */
+    char stale_cause[160]; /* e.g. "tile 3f2a9c0d1e2f3a4b of 2024-06-01 stored"; "" when current */
+    int64_t assessed_run_id; /* the run whose results are stored; 0: none (or no run) */
+    char assessed_at[32];    /* when they were written; "" never */
+} parus_season_state;
+
+/* The state of a season: *found false (out untouched) when the store does not track it. */
+PARUS_API parus_status parus_store_season_state_get(parus_store *store, const char *season,
+                                                    parus_season_state *out, bool *found,
+                                                    parus_error *err);
+/* Track a season (one autocommit write; nothing when it is tracked already) and give its state. A
+ * season tracked for the first time is stale when a tile of its window was stored at or after its
+ * results were written, or it has none. E_INVALID for a season that is not canonical or while a
+ * transaction is open. */
+PARUS_API parus_status parus_store_season_track(parus_store *store, const char *season,
+                                                parus_season_state *out, parus_error *err);
+/* Every tracked season in order; a non-zero return from fn stops the walk (E_INTERNAL unless fn
+ * set err). */
+typedef int (*parus_season_state_fn)(const parus_season_state *s, void *ctx);
+PARUS_API parus_status parus_store_season_states_foreach(parus_store *store,
+                                                         parus_season_state_fn fn, void *ctx,
+                                                         parus_error *err);
 
 /* Readers, for export and query. Each answers one parcel or farmer through the tables' keys
  * (well under a millisecond on a county's store). The walks stop on a non-zero return from fn

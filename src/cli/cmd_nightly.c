@@ -5,6 +5,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,10 @@ static const char usage[] =
     "Ingest every new tile of the inbox (new by content, not by name), oldest acquisition\n"
     "first, one transaction per tile; set unusable tiles aside with a reason file; record the\n"
     "run in the store. One run at a time per store (lock file STORE.lock). Then, when a\n"
-    "season is configured ([season] window, or --season) and a new tile was stored, assess\n"
-    "the season end to end as `parus assess` does, with the configured model, crop table,\n"
-    "policy and debts.\n\n"
+    "season is configured ([season] window, or --season) and it is owed an assessment (a\n"
+    "tile of its window was stored by this run, or by an earlier run that was killed or\n"
+    "failed before its assessment committed), assess the season end to end as `parus\n"
+    "assess` does, with the configured model, crop table, policy and debts.\n\n"
     "  --inbox DIR       where new tiles land (default: [paths] inbox)\n"
     "  --done DIR        move processed tiles here (default: [paths] done; none: they stay)\n"
     "  --quarantine DIR  set unusable tiles aside here (default: [paths] quarantine, else\n"
@@ -38,13 +40,15 @@ static const char usage[] =
     "  --bands MAP       band roles of generic files, e.g. red=3,nir=4\n"
     "  --threads N       threads for the kernel (default: [raster] threads, or all cores)\n"
     "  --season W        the season to assess after ingest (default: [season] window)\n"
-    "  --assess          assess the season even when no new tile was stored\n"
+    "  --assess          assess the season even when it is not owed an assessment\n"
     "  --no-assess       ingest only\n"
     "  --verbose         log entries that are not tiles too\n\n"
-    "Exit codes: 0 new tiles stored, 8 some tiles set aside, 9 nothing new, 10 another run\n"
-    "holds the store, 11 new tiles cover no registered parcel, 12 tiles stored but the\n"
-    "season's assessment failed (the ingest is kept; see the log); 3 inbox unreadable, 5 store\n"
-    "error (disk full...), 6 no store, 7 bad configuration (docs/operations.md).\n";
+    "Exit codes: 0 new tiles stored, or nothing new but the season's owed assessment done\n"
+    "(an earlier run was killed or failed), 8 some tiles set aside, 9 nothing new and nothing\n"
+    "owed, 10 another run holds the store, 11 new tiles cover no registered parcel, 12 the\n"
+    "season's assessment failed or could not run (the ingest is kept, the season stays owed\n"
+    "and the next run tries again; see the log); 3 inbox unreadable, 5 store error (disk\n"
+    "full...), 6 no store, 7 bad configuration (docs/operations.md).\n";
 
 struct log_sink {
     FILE *out;
@@ -98,6 +102,28 @@ static void show_progress(void *ctx, size_t n_done, size_t n_total)
     s->bar = true;
 }
 
+/* Crash tests (docs/operations.md, "Testing crash safety"): PARUS_TEST_KILL_AT=N makes the run
+ * log every checkpoint and kill itself with SIGKILL at the N-th (0: log them only). Nothing else
+ * reads it; a value that is not a number is refused. */
+#define KILL_AT_ENV "PARUS_TEST_KILL_AT"
+
+struct kill_at {
+    struct log_sink *sink;
+    unsigned long at, n;
+};
+
+static void kill_checkpoint(void *ctx, const char *where)
+{
+    struct kill_at *k = ctx;
+    char line[160];
+    k->n++;
+    snprintf(line, sizeof line, "event=checkpoint n=%lu at=%s%s", k->n, where,
+             k->n == k->at ? " note=\"killing itself (" KILL_AT_ENV ")\"" : "");
+    log_line(k->sink, PARUS_LOG_INFO, line);
+    if (k->n == k->at)
+        raise(SIGKILL);
+}
+
 static int take_value(int argc, char **argv, int *i, const char **out)
 {
     if (*i + 1 >= argc)
@@ -124,6 +150,8 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
     cli_assess_inputs ain;
     parus_error aerr;
     bool assess_off = false, assess_broken = false;
+    struct kill_at kill_at = {NULL, 0, 0};
+    const char *kill_env = getenv(KILL_AT_ENV);
     int i, rc;
 
     parus_nightly_options_init(&opt);
@@ -200,6 +228,17 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
     }
     if (!opt.inbox || !*opt.inbox)
         return cli_usage_error("nightly", "no inbox given (--inbox DIR or [paths] inbox)");
+    if (kill_env) {
+        char *end;
+        errno = 0;
+        kill_at.at = strtoul(kill_env, &end, 10);
+        if (!*kill_env || *end || errno || kill_env[0] == '-')
+            return cli_usage_error("nightly", "bad value '%s' for %s: a checkpoint number",
+                                   kill_env, KILL_AT_ENV);
+        kill_at.sink = &sink;
+        opt.checkpoint = kill_checkpoint;
+        opt.checkpoint_ctx = &kill_at;
+    }
     if (assess_off && (opt.assess_always || aargs.season))
         return cli_usage_error("nightly", "--no-assess excludes --assess and --season");
     if (opt.assess_always && !aargs.season && !ctx->cfg.season[0])
@@ -244,6 +283,7 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
     /* the assessment's inputs are loaded before the run; a table that cannot be loaded does
      * not stop the ingest, it fails the assessment (exit 12) */
     if (!assess_off && (aargs.season || ctx->cfg.season[0])) {
+        opt.season = aargs.season ? aargs.season : ctx->cfg.season;
         aargs.threads = opt.n_threads;
         parus_error_init(&aerr);
         rc = cli_assess_prepare(ctx, "nightly", &aargs, &ain, &aerr);
@@ -269,6 +309,14 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
         rc = cli_report(&err);
         goto out_assess;
     }
+    if (kill_env) {
+        char line[160];
+        snprintf(line, sizeof line,
+                 "event=start note=\"%s=%lu: this run kills itself at that checkpoint (crash "
+                 "test)\"",
+                 KILL_AT_ENV, kill_at.at);
+        log_line(&sink, PARUS_LOG_WARN, line);
+    }
     if (dead) {
         char line[128];
         snprintf(line, sizeof line, "event=lock note=\"took over the lock of dead process %ld\"",
@@ -284,8 +332,10 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
     if (code != PARUS_OK) {
         rc = cli_report(&err);
     } else if ((st.assessed && st.assess_code != PARUS_OK) ||
-               (assess_broken && (st.n_stored > 0 || opt.assess_always))) {
-        fprintf(stderr, "parus: error: the assessment of season %s failed: %s\n",
+               (assess_broken && (st.owed || opt.assess_always))) {
+        fprintf(stderr,
+                "parus: error: the assessment of season %s failed: %s (the season stays owed "
+                "an assessment: the next run tries again)\n",
                 ain.window[0] ? ain.window : (aargs.season ? aargs.season : ctx->cfg.season),
                 st.assessed ? st.assess_error : aerr.msg);
         rc = PARUS_EXIT_ASSESS;
@@ -295,6 +345,8 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
         rc = PARUS_EXIT_OK;
     } else if (st.n_no_overlap) {
         rc = PARUS_EXIT_NO_OVERLAP;
+    } else if (st.assessed) {
+        rc = PARUS_EXIT_OK; /* nothing new, but the season's owed (or asked) assessment is done */
     } else {
         rc = PARUS_EXIT_NOTHING_NEW;
     }
