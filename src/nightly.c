@@ -1169,13 +1169,13 @@ static void assess_season(struct run *r, struct line *l)
     l->n = 0;
     line_kv(l, "event", "assess");
     line_kv(l, "season", aopt.season ? aopt.season : "");
-    if (s->assess_cause)
-        line_kv(l, "cause", s->assess_cause);
     if (s->assess_code != PARUS_OK) {
         snprintf(s->assess_error, sizeof s->assess_error, "%s", aerr.msg);
         line_kv(l, "outcome", "failed");
         line_kv(l, "error", parus_status_name(s->assess_code));
         line_kv(l, "message", aerr.msg);
+        if (s->assess_cause)
+            line_kv(l, "cause", s->assess_cause);
         run_log(r, PARUS_LOG_ERROR, l);
         return;
     }
@@ -1196,6 +1196,8 @@ static void assess_season(struct run *r, struct line *l)
     line_kvf(l, "tiles", "%zu", a->n_tiles_used);
     line_kvf(l, "tiles_digest", "%.16s", a->tiles_digest[0] ? a->tiles_digest : "none");
     line_kvf(l, "seconds", "%.2f", a->seconds);
+    if (s->assess_cause)
+        line_kv(l, "cause", s->assess_cause);
     run_log(r, PARUS_LOG_INFO, l);
 }
 

@@ -951,9 +951,18 @@ static void test_nightly__owed_assessment_done_without_new_tiles(void **state)
     assert_int_equal(count_rows(db, "season_state WHERE stale = 1 AND stale_cause LIKE 'tile % "
                                     "of 2024-08-12 stored'"),
                      1);
+    log = nightly_expect(0, "--config '%s' --db '%s' export --out '%s/../limits.csv'", cfg, db,
+                         inbox);
+    expect_contains(log, "warning: season " KILL_WINDOW " is owed an assessment since");
+    free(log);
     log = nightly_expect(0, "--config '%s' --db '%s' assess", cfg, db);
+    expect_contains(log, "season " KILL_WINDOW " was owed an assessment since");
     free(log);
     assert_int_equal(count_rows(db, "season_state WHERE stale = 0"), 1);
+    log = nightly_expect(0, "--config '%s' --db '%s' export --out '%s/../limits.csv'", cfg, db,
+                         inbox);
+    assert_null(strstr(log, "is owed an assessment"));
+    free(log);
     log = nightly_expect(9, "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0",
                          cfg, db, inbox, done);
     free(log);

@@ -72,6 +72,8 @@ int cmd_assess(cli_ctx *ctx, int argc, char **argv)
     parus_error err;
     char summary[1024];
     long long run_id;
+    parus_season_state owed;
+    bool tracked = false;
     int rc;
 
     memset(&args, 0, sizeof args);
@@ -84,6 +86,9 @@ int cmd_assess(cli_ctx *ctx, int argc, char **argv)
         goto out;
     if ((rc = cli_open_store(ctx, &store)) != 0)
         goto out;
+    /* a season a nightly left owed (killed, or its assessment failed) is settled by this run */
+    if (parus_store_season_state_get(store, in.window, &owed, &tracked, &err) != PARUS_OK)
+        tracked = false;
     run_id = cli_run_begin(store, argc, argv);
     in.opt.run_id = run_id;
     if (parus_assess_run(store, &in.opt, &st, &err) != PARUS_OK) {
@@ -101,6 +106,11 @@ int cmd_assess(cli_ctx *ctx, int argc, char **argv)
              st.tiles_digest[0] ? st.tiles_digest : "none");
     cli_run_end(store, run_id, "ok", summary);
     cli_assess_warnings(&st);
+    if (tracked && owed.stale)
+        fprintf(stderr,
+                "parus: season %s was owed an assessment since %s (%s): its results are now "
+                "current\n",
+                in.window, owed.stale_since, owed.stale_cause);
     if (!ctx->quiet)
         print_table(in.window, &in, &st, run_id);
 out:
