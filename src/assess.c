@@ -172,6 +172,7 @@ typedef struct parcel_rec {
     double planted_area_m2, declared_area_m2;
     int64_t value_expected_fen, value_p10_fen;
     parus_credit_parcel credit;
+    double overlap_share; /* of its land, the share another parcel's claim keeps from credit */
 } parcel_rec;
 
 typedef struct tile_grid {
@@ -1476,8 +1477,10 @@ static parus_status farmer_limit(assess *a, parcel_rec **f, size_t n, parus_cred
     size_t i;
     parus_status code;
 
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
         cp[i] = f[i]->credit;
+        cp[i].overlap_share = f[i]->overlap_share;
+    }
     code = parus_credit_limit(pol, cp, n, debt, &cr, pr, a->err);
     if (code != PARUS_OK) {
         char why[sizeof a->err->msg];
@@ -1615,6 +1618,49 @@ out:
     return code;
 }
 
+/* ---- overlaps ---- */
+
+static int cmp_rec_id(const void *key, const void *elem)
+{
+    return strcmp((const char *)key, ((const parcel_rec *)elem)->id);
+}
+
+static void add_share(parcel_rec *r, double share)
+{
+    if (r)
+        r->overlap_share = fmin(1.0, r->overlap_share + share);
+}
+
+/* Land two parcels claim counts once: each stored overlap takes its share off one or both parcels
+ * as the policy's rule says (hold: all of both). */
+static int visit_overlap(const parus_overlap *o, void *ctx)
+{
+    assess *a = ctx;
+    parcel_rec *ra = bsearch(o->parcel_a, a->rec, a->n_rec, sizeof *a->rec, cmp_rec_id);
+    parcel_rec *rb = bsearch(o->parcel_b, a->rec, a->n_rec, sizeof *a->rec, cmp_rec_id);
+    switch (a->opt->policy->overlap) {
+    case PARUS_OVERLAP_FIRST:
+        add_share(rb, o->share_b);
+        break;
+    case PARUS_OVERLAP_SPLIT:
+        add_share(ra, 0.5 * o->share_a);
+        add_share(rb, 0.5 * o->share_b);
+        break;
+    case PARUS_OVERLAP_HOLD:
+    default:
+        add_share(ra, 1.0);
+        add_share(rb, 1.0);
+        break;
+    }
+    return 0;
+}
+
+static parus_status overlap_pass(assess *a)
+{
+    return parus_store_overlaps_foreach(a->store, NULL, visit_overlap, a, &a->st.n_overlaps,
+                                        a->err);
+}
+
 /* ---- debts ---- */
 
 struct farmer_list {
@@ -1709,6 +1755,12 @@ parus_status parus_assess_run(parus_store *store, const parus_assess_options *op
     code = setup(&a, store, opt, true, err);
     if (code == PARUS_OK)
         code = check_debts(&a);
+    /* the parcels may have changed since they were loaded (another load, a merge): overlaps are
+     * found again before any value is lent on them */
+    if (code == PARUS_OK)
+        code = parus_store_find_overlaps(
+            store, opt->overlap_min_share > 0.0 ? opt->overlap_min_share : PARUS_OVERLAP_MIN_SHARE,
+            NULL, err);
     if (code == PARUS_OK)
         code = parus_store_results_begin(store, a.window, opt->run_id, err);
     if (code == PARUS_OK) {
@@ -1728,6 +1780,8 @@ parus_status parus_assess_run(parus_store *store, const parus_assess_options *op
         }
         if (code == PARUS_OK) {
             checkpoint(opt, "assess:judged");
+            code = overlap_pass(&a);
+            if (code == PARUS_OK)
             code = credit_pass(&a);
         }
         if (code == PARUS_OK) {

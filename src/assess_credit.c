@@ -88,13 +88,15 @@ void parus__credit_parts_text(const parus_credit_result *c, char *buf, size_t n)
     snprintf(buf, n,
              "gross_value_fen=%lld;thin_evidence_fen=%lld;haircut_poor_health_fen=%lld;"
              "haircut_fair_health_fen=%lld;haircut_low_confidence_fen=%lld;haircut_event_fen=%lld;"
-             "haircut_area_mismatch_fen=%lld;net_value_fen=%lld;loan_to_value_ppm=%lld;"
-             "lendable_fen=%lld;debt_fen=%lld;after_debt_fen=%lld;before_cap_cny=%lld;"
-             "cap_removed_cny=%lld;rounding_removed_cny=%lld;floor_removed_cny=%lld;limit_cny=%lld",
+             "haircut_area_mismatch_fen=%lld;haircut_overlap_fen=%lld;net_value_fen=%lld;"
+             "loan_to_value_ppm=%lld;lendable_fen=%lld;debt_fen=%lld;after_debt_fen=%lld;"
+             "before_cap_cny=%lld;cap_removed_cny=%lld;rounding_removed_cny=%lld;"
+             "floor_removed_cny=%lld;limit_cny=%lld",
              (long long)c->gross_value_fen, (long long)c->thin_evidence_fen,
              (long long)c->haircut_poor_health_fen, (long long)c->haircut_fair_health_fen,
              (long long)c->haircut_low_confidence_fen, (long long)c->haircut_event_fen,
-             (long long)c->haircut_area_mismatch_fen, (long long)c->net_value_fen,
+             (long long)c->haircut_area_mismatch_fen, (long long)c->haircut_overlap_fen,
+             (long long)c->net_value_fen,
              (long long)c->loan_to_value_ppm, (long long)c->lendable_fen, (long long)c->debt_fen,
              (long long)c->after_debt_fen, (long long)c->before_cap_cny,
              (long long)c->cap_removed_cny, (long long)c->rounding_removed_cny,

@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,10 @@ void parus_config_init(parus_config *cfg)
     cfg->declared_area_unit = PARUS_AREA_UNIT_AUTO;
     cfg->threads = 0;
     cfg->settle_s = -1.0;
+    cfg->area_ratio_min = PARUS_PARCEL_AREA_RATIO_MIN;
+    cfg->area_ratio_max = PARUS_PARCEL_AREA_RATIO_MAX;
+    cfg->max_area_ha = PARUS_PARCEL_MAX_AREA_M2 / PARUS_M2_PER_HA;
+    cfg->overlap_min_share = PARUS_OVERLAP_MIN_SHARE;
 }
 
 parus_status parus_area_unit_parse(const char *s, parus_area_unit *out, parus_error *err)
@@ -50,7 +55,7 @@ parus_status parus_area_unit_parse(const char *s, parus_area_unit *out, parus_er
                       s);
 }
 
-enum key_kind { KEY_STRING, KEY_PATH, KEY_THREADS, KEY_UNIT, KEY_SECONDS };
+enum key_kind { KEY_STRING, KEY_PATH, KEY_THREADS, KEY_UNIT, KEY_SECONDS, KEY_POSITIVE, KEY_SHARE };
 
 struct key_def {
     const char *section;
@@ -72,6 +77,10 @@ static const struct key_def keys[] = {
     STR_KEY("parcels", "declared_area_field", declared_area_field, KEY_STRING),
     {"parcels", "declared_area_unit", KEY_UNIT, offsetof(parus_config, declared_area_unit), 0},
     STR_KEY("parcels", "assume_crs", assume_crs, KEY_STRING),
+    {"parcels", "area_ratio_min", KEY_POSITIVE, offsetof(parus_config, area_ratio_min), 0},
+    {"parcels", "area_ratio_max", KEY_POSITIVE, offsetof(parus_config, area_ratio_max), 0},
+    {"parcels", "max_area_ha", KEY_POSITIVE, offsetof(parus_config, max_area_ha), 0},
+    {"parcels", "overlap_min_share", KEY_SHARE, offsetof(parus_config, overlap_min_share), 0},
     STR_KEY("raster", "bands", bands, KEY_STRING),
     {"raster", "threads", KEY_THREADS, offsetof(parus_config, threads), 0},
     STR_KEY("paths", "inbox", inbox, KEY_PATH),
@@ -130,6 +139,22 @@ static int set_key(struct load_ctx *ctx, const struct key_def *k, const char *va
             return 0;
         }
         ctx->cfg.settle_s = v;
+        return 1;
+    }
+    case KEY_POSITIVE:
+    case KEY_SHARE: {
+        char *end;
+        double v;
+        errno = 0;
+        v = strtod(value, &end);
+        if (errno || end == value || *end || !isfinite(v) || !(v > 0.0) ||
+            (k->kind == KEY_SHARE && v > 1.0)) {
+            parus_fail(&ctx->detail, PARUS_E_CONFIG, "bad value '%s' for [%s] %s (expected %s)",
+                       value, k->section, k->name,
+                       k->kind == KEY_SHARE ? "a share above 0, at most 1" : "a number above 0");
+            return 0;
+        }
+        memcpy(dst, &v, sizeof v);
         return 1;
     }
     case KEY_PATH:

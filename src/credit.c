@@ -127,6 +127,10 @@ static parus_status check_parcel(const parus_credit_parcel *c, size_t i, parus_e
         return parus_fail(err, PARUS_E_INVALID,
                           "credit: parcel %zu crop probability %g is outside [0, 1]", i,
                           c->crop_probability);
+    if (!(c->overlap_share >= 0.0 && c->overlap_share <= 1.0))
+        return parus_fail(err, PARUS_E_INVALID,
+                          "credit: parcel %zu overlap share %g is outside [0, 1]", i,
+                          c->overlap_share);
     if (!(c->planted_area_m2 >= 0.0) || !isfinite(c->planted_area_m2))
         return parus_fail(err, PARUS_E_INVALID,
                           "credit: parcel %zu planted area %g m2 is not a number >= 0", i,
@@ -180,6 +184,14 @@ parus_status parus_credit_limit(const parus_policy *policy, const parus_credit_p
             pr.counted = true;
             r.n_parcels_counted++;
             rc = PARUS_OK;
+            if (c->overlap_share > 0.0) {
+                /* land pledged twice counts once: the share of it this parcel may not lend on */
+                int64_t h_ppm;
+                if (!parus__ratio_ppm_up(c->overlap_share, &h_ppm))
+                    return parus_fail(err, PARUS_E_INVALID, "credit: bad overlap share");
+                if ((rc = haircut(&v, h_ppm, &r.haircut_overlap_fen, err)) != PARUS_OK)
+                    return rc;
+            }
             if (c->health == PARUS_CREDIT_HEALTH_POOR) {
                 pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_POOR_HEALTH);
                 rc = haircut(&v, t.poor, &r.haircut_poor_health_fen, err);
@@ -221,6 +233,8 @@ parus_status parus_credit_limit(const parus_policy *policy, const parus_credit_p
                     latest_harvest = c->harvest_day;
             }
         }
+        if (c->overlap_share > 0.0) /* shown whether or not the parcel counted */
+            pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_OVERLAP);
         r.reasons |= pr.reasons;
         if (per_parcel)
             per_parcel[i] = pr;

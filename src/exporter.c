@@ -8,6 +8,7 @@
  * and a number per farmer, is the exception). Column order and names live in one table per
  * export; the per-parcel table is shared with the GeoPackage writer (export_gpkg.c).
  */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -48,6 +49,7 @@ enum farmer_col {
     F_MODEL_DATA_HASH,
     F_CROPS_VERSION,
     F_DEBTS_VERSION,
+    F_OVERLAP_HELD,
     F_N_
 };
 
@@ -78,6 +80,7 @@ static const char *const farmer_names[F_N_] = {
     [F_MODEL_DATA_HASH] = "model_data_hash",
     [F_CROPS_VERSION] = "crops_version",
     [F_DEBTS_VERSION] = "debts_version",
+    [F_OVERLAP_HELD] = "overlap_held_cny",
 };
 
 const char *const *parus_export_farmer_columns(size_t *n_columns)
@@ -178,6 +181,21 @@ static parus_status put_farmer_cell(parus_csvout *w, const parus_limit *l,
         return parus_csvout_put_text(w, au->crops_hash, err);
     case F_DEBTS_VERSION:
         return parus_csvout_put_text(w, au->debts_hash, err);
+    case F_OVERLAP_HELD: {
+        /* the stored part, as the assessment wrote it; empty for a limit from before overlaps
+         * were counted */
+        const char *at = l->parts ? strstr(l->parts, "haircut_overlap_fen=") : NULL;
+        char *end;
+        long long fen;
+        if (!at)
+            return parus_csvout_put_empty(w, err);
+        errno = 0;
+        fen = strtoll(at + strlen("haircut_overlap_fen="), &end, 10);
+        if (errno || (*end && *end != ';') || fen < 0)
+            return parus_fail(err, PARUS_E_STORE, "farmer '%s': bad limit part '%.40s'",
+                              l->farmer_id, at);
+        return parus_csvout_put_fen(w, (int64_t)fen, err);
+    }
     case F_N_:
         break;
     }

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include <cpl_error.h>
+#include <cpl_vsi.h>
 #include <gdal.h>
 #include <geodesic.h>
 #include <ogr_api.h>
@@ -369,7 +370,22 @@ parus_status parus_wkb_geodesic_area_m2(const unsigned char *wkb, size_t wkb_siz
     return PARUS_OK;
 }
 
-/* ---- the reader ---- */
+/* ---- numbers OGR cannot have read faithfully (GeoJSON) ----
+ *
+ * GDAL's GeoJSON reader (its copy of json-c) does not refuse a malformed or unrepresentable number:
+ * measured with GDAL 3.6, "114.526.3" becomes 114, an integer of 54 digits becomes 2^63 - 1,
+ * 1e999 and -1e999 become infinities and NaN is taken as not-a-number. The first passes every
+ * geometric check, so the file's own text is scanned once (a tokenizer that knows strings,
+ * brackets and the features array; ~100 MB/s) and every bare token is held to RFC 8259's number
+ * grammar and to what a double can hold. A bad token inside the n-th element of "features" sets
+ * feature n aside; one outside any feature refuses the file. */
+
+typedef struct bad_number {
+    size_t feature_index; /* SIZE_MAX: outside the features array */
+    size_t line;          /* 1-based */
+    char text[40];        /* the token, cut to fit */
+    const char *why;
+} bad_number;
 
 typedef struct reader {
     const char *path;
@@ -384,7 +400,240 @@ typedef struct reader {
     gdal_note note;
     parus_parcel_set set;
     size_t cap_parcels, cap_rejects;
+    bool geographic; /* the source CRS is lon/lat: its coordinates must be in range */
+    double ratio_min, ratio_max, max_area_m2;
+    bad_number *bad; /* GeoJSON numbers OGR cannot have read faithfully, in feature order */
+    size_t n_bad, cap_bad, next_bad;
 } reader;
+
+#define SCAN_DEPTH_MAX 64
+#define SCAN_TOKEN_MAX 128
+
+typedef struct json_scan {
+    size_t line;
+    int depth;                    /* containers open */
+    char kind[SCAN_DEPTH_MAX];    /* '{' or '[' per level (up to SCAN_DEPTH_MAX) */
+    bool expect_key;              /* in an object, the next string is a key */
+    bool key_is_features;         /* the last key read at depth 1 was "features" */
+    int features_depth;           /* depth of the features array; 0 none */
+    size_t feature_index;         /* SIZE_MAX before the first */
+    bool in_string, escape;
+    char key[16];                 /* a short key being read at depth 1 */
+    size_t key_len;
+    bool key_long;
+    char token[SCAN_TOKEN_MAX + 1];
+    size_t token_len;
+    bool token_long;
+    size_t token_line;
+} json_scan;
+
+/* Why a bare JSON token cannot be read faithfully, or NULL when it can. */
+static const char *token_fault(const char *t, size_t n, bool too_long)
+{
+    const char *p = t;
+    bool integer = true;
+    char *end;
+    if (too_long)
+        return "is too long to be a number OGR reads faithfully";
+    if ((n == 4 && memcmp(t, "true", 4) == 0) || (n == 5 && memcmp(t, "false", 5) == 0) ||
+        (n == 4 && memcmp(t, "null", 4) == 0))
+        return NULL;
+    /* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+    if (*p == '-')
+        p++;
+    if (*p == '0') {
+        p++;
+    } else if (*p >= '1' && *p <= '9') {
+        while (*p >= '0' && *p <= '9')
+            p++;
+    } else {
+        return "is not a JSON number";
+    }
+    if (*p == '.') {
+        integer = false;
+        p++;
+        if (!(*p >= '0' && *p <= '9'))
+            return "is not a JSON number";
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        integer = false;
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!(*p >= '0' && *p <= '9'))
+            return "is not a JSON number";
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    if (*p)
+        return "is not a JSON number";
+    errno = 0;
+    if (integer) {
+        (void)strtoll(t, &end, 10);
+        return errno == ERANGE ? "is an integer beyond 64 bits" : NULL;
+    } else {
+        double v = strtod(t, &end);
+        if (errno == ERANGE || !isfinite(v))
+            return isfinite(v) && fabs(v) < 1.0 ? "underflows a double" : "overflows a double";
+    }
+    return NULL;
+}
+
+static parus_status scan_token_end(reader *r, json_scan *s)
+{
+    const char *why;
+    bad_number *b;
+    if (!s->token_len)
+        return PARUS_OK;
+    s->token[s->token_len < SCAN_TOKEN_MAX ? s->token_len : SCAN_TOKEN_MAX] = '\0';
+    why = token_fault(s->token, s->token_len, s->token_long);
+    s->token_len = 0;
+    if (!why) {
+        s->token_long = false;
+        return PARUS_OK;
+    }
+    b = room_for(r->bad, &r->cap_bad, r->n_bad, sizeof *b);
+    if (!b)
+        return PARUS_E_NOMEM;
+    r->bad = b;
+    b = &r->bad[r->n_bad++];
+    b->feature_index = s->features_depth && s->depth > s->features_depth &&
+                               s->feature_index != SIZE_MAX
+                           ? s->feature_index
+                           : SIZE_MAX;
+    b->line = s->token_line;
+    if (strlen(s->token) < sizeof b->text && !s->token_long) {
+        memcpy(b->text, s->token, strlen(s->token) + 1);
+    } else {
+        memcpy(b->text, s->token, sizeof b->text - 4);
+        memcpy(b->text + sizeof b->text - 4, "...", 4);
+    }
+    b->why = why;
+    s->token_long = false;
+    return PARUS_OK;
+}
+
+static parus_status scan_bytes(reader *r, json_scan *s, const char *buf, size_t n)
+{
+    size_t i;
+    parus_status st;
+    for (i = 0; i < n; i++) {
+        char c = buf[i];
+        if (s->in_string) {
+            if (s->escape) {
+                s->escape = false;
+            } else if (c == '\\') {
+                s->escape = true;
+            } else if (c == '"') {
+                s->in_string = false;
+                if (s->expect_key && s->depth == 1)
+                    s->key_is_features = !s->key_long && s->key_len == 8 &&
+                                         memcmp(s->key, "features", 8) == 0;
+                continue;
+            }
+            if (s->expect_key && s->depth == 1) {
+                if (s->key_len < sizeof s->key)
+                    s->key[s->key_len++] = c;
+                else
+                    s->key_long = true;
+            }
+            if (c == '\n')
+                s->line++;
+            continue;
+        }
+        switch (c) {
+        case '"':
+        case '{':
+        case '}':
+        case '[':
+        case ']':
+        case ':':
+        case ',':
+        case ' ':
+        case '\t':
+        case '\r':
+        case '\n':
+            st = scan_token_end(r, s);
+            if (st != PARUS_OK)
+                return st;
+            break;
+        default:
+            if (s->token_len == 0)
+                s->token_line = s->line;
+            if (s->token_len < SCAN_TOKEN_MAX)
+                s->token[s->token_len] = c;
+            else
+                s->token_long = true;
+            s->token_len++;
+            continue;
+        }
+        switch (c) {
+        case '"':
+            s->in_string = true;
+            s->key_len = 0;
+            s->key_long = false;
+            break;
+        case '{':
+        case '[':
+            if (c == '{' && s->features_depth && s->depth == s->features_depth)
+                s->feature_index = s->feature_index == SIZE_MAX ? 0 : s->feature_index + 1;
+            if (c == '[' && s->depth == 1 && s->key_is_features && !s->features_depth)
+                s->features_depth = 2;
+            if (s->depth < SCAN_DEPTH_MAX)
+                s->kind[s->depth] = c;
+            s->depth++;
+            s->expect_key = c == '{';
+            break;
+        case '}':
+        case ']':
+            if (s->depth > 0)
+                s->depth--;
+            s->expect_key = false;
+            break;
+        case ':':
+            s->expect_key = false;
+            break;
+        case ',':
+            s->expect_key = s->depth > 0 && s->depth <= SCAN_DEPTH_MAX && s->kind[s->depth - 1] == '{';
+            break;
+        case '\n':
+            s->line++;
+            break;
+        default:
+            break;
+        }
+    }
+    return PARUS_OK;
+}
+
+/* Scan a GeoJSON file's numbers into r->bad. Only E_NOMEM and E_IO fail. */
+static parus_status scan_geojson(reader *r, parus_error *err)
+{
+    char buf[65536];
+    json_scan s;
+    VSILFILE *fp;
+    size_t n;
+    parus_status st = PARUS_OK;
+
+    memset(&s, 0, sizeof s);
+    s.line = 1;
+    s.feature_index = SIZE_MAX;
+    fp = VSIFOpenL(r->path, "rb");
+    if (!fp)
+        return parus_fail(err, PARUS_E_IO, "cannot open '%s' to check its numbers", r->path);
+    while (st == PARUS_OK && (n = VSIFReadL(buf, 1, sizeof buf, fp)) > 0)
+        st = scan_bytes(r, &s, buf, n);
+    if (st == PARUS_OK)
+        st = scan_token_end(r, &s);
+    VSIFCloseL(fp);
+    if (st != PARUS_OK)
+        return parus_fail(err, st, "out of memory checking the numbers of '%s'", r->path);
+    return PARUS_OK;
+}
+
+/* ---- the reader ---- */
 
 /* Append a reject; takes ownership of id (which may be NULL). Only E_NOMEM fails. */
 static parus_status add_reject(reader *r, size_t feature_index, char *id, parus_status code,
@@ -523,6 +772,31 @@ static OGRGeometryH gather_polygons(OGRGeometryH gc, int *n_other)
     return mp;
 }
 
+/* The first vertex of a polygonal g that is not finite or, when geographic, not a lon/lat. NaN
+ * and infinities reach GEOS otherwise, whose verdict on them is undefined. */
+static bool bad_point(OGRGeometryH g, bool geographic, double *x, double *y)
+{
+    int n = OGR_G_GetGeometryCount(g);
+    int i, k;
+    if (n > 0) {
+        for (i = 0; i < n; i++)
+            if (bad_point(OGR_G_GetGeometryRef(g, i), geographic, x, y))
+                return true;
+        return false;
+    }
+    n = OGR_G_GetPointCount(g);
+    for (k = 0; k < n; k++) {
+        double px = OGR_G_GetX(g, k), py = OGR_G_GetY(g, k);
+        if (!isfinite(px) || !isfinite(py) ||
+            (geographic && (fabs(px) > 180.0 || fabs(py) > 90.0))) {
+            *x = px;
+            *y = py;
+            return true;
+        }
+    }
+    return false;
+}
+
 typedef enum geom_verdict {
     GEOM_OK,
     GEOM_REPAIRED,
@@ -537,6 +811,7 @@ static geom_verdict make_polygonal(reader *r, OGRGeometryH g, OGRGeometryH *out,
     OGRwkbGeometryType t;
     OGRGeometryH h;
     geom_verdict verdict = GEOM_OK;
+    double x, y;
     *out = NULL;
     if (!g) {
         snprintf(why, why_size, "no geometry");
@@ -577,6 +852,14 @@ static geom_verdict make_polygonal(reader *r, OGRGeometryH g, OGRGeometryH *out,
     }
     /* unclosed rings are a sloppy encoding, not a different shape: GEOS refuses them outright */
     OGR_G_CloseRings(g);
+    if (bad_point(g, r->geographic, &x, &y)) {
+        snprintf(why, why_size,
+                 r->geographic ? "coordinate (%.10g, %.10g) is not a finite lon/lat "
+                                 "(-180..180, -90..90): check the file's CRS"
+                               : "coordinate (%.10g, %.10g) is not a finite number",
+                 x, y);
+        goto reject;
+    }
 
     r->note.msg[0] = '\0';
     if (!OGR_G_IsValid(g)) {
@@ -643,6 +926,14 @@ static parus_status read_feature(reader *r, OGRFeatureH f, size_t index)
     if (first_index != SIZE_MAX)
         return add_reject(r, index, id, PARUS_E_DUPLICATE,
                           "duplicate id '%.128s', first seen at feature %zu", id, first_index);
+    while (r->next_bad < r->n_bad && r->bad[r->next_bad].feature_index < index)
+        r->next_bad++;
+    if (r->next_bad < r->n_bad && r->bad[r->next_bad].feature_index == index) {
+        const bad_number *b = &r->bad[r->next_bad];
+        return add_reject(r, index, id, PARUS_E_FORMAT,
+                          "number '%s' at line %zu %s: OGR cannot have read it faithfully",
+                          b->text, b->line, b->why);
+    }
     if (!declared_area(r, f, &declared_m2, why, sizeof why))
         return add_reject(r, index, id, PARUS_E_INVALID, "%s", why);
 
@@ -689,6 +980,22 @@ static parus_status read_feature(reader *r, OGRFeatureH f, size_t index)
     if (!(area_m2 > 0.0) || !isfinite(area_m2)) {
         free(wkb);
         return add_reject(r, index, id, PARUS_E_GEOMETRY, "polygon has zero area");
+    }
+    if (area_m2 > r->max_area_m2) {
+        free(wkb);
+        return add_reject(r, index, id, PARUS_E_RANGE,
+                          "area %.2f ha is above the largest plausible parcel (%.2f ha): check "
+                          "its vertices",
+                          area_m2 / PARUS_M2_PER_HA, r->max_area_m2 / PARUS_M2_PER_HA);
+    }
+    if (declared_m2 > 0.0 && (area_m2 < r->ratio_min * declared_m2 ||
+                              area_m2 > r->ratio_max * declared_m2)) {
+        free(wkb);
+        return add_reject(r, index, id, PARUS_E_RANGE,
+                          "area %.2f mu is %.3g times the declared %.2f mu (plausible: %.3g..%.3g): "
+                          "check its vertices and declared area",
+                          area_m2 / PARUS_M2_PER_MU, area_m2 / declared_m2,
+                          declared_m2 / PARUS_M2_PER_MU, r->ratio_min, r->ratio_max);
     }
 
     st = field_text(f, r->farmer_idx, r->farmer_type, &farmer);
@@ -845,6 +1152,7 @@ static parus_status read_layer(reader *r, GDALDatasetH ds, const parus_parcel_fi
     }
     OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
     OSRSetAxisMappingStrategy(dst, OAMS_TRADITIONAL_GIS_ORDER);
+    r->geographic = OSRIsGeographic(src) != 0;
     crs_name = OSRGetName(src);
     r->set.source_crs = parus__strdup(crs_name && *crs_name ? crs_name : "unnamed");
     if (!r->set.source_crs) {
@@ -857,6 +1165,19 @@ static parus_status read_layer(reader *r, GDALDatasetH ds, const parus_parcel_fi
         st = parus_fail(err, PARUS_E_PROJ, "no transformation from '%s' to WGS84 for '%s' (%s)",
                         r->set.source_crs, r->path, note_or(&r->note, "PROJ gave no reason"));
         goto out_free_dst;
+    }
+
+    if (EQUAL(GDALGetDriverShortName(GDALGetDatasetDriver(ds)), "GeoJSON")) {
+        size_t i;
+        st = scan_geojson(r, err);
+        for (i = 0; st == PARUS_OK && i < r->n_bad; i++)
+            if (r->bad[i].feature_index == SIZE_MAX)
+                st = parus_fail(err, PARUS_E_FORMAT,
+                                "'%s' line %zu: number '%s' %s: OGR cannot have read it "
+                                "faithfully",
+                                r->path, r->bad[i].line, r->bad[i].text, r->bad[i].why);
+        if (st != PARUS_OK)
+            goto out_ct;
     }
 
     OGR_L_ResetReading(layer);
@@ -881,6 +1202,7 @@ static parus_status read_layer(reader *r, GDALDatasetH ds, const parus_parcel_fi
         }
     }
 
+out_ct:
     OCTDestroyCoordinateTransformation(r->ct);
     r->ct = NULL;
 out_free_dst:
@@ -908,6 +1230,16 @@ parus_status parus_parcels_read(const char *path, const parus_parcel_fields *fie
 
     memset(&r, 0, sizeof r);
     r.path = path;
+    r.ratio_min = fields && fields->area_ratio_min != 0.0 ? fields->area_ratio_min
+                                                          : PARUS_PARCEL_AREA_RATIO_MIN;
+    r.ratio_max = fields && fields->area_ratio_max != 0.0 ? fields->area_ratio_max
+                                                          : PARUS_PARCEL_AREA_RATIO_MAX;
+    r.max_area_m2 =
+        fields && fields->max_area_m2 != 0.0 ? fields->max_area_m2 : PARUS_PARCEL_MAX_AREA_M2;
+    if (!(r.ratio_min > 0.0) || !(r.ratio_max >= r.ratio_min) || !(r.max_area_m2 > 0.0))
+        return parus_fail(err, PARUS_E_INVALID,
+                          "bad plausible-area bounds for '%s': ratio %g..%g, at most %g m2", path,
+                          r.ratio_min, r.ratio_max, r.max_area_m2);
     geod_init(&r.geod, WGS84_A_M, WGS84_F);
     CPLPushErrorHandlerEx(note_handler, &r.note);
     ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
@@ -921,6 +1253,7 @@ parus_status parus_parcels_read(const char *path, const parus_parcel_fields *fie
 out_pop:
     CPLPopErrorHandler();
     free(r.ids.slots);
+    free(r.bad);
     free(r.ring.lat_deg);
     free(r.ring.lon_deg);
     if (st != PARUS_OK) {

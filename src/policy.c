@@ -36,7 +36,7 @@ void parus_policy_init(parus_policy *p)
     p->repayment_days_after_harvest = 30;
 }
 
-enum field_kind { F_RATIO, F_MONEY, F_COUNT, F_CURRENCY };
+enum field_kind { F_RATIO, F_MONEY, F_COUNT, F_CURRENCY, F_OVERLAP };
 
 struct field_def {
     const char *section;
@@ -65,7 +65,24 @@ static const struct field_def fields[] = {
     FIELD("evidence", "area_tolerance", F_RATIO, area_tolerance),
     FIELD("evidence", "min_clear_observations", F_COUNT, min_clear_observations),
     FIELD("repayment", "days_after_harvest", F_COUNT, repayment_days_after_harvest),
+    /* optional (the last): its default lends the least, so leaving it out cannot lend more */
+    FIELD("evidence", "overlap", F_OVERLAP, overlap),
 };
+
+#define N_REQUIRED_FIELDS (sizeof fields / sizeof fields[0] - 1)
+
+const char *parus_overlap_rule_name(parus_overlap_rule rule)
+{
+    switch (rule) {
+    case PARUS_OVERLAP_HOLD:
+        return "hold";
+    case PARUS_OVERLAP_FIRST:
+        return "first";
+    case PARUS_OVERLAP_SPLIT:
+        return "split";
+    }
+    return "unknown";
+}
 
 _Static_assert(sizeof fields / sizeof fields[0] <= 32, "the seen mask holds one bit per field");
 
@@ -106,6 +123,19 @@ static int parse_field(struct load_ctx *ctx, const struct field_def *f, const ch
         vi = (int)v;
         memcpy(p, &vi, sizeof vi);
         return 1;
+    }
+    case F_OVERLAP: {
+        parus_overlap_rule r;
+        for (r = PARUS_OVERLAP_HOLD; r <= PARUS_OVERLAP_SPLIT; r++) {
+            if (strcmp(value, parus_overlap_rule_name(r)) == 0) {
+                ctx->policy.overlap = r;
+                return 1;
+            }
+        }
+        parus_fail(&ctx->detail, PARUS_E_CONFIG,
+                   "bad value '%s' for [%s] %s (expected hold, first or split)", value, f->section,
+                   f->name);
+        return 0;
     }
     case F_CURRENCY: {
         size_t n = strlen(value);
@@ -185,6 +215,9 @@ parus_status parus_policy_validate(const parus_policy *p, parus_error *err)
         (rc = check_ratio(p->min_confidence, "evidence.min_confidence", err)) ||
         (rc = check_ratio(p->area_tolerance, "evidence.area_tolerance", err)))
         return rc;
+    if (p->overlap != PARUS_OVERLAP_HOLD && p->overlap != PARUS_OVERLAP_FIRST &&
+        p->overlap != PARUS_OVERLAP_SPLIT)
+        return parus_fail(err, PARUS_E_CONFIG, "evidence.overlap is not hold, first or split");
     if (p->haircut_fair_health > p->haircut_poor_health)
         return parus_fail(err, PARUS_E_CONFIG,
                           "haircuts.fair_health (%g) is larger than haircuts.poor_health (%g)",
@@ -220,7 +253,7 @@ parus_status parus_policy_load(const char *path, parus_policy *out, parus_error 
     /* A term the file leaves out is not silently lent by the built-in default. */
     {
         size_t i;
-        for (i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        for (i = 0; i < N_REQUIRED_FIELDS; i++)
             if (!(ctx.seen & (1u << i)))
                 return parus_fail(err, PARUS_E_CONFIG,
                                   "'%s': missing key '%s' in section [%s]: a policy states "

@@ -58,6 +58,8 @@ enum stmt_id {
     STMT_RUN_INSERT,
     STMT_RUN_END,
     STMT_COUNTS,
+    STMT_OBS_DROP_PARCEL,
+    STMT_CHANGE_INSERT,
     STMT_N_
 };
 
@@ -130,6 +132,10 @@ static const char *const stmt_sql[STMT_N_] = {
     [STMT_RUN_INSERT] = "INSERT INTO runs (command, args, parus_version, started_at) "
                         "VALUES (?1, ?2, ?3, ?4)",
     [STMT_RUN_END] = "UPDATE runs SET ended_at = ?2, outcome = ?3, summary = ?4 WHERE id = ?1",
+    [STMT_OBS_DROP_PARCEL] = "DELETE FROM observations WHERE parcel_num = ?1",
+    [STMT_CHANGE_INSERT] =
+        "INSERT INTO parcel_changes (parcel_id, changed_at, source, what, old_area_m2, "
+        "new_area_m2, n_observations_removed) VALUES (?1, ?2, ?3, 'geometry', ?4, ?5, ?6)",
     [STMT_COUNTS] = "SELECT (SELECT count(*) FROM parcels),"
                     " (SELECT count(DISTINCT farmer_id) FROM parcels),"
                     " (SELECT total(area_m2) FROM parcels),"
@@ -612,13 +618,63 @@ static int bind_rtree(sqlite3_stmt *st, sqlite3_int64 num, const parus_parcel *p
 
 enum parcel_change { PARCEL_NEW, PARCEL_CHANGED, PARCEL_SAME };
 
+/* A parcel's shape changed: the observations measured over the old shape describe other land, so
+ * they are removed, and the change is recorded (parcel_changes) with how many went. */
+static parus_status drop_old_observations(parus_store *store, sqlite3_int64 num,
+                                          const parus_parcel *p, double old_area_m2,
+                                          const char *source, const char *now, size_t *n_dropped,
+                                          parus_error *err)
+{
+    sqlite3_stmt *st = stmt_get(store, STMT_OBS_DROP_PARCEL, err);
+    sqlite3_int64 n;
+    int rc;
+    if (!st)
+        return prepare_failed(err);
+    rc = sqlite3_bind_int64(st, 1, num);
+    if (rc == SQLITE_OK)
+        rc = stmt_run(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return parus__store_sql_fail(store, rc, err,
+                                     "cannot remove the observations of reshaped parcel '%s' in "
+                                     "'%s'",
+                                     p->id, store->path);
+    n = sqlite3_changes(store->db);
+    st = stmt_get(store, STMT_CHANGE_INSERT, err);
+    if (!st)
+        return prepare_failed(err);
+    rc = bind_text(st, 1, p->id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, now);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 3, source);
+    if (rc == SQLITE_OK)
+        rc = bind_real(st, 4, old_area_m2);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 5, p->area_m2);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 6, n);
+    if (rc == SQLITE_OK)
+        rc = stmt_run(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return parus__store_sql_fail(store, rc, err,
+                                     "cannot record the new shape of parcel '%s' in '%s'", p->id,
+                                     store->path);
+    *n_dropped += (size_t)n;
+    return PARUS_OK;
+}
+
 /* Insert, update or leave one parcel, inside the load's transaction. */
 static parus_status put_parcel(parus_store *store, const parus_parcel *p, const char *source,
-                               const char *now, enum parcel_change *change, parus_error *err)
+                               const char *now, enum parcel_change *change,
+                               parus_parcel_load_stats *stats, parus_error *err)
 {
     sqlite3_stmt *look, *write, *tree;
     sqlite3_int64 num = 0;
     enum parcel_change what = PARCEL_NEW;
+    bool reshaped = false;
+    double old_area_m2 = NAN;
     int rc;
 
     look = stmt_get(store, STMT_PARCEL_LOOKUP, err);
@@ -631,6 +687,8 @@ static parus_status put_parcel(parus_store *store, const parus_parcel *p, const 
         const void *wkb = sqlite3_column_blob(look, 4);
         size_t wkb_size = (size_t)sqlite3_column_bytes(look, 4);
         num = sqlite3_column_int64(look, 0);
+        old_area_m2 = column_real(look, 3);
+        reshaped = !(wkb_size == p->wkb_size && wkb && memcmp(wkb, p->wkb, wkb_size) == 0);
         what = same_text(column_text(look, 1), p->farmer_id) &&
                        same_real(column_real(look, 2), p->declared_area_m2) &&
                        same_real(column_real(look, 3), p->area_m2) &&
@@ -670,6 +728,13 @@ static parus_status put_parcel(parus_store *store, const parus_parcel *p, const 
     sqlite3_reset(write);
     if (what == PARCEL_NEW)
         num = sqlite3_last_insert_rowid(store->db);
+    if (reshaped) {
+        parus_status code = drop_old_observations(store, num, p, old_area_m2, source, now,
+                                                  &stats->n_observations_dropped, err);
+        if (code != PARUS_OK)
+            return code;
+        stats->n_reshaped++;
+    }
 
     tree = stmt_get(store, what == PARCEL_NEW ? STMT_RTREE_INSERT : STMT_RTREE_UPDATE, err);
     if (!tree)
@@ -747,7 +812,7 @@ parus_status parus_store_put_parcels(parus_store *store, const parus_parcel_set 
                                      const char *source, parus_parcel_load_stats *stats,
                                      parus_error *err)
 {
-    parus_parcel_load_stats st = {0, 0, 0, 0};
+    parus_parcel_load_stats st;
     parus_status code;
     char now[32];
     size_t i;
@@ -762,13 +827,14 @@ parus_status parus_store_put_parcels(parus_store *store, const parus_parcel_set 
     if (code != PARUS_OK)
         return code;
 
+    memset(&st, 0, sizeof st);
     utc_now(now);
     code = tx_begin(store, err);
     if (code != PARUS_OK)
         return code;
     for (i = 0; i < set->n_parcels; i++) {
         enum parcel_change change = PARCEL_SAME;
-        code = put_parcel(store, &set->parcels[i], source, now, &change, err);
+        code = put_parcel(store, &set->parcels[i], source, now, &change, &st, err);
         if (code != PARUS_OK)
             goto out_rollback;
         if (change == PARCEL_NEW)

@@ -363,12 +363,44 @@ static int migrate_to_9(parus_store *store)
     return sqlite3_exec(store->db, schema_v9, NULL, NULL, NULL);
 }
 
+/* Version 10: plausible parcels and double pledges. parcel_changes records each parcel whose shape
+ * a load changed, and how many observations of the old shape were removed with it (they measured
+ * other land). parcel_overlaps holds each pair of parcels whose land overlaps beyond the load's
+ * share (parcel_a registered first), rebuilt by every load and assess. */
+static const char schema_v10[] =
+    "CREATE TABLE parcel_changes ("
+    " id INTEGER PRIMARY KEY,"
+    " parcel_id TEXT NOT NULL,"
+    " changed_at TEXT NOT NULL,"
+    " source TEXT NOT NULL,"
+    " what TEXT NOT NULL CHECK (what IN ('geometry')),"
+    " old_area_m2 REAL,"
+    " new_area_m2 REAL,"
+    " n_observations_removed INTEGER NOT NULL);"
+    "CREATE INDEX parcel_changes_parcel ON parcel_changes(parcel_id);"
+    "CREATE TABLE parcel_overlaps ("
+    " parcel_a TEXT NOT NULL,"
+    " parcel_b TEXT NOT NULL,"
+    " farmer_a TEXT,"
+    " farmer_b TEXT,"
+    " overlap_m2 REAL NOT NULL CHECK (overlap_m2 > 0),"
+    " share_a REAL NOT NULL CHECK (share_a > 0 AND share_a <= 1.000001),"
+    " share_b REAL NOT NULL CHECK (share_b > 0 AND share_b <= 1.000001),"
+    " found_at TEXT NOT NULL,"
+    " PRIMARY KEY (parcel_a, parcel_b)) WITHOUT ROWID;"
+    "CREATE INDEX parcel_overlaps_b ON parcel_overlaps(parcel_b);";
+
+static int migrate_to_10(parus_store *store)
+{
+    return sqlite3_exec(store->db, schema_v10, NULL, NULL, NULL);
+}
+
 static const struct migration {
     int version; /* the version the step produces */
     int (*apply)(parus_store *store);
 } migrations[] = {
     {1, migrate_to_1}, {2, migrate_to_2}, {3, migrate_to_3}, {4, migrate_to_4}, {5, migrate_to_5},
-    {6, migrate_to_6}, {7, migrate_to_7}, {8, migrate_to_8}, {9, migrate_to_9},
+    {6, migrate_to_6}, {7, migrate_to_7}, {8, migrate_to_8}, {9, migrate_to_9}, {10, migrate_to_10},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PARUS_STORE_SCHEMA_VERSION,

@@ -46,7 +46,7 @@ static void assert_parts_add_up(const parus_policy *p, const parus_credit_result
 {
     int64_t haircuts = r->haircut_poor_health_fen + r->haircut_fair_health_fen +
                        r->haircut_low_confidence_fen + r->haircut_event_fen +
-                       r->haircut_area_mismatch_fen;
+                       r->haircut_area_mismatch_fen + r->haircut_overlap_fen;
     assert_int_equal(r->net_value_fen, r->gross_value_fen - r->thin_evidence_fen - haircuts);
     assert_int_equal(r->limit_cny, r->before_cap_cny - r->cap_removed_cny -
                                        r->rounding_removed_cny - r->floor_removed_cny);
@@ -352,6 +352,41 @@ static void test_limit__no_value_is_a_reason(void **state)
     assert_int_equal(r.limit_cny, 0);
     assert_int_equal(r.reasons, BIT(PARUS_CREDIT_NO_VALUE));
     assert_int_equal(r.repayment_day, PARUS_CREDIT_NO_DAY);
+}
+
+/* Land another parcel claims: its share comes off first, with OVERLAP; held (share 1), nothing. */
+static void test_limit__overlap_counts_the_land_once(void **state)
+{
+    parus_policy p;
+    parus_credit_parcel c[2] = {parcel(1000000), parcel(1000000)};
+    parus_credit_parcel_result pr[2];
+    parus_credit_result r;
+    parus_error err;
+    (void)state;
+    parus_policy_init(&p);
+    assert_int_equal(p.overlap, PARUS_OVERLAP_HOLD);
+    r = limit(&p, c, 2, 0);
+    assert_int_equal(r.haircut_overlap_fen, 0);
+    assert_false(r.reasons & BIT(PARUS_CREDIT_OVERLAP));
+    /* 10000 yuan x 2 x 0.6 = 12000 */
+    assert_int_equal(r.limit_cny, 12000);
+
+    c[0].overlap_share = 1.0; /* held */
+    c[1].overlap_share = 0.25;
+    assert_int_equal(parus_credit_limit(&p, c, 2, 0, &r, pr, &err), PARUS_OK);
+    assert_int_equal(pr[0].value_fen, 0);
+    assert_true(pr[0].reasons & BIT(PARUS_CREDIT_OVERLAP));
+    assert_int_equal(pr[1].value_fen, 750000);
+    assert_int_equal(r.haircut_overlap_fen, 1250000);
+    assert_true(r.reasons & BIT(PARUS_CREDIT_OVERLAP));
+    assert_int_equal(r.limit_cny, 4500);
+    assert_parts_add_up(&p, &r);
+    assert_string_equal(parus_credit_reason_name(PARUS_CREDIT_OVERLAP), "OVERLAP");
+
+    c[1].overlap_share = NAN;
+    assert_int_equal(parus_credit_limit(&p, c, 2, 0, &r, pr, &err), PARUS_E_INVALID);
+    c[1].overlap_share = 1.5;
+    assert_int_equal(parus_credit_limit(&p, c, 2, 0, &r, pr, &err), PARUS_E_INVALID);
 }
 
 static void test_limit__refuses_bad_input(void **state)
@@ -710,6 +745,7 @@ int main(void)
         cmocka_unit_test(test_area__compare_exact_and_named),
         cmocka_unit_test(test_limit__debt_above_value_is_zero),
         cmocka_unit_test(test_limit__no_value_is_a_reason),
+        cmocka_unit_test(test_limit__overlap_counts_the_land_once),
         cmocka_unit_test(test_limit__refuses_bad_input),
         cmocka_unit_test(test_reasons__names_and_format),
         cmocka_unit_test(test_properties__random_policies),

@@ -143,7 +143,7 @@ static void test_e2e__export_matches_the_assessment(void **state)
         assert_int_equal(parus__csv_next(&csv, &done, &err), PARUS_OK);
         if (done)
             break;
-        assert_int_equal(csv.n_cells, 26);
+        assert_int_equal(csv.n_cells, 27);
         if (row > 0) {
             assert_true(row - 1 < ls->n);
             assert_string_equal(csv.cells[0], ls->farmer[row - 1]); /* plain ids: not neutralised */
@@ -374,6 +374,208 @@ static void test_e2e__a_failed_write_keeps_the_previous_file(void **state)
         free(path[i]);
         free(keep[i]);
     }
+
+/* ---- a registry with the mistakes real ones have (issue 10) ---- */
+
+/* The generator's registry rewritten through OGR: parcel `bad` with one vertex's longitude missing
+ * its leading digit (114.5 -> 14.5), parcel `moved` shifted by `shift_deg` of longitude, and,
+ * when `twin` is set, the land of parcel `twin` registered again as parcel TWIN of farmer F-TWIN. */
+static void write_registry(const char *src, const char *dst, const char *bad, const char *twin,
+                           const char *moved, double shift_deg)
+{
+    GDALDatasetH in, out;
+    OGRLayerH li, lo;
+    OGRFeatureDefnH di;
+    OGRFeatureH f;
+    int i;
+    GDALAllRegister();
+    in = GDALOpenEx(src, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    assert_non_null(in);
+    out = GDALCreate(GDALGetDriverByName("GeoJSON"), dst, 0, 0, 0, GDT_Unknown, NULL);
+    assert_non_null(out);
+    li = GDALDatasetGetLayer(in, 0);
+    lo = GDALDatasetCreateLayer(out, "parcels", OGR_L_GetSpatialRef(li), wkbUnknown, NULL);
+    assert_non_null(lo);
+    di = OGR_L_GetLayerDefn(li);
+    for (i = 0; i < OGR_FD_GetFieldCount(di); i++)
+        assert_int_equal(OGR_L_CreateField(lo, OGR_FD_GetFieldDefn(di, i), 1), OGRERR_NONE);
+    OGR_L_ResetReading(li);
+    while ((f = OGR_L_GetNextFeature(li)) != NULL) {
+        const char *id = OGR_F_GetFieldAsString(f, OGR_F_GetFieldIndex(f, "parcel_id"));
+        OGRFeatureH g = OGR_F_Create(OGR_L_GetLayerDefn(lo));
+        OGRGeometryH geom;
+        assert_int_equal(OGR_F_SetFrom(g, f, 1), OGRERR_NONE);
+        geom = OGR_F_GetGeometryRef(g);
+        if (geom && strcmp(id, bad) == 0) {
+            OGRGeometryH ring = OGR_G_GetGeometryRef(geom, 0);
+            if (wkbFlatten(OGR_G_GetGeometryType(geom)) == wkbMultiPolygon)
+                ring = OGR_G_GetGeometryRef(ring, 0);
+            OGR_G_SetPoint_2D(ring, 1, OGR_G_GetX(ring, 1) - 100.0, OGR_G_GetY(ring, 1));
+        }
+        if (geom && moved && strcmp(id, moved) == 0) {
+            OGRGeometryH ring = OGR_G_GetGeometryRef(geom, 0);
+            int k;
+            if (wkbFlatten(OGR_G_GetGeometryType(geom)) == wkbMultiPolygon)
+                ring = OGR_G_GetGeometryRef(ring, 0);
+            for (k = 0; k < OGR_G_GetPointCount(ring); k++)
+                OGR_G_SetPoint_2D(ring, k, OGR_G_GetX(ring, k) + shift_deg, OGR_G_GetY(ring, k));
+        }
+        assert_int_equal(OGR_L_CreateFeature(lo, g), OGRERR_NONE);
+        if (twin && strcmp(id, twin) == 0) {
+            OGR_F_SetFID(g, OGRNullFID);
+            OGR_F_SetFieldString(g, OGR_F_GetFieldIndex(g, "parcel_id"), "TWIN");
+            OGR_F_SetFieldString(g, OGR_F_GetFieldIndex(g, "farmer_id"), "F-TWIN");
+            assert_int_equal(OGR_L_CreateFeature(lo, g), OGRERR_NONE);
+        }
+        OGR_F_Destroy(g);
+        OGR_F_Destroy(f);
+    }
+    GDALClose(out);
+    GDALClose(in);
+}
+
+/* The farmers' CSV row of `farmer`: its limit, reasons and overlap_held_cny cells. */
+static bool farmer_row_of(const char *path, const char *farmer, long *limit_cny, char *reasons,
+                          char *held)
+{
+    parus__csv csv;
+    parus_error err;
+    bool done = false, found = false;
+    size_t i, c_limit = 0, c_reasons = 0, c_held = 0;
+    assert_int_equal(parus__csv_open(&csv, path, &err), PARUS_OK);
+    assert_int_equal(parus__csv_next(&csv, &done, &err), PARUS_OK);
+    for (i = 0; i < csv.n_cells; i++) {
+        if (strcmp(csv.cells[i], "limit_cny") == 0)
+            c_limit = i;
+        if (strcmp(csv.cells[i], "reasons") == 0)
+            c_reasons = i;
+        if (strcmp(csv.cells[i], "overlap_held_cny") == 0)
+            c_held = i;
+    }
+    assert_true(c_limit && c_reasons && c_held);
+    for (;;) {
+        assert_int_equal(parus__csv_next(&csv, &done, &err), PARUS_OK);
+        if (done)
+            break;
+        if (strcmp(csv.cells[0], farmer) == 0) {
+            *limit_cny = strtol(csv.cells[c_limit], NULL, 10);
+            snprintf(reasons, 256, "%s", csv.cells[c_reasons]);
+            snprintf(held, 64, "%s", csv.cells[c_held]);
+            found = true;
+        }
+    }
+    parus__csv_close(&csv);
+    return found;
+}
+
+static void test_e2e__registry_mistakes_are_not_lent_on(void **state)
+{
+    char *src = parus_test_path(g_dir, "scene/parcels.geojson");
+    char *dir = parus_test_tmpdir("export-e2e-registry");
+    char *db = parus_test_path(dir, "r.db"), *reg = parus_test_path(dir, "reg.geojson");
+    char *reg2 = parus_test_path(dir, "reg2.geojson"), *csv = parus_test_path(dir, "f.csv");
+    char bad[64] = "", bad_farmer[64] = "", twin[64] = "", twin_farmer[64] = "";
+    char reasons[256], held[64], *out, *errs = NULL;
+    char ids[64][64], farmers[64][64];
+    GDALDatasetH in;
+    OGRFeatureH f;
+    size_t n = 0, i, k;
+    long limit = -1;
+    int rc;
+    (void)state;
+
+    /* bad: a parcel whose farmer has another; twin: a parcel of another farmer */
+    GDALAllRegister();
+    in = GDALOpenEx(src, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    assert_non_null(in);
+    while (n < 64 && (f = OGR_L_GetNextFeature(GDALDatasetGetLayer(in, 0))) != NULL) {
+        snprintf(ids[n], 64, "%s", OGR_F_GetFieldAsString(f, OGR_F_GetFieldIndex(f, "parcel_id")));
+        snprintf(farmers[n], 64, "%s",
+                 OGR_F_GetFieldAsString(f, OGR_F_GetFieldIndex(f, "farmer_id")));
+        OGR_F_Destroy(f);
+        n++;
+    }
+    GDALClose(in);
+    for (i = 0; i < n && !bad[0]; i++)
+        for (k = i + 1; k < n && !bad[0]; k++)
+            if (strcmp(farmers[i], farmers[k]) == 0) {
+                snprintf(bad, sizeof bad, "%.60s", ids[i]);
+                snprintf(bad_farmer, sizeof bad_farmer, "%.60s", farmers[i]);
+            }
+    for (i = n; i-- > 0 && !twin[0];)
+        if (strcmp(farmers[i], bad_farmer) != 0) {
+            snprintf(twin, sizeof twin, "%.60s", ids[i]);
+            snprintf(twin_farmer, sizeof twin_farmer, "%.60s", farmers[i]);
+        }
+    assert_true(bad[0] && twin[0]);
+    write_registry(src, reg, bad, twin, NULL, 0.0);
+
+    /* the dropped digit is set aside with its reason; the twin is found at load */
+    {
+        char cmd[8192];
+        snprintf(cmd, sizeof cmd, "'%s' --db '%s' parcels load '%s'", bin(), db, reg);
+        rc = parus_test_run(cmd, &out, &errs);
+        assert_int_equal(rc, 8);
+        assert_non_null(strstr(errs, bad));
+        assert_non_null(strstr(errs, "above the largest plausible parcel"));
+        assert_non_null(strstr(errs, "and 'TWIN' (farmer 'F-TWIN') overlap"));
+        assert_non_null(strstr(out, "1 overlapping pair"));
+        free(out);
+        free(errs);
+    }
+    free(run_expect(6, "'%s' --db '%s' -q parcels show '%s'", bin(), db, bad));
+    free(run_expect(0, "'%s' --db '%s' -q ingest '%s'/scene/*.tif", bin(), db, g_dir));
+    free(run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model", bin(), db));
+    free(run_expect(0, "'%s' --db '%s' -q export --season " SEASON " --out '%s'", bin(), db, csv));
+
+    /* the farmer of the bad parcel is lent on the rest, never the cap */
+    assert_true(farmer_row_of(csv, bad_farmer, &limit, reasons, held));
+    print_message("farmer %s without %s: limit %ld CNY (%s)\n", bad_farmer, bad, limit, reasons);
+    assert_true(limit >= 0 && limit < 300000);
+    /* both claims on the twin's land are held: OVERLAP, nothing lent on it */
+    assert_true(farmer_row_of(csv, "F-TWIN", &limit, reasons, held));
+    assert_int_equal(limit, 0);
+    assert_non_null(strstr(reasons, "OVERLAP"));
+    assert_true(held[0]);
+    assert_true(farmer_row_of(csv, twin_farmer, &limit, reasons, held));
+    assert_non_null(strstr(reasons, "OVERLAP"));
+    out = run_expect(0, "'%s' --db '%s' query TWIN --season " SEASON " --json", bin(), db);
+    assert_non_null(strstr(out, "\"overlaps\":[{\"parcel_id\":\""));
+    assert_non_null(strstr(out, twin));
+    assert_non_null(strstr(out, "\"credit_value_fen\":0"));
+    free(out);
+
+    /* the registry corrected, the twin's parcel redrawn: its old observations go, it is held
+     * for want of evidence, and the others keep theirs */
+    write_registry(src, reg2, "", NULL, twin, 0.00002);
+    {
+        char cmd[8192];
+        snprintf(cmd, sizeof cmd, "'%s' --db '%s' parcels load '%s'", bin(), db, reg2);
+        rc = parus_test_run(cmd, &out, &errs);
+        assert_int_equal(rc, 8); /* the generator's broken geometry, as at setup */
+        assert_non_null(strstr(errs, "1 parcel of"));
+        assert_non_null(strstr(errs, "changed shape"));
+        free(out);
+        free(errs);
+    }
+    free(run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model", bin(), db));
+    out = run_expect(0, "'%s' --db '%s' query '%s' --season " SEASON " --json", bin(), db, twin);
+    assert_non_null(strstr(out, "\"n_clear_obs\":0"));
+    assert_non_null(strstr(out, "NO_CLEAR_OBSERVATION"));
+    /* TWIN stays registered (a load never removes a parcel): still a claim on the land */
+    assert_non_null(strstr(out, "\"overlaps\":[{\"parcel_id\":\"TWIN\""));
+    free(out);
+    /* the same file again changes nothing */
+    out = run_expect(8, "'%s' --db '%s' parcels load '%s'", bin(), db, reg2);
+    assert_non_null(strstr(out, "0 updated"));
+    free(out);
+
+    free(src);
+    free(db);
+    free(reg);
+    free(reg2);
+    free(csv);
+    parus_test_rmtree(dir);
     free(dir);
 }
 
@@ -384,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_e2e__query_a_parcel_and_its_farmer),
         cmocka_unit_test(test_e2e__an_output_that_is_the_store_is_refused),
         cmocka_unit_test(test_e2e__a_failed_write_keeps_the_previous_file),
+        cmocka_unit_test(test_e2e__registry_mistakes_are_not_lent_on),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

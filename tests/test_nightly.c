@@ -1349,7 +1349,10 @@ static void test_nightly__real_landsat_mtl_moves_with_its_bands(void **state)
                "\"coordinates\":[[[-87.45,30.70],[-87.40,30.70],[-87.40,30.75],[-87.45,30.75],"
                "[-87.45,30.70]]]}}]}\n");
     fclose(f);
-    sh("'%s' --db '%s' -q parcels load '%s'", bin(), db, grid);
+    /* one 2655 ha cell over the scene: a grid for measuring, not a farm parcel */
+    sh("printf '[parcels]\\nmax_area_ha = 100000\\n' > '%s/grid.ini' && "
+       "'%s' --config '%s/grid.ini' --db '%s' -q parcels load '%s'",
+       dir, bin(), dir, db, grid);
     log =
         nightly_expect(0, "--db '%s' nightly --inbox '%s' --done '%s' --settle 0", db, inbox, done);
     expect_contains(log, "sensor=landsat-l1");

@@ -207,6 +207,15 @@ static void assert_reject(const parus_parcel_set *set, size_t feature_index, par
                  parus_status_name(r->code), r->reason, parus_status_name(code), reason_part);
 }
 
+/* Bounds that let any area through: for fixtures about reading, not plausibility (1 km squares
+ * are 100.08 ha on the ellipsoid, and their declared areas are arbitrary). */
+static void any_area(parus_parcel_fields *f)
+{
+    f->area_ratio_min = 1e-12;
+    f->area_ratio_max = 1e12;
+    f->max_area_m2 = 1e15;
+}
+
 /* ---- geodesic area of WKB ---- */
 
 static void test_wkb_area__equator_degree_box_matches_closed_form(void **state)
@@ -382,6 +391,7 @@ static void test_read__utm_shapefile_square_hole_multipolygon(void **state)
     double a;
     (void)state;
     parus_error_init(&err);
+    any_area(&fields);
     fields.declared_area_field = "area_ha";
     assert_int_equal(parus_parcels_read(path, &fields, &set, &err), PARUS_OK);
     assert_int_equal(set.n_parcels, 3);
@@ -446,7 +456,8 @@ static void test_read__gpkg_cgcs2000_curve_and_units(void **state)
     (void)state;
     parus_error_init(&err);
 
-    assert_int_equal(parus_parcels_read(path, NULL, &set, &err), PARUS_OK);
+    any_area(&fields);
+    assert_int_equal(parus_parcels_read(path, &fields, &set, &err), PARUS_OK);
     assert_int_equal(set.n_parcels, 3);
     assert_string_equal(set.source_crs, "China Geodetic Coordinate System 2000");
     p = find_parcel(&set, "a");
@@ -638,6 +649,189 @@ static void test_read__invalid_and_duplicate_parcels(void **state)
     free(dir);
 }
 
+
+/* ---- plausible area and faithful numbers ---- */
+
+/* A parcel of the sample season (P000003, 2.63 mu declared) as drawn, then with one vertex's
+ * longitude missing its leading digit (14.528 for 114.528), then 10 times its declared area. */
+#define P3_RING(lon1)                                                                              \
+    "[[[114.526767118,36.499371184],[" lon1 ",36.499380456],[114.52824925,36.499280592],"         \
+    "[114.526738736,36.499271232],[114.526767118,36.499371184]]]"
+static const char implausible_geojson[] =
+    "{\"type\":\"FeatureCollection\",\"features\":[\n"
+    "{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"P3\",\"declared_area_mu\":2.63},"
+    "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":" P3_RING("114.528271201") "}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"P3-dropped-digit\","
+    "\"declared_area_mu\":2.63},"
+    "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":" P3_RING("14.528271201") "}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"P3-tenth-declared\","
+    "\"declared_area_mu\":0.263},"
+    "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":" P3_RING("114.528271201") "}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"P3-undeclared\"},"
+    "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":" P3_RING("114.528271201") "}}\n"
+    "]}\n";
+
+static void test_read__implausible_area_is_set_aside(void **state)
+{
+    char *dir = parus_test_tmpdir("parcels");
+    char *path = write_text(dir, "implausible.geojson", implausible_geojson);
+    parus_parcel_fields fields;
+    parus_parcel_set set;
+    parus_error err;
+    const parus_parcel *p;
+    (void)state;
+    parus_error_init(&err);
+    assert_int_equal(parus_parcels_read(path, NULL, &set, &err), PARUS_OK);
+    assert_int_equal(set.n_parcels, 2);
+    assert_int_equal(set.n_rejects, 2);
+    p = find_parcel(&set, "P3");
+    /* the real parcel is about its declared 2.63 mu */
+    assert_true(p->area_m2 > 0.5 * p->declared_area_m2 && p->area_m2 < 1.5 * p->declared_area_m2);
+    assert_non_null(find_parcel(&set, "P3-undeclared"));
+    assert_reject(&set, 1, PARUS_E_RANGE, "above the largest plausible parcel (100.00 ha)");
+    assert_string_equal(find_reject(&set, 1)->id, "P3-dropped-digit");
+    assert_reject(&set, 2, PARUS_E_RANGE, "times the declared 0.26 mu (plausible: 0.25..4)");
+    print_message("%s\n%s\n", find_reject(&set, 1)->reason, find_reject(&set, 2)->reason);
+    parus_parcel_set_release(&set);
+
+    /* the bounds are the caller's: wide enough, both load */
+    memset(&fields, 0, sizeof fields);
+    fields.area_ratio_max = 20.0;
+    fields.max_area_m2 = 1e12;
+    assert_int_equal(parus_parcels_read(path, &fields, &set, &err), PARUS_OK);
+    assert_int_equal(set.n_parcels, 3);
+    assert_int_equal(set.n_rejects, 1);
+    assert_reject(&set, 1, PARUS_E_RANGE, "times the declared 2.63 mu");
+    parus_parcel_set_release(&set);
+    fields.area_ratio_min = 5.0;
+    fields.area_ratio_max = 2.0;
+    assert_int_equal(parus_parcels_read(path, &fields, &set, &err), PARUS_E_INVALID);
+    free(path);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
+#define NUM_FEATURE(id, lon1)                                                                      \
+    "{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"" id "\"},\"geometry\":{\"type\":"     \
+    "\"Polygon\",\"coordinates\":[[[114.5,36.5],[" lon1 ",36.5],[114.501,36.501],"                \
+    "[114.5,36.5]]]}},\n"
+
+static void test_read__numbers_ogr_cannot_read_faithfully(void **state)
+{
+    /* GDAL 3.6 reads "114.501.3" as 114, 1e999 as inf, a 54-digit integer as 2^63-1 */
+    static const char text[] =
+        "{\"type\":\"FeatureCollection\",\"name\":\"n\",\"features\":[\n" NUM_FEATURE(
+            "ok", "114.501") NUM_FEATURE("two-dots", "114.501.3") NUM_FEATURE("inf", "1e999")
+            NUM_FEATURE("minus-inf", "-1e999") NUM_FEATURE("nan", "NaN") NUM_FEATURE(
+                "huge", "114501000000000000000000000000000000000000000000000000")
+                NUM_FEATURE("tiny", "1e-999")
+                    NUM_FEATURE("long-decimals", "114.50100000000000000000000000000000001")
+        "{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"last\",\"declared_area_mu\":1e999},"
+        "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[114.5,36.5],[114.501,36.5],"
+        "[114.501,36.501],[114.5,36.5]]]}}\n"
+        "]}\n";
+    static const char outside[] = "{\"type\":\"FeatureCollection\",\"bbox\":[1e999,0,1,1],"
+                                  "\"features\":[" NUM_FEATURE("ok", "114.501") "{}]}";
+    char *dir = parus_test_tmpdir("parcels");
+    char *path = write_text(dir, "numbers.geojson", text);
+    char *path2 = write_text(dir, "outside.geojson", outside);
+    parus_parcel_set set;
+    parus_error err;
+    size_t i;
+    (void)state;
+    parus_error_init(&err);
+    assert_int_equal(parus_parcels_read(path, NULL, &set, &err), PARUS_OK);
+    for (i = 0; i < set.n_rejects; i++)
+        print_message("feature %zu (%s): %s %s\n", set.rejects[i].feature_index,
+                      set.rejects[i].id ? set.rejects[i].id : "-",
+                      parus_status_name(set.rejects[i].code), set.rejects[i].reason);
+    assert_int_equal(set.n_parcels, 2);
+    assert_non_null(find_parcel(&set, "ok"));
+    assert_non_null(find_parcel(&set, "long-decimals"));
+    assert_int_equal(set.n_rejects, 7);
+    assert_reject(&set, 1, PARUS_E_FORMAT, "number '114.501.3' at line 3 is not a JSON number");
+    assert_string_equal(find_reject(&set, 1)->id, "two-dots");
+    assert_reject(&set, 2, PARUS_E_FORMAT, "'1e999' at line 4 overflows a double");
+    assert_reject(&set, 3, PARUS_E_FORMAT, "'-1e999' at line 5 overflows a double");
+    assert_reject(&set, 4, PARUS_E_FORMAT, "'NaN' at line 6 is not a JSON number");
+    assert_reject(&set, 5, PARUS_E_FORMAT, "is an integer beyond 64 bits");
+    assert_reject(&set, 6, PARUS_E_FORMAT, "'1e-999' at line 8 underflows a double");
+    assert_reject(&set, 8, PARUS_E_FORMAT, "'1e999' at line 10 overflows a double");
+    assert_string_equal(find_reject(&set, 8)->id, "last");
+    parus_parcel_set_release(&set);
+
+    /* a bad number outside every feature: the file is refused, nothing read */
+    assert_int_equal(parus_parcels_read(path2, NULL, &set, &err), PARUS_E_FORMAT);
+    assert_non_null(strstr(err.msg, "line 1: number '1e999' overflows a double"));
+    free(path2);
+    free(path);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
+static void test_read__non_finite_coordinate_in_a_binary_file(void **state)
+{
+    /* a GeoPackage stores doubles, so no text check can see a NaN: the geometry check does */
+    char *dir = parus_test_tmpdir("parcels");
+    char *path = parus_test_path(dir, "nan.gpkg");
+    static const double bad[][2] = {{NAN, 36.5}, {114.5, INFINITY}, {200.0, 36.5}};
+    GDALDriverH drv;
+    GDALDatasetH ds;
+    OGRSpatialReferenceH srs;
+    OGRLayerH layer;
+    OGRFieldDefnH fld;
+    parus_parcel_set set;
+    parus_error err;
+    size_t i;
+    (void)state;
+    GDALAllRegister();
+    drv = GDALGetDriverByName("GPKG");
+    ds = GDALCreate(drv, path, 0, 0, 0, GDT_Unknown, NULL);
+    assert_non_null(ds);
+    srs = OSRNewSpatialReference(NULL);
+    assert_int_equal(OSRImportFromEPSG(srs, 4490), OGRERR_NONE);
+    OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+    layer = GDALDatasetCreateLayer(ds, "parcels", srs, wkbPolygon, NULL);
+    fld = OGR_Fld_Create("parcel_id", OFTString);
+    OGR_L_CreateField(layer, fld, 1);
+    OGR_Fld_Destroy(fld);
+    for (i = 0; i < 4; i++) {
+        OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(layer));
+        OGRGeometryH poly = OGR_G_CreateGeometry(wkbPolygon);
+        OGRGeometryH ring = OGR_G_CreateGeometry(wkbLinearRing);
+        char id[8];
+        snprintf(id, sizeof id, "n%zu", i);
+        OGR_F_SetFieldString(f, 0, id);
+        OGR_G_AddPoint_2D(ring, 114.5, 36.5);
+        if (i < 3)
+            OGR_G_AddPoint_2D(ring, bad[i][0], bad[i][1]);
+        else
+            OGR_G_AddPoint_2D(ring, 114.501, 36.5);
+        OGR_G_AddPoint_2D(ring, 114.501, 36.501);
+        OGR_G_AddPoint_2D(ring, 114.5, 36.5);
+        OGR_G_AddGeometryDirectly(poly, ring);
+        OGR_F_SetGeometryDirectly(f, poly);
+        assert_int_equal(OGR_L_CreateFeature(layer, f), OGRERR_NONE);
+        OGR_F_Destroy(f);
+    }
+    OSRDestroySpatialReference(srs);
+    GDALClose(ds);
+
+    parus_error_init(&err);
+    assert_int_equal(parus_parcels_read(path, NULL, &set, &err), PARUS_OK);
+    for (i = 0; i < set.n_rejects; i++)
+        print_message("feature %zu: %s\n", set.rejects[i].feature_index, set.rejects[i].reason);
+    assert_int_equal(set.n_parcels, 1);
+    assert_int_equal(set.n_rejects, 3);
+    assert_reject(&set, 0, PARUS_E_GEOMETRY, "coordinate (nan, 36.5) is not a finite lon/lat");
+    assert_reject(&set, 1, PARUS_E_GEOMETRY, "coordinate (114.5, inf) is not a finite lon/lat");
+    assert_reject(&set, 2, PARUS_E_GEOMETRY, "coordinate (200, 36.5) is not a finite lon/lat");
+    parus_parcel_set_release(&set);
+    free(path);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
 static void test_read__no_crs_is_an_error_unless_assumed(void **state)
 {
     const feat fs[] = {
@@ -657,6 +851,7 @@ static void test_read__no_crs_is_an_error_unless_assumed(void **state)
     assert_true(set.n_parcels == (size_t)0x5a5a5a5a5a5a5a5aULL); /* untouched on failure */
 
     fields.assume_crs = "EPSG:32650";
+    any_area(&fields);
     assert_int_equal(parus_parcels_read(path, &fields, &set, &err), PARUS_OK);
     assert_int_equal(set.n_parcels, 1);
     assert_close(set.parcels[0].area_m2, 1e6 / (0.9996 * 0.9996), 0.0, 1e-5);
@@ -834,7 +1029,10 @@ typedef struct thread_job {
 static int read_job(void *arg)
 {
     thread_job *job = arg;
-    job->st = parus_parcels_read(job->path, NULL, &job->set, NULL);
+    parus_parcel_fields fields;
+    memset(&fields, 0, sizeof fields);
+    any_area(&fields);
+    job->st = parus_parcels_read(job->path, &fields, &job->set, NULL);
     return 0;
 }
 
@@ -942,6 +1140,9 @@ int main(void)
         cmocka_unit_test(test_read__gpkg_cgcs2000_curve_and_units),
         cmocka_unit_test(test_read__custom_crs_without_epsg_code),
         cmocka_unit_test(test_read__invalid_and_duplicate_parcels),
+        cmocka_unit_test(test_read__implausible_area_is_set_aside),
+        cmocka_unit_test(test_read__numbers_ogr_cannot_read_faithfully),
+        cmocka_unit_test(test_read__non_finite_coordinate_in_a_binary_file),
         cmocka_unit_test(test_read__no_crs_is_an_error_unless_assumed),
         cmocka_unit_test(test_read__metres_in_a_lon_lat_file_are_all_rejected),
         cmocka_unit_test(test_read__file_level_errors),

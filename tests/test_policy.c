@@ -52,6 +52,39 @@ static void test_load__a_missing_key_is_refused(void **state)
     assert_non_null(strstr(err.msg, "missing key 'currency' in section [credit]"));
 }
 
+/* [evidence] overlap may be left out (hold, the default, lends the least); when given, it is one
+ * of the three rules */
+static void test_load__overlap_rule(void **state)
+{
+    char path[4096];
+    char *text, *dir;
+    FILE *f;
+    size_t n;
+    parus_policy p;
+    parus_error err;
+    (void)state;
+    snprintf(path, sizeof path, "%s/data-samples/policy.ini", parus_test_source_dir());
+    assert_int_equal(parus_policy_load(path, &p, &err), PARUS_OK);
+    assert_int_equal(p.overlap, PARUS_OVERLAP_HOLD);
+    f = fopen(path, "rb");
+    assert_non_null(f);
+    text = calloc(1, 8192);
+    assert_non_null(text);
+    n = fread(text, 1, 8000, f);
+    fclose(f);
+    snprintf(text + n, 8192 - n, "\n[evidence]\noverlap = split\n");
+    /* a second [evidence] section is fine for inih; the key itself is new */
+    dir = parus_test_tmpdir("policy");
+    snprintf(path, sizeof path, "%s/split.ini", dir);
+    assert_int_equal(parus_test_write_file(path, text, strlen(text)), 0);
+    assert_int_equal(parus_policy_load(path, &p, &err), PARUS_OK);
+    assert_int_equal(p.overlap, PARUS_OVERLAP_SPLIT);
+    assert_string_equal(parus_overlap_rule_name(p.overlap), "split");
+    free(text);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
 static void test_load__refuses_what_would_lend_wrongly(void **state)
 {
     static const struct {
@@ -70,6 +103,7 @@ static void test_load__refuses_what_would_lend_wrongly(void **state)
         {"[credit]\ncap_cny = 300000.50\n", "bad value"},
         {"[credit]\nloan_to_value = nan\n", "bad value 'nan'"},
         {"[credit]\ncurrency = yuan\n", "bad value 'yuan'"},
+        {"[evidence]\noverlap = both\n", "bad value 'both' for [evidence] overlap"},
         {"[credit]\nloan_to_value = 0.5\n[haircuts]\nevent = 0.3\n[credit]\nloan_to_value = 0.9\n",
          "duplicate key 'loan_to_value' in section [credit]"},
     };
@@ -89,6 +123,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_load__shipped_policy_equals_defaults),
         cmocka_unit_test(test_load__a_missing_key_is_refused),
+        cmocka_unit_test(test_load__overlap_rule),
         cmocka_unit_test(test_load__refuses_what_would_lend_wrongly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

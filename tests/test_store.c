@@ -23,6 +23,7 @@
 
 #include <sqlite3.h>
 
+#include "parus/parcels.h"
 #include "parus/store.h"
 #include "parus/zonal.h"
 #include "store_int.h"
@@ -264,7 +265,7 @@ static void test_open__creates_current_schema(void **state)
 
     s = open_ok(path);
     assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
-    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 9);
+    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 10);
     c = counts_ok(s);
     assert_int_equal(c.n_parcels + c.n_farmers + c.n_parcel_rejects + c.n_tiles + c.n_observations +
                          c.n_runs + c.n_parcel_crops + c.n_samples + c.n_sample_points +
@@ -407,7 +408,7 @@ static void test_open__older_schema_is_migrated(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 1);
     assert_int_equal(parus_store_get_counts(s, &c, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 1, older than this parus (9)");
+    assert_msg_has(err, "has schema version 1, older than this parus (10)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 1);
 
@@ -501,7 +502,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     load_ok(s, &set, "a.geojson", NULL);
     parus_store_close(s);
     db = raw_open(path);
-    raw_exec(db, "PRAGMA user_version = 10");
+    raw_exec(db, "PRAGMA user_version = 11");
     sqlite3_close(db);
 
     before = file_read(path);
@@ -509,7 +510,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_SCHEMA);
     assert_null(s);
     snprintf(expect, sizeof expect,
-             "'%s' has schema version 10, newer than this parus (9): upgrade parus", path);
+             "'%s' has schema version 11, newer than this parus (10): upgrade parus", path);
     assert_string_equal(err.msg, expect);
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_E_SCHEMA);
     assert_string_equal(err.msg, expect);
@@ -838,7 +839,7 @@ static void test_put_parcels__bad_input_writes_nothing(void **state)
 {
     char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "bad.db");
     parus_parcel_set first = grid_set(100, 10, 0), set = grid_set(2000, 50, 100);
-    parus_parcel_load_stats st = {7, 7, 7, 7};
+    parus_parcel_load_stats st = {7, 7, 7, 7, 7, 7, 7};
     parus_store_counts c;
     parus_error err;
     parus_store *s;
@@ -1256,6 +1257,13 @@ static int series_keep(const parus_series_point *pt, void *ctx)
     return 0;
 }
 
+static int series_keep_any(const parus_series_point *pt, void *ctx)
+{
+    (void)pt;
+    (void)ctx;
+    return 0;
+}
+
 static void test_tile_stream__abort_and_close_leave_nothing(void **state)
 {
     char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "st.db");
@@ -1542,7 +1550,7 @@ static void test_open__v3_store_is_migrated_to_v4(void **state)
     assert_int_equal(parus_store_schema_version(s), 3);
     assert_int_equal(parus_store_season_walk(s, SEASON, log_parcel, &log, &n, &err),
                      PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 3, older than this parus (9)");
+    assert_msg_has(err, "has schema version 3, older than this parus (10)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 3);
 
@@ -1697,6 +1705,171 @@ static void put_tile_of(parus_store *s, unsigned seed, const char *date, const c
     snprintf(rec.status, sizeof rec.status, "ingested");
     if (parus_store_put_tile_observations(s, &rec, ids, obs, n, &err) != PARUS_OK)
         fail_msg("put tile: %s", err.msg);
+}
+
+
+/* ---- version 8: reshaped parcels and overlaps ---- */
+
+static size_t n_series(parus_store *s, const char *id)
+{
+    parus_error err;
+    size_t n = 99;
+    if (parus_store_parcel_series(s, id, series_keep_any, NULL, &n, &err) != PARUS_OK)
+        fail_msg("series of '%s': %s", id, err.msg);
+    return n;
+}
+
+static void test_put_parcels__reshaped_parcel_loses_its_old_observations(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "r.db");
+    parus_parcel_set set = grid_set(4, 2, 0);
+    static const char *const ids[] = {"P00000", "P00001", "P00002"};
+    parus_parcel_load_stats st;
+    parus_store *s;
+    parus_parcel *q;
+    (void)state;
+
+    s = open_ok(path);
+    load_ok(s, &set, "a.geojson", &st);
+    put_tile_of(s, 1, "2024-05-01", ids, 3);
+    put_tile_of(s, 2, "2024-05-11", ids, 3);
+    assert_int_equal(n_series(s, "P00001"), 2);
+
+    /* the same file again, and a new farmer with the same shape: observations kept */
+    load_ok(s, &set, "a.geojson", &st);
+    assert_int_equal(st.n_unchanged, 4);
+    assert_int_equal(st.n_reshaped, 0);
+    free(set.parcels[2].farmer_id);
+    set.parcels[2].farmer_id = xdup("F-NEW");
+    load_ok(s, &set, "a.geojson", &st);
+    assert_int_equal(st.n_updated, 1);
+    assert_int_equal(st.n_reshaped, 0);
+    assert_int_equal(st.n_observations_dropped, 0);
+    assert_int_equal(n_series(s, "P00002"), 2);
+
+    /* P00001 redrawn: its two observations measured other land and go, recorded */
+    q = &set.parcels[1];
+    free(q->wkb);
+    q->lon_max_deg += 0.0002;
+    q->wkb = rect_wkb(q->lon_min_deg, q->lat_min_deg, q->lon_max_deg, q->lat_max_deg, &q->wkb_size);
+    load_ok(s, &set, "b.geojson", &st);
+    assert_int_equal(st.n_updated, 1);
+    assert_int_equal(st.n_reshaped, 1);
+    assert_int_equal(st.n_observations_dropped, 2);
+    assert_int_equal(n_series(s, "P00001"), 0);
+    assert_int_equal(n_series(s, "P00000"), 2);
+    assert_int_equal(n_series(s, "P00002"), 2);
+    parus_store_close(s);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM parcel_changes WHERE parcel_id = "
+                                    "'P00001' AND what = 'geometry' AND source = 'b.geojson' "
+                                    "AND n_observations_removed = 2 AND changed_at LIKE '20%Z'"),
+                     1);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM parcel_changes"), 1);
+
+    set_free(&set);
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static void geodesic_parcel(parus_parcel *p, const char *id, const char *farmer, double x0,
+                            double y0, double x1, double y1)
+{
+    parus_error err;
+    make_parcel(p, id, farmer, x0, y0, x1, y1, NAN);
+    assert_int_equal(parus_wkb_geodesic_area_m2(p->wkb, p->wkb_size, &p->area_m2, &err),
+                     PARUS_OK);
+}
+
+typedef struct overlap_log {
+    size_t n;
+    char a[8][16], b[8][16], fa[8][16], fb[8][16];
+    double m2[8], share_a[8], share_b[8];
+} overlap_log;
+
+static int log_overlap(const parus_overlap *o, void *ctx)
+{
+    overlap_log *l = ctx;
+    if (l->n < 8) {
+        snprintf(l->a[l->n], 16, "%s", o->parcel_a);
+        snprintf(l->b[l->n], 16, "%s", o->parcel_b);
+        snprintf(l->fa[l->n], 16, "%s", o->farmer_a ? o->farmer_a : "-");
+        snprintf(l->fb[l->n], 16, "%s", o->farmer_b ? o->farmer_b : "-");
+        l->m2[l->n] = o->overlap_m2;
+        l->share_a[l->n] = o->share_a;
+        l->share_b[l->n] = o->share_b;
+    }
+    l->n++;
+    return 0;
+}
+
+static void test_find_overlaps__same_land_found_touching_and_slivers_not(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "o.db");
+    parus_parcel_set set;
+    parus_parcel_load_stats st;
+    overlap_log log;
+    parus_error err;
+    parus_store *s;
+    size_t n = 99;
+    (void)state;
+
+    memset(&set, 0, sizeof set);
+    set.parcels = calloc(7, sizeof *set.parcels);
+    assert_non_null(set.parcels);
+    set.n_parcels = 7;
+    /* the same land under two ids and two farmers */
+    geodesic_parcel(&set.parcels[0], "A", "F1", 114.500, 36.500, 114.501, 36.501);
+    geodesic_parcel(&set.parcels[1], "B", "F2", 114.500, 36.500, 114.501, 36.501);
+    /* C shares A's east edge; D shares C's north-east corner */
+    geodesic_parcel(&set.parcels[2], "C", "F3", 114.501, 36.500, 114.502, 36.501);
+    geodesic_parcel(&set.parcels[3], "D", "F4", 114.502, 36.501, 114.503, 36.502);
+    /* E overlaps D by a sliver of 2 % of its width */
+    geodesic_parcel(&set.parcels[4], "E", "F5", 114.50298, 36.501, 114.50398, 36.502);
+    /* G lies over 30 % of H */
+    geodesic_parcel(&set.parcels[5], "H", "F6", 114.600, 36.500, 114.601, 36.501);
+    geodesic_parcel(&set.parcels[6], "G", NULL, 114.6007, 36.500, 114.6017, 36.501);
+
+    s = open_ok(path);
+    load_ok(s, &set, "o.geojson", &st);
+    assert_int_equal(parus_store_find_overlaps(s, 0.05, &n, &err), PARUS_OK);
+    assert_int_equal(n, 2);
+    memset(&log, 0, sizeof log);
+    assert_int_equal(parus_store_overlaps_foreach(s, NULL, log_overlap, &log, NULL, &err),
+                     PARUS_OK);
+    assert_int_equal(log.n, 2);
+    assert_string_equal(log.a[0], "A");
+    assert_string_equal(log.b[0], "B");
+    assert_string_equal(log.fa[0], "F1");
+    assert_string_equal(log.fb[0], "F2");
+    assert_close(log.m2[0], set.parcels[0].area_m2, 0.0, 1e-6);
+    assert_close(log.share_a[0], 1.0, 0.0, 1e-6);
+    assert_close(log.share_b[0], 1.0, 0.0, 1e-6);
+    /* registered first is H (loaded before G) */
+    assert_string_equal(log.a[1], "H");
+    assert_string_equal(log.b[1], "G");
+    assert_string_equal(log.fb[1], "-");
+    assert_close(log.share_a[1], 0.3, 0.0, 1e-3);
+    assert_close(log.share_b[1], 0.3, 0.0, 1e-3);
+
+    /* one parcel's overlaps; a higher share leaves H and G out; the table is replaced */
+    memset(&log, 0, sizeof log);
+    assert_int_equal(parus_store_overlaps_foreach(s, "B", log_overlap, &log, NULL, &err),
+                     PARUS_OK);
+    assert_int_equal(log.n, 1);
+    assert_int_equal(parus_store_find_overlaps(s, 0.5, &n, &err), PARUS_OK);
+    assert_int_equal(n, 1);
+    /* a sliver counts when the share asked for is below it */
+    assert_int_equal(parus_store_find_overlaps(s, 0.01, &n, &err), PARUS_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(parus_store_find_overlaps(s, 0.0, &n, &err), PARUS_E_INVALID);
+    parus_store_close(s);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM parcel_overlaps"), 3);
+
+    set_free(&set);
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
 }
 
 static void test_season_walk__every_parcel_in_order_with_window(void **state)
@@ -2086,8 +2259,9 @@ static void test_assessments__put_replace_read_and_refuse(void **state)
 
 /* What steps 6 and 7 add, taken away again (SQLite 3.35 and later drop columns). */
 #define DROP_OBS_COLUMN(name, offset) "ALTER TABLE observations DROP COLUMN " #name ";"
+#define DROP_V10 "DROP TABLE parcel_changes; DROP TABLE parcel_overlaps;"
 #define DROP_V9_SEASON_STATE                                                                       \
-    "DROP TRIGGER tiles_insert_season_stale; DROP TRIGGER tiles_delete_season_stale;"              \
+    DROP_V10 "DROP TRIGGER tiles_insert_season_stale; DROP TRIGGER tiles_delete_season_stale;"     \
     "DROP TABLE season_state;"
 #define DROP_V8 DROP_V9_SEASON_STATE "DROP TABLE assessment_inputs;"
 #define DROP_V7_COLUMNS DROP_V8 PARUS__OBS_COLUMNS_V7(DROP_OBS_COLUMN)
@@ -2129,7 +2303,7 @@ static void test_open__v4_store_is_migrated_to_v5(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 4);
     assert_int_equal(parus_store_results_begin(s, SEASON, 0, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 4, older than this parus (9)");
+    assert_msg_has(err, "has schema version 4, older than this parus (10)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 4);
 
@@ -3130,6 +3304,8 @@ int main(void)
         cmocka_unit_test(test_open__corrupt_store),
         cmocka_unit_test(test_open__unwritable_places),
         cmocka_unit_test(test_put_parcels__insert_update_unchanged),
+        cmocka_unit_test(test_put_parcels__reshaped_parcel_loses_its_old_observations),
+        cmocka_unit_test(test_find_overlaps__same_land_found_touching_and_slivers_not),
         cmocka_unit_test(test_get_parcel__round_trip_and_not_found),
         cmocka_unit_test(test_put_parcels__rejects_recorded_per_source),
         cmocka_unit_test(test_put_parcels__bad_input_writes_nothing),

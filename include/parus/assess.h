@@ -74,6 +74,9 @@ typedef struct parus_assess_options {
      * "assess:committed"; NULL: none. */
     parus_checkpoint_fn checkpoint;
     void *checkpoint_ctx;
+    double overlap_min_share;      /* run: overlaps are found again from this share of either
+                                      parcel (parus_store_find_overlaps); 0: the default
+                                      PARUS_OVERLAP_MIN_SHARE */
 } parus_assess_options;
 
 /* Everything NULL or default; n_threads 0. */
@@ -103,6 +106,7 @@ typedef struct parus_assess_stats {
     int64_t total_limit_cny;
     size_t n_reason[PARUS_CREDIT_N_REASONS]; /* farmers whose limit carries each reason */
     size_t n_farmers_unknown_crop;           /* ... a parcel with UNKNOWN_CROP */
+    size_t n_overlaps; /* pairs of parcels whose land overlaps (parcel_overlaps), found again */
     char latest_date[11];                    /* the latest imagery date used; "" none */
     /* run only: the tiles the season's observations came from, and a fingerprint of their content
      * fingerprints in sorted order (64 hex digits; "" when none): an audit of the imagery the

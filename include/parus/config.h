@@ -8,7 +8,8 @@
  *
  *   [store]    db = parus.db
  *   [parcels]  id_field, farmer_field, declared_area_field, declared_area_unit (m2|mu|ha|auto),
- *              assume_crs
+ *              assume_crs, area_ratio_min, area_ratio_max, max_area_ha (plausible area),
+ *              overlap_min_share (docs/parcels.md)
  *   [raster]   bands (a generic band map "red=3,nir=4"), threads (0 = all cores)
  *   [paths]    inbox, done, quarantine, log
  *   [tables]   crops, policy
@@ -46,10 +47,16 @@ typedef struct parus_config {
     char season[32];                   /* [season] window "YYYY-MM-DD/YYYY-MM-DD"; "" = none */
     char model[PARUS_CONFIG_PATH_MAX]; /* [season] model: the crop model file; "" = none */
     char debts[PARUS_CONFIG_PATH_MAX]; /* [tables] debts: existing debts CSV; "" = none */
+    double area_ratio_min;             /* [parcels] plausible measured / declared area */
+    double area_ratio_max;
+    double max_area_ha;       /* [parcels] no parcel above this is plausible */
+    double overlap_min_share; /* [parcels] an overlap counts from this share of either parcel */
 } parus_config;
 
 /* Defaults: db "parus.db", id_field "parcel_id", farmer_field "farmer_id", declared_area_field
- * "declared_area_mu" (unit auto), threads 0, settle_s -1 (unset), everything else empty. */
+ * "declared_area_mu" (unit auto), threads 0, settle_s -1 (unset), area_ratio_min/max and
+ * max_area_ha from parus/parcels.h, overlap_min_share PARUS_OVERLAP_MIN_SHARE, everything else
+ * empty. */
 PARUS_API void parus_config_init(parus_config *cfg);
 /* Apply a file over cfg. Relative paths in the file are taken relative to the file's directory.
  * Errors: E_IO (cannot read), E_CONFIG (syntax, unknown key, bad value). cfg is unchanged on

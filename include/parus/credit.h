@@ -15,6 +15,9 @@
  *      No parcel, or no parcel with any clear observation: the limit is 0 (NO_PARCEL_OBSERVED).
  *   2. Haircuts, per counted parcel, one after the other in this fixed order, each
  *      v <- floor(v x (10^6 - h_ppm) / 10^6), the amount removed added to that haircut's total:
+ *        overlap    the share of the parcel's land counted elsewhere or held because another
+ *                   parcel claims it (overlap_share, from the policy's overlap rule; 1 holds
+ *                   the parcel): OVERLAP;
  *        health     POOR: haircuts.poor_health, FAIR and UNKNOWN: haircuts.fair_health,
  *                   GOOD: none;
  *        confidence crop probability below evidence.min_confidence, or a crop from the calendar
@@ -82,7 +85,8 @@ typedef enum parus_credit_health {
     X(CAP, 9, "the limit is held at the policy's cap")                                             \
     X(FLOOR, 10, "the limit came out below the policy's floor or rounding unit: 0")                \
     X(NO_VALUE, 11, "the counted parcels have no conservative value")                              \
-    X(UNKNOWN_HEALTH, 12, "a parcel's condition is unknown: treated as fair")
+    X(UNKNOWN_HEALTH, 12, "a parcel's condition is unknown: treated as fair")                     \
+    X(OVERLAP, 13, "a parcel's land overlaps another parcel's: counted once (policy overlap)")
 
 typedef enum parus_credit_reason {
 #define PARUS_CREDIT_REASON_ENUM_(name, bit, text) PARUS_CREDIT_##name = bit,
@@ -112,6 +116,8 @@ typedef struct parus_credit_parcel {
     double declared_area_m2;     /* the land-rights area; NaN or <= 0: none declared, no check */
     size_t n_clear_observations; /* clear observations behind the series */
     int64_t harvest_day;         /* day number of the crop's harvest; PARUS_CREDIT_NO_DAY */
+    double overlap_share;        /* share of its value not counted because another parcel
+                                    claims the land, in [0, 1]; 0 none, 1 held (OVERLAP) */
 } parus_credit_parcel;
 
 /* What became of one parcel. */
@@ -130,7 +136,7 @@ typedef struct parus_credit_result {
     int64_t thin_evidence_fen; /* the value of the parcels that did not count */
     int64_t haircut_poor_health_fen, haircut_fair_health_fen, haircut_low_confidence_fen,
         haircut_event_fen, haircut_area_mismatch_fen;
-    int64_t net_value_fen; /* gross - thin evidence - haircuts */
+    int64_t net_value_fen; /* gross - thin evidence - haircuts (haircut_overlap_fen included) */
     int64_t loan_to_value_ppm;
     int64_t lendable_fen;   /* floor(net x loan_to_value) */
     int64_t debt_fen;       /* as given */
@@ -139,6 +145,7 @@ typedef struct parus_credit_result {
     int64_t cap_removed_cny, rounding_removed_cny, floor_removed_cny;
     /* limit_cny = before_cap_cny - cap_removed - rounding_removed - floor_removed */
     int64_t repayment_day; /* day number; PARUS_CREDIT_NO_DAY when no counted parcel has value */
+    int64_t haircut_overlap_fen; /* removed for land another parcel claims (applied first) */
 } parus_credit_result;
 
 /* The limit for a farmer with n_parcels parcels (0 allowed: limit 0, NO_PARCEL_OBSERVED) and an

@@ -11,7 +11,11 @@
  * a polygon, self-intersecting and not repairable, zero area, or coordinates outside lon/lat range
  * after transformation; E_DUPLICATE for an id already seen in the file (the first is kept);
  * E_INVALID for a missing id, or a declared area that is negative or not a number (never silently
- * dropped: the area cross-check would otherwise pass unseen). A self-intersecting polygon that GEOS
+ * dropped: the area cross-check would otherwise pass unseen); E_FORMAT for a number in a GeoJSON
+ * feature that OGR cannot have read faithfully ("114.526.3", 1e999, NaN, an integer beyond 64 bits);
+ * E_GEOMETRY for a source coordinate that is not finite or, in a geographic CRS, not a lon/lat;
+ * E_RANGE for a measured area implausible against the declared one or above the largest parcel
+ * size (the bounds in parus_parcel_fields). A self-intersecting polygon that GEOS
  * repairs (MakeValid) into a polygon is kept with `repaired` set. Exact reason texts:
  * docs/parcels.md.
  *
@@ -33,6 +37,15 @@ extern "C" {
 #define PARUS_M2_PER_MU (10000.0 / 15.0)
 #define PARUS_M2_PER_HA 10000.0
 
+/* Plausibility bounds of a parcel's measured area (docs/parcels.md, "Plausible area", argues
+ * them): measured / declared within [0.25, 4], and no parcel above 100 ha. */
+#define PARUS_PARCEL_AREA_RATIO_MIN 0.25
+#define PARUS_PARCEL_AREA_RATIO_MAX 4.0
+#define PARUS_PARCEL_MAX_AREA_M2 (100.0 * PARUS_M2_PER_HA)
+/* Two parcels overlap when their common land is at least this share of either (docs/parcels.md,
+ * "Overlaps"); a shared edge or a survey sliver stays below it. */
+#define PARUS_OVERLAP_MIN_SHARE 0.05
+
 typedef enum parus_area_unit {
     PARUS_AREA_UNIT_AUTO = 0, /* from the field name's suffix: _m2, _ha, _mu (else mu) */
     PARUS_AREA_UNIT_M2,
@@ -50,6 +63,13 @@ typedef struct parus_parcel_fields {
                                (anything OSRSetFromUserInput takes; ignored when the file
                                has a CRS); NULL: a file with no CRS is an error (E_NO_CRS) */
     const char *layer;      /* layer name; NULL: the first layer */
+    /* Plausible area: a parcel whose geodesic area is outside [area_ratio_min, area_ratio_max]
+     * times its declared area (when one above 0 is declared), or above max_area_m2, is set aside
+     * (E_RANGE). 0 takes the default (PARUS_PARCEL_AREA_RATIO_MIN, _MAX, PARUS_PARCEL_MAX_AREA_M2);
+     * a negative value, NaN or area_ratio_min > area_ratio_max is an E_INVALID error. */
+    double area_ratio_min;
+    double area_ratio_max;
+    double max_area_m2;
 } parus_parcel_fields;
 
 typedef struct parus_parcel {

@@ -21,6 +21,16 @@
 extern "C" {
 #endif
 
+/* How land two parcels both claim counts for credit ([evidence] overlap, docs/formats.md): HOLD
+ * lends on neither parcel until the registry is corrected (the default: it can only lend less),
+ * FIRST leaves the land to the parcel registered first and takes its share off the later one,
+ * SPLIT takes half the shared land's share off each. */
+typedef enum parus_overlap_rule {
+    PARUS_OVERLAP_HOLD = 0,
+    PARUS_OVERLAP_FIRST = 1,
+    PARUS_OVERLAP_SPLIT = 2,
+} parus_overlap_rule;
+
 typedef struct parus_policy {
     char currency[8];           /* "CNY" */
     double loan_to_value;       /* share of the conservative output value lent */
@@ -36,7 +46,11 @@ typedef struct parus_policy {
     double area_tolerance;      /* |planted - declared| / declared beyond this is a mismatch */
     int min_clear_observations; /* fewer: the parcel gives no value (reason THIN_EVIDENCE) */
     int repayment_days_after_harvest;
+    parus_overlap_rule overlap; /* [evidence] overlap; optional, default hold */
 } parus_policy;
+
+/* "hold", "first", "split"; "unknown" outside the enum. */
+PARUS_API const char *parus_overlap_rule_name(parus_overlap_rule rule);
 
 /* The built-in defaults (documented; the same values as data-samples/policy.ini). */
 PARUS_API void parus_policy_init(parus_policy *policy);

@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 /* The schema this build writes. */
-#define PARUS_STORE_SCHEMA_VERSION 9
+#define PARUS_STORE_SCHEMA_VERSION 10
 
 typedef struct parus_store parus_store;
 
@@ -69,6 +69,10 @@ typedef struct parus_parcel_load_stats {
     size_t n_updated;   /* known ids whose geometry, farmer or declared area changed */
     size_t n_unchanged; /* known ids, identical */
     size_t n_rejected;  /* set aside by validation, recorded in parcel_rejects */
+    size_t n_reshaped;  /* of the updated, those whose geometry changed: their observations were
+                           removed and the change recorded in parcel_changes */
+    size_t n_observations_dropped; /* observations removed with those old shapes */
+    size_t n_overlaps;             /* pairs of parcels in parcel_overlaps after the load */
 } parus_parcel_load_stats;
 
 /* Register or refresh every parcel of the set and record its rejects, in one transaction: on any
@@ -76,6 +80,33 @@ typedef struct parus_parcel_load_stats {
 PARUS_API parus_status parus_store_put_parcels(parus_store *store, const parus_parcel_set *set,
                                                const char *source, parus_parcel_load_stats *stats,
                                                parus_error *err);
+
+/* ---- overlaps: land two parcels claim ---- */
+
+typedef struct parus_overlap {
+    const char *parcel_a; /* registered first (the lower store number) */
+    const char *parcel_b;
+    const char *farmer_a; /* NULL: none */
+    const char *farmer_b;
+    double overlap_m2; /* geodesic area of the common land */
+    double share_a;    /* overlap_m2 / parcel a's area, in (0, 1] */
+    double share_b;
+} parus_overlap;
+
+typedef int (*parus_overlap_visit_fn)(const parus_overlap *o, void *ctx);
+
+/* Find every pair of stored parcels whose common land is at least min_share (0 < min_share <= 1)
+ * of either parcel's area, and replace the store's parcel_overlaps with them in one transaction.
+ * Candidates come from the parcel R-tree; each is intersected exactly (GEOS through OGR) and the
+ * common land measured geodesically. A shared edge or vertex is no overlap. docs/parcels.md,
+ * "Overlaps". Errors: E_INVALID, E_STORE, E_NOMEM, E_GEOMETRY (GEOS failed on a pair). */
+PARUS_API parus_status parus_store_find_overlaps(parus_store *store, double min_share,
+                                                 size_t *n_overlaps, parus_error *err);
+/* The stored overlaps, all (parcel_id NULL) or those of one parcel, by (parcel_a, parcel_b).
+ * Pointers in *o live for the call of fn only. fn returning non-zero stops the walk (E_INTERNAL). */
+PARUS_API parus_status parus_store_overlaps_foreach(parus_store *store, const char *parcel_id,
+                                                    parus_overlap_visit_fn fn, void *ctx,
+                                                    size_t *n_visited, parus_error *err);
 
 /* One parcel by id; *out owns its strings and WKB (parus_parcel_release). E_NOT_FOUND. */
 PARUS_API parus_status parus_store_get_parcel(parus_store *store, const char *id, parus_parcel *out,

@@ -54,6 +54,36 @@ static int set_option(const char *name, const char *value, char *dst, size_t siz
     return 0;
 }
 
+static int print_overlap(const parus_overlap *o, void *ctx)
+{
+    size_t *n = ctx;
+    if ((*n)++ < 20)
+        fprintf(stderr,
+                "parus: warning: parcels '%s' (farmer '%s') and '%s' (farmer '%s') overlap: "
+                "%.1f m2, %.1f %% and %.1f %% of them: the land counts for credit once "
+                "(policy overlap)\n",
+                o->parcel_a, o->farmer_a ? o->farmer_a : "-", o->parcel_b,
+                o->farmer_b ? o->farmer_b : "-", o->overlap_m2, 100.0 * o->share_a,
+                100.0 * o->share_b);
+    return 0;
+}
+
+/* Every overlap on stderr (the first 20, then a count): a double pledge is for people to see. */
+static void print_overlaps(parus_store *store, double min_share)
+{
+    parus_error err;
+    size_t n = 0;
+    if (parus_store_overlaps_foreach(store, NULL, print_overlap, &n, NULL, &err) != PARUS_OK)
+        return;
+    if (n > 20)
+        fprintf(stderr, "parus: warning: ... and %zu more overlapping pairs (parcel_overlaps)\n",
+                n - 20);
+    fprintf(stderr,
+            "parus: warning: %zu pair%s of parcels share at least %.0f %% of one's land "
+            "(parus query --overlaps)\n",
+            n, n == 1 ? "" : "s", 100.0 * min_share);
+}
+
 static int load(cli_ctx *ctx, int argc, char **argv)
 {
     parus_parcel_fields fields;
@@ -116,6 +146,9 @@ static int load(cli_ctx *ctx, int argc, char **argv)
     fields.declared_area_unit = ctx->cfg.declared_area_unit;
     fields.assume_crs = ctx->cfg.assume_crs[0] ? ctx->cfg.assume_crs : NULL;
     fields.layer = layer[0] ? layer : NULL;
+    fields.area_ratio_min = ctx->cfg.area_ratio_min;
+    fields.area_ratio_max = ctx->cfg.area_ratio_max;
+    fields.max_area_m2 = ctx->cfg.max_area_ha * PARUS_M2_PER_HA;
 
     if (parus_parcels_read(path, &fields, &set, &err) != PARUS_OK)
         return cli_report(&err);
@@ -145,18 +178,36 @@ static int load(cli_ctx *ctx, int argc, char **argv)
     }
     for (i = 0; i < set.n_parcels; i++)
         area_m2 += set.parcels[i].area_m2;
+    if (stats.n_reshaped)
+        fprintf(stderr,
+                "parus: warning: %zu parcel%s of '%s' changed shape: %zu observation%s of the old "
+                "shape%s removed (parcel_changes); they have no evidence until new imagery is "
+                "ingested\n",
+                stats.n_reshaped, stats.n_reshaped == 1 ? "" : "s", path,
+                stats.n_observations_dropped, stats.n_observations_dropped == 1 ? "" : "s",
+                stats.n_observations_dropped == 1 ? " was" : "s were");
+    if (parus_store_find_overlaps(store, ctx->cfg.overlap_min_share, &stats.n_overlaps, &err) !=
+        PARUS_OK) {
+        rc = cli_report(&err);
+        snprintf(summary, sizeof summary, "error=%s", parus_status_name(err.code));
+        cli_run_end(store, run_id, "failed", summary);
+        goto out;
+    }
+    if (stats.n_overlaps)
+        print_overlaps(store, ctx->cfg.overlap_min_share);
     snprintf(summary, sizeof summary,
              "file=%s parcels=%zu inserted=%zu updated=%zu unchanged=%zu repaired=%zu "
-             "set_aside=%zu area_mu=%.2f",
+             "set_aside=%zu reshaped=%zu observations_removed=%zu overlaps=%zu area_mu=%.2f",
              path, set.n_parcels, stats.n_inserted, stats.n_updated, stats.n_unchanged,
-             set.n_repaired, set.n_rejects, cli_mu(area_m2));
+             set.n_repaired, set.n_rejects, stats.n_reshaped, stats.n_observations_dropped,
+             stats.n_overlaps, cli_mu(area_m2));
     cli_run_end(store, run_id, set.n_rejects ? "partial" : "ok", summary);
     if (!ctx->quiet)
         printf("loaded '%s' (%s): %zu parcels, %zu new, %zu updated, %zu unchanged, "
-               "%zu repaired, %zu set aside; %.2f mu (%.0f m2) in all\n",
+               "%zu repaired, %zu set aside; %.2f mu (%.0f m2) in all; %zu overlapping pair%s\n",
                path, set.source_crs ? set.source_crs : "?", set.n_parcels, stats.n_inserted,
                stats.n_updated, stats.n_unchanged, set.n_repaired, set.n_rejects, cli_mu(area_m2),
-               area_m2);
+               area_m2, stats.n_overlaps, stats.n_overlaps == 1 ? "" : "s");
     rc = set.n_rejects ? PARUS_EXIT_PARTIAL : PARUS_EXIT_OK;
 out:
     parus_store_close(store);

@@ -224,7 +224,47 @@ static void print_observations(const parus_parcel_view *v)
     }
 }
 
-static void print_parcel_text(const parus_parcel_view *v)
+/* ---- land another parcel claims ---- */
+
+struct overlap_out {
+    const char *id;
+    struct json *j; /* NULL: text */
+    size_t n;
+};
+
+static void j_overlap(struct json *j, const parus_overlap *o, bool first, const char *id);
+
+static int put_overlap(const parus_overlap *o, void *ctx)
+{
+    struct overlap_out *out = ctx;
+    bool first = strcmp(o->parcel_a, out->id) == 0;
+    const char *other = first ? o->parcel_b : o->parcel_a;
+    const char *farmer = first ? o->farmer_b : o->farmer_a;
+    char t1[256], t2[256];
+    if (out->j) {
+        j_overlap(out->j, o, first, out->id);
+    } else {
+        printf("overlap      %.1f m2 with parcel %s (farmer %s, registered %s): %.1f %% of "
+               "this parcel, %.1f %% of that one: the land counts for credit once (OVERLAP)\n",
+               o->overlap_m2, tty(other, t1), farmer ? tty(farmer, t2) : "-",
+               first ? "later" : "earlier", 100.0 * (first ? o->share_a : o->share_b),
+               100.0 * (first ? o->share_b : o->share_a));
+    }
+    out->n++;
+    return 0;
+}
+
+/* The parcel's overlaps as the store has them (found at the last load or assess). */
+static void print_overlaps(parus_store *store, const char *id, struct json *j)
+{
+    struct overlap_out out = {id, j, 0};
+    parus_error err;
+    if (parus_store_overlaps_foreach(store, id, put_overlap, &out, NULL, &err) != PARUS_OK)
+        fprintf(stderr, "parus: warning: the overlaps of parcel '%s' cannot be read: %s\n", id,
+                err.msg);
+}
+
+static void print_parcel_text(const parus_parcel_view *v, parus_store *store)
 {
     const parus_parcel *p = &v->parcel;
     const parus_parcel_result *r = &v->result;
@@ -300,6 +340,7 @@ static void print_parcel_text(const parus_parcel_view *v)
                 print_codes("", r->credit_reasons);
         }
     }
+    print_overlaps(store, p->id, NULL);
     if (v->has_limit)
         print_limit(&v->limit, &v->audit);
     else if (p->farmer_id)
@@ -537,7 +578,20 @@ static void j_result(struct json *j, const parus_parcel_result *r)
     jk_str(j, "assessed_at", r->assessed_at);
 }
 
-static void print_parcel_json(const parus_parcel_view *v)
+static void j_overlap(struct json *j, const parus_overlap *o, bool first, const char *id)
+{
+    (void)id;
+    j_open(j, '{');
+    jk_str(j, "parcel_id", first ? o->parcel_b : o->parcel_a);
+    jk_str(j, "farmer_id", first ? o->farmer_b : o->farmer_a);
+    jk_bool(j, "registered_first", !first);
+    jk_num(j, "overlap_m2", o->overlap_m2);
+    jk_num(j, "share_of_this", first ? o->share_a : o->share_b);
+    jk_num(j, "share_of_other", first ? o->share_b : o->share_a);
+    j_close(j, '}');
+}
+
+static void print_parcel_json(const parus_parcel_view *v, parus_store *store)
 {
     struct json jj, *j = &jj;
     const parus_parcel *p = &v->parcel;
@@ -621,6 +675,10 @@ static void print_parcel_json(const parus_parcel_view *v)
         j_null(j);
     }
     j_close(j, '}');
+    j_key(j, "overlaps");
+    j_open(j, '[');
+    print_overlaps(store, p->id, j);
+    j_close(j, ']');
     j_close(j, '}');
     fputc('\n', stdout);
 }
@@ -737,9 +795,9 @@ static int query_parcel(cli_ctx *ctx, parus_store *store, const char *window, co
     if (parus_parcel_view_load(store, window, id, NULL, &v, &err) != PARUS_OK)
         return cli_report(&err);
     if (json)
-        print_parcel_json(&v);
+        print_parcel_json(&v, store);
     else
-        print_parcel_text(&v);
+        print_parcel_text(&v, store);
     if (chart) {
         const parus_crop *crop = NULL;
         memset(&crops, 0, sizeof crops);

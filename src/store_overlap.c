@@ -1,0 +1,432 @@
+/*
+ * store_overlap.c - land pledged twice: pairs of stored parcels whose land overlaps, found and
+ * kept in the parcel_overlaps table.
+ *
+ * Workload: every parcel of a store (up to a few hundred thousand small farm polygons), after each
+ * load and before each assessment. Candidates come from the store's parcel R-tree (one box query
+ * per parcel, for the parcels registered after it, so each pair is looked at once: O(n log n), not
+ * O(n^2)); a candidate pair whose bounding boxes share no area (neighbours with a common edge) or
+ * whose common box is too small to hold the minimum share is dropped without any geometry. Only the
+ * rest are intersected exactly, by GEOS through OGR (OGR_G_Intersection), and the polygonal part of
+ * the intersection is measured with the same geodesic area as the parcels (Karney's algorithm on
+ * the WGS84 ellipsoid), so a share is common area over the parcel's own stored area.
+ *
+ * Assumptions: parcels are valid (the load made them so) and small next to the Earth, so GEOS's
+ * planar intersection in lon/lat is exact up to the curvature of a parcel's edges (millimetres).
+ * A shared edge or a vertex gives a line or a point, never area; survey slivers stay below the
+ * share. Single-threaded; the WKB of a parcel is read and parsed at most once per call.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ogr_api.h>
+
+#include "parus/parcels.h"
+#include "store_int.h"
+#include "util_int.h"
+
+#define EARTH_A_M 6378137.0
+#define DEG_RAD (3.14159265358979323846 / 180.0)
+
+typedef struct ov_parcel {
+    sqlite3_int64 num;
+    char *id;
+    char *farmer; /* NULL none */
+    double area_m2;
+    double lon_min, lat_min, lon_max, lat_max;
+    OGRGeometryH geom; /* parsed on first need */
+} ov_parcel;
+
+typedef struct ov_pair {
+    size_t a, b; /* indices into the parcels, a registered first */
+    double overlap_m2;
+} ov_pair;
+
+typedef struct ov_state {
+    parus_store *store;
+    ov_parcel *p;
+    size_t n, cap;
+    ov_pair *pairs;
+    size_t n_pairs, cap_pairs;
+    sqlite3_stmt *wkb_st;
+    parus_error *err;
+} ov_state;
+
+static bool grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    size_t new_cap, bytes;
+    void *q;
+    if (need <= *cap)
+        return true;
+    new_cap = *cap ? *cap : 64;
+    while (new_cap < need)
+        if (!parus__mul_size(new_cap, 2, &new_cap))
+            return false;
+    if (!parus__mul_size(new_cap, elem, &bytes) || !(q = realloc(*arr, bytes)))
+        return false;
+    *arr = q;
+    *cap = new_cap;
+    return true;
+}
+
+static char *dup_col(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? parus__strdup((const char *)t) : NULL;
+}
+
+static parus_status read_parcels(ov_state *s)
+{
+    static const char sql[] = "SELECT num, id, farmer_id, area_m2, lon_min_deg, lat_min_deg, "
+                              "lon_max_deg, lat_max_deg FROM parcels ORDER BY num";
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->store->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return parus__store_sql_fail(s->store, rc, s->err, "cannot read the parcels of '%s'",
+                                     s->store->path);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ov_parcel *p;
+        if (!grow((void **)&s->p, &s->cap, s->n + 1, sizeof *s->p)) {
+            sqlite3_finalize(st);
+            return parus_fail(s->err, PARUS_E_NOMEM, "out of memory reading the parcels");
+        }
+        p = &s->p[s->n];
+        memset(p, 0, sizeof *p);
+        p->num = sqlite3_column_int64(st, 0);
+        p->id = dup_col(st, 1);
+        p->farmer = dup_col(st, 2);
+        s->n++;
+        if (!p->id || (sqlite3_column_type(st, 2) != SQLITE_NULL && !p->farmer)) {
+            sqlite3_finalize(st);
+            return parus_fail(s->err, PARUS_E_NOMEM, "out of memory reading the parcels");
+        }
+        p->area_m2 = sqlite3_column_double(st, 3);
+        p->lon_min = sqlite3_column_double(st, 4);
+        p->lat_min = sqlite3_column_double(st, 5);
+        p->lon_max = sqlite3_column_double(st, 6);
+        p->lat_max = sqlite3_column_double(st, 7);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return parus__store_sql_fail(s->store, rc, s->err, "cannot read the parcels of '%s'",
+                                     s->store->path);
+    return PARUS_OK;
+}
+
+static size_t index_of(const ov_state *s, sqlite3_int64 num)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->p[mid].num < num)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->n && s->p[lo].num == num ? lo : SIZE_MAX;
+}
+
+static parus_status geometry(ov_state *s, size_t i, OGRGeometryH *out)
+{
+    ov_parcel *p = &s->p[i];
+    int rc;
+    if (p->geom) {
+        *out = p->geom;
+        return PARUS_OK;
+    }
+    rc = sqlite3_bind_int64(s->wkb_st, 1, p->num);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s->wkb_st);
+    if (rc == SQLITE_ROW) {
+        const void *wkb = sqlite3_column_blob(s->wkb_st, 0);
+        int n = sqlite3_column_bytes(s->wkb_st, 0);
+        OGRGeometryH g = NULL;
+        if (!wkb || OGR_G_CreateFromWkbEx(wkb, NULL, &g, (size_t)n) !=
+                        OGRERR_NONE) {
+            sqlite3_reset(s->wkb_st);
+            return parus_fail(s->err, PARUS_E_STORE, "parcel '%s' in '%s' has unreadable WKB",
+                              p->id, s->store->path);
+        }
+        sqlite3_reset(s->wkb_st);
+        p->geom = g;
+        *out = g;
+        return PARUS_OK;
+    }
+    sqlite3_reset(s->wkb_st);
+    return parus__store_sql_fail(s->store, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, s->err,
+                                 "cannot read the geometry of parcel '%s' in '%s'", p->id,
+                                 s->store->path);
+}
+
+/* The geodesic area of the polygonal part of g (lines and points of a touching pair: 0). */
+static parus_status polygonal_area_m2(OGRGeometryH g, double *area_m2, parus_error *err)
+{
+    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+    unsigned char *wkb;
+    size_t n;
+    parus_status code;
+    *area_m2 = 0.0;
+    if (OGR_G_IsEmpty(g))
+        return PARUS_OK;
+    if (t == wkbGeometryCollection || t == wkbMultiSurface) {
+        int i, k = OGR_G_GetGeometryCount(g);
+        for (i = 0; i < k; i++) {
+            double part_m2;
+            code = polygonal_area_m2(OGR_G_GetGeometryRef(g, i), &part_m2, err);
+            if (code != PARUS_OK)
+                return code;
+            *area_m2 += part_m2;
+        }
+        return PARUS_OK;
+    }
+    if (t != wkbPolygon && t != wkbMultiPolygon)
+        return PARUS_OK;
+    OGR_G_FlattenTo2D(g);
+    n = OGR_G_WkbSizeEx(g);
+    if (!(wkb = malloc(n ? n : 1)))
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory measuring an overlap");
+    if (OGR_G_ExportToIsoWkb(g, wkbNDR, wkb) != OGRERR_NONE) {
+        free(wkb);
+        return parus_fail(err, PARUS_E_GEOMETRY, "cannot encode an overlap as WKB");
+    }
+    code = parus_wkb_geodesic_area_m2(wkb, n, area_m2, err);
+    free(wkb);
+    return code;
+}
+
+/* The pair (i, j), i registered first: kept when the common land is min_share of either. */
+static parus_status check_pair(ov_state *s, size_t i, size_t j, double min_share)
+{
+    const ov_parcel *a = &s->p[i], *b = &s->p[j];
+    double w = fmin(a->lon_max, b->lon_max) - fmax(a->lon_min, b->lon_min);
+    double h = fmin(a->lat_max, b->lat_max) - fmax(a->lat_min, b->lat_min);
+    double lat_near_eq, box_m2, need_m2, common_m2;
+    OGRGeometryH ga, gb, x;
+    parus_status code;
+
+    if (!(w > 0.0) || !(h > 0.0))
+        return PARUS_OK; /* boxes that only touch: no common area */
+    /* an upper bound on the common box's area (the sphere of the equatorial radius, at the
+     * latitude of the box nearest the equator, plus 1 %): smaller than the share needs, skip */
+    lat_near_eq = fmax(a->lat_min, b->lat_min) > 0.0   ? fmax(a->lat_min, b->lat_min)
+                  : fmin(a->lat_max, b->lat_max) < 0.0 ? fmin(a->lat_max, b->lat_max)
+                                                       : 0.0;
+    box_m2 = 1.01 * EARTH_A_M * EARTH_A_M * (w * DEG_RAD) * (h * DEG_RAD) *
+             cos(lat_near_eq * DEG_RAD);
+    need_m2 = min_share * fmin(a->area_m2, b->area_m2);
+    if (box_m2 < need_m2)
+        return PARUS_OK;
+
+    if ((code = geometry(s, i, &ga)) != PARUS_OK || (code = geometry(s, j, &gb)) != PARUS_OK)
+        return code;
+    if (!OGR_G_Intersects(ga, gb))
+        return PARUS_OK;
+    x = OGR_G_Intersection(ga, gb);
+    if (!x)
+        return parus_fail(s->err, PARUS_E_GEOMETRY,
+                          "GEOS cannot intersect parcels '%s' and '%s' of '%s'", a->id, b->id,
+                          s->store->path);
+    code = polygonal_area_m2(x, &common_m2, s->err);
+    OGR_G_DestroyGeometry(x);
+    if (code != PARUS_OK)
+        return code;
+    if (!(common_m2 > 0.0) || common_m2 < need_m2)
+        return PARUS_OK;
+    if (!grow((void **)&s->pairs, &s->cap_pairs, s->n_pairs + 1, sizeof *s->pairs))
+        return parus_fail(s->err, PARUS_E_NOMEM, "out of memory recording overlaps");
+    s->pairs[s->n_pairs].a = i;
+    s->pairs[s->n_pairs].b = j;
+    s->pairs[s->n_pairs].overlap_m2 = common_m2;
+    s->n_pairs++;
+    return PARUS_OK;
+}
+
+static parus_status find_pairs(ov_state *s, double min_share)
+{
+    static const char sql[] = "SELECT id FROM parcels_rtree WHERE lon_max >= ?1 AND "
+                              "lon_min <= ?3 AND lat_max >= ?2 AND lat_min <= ?4";
+    sqlite3_stmt *st;
+    parus_status code = PARUS_OK;
+    size_t i;
+    int rc = sqlite3_prepare_v2(s->store->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return parus__store_sql_fail(s->store, rc, s->err, "cannot search the parcels of '%s'",
+                                     s->store->path);
+    for (i = 0; i < s->n && code == PARUS_OK; i++) {
+        const ov_parcel *p = &s->p[i];
+        rc = sqlite3_bind_double(st, 1, p->lon_min);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_double(st, 2, p->lat_min);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_double(st, 3, p->lon_max);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_double(st, 4, p->lat_max);
+        while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            sqlite3_int64 num = sqlite3_column_int64(st, 0);
+            size_t j;
+            rc = SQLITE_OK;
+            if (num <= p->num)
+                continue; /* each pair once, from the parcel registered first */
+            j = index_of(s, num);
+            if (j == SIZE_MAX)
+                continue; /* an R-tree entry without its parcel: nothing to compare */
+            code = check_pair(s, i, j, min_share);
+            if (code != PARUS_OK)
+                break;
+        }
+        sqlite3_reset(st);
+        if (code == PARUS_OK && rc != SQLITE_DONE && rc != SQLITE_OK)
+            code = parus__store_sql_fail(s->store, rc, s->err,
+                                         "cannot search the parcels of '%s'", s->store->path);
+    }
+    sqlite3_finalize(st);
+    return code;
+}
+
+static parus_status write_pairs(ov_state *s)
+{
+    static const char ins[] = "INSERT INTO parcel_overlaps (parcel_a, parcel_b, farmer_a, "
+                              "farmer_b, overlap_m2, share_a, share_b, found_at) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    sqlite3_stmt *st = NULL;
+    char now[32];
+    parus_status code;
+    size_t k;
+    int rc;
+
+    parus__store_utc_now(now);
+    code = parus__store_tx_begin(s->store, s->err);
+    if (code != PARUS_OK)
+        return code;
+    rc = sqlite3_exec(s->store->db, "DELETE FROM parcel_overlaps", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(s->store->db, ins, -1, &st, NULL);
+    for (k = 0; rc == SQLITE_OK && k < s->n_pairs; k++) {
+        const ov_pair *q = &s->pairs[k];
+        const ov_parcel *a = &s->p[q->a], *b = &s->p[q->b];
+        double share_a = fmin(1.0, q->overlap_m2 / a->area_m2);
+        double share_b = fmin(1.0, q->overlap_m2 / b->area_m2);
+        rc = sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_text(st, 2, b->id, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+            rc = a->farmer ? sqlite3_bind_text(st, 3, a->farmer, -1, SQLITE_STATIC)
+                           : sqlite3_bind_null(st, 3);
+        if (rc == SQLITE_OK)
+            rc = b->farmer ? sqlite3_bind_text(st, 4, b->farmer, -1, SQLITE_STATIC)
+                           : sqlite3_bind_null(st, 4);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_double(st, 5, q->overlap_m2);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_double(st, 6, share_a);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_double(st, 7, share_b);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_text(st, 8, now, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+            rc = SQLITE_OK;
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK) {
+        code = parus__store_sql_fail(s->store, rc, s->err, "cannot record the overlaps in '%s'",
+                                     s->store->path);
+        parus__store_tx_rollback(s->store);
+        return code;
+    }
+    return parus__store_tx_commit(s->store, s->err);
+}
+
+parus_status parus_store_find_overlaps(parus_store *store, double min_share, size_t *n_overlaps,
+                                       parus_error *err)
+{
+    ov_state s;
+    parus_status code;
+    size_t i;
+    int rc;
+
+    if (!store)
+        return parus_fail(err, PARUS_E_INVALID, "find_overlaps: missing store");
+    if (!(min_share > 0.0 && min_share <= 1.0))
+        return parus_fail(err, PARUS_E_INVALID, "overlap share %g is outside (0, 1]", min_share);
+    code = parus__store_require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    parus__gdal_init();
+    memset(&s, 0, sizeof s);
+    s.store = store;
+    s.err = err;
+    rc = sqlite3_prepare_v2(store->db, "SELECT wkb FROM parcels WHERE num = ?1", -1, &s.wkb_st,
+                            NULL);
+    if (rc != SQLITE_OK)
+        return parus__store_sql_fail(store, rc, err, "cannot read the parcels of '%s'",
+                                     store->path);
+    code = read_parcels(&s);
+    if (code == PARUS_OK)
+        code = find_pairs(&s, min_share);
+    sqlite3_finalize(s.wkb_st);
+    if (code == PARUS_OK)
+        code = write_pairs(&s);
+    if (code == PARUS_OK && n_overlaps)
+        *n_overlaps = s.n_pairs;
+    for (i = 0; i < s.n; i++) {
+        free(s.p[i].id);
+        free(s.p[i].farmer);
+        if (s.p[i].geom)
+            OGR_G_DestroyGeometry(s.p[i].geom);
+    }
+    free(s.p);
+    free(s.pairs);
+    return code;
+}
+
+parus_status parus_store_overlaps_foreach(parus_store *store, const char *parcel_id,
+                                          parus_overlap_visit_fn fn, void *ctx, size_t *n_visited,
+                                          parus_error *err)
+{
+    static const char all[] = "SELECT parcel_a, parcel_b, farmer_a, farmer_b, overlap_m2, "
+                              "share_a, share_b FROM parcel_overlaps ORDER BY parcel_a, parcel_b";
+    static const char one[] = "SELECT parcel_a, parcel_b, farmer_a, farmer_b, overlap_m2, "
+                              "share_a, share_b FROM parcel_overlaps WHERE parcel_a = ?1 OR "
+                              "parcel_b = ?1 ORDER BY parcel_a, parcel_b";
+    sqlite3_stmt *st;
+    size_t n = 0;
+    int rc;
+
+    if (!store || !fn)
+        return parus_fail(err, PARUS_E_INVALID, "overlaps_foreach: missing store or function");
+    if (store->version < 10)
+        return parus_fail(err, PARUS_E_SCHEMA,
+                          "'%s' has schema version %d, older than this parus (%d): run 'parus "
+                          "--db %s store upgrade'",
+                          store->path, store->version, PARUS_STORE_SCHEMA_VERSION, store->path);
+    rc = sqlite3_prepare_v2(store->db, parcel_id ? one : all, -1, &st, NULL);
+    if (rc == SQLITE_OK && parcel_id)
+        rc = sqlite3_bind_text(st, 1, parcel_id, -1, SQLITE_STATIC);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        parus_overlap o;
+        o.parcel_a = (const char *)sqlite3_column_text(st, 0);
+        o.parcel_b = (const char *)sqlite3_column_text(st, 1);
+        o.farmer_a = (const char *)sqlite3_column_text(st, 2);
+        o.farmer_b = (const char *)sqlite3_column_text(st, 3);
+        o.overlap_m2 = sqlite3_column_double(st, 4);
+        o.share_a = sqlite3_column_double(st, 5);
+        o.share_b = sqlite3_column_double(st, 6);
+        n++;
+        rc = SQLITE_OK;
+        if (fn(&o, ctx)) {
+            sqlite3_finalize(st);
+            return parus_fail(err, PARUS_E_INTERNAL, "the walk over the overlaps stopped");
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return parus__store_sql_fail(store, rc, err, "cannot read the overlaps of '%s'",
+                                     store->path);
+    if (n_visited)
+        *n_visited = n;
+    return PARUS_OK;
+}
