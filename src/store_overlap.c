@@ -220,8 +220,6 @@ static parus_status check_pair(ov_state *s, size_t i, size_t j, double min_share
 
     if ((code = geometry(s, i, &ga)) != PARUS_OK || (code = geometry(s, j, &gb)) != PARUS_OK)
         return code;
-    if (!OGR_G_Intersects(ga, gb))
-        return PARUS_OK;
     x = OGR_G_Intersection(ga, gb);
     if (!x)
         return parus_fail(s->err, PARUS_E_GEOMETRY,
