@@ -411,14 +411,14 @@ typedef struct reader {
 
 typedef struct json_scan {
     size_t line;
-    int depth;                    /* containers open */
-    char kind[SCAN_DEPTH_MAX];    /* '{' or '[' per level (up to SCAN_DEPTH_MAX) */
-    bool expect_key;              /* in an object, the next string is a key */
-    bool key_is_features;         /* the last key read at depth 1 was "features" */
-    int features_depth;           /* depth of the features array; 0 none */
-    size_t feature_index;         /* SIZE_MAX before the first */
+    int depth;                 /* containers open */
+    char kind[SCAN_DEPTH_MAX]; /* '{' or '[' per level (up to SCAN_DEPTH_MAX) */
+    bool expect_key;           /* in an object, the next string is a key */
+    bool key_is_features;      /* the last key read at depth 1 was "features" */
+    int features_depth;        /* depth of the features array; 0 none */
+    size_t feature_index;      /* SIZE_MAX before the first */
     bool in_string, escape;
-    char key[16];                 /* a short key being read at depth 1 */
+    char key[16]; /* a short key being read at depth 1 */
     size_t key_len;
     bool key_long;
     char token[SCAN_TOKEN_MAX + 1];
@@ -499,10 +499,10 @@ static parus_status scan_token_end(reader *r, json_scan *s)
         return PARUS_E_NOMEM;
     r->bad = b;
     b = &r->bad[r->n_bad++];
-    b->feature_index = s->features_depth && s->depth > s->features_depth &&
-                               s->feature_index != SIZE_MAX
-                           ? s->feature_index
-                           : SIZE_MAX;
+    b->feature_index =
+        s->features_depth && s->depth > s->features_depth && s->feature_index != SIZE_MAX
+            ? s->feature_index
+            : SIZE_MAX;
     b->line = s->token_line;
     if (strlen(s->token) < sizeof b->text && !s->token_long) {
         memcpy(b->text, s->token, strlen(s->token) + 1);
@@ -529,8 +529,8 @@ static parus_status scan_bytes(reader *r, json_scan *s, const char *buf, size_t 
             } else if (c == '"') {
                 s->in_string = false;
                 if (s->expect_key && s->depth == 1)
-                    s->key_is_features = !s->key_long && s->key_len == 8 &&
-                                         memcmp(s->key, "features", 8) == 0;
+                    s->key_is_features =
+                        !s->key_long && s->key_len == 8 && memcmp(s->key, "features", 8) == 0;
                 continue;
             }
             if (s->expect_key && s->depth == 1) {
@@ -596,7 +596,8 @@ static parus_status scan_bytes(reader *r, json_scan *s, const char *buf, size_t 
             s->expect_key = false;
             break;
         case ',':
-            s->expect_key = s->depth > 0 && s->depth <= SCAN_DEPTH_MAX && s->kind[s->depth - 1] == '{';
+            s->expect_key =
+                s->depth > 0 && s->depth <= SCAN_DEPTH_MAX && s->kind[s->depth - 1] == '{';
             break;
         case '\n':
             s->line++;
@@ -931,8 +932,8 @@ static parus_status read_feature(reader *r, OGRFeatureH f, size_t index)
     if (r->next_bad < r->n_bad && r->bad[r->next_bad].feature_index == index) {
         const bad_number *b = &r->bad[r->next_bad];
         return add_reject(r, index, id, PARUS_E_FORMAT,
-                          "number '%s' at line %zu %s: OGR cannot have read it faithfully",
-                          b->text, b->line, b->why);
+                          "number '%s' at line %zu %s: OGR cannot have read it faithfully", b->text,
+                          b->line, b->why);
     }
     if (!declared_area(r, f, &declared_m2, why, sizeof why))
         return add_reject(r, index, id, PARUS_E_INVALID, "%s", why);
@@ -988,14 +989,15 @@ static parus_status read_feature(reader *r, OGRFeatureH f, size_t index)
                           "its vertices",
                           area_m2 / PARUS_M2_PER_HA, r->max_area_m2 / PARUS_M2_PER_HA);
     }
-    if (declared_m2 > 0.0 && (area_m2 < r->ratio_min * declared_m2 ||
-                              area_m2 > r->ratio_max * declared_m2)) {
+    if (declared_m2 > 0.0 &&
+        (area_m2 < r->ratio_min * declared_m2 || area_m2 > r->ratio_max * declared_m2)) {
         free(wkb);
-        return add_reject(r, index, id, PARUS_E_RANGE,
-                          "area %.2f mu is %.3g times the declared %.2f mu (plausible: %.3g..%.3g): "
-                          "check its vertices and declared area",
-                          area_m2 / PARUS_M2_PER_MU, area_m2 / declared_m2,
-                          declared_m2 / PARUS_M2_PER_MU, r->ratio_min, r->ratio_max);
+        return add_reject(
+            r, index, id, PARUS_E_RANGE,
+            "area %.2f mu is %.3g times the declared %.2f mu (plausible: %.3g..%.3g): "
+            "check its vertices and declared area",
+            area_m2 / PARUS_M2_PER_MU, area_m2 / declared_m2, declared_m2 / PARUS_M2_PER_MU,
+            r->ratio_min, r->ratio_max);
     }
 
     st = field_text(f, r->farmer_idx, r->farmer_type, &farmer);

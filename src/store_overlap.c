@@ -142,8 +142,7 @@ static parus_status geometry(ov_state *s, size_t i, OGRGeometryH *out)
         const void *wkb = sqlite3_column_blob(s->wkb_st, 0);
         int n = sqlite3_column_bytes(s->wkb_st, 0);
         OGRGeometryH g = NULL;
-        if (!wkb || OGR_G_CreateFromWkbEx(wkb, NULL, &g, (size_t)n) !=
-                        OGRERR_NONE) {
+        if (!wkb || OGR_G_CreateFromWkbEx(wkb, NULL, &g, (size_t)n) != OGRERR_NONE) {
             sqlite3_reset(s->wkb_st);
             return parus_fail(s->err, PARUS_E_STORE, "parcel '%s' in '%s' has unreadable WKB",
                               p->id, s->store->path);
@@ -212,8 +211,8 @@ static parus_status check_pair(ov_state *s, size_t i, size_t j, double min_share
     lat_near_eq = fmax(a->lat_min, b->lat_min) > 0.0   ? fmax(a->lat_min, b->lat_min)
                   : fmin(a->lat_max, b->lat_max) < 0.0 ? fmin(a->lat_max, b->lat_max)
                                                        : 0.0;
-    box_m2 = 1.01 * EARTH_A_M * EARTH_A_M * (w * DEG_RAD) * (h * DEG_RAD) *
-             cos(lat_near_eq * DEG_RAD);
+    box_m2 =
+        1.01 * EARTH_A_M * EARTH_A_M * (w * DEG_RAD) * (h * DEG_RAD) * cos(lat_near_eq * DEG_RAD);
     need_m2 = min_share * fmin(a->area_m2, b->area_m2);
     if (box_m2 < need_m2)
         return PARUS_OK;
@@ -275,8 +274,8 @@ static parus_status find_pairs(ov_state *s, double min_share)
         }
         sqlite3_reset(st);
         if (code == PARUS_OK && rc != SQLITE_DONE && rc != SQLITE_OK)
-            code = parus__store_sql_fail(s->store, rc, s->err,
-                                         "cannot search the parcels of '%s'", s->store->path);
+            code = parus__store_sql_fail(s->store, rc, s->err, "cannot search the parcels of '%s'",
+                                         s->store->path);
     }
     sqlite3_finalize(st);
     return code;

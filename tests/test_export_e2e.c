@@ -374,12 +374,15 @@ static void test_e2e__a_failed_write_keeps_the_previous_file(void **state)
         free(path[i]);
         free(keep[i]);
     }
+    free(dir);
+}
 
 /* ---- a registry with the mistakes real ones have (issue 10) ---- */
 
 /* The generator's registry rewritten through OGR: parcel `bad` with one vertex's longitude missing
  * its leading digit (114.5 -> 14.5), parcel `moved` shifted by `shift_deg` of longitude, and,
- * when `twin` is set, the land of parcel `twin` registered again as parcel TWIN of farmer F-TWIN. */
+ * when `twin` is set, the land of parcel `twin` registered again as parcel TWIN of farmer F-TWIN.
+ */
 static void write_registry(const char *src, const char *dst, const char *bad, const char *twin,
                            const char *moved, double shift_deg)
 {

@@ -649,27 +649,36 @@ static void test_read__invalid_and_duplicate_parcels(void **state)
     free(dir);
 }
 
-
 /* ---- plausible area and faithful numbers ---- */
 
 /* A parcel of the sample season (P000003, 2.63 mu declared) as drawn, then with one vertex's
  * longitude missing its leading digit (14.528 for 114.528), then 10 times its declared area. */
 #define P3_RING(lon1)                                                                              \
-    "[[[114.526767118,36.499371184],[" lon1 ",36.499380456],[114.52824925,36.499280592],"         \
+    "[[[114.526767118,36.499371184],[" lon1 ",36.499380456],[114.52824925,36.499280592],"          \
     "[114.526738736,36.499271232],[114.526767118,36.499371184]]]"
 static const char implausible_geojson[] =
     "{\"type\":\"FeatureCollection\",\"features\":[\n"
     "{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"P3\",\"declared_area_mu\":2.63},"
-    "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":" P3_RING("114.528271201") "}},\n"
-    "{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"P3-dropped-digit\","
-    "\"declared_area_mu\":2.63},"
-    "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":" P3_RING("14.528271201") "}},\n"
-    "{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"P3-tenth-declared\","
-    "\"declared_area_mu\":0.263},"
-    "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":" P3_RING("114.528271201") "}},\n"
-    "{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"P3-undeclared\"},"
-    "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":" P3_RING("114.528271201") "}}\n"
-    "]}\n";
+    "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":" P3_RING(
+        "114.528271201") "}},\n"
+                         "{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"P3-dropped-digit\","
+                         "\"declared_area_mu\":2.63},"
+                         "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":" P3_RING(
+                             "14.528271201") "}},\n"
+                                             "{\"type\":\"Feature\",\"properties\":{\"parcel_id\":"
+                                             "\"P3-tenth-declared\","
+                                             "\"declared_area_mu\":0.263},"
+                                             "\"geometry\":{\"type\":\"Polygon\","
+                                             "\"coordinates\":" P3_RING(
+                                                 "114.528271201") "}},\n"
+                                                                  "{\"type\":\"Feature\","
+                                                                  "\"properties\":{\"parcel_id\":"
+                                                                  "\"P3-undeclared\"},"
+                                                                  "\"geometry\":{\"type\":"
+                                                                  "\"Polygon\","
+                                                                  "\"coordinates\":" P3_RING(
+                                                                      "114.528271201") "}}\n"
+                                                                                       "]}\n";
 
 static void test_read__implausible_area_is_set_aside(void **state)
 {
@@ -712,8 +721,8 @@ static void test_read__implausible_area_is_set_aside(void **state)
 }
 
 #define NUM_FEATURE(id, lon1)                                                                      \
-    "{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"" id "\"},\"geometry\":{\"type\":"     \
-    "\"Polygon\",\"coordinates\":[[[114.5,36.5],[" lon1 ",36.5],[114.501,36.501],"                \
+    "{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"" id "\"},\"geometry\":{\"type\":"      \
+    "\"Polygon\",\"coordinates\":[[[114.5,36.5],[" lon1 ",36.5],[114.501,36.501],"                 \
     "[114.5,36.5]]]}},\n"
 
 static void test_read__numbers_ogr_cannot_read_faithfully(void **state)
@@ -724,12 +733,17 @@ static void test_read__numbers_ogr_cannot_read_faithfully(void **state)
             "ok", "114.501") NUM_FEATURE("two-dots", "114.501.3") NUM_FEATURE("inf", "1e999")
             NUM_FEATURE("minus-inf", "-1e999") NUM_FEATURE("nan", "NaN") NUM_FEATURE(
                 "huge", "114501000000000000000000000000000000000000000000000000")
-                NUM_FEATURE("tiny", "1e-999")
-                    NUM_FEATURE("long-decimals", "114.50100000000000000000000000000000001")
-        "{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"last\",\"declared_area_mu\":1e999},"
-        "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[114.5,36.5],[114.501,36.5],"
-        "[114.501,36.501],[114.5,36.5]]]}}\n"
-        "]}\n";
+                NUM_FEATURE("tiny", "1e-999") NUM_FEATURE(
+                    "long-decimals",
+                    "114.50100000000000000000000000000000001") "{\"type\":\"Feature\","
+                                                               "\"properties\":{\"parcel_id\":"
+                                                               "\"last\",\"declared_area_mu\":"
+                                                               "1e999},"
+                                                               "\"geometry\":{\"type\":\"Polygon\","
+                                                               "\"coordinates\":[[[114.5,36.5],["
+                                                               "114.501,36.5],"
+                                                               "[114.501,36.501],[114.5,36.5]]]}}\n"
+                                                               "]}\n";
     static const char outside[] = "{\"type\":\"FeatureCollection\",\"bbox\":[1e999,0,1,1],"
                                   "\"features\":[" NUM_FEATURE("ok", "114.501") "{}]}";
     char *dir = parus_test_tmpdir("parcels");

@@ -1707,7 +1707,6 @@ static void put_tile_of(parus_store *s, unsigned seed, const char *date, const c
         fail_msg("put tile: %s", err.msg);
 }
 
-
 /* ---- version 8: reshaped parcels and overlaps ---- */
 
 static size_t n_series(parus_store *s, const char *id)
@@ -1777,8 +1776,7 @@ static void geodesic_parcel(parus_parcel *p, const char *id, const char *farmer,
 {
     parus_error err;
     make_parcel(p, id, farmer, x0, y0, x1, y1, NAN);
-    assert_int_equal(parus_wkb_geodesic_area_m2(p->wkb, p->wkb_size, &p->area_m2, &err),
-                     PARUS_OK);
+    assert_int_equal(parus_wkb_geodesic_area_m2(p->wkb, p->wkb_size, &p->area_m2, &err), PARUS_OK);
 }
 
 typedef struct overlap_log {
@@ -1854,8 +1852,7 @@ static void test_find_overlaps__same_land_found_touching_and_slivers_not(void **
 
     /* one parcel's overlaps; a higher share leaves H and G out; the table is replaced */
     memset(&log, 0, sizeof log);
-    assert_int_equal(parus_store_overlaps_foreach(s, "B", log_overlap, &log, NULL, &err),
-                     PARUS_OK);
+    assert_int_equal(parus_store_overlaps_foreach(s, "B", log_overlap, &log, NULL, &err), PARUS_OK);
     assert_int_equal(log.n, 1);
     assert_int_equal(parus_store_find_overlaps(s, 0.5, &n, &err), PARUS_OK);
     assert_int_equal(n, 1);

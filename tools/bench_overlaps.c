@@ -63,8 +63,8 @@ int main(int argc, char **argv)
             parus_store_close(store);
             return 1;
         }
-        printf("run %ld: %.3f s wall, %.3f s CPU, %zu overlapping pairs\n", k + 1,
-               wall_s() - w0, cpu_s() - c0, n);
+        printf("run %ld: %.3f s wall, %.3f s CPU, %zu overlapping pairs\n", k + 1, wall_s() - w0,
+               cpu_s() - c0, n);
     }
     parus_store_close(store);
     return 0;

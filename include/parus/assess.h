@@ -106,8 +106,8 @@ typedef struct parus_assess_stats {
     int64_t total_limit_cny;
     size_t n_reason[PARUS_CREDIT_N_REASONS]; /* farmers whose limit carries each reason */
     size_t n_farmers_unknown_crop;           /* ... a parcel with UNKNOWN_CROP */
-    size_t n_overlaps; /* pairs of parcels whose land overlaps (parcel_overlaps), found again */
-    char latest_date[11];                    /* the latest imagery date used; "" none */
+    size_t n_overlaps;    /* pairs of parcels whose land overlaps (parcel_overlaps), found again */
+    char latest_date[11]; /* the latest imagery date used; "" none */
     /* run only: the tiles the season's observations came from, and a fingerprint of their content
      * fingerprints in sorted order (64 hex digits; "" when none): an audit of the imagery the
      * limits rest on, recorded with the run */

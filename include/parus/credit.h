@@ -85,7 +85,7 @@ typedef enum parus_credit_health {
     X(CAP, 9, "the limit is held at the policy's cap")                                             \
     X(FLOOR, 10, "the limit came out below the policy's floor or rounding unit: 0")                \
     X(NO_VALUE, 11, "the counted parcels have no conservative value")                              \
-    X(UNKNOWN_HEALTH, 12, "a parcel's condition is unknown: treated as fair")                     \
+    X(UNKNOWN_HEALTH, 12, "a parcel's condition is unknown: treated as fair")                      \
     X(OVERLAP, 13, "a parcel's land overlaps another parcel's: counted once (policy overlap)")
 
 typedef enum parus_credit_reason {

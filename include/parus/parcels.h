@@ -12,12 +12,11 @@
  * after transformation; E_DUPLICATE for an id already seen in the file (the first is kept);
  * E_INVALID for a missing id, or a declared area that is negative or not a number (never silently
  * dropped: the area cross-check would otherwise pass unseen); E_FORMAT for a number in a GeoJSON
- * feature that OGR cannot have read faithfully ("114.526.3", 1e999, NaN, an integer beyond 64 bits);
- * E_GEOMETRY for a source coordinate that is not finite or, in a geographic CRS, not a lon/lat;
- * E_RANGE for a measured area implausible against the declared one or above the largest parcel
- * size (the bounds in parus_parcel_fields). A self-intersecting polygon that GEOS
- * repairs (MakeValid) into a polygon is kept with `repaired` set. Exact reason texts:
- * docs/parcels.md.
+ * feature that OGR cannot have read faithfully ("114.526.3", 1e999, NaN, an integer beyond 64
+ * bits); E_GEOMETRY for a source coordinate that is not finite or, in a geographic CRS, not a
+ * lon/lat; E_RANGE for a measured area implausible against the declared one or above the largest
+ * parcel size (the bounds in parus_parcel_fields). A self-intersecting polygon that GEOS repairs
+ * (MakeValid) into a polygon is kept with `repaired` set. Exact reason texts: docs/parcels.md.
  *
  * Units: areas in m2 (area_m2); 1 mu = 10000/15 m2 (PARUS_M2_PER_MU), reported to people in mu.
  */

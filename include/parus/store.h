@@ -103,7 +103,8 @@ typedef int (*parus_overlap_visit_fn)(const parus_overlap *o, void *ctx);
 PARUS_API parus_status parus_store_find_overlaps(parus_store *store, double min_share,
                                                  size_t *n_overlaps, parus_error *err);
 /* The stored overlaps, all (parcel_id NULL) or those of one parcel, by (parcel_a, parcel_b).
- * Pointers in *o live for the call of fn only. fn returning non-zero stops the walk (E_INTERNAL). */
+ * Pointers in *o live for the call of fn only. fn returning non-zero stops the walk (E_INTERNAL).
+ */
 PARUS_API parus_status parus_store_overlaps_foreach(parus_store *store, const char *parcel_id,
                                                     parus_overlap_visit_fn fn, void *ctx,
                                                     size_t *n_visited, parus_error *err);
