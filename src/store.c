@@ -1602,6 +1602,16 @@ static const char *const merge_sql[] = {
     "CREATE TEMP TABLE merge_upd AS SELECT p.num AS dnum, s.num AS snum FROM merge_src.parcels s "
     "JOIN main.parcels p ON p.id = s.id WHERE s.loaded_at > p.loaded_at AND NOT "
     "(" MERGE_SAME_PARCEL ")",
+    /* of them, those whose shape changed: the destination's observations measured the old shape
+     * (other land) and go, recorded, as a load does */
+    "INSERT INTO main.parcel_changes (parcel_id, changed_at, source, what, old_area_m2, "
+    "new_area_m2, n_observations_removed) SELECT p.id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), "
+    "'merge', 'geometry', p.area_m2, s.area_m2, (SELECT count(*) FROM main.observations o WHERE "
+    "o.parcel_num = p.num) FROM temp.merge_upd u JOIN main.parcels p ON p.num = u.dnum JOIN "
+    "merge_src.parcels s ON s.num = u.snum WHERE p.wkb IS NOT s.wkb ORDER BY p.id",
+    "DELETE FROM main.observations WHERE parcel_num IN (SELECT u.dnum FROM temp.merge_upd u JOIN "
+    "main.parcels p ON p.num = u.dnum JOIN merge_src.parcels s ON s.num = u.snum WHERE p.wkb IS "
+    "NOT s.wkb)",
     "UPDATE main.parcels SET (" MERGE_PARCEL_COLUMNS ") = (SELECT " MERGE_PARCEL_COLUMNS
     " FROM merge_src.parcels s JOIN temp.merge_upd u ON u.snum = s.num "
     "WHERE u.dnum = main.parcels.num) WHERE num IN (SELECT dnum FROM temp.merge_upd)",
@@ -1635,7 +1645,9 @@ static const char *const merge_sql[] = {
                                                                 "sp.id",
 };
 
-enum { MERGE_UPD = 0, MERGE_NEWP = 4, MERGE_NEWT = 7, MERGE_OBS = 9 };
+/* the statement before each counted one: the parcels updated (after the two reshape statements),
+ * the new parcels, the new tiles; and the observations statement itself */
+enum { MERGE_UPD = 2, MERGE_NEWP = 6, MERGE_NEWT = 9, MERGE_OBS = 11 };
 
 static void merge_cleanup(parus_store *store)
 {

@@ -1771,6 +1771,49 @@ static void test_put_parcels__reshaped_parcel_loses_its_old_observations(void **
     free(dir);
 }
 
+static void test_merge__reshaped_parcel_loses_its_old_observations(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *dst = parus_test_path(dir, "dst.db");
+    char *src = parus_test_path(dir, "src.db");
+    parus_parcel_set set = grid_set(3, 3, 0);
+    static const char *const ids[] = {"P00000", "P00001", "P00002"};
+    parus_store_merge_stats ms;
+    parus_error err;
+    parus_store *s;
+    parus_parcel *q;
+    (void)state;
+
+    s = open_ok(dst);
+    load_ok(s, &set, "a.geojson", NULL);
+    put_tile_of(s, 1, "2024-05-01", ids, 3);
+    parus_store_close(s);
+    sleep(1); /* loaded_at has whole seconds: the source's shape is the newer */
+    q = &set.parcels[1];
+    free(q->wkb);
+    q->lon_max_deg += 0.0002;
+    q->wkb = rect_wkb(q->lon_min_deg, q->lat_min_deg, q->lon_max_deg, q->lat_max_deg, &q->wkb_size);
+    s = open_ok(src);
+    load_ok(s, &set, "b.geojson", NULL);
+    parus_store_close(s);
+
+    s = open_ok(dst);
+    assert_int_equal(parus_store_merge(s, src, &ms, &err), PARUS_OK);
+    assert_int_equal(ms.n_parcels_updated, 1);
+    assert_int_equal(ms.n_parcels_new, 0);
+    assert_int_equal(n_series(s, "P00001"), 0);
+    assert_int_equal(n_series(s, "P00000"), 1);
+    parus_store_close(s);
+    assert_int_equal(file_int(dst, "SELECT count(*) FROM parcel_changes WHERE parcel_id = "
+                                   "'P00001' AND source = 'merge' AND n_observations_removed = 1"),
+                     1);
+
+    set_free(&set);
+    parus_test_rmtree(dir);
+    free(src);
+    free(dst);
+    free(dir);
+}
+
 static void geodesic_parcel(parus_parcel *p, const char *id, const char *farmer, double x0,
                             double y0, double x1, double y1)
 {
@@ -3303,6 +3346,7 @@ int main(void)
         cmocka_unit_test(test_put_parcels__insert_update_unchanged),
         cmocka_unit_test(test_put_parcels__reshaped_parcel_loses_its_old_observations),
         cmocka_unit_test(test_find_overlaps__same_land_found_touching_and_slivers_not),
+        cmocka_unit_test(test_merge__reshaped_parcel_loses_its_old_observations),
         cmocka_unit_test(test_get_parcel__round_trip_and_not_found),
         cmocka_unit_test(test_put_parcels__rejects_recorded_per_source),
         cmocka_unit_test(test_put_parcels__bad_input_writes_nothing),

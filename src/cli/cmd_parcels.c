@@ -80,7 +80,7 @@ static void print_overlaps(parus_store *store, double min_share)
                 n - 20);
     fprintf(stderr,
             "parus: warning: %zu pair%s of parcels share at least %.0f %% of one's land "
-            "(parus query --overlaps)\n",
+            "(parcel_overlaps; parus query PARCEL names them)\n",
             n, n == 1 ? "" : "s", 100.0 * min_share);
 }
 
