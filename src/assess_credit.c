@@ -96,11 +96,11 @@ void parus__credit_parts_text(const parus_credit_result *c, char *buf, size_t n)
              (long long)c->haircut_poor_health_fen, (long long)c->haircut_fair_health_fen,
              (long long)c->haircut_low_confidence_fen, (long long)c->haircut_event_fen,
              (long long)c->haircut_area_mismatch_fen, (long long)c->haircut_overlap_fen,
-             (long long)c->net_value_fen,
-             (long long)c->loan_to_value_ppm, (long long)c->lendable_fen, (long long)c->debt_fen,
-             (long long)c->after_debt_fen, (long long)c->before_cap_cny,
-             (long long)c->cap_removed_cny, (long long)c->rounding_removed_cny,
-             (long long)c->floor_removed_cny, (long long)c->limit_cny);
+             (long long)c->net_value_fen, (long long)c->loan_to_value_ppm,
+             (long long)c->lendable_fen, (long long)c->debt_fen, (long long)c->after_debt_fen,
+             (long long)c->before_cap_cny, (long long)c->cap_removed_cny,
+             (long long)c->rounding_removed_cny, (long long)c->floor_removed_cny,
+             (long long)c->limit_cny);
 }
 
 void parus__limit_reasons_text(uint32_t credit_reasons, bool unknown_crop, bool not_classified,
