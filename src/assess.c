@@ -1782,7 +1782,7 @@ parus_status parus_assess_run(parus_store *store, const parus_assess_options *op
             checkpoint(opt, "assess:judged");
             code = overlap_pass(&a);
             if (code == PARUS_OK)
-            code = credit_pass(&a);
+                code = credit_pass(&a);
         }
         if (code == PARUS_OK) {
             checkpoint(opt, "assess:credit");

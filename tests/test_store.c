@@ -2302,7 +2302,7 @@ static void test_assessments__put_replace_read_and_refuse(void **state)
 #define DROP_V10 "DROP TABLE parcel_changes; DROP TABLE parcel_overlaps;"
 #define DROP_V9_SEASON_STATE                                                                       \
     DROP_V10 "DROP TRIGGER tiles_insert_season_stale; DROP TRIGGER tiles_delete_season_stale;"     \
-    "DROP TABLE season_state;"
+             "DROP TABLE season_state;"
 #define DROP_V8 DROP_V9_SEASON_STATE "DROP TABLE assessment_inputs;"
 #define DROP_V7_COLUMNS DROP_V8 PARUS__OBS_COLUMNS_V7(DROP_OBS_COLUMN)
 #define DROP_V6_COLUMNS DROP_V7_COLUMNS PARUS__OBS_COLUMNS_V6(DROP_OBS_COLUMN)
@@ -2690,7 +2690,7 @@ static void test_open__v8_store_is_migrated_to_v9(void **state)
         "'unknown', 'none', '2999-01-01T00:00:00Z'), ('2025-03-01/2025-10-31', 'F1', 5, 0, "
         "'CNY', 1, 0, 0, 0, 'unknown', 'none', '2000-01-01T00:00:00Z');");
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 9);
+    assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
     assert_int_equal(parus_store_season_state_get(s, "2024-03-01/2024-10-31", &st, &found, &err),
                      PARUS_OK);
     assert_true(found);

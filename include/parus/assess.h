@@ -74,9 +74,9 @@ typedef struct parus_assess_options {
      * "assess:committed"; NULL: none. */
     parus_checkpoint_fn checkpoint;
     void *checkpoint_ctx;
-    double overlap_min_share;      /* run: overlaps are found again from this share of either
-                                      parcel (parus_store_find_overlaps); 0: the default
-                                      PARUS_OVERLAP_MIN_SHARE */
+    double overlap_min_share; /* run: overlaps are found again from this share of either
+                                 parcel (parus_store_find_overlaps); 0: the default
+                                 PARUS_OVERLAP_MIN_SHARE */
 } parus_assess_options;
 
 /* Everything NULL or default; n_threads 0. */
