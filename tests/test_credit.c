@@ -689,6 +689,33 @@ static void test_debts__refuses_bad_rows(void **state)
     }
 }
 
+/* A line longer than any reader keeps is an error naming it, never a silent end of the file: on
+ * the old code (GDAL's tokenizer, 1 MiB a line) a long line dropped that debt and every one after
+ * it, and the load succeeded with the debts before it. */
+static void test_debts__over_long_line_is_an_error(void **state)
+{
+    size_t n = (1u << 20) + 4096, k = 0, id_len = (1u << 20) + 100;
+    char *text = malloc(n + 64);
+    parus_debts d = {0};
+    parus_error err;
+    (void)state;
+    assert_non_null(text);
+    k += (size_t)snprintf(text, 64, "farmer_id,debt_cny\nF1,100\n");
+    memset(text + k, 'X', id_len);
+    k += id_len;
+    k += (size_t)snprintf(text + k, 64, ",5\nF2,200\n");
+    assert_int_equal(load_debts(text, NULL, 0, &d, &err), PARUS_E_CONFIG);
+    assert_non_null(strstr(err.msg, "line 3"));
+    assert_non_null(strstr(err.msg, "longer than"));
+    assert_null(d.items);
+    /* a quote left open swallows the rest of the file: refused at its line */
+    assert_int_equal(
+        load_debts("farmer_id,debt_cny\nF1,100\n\"F2,200\nF3,300\n", NULL, 0, &d, &err),
+        PARUS_E_CONFIG);
+    assert_non_null(strstr(err.msg, "line 3"));
+    free(text);
+}
+
 static void test_debts__unreadable_file(void **state)
 {
     parus_debts d = {0};
@@ -717,6 +744,7 @@ int main(void)
         cmocka_unit_test(test_debts__load_and_find),
         cmocka_unit_test(test_debts__refuses_bad_rows),
         cmocka_unit_test(test_debts__unreadable_file),
+        cmocka_unit_test(test_debts__over_long_line_is_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
