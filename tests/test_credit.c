@@ -285,6 +285,55 @@ static void test_limit__area_mismatch_is_exact(void **state)
     }
 }
 
+/* Each rule at its edge, by hand (docs/method.md section 12): one event flag is enough for the
+ * event haircut; a parcel seen exactly min_clear_observations times counts; a loan-to-value with
+ * more than six decimals is rounded down to whole ppm, never up. */
+static void test_limit__rules_at_their_edges(void **state)
+{
+    parus_policy p;
+    parus_credit_parcel c;
+    parus_credit_parcel_result pr;
+    parus_credit_result r;
+    parus_error err;
+    (void)state;
+    parus_policy_init(&p); /* event 0.3, min_clear_observations 4, LTV 0.6 */
+
+    /* one flood flag: 10,000.00 CNY -> 7,000.00; x 0.6 = 4,200 CNY */
+    c = parcel(1000000);
+    c.n_event_flags = 1;
+    assert_int_equal(parus_credit_limit(&p, &c, 1, 0, &r, &pr, &err), PARUS_OK);
+    assert_int_equal(pr.reasons, BIT(PARUS_CREDIT_EVENT_FLAG));
+    assert_int_equal(pr.value_fen, 700000);
+    assert_int_equal(r.haircut_event_fen, 300000);
+    assert_int_equal(r.limit_cny, 4200);
+    /* three flags: still one haircut */
+    c.n_event_flags = 3;
+    assert_int_equal(parus_credit_limit(&p, &c, 1, 0, &r, &pr, &err), PARUS_OK);
+    assert_int_equal(pr.value_fen, 700000);
+
+    /* exactly the minimum of clear observations: counted; one fewer: not */
+    c = parcel(1000000);
+    c.n_clear_observations = (size_t)p.min_clear_observations;
+    assert_int_equal(parus_credit_limit(&p, &c, 1, 0, &r, &pr, &err), PARUS_OK);
+    assert_true(pr.counted);
+    assert_int_equal(r.limit_cny, 6000);
+    c.n_clear_observations = (size_t)p.min_clear_observations - 1;
+    assert_int_equal(parus_credit_limit(&p, &c, 1, 0, &r, &pr, &err), PARUS_OK);
+    assert_false(pr.counted);
+    assert_int_equal(r.limit_cny, 0);
+
+    /* LTV 0.6000004: 600000 ppm (down), so 1,000,000.00 CNY lends 600,000, not 600,001 */
+    parus_policy_init(&p);
+    p.loan_to_value = 0.6000004;
+    p.cap_cny = 10000000;
+    p.round_down_cny = 1;
+    c = parcel(100000000);
+    assert_int_equal(parus_credit_limit(&p, &c, 1, 0, &r, &pr, &err), PARUS_OK);
+    assert_int_equal(r.loan_to_value_ppm, 600000);
+    assert_int_equal(r.lendable_fen, 60000000);
+    assert_int_equal(r.limit_cny, 600000);
+}
+
 /* parus_area_compare: the verdict and its direction, exactly at the tolerance, and what it does
  * not compare. */
 static void test_area__compare_exact_and_named(void **state)
@@ -309,6 +358,13 @@ static void test_area__compare_exact_and_named(void **state)
         {1e12, 1.0, 0.15, PARUS_AREA_EXCESS},         /* a ratio beyond 2^63 ppm */
         {1150.0, 1000.0, 0.1500009, PARUS_AREA_OK},   /* ppm rounded down: 150000 */
         {1150.01, 1000.0, 0.1500009, PARUS_AREA_EXCESS},
+        /* beyond the tolerance by less than a ppm is beyond it: 20,000 m2 declared, 10 %, one
+         * dm2 more than 22,000 m2 is 100000.5 ppm */
+        {22000.0, 20000.0, 0.1, PARUS_AREA_OK},
+        {22000.01, 20000.0, 0.1, PARUS_AREA_EXCESS},
+        {17999.99, 20000.0, 0.1, PARUS_AREA_SHORTFALL},
+        /* the areas are in m2 throughout: 1 mu (666.67 m2) declared, 666.67 m2 planted is ok */
+        {666.67, 10000.0 / 15.0, 0.0, PARUS_AREA_OK},
     };
     size_t i;
     (void)state;
@@ -734,6 +790,7 @@ int main(void)
         cmocka_unit_test(test_limit__cap_floor_and_rounding),
         cmocka_unit_test(test_limit__confidence_fallback_and_unknown_health),
         cmocka_unit_test(test_limit__area_mismatch_is_exact),
+        cmocka_unit_test(test_limit__rules_at_their_edges),
         cmocka_unit_test(test_area__compare_exact_and_named),
         cmocka_unit_test(test_limit__debt_above_value_is_zero),
         cmocka_unit_test(test_limit__no_value_is_a_reason),
