@@ -8,11 +8,14 @@
 # restores the file and goes on. Prints a table and the share caught. A benchmark-like run, not
 # part of CI; its last measured result is in docs/benchmarks.md.
 #
-#   tools/mutate.sh [--list FILE] [--only ID,ID,...] [--dir DIR] [--keep] [--all-suites]
-#                   [--jobs N] [--timeout S] [--out FILE]
+#   tools/mutate.sh [--list FILE] [--only ID,ID,...] [--source DIR] [--dir DIR] [--keep]
+#                   [--all-suites] [--jobs N] [--timeout S] [--out FILE]
 #
 #   --list FILE    the mutations (default tools/mutations.txt; the format is in its header)
 #   --only IDS     only these mutations
+#   --source DIR   the git checkout whose tests and sources are mutated (default: this one; give
+#                  an older checkout, e.g. a `git worktree add --detach`, to see what its tests
+#                  caught)
 #   --dir DIR      the scratch directory (default: a fresh one under $TMPDIR); reusing one skips
 #                  the first full build
 #   --keep         keep the scratch directory (removed at the end by default unless --dir)
@@ -30,6 +33,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 list="$here/tools/mutations.txt"
+source_dir=$here
 only=""
 dir=""
 keep=0
@@ -43,6 +47,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
     --list) list=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
+    --source) source_dir=$(cd "$2" && pwd); shift 2 ;;
     --dir) dir=$2; keep=1; shift 2 ;;
     --keep) keep=1; shift ;;
     --all-suites) all_suites=1; shift ;;
@@ -116,13 +121,24 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "mutate: copying the working tree to $tree" >&2
+echo "mutate: copying the working tree of $source_dir to $tree" >&2
 # tracked and untracked-but-not-ignored files, as they are now (uncommitted edits included)
-(cd "$here" && git ls-files -z --cached --others --exclude-standard |
+# into a staging copy, then only the files whose content differs into the scratch tree, with a
+# fresh mtime: a reused scratch build rebuilds what changed (a copied file may be older than the
+# object built from another version of it), and only that. This also undoes a file left mutated
+# by an interrupted run.
+rm -rf "$dir/stage"
+mkdir -p "$dir/stage"
+(cd "$source_dir" && git ls-files -z --cached --others --exclude-standard |
     while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
-    tar --null -T - -cf -) | tar -C "$tree" -xf -
-# a reused scratch tree may hold a file left mutated by an interrupted run: the copy above has
-# just restored every file from the working tree
+    tar --null -T - -cf -) | tar -C "$dir/stage" -xf -
+(cd "$dir/stage" && find . -type f -print0) | while IFS= read -r -d '' f; do
+    if ! cmp -s "$dir/stage/$f" "$tree/$f"; then
+        mkdir -p "$(dirname "$tree/$f")"
+        cp "$dir/stage/$f" "$tree/$f"
+    fi
+done
+rm -rf "$dir/stage"
 
 data_dir=$(sed -n 's/^PARUS_DATA_DIR:PATH=//p' "$here/build/CMakeCache.txt" 2>/dev/null || true)
 [ -n "$data_dir" ] || data_dir="$here/../shared/data"
