@@ -363,12 +363,22 @@ static int migrate_to_9(parus_store *store)
     return sqlite3_exec(store->db, schema_v9, NULL, NULL, NULL);
 }
 
+/* Version 10: the interval of each result's planted area, which its area check judged (docs/
+ * method.md, section 10). Results stored before have NULL there (read as NaN: none). */
+static const char schema_v10[] = "ALTER TABLE parcel_results ADD COLUMN planted_area_lo_m2 REAL;"
+                                 "ALTER TABLE parcel_results ADD COLUMN planted_area_hi_m2 REAL;";
+
+static int migrate_to_10(parus_store *store)
+{
+    return sqlite3_exec(store->db, schema_v10, NULL, NULL, NULL);
+}
+
 static const struct migration {
     int version; /* the version the step produces */
     int (*apply)(parus_store *store);
 } migrations[] = {
     {1, migrate_to_1}, {2, migrate_to_2}, {3, migrate_to_3}, {4, migrate_to_4}, {5, migrate_to_5},
-    {6, migrate_to_6}, {7, migrate_to_7}, {8, migrate_to_8}, {9, migrate_to_9},
+    {6, migrate_to_6}, {7, migrate_to_7}, {8, migrate_to_8}, {9, migrate_to_9}, {10, migrate_to_10},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PARUS_STORE_SCHEMA_VERSION,

@@ -334,6 +334,71 @@ static void test_limit__rules_at_their_edges(void **state)
     assert_int_equal(r.limit_cny, 600000);
 }
 
+/* The area haircut judges the planted area's interval: a shortfall only when even its upper end
+ * is more than the tolerance below the declared area, an excess only when even its lower end is
+ * above; margins that are not numbers in range are refused. */
+static void test_limit__area_mismatch_judges_the_interval(void **state)
+{
+    static const struct {
+        double planted, down, up, declared;
+        bool mismatch;
+    } cases[] = {
+        {850.00, 0, 0, 1000, true},         /* the point alone: 15 % short */
+        {850.00, 0, 50.00, 1000, false},    /* up to 900: exactly 10 % */
+        {850.00, 0, 49.99, 1000, true},     /* up to 899.99 */
+        {850.00, 850, 150, 1000, false},    /* [0, 1000]: nothing known */
+        {1150.00, 0, 0, 1000, true},        /* 15 % over */
+        {1150.00, 50.00, 0, 1000, false},   /* down to 1100: exactly 10 % */
+        {1150.00, 49.99, 0, 1000, true},    /* down to 1100.01 */
+        {1150.00, 50.00, 500, 1000, false}, /* the upper end does not make an excess */
+    };
+    parus_policy p;
+    size_t i;
+    (void)state;
+    parus_policy_init(&p); /* area_tolerance 0.1, area_mismatch 0.2 */
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        parus_credit_parcel c = parcel(1000000);
+        parus_credit_parcel_result pr;
+        parus_credit_result r;
+        parus_error err;
+        c.planted_area_m2 = cases[i].planted;
+        c.planted_area_margin_down_m2 = cases[i].down;
+        c.planted_area_margin_up_m2 = cases[i].up;
+        c.declared_area_m2 = cases[i].declared;
+        assert_int_equal(parus_credit_limit(&p, &c, 1, 0, &r, &pr, &err), PARUS_OK);
+        if (((pr.reasons & BIT(PARUS_CREDIT_AREA_MISMATCH)) != 0) != cases[i].mismatch)
+            fail_msg("case %zu: planted %g -%g/+%g declared %g", i, cases[i].planted, cases[i].down,
+                     cases[i].up, cases[i].declared);
+        assert_int_equal(pr.value_fen, cases[i].mismatch ? 800000 : 1000000);
+        assert_int_equal(parus_area_is_mismatch(parus_area_compare_interval(
+                             cases[i].planted - cases[i].down, cases[i].planted + cases[i].up,
+                             cases[i].declared, p.area_tolerance)),
+                         cases[i].mismatch);
+    }
+    /* margins refused: negative, NaN, infinite, below zero area */
+    {
+        static const double bad[][2] = {{-1, 0},  {0, -1},       {NAN, 0},
+                                        {0, NAN}, {0, INFINITY}, {850.01, 0}};
+        for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            parus_credit_parcel c = parcel(1000000);
+            parus_credit_parcel_result pr;
+            parus_credit_result r;
+            parus_error err;
+            c.planted_area_m2 = 850.0;
+            c.declared_area_m2 = 1000.0;
+            c.planted_area_margin_down_m2 = bad[i][0];
+            c.planted_area_margin_up_m2 = bad[i][1];
+            assert_int_equal(parus_credit_limit(&p, &c, 1, 0, &r, &pr, &err), PARUS_E_INVALID);
+            assert_non_null(strstr(err.msg, "margins"));
+        }
+    }
+    /* an interval that is reversed or not numbers is not compared */
+    assert_int_equal(parus_area_compare_interval(900.0, 899.0, 1000.0, 0.1), PARUS_AREA_UNKNOWN);
+    assert_int_equal(parus_area_compare_interval(NAN, 900.0, 1000.0, 0.1), PARUS_AREA_UNKNOWN);
+    assert_int_equal(parus_area_compare_interval(0.0, INFINITY, 1000.0, 0.1), PARUS_AREA_UNKNOWN);
+    assert_int_equal(parus_area_compare_interval(0.0, 900.0, NAN, 0.1), PARUS_AREA_UNDECLARED);
+}
+
 /* parus_area_compare: the verdict and its direction, exactly at the tolerance, and what it does
  * not compare. */
 static void test_area__compare_exact_and_named(void **state)
@@ -791,6 +856,7 @@ int main(void)
         cmocka_unit_test(test_limit__confidence_fallback_and_unknown_health),
         cmocka_unit_test(test_limit__area_mismatch_is_exact),
         cmocka_unit_test(test_limit__rules_at_their_edges),
+        cmocka_unit_test(test_limit__area_mismatch_judges_the_interval),
         cmocka_unit_test(test_area__compare_exact_and_named),
         cmocka_unit_test(test_limit__debt_above_value_is_zero),
         cmocka_unit_test(test_limit__no_value_is_a_reason),

@@ -264,7 +264,7 @@ static void test_open__creates_current_schema(void **state)
 
     s = open_ok(path);
     assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
-    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 9);
+    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 10);
     c = counts_ok(s);
     assert_int_equal(c.n_parcels + c.n_farmers + c.n_parcel_rejects + c.n_tiles + c.n_observations +
                          c.n_runs + c.n_parcel_crops + c.n_samples + c.n_sample_points +
@@ -407,7 +407,7 @@ static void test_open__older_schema_is_migrated(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 1);
     assert_int_equal(parus_store_get_counts(s, &c, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 1, older than this parus (9)");
+    assert_msg_has(err, "has schema version 1, older than this parus (10)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 1);
 
@@ -501,7 +501,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     load_ok(s, &set, "a.geojson", NULL);
     parus_store_close(s);
     db = raw_open(path);
-    raw_exec(db, "PRAGMA user_version = 10");
+    raw_exec(db, "PRAGMA user_version = 11");
     sqlite3_close(db);
 
     before = file_read(path);
@@ -509,7 +509,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_SCHEMA);
     assert_null(s);
     snprintf(expect, sizeof expect,
-             "'%s' has schema version 10, newer than this parus (9): upgrade parus", path);
+             "'%s' has schema version 11, newer than this parus (10): upgrade parus", path);
     assert_string_equal(err.msg, expect);
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_E_SCHEMA);
     assert_string_equal(err.msg, expect);
@@ -1542,7 +1542,7 @@ static void test_open__v3_store_is_migrated_to_v4(void **state)
     assert_int_equal(parus_store_schema_version(s), 3);
     assert_int_equal(parus_store_season_walk(s, SEASON, log_parcel, &log, &n, &err),
                      PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 3, older than this parus (9)");
+    assert_msg_has(err, "has schema version 3, older than this parus (10)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 3);
 
@@ -2084,9 +2084,13 @@ static void test_assessments__put_replace_read_and_refuse(void **state)
 
 /* ---- schema version 5: a season's results, flags, peer curves and limits ---- */
 
-/* What steps 6 and 7 add, taken away again (SQLite 3.35 and later drop columns). */
+/* What steps 6 to 10 add, taken away again (SQLite 3.35 and later drop columns). */
 #define DROP_OBS_COLUMN(name, offset) "ALTER TABLE observations DROP COLUMN " #name ";"
+#define DROP_V10_COLUMNS                                                                           \
+    "ALTER TABLE parcel_results DROP COLUMN planted_area_lo_m2;"                                   \
+    "ALTER TABLE parcel_results DROP COLUMN planted_area_hi_m2;"
 #define DROP_V9_SEASON_STATE                                                                       \
+    DROP_V10_COLUMNS                                                                               \
     "DROP TRIGGER tiles_insert_season_stale; DROP TRIGGER tiles_delete_season_stale;"              \
     "DROP TABLE season_state;"
 #define DROP_V8 DROP_V9_SEASON_STATE "DROP TABLE assessment_inputs;"
@@ -2129,7 +2133,7 @@ static void test_open__v4_store_is_migrated_to_v5(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 4);
     assert_int_equal(parus_store_results_begin(s, SEASON, 0, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 4, older than this parus (9)");
+    assert_msg_has(err, "has schema version 4, older than this parus (10)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 4);
 
@@ -2328,6 +2332,51 @@ static void test_open__v6_store_is_migrated_to_v7(void **state)
     free(dir);
 }
 
+/* ---- schema version 10: the planted area's interval ---- */
+
+static void test_open__v9_store_is_migrated_to_v10(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v9.db");
+    parus_store *s;
+    (void)state;
+
+    write_old_obs_store(path, 9, DROP_V10_COLUMNS, 0.66, NULL);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('parcel_results') "
+                                    "WHERE name IN ('planted_area_lo_m2', 'planted_area_hi_m2')"),
+                     0);
+    s = open_ok(path);
+    assert_int_equal(parus_store_schema_version(s), 10);
+    parus_store_close(s);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('parcel_results') "
+                                    "WHERE name IN ('planted_area_lo_m2', 'planted_area_hi_m2')"),
+                     2);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE own_ndvi = 0.66"), 1);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_open__failed_v10_step_leaves_v9(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v9-bad.db");
+    parus_store *s = NULL;
+    parus_error err;
+    (void)state;
+
+    write_old_obs_store(path, 9, DROP_V10_COLUMNS, 0.66,
+                        "ALTER TABLE parcel_results ADD COLUMN planted_area_hi_m2 REAL;");
+    assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_STORE);
+    assert_null(s);
+    assert_msg_has(err, "from schema version 9 to 10");
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 9);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM observations"), 1);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
 static void test_open__failed_v7_step_leaves_v6(void **state)
 {
     char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v6-bad.db");
@@ -2385,7 +2434,7 @@ static void test_inputs__v7_migrated_recorded_read_and_replaced(void **state)
     parus_error err;
     (void)state;
 
-    /* a version-7 store (no assessment_inputs) is migrated to 8 */
+    /* a version-7 store (no assessment_inputs) is migrated to 8 (and on) */
     write_old_obs_store(path, 7, DROP_V8, 0.5, NULL);
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_get_assess_inputs(s, SEASON, copy_inputs, &c, &err),
@@ -2476,7 +2525,7 @@ static void test_open__v8_store_is_migrated_to_v9(void **state)
         "'unknown', 'none', '2999-01-01T00:00:00Z'), ('2025-03-01/2025-10-31', 'F1', 5, 0, "
         "'CNY', 1, 0, 0, 0, 'unknown', 'none', '2000-01-01T00:00:00Z');");
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 9);
+    assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
     assert_int_equal(parus_store_season_state_get(s, "2024-03-01/2024-10-31", &st, &found, &err),
                      PARUS_OK);
     assert_true(found);
@@ -2630,6 +2679,8 @@ static parus_parcel_result result_of(const char *id)
     r.green_ratio = 1.02;
     r.planted_fraction = 0.95;
     r.planted_area_m2 = 950.0;
+    r.planted_area_lo_m2 = 900.0;
+    r.planted_area_hi_m2 = 1000.0;
     r.area_m2 = 1000.0;
     r.declared_area_m2 = 1005.0;
     r.area_check = "ok";
@@ -2696,14 +2747,15 @@ static int log_result(const parus_parcel_result *r, void *ctx)
     log_add(
         ctx,
         "%s%s/%s/%s %s p=%.2f %s/%s n=%zu %s..%s %s %s %.2f %s peers=%zu pf=%.2f "
-        "%.0f/%.0f/%.0f %s y=%.2f/%.2f v=%s%lld/%lld [%s] (%s) credit=%d/%lld/%s run=%s",
+        "%.0f[%.0f,%.0f]/%.0f/%.0f %s y=%.2f/%.2f v=%s%lld/%lld [%s] (%s) credit=%d/%lld/%s run=%s",
         ((struct text_log *)ctx)->n ? ";" : "", r->parcel_id, r->farmer_id ? r->farmer_id : "-",
         r->season, r->crop ? r->crop : "-", r->crop_probability,
         parus_assess_method_name(r->crop_method), parus_assess_confidence_name(r->crop_confidence),
         r->n_clear_obs, r->first_date ? r->first_date : "-", r->last_date ? r->last_date : "-",
         r->peer_group ? r->peer_group : "-", r->health_class, r->health_score, r->health_reference,
-        r->n_peers, r->planted_fraction, r->planted_area_m2, r->area_m2, r->declared_area_m2,
-        r->area_check ? r->area_check : "-", r->yield_expected_kg_per_mu, r->yield_p10_kg_per_mu,
+        r->n_peers, r->planted_fraction, r->planted_area_m2, r->planted_area_lo_m2,
+        r->planted_area_hi_m2, r->area_m2, r->declared_area_m2, r->area_check ? r->area_check : "-",
+        r->yield_expected_kg_per_mu, r->yield_p10_kg_per_mu,
         r->valued ? "" : "none:", (long long)r->value_expected_fen, (long long)r->value_p10_fen,
         r->flags, r->reason ? r->reason : "-", r->credit_counted, (long long)r->credit_value_fen,
         r->credit_reasons ? r->credit_reasons : "-", r->run_id ? "yes" : "no");
@@ -2808,6 +2860,7 @@ static void test_results__put_read_replace_and_refuse(void **state)
     r0.health_class = NULL;
     r0.health_reference = NULL;
     r0.health_score = r0.green_ratio = r0.planted_fraction = r0.planted_area_m2 = NAN;
+    r0.planted_area_lo_m2 = r0.planted_area_hi_m2 = NAN;
     r0.declared_area_m2 = r0.ndvi_integral_10d = r0.ndvi_peak = NAN;
     r0.yield_expected_kg_per_mu = r0.yield_p10_kg_per_mu = r0.price_cny_per_kg = NAN;
     r0.n_peers = 0;
@@ -2871,14 +2924,14 @@ static void test_results__put_read_replace_and_refuse(void **state)
     assert_string_equal(log.text,
                         "P00001/F0000/" SEASON " winter_wheat p=0.93 model/normal n=14 "
                         "2024-03-05..2024-06-24 32650:399960:4000020 good 0.97 peers peers=41 "
-                        "pf=0.95 950/1000/1005 ok y=452.50/360.25 v=150000/120000 "
+                        "pf=0.95 950[900,1000]/1000/1005 ok y=452.50/360.25 v=150000/120000 "
                         "[FLOOD;SUDDEN_LOSS] (-) credit=1/90000/FAIR_HEALTH run=yes");
     memset(&log, 0, sizeof log);
     assert_int_equal(parus_store_results_foreach(s, SEASON, log_result, &log, &err), PARUS_OK);
     assert_int_equal(log.n, 2);
     assert_non_null(strstr(log.text,
                            "P00000/F0000/" SEASON " - p=nan none/none n=0 -..- - unknown nan none "
-                           "peers=0 pf=nan nan/1000/nan - y=nan/nan v=none:0/0 [] "
+                           "peers=0 pf=nan nan[nan,nan]/1000/nan - y=nan/nan v=none:0/0 [] "
                            "(NO_CLEAR_OBSERVATION: no clear observation in the season) "
                            "credit=-1/-1/- run=yes;P00001/"));
     assert_int_equal(parus_store_get_parcel_result(s, SEASON, "P00002", log_result, &log, &err),
@@ -2955,6 +3008,8 @@ static void test_results__put_read_replace_and_refuse(void **state)
             {"is not in", 7},
             {"given twice", 8},
             {"area check other than", 9},
+            {"planted area interval", 10},
+            {"planted area interval", 11},
         };
         size_t i;
         for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -2993,6 +3048,12 @@ static void test_results__put_read_replace_and_refuse(void **state)
                 break;
             case 9:
                 bad.area_check = "fine";
+                break;
+            case 10:
+                bad.planted_area_lo_m2 = bad.planted_area_hi_m2 + 1.0;
+                break;
+            case 11:
+                bad.planted_area_hi_m2 = NAN;
                 break;
             }
             assert_int_equal(parus_store_results_put(s, &bad, &err), want);
@@ -3152,10 +3213,12 @@ int main(void)
         cmocka_unit_test(test_open__v5_store_is_migrated_to_v7),
         cmocka_unit_test(test_open__v6_store_is_migrated_to_v7),
         cmocka_unit_test(test_open__failed_v7_step_leaves_v6),
-        cmocka_unit_test(test_open__v8_store_is_migrated_to_v9),
-        cmocka_unit_test(test_open__failed_v9_step_leaves_v8),
+        cmocka_unit_test(test_open__v9_store_is_migrated_to_v10),
+        cmocka_unit_test(test_open__failed_v10_step_leaves_v9),
         cmocka_unit_test(test_season_state__tile_makes_stale_results_commit_clears),
         cmocka_unit_test(test_inputs__v7_migrated_recorded_read_and_replaced),
+        cmocka_unit_test(test_open__v9_store_is_migrated_to_v10),
+        cmocka_unit_test(test_open__failed_v10_step_leaves_v9),
         cmocka_unit_test(test_open__failed_v6_step_leaves_v5),
         cmocka_unit_test(test_results__put_read_replace_and_refuse),
     };

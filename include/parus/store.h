@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 /* The schema this build writes. */
-#define PARUS_STORE_SCHEMA_VERSION 9
+#define PARUS_STORE_SCHEMA_VERSION 10
 
 typedef struct parus_store parus_store;
 
@@ -366,6 +366,9 @@ typedef struct parus_parcel_result {
     /* area */
     double planted_fraction; /* 0..1 */
     double planted_area_m2;
+    /* the interval of planted_area_m2 the evidence allows (parus_planted_area), which area_check
+     * judged; NaN when none */
+    double planted_area_lo_m2, planted_area_hi_m2;
     double area_m2;          /* geodesic */
     double declared_area_m2; /* NaN when none */
     const char *area_check;  /* "ok", "shortfall", "excess", "undeclared"; NULL: not checked */
