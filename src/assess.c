@@ -1257,12 +1257,16 @@ static parus_status put_judged(assess *a, item *it)
     res.area_m2 = it->area_m2;
     res.declared_area_m2 = it->declared_area_m2;
     res.planted_fraction = res.planted_area_m2 = NAN;
+    res.planted_area_lo_m2 = res.planted_area_hi_m2 = NAN;
     if (it->has_area) {
         res.planted_fraction = it->area.planted_share;
         res.planted_area_m2 = it->area.planted_area_m2;
         /* the same check as the credit haircut and the health flag (parus/area.h) */
-        parus_area_check ac = parus_area_compare(it->area.planted_area_m2, it->declared_area_m2,
-                                                 a->opt->policy->area_tolerance);
+        res.planted_area_lo_m2 = it->area.planted_area_lo_m2;
+        res.planted_area_hi_m2 = it->area.planted_area_hi_m2;
+        parus_area_check ac =
+            parus_area_compare_interval(it->area.planted_area_lo_m2, it->area.planted_area_hi_m2,
+                                        it->declared_area_m2, a->opt->policy->area_tolerance);
         res.area_check = ac == PARUS_AREA_UNKNOWN ? NULL : parus_area_check_name(ac);
     }
     res.ndvi_integral_10d = it->has_series ? it->integral_10d : (double)NAN;

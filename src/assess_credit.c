@@ -50,6 +50,13 @@ void parus__credit_parcel_of_result(const parus_parcel_result *r, int64_t harves
                          count_code(r->flags, parus_health_flag_code(PARUS_HEALTH_SUDDEN_LOSS));
     out->planted_area_m2 =
         isfinite(r->planted_area_m2) && r->planted_area_m2 > 0.0 ? r->planted_area_m2 : 0.0;
+    /* the interval the stored area_check judged (parus/area.h, docs/method.md section 10); a
+     * row stored before schema 9 has none, and its area is taken as exact, as it was then */
+    {
+        double p = out->planted_area_m2, lo = r->planted_area_lo_m2, hi = r->planted_area_hi_m2;
+        out->planted_area_margin_down_m2 = lo >= 0.0 && lo <= p ? p - lo : 0.0;
+        out->planted_area_margin_up_m2 = isfinite(hi) && hi >= p ? hi - p : 0.0;
+    }
     /* no planted area measured: nothing to check the declared area against (the stored
      * area_check is NULL and health raises no AREA_* flag either) */
     out->declared_area_m2 = isfinite(r->planted_area_m2) ? r->declared_area_m2 : (double)NAN;

@@ -17,6 +17,7 @@
 #include <ini.h>
 
 #include "parus/config.h"
+#include "parus/season.h"
 #include "util_int.h"
 
 void parus_config_init(parus_config *cfg)
@@ -55,7 +56,16 @@ parus_status parus_area_unit_parse(const char *s, parus_area_unit *out, parus_er
                       s);
 }
 
-enum key_kind { KEY_STRING, KEY_PATH, KEY_THREADS, KEY_UNIT, KEY_SECONDS, KEY_POSITIVE, KEY_SHARE };
+enum key_kind {
+    KEY_STRING,
+    KEY_PATH,
+    KEY_THREADS,
+    KEY_UNIT,
+    KEY_SECONDS,
+    KEY_WINDOW,
+    KEY_POSITIVE,
+    KEY_SHARE
+};
 
 struct key_def {
     const char *section;
@@ -90,7 +100,7 @@ static const struct key_def keys[] = {
     STR_KEY("tables", "crops", crops, KEY_PATH),
     STR_KEY("tables", "policy", policy, KEY_PATH),
     STR_KEY("tables", "debts", debts, KEY_PATH),
-    STR_KEY("season", "window", season, KEY_STRING),
+    STR_KEY("season", "window", season, KEY_WINDOW),
     STR_KEY("season", "model", model, KEY_PATH),
     {"nightly", "settle_s", KEY_SECONDS, offsetof(parus_config, settle_s), 0},
 };
@@ -163,6 +173,18 @@ static int set_key(struct load_ctx *ctx, const struct key_def *k, const char *va
         else
             n = snprintf(dst, k->size, "%s", value);
         break;
+    case KEY_WINDOW: {
+        int64_t start_day;
+        size_t length_days;
+        parus_error why;
+        if (parus_season_parse_window(value, &start_day, &length_days, &why) != PARUS_OK) {
+            parus_fail(&ctx->detail, PARUS_E_CONFIG, "bad value '%s' for [%s] %s: %s", value,
+                       k->section, k->name, why.msg);
+            return 0;
+        }
+        n = snprintf(dst, k->size, "%s", value);
+        break;
+    }
     case KEY_STRING:
     default:
         n = snprintf(dst, k->size, "%s", value);
@@ -204,7 +226,7 @@ parus_status parus_config_load(const char *path, parus_config *cfg, parus_error 
 {
     struct load_ctx *ctx;
     const char *slash;
-    FILE *f;
+    char *text = NULL;
     int line;
     parus_status rc = PARUS_OK;
 
@@ -227,14 +249,11 @@ parus_status parus_config_load(const char *path, parus_config *cfg, parus_error 
     }
     parus_error_init(&ctx->detail);
 
-    f = fopen(path, "r");
-    if (!f) {
-        rc = parus_fail(err, PARUS_E_IO, "cannot read configuration '%s': %s", path,
-                        strerror(errno));
+    rc = parus__read_ini_text(path, "configuration", &text, err);
+    if (rc != PARUS_OK)
         goto out_free;
-    }
-    line = ini_parse_file(f, on_entry, ctx);
-    fclose(f);
+    line = ini_parse_string(text, on_entry, ctx);
+    free(text);
     if (line != 0 || ctx->failed) {
         if (line < 0)
             rc = parus_fail(err, PARUS_E_IO, "cannot read configuration '%s'", path);

@@ -135,6 +135,13 @@ static parus_status check_parcel(const parus_credit_parcel *c, size_t i, parus_e
         return parus_fail(err, PARUS_E_INVALID,
                           "credit: parcel %zu planted area %g m2 is not a number >= 0", i,
                           c->planted_area_m2);
+    if (!(c->planted_area_margin_down_m2 >= 0.0) ||
+        !(c->planted_area_margin_down_m2 <= c->planted_area_m2) ||
+        !(c->planted_area_margin_up_m2 >= 0.0) || !isfinite(c->planted_area_margin_up_m2))
+        return parus_fail(err, PARUS_E_INVALID,
+                          "credit: parcel %zu planted area margins -%g/+%g m2 are not numbers in "
+                          "[0, planted area] and >= 0",
+                          i, c->planted_area_margin_down_m2, c->planted_area_margin_up_m2);
     return PARUS_OK;
 }
 
@@ -217,8 +224,10 @@ parus_status parus_credit_limit(const parus_policy *policy, const parus_credit_p
                 if ((rc = haircut(&v, t.event, &r.haircut_event_fen, err)) != PARUS_OK)
                     return rc;
             }
-            if (parus_area_is_mismatch(parus_area_compare(c->planted_area_m2, c->declared_area_m2,
-                                                          policy->area_tolerance))) {
+            if (parus_area_is_mismatch(
+                    parus_area_compare_interval(c->planted_area_m2 - c->planted_area_margin_down_m2,
+                                                c->planted_area_m2 + c->planted_area_margin_up_m2,
+                                                c->declared_area_m2, policy->area_tolerance))) {
                 pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_AREA_MISMATCH);
                 if ((rc = haircut(&v, t.area, &r.haircut_area_mismatch_fen, err)) != PARUS_OK)
                     return rc;

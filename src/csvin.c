@@ -43,6 +43,8 @@ void parus__csv_close(parus__csv *csv)
 
 static bool put_char(parus__csv *csv, char c)
 {
+    if (csv->len >= PARUS__CSV_MAX_RECORD_BYTES + 2)
+        return false; /* read_record reports the over-long record before this */
     if (csv->len == csv->cap) {
         size_t new_cap = csv->cap ? 2 * csv->cap : 1024;
         char *grown = realloc(csv->buf, new_cap);
@@ -119,6 +121,11 @@ static parus_status read_record(parus__csv *csv, bool *eof, bool *quoted, parus_
         if (c == '\0')
             return parus_fail(err, PARUS_E_FORMAT, "'%s' line %zu: a NUL byte (not a text file?)",
                               csv->path, csv->next_line);
+        if (csv->len > PARUS__CSV_MAX_RECORD_BYTES)
+            /* never cut: a record is read whole or refused (a quote left open reads on) */
+            return parus_fail(err, PARUS_E_FORMAT,
+                              "'%s' line %zu: a record longer than %d bytes (a quote left open?)",
+                              csv->path, csv->line, PARUS__CSV_MAX_RECORD_BYTES);
         if (state == QUOTED) {
             if (c == EOF)
                 return parus_fail(err, PARUS_E_FORMAT,

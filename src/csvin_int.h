@@ -6,7 +6,9 @@
  * Accepted: comma separators; fields quoted with '"' (commas, line breaks and doubled quotes
  * inside); LF, CRLF or CR line ends; a UTF-8 byte-order mark at the start (Excel writes one); blank
  * lines (skipped); a last line with no line end. Refused (E_FORMAT, naming the line): a quote left
- * open at the end of the file, text after a closing quote, a NUL byte, and, once a header has
+ * open at the end of the file, text after a closing quote, a NUL byte, a record (one line, or
+ * the lines a quoted cell spans) longer than PARUS__CSV_MAX_RECORD_BYTES (never cut short:
+ * read whole or refused), and, once a header has
  * been read, a record whose cell count differs from the header's (a value with an unquoted comma
  * must not shift every column after it). A read that fails (a directory given as the file, an
  * I/O error) is E_IO, never taken for the end of the file. Cells are given as in the file,
@@ -20,6 +22,10 @@
 #include <stdio.h>
 
 #include "parus/error.h"
+
+/* The longest record read (1 MiB): far beyond any table parus reads, short of a file whose
+ * quote was left open. */
+#define PARUS__CSV_MAX_RECORD_BYTES (1 << 20)
 
 typedef struct parus__csv {
     FILE *f;

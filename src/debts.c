@@ -1,18 +1,18 @@
 /*
  * debts.c - the debts file (parus/credit.h): one row per farmer with what they already owe, read
- * with GDAL's CSV tokenizer (quoted ids with commas, UTF-8) a record at a time, so every message
- * can name the physical line; amounts are parsed from their digits (parus_cny_parse_fen), never
- * through strtod, so "1200.10" is exactly 120010 fen. Duplicate and unknown farmers are refused.
+ * with parus's strict RFC 4180 reader (src/csvin.c: quoted ids with commas, UTF-8, a record read
+ * whole or refused, never cut short) a record at a time, so every message can name the physical
+ * line; amounts are parsed from their digits (parus_cny_parse_fen), never through strtod, so
+ * "1200.10" is exactly 120010 fen. Duplicate and unknown farmers are refused. Every malformed
+ * record is a configuration error (E_CONFIG, exit 7) naming the file and the line: a debt left
+ * out would raise a limit.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cpl_csv.h>
-#include <cpl_string.h>
-#include <cpl_vsi.h>
-
+#include "csvin_int.h"
 #include "parus/credit.h"
 #include "util_int.h"
 
@@ -119,7 +119,7 @@ static parus_status parse_debt_record(struct debts_reader *d, char **cells, int 
                         d->path, line);
         goto out;
     }
-    if (!CPLIsUTF8(id, -1)) {
+    if (!parus__utf8_valid(id)) {
         rc = parus_fail(err, PARUS_E_CONFIG,
                         "'%s' line %zu column 'farmer_id': not UTF-8 text (save the file as "
                         "UTF-8, not GBK)",
@@ -151,60 +151,49 @@ parus_status parus_debts_load(const char *path, const char *const *known_farmers
                               parus_debts *out, parus_error *err)
 {
     struct debts_reader d = {path, NULL, 0, 0};
-    VSILFILE *fp;
-    char **cells;
+    parus__csv csv;
     const char **known = NULL;
-    size_t line = 1, i;
-    int n_header = -1, i_id = -1, i_debt = -1;
-    parus_status rc = PARUS_OK;
+    size_t i, c;
+    int i_id = -1, i_debt = -1;
+    bool done = false;
+    parus_status rc;
 
     if (!path || !out || (n_known > 0 && !known_farmers))
         return parus_fail(err, PARUS_E_INVALID, "debts: NULL argument");
-    fp = VSIFOpenL(path, "rb");
-    if (!fp)
-        return parus_fail(err, PARUS_E_IO, "cannot read debts file '%s'", path);
-    while (rc == PARUS_OK &&
-           (cells = CSVReadParseLine3L(fp, 1 << 20, ",", true, false, false, true)) != NULL) {
-        int n_cells = CSLCount(cells), c;
-        size_t consumed = 1;
-        for (c = 0; c < n_cells; c++) {
-            const char *q;
-            for (q = cells[c]; (q = strchr(q, '\n')) != NULL; q++)
-                consumed++;
-        }
-        if (n_cells == 0) {
-            /* a blank line */
-        } else if (n_header < 0) {
-            n_header = n_cells;
-            for (c = 0; c < n_cells; c++) {
-                char *name = trimmed(cells[c], c == 0);
-                if (!name) {
-                    rc = parus_fail(err, PARUS_E_NOMEM, "cannot allocate debts of '%s'", path);
-                    break;
-                }
-                if (strcmp(name, "farmer_id") == 0 && i_id < 0)
-                    i_id = c;
-                else if (strcmp(name, "debt_cny") == 0 && i_debt < 0)
-                    i_debt = c;
-                free(name);
-            }
-            if (rc == PARUS_OK && (i_id < 0 || i_debt < 0))
-                rc = parus_fail(err, PARUS_E_CONFIG, "'%s' line %zu: missing column '%s'", path,
-                                line, i_id < 0 ? "farmer_id" : "debt_cny");
-        } else if (n_cells != n_header) {
-            rc = parus_fail(err, PARUS_E_CONFIG,
-                            "'%s' line %zu: %d cells where the header has %d (a value with an "
-                            "unquoted comma?)",
-                            path, line, n_cells, n_header);
-        } else {
-            rc = parse_debt_record(&d, cells, i_id, i_debt, line, err);
-        }
-        CSLDestroy(cells);
-        line += consumed;
-    }
-    VSIFCloseL(fp);
-    if (rc == PARUS_OK && n_header < 0)
+    if ((rc = parus__csv_open(&csv, path, err)) != PARUS_OK)
+        return rc != PARUS_E_IO ? rc
+                                : parus_fail(err, PARUS_E_IO, "cannot read debts file '%s': %s",
+                                             path, strerror(csv.open_errno));
+    rc = parus__csv_next(&csv, &done, err);
+    if (rc == PARUS_OK && done)
         rc = parus_fail(err, PARUS_E_CONFIG, "'%s' line 1: missing column 'farmer_id'", path);
+    for (c = 0; rc == PARUS_OK && c < csv.n_cells; c++) {
+        char *name = trimmed(csv.cells[c], false);
+        if (!name) {
+            rc = parus_fail(err, PARUS_E_NOMEM, "cannot allocate debts of '%s'", path);
+            break;
+        }
+        if (strcmp(name, "farmer_id") == 0 && i_id < 0)
+            i_id = (int)c;
+        else if (strcmp(name, "debt_cny") == 0 && i_debt < 0)
+            i_debt = (int)c;
+        free(name);
+    }
+    if (rc == PARUS_OK && (i_id < 0 || i_debt < 0))
+        rc = parus_fail(err, PARUS_E_CONFIG, "'%s' line %zu: missing column '%s'", path, csv.line,
+                        i_id < 0 ? "farmer_id" : "debt_cny");
+    while (rc == PARUS_OK) {
+        if ((rc = parus__csv_next(&csv, &done, err)) != PARUS_OK || done)
+            break;
+        rc = parse_debt_record(&d, csv.cells, i_id, i_debt, csv.line, err);
+    }
+    parus__csv_close(&csv);
+    /* a malformed record (an over-long line, a quote left open, a wrong cell count) of the
+     * debts file is a bad configuration, as a bad amount is; an unreadable file stays E_IO */
+    if (rc == PARUS_E_FORMAT && err)
+        err->code = PARUS_E_CONFIG;
+    if (rc == PARUS_E_FORMAT)
+        rc = PARUS_E_CONFIG;
     if (rc != PARUS_OK)
         goto out_free;
 

@@ -11,6 +11,35 @@
 
 #include "parus/error.h"
 
+const char *parus_escape_controls(const char *s, char *buf, size_t size)
+{
+    size_t k = 0;
+    if (!buf || size == 0)
+        return "";
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char esc[5];
+        size_t n;
+        if (c == '\n' || c == '\r' || c == '\t') {
+            esc[0] = '\\';
+            esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+            n = 2;
+        } else if (c < 0x20 || c == 0x7f) {
+            snprintf(esc, sizeof esc, "\\x%02x", c);
+            n = 4;
+        } else {
+            esc[0] = (char)c;
+            n = 1;
+        }
+        if (k + n >= size)
+            break; /* cut, never in the middle of an escape */
+        memcpy(buf + k, esc, n);
+        k += n;
+    }
+    buf[k] = '\0';
+    return buf;
+}
+
 void parus_error_init(parus_error *err)
 {
     if (!err)
@@ -22,29 +51,33 @@ void parus_error_init(parus_error *err)
 parus_status parus_fail(parus_error *err, parus_status code, const char *fmt, ...)
 {
     if (err) {
+        char raw[PARUS_ERROR_MSG_MAX];
         va_list ap;
         err->code = code;
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        vsnprintf(raw, sizeof raw, fmt, ap);
         va_end(ap);
+        /* ids and names come from users' files: a message stays one line that acts on no
+         * terminal, wherever it is printed or written */
+        parus_escape_controls(raw, err->msg, sizeof err->msg);
     }
     return code;
 }
 
 void parus_error_prefix(parus_error *err, const char *fmt, ...)
 {
-    char old[PARUS_ERROR_MSG_MAX];
+    char old[PARUS_ERROR_MSG_MAX], raw[PARUS_ERROR_MSG_MAX];
     size_t n;
-    int len;
     va_list ap;
 
     if (!err)
         return;
     memcpy(old, err->msg, sizeof old);
     va_start(ap, fmt);
-    len = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    n = len < 0 ? 0 : (size_t)len;
+    parus_escape_controls(raw, err->msg, sizeof err->msg);
+    n = strlen(err->msg);
     if (n + 2 >= sizeof err->msg)
         return;
     memcpy(err->msg + n, ": ", 3);

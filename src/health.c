@@ -124,6 +124,9 @@ void parus_health_options_init(parus_health_options *opt)
     opt->late_tolerance_days = 30.0;
     opt->late_sow_lag_days = 25.0;
     opt->area_tolerance = 0.15;
+    opt->area_z = 1.0;
+    opt->canopy_ndvi = 0.5;
+    opt->canopy_margin_days = 10.0;
 }
 
 void parus_health_format_day(int64_t day, char out[11])
@@ -312,8 +315,23 @@ static double own_var(const parus_observation *o, int var)
     }
 }
 
+/* The standard error of a vegetated fraction from its pixel count (docs/method.md, section 10):
+ * each pixel straddling a boundary is counted whole or not at all, an error of variance 1/12 of
+ * a pixel's area (Sheppard 1898) for a covered share spread evenly; the boundaries are the cut
+ * between the sown and the bare part (about sqrt(W) pixels across a parcel of W pixels) and the
+ * parcel's own edge (e W of its weight). */
+static double veg_se(const parus_observation *o)
+{
+    double w = o->w_valid_px, e = isfinite(o->edge_share) ? o->edge_share : 1.0;
+    if (!(w > 0.0) || !isfinite(w))
+        return NAN;
+    return sqrt((sqrt(w) + e * w) / 12.0) / w;
+}
+
 static double obs_var(const parus_observation *o, int var, bool own)
 {
+    if (var == PARUS_HEALTH_VEG_SE)
+        return veg_se(o);
     /* the vegetated fraction is always the own one where measured: a parcel's bare edge beside a
      * green neighbour is not sown (docs/method.md, planted area) */
     if (var == PARUS_HEALTH_VEG && isfinite(o->own_veg_fraction))
@@ -1273,6 +1291,54 @@ parus_status parus_health_assess(const parus_health_series *s, const parus_crop 
 
 /* ---- 4. planted area ---- */
 
+/* doy + off on the circle 1..365 */
+static int doy_add(int doy, int off)
+{
+    return 1 + cyc365(doy - 1 + off);
+}
+
+/* Step i is at its crop's full canopy (for no crop: the parcel's own NDVI there says so). */
+static bool full_canopy(const parus_health_series *s, const parus_crop *crop,
+                        const parus_health_options *opt, size_t i)
+{
+    if (!crop)
+        return s->v[PARUS_HEALTH_NDVI][i] >= opt->canopy_ndvi;
+    int doy = parus_series_day_of_year(s->day[i]), m = (int)lround(opt->canopy_margin_days);
+    for (int k = -1; k <= 1; k++) {
+        double e = parus_crop_expected_ndvi(crop, doy_add(doy, k * m));
+        if (!(e >= opt->canopy_ndvi))
+            return false;
+    }
+    return true;
+}
+
+/* The interval of r->planted_share (parus_planted_area): the greenest observed full-canopy step
+ * plus area_z standard errors above, the share less area_z of that standard error below. */
+static void share_interval(const parus_health_series *s, const parus_crop *crop,
+                           const parus_health_options *opt, const unsigned char *season,
+                           bool any_season, bool every_step, parus_planted_area *r)
+{
+    double best = -1.0, se = NAN;
+    r->n_canopy = 0;
+    for (size_t i = 0; i < s->n_steps; i++) {
+        double v = s->v[PARUS_HEALTH_VEG][i];
+        if (s->flag[i] != PARUS_SERIES_OBSERVED || !isfinite(v) || (any_season && !season[i]) ||
+            (!every_step && !full_canopy(s, crop, opt, i)))
+            continue;
+        r->n_canopy++;
+        if (v > best) {
+            best = v;
+            se = s->v[PARUS_HEALTH_VEG_SE][i];
+        }
+    }
+    double z = opt->area_z >= 0.0 ? opt->area_z : 0.0, margin = isfinite(se) ? z * se : 0.0;
+    r->share_se = se;
+    r->planted_share_hi = r->n_canopy ? clamp(best + margin, 0.0, 1.0) : 1.0;
+    if (r->planted_share_hi < r->planted_share)
+        r->planted_share_hi = r->planted_share;
+    r->planted_share_lo = clamp(r->planted_share - margin, 0.0, r->planted_share);
+}
+
 parus_status parus_health_planted_area(const parus_health_series *s, const parus_crop *crop,
                                        double area_m2, double declared_area_mu,
                                        const parus_health_options *opt, parus_planted_area *out,
@@ -1287,10 +1353,17 @@ parus_status parus_health_planted_area(const parus_health_series *s, const parus
     parus_planted_area r;
     memset(&r, 0, sizeof r);
     r.share_day = s->start_day;
+    r.share_se = NAN;
     if (crop && crop->kind == PARUS_CROP_NONCROP) {
+        /* nothing sown, by the class; but a class can be wrong, and a parcel seen green was
+         * sown over at least what was green then: the greenest step observed is the upper end */
         r.planted_share = 0.0;
+        share_interval(s, NULL, opt, NULL, false, true, &r);
+        if (r.n_canopy == 0)
+            r.planted_share_hi = 0.0;
     } else if (crop && crop->kind == PARUS_CROP_COVERED) {
         r.planted_share = 1.0;
+        r.planted_share_lo = r.planted_share_hi = 1.0;
     } else {
         unsigned char *season = malloc(2 * n);
         if (!season)
@@ -1329,22 +1402,28 @@ parus_status parus_health_planted_area(const parus_health_series *s, const parus
             }
         if (n_top > 0)
             best = sum / n_top;
-        free(season);
-        if (!isfinite(best))
+        if (!isfinite(best)) {
+            free(season);
             return parus_fail(err, PARUS_E_RANGE,
                               "no vegetated fraction observed over the season: planted area "
                               "unknown");
+        }
         r.planted_share = clamp(best, 0.0, 1.0);
+        share_interval(s, crop, opt, season, any_season, false, &r);
+        free(season);
     }
     r.planted_area_m2 = r.planted_share * area_m2;
     r.planted_area_mu = r.planted_area_m2 / PARUS_M2_PER_MU;
+    r.planted_area_lo_m2 = r.planted_share_lo * area_m2;
+    r.planted_area_hi_m2 = r.planted_share_hi * area_m2;
     r.declared_area_m2 = r.relative_difference = NAN;
     if (isfinite(declared_area_mu) && declared_area_mu > 0.0) {
         r.declared_area_m2 = declared_area_mu * PARUS_M2_PER_MU;
         r.relative_difference = (r.planted_area_m2 - r.declared_area_m2) / r.declared_area_m2;
         double tol = opt->area_tolerance;
         /* the check the stored area_check and the credit haircut make (parus/area.h) */
-        parus_area_check ac = parus_area_compare(r.planted_area_m2, r.declared_area_m2, tol);
+        parus_area_check ac = parus_area_compare_interval(
+            r.planted_area_lo_m2, r.planted_area_hi_m2, r.declared_area_m2, tol);
         if (parus_area_is_mismatch(ac)) {
             parus_health_result tmp;
             tmp.n_events = tmp.n_dropped = 0;

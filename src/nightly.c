@@ -99,7 +99,8 @@ static void line_kv(struct line *l, const char *key, const char *value)
     line_raw(l, key, strlen(key));
     line_raw(l, "=", 1);
     for (p = value; *p && !quote; p++)
-        quote = *p == ' ' || *p == '"' || *p == '=' || *p == '\\' || (unsigned char)*p < 0x20;
+        quote = *p == ' ' || *p == '"' || *p == '=' || *p == '\\' || (unsigned char)*p < 0x20 ||
+                *p == 0x7f;
     if (!quote) {
         line_raw(l, value, strlen(value));
         return;
@@ -111,7 +112,7 @@ static void line_kv(struct line *l, const char *key, const char *value)
             esc[0] = '\\';
             esc[1] = *p;
             line_raw(l, esc, 2);
-        } else if ((unsigned char)*p < 0x20) {
+        } else if ((unsigned char)*p < 0x20 || *p == 0x7f) {
             int k = snprintf(esc, sizeof esc, "\\x%02x", (unsigned)(unsigned char)*p);
             line_raw(l, esc, (size_t)k);
         } else {

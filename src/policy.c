@@ -228,18 +228,17 @@ parus_status parus_policy_validate(const parus_policy *p, parus_error *err)
 parus_status parus_policy_load(const char *path, parus_policy *out, parus_error *err)
 {
     struct load_ctx ctx;
-    FILE *f;
+    char *text;
     int line;
     parus_status rc;
 
     memset(&ctx, 0, sizeof ctx);
     parus_policy_init(&ctx.policy);
     parus_error_init(&ctx.detail);
-    f = fopen(path, "r");
-    if (!f)
-        return parus_fail(err, PARUS_E_IO, "cannot read policy '%s': %s", path, strerror(errno));
-    line = ini_parse_file(f, on_entry, &ctx);
-    fclose(f);
+    if ((rc = parus__read_ini_text(path, "policy", &text, err)) != PARUS_OK)
+        return rc;
+    line = ini_parse_string(text, on_entry, &ctx);
+    free(text);
     if (line != 0 || ctx.failed) {
         if (ctx.detail.code != PARUS_OK)
             return parus_fail(err, PARUS_E_CONFIG, "'%s' line %d: %s", path, line, ctx.detail.msg);

@@ -980,7 +980,16 @@ static parus_status load_mtl(open_ctx *ctx, parus_error *err)
         fclose(fp);
         return parus_fail(err, PARUS_E_IO, "cannot read '%s'", path);
     }
+    /* never read a cut MTL: a key past the cut (a scale, a date) would be silently missing */
+    if (got == MTL_MAX_BYTES && getc(fp) != EOF) {
+        fclose(fp);
+        return parus_fail(err, PARUS_E_FORMAT, "'%s' is longer than %d bytes: not a Landsat MTL",
+                          path, MTL_MAX_BYTES);
+    }
     fclose(fp);
+    if (memchr(ctx->mtl_text, '\0', got))
+        return parus_fail(err, PARUS_E_FORMAT, "'%s' holds a NUL byte: not a Landsat MTL text",
+                          path);
     ctx->mtl_text[got] = '\0';
     return PARUS_OK;
 }

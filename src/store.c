@@ -27,7 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "parus/zonal.h"
 #include "store_int.h"
@@ -439,6 +441,158 @@ out_free:
     free(store->path);
     free(store);
     return code;
+}
+
+/* "file:" URI of a path: '%', '?' and '#' escaped; an absolute path gets an empty authority. */
+static char *path_uri(const char *path, const char *query)
+{
+    size_t n = strlen(path) * 3 + strlen(query) + 16, o = 0;
+    char *uri = malloc(n);
+    const char *p;
+    if (!uri)
+        return NULL;
+    o += (size_t)snprintf(uri, n, "file:%s", path[0] == '/' ? "//" : "");
+    for (p = path; *p; p++) {
+        if (*p == '%' || *p == '?' || *p == '#')
+            o += (size_t)snprintf(uri + o, n - o, "%%%02X", (unsigned)(unsigned char)*p);
+        else
+            uri[o++] = *p;
+    }
+    snprintf(uri + o, n - o, "?%s", query);
+    return uri;
+}
+
+/* One read-only connection to uri, its identity checked. */
+static parus_status open_ro_uri(parus_store *store, const char *uri, parus_error *err)
+{
+    int rc = sqlite3_open_v2(uri, &store->db,
+                             SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+    parus_status code;
+    if (rc != SQLITE_OK) {
+        code = store->db
+                   ? parus__store_sql_fail(store, rc, err, "cannot open store '%s'", store->path)
+                   : parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", store->path);
+        sqlite3_close_v2(store->db);
+        store->db = NULL;
+        return code;
+    }
+    sqlite3_extended_result_codes(store->db, 1);
+    sqlite3_busy_timeout(store->db, PARUS__STORE_BUSY_TIMEOUT_MS);
+    code = parus__store_check_identity(store, false, err);
+    if (code == PARUS_OK)
+        code = set_pragma(store, "PRAGMA foreign_keys = ON", err);
+    if (code != PARUS_OK) {
+        sqlite3_close_v2(store->db);
+        store->db = NULL;
+    }
+    return code;
+}
+
+/* The directory of path, malloc'ed ("." for a bare name). */
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return parus__strdup(".");
+    return parus__strndup(path, slash == path ? 1 : (size_t)(slash - path));
+}
+
+static bool sibling_exists(const char *path, const char *suffix, off_t *size)
+{
+    size_t n = strlen(path) + strlen(suffix) + 1;
+    char *name = malloc(n);
+    struct stat sb;
+    bool there;
+    if (!name)
+        return false;
+    snprintf(name, n, "%s%s", path, suffix);
+    there = stat(name, &sb) == 0;
+    if (there && size)
+        *size = sb.st_size;
+    free(name);
+    return there;
+}
+
+/*
+ * Read-only, for the readers (query, export, store info, parcels show): mode=ro first, which
+ * shares locks with writers through the -shm index (SQLite 3.22+ reads a WAL store through an
+ * existing -shm even when neither it nor the -wal may be written). When that fails because the
+ * -shm cannot be created (the directory may not be written: read-only media, a user who may only
+ * read), and there is no -wal (nothing committed beyond the main file), the file is opened with
+ * immutable=1: no locks, no -shm. Immutable is right only while nobody writes; on a read-only
+ * file system nobody can, elsewhere the store's note says so. A -wal without a -shm in such a
+ * directory is refused: reading the main file alone would silently miss committed data.
+ */
+static parus_status store_open_ro(const char *path, parus_store **out, parus_error *err)
+{
+    parus_store *store;
+    parus_status code;
+    struct stat sb;
+    struct statvfs vfs;
+    off_t wal_size = 0;
+    char *uri = NULL, *dir = NULL;
+
+    if (!path || !*path || !out)
+        return parus_fail(err, PARUS_E_INVALID, "no store path given");
+    if (stat(path, &sb) != 0) {
+        if (errno == ENOENT)
+            return parus_fail(err, PARUS_E_NOT_FOUND, "store '%s' does not exist", path);
+        return parus_fail(err, PARUS_E_STORE, "cannot open store '%s': %s", path, strerror(errno));
+    }
+    store = calloc(1, sizeof *store);
+    if (!store)
+        return parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", path);
+    store->path = parus__strdup(path);
+    uri = path_uri(path, "mode=ro");
+    dir = dir_of(path);
+    if (!store->path || !uri || !dir) {
+        code = parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", path);
+        goto out_free;
+    }
+    code = open_ro_uri(store, uri, err);
+    if (code == PARUS_OK || access(dir, W_OK) == 0 || sibling_exists(path, "-shm", NULL))
+        goto out_free; /* opened, or failed for a reason of its own */
+    if (sibling_exists(path, "-wal", &wal_size) && wal_size > 0) {
+        code = parus_fail(err, PARUS_E_STORE,
+                          "cannot read store '%s' read-only: it has a write-ahead log '%s-wal' "
+                          "but no '%s-shm', and its directory cannot be written; a user who may "
+                          "write it should run 'parus --db %s store info' once (which folds the "
+                          "log into the store)",
+                          path, path, path, path);
+        goto out_free;
+    }
+    free(uri);
+    if (!(uri = path_uri(path, "immutable=1"))) {
+        code = parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", path);
+        goto out_free;
+    }
+    code = open_ro_uri(store, uri, err);
+    if (code == PARUS_OK && !(statvfs(dir, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)))
+        snprintf(store->note, sizeof store->note,
+                 "'%s' is read as an unchanging file (its directory cannot be written, so no "
+                 "lock can be shared): a run writing it at the same time would not be seen",
+                 path);
+
+out_free:
+    free(uri);
+    free(dir);
+    if (code == PARUS_OK) {
+        *out = store;
+        return PARUS_OK;
+    }
+    free(store->path);
+    free(store);
+    return code;
+}
+
+parus_status parus_store_open_readonly(const char *path, parus_store **out, parus_error *err)
+{
+    return store_open_ro(path, out, err);
+}
+
+const char *parus_store_note(const parus_store *store)
+{
+    return store && store->note[0] ? store->note : NULL;
 }
 
 parus_status parus_store_open(const char *path, parus_store **out, parus_error *err)

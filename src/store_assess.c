@@ -60,10 +60,11 @@ _Static_assert(PARUS__STORE_STMT_RESULTS + R_N_ <= PARUS__STORE_MAX_STMTS,
     "health_reference, n_peers, green_ratio, planted_fraction, planted_area_m2, area_m2, "         \
     "declared_area_m2, area_check, ndvi_integral_10d, ndvi_peak, yield_expected_kg_per_mu, "       \
     "yield_p10_kg_per_mu, price_cny_per_kg, value_expected_fen, value_p10_fen, flags, reason, "    \
-    "credit_counted, credit_value_fen, credit_reasons, assessed_at"
+    "credit_counted, credit_value_fen, credit_reasons, assessed_at, planted_area_lo_m2, "          \
+    "planted_area_hi_m2"
 #define RESULT_QMARKS                                                                              \
     "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "  \
-    "?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34"
+    "?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36"
 #define RESULT_READ                                                                                \
     "r.season, r.parcel_id, r.run_id, r.crop, r.crop_probability, r.crop_method, "                 \
     "r.crop_confidence, r.n_clear_obs, r.first_date, r.last_date, r.peer_group, r.health_class, "  \
@@ -71,7 +72,8 @@ _Static_assert(PARUS__STORE_STMT_RESULTS + R_N_ <= PARUS__STORE_MAX_STMTS,
     "r.planted_area_m2, r.area_m2, r.declared_area_m2, r.area_check, r.ndvi_integral_10d, "        \
     "r.ndvi_peak, r.yield_expected_kg_per_mu, r.yield_p10_kg_per_mu, r.price_cny_per_kg, "         \
     "r.value_expected_fen, r.value_p10_fen, r.flags, r.reason, r.credit_counted, "                 \
-    "r.credit_value_fen, r.credit_reasons, r.assessed_at, p.farmer_id"
+    "r.credit_value_fen, r.credit_reasons, r.assessed_at, p.farmer_id, r.planted_area_lo_m2, "     \
+    "r.planted_area_hi_m2"
 #define FLAG_COLUMNS                                                                               \
     "season, parcel_id, flag, first_date, last_date, size, confidence, reason, run_id"
 #define CURVE_COLUMNS "season, crop, grp, step, day, n, ndvi_median, ndvi_p25, ndvi_p75, run_id"
@@ -454,6 +456,10 @@ static parus_status check_result(const parus_store *store, const parus_parcel_re
              !opt_nonneg(r->yield_expected_kg_per_mu) || !opt_nonneg(r->yield_p10_kg_per_mu) ||
              !opt_nonneg(r->price_cny_per_kg))
         why = "has a negative or infinite area, yield or price, or an infinite ratio";
+    else if (!opt_nonneg(r->planted_area_lo_m2) || !opt_nonneg(r->planted_area_hi_m2) ||
+             isnan(r->planted_area_lo_m2) != isnan(r->planted_area_hi_m2) ||
+             r->planted_area_lo_m2 > r->planted_area_hi_m2)
+        why = "has a planted area interval that is negative, infinite, half given or reversed";
     else if (r->valued && (r->value_p10_fen < 0 || r->value_p10_fen > r->value_expected_fen))
         why = "has a value that is negative or a P10 above the expected value";
     else if (!r->valued && is_empty(r->reason))
@@ -534,6 +540,8 @@ parus_status parus_store_results_put(parus_store *store, const parus_parcel_resu
     b_null(&b);
     b_null(&b);
     b_text(&b, store->open_assess_at);
+    b_real(&b, r->planted_area_lo_m2);
+    b_real(&b, r->planted_area_hi_m2);
     code = step_write(store, st, b.rc, "the result", r->parcel_id, err);
     if (code != PARUS_OK)
         goto out_abort;
@@ -872,6 +880,8 @@ static void row_result(sqlite3_stmt *st, parus_parcel_result *r)
     r->credit_reasons = r_text(&c);
     r->assessed_at = r_text(&c);
     r->farmer_id = r_text(&c);
+    r->planted_area_lo_m2 = r_real(&c);
+    r->planted_area_hi_m2 = r_real(&c);
 }
 
 static void row_flag(sqlite3_stmt *st, parus_result_flag *f)

@@ -44,6 +44,7 @@ struct parus_store {
     bool open_results;           /* between parus_store_results_begin and commit/abort (with
                                     open_assess: one transaction) */
     int64_t open_results_run;    /* the run stamped on its rows */
+    char note[512]; /* how a read-only store was opened, when the user should know; "" none */
 };
 
 /* The statement in cache slot `slot` (prepared from sql on first use, then reset and unbound);

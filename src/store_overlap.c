@@ -395,7 +395,7 @@ parus_status parus_store_overlaps_foreach(parus_store *store, const char *parcel
 
     if (!store || !fn)
         return parus_fail(err, PARUS_E_INVALID, "overlaps_foreach: missing store or function");
-    if (store->version < 10)
+    if (store->version < 11)
         return parus_fail(err, PARUS_E_SCHEMA,
                           "'%s' has schema version %d, older than this parus (%d): run 'parus "
                           "--db %s store upgrade'",

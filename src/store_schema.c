@@ -363,11 +363,21 @@ static int migrate_to_9(parus_store *store)
     return sqlite3_exec(store->db, schema_v9, NULL, NULL, NULL);
 }
 
-/* Version 10: plausible parcels and double pledges. parcel_changes records each parcel whose shape
+/* Version 10: the interval of each result's planted area, which its area check judged (docs/
+ * method.md, section 10). Results stored before have NULL there (read as NaN: none). */
+static const char schema_v10[] = "ALTER TABLE parcel_results ADD COLUMN planted_area_lo_m2 REAL;"
+                                 "ALTER TABLE parcel_results ADD COLUMN planted_area_hi_m2 REAL;";
+
+static int migrate_to_10(parus_store *store)
+{
+    return sqlite3_exec(store->db, schema_v10, NULL, NULL, NULL);
+}
+
+/* Version 11: plausible parcels and double pledges. parcel_changes records each parcel whose shape
  * a load changed, and how many observations of the old shape were removed with it (they measured
  * other land). parcel_overlaps holds each pair of parcels whose land overlaps beyond the load's
  * share (parcel_a registered first), rebuilt by every load and assess. */
-static const char schema_v10[] =
+static const char schema_v11[] =
     "CREATE TABLE parcel_changes ("
     " id INTEGER PRIMARY KEY,"
     " parcel_id TEXT NOT NULL,"
@@ -390,9 +400,9 @@ static const char schema_v10[] =
     " PRIMARY KEY (parcel_a, parcel_b)) WITHOUT ROWID;"
     "CREATE INDEX parcel_overlaps_b ON parcel_overlaps(parcel_b);";
 
-static int migrate_to_10(parus_store *store)
+static int migrate_to_11(parus_store *store)
 {
-    return sqlite3_exec(store->db, schema_v10, NULL, NULL, NULL);
+    return sqlite3_exec(store->db, schema_v11, NULL, NULL, NULL);
 }
 
 static const struct migration {
@@ -401,6 +411,7 @@ static const struct migration {
 } migrations[] = {
     {1, migrate_to_1}, {2, migrate_to_2}, {3, migrate_to_3}, {4, migrate_to_4}, {5, migrate_to_5},
     {6, migrate_to_6}, {7, migrate_to_7}, {8, migrate_to_8}, {9, migrate_to_9}, {10, migrate_to_10},
+    {11, migrate_to_11},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PARUS_STORE_SCHEMA_VERSION,

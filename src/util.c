@@ -369,3 +369,58 @@ double parus__strtod_c(const char *s, char **end)
     uselocale(old);
     return v;
 }
+
+/* The whole file, checked before inih sees it: inih cuts a line longer than its buffer
+ * (INI_MAX_LINE) and reads the rest as another line, which could shorten a path without a word;
+ * a NUL byte would end the text early. Either is an error naming the line. */
+parus_status parus__read_ini_text(const char *path, const char *what, char **out, parus_error *err)
+{
+    enum { MAX_BYTES = 1 << 20, MAX_LINE = PARUS__INI_MAX_LINE };
+    FILE *f;
+    struct stat sb;
+    char *buf;
+    size_t n = 0, line = 1, col = 0;
+    int c;
+
+    /* a directory, a device or a pipe is no configuration: never read as an empty one */
+    if (stat(path, &sb) != 0)
+        return parus_fail(err, PARUS_E_IO, "cannot read %s '%s': %s", what, path, strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return parus_fail(err, PARUS_E_CONFIG, "%s '%s' is %s, not a file", what, path,
+                          S_ISDIR(sb.st_mode) ? "a directory" : "not a regular file");
+    if (!(f = fopen(path, "rb")))
+        return parus_fail(err, PARUS_E_IO, "cannot read %s '%s': %s", what, path, strerror(errno));
+    if (!(buf = malloc(MAX_BYTES + 1))) {
+        fclose(f);
+        return parus_fail(err, PARUS_E_NOMEM, "cannot allocate the %s", what);
+    }
+    while ((c = getc(f)) != EOF) {
+        if (n == MAX_BYTES || c == '\0' || (c != '\n' && c != '\r' && ++col > MAX_LINE)) {
+            parus_status rc =
+                n == MAX_BYTES
+                    ? parus_fail(err, PARUS_E_CONFIG, "'%s': longer than %d bytes", path, MAX_BYTES)
+                : c == '\0'
+                    ? parus_fail(err, PARUS_E_CONFIG, "'%s' line %zu: a NUL byte", path, line)
+                    : parus_fail(err, PARUS_E_CONFIG, "'%s' line %zu: longer than %d characters",
+                                 path, line, MAX_LINE);
+            free(buf);
+            fclose(f);
+            return rc;
+        }
+        if (c == '\n') {
+            line++;
+            col = 0;
+        }
+        buf[n++] = (char)c;
+    }
+    if (ferror(f)) {
+        int e = errno;
+        free(buf);
+        fclose(f);
+        return parus_fail(err, PARUS_E_IO, "cannot read %s '%s': %s", what, path, strerror(e));
+    }
+    fclose(f);
+    buf[n] = '\0';
+    *out = buf;
+    return PARUS_OK;
+}

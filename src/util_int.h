@@ -67,4 +67,15 @@ void parus__format_day(int64_t day, char out[11]);
  * "2.4" into 2); thread-safe. */
 double parus__strtod_c(const char *s, char **end);
 
+/* The longest line of an INI file (configuration, policy): inih's INI_MAX_LINE (200) less the
+ * line end and its NUL. */
+#define PARUS__INI_MAX_LINE 197
+
+/* The whole of an INI file, checked before inih sees it (inih cuts a line longer than its buffer
+ * and reads the rest as another line; a NUL byte would end the text early): *out malloc'ed and
+ * NUL-terminated. E_IO when it cannot be read; E_CONFIG (naming `what`, the file and the line)
+ * for a directory or anything but a regular file, a line longer than PARUS__INI_MAX_LINE, a NUL
+ * byte, a file over 1 MiB; E_NOMEM. */
+parus_status parus__read_ini_text(const char *path, const char *what, char **out, parus_error *err);
+
 #endif

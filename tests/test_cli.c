@@ -615,6 +615,29 @@ static void test_train__outputs_never_destroy_inputs(void **state)
     free(dir);
 }
 
+/* A --config that is a directory (old code: an empty configuration, exit 0 or whatever the
+ * defaults gave) or whose [season] window does not parse (old code: exit 2 from the command that
+ * read it) is a configuration error, exit 7, naming the file. */
+static void test_config__directory_and_bad_window_exit_7(void **state)
+{
+    char *dir = parus_test_tmpdir("cli-config");
+    char ini[4200], *out, *errs;
+    (void)state;
+    out = run_expect(7, &errs, "--config '%s' --db '%s/s.db' store info", dir, dir);
+    expect_contains(errs, "is a directory");
+    free(out);
+    free(errs);
+    snprintf(ini, sizeof ini, "%s/parus.ini", dir);
+    assert_int_equal(parus_test_write_file(ini, "[season]\nwindow = 2024-10-31/2024-03-01\n", 40),
+                     0);
+    out = run_expect(7, &errs, "--config '%s' --db '%s/s.db' export", ini, dir);
+    expect_contains(errs, "[season] window");
+    free(out);
+    free(errs);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -630,6 +653,7 @@ int main(void)
         cmocka_unit_test(test_ingest__no_overlap_is_an_answer_of_its_own),
         cmocka_unit_test(test_train_predict__round_trip),
         cmocka_unit_test(test_train__outputs_never_destroy_inputs),
+        cmocka_unit_test(test_config__directory_and_bad_window_exit_7),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

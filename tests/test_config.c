@@ -100,6 +100,42 @@ static void test_load__bad_values(void **state)
     expect_config_error("[raster]\nthreads = -1\n", "bad value '-1'", 2);
     expect_config_error("[parcels]\ndeclared_area_unit = acre\n", "unknown area unit 'acre'", 2);
     expect_config_error("[nightly]\nsettle_s = soon\n", "bad value 'soon'", 2);
+    /* a season window that does not parse is a configuration error at load (exit 7), not a
+     * usage error of whichever command reads it later */
+    expect_config_error("[season]\nwindow = 2024-13-01/2024-10-31\n", "bad value '2024-13-01", 2);
+    expect_config_error("[season]\nwindow = 2024-10-31/2024-03-01\n", "[season] window", 2);
+}
+
+/* A directory, a device or a line inih would cut is never read as (part of) a configuration:
+ * on the old code a directory loaded as an empty configuration (every default), and a path of
+ * 250 characters was cut at 200 and its rest read as another line. */
+static void test_load__not_a_file_or_a_cut_line(void **state)
+{
+    char *dir = parus_test_tmpdir("config-strict");
+    char text[600];
+    parus_config cfg;
+    parus_error err;
+    char *path;
+    (void)state;
+
+    parus_config_init(&cfg);
+    assert_int_equal(parus_config_load(dir, &cfg, &err), PARUS_E_CONFIG);
+    assert_non_null(strstr(err.msg, "is a directory"));
+    assert_int_equal(parus_config_load("/dev/null", &cfg, &err), PARUS_E_CONFIG);
+    assert_non_null(strstr(err.msg, "not a regular file"));
+
+    snprintf(text, sizeof text, "[store]\ndb = /srv/%0250d.db\n", 7);
+    path = write_cfg(dir, text);
+    parus_config_init(&cfg);
+    assert_int_equal(parus_config_load(path, &cfg, &err), PARUS_E_CONFIG);
+    assert_non_null(strstr(err.msg, "line 2: longer than"));
+    assert_string_equal(cfg.db, "parus.db"); /* untouched */
+    assert_int_equal(parus_test_write_file(path, "[store]\ndb = a\0b.db\n", 19), 0);
+    assert_int_equal(parus_config_load(path, &cfg, &err), PARUS_E_CONFIG);
+    assert_non_null(strstr(err.msg, "NUL"));
+    free(path);
+    parus_test_rmtree(dir);
+    free(dir);
 }
 
 static void test_load__syntax_error(void **state)
@@ -128,6 +164,7 @@ int main(void)
         cmocka_unit_test(test_load__bad_values),
         cmocka_unit_test(test_load__syntax_error),
         cmocka_unit_test(test_load__missing_file),
+        cmocka_unit_test(test_load__not_a_file_or_a_cut_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

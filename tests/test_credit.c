@@ -285,6 +285,120 @@ static void test_limit__area_mismatch_is_exact(void **state)
     }
 }
 
+/* Each rule at its edge, by hand (docs/method.md section 12): one event flag is enough for the
+ * event haircut; a parcel seen exactly min_clear_observations times counts; a loan-to-value with
+ * more than six decimals is rounded down to whole ppm, never up. */
+static void test_limit__rules_at_their_edges(void **state)
+{
+    parus_policy p;
+    parus_credit_parcel c;
+    parus_credit_parcel_result pr;
+    parus_credit_result r;
+    parus_error err;
+    (void)state;
+    parus_policy_init(&p); /* event 0.3, min_clear_observations 4, LTV 0.6 */
+
+    /* one flood flag: 10,000.00 CNY -> 7,000.00; x 0.6 = 4,200 CNY */
+    c = parcel(1000000);
+    c.n_event_flags = 1;
+    assert_int_equal(parus_credit_limit(&p, &c, 1, 0, &r, &pr, &err), PARUS_OK);
+    assert_int_equal(pr.reasons, BIT(PARUS_CREDIT_EVENT_FLAG));
+    assert_int_equal(pr.value_fen, 700000);
+    assert_int_equal(r.haircut_event_fen, 300000);
+    assert_int_equal(r.limit_cny, 4200);
+    /* three flags: still one haircut */
+    c.n_event_flags = 3;
+    assert_int_equal(parus_credit_limit(&p, &c, 1, 0, &r, &pr, &err), PARUS_OK);
+    assert_int_equal(pr.value_fen, 700000);
+
+    /* exactly the minimum of clear observations: counted; one fewer: not */
+    c = parcel(1000000);
+    c.n_clear_observations = (size_t)p.min_clear_observations;
+    assert_int_equal(parus_credit_limit(&p, &c, 1, 0, &r, &pr, &err), PARUS_OK);
+    assert_true(pr.counted);
+    assert_int_equal(r.limit_cny, 6000);
+    c.n_clear_observations = (size_t)p.min_clear_observations - 1;
+    assert_int_equal(parus_credit_limit(&p, &c, 1, 0, &r, &pr, &err), PARUS_OK);
+    assert_false(pr.counted);
+    assert_int_equal(r.limit_cny, 0);
+
+    /* LTV 0.6000004: 600000 ppm (down), so 1,000,000.00 CNY lends 600,000, not 600,001 */
+    parus_policy_init(&p);
+    p.loan_to_value = 0.6000004;
+    p.cap_cny = 10000000;
+    p.round_down_cny = 1;
+    c = parcel(100000000);
+    assert_int_equal(parus_credit_limit(&p, &c, 1, 0, &r, &pr, &err), PARUS_OK);
+    assert_int_equal(r.loan_to_value_ppm, 600000);
+    assert_int_equal(r.lendable_fen, 60000000);
+    assert_int_equal(r.limit_cny, 600000);
+}
+
+/* The area haircut judges the planted area's interval: a shortfall only when even its upper end
+ * is more than the tolerance below the declared area, an excess only when even its lower end is
+ * above; margins that are not numbers in range are refused. */
+static void test_limit__area_mismatch_judges_the_interval(void **state)
+{
+    static const struct {
+        double planted, down, up, declared;
+        bool mismatch;
+    } cases[] = {
+        {850.00, 0, 0, 1000, true},         /* the point alone: 15 % short */
+        {850.00, 0, 50.00, 1000, false},    /* up to 900: exactly 10 % */
+        {850.00, 0, 49.99, 1000, true},     /* up to 899.99 */
+        {850.00, 850, 150, 1000, false},    /* [0, 1000]: nothing known */
+        {1150.00, 0, 0, 1000, true},        /* 15 % over */
+        {1150.00, 50.00, 0, 1000, false},   /* down to 1100: exactly 10 % */
+        {1150.00, 49.99, 0, 1000, true},    /* down to 1100.01 */
+        {1150.00, 50.00, 500, 1000, false}, /* the upper end does not make an excess */
+    };
+    parus_policy p;
+    size_t i;
+    (void)state;
+    parus_policy_init(&p); /* area_tolerance 0.1, area_mismatch 0.2 */
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        parus_credit_parcel c = parcel(1000000);
+        parus_credit_parcel_result pr;
+        parus_credit_result r;
+        parus_error err;
+        c.planted_area_m2 = cases[i].planted;
+        c.planted_area_margin_down_m2 = cases[i].down;
+        c.planted_area_margin_up_m2 = cases[i].up;
+        c.declared_area_m2 = cases[i].declared;
+        assert_int_equal(parus_credit_limit(&p, &c, 1, 0, &r, &pr, &err), PARUS_OK);
+        if (((pr.reasons & BIT(PARUS_CREDIT_AREA_MISMATCH)) != 0) != cases[i].mismatch)
+            fail_msg("case %zu: planted %g -%g/+%g declared %g", i, cases[i].planted, cases[i].down,
+                     cases[i].up, cases[i].declared);
+        assert_int_equal(pr.value_fen, cases[i].mismatch ? 800000 : 1000000);
+        assert_int_equal(parus_area_is_mismatch(parus_area_compare_interval(
+                             cases[i].planted - cases[i].down, cases[i].planted + cases[i].up,
+                             cases[i].declared, p.area_tolerance)),
+                         cases[i].mismatch);
+    }
+    /* margins refused: negative, NaN, infinite, below zero area */
+    {
+        static const double bad[][2] = {{-1, 0},  {0, -1},       {NAN, 0},
+                                        {0, NAN}, {0, INFINITY}, {850.01, 0}};
+        for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            parus_credit_parcel c = parcel(1000000);
+            parus_credit_parcel_result pr;
+            parus_credit_result r;
+            parus_error err;
+            c.planted_area_m2 = 850.0;
+            c.declared_area_m2 = 1000.0;
+            c.planted_area_margin_down_m2 = bad[i][0];
+            c.planted_area_margin_up_m2 = bad[i][1];
+            assert_int_equal(parus_credit_limit(&p, &c, 1, 0, &r, &pr, &err), PARUS_E_INVALID);
+            assert_non_null(strstr(err.msg, "margins"));
+        }
+    }
+    /* an interval that is reversed or not numbers is not compared */
+    assert_int_equal(parus_area_compare_interval(900.0, 899.0, 1000.0, 0.1), PARUS_AREA_UNKNOWN);
+    assert_int_equal(parus_area_compare_interval(NAN, 900.0, 1000.0, 0.1), PARUS_AREA_UNKNOWN);
+    assert_int_equal(parus_area_compare_interval(0.0, INFINITY, 1000.0, 0.1), PARUS_AREA_UNKNOWN);
+    assert_int_equal(parus_area_compare_interval(0.0, 900.0, NAN, 0.1), PARUS_AREA_UNDECLARED);
+}
+
 /* parus_area_compare: the verdict and its direction, exactly at the tolerance, and what it does
  * not compare. */
 static void test_area__compare_exact_and_named(void **state)
@@ -309,6 +423,13 @@ static void test_area__compare_exact_and_named(void **state)
         {1e12, 1.0, 0.15, PARUS_AREA_EXCESS},         /* a ratio beyond 2^63 ppm */
         {1150.0, 1000.0, 0.1500009, PARUS_AREA_OK},   /* ppm rounded down: 150000 */
         {1150.01, 1000.0, 0.1500009, PARUS_AREA_EXCESS},
+        /* beyond the tolerance by less than a ppm is beyond it: 20,000 m2 declared, 10 %, one
+         * dm2 more than 22,000 m2 is 100000.5 ppm */
+        {22000.0, 20000.0, 0.1, PARUS_AREA_OK},
+        {22000.01, 20000.0, 0.1, PARUS_AREA_EXCESS},
+        {17999.99, 20000.0, 0.1, PARUS_AREA_SHORTFALL},
+        /* the areas are in m2 throughout: 1 mu (666.67 m2) declared, 666.67 m2 planted is ok */
+        {666.67, 10000.0 / 15.0, 0.0, PARUS_AREA_OK},
     };
     size_t i;
     (void)state;
@@ -724,6 +845,33 @@ static void test_debts__refuses_bad_rows(void **state)
     }
 }
 
+/* A line longer than any reader keeps is an error naming it, never a silent end of the file: on
+ * the old code (GDAL's tokenizer, 1 MiB a line) a long line dropped that debt and every one after
+ * it, and the load succeeded with the debts before it. */
+static void test_debts__over_long_line_is_an_error(void **state)
+{
+    size_t n = (1u << 20) + 4096, k = 0, id_len = (1u << 20) + 100;
+    char *text = malloc(n + 64);
+    parus_debts d = {0};
+    parus_error err;
+    (void)state;
+    assert_non_null(text);
+    k += (size_t)snprintf(text, 64, "farmer_id,debt_cny\nF1,100\n");
+    memset(text + k, 'X', id_len);
+    k += id_len;
+    k += (size_t)snprintf(text + k, 64, ",5\nF2,200\n");
+    assert_int_equal(load_debts(text, NULL, 0, &d, &err), PARUS_E_CONFIG);
+    assert_non_null(strstr(err.msg, "line 3"));
+    assert_non_null(strstr(err.msg, "longer than"));
+    assert_null(d.items);
+    /* a quote left open swallows the rest of the file: refused at its line */
+    assert_int_equal(
+        load_debts("farmer_id,debt_cny\nF1,100\n\"F2,200\nF3,300\n", NULL, 0, &d, &err),
+        PARUS_E_CONFIG);
+    assert_non_null(strstr(err.msg, "line 3"));
+    free(text);
+}
+
 static void test_debts__unreadable_file(void **state)
 {
     parus_debts d = {0};
@@ -742,6 +890,8 @@ int main(void)
         cmocka_unit_test(test_limit__cap_floor_and_rounding),
         cmocka_unit_test(test_limit__confidence_fallback_and_unknown_health),
         cmocka_unit_test(test_limit__area_mismatch_is_exact),
+        cmocka_unit_test(test_limit__rules_at_their_edges),
+        cmocka_unit_test(test_limit__area_mismatch_judges_the_interval),
         cmocka_unit_test(test_area__compare_exact_and_named),
         cmocka_unit_test(test_limit__debt_above_value_is_zero),
         cmocka_unit_test(test_limit__no_value_is_a_reason),
@@ -753,6 +903,7 @@ int main(void)
         cmocka_unit_test(test_debts__load_and_find),
         cmocka_unit_test(test_debts__refuses_bad_rows),
         cmocka_unit_test(test_debts__unreadable_file),
+        cmocka_unit_test(test_debts__over_long_line_is_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

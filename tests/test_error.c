@@ -46,6 +46,24 @@ static void test_prefix__adds_context(void **state)
     assert_int_equal(err.code, PARUS_E_NO_DATE);
 }
 
+/* Ids from users' files reach messages, logs and .reason files: a line break there would forge a
+ * line, an escape sequence would act on the terminal. On the old code both passed through. */
+static void test_fail__control_characters_are_escaped(void **state)
+{
+    parus_error err;
+    char buf[16];
+    (void)state;
+    parus_fail(&err, PARUS_E_CONFIG, "farmer '%s' line %d", "F1\nparus: ok\x1b[2J\t\x7f", 3);
+    assert_string_equal(err.msg, "farmer 'F1\\nparus: ok\\x1b[2J\\t\\x7f' line 3");
+    parus_error_prefix(&err, "'%s'", "a\rb");
+    assert_string_equal(err.msg, "'a\\rb': farmer 'F1\\nparus: ok\\x1b[2J\\t\\x7f' line 3");
+    /* UTF-8 is kept; a cut never splits an escape */
+    assert_string_equal(parus_escape_controls("张三", buf, sizeof buf), "张三");
+    assert_string_equal(parus_escape_controls("abcdefghijklm\x01", buf, sizeof buf),
+                        "abcdefghijklm");
+    assert_string_equal(parus_escape_controls(NULL, buf, sizeof buf), "");
+}
+
 static void test_names__stable_and_distinct(void **state)
 {
     (void)state;
@@ -75,6 +93,7 @@ int main(void)
         cmocka_unit_test(test_fail__null_error_still_returns_code),
         cmocka_unit_test(test_fail__long_message_is_truncated_safely),
         cmocka_unit_test(test_prefix__adds_context),
+        cmocka_unit_test(test_fail__control_characters_are_escaped),
         cmocka_unit_test(test_names__stable_and_distinct),
         cmocka_unit_test(test_version__is_semver),
     };

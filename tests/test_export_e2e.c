@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gdal.h>
 #include <ogr_api.h>
@@ -582,6 +583,78 @@ static void test_e2e__registry_mistakes_are_not_lent_on(void **state)
     free(dir);
 }
 
+/* The readers open the store read-only: on a store in a directory that may not be written, as a
+ * user who may only read it (`nobody` when the test runs as root; the test's own user otherwise,
+ * when the permissions bind it), query, export, store info and tiles and parcels show answer
+ * (exit 5 on the old code: SQLite could not create the store's -shm). With no -shm the store is
+ * read as immutable and a note says so; a -wal without a -shm there is refused (exit 5), since
+ * reading the main file alone would miss what the log holds. */
+static void test_e2e__a_read_only_store_can_be_read(void **state)
+{
+    char *ro = parus_test_path(g_dir, "ro"), *db = parus_test_path(g_dir, "ro/parus.db");
+    char parcel[128], cmd[9000], as_user[128] = "", *out = NULL, *errs = NULL;
+    const char *readers[5];
+    size_t i;
+    int rc;
+    (void)state;
+
+    first_assessed_parcel(parcel, sizeof parcel);
+    if (geteuid() == 0) {
+        if (parus_test_run("command -v setpriv && id nobody", NULL, NULL) != 0) {
+            fprintf(stderr, "read-only store: running as root without setpriv or a 'nobody' user: "
+                            "the permissions would not bind\n");
+            skip();
+        }
+        snprintf(as_user, sizeof as_user, "setpriv --reuid=nobody --regid=nogroup --clear-groups ");
+    }
+    snprintf(cmd, sizeof cmd,
+             "mkdir '%s' && cp '%s' '%s' && chmod 0755 '%s' && chmod 0444 '%s' && chmod 0555 '%s'",
+             ro, g_db, db, g_dir, db, ro);
+    assert_int_equal(parus_test_run(cmd, NULL, NULL), 0);
+    readers[0] = "query --season " SEASON " --json";
+    readers[1] = "export --season " SEASON " --out -";
+    readers[2] = "store info";
+    readers[3] = "store tiles";
+    readers[4] = "parcels show";
+    for (i = 0; i < 5; i++) {
+        char args[512];
+        bool with_id = i == 0 || i == 4;
+        snprintf(args, sizeof args, "%s %s", readers[i], with_id ? parcel : "");
+        snprintf(cmd, sizeof cmd, "%s'%s' --db '%s' %s", as_user, bin(), db, args);
+        rc = parus_test_run(cmd, &out, &errs);
+        if (rc != 0)
+            fail_msg("`%s` exited %d on a read-only store; stderr:\n%s", cmd, rc, errs);
+        if (i == 0) {
+            assert_non_null(strstr(out, "\"assessed\":true"));
+            assert_non_null(strstr(errs, "read as an unchanging file"));
+        }
+        if (i == 1)
+            assert_non_null(strstr(out, "farmer_id"));
+        free(out);
+        free(errs);
+    }
+    /* nothing was left beside the store */
+    snprintf(cmd, sizeof cmd, "ls -A '%s'", ro);
+    assert_int_equal(parus_test_run(cmd, &out, NULL), 0);
+    assert_string_equal(out, "parus.db\n");
+    free(out);
+
+    /* a write-ahead log that cannot be indexed: refused, never read past */
+    snprintf(cmd, sizeof cmd, "chmod 0755 '%s' && printf 'not empty' > '%s-wal' && chmod 0555 '%s'",
+             ro, db, ro);
+    assert_int_equal(parus_test_run(cmd, NULL, NULL), 0);
+    snprintf(cmd, sizeof cmd, "%s'%s' --db '%s' store info", as_user, bin(), db);
+    rc = parus_test_run(cmd, NULL, &errs);
+    if (rc != 5 || !strstr(errs, "write-ahead log"))
+        fail_msg("`%s` exited %d, expected 5 naming the write-ahead log; stderr:\n%s", cmd, rc,
+                 errs);
+    free(errs);
+    snprintf(cmd, sizeof cmd, "chmod 0755 '%s'", ro);
+    assert_int_equal(parus_test_run(cmd, NULL, NULL), 0);
+    free(ro);
+    free(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -590,6 +663,7 @@ int main(void)
         cmocka_unit_test(test_e2e__an_output_that_is_the_store_is_refused),
         cmocka_unit_test(test_e2e__a_failed_write_keeps_the_previous_file),
         cmocka_unit_test(test_e2e__registry_mistakes_are_not_lent_on),
+        cmocka_unit_test(test_e2e__a_read_only_store_can_be_read),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -770,6 +770,140 @@ static void test_assess__bad_input_and_determinism(void **state)
     parus_health_series_release(&s);
 }
 
+/* The planted area's interval (docs/method.md, section 10) at its boundaries: the standard error
+ * of one observation from its pixels, the interval from the greenest full-canopy step, and the
+ * area check on the interval, exactly at the tolerance. */
+static void test_planted_area__interval(void **state)
+{
+    (void)state;
+    parus_health_options opt;
+    parus_health_options_init(&opt);
+    parus_error err;
+    /* the standard error of a vegetated fraction: sqrt((sqrt(W) + e W) / 12) / W */
+    {
+        int64_t day[4] = {1001, 1011, 1021, 1031};
+        parus_observation obs[4];
+        for (int k = 0; k < 4; k++) {
+            obs[k] = clear_obs(1.0, 0.6, 0.05);
+            obs[k].w_valid_px = 16.0;
+            obs[k].edge_share = 0.5;
+        }
+        obs[1].edge_share = NAN; /* unknown: every pixel taken as an edge pixel */
+        obs[2].w_valid_px = 0.25;
+        obs[2].edge_share = 1.0;
+        parus_health_series s;
+        parus_health_series_init(&s);
+        assert_int_equal(parus_health_series_build(&s, &opt, day, obs, 4, 1000, 1039, &err),
+                         PARUS_OK);
+        assert_close(s.v[PARUS_HEALTH_VEG_SE][0], 0.0625, 1e-15, 0); /* sqrt(12 / 12) / 16 */
+        assert_close(s.v[PARUS_HEALTH_VEG_SE][1], sqrt(20.0 / 12.0) / 16.0, 1e-15, 0);
+        assert_close(s.v[PARUS_HEALTH_VEG_SE][2], sqrt(0.75 / 12.0) / 0.25, 1e-15, 0); /* 1 */
+        parus_health_series_release(&s);
+    }
+
+    parus_crop c = maize();
+    parus_health_series s;
+    parus_health_series_init(&s);
+    make_season(&s, 0.0, 1.0, 0.0);
+    for (size_t i = 0; i < N_STEPS; i++)
+        s.v[PARUS_HEALTH_VEG][i] = 0.0;
+    /* 13 July (day 195) is in the growing season but before full canopy (maize's expected NDVI
+     * is 0.504 on day 195 but 0.315 ten days before); 23 July to 1 September (days 205-245) are
+     * at full canopy, all observed (at 0 but for 2 and 12 August) */
+    s.v[PARUS_HEALTH_VEG][step_of(&s, "2024-07-13")] = 0.75;
+    s.v[PARUS_HEALTH_VEG][step_of(&s, "2024-08-02")] = 0.80;
+    s.v[PARUS_HEALTH_VEG_SE][step_of(&s, "2024-08-02")] = 0.02;
+    s.v[PARUS_HEALTH_VEG][step_of(&s, "2024-08-12")] = 0.85;
+    s.v[PARUS_HEALTH_VEG_SE][step_of(&s, "2024-08-12")] = 0.03;
+    parus_health_series_finish(&s, &opt);
+    opt.area_tolerance = 0.1;
+    parus_planted_area a;
+    /* share (0.85 + 0.80 + 0.75) / 3 = 0.8; interval [0.8 - 0.03, 0.85 + 0.03] x 3000 m2 */
+    assert_int_equal(parus_health_planted_area(&s, &c, 3000.0, NAN, &opt, &a, &err), PARUS_OK);
+    assert_close(a.planted_share, 0.8, 1e-12, 0);
+    assert_int_equal(a.n_canopy, 5);
+    assert_close(a.share_se, 0.03, 0, 0);
+    assert_close(a.planted_share_lo, 0.77, 1e-12, 0);
+    assert_close(a.planted_share_hi, 0.88, 1e-12, 0);
+    assert_close(a.planted_area_lo_m2, 2310.0, 1e-9, 0);
+    assert_close(a.planted_area_hi_m2, 2640.0, 1e-9, 0);
+    /* a shortfall only when even 2640 m2 is more than 10 % below the declared area: 2640 / 0.9
+     * = 2933.33 m2 is not, 2933.34 is (the planted 2400 m2 alone would be 18 % short) */
+    assert_int_equal(
+        parus_health_planted_area(&s, &c, 3000.0, 2933.33 / PARUS_M2_PER_MU, &opt, &a, &err),
+        PARUS_OK);
+    assert_false(a.has_event);
+    assert_int_equal(parus_area_compare_interval(2310.0, 2640.0, 2933.33, 0.1), PARUS_AREA_OK);
+    assert_int_equal(
+        parus_health_planted_area(&s, &c, 3000.0, 2933.34 / PARUS_M2_PER_MU, &opt, &a, &err),
+        PARUS_OK);
+    assert_true(a.has_event);
+    assert_int_equal(a.event.flag, PARUS_HEALTH_AREA_SHORTFALL);
+    assert_int_equal(parus_area_compare_interval(2310.0, 2640.0, 2933.34, 0.1),
+                     PARUS_AREA_SHORTFALL);
+    /* an excess only when even 2310 m2 is more than 10 % above: 2100 m2 is exactly 10 % */
+    assert_int_equal(
+        parus_health_planted_area(&s, &c, 3000.0, 2100.0 / PARUS_M2_PER_MU, &opt, &a, &err),
+        PARUS_OK);
+    assert_false(a.has_event);
+    assert_int_equal(
+        parus_health_planted_area(&s, &c, 3000.0, 2099.99 / PARUS_M2_PER_MU, &opt, &a, &err),
+        PARUS_OK);
+    assert_int_equal(a.event.flag, PARUS_HEALTH_AREA_EXCESS);
+    assert_int_equal(parus_area_compare_interval(2310.0, 2640.0, 2099.99, 0.1), PARUS_AREA_EXCESS);
+    /* area_z 0: the greenest full-canopy step itself above, the share below */
+    parus_health_options o0 = opt;
+    o0.area_z = 0.0;
+    assert_int_equal(parus_health_planted_area(&s, &c, 3000.0, NAN, &o0, &a, &err), PARUS_OK);
+    assert_close(a.planted_area_lo_m2, 2400.0, 1e-9, 0);
+    assert_close(a.planted_area_hi_m2, 2550.0, 1e-9, 0);
+    /* no standard error known (observations stored without a pixel count): no margin */
+    s.v[PARUS_HEALTH_VEG_SE][step_of(&s, "2024-08-12")] = NAN;
+    assert_int_equal(parus_health_planted_area(&s, &c, 3000.0, NAN, &opt, &a, &err), PARUS_OK);
+    assert_true(isnan(a.share_se));
+    assert_close(a.planted_area_lo_m2, 2400.0, 1e-9, 0);
+    assert_close(a.planted_area_hi_m2, 2550.0, 1e-9, 0);
+    /* no full-canopy step observed: nothing says the parcel is less sown than it is large, so
+     * no shortfall against any declared area up to the parcel's own (4.6 mu = 3066.67 m2 is
+     * within 10 % of 3000 m2), though the share itself says 0.75 */
+    for (const char *const *d = (const char *const[]){"2024-07-23", "2024-08-02", "2024-08-12",
+                                                      "2024-08-22", "2024-09-01", NULL};
+         *d; d++)
+        s.flag[step_of(&s, *d)] = PARUS_SERIES_MISSING;
+    assert_int_equal(parus_health_planted_area(&s, &c, 3000.0, 4.6, &opt, &a, &err), PARUS_OK);
+    assert_int_equal(a.n_canopy, 0);
+    assert_close(a.planted_share, 0.75 / 3.0, 1e-12, 0); /* 0.75, 0, 0: the top three */
+    assert_close(a.planted_area_hi_m2, 3000.0, 1e-9, 0);
+    assert_false(a.has_event);
+    /* ... but a declared area beyond the parcel's own still is one */
+    assert_int_equal(parus_health_planted_area(&s, &c, 3000.0, 6.0, &opt, &a, &err), PARUS_OK);
+    assert_int_equal(a.event.flag, PARUS_HEALTH_AREA_SHORTFALL);
+    /* a covered crop: [1, 1] x the area; a noncrop one: [0, 0] */
+    parus_crop cov = c;
+    cov.kind = PARUS_CROP_COVERED;
+    assert_int_equal(parus_health_planted_area(&s, &cov, 3000.0, NAN, &opt, &a, &err), PARUS_OK);
+    assert_close(a.planted_area_lo_m2, 3000.0, 0, 0);
+    assert_close(a.planted_area_hi_m2, 3000.0, 0, 0);
+    /* a noncrop one: [0, 0] while no observed step is green (the vegetated fraction is 0 on
+     * every step still observed but 13 July, set to 0 here) */
+    cov.kind = PARUS_CROP_NONCROP;
+    cov.n_cycles = 0;
+    s.v[PARUS_HEALTH_VEG][step_of(&s, "2024-07-13")] = 0.0;
+    assert_int_equal(parus_health_planted_area(&s, &cov, 3000.0, NAN, &opt, &a, &err), PARUS_OK);
+    assert_close(a.planted_area_m2, 0.0, 0, 0);
+    assert_close(a.planted_area_lo_m2, 0.0, 0, 0);
+    assert_close(a.planted_area_hi_m2, 0.0, 0, 0);
+    /* ... a step seen green contradicts the class: up to its vegetated fraction plus margin */
+    size_t sep = step_of(&s, "2024-09-11");
+    s.v[PARUS_HEALTH_VEG][sep] = 0.9;
+    s.v[PARUS_HEALTH_VEG_SE][sep] = 0.05;
+    assert_int_equal(parus_health_planted_area(&s, &cov, 3000.0, 4.5, &opt, &a, &err), PARUS_OK);
+    assert_close(a.planted_area_m2, 0.0, 0, 0);
+    assert_close(a.planted_area_hi_m2, 2850.0, 1e-9, 0);
+    assert_false(a.has_event); /* 2850 m2 is within 10 % of 3000 */
+    parus_health_series_release(&s);
+}
+
 static void test_planted_area__hand_numbers(void **state)
 {
     (void)state;
@@ -779,21 +913,26 @@ static void test_planted_area__hand_numbers(void **state)
     parus_health_series s;
     parus_health_series_init(&s);
     make_season(&s, 0.0, 1.0, 0.0);
-    /* vegetated fraction over the season: zero, then 0.7, 0.9, 0.8 and 0.6 in the season */
+    /* vegetated fraction over the season: zero, then 0.7, 0.8, 0.8, 0.8 and 0.6 in the season
+     * (no standard error: the interval is the share itself, so the verdicts below are the
+     * point estimate's; test_planted_area__interval has the interval) */
     for (size_t i = 0; i < N_STEPS; i++)
         s.v[PARUS_HEALTH_VEG][i] = 0.0;
-    s.v[PARUS_HEALTH_VEG][step_of(&s, "2024-07-23")] = 0.7;
-    s.v[PARUS_HEALTH_VEG][step_of(&s, "2024-08-02")] = 0.9;
+    s.v[PARUS_HEALTH_VEG][step_of(&s, "2024-07-13")] = 0.7;
+    s.v[PARUS_HEALTH_VEG][step_of(&s, "2024-07-23")] = 0.8;
+    s.v[PARUS_HEALTH_VEG][step_of(&s, "2024-08-02")] = 0.8;
     s.v[PARUS_HEALTH_VEG][step_of(&s, "2024-08-12")] = 0.8;
     s.v[PARUS_HEALTH_VEG][step_of(&s, "2024-08-22")] = 0.6;
     s.v[PARUS_HEALTH_VEG][step_of(&s, "2024-04-04")] = 1.0; /* weeds before sowing: ignored */
     parus_health_series_finish(&s, &opt);
     parus_planted_area a;
     parus_error err;
-    /* share: mean of the three highest in the season, (0.9 + 0.8 + 0.7) / 3 = 0.8; 3000 m2 */
+    /* share: mean of the three highest in the season, (0.8 + 0.8 + 0.8) / 3 = 0.8; 3000 m2 */
     assert_int_equal(parus_health_planted_area(&s, &c, 3000.0, 4.5, &opt, &a, &err), PARUS_OK);
     assert_close(a.planted_share, 0.8, 1e-12, 0);
-    assert_int_equal(a.share_day, day_of("2024-08-02"));
+    assert_int_equal(a.share_day, day_of("2024-07-23"));
+    assert_close(a.planted_area_lo_m2, 2400.0, 1e-9, 0);
+    assert_close(a.planted_area_hi_m2, 2400.0, 1e-9, 0);
     assert_close(a.planted_area_m2, 2400.0, 1e-9, 0);
     assert_close(a.planted_area_mu, 3.6, 1e-12, 0);
     /* declared 4.5 mu = 3000 m2: 2400 / 3000 - 1 = -20 %, beyond 15 %: shortfall */
@@ -857,7 +996,23 @@ static void test_planted_area__hand_numbers(void **state)
     other.n_cycles = 0;
     assert_int_equal(parus_health_planted_area(&s, &other, 3000.0, 4.5, &opt, &a, &err), PARUS_OK);
     assert_close(a.planted_area_m2, 0.0, 0, 0);
+    /* ... but seen green (the weeds of 4 April, vegetated fraction 1): no shortfall shown */
+    assert_close(a.planted_area_hi_m2, 3000.0, 0, 0);
+    assert_false(a.has_event);
+    /* never seen green: a shortfall */
+    double weeds = s.v[PARUS_HEALTH_VEG][step_of(&s, "2024-04-04")];
+    for (size_t i = 0; i < N_STEPS; i++)
+        if (s.v[PARUS_HEALTH_VEG][i] > 0.0)
+            s.v[PARUS_HEALTH_VEG][i] = 0.0;
+    assert_int_equal(parus_health_planted_area(&s, &other, 3000.0, 4.5, &opt, &a, &err), PARUS_OK);
+    assert_close(a.planted_area_hi_m2, 0.0, 0, 0);
     assert_int_equal(a.event.flag, PARUS_HEALTH_AREA_SHORTFALL);
+    s.v[PARUS_HEALTH_VEG][step_of(&s, "2024-04-04")] = weeds;
+    s.v[PARUS_HEALTH_VEG][step_of(&s, "2024-07-13")] = 0.7;
+    s.v[PARUS_HEALTH_VEG][step_of(&s, "2024-07-23")] = 0.8;
+    s.v[PARUS_HEALTH_VEG][step_of(&s, "2024-08-02")] = 0.8;
+    s.v[PARUS_HEALTH_VEG][step_of(&s, "2024-08-12")] = 0.8;
+    s.v[PARUS_HEALTH_VEG][step_of(&s, "2024-08-22")] = 0.6;
     other.kind = PARUS_CROP_COVERED;
     assert_int_equal(parus_health_planted_area(&s, &other, 3000.0, 4.5, &opt, &a, &err), PARUS_OK);
     assert_close(a.planted_area_m2, 3000.0, 0, 0);
@@ -1483,6 +1638,7 @@ int main(void)
         cmocka_unit_test(test_growing_season__calendar_windows),
         cmocka_unit_test(test_assess__bad_input_and_determinism),
         cmocka_unit_test(test_planted_area__hand_numbers),
+        cmocka_unit_test(test_planted_area__interval),
         cmocka_unit_test(test_synthetic__floods_losses_and_planted_area),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1103,9 +1103,13 @@ static void check_havelland(const char *file, parus_parcel_set *set)
         double rel = fabs(p->area_m2 - p->declared_area_m2) / p->declared_area_m2;
         if (rel > max_rel)
             max_rel = rel;
-        if (rel > 0.005)
-            fail_msg("parcel %s: %.1f m2 geodesic, %.1f m2 in the file", p->id, p->area_m2,
-                     p->declared_area_m2);
+        /* docs/method.md section 1: within 0.022 % (measured 0.0217 %, the UTM scale error at
+         * 12.5 deg E); the same files give the same figure on every run, so the margin is only
+         * for another PROJ/GDAL version's last digits */
+        if (rel > 0.00025)
+            fail_msg("parcel %s: %.1f m2 geodesic, %.1f m2 in the file (%.4g %%, documented "
+                     "within 0.022 %%)",
+                     p->id, p->area_m2, p->declared_area_m2, 100.0 * rel);
     }
     print_message("%s: 544 parcels, %zu repaired, max relative difference to area_m2 %.3g\n",
                   strrchr(file, '/') + 1, set->n_repaired, max_rel);
@@ -1132,7 +1136,8 @@ static void test_real__havelland_utm_and_wgs84(void **state)
         double rel = fabs(u->area_m2 - w->area_m2) / w->area_m2;
         if (rel > max_rel)
             max_rel = rel;
-        assert_close(u->area_m2, w->area_m2, 0.0, 1e-3);
+        /* docs/method.md section 1: the two files agree to 6e-9 (measured 5.7e-9) */
+        assert_close(u->area_m2, w->area_m2, 0.0, 1e-7);
         assert_close(u->lon_min_deg, w->lon_min_deg, 1e-5, 0.0);
         assert_close(u->lat_max_deg, w->lat_max_deg, 1e-5, 0.0);
     }

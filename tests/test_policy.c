@@ -41,6 +41,28 @@ static parus_status load_text(const char *text, parus_policy *p, parus_error *er
     return rc;
 }
 
+/* A directory is no policy, and a line inih would cut is refused at its line. */
+static void test_load__not_a_file_or_a_cut_line(void **state)
+{
+    char *dir = parus_test_tmpdir("policy-strict"), *path = NULL;
+    char text[400];
+    parus_policy p;
+    parus_error err;
+    (void)state;
+    assert_int_equal(parus_policy_load(dir, &p, &err), PARUS_E_CONFIG);
+    assert_non_null(strstr(err.msg, "is a directory"));
+    path = malloc(strlen(dir) + 16);
+    assert_non_null(path);
+    snprintf(path, strlen(dir) + 16, "%s/p.ini", dir);
+    snprintf(text, sizeof text, "[credit]\n; %0300d\n", 1);
+    assert_int_equal(parus_test_write_file(path, text, strlen(text)), 0);
+    assert_int_equal(parus_policy_load(path, &p, &err), PARUS_E_CONFIG);
+    assert_non_null(strstr(err.msg, "line 2: longer than"));
+    free(path);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
 static void test_load__a_missing_key_is_refused(void **state)
 {
     parus_policy p;
@@ -124,6 +146,7 @@ int main(void)
         cmocka_unit_test(test_load__shipped_policy_equals_defaults),
         cmocka_unit_test(test_load__a_missing_key_is_refused),
         cmocka_unit_test(test_load__overlap_rule),
+        cmocka_unit_test(test_load__not_a_file_or_a_cut_line),
         cmocka_unit_test(test_load__refuses_what_would_lend_wrongly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

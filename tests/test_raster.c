@@ -1234,6 +1234,38 @@ static void test_real__landsat_directory_and_list(void **state)
     free(dir);
 }
 
+/* An MTL longer than the reader keeps is refused, never read cut (a scale or a date past the cut
+ * would be silently missing); on the old code its first 1 MiB was read as the whole file. */
+static void test_real__landsat_mtl_too_long_is_refused(void **state)
+{
+    char *src = data_path("landsat8-alabama", NULL), *dir, *b4, *b5, cmd[9000];
+    const char *list[2];
+    parus_tile *t = NULL;
+    parus_error err;
+    (void)state;
+    if (!src)
+        skip();
+    dir = parus_test_tmpdir("mtl-long");
+    snprintf(cmd, sizeof cmd,
+             "ln -s '%s/l8_B4.tif' '%s/l8_B4.tif' && ln -s '%s/l8_B5.tif' '%s/l8_B5.tif' && "
+             "(head -c 1100000 /dev/zero | tr '\\0' ' '; echo; cat '%s/l8_MTL.txt') > "
+             "'%s/l8_MTL.txt'",
+             src, dir, src, dir, src, dir);
+    assert_int_equal(parus_test_run(cmd, NULL, NULL), 0);
+    b4 = parus_test_path(dir, "l8_B4.tif");
+    b5 = parus_test_path(dir, "l8_B5.tif");
+    list[0] = b5;
+    list[1] = b4;
+    assert_int_equal(parus_tile_open(list, 2, NULL, &t, &err), PARUS_E_FORMAT);
+    assert_non_null(strstr(err.msg, "longer than"));
+    assert_null(t);
+    free(b4);
+    free(b5);
+    parus_test_rmtree(dir);
+    free(dir);
+    free(src);
+}
+
 static void test_real__cbers_files_of_one_date(void **state)
 {
     static const char *const bands[] = {"B13", "B14", "B15", "B16", "CMASK"};
@@ -1374,6 +1406,7 @@ int main(void)
         cmocka_unit_test(test_real__havelland_file),
         cmocka_unit_test(test_real__havelland_directory),
         cmocka_unit_test(test_real__landsat_directory_and_list),
+        cmocka_unit_test(test_real__landsat_mtl_too_long_is_refused),
         cmocka_unit_test(test_real__cbers_files_of_one_date),
         cmocka_unit_test(test_read_cells__same_as_whole_block),
     };

@@ -265,7 +265,7 @@ static void test_open__creates_current_schema(void **state)
 
     s = open_ok(path);
     assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
-    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 10);
+    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 11);
     c = counts_ok(s);
     assert_int_equal(c.n_parcels + c.n_farmers + c.n_parcel_rejects + c.n_tiles + c.n_observations +
                          c.n_runs + c.n_parcel_crops + c.n_samples + c.n_sample_points +
@@ -2297,12 +2297,16 @@ static void test_assessments__put_replace_read_and_refuse(void **state)
 
 /* ---- schema version 5: a season's results, flags, peer curves and limits ---- */
 
-/* What steps 6 and 7 add, taken away again (SQLite 3.35 and later drop columns). */
+/* What steps 6 to 10 add, taken away again (SQLite 3.35 and later drop columns). */
 #define DROP_OBS_COLUMN(name, offset) "ALTER TABLE observations DROP COLUMN " #name ";"
-#define DROP_V10 "DROP TABLE parcel_changes; DROP TABLE parcel_overlaps;"
+#define DROP_V11 "DROP TABLE parcel_changes; DROP TABLE parcel_overlaps;"
+#define DROP_V10_COLUMNS                                                                           \
+    DROP_V11 "ALTER TABLE parcel_results DROP COLUMN planted_area_lo_m2;"                          \
+             "ALTER TABLE parcel_results DROP COLUMN planted_area_hi_m2;"
 #define DROP_V9_SEASON_STATE                                                                       \
-    DROP_V10 "DROP TRIGGER tiles_insert_season_stale; DROP TRIGGER tiles_delete_season_stale;"     \
-             "DROP TABLE season_state;"
+    DROP_V10_COLUMNS                                                                               \
+    "DROP TRIGGER tiles_insert_season_stale; DROP TRIGGER tiles_delete_season_stale;"              \
+    "DROP TABLE season_state;"
 #define DROP_V8 DROP_V9_SEASON_STATE "DROP TABLE assessment_inputs;"
 #define DROP_V7_COLUMNS DROP_V8 PARUS__OBS_COLUMNS_V7(DROP_OBS_COLUMN)
 #define DROP_V6_COLUMNS DROP_V7_COLUMNS PARUS__OBS_COLUMNS_V6(DROP_OBS_COLUMN)
@@ -2542,6 +2546,51 @@ static void test_open__v6_store_is_migrated_to_v7(void **state)
     free(dir);
 }
 
+/* ---- schema version 10: the planted area's interval ---- */
+
+static void test_open__v9_store_is_migrated_to_v10(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v9.db");
+    parus_store *s;
+    (void)state;
+
+    write_old_obs_store(path, 9, DROP_V10_COLUMNS, 0.66, NULL);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('parcel_results') "
+                                    "WHERE name IN ('planted_area_lo_m2', 'planted_area_hi_m2')"),
+                     0);
+    s = open_ok(path);
+    assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
+    parus_store_close(s);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('parcel_results') "
+                                    "WHERE name IN ('planted_area_lo_m2', 'planted_area_hi_m2')"),
+                     2);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE own_ndvi = 0.66"), 1);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_open__failed_v10_step_leaves_v9(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v9-bad.db");
+    parus_store *s = NULL;
+    parus_error err;
+    (void)state;
+
+    write_old_obs_store(path, 9, DROP_V10_COLUMNS, 0.66,
+                        "ALTER TABLE parcel_results ADD COLUMN planted_area_hi_m2 REAL;");
+    assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_STORE);
+    assert_null(s);
+    assert_msg_has(err, "from schema version 9 to 10");
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 9);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM observations"), 1);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
 static void test_open__failed_v7_step_leaves_v6(void **state)
 {
     char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v6-bad.db");
@@ -2599,7 +2648,7 @@ static void test_inputs__v7_migrated_recorded_read_and_replaced(void **state)
     parus_error err;
     (void)state;
 
-    /* a version-7 store (no assessment_inputs) is migrated to 8 */
+    /* a version-7 store (no assessment_inputs) is migrated to 8 (and on) */
     write_old_obs_store(path, 7, DROP_V8, 0.5, NULL);
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_get_assess_inputs(s, SEASON, copy_inputs, &c, &err),
@@ -2844,6 +2893,8 @@ static parus_parcel_result result_of(const char *id)
     r.green_ratio = 1.02;
     r.planted_fraction = 0.95;
     r.planted_area_m2 = 950.0;
+    r.planted_area_lo_m2 = 900.0;
+    r.planted_area_hi_m2 = 1000.0;
     r.area_m2 = 1000.0;
     r.declared_area_m2 = 1005.0;
     r.area_check = "ok";
@@ -2910,14 +2961,15 @@ static int log_result(const parus_parcel_result *r, void *ctx)
     log_add(
         ctx,
         "%s%s/%s/%s %s p=%.2f %s/%s n=%zu %s..%s %s %s %.2f %s peers=%zu pf=%.2f "
-        "%.0f/%.0f/%.0f %s y=%.2f/%.2f v=%s%lld/%lld [%s] (%s) credit=%d/%lld/%s run=%s",
+        "%.0f[%.0f,%.0f]/%.0f/%.0f %s y=%.2f/%.2f v=%s%lld/%lld [%s] (%s) credit=%d/%lld/%s run=%s",
         ((struct text_log *)ctx)->n ? ";" : "", r->parcel_id, r->farmer_id ? r->farmer_id : "-",
         r->season, r->crop ? r->crop : "-", r->crop_probability,
         parus_assess_method_name(r->crop_method), parus_assess_confidence_name(r->crop_confidence),
         r->n_clear_obs, r->first_date ? r->first_date : "-", r->last_date ? r->last_date : "-",
         r->peer_group ? r->peer_group : "-", r->health_class, r->health_score, r->health_reference,
-        r->n_peers, r->planted_fraction, r->planted_area_m2, r->area_m2, r->declared_area_m2,
-        r->area_check ? r->area_check : "-", r->yield_expected_kg_per_mu, r->yield_p10_kg_per_mu,
+        r->n_peers, r->planted_fraction, r->planted_area_m2, r->planted_area_lo_m2,
+        r->planted_area_hi_m2, r->area_m2, r->declared_area_m2, r->area_check ? r->area_check : "-",
+        r->yield_expected_kg_per_mu, r->yield_p10_kg_per_mu,
         r->valued ? "" : "none:", (long long)r->value_expected_fen, (long long)r->value_p10_fen,
         r->flags, r->reason ? r->reason : "-", r->credit_counted, (long long)r->credit_value_fen,
         r->credit_reasons ? r->credit_reasons : "-", r->run_id ? "yes" : "no");
@@ -3022,6 +3074,7 @@ static void test_results__put_read_replace_and_refuse(void **state)
     r0.health_class = NULL;
     r0.health_reference = NULL;
     r0.health_score = r0.green_ratio = r0.planted_fraction = r0.planted_area_m2 = NAN;
+    r0.planted_area_lo_m2 = r0.planted_area_hi_m2 = NAN;
     r0.declared_area_m2 = r0.ndvi_integral_10d = r0.ndvi_peak = NAN;
     r0.yield_expected_kg_per_mu = r0.yield_p10_kg_per_mu = r0.price_cny_per_kg = NAN;
     r0.n_peers = 0;
@@ -3085,14 +3138,14 @@ static void test_results__put_read_replace_and_refuse(void **state)
     assert_string_equal(log.text,
                         "P00001/F0000/" SEASON " winter_wheat p=0.93 model/normal n=14 "
                         "2024-03-05..2024-06-24 32650:399960:4000020 good 0.97 peers peers=41 "
-                        "pf=0.95 950/1000/1005 ok y=452.50/360.25 v=150000/120000 "
+                        "pf=0.95 950[900,1000]/1000/1005 ok y=452.50/360.25 v=150000/120000 "
                         "[FLOOD;SUDDEN_LOSS] (-) credit=1/90000/FAIR_HEALTH run=yes");
     memset(&log, 0, sizeof log);
     assert_int_equal(parus_store_results_foreach(s, SEASON, log_result, &log, &err), PARUS_OK);
     assert_int_equal(log.n, 2);
     assert_non_null(strstr(log.text,
                            "P00000/F0000/" SEASON " - p=nan none/none n=0 -..- - unknown nan none "
-                           "peers=0 pf=nan nan/1000/nan - y=nan/nan v=none:0/0 [] "
+                           "peers=0 pf=nan nan[nan,nan]/1000/nan - y=nan/nan v=none:0/0 [] "
                            "(NO_CLEAR_OBSERVATION: no clear observation in the season) "
                            "credit=-1/-1/- run=yes;P00001/"));
     assert_int_equal(parus_store_get_parcel_result(s, SEASON, "P00002", log_result, &log, &err),
@@ -3169,6 +3222,8 @@ static void test_results__put_read_replace_and_refuse(void **state)
             {"is not in", 7},
             {"given twice", 8},
             {"area check other than", 9},
+            {"planted area interval", 10},
+            {"planted area interval", 11},
         };
         size_t i;
         for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -3207,6 +3262,12 @@ static void test_results__put_read_replace_and_refuse(void **state)
                 break;
             case 9:
                 bad.area_check = "fine";
+                break;
+            case 10:
+                bad.planted_area_lo_m2 = bad.planted_area_hi_m2 + 1.0;
+                break;
+            case 11:
+                bad.planted_area_hi_m2 = NAN;
                 break;
             }
             assert_int_equal(parus_store_results_put(s, &bad, &err), want);
@@ -3373,6 +3434,8 @@ int main(void)
         cmocka_unit_test(test_open__failed_v9_step_leaves_v8),
         cmocka_unit_test(test_season_state__tile_makes_stale_results_commit_clears),
         cmocka_unit_test(test_inputs__v7_migrated_recorded_read_and_replaced),
+        cmocka_unit_test(test_open__v9_store_is_migrated_to_v10),
+        cmocka_unit_test(test_open__failed_v10_step_leaves_v9),
         cmocka_unit_test(test_open__failed_v6_step_leaves_v5),
         cmocka_unit_test(test_results__put_read_replace_and_refuse),
     };

@@ -224,8 +224,8 @@ static void test_scene__same_seed_same_bytes(void **state)
 }
 
 struct truth_row {
-    char id[16], farmer[16], crop[32], shape[16];
-    double area_m2, declared_mu, pf;
+    char id[16], farmer[16], crop[32], shape[16], weak[64];
+    double area_m2, declared_mu, pf, vigour;
     int valid;
 };
 
@@ -245,6 +245,8 @@ static size_t load_truth(struct truth_row *rows, size_t cap)
         rows[n].declared_mu = strtod(field(f, "declared_area_mu"), NULL);
         rows[n].pf = strtod(field(f, "planted_fraction"), NULL);
         rows[n].valid = (int)strtol(field(f, "valid"), NULL, 10);
+        snprintf(rows[n].weak, sizeof rows[n].weak, "%s", field(f, "weak_cause"));
+        rows[n].vigour = strtod(field(f, "vigour"), NULL);
         n++;
         OGR_F_Destroy(f);
     }
@@ -312,6 +314,13 @@ static void test_scene__parcels_match_truth(void **state)
         n_partial += t->pf > 0 && t->pf < 0.85;
         n_fallow += t->pf == 0;
         assert_int_equal(t->pf == 0, strcmp(t->crop, "fallow") == 0);
+        /* the weak parcel's causes (docs/synth.md): fallow, partly sown, low vigour (vigour is
+         * printed with three decimals: 0.900 may be just below 0.9) */
+        assert_int_equal(strstr(t->weak, "unplanted") != NULL, t->pf == 0);
+        assert_int_equal(strstr(t->weak, "partial") != NULL, t->pf > 0 && t->pf < 0.9);
+        assert_true(t->vigour >= 0.8 && t->vigour <= 1.15);
+        if (fabs(t->vigour - 0.9) > 0.001)
+            assert_int_equal(strstr(t->weak, "vigour") != NULL, t->pf > 0 && t->vigour < 0.9);
         OGR_G_DestroyGeometry(g);
         OGR_F_Destroy(f);
         i++;

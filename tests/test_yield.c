@@ -150,6 +150,11 @@ static void test_estimate__no_canopy_gives_no_conservative_value(void **state)
     assert_close(y.conservative_kg_per_mu, 0, 0, 0);
     assert_int_equal(y.conservative_value_fen, 0);
     assert_true(y.expected_value_fen > 0);
+    /* just below the line (0.3475): still no canopy */
+    in.peak_ndvi = 0.345;
+    assert_int_equal(parus_yield_estimate(&c, NULL, &in, &y, &err), PARUS_OK);
+    assert_true(y.flags & PARUS_YIELD_NO_CANOPY);
+    assert_int_equal(y.conservative_value_fen, 0);
     /* just above a quarter of the way from 0.18 to 0.85 (0.3475): a canopy */
     in.peak_ndvi = 0.35;
     assert_int_equal(parus_yield_estimate(&c, NULL, &in, &y, &err), PARUS_OK);

@@ -52,6 +52,64 @@ static void test_add__weighted_by_hand(void **state)
     assert_true(isnan(o.mean[PARUS_INDEX_EVI]));
 }
 
+/* The 3 x 3 case by hand: a 2 x 2 px square from (0.5, 0.5) to (2.5, 2.5) covers the corners a
+ * quarter, the edges a half and the centre fully (test_coverage checks those fractions). NDVI:
+ * corners 0.2 (bare), edges 0.6, centre 0.8; red: corners 0.10, edges 0.05, centre 0.04; the
+ * bottom-right corner is cloud. Every figure is a coverage-weighted one:
+ *   total 4, valid 3.75, of which 1 pure and 2.75 on partly covered pixels;
+ *   mean NDVI (3 x 0.25 x 0.2 + 4 x 0.5 x 0.6 + 0.8) / 3.75 = 2.15 / 3.75;
+ *   vegetated (NDVI >= 0.3) 4 x 0.5 + 1 = 3 of 3.75 = 0.8;
+ *   mean red (3 x 0.25 x 0.10 + 4 x 0.5 x 0.05 + 0.04) / 3.75 = 0.215 / 3.75. */
+static void test_add__three_by_three_square_by_hand(void **state)
+{
+    static const double frac[3][3] = {{0.25, 0.5, 0.25}, {0.5, 1.0, 0.5}, {0.25, 0.5, 0.25}};
+    parus_zonal z, a, b;
+    parus_observation o, om;
+    double mean = 2.15 / 3.75, var;
+    size_t r, c, k;
+    (void)state;
+    parus_zonal_init(&z);
+    parus_zonal_init(&a);
+    parus_zonal_init(&b);
+    /* the weighted variance by hand: sum w (x - mean)^2 / sum w */
+    var = (3 * 0.25 * (0.2 - mean) * (0.2 - mean) + 4 * 0.5 * (0.6 - mean) * (0.6 - mean) +
+           1.0 * (0.8 - mean) * (0.8 - mean)) /
+          3.75;
+    for (r = 0; r < 3; r++)
+        for (c = 0; c < 3; c++) {
+            float idx[PARUS_INDEX_N_], band[PARUS_ROLE_N_SPECTRAL_];
+            bool corner = r != 1 && c != 1, centre = r == 1 && c == 1;
+            bool valid = !(r == 2 && c == 2);
+            for (k = 0; k < PARUS_INDEX_N_; k++)
+                idx[k] = NAN;
+            for (k = 0; k < PARUS_ROLE_N_SPECTRAL_; k++)
+                band[k] = NAN;
+            idx[PARUS_INDEX_NDVI] = corner ? 0.2f : centre ? 0.8f : 0.6f;
+            band[PARUS_ROLE_RED] = corner ? 0.10f : centre ? 0.04f : 0.05f;
+            parus_zonal_add(&z, frac[r][c], valid, frac[r][c] >= 1.0, idx, band);
+            /* the same pixels in two accumulators, merged: the same figures */
+            parus_zonal_add(r < 2 ? &a : &b, frac[r][c], valid, frac[r][c] >= 1.0, idx, band);
+        }
+    parus_zonal_merge(&a, &b);
+    parus_zonal_finish(&z, &o);
+    parus_zonal_finish(&a, &om);
+    assert_close(o.w_total_px, 4.0, 1e-15, 0);
+    assert_close(o.w_valid_px, 3.75, 1e-15, 0);
+    assert_close(o.valid_fraction, 3.75 / 4.0, 1e-15, 0);
+    assert_int_equal(o.n_pixels, 9);
+    assert_int_equal(o.n_pure, 1);
+    assert_close(o.edge_share, 2.75 / 3.75, 1e-15, 0);
+    assert_close(o.mean[PARUS_INDEX_NDVI], mean, 1e-7, 0);
+    assert_close(o.std[PARUS_INDEX_NDVI], sqrt(var), 1e-7, 0);
+    assert_close(o.veg_fraction, 0.8, 1e-15, 0);
+    assert_close(o.band_mean[PARUS_ROLE_RED], 0.215 / 3.75, 1e-8, 0);
+    assert_close(om.w_valid_px, 3.75, 1e-15, 0);
+    assert_close(om.mean[PARUS_INDEX_NDVI], mean, 1e-7, 0);
+    assert_close(om.std[PARUS_INDEX_NDVI], sqrt(var), 1e-7, 0);
+    assert_close(om.veg_fraction, 0.8, 1e-15, 0);
+    assert_close(om.band_mean[PARUS_ROLE_RED], 0.215 / 3.75, 1e-8, 0);
+}
+
 static void test_finish__no_valid_pixel_gives_nan(void **state)
 {
     parus_zonal z;
@@ -255,6 +313,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_add__weighted_by_hand),
+        cmocka_unit_test(test_add__three_by_three_square_by_hand),
         cmocka_unit_test(test_finish__no_valid_pixel_gives_nan),
         cmocka_unit_test(test_merge__equals_two_pass),
         cmocka_unit_test(test_merge__fixed_order_is_bitwise_repeatable),

@@ -2703,6 +2703,32 @@ static int wrap_doy(double t)
     return v;
 }
 
+/* Why a parcel is weaker than its crop's healthy peers, as parus's health grade should see it
+ * (docs/synth.md): "unplanted" (fallow), "partial" (sown over less than 90 %), "event" (a flood
+ * or a sudden loss), "vigour" (its peak's height above the base below 0.9 of its crop's), joined
+ * by ';' in that order; empty when none. */
+static void weak_cause(const struct scene *sc, const struct parcel *p, char *out, size_t n)
+{
+    const struct feature *ft = &sc->f[p->feature];
+    const char *cause[4];
+    size_t k = 0, used = 0;
+    if (is_fallow(sc, ft))
+        cause[k++] = "unplanted";
+    else if (ft->split && ft->pf < 0.9f)
+        cause[k++] = "partial";
+    if (p->flood_first >= 0 || p->loss_date >= 0)
+        cause[k++] = "event";
+    if (!is_fallow(sc, ft) && ft->peak_scale < 0.9f)
+        cause[k++] = "vigour";
+    out[0] = '\0';
+    for (size_t i = 0; i < k; i++) {
+        int w = snprintf(out + used, n - used, "%s%s", i ? ";" : "", cause[i]);
+        if (w < 0 || (size_t)w >= n - used)
+            break;
+        used += (size_t)w;
+    }
+}
+
 static bool write_truth(const struct scene *sc)
 {
     FILE *f;
@@ -2713,7 +2739,7 @@ static bool write_truth(const struct scene *sc)
     if (!(f = open_truth(sc, "parcels_truth.csv")))
         return false;
     fputs("parcel_id,farmer_id,village,crop,planted_fraction,true_area_m2,declared_area_mu,valid,"
-          "shape,sow_doy,sow2_doy,defect\n",
+          "shape,sow_doy,sow2_doy,defect,vigour,weak_cause\n",
           f);
     for (i = 0; i < sc->n_parcels; i++) {
         const struct parcel *p = &sc->parcels[i];
@@ -2727,12 +2753,15 @@ static bool write_truth(const struct scene *sc)
         if (cm->crop->n_cycles >= 2)
             snprintf(sow2, sizeof sow2, "%d",
                      wrap_doy(cm->crop->cycle[1].sow_doy + (double)ft->sow_jitter_days));
+        char weak[64];
+        weak_cause(sc, p, weak, sizeof weak);
         parcel_id(pid, sizeof pid, i);
         farmer_id(fid, sizeof fid, p->farmer);
         village_id(vid, sizeof vid, feature_village(sc, p->feature));
-        fprintf(f, "%s,%s,%s,%s,%.4f,%.2f,%.2f,%d,%s,%s,%s,%s\n", pid, fid, vid, cm->crop->code, pf,
-                p->area_m2, p->declared_mu, p->invalid ? 0 : 1, shape_names[p->shape], sow, sow2,
-                defect_names[p->defect]);
+        fprintf(f, "%s,%s,%s,%s,%.4f,%.2f,%.2f,%d,%s,%s,%s,%s,%.3f,%s\n", pid, fid, vid,
+                cm->crop->code, pf, p->area_m2, p->declared_mu, p->invalid ? 0 : 1,
+                shape_names[p->shape], sow, sow2, defect_names[p->defect], (double)ft->peak_scale,
+                weak);
     }
     if (!close_truth(f))
         return false;

@@ -10,6 +10,11 @@
  * with more than six decimals can only make a mismatch more likely), and
  *     mismatch  <=>  |planted - declared| x 10^6 > tolerance_ppm x declared.
  * So a difference of exactly the tolerance is not a mismatch, on every machine.
+ *
+ * A measured planted area is uncertain (docs/method.md, section 10): parus_area_compare_interval
+ * takes the interval [planted_lo, planted_hi] the evidence allows and finds a shortfall only when
+ * even its upper end lies below the declared area by more than the tolerance, an excess only when
+ * even its lower end lies above it by more; with lo = hi it is parus_area_compare.
  */
 #ifndef PARUS_AREA_H
 #define PARUS_AREA_H
@@ -28,6 +33,12 @@ typedef enum parus_area_check {
  * declared area; 0 <= tolerance <= 10^6). */
 PARUS_API parus_area_check parus_area_compare(double planted_m2, double declared_m2,
                                               double tolerance);
+
+/* The check of the interval [planted_lo_m2, planted_hi_m2] (0 <= lo <= hi) against declared_m2:
+ * SHORTFALL when hi is below declared by more than the tolerance, EXCESS when lo is above it by
+ * more, else OK; UNKNOWN when lo > hi or either is not a finite value >= 0. */
+PARUS_API parus_area_check parus_area_compare_interval(double planted_lo_m2, double planted_hi_m2,
+                                                       double declared_m2, double tolerance);
 
 /* True for SHORTFALL and EXCESS. */
 PARUS_API int parus_area_is_mismatch(parus_area_check c);

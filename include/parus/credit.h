@@ -23,9 +23,10 @@
  *        confidence crop probability below evidence.min_confidence, or a crop from the calendar
  *                   fallback rather than the model: haircuts.low_confidence (once);
  *        event      one or more event flags (flood, sudden loss): haircuts.event (once);
- *        area       |planted - declared| > area_tolerance x declared (areas floored to whole dm2,
- *                   compared exactly in integers; no check when no area is declared):
- *                   haircuts.area_mismatch.
+ *        area       the planted area's interval [planted - margin_down, planted + margin_up]
+ *                   lies wholly beyond area_tolerance x declared of the declared area
+ *                   (parus_area_compare_interval: areas rounded to whole dm2, compared exactly
+ *                   in integers; no check when no area is declared): haircuts.area_mismatch.
  *      net_value_fen = gross - thin evidence - all haircuts (exactly: each removed fen is
  *      counted once).
  *   3. lendable_fen = floor(net_value_fen x loan_to_value_ppm / 10^6).
@@ -109,10 +110,13 @@ PARUS_API size_t parus_credit_reasons_format(uint32_t mask, char *buf, size_t ca
 typedef struct parus_credit_parcel {
     int64_t conservative_value_fen; /* parus_yield.conservative_value_fen; >= 0 */
     parus_credit_health health;
-    double crop_probability;     /* the classifier's probability of the crop, in [0, 1] */
-    bool calendar_fallback;      /* the crop comes from the calendar fallback, not the model */
-    size_t n_event_flags;        /* flood, sudden-loss (event) flags in the season */
-    double planted_area_m2;      /* >= 0 */
+    double crop_probability; /* the classifier's probability of the crop, in [0, 1] */
+    bool calendar_fallback;  /* the crop comes from the calendar fallback, not the model */
+    size_t n_event_flags;    /* flood, sudden-loss (event) flags in the season */
+    double planted_area_m2;  /* >= 0 */
+    /* the uncertainty of planted_area_m2 (parus_planted_area's interval), finite and >= 0, at
+     * most planted_area_m2 below; 0 and 0: the area is taken as exact */
+    double planted_area_margin_down_m2, planted_area_margin_up_m2;
     double declared_area_m2;     /* the land-rights area; NaN or <= 0: none declared, no check */
     size_t n_clear_observations; /* clear observations behind the series */
     int64_t harvest_day;         /* day number of the crop's harvest; PARUS_CREDIT_NO_DAY */

@@ -56,6 +56,14 @@ typedef struct parus_error {
     char msg[PARUS_ERROR_MSG_MAX];
 } parus_error;
 
+/* Text from outside parus (a parcel, farmer or crop id, a file name) made safe to print or to
+ * write into a one-line record: each control character (bytes 0x01-0x1f and 0x7f) becomes
+ * "\n", "\r", "\t" or "\xHH"; other bytes (UTF-8 included) are kept. Writes at most size bytes
+ * (NUL included) into buf, cut before an escape that does not fit; returns buf ("" for a NULL
+ * buf or size 0; s NULL is ""). Every message parus_fail and parus_error_prefix set goes
+ * through it. */
+PARUS_API const char *parus_escape_controls(const char *s, char *buf, size_t size);
+
 /* Reset err to PARUS_OK with an empty message. */
 PARUS_API void parus_error_init(parus_error *err);
 

@@ -146,6 +146,12 @@ typedef struct parus_health_options {
     double late_sow_lag_days;   /* sowing to the detected start, without a curve: 25 */
     /* planted area */
     double area_tolerance; /* |planted - declared| / declared above this: flag: 0.15 */
+    /* the planted area's interval: the share's standard error times this either side: 1 */
+    double area_z;
+    /* a step shows the sown share only at its crop's full canopy: the crop's expected NDVI at
+     * least this at the step's day of year and canopy_margin_days either side (sowing jitter):
+     * 0.5 and 10 */
+    double canopy_ndvi, canopy_margin_days;
 } parus_health_options;
 
 /* The defaults above. */
@@ -162,6 +168,10 @@ typedef enum parus_health_var {
                            (each pixel unmixed first, zonal.h) where the observation has it */
     PARUS_HEALTH_WATER, /* water fraction (NDWI >= PARUS_NDWI_WATER), 0..1 */
     PARUS_HEALTH_SWIR1, /* SWIR1 (1.6 um) reflectance: open water is dark there */
+    /* the standard error of VEG from its pixel count (docs/method.md, section 10):
+     * sqrt((sqrt(W) + e W) / 12) / W, W the valid weight in pixels, e its edge share; NaN when
+     * the observation has no valid weight */
+    PARUS_HEALTH_VEG_SE,
     PARUS_HEALTH_N_VARS_
 } parus_health_var;
 
@@ -374,7 +384,8 @@ PARUS_API bool parus_health_growing_season(const parus_crop *crop, int64_t day,
  * after part of it is not, and the mean of the top three keeps one noisy step from setting it. A
  * noncrop crop has share 0; a covered crop (greenhouse, plastic film) share 1, as the vegetated
  * fraction under plastic says nothing of the sown area. planted_area_m2 = share x area_m2, in mu
- * too; against the declared area: AREA_SHORTFALL below, AREA_EXCESS above, by more than
+ * too, with the interval [lo, hi] below; against the declared area (parus_area_compare_interval):
+ * AREA_SHORTFALL when even hi is below, AREA_EXCESS when even lo is above, by more than
  * area_tolerance (relative to the declared area).
  *
  * Bias from edge pixels: the vegetated fraction counts a pixel by its NDVI. Each partly covered
@@ -395,6 +406,21 @@ typedef struct parus_planted_area {
     double planted_share; /* 0..1 */
     int64_t share_day;    /* the date of the highest value (start_day when none) */
     double planted_area_m2, planted_area_mu;
+    /* the interval the evidence allows (docs/method.md, section 10), lo <= planted <= hi:
+     *   hi: share_hi x area_m2, share_hi = the highest vegetated fraction observed at a
+     *       full-canopy step (the crop's expected NDVI >= canopy_ndvi over the step's day +-
+     *       canopy_margin_days; for no crop, the parcel's smoothed NDVI there) plus area_z times
+     *       its standard error (PARUS_HEALTH_VEG_SE), at least the share, at most 1; 1 when no
+     *       full-canopy step was observed: nothing says the parcel is less sown than it is large
+     *       (a noncrop crop's share is 0 by its class, but a class can be wrong: its hi is the
+     *       greenest observed step of any date plus its margin, 0 when none is observed);
+     *   lo: share_lo x area_m2, share_lo = the share less area_z times that standard error, at
+     *       least 0 (the share itself when no standard error is known).
+     * A covered crop has [1, 1] x area_m2. */
+    double planted_share_lo, planted_share_hi;
+    double planted_area_lo_m2, planted_area_hi_m2;
+    double share_se;            /* the standard error used; NaN when none */
+    size_t n_canopy;            /* observed full-canopy steps (noncrop: observed steps) */
     double declared_area_m2;    /* NaN when none */
     double relative_difference; /* (planted - declared) / declared; NaN when none */
     bool has_event;             /* AREA_SHORTFALL or AREA_EXCESS beyond area_tolerance */

@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 /* The schema this build writes. */
-#define PARUS_STORE_SCHEMA_VERSION 10
+#define PARUS_STORE_SCHEMA_VERSION 11
 
 typedef struct parus_store parus_store;
 
@@ -59,6 +59,19 @@ PARUS_API parus_status parus_store_open(const char *path, parus_store **out, par
  * errors as parus_store_open). An older store opens, but only its version can be read. */
 PARUS_API parus_status parus_store_open_existing(const char *path, parus_store **out,
                                                  parus_error *err);
+/* Open an existing store for reading only, for commands that only read (query, export, store
+ * info and tiles, parcels show): nothing is created, migrated or written, not even a journal
+ * mode. Works on a store the user may only read and on read-only media: SQLite's mode=ro first;
+ * when that cannot create the -shm index (the directory cannot be written) and the store has no
+ * -wal, the file is read as immutable (parus_store_note then says so unless the file system is
+ * read-only). A -wal without a -shm in a directory that cannot be written is refused (E_STORE):
+ * the committed data in it could not be seen. Writes through this handle fail with E_STORE.
+ * Errors as parus_store_open_existing. */
+PARUS_API parus_status parus_store_open_readonly(const char *path, parus_store **out,
+                                                 parus_error *err);
+/* A note on how the store was opened that the user should see (one line, no final full stop),
+ * or NULL. Valid while the store is open. */
+PARUS_API const char *parus_store_note(const parus_store *store);
 PARUS_API void parus_store_close(parus_store *store);
 PARUS_API int parus_store_schema_version(const parus_store *store);
 
@@ -385,6 +398,9 @@ typedef struct parus_parcel_result {
     /* area */
     double planted_fraction; /* 0..1 */
     double planted_area_m2;
+    /* the interval of planted_area_m2 the evidence allows (parus_planted_area), which area_check
+     * judged; NaN when none */
+    double planted_area_lo_m2, planted_area_hi_m2;
     double area_m2;          /* geodesic */
     double declared_area_m2; /* NaN when none */
     const char *area_check;  /* "ok", "shortfall", "excess", "undeclared"; NULL: not checked */

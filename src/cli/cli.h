@@ -81,6 +81,10 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/* Text from a user's file (an id, a crop, a file name) for stdout or stderr: control characters
+ * escaped (parus_escape_controls), cut at 1023 bytes. The result lives until eight more calls:
+ * enough for the arguments of one printf. */
+const char *cli_safe(const char *s);
 /* True when arg is -h or --help. */
 bool cli_is_help(const char *arg);
 /* The arguments of a command that takes one FILE and options that each take a value, from
@@ -99,6 +103,9 @@ int cli_check_output(const cli_ctx *ctx, const char *cmd, const char *path,
 /* Open (create or migrate) the store named by the context; reports and returns the exit code on
  * failure, 0 on success. */
 int cli_open_store(cli_ctx *ctx, parus_store **out);
+/* Open the existing store for reading only (parus_store_open_readonly), printing its note (how it
+ * was opened) unless quiet; 0, or the exit code after reporting. */
+int cli_open_store_readonly(const cli_ctx *ctx, parus_store **out);
 /* Record the command line as a run; best effort, 0 when the store refused. */
 long long cli_run_begin(parus_store *store, int argc, char **argv);
 void cli_run_end(parus_store *store, long long run_id, const char *outcome, const char *summary);

@@ -52,13 +52,22 @@ int cli_report(const parus_error *err)
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
+    char raw[2048], safe[2048];
     va_list ap;
-    fprintf(stderr, "parus %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry 'parus %s --help'.\n", cmd);
+    fprintf(stderr, "parus %s: %s\nTry 'parus %s --help'.\n", cmd,
+            parus_escape_controls(raw, safe, sizeof safe), cmd);
     return PARUS_EXIT_USAGE;
+}
+
+const char *cli_safe(const char *s)
+{
+    static char bufs[8][1024];
+    static unsigned next;
+    char *buf = bufs[next++ % 8];
+    return parus_escape_controls(s, buf, sizeof bufs[0]);
 }
 
 bool cli_is_help(const char *arg)
@@ -120,6 +129,17 @@ int cli_check_output(const cli_ctx *ctx, const char *cmd, const char *path,
         return cli_report(&err);
     fprintf(stderr, "parus %s: %s\n", cmd, err.msg);
     return PARUS_EXIT_USAGE;
+}
+
+int cli_open_store_readonly(const cli_ctx *ctx, parus_store **out)
+{
+    parus_error err;
+    const char *note;
+    if (parus_store_open_readonly(ctx->cfg.db, out, &err) != PARUS_OK)
+        return cli_report(&err);
+    if ((note = parus_store_note(*out)) && !ctx->quiet)
+        fprintf(stderr, "parus: note: %s\n", note);
+    return 0;
 }
 
 int cli_open_store(cli_ctx *ctx, parus_store **out)

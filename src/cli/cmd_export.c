@@ -140,8 +140,8 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
         }
     }
 
-    if (parus_store_open_existing(ctx->cfg.db, &store, &err) != PARUS_OK)
-        return cli_report(&err);
+    if ((rc = cli_open_store_readonly(ctx, &store)) != 0)
+        return rc;
     /* the three outputs come from one committed state: an assess finishing meanwhile would
      * otherwise mix two runs' rows */
     st = parus_store_snapshot_begin(store, &err);

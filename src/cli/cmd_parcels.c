@@ -154,8 +154,9 @@ static int load(cli_ctx *ctx, int argc, char **argv)
         return cli_report(&err);
     for (i = 0; i < set.n_rejects; i++) {
         const parus_parcel_reject *r = &set.rejects[i];
-        fprintf(stderr, "parus: set aside: '%s' feature %zu%s%s%s: %s\n", path, r->feature_index,
-                r->id ? " (id '" : "", r->id ? r->id : "", r->id ? "')" : "", r->reason);
+        fprintf(stderr, "parus: set aside: '%s' feature %zu%s%s%s: %s\n", cli_safe(path),
+                r->feature_index, r->id ? " (id '" : "", r->id ? cli_safe(r->id) : "",
+                r->id ? "')" : "", cli_safe(r->reason));
     }
     if (set.n_parcels == 0) {
         fprintf(stderr, "parus: error: no usable parcel in '%s' (%zu set aside)\n", path,
@@ -281,8 +282,8 @@ static int show(cli_ctx *ctx, int argc, char **argv)
     }
     if (!id)
         return cli_usage_error("parcels", "no parcel id given");
-    if (parus_store_open_existing(ctx->cfg.db, &store, &err) != PARUS_OK)
-        return cli_report(&err);
+    if ((rc = cli_open_store_readonly(ctx, &store)) != 0)
+        return rc;
     if (parus_store_get_parcel(store, id, &p, &err) != PARUS_OK) {
         rc = cli_report(&err);
         parus_store_close(store);
@@ -314,8 +315,8 @@ static int show(cli_ctx *ctx, int argc, char **argv)
             goto fail;
         printf("]}\n");
     } else {
-        printf("%-16s %s\n", "parcel:", p.id);
-        printf("%-16s %s\n", "farmer:", p.farmer_id ? p.farmer_id : "(none)");
+        printf("%-16s %s\n", "parcel:", cli_safe(p.id));
+        printf("%-16s %s\n", "farmer:", p.farmer_id ? cli_safe(p.farmer_id) : "(none)");
         printf("%-16s %.3f mu (%.1f m2, geodesic on WGS84)\n", "area:", cli_mu(p.area_m2),
                p.area_m2);
         if (isnan(p.declared_area_m2))

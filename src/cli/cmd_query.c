@@ -66,22 +66,9 @@ static const char *or_dash(const char *s)
  * 256 bytes; longer text is cut. */
 static const char *tty(const char *s, char buf[256])
 {
-    size_t k = 0;
     if (!s || !*s)
         return "-";
-    for (; *s && k + 5 < 256; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '\n' || c == '\t') {
-            buf[k++] = '\\';
-            buf[k++] = c == '\n' ? 'n' : 't';
-        } else if (c < 0x20 || c == 0x7f) {
-            k += (size_t)snprintf(buf + k, 256 - k, "\\x%02x", c);
-        } else {
-            buf[k++] = (char)c;
-        }
-    }
-    buf[k] = '\0';
-    return buf;
+    return parus_escape_controls(s, buf, 256);
 }
 
 /* The next item of a ';'-joined list at *p into buf (cut to its size); false at the end. */
@@ -284,17 +271,18 @@ static void print_parcel_text(const parus_parcel_view *v, parus_store *store)
         printf("assessment   none for this season\n");
     } else {
         if (r->crop) {
-            printf("crop         %s  p %.2f  by %s, confidence %s", r->crop, r->crop_probability,
-                   parus_assess_method_name(r->crop_method),
+            printf("crop         %s  p %.2f  by %s, confidence %s", cli_safe(r->crop),
+                   r->crop_probability, parus_assess_method_name(r->crop_method),
                    parus_assess_confidence_name(r->crop_confidence));
             if (v->has_assessment && v->assessment.crop2)
-                printf("; runner-up %s (margin %.2f)", v->assessment.crop2, v->assessment.margin);
+                printf("; runner-up %s (margin %.2f)", cli_safe(v->assessment.crop2),
+                       v->assessment.margin);
             printf("\n");
         } else {
             printf("crop         none (%s)\n", or_dash(r->reason));
         }
         if (v->has_assessment && v->assessment.declared_crop)
-            printf("             declared %s: %s\n", v->assessment.declared_crop,
+            printf("             declared %s: %s\n", cli_safe(v->assessment.declared_crop),
                    v->assessment.agrees == 1   ? "agrees"
                    : v->assessment.agrees == 0 ? "DIFFERS"
                                                : "not compared");
@@ -776,7 +764,7 @@ static int query_farmer(cli_ctx *ctx, parus_store *store, const char *window, co
         fprintf(stderr,
                 "parus: farmer '%s' has no limit for season %s in '%s': run 'parus assess "
                 "--season %s'\n",
-                id, window, ctx->cfg.db, window);
+                cli_safe(id), window, cli_safe(ctx->cfg.db), window);
         rc = PARUS_EXIT_NOT_FOUND;
     }
     parus_farmer_view_release(&v);
@@ -816,13 +804,14 @@ static int query_parcel(cli_ctx *ctx, parus_store *store, const char *window, co
         }
         parus_crop_table_release(&crops);
         if (!ctx->quiet)
-            fprintf(stderr, "parus: chart of parcel '%s' written to '%s'\n", id, chart);
+            fprintf(stderr, "parus: chart of parcel '%s' written to '%s'\n", cli_safe(id),
+                    cli_safe(chart));
     }
     if (!v.assessed) {
         fprintf(stderr,
                 "parus: parcel '%s' has no result for season %s in '%s': run 'parus assess "
                 "--season %s' (its observations are shown)\n",
-                id, window, ctx->cfg.db, window);
+                cli_safe(id), window, cli_safe(ctx->cfg.db), window);
         rc = PARUS_EXIT_NOT_FOUND;
     }
 out:
@@ -837,7 +826,6 @@ int cmd_query(cli_ctx *ctx, int argc, char **argv)
     int64_t start_day;
     size_t length_days;
     parus_store *store;
-    parus_error err;
     bool json = false;
     int a, rc;
 
@@ -885,8 +873,8 @@ int cmd_query(cli_ctx *ctx, int argc, char **argv)
     rc = cli_season_resolve(ctx, "query", season_opt, window, &start_day, &length_days);
     if (rc)
         return rc;
-    if (parus_store_open_existing(ctx->cfg.db, &store, &err) != PARUS_OK)
-        return cli_report(&err);
+    if ((rc = cli_open_store_readonly(ctx, &store)) != 0)
+        return rc;
     if (farmer)
         rc = query_farmer(ctx, store, window, farmer, json);
     else

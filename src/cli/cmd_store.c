@@ -117,8 +117,8 @@ int cmd_store(cli_ctx *ctx, int argc, char **argv)
                                argv[1]);
     if (argc > 2)
         return cli_usage_error("store", "unexpected argument '%s'", argv[2]);
-    if (parus_store_open_existing(ctx->cfg.db, &store, &err) != PARUS_OK)
-        return cli_report(&err);
+    if ((rc = cli_open_store_readonly(ctx, &store)) != 0)
+        return rc;
 
     if (strcmp(argv[1], "info") == 0) {
         if (parus_store_get_counts(store, &c, &err) != PARUS_OK) {
