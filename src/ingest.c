@@ -190,6 +190,16 @@ parus_status parus_ingest_tile(parus_store *store, const char *const *paths, siz
         parus_store_tile_abort(store);
         goto out;
     }
+    /* the tile checks ride on the pass: a tile that decodes but cannot be true is refused
+     * before its observations are committed (kernel.h, docs/method.md §2) */
+    {
+        char why[384];
+        if (parus_tile_quality_judge(&res.stats.quality, why, sizeof why) != PARUS_TILE_CHECK_OK) {
+            parus_store_tile_abort(store);
+            rc = parus_fail(err, PARUS_E_FORMAT, "tile '%s' is implausible: %s", paths[0], why);
+            goto out;
+        }
+    }
     res.n_observed = sink.n_stored;
     if (sink.n_stored == 0) {
         parus_store_tile_abort(store);

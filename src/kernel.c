@@ -37,6 +37,8 @@
 #include "parus/kernel.h"
 #include "coverage_int.h"
 #include "indices_int.h"
+#include "raster_int.h"
+#include "tilecheck_int.h"
 #include "zonal_int.h"
 #include "omp_int.h"
 #include "util_int.h"
@@ -74,8 +76,9 @@ struct block_work {
     size_t n_cells;
     struct partial *partials; /* one per distinct parcel, in parcel order */
     size_t n_partials;
-    size_t n_valid; /* covered pixels of the block with a clear value, for the stats */
-    size_t w, h;    /* the block's size in pixels */
+    size_t n_valid;         /* covered pixels of the block with a clear value, for the stats */
+    size_t w, h;            /* the block's size in pixels */
+    parus__block_quality q; /* the tile checks' figures of the block's distinct pixels read */
 };
 
 static double now_s(void)
@@ -325,6 +328,11 @@ struct thread_state {
     uint32_t *offs;         /* the offsets read: the cells', then their outside neighbours' */
     unsigned char *outside; /* per cell: its 4-neighbours outside its parcel (NB_ bits) */
     size_t offs_cap;
+    uint8_t *clear; /* per pixel read: what the mask says (tile checks; raster_int.h) */
+    float *nd;      /* per pixel read: its NDVI for the tile checks' noise test, or NaN */
+    size_t q_cap;
+    parus__window *win; /* the tile checks' windows of the block being measured */
+    size_t win_cap;
 };
 
 static void thread_release(struct thread_state *t)
@@ -336,6 +344,9 @@ static void thread_release(struct thread_state *t)
     free(t->vindex);
     free(t->offs);
     free(t->outside);
+    free(t->clear);
+    free(t->nd);
+    free(t->win);
 }
 
 static uint32_t next_gen(struct thread_state *t)
@@ -356,6 +367,7 @@ struct roles {
     int band_id[N_WANTED];        /* = list, as ints for the accumulator */
     int index_id[PARUS_INDEX_N_]; /* the indices the tile's bands allow */
     size_t n_index;
+    bool has_mask; /* the tile has a validity band (the tile checks compare it with the bands) */
 };
 
 /* The indices the tile allows, for one pixel, from its bands in reader order. */
@@ -447,6 +459,58 @@ static parus_status fit_block(struct thread_state *t, const struct block_work *b
     return PARUS_OK;
 }
 
+/* The tile checks' figures of a block (tilecheck_int.h), window by window: each distinct pixel
+ * read once (a cell's row in values is its pixel's when it is the first read of it), then the NDVI
+ * steps to its right and lower neighbours where those were read too. Only pixels already read:
+ * no extra I/O. The figures depend on the block alone. */
+static parus_status tile_checks(const struct roles *ro, struct thread_state *t,
+                                struct block_work *bw, size_t n_read, uint32_t gen_v,
+                                parus_error *err)
+{
+    int red_k = ro->slot[PARUS_ROLE_RED], nir_k = ro->slot[PARUS_ROLE_NIR];
+    size_t i, n_wx = (bw->w + PARUS_TILECHECK_WINDOW - 1) / PARUS_TILECHECK_WINDOW;
+    size_t n_win = n_wx * ((bw->h + PARUS_TILECHECK_WINDOW - 1) / PARUS_TILECHECK_WINDOW);
+
+    if (n_win > t->win_cap) {
+        parus__window *w = realloc(t->win, n_win * sizeof *w);
+        if (!w)
+            return parus_fail(err, PARUS_E_NOMEM, "cannot allocate the checks of block %zu",
+                              bw->index);
+        t->win = w;
+        t->win_cap = n_win;
+    }
+    for (i = 0; i < n_win; i++)
+        parus__window_init(&t->win[i]);
+#define WINDOW_OF(o)                                                                               \
+    (((o) / bw->w / PARUS_TILECHECK_WINDOW) * n_wx + (o) % bw->w / PARUS_TILECHECK_WINDOW)
+    for (i = 0; i < n_read; i++) {
+        const float *band = t->values + i * ro->n;
+        uint32_t o = t->offs[i];
+        if (t->vindex[o] != i) {
+            t->nd[i] = NAN; /* a pixel two parcels cover: counted at its first read */
+            continue;
+        }
+        t->nd[i] = parus__window_add(&t->win[WINDOW_OF(o)], ro->has_mask, t->clear[i], band, ro->n,
+                                     band[red_k], band[nir_k]);
+    }
+    for (i = 0; i < n_read; i++) {
+        uint32_t o = t->offs[i], nbr;
+        if (isnan(t->nd[i]))
+            continue;
+        nbr = o + 1;
+        if ((size_t)(o % bw->w) + 1 < bw->w && t->vstamp[nbr] == gen_v &&
+            !isnan(t->nd[t->vindex[nbr]]))
+            parus__window_step(&t->win[WINDOW_OF(o)], t->nd[i], t->nd[t->vindex[nbr]]);
+        nbr = o + (uint32_t)bw->w;
+        if ((size_t)(o / bw->w) + 1 < bw->h && t->vstamp[nbr] == gen_v &&
+            !isnan(t->nd[t->vindex[nbr]]))
+            parus__window_step(&t->win[WINDOW_OF(o)], t->nd[i], t->nd[t->vindex[nbr]]);
+    }
+#undef WINDOW_OF
+    parus__block_quality_from_windows(&bw->q, t->win, n_win, n_wx);
+    return PARUS_OK;
+}
+
 /* Measure one block: its cells are grouped by parcel slot (bucketing keeps parcel order). Only the
  * covered pixels and the pixels just outside each parcel are converted from DN.
  *
@@ -516,8 +580,23 @@ static parus_status measure_block(const struct roles *ro, struct thread_state *t
         t->values = v;
         t->cap = need;
     }
-    rc = parus_tile_reader_read_cells(t->reader, bw->index, t->offs, sizeof *t->offs, n_read,
-                                      t->values, err);
+    if (n_read > t->q_cap) {
+        uint8_t *c = realloc(t->clear, n_read);
+        float *d;
+        if (c)
+            t->clear = c;
+        d = c ? realloc(t->nd, n_read * sizeof *d) : NULL;
+        if (!d)
+            return parus_fail(err, PARUS_E_NOMEM, "cannot allocate the checks of block %zu",
+                              bw->index);
+        t->nd = d;
+        t->q_cap = n_read;
+    }
+    rc = parus__tile_reader_read_cells_mask(t->reader, bw->index, t->offs, sizeof *t->offs, n_read,
+                                            t->values, t->clear, err);
+    if (rc != PARUS_OK)
+        return rc;
+    rc = tile_checks(ro, t, bw, n_read, gen_v, err);
     if (rc != PARUS_OK)
         return rc;
     float *bg = t->values + n_read * ro->n;
@@ -886,6 +965,7 @@ static parus_status run_wave(struct pass *ps, size_t row_begin, size_t row_end,
         ps->stats.n_blocks_read++;
         ps->stats.n_pixels_read += w * h;
         ps->stats.n_cells_valid += work[b].n_valid;
+        parus__tile_quality_add_block(&ps->stats.quality, &work[b].q, work[b].index);
     }
 
     /* 4. merge each parcel's partials in block order */
@@ -987,6 +1067,7 @@ static parus_status setup_roles(const parus_tile *tile, struct roles *ro, parus_
         ro->index_id[ro->n_index++] = PARUS_INDEX_MNDWI;
     if (ro->slot[PARUS_ROLE_SWIR1] >= 0)
         ro->index_id[ro->n_index++] = PARUS_INDEX_NDMI;
+    ro->has_mask = parus_tile_get_info(tile)->validity != PARUS_VALIDITY_NODATA;
     return PARUS_OK;
 }
 
@@ -1090,6 +1171,7 @@ parus_status parus_tile_measure_each(const parus_tile *tile, const parus_parcel 
     ps.sink = sink;
     ps.sink_ctx = sink_ctx;
     ps.stats.n_blocks = ps.ti->n_blocks_x * ps.ti->n_blocks_y;
+    parus__tile_quality_init(&ps.stats.quality);
     ps.n_threads = opt && opt->n_threads > 0 ? opt->n_threads : parus__omp_max_threads();
     if (ps.ti->geotransform[2] != 0.0 || ps.ti->geotransform[4] != 0.0)
         return parus_fail(err, PARUS_E_FORMAT, "tile grid is rotated: only north-up grids");

@@ -30,6 +30,7 @@
 #include <ogr_srs_api.h>
 
 #include "parus/raster.h"
+#include "raster_int.h"
 #include "util_int.h"
 
 /* Strip layouts with fewer rows per strip are grouped so a block has at least this many rows:
@@ -1476,6 +1477,21 @@ static parus_status build_files(const open_ctx *ctx, parus_tile *t, parus_error 
     return PARUS_OK;
 }
 
+/* Whether v is a value the validity band can hold at all: SCL has classes 0-11, CBERS CMASK the
+ * codes 0-4 and 255; QA bit fields and generic masks define every value. A value outside is not
+ * a mask's answer but damage (a decoded garbage stream), which the tile checks count. */
+static bool class_defined(const parus_tile *t, double v)
+{
+    switch (t->info.validity) {
+    case PARUS_VALIDITY_SCL:
+        return v >= 0.0 && v <= 11.0;
+    case PARUS_VALIDITY_MASK_BAND:
+        return t->mask != MASK_CBERS || (v >= 0.0 && v <= 4.0) || v == 255.0;
+    default:
+        return true;
+    }
+}
+
 static void choose_validity(parus_tile *t)
 {
     static const parus_band_role order[] = {PARUS_ROLE_SCL, PARUS_ROLE_QA_PIXEL, PARUS_ROLE_QA_BQA,
@@ -1762,6 +1778,7 @@ static parus_status reader_open_file(parus_tile_reader *r, size_t file, parus__g
 }
 
 static bool class_clear(const parus_tile *t, double v);
+static bool class_defined(const parus_tile *t, double v);
 
 /* Size of the DN table of a band: 256 for Byte, 65536 for UInt16, 0 for wider types. */
 static size_t table_size(const parus_band_info *b)
@@ -1804,7 +1821,9 @@ static parus_status build_tables(parus_tile_reader *r, parus_error *err)
             return parus_fail(err, PARUS_E_NOMEM, "cannot allocate a reader for '%s'", t->files[0]);
         for (v = 0; v < n; v++) {
             double d = (double)v;
-            r->clear_lut[v] = !((vb->has_nodata && d == vb->nodata) || !class_clear(t, d));
+            bool clear = !((vb->has_nodata && d == vb->nodata) || !class_clear(t, d));
+            r->clear_lut[v] = (uint8_t)((clear ? 1u : 0u) |
+                                        (class_defined(t, d) ? 0u : PARUS_MASK_UNDEFINED_BIT));
         }
     }
     return PARUS_OK;
@@ -2096,7 +2115,7 @@ parus_status parus_tile_reader_read(parus_tile_reader *r, size_t index, parus_bl
             for (i = 0; i < w; i++) {
                 uint32_t v = raw_at(r->coarse, dt, j * stride + i);
                 r->cls[j * w + i] = (uint16_t)v;
-                r->clear[j * w + i] = r->clear_lut[v];
+                r->clear[j * w + i] = r->clear_lut[v] & 1u;
             }
     } else if (t->validity_band >= 0) {
         const parus_band_info *vb = &t->bands[t->validity_band];
@@ -2227,6 +2246,14 @@ parus_status parus_tile_reader_read_cells(parus_tile_reader *r, size_t index,
                                           const uint32_t *offset, size_t offset_stride, size_t n,
                                           float *out, parus_error *err)
 {
+    return parus__tile_reader_read_cells_mask(r, index, offset, offset_stride, n, out, NULL, err);
+}
+
+parus_status parus__tile_reader_read_cells_mask(parus_tile_reader *r, size_t index,
+                                                const uint32_t *offset, size_t offset_stride,
+                                                size_t n, float *out, uint8_t *clear_out,
+                                                parus_error *err)
+{
     const parus_tile *t;
     const parus_tile_info *in;
     parus__gdal_capture cap;
@@ -2256,9 +2283,14 @@ parus_status parus_tile_reader_read_cells(parus_tile_reader *r, size_t index,
                 *(const uint32_t *)(const void *)((const char *)offset + i * offset_stride);
             size_t row = off / w, col = off % w;
             bool clear = true;
+            uint8_t code = 1;
             float *o = out + i * nr;
-            if (t->validity_band >= 0)
-                clear = r->clear_lut[raw_at(r->raw[nr], dt[nr], row * stride[nr] + col)] != 0;
+            if (t->validity_band >= 0) {
+                code = r->clear_lut[raw_at(r->raw[nr], dt[nr], row * stride[nr] + col)];
+                clear = (code & 1u) != 0;
+            }
+            if (clear_out)
+                clear_out[i] = code;
             for (k = 0; k < nr; k++)
                 o[k] = clear ? r->lut[k][raw_at(r->raw[k], dt[k], row * stride[k] + col)] : NAN;
         }
@@ -2275,6 +2307,11 @@ parus_status parus_tile_reader_read_cells(parus_tile_reader *r, size_t index,
                 *(const uint32_t *)(const void *)((const char *)offset + i * offset_stride);
             for (k = 0; k < nr; k++)
                 out[i * nr + k] = blk.band[k][off];
+            if (clear_out)
+                clear_out[i] =
+                    (uint8_t)(r->clear[off] | (blk.cls && !class_defined(t, (double)blk.cls[off])
+                                                   ? PARUS_MASK_UNDEFINED_BIT
+                                                   : 0u));
         }
     }
     return PARUS_OK;

@@ -42,15 +42,65 @@ typedef struct parus_measure_options {
     int n_threads; /* 0: all cores (OpenMP's default) */
 } parus_measure_options;
 
+/* The tile checks (docs/method.md §2): what a decoder cannot catch, judged on the pixels the pass
+ * reads anyway (the parcels' covered pixels and their outside neighbours), so they cost no second
+ * read. Every count is an integer sum over blocks, each block's figures come from that block
+ * alone, so the verdict does not depend on the thread count. */
+typedef enum parus_tile_check {
+    PARUS_TILE_CHECK_OK = 0,
+    PARUS_TILE_CHECK_RANGE,   /* "range": too many valid pixels outside the physical range */
+    PARUS_TILE_CHECK_SWAPPED, /* "red-nir-swapped": bright pixels with red far above NIR */
+    PARUS_TILE_CHECK_MASK,    /* "mask-contradiction": pixels the mask calls clear have no value */
+    PARUS_TILE_CHECK_BLOCK    /* "damaged-block": a block of out-of-range, constant or noise data */
+} parus_tile_check;
+
+/* Reflectance outside [PARUS_TILE_REFL_MIN, PARUS_TILE_REFL_MAX] after scale and offset is no
+ * surface's: surface reflectance goes a little below 0 over dark water (S2 L2A offset -0.1) and a
+ * little above 1 over fresh snow and bright cloud. */
+#define PARUS_TILE_REFL_MIN (-0.2)
+#define PARUS_TILE_REFL_MAX 1.5
+/* red-nir-swapped looks at bright pixels (red or NIR reflectance at least PARUS_TILE_BRIGHT: not
+ * water, not shadow) and counts those with |NDVI| above PARUS_TILE_ND_STRONG either way. */
+#define PARUS_TILE_BRIGHT 0.15
+#define PARUS_TILE_ND_STRONG 0.3
+
+typedef struct parus_tile_quality {
+    size_t n_px;             /* distinct pixels the pass read */
+    size_t n_mask_clear;     /* of those, called clear by the tile's mask band (0: no mask band) */
+    size_t n_clear_no_value; /* called clear by the mask, yet red or NIR is nodata or saturated */
+    size_t n_mask_undefined; /* with a mask value the mask cannot hold (an SCL class above 11) */
+    size_t n_valid;          /* clear with red and NIR */
+    size_t n_out_of_range;   /* valid, some band outside the physical range */
+    size_t n_bright;         /* valid, in range, red or NIR at least PARUS_TILE_BRIGHT */
+    size_t n_red_over_nir;   /* bright, NDVI below -PARUS_TILE_ND_STRONG */
+    size_t n_nir_over_red;   /* bright, NDVI above +PARUS_TILE_ND_STRONG */
+    size_t n_blocks_checked; /* blocks with a window of enough pixels to judge on its own */
+    size_t n_blocks_damaged; /* of those, with a window implausible for its own content */
+    size_t first_damaged;    /* the lowest damaged block's index (SIZE_MAX: none) */
+    parus_tile_check first_damage_check; /* why that block: RANGE, or BLOCK (undefined mask
+                                            values, constant or noise) */
+    char first_damage[224]; /* that block's reason: the window (pixel row and column inside the
+                               block) and what is wrong with it */
+} parus_tile_quality;
+
+/* The verdict on a pass's quality: the first check that fails in the order RANGE, BLOCK, MASK,
+ * SWAPPED, with a reason (e.g. "red-nir-swapped: 61.2 % of 9120 bright pixels have red far above
+ * NIR (NDVI < -0.3), 2.1 % the other way") written into reason (may be NULL). */
+PARUS_API parus_tile_check parus_tile_quality_judge(const parus_tile_quality *q, char *reason,
+                                                    size_t reason_size);
+/* "ok", "range", "red-nir-swapped", "mask-contradiction", "damaged-block". */
+PARUS_API const char *parus_tile_check_name(parus_tile_check check);
+
 typedef struct parus_measure_stats {
-    size_t n_blocks;          /* blocks in the tile */
-    size_t n_blocks_read;     /* blocks some parcel touches, read once each */
-    size_t n_pixels_read;     /* pixels of the blocks read */
-    size_t n_cells;           /* (parcel, pixel) pairs accumulated */
-    size_t n_cells_valid;     /* of those, with a clear value: the parcels' clear pixels */
-    size_t n_parcels_on_tile; /* parcels with at least one covered pixel of the tile */
-    double seconds_coverage;  /* wall time: transformation and coverage */
-    double seconds_pass;      /* wall time: the block pass and the merges */
+    size_t n_blocks;            /* blocks in the tile */
+    size_t n_blocks_read;       /* blocks some parcel touches, read once each */
+    size_t n_pixels_read;       /* pixels of the blocks read */
+    size_t n_cells;             /* (parcel, pixel) pairs accumulated */
+    size_t n_cells_valid;       /* of those, with a clear value: the parcels' clear pixels */
+    size_t n_parcels_on_tile;   /* parcels with at least one covered pixel of the tile */
+    double seconds_coverage;    /* wall time: transformation and coverage */
+    double seconds_pass;        /* wall time: the block pass and the merges */
+    parus_tile_quality quality; /* the tile checks' figures (parus_tile_quality_judge) */
 } parus_measure_stats;
 
 /* Measure n_parcels parcels (lon/lat WKB as stored) on the tile. obs[i] receives parcel i's

@@ -1,0 +1,22 @@
+/* raster_int.h - what the kernel needs of a reader beyond the public API. */
+#ifndef PARUS_RASTER_INT_H
+#define PARUS_RASTER_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parus/raster.h"
+
+/* parus_tile_reader_read_cells, and besides each pixel's values what the tile's own validity band
+ * says of it: bit 0 of clear[i] is 1 where the mask calls pixel i clear (always 1 on a tile whose
+ * validity is nodata only), PARUS_MASK_UNDEFINED_BIT is set where the mask's value is none it can
+ * hold (an SCL class above 11: damage, not an answer). A pixel the mask calls clear can still have
+ * no value (nodata, saturated): the tile checks count both, since such a mask contradicts its own
+ * tile. clear may be NULL. */
+#define PARUS_MASK_UNDEFINED_BIT 2u
+parus_status parus__tile_reader_read_cells_mask(parus_tile_reader *r, size_t index,
+                                                const uint32_t *offset, size_t offset_stride,
+                                                size_t n, float *out, uint8_t *clear,
+                                                parus_error *err);
+
+#endif
