@@ -243,7 +243,8 @@ static void test_farmers_csv__schema_column_by_column(void **state)
                                          "limit_parts",
                                          "model_data_hash",
                                          "crops_version",
-                                         "debts_version"};
+                                         "debts_version",
+                                         "overlap_held_cny"};
     char *path = parus_test_path(fx_dir, "farmers.csv");
     const char *sorted[FX_N_FARMERS];
     const char *const *names;
@@ -332,7 +333,8 @@ static void test_farmers_csv__money_is_exact(void **state)
                         "\xEF\xBB\xBF"
                         "farmer_id,season,",
                         20);
-    assert_non_null(strstr(text, "limit_parts,model_data_hash,crops_version,debts_version\r\n"));
+    assert_non_null(strstr(
+        text, "limit_parts,model_data_hash,crops_version,debts_version,overlap_held_cny\r\n"));
     free(text);
     free(path);
 }
@@ -376,7 +378,7 @@ static void test_farmers_csv__round_trip_through_gdal(void **state)
     assert_non_null(ds);
     layer = GDALDatasetGetLayer(ds, 0);
     assert_non_null(layer);
-    assert_int_equal(OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(layer)), 26);
+    assert_int_equal(OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(layer)), 27);
     assert_int_equal(OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(layer), "farmer_id"), 0);
     while ((f = OGR_L_GetNextFeature(layer)) != NULL) {
         const char *id = OGR_F_GetFieldAsString(f, 0);
