@@ -409,9 +409,9 @@ static const struct migration {
     int version; /* the version the step produces */
     int (*apply)(parus_store *store);
 } migrations[] = {
-    {1, migrate_to_1}, {2, migrate_to_2}, {3, migrate_to_3}, {4, migrate_to_4}, {5, migrate_to_5},
-    {6, migrate_to_6}, {7, migrate_to_7}, {8, migrate_to_8}, {9, migrate_to_9}, {10, migrate_to_10},
-    {11, migrate_to_11},
+    {1, migrate_to_1}, {2, migrate_to_2},   {3, migrate_to_3},   {4, migrate_to_4},
+    {5, migrate_to_5}, {6, migrate_to_6},   {7, migrate_to_7},   {8, migrate_to_8},
+    {9, migrate_to_9}, {10, migrate_to_10}, {11, migrate_to_11},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PARUS_STORE_SCHEMA_VERSION,
