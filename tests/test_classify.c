@@ -188,6 +188,24 @@ static void test_model_file__round_trip_and_refusals(void **state)
     assert_non_null(strstr(err.msg, "format version '9'"));
     buf[12] = '2';
     assert_int_equal(parus_model_load("/nonexistent/m.model", &back, &err), PARUS_E_IO);
+    /* XGBoost's bytes announce a key of 2^54 bytes (found by fuzz/fuzz_model.c: XGBoost's reader
+     * allocated it): refused before XGBoost reads them */
+    {
+        char *ubj = NULL;
+        long at;
+        for (at = 0; !ubj && at + 12 <= size; at++)
+            if (memcmp(buf + at, "xgboost-ubj ", 12) == 0)
+                ubj = buf + at;
+        assert_non_null(ubj);
+        ubj = (char *)memchr(ubj, '\n', (size_t)(buf + size - ubj)) + 1;
+        assert_int_equal(ubj[0], '{');
+        assert_int_equal(ubj[1], 'L');
+        ubj[3] = 0x3b;
+        assert_int_equal(parus_test_write_file(bad, buf, (size_t)size), 0);
+        assert_int_equal(parus_model_load(bad, &back, &err), PARUS_E_FORMAT);
+        assert_non_null(strstr(err.msg, "not well-formed UBJSON"));
+        ubj[3] = 0;
+    }
 
     /* different features */
     free(ds.feature_names[1]);
