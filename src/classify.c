@@ -18,6 +18,7 @@
  */
 #include "parus/classify.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -89,6 +90,7 @@ void parus_dataset_release(parus_dataset *ds)
     free(ds->fold);
     free_names(ds->class_names, ds->n_classes);
     free_names(ds->feature_names, ds->n_features);
+    free_names(ds->fold_names, ds->n_fold_names);
     parus_dataset_init(ds);
 }
 
@@ -340,9 +342,12 @@ static parus_status phenology(parus_series *s, const double *row, const band_ser
 /* What the reader collects before the derived features are known. */
 typedef struct csv_rows {
     size_t n, cap, n_raw;
-    double *x;    /* n x n_raw */
-    char **label; /* n */
-    int *fold;    /* n */
+    double *x;         /* n x n_raw */
+    char **label;      /* n */
+    int *fold;         /* n */
+    char **fold_text;  /* n: the fold cells, until they are numbered */
+    char **fold_names; /* n_fold_names: text folds, sorted */
+    size_t n_fold_names;
 } csv_rows;
 
 static void csv_rows_release(csv_rows *r)
@@ -350,6 +355,8 @@ static void csv_rows_release(csv_rows *r)
     free(r->x);
     free_names(r->label, r->n);
     free(r->fold);
+    free_names(r->fold_text, r->n);
+    free_names(r->fold_names, r->n_fold_names);
 }
 
 static parus_status csv_rows_grow(csv_rows *r, parus_error *err)
@@ -369,6 +376,9 @@ static parus_status csv_rows_grow(csv_rows *r, parus_error *err)
     if (!(fold = realloc(r->fold, cap * sizeof *fold)))
         return parus_fail(err, PARUS_E_NOMEM, "out of memory reading the dataset");
     r->fold = fold;
+    if (!(label = realloc(r->fold_text, cap * sizeof *label)))
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory reading the dataset");
+    r->fold_text = label;
     r->cap = cap;
     return PARUS_OK;
 }
@@ -517,14 +527,27 @@ static parus_status assemble(parus_dataset *ds, csv_rows *r, char **raw_names, b
         st = parus_fail(err, PARUS_E_RANGE, "'%s' has fewer than two classes", path);
         goto out;
     }
-    for (k = 0; k < d.n_classes; k++)
-        if (count[k] < 2) {
+    {
+        size_t n_few = 0, used;
+        char list[PARUS_ERROR_MSG_MAX];
+        list[0] = '\0';
+        used = 0;
+        for (k = 0; k < d.n_classes; k++)
+            if (count[k] < 2) {
+                int w = snprintf(list + used, sizeof list - used, "%s'%s' (%zu)", n_few ? ", " : "",
+                                 d.class_names[k], count[k]);
+                if (w > 0 && used + (size_t)w < sizeof list)
+                    used += (size_t)w;
+                n_few++;
+            }
+        if (n_few > 0) {
             st = parus_fail(err, PARUS_E_RANGE,
-                            "class '%s' in '%s' has only one sample: it can be neither trained "
-                            "nor scored",
-                            d.class_names[k], path);
+                            "'%s': %zu class%s with fewer than two samples, which can be neither "
+                            "trained nor scored: %s",
+                            path, n_few, n_few == 1 ? "" : "es", list);
             goto out;
         }
+    }
 
     /* features */
     d.n_samples = r->n;
@@ -571,6 +594,10 @@ static parus_status assemble(parus_dataset *ds, csv_rows *r, char **raw_names, b
     if (have_fold) {
         d.fold = r->fold;
         r->fold = NULL;
+        d.fold_names = r->fold_names;
+        d.n_fold_names = r->n_fold_names;
+        r->fold_names = NULL;
+        r->n_fold_names = 0;
     }
     *ds = d;
     parus_dataset_init(&d);
@@ -1011,6 +1038,337 @@ parus_status parus_dataset_derive(const parus_dataset *ds, const parus_derive_op
     return PARUS_OK;
 }
 
+/* ---- leak rules: the columns that are not features ---- */
+
+/* A word of a column's name and what it marks. */
+static const struct leak_word {
+    const char *word, *why;
+} leak_words[] = {
+    {"id", "its name marks an identifier"},         {"ids", "its name marks an identifier"},
+    {"uid", "its name marks an identifier"},        {"uuid", "its name marks an identifier"},
+    {"fid", "its name marks an identifier"},        {"gid", "its name marks an identifier"},
+    {"oid", "its name marks an identifier"},        {"objectid", "its name marks an identifier"},
+    {"key", "its name marks an identifier"},        {"index", "its name marks an identifier"},
+    {"idx", "its name marks an identifier"},        {"row", "its name marks an identifier"},
+    {"sample", "its name marks an identifier"},     {"name", "its name marks an identifier"},
+    {"code", "its name marks an identifier"},       {"lat", "its name marks a coordinate"},
+    {"lon", "its name marks a coordinate"},         {"lng", "its name marks a coordinate"},
+    {"long", "its name marks a coordinate"},        {"latitude", "its name marks a coordinate"},
+    {"longitude", "its name marks a coordinate"},   {"x", "its name marks a coordinate"},
+    {"y", "its name marks a coordinate"},           {"easting", "its name marks a coordinate"},
+    {"northing", "its name marks a coordinate"},    {"geometry", "its name marks a coordinate"},
+    {"geom", "its name marks a coordinate"},        {"wkt", "its name marks a coordinate"},
+    {"coord", "its name marks a coordinate"},       {"coords", "its name marks a coordinate"},
+    {"date", "its name marks a date or time"},      {"dates", "its name marks a date or time"},
+    {"time", "its name marks a date or time"},      {"datetime", "its name marks a date or time"},
+    {"timestamp", "its name marks a date or time"}, {"doy", "its name marks a date or time"},
+    {"day", "its name marks a date or time"},       {"month", "its name marks a date or time"},
+    {"year", "its name marks a date or time"},      {"group", "its name marks a group or fold"},
+    {"grp", "its name marks a group or fold"},      {"fold", "its name marks a group or fold"},
+    {"folds", "its name marks a group or fold"},    {"cluster", "its name marks a group or fold"},
+    {"block", "its name marks a group or fold"},    {"farm", "its name marks a group or fold"},
+    {"site", "its name marks a group or fold"},     {"plot", "its name marks a group or fold"},
+    {"parcel", "its name marks a group or fold"},   {"label", "its name marks a label"},
+    {"labels", "its name marks a label"},           {"class", "its name marks a label"},
+    {"target", "its name marks a label"},           {"truth", "its name marks a label"},
+};
+
+const char *parus_csv_leak_name(const char *column)
+{
+    const char *p = column;
+    size_t i;
+    if (!column)
+        return NULL;
+    while (*p) {
+        char word[64];
+        size_t n = 0;
+        while (*p && !isalnum((unsigned char)*p))
+            p++;
+        while (*p && isalnum((unsigned char)*p)) {
+            if (n + 1 < sizeof word)
+                word[n++] = (char)tolower((unsigned char)*p);
+            /* a lower-case letter followed by an upper-case one ends a word: plotId */
+            if (islower((unsigned char)p[0]) && isupper((unsigned char)p[1])) {
+                p++;
+                break;
+            }
+            p++;
+        }
+        word[n] = '\0';
+        if (n == 0)
+            continue;
+        for (i = 0; i < sizeof leak_words / sizeof leak_words[0]; i++)
+            if (strcmp(word, leak_words[i].word) == 0)
+                return leak_words[i].why;
+    }
+    return NULL;
+}
+
+/* Rows sorted by a key (the class or the fold), for the per-group rules. */
+typedef struct keyed_row {
+    size_t key, row;
+} keyed_row;
+
+static int cmp_keyed_row(const void *a, const void *b)
+{
+    const keyed_row *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* True when column j takes one value inside each run of equal keys of by[] (sorted by key), at
+ * least two values overall, and has no missing value. */
+static bool one_value_per_key(const csv_rows *r, size_t j, const keyed_row *by)
+{
+    size_t i;
+    bool varies = false;
+    for (i = 0; i < r->n; i++) {
+        double v = r->x[by[i].row * r->n_raw + j];
+        if (isnan(v))
+            return false;
+        if (i > 0) {
+            double u = r->x[by[i - 1].row * r->n_raw + j];
+            if (by[i].key == by[i - 1].key && v != u)
+                return false;
+            if (v != u)
+                varies = true;
+        }
+    }
+    return varies;
+}
+
+/* True when column j holds integers, one per row, all different, that are dense (their range at
+ * most twice the rows) or in row order: a row identifier. tmp holds n doubles. */
+static bool row_identifier(const csv_rows *r, size_t j, double *tmp)
+{
+    size_t i;
+    bool up = true, down = true;
+    for (i = 0; i < r->n; i++) {
+        double v = r->x[i * r->n_raw + j];
+        if (isnan(v) || v != floor(v) || fabs(v) > 9007199254740992.0)
+            return false;
+        tmp[i] = v;
+        if (i > 0) {
+            double u = r->x[(i - 1) * r->n_raw + j];
+            up = up && v > u;
+            down = down && v < u;
+        }
+    }
+    qsort(tmp, r->n, sizeof *tmp, cmp_double);
+    for (i = 1; i < r->n; i++)
+        if (tmp[i] == tmp[i - 1])
+            return false;
+    return up || down || tmp[r->n - 1] - tmp[0] + 1 <= 2.0 * (double)r->n;
+}
+
+/* The data rules: column j's reason to be left out, or NULL. by_class and by_fold (NULL when no
+ * folds or too few rows per group) are the rows sorted by class and by fold. */
+static const char *leak_by_values(const csv_rows *r, size_t j, const keyed_row *by_class,
+                                  const keyed_row *by_fold, double *tmp)
+{
+    if (row_identifier(r, j, tmp))
+        return "its values are integers unique per row (dense or in row order): a row identifier";
+    if (by_fold && one_value_per_key(r, j, by_fold))
+        return "it has one value per fold group: a group attribute";
+    if (one_value_per_key(r, j, by_class))
+        return "it has one value per class: a copy of the label";
+    return NULL;
+}
+
+/* Apply the data rules to the raw columns that are not forced (forced[j]): drop the columns they
+ * mark from r and names, telling on_exclude. */
+static parus_status drop_leaking_columns(csv_rows *r, char **names, const bool *forced,
+                                         const parus_csv_options *opt, parus_error *err)
+{
+    keyed_row *by_class = NULL, *by_fold = NULL;
+    double *tmp = NULL;
+    bool *drop = NULL;
+    char **cls = NULL;
+    size_t i, j, jj, n_cls = 0, n_groups = 0, n_keep;
+    parus_status st = PARUS_E_NOMEM;
+
+    if (r->n < PARUS_LEAK_MIN_SAMPLES || r->n_raw == 0)
+        return PARUS_OK;
+    if (!(by_class = malloc(r->n * sizeof *by_class)) || !(tmp = malloc(r->n * sizeof *tmp)) ||
+        !(drop = calloc(r->n_raw, sizeof *drop)) || !(cls = malloc(r->n * sizeof *cls)))
+        goto out;
+    /* class keys: the rank of each label among the sorted distinct labels */
+    memcpy(cls, r->label, r->n * sizeof *cls);
+    qsort(cls, r->n, sizeof *cls, cmp_str);
+    for (i = 0; i < r->n; i++)
+        if (i == 0 || strcmp(cls[i], cls[i - 1]) != 0)
+            cls[n_cls++] = cls[i];
+    for (i = 0; i < r->n; i++) {
+        const char *key = r->label[i];
+        char **hit = bsearch(&key, cls, n_cls, sizeof *cls, cmp_str);
+        by_class[i].key = (size_t)(hit - cls);
+        by_class[i].row = i;
+    }
+    qsort(by_class, r->n, sizeof *by_class, cmp_keyed_row);
+    if (r->fold) {
+        if (!(by_fold = malloc(r->n * sizeof *by_fold)))
+            goto out;
+        for (i = 0; i < r->n; i++) {
+            by_fold[i].key = (size_t)r->fold[i];
+            by_fold[i].row = i;
+        }
+        qsort(by_fold, r->n, sizeof *by_fold, cmp_keyed_row);
+        for (i = 0; i < r->n; i++)
+            if (i == 0 || by_fold[i].key != by_fold[i - 1].key)
+                n_groups++;
+        if (2 * n_groups > r->n) { /* mostly groups of one: every column would be constant */
+            free(by_fold);
+            by_fold = NULL;
+        }
+    }
+    for (j = 0; j < r->n_raw; j++) {
+        const char *why;
+        if (forced[j] || !(why = leak_by_values(r, j, by_class, by_fold, tmp)))
+            continue;
+        drop[j] = true;
+        if (opt->on_exclude)
+            opt->on_exclude(opt->on_exclude_arg, names[j], why);
+    }
+    /* compact in place: a kept value moves to an index no larger than its own */
+    for (j = 0, n_keep = 0; j < r->n_raw; j++)
+        n_keep += !drop[j];
+    if (n_keep < r->n_raw) {
+        for (i = 0; i < r->n; i++)
+            for (j = 0, jj = 0; j < r->n_raw; j++)
+                if (!drop[j])
+                    r->x[i * n_keep + jj++] = r->x[i * r->n_raw + j];
+        for (j = 0, jj = 0; j < r->n_raw; j++) {
+            if (drop[j])
+                free(names[j]);
+            else
+                names[jj++] = names[j];
+        }
+        for (; jj < r->n_raw; jj++)
+            names[jj] = NULL;
+        r->n_raw = n_keep;
+    }
+    st = PARUS_OK;
+out:
+    if (st != PARUS_OK)
+        parus_fail(err, PARUS_E_NOMEM, "out of memory checking the columns");
+    free(by_class);
+    free(by_fold);
+    free(tmp);
+    free(drop);
+    free(cls);
+    return st;
+}
+
+/* Number the text of the fold cells: non-negative integers as they are, else (any cell that is
+ * not one) each distinct text its rank among the sorted texts. */
+static parus_status number_folds(csv_rows *r, parus_error *err)
+{
+    size_t i, n = 0;
+    bool numbers = true;
+    char **sorted;
+    for (i = 0; i < r->n && numbers; i++) {
+        const char *fs = r->fold_text[i];
+        char *end;
+        long v;
+        errno = 0;
+        v = strtol(fs, &end, 10);
+        numbers = *fs >= '0' && *fs <= '9' && !*end && !errno && v >= 0 && v <= 1000000;
+        r->fold[i] = (int)v;
+    }
+    if (numbers)
+        return PARUS_OK;
+    if (!(sorted = malloc(r->n * sizeof *sorted)))
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory numbering the folds");
+    memcpy(sorted, r->fold_text, r->n * sizeof *sorted);
+    qsort(sorted, r->n, sizeof *sorted, cmp_str);
+    for (i = 0; i < r->n; i++)
+        if (i == 0 || strcmp(sorted[i], sorted[i - 1]) != 0)
+            sorted[n++] = sorted[i];
+    if (!(r->fold_names = calloc(n, sizeof *r->fold_names))) {
+        free(sorted);
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory numbering the folds");
+    }
+    r->n_fold_names = n;
+    for (i = 0; i < n; i++)
+        if (!(r->fold_names[i] = parus__strdup(sorted[i]))) {
+            free(sorted);
+            return parus_fail(err, PARUS_E_NOMEM, "out of memory numbering the folds");
+        }
+    for (i = 0; i < r->n; i++) {
+        const char *key = r->fold_text[i];
+        char **hit = bsearch(&key, sorted, n, sizeof *sorted, cmp_str);
+        r->fold[i] = (int)(hit - sorted);
+    }
+    free(sorted);
+    return PARUS_OK;
+}
+
+static bool in_names(const char *const *names, size_t n, const char *name)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (names[i] && strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Every entry of include_columns names a column of the file that is neither the class nor the
+ * fold. */
+static parus_status check_includes(OGRFeatureDefnH defn, const parus_csv_options *opt,
+                                   const char *path, parus_error *err)
+{
+    const char *p = opt->include_columns;
+    int n_fields = OGR_FD_GetFieldCount(defn), i;
+    while (p && *p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        bool found = false;
+        for (i = 0; i < n_fields && !found; i++) {
+            const char *name = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
+            found = strlen(name) == len && strncmp(name, p, len) == 0;
+        }
+        if (len > 0 && !found)
+            return parus_fail(err, PARUS_E_INVALID,
+                              "'%s' has no column '%.*s' (asked to use it as a feature)", path,
+                              (int)len, p);
+        if ((len == strlen(opt->class_column) && strncmp(p, opt->class_column, len) == 0) ||
+            (opt->fold_column && len == strlen(opt->fold_column) &&
+             strncmp(p, opt->fold_column, len) == 0))
+            return parus_fail(err, PARUS_E_INVALID,
+                              "'%.*s' is the class or fold column of '%s': it cannot be a feature",
+                              (int)len, p, path);
+        p = end ? end + 1 : NULL;
+    }
+    return PARUS_OK;
+}
+
+/* Where field name goes: -1 left out (with *why, NULL when not told), 0 a feature by the rules,
+ * 1 a feature by name (no rule applies). */
+static int column_role(const char *name, const parus_csv_options *opt, const char **why)
+{
+    *why = NULL;
+    if (opt->only_columns) {
+        if (in_names(opt->only_columns, opt->n_only_columns, name))
+            return 1;
+        *why = "the model has no such feature";
+        return -1;
+    }
+    if (opt->include_columns && in_list(opt->include_columns, name))
+        return 1;
+    if (opt->exclude_columns && in_list(opt->exclude_columns, name))
+        return -1; /* the caller knows */
+    if ((*why = parus_csv_leak_name(name)) != NULL)
+        return -1;
+    return 0;
+}
+
 parus_status parus_dataset_read_csv(parus_dataset *ds, const char *path,
                                     const parus_csv_options *opt, parus_error *err)
 {
@@ -1022,9 +1380,10 @@ parus_status parus_dataset_read_csv(parus_dataset *ds, const char *path,
     OGRLayerH layer;
     OGRFeatureDefnH defn;
     OGRFeatureH f;
-    int n_fields, i, class_idx = -1, fold_idx = -1;
+    int n_fields = 0, i, class_idx = -1, fold_idx = -1;
     int *raw_field = NULL; /* field index of each raw feature */
     char **raw_names = NULL;
+    bool *forced = NULL; /* raw feature named by the caller: no data rule */
     csv_rows r;
     size_t j, line;
     parus_status st;
@@ -1047,17 +1406,25 @@ parus_status parus_dataset_read_csv(parus_dataset *ds, const char *path,
     defn = OGR_L_GetLayerDefn(layer);
     n_fields = OGR_FD_GetFieldCount(defn);
     if (!(raw_field = malloc((size_t)(n_fields > 0 ? n_fields : 1) * sizeof *raw_field)) ||
-        !(raw_names = calloc((size_t)(n_fields > 0 ? n_fields : 1), sizeof *raw_names))) {
+        !(raw_names = calloc((size_t)(n_fields > 0 ? n_fields : 1), sizeof *raw_names)) ||
+        !(forced = calloc((size_t)(n_fields > 0 ? n_fields : 1), sizeof *forced))) {
         st = parus_fail(err, PARUS_E_NOMEM, "out of memory reading '%s'", path);
         goto out_close;
     }
+    if (!opt->only_columns && (st = check_includes(defn, opt, path, err)) != PARUS_OK)
+        goto out_close;
     for (i = 0; i < n_fields; i++) {
-        const char *name = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
-        if (strcmp(name, opt->class_column) == 0)
+        const char *name = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i)), *why;
+        int role;
+        if (strcmp(name, opt->class_column) == 0) {
             class_idx = i;
-        else if (opt->fold_column && strcmp(name, opt->fold_column) == 0)
+        } else if (opt->fold_column && strcmp(name, opt->fold_column) == 0) {
             fold_idx = i;
-        else if (!(opt->exclude_columns && in_list(opt->exclude_columns, name))) {
+        } else if ((role = column_role(name, opt, &why)) < 0) {
+            if (why && opt->on_exclude)
+                opt->on_exclude(opt->on_exclude_arg, name, why);
+        } else {
+            forced[r.n_raw] = role > 0;
             raw_field[r.n_raw] = i;
             if (!(raw_names[r.n_raw++] = parus__strdup(name))) {
                 st = parus_fail(err, PARUS_E_NOMEM, "out of memory reading '%s'", path);
@@ -1095,18 +1462,11 @@ parus_status parus_dataset_read_csv(parus_dataset *ds, const char *path,
         }
         if (fold_idx >= 0) {
             const char *fs = OGR_F_GetFieldAsString(f, fold_idx);
-            char *end;
-            long v;
-            errno = 0;
-            v = strtol(fs, &end, 10);
-            if (!*fs || *end || errno || v < 0 || v > 1000000) {
-                st = parus_fail(err, PARUS_E_INVALID,
-                                "'%s' line %zu: fold '%s' is not a non-negative integer", path,
-                                line, fs);
+            if (!fs || !*fs) {
+                st = parus_fail(err, PARUS_E_INVALID, "'%s' line %zu: empty fold", path, line);
                 OGR_F_Destroy(f);
                 goto out_close;
             }
-            r.fold[r.n] = (int)v;
         }
         for (j = 0; j < r.n_raw; j++) {
             const char *cell = OGR_F_GetFieldAsString(f, raw_field[j]);
@@ -1119,7 +1479,11 @@ parus_status parus_dataset_read_csv(parus_dataset *ds, const char *path,
                 goto out_close;
             }
         }
-        if (!(r.label[r.n] = parus__strdup(lab))) {
+        r.fold_text[r.n] = NULL;
+        if (!(r.label[r.n] = parus__strdup(lab)) ||
+            (fold_idx >= 0 &&
+             !(r.fold_text[r.n] = parus__strdup(OGR_F_GetFieldAsString(f, fold_idx))))) {
+            free(r.label[r.n]);
             st = parus_fail(err, PARUS_E_NOMEM, "out of memory reading '%s'", path);
             OGR_F_Destroy(f);
             goto out_close;
@@ -1131,6 +1495,22 @@ parus_status parus_dataset_read_csv(parus_dataset *ds, const char *path,
         st = parus_fail(err, PARUS_E_INVALID, "'%s' has no samples", path);
         goto out_close;
     }
+    if (fold_idx >= 0 && (st = number_folds(&r, err)) != PARUS_OK)
+        goto out_close;
+    if (!opt->only_columns) {
+        int *keep_fold = r.fold;
+        if (fold_idx < 0)
+            r.fold = NULL; /* allocated but not filled: no fold rule */
+        st = drop_leaking_columns(&r, raw_names, forced, opt, err);
+        r.fold = keep_fold;
+        if (st != PARUS_OK)
+            goto out_close;
+        if (r.n_raw == 0) {
+            st = parus_fail(err, PARUS_E_INVALID,
+                            "'%s' has no feature column left (name the columns to use)", path);
+            goto out_close;
+        }
+    }
     if (!derive_any(&opt->derive)) {
         st = assemble(ds, &r, raw_names, fold_idx >= 0, opt, path, err);
     } else {
@@ -1139,16 +1519,23 @@ parus_status parus_dataset_read_csv(parus_dataset *ds, const char *path,
         st = assemble(&base, &r, raw_names, fold_idx >= 0, opt, path, err);
         if (st == PARUS_OK) {
             st = parus_dataset_derive(&base, &opt->derive, ds, err);
-            if (st != PARUS_OK)
+            if (st != PARUS_OK) {
                 parus_error_prefix(err, "'%s'", path);
+            } else {
+                ds->fold_names = base.fold_names;
+                ds->n_fold_names = base.n_fold_names;
+                base.fold_names = NULL;
+                base.n_fold_names = 0;
+            }
         }
         parus_dataset_release(&base);
     }
 out_close:
     GDALClose(gds);
     csv_rows_release(&r);
-    free_names(raw_names, r.n_raw);
+    free_names(raw_names, (size_t)(n_fields > 0 ? n_fields : 0));
     free(raw_field);
+    free(forced);
     return st;
 }
 
@@ -1728,6 +2115,160 @@ parus_status parus_model_save(const parus_model *m, const char *path, parus_erro
     return parus_outfile_commit(of, err);
 }
 
+/* ---- a check of XGBoost's model bytes before XGBoost reads them ---- */
+
+/* XGBoost's UBJSON reader trusts the counts and lengths it reads: a damaged model file that
+ * announces a string or an array of 2^60 elements makes it allocate that much (the fuzz target
+ * of the model loader found it, fuzz/corpus/model/). So the bytes are walked first, and every
+ * count and length must fit in the bytes that are left. UBJSON (ubjson.org, draft 12): values
+ * Z N T F, integers i U I l L, floats d D, C, strings S and H (a length, then bytes), arrays
+ * '[' and objects '{' with an optional type ('$') and count ('#'); object keys are a length and
+ * bytes without a marker. */
+
+#define UBJ_MAX_DEPTH 128
+
+typedef struct ubj {
+    const unsigned char *p, *end;
+} ubj;
+
+/* Bytes of a fixed-size value of marker m, or -1 when m is not one. */
+static int ubj_fixed_size(unsigned char m)
+{
+    switch (m) {
+    case 'Z':
+    case 'N':
+    case 'T':
+    case 'F':
+        return 0;
+    case 'i':
+    case 'U':
+    case 'C':
+        return 1;
+    case 'I':
+        return 2;
+    case 'l':
+    case 'd':
+        return 4;
+    case 'L':
+    case 'D':
+        return 8;
+    default:
+        return -1;
+    }
+}
+
+/* An integer of marker m (big-endian), as a count or length: false when it is not an integer
+ * marker, is negative, or runs past the end. */
+static bool ubj_count(ubj *u, unsigned char m, uint64_t *out)
+{
+    int size = ubj_fixed_size(m), i;
+    uint64_t v = 0;
+    if (m != 'i' && m != 'U' && m != 'I' && m != 'l' && m != 'L')
+        return false;
+    if ((size_t)(u->end - u->p) < (size_t)size)
+        return false;
+    if (m != 'U' && (u->p[0] & 0x80))
+        return false; /* negative */
+    for (i = 0; i < size; i++)
+        v = v << 8 | u->p[i];
+    u->p += size;
+    *out = v;
+    return true;
+}
+
+/* A count or length with its own marker, at most the bytes left (each element or byte takes at
+ * least one). */
+static bool ubj_length(ubj *u, uint64_t *out)
+{
+    if (u->p >= u->end || !ubj_count(u, *u->p++, out))
+        return false;
+    return *out <= (uint64_t)(u->end - u->p);
+}
+
+static bool ubj_value(ubj *u, unsigned char m, int depth);
+
+/* The rest of an array ('[' read) or object ('{' read). */
+static bool ubj_container(ubj *u, bool object, int depth)
+{
+    unsigned char type = 0;
+    bool counted = false;
+    uint64_t n = 0, i;
+    if (depth > UBJ_MAX_DEPTH)
+        return false;
+    if (u->p < u->end && *u->p == '$') {
+        if (u->end - u->p < 2)
+            return false;
+        type = u->p[1];
+        u->p += 2;
+        if (u->p >= u->end || *u->p != '#')
+            return false; /* a type needs a count */
+    }
+    if (u->p < u->end && *u->p == '#') {
+        u->p++;
+        if (!ubj_length(u, &n))
+            return false;
+        counted = true;
+    }
+    for (i = 0; !counted || i < n; i++) {
+        uint64_t key_len;
+        if (u->p >= u->end)
+            return false;
+        if (!counted && *u->p == (object ? '}' : ']')) {
+            u->p++;
+            return true;
+        }
+        if (object) {
+            if (!ubj_length(u, &key_len))
+                return false;
+            u->p += key_len;
+        }
+        if (type) {
+            if (!ubj_value(u, type, depth + 1))
+                return false;
+        } else if (u->p >= u->end || !ubj_value(u, *u->p++, depth + 1)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool ubj_value(ubj *u, unsigned char m, int depth)
+{
+    int size = ubj_fixed_size(m);
+    uint64_t len;
+    if (size >= 0) {
+        if ((size_t)(u->end - u->p) < (size_t)size)
+            return false;
+        u->p += size;
+        return true;
+    }
+    switch (m) {
+    case 'S':
+    case 'H':
+        if (!ubj_length(u, &len))
+            return false;
+        u->p += len;
+        return true;
+    case '[':
+        return ubj_container(u, false, depth);
+    case '{':
+        return ubj_container(u, true, depth);
+    default:
+        return false;
+    }
+}
+
+/* True when bytes[0..n) is one well-formed UBJSON value whose every count and length fits. */
+static bool ubj_well_formed(const void *bytes, size_t n)
+{
+    ubj u;
+    u.p = bytes;
+    u.end = u.p + n;
+    if (n == 0 || !ubj_value(&u, *u.p++, 0))
+        return false;
+    return u.p == u.end;
+}
+
 /* A cursor over the loaded file. */
 typedef struct reader {
     const char *p, *end;
@@ -1779,7 +2320,8 @@ static parus_status read_names(reader *r, const char *key, size_t limit, char **
 {
     unsigned long long c;
     size_t i;
-    if (!keyed_count(r, key, &c) || c > limit)
+    /* each name takes at least its line end: a count above the bytes left is not allocated */
+    if (!keyed_count(r, key, &c) || c > limit || c > (unsigned long long)(r->end - r->p))
         return parus_fail(err, PARUS_E_FORMAT, "'%s' is truncated or corrupt (no %s list)", path,
                           key);
     if (!(*names = calloc(c ? (size_t)c : 1, sizeof **names)))
@@ -1919,6 +2461,13 @@ parus_status parus_model_load(const char *path, parus_model **out, parus_error *
                         path, len, (size_t)(r.end - r.p));
         goto out;
     }
+    if (!ubj_well_formed(r.p, (size_t)len)) {
+        st = parus_fail(err, PARUS_E_FORMAT,
+                        "'%s' is corrupt: its model bytes are not well-formed UBJSON (a count or "
+                        "length past the end of the file, an unknown marker)",
+                        path);
+        goto out;
+    }
     if (XGBoosterCreate(NULL, 0, &m->booster) != 0 ||
         XGBoosterLoadModelFromBuffer(m->booster, r.p, len) != 0) {
         st = parus_fail(err, PARUS_E_FORMAT, "'%s': xgboost refuses the model: %s", path,
@@ -2049,6 +2598,7 @@ void parus_selection_release(parus_selection *s)
     if (!s)
         return;
     free(s->fold);
+    free(s->pred);
     memset(s, 0, sizeof *s);
 }
 
@@ -2093,6 +2643,19 @@ static void count_predictions(const parus_dataset *ds, const size_t *rows, size_
     }
 }
 
+/* The argmax of each probability row of rows[0..n) into pred[rows[i]]. */
+static void store_predictions(const parus_dataset *ds, const size_t *rows, size_t n,
+                              const double *prob, size_t *pred)
+{
+    size_t i, k = ds->n_classes;
+    for (i = 0; i < n; i++) {
+        size_t best, second;
+        double margin;
+        parus_classify_top2(prob + i * k, k, &best, &second, &margin);
+        pred[rows[i]] = best;
+    }
+}
+
 /* ---- fitting many models: the jobs of an evaluation ---- */
 
 /* One model to fit and score: trained on the rows whose fold is neither fold_a nor fold_b, it
@@ -2107,6 +2670,7 @@ typedef struct fit_job {
     const size_t *ck_rounds; /* n_ck iteration ends (0: all rounds) */
     size_t *count_a;         /* n_ck x n_classes^2, zeroed: predictions on fold_a */
     size_t *count_b;         /* the same on fold_b; NULL when fold_a == fold_b */
+    size_t *pred; /* n_samples or NULL: fold_a's predictions at the last checkpoint, by row */
     parus_status st;
     parus_error err;
 } fit_job;
@@ -2146,6 +2710,8 @@ static void fit_job_run(fit_job *j)
                                   &j->err)) != PARUS_OK)
             goto out;
         count_predictions(ds, ta, n_a, prob, j->count_a + k * kk);
+        if (j->pred && k + 1 == j->n_ck)
+            store_predictions(ds, ta, n_a, prob, j->pred);
         if (!j->count_b)
             continue;
         if ((j->st = predict_rows(m, ds->x, tb, n_b, j->opt.n_threads, j->ck_rounds[k], prob,
@@ -2264,6 +2830,13 @@ static parus_status list_folds(const parus_dataset *ds, int **out, size_t *n_out
 parus_status parus_classify_evaluate(const parus_dataset *ds, const parus_classify_options *opt,
                                      parus_confusion *out, parus_error *err)
 {
+    return parus_classify_evaluate_predict(ds, opt, out, NULL, err);
+}
+
+parus_status parus_classify_evaluate_predict(const parus_dataset *ds,
+                                             const parus_classify_options *opt,
+                                             parus_confusion *out, size_t *pred, parus_error *err)
+{
     static const size_t all_rounds = 0;
     fit_job *jobs = NULL;
     size_t *count = NULL, n_folds = 0, i, t, kk;
@@ -2295,6 +2868,7 @@ parus_status parus_classify_evaluate(const parus_dataset *ds, const parus_classi
         jobs[i].n_ck = 1;
         jobs[i].ck_rounds = &all_rounds;
         jobs[i].count_a = count + i * kk;
+        jobs[i].pred = pred;
     }
     if ((st = run_jobs(jobs, n_folds, opt->n_threads, err)) != PARUS_OK)
         goto out;
@@ -2375,11 +2949,13 @@ parus_status parus_classify_evaluate_select(const parus_dataset *ds,
         !(jobs = calloc(n_jobs > n_folds ? n_jobs : n_folds, sizeof *jobs)) ||
         !(jcount = calloc(n_pairs * 2 * n_ck * kk, sizeof *jcount)) ||
         !(inner = calloc(n_folds * n_ck * kk, sizeof *inner)) ||
-        !(fcount = calloc(n_folds * kk, sizeof *fcount))) {
+        !(fcount = calloc(n_folds * kk, sizeof *fcount)) ||
+        !(s.pred = calloc(ds->n_samples + 1, sizeof *s.pred))) {
         st = parus_fail(err, PARUS_E_NOMEM, "out of memory evaluating");
         goto out;
     }
     s.n_folds = n_folds;
+    s.n_samples = ds->n_samples;
     for (c = 0; c < n_cand; c++)
         for (j = 0; j < ck_off[c + 1] - ck_off[c]; j++)
             ck_rounds[ck_off[c] + j] = checkpoint_rounds(&cand[c], j);
@@ -2469,6 +3045,7 @@ parus_status parus_classify_evaluate_select(const parus_dataset *ds,
         jb->n_ck = 1;
         jb->ck_rounds = &all_rounds;
         jb->count_a = fcount + p * kk;
+        jb->pred = s.pred;
     }
     if ((st = run_jobs(jobs, n_folds, n_threads, err)) != PARUS_OK)
         goto out;

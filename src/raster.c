@@ -39,8 +39,7 @@
 /* A tall single strip is cut into row groups of about this many pixels. */
 #define STRIP_MAX_PIXELS ((size_t)1 << 24)
 #define FOOTPRINT_EDGE_POINTS 21
-/* Largest Landsat MTL we accept (real ones are under 20 kB). */
-#define MTL_MAX_BYTES (1 << 20)
+#define MTL_MAX_BYTES PARUS__MTL_MAX_BYTES
 /* ESA's processing baseline 04.00, with its -1000 DN offset, started on this date. */
 #define S2_OFFSET_START_DATE "2022-01-25"
 
@@ -303,6 +302,11 @@ static bool parse_double(const char *s, double *out)
         return false;
     *out = v;
     return true;
+}
+
+bool parus__parse_number(const char *s, double *out)
+{
+    return parse_double(s, out);
 }
 
 static char *path_join(const char *dir, const char *name)
@@ -996,7 +1000,7 @@ static parus_status load_mtl(open_ctx *ctx, parus_error *err)
 }
 
 /* The value of "KEY = VALUE" in the MTL (quotes removed) into buf, or false. */
-static bool mtl_get(const char *text, const char *key, char *buf, size_t size)
+bool parus__mtl_get(const char *text, const char *key, char *buf, size_t size)
 {
     size_t n = strlen(key);
     const char *line = text;
@@ -1069,7 +1073,7 @@ static parus_status find_date(open_ctx *ctx, parus_tile *t, parus_error *err)
         }
     if (ctx->mtl_text) {
         char buf[64];
-        if (mtl_get(ctx->mtl_text, "DATE_ACQUIRED", buf, sizeof buf) &&
+        if (parus__mtl_get(ctx->mtl_text, "DATE_ACQUIRED", buf, sizeof buf) &&
             parus__parse_date(buf, date)) {
             snprintf(src, sizeof src, "MTL DATE_ACQUIRED");
             goto found;
@@ -1192,10 +1196,10 @@ static void band_scale(const open_ctx *ctx, const parus_tile *t, const cand *c,
         *offset = c2 ? -0.2 : -0.1;
         if (ctx->mtl_text && n > 0) {
             snprintf(key, sizeof key, "REFLECTANCE_MULT_BAND_%d", n);
-            if (mtl_get(ctx->mtl_text, key, buf, sizeof buf) && parse_double(buf, &v))
+            if (parus__mtl_get(ctx->mtl_text, key, buf, sizeof buf) && parse_double(buf, &v))
                 *scale = v;
             snprintf(key, sizeof key, "REFLECTANCE_ADD_BAND_%d", n);
-            if (mtl_get(ctx->mtl_text, key, buf, sizeof buf) && parse_double(buf, &v))
+            if (parus__mtl_get(ctx->mtl_text, key, buf, sizeof buf) && parse_double(buf, &v))
                 *offset = v;
         }
         return;

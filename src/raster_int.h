@@ -1,7 +1,9 @@
-/* raster_int.h - what the kernel needs of a reader beyond the public API. */
+/* raster_int.h - what the kernel needs of a reader beyond the public API, and the Landsat MTL
+ * reader of the tile opener (raster.c) for the fuzz target and the tests. */
 #ifndef PARUS_RASTER_INT_H
 #define PARUS_RASTER_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,5 +20,15 @@ parus_status parus__tile_reader_read_cells_mask(parus_tile_reader *r, size_t ind
                                                 const uint32_t *offset, size_t offset_stride,
                                                 size_t n, float *out, uint8_t *clear,
                                                 parus_error *err);
+
+/* Largest Landsat MTL read (real ones are under 20 kB); the text is cut there, and at a NUL. */
+#define PARUS__MTL_MAX_BYTES (1 << 20)
+
+/* The value of the first "KEY = VALUE" line of the MTL text (NUL-terminated) into buf (size bytes,
+ * quotes and trailing blanks removed); false when the key is absent or the value does not fit. */
+bool parus__mtl_get(const char *text, const char *key, char *buf, size_t size);
+/* A number as the MTL and GDAL metadata give it (blanks and quotes around it allowed); false when
+ * s is NULL, not a number, out of range or not finite. */
+bool parus__parse_number(const char *s, double *out);
 
 #endif

@@ -57,6 +57,13 @@ static void test_help__every_command_to_stdout(void **state)
         char *errs;
         char *out = run_expect(0, &errs, "%s", cmds[i]);
         expect_contains(out, "usage: parus");
+        if (strncmp(cmds[i], "train", 5) == 0 || strncmp(cmds[i], "predict", 7) == 0) {
+            expect_contains(out, "--csv FILE");
+            expect_contains(out, "--class-column");
+            expect_contains(out, "identifier");
+        }
+        if (strncmp(cmds[i], "train", 5) == 0)
+            expect_contains(out, "--include-columns");
         assert_string_equal(errs, "");
         free(out);
         free(errs);
@@ -638,6 +645,82 @@ static void test_config__directory_and_bad_window_exit_7(void **state)
     free(dir);
 }
 
+/* Samples in farms named farmA..farmF (text folds), with an id column and coordinates that the
+ * leak rules leave out; per-sample predictions; an output path that is the input is refused. */
+static void test_evaluate__leak_rules_text_folds_predictions(void **state)
+{
+    char *dir = parus_test_tmpdir("cli-evaluate");
+    char csv[4200], preds[4200], cmd[8600];
+    char *out, *errs, *before, *after, *text;
+    FILE *f;
+    int i, k;
+    unsigned s = 7;
+    (void)state;
+    snprintf(csv, sizeof csv, "%s/samples.csv", dir);
+    snprintf(preds, sizeof preds, "%s/preds.csv", dir);
+    f = fopen(csv, "w");
+    assert_non_null(f);
+    fprintf(f, "sample_id,lat,lon,farm,label,b1,b2\n");
+    for (i = 0; i < 60; i++) {
+        int cls = i % 3;
+        fprintf(f, "%d,%.4f,%.4f,farm%c,%s", cls * 1000 + i, 36.5 + 0.001 * i, 114.5, 'A' + i / 10,
+                cls == 0   ? "maize"
+                : cls == 1 ? "rice"
+                           : "fallow");
+        for (k = 0; k < 2; k++) {
+            s = s * 1103515245u + 12345u;
+            fprintf(f, ",%.4f", 0.3 * cls + 0.5 * ((double)(s >> 16 & 0x7fff) / 32768.0));
+        }
+        fprintf(f, "\n");
+    }
+    fclose(f);
+    out = run_expect(0, &errs,
+                     "evaluate --csv '%s' --fold-column farm --rounds 10 --threads 1 "
+                     "--phenology-band none --predictions '%s'",
+                     csv, preds);
+    expect_contains(out, "samples 60, features 2, classes 3");
+    expect_contains(errs, "column 'sample_id' is not a feature: its name marks an identifier");
+    expect_contains(errs, "column 'lat' is not a feature: its name marks a coordinate");
+    expect_contains(errs, "column 'lon' is not a feature");
+    free(out);
+    free(errs);
+    snprintf(cmd, sizeof cmd, "cat '%s'", preds);
+    assert_int_equal(parus_test_run(cmd, &text, NULL), 0);
+    expect_contains(text, "row,fold,class,predicted,correct\n1,farmA,maize,");
+    expect_contains(text, "\n60,farmF,fallow,");
+    free(text);
+    /* forced in by name: the id is a feature again */
+    out = run_expect(0, &errs,
+                     "evaluate --csv '%s' --fold-column farm --rounds 10 --threads 1 "
+                     "--phenology-band none --include-columns sample_id",
+                     csv);
+    expect_contains(out, "samples 60, features 3, classes 3");
+    free(out);
+    free(errs);
+    /* the predictions may not replace the input; the input is left as it was */
+    snprintf(cmd, sizeof cmd, "cat '%s'", csv);
+    assert_int_equal(parus_test_run(cmd, &before, NULL), 0);
+    out = run_expect(2, &errs,
+                     "evaluate --csv '%s/./samples.csv' --fold-column farm "
+                     "--predictions '%s'",
+                     dir, csv);
+    expect_contains(errs, "an input of this command");
+    free(out);
+    free(errs);
+    assert_int_equal(parus_test_run(cmd, &after, NULL), 0);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    /* a name to include that is not a column */
+    out =
+        run_expect(4, &errs, "evaluate --csv '%s' --fold-column farm --include-columns nope", csv);
+    expect_contains(errs, "no column 'nope'");
+    free(out);
+    free(errs);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -654,6 +737,7 @@ int main(void)
         cmocka_unit_test(test_train_predict__round_trip),
         cmocka_unit_test(test_train__outputs_never_destroy_inputs),
         cmocka_unit_test(test_config__directory_and_bad_window_exit_7),
+        cmocka_unit_test(test_evaluate__leak_rules_text_folds_predictions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,7 +38,11 @@ typedef struct parus_dataset {
     int *fold;            /* fold (group) per sample, >= 0; NULL when none */
     char **class_names;   /* n_classes names */
     char **feature_names; /* n_features names */
-    size_t cap_samples_;  /* private: rows allocated (parus_dataset_add_row) */
+    /* Text folds (a group column holding names such as "farmA"): fold f is the group named
+     * fold_names[f], the names sorted; NULL (and n_fold_names 0) when the folds are numbers. */
+    char **fold_names;
+    size_t n_fold_names;
+    size_t cap_samples_; /* private: rows allocated (parus_dataset_add_row) */
 } parus_dataset;
 
 PARUS_API void parus_dataset_init(parus_dataset *ds);
@@ -122,6 +126,18 @@ typedef struct parus_csv_options {
     /* Comma-separated columns left out of the features; an entry ending in '*' is a prefix
      * ("evi_*"). Identifiers, coordinates and dates belong here. NULL: none. */
     const char *exclude_columns;
+    /* Comma-separated columns that are features although the leak rules below would leave them
+     * out (exact names). A name that is not a column of the file is an error. NULL: none. */
+    const char *include_columns;
+    /* When set (parus predict: the model's feature names), the raw features are exactly the
+     * columns of these names, in the file's order, and no rule applies; others are left out. */
+    const char *const *only_columns;
+    size_t n_only_columns;
+    /* Called once for each column that a leak rule leaves out (or, with only_columns, that is
+     * not among them), with the reason in words; not for those of exclude_columns. NULL: not
+     * told. */
+    void (*on_exclude)(void *arg, const char *column, const char *reason);
+    void *on_exclude_arg;
     /* Series: columns named <band>_<digits> (at least 4 of one band), ordered by the digits, are
      * one band's regular series with step_days between steps. Each such band also gets the
      * summaries <band>_mean, _std, _min, _max, _argmax (step index of the maximum). */
@@ -141,11 +157,27 @@ PARUS_API void parus_csv_options_init(parus_csv_options *opt);
 
 /* Read a wide CSV (GDAL's CSV driver, every field as text) into *ds (initialised or released by
  * the caller; written only on success). Classes are numbered in order of first appearance of
- * their sorted names (alphabetical). Every column that is not the class, the fold or excluded is
- * a feature and must be numeric (an empty cell, "NA" or "NaN" is missing). Errors: E_IO (cannot
- * open), E_INVALID (no such class or fold column, a non-numeric feature cell, an empty or
- * negative fold, no feature), E_RANGE (a class with fewer than two samples, fewer than two
- * classes), E_NOMEM. */
+ * their sorted names (alphabetical). The fold column holds non-negative integers, or names
+ * (any other text): then the folds are the names' ranks in sorted order (ds->fold_names).
+ *
+ * Leak rules (docs/cli.md, "Which columns are features"): besides the class, the fold and the
+ * excluded columns, a column is left out when its name marks an identifier, a coordinate, a
+ * date or time, a group or fold, or a label (parus_csv_leak_name), or, with at least
+ * PARUS_LEAK_MIN_SAMPLES samples, when its values are integers unique per row that are dense or
+ * in row order (a row identifier), one value per fold group (a group attribute) or one value per
+ * class (a copy of the label); include_columns overrides the rules by name. Every other column
+ * is a feature and must be numeric (an empty cell, "NA" or "NaN" is missing). Errors: E_IO
+ * (cannot open), E_INVALID (no such class, fold or included column, a non-numeric feature cell,
+ * an empty fold, no feature), E_RANGE (classes with fewer than two samples, all of them named;
+ * fewer than two classes), E_NOMEM. */
+#define PARUS_LEAK_MIN_SAMPLES 20
+
+/* Why the leak rules leave a column out by its name alone ("its name marks an identifier", ...),
+ * or NULL when the name is no reason. The name is cut into lower-case words at every character
+ * that is not a letter or digit and where a lower-case letter meets an upper-case one
+ * ("plotId" -> plot, id); a word of the list in docs/cli.md marks the column. */
+PARUS_API const char *parus_csv_leak_name(const char *column);
+
 PARUS_API parus_status parus_dataset_read_csv(parus_dataset *ds, const char *path,
                                               const parus_csv_options *opt, parus_error *err);
 
@@ -289,6 +321,12 @@ PARUS_API void parus_confusion_compute(parus_confusion *c);
 PARUS_API parus_status parus_classify_evaluate(const parus_dataset *ds,
                                                const parus_classify_options *opt,
                                                parus_confusion *out, parus_error *err);
+/* The same, and pred (n_samples, or NULL) gets each sample's predicted class, by the model that
+ * did not see its fold. */
+PARUS_API parus_status parus_classify_evaluate_predict(const parus_dataset *ds,
+                                                       const parus_classify_options *opt,
+                                                       parus_confusion *out, size_t *pred,
+                                                       parus_error *err);
 
 /* ---- nested selection ---- */
 
@@ -330,6 +368,8 @@ typedef struct parus_select_fold {
 typedef struct parus_selection {
     size_t n_folds;
     parus_select_fold *fold; /* n_folds, in fold order */
+    size_t n_samples;
+    size_t *pred; /* n_samples: each sample's predicted class, by its outer fold's chosen model */
 } parus_selection;
 
 PARUS_API void parus_selection_release(parus_selection *s);

@@ -118,6 +118,10 @@ void cli_json_number(FILE *out, double v);
  * after a usage message when its value is bad. */
 int cli_dataset_option(const char *cmd, int argc, char **argv, int *i, parus_csv_options *copt,
                        parus_classify_options *opt);
+/* The help text of the columns that are features (the leak rules) and --include-columns. */
+extern const char cli_dataset_columns_help[];
+/* Have the CSV reader name each column it leaves out, and why, on stderr. */
+void cli_dataset_tell_exclusions(const char *cmd, parus_csv_options *copt);
 /* Area in mu from m2. */
 double cli_mu(double area_m2);
 

@@ -4,6 +4,8 @@
  * same features from the same columns.
  */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,9 +41,9 @@ int cli_dataset_option(const char *cmd, int argc, char **argv, int *i, parus_csv
         return 1;
     }
     if (strcmp(a, "--class-column") != 0 && strcmp(a, "--fold-column") != 0 &&
-        strcmp(a, "--exclude-columns") != 0 && strcmp(a, "--phenology-band") != 0 &&
-        strcmp(a, "--step-days") != 0 && strcmp(a, "--rounds") != 0 &&
-        strcmp(a, "--threads") != 0 && strcmp(a, "--nd-pairs") != 0 &&
+        strcmp(a, "--exclude-columns") != 0 && strcmp(a, "--include-columns") != 0 &&
+        strcmp(a, "--phenology-band") != 0 && strcmp(a, "--step-days") != 0 &&
+        strcmp(a, "--rounds") != 0 && strcmp(a, "--threads") != 0 && strcmp(a, "--nd-pairs") != 0 &&
         strcmp(a, "--smooth-bands") != 0)
         return 0;
     if (!next)
@@ -53,6 +55,8 @@ int cli_dataset_option(const char *cmd, int argc, char **argv, int *i, parus_csv
         copt->fold_column = next;
     } else if (strcmp(a, "--exclude-columns") == 0) {
         copt->exclude_columns = next;
+    } else if (strcmp(a, "--include-columns") == 0) {
+        copt->include_columns = next;
     } else if (strcmp(a, "--nd-pairs") == 0) {
         copt->derive.nd_pairs = next;
     } else if (strcmp(a, "--smooth-bands") == 0) {
@@ -71,4 +75,35 @@ int cli_dataset_option(const char *cmd, int argc, char **argv, int *i, parus_csv
         opt->n_threads = (int)v;
     }
     return 1;
+}
+
+const char cli_dataset_columns_help[] =
+    "Which columns are features (docs/cli.md, 'Which columns are features'): every column but\n"
+    "the class, the fold, those of --exclude-columns and those the leak rules leave out:\n"
+    "  - by name: a word of the name (cut at '_', '-', '.', spaces and 'aB') is an identifier\n"
+    "    (id, uid, uuid, fid, gid, oid, objectid, key, index, idx, row, sample, name, code),\n"
+    "    a coordinate (lat, lon, lng, long, latitude, longitude, x, y, easting, northing,\n"
+    "    geometry, geom, wkt, coord, coords), a date or time (date, dates, time, datetime,\n"
+    "    timestamp, doy, day, month, year), a group (group, grp, fold, folds, cluster, block,\n"
+    "    farm, site, plot, parcel) or a label (label, labels, class, target, truth);\n"
+    "  - by value, with at least 20 samples: integers unique per row that are dense or in\n"
+    "    row order (a row identifier), one value per fold group, one value per class.\n"
+    "  Each column left out is named on stderr with its reason.\n"
+    "  --include-columns L   use these columns (exact names) as features all the same\n";
+
+static void tell_exclusion(void *arg, const char *column, const char *reason)
+{
+    if (strncmp(reason, "the model", 9) == 0)
+        fprintf(stderr, "parus: %s: column '%s' is not a feature: %s\n", (const char *)arg, column,
+                reason);
+    else
+        fprintf(stderr,
+                "parus: %s: column '%s' is not a feature: %s (--include-columns %s uses it)\n",
+                (const char *)arg, column, reason, column);
+}
+
+void cli_dataset_tell_exclusions(const char *cmd, parus_csv_options *copt)
+{
+    copt->on_exclude = tell_exclusion;
+    copt->on_exclude_arg = (void *)(uintptr_t)cmd;
 }

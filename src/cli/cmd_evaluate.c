@@ -13,12 +13,14 @@
 #include <time.h>
 
 #include "parus/classify.h"
+#include "parus/csvout.h"
 
 #include "cli_season.h"
 
 static const char usage[] =
     "usage: parus evaluate --csv FILE --fold-column NAME [--class-column NAME]\n"
-    "                      [--exclude-columns A,B,...] [--phenology-band NAME] [--step-days N]\n"
+    "                      [--exclude-columns A,B,...] [--include-columns A,B,...]\n"
+    "                      [--predictions FILE] [--phenology-band NAME] [--step-days N]\n"
     "                      [--no-summaries] [--differences] [--nd-pairs A:B,...]\n"
     "                      [--smooth-bands A,...] [--rounds N | --select] [--threads N] "
     "[--json]\n\n"
@@ -43,9 +45,13 @@ static const char usage[] =
     "                        series'), featured as 'parus train --samples' does, each sample's\n"
     "                        group its fold; needs --season-days N (--step-days: default 16)\n"
     "  --class-column NAME   the class (default: label)\n"
-    "  --fold-column NAME    the fold or location group of each sample (required)\n"
-    "  --exclude-columns L   columns that are not features (identifiers, coordinates,\n"
-    "                        dates); an entry ending in '*' is a prefix, e.g. 'evi_*'\n"
+    "  --fold-column NAME    the fold or location group of each sample (required): integers\n"
+    "                        or names ('farmA'); each distinct value is one fold\n"
+    "  --exclude-columns L   more columns that are not features; an entry ending in '*' is\n"
+    "                        a prefix, e.g. 'evi_*'\n"
+    "  --predictions FILE    write each sample's row, fold, class and predicted class (CSV,\n"
+    "                        docs/cli.md); written beside FILE and renamed into place; FILE\n"
+    "                        may not be an input, the store or the configuration\n"
     "  --phenology-band NAME the series whose phenology becomes features (default: ndvi;\n"
     "                        'none' for none); series are columns <band>_<digits>\n"
     "  --step-days N         days between two steps of a series (default: 16, MODIS)\n"
@@ -58,7 +64,7 @@ static const char usage[] =
     "  --select              nested selection among the candidates above\n"
     "  --threads N           cores to use (default: all); the folds' models are fitted\n"
     "                        side by side, and the figures do not depend on it\n"
-    "  --json                the report as JSON\n";
+    "  --json                the report as JSON\n\n";
 
 static void print_text(const parus_dataset *ds, const parus_confusion *c, double secs)
 {
@@ -173,6 +179,48 @@ static void print_json(const parus_dataset *ds, const parus_confusion *c, double
     printf("}\n");
 }
 
+/* --predictions: row (1-based, file order), fold, class, predicted, correct (RFC 4180, LF, no BOM;
+ * text quoted as needed), written beside path and renamed when whole. */
+static int write_predictions(const char *path, const parus_dataset *ds, const size_t *pred)
+{
+    static const char *const header[] = {"row", "fold", "class", "predicted", "correct"};
+    parus_csvout_options o;
+    parus_csvout *w;
+    parus_error err;
+    parus_status st = PARUS_OK;
+    size_t i, k;
+
+    parus_csvout_options_init(&o);
+    o.crlf = false;
+    o.bom = false;
+    if (parus_csvout_open(path, &o, &w, &err) != PARUS_OK)
+        return cli_report(&err);
+    for (k = 0; st == PARUS_OK && k < sizeof header / sizeof *header; k++)
+        st = parus_csvout_put_text(w, header[k], &err);
+    if (st == PARUS_OK)
+        st = parus_csvout_end_row(w, &err);
+    for (i = 0; st == PARUS_OK && i < ds->n_samples; i++) {
+        if ((st = parus_csvout_put_int(w, (int64_t)(i + 1), &err)) != PARUS_OK)
+            break;
+        if (ds->fold_names)
+            st = parus_csvout_put_text(w, ds->fold_names[ds->fold[i]], &err);
+        else
+            st = parus_csvout_put_int(w, ds->fold[i], &err);
+        if (st == PARUS_OK &&
+            (st = parus_csvout_put_text(w, ds->class_names[ds->label[i]], &err)) == PARUS_OK &&
+            (st = parus_csvout_put_text(w, ds->class_names[pred[i]], &err)) == PARUS_OK &&
+            (st = parus_csvout_put_int(w, pred[i] == ds->label[i], &err)) == PARUS_OK)
+            st = parus_csvout_end_row(w, &err);
+    }
+    if (st != PARUS_OK) {
+        parus_csvout_free(w);
+        return cli_report(&err);
+    }
+    if (parus_csvout_close(w, &err) != PARUS_OK)
+        return cli_report(&err);
+    return PARUS_EXIT_OK;
+}
+
 int cmd_evaluate(cli_ctx *ctx, int argc, char **argv)
 {
     parus_csv_options copt;
@@ -182,7 +230,8 @@ int cmd_evaluate(cli_ctx *ctx, int argc, char **argv)
     parus_dataset ds;
     parus_confusion c;
     parus_error err;
-    const char *csv = NULL;
+    const char *csv = NULL, *pred_path = NULL;
+    size_t *pred = NULL;
     bool json = false, select = false, rounds_given = false, samples = false;
     size_t season_days = 0;
     size_t n_cand = 0;
@@ -198,6 +247,7 @@ int cmd_evaluate(cli_ctx *ctx, int argc, char **argv)
         int took;
         if (cli_is_help(a)) {
             fputs(usage, stdout);
+            fputs(cli_dataset_columns_help, stdout);
             return PARUS_EXIT_OK;
         } else if (strcmp(a, "--json") == 0) {
             json = true;
@@ -210,6 +260,8 @@ int cmd_evaluate(cli_ctx *ctx, int argc, char **argv)
                 rounds_given = true;
         } else if (strcmp(a, "--csv") == 0 && i + 1 < argc) {
             csv = argv[++i];
+        } else if (strcmp(a, "--predictions") == 0 && i + 1 < argc) {
+            pred_path = argv[++i];
         } else if (strcmp(a, "--samples") == 0) {
             samples = true;
         } else if (strcmp(a, "--season-days") == 0 && i + 1 < argc) {
@@ -232,6 +284,12 @@ int cmd_evaluate(cli_ctx *ctx, int argc, char **argv)
     if (select && rounds_given)
         return cli_usage_error("evaluate", "--rounds and --select exclude each other: the "
                                            "selection chooses the rounds");
+    {
+        const char *inputs[] = {csv};
+        if ((rc = cli_check_output(ctx, "evaluate", pred_path, inputs, 1)) != 0)
+            return rc;
+    }
+    cli_dataset_tell_exclusions("evaluate", &copt);
     if (select)
         n_cand = parus_classify_select_grid(cand, PARUS_SELECT_MAX_CANDIDATES, opt.n_threads);
 
@@ -256,13 +314,19 @@ int cmd_evaluate(cli_ctx *ctx, int argc, char **argv)
     } else if (parus_dataset_read_csv(&ds, csv, &copt, &err) != PARUS_OK) {
         return cli_report(&err);
     }
+    if (pred_path && !select && !(pred = calloc(ds.n_samples + 1, sizeof *pred))) {
+        fprintf(stderr, "parus: error: cannot hold the predictions\n");
+        parus_dataset_release(&ds);
+        return PARUS_EXIT_FAILURE;
+    }
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (select)
         st = parus_classify_evaluate_select(&ds, cand, n_cand, &c, &sel, &err);
     else
-        st = parus_classify_evaluate(&ds, &opt, &c, &err);
+        st = parus_classify_evaluate_predict(&ds, &opt, &c, pred, &err);
     if (st != PARUS_OK) {
         rc = cli_report(&err);
+        free(pred);
         parus_dataset_release(&ds);
         return rc;
     }
@@ -275,9 +339,13 @@ int cmd_evaluate(cli_ctx *ctx, int argc, char **argv)
         if (select)
             print_selection_text(cand, n_cand, &sel);
     }
+    rc = PARUS_EXIT_OK;
+    if (pred_path)
+        rc = write_predictions(pred_path, &ds, select ? sel.pred : pred);
     if (select)
         parus_selection_release(&sel);
+    free(pred);
     parus_confusion_release(&c);
     parus_dataset_release(&ds);
-    return PARUS_EXIT_OK;
+    return rc;
 }

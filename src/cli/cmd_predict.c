@@ -16,10 +16,21 @@
 static const char usage[] =
     "usage: parus predict --csv FILE --model MODEL [--out PREDICTIONS.csv] [--class-column NAME]\n"
     "                     [--exclude-columns A,B,...] [--phenology-band NAME] [--step-days N]\n"
-    "                     [--no-summaries] [--threads N]\n\n"
+    "                     [--no-summaries] [--differences] [--nd-pairs A:B,...]\n"
+    "                     [--smooth-bands A,...] [--threads N]\n\n"
     "Score a model from 'parus train' on labelled samples. The CSV must give the model's\n"
     "features (same columns, same dataset options as for training) and classes; the report is\n"
     "that of 'parus evaluate'.\n"
+    "  --csv FILE    labelled samples, one row per sample: the class column and the model's\n"
+    "                raw feature columns (named in the model file); the features are exactly\n"
+    "                those columns: every other column (identifiers, coordinates, dates,\n"
+    "                folds, ...) is left out and named on stderr, whatever its name, and\n"
+    "                --exclude-columns and --include-columns play no part\n"
+    "  --model MODEL the model file of 'parus train'\n"
+    "  --class-column NAME  the class (default: label)\n"
+    "  --phenology-band, --step-days, --no-summaries, --differences, --nd-pairs,\n"
+    "  --smooth-bands: as given to 'parus train' (see 'parus evaluate --help')\n"
+    "  --threads N   cores to use (default: all)\n"
     "  --out FILE    per sample: row, class, predicted, probability, second, margin\n";
 
 /* The per-sample CSV (RFC 4180, LF, no BOM; class names quoted as needed), written beside path
@@ -76,7 +87,8 @@ int cmd_predict(cli_ctx *ctx, int argc, char **argv)
     parus_error err;
     const char *csv = NULL, *model_path = NULL, *out = NULL;
     double *prob = NULL;
-    size_t i, n_cls;
+    const char **names = NULL;
+    size_t i, n_cls, n_feat;
     int a, rc = PARUS_EXIT_OK;
 
     parus_csv_options_init(&copt);
@@ -111,6 +123,17 @@ int cmd_predict(cli_ctx *ctx, int argc, char **argv)
     if (parus_model_load(model_path, &model, &err) != PARUS_OK)
         return cli_report(&err);
     parus_dataset_init(&ds);
+    n_feat = parus_model_n_features(model);
+    if (!(names = calloc(n_feat ? n_feat : 1, sizeof *names))) {
+        fprintf(stderr, "parus: error: cannot hold the model's feature names\n");
+        rc = PARUS_EXIT_FAILURE;
+        goto out_ds;
+    }
+    for (i = 0; i < n_feat; i++)
+        names[i] = parus_model_feature_name(model, i);
+    copt.only_columns = names;
+    copt.n_only_columns = n_feat;
+    cli_dataset_tell_exclusions("predict", &copt);
     if (parus_dataset_read_csv(&ds, csv, &copt, &err) != PARUS_OK ||
         parus_model_check_dataset(model, &ds, &err) != PARUS_OK) {
         rc = cli_report(&err);
@@ -143,6 +166,7 @@ int cmd_predict(cli_ctx *ctx, int argc, char **argv)
     if (out)
         rc = write_predictions(out, &ds, model, prob);
 out_ds:
+    free(names);
     free(prob);
     parus_dataset_release(&ds);
     parus_model_free(model);

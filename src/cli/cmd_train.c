@@ -24,15 +24,20 @@
 #include "cli_season.h"
 
 static const char usage[] =
-    "usage: parus train --csv FILE --out MODEL [--class-column NAME] [--exclude-columns A,B,...]\n"
-    "                   [--phenology-band NAME] [--step-days N] [--no-summaries] [--rounds N]\n"
-    "                   [--threads N]\n"
+    "usage: parus train --csv FILE --out MODEL [--class-column NAME] [--fold-column NAME]\n"
+    "                   [--exclude-columns A,B,...] [--include-columns A,B,...]\n"
+    "                   [--phenology-band NAME] [--step-days N] [--no-summaries]\n"
+    "                   [--differences] [--nd-pairs A:B,...] [--smooth-bands A,...]\n"
+    "                   [--rounds N] [--threads N]\n"
     "       parus train --season FIRST/LAST --out MODEL [--labels FILE.csv] [--crops FILE]\n"
     "                   [--step-days N] [--vars A,B,...] [--rounds N] [--threads N]\n"
     "       parus train --samples --season-days N --out MODEL [--step-days N] [--rounds N]\n\n"
     "Train the crop classifier and save the model.\n"
-    "  --csv FILE      labelled samples in a wide CSV; the dataset options are those of\n"
-    "                  'parus evaluate' (see its --help); a --fold-column is ignored\n"
+    "  --csv FILE      labelled samples in a wide CSV, one row per sample: the class column\n"
+    "                  (--class-column, default label), numeric feature columns, series\n"
+    "                  <band>_<digits> (summaries and NDVI phenology added as in 'parus\n"
+    "                  evaluate'); the dataset options are those of 'parus evaluate' (see its\n"
+    "                  --help); a --fold-column is not a feature and plays no other part\n"
     "  --season W      the store's parcels in the season window W, labelled by the crops\n"
     "                  declared for W ('parus parcels crops') or by --labels\n"
     "  --labels FILE   a CSV with the columns parcel_id and crop (crop codes of the crop table)\n"
@@ -46,7 +51,9 @@ static const char usage[] =
     "                  evi, ..., red, nir, ...: mixed with the neighbours at the edges), the\n"
     "                  same with own_ for the own values (own_ndvi, own_red, ...),\n"
     "                  ndvi_p10/p50/p90, veg_fraction, water_fraction; the model keeps them\n"
-    "  --out MODEL     the model file to write (replaced if it exists)\n";
+    "  --rounds N      boosting rounds (default: 300)\n"
+    "  --threads N     cores to use (default: all)\n"
+    "  --out MODEL     the model file to write (replaced if it exists)\n\n";
 
 /* --vars: a comma-separated list of the season's variables, checked as a spec. The phenology
  * stays on NDVI when it is among them, else on the first variable naming NDVI (own_ndvi), else
@@ -196,6 +203,7 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
         int took;
         if (cli_is_help(a)) {
             fputs(usage, stdout);
+            fputs(cli_dataset_columns_help, stdout);
             return PARUS_EXIT_OK;
         } else if (strcmp(a, "--step-days") == 0) {
             step_given = true;
@@ -252,7 +260,7 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
         parus_season_spec_use_own(&spec);
 
     if (csv) {
-        copt.fold_column = NULL;
+        cli_dataset_tell_exclusions("train", &copt);
         if (parus_dataset_read_csv(&ds, csv, &copt, &err) != PARUS_OK)
             return cli_report(&err);
     } else {
