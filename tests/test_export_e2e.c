@@ -593,7 +593,7 @@ static void test_e2e__a_read_only_store_can_be_read(void **state)
 {
     char *ro = parus_test_path(g_dir, "ro"), *db = parus_test_path(g_dir, "ro/parus.db");
     char parcel[128], cmd[9000], as_user[128] = "", *out = NULL, *errs = NULL;
-    const char *readers[5];
+    const char *readers[6];
     size_t i;
     int rc;
     (void)state;
@@ -616,7 +616,8 @@ static void test_e2e__a_read_only_store_can_be_read(void **state)
     readers[2] = "store info";
     readers[3] = "store tiles";
     readers[4] = "parcels show";
-    for (i = 0; i < 5; i++) {
+    readers[5] = "verify --season " SEASON;
+    for (i = 0; i < 6; i++) {
         char args[512];
         bool with_id = i == 0 || i == 4;
         snprintf(args, sizeof args, "%s %s", readers[i], with_id ? parcel : "");

@@ -117,8 +117,9 @@ int cmd_verify(cli_ctx *ctx, int argc, char **argv)
     opt.crops_path = cli_table_path(ctx, crops, "crops");
     opt.on_diff = print_diff;
     opt.ctx = &o;
-    if (parus_store_open_existing(ctx->cfg.db, &store, &err) != PARUS_OK)
-        return cli_report(&err);
+    /* verify only reads: it works on a store the user may only read (docs/operations.md) */
+    if ((rc = cli_open_store_readonly(ctx, &store)) != 0)
+        return rc;
     code = parus_store_snapshot_begin(store, &err);
     if (code == PARUS_OK)
         code = parus_verify_season(store, &opt, &st, &err);
