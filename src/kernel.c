@@ -494,17 +494,24 @@ static parus_status tile_checks(const struct roles *ro, struct thread_state *t,
                                      band[red_k], band[nir_k]);
     }
     for (i = 0; i < n_read; i++) {
-        uint32_t o = t->offs[i], nbr;
+        const float *a = t->values + i * ro->n, *b;
+        uint32_t o = t->offs[i], nbr, j;
         if (isnan(t->nd[i]))
             continue;
         nbr = o + 1;
         if ((size_t)(o % bw->w) + 1 < bw->w && t->vstamp[nbr] == gen_v &&
-            !isnan(t->nd[t->vindex[nbr]]))
-            parus__window_step(&t->win[WINDOW_OF(o)], t->nd[i], t->nd[t->vindex[nbr]]);
+            !isnan(t->nd[j = t->vindex[nbr]])) {
+            b = t->values + (size_t)j * ro->n;
+            parus__window_step(&t->win[WINDOW_OF(o)], t->nd[i], t->nd[j], a[red_k], b[red_k],
+                               a[nir_k], b[nir_k]);
+        }
         nbr = o + (uint32_t)bw->w;
         if ((size_t)(o / bw->w) + 1 < bw->h && t->vstamp[nbr] == gen_v &&
-            !isnan(t->nd[t->vindex[nbr]]))
-            parus__window_step(&t->win[WINDOW_OF(o)], t->nd[i], t->nd[t->vindex[nbr]]);
+            !isnan(t->nd[j = t->vindex[nbr]])) {
+            b = t->values + (size_t)j * ro->n;
+            parus__window_step(&t->win[WINDOW_OF(o)], t->nd[i], t->nd[j], a[red_k], b[red_k],
+                               a[nir_k], b[nir_k]);
+        }
     }
 #undef WINDOW_OF
     parus__block_quality_from_windows(&bw->q, t->win, n_win, n_wx);

@@ -21,9 +21,11 @@
  *   - mask-contradiction: a mask band that calls a pixel clear where red or NIR has no value
  *     contradicts its own tile (a mask from another scene, or a block of fill under a clear mask).
  *   - damaged-block: a block whose valid pixels are mostly out of range, or constant in red and
- *     NIR, or spatially white noise (the mean NDVI step between 4-neighbours as large as the
- *     block's own spread: real imagery is smooth at the pixel scale, a decoded garbage stream is
- *     not).
+ *     NIR, or spatially white noise in each band on its own (the mean NDVI step between
+ *     4-neighbours as large as the block's own spread, and the red and NIR steps uncorrelated:
+ *     real imagery is smooth at the pixel scale, and where it is not (a village: roofs and trees
+ *     pixel by pixel) red and NIR change together with the mix of materials; a decoded garbage
+ *     stream is rough and changes each band on its own).
  */
 #include <math.h>
 #include <stdint.h>
@@ -46,10 +48,25 @@
  * with red far above NIR (and a swapped tile only those, which the tile test names). */
 #define BLOCK_BOTH_WAYS_SHARE 0.1
 /* Noise: mean |NDVI step| between valid 4-neighbours over the block's NDVI standard deviation.
- * Independent noise gives 2/sqrt(pi) = 1.13; real scenes stay below 0.6 (method.md §2). */
+ * Independent noise gives 2/sqrt(pi) = 1.13; real scenes stay below 0.68, real villages below
+ * 0.78, but the synthetic villages (a per-pixel mix of roofs and trees) reach 0.95
+ * (method.md §2). */
 #define BLOCK_NOISE_RATIO 0.85
 /* ... judged only where the block's NDVI spread is wide enough to be noise at all. */
 #define BLOCK_NOISE_MIN_SD 0.05
+/* ... and only where the red and NIR steps between the same neighbours are uncorrelated:
+ * |corr| below this. On land, a step from one pixel to the next is a change in the mix of
+ * materials in the pixel, which moves red and NIR together (vegetation against roof or soil: NIR
+ * up, red down; brightness: both up): the synthetic villages' windows have |corr| 0.75-0.97.
+ * A damaged stream decodes each band's values independently of the other's (random values, or
+ * one band's block decoded as other data): |corr| about 0, at most 0.33 in a window of 80
+ * pixels. */
+#define BLOCK_NOISE_MAX_CORR 0.5
+/* ... and only where the mean NDVI step is at least this: white noise with uncorrelated bands
+ * is also what sensor noise alone gives on a window of nearly uniform or dark land, but its steps
+ * are small (at most 0.09 in every clean window measured); a garbage stream's values spread over
+ * much of the band's range (steps 0.21-0.55 in every damaged window measured). */
+#define BLOCK_NOISE_MIN_STEP 0.15
 /* The tile tests need this many valid pixels. */
 #define TILE_MIN_VALID 200
 /* range: share of valid pixels out of range, and a floor of pixels. */
@@ -157,9 +174,14 @@ static parus_tile_check window_verdict(const parus__window *q, char *why, size_t
         double n = (double)q->n_nd, mean = q->sum_nd / n;
         double var = q->sum_nd2 / n - mean * mean, sd = var > 0.0 ? sqrt(var) : 0.0;
         double step = q->sum_step / (double)q->n_steps;
-        if (sd >= BLOCK_NOISE_MIN_SD && step >= BLOCK_NOISE_RATIO * sd) {
-            snprintf(why, size, "NDVI is noise: mean step %.3f between neighbours, spread %.3f",
-                     step, sd);
+        double rr_nn = q->sum_dred2 * q->sum_dnir2;
+        double corr = rr_nn > 0.0 ? q->sum_dred_dnir / sqrt(rr_nn) : 0.0;
+        if (sd >= BLOCK_NOISE_MIN_SD && step >= BLOCK_NOISE_RATIO * sd &&
+            step >= BLOCK_NOISE_MIN_STEP && fabs(corr) < BLOCK_NOISE_MAX_CORR) {
+            snprintf(why, size,
+                     "NDVI is noise: mean step %.3f between neighbours, spread %.3f, red and NIR "
+                     "steps uncorrelated (%.2f)",
+                     step, sd, corr);
             return PARUS_TILE_CHECK_BLOCK;
         }
     }

@@ -16,8 +16,9 @@ typedef struct parus__window {
     size_t n_px, n_mask_clear, n_clear_no_value, n_mask_undefined, n_valid, n_out_of_range,
         n_bright, n_red_over_nir, n_nir_over_red;
     /* NDVI of the valid in-range pixels: sum, sum of squares, and the steps between 4-neighbours
-     * that are both valid (right and down), for the noise test */
-    double sum_nd, sum_nd2, sum_step;
+     * that are both valid (right and down), for the noise test: the sum of |NDVI step|, and the
+     * sums of squares and products of the red and NIR steps of the same pairs */
+    double sum_nd, sum_nd2, sum_step, sum_dred2, sum_dnir2, sum_dred_dnir;
     size_t n_nd, n_steps;
     float red_min, red_max, nir_min, nir_max;
 } parus__window;
@@ -31,11 +32,17 @@ void parus__window_init(parus__window *q);
 float parus__window_add(parus__window *q, bool has_mask, unsigned mask, const float *band,
                         size_t n_band, float red, float nir);
 
-/* A step between two neighbours' NDVI (both from parus__window_add, not NaN). */
-static inline void parus__window_step(parus__window *q, float a, float b)
+/* A step between two neighbours: their NDVI (both from parus__window_add, not NaN) and their red
+ * and NIR reflectances. */
+static inline void parus__window_step(parus__window *q, float nd_a, float nd_b, float red_a,
+                                      float red_b, float nir_a, float nir_b)
 {
-    double d = (double)a - (double)b;
+    double d = (double)nd_a - (double)nd_b, dr = (double)red_a - (double)red_b,
+           dn = (double)nir_a - (double)nir_b;
     q->sum_step += d < 0 ? -d : d;
+    q->sum_dred2 += dr * dr;
+    q->sum_dnir2 += dn * dn;
+    q->sum_dred_dnir += dr * dn;
     q->n_steps++;
 }
 

@@ -7,9 +7,12 @@
  * Each bad tile is made from a sample tile (data-samples/season, 512 x 512 px, B04, B08, SCL) by
  * rewriting its pixels through GDAL: red and NIR exchanged, a scatter of impossible reflectances,
  * a window of random values under a clear mask, a window of constant values, a mask of classes
- * SCL does not have (what a damaged DEFLATE stream decodes to), a clear mask over nodata.
+ * SCL does not have (what a damaged DEFLATE stream decodes to), a clear mask over nodata, a window
+ * of red and NIR noise drawn band by band (refused) and a village-like window of two materials
+ * mixed pixel by pixel (accepted), and a clean synthetic season's village.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,6 +234,96 @@ static void test_ingest__random_window_under_clear_mask_refused(void **state)
     damage_window(tile, 3, fill_clear);
     expect_refused(f, tile, "damaged-block");
     free(tile);
+}
+
+/* Rows and columns 128..255 rewritten pixel by pixel from two spectra (reflectance, red and NIR)
+ * and a draw u in [0, 1) per pixel: mixed, the pixel is (1 - t) a + t b with t = 0.15 + 0.5 u
+ * (what tools/synth.c draws for a village: roofs and trees, pixel by pixel); not mixed, red and
+ * NIR are drawn each on its own, red in [a_red, b_red), NIR in [a_nir, b_nir) (a damaged stream).
+ * The mask says vegetation. */
+static void pixel_noise_window(const char *tile, bool mixed, double a_red, double a_nir,
+                               double b_red, double b_nir)
+{
+    uint16_t *red = read_band(tile, 1), *nir = read_band(tile, 2), *scl = read_band(tile, 3);
+    uint32_t seed = 777u;
+    size_t r, c;
+    for (r = 128; r < 256; r++)
+        for (c = 128; c < 256; c++) {
+            double u = (double)(lcg(&seed) % 10000u) / 10000.0, t = 0.15 + 0.5 * u, v = u;
+            double red_refl, nir_refl;
+            if (!mixed)
+                v = (double)(lcg(&seed) % 10000u) / 10000.0;
+            red_refl = mixed ? (1.0 - t) * a_red + t * b_red : a_red + u * (b_red - a_red);
+            nir_refl = mixed ? (1.0 - t) * a_nir + t * b_nir : a_nir + v * (b_nir - a_nir);
+            /* L2A: DN = reflectance x 10000 + 1000 */
+            red[r * 512 + c] = (uint16_t)(1000.0 + 10000.0 * red_refl + 0.5);
+            nir[r * 512 + c] = (uint16_t)(1000.0 + 10000.0 * nir_refl + 0.5);
+            scl[r * 512 + c] = 4;
+        }
+    write_band(tile, 1, red);
+    write_band(tile, 2, nir);
+    write_band(tile, 3, scl);
+    free(red);
+    free(nir);
+    free(scl);
+}
+
+/* A village: every pixel a different mix of roof (red 0.17, NIR 0.22) and tree (0.03, 0.35).
+ * NDVI is white noise (step/spread about 1.1), but red and NIR move together along the line
+ * between the two materials. The old noise rule refused it. */
+static void test_ingest__village_window_passes(void **state)
+{
+    struct fixture *f = *state;
+    char *tile = copy_sample(f, "village.tif"), *errs = NULL;
+    int rc;
+    pixel_noise_window(tile, true, 0.17, 0.22, 0.03, 0.35);
+    rc = ingest(f, tile, NULL, &errs);
+    if (rc != 0)
+        fail_msg("a village window was refused (%d): %s", rc, errs ? errs : "");
+    free(errs);
+    free(tile);
+}
+
+/* Damage that keeps every NDVI positive (red 0.01..0.08, NIR 0.1..0.45, each drawn on its own: no
+ * bright pixel with NDVI < -0.3, so only the noise test can see it; mean NDVI step about 0.18). */
+static void test_ingest__independent_band_noise_refused(void **state)
+{
+    struct fixture *f = *state;
+    char *tile = copy_sample(f, "bandnoise.tif");
+    pixel_noise_window(tile, false, 0.01, 0.1, 0.08, 0.45);
+    expect_refused(f, tile, "NDVI is noise");
+    free(tile);
+}
+
+/* A clean synthetic season that the old noise rule refused: seed 12 at 512 px and 24 dates, its
+ * village at pixel row 384, col 384 (the 2 August and 22 August tiles; 6 of its 24 dates). Only
+ * the bands the checks read, to keep it fast: the generator draws each band on its own, so B04,
+ * B08 and SCL are those of the full tile. */
+static void test_ingest__synthetic_village_tiles_pass(void **state)
+{
+    struct fixture *f = *state;
+    char *dir = parus_test_path(f->dir, "seed12"), *db = parus_test_path(f->dir, "seed12.db");
+    char cmd[8192], *errs = NULL;
+    const char *synth = getenv("PARUS_SYNTH");
+    int rc;
+    snprintf(cmd, sizeof cmd,
+             "'%s' --out '%s' --size 512 --dates 24 --seed 12 --bands B04,B08,SCL --no-truth "
+             "--quiet --crops '%s/data-samples/crops.csv'",
+             synth && *synth ? synth : "parus-synth", dir, parus_test_source_dir());
+    assert_int_equal(parus_test_run(cmd, NULL, NULL), 0);
+    snprintf(cmd, sizeof cmd, "'%s' --db '%s' parcels load '%s/parcels.geojson'", bin(), db, dir);
+    rc = parus_test_run(cmd, NULL, NULL);
+    assert_true(rc == 0 || rc == 8);
+    snprintf(cmd, sizeof cmd,
+             "'%s' --db '%s' ingest '%s/S2B_MSIL2A_20240802_T50SKF.tif' "
+             "'%s/S2B_MSIL2A_20240822_T50SKF.tif'",
+             bin(), db, dir, dir);
+    rc = parus_test_run(cmd, NULL, &errs);
+    if (rc != 0)
+        fail_msg("clean synthetic tiles were refused (%d): %s", rc, errs ? errs : "");
+    free(errs);
+    free(dir);
+    free(db);
 }
 
 static void test_ingest__constant_window_refused(void **state)
@@ -462,6 +555,9 @@ int main(void)
         cmocka_unit_test(test_ingest__swapped_red_nir_refused),
         cmocka_unit_test(test_ingest__scattered_out_of_range_refused),
         cmocka_unit_test(test_ingest__random_window_under_clear_mask_refused),
+        cmocka_unit_test(test_ingest__village_window_passes),
+        cmocka_unit_test(test_ingest__independent_band_noise_refused),
+        cmocka_unit_test(test_ingest__synthetic_village_tiles_pass),
         cmocka_unit_test(test_ingest__constant_window_refused),
         cmocka_unit_test(test_ingest__undefined_mask_classes_refused),
         cmocka_unit_test(test_ingest__clear_mask_over_nodata_refused),
