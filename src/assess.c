@@ -29,6 +29,7 @@
 
 #include "parus/area.h"
 #include "parus/assess.h"
+#include "parus/outlier.h"
 #include "parus/season.h"
 #include "parus/series.h"
 
@@ -50,6 +51,7 @@ void parus_assess_options_init(parus_assess_options *opt)
     memset(opt, 0, sizeof *opt);
     parus_health_options_init(&opt->health);
     parus_yield_options_init(&opt->yield);
+    parus_outlier_options_init(&opt->outlier);
 }
 
 void parus_assess_grid_key(int epsg, const double gt[6], char *buf, size_t n)
@@ -218,6 +220,32 @@ typedef struct thread_work {
     parus_health_series series;
 } thread_work;
 
+/* The outlier pass (outlier_pass): every judged observation's residual, the candidates, and the
+ * observations left out. k is the parcel's position in the walk (= its record index). */
+typedef struct ol_entry {
+    int64_t tile_id;
+    uint32_t k;
+    float residual;
+} ol_entry;
+
+typedef struct ol_cand {
+    int64_t tile_id, day;
+    uint32_t k;
+    float ndvi, expected, jump, residual;
+    float nb_median; /* after judging */
+    uint32_t n_nb;
+} ol_cand;
+
+typedef struct ol_cell {
+    int64_t cx, cy;
+    uint32_t k;
+} ol_cell;
+
+typedef struct ol_parcel { /* a parcel with a candidate: its clear points, kept for judging */
+    uint32_t k;
+    size_t off, n;
+} ol_parcel;
+
 typedef struct assess {
     parus_store *store;
     const parus_assess_options *opt;
@@ -257,6 +285,24 @@ typedef struct assess {
     double *x, *xp, *prob;
     thread_work *work;
     size_t walk_pos; /* pass 2: the next record */
+    /* outliers (outlier_pass) */
+    double *ol_x, *ol_y; /* per parcel (walk order): its centre in metres, NaN none */
+    size_t ol_n_parcels, cap_ol_x, cap_ol_y;
+    ol_entry *ol_entries;
+    size_t n_ol_entries, cap_ol_entries;
+    ol_cand *ol_cands; /* the observations left out, by (k, tile_id) */
+    size_t n_ol_cands, cap_ol_cands;
+    ol_parcel *ol_pars;
+    size_t n_ol_pars, cap_ol_pars;
+    parus_outlier_point *ol_kept; /* the points of ol_pars */
+    int64_t *ol_kept_tile;
+    size_t n_ol_kept, cap_ol_kept, cap_ol_kept_tile;
+    parus_outlier_point *ol_pt; /* one parcel's: its clear points, tiles, figures */
+    int64_t *ol_tile;
+    double *ol_res, *ol_exp, *ol_jump;
+    unsigned char *ol_tried;
+    size_t cap_ol_pts;
+    bool ol_write; /* batch_add stores the outliers it leaves out (pass 1 of a run) */
     /* the recorded files (record_inputs) */
     char *crops_bytes, *policy_bytes, *debts_bytes;
     size_t crops_size, policy_size, debts_size;
@@ -491,6 +537,19 @@ static void teardown(assess *a)
     free(a->crops_bytes);
     free(a->policy_bytes);
     free(a->debts_bytes);
+    free(a->ol_x);
+    free(a->ol_y);
+    free(a->ol_entries);
+    free(a->ol_cands);
+    free(a->ol_pars);
+    free(a->ol_kept);
+    free(a->ol_kept_tile);
+    free(a->ol_pt);
+    free(a->ol_tile);
+    free(a->ol_res);
+    free(a->ol_exp);
+    free(a->ol_jump);
+    free(a->ol_tried);
 }
 
 /* ---- tiles and their grids ---- */
@@ -657,6 +716,380 @@ static parus_status crop_info(assess *a)
     return PARUS_OK;
 }
 
+/* ---- outliers: single observations that contradict their series and their neighbours ---- */
+
+#define EARTH_RADIUS_M 6371008.8
+#define DEG_TO_RAD 0.017453292519943295
+
+static int cmp_entry(const void *x, const void *y)
+{
+    const ol_entry *a = x, *b = y;
+    if (a->tile_id != b->tile_id)
+        return a->tile_id < b->tile_id ? -1 : 1;
+    return (a->k > b->k) - (a->k < b->k);
+}
+
+static int cmp_cell(const void *x, const void *y)
+{
+    const ol_cell *a = x, *b = y;
+    if (a->cx != b->cx)
+        return a->cx < b->cx ? -1 : 1;
+    if (a->cy != b->cy)
+        return a->cy < b->cy ? -1 : 1;
+    return (a->k > b->k) - (a->k < b->k);
+}
+
+static int cmp_cand(const void *x, const void *y)
+{
+    const ol_cand *a = x, *b = y;
+    if (a->k != b->k)
+        return a->k < b->k ? -1 : 1;
+    return (a->tile_id > b->tile_id) - (a->tile_id < b->tile_id);
+}
+
+/* The first outlier of parcel k (a->ol_cands sorted by k), or n_ol_cands. */
+static size_t outliers_of(const assess *a, size_t k)
+{
+    size_t lo = 0, hi = a->n_ol_cands;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a->ol_cands[mid].k < k)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool is_outlier(const assess *a, size_t lo, size_t hi, int64_t tile_id)
+{
+    size_t i;
+    for (i = lo; i < hi; i++)
+        if (a->ol_cands[i].tile_id == tile_id)
+            return true;
+    return false;
+}
+
+static parus_status put_outlier(assess *a, const char *parcel_id, const parus_series_point *pt,
+                                size_t lo, size_t hi)
+{
+    const ol_cand *c = NULL;
+    parus_outlier_row row;
+    char reason[240];
+    size_t i;
+    for (i = lo; i < hi && !c; i++)
+        if (a->ol_cands[i].tile_id == pt->tile_id)
+            c = &a->ol_cands[i];
+    snprintf(reason, sizeof reason,
+             "NDVI %.3f where its series expects %.3f (%+.3f; %+.3f or more off the clear "
+             "observation each side); its %u nearest neighbours on this tile moved %+.3f (median)",
+             (double)c->ndvi, (double)c->expected, (double)c->residual, (double)c->jump,
+             (unsigned)c->n_nb, (double)c->nb_median);
+    memset(&row, 0, sizeof row);
+    row.parcel_id = parcel_id;
+    row.tile_id = pt->tile_id;
+    memcpy(row.date, pt->date, sizeof row.date);
+    row.date[10] = '\0';
+    row.ndvi = c->ndvi;
+    row.expected_ndvi = c->expected;
+    row.jump = c->jump;
+    row.neighbours_residual = c->nb_median;
+    row.n_neighbours = c->n_nb;
+    row.reason = reason;
+    return parus_store_results_put_outlier(a->store, &row, a->err);
+}
+
+static bool ol_buffers(assess *a, size_t n)
+{
+    if (n <= a->cap_ol_pts)
+        return true;
+    free(a->ol_pt);
+    free(a->ol_tile);
+    free(a->ol_res);
+    free(a->ol_exp);
+    free(a->ol_jump);
+    free(a->ol_tried);
+    a->ol_pt = malloc(n * sizeof *a->ol_pt);
+    a->ol_tile = malloc(n * sizeof *a->ol_tile);
+    a->ol_res = malloc(n * sizeof *a->ol_res);
+    a->ol_exp = malloc(n * sizeof *a->ol_exp);
+    a->ol_jump = malloc(n * sizeof *a->ol_jump);
+    a->ol_tried = malloc(n);
+    a->cap_ol_pts = n;
+    if (a->ol_pt && a->ol_tile && a->ol_res && a->ol_exp && a->ol_jump && a->ol_tried)
+        return true;
+    a->cap_ol_pts = 0;
+    return false;
+}
+
+static int visit_outlier(const parus_parcel_brief *p, const parus_series_point *pts, size_t n_pts,
+                         void *ctx)
+{
+    assess *a = ctx;
+    size_t k = a->ol_n_parcels, i, n = 0, m = 0;
+    const parus_outlier_options *opt = &a->opt->outlier;
+    bool any = false;
+    if (k >= UINT32_MAX) {
+        parus_fail(a->err, PARUS_E_RANGE, "season %s: more than 2^32 - 1 parcels", a->window);
+        return 1;
+    }
+    if (!grow((void **)&a->ol_x, &a->cap_ol_x, k + 1, sizeof *a->ol_x) ||
+        !grow((void **)&a->ol_y, &a->cap_ol_y, k + 1, sizeof *a->ol_y) || !ol_buffers(a, n_pts)) {
+        nomem(a, "outliers");
+        return 1;
+    }
+    a->ol_x[k] = a->ol_y[k] = NAN;
+    if (isfinite(p->lon_deg) && isfinite(p->lat_deg)) {
+        double lat = p->lat_deg * DEG_TO_RAD;
+        a->ol_y[k] = EARTH_RADIUS_M * lat;
+        a->ol_x[k] = EARTH_RADIUS_M * cos(lat) * p->lon_deg * DEG_TO_RAD;
+    }
+    a->ol_n_parcels++;
+    for (i = 0; i < n_pts; i++) {
+        parus_outlier_point *q = &a->ol_pt[n];
+        if (!parus_outlier_clear(opt, &pts[i].obs))
+            continue;
+        if (parus_series_parse_day(pts[i].date, &q->day, a->err) != PARUS_OK)
+            return 1;
+        q->ndvi = pts[i].obs.mean[PARUS_INDEX_NDVI];
+        q->water_fraction = pts[i].obs.water_fraction;
+        q->left_out = false;
+        a->ol_tile[n++] = pts[i].tile_id;
+    }
+    parus_outlier_residuals(opt, a->ol_pt, n, a->ol_res, a->ol_exp, a->ol_jump);
+    for (i = 0; i < n; i++) {
+        m += isfinite(a->ol_res[i]);
+        any = any || parus_outlier_candidate(opt, &a->ol_pt[i], a->ol_res[i], a->ol_jump[i]);
+    }
+    if (!grow((void **)&a->ol_entries, &a->cap_ol_entries, a->n_ol_entries + m,
+              sizeof *a->ol_entries)) {
+        nomem(a, "outliers");
+        return 1;
+    }
+    for (i = 0; i < n; i++) {
+        ol_entry *e;
+        if (!isfinite(a->ol_res[i]))
+            continue;
+        e = &a->ol_entries[a->n_ol_entries++];
+        e->tile_id = a->ol_tile[i];
+        e->k = (uint32_t)k;
+        e->residual = (float)a->ol_res[i];
+    }
+    if (!any)
+        return 0;
+    /* keep the parcel's clear points: it is judged once every parcel's residuals are known */
+    if (!grow((void **)&a->ol_pars, &a->cap_ol_pars, a->n_ol_pars + 1, sizeof *a->ol_pars) ||
+        !grow((void **)&a->ol_kept, &a->cap_ol_kept, a->n_ol_kept + n, sizeof *a->ol_kept) ||
+        !grow((void **)&a->ol_kept_tile, &a->cap_ol_kept_tile, a->n_ol_kept + n,
+              sizeof *a->ol_kept_tile)) {
+        nomem(a, "outliers");
+        return 1;
+    }
+    a->ol_pars[a->n_ol_pars].k = (uint32_t)k;
+    a->ol_pars[a->n_ol_pars].off = a->n_ol_kept;
+    a->ol_pars[a->n_ol_pars].n = n;
+    a->n_ol_pars++;
+    memcpy(a->ol_kept + a->n_ol_kept, a->ol_pt, n * sizeof *a->ol_pt);
+    memcpy(a->ol_kept_tile + a->n_ol_kept, a->ol_tile, n * sizeof *a->ol_tile);
+    a->n_ol_kept += n;
+    return 0;
+}
+
+/* The residual of parcel k on the tile, or NaN (a->ol_entries sorted by (tile, k)). */
+static double entry_residual(const assess *a, int64_t tile_id, uint32_t k)
+{
+    ol_entry key;
+    const ol_entry *e;
+    key.tile_id = tile_id;
+    key.k = k;
+    e = bsearch(&key, a->ol_entries, a->n_ol_entries, sizeof key, cmp_entry);
+    if (!e)
+        return NAN;
+    return (double)e->residual;
+}
+
+typedef struct ol_nb {
+    double dist_m, residual;
+    uint32_t k;
+} ol_nb;
+
+static int cmp_nb(const void *x, const void *y)
+{
+    const ol_nb *a = x, *b = y;
+    if (a->dist_m != b->dist_m)
+        return a->dist_m < b->dist_m ? -1 : 1;
+    return (a->k > b->k) - (a->k < b->k);
+}
+
+typedef struct ol_search {
+    const ol_cell *cells;
+    size_t n_cells;
+    ol_nb *nb;
+    double *res;
+    size_t cap_nb, cap_res;
+} ol_search;
+
+/* The residuals on tile_id of parcel k's nearest neighbours within the radius (at most
+ * max_neighbours, nearest first, ties by walk order) into s->res; their number, or SIZE_MAX when
+ * out of memory. */
+static size_t neighbours(assess *a, ol_search *s, uint32_t k, int64_t tile_id)
+{
+    const parus_outlier_options *opt = &a->opt->outlier;
+    double r_m = opt->neighbour_radius_m, x = a->ol_x[k], y = a->ol_y[k];
+    int64_t cx, cy, dx, dy;
+    size_t n = 0, j, take;
+    if (!isfinite(x) || !isfinite(y))
+        return 0;
+    cx = (int64_t)floor(x / r_m);
+    cy = (int64_t)floor(y / r_m);
+    for (dx = -1; dx <= 1; dx++)
+        for (dy = -1; dy <= 1; dy++) {
+            ol_cell key = {cx + dx, cy + dy, 0};
+            size_t lo = 0, hi = s->n_cells;
+            while (lo < hi) { /* the first cell entry at or after key */
+                size_t mid = lo + (hi - lo) / 2;
+                if (cmp_cell(&s->cells[mid], &key) < 0)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            for (j = lo; j < s->n_cells && s->cells[j].cx == key.cx && s->cells[j].cy == key.cy;
+                 j++) {
+                uint32_t k2 = s->cells[j].k;
+                double d, r2;
+                if (k2 == k)
+                    continue;
+                d = hypot(a->ol_x[k2] - x, a->ol_y[k2] - y);
+                if (!(d <= r_m) || !isfinite(r2 = entry_residual(a, tile_id, k2)))
+                    continue;
+                if (!grow((void **)&s->nb, &s->cap_nb, n + 1, sizeof *s->nb))
+                    return SIZE_MAX;
+                s->nb[n].dist_m = d;
+                s->nb[n].residual = r2;
+                s->nb[n].k = k2;
+                n++;
+            }
+        }
+    if (n > 1)
+        qsort(s->nb, n, sizeof *s->nb, cmp_nb);
+    take = n < opt->max_neighbours ? n : opt->max_neighbours;
+    if (!grow((void **)&s->res, &s->cap_res, take + 1, sizeof *s->res))
+        return SIZE_MAX;
+    for (j = 0; j < take; j++)
+        s->res[j] = s->nb[j].residual;
+    return take;
+}
+
+/* One kept parcel: its outliers one at a time, the largest residual first, each leaving the
+ * series before the rest are judged again. */
+static parus_status judge_parcel(assess *a, ol_search *s, const ol_parcel *par)
+{
+    const parus_outlier_options *opt = &a->opt->outlier;
+    parus_outlier_point *pt = a->ol_kept + par->off;
+    const int64_t *tile = a->ol_kept_tile + par->off;
+    size_t n = par->n, round;
+    if (!ol_buffers(a, n))
+        return nomem(a, "outliers");
+    for (round = 0; round < n; round++) {
+        size_t i, best = SIZE_MAX;
+        double best_med = NAN;
+        size_t best_nb = 0;
+        parus_outlier_residuals(opt, pt, n, a->ol_res, a->ol_exp, a->ol_jump);
+        memset(a->ol_tried, 0, n); /* candidates found shared with the neighbours this round */
+        for (;;) { /* the candidate with the largest residual not yet tried */
+            size_t c = SIZE_MAX, nn;
+            double med;
+            for (i = 0; i < n; i++)
+                if (!a->ol_tried[i] &&
+                    parus_outlier_candidate(opt, &pt[i], a->ol_res[i], a->ol_jump[i]) &&
+                    (c == SIZE_MAX || fabs(a->ol_res[i]) > fabs(a->ol_res[c])))
+                    c = i;
+            if (c == SIZE_MAX)
+                break;
+            a->ol_tried[c] = 1;
+            nn = neighbours(a, s, par->k, tile[c]);
+            if (nn == SIZE_MAX)
+                return nomem(a, "outlier neighbours");
+            if (parus_outlier_contradicts_neighbours(opt, a->ol_res[c], s->res, nn, &med)) {
+                best = c;
+                best_med = med;
+                best_nb = nn;
+                break;
+            }
+        }
+        if (best == SIZE_MAX)
+            break;
+        pt[best].left_out = true;
+        if (!grow((void **)&a->ol_cands, &a->cap_ol_cands, a->n_ol_cands + 1,
+                  sizeof *a->ol_cands))
+            return nomem(a, "outliers");
+        {
+            ol_cand *c = &a->ol_cands[a->n_ol_cands++];
+            memset(c, 0, sizeof *c);
+            c->k = par->k;
+            c->tile_id = tile[best];
+            c->day = pt[best].day;
+            c->ndvi = (float)pt[best].ndvi;
+            c->expected = (float)a->ol_exp[best];
+            c->jump = (float)a->ol_jump[best];
+            c->residual = (float)a->ol_res[best];
+            c->nb_median = (float)best_med;
+            c->n_nb = (uint32_t)best_nb;
+        }
+    }
+    return PARUS_OK;
+}
+
+/* Pass 0: every parcel's residuals, then each parcel with a candidate against its neighbours on
+ * the candidate's tile. The observations left out are skipped by every later walk (batch_add).
+ * Sequential: a few parcels in a hundred have a candidate. */
+static parus_status outlier_pass(assess *a)
+{
+    const parus_outlier_options *opt = &a->opt->outlier;
+    ol_search s;
+    size_t k, i;
+    parus_status code = PARUS_OK;
+
+    if (!opt->enabled)
+        return PARUS_OK;
+    if (!(opt->neighbour_radius_m > 0) || opt->max_gap_days <= 0 || !(opt->min_jump > 0))
+        return parus_fail(a->err, PARUS_E_INVALID,
+                          "assess: outlier options need a positive radius, gap and jump");
+    code = parus_store_season_walk(a->store, a->window, visit_outlier, a, NULL, a->err);
+    if (code != PARUS_OK || a->n_ol_pars == 0)
+        return code;
+    memset(&s, 0, sizeof s);
+    qsort(a->ol_entries, a->n_ol_entries, sizeof *a->ol_entries, cmp_entry);
+    {
+        ol_cell *cells = malloc((a->ol_n_parcels ? a->ol_n_parcels : 1) * sizeof *cells);
+        if (!cells)
+            return nomem(a, "outliers");
+        for (k = 0; k < a->ol_n_parcels; k++) {
+            if (!isfinite(a->ol_x[k]) || !isfinite(a->ol_y[k]))
+                continue;
+            cells[s.n_cells].cx = (int64_t)floor(a->ol_x[k] / opt->neighbour_radius_m);
+            cells[s.n_cells].cy = (int64_t)floor(a->ol_y[k] / opt->neighbour_radius_m);
+            cells[s.n_cells].k = (uint32_t)k;
+            s.n_cells++;
+        }
+        qsort(cells, s.n_cells, sizeof *cells, cmp_cell);
+        s.cells = cells;
+    }
+    for (i = 0; i < a->n_ol_pars && code == PARUS_OK; i++)
+        code = judge_parcel(a, &s, &a->ol_pars[i]);
+    free((void *)s.cells);
+    free(s.nb);
+    free(s.res);
+    if (code == PARUS_OK && a->n_ol_cands > 1)
+        qsort(a->ol_cands, a->n_ol_cands, sizeof *a->ol_cands, cmp_cand);
+    a->st.n_outliers = a->n_ol_cands;
+    /* only the left-out observations are needed from here on */
+    free(a->ol_entries);
+    a->ol_entries = NULL;
+    a->n_ol_entries = a->cap_ol_entries = 0;
+    return code;
+}
+
 /* ---- batches ---- */
 
 /* Copy a parcel of the walk into the batch; its record is rec. */
@@ -669,16 +1102,27 @@ static parus_status batch_add(assess *a, size_t rec, const parus_parcel_brief *p
         !grow((void **)&a->pt_tile, &a->cap_pt_tile, want, sizeof *a->pt_tile) ||
         !grow((void **)&a->pt_obs, &a->cap_pt_obs, want, sizeof *a->pt_obs))
         return nomem(a, "observations");
+    size_t o_lo = outliers_of(a, rec), o_hi = o_lo;
+    while (o_hi < a->n_ol_cands && a->ol_cands[o_hi].k == rec)
+        o_hi++;
     memset(it, 0, sizeof *it);
     it->rec = rec;
     it->pt0 = a->n_pts;
-    it->n_pts = n_pts;
     it->area_m2 = p->area_m2;
     it->declared_area_m2 = p->declared_area_m2;
     if (p->declared_crop && !(it->declared = parus__strdup(p->declared_crop)))
         return nomem(a, "declared crops");
     for (i = 0; i < n_pts; i++) {
-        parus_status code = parus_series_parse_day(pts[i].date, &a->pt_day[a->n_pts], a->err);
+        parus_status code;
+        if (o_lo < o_hi && is_outlier(a, o_lo, o_hi, pts[i].tile_id)) {
+            code = a->ol_write ? put_outlier(a, p->id, &pts[i], o_lo, o_hi) : PARUS_OK;
+            if (code != PARUS_OK) {
+                free(it->declared);
+                return code;
+            }
+            continue;
+        }
+        code = parus_series_parse_day(pts[i].date, &a->pt_day[a->n_pts], a->err);
         if (code != PARUS_OK) {
             free(it->declared);
             return code;
@@ -688,6 +1132,7 @@ static parus_status batch_add(assess *a, size_t rec, const parus_parcel_brief *p
         a->pt_obs[a->n_pts] = pts[i].obs;
         a->n_pts++;
     }
+    it->n_pts = a->n_pts - it->pt0;
     a->n_items++;
     return PARUS_OK;
 }
@@ -1730,7 +2175,9 @@ parus_status parus_assess_classify(parus_store *store, const parus_assess_option
     if (code == PARUS_OK)
         code = parus_store_assessments_begin(store, a.window, err);
     if (code == PARUS_OK) {
-        code = classify_pass(&a);
+        code = outlier_pass(&a);
+        if (code == PARUS_OK)
+            code = classify_pass(&a);
         if (code == PARUS_OK)
             code = parus_store_assessments_commit(store, err);
         else
@@ -1769,7 +2216,11 @@ parus_status parus_assess_run(parus_store *store, const parus_assess_options *op
         code = parus_store_results_begin(store, a.window, opt->run_id, err);
     if (code == PARUS_OK) {
         checkpoint(opt, "assess:begun");
-        code = classify_pass(&a);
+        code = outlier_pass(&a);
+        a.ol_write = true;
+        if (code == PARUS_OK)
+            code = classify_pass(&a);
+        a.ol_write = false;
         if (code == PARUS_OK) {
             checkpoint(opt, "assess:classified");
             code = crop_info(&a);

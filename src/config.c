@@ -64,7 +64,8 @@ enum key_kind {
     KEY_SECONDS,
     KEY_WINDOW,
     KEY_POSITIVE,
-    KEY_SHARE
+    KEY_SHARE,
+    KEY_OFF_SWITCH /* on|off into an int that is 1 for off */
 };
 
 struct key_def {
@@ -102,6 +103,7 @@ static const struct key_def keys[] = {
     STR_KEY("tables", "debts", debts, KEY_PATH),
     STR_KEY("season", "window", season, KEY_WINDOW),
     STR_KEY("season", "model", model, KEY_PATH),
+    {"season", "outliers", KEY_OFF_SWITCH, offsetof(parus_config, outliers_off), 0},
     {"nightly", "settle_s", KEY_SECONDS, offsetof(parus_config, settle_s), 0},
 };
 
@@ -152,6 +154,20 @@ static int set_key(struct load_ctx *ctx, const struct key_def *k, const char *va
         return 1;
     }
     case KEY_POSITIVE:
+    case KEY_OFF_SWITCH: {
+        int off;
+        if (parus__strcasecmp(value, "on") == 0)
+            off = 0;
+        else if (parus__strcasecmp(value, "off") == 0)
+            off = 1;
+        else {
+            parus_fail(&ctx->detail, PARUS_E_CONFIG, "bad value '%s' for [%s] %s (expected on or off)",
+                       value, k->section, k->name);
+            return 0;
+        }
+        memcpy(dst, &off, sizeof off);
+        return 1;
+    }
     case KEY_SHARE: {
         char *end;
         double v;

@@ -269,6 +269,7 @@ static int take_point(const parus_series_point *pt, void *arg)
     snprintf(q->date, sizeof q->date, "%s", pt->date);
     snprintf(q->sensor, sizeof q->sensor, "%s", pt->sensor);
     q->day = day;
+    q->tile_id = pt->tile_id;
     q->ndvi = pt->obs.w_valid_px > 0.0 ? pt->obs.mean[PARUS_INDEX_NDVI] : (double)NAN;
     q->valid_fraction = pt->obs.valid_fraction;
     l->obs[l->n] = pt->obs;
@@ -346,6 +347,30 @@ static parus_status parse_season(const char *season, int64_t *first, int64_t *la
 static parus_status nomem(parus_error *err, const char *what)
 {
     return parus_fail(err, PARUS_E_NOMEM, "out of memory reading %s", what);
+}
+
+/* An outlier the assessment left out: its observation is marked with the reason and taken out of
+ * the view's series, as the assessment's series had it. */
+struct outlier_marks {
+    struct copier *c;
+    parus_parcel_view *v;
+    struct obs_list *ol;
+};
+
+static int take_outlier(const parus_outlier_row *o, void *arg)
+{
+    struct outlier_marks *m = arg;
+    size_t i;
+    for (i = 0; i < m->v->n_obs; i++)
+        if (m->v->obs[i].tile_id == o->tile_id && !m->v->obs[i].outlier) {
+            m->v->obs[i].outlier = dup(m->c, o->reason);
+            m->v->n_obs_outliers++;
+            /* the series is built from ol: the observation no longer counts there */
+            m->ol->obs[i].valid_fraction = 0.0;
+            m->ol->obs[i].w_valid_px = 0.0;
+            break;
+        }
+    return 0;
 }
 
 /* The regular series of the observations and which observation each step holds. */
@@ -500,6 +525,12 @@ parus_status parus_parcel_view_load(parus_store *store, const char *season, cons
     t.obs = ol.items;
     t.n_obs = ol.n;
     ol.items = NULL;
+    if (t.assessed) {
+        struct outlier_marks m = {&c, &t, &ol};
+        st = parus_store_parcel_outliers(store, season, parcel_id, take_outlier, &m, NULL, err);
+        if (st != PARUS_OK)
+            goto fail;
+    }
     st = build_series(&t, &ol, opt, err);
     if (st == PARUS_OK)
         st = load_peers(store, &t, err);

@@ -368,6 +368,8 @@ parus_status parus_store_results_begin(parus_store *store, const char *season, i
             goto out_abort;
     }
     code = parus__store_audit_clear(store, store->open_assess_season, err);
+    if (code == PARUS_OK)
+        code = parus__store_outliers_clear(store, store->open_assess_season, err);
     if (code != PARUS_OK)
         goto out_abort;
     return PARUS_OK;

@@ -80,6 +80,9 @@ parus_status parus__store_check_identity(parus_store *store, bool allow_fresh, p
 /* Remove the recorded inputs of season (store_audit.c), inside the results transaction. */
 parus_status parus__store_audit_clear(parus_store *store, const char *season, parus_error *err);
 
+/* Remove the outliers of season (store_outlier.c), inside the results transaction. */
+parus_status parus__store_outliers_clear(parus_store *store, const char *season, parus_error *err);
+
 /* Bring the store from store->version to PARUS_STORE_SCHEMA_VERSION, one transaction per step. */
 parus_status parus__store_migrate(parus_store *store, parus_error *err);
 

@@ -405,13 +405,35 @@ static int migrate_to_11(parus_store *store)
     return sqlite3_exec(store->db, schema_v11, NULL, NULL, NULL);
 }
 
+/* Version 12: the observations an assessment left out of a season as outliers, with what the
+ * rule saw (include/parus/outlier.h), cleared and rewritten with the season's other results. */
+static const char schema_v12[] =
+    "CREATE TABLE observation_outliers ("
+    " season TEXT NOT NULL,"
+    " parcel_id TEXT NOT NULL,"
+    " tile_id INTEGER NOT NULL,"
+    " date TEXT NOT NULL,"
+    " ndvi REAL NOT NULL,"
+    " expected_ndvi REAL NOT NULL,"
+    " jump REAL NOT NULL,"
+    " neighbours_residual REAL NOT NULL,"
+    " n_neighbours INTEGER NOT NULL CHECK (n_neighbours >= 0),"
+    " reason TEXT NOT NULL,"
+    " run_id INTEGER,"
+    " PRIMARY KEY (season, parcel_id, tile_id)) WITHOUT ROWID;";
+
+static int migrate_to_12(parus_store *store)
+{
+    return sqlite3_exec(store->db, schema_v12, NULL, NULL, NULL);
+}
+
 static const struct migration {
     int version; /* the version the step produces */
     int (*apply)(parus_store *store);
 } migrations[] = {
     {1, migrate_to_1}, {2, migrate_to_2},   {3, migrate_to_3},   {4, migrate_to_4},
     {5, migrate_to_5}, {6, migrate_to_6},   {7, migrate_to_7},   {8, migrate_to_8},
-    {9, migrate_to_9}, {10, migrate_to_10}, {11, migrate_to_11},
+    {9, migrate_to_9}, {10, migrate_to_10}, {11, migrate_to_11}, {12, migrate_to_12},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PARUS_STORE_SCHEMA_VERSION,

@@ -70,9 +70,10 @@ static const char *const season_sql[S_N_] = {
     [S_CROP_PUT] = "INSERT OR REPLACE INTO parcel_crops (parcel_id, season, crop, source, "
                    "loaded_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     [S_CROP_GET] = "SELECT crop FROM parcel_crops WHERE parcel_id = ?1 AND season = ?2",
-    [S_WALK_PARCELS] = "SELECT p.num, p.id, p.farmer_id, p.area_m2, p.declared_area_m2, c.crop "
+    [S_WALK_PARCELS] = "SELECT p.num, p.id, p.farmer_id, p.area_m2, p.declared_area_m2, c.crop, "
+                       "(r.lon_min + r.lon_max) / 2, (r.lat_min + r.lat_max) / 2 "
                        "FROM parcels p LEFT JOIN parcel_crops c ON c.parcel_id = p.id AND "
-                       "c.season = ?1 ORDER BY p.id",
+                       "c.season = ?1 LEFT JOIN parcels_rtree r ON r.id = p.num ORDER BY p.id",
     [S_WALK_OBS] = "SELECT p.num, t.id, t.date, t.sensor, " WALK_OBS_COLUMNS
                    " FROM parcels p CROSS JOIN observations o ON o.parcel_num = p.num "
                    "CROSS JOIN tiles t ON t.id = o.tile_id WHERE t.date >= ?1 AND t.date <= ?2 "
@@ -462,6 +463,8 @@ parus_status parus_store_season_walk(parus_store *store, const char *season,
         p.area_m2 = column_real(pq, 3);
         p.declared_area_m2 = column_real(pq, 4);
         p.declared_crop = column_text(pq, 5);
+        p.lon_deg = column_real(pq, 6);
+        p.lat_deg = column_real(pq, 7);
         n++;
         stop = fn(&p, pts, n_pts, ctx);
         if (stop) {

@@ -287,6 +287,7 @@ struct options {
     int epsg;
     double origin_lon_deg, origin_lat_deg;
     double clouds;
+    double glitches; /* share of (parcel, date) observations given an artefact the mask misses */
     unsigned band_mask;
     bool truth;
     bool gpkg;
@@ -317,6 +318,8 @@ static void usage(FILE *f)
         "  --epsg CODE             projected CRS of the tiles, metres [32650]\n"
         "  --origin LON,LAT        upper-left corner, degrees [114.5,36.5]\n"
         "  --clouds F              mean cloud cover over the dates, 0..0.6 [0.2]\n"
+        "  --glitches F            share of parcel-dates given an artefact the cloud mask\n"
+        "                          misses (haze, band gain), 0..0.2 [0]; truth/glitches.csv\n"
         "  --bands LIST            bands to write, from B02,B03,B04,B08,B11,B12,SCL [all]\n"
         "  --parcels-format F      geojson or gpkg [geojson]\n"
         "  --deflate-level N       DEFLATE effort for the tiles, 1..12 (10-12: slow, smaller) [6]\n"
@@ -496,6 +499,9 @@ static int parse_options(int argc, char **argv, struct options *o, bool *done)
         } else if (strcmp(name, "--clouds") == 0) {
             if (!parse_double(val, 0, 0.6, &o->clouds))
                 return usage_error("--clouds must be a fraction in 0..0.6, not '%s'", val);
+        } else if (strcmp(name, "--glitches") == 0) {
+            if (!parse_double(val, 0, 0.2, &o->glitches))
+                return usage_error("--glitches must be a fraction in 0..0.2, not '%s'", val);
         } else if (strcmp(name, "--bands") == 0) {
             if (!parse_bands(val, &o->band_mask))
                 return usage_error("--bands must list distinct bands from "
@@ -740,6 +746,7 @@ struct scene {
 
     struct parcel *parcels;
     size_t n_parcels;
+    int32_t *feat_parcel; /* per feature: the registered parcel on it, -1 none (--glitches) */
     size_t n_farmers;
     size_t n_fields;
     uint8_t *farmer_over; /* over-declaring farmers */
@@ -1907,6 +1914,58 @@ static void tree_spectrum(const struct scene *sc, size_t fi, int d, double *out)
 
 /* Two slots of N_SPEC floats per feature: fields (planted, unplanted), villages (roofs, trees),
  * everything else in slot 0. */
+/* ---- glitches: artefacts on one parcel and date that the cloud mask misses ---- */
+
+enum glitch { GL_NONE, GL_HAZE, GL_RED_GAIN, GL_NIR_LOSS, GL_NIR_GAIN };
+static const char *const glitch_names[] = {"", "haze", "red_gain", "nir_loss", "nir_gain"};
+
+/* The glitch of registered parcel i on date d, and its strength: a pure function of the seed, the
+ * parcel and the date (a stream of its own: --glitches 0 leaves every other output as it was). */
+static enum glitch glitch_of(const struct scene *sc, size_t i, int d, double *strength)
+{
+    uint64_t h = hash3(sc->opt->seed ^ 0x9e3779b97f4a7c15ull, 5000 + (uint64_t)d, i);
+    double u = hash_unit(hash64(h)), v = hash_unit(hash64(h + 1)), k = hash_unit(hash64(h + 2));
+    enum glitch g;
+    if (!(sc->opt->glitches > 0) || u >= sc->opt->glitches)
+        return GL_NONE;
+    g = k < 0.4 ? GL_HAZE : k < 0.6 ? GL_RED_GAIN : k < 0.85 ? GL_NIR_LOSS : GL_NIR_GAIN;
+    switch (g) {
+    case GL_HAZE: /* thin cloud or smoke over the field, below the mask's threshold */
+        *strength = 0.10 + 0.30 * v;
+        break;
+    case GL_RED_GAIN: /* a detector or compression artefact on the red band */
+        *strength = 1.3 + 1.2 * v;
+        break;
+    case GL_NIR_LOSS:
+        *strength = 0.5 + 0.3 * v;
+        break;
+    default:
+        *strength = 1.2 + 0.3 * v;
+        break;
+    }
+    return g;
+}
+
+static void glitch_apply(enum glitch g, double strength, double *s)
+{
+    int b;
+    switch (g) {
+    case GL_HAZE:
+        for (b = 0; b < N_SPEC; b++)
+            s[b] = (1 - strength) * s[b] + strength * EM_CLOUD[b];
+        break;
+    case GL_RED_GAIN:
+        s[B04] *= strength;
+        break;
+    case GL_NIR_LOSS:
+    case GL_NIR_GAIN:
+        s[B08] *= strength;
+        break;
+    default:
+        break;
+    }
+}
+
 static void feature_spec(const struct scene *sc, size_t fi, int d, float *out)
 {
     const struct feature *f = &sc->f[fi];
@@ -1944,6 +2003,12 @@ static void feature_spec(const struct scene *sc, size_t fi, int d, float *out)
         mix(b, a, EM_SOIL, 0.5);
         memcpy(a, b, sizeof a);
         break;
+    }
+    if (sc->feat_parcel && sc->feat_parcel[fi] >= 0) {
+        double strength = 0;
+        enum glitch g = glitch_of(sc, (size_t)sc->feat_parcel[fi], d, &strength);
+        glitch_apply(g, strength, a);
+        glitch_apply(g, strength, b);
     }
     for (k = 0; k < N_SPEC; k++) {
         out[k] = (float)a[k];
@@ -2785,6 +2850,34 @@ static bool write_truth(const struct scene *sc)
     if (!close_truth(f))
         return false;
 
+    if (sc->opt->glitches > 0) {
+        if (!(f = open_truth(sc, "glitches.csv")))
+            return false;
+        fputs("parcel_id,date,kind,strength,ndvi,ndvi_glitched\n", f);
+        for (i = 0; i < sc->n_parcels; i++) {
+            const struct parcel *p = &sc->parcels[i];
+            const struct feature *ft = &sc->f[p->feature];
+            double pf = ft->split ? (double)ft->pf : 1.0;
+            parcel_id(pid, sizeof pid, i);
+            for (d = 0; d < sc->n_dates; d++) {
+                double a[N_SPEC], b[N_SPEC], m[N_SPEC], strength = 0;
+                enum glitch g = glitch_of(sc, i, d, &strength);
+                double before;
+                if (g == GL_NONE)
+                    continue;
+                field_state(sc, p->feature, d, a, b);
+                mix(m, b, a, pf);
+                before = ndvi_of(m);
+                glitch_apply(g, strength, m);
+                format_date(sc->dates[d].days, date, false);
+                fprintf(f, "%s,%s,%s,%.3f,%.4f,%.4f\n", pid, date, glitch_names[g], strength,
+                        before, ndvi_of(m));
+            }
+        }
+        if (!close_truth(f))
+            return false;
+    }
+
     if (!(f = open_truth(sc, "dates.csv")))
         return false;
     fputs("date,cloud_fraction,file,shadow_fraction,cirrus_fraction,spacecraft\n", f);
@@ -2900,6 +2993,7 @@ static void scene_free(struct scene *sc)
     free(sc->lrow_y0);
     free(sc->lrow_y1);
     free(sc->parcels);
+    free(sc->feat_parcel);
     free(sc->farmer_over);
     free(sc->dates);
 }
@@ -2989,6 +3083,17 @@ int main(int argc, char **argv)
     if ((rc = register_parcels(&sc, want)) != RC_OK)
         goto out;
     rc = RC_FAIL;
+    if (o.glitches > 0) {
+        size_t i;
+        if (!(sc.feat_parcel = malloc(sc.n_f * sizeof *sc.feat_parcel))) {
+            fprintf(stderr, "parus-synth: out of memory\n");
+            goto out;
+        }
+        for (i = 0; i < sc.n_f; i++)
+            sc.feat_parcel[i] = -1;
+        for (i = 0; i < sc.n_parcels; i++)
+            sc.feat_parcel[sc.parcels[i].feature] = (int32_t)i;
+    }
     if (!make_dir(o.out_dir) ||
         (o.truth && (snprintf(path, sizeof path, "%s/truth", o.out_dir), !make_dir(path))))
         goto out;

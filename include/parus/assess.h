@@ -41,6 +41,7 @@
 #include "parus/error.h"
 #include "parus/export.h"
 #include "parus/health.h"
+#include "parus/outlier.h"
 #include "parus/policy.h"
 #include "parus/store.h"
 #include "parus/yield.h"
@@ -74,6 +75,8 @@ typedef struct parus_assess_options {
      * "assess:committed"; NULL: none. */
     parus_checkpoint_fn checkpoint;
     void *checkpoint_ctx;
+    parus_outlier_options outlier; /* single observations left out of the season
+                                      (include/parus/outlier.h); parus_outlier_options_init */
     double overlap_min_share; /* run: overlaps are found again from this share of either
                                  parcel (parus_store_find_overlaps); 0: the default
                                  PARUS_OVERLAP_MIN_SHARE */
@@ -107,6 +110,7 @@ typedef struct parus_assess_stats {
     size_t n_reason[PARUS_CREDIT_N_REASONS]; /* farmers whose limit carries each reason */
     size_t n_farmers_unknown_crop;           /* ... a parcel with UNKNOWN_CROP */
     size_t n_overlaps;    /* pairs of parcels whose land overlaps (parcel_overlaps), found again */
+    size_t n_outliers;    /* observations left out as outliers (observation_outliers) */
     char latest_date[11]; /* the latest imagery date used; "" none */
     /* run only: the tiles the season's observations came from, and a fingerprint of their content
      * fingerprints in sorted order (64 hex digits; "" when none): an audit of the imagery the

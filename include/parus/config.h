@@ -14,6 +14,8 @@
  *   [paths]    inbox, done, quarantine, log
  *   [tables]   crops, policy
  *   [nightly]  settle_s (seconds a file must have been left alone before it is ingested)
+ *   [season]   window, model, outliers (on|off: single observations that contradict their
+ *              series and their neighbours are left out, docs/method.md section 6a)
  */
 #ifndef PARUS_CONFIG_H
 #define PARUS_CONFIG_H
@@ -51,6 +53,7 @@ typedef struct parus_config {
     double area_ratio_max;
     double max_area_ha;       /* [parcels] no parcel above this is plausible */
     double overlap_min_share; /* [parcels] an overlap counts from this share of either parcel */
+    int outliers_off;         /* [season] outliers = off: no observation is left out */
 } parus_config;
 
 /* Defaults: db "parus.db", id_field "parcel_id", farmer_field "farmer_id", declared_area_field

@@ -45,7 +45,10 @@ typedef struct parus_query_obs {
     double ndvi;           /* the parcel's mean NDVI; NaN when no pixel was clear */
     double valid_fraction; /* clear share of the parcel, 0..1 */
     bool used;             /* the season's series holds this observation for its step; false:
-                              cloudy, hazy, or a less clear scene of the same step */
+                              cloudy, hazy, an outlier, or a less clear scene of the same step */
+    int64_t tile_id;
+    const char *outlier; /* left out of the season as an outlier: why (observation_outliers);
+                            NULL when it was not */
 } parus_query_obs;
 
 /* What the season's limits were computed with (parus_store_get_assess_inputs), the hashes only:
@@ -80,6 +83,7 @@ typedef struct parus_parcel_view {
     size_t n_obs; /* observations dated in the season's window, in date order */
     parus_query_obs *obs;
     size_t n_obs_used;
+    size_t n_obs_outliers; /* of them left out as outliers */
 
     /* The regular series: step i is centred on step_first_day + i * step_days. */
     size_t n_steps, step_days;

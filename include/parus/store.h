@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 /* The schema this build writes. */
-#define PARUS_STORE_SCHEMA_VERSION 11
+#define PARUS_STORE_SCHEMA_VERSION 12
 
 typedef struct parus_store parus_store;
 
@@ -244,6 +244,7 @@ typedef struct parus_parcel_brief {
     const char *declared_crop; /* NULL when none is declared for this season */
     double area_m2;            /* geodesic */
     double declared_area_m2;   /* NaN when not declared */
+    double lon_deg, lat_deg;   /* the centre of its footprint's bounding box; NaN when none */
 } parus_parcel_brief;
 
 typedef int (*parus_season_visit_fn)(const parus_parcel_brief *p, const parus_series_point *pts,
@@ -577,6 +578,31 @@ typedef int (*parus_season_state_fn)(const parus_season_state *s, void *ctx);
 PARUS_API parus_status parus_store_season_states_foreach(parus_store *store,
                                                          parus_season_state_fn fn, void *ctx,
                                                          parus_error *err);
+
+/* An observation the assessment left out of a parcel's season as an outlier (schema 12,
+ * observation_outliers; include/parus/outlier.h has the rule): its NDVI, the value the series
+ * expected there, its jump, the median residual of its neighbours on the same tile and their
+ * number, and the reason in words. */
+typedef struct parus_outlier_row {
+    const char *parcel_id;
+    int64_t tile_id;
+    char date[11];
+    double ndvi, expected_ndvi, jump, neighbours_residual;
+    size_t n_neighbours;
+    const char *reason;
+} parus_outlier_row;
+typedef int (*parus_outlier_row_fn)(const parus_outlier_row *o, void *ctx);
+
+/* Store one, between parus_store_results_begin and commit; the season's rows are cleared with its
+ * other results. E_INVALID for a row without parcel, tile, date, finite figures or reason. */
+PARUS_API parus_status parus_store_results_put_outlier(parus_store *store,
+                                                       const parus_outlier_row *o,
+                                                       parus_error *err);
+/* The outliers of one parcel in the season in (date, tile) order; none is not an error (nor a
+ * store older than schema 12, opened read-only). *n_rows (may be NULL) is written on success. */
+PARUS_API parus_status parus_store_parcel_outliers(parus_store *store, const char *season,
+                                                   const char *parcel_id, parus_outlier_row_fn fn,
+                                                   void *ctx, size_t *n_rows, parus_error *err);
 
 /* Readers, for export and query. Each answers one parcel or farmer through the tables' keys
  * (well under a millisecond on a county's store). The walks stop on a non-zero return from fn

@@ -144,6 +144,7 @@ int cli_assess_prepare(const cli_ctx *ctx, const char *cmd, const cli_assess_arg
     in->opt.policy = args->full ? &in->policy : NULL;
     in->opt.policy_path = args->full ? in->policy_path : NULL;
     in->opt.overlap_min_share = ctx->cfg.overlap_min_share;
+    in->opt.outlier.enabled = !ctx->cfg.outliers_off;
     in->opt.debts = in->debts_path ? &in->debts : NULL;
     in->opt.debts_path = in->debts_path;
     in->opt.n_threads = args->threads >= 0 ? args->threads : ctx->cfg.threads;

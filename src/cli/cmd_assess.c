@@ -46,6 +46,7 @@ static void print_table(const char *window, const cli_assess_inputs *in,
     printf("  not classified: %zu\n", st->n_not_classified);
     printf("  parcels with a value: %zu (unknown crop: %zu); flags: %zu; peer curves: %zu\n",
            st->n_valued, st->n_unknown_crop, st->n_flags, st->n_peer_curves);
+    printf("  observations left out as outliers: %zu\n", st->n_outliers);
     printf("\n%-24s %12s\n", "credit", "");
     printf("%-24s %12zu\n", "farmers", st->n_farmers);
     printf("%-24s %12lld %s\n", "total limit", (long long)st->total_limit_cny, in->policy.currency);
@@ -98,10 +99,12 @@ int cmd_assess(cli_ctx *ctx, int argc, char **argv)
     }
     snprintf(summary, sizeof summary,
              "season=%s parcels=%zu model=%zu calendar=%zu not_classified=%zu valued=%zu "
-             "unknown_crop=%zu flags=%zu farmers=%zu total_limit_cny=%lld zero_limits=%zu "
+             "unknown_crop=%zu flags=%zu outliers=%zu farmers=%zu total_limit_cny=%lld "
+             "zero_limits=%zu "
              "model_version=%s policy=%s tiles=%zu tiles_digest=%s",
              in.window, st.n_parcels, st.n_model, st.n_calendar, st.n_not_classified, st.n_valued,
-             st.n_unknown_crop, st.n_flags, st.n_farmers, (long long)st.total_limit_cny,
+             st.n_unknown_crop, st.n_flags, st.n_outliers, st.n_farmers,
+             (long long)st.total_limit_cny,
              st.n_farmers_zero, st.model_version, st.policy_hash, st.n_tiles_used,
              st.tiles_digest[0] ? st.tiles_digest : "none");
     cli_run_end(store, run_id, "ok", summary);

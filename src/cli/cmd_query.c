@@ -195,7 +195,10 @@ static void print_sparkline(const parus_parcel_view *v)
 static void print_observations(const parus_parcel_view *v)
 {
     size_t i;
-    printf("observations %zu in the season, %zu used by the series (*)\n", v->n_obs, v->n_obs_used);
+    printf("observations %zu in the season, %zu used by the series (*)", v->n_obs, v->n_obs_used);
+    if (v->n_obs_outliers)
+        printf(", %zu left out as outliers (!)", v->n_obs_outliers);
+    putchar('\n');
     for (i = 0; i < v->n_obs; i++) {
         const parus_query_obs *o = &v->obs[i];
         char ndvi[16];
@@ -205,10 +208,15 @@ static void print_observations(const parus_parcel_view *v)
             snprintf(ndvi, sizeof ndvi, "%6s", "-");
         printf("%s%s %s %3.0f%%%s", i % 4 == 0 ? "  " : "   ", o->date, ndvi,
                100.0 * (isfinite(o->valid_fraction) ? o->valid_fraction : 0.0),
-               o->used ? "*" : " ");
+               o->used ? "*" : o->outlier ? "!" : " ");
         if (i % 4 == 3 || i + 1 == v->n_obs)
             putchar('\n');
     }
+    for (i = 0; i < v->n_obs; i++)
+        if (v->obs[i].outlier) {
+            char buf[256];
+            printf("  ! %s: %s\n", v->obs[i].date, tty(v->obs[i].outlier, buf));
+        }
 }
 
 /* ---- land another parcel claims ---- */
@@ -637,6 +645,12 @@ static void print_parcel_json(const parus_parcel_view *v, parus_store *store)
         jk_num(j, "ndvi", o->ndvi);
         jk_num(j, "valid_fraction", o->valid_fraction);
         jk_bool(j, "used", o->used);
+        if (o->outlier) {
+            jk_str(j, "outlier", o->outlier);
+        } else {
+            j_key(j, "outlier");
+            j_null(j);
+        }
         j_close(j, '}');
     }
     j_close(j, ']');
