@@ -996,7 +996,7 @@ static parus_status judge_parcel(assess *a, ol_search *s, const ol_parcel *par)
         size_t best_nb = 0;
         parus_outlier_residuals(opt, pt, n, a->ol_res, a->ol_exp, a->ol_jump);
         memset(a->ol_tried, 0, n); /* candidates found shared with the neighbours this round */
-        for (;;) { /* the candidate with the largest residual not yet tried */
+        for (;;) {                 /* the candidate with the largest residual not yet tried */
             size_t c = SIZE_MAX, nn;
             double med;
             for (i = 0; i < n; i++)
@@ -1020,8 +1020,7 @@ static parus_status judge_parcel(assess *a, ol_search *s, const ol_parcel *par)
         if (best == SIZE_MAX)
             break;
         pt[best].left_out = true;
-        if (!grow((void **)&a->ol_cands, &a->cap_ol_cands, a->n_ol_cands + 1,
-                  sizeof *a->ol_cands))
+        if (!grow((void **)&a->ol_cands, &a->cap_ol_cands, a->n_ol_cands + 1, sizeof *a->ol_cands))
             return nomem(a, "outliers");
         {
             ol_cand *c = &a->ol_cands[a->n_ol_cands++];

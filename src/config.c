@@ -153,7 +153,6 @@ static int set_key(struct load_ctx *ctx, const struct key_def *k, const char *va
         ctx->cfg.settle_s = v;
         return 1;
     }
-    case KEY_POSITIVE:
     case KEY_OFF_SWITCH: {
         int off;
         if (parus__strcasecmp(value, "on") == 0)
@@ -161,13 +160,15 @@ static int set_key(struct load_ctx *ctx, const struct key_def *k, const char *va
         else if (parus__strcasecmp(value, "off") == 0)
             off = 1;
         else {
-            parus_fail(&ctx->detail, PARUS_E_CONFIG, "bad value '%s' for [%s] %s (expected on or off)",
-                       value, k->section, k->name);
+            parus_fail(&ctx->detail, PARUS_E_CONFIG,
+                       "bad value '%s' for [%s] %s (expected on or off)", value, k->section,
+                       k->name);
             return 0;
         }
         memcpy(dst, &off, sizeof off);
         return 1;
     }
+    case KEY_POSITIVE:
     case KEY_SHARE: {
         char *end;
         double v;

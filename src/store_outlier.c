@@ -38,8 +38,8 @@ static parus_status finish(parus_store *store, sqlite3_stmt *st, int rc, parus_e
 parus_status parus__store_outliers_clear(parus_store *store, const char *season, parus_error *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(store->db, "DELETE FROM observation_outliers WHERE season = ?1",
-                                -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(store->db, "DELETE FROM observation_outliers WHERE season = ?1", -1,
+                                &st, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_text(st, 1, season, -1, SQLITE_STATIC);
     return finish(store, st, rc, err, "clear the outliers", season);
@@ -62,15 +62,13 @@ parus_status parus_store_results_put_outlier(parus_store *store, const parus_out
         return parus_fail(err, PARUS_E_INVALID, "results_put_outlier: missing argument");
     if (!store->open_results || !store->open_assess)
         return parus_fail(err, PARUS_E_INVALID,
-                          "results_put_outlier: no season's results are open in '%s'",
-                          store->path);
+                          "results_put_outlier: no season's results are open in '%s'", store->path);
     if (!o->parcel_id || !*o->parcel_id || o->tile_id <= 0 || !is_date(o->date) ||
         !isfinite(o->ndvi) || !isfinite(o->expected_ndvi) || !isfinite(o->jump) ||
         !isfinite(o->neighbours_residual) || !o->reason || !*o->reason)
         return parus_fail(err, PARUS_E_INVALID,
                           "an outlier of parcel '%s' for season %s is incomplete (store '%s')",
-                          o->parcel_id ? o->parcel_id : "", store->open_assess_season,
-                          store->path);
+                          o->parcel_id ? o->parcel_id : "", store->open_assess_season, store->path);
     rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_text(st, 1, store->open_assess_season, -1, SQLITE_STATIC);
@@ -99,8 +97,8 @@ parus_status parus_store_results_put_outlier(parus_store *store, const parus_out
 }
 
 parus_status parus_store_parcel_outliers(parus_store *store, const char *season,
-                                         const char *parcel_id, parus_outlier_row_fn fn,
-                                         void *ctx, size_t *n_rows, parus_error *err)
+                                         const char *parcel_id, parus_outlier_row_fn fn, void *ctx,
+                                         size_t *n_rows, parus_error *err)
 {
     static const char sql[] = "SELECT " OUTLIER_COLUMNS " FROM observation_outliers "
                               "WHERE season = ?1 AND parcel_id = ?2 ORDER BY date, tile_id";
@@ -145,9 +143,9 @@ parus_status parus_store_parcel_outliers(parus_store *store, const char *season,
         rc = SQLITE_OK;
     }
     if (rc != SQLITE_DONE) {
-        parus_status code = parus__store_sql_fail(
-            store, rc, err, "cannot read the outliers of parcel '%s' in '%s'", parcel_id,
-            store->path);
+        parus_status code =
+            parus__store_sql_fail(store, rc, err, "cannot read the outliers of parcel '%s' in '%s'",
+                                  parcel_id, store->path);
         sqlite3_finalize(st);
         return code;
     }

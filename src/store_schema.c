@@ -407,20 +407,19 @@ static int migrate_to_11(parus_store *store)
 
 /* Version 12: the observations an assessment left out of a season as outliers, with what the
  * rule saw (include/parus/outlier.h), cleared and rewritten with the season's other results. */
-static const char schema_v12[] =
-    "CREATE TABLE observation_outliers ("
-    " season TEXT NOT NULL,"
-    " parcel_id TEXT NOT NULL,"
-    " tile_id INTEGER NOT NULL,"
-    " date TEXT NOT NULL,"
-    " ndvi REAL NOT NULL,"
-    " expected_ndvi REAL NOT NULL,"
-    " jump REAL NOT NULL,"
-    " neighbours_residual REAL NOT NULL,"
-    " n_neighbours INTEGER NOT NULL CHECK (n_neighbours >= 0),"
-    " reason TEXT NOT NULL,"
-    " run_id INTEGER,"
-    " PRIMARY KEY (season, parcel_id, tile_id)) WITHOUT ROWID;";
+static const char schema_v12[] = "CREATE TABLE observation_outliers ("
+                                 " season TEXT NOT NULL,"
+                                 " parcel_id TEXT NOT NULL,"
+                                 " tile_id INTEGER NOT NULL,"
+                                 " date TEXT NOT NULL,"
+                                 " ndvi REAL NOT NULL,"
+                                 " expected_ndvi REAL NOT NULL,"
+                                 " jump REAL NOT NULL,"
+                                 " neighbours_residual REAL NOT NULL,"
+                                 " n_neighbours INTEGER NOT NULL CHECK (n_neighbours >= 0),"
+                                 " reason TEXT NOT NULL,"
+                                 " run_id INTEGER,"
+                                 " PRIMARY KEY (season, parcel_id, tile_id)) WITHOUT ROWID;";
 
 static int migrate_to_12(parus_store *store)
 {

@@ -5,6 +5,7 @@
 #include "test_support.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <ftw.h>
 #include <math.h>
 #include <stdio.h>
@@ -175,4 +176,38 @@ out_close:
     if (fe)
         fclose(fe);
     return status;
+}
+
+const char *parus_test_bin(void)
+{
+    const char *b = getenv("PARUS_BIN");
+    return b && *b ? b : "parus";
+}
+
+const char *parus_test_synth_bin(void)
+{
+    const char *b = getenv("PARUS_SYNTH");
+    return b && *b ? b : "parus-synth";
+}
+
+char *parus_test_run_expect(int want_rc, const char *fmt, ...)
+{
+    char cmd[16000], *out = NULL, *errs = NULL, *all;
+    va_list ap;
+    int rc;
+    size_t n;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    rc = parus_test_run(cmd, &out, &errs);
+    if (rc != want_rc)
+        fail_msg("`%s` exited %d, expected %d\nstdout:\n%s\nstderr:\n%s", cmd, rc, want_rc,
+                 out ? out : "", errs ? errs : "");
+    n = (out ? strlen(out) : 0) + (errs ? strlen(errs) : 0) + 1;
+    all = malloc(n);
+    assert_non_null(all);
+    snprintf(all, n, "%s%s", out ? out : "", errs ? errs : "");
+    free(out);
+    free(errs);
+    return all;
 }

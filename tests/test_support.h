@@ -57,4 +57,16 @@ const char *parus_test_source_dir(void);
  * malloc'ed strings when the pointers are not NULL. */
 int parus_test_run(const char *cmdline, char **out, char **errout);
 
+/* The parus and parus-synth programs under test (PARUS_BIN, PARUS_SYNTH; else from PATH). */
+const char *parus_test_bin(void);
+const char *parus_test_synth_bin(void);
+
+/* Run the printf-style command line; fail the test unless it exits want_rc (showing both
+ * streams); return its stdout followed by its stderr, malloc'ed. */
+char *parus_test_run_expect(int want_rc, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
 #endif

@@ -77,9 +77,9 @@ typedef struct parus_assess_options {
     void *checkpoint_ctx;
     parus_outlier_options outlier; /* single observations left out of the season
                                       (include/parus/outlier.h); parus_outlier_options_init */
-    double overlap_min_share; /* run: overlaps are found again from this share of either
-                                 parcel (parus_store_find_overlaps); 0: the default
-                                 PARUS_OVERLAP_MIN_SHARE */
+    double overlap_min_share;      /* run: overlaps are found again from this share of either
+                                      parcel (parus_store_find_overlaps); 0: the default
+                                      PARUS_OVERLAP_MIN_SHARE */
 } parus_assess_options;
 
 /* Everything NULL or default; n_threads 0. */

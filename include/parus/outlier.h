@@ -83,8 +83,7 @@ PARUS_API void parus_outlier_residuals(const parus_outlier_options *opt,
 /* True when point may be an outlier on its own series (rule 1): |residual| at least min_jump,
  * |jump| at least min_side, and no water. */
 PARUS_API bool parus_outlier_candidate(const parus_outlier_options *opt,
-                                       const parus_outlier_point *pt, double residual,
-                                       double jump);
+                                       const parus_outlier_point *pt, double residual, double jump);
 
 /* Rule 2 for a candidate with residual r, given its neighbours' residuals on the same tile
  * (nb, n_nb; finite values; reordered in place): true when the neighbours do not share it.

@@ -104,9 +104,8 @@ int cmd_assess(cli_ctx *ctx, int argc, char **argv)
              "model_version=%s policy=%s tiles=%zu tiles_digest=%s",
              in.window, st.n_parcels, st.n_model, st.n_calendar, st.n_not_classified, st.n_valued,
              st.n_unknown_crop, st.n_flags, st.n_outliers, st.n_farmers,
-             (long long)st.total_limit_cny,
-             st.n_farmers_zero, st.model_version, st.policy_hash, st.n_tiles_used,
-             st.tiles_digest[0] ? st.tiles_digest : "none");
+             (long long)st.total_limit_cny, st.n_farmers_zero, st.model_version, st.policy_hash,
+             st.n_tiles_used, st.tiles_digest[0] ? st.tiles_digest : "none");
     cli_run_end(store, run_id, "ok", summary);
     cli_assess_warnings(&st);
     if (tracked && owed.stale)

@@ -208,7 +208,9 @@ static void print_observations(const parus_parcel_view *v)
             snprintf(ndvi, sizeof ndvi, "%6s", "-");
         printf("%s%s %s %3.0f%%%s", i % 4 == 0 ? "  " : "   ", o->date, ndvi,
                100.0 * (isfinite(o->valid_fraction) ? o->valid_fraction : 0.0),
-               o->used ? "*" : o->outlier ? "!" : " ");
+               o->used      ? "*"
+               : o->outlier ? "!"
+                            : " ");
         if (i % 4 == 3 || i + 1 == v->n_obs)
             putchar('\n');
     }
