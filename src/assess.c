@@ -300,7 +300,7 @@ typedef struct assess {
     parus_outlier_point *ol_pt; /* one parcel's: its clear points, tiles, figures */
     int64_t *ol_tile;
     double *ol_res, *ol_exp, *ol_jump;
-    unsigned char *ol_tried;
+    unsigned char *ol_tried, *ol_wet;
     size_t cap_ol_pts;
     bool ol_write; /* batch_add stores the outliers it leaves out (pass 1 of a run) */
     /* the recorded files (record_inputs) */
@@ -550,6 +550,7 @@ static void teardown(assess *a)
     free(a->ol_exp);
     free(a->ol_jump);
     free(a->ol_tried);
+    free(a->ol_wet);
 }
 
 /* ---- tiles and their grids ---- */
@@ -809,14 +810,16 @@ static bool ol_buffers(assess *a, size_t n)
     free(a->ol_exp);
     free(a->ol_jump);
     free(a->ol_tried);
+    free(a->ol_wet);
     a->ol_pt = malloc(n * sizeof *a->ol_pt);
     a->ol_tile = malloc(n * sizeof *a->ol_tile);
     a->ol_res = malloc(n * sizeof *a->ol_res);
     a->ol_exp = malloc(n * sizeof *a->ol_exp);
     a->ol_jump = malloc(n * sizeof *a->ol_jump);
     a->ol_tried = malloc(n);
+    a->ol_wet = malloc(n);
     a->cap_ol_pts = n;
-    if (a->ol_pt && a->ol_tile && a->ol_res && a->ol_exp && a->ol_jump && a->ol_tried)
+    if (a->ol_pt && a->ol_tile && a->ol_res && a->ol_exp && a->ol_jump && a->ol_tried && a->ol_wet)
         return true;
     a->cap_ol_pts = 0;
     return false;
@@ -853,13 +856,17 @@ static int visit_outlier(const parus_parcel_brief *p, const parus_series_point *
             return 1;
         q->ndvi = pts[i].obs.mean[PARUS_INDEX_NDVI];
         q->water_fraction = pts[i].obs.water_fraction;
+        q->mndwi = pts[i].obs.mean[PARUS_INDEX_MNDWI];
+        q->ndwi = pts[i].obs.mean[PARUS_INDEX_NDWI];
+        q->swir1 = pts[i].obs.band_mean[PARUS_ROLE_SWIR1];
         q->left_out = false;
         a->ol_tile[n++] = pts[i].tile_id;
     }
-    parus_outlier_residuals(opt, a->ol_pt, n, a->ol_res, a->ol_exp, a->ol_jump);
+    parus_outlier_residuals(opt, a->ol_pt, n, a->ol_res, a->ol_exp, a->ol_jump, a->ol_wet);
     for (i = 0; i < n; i++) {
         m += isfinite(a->ol_res[i]);
-        any = any || parus_outlier_candidate(opt, &a->ol_pt[i], a->ol_res[i], a->ol_jump[i]);
+        any = any ||
+              parus_outlier_candidate(opt, &a->ol_pt[i], a->ol_res[i], a->ol_jump[i], a->ol_wet[i]);
     }
     if (!grow((void **)&a->ol_entries, &a->cap_ol_entries, a->n_ol_entries + m,
               sizeof *a->ol_entries)) {
@@ -994,14 +1001,15 @@ static parus_status judge_parcel(assess *a, ol_search *s, const ol_parcel *par)
         size_t i, best = SIZE_MAX;
         double best_med = NAN;
         size_t best_nb = 0;
-        parus_outlier_residuals(opt, pt, n, a->ol_res, a->ol_exp, a->ol_jump);
+        parus_outlier_residuals(opt, pt, n, a->ol_res, a->ol_exp, a->ol_jump, a->ol_wet);
         memset(a->ol_tried, 0, n); /* candidates found shared with the neighbours this round */
         for (;;) {                 /* the candidate with the largest residual not yet tried */
             size_t c = SIZE_MAX, nn;
             double med;
             for (i = 0; i < n; i++)
                 if (!a->ol_tried[i] &&
-                    parus_outlier_candidate(opt, &pt[i], a->ol_res[i], a->ol_jump[i]) &&
+                    parus_outlier_candidate(opt, &pt[i], a->ol_res[i], a->ol_jump[i],
+                                            a->ol_wet[i]) &&
                     (c == SIZE_MAX || fabs(a->ol_res[i]) > fabs(a->ol_res[c])))
                     c = i;
             if (c == SIZE_MAX)

@@ -28,6 +28,9 @@ static void series(parus_outlier_point *pt, const double *ndvi, size_t n)
         pt[i].day = (int64_t)(10 * i);
         pt[i].ndvi = ndvi[i];
         pt[i].water_fraction = 0.0;
+        pt[i].mndwi = -0.5;
+        pt[i].ndwi = -0.6;
+        pt[i].swir1 = 0.25;
         pt[i].left_out = false;
     }
 }
@@ -42,23 +45,23 @@ static void test_outlier__a_spike_is_a_candidate_a_step_is_not(void **state)
     (void)state;
     parus_outlier_options_init(&o);
     series(pt, v, 7);
-    parus_outlier_residuals(&o, pt, 7, r, e, j);
+    parus_outlier_residuals(&o, pt, 7, r, e, j, NULL);
     assert_true(isnan(r[0]) && isnan(r[6])); /* no reference on one side */
     assert_close(e[3], 0.71, 1e-12, 0);
     assert_close(r[3], -0.41, 1e-12, 0);
     assert_close(j[3], -0.40, 1e-12, 0);
-    assert_true(parus_outlier_candidate(&o, &pt[3], r[3], j[3]));
+    assert_true(parus_outlier_candidate(&o, &pt[3], r[3], j[3], false));
     /* the loss at 5: off the line between 0.72 and 0.28 by only -0.2, and it agrees with the
      * next observation: a step, not a spike */
-    assert_false(parus_outlier_candidate(&o, &pt[5], r[5], j[5]));
+    assert_false(parus_outlier_candidate(&o, &pt[5], r[5], j[5], false));
     /* 4 sits between the dip and the loss: both references are low, but it is the truth */
     assert_true(r[4] > 0.15);
     /* with 3 left out, 4's references are 2 and 5: 30 days apart, further than the rule's gap */
     pt[3].left_out = true;
-    parus_outlier_residuals(&o, pt, 7, r, e, j);
+    parus_outlier_residuals(&o, pt, 7, r, e, j, NULL);
     assert_true(isnan(r[4]));
     o.max_gap_days = 30;
-    parus_outlier_residuals(&o, pt, 7, r, e, j);
+    parus_outlier_residuals(&o, pt, 7, r, e, j, NULL);
     assert_true(isnan(r[3]));
     assert_close(e[4], 0.70 + (0.30 - 0.70) * (20.0 / 30.0), 1e-12, 0);
 }
@@ -74,10 +77,10 @@ static void test_outlier__a_slope_is_not_a_spike(void **state)
     (void)state;
     parus_outlier_options_init(&o);
     series(pt, v, 5);
-    parus_outlier_residuals(&o, pt, 5, r, e, j);
+    parus_outlier_residuals(&o, pt, 5, r, e, j, NULL);
     for (i = 1; i < 4; i++) {
         assert_close(r[i], 0.0, 1e-12, 0);
-        assert_false(parus_outlier_candidate(&o, &pt[i], r[i], j[i]));
+        assert_false(parus_outlier_candidate(&o, &pt[i], r[i], j[i], false));
     }
 }
 
@@ -92,25 +95,48 @@ static void test_outlier__far_references_and_water_are_not_judged(void **state)
     series(pt, v, 5);
     pt[3].day = 20 + o.max_gap_days + 1; /* the next reference is too far */
     pt[4].day = pt[3].day + 10;
-    parus_outlier_residuals(&o, pt, 5, r, e, j);
+    parus_outlier_residuals(&o, pt, 5, r, e, j, NULL);
     assert_true(isnan(r[2]));
     pt[3].day = 30;
     pt[4].day = 40;
-    parus_outlier_residuals(&o, pt, 5, r, e, j);
-    assert_true(parus_outlier_candidate(&o, &pt[2], r[2], j[2]));
+    parus_outlier_residuals(&o, pt, 5, r, e, j, NULL);
+    assert_true(parus_outlier_candidate(&o, &pt[2], r[2], j[2], false));
     /* water over the parcel that day: a short flood is for the flood rule */
     pt[2].water_fraction = 0.5;
-    assert_false(parus_outlier_candidate(&o, &pt[2], r[2], j[2]));
+    assert_false(parus_outlier_candidate(&o, &pt[2], r[2], j[2], false));
     /* and a flooded reference judges nothing */
     pt[2].water_fraction = 0.0;
     pt[1].water_fraction = 0.5;
-    parus_outlier_residuals(&o, pt, 5, r, e, j);
+    parus_outlier_residuals(&o, pt, 5, r, e, j, NULL);
     assert_true(isnan(r[2]));
+    /* water under the canopy, as the flood rule reads it: MNDWI up 0.12 and SWIR1 darker than
+     * both references (a flooded paddy); thin cloud raises MNDWI too but brightens SWIR1 */
+    {
+        unsigned char wet[5];
+        pt[1].water_fraction = 0.0;
+        pt[2].mndwi = -0.38;
+        pt[2].swir1 = 0.18;
+        parus_outlier_residuals(&o, pt, 5, r, e, j, wet);
+        assert_int_equal(wet[2], 1);
+        assert_false(parus_outlier_candidate(&o, &pt[2], r[2], j[2], wet[2]));
+        pt[2].swir1 = 0.30;
+        parus_outlier_residuals(&o, pt, 5, r, e, j, wet);
+        assert_int_equal(wet[2], 0);
+        assert_true(parus_outlier_candidate(&o, &pt[2], r[2], j[2], wet[2]));
+        /* no SWIR band: the NDWI decides */
+        pt[1].swir1 = pt[2].swir1 = pt[3].swir1 = NAN;
+        pt[2].ndwi = -0.35;
+        parus_outlier_residuals(&o, pt, 5, r, e, j, wet);
+        assert_int_equal(wet[2], 1);
+        pt[2].ndwi = -0.6;
+        pt[2].mndwi = -0.5;
+        pt[1].swir1 = pt[2].swir1 = pt[3].swir1 = 0.25;
+    }
     /* switched off: nothing is a candidate */
     pt[1].water_fraction = 0.0;
-    parus_outlier_residuals(&o, pt, 5, r, e, j);
+    parus_outlier_residuals(&o, pt, 5, r, e, j, NULL);
     o.enabled = false;
-    assert_false(parus_outlier_candidate(&o, &pt[2], r[2], j[2]));
+    assert_false(parus_outlier_candidate(&o, &pt[2], r[2], j[2], false));
 }
 
 static void test_outlier__neighbours_that_share_the_move_keep_it(void **state)

@@ -84,7 +84,7 @@ for s in "${list[@]}"; do
     "$synth" --out "$d/scene" --size "$size" --dates "$dates" --seed "$s" --glitches "$glitches" \
         --quiet --crops "$here/data-samples/crops.csv"
     "$parus" --db "$d/p.db" -q parcels load "$d/scene/parcels.geojson" 2>/dev/null || [ $? -eq 8 ]
-    "$parus" --db "$d/p.db" -q ingest --threads 1 "$d"/scene/*.tif 2>/dev/null || [ $? -eq 4 ]
+    "$parus" --db "$d/p.db" -q ingest --threads 1 "$d"/scene/*.tif 2>/dev/null || [ $? -eq 8 ]
     cp "$d/p.db" "$d/off.db"
     "$parus" --db "$d/p.db" -q assess --season "$season" --no-model --threads 1 >/dev/null
     "$parus" --config "$work/off.ini" --db "$d/off.db" -q assess --season "$season" --no-model \

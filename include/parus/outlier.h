@@ -51,6 +51,10 @@ typedef struct parus_outlier_options {
     double max_shared;         /* the neighbours' median residual / the parcel's: 0.5 */
     double water_exempt;       /* water fraction from which an observation is never one, nor a
                                   reference: 0.2 */
+    double mndwi_rise;         /* ... nor one whose MNDWI rises this much over its references'
+                                  while its SWIR1 darkens below both (water, the flood rule's
+                                  evidence; thin cloud brightens SWIR1): 0.1 */
+    double ndwi_rise;          /* ... or, without SWIR1, whose NDWI rises this much: 0.2 */
     size_t min_neighbours;     /* 3 */
     size_t max_neighbours;     /* 12 */
     double neighbour_radius_m; /* 2000 */
@@ -64,6 +68,8 @@ typedef struct parus_outlier_point {
     int64_t day;
     double ndvi;           /* its NDVI mean */
     double water_fraction; /* NaN unknown */
+    double mndwi, ndwi;    /* its index means; NaN unknown */
+    double swir1;          /* its SWIR1 reflectance; NaN unknown (no SWIR band) */
     bool left_out;         /* already left out: neither judged again nor a reference */
 } parus_outlier_point;
 
@@ -75,15 +81,18 @@ PARUS_API bool parus_outlier_clear(const parus_outlier_options *opt, const parus
  * not left out, each at most max_gap_days away and neither showing water), residual[i] (ndvi -
  * expected) and jump[i] (the smaller departure from the two references when both go the
  * residual's way, signed; else 0); NaN in all three where there is no such pair of references,
- * and for points left out. */
+ * and for points left out. wet[i] (may be NULL): 1 when the point shows water against those
+ * references (mndwi_rise with SWIR1 darker than both, or ndwi_rise without SWIR1), else 0. */
 PARUS_API void parus_outlier_residuals(const parus_outlier_options *opt,
                                        const parus_outlier_point *pt, size_t n, double *residual,
-                                       double *expected, double *jump);
+                                       double *expected, double *jump, unsigned char *wet);
 
 /* True when point may be an outlier on its own series (rule 1): |residual| at least min_jump,
- * |jump| at least min_side, and no water. */
+ * |jump| at least min_side, and no water (its water fraction, or wet from
+ * parus_outlier_residuals). */
 PARUS_API bool parus_outlier_candidate(const parus_outlier_options *opt,
-                                       const parus_outlier_point *pt, double residual, double jump);
+                                       const parus_outlier_point *pt, double residual, double jump,
+                                       bool wet);
 
 /* Rule 2 for a candidate with residual r, given its neighbours' residuals on the same tile
  * (nb, n_nb; finite values; reordered in place): true when the neighbours do not share it.
