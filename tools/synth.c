@@ -2006,9 +2006,9 @@ static void feature_spec(const struct scene *sc, size_t fi, int d, float *out)
     }
     if (sc->feat_parcel && sc->feat_parcel[fi] >= 0) {
         double strength = 0;
-        enum glitch g = glitch_of(sc, (size_t)sc->feat_parcel[fi], d, &strength);
-        glitch_apply(g, strength, a);
-        glitch_apply(g, strength, b);
+        enum glitch gl = glitch_of(sc, (size_t)sc->feat_parcel[fi], d, &strength);
+        glitch_apply(gl, strength, a);
+        glitch_apply(gl, strength, b);
     }
     for (k = 0; k < N_SPEC; k++) {
         out[k] = (float)a[k];
