@@ -35,6 +35,7 @@
 #include "outfile_int.h"
 #include "parus/series.h"
 #include "util_int.h"
+#include "xgbcheck_int.h"
 
 #ifndef PARUS_VERSION_STRING
 #define PARUS_VERSION_STRING "unknown"
@@ -2115,160 +2116,6 @@ parus_status parus_model_save(const parus_model *m, const char *path, parus_erro
     return parus_outfile_commit(of, err);
 }
 
-/* ---- a check of XGBoost's model bytes before XGBoost reads them ---- */
-
-/* XGBoost's UBJSON reader trusts the counts and lengths it reads: a damaged model file that
- * announces a string or an array of 2^60 elements makes it allocate that much (the fuzz target
- * of the model loader found it, fuzz/corpus/model/). So the bytes are walked first, and every
- * count and length must fit in the bytes that are left. UBJSON (ubjson.org, draft 12): values
- * Z N T F, integers i U I l L, floats d D, C, strings S and H (a length, then bytes), arrays
- * '[' and objects '{' with an optional type ('$') and count ('#'); object keys are a length and
- * bytes without a marker. */
-
-#define UBJ_MAX_DEPTH 128
-
-typedef struct ubj {
-    const unsigned char *p, *end;
-} ubj;
-
-/* Bytes of a fixed-size value of marker m, or -1 when m is not one. */
-static int ubj_fixed_size(unsigned char m)
-{
-    switch (m) {
-    case 'Z':
-    case 'N':
-    case 'T':
-    case 'F':
-        return 0;
-    case 'i':
-    case 'U':
-    case 'C':
-        return 1;
-    case 'I':
-        return 2;
-    case 'l':
-    case 'd':
-        return 4;
-    case 'L':
-    case 'D':
-        return 8;
-    default:
-        return -1;
-    }
-}
-
-/* An integer of marker m (big-endian), as a count or length: false when it is not an integer
- * marker, is negative, or runs past the end. */
-static bool ubj_count(ubj *u, unsigned char m, uint64_t *out)
-{
-    int size = ubj_fixed_size(m), i;
-    uint64_t v = 0;
-    if (m != 'i' && m != 'U' && m != 'I' && m != 'l' && m != 'L')
-        return false;
-    if ((size_t)(u->end - u->p) < (size_t)size)
-        return false;
-    if (m != 'U' && (u->p[0] & 0x80))
-        return false; /* negative */
-    for (i = 0; i < size; i++)
-        v = v << 8 | u->p[i];
-    u->p += size;
-    *out = v;
-    return true;
-}
-
-/* A count or length with its own marker, at most the bytes left (each element or byte takes at
- * least one). */
-static bool ubj_length(ubj *u, uint64_t *out)
-{
-    if (u->p >= u->end || !ubj_count(u, *u->p++, out))
-        return false;
-    return *out <= (uint64_t)(u->end - u->p);
-}
-
-static bool ubj_value(ubj *u, unsigned char m, int depth);
-
-/* The rest of an array ('[' read) or object ('{' read). */
-static bool ubj_container(ubj *u, bool object, int depth)
-{
-    unsigned char type = 0;
-    bool counted = false;
-    uint64_t n = 0, i;
-    if (depth > UBJ_MAX_DEPTH)
-        return false;
-    if (u->p < u->end && *u->p == '$') {
-        if (u->end - u->p < 2)
-            return false;
-        type = u->p[1];
-        u->p += 2;
-        if (u->p >= u->end || *u->p != '#')
-            return false; /* a type needs a count */
-    }
-    if (u->p < u->end && *u->p == '#') {
-        u->p++;
-        if (!ubj_length(u, &n))
-            return false;
-        counted = true;
-    }
-    for (i = 0; !counted || i < n; i++) {
-        uint64_t key_len;
-        if (u->p >= u->end)
-            return false;
-        if (!counted && *u->p == (object ? '}' : ']')) {
-            u->p++;
-            return true;
-        }
-        if (object) {
-            if (!ubj_length(u, &key_len))
-                return false;
-            u->p += key_len;
-        }
-        if (type) {
-            if (!ubj_value(u, type, depth + 1))
-                return false;
-        } else if (u->p >= u->end || !ubj_value(u, *u->p++, depth + 1)) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool ubj_value(ubj *u, unsigned char m, int depth)
-{
-    int size = ubj_fixed_size(m);
-    uint64_t len;
-    if (size >= 0) {
-        if ((size_t)(u->end - u->p) < (size_t)size)
-            return false;
-        u->p += size;
-        return true;
-    }
-    switch (m) {
-    case 'S':
-    case 'H':
-        if (!ubj_length(u, &len))
-            return false;
-        u->p += len;
-        return true;
-    case '[':
-        return ubj_container(u, false, depth);
-    case '{':
-        return ubj_container(u, true, depth);
-    default:
-        return false;
-    }
-}
-
-/* True when bytes[0..n) is one well-formed UBJSON value whose every count and length fits. */
-static bool ubj_well_formed(const void *bytes, size_t n)
-{
-    ubj u;
-    u.p = bytes;
-    u.end = u.p + n;
-    if (n == 0 || !ubj_value(&u, *u.p++, 0))
-        return false;
-    return u.p == u.end;
-}
-
 /* A cursor over the loaded file. */
 typedef struct reader {
     const char *p, *end;
@@ -2461,11 +2308,14 @@ parus_status parus_model_load(const char *path, parus_model **out, parus_error *
                         path, len, (size_t)(r.end - r.p));
         goto out;
     }
-    if (!ubj_well_formed(r.p, (size_t)len)) {
-        st = parus_fail(err, PARUS_E_FORMAT,
-                        "'%s' is corrupt: its model bytes are not well-formed UBJSON (a count or "
-                        "length past the end of the file, an unknown marker)",
-                        path);
+    /* XGBoost trusts the counts, lengths and indices it reads (a damaged file made it allocate
+     * 2^54 bytes, or read past a tree's nodes): they are checked first (xgbcheck.c) */
+    if ((st = parus__xgb_model_check(r.p, (size_t)len, m->n_features, m->n_classes, err)) !=
+        PARUS_OK) {
+        if (st == PARUS_E_FORMAT)
+            parus_error_prefix(err, "'%s' is corrupt (its XGBoost model bytes)", path);
+        else
+            parus_error_prefix(err, "'%s'", path);
         goto out;
     }
     if (XGBoosterCreate(NULL, 0, &m->booster) != 0 ||

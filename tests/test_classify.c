@@ -242,6 +242,154 @@ static char *read_all(const char *path, size_t *size)
     return buf;
 }
 
+/* The first element of XGBoost's typed node array key ("[$l#" or "[$d#", then a count) in
+ * bytes[0..n), NULL when absent. */
+static unsigned char *typed_array_at(char *bytes, size_t n, const char *key, char type)
+{
+    size_t k = strlen(key), at;
+    for (at = 0; at + k + 6 <= n; at++)
+        if (memcmp(bytes + at, key, k) == 0 && bytes[at + k] == '[' && bytes[at + k + 1] == '$' &&
+            bytes[at + k + 2] == type && bytes[at + k + 3] == '#') {
+            char m = bytes[at + k + 4];
+            size_t skip = m == 'L' ? 8 : m == 'l' ? 4 : m == 'I' ? 2 : 1;
+            return (unsigned char *)bytes + at + k + 5 + skip;
+        }
+    return NULL;
+}
+
+/* The first occurrence of the text s in bytes[0..n) (which hold NULs), NULL when absent. */
+static unsigned char *find_text(char *bytes, size_t n, const char *s)
+{
+    size_t k = strlen(s), at;
+    for (at = 0; at + k <= n; at++)
+        if (memcmp(bytes + at, s, k) == 0)
+            return (unsigned char *)bytes + at;
+    return NULL;
+}
+
+static void put_be32(unsigned char *p, int32_t v)
+{
+    uint32_t u = (uint32_t)v;
+    p[0] = (unsigned char)(u >> 24);
+    p[1] = (unsigned char)(u >> 16);
+    p[2] = (unsigned char)(u >> 8);
+    p[3] = (unsigned char)u;
+}
+
+/* Writes bytes with one change made, expects parus_model_load to refuse it (E_FORMAT) with a
+ * message containing want, and restores the bytes. */
+static void expect_refused(const char *bad, char *bytes, size_t n, unsigned char *at,
+                           const unsigned char *with, size_t len, const char *want)
+{
+    unsigned char saved[8];
+    parus_model *m = NULL;
+    parus_error err;
+    assert_true(len <= sizeof saved);
+    memcpy(saved, at, len);
+    memcpy(at, with, len);
+    assert_int_equal(parus_test_write_file(bad, bytes, n), 0);
+    assert_int_equal(parus_model_load(bad, &m, &err), PARUS_E_FORMAT);
+    assert_null(m);
+    if (!strstr(err.msg, want))
+        fail_msg("expected '%s' in: %s", want, err.msg);
+    assert_non_null(strstr(err.msg, "is corrupt (its XGBoost model bytes)"));
+    memcpy(at, saved, len);
+}
+
+/* XGBoost trusts a tree's indices: the fuzz target found a model whose parent index past the
+ * nodes crashed XGBoost's tree loader (SEGV in RegTree::LoadModel, also `parus predict --model`).
+ * That file, and one damage of each kind XGBoost's loader or predictor would trust, are refused
+ * before XGBoost reads them, naming the tree and node; the undamaged model still loads. */
+static void test_model_load__inconsistent_trees_refused(void **state)
+{
+    parus_dataset ds;
+    parus_model *m, *back = NULL;
+    parus_error err;
+    char *dir = parus_test_tmpdir("classify-trees"), *path = parus_test_path(dir, "m.model"),
+         *bad = parus_test_path(dir, "bad.model"), crash[4096], *buf, *ubj = NULL;
+    unsigned char *lefts, *rights, *parents, *features, *v, be[4];
+    size_t size, at;
+    (void)state;
+
+    snprintf(crash, sizeof crash, "%s/fuzz/corpus/model/crash-xgboost-regtree-segv.model",
+             parus_test_source_dir());
+    assert_int_equal(parus_model_load(crash, &back, &err), PARUS_E_FORMAT);
+    assert_null(back);
+    assert_non_null(strstr(err.msg, "tree 0: node 8's parent 327685 is not a node of the tree"));
+
+    make_blobs(&ds, 20);
+    m = train_small(&ds, 1);
+    assert_int_equal(parus_model_save(m, path, &err), PARUS_OK);
+    buf = read_all(path, &size);
+    for (at = 0; !ubj && at + 12 <= size; at++)
+        if (memcmp(buf + at, "xgboost-ubj ", 12) == 0)
+            ubj = buf + at;
+    assert_non_null(ubj);
+    lefts = typed_array_at(buf, size, "left_children", 'l');
+    rights = typed_array_at(buf, size, "right_children", 'l');
+    parents = typed_array_at(buf, size, "parents", 'l');
+    features = typed_array_at(buf, size, "split_indices", 'l');
+    assert_non_null(lefts);
+    assert_non_null(rights);
+    assert_non_null(parents);
+    assert_non_null(features);
+    /* tree 0 of this model splits at its root: children 1 and 2 */
+    assert_memory_equal(lefts, "\0\0\0\1", 4);
+    assert_memory_equal(rights, "\0\0\0\2", 4);
+
+    put_be32(be, 327685);
+    expect_refused(bad, buf, size, parents + 4, be, 4,
+                   "tree 0: node 1's parent 327685 is not a node of the tree");
+    put_be32(be, 2);
+    expect_refused(bad, buf, size, parents + 4, be, 4,
+                   "tree 0: node 0's children do not name it as their parent");
+    put_be32(be, 654311427);
+    expect_refused(bad, buf, size, lefts, be, 4,
+                   "tree 0: node 0's left child 654311427 is not a node of the tree");
+    put_be32(be, -7);
+    expect_refused(bad, buf, size, lefts, be, 4, "node 0's left child -7 is not a node");
+    put_be32(be, 3);
+    expect_refused(bad, buf, size, rights, be, 4,
+                   "tree 0: node 0's right child 3 does not follow its left child 1");
+    put_be32(be, 3);
+    expect_refused(bad, buf, size, features, be, 4, "tree 0: node 0 splits on feature 3 of 3");
+    /* the root as its own child: a cycle (its parent -1 is not 0) */
+    put_be32(be, 0);
+    expect_refused(bad, buf, size, lefts, be, 4, "left child 0 is not a node of the tree");
+    /* tree_info names a class the model does not have */
+    v = find_text(ubj, size - (size_t)(ubj - buf), "tree_info");
+    assert_non_null(v);
+    /* tree_info[#L <8 bytes> i 0 ... : the first entry's value */
+    assert_int_equal(v[9], '[');
+    assert_int_equal(v[10], '#');
+    assert_int_equal(v[11], 'L');
+    assert_int_equal(v[20], 'i');
+    expect_refused(bad, buf, size, v + 21, (const unsigned char *)"\3", 1,
+                   "tree_info entry 0 is not a class of 3");
+    /* the learner's num_class is not the file's class count */
+    v = find_text(ubj, size - (size_t)(ubj - buf), "num_classSL");
+    assert_non_null(v);
+    assert_int_equal(v[19], '3');
+    expect_refused(bad, buf, size, v + 19, (const unsigned char *)"4", 1,
+                   "num_class is 4, the file lists 3 classes");
+    /* the booster's tree count is not the number of trees */
+    v = find_text(ubj, size - (size_t)(ubj - buf), "num_treesSL");
+    assert_non_null(v);
+    expect_refused(bad, buf, size, v + 19, (const unsigned char *)"1", 1, "num_trees is 1");
+
+    /* undamaged, it loads */
+    assert_int_equal(parus_test_write_file(bad, buf, size), 0);
+    assert_int_equal(parus_model_load(bad, &back, &err), PARUS_OK);
+    parus_model_free(back);
+    free(buf);
+    parus_model_free(m);
+    parus_dataset_release(&ds);
+    parus_test_rmtree(dir);
+    free(dir);
+    free(path);
+    free(bad);
+}
+
 /* Format 2 keeps key/value metadata; format 1 files (no meta) still load. */
 static void test_model_file__meta_v2_and_v1(void **state)
 {
@@ -974,6 +1122,7 @@ int main(void)
         cmocka_unit_test(test_train__separable_probabilities_and_determinism),
         cmocka_unit_test(test_top2__ties_and_margin),
         cmocka_unit_test(test_model_file__round_trip_and_refusals),
+        cmocka_unit_test(test_model_load__inconsistent_trees_refused),
         cmocka_unit_test(test_model_file__meta_v2_and_v1),
         cmocka_unit_test(test_dataset__setup_and_add_row),
         cmocka_unit_test(test_confusion__figures_by_hand),
