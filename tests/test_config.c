@@ -138,6 +138,48 @@ static void test_load__not_a_file_or_a_cut_line(void **state)
     free(dir);
 }
 
+/* A configuration is read whole however long (its buffer grows from 4 KiB), up to 1 MiB. */
+static void test_load__long_file_read_whole_up_to_1mib(void **state)
+{
+    char *dir = parus_test_tmpdir("config-long");
+    const char *filler = "; a comment line of a long configuration, read and ignored\n";
+    size_t n_filler = strlen(filler), n, at = 0;
+    char *text, *path = parus_test_path(dir, "long.ini");
+    parus_config cfg;
+    parus_error err;
+    (void)state;
+
+    n = (1u << 20) + 256;
+    text = malloc(n);
+    assert_non_null(text);
+    memcpy(text, "[store]\n", 8);
+    at = 8;
+    while (at + n_filler < 300000) {
+        memcpy(text + at, filler, n_filler);
+        at += n_filler;
+    }
+    memcpy(text + at, "db = /srv/long.db\n", 18);
+    assert_int_equal(parus_test_write_file(path, text, at + 18), 0);
+    parus_config_init(&cfg);
+    assert_int_equal(parus_config_load(path, &cfg, &err), PARUS_OK);
+    assert_string_equal(cfg.db, "/srv/long.db");
+    /* past 1 MiB: refused, nothing taken */
+    while (at <= (1u << 20)) {
+        memcpy(text + at, filler, n_filler);
+        at += n_filler;
+    }
+    memcpy(text + at, "db = /srv/long.db\n", 18);
+    assert_int_equal(parus_test_write_file(path, text, at + 18), 0);
+    parus_config_init(&cfg);
+    assert_int_equal(parus_config_load(path, &cfg, &err), PARUS_E_CONFIG);
+    assert_non_null(strstr(err.msg, "longer than 1048576 bytes"));
+    assert_string_equal(cfg.db, "parus.db");
+    free(text);
+    free(path);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
 static void test_load__syntax_error(void **state)
 {
     (void)state;
@@ -162,6 +204,7 @@ int main(void)
         cmocka_unit_test(test_load__unknown_key_is_an_error),
         cmocka_unit_test(test_load__unknown_section_is_an_error),
         cmocka_unit_test(test_load__bad_values),
+        cmocka_unit_test(test_load__long_file_read_whole_up_to_1mib),
         cmocka_unit_test(test_load__syntax_error),
         cmocka_unit_test(test_load__missing_file),
         cmocka_unit_test(test_load__not_a_file_or_a_cut_line),
