@@ -1598,6 +1598,11 @@ static void judge_item(assess *a, size_t k, thread_work *w)
         return;
     }
     it->has_health = true;
+    /* POOR is a judgement against the peers of the parcel's class: where the model gives that
+     * class less than even odds, the parcel more likely belongs to another crop and the
+     * comparison does not vouch for it being weak (docs/method.md, section 9) */
+    if (it->health.cls == PARUS_HEALTH_POOR && r->method == PARUS_ASSESS_MODEL && !(r->prob >= 0.5))
+        it->health.cls = PARUS_HEALTH_FAIR;
     code = parus_health_planted_area(
         &w->series, crop, it->area_m2,
         isfinite(it->declared_area_m2) ? it->declared_area_m2 / PARUS_M2_PER_MU : (double)NAN,

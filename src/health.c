@@ -98,6 +98,7 @@ void parus_health_options_init(parus_health_options *opt)
     opt->harvest_after_days = 40.0;
     opt->good_score = 0.85;
     opt->fair_score = 0.6;
+    opt->poor_fence_iqr = 1.5;
     opt->flood_mndwi_rise = 0.1;
     opt->flood_ndwi_rise = 0.2;
     opt->flood_water_excess = 0.2;
@@ -332,6 +333,10 @@ static double obs_var(const parus_observation *o, int var, bool own)
 {
     if (var == PARUS_HEALTH_VEG_SE)
         return veg_se(o);
+    if (var == PARUS_HEALTH_VEG_NDVI)
+        return isfinite(o->own_veg_fraction) && isfinite(o->own_mean[PARUS_INDEX_NDVI])
+                   ? o->own_mean[PARUS_INDEX_NDVI]
+                   : o->mean[PARUS_INDEX_NDVI];
     /* the vegetated fraction is always the own one where measured: a parcel's bare edge beside a
      * green neighbour is not sown (docs/method.md, planted area) */
     if (var == PARUS_HEALTH_VEG && isfinite(o->own_veg_fraction))
@@ -522,6 +527,7 @@ out_free:
 void parus_health_peers_init(parus_health_peers *p)
 {
     memset(p, 0, sizeof *p);
+    p->ratio_p25 = p->ratio_p75 = NAN;
     empty_pheno(&p->pheno);
 }
 
@@ -535,6 +541,26 @@ void parus_health_peers_release(parus_health_peers *p)
 
 /* Per step: median, p25, p75 per variable, ndvi_smooth, 4 work; then a count per variable. */
 #define PEERS_DOUBLES (3 * PARUS_HEALTH_N_VARS_ + 1 + 4)
+
+/* A series' green over its peers' median, on the steps where both have an NDVI, above the
+ * median's lowest value (the group's bare level): the spread of this ratio over the members is
+ * what makes a parcel an outlier among them. NaN without such steps. */
+static double peer_ratio(const parus_health_series *s, const parus_health_peers *p)
+{
+    const double *med = p->median[PARUS_HEALTH_NDVI];
+    double base = HUGE_VAL, num = 0.0, den = 0.0;
+    for (size_t i = 0; i < p->n_steps; i++)
+        if (isfinite(med[i]) && med[i] < base)
+            base = med[i];
+    for (size_t i = 0; i < p->n_steps; i++) {
+        double x = s->v[PARUS_HEALTH_NDVI][i];
+        if (s->flag[i] == PARUS_SERIES_MISSING || !isfinite(x) || !isfinite(med[i]))
+            continue;
+        num += fmax(x - base, 0.0);
+        den += fmax(med[i] - base, 0.0);
+    }
+    return den > 0.0 ? num / den : (double)NAN;
+}
 
 parus_status parus_health_peers_build(parus_health_peers *p,
                                       const parus_health_series *const *members, size_t n_members,
@@ -600,9 +626,21 @@ parus_status parus_health_peers_build(parus_health_peers *p,
             t.p75[v][i] = quantile_sorted(tmp, k, 0.75);
         }
     }
-    free(tmp);
     for (size_t i = 0; i < n; i++)
         t.n_steps_with_ref += isfinite(t.median[PARUS_HEALTH_NDVI][i]);
+    size_t k = 0;
+    for (size_t m = 0; m < n_members; m++) {
+        double r = peer_ratio(members[m], &t);
+        if (isfinite(r))
+            tmp[k++] = r;
+    }
+    t.ratio_p25 = t.ratio_p75 = NAN;
+    if (k >= min_peers) {
+        qsort(tmp, k, sizeof *tmp, cmp_double);
+        t.ratio_p25 = quantile_sorted(tmp, k, 0.25);
+        t.ratio_p75 = quantile_sorted(tmp, k, 0.75);
+    }
+    free(tmp);
     t.ndvi_smooth = d + (size_t)(3 * PARUS_HEALTH_N_VARS_) * n;
     smooth_flagged(t.median[PARUS_HEALTH_NDVI], NULL, n, opt->lambda, t.ndvi_smooth,
                    t.ndvi_smooth + n);
@@ -743,6 +781,9 @@ static void mark_windows(assess_ctx *c)
     }
 }
 
+static bool full_canopy(const parus_health_series *s, const parus_crop *crop,
+                        const parus_health_options *opt, size_t i);
+
 /* NOT_PLANTED; returns whether it was raised. */
 static bool rule_not_planted(assess_ctx *c)
 {
@@ -760,6 +801,15 @@ static bool rule_not_planted(assess_ctx *c)
     }
     if (!isfinite(peak))
         return false;
+    /* a parcel never seen while its crop stands at full canopy (cloud at the peak) shows no
+     * evidence of being bare: a low peak then says nothing */
+    if (crop) {
+        bool seen = false;
+        for (size_t i = 0; i < c->n && !seen; i++)
+            seen = s->flag[i] == PARUS_SERIES_OBSERVED && full_canopy(s, crop, opt, i);
+        if (!seen)
+            return false;
+    }
     double base = crop ? crop->ndvi_base : 0.0;
     double thr =
         crop ? crop->ndvi_base + opt->not_planted_share * (crop->ndvi_peak - crop->ndvi_base)
@@ -771,8 +821,10 @@ static bool rule_not_planted(assess_ctx *c)
                   crop ? crop->code : "a crop");
         return true;
     }
+    /* no cycle seen and a flat series: bare land, unless it stood at a canopy's NDVI (then the
+     * rise was not seen, under cloud or before the record, and something grew) */
     if (crop && crop->kind == PARUS_CROP_ANNUAL && s->pheno.n_cycles == 0 &&
-        s->pheno.amplitude < opt->not_planted_amplitude) {
+        s->pheno.amplitude < opt->not_planted_amplitude && !(peak >= opt->canopy_ndvi)) {
         add_event(
             c->res, PARUS_HEALTH_NOT_PLANTED, s->start_day, s->day[c->n - 1], peak,
             confidence(opt->not_planted_amplitude - s->pheno.amplitude, opt->not_planted_amplitude),
@@ -1217,6 +1269,16 @@ static void score(assess_ctx *c, bool not_planted)
     res->cls = res->score >= c->opt->good_score   ? PARUS_HEALTH_GOOD
                : res->score >= c->opt->fair_score ? PARUS_HEALTH_FAIR
                                                   : PARUS_HEALTH_POOR;
+    /* POOR needs the parcel outside its peers' own spread: its peer ratio below Tukey's lower
+     * fence of the members' (q25 - k IQR). A group whose members differ widely (a class that
+     * gathers parcels of several crops) does not vouch for a parcel being weak: FAIR. */
+    if (res->cls == PARUS_HEALTH_POOR && res->reference == PARUS_HEALTH_REF_PEERS &&
+        peers_cover(c) && isfinite(c->peers->ratio_p25) && isfinite(c->peers->ratio_p75)) {
+        double fence = c->peers->ratio_p25 -
+                       c->opt->poor_fence_iqr * (c->peers->ratio_p75 - c->peers->ratio_p25);
+        if (!(peer_ratio(s, c->peers) < fence))
+            res->cls = PARUS_HEALTH_FAIR;
+    }
 }
 
 static void sort_events(parus_health_result *res)
@@ -1297,12 +1359,23 @@ static int doy_add(int doy, int off)
     return 1 + cyc365(doy - 1 + off);
 }
 
-/* Step i is at its crop's full canopy (for no crop: the parcel's own NDVI there says so). */
+/* Step i is at its crop's full canopy (the crop calendar says so). For no crop, the parcel's
+ * green part must be at a canopy's NDVI: the parcel's NDVI n mixes its vegetated share v (NDVI
+ * >= 0.3 per pixel) at some NDVI g with the rest below 0.3, so g >= (n - 0.3 (1 - v)) / v, and
+ * this lower bound must reach canopy_ndvi; judged only where v is clearly above zero (more than
+ * two of its standard errors). A partly sown field's mean NDVI stays low while its green part is
+ * a canopy; weeds on fallow land and plastic film put most pixels just above 0.3, never at a
+ * canopy's NDVI. */
 static bool full_canopy(const parus_health_series *s, const parus_crop *crop,
                         const parus_health_options *opt, size_t i)
 {
-    if (!crop)
-        return s->v[PARUS_HEALTH_NDVI][i] >= opt->canopy_ndvi;
+    if (!crop) {
+        double v = s->v[PARUS_HEALTH_VEG][i], se = s->v[PARUS_HEALTH_VEG_SE][i];
+        double ndvi = s->v[PARUS_HEALTH_VEG_NDVI][i];
+        if (!isfinite(v) || !isfinite(ndvi) || !(v > 2.0 * (isfinite(se) ? se : 0.0)) || !(v > 0.0))
+            return false;
+        return (ndvi - PARUS_NDVI_VEGETATED * (1.0 - v)) / v >= opt->canopy_ndvi;
+    }
     int doy = parus_series_day_of_year(s->day[i]), m = (int)lround(opt->canopy_margin_days);
     for (int k = -1; k <= 1; k++) {
         double e = parus_crop_expected_ndvi(crop, doy_add(doy, k * m));
@@ -1310,6 +1383,16 @@ static bool full_canopy(const parus_health_series *s, const parus_crop *crop,
             return false;
     }
     return true;
+}
+
+/* Whether an observed step shows an open canopy (full_canopy without a crop): plastic film never
+ * does (a covered crop's NDVI peaks near 0.35, crops.md). */
+static bool canopy_seen(const parus_health_series *s, const parus_health_options *opt)
+{
+    for (size_t i = 0; i < s->n_steps; i++)
+        if (s->flag[i] == PARUS_SERIES_OBSERVED && full_canopy(s, NULL, opt, i))
+            return true;
+    return false;
 }
 
 /* The interval of r->planted_share (parus_planted_area): the greenest observed full-canopy step
@@ -1322,8 +1405,13 @@ static void share_interval(const parus_health_series *s, const parus_crop *crop,
     r->n_canopy = 0;
     for (size_t i = 0; i < s->n_steps; i++) {
         double v = s->v[PARUS_HEALTH_VEG][i];
-        if (s->flag[i] != PARUS_SERIES_OBSERVED || !isfinite(v) || (any_season && !season[i]) ||
-            (!every_step && !full_canopy(s, crop, opt, i)))
+        if (s->flag[i] != PARUS_SERIES_OBSERVED || !isfinite(v))
+            continue;
+        /* a full-canopy step by the crop's calendar (in its season), or by the parcel's own
+         * green part on any date: a class can be wrong, and then its calendar's canopy dates
+         * find the parcel bare while its own canopy stood on others */
+        bool calendar = crop && !(any_season && !season[i]) && full_canopy(s, crop, opt, i);
+        if (!every_step && !calendar && !full_canopy(s, NULL, opt, i))
             continue;
         r->n_canopy++;
         if (v > best) {
@@ -1355,16 +1443,22 @@ parus_status parus_health_planted_area(const parus_health_series *s, const parus
     r.share_day = s->start_day;
     r.share_se = NAN;
     if (crop && crop->kind == PARUS_CROP_NONCROP) {
-        /* nothing sown, by the class; but a class can be wrong, and a parcel seen green was
-         * sown over at least what was green then: the greenest step observed is the upper end */
+        /* nothing sown, by the class; but a class can be wrong (the calendar fallback calls a
+         * crop hidden by cloud at its peak fallow), and a parcel seen green was sown over at
+         * least what was green then: the greenest step observed on any date is the upper end.
+         * Weeds look the same on one date, so a weedy fallow parcel keeps its hi. */
         r.planted_share = 0.0;
         share_interval(s, NULL, opt, NULL, false, true, &r);
         if (r.n_canopy == 0)
             r.planted_share_hi = 0.0;
-    } else if (crop && crop->kind == PARUS_CROP_COVERED) {
+    } else if (crop && crop->kind == PARUS_CROP_COVERED && !canopy_seen(s, opt)) {
         r.planted_share = 1.0;
         r.planted_share_lo = r.planted_share_hi = 1.0;
     } else {
+        /* a covered crop seen at an open canopy's NDVI is not under plastic (or not only): its
+         * vegetated fraction is a measurement, read without the covered crop's calendar */
+        if (crop && crop->kind == PARUS_CROP_COVERED)
+            crop = NULL;
         unsigned char *season = malloc(2 * n);
         if (!season)
             return parus_fail(err, PARUS_E_NOMEM, "cannot allocate a planted area of %zu steps", n);

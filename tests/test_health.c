@@ -904,6 +904,120 @@ static void test_planted_area__interval(void **state)
     parus_health_series_release(&s);
 }
 
+/* POOR needs the parcel outside its peers' own spread (Tukey's lower fence of their green
+ * ratios): against the eight close maize fields a field 45 % as green is POOR; against a group
+ * whose members range from a third to 1.3 times as green (a class that gathers several crops)
+ * the same field is only FAIR, its score unchanged. The old rule gave POOR for both. */
+static void test_score__poor_needs_to_fall_outside_its_peers(void **state)
+{
+    (void)state;
+    parus_crop c = maize();
+    parus_health_options opt;
+    parus_health_options_init(&opt);
+    parus_health_series s;
+    parus_health_series_init(&s);
+    make_season(&s, 0.0, 0.45, 0.0);
+    parus_health_result r = assess_against_peers(&s, &c);
+    assert_int_equal(r.cls, PARUS_HEALTH_POOR);
+    static const double gain[N_PEERS] = {0.3, 0.35, 0.4, 1.0, 1.05, 1.1, 1.2, 1.3};
+    peer_set ps;
+    for (size_t k = 0; k < N_PEERS; k++) {
+        parus_health_series_init(&ps.m[k]);
+        make_season(&ps.m[k], 0.0, gain[k], 0.0);
+        parus_health_series_finish(&ps.m[k], &opt);
+        ps.p[k] = &ps.m[k];
+    }
+    parus_health_peers_init(&ps.peers);
+    assert_int_equal(parus_health_peers_build(&ps.peers, ps.p, N_PEERS, &opt, NULL), PARUS_OK);
+    /* the members' ratios to the median (gain / 1.025, the median of the eight gains):
+     * quartiles (type 7) 0.3875 / 1.025 and 1.125 / 1.025; fence 0.378 - 1.5 x 0.72 < 0 */
+    assert_close(ps.peers.ratio_p25, 0.3875 / 1.025, 0.01, 0);
+    assert_close(ps.peers.ratio_p75, 1.125 / 1.025, 0.01, 0);
+    parus_error err;
+    assert_int_equal(parus_health_assess(&s, &c, &ps.peers, NULL, &opt, &r, &err), PARUS_OK);
+    assert_true(r.score < opt.fair_score);
+    assert_int_equal(r.cls, PARUS_HEALTH_FAIR);
+    /* a fence far above every ratio: the old rule, POOR */
+    opt.poor_fence_iqr = -10.0;
+    assert_int_equal(parus_health_assess(&s, &c, &ps.peers, NULL, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.cls, PARUS_HEALTH_POOR);
+    free_peers(&ps);
+    parus_health_series_release(&s);
+}
+
+/* A crop never seen while it stands at full canopy (cloud over every such date) is not called
+ * NOT_PLANTED from a bare spring and autumn: nothing says it was not sown. The old rule raised
+ * it, and the parcel scored 0 (POOR). */
+static void test_not_planted__needs_a_clear_view_at_full_canopy(void **state)
+{
+    (void)state;
+    parus_crop c = maize();
+    parus_health_series s;
+    parus_health_series_init(&s);
+    make_season(&s, 0.0, 1.0, 0.0);
+    size_t hidden = 0;
+    for (size_t i = 0; i < N_STEPS; i++) {
+        int doy = parus_series_day_of_year(s.day[i]);
+        if (parus_crop_expected_ndvi(&c, doy - 10) >= 0.4 ||
+            parus_crop_expected_ndvi(&c, doy) >= 0.4 ||
+            parus_crop_expected_ndvi(&c, doy + 10) >= 0.4) {
+            s.flag[i] = PARUS_SERIES_MISSING;
+            for (int v = 0; v < PARUS_HEALTH_N_VARS_; v++)
+                s.v[v][i] = NAN;
+            hidden++;
+        }
+    }
+    assert_true(hidden >= 5 && hidden < N_STEPS - 6);
+    parus_health_result r = assess_against_peers(&s, &c);
+    assert_int_equal(count_flag(&r, PARUS_HEALTH_NOT_PLANTED), 0);
+    /* seen bare on one full-canopy date: not planted */
+    make_season(&s, 0.0, 0.0, 0.0);
+    r = assess_against_peers(&s, &c);
+    assert_int_equal(count_flag(&r, PARUS_HEALTH_NOT_PLANTED), 1);
+    parus_health_series_release(&s);
+}
+
+/* A parcel of a covered crop (greenhouse) seen at an open canopy's NDVI is not under plastic:
+ * its vegetated fraction is measured. Half sown (the green half a maize canopy, the rest bare):
+ * share 0.5, a shortfall against 3000 m2 declared. Plastic film (NDVI 0.32, most pixels just
+ * above 0.3) stays [1, 1]: nothing is measured under plastic. The old code gave [1, 1] to both. */
+static void test_planted_area__covered_crop_with_an_open_canopy(void **state)
+{
+    (void)state;
+    parus_health_options opt;
+    parus_health_options_init(&opt);
+    parus_crop cov = maize();
+    cov.kind = PARUS_CROP_COVERED;
+    parus_health_series s;
+    parus_health_series_init(&s);
+    make_season(&s, 0.0, 1.0, 0.0);
+    for (size_t i = 0; i < N_STEPS; i++) {
+        double ndvi = 0.5 * s.v[PARUS_HEALTH_NDVI][i] + 0.5 * 0.18;
+        s.v[PARUS_HEALTH_NDVI][i] = s.v[PARUS_HEALTH_VEG_NDVI][i] = ndvi;
+        s.v[PARUS_HEALTH_VEG][i] *= 0.5;
+        s.v[PARUS_HEALTH_VEG_SE][i] = 0.02;
+    }
+    parus_health_series_finish(&s, &opt);
+    parus_planted_area a;
+    parus_error err;
+    assert_int_equal(parus_health_planted_area(&s, &cov, 3000.0, 4.5, &opt, &a, &err), PARUS_OK);
+    assert_close(a.planted_share, 0.5, 1e-9, 0);
+    assert_close(a.planted_area_hi_m2, 0.52 * 3000.0, 1e-6, 0);
+    assert_true(a.has_event);
+    assert_int_equal(a.event.flag, PARUS_HEALTH_AREA_SHORTFALL);
+    /* plastic film: NDVI 0.32, 80 % of the pixels above 0.3: (0.32 - 0.3 x 0.2) / 0.8 = 0.325 */
+    for (size_t i = 0; i < N_STEPS; i++) {
+        s.v[PARUS_HEALTH_NDVI][i] = s.v[PARUS_HEALTH_VEG_NDVI][i] = 0.32;
+        s.v[PARUS_HEALTH_VEG][i] = 0.8;
+    }
+    parus_health_series_finish(&s, &opt);
+    assert_int_equal(parus_health_planted_area(&s, &cov, 3000.0, 4.5, &opt, &a, &err), PARUS_OK);
+    assert_close(a.planted_area_lo_m2, 3000.0, 0, 0);
+    assert_close(a.planted_area_hi_m2, 3000.0, 0, 0);
+    assert_false(a.has_event);
+    parus_health_series_release(&s);
+}
+
 static void test_planted_area__hand_numbers(void **state)
 {
     (void)state;
@@ -1625,6 +1739,7 @@ int main(void)
         cmocka_unit_test(test_series__one_observation_per_step_by_hand),
         cmocka_unit_test(test_peers__median_and_quartiles_by_hand),
         cmocka_unit_test(test_score__like_peers_good_thin_fair_poor),
+        cmocka_unit_test(test_score__poor_needs_to_fall_outside_its_peers),
         cmocka_unit_test(test_flood__water_in_growing_season),
         cmocka_unit_test(test_flood__dry_season_water_is_not_a_flood),
         cmocka_unit_test(test_flood__haze_and_shadow_are_not_water),
@@ -1634,11 +1749,13 @@ int main(void)
         cmocka_unit_test(test_loss__partly_sown_perennial_and_no_reference),
         cmocka_unit_test(test_drought__drier_than_its_greenness),
         cmocka_unit_test(test_not_planted__bare_season_and_fallow),
+        cmocka_unit_test(test_not_planted__needs_a_clear_view_at_full_canopy),
         cmocka_unit_test(test_late__start_after_peers),
         cmocka_unit_test(test_growing_season__calendar_windows),
         cmocka_unit_test(test_assess__bad_input_and_determinism),
         cmocka_unit_test(test_planted_area__hand_numbers),
         cmocka_unit_test(test_planted_area__interval),
+        cmocka_unit_test(test_planted_area__covered_crop_with_an_open_canopy),
         cmocka_unit_test(test_synthetic__floods_losses_and_planted_area),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -111,6 +111,11 @@ typedef struct parus_health_options {
     /* condition: score = green ratio clamped to 0..1; GOOD >= good_score, FAIR >= fair_score */
     double good_score; /* 0.85 */
     double fair_score; /* 0.6 */
+    /* POOR, when judged against peers covering at least half the steps, also needs the
+     * parcel's green ratio to the peers' median (over every step, parus_health_peers) below
+     * their lower fence, ratio_p25 - poor_fence_iqr (ratio_p75 - ratio_p25) (Tukey 1977); else
+     * FAIR: a group that differs widely within itself does not vouch for a parcel being weak */
+    double poor_fence_iqr; /* 1.5 */
     /* FLOOD */
     double flood_mndwi_rise;   /* MNDWI rise over the parcel's dry level: 0.1 */
     double flood_ndwi_rise;    /* the same for NDWI, when MNDWI is NaN (peers needed): 0.2 */
@@ -172,6 +177,10 @@ typedef enum parus_health_var {
      * sqrt((sqrt(W) + e W) / 12) / W, W the valid weight in pixels, e its edge share; NaN when
      * the observation has no valid weight */
     PARUS_HEALTH_VEG_SE,
+    /* the mean NDVI of the pixels VEG counts: the own (unmixed) mean where VEG is the own
+     * fraction, else the coverage-weighted one; the open-canopy test of the planted area reads
+     * it with VEG (docs/method.md, section 10) */
+    PARUS_HEALTH_VEG_NDVI,
     PARUS_HEALTH_N_VARS_
 } parus_health_var;
 
@@ -250,7 +259,11 @@ typedef struct parus_health_peers {
     double *ndvi_smooth;
     parus_phenology pheno;
     size_t n_steps_with_ref; /* steps whose NDVI has a reference */
-    void *buf_;              /* private */
+    /* the quartiles of the members' green ratios to the median (NDVI above the median's lowest
+     * value, summed over the steps both have): the group's own spread, which a POOR parcel must
+     * fall outside (poor_fence_iqr); NaN with fewer than min_peers members with a ratio */
+    double ratio_p25, ratio_p75;
+    void *buf_; /* private */
 } parus_health_peers;
 
 PARUS_API void parus_health_peers_init(parus_health_peers *p);
@@ -347,10 +360,14 @@ typedef struct parus_health_result {
  *     observations (at least one) has the parcel's NDVI back up by loss_recover_share of the
  *     drop. A loss during green-up stalls the curve rather than dropping it: the anomaly test
  *     sees it; a parcel that is only late catches up and is not flagged.
- *   NOT_PLANTED (unless a loss was found: the crop stood before it): a noncrop crop; or the peak
- *     of smoothed NDVI below base + not_planted_share x (ndvi_peak - base) of the crop
- *     (not_planted_min_ndvi when unknown); or, for an annual crop, no cycle and an amplitude
- *     below not_planted_amplitude.
+ *   NOT_PLANTED (unless a loss was found: the crop stood before it): a noncrop crop; or, for a
+ *     crop seen on at least one of its full-canopy steps (as the planted area's interval defines
+ *     them: without such a view nothing says it is bare), the peak of smoothed NDVI below base +
+ *     not_planted_share x (ndvi_peak - base) of the crop (not_planted_min_ndvi when unknown), or,
+ *     for an annual crop, no cycle, an amplitude below not_planted_amplitude and a peak below
+ *     canopy_ndvi (a parcel that stood at a canopy's NDVI grew something).
+ *   The condition class: the score as above, but POOR against peers covering half the steps or
+ *     more needs the parcel outside their spread (poor_fence_iqr), else FAIR.
  *   LATE_PLANTING (annual or unknown crops): a cycle of the parcel whose rise is seen starts more
  *     than late_tolerance_days after the reference's matching cycle (the peers' median curve,
  *     else the expected curve, else the crop's sowing + late_sow_lag_days), matched by the
@@ -383,7 +400,8 @@ PARUS_API bool parus_health_growing_season(const parus_crop *crop, int64_t day,
  * season (all steps when the crop has none): at full canopy every sown pixel is green, before and
  * after part of it is not, and the mean of the top three keeps one noisy step from setting it. A
  * noncrop crop has share 0; a covered crop (greenhouse, plastic film) share 1, as the vegetated
- * fraction under plastic says nothing of the sown area. planted_area_m2 = share x area_m2, in mu
+ * fraction under plastic says nothing of the sown area, unless a canopy was seen there (below).
+ * planted_area_m2 = share x area_m2, in mu
  * too, with the interval [lo, hi] below; against the declared area (parus_area_compare_interval):
  * AREA_SHORTFALL when even hi is below, AREA_EXCESS when even lo is above, by more than
  * area_tolerance (relative to the declared area).
@@ -408,15 +426,18 @@ typedef struct parus_planted_area {
     double planted_area_m2, planted_area_mu;
     /* the interval the evidence allows (docs/method.md, section 10), lo <= planted <= hi:
      *   hi: share_hi x area_m2, share_hi = the highest vegetated fraction observed at a
-     *       full-canopy step (the crop's expected NDVI >= canopy_ndvi over the step's day +-
-     *       canopy_margin_days; for no crop, the parcel's smoothed NDVI there) plus area_z times
+     *       full-canopy step (in the season, the crop's expected NDVI >= canopy_ndvi over the
+     *       step's day +- canopy_margin_days; or, on any date, the parcel's green part: its
+     *       VEG_NDVI n and VEG v give a green NDVI of at least (n - 0.3 (1 - v)) / v >=
+     *       canopy_ndvi, with v above two standard errors) plus area_z times
      *       its standard error (PARUS_HEALTH_VEG_SE), at least the share, at most 1; 1 when no
      *       full-canopy step was observed: nothing says the parcel is less sown than it is large
      *       (a noncrop crop's share is 0 by its class, but a class can be wrong: its hi is the
      *       greenest observed step of any date plus its margin, 0 when none is observed);
      *   lo: share_lo x area_m2, share_lo = the share less area_z times that standard error, at
      *       least 0 (the share itself when no standard error is known).
-     * A covered crop has [1, 1] x area_m2. */
+     * A covered crop has [1, 1] x area_m2, unless its green part was seen at a canopy on some
+     * date (plastic never is): then it is measured as a crop without a calendar. */
     double planted_share_lo, planted_share_hi;
     double planted_area_lo_m2, planted_area_hi_m2;
     double share_se;            /* the standard error used; NaN when none */
