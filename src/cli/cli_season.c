@@ -44,6 +44,7 @@ struct rows {
     double *x;
     char **label;
     int *fold;
+    bool *thinned; /* a thinned copy (cli_thinning): not a sample of its own */
 };
 
 static void rows_release(struct rows *r)
@@ -54,17 +55,19 @@ static void rows_release(struct rows *r)
     free(r->x);
     free(r->label);
     free(r->fold);
+    free(r->thinned);
     memset(r, 0, sizeof *r);
 }
 
 static parus_status rows_add(struct rows *r, const double *x, const char *label, int fold,
-                             parus_error *err)
+                             bool thinned, parus_error *err)
 {
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 256;
         double *nx = realloc(r->x, cap * r->n_features * sizeof *nx);
         char **nl;
         int *nf;
+        bool *nt;
         if (!nx)
             return parus_fail(err, PARUS_E_NOMEM, "out of memory building a dataset");
         r->x = nx;
@@ -74,12 +77,16 @@ static parus_status rows_add(struct rows *r, const double *x, const char *label,
         if (!(nf = realloc(r->fold, cap * sizeof *nf)))
             return parus_fail(err, PARUS_E_NOMEM, "out of memory building a dataset");
         r->fold = nf;
+        if (!(nt = realloc(r->thinned, cap * sizeof *nt)))
+            return parus_fail(err, PARUS_E_NOMEM, "out of memory building a dataset");
+        r->thinned = nt;
         r->cap = cap;
     }
     if (!(r->label[r->n] = strdup(label)))
         return parus_fail(err, PARUS_E_NOMEM, "out of memory building a dataset");
     memcpy(r->x + r->n * r->n_features, x, r->n_features * sizeof *x);
     r->fold[r->n] = fold;
+    r->thinned[r->n] = thinned;
     r->n++;
     return PARUS_OK;
 }
@@ -89,7 +96,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Classes: the distinct labels, sorted; each needs two samples. */
+/* Classes: the distinct labels, sorted; each needs two samples (thinned copies do not count). */
 static parus_status rows_to_dataset(const struct rows *r, const parus_season_spec *spec,
                                     bool with_folds, const char *what, parus_dataset *ds,
                                     parus_error *err)
@@ -115,7 +122,7 @@ static parus_status rows_to_dataset(const struct rows *r, const parus_season_spe
             classes[n_classes++] = classes[i];
     for (i = 0; i < r->n; i++) {
         char **hit = bsearch(&r->label[i], classes, n_classes, sizeof *classes, cmp_str);
-        count[hit - classes]++;
+        count[hit - classes] += !r->thinned[i];
     }
     for (i = 0; i < n_classes; i++)
         if (count[i] < 2) {
@@ -165,9 +172,10 @@ struct parcel_walk {
     const parus_season_spec *spec;
     int64_t start_day;
     const cli_labels *labels; /* NULL: the declared crops */
+    const cli_thinning *thin; /* NULL: no thinned copies */
     struct rows rows;
-    parus_season_obs *obs;
-    size_t cap;
+    parus_season_obs *obs, *thinned;
+    size_t cap, thinned_cap;
     double *features;
     parus_season_work work;
     cli_dataset_stats *stats;
@@ -188,6 +196,55 @@ const char *cli_labels_find(const cli_labels *l, const char *id)
             hi = mid;
     }
     return NULL;
+}
+
+/* A uniform draw in [0, 1) from the parcel id's hash, a day and a copy number (splitmix64's
+ * finaliser over the three mixed): no state, so no order or thread dependence. */
+static double thin_draw(uint64_t id_hash, int64_t day, unsigned copy)
+{
+    uint64_t z = id_hash ^ ((uint64_t)day * 0x9E3779B97F4A7C15u) ^ ((uint64_t)copy << 40);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    z ^= z >> 31;
+    return (double)(z >> 11) / 9007199254740992.0;
+}
+
+/* The thinned copies of the parcel whose observations are w->obs[0..n_obs) (cli_thinning). */
+static int add_thinned(struct parcel_walk *w, const char *id, size_t n_obs, const char *label)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a of the id */
+    parus_season_info info;
+    parus_error ferr;
+    if (n_obs > w->thinned_cap) {
+        parus_season_obs *p = realloc(w->thinned, n_obs * sizeof *p);
+        if (!p) {
+            parus_fail(w->err, PARUS_E_NOMEM, "out of memory thinning a season");
+            return 1;
+        }
+        w->thinned = p;
+        w->thinned_cap = n_obs;
+    }
+    for (const char *c = id; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211u;
+    for (unsigned k = 1; k <= w->thin->n_copies; k++) {
+        for (size_t j = 0; j < n_obs; j++) {
+            w->thinned[j] = w->obs[j];
+            if (thin_draw(h, w->obs[j].day, k) < w->thin->drop)
+                w->thinned[j].valid_fraction = NAN; /* not clear */
+        }
+        parus_status st = parus_season_features(w->spec, w->start_day, w->thinned, n_obs,
+                                                w->features, &info, &w->work, &ferr);
+        if (st == PARUS_E_RANGE)
+            continue; /* nothing clear left in this copy */
+        if (st != PARUS_OK) {
+            *w->err = ferr;
+            return 1;
+        }
+        if (rows_add(&w->rows, w->features, label, 0, true, w->err) != PARUS_OK)
+            return 1;
+        w->stats->n_thinned++;
+    }
+    return 0;
 }
 
 static int parcel_visit(const parus_parcel_brief *p, const parus_series_point *pts, size_t n_pts,
@@ -215,12 +272,15 @@ static int parcel_visit(const parus_parcel_brief *p, const parus_series_point *p
         *w->err = ferr;
         return 1;
     }
-    return rows_add(&w->rows, w->features, label, 0, w->err) != PARUS_OK;
+    if (rows_add(&w->rows, w->features, label, 0, false, w->err) != PARUS_OK)
+        return 1;
+    return w->thin && w->thin->n_copies > 0 ? add_thinned(w, p->id, n_pts, label) : 0;
 }
 
 parus_status cli_store_dataset(parus_store *store, const parus_season_spec *spec,
                                const char *window, int64_t start_day, const cli_labels *labels,
-                               parus_dataset *ds, cli_dataset_stats *stats, parus_error *err)
+                               const cli_thinning *thin, parus_dataset *ds,
+                               cli_dataset_stats *stats, parus_error *err)
 {
     struct parcel_walk w;
     parus_status st;
@@ -230,6 +290,7 @@ parus_status cli_store_dataset(parus_store *store, const parus_season_spec *spec
     w.spec = spec;
     w.start_day = start_day;
     w.labels = labels;
+    w.thin = thin;
     w.stats = stats;
     w.err = err;
     w.rows.n_features = parus_season_n_features(spec);
@@ -246,6 +307,7 @@ out:
     parus_season_work_release(&w.work);
     free(w.features);
     free(w.obs);
+    free(w.thinned);
     return st;
 }
 
@@ -348,7 +410,7 @@ static int sample_visit(const parus_sample *s, void *arg)
         *w->err = ferr;
         return 1;
     }
-    return rows_add(&w->rows, w->features, s->label, fold, w->err) != PARUS_OK;
+    return rows_add(&w->rows, w->features, s->label, fold, false, w->err) != PARUS_OK;
 }
 
 parus_status cli_samples_dataset(parus_store *store, parus_season_spec *spec, bool with_folds,

@@ -43,15 +43,30 @@ typedef struct cli_dataset_stats {
     size_t n_parcels;  /* parcels (samples) seen */
     size_t n_labelled; /* with a label */
     size_t n_no_clear; /* labelled, but no clear observation in the season: left out */
+    size_t n_thinned;  /* thinned copies added (cli_thinning) */
 } cli_dataset_stats;
 
+/* Training on thinned copies (docs/method.md, section 8): besides each labelled parcel's season,
+ * n_copies copies of it with each observation left out with probability drop, as another
+ * season's clouds would leave it. Which observations a copy loses is a hash of the parcel id,
+ * the observation's day and the copy's number: the same store gives the same dataset and model.
+ * A copy left with no clear observation is not added. */
+typedef struct cli_thinning {
+    unsigned n_copies; /* 0: none */
+    double drop;       /* 0..0.95 */
+} cli_thinning;
+
+#define CLI_THIN_COPIES 4 /* the defaults of `parus train --season` */
+#define CLI_THIN_DROP 0.5
+
 /* The season features of every labelled parcel (labels, or the crops declared for the season
- * when labels is NULL) into *ds (initialised by the caller; written on success). Classes are the
- * labels found, sorted; E_RANGE for a class with one sample, fewer than two classes, or no
- * labelled parcel with a clear observation. */
+ * when labels is NULL), and its thinned copies when thin is not NULL, into *ds (initialised by the
+ * caller; written on success). Classes are the labels found, sorted; E_RANGE for a class with one
+ * sample, fewer than two classes, or no labelled parcel with a clear observation. */
 parus_status cli_store_dataset(parus_store *store, const parus_season_spec *spec,
                                const char *window, int64_t start_day, const cli_labels *labels,
-                               parus_dataset *ds, cli_dataset_stats *stats, parus_error *err);
+                               const cli_thinning *thin, parus_dataset *ds,
+                               cli_dataset_stats *stats, parus_error *err);
 
 /* The same from the imported samples (each sample's season starts at its start date, or its
  * first date); spec->n_vars 0: the variables of the first sample (written into *spec). With

@@ -30,7 +30,8 @@ static const char usage[] =
     "                   [--differences] [--nd-pairs A:B,...] [--smooth-bands A,...]\n"
     "                   [--rounds N] [--threads N]\n"
     "       parus train --season FIRST/LAST --out MODEL [--labels FILE.csv] [--crops FILE]\n"
-    "                   [--step-days N] [--vars A,B,...] [--rounds N] [--threads N]\n"
+    "                   [--step-days N] [--vars A,B,...] [--thin-copies N] [--thin-drop P]\n"
+    "                   [--rounds N] [--threads N]\n"
     "       parus train --samples --season-days N --out MODEL [--step-days N] [--rounds N]\n\n"
     "Train the crop classifier and save the model.\n"
     "  --csv FILE      labelled samples in a wide CSV, one row per sample: the class column\n"
@@ -51,6 +52,10 @@ static const char usage[] =
     "                  evi, ..., red, nir, ...: mixed with the neighbours at the edges), the\n"
     "                  same with own_ for the own values (own_ndvi, own_red, ...),\n"
     "                  ndvi_p10/p50/p90, veg_fraction, water_fraction; the model keeps them\n"
+    "  --thin-copies N for --season: N thinned copies of each labelled parcel beside it, each\n"
+    "                  observation left out with probability --thin-drop, as another season's\n"
+    "                  clouds would (default: 4; 0 trains on the season as it is)\n"
+    "  --thin-drop P   the share of observations a thinned copy loses, 0..0.95 (default: 0.5)\n"
     "  --rounds N      boosting rounds (default: 300)\n"
     "  --threads N     cores to use (default: all)\n"
     "  --out MODEL     the model file to write (replaced if it exists)\n\n";
@@ -189,7 +194,8 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
     const char *csv = NULL, *out = NULL, *season_opt = NULL, *labels_path = NULL, *crops_opt = NULL,
                *vars_opt = NULL;
     char window[PARUS_SEASON_WINDOW_TEXT];
-    bool samples = false, step_given = false;
+    bool samples = false, step_given = false, thin_given = false;
+    cli_thinning thin = {CLI_THIN_COPIES, CLI_THIN_DROP};
     size_t season_days = 0;
     struct timespec t0, t1;
     int i, rc = PARUS_EXIT_OK, n_sources;
@@ -224,6 +230,20 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
             crops_opt = argv[++i];
         } else if (strcmp(a, "--vars") == 0 && i + 1 < argc) {
             vars_opt = argv[++i];
+        } else if (strcmp(a, "--thin-copies") == 0 && i + 1 < argc) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (end == argv[i] || *end || v < 0 || v > 32)
+                return cli_usage_error("train", "--thin-copies wants 0..32, not '%s'", argv[i]);
+            thin.n_copies = (unsigned)v;
+            thin_given = true;
+        } else if (strcmp(a, "--thin-drop") == 0 && i + 1 < argc) {
+            char *end;
+            double v = strtod(argv[++i], &end);
+            if (end == argv[i] || *end || !(v >= 0.0 && v <= 0.95))
+                return cli_usage_error("train", "--thin-drop wants 0..0.95, not '%s'", argv[i]);
+            thin.drop = v;
+            thin_given = true;
         } else if (strcmp(a, "--samples") == 0) {
             samples = true;
         } else if (strcmp(a, "--season-days") == 0 && i + 1 < argc) {
@@ -252,6 +272,8 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
         return cli_usage_error("train", "--samples needs --season-days N");
     if (vars_opt && !season_opt)
         return cli_usage_error("train", "--vars goes with --season");
+    if (thin_given && !season_opt)
+        return cli_usage_error("train", "--thin-copies and --thin-drop go with --season");
     if (step_given)
         spec.step_days = copt.step_days;
     if (vars_opt && (rc = parse_vars("train", vars_opt, &spec)) != 0)
@@ -274,7 +296,7 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
             if (labels_path && (rc = load_labels(ctx, store, labels_path, crops_opt, &labels)))
                 goto out;
             st = cli_store_dataset(store, &spec, window, spec.start_day,
-                                   labels_path ? &labels : NULL, &ds, &stats, &err);
+                                   labels_path ? &labels : NULL, &thin, &ds, &stats, &err);
         } else {
             spec.length_days = season_days;
             spec.n_vars = 0;
@@ -286,9 +308,12 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
             goto out;
         }
         if (!ctx->quiet)
-            printf("%zu %s, %zu labelled, %zu left out (no clear observation in the season)\n",
+            printf("%zu %s, %zu labelled, %zu left out (no clear observation in the season)%s",
                    stats.n_parcels, samples ? "samples" : "parcels", stats.n_labelled,
-                   stats.n_no_clear);
+                   stats.n_no_clear, season_opt ? "" : "\n");
+        if (!ctx->quiet && season_opt)
+            printf(", %zu thinned copies (%u a parcel, %.2f of the observations left out)\n",
+                   stats.n_thinned, thin.n_copies, thin.drop);
     }
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (parus_model_train(&ds, NULL, 0, &opt, &model, &err) != PARUS_OK ||
