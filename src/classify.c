@@ -1598,6 +1598,7 @@ void parus_classify_options_init(parus_classify_options *opt)
     opt->max_bin = 64;
     opt->n_threads = 0;
     opt->seed = 20240601;
+    opt->class_balance = 1.0;
 }
 
 static parus_status xgb_fail(parus_error *err, const char *what)
@@ -1648,6 +1649,36 @@ static float *to_float(const double *x, size_t n_features, const size_t *rows, s
             f[i * n_features + j] = (float)src[j];
     }
     return f;
+}
+
+/* The training weights of parus_classify_options.class_balance: (n / (k n_c))^alpha per sample,
+ * scaled to a mean of 1 so that min_child_weight and the regularisation keep their meaning.
+ * Computed in double from integer counts, in row order: the same for any thread count. */
+static float *class_weights(const parus_dataset *ds, const size_t *rows, size_t n_rows,
+                            double alpha)
+{
+    size_t *count = calloc(ds->n_classes, sizeof *count), i, k = 0;
+    float *w = malloc(n_rows * sizeof *w);
+    double sum = 0.0;
+    if (!count || !w) {
+        free(count);
+        free(w);
+        return NULL;
+    }
+    for (i = 0; i < n_rows; i++)
+        count[ds->label[rows ? rows[i] : i]]++;
+    for (i = 0; i < ds->n_classes; i++)
+        k += count[i] > 0;
+    for (i = 0; i < n_rows; i++) {
+        size_t c = count[ds->label[rows ? rows[i] : i]];
+        double v = pow((double)n_rows / ((double)k * (double)c), alpha);
+        sum += v;
+        w[i] = (float)v;
+    }
+    for (i = 0; i < n_rows; i++)
+        w[i] = (float)((double)w[i] * (double)n_rows / sum);
+    free(count);
+    return w;
 }
 
 /* integral: print without decimals (XGBoost parses integer parameters strictly) */
@@ -1732,7 +1763,7 @@ parus_status parus_model_train(const parus_dataset *ds, const size_t *rows, size
 {
     parus_model *m;
     DMatrixHandle dm = NULL;
-    float *xf = NULL, *yf = NULL;
+    float *xf = NULL, *yf = NULL, *wf = NULL;
     char seed[32];
     size_t i;
     parus_status st;
@@ -1748,7 +1779,8 @@ parus_status parus_model_train(const parus_dataset *ds, const size_t *rows, size
     if (opt->n_rounds == 0 || opt->n_rounds > 100000 || opt->max_depth < 1 || !(opt->eta > 0) ||
         !(opt->subsample > 0 && opt->subsample <= 1) ||
         !(opt->colsample > 0 && opt->colsample <= 1) || !(opt->min_child_weight >= 0) ||
-        !(opt->lambda >= 0) || opt->max_bin < 2 || opt->max_bin > 65536 || opt->n_threads < 0)
+        !(opt->lambda >= 0) || opt->max_bin < 2 || opt->max_bin > 65536 || opt->n_threads < 0 ||
+        !(opt->class_balance >= 0 && opt->class_balance <= 1))
         return parus_fail(err, PARUS_E_INVALID, "train: invalid options");
     for (i = 0; i < n_rows; i++) {
         size_t r = rows ? rows[i] : i;
@@ -1777,6 +1809,16 @@ parus_status parus_model_train(const parus_dataset *ds, const size_t *rows, size
     if (XGDMatrixSetFloatInfo(dm, "label", yf, n_rows) != 0) {
         st = xgb_fail(err, "labels");
         goto out;
+    }
+    if (opt->class_balance > 0) {
+        if (!(wf = class_weights(ds, rows, n_rows, opt->class_balance))) {
+            st = parus_fail(err, PARUS_E_NOMEM, "out of memory training");
+            goto out;
+        }
+        if (XGDMatrixSetFloatInfo(dm, "weight", wf, n_rows) != 0) {
+            st = xgb_fail(err, "sample weights");
+            goto out;
+        }
     }
     if (XGBoosterCreate(&dm, 1, &m->booster) != 0) {
         st = xgb_fail(err, "booster");
@@ -1816,6 +1858,7 @@ out:
         XGDMatrixFree(dm);
     free(xf);
     free(yf);
+    free(wf);
     parus_model_free(m);
     return st;
 }

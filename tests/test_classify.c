@@ -1066,14 +1066,15 @@ static void evaluate_mt(const char *csv, const char *exclude, size_t n_rounds, b
 
 /* The benchmark, cut to fit about 15 s on 2 cores: 60 rounds instead of 300, and the nested
  * selection on the NDVI-only features (its full six-candidate grid, scored at 30 and 60 rounds).
- * Measured (deterministic, any thread count): all bands OA 0.9253, kappa 0.9113, macro-F1
- * 0.9011; NDVI only OA 0.8506; NDVI only with nested selection OA 0.8657, macro-F1 0.8553
- * (12 s of the test's 16 s on a shared 2-core machine). Asserted as reached,
- * not as wished: the issue's 0.95 / 0.92 are not met by these settings. The full figures
- * (`parus evaluate`, 300 rounds; with --select) are in docs/method.md. */
+ * Measured (deterministic, any thread count) with the default class balance (1): all bands OA
+ * 0.9286, kappa 0.9153, macro-F1 0.9195 (without the balance 0.9253 and 0.9011, so the
+ * macro-F1 asserted here fails without it); NDVI only OA 0.8572; NDVI only with nested
+ * selection OA 0.8600, macro-F1 0.8532. Asserted as reached, not as wished: the issue's
+ * macro-F1 0.93 is not met by these settings. The full figures (`parus evaluate`, 300 rounds;
+ * with --select) are in docs/method.md. */
 #define MT_ROUNDS 60
 #define MT_MIN_OA 0.92
-#define MT_MIN_MACRO_F1 0.90
+#define MT_MIN_MACRO_F1 0.915
 #define MT_MIN_OA_NDVI 0.84
 #define MT_MIN_OA_NDVI_SELECT 0.86
 #define MT_MIN_MACRO_F1_NDVI_SELECT 0.85
@@ -1116,10 +1117,64 @@ static void test_benchmark__mato_grosso_grouped_5fold(void **state)
     free(csv);
 }
 
+/* Class balance: a common class spread over [0, 1) and a rare one (a twentieth as many) over
+ *  [0.6, 1). Where they overlap the common class has eight times the samples, so unweighted
+ * trees call the overlap common and the rare class is never found; weighted (n / (k n_c)), the
+ * rare class weighs about two and a half times the common one there and takes it. Out of range
+ * balances are refused. */
+static void test_train__class_balance_finds_the_rare_class(void **state)
+{
+    static const char *const classes[] = {"common", "rare"};
+    static const char *const features[] = {"x"};
+    parus_dataset ds;
+    parus_classify_options opt;
+    parus_model *m0 = NULL, *m1 = NULL;
+    parus_error err;
+    uint64_t st = 99;
+    double p[2];
+    size_t i, found0 = 0, found1 = 0;
+    (void)state;
+    parus_dataset_init(&ds);
+    assert_int_equal(parus_dataset_setup(&ds, features, 1, classes, 2, false, &err), PARUS_OK);
+    for (i = 0; i < 420; i++) {
+        st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+        double u = (double)(st >> 11) / 9007199254740992.0, x;
+        size_t label = i % 21 == 0;
+        x = label ? 0.6 + 0.4 * u : u;
+        assert_int_equal(parus_dataset_add_row(&ds, &x, label, 0, &err), PARUS_OK);
+    }
+    parus_classify_options_init(&opt);
+    assert_true(opt.class_balance == 1.0); /* the default */
+    opt.n_rounds = 40;
+    opt.n_threads = 1;
+    opt.class_balance = 0.0;
+    assert_int_equal(parus_model_train(&ds, NULL, 0, &opt, &m0, &err), PARUS_OK);
+    opt.class_balance = 1.0;
+    assert_int_equal(parus_model_train(&ds, NULL, 0, &opt, &m1, &err), PARUS_OK);
+    for (i = 0; i < ds.n_samples; i++) {
+        if (ds.label[i] != 1)
+            continue;
+        assert_int_equal(parus_model_predict(m0, ds.x + i, 1, 1, 1, p, &err), PARUS_OK);
+        found0 += p[1] > p[0];
+        assert_int_equal(parus_model_predict(m1, ds.x + i, 1, 1, 1, p, &err), PARUS_OK);
+        found1 += p[1] > p[0];
+    }
+    assert_true(found0 <= 2); /* of 20 rare samples */
+    assert_true(found1 >= 15);
+    parus_model_free(m0);
+    parus_model_free(m1);
+    opt.class_balance = 1.5;
+    assert_int_equal(parus_model_train(&ds, NULL, 0, &opt, &m0, &err), PARUS_E_INVALID);
+    opt.class_balance = NAN;
+    assert_int_equal(parus_model_train(&ds, NULL, 0, &opt, &m0, &err), PARUS_E_INVALID);
+    parus_dataset_release(&ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_train__separable_probabilities_and_determinism),
+        cmocka_unit_test(test_train__class_balance_finds_the_rare_class),
         cmocka_unit_test(test_top2__ties_and_margin),
         cmocka_unit_test(test_model_file__round_trip_and_refusals),
         cmocka_unit_test(test_model_load__inconsistent_trees_refused),

@@ -199,6 +199,10 @@ typedef struct parus_classify_options {
                                 4x the split search for no gain on a few thousand samples) */
     int n_threads;           /* [nthread] 0: XGBoost's default (all cores) */
     uint64_t seed;           /* [seed] 20240601 */
+    /* class balance: each training sample weighted (n / (k n_c))^class_balance, n the samples,
+     * k the classes present, n_c the sample's class's count, then scaled to a mean weight of 1;
+     * 0 weights every sample 1, 1 gives every class the same total weight: 1 */
+    double class_balance;
 } parus_classify_options;
 
 PARUS_API void parus_classify_options_init(parus_classify_options *opt);

@@ -44,7 +44,7 @@ int cli_dataset_option(const char *cmd, int argc, char **argv, int *i, parus_csv
         strcmp(a, "--exclude-columns") != 0 && strcmp(a, "--include-columns") != 0 &&
         strcmp(a, "--phenology-band") != 0 && strcmp(a, "--step-days") != 0 &&
         strcmp(a, "--rounds") != 0 && strcmp(a, "--threads") != 0 && strcmp(a, "--nd-pairs") != 0 &&
-        strcmp(a, "--smooth-bands") != 0)
+        strcmp(a, "--smooth-bands") != 0 && strcmp(a, "--class-balance") != 0)
         return 0;
     if (!next)
         return -cli_usage_error(cmd, "option '%s' needs a value", a);
@@ -66,6 +66,12 @@ int cli_dataset_option(const char *cmd, int argc, char **argv, int *i, parus_csv
     } else if (strcmp(a, "--step-days") == 0) {
         if (!parse_size(next, 366, &copt->step_days) || copt->step_days == 0)
             return -cli_usage_error(cmd, "--step-days wants 1..366, not '%s'", next);
+    } else if (strcmp(a, "--class-balance") == 0) {
+        char *end;
+        double b = strtod(next, &end);
+        if (end == next || *end || !(b >= 0.0 && b <= 1.0))
+            return -cli_usage_error(cmd, "--class-balance wants 0..1, not '%s'", next);
+        opt->class_balance = b;
     } else if (strcmp(a, "--rounds") == 0) {
         if (!parse_size(next, 100000, &opt->n_rounds) || opt->n_rounds == 0)
             return -cli_usage_error(cmd, "--rounds wants 1..100000, not '%s'", next);

@@ -22,8 +22,8 @@ static const char usage[] =
     "                      [--exclude-columns A,B,...] [--include-columns A,B,...]\n"
     "                      [--predictions FILE] [--phenology-band NAME] [--step-days N]\n"
     "                      [--no-summaries] [--differences] [--nd-pairs A:B,...]\n"
-    "                      [--smooth-bands A,...] [--rounds N | --select] [--threads N] "
-    "[--json]\n\n"
+    "                      [--smooth-bands A,...] [--rounds N | --select] [--class-balance A]\n"
+    "                      [--threads N] [--json]\n\n"
     "Grouped k-fold cross-validation: each fold of the fold column is scored by a model\n"
     "trained on the other folds (features and parameters fixed, nothing tuned on it).\n"
     "With --select, nested selection: for each fold, an inner grouped cross-validation over the\n"
@@ -61,6 +61,8 @@ static const char usage[] =
     "                        (nd_nir_mir_NN and its summaries)\n"
     "  --smooth-bands L      add upper-envelope Whittaker series of these bands (<band>_wsNN)\n"
     "  --rounds N            boosting rounds (default: 300)\n"
+    "  --class-balance A     weight each training sample (n / (k n_c))^A, n_c its class's\n"
+    "                        count: 1 gives every class the same weight, 0 none (default: 1)\n"
     "  --select              nested selection among the candidates above\n"
     "  --threads N           cores to use (default: all); the folds' models are fitted\n"
     "                        side by side, and the figures do not depend on it\n"
@@ -290,8 +292,11 @@ int cmd_evaluate(cli_ctx *ctx, int argc, char **argv)
             return rc;
     }
     cli_dataset_tell_exclusions("evaluate", &copt);
-    if (select)
+    if (select) {
         n_cand = parus_classify_select_grid(cand, PARUS_SELECT_MAX_CANDIDATES, opt.n_threads);
+        for (size_t k = 0; k < n_cand; k++) /* --class-balance holds for every candidate */
+            cand[k].opt.class_balance = opt.class_balance;
+    }
 
     parus_dataset_init(&ds);
     if (samples) {
