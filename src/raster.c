@@ -1167,6 +1167,30 @@ static int landsat_band_number(const char *name)
     return *end == '\0' && n > 0 && n < 100 ? (int)n : 0;
 }
 
+/* One optical reference (docs/sensors.md): Landsat 8/9 OLI reflectance is brought to Sentinel-2A
+ * MSI's band-passes by inverting the HLS v2.0 adjustment of MSI to OLI, OLI = slope x MSI +
+ * offset per band (Claverie et al. 2018, Remote Sens. Environ. 219:145, Table 5 of the HLS v2.0
+ * User Guide; OLI's NIR B5 pairs with MSI's narrow NIR B8A). MSI = (OLI - offset) / slope is
+ * linear, so it folds into the band's scale and offset. Roles without a coefficient: unchanged. */
+static bool hls_s2a_coefficients(parus_band_role role, double *slope, double *offset)
+{
+    static const struct {
+        parus_band_role role;
+        double slope, offset;
+    } msi_a_to_oli[] = {
+        {PARUS_ROLE_BLUE, 0.9778, -0.0040},  {PARUS_ROLE_GREEN, 1.0053, -0.0009},
+        {PARUS_ROLE_RED, 0.9765, 0.0009},    {PARUS_ROLE_NIR, 0.9983, -0.0001},
+        {PARUS_ROLE_SWIR1, 0.9987, -0.0011}, {PARUS_ROLE_SWIR2, 1.0030, -0.0012},
+    };
+    for (size_t i = 0; i < sizeof msi_a_to_oli / sizeof msi_a_to_oli[0]; i++)
+        if (msi_a_to_oli[i].role == role) {
+            *slope = msi_a_to_oli[i].slope;
+            *offset = msi_a_to_oli[i].offset;
+            return true;
+        }
+    return false;
+}
+
 static void band_scale(const open_ctx *ctx, const parus_tile *t, const cand *c,
                        GDALRasterBandH band, GDALDatasetH ds, GDALDataType dt, double *scale,
                        double *offset)
@@ -1201,6 +1225,11 @@ static void band_scale(const open_ctx *ctx, const parus_tile *t, const cand *c,
             snprintf(key, sizeof key, "REFLECTANCE_ADD_BAND_%d", n);
             if (parus__mtl_get(ctx->mtl_text, key, buf, sizeof buf) && parse_double(buf, &v))
                 *offset = v;
+        }
+        double a, b;
+        if (!ctx->opt->native && hls_s2a_coefficients(c->role, &a, &b)) {
+            *scale /= a;
+            *offset = (*offset - b) / a;
         }
         return;
     }
@@ -1607,6 +1636,10 @@ static parus_status open_tile(open_ctx *ctx, const char *const *paths, size_t n_
             return st;
     t->info.sensor = ctx->sensor;
     t->info.sensor_name = parus_sensor_name(ctx->sensor);
+    if (!ctx->opt->native &&
+        (ctx->sensor == PARUS_SENSOR_LANDSAT_L1 || ctx->sensor == PARUS_SENSOR_LANDSAT_C2L2))
+        t->info.harmonisation = "HLS v2.0 band-pass, Landsat 8/9 OLI to Sentinel-2A MSI (blue, "
+                                "green, red, nir, swir1, swir2)";
     if ((st = find_date(ctx, t, err)) != PARUS_OK)
         return st;
     g = &ctx->rf[ctx->grid];
@@ -1631,7 +1664,7 @@ static parus_status open_tile(open_ctx *ctx, const char *const *paths, size_t n_
 parus_status parus_tile_open(const char *const *paths, size_t n_paths,
                              const parus_tile_options *opt, parus_tile **out, parus_error *err)
 {
-    static const parus_tile_options no_options = {NULL, NULL};
+    static const parus_tile_options no_options = {NULL, NULL, false};
     open_ctx ctx;
     parus__gdal_capture cap;
     parus_tile *t;

@@ -300,6 +300,10 @@ static void test_info__real_sentinel2_and_landsat(void **state)
     expect_contains(out, "l8_B4.tif");
     expect_contains(out, "l8_B5.tif");
     expect_contains(out, "BQA");
+    expect_contains(out, "reference:  HLS v2.0 band-pass, Landsat 8/9 OLI to Sentinel-2A MSI");
+    free(out);
+    out = run_expect(0, NULL, "info --native --json '%s/landsat8-alabama'", data);
+    expect_contains(out, "\"harmonisation\":null");
     free(out);
 }
 

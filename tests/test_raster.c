@@ -642,13 +642,15 @@ static void test_landsat_c2l2__qa_pixel(void **state)
     assert_int_equal(in->n_files, 3); /* QA_RADSAT names no band: left out */
     red = parus_tile_find_role(t, PARUS_ROLE_RED);
     assert_string_equal(red->name, "SR_B4");
-    assert_close(red->scale, 0.0000275, 1e-15, 0);
-    assert_close(red->offset, -0.2, 1e-15, 0);
+    /* Collection 2 surface reflectance, DN x 0.0000275 - 0.2, brought to Sentinel-2A MSI's red:
+     * (OLI - 0.0009) / 0.9765 (HLS v2.0) */
+    assert_close(red->scale, 0.0000275 / 0.9765, 1e-15, 0);
+    assert_close(red->offset, (-0.2 - 0.0009) / 0.9765, 1e-15, 0);
     assert_true(red->has_nodata);
     r = reader_for(t, roles, 2);
     assert_int_equal(parus_tile_reader_read(r, 0, &blk, &err), PARUS_OK);
     assert_int_equal(blk.valid[0], 1);
-    assert_close(blk.band[0][0], 10000 * 0.0000275 - 0.2, 1e-6, 0);
+    assert_close(blk.band[0][0], (10000 * 0.0000275 - 0.2 - 0.0009) / 0.9765, 1e-6, 0);
     assert_int_equal(blk.valid[1], 0);
     assert_int_equal(blk.valid[2], 0);
     assert_int_equal(blk.valid[3], 1);
@@ -736,7 +738,7 @@ static void test_band_map__good_and_bad(void **state)
     tif_spec s = {3, 3, 4, GDT_UInt16, NULL, NULL, false, 0, 32650, 10, 0, 0, NULL, NULL};
     parus_tile *t = NULL;
     parus_error err;
-    parus_tile_options opt = {NULL, NULL};
+    parus_tile_options opt = {NULL, NULL, false};
     static const struct {
         const char *map;
         const char *msg;
@@ -888,7 +890,7 @@ static void test_open__no_date(void **state)
     tif_spec s = {2, 2, 2, GDT_UInt16, NULL, desc, false, 0, 32650, 10, 0, 0, stamp, NULL};
     parus_tile *t = NULL;
     parus_error err;
-    parus_tile_options opt = {NULL, "2021-06-30"};
+    parus_tile_options opt = {NULL, "2021-06-30", false};
 
     write_tif(path, &s);
     assert_int_equal(open1(path, NULL, &t, &err), PARUS_E_NO_DATE);
@@ -1163,7 +1165,19 @@ static void test_real__havelland_directory(void **state)
     free(dir);
 }
 
-static void check_landsat(const parus_tile *t, size_t n_files)
+/* The Alabama scene as read: native reflectance (DN x 2e-5 - 0.1, the MTL's gains) or brought to
+ * Sentinel-2A MSI's band-passes (the default): the HLS v2.0 adjustment MSI -> OLI inverted, red
+ * OLI = 0.9765 MSI + 0.0009, NIR OLI = 0.9983 MSI - 0.0001 (docs/sensors.md), computed here
+ * from the published figures, not from parus's table. */
+static double alabama_refl(double dn, bool red, bool native)
+{
+    double oli = dn * 2e-5 - 0.1;
+    if (native)
+        return oli;
+    return red ? (oli - 0.0009) / 0.9765 : (oli + 0.0001) / 0.9983;
+}
+
+static void check_landsat(const parus_tile *t, size_t n_files, bool native)
 {
     const parus_tile_info *in = parus_tile_get_info(t);
     const parus_band_info *red = parus_tile_find_role(t, PARUS_ROLE_RED);
@@ -1185,8 +1199,13 @@ static void check_landsat(const parus_tile *t, size_t n_files)
     assert_non_null(strstr(nir->path, "l8_B5.tif"));
     assert_true(red->has_nodata);
     assert_close(red->nodata, 0, 0, 0);
-    assert_close(red->scale, 2e-5, 1e-15, 0);
-    assert_close(red->offset, -0.1, 1e-12, 0);
+    assert_close(red->scale * 10000 + red->offset, alabama_refl(10000, true, native), 1e-12, 0);
+    assert_close(red->offset, alabama_refl(0, true, native), 1e-12, 0);
+    assert_close(nir->offset, alabama_refl(0, false, native), 1e-12, 0);
+    if (native)
+        assert_null(in->harmonisation);
+    else
+        assert_non_null(strstr(in->harmonisation, "Sentinel-2A MSI"));
     assert_int_equal(red->block_h, 6);
     /* 6-row strips grouped into 258-row blocks */
     assert_int_equal(in->block_w, 627);
@@ -1197,8 +1216,8 @@ static void check_landsat(const parus_tile *t, size_t n_files)
     assert_int_equal(blk.y0, 258);
     /* summary.txt: row 300, col 300: DN4 10296, DN5 18355 */
     i = (300 - 258) * blk.w + 300;
-    assert_close(blk.band[0][i], 10296 * 2e-5 - 0.1, 1e-6, 0);
-    assert_close(blk.band[1][i], 18355 * 2e-5 - 0.1, 1e-6, 0);
+    assert_close(blk.band[0][i], alabama_refl(10296, true, native), 1e-6, 0);
+    assert_close(blk.band[1][i], alabama_refl(18355, false, native), 1e-6, 0);
     parus_tile_reader_free(r);
 }
 
@@ -1218,15 +1237,22 @@ static void test_real__landsat_directory_and_list(void **state)
     assert_int_equal(in->validity, PARUS_VALIDITY_QA_BQA);
     assert_int_equal(in->n_bands, 7);
     assert_non_null(strstr(parus_tile_files(t, NULL)[7], "l8_MTL.txt"));
-    check_landsat(t, 8);
+    check_landsat(t, 8, false);
     parus_tile_free(t);
+    {
+        parus_tile_options native = {NULL, NULL, true};
+        const char *one[1] = {dir};
+        assert_int_equal(parus_tile_open(one, 1, &native, &t, &err), PARUS_OK);
+        check_landsat(t, 8, true);
+        parus_tile_free(t);
+    }
     b4 = data_path("landsat8-alabama", "l8_B4.tif");
     b5 = data_path("landsat8-alabama", "l8_B5.tif");
     list[0] = b5;
     list[1] = b4;
     parus_error_init(&err);
     assert_int_equal(parus_tile_open(list, 2, NULL, &t, &err), PARUS_OK);
-    check_landsat(t, 3); /* two bands and the MTL found beside them */
+    check_landsat(t, 3, false); /* two bands and the MTL found beside them */
     assert_int_equal(parus_tile_get_info(t)->validity, PARUS_VALIDITY_NODATA);
     parus_tile_free(t);
     free(b4);

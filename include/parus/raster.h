@@ -113,11 +113,16 @@ typedef struct parus_tile_info {
     double lon_min_deg, lat_min_deg, lon_max_deg, lat_max_deg; /* footprint on WGS84 */
     size_t n_bands;
     size_t n_files;
+    /* the band-pass adjustment folded into the bands' scale and offset, e.g. "HLS v2.0 band-pass,
+     * Landsat 8/9 OLI to Sentinel-2A MSI (blue, green, red, nir, swir1, swir2)"; NULL: none
+     * (docs/sensors.md, "One optical reference") */
+    const char *harmonisation;
 } parus_tile_info;
 
 typedef struct parus_tile_options {
     const char *band_map; /* "red=3,nir=4[,mask=5]": 1-based bands of a single file; NULL: auto */
     const char *date;     /* YYYY-MM-DD override; NULL: from metadata or the file name */
+    bool native;          /* true: no band-pass adjustment (the sensor's own reflectance) */
 } parus_tile_options;
 
 typedef struct parus_tile parus_tile;

@@ -11,11 +11,14 @@
 #include "cli.h"
 
 static const char usage[] =
-    "usage: parus info [--bands MAP] [--date YYYY-MM-DD] [--stats] [--json] TILE...\n\n"
+    "usage: parus info [--bands MAP] [--date YYYY-MM-DD] [--native] [--stats] [--json] TILE...\n\n"
     "Show what parus sees in a tile: one multi-band GeoTIFF, a directory holding one file per\n"
     "band, or the files of one scene listed one after another.\n\n"
     "  --bands MAP   band roles of a generic file, e.g. red=3,nir=4 (1-based band numbers)\n"
     "  --date DATE   acquisition date, for files that carry none\n"
+    "  --native      the sensor's own reflectance: no band-pass adjustment to the optical\n"
+    "                reference (Landsat 8/9 is otherwise brought to Sentinel-2A MSI, as ingest\n"
+    "                always does)\n"
     "  --stats       also read every block and count the clear pixels (valid: not cloud,\n"
     "                shadow, fill or saturated by the tile's validity rule; red and NIR present)\n"
     "  --json        print JSON instead of text\n";
@@ -42,6 +45,7 @@ static void print_text(const parus_tile *tile)
     printf("%-11s %zu x %zu px, %zu x %zu = %zu blocks\n", "blocks:", ti->block_w, ti->block_h,
            ti->n_blocks_x, ti->n_blocks_y, ti->n_blocks_x * ti->n_blocks_y);
     printf("%-11s %s\n", "validity:", ti->validity_desc);
+    printf("%-11s %s\n", "reference:", ti->harmonisation ? ti->harmonisation : "the sensor's own");
     printf("bands:\n  %-11s %-8s %-6s %-8s %-6s %-8s %-10s %-8s %s\n", "role", "name", "band",
            "type", "res", "nodata", "scale", "offset", "file / description");
     for (i = 0; i < ti->n_bands; i++) {
@@ -123,6 +127,11 @@ static void print_json(const parus_tile *tile, bool stats, size_t n_pixels, size
     printf("],\"block\":[%zu,%zu],\"n_blocks\":%zu,\"validity\":", ti->block_w, ti->block_h,
            ti->n_blocks_x * ti->n_blocks_y);
     cli_json_string(stdout, ti->validity_desc);
+    printf(",\"harmonisation\":");
+    if (ti->harmonisation)
+        cli_json_string(stdout, ti->harmonisation);
+    else
+        printf("null");
     printf(",\"bands\":[");
     for (i = 0; i < ti->n_bands; i++) {
         const parus_band_info *b = parus_tile_band(tile, i);
@@ -174,6 +183,8 @@ int cmd_info(cli_ctx *ctx, int argc, char **argv)
             json = true;
         } else if (strcmp(argv[i], "--stats") == 0) {
             stats = true;
+        } else if (strcmp(argv[i], "--native") == 0) {
+            opt.native = true;
         } else if (strcmp(argv[i], "--bands") == 0 || strcmp(argv[i], "--date") == 0) {
             if (i + 1 >= argc)
                 return cli_usage_error("info", "option '%s' needs a value", argv[i]);
