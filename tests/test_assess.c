@@ -36,46 +36,6 @@
 
 static char *g_dir, *g_db;
 
-static const char *bin(void)
-{
-    const char *b = getenv("PARUS_BIN");
-    return b && *b ? b : "parus";
-}
-
-static const char *synth_bin(void)
-{
-    const char *b = getenv("PARUS_SYNTH");
-    return b && *b ? b : "parus-synth";
-}
-
-/* Run a shell command line; fail unless it exits want_rc; return its stdout + stderr. */
-static char *run_expect(int want_rc, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static char *run_expect(int want_rc, const char *fmt, ...)
-{
-    char cmd[16000], *out = NULL, *errs = NULL, *all;
-    va_list ap;
-    int rc;
-    size_t n;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    rc = parus_test_run(cmd, &out, &errs);
-    if (rc != want_rc)
-        fail_msg("`%s` exited %d, expected %d\nstdout:\n%s\nstderr:\n%s", cmd, rc, want_rc,
-                 out ? out : "", errs ? errs : "");
-    n = (out ? strlen(out) : 0) + (errs ? strlen(errs) : 0) + 1;
-    all = malloc(n);
-    assert_non_null(all);
-    snprintf(all, n, "%s%s", out ? out : "", errs ? errs : "");
-    free(out);
-    free(errs);
-    return all;
-}
-
 static void expect_has(const char *text, const char *want)
 {
     if (!strstr(text, want))
@@ -223,14 +183,15 @@ static int setup(void **state)
     (void)state;
     g_dir = parus_test_tmpdir("assess");
     g_db = parus_test_path(g_dir, "parus.db");
-    out = run_expect(0,
-                     "'%s' --out '%s/scene' --size 512 --dates 12 --seed 5 --quiet --crops "
-                     "'%s/data-samples/crops.csv'",
-                     synth_bin(), g_dir, parus_test_source_dir());
+    out = parus_test_run_expect(
+        0,
+        "'%s' --out '%s/scene' --size 512 --dates 12 --seed 5 --quiet --crops "
+        "'%s/data-samples/crops.csv'",
+        parus_test_synth_bin(), g_dir, parus_test_source_dir());
     free(out);
     /* 8: a broken geometry of the registry is set aside, as a real registry has */
-    out = run_expect(8, "'%s' --db '%s' -q parcels load '%s/scene/parcels.geojson'", bin(), g_db,
-                     g_dir);
+    out = parus_test_run_expect(8, "'%s' --db '%s' -q parcels load '%s/scene/parcels.geojson'",
+                                parus_test_bin(), g_db, g_dir);
     free(out);
     /* a registered parcel that no tile covers */
     write_text("far.geojson",
@@ -239,9 +200,11 @@ static int setup(void **state)
                "\"declared_area_mu\":2.0},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":"
                "[[[100.0,20.0],[100.0004,20.0],[100.0004,20.0004],[100.0,20.0004],"
                "[100.0,20.0]]]}}]}");
-    out = run_expect(0, "'%s' --db '%s' -q parcels load '%s/far.geojson'", bin(), g_db, g_dir);
+    out = parus_test_run_expect(0, "'%s' --db '%s' -q parcels load '%s/far.geojson'",
+                                parus_test_bin(), g_db, g_dir);
     free(out);
-    out = run_expect(0, "'%s' --db '%s' -q ingest '%s'/scene/*.tif", bin(), g_db, g_dir);
+    out = parus_test_run_expect(0, "'%s' --db '%s' -q ingest '%s'/scene/*.tif", parus_test_bin(),
+                                g_db, g_dir);
     free(out);
     return 0;
 }
@@ -339,7 +302,8 @@ static void test_assess__every_farmer_gets_a_limit_within_the_cap(void **state)
     size_t i;
     (void)state;
 
-    log = run_expect(0, "'%s' --db '%s' assess --season " SEASON " --no-model", bin(), g_db);
+    log = parus_test_run_expect(0, "'%s' --db '%s' assess --season " SEASON " --no-model",
+                                parus_test_bin(), g_db);
     expect_has(log, "farmers");
     expect_has(log, "total limit");
     expect_has(log, "run id: ");
@@ -553,7 +517,8 @@ static void test_assess__every_limit_follows_from_the_stored_evidence(void **sta
     size_t i;
     (void)state;
 
-    free(run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model", bin(), g_db));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
+                               parus_test_bin(), g_db));
     memset(&c, 0, sizeof c);
     snprintf(policy, sizeof policy, "%s/data-samples/policy.ini", parus_test_source_dir());
     assert_int_equal(parus_policy_load(policy, &c.pol, &err), PARUS_OK);
@@ -615,7 +580,8 @@ static void test_assess__not_planted_parcels_lend_nothing(void **state)
     parus_error err;
     char *log;
     (void)state;
-    log = run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model", bin(), g_db);
+    log = parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
+                                parus_test_bin(), g_db);
     free(log);
     s = open_db();
     assert_int_equal(parus_store_results_foreach(s, SEASON, check_not_planted, &c, &err), PARUS_OK);
@@ -625,10 +591,12 @@ static void test_assess__not_planted_parcels_lend_nothing(void **state)
     assert_int_equal(c.n_with_value, 0);
 
     /* classifying the season again leaves those results behind the crops: said, not hidden */
-    log = run_expect(0, "'%s' --db '%s' classify --season " SEASON " --no-model", bin(), g_db);
+    log = parus_test_run_expect(0, "'%s' --db '%s' classify --season " SEASON " --no-model",
+                                parus_test_bin(), g_db);
     expect_has(log, "results of an earlier 'parus assess'");
     free(log);
-    log = run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model", bin(), g_db);
+    log = parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
+                                parus_test_bin(), g_db);
     free(log);
 }
 
@@ -702,7 +670,8 @@ static void test_assess__area_haircut_is_right_against_the_truth(void **state)
     parus_store *s;
     parus_error err;
     (void)state;
-    free(run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model", bin(), g_db));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
+                               parus_test_bin(), g_db));
     read_truth_rows(&ts);
     s = open_db();
     assert_int_equal(parus_store_results_foreach(s, SEASON, score_result, &ts, &err), PARUS_OK);
@@ -760,7 +729,8 @@ static void test_assess__run_records_the_tiles_used(void **state)
     parus__fingerprint(buf, t->n * 64, fp);
     snprintf(want, sizeof want, "%016llx", (unsigned long long)fp[0]);
     snprintf(line, sizeof line, "imagery used: %zu tiles, digest %s", t->n, want);
-    log = run_expect(0, "'%s' --db '%s' assess --season " SEASON " --no-model", bin(), g_db);
+    log = parus_test_run_expect(0, "'%s' --db '%s' assess --season " SEASON " --no-model",
+                                parus_test_bin(), g_db);
     expect_has(log, line);
     free(log);
     free(t);
@@ -791,7 +761,8 @@ static void test_assess__unobserved_parcel_has_no_value_and_a_reason(void **stat
     one_limit l;
     (void)state;
 
-    free(run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model", bin(), g_db));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
+                               parus_test_bin(), g_db));
     s = open_db();
     memset(&f, 0, sizeof f);
     assert_int_equal(parus_store_get_parcel_result(s, SEASON, "X_FAR", keep_far, &f, &err),
@@ -813,13 +784,15 @@ static void test_assess__rerun_replaces_and_threads_agree(void **state)
     parus_store_counts c1, c2;
     (void)state;
 
-    free(run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model --threads 1", bin(),
-                    g_db));
+    free(parus_test_run_expect(
+        0, "'%s' --db '%s' -q assess --season " SEASON " --no-model --threads 1", parus_test_bin(),
+        g_db));
     c1 = counts_db();
     lim1 = dump_db(false);
     res1 = dump_db(true);
-    free(run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model --threads 2", bin(),
-                    g_db));
+    free(parus_test_run_expect(
+        0, "'%s' --db '%s' -q assess --season " SEASON " --no-model --threads 2", parus_test_bin(),
+        g_db));
     c2 = counts_db();
     lim2 = dump_db(false);
     res2 = dump_db(true);
@@ -904,8 +877,8 @@ static void test_assess__library_run_and_classify(void **state)
 /* A copy of the default crop table with one line changed by sed. */
 static void crop_table_variant(const char *name, const char *sed)
 {
-    char *out = run_expect(0, "sed %s '%s/data-samples/crops.csv' > '%s/%s'", sed,
-                           parus_test_source_dir(), g_dir, name);
+    char *out = parus_test_run_expect(0, "sed %s '%s/data-samples/crops.csv' > '%s/%s'", sed,
+                                      parus_test_source_dir(), g_dir, name);
     free(out);
 }
 
@@ -914,62 +887,66 @@ static void test_assess__bad_inputs_are_refused_and_store_nothing(void **state)
     char *before, *after, *log;
     (void)state;
 
-    free(run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model", bin(), g_db));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
+                               parus_test_bin(), g_db));
     before = dump_db(false);
 
     /* a policy whose cap is below its floor */
-    free(run_expect(0,
-                    "sed 's/^cap_cny = .*/cap_cny = 500/' '%s/data-samples/policy.ini' > "
-                    "'%s/lowcap.ini'",
-                    parus_test_source_dir(), g_dir));
-    log = run_expect(
-        7, "'%s' --db '%s' assess --season " SEASON " --no-model --policy '%s/lowcap.ini'", bin(),
-        g_db, g_dir);
+    free(
+        parus_test_run_expect(0,
+                              "sed 's/^cap_cny = .*/cap_cny = 500/' '%s/data-samples/policy.ini' > "
+                              "'%s/lowcap.ini'",
+                              parus_test_source_dir(), g_dir));
+    log = parus_test_run_expect(
+        7, "'%s' --db '%s' assess --season " SEASON " --no-model --policy '%s/lowcap.ini'",
+        parus_test_bin(), g_db, g_dir);
     expect_has(log, "lowcap.ini");
     expect_has(log, "floor");
     free(log);
     /* a policy with a typo in a key */
-    free(run_expect(0,
-                    "sed 's/^loan_to_value/loan_to_valu/' '%s/data-samples/policy.ini' > "
-                    "'%s/typo.ini'",
-                    parus_test_source_dir(), g_dir));
-    log =
-        run_expect(7, "'%s' --db '%s' assess --season " SEASON " --no-model --policy '%s/typo.ini'",
-                   bin(), g_db, g_dir);
+    free(
+        parus_test_run_expect(0,
+                              "sed 's/^loan_to_value/loan_to_valu/' '%s/data-samples/policy.ini' > "
+                              "'%s/typo.ini'",
+                              parus_test_source_dir(), g_dir));
+    log = parus_test_run_expect(
+        7, "'%s' --db '%s' assess --season " SEASON " --no-model --policy '%s/typo.ini'",
+        parus_test_bin(), g_db, g_dir);
     expect_has(log, "loan_to_valu");
     free(log);
     /* a crop table with a missing column, and one with a negative price */
     crop_table_variant("nocol.csv", "'1s/,price_cny_per_kg//; 2,$s/,[0-9.]*,\\([0-9.]*\\)$/,\\1/'");
-    log =
-        run_expect(7, "'%s' --db '%s' assess --season " SEASON " --no-model --crops '%s/nocol.csv'",
-                   bin(), g_db, g_dir);
+    log = parus_test_run_expect(
+        7, "'%s' --db '%s' assess --season " SEASON " --no-model --crops '%s/nocol.csv'",
+        parus_test_bin(), g_db, g_dir);
     expect_has(log, "price_cny_per_kg");
     free(log);
     crop_table_variant("negprice.csv", "'s/^\\(winter_wheat,.*\\),2.4,0.15$/\\1,-2.4,0.15/'");
-    log = run_expect(
-        7, "'%s' --db '%s' assess --season " SEASON " --no-model --crops '%s/negprice.csv'", bin(),
-        g_db, g_dir);
+    log = parus_test_run_expect(
+        7, "'%s' --db '%s' assess --season " SEASON " --no-model --crops '%s/negprice.csv'",
+        parus_test_bin(), g_db, g_dir);
     expect_has(log, "negprice.csv");
     free(log);
     /* debts: a farmer who has no parcel; a farmer twice */
     write_text("debts-unknown.csv", "farmer_id,debt_cny\nF00001,100\nNOBODY,2500.50\n");
-    log = run_expect(
+    log = parus_test_run_expect(
         7, "'%s' --db '%s' assess --season " SEASON " --no-model --debts '%s/debts-unknown.csv'",
-        bin(), g_db, g_dir);
+        parus_test_bin(), g_db, g_dir);
     expect_has(log, "NOBODY");
     expect_has(log, "line 3");
     free(log);
     write_text("debts-dup.csv", "farmer_id,debt_cny\nF00001,100\nF00001,200\n");
-    log = run_expect(
-        7, "'%s' --db '%s' assess --season " SEASON " --no-model --debts '%s/debts-dup.csv'", bin(),
-        g_db, g_dir);
+    log = parus_test_run_expect(
+        7, "'%s' --db '%s' assess --season " SEASON " --no-model --debts '%s/debts-dup.csv'",
+        parus_test_bin(), g_db, g_dir);
     expect_has(log, "F00001");
     free(log);
     /* an option the command does not know, a season that is not a window */
-    free(run_expect(2, "'%s' --db '%s' assess --season " SEASON " --no-model --frobnicate", bin(),
-                    g_db));
-    free(run_expect(2, "'%s' --db '%s' assess --season 2024-13-01/2024-10-31 --no-model", bin(),
-                    g_db));
+    free(parus_test_run_expect(2,
+                               "'%s' --db '%s' assess --season " SEASON " --no-model --frobnicate",
+                               parus_test_bin(), g_db));
+    free(parus_test_run_expect(2, "'%s' --db '%s' assess --season 2024-13-01/2024-10-31 --no-model",
+                               parus_test_bin(), g_db));
     after = dump_db(false);
     assert_string_equal(before, after); /* nothing of the refused runs was stored */
     free(before);
@@ -982,13 +959,14 @@ static void test_assess__debts_are_deducted(void **state)
     char *log;
     (void)state;
 
-    free(run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model", bin(), g_db));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
+                               parus_test_bin(), g_db));
     without = limit_of("F00001");
     assert_true(without.limit_cny > 1000);
     write_text("debts.csv", "farmer_id,debt_cny\nF00001,1000.50\n");
-    log =
-        run_expect(0, "'%s' --db '%s' assess --season " SEASON " --no-model --debts '%s/debts.csv'",
-                   bin(), g_db, g_dir);
+    log = parus_test_run_expect(
+        0, "'%s' --db '%s' assess --season " SEASON " --no-model --debts '%s/debts.csv'",
+        parus_test_bin(), g_db, g_dir);
     expect_has(log, "DEBT");
     free(log);
     with = limit_of("F00001");
@@ -999,23 +977,27 @@ static void test_assess__debts_are_deducted(void **state)
 
     /* every limit re-derives from the stored evidence with the recorded policy and debts, by the
      * same credit code: nothing differs */
-    log = run_expect(0, "'%s' --db '%s' verify --season " SEASON " --debts '%s/debts.csv'", bin(),
-                     g_db, g_dir);
+    log =
+        parus_test_run_expect(0, "'%s' --db '%s' verify --season " SEASON " --debts '%s/debts.csv'",
+                              parus_test_bin(), g_db, g_dir);
     expect_has(log, " 0 differences; ");
     expect_has(log, "same     the current debts file");
     free(log);
     /* a limit edited by hand in the store is found */
-    free(run_expect(0,
-                    "sqlite3 '%s' \"UPDATE limits SET limit_cny = limit_cny + 100 WHERE farmer_id "
-                    "= 'F00001'\"",
-                    g_db));
-    log = run_expect(13, "'%s' --db '%s' verify --season " SEASON, bin(), g_db);
+    free(parus_test_run_expect(
+        0,
+        "sqlite3 '%s' \"UPDATE limits SET limit_cny = limit_cny + 100 WHERE farmer_id "
+        "= 'F00001'\"",
+        g_db));
+    log =
+        parus_test_run_expect(13, "'%s' --db '%s' verify --season " SEASON, parus_test_bin(), g_db);
     expect_has(log, "differs  farmer F00001: limit_cny stored ");
     free(log);
-    free(run_expect(
-        0, "'%s' --db '%s' -q assess --season " SEASON " --no-model --debts '%s/debts.csv'", bin(),
-        g_db, g_dir));
-    free(run_expect(0, "'%s' --db '%s' -q verify --season " SEASON, bin(), g_db));
+    free(parus_test_run_expect(
+        0, "'%s' --db '%s' -q assess --season " SEASON " --no-model --debts '%s/debts.csv'",
+        parus_test_bin(), g_db, g_dir));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q verify --season " SEASON, parus_test_bin(),
+                               g_db));
 }
 
 /* The SHA-256 of a file, as parus records a model's version. */
@@ -1057,10 +1039,11 @@ static void swap_first_classes(const char *from, const char *to)
 /* The one model version of the season's assessments (fails when there are several). */
 static void season_model_version(const char *db, char out[128])
 {
-    char *log = run_expect(0,
-                           "sqlite3 '%s' \"SELECT DISTINCT model_version FROM assessments WHERE "
-                           "season = '" SEASON "' AND method = 'model'\"",
-                           db);
+    char *log =
+        parus_test_run_expect(0,
+                              "sqlite3 '%s' \"SELECT DISTINCT model_version FROM assessments WHERE "
+                              "season = '" SEASON "' AND method = 'model'\"",
+                              db);
     char *nl = strchr(log, '\n');
     assert_non_null(nl);
     assert_true(nl[1] == '\0'); /* one version */
@@ -1078,7 +1061,7 @@ static void test_assess__poor_needs_an_even_odds_class(void **state)
     (void)state;
     snprintf(db, sizeof db, "%s/unsure.db", g_dir);
     snprintf(model, sizeof model, "%s/unsure.model", g_dir);
-    free(run_expect(
+    free(parus_test_run_expect(
         0,
         "set -e; cp '%s' '%s'; awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print "
         "\"parcel_id,crop\"; next } $c[\"valid\"] == 1 { print $c[\"parcel_id\"] \",\" "
@@ -1086,13 +1069,15 @@ static void test_assess__poor_needs_an_even_odds_class(void **state)
         "'%s' --db '%s' -q parcels crops '%s/unsure-labels.csv' --season " SEASON "; "
         "'%s' --db '%s' -q train --season " SEASON " --rounds 3 --out '%s'; "
         "'%s' --db '%s' -q assess --season " SEASON " --model '%s'",
-        g_db, db, g_dir, g_dir, bin(), db, g_dir, bin(), db, model, bin(), db, model));
-    out = run_expect(0,
-                     "sqlite3 '%s' \"SELECT SUM(crop_probability < 0.5), SUM(crop_probability < "
-                     "0.5 AND health_class = 'poor'), SUM(crop_probability < 0.5 AND "
-                     "health_class = 'fair') FROM parcel_results WHERE season = '" SEASON
-                     "' AND crop_method = 'model'\"",
-                     db);
+        g_db, db, g_dir, g_dir, parus_test_bin(), db, g_dir, parus_test_bin(), db, model,
+        parus_test_bin(), db, model));
+    out = parus_test_run_expect(
+        0,
+        "sqlite3 '%s' \"SELECT SUM(crop_probability < 0.5), SUM(crop_probability < "
+        "0.5 AND health_class = 'poor'), SUM(crop_probability < 0.5 AND "
+        "health_class = 'fair') FROM parcel_results WHERE season = '" SEASON
+        "' AND crop_method = 'model'\"",
+        db);
     unsigned long unsure = 0, poor = 99, fair = 0;
     assert_int_equal(sscanf(out, "%lu|%lu|%lu", &unsure, &poor, &fair), 3);
     fprintf(stderr, "assess: %lu parcels under even odds, %lu POOR, %lu FAIR\n", unsure, poor,
@@ -1117,7 +1102,7 @@ static void test_assess__two_models_never_share_a_version(void **state)
     snprintf(m20, sizeof m20, "%s/m20.model", g_dir);
     snprintf(m30, sizeof m30, "%s/m30.model", g_dir);
     snprintf(m20s, sizeof m20s, "%s/m20-swapped.model", g_dir);
-    free(run_expect(
+    free(parus_test_run_expect(
         0,
         "set -e; cp '%s' '%s'; awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print "
         "\"parcel_id,crop\"; next } $c[\"valid\"] == 1 { print $c[\"parcel_id\"] \",\" "
@@ -1125,7 +1110,8 @@ static void test_assess__two_models_never_share_a_version(void **state)
         "'%s' --db '%s' -q parcels crops '%s/labels.csv' --season " SEASON "; "
         "'%s' --db '%s' -q train --season " SEASON " --rounds 20 --out '%s'; "
         "'%s' --db '%s' -q train --season " SEASON " --rounds 30 --out '%s'",
-        g_db, db, g_dir, g_dir, bin(), db, g_dir, bin(), db, m20, bin(), db, m30));
+        g_db, db, g_dir, g_dir, parus_test_bin(), db, g_dir, parus_test_bin(), db, m20,
+        parus_test_bin(), db, m30));
     swap_first_classes(m20, m20s);
     assert_int_equal(parus_model_load(m20, &a, &err), PARUS_OK);
     assert_int_equal(parus_model_load(m30, &b, &err), PARUS_OK);
@@ -1134,14 +1120,14 @@ static void test_assess__two_models_never_share_a_version(void **state)
     assert_string_equal(parus_model_data_hash(a), parus_model_data_hash(b));
     assert_string_equal(parus_model_data_hash(a), parus_model_data_hash(c));
 
-    free(run_expect(0, "'%s' --db '%s' -q classify --season " SEASON " --model '%s'", bin(), db,
-                    m20));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q classify --season " SEASON " --model '%s'",
+                               parus_test_bin(), db, m20));
     season_model_version(db, v20);
-    free(run_expect(0, "'%s' --db '%s' -q classify --season " SEASON " --model '%s'", bin(), db,
-                    m30));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q classify --season " SEASON " --model '%s'",
+                               parus_test_bin(), db, m30));
     season_model_version(db, v30);
-    free(run_expect(0, "'%s' --db '%s' -q classify --season " SEASON " --model '%s'", bin(), db,
-                    m20s));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q classify --season " SEASON " --model '%s'",
+                               parus_test_bin(), db, m20s));
     season_model_version(db, v20s);
     assert_string_not_equal(v20, v30);
     assert_string_not_equal(v20, v20s);
@@ -1156,26 +1142,28 @@ static void test_assess__two_models_never_share_a_version(void **state)
 
     /* an assessment records the version with the training data's hash beside it, and the
      * hashes of the crop table and policy it used */
-    free(
-        run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --model '%s'", bin(), db, m30));
-    log = run_expect(0,
-                     "sqlite3 '%s' \"SELECT model_version || '|' || model_data_hash || '|' || "
-                     "length(crops_hash) || '|' || length(policy_hash) || '|' || "
-                     "(debts_hash IS NULL) FROM assessment_inputs WHERE season = '" SEASON "'\"",
-                     db);
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --model '%s'",
+                               parus_test_bin(), db, m30));
+    log = parus_test_run_expect(
+        0,
+        "sqlite3 '%s' \"SELECT model_version || '|' || model_data_hash || '|' || "
+        "length(crops_hash) || '|' || length(policy_hash) || '|' || "
+        "(debts_hash IS NULL) FROM assessment_inputs WHERE season = '" SEASON "'\"",
+        db);
     snprintf(want, sizeof want, "%s|", v30);
     assert_true(strncmp(log, want, strlen(want)) == 0);
     assert_non_null(strstr(log, parus_model_data_hash(b)));
     expect_has(log, "|64|64|1\n");
     free(log);
     /* parus query (the launcher) shows them, in text and JSON */
-    log = run_expect(0, "'%s' --db '%s' query --season " SEASON " --farmer F00001", bin(), db);
+    log = parus_test_run_expect(0, "'%s' --db '%s' query --season " SEASON " --farmer F00001",
+                                parus_test_bin(), db);
     snprintf(want, sizeof want, "inputs       model %s (training data %s)", v30,
              parus_model_data_hash(b));
     expect_has(log, want);
     free(log);
-    log =
-        run_expect(0, "'%s' --db '%s' query --season " SEASON " --farmer F00001 --json", bin(), db);
+    log = parus_test_run_expect(
+        0, "'%s' --db '%s' query --season " SEASON " --farmer F00001 --json", parus_test_bin(), db);
     snprintf(want, sizeof want, "\"model_data_hash\":\"%s\"", parus_model_data_hash(b));
     expect_has(log, want);
     expect_has(log, "\"debts_version\":null");
@@ -1211,16 +1199,18 @@ static void test_assess__unknown_declared_crop_gives_no_value(void **state)
 
     /* a bank's table with one more crop; the parcel is declared with it, then assessed with the
      * default table, which does not know it */
-    free(run_expect(0,
-                    "cp '%s/data-samples/crops.csv' '%s/plus.csv' && grep '^soybean,' "
-                    "'%s/data-samples/crops.csv' | sed 's/^soybean,/moon_bean,/' >> '%s/plus.csv'",
-                    parus_test_source_dir(), g_dir, parus_test_source_dir(), g_dir));
+    free(parus_test_run_expect(
+        0,
+        "cp '%s/data-samples/crops.csv' '%s/plus.csv' && grep '^soybean,' "
+        "'%s/data-samples/crops.csv' | sed 's/^soybean,/moon_bean,/' >> '%s/plus.csv'",
+        parus_test_source_dir(), g_dir, parus_test_source_dir(), g_dir));
     write_text("declared.csv", "parcel_id,crop\nP000001,moon_bean\n");
-    free(run_expect(0,
-                    "'%s' --db '%s' -q parcels crops --season " SEASON
-                    " --crops '%s/plus.csv' '%s/declared.csv'",
-                    bin(), g_db, g_dir, g_dir));
-    log = run_expect(0, "'%s' --db '%s' assess --season " SEASON " --no-model", bin(), g_db);
+    free(parus_test_run_expect(0,
+                               "'%s' --db '%s' -q parcels crops --season " SEASON
+                               " --crops '%s/plus.csv' '%s/declared.csv'",
+                               parus_test_bin(), g_db, g_dir, g_dir));
+    log = parus_test_run_expect(0, "'%s' --db '%s' assess --season " SEASON " --no-model",
+                                parus_test_bin(), g_db);
     expect_has(log, "UNKNOWN_CROP");
     expect_has(log, "not in the crop table");
     free(log);
@@ -1237,24 +1227,27 @@ static void test_assess__cli_help_and_misuse(void **state)
 {
     char *log;
     (void)state;
-    log = run_expect(0, "'%s' assess --help", bin());
+    log = parus_test_run_expect(0, "'%s' assess --help", parus_test_bin());
     expect_has(log, "usage: parus assess");
     expect_has(log, "--debts FILE");
     free(log);
-    log = run_expect(2, "'%s' --db '%s' assess --no-model --model x.model --season " SEASON, bin(),
-                     g_db);
+    log = parus_test_run_expect(2,
+                                "'%s' --db '%s' assess --no-model --model x.model --season " SEASON,
+                                parus_test_bin(), g_db);
     expect_has(log, "exclude each other");
     free(log);
-    log = run_expect(2, "'%s' --db '%s' assess --no-model", bin(), g_db);
+    log = parus_test_run_expect(2, "'%s' --db '%s' assess --no-model", parus_test_bin(), g_db);
     expect_has(log, "no season");
     free(log);
-    free(run_expect(2, "'%s' --db '%s' assess --threads x --season " SEASON, bin(), g_db));
-    free(run_expect(2, "'%s' --db '%s' assess --season", bin(), g_db));
+    free(parus_test_run_expect(2, "'%s' --db '%s' assess --threads x --season " SEASON,
+                               parus_test_bin(), g_db));
+    free(parus_test_run_expect(2, "'%s' --db '%s' assess --season", parus_test_bin(), g_db));
     /* a store without parcels: nothing to assess */
-    log = run_expect(6, "'%s' --db '%s/empty.db' assess --no-model --season " SEASON, bin(), g_dir);
+    log = parus_test_run_expect(6, "'%s' --db '%s/empty.db' assess --no-model --season " SEASON,
+                                parus_test_bin(), g_dir);
     expect_has(log, "no parcel");
     free(log);
-    log = run_expect(0, "'%s' --help", bin());
+    log = parus_test_run_expect(0, "'%s' --help", parus_test_bin());
     expect_has(log, "assess");
     free(log);
 }
@@ -1271,20 +1264,22 @@ static void test_assess__nightly_assesses_after_ingest(void **state)
     (void)state;
 
     snprintf(db, sizeof db, "%s/nightly.db", g_dir);
-    free(run_expect(0,
-                    "mkdir -p '%s/inbox' && cp '%s'/scene/*.tif '%s/inbox/' && "
-                    "sed 's/^cap_cny = .*/cap_cny = 500/' '%s/data-samples/policy.ini' > "
-                    "'%s/nightly-bad.ini'",
-                    g_dir, g_dir, g_dir, parus_test_source_dir(), g_dir));
+    free(
+        parus_test_run_expect(0,
+                              "mkdir -p '%s/inbox' && cp '%s'/scene/*.tif '%s/inbox/' && "
+                              "sed 's/^cap_cny = .*/cap_cny = 500/' '%s/data-samples/policy.ini' > "
+                              "'%s/nightly-bad.ini'",
+                              g_dir, g_dir, g_dir, parus_test_source_dir(), g_dir));
     write_text("nightly.ini", "[season]\nwindow = " SEASON "\n");
     write_text("nightly-bad.conf", "[season]\nwindow = " SEASON "\n[tables]\npolicy = "
                                    "nightly-bad.ini\n");
-    free(run_expect(8, "'%s' --db '%s' -q parcels load '%s/scene/parcels.geojson'", bin(), db,
-                    g_dir));
-    log = run_expect(0,
-                     "'%s' --config '%s/nightly.ini' --db '%s' nightly --inbox '%s/inbox' "
-                     "--settle 0",
-                     bin(), g_dir, db, g_dir);
+    free(parus_test_run_expect(8, "'%s' --db '%s' -q parcels load '%s/scene/parcels.geojson'",
+                               parus_test_bin(), db, g_dir));
+    log =
+        parus_test_run_expect(0,
+                              "'%s' --config '%s/nightly.ini' --db '%s' nightly --inbox '%s/inbox' "
+                              "--settle 0",
+                              parus_test_bin(), g_dir, db, g_dir);
     expect_has(log, "event=assess season=" SEASON " outcome=ok");
     expect_has(log, "assess=ok");
     expect_has(log, "calendar");
@@ -1296,17 +1291,19 @@ static void test_assess__nightly_assesses_after_ingest(void **state)
     assert_true(c1.n_observations > 0);
 
     /* nothing new: no assessment unless asked */
-    log = run_expect(9,
-                     "'%s' --config '%s/nightly.ini' --db '%s' nightly --inbox '%s/inbox' "
-                     "--settle 0",
-                     bin(), g_dir, db, g_dir);
+    log =
+        parus_test_run_expect(9,
+                              "'%s' --config '%s/nightly.ini' --db '%s' nightly --inbox '%s/inbox' "
+                              "--settle 0",
+                              parus_test_bin(), g_dir, db, g_dir);
     expect_has(log, "assess=skipped");
     free(log);
     /* a policy that cannot be loaded: the ingest still runs, the assessment fails (12) */
-    log = run_expect(12,
-                     "'%s' --config '%s/nightly-bad.conf' --db '%s' nightly --inbox '%s/inbox' "
-                     "--settle 0 --assess",
-                     bin(), g_dir, db, g_dir);
+    log = parus_test_run_expect(
+        12,
+        "'%s' --config '%s/nightly-bad.conf' --db '%s' nightly --inbox '%s/inbox' "
+        "--settle 0 --assess",
+        parus_test_bin(), g_dir, db, g_dir);
     expect_has(log, "event=assess outcome=failed stage=inputs error=E_CONFIG");
     expect_has(log, "below floor_cny");
     free(log);
@@ -1316,9 +1313,10 @@ static void test_assess__nightly_assesses_after_ingest(void **state)
     assert_int_equal(c2.n_observations, c1.n_observations);
     assert_int_equal(c2.n_limits, c1.n_limits);
     /* misuse */
-    free(run_expect(2, "'%s' --db '%s' nightly --inbox '%s/inbox' --assess", bin(), db, g_dir));
-    free(run_expect(2, "'%s' --db '%s' nightly --inbox '%s/inbox' --no-assess --assess", bin(), db,
-                    g_dir));
+    free(parus_test_run_expect(2, "'%s' --db '%s' nightly --inbox '%s/inbox' --assess",
+                               parus_test_bin(), db, g_dir));
+    free(parus_test_run_expect(2, "'%s' --db '%s' nightly --inbox '%s/inbox' --no-assess --assess",
+                               parus_test_bin(), db, g_dir));
 }
 
 int main(void)

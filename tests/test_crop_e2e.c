@@ -25,40 +25,6 @@
 
 static char *g_dir;
 
-static const char *bin(void)
-{
-    const char *b = getenv("PARUS_BIN");
-    return b && *b ? b : "parus";
-}
-
-static const char *synth_bin(void)
-{
-    const char *b = getenv("PARUS_SYNTH");
-    return b && *b ? b : "parus-synth";
-}
-
-/* Run a shell command line; fail unless it exits want_rc; return its stdout + stderr. */
-static char *run_expect(int want_rc, const char *fmt, ...)
-{
-    char cmd[16000], *out = NULL, *errs = NULL, *all;
-    va_list ap;
-    int rc;
-    size_t n;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    rc = parus_test_run(cmd, &out, &errs);
-    if (rc != want_rc)
-        fail_msg("`%s` exited %d, expected %d\nstdout:\n%s\nstderr:\n%s", cmd, rc, want_rc,
-                 out ? out : "", errs ? errs : "");
-    n = (out ? strlen(out) : 0) + (errs ? strlen(errs) : 0) + 1;
-    all = malloc(n);
-    snprintf(all, n, "%s%s", out ? out : "", errs ? errs : "");
-    free(out);
-    free(errs);
-    return all;
-}
-
 static double query_double(const char *db_path, const char *sql)
 {
     sqlite3 *db;
@@ -76,7 +42,7 @@ static double query_double(const char *db_path, const char *sql)
 /* dir/seed-N: a generated, loaded and ingested season with its truth crops declared */
 static void make_season(int seed)
 {
-    char *log = run_expect(
+    char *log = parus_test_run_expect(
         0,
         "set -e; d='%s/seed-%d'; mkdir -p \"$d\"; '%s' --out \"$d/scene\" --size 768 --dates 12 "
         "--seed %d --clouds 0.2 --crops '%s/data-samples/crops.csv' --quiet; "
@@ -86,7 +52,8 @@ static void make_season(int seed)
         " $c[\"valid\"] == 1 { print $c[\"parcel_id\"] \",\" $c[\"crop\"] }' "
         "\"$d/scene/truth/parcels_truth.csv\" > \"$d/labels.csv\"; "
         "'%s' --db \"$d/parus.db\" -q parcels crops \"$d/labels.csv\" --season " SEASON,
-        g_dir, seed, synth_bin(), seed, parus_test_source_dir(), bin(), bin(), bin());
+        g_dir, seed, parus_test_synth_bin(), seed, parus_test_source_dir(), parus_test_bin(),
+        parus_test_bin(), parus_test_bin());
     free(log);
 }
 
@@ -97,10 +64,10 @@ static int setup(void **state)
     g_dir = parus_test_tmpdir("crop-e2e");
     make_season(11);
     make_season(22);
-    log = run_expect(0,
-                     "'%s' --db '%s/seed-11/parus.db' train --season " SEASON
-                     " --rounds 120 --out '%s/model'",
-                     bin(), g_dir, g_dir);
+    log = parus_test_run_expect(0,
+                                "'%s' --db '%s/seed-11/parus.db' train --season " SEASON
+                                " --rounds 120 --out '%s/model'",
+                                parus_test_bin(), g_dir, g_dir);
     free(log);
     return 0;
 }
@@ -119,8 +86,8 @@ static void test_classify__unseen_season_by_the_model(void **state)
     double n_parcels, n_rows, oa, n_model, p_ok;
     (void)state;
     snprintf(db, sizeof db, "%s/seed-22/parus.db", g_dir);
-    log = run_expect(0, "'%s' --db '%s' classify --season " SEASON " --model '%s/model'", bin(), db,
-                     g_dir);
+    log = parus_test_run_expect(0, "'%s' --db '%s' classify --season " SEASON " --model '%s/model'",
+                                parus_test_bin(), db, g_dir);
     assert_non_null(strstr(log, "agree with the declared crop"));
     free(log);
     n_parcels = query_double(db, "SELECT count(*) FROM parcels");
@@ -146,8 +113,9 @@ static void test_classify__unseen_season_by_the_model(void **state)
     assert_true(oa >= 0.83);
 
     /* classify again: the rows are replaced, not added */
-    log = run_expect(0, "'%s' --db '%s' -q classify --season " SEASON " --model '%s/model'", bin(),
-                     db, g_dir);
+    log = parus_test_run_expect(0,
+                                "'%s' --db '%s' -q classify --season " SEASON " --model '%s/model'",
+                                parus_test_bin(), db, g_dir);
     free(log);
     assert_true(query_double(db, "SELECT count(*) FROM assessments") == n_rows);
 }
@@ -158,7 +126,8 @@ static void test_classify__calendar_fallback_is_low_confidence(void **state)
     double n_rows, n_cal, oa;
     (void)state;
     snprintf(db, sizeof db, "%s/seed-22/parus.db", g_dir);
-    log = run_expect(0, "'%s' --db '%s' classify --season " SEASON, bin(), db);
+    log =
+        parus_test_run_expect(0, "'%s' --db '%s' classify --season " SEASON, parus_test_bin(), db);
     assert_non_null(strstr(log, "no model given"));
     assert_non_null(strstr(log, "low confidence"));
     free(log);
@@ -180,36 +149,42 @@ static void test_classify__refusals(void **state)
     (void)state;
     snprintf(db, sizeof db, "%s/seed-22/parus.db", g_dir);
     /* a season of another length than the model's */
-    log = run_expect(2, "'%s' --db '%s' classify --season 2024-03-01/2024-09-30 --model '%s/model'",
-                     bin(), db, g_dir);
+    log = parus_test_run_expect(
+        2, "'%s' --db '%s' classify --season 2024-03-01/2024-09-30 --model '%s/model'",
+        parus_test_bin(), db, g_dir);
     assert_non_null(strstr(log, "trained on"));
     free(log);
     /* no season at all */
-    free(run_expect(2, "'%s' --db '%s' classify --model '%s/model'", bin(), db, g_dir));
+    free(parus_test_run_expect(2, "'%s' --db '%s' classify --model '%s/model'", parus_test_bin(),
+                               db, g_dir));
     /* a model that is not a parus model file */
-    free(run_expect(4,
-                    "printf 'not a model\\n' > '%s/bad.model' && '%s' --db '%s' classify "
-                    "--season " SEASON " --model '%s/bad.model'",
-                    g_dir, bin(), db, g_dir));
+    free(
+        parus_test_run_expect(4,
+                              "printf 'not a model\\n' > '%s/bad.model' && '%s' --db '%s' classify "
+                              "--season " SEASON " --model '%s/bad.model'",
+                              g_dir, parus_test_bin(), db, g_dir));
     /* a model trained on a CSV: no season in it */
-    free(run_expect(7,
-                    "printf 'id,label,ndvi_01,ndvi_02,ndvi_03,ndvi_04\\n"
-                    "a,x,0.1,0.2,0.3,0.4\\nb,x,0.1,0.2,0.3,0.5\\nc,y,0.5,0.4,0.3,0.2\\n"
-                    "d,y,0.6,0.4,0.3,0.2\\n' > '%s/t.csv' && '%s' -q train --csv '%s/t.csv' "
-                    "--exclude-columns id --rounds 2 --out '%s/csv.model' && '%s' --db '%s' "
-                    "classify --season " SEASON " --model '%s/csv.model'",
-                    g_dir, bin(), g_dir, g_dir, bin(), db, g_dir));
+    free(parus_test_run_expect(
+        7,
+        "printf 'id,label,ndvi_01,ndvi_02,ndvi_03,ndvi_04\\n"
+        "a,x,0.1,0.2,0.3,0.4\\nb,x,0.1,0.2,0.3,0.5\\nc,y,0.5,0.4,0.3,0.2\\n"
+        "d,y,0.6,0.4,0.3,0.2\\n' > '%s/t.csv' && '%s' -q train --csv '%s/t.csv' "
+        "--exclude-columns id --rounds 2 --out '%s/csv.model' && '%s' --db '%s' "
+        "classify --season " SEASON " --model '%s/csv.model'",
+        g_dir, parus_test_bin(), g_dir, g_dir, parus_test_bin(), db, g_dir));
     /* labels: an unknown parcel, an unknown crop code */
-    log = run_expect(4,
-                     "printf 'parcel_id,crop\\nNO_SUCH_PARCEL,soybean\\n' > '%s/l1.csv' && '%s' "
-                     "--db '%s' train --season " SEASON " --labels '%s/l1.csv' --out '%s/x.model'",
-                     g_dir, bin(), db, g_dir, g_dir);
+    log = parus_test_run_expect(
+        4,
+        "printf 'parcel_id,crop\\nNO_SUCH_PARCEL,soybean\\n' > '%s/l1.csv' && '%s' "
+        "--db '%s' train --season " SEASON " --labels '%s/l1.csv' --out '%s/x.model'",
+        g_dir, parus_test_bin(), db, g_dir, g_dir);
     assert_non_null(strstr(log, "NO_SUCH_PARCEL"));
     free(log);
-    log = run_expect(4,
-                     "printf 'parcel_id,crop\\nP000001,moon_cheese\\n' > '%s/l2.csv' && '%s' "
-                     "--db '%s' train --season " SEASON " --labels '%s/l2.csv' --out '%s/x.model'",
-                     g_dir, bin(), db, g_dir, g_dir);
+    log = parus_test_run_expect(
+        4,
+        "printf 'parcel_id,crop\\nP000001,moon_cheese\\n' > '%s/l2.csv' && '%s' "
+        "--db '%s' train --season " SEASON " --labels '%s/l2.csv' --out '%s/x.model'",
+        g_dir, parus_test_bin(), db, g_dir, g_dir);
     assert_non_null(strstr(log, "moon_cheese"));
     free(log);
 }
@@ -220,12 +195,13 @@ static void test_train__a_class_with_one_sample(void **state)
     (void)state;
     snprintf(db, sizeof db, "%s/seed-22/parus.db", g_dir);
     /* two parcels of one crop, one of another: E_RANGE, an input error (exit 4) */
-    log = run_expect(4,
-                     "awk -F, 'NR == 1 { print; next } NR <= 3 { print $1 \",soybean\" } "
-                     "NR == 4 { print $1 \",cotton\" }' '%s/seed-22/labels.csv' > '%s/l3.csv' && "
-                     "'%s' --db '%s' train --season " SEASON " --labels '%s/l3.csv' --out "
-                     "'%s/x.model'",
-                     g_dir, g_dir, bin(), db, g_dir, g_dir);
+    log = parus_test_run_expect(
+        4,
+        "awk -F, 'NR == 1 { print; next } NR <= 3 { print $1 \",soybean\" } "
+        "NR == 4 { print $1 \",cotton\" }' '%s/seed-22/labels.csv' > '%s/l3.csv' && "
+        "'%s' --db '%s' train --season " SEASON " --labels '%s/l3.csv' --out "
+        "'%s/x.model'",
+        g_dir, g_dir, parus_test_bin(), db, g_dir, g_dir);
     assert_non_null(strstr(log, "cotton"));
     assert_non_null(strstr(log, "at least two"));
     free(log);
@@ -239,38 +215,42 @@ static void test_train__thinned_copies(void **state)
     const char *hash;
     (void)state;
     snprintf(db, sizeof db, "%s/seed-22/parus.db", g_dir);
-    log = run_expect(0,
-                     "awk -F, 'NR == 1 { print; next } NR <= 7 { print $1 \",soybean\"; next } "
-                     "NR <= 13 { print $1 \",cotton\" }' '%s/seed-22/labels.csv' > '%s/l12.csv' && "
-                     "'%s' --db '%s' train --season " SEASON " --labels '%s/l12.csv' --rounds 5 "
-                     "--out '%s/t.model'",
-                     g_dir, g_dir, bin(), db, g_dir, g_dir);
+    log = parus_test_run_expect(
+        0,
+        "awk -F, 'NR == 1 { print; next } NR <= 7 { print $1 \",soybean\"; next } "
+        "NR <= 13 { print $1 \",cotton\" }' '%s/seed-22/labels.csv' > '%s/l12.csv' && "
+        "'%s' --db '%s' train --season " SEASON " --labels '%s/l12.csv' --rounds 5 "
+        "--out '%s/t.model'",
+        g_dir, g_dir, parus_test_bin(), db, g_dir, g_dir);
     assert_non_null(strstr(log, "12 labelled"));
     assert_non_null(strstr(log, "thinned copies (4 a parcel, 0.50 of the observations left out)"));
     assert_non_null(hash = strstr(log, "(data "));
-    again = run_expect(0,
-                       "'%s' --db '%s' train --season " SEASON " --labels '%s/l12.csv' --rounds 5 "
-                       "--out '%s/t2.model'",
-                       bin(), db, g_dir, g_dir);
+    again = parus_test_run_expect(0,
+                                  "'%s' --db '%s' train --season " SEASON
+                                  " --labels '%s/l12.csv' --rounds 5 "
+                                  "--out '%s/t2.model'",
+                                  parus_test_bin(), db, g_dir, g_dir);
     assert_non_null(strstr(again, hash)); /* the same copies, the same data */
     assert_null(strstr(log, "trained on 12 samples"));
     free(again);
-    again = run_expect(0,
-                       "'%s' --db '%s' train --season " SEASON " --labels '%s/l12.csv' --rounds 5 "
-                       "--thin-copies 0 --out '%s/t3.model'",
-                       bin(), db, g_dir, g_dir);
+    again = parus_test_run_expect(0,
+                                  "'%s' --db '%s' train --season " SEASON
+                                  " --labels '%s/l12.csv' --rounds 5 "
+                                  "--thin-copies 0 --out '%s/t3.model'",
+                                  parus_test_bin(), db, g_dir, g_dir);
     assert_non_null(strstr(again, "trained on 12 samples"));
     assert_null(strstr(again, hash));
     free(again);
     free(log);
-    log = run_expect(2, "'%s' --db '%s' train --season " SEASON " --thin-drop 1.5 --out '%s/x.m'",
-                     bin(), db, g_dir);
+    log = parus_test_run_expect(
+        2, "'%s' --db '%s' train --season " SEASON " --thin-drop 1.5 --out '%s/x.m'",
+        parus_test_bin(), db, g_dir);
     assert_non_null(strstr(log, "--thin-drop wants 0..0.95"));
     free(log);
-    log = run_expect(2,
-                     "'%s' --db '%s' train --samples --season-days 200 --thin-copies 2 "
-                     "--out '%s/x.m'",
-                     bin(), db, g_dir);
+    log = parus_test_run_expect(2,
+                                "'%s' --db '%s' train --samples --season-days 200 --thin-copies 2 "
+                                "--out '%s/x.m'",
+                                parus_test_bin(), db, g_dir);
     assert_non_null(strstr(log, "go with --season"));
     free(log);
 }

@@ -27,18 +27,6 @@
 
 static char *g_dir, *g_db;
 
-static const char *bin(void)
-{
-    const char *b = getenv("PARUS_BIN");
-    return b && *b ? b : "parus";
-}
-
-static const char *synth_bin(void)
-{
-    const char *b = getenv("PARUS_SYNTH");
-    return b && *b ? b : "parus-synth";
-}
-
 static char *run_expect(int want_rc, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
@@ -68,12 +56,13 @@ static int setup(void **state)
     free(run_expect(0,
                     "'%s' --out '%s/scene' --size 512 --dates 12 --seed 11 --quiet --crops "
                     "'%s/data-samples/crops.csv'",
-                    synth_bin(), g_dir, parus_test_source_dir()));
+                    parus_test_synth_bin(), g_dir, parus_test_source_dir()));
     /* 8: the generator's registry has a broken geometry, set aside */
-    free(run_expect(8, "'%s' --db '%s' -q parcels load '%s/scene/parcels.geojson'", bin(), g_db,
-                    g_dir));
-    free(run_expect(0, "'%s' --db '%s' -q ingest '%s'/scene/*.tif", bin(), g_db, g_dir));
-    free(run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model", bin(), g_db));
+    free(run_expect(8, "'%s' --db '%s' -q parcels load '%s/scene/parcels.geojson'",
+                    parus_test_bin(), g_db, g_dir));
+    free(run_expect(0, "'%s' --db '%s' -q ingest '%s'/scene/*.tif", parus_test_bin(), g_db, g_dir));
+    free(run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model", parus_test_bin(),
+                    g_db));
     return 0;
 }
 
@@ -135,7 +124,7 @@ static void test_e2e__export_matches_the_assessment(void **state)
 
     free(run_expect(
         0, "'%s' --db '%s' -q export --season " SEASON " --out '%s' --parcels '%s' --gpkg '%s'",
-        bin(), g_db, farmers, parcels, gpkg));
+        parus_test_bin(), g_db, farmers, parcels, gpkg));
 
     /* the farmers' CSV: one row per stored limit, in the same order, the same integers */
     assert_int_equal(parus__csv_open(&csv, farmers, &err), PARUS_OK);
@@ -198,8 +187,8 @@ static void test_e2e__query_a_parcel_and_its_farmer(void **state)
     bool done = false;
     (void)state;
 
-    free(run_expect(0, "'%s' --db '%s' -q export --season " SEASON " --parcels '%s'", bin(), g_db,
-                    path));
+    free(run_expect(0, "'%s' --db '%s' -q export --season " SEASON " --parcels '%s'",
+                    parus_test_bin(), g_db, path));
     assert_int_equal(parus__csv_open(&csv, path, &err), PARUS_OK);
     assert_int_equal(parus__csv_next(&csv, &done, &err), PARUS_OK); /* header */
     while (!farmer[0]) {
@@ -212,13 +201,14 @@ static void test_e2e__query_a_parcel_and_its_farmer(void **state)
     }
     parus__csv_close(&csv);
 
-    out = run_expect(0, "'%s' --db '%s' query '%s' --season " SEASON " --json", bin(), g_db,
-                     first_parcel);
+    out = run_expect(0, "'%s' --db '%s' query '%s' --season " SEASON " --json", parus_test_bin(),
+                     g_db, first_parcel);
     assert_non_null(strstr(out, "\"assessed\":true"));
     assert_non_null(strstr(out, "\"crop_method\":\"calendar\""));
     assert_non_null(strstr(out, "\"limit\":{\"farmer_id\":"));
     free(out);
-    out = run_expect(0, "'%s' --db '%s' query --farmer '%s' --season " SEASON, bin(), g_db, farmer);
+    out = run_expect(0, "'%s' --db '%s' query --farmer '%s' --season " SEASON, parus_test_bin(),
+                     g_db, farmer);
     assert_non_null(strstr(out, first_parcel));
     assert_non_null(strstr(out, "CALENDAR_FALLBACK"));
     free(out);
@@ -234,8 +224,8 @@ static void first_assessed_parcel(char *parcel, size_t n)
     bool done = false;
 
     parcel[0] = '\0';
-    free(run_expect(0, "'%s' --db '%s' -q export --season " SEASON " --parcels '%s'", bin(), g_db,
-                    path));
+    free(run_expect(0, "'%s' --db '%s' -q export --season " SEASON " --parcels '%s'",
+                    parus_test_bin(), g_db, path));
     assert_int_equal(parus__csv_open(&csv, path, &err), PARUS_OK);
     assert_int_equal(parus__csv_next(&csv, &done, &err), PARUS_OK); /* header */
     while (!parcel[0]) {
@@ -292,11 +282,11 @@ static void test_e2e__an_output_that_is_the_store_is_refused(void **state)
         }
         if (strcmp(outs[i][0], "--chart") == 0)
             snprintf(cmd, sizeof cmd,
-                     "'%s' --db '%s' -q query '%s' --season " SEASON " --chart '%s'", bin(), g_db,
-                     parcel, o);
+                     "'%s' --db '%s' -q query '%s' --season " SEASON " --chart '%s'",
+                     parus_test_bin(), g_db, parcel, o);
         else
-            snprintf(cmd, sizeof cmd, "'%s' --db '%s' -q export --season " SEASON " %s '%s'", bin(),
-                     g_db, outs[i][0], o);
+            snprintf(cmd, sizeof cmd, "'%s' --db '%s' -q export --season " SEASON " %s '%s'",
+                     parus_test_bin(), g_db, outs[i][0], o);
         rc = parus_test_run(cmd, NULL, &errs);
         if (rc != 2 || !strstr(errs, "refusing to write"))
             fail_msg("`%s` exited %d, expected 2 with a refusal; stderr:\n%s", cmd, rc, errs);
@@ -305,8 +295,8 @@ static void test_e2e__an_output_that_is_the_store_is_refused(void **state)
     }
     /* two outputs of one call that are one file */
     snprintf(cmd, sizeof cmd,
-             "'%s' --db '%s' -q export --season " SEASON " --out '%s' --parcels '%s'", bin(), g_db,
-             twice, twice);
+             "'%s' --db '%s' -q export --season " SEASON " --out '%s' --parcels '%s'",
+             parus_test_bin(), g_db, twice, twice);
     assert_int_equal(parus_test_run(cmd, NULL, NULL), 2);
     assert_int_equal(same_bytes(g_db, copy), 0);
     snprintf(cmd, sizeof cmd, "rm -f '%s' '%s' '%s'", copy, sym, hard);
@@ -353,12 +343,12 @@ static void test_e2e__a_failed_write_keeps_the_previous_file(void **state)
             snprintf(cmd, sizeof cmd,
                      "trap '' XFSZ; ulimit -f 4; '%s' --db '%s' -q export --season " SEASON
                      " %s '%s'",
-                     bin(), g_db, opt, path[i]);
+                     parus_test_bin(), g_db, opt, path[i]);
         else
             snprintf(cmd, sizeof cmd,
                      "trap '' XFSZ; ulimit -f 4; '%s' --db '%s' -q query '%s' --season " SEASON
                      " --chart '%s' > /dev/null",
-                     bin(), g_db, parcel, path[i]);
+                     parus_test_bin(), g_db, parcel, path[i]);
         rc = parus_test_run(cmd, NULL, &errs);
         if (rc != 3)
             fail_msg("`%s` exited %d, expected 3; stderr:\n%s", cmd, rc, errs);
@@ -517,7 +507,7 @@ static void test_e2e__registry_mistakes_are_not_lent_on(void **state)
     /* the dropped digit is set aside with its reason; the twin is found at load */
     {
         char cmd[8192];
-        snprintf(cmd, sizeof cmd, "'%s' --db '%s' parcels load '%s'", bin(), db, reg);
+        snprintf(cmd, sizeof cmd, "'%s' --db '%s' parcels load '%s'", parus_test_bin(), db, reg);
         rc = parus_test_run(cmd, &out, &errs);
         assert_int_equal(rc, 8);
         assert_non_null(strstr(errs, bad));
@@ -527,10 +517,12 @@ static void test_e2e__registry_mistakes_are_not_lent_on(void **state)
         free(out);
         free(errs);
     }
-    free(run_expect(6, "'%s' --db '%s' -q parcels show '%s'", bin(), db, bad));
-    free(run_expect(0, "'%s' --db '%s' -q ingest '%s'/scene/*.tif", bin(), db, g_dir));
-    free(run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model", bin(), db));
-    free(run_expect(0, "'%s' --db '%s' -q export --season " SEASON " --out '%s'", bin(), db, csv));
+    free(run_expect(6, "'%s' --db '%s' -q parcels show '%s'", parus_test_bin(), db, bad));
+    free(run_expect(0, "'%s' --db '%s' -q ingest '%s'/scene/*.tif", parus_test_bin(), db, g_dir));
+    free(run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model", parus_test_bin(),
+                    db));
+    free(run_expect(0, "'%s' --db '%s' -q export --season " SEASON " --out '%s'", parus_test_bin(),
+                    db, csv));
 
     /* the farmer of the bad parcel is lent on the rest, never the cap */
     assert_true(farmer_row_of(csv, bad_farmer, &limit, reasons, held));
@@ -543,7 +535,8 @@ static void test_e2e__registry_mistakes_are_not_lent_on(void **state)
     assert_true(held[0]);
     assert_true(farmer_row_of(csv, twin_farmer, &limit, reasons, held));
     assert_non_null(strstr(reasons, "OVERLAP"));
-    out = run_expect(0, "'%s' --db '%s' query TWIN --season " SEASON " --json", bin(), db);
+    out =
+        run_expect(0, "'%s' --db '%s' query TWIN --season " SEASON " --json", parus_test_bin(), db);
     assert_non_null(strstr(out, "\"overlaps\":[{\"parcel_id\":\""));
     assert_non_null(strstr(out, twin));
     assert_non_null(strstr(out, "\"credit_value_fen\":0"));
@@ -554,7 +547,7 @@ static void test_e2e__registry_mistakes_are_not_lent_on(void **state)
     write_registry(src, reg2, "", NULL, twin, 0.00002);
     {
         char cmd[8192];
-        snprintf(cmd, sizeof cmd, "'%s' --db '%s' parcels load '%s'", bin(), db, reg2);
+        snprintf(cmd, sizeof cmd, "'%s' --db '%s' parcels load '%s'", parus_test_bin(), db, reg2);
         rc = parus_test_run(cmd, &out, &errs);
         assert_int_equal(rc, 8); /* the generator's broken geometry, as at setup */
         assert_non_null(strstr(errs, "1 parcel of"));
@@ -562,15 +555,17 @@ static void test_e2e__registry_mistakes_are_not_lent_on(void **state)
         free(out);
         free(errs);
     }
-    free(run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model", bin(), db));
-    out = run_expect(0, "'%s' --db '%s' query '%s' --season " SEASON " --json", bin(), db, twin);
+    free(run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model", parus_test_bin(),
+                    db));
+    out = run_expect(0, "'%s' --db '%s' query '%s' --season " SEASON " --json", parus_test_bin(),
+                     db, twin);
     assert_non_null(strstr(out, "\"n_clear_obs\":0"));
     assert_non_null(strstr(out, "NO_CLEAR_OBSERVATION"));
     /* TWIN stays registered (a load never removes a parcel): still a claim on the land */
     assert_non_null(strstr(out, "\"overlaps\":[{\"parcel_id\":\"TWIN\""));
     free(out);
     /* the same file again changes nothing */
-    out = run_expect(8, "'%s' --db '%s' parcels load '%s'", bin(), db, reg2);
+    out = run_expect(8, "'%s' --db '%s' parcels load '%s'", parus_test_bin(), db, reg2);
     assert_non_null(strstr(out, "0 updated"));
     free(out);
 
@@ -621,7 +616,7 @@ static void test_e2e__a_read_only_store_can_be_read(void **state)
         char args[512];
         bool with_id = i == 0 || i == 4;
         snprintf(args, sizeof args, "%s %s", readers[i], with_id ? parcel : "");
-        snprintf(cmd, sizeof cmd, "%s'%s' --db '%s' %s", as_user, bin(), db, args);
+        snprintf(cmd, sizeof cmd, "%s'%s' --db '%s' %s", as_user, parus_test_bin(), db, args);
         rc = parus_test_run(cmd, &out, &errs);
         if (rc != 0)
             fail_msg("`%s` exited %d on a read-only store; stderr:\n%s", cmd, rc, errs);
@@ -644,7 +639,7 @@ static void test_e2e__a_read_only_store_can_be_read(void **state)
     snprintf(cmd, sizeof cmd, "chmod 0755 '%s' && printf 'not empty' > '%s-wal' && chmod 0555 '%s'",
              ro, db, ro);
     assert_int_equal(parus_test_run(cmd, NULL, NULL), 0);
-    snprintf(cmd, sizeof cmd, "%s'%s' --db '%s' store info", as_user, bin(), db);
+    snprintf(cmd, sizeof cmd, "%s'%s' --db '%s' store info", as_user, parus_test_bin(), db);
     rc = parus_test_run(cmd, NULL, &errs);
     if (rc != 5 || !strstr(errs, "write-ahead log"))
         fail_msg("`%s` exited %d, expected 5 naming the write-ahead log; stderr:\n%s", cmd, rc,

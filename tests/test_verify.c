@@ -49,40 +49,6 @@
 
 #define SEASON "2024-03-01/2024-10-31"
 
-static const char *bin(void)
-{
-    const char *b = getenv("PARUS_BIN");
-    return b && *b ? b : "parus";
-}
-
-/* Run a shell command line; fail unless it exits want_rc; return its stdout + stderr. */
-static char *run_expect(int want_rc, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static char *run_expect(int want_rc, const char *fmt, ...)
-{
-    char cmd[8192], *out = NULL, *errs = NULL, *all;
-    va_list ap;
-    int rc;
-    size_t n;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    rc = parus_test_run(cmd, &out, &errs);
-    if (rc != want_rc)
-        fail_msg("`%s` exited %d, expected %d\nstdout:\n%s\nstderr:\n%s", cmd, rc, want_rc,
-                 out ? out : "", errs ? errs : "");
-    n = (out ? strlen(out) : 0) + (errs ? strlen(errs) : 0) + 1;
-    all = malloc(n);
-    assert_non_null(all);
-    snprintf(all, n, "%s%s", out ? out : "", errs ? errs : "");
-    free(out);
-    free(errs);
-    return all;
-}
-
 static void expect_has(const char *text, const char *want)
 {
     if (!strstr(text, want))
@@ -188,7 +154,8 @@ static void build_season(void)
         feature(f, (int)i, parcels[i].id, parcels[i].farmer);
     fputs("]}\n", f);
     fclose(f);
-    free(run_expect(0, "'%s' --db '%s' -q parcels load '%s'", bin(), g_db, geo));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q parcels load '%s'", parus_test_bin(), g_db,
+                               geo));
     free(geo);
 
     /* the policy the figures above were computed with */
@@ -370,7 +337,8 @@ static void test_verify__hand_built_season_has_the_hand_computed_limits(void **s
     assert_int_equal(s.f[2].floor_removed_cny, 500);
     assert_int_equal(s.f[2].limit_cny, 0);
 
-    log = run_expect(0, "'%s' --db '%s' verify --season " SEASON, bin(), g_db);
+    log =
+        parus_test_run_expect(0, "'%s' --db '%s' verify --season " SEASON, parus_test_bin(), g_db);
     expect_has(log, "0 of 3 farmers differ, 0 differences; limits stored 305300 CNY, "
                     "recomputed 305300 CNY");
     free(log);
@@ -383,33 +351,35 @@ static void test_verify__a_limit_edited_by_hand_is_reported(void **state)
     char *log;
     (void)state;
     build_season();
-    free(run_expect(0, "sqlite3 '%s' \"UPDATE limits SET limit_cny = 6300 WHERE farmer_id = 'F1'\"",
-                    g_db));
+    free(parus_test_run_expect(
+        0, "sqlite3 '%s' \"UPDATE limits SET limit_cny = 6300 WHERE farmer_id = 'F1'\"", g_db));
     st = verify_lib(&s, NULL);
     assert_int_equal(st.n_diffs, 1);
     assert_int_equal(st.n_farmers_differ, 1);
     assert_string_equal(s.diffs, "F1|-|limit_cny|6300|5300\n");
-    log = run_expect(13, "'%s' --db '%s' verify --season " SEASON, bin(), g_db);
+    log =
+        parus_test_run_expect(13, "'%s' --db '%s' verify --season " SEASON, parus_test_bin(), g_db);
     expect_has(log, "differs  farmer F1: limit_cny stored 6300, recomputed 5300");
     expect_has(log, "DIFFERS   1 of 3 farmers differ");
     free(log);
 
     /* evidence edited after the assessment: the limit no longer follows from it */
     build_season();
-    free(run_expect(0,
-                    "sqlite3 '%s' \"UPDATE parcel_results SET value_p10_fen = 2000000, "
-                    "value_expected_fen = 2000000 WHERE parcel_id = 'P1'\"",
-                    g_db));
+    free(parus_test_run_expect(0,
+                               "sqlite3 '%s' \"UPDATE parcel_results SET value_p10_fen = 2000000, "
+                               "value_expected_fen = 2000000 WHERE parcel_id = 'P1'\"",
+                               g_db));
     st = verify_lib(&s, NULL);
     assert_true(st.n_diffs >= 3); /* the limit, its parts, the parcel's credit value */
     expect_has(s.diffs, "F1|-|limit_cny|5300|11300\n");
     expect_has(s.diffs, "F1|P1|credit_value_fen|1000000|2000000\n");
-    free(run_expect(13, "'%s' --db '%s' verify --season " SEASON, bin(), g_db));
+    free(parus_test_run_expect(13, "'%s' --db '%s' verify --season " SEASON, parus_test_bin(),
+                               g_db));
 
     /* a debt edited in the limit row */
     build_season();
-    free(run_expect(0, "sqlite3 '%s' \"UPDATE limits SET debt_fen = 0 WHERE farmer_id = 'F1'\"",
-                    g_db));
+    free(parus_test_run_expect(
+        0, "sqlite3 '%s' \"UPDATE limits SET debt_fen = 0 WHERE farmer_id = 'F1'\"", g_db));
     st = verify_lib(&s, NULL);
     assert_int_equal(st.n_diffs, 1);
     assert_string_equal(s.diffs, "F1|-|debt_fen|0|120050\n");
@@ -422,15 +392,15 @@ static void test_verify__a_changed_policy_file_is_said_and_the_recorded_one_used
     char *log, *cur = parus_test_path(g_dir, "current-policy.ini");
     (void)state;
     build_season();
-    free(run_expect(0,
-                    "sed 's/^cap_cny = .*/cap_cny = 200000/' '%s/data-samples/policy.ini' > '%s'",
-                    parus_test_source_dir(), cur));
+    free(parus_test_run_expect(
+        0, "sed 's/^cap_cny = .*/cap_cny = 200000/' '%s/data-samples/policy.ini' > '%s'",
+        parus_test_source_dir(), cur));
     st = verify_lib(&s, cur);
     assert_int_equal(st.n_diffs, 0);
     assert_int_equal(st.policy_file, PARUS_VERIFY_FILE_DIFFERS);
     assert_int_equal(s.f[1].limit_cny, 300000); /* the recorded cap, not the current one */
-    log =
-        run_expect(0, "'%s' --db '%s' verify --season " SEASON " --policy '%s'", bin(), g_db, cur);
+    log = parus_test_run_expect(0, "'%s' --db '%s' verify --season " SEASON " --policy '%s'",
+                                parus_test_bin(), g_db, cur);
     expect_has(log, "note     the current policy '");
     expect_has(log, "differs from the one recorded with the assessment");
     free(log);
@@ -439,10 +409,11 @@ static void test_verify__a_changed_policy_file_is_said_and_the_recorded_one_used
 
     /* the recorded policy itself altered in the store: its bytes no longer match their hash,
      * and the limits it now gives differ */
-    free(run_expect(0,
-                    "sqlite3 '%s' \"UPDATE assessment_inputs SET policy = CAST(replace(CAST(policy "
-                    "AS TEXT), 'cap_cny = 300000', 'cap_cny = 900000') AS BLOB)\"",
-                    g_db));
+    free(parus_test_run_expect(
+        0,
+        "sqlite3 '%s' \"UPDATE assessment_inputs SET policy = CAST(replace(CAST(policy "
+        "AS TEXT), 'cap_cny = 300000', 'cap_cny = 900000') AS BLOB)\"",
+        g_db));
     st = verify_lib(&s, NULL);
     expect_has(s.diffs, "-|-|recorded policy (SHA-256 of its bytes)|");
     expect_has(s.diffs, "F2|-|limit_cny|300000|360000\n");
@@ -454,11 +425,13 @@ static void test_verify__a_season_without_recorded_inputs_exits_6(void **state)
     char *log;
     (void)state;
     build_season();
-    log = run_expect(6, "'%s' --db '%s' verify --season 2023-03-01/2023-10-31", bin(), g_db);
+    log = parus_test_run_expect(6, "'%s' --db '%s' verify --season 2023-03-01/2023-10-31",
+                                parus_test_bin(), g_db);
     expect_has(log, "no recorded inputs");
     free(log);
-    free(run_expect(0, "'%s' verify --help", bin()));
-    free(run_expect(2, "'%s' --db '%s' verify --season " SEASON " --bogus", bin(), g_db));
+    free(parus_test_run_expect(0, "'%s' verify --help", parus_test_bin()));
+    free(parus_test_run_expect(2, "'%s' --db '%s' verify --season " SEASON " --bogus",
+                               parus_test_bin(), g_db));
 }
 
 static int setup(void **state)
