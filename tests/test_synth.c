@@ -177,6 +177,11 @@ static void test_cli__help_and_misuse(void **state)
     free(errs);
     assert_int_equal(run_synth(NULL, &errs, "--out /tmp/x --bands B04,B99"), 2);
     free(errs);
+    assert_int_equal(run_synth(NULL, &errs, "--out /tmp/x --clouds 0.8"), 2);
+    assert_non_null(strstr(errs, "--cloud-model mean"));
+    free(errs);
+    assert_int_equal(run_synth(NULL, &errs, "--out /tmp/x --cloud-model sunny"), 2);
+    free(errs);
     assert_int_equal(run_synth(NULL, &errs, "--out /tmp/x --frobnicate 1"), 2);
     assert_non_null(strstr(errs, "--frobnicate"));
     free(errs);
@@ -631,6 +636,65 @@ static void test_scene__band_subset_no_truth(void **state)
     free(dir);
 }
 
+/* The mean cover over the dates that the written masks show (truth/dates.csv's cloud_fraction
+ * counts the SCL cloud classes of each written tile). */
+static double measured_mean_cover(const char *model, double clouds, int seed, int *n_full)
+{
+    char *dir = parus_test_tmpdir("synth-clouds");
+    GDALDatasetH ds;
+    OGRLayerH lyr;
+    OGRFeatureH f;
+    double sum = 0;
+    int n = 0;
+    assert_int_equal(run_synth(NULL, NULL,
+                               "--out '%s' --size 96 --dates 16 --parcels 4 --seed %d --bands SCL "
+                               "--cloud-model %s --clouds %g --crops '%s/data-samples/crops.csv' "
+                               "--quiet",
+                               dir, seed, model, clouds, parus_test_source_dir()),
+                     0);
+    ds = open_csv(dir, "dates.csv");
+    lyr = GDALDatasetGetLayer(ds, 0);
+    *n_full = 0;
+    while ((f = OGR_L_GetNextFeature(lyr)) != NULL) {
+        double c = strtod(field(f, "cloud_fraction"), NULL);
+        sum += c;
+        *n_full += c >= 0.999;
+        n++;
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    parus_test_rmtree(dir);
+    free(dir);
+    assert_int_equal(n, 16);
+    return sum / n;
+}
+
+static void test_clouds__mean_model_means_what_it_says(void **state)
+{
+    static const double levels[] = {0.2, 0.5, 0.8};
+    size_t k;
+    int seed, n_full, n_full_08 = 0;
+    double legacy;
+    (void)state;
+    if (!synth_bin())
+        skip();
+    for (k = 0; k < sizeof levels / sizeof levels[0]; k++)
+        for (seed = 11; seed <= 13; seed++) {
+            double m = measured_mean_cover("mean", levels[k], seed, &n_full);
+            print_message("clouds %.1f seed %d: mean mask cover %.4f, %d full dates\n", levels[k],
+                          seed, m, n_full);
+            assert_true(fabs(m - levels[k]) <= 0.02);
+            if (levels[k] > 0.7)
+                n_full_08 += n_full;
+        }
+    assert_true(n_full_08 > 0);
+    /* the legacy model stays the default and keeps its lower mean */
+    legacy = measured_mean_cover("legacy", 0.5, 11, &n_full);
+    print_message("legacy clouds 0.5 seed 11: mean mask cover %.4f\n", legacy);
+    assert_true(legacy < 0.4);
+    assert_int_equal(n_full, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -642,6 +706,7 @@ int main(void)
         cmocka_unit_test(test_scene__tiles_are_sentinel2_l2a),
         cmocka_unit_test(test_scene__pixels_agree_with_truth_ndvi),
         cmocka_unit_test(test_scene__band_subset_no_truth),
+        cmocka_unit_test(test_clouds__mean_model_means_what_it_says),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -287,6 +287,7 @@ struct options {
     int epsg;
     double origin_lon_deg, origin_lat_deg;
     double clouds;
+    bool cloud_mean; /* --cloud-model mean: per-date covers whose mean over the dates is --clouds */
     double glitches; /* share of (parcel, date) observations given an artefact the mask misses */
     unsigned band_mask;
     bool truth;
@@ -317,7 +318,10 @@ static void usage(FILE *f)
         "  --year YYYY             season year [2024]\n"
         "  --epsg CODE             projected CRS of the tiles, metres [32650]\n"
         "  --origin LON,LAT        upper-left corner, degrees [114.5,36.5]\n"
-        "  --clouds F              mean cloud cover over the dates, 0..0.6 [0.2]\n"
+        "  --clouds F              cloud level, 0..0.6 (legacy) or 0..0.95 (mean) [0.2]\n"
+        "  --cloud-model M         legacy (dates capped at 60 %, 30 % clear: the mean cover\n"
+        "                          is below F) or mean (the dates' mean cover is F, dates\n"
+        "                          may be fully covered) [legacy]\n"
         "  --glitches F            share of parcel-dates given an artefact the cloud mask\n"
         "                          misses (haze, band gain), 0..0.2 [0]; truth/glitches.csv\n"
         "  --bands LIST            bands to write, from B02,B03,B04,B08,B11,B12,SCL [all]\n"
@@ -497,8 +501,12 @@ static int parse_options(int argc, char **argv, struct options *o, bool *done)
             if (!ok)
                 return usage_error("--origin must be LON,LAT in degrees, not '%s'", val);
         } else if (strcmp(name, "--clouds") == 0) {
-            if (!parse_double(val, 0, 0.6, &o->clouds))
-                return usage_error("--clouds must be a fraction in 0..0.6, not '%s'", val);
+            if (!parse_double(val, 0, 0.95, &o->clouds))
+                return usage_error("--clouds must be a fraction in 0..0.95, not '%s'", val);
+        } else if (strcmp(name, "--cloud-model") == 0) {
+            if (strcmp(val, "legacy") != 0 && strcmp(val, "mean") != 0)
+                return usage_error("--cloud-model must be 'legacy' or 'mean', not '%s'", val);
+            o->cloud_mean = strcmp(val, "mean") == 0;
         } else if (strcmp(name, "--glitches") == 0) {
             if (!parse_double(val, 0, 0.2, &o->glitches))
                 return usage_error("--glitches must be a fraction in 0..0.2, not '%s'", val);
@@ -524,6 +532,8 @@ static int parse_options(int argc, char **argv, struct options *o, bool *done)
     }
     if (!o->out_dir)
         return usage_error("%s", "--out DIR is required");
+    if (!o->cloud_mean && o->clouds > 0.6)
+        return usage_error("--clouds above 0.6 needs --cloud-model mean, not %g", o->clouds);
     return RC_OK;
 }
 
@@ -1767,6 +1777,42 @@ static uint64_t date_seed(const struct scene *sc, int d, uint64_t what)
     return hash3(sc->opt->seed, 1000 + (uint64_t)d, what);
 }
 
+/* --cloud-model mean: per-date covers spread +-0.6 around F (clear dates at low F, fully covered
+ * ones at high F), clamped to 0..1 and shifted by a common offset found by bisection so that their
+ * mean over the dates is F. The mask marks the pixels above the field's drawn quantile, so the
+ * written masks' mean cover follows (see test_synth's measured tolerance). */
+static bool cloud_covers_mean(struct scene *sc)
+{
+    const struct options *o = sc->opt;
+    int i, n = sc->n_dates, it;
+    double raw_mean = 0, lo = -1.5, hi = 1.5, t = 0;
+    double *raw = malloc((size_t)n * sizeof *raw);
+    struct rng r;
+    if (!raw)
+        return false;
+    rng_seed(&r, o->seed, 7);
+    for (i = 0; i < n; i++) {
+        raw[i] = rng_unit(&r);
+        raw_mean += raw[i] / n;
+    }
+    for (it = 0; it < 60; it++) {
+        double m = 0;
+        t = 0.5 * (lo + hi);
+        for (i = 0; i < n; i++)
+            m += clampd(o->clouds + 1.2 * (raw[i] - raw_mean) + t, 0, 1) / n;
+        if (m < o->clouds)
+            lo = t;
+        else
+            hi = t;
+    }
+    for (i = 0; i < n; i++) {
+        double c = o->clouds <= 0 ? 0 : clampd(o->clouds + 1.2 * (raw[i] - raw_mean) + t, 0, 1);
+        sc->dates[i].cover = c < 0.005 ? 0 : c;
+    }
+    free(raw);
+    return true;
+}
+
 static bool setup_dates(struct scene *sc)
 {
     const struct options *o = sc->opt;
@@ -1807,20 +1853,23 @@ static bool setup_dates(struct scene *sc)
         snprintf(d->name, sizeof d->name, "S2%c_MSIL2A_%s_T%s.tif", d->spacecraft[10], compact,
                  sc->mgrs);
     }
-    /* some dates clear, some cloudy, whatever the draw */
-    for (i = 0; i < n; i++) {
+    if (o->cloud_mean && !cloud_covers_mean(sc))
+        return false;
+    /* legacy: some dates clear, some cloudy, whatever the draw */
+    for (i = 0; !o->cloud_mean && i < n; i++) {
         n_clear += sc->dates[i].cover == 0;
         n_cloudy += sc->dates[i].cover > 0;
     }
-    if (o->clouds > 0 && n >= 2 && n_cloudy == 0)
+    if (!o->cloud_mean && o->clouds > 0 && n >= 2 && n_cloudy == 0)
         sc->dates[n / 2].cover = rng_range(&r, 0.1, fmax(0.11, cmax));
-    if (o->clouds > 0 && n >= 3 && n_clear == 0)
+    if (!o->cloud_mean && o->clouds > 0 && n >= 3 && n_clear == 0)
         sc->dates[0].cover = 0;
     for (i = 0; i < n; i++) {
         struct date_info *d = &sc->dates[i];
         double wl = cloud_wavelength(sc);
-        d->cloud_thr =
-            d->cover > 0 ? field_quantile(sc, date_seed(sc, i, 1), wl, 6, d->cover) : 1e9;
+        d->cloud_thr = d->cover >= 0.999 ? -1e9
+                       : d->cover > 0    ? field_quantile(sc, date_seed(sc, i, 1), wl, 6, d->cover)
+                                         : 1e9;
         d->cirrus_thr = d->cover > 0 ? field_quantile(sc, date_seed(sc, i, 2), 1.5 * wl, 3,
                                                       fmin(0.05, 0.25 * d->cover))
                                      : 1e9;
