@@ -288,6 +288,9 @@ struct options {
     double origin_lon_deg, origin_lat_deg;
     double clouds;
     bool cloud_mean; /* --cloud-model mean: per-date covers whose mean over the dates is --clouds */
+    bool radar;      /* --radar: Sentinel-1 tiles beside the optical ones */
+    double radar_looks;
+    int radar_revisit_days;
     double glitches; /* share of (parcel, date) observations given an artefact the mask misses */
     unsigned band_mask;
     bool truth;
@@ -322,6 +325,10 @@ static void usage(FILE *f)
         "  --cloud-model M         legacy (dates capped at 60 %, 30 % clear: the mean cover\n"
         "                          is below F) or mean (the dates' mean cover is F, dates\n"
         "                          may be fully covered) [legacy]\n"
+        "  --radar                 also write Sentinel-1 IW sigma0 tiles (VV, VH, ANGLE) on the\n"
+        "                          same truth; truth/radar_dates.csv\n"
+        "  --radar-looks L         equivalent number of looks of the speckle, 1..50 [4.4]\n"
+        "  --radar-revisit N       days between radar dates, 6 or 12 [12]\n"
         "  --glitches F            share of parcel-dates given an artefact the cloud mask\n"
         "                          misses (haze, band gain), 0..0.2 [0]; truth/glitches.csv\n"
         "  --bands LIST            bands to write, from B02,B03,B04,B08,B11,B12,SCL [all]\n"
@@ -410,6 +417,8 @@ static int parse_options(int argc, char **argv, struct options *o, bool *done)
     o->origin_lon_deg = 114.5;
     o->origin_lat_deg = 36.5;
     o->clouds = 0.2;
+    o->radar_looks = 4.4;
+    o->radar_revisit_days = 12;
     o->band_mask = (1u << N_BANDS) - 1;
     o->truth = true;
     o->deflate_level = 6;
@@ -436,6 +445,12 @@ static int parse_options(int argc, char **argv, struct options *o, bool *done)
             usage(stdout);
             *done = true;
             return RC_OK;
+        }
+        if (strcmp(name, "--radar") == 0) {
+            if (val)
+                return usage_error("option '%s' takes no value", name);
+            o->radar = true;
+            continue;
         }
         if (strcmp(name, "--no-truth") == 0 || strcmp(name, "--quiet") == 0) {
             if (val)
@@ -503,6 +518,13 @@ static int parse_options(int argc, char **argv, struct options *o, bool *done)
         } else if (strcmp(name, "--clouds") == 0) {
             if (!parse_double(val, 0, 0.95, &o->clouds))
                 return usage_error("--clouds must be a fraction in 0..0.95, not '%s'", val);
+        } else if (strcmp(name, "--radar-looks") == 0) {
+            if (!parse_double(val, 1, 50, &o->radar_looks))
+                return usage_error("--radar-looks must be in 1..50, not '%s'", val);
+        } else if (strcmp(name, "--radar-revisit") == 0) {
+            if (strcmp(val, "6") != 0 && strcmp(val, "12") != 0)
+                return usage_error("--radar-revisit must be 6 or 12 days, not '%s'", val);
+            o->radar_revisit_days = val[0] == '6' ? 6 : 12;
         } else if (strcmp(name, "--cloud-model") == 0) {
             if (strcmp(val, "legacy") != 0 && strcmp(val, "mean") != 0)
                 return usage_error("--cloud-model must be 'legacy' or 'mean', not '%s'", val);
@@ -2471,6 +2493,20 @@ static void strip_render_date(struct strip *st, const struct scene *sc, int d)
         }
 }
 
+/* GTiff creation options shared by the optical and radar tiles: tiled (TIFF tiles are multiples
+ * of 16 px; a tile may overhang a small image), DEFLATE, band interleaved. */
+static char **tile_options(const struct scene *sc)
+{
+    char blk[32], **opts = NULL;
+    snprintf(blk, sizeof blk, "%d", (int)(sc->W < 512 ? (sc->W + 15) / 16 * 16 : 512));
+    opts = CSLSetNameValue(opts, "TILED", "YES");
+    opts = CSLSetNameValue(opts, "BLOCKXSIZE", blk);
+    opts = CSLSetNameValue(opts, "BLOCKYSIZE", blk);
+    opts = CSLSetNameValue(opts, "COMPRESS", "DEFLATE");
+    opts = CSLSetNameValue(opts, "INTERLEAVE", "BAND");
+    return opts;
+}
+
 static GDALDatasetH create_tile(const struct scene *sc, int d, const char *path, int *band_of)
 {
     const struct options *o = sc->opt;
@@ -2481,18 +2517,11 @@ static GDALDatasetH create_tile(const struct scene *sc, int d, const char *path,
     OGRSpatialReferenceH srs;
     char *wkt = NULL, date[11];
     double gt[6];
-    /* TIFF tiles are multiples of 16 px; a tile may overhang a small image */
-    int bs = (int)(sc->W < 512 ? (sc->W + 15) / 16 * 16 : 512);
 
     for (b = 0; b < N_BANDS; b++)
         band_of[b] = (o->band_mask & (1u << b)) ? ++n_out : 0;
-    snprintf(blk, sizeof blk, "%d", bs);
-    opts = CSLSetNameValue(opts, "TILED", "YES");
-    opts = CSLSetNameValue(opts, "BLOCKXSIZE", blk);
-    opts = CSLSetNameValue(opts, "BLOCKYSIZE", blk);
-    opts = CSLSetNameValue(opts, "COMPRESS", "DEFLATE");
+    opts = tile_options(sc);
     opts = CSLSetNameValue(opts, "PREDICTOR", "2");
-    opts = CSLSetNameValue(opts, "INTERLEAVE", "BAND");
     snprintf(blk, sizeof blk, "%d", o->deflate_level);
     opts = CSLSetNameValue(opts, "ZLEVEL", blk);
     ds = drv ? GDALCreate(drv, path, (int)sc->W, (int)sc->H, n_out, GDT_UInt16, opts) : NULL;
@@ -2843,6 +2872,302 @@ static void weak_cause(const struct scene *sc, const struct parcel *p, char *out
     }
 }
 
+/* ---- Sentinel-1 radar scenes (--radar) ----
+ *
+ * Tiles in the contract of docs/synth.md (Float32 sigma0 in linear power, bands VV, VH, ANGLE).
+ * The model, kept simple and stated: each feature has a reference backscatter at 37 degrees of
+ * incidence, in dB, linear in the crop's vegetation fraction v (the optical truth's NDVI curve
+ * scaled to 0..1 between 0.15 and 0.85), from a bare-soil value to a full-canopy value per crop
+ * type; paddy water before mid-season and the truth's floods are open water (VV -22, VH -28 dB,
+ * mixed in linear power by the flood's share); sudden losses and harvests act through v. Mixed
+ * pixels average linear power over the sub-pixel grid. Incidence follows the cosine-squared law
+ * sigma0(theta) = sigma0(37) (cos theta / cos 37)^2. Speckle is multiplicative, gamma with shape
+ * and rate L (mean 1, variance 1/L), drawn per pixel from the counter-based hash. */
+
+struct radar_date {
+    int64_t days;
+    bool ascending;
+    double mid_deg; /* incidence at the image centre */
+    char name[96];
+};
+
+/* reference dB at 37 degrees: bare soil and full canopy, VV and VH (orders of magnitude of
+ * published Sentinel-1 crop series, e.g. Veloso et al. 2017, Remote Sens. Environ. 199: wheat's VV
+ * falls as vertical stems attenuate, maize's and soybean's rise, VH rises with biomass) */
+static void radar_crop_db(const char *code, int cycle, double v, double *vv_db, double *vh_db)
+{
+    double vv0 = -12, vv1 = -9, vh0 = -21, vh1 = -15;
+    bool wheat = strstr(code, "wheat") && !(strstr(code, "maize") && cycle > 0);
+    if (wheat) {
+        vv1 = -14;
+        vh1 = -17;
+    } else if (strstr(code, "maize") || strstr(code, "sugarcane")) {
+        vv1 = -7;
+        vh1 = -13;
+    } else if (strstr(code, "rice")) {
+        vv1 = -8;
+        vh1 = -14;
+    } else if (strstr(code, "soybean") || strstr(code, "peanut") || strstr(code, "cotton")) {
+        vv1 = -8;
+        vh1 = -14;
+    }
+    *vv_db = vv0 + (vv1 - vv0) * v;
+    *vh_db = vh0 + (vh1 - vh0) * v;
+}
+
+static double db_to_lin(double db)
+{
+    return pow(10.0, db / 10.0);
+}
+
+static void radar_feature(const struct scene *sc, size_t fi, int64_t days, bool unplanted,
+                          double *vv, double *vh)
+{
+    const struct feature *f = &sc->f[fi];
+    double vv_db = -12, vh_db = -20, water = 0;
+    int64_t jan1 = days_from_civil(sc->opt->year, 1, 1);
+    double doy = (double)(days - jan1 + 1);
+    switch ((enum ftype)f->type) {
+    case F_FIELD: {
+        const struct crop_model *cm = &sc->crops[f->crop];
+        const struct parcel *p = f->parcel >= 0 ? &sc->parcels[f->parcel] : NULL;
+        struct curve_eval ev;
+        double v;
+        field_curve_at(sc, f, doy, &ev);
+        v = clampd((ev.ndvi - 0.15) / 0.7, 0, 1);
+        if (p && p->loss_date >= 0 && days >= sc->dates[p->loss_date].days &&
+            doy <= p->loss_end_t + 20)
+            v *= 1 - p->loss_m;
+        if (unplanted || cm->crop->kind == PARUS_CROP_COVERED)
+            v = unplanted ? 0 : v;
+        radar_crop_db(cm->crop->code, ev.cycle, v, &vv_db, &vh_db);
+        if (cm->crop->kind == PARUS_CROP_COVERED) {
+            vv_db = -6; /* plastic and frames: bright, little depolarisation */
+            vh_db = -16;
+        }
+        if (!unplanted && ev.flooded)
+            water = 1 - v; /* paddy water shows where the canopy does not hide it */
+        if (p && p->flood_first >= 0 && days >= sc->dates[p->flood_first].days &&
+            days <= sc->dates[p->flood_last].days)
+            water = fmax(water, p->flood_m);
+        break;
+    }
+    case F_TREES:
+    case F_GRAVE:
+        vv_db = -8;
+        vh_db = -13;
+        break;
+    case F_GRASS:
+        vv_db = -12;
+        vh_db = -19;
+        break;
+    case F_POND:
+        water = 1;
+        break;
+    case F_VILLAGE:
+        vv_db = -3; /* double bounce off walls */
+        vh_db = -12;
+        break;
+    }
+    *vv = (1 - water) * db_to_lin(vv_db) + water * db_to_lin(-22);
+    *vh = (1 - water) * db_to_lin(vh_db) + water * db_to_lin(-28);
+}
+
+/* Gamma(L, L) from a hash (mean 1, variance 1/L): Marsaglia and Tsang 2000, L >= 1. */
+static double speckle(double looks, uint64_t h)
+{
+    double d = looks - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
+    uint64_t k;
+    for (k = 0; k < 64; k++) {
+        double x = hash_normal(hash64(h + 2 * k)), u = hash_unit(hash64(h + 2 * k + 1));
+        double v = 1 + c * x;
+        if (v <= 0)
+            continue;
+        v = v * v * v;
+        if (log(u) < 0.5 * x * x + d - d * v + d * log(v))
+            return d * v / looks;
+    }
+    return 1;
+}
+
+static double radar_angle_deg(const struct scene *sc, const struct radar_date *rd, size_t x)
+{
+    double s = ((double)x + 0.5) / (double)sc->W - 0.5;
+    return rd->mid_deg + (rd->ascending ? 5.0 : -5.0) * s;
+}
+
+static int radar_dates(const struct scene *sc, struct radar_date **out)
+{
+    const struct options *o = sc->opt;
+    int64_t first = sc->dates[0].days, last = sc->dates[sc->n_dates - 1].days, t;
+    int n = 0, k = 0;
+    struct radar_date *rd;
+    for (t = first; t <= last; t += o->radar_revisit_days)
+        n++;
+    rd = calloc((size_t)n, sizeof *rd);
+    if (!rd)
+        return -1;
+    for (t = first; t <= last; t += o->radar_revisit_days, k++) {
+        char compact[11];
+        rd[k].days = t;
+        rd[k].ascending = k % 2 == 0;
+        rd[k].mid_deg = rd[k].ascending ? 39.0 : 34.0;
+        format_date(t, compact, true);
+        snprintf(rd[k].name, sizeof rd[k].name, "S1A_IW_GRDH_%s_%s_synth.tif", compact,
+                 rd[k].ascending ? "ASC" : "DSC");
+    }
+    *out = rd;
+    return n;
+}
+
+static GDALDatasetH create_radar_tile(const struct scene *sc, const struct radar_date *rd,
+                                      const char *path)
+{
+    static const char *const names[] = {"VV", "VH", "ANGLE"};
+    GDALDriverH drv = GDALGetDriverByName("GTiff");
+    char **opts = tile_options(sc), *wkt = NULL, date[32], looks[32];
+    int b;
+    GDALDatasetH ds;
+    OGRSpatialReferenceH srs;
+    double gt[6] = {sc->ox_m, RES_M, 0, sc->oy_m, 0, -RES_M};
+    ds = drv ? GDALCreate(drv, path, (int)sc->W, (int)sc->H, 3, GDT_Float32, opts) : NULL;
+    CSLDestroy(opts);
+    if (!ds)
+        return NULL;
+    GDALSetGeoTransform(ds, gt);
+    srs = OSRNewSpatialReference(NULL);
+    if (OSRImportFromEPSG(srs, sc->opt->epsg) == OGRERR_NONE &&
+        OSRExportToWkt(srs, &wkt) == OGRERR_NONE)
+        GDALSetProjection(ds, wkt);
+    CPLFree(wkt);
+    OSRDestroySpatialReference(srs);
+    format_date(rd->days, date, false);
+    snprintf(date + strlen(date), sizeof date - strlen(date), "T%s", "10:21:01Z");
+    snprintf(looks, sizeof looks, "%g", sc->opt->radar_looks);
+    GDALSetMetadataItem(ds, "MISSION", "SENTINEL-1A", NULL);
+    GDALSetMetadataItem(ds, "INSTRUMENT_MODE", "IW", NULL);
+    GDALSetMetadataItem(ds, "PRODUCT_TYPE", "GRD", NULL);
+    GDALSetMetadataItem(ds, "BACKSCATTER_COEFFICIENT", "sigma0", NULL);
+    GDALSetMetadataItem(ds, "BACKSCATTER_SCALE", "linear", NULL);
+    GDALSetMetadataItem(ds, "ACQUISITION_DATE", date, NULL);
+    GDALSetMetadataItem(ds, "ORBIT_DIRECTION", rd->ascending ? "ASCENDING" : "DESCENDING", NULL);
+    GDALSetMetadataItem(ds, "RELATIVE_ORBIT", rd->ascending ? "142" : "69", NULL);
+    GDALSetMetadataItem(ds, "NUMBER_OF_LOOKS", looks, NULL);
+    GDALSetMetadataItem(ds, "NOISE_REMOVED", "YES", NULL);
+    GDALSetMetadataItem(ds, "SOURCE", "parus-synth synthetic scene, not real imagery", NULL);
+    for (b = 0; b < 3; b++) {
+        GDALRasterBandH h = GDALGetRasterBand(ds, b + 1);
+        GDALSetDescription(h, names[b]);
+        GDALSetRasterNoDataValue(h, NAN);
+        GDALSetRasterUnitType(h, b < 2 ? "linear" : "deg");
+    }
+    return ds;
+}
+
+static int render_radar(struct scene *sc, struct radar_date *rd, int n_rd, bool *failed_io)
+{
+    const struct options *o = sc->opt;
+    size_t rows = sc->H < 512 ? sc->H : 512, y0, npx = rows * sc->W;
+    struct strip st;
+    float *band[3] = {NULL, NULL, NULL};
+    double *fs = malloc(sc->n_f * 4 * sizeof *fs); /* VV, VH planted; VV, VH unplanted */
+    int rc = RC_FAIL, k, b;
+    char path[4096];
+
+    memset(&st, 0, sizeof st);
+    *failed_io = false;
+    for (b = 0; b < 3; b++)
+        band[b] = malloc(npx * sizeof *band[b]);
+    if (!fs || !band[0] || !band[1] || !band[2] || !strip_alloc(&st, sc, rows)) {
+        fprintf(stderr, "parus-synth: out of memory for the radar buffers\n");
+        goto out;
+    }
+    for (k = 0; k < n_rd; k++) {
+        GDALDatasetH ds;
+        uint64_t seed_vv = hash3(o->seed, 9000 + (uint64_t)k, 1);
+        uint64_t seed_vh = hash3(o->seed, 9000 + (uint64_t)k, 2);
+        size_t fi;
+        snprintf(path, sizeof path, "%s/%s", o->out_dir, rd[k].name);
+        if (!(ds = create_radar_tile(sc, &rd[k], path))) {
+            fprintf(stderr, "parus-synth: cannot create '%s': %s\n", path, CPLGetLastErrorMsg());
+            *failed_io = true;
+            goto out;
+        }
+        for (fi = 0; fi < sc->n_f; fi++) {
+            radar_feature(sc, fi, rd[k].days, false, &fs[4 * fi], &fs[4 * fi + 1]);
+            radar_feature(sc, fi, rd[k].days, true, &fs[4 * fi + 2], &fs[4 * fi + 3]);
+        }
+        for (y0 = 0; y0 < sc->H; y0 += rows) {
+            size_t y, x;
+            st.y0 = y0;
+            st.y1 = y0 + rows < sc->H ? y0 + rows : sc->H;
+            st.lr0 = 0;
+            st.lr1 = sc->nby;
+            if (!strip_compose(&st, sc)) {
+                fprintf(stderr, "parus-synth: out of memory while rasterising\n");
+                GDALClose(ds);
+                goto out;
+            }
+            for (y = st.y0; y < st.y1; y++)
+                for (x = 0; x < sc->W; x++) {
+                    size_t i = (y - st.y0) * sc->W + x, e, gidx = y * sc->W + x;
+                    double vv = 0, vh = 0, th = radar_angle_deg(sc, &rd[k], x), g;
+                    for (e = st.pix_start[i]; e < st.pix_start[i + 1]; e++) {
+                        uint32_t l = st.ent_lab[e];
+                        double w = (double)st.ent_cnt[e] / (SS * SS);
+                        if (l == 0) {
+                            vv += w * db_to_lin(-15);
+                            vh += w * db_to_lin(-23);
+                        } else {
+                            size_t j = (l & ~UNPLANTED_BIT) - 1, u = (l & UNPLANTED_BIT) ? 2 : 0;
+                            vv += w * fs[4 * j + u];
+                            vh += w * fs[4 * j + u + 1];
+                        }
+                    }
+                    g = pow(cos(th * PI / 180) / cos(37 * PI / 180), 2);
+                    band[0][i] = (float)(vv * g * speckle(o->radar_looks, hash64(seed_vv + gidx)));
+                    band[1][i] = (float)(vh * g * speckle(o->radar_looks, hash64(seed_vh + gidx)));
+                    band[2][i] = (float)th;
+                }
+            for (b = 0; b < 3; b++)
+                if (GDALRasterIO(GDALGetRasterBand(ds, b + 1), GF_Write, 0, (int)st.y0, (int)sc->W,
+                                 (int)(st.y1 - st.y0), band[b], (int)sc->W, (int)(st.y1 - st.y0),
+                                 GDT_Float32, 0, 0) != CE_None) {
+                    fprintf(stderr, "parus-synth: cannot write '%s': %s\n", rd[k].name,
+                            CPLGetLastErrorMsg());
+                    *failed_io = true;
+                    GDALClose(ds);
+                    goto out;
+                }
+        }
+        GDALClose(ds);
+    }
+    rc = RC_OK;
+out:
+    for (b = 0; b < 3; b++)
+        free(band[b]);
+    free(fs);
+    strip_free(&st);
+    return rc;
+}
+
+static bool write_radar_truth(const struct scene *sc, const struct radar_date *rd, int n_rd)
+{
+    FILE *f = open_truth(sc, "radar_dates.csv");
+    int k;
+    if (!f)
+        return false;
+    fputs("date,file,orbit_direction,relative_orbit,incidence_mid_deg,looks\n", f);
+    for (k = 0; k < n_rd; k++) {
+        char date[11];
+        format_date(rd[k].days, date, false);
+        fprintf(f, "%s,%s,%s,%s,%.1f,%g\n", date, rd[k].name,
+                rd[k].ascending ? "ASCENDING" : "DESCENDING", rd[k].ascending ? "142" : "69",
+                rd[k].mid_deg, sc->opt->radar_looks);
+    }
+    return close_truth(f);
+}
+
 static bool write_truth(const struct scene *sc)
 {
     FILE *f;
@@ -3155,6 +3480,15 @@ int main(int argc, char **argv)
         goto out;
     if (o.truth && !write_truth(&sc))
         goto out;
+    if (o.radar) {
+        struct radar_date *rd = NULL;
+        int n_rd = radar_dates(&sc, &rd);
+        bool ok = n_rd > 0 && render_radar(&sc, rd, n_rd, &io_failed) == RC_OK &&
+                  (!o.truth || write_radar_truth(&sc, rd, n_rd));
+        free(rd);
+        if (!ok)
+            goto out;
+    }
     if (!o.quiet)
         printf("parus-synth: %d dates of %zu x %zu px (EPSG:%d, tile %s), %zu fields, %zu parcels "
                "of %zu farmers -> %s\n",
