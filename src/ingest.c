@@ -133,6 +133,8 @@ parus_status parus_ingest_tile(parus_store *store, const char *const *paths, siz
     if (opt) {
         topt.band_map = opt->band_map;
         topt.date = opt->date;
+        topt.radar_scale = opt->radar_scale;
+        topt.radar_coefficient = opt->radar_coefficient;
         mopt.n_threads = opt->n_threads;
     }
     memset(&res, 0, sizeof res);

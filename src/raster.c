@@ -65,6 +65,8 @@ struct parus_tile {
     char *crs_name;
     char *crs_wkt;
     char *date_source;
+    parus_radar_info radar; /* Sentinel-1 only (info.radar points here) */
+    int ls_kind;            /* the layover/shadow band's convention (ls_kind) */
 };
 
 void parus_raster_set_cache_bytes(size_t bytes)
@@ -90,13 +92,27 @@ const char *parus_sensor_name(parus_sensor sensor)
         return "landsat-l1";
     case PARUS_SENSOR_CBERS4_AWFI:
         return "cbers-4-awfi";
+    case PARUS_SENSOR_S1:
+        return "sentinel-1";
     }
     return "unknown";
 }
 
 static const char *const role_names[PARUS_ROLE_N_] = {
-    "blue",  "green", "red", "re1",      "re2",    "re3",  "nir",    "nir_narrow",
-    "swir1", "swir2", "scl", "qa_pixel", "qa_bqa", "mask", "unknown"};
+    "blue",  "green",          "red",    "re1",      "re2",    "re3",  "nir", "nir_narrow",
+    "swir1", "swir2",          "scl",    "qa_pixel", "qa_bqa", "mask", "vv",  "vh",
+    "angle", "layover_shadow", "unknown"};
+
+bool parus_role_is_value(parus_band_role role)
+{
+    return ((int)role >= 0 && role < PARUS_ROLE_N_SPECTRAL_) || role == PARUS_ROLE_VV ||
+           role == PARUS_ROLE_VH;
+}
+
+static bool is_radar_role(parus_band_role role)
+{
+    return role >= PARUS_ROLE_VV && role <= PARUS_ROLE_LAYOVER_SHADOW;
+}
 
 const char *parus_role_name(parus_band_role role)
 {
@@ -114,7 +130,7 @@ static const struct {
     {"near-infrared", PARUS_ROLE_NIR}, {"nir08", PARUS_ROLE_NIR_NARROW},
     {"swir16", PARUS_ROLE_SWIR1},      {"swir22", PARUS_ROLE_SWIR2},
     {"cmask", PARUS_ROLE_MASK},        {"cloudmask", PARUS_ROLE_MASK},
-    {"cloud mask", PARUS_ROLE_MASK},
+    {"cloud mask", PARUS_ROLE_MASK},   {"datamask", PARUS_ROLE_LAYOVER_SHADOW},
 };
 
 parus_band_role parus_role_from_name(const char *name)
@@ -174,6 +190,7 @@ static const name_role *sensor_table(parus_sensor sensor)
     case PARUS_SENSOR_CBERS4_AWFI:
         return cbers_table;
     case PARUS_SENSOR_GENERIC:
+    case PARUS_SENSOR_S1:
         break;
     }
     return NULL;
@@ -274,6 +291,147 @@ static parus_band_role role_in_base(const char *base)
         if (!strchr(role_aliases[i].word, ' ') && find_token(base, role_aliases[i].word))
             return role_aliases[i].role;
     return PARUS_ROLE_UNKNOWN;
+}
+
+/* ---- Sentinel-1 names (docs/sensors.md, "Sentinel-1") ---- */
+
+/* How a layover/shadow band says a pixel is usable. */
+typedef enum ls_kind {
+    LS_ZERO_GOOD = 0, /* parus's LAYOVER_SHADOW, SNAP's layover_shadow_mask: 0 usable */
+    LS_ASF_BITS,      /* ASF RTC ls_map: bit 2 (4) layover or bit 4 (16) shadow not usable */
+    LS_DATAMASK       /* Sentinel Hub dataMask: 1 data, 0 no data */
+} ls_kind;
+
+/* What a band's name says of it as a radar band. */
+typedef struct radar_name {
+    parus_band_role role; /* VV, VH, ANGLE, LAYOVER_SHADOW; UNKNOWN: not a radar name */
+    char coefficient;     /* 's', 'g', 'b' from the name (SNAP's Sigma0_VV ...), 0: none */
+    char scale;           /* 'l' linear, 'd' dB from the name, 0: none */
+    ls_kind ls;
+    bool snap; /* a SNAP band name */
+} radar_name;
+
+/* SNAP's calibrated bands: Sigma0_VV, Gamma0_VH, Beta0_VV_db, ... (linear intensity unless the
+ * name ends in _db). */
+static bool snap_name(const char *w, size_t n, radar_name *out)
+{
+    static const struct {
+        const char *prefix;
+        char coefficient;
+    } coef[] = {{"Sigma0_", 's'}, {"Gamma0_", 'g'}, {"Beta0_", 'b'}};
+    size_t i;
+    for (i = 0; i < sizeof coef / sizeof coef[0]; i++) {
+        size_t m = strlen(coef[i].prefix);
+        const char *pol = w + m;
+        if (n < m + 2 || strncasecmp(w, coef[i].prefix, m) != 0)
+            continue;
+        if (strncasecmp(pol, "VV", 2) != 0 && strncasecmp(pol, "VH", 2) != 0)
+            return false;
+        if (n == m + 2)
+            out->scale = 'l';
+        else if (n == m + 5 && strncasecmp(pol + 2, "_db", 3) == 0)
+            out->scale = 'd';
+        else
+            return false;
+        out->role = toupper((unsigned char)pol[1]) == 'V' ? PARUS_ROLE_VV : PARUS_ROLE_VH;
+        out->coefficient = coef[i].coefficient;
+        out->snap = true;
+        return true;
+    }
+    return false;
+}
+
+/* The radar meaning of a word of n characters (a band description's first word, or a token of
+ * a file name), or false. */
+static bool radar_word(const char *w, size_t n, radar_name *out)
+{
+    static const struct {
+        const char *word;
+        parus_band_role role;
+        ls_kind ls;
+    } words[] = {
+        {"VV", PARUS_ROLE_VV, LS_ZERO_GOOD},
+        {"VH", PARUS_ROLE_VH, LS_ZERO_GOOD},
+        {"ANGLE", PARUS_ROLE_ANGLE, LS_ZERO_GOOD},
+        {"incidenceAngleFromEllipsoid", PARUS_ROLE_ANGLE, LS_ZERO_GOOD},
+        {"localIncidenceAngle", PARUS_ROLE_ANGLE, LS_ZERO_GOOD},
+        {"projectedLocalIncidenceAngle", PARUS_ROLE_ANGLE, LS_ZERO_GOOD},
+        {"incidence_angle", PARUS_ROLE_ANGLE, LS_ZERO_GOOD},
+        {"inc_map", PARUS_ROLE_ANGLE, LS_ZERO_GOOD},
+        {"LAYOVER_SHADOW", PARUS_ROLE_LAYOVER_SHADOW, LS_ZERO_GOOD},
+        {"layover_shadow_mask", PARUS_ROLE_LAYOVER_SHADOW, LS_ZERO_GOOD},
+        {"ls_map", PARUS_ROLE_LAYOVER_SHADOW, LS_ASF_BITS},
+        {"dataMask", PARUS_ROLE_LAYOVER_SHADOW, LS_DATAMASK},
+    };
+    size_t i;
+    memset(out, 0, sizeof *out);
+    out->role = PARUS_ROLE_UNKNOWN;
+    if (snap_name(w, n, out))
+        return true;
+    for (i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strlen(words[i].word) == n && strncasecmp(w, words[i].word, n) == 0) {
+            out->role = words[i].role;
+            out->ls = words[i].ls;
+            return true;
+        }
+    return false;
+}
+
+/* The radar name among the tokens of a single-band file's base name (ASF's ..._VV.tif,
+ * ..._ls_map.tif; SNAP's Sigma0_VV_db.tif), or false. Tokens are split at the name delimiters;
+ * runs of up to three tokens are tried, longest first, so Sigma0_VV_db wins over VV. */
+static bool radar_in_base(const char *base, radar_name *out)
+{
+    size_t starts[64], ends[64], n_tok = 0, i, k;
+    const char *p = base;
+    while (*p && n_tok < 64) {
+        while (*p && is_name_delim(*p))
+            p++;
+        if (!*p)
+            break;
+        starts[n_tok] = (size_t)(p - base);
+        while (*p && !is_name_delim(*p))
+            p++;
+        ends[n_tok++] = (size_t)(p - base);
+    }
+    for (k = 3; k >= 1; k--)
+        for (i = 0; i + k <= n_tok; i++) {
+            size_t a = starts[i], b = ends[i + k - 1], j;
+            bool underscores = true;
+            for (j = a; j < b; j++)
+                if (is_name_delim(base[j]) && base[j] != '_')
+                    underscores = false;
+            if (underscores && radar_word(base + a, b - a, out))
+                return true;
+        }
+    return false;
+}
+
+/* ASF HyP3 RTC names: S1x_yy_aaaaaaaaTbbbbbb_ppo_RTCzz_u_defklm_ssss[_VV], where d is g
+ * (gamma0) or s (sigma0) and e is p (power), d (decibel) or a (amplitude) (the product's
+ * readme.md.txt). The defklm token into *coef and *scale; false when the name is not ASF's. */
+static bool asf_rtc_token(const char *base, char *coef, char *scale, char token[7])
+{
+    const char *p = base;
+    while ((p = strstr(p, "_RTC")) != NULL) {
+        const char *q = p + 4;
+        p += 4;
+        if (!isdigit((unsigned char)q[0]) || !isdigit((unsigned char)q[1]) || q[2] != '_' ||
+            !isalpha((unsigned char)q[3]) || q[4] != '_')
+            continue;
+        q += 5;
+        if (strlen(q) < 6 || (q[6] != '\0' && q[6] != '_'))
+            continue;
+        if (!strchr("gs", q[0]) || !strchr("pda", q[1]) || !strchr("uw", q[2]) ||
+            !strchr("nf", q[3]) || !strchr("ec", q[4]) || !strchr("dm", q[5]))
+            continue;
+        memcpy(token, q, 6);
+        token[6] = '\0';
+        *coef = q[0];
+        *scale = q[1] == 'p' ? 'l' : q[1];
+        return true;
+    }
+    return false;
 }
 
 /* ---- small helpers ---- */
@@ -384,6 +542,7 @@ typedef struct cand {
     char *desc;
     parus_band_role role;
     bool keep;
+    radar_name radar; /* what the name says of a radar band (role UNKNOWN: nothing) */
 } cand;
 
 typedef struct open_ctx {
@@ -533,6 +692,12 @@ static parus_status open_files(open_ctx *ctx, parus__gdal_capture *cap, parus_er
         if (f->n_bands < 1 || f->w == 0 || f->h == 0)
             return parus_fail(err, PARUS_E_FORMAT, "'%s' has no raster bands", f->path);
         f->srs = GDALGetSpatialRef(f->ds);
+        if (!f->srs && GDALGetGCPCount(f->ds) > 0)
+            return parus_fail(err, PARUS_E_NO_CRS,
+                              "'%s' has %d tie points but no map grid (no coordinate reference "
+                              "system): geocode it first (SNAP terrain correction, gdalwarp), or "
+                              "for a Sentinel-1 GRD give the SAFE product",
+                              f->path, GDALGetGCPCount(f->ds));
         if (!f->srs)
             return parus_fail(err, PARUS_E_NO_CRS, "'%s' has no coordinate reference system",
                               f->path);
@@ -577,6 +742,7 @@ static parus_status gather_bands(open_ctx *ctx, parus_error *err)
             c->file = i;
             c->index = b;
             c->role = PARUS_ROLE_UNKNOWN;
+            c->radar.role = PARUS_ROLE_UNKNOWN;
             c->desc = parus__strdup(desc ? desc : "");
             if (!c->desc)
                 return parus_fail(err, PARUS_E_NOMEM, "cannot open '%s'", f->path);
@@ -598,6 +764,20 @@ static parus_status gather_bands(open_ctx *ctx, parus_error *err)
                     return parus_fail(err, PARUS_E_BANDS,
                                       "'%s' is named for two bands ('%s' and '%s')", f->path,
                                       c->name, other);
+            }
+            if (!c->name) {
+                word = first_word(c->desc);
+                if (!word || !radar_word(word, strlen(word), &c->radar))
+                    c->radar.role = PARUS_ROLE_UNKNOWN;
+                free(word);
+            }
+            if (!c->name && c->radar.role == PARUS_ROLE_UNKNOWN && f->n_bands == 1) {
+                char *base = base_name(f->path);
+                if (!base)
+                    return parus_fail(err, PARUS_E_NOMEM, "cannot open '%s'", f->path);
+                if (!radar_in_base(base, &c->radar))
+                    c->radar.role = PARUS_ROLE_UNKNOWN;
+                free(base);
             }
         }
     }
@@ -695,6 +875,9 @@ static parus_sensor detect_sensor(const open_ctx *ctx)
         return PARUS_SENSOR_LANDSAT_L1;
     if (any_name(ctx, s2))
         return s2_is_l2a(ctx) ? PARUS_SENSOR_S2_L2A : PARUS_SENSOR_S2_L1C;
+    for (size_t i = 0; i < ctx->n_c; i++)
+        if (ctx->c[i].radar.role == PARUS_ROLE_VV || ctx->c[i].radar.role == PARUS_ROLE_VH)
+            return PARUS_SENSOR_S1;
     return PARUS_SENSOR_GENERIC;
 }
 
@@ -712,7 +895,8 @@ static parus_band_role generic_role(const cand *c, const char *path, int n_bands
             r = role_in_base(base);
         free(base);
     }
-    return r;
+    /* radar roles come from the Sentinel-1 profile or a band map only */
+    return is_radar_role(r) ? PARUS_ROLE_UNKNOWN : r;
 }
 
 static parus_status apply_band_map(open_ctx *ctx, parus_error *err)
@@ -768,6 +952,8 @@ static parus_status apply_band_map(open_ctx *ctx, parus_error *err)
                               map);
         seen_role[role] = true;
         ctx->c[idx - 1].role = role;
+        if (parus__strcasecmp(key, "datamask") == 0)
+            ctx->c[idx - 1].radar.ls = LS_DATAMASK;
         p += len;
         if (*p == ',')
             p++;
@@ -791,12 +977,19 @@ static parus_status assign_roles(open_ctx *ctx, parus_error *err)
         if (st)
             return st;
         ctx->sensor = PARUS_SENSOR_GENERIC;
+        for (i = 0; i < ctx->n_c; i++)
+            if (is_radar_role(ctx->c[i].role))
+                ctx->sensor = PARUS_SENSOR_S1;
     } else {
         ctx->sensor = detect_sensor(ctx);
         table = sensor_table(ctx->sensor);
         for (i = 0; i < ctx->n_c; i++) {
             cand *c = &ctx->c[i];
             const rfile *f = &ctx->rf[c->file];
+            if (ctx->sensor == PARUS_SENSOR_S1) {
+                c->role = c->radar.role;
+                continue;
+            }
             c->role = c->name ? table_role(table, c->name) : PARUS_ROLE_UNKNOWN;
             if (c->role == PARUS_ROLE_UNKNOWN)
                 c->role = generic_role(c, f->path, f->n_bands);
@@ -842,6 +1035,25 @@ static parus_status require_red_nir(const open_ctx *ctx, parus_error *err)
     char found[512];
     size_t i, n = 0;
     found[0] = '\0';
+    if (ctx->sensor == PARUS_SENSOR_S1) {
+        bool vv = false, vh = false, mixed = false;
+        for (i = 0; i < ctx->n_c; i++) {
+            vv |= ctx->c[i].keep && ctx->c[i].role == PARUS_ROLE_VV;
+            vh |= ctx->c[i].keep && ctx->c[i].role == PARUS_ROLE_VH;
+            mixed |= ctx->c[i].keep && parus_role_is_value(ctx->c[i].role) &&
+                     !is_radar_role(ctx->c[i].role);
+        }
+        if (mixed)
+            return parus_fail(err, PARUS_E_BANDS,
+                              "'%s' mixes radar and optical bands: give each its own tile",
+                              ctx->label);
+        if (!vv)
+            return parus_fail(err, PARUS_E_BANDS,
+                              "no VV band in '%s'%s: parus reads Sentinel-1 VV or VV+VH "
+                              "(docs/sensors.md, Sentinel-1)",
+                              ctx->label, vh ? " (VH only)" : "");
+        return PARUS_OK;
+    }
     for (i = 0; i < ctx->n_c; i++) {
         const cand *c = &ctx->c[i];
         if (!c->keep)
@@ -1236,6 +1448,8 @@ static void band_scale(const open_ctx *ctx, const parus_tile *t, const cand *c,
     case PARUS_SENSOR_CBERS4_AWFI:
         *scale = 1e-4;
         return;
+    case PARUS_SENSOR_S1: /* radar roles are not spectral: read through radar_values */
+        return;
     case PARUS_SENSOR_GENERIC: {
         int has_scale = 0, has_offset = 0;
         double s = GDALGetRasterScale(band, &has_scale);
@@ -1360,6 +1574,267 @@ out_srs:
     OSRDestroySpatialReference(src);
     OSRDestroySpatialReference(dst);
     return st;
+}
+
+/* ---- Sentinel-1: what the tile says of its backscatter ---- */
+
+/* IW GRDH: 20 x 22 m resolution on 10 m pixels, ENL 4.4 per pixel (Sentinel-1 Product
+ * Specification, S1-RS-MDA-52-7441, GRD resolution and ENL tables). */
+#define S1_RES_CELL_M2 (20.0 * 22.0)
+#define S1_GRDH_ENL 4.4
+
+static char coef_letter(const char *v)
+{
+    if (!v)
+        return 0;
+    if (parus__strcasecmp(v, "sigma0") == 0)
+        return 's';
+    if (parus__strcasecmp(v, "gamma0") == 0)
+        return 'g';
+    if (parus__strcasecmp(v, "beta0") == 0)
+        return 'b';
+    return '?';
+}
+
+static char scale_letter(const char *v)
+{
+    if (!v)
+        return 0;
+    if (parus__strcasecmp(v, "linear") == 0 || parus__strcasecmp(v, "power") == 0 ||
+        parus__strcasecmp(v, "intensity") == 0)
+        return 'l';
+    if (parus__strcasecmp(v, "dB") == 0 || parus__strcasecmp(v, "decibel") == 0 ||
+        parus__strcasecmp(v, "intensity_db") == 0)
+        return 'd';
+    if (parus__strcasecmp(v, "amplitude") == 0)
+        return 'a';
+    return '?';
+}
+
+static const char *coef_name(char c)
+{
+    return c == 's' ? "sigma0" : c == 'g' ? "gamma0" : "beta0";
+}
+
+/* One answer for the coefficient or the scale, from one source: the first source that answers
+ * wins, a later one that contradicts it is an error (a file whose metadata says dB while its
+ * name says linear cannot be vouched for). */
+typedef struct answer {
+    char v;
+    char src[96];
+} answer;
+
+static parus_status answer_add(answer *a, char v, const char *what, const char *src,
+                               const char *label, parus_error *err)
+{
+    if (!v)
+        return PARUS_OK;
+    if (!a->v) {
+        a->v = v;
+        snprintf(a->src, sizeof a->src, "%s", src);
+        return PARUS_OK;
+    }
+    if (a->v != v)
+        return parus_fail(err, PARUS_E_BANDS, "'%s' contradicts itself on its %s (%s, %s)", label,
+                          what, a->src, src);
+    return PARUS_OK;
+}
+
+/* Pixel area in square metres at the footprint's centre (degrees for a geographic CRS). */
+static double pixel_area_m2(const open_ctx *ctx, const parus_tile *t)
+{
+    OGRSpatialReferenceH srs = ctx->rf[ctx->grid].srs;
+    double gx = t->info.geotransform[1], gy = -t->info.geotransform[5];
+    if (OSRIsGeographic(srs)) {
+        double lat = 0.5 * (t->info.lat_min_deg + t->info.lat_max_deg) * M_PI / 180.0;
+        double m_per_deg = 111320.0;
+        return gx * m_per_deg * cos(lat) * gy * m_per_deg;
+    }
+    return gx * gy * OSRGetLinearUnits(srs, NULL) * OSRGetLinearUnits(srs, NULL);
+}
+
+static parus_status radar_describe(const open_ctx *ctx, parus_tile *t, parus_error *err)
+{
+    parus_radar_info *ri = &t->radar;
+    answer coef = {0, ""}, scale = {0, ""};
+    const char *v;
+    char src[96], asf[7] = "";
+    bool vv = false, vh = false, snap = false, datamask = false, asf_found = false;
+    size_t i;
+    parus_status st;
+    double area, d;
+
+    memset(ri, 0, sizeof *ri);
+    t->info.radar = ri;
+    /* metadata of the radar tile contract */
+    v = tile_meta(ctx, "BACKSCATTER_COEFFICIENT");
+    if (v && coef_letter(v) == '?')
+        return parus_fail(err, PARUS_E_BANDS,
+                          "'%s' has an unknown BACKSCATTER_COEFFICIENT '%s' (want sigma0, gamma0 "
+                          "or beta0)",
+                          ctx->label, v);
+    if ((st = answer_add(&coef, coef_letter(v), "coefficient", "metadata BACKSCATTER_COEFFICIENT",
+                         ctx->label, err)) != PARUS_OK)
+        return st;
+    v = tile_meta(ctx, "BACKSCATTER_SCALE");
+    if (v && (scale_letter(v) == '?' || scale_letter(v) == 'a'))
+        return parus_fail(err, PARUS_E_BANDS,
+                          "'%s' has an unknown BACKSCATTER_SCALE '%s' (want linear or dB)",
+                          ctx->label, v);
+    if ((st = answer_add(&scale, scale_letter(v), "scale", "metadata BACKSCATTER_SCALE", ctx->label,
+                         err)) != PARUS_OK)
+        return st;
+    for (i = 0; i < ctx->n_c; i++) {
+        const cand *c = &ctx->c[i];
+        const rfile *f = &ctx->rf[c->file];
+        char *base;
+        if (!c->keep)
+            continue;
+        vv |= c->role == PARUS_ROLE_VV;
+        vh |= c->role == PARUS_ROLE_VH;
+        datamask |= c->role == PARUS_ROLE_LAYOVER_SHADOW && c->radar.ls == LS_DATAMASK;
+        if (c->role == PARUS_ROLE_LAYOVER_SHADOW)
+            t->ls_kind = (int)c->radar.ls;
+        if (c->role != PARUS_ROLE_VV && c->role != PARUS_ROLE_VH)
+            continue;
+        /* the band's unit type (the contract's "linear" / "dB", SNAP's "intensity_db") */
+        v = GDALGetRasterUnitType(GDALGetRasterBand(f->ds, c->index));
+        if (v && *v) {
+            char u = scale_letter(v);
+            if (u == 'a')
+                return parus_fail(err, PARUS_E_BANDS,
+                                  "'%s' holds amplitude, not power: parus reads linear power or "
+                                  "dB (square it, or export power)",
+                                  f->path);
+            snprintf(src, sizeof src, "band unit type '%s'", v);
+            if (u != '?' && (st = answer_add(&scale, u, "scale", src, ctx->label, err)) != PARUS_OK)
+                return st;
+        }
+        /* names: SNAP's band names, ASF's file names */
+        if (c->radar.snap) {
+            snap = true;
+            snprintf(src, sizeof src, "band name '%s'%s", c->desc[0] ? c->desc : f->path,
+                     " (SNAP)");
+            if ((st = answer_add(&coef, c->radar.coefficient, "coefficient", src, ctx->label,
+                                 err)) != PARUS_OK ||
+                (st = answer_add(&scale, c->radar.scale, "scale", src, ctx->label, err)) !=
+                    PARUS_OK)
+                return st;
+        }
+        base = base_name(f->path);
+        if (!base)
+            return parus_fail(err, PARUS_E_NOMEM, "cannot open '%s'", ctx->label);
+        {
+            char cl = 0, sl = 0;
+            if (asf_rtc_token(base, &cl, &sl, asf)) {
+                asf_found = true;
+                if (sl == 'a') {
+                    free(base);
+                    return parus_fail(err, PARUS_E_BANDS,
+                                      "'%s' holds amplitude, not power (ASF RTC '%s'): parus "
+                                      "reads linear power or dB (order the power or decibel "
+                                      "scale)",
+                                      f->path, asf);
+                }
+                snprintf(src, sizeof src, "file name (ASF RTC '%s')", asf);
+                st = answer_add(&coef, cl, "coefficient", src, ctx->label, err);
+                if (st == PARUS_OK)
+                    st = answer_add(&scale, sl, "scale", src, ctx->label, err);
+                if (st != PARUS_OK) {
+                    free(base);
+                    return st;
+                }
+            }
+        }
+        free(base);
+    }
+    /* the options say what the tile does not; they never overrule what it says */
+    if (ctx->opt->radar_scale) {
+        char o = scale_letter(ctx->opt->radar_scale);
+        if (o != 'l' && o != 'd')
+            return parus_fail(err, PARUS_E_INVALID, "bad radar scale '%s' (want linear or db)",
+                              ctx->opt->radar_scale);
+        if ((st = answer_add(&scale, o, "scale", "option", ctx->label, err)) != PARUS_OK)
+            return st;
+    }
+    if (ctx->opt->radar_coefficient) {
+        char o = coef_letter(ctx->opt->radar_coefficient);
+        if (!o || o == '?')
+            return parus_fail(err, PARUS_E_INVALID,
+                              "bad radar coefficient '%s' (want sigma0, gamma0 or beta0)",
+                              ctx->opt->radar_coefficient);
+        if ((st = answer_add(&coef, o, "coefficient", "option", ctx->label, err)) != PARUS_OK)
+            return st;
+    }
+    if (!scale.v)
+        return parus_fail(err, PARUS_E_BANDS,
+                          "cannot tell whether the backscatter of '%s' is linear power or dB (no "
+                          "BACKSCATTER_SCALE metadata, no band unit type, no scale in the band or "
+                          "file names): state it with --radar-scale linear|db",
+                          ctx->label);
+    if (!coef.v)
+        return parus_fail(err, PARUS_E_BANDS,
+                          "cannot tell whether the backscatter of '%s' is sigma0, gamma0 or beta0 "
+                          "(no BACKSCATTER_COEFFICIENT metadata, no coefficient in the band or "
+                          "file names): state it with --radar-coefficient sigma0|gamma0|beta0",
+                          ctx->label);
+    ri->scale = scale.v == 'd' ? PARUS_RADAR_SCALE_DB : PARUS_RADAR_SCALE_LINEAR;
+    snprintf(ri->scale_source, sizeof ri->scale_source, "%s", scale.src);
+    snprintf(ri->coefficient, sizeof ri->coefficient, "%s", coef_name(coef.v));
+    snprintf(ri->coefficient_source, sizeof ri->coefficient_source, "%s", coef.src);
+    snprintf(ri->polarisations, sizeof ri->polarisations, "%s", vv && vh ? "VV+VH" : "VV");
+    ri->product = tile_meta(ctx, "BACKSCATTER_SCALE") || tile_meta(ctx, "BACKSCATTER_COEFFICIENT")
+                      ? "parus"
+                  : asf_found ? "asf-rtc"
+                  : snap      ? "snap"
+                  : datamask  ? "sentinel-hub"
+                              : "generic";
+
+    v = tile_meta(ctx, "MISSION");
+    if (v && strncasecmp(v, "SENTINEL-1", 10) == 0)
+        snprintf(ri->mission, sizeof ri->mission, "SENTINEL-1%c", toupper((unsigned char)v[10]));
+    else if (any_file_token(ctx, "S1A") || any_file_token(ctx, "S1B") || any_file_token(ctx, "S1C"))
+        snprintf(ri->mission, sizeof ri->mission, "SENTINEL-1%c",
+                 any_file_token(ctx, "S1A")   ? 'A'
+                 : any_file_token(ctx, "S1B") ? 'B'
+                                              : 'C');
+    v = tile_meta(ctx, "ORBIT_DIRECTION");
+    if (v) {
+        if (parus__strcasecmp(v, "ASCENDING") != 0 && parus__strcasecmp(v, "DESCENDING") != 0)
+            return parus_fail(err, PARUS_E_BANDS,
+                              "'%s' has an unknown ORBIT_DIRECTION '%s' (want ASCENDING or "
+                              "DESCENDING)",
+                              ctx->label, v);
+        snprintf(ri->orbit_direction, sizeof ri->orbit_direction, "%s",
+                 toupper((unsigned char)v[0]) == 'A' ? "ASCENDING" : "DESCENDING");
+    }
+    v = tile_meta(ctx, "RELATIVE_ORBIT");
+    if (v) {
+        if (!parse_double(v, &d) || d < 1 || d > 175 || d != floor(d))
+            return parus_fail(err, PARUS_E_BANDS,
+                              "'%s' has a bad RELATIVE_ORBIT '%s' (Sentinel-1 has orbits 1-175)",
+                              ctx->label, v);
+        ri->relative_orbit = (int)d;
+    }
+    area = pixel_area_m2(ctx, t);
+    if (!(area > 0) || !isfinite(area))
+        return parus_fail(err, PARUS_E_FORMAT, "'%s' has no usable pixel size", ctx->label);
+    ri->looks_correlation = fmax(1.0, S1_RES_CELL_M2 / area);
+    v = tile_meta(ctx, "NUMBER_OF_LOOKS");
+    if (v) {
+        if (!parse_double(v, &d) || d < 1.0 || d > 10000.0)
+            return parus_fail(err, PARUS_E_BANDS,
+                              "'%s' has a bad NUMBER_OF_LOOKS '%s' (an equivalent number of "
+                              "looks of at least 1)",
+                              ctx->label, v);
+        ri->looks = d;
+        snprintf(ri->looks_source, sizeof ri->looks_source, "metadata NUMBER_OF_LOOKS");
+    } else {
+        ri->looks = S1_GRDH_ENL * fmax(1.0, area / S1_RES_CELL_M2);
+        snprintf(ri->looks_source, sizeof ri->looks_source,
+                 "assumed: IW GRDH, ENL 4.4 per 20 x 22 m resolution cell");
+    }
+    return PARUS_OK;
 }
 
 /* ---- building the tile ---- */
@@ -1528,14 +2003,18 @@ static bool class_defined(const parus_tile *t, double v)
 static void choose_validity(parus_tile *t)
 {
     static const parus_band_role order[] = {PARUS_ROLE_SCL, PARUS_ROLE_QA_PIXEL, PARUS_ROLE_QA_BQA,
-                                            PARUS_ROLE_MASK};
+                                            PARUS_ROLE_MASK, PARUS_ROLE_LAYOVER_SHADOW};
     static const parus_validity_source source[] = {PARUS_VALIDITY_SCL, PARUS_VALIDITY_QA_PIXEL,
-                                                   PARUS_VALIDITY_QA_BQA, PARUS_VALIDITY_MASK_BAND};
+                                                   PARUS_VALIDITY_QA_BQA, PARUS_VALIDITY_MASK_BAND,
+                                                   PARUS_VALIDITY_LAYOVER_SHADOW};
     size_t i, k;
     t->validity_band = -1;
     t->info.validity = PARUS_VALIDITY_NODATA;
-    t->info.validity_desc = "nodata, NaN, infinite and saturated values only";
-    for (k = 0; k < 4; k++)
+    t->info.validity_desc = t->info.sensor == PARUS_SENSOR_S1
+                                ? "radar: nodata, NaN, zero, negative, above +30 dB or below -50 "
+                                  "dB invalid"
+                                : "nodata, NaN, infinite and saturated values only";
+    for (k = 0; k < 5; k++)
         for (i = 0; i < t->info.n_bands; i++)
             if (t->bands[i].role == order[k]) {
                 t->validity_band = (ptrdiff_t)i;
@@ -1564,6 +2043,12 @@ chosen:
         } else {
             t->info.validity_desc = "mask band: 0 clear, any other value invalid";
         }
+        break;
+    case PARUS_VALIDITY_LAYOVER_SHADOW:
+        t->info.validity_desc =
+            t->ls_kind == LS_ASF_BITS   ? "ls_map (ASF RTC): bit 2 layover or bit 4 shadow invalid"
+            : t->ls_kind == LS_DATAMASK ? "dataMask: 0 no data invalid, 1 kept"
+                                        : "layover/shadow mask: 0 usable, any other value invalid";
         break;
     case PARUS_VALIDITY_NODATA:
         break;
@@ -1654,6 +2139,8 @@ static parus_status open_tile(open_ctx *ctx, const char *const *paths, size_t n_
         (st = describe_crs(ctx, t, err)) != PARUS_OK ||
         (st = footprint(ctx, t, cap, err)) != PARUS_OK)
         return st;
+    if (ctx->sensor == PARUS_SENSOR_S1 && (st = radar_describe(ctx, t, err)) != PARUS_OK)
+        return st;
     choose_validity(t);
     choose_blocks(ctx, t);
     if (!parus__mul_size(t->info.n_blocks_x, t->info.n_blocks_y, &total))
@@ -1664,7 +2151,7 @@ static parus_status open_tile(open_ctx *ctx, const char *const *paths, size_t n_
 parus_status parus_tile_open(const char *const *paths, size_t n_paths,
                              const parus_tile_options *opt, parus_tile **out, parus_error *err)
 {
-    static const parus_tile_options no_options = {NULL, NULL, false};
+    static const parus_tile_options no_options = {NULL, NULL, false, NULL, NULL};
     open_ctx ctx;
     parus__gdal_capture cap;
     parus_tile *t;
@@ -1767,6 +2254,7 @@ struct parus_tile_reader {
     /* parus_tile_reader_read_cells: each requested band's native block, and the validity band's
      * (last), allocated on first use */
     void **raw;
+    parus__radar_counts radar; /* radar bands read since the last take (raster_int.h) */
 };
 
 void parus_tile_reader_free(parus_tile_reader *r)
@@ -1840,8 +2328,8 @@ static parus_status build_tables(parus_tile_reader *r, parus_error *err)
         const parus_band_info *b = &t->bands[r->band_of[k]];
         const band_priv *p = &t->priv[r->band_of[k]];
         n = table_size(b);
-        if (n == 0)
-            continue;
+        if (n == 0 || is_radar_role(b->role))
+            continue; /* radar bands: the general path (dB, plausibility, scale counts) */
         r->lut[k] = malloc(n * sizeof *r->lut[k]);
         if (!r->lut[k])
             return parus_fail(err, PARUS_E_NOMEM, "cannot allocate a reader for '%s'", t->files[0]);
@@ -1889,8 +2377,8 @@ static parus_status reader_setup(parus_tile_reader *r, const parus_band_role *ro
         return parus_fail(err, PARUS_E_NOMEM, "cannot allocate a reader for '%s'", t->files[0]);
     for (k = 0; k < r->n_roles; k++) {
         const parus_band_info *b;
-        if ((int)roles[k] < 0 || roles[k] >= PARUS_ROLE_N_SPECTRAL_)
-            return parus_fail(err, PARUS_E_INVALID, "role '%s' is not a spectral role",
+        if (!parus_role_is_value(roles[k]))
+            return parus_fail(err, PARUS_E_INVALID, "role '%s' is not a value role",
                               parus_role_name(roles[k]));
         b = parus_tile_find_role(t, roles[k]);
         if (!b)
@@ -2099,6 +2587,10 @@ static bool class_clear(const parus_tile *t, double v)
         return (iv & 1u) == 0 && ((iv >> 14) & 3u) != 3;
     case PARUS_VALIDITY_MASK_BAND:
         return t->mask == MASK_CBERS ? iv == 0 || iv == 1 || iv == 3 : iv == 0;
+    case PARUS_VALIDITY_LAYOVER_SHADOW:
+        return t->ls_kind == LS_ASF_BITS   ? (iv & 20u) == 0
+               : t->ls_kind == LS_DATAMASK ? iv == 1
+                                           : iv == 0;
     case PARUS_VALIDITY_NODATA:
         break;
     }
@@ -2117,6 +2609,46 @@ static bool block_window(const parus_tile_info *in, size_t index, size_t *x0, si
     *w = in->width - *x0 < in->block_w ? in->width - *x0 : in->block_w;
     *h = in->height - *y0 < in->block_h ? in->height - *y0 : in->block_h;
     return true;
+}
+
+/* A radar band's values on the block as linear power, NaN where no value (raster.h), and the
+ * scale check's counts (raster_int.h) over every finite value that is not nodata. */
+static void radar_values(parus_tile_reader *r, const parus_band_info *bi, float *o, size_t n)
+{
+    const parus_tile *t = r->tile;
+    bool db = t->radar.scale == PARUS_RADAR_SCALE_DB;
+    size_t pol = bi->role == PARUS_ROLE_VV ? 0 : 1, i;
+    parus__radar_counts *rc = &r->radar;
+    for (i = 0; i < n; i++) {
+        double v = r->dn[i], lin;
+        if (!isfinite(v) || (bi->has_nodata && v == bi->nodata)) {
+            o[i] = NAN;
+            r->valid[i] = 0;
+            continue;
+        }
+        rc->n_finite[pol]++;
+        if (db) {
+            rc->n_positive[pol] += v > 0.0;
+            lin = pow(10.0, v / 10.0);
+            if (v >= PARUS__RADAR_DB_MIN && v < PARUS__RADAR_DB_MAX)
+                rc->db_hist[pol][(size_t)((v - PARUS__RADAR_DB_MIN) / PARUS__RADAR_DB_BIN)]++;
+        } else {
+            rc->n_negative[pol] += v < 0.0;
+            lin = v;
+        }
+        if (!(lin >= PARUS_RADAR_MIN_LINEAR && lin <= PARUS_RADAR_MAX_LINEAR) || !r->clear[i]) {
+            o[i] = NAN;
+            r->valid[i] = 0;
+        } else {
+            o[i] = (float)lin;
+        }
+    }
+}
+
+void parus__tile_reader_take_radar_counts(parus_tile_reader *r, parus__radar_counts *out)
+{
+    *out = r->radar;
+    memset(&r->radar, 0, sizeof r->radar);
 }
 
 parus_status parus_tile_reader_read(parus_tile_reader *r, size_t index, parus_block *out,
@@ -2204,6 +2736,10 @@ parus_status parus_tile_reader_read(parus_tile_reader *r, size_t index, parus_bl
         st = read_dn(r, b, index, x0, y0, w, h, &cap, err);
         if (st)
             goto out_capture;
+        if (is_radar_role(bi->role)) {
+            radar_values(r, bi, o, n);
+            continue;
+        }
         for (i = 0; i < n; i++) {
             double v = r->dn[i];
             bool bad =

@@ -21,6 +21,22 @@ parus_status parus__tile_reader_read_cells_mask(parus_tile_reader *r, size_t ind
                                                 size_t n, float *out, uint8_t *clear,
                                                 parus_error *err);
 
+/* The radar scale check's figures (docs/method.md §2), per polarisation (0 VV, 1 VH), over every
+ * finite non-nodata value a reader decoded: how many, how many below zero (a tile declared
+ * linear), how many above 0 dB and a histogram of those in [-50, +30) dB in 0.5 dB bins (a tile
+ * declared dB). Integer counts, so the sum over blocks does not depend on the thread count. */
+#define PARUS__RADAR_DB_MIN (-50.0)
+#define PARUS__RADAR_DB_MAX 30.0
+#define PARUS__RADAR_DB_BIN 0.5
+#define PARUS__RADAR_DB_BINS 160
+typedef struct parus__radar_counts {
+    size_t n_finite[2], n_negative[2], n_positive[2];
+    size_t db_hist[2][PARUS__RADAR_DB_BINS];
+} parus__radar_counts;
+
+/* The radar figures of the reads since the last call into out, and start counting again. */
+void parus__tile_reader_take_radar_counts(parus_tile_reader *r, parus__radar_counts *out);
+
 /* Largest Landsat MTL read (real ones are under 20 kB); the text is cut there, and at a NUL. */
 #define PARUS__MTL_MAX_BYTES (1 << 20)
 

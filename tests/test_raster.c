@@ -738,7 +738,7 @@ static void test_band_map__good_and_bad(void **state)
     tif_spec s = {3, 3, 4, GDT_UInt16, NULL, NULL, false, 0, 32650, 10, 0, 0, NULL, NULL};
     parus_tile *t = NULL;
     parus_error err;
-    parus_tile_options opt = {NULL, NULL, false};
+    parus_tile_options opt = {.native = false};
     static const struct {
         const char *map;
         const char *msg;
@@ -890,7 +890,7 @@ static void test_open__no_date(void **state)
     tif_spec s = {2, 2, 2, GDT_UInt16, NULL, desc, false, 0, 32650, 10, 0, 0, stamp, NULL};
     parus_tile *t = NULL;
     parus_error err;
-    parus_tile_options opt = {NULL, "2021-06-30", false};
+    parus_tile_options opt = {.date = "2021-06-30"};
 
     write_tif(path, &s);
     assert_int_equal(open1(path, NULL, &t, &err), PARUS_E_NO_DATE);
@@ -1240,7 +1240,7 @@ static void test_real__landsat_directory_and_list(void **state)
     check_landsat(t, 8, false);
     parus_tile_free(t);
     {
-        parus_tile_options native = {NULL, NULL, true};
+        parus_tile_options native = {.native = true};
         const char *one[1] = {dir};
         assert_int_equal(parus_tile_open(one, 1, &native, &t, &err), PARUS_OK);
         check_landsat(t, 8, true);

@@ -31,10 +31,14 @@ typedef enum parus_ingest_outcome {
 typedef struct parus_ingest_options {
     const char *band_map; /* generic band roles, e.g. "red=3,nir=4"; NULL: automatic */
     const char *date;     /* acquisition date override; NULL: from the tile */
-    int n_threads;        /* kernel threads; 0: all cores */
-    const char *hash;     /* the tile's content fingerprint when the caller has just computed it
-                             (64 hex digits, parus_tile_content_hash of the same files); NULL:
-                             computed here. Saves reading the tile twice. */
+    /* radar tiles that do not say it themselves (parus_tile_options): "linear"/"db",
+     * "sigma0"/"gamma0"/"beta0"; NULL: from the tile */
+    const char *radar_scale;
+    const char *radar_coefficient;
+    int n_threads;    /* kernel threads; 0: all cores */
+    const char *hash; /* the tile's content fingerprint when the caller has just computed it
+                         (64 hex digits, parus_tile_content_hash of the same files); NULL:
+                         computed here. Saves reading the tile twice. */
     /* Called once, "tile:written", with every observation written and the tile's transaction not
      * yet committed (crash tests kill the process there; parus/assess.h); NULL: none. */
     parus_checkpoint_fn checkpoint;

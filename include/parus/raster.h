@@ -20,6 +20,11 @@
  *                    shadow, 4 cloud, 255 fill invalid).
  *   generic          roles from band descriptions ("red", "nir", "B04", ...) or an explicit map
  *                    "red=3,nir=4"; validity from nodata or a band described as a mask.
+ *   Sentinel-1       radar backscatter (VV, VH, incidence angle, layover/shadow mask): parus's
+ *                    own radar tiles (the radar tile contract), ASF RTC, SNAP, Earth Engine and
+ *                    Sentinel Hub exports. Coefficient (sigma0/gamma0/beta0) and scale (linear
+ *                    power or dB) from metadata, unit types or names, else refused; readers
+ *                    always hand out linear power (parus_radar_info).
  *
  * Grid: bands of one scene may differ in resolution (Sentinel-2's 20 m SCL, B11, B12); the tile's
  * grid is the finest one, and coarser bands are read onto it (nearest neighbour: exact for class
@@ -48,7 +53,8 @@ typedef enum parus_sensor {
     PARUS_SENSOR_S2_L1C,
     PARUS_SENSOR_LANDSAT_C2L2,
     PARUS_SENSOR_LANDSAT_L1,
-    PARUS_SENSOR_CBERS4_AWFI
+    PARUS_SENSOR_CBERS4_AWFI,
+    PARUS_SENSOR_S1 /* Sentinel-1 IW backscatter, analysis ready (geocoded) */
 } parus_sensor;
 
 /* Spectral roles first, then the class/mask roles that give validity. */
@@ -68,6 +74,11 @@ typedef enum parus_band_role {
     PARUS_ROLE_QA_PIXEL,                     /* Landsat Collection 2 QA_PIXEL */
     PARUS_ROLE_QA_BQA,                       /* Landsat pre-collection BQA */
     PARUS_ROLE_MASK, /* a cloud mask band (CBERS CMASK, or generic: 0 = clear) */
+    /* Sentinel-1 (PARUS_SENSOR_S1 only): backscatter values, then what goes with them */
+    PARUS_ROLE_VV,             /* backscatter, VV polarisation (linear power when read) */
+    PARUS_ROLE_VH,             /* backscatter, VH polarisation */
+    PARUS_ROLE_ANGLE,          /* incidence angle (not read by the kernel) */
+    PARUS_ROLE_LAYOVER_SHADOW, /* layover/shadow mask, or Sentinel Hub's dataMask */
     PARUS_ROLE_UNKNOWN,
     PARUS_ROLE_N_
 } parus_band_role;
@@ -77,8 +88,33 @@ typedef enum parus_validity_source {
     PARUS_VALIDITY_SCL,
     PARUS_VALIDITY_QA_PIXEL,
     PARUS_VALIDITY_QA_BQA,
-    PARUS_VALIDITY_MASK_BAND
+    PARUS_VALIDITY_MASK_BAND,
+    PARUS_VALIDITY_LAYOVER_SHADOW /* a radar layover/shadow mask or data mask */
 } parus_validity_source;
+
+/* The scale of a radar band's values in its file. Readers always hand out linear power. */
+typedef enum parus_radar_scale {
+    PARUS_RADAR_SCALE_UNKNOWN = 0,
+    PARUS_RADAR_SCALE_LINEAR, /* power, sigma0 = DN */
+    PARUS_RADAR_SCALE_DB      /* sigma0 = 10^(DN / 10) */
+} parus_radar_scale;
+
+/* What parus knows of a Sentinel-1 tile, and where it learned each item (docs/sensors.md,
+ * "Sentinel-1"). Strings are empty when unknown. */
+typedef struct parus_radar_info {
+    const char *product;   /* "parus", "asf-rtc", "snap", "sentinel-hub", "generic" */
+    char mission[16];      /* "SENTINEL-1A", ... */
+    char polarisations[8]; /* "VV+VH" or "VV" */
+    char coefficient[8];   /* "sigma0", "gamma0" or "beta0" */
+    char coefficient_source[96];
+    parus_radar_scale scale; /* of the values in the file */
+    char scale_source[96];
+    char orbit_direction[12]; /* "ASCENDING" or "DESCENDING" */
+    int relative_orbit;       /* 0: unknown */
+    double looks;             /* equivalent number of looks of one pixel */
+    char looks_source[96];
+    double looks_correlation; /* pixels per independent speckle sample, >= 1 (method.md) */
+} parus_radar_info;
 
 typedef struct parus_band_info {
     parus_band_role role;
@@ -117,12 +153,17 @@ typedef struct parus_tile_info {
      * Landsat 8/9 OLI to Sentinel-2A MSI (blue, green, red, nir, swir1, swir2)"; NULL: none
      * (docs/sensors.md, "One optical reference") */
     const char *harmonisation;
+    const parus_radar_info *radar; /* Sentinel-1 tiles only; NULL otherwise */
 } parus_tile_info;
 
 typedef struct parus_tile_options {
     const char *band_map; /* "red=3,nir=4[,mask=5]": 1-based bands of a single file; NULL: auto */
     const char *date;     /* YYYY-MM-DD override; NULL: from metadata or the file name */
     bool native;          /* true: no band-pass adjustment (the sensor's own reflectance) */
+    /* radar tiles whose metadata and names do not say it: "linear" or "db" (case-insensitive),
+     * "sigma0", "gamma0" or "beta0"; NULL: from the tile, else the tile is refused (E_BANDS) */
+    const char *radar_scale;
+    const char *radar_coefficient;
 } parus_tile_options;
 
 typedef struct parus_tile parus_tile;
@@ -172,8 +213,18 @@ typedef struct parus_block {
 
 typedef struct parus_tile_reader parus_tile_reader;
 
-/* A reader for the given spectral roles (at least one). Opens its own GDAL handles: create one per
- * thread. Errors: E_BANDS when a role is missing from the tile, E_IO. */
+/* A radar pixel's plausible range in linear power (docs/method.md §2): +30 dB, -50 dB. */
+#define PARUS_RADAR_MAX_LINEAR 1000.0
+#define PARUS_RADAR_MIN_LINEAR 1e-5
+
+/* Whether the role is a value the reader can hand out: a spectral role, VV or VH. */
+PARUS_API bool parus_role_is_value(parus_band_role role);
+
+/* A reader for the given value roles (at least one; parus_role_is_value). Radar roles are read
+ * as linear power whatever the file's scale; a radar pixel has no value where it is zero,
+ * negative, NaN or infinite, above PARUS_RADAR_MAX_LINEAR (+30 dB) or below
+ * PARUS_RADAR_MIN_LINEAR (-50 dB), or the layover/shadow mask says not usable. Opens its own GDAL
+ * handles: create one per thread. Errors: E_BANDS when a role is missing from the tile, E_IO. */
 PARUS_API parus_status parus_tile_reader_new(const parus_tile *tile, const parus_band_role *roles,
                                              size_t n_roles, parus_tile_reader **out,
                                              parus_error *err);

@@ -11,7 +11,8 @@
 #include "cli.h"
 
 static const char usage[] =
-    "usage: parus info [--bands MAP] [--date YYYY-MM-DD] [--native] [--stats] [--json] TILE...\n\n"
+    "usage: parus info [--bands MAP] [--date YYYY-MM-DD] [--native] [--radar-scale S]\n"
+    "                  [--radar-coefficient C] [--stats] [--json] TILE...\n\n"
     "Show what parus sees in a tile: one multi-band GeoTIFF, a directory holding one file per\n"
     "band, or the files of one scene listed one after another.\n\n"
     "  --bands MAP   band roles of a generic file, e.g. red=3,nir=4 (1-based band numbers)\n"
@@ -19,6 +20,8 @@ static const char usage[] =
     "  --native      the sensor's own reflectance: no band-pass adjustment to the optical\n"
     "                reference (Landsat 8/9 is otherwise brought to Sentinel-2A MSI, as ingest\n"
     "                always does)\n"
+    "  --radar-scale linear|db, --radar-coefficient sigma0|gamma0|beta0\n"
+    "                what a Sentinel-1 file does not say itself (docs/sensors.md)\n"
     "  --stats       also read every block and count the clear pixels (valid: not cloud,\n"
     "                shadow, fill or saturated by the tile's validity rule; red and NIR present)\n"
     "  --json        print JSON instead of text\n";
@@ -46,6 +49,20 @@ static void print_text(const parus_tile *tile)
            ti->n_blocks_x, ti->n_blocks_y, ti->n_blocks_x * ti->n_blocks_y);
     printf("%-11s %s\n", "validity:", ti->validity_desc);
     printf("%-11s %s\n", "reference:", ti->harmonisation ? ti->harmonisation : "the sensor's own");
+    if (ti->radar) {
+        const parus_radar_info *ri = ti->radar;
+        printf("%-11s %s, %s product, %s\n", "radar:", ri->mission[0] ? ri->mission : "Sentinel-1",
+               ri->product, ri->polarisations);
+        printf("%-11s %s (from %s)\n", "coeff:", ri->coefficient, ri->coefficient_source);
+        printf("%-11s %s (from %s); read as linear power\n",
+               "scale:", ri->scale == PARUS_RADAR_SCALE_DB ? "dB" : "linear power",
+               ri->scale_source);
+        printf("%-11s %s, relative orbit %s%.0d\n",
+               "orbit:", ri->orbit_direction[0] ? ri->orbit_direction : "direction unknown",
+               ri->relative_orbit ? "" : "unknown", ri->relative_orbit);
+        printf("%-11s %g per pixel (from %s), %g pixels per independent sample\n",
+               "looks:", ri->looks, ri->looks_source, ri->looks_correlation);
+    }
     printf("bands:\n  %-11s %-8s %-6s %-8s %-6s %-8s %-10s %-8s %s\n", "role", "name", "band",
            "type", "res", "nodata", "scale", "offset", "file / description");
     for (i = 0; i < ti->n_bands; i++) {
@@ -68,11 +85,13 @@ static parus_status count_clear(const parus_tile *tile, size_t *n_pixels, size_t
 {
     const parus_tile_info *ti = parus_tile_get_info(tile);
     const parus_band_role roles[2] = {PARUS_ROLE_RED, PARUS_ROLE_NIR};
+    const parus_band_role vv = PARUS_ROLE_VV;
     parus_tile_reader *reader;
     size_t b, n_blocks = ti->n_blocks_x * ti->n_blocks_y;
     parus_status rc;
 
-    rc = parus_tile_reader_new(tile, roles, 2, &reader, err);
+    rc = ti->radar ? parus_tile_reader_new(tile, &vv, 1, &reader, err)
+                   : parus_tile_reader_new(tile, roles, 2, &reader, err);
     if (rc != PARUS_OK)
         return rc;
     *n_pixels = 0;
@@ -132,6 +151,31 @@ static void print_json(const parus_tile *tile, bool stats, size_t n_pixels, size
         cli_json_string(stdout, ti->harmonisation);
     else
         printf("null");
+    if (ti->radar) {
+        const parus_radar_info *ri = ti->radar;
+        printf(",\"radar\":{\"product\":");
+        cli_json_string(stdout, ri->product);
+        printf(",\"mission\":");
+        cli_json_string(stdout, ri->mission);
+        printf(",\"polarisations\":");
+        cli_json_string(stdout, ri->polarisations);
+        printf(",\"coefficient\":");
+        cli_json_string(stdout, ri->coefficient);
+        printf(",\"coefficient_source\":");
+        cli_json_string(stdout, ri->coefficient_source);
+        printf(",\"scale\":\"%s\",\"scale_source\":",
+               ri->scale == PARUS_RADAR_SCALE_DB ? "dB" : "linear");
+        cli_json_string(stdout, ri->scale_source);
+        printf(",\"orbit_direction\":");
+        cli_json_string(stdout, ri->orbit_direction);
+        printf(",\"relative_orbit\":%d,\"looks\":", ri->relative_orbit);
+        cli_json_number(stdout, ri->looks);
+        printf(",\"looks_source\":");
+        cli_json_string(stdout, ri->looks_source);
+        printf(",\"looks_correlation\":");
+        cli_json_number(stdout, ri->looks_correlation);
+        putchar('}');
+    }
     printf(",\"bands\":[");
     for (i = 0; i < ti->n_bands; i++) {
         const parus_band_info *b = parus_tile_band(tile, i);
@@ -185,6 +229,14 @@ int cmd_info(cli_ctx *ctx, int argc, char **argv)
             stats = true;
         } else if (strcmp(argv[i], "--native") == 0) {
             opt.native = true;
+        } else if (strcmp(argv[i], "--radar-scale") == 0 ||
+                   strcmp(argv[i], "--radar-coefficient") == 0) {
+            if (i + 1 >= argc)
+                return cli_usage_error("info", "option '%s' needs a value", argv[i]);
+            if (argv[i][8] == 's')
+                opt.radar_scale = argv[++i];
+            else
+                opt.radar_coefficient = argv[++i];
         } else if (strcmp(argv[i], "--bands") == 0 || strcmp(argv[i], "--date") == 0) {
             if (i + 1 >= argc)
                 return cli_usage_error("info", "option '%s' needs a value", argv[i]);

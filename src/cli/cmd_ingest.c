@@ -14,11 +14,14 @@
 #include "cli.h"
 
 static const char usage[] =
-    "usage: parus ingest [--bands MAP] [--date YYYY-MM-DD] [--threads N] TILE...\n\n"
+    "usage: parus ingest [--bands MAP] [--date YYYY-MM-DD] [--radar-scale S]\n"
+    "                    [--radar-coefficient C] [--threads N] TILE...\n\n"
     "Measure every registered parcel on each tile (a multi-band GeoTIFF, or a directory with one\n"
     "file per band) and store one observation per parcel; a tile already stored is skipped.\n\n"
     "  --bands MAP   band roles of generic files, e.g. red=3,nir=4\n"
     "  --date DATE   acquisition date, for files that carry none\n"
+    "  --radar-scale linear|db, --radar-coefficient sigma0|gamma0|beta0\n"
+    "                what a Sentinel-1 file does not say itself (docs/sensors.md)\n"
     "  --threads N   threads for the kernel (default: [raster] threads, or all cores)\n\n"
     "Exit codes: 0 all stored, 8 some tiles set aside, 9 nothing new, 11 no tile overlaps a\n"
     "parcel; the input and store codes of docs/cli.md otherwise.\n";
@@ -75,6 +78,14 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
         if (cli_is_help(argv[i])) {
             fputs(usage, stdout);
             return PARUS_EXIT_OK;
+        } else if (strcmp(argv[i], "--radar-scale") == 0 ||
+                   strcmp(argv[i], "--radar-coefficient") == 0) {
+            if (i + 1 >= argc)
+                return cli_usage_error("ingest", "option '%s' needs a value", argv[i]);
+            if (argv[i][8] == 's')
+                opt.radar_scale = argv[++i];
+            else
+                opt.radar_coefficient = argv[++i];
         } else if (strcmp(argv[i], "--bands") == 0 || strcmp(argv[i], "--date") == 0 ||
                    strcmp(argv[i], "--threads") == 0) {
             if (i + 1 >= argc)
