@@ -696,7 +696,7 @@ static parus_status open_files(open_ctx *ctx, parus__gdal_capture *cap, parus_er
             return parus_fail(err, PARUS_E_NO_CRS,
                               "'%s' has %d tie points but no map grid (no coordinate reference "
                               "system): geocode it first (SNAP terrain correction, gdalwarp), or "
-                              "for a Sentinel-1 GRD give the SAFE product",
+                              "for a Sentinel-1 GRD give the SAFE product to 'parus s1 calibrate'",
                               f->path, GDALGetGCPCount(f->ds));
         if (!f->srs)
             return parus_fail(err, PARUS_E_NO_CRS, "'%s' has no coordinate reference system",

@@ -58,6 +58,7 @@ int cli_command_pos(int argc, char **argv);
 
 /* Subcommands (src/cli/cmd_<name>.c). argv[0] is the command name. */
 int cmd_info(cli_ctx *ctx, int argc, char **argv);
+int cmd_s1(cli_ctx *ctx, int argc, char **argv);
 int cmd_parcels(cli_ctx *ctx, int argc, char **argv);
 int cmd_ingest(cli_ctx *ctx, int argc, char **argv);
 int cmd_store(cli_ctx *ctx, int argc, char **argv);

@@ -12,6 +12,7 @@
 
 static const cli_command commands[] = {
     {"info", cmd_info, "show what parus sees in an imagery tile"},
+    {"s1", cmd_s1, "a Sentinel-1 GRD product (SAFE): calibrate to sigma0 and place on a UTM grid"},
     {"parcels", cmd_parcels, "load parcels into the store, or show one"},
     {"ingest", cmd_ingest, "measure every parcel on tiles and store the observations"},
     {"store", cmd_store, "show what the store holds"},
