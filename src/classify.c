@@ -33,6 +33,7 @@
 #include "forest_int.h"
 #include "omp_int.h"
 #include "outfile_int.h"
+#include "tcnn_int.h"
 #include "parus/series.h"
 #include "util_int.h"
 #include "xgbcheck_int.h"
@@ -42,7 +43,8 @@
 #endif
 
 #define MODEL_MAGIC "parus-model"
-#define MODEL_FORMAT_VERSION 2L
+#define MODEL_FORMAT_VERSION 3L
+#define MODEL_FORMAT_TREES 2L /* what a model of trees alone is written as */
 #define MODEL_FORMAT_OLDEST 1L
 #define META_KEY_MAX 64
 #define META_VALUE_MAX 4096
@@ -63,6 +65,9 @@ struct parus_model {
     parus_predictor predictor;
     parus__forest *forest; /* the trees re-laid for prediction (forest.c); NULL when not built
                               (PARUS_PREDICTOR=xgboost) or when it cannot hold the model */
+    parus_learner learner;
+    parus__tcnn *net;   /* the network (tcnn.c); NULL for TREES; booster NULL for TCNN */
+    double tcnn_weight; /* the network's share of the probabilities */
 };
 
 /* ---- dataset ---- */
@@ -211,7 +216,7 @@ static bool in_list(const char *list, const char *name)
 
 /* "<band>_<digits>" (and "<band>_s<digits>" when s_too): the band's length and the step number,
  * or false. */
-static bool series_name(const char *name, bool s_too, size_t *band_len, long *step)
+bool parus__series_name(const char *name, bool s_too, size_t *band_len, long *step)
 {
     const char *us = strrchr(name, '_'), *digits;
     char *end;
@@ -410,7 +415,7 @@ static parus_status find_series(char *const *raw_names, size_t n_raw, bool s_too
         size_t blen;
         long step;
         band_series *b = NULL;
-        if (!series_name(raw_names[i], s_too, &blen, &step) || blen >= sizeof bs->name)
+        if (!parus__series_name(raw_names[i], s_too, &blen, &step) || blen >= sizeof bs->name)
             continue;
         for (j = 0; j < n_bs; j++)
             if (strlen(bs[j].name) == blen && strncmp(bs[j].name, raw_names[i], blen) == 0)
@@ -1599,6 +1604,27 @@ void parus_classify_options_init(parus_classify_options *opt)
     opt->n_threads = 0;
     opt->seed = 20240601;
     opt->class_balance = 1.0;
+    opt->learner = PARUS_LEARNER_TREES;
+    opt->tcnn_weight = 0.5;
+    opt->tcnn_epochs = 20;
+}
+
+static const char *const learner_names[] = {"trees", "tcnn", "ensemble"};
+
+const char *parus_learner_name(parus_learner l)
+{
+    return (unsigned)l < sizeof learner_names / sizeof learner_names[0] ? learner_names[l] : NULL;
+}
+
+bool parus_learner_parse(const char *name, parus_learner *out)
+{
+    size_t i;
+    for (i = 0; name && i < sizeof learner_names / sizeof learner_names[0]; i++)
+        if (strcmp(name, learner_names[i]) == 0) {
+            *out = (parus_learner)i;
+            return true;
+        }
+    return false;
 }
 
 static parus_status xgb_fail(parus_error *err, const char *what)
@@ -1627,6 +1653,7 @@ void parus_model_free(parus_model *m)
     if (m->booster)
         XGBoosterFree(m->booster);
     parus__forest_free(m->forest);
+    parus__tcnn_free(m->net);
     free_names(m->class_names, m->n_classes);
     free_names(m->feature_names, m->n_features);
     free_names(m->meta_key, m->n_meta);
@@ -1721,7 +1748,7 @@ static parus_status choose_predictor(parus_model *m, parus_error *err)
     parus_status st;
 
     m->predictor = PARUS_PREDICTOR_XGBOOST;
-    if (env && strcmp(env, "xgboost") == 0)
+    if (!m->booster || (env && strcmp(env, "xgboost") == 0))
         return PARUS_OK;
     if ((st = build_forest(m, &why, err)) != PARUS_OK)
         return st;
@@ -1737,6 +1764,10 @@ parus_status parus_model_set_predictor(parus_model *m, parus_predictor p, parus_
 
     if (!m)
         return parus_fail(err, PARUS_E_INVALID, "set_predictor: missing model");
+    if (!m->booster && (p == PARUS_PREDICTOR_XGBOOST || p == PARUS_PREDICTOR_FOREST)) {
+        m->predictor = p; /* a network alone: no trees to predict with either way */
+        return PARUS_OK;
+    }
     if (p == PARUS_PREDICTOR_XGBOOST) {
         m->predictor = p;
         return PARUS_OK;
@@ -1780,7 +1811,9 @@ parus_status parus_model_train(const parus_dataset *ds, const size_t *rows, size
         !(opt->subsample > 0 && opt->subsample <= 1) ||
         !(opt->colsample > 0 && opt->colsample <= 1) || !(opt->min_child_weight >= 0) ||
         !(opt->lambda >= 0) || opt->max_bin < 2 || opt->max_bin > 65536 || opt->n_threads < 0 ||
-        !(opt->class_balance >= 0 && opt->class_balance <= 1))
+        !(opt->class_balance >= 0 && opt->class_balance <= 1) ||
+        !parus_learner_name(opt->learner) || !(opt->tcnn_weight >= 0 && opt->tcnn_weight <= 1) ||
+        opt->tcnn_epochs == 0 || opt->tcnn_epochs > 100000)
         return parus_fail(err, PARUS_E_INVALID, "train: invalid options");
     for (i = 0; i < n_rows; i++) {
         size_t r = rows ? rows[i] : i;
@@ -1802,6 +1835,28 @@ parus_status parus_model_train(const parus_dataset *ds, const size_t *rows, size
     }
     for (i = 0; i < n_rows; i++)
         yf[i] = (float)ds->label[rows ? rows[i] : i];
+    if (opt->class_balance > 0 && !(wf = class_weights(ds, rows, n_rows, opt->class_balance))) {
+        st = parus_fail(err, PARUS_E_NOMEM, "out of memory training");
+        goto out;
+    }
+    m->learner = opt->learner;
+    if (opt->learner != PARUS_LEARNER_TREES) {
+        parus__tcnn_options topt;
+        parus__tcnn_options_init(&topt);
+        topt.n_epochs = opt->tcnn_epochs;
+        topt.seed = opt->seed;
+        topt.n_threads = opt->n_threads;
+        if ((st = parus__tcnn_train(ds, rows, n_rows, wf, &topt, &m->net, err)) != PARUS_OK)
+            goto out;
+        m->tcnn_weight = opt->learner == PARUS_LEARNER_TCNN ? 1.0 : opt->tcnn_weight;
+        if (opt->learner == PARUS_LEARNER_TCNN) {
+            m->predictor = PARUS_PREDICTOR_FOREST;
+            *out = m;
+            m = NULL;
+            st = PARUS_OK;
+            goto out;
+        }
+    }
     if (XGDMatrixCreateFromMat(xf, n_rows, ds->n_features, NAN, &dm) != 0) {
         st = xgb_fail(err, "training matrix");
         goto out;
@@ -1810,15 +1865,9 @@ parus_status parus_model_train(const parus_dataset *ds, const size_t *rows, size
         st = xgb_fail(err, "labels");
         goto out;
     }
-    if (opt->class_balance > 0) {
-        if (!(wf = class_weights(ds, rows, n_rows, opt->class_balance))) {
-            st = parus_fail(err, PARUS_E_NOMEM, "out of memory training");
-            goto out;
-        }
-        if (XGDMatrixSetFloatInfo(dm, "weight", wf, n_rows) != 0) {
-            st = xgb_fail(err, "sample weights");
-            goto out;
-        }
+    if (wf && XGDMatrixSetFloatInfo(dm, "weight", wf, n_rows) != 0) {
+        st = xgb_fail(err, "sample weights");
+        goto out;
     }
     if (XGBoosterCreate(&dm, 1, &m->booster) != 0) {
         st = xgb_fail(err, "booster");
@@ -1887,6 +1936,16 @@ const char *parus_model_file_hash(const parus_model *m)
 {
     return m->file_hash;
 }
+parus_learner parus_model_learner(const parus_model *m)
+{
+    return m->learner;
+}
+
+double parus_model_tcnn_weight(const parus_model *m)
+{
+    return m->net ? m->tcnn_weight : 0.0;
+}
+
 const char *parus_model_parus_version(const parus_model *m)
 {
     return m->version;
@@ -1993,11 +2052,48 @@ static parus_status set_nthread(parus_model *m, int n_threads, parus_error *err)
     return PARUS_OK;
 }
 
-/* Probabilities of n contiguous rows of x from the first iter_end boosting rounds (0: all), by
- * the model's predictor: the forest (forest.c), or XGBoost's in-place prediction, which reads the
- * doubles where they lie (an array interface) and converts each to float as a DMatrix would, so
- * no copy of the matrix is made. */
+static parus_status predict_trees(parus_model *m, const double *x, size_t n, int n_threads,
+                                  size_t iter_end, double *prob, parus_error *err);
+static parus_status predict_mixed(parus_model *m, const double *x, size_t n, int n_threads,
+                                  size_t iter_end, double *prob, parus_error *err);
+
+/* Probabilities of n contiguous rows of x from the first iter_end boosting rounds (0: all) and
+ * the network, as the model is made. */
 static parus_status predict_dense(parus_model *m, const double *x, size_t n, int n_threads,
+                                  size_t iter_end, double *prob, parus_error *err)
+{
+    if (n == 0)
+        return PARUS_OK;
+    if (m->net)
+        return predict_mixed(m, x, n, n_threads, iter_end, prob, err);
+    return predict_trees(m, x, n, n_threads, iter_end, prob, err);
+}
+
+/* The network's probabilities, averaged with the trees' unless it is alone: p = (1 - w) p_trees
+ * + w p_net, per class, in double. */
+static parus_status predict_mixed(parus_model *m, const double *x, size_t n, int n_threads,
+                                  size_t iter_end, double *prob, parus_error *err)
+{
+    double *pn, w = m->tcnn_weight;
+    size_t i, nk;
+    parus_status st;
+
+    if (!m->booster)
+        return parus__tcnn_predict(m->net, x, n, n_threads, prob, err);
+    if (!parus__mul_size(n, m->n_classes, &nk) || !(pn = malloc(nk * sizeof *pn)))
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory predicting");
+    if ((st = parus__tcnn_predict(m->net, x, n, n_threads, pn, err)) == PARUS_OK &&
+        (st = predict_trees(m, x, n, n_threads, iter_end, prob, err)) == PARUS_OK)
+        for (i = 0; i < nk; i++)
+            prob[i] = (1.0 - w) * prob[i] + w * pn[i];
+    free(pn);
+    return st;
+}
+
+/* The trees' probabilities by the model's predictor: the forest (forest.c), or XGBoost's in-place
+ * prediction, which reads the doubles where they lie (an array interface) and converts each to
+ * float as a DMatrix would, so no copy of the matrix is made. */
+static parus_status predict_trees(parus_model *m, const double *x, size_t n, int n_threads,
                                   size_t iter_end, double *prob, parus_error *err)
 {
     char values[192], config[192];
@@ -2007,8 +2103,6 @@ static parus_status predict_dense(parus_model *m, const double *x, size_t n, int
     size_t i, want;
     parus_status st;
 
-    if (n == 0)
-        return PARUS_OK;
     if (m->predictor == PARUS_PREDICTOR_FOREST)
         return parus__forest_predict(m->forest, x, n, iter_end, n_threads, prob, err);
     snprintf(values, sizeof values,
@@ -2117,8 +2211,10 @@ static bool single_line(const char *s)
 
 parus_status parus_model_save(const parus_model *m, const char *path, parus_error *err)
 {
-    bst_ulong len;
-    const char *buf;
+    bst_ulong len = 0;
+    const char *buf = NULL;
+    unsigned char *net_buf = NULL;
+    size_t net_len = 0;
     parus_outfile *of;
     parus_status st;
     FILE *fp;
@@ -2133,14 +2229,19 @@ parus_status parus_model_save(const parus_model *m, const char *path, parus_erro
         if (!single_line(m->feature_names[i]))
             return parus_fail(err, PARUS_E_INVALID, "feature name %zu is empty or has a line break",
                               i + 1);
-    if (XGBoosterSaveModelToBuffer(m->booster, "{\"format\": \"ubj\"}", &len, &buf) != 0)
+    if (m->booster &&
+        XGBoosterSaveModelToBuffer(m->booster, "{\"format\": \"ubj\"}", &len, &buf) != 0)
         return xgb_fail(err, "save model");
-    /* beside path, fsynced and renamed: a failed write (a full disk) keeps the previous model */
-    if ((st = parus_outfile_open(path, &of, err)) != PARUS_OK)
+    if (m->net && (st = parus__tcnn_encode(m->net, &net_buf, &net_len, err)) != PARUS_OK)
         return st;
+    /* beside path, fsynced and renamed: a failed write (a full disk) keeps the previous model */
+    if ((st = parus_outfile_open(path, &of, err)) != PARUS_OK) {
+        free(net_buf);
+        return st;
+    }
     fp = parus__outfile_stream(of);
-    ok = fprintf(fp, "%s %ld\nparus-version %s\ndata-hash %s\n", MODEL_MAGIC, MODEL_FORMAT_VERSION,
-                 m->version, m->data_hash) > 0;
+    ok = fprintf(fp, "%s %ld\nparus-version %s\ndata-hash %s\n", MODEL_MAGIC,
+                 m->net ? MODEL_FORMAT_VERSION : MODEL_FORMAT_TREES, m->version, m->data_hash) > 0;
     for (i = 0; ok && i < m->n_meta; i++)
         ok = fprintf(fp, "meta %s %s\n", m->meta_key[i], m->meta_value[i]) > 0;
     ok = ok && fprintf(fp, "classes %zu\n", m->n_classes) > 0;
@@ -2149,8 +2250,16 @@ parus_status parus_model_save(const parus_model *m, const char *path, parus_erro
     ok = ok && fprintf(fp, "features %zu\n", m->n_features) > 0;
     for (i = 0; ok && i < m->n_features; i++)
         ok = fprintf(fp, "%s\n", m->feature_names[i]) > 0;
-    ok = ok && fprintf(fp, "xgboost-ubj %llu\n", (unsigned long long)len) > 0;
-    ok = ok && fwrite(buf, 1, (size_t)len, fp) == (size_t)len;
+    if (m->net) {
+        ok = ok && fprintf(fp, "learner %s %.17g\ntcnn-bytes %zu\n", parus_learner_name(m->learner),
+                           m->tcnn_weight, net_len) > 0;
+        ok = ok && fwrite(net_buf, 1, net_len, fp) == net_len;
+    }
+    free(net_buf);
+    if (m->booster) {
+        ok = ok && fprintf(fp, "xgboost-ubj %llu\n", (unsigned long long)len) > 0;
+        ok = ok && fwrite(buf, 1, (size_t)len, fp) == (size_t)len;
+    }
     if (!ok) {
         int e = errno;
         parus_outfile_abort(of);
@@ -2254,6 +2363,39 @@ static parus_status read_meta(reader *r, parus_model *m, const char *path, parus
     }
 }
 
+/* Format 3's "learner <name> <weight>" line and, unless the learner is trees, the network. */
+static parus_status read_network(reader *r, parus_model *m, const char *path, parus_error *err)
+{
+    char *v = keyed_line(r, "learner"), *sp = v ? strchr(v, ' ') : NULL, *end = NULL;
+    unsigned long long n;
+    double w = NAN;
+    parus_status st;
+
+    if (sp) {
+        *sp = '\0';
+        w = parus__strtod_c(sp + 1, &end);
+    }
+    if (!sp || !parus_learner_parse(v, &m->learner) || end == sp + 1 || *end != '\0' ||
+        !(w >= 0.0 && w <= 1.0)) {
+        free(v);
+        return parus_fail(err, PARUS_E_FORMAT, "'%s' is corrupt (a malformed learner line)", path);
+    }
+    free(v);
+    m->tcnn_weight = w;
+    if (m->learner == PARUS_LEARNER_TREES)
+        return PARUS_OK;
+    if (!keyed_count(r, "tcnn-bytes", &n) || n > (unsigned long long)(r->end - r->p))
+        return parus_fail(err, PARUS_E_FORMAT, "'%s' is truncated or corrupt (no network bytes)",
+                          path);
+    if ((st = parus__tcnn_decode((const unsigned char *)r->p, (size_t)n, m->n_features,
+                                 m->n_classes, &m->net, err)) != PARUS_OK) {
+        parus_error_prefix(err, st == PARUS_E_FORMAT ? "'%s' is corrupt" : "'%s'", path);
+        return st;
+    }
+    r->p += n;
+    return PARUS_OK;
+}
+
 parus_status parus_model_load(const char *path, parus_model **out, parus_error *err)
 {
     FILE *fp;
@@ -2338,6 +2480,18 @@ parus_status parus_model_load(const char *path, parus_model **out, parus_error *
         goto out;
     if (m->n_classes < 2 || m->n_features == 0) {
         st = parus_fail(err, PARUS_E_FORMAT, "'%s' is corrupt (no classes or features)", path);
+        goto out;
+    }
+    if (ver >= 3 && (st = read_network(&r, m, path, err)) != PARUS_OK)
+        goto out;
+    if (m->learner == PARUS_LEARNER_TCNN) {
+        if (r.p != r.end) {
+            st = parus_fail(err, PARUS_E_FORMAT, "'%s' is corrupt (bytes after the network)", path);
+            goto out;
+        }
+        *out = m;
+        m = NULL;
+        st = PARUS_OK;
         goto out;
     }
     if (!keyed_count(&r, "xgboost-ubj", &len)) {

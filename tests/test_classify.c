@@ -489,10 +489,15 @@ static void test_model_file__meta_v2_and_v1(void **state)
     assert_non_null(strstr(err.msg, "meta"));
     memcpy(meta, "meta season_length_days 235", 27);
     /* an unknown format version */
+    buf[12] = '4';
+    assert_int_equal(parus_test_write_file(bad, buf, size), 0);
+    assert_int_equal(parus_model_load(bad, &back, &err), PARUS_E_FORMAT);
+    assert_non_null(strstr(err.msg, "format version '4'"));
+    /* format 3 needs its learner line (tests/test_tcnn.c: the network part) */
     buf[12] = '3';
     assert_int_equal(parus_test_write_file(bad, buf, size), 0);
     assert_int_equal(parus_model_load(bad, &back, &err), PARUS_E_FORMAT);
-    assert_non_null(strstr(err.msg, "format version '3'"));
+    assert_non_null(strstr(err.msg, "learner line"));
     buf[12] = '2';
     assert_int_equal(parus_test_write_file(bad, buf, size), 0);
     assert_int_equal(parus_model_load(bad, &back, &err), PARUS_OK);

@@ -3,11 +3,12 @@
 # FAIR) against the generator's truth, on synthetic seasons and on the committed sample season.
 #
 #   tools/eval-haircut.sh [--seeds 7,8,9] [--sample] [--model-seed N] [--rounds R] [--size PX]
-#                         [--keep DIR]
+#                         [--learner trees|tcnn|ensemble] [--keep DIR]
 #
 # First a crop model: season --model-seed (default 11, 768 px, as tests/test_crop_e2e.c) made,
 # ingested and trained on its truth crops (`parus train --rounds R`, default 60), as a bank
-# would train on a previous season. Then per season: build/parus-synth (--size PX, 12 dates, the
+# would train on a previous season (--learner: the classifier's learner, default trees). Then
+# per season: build/parus-synth (--size PX, 12 dates, the
 # seed), `parus parcels load`, the truth's crops declared (`parcels crops`), `parus ingest`,
 # `parus assess` with that model, and the stored results compared with
 # truth/parcels_truth.csv. --sample scores data-samples/season/ with its declared_crops.csv and
@@ -22,7 +23,8 @@
 #     unplanted); FAIR is right likewise; POOR recall = right POORs over the parcels with a
 #     cause. docs/synth.md defines weak_cause. A tile the ingest sets aside (exit 8) is left out
 #     with its reason on stderr, and the season is scored without it.
-# Prints one line per season and the totals. Needs sqlite3 and awk. CPU on one core: about 5 s
+# Prints one line per season and the totals, then the crop type the model gave against the
+# truth's crop (overall accuracy and macro-F1 over the valid parcels with a model crop). Needs sqlite3 and awk. CPU on one core: about 5 s
 # a 512 px season, and some 20 s for the model.
 set -euo pipefail
 
@@ -36,6 +38,7 @@ model_seed=11
 rounds=60
 size=512
 keep=""
+learner=trees
 while [ $# -gt 0 ]; do
     case "$1" in
     --seeds) seeds="$2"; shift 2 ;;
@@ -45,7 +48,8 @@ while [ $# -gt 0 ]; do
     --rounds) rounds="$2"; shift 2 ;;
     --size) size="$2"; shift 2 ;;
     --keep) keep="$2"; shift 2 ;;
-    -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --learner) learner="$2"; shift 2 ;;
+    -h | --help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "eval-haircut: unknown option '$1'" >&2; exit 2 ;;
     esac
 done
@@ -118,10 +122,11 @@ make_season() {
 if [ "$model_seed" -gt 0 ] && [ ! -s "$work/crop.model" ]; then
     make_season "$model_seed" "$work/model" 768
     "$parus" --db "$work/model/parus.db" -q train --season "$season" --rounds "$rounds" \
-        --threads 1 --out "$work/crop.model"
+        --learner "$learner" --threads 1 --out "$work/crop.model"
 fi
 
 : >"$work/totals"
+: >"$work/crops"
 IFS=, read -r -a seed_list <<<"$seeds"
 for s in "${seed_list[@]}"; do
     [ -n "$s" ] || continue
@@ -129,6 +134,12 @@ for s in "${seed_list[@]}"; do
     make_season "$s" "$d"
     assess "$d/parus.db"
     score "seed $s" "$d" "$d/scene/truth/parcels_truth.csv" "$d/parus.db"
+    # the crop the model gave, beside the truth's (valid parcels), for the crop figures
+    sqlite3 -separator , "$d/parus.db" "SELECT parcel_id, crop FROM parcel_results
+                                        WHERE season = '$season' AND crop_method = 'model'" |
+        awk -F, 'NR == FNR { if (FNR > 1 && $8 == 1) truth[$1] = $4; next }
+                 $1 in truth { print truth[$1] "," $2 }' "$d/scene/truth/parcels_truth.csv" - \
+        >>"$work/crops"
 done
 if [ "$sample" -eq 1 ]; then
     d="$work/sample"
@@ -150,6 +161,12 @@ if [ "$sample" -eq 1 ]; then
     fi
     score "sample" "$d" "$src/truth/parcels_truth.csv" "$d/parus.db"
 fi
+[ -s "$work/crops" ] && awk -F, '
+    { n++; right += $1 == $2; tp[$1] += $1 == $2; sup[$1]++; pred[$2]++ }
+    END { for (c in sup) { p = pred[c] ? tp[c] / pred[c] : 0; r = tp[c] / sup[c]
+                           f += p + r > 0 ? 2 * p * r / (p + r) : 0; k++ }
+          printf "crop type  %d parcels: overall accuracy %.3f macro-F1 %.3f (%d classes)\n", \
+              n, right / n, f / k, k }' "$work/crops"
 awk '{ tp += $1; fp += $2; fn += $3; np += $4; pt += $5; nf += $6; ft += $7; nc += $8 }
      END { if (NR > 1)
          printf "%-10s AREA_MISMATCH %3d flagged, %3d right, %3d missed: precision %.3f recall %.3f  POOR %3d, %3d right (%.3f, recall %.3f of %d)  FAIR %3d, %3d right (%.3f)\n", \

@@ -1,7 +1,8 @@
 /*
  * parus/classify.h - crop type from a sample's features: a gradient-boosted tree classifier
- * (XGBoost, multi-class soft probabilities), its model file, derived features, grouped k-fold
- * evaluation and nested selection of a configuration inside the training folds.
+ * (XGBoost, multi-class soft probabilities), optionally with a temporal convolutional network
+ * over the series (parus_learner), its model file, derived features, grouped k-fold evaluation
+ * and nested selection of a configuration inside the training folds.
  *
  * A dataset is a dense n_samples x n_features matrix of doubles (row-major; NaN = missing, which
  * the trees route on their own), a class index per sample, optionally a fold (location group) per
@@ -186,6 +187,25 @@ PARUS_API parus_status parus_dataset_read_csv(parus_dataset *ds, const char *pat
 PARUS_API void parus_dataset_hash(const parus_dataset *ds, const size_t *rows, size_t n_rows,
                                   char hex[65]);
 
+/* What a model is made of. TREES: gradient-boosted trees alone (XGBoost). TCNN: a small
+ * temporal convolutional network alone (TempCNN, Pelletier et al. 2019; plain C, src/tcnn.c:
+ * three convolutions of 32 filters of width 5 over the steps of the features' series, a dense
+ * layer of 64 units, dropout 0.2, Adam, 20 epochs of batches of 32, the class balance's weights).
+ * ENSEMBLE: both, their class probabilities averaged, the network's weighing tcnn_weight. The
+ * network reads the bands whose series (features <band>_<digits> or <band>_s<digits>) have the
+ * most steps, those with the same steps as the first; training a TCNN or ENSEMBLE model on data
+ * without such a series is E_INVALID. */
+typedef enum parus_learner {
+    PARUS_LEARNER_TREES = 0,
+    PARUS_LEARNER_TCNN = 1,
+    PARUS_LEARNER_ENSEMBLE = 2
+} parus_learner;
+
+/* "trees", "tcnn", "ensemble"; NULL for another value. */
+PARUS_API const char *parus_learner_name(parus_learner l);
+/* The learner of that name; false when there is none. */
+PARUS_API bool parus_learner_parse(const char *name, parus_learner *out);
+
 /* Training parameters (XGBoost names in brackets). */
 typedef struct parus_classify_options {
     size_t n_rounds;         /* boosting rounds: 300 */
@@ -203,6 +223,9 @@ typedef struct parus_classify_options {
      * k the classes present, n_c the sample's class's count, then scaled to a mean weight of 1;
      * 0 weights every sample 1, 1 gives every class the same total weight: 1 */
     double class_balance;
+    parus_learner learner; /* TREES */
+    double tcnn_weight;    /* ENSEMBLE: the network's share of the averaged probabilities, 0.5 */
+    size_t tcnn_epochs;    /* the network's passes over the training samples: 20 */
 } parus_classify_options;
 
 PARUS_API void parus_classify_options_init(parus_classify_options *opt);
@@ -231,6 +254,10 @@ PARUS_API const char *parus_model_data_hash(const parus_model *m);
  * An assessment records "xgb:<this>" as its model version. */
 PARUS_API const char *parus_model_file_hash(const parus_model *m);
 PARUS_API const char *parus_model_parus_version(const parus_model *m);
+/* What the model is made of, and the network's share of its probabilities (0 for TREES, 1 for
+ * TCNN). */
+PARUS_API parus_learner parus_model_learner(const parus_model *m);
+PARUS_API double parus_model_tcnn_weight(const parus_model *m);
 
 /* Metadata: key/value text pairs saved with the model (what the features were computed from:
  * the season window and step, the variables; parus/season.h writes and reads its own). A key is
@@ -291,11 +318,17 @@ PARUS_API parus_status parus_model_check_dataset(const parus_model *m, const par
 /* Model file, format version 2: a text header ("parus-model 2", "parus-version V", "data-hash H",
  * zero or more "meta <key> <value>" lines, "classes N" and the N classes one per line, "features
  * M" and the M features one per line, then "xgboost-ubj <bytes>") followed by XGBoost's model
- * (UBJSON). Version 1 is the same without meta lines; it still loads (no metadata). Save writes
- * version 2 beside path and renames it into place (parus/outfile.h: a failed save leaves the
- * previous model byte-identical): E_IO, E_INVALID (a name with a line break). Load: E_IO, E_FORMAT
- * (not a parus model, a format version other than 1 or 2, truncated, a malformed meta line, XGBoost
- * refuses the model bytes), E_NOMEM, and those of parus_model_set_predictor. */
+ * (UBJSON). Version 1 is the same without meta lines; it still loads (no metadata). Version 3
+ * (a model with a network) adds, after the features, "learner <trees|tcnn|ensemble> <weight>",
+ * then "tcnn-bytes <bytes>" and the network's bytes (src/tcnn.c: shape, the series' feature
+ * indices, the input standardisation and the float weights, little-endian), then, unless the
+ * learner is tcnn, "xgboost-ubj" as in version 2. Save writes version 2 for a model of trees alone
+ * (byte for byte what it wrote before), version 3 otherwise, beside path, and renames it into
+ * place (parus/outfile.h: a failed save leaves the previous model byte-identical): E_IO,
+ * E_INVALID (a name with a line break), E_NOMEM. Load: E_IO, E_FORMAT (not a parus model, a
+ * format version other than 1 to 3, truncated, a malformed meta or learner line, a malformed
+ * network part, XGBoost refuses the model bytes), E_NOMEM, and those of
+ * parus_model_set_predictor. */
 PARUS_API parus_status parus_model_save(const parus_model *m, const char *path, parus_error *err);
 PARUS_API parus_status parus_model_load(const char *path, parus_model **out, parus_error *err);
 

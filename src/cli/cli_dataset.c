@@ -44,7 +44,8 @@ int cli_dataset_option(const char *cmd, int argc, char **argv, int *i, parus_csv
         strcmp(a, "--exclude-columns") != 0 && strcmp(a, "--include-columns") != 0 &&
         strcmp(a, "--phenology-band") != 0 && strcmp(a, "--step-days") != 0 &&
         strcmp(a, "--rounds") != 0 && strcmp(a, "--threads") != 0 && strcmp(a, "--nd-pairs") != 0 &&
-        strcmp(a, "--smooth-bands") != 0 && strcmp(a, "--class-balance") != 0)
+        strcmp(a, "--smooth-bands") != 0 && strcmp(a, "--class-balance") != 0 &&
+        strcmp(a, "--learner") != 0)
         return 0;
     if (!next)
         return -cli_usage_error(cmd, "option '%s' needs a value", a);
@@ -72,6 +73,9 @@ int cli_dataset_option(const char *cmd, int argc, char **argv, int *i, parus_csv
         if (end == next || *end || !(b >= 0.0 && b <= 1.0))
             return -cli_usage_error(cmd, "--class-balance wants 0..1, not '%s'", next);
         opt->class_balance = b;
+    } else if (strcmp(a, "--learner") == 0) {
+        if (!parus_learner_parse(next, &opt->learner))
+            return -cli_usage_error(cmd, "--learner wants trees, tcnn or ensemble, not '%s'", next);
     } else if (strcmp(a, "--rounds") == 0) {
         if (!parse_size(next, 100000, &opt->n_rounds) || opt->n_rounds == 0)
             return -cli_usage_error(cmd, "--rounds wants 1..100000, not '%s'", next);

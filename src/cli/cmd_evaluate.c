@@ -23,7 +23,7 @@ static const char usage[] =
     "                      [--predictions FILE] [--phenology-band NAME] [--step-days N]\n"
     "                      [--no-summaries] [--differences] [--nd-pairs A:B,...]\n"
     "                      [--smooth-bands A,...] [--rounds N | --select] [--class-balance A]\n"
-    "                      [--threads N] [--json]\n\n"
+    "                      [--learner trees|tcnn|ensemble] [--threads N] [--json]\n\n"
     "Grouped k-fold cross-validation: each fold of the fold column is scored by a model\n"
     "trained on the other folds (features and parameters fixed, nothing tuned on it).\n"
     "With --select, nested selection: for each fold, an inner grouped cross-validation over the\n"
@@ -63,6 +63,9 @@ static const char usage[] =
     "  --rounds N            boosting rounds (default: 300)\n"
     "  --class-balance A     weight each training sample (n / (k n_c))^A, n_c its class's\n"
     "                        count: 1 gives every class the same weight, 0 none (default: 1)\n"
+    "  --learner L           trees (default): gradient-boosted trees; tcnn: a temporal\n"
+    "                        convolutional network over the features' series; ensemble: both,\n"
+    "                        their probabilities averaged (docs/method.md, section 8)\n"
     "  --select              nested selection among the candidates above\n"
     "  --threads N           cores to use (default: all); the folds' models are fitted\n"
     "                        side by side, and the figures do not depend on it\n"
@@ -294,8 +297,10 @@ int cmd_evaluate(cli_ctx *ctx, int argc, char **argv)
     cli_dataset_tell_exclusions("evaluate", &copt);
     if (select) {
         n_cand = parus_classify_select_grid(cand, PARUS_SELECT_MAX_CANDIDATES, opt.n_threads);
-        for (size_t k = 0; k < n_cand; k++) /* --class-balance holds for every candidate */
+        for (size_t k = 0; k < n_cand; k++) { /* --class-balance, --learner: every candidate */
             cand[k].opt.class_balance = opt.class_balance;
+            cand[k].opt.learner = opt.learner;
+        }
     }
 
     parus_dataset_init(&ds);

@@ -28,12 +28,12 @@ static const char usage[] =
     "                   [--exclude-columns A,B,...] [--include-columns A,B,...]\n"
     "                   [--phenology-band NAME] [--step-days N] [--no-summaries]\n"
     "                   [--differences] [--nd-pairs A:B,...] [--smooth-bands A,...]\n"
-    "                   [--rounds N] [--class-balance A] [--threads N]\n"
+    "                   [--rounds N] [--class-balance A] [--learner L] [--threads N]\n"
     "       parus train --season FIRST/LAST --out MODEL [--labels FILE.csv] [--crops FILE]\n"
     "                   [--step-days N] [--vars A,B,...] [--thin-copies N] [--thin-drop P]\n"
-    "                   [--rounds N] [--class-balance A] [--threads N]\n"
+    "                   [--rounds N] [--class-balance A] [--learner L] [--threads N]\n"
     "       parus train --samples --season-days N --out MODEL [--step-days N] [--rounds N]\n"
-    "                   [--class-balance A]\n\n"
+    "                   [--class-balance A] [--learner L]\n\n"
     "Train the crop classifier and save the model.\n"
     "  --csv FILE      labelled samples in a wide CSV, one row per sample: the class column\n"
     "                  (--class-column, default label), numeric feature columns, series\n"
@@ -60,6 +60,8 @@ static const char usage[] =
     "  --rounds N      boosting rounds (default: 300)\n"
     "  --class-balance A  weight each sample (n / (k n_c))^A, n_c its class's count: 1 gives\n"
     "                  every class the same total weight, 0 weights samples alike (default: 1)\n"
+    "  --learner L     trees (default), tcnn (a temporal convolutional network over the\n"
+    "                  series) or ensemble (both, probabilities averaged): docs/method.md 8\n"
     "  --threads N     cores to use (default: all)\n"
     "  --out MODEL     the model file to write (replaced if it exists)\n\n";
 
@@ -332,6 +334,9 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
                ds.n_samples, parus_model_n_classes(model), parus_model_n_features(model),
                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, out,
                parus_model_data_hash(model));
+    if (!ctx->quiet && parus_model_learner(model) != PARUS_LEARNER_TREES)
+        printf("learner %s: the network weighs %.2f in the probabilities\n",
+               parus_learner_name(parus_model_learner(model)), parus_model_tcnn_weight(model));
 out:
     labels_release(&labels);
     parus_store_close(store);
