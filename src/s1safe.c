@@ -11,9 +11,11 @@
  *      everything else (product type, swath, polarisation, mission, extent), so a table of another
  *      product is refused rather than applied;
  *   2. calibrate in radar geometry (ESA, "Sentinel-1 Product Specification" and "Radiometric
- *      Calibration of S-1 Level-1 Products", ESA-EOPG-CSCOP-TN-0002): sigma0 = DN^2 / A^2, A
- *      interpolated linearly along range inside each table line, then linearly between the two
- *      table lines around the image line; DN 0 is no data (NaN). The result goes to a temporary
+ *      Calibration of S-1 Level-1 Products", ESA-EOPG-CSCOP-TN-0002): sigma0 = (DN^2 - N) / A^2,
+ *      A interpolated linearly along range inside each table line, then linearly between the two
+ *      table lines around the image line; N the thermal noise of the noise annotation (range
+ *      vectors the same way, times the azimuth block's factor: ESA MPC-0392), clipped at -45 dB;
+ *      DN 0 is no data (NaN). The result goes to a temporary
  *      Float32 GeoTIFF carrying the tie points as GCPs, beside the target;
  *   3. warp that onto a north-up UTM grid (zone of the footprint's centre) with GDAL's
  *      thin-plate-spline GCP transformer and bilinear resampling of linear power, then rename the
@@ -59,11 +61,22 @@ typedef struct lut_line {
     double *value; /* A, > 0 */
 } lut_line;
 
+/* One azimuth block of the noise annotation: a factor along lines over a rectangle of the image. */
+typedef struct noise_block {
+    double first_line, last_line, first_pixel, last_pixel;
+    size_t n;
+    double *line;  /* n, strictly increasing */
+    double *value; /* n, >= 0 */
+} noise_block;
+
 typedef struct pol_product {
     char pol[3];
     char *annotation, *calibration, *noise, *measurement; /* full paths; noise may be NULL */
     size_t n_lut;
     lut_line *lut;
+    size_t n_nrange, n_nblock; /* the noise annotation's range vectors and azimuth blocks */
+    lut_line *nrange;
+    noise_block *nblock;
 } pol_product;
 
 struct parus_s1safe {
@@ -588,13 +601,101 @@ out:
     return st;
 }
 
+/* The count="N" list of numbers below n named name into a malloc'ed array of N. */
+static parus_status read_numbers(const CPLXMLNode *n, const char *name, const char *path,
+                                 const char *what, size_t *n_out, double **out, parus_error *err)
+{
+    const CPLXMLNode *e = find_below(n, name);
+    double cnt;
+    double *v;
+    if (!e || !parse_double(attr(e, "count"), &cnt) || cnt < 1 || cnt > 1e6 || cnt != floor(cnt))
+        return parus_fail(err, PARUS_E_FORMAT, "'%s': %s has no %s list with a count", path, what,
+                          name);
+    v = malloc((size_t)cnt * sizeof *v);
+    if (!v)
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory");
+    if (!parse_list(elem_text(e), (size_t)cnt, v)) {
+        free(v);
+        return parus_fail(err, PARUS_E_FORMAT, "'%s': %s: %s does not hold %.0f numbers", path,
+                          what, name, cnt);
+    }
+    *n_out = (size_t)cnt;
+    *out = v;
+    return PARUS_OK;
+}
+
+/* The elements named elem directly below the first element named list_name: their number. */
+static size_t count_children(const CPLXMLNode *list, const char *elem)
+{
+    const CPLXMLNode *n;
+    size_t c = 0;
+    for (n = list ? list->psChild : NULL; n; n = n->psNext)
+        if (n->eType == CXT_Element && strcmp(n->pszValue, elem) == 0)
+            c++;
+    return c;
+}
+
+/* A list of table lines (calibration vectors, noise range vectors): each a line, a pixel list and
+ * a value list of one length; pixels and lines strictly increasing; values finite and > 0 (or
+ * >= 0 when zero_ok). *out and *n_out are set even on failure (the caller frees). */
+static parus_status read_vectors(const CPLXMLNode *root, const char *list_name, const char *elem,
+                                 const char *values, bool zero_ok, const char *path, lut_line **out,
+                                 size_t *n_out, parus_error *err)
+{
+    const CPLXMLNode *list = find_elem(root, list_name), *n;
+    size_t count = count_children(list, elem), j, np;
+    lut_line *v;
+    parus_status st;
+    char what[64];
+
+    *out = NULL;
+    *n_out = 0;
+    if (count == 0)
+        return PARUS_OK;
+    v = calloc(count, sizeof *v);
+    if (!v)
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory");
+    *out = v;
+    for (n = list->psChild; n; n = n->psNext) {
+        lut_line *l;
+        if (n->eType != CXT_Element || strcmp(n->pszValue, elem) != 0)
+            continue;
+        l = &v[(*n_out)++];
+        snprintf(what, sizeof what, "%s %zu", elem, *n_out);
+        if (!parse_double(text_below(n, "line"), &l->line))
+            return parus_fail(err, PARUS_E_FORMAT, "'%s': %s has no line", path, what);
+        st = read_numbers(n, "pixel", path, what, &l->n, &l->pixel, err);
+        if (st == PARUS_OK)
+            st = read_numbers(n, values, path, what, &np, &l->value, err);
+        if (st != PARUS_OK)
+            return st;
+        if (np != l->n)
+            return parus_fail(err, PARUS_E_FORMAT, "'%s': %s has %zu pixels but %zu %s values",
+                              path, what, l->n, np, values);
+        for (j = 0; j < l->n; j++) {
+            if (!isfinite(l->value[j]) || l->value[j] < 0 || (!zero_ok && l->value[j] == 0))
+                return parus_fail(err, PARUS_E_FORMAT,
+                                  "'%s': %s at line %g pixel %g is %g (%s or not a number)", path,
+                                  values, l->line, l->pixel[j], l->value[j],
+                                  zero_ok ? "negative" : "zero, negative");
+            if (j > 0 && !(l->pixel[j] > l->pixel[j - 1]))
+                return parus_fail(err, PARUS_E_FORMAT,
+                                  "'%s': pixels of the vector at line %g do not increase", path,
+                                  l->line);
+        }
+        if (*n_out > 1 && !(l->line > v[*n_out - 2].line))
+            return parus_fail(err, PARUS_E_FORMAT, "'%s': %s lines do not increase (%g after %g)",
+                              path, elem, l->line, v[*n_out - 2].line);
+    }
+    return PARUS_OK;
+}
+
 static parus_status read_calibration(parus_s1safe *s, size_t k, parus_error *err)
 {
     pol_product *pp = &s->pol[k];
     const char *path = pp->calibration;
     CPLXMLNode *root = NULL;
-    const CPLXMLNode *list, *n;
-    size_t count = 0, j;
+    size_t j;
     parus_status st;
     double w1 = (double)s->info.width_px - 1, h1 = (double)s->info.height_px - 1;
 
@@ -602,78 +703,24 @@ static parus_status read_calibration(parus_s1safe *s, size_t k, parus_error *err
     if (st != PARUS_OK)
         return st;
     st = check_header(s, root, path, pp->pol, "calibration annotation", err);
+    if (st == PARUS_OK)
+        st = read_vectors(root, "calibrationVectorList", "calibrationVector", "sigmaNought", false,
+                          path, &pp->lut, &pp->n_lut, err);
     if (st != PARUS_OK)
         goto out;
     st = PARUS_E_FORMAT;
-    list = find_elem(root, "calibrationVectorList");
-    for (n = list ? list->psChild : NULL; n; n = n->psNext)
-        if (n->eType == CXT_Element && strcmp(n->pszValue, "calibrationVector") == 0)
-            count++;
-    if (count < 2) {
-        parus_fail(err, st, "'%s' has %zu calibration vectors: at least 2 are needed", path, count);
+    if (pp->n_lut < 2) {
+        parus_fail(err, st, "'%s' has %zu calibration vectors: at least 2 are needed", path,
+                   pp->n_lut);
         goto out;
     }
-    pp->lut = calloc(count, sizeof *pp->lut);
-    if (!pp->lut) {
-        st = parus_fail(err, PARUS_E_NOMEM, "out of memory");
-        goto out;
-    }
-    for (n = list->psChild; n; n = n->psNext) {
-        lut_line *l;
-        const CPLXMLNode *px, *sn;
-        double npx, nsn;
-        if (n->eType != CXT_Element || strcmp(n->pszValue, "calibrationVector") != 0)
-            continue;
-        l = &pp->lut[pp->n_lut];
-        px = find_below(n, "pixel");
-        sn = find_below(n, "sigmaNought");
-        if (!parse_double(text_below(n, "line"), &l->line) || !px || !sn ||
-            !parse_double(attr(px, "count"), &npx) || !parse_double(attr(sn, "count"), &nsn) ||
-            npx != nsn || npx < 2 || npx > 1e6) {
-            parus_fail(err, st,
-                       "'%s': calibration vector %zu has no line, pixel or sigmaNought list of "
-                       "one length",
-                       path, pp->n_lut + 1);
-            goto out;
-        }
-        l->n = (size_t)npx;
-        l->pixel = malloc(l->n * sizeof *l->pixel);
-        l->value = malloc(l->n * sizeof *l->value);
-        pp->n_lut++;
-        if (!l->pixel || !l->value) {
-            st = parus_fail(err, PARUS_E_NOMEM, "out of memory");
-            goto out;
-        }
-        if (!parse_list(elem_text(px), l->n, l->pixel) ||
-            !parse_list(elem_text(sn), l->n, l->value)) {
-            parus_fail(err, st, "'%s': calibration vector at line %g does not hold %zu numbers",
-                       path, l->line, l->n);
-            goto out;
-        }
-        for (j = 0; j < l->n; j++) {
-            if (!(l->value[j] > 0) || !isfinite(l->value[j])) {
-                parus_fail(err, st,
-                           "'%s': sigmaNought at line %g pixel %g is %g (zero, negative or not "
-                           "a number)",
-                           path, l->line, l->pixel[j], l->value[j]);
-                goto out;
-            }
-            if (j > 0 && !(l->pixel[j] > l->pixel[j - 1])) {
-                parus_fail(err, st, "'%s': pixels of the vector at line %g do not increase", path,
-                           l->line);
-                goto out;
-            }
-        }
-        if (l->pixel[0] > 0 || l->pixel[l->n - 1] < w1) {
+    for (j = 0; j < pp->n_lut; j++) {
+        const lut_line *l = &pp->lut[j];
+        if (l->n < 2 || l->pixel[0] > 0 || l->pixel[l->n - 1] < w1) {
             parus_fail(err, st,
                        "'%s': the vector at line %g covers pixels %g..%g but the image has "
                        "pixels 0..%.0f: the calibration of another product or swath",
                        path, l->line, l->pixel[0], l->pixel[l->n - 1], w1);
-            goto out;
-        }
-        if (pp->n_lut > 1 && !(l->line > pp->lut[pp->n_lut - 2].line)) {
-            parus_fail(err, st, "'%s': calibration vector lines do not increase (%g after %g)",
-                       path, l->line, pp->lut[pp->n_lut - 2].line);
             goto out;
         }
     }
@@ -686,6 +733,80 @@ static parus_status read_calibration(parus_s1safe *s, size_t k, parus_error *err
     }
     st = PARUS_OK;
 out:
+    CPLDestroyXMLNode(root);
+    return st;
+}
+
+/* The azimuth blocks of a noise annotation (IPF >= 2.9). */
+static parus_status read_noise_blocks(pol_product *pp, const CPLXMLNode *root, const char *path,
+                                      parus_error *err)
+{
+    const CPLXMLNode *list = find_elem(root, "noiseAzimuthVectorList"), *n;
+    size_t count = count_children(list, "noiseAzimuthVector"), j, nv;
+    parus_status st;
+    char what[64];
+
+    if (count == 0)
+        return PARUS_OK;
+    pp->nblock = calloc(count, sizeof *pp->nblock);
+    if (!pp->nblock)
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory");
+    for (n = list->psChild; n; n = n->psNext) {
+        noise_block *b;
+        if (n->eType != CXT_Element || strcmp(n->pszValue, "noiseAzimuthVector") != 0)
+            continue;
+        b = &pp->nblock[pp->n_nblock++];
+        snprintf(what, sizeof what, "noiseAzimuthVector %zu", pp->n_nblock);
+        if (!parse_double(text_below(n, "firstAzimuthLine"), &b->first_line) ||
+            !parse_double(text_below(n, "lastAzimuthLine"), &b->last_line) ||
+            !parse_double(text_below(n, "firstRangeSample"), &b->first_pixel) ||
+            !parse_double(text_below(n, "lastRangeSample"), &b->last_pixel) ||
+            b->last_line < b->first_line || b->last_pixel < b->first_pixel)
+            return parus_fail(err, PARUS_E_FORMAT, "'%s': %s has no block extent", path, what);
+        st = read_numbers(n, "line", path, what, &b->n, &b->line, err);
+        if (st == PARUS_OK)
+            st = read_numbers(n, "noiseAzimuthLut", path, what, &nv, &b->value, err);
+        if (st != PARUS_OK)
+            return st;
+        if (nv != b->n)
+            return parus_fail(err, PARUS_E_FORMAT, "'%s': %s has %zu lines but %zu values", path,
+                              what, b->n, nv);
+        for (j = 0; j < b->n; j++)
+            if (!isfinite(b->value[j]) || b->value[j] < 0 ||
+                (j > 0 && !(b->line[j] > b->line[j - 1])))
+                return parus_fail(err, PARUS_E_FORMAT,
+                                  "'%s': %s: value %g at line %g is negative or not a number, "
+                                  "or its lines do not increase",
+                                  path, what, b->value[j], b->line[j]);
+    }
+    return PARUS_OK;
+}
+
+/* The noise annotation, when the manifest names one: range vectors (noiseRangeVector, or the
+ * noiseVector of IPF < 2.9) and azimuth blocks. */
+static parus_status read_noise(parus_s1safe *s, size_t k, parus_error *err)
+{
+    pol_product *pp = &s->pol[k];
+    const char *path = pp->noise;
+    CPLXMLNode *root = NULL;
+    parus_status st;
+
+    if (!path)
+        return PARUS_OK;
+    st = load_xml(path, &root, err);
+    if (st != PARUS_OK)
+        return st;
+    st = check_header(s, root, path, pp->pol, "noise annotation", err);
+    if (st == PARUS_OK)
+        st = read_vectors(root, "noiseRangeVectorList", "noiseRangeVector", "noiseRangeLut", true,
+                          path, &pp->nrange, &pp->n_nrange, err);
+    if (st == PARUS_OK && pp->n_nrange == 0)
+        st = read_vectors(root, "noiseVectorList", "noiseVector", "noiseLut", true, path,
+                          &pp->nrange, &pp->n_nrange, err);
+    if (st == PARUS_OK && pp->n_nrange == 0)
+        st = parus_fail(err, PARUS_E_FORMAT, "'%s' has no noise range vectors", path);
+    if (st == PARUS_OK)
+        st = read_noise_blocks(pp, root, path, err);
     CPLDestroyXMLNode(root);
     return st;
 }
@@ -708,6 +829,16 @@ void parus_s1safe_free(parus_s1safe *s)
             free(pp->lut[j].value);
         }
         free(pp->lut);
+        for (j = 0; j < pp->n_nrange; j++) {
+            free(pp->nrange[j].pixel);
+            free(pp->nrange[j].value);
+        }
+        free(pp->nrange);
+        for (j = 0; j < pp->n_nblock; j++) {
+            free(pp->nblock[j].line);
+            free(pp->nblock[j].value);
+        }
+        free(pp->nblock);
     }
     free(s->grid_line);
     free(s->grid_pixel);
@@ -759,6 +890,8 @@ parus_status parus_s1safe_open(const char *path, parus_s1safe **out, parus_error
         st = read_annotation(s, i, err);
     for (i = 0; st == PARUS_OK && i < s->info.n_pols; i++)
         st = read_calibration(s, i, err);
+    for (i = 0; st == PARUS_OK && i < s->info.n_pols; i++)
+        st = read_noise(s, i, err);
     if (st != PARUS_OK)
         goto fail;
     s->files[s->n_files++] = s->manifest;
@@ -803,31 +936,84 @@ static size_t bracket(const double *v, size_t n, double x, double *frac)
     return i;
 }
 
+/* Linear between the two nodes around pixel; the end node's value beyond the ends (a calibration
+ * table always covers the image; a noise table need not). */
 static double lut_line_at(const lut_line *l, double pixel)
 {
     double u;
-    size_t j = bracket(l->pixel, l->n, pixel, &u);
+    size_t j;
+    if (l->n == 1)
+        return l->value[0];
+    j = bracket(l->pixel, l->n, pixel, &u);
+    u = fmin(1.0, fmax(0.0, u));
     return l->value[j] + u * (l->value[j + 1] - l->value[j]);
 }
 
-/* Bilinear, range first: A on each of the two table lines around line, then linear between them. */
-static double lut_at(const pol_product *pp, double line, double pixel)
+/* The two table lines around line and the weight of the second (0 before the first, 1 after the
+ * last). */
+static size_t lines_around(const lut_line *v, size_t n, double line, double *t)
 {
-    size_t i, k;
+    size_t i = 0;
+    while (i + 2 < n && v[i + 1].line <= line)
+        i++;
+    *t = fmin(1.0, fmax(0.0, (line - v[i].line) / (v[i + 1].line - v[i].line)));
+    return i;
+}
+
+/* Bilinear, range first: A on each of the two table lines around line, then linear between them. */
+static double lut_at(const lut_line *v, size_t n, double line, double pixel)
+{
     double t;
-    for (k = 0, i = 0; k + 1 < pp->n_lut && pp->lut[k + 1].line <= line; k++)
-        i = k + 1;
-    if (i > pp->n_lut - 2)
-        i = pp->n_lut - 2;
-    t = (line - pp->lut[i].line) / (pp->lut[i + 1].line - pp->lut[i].line);
-    return (1 - t) * lut_line_at(&pp->lut[i], pixel) + t * lut_line_at(&pp->lut[i + 1], pixel);
+    size_t i;
+    if (n == 1)
+        return lut_line_at(&v[0], pixel);
+    i = lines_around(v, n, line, &t);
+    return (1 - t) * lut_line_at(&v[i], pixel) + t * lut_line_at(&v[i + 1], pixel);
+}
+
+static double block_factor(const noise_block *k, double line)
+{
+    size_t j;
+    double u;
+    if (k->n == 1)
+        return k->value[0];
+    j = bracket(k->line, k->n, line, &u);
+    u = fmin(1.0, fmax(0.0, u));
+    return k->value[j] + u * (k->value[j + 1] - k->value[j]);
+}
+
+/* The azimuth factor of the first block holding (line, pixel): linear along the block's lines,
+ * the end value beyond its ends; 1 outside every block (range vectors only, IPF < 2.9). */
+static double azimuth_factor(const pol_product *pp, double line, double pixel)
+{
+    size_t b;
+    for (b = 0; b < pp->n_nblock; b++) {
+        const noise_block *k = &pp->nblock[b];
+        if (line >= k->first_line && line <= k->last_line && pixel >= k->first_pixel &&
+            pixel <= k->last_pixel)
+            return block_factor(k, line);
+    }
+    return 1.0;
+}
+
+/* Thermal noise power (DN^2 units) at (line, pixel): range table x azimuth factor. */
+static double noise_at(const pol_product *pp, double line, double pixel)
+{
+    return lut_at(pp->nrange, pp->n_nrange, line, pixel) * azimuth_factor(pp, line, pixel);
 }
 
 double parus_s1safe_sigma0_lut(const parus_s1safe *s, size_t pol, double line, double pixel)
 {
     if (!s || pol >= s->info.n_pols)
         return NAN;
-    return lut_at(&s->pol[pol], line, pixel);
+    return lut_at(s->pol[pol].lut, s->pol[pol].n_lut, line, pixel);
+}
+
+double parus_s1safe_noise_at(const parus_s1safe *s, size_t pol, double line, double pixel)
+{
+    if (!s || pol >= s->info.n_pols || s->pol[pol].n_nrange == 0)
+        return NAN;
+    return noise_at(&s->pol[pol], line, pixel);
 }
 
 /* Bilinear on the tie point lattice (values row-major over grid_line x grid_pixel). */
@@ -1033,43 +1219,83 @@ static parus_status open_measurements(const parus_s1safe *s, GDALDatasetH *ds,
     return PARUS_OK;
 }
 
-/* Per table line, A at every image pixel (range interpolation done once per line). */
-static double *lut_rows(const pol_product *pp, size_t w)
+/* Per table line, the value at every image pixel (range interpolation done once per line). */
+static double *lut_rows(const lut_line *v, size_t n, size_t w)
 {
     size_t i, x, cells;
     double *r;
-    if (!parus__mul_size(pp->n_lut, w, &cells))
+    if (!parus__mul_size(n, w, &cells))
         return NULL;
     r = malloc(cells * sizeof *r);
     if (!r)
         return NULL;
-    for (i = 0; i < pp->n_lut; i++)
+    for (i = 0; i < n; i++)
         for (x = 0; x < w; x++)
-            r[i * w + x] = lut_line_at(&pp->lut[i], (double)x);
+            r[i * w + x] = lut_line_at(&v[i], (double)x);
     return r;
+}
+
+/* Noise power of one image line of pp into row[0..w) (range table x azimuth factor; the first
+ * block holding a pixel gives its factor, as azimuth_factor). done: w bytes of scratch. */
+static void noise_row(const pol_product *pp, const double *nrows, size_t w, double line,
+                      double *row, unsigned char *done)
+{
+    size_t x, b;
+    if (pp->n_nrange == 1) {
+        memcpy(row, nrows, w * sizeof *row);
+    } else {
+        double t;
+        size_t i = lines_around(pp->nrange, pp->n_nrange, line, &t);
+        const double *r0 = nrows + i * w, *r1 = r0 + w;
+        for (x = 0; x < w; x++)
+            row[x] = (1 - t) * r0[x] + t * r1[x];
+    }
+    memset(done, 0, w);
+    for (b = 0; b < pp->n_nblock; b++) {
+        const noise_block *k = &pp->nblock[b];
+        double f, lo = ceil(fmax(0.0, k->first_pixel)), hi = floor(k->last_pixel);
+        if (line < k->first_line || line > k->last_line || lo > hi || lo >= (double)w)
+            continue;
+        f = block_factor(k, line);
+        for (x = (size_t)lo; x < w && (double)x <= hi; x++)
+            if (!done[x]) {
+                row[x] *= f;
+                done[x] = 1;
+            }
+    }
 }
 
 /* Step 2: calibrate into src (radar geometry, bands VV [VH] ANGLE), a strip of lines at a time.
  * ANGLE is NaN where no polarisation has a value. */
 static parus_status calibrate_into(const parus_s1safe *s, GDALDatasetH *meas, GDALDatasetH src,
-                                   size_t *n_zero, parus__gdal_capture *cap, parus_error *err)
+                                   bool denoise, parus_s1safe_result *res, parus__gdal_capture *cap,
+                                   parus_error *err)
 {
     size_t w = s->info.width_px, h = s->info.height_px, np = s->info.n_pols, cells, y0, i, x;
     uint16_t *dn = NULL;
     float *out = NULL;
     unsigned char *seen = NULL;
-    double *rows[PARUS_S1SAFE_MAX_POLS] = {NULL, NULL};
+    double *rows[PARUS_S1SAFE_MAX_POLS] = {NULL, NULL},
+           *nrows[PARUS_S1SAFE_MAX_POLS] = {NULL, NULL};
+    double *noise = NULL;
+    unsigned char *seen_row = NULL;
     parus_status st = PARUS_OK;
-    size_t zeros = 0;
+    size_t zeros = 0, clipped = 0;
 
     if (!parus__mul_size(w, STRIP_LINES, &cells))
         return parus_fail(err, PARUS_E_NOMEM, "image too wide");
     dn = malloc(cells * sizeof *dn);
     out = malloc(cells * sizeof *out);
     seen = malloc(cells);
-    for (i = 0; i < np; i++)
-        rows[i] = lut_rows(&s->pol[i], w);
-    if (!dn || !out || !seen || !rows[0] || (np > 1 && !rows[1])) {
+    noise = malloc(w * sizeof *noise);
+    seen_row = malloc(w);
+    for (i = 0; i < np; i++) {
+        rows[i] = lut_rows(s->pol[i].lut, s->pol[i].n_lut, w);
+        if (denoise)
+            nrows[i] = lut_rows(s->pol[i].nrange, s->pol[i].n_nrange, w);
+    }
+    if (!dn || !out || !seen || !noise || !seen_row || !rows[0] || (np > 1 && !rows[1]) ||
+        (denoise && (!nrows[0] || (np > 1 && !nrows[1])))) {
         st = parus_fail(err, PARUS_E_NOMEM, "out of memory");
         goto out;
     }
@@ -1086,13 +1312,10 @@ static parus_status calibrate_into(const parus_s1safe *s, GDALDatasetH *meas, GD
             }
             for (y = 0; y < nl; y++) {
                 double line = (double)(y0 + y), t;
-                size_t k = 0;
-                const double *r0, *r1;
-                while (k + 2 < pp->n_lut && pp->lut[k + 1].line <= line)
-                    k++;
-                t = (line - pp->lut[k].line) / (pp->lut[k + 1].line - pp->lut[k].line);
-                r0 = rows[i] + k * w;
-                r1 = r0 + w;
+                size_t k = lines_around(pp->lut, pp->n_lut, line, &t);
+                const double *r0 = rows[i] + k * w, *r1 = r0 + w;
+                if (denoise)
+                    noise_row(pp, nrows[i], w, line, noise, seen_row);
                 for (x = 0; x < w; x++) {
                     double d = dn[y * w + x], a, v;
                     if (d == 0) {
@@ -1101,7 +1324,11 @@ static parus_status calibrate_into(const parus_s1safe *s, GDALDatasetH *meas, GD
                         continue;
                     }
                     a = (1 - t) * r0[x] + t * r1[x];
-                    v = d * d / (a * a);
+                    v = (d * d - (denoise ? noise[x] : 0.0)) / (a * a);
+                    if (v < PARUS_S1SAFE_NOISE_FLOOR) {
+                        v = PARUS_S1SAFE_NOISE_FLOOR;
+                        clipped++;
+                    }
                     out[y * w + x] = v > SIGMA0_MAX_LINEAR ? NAN : (float)v;
                     seen[y * w + x] |= v <= SIGMA0_MAX_LINEAR;
                 }
@@ -1125,10 +1352,15 @@ static parus_status calibrate_into(const parus_s1safe *s, GDALDatasetH *meas, GD
             goto out;
         }
     }
-    *n_zero = zeros;
+    res->n_dn_zero = zeros;
+    res->n_noise_clipped = clipped;
 out:
-    for (i = 0; i < np; i++)
+    for (i = 0; i < np; i++) {
         free(rows[i]);
+        free(nrows[i]);
+    }
+    free(noise);
+    free(seen_row);
     free(dn);
     free(out);
     free(seen);
@@ -1274,7 +1506,7 @@ static parus_status warp_to(const parus_s1safe *s, GDALDatasetH src, const char 
     set_meta(dst, "ORBIT_DIRECTION", "%s", s->info.orbit_direction);
     set_meta(dst, "RELATIVE_ORBIT", "%d", s->info.relative_orbit);
     set_meta(dst, "NUMBER_OF_LOOKS", "%.1f", S1_GRDH_LOOKS);
-    set_meta(dst, "NOISE_REMOVED", "NO");
+    set_meta(dst, "NOISE_REMOVED", "%s", r->noise_removed ? "YES" : "NO");
     set_meta(dst, "TERRAIN_CORRECTED", "NO");
     set_meta(dst, "GEOLOCATION", "TIE_POINTS %s", method_name(o->method));
     set_meta(dst, "GEOLOCATION_ERROR_MEAN_M", "%.0f", r->placement.between_mean_m);
@@ -1329,11 +1561,12 @@ parus_status parus_s1safe_write_tile(const parus_s1safe *s, const parus_s1safe_o
     st = parus_output_check(out_path, NULL, s->files, s->n_files, err);
     if (st != PARUS_OK)
         return st;
-    st = parus_s1safe_measure_placement(s, o.method, &r.placement, err);
-    if (st != PARUS_OK)
-        return st;
-    if (!(r.placement.between_max_m <= o.max_placement_error_m))
-        return parus_fail(
+    parus__gdal_capture_begin(&cap);
+    st = open_measurements(s, meas, &cap, err);
+    if (st == PARUS_OK)
+        st = parus_s1safe_measure_placement(s, o.method, &r.placement, err);
+    if (st == PARUS_OK && !(r.placement.between_max_m <= o.max_placement_error_m))
+        st = parus_fail(
             err, PARUS_E_RANGE,
             "'%s': placed through its tie points alone, a pixel may be off by up to %.0f m "
             "(mean %.0f m, leave-one-out over %zu interior tie points; terrain %.0f..%.0f m), "
@@ -1341,12 +1574,9 @@ parus_status parus_s1safe_write_tile(const parus_s1safe *s, const parus_s1safe_o
             "Terrain-Correction, ASF RTC) or accept the error with --max-placement-error-m",
             s->dir, r.placement.between_max_m, r.placement.between_mean_m, r.placement.n_between,
             s->info.height_min_m, s->info.height_max_m, o.max_placement_error_m);
-    r.epsg = utm_epsg(s->info.lon_center_deg, s->info.lat_center_deg);
-
-    parus__gdal_capture_begin(&cap);
-    st = open_measurements(s, meas, &cap, err);
     if (st != PARUS_OK)
         goto out;
+    r.epsg = utm_epsg(s->info.lon_center_deg, s->info.lat_center_deg);
     gcps = calloc(n_gcp, sizeof *gcps);
     utm = OSRNewSpatialReference(NULL);
     if (!gcps || !utm) {
@@ -1374,7 +1604,10 @@ parus_status parus_s1safe_write_tile(const parus_s1safe *s, const parus_s1safe_o
     }
     for (b = 1; b <= (int)s->info.n_pols + 1; b++)
         GDALSetRasterNoDataValue(GDALGetRasterBand(src, b), NAN);
-    st = calibrate_into(s, meas, src, &r.n_dn_zero, &cap, err);
+    r.noise_removed = !o.keep_noise;
+    for (i = 0; i < s->info.n_pols; i++)
+        r.noise_removed = r.noise_removed && s->pol[i].n_nrange > 0;
+    st = calibrate_into(s, meas, src, r.noise_removed, &r, &cap, err);
     if (st == PARUS_OK)
         st = warp_to(s, src, parus__outfile_temp_path(of_dst), wkt, &o, &r, &cap, err);
 out:

@@ -68,11 +68,25 @@ typedef struct table {
     double *sigma0; /* n_v * n_p */
 } table;
 
+/* The noise as the test reads it: range vectors, each with its own pixels, and one azimuth
+ * block. */
+typedef struct noise_table {
+    size_t n_v;
+    double line[64];
+    size_t n_p[64];
+    double *pixel[64], *value[64];
+    double block[4]; /* first line, last line, first pixel, last pixel */
+    size_t n_a;
+    double *a_line, *a_value;
+} noise_table;
+
 typedef struct fixture {
     char *tmp;
     char *safe;
     char *data; /* real s1-metadata directory */
     table cal;
+    noise_table noise;
+    double *noise_img; /* FX_H x FX_W: noise_at_test at every pixel */
 } fixture;
 
 static char *fx_path(const fixture *f, const char *rel)
@@ -241,6 +255,146 @@ static void write_calibration(fixture *f, int k, const char *path, bool grd_head
     CPLDestroyXMLNode(root);
 }
 
+static double map_line(double l)
+{
+    return (l + 1042.0) * 840.0 / 15703.0 - 3.0;
+}
+
+/* The real noise table (SLC IW1 VV) with a GRD header for polarisation k, its lines and pixels
+ * stretched as the calibration's (lines with 3 decimals, pixels rounded), to path; kept in
+ * f->noise when keep. */
+static void write_noise(fixture *f, int k, const char *path, bool keep)
+{
+    char real[4096], v[64];
+    CPLXMLNode *root, *list, *vec;
+    noise_table *nt = &f->noise;
+    size_t i;
+    snprintf(real, sizeof real, "%s/%s", f->data, REAL_NOISE);
+    root = CPLParseXMLFile(real);
+    assert_non_null(root);
+    set_value(root, "noise", "adsHeader.productType", "GRD");
+    set_value(root, "noise", "adsHeader.swath", "IW");
+    set_value(root, "noise", "adsHeader.polarisation", pol_names[k]);
+    if (keep)
+        nt->n_v = 0;
+    list = CPLGetXMLNode(root, "=noise.noiseRangeVectorList");
+    assert_non_null(list);
+    for (vec = list->psChild; vec; vec = vec->psNext) {
+        size_t np, nv;
+        double *px, *val, line;
+        char *txt;
+        if (vec->eType != CXT_Element)
+            continue;
+        px = numbers(CPLGetXMLValue(vec, "pixel", ""), &np);
+        val = numbers(CPLGetXMLValue(vec, "noiseRangeLut", ""), &nv);
+        assert_int_equal(np, nv);
+        line = map_line(atof(CPLGetXMLValue(vec, "line", "0")));
+        for (i = 0; i < np; i++)
+            px[i] = floor(px[i] * 1295.0 / 21631.0 + 0.5);
+        snprintf(v, sizeof v, "%.3f", line);
+        CPLSetXMLValue(vec, "line", v);
+        txt = join_numbers(px, np, 0);
+        CPLSetXMLValue(vec, "pixel", txt);
+        free(txt);
+        if (keep) {
+            assert_true(nt->n_v < 64);
+            nt->line[nt->n_v] = atof(v);
+            nt->n_p[nt->n_v] = np;
+            nt->pixel[nt->n_v] = px;
+            nt->value[nt->n_v] = val;
+            nt->n_v++;
+        } else {
+            free(px);
+            free(val);
+        }
+    }
+    vec = CPLGetXMLNode(root, "=noise.noiseAzimuthVectorList.noiseAzimuthVector");
+    assert_non_null(vec);
+    {
+        static const char *const ext[4] = {"firstAzimuthLine", "lastAzimuthLine",
+                                           "firstRangeSample", "lastRangeSample"};
+        size_t n, nv;
+        double *al = numbers(CPLGetXMLValue(vec, "line", ""), &n);
+        double *av = numbers(CPLGetXMLValue(vec, "noiseAzimuthLut", ""), &nv);
+        char *txt;
+        assert_int_equal(n, nv);
+        for (i = 0; i < 4; i++) {
+            double e = atof(CPLGetXMLValue(vec, ext[i], "0"));
+            e = i < 2 ? map_line(e) : floor(e * 1295.0 / 21631.0 + 0.5);
+            snprintf(v, sizeof v, "%.3f", e);
+            CPLSetXMLValue(vec, ext[i], v);
+            if (keep)
+                nt->block[i] = atof(v);
+        }
+        for (i = 0; i < n; i++) {
+            snprintf(v, sizeof v, "%.3f", map_line(al[i]));
+            al[i] = atof(v);
+        }
+        txt = join_numbers(al, n, 3);
+        CPLSetXMLValue(vec, "line", txt);
+        free(txt);
+        if (keep) {
+            nt->n_a = n;
+            nt->a_line = al;
+            nt->a_value = av;
+        } else {
+            free(al);
+            free(av);
+        }
+    }
+    assert_true(CPLSerializeXMLTreeToFile(root, path));
+    CPLDestroyXMLNode(root);
+}
+
+/* Linear interpolation in x over nodes xs[0..n) (the end value beyond the ends). */
+static double interp(const double *xs, const double *ys, size_t n, double x)
+{
+    size_t j;
+    if (x <= xs[0] || n == 1)
+        return ys[0];
+    for (j = 1; j < n; j++)
+        if (x <= xs[j])
+            return ys[j - 1] + (ys[j] - ys[j - 1]) * (x - xs[j - 1]) / (xs[j] - xs[j - 1]);
+    return ys[n - 1];
+}
+
+/* The fixture's noise power at (line, pixel): each range vector at pixel, then between the two
+ * vectors around line, times the block's azimuth value (1 outside the block). */
+static double noise_at_test(const noise_table *nt, double line, double pixel)
+{
+    double r[64], a = 1.0;
+    size_t i;
+    for (i = 0; i < nt->n_v; i++)
+        r[i] = interp(nt->pixel[i], nt->value[i], nt->n_p[i], pixel);
+    if (line >= nt->block[0] && line <= nt->block[1] && pixel >= nt->block[2] &&
+        pixel <= nt->block[3])
+        a = interp(nt->a_line, nt->a_value, nt->n_a, line);
+    return interp(nt->line, r, nt->n_v, line) * a;
+}
+
+/* noise_at_test at every pixel, the range vectors evaluated once per column. */
+static double *noise_image(const noise_table *nt)
+{
+    double *img = malloc((size_t)FX_W * FX_H * sizeof *img),
+           *cols = malloc(64 * FX_W * sizeof *cols);
+    size_t y, x, i;
+    for (i = 0; i < nt->n_v; i++)
+        for (x = 0; x < FX_W; x++)
+            cols[i * FX_W + x] = interp(nt->pixel[i], nt->value[i], nt->n_p[i], (double)x);
+    for (y = 0; y < FX_H; y++)
+        for (x = 0; x < FX_W; x++) {
+            double r[64], a = 1.0;
+            for (i = 0; i < nt->n_v; i++)
+                r[i] = cols[i * FX_W + x];
+            if ((double)y >= nt->block[0] && (double)y <= nt->block[1] &&
+                (double)x >= nt->block[2] && (double)x <= nt->block[3])
+                a = interp(nt->a_line, nt->a_value, nt->n_a, (double)y);
+            img[y * FX_W + x] = interp(nt->line, r, nt->n_v, (double)y) * a;
+        }
+    free(cols);
+    return img;
+}
+
 /* A by the four-corner bilinear formula over the cell holding (line, pixel). */
 static double table_at(const table *t, double line, double pixel)
 {
@@ -335,12 +489,12 @@ static int setup(void **state)
         write_calibration(f, k, p, true, k == 0);
         free(p);
         p = fx_path(f, noise_name[k]);
-        snprintf(real, sizeof real, "%s/%s", f->data, REAL_NOISE);
-        copy_file(real, p);
+        write_noise(f, k, p, k == 0);
         free(p);
     }
     for (k = 0; k < 2; k++)
         write_measurement(f, k);
+    f->noise_img = noise_image(&f->noise);
     *state = f;
     return 0;
 }
@@ -356,6 +510,13 @@ static int teardown(void **state)
     free(f->data);
     free(f->cal.pixel);
     free(f->cal.sigma0);
+    for (size_t i = 0; i < f->noise.n_v; i++) {
+        free(f->noise.pixel[i]);
+        free(f->noise.value[i]);
+    }
+    free(f->noise_img);
+    free(f->noise.a_line);
+    free(f->noise.a_value);
     free(f);
     return 0;
 }
@@ -439,6 +600,36 @@ static void test_lut__matches_independent_bilinear(void **state)
     parus_s1safe_free(s);
 }
 
+/* parus's thermal noise against the evaluation here, at every 7th pixel of every 5th line. */
+static void test_noise__matches_independent_evaluation(void **state)
+{
+    parus_s1safe *s = NULL;
+    parus_error err;
+    double max_rel = 0, sum_rel = 0, n_min = HUGE_VAL, n_max = 0;
+    size_t y, x, n = 0, n_in_block = 0;
+    FIXTURE(state);
+    assert_int_equal(parus_s1safe_open(f->safe, &s, &err), PARUS_OK);
+    for (y = 0; y < FX_H; y += 5)
+        for (x = 0; x < FX_W; x += 7) {
+            double want = noise_at_test(&f->noise, (double)y, (double)x);
+            double got = parus_s1safe_noise_at(s, 0, (double)y, (double)x);
+            double rel = fabs(got - want) / want;
+            max_rel = fmax(max_rel, rel);
+            sum_rel += rel;
+            n_min = fmin(n_min, want);
+            n_max = fmax(n_max, want);
+            n_in_block += (double)y >= f->noise.block[0] && (double)y <= f->noise.block[1];
+            n++;
+        }
+    print_message("noise, %zu pixels (%zu in the azimuth block): %.1f..%.1f DN^2, max relative "
+                  "difference %.3g, mean %.3g\n",
+                  n, n_in_block, n_min, n_max, max_rel, sum_rel / (double)n);
+    assert_true(max_rel < 1e-12);
+    assert_true(n_in_block > 0 && n_in_block < n); /* both sides of the block's edge */
+    assert_true(n_min > 0);
+    parus_s1safe_free(s);
+}
+
 static void test_placement__tps_exact_at_points_terrain_between(void **state)
 {
     parus_s1safe *s = NULL;
@@ -473,8 +664,9 @@ static float *read_band(GDALDatasetH ds, int b)
     return v;
 }
 
-/* The exact range of sigma0 the fixture's DN make in the image (no-data border left out). */
-static void source_range(const fixture *f, double target, double *lo, double *hi)
+/* The exact range of sigma0 the fixture's DN make in the image (no-data border left out), with
+ * the thermal noise subtracted (and the floor) when denoise. */
+static void source_range(const fixture *f, double target, bool denoise, double *lo, double *hi)
 {
     size_t y, x;
     *lo = HUGE_VAL;
@@ -482,7 +674,8 @@ static void source_range(const fixture *f, double target, double *lo, double *hi
     for (y = 0; y < FX_H; y++)
         for (x = BORDER_PX; x < FX_W; x++) {
             double a = table_at(&f->cal, (double)y, (double)x), d = dn_for(&f->cal, y, x, target);
-            double v = d * d / (a * a);
+            double n = denoise ? f->noise_img[y * FX_W + x] : 0.0;
+            double v = fmax((d * d - n) / (a * a), PARUS_S1SAFE_NOISE_FLOOR);
             *lo = fmin(*lo, v);
             *hi = fmax(*hi, v);
         }
@@ -491,7 +684,7 @@ static void source_range(const fixture *f, double target, double *lo, double *hi
 static void test_write_tile__contract_tile_with_known_sigma0(void **state)
 {
     parus_s1safe *s = NULL;
-    parus_s1safe_options o = {200, PARUS_S1SAFE_TPS, 5000};
+    parus_s1safe_options o = {200, PARUS_S1SAFE_TPS, 5000, false};
     parus_s1safe_result r;
     parus_error err;
     char *out, **md;
@@ -531,7 +724,9 @@ static void test_write_tile__contract_tile_with_known_sigma0(void **state)
     assert_string_equal(CSLFetchNameValue(md, "ORBIT_DIRECTION"), "DESCENDING");
     assert_string_equal(CSLFetchNameValue(md, "RELATIVE_ORBIT"), "168");
     assert_string_equal(CSLFetchNameValue(md, "NUMBER_OF_LOOKS"), "4.4");
-    assert_string_equal(CSLFetchNameValue(md, "NOISE_REMOVED"), "NO");
+    assert_string_equal(CSLFetchNameValue(md, "NOISE_REMOVED"), "YES");
+    assert_true(r.noise_removed);
+    assert_int_equal(r.n_noise_clipped, 0); /* VH 0.02 is above the noise, about 0.005 */
     assert_string_equal(CSLFetchNameValue(md, "TERRAIN_CORRECTED"), "NO");
     assert_non_null(CSLFetchNameValue(md, "GEOLOCATION_ERROR_MAX_M"));
     for (b = 1; b <= 3; b++) {
@@ -546,8 +741,8 @@ static void test_write_tile__contract_tile_with_known_sigma0(void **state)
         band[b - 1] = read_band(ds, b);
     }
     /* every value is a bilinear mix of calibrated source pixels: inside their exact range */
-    source_range(f, SIGMA_VV, &lo[0], &hi[0]);
-    source_range(f, SIGMA_VH, &lo[1], &hi[1]);
+    source_range(f, SIGMA_VV, true, &lo[0], &hi[0]);
+    source_range(f, SIGMA_VH, true, &lo[1], &hi[1]);
     n = (size_t)w * (size_t)h;
     for (i = 0; i < n; i++) {
         for (b = 0; b < 2; b++) {
@@ -634,7 +829,7 @@ static void test_write_tile__contract_tile_with_known_sigma0(void **state)
 static void test_write_tile__refuses_placement_error_above_bound(void **state)
 {
     parus_s1safe *s = NULL;
-    parus_s1safe_options o = {10, PARUS_S1SAFE_TPS, 0}; /* default bound: 3 pixels */
+    parus_s1safe_options o = {10, PARUS_S1SAFE_TPS, 0, false}; /* default bound: 3 pixels */
     parus_error err;
     char *out;
     struct stat sb;
@@ -652,7 +847,7 @@ static void test_write_tile__refuses_placement_error_above_bound(void **state)
 static void test_write_tile__refuses_to_replace_an_input(void **state)
 {
     parus_s1safe *s = NULL;
-    parus_s1safe_options o = {200, PARUS_S1SAFE_TPS, 5000};
+    parus_s1safe_options o = {200, PARUS_S1SAFE_TPS, 5000, false};
     parus_error err;
     char *meas, *cmp;
     FIXTURE(state);
@@ -670,6 +865,49 @@ static void test_write_tile__refuses_to_replace_an_input(void **state)
     free(cmp);
     free(meas);
     parus_s1safe_free(s);
+}
+
+/* A measurement TIFF that is not the annotation's image: refused before a byte is written, and a
+ * previous tile stays as it was. */
+static void test_write_tile__measurement_not_the_annotations_image(void **state)
+{
+    parus_s1safe *s = NULL;
+    parus_s1safe_options o = {200, PARUS_S1SAFE_TPS, 5000, false};
+    parus_error err;
+    char *dir, *meas, *out, *o2 = NULL, cmd[4096];
+    GDALDatasetH ds;
+    FIXTURE(state);
+    dir = fixture_copy(f, "badmeas");
+    meas = parus_test_path(dir, meas_name[1]);
+    out = parus_test_path(f->tmp, "kept.tif");
+    assert_int_equal(parus_test_write_file(out, "previous", 8), 0);
+    /* a wrong size */
+    ds = GDALCreate(GDALGetDriverByName("GTiff"), meas, FX_W - 1, FX_H, 1, GDT_UInt16, NULL);
+    assert_non_null(ds);
+    GDALClose(ds);
+    assert_int_equal(parus_s1safe_open(dir, &s, &err), PARUS_OK);
+    assert_int_equal(parus_s1safe_write_tile(s, &o, out, NULL, &err), PARUS_E_FORMAT);
+    assert_non_null(strstr(err.msg, "is 1289 x 835 px but its annotation says 1290 x 835"));
+    parus_s1safe_free(s);
+    /* complex samples (an SLC's) */
+    ds = GDALCreate(GDALGetDriverByName("GTiff"), meas, FX_W, FX_H, 1, GDT_CInt16, NULL);
+    assert_non_null(ds);
+    GDALClose(ds);
+    assert_int_equal(parus_s1safe_open(dir, &s, &err), PARUS_OK);
+    assert_int_equal(parus_s1safe_write_tile(s, &o, out, NULL, &err), PARUS_E_FORMAT);
+    assert_non_null(strstr(err.msg, "is not one band of UInt16 amplitude"));
+    parus_s1safe_free(s);
+    /* nothing half: the previous file as it was, no temporary file left */
+    snprintf(cmd, sizeof cmd, "cat '%s'; ls '%s'", out, f->tmp);
+    assert_int_equal(parus_test_run(cmd, &o2, NULL), 0);
+    assert_true(strncmp(o2, "previous", 8) == 0);
+    assert_null(strstr(o2, ".part"));
+    free(o2);
+    unlink(out);
+    free(out);
+    free(meas);
+    parus_test_rmtree(dir);
+    free(dir);
 }
 
 /* Open a broken copy: the status and a piece of the message. */
@@ -758,6 +996,12 @@ static void test_open__calibration_of_another_polarisation_or_product(void **sta
         CPLDestroyXMLNode(root);
     }
     expect_refused(dir, PARUS_E_FORMAT, "covers pixels 0..647.5 but the image has pixels 0..1289");
+    write_calibration(f, 1, p, true, false);
+    free(p);
+    /* VV's noise under VH's name */
+    p = parus_test_path(dir, noise_name[1]);
+    write_noise(f, 0, p, false);
+    expect_refused(dir, PARUS_E_FORMAT, "is the noise annotation of another product");
     free(p);
     parus_test_rmtree(dir);
     free(dir);
@@ -841,7 +1085,33 @@ static void test_cli__calibrate_info_and_exit_codes(void **state)
                               "--max-placement-error-m 5000",
                               parus_test_bin(), f->safe, tile);
     assert_non_null(strstr(o, "EPSG:32632"));
+    assert_non_null(strstr(o, "thermal noise removed"));
     free(o);
+    o = parus_test_run_expect(0,
+                              "'%s' s1 calibrate '%s' --out '%s' --res-m 200 --method poly1 "
+                              "--max-placement-error-m 5000 --keep-noise",
+                              parus_test_bin(), f->safe, tile);
+    assert_non_null(strstr(o, "thermal noise kept"));
+    free(o);
+    {
+        GDALDatasetH ds = GDALOpen(tile, GA_ReadOnly);
+        double lo, hi;
+        float *vv;
+        size_t i, n, n_valid = 0;
+        assert_non_null(ds);
+        assert_string_equal(GDALGetMetadataItem(ds, "NOISE_REMOVED", NULL), "NO");
+        vv = read_band(ds, 1);
+        source_range(f, SIGMA_VV, false, &lo, &hi);
+        n = (size_t)GDALGetRasterXSize(ds) * (size_t)GDALGetRasterYSize(ds);
+        for (i = 0; i < n; i++)
+            if (!isnan(vv[i])) {
+                assert_true((double)vv[i] >= lo * (1 - 1e-6) && (double)vv[i] <= hi * (1 + 1e-6));
+                n_valid++;
+            }
+        assert_true(n_valid > n / 3);
+        free(vv);
+        GDALClose(ds);
+    }
     /* the tile as the raster stage reads it */
     o = parus_test_run_expect(0, "'%s' info '%s'", parus_test_bin(), tile);
     assert_non_null(strstr(o, "sentinel-1"));
@@ -875,10 +1145,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open__reads_manifest_and_annotations),
         cmocka_unit_test(test_lut__matches_independent_bilinear),
+        cmocka_unit_test(test_noise__matches_independent_evaluation),
         cmocka_unit_test(test_placement__tps_exact_at_points_terrain_between),
         cmocka_unit_test(test_write_tile__contract_tile_with_known_sigma0),
         cmocka_unit_test(test_write_tile__refuses_placement_error_above_bound),
         cmocka_unit_test(test_write_tile__refuses_to_replace_an_input),
+        cmocka_unit_test(test_write_tile__measurement_not_the_annotations_image),
         cmocka_unit_test(test_open__manifest_names_an_absent_file),
         cmocka_unit_test(test_open__no_calibration_annotation),
         cmocka_unit_test(test_open__calibration_of_another_polarisation_or_product),

@@ -6,8 +6,9 @@
  * points), one calibration annotation per polarisation (the sigmaNought look-up table), one noise
  * annotation per polarisation, and one measurement GeoTIFF per polarisation (UInt16 amplitude DN
  * in radar geometry: no map grid, only tie points). parus reads the manifest and annotations,
- * calibrates every DN to sigma0 in linear power (sigma0 = DN^2 / A^2, A interpolated bilinearly
- * from the table: docs/sensors.md "Sentinel-1 GRD (SAFE)"), and places the result on a UTM grid
+ * calibrates every DN to sigma0 in linear power (sigma0 = (DN^2 - N) / A^2, A interpolated
+ * bilinearly from the table, N the thermal noise: docs/sensors.md "Sentinel-1 GRD products"),
+ * and places the result on a UTM grid
  * through the tie points with GDAL's thin-plate-spline warper, writing exactly the radar tile of
  * docs/sensors.md (VV, VH, ANGLE; Float32 linear; NaN nodata; the contract's metadata).
  *
@@ -78,6 +79,17 @@ PARUS_API const char *const *parus_s1safe_files(const parus_s1safe *s, size_t *n
 PARUS_API double parus_s1safe_sigma0_lut(const parus_s1safe *s, size_t pol, double line,
                                          double pixel);
 
+/* The thermal noise power (DN^2 units) at (line, pixel) of polarisation pol from its noise
+ * annotation: the range vectors (bilinear as the calibration table, holding the end values
+ * beyond the table) times the azimuth factor of the block holding the pixel (linear along its
+ * lines; 1 outside every block). NaN when the product has no noise annotation for pol. */
+PARUS_API double parus_s1safe_noise_at(const parus_s1safe *s, size_t pol, double line,
+                                       double pixel);
+
+/* Where thermal noise removal clips sigma0: -45 dB, below any surface's backscatter and the
+ * instrument's noise floor (about -22 to -25 dB), inside the radar tile's valid range. */
+#define PARUS_S1SAFE_NOISE_FLOOR 3.1622776601683795e-5
+
 typedef enum parus_s1safe_method {
     PARUS_S1SAFE_TPS = 0,   /* thin-plate spline through every tie point (the default) */
     PARUS_S1SAFE_POLY1 = 1, /* first-order polynomial fitted to the tie points */
@@ -106,6 +118,7 @@ typedef struct parus_s1safe_options {
     double res_m;                 /* output pixel size; 10 by default (0 means 10) */
     parus_s1safe_method method;   /* PARUS_S1SAFE_TPS by default */
     double max_placement_error_m; /* refuse when between_max_m exceeds it; 0 means 3 x res_m */
+    bool keep_noise;              /* true: do not subtract thermal noise */
 } parus_s1safe_options;
 
 /* What was written. */
@@ -113,17 +126,22 @@ typedef struct parus_s1safe_result {
     int epsg;
     size_t width_px, height_px;
     parus_s1safe_placement placement;
-    size_t n_dn_zero; /* DN 0 (no data) pixels of the radar image, all polarisations */
+    size_t n_dn_zero;       /* DN 0 (no data) pixels of the radar image, all polarisations */
+    bool noise_removed;     /* every polarisation had a noise annotation, and keep_noise was off */
+    size_t n_noise_clipped; /* pixels whose noise-subtracted sigma0 was clipped to the floor */
 } parus_s1safe_result;
 
-/* Calibrate every polarisation to sigma0 (linear power), place it on a north-up UTM grid of
- * opt->res_m (the zone of the footprint's centre) and write the radar tile to out_path (Float32,
- * tiled, DEFLATE; bands VV, VH (those present) and ANGLE, the ellipsoid incidence angle; NaN
- * where no pixel: DN 0 or outside the swath). Written beside out_path and renamed into place
- * (parus/outfile.h): a failure leaves a previous out_path as it was. Refused before anything is
- * written: out_path being one of the product's files (E_INVALID), a placement error above the
- * bound (E_RANGE, naming the error and what would fix it), a measurement TIFF that is not UInt16
- * or not the annotation's size (E_FORMAT). E_IO when reading or writing fails. res may be NULL. */
+/* Calibrate every polarisation to sigma0 (linear power): sigma0 = (DN^2 - N) / A^2 with N the
+ * thermal noise (parus_s1safe_noise_at) when every polarisation has a noise annotation and
+ * opt->keep_noise is false, clipped at PARUS_S1SAFE_NOISE_FLOOR; else DN^2 / A^2. Then place it on
+ * a north-up UTM grid of opt->res_m (the zone of the footprint's centre) and write the radar tile
+ * to out_path (Float32, tiled, DEFLATE; bands VV, VH (those present) and ANGLE, the ellipsoid
+ * incidence angle; NaN where no pixel: DN 0 or outside the swath). Written beside out_path and
+ * renamed into place (parus/outfile.h): a failure leaves a previous out_path as it was. Refused
+ * before anything is written: out_path being one of the product's files (E_INVALID), a placement
+ * error above the bound (E_RANGE, naming the error and what would fix it), a measurement TIFF that
+ * is not UInt16 or not the annotation's size (E_FORMAT). E_IO when reading or writing fails. res
+ * may be NULL. */
 PARUS_API parus_status parus_s1safe_write_tile(const parus_s1safe *s,
                                                const parus_s1safe_options *opt,
                                                const char *out_path, parus_s1safe_result *res,

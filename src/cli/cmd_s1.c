@@ -16,7 +16,7 @@
 static const char usage[] =
     "usage: parus s1 info PRODUCT.SAFE\n"
     "       parus s1 calibrate PRODUCT.SAFE --out TILE.tif [--res-m M] [--method M]\n"
-    "                          [--max-placement-error-m M]\n\n"
+    "                          [--max-placement-error-m M] [--keep-noise]\n\n"
     "A Sentinel-1 IW Level-1 GRD product (the .SAFE directory or its manifest.safe):\n"
     "  info       what the manifest and annotations say, and how well the tie points place a\n"
     "             pixel (leave-one-out error, metres)\n"
@@ -27,7 +27,9 @@ static const char usage[] =
     "  --method M               tps (default), poly1, poly2 or poly3: GDAL's GCP transformer\n"
     "  --max-placement-error-m M  refuse when the tie points may misplace a pixel by more\n"
     "                           (default 3 pixels); tie points carry no DEM: in relief the error\n"
-    "                           is hundreds of metres\n\n"
+    "                           is hundreds of metres\n"
+    "  --keep-noise             do not subtract the thermal noise of the noise annotation\n"
+    "                           (subtracted by default when every polarisation has one)\n\n"
     "Exit 0 written; 2 bad command line or an output that is one of the product's files; 3 a\n"
     "file the manifest names is absent or unreadable, or the tile cannot be written; 4 the "
     "product\n"
@@ -106,6 +108,13 @@ int cmd_s1(cli_ctx *ctx, int argc, char **argv)
     if (strcmp(argv[1], "info") != 0 && strcmp(argv[1], "calibrate") != 0)
         return cli_usage_error("s1", "unknown subcommand '%s' (info or calibrate)", argv[1]);
     calibrate = strcmp(argv[1], "calibrate") == 0;
+    for (rc = 2; calibrate && rc < argc; rc++)
+        if (strcmp(argv[rc], "--keep-noise") == 0) {
+            o.keep_noise = true;
+            memmove(&argv[rc], &argv[rc + 1], (size_t)(argc - rc - 1) * sizeof *argv);
+            argc--;
+            break;
+        }
     rc = cli_file_and_options("s1", usage, argc, argv, 2, opts, calibrate ? 4 : 0, val, &path);
     if (rc < 0)
         return PARUS_EXIT_OK;
@@ -141,9 +150,15 @@ int cmd_s1(cli_ctx *ctx, int argc, char **argv)
     if (rc == 0 && !ctx->quiet)
         printf("wrote '%s': EPSG:%d, %zu x %zu px at %g m, sigma0 linear; placement error "
                "between tie points mean %.0f m, max %.0f m (no terrain correction); %zu DN-0 "
-               "pixels as no data\n",
+               "pixels as no data; thermal noise %s\n",
                cli_safe(val[0]), r.epsg, r.width_px, r.height_px, o.res_m ? o.res_m : 10,
-               r.placement.between_mean_m, r.placement.between_max_m, r.n_dn_zero);
+               r.placement.between_mean_m, r.placement.between_max_m, r.n_dn_zero,
+               r.noise_removed ? "removed" : "kept");
+    if (rc == 0 && r.noise_removed && r.n_noise_clipped)
+        fprintf(stderr,
+                "parus: warning: %zu pixels of '%s' were at or below the thermal noise and "
+                "were set to the floor (-45 dB)\n",
+                r.n_noise_clipped, cli_safe(path));
     parus_s1safe_free(s);
     return rc;
 }
