@@ -2664,17 +2664,33 @@ static bool same_derive(const parus_derive_options *a, const parus_derive_option
 }
 
 /* The rounds at which candidate c is scored: the j-th of n_checkpoints(c). */
+/* A candidate's checkpoints: each number of rounds, and within it each network weight. */
+static size_t n_weights(const parus_classify_candidate *c)
+{
+    return c->n_tcnn_weights ? c->n_tcnn_weights : 1;
+}
+
 static size_t n_checkpoints(const parus_classify_candidate *c)
 {
     if (c->round_step == 0)
-        return 1;
-    return (c->opt.n_rounds + c->round_step - 1) / c->round_step;
+        return n_weights(c);
+    return (c->opt.n_rounds + c->round_step - 1) / c->round_step * n_weights(c);
 }
 
 static size_t checkpoint_rounds(const parus_classify_candidate *c, size_t j)
 {
-    size_t r = (j + 1) * c->round_step;
+    size_t r = (j / n_weights(c) + 1) * c->round_step;
     return c->round_step == 0 || r > c->opt.n_rounds ? c->opt.n_rounds : r;
+}
+
+/* The network's weight at checkpoint j: the candidate's list, or the model's own. */
+static double checkpoint_weight(const parus_classify_candidate *c, size_t j)
+{
+    if (c->n_tcnn_weights)
+        return c->tcnn_weights[j % c->n_tcnn_weights];
+    return c->opt.learner == PARUS_LEARNER_TREES  ? 0.0
+           : c->opt.learner == PARUS_LEARNER_TCNN ? 1.0
+                                                  : c->opt.tcnn_weight;
 }
 
 /* Add the argmax of each probability row of rows[0..n) to count (n_classes^2). */
@@ -2715,6 +2731,7 @@ typedef struct fit_job {
     int fold_a, fold_b;
     size_t n_ck;
     const size_t *ck_rounds; /* n_ck iteration ends (0: all rounds) */
+    const double *ck_weight; /* n_ck network weights in place of the model's own; NULL: its own */
     size_t *count_a;         /* n_ck x n_classes^2, zeroed: predictions on fold_a */
     size_t *count_b;         /* the same on fold_b; NULL when fold_a == fold_b */
     size_t *pred; /* n_samples or NULL: fold_a's predictions at the last checkpoint, by row */
@@ -2753,6 +2770,8 @@ static void fit_job_run(fit_job *j)
     if ((j->st = parus_model_train(ds, train, n_train, &j->opt, &m, &j->err)) != PARUS_OK)
         goto out;
     for (k = 0; k < j->n_ck; k++) {
+        if (j->ck_weight && m->net && m->booster) /* the job owns m: its weight is free to set */
+            m->tcnn_weight = j->ck_weight[k];
         if ((j->st = predict_rows(m, ds->x, ta, n_a, j->opt.n_threads, j->ck_rounds[k], prob,
                                   &j->err)) != PARUS_OK)
             goto out;
@@ -2944,6 +2963,7 @@ parus_status parus_classify_evaluate_select(const parus_dataset *ds,
     const parus_dataset *use[PARUS_SELECT_MAX_CANDIDATES];
     size_t ck_off[PARUS_SELECT_MAX_CANDIDATES + 1];
     size_t *ck_rounds = NULL, *jcount = NULL, *inner = NULL, *fcount = NULL;
+    double *ck_weight = NULL;
     size_t n_folds = 0, n_pairs, n_jobs, i, c, j, p, q, t, kk, n_ck, job_ck;
     int *fold_val = NULL, n_threads = 0;
     fit_job *jobs = NULL;
@@ -2963,6 +2983,16 @@ parus_status parus_classify_evaluate_select(const parus_dataset *ds,
             return parus_fail(err, PARUS_E_INVALID,
                               "evaluate: candidate %zu scores every %zu rounds of %zu", c + 1,
                               cand[c].round_step, cand[c].opt.n_rounds);
+        if (cand[c].n_tcnn_weights > PARUS_SELECT_MAX_WEIGHTS ||
+            (cand[c].n_tcnn_weights && cand[c].opt.learner != PARUS_LEARNER_ENSEMBLE))
+            return parus_fail(err, PARUS_E_INVALID,
+                              "evaluate: candidate %zu: network weights need the ensemble "
+                              "learner, at most %d",
+                              c + 1, PARUS_SELECT_MAX_WEIGHTS);
+        for (j = 0; j < cand[c].n_tcnn_weights; j++)
+            if (!(cand[c].tcnn_weights[j] >= 0 && cand[c].tcnn_weights[j] <= 1))
+                return parus_fail(err, PARUS_E_INVALID,
+                                  "evaluate: candidate %zu: a network weight outside 0..1", c + 1);
         /* the largest thread count, 0 (all cores) above any */
         if (c == 0 || cand[c].opt.n_threads == 0 ||
             (n_threads != 0 && cand[c].opt.n_threads > n_threads))
@@ -2993,6 +3023,7 @@ parus_status parus_classify_evaluate_select(const parus_dataset *ds,
     n_jobs = n_pairs * n_cand;
     if (!(s.fold = calloc(n_folds, sizeof *s.fold)) ||
         !(ck_rounds = malloc(n_ck * sizeof *ck_rounds)) ||
+        !(ck_weight = malloc(n_ck * sizeof *ck_weight)) ||
         !(jobs = calloc(n_jobs > n_folds ? n_jobs : n_folds, sizeof *jobs)) ||
         !(jcount = calloc(n_pairs * 2 * n_ck * kk, sizeof *jcount)) ||
         !(inner = calloc(n_folds * n_ck * kk, sizeof *inner)) ||
@@ -3004,8 +3035,10 @@ parus_status parus_classify_evaluate_select(const parus_dataset *ds,
     s.n_folds = n_folds;
     s.n_samples = ds->n_samples;
     for (c = 0; c < n_cand; c++)
-        for (j = 0; j < ck_off[c + 1] - ck_off[c]; j++)
+        for (j = 0; j < ck_off[c + 1] - ck_off[c]; j++) {
             ck_rounds[ck_off[c] + j] = checkpoint_rounds(&cand[c], j);
+            ck_weight[ck_off[c] + j] = checkpoint_weight(&cand[c], j);
+        }
 
     /* derived features: per sample, so computed once for all folds; shared by equal options */
     for (c = 0; c < n_cand; c++) {
@@ -3038,6 +3071,7 @@ parus_status parus_classify_evaluate_select(const parus_dataset *ds,
                 jb->fold_b = fold_val[q];
                 jb->n_ck = n_c;
                 jb->ck_rounds = ck_rounds + ck_off[c];
+                jb->ck_weight = cand[c].n_tcnn_weights ? ck_weight + ck_off[c] : NULL;
                 jb->count_a = jcount + job_ck * kk;
                 jb->count_b = jcount + (job_ck + n_c) * kk;
                 job_ck += 2 * n_c;
@@ -3063,19 +3097,26 @@ parus_status parus_classify_evaluate_select(const parus_dataset *ds,
         sf->fold = fold_val[p];
         for (c = 0; c < n_cand; c++) {
             sf->inner_macro_f1[c] = -1;
+            for (j = 0; j < PARUS_SELECT_MAX_WEIGHTS; j++)
+                sf->inner_weight_macro_f1[c][j] = -1;
             for (j = ck_off[c]; j < ck_off[c + 1]; j++) {
-                double mf1;
+                double mf1,
+                    *wf1 = &sf->inner_weight_macro_f1[c][(j - ck_off[c]) % n_weights(&cand[c])];
                 memcpy(c_tmp.count, inner + (p * n_ck + j) * kk, kk * sizeof *c_tmp.count);
                 parus_confusion_compute(&c_tmp);
                 mf1 = c_tmp.macro_f1;
+                if (mf1 > *wf1)
+                    *wf1 = mf1;
                 if (mf1 > sf->inner_macro_f1[c]) {
                     sf->inner_macro_f1[c] = mf1;
                     sf->inner_rounds[c] = ck_rounds[j];
+                    sf->inner_tcnn_weight[c] = ck_weight[j];
                 }
                 if (mf1 > best) {
                     best = mf1;
                     sf->chosen = c;
                     sf->n_rounds = ck_rounds[j];
+                    sf->tcnn_weight = ck_weight[j];
                 }
             }
         }
@@ -3088,6 +3129,11 @@ parus_status parus_classify_evaluate_select(const parus_dataset *ds,
         jb->ds = use[s.fold[p].chosen];
         jb->opt = cand[s.fold[p].chosen].opt;
         jb->opt.n_rounds = s.fold[p].n_rounds;
+        if (cand[s.fold[p].chosen].n_tcnn_weights) {
+            jb->opt.tcnn_weight = s.fold[p].tcnn_weight;
+            if (s.fold[p].tcnn_weight == 0.0) /* the network not used: trees alone */
+                jb->opt.learner = PARUS_LEARNER_TREES;
+        }
         jb->fold_a = jb->fold_b = fold_val[p];
         jb->n_ck = 1;
         jb->ck_rounds = &all_rounds;
@@ -3120,6 +3166,7 @@ out:
     parus_confusion_release(&c_tmp);
     parus_selection_release(&s);
     free(ck_rounds);
+    free(ck_weight);
     free(jobs);
     free(jcount);
     free(inner);

@@ -416,6 +416,58 @@ static void test_tcnn__needs_a_series(void **state)
     parus_dataset_release(&ds);
 }
 
+/* The ensemble's weight chosen inside the training folds (parus_classify_evaluate_select with
+ * tcnn_weights): on the toy problem, where the network sees what the trees do not, every fold
+ * chooses to use it, and the outer figure beats the trees'. Bad weight lists are refused. */
+static void test_select__network_weight_chosen_on_inner_folds(void **state)
+{
+    parus_classify_candidate cand;
+    parus_classify_options opt;
+    parus_dataset ds;
+    parus_confusion c, ct;
+    parus_selection sel;
+    parus_error err;
+    size_t f;
+    (void)state;
+    make_toy(&ds, 320, 21); /* folds 0..3 */
+    memset(&cand, 0, sizeof cand);
+    cand.name = "ensemble";
+    parus_derive_options_init(&cand.derive);
+    parus_classify_options_init(&cand.opt);
+    cand.opt.n_rounds = 30;
+    cand.opt.tcnn_epochs = 10;
+    cand.opt.n_threads = 2;
+    cand.opt.learner = PARUS_LEARNER_ENSEMBLE;
+    cand.tcnn_weights[0] = 0.0;
+    cand.tcnn_weights[1] = 0.5;
+    cand.tcnn_weights[2] = 1.0;
+    cand.n_tcnn_weights = 3;
+    assert_int_equal(parus_classify_evaluate_select(&ds, &cand, 1, &c, &sel, &err), PARUS_OK);
+    opt = cand.opt;
+    opt.learner = PARUS_LEARNER_TREES;
+    assert_int_equal(parus_classify_evaluate(&ds, &opt, &ct, &err), PARUS_OK);
+    printf("  trees %.3f; weight chosen inside the folds %.3f (", ct.overall_accuracy,
+           c.overall_accuracy);
+    for (f = 0; f < sel.n_folds; f++) {
+        printf("%s%.2f", f ? ", " : "", sel.fold[f].tcnn_weight);
+        assert_true(sel.fold[f].tcnn_weight > 0.0);
+        assert_true(sel.fold[f].inner_weight_macro_f1[0][0] < sel.fold[f].inner_macro_f1[0]);
+    }
+    printf(")\n");
+    assert_true(c.overall_accuracy >= ct.overall_accuracy + 0.05);
+    parus_confusion_release(&c);
+    parus_confusion_release(&ct);
+    parus_selection_release(&sel);
+    cand.tcnn_weights[1] = 1.5;
+    assert_int_equal(parus_classify_evaluate_select(&ds, &cand, 1, &c, &sel, &err),
+                     PARUS_E_INVALID);
+    cand.tcnn_weights[1] = 0.5;
+    cand.opt.learner = PARUS_LEARNER_TREES;
+    assert_int_equal(parus_classify_evaluate_select(&ds, &cand, 1, &c, &sel, &err),
+                     PARUS_E_INVALID);
+    parus_dataset_release(&ds);
+}
+
 /* The network on real data, cut to seconds: Mato Grosso NDVI only (one channel of 23 MODIS
  * steps), grouped 5-fold, the network alone at 5 epochs instead of 20. Measured OA 0.7220,
  * kappa 0.6761, macro-F1 0.6954 (deterministic); the full figures (docs/method.md §8) are 0.8076
@@ -466,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_model_file__round_trip_each_learner),
         cmocka_unit_test(test_model_file__malformed_network_refused),
         cmocka_unit_test(test_tcnn__needs_a_series),
+        cmocka_unit_test(test_select__network_weight_chosen_on_inner_folds),
         cmocka_unit_test(test_tcnn__mato_grosso_ndvi_grouped_5fold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -371,11 +371,19 @@ PARUS_API parus_status parus_classify_evaluate_predict(const parus_dataset *ds,
  * and the classifier's options. Its rounds are scored at every multiple of round_step up to
  * opt.n_rounds (round_step 0: at opt.n_rounds only), all from one model per training set, so the
  * number of rounds is chosen too at the cost of predictions only. */
+#define PARUS_SELECT_MAX_WEIGHTS 8
+
 typedef struct parus_classify_candidate {
     const char *name; /* shown in reports; borrowed */
     parus_derive_options derive;
     parus_classify_options opt;
     size_t round_step;
+    /* opt.learner ENSEMBLE: the network's weights to score (each, at each number of rounds, from
+     * the same model: predictions only), in order; the first of equal scores is chosen, so list
+     * them from least network to most. A chosen weight of 0 retrains trees alone. 0 weights:
+     * opt.tcnn_weight only. */
+    double tcnn_weights[PARUS_SELECT_MAX_WEIGHTS];
+    size_t n_tcnn_weights;
 } parus_classify_candidate;
 
 #define PARUS_SELECT_MAX_CANDIDATES 16
@@ -392,13 +400,17 @@ PARUS_API size_t parus_classify_select_grid(parus_classify_candidate *out, size_
 
 /* What nested selection did for one outer fold. */
 typedef struct parus_select_fold {
-    int fold;        /* the outer fold's value in ds->fold */
-    size_t n_test;   /* its samples */
-    size_t chosen;   /* the candidate chosen on the inner folds (index into the list) */
-    size_t n_rounds; /* ... and its rounds */
+    int fold;           /* the outer fold's value in ds->fold */
+    size_t n_test;      /* its samples */
+    size_t chosen;      /* the candidate chosen on the inner folds (index into the list) */
+    size_t n_rounds;    /* ... and its rounds */
+    double tcnn_weight; /* ... and the network's weight (0 for trees alone) */
     /* Each candidate's pooled inner macro-F1 at its best rounds, and those rounds. */
     double inner_macro_f1[PARUS_SELECT_MAX_CANDIDATES];
     size_t inner_rounds[PARUS_SELECT_MAX_CANDIDATES];
+    double inner_tcnn_weight[PARUS_SELECT_MAX_CANDIDATES]; /* ... and network weights */
+    /* A candidate with network weights: each weight's best pooled inner macro-F1 over rounds. */
+    double inner_weight_macro_f1[PARUS_SELECT_MAX_CANDIDATES][PARUS_SELECT_MAX_WEIGHTS];
     double accuracy; /* the chosen model's overall accuracy on this outer fold */
 } parus_select_fold;
 
@@ -415,12 +427,15 @@ PARUS_API void parus_selection_release(parus_selection *s);
  * folds (each inner fold scored by a model trained on the remaining ones) scores every candidate
  * at each of its rounds by the macro-F1 of the pooled inner predictions; the best (ties: the
  * earlier candidate, then fewer rounds) is retrained on all folds but f and scores f. Fold f's
- * samples take no part in choosing its configuration. *out gets the pooled outer confusion
+ * samples take no part in choosing its configuration. An ENSEMBLE candidate with tcnn_weights
+ * is scored at every (rounds, weight) pair. *out gets the pooled outer confusion
  * matrix and *sel (both initialised by this function) what each fold chose. Needs at least three
  * folds. Threads: the largest n_threads of the candidates (0, all cores, above any), used as in
  * parus_classify_evaluate. Deterministic: the same data and candidates give the same result for
  * any thread count. Errors: E_INVALID (no folds, fewer than three, no candidate or more than
- * PARUS_SELECT_MAX_CANDIDATES, a round_step above n_rounds), and those of parus_dataset_derive,
+ * PARUS_SELECT_MAX_CANDIDATES, a round_step above n_rounds, a weight outside 0..1 or more than
+ * PARUS_SELECT_MAX_WEIGHTS, weights for a learner that is not ENSEMBLE), and those of
+ * parus_dataset_derive,
  * train and predict. */
 PARUS_API parus_status parus_classify_evaluate_select(const parus_dataset *ds,
                                                       const parus_classify_candidate *cand,

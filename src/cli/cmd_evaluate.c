@@ -23,7 +23,8 @@ static const char usage[] =
     "                      [--predictions FILE] [--phenology-band NAME] [--step-days N]\n"
     "                      [--no-summaries] [--differences] [--nd-pairs A:B,...]\n"
     "                      [--smooth-bands A,...] [--rounds N | --select] [--class-balance A]\n"
-    "                      [--learner trees|tcnn|ensemble] [--threads N] [--json]\n\n"
+    "                      [--learner trees|tcnn|ensemble | --select-weight] [--threads N]\n"
+    "                      [--json]\n\n"
     "Grouped k-fold cross-validation: each fold of the fold column is scored by a model\n"
     "trained on the other folds (features and parameters fixed, nothing tuned on it).\n"
     "With --select, nested selection: for each fold, an inner grouped cross-validation over the\n"
@@ -39,7 +40,9 @@ static const char usage[] =
     "  smooth-d4c4   the same features; depth 4, colsample 0.4\n"
     "  (all: eta 0.1, subsample 0.8, max_bin 64; a band that is absent is skipped)\n"
     "With k folds it trains k(k-1)/2 x 6 inner models and k final ones: minutes, not seconds\n"
-    "(5 folds of the Mato Grosso samples: about 2.5 minutes on 2 cores).\n"
+    "(5 folds of the Mato Grosso samples: about 2.5 minutes on 2 cores).\n";
+/* the options (a string of its own: ISO C's 4095-character limit) */
+static const char usage_options[] =
     "  --csv FILE            wide CSV, one row per sample\n"
     "  --samples             instead of --csv: the store's imported samples ('parus import\n"
     "                        series'), featured as 'parus train --samples' does, each sample's\n"
@@ -67,6 +70,9 @@ static const char usage[] =
     "                        convolutional network over the features' series; ensemble: both,\n"
     "                        their probabilities averaged (docs/method.md, section 8)\n"
     "  --select              nested selection among the candidates above\n"
+    "  --select-weight       the ensemble, the network's weight in it chosen for each fold by\n"
+    "                        an inner grouped cross-validation on the other folds among 0\n"
+    "                        (trees alone), 0.25, 0.5, 0.75 and 1 (the network alone)\n"
     "  --threads N           cores to use (default: all); the folds' models are fitted\n"
     "                        side by side, and the figures do not depend on it\n"
     "  --json                the report as JSON\n\n";
@@ -100,16 +106,19 @@ static void print_selection_text(const parus_classify_candidate *cand, size_t n_
     size_t f, c;
     printf("\nnested selection (inner grouped cross-validation on the other folds; each\n"
            "candidate's pooled inner macro-F1 at its best rounds)\n");
-    printf("%-6s %-12s %6s %8s", "fold", "chosen", "rounds", "accuracy");
+    printf("%-6s %-12s %6s %6s %8s", "fold", "chosen", "rounds", "tcnn-w", "accuracy");
     for (c = 0; c < n_cand; c++)
         printf(" %12s", cand[c].name);
     printf("\n");
     for (f = 0; f < sel->n_folds; f++) {
         const parus_select_fold *sf = &sel->fold[f];
-        printf("%-6d %-12s %6zu %8.4f", sf->fold, cand[sf->chosen].name, sf->n_rounds,
-               sf->accuracy);
+        printf("%-6d %-12s %6zu %6.2f %8.4f", sf->fold, cand[sf->chosen].name, sf->n_rounds,
+               sf->tcnn_weight, sf->accuracy);
         for (c = 0; c < n_cand; c++)
             printf(" %7.4f@%-4zu", sf->inner_macro_f1[c], sf->inner_rounds[c]);
+        if (n_cand == 1 && cand[0].n_tcnn_weights) /* each weight's inner score */
+            for (c = 0; c < cand[0].n_tcnn_weights; c++)
+                printf(" w%.2f:%.4f", cand[0].tcnn_weights[c], sf->inner_weight_macro_f1[0][c]);
         printf("\n");
     }
 }
@@ -129,7 +138,9 @@ static void print_selection_json(const parus_classify_candidate *cand, size_t n_
         printf("%s{\"fold\": %d, \"samples\": %zu, \"chosen\": ", f ? ", " : "", sf->fold,
                sf->n_test);
         cli_json_string(stdout, cand[sf->chosen].name);
-        printf(", \"rounds\": %zu, \"accuracy\": ", sf->n_rounds);
+        printf(", \"rounds\": %zu, \"tcnn_weight\": ", sf->n_rounds);
+        cli_json_number(stdout, sf->tcnn_weight);
+        printf(", \"accuracy\": ");
         cli_json_number(stdout, sf->accuracy);
         printf(", \"inner_macro_f1\": [");
         for (c = 0; c < n_cand; c++) {
@@ -237,7 +248,7 @@ int cmd_evaluate(cli_ctx *ctx, int argc, char **argv)
     parus_error err;
     const char *csv = NULL, *pred_path = NULL;
     size_t *pred = NULL;
-    bool json = false, select = false, rounds_given = false, samples = false;
+    bool json = false, select = false, rounds_given = false, samples = false, select_weight = false;
     size_t season_days = 0;
     size_t n_cand = 0;
     struct timespec t0, t1;
@@ -252,12 +263,15 @@ int cmd_evaluate(cli_ctx *ctx, int argc, char **argv)
         int took;
         if (cli_is_help(a)) {
             fputs(usage, stdout);
+            fputs(usage_options, stdout);
             fputs(cli_dataset_columns_help, stdout);
             return PARUS_EXIT_OK;
         } else if (strcmp(a, "--json") == 0) {
             json = true;
         } else if (strcmp(a, "--select") == 0) {
             select = true;
+        } else if (strcmp(a, "--select-weight") == 0) {
+            select_weight = true;
         } else if ((took = cli_dataset_option("evaluate", argc, argv, &i, &copt, &opt)) != 0) {
             if (took < 0)
                 return -took;
@@ -286,6 +300,8 @@ int cmd_evaluate(cli_ctx *ctx, int argc, char **argv)
         return cli_usage_error("evaluate", "--samples needs --season-days N");
     if (!samples && !copt.fold_column)
         return cli_usage_error("evaluate", "--fold-column NAME is required (grouped folds)");
+    if (select && select_weight)
+        return cli_usage_error("evaluate", "--select and --select-weight exclude each other");
     if (select && rounds_given)
         return cli_usage_error("evaluate", "--rounds and --select exclude each other: the "
                                            "selection chooses the rounds");
@@ -295,7 +311,18 @@ int cmd_evaluate(cli_ctx *ctx, int argc, char **argv)
             return rc;
     }
     cli_dataset_tell_exclusions("evaluate", &copt);
-    if (select) {
+    if (select_weight) { /* one candidate: these options, the ensemble, the weight chosen */
+        static const double weights[] = {0.0, 0.25, 0.5, 0.75, 1.0};
+        memset(cand, 0, sizeof cand[0]);
+        cand[0].name = "ensemble";
+        parus_derive_options_init(&cand[0].derive);
+        cand[0].opt = opt;
+        cand[0].opt.learner = PARUS_LEARNER_ENSEMBLE;
+        memcpy(cand[0].tcnn_weights, weights, sizeof weights);
+        cand[0].n_tcnn_weights = sizeof weights / sizeof weights[0];
+        n_cand = 1;
+        select = true;
+    } else if (select) {
         n_cand = parus_classify_select_grid(cand, PARUS_SELECT_MAX_CANDIDATES, opt.n_threads);
         for (size_t k = 0; k < n_cand; k++) { /* --class-balance, --learner: every candidate */
             cand[k].opt.class_balance = opt.class_balance;
