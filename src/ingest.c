@@ -110,6 +110,15 @@ static parus_status fill_record(const parus_tile_info *ti, const parus_tile *til
     rec->lon_max_deg = ti->lon_max_deg;
     rec->lat_max_deg = ti->lat_max_deg;
     snprintf(rec->status, sizeof rec->status, "ingested");
+    if (ti->radar) {
+        snprintf(rec->mission, sizeof rec->mission, "%s", ti->radar->mission);
+        snprintf(rec->orbit_direction, sizeof rec->orbit_direction, "%s",
+                 ti->radar->orbit_direction);
+        rec->relative_orbit = ti->radar->relative_orbit;
+        snprintf(rec->coefficient, sizeof rec->coefficient, "%s", ti->radar->coefficient);
+        snprintf(rec->polarisations, sizeof rec->polarisations, "%s", ti->radar->polarisations);
+        rec->looks = ti->radar->looks;
+    }
     return PARUS_OK;
 }
 

@@ -76,9 +76,10 @@ struct block_work {
     size_t n_cells;
     struct partial *partials; /* one per distinct parcel, in parcel order */
     size_t n_partials;
-    size_t n_valid;         /* covered pixels of the block with a clear value, for the stats */
-    size_t w, h;            /* the block's size in pixels */
-    parus__block_quality q; /* the tile checks' figures of the block's distinct pixels read */
+    size_t n_valid;            /* covered pixels of the block with a clear value, for the stats */
+    parus__radar_counts radar; /* radar tiles: the scale check's counts of the block */
+    size_t w, h;               /* the block's size in pixels */
+    parus__block_quality q;    /* the tile checks' figures of the block's distinct pixels read */
 };
 
 static double now_s(void)
@@ -368,6 +369,7 @@ struct roles {
     int index_id[PARUS_INDEX_N_]; /* the indices the tile's bands allow */
     size_t n_index;
     bool has_mask; /* the tile has a validity band (the tile checks compare it with the bands) */
+    bool radar;    /* a Sentinel-1 tile: list is VV (and VH), no indices, no own values */
 };
 
 /* The indices the tile allows, for one pixel, from its bands in reader order. */
@@ -527,14 +529,79 @@ static parus_status tile_checks(const struct roles *ro, struct thread_state *t,
  * land beyond the parcel's boundary; on the synthetic seasons they give the parcels' NDVI slightly
  * closer to the truth than the 8-neighbourhood (median error 0.0077 against 0.0079), for half the
  * reads. */
+/* Make the thread's values hold n_px pixels of n_roles values. */
+static parus_status fit_values(struct thread_state *t, const struct block_work *bw, size_t n_px,
+                               size_t n_roles, parus_error *err)
+{
+    size_t need;
+    if (!parus__mul_size(n_px, n_roles, &need))
+        return parus_fail(err, PARUS_E_NOMEM, "block %zu has too many cells", bw->index);
+    if (need > t->cap) {
+        float *v = realloc(t->values, need * sizeof *v);
+        if (!v)
+            return parus_fail(err, PARUS_E_NOMEM, "cannot allocate the values of block %zu",
+                              bw->index);
+        t->values = v;
+        t->cap = need;
+    }
+    return PARUS_OK;
+}
+
+/* A radar block: the covered pixels' linear VV and VH (the reader's whole-block path, which also
+ * counts the block's values for the radar scale check), each added to its parcel's partial with
+ * its exact coverage weight. No own values: speckle makes a single neighbour no background. */
+static parus_status measure_block_radar(const struct roles *ro, struct thread_state *t,
+                                        struct block_work *bw, parus_error *err)
+{
+    size_t i, n_part = 0;
+    parus_status rc;
+
+    rc = fit_values(t, bw, bw->n_cells, ro->n, err);
+    if (rc != PARUS_OK)
+        return rc;
+    if (bw->n_cells > t->offs_cap) {
+        uint32_t *o = realloc(t->offs, bw->n_cells * sizeof *o);
+        if (!o)
+            return parus_fail(err, PARUS_E_NOMEM, "cannot allocate the offsets of block %zu",
+                              bw->index);
+        t->offs = o;
+        t->offs_cap = bw->n_cells;
+    }
+    for (i = 0; i < bw->n_cells; i++)
+        t->offs[i] = bw->cells[i].offset;
+    rc = parus_tile_reader_read_cells(t->reader, bw->index, t->offs, sizeof *t->offs, bw->n_cells,
+                                      t->values, err);
+    parus__tile_reader_take_radar_counts(t->reader, &bw->radar);
+    if (rc != PARUS_OK)
+        return rc;
+    bw->n_valid = 0;
+    for (i = 0; i < bw->n_cells; i++) {
+        const struct cell *c = &bw->cells[i];
+        const float *v = t->values + i * ro->n;
+        float vh = ro->n > 1 ? v[1] : NAN;
+        if (i == 0 || c->slot != bw->cells[i - 1].slot) {
+            bw->partials[n_part].slot = c->slot;
+            parus_zonal_init(&bw->partials[n_part].z);
+            n_part++;
+        }
+        bw->n_valid += !isnan(v[0]);
+        parus_zonal_add_radar(&bw->partials[n_part - 1].z, c->fraction, c->fraction >= 1.0, v[0],
+                              vh);
+    }
+    bw->n_partials = n_part;
+    return PARUS_OK;
+}
+
 static parus_status measure_block(const struct roles *ro, struct thread_state *t,
                                   struct block_work *bw, parus_error *err)
 {
-    size_t i, n_part = 0, need, n_read, px = bw->w * bw->h;
+    size_t i, n_part = 0, n_read, px = bw->w * bw->h;
     parus_status rc;
     int red_k = ro->slot[PARUS_ROLE_RED], nir_k = ro->slot[PARUS_ROLE_NIR];
     uint32_t gen_v, nb[4];
 
+    if (ro->radar)
+        return measure_block_radar(ro, t, bw, err);
     rc = fit_block(t, bw, px, err);
     if (rc != PARUS_OK)
         return rc;
@@ -577,16 +644,9 @@ static parus_status measure_block(const struct roles *ro, struct thread_state *t
     }
 
     /* values: n_read pixels, then one background */
-    if (!parus__mul_size(n_read + 1, ro->n, &need))
-        return parus_fail(err, PARUS_E_NOMEM, "block %zu has too many cells", bw->index);
-    if (need > t->cap) {
-        float *v = realloc(t->values, need * sizeof *v);
-        if (!v)
-            return parus_fail(err, PARUS_E_NOMEM, "cannot allocate the values of block %zu",
-                              bw->index);
-        t->values = v;
-        t->cap = need;
-    }
+    rc = fit_values(t, bw, n_read + 1, ro->n, err);
+    if (rc != PARUS_OK)
+        return rc;
     if (n_read > t->q_cap) {
         uint8_t *c = realloc(t->clear, n_read);
         float *d;
@@ -973,6 +1033,8 @@ static parus_status run_wave(struct pass *ps, size_t row_begin, size_t row_end,
         ps->stats.n_pixels_read += w * h;
         ps->stats.n_cells_valid += work[b].n_valid;
         parus__tile_quality_add_block(&ps->stats.quality, &work[b].q, work[b].index);
+        if (ps->roles.radar)
+            parus__tile_quality_add_radar(&ps->stats.quality, &work[b].radar);
     }
 
     /* 4. merge each parcel's partials in block order */
@@ -1054,6 +1116,13 @@ static parus_status setup_roles(const parus_tile *tile, struct roles *ro, parus_
     memset(ro, 0, sizeof *ro);
     for (k = 0; k < PARUS_ROLE_N_SPECTRAL_; k++)
         ro->slot[k] = -1;
+    if (parus_tile_get_info(tile)->radar) {
+        ro->radar = true;
+        ro->list[ro->n++] = PARUS_ROLE_VV;
+        if (parus_tile_find_role(tile, PARUS_ROLE_VH))
+            ro->list[ro->n++] = PARUS_ROLE_VH;
+        return PARUS_OK;
+    }
     for (k = 0; k < N_WANTED; k++) {
         if (parus_tile_find_role(tile, wanted_roles[k])) {
             ro->slot[wanted_roles[k]] = (int)ro->n;
@@ -1179,6 +1248,10 @@ parus_status parus_tile_measure_each(const parus_tile *tile, const parus_parcel 
     ps.sink_ctx = sink_ctx;
     ps.stats.n_blocks = ps.ti->n_blocks_x * ps.ti->n_blocks_y;
     parus__tile_quality_init(&ps.stats.quality);
+    if (ps.ti->radar) {
+        ps.stats.quality.radar = true;
+        ps.stats.quality.radar_db = ps.ti->radar->scale == PARUS_RADAR_SCALE_DB;
+    }
     ps.n_threads = opt && opt->n_threads > 0 ? opt->n_threads : parus__omp_max_threads();
     if (ps.ti->geotransform[2] != 0.0 || ps.ti->geotransform[4] != 0.0)
         return parus_fail(err, PARUS_E_FORMAT, "tile grid is rotated: only north-up grids");
@@ -1310,6 +1383,9 @@ parus_status parus_tile_measure_each(const parus_tile *tile, const parus_parcel 
         for (i = 0; i < n_done; i++) {
             size_t p = admit[i];
             parus_zonal_finish(ps.acc[p], &done[i]);
+            if (ps.ti->radar)
+                parus_observation_radar_looks(&done[i], ps.ti->radar->looks,
+                                              ps.ti->radar->looks_correlation);
             free(ps.acc[p]);
             ps.acc[p] = NULL;
             gparcel_release(&ps.g[p]);

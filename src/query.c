@@ -237,6 +237,52 @@ struct obs_list {
     parus_error *err;
 };
 
+struct radar_list {
+    int64_t first_day, last_day;
+    parus_query_radar *items;
+    size_t n, cap;
+    bool failed;
+    parus_error *err;
+};
+
+static int take_radar(const parus_radar_point *pt, void *arg)
+{
+    struct radar_list *l = arg;
+    parus_query_radar *q;
+    int64_t day;
+    if (parus_series_parse_day(pt->date, &day, l->err) != PARUS_OK)
+        return 1;
+    if (day < l->first_day || day > l->last_day)
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        parus_query_radar *a = realloc(l->items, cap * sizeof *a);
+        if (!a) {
+            l->failed = true;
+            return 1;
+        }
+        l->items = a;
+        l->cap = cap;
+    }
+    q = &l->items[l->n++];
+    memset(q, 0, sizeof *q);
+    snprintf(q->date, sizeof q->date, "%s", pt->date);
+    q->day = day;
+    q->tile_id = pt->tile_id;
+    snprintf(q->orbit_direction, sizeof q->orbit_direction, "%s", pt->orbit_direction);
+    q->relative_orbit = pt->relative_orbit;
+    q->valid_fraction = pt->obs.valid_fraction;
+    q->vv = pt->obs.vv;
+    q->vh = pt->obs.vh;
+    q->vh_vv = pt->obs.vh_vv;
+    q->rvi = pt->obs.rvi;
+    q->water_fraction = pt->obs.radar_water_fraction;
+    q->looks_vv = pt->obs.looks_vv;
+    q->se_vv = pt->obs.se_vv;
+    q->se_vh = pt->obs.se_vh;
+    return 0;
+}
+
 static int take_point(const parus_series_point *pt, void *arg)
 {
     struct obs_list *l = arg;
@@ -317,6 +363,7 @@ void parus_parcel_view_release(parus_parcel_view *v)
     parus_parcel_release(&v->parcel);
     free(v->flags);
     free(v->obs);
+    free(v->radar);
     free(v->ndvi);
     free(v->flag);
     free(v->peer_median);
@@ -525,6 +572,16 @@ parus_status parus_parcel_view_load(parus_store *store, const char *season, cons
     t.obs = ol.items;
     t.n_obs = ol.n;
     ol.items = NULL;
+    {
+        struct radar_list rl = {t.first_day, t.last_day, NULL, 0, 0, false, err};
+        st = parus_store_parcel_radar_series(store, parcel_id, take_radar, &rl, NULL, err);
+        if (rl.failed)
+            st = nomem(err, "a parcel's radar observations");
+        t.radar = rl.items;
+        t.n_radar = rl.n;
+        if (st != PARUS_OK)
+            goto fail;
+    }
     if (t.assessed) {
         struct outlier_marks m = {&c, &t, &ol};
         st = parus_store_parcel_outliers(store, season, parcel_id, take_outlier, &m, NULL, err);

@@ -62,6 +62,10 @@ enum stmt_id {
     STMT_COUNTS,
     STMT_OBS_DROP_PARCEL,
     STMT_CHANGE_INSERT,
+    STMT_RADAR_TILE_INSERT,
+    STMT_RADAR_OBS_INSERT,
+    STMT_RADAR_OBS_DROP_PARCEL,
+    STMT_PARCEL_RADAR_SERIES,
     STMT_N_
 };
 
@@ -135,6 +139,21 @@ static const char *const stmt_sql[STMT_N_] = {
                         "VALUES (?1, ?2, ?3, ?4)",
     [STMT_RUN_END] = "UPDATE runs SET ended_at = ?2, outcome = ?3, summary = ?4 WHERE id = ?1",
     [STMT_OBS_DROP_PARCEL] = "DELETE FROM observations WHERE parcel_num = ?1",
+    [STMT_RADAR_OBS_DROP_PARCEL] = "DELETE FROM radar_observations WHERE parcel_num = ?1",
+    [STMT_PARCEL_RADAR_SERIES] =
+        "SELECT t.id, t.date, r.orbit_direction, r.relative_orbit, o.w_total_px, o.w_valid_px, "
+        "o.valid_fraction, o.vv, o.vh, o.vh_vv, o.rvi, o.water_fraction, o.looks_vv, o.looks_vh, "
+        "o.se_vv, o.se_vh, o.n_pixels, o.n_pure FROM parcels p "
+        "JOIN radar_observations o ON o.parcel_num = p.num JOIN tiles t ON t.id = o.tile_id "
+        "LEFT JOIN radar_tiles r ON r.tile_id = t.id WHERE p.id = ?1 ORDER BY t.date, t.id",
+    [STMT_RADAR_TILE_INSERT] = "INSERT INTO radar_tiles (tile_id, mission, orbit_direction, "
+                               "relative_orbit, coefficient, polarisations, looks) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [STMT_RADAR_OBS_INSERT] =
+        "INSERT INTO radar_observations (tile_id, parcel_num, w_total_px, w_valid_px, "
+        "valid_fraction, vv, vh, vh_vv, rvi, water_fraction, looks_vv, looks_vh, se_vv, se_vh, "
+        "n_pixels, n_pure) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+        "?15, ?16)",
     [STMT_CHANGE_INSERT] =
         "INSERT INTO parcel_changes (parcel_id, changed_at, source, what, old_area_m2, "
         "new_area_m2, n_observations_removed) VALUES (?1, ?2, ?3, 'geometry', ?4, ?5, ?6)",
@@ -779,21 +798,26 @@ static parus_status drop_old_observations(parus_store *store, sqlite3_int64 num,
                                           const char *source, const char *now, size_t *n_dropped,
                                           parus_error *err)
 {
-    sqlite3_stmt *st = stmt_get(store, STMT_OBS_DROP_PARCEL, err);
-    sqlite3_int64 n;
+    /* optical, then radar (schema 13) observations of the old shape */
+    static const enum stmt_id drops[2] = {STMT_OBS_DROP_PARCEL, STMT_RADAR_OBS_DROP_PARCEL};
+    sqlite3_stmt *st;
+    sqlite3_int64 n = 0;
     int rc;
-    if (!st)
-        return prepare_failed(err);
-    rc = sqlite3_bind_int64(st, 1, num);
-    if (rc == SQLITE_OK)
-        rc = stmt_run(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return parus__store_sql_fail(store, rc, err,
-                                     "cannot remove the observations of reshaped parcel '%s' in "
-                                     "'%s'",
-                                     p->id, store->path);
-    n = sqlite3_changes(store->db);
+    for (size_t k = 0; k < 2; k++) {
+        st = stmt_get(store, drops[k], err);
+        if (!st)
+            return prepare_failed(err);
+        rc = sqlite3_bind_int64(st, 1, num);
+        if (rc == SQLITE_OK)
+            rc = stmt_run(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            return parus__store_sql_fail(store, rc, err,
+                                         "cannot remove the %sobservations of reshaped parcel '%s' "
+                                         "in '%s'",
+                                         k ? "radar " : "", p->id, store->path);
+        n += sqlite3_changes(store->db);
+    }
     st = stmt_get(store, STMT_CHANGE_INSERT, err);
     if (!st)
         return prepare_failed(err);
@@ -1235,6 +1259,69 @@ static parus_status check_tile(const parus_store *store, const parus_tile_record
     return PARUS_OK;
 }
 
+static bool is_radar(const parus_tile_record *rec)
+{
+    return strcmp(rec->sensor, "sentinel-1") == 0;
+}
+
+/* A radar tile's pass and values (schema version 13), inside the tile's transaction. */
+static parus_status insert_radar_tile(parus_store *store, const parus_tile_record *rec,
+                                      sqlite3_int64 id, parus_error *err)
+{
+    sqlite3_stmt *st = stmt_get(store, STMT_RADAR_TILE_INSERT, err);
+    parus_status code;
+    int rc;
+
+    if (!st)
+        return prepare_failed(err);
+    rc = sqlite3_bind_int64(st, 1, id);
+    if (rc == SQLITE_OK)
+        rc = rec->mission[0] ? bind_text(st, 2, rec->mission) : sqlite3_bind_null(st, 2);
+    if (rc == SQLITE_OK)
+        rc = rec->orbit_direction[0] ? bind_text(st, 3, rec->orbit_direction)
+                                     : sqlite3_bind_null(st, 3);
+    if (rc == SQLITE_OK)
+        rc = rec->relative_orbit ? sqlite3_bind_int(st, 4, rec->relative_orbit)
+                                 : sqlite3_bind_null(st, 4);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 5, rec->coefficient);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 6, rec->polarisations);
+    if (rc == SQLITE_OK)
+        rc = bind_real(st, 7, rec->looks);
+    if (rc == SQLITE_OK)
+        rc = stmt_run(st);
+    if (rc != SQLITE_DONE) {
+        code = parus__store_sql_fail(store, rc, err, "cannot insert radar tile '%s' into '%s'",
+                                     rec->path, store->path);
+        sqlite3_reset(st);
+        return code;
+    }
+    sqlite3_reset(st);
+    return PARUS_OK;
+}
+
+static int bind_radar_observation(sqlite3_stmt *st, sqlite3_int64 tile_id, sqlite3_int64 num,
+                                  const parus_observation *o)
+{
+    const double v[] = {o->valid_fraction,       o->vv,       o->vh,       o->vh_vv, o->rvi,
+                        o->radar_water_fraction, o->looks_vv, o->looks_vh, o->se_vv, o->se_vh};
+    int rc = sqlite3_bind_int64(st, 1, tile_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, num);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 3, isnan(o->w_total_px) ? 0.0 : o->w_total_px);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 4, isnan(o->w_valid_px) ? 0.0 : o->w_valid_px);
+    for (size_t k = 0; k < sizeof v / sizeof v[0] && rc == SQLITE_OK; k++)
+        rc = bind_real(st, 5 + (int)k, v[k]);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 15, (sqlite3_int64)o->n_pixels);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 16, (sqlite3_int64)o->n_pure);
+    return rc;
+}
+
 static parus_status insert_tile(parus_store *store, const parus_tile_record *rec, const char *now,
                                 sqlite3_int64 *id, parus_error *err)
 {
@@ -1289,7 +1376,7 @@ static parus_status insert_tile(parus_store *store, const parus_tile_record *rec
     }
     sqlite3_reset(st);
     *id = sqlite3_last_insert_rowid(store->db);
-    return PARUS_OK;
+    return is_radar(rec) ? insert_radar_tile(store, rec, *id, err) : PARUS_OK;
 }
 
 static parus_status insert_observation(parus_store *store, const parus_tile_record *rec,
@@ -1323,6 +1410,15 @@ static parus_status insert_observation(parus_store *store, const parus_tile_reco
     num = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
 
+    if (is_radar(rec)) {
+        st = stmt_get(store, STMT_RADAR_OBS_INSERT, err);
+        if (!st)
+            return prepare_failed(err);
+        rc = bind_radar_observation(st, tile_id, num, o);
+        if (rc == SQLITE_OK)
+            rc = stmt_run(st);
+        goto inserted;
+    }
     st = stmt_get(store, STMT_OBS_INSERT, err);
     if (!st)
         return prepare_failed(err);
@@ -1344,6 +1440,7 @@ static parus_status insert_observation(parus_store *store, const parus_tile_reco
         rc = sqlite3_bind_int64(st, 6 + (int)N_OBS_COLUMNS, (sqlite3_int64)o->n_pure);
     if (rc == SQLITE_OK)
         rc = stmt_run(st);
+inserted:
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
         sqlite3_reset(st);
         return parus_fail(err, PARUS_E_DUPLICATE,
@@ -1589,6 +1686,67 @@ parus_status parus_store_parcel_series(parus_store *store, const char *parcel_id
         code =
             parus__store_sql_fail(store, rc, err, "cannot read the series of parcel '%s' in '%s'",
                                   parcel_id, store->path);
+        sqlite3_reset(st);
+        return code;
+    }
+    sqlite3_reset(st);
+    if (n_points)
+        *n_points = n;
+    return PARUS_OK;
+}
+
+parus_status parus_store_parcel_radar_series(parus_store *store, const char *parcel_id,
+                                             parus_radar_series_fn fn, void *ctx, size_t *n_points,
+                                             parus_error *err)
+{
+    sqlite3_stmt *st;
+    parus_status code;
+    size_t n = 0;
+    int rc;
+    parus_zonal empty;
+
+    parus_error_init(err);
+    parus_zonal_init(&empty);
+    if (!store || !parcel_id || !fn)
+        return parus_fail(err, PARUS_E_INVALID, "radar_series: missing store, id or function");
+    code = require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    st = stmt_get(store, STMT_PARCEL_RADAR_SERIES, err);
+    if (!st)
+        return prepare_failed(err);
+    rc = bind_text(st, 1, parcel_id);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        parus_radar_point pt;
+        parus_observation *o = &pt.obs;
+        double *const dst[] = {
+            &o->w_total_px, &o->w_valid_px, &o->valid_fraction,       &o->vv,       &o->vh,
+            &o->vh_vv,      &o->rvi,        &o->radar_water_fraction, &o->looks_vv, &o->looks_vh,
+            &o->se_vv,      &o->se_vh};
+        memset(&pt, 0, sizeof pt);
+        parus_zonal_finish(&empty, o); /* every figure NaN, then the stored ones */
+        pt.tile_id = sqlite3_column_int64(st, 0);
+        copy_text(pt.date, sizeof pt.date, column_text(st, 1));
+        copy_text(pt.orbit_direction, sizeof pt.orbit_direction, column_text(st, 2));
+        pt.relative_orbit = sqlite3_column_int(st, 3);
+        for (size_t k = 0; k < sizeof dst / sizeof dst[0]; k++)
+            *dst[k] = column_real(st, 4 + (int)k);
+        o->n_pixels = column_size(st, 16);
+        o->n_pure = column_size(st, 17);
+        n++;
+        if (fn(&pt, ctx)) {
+            sqlite3_reset(st);
+            if (err && err->code != PARUS_OK)
+                return err->code;
+            return parus_fail(err, PARUS_E_INTERNAL,
+                              "the walk over the radar series of '%s' stopped", parcel_id);
+        }
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE) {
+        code = parus__store_sql_fail(store, rc, err,
+                                     "cannot read the radar series of parcel '%s' in '%s'",
+                                     parcel_id, store->path);
         sqlite3_reset(st);
         return code;
     }

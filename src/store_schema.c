@@ -426,13 +426,44 @@ static int migrate_to_12(parus_store *store)
     return sqlite3_exec(store->db, schema_v12, NULL, NULL, NULL);
 }
 
+/* Version 13: Sentinel-1 tiles (docs/store.md): each radar tile's pass (mission, orbit direction,
+ * relative orbit) and what its values are, and per parcel and radar tile the linear-power means,
+ * their ratio, RVI, water fraction, looks and standard errors (zonal.h), beside the optical
+ * observations, which they never mix with. */
+static const char schema_v13[] =
+    "CREATE TABLE radar_tiles ("
+    " tile_id INTEGER PRIMARY KEY REFERENCES tiles(id) ON DELETE CASCADE,"
+    " mission TEXT,"
+    " orbit_direction TEXT CHECK (orbit_direction IN ('ASCENDING', 'DESCENDING')),"
+    " relative_orbit INTEGER CHECK (relative_orbit BETWEEN 1 AND 175),"
+    " coefficient TEXT NOT NULL CHECK (coefficient IN ('sigma0', 'gamma0', 'beta0')),"
+    " polarisations TEXT NOT NULL,"
+    " looks REAL NOT NULL);"
+    "CREATE TABLE radar_observations ("
+    " tile_id INTEGER NOT NULL REFERENCES tiles(id) ON DELETE CASCADE,"
+    " parcel_num INTEGER NOT NULL REFERENCES parcels(num) ON DELETE CASCADE,"
+    " w_total_px REAL NOT NULL,"
+    " w_valid_px REAL NOT NULL,"
+    " valid_fraction REAL,"
+    " vv REAL, vh REAL, vh_vv REAL, rvi REAL, water_fraction REAL,"
+    " looks_vv REAL, looks_vh REAL, se_vv REAL, se_vh REAL,"
+    " n_pixels INTEGER, n_pure INTEGER,"
+    " PRIMARY KEY (parcel_num, tile_id));"
+    "CREATE INDEX radar_observations_tile ON radar_observations(tile_id);";
+
+static int migrate_to_13(parus_store *store)
+{
+    return sqlite3_exec(store->db, schema_v13, NULL, NULL, NULL);
+}
+
 static const struct migration {
     int version; /* the version the step produces */
     int (*apply)(parus_store *store);
 } migrations[] = {
-    {1, migrate_to_1}, {2, migrate_to_2},   {3, migrate_to_3},   {4, migrate_to_4},
-    {5, migrate_to_5}, {6, migrate_to_6},   {7, migrate_to_7},   {8, migrate_to_8},
-    {9, migrate_to_9}, {10, migrate_to_10}, {11, migrate_to_11}, {12, migrate_to_12},
+    {1, migrate_to_1},   {2, migrate_to_2},   {3, migrate_to_3},   {4, migrate_to_4},
+    {5, migrate_to_5},   {6, migrate_to_6},   {7, migrate_to_7},   {8, migrate_to_8},
+    {9, migrate_to_9},   {10, migrate_to_10}, {11, migrate_to_11}, {12, migrate_to_12},
+    {13, migrate_to_13},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PARUS_STORE_SCHEMA_VERSION,

@@ -69,6 +69,11 @@
 #define BLOCK_NOISE_MIN_STEP 0.15
 /* The tile tests need this many valid pixels. */
 #define TILE_MIN_VALID 200
+/* Radar scale check: finite values of a polarisation before it is judged, and the window of a
+ * plausible median in dB (the settled rule, docs/method.md §2). */
+#define RADAR_SCALE_MIN 20
+#define RADAR_DB_MEDIAN_MIN (-35.0)
+#define RADAR_DB_MEDIAN_MAX 5.0
 /* range: share of valid pixels out of range, and a floor of pixels. */
 #define TILE_RANGE_SHARE 0.02
 #define TILE_RANGE_MIN 20
@@ -140,6 +145,80 @@ void parus__tile_quality_init(parus_tile_quality *t)
 {
     memset(t, 0, sizeof *t);
     t->first_damaged = SIZE_MAX;
+}
+
+_Static_assert(PARUS_TILE_RADAR_DB_BINS == PARUS__RADAR_DB_BINS, "one radar histogram layout");
+
+void parus__tile_quality_add_radar(parus_tile_quality *t, const parus__radar_counts *c)
+{
+    for (size_t k = 0; k < 2; k++) {
+        t->n_radar_finite[k] += c->n_finite[k];
+        t->n_radar_negative[k] += c->n_negative[k];
+        t->n_radar_positive_db[k] += c->n_positive[k];
+        for (size_t b = 0; b < PARUS_TILE_RADAR_DB_BINS; b++)
+            t->radar_db_hist[k][b] += c->db_hist[k][b];
+    }
+}
+
+static double pct(size_t a, size_t b);
+
+/* The median of a dB histogram (the lower edge of the bin holding it, plus half a bin), NaN
+ * when it is empty. */
+static double radar_median_db(const size_t *hist, size_t *n_out)
+{
+    size_t n = 0, cum = 0, b;
+    for (b = 0; b < PARUS_TILE_RADAR_DB_BINS; b++)
+        n += hist[b];
+    *n_out = n;
+    if (n == 0)
+        return NAN;
+    for (b = 0; b < PARUS_TILE_RADAR_DB_BINS; b++) {
+        cum += hist[b];
+        if (2 * cum >= n)
+            break;
+    }
+    return PARUS__RADAR_DB_MIN + ((double)b + 0.5) * PARUS__RADAR_DB_BIN;
+}
+
+/* The settled rule (docs/method.md §2): declared linear with most finite values negative, or
+ * declared dB with the median of the valid values above +5 dB or below -35 dB, or with most
+ * finite values above 0 dB (linear power read as dB has its median near 0 dB, inside the median
+ * window). At least RADAR_SCALE_MIN finite values of a polarisation before judging it. */
+static bool radar_scale_wrong(const parus_tile_quality *q, char *reason, size_t reason_size)
+{
+    static const char *const pol[2] = {"VV", "VH"};
+    for (size_t k = 0; k < 2; k++) {
+        size_t n = q->n_radar_finite[k], n_valid;
+        double med;
+        if (n < RADAR_SCALE_MIN)
+            continue;
+        if (!q->radar_db && 2 * q->n_radar_negative[k] > n) {
+            snprintf(reason, reason_size,
+                     "radar-scale: declared linear power, but %.1f %% of %zu finite %s values are "
+                     "negative (dB values?)",
+                     pct(q->n_radar_negative[k], n), n, pol[k]);
+            return true;
+        }
+        if (!q->radar_db)
+            continue;
+        if (2 * q->n_radar_positive_db[k] > n) {
+            snprintf(reason, reason_size,
+                     "radar-scale: declared dB, but %.1f %% of %zu finite %s values are above 0 "
+                     "dB (linear power?)",
+                     pct(q->n_radar_positive_db[k], n), n, pol[k]);
+            return true;
+        }
+        med = radar_median_db(q->radar_db_hist[k], &n_valid);
+        if (n_valid >= RADAR_SCALE_MIN &&
+            (med > RADAR_DB_MEDIAN_MAX || med < RADAR_DB_MEDIAN_MIN)) {
+            snprintf(reason, reason_size,
+                     "radar-scale: declared dB, but the median of %zu valid %s values is %.2f dB "
+                     "(outside [%.0f, %.0f] dB)",
+                     n_valid, pol[k], med, RADAR_DB_MEDIAN_MIN, RADAR_DB_MEDIAN_MAX);
+            return true;
+        }
+    }
+    return false;
 }
 
 /* The block's own verdict, with its reason. */
@@ -256,6 +335,8 @@ const char *parus_tile_check_name(parus_tile_check check)
         return "mask-contradiction";
     case PARUS_TILE_CHECK_BLOCK:
         return "damaged-block";
+    case PARUS_TILE_CHECK_RADAR_SCALE:
+        return "radar-scale";
     }
     return "unknown";
 }
@@ -276,6 +357,8 @@ parus_tile_check parus_tile_quality_judge(const parus_tile_quality *q, char *rea
     reason[0] = '\0';
     if (!q)
         return PARUS_TILE_CHECK_OK;
+    if (q->radar && radar_scale_wrong(q, reason, reason_size))
+        return PARUS_TILE_CHECK_RADAR_SCALE;
     if (q->n_valid >= TILE_MIN_VALID && q->n_out_of_range >= TILE_RANGE_MIN &&
         (double)q->n_out_of_range > TILE_RANGE_SHARE * (double)q->n_valid) {
         snprintf(reason, reason_size,

@@ -61,6 +61,9 @@ void parus__block_quality_from_windows(parus__block_quality *b, const parus__win
                                        size_t n_wx);
 
 void parus__tile_quality_init(parus_tile_quality *t);
+/* Add a block's radar scale counts (raster_int.h) to the tile's. */
+struct parus__radar_counts;
+void parus__tile_quality_add_radar(parus_tile_quality *t, const struct parus__radar_counts *c);
 /* Add a block's figures to the tile's (blocks in index order). */
 void parus__tile_quality_add_block(parus_tile_quality *t, const parus__block_quality *q,
                                    size_t block_index);

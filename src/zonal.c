@@ -78,21 +78,29 @@ void parus_zonal_add(parus_zonal *z, double w, bool valid, bool pure, const floa
                             PARUS_ROLE_N_SPECTRAL_);
 }
 
+/* Every pixel's weight into the total, a valid one's into the valid weights; true when valid. */
+static bool add_weight(parus_zonal *z, double w, bool valid, bool pure)
+{
+    z->w_total += w;
+    z->n_pixels++;
+    if (!valid)
+        return false;
+    z->w_valid += w;
+    if (pure)
+        z->n_pure++;
+    else
+        z->w_valid_edge += w;
+    return true;
+}
+
 void parus__zonal_add_sparse(parus_zonal *z, double w, bool valid, bool pure, const float *index,
                              const int *index_id, size_t n_index, const float *band,
                              const int *band_id, size_t n_band)
 {
     size_t k;
 
-    z->w_total += w;
-    z->n_pixels++;
-    if (!valid)
+    if (!add_weight(z, w, valid, pure))
         return;
-    z->w_valid += w;
-    if (pure)
-        z->n_pure++;
-    else
-        z->w_valid_edge += w;
     for (k = 0; k < n_index; k++) {
         double x = (double)index[k];
         int id = index_id[k];
@@ -184,6 +192,67 @@ void parus_zonal_merge(parus_zonal *dst, const parus_zonal *src)
     dst->w_own_unmixed += src->w_own_unmixed;
     dst->w_own_px += src->w_own_px;
     dst->w_own_veg += src->w_own_veg;
+    for (k = 0; k < 2; k++) {
+        dst->radar_wsum[k] += src->radar_wsum[k];
+        dst->radar_w[k] += src->radar_w[k];
+        dst->radar_w2[k] += src->radar_w2[k];
+    }
+    dst->radar_w_water += src->radar_w_water;
+}
+
+void parus_zonal_add_radar(parus_zonal *z, double w, bool pure, float vv, float vh)
+{
+    /* 10^(-18/10): the water threshold in linear power */
+    static const double water_linear = 0.015848931924611134;
+    if (!add_weight(z, w, !isnan(vv), pure))
+        return;
+    z->radar_wsum[0] += w * (double)vv;
+    z->radar_w[0] += w;
+    z->radar_w2[0] += w * w;
+    if ((double)vv < water_linear)
+        z->radar_w_water += w;
+    if (!isnan(vh)) {
+        z->radar_wsum[1] += w * (double)vh;
+        z->radar_w[1] += w;
+        z->radar_w2[1] += w * w;
+    }
+}
+
+void parus_observation_radar_looks(parus_observation *obs, double enl, double correlation)
+{
+    const double mean[2] = {obs->vv, obs->vh}, n_eff[2] = {obs->n_eff_vv, obs->n_eff_vh};
+    double looks[2], se[2];
+    for (size_t k = 0; k < 2; k++) {
+        if (isnan(mean[k]) || !(n_eff[k] > 0.0)) {
+            looks[k] = se[k] = NAN;
+            continue;
+        }
+        looks[k] = enl * fmax(1.0, n_eff[k] / correlation);
+        se[k] = mean[k] / sqrt(looks[k]);
+    }
+    obs->looks_vv = looks[0];
+    obs->looks_vh = looks[1];
+    obs->se_vv = se[0];
+    obs->se_vh = se[1];
+}
+
+static void radar_finish(const parus_zonal *z, parus_observation *out)
+{
+    double m[2], n_eff[2];
+    for (size_t k = 0; k < 2; k++) {
+        m[k] = z->radar_w[k] > 0.0 ? z->radar_wsum[k] / z->radar_w[k] : (double)NAN;
+        n_eff[k] =
+            z->radar_w2[k] > 0.0 ? z->radar_w[k] * z->radar_w[k] / z->radar_w2[k] : (double)NAN;
+    }
+    out->vv = m[0];
+    out->vh = m[1];
+    out->vh_vv = m[1] / m[0];
+    out->rvi = 4.0 * m[1] / (m[0] + m[1]);
+    out->radar_water_fraction =
+        z->radar_w[0] > 0.0 ? z->radar_w_water / z->radar_w[0] : (double)NAN;
+    out->n_eff_vv = n_eff[0];
+    out->n_eff_vh = n_eff[1];
+    out->looks_vv = out->looks_vh = out->se_vv = out->se_vh = NAN;
 }
 
 /* p10, p50 and p90 of the weighted histogram in one scan, linear within the bin. */
@@ -269,4 +338,5 @@ void parus_zonal_finish(const parus_zonal *z, parus_observation *out)
         out->veg_fraction = out->water_fraction = out->edge_share = NAN;
     }
     own_finish(z, out);
+    radar_finish(z, out);
 }

@@ -6,6 +6,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,11 @@
 #include <cpl_conv.h>
 #include <gdal.h>
 #include <ogr_srs_api.h>
+#include <sqlite3.h>
 
 #include "test_support.h"
 
+#include "parus/kernel.h"
 #include "parus/raster.h"
 #include "raster_int.h"
 
@@ -439,6 +442,398 @@ static void test_bad__single_pol_tie_points_contradictions(void **state)
     free(path);
 }
 
+/* ---- the kernel on radar tiles ---- */
+
+/* A Sentinel-1 tile of the contract in EPSG:4326: pixel (r, c) spans lon [X0 + c RES, X0 + (c+1)
+ * RES], lat [Y0 - (r+1) RES, Y0 - r RES] (0.001 degree: about 100 m, so one pixel is more than a
+ * resolution cell and the correlation allowance is 1). */
+static const double X0 = 110.0, Y0 = 30.0, RES = 0.001;
+
+static void write_radar_grid(const char *path, size_t w, size_t h, size_t block, const float *vv,
+                             const float *vh, const char *scale, const char *looks)
+{
+    GDALDriverH drv = GDALGetDriverByName("GTiff");
+    char bx[32], by[32], sc[64], lk[64];
+    char *opts[] = {"TILED=YES", bx, by, NULL};
+    const char *meta[] = {"BACKSCATTER_COEFFICIENT=sigma0",
+                          sc,
+                          lk,
+                          "ACQUISITION_DATE=2024-06-01T10:21:01Z",
+                          "ORBIT_DIRECTION=ASCENDING",
+                          "RELATIVE_ORBIT=142"};
+    GDALDatasetH ds;
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+    double gt[6] = {X0, RES, 0, Y0, 0, -RES};
+    const float *planes[2] = {vv, vh};
+
+    snprintf(bx, sizeof bx, "BLOCKXSIZE=%zu", block);
+    snprintf(by, sizeof by, "BLOCKYSIZE=%zu", block);
+    snprintf(sc, sizeof sc, "BACKSCATTER_SCALE=%s", scale);
+    snprintf(lk, sizeof lk, "NUMBER_OF_LOOKS=%s", looks);
+    ds = GDALCreate(drv, path, (int)w, (int)h, 2, GDT_Float32, block ? opts : NULL);
+    assert_non_null(ds);
+    assert_int_equal(OSRImportFromEPSG(srs, 4326), OGRERR_NONE);
+    assert_int_equal(GDALSetSpatialRef(ds, srs), CE_None);
+    OSRDestroySpatialReference(srs);
+    GDALSetGeoTransform(ds, gt);
+    for (size_t m = 0; m < sizeof meta / sizeof meta[0]; m++) {
+        const char *eq = strchr(meta[m], '=');
+        char key[64];
+        snprintf(key, sizeof key, "%.*s", (int)(eq - meta[m]), meta[m]);
+        GDALSetMetadataItem(ds, key, eq + 1, NULL);
+    }
+    for (int b = 0; b < 2; b++) {
+        GDALRasterBandH band = GDALGetRasterBand(ds, b + 1);
+        GDALSetDescription(band, b == 0 ? "VV" : "VH");
+        GDALSetRasterNoDataValue(band, NAN);
+        assert_int_equal(GDALRasterIO(band, GF_Write, 0, 0, (int)w, (int)h, (void *)planes[b],
+                                      (int)w, (int)h, GDT_Float32, 0, 0),
+                         CE_None);
+    }
+    GDALClose(ds);
+}
+
+/* Little-endian WKB of one ring given in grid units (closed here). */
+static void grid_parcel(parus_parcel *p, const char *id, double c0, double r0, double c1, double r1)
+{
+    const double xy[8] = {X0 + c0 * RES, Y0 - r0 * RES, X0 + c1 * RES, Y0 - r0 * RES,
+                          X0 + c1 * RES, Y0 - r1 * RES, X0 + c0 * RES, Y0 - r1 * RES};
+    size_t n = 4, bytes = 1 + 4 + 4 + 4 + 16 * (n + 1), i;
+    unsigned char *w = malloc(bytes), *q = w;
+    uint32_t v;
+    assert_non_null(w);
+    *q++ = 1;
+    v = 3;
+    memcpy(q, &v, 4);
+    v = 1;
+    memcpy(q + 4, &v, 4);
+    v = (uint32_t)(n + 1);
+    memcpy(q + 8, &v, 4);
+    q += 12;
+    for (i = 0; i <= n; i++, q += 16)
+        memcpy(q, &xy[2 * (i % n)], 16);
+    memset(p, 0, sizeof *p);
+    p->id = (char *)id;
+    p->wkb = w;
+    p->wkb_size = bytes;
+}
+
+/* Hand-checked: the square [0.5, 2.5]^2 of a 4 x 4 tile covers its centre pixel fully, the edge
+ * pixels by half and the corners by a quarter. Means are of linear power, the ratio and RVI are
+ * of the means, a zero pixel and a NaN pixel weigh in the total only. */
+static void test_kernel__hand_checked_square(void **state)
+{
+    fixture *fx = *state;
+    char *path = parus_test_path(fx->dir, "s1.tif");
+    float vv[16], vh[16];
+    parus_parcel p;
+    parus_observation obs;
+    parus_measure_stats st;
+    parus_tile *t;
+    parus_error err;
+    double sw = 0, swv = 0, swh = 0, sw2 = 0, sw_water = 0, sratio = 0, n_eff, looks;
+    int r, c;
+
+    for (r = 0; r < 4; r++)
+        for (c = 0; c < 4; c++) {
+            vv[r * 4 + c] = 0.02f + 0.01f * (float)(r * 4 + c);
+            vh[r * 4 + c] = 0.004f + 0.001f * (float)((r * 4 + c) % 3);
+        }
+    vv[0] = 0.01f;     /* water: below -18 dB (0.0158) */
+    vv[1 * 4 + 2] = 0; /* zero: no value */
+    vv[2 * 4 + 1] = NAN;
+    write_radar_grid(path, 4, 4, 0, vv, vh, "linear", "4");
+    assert_int_equal(open_one(path, NULL, &t, &err), PARUS_OK);
+    grid_parcel(&p, "SQ", 0.5, 0.5, 2.5, 2.5);
+    assert_int_equal(parus_tile_measure(t, &p, 1, NULL, &obs, &st, &err), PARUS_OK);
+    for (r = 0; r < 3; r++)
+        for (c = 0; c < 3; c++) {
+            double w = (r == 1 ? 1.0 : 0.5) * (c == 1 ? 1.0 : 0.5);
+            size_t i = (size_t)(r * 4 + c);
+            if (!(vv[i] > 0))
+                continue;
+            sw += w;
+            sw2 += w * w;
+            swv += w * (double)vv[i];
+            swh += w * (double)vh[i];
+            sratio += w * (double)vh[i] / (double)vv[i];
+            sw_water += (double)vv[i] < 0.0158489 ? w : 0.0;
+        }
+    n_eff = sw * sw / sw2;
+    looks = 4.0 * n_eff; /* ENL 4, correlation allowance 1 (pixels of ~10^4 m^2) */
+    assert_close(obs.w_total_px, 4.0, 1e-9, 0);
+    assert_close(obs.w_valid_px, sw, 1e-9, 0);
+    assert_close(obs.vv, swv / sw, 0, 1e-6);
+    assert_close(obs.vh, swh / sw, 0, 1e-6);
+    assert_close(obs.vh_vv, swh / swv, 0, 1e-6);
+    assert_true(fabs(obs.vh_vv - sratio / sw) > 0.01 * obs.vh_vv); /* not the mean of ratios */
+    assert_close(obs.rvi, 4.0 * swh / (swv + swh), 0, 1e-6);
+    assert_close(obs.radar_water_fraction, sw_water / sw, 1e-9, 0);
+    assert_close(obs.n_eff_vv, n_eff, 0, 1e-9);
+    assert_close(obs.looks_vv, looks, 0, 1e-9);
+    assert_close(obs.se_vv, obs.vv / sqrt(looks), 0, 1e-9);
+    assert_close(obs.se_vh, obs.vh / sqrt(obs.looks_vh), 0, 1e-9);
+    assert_true(isnan(obs.mean[PARUS_INDEX_NDVI])); /* no optical figures */
+    assert_int_equal(st.n_cells_valid, 7);
+    assert_int_equal(parus_tile_quality_judge(&st.quality, NULL, 0), PARUS_TILE_CHECK_OK);
+    free(p.wkb);
+    parus_tile_free(t);
+    free(path);
+}
+
+static uint64_t rng_state = 20241205;
+static double uniform(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return ((double)(rng_state >> 11) + 0.5) / 9007199254740992.0;
+}
+
+/* Gamma(4, 4): mean 1, variance 1/4 (the sum of four exponentials, over 4). */
+static double speckle4(void)
+{
+    return -(log(uniform()) + log(uniform()) + log(uniform()) + log(uniform())) / 4.0;
+}
+
+/* The same observations, bit for bit, with 1, 2 and 5 threads, over parcels that cross blocks;
+ * and the standard error from speckle agrees with the spread of parcel means over a homogeneous
+ * field of independent 4-look speckle (the correlation allowance is 1 here). */
+static void test_kernel__threads_and_speckle_error(void **state)
+{
+    fixture *fx = *state;
+    enum { N = 120, NP = 100 };
+    char *path = parus_test_path(fx->dir, "s1.tif");
+    float *vv = malloc(sizeof(float) * N * N), *vh = malloc(sizeof(float) * N * N);
+    parus_parcel p[NP];
+    parus_observation obs[3][NP];
+    parus_measure_options opt = {1};
+    parus_error err;
+    parus_tile *t;
+    char ids[NP][8];
+    double s = 0, s2 = 0, se = 0;
+    const int threads[3] = {1, 2, 5};
+    size_t i;
+
+    assert_non_null(vv);
+    assert_non_null(vh);
+    for (i = 0; i < (size_t)N * N; i++) {
+        vv[i] = (float)(0.1 * speckle4());
+        vh[i] = (float)(0.02 * speckle4());
+    }
+    write_radar_grid(path, N, N, 16, vv, vh, "linear", "4");
+    assert_int_equal(open_one(path, NULL, &t, &err), PARUS_OK);
+    /* 10 x 10 parcels of 10.6 x 10.6 px, shifted off the grid: 121 pixels, edges partly */
+    for (i = 0; i < NP; i++) {
+        double c0 = 1.3 + 11.5 * (double)(i % 10), r0 = 0.7 + 11.5 * (double)(i / 10);
+        snprintf(ids[i], sizeof ids[i], "P%02zu", i);
+        grid_parcel(&p[i], ids[i], c0, r0, c0 + 10.6, r0 + 10.6);
+    }
+    for (size_t k = 0; k < 3; k++) {
+        opt.n_threads = threads[k];
+        assert_int_equal(parus_tile_measure(t, p, NP, &opt, obs[k], NULL, &err), PARUS_OK);
+    }
+    for (i = 0; i < NP; i++) {
+        for (size_t k = 1; k < 3; k++) {
+            assert_memory_equal(&obs[0][i].vv, &obs[k][i].vv, sizeof(double));
+            assert_memory_equal(&obs[0][i].vh, &obs[k][i].vh, sizeof(double));
+            assert_memory_equal(&obs[0][i].rvi, &obs[k][i].rvi, sizeof(double));
+            assert_memory_equal(&obs[0][i].se_vv, &obs[k][i].se_vv, sizeof(double));
+            assert_memory_equal(&obs[0][i].w_valid_px, &obs[k][i].w_valid_px, sizeof(double));
+        }
+        s += obs[0][i].vv;
+        s2 += obs[0][i].vv * obs[0][i].vv;
+        se += obs[0][i].se_vv;
+    }
+    {
+        double mean = s / NP, sd = sqrt((s2 - s * s / NP) / (NP - 1)), se_mean = se / NP;
+        /* sd of 100 parcel means has a relative error of about 7 %: allow 25 % */
+        assert_close(mean, 0.1, 0.005, 0);
+        assert_close(sd, se_mean, 0, 0.25);
+        assert_close(obs[0][0].looks_vv, 4.0 * obs[0][0].n_eff_vv, 0, 1e-12);
+        assert_true(obs[0][0].n_eff_vv > 100 && obs[0][0].n_eff_vv < 121);
+    }
+    for (i = 0; i < NP; i++)
+        free(p[i].wkb);
+    parus_tile_free(t);
+    free(vv);
+    free(vh);
+    free(path);
+}
+
+/* The radar tile checks (the settled rule): dB values declared linear, linear values declared dB
+ * (most values above 0 dB), and a dB median below -35 dB are refused; bright urban pixels are
+ * not. */
+static void test_kernel__scale_checks(void **state)
+{
+    fixture *fx = *state;
+    enum { N = 16 };
+    char *path = parus_test_path(fx->dir, "s1.tif");
+    float vv[N * N], vh[N * N];
+    const struct {
+        float vv, vh, bright;
+        const char *scale;
+        parus_tile_check want;
+    } cases[] = {
+        {-12.0f, -20.0f, -12.0f, "linear", PARUS_TILE_CHECK_RADAR_SCALE}, /* dB read as linear */
+        {0.06f, 0.01f, 0.06f, "dB", PARUS_TILE_CHECK_RADAR_SCALE},        /* linear read as dB */
+        {-40.0f, -45.0f, -40.0f, "dB", PARUS_TILE_CHECK_RADAR_SCALE},     /* median -40 dB */
+        {-12.0f, -20.0f, 25.0f, "dB", PARUS_TILE_CHECK_OK},               /* bright pixels */
+        {0.06f, 0.01f, 300.0f, "linear", PARUS_TILE_CHECK_OK},
+    };
+    parus_parcel p;
+    parus_observation obs;
+    parus_measure_stats st;
+    parus_tile *t;
+    parus_error err;
+    char why[256];
+
+    grid_parcel(&p, "ALL", 0.2, 0.2, N - 0.2, N - 0.2);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        for (size_t i = 0; i < N * N; i++) {
+            vv[i] = i % 16 == 3 ? cases[k].bright : cases[k].vv;
+            vh[i] = cases[k].vh;
+        }
+        write_radar_grid(path, N, N, 0, vv, vh, cases[k].scale, "4.4");
+        assert_int_equal(open_one(path, NULL, &t, &err), PARUS_OK);
+        assert_int_equal(parus_tile_measure(t, &p, 1, NULL, &obs, &st, &err), PARUS_OK);
+        assert_int_equal(parus_tile_quality_judge(&st.quality, why, sizeof why), cases[k].want);
+        if (cases[k].want != PARUS_TILE_CHECK_OK)
+            assert_non_null(strstr(why, "radar-scale"));
+        parus_tile_free(t);
+    }
+    free(p.wkb);
+    free(path);
+}
+
+/* ---- end to end: the nightly over a directory holding optical and radar tiles ---- */
+
+static long long sql_count(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    long long n = -1;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* The generator's season with --radar in one directory: the nightly routes the radar tiles to
+ * the radar path (stored, with their passes), the optical ones as before; a radar tile whose
+ * scale is mislabelled is refused and leaves nothing. */
+static void test_e2e__nightly_routes_radar_tiles(void **state)
+{
+    fixture *fx = *state;
+    char *db_path = parus_test_path(fx->dir, "parus.db");
+    char *bad = parus_test_path(fx->dir, "S1A_IW_GRDH_20240601_bad.tif");
+    char *out, first[1024] = "";
+    sqlite3 *db;
+    int rc;
+
+    out = parus_test_run_expect(0,
+                                "'%s' --out '%s/scene' --size 256 --dates 3 --radar --seed 7 "
+                                "--quiet --crops '%s/data-samples/crops.csv'",
+                                parus_test_synth_bin(), fx->dir, parus_test_source_dir());
+    free(out);
+    /* the load may set a broken parcel of the generator aside (exit 8) */
+    {
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd, "'%s' --db '%s' -q parcels load '%s/scene/parcels.geojson'",
+                 parus_test_bin(), db_path, fx->dir);
+        rc = parus_test_run(cmd, NULL, NULL);
+        assert_true(rc == 0 || rc == 8);
+    }
+    out =
+        parus_test_run_expect(0, "'%s' --db '%s' nightly --inbox '%s/scene' --settle 0 --no-assess",
+                              parus_test_bin(), db_path, fx->dir);
+    assert_non_null(strstr(out, "sensor=sentinel-1"));
+    assert_null(strstr(out, "quarantined code"));
+    free(out);
+    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+    assert_true(sql_count(db, "SELECT count(*) FROM tiles WHERE sensor = 'sentinel-1'") >= 2);
+    assert_int_equal(sql_count(db, "SELECT count(*) FROM tiles WHERE sensor = 'sentinel-1'"),
+                     sql_count(db, "SELECT count(*) FROM radar_tiles"));
+    assert_int_equal(sql_count(db, "SELECT count(DISTINCT orbit_direction) FROM radar_tiles"), 2);
+    assert_int_equal(sql_count(db, "SELECT count(*) FROM radar_tiles WHERE relative_orbit IS NULL "
+                                   "OR coefficient <> 'sigma0' OR polarisations <> 'VV+VH'"),
+                     0);
+    assert_true(sql_count(db, "SELECT count(*) FROM radar_observations") > 0);
+    assert_int_equal(sql_count(db, "SELECT count(*) FROM radar_observations WHERE NOT (vv > 0 AND "
+                                   "vh > 0 AND rvi > 0 AND se_vv > 0 AND looks_vv >= 4.4)"),
+                     0);
+    assert_int_equal(sql_count(db, "SELECT count(*) FROM observations o JOIN tiles t ON t.id = "
+                                   "o.tile_id WHERE t.sensor = 'sentinel-1'"),
+                     0);
+    assert_true(sql_count(db, "SELECT count(*) FROM observations") > 0);
+    /* parus query shows a parcel's radar observations beside its optical ones (not assessed:
+     * exit 6, the view still printed) */
+    {
+        sqlite3_stmt *st;
+        char id[64] = "";
+        assert_int_equal(sqlite3_prepare_v2(db,
+                                            "SELECT p.id FROM parcels p JOIN radar_observations o "
+                                            "ON o.parcel_num = p.num ORDER BY p.id LIMIT 1",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        snprintf(id, sizeof id, "%s", (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+        out = parus_test_run_expect(6,
+                                    "'%s' --db '%s' query '%s' --season 2024-01-01/2024-12-31 "
+                                    "--json",
+                                    parus_test_bin(), db_path, id);
+        assert_non_null(strstr(out, "\"radar_observations\":[{\"date\":"));
+        assert_non_null(strstr(out, "\"orbit_direction\":\"DESCENDING\""));
+        assert_non_null(strstr(out, "\"rvi\":"));
+        free(out);
+    }
+
+    /* dB values under a linear label: refused, nothing stored */
+    {
+        long long n_tiles = sql_count(db, "SELECT count(*) FROM tiles");
+        GDALDatasetH src, dst;
+        char cmd[2048];
+        float *buf;
+        FILE *ls;
+        snprintf(cmd, sizeof cmd, "ls '%s/scene'/S1A_*.tif | head -1", fx->dir);
+        ls = popen(cmd, "r");
+        assert_non_null(ls);
+        assert_non_null(fgets(first, sizeof first, ls));
+        pclose(ls);
+        first[strcspn(first, "\n")] = '\0';
+        src = GDALOpen(first, GA_ReadOnly);
+        assert_non_null(src);
+        dst = GDALCreateCopy(GDALGetDriverByName("GTiff"), bad, src, 0, NULL, NULL, NULL);
+        assert_non_null(dst);
+        buf = malloc(sizeof(float) * 256 * 256);
+        assert_non_null(buf);
+        for (int b = 1; b <= 2; b++) {
+            GDALRasterBandH band = GDALGetRasterBand(dst, b);
+            assert_int_equal(
+                GDALRasterIO(band, GF_Read, 0, 0, 256, 256, buf, 256, 256, GDT_Float32, 0, 0),
+                CE_None);
+            for (size_t i = 0; i < 256 * 256; i++)
+                buf[i] = (float)(10.0 * log10((double)buf[i]));
+            assert_int_equal(
+                GDALRasterIO(band, GF_Write, 0, 0, 256, 256, buf, 256, 256, GDT_Float32, 0, 0),
+                CE_None);
+        }
+        free(buf);
+        GDALClose(dst);
+        GDALClose(src);
+        out =
+            parus_test_run_expect(4, "'%s' --db '%s' ingest '%s'", parus_test_bin(), db_path, bad);
+        assert_non_null(strstr(out, "radar-scale"));
+        assert_non_null(strstr(out, "S1A_IW_GRDH_20240601_bad.tif"));
+        free(out);
+        assert_int_equal(sql_count(db, "SELECT count(*) FROM tiles"), n_tiles);
+    }
+    sqlite3_close(db);
+    free(db_path);
+    free(bad);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -450,6 +845,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_snap__names, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_asf__directory, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_bad__single_pol_tie_points_contradictions, setup_dir,
+                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(test_kernel__hand_checked_square, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_kernel__threads_and_speckle_error, setup_dir,
+                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(test_kernel__scale_checks, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_e2e__nightly_routes_radar_tiles, setup_dir,
                                         teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -265,7 +265,7 @@ static void test_open__creates_current_schema(void **state)
 
     s = open_ok(path);
     assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
-    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 12);
+    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 13);
     c = counts_ok(s);
     assert_int_equal(c.n_parcels + c.n_farmers + c.n_parcel_rejects + c.n_tiles + c.n_observations +
                          c.n_runs + c.n_parcel_crops + c.n_samples + c.n_sample_points +
@@ -408,7 +408,7 @@ static void test_open__older_schema_is_migrated(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 1);
     assert_int_equal(parus_store_get_counts(s, &c, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 1, older than this parus (12)");
+    assert_msg_has(err, "has schema version 1, older than this parus (13)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 1);
 
@@ -502,7 +502,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     load_ok(s, &set, "a.geojson", NULL);
     parus_store_close(s);
     db = raw_open(path);
-    raw_exec(db, "PRAGMA user_version = 13");
+    raw_exec(db, "PRAGMA user_version = 14");
     sqlite3_close(db);
 
     before = file_read(path);
@@ -510,7 +510,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_SCHEMA);
     assert_null(s);
     snprintf(expect, sizeof expect,
-             "'%s' has schema version 13, newer than this parus (12): upgrade parus", path);
+             "'%s' has schema version 14, newer than this parus (13): upgrade parus", path);
     assert_string_equal(err.msg, expect);
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_E_SCHEMA);
     assert_string_equal(err.msg, expect);
@@ -1550,7 +1550,7 @@ static void test_open__v3_store_is_migrated_to_v4(void **state)
     assert_int_equal(parus_store_schema_version(s), 3);
     assert_int_equal(parus_store_season_walk(s, SEASON, log_parcel, &log, &n, &err),
                      PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 3, older than this parus (12)");
+    assert_msg_has(err, "has schema version 3, older than this parus (13)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 3);
 
@@ -2297,9 +2297,10 @@ static void test_assessments__put_replace_read_and_refuse(void **state)
 
 /* ---- schema version 5: a season's results, flags, peer curves and limits ---- */
 
-/* What steps 6 to 12 add, taken away again (SQLite 3.35 and later drop columns). */
+/* What steps 6 to 13 add, taken away again (SQLite 3.35 and later drop columns). */
 #define DROP_OBS_COLUMN(name, offset) "ALTER TABLE observations DROP COLUMN " #name ";"
-#define DROP_V12 "DROP TABLE observation_outliers;"
+#define DROP_V13 "DROP TABLE radar_observations; DROP TABLE radar_tiles;"
+#define DROP_V12 DROP_V13 "DROP TABLE observation_outliers;"
 #define DROP_V11 DROP_V12 "DROP TABLE parcel_changes; DROP TABLE parcel_overlaps;"
 #define DROP_V10_COLUMNS                                                                           \
     DROP_V11 "ALTER TABLE parcel_results DROP COLUMN planted_area_lo_m2;"                          \
@@ -2348,7 +2349,7 @@ static void test_open__v4_store_is_migrated_to_v5(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 4);
     assert_int_equal(parus_store_results_begin(s, SEASON, 0, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 4, older than this parus (12)");
+    assert_msg_has(err, "has schema version 4, older than this parus (13)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 4);
 
@@ -2564,6 +2565,29 @@ static void test_open__v9_store_is_migrated_to_v10(void **state)
     parus_store_close(s);
     assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('parcel_results') "
                                     "WHERE name IN ('planted_area_lo_m2', 'planted_area_hi_m2')"),
+                     2);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE own_ndvi = 0.66"), 1);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_open__v12_store_is_migrated_to_v13(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v12.db");
+    parus_store *s;
+    (void)state;
+
+    write_old_obs_store(path, 12, DROP_V13, 0.66, NULL);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                    "('radar_tiles', 'radar_observations')"),
+                     0);
+    s = open_ok(path);
+    assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
+    parus_store_close(s);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                    "('radar_tiles', 'radar_observations')"),
                      2);
     assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE own_ndvi = 0.66"), 1);
 
@@ -3437,6 +3461,7 @@ int main(void)
         cmocka_unit_test(test_inputs__v7_migrated_recorded_read_and_replaced),
         cmocka_unit_test(test_open__v9_store_is_migrated_to_v10),
         cmocka_unit_test(test_open__failed_v10_step_leaves_v9),
+        cmocka_unit_test(test_open__v12_store_is_migrated_to_v13),
         cmocka_unit_test(test_open__failed_v6_step_leaves_v5),
         cmocka_unit_test(test_results__put_read_replace_and_refuse),
     };

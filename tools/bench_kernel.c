@@ -15,7 +15,8 @@
  * Each figure is the median of --repeat runs (default 3). With --parcels and where the peers are
  * installed, the equivalent peer pipeline is timed on the same inputs: ogr2ogr (parcels to the
  * tile's CRS), gdal_calc.py (an NDVI raster) and exactextract (mean and count per parcel).
- * Targets (issue 3): ingest <= 1.3 x the floor, peak RSS <= 200 MB.
+ * Targets (issue 3): ingest <= 1.3 x the floor (--target; radar tiles, issue 11: 1.5), peak
+ * RSS <= 200 MB.
  */
 #define _DEFAULT_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -170,13 +171,15 @@ static int on_path(const char *name)
 static void usage(FILE *out)
 {
     fprintf(out, "usage: parus-bench-kernel --tile T.tif --db LOADED.db [--parus PATH]\n"
-                 "                          [--threads 1,2] [--repeat N] [--parcels FILE]\n");
+                 "                          [--threads 1,2] [--repeat N] [--parcels FILE]\n"
+                 "                          [--target RATIO]\n");
 }
 
 int main(int argc, char **argv)
 {
     const char *tile = NULL, *db = NULL, *parus = "parus", *threads_arg = "1,2", *parcels = NULL;
     int repeat = 3, i;
+    double target = 1.3;
     char work[] = "/tmp/parus-bench-XXXXXX";
     char copy[4096];
     int threads[16], n_threads = 0;
@@ -200,12 +203,14 @@ int main(int argc, char **argv)
             repeat = (int)strtol(argv[++i], NULL, 10);
         } else if (i + 1 < argc && !strcmp(argv[i], "--parcels")) {
             parcels = argv[++i];
+        } else if (i + 1 < argc && !strcmp(argv[i], "--target")) {
+            target = strtod(argv[++i], NULL);
         } else {
             usage(stderr);
             return 2;
         }
     }
-    if (!tile || !db || repeat < 1 || repeat > 50) {
+    if (!tile || !db || repeat < 1 || repeat > 50 || !(target > 0.0)) {
         usage(stderr);
         return 2;
     }
@@ -263,10 +268,11 @@ int main(int argc, char **argv)
         printf("%-8d %12.3f %12.3f %10.3f %14.1f\n", threads[i], f, g, g / f, r);
         if (threads[i] == 1)
             floor_1t = f;
-        if (g / f > 1.3 || r > 200.0)
+        if (g / f > target || r > 200.0)
             missed = 1;
     }
-    printf("\ntargets: ingest <= 1.3 x floor, peak RSS <= 200 MB: %s\n", missed ? "MISSED" : "met");
+    printf("\ntargets: ingest <= %.1f x floor, peak RSS <= 200 MB: %s\n", target,
+           missed ? "MISSED" : "met");
 
     if (parcels) {
         int have_calc = on_path("gdal_calc.py"), have_ee = on_path("exactextract"),

@@ -51,8 +51,12 @@ typedef enum parus_tile_check {
     PARUS_TILE_CHECK_RANGE,   /* "range": too many valid pixels outside the physical range */
     PARUS_TILE_CHECK_SWAPPED, /* "red-nir-swapped": bright pixels with red far above NIR */
     PARUS_TILE_CHECK_MASK,    /* "mask-contradiction": pixels the mask calls clear have no value */
-    PARUS_TILE_CHECK_BLOCK    /* "damaged-block": a block of out-of-range, constant or noise data */
+    PARUS_TILE_CHECK_BLOCK,   /* "damaged-block": a block of out-of-range, constant or noise data */
+    PARUS_TILE_CHECK_RADAR_SCALE /* "radar-scale": backscatter whose declared scale looks wrong */
 } parus_tile_check;
+
+/* The radar scale check's histogram of dB values: 0.5 dB bins over [-50, +30) dB. */
+#define PARUS_TILE_RADAR_DB_BINS 160
 
 /* Reflectance outside [PARUS_TILE_REFL_MIN, PARUS_TILE_REFL_MAX] after scale and offset is no
  * surface's: surface reflectance goes a little below 0 over dark water (S2 L2A offset -0.1) and a
@@ -81,14 +85,20 @@ typedef struct parus_tile_quality {
                                             values, constant or noise) */
     char first_damage[224]; /* that block's reason: the window (pixel row and column inside the
                                block) and what is wrong with it */
+    /* radar tiles: per polarisation (0 VV, 1 VH), over the finite non-nodata values of the
+     * blocks read, how many, how many below zero, how many above 0 dB, and the histogram of those
+     * in [-50, +30) dB (0.5 dB bins; dB tiles only). radar_db: the tile declares dB. */
+    bool radar, radar_db;
+    size_t n_radar_finite[2], n_radar_negative[2], n_radar_positive_db[2];
+    size_t radar_db_hist[2][PARUS_TILE_RADAR_DB_BINS];
 } parus_tile_quality;
 
-/* The verdict on a pass's quality: the first check that fails in the order RANGE, BLOCK, MASK,
- * SWAPPED, with a reason (e.g. "red-nir-swapped: 61.2 % of 9120 bright pixels have red far above
- * NIR (NDVI < -0.3), 2.1 % the other way") written into reason (may be NULL). */
+/* The verdict on a pass's quality: the first check that fails in the order RADAR_SCALE, RANGE,
+ * BLOCK, MASK, SWAPPED, with a reason (e.g. "red-nir-swapped: 61.2 % of 9120 bright pixels have red
+ * far above NIR (NDVI < -0.3), 2.1 % the other way") written into reason (may be NULL). */
 PARUS_API parus_tile_check parus_tile_quality_judge(const parus_tile_quality *q, char *reason,
                                                     size_t reason_size);
-/* "ok", "range", "red-nir-swapped", "mask-contradiction", "damaged-block". */
+/* "ok", "range", "red-nir-swapped", "mask-contradiction", "damaged-block", "radar-scale". */
 PARUS_API const char *parus_tile_check_name(parus_tile_check check);
 
 typedef struct parus_measure_stats {

@@ -51,6 +51,18 @@ typedef struct parus_query_obs {
                             NULL when it was not */
 } parus_query_obs;
 
+/* One radar (Sentinel-1) observation of the parcel in the season's window (store.h,
+ * radar_observations). Linear power; NaN where none. */
+typedef struct parus_query_radar {
+    char date[11];
+    int64_t day;
+    int64_t tile_id;
+    char orbit_direction[12]; /* "ASCENDING", "DESCENDING", "" unknown */
+    int relative_orbit;       /* 0 unknown */
+    double valid_fraction;
+    double vv, vh, vh_vv, rvi, water_fraction, looks_vv, se_vv, se_vh;
+} parus_query_radar;
+
 /* What the season's limits were computed with (parus_store_get_assess_inputs), the hashes only:
  * the model version (SHA-256 of the model file, or of the crop table for the calendar), the
  * model's training-data hash, and the SHA-256 of the crop table, policy and debts file. */
@@ -83,7 +95,9 @@ typedef struct parus_parcel_view {
     size_t n_obs; /* observations dated in the season's window, in date order */
     parus_query_obs *obs;
     size_t n_obs_used;
-    size_t n_obs_outliers; /* of them left out as outliers */
+    size_t n_obs_outliers;    /* of them left out as outliers */
+    size_t n_radar;           /* radar observations dated in the window, in date order */
+    parus_query_radar *radar; /* not used by the series: shown beside it */
 
     /* The regular series: step i is centred on step_first_day + i * step_days. */
     size_t n_steps, step_days;

@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 /* The schema this build writes. */
-#define PARUS_STORE_SCHEMA_VERSION 12
+#define PARUS_STORE_SCHEMA_VERSION 13
 
 typedef struct parus_store parus_store;
 
@@ -157,6 +157,14 @@ typedef struct parus_tile_record {
     size_t n_parcels;      /* parcels whose footprint meets the tile */
     char status[16];       /* "registered" (inspected), "ingested" (observations stored) */
     char processed_at[32]; /* UTC, ISO 8601; set by the store */
+    /* Sentinel-1 tiles (sensor "sentinel-1"; parus_radar_info): stored in radar_tiles, with the
+     * radar observations in radar_observations, so passes are never pooled blindly */
+    char mission[16];
+    char orbit_direction[12]; /* "ASCENDING", "DESCENDING", "" unknown */
+    int relative_orbit;       /* 0 unknown */
+    char coefficient[8];      /* "sigma0", "gamma0", "beta0" */
+    char polarisations[8];    /* "VV+VH", "VV" */
+    double looks;             /* ENL of one pixel */
 } parus_tile_record;
 
 /* Look a tile up by content hash: *found false (and *out untouched) when absent. */
@@ -215,6 +223,24 @@ typedef int (*parus_series_fn)(const parus_series_point *pt, void *ctx);
 PARUS_API parus_status parus_store_parcel_series(parus_store *store, const char *parcel_id,
                                                  parus_series_fn fn, void *ctx, size_t *n_points,
                                                  parus_error *err);
+
+/* One radar observation of a parcel (schema 13) with its tile's pass. obs holds w_total_px,
+ * w_valid_px, valid_fraction, vv, vh, vh_vv, rvi, radar_water_fraction, looks_vv, looks_vh,
+ * se_vv, se_vh, n_pixels and n_pure (NaN where NULL); its optical fields are NaN. */
+typedef struct parus_radar_point {
+    int64_t tile_id;
+    char date[11];
+    char orbit_direction[12]; /* "ASCENDING", "DESCENDING", "" unknown */
+    int relative_orbit;       /* 0 unknown */
+    struct parus_observation obs;
+} parus_radar_point;
+
+/* Call fn for each radar observation of the parcel, in (date, tile) order, as
+ * parus_store_parcel_series does for the optical ones. */
+typedef int (*parus_radar_series_fn)(const parus_radar_point *pt, void *ctx);
+PARUS_API parus_status parus_store_parcel_radar_series(parus_store *store, const char *parcel_id,
+                                                       parus_radar_series_fn fn, void *ctx,
+                                                       size_t *n_points, parus_error *err);
 
 /* ---- seasons: declared crops and the season walk ---- */
 

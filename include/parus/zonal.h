@@ -49,6 +49,8 @@ extern "C" {
 #define PARUS_NDWI_WATER 0.0          /* NDWI >= this: water */
 #define PARUS_ZONAL_OWN_EPS 0.1       /* own values: noise-to-background variance ratio (above) */
 #define PARUS_ZONAL_OWN_PURE 0.999999 /* own values: a pixel covered this far is not unmixed */
+/* Radar water: a pixel whose VV backscatter is below this is open water (docs/method.md §3b). */
+#define PARUS_RADAR_WATER_VV_DB (-18.0)
 
 typedef struct parus_moments {
     double w;    /* weight of the values seen */
@@ -75,6 +77,11 @@ typedef struct parus_zonal {
     double w_own_unmixed; /* valid weight of partly covered pixels with a background */
     double w_own_px;      /* valid weight whose own red and NIR are known */
     double w_own_veg;     /* ... whose own NDVI >= PARUS_NDVI_VEGETATED */
+    /* radar (Sentinel-1 tiles): per polarisation (0 VV, 1 VH) the coverage-weighted sum of the
+     * linear power, the weight and the sum of squared weights (the effective pixel count); the
+     * valid weight whose VV is below PARUS_RADAR_WATER_VV_DB */
+    double radar_wsum[2], radar_w[2], radar_w2[2];
+    double radar_w_water;
 } parus_zonal;
 
 /* The statistics of one parcel in one tile, as stored. NaN where there is no valid value. */
@@ -92,6 +99,16 @@ typedef struct parus_observation {
     double own_mean[PARUS_INDEX_N_]; /* the indices of own_band_mean */
     double own_unmixed_share;        /* of the valid weight: partly covered, background known */
     double own_veg_fraction;         /* as veg_fraction, each pixel judged on its own value */
+    /* radar (Sentinel-1 tiles; NaN otherwise): coverage-weighted means of linear power, averaged
+     * before any conversion to dB (docs/method.md §3b) */
+    double vv, vh;               /* mean backscatter, linear power */
+    double vh_vv;                /* the ratio of the means, vh / vv */
+    double rvi;                  /* radar vegetation index of the means, 4 vh / (vv + vh) */
+    double radar_water_fraction; /* valid weight with VV below PARUS_RADAR_WATER_VV_DB */
+    double n_eff_vv, n_eff_vh;   /* effective pixel counts (sum w)^2 / sum w^2 */
+    /* filled by the kernel from the tile's looks (parus_radar_info): the independent looks
+     * behind each mean, and its standard error from speckle, mean / sqrt(looks) */
+    double looks_vv, looks_vh, se_vv, se_vh;
 } parus_observation;
 
 PARUS_API void parus_zonal_init(parus_zonal *z);
@@ -106,6 +123,15 @@ PARUS_API void parus_zonal_add(parus_zonal *z, double w, bool valid, bool pure, 
  * else the pixel holds (PARUS_ROLE_N_SPECTRAL_ values, NaN = unknown), or NULL when nothing is
  * known (the pixel then counts as its own value). Invalid pixels are not added. */
 PARUS_API void parus_zonal_add_own(parus_zonal *z, double w, const float *band, const float *bg);
+
+/* Add one radar pixel: w its covered fraction, vv and vh its linear power (NaN: no value; a
+ * pixel is valid when VV has a value). Counts in w_total and n_pixels like any pixel. */
+PARUS_API void parus_zonal_add_radar(parus_zonal *z, double w, bool pure, float vv, float vh);
+
+/* The looks and standard errors of a finished radar observation: looks = enl x max(1, n_eff /
+ * correlation), se = mean / sqrt(looks) (docs/method.md §3b). NaN where there is no mean. */
+PARUS_API void parus_observation_radar_looks(parus_observation *obs, double enl,
+                                             double correlation);
 
 /* dst += src. Deterministic for a given order of calls. */
 PARUS_API void parus_zonal_merge(parus_zonal *dst, const parus_zonal *src);

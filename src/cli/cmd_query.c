@@ -221,6 +221,24 @@ static void print_observations(const parus_parcel_view *v)
         }
 }
 
+/* Radar observations beside the optical ones: linear means shown in dB, with their passes. */
+static void print_radar(const parus_parcel_view *v)
+{
+    size_t i;
+    if (v->n_radar == 0)
+        return;
+    printf("radar        %zu Sentinel-1 observations in the season (VV, VH in dB, RVI, water "
+           "share; A/D: pass, relative orbit)\n",
+           v->n_radar);
+    for (i = 0; i < v->n_radar; i++) {
+        const parus_query_radar *r = &v->radar[i];
+        printf("  %s %c%-3d VV %6.1f VH %6.1f RVI %5.2f water %3.0f%%\n", r->date,
+               r->orbit_direction[0] ? r->orbit_direction[0] : '?', r->relative_orbit,
+               10.0 * log10(r->vv), 10.0 * log10(r->vh), r->rvi,
+               100.0 * (isfinite(r->water_fraction) ? r->water_fraction : 0.0));
+    }
+}
+
 /* ---- land another parcel claims ---- */
 
 struct overlap_out {
@@ -345,6 +363,7 @@ static void print_parcel_text(const parus_parcel_view *v, parus_store *store)
         printf("limit        none for farmer %s this season\n", tty(p->farmer_id, t2));
     print_sparkline(v);
     print_observations(v);
+    print_radar(v);
 }
 
 /* ---- JSON ---- */
@@ -653,6 +672,26 @@ static void print_parcel_json(const parus_parcel_view *v, parus_store *store)
             j_key(j, "outlier");
             j_null(j);
         }
+        j_close(j, '}');
+    }
+    j_close(j, ']');
+    j_key(j, "radar_observations");
+    j_open(j, '[');
+    for (i = 0; i < v->n_radar; i++) {
+        const parus_query_radar *r = &v->radar[i];
+        j_open(j, '{');
+        jk_str(j, "date", r->date);
+        jk_str(j, "orbit_direction", r->orbit_direction);
+        jk_int(j, "relative_orbit", r->relative_orbit);
+        jk_num(j, "valid_fraction", r->valid_fraction);
+        jk_num(j, "vv", r->vv);
+        jk_num(j, "vh", r->vh);
+        jk_num(j, "vh_vv", r->vh_vv);
+        jk_num(j, "rvi", r->rvi);
+        jk_num(j, "water_fraction", r->water_fraction);
+        jk_num(j, "looks_vv", r->looks_vv);
+        jk_num(j, "se_vv", r->se_vv);
+        jk_num(j, "se_vh", r->se_vh);
         j_close(j, '}');
     }
     j_close(j, ']');
