@@ -1054,6 +1054,16 @@ static parus_status require_red_nir(const open_ctx *ctx, parus_error *err)
                               ctx->label, vh ? " (VH only)" : "");
         return PARUS_OK;
     }
+    /* a radar file beside optical bands is another tile, not a band of this one */
+    for (i = 0; i < ctx->n_c; i++)
+        if (ctx->n_rf > 1 &&
+            (ctx->c[i].radar.role == PARUS_ROLE_VV || ctx->c[i].radar.role == PARUS_ROLE_VH))
+            return parus_fail(err, PARUS_E_BANDS,
+                              "'%s' holds a Sentinel-1 file ('%s') beside %s bands: one tile is "
+                              "one acquisition; give each file on its own (or run the nightly "
+                              "job over the directory)",
+                              ctx->label, ctx->rf[ctx->c[i].file].path,
+                              parus_sensor_name(ctx->sensor));
     for (i = 0; i < ctx->n_c; i++) {
         const cand *c = &ctx->c[i];
         if (!c->keep)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cpl_conv.h>
 #include <gdal.h>
@@ -431,6 +432,32 @@ static void test_bad__single_pol_tie_points_contradictions(void **state)
     write_radar(path, &s);
     assert_int_equal(open_one(path, NULL, &t, &err), PARUS_E_BANDS);
     assert_non_null(strstr(err.msg, "ORBIT_DIRECTION"));
+    /* a radar file in a directory of optical bands is another tile, not a band */
+    {
+        char *sub = parus_test_path(fx->dir, "scene"), *b4, *b8, *s1;
+        const float refl[W * H] = {1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000};
+        const char *const red[] = {"B04"}, *const nir[] = {"B08"};
+        radar_spec o = {1, GDT_UInt16, refl, red, NULL, NULL, false};
+        assert_int_equal(mkdir(sub, 0755), 0);
+        b4 = parus_test_path(sub, "T50_20240515_B04.tif");
+        b8 = parus_test_path(sub, "T50_20240515_B08.tif");
+        s1 = parus_test_path(sub, "S1A_IW_GRDH_20240515_x.tif");
+        write_radar(b4, &o);
+        o.desc = nir;
+        write_radar(b8, &o);
+        s.n_bands = 2;
+        s.desc = both;
+        s.unit = NULL;
+        s.meta = contract_meta;
+        write_radar(s1, &s);
+        assert_int_equal(open_one(sub, NULL, &t, &err), PARUS_E_BANDS);
+        assert_non_null(strstr(err.msg, "S1A_IW_GRDH_20240515_x.tif"));
+        assert_non_null(strstr(err.msg, "give each file on its own"));
+        free(b4);
+        free(b8);
+        free(s1);
+        free(sub);
+    }
     /* tie points only: geocode first, or the SAFE path */
     s.meta = contract_meta;
     s.gcps = true;
@@ -766,6 +793,23 @@ static void test_e2e__nightly_routes_radar_tiles(void **state)
                                    "o.tile_id WHERE t.sensor = 'sentinel-1'"),
                      0);
     assert_true(sql_count(db, "SELECT count(*) FROM observations") > 0);
+    /* a radar tile over parcels that have no optical tile is stored as any other */
+    {
+        char *solo = parus_test_path(fx->dir, "solo.db"), cmd[2048];
+        sqlite3 *sdb;
+        snprintf(cmd, sizeof cmd, "'%s' --db '%s' -q parcels load '%s/scene/parcels.geojson'",
+                 parus_test_bin(), solo, fx->dir);
+        rc = parus_test_run(cmd, NULL, NULL);
+        assert_true(rc == 0 || rc == 8);
+        out = parus_test_run_expect(0, "'%s' --db '%s' ingest '%s/scene'/S1A_*_DSC_*.tif",
+                                    parus_test_bin(), solo, fx->dir);
+        free(out);
+        assert_int_equal(sqlite3_open(solo, &sdb), SQLITE_OK);
+        assert_true(sql_count(sdb, "SELECT count(*) FROM radar_observations") > 0);
+        assert_int_equal(sql_count(sdb, "SELECT count(*) FROM observations"), 0);
+        sqlite3_close(sdb);
+        free(solo);
+    }
     /* parus query shows a parcel's radar observations beside its optical ones (not assessed:
      * exit 6, the view still printed) */
     {
