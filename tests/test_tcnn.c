@@ -368,6 +368,21 @@ static void test_model_file__malformed_network_refused(void **state)
         assert_non_null(strstr(out, "bad.model"));
         assert_non_null(strstr(out, "network"));
         free(out);
+        /* and through the CLI whole: train --learner ensemble writes format 3, predict reads it */
+        out = parus_test_run_expect(0,
+                                    "%s train --csv '%s' --out '%s' --learner ensemble --rounds 10 "
+                                    "--phenology-band none",
+                                    parus_test_bin(), csv, good);
+        assert_non_null(strstr(out, "learner ensemble: the network weighs 0.50"));
+        free(out);
+        out = parus_test_run_expect(0, "%s predict --csv '%s' --model '%s' --phenology-band none",
+                                    parus_test_bin(), csv, good);
+        assert_non_null(strstr(out, "40 samples: overall accuracy"));
+        free(out);
+        out = parus_test_run_expect(2, "%s train --csv '%s' --out '%s' --learner forest",
+                                    parus_test_bin(), csv, good);
+        assert_non_null(strstr(out, "--learner wants trees, tcnn or ensemble"));
+        free(out);
         free(csv);
     }
     (void)errs;
