@@ -593,6 +593,15 @@ static parus_status collect_dir(open_ctx *ctx, const char *dir, parus_error *err
     return PARUS_OK;
 }
 
+/* A directory holding a manifest.safe: a Sentinel-1 product as ESA delivers it (parus/s1safe.h). */
+static bool is_safe_product(const char *dir)
+{
+    char p[4096];
+    struct stat sb;
+    snprintf(p, sizeof p, "%s/manifest.safe", dir);
+    return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
 static parus_status collect_paths(open_ctx *ctx, const char *const *paths, size_t n_paths,
                                   parus_error *err)
 {
@@ -614,6 +623,11 @@ static parus_status collect_paths(open_ctx *ctx, const char *const *paths, size_
                          parus__strdup(paths[i])))
             return parus_fail(err, PARUS_E_NOMEM, "cannot list '%s'", paths[i]);
     }
+    if (ctx->rasters.n == 0 && n_paths == 1 && is_safe_product(paths[0]))
+        return parus_fail(err, PARUS_E_BANDS,
+                          "'%s' is a Sentinel-1 SAFE product, not a tile: make it one with "
+                          "'parus s1 calibrate %s --out TILE.tif'",
+                          ctx->label, ctx->label);
     if (ctx->rasters.n == 0)
         return parus_fail(err, PARUS_E_BANDS, "no GeoTIFF in '%s'", ctx->label);
     qsort(ctx->rasters.v, ctx->rasters.n, sizeof *ctx->rasters.v, cmp_str);

@@ -367,7 +367,11 @@ static parus_status read_manifest(parus_s1safe *s, parus_error *err)
             st = parus_fail(err, PARUS_E_NOMEM, "out of memory");
             goto out;
         }
-        if (strstr(href, "..") || !file_exists(*slot)) {
+        if (strstr(href, "..")) {
+            parus_fail(err, st, "'%s' names '%s', outside the product", s->manifest, href);
+            goto out;
+        }
+        if (!file_exists(*slot)) {
             parus_fail(err, PARUS_E_IO, "'%s' names '%s' but it is absent", s->manifest, *slot);
             st = PARUS_E_IO;
             goto out;
@@ -1016,14 +1020,21 @@ double parus_s1safe_noise_at(const parus_s1safe *s, size_t pol, double line, dou
     return noise_at(&s->pol[pol], line, pixel);
 }
 
-/* Bilinear on the tie point lattice (values row-major over grid_line x grid_pixel). */
-static double grid_at(const parus_s1safe *s, const double *v, double line, double pixel)
+/* One image line of a value of the tie point lattice (row-major over grid_line x grid_pixel),
+ * bilinear: row[x] for x = 0..w-1. The lattice covers the image (checked at open). */
+static void grid_row(const parus_s1safe *s, const double *v, double line, size_t w, double *row)
 {
-    double t, u;
-    size_t i = bracket(s->grid_line, s->n_gl, line, &t);
-    size_t j = bracket(s->grid_pixel, s->n_gp, pixel, &u);
-    const double *r0 = v + i * s->n_gp, *r1 = r0 + s->n_gp;
-    return (1 - t) * (r0[j] + u * (r0[j + 1] - r0[j])) + t * (r1[j] + u * (r1[j + 1] - r1[j]));
+    double t;
+    size_t i = bracket(s->grid_line, s->n_gl, line, &t), j = 0, x;
+    const double *r0 = v + i * s->n_gp, *r1 = r0 + s->n_gp, *gp = s->grid_pixel;
+    for (x = 0; x < w; x++) {
+        double u;
+        while (j + 2 < s->n_gp && gp[j + 1] <= (double)x)
+            j++;
+        u = ((double)x - gp[j]) / (gp[j + 1] - gp[j]);
+        row[x] =
+            (1 - t) * (r0[j] + u * (r0[j + 1] - r0[j])) + t * (r1[j] + u * (r1[j + 1] - r1[j]));
+    }
 }
 
 /* ---- placement ----------------------------------------------------------------------------- */
@@ -1277,7 +1288,7 @@ static parus_status calibrate_into(const parus_s1safe *s, GDALDatasetH *meas, GD
     unsigned char *seen = NULL;
     double *rows[PARUS_S1SAFE_MAX_POLS] = {NULL, NULL},
            *nrows[PARUS_S1SAFE_MAX_POLS] = {NULL, NULL};
-    double *noise = NULL;
+    double *noise = NULL; /* one image line: the noise, then the angle */
     unsigned char *seen_row = NULL;
     parus_status st = PARUS_OK;
     size_t zeros = 0, clipped = 0;
@@ -1340,11 +1351,11 @@ static parus_status calibrate_into(const parus_s1safe *s, GDALDatasetH *meas, GD
                 goto out;
             }
         }
-        for (y = 0; y < nl; y++)
+        for (y = 0; y < nl; y++) {
+            grid_row(s, s->incidence_deg, (double)(y0 + y), w, noise);
             for (x = 0; x < w; x++)
-                out[y * w + x] = seen[y * w + x] ? (float)grid_at(s, s->incidence_deg,
-                                                                  (double)(y0 + y), (double)x)
-                                                 : NAN;
+                out[y * w + x] = seen[y * w + x] ? (float)noise[x] : NAN;
+        }
         if (GDALRasterIO(GDALGetRasterBand(src, (int)np + 1), GF_Write, 0, (int)y0, (int)w, (int)nl,
                          out, (int)w, (int)nl, GDT_Float32, 0, 0) != CE_None) {
             st = parus_fail(err, PARUS_E_IO, "cannot write the angle band: %s",
@@ -1367,6 +1378,7 @@ out:
     return st;
 }
 
+/* A tiled Float32 GeoTIFF; DEFLATE at zlevel, or uncompressed when zlevel is NULL. */
 static GDALDatasetH create_gtiff(const char *path, size_t w, size_t h, int n_bands,
                                  const char *zlevel)
 {
@@ -1378,8 +1390,10 @@ static GDALDatasetH create_gtiff(const char *path, size_t w, size_t h, int n_ban
     opts = CSLSetNameValue(opts, "TILED", "YES");
     opts = CSLSetNameValue(opts, "BLOCKXSIZE", "256");
     opts = CSLSetNameValue(opts, "BLOCKYSIZE", "256");
-    opts = CSLSetNameValue(opts, "COMPRESS", "DEFLATE");
-    opts = CSLSetNameValue(opts, "ZLEVEL", zlevel);
+    if (zlevel) {
+        opts = CSLSetNameValue(opts, "COMPRESS", "DEFLATE");
+        opts = CSLSetNameValue(opts, "ZLEVEL", zlevel);
+    }
     opts = CSLSetNameValue(opts, "BIGTIFF", "IF_SAFER");
     ds = GDALCreate(drv, path, (int)w, (int)h, n_bands, GDT_Float32, opts);
     CSLDestroy(opts);
@@ -1453,7 +1467,7 @@ static parus_status warp_to(const parus_s1safe *s, GDALDatasetH src, const char 
     gt[3] = y1;
     gt[4] = 0;
     gt[5] = -o->res_m;
-    dst = create_gtiff(tmp, w, h, n_bands, "6");
+    dst = create_gtiff(tmp, w, h, n_bands, "1");
     if (!dst || GDALSetGeoTransform(dst, gt) != CE_None || GDALSetProjection(dst, wkt) != CE_None) {
         st = parus_fail(err, PARUS_E_IO, "cannot create '%s': %s", tmp,
                         parus__gdal_capture_msg(cap, "GDAL gave no reason"));
@@ -1596,7 +1610,7 @@ parus_status parus_s1safe_write_tile(const parus_s1safe *s, const parus_s1safe_o
     if (st != PARUS_OK)
         goto out;
     src = create_gtiff(parus__outfile_temp_path(of_src), s->info.width_px, s->info.height_px,
-                       (int)s->info.n_pols + 1, "1");
+                       (int)s->info.n_pols + 1, NULL);
     if (!src || GDALSetGCPs(src, (int)n_gcp, gcps, wkt) != CE_None) {
         st = parus_fail(err, PARUS_E_IO, "cannot create '%s': %s", parus__outfile_temp_path(of_src),
                         parus__gdal_capture_msg(&cap, "GDAL gave no reason"));

@@ -29,9 +29,12 @@
 
 #include "test_support.h"
 
-#define SHRINK 20.0
-#define FX_W 1290 /* floor(25787 / 20) + 1 */
-#define FX_H 835  /* floor(16684 / 20) + 1 */
+#ifndef S1_SHRINK /* a build may make a bigger fixture (1: the real product's size) */
+#define S1_SHRINK 20
+#endif
+#define SHRINK ((double)S1_SHRINK)
+#define FX_W (25787 / S1_SHRINK + 1) /* 1290 */
+#define FX_H (16684 / S1_SHRINK + 1) /* 835 */
 #define SIGMA_VV 0.1
 #define SIGMA_VH 0.02
 #define BORDER_PX 8
@@ -169,14 +172,14 @@ static void write_annotation(const fixture *f, int k)
 {
     char real[4096], *out = fx_path(f, ann_name[k]);
     CPLXMLNode *root, *list, *pt;
-    char v[64];
+    char v[64], w[16], h[16];
     snprintf(real, sizeof real, "%s/%s/%s", f->data, REAL_GRD, ann_name[k]);
     root = CPLParseXMLFile(real);
     assert_non_null(root);
-    assert_true(
-        set_value(root, "product", "imageAnnotation.imageInformation.numberOfSamples", "1290"));
-    assert_true(
-        set_value(root, "product", "imageAnnotation.imageInformation.numberOfLines", "835"));
+    snprintf(w, sizeof w, "%d", FX_W);
+    snprintf(h, sizeof h, "%d", FX_H);
+    assert_true(set_value(root, "product", "imageAnnotation.imageInformation.numberOfSamples", w));
+    assert_true(set_value(root, "product", "imageAnnotation.imageInformation.numberOfLines", h));
     list = CPLGetXMLNode(root, "=product.geolocationGrid.geolocationGridPointList");
     assert_non_null(list);
     for (pt = list->psChild; pt; pt = pt->psNext) {
@@ -193,7 +196,7 @@ static void write_annotation(const fixture *f, int k)
 }
 
 /* The real table with a GRD header for polarisation k, lines -1042..14661 stretched onto
- * -3..837 and pixels 0..21631 onto 0..1295 (integers, as a real table has), to path. The
+ * -3..FX_H + 2 and pixels 0..21631 onto 0..FX_W + 5 (integers, as a real table has), to path. The
  * stretched table is kept in f->cal (both polarisations get the same one). */
 static void write_calibration(fixture *f, int k, const char *path, bool grd_header, bool keep)
 {
@@ -220,9 +223,9 @@ static void write_calibration(fixture *f, int k, const char *path, bool grd_head
         sg = numbers(CPLGetXMLValue(vec, "sigmaNought", ""), &ns);
         assert_int_equal(np, ns);
         line = atof(CPLGetXMLValue(vec, "line", "0"));
-        line = floor((line + 1042.0) * 840.0 / 15703.0 + 0.5) - 3.0;
+        line = floor((line + 1042.0) * (FX_H + 5.0) / 15703.0 + 0.5) - 3.0;
         for (i = 0; i < np; i++) {
-            px[i] = floor(px[i] * 1295.0 / 21631.0 + 0.5);
+            px[i] = floor(px[i] * (FX_W + 5.0) / 21631.0 + 0.5);
             if (i)
                 assert_true(px[i] > px[i - 1]);
         }
@@ -257,7 +260,7 @@ static void write_calibration(fixture *f, int k, const char *path, bool grd_head
 
 static double map_line(double l)
 {
-    return (l + 1042.0) * 840.0 / 15703.0 - 3.0;
+    return (l + 1042.0) * (FX_H + 5.0) / 15703.0 - 3.0;
 }
 
 /* The real noise table (SLC IW1 VV) with a GRD header for polarisation k, its lines and pixels
@@ -290,7 +293,7 @@ static void write_noise(fixture *f, int k, const char *path, bool keep)
         assert_int_equal(np, nv);
         line = map_line(atof(CPLGetXMLValue(vec, "line", "0")));
         for (i = 0; i < np; i++)
-            px[i] = floor(px[i] * 1295.0 / 21631.0 + 0.5);
+            px[i] = floor(px[i] * (FX_W + 5.0) / 21631.0 + 0.5);
         snprintf(v, sizeof v, "%.3f", line);
         CPLSetXMLValue(vec, "line", v);
         txt = join_numbers(px, np, 0);
@@ -320,7 +323,7 @@ static void write_noise(fixture *f, int k, const char *path, bool keep)
         assert_int_equal(n, nv);
         for (i = 0; i < 4; i++) {
             double e = atof(CPLGetXMLValue(vec, ext[i], "0"));
-            e = i < 2 ? map_line(e) : floor(e * 1295.0 / 21631.0 + 0.5);
+            e = i < 2 ? map_line(e) : floor(e * (FX_W + 5.0) / 21631.0 + 0.5);
             snprintf(v, sizeof v, "%.3f", e);
             CPLSetXMLValue(vec, ext[i], v);
             if (keep)
@@ -1128,6 +1131,11 @@ static void test_cli__calibrate_info_and_exit_codes(void **state)
                               parus_test_bin(), f->safe);
     free(o);
     o = parus_test_run_expect(3, "'%s' s1 info '%s/nothing.SAFE'", parus_test_bin(), f->tmp);
+    free(o);
+    /* the product itself is not a tile: parus info says how to make one */
+    o = parus_test_run_expect(4, "'%s' info '%s'", parus_test_bin(), f->safe);
+    assert_non_null(strstr(o, "is a Sentinel-1 SAFE product, not a tile"));
+    assert_non_null(strstr(o, "parus s1 calibrate"));
     free(o);
     /* a measurement TIFF has tie points only, no CRS: parus info refuses it, naming it */
     o = parus_test_run_expect(4, "'%s' info '%s'", parus_test_bin(), meas);
