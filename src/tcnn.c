@@ -58,12 +58,12 @@ struct parus__tcnn {
 
 /* Per-sample activations and gradients. */
 typedef struct work {
-    float *in;         /* n_ch x T */
-    float *act[3];     /* the convolutions' outputs after ReLU and dropout, F x T */
+    float *in;         /* T x n_ch, time-major as every activation */
+    float *act[3];     /* the convolutions' outputs after ReLU and dropout, T x F */
     float *drop[3];    /* their dropout factors (0 or 1 / (1 - p)); NULL at prediction */
     float *hid, *dhid; /* dense layer: H outputs and dropout factors */
     float *prob;       /* n_classes */
-    float *g_a, *g_b;  /* F x T (or n_ch x T) gradients of activations */
+    float *g_a, *g_b;  /* T x F (or T x n_ch) gradients of activations */
     float *g_hid;      /* H */
     float *g_out;      /* n_classes */
     float *mem;

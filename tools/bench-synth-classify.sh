@@ -10,6 +10,7 @@
 #
 #   tools/bench-synth-classify.sh [--size 1536] [--dates 24] [--clouds 0.2] [--seeds 101,202]
 #                                 [--dir out/synth-classify] [--rounds 300] [--vars A,B,...]
+#                                 [--learner trees|tcnn|ensemble]
 #
 # Target: overall accuracy >= 0.95 with clouds on.
 set -euo pipefail
@@ -23,6 +24,7 @@ seeds=101,202
 dir=out/synth-classify
 rounds=300
 vars=
+learner=trees
 while [ $# -gt 0 ]; do
     case "$1" in
     --size) size=$2; shift 2 ;;
@@ -32,8 +34,9 @@ while [ $# -gt 0 ]; do
     --dir) dir=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --vars) vars=$2; shift 2 ;;
+    --learner) learner=$2; shift 2 ;;
     *) echo "usage: tools/bench-synth-classify.sh [--size N] [--dates N] [--clouds F]" \
-            "[--seeds A,B] [--dir DIR] [--rounds N] [--vars A,B,...]" >&2
+            "[--seeds A,B] [--dir DIR] [--rounds N] [--vars A,B,...] [--learner L]" >&2
        exit 2 ;;
     esac
 done
@@ -73,7 +76,7 @@ echo "seasons: $size x $size px, $dates dates, clouds $clouds; train seed $train
      "($(($(wc -l < "$test/labels.csv") - 1)) parcels); generated and ingested in" \
      "$(printf '%.0f' "$(echo "$t1 - $t0" | bc)") s"
 "$parus" --db "$train/parus.db" train --season "$season" --rounds "$rounds" \
-    ${vars:+--vars "$vars"} --out "$dir/model"
+    ${vars:+--vars "$vars"} --learner "$learner" --out "$dir/model"
 "$parus" --db "$test/parus.db" classify --season "$season" --model "$dir/model"
 echo
 echo "per class on the test season (recall = agreeing / declared):"
