@@ -2279,6 +2279,8 @@ struct parus_tile_reader {
      * (last), allocated on first use */
     void **raw;
     parus__radar_counts radar; /* radar bands read since the last take (raster_int.h) */
+    float **fraw;              /* read_cells_radar: each band's Float32 block, then the validity
+                                  band's native block; allocated on first use */
 };
 
 void parus_tile_reader_free(parus_tile_reader *r)
@@ -2310,6 +2312,10 @@ void parus_tile_reader_free(parus_tile_reader *r)
         for (i = 0; i <= r->n_roles; i++)
             free(r->raw[i]);
     free(r->raw);
+    if (r->fraw)
+        for (i = 0; i <= r->n_roles; i++)
+            free(r->fraw[i]);
+    free(r->fraw);
     free(r);
 }
 
@@ -2637,36 +2643,100 @@ static bool block_window(const parus_tile_info *in, size_t index, size_t *x0, si
 
 /* A radar band's values on the block as linear power, NaN where no value (raster.h), and the
  * scale check's counts (raster_int.h) over every finite value that is not nodata. */
+static float radar_value(parus__radar_counts *rc, const parus_band_info *bi, bool db, double v,
+                         bool clear)
+{
+    size_t pol = bi->role == PARUS_ROLE_VV ? 0 : 1;
+    double lin;
+    if (!isfinite(v) || (bi->has_nodata && v == bi->nodata))
+        return NAN;
+    rc->n_finite[pol]++;
+    if (db) {
+        rc->n_positive[pol] += v > 0.0;
+        lin = pow(10.0, v / 10.0);
+        if (v >= PARUS__RADAR_DB_MIN && v < PARUS__RADAR_DB_MAX)
+            rc->db_hist[pol][(size_t)((v - PARUS__RADAR_DB_MIN) / PARUS__RADAR_DB_BIN)]++;
+    } else {
+        rc->n_negative[pol] += v < 0.0;
+        lin = v;
+    }
+    return lin >= PARUS_RADAR_MIN_LINEAR && lin <= PARUS_RADAR_MAX_LINEAR && clear ? (float)lin
+                                                                                   : NAN;
+}
+
 static void radar_values(parus_tile_reader *r, const parus_band_info *bi, float *o, size_t n)
 {
+    bool db = r->tile->radar.scale == PARUS_RADAR_SCALE_DB;
+    for (size_t i = 0; i < n; i++) {
+        o[i] = radar_value(&r->radar, bi, db, r->dn[i], r->clear[i] != 0);
+        if (isnan(o[i]))
+            r->valid[i] = 0;
+    }
+}
+
+/* The radar fast path of parus_tile_reader_read_cells: every requested band Float32 on the grid's
+ * own blocks, the validity band (if any) 8 or 16 bits: the blocks are decoded as they are and
+ * only the requested pixels converted (and counted for the scale check). Returns 1 when done, 0
+ * when the general path must do it, -1 on a read error. */
+static int read_cells_radar(parus_tile_reader *r, size_t index, size_t x0, size_t y0, size_t w,
+                            size_t h, const uint32_t *offset, size_t offset_stride, size_t n,
+                            float *out, uint8_t *clear_out, const parus__gdal_capture *cap,
+                            parus_error *err)
+{
     const parus_tile *t = r->tile;
+    size_t nr = r->n_roles, k, i, stride = t->info.block_w, vstride = 0;
+    size_t px = t->info.block_w * t->info.block_h;
+    GDALDataType vdt = GDT_Unknown;
     bool db = t->radar.scale == PARUS_RADAR_SCALE_DB;
-    size_t pol = bi->role == PARUS_ROLE_VV ? 0 : 1, i;
-    parus__radar_counts *rc = &r->radar;
-    for (i = 0; i < n; i++) {
-        double v = r->dn[i], lin;
-        if (!isfinite(v) || (bi->has_nodata && v == bi->nodata)) {
-            o[i] = NAN;
-            r->valid[i] = 0;
-            continue;
-        }
-        rc->n_finite[pol]++;
-        if (db) {
-            rc->n_positive[pol] += v > 0.0;
-            lin = pow(10.0, v / 10.0);
-            if (v >= PARUS__RADAR_DB_MIN && v < PARUS__RADAR_DB_MAX)
-                rc->db_hist[pol][(size_t)((v - PARUS__RADAR_DB_MIN) / PARUS__RADAR_DB_BIN)]++;
-        } else {
-            rc->n_negative[pol] += v < 0.0;
-            lin = v;
-        }
-        if (!(lin >= PARUS_RADAR_MIN_LINEAR && lin <= PARUS_RADAR_MAX_LINEAR) || !r->clear[i]) {
-            o[i] = NAN;
-            r->valid[i] = 0;
-        } else {
-            o[i] = (float)lin;
+    CPLErr e = CE_None;
+
+    if (t->info.sensor != PARUS_SENSOR_S1 || (t->validity_band >= 0 && !r->clear_lut))
+        return 0;
+    if (!r->fraw) {
+        if (!(r->fraw = calloc(nr + 1, sizeof *r->fraw)))
+            return 0;
+        for (k = 0; k <= nr; k++)
+            if (!(r->fraw[k] = malloc(px * sizeof(float))))
+                return 0; /* the general path needs no more memory; freed with the reader */
+    }
+    for (k = 0; k < nr; k++) {
+        size_t b = r->band_of[k];
+        const band_priv *p = &t->priv[b];
+        GDALRasterBandH hb = GDALGetRasterBand(r->ds[p->file], t->bands[b].band_index);
+        if (p->kx != 1 || p->ky != 1 || p->ox != 0 || p->oy != 0 || !hb ||
+            GDALGetRasterDataType(hb) != GDT_Float32)
+            return 0;
+        CPLErrorReset();
+        if (!read_native_block(r, hb, x0, y0, w, h, r->fraw[k], false, &e))
+            return 0;
+        if (e != CE_None) {
+            read_failed(r, b, index, cap, err);
+            return -1;
         }
     }
+    if (t->validity_band >= 0) {
+        int got = read_raw(r, (size_t)t->validity_band, x0, y0, w, h, r->fraw[nr], &vstride, &vdt);
+        if (got == 0)
+            return 0;
+        if (got < 0) {
+            read_failed(r, (size_t)t->validity_band, index, cap, err);
+            return -1;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        uint32_t off = *(const uint32_t *)(const void *)((const char *)offset + i * offset_stride);
+        size_t row = off / w, col = off % w;
+        uint8_t code = t->validity_band >= 0
+                           ? r->clear_lut[raw_at(r->fraw[nr], vdt, row * vstride + col)]
+                           : 1u;
+        if (clear_out)
+            clear_out[i] = code;
+        for (k = 0; k < nr; k++)
+            out[i * nr + k] = radar_value(&r->radar, &t->bands[r->band_of[k]], db,
+                                          (double)r->fraw[k][row * stride + col], code & 1u);
+    }
+    (void)h;
+    return 1;
 }
 
 void parus__tile_reader_take_radar_counts(parus_tile_reader *r, parus__radar_counts *out)
@@ -2870,6 +2940,14 @@ parus_status parus__tile_reader_read_cells_mask(parus_tile_reader *r, size_t ind
                           index, in->n_blocks_x * in->n_blocks_y);
 
     parus__gdal_capture_begin(&cap);
+    if (t->info.sensor == PARUS_SENSOR_S1) {
+        int got = read_cells_radar(r, index, x0, y0, w, h, offset, offset_stride, n, out, clear_out,
+                                   &cap, err);
+        if (got != 0) {
+            parus__gdal_capture_end(&cap);
+            return got > 0 ? PARUS_OK : err ? err->code : PARUS_E_IO;
+        }
+    }
     fast = read_cells_raw(r, index, x0, y0, w, h, dt, stride, &ok, &cap, err);
     parus__gdal_capture_end(&cap);
     if (fast && !ok)

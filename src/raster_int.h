@@ -22,7 +22,9 @@ parus_status parus__tile_reader_read_cells_mask(parus_tile_reader *r, size_t ind
                                                 parus_error *err);
 
 /* The radar scale check's figures (docs/method.md §2), per polarisation (0 VV, 1 VH), over every
- * finite non-nodata value a reader decoded: how many, how many below zero (a tile declared
+ * finite non-nodata value a reader converted (parus_tile_reader_read: the whole block;
+ * parus_tile_reader_read_cells on Float32 bands on the grid's blocks: the pixels asked for,
+ * once per request): how many, how many below zero (a tile declared
  * linear), how many above 0 dB and a histogram of those in [-50, +30) dB in 0.5 dB bins (a tile
  * declared dB). Integer counts, so the sum over blocks does not depend on the thread count. */
 #define PARUS__RADAR_DB_MIN (-50.0)

@@ -380,6 +380,30 @@ static void test_asf__directory(void **state)
     assert_close(got[5], 0.1, 1e-7, 0); /* 0: not tested */
     assert_true(isnan(got[6]));         /* 21: both */
     assert_true(isnan(got[7]));         /* power 0 */
+    {
+        /* the pixels picked (the kernel's fast path: Float32 blocks, an 8-bit mask) are the
+         * block's own, NaN for NaN */
+        const parus_band_role roles[2] = {PARUS_ROLE_VV, PARUS_ROLE_VH};
+        uint32_t offs[W * H];
+        float cells[2 * W * H];
+        parus_tile_reader *r;
+        parus_block blk;
+        for (k = 0; k < W * H; k++)
+            offs[k] = (uint32_t)(W * H - 1 - k);
+        assert_int_equal(parus_tile_reader_new(t, roles, 2, &r, &err), PARUS_OK);
+        assert_int_equal(parus_tile_reader_read_cells(r, 0, offs, sizeof *offs, W * H, cells, &err),
+                         PARUS_OK);
+        parus__tile_reader_take_radar_counts(r, &rc);
+        assert_int_equal(rc.n_finite[0], W * H);
+        assert_int_equal(rc.n_finite[1], W * H);
+        assert_int_equal(parus_tile_reader_read(r, 0, &blk, &err), PARUS_OK);
+        for (k = 0; k < W * H; k++)
+            for (size_t b = 0; b < 2; b++) {
+                float a = cells[2 * k + b], c = blk.band[b][offs[k]];
+                assert_true((isnan(a) && isnan(c)) || a == c);
+            }
+        parus_tile_reader_free(r);
+    }
     parus_tile_free(t);
     /* amplitude is not power */
     snprintf(name, sizeof name, "S1A_IW_20180128T161201_DVP_RTC30_G_gauned_FD6A_VV.tif");

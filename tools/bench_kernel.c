@@ -54,9 +54,17 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* (a) decode every block of every band with n_threads threads; returns seconds, < 0 on error */
-static double decode_floor(const char *tile, int n_threads)
+static double cpu_of(const struct rusage *ru)
 {
+    return (double)ru->ru_utime.tv_sec + 1e-6 * (double)ru->ru_utime.tv_usec +
+           (double)ru->ru_stime.tv_sec + 1e-6 * (double)ru->ru_stime.tv_usec;
+}
+
+/* (a) decode every block of every band with n_threads threads; returns seconds, < 0 on error;
+ * *cpu_s (may be NULL): the process's CPU seconds (user + system, all threads) spent on it */
+static double decode_floor(const char *tile, int n_threads, double *cpu_s)
+{
+    struct rusage r0, r1;
     GDALDatasetH *ds = calloc((size_t)n_threads, sizeof *ds);
     int n_bands, bw, bh, nbx, nby, i;
     size_t n_blocks;
@@ -76,6 +84,7 @@ static double decode_floor(const char *tile, int n_threads)
     nby = (GDALGetRasterYSize(ds[0]) + bh - 1) / bh;
     n_blocks = (size_t)nbx * (size_t)nby;
 
+    getrusage(RUSAGE_SELF, &r0);
     t0 = now_s();
 #pragma omp parallel num_threads(n_threads)
     {
@@ -97,6 +106,9 @@ static double decode_floor(const char *tile, int n_threads)
         free(buf);
     }
     t = now_s() - t0;
+    getrusage(RUSAGE_SELF, &r1);
+    if (cpu_s)
+        *cpu_s = cpu_of(&r1) - cpu_of(&r0);
     for (i = 0; i < n_threads; i++)
         GDALClose(ds[i]);
     free(ds);
@@ -125,8 +137,9 @@ static int copy_file(const char *from, const char *to)
     return fclose(out);
 }
 
-/* Run argv, wait, and report wall seconds and the child's peak RSS in MiB. */
-static int run_child(char *const argv[], double *wall_s, double *rss_mib, int quiet)
+/* Run argv, wait, and report wall seconds, the child's peak RSS in MiB and (cpu_s may be NULL)
+ * its CPU seconds, user + system. */
+static int run_child(char *const argv[], double *wall_s, double *rss_mib, double *cpu_s, int quiet)
 {
     struct rusage ru;
     int status;
@@ -149,6 +162,8 @@ static int run_child(char *const argv[], double *wall_s, double *rss_mib, int qu
             return -1;
     *wall_s = now_s() - t0;
     *rss_mib = (double)ru.ru_maxrss / 1024.0;
+    if (cpu_s)
+        *cpu_s = cpu_of(&ru);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -233,10 +248,10 @@ int main(int argc, char **argv)
     GDALAllRegister();
     GDALSetCacheMax64(64 << 20); /* every block is decoded once: a cache would only add RSS */
     printf("tile: %s\nstore with parcels: %s\nruns per figure: %d (median)\n\n", tile, db, repeat);
-    printf("%-8s %12s %12s %10s %14s\n", "threads", "floor_s", "ingest_s", "ratio",
-           "ingest_rss_mb");
+    printf("%-8s %12s %12s %10s %14s %12s %12s %10s\n", "threads", "floor_s", "ingest_s", "ratio",
+           "ingest_rss_mb", "floor_cpu_s", "ingest_cpu_s", "cpu_ratio");
     for (i = 0; i < n_threads; i++) {
-        double fl[50], in[50], rss[50], f, g, r;
+        double fl[50], in[50], rss[50], fc[50], ic[50], f, g, r, fcm, icm;
         char targ[16];
         char *args[] = {(char *)parus, "--db", copy,         "-q", "ingest",
                         "--threads",   targ,   (char *)tile, NULL};
@@ -244,7 +259,7 @@ int main(int argc, char **argv)
         snprintf(targ, sizeof targ, "%d", threads[i]);
         for (k = 0; k < repeat; k++) {
             int rc;
-            fl[k] = decode_floor(tile, threads[i]);
+            fl[k] = decode_floor(tile, threads[i], &fc[k]);
             if (fl[k] < 0)
                 return 1;
             if (copy_file(db, copy) != 0) {
@@ -256,7 +271,7 @@ int main(int argc, char **argv)
                 snprintf(wal, sizeof wal, "%s-wal", copy);
                 unlink(wal);
             }
-            rc = run_child(args, &in[k], &rss[k], 1);
+            rc = run_child(args, &in[k], &rss[k], &ic[k], 1);
             if (rc != 0) {
                 fprintf(stderr, "bench: parus ingest exited %d\n", rc);
                 return 1;
@@ -265,7 +280,10 @@ int main(int argc, char **argv)
         f = median(fl, repeat);
         g = median(in, repeat);
         r = median(rss, repeat);
-        printf("%-8d %12.3f %12.3f %10.3f %14.1f\n", threads[i], f, g, g / f, r);
+        fcm = median(fc, repeat);
+        icm = median(ic, repeat);
+        printf("%-8d %12.3f %12.3f %10.3f %14.1f %12.3f %12.3f %10.3f\n", threads[i], f, g, g / f,
+               r, fcm, icm, icm / fcm);
         if (threads[i] == 1)
             floor_1t = f;
         if (g / f > target || r > 200.0)
@@ -296,10 +314,10 @@ int main(int argc, char **argv)
                             out_tif,
                             NULL};
             snprintf(out_tif, sizeof out_tif, "%s/ndvi.tif", work);
-            if (run_child(calc, &w, &m, 1) == 0)
+            if (run_child(calc, &w, &m, NULL, 1) == 0)
                 printf("  gdal_calc.py NDVI raster alone: %.3f s (%.2f x the 1-thread floor), "
                        "peak RSS %.0f MB\n",
-                       w, w / (floor_1t > 0.0 ? floor_1t : decode_floor(tile, 1)), m);
+                       w, w / (floor_1t > 0.0 ? floor_1t : decode_floor(tile, 1, NULL)), m);
             unlink(out_tif);
         } else {
             printf("  gdal_calc.py: not installed\n");
