@@ -122,8 +122,8 @@ static void test_tcnn__learns_a_pattern_shifted_in_time(void **state)
     (void)state;
     make_toy(&tr, N_TRAIN, 7);
     make_toy(&te, N_TEST, 8);
-    trees = train(&tr, PARUS_LEARNER_TREES, 0, 0);
-    net = train(&tr, PARUS_LEARNER_TCNN, 0, 0);
+    trees = train(&tr, PARUS_LEARNER_TREES, 1, 0);
+    net = train(&tr, PARUS_LEARNER_TCNN, 1, 0);
     a_trees = accuracy(trees, &te);
     a_net = accuracy(net, &te);
     printf("  held-out accuracy: trees %.3f, network %.3f\n", a_trees, a_net);
