@@ -1380,7 +1380,7 @@ out:
 
 /* A tiled Float32 GeoTIFF; DEFLATE at zlevel, or uncompressed when zlevel is NULL. */
 static GDALDatasetH create_gtiff(const char *path, size_t w, size_t h, int n_bands,
-                                 const char *zlevel)
+                                 const char *zlevel, const char *threads)
 {
     GDALDriverH drv = GDALGetDriverByName("GTiff");
     char **opts = NULL;
@@ -1393,6 +1393,7 @@ static GDALDatasetH create_gtiff(const char *path, size_t w, size_t h, int n_ban
     if (zlevel) {
         opts = CSLSetNameValue(opts, "COMPRESS", "DEFLATE");
         opts = CSLSetNameValue(opts, "ZLEVEL", zlevel);
+        opts = CSLSetNameValue(opts, "NUM_THREADS", threads);
     }
     opts = CSLSetNameValue(opts, "BIGTIFF", "IF_SAFER");
     ds = GDALCreate(drv, path, (int)w, (int)h, n_bands, GDT_Float32, opts);
@@ -1427,7 +1428,7 @@ static parus_status warp_to(const parus_s1safe *s, GDALDatasetH src, const char 
                             parus__gdal_capture *cap, parus_error *err)
 {
     int n_bands = (int)s->info.n_pols + 1, b;
-    char **topts = NULL, order[8];
+    char **topts = NULL, order[8], threads[16];
     void *gen = NULL, *approx = NULL;
     double gt[6], ext[4], x0, y1;
     int nx = 0, ny = 0;
@@ -1467,7 +1468,10 @@ static parus_status warp_to(const parus_s1safe *s, GDALDatasetH src, const char 
     gt[3] = y1;
     gt[4] = 0;
     gt[5] = -o->res_m;
-    dst = create_gtiff(tmp, w, h, n_bands, "1");
+    snprintf(threads, sizeof threads, "%d", o->n_threads);
+    if (o->n_threads == 0)
+        snprintf(threads, sizeof threads, "ALL_CPUS");
+    dst = create_gtiff(tmp, w, h, n_bands, "1", threads);
     if (!dst || GDALSetGeoTransform(dst, gt) != CE_None || GDALSetProjection(dst, wkt) != CE_None) {
         st = parus_fail(err, PARUS_E_IO, "cannot create '%s': %s", tmp,
                         parus__gdal_capture_msg(cap, "GDAL gave no reason"));
@@ -1501,6 +1505,7 @@ static parus_status warp_to(const parus_s1safe *s, GDALDatasetH src, const char 
     wo->eResampleAlg = GRA_Bilinear;
     wo->dfWarpMemoryLimit = 64.0 * 1024 * 1024;
     wo->papszWarpOptions = CSLSetNameValue(wo->papszWarpOptions, "INIT_DEST", "NO_DATA");
+    wo->papszWarpOptions = CSLSetNameValue(wo->papszWarpOptions, "NUM_THREADS", threads);
     wo->pfnTransformer = GDALApproxTransform;
     wo->pTransformerArg = approx;
     op = GDALCreateWarpOperation(wo);
@@ -1568,7 +1573,7 @@ parus_status parus_s1safe_write_tile(const parus_s1safe *s, const parus_s1safe_o
     if (o.res_m == 0)
         o.res_m = 10;
     if (!(o.res_m > 0 && o.res_m <= 1000) || (int)o.method < 0 || (int)o.method > 3 ||
-        !(o.max_placement_error_m >= 0))
+        !(o.max_placement_error_m >= 0) || o.n_threads < 0 || o.n_threads > 1024)
         return parus_fail(err, PARUS_E_INVALID, "bad options (res_m %g)", o.res_m);
     if (o.max_placement_error_m == 0)
         o.max_placement_error_m = 3 * o.res_m;
@@ -1610,7 +1615,7 @@ parus_status parus_s1safe_write_tile(const parus_s1safe *s, const parus_s1safe_o
     if (st != PARUS_OK)
         goto out;
     src = create_gtiff(parus__outfile_temp_path(of_src), s->info.width_px, s->info.height_px,
-                       (int)s->info.n_pols + 1, NULL);
+                       (int)s->info.n_pols + 1, NULL, NULL);
     if (!src || GDALSetGCPs(src, (int)n_gcp, gcps, wkt) != CE_None) {
         st = parus_fail(err, PARUS_E_IO, "cannot create '%s': %s", parus__outfile_temp_path(of_src),
                         parus__gdal_capture_msg(&cap, "GDAL gave no reason"));

@@ -687,7 +687,7 @@ static void source_range(const fixture *f, double target, bool denoise, double *
 static void test_write_tile__contract_tile_with_known_sigma0(void **state)
 {
     parus_s1safe *s = NULL;
-    parus_s1safe_options o = {200, PARUS_S1SAFE_TPS, 5000, false};
+    parus_s1safe_options o = {200, PARUS_S1SAFE_TPS, 5000, false, 1};
     parus_s1safe_result r;
     parus_error err;
     char *out, **md;
@@ -813,6 +813,25 @@ static void test_write_tile__contract_tile_with_known_sigma0(void **state)
         OSRDestroySpatialReference(geo);
         OSRDestroySpatialReference(utm);
     }
+    /* the same pixels with two threads in GDAL's warper and compressor */
+    {
+        char *out2 = parus_test_path(f->tmp, "two_threads.tif");
+        GDALDatasetH ds2;
+        o.n_threads = 2;
+        assert_int_equal(parus_s1safe_write_tile(s, &o, out2, NULL, &err), PARUS_OK);
+        ds2 = GDALOpen(out2, GA_ReadOnly);
+        assert_non_null(ds2);
+        assert_int_equal(GDALGetRasterXSize(ds2), w);
+        assert_int_equal(GDALGetRasterYSize(ds2), h);
+        for (b = 0; b < 3; b++) {
+            float *v2 = read_band(ds2, b + 1);
+            assert_memory_equal(v2, band[b], n * sizeof *v2);
+            free(v2);
+        }
+        GDALClose(ds2);
+        unlink(out2);
+        free(out2);
+    }
     for (b = 0; b < 3; b++)
         free(band[b]);
     GDALClose(ds);
@@ -832,7 +851,7 @@ static void test_write_tile__contract_tile_with_known_sigma0(void **state)
 static void test_write_tile__refuses_placement_error_above_bound(void **state)
 {
     parus_s1safe *s = NULL;
-    parus_s1safe_options o = {10, PARUS_S1SAFE_TPS, 0, false}; /* default bound: 3 pixels */
+    parus_s1safe_options o = {10, PARUS_S1SAFE_TPS, 0, false, 1}; /* default bound: 3 pixels */
     parus_error err;
     char *out;
     struct stat sb;
@@ -850,7 +869,7 @@ static void test_write_tile__refuses_placement_error_above_bound(void **state)
 static void test_write_tile__refuses_to_replace_an_input(void **state)
 {
     parus_s1safe *s = NULL;
-    parus_s1safe_options o = {200, PARUS_S1SAFE_TPS, 5000, false};
+    parus_s1safe_options o = {200, PARUS_S1SAFE_TPS, 5000, false, 1};
     parus_error err;
     char *meas, *cmp;
     FIXTURE(state);
@@ -875,7 +894,7 @@ static void test_write_tile__refuses_to_replace_an_input(void **state)
 static void test_write_tile__measurement_not_the_annotations_image(void **state)
 {
     parus_s1safe *s = NULL;
-    parus_s1safe_options o = {200, PARUS_S1SAFE_TPS, 5000, false};
+    parus_s1safe_options o = {200, PARUS_S1SAFE_TPS, 5000, false, 1};
     parus_error err;
     char *dir, *meas, *out, *o2 = NULL, cmd[4096];
     GDALDatasetH ds;

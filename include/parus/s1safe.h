@@ -119,6 +119,8 @@ typedef struct parus_s1safe_options {
     parus_s1safe_method method;   /* PARUS_S1SAFE_TPS by default */
     double max_placement_error_m; /* refuse when between_max_m exceeds it; 0 means 3 x res_m */
     bool keep_noise;              /* true: do not subtract thermal noise */
+    int n_threads;                /* GDAL's warp and DEFLATE threads; 0: all cores. The tile's
+                                   * bytes do not depend on it */
 } parus_s1safe_options;
 
 /* What was written. */

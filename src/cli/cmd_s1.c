@@ -16,7 +16,7 @@
 static const char usage[] =
     "usage: parus s1 info PRODUCT.SAFE\n"
     "       parus s1 calibrate PRODUCT.SAFE --out TILE.tif [--res-m M] [--method M]\n"
-    "                          [--max-placement-error-m M] [--keep-noise]\n\n"
+    "                          [--max-placement-error-m M] [--keep-noise] [--threads N]\n\n"
     "A Sentinel-1 IW Level-1 GRD product (the .SAFE directory or its manifest.safe):\n"
     "  info       what the manifest and annotations say, and how well the tie points place a\n"
     "             pixel (leave-one-out error, metres)\n"
@@ -29,7 +29,9 @@ static const char usage[] =
     "                           (default 3 pixels); tie points carry no DEM: in relief the error\n"
     "                           is hundreds of metres\n"
     "  --keep-noise             do not subtract the thermal noise of the noise annotation\n"
-    "                           (subtracted by default when every polarisation has one)\n\n"
+    "                           (subtracted by default when every polarisation has one)\n"
+    "  --threads N              threads of GDAL's warper and compressor (default: [raster]\n"
+    "                           threads, 0 = all cores); the tile does not depend on it\n\n"
     "Exit 0 written; 2 bad command line or an output that is one of the product's files; 3 a\n"
     "file the manifest names is absent or unreadable, or the tile cannot be written; 4 the "
     "product\n"
@@ -91,8 +93,9 @@ static int show_info(const parus_s1safe *s)
 
 int cmd_s1(cli_ctx *ctx, int argc, char **argv)
 {
-    static const char *const opts[] = {"--out", "--res-m", "--method", "--max-placement-error-m"};
-    const char *val[4], *path, *const *files;
+    static const char *const opts[] = {"--out", "--res-m", "--method", "--max-placement-error-m",
+                                       "--threads"};
+    const char *val[5], *path, *const *files;
     parus_s1safe_options o = {0};
     parus_s1safe_result r;
     parus_s1safe *s = NULL;
@@ -115,7 +118,7 @@ int cmd_s1(cli_ctx *ctx, int argc, char **argv)
             argc--;
             break;
         }
-    rc = cli_file_and_options("s1", usage, argc, argv, 2, opts, calibrate ? 4 : 0, val, &path);
+    rc = cli_file_and_options("s1", usage, argc, argv, 2, opts, calibrate ? 5 : 0, val, &path);
     if (rc < 0)
         return PARUS_EXIT_OK;
     if (rc)
@@ -132,6 +135,15 @@ int cmd_s1(cli_ctx *ctx, int argc, char **argv)
                                    val[2]);
         if (val[3] && !parse_positive(val[3], &o.max_placement_error_m))
             return cli_usage_error("s1", "--max-placement-error-m needs a positive number");
+        o.n_threads = ctx->cfg.threads;
+        if (val[4]) {
+            double t = 0;
+            if (strcmp(val[4], "0") != 0 &&
+                (!parse_positive(val[4], &t) || t != floor(t) || t > 1024))
+                return cli_usage_error("s1", "--threads needs 0 (all cores) or a count, not '%s'",
+                                       val[4]);
+            o.n_threads = (int)t;
+        }
         rc = cli_check_output(ctx, "s1", val[0], (const char *const[]){path}, 1);
         if (rc)
             return rc;
