@@ -24,6 +24,7 @@
 #include <cpl_string.h>
 #include <gdal.h>
 #include <ogr_srs_api.h>
+#include <sqlite3.h>
 
 #include "parus/s1safe.h"
 
@@ -1109,6 +1110,49 @@ static void test_cli__calibrate_info_and_exit_codes(void **state)
     assert_non_null(strstr(o, "EPSG:32632"));
     assert_non_null(strstr(o, "thermal noise removed"));
     free(o);
+    /* the tile into a store: radar observations of two parcels inside the swath */
+    {
+        static const char parcels[] =
+            "{\"type\":\"FeatureCollection\",\"features\":["
+            "{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"A\",\"farmer_id\":\"F\"},"
+            "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[10.50,46.50],[10.51,46.50],"
+            "[10.51,46.51],[10.50,46.51],[10.50,46.50]]]}},"
+            "{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"B\",\"farmer_id\":\"F\"},"
+            "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[11.00,46.80],[11.01,46.80],"
+            "[11.01,46.81],[11.00,46.81],[11.00,46.80]]]}}]}";
+        char *pf = parus_test_path(f->tmp, "parcels.geojson");
+        char *db = parus_test_path(f->tmp, "s1.db");
+        sqlite3 *h;
+        sqlite3_stmt *q;
+        double lo[2], hi[2];
+        int n_rows = 0;
+        assert_int_equal(parus_test_write_file(pf, parcels, strlen(parcels)), 0);
+        free(
+            parus_test_run_expect(0, "'%s' --db '%s' parcels load '%s'", parus_test_bin(), db, pf));
+        o = parus_test_run_expect(0, "'%s' --db '%s' ingest '%s'", parus_test_bin(), db, tile);
+        assert_non_null(strstr(o, "sentinel-1 2021-04-01"));
+        assert_non_null(strstr(o, "2 parcels observed"));
+        free(o);
+        source_range(f, SIGMA_VV, true, &lo[0], &hi[0]);
+        source_range(f, SIGMA_VH, true, &lo[1], &hi[1]);
+        assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(h,
+                                            "SELECT vv, vh, valid_fraction FROM radar_observations",
+                                            -1, &q, NULL),
+                         SQLITE_OK);
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            double vv = sqlite3_column_double(q, 0), vh = sqlite3_column_double(q, 1);
+            assert_true(vv >= lo[0] && vv <= hi[0]);
+            assert_true(vh >= lo[1] && vh <= hi[1]);
+            assert_close(sqlite3_column_double(q, 2), 1.0, 1e-9, 0);
+            n_rows++;
+        }
+        assert_int_equal(n_rows, 2);
+        sqlite3_finalize(q);
+        sqlite3_close(h);
+        free(pf);
+        free(db);
+    }
     o = parus_test_run_expect(0,
                               "'%s' s1 calibrate '%s' --out '%s' --res-m 200 --method poly1 "
                               "--max-placement-error-m 5000 --keep-noise",
