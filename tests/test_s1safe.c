@@ -1088,6 +1088,59 @@ static void test_open__not_a_grd_or_not_iw(void **state)
     free(dir);
 }
 
+/* The manifest's text with its polarisation lines changed: from -> to (to "" removes). */
+static void edit_manifest(const char *dir, const char *from, const char *to)
+{
+    char *m = parus_test_path(dir, "manifest.safe"), *txt = malloc(1 << 20), *at;
+    FILE *fp = fopen(m, "rb");
+    size_t n;
+    assert_non_null(fp);
+    n = fread(txt, 1, (1 << 20) - 1, fp);
+    fclose(fp);
+    txt[n] = '\0';
+    at = strstr(txt, from);
+    assert_non_null(at);
+    memmove(at + strlen(to), at + strlen(from), n - (size_t)(at - txt) - strlen(from) + 1);
+    memcpy(at, to, strlen(to));
+    assert_int_equal(parus_test_write_file(m, txt, strlen(txt)), 0);
+    free(txt);
+    free(m);
+}
+
+/* A single-polarisation product (1SSV) gives a VV and ANGLE tile; HH is refused. */
+static void test_write_tile__single_polarisation(void **state)
+{
+    parus_s1safe *s = NULL;
+    parus_s1safe_options o = {200, PARUS_S1SAFE_POLY1, 5000, false, 1};
+    parus_error err;
+    char *dir, *out;
+    GDALDatasetH ds;
+    FIXTURE(state);
+    dir = fixture_copy(f, "ssv");
+    edit_manifest(dir,
+                  "<s1sarl1:transmitterReceiverPolarisation>VH</"
+                  "s1sarl1:transmitterReceiverPolarisation>",
+                  "");
+    out = parus_test_path(f->tmp, "ssv.tif");
+    assert_int_equal(parus_s1safe_open(dir, &s, &err), PARUS_OK);
+    assert_int_equal(parus_s1safe_get_info(s)->n_pols, 1);
+    assert_int_equal(parus_s1safe_write_tile(s, &o, out, NULL, &err), PARUS_OK);
+    parus_s1safe_free(s);
+    ds = GDALOpen(out, GA_ReadOnly);
+    assert_non_null(ds);
+    assert_int_equal(GDALGetRasterCount(ds), 2);
+    assert_string_equal(GDALGetDescription(GDALGetRasterBand(ds, 1)), "VV");
+    assert_string_equal(GDALGetDescription(GDALGetRasterBand(ds, 2)), "ANGLE");
+    GDALClose(ds);
+    unlink(out);
+    free(out);
+    edit_manifest(dir, ">VV</", ">HH</");
+    expect_refused(dir, PARUS_E_FORMAT,
+                   "holds polarisation HH: parus's radar tile carries VV and VH");
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
 static void test_cli__calibrate_info_and_exit_codes(void **state)
 {
     char *o, *tile, *meas;
@@ -1222,6 +1275,7 @@ int main(void)
         cmocka_unit_test(test_write_tile__refuses_placement_error_above_bound),
         cmocka_unit_test(test_write_tile__refuses_to_replace_an_input),
         cmocka_unit_test(test_write_tile__measurement_not_the_annotations_image),
+        cmocka_unit_test(test_write_tile__single_polarisation),
         cmocka_unit_test(test_open__manifest_names_an_absent_file),
         cmocka_unit_test(test_open__no_calibration_annotation),
         cmocka_unit_test(test_open__calibration_of_another_polarisation_or_product),
