@@ -51,8 +51,9 @@ static void print_text(const parus_tile *tile)
     printf("%-11s %s\n", "reference:", ti->harmonisation ? ti->harmonisation : "the sensor's own");
     if (ti->radar) {
         const parus_radar_info *ri = ti->radar;
-        printf("%-11s %s, %s product, %s\n", "radar:", ri->mission[0] ? ri->mission : "Sentinel-1",
-               ri->product, ri->polarisations);
+        printf("%-11s %s, %s product, polarisations %s (from the band names)\n",
+               "radar:", ri->mission[0] ? ri->mission : "Sentinel-1", ri->product,
+               ri->polarisations);
         printf("%-11s %s (from %s)\n", "coeff:", ri->coefficient, ri->coefficient_source);
         printf("%-11s %s (from %s); read as linear power\n",
                "scale:", ri->scale == PARUS_RADAR_SCALE_DB ? "dB" : "linear power",

@@ -232,10 +232,18 @@ static void print_radar(const parus_parcel_view *v)
            v->n_radar);
     for (i = 0; i < v->n_radar; i++) {
         const parus_query_radar *r = &v->radar[i];
-        printf("  %s %c%-3d VV %6.1f VH %6.1f RVI %5.2f water %3.0f%%\n", r->date,
-               r->orbit_direction[0] ? r->orbit_direction[0] : '?', r->relative_orbit,
-               10.0 * log10(r->vv), 10.0 * log10(r->vh), r->rvi,
-               100.0 * (isfinite(r->water_fraction) ? r->water_fraction : 0.0));
+        char vv[16] = "     -", vh[16] = "     -", rvi[16] = "    -", water[16] = "  -";
+        if (r->vv > 0.0)
+            snprintf(vv, sizeof vv, "%6.1f", 10.0 * log10(r->vv));
+        if (r->vh > 0.0)
+            snprintf(vh, sizeof vh, "%6.1f", 10.0 * log10(r->vh));
+        if (isfinite(r->rvi))
+            snprintf(rvi, sizeof rvi, "%5.2f", r->rvi);
+        if (isfinite(r->water_fraction))
+            snprintf(water, sizeof water, "%3.0f", 100.0 * r->water_fraction);
+        printf("  %s %c%-3d VV %s VH %s RVI %s water %s%%\n", r->date,
+               r->orbit_direction[0] ? r->orbit_direction[0] : '?', r->relative_orbit, vv, vh, rvi,
+               water);
     }
 }
 
