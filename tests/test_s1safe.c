@@ -1058,37 +1058,7 @@ static void test_open__lut_zero_negative_nan(void **state)
     free(dir);
 }
 
-static void test_open__not_a_grd_or_not_iw(void **state)
-{
-    char *dir, *m, *txt = NULL;
-    size_t n;
-    FILE *fp;
-    char *at;
-    FIXTURE(state);
-    dir = fixture_copy(f, "slc");
-    m = parus_test_path(dir, "manifest.safe");
-    fp = fopen(m, "rb");
-    txt = malloc(1 << 20);
-    n = fread(txt, 1, (1 << 20) - 1, fp);
-    fclose(fp);
-    txt[n] = '\0';
-    at = strstr(txt, "<s1sarl1:productType>GRD<");
-    assert_non_null(at);
-    memcpy(at + strlen("<s1sarl1:productType>"), "SLC", 3);
-    assert_int_equal(parus_test_write_file(m, txt, n), 0);
-    expect_refused(dir, PARUS_E_FORMAT, "is a SLC product: parus calibrates Level-1 GRD only");
-    memcpy(at + strlen("<s1sarl1:productType>"), "GRD", 3);
-    at = strstr(txt, "<s1sarl1:mode>IW<");
-    memcpy(at + strlen("<s1sarl1:mode>"), "EW", 2);
-    assert_int_equal(parus_test_write_file(m, txt, n), 0);
-    expect_refused(dir, PARUS_E_FORMAT, "is a EW product");
-    free(txt);
-    free(m);
-    parus_test_rmtree(dir);
-    free(dir);
-}
-
-/* The manifest's text with its polarisation lines changed: from -> to (to "" removes). */
+/* The manifest's text with the first occurrence of from replaced by to ("" removes it). */
 static void edit_manifest(const char *dir, const char *from, const char *to)
 {
     char *m = parus_test_path(dir, "manifest.safe"), *txt = malloc(1 << 20), *at;
@@ -1105,6 +1075,20 @@ static void edit_manifest(const char *dir, const char *from, const char *to)
     assert_int_equal(parus_test_write_file(m, txt, strlen(txt)), 0);
     free(txt);
     free(m);
+}
+
+static void test_open__not_a_grd_or_not_iw(void **state)
+{
+    char *dir;
+    FIXTURE(state);
+    dir = fixture_copy(f, "slc");
+    edit_manifest(dir, "<s1sarl1:productType>GRD<", "<s1sarl1:productType>SLC<");
+    expect_refused(dir, PARUS_E_FORMAT, "is a SLC product: parus calibrates Level-1 GRD only");
+    edit_manifest(dir, "<s1sarl1:productType>SLC<", "<s1sarl1:productType>GRD<");
+    edit_manifest(dir, "<s1sarl1:mode>IW<", "<s1sarl1:mode>EW<");
+    expect_refused(dir, PARUS_E_FORMAT, "is a EW product");
+    parus_test_rmtree(dir);
+    free(dir);
 }
 
 /* A single-polarisation product (1SSV) gives a VV and ANGLE tile; HH is refused. */
