@@ -194,7 +194,8 @@ typedef struct peer_group {
 typedef struct item {
     size_t rec;
     size_t pt0, n_pts;
-    char *declared; /* the declared crop, NULL none */
+    size_t rd0, n_rd; /* its radar points in the batch's rd_pts */
+    char *declared;   /* the declared crop, NULL none */
     double area_m2, declared_area_m2;
     parus_status st; /* a hard error of the parallel part */
     parus_error err;
@@ -282,6 +283,9 @@ typedef struct assess {
     int64_t *pt_day, *pt_tile;
     parus_observation *pt_obs;
     size_t n_pts, cap_pt_day, cap_pt_tile, cap_pt_obs;
+    bool radar; /* the walks carry radar points (the model's season has radar variables) */
+    parus_radar_point *rd_pts;
+    size_t n_rd, cap_rd;
     double *x, *xp, *prob;
     thread_work *work;
     size_t walk_pos; /* pass 2: the next record */
@@ -455,6 +459,7 @@ static parus_status setup(assess *a, parus_store *store, const parus_assess_opti
     }
     a->spec.start_day = a->start_day;
     parus_season_sources_init(&a->spec, &a->sources);
+    a->radar = parus_season_spec_has_radar(&a->spec);
     a->n_features = parus_season_n_features(&a->spec);
     a->hopt = opt->health;
     if (full)
@@ -495,6 +500,7 @@ static void batch_clear(assess *a)
         free(a->items[i].declared);
     a->n_items = 0;
     a->n_pts = 0;
+    a->n_rd = 0;
 }
 
 static void teardown(assess *a)
@@ -524,6 +530,7 @@ static void teardown(assess *a)
     free(a->pt_day);
     free(a->pt_tile);
     free(a->pt_obs);
+    free(a->rd_pts);
     free(a->x);
     free(a->xp);
     free(a->prob);
@@ -1099,15 +1106,47 @@ static parus_status outlier_pass(assess *a)
 
 /* ---- batches ---- */
 
-/* Copy a parcel of the walk into the batch; its record is rec. */
-static parus_status batch_add(assess *a, size_t rec, const parus_parcel_brief *p,
-                              const parus_series_point *pts, size_t n_pts)
+/* The season walk with the radar points when the season uses them. */
+struct optical_walk {
+    parus_season_visit_all_fn fn;
+    void *ctx;
+};
+
+static int visit_optical(const parus_parcel_brief *p, const parus_series_point *pts, size_t n_pts,
+                         void *ctx)
 {
+    struct optical_walk *ow = ctx;
+    parus_season_parcel sp;
+    sp.parcel = p;
+    sp.pts = pts;
+    sp.n_pts = n_pts;
+    sp.radar = NULL;
+    sp.n_radar = 0;
+    return ow->fn(&sp, ow->ctx);
+}
+
+static parus_status season_walk(assess *a, parus_season_visit_all_fn fn, size_t *n_parcels)
+{
+    struct optical_walk ow;
+    if (a->radar)
+        return parus_store_season_walk_all(a->store, a->window, fn, a, n_parcels, a->err);
+    ow.fn = fn;
+    ow.ctx = a;
+    return parus_store_season_walk(a->store, a->window, visit_optical, &ow, n_parcels, a->err);
+}
+
+/* Copy a parcel of the walk into the batch; its record is rec. */
+static parus_status batch_add(assess *a, size_t rec, const parus_season_parcel *sp)
+{
+    const parus_parcel_brief *p = sp->parcel;
+    const parus_series_point *pts = sp->pts;
+    size_t n_pts = sp->n_pts;
     item *it = &a->items[a->n_items];
     size_t i, want = a->n_pts + n_pts;
     if (!grow((void **)&a->pt_day, &a->cap_pt_day, want, sizeof *a->pt_day) ||
         !grow((void **)&a->pt_tile, &a->cap_pt_tile, want, sizeof *a->pt_tile) ||
-        !grow((void **)&a->pt_obs, &a->cap_pt_obs, want, sizeof *a->pt_obs))
+        !grow((void **)&a->pt_obs, &a->cap_pt_obs, want, sizeof *a->pt_obs) ||
+        !grow((void **)&a->rd_pts, &a->cap_rd, a->n_rd + sp->n_radar, sizeof *a->rd_pts))
         return nomem(a, "observations");
     size_t o_lo = outliers_of(a, rec), o_hi = o_lo;
     while (o_hi < a->n_ol_cands && a->ol_cands[o_hi].k == rec)
@@ -1140,6 +1179,11 @@ static parus_status batch_add(assess *a, size_t rec, const parus_parcel_brief *p
         a->n_pts++;
     }
     it->n_pts = a->n_pts - it->pt0;
+    it->rd0 = a->n_rd;
+    it->n_rd = sp->n_radar;
+    if (sp->n_radar)
+        memcpy(a->rd_pts + a->n_rd, sp->radar, sp->n_radar * sizeof *sp->radar);
+    a->n_rd += sp->n_radar;
     a->n_items++;
     return PARUS_OK;
 }
@@ -1217,14 +1261,24 @@ static void classify_item(assess *a, size_t k, thread_work *w)
     parus_status code;
     size_t i;
 
-    if (!grow((void **)&w->obs, &w->cap_obs, it->n_pts ? it->n_pts : 1, sizeof *w->obs)) {
+    size_t n_rd = 0;
+    if (!grow((void **)&w->obs, &w->cap_obs, it->n_pts + it->n_rd ? it->n_pts + it->n_rd : 1,
+              sizeof *w->obs)) {
         it->st = parus_fail(&it->err, PARUS_E_NOMEM, "out of memory featuring parcel '%s'", r->id);
         return;
     }
     for (i = 0; i < it->n_pts; i++)
         parus_season_obs_from_sources(&a->sources, a->pt_day[it->pt0 + i], &a->pt_obs[it->pt0 + i],
                                       &w->obs[i]);
-    code = parus_season_features(&a->spec, a->start_day, w->obs, it->n_pts, x, &it->info,
+    if (it->n_rd) {
+        code = parus_season_radar_obs(&a->sources, a->rd_pts + it->rd0, it->n_rd,
+                                      w->obs + it->n_pts, &n_rd, &w->season, &it->err);
+        if (code != PARUS_OK) {
+            it->st = code;
+            return;
+        }
+    }
+    code = parus_season_features(&a->spec, a->start_day, w->obs, it->n_pts + n_rd, x, &it->info,
                                  &w->season, &ferr);
     if (code == PARUS_OK) {
         it->featured = true;
@@ -1371,10 +1425,10 @@ static parus_status classify_batch(assess *a)
     return code;
 }
 
-static int visit_classify(const parus_parcel_brief *p, const parus_series_point *pts, size_t n_pts,
-                          void *ctx)
+static int visit_classify(const parus_season_parcel *sp, void *ctx)
 {
     assess *a = ctx;
+    const parus_parcel_brief *p = sp->parcel;
     parcel_rec *r;
     if (!grow((void **)&a->rec, &a->cap_rec, a->n_rec + 1, sizeof *a->rec)) {
         nomem(a, "parcels");
@@ -1392,7 +1446,7 @@ static int visit_classify(const parus_parcel_brief *p, const parus_series_point 
         nomem(a, "parcels");
         return 1;
     }
-    if (batch_add(a, a->n_rec - 1, p, pts, n_pts) != PARUS_OK)
+    if (batch_add(a, a->n_rec - 1, sp) != PARUS_OK)
         return 1;
     if (a->n_items == BATCH && classify_batch(a) != PARUS_OK)
         return 1;
@@ -1411,7 +1465,7 @@ static parus_status classify_pass(assess *a)
         if (a->n_tiles > 1)
             qsort(a->tiles, a->n_tiles, sizeof *a->tiles, cmp_tile);
     }
-    code = parus_store_season_walk(a->store, a->window, visit_classify, a, &n_parcels, a->err);
+    code = season_walk(a, visit_classify, &n_parcels);
     if (code == PARUS_OK && a->n_items)
         code = classify_batch(a);
     if (code != PARUS_OK)
@@ -1852,10 +1906,10 @@ static parus_status judge_batch(assess *a)
     return code;
 }
 
-static int visit_judge(const parus_parcel_brief *p, const parus_series_point *pts, size_t n_pts,
-                       void *ctx)
+static int visit_judge(const parus_season_parcel *sp, void *ctx)
 {
     assess *a = ctx;
+    const parus_parcel_brief *p = sp->parcel;
     size_t rec = a->walk_pos++;
     if (rec >= a->n_rec || strcmp(a->rec[rec].id, p->id) != 0) {
         parus_fail(a->err, PARUS_E_INTERNAL,
@@ -1863,7 +1917,7 @@ static int visit_judge(const parus_parcel_brief *p, const parus_series_point *pt
                    a->window, p->id, rec < a->n_rec ? a->rec[rec].id : "(end)");
         return 1;
     }
-    if (batch_add(a, rec, p, pts, n_pts) != PARUS_OK)
+    if (batch_add(a, rec, sp) != PARUS_OK)
         return 1;
     if (a->n_items == BATCH && judge_batch(a) != PARUS_OK)
         return 1;
@@ -1874,7 +1928,7 @@ static parus_status judge_pass(assess *a)
 {
     parus_status code;
     a->walk_pos = 0;
-    code = parus_store_season_walk(a->store, a->window, visit_judge, a, NULL, a->err);
+    code = season_walk(a, visit_judge, NULL);
     if (code == PARUS_OK && a->n_items)
         code = judge_batch(a);
     if (code == PARUS_OK && a->walk_pos != a->n_rec)

@@ -189,8 +189,17 @@ enum {
     SRC_P50,
     SRC_P90,
     SRC_VEG,
-    SRC_WATER
+    SRC_WATER,
+    SRC_S1_VV, /* radar (parus_season_radar_obs); NaN in an optical observation */
+    SRC_S1_VH,
+    SRC_S1_VH_VV,
+    SRC_S1_RVI,
+    SRC_S1_WATER
 };
+
+/* The radar variables, in the order parus_season_spec_add_radar appends them. */
+static const char *const radar_var_names[PARUS_SEASON_N_RADAR_VARS] = {"s1_vv", "s1_vh", "s1_vh_vv",
+                                                                       "s1_rvi", "s1_water"};
 
 /* Where a stored observation gives variable v its value (SRC_NONE: nowhere), and the index or
  * band it reads. */
@@ -221,6 +230,9 @@ static unsigned char source_of(const char *v, unsigned char *index)
         return SRC_VEG;
     if (strcmp(v, "water_fraction") == 0)
         return SRC_WATER;
+    for (i = 0; i < PARUS_SEASON_N_RADAR_VARS; i++)
+        if (strcmp(v, radar_var_names[i]) == 0)
+            return (unsigned char)(SRC_S1_VV + i);
     return SRC_NONE;
 }
 
@@ -300,6 +312,167 @@ void parus_season_obs_from_sources(const parus_season_sources *src, int64_t day,
             }
         out->value[k] = v;
     }
+}
+
+bool parus_season_spec_has_radar(const parus_season_spec *spec)
+{
+    size_t k;
+    unsigned char index;
+    for (k = 0; k < spec->n_vars && k < PARUS_SEASON_MAX_VARS; k++)
+        if (source_of(spec->vars[k], &index) >= SRC_S1_VV)
+            return true;
+    return false;
+}
+
+parus_status parus_season_spec_add_radar(parus_season_spec *spec, parus_error *err)
+{
+    size_t i;
+    for (i = 0; i < PARUS_SEASON_N_RADAR_VARS; i++) {
+        if (parus_season_var_index(spec, radar_var_names[i]) != SIZE_MAX)
+            continue;
+        if (spec->n_vars >= PARUS_SEASON_MAX_VARS)
+            return parus_fail(err, PARUS_E_INVALID,
+                              "no room for the radar variable '%s': a season has at most %d "
+                              "variables",
+                              radar_var_names[i], PARUS_SEASON_MAX_VARS);
+        set_name(spec->vars[spec->n_vars++], radar_var_names[i]);
+    }
+    return PARUS_OK;
+}
+
+/* A radar observation's pass as one key: the relative orbit where known (1..175), else its
+ * direction (-1 ascending, -2 descending), else -3. */
+static int track_of(const parus_radar_point *pt)
+{
+    if (pt->relative_orbit > 0)
+        return pt->relative_orbit;
+    if (strcmp(pt->orbit_direction, "ASCENDING") == 0)
+        return -1;
+    if (strcmp(pt->orbit_direction, "DESCENDING") == 0)
+        return -2;
+    return -3;
+}
+
+static int cmp_log(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of the natural logarithms of the positive finite values among v (NaN when none);
+ * tmp holds n doubles. */
+static double median_log(const double *v, size_t n, double *tmp)
+{
+    size_t i, m = 0;
+    for (i = 0; i < n; i++)
+        if (isfinite(v[i]) && v[i] > 0.0)
+            tmp[m++] = log(v[i]);
+    if (m == 0)
+        return NAN;
+    qsort(tmp, m, sizeof *tmp, cmp_log);
+    return m % 2 ? tmp[m / 2] : 0.5 * (tmp[m / 2 - 1] + tmp[m / 2]);
+}
+
+parus_status parus_season_radar_obs(const parus_season_sources *src, const parus_radar_point *pts,
+                                    size_t n, parus_season_obs *out, size_t *n_out,
+                                    parus_season_work *work, parus_error *err)
+{
+    size_t i, t, k, m, bytes, n_tracks = 0, ref = 0, *count, *tix;
+    double *vals, *tmp, *med_vv, *med_vh;
+    int *key;
+
+    *n_out = 0;
+    if (n == 0)
+        return PARUS_OK;
+    /* scratch: per point a value, a sort slot and its track; per track (at most n) its key,
+     * count and medians */
+    if (!parus__mul_size(n, 4 * sizeof(double) + 2 * sizeof(size_t) + sizeof(int), &bytes))
+        return parus_fail(err, PARUS_E_NOMEM, "cannot hold %zu radar observations", n);
+    if (bytes > work->cap_bytes_) {
+        void *nb = realloc(work->buf_, bytes);
+        if (!nb)
+            return parus_fail(err, PARUS_E_NOMEM, "cannot hold %zu radar observations", n);
+        work->buf_ = nb;
+        work->cap_bytes_ = bytes;
+    }
+    vals = work->buf_;
+    tmp = vals + n;
+    med_vv = tmp + n;
+    med_vh = med_vv + n;
+    count = (size_t *)(med_vh + n);
+    tix = count + n;
+    key = (int *)(tix + n);
+    for (i = 0; i < n; i++) {
+        int kk = track_of(&pts[i]);
+        for (t = 0; t < n_tracks && key[t] != kk; t++)
+            ;
+        if (t == n_tracks) {
+            key[t] = kk;
+            count[t] = 0;
+            n_tracks++;
+        }
+        tix[i] = t;
+        count[t] += isfinite(pts[i].obs.vv) && pts[i].obs.vv > 0.0;
+    }
+    /* the reference track: the most observations with a VV value (ties: the smaller key) */
+    for (t = 1; t < n_tracks; t++)
+        if (count[t] > count[ref] || (count[t] == count[ref] && key[t] < key[ref]))
+            ref = t;
+    for (t = 0; t < n_tracks; t++) {
+        for (i = 0, m = 0; i < n; i++)
+            if (tix[i] == t)
+                vals[m++] = pts[i].obs.vv;
+        med_vv[t] = median_log(vals, m, tmp);
+        for (i = 0, m = 0; i < n; i++)
+            if (tix[i] == t)
+                vals[m++] = pts[i].obs.vh;
+        med_vh[t] = median_log(vals, m, tmp);
+    }
+    for (i = 0; i < n; i++) {
+        parus_season_obs *o = &out[*n_out];
+        double vv = NAN, vh = NAN;
+        parus_status st;
+        t = tix[i];
+        /* a pass seen too seldom to be scaled to the reference is left out, never pooled */
+        if (t != ref && (count[t] < PARUS_SEASON_RADAR_MIN_TRACK_OBS || !isfinite(med_vv[t]) ||
+                         !isfinite(med_vv[ref])))
+            continue;
+        st = parus_series_parse_day(pts[i].date, &o->day, err);
+        if (st != PARUS_OK)
+            return st;
+        o->valid_fraction = pts[i].obs.valid_fraction;
+        if (isfinite(pts[i].obs.vv) && pts[i].obs.vv > 0.0)
+            vv = pts[i].obs.vv * exp(med_vv[ref] - med_vv[t]);
+        if (isfinite(pts[i].obs.vh) && pts[i].obs.vh > 0.0 && isfinite(med_vh[t]) &&
+            isfinite(med_vh[ref]))
+            vh = pts[i].obs.vh * exp(med_vh[ref] - med_vh[t]);
+        for (k = 0; k < PARUS_SEASON_MAX_VARS; k++) {
+            double v = NAN;
+            if (k < src->n_vars)
+                switch (src->kind[k]) {
+                case SRC_S1_VV:
+                    v = vv;
+                    break;
+                case SRC_S1_VH:
+                    v = vh;
+                    break;
+                case SRC_S1_VH_VV:
+                    v = vh / vv;
+                    break;
+                case SRC_S1_RVI:
+                    v = 4.0 * vh / (vv + vh);
+                    break;
+                case SRC_S1_WATER:
+                    v = pts[i].obs.radar_water_fraction;
+                    break;
+                default:
+                    break;
+                }
+            o->value[k] = v;
+        }
+        (*n_out)++;
+    }
+    return PARUS_OK;
 }
 
 void parus_season_obs_from_observation(const parus_season_spec *spec, int64_t day,

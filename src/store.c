@@ -141,9 +141,7 @@ static const char *const stmt_sql[STMT_N_] = {
     [STMT_OBS_DROP_PARCEL] = "DELETE FROM observations WHERE parcel_num = ?1",
     [STMT_RADAR_OBS_DROP_PARCEL] = "DELETE FROM radar_observations WHERE parcel_num = ?1",
     [STMT_PARCEL_RADAR_SERIES] =
-        "SELECT t.id, t.date, r.orbit_direction, r.relative_orbit, o.w_total_px, o.w_valid_px, "
-        "o.valid_fraction, o.vv, o.vh, o.vh_vv, o.rvi, o.water_fraction, o.looks_vv, o.looks_vh, "
-        "o.se_vv, o.se_vh, o.n_pixels, o.n_pure FROM parcels p "
+        "SELECT " PARUS__RADAR_ROW_COLUMNS " FROM parcels p "
         "JOIN radar_observations o ON o.parcel_num = p.num JOIN tiles t ON t.id = o.tile_id "
         "LEFT JOIN radar_tiles r ON r.tile_id = t.id WHERE p.id = ?1 ORDER BY t.date, t.id",
     [STMT_RADAR_TILE_INSERT] = "INSERT INTO radar_tiles (tile_id, mission, orbit_direction, "
@@ -1695,6 +1693,31 @@ parus_status parus_store_parcel_series(parus_store *store, const char *parcel_id
     return PARUS_OK;
 }
 
+/* Columns col0.. of a radar observation row (RADAR_ROW_COLUMNS order: tile id, date, orbit
+ * direction, relative orbit, the twelve figures, n_pixels, n_pure) as a radar point: every
+ * figure NaN first (radar observations have no optical ones), then the stored ones. */
+void parus__store_radar_row(sqlite3_stmt *st, int col0, parus_radar_point *pt)
+{
+    parus_observation *o = &pt->obs;
+    double *const dst[] = {
+        &o->w_total_px, &o->w_valid_px, &o->valid_fraction,       &o->vv,       &o->vh,
+        &o->vh_vv,      &o->rvi,        &o->radar_water_fraction, &o->looks_vv, &o->looks_vh,
+        &o->se_vv,      &o->se_vh};
+    parus_zonal empty;
+    size_t k;
+    memset(pt, 0, sizeof *pt);
+    parus_zonal_init(&empty);
+    parus_zonal_finish(&empty, o);
+    pt->tile_id = sqlite3_column_int64(st, col0);
+    copy_text(pt->date, sizeof pt->date, column_text(st, col0 + 1));
+    copy_text(pt->orbit_direction, sizeof pt->orbit_direction, column_text(st, col0 + 2));
+    pt->relative_orbit = sqlite3_column_int(st, col0 + 3);
+    for (k = 0; k < sizeof dst / sizeof dst[0]; k++)
+        *dst[k] = column_real(st, col0 + 4 + (int)k);
+    o->n_pixels = column_size(st, col0 + 16);
+    o->n_pure = column_size(st, col0 + 17);
+}
+
 parus_status parus_store_parcel_radar_series(parus_store *store, const char *parcel_id,
                                              parus_radar_series_fn fn, void *ctx, size_t *n_points,
                                              parus_error *err)
@@ -1703,10 +1726,8 @@ parus_status parus_store_parcel_radar_series(parus_store *store, const char *par
     parus_status code;
     size_t n = 0;
     int rc;
-    parus_zonal empty;
 
     parus_error_init(err);
-    parus_zonal_init(&empty);
     if (!store || !parcel_id || !fn)
         return parus_fail(err, PARUS_E_INVALID, "radar_series: missing store, id or function");
     code = require_current(store, err);
@@ -1718,21 +1739,7 @@ parus_status parus_store_parcel_radar_series(parus_store *store, const char *par
     rc = bind_text(st, 1, parcel_id);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         parus_radar_point pt;
-        parus_observation *o = &pt.obs;
-        double *const dst[] = {
-            &o->w_total_px, &o->w_valid_px, &o->valid_fraction,       &o->vv,       &o->vh,
-            &o->vh_vv,      &o->rvi,        &o->radar_water_fraction, &o->looks_vv, &o->looks_vh,
-            &o->se_vv,      &o->se_vh};
-        memset(&pt, 0, sizeof pt);
-        parus_zonal_finish(&empty, o); /* every figure NaN, then the stored ones */
-        pt.tile_id = sqlite3_column_int64(st, 0);
-        copy_text(pt.date, sizeof pt.date, column_text(st, 1));
-        copy_text(pt.orbit_direction, sizeof pt.orbit_direction, column_text(st, 2));
-        pt.relative_orbit = sqlite3_column_int(st, 3);
-        for (size_t k = 0; k < sizeof dst / sizeof dst[0]; k++)
-            *dst[k] = column_real(st, 4 + (int)k);
-        o->n_pixels = column_size(st, 16);
-        o->n_pure = column_size(st, 17);
+        parus__store_radar_row(st, 0, &pt);
         n++;
         if (fn(&pt, ctx)) {
             sqlite3_reset(st);

@@ -83,6 +83,15 @@ parus_status parus__store_audit_clear(parus_store *store, const char *season, pa
 /* Remove the outliers of season (store_outlier.c), inside the results transaction. */
 parus_status parus__store_outliers_clear(parus_store *store, const char *season, parus_error *err);
 
+/* The columns of a radar observation row, as parus__store_radar_row reads them (o: the
+ * radar_observations row, t: its tile, r: its radar_tiles row). */
+#define PARUS__RADAR_ROW_COLUMNS                                                                   \
+    "t.id, t.date, r.orbit_direction, r.relative_orbit, o.w_total_px, o.w_valid_px, "              \
+    "o.valid_fraction, o.vv, o.vh, o.vh_vv, o.rvi, o.water_fraction, o.looks_vv, o.looks_vh, "     \
+    "o.se_vv, o.se_vh, o.n_pixels, o.n_pure"
+/* Columns col0.. of such a row as a radar point. */
+void parus__store_radar_row(sqlite3_stmt *st, int col0, parus_radar_point *pt);
+
 /* Bring the store from store->version to PARUS_STORE_SCHEMA_VERSION, one transaction per step. */
 parus_status parus__store_migrate(parus_store *store, parus_error *err);
 

@@ -38,6 +38,8 @@ enum season_stmt {
     S_CROP_GET,
     S_WALK_PARCELS,
     S_WALK_OBS,
+    S_WALK_RADAR,
+    S_RADAR_COUNT,
     S_SAMPLE_FIND,
     S_SAMPLE_INSERT,
     S_SAMPLE_UPDATE,
@@ -78,6 +80,12 @@ static const char *const season_sql[S_N_] = {
                    " FROM parcels p CROSS JOIN observations o ON o.parcel_num = p.num "
                    "CROSS JOIN tiles t ON t.id = o.tile_id WHERE t.date >= ?1 AND t.date <= ?2 "
                    "ORDER BY p.id",
+    [S_WALK_RADAR] = "SELECT p.num, " PARUS__RADAR_ROW_COLUMNS
+                     " FROM parcels p CROSS JOIN radar_observations o ON o.parcel_num = p.num "
+                     "CROSS JOIN tiles t ON t.id = o.tile_id LEFT JOIN radar_tiles r ON "
+                     "r.tile_id = t.id WHERE t.date >= ?1 AND t.date <= ?2 ORDER BY p.id",
+    [S_RADAR_COUNT] = "SELECT count(*) FROM radar_observations o CROSS JOIN tiles t ON "
+                      "t.id = o.tile_id WHERE t.date >= ?1 AND t.date <= ?2",
     [S_SAMPLE_FIND] = "SELECT 1 FROM samples WHERE id = ?1",
     [S_SAMPLE_INSERT] = "INSERT INTO samples (id, label, grp, start_date, end_date, source, "
                         "loaded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -392,16 +400,65 @@ static void row_point(sqlite3_stmt *st, parus_series_point *pt)
     pt->obs.n_pure = column_size(st, 7 + (int)N_OBS_COLUMNS);
 }
 
-parus_status parus_store_season_walk(parus_store *store, const char *season,
-                                     parus_season_visit_fn fn, void *ctx, size_t *n_parcels,
-                                     parus_error *err)
+/* The radar points of a parcel in (date, tile id) order: they come in tile id order. */
+static int compare_radar(const void *a, const void *b)
 {
-    sqlite3_stmt *pq, *oq;
+    const parus_radar_point *x = a, *y = b;
+    int c = strcmp(x->date, y->date);
+    if (c)
+        return c;
+    return x->tile_id < y->tile_id ? -1 : x->tile_id > y->tile_id;
+}
+
+static void sort_radar(parus_radar_point *pts, size_t n)
+{
+    size_t i;
+    for (i = 1; i < n; i++)
+        if (compare_radar(&pts[i - 1], &pts[i]) > 0) {
+            qsort(pts, n, sizeof *pts, compare_radar);
+            return;
+        }
+}
+
+/* Room for one more element in *buf (cap elements of size each). */
+static bool room_for_one(void **buf, size_t n, size_t *cap, size_t size)
+{
+    size_t new_cap, bytes;
+    void *grown;
+    if (n < *cap)
+        return true;
+    new_cap = *cap ? 2 * *cap : 64;
+    if (!parus__mul_size(new_cap, size, &bytes) || !(grown = realloc(*buf, bytes)))
+        return false;
+    *buf = grown;
+    *cap = new_cap;
+    return true;
+}
+
+/* The old visitor under the new walk. */
+struct optical_only {
+    parus_season_visit_fn fn;
+    void *ctx;
+};
+
+static int visit_optical_only(const parus_season_parcel *sp, void *ctx)
+{
+    struct optical_only *o = ctx;
+    return o->fn(sp->parcel, sp->pts, sp->n_pts, o->ctx);
+}
+
+/* The season walk; with_radar: the third stream (radar observations) too. */
+static parus_status walk(parus_store *store, const char *season, bool with_radar,
+                         parus_season_visit_all_fn fn, void *ctx, size_t *n_parcels,
+                         parus_error *err)
+{
+    sqlite3_stmt *pq, *oq, *rq = NULL;
     parus_series_point *pts = NULL;
+    parus_radar_point *rad = NULL;
     parus_status code = PARUS_OK;
-    size_t n = 0, cap = 0;
+    size_t n = 0, cap = 0, cap_rad = 0;
     char first[11], last[11];
-    int rc, orc;
+    int rc, orc, rrc = SQLITE_DONE;
 
     parus_error_init(err);
     if (!store || !fn)
@@ -422,6 +479,8 @@ parus_status parus_store_season_walk(parus_store *store, const char *season,
     oq = stmt_get(store, S_WALK_OBS, err);
     if (!oq)
         return parus__store_prepare_failed(err);
+    if (with_radar && !(rq = stmt_get(store, S_WALK_RADAR, err)))
+        return parus__store_prepare_failed(err);
     set_mmap(store, WALK_MMAP_BYTES);
     rc = bind_text(pq, 1, season);
     orc = bind_text(oq, 1, first);
@@ -429,35 +488,46 @@ parus_status parus_store_season_walk(parus_store *store, const char *season,
         orc = bind_text(oq, 2, last);
     if (orc == SQLITE_OK)
         orc = sqlite3_step(oq);
-    /* Both streams are in parcel id order, so an observation row belongs to the current parcel
+    if (rq) {
+        rrc = bind_text(rq, 1, first);
+        if (rrc == SQLITE_OK)
+            rrc = bind_text(rq, 2, last);
+        if (rrc == SQLITE_OK)
+            rrc = sqlite3_step(rq);
+    }
+    /* All streams are in parcel id order, so an observation row belongs to the current parcel
      * exactly when its parcel num is the current one; otherwise it belongs to a later parcel. */
     while (rc == SQLITE_OK && (orc == SQLITE_ROW || orc == SQLITE_DONE) &&
-           (rc = sqlite3_step(pq)) == SQLITE_ROW) {
+           (rrc == SQLITE_ROW || rrc == SQLITE_DONE) && (rc = sqlite3_step(pq)) == SQLITE_ROW) {
         sqlite3_int64 num = sqlite3_column_int64(pq, 0);
         parus_parcel_brief p;
-        size_t n_pts = 0;
+        parus_season_parcel sp;
+        size_t n_pts = 0, n_rad = 0;
         int stop;
 
         while (orc == SQLITE_ROW && sqlite3_column_int64(oq, 0) == num) {
-            if (n_pts == cap) {
-                size_t new_cap = cap ? 2 * cap : 64, bytes;
-                parus_series_point *grown;
-                if (!parus__mul_size(new_cap, sizeof *pts, &bytes) ||
-                    !(grown = realloc(pts, bytes))) {
-                    code = parus_fail(err, PARUS_E_NOMEM,
-                                      "cannot hold the observations of parcel '%s'",
-                                      column_text(pq, 1));
-                    goto out_reset;
-                }
-                pts = grown;
-                cap = new_cap;
+            if (!room_for_one((void **)&pts, n_pts, &cap, sizeof *pts)) {
+                code = parus_fail(err, PARUS_E_NOMEM, "cannot hold the observations of parcel '%s'",
+                                  column_text(pq, 1));
+                goto out_reset;
             }
             row_point(oq, &pts[n_pts++]);
             orc = sqlite3_step(oq);
         }
-        if (orc != SQLITE_ROW && orc != SQLITE_DONE)
+        while (rrc == SQLITE_ROW && sqlite3_column_int64(rq, 0) == num) {
+            if (!room_for_one((void **)&rad, n_rad, &cap_rad, sizeof *rad)) {
+                code = parus_fail(err, PARUS_E_NOMEM,
+                                  "cannot hold the radar observations of parcel '%s'",
+                                  column_text(pq, 1));
+                goto out_reset;
+            }
+            parus__store_radar_row(rq, 1, &rad[n_rad++]);
+            rrc = sqlite3_step(rq);
+        }
+        if ((orc != SQLITE_ROW && orc != SQLITE_DONE) || (rrc != SQLITE_ROW && rrc != SQLITE_DONE))
             break;
         sort_points(pts, n_pts);
+        sort_radar(rad, n_rad);
         p.id = column_text(pq, 1);
         p.farmer_id = column_text(pq, 2);
         p.area_m2 = column_real(pq, 3);
@@ -465,8 +535,13 @@ parus_status parus_store_season_walk(parus_store *store, const char *season,
         p.declared_crop = column_text(pq, 5);
         p.lon_deg = column_real(pq, 6);
         p.lat_deg = column_real(pq, 7);
+        sp.parcel = &p;
+        sp.pts = pts;
+        sp.n_pts = n_pts;
+        sp.radar = rad;
+        sp.n_radar = n_rad;
         n++;
-        stop = fn(&p, pts, n_pts, ctx);
+        stop = fn(&sp, ctx);
         if (stop) {
             code = stopped(err, stop, "the parcels of the season", p.id ? p.id : "?");
             goto out_reset;
@@ -479,26 +554,96 @@ parus_status parus_store_season_walk(parus_store *store, const char *season,
                                      store->path);
         goto out_reset;
     }
+    if (rrc != SQLITE_ROW && rrc != SQLITE_DONE) {
+        code = parus__store_sql_fail(store, rrc, err,
+                                     "cannot read the radar observations of season %s in '%s'",
+                                     season, store->path);
+        goto out_reset;
+    }
     if (rc != SQLITE_DONE) {
         code =
             parus__store_sql_fail(store, rc, err, "cannot read the parcels of '%s'", store->path);
         goto out_reset;
     }
-    if (orc == SQLITE_ROW) {
-        /* an observation of no parcel: the two streams disagree on the order */
+    if (orc == SQLITE_ROW || rrc == SQLITE_ROW) {
+        /* an observation of no parcel: the streams disagree on the order */
         code = parus_fail(err, PARUS_E_INTERNAL,
-                          "the season walk of '%s' left observations of parcel %lld unread",
-                          store->path, (long long)sqlite3_column_int64(oq, 0));
+                          "the season walk of '%s' left %sobservations of parcel %lld unread",
+                          store->path, orc == SQLITE_ROW ? "" : "radar ",
+                          (long long)sqlite3_column_int64(orc == SQLITE_ROW ? oq : rq, 0));
         goto out_reset;
     }
     if (n_parcels)
         *n_parcels = n;
 out_reset:
+    if (rq)
+        sqlite3_reset(rq);
     sqlite3_reset(oq);
     sqlite3_reset(pq);
     set_mmap(store, 0);
     free(pts);
+    free(rad);
     return code;
+}
+
+parus_status parus_store_season_walk(parus_store *store, const char *season,
+                                     parus_season_visit_fn fn, void *ctx, size_t *n_parcels,
+                                     parus_error *err)
+{
+    struct optical_only o;
+    o.fn = fn;
+    o.ctx = ctx;
+    if (!fn) {
+        parus_error_init(err);
+        return parus_fail(err, PARUS_E_INVALID, "season_walk: missing store or function");
+    }
+    return walk(store, season, false, visit_optical_only, &o, n_parcels, err);
+}
+
+parus_status parus_store_season_walk_all(parus_store *store, const char *season,
+                                         parus_season_visit_all_fn fn, void *ctx, size_t *n_parcels,
+                                         parus_error *err)
+{
+    return walk(store, season, true, fn, ctx, n_parcels, err);
+}
+
+parus_status parus_store_radar_count(parus_store *store, const char *season, size_t *n,
+                                     parus_error *err)
+{
+    sqlite3_stmt *st;
+    parus_status code;
+    char first[11], last[11];
+    int rc;
+
+    if (!store || !n)
+        return parus_fail(err, PARUS_E_INVALID, "radar_count: missing store or output");
+    code = parus__store_require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    if (!parus_store_season_valid(season))
+        return bad_season(store, season, err);
+    memcpy(first, season, 10);
+    first[10] = '\0';
+    memcpy(last, season + 11, 10);
+    last[10] = '\0';
+    st = stmt_get(store, S_RADAR_COUNT, err);
+    if (!st)
+        return parus__store_prepare_failed(err);
+    rc = bind_text(st, 1, first);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, last);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        code = parus__store_sql_fail(store, rc, err,
+                                     "cannot count the radar observations of season %s in '%s'",
+                                     season, store->path);
+        sqlite3_reset(st);
+        return code;
+    }
+    *n = column_size(st, 0);
+    sqlite3_reset(st);
+    return PARUS_OK;
 }
 
 /* ---- samples ---- */

@@ -10,7 +10,12 @@
 #
 #   tools/bench-synth-classify.sh [--size 1536] [--dates 24] [--clouds 0.2] [--seeds 101,202]
 #                                 [--dir out/synth-classify] [--rounds 300] [--vars A,B,...]
-#                                 [--learner trees|tcnn|ensemble]
+#                                 [--learner trees|tcnn|ensemble] [--radar]
+#                                 [--cloud-model legacy|mean]
+#
+# --radar: the seasons carry Sentinel-1 tiles too (6-day revisit) and the model uses the radar
+# variables (`train --radar auto`); without it the model is optical only (`--radar no`).
+# --cloud-model mean: --clouds is the dates' mean cover (a monsoon season: 0.5), see docs/synth.md.
 #
 # Target: overall accuracy >= 0.95 with clouds on.
 set -euo pipefail
@@ -25,6 +30,8 @@ dir=out/synth-classify
 rounds=300
 vars=
 learner=trees
+radar=0
+cloud_model=legacy
 while [ $# -gt 0 ]; do
     case "$1" in
     --size) size=$2; shift 2 ;;
@@ -35,8 +42,11 @@ while [ $# -gt 0 ]; do
     --rounds) rounds=$2; shift 2 ;;
     --vars) vars=$2; shift 2 ;;
     --learner) learner=$2; shift 2 ;;
+    --radar) radar=1; shift ;;
+    --cloud-model) cloud_model=$2; shift 2 ;;
     *) echo "usage: tools/bench-synth-classify.sh [--size N] [--dates N] [--clouds F]" \
-            "[--seeds A,B] [--dir DIR] [--rounds N] [--vars A,B,...] [--learner L]" >&2
+            "[--seeds A,B] [--dir DIR] [--rounds N] [--vars A,B,...] [--learner L] [--radar]" \
+            "[--cloud-model legacy|mean]" >&2
        exit 2 ;;
     esac
 done
@@ -53,7 +63,8 @@ season_store() { # seed -> dir/seed-N with parus.db ingested and labels.csv
         rm -rf "$d"
         mkdir -p "$d"
         "$build/parus-synth" --out "$d/scene" --size "$size" --dates "$dates" --seed "$seed" \
-            --clouds "$clouds" --quiet
+            --clouds "$clouds" --cloud-model "$cloud_model" --quiet \
+            $([ "$radar" = 1 ] && echo --radar --radar-revisit 6)
         "$parus" --db "$d/parus.db" -q parcels load "$d/scene/parcels.geojson" || [ $? -eq 8 ]
         "$parus" --db "$d/parus.db" -q ingest "$d/scene"/*.tif
         # the truth's crop of every parcel the store holds (valid = 1: registered)
@@ -76,7 +87,7 @@ echo "seasons: $size x $size px, $dates dates, clouds $clouds; train seed $train
      "($(($(wc -l < "$test/labels.csv") - 1)) parcels); generated and ingested in" \
      "$(printf '%.0f' "$(echo "$t1 - $t0" | bc)") s"
 "$parus" --db "$train/parus.db" train --season "$season" --rounds "$rounds" \
-    ${vars:+--vars "$vars"} --learner "$learner" --out "$dir/model"
+    ${vars:+--vars "$vars"} $([ -z "$vars" ] && [ "$radar" = 0 ] && echo --radar no) --learner "$learner" --out "$dir/model"
 "$parus" --db "$test/parus.db" classify --season "$season" --model "$dir/model"
 echo
 echo "per class on the test season (recall = agreeing / declared):"

@@ -51,13 +51,14 @@
 #include "parus/crops.h"
 #include "parus/error.h"
 #include "parus/export.h"
+#include "parus/store.h"
 #include "parus/zonal.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define PARUS_SEASON_MAX_VARS 16
+#define PARUS_SEASON_MAX_VARS 24
 #define PARUS_SEASON_VAR_NAME_MAX 32   /* bytes, with the terminating NUL */
 #define PARUS_SEASON_WINDOW_TEXT 22    /* "YYYY-MM-DD/YYYY-MM-DD" and its NUL */
 #define PARUS_SEASON_N_SUMMARIES 5     /* mean, std, min, max, argmax */
@@ -182,6 +183,40 @@ PARUS_API parus_status parus_season_features(const parus_season_spec *spec, int6
                                              const parus_season_obs *obs, size_t n_obs,
                                              double *features, parus_season_info *info,
                                              parus_season_work *work, parus_error *err);
+
+/* ---- radar (Sentinel-1) ---- */
+
+/* The radar variables (docs/method.md, section 6): "s1_vv" and "s1_vh", the parcel's mean
+ * backscatter in linear power; "s1_vh_vv" their ratio; "s1_rvi" 4 vh / (vv + vh); "s1_water"
+ * the share of the parcel's valid radar area below PARUS_RADAR_WATER_VV_DB. They take values
+ * from radar observations only (parus_season_radar_obs); an optical observation gives them NaN,
+ * a radar observation gives every optical variable NaN. Composited as the band means are: the
+ * mean of a step's observations weighted by their valid fraction, in linear power. */
+#define PARUS_SEASON_N_RADAR_VARS 5
+/* A pass (relative orbit) with fewer observations of VV than this in the window is not scaled to
+ * the reference pass and is left out. */
+#define PARUS_SEASON_RADAR_MIN_TRACK_OBS 3
+
+/* True when the spec has a radar variable: its callers then pass radar observations too. */
+PARUS_API bool parus_season_spec_has_radar(const parus_season_spec *spec);
+/* Append the radar variables the spec lacks, in the order above. E_INVALID when they do not fit
+ * in PARUS_SEASON_MAX_VARS (the spec is then partly extended: start again from a copy). */
+PARUS_API parus_status parus_season_spec_add_radar(parus_season_spec *spec, parus_error *err);
+
+/* A parcel's radar observations pts[0..n) (its walk's, any pass) as season observations, into
+ * out[0..*n_out) (room for n). Passes are never pooled as they come: each pass (relative orbit,
+ * else orbit direction) is scaled to the reference pass, the one with the most VV values in pts
+ * (ties: the smaller relative orbit), by the ratio of the medians of its and the reference's
+ * VV (and VH) over the parcel's observations given: the incidence angle of a pass at a place
+ * is fixed, so its difference to the other pass is one factor per surface (docs/method.md,
+ * section 6). A pass with fewer than PARUS_SEASON_RADAR_MIN_TRACK_OBS VV values, other than the
+ * reference, is left out. s1_vh_vv and s1_rvi are computed from the scaled means; s1_water is
+ * not scaled. Give pts of the season's window only: the medians are over what is given. work
+ * lends scratch memory. E_INVALID for a malformed date, E_NOMEM. */
+PARUS_API parus_status parus_season_radar_obs(const parus_season_sources *src,
+                                              const parus_radar_point *pts, size_t n,
+                                              parus_season_obs *out, size_t *n_out,
+                                              parus_season_work *work, parus_error *err);
 
 /* ---- calendar fallback ---- */
 

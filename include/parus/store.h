@@ -290,6 +290,31 @@ PARUS_API parus_status parus_store_season_walk(parus_store *store, const char *s
                                                parus_season_visit_fn fn, void *ctx,
                                                size_t *n_parcels, parus_error *err);
 
+/* A parcel of the season with both sensor families: its optical observations (pts, as
+ * parus_store_season_walk gives them) and its radar observations (schema 13) from tiles whose
+ * date lies in the window, in (date, tile id) order, each with its pass. Borrowed for the call. */
+typedef struct parus_season_parcel {
+    const parus_parcel_brief *parcel;
+    const parus_series_point *pts;
+    size_t n_pts;
+    const parus_radar_point *radar;
+    size_t n_radar;
+} parus_season_parcel;
+
+typedef int (*parus_season_visit_all_fn)(const parus_season_parcel *sp, void *ctx);
+
+/* parus_store_season_walk with the radar observations too (a third ordered query merged as the
+ * walk goes): every parcel in id order, n_radar 0 where it has none. The same rules, errors and
+ * memory (one parcel's points of each kind). */
+PARUS_API parus_status parus_store_season_walk_all(parus_store *store, const char *season,
+                                                   parus_season_visit_all_fn fn, void *ctx,
+                                                   size_t *n_parcels, parus_error *err);
+
+/* The number of radar observations (schema 13) from tiles whose date lies in the season's
+ * window, into *n. E_INVALID for a season that is not canonical. */
+PARUS_API parus_status parus_store_radar_count(parus_store *store, const char *season, size_t *n,
+                                               parus_error *err);
+
 /* ---- samples: external per-sample time series ---- */
 
 typedef struct parus_sample_point {

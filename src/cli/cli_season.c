@@ -14,12 +14,15 @@
 #include "cli_season.h"
 
 parus_status cli_points_to_obs(const parus_season_spec *spec, const parus_series_point *pts,
-                               size_t n_pts, parus_season_obs **buf, size_t *cap, parus_error *err)
+                               size_t n_pts, size_t room, parus_season_obs **buf, size_t *cap,
+                               parus_error *err)
 {
     parus_season_sources src;
     size_t i;
-    if (n_pts > *cap) {
-        size_t want = n_pts < 64 ? 64 : n_pts * 2;
+    if (room < n_pts)
+        room = n_pts;
+    if (room > *cap) {
+        size_t want = room < 64 ? 64 : room * 2;
         parus_season_obs *p = realloc(*buf, want * sizeof *p);
         if (!p)
             return parus_fail(err, PARUS_E_NOMEM, "out of memory reading a season");
@@ -178,6 +181,7 @@ struct parcel_walk {
     size_t cap, thinned_cap;
     double *features;
     parus_season_work work;
+    parus_season_sources sources;
     cli_dataset_stats *stats;
     parus_error *err;
 };
@@ -209,8 +213,12 @@ static double thin_draw(uint64_t id_hash, int64_t day, unsigned copy)
     return (double)(z >> 11) / 9007199254740992.0;
 }
 
-/* The thinned copies of the parcel whose observations are w->obs[0..n_obs) (cli_thinning). */
-static int add_thinned(struct parcel_walk *w, const char *id, size_t n_obs, const char *label)
+/* The thinned copies of the parcel whose observations are w->obs[0..n_obs), the optical ones
+ * first and its radar ones from n_optical on (cli_thinning): the optical observations are thinned;
+ * the radar ones, which clouds do not touch, are kept, except in the last copy, which has none
+ * (a parcel the radar missed), so that the model learns to do without them. */
+static int add_thinned(struct parcel_walk *w, const char *id, size_t n_obs, size_t n_optical,
+                       const char *label)
 {
     uint64_t h = 1469598103934665603u; /* FNV-1a of the id */
     parus_season_info info;
@@ -229,7 +237,8 @@ static int add_thinned(struct parcel_walk *w, const char *id, size_t n_obs, cons
     for (unsigned k = 1; k <= w->thin->n_copies; k++) {
         for (size_t j = 0; j < n_obs; j++) {
             w->thinned[j] = w->obs[j];
-            if (thin_draw(h, w->obs[j].day, k) < w->thin->drop)
+            if (j < n_optical ? thin_draw(h, w->obs[j].day, k) < w->thin->drop
+                              : k == w->thin->n_copies)
                 w->thinned[j].valid_fraction = NAN; /* not clear */
         }
         parus_status st = parus_season_features(w->spec, w->start_day, w->thinned, n_obs,
@@ -247,22 +256,30 @@ static int add_thinned(struct parcel_walk *w, const char *id, size_t n_obs, cons
     return 0;
 }
 
-static int parcel_visit(const parus_parcel_brief *p, const parus_series_point *pts, size_t n_pts,
-                        void *arg)
+static int parcel_visit(const parus_season_parcel *sp, void *arg)
 {
     struct parcel_walk *w = arg;
+    const parus_parcel_brief *p = sp->parcel;
     const char *label = w->labels ? cli_labels_find(w->labels, p->id) : p->declared_crop;
     parus_season_info info;
     parus_error ferr;
     parus_status st;
+    size_t n_obs = sp->n_pts, n_radar = 0;
 
     w->stats->n_parcels++;
     if (!label)
         return 0;
     w->stats->n_labelled++;
-    if (cli_points_to_obs(w->spec, pts, n_pts, &w->obs, &w->cap, w->err) != PARUS_OK)
+    if (cli_points_to_obs(w->spec, sp->pts, sp->n_pts, sp->n_pts + sp->n_radar, &w->obs, &w->cap,
+                          w->err) != PARUS_OK)
         return 1;
-    st = parus_season_features(w->spec, w->start_day, w->obs, n_pts, w->features, &info, &w->work,
+    if (sp->n_radar) {
+        if (parus_season_radar_obs(&w->sources, sp->radar, sp->n_radar, w->obs + sp->n_pts,
+                                   &n_radar, &w->work, w->err) != PARUS_OK)
+            return 1;
+        n_obs += n_radar;
+    }
+    st = parus_season_features(w->spec, w->start_day, w->obs, n_obs, w->features, &info, &w->work,
                                &ferr);
     if (st == PARUS_E_RANGE) {
         w->stats->n_no_clear++;
@@ -274,7 +291,19 @@ static int parcel_visit(const parus_parcel_brief *p, const parus_series_point *p
     }
     if (rows_add(&w->rows, w->features, label, 0, false, w->err) != PARUS_OK)
         return 1;
-    return w->thin && w->thin->n_copies > 0 ? add_thinned(w, p->id, n_pts, label) : 0;
+    return w->thin && w->thin->n_copies > 0 ? add_thinned(w, p->id, n_obs, sp->n_pts, label) : 0;
+}
+
+static int optical_visit(const parus_parcel_brief *p, const parus_series_point *pts, size_t n_pts,
+                         void *arg)
+{
+    parus_season_parcel sp;
+    sp.parcel = p;
+    sp.pts = pts;
+    sp.n_pts = n_pts;
+    sp.radar = NULL;
+    sp.n_radar = 0;
+    return parcel_visit(&sp, arg);
 }
 
 parus_status cli_store_dataset(parus_store *store, const parus_season_spec *spec,
@@ -299,7 +328,10 @@ parus_status cli_store_dataset(parus_store *store, const parus_season_spec *spec
         st = parus_fail(err, PARUS_E_NOMEM, "out of memory building a dataset");
         goto out;
     }
-    st = parus_store_season_walk(store, window, parcel_visit, &w, NULL, err);
+    parus_season_sources_init(spec, &w.sources);
+    st = parus_season_spec_has_radar(spec)
+             ? parus_store_season_walk_all(store, window, parcel_visit, &w, NULL, err)
+             : parus_store_season_walk(store, window, optical_visit, &w, NULL, err);
     if (st == PARUS_OK)
         st = rows_to_dataset(&w.rows, spec, false, "train", ds, err);
 out:

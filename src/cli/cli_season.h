@@ -26,9 +26,11 @@ int cli_season_resolve(const cli_ctx *ctx, const char *cmd, const char *option,
                        char window[PARUS_SEASON_WINDOW_TEXT], int64_t *start_day,
                        size_t *length_days);
 
-/* A parcel's stored points as season observations, into *buf (grown as needed, *cap its size). */
+/* A parcel's stored points as season observations, into *buf (grown as needed to at least room
+ * elements and n_pts, *cap its size). */
 parus_status cli_points_to_obs(const parus_season_spec *spec, const parus_series_point *pts,
-                               size_t n_pts, parus_season_obs **buf, size_t *cap, parus_error *err);
+                               size_t n_pts, size_t room, parus_season_obs **buf, size_t *cap,
+                               parus_error *err);
 
 /* Labels given on the command line: parcel ids (sorted, unique) and their crops. */
 typedef struct cli_labels {

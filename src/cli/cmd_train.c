@@ -30,7 +30,8 @@ static const char usage[] =
     "                   [--differences] [--nd-pairs A:B,...] [--smooth-bands A,...]\n"
     "                   [--rounds N] [--class-balance A] [--learner L] [--threads N]\n"
     "       parus train --season FIRST/LAST --out MODEL [--labels FILE.csv] [--crops FILE]\n"
-    "                   [--step-days N] [--vars A,B,...] [--thin-copies N] [--thin-drop P]\n"
+    "                   [--step-days N] [--vars A,B,...] [--radar auto|yes|no]\n"
+    "                   [--thin-copies N] [--thin-drop P]\n"
     "                   [--rounds N] [--class-balance A] [--learner L] [--threads N]\n"
     "       parus train --samples --season-days N --out MODEL [--step-days N] [--rounds N]\n"
     "                   [--class-balance A] [--learner L]\n\n"
@@ -52,7 +53,11 @@ static const char usage[] =
     "                  values of the five indices and ten bands): index and band names (ndvi,\n"
     "                  evi, ..., red, nir, ...: mixed with the neighbours at the edges), the\n"
     "                  same with own_ for the own values (own_ndvi, own_red, ...),\n"
-    "                  ndvi_p10/p50/p90, veg_fraction, water_fraction; the model keeps them\n"
+    "                  ndvi_p10/p50/p90, veg_fraction, water_fraction, the radar's s1_vv,\n"
+    "                  s1_vh, s1_vh_vv, s1_rvi, s1_water; the model keeps them\n"
+    "  --radar WHEN    for --season: add the radar variables (s1_vv, s1_vh, s1_vh_vv, s1_rvi,\n"
+    "                  s1_water) to the season's: auto (default) when the store holds radar\n"
+    "                  observations in the window, yes, or no\n"
     "  --thin-copies N for --season: N thinned copies of each labelled parcel beside it, each\n"
     "                  observation left out with probability --thin-drop, as another season's\n"
     "                  clouds would (default: 4; 0 trains on the season as it is)\n"
@@ -99,6 +104,30 @@ static int parse_vars(const char *cmd, const char *list, parus_season_spec *spec
             snprintf(spec->phenology_var, sizeof spec->phenology_var, "own_ndvi");
     if (parus_season_spec_check(spec, &err) != PARUS_OK)
         return cli_usage_error(cmd, "--vars '%s': %s", list, err.msg);
+    return 0;
+}
+
+/* --radar: the radar variables added to the default spec when asked, or (auto) when the store
+ * holds radar observations in the window. */
+static int choose_radar(parus_store *store, const char *window, const char *radar_opt,
+                        parus_season_spec *spec, bool quiet)
+{
+    parus_error err;
+    size_t n = 0;
+    if (radar_opt && strcmp(radar_opt, "no") == 0)
+        return 0;
+    if (!radar_opt || strcmp(radar_opt, "auto") == 0) {
+        if (parus_store_radar_count(store, window, &n, &err) != PARUS_OK)
+            return cli_report(&err);
+        if (n == 0)
+            return 0;
+    }
+    if (parus_season_spec_add_radar(spec, &err) != PARUS_OK)
+        return cli_report(&err);
+    if (!quiet)
+        printf("radar: %zu observations in the season; variables s1_vv, s1_vh, s1_vh_vv, s1_rvi, "
+               "s1_water added\n",
+               n);
     return 0;
 }
 
@@ -197,7 +226,7 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
     cli_labels labels = {0};
     cli_dataset_stats stats = {0};
     const char *csv = NULL, *out = NULL, *season_opt = NULL, *labels_path = NULL, *crops_opt = NULL,
-               *vars_opt = NULL;
+               *vars_opt = NULL, *radar_opt = NULL;
     char window[PARUS_SEASON_WINDOW_TEXT];
     bool samples = false, step_given = false, thin_given = false;
     cli_thinning thin = {CLI_THIN_COPIES, CLI_THIN_DROP};
@@ -235,6 +264,12 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
             crops_opt = argv[++i];
         } else if (strcmp(a, "--vars") == 0 && i + 1 < argc) {
             vars_opt = argv[++i];
+        } else if (strcmp(a, "--radar") == 0 && i + 1 < argc) {
+            radar_opt = argv[++i];
+            if (strcmp(radar_opt, "auto") != 0 && strcmp(radar_opt, "yes") != 0 &&
+                strcmp(radar_opt, "no") != 0)
+                return cli_usage_error("train", "--radar wants auto, yes or no, not '%s'",
+                                       radar_opt);
         } else if (strcmp(a, "--thin-copies") == 0 && i + 1 < argc) {
             char *end;
             long v = strtol(argv[++i], &end, 10);
@@ -277,6 +312,10 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
         return cli_usage_error("train", "--samples needs --season-days N");
     if (vars_opt && !season_opt)
         return cli_usage_error("train", "--vars goes with --season");
+    if (radar_opt && !season_opt)
+        return cli_usage_error("train", "--radar goes with --season");
+    if (radar_opt && vars_opt)
+        return cli_usage_error("train", "--radar and --vars: name the radar variables in --vars");
     if (thin_given && !season_opt)
         return cli_usage_error("train", "--thin-copies and --thin-drop go with --season");
     if (step_given)
@@ -299,6 +338,8 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
                                          &spec.length_days)) != 0)
                 goto out;
             if (labels_path && (rc = load_labels(ctx, store, labels_path, crops_opt, &labels)))
+                goto out;
+            if (!vars_opt && (rc = choose_radar(store, window, radar_opt, &spec, ctx->quiet)))
                 goto out;
             st = cli_store_dataset(store, &spec, window, spec.start_day,
                                    labels_path ? &labels : NULL, &thin, &ds, &stats, &err);
