@@ -1626,6 +1626,49 @@ static const parus_crop *rec_crop(const assess *a, const parcel_rec *r)
     return r->crop >= 0 ? a->crop_row[r->crop] : NULL;
 }
 
+/* The floods radar sees (parus_health_radar_floods) added to the item's health result, from
+ * its radar points with a valid share the optical rules ask for; no peer reference (the
+ * crop's planting weeks stand in for it). */
+static parus_status radar_floods(const assess *a, item *it, const parus_crop *crop,
+                                 parus_error *err)
+{
+    int64_t *day;
+    double *water, *vv, *vh;
+    int *pass;
+    size_t i;
+    parus_status code = PARUS_OK;
+    if (it->n_rd == 0)
+        return PARUS_OK;
+    day = malloc(it->n_rd * sizeof *day);
+    water = malloc(it->n_rd * sizeof *water);
+    vv = malloc(it->n_rd * sizeof *vv);
+    vh = malloc(it->n_rd * sizeof *vh);
+    pass = malloc(it->n_rd * sizeof *pass);
+    if (!day || !water || !vv || !vh || !pass)
+        code = parus_fail(err, PARUS_E_NOMEM, "assess: out of memory (radar floods)");
+    for (i = 0; i < it->n_rd && code == PARUS_OK; i++) {
+        const parus_radar_point *pt = &a->rd_pts[it->rd0 + i];
+        code = parus_series_parse_day(pt->date, &day[i], err);
+        bool ok = pt->obs.valid_fraction >= a->hopt.min_valid_fraction;
+        water[i] = ok ? pt->obs.radar_water_fraction : (double)NAN;
+        vv[i] = ok ? pt->obs.vv : (double)NAN;
+        vh[i] = ok ? pt->obs.vh : (double)NAN;
+        /* the geometry: the relative orbit, else the direction (never two passes pooled) */
+        pass[i] = pt->relative_orbit > 0
+                      ? pt->relative_orbit
+                      : -1 - (pt->orbit_direction[0] == 'A') - 2 * (pt->orbit_direction[0] == 'D');
+    }
+    if (code == PARUS_OK)
+        code = parus_health_radar_floods(day, water, vv, vh, NULL, pass, NULL, it->n_rd, crop,
+                                         &a->hopt, &it->health, err);
+    free(day);
+    free(water);
+    free(vv);
+    free(vh);
+    free(pass);
+    return code;
+}
+
 /* The parallel part of pass 2 for one item. */
 static void judge_item(assess *a, size_t k, thread_work *w)
 {
@@ -1646,6 +1689,12 @@ static void judge_item(assess *a, size_t k, thread_work *w)
     if (!it->has_series)
         return;
     code = parus_health_assess(&w->series, crop, peers, expected, &a->hopt, &it->health, &ferr);
+    if (code != PARUS_OK) {
+        it->st = code;
+        it->err = ferr;
+        return;
+    }
+    code = radar_floods(a, it, crop, &ferr);
     if (code != PARUS_OK) {
         it->st = code;
         it->err = ferr;
@@ -1927,7 +1976,15 @@ static int visit_judge(const parus_season_parcel *sp, void *ctx)
 static parus_status judge_pass(assess *a)
 {
     parus_status code;
+    size_t n_radar = 0;
     a->walk_pos = 0;
+    /* health reads radar whenever the store has it in the season, whatever the model uses */
+    if (!a->radar) {
+        code = parus_store_radar_count(a->store, a->window, &n_radar, a->err);
+        if (code != PARUS_OK)
+            return code;
+        a->radar = n_radar > 0;
+    }
     code = season_walk(a, visit_judge, NULL);
     if (code == PARUS_OK && a->n_items)
         code = judge_batch(a);

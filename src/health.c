@@ -104,6 +104,12 @@ void parus_health_options_init(parus_health_options *opt)
     opt->flood_water_excess = 0.2;
     opt->flood_min_share = 0.25;
     opt->water_swir1 = 0.015;
+    opt->radar_flood_min_share = 0.5;
+    opt->radar_flood_rise = 0.3;
+    opt->radar_paddy_days = 30.0;
+    opt->radar_dip_db = 0.0;
+    opt->radar_dip_days = 36.0;
+    opt->radar_flood_vh_db = 3.0;
     opt->loss_min_drop = 0.15;
     opt->loss_min_relative = 0.3;
     opt->loss_min_fall = 0.0;
@@ -1534,5 +1540,203 @@ parus_status parus_health_planted_area(const parus_health_series *s, const parus
         }
     }
     *out = r;
+    return PARUS_OK;
+}
+
+/* ---- radar floods ---- */
+
+/* day in a cycle's planting weeks of the crop: from season_start_days before sowing to
+ * radar_paddy_days after it. */
+static bool in_planting_weeks(const parus_crop *crop, int64_t day, const parus_health_options *opt)
+{
+    int doy = parus_series_day_of_year(day);
+    if (!crop || crop->kind == PARUS_CROP_NONCROP)
+        return false;
+    for (int k = 0; k < crop->n_cycles && k < 2; k++) {
+        const parus_crop_cycle *cy = &crop->cycle[k];
+        if (cy->sow_doy != cy->harvest_doy &&
+            near_doy(doy, cy->sow_doy, opt->season_start_days, opt->radar_paddy_days))
+            return true;
+    }
+    return false;
+}
+
+/* The radar series of one parcel (parus_health_radar_floods). */
+typedef struct radar_in {
+    const int64_t *day;
+    const double *water, *vv, *vh, *peer_vv, *peer;
+    const int *pass;
+    size_t n;
+} radar_in;
+
+/* VV at date i in dB, over the peers' where given; NaN when none. */
+static double radar_vv_db(const radar_in *r, size_t i)
+{
+    double v = r->vv[i];
+    if (r->peer_vv && isfinite(r->peer_vv[i]))
+        v = r->peer_vv[i] > 0.0 ? v / r->peer_vv[i] : (double)NAN;
+    return v > 0.0 ? 10.0 * log10(v) : (double)NAN;
+}
+
+/* The highest VV (dB) of date i's pass over the dates in (day_i, day_i + days] (dir 1) or
+ * [day_i - days, day_i) (dir -1); NaN when none. */
+static double radar_vv_high(const radar_in *r, size_t i, int dir, double days)
+{
+    double hi = NAN;
+    for (size_t j = i;;) {
+        if (dir < 0 ? j == 0 : j + 1 >= r->n)
+            break;
+        j = dir < 0 ? j - 1 : j + 1;
+        if ((double)llabs(r->day[j] - r->day[i]) > days)
+            break;
+        double db = radar_vv_db(r, j);
+        if ((r->pass && r->pass[j] != r->pass[i]) || !isfinite(db))
+            continue;
+        if (!(db <= hi))
+            hi = db;
+    }
+    return hi;
+}
+
+/* The VV dip of date i below its pass's highest before and after (dB, >= 0); 0 when none. */
+static double radar_dip(const radar_in *r, size_t i, const parus_health_options *opt)
+{
+    double db = r->vv ? radar_vv_db(r, i) : (double)NAN;
+    if (!isfinite(db))
+        return 0.0;
+    double before = radar_vv_high(r, i, -1, opt->radar_dip_days);
+    double after = radar_vv_high(r, i, 1, opt->radar_dip_days);
+    if (!isfinite(before) || !isfinite(after))
+        return 0.0;
+    double dip = (before < after ? before : after) - db;
+    return dip > 0.0 ? dip : 0.0;
+}
+
+/* Whether VH at date i is radar_flood_vh_db below the median VH of its pass (true without VH). */
+static bool radar_vh_dark(const radar_in *r, size_t i, const parus_health_options *opt)
+{
+    double v[512];
+    size_t k = 0;
+    if (!r->vh || !(r->vh[i] > 0.0))
+        return !r->vh;
+    for (size_t j = 0; j < r->n && k < sizeof v / sizeof v[0]; j++)
+        if ((!r->pass || r->pass[j] == r->pass[i]) && r->vh[j] > 0.0)
+            v[k++] = r->vh[j];
+    qsort(v, k, sizeof v[0], cmp_double);
+    return 10.0 * log10(quantile_sorted(v, k, 0.5) / r->vh[i]) >= opt->radar_flood_vh_db;
+}
+
+/* Whether the radar date i is wet (parus_health_radar_floods). */
+static bool radar_wet(const radar_in *r, size_t i, double dry, const parus_crop *crop,
+                      const parus_health_options *opt)
+{
+    double w = r->water[i], p = r->peer ? r->peer[i] : (double)NAN;
+    bool planting = in_planting_weeks(crop, r->day[i], opt);
+    if (w >= opt->radar_flood_min_share && w - dry >= opt->radar_flood_rise && !planting &&
+        !(w - p < opt->radar_flood_rise) && radar_vh_dark(r, i, opt))
+        return true;
+    return opt->radar_dip_db > 0.0 && !planting && radar_dip(r, i, opt) >= opt->radar_dip_db;
+}
+
+/* One radar water event [i0, i1] into res: merged with an overlapping optical water event. */
+static void radar_water_event(parus_health_result *res, const int64_t *day, const double *water,
+                              size_t i0, size_t i1, double dry, double dip, bool in_season,
+                              double size, double conf, const parus_health_options *opt)
+{
+    char first[11], last_seen[11], what[96];
+    int64_t slack = (int64_t)opt->step_days;
+    parus_health_format_day(day[i0], first);
+    if (water[i0] >= opt->radar_flood_min_share || !(dip > 0.0))
+        snprintf(what, sizeof what,
+                 "%.0f %% of the parcel below %.0f db vv on %s, dry level %.0f %%",
+                 100.0 * water[i0], PARUS_RADAR_WATER_VV_DB, first, 100.0 * dry);
+    else
+        snprintf(what, sizeof what, "vv %.1f db below its pass before and after on %s", dip, first);
+    for (size_t e = 0; e < res->n_events; e++) {
+        parus_health_event *ev = &res->event[e];
+        char opt_first[11];
+        if (ev->flag != PARUS_HEALTH_FLOOD && ev->flag != PARUS_HEALTH_WATER_OFF_SEASON)
+            continue;
+        if (ev->day > day[i1] + slack || ev->last_day + slack < day[i0])
+            continue;
+        if (in_season)
+            ev->flag = PARUS_HEALTH_FLOOD;
+        if (day[i1] > ev->last_day)
+            ev->last_day = day[i1];
+        if (size > ev->size)
+            ev->size = size;
+        if (day[i0] < ev->day) {
+            parus_health_format_day(ev->day, opt_first);
+            ev->day = day[i0];
+            ev->confidence = conf > ev->confidence ? conf : ev->confidence;
+            snprintf(ev->reason, sizeof ev->reason, "radar: %s; optical water from %s", what,
+                     opt_first);
+        }
+        return;
+    }
+    parus_health_format_day(day[i1], last_seen);
+    add_event(res, in_season ? PARUS_HEALTH_FLOOD : PARUS_HEALTH_WATER_OFF_SEASON, day[i0], day[i1],
+              size, conf, "radar: %s%s%s", what, i1 > i0 ? ", wet to " : "",
+              i1 > i0 ? last_seen : "");
+}
+
+parus_status parus_health_radar_floods(const int64_t *day, const double *water, const double *vv,
+                                       const double *vh, const double *peer_vv, const int *pass,
+                                       const double *peer_water, size_t n, const parus_crop *crop,
+                                       const parus_health_options *opt, parus_health_result *res,
+                                       parus_error *err)
+{
+    double *tmp, dry;
+    size_t i, k = 0;
+    radar_in r;
+    if (!opt || !res || (n > 0 && (!day || !water)))
+        return parus_fail(err, PARUS_E_INVALID, "radar floods: NULL argument");
+    for (i = 1; i < n; i++)
+        if (day[i] < day[i - 1])
+            return parus_fail(err, PARUS_E_INVALID, "radar floods: dates not in ascending order");
+    if (n == 0)
+        return PARUS_OK;
+    if (!(tmp = malloc(n * sizeof *tmp)))
+        return parus_fail(err, PARUS_E_NOMEM, "radar floods: out of memory");
+    dry = observed_median(water, NULL, n, tmp);
+    free(tmp);
+    if (!isfinite(dry))
+        dry = 0.0;
+    r.day = day;
+    r.water = water;
+    r.vv = vv;
+    r.vh = vh;
+    r.peer_vv = peer_vv;
+    r.peer = peer_water;
+    r.pass = pass;
+    r.n = n;
+    while (k < n) {
+        size_t i0 = k, i1;
+        bool in_season = false;
+        double size = 0.0, margin = 0.0, dip = 0.0;
+        if (!radar_wet(&r, k, dry, crop, opt)) {
+            k++;
+            continue;
+        }
+        for (i1 = k; i1 < n && radar_wet(&r, i1, dry, crop, opt); i1++) {
+            double m = water[i1] - dry - opt->radar_flood_rise, d = radar_dip(&r, i1, opt);
+            double md = opt->radar_flood_rise * (d - opt->radar_dip_db) / opt->radar_dip_db;
+            in_season = in_season || parus_health_growing_season(crop, day[i1], opt);
+            /* the share under water by linear mixing with open water 10 db darker or more */
+            double share = d > 0.0 ? (1.0 - pow(10.0, -d / 10.0)) / (1.0 - 0.1) : 0.0;
+            share = clamp(share, 0.0, 1.0);
+            if (isfinite(water[i1]) && water[i1] > share)
+                share = water[i1];
+            size = share > size ? share : size;
+            margin = m > margin ? m : margin;
+            margin = md > margin ? md : margin;
+            if (i1 == i0)
+                dip = d;
+        }
+        k = i1;
+        radar_water_event(res, day, water, i0, i1 - 1, dry, dip, in_season, size,
+                          confidence(margin, opt->radar_flood_rise), opt);
+    }
+    sort_events(res);
     return PARUS_OK;
 }

@@ -122,6 +122,19 @@ typedef struct parus_health_options {
     double flood_min_share;    /* ... and the share under water from SWIR1 at least: 0.25 */
     double flood_water_excess; /* or the water fraction above its usual and the peers': 0.2 */
     double water_swir1;        /* SWIR1 reflectance of open water (linear mixing): 0.015 */
+    /* FLOOD from radar (parus_health_radar_floods): the radar water fraction (share of the
+     * parcel below PARUS_RADAR_WATER_VV_DB VV) at least radar_flood_min_share, and above the
+     * parcel's dry level (its median over the season) and the peers' wet level by
+     * radar_flood_rise: 0.5 and 0.3; water from season_start_days before a cycle's sowing to
+     * radar_paddy_days after it is the crop's own (a paddy stays flooded until its canopy
+     * closes over the water): 30. Or VV (same pass) at least radar_dip_db
+     * below its highest within radar_dip_days before and after (a flood that mixes water into
+     * a canopy leaves few pixels below -18 dB but darkens the parcel, and recedes; a harvest or
+     * a loss does not come back): off (0) and 36 days; on the synthetic seasons 3 and 5 dB
+     * found more floods but raised more false ones than true (docs/method.md, section 9) */
+    double radar_flood_min_share, radar_flood_rise, radar_paddy_days;
+    double radar_dip_db, radar_dip_days;
+    double radar_flood_vh_db; /* VH below the median of its pass for the water rule: 3 dB */
     /* SUDDEN_LOSS */
     double loss_min_drop;      /* NDVI drop against the reference between observations: 0.15 */
     double loss_min_relative;  /* ... as a share of the parcel's NDVI before: 0.3 */
@@ -388,6 +401,44 @@ PARUS_API parus_status parus_health_assess(const parus_health_series *s, const p
                                            const double *expected_ndvi,
                                            const parus_health_options *opt,
                                            parus_health_result *out, parus_error *err);
+
+/* Add the floods radar sees to a result of parus_health_assess. day[n] (ascending) and water[n]:
+ * the parcel's radar dates and radar water fraction there (parus_observation
+ * radar_water_fraction, 0..1, NaN = no value); open water is dark at any incidence, so ascending
+ * and descending passes are read alike. peer_water[n]: the peers' (same crop) wet level around
+ * each date: the upper quartile over the peers of each one's highest water fraction within
+ * step_days of the date, NaN where fewer than min_peers have one; or NULL. A crop whose fields
+ * are flooded at transplanting has a quarter of its peers wet then, whatever their spread of
+ * dates; a flood strikes one parcel in fifty.
+ *   A date is wet when its water fraction is at least radar_flood_min_share and exceeds by
+ *   radar_flood_rise both the parcel's dry level (the median of its own values: a pond or a
+ *   permanently wet parcel has a wet dry level) and the peers' wet level there (where given),
+ *   outside the crop's planting weeks (below); and, where vh[n]
+ *   (linear sigma0, NaN = none; or NULL) is given, its VH is radar_flood_vh_db below the median
+ *   VH of its pass (water is dark in both polarisations, a canopy that attenuates VV, as wheat
+ *   stems do, is bright in VH). Dates from season_start_days before a cycle's sowing to
+ *   radar_paddy_days after it (transplanting into a flooded paddy, until the canopy closes) are
+ *   not judged by either rule.
+ *   vv[n] (linear sigma0, NaN = none; or NULL) and pass[n] (the acquisition geometry, e.g. the
+ *   relative orbit: values of one pass only are compared; NULL = one pass): a date is wet too
+ *   when, outside those planting weeks, its VV in dB is radar_dip_db below the highest VV of
+ *   its pass within radar_dip_days before it and below the highest within radar_dip_days after
+ *   it (the parcel darkened and came back). peer_vv[n]: the peers' median VV on the same date
+ *   (the same pass), NaN where fewer than min_peers; or NULL: where given, the dip is taken on
+ *   the parcel's VV over the peers' (a harvest or a transplanting the crop shares is no dip).
+ *   Consecutive wet dates make one event: FLOOD when one lies in the growing season, else
+ *   WATER_OFF_SEASON. Where res already holds a water event of either flag from the optical rule
+ *   overlapping it (within step_days), the two are one event dated by whichever sensor saw it
+ *   first (its reason then names both); else the radar event is added, its reason naming the
+ *   sensor, the share, the date and the dry level. Events stay in date order.
+ * Errors: E_INVALID (NULL arrays with n > 0, NULL opt or res, days not ascending). */
+PARUS_API parus_status parus_health_radar_floods(const int64_t *day, const double *water,
+                                                 const double *vv, const double *vh,
+                                                 const double *peer_vv, const int *pass,
+                                                 const double *peer_water, size_t n,
+                                                 const parus_crop *crop,
+                                                 const parus_health_options *opt,
+                                                 parus_health_result *res, parus_error *err);
 
 /* Whether day (a day number) lies in the crop's growing season as the FLOOD rule defines it (see
  * season_start_days). False for a NULL or noncrop crop. */
