@@ -40,6 +40,8 @@
 #define BATCH 1024
 #define N_VARS ((size_t)PARUS_HEALTH_N_VARS_)
 #define NO_DAY INT64_MIN
+#define MAX_SENSORS 16                       /* optical sensor names told apart per run */
+#define SENSOR_RADAR_BIT ((uint32_t)1 << 31) /* a record's radar bit (sensor_mask) */
 
 /* yield notes, kept with the health flags (bits 1..8) in a parcel's flag mask */
 #define NOTE_NO_CANOPY 16
@@ -163,8 +165,10 @@ typedef struct parcel_rec {
     int grid;     /* index into grid_names; -1 none */
     int group;    /* peer group; -1 none */
     unsigned char method;
-    uint32_t n_clear;
-    uint32_t n_observed; /* health series steps holding an observation */
+    uint32_t n_clear;     /* clear optical observations */
+    uint32_t sensor_mask; /* bit k: a clear observation of a->sensor_name[k]; SENSOR_RADAR_BIT:
+                             radar observations entered the crop's features */
+    uint32_t n_observed;  /* health series steps holding an observation */
     double prob;
     int64_t first_day, last_day; /* clear observations; NO_DAY none */
     /* after pass 2 */
@@ -200,7 +204,8 @@ typedef struct item {
     parus_status st; /* a hard error of the parallel part */
     parus_error err;
     /* pass 1 */
-    bool featured; /* a clear observation: features computed */
+    bool featured;          /* a clear observation: features computed */
+    size_t n_optical_clear; /* of info.n_obs_used, the optical ones */
     parus_season_info info;
     parus_status cal_st;
     parus_calendar_match cal;
@@ -284,6 +289,8 @@ typedef struct assess {
     parus_observation *pt_obs;
     size_t n_pts, cap_pt_day, cap_pt_tile, cap_pt_obs;
     bool radar; /* the walks carry radar points (the model's season has radar variables) */
+    char sensor_name[MAX_SENSORS][32]; /* the optical sensors met, in order of meeting */
+    size_t n_sensor_names;
     parus_radar_point *rd_pts;
     size_t n_rd, cap_rd;
     double *x, *xp, *prob;
@@ -1106,6 +1113,34 @@ static parus_status outlier_pass(assess *a)
 
 /* ---- batches ---- */
 
+/* The bit of an optical sensor's name in a record's sensor mask (names interned in meeting
+ * order; past MAX_SENSORS names, the last bit stands for "other"). */
+static uint32_t sensor_bit(assess *a, const char *name)
+{
+    size_t k;
+    for (k = 0; k < a->n_sensor_names; k++)
+        if (strcmp(a->sensor_name[k], name) == 0)
+            return (uint32_t)1 << k;
+    if (a->n_sensor_names == MAX_SENSORS)
+        return (uint32_t)1 << (MAX_SENSORS - 1);
+    snprintf(a->sensor_name[a->n_sensor_names], sizeof a->sensor_name[0], "%s", name);
+    return (uint32_t)1 << a->n_sensor_names++;
+}
+
+/* The sensors a record rests on, "sentinel-2+landsat-8+sentinel-1" (optical ones by name, radar
+ * last), into buf; "" when none. */
+static void sensors_text(const assess *a, uint32_t mask, char *buf, size_t n)
+{
+    size_t k, len = 0;
+    buf[0] = '\0';
+    for (k = 0; k <= a->n_sensor_names && len < n; k++) {
+        const char *name = k < a->n_sensor_names ? a->sensor_name[k] : "sentinel-1";
+        uint32_t bit = k < a->n_sensor_names ? (uint32_t)1 << k : SENSOR_RADAR_BIT;
+        if (mask & bit)
+            len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? "+" : "", name);
+    }
+}
+
 /* The season walk with the radar points when the season uses them. */
 struct optical_walk {
     parus_season_visit_all_fn fn;
@@ -1175,6 +1210,9 @@ static parus_status batch_add(assess *a, size_t rec, const parus_season_parcel *
         }
         a->pt_tile[a->n_pts] = pts[i].tile_id;
         mark_tile_used(a, pts[i].tile_id);
+        if (a->pt_day[a->n_pts] >= a->start_day && a->pt_day[a->n_pts] <= a->end_day &&
+            pts[i].obs.valid_fraction >= a->spec.min_valid_fraction)
+            a->rec[rec].sensor_mask |= sensor_bit(a, pts[i].sensor);
         a->pt_obs[a->n_pts] = pts[i].obs;
         a->n_pts++;
     }
@@ -1280,6 +1318,9 @@ static void classify_item(assess *a, size_t k, thread_work *w)
     }
     code = parus_season_features(&a->spec, a->start_day, w->obs, it->n_pts + n_rd, x, &it->info,
                                  &w->season, &ferr);
+    it->n_optical_clear = parus_season_count_clear(&a->spec, a->start_day, w->obs, it->n_pts);
+    if (parus_season_count_clear(&a->spec, a->start_day, w->obs + it->n_pts, n_rd) > 0)
+        r->sensor_mask |= SENSOR_RADAR_BIT;
     if (code == PARUS_OK) {
         it->featured = true;
     } else if (code != PARUS_E_RANGE) {
@@ -1333,7 +1374,7 @@ static parus_status put_assessment(assess *a, item *it, parus_assess_method meth
     as.declared_crop = it->declared;
     as.agrees = (!crop || !it->declared) ? -1 : strcmp(crop, it->declared) == 0;
     as.reason = reason;
-    as.n_clear_obs = it->featured ? it->info.n_obs_used : 0;
+    as.n_clear_obs = it->featured ? it->n_optical_clear : 0;
     if (r->first_day != NO_DAY) {
         format_day(r->first_day, first);
         format_day(r->last_day, last);
@@ -1780,7 +1821,7 @@ static parus_status put_judged(assess *a, item *it)
     parcel_rec *r = &a->rec[it->rec];
     const parus_crop *crop = rec_crop(a, r);
     parus_parcel_result res;
-    char first[11], last[11], flags[256], reason[400];
+    char first[11], last[11], flags[256], reason[400], sensors[160];
     const char *crop_name = r->crop >= 0 ? a->crop_names.s[r->crop] : NULL;
     bool declared_unknown = it->declared && !parus_crop_table_find(a->opt->crops, it->declared);
     parus_status code;
@@ -1797,6 +1838,8 @@ static parus_status put_judged(assess *a, item *it)
                                                                : PARUS_CONFIDENCE_NORMAL;
     res.crop_probability = crop_name ? r->prob : (double)NAN;
     res.n_clear_obs = r->n_clear;
+    sensors_text(a, r->sensor_mask, sensors, sizeof sensors);
+    res.sensors = sensors;
     if (r->first_day != NO_DAY) {
         format_day(r->first_day, first);
         format_day(r->last_day, last);
@@ -2043,7 +2086,8 @@ static parus_status farmer_limit(assess *a, parcel_rec **f, size_t n, parus_cred
     double *crop_area = NULL;
     size_t main_crop = SIZE_MAX;
     int64_t latest_day = NO_DAY;
-    uint32_t mask = 0;
+    uint32_t mask = 0, sensor_mask = 0;
+    char sensors[160];
     bool any_classified = false, low = false, any_declared = false, unknown = false, notc = false;
     int worst = 0;
     size_t i;
@@ -2102,7 +2146,11 @@ static parus_status farmer_limit(assess *a, parcel_rec **f, size_t n, parus_cred
             latest_day = r->last_day;
         unknown = unknown || r->unknown_crop;
         notc = notc || r->not_classified;
+        if (pr[i].counted)
+            sensor_mask |= r->sensor_mask;
     }
+    sensors_text(a, sensor_mask, sensors, sizeof sensors);
+    l.sensors = sensors;
     if (!any_declared)
         l.declared_area_m2 = NAN;
     /* the largest planted area; ties to the smaller code */

@@ -120,6 +120,47 @@ static void draw_band(cairo_t *cr, const struct frame *f, const parus_chart *c)
     }
 }
 
+#define RADAR_RGB 0x417505u
+
+/* One pass family of the radar series: its RVI values joined by a thin line in date order,
+ * each a square (filled for ascending, hollow for descending). */
+static void draw_radar(cairo_t *cr, const struct frame *f, const parus_chart *c, double font_px,
+                       bool ascending)
+{
+    size_t i;
+    bool open = false;
+    double half = font_px * 0.24;
+    set_rgb(cr, RADAR_RGB, 0.55);
+    cairo_set_line_width(cr, 1.0);
+    cairo_new_path(cr);
+    for (i = 0; i < c->n_radar; i++) {
+        bool asc = c->radar_ascending ? c->radar_ascending[i] != 0 : true;
+        if (asc != ascending || !isfinite(c->radar_rvi[i]))
+            continue;
+        if (open)
+            cairo_line_to(cr, fx(f, (double)c->radar_day[i]), fy(f, c->radar_rvi[i]));
+        else
+            cairo_move_to(cr, fx(f, (double)c->radar_day[i]), fy(f, c->radar_rvi[i]));
+        open = true;
+    }
+    cairo_stroke(cr);
+    set_rgb(cr, RADAR_RGB, 1.0);
+    for (i = 0; i < c->n_radar; i++) {
+        bool asc = c->radar_ascending ? c->radar_ascending[i] != 0 : true;
+        if (asc != ascending || !isfinite(c->radar_rvi[i]))
+            continue;
+        cairo_new_path(cr);
+        cairo_rectangle(cr, fx(f, (double)c->radar_day[i]) - half, fy(f, c->radar_rvi[i]) - half,
+                        2.0 * half, 2.0 * half);
+        if (ascending) {
+            cairo_fill(cr);
+        } else {
+            cairo_set_line_width(cr, 1.2);
+            cairo_stroke(cr);
+        }
+    }
+}
+
 static void draw_axes(cairo_t *cr, const struct frame *f, double font_px)
 {
     char buf[32];
@@ -302,6 +343,8 @@ static void draw(cairo_t *cr, const parus_chart *c, int width_px, int height_px)
             cairo_stroke(cr);
         }
     }
+    draw_radar(cr, &f, c, font_px, true);
+    draw_radar(cr, &f, c, font_px, false);
     cairo_set_font_size(cr, font_px * 0.9);
     for (i = 0; i < c->n_marks; i++) {
         double x = fx(&f, c->marks[i].day);
@@ -328,6 +371,9 @@ static void draw(cairo_t *cr, const parus_chart *c, int width_px, int height_px)
                     c->peer_lo != NULL);
     if (c->expected)
         legend_item(cr, &lx, ly, 0x9b9b9b, "crop calendar", font_px, false);
+    if (c->n_radar)
+        legend_item(cr, &lx, ly, RADAR_RGB, "radar RVI (S1: asc filled, desc hollow)", font_px,
+                    false);
     if (c->n_marks)
         legend_item(cr, &lx, ly, 0xd0021b, "events", font_px, false);
 }
@@ -349,6 +395,7 @@ parus_status parus_chart_write_png(const parus_chart *chart, const char *path, i
     if (chart->last_day < chart->first_day)
         return parus_fail(err, PARUS_E_INVALID, "chart: the season ends before it starts");
     if ((chart->n_obs && (!chart->obs_day || !chart->obs_ndvi)) ||
+        (chart->n_radar && (!chart->radar_day || !chart->radar_rvi)) ||
         (chart->n_marks && !chart->marks) ||
         ((chart->ndvi || chart->peer_median || chart->expected) &&
          (chart->n_steps == 0 || !(chart->step_days > 0.0))))

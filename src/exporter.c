@@ -50,6 +50,7 @@ enum farmer_col {
     F_CROPS_VERSION,
     F_DEBTS_VERSION,
     F_OVERLAP_HELD,
+    F_SENSORS,
     F_N_
 };
 
@@ -81,6 +82,7 @@ static const char *const farmer_names[F_N_] = {
     [F_CROPS_VERSION] = "crops_version",
     [F_DEBTS_VERSION] = "debts_version",
     [F_OVERLAP_HELD] = "overlap_held_cny",
+    [F_SENSORS] = "sensors",
 };
 
 const char *const *parus_export_farmer_columns(size_t *n_columns)
@@ -196,6 +198,8 @@ static parus_status put_farmer_cell(parus_csvout *w, const parus_limit *l,
                               l->farmer_id, at);
         return parus_csvout_put_fen(w, (int64_t)fen, err);
     }
+    case F_SENSORS:
+        return parus_csvout_put_text(w, l->sensors, err);
     case F_N_:
         break;
     }
@@ -354,6 +358,7 @@ static bool limit_find(const parus__limit_index *idx, const char *farmer_id, int
     X(P_N_CLEAR_OBS, "n_clear_obs", "n_clear_obs", INT, 0)                                         \
     X(P_FIRST_DATE, "first_clear_date", "first_clear_date", DATE, 0)                               \
     X(P_LAST_DATE, "last_clear_date", "last_clear_date", DATE, 0)                                  \
+    X(P_SENSORS, "sensors", "sensors", TEXT, 0)                                                    \
     X(P_AREA_M2, "area_m2", "area_m2", FIXED, 1)                                                   \
     X(P_AREA_MU, "area_mu", "area_mu", FIXED, 3)                                                   \
     X(P_DECLARED_AREA_MU, "declared_area_mu", "declared_area_mu", FIXED, 3)                        \
@@ -467,6 +472,9 @@ void parus__parcel_cell(const parus_parcel_result *r, const parus__limit_index *
         break;
     case P_LAST_DATE:
         text_cell(c, r->last_date);
+        break;
+    case P_SENSORS:
+        text_cell(c, r->sensors);
         break;
     case P_AREA_M2:
         fixed_cell(c, r->area_m2);

@@ -624,9 +624,9 @@ parus_status parus_parcel_view_chart(const parus_parcel_view *v, const parus_cro
 {
     parus_chart ch;
     char title[256], subtitle[384], peer_label[160];
-    int64_t *obs_day = NULL;
-    double *obs_ndvi = NULL, *expected = NULL;
-    unsigned char *obs_used = NULL;
+    int64_t *obs_day = NULL, *radar_day = NULL;
+    double *obs_ndvi = NULL, *expected = NULL, *radar_rvi = NULL;
+    unsigned char *obs_used = NULL, *radar_asc = NULL;
     parus_chart_mark *marks = NULL;
     size_t i, n_marks = 0, n_whole = 0;
     parus_status st;
@@ -714,10 +714,31 @@ parus_status parus_parcel_view_chart(const parus_parcel_view *v, const parus_cro
             marks[n_marks++].label = v->flags[i].flag;
         }
     }
+    if (v->n_radar > 0) {
+        radar_day = malloc(v->n_radar * sizeof *radar_day);
+        radar_rvi = malloc(v->n_radar * sizeof *radar_rvi);
+        radar_asc = malloc(v->n_radar);
+        if (!radar_day || !radar_rvi || !radar_asc) {
+            st = nomem(err, "a chart");
+            goto out;
+        }
+        for (i = 0; i < v->n_radar; i++) {
+            radar_day[i] = v->radar[i].day;
+            radar_rvi[i] = v->radar[i].rvi;
+            radar_asc[i] = strcmp(v->radar[i].orbit_direction, "ASCENDING") == 0;
+        }
+    }
+    ch.n_radar = v->n_radar;
+    ch.radar_day = radar_day;
+    ch.radar_rvi = radar_rvi;
+    ch.radar_ascending = radar_asc;
     ch.n_marks = n_marks;
     ch.marks = marks;
     st = parus_chart_write_png(&ch, path, width_px, height_px, err);
 out:
+    free(radar_day);
+    free(radar_rvi);
+    free(radar_asc);
     free(obs_day);
     free(obs_ndvi);
     free(obs_used);

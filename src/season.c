@@ -667,6 +667,16 @@ static parus_status regular_series(const parus_season_spec *spec, const parus_se
     return PARUS_OK;
 }
 
+size_t parus_season_count_clear(const parus_season_spec *spec, int64_t start_day,
+                                const parus_season_obs *obs, size_t n_obs)
+{
+    size_t i, n = 0;
+    for (i = 0; obs && i < n_obs; i++)
+        n +=
+            is_clear(&obs[i], spec->n_vars, start_day, spec->length_days, spec->min_valid_fraction);
+    return n;
+}
+
 parus_status parus_season_features(const parus_season_spec *spec, int64_t start_day,
                                    const parus_season_obs *obs, size_t n_obs, double *features,
                                    parus_season_info *info, parus_season_work *work,

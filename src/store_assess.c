@@ -61,10 +61,10 @@ _Static_assert(PARUS__STORE_STMT_RESULTS + R_N_ <= PARUS__STORE_MAX_STMTS,
     "declared_area_m2, area_check, ndvi_integral_10d, ndvi_peak, yield_expected_kg_per_mu, "       \
     "yield_p10_kg_per_mu, price_cny_per_kg, value_expected_fen, value_p10_fen, flags, reason, "    \
     "credit_counted, credit_value_fen, credit_reasons, assessed_at, planted_area_lo_m2, "          \
-    "planted_area_hi_m2"
+    "planted_area_hi_m2, sensors"
 #define RESULT_QMARKS                                                                              \
     "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "  \
-    "?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36"
+    "?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37"
 #define RESULT_READ                                                                                \
     "r.season, r.parcel_id, r.run_id, r.crop, r.crop_probability, r.crop_method, "                 \
     "r.crop_confidence, r.n_clear_obs, r.first_date, r.last_date, r.peer_group, r.health_class, "  \
@@ -73,7 +73,7 @@ _Static_assert(PARUS__STORE_STMT_RESULTS + R_N_ <= PARUS__STORE_MAX_STMTS,
     "r.ndvi_peak, r.yield_expected_kg_per_mu, r.yield_p10_kg_per_mu, r.price_cny_per_kg, "         \
     "r.value_expected_fen, r.value_p10_fen, r.flags, r.reason, r.credit_counted, "                 \
     "r.credit_value_fen, r.credit_reasons, r.assessed_at, p.farmer_id, r.planted_area_lo_m2, "     \
-    "r.planted_area_hi_m2"
+    "r.planted_area_hi_m2, r.sensors"
 #define FLAG_COLUMNS                                                                               \
     "season, parcel_id, flag, first_date, last_date, size, confidence, reason, run_id"
 #define CURVE_COLUMNS "season, crop, grp, step, day, n, ndvi_median, ndvi_p25, ndvi_p75, run_id"
@@ -81,7 +81,7 @@ _Static_assert(PARUS__STORE_STMT_RESULTS + R_N_ <= PARUS__STORE_MAX_STMTS,
     "season, farmer_id, run_id, limit_cny, currency, n_parcels, n_parcels_valued, "                \
     "planted_area_m2, declared_area_m2, main_crop, value_expected_fen, value_p10_fen, health, "    \
     "flags, reasons, confidence, latest_date, model_version, policy_hash, repayment_date, "        \
-    "debt_fen, parts, assessed_at"
+    "debt_fen, parts, assessed_at, sensors"
 
 static const char *const results_sql[R_N_] = {
     [R_CLEAR_RESULTS] = "DELETE FROM parcel_results WHERE season = ?1",
@@ -97,7 +97,7 @@ static const char *const results_sql[R_N_] = {
                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [R_LIMIT_PUT] = "INSERT INTO limits (" LIMIT_COLUMNS
                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                    "?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+                    "?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
     [R_RESULT_GET] = "SELECT " RESULT_READ " FROM parcel_results r LEFT JOIN parcels p ON "
                      "p.id = r.parcel_id WHERE r.season = ?1 AND r.parcel_id = ?2",
     [R_RESULT_ALL] = "SELECT " RESULT_READ " FROM parcel_results r LEFT JOIN parcels p ON "
@@ -544,6 +544,7 @@ parus_status parus_store_results_put(parus_store *store, const parus_parcel_resu
     b_text(&b, store->open_assess_at);
     b_real(&b, r->planted_area_lo_m2);
     b_real(&b, r->planted_area_hi_m2);
+    b_text(&b, is_empty(r->sensors) ? NULL : r->sensors);
     code = step_write(store, st, b.rc, "the result", r->parcel_id, err);
     if (code != PARUS_OK)
         goto out_abort;
@@ -811,6 +812,7 @@ parus_status parus_store_results_put_limit(parus_store *store, const parus_limit
     b_int(&b, l->debt_fen);
     b_text(&b, l->parts);
     b_text(&b, store->open_assess_at);
+    b_text(&b, is_empty(l->sensors) ? NULL : l->sensors);
     code = step_write(store, st, b.rc, "the limit", l->farmer_id, err);
     if (code != PARUS_OK)
         goto out_abort;
@@ -884,6 +886,7 @@ static void row_result(sqlite3_stmt *st, parus_parcel_result *r)
     r->farmer_id = r_text(&c);
     r->planted_area_lo_m2 = r_real(&c);
     r->planted_area_hi_m2 = r_real(&c);
+    r->sensors = r_text(&c);
 }
 
 static void row_flag(sqlite3_stmt *st, parus_result_flag *f)
@@ -938,6 +941,7 @@ static void row_limit(sqlite3_stmt *st, parus_limit *l)
     l->debt_fen = r_int(&c, 0);
     l->parts = r_text(&c);
     l->assessed_at = r_text(&c);
+    l->sensors = r_text(&c);
 }
 
 /* What a query reads: one kind of row, given to the callback of that kind. */

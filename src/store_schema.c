@@ -456,6 +456,18 @@ static int migrate_to_13(parus_store *store)
     return sqlite3_exec(store->db, schema_v13, NULL, NULL, NULL);
 }
 
+/* Version 14: which sensors each result and each limit rests on (docs/store.md): the optical
+ * sensors of its clear observations and sentinel-1 where radar observations entered its crop's
+ * features, joined with
+ * '+'. Results stored before have NULL there (unknown). */
+static const char schema_v14[] = "ALTER TABLE parcel_results ADD COLUMN sensors TEXT;"
+                                 "ALTER TABLE limits ADD COLUMN sensors TEXT;";
+
+static int migrate_to_14(parus_store *store)
+{
+    return sqlite3_exec(store->db, schema_v14, NULL, NULL, NULL);
+}
+
 static const struct migration {
     int version; /* the version the step produces */
     int (*apply)(parus_store *store);
@@ -463,7 +475,7 @@ static const struct migration {
     {1, migrate_to_1},   {2, migrate_to_2},   {3, migrate_to_3},   {4, migrate_to_4},
     {5, migrate_to_5},   {6, migrate_to_6},   {7, migrate_to_7},   {8, migrate_to_8},
     {9, migrate_to_9},   {10, migrate_to_10}, {11, migrate_to_11}, {12, migrate_to_12},
-    {13, migrate_to_13},
+    {13, migrate_to_13}, {14, migrate_to_14},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PARUS_STORE_SCHEMA_VERSION,

@@ -130,6 +130,52 @@ static void test_chart__chinese_text_gets_a_face_with_its_glyphs(void **state)
     assert_string_equal(parus__chart_family_for(NULL), "sans-serif");
 }
 
+/* The radar series: green squares at their RVI on their dates, a line per pass; none drawn
+ * without radar; a count without arrays refused. */
+static void test_chart__radar_series(void **state)
+{
+    struct fixture fx;
+    parus_error err = {0};
+    char *dir = parus_test_tmpdir("chart-radar"), *png = parus_test_path(dir, "p.png");
+    int64_t day[6];
+    double rvi[6];
+    unsigned char asc[6];
+    cairo_surface_t *s;
+    int x, green = 0;
+    size_t i;
+    (void)state;
+    fixture_fill(&fx);
+    for (i = 0; i < 6; i++) {
+        day[i] = 19783 + 20 + (int64_t)(i * 30);
+        rvi[i] = 0.5;
+        asc[i] = i % 2 == 0;
+    }
+    fx.chart.n_radar = 6;
+    fx.chart.radar_day = day;
+    fx.chart.radar_rvi = rvi;
+    fx.chart.radar_ascending = asc;
+    assert_int_equal(parus_chart_write_png(&fx.chart, png, 800, 450, &err), PARUS_OK);
+    s = cairo_image_surface_create_from_png(png);
+    assert_int_equal(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+    for (x = 0; x < 800; x++)
+        green += column_hits(s, x, 0x417505);
+    assert_true(green > 100);
+    cairo_surface_destroy(s);
+    fx.chart.n_radar = 0;
+    assert_int_equal(parus_chart_write_png(&fx.chart, png, 800, 450, &err), PARUS_OK);
+    s = cairo_image_surface_create_from_png(png);
+    for (x = 0, green = 0; x < 800; x++)
+        green += column_hits(s, x, 0x417505);
+    assert_int_equal(green, 0);
+    cairo_surface_destroy(s);
+    fx.chart.n_radar = 6;
+    fx.chart.radar_rvi = NULL;
+    assert_int_equal(parus_chart_write_png(&fx.chart, png, 800, 450, &err), PARUS_E_INVALID);
+    parus_test_rmtree(dir);
+    free(png);
+    free(dir);
+}
+
 static void test_chart__bad_arguments(void **state)
 {
     struct fixture fx;
@@ -157,6 +203,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chart__draws_what_it_is_given),
         cmocka_unit_test(test_chart__chinese_text_gets_a_face_with_its_glyphs),
+        cmocka_unit_test(test_chart__radar_series),
         cmocka_unit_test(test_chart__bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -133,7 +133,7 @@ static void test_e2e__export_matches_the_assessment(void **state)
         assert_int_equal(parus__csv_next(&csv, &done, &err), PARUS_OK);
         if (done)
             break;
-        assert_int_equal(csv.n_cells, 27);
+        assert_int_equal(csv.n_cells, 28);
         if (row > 0) {
             assert_true(row - 1 < ls->n);
             assert_string_equal(csv.cells[0], ls->farmer[row - 1]); /* plain ids: not neutralised */

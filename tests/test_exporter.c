@@ -244,7 +244,8 @@ static void test_farmers_csv__schema_column_by_column(void **state)
                                          "model_data_hash",
                                          "crops_version",
                                          "debts_version",
-                                         "overlap_held_cny"};
+                                         "overlap_held_cny",
+                                         "sensors"};
     char *path = parus_test_path(fx_dir, "farmers.csv");
     const char *sorted[FX_N_FARMERS];
     const char *const *names;
@@ -334,7 +335,8 @@ static void test_farmers_csv__money_is_exact(void **state)
                         "farmer_id,season,",
                         20);
     assert_non_null(strstr(
-        text, "limit_parts,model_data_hash,crops_version,debts_version,overlap_held_cny\r\n"));
+        text,
+        "limit_parts,model_data_hash,crops_version,debts_version,overlap_held_cny,sensors\r\n"));
     free(text);
     free(path);
 }
@@ -378,7 +380,7 @@ static void test_farmers_csv__round_trip_through_gdal(void **state)
     assert_non_null(ds);
     layer = GDALDatasetGetLayer(ds, 0);
     assert_non_null(layer);
-    assert_int_equal(OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(layer)), 27);
+    assert_int_equal(OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(layer)), 28);
     assert_int_equal(OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(layer), "farmer_id"), 0);
     while ((f = OGR_L_GetNextFeature(layer)) != NULL) {
         const char *id = OGR_F_GetFieldAsString(f, 0);
@@ -425,6 +427,7 @@ static void test_parcels_csv__schema_column_by_column(void **state)
                                          "n_clear_obs",
                                          "first_clear_date",
                                          "last_clear_date",
+                                         "sensors",
                                          "area_m2",
                                          "area_mu",
                                          "declared_area_mu",
@@ -557,7 +560,7 @@ static void check_gpkg(const char *path)
     assert_non_null(srs);
     assert_string_equal(OSRGetAuthorityCode(srs, NULL), "4326");
     defn = OGR_L_GetLayerDefn(layer);
-    assert_int_equal(OGR_FD_GetFieldCount(defn), 37);
+    assert_int_equal(OGR_FD_GetFieldCount(defn), 38);
     assert_int_equal(OGR_Fld_GetType(OGR_FD_GetFieldDefn(
                          defn, OGR_FD_GetFieldIndex(defn, "value_expected_fen"))),
                      OFTInteger64);

@@ -315,6 +315,49 @@ static void test_walk_and_cli(void **state)
     free(log);
     log = classify(db_opt, model);
     free(log);
+    /* assessed with the radar model, each parcel says what it rests on: its optical sensor and
+     * the radar; on the optical store the optical sensor alone */
+    {
+        char *csv = parus_test_path(dir, "parcels.csv"), *csv_opt = parus_test_path(dir, "o.csv");
+        log = parus_test_run_expect(0,
+                                    "'%s' --db '%s' -q assess --season " SEASON " --model '%s' && "
+                                    "'%s' --db '%s' -q export --season " SEASON " --parcels '%s' "
+                                    "--out /dev/null && '%s' --db '%s' -q assess --season " SEASON
+                                    " --model '%s' && '%s' --db '%s' -q export --season " SEASON
+                                    " --parcels '%s' --out /dev/null",
+                                    parus_test_bin(), db, model, parus_test_bin(), db, csv,
+                                    parus_test_bin(), db_opt, model, parus_test_bin(), db_opt,
+                                    csv_opt);
+        free(log);
+        log = parus_test_run_expect(0,
+                                    "grep -c ',sentinel-2-l2a+sentinel-1,' '%s'; grep -c "
+                                    "',sentinel-2-l2a,' '%s'; grep -c 'sentinel-1' '%s' || true",
+                                    csv, csv_opt, csv_opt);
+        {
+            long with_radar = strtol(log, NULL, 10), optical = 0, radar_in_opt = -1;
+            char *nl = strchr(log, '\n');
+            if (nl)
+                optical = strtol(nl + 1, &nl, 10);
+            if (nl)
+                radar_in_opt = strtol(nl + 1, NULL, 10);
+            assert_true(with_radar >= (long)n_parcels - 3);
+            assert_true(optical >= (long)n_parcels - 3);
+            assert_int_equal(radar_in_opt, 0);
+        }
+        free(log);
+        /* the credit desk's farmer rows say it too, and the analyst's chart draws the radar */
+        log = parus_test_run_expect(
+            0,
+            "'%s' --db '%s' -q export --season " SEASON " --out '%s' && grep -c "
+            "',sentinel-2-l2a+sentinel-1' '%s' && '%s' --db '%s' query P000002 --season " SEASON
+            " --chart '%s/p2.png' && test -s '%s/p2.png'",
+            parus_test_bin(), db, csv, csv, parus_test_bin(), db, dir, dir);
+        assert_true(strtol(log, NULL, 10) >= 1);
+        assert_non_null(strstr(log, "radar"));
+        free(log);
+        free(csv);
+        free(csv_opt);
+    }
     /* --radar auto on a store without radar: the optical variables only */
     log = train(0, db_opt, labels, "", model_opt);
     assert_null(strstr(log, "s1_vv"));

@@ -265,7 +265,7 @@ static void test_open__creates_current_schema(void **state)
 
     s = open_ok(path);
     assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
-    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 13);
+    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 14);
     c = counts_ok(s);
     assert_int_equal(c.n_parcels + c.n_farmers + c.n_parcel_rejects + c.n_tiles + c.n_observations +
                          c.n_runs + c.n_parcel_crops + c.n_samples + c.n_sample_points +
@@ -408,7 +408,7 @@ static void test_open__older_schema_is_migrated(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 1);
     assert_int_equal(parus_store_get_counts(s, &c, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 1, older than this parus (13)");
+    assert_msg_has(err, "has schema version 1, older than this parus (14)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 1);
 
@@ -502,7 +502,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     load_ok(s, &set, "a.geojson", NULL);
     parus_store_close(s);
     db = raw_open(path);
-    raw_exec(db, "PRAGMA user_version = 14");
+    raw_exec(db, "PRAGMA user_version = 15");
     sqlite3_close(db);
 
     before = file_read(path);
@@ -510,7 +510,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_SCHEMA);
     assert_null(s);
     snprintf(expect, sizeof expect,
-             "'%s' has schema version 14, newer than this parus (13): upgrade parus", path);
+             "'%s' has schema version 15, newer than this parus (14): upgrade parus", path);
     assert_string_equal(err.msg, expect);
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_E_SCHEMA);
     assert_string_equal(err.msg, expect);
@@ -1550,7 +1550,7 @@ static void test_open__v3_store_is_migrated_to_v4(void **state)
     assert_int_equal(parus_store_schema_version(s), 3);
     assert_int_equal(parus_store_season_walk(s, SEASON, log_parcel, &log, &n, &err),
                      PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 3, older than this parus (13)");
+    assert_msg_has(err, "has schema version 3, older than this parus (14)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 3);
 
@@ -2297,9 +2297,11 @@ static void test_assessments__put_replace_read_and_refuse(void **state)
 
 /* ---- schema version 5: a season's results, flags, peer curves and limits ---- */
 
-/* What steps 6 to 13 add, taken away again (SQLite 3.35 and later drop columns). */
+/* What steps 6 to 14 add, taken away again (SQLite 3.35 and later drop columns). */
 #define DROP_OBS_COLUMN(name, offset) "ALTER TABLE observations DROP COLUMN " #name ";"
-#define DROP_V13 "DROP TABLE radar_observations; DROP TABLE radar_tiles;"
+#define DROP_V14                                                                                   \
+    "ALTER TABLE parcel_results DROP COLUMN sensors; ALTER TABLE limits DROP COLUMN sensors;"
+#define DROP_V13 DROP_V14 "DROP TABLE radar_observations; DROP TABLE radar_tiles;"
 #define DROP_V12 DROP_V13 "DROP TABLE observation_outliers;"
 #define DROP_V11 DROP_V12 "DROP TABLE parcel_changes; DROP TABLE parcel_overlaps;"
 #define DROP_V10_COLUMNS                                                                           \
@@ -2349,7 +2351,7 @@ static void test_open__v4_store_is_migrated_to_v5(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 4);
     assert_int_equal(parus_store_results_begin(s, SEASON, 0, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 4, older than this parus (13)");
+    assert_msg_has(err, "has schema version 4, older than this parus (14)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 4);
 
@@ -2589,6 +2591,29 @@ static void test_open__v12_store_is_migrated_to_v13(void **state)
     assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
                                     "('radar_tiles', 'radar_observations')"),
                      2);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE own_ndvi = 0.66"), 1);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_open__v13_store_is_migrated_to_v14(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v13.db");
+    parus_store *s;
+    (void)state;
+
+    write_old_obs_store(path, 13, DROP_V14, 0.66, NULL);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('parcel_results') "
+                                    "WHERE name = 'sensors'"),
+                     0);
+    s = open_ok(path);
+    assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
+    parus_store_close(s);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('parcel_results') "
+                                    "WHERE name = 'sensors'"),
+                     1);
     assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE own_ndvi = 0.66"), 1);
 
     parus_test_rmtree(dir);
@@ -3462,6 +3487,7 @@ int main(void)
         cmocka_unit_test(test_open__v9_store_is_migrated_to_v10),
         cmocka_unit_test(test_open__failed_v10_step_leaves_v9),
         cmocka_unit_test(test_open__v12_store_is_migrated_to_v13),
+        cmocka_unit_test(test_open__v13_store_is_migrated_to_v14),
         cmocka_unit_test(test_open__failed_v6_step_leaves_v5),
         cmocka_unit_test(test_results__put_read_replace_and_refuse),
     };

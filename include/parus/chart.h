@@ -6,7 +6,8 @@
  * observations clear enough to count, hollow ones for those the series dropped), its gap-filled
  * and smoothed regular series (a line; interpolated stretches dashed), the peer median of the same
  * crop with the peers' spread as a band, optionally the crop's expected curve (thin, grey), and
- * the event flags as labelled vertical marks at their dates. The season's first and last day are
+ * the event flags as labelled vertical marks at their dates, and the radar vegetation index of
+ * the parcel's Sentinel-1 observations where it has any. The season's first and last day are
  * the x axis' ends; NDVI runs from -0.2 to 1.
  *
  * Everything is drawn with cairo into an ARGB image written as PNG. Text uses cairo's toy font
@@ -54,6 +55,14 @@ typedef struct parus_chart {
     const double *peer_lo, *peer_hi; /* the spread band; NULL: none */
     const double *expected;          /* the crop's expected curve; NULL: none */
     const char *peer_label;          /* legend text for the peers, e.g. "peers (37 parcels)" */
+
+    /* radar (Sentinel-1): each observation's radar vegetation index 4 VH / (VV + VH), drawn on
+     * the NDVI axis (both run about 0..1 over crops) as squares, the passes joined apart:
+     * ascending filled, descending hollow; NaN not drawn; NULL when n_radar is 0 */
+    size_t n_radar;
+    const int64_t *radar_day;
+    const double *radar_rvi;
+    const unsigned char *radar_ascending; /* 1 ascending, 0 descending or unknown; NULL: all 1 */
 
     size_t n_marks;
     const parus_chart_mark *marks;

@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 /* The schema this build writes. */
-#define PARUS_STORE_SCHEMA_VERSION 13
+#define PARUS_STORE_SCHEMA_VERSION 14
 
 typedef struct parus_store parus_store;
 
@@ -438,8 +438,12 @@ typedef struct parus_parcel_result {
     parus_assess_method crop_method;
     parus_assess_confidence crop_confidence;
     double crop_probability; /* in [0, 1]; a calendar match's is a ranking aid, not calibrated */
-    size_t n_clear_obs;
+    size_t n_clear_obs;      /* clear optical observations (radar ones are not counted here) */
     const char *first_date, *last_date; /* YYYY-MM-DD of the first and last clear observation */
+    /* the sensors the result rests on (schema 14): the optical sensors of its clear observations
+     * ("sentinel-2", "landsat-8", ...) and "sentinel-1" where radar observations entered its
+     * crop's features, in that order, joined with '+'; NULL: none, or stored before schema 14 */
+    const char *sensors;
     /* condition (parus/health.h) */
     const char *peer_group;       /* the group whose peer curve was the reference (peer_curves) */
     const char *health_class;     /* "good", "fair", "poor" or "unknown" (NULL: "unknown") */
@@ -513,7 +517,10 @@ typedef struct parus_limit {
     const char *repayment_date; /* YYYY-MM-DD; NULL when there is nothing to repay */
     int64_t debt_fen;           /* >= 0 */
     const char *parts;          /* the credit parts as key=value;... */
-    const char *assessed_at;    /* on read */
+    /* the sensors its counted parcels rest on (schema 14; parus_parcel_result.sensors, their
+     * union); NULL: none, or stored before schema 14 */
+    const char *sensors;
+    const char *assessed_at; /* on read */
 } parus_limit;
 
 /* Write a season's results as ONE transaction, like the assessments: begin opens the write
