@@ -1735,7 +1735,7 @@ static void judge_item(assess *a, size_t k, thread_work *w)
         it->err = ferr;
         return;
     }
-    code = radar_floods(a, it, crop, &ferr);
+    code = a->hopt.radar_floods ? radar_floods(a, it, crop, &ferr) : PARUS_OK;
     if (code != PARUS_OK) {
         it->st = code;
         it->err = ferr;

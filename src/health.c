@@ -107,6 +107,7 @@ void parus_health_options_init(parus_health_options *opt)
     opt->radar_flood_min_share = 0.5;
     opt->radar_flood_rise = 0.3;
     opt->radar_paddy_days = 30.0;
+    opt->radar_floods = false;
     opt->radar_dip_db = 0.0;
     opt->radar_dip_days = 36.0;
     opt->radar_flood_vh_db = 3.0;

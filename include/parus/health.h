@@ -135,6 +135,12 @@ typedef struct parus_health_options {
     double radar_flood_min_share, radar_flood_rise, radar_paddy_days;
     double radar_dip_db, radar_dip_days;
     double radar_flood_vh_db; /* VH below the median of its pass for the water rule: 3 dB */
+    /* parus assess adds the radar floods (parus_health_radar_floods) to each parcel's events:
+     * false by default, `parus assess --radar-floods` turns it on. On seasons the rule was not
+     * tuned on it found no flood the optical rules missed and lowered the water flags'
+     * precision (0.867 -> 0.812, docs/method.md section 9): a false flood costs a farmer
+     * credit, so it is not on until real radar floods vouch for it. */
+    bool radar_floods;
     /* SUDDEN_LOSS */
     double loss_min_drop;      /* NDVI drop against the reference between observations: 0.15 */
     double loss_min_relative;  /* ... as a share of the parcel's NDVI before: 0.3 */

@@ -21,6 +21,7 @@ typedef struct cli_assess_args {
     const char *season;
     const char *model;
     bool no_model;
+    bool radar_floods; /* --radar-floods (assess) */
     const char *crops;
     const char *policy;
     const char *debts;
