@@ -358,6 +358,15 @@ static void test_walk_and_cli(void **state)
         free(csv);
         free(csv_opt);
     }
+    /* the radar flood rule is asked for, not on by default; classify has no such option */
+    log = parus_test_run_expect(
+        0, "'%s' --db '%s' -q assess --season " SEASON " --model '%s' --radar-floods",
+        parus_test_bin(), db, model);
+    free(log);
+    log = parus_test_run_expect(
+        2, "'%s' --db '%s' -q classify --season " SEASON " --model '%s' --radar-floods",
+        parus_test_bin(), db, model);
+    free(log);
     /* --radar auto on a store without radar: the optical variables only */
     log = train(0, db_opt, labels, "", model_opt);
     assert_null(strstr(log, "s1_vv"));
