@@ -288,7 +288,8 @@ typedef struct assess {
     int64_t *pt_day, *pt_tile;
     parus_observation *pt_obs;
     size_t n_pts, cap_pt_day, cap_pt_tile, cap_pt_obs;
-    bool radar; /* the walks carry radar points (the model's season has radar variables) */
+    bool radar; /* the walks carry radar points (the model's season has radar variables, or
+                   the judge pass of --radar-floods) */
     char sensor_name[MAX_SENSORS][32]; /* the optical sensors met, in order of meeting */
     size_t n_sensor_names;
     parus_radar_point *rd_pts;
@@ -1141,33 +1142,10 @@ static void sensors_text(const assess *a, uint32_t mask, char *buf, size_t n)
     }
 }
 
-/* The season walk with the radar points when the season uses them. */
-struct optical_walk {
-    parus_season_visit_all_fn fn;
-    void *ctx;
-};
-
-static int visit_optical(const parus_parcel_brief *p, const parus_series_point *pts, size_t n_pts,
-                         void *ctx)
-{
-    struct optical_walk *ow = ctx;
-    parus_season_parcel sp;
-    sp.parcel = p;
-    sp.pts = pts;
-    sp.n_pts = n_pts;
-    sp.radar = NULL;
-    sp.n_radar = 0;
-    return ow->fn(&sp, ow->ctx);
-}
-
+/* The season walk, with the radar points when the season or the flood rule uses them. */
 static parus_status season_walk(assess *a, parus_season_visit_all_fn fn, size_t *n_parcels)
 {
-    struct optical_walk ow;
-    if (a->radar)
-        return parus_store_season_walk_all(a->store, a->window, fn, a, n_parcels, a->err);
-    ow.fn = fn;
-    ow.ctx = a;
-    return parus_store_season_walk(a->store, a->window, visit_optical, &ow, n_parcels, a->err);
+    return parus_store_season_walk_all(a->store, a->window, a->radar, fn, a, n_parcels, a->err);
 }
 
 /* Copy a parcel of the walk into the batch; its record is rec. */
@@ -2021,8 +1999,9 @@ static parus_status judge_pass(assess *a)
     parus_status code;
     size_t n_radar = 0;
     a->walk_pos = 0;
-    /* health reads radar whenever the store has it in the season, whatever the model uses */
-    if (!a->radar) {
+    /* the radar flood rule, when asked for, reads radar whenever the store has it in the season,
+     * whatever the model uses */
+    if (!a->radar && a->hopt.radar_floods) {
         code = parus_store_radar_count(a->store, a->window, &n_radar, a->err);
         if (code != PARUS_OK)
             return code;

@@ -600,11 +600,11 @@ parus_status parus_store_season_walk(parus_store *store, const char *season,
     return walk(store, season, false, visit_optical_only, &o, n_parcels, err);
 }
 
-parus_status parus_store_season_walk_all(parus_store *store, const char *season,
+parus_status parus_store_season_walk_all(parus_store *store, const char *season, bool with_radar,
                                          parus_season_visit_all_fn fn, void *ctx, size_t *n_parcels,
                                          parus_error *err)
 {
-    return walk(store, season, true, fn, ctx, n_parcels, err);
+    return walk(store, season, with_radar, fn, ctx, n_parcels, err);
 }
 
 parus_status parus_store_radar_count(parus_store *store, const char *season, size_t *n,

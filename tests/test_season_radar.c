@@ -276,8 +276,17 @@ static void test_walk_and_cli(void **state)
     free(log);
 
     assert_int_equal(parus_store_open_readonly(db, &store, &err), PARUS_OK);
-    assert_int_equal(parus_store_season_walk_all(store, SEASON, check_visit, &c, &n_parcels, &err),
-                     PARUS_OK);
+    assert_int_equal(
+        parus_store_season_walk_all(store, SEASON, true, check_visit, &c, &n_parcels, &err),
+        PARUS_OK);
+    {
+        /* without with_radar the radar table is not read */
+        struct walk_check none = {0, 0, 0, 0, true, true};
+        assert_int_equal(
+            parus_store_season_walk_all(store, SEASON, false, check_visit, &none, NULL, &err),
+            PARUS_OK);
+        assert_true(none.n_radar == 0 && none.n_parcels == n_parcels);
+    }
     assert_int_equal(parus_store_radar_count(store, SEASON, &n_count, &err), PARUS_OK);
     assert_int_equal(parus_store_season_walk(store, SEASON, count_visit, &n_plain, NULL, &err),
                      PARUS_OK);

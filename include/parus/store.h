@@ -303,12 +303,13 @@ typedef struct parus_season_parcel {
 
 typedef int (*parus_season_visit_all_fn)(const parus_season_parcel *sp, void *ctx);
 
-/* parus_store_season_walk with the radar observations too (a third ordered query merged as the
- * walk goes): every parcel in id order, n_radar 0 where it has none. The same rules, errors and
- * memory (one parcel's points of each kind). */
+/* parus_store_season_walk with, when with_radar, the radar observations too (a third ordered
+ * query merged as the walk goes): every parcel in id order, n_radar 0 where it has none (always
+ * without with_radar: the radar table is then not read). The same rules, errors and memory (one
+ * parcel's points of each kind). */
 PARUS_API parus_status parus_store_season_walk_all(parus_store *store, const char *season,
-                                                   parus_season_visit_all_fn fn, void *ctx,
-                                                   size_t *n_parcels, parus_error *err);
+                                                   bool with_radar, parus_season_visit_all_fn fn,
+                                                   void *ctx, size_t *n_parcels, parus_error *err);
 
 /* The number of radar observations (schema 13) from tiles whose date lies in the season's
  * window, into *n. E_INVALID for a season that is not canonical. */

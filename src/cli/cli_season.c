@@ -294,18 +294,6 @@ static int parcel_visit(const parus_season_parcel *sp, void *arg)
     return w->thin && w->thin->n_copies > 0 ? add_thinned(w, p->id, n_obs, sp->n_pts, label) : 0;
 }
 
-static int optical_visit(const parus_parcel_brief *p, const parus_series_point *pts, size_t n_pts,
-                         void *arg)
-{
-    parus_season_parcel sp;
-    sp.parcel = p;
-    sp.pts = pts;
-    sp.n_pts = n_pts;
-    sp.radar = NULL;
-    sp.n_radar = 0;
-    return parcel_visit(&sp, arg);
-}
-
 parus_status cli_store_dataset(parus_store *store, const parus_season_spec *spec,
                                const char *window, int64_t start_day, const cli_labels *labels,
                                const cli_thinning *thin, parus_dataset *ds,
@@ -329,9 +317,8 @@ parus_status cli_store_dataset(parus_store *store, const parus_season_spec *spec
         goto out;
     }
     parus_season_sources_init(spec, &w.sources);
-    st = parus_season_spec_has_radar(spec)
-             ? parus_store_season_walk_all(store, window, parcel_visit, &w, NULL, err)
-             : parus_store_season_walk(store, window, optical_visit, &w, NULL, err);
+    st = parus_store_season_walk_all(store, window, parus_season_spec_has_radar(spec), parcel_visit,
+                                     &w, NULL, err);
     if (st == PARUS_OK)
         st = rows_to_dataset(&w.rows, spec, false, "train", ds, err);
 out:
