@@ -1652,7 +1652,7 @@ static parus_status radar_floods(const assess *a, item *it, const parus_crop *cr
                                  parus_error *err)
 {
     int64_t *day;
-    double *water, *vv, *vh;
+    double *water, *vv, *vh, *looks;
     int *pass;
     size_t i;
     parus_status code = PARUS_OK;
@@ -1662,8 +1662,9 @@ static parus_status radar_floods(const assess *a, item *it, const parus_crop *cr
     water = malloc(it->n_rd * sizeof *water);
     vv = malloc(it->n_rd * sizeof *vv);
     vh = malloc(it->n_rd * sizeof *vh);
+    looks = malloc(it->n_rd * sizeof *looks);
     pass = malloc(it->n_rd * sizeof *pass);
-    if (!day || !water || !vv || !vh || !pass)
+    if (!day || !water || !vv || !vh || !looks || !pass)
         code = parus_fail(err, PARUS_E_NOMEM, "assess: out of memory (radar floods)");
     for (i = 0; i < it->n_rd && code == PARUS_OK; i++) {
         const parus_radar_point *pt = &a->rd_pts[it->rd0 + i];
@@ -1672,18 +1673,21 @@ static parus_status radar_floods(const assess *a, item *it, const parus_crop *cr
         water[i] = ok ? pt->obs.radar_water_fraction : (double)NAN;
         vv[i] = ok ? pt->obs.vv : (double)NAN;
         vh[i] = ok ? pt->obs.vh : (double)NAN;
+        looks[i] = ok ? pt->obs.looks_vv : (double)NAN;
         /* the geometry: the relative orbit, else the direction (never two passes pooled) */
         pass[i] = pt->relative_orbit > 0
                       ? pt->relative_orbit
                       : -1 - (pt->orbit_direction[0] == 'A') - 2 * (pt->orbit_direction[0] == 'D');
     }
-    if (code == PARUS_OK)
-        code = parus_health_radar_floods(day, water, vv, vh, NULL, pass, NULL, it->n_rd, crop,
-                                         &a->hopt, &it->health, err);
+    if (code == PARUS_OK) {
+        parus_health_radar_series s = {day, water, vv, vh, looks, pass, NULL, NULL, it->n_rd};
+        code = parus_health_radar_floods(&s, crop, &a->hopt, &it->health, err);
+    }
     free(day);
     free(water);
     free(vv);
     free(vh);
+    free(looks);
     free(pass);
     return code;
 }

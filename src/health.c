@@ -104,13 +104,16 @@ void parus_health_options_init(parus_health_options *opt)
     opt->flood_water_excess = 0.2;
     opt->flood_min_share = 0.25;
     opt->water_swir1 = 0.015;
-    opt->radar_flood_min_share = 0.5;
-    opt->radar_flood_rise = 0.3;
+    opt->radar_flood_min_share = 0.3;
+    opt->radar_flood_rise = 0.25;
     opt->radar_paddy_days = 30.0;
     opt->radar_floods = false;
     opt->radar_dip_db = 0.0;
     opt->radar_dip_days = 36.0;
-    opt->radar_flood_vh_db = 3.0;
+    opt->radar_flood_vh_db = 0.0;
+    opt->radar_flood_dip_db = 1.5;
+    opt->radar_flood_dip_se = 2.0;
+    opt->radar_flood_min_looks = 20.0;
     opt->loss_min_drop = 0.15;
     opt->loss_min_relative = 0.3;
     opt->loss_min_fall = 0.0;
@@ -1565,7 +1568,7 @@ static bool in_planting_weeks(const parus_crop *crop, int64_t day, const parus_h
 /* The radar series of one parcel (parus_health_radar_floods). */
 typedef struct radar_in {
     const int64_t *day;
-    const double *water, *vv, *vh, *peer_vv, *peer;
+    const double *water, *vv, *vh, *looks, *peer_vv, *peer;
     const int *pass;
     size_t n;
 } radar_in;
@@ -1618,6 +1621,8 @@ static bool radar_vh_dark(const radar_in *r, size_t i, const parus_health_option
 {
     double v[512];
     size_t k = 0;
+    if (opt->radar_flood_vh_db <= 0.0)
+        return true;
     if (!r->vh || !(r->vh[i] > 0.0))
         return !r->vh;
     for (size_t j = 0; j < r->n && k < sizeof v / sizeof v[0]; j++)
@@ -1627,14 +1632,37 @@ static bool radar_vh_dark(const radar_in *r, size_t i, const parus_health_option
     return 10.0 * log10(quantile_sorted(v, k, 0.5) / r->vh[i]) >= opt->radar_flood_vh_db;
 }
 
+/* The VV darkening (dB) the water rule asks of date i: radar_flood_dip_db, and
+ * radar_flood_dip_se speckle standard errors of the mean in dB (10 / ln 10 / sqrt(looks)) where
+ * the looks are known: a parcel of a few pixels has a few speckled values, whose share below
+ * -18 dB swings by chance. 0 without VV. */
+static double radar_dip_needed(const radar_in *r, size_t i, const parus_health_options *opt)
+{
+    double need = opt->radar_flood_dip_db;
+    if (!r->vv)
+        return 0.0;
+    if (r->looks && r->looks[i] > 0.0 && opt->radar_flood_dip_se > 0.0) {
+        double se_db = 10.0 / log(10.0) / sqrt(r->looks[i]);
+        if (opt->radar_flood_dip_se * se_db > need)
+            need = opt->radar_flood_dip_se * se_db;
+    }
+    return need;
+}
+
 /* Whether the radar date i is wet (parus_health_radar_floods). */
 static bool radar_wet(const radar_in *r, size_t i, double dry, const parus_crop *crop,
                       const parus_health_options *opt)
 {
     double w = r->water[i], p = r->peer ? r->peer[i] : (double)NAN;
-    bool planting = in_planting_weeks(crop, r->day[i], opt);
+    /* the crop's own water at planting shows in its peers too; without them, its planting weeks
+     * are not judged */
+    bool planting = !isfinite(p) && in_planting_weeks(crop, r->day[i], opt);
+    if (r->looks && !(r->looks[i] >= opt->radar_flood_min_looks) &&
+        opt->radar_flood_min_looks > 0.0)
+        return false; /* too few independent looks to vouch for a share */
     if (w >= opt->radar_flood_min_share && w - dry >= opt->radar_flood_rise && !planting &&
-        !(w - p < opt->radar_flood_rise) && radar_vh_dark(r, i, opt))
+        !(w - p < opt->radar_flood_rise) && radar_vh_dark(r, i, opt) &&
+        radar_dip(r, i, opt) >= radar_dip_needed(r, i, opt))
         return true;
     return opt->radar_dip_db > 0.0 && !planting && radar_dip(r, i, opt) >= opt->radar_dip_db;
 }
@@ -1681,16 +1709,16 @@ static void radar_water_event(parus_health_result *res, const int64_t *day, cons
               i1 > i0 ? last_seen : "");
 }
 
-parus_status parus_health_radar_floods(const int64_t *day, const double *water, const double *vv,
-                                       const double *vh, const double *peer_vv, const int *pass,
-                                       const double *peer_water, size_t n, const parus_crop *crop,
+parus_status parus_health_radar_floods(const parus_health_radar_series *s, const parus_crop *crop,
                                        const parus_health_options *opt, parus_health_result *res,
                                        parus_error *err)
 {
     double *tmp, dry;
-    size_t i, k = 0;
+    size_t i, k = 0, n = s ? s->n : 0;
+    const int64_t *day = s ? s->day : NULL;
+    const double *water = s ? s->water : NULL;
     radar_in r;
-    if (!opt || !res || (n > 0 && (!day || !water)))
+    if (!s || !opt || !res || (n > 0 && (!day || !water)))
         return parus_fail(err, PARUS_E_INVALID, "radar floods: NULL argument");
     for (i = 1; i < n; i++)
         if (day[i] < day[i - 1])
@@ -1705,11 +1733,12 @@ parus_status parus_health_radar_floods(const int64_t *day, const double *water, 
         dry = 0.0;
     r.day = day;
     r.water = water;
-    r.vv = vv;
-    r.vh = vh;
-    r.peer_vv = peer_vv;
-    r.peer = peer_water;
-    r.pass = pass;
+    r.vv = s->vv;
+    r.vh = s->vh;
+    r.looks = s->looks_vv;
+    r.peer_vv = s->peer_vv;
+    r.peer = s->peer_water;
+    r.pass = s->pass;
     r.n = n;
     while (k < n) {
         size_t i0 = k, i1;

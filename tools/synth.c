@@ -734,10 +734,12 @@ struct parcel {
     double declared_mu;
     int shape;
     bool invalid;
-    int defect;                  /* enum defect */
-    int flood_first, flood_last; /* date indices, -1 none */
-    double flood_m;
-    int loss_date; /* date index, -1 none */
+    int defect;                         /* enum defect */
+    int flood_first, flood_last;        /* optical date indices under water, -1 none */
+    double flood_m;                     /* share of the parcel's area under water */
+    int64_t flood_day0, flood_day1;     /* the days under water (first, last) */
+    double flood_nx, flood_ny, flood_c; /* under water where nx*x + ny*y >= c (px) */
+    int loss_date;                      /* date index, -1 none */
     double loss_m, loss_end_t;
 };
 
@@ -1564,14 +1566,64 @@ static void field_curve_at(const struct scene *sc, const struct feature *f, doub
     curve_eval(cm, base, amp, (double)f->sow_jitter_days, t, ev);
 }
 
+/* A flood's days and its water line, from the hash so that the event stream's draws stay as they
+ * were: water comes in after the last dry acquisition (up to 9 days before the first optical date
+ * that shows it) and goes before the next dry one (up to 9 days after the last); it fills the
+ * parcel from one side, a straight water line at a random bearing placed (by bisection on the
+ * exact clipped area) so that flood_m of the parcel's area lies under water. */
+static void flood_extent(const struct scene *sc, struct parcel *p, size_t pi, double *scratch)
+{
+    const struct feature *f = &sc->f[p->feature];
+    const struct date_info *dt = sc->dates;
+    uint64_t h = hash3(sc->opt->seed, 6100, pi);
+    int a = p->flood_first, b = p->flood_last, nd = sc->n_dates, it;
+    int64_t gap0 = a > 0 ? dt[a].days - dt[a - 1].days : 10;
+    int64_t gap1 = b < nd - 1 ? dt[b + 1].days - dt[b].days : 10;
+    double ang = 2 * PI * hash_unit(hash64(h + 2)), lo = 1e30, hi = -1e30, target;
+    size_t m = sc->max_ring_v + 8, i;
+    double *tx = scratch, *ty = scratch + m, *cx = scratch + 2 * m, *cy = scratch + 3 * m;
+    gap0 = gap0 > 10 ? 10 : gap0;
+    gap1 = gap1 > 10 ? 10 : gap1;
+    p->flood_day0 = dt[a].days - (int64_t)(hash_unit(hash64(h)) * (double)gap0);
+    p->flood_day1 = dt[b].days + (int64_t)(hash_unit(hash64(h + 1)) * (double)gap1);
+    p->flood_nx = cos(ang);
+    p->flood_ny = sin(ang);
+    for (i = ring_begin(sc, f->ring0); i < ring_end(sc, f->ring0); i++) {
+        double s = p->flood_nx * (double)sc->v[i].x + p->flood_ny * (double)sc->v[i].y;
+        lo = fmin(lo, s);
+        hi = fmax(hi, s);
+    }
+    target =
+        p->flood_m * feature_clipped_area(sc, f, p->flood_nx, p->flood_ny, lo - 1, tx, ty, cx, cy);
+    for (it = 0; it < 40; it++) {
+        double mid = 0.5 * (lo + hi);
+        if (feature_clipped_area(sc, f, p->flood_nx, p->flood_ny, mid, tx, ty, cx, cy) > target)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    p->flood_c = 0.5 * (lo + hi);
+}
+
+/* Whether parcel p's flood covers (x, y) (px) on the given day. */
+static bool flooded_at(const struct parcel *p, int64_t days, double x, double y)
+{
+    return p->flood_first >= 0 && days >= p->flood_day0 && days <= p->flood_day1 &&
+           p->flood_nx * x + p->flood_ny * y >= p->flood_c;
+}
+
 static void assign_events(struct scene *sc, struct rng *r)
 {
     size_t n = sc->n_parcels, i, *perm = malloc(n * sizeof *perm);
     size_t want_flood = (size_t)floor(0.02 * (double)n + 0.5);
     size_t want_loss = want_flood, n_flood = 0, n_loss = 0;
     int nd = sc->n_dates;
-    if (!perm)
+    double *scratch = malloc(4 * (sc->max_ring_v + 8) * sizeof *scratch);
+    if (!perm || !scratch) {
+        free(perm);
+        free(scratch);
         return;
+    }
     if (n >= 10 && want_flood == 0)
         want_flood = want_loss = 1;
     if (nd < 3)
@@ -1599,6 +1651,7 @@ static void assign_events(struct scene *sc, struct rng *r)
             if (p->flood_last > nd - 1)
                 p->flood_last = nd - 1;
             p->flood_m = rng_range(r, 0.6, 1.0);
+            flood_extent(sc, p, (size_t)(p - sc->parcels), scratch);
             n_flood++;
             continue;
         }
@@ -1626,6 +1679,7 @@ static void assign_events(struct scene *sc, struct rng *r)
         }
     }
     free(perm);
+    free(scratch);
 }
 
 static int register_parcels(struct scene *sc, size_t want)
@@ -1958,13 +2012,6 @@ static void field_state(const struct scene *sc, size_t fi, int d, double *plante
         memcpy(bg, soil, sizeof bg);
     build_spectrum(ndvi, bg, veg, planted);
     memcpy(bare, soil, sizeof soil);
-    if (p && p->flood_first >= 0 && d >= p->flood_first && d <= p->flood_last) {
-        double tmp[N_SPEC];
-        mix(tmp, planted, EM_WATER, p->flood_m);
-        memcpy(planted, tmp, sizeof tmp);
-        mix(tmp, bare, EM_WATER, p->flood_m);
-        memcpy(bare, tmp, sizeof tmp);
-    }
 }
 
 static void tree_spectrum(const struct scene *sc, size_t fi, int d, double *out)
@@ -2412,7 +2459,12 @@ static void strip_render_date(struct strip *st, const struct scene *sc, int d)
                 } else {
                     size_t fi = (l & ~UNPLANTED_BIT) - 1;
                     const float *s = st->spec + (fi - st->f0) * 2 * N_SPEC;
-                    if (sc->f[fi].type == F_VILLAGE) {
+                    int32_t pi = sc->f[fi].parcel;
+                    if (pi >= 0 &&
+                        flooded_at(&sc->parcels[pi], di->days, (double)x + 0.5, (double)y + 0.5)) {
+                        for (b = 0; b < N_SPEC; b++)
+                            r[b] += w * EM_WATER[b];
+                    } else if (sc->f[fi].type == F_VILLAGE) {
                         double t = 0.15 + 0.5 * hash_unit(hash64(vseed + gidx));
                         for (b = 0; b < N_SPEC; b++)
                             r[b] += w * ((1 - t) * (double)s[b] + t * (double)s[N_SPEC + b]);
@@ -2947,9 +2999,6 @@ static void radar_feature(const struct scene *sc, size_t fi, int64_t days, bool 
         }
         if (!unplanted && ev.flooded)
             water = 1 - v; /* paddy water shows where the canopy does not hide it */
-        if (p && p->flood_first >= 0 && days >= sc->dates[p->flood_first].days &&
-            days <= sc->dates[p->flood_last].days)
-            water = fmax(water, p->flood_m);
         break;
     }
     case F_TREES:
@@ -3120,8 +3169,15 @@ static int render_radar(struct scene *sc, struct radar_date *rd, int n_rd, bool 
                             vh += w * db_to_lin(-23);
                         } else {
                             size_t j = (l & ~UNPLANTED_BIT) - 1, u = (l & UNPLANTED_BIT) ? 2 : 0;
-                            vv += w * fs[4 * j + u];
-                            vh += w * fs[4 * j + u + 1];
+                            int32_t pi = sc->f[j].parcel;
+                            if (pi >= 0 && flooded_at(&sc->parcels[pi], rd[k].days, (double)x + 0.5,
+                                                      (double)y + 0.5)) {
+                                vv += w * db_to_lin(-22);
+                                vh += w * db_to_lin(-28);
+                            } else {
+                                vv += w * fs[4 * j + u];
+                                vh += w * fs[4 * j + u + 1];
+                            }
                         }
                     }
                     g = pow(cos(th * PI / 180) / cos(37 * PI / 180), 2);
@@ -3212,8 +3268,8 @@ static bool write_truth(const struct scene *sc)
         const struct parcel *p = &sc->parcels[i];
         parcel_id(pid, sizeof pid, i);
         if (p->flood_first >= 0) {
-            format_date(sc->dates[p->flood_first].days, date, false);
-            format_date(sc->dates[p->flood_last].days, last, false);
+            format_date(p->flood_day0, date, false);
+            format_date(p->flood_day1, last, false);
             fprintf(f, "%s,flood,%s,%s,%.3f\n", pid, date, last, p->flood_m);
         }
         if (p->loss_date >= 0) {
@@ -3274,12 +3330,18 @@ static bool write_truth(const struct scene *sc)
         double pf = ft->split ? (double)ft->pf : 1.0;
         parcel_id(pid, sizeof pid, i);
         for (d = 0; d < sc->n_dates; d++) {
-            double a[N_SPEC], b[N_SPEC], m[N_SPEC];
+            double a[N_SPEC], b[N_SPEC], m[N_SPEC], mw[N_SPEC], wm = 0;
+            double ndvi;
             field_state(sc, p->feature, d, a, b);
             mix(m, b, a, pf);
+            ndvi = pf * ndvi_of(a) + (1 - pf) * ndvi_of(b);
+            if (p->flood_first >= 0 && sc->dates[d].days >= p->flood_day0 &&
+                sc->dates[d].days <= p->flood_day1)
+                wm = p->flood_m; /* the water line is placed on the exact area */
+            mix(mw, m, EM_WATER, wm);
             format_date(sc->dates[d].days, date, false);
-            fprintf(f, "%s,%s,%.4f,%.4f\n", pid, date, pf * ndvi_of(a) + (1 - pf) * ndvi_of(b),
-                    ndvi_of(m));
+            fprintf(f, "%s,%s,%.4f,%.4f\n", pid, date, (1 - wm) * ndvi + wm * ndvi_of(EM_WATER),
+                    ndvi_of(mw));
         }
     }
     return close_truth(f);

@@ -125,20 +125,21 @@ typedef struct parus_health_options {
     /* FLOOD from radar (parus_health_radar_floods): the radar water fraction (share of the
      * parcel below PARUS_RADAR_WATER_VV_DB VV) at least radar_flood_min_share, and above the
      * parcel's dry level (its median over the season) and the peers' wet level by
-     * radar_flood_rise: 0.5 and 0.3; water from season_start_days before a cycle's sowing to
-     * radar_paddy_days after it is the crop's own (a paddy stays flooded until its canopy
-     * closes over the water): 30. Or VV (same pass) at least radar_dip_db
-     * below its highest within radar_dip_days before and after (a flood that mixes water into
-     * a canopy leaves few pixels below -18 dB but darkens the parcel, and recedes; a harvest or
-     * a loss does not come back): off (0) and 36 days; on the synthetic seasons 3 and 5 dB
-     * found more floods but raised more false ones than true (docs/method.md, section 9) */
+     * radar_flood_rise: 0.3 and 0.25; without peers, water from season_start_days before a
+     * cycle's sowing to radar_paddy_days after it is the crop's own (a paddy stays flooded until
+     * its canopy closes over the water): 30. Or VV (same pass) at least radar_dip_db below its
+     * highest within radar_dip_days before and after: off (0) and 36 days (docs/method.md,
+     * section 9). */
     double radar_flood_min_share, radar_flood_rise, radar_paddy_days;
     double radar_dip_db, radar_dip_days;
-    double radar_flood_vh_db; /* VH below the median of its pass for the water rule: 3 dB */
+    double radar_flood_vh_db;     /* VH below the median of its pass for the water rule: off (0) */
+    double radar_flood_dip_db;    /* ... VV below its pass before and after (radar_dip): 1.5 dB */
+    double radar_flood_dip_se;    /* ... and by this many speckle standard errors of VV: 2 */
+    double radar_flood_min_looks; /* a date whose VV mean has fewer looks is not judged: 20 */
     /* parus assess adds the radar floods (parus_health_radar_floods) to each parcel's events:
-     * false by default, `parus assess --radar-floods` turns it on. On seasons the rule was not
-     * tuned on it found no flood the optical rules missed and lowered the water flags'
-     * precision (0.867 -> 0.812, docs/method.md section 9): a false flood costs a farmer
+     * false by default, `parus assess --radar-floods` turns it on. Without a peer reference (as
+     * assess judges) it found more floods on seasons it was not tuned on but lowered the water
+     * flags' precision (0.625 -> 0.600, docs/method.md section 9): a false flood costs a farmer
      * credit, so it is not on until real radar floods vouch for it. */
     bool radar_floods;
     /* SUDDEN_LOSS */
@@ -408,8 +409,20 @@ PARUS_API parus_status parus_health_assess(const parus_health_series *s, const p
                                            const parus_health_options *opt,
                                            parus_health_result *out, parus_error *err);
 
-/* Add the floods radar sees to a result of parus_health_assess. day[n] (ascending) and water[n]:
- * the parcel's radar dates and radar water fraction there (parus_observation
+/* One parcel's radar series for parus_health_radar_floods: n dates, each array n long. */
+typedef struct parus_health_radar_series {
+    const int64_t *day;       /* ascending */
+    const double *water;      /* radar water fraction, 0..1, NaN = no value */
+    const double *vv, *vh;    /* linear sigma0, NaN = none; or NULL */
+    const double *looks_vv;   /* independent looks behind each vv (NaN = unknown); or NULL */
+    const int *pass;          /* the acquisition geometry (relative orbit); or NULL: one pass */
+    const double *peer_vv;    /* the peers' median VV on the date; or NULL */
+    const double *peer_water; /* the peers' wet level around the date; or NULL */
+    size_t n;
+} parus_health_radar_series;
+
+/* Add the floods radar sees (series s) to a result of parus_health_assess. day[n] (ascending) and
+ * water[n]: the parcel's radar dates and radar water fraction there (parus_observation
  * radar_water_fraction, 0..1, NaN = no value); open water is dark at any incidence, so ascending
  * and descending passes are read alike. peer_water[n]: the peers' (same crop) wet level around
  * each date: the upper quartile over the peers of each one's highest water fraction within
@@ -418,30 +431,28 @@ PARUS_API parus_status parus_health_assess(const parus_health_series *s, const p
  * dates; a flood strikes one parcel in fifty.
  *   A date is wet when its water fraction is at least radar_flood_min_share and exceeds by
  *   radar_flood_rise both the parcel's dry level (the median of its own values: a pond or a
- *   permanently wet parcel has a wet dry level) and the peers' wet level there (where given),
- *   outside the crop's planting weeks (below); and, where vh[n]
- *   (linear sigma0, NaN = none; or NULL) is given, its VH is radar_flood_vh_db below the median
- *   VH of its pass (water is dark in both polarisations, a canopy that attenuates VV, as wheat
- *   stems do, is bright in VH). Dates from season_start_days before a cycle's sowing to
- *   radar_paddy_days after it (transplanting into a flooded paddy, until the canopy closes) are
- *   not judged by either rule.
- *   vv[n] (linear sigma0, NaN = none; or NULL) and pass[n] (the acquisition geometry, e.g. the
- *   relative orbit: values of one pass only are compared; NULL = one pass): a date is wet too
- *   when, outside those planting weeks, its VV in dB is radar_dip_db below the highest VV of
- *   its pass within radar_dip_days before it and below the highest within radar_dip_days after
- *   it (the parcel darkened and came back). peer_vv[n]: the peers' median VV on the same date
- *   (the same pass), NaN where fewer than min_peers; or NULL: where given, the dip is taken on
- *   the parcel's VV over the peers' (a harvest or a transplanting the crop shares is no dip).
+ *   permanently wet parcel has a wet dry level) and the peers' wet level there (where given;
+ *   where not, dates from season_start_days before a cycle's sowing to radar_paddy_days after
+ *   it, transplanting into a flooded paddy until the canopy closes, are not judged); and, where
+ *   vv[n] (linear sigma0, NaN = none; or NULL) is given, its VV in dB is radar_flood_dip_db
+ *   below the highest VV of its pass (pass[n], the acquisition geometry, e.g. the relative
+ *   orbit; NULL = one pass) within radar_dip_days before it and below the highest within
+ *   radar_dip_days after it, and by radar_flood_dip_se speckle standard errors of the mean
+ *   (10 / ln 10 / sqrt(looks_vv) dB) where looks_vv[n] is given; a date whose looks_vv is
+ *   below radar_flood_min_looks is not judged (a few speckled pixels fall below -18 dB
+ *   together by chance). With radar_flood_vh_db > 0 and vh[n] given, its VH must also be that
+ *   far below the median VH of its pass. With radar_dip_db > 0, a date is wet too when its VV
+ *   dips that far (same comparison) outside the planting weeks, whatever its share.
+ *   peer_vv[n]: the peers' median VV on the same date (the same pass), NaN where fewer than
+ *   min_peers; or NULL: where given, VV is taken over the peers' (a harvest or a
+ *   transplanting the crop shares is no dip).
  *   Consecutive wet dates make one event: FLOOD when one lies in the growing season, else
  *   WATER_OFF_SEASON. Where res already holds a water event of either flag from the optical rule
  *   overlapping it (within step_days), the two are one event dated by whichever sensor saw it
  *   first (its reason then names both); else the radar event is added, its reason naming the
  *   sensor, the share, the date and the dry level. Events stay in date order.
  * Errors: E_INVALID (NULL arrays with n > 0, NULL opt or res, days not ascending). */
-PARUS_API parus_status parus_health_radar_floods(const int64_t *day, const double *water,
-                                                 const double *vv, const double *vh,
-                                                 const double *peer_vv, const int *pass,
-                                                 const double *peer_water, size_t n,
+PARUS_API parus_status parus_health_radar_floods(const parus_health_radar_series *s,
                                                  const parus_crop *crop,
                                                  const parus_health_options *opt,
                                                  parus_health_result *res, parus_error *err);
