@@ -34,6 +34,7 @@
 #include "parus/series.h"
 
 #include "assess_int.h"
+#include "radar_peers_int.h"
 #include "omp_int.h"
 #include "util_int.h"
 
@@ -282,6 +283,7 @@ typedef struct assess {
     size_t n_tiles, cap_tiles;
     peer_group *groups;
     size_t n_groups;
+    parus__radar_peers *rpeers; /* the radar rules' peer reference, NULL unless asked for */
     /* the batch */
     item *items;
     size_t n_items;
@@ -534,6 +536,7 @@ static void teardown(assess *a)
     for (i = 0; i < a->n_groups; i++)
         parus_health_peers_release(&a->groups[i].peers);
     free(a->groups);
+    parus__radar_peers_free(a->rpeers);
     free(a->items);
     free(a->pt_day);
     free(a->pt_tile);
@@ -1645,49 +1648,64 @@ static const parus_crop *rec_crop(const assess *a, const parcel_rec *r)
     return r->crop >= 0 ? a->crop_row[r->crop] : NULL;
 }
 
-/* The floods radar sees (parus_health_radar_floods) added to the item's health result, from
- * its radar points with a valid share the optical rules ask for; no peer reference (the
- * crop's planting weeks stand in for it). */
-static parus_status radar_floods(const assess *a, item *it, const parus_crop *crop,
-                                 parus_error *err)
+/* The floods and sudden losses radar sees (parus_health_radar_floods, parus_health_radar_losses,
+ * as asked for) added to the item's health result, from its radar points with the valid share
+ * the optical rules ask for, against the radar peers of its crop (radar_peers_pass). */
+static parus_status radar_events(const assess *a, item *it, const parcel_rec *r,
+                                 const parus_crop *crop, parus_error *err)
 {
     int64_t *day;
-    double *water, *vv, *vh, *looks;
+    double *buf;
     int *pass;
-    size_t i;
+    size_t i, n = it->n_rd;
     parus_status code = PARUS_OK;
-    if (it->n_rd == 0)
+    if (n == 0)
         return PARUS_OK;
-    day = malloc(it->n_rd * sizeof *day);
-    water = malloc(it->n_rd * sizeof *water);
-    vv = malloc(it->n_rd * sizeof *vv);
-    vh = malloc(it->n_rd * sizeof *vh);
-    looks = malloc(it->n_rd * sizeof *looks);
-    pass = malloc(it->n_rd * sizeof *pass);
-    if (!day || !water || !vv || !vh || !looks || !pass)
-        code = parus_fail(err, PARUS_E_NOMEM, "assess: out of memory (radar floods)");
-    for (i = 0; i < it->n_rd && code == PARUS_OK; i++) {
+    day = malloc(n * sizeof *day);
+    buf = malloc(9 * n * sizeof *buf);
+    pass = malloc(n * sizeof *pass);
+    if (!day || !buf || !pass)
+        code = parus_fail(err, PARUS_E_NOMEM, "assess: out of memory (radar events)");
+    double *water = buf, *vv = buf + n, *vh = buf + 2 * n, *lvv = buf + 3 * n, *lvh = buf + 4 * n;
+    double *pvv = buf + 5 * n, *pvh = buf + 6 * n, *pw = buf + 7 * n;
+    for (i = 0; i < n && code == PARUS_OK; i++) {
         const parus_radar_point *pt = &a->rd_pts[it->rd0 + i];
         code = parus_series_parse_day(pt->date, &day[i], err);
         bool ok = pt->obs.valid_fraction >= a->hopt.min_valid_fraction;
         water[i] = ok ? pt->obs.radar_water_fraction : (double)NAN;
         vv[i] = ok ? pt->obs.vv : (double)NAN;
         vh[i] = ok ? pt->obs.vh : (double)NAN;
-        looks[i] = ok ? pt->obs.looks_vv : (double)NAN;
+        lvv[i] = ok ? pt->obs.looks_vv : (double)NAN;
+        lvh[i] = ok ? pt->obs.looks_vh : (double)NAN;
         /* the geometry: the relative orbit, else the direction (never two passes pooled) */
         pass[i] = pt->relative_orbit > 0
                       ? pt->relative_orbit
                       : -1 - (pt->orbit_direction[0] == 'A') - 2 * (pt->orbit_direction[0] == 'D');
+        pvv[i] = pvh[i] = pw[i] = NAN;
+        if (code == PARUS_OK && a->rpeers && r->crop >= 0)
+            parus__radar_peers_get(a->rpeers, r->crop, day[i], a->hopt.min_peers, &pvv[i], &pvh[i],
+                                   &pw[i]);
     }
     if (code == PARUS_OK) {
-        parus_health_radar_series s = {day, water, vv, vh, looks, pass, NULL, NULL, it->n_rd};
-        code = parus_health_radar_floods(&s, crop, &a->hopt, &it->health, err);
+        bool peers = a->rpeers && r->crop >= 0;
+        parus_health_radar_series s = {.day = day,
+                                       .water = water,
+                                       .vv = vv,
+                                       .vh = vh,
+                                       .looks_vv = lvv,
+                                       .looks_vh = lvh,
+                                       .pass = pass,
+                                       .peer_vv = peers ? pvv : NULL,
+                                       .peer_water = peers ? pw : NULL,
+                                       .peer_vh = peers ? pvh : NULL,
+                                       .n = n};
+        if (a->hopt.radar_floods)
+            code = parus_health_radar_floods(&s, crop, &a->hopt, &it->health, err);
+        if (code == PARUS_OK && a->hopt.radar_losses)
+            code = parus_health_radar_losses(&s, crop, &a->hopt, &it->health, err);
     }
     free(day);
-    free(water);
-    free(vv);
-    free(vh);
-    free(looks);
+    free(buf);
     free(pass);
     return code;
 }
@@ -1717,7 +1735,8 @@ static void judge_item(assess *a, size_t k, thread_work *w)
         it->err = ferr;
         return;
     }
-    code = a->hopt.radar_floods ? radar_floods(a, it, crop, &ferr) : PARUS_OK;
+    code = a->hopt.radar_floods || a->hopt.radar_losses ? radar_events(a, it, r, crop, &ferr)
+                                                        : PARUS_OK;
     if (code != PARUS_OK) {
         it->st = code;
         it->err = ferr;
@@ -1998,19 +2017,75 @@ static int visit_judge(const parus_season_parcel *sp, void *ctx)
     return 0;
 }
 
-static parus_status judge_pass(assess *a)
+/* One parcel of the radar peers' walk: its radar points under its crop. */
+static int visit_radar_peers(const parus_season_parcel *sp, void *ctx)
+{
+    assess *a = ctx;
+    size_t rec = a->walk_pos++, n = sp->n_radar, i;
+    parus_status code = PARUS_OK;
+    if (rec >= a->n_rec || strcmp(a->rec[rec].id, sp->parcel->id) != 0) {
+        parus_fail(a->err, PARUS_E_INTERNAL,
+                   "the radar peers' walk of season %s met parcel '%s' where the first had '%s'",
+                   a->window, sp->parcel->id, rec < a->n_rec ? a->rec[rec].id : "(end)");
+        return 1;
+    }
+    if (a->rec[rec].crop < 0 || n == 0)
+        return 0;
+    int64_t *day = malloc(n * sizeof *day);
+    double *v = malloc(3 * n * sizeof *v);
+    if (!day || !v)
+        code = nomem(a, "radar peers");
+    for (i = 0; i < n && code == PARUS_OK; i++) {
+        const parus_radar_point *pt = &sp->radar[i];
+        bool ok = pt->obs.valid_fraction >= a->hopt.min_valid_fraction;
+        code = parus_series_parse_day(pt->date, &day[i], a->err);
+        v[i] = ok ? pt->obs.vv : (double)NAN;
+        v[n + i] = ok ? pt->obs.vh : (double)NAN;
+        v[2 * n + i] = ok ? pt->obs.radar_water_fraction : (double)NAN;
+    }
+    if (code == PARUS_OK)
+        code = parus__radar_peers_add(a->rpeers, a->rec[rec].crop, day, v, v + n, v + 2 * n, n,
+                                      (double)a->hopt.step_days, a->err);
+    free(day);
+    free(v);
+    return code != PARUS_OK;
+}
+
+/* The radar rules' peer reference (radar_peers_int.h): one more walk of the season, only when a
+ * radar rule is asked for and the store has radar in the season. */
+static parus_status radar_peers_pass(assess *a)
 {
     parus_status code;
     size_t n_radar = 0;
-    a->walk_pos = 0;
-    /* the radar flood rule, when asked for, reads radar whenever the store has it in the season,
+    if (!a->hopt.radar_floods && !a->hopt.radar_losses)
+        return PARUS_OK;
+    /* the radar rules, when asked for, read radar whenever the store has it in the season,
      * whatever the model uses */
-    if (!a->radar && a->hopt.radar_floods) {
+    if (!a->radar) {
         code = parus_store_radar_count(a->store, a->window, &n_radar, a->err);
         if (code != PARUS_OK)
             return code;
         a->radar = n_radar > 0;
     }
+    if (!a->radar)
+        return PARUS_OK;
+    if (!(a->rpeers = parus__radar_peers_new()))
+        return nomem(a, "radar peers");
+    a->walk_pos = 0;
+    code = season_walk(a, visit_radar_peers, NULL);
+    if (code == PARUS_OK && a->walk_pos != a->n_rec)
+        code = parus_fail(a->err, PARUS_E_INTERNAL,
+                          "the radar peers' walk of season %s met %zu parcels, the first %zu",
+                          a->window, a->walk_pos, a->n_rec);
+    return code;
+}
+
+static parus_status judge_pass(assess *a)
+{
+    parus_status code = radar_peers_pass(a);
+    if (code != PARUS_OK)
+        return code;
+    a->walk_pos = 0;
     code = season_walk(a, visit_judge, NULL);
     if (code == PARUS_OK && a->n_items)
         code = judge_batch(a);

@@ -108,12 +108,17 @@ void parus_health_options_init(parus_health_options *opt)
     opt->radar_flood_rise = 0.25;
     opt->radar_paddy_days = 30.0;
     opt->radar_floods = false;
+    opt->radar_losses = false;
     opt->radar_dip_db = 0.0;
     opt->radar_dip_days = 36.0;
     opt->radar_flood_vh_db = 0.0;
     opt->radar_flood_dip_db = 1.5;
     opt->radar_flood_dip_se = 2.0;
     opt->radar_flood_min_looks = 20.0;
+    opt->radar_loss_vh_db = 3.0;
+    opt->radar_loss_se = 2.0;
+    opt->radar_loss_days = 36.0;
+    opt->radar_loss_min_looks = 10.0;
     opt->loss_min_drop = 0.15;
     opt->loss_min_relative = 0.3;
     opt->loss_min_fall = 0.0;
@@ -1766,6 +1771,118 @@ parus_status parus_health_radar_floods(const parus_health_radar_series *s, const
         k = i1;
         radar_water_event(res, day, water, i0, i1 - 1, dry, dip, in_season, size,
                           confidence(margin, opt->radar_flood_rise), opt);
+    }
+    sort_events(res);
+    return PARUS_OK;
+}
+
+/* ---- sudden losses from radar ---- */
+
+/* VH at date i in dB over the peers' median VH there; NaN without either. */
+static double radar_vh_anomaly(const parus_health_radar_series *s, size_t i)
+{
+    if (!s->vh || !s->peer_vh || !(s->vh[i] > 0.0) || !(s->peer_vh[i] > 0.0))
+        return (double)NAN;
+    return 10.0 * log10(s->vh[i] / s->peer_vh[i]);
+}
+
+/* The median anomaly of date i's pass over up to `want` dates before (dir -1) or after (dir 1)
+ * it within radar_loss_days; *count is how many there were. NaN when none. */
+static double radar_vh_side(const parus_health_radar_series *s, size_t i, int dir, size_t want,
+                            const parus_health_options *opt, size_t *count)
+{
+    double v[8];
+    size_t k = 0;
+    for (size_t j = i; k < want && k < 8;) {
+        if (dir < 0 ? j == 0 : j + 1 >= s->n)
+            break;
+        j = dir < 0 ? j - 1 : j + 1;
+        if ((double)llabs(s->day[j] - s->day[i]) > opt->radar_loss_days)
+            break;
+        if (s->pass && s->pass[j] != s->pass[i])
+            continue;
+        double a = radar_vh_anomaly(s, j);
+        if (isfinite(a))
+            v[k++] = a;
+    }
+    *count = k;
+    if (k == 0)
+        return (double)NAN;
+    qsort(v, k, sizeof v[0], cmp_double);
+    return quantile_sorted(v, k, 0.5);
+}
+
+/* One radar loss on date i into res: merged with an optical SUDDEN_LOSS within step_days. */
+static void radar_loss_event(parus_health_result *res, const parus_health_radar_series *s, size_t i,
+                             double drop_db, double conf, const parus_health_options *opt)
+{
+    char d0[11], what[128];
+    int64_t slack = (int64_t)opt->step_days;
+    /* the share of VH lost, as a size like the optical rule's share of NDVI */
+    double size = 1.0 - pow(10.0, -drop_db / 10.0);
+    parus_health_format_day(s->day[i], d0);
+    snprintf(what, sizeof what, "vh fell %.1f db against its peers on %s, not recovered", drop_db,
+             d0);
+    for (size_t e = 0; e < res->n_events; e++) {
+        parus_health_event *ev = &res->event[e];
+        if (ev->flag != PARUS_HEALTH_SUDDEN_LOSS || llabs(ev->day - s->day[i]) > slack)
+            continue;
+        if (s->day[i] < ev->day) {
+            char opt_first[11];
+            parus_health_format_day(ev->day, opt_first);
+            ev->day = s->day[i];
+            ev->confidence = conf > ev->confidence ? conf : ev->confidence;
+            snprintf(ev->reason, sizeof ev->reason, "radar: %s; optical loss from %s", what,
+                     opt_first);
+        }
+        return;
+    }
+    add_event(res, PARUS_HEALTH_SUDDEN_LOSS, s->day[i], s->day[s->n - 1], size, conf, "radar: %s",
+              what);
+}
+
+parus_status parus_health_radar_losses(const parus_health_radar_series *s, const parus_crop *crop,
+                                       const parus_health_options *opt, parus_health_result *res,
+                                       parus_error *err)
+{
+    if (!s || !opt || !res || (s->n > 0 && !s->day))
+        return parus_fail(err, PARUS_E_INVALID, "radar losses: NULL argument");
+    for (size_t i = 1; i < s->n; i++)
+        if (s->day[i] < s->day[i - 1])
+            return parus_fail(err, PARUS_E_INVALID, "radar losses: dates not in ascending order");
+    if (!s->vh || !s->peer_vh || !crop || crop->kind == PARUS_CROP_NONCROP)
+        return PARUS_OK;      /* without peers a loss and the crop's own ripening look alike */
+    int64_t last = INT64_MIN; /* one loss a cycle: none again within radar_loss_days */
+    for (size_t i = 0; i < s->n; i++) {
+        double a = radar_vh_anomaly(s, i);
+        if (!isfinite(a) || (last != INT64_MIN && s->day[i] - last <= opt->radar_loss_days))
+            continue;
+        if (s->looks_vh && !(s->looks_vh[i] >= opt->radar_loss_min_looks) &&
+            opt->radar_loss_min_looks > 0.0)
+            continue;
+        /* flooded water darkens VH too: that is the flood rule's */
+        if (s->water && s->water[i] >= opt->radar_flood_min_share)
+            continue;
+        bool season, harvest;
+        calendar_windows(crop, parus_series_day_of_year(s->day[i]), opt, &season, &harvest);
+        if (!season || harvest)
+            continue;
+        size_t nb, na;
+        double before = radar_vh_side(s, i, -1, 2, opt, &nb);
+        double after = radar_vh_side(s, i, 1, 2, opt, &na);
+        if (nb == 0 || na == 0)
+            continue; /* nothing to compare with, or nothing to say it stayed down */
+        double drop = before - a;
+        double need = opt->radar_loss_vh_db;
+        if (s->looks_vh && s->looks_vh[i] > 0.0 && opt->radar_loss_se > 0.0) {
+            double se_db = 10.0 / log(10.0) * sqrt(2.0 / s->looks_vh[i]);
+            need = fmax(need, opt->radar_loss_se * se_db);
+        }
+        if (!(drop >= need) || !(before - after >= opt->loss_recover_share * drop))
+            continue;
+        radar_loss_event(res, s, i, drop,
+                         confidence(drop - opt->radar_loss_vh_db, opt->radar_loss_vh_db), opt);
+        last = s->day[i];
     }
     sort_events(res);
     return PARUS_OK;

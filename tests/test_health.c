@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "radar_peers_int.h"
 #include "test_support.h"
 
 #include "parus/crops.h"
@@ -745,7 +746,14 @@ static parus_status radar_floods_args(const int64_t *day, const double *water, c
                                       const parus_health_options *opt, parus_health_result *res,
                                       parus_error *err)
 {
-    parus_health_radar_series s = {day, water, vv, vh, NULL, pass, peer_vv, peer_water, n};
+    parus_health_radar_series s = {.day = day,
+                                   .water = water,
+                                   .vv = vv,
+                                   .vh = vh,
+                                   .pass = pass,
+                                   .peer_vv = peer_vv,
+                                   .peer_water = peer_water,
+                                   .n = n};
     return parus_health_radar_floods(&s, crop, opt, res, err);
 }
 
@@ -869,7 +877,8 @@ static void test_flood__radar_under_cloud(void **state)
     double looks[20];
     for (size_t i = 0; i < 20; i++)
         looks[i] = 25.0; /* se 0.87 db: 2 se = 1.7 db, under the 3 db dip */
-    parus_health_radar_series rs = {day, water, vv, vh, looks, pass, NULL, NULL, 20};
+    parus_health_radar_series rs = {
+        .day = day, .water = water, .vv = vv, .vh = vh, .looks_vv = looks, .pass = pass, .n = 20};
     memset(&r, 0, sizeof r);
     assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
     assert_int_equal(r.n_events, 1);
@@ -922,6 +931,134 @@ static void test_flood__radar_under_cloud(void **state)
     assert_int_equal(
         radar_floods_args(NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, &c, &opt, &r, &err),
         PARUS_OK);
+}
+
+/* A sudden loss under cloud, from VH against the peers: the parcel's VH falls 5 dB on one date
+ * and stays down while the peers' does not; a dip that comes back, a fall its peers share, a
+ * loss in the harvest window or on a wet date, and too few looks are not losses; an optical
+ * loss seen later is dated by radar. */
+static void test_loss__radar_under_cloud(void **state)
+{
+    (void)state;
+    parus_health_options opt;
+    parus_health_options_init(&opt);
+    parus_crop c = maize(); /* sown 165, harvested 270: season 180 .. 280, harvest window 250.. */
+    parus_error err;
+    int64_t jan1 = day_of("2024-01-01"), day[20];
+    double vh[20], peer[20], looks[20], water[20];
+    int pass[20];
+    for (size_t i = 0; i < 20; i++) {
+        day[i] = jan1 + 150 + 6 * (int64_t)i; /* day of year 150 .. 264, every 6 days */
+        peer[i] = 0.03 * (i % 2 ? 1.0 : 0.8); /* two passes */
+        vh[i] = peer[i] * (1.0 + 0.05 * (double)(i % 3));
+        looks[i] = 60.0;
+        water[i] = 0.01;
+        pass[i] = (int)(i % 2);
+    }
+    for (size_t i = 10; i < 20; i++)
+        vh[i] *= 0.3; /* day of year 210 on: 5.2 db down, both passes */
+    parus_health_radar_series s = {.day = day,
+                                   .water = water,
+                                   .vh = vh,
+                                   .looks_vh = looks,
+                                   .pass = pass,
+                                   .peer_vh = peer,
+                                   .n = 20};
+    parus_health_result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_losses(&s, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 1);
+    assert_int_equal(r.event[0].flag, PARUS_HEALTH_SUDDEN_LOSS);
+    assert_true(r.event[0].day == day[10]);
+    assert_non_null(strstr(r.event[0].reason, "radar: vh fell 5."));
+    /* without peers: nothing judged */
+    s.peer_vh = NULL;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_losses(&s, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 0);
+    s.peer_vh = peer;
+    /* the peers fell as much (a regional change, or ripening): no loss */
+    double peer2[20];
+    for (size_t i = 0; i < 20; i++)
+        peer2[i] = i >= 10 ? 0.3 * peer[i] : peer[i];
+    s.peer_vh = peer2;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_losses(&s, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 0);
+    s.peer_vh = peer;
+    /* too few looks: 2 se of the difference is 3.9 db at 10 looks, 5.5 at 5 */
+    for (size_t i = 0; i < 20; i++)
+        looks[i] = 5.0;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_losses(&s, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 0);
+    for (size_t i = 0; i < 20; i++)
+        looks[i] = 60.0;
+    /* wet: the flood rule's */
+    water[10] = water[11] = water[12] = water[13] = 0.8;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_losses(&s, &c, &opt, &r, &err), PARUS_OK);
+    assert_true(r.n_events == 0 || r.event[0].day > day[13]);
+    for (size_t i = 0; i < 20; i++)
+        water[i] = 0.01;
+    /* a dip that comes back */
+    for (size_t i = 12; i < 20; i++)
+        vh[i] /= 0.3;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_losses(&s, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 0);
+    for (size_t i = 12; i < 20; i++)
+        vh[i] *= 0.3;
+    /* an optical loss from a later clear date is dated by radar */
+    memset(&r, 0, sizeof r);
+    r.n_events = 1;
+    r.event[0].flag = PARUS_HEALTH_SUDDEN_LOSS;
+    r.event[0].day = r.event[0].last_day = day[11] + 2;
+    r.event[0].confidence = 0.5;
+    assert_int_equal(parus_health_radar_losses(&s, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 1);
+    assert_true(r.event[0].day == day[10]);
+    assert_non_null(strstr(r.event[0].reason, "; optical loss from "));
+    /* in the harvest window (from 20 days before day of year 270): not judged */
+    for (size_t i = 0; i < 20; i++)
+        vh[i] = peer[i] * (i >= 17 ? 0.3 : 1.0); /* day of year 252 on */
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_losses(&s, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 0);
+    /* bad input */
+    day[5] = day[4] - 1;
+    assert_int_equal(parus_health_radar_losses(&s, &c, &opt, &r, &err), PARUS_E_INVALID);
+    assert_int_equal(parus_health_radar_losses(NULL, &c, &opt, &r, &err), PARUS_E_INVALID);
+}
+
+/* The radar peer reference of parus assess (radar_peers_int.h): medians to a 0.1 dB bin, the wet
+ * level's upper quartile of each peer's highest share within the window, NaN under min_n. */
+static void test_radar_peers__medians_and_wet_level(void **state)
+{
+    (void)state;
+    parus_error err;
+    parus__radar_peers *p = parus__radar_peers_new();
+    assert_non_null(p);
+    int64_t day[2] = {1000, 1006};
+    for (int k = 0; k < 7; k++) {
+        double vv[2] = {pow(10.0, (-10.0 - k) / 10.0), NAN};
+        double vh[2] = {pow(10.0, (-20.0 + 0.5 * k) / 10.0), pow(10.0, -17.0 / 10.0)};
+        double water[2] = {0.0, 0.1 * k}; /* its highest within 10 days: 0.1 k on both dates */
+        assert_int_equal(parus__radar_peers_add(p, 3, day, vv, vh, water, 2, 10.0, &err), PARUS_OK);
+    }
+    double vv, vh, wet;
+    parus__radar_peers_get(p, 3, 1000, 5, &vv, &vh, &wet);
+    assert_true(fabs(10.0 * log10(vv) - -13.0) <= 0.06); /* -10 .. -16 dB: median -13 */
+    assert_true(fabs(10.0 * log10(vh) - -18.5) <= 0.06);
+    assert_true(fabs(wet - 0.5) < 1e-9); /* 0, 0.1, ..., 0.6: upper quartile (rank 4.5) 0.5 */
+    parus__radar_peers_get(p, 3, 1006, 5, &vv, &vh, &wet);
+    assert_true(isnan(vv)); /* no VV that day */
+    assert_true(fabs(10.0 * log10(vh) - -17.0) <= 0.06);
+    parus__radar_peers_get(p, 3, 1000, 8, &vv, &vh, &wet); /* fewer than 8 peers */
+    assert_true(isnan(vv) && isnan(vh) && isnan(wet));
+    parus__radar_peers_get(p, 4, 1000, 1, &vv, &vh, &wet); /* another crop */
+    assert_true(isnan(vv) && isnan(vh) && isnan(wet));
+    parus__radar_peers_free(p);
 }
 
 static void test_assess__bad_input_and_determinism(void **state)
@@ -1356,7 +1493,7 @@ typedef struct truth_parcel {
     size_t n_obs;
     /* its radar dates and water fraction (a season generated with --radar) */
     int64_t *rd_day;
-    double *rd_water, *rd_vv, *rd_vh, *rd_looks;
+    double *rd_water, *rd_vv, *rd_vh, *rd_looks, *rd_looks_vh;
     int *rd_pass;
     size_t n_rd;
     /* assessment (per mode) */
@@ -1530,11 +1667,13 @@ static int collect_radar(const parus_radar_point *pt, void *ctx)
         !resize((void **)&t->rd_vv, n, sizeof *t->rd_vv) ||
         !resize((void **)&t->rd_vh, n, sizeof *t->rd_vh) ||
         !resize((void **)&t->rd_looks, n, sizeof *t->rd_looks) ||
+        !resize((void **)&t->rd_looks_vh, n, sizeof *t->rd_looks_vh) ||
         !resize((void **)&t->rd_pass, n, sizeof *t->rd_pass))
         return 1;
     t->rd_vh[t->n_rd] = pt->obs.vh;
     t->rd_vv[t->n_rd] = pt->obs.vv;
     t->rd_looks[t->n_rd] = pt->obs.looks_vv;
+    t->rd_looks_vh[t->n_rd] = pt->obs.looks_vh;
     t->rd_pass[t->n_rd] = pt->relative_orbit;
     if (parus_series_parse_day(pt->date, &t->rd_day[t->n_rd], NULL) != PARUS_OK)
         return 1;
@@ -1678,6 +1817,7 @@ static void free_season(synth_season *ss, char *dir)
         free(ss->p[i].rd_water);
         free(ss->p[i].rd_vv);
         free(ss->p[i].rd_looks);
+        free(ss->p[i].rd_looks_vh);
         free(ss->p[i].rd_vh);
         free(ss->p[i].rd_pass);
     }
@@ -1687,6 +1827,30 @@ static void free_season(synth_season *ss, char *dir)
 }
 
 static int cmp_abs(const void *a, const void *b);
+
+/* The median VV (vh false) or VH of the stored parcels of t's crop on the given day, NaN when
+ * fewer than min_peers have one; vals: scratch of ss->n. */
+static double peers_median_on(const synth_season *ss, const truth_parcel *t, int64_t day, bool vh,
+                              size_t min_peers, double *vals)
+{
+    size_t nv = 0;
+    for (size_t j = 0; j < ss->n; j++) {
+        const truth_parcel *q = &ss->p[j];
+        if (!q->stored || strcmp(q->crop, t->crop) != 0)
+            continue;
+        for (size_t e = 0; e < q->n_rd; e++) {
+            double v = vh ? q->rd_vh[e] : q->rd_vv[e];
+            if (q->rd_day[e] == day && v > 0.0) {
+                vals[nv++] = v;
+                break;
+            }
+        }
+    }
+    if (nv < min_peers)
+        return NAN;
+    qsort(vals, nv, sizeof *vals, cmp_abs);
+    return nv % 2 ? vals[nv / 2] : 0.5 * (vals[nv / 2 - 1] + vals[nv / 2]);
+}
 
 /* Assess every parcel of a season with opt and add the scores to *sc. */
 static void score_season(synth_season *ss, const parus_crop_table *crops,
@@ -1728,25 +1892,27 @@ static void score_season(synth_season *ss, const parus_crop_table *crops,
         if (ss->radar && t->n_rd) {
             /* the peers' wet level around each radar date (parus_health_radar_floods) */
             double *pw = malloc(t->n_rd * sizeof *pw), *vals = malloc(ss->n * sizeof *vals);
-            double *pv = malloc(t->n_rd * sizeof *pv);
-            assert_true(pw && vals && pv);
+            double *pv = malloc(t->n_rd * sizeof *pv), *ph = malloc(t->n_rd * sizeof *ph);
+            assert_true(pw && vals && pv && ph);
             for (size_t d = 0; d < t->n_rd; d++) {
                 size_t nv = 0;
-                /* the peers' median VV on the date */
+                /* the peers' median VV and VH on the date */
+                pv[d] = peers_median_on(ss, t, t->rd_day[d], false, opt->min_peers, vals);
+                ph[d] = peers_median_on(ss, t, t->rd_day[d], true, opt->min_peers, vals);
                 for (size_t j = 0; j < ss->n; j++) {
                     const truth_parcel *q = &ss->p[j];
                     if (!q->stored || strcmp(q->crop, t->crop) != 0)
                         continue;
                     for (size_t e = 0; e < q->n_rd; e++)
-                        if (q->rd_day[e] == t->rd_day[d] && q->rd_vv[e] > 0.0) {
-                            vals[nv++] = q->rd_vv[e];
+                        if (q->rd_day[e] == t->rd_day[d] && q->rd_vh[e] > 0.0) {
+                            vals[nv++] = q->rd_vh[e];
                             break;
                         }
                 }
-                pv[d] = NAN;
+                ph[d] = NAN;
                 if (nv >= opt->min_peers) {
                     qsort(vals, nv, sizeof *vals, cmp_abs);
-                    pv[d] = nv % 2 ? vals[nv / 2] : 0.5 * (vals[nv / 2 - 1] + vals[nv / 2]);
+                    ph[d] = nv % 2 ? vals[nv / 2] : 0.5 * (vals[nv / 2 - 1] + vals[nv / 2]);
                 }
                 nv = 0;
                 for (size_t j = 0; j < ss->n; j++) {
@@ -1773,12 +1939,20 @@ static void score_season(synth_season *ss, const parus_crop_table *crops,
             /* PARUS_HEALTH_RADAR_PEERS=0: no peer reference, as parus assess judges */
             const char *use_peers = getenv("PARUS_HEALTH_RADAR_PEERS");
             bool no_peers = use_peers && strcmp(use_peers, "0") == 0;
-            parus_health_radar_series rs = {t->rd_day, t->rd_water, t->rd_vv,
-                                            t->rd_vh,  t->rd_looks, t->rd_pass,
-                                            NULL,      NULL,        t->n_rd};
-            rs.peer_vv = no_peers ? NULL : pv;
-            rs.peer_water = no_peers ? NULL : pw;
+            parus_health_radar_series rs = {.day = t->rd_day,
+                                            .water = t->rd_water,
+                                            .vv = t->rd_vv,
+                                            .vh = t->rd_vh,
+                                            .looks_vv = t->rd_looks,
+                                            .looks_vh = t->rd_looks_vh,
+                                            .pass = t->rd_pass,
+                                            .peer_vv = no_peers ? NULL : pv,
+                                            .peer_water = no_peers ? NULL : pw,
+                                            .peer_vh = no_peers ? NULL : ph,
+                                            .n = t->n_rd};
             assert_int_equal(parus_health_radar_floods(&rs, crop, opt, &t->result, &err), PARUS_OK);
+            assert_int_equal(parus_health_radar_losses(&rs, crop, opt, &t->result, &err), PARUS_OK);
+            free(ph);
             free(pw);
             free(pv);
             free(vals);
@@ -1867,10 +2041,14 @@ static void score_season(synth_season *ss, const parus_crop_table *crops,
                     t->id, t->crop, d, t->event_seen ? " (seen)" : "", t->result.n_events);
             for (size_t e = 0; e < t->result.n_events; e++)
                 fprintf(stderr, " %s", parus_health_flag_code(t->result.event[e].flag));
-            for (size_t e = 0; ss->radar && e < t->n_rd; e++)
-                if (llabs(t->rd_day[e] - t->event_day) <= 2 * SYN_STEP_DAYS)
+            for (size_t e = 0; ss->radar && e < t->n_rd; e++) {
+                if (t->event == 2 && llabs(t->rd_day[e] - t->event_day) <= 4 * SYN_STEP_DAYS)
+                    fprintf(stderr, " %+d:%d:%.1fdb/%.0f", (int)(t->rd_day[e] - t->event_day),
+                            t->rd_pass[e], 10.0 * log10(t->rd_vh[e]), t->rd_looks_vh[e]);
+                else if (t->event == 1 && llabs(t->rd_day[e] - t->event_day) <= 2 * SYN_STEP_DAYS)
                     fprintf(stderr, " %+d:%.2f", (int)(t->rd_day[e] - t->event_day),
                             t->rd_water[e]);
+            }
             fprintf(stderr, "\n");
         }
         if (t->planted_fraction > 0.0 && t->valid && crop && crop->kind != PARUS_CROP_NONCROP) {
@@ -2069,6 +2247,10 @@ static const struct {
     {"flood_water_excess", offsetof(parus_health_options, flood_water_excess)},
     {"loss_min_drop", offsetof(parus_health_options, loss_min_drop)},
     {"loss_min_relative", offsetof(parus_health_options, loss_min_relative)},
+    {"radar_loss_vh_db", offsetof(parus_health_options, radar_loss_vh_db)},
+    {"radar_loss_se", offsetof(parus_health_options, radar_loss_se)},
+    {"radar_loss_days", offsetof(parus_health_options, radar_loss_days)},
+    {"radar_loss_min_looks", offsetof(parus_health_options, radar_loss_min_looks)},
 };
 
 /* Applies "name=value,name=value" (up to ';' or the end) to opt; returns the end. */
@@ -2179,6 +2361,8 @@ int main(void)
         cmocka_unit_test(test_flood__dry_season_water_is_not_a_flood),
         cmocka_unit_test(test_flood__haze_and_shadow_are_not_water),
         cmocka_unit_test(test_flood__radar_under_cloud),
+        cmocka_unit_test(test_loss__radar_under_cloud),
+        cmocka_unit_test(test_radar_peers__medians_and_wet_level),
         cmocka_unit_test(test_loss__drop_that_stays_down),
         cmocka_unit_test(test_loss__harvest_is_not_a_loss),
         cmocka_unit_test(test_loss__drop_shared_by_peers_or_recovered_is_not_a_loss),

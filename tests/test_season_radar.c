@@ -367,9 +367,14 @@ static void test_walk_and_cli(void **state)
         free(csv);
         free(csv_opt);
     }
-    /* the radar flood rule is asked for, not on by default; classify has no such option */
+    /* the radar rules are asked for, not on by default; classify has no such option */
+    log = parus_test_run_expect(0,
+                                "'%s' --db '%s' -q assess --season " SEASON
+                                " --model '%s' --radar-floods --radar-losses",
+                                parus_test_bin(), db, model);
+    free(log);
     log = parus_test_run_expect(
-        0, "'%s' --db '%s' -q assess --season " SEASON " --model '%s' --radar-floods",
+        2, "'%s' --db '%s' -q classify --season " SEASON " --model '%s' --radar-losses",
         parus_test_bin(), db, model);
     free(log);
     log = parus_test_run_expect(

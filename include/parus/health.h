@@ -136,12 +136,21 @@ typedef struct parus_health_options {
     double radar_flood_dip_db;    /* ... VV below its pass before and after (radar_dip): 1.5 dB */
     double radar_flood_dip_se;    /* ... and by this many speckle standard errors of VV: 2 */
     double radar_flood_min_looks; /* a date whose VV mean has fewer looks is not judged: 20 */
+    /* SUDDEN_LOSS from radar (parus_health_radar_losses): VH over the peers' falls by at
+     * least radar_loss_vh_db, and radar_loss_se standard errors of the difference, against the
+     * median of its pass's (up to two) dates within radar_loss_days before, and stays down: 3 dB,
+     * 2, 36 days */
+    double radar_loss_vh_db, radar_loss_se, radar_loss_days;
+    double radar_loss_min_looks; /* a date whose VH mean has fewer looks is not judged */
     /* parus assess adds the radar floods (parus_health_radar_floods) to each parcel's events:
-     * false by default, `parus assess --radar-floods` turns it on. Without a peer reference (as
-     * assess judges) it found more floods on seasons it was not tuned on but lowered the water
-     * flags' precision (0.625 -> 0.600, docs/method.md section 9): a false flood costs a farmer
-     * credit, so it is not on until real radar floods vouch for it. */
+     * false by default, `parus assess --radar-floods` turns it on. Against assess's radar peer
+     * reference it found more floods on seasons it was not tuned on but lowered the water flags'
+     * precision (0.625 -> 0.520 at clouds 0.5, docs/method.md section 9): a false flood costs a
+     * farmer credit, so it is not on until real radar floods vouch for it. */
     bool radar_floods;
+    /* parus assess adds the radar sudden losses (parus_health_radar_losses): false by default,
+     * `parus assess --radar-losses` turns it on (docs/method.md section 9) */
+    bool radar_losses;
     /* SUDDEN_LOSS */
     double loss_min_drop;      /* NDVI drop against the reference between observations: 0.15 */
     double loss_min_relative;  /* ... as a share of the parcel's NDVI before: 0.3 */
@@ -419,6 +428,8 @@ typedef struct parus_health_radar_series {
     const double *peer_vv;    /* the peers' median VV on the date; or NULL */
     const double *peer_water; /* the peers' wet level around the date; or NULL */
     size_t n;
+    const double *looks_vh; /* independent looks behind each vh; or NULL */
+    const double *peer_vh;  /* the peers' median VH on the date (same pass); or NULL */
 } parus_health_radar_series;
 
 /* Add the floods radar sees (series s) to a result of parus_health_assess. day[n] (ascending) and
@@ -453,6 +464,25 @@ typedef struct parus_health_radar_series {
  *   sensor, the share, the date and the dry level. Events stay in date order.
  * Errors: E_INVALID (NULL arrays with n > 0, NULL opt or res, days not ascending). */
 PARUS_API parus_status parus_health_radar_floods(const parus_health_radar_series *s,
+                                                 const parus_crop *crop,
+                                                 const parus_health_options *opt,
+                                                 parus_health_result *res, parus_error *err);
+
+/* Add the sudden losses radar sees (series s: day, vh, peer_vh, pass; looks_vh and water where
+ * given) to a result of parus_health_assess: under cloud the optical rule sees nothing, and a
+ * crop beaten down (hail, lodging, pests) loses the volume that scatters VH. On a date i in the
+ * crop's growing season and outside its harvest window (harvest_before_days, harvest_after_days),
+ * with at least radar_flood_min_looks looks (where looks_vh is given) and not wet (water below
+ * radar_flood_min_share), the VH anomaly (VH over peer_vh, dB) has fallen by at least
+ * radar_loss_vh_db, and radar_loss_se standard errors of the difference (10 / ln 10 *
+ * sqrt(2 / looks)), below the median anomaly of the same pass's up to two dates within
+ * radar_loss_days before, and the median of up to two after stays below the level before by at
+ * least loss_recover_share of the drop (not recovered). Without vh or peer_vh nothing is judged
+ * (a loss and the crop's own ripening look alike). An optical SUDDEN_LOSS within step_days makes
+ * one event, dated by whichever sensor saw it first (the reason names both); else the radar
+ * event is added, its reason naming the sensor. One loss per radar_loss_days. Errors:
+ * E_INVALID (NULL s, opt or res, NULL day with n > 0, days not ascending). */
+PARUS_API parus_status parus_health_radar_losses(const parus_health_radar_series *s,
                                                  const parus_crop *crop,
                                                  const parus_health_options *opt,
                                                  parus_health_result *res, parus_error *err);

@@ -42,6 +42,10 @@ static int assess_option(const char *cmd, int argc, char **argv, int *i, cli_ass
         args->radar_floods = true;
         return 1;
     }
+    if (args->full && strcmp(a, "--radar-losses") == 0) {
+        args->radar_losses = true;
+        return 1;
+    }
     if (strcmp(a, "--season") == 0)
         dst = &args->season;
     else if (strcmp(a, "--model") == 0)
@@ -100,6 +104,7 @@ int cli_assess_prepare(const cli_ctx *ctx, const char *cmd, const cli_assess_arg
     memset(in, 0, sizeof *in);
     parus_assess_options_init(&in->opt);
     in->opt.health.radar_floods = args->radar_floods;
+    in->opt.health.radar_losses = args->radar_losses;
     parus_policy_init(&in->policy);
     if (args->no_model && args->model)
         return cli_usage_error(cmd, "--model and --no-model exclude each other");

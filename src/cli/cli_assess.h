@@ -22,6 +22,7 @@ typedef struct cli_assess_args {
     const char *model;
     bool no_model;
     bool radar_floods; /* --radar-floods (assess) */
+    bool radar_losses; /* --radar-losses (assess) */
     const char *crops;
     const char *policy;
     const char *debts;
