@@ -2972,8 +2972,31 @@ static double db_to_lin(double db)
     return pow(10.0, db / 10.0);
 }
 
-static void radar_feature(const struct scene *sc, size_t fi, int64_t days, bool unplanted,
-                          double *vv, double *vh)
+/* The scene's rain on a day (mm), from the hash: a day is wet with a probability that peaks in
+ * July (0.1 + 0.25 exp(-((doy - 200) / 60)^2), a monsoon), its amount exponential with mean 8 mm.
+ * One series for the whole scene (a few kilometres). */
+static double rain_mm(const struct scene *sc, int64_t days)
+{
+    int64_t jan1 = days_from_civil(sc->opt->year, 1, 1);
+    double doy = (double)(days - jan1 + 1), z = (doy - 200.0) / 60.0;
+    uint64_t h = hash3(sc->opt->seed, 7100, (uint64_t)(days + 100000));
+    if (hash_unit(h) >= 0.1 + 0.25 * exp(-z * z))
+        return 0.0;
+    return -8.0 * log(1.0 - hash_unit(hash64(h)));
+}
+
+/* The topsoil's wetness on a day, 0 (dry) .. 1 (saturated): a bucket that loses 18 % a day and
+ * fills by rain / 30 mm, run from 60 days before from dry. */
+static double soil_wetness(const struct scene *sc, int64_t days)
+{
+    double w = 0.0;
+    for (int64_t t = days - 60; t <= days; t++)
+        w = clampd(0.82 * w + rain_mm(sc, t) / 30.0, 0.0, 1.0);
+    return w;
+}
+
+static void radar_feature(const struct scene *sc, size_t fi, int64_t days, double wet,
+                          bool unplanted, double *vv, double *vh)
 {
     const struct feature *f = &sc->f[fi];
     double vv_db = -12, vh_db = -20, water = 0;
@@ -2993,6 +3016,9 @@ static void radar_feature(const struct scene *sc, size_t fi, int64_t days, bool 
         if (unplanted || cm->crop->kind == PARUS_CROP_COVERED)
             v = unplanted ? 0 : v;
         radar_crop_db(cm->crop->code, ev.cycle, v, &vv_db, &vh_db);
+        /* wet soil after rain is brighter, where the canopy does not hide it */
+        vv_db += 5.0 * (wet - 0.25) * (1 - v);
+        vh_db += 4.0 * (wet - 0.25) * (1 - v);
         if (cm->crop->kind == PARUS_CROP_COVERED) {
             vv_db = -6; /* plastic and frames: bright, little depolarisation */
             vh_db = -16;
@@ -3007,8 +3033,8 @@ static void radar_feature(const struct scene *sc, size_t fi, int64_t days, bool 
         vh_db = -13;
         break;
     case F_GRASS:
-        vv_db = -12;
-        vh_db = -19;
+        vv_db = -12 + 2.5 * (wet - 0.25);
+        vh_db = -19 + 2.0 * (wet - 0.25);
         break;
     case F_POND:
         water = 1;
@@ -3142,9 +3168,10 @@ static int render_radar(struct scene *sc, struct radar_date *rd, int n_rd, bool 
             *failed_io = true;
             goto out;
         }
+        double wet = soil_wetness(sc, rd[k].days);
         for (fi = 0; fi < sc->n_f; fi++) {
-            radar_feature(sc, fi, rd[k].days, false, &fs[4 * fi], &fs[4 * fi + 1]);
-            radar_feature(sc, fi, rd[k].days, true, &fs[4 * fi + 2], &fs[4 * fi + 3]);
+            radar_feature(sc, fi, rd[k].days, wet, false, &fs[4 * fi], &fs[4 * fi + 1]);
+            radar_feature(sc, fi, rd[k].days, wet, true, &fs[4 * fi + 2], &fs[4 * fi + 3]);
         }
         for (y0 = 0; y0 < sc->H; y0 += rows) {
             size_t y, x;
@@ -3211,15 +3238,51 @@ static bool write_radar_truth(const struct scene *sc, const struct radar_date *r
 {
     FILE *f = open_truth(sc, "radar_dates.csv");
     int k;
+    char date[11], pid[32];
     if (!f)
         return false;
-    fputs("date,file,orbit_direction,relative_orbit,incidence_mid_deg,looks\n", f);
+    fputs("date,file,orbit_direction,relative_orbit,incidence_mid_deg,looks,soil_wetness\n", f);
     for (k = 0; k < n_rd; k++) {
-        char date[11];
         format_date(rd[k].days, date, false);
-        fprintf(f, "%s,%s,%s,%s,%.1f,%g\n", date, rd[k].name,
+        fprintf(f, "%s,%s,%s,%s,%.1f,%g,%.3f\n", date, rd[k].name,
                 rd[k].ascending ? "ASCENDING" : "DESCENDING", rd[k].ascending ? "142" : "69",
-                rd[k].mid_deg, sc->opt->radar_looks);
+                rd[k].mid_deg, sc->opt->radar_looks, soil_wetness(sc, rd[k].days));
+    }
+    if (!close_truth(f))
+        return false;
+
+    /* the rain and the soil's wetness, every day from 60 days before the first radar date */
+    if (!(f = open_truth(sc, "rain.csv")))
+        return false;
+    fputs("date,rain_mm,soil_wetness\n", f);
+    for (int64_t t = n_rd ? rd[0].days - 60 : 0; n_rd && t <= rd[n_rd - 1].days; t++) {
+        format_date(t, date, false);
+        fprintf(f, "%s,%.1f,%.3f\n", date, rain_mm(sc, t), soil_wetness(sc, t));
+    }
+    if (!close_truth(f))
+        return false;
+
+    /* each registered parcel's noise-free backscatter at 37 degrees on each radar date: the
+     * area mean in linear power of its planted and unplanted parts and of its flood's water */
+    if (!(f = open_truth(sc, "parcel_radar.csv")))
+        return false;
+    fputs("parcel_id,date,vv_db,vh_db,flood_share\n", f);
+    for (size_t i = 0; i < sc->n_parcels; i++) {
+        const struct parcel *p = &sc->parcels[i];
+        const struct feature *ft = &sc->f[p->feature];
+        double pf = ft->split ? (double)ft->pf : 1.0;
+        parcel_id(pid, sizeof pid, i);
+        for (k = 0; k < n_rd; k++) {
+            double wet = soil_wetness(sc, rd[k].days), a[2], b[2], fw = 0;
+            radar_feature(sc, p->feature, rd[k].days, wet, false, &a[0], &a[1]);
+            radar_feature(sc, p->feature, rd[k].days, wet, true, &b[0], &b[1]);
+            if (p->flood_first >= 0 && rd[k].days >= p->flood_day0 && rd[k].days <= p->flood_day1)
+                fw = p->flood_m;
+            double vv = (1 - fw) * (pf * a[0] + (1 - pf) * b[0]) + fw * db_to_lin(-22);
+            double vh = (1 - fw) * (pf * a[1] + (1 - pf) * b[1]) + fw * db_to_lin(-28);
+            format_date(rd[k].days, date, false);
+            fprintf(f, "%s,%s,%.2f,%.2f,%.3f\n", pid, date, 10 * log10(vv), 10 * log10(vh), fw);
+        }
     }
     return close_truth(f);
 }
