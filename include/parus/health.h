@@ -145,7 +145,7 @@ typedef struct parus_health_options {
     /* parus assess adds the radar floods (parus_health_radar_floods) to each parcel's events:
      * false by default, `parus assess --radar-floods` turns it on. Against assess's radar peer
      * reference it found more floods on seasons it was not tuned on but lowered the water flags'
-     * precision (0.625 -> 0.520 at clouds 0.5, docs/method.md section 9): a false flood costs a
+     * precision (0.625 -> 0.542 at clouds 0.5, docs/method.md section 9): a false flood costs a
      * farmer credit, so it is not on until real radar floods vouch for it. */
     bool radar_floods;
     /* parus assess adds the radar sudden losses (parus_health_radar_losses): false by default,
