@@ -11,4 +11,18 @@ parus_status parus__cover_compute_rows(const parus_polygon *poly, size_t grid_w,
                                        size_t row_begin, size_t row_end, parus_cover *out,
                                        parus_error *err);
 
+/* A stored parcel's rings (little-endian Polygon or MultiPolygon WKB, as the parcels module
+ * writes) as malloc'ed arrays for a parus_polygon: xy in the WKB's coordinates (lon/lat), to be
+ * transformed by the caller (kernel.c). False when the WKB is not such a polygon (*nomem false)
+ * or memory ran out (*nomem true); release with parus__rings_release either way. */
+typedef struct parus__rings {
+    double *xy;
+    size_t n_points;
+    size_t *ring_start;
+    bool *is_hole;
+    size_t n_rings;
+} parus__rings;
+bool parus__rings_from_wkb(const unsigned char *wkb, size_t size, parus__rings *out, bool *nomem);
+void parus__rings_release(parus__rings *r);
+
 #endif

@@ -230,6 +230,26 @@ static bool parse_wkb(const unsigned char *wkb, size_t size, struct ring_buf *rb
     return true;
 }
 
+bool parus__rings_from_wkb(const unsigned char *wkb, size_t size, parus__rings *out, bool *nomem)
+{
+    struct ring_buf rb = {0};
+    bool ok = parse_wkb(wkb, size, &rb, nomem);
+    out->xy = rb.xy;
+    out->n_points = rb.n_points;
+    out->ring_start = rb.ring_start;
+    out->is_hole = rb.is_hole;
+    out->n_rings = rb.n_rings;
+    return ok;
+}
+
+void parus__rings_release(parus__rings *r)
+{
+    free(r->xy);
+    free(r->ring_start);
+    free(r->is_hole);
+    memset(r, 0, sizeof *r);
+}
+
 /* ---- transforming parcels to grid coordinates ---- */
 
 static parus_status make_transform(const parus_tile_info *ti, PJ_CONTEXT **ctx_out, PJ **pj_out,

@@ -468,6 +468,61 @@ static int migrate_to_14(parus_store *store)
     return sqlite3_exec(store->db, schema_v14, NULL, NULL, NULL);
 }
 
+/* Version 15: weather (store_weather.c, docs/store.md). weather_grids: one row per source grid
+ * (CRS, geotransform, size); weather_files: each imported file by content hash (import is
+ * incremental and idempotent), its variables and days; weather_values: one daily value per grid
+ * cell (cell = row * width + column), variable ("precip_mm", "tmin_c", ...) and day (days since
+ * 1970-01-01), with the file it came from; weather_parcel_grids and weather_weights: each
+ * parcel's cells on each grid and the share of its area in each, for the geometry they were
+ * computed from. Station records are a one-row grid with a zero geotransform and their list in
+ * weather_grids.stations. Nothing before is changed. */
+static const char schema_v15[] =
+    "CREATE TABLE weather_grids ("
+    " id INTEGER PRIMARY KEY,"
+    " crs_wkt TEXT NOT NULL,"
+    " gt0 REAL NOT NULL, gt1 REAL NOT NULL, gt2 REAL NOT NULL,"
+    " gt3 REAL NOT NULL, gt4 REAL NOT NULL, gt5 REAL NOT NULL,"
+    " width INTEGER NOT NULL, height INTEGER NOT NULL,"
+    " stations TEXT,"
+    " created_at TEXT NOT NULL);"
+    "CREATE TABLE weather_files ("
+    " id INTEGER PRIMARY KEY,"
+    " hash TEXT NOT NULL UNIQUE,"
+    " path TEXT NOT NULL,"
+    " format TEXT NOT NULL,"
+    " grid_id INTEGER NOT NULL REFERENCES weather_grids(id),"
+    " variables TEXT NOT NULL,"
+    " first_day TEXT NOT NULL, last_day TEXT NOT NULL,"
+    " n_gap_days INTEGER NOT NULL,"
+    " imported_at TEXT NOT NULL);"
+    "CREATE TABLE weather_values ("
+    " grid_id INTEGER NOT NULL REFERENCES weather_grids(id),"
+    " cell INTEGER NOT NULL,"
+    " variable TEXT NOT NULL,"
+    " day INTEGER NOT NULL,"
+    " value REAL NOT NULL,"
+    " file_id INTEGER NOT NULL REFERENCES weather_files(id),"
+    " PRIMARY KEY (grid_id, cell, variable, day)) WITHOUT ROWID;"
+    "CREATE TABLE weather_parcel_grids ("
+    " parcel_num INTEGER NOT NULL REFERENCES parcels(num) ON DELETE CASCADE,"
+    " grid_id INTEGER NOT NULL REFERENCES weather_grids(id),"
+    " geometry_hash TEXT NOT NULL,"
+    " covered_share REAL NOT NULL,"
+    " n_cells INTEGER NOT NULL,"
+    " computed_at TEXT NOT NULL,"
+    " PRIMARY KEY (parcel_num, grid_id));"
+    "CREATE TABLE weather_weights ("
+    " parcel_num INTEGER NOT NULL REFERENCES parcels(num) ON DELETE CASCADE,"
+    " grid_id INTEGER NOT NULL REFERENCES weather_grids(id),"
+    " cell INTEGER NOT NULL,"
+    " weight REAL NOT NULL,"
+    " PRIMARY KEY (parcel_num, grid_id, cell)) WITHOUT ROWID;";
+
+static int migrate_to_15(parus_store *store)
+{
+    return sqlite3_exec(store->db, schema_v15, NULL, NULL, NULL);
+}
+
 static const struct migration {
     int version; /* the version the step produces */
     int (*apply)(parus_store *store);
@@ -475,7 +530,7 @@ static const struct migration {
     {1, migrate_to_1},   {2, migrate_to_2},   {3, migrate_to_3},   {4, migrate_to_4},
     {5, migrate_to_5},   {6, migrate_to_6},   {7, migrate_to_7},   {8, migrate_to_8},
     {9, migrate_to_9},   {10, migrate_to_10}, {11, migrate_to_11}, {12, migrate_to_12},
-    {13, migrate_to_13}, {14, migrate_to_14},
+    {13, migrate_to_13}, {14, migrate_to_14}, {15, migrate_to_15},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PARUS_STORE_SCHEMA_VERSION,

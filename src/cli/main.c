@@ -26,6 +26,7 @@ static const cli_command commands[] = {
     {"export", cmd_export, "write a season's limits and parcels as CSV or GeoPackage"},
     {"query", cmd_query, "show a parcel's or a farmer's season, with a chart"},
     {"verify", cmd_verify, "re-derive every stored limit of a season and show what differs"},
+    {"weather", cmd_weather, "import gridded weather or station records; show a weather file"},
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,510 @@
+/*
+ * store_weather.c - the weather tables (schema 15, docs/store.md): grids, the imported files,
+ * daily values per (grid, cell, variable, day), and each parcel's weights on each grid.
+ *
+ * A value is stored once per grid cell, never per parcel: a 0.1 degree cell holds hundreds of
+ * smallholder parcels, which read it through their weights. A file's values, grid and record go
+ * in one transaction: a file that fails half way (a disagreement with a file imported before, a
+ * full disk) leaves nothing of itself. Statements here are prepared per call (a file import is a
+ * few statements run many times; they are not worth a slot in the store's cache).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+#include "util_int.h"
+#include "weather_int.h"
+
+static parus_status prep(parus_store *store, const char *sql, sqlite3_stmt **st, parus_error *err)
+{
+    int rc = sqlite3_prepare_v2(store->db, sql, -1, st, NULL);
+    if (rc != SQLITE_OK)
+        return parus__store_sql_fail(store, rc, err, "cannot prepare a weather statement on '%s'",
+                                     store->path);
+    return PARUS_OK;
+}
+
+parus_status parus__store_weather_known(parus_store *store, const char *hash, bool *known,
+                                        parus_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    parus_status code = parus__store_require_current(store, err);
+    int rc;
+    if (code != PARUS_OK)
+        return code;
+    code = prep(store, "SELECT 1 FROM weather_files WHERE hash = ?", &st, err);
+    if (code != PARUS_OK)
+        return code;
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        code = parus__store_sql_fail(store, rc, err, "cannot read the weather files of '%s'",
+                                     store->path);
+    else
+        *known = rc == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return code;
+}
+
+static void bind_grid(sqlite3_stmt *st, const parus_weather_data *d)
+{
+    int k;
+    sqlite3_bind_text(st, 1, d->crs_wkt, -1, SQLITE_STATIC);
+    for (k = 0; k < 6; k++)
+        sqlite3_bind_double(st, 2 + k, d->geotransform[k]);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)d->width);
+    sqlite3_bind_int64(st, 9, (sqlite3_int64)d->height);
+    if (d->stations)
+        sqlite3_bind_text(st, 10, d->stations, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 10);
+}
+
+/* The grid's id, added when new. */
+static parus_status grid_id(parus_store *store, const parus_weather_data *d, int64_t *id,
+                            parus_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    char now[32];
+    parus_status code = prep(store,
+                             "SELECT id FROM weather_grids WHERE crs_wkt = ?1 AND gt0 = ?2 AND "
+                             "gt1 = ?3 AND gt2 = ?4 AND gt3 = ?5 AND gt4 = ?6 AND gt5 = ?7 AND "
+                             "width = ?8 AND height = ?9 AND stations IS ?10",
+                             &st, err);
+    int rc;
+    if (code != PARUS_OK)
+        return code;
+    bind_grid(st, d);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        return PARUS_OK;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return parus__store_sql_fail(store, rc, err, "cannot read the weather grids of '%s'",
+                                     store->path);
+    code = prep(store,
+                "INSERT INTO weather_grids (crs_wkt, gt0, gt1, gt2, gt3, gt4, gt5, width, height, "
+                "stations, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                &st, err);
+    if (code != PARUS_OK)
+        return code;
+    bind_grid(st, d);
+    parus__store_utc_now(now);
+    sqlite3_bind_text(st, 11, now, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return parus__store_sql_fail(store, rc, err, "cannot add a weather grid to '%s'",
+                                     store->path);
+    *id = sqlite3_last_insert_rowid(store->db);
+    return PARUS_OK;
+}
+
+static parus_status add_file(parus_store *store, const char *path, const parus_weather_data *d,
+                             int64_t grid, int64_t *file_id, parus_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    char vars[128] = "", first[11], last[11], now[32];
+    int v, rc;
+    parus_status code;
+
+    for (v = 0; v < PARUS_WEATHER_N_VARS_; v++)
+        if (d->values[v]) {
+            size_t len = strlen(vars);
+            snprintf(vars + len, sizeof vars - len, "%s%s", len ? "," : "",
+                     parus_weather_var_name((parus_weather_var)v));
+        }
+    parus__format_day(d->first_day, first);
+    parus__format_day(d->first_day + (int64_t)d->n_days - 1, last);
+    parus__store_utc_now(now);
+    code = prep(store,
+                "INSERT INTO weather_files (hash, path, format, grid_id, variables, first_day, "
+                "last_day, n_gap_days, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                &st, err);
+    if (code != PARUS_OK)
+        return code;
+    sqlite3_bind_text(st, 1, d->hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, d->format, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, grid);
+    sqlite3_bind_text(st, 5, vars, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, first, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, last, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)d->n_gap_days);
+    sqlite3_bind_text(st, 9, now, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return parus__store_sql_fail(store, rc, err, "cannot record '%s' in '%s'", path,
+                                     store->path);
+    *file_id = sqlite3_last_insert_rowid(store->db);
+    return PARUS_OK;
+}
+
+/* Every value of the file: new ones inserted, held ones compared. */
+static parus_status put_values(parus_store *store, const char *path, const parus_weather_data *d,
+                               int64_t grid, int64_t file_id, parus_weather_import_stats *stats,
+                               parus_error *err)
+{
+    sqlite3_stmt *ins = NULL, *sel = NULL;
+    size_t n_cells = d->width * d->height, t, k;
+    parus_status code;
+    int v, rc = SQLITE_DONE;
+
+    code = prep(store,
+                "INSERT INTO weather_values (grid_id, cell, variable, day, value, file_id) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                &ins, err);
+    if (code == PARUS_OK)
+        code = prep(store,
+                    "SELECT v.value, f.path FROM weather_values v JOIN weather_files f ON "
+                    "f.id = v.file_id WHERE v.grid_id = ? AND v.cell = ? AND v.variable = ? AND "
+                    "v.day = ?",
+                    &sel, err);
+    for (v = 0; code == PARUS_OK && v < PARUS_WEATHER_N_VARS_; v++) {
+        const char *name = parus_weather_var_name((parus_weather_var)v);
+        if (!d->values[v])
+            continue;
+        for (t = 0; code == PARUS_OK && t < d->n_days; t++) {
+            int64_t day = d->first_day + (int64_t)t;
+            for (k = 0; k < n_cells; k++) {
+                double x = d->values[v][t * n_cells + k];
+                double held;
+                char other[1024], date[11];
+                if (isnan(x))
+                    continue;
+                sqlite3_reset(ins);
+                sqlite3_bind_int64(ins, 1, grid);
+                sqlite3_bind_int64(ins, 2, (sqlite3_int64)k);
+                sqlite3_bind_text(ins, 3, name, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(ins, 4, day);
+                sqlite3_bind_double(ins, 5, x);
+                sqlite3_bind_int64(ins, 6, file_id);
+                rc = sqlite3_step(ins);
+                if (rc != SQLITE_DONE)
+                    break;
+                if (sqlite3_changes(store->db) == 1) {
+                    stats->n_values++;
+                    continue;
+                }
+                sqlite3_reset(sel);
+                sqlite3_bind_int64(sel, 1, grid);
+                sqlite3_bind_int64(sel, 2, (sqlite3_int64)k);
+                sqlite3_bind_text(sel, 3, name, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(sel, 4, day);
+                rc = sqlite3_step(sel);
+                if (rc != SQLITE_ROW)
+                    break;
+                rc = SQLITE_DONE;
+                held = sqlite3_column_double(sel, 0);
+                if (fabs(held - x) <= PARUS__WEATHER_SAME_TOL) {
+                    stats->n_same++;
+                    continue;
+                }
+                snprintf(other, sizeof other, "%s", (const char *)sqlite3_column_text(sel, 1));
+                parus__format_day(day, date);
+                code = parus_fail(err, PARUS_E_DUPLICATE,
+                                  "'%s' contradicts '%s', imported before: %s of cell %zu (row "
+                                  "%zu, column %zu) on %s is %.3f here and %.3f there; nothing of "
+                                  "'%s' stored",
+                                  path, other, name, k, k / d->width, k % d->width, date, x, held,
+                                  path);
+                break;
+            }
+            if (code == PARUS_OK && rc != SQLITE_DONE)
+                code =
+                    parus__store_sql_fail(store, rc, err, "cannot store the weather of '%s'", path);
+        }
+    }
+    sqlite3_finalize(ins);
+    sqlite3_finalize(sel);
+    return code;
+}
+
+parus_status parus__store_weather_put(parus_store *store, const char *path,
+                                      const parus_weather_data *data,
+                                      parus_weather_import_stats *stats, parus_error *err)
+{
+    int64_t grid = 0, file_id = 0;
+    parus_status code = parus__store_require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    code = parus__store_tx_begin(store, err);
+    if (code != PARUS_OK)
+        return code;
+    code = grid_id(store, data, &grid, err);
+    if (code == PARUS_OK)
+        code = add_file(store, path, data, grid, &file_id, err);
+    if (code == PARUS_OK)
+        code = put_values(store, path, data, grid, file_id, stats, err);
+    if (code == PARUS_OK)
+        code = parus__store_tx_commit(store, err);
+    else
+        parus__store_tx_rollback(store);
+    if (code == PARUS_OK)
+        stats->grid_id = grid;
+    return code;
+}
+
+void parus__weather_grids_free(parus__weather_grid *grids, size_t n)
+{
+    size_t i;
+    for (i = 0; grids && i < n; i++)
+        free(grids[i].crs_wkt);
+    free(grids);
+}
+
+parus_status parus__store_weather_grids(parus_store *store, parus__weather_grid **grids, size_t *n,
+                                        parus_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    parus__weather_grid *g = NULL;
+    size_t ng = 0, cap = 0;
+    int rc;
+    parus_status code = parus__store_require_current(store, err);
+    if (code == PARUS_OK)
+        code = prep(store,
+                    "SELECT id, crs_wkt, gt0, gt1, gt2, gt3, gt4, gt5, width, height FROM "
+                    "weather_grids ORDER BY id",
+                    &st, err);
+    if (code != PARUS_OK)
+        return code;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int k;
+        if (ng == cap) {
+            parus__weather_grid *ngr;
+            cap = cap ? 2 * cap : 4;
+            ngr = realloc(g, cap * sizeof *g);
+            if (!ngr) {
+                code = parus_fail(err, PARUS_E_NOMEM, "cannot list the weather grids");
+                break;
+            }
+            g = ngr;
+        }
+        memset(&g[ng], 0, sizeof g[ng]);
+        g[ng].id = sqlite3_column_int64(st, 0);
+        g[ng].crs_wkt = parus__strdup((const char *)sqlite3_column_text(st, 1));
+        for (k = 0; k < 6; k++)
+            g[ng].gt[k] = sqlite3_column_double(st, 2 + k);
+        g[ng].width = (size_t)sqlite3_column_int64(st, 8);
+        g[ng].height = (size_t)sqlite3_column_int64(st, 9);
+        if (!g[ng++].crs_wkt) {
+            code = parus_fail(err, PARUS_E_NOMEM, "cannot list the weather grids");
+            break;
+        }
+    }
+    if (code == PARUS_OK && rc != SQLITE_DONE)
+        code = parus__store_sql_fail(store, rc, err, "cannot read the weather grids of '%s'",
+                                     store->path);
+    sqlite3_finalize(st);
+    if (code != PARUS_OK) {
+        parus__weather_grids_free(g, ng);
+        return code;
+    }
+    *grids = g;
+    *n = ng;
+    return PARUS_OK;
+}
+
+parus_status parus__store_weather_weight_hash(parus_store *store, int64_t grid_id,
+                                              const char *parcel_id, char hash[65],
+                                              double *covered_share, parus_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    parus_status code = prep(store,
+                             "SELECT g.geometry_hash, g.covered_share FROM weather_parcel_grids g "
+                             "JOIN parcels p ON p.num = g.parcel_num WHERE p.id = ? AND "
+                             "g.grid_id = ?",
+                             &st, err);
+    if (code != PARUS_OK)
+        return code;
+    sqlite3_bind_text(st, 1, parcel_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, grid_id);
+    rc = sqlite3_step(st);
+    hash[0] = '\0';
+    *covered_share = 0;
+    if (rc == SQLITE_ROW) {
+        snprintf(hash, 65, "%s", (const char *)sqlite3_column_text(st, 0));
+        *covered_share = sqlite3_column_double(st, 1);
+    } else if (rc != SQLITE_DONE) {
+        code = parus__store_sql_fail(store, rc, err, "cannot read the weather weights of '%s'",
+                                     store->path);
+    }
+    sqlite3_finalize(st);
+    return code;
+}
+
+parus_status parus__store_weather_put_weights(parus_store *store, int64_t grid_id,
+                                              const parus__weather_weights *w, size_t n,
+                                              parus_error *err)
+{
+    sqlite3_stmt *del = NULL, *pg = NULL, *ins = NULL;
+    char now[32];
+    size_t i, k;
+    int rc = SQLITE_DONE;
+    parus_status code = parus__store_tx_begin(store, err);
+    if (code != PARUS_OK)
+        return code;
+    parus__store_utc_now(now);
+    code = prep(store,
+                "DELETE FROM weather_weights WHERE parcel_num = (SELECT num FROM parcels WHERE "
+                "id = ?) AND grid_id = ?",
+                &del, err);
+    if (code == PARUS_OK)
+        code = prep(store,
+                    "INSERT OR REPLACE INTO weather_parcel_grids (parcel_num, grid_id, "
+                    "geometry_hash, covered_share, n_cells, computed_at) VALUES ((SELECT num "
+                    "FROM parcels WHERE id = ?), ?, ?, ?, ?, ?)",
+                    &pg, err);
+    if (code == PARUS_OK)
+        code = prep(store,
+                    "INSERT INTO weather_weights (parcel_num, grid_id, cell, weight) VALUES "
+                    "((SELECT num FROM parcels WHERE id = ?), ?, ?, ?)",
+                    &ins, err);
+    for (i = 0; code == PARUS_OK && i < n && rc == SQLITE_DONE; i++) {
+        sqlite3_reset(del);
+        sqlite3_bind_text(del, 1, w[i].parcel_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(del, 2, grid_id);
+        rc = sqlite3_step(del);
+        if (rc != SQLITE_DONE)
+            break;
+        sqlite3_reset(pg);
+        sqlite3_bind_text(pg, 1, w[i].parcel_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(pg, 2, grid_id);
+        sqlite3_bind_text(pg, 3, w[i].hash, -1, SQLITE_STATIC);
+        sqlite3_bind_double(pg, 4, w[i].covered_share);
+        sqlite3_bind_int64(pg, 5, (sqlite3_int64)w[i].n_cells);
+        sqlite3_bind_text(pg, 6, now, -1, SQLITE_STATIC);
+        rc = sqlite3_step(pg);
+        for (k = 0; rc == SQLITE_DONE && k < w[i].n_cells; k++) {
+            sqlite3_reset(ins);
+            sqlite3_bind_text(ins, 1, w[i].parcel_id, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(ins, 2, grid_id);
+            sqlite3_bind_int64(ins, 3, (sqlite3_int64)w[i].cells[k]);
+            sqlite3_bind_double(ins, 4, w[i].weights[k]);
+            rc = sqlite3_step(ins);
+        }
+    }
+    if (code == PARUS_OK && rc != SQLITE_DONE)
+        code = parus__store_sql_fail(store, rc, err, "cannot store the weather weights in '%s'",
+                                     store->path);
+    sqlite3_finalize(del);
+    sqlite3_finalize(pg);
+    sqlite3_finalize(ins);
+    if (code == PARUS_OK)
+        code = parus__store_tx_commit(store, err);
+    else
+        parus__store_tx_rollback(store);
+    return code;
+}
+
+void parus_weather_series_release(parus_weather_series *series)
+{
+    if (!series)
+        return;
+    free(series->days);
+    memset(series, 0, sizeof *series);
+}
+
+parus_status parus_store_weather_parcel(parus_store *store, const char *parcel_id,
+                                        const char *first_day, const char *last_day,
+                                        parus_weather_series *out, parus_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    char a[11], b[11];
+    int64_t d0, d1, t;
+    size_t n;
+    parus_weather_series s = {0};
+    parus_status code;
+    int rc, v;
+
+    if (!parcel_id || !first_day || !last_day || !parus__parse_date(first_day, a) ||
+        !parus__parse_date(last_day, b))
+        return parus_fail(err, PARUS_E_INVALID, "weather of a parcel: give two dates YYYY-MM-DD");
+    d0 = parus__date_days(a);
+    d1 = parus__date_days(b);
+    if (d1 < d0 || d1 - d0 >= 3660)
+        return parus_fail(err, PARUS_E_INVALID,
+                          "weather of a parcel: %s to %s is not a span of "
+                          "1 to 3660 days",
+                          a, b);
+    code = parus__store_require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    code = prep(store,
+                "SELECT EXISTS (SELECT 1 FROM parcels WHERE id = ?1), EXISTS (SELECT 1 "
+                "FROM weather_parcel_grids g JOIN parcels p ON p.num = g.parcel_num WHERE "
+                "p.id = ?1 AND g.n_cells > 0)",
+                &st, err);
+    if (code != PARUS_OK)
+        return code;
+    sqlite3_bind_text(st, 1, parcel_id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        code = parus__store_sql_fail(store, rc, err, "cannot read parcel '%s'", parcel_id);
+        sqlite3_finalize(st);
+        return code;
+    }
+    if (!sqlite3_column_int(st, 0)) {
+        sqlite3_finalize(st);
+        return parus_fail(err, PARUS_E_NOT_FOUND, "no parcel '%s' in '%s'", parcel_id, store->path);
+    }
+    s.covered = sqlite3_column_int(st, 1) != 0;
+    sqlite3_finalize(st);
+    n = (size_t)(d1 - d0 + 1);
+    s.days = malloc(n * sizeof *s.days);
+    if (!s.days)
+        return parus_fail(err, PARUS_E_NOMEM, "cannot hold the weather of parcel '%s'", parcel_id);
+    s.n_days = n;
+    for (t = 0; t < (int64_t)n; t++) {
+        s.days[t].day = d0 + t;
+        for (v = 0; v < PARUS_WEATHER_N_VARS_; v++)
+            s.days[t].value[v] = NAN;
+    }
+    /* per grid, variable and day: the weighted sum over the cells with a value, and their weight;
+       grids in id order, so the first grid that holds enough of the parcel gives the value */
+    code = prep(store,
+                "SELECT w.grid_id, v.variable, v.day, SUM(w.weight * v.value), SUM(w.weight), "
+                "g.covered_share FROM parcels p JOIN weather_parcel_grids g ON g.parcel_num = "
+                "p.num JOIN weather_weights w ON w.parcel_num = p.num AND w.grid_id = g.grid_id "
+                "JOIN weather_values v ON v.grid_id = w.grid_id AND v.cell = w.cell WHERE p.id = "
+                "? AND v.day BETWEEN ? AND ? GROUP BY w.grid_id, v.variable, v.day ORDER BY "
+                "w.grid_id",
+                &st, err);
+    if (code != PARUS_OK) {
+        parus_weather_series_release(&s);
+        return code;
+    }
+    sqlite3_bind_text(st, 1, parcel_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, d0);
+    sqlite3_bind_int64(st, 3, d1);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        int64_t day = sqlite3_column_int64(st, 2);
+        double wv = sqlite3_column_double(st, 3), w = sqlite3_column_double(st, 4);
+        double share = sqlite3_column_double(st, 5);
+        for (v = 0; v < PARUS_WEATHER_N_VARS_; v++)
+            if (name && strcmp(name, parus_weather_var_name((parus_weather_var)v)) == 0)
+                break;
+        if (v == PARUS_WEATHER_N_VARS_ || w <= 0 || w < 0.5 * share)
+            continue;
+        if (isnan(s.days[day - d0].value[v]))
+            s.days[day - d0].value[v] = wv / w;
+    }
+    if (rc != SQLITE_DONE)
+        code = parus__store_sql_fail(store, rc, err, "cannot read the weather of parcel '%s'",
+                                     parcel_id);
+    sqlite3_finalize(st);
+    if (code != PARUS_OK) {
+        parus_weather_series_release(&s);
+        return code;
+    }
+    *out = s;
+    return PARUS_OK;
+}

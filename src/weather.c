@@ -1,0 +1,1428 @@
+/*
+ * weather.c - gridded weather in: read NetCDF (CF), GRIB 1/2 and GeoTIFF weather files through
+ * GDAL into daily values per cell, in parus's units, and weigh parcels over the cells.
+ *
+ * Workload: a file holds one or a few variables over a province or a country (a few hundred to
+ * a few hundred thousand cells) for days to a year, daily or hourly. It is read whole, band by
+ * band, one GDAL handle; the result (days x cells floats per variable) fits in memory.
+ *
+ * What a file must say, and what parus does with it (docs/formats.md, "Weather"):
+ * - which variable: the netCDF variable name or standard_name, the GRIB element ("2T", "TP",
+ *   "TMP" at 2 m...), the GeoTIFF's VARIABLE metadata; or the user says (--variable NAME=KIND).
+ *   Variables parus does not know are listed and ignored.
+ * - when: netCDF's time axis ("days|hours|minutes|seconds since DATE", calendar standard,
+ *   gregorian or proleptic_gregorian, anything else refused); GRIB's GRIB_VALID_TIME per band;
+ *   a GeoTIFF band's DATE metadata or a date in its description. A file without times is
+ *   refused, never guessed from its name.
+ * - the unit: netCDF's units, GRIB_UNIT (GDAL is asked for the file's own units: its GRIB unit
+ *   normalisation labels GRIB 1 temperatures [C] while leaving them in kelvin), the GeoTIFF
+ *   band's unit type or UNITS metadata; or the user states it (--unit NAME=UNIT). The unit is then
+ *   checked against the values (kelvin labelled Celsius is refused, not corrected).
+ * Sub-daily steps are aggregated to UTC days for temperature only; a day with fewer steps than a
+ * full day is left missing. Sub-daily precipitation and radiation are refused: products disagree
+ * on whether a step holds the last hour or everything since midnight (ERA5 against ERA5-Land),
+ * and a wrong guess multiplies rainfall.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cpl_conv.h>
+#include <cpl_string.h>
+#include <gdal.h>
+#include <proj.h>
+
+#include "parus/coverage.h"
+#include "parus/weather.h"
+
+#include "coverage_int.h"
+#include "util_int.h"
+#include "weather_int.h"
+
+#define SECONDS_PER_DAY 86400
+#define MAX_VARS 16
+#define MEDIAN_SAMPLE 200000
+
+static const char *const var_names[PARUS_WEATHER_N_VARS_] = {
+    "precip_mm", "tmin_c", "tmax_c", "tmean_c", "rad_mj_m2", "et0_mm",
+};
+
+const char *parus_weather_var_name(parus_weather_var var)
+{
+    return (unsigned)var < PARUS_WEATHER_N_VARS_ ? var_names[var] : NULL;
+}
+
+void parus_weather_day_text(int64_t day, char out[11])
+{
+    parus__format_day(day, out);
+}
+
+/* ---- what a variable is ---- */
+
+enum kind { K_NONE = -1, K_PRECIP, K_TMIN, K_TMAX, K_TMEAN, K_TEMP, K_RAD, K_ET0 };
+
+static const struct {
+    const char *name;
+    enum kind kind;
+} known_names[] = {
+    {"tp", K_PRECIP},       {"pr", K_PRECIP},   {"precip", K_PRECIP}, {"precipitation", K_PRECIP},
+    {"prcp", K_PRECIP},     {"prec", K_PRECIP}, {"pre", K_PRECIP},    {"rain", K_PRECIP},
+    {"rainfall", K_PRECIP}, {"apcp", K_PRECIP}, {"tmin", K_TMIN},     {"tasmin", K_TMIN},
+    {"mn2t", K_TMIN},       {"mn2t24", K_TMIN}, {"tmn", K_TMIN},      {"tmax", K_TMAX},
+    {"tasmax", K_TMAX},     {"mx2t", K_TMAX},   {"mx2t24", K_TMAX},   {"tmx", K_TMAX},
+    {"tmean", K_TMEAN},     {"tavg", K_TMEAN},  {"tg", K_TMEAN},      {"t2m", K_TEMP},
+    {"2t", K_TEMP},         {"tas", K_TEMP},    {"temp", K_TEMP},     {"temperature", K_TEMP},
+    {"ssrd", K_RAD},        {"rsds", K_RAD},    {"dswrf", K_RAD},     {"srad", K_RAD},
+    {"rad", K_RAD},         {"et0", K_ET0},     {"eto", K_ET0},       {"pet", K_ET0},
+};
+
+static const struct {
+    const char *name;
+    enum kind kind;
+} known_standard_names[] = {
+    {"air_temperature", K_TEMP},
+    {"precipitation_amount", K_PRECIP},
+    {"precipitation_flux", K_PRECIP},
+    {"lwe_thickness_of_precipitation_amount", K_PRECIP},
+    {"surface_downwelling_shortwave_flux_in_air", K_RAD},
+};
+
+/* What the user may call a kind (--variable NAME=KIND). */
+static const struct {
+    const char *word;
+    enum kind kind;
+} kind_words[] = {
+    {"precip", K_PRECIP}, {"tmin", K_TMIN}, {"tmax", K_TMAX}, {"tmean", K_TMEAN},
+    {"temp", K_TEMP},     {"rad", K_RAD},   {"et0", K_ET0},
+};
+
+static enum kind kind_of_name(const char *name)
+{
+    size_t i;
+    for (i = 0; i < sizeof known_names / sizeof known_names[0]; i++)
+        if (parus__strcasecmp(name, known_names[i].name) == 0)
+            return known_names[i].kind;
+    return K_NONE;
+}
+
+static enum kind kind_of_standard_name(const char *sn)
+{
+    size_t i;
+    for (i = 0; sn && i < sizeof known_standard_names / sizeof known_standard_names[0]; i++)
+        if (strcmp(sn, known_standard_names[i].name) == 0)
+            return known_standard_names[i].kind;
+    return K_NONE;
+}
+
+/* The value of "NAME=VALUE" among the statements for name, or NULL. */
+static const char *stated(const char *const *list, size_t n, const char *name)
+{
+    size_t i, len = strlen(name);
+    const char *found = NULL;
+    for (i = 0; i < n; i++)
+        if (list[i] && strncmp(list[i], name, len) == 0 && list[i][len] == '=')
+            found = list[i] + len + 1;
+    return found;
+}
+
+/* ---- units ---- */
+
+enum quantity { Q_TEMP, Q_DEPTH, Q_RAD };
+
+/* A unit: the quantity it measures and value_in_parus_unit = raw * factor + offset. For depths
+ * (precipitation, ET0) the parus unit is mm/day, for temperature degC, for radiation
+ * MJ m-2 day-1; a daily total in mm and a mean rate both become mm/day. */
+struct unit {
+    enum quantity q;
+    double factor, offset;
+    bool celsius, kelvin; /* temperature labels, for the value check */
+};
+
+static const struct {
+    const char *spelling; /* normalised: ASCII lower case, no spaces, brackets, '*', '^' or degree
+                             sign */
+    struct unit u;
+} units[] = {
+    {"c", {Q_TEMP, 1, 0, true, false}},
+    {"degc", {Q_TEMP, 1, 0, true, false}},
+    {"deg_c", {Q_TEMP, 1, 0, true, false}},
+    {"degreec", {Q_TEMP, 1, 0, true, false}},
+    {"degreesc", {Q_TEMP, 1, 0, true, false}},
+    {"degree_c", {Q_TEMP, 1, 0, true, false}},
+    {"degrees_c", {Q_TEMP, 1, 0, true, false}},
+    {"celsius", {Q_TEMP, 1, 0, true, false}},
+    {"degreescelsius", {Q_TEMP, 1, 0, true, false}},
+    {"degree_celsius", {Q_TEMP, 1, 0, true, false}},
+    {"k", {Q_TEMP, 1, -273.15, false, true}},
+    {"kelvin", {Q_TEMP, 1, -273.15, false, true}},
+    {"degk", {Q_TEMP, 1, -273.15, false, true}},
+    {"deg_k", {Q_TEMP, 1, -273.15, false, true}},
+    {"mm", {Q_DEPTH, 1, 0, false, false}},
+    {"mm/day", {Q_DEPTH, 1, 0, false, false}},
+    {"mm/d", {Q_DEPTH, 1, 0, false, false}},
+    {"mmd-1", {Q_DEPTH, 1, 0, false, false}},
+    {"mmday-1", {Q_DEPTH, 1, 0, false, false}},
+    {"kgm-2", {Q_DEPTH, 1, 0, false, false}},
+    {"kg/m2", {Q_DEPTH, 1, 0, false, false}},
+    {"kgm-2d-1", {Q_DEPTH, 1, 0, false, false}},
+    {"m", {Q_DEPTH, 1000, 0, false, false}},
+    {"m/day", {Q_DEPTH, 1000, 0, false, false}},
+    {"md-1", {Q_DEPTH, 1000, 0, false, false}},
+    {"mofwaterequivalent", {Q_DEPTH, 1000, 0, false, false}},
+    {"kgm-2s-1", {Q_DEPTH, 86400, 0, false, false}},
+    {"kg/m2/s", {Q_DEPTH, 86400, 0, false, false}},
+    {"kg/m2s", {Q_DEPTH, 86400, 0, false, false}},
+    {"mm/s", {Q_DEPTH, 86400, 0, false, false}},
+    {"mms-1", {Q_DEPTH, 86400, 0, false, false}},
+    {"jm-2", {Q_RAD, 1e-6, 0, false, false}},
+    {"j/m2", {Q_RAD, 1e-6, 0, false, false}},
+    {"mjm-2", {Q_RAD, 1, 0, false, false}},
+    {"mj/m2", {Q_RAD, 1, 0, false, false}},
+    {"mjm-2d-1", {Q_RAD, 1, 0, false, false}},
+    {"mjm-2day-1", {Q_RAD, 1, 0, false, false}},
+    {"mj/m2/day", {Q_RAD, 1, 0, false, false}},
+    {"wm-2", {Q_RAD, 0.0864, 0, false, false}},
+    {"w/m2", {Q_RAD, 0.0864, 0, false, false}},
+};
+
+static void normalise_unit(const char *in, char *out, size_t size)
+{
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)in;
+    for (; *p && o + 1 < size; p++) {
+        if (*p == ' ' || *p == '[' || *p == ']' || *p == '(' || *p == ')' || *p == '*' || *p == '^')
+            continue;
+        if (p[0] == 0xC2 && p[1] == 0xB0) { /* the degree sign in UTF-8 */
+            p++;
+            continue;
+        }
+        out[o++] = (char)tolower(*p);
+    }
+    out[o] = '\0';
+}
+
+static bool find_unit(const char *text, struct unit *u)
+{
+    char norm[64];
+    size_t i;
+    normalise_unit(text, norm, sizeof norm);
+    for (i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(norm, units[i].spelling) == 0) {
+            *u = units[i].u;
+            return true;
+        }
+    return false;
+}
+
+static enum quantity quantity_of(enum kind k)
+{
+    return k == K_PRECIP || k == K_ET0 ? Q_DEPTH : k == K_RAD ? Q_RAD : Q_TEMP;
+}
+
+static const char *quantity_example(enum quantity q)
+{
+    return q == Q_TEMP ? "K or degC" : q == Q_DEPTH ? "mm, m or kg m-2 s-1" : "J m-2 or W m-2";
+}
+
+/* ---- times ---- */
+
+/* Seconds since 1970-01-01T00:00:00 UTC of a CF reference date "Y-M-D[ |T]h:m:s[Z]". */
+static bool parse_cf_date(const char *s, int64_t *out)
+{
+    char *end;
+    long y, mo, d, h = 0, mi = 0;
+    double sec = 0;
+    char canon[16], checked[11];
+
+    while (*s == ' ')
+        s++;
+    y = strtol(s, &end, 10);
+    if (end == s || *end != '-')
+        return false;
+    s = end + 1;
+    mo = strtol(s, &end, 10);
+    if (end == s || *end != '-')
+        return false;
+    s = end + 1;
+    d = strtol(s, &end, 10);
+    if (end == s)
+        return false;
+    s = end;
+    if (*s == ' ' || *s == 'T') {
+        s++;
+        h = strtol(s, &end, 10);
+        if (end != s && *end == ':') {
+            s = end + 1;
+            mi = strtol(s, &end, 10);
+            if (end != s && *end == ':')
+                sec = parus__strtod_c(end + 1, &end);
+        }
+    }
+    if (y < 1583 || y > 9999 || h < 0 || h > 23 || mi < 0 || mi > 59 || !(sec >= 0 && sec < 61))
+        return false;
+    snprintf(canon, sizeof canon, "%04ld-%02ld-%02ld", y, mo, d);
+    if (!parus__parse_date(canon, checked))
+        return false;
+    *out = parus__date_days(checked) * SECONDS_PER_DAY + h * 3600 + mi * 60 + (int64_t)sec;
+    return true;
+}
+
+/* True when the n bytes at w are word, ignoring ASCII case. */
+static bool word_is(const char *w, size_t n, const char *word)
+{
+    size_t i;
+    if (strlen(word) != n)
+        return false;
+    for (i = 0; i < n; i++)
+        if (tolower((unsigned char)w[i]) != word[i])
+            return false;
+    return true;
+}
+
+/* A CF time unit: "days since 1950-01-01 00:00:00" -> seconds per step and the epoch. */
+static bool parse_cf_time_units(const char *units_text, double *step_s, int64_t *base_s)
+{
+    static const struct {
+        const char *word;
+        double s;
+    } steps[] = {{"days", 86400}, {"day", 86400}, {"d", 86400},    {"hours", 3600},
+                 {"hour", 3600},  {"h", 3600},    {"minutes", 60}, {"minute", 60},
+                 {"seconds", 1},  {"second", 1},  {"s", 1}};
+    const char *since = strstr(units_text, " since ");
+    size_t i, n;
+    const char *w = units_text;
+
+    if (!since)
+        return false;
+    while (*w == ' ')
+        w++;
+    n = (size_t)(since - w);
+    for (i = 0; i < sizeof steps / sizeof steps[0]; i++)
+        if (word_is(w, n, steps[i].word)) {
+            *step_s = steps[i].s;
+            return parse_cf_date(since + 7, base_s);
+        }
+    return false;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* ---- the variables of a file ---- */
+
+struct band_ref {
+    GDALRasterBandH band;
+    int64_t t_s; /* valid time, seconds since 1970-01-01 UTC */
+};
+
+struct variable {
+    char name[64];
+    char label[64]; /* the file's unit, "" none */
+    char standard_name[96];
+    enum kind kind;
+    GDALDatasetH ds; /* borrowed from struct file */
+    struct band_ref *bands;
+    size_t n_bands, cap;
+};
+
+struct file {
+    const char *path;
+    GDALDatasetH main;
+    GDALDatasetH subs[MAX_VARS];
+    size_t n_subs;
+    struct variable vars[MAX_VARS];
+    size_t n_vars;
+    char ignored[256];
+};
+
+static void file_close(struct file *f)
+{
+    size_t i;
+    for (i = 0; i < f->n_vars; i++)
+        free(f->vars[i].bands);
+    for (i = 0; i < f->n_subs; i++)
+        GDALClose(f->subs[i]);
+    if (f->main)
+        GDALClose(f->main);
+}
+
+static void note_ignored(struct file *f, const char *name)
+{
+    size_t len = strlen(f->ignored);
+    if (strstr(f->ignored, name))
+        return;
+    snprintf(f->ignored + len, sizeof f->ignored - len, "%s%s", len ? ", " : "", name);
+}
+
+/* The variable called name (added when new); NULL with err set when there are too many. */
+static struct variable *variable_named(struct file *f, GDALDatasetH ds, const char *name,
+                                       parus_error *err)
+{
+    size_t i;
+    struct variable *v;
+    for (i = 0; i < f->n_vars; i++)
+        if (strcmp(f->vars[i].name, name) == 0 && f->vars[i].ds == ds)
+            return &f->vars[i];
+    if (f->n_vars == MAX_VARS) {
+        parus_fail(err, PARUS_E_FORMAT, "'%s' has more than %d variables", f->path, MAX_VARS);
+        return NULL;
+    }
+    v = &f->vars[f->n_vars++];
+    memset(v, 0, sizeof *v);
+    snprintf(v->name, sizeof v->name, "%s", name);
+    v->ds = ds;
+    v->kind = K_NONE;
+    return v;
+}
+
+static parus_status add_band(struct file *f, struct variable *v, GDALRasterBandH b, int64_t t_s,
+                             parus_error *err)
+{
+    if (v->n_bands == v->cap) {
+        size_t cap = v->cap ? 2 * v->cap : 64;
+        struct band_ref *nb = realloc(v->bands, cap * sizeof *nb);
+        if (!nb)
+            return parus_fail(err, PARUS_E_NOMEM, "cannot list the bands of '%s'", f->path);
+        v->bands = nb;
+        v->cap = cap;
+    }
+    v->bands[v->n_bands].band = b;
+    v->bands[v->n_bands].t_s = t_s;
+    v->n_bands++;
+    return PARUS_OK;
+}
+
+static const char *md(GDALMajorObjectH o, const char *key)
+{
+    const char *s = GDALGetMetadataItem(o, key, NULL);
+    return s && *s ? s : NULL;
+}
+
+/* The unit label of a band: its unit type, else its (or its dataset's) units metadata. */
+static void band_label(GDALDatasetH ds, GDALRasterBandH b, char *out, size_t size)
+{
+    const char *s = GDALGetRasterUnitType(b);
+    if (!s || !*s)
+        s = md(b, "units");
+    if (!s)
+        s = md(b, "UNITS");
+    if (!s)
+        s = md(ds, "UNITS");
+    snprintf(out, size, "%s", s ? s : "");
+}
+
+/* A netCDF variable (one dataset, one band per time step): CF time axis, units, calendar. */
+static parus_status collect_netcdf(struct file *f, GDALDatasetH ds, parus_error *err)
+{
+    int n = GDALGetRasterCount(ds), i;
+    GDALRasterBandH b1;
+    const char *name, *extra, *tunits, *cal;
+    char tdim[64], key[160];
+    struct variable *v;
+    double step_s;
+    int64_t base_s;
+    size_t len;
+
+    if (n < 1)
+        return PARUS_OK;
+    b1 = GDALGetRasterBand(ds, 1);
+    name = md(b1, "NETCDF_VARNAME");
+    if (!name)
+        name = "(unnamed)";
+    v = variable_named(f, ds, name, err);
+    if (!v)
+        return err ? err->code : PARUS_E_FORMAT;
+    band_label(ds, b1, v->label, sizeof v->label);
+    snprintf(v->standard_name, sizeof v->standard_name, "%s",
+             md(b1, "standard_name") ? md(b1, "standard_name") : "");
+    extra = md(ds, "NETCDF_DIM_EXTRA");
+    if (!extra)
+        return parus_fail(err, PARUS_E_NO_DATE, "'%s': variable '%s' has no time axis", f->path,
+                          name);
+    if (strchr(extra, ','))
+        return parus_fail(err, PARUS_E_FORMAT,
+                          "'%s': variable '%s' has dimensions %s besides the grid: parus reads a "
+                          "time axis only (no levels or members)",
+                          f->path, name, extra);
+    snprintf(tdim, sizeof tdim, "%s", extra[0] == '{' ? extra + 1 : extra);
+    len = strlen(tdim);
+    if (len && tdim[len - 1] == '}')
+        tdim[len - 1] = '\0';
+    snprintf(key, sizeof key, "%s#units", tdim);
+    tunits = md(ds, key);
+    snprintf(key, sizeof key, "%s#calendar", tdim);
+    cal = md(ds, key);
+    if (!tunits || !strstr(tunits, " since "))
+        return parus_fail(err, PARUS_E_NO_DATE,
+                          "'%s': variable '%s' has no time axis ('%s' has no units of the form "
+                          "'days since DATE')",
+                          f->path, name, tdim);
+    if (cal && parus__strcasecmp(cal, "standard") != 0 &&
+        parus__strcasecmp(cal, "gregorian") != 0 &&
+        parus__strcasecmp(cal, "proleptic_gregorian") != 0)
+        return parus_fail(err, PARUS_E_FORMAT,
+                          "'%s': variable '%s' uses the calendar '%s': parus reads only the "
+                          "standard, gregorian and proleptic_gregorian calendars",
+                          f->path, name, cal);
+    if (!parse_cf_time_units(tunits, &step_s, &base_s))
+        return parus_fail(err, PARUS_E_NO_DATE, "'%s': cannot read the time units '%s' of '%s'",
+                          f->path, tunits, tdim);
+    snprintf(key, sizeof key, "NETCDF_DIM_%s", tdim);
+    for (i = 1; i <= n; i++) {
+        GDALRasterBandH b = GDALGetRasterBand(ds, i);
+        const char *tv = md(b, key);
+        char *end;
+        double t;
+        parus_status rc;
+        if (!tv)
+            return parus_fail(err, PARUS_E_NO_DATE, "'%s': band %d of '%s' has no time", f->path, i,
+                              name);
+        t = parus__strtod_c(tv, &end);
+        if (end == tv || !isfinite(t) || fabs(t * step_s) > 1e12)
+            return parus_fail(err, PARUS_E_NO_DATE, "'%s': band %d of '%s' has the time '%s'",
+                              f->path, i, name, tv);
+        rc = add_band(f, v, b, base_s + (int64_t)llround(t * step_s), err);
+        if (rc != PARUS_OK)
+            return rc;
+    }
+    return PARUS_OK;
+}
+
+/* GRIB: one band per message; the element names the variable, GRIB_VALID_TIME the time. */
+static parus_status collect_grib(struct file *f, GDALDatasetH ds, parus_error *err)
+{
+    int n = GDALGetRasterCount(ds), i;
+    for (i = 1; i <= n; i++) {
+        GDALRasterBandH b = GDALGetRasterBand(ds, i);
+        const char *el = md(b, "GRIB_ELEMENT"), *vt = md(b, "GRIB_VALID_TIME");
+        const char *level = md(b, "GRIB_SHORT_NAME");
+        char label[64];
+        struct variable *v;
+        char *end;
+        double t;
+        parus_status rc;
+
+        if (!el)
+            el = "(unnamed)";
+        /* TMP is temperature at any level: only 2 m above ground is weather at the crop */
+        if (parus__strcasecmp(el, "TMP") == 0 && (!level || strncmp(level, "2-HTGL", 6) != 0)) {
+            note_ignored(f, "TMP (not at 2 m)");
+            continue;
+        }
+        v = variable_named(f, ds, el, err);
+        if (!v)
+            return err ? err->code : PARUS_E_FORMAT;
+        snprintf(label, sizeof label, "%s", md(b, "GRIB_UNIT") ? md(b, "GRIB_UNIT") : "");
+        if (v->n_bands == 0)
+            snprintf(v->label, sizeof v->label, "%s", label);
+        else if (strcmp(v->label, label) != 0)
+            return parus_fail(err, PARUS_E_FORMAT, "'%s': '%s' has the units '%s' and '%s'",
+                              f->path, el, v->label, label);
+        if (!vt)
+            return parus_fail(err, PARUS_E_NO_DATE, "'%s': band %d ('%s') has no GRIB_VALID_TIME",
+                              f->path, i, el);
+        t = parus__strtod_c(vt, &end);
+        if (end == vt || !isfinite(t))
+            return parus_fail(err, PARUS_E_NO_DATE, "'%s': band %d has the valid time '%s'",
+                              f->path, i, vt);
+        rc = add_band(f, v, b, (int64_t)llround(t), err);
+        if (rc != PARUS_OK)
+            return rc;
+    }
+    return PARUS_OK;
+}
+
+/* GeoTIFF stack: one band per day; VARIABLE metadata (band or dataset) names the variable, the
+ * band's DATE metadata or a date in its description gives the day. */
+static parus_status collect_gtiff(struct file *f, GDALDatasetH ds, parus_error *err)
+{
+    int n = GDALGetRasterCount(ds), i;
+    for (i = 1; i <= n; i++) {
+        GDALRasterBandH b = GDALGetRasterBand(ds, i);
+        const char *name = md(b, "VARIABLE"), *date = md(b, "DATE");
+        char day[11], label[64];
+        struct variable *v;
+        parus_status rc;
+
+        if (!name)
+            name = md(ds, "VARIABLE");
+        if (!name)
+            return parus_fail(err, PARUS_E_FORMAT,
+                              "'%s': band %d has no VARIABLE metadata (band or dataset): parus "
+                              "cannot tell what it holds (docs/formats.md, weather GeoTIFF)",
+                              f->path, i);
+        if (!(date && parus__parse_date(date, day)) &&
+            !parus__find_date(GDALGetDescription(b), day))
+            return parus_fail(err, PARUS_E_NO_DATE,
+                              "'%s': band %d has no DATE metadata and no date in its description",
+                              f->path, i);
+        v = variable_named(f, ds, name, err);
+        if (!v)
+            return err ? err->code : PARUS_E_FORMAT;
+        band_label(ds, b, label, sizeof label);
+        if (v->n_bands == 0)
+            snprintf(v->label, sizeof v->label, "%s", label);
+        else if (strcmp(v->label, label) != 0)
+            return parus_fail(err, PARUS_E_FORMAT, "'%s': '%s' has the units '%s' and '%s'",
+                              f->path, name, v->label, label);
+        rc = add_band(f, v, b, parus__date_days(day) * SECONDS_PER_DAY, err);
+        if (rc != PARUS_OK)
+            return rc;
+    }
+    return PARUS_OK;
+}
+
+/* ---- reading and aggregating ---- */
+
+/* A variable parus reads: its unit, time step and the daily variables it fills. */
+struct plan {
+    struct variable *v;
+    struct unit u;
+    char unit_text[64];
+    bool unit_stated;
+    bool hourly;
+    int steps_per_day;
+    parus_weather_var out[3];
+    size_t n_out;
+    double *sample; /* raw values (in unit_text), for the median */
+    size_t n_sample;
+    double median;
+};
+
+static int cmp_band(const void *a, const void *b)
+{
+    int64_t x = ((const struct band_ref *)a)->t_s, y = ((const struct band_ref *)b)->t_s;
+    return (x > y) - (x < y);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static const char *day_text(int64_t day, char buf[11])
+{
+    parus__format_day(day, buf);
+    return buf;
+}
+
+/* The unit, time step and outputs of p; E_BANDS / E_FORMAT naming the file and variable. */
+static parus_status plan_variable(const struct file *f, const parus_weather_options *opt,
+                                  struct plan *p, parus_error *err)
+{
+    struct variable *v = p->v;
+    const char *st = opt ? stated(opt->units, opt->n_units, v->name) : NULL;
+    enum quantity q = quantity_of(v->kind);
+    int64_t min_step = 0;
+    size_t i;
+
+    p->unit_stated = st != NULL;
+    snprintf(p->unit_text, sizeof p->unit_text, "%s", st ? st : v->label);
+    if (!p->unit_text[0])
+        return parus_fail(err, PARUS_E_BANDS,
+                          "'%s': variable '%s' has no unit: state it with --unit %s=UNIT (%s)",
+                          f->path, v->name, v->name, quantity_example(q));
+    if (!find_unit(p->unit_text, &p->u))
+        return parus_fail(err, PARUS_E_BANDS,
+                          "'%s': variable '%s' has the unit '%s', which parus does not know: "
+                          "state it with --unit %s=UNIT (%s)",
+                          f->path, v->name, p->unit_text, v->name, quantity_example(q));
+    if (p->u.q != q)
+        return parus_fail(err, PARUS_E_BANDS,
+                          "'%s': variable '%s' is read as %s but its unit '%s' is not one (%s): "
+                          "state the unit with --unit %s=UNIT or what it is with --variable",
+                          f->path, v->name,
+                          q == Q_TEMP    ? "a temperature"
+                          : q == Q_DEPTH ? "a depth of water"
+                                         : "radiation",
+                          p->unit_text, quantity_example(q), v->name);
+
+    qsort(v->bands, v->n_bands, sizeof *v->bands, cmp_band);
+    for (i = 1; i < v->n_bands; i++) {
+        int64_t d = v->bands[i].t_s - v->bands[i - 1].t_s;
+        char day[11];
+        if (d == 0)
+            return parus_fail(err, PARUS_E_FORMAT,
+                              "'%s': variable '%s' has two steps at the "
+                              "same time (%s)",
+                              f->path, v->name,
+                              day_text(floor_div(v->bands[i].t_s, SECONDS_PER_DAY), day));
+        if (min_step == 0 || d < min_step)
+            min_step = d;
+    }
+    p->hourly = min_step > 0 && min_step < SECONDS_PER_DAY;
+    if (p->hourly) {
+        if (SECONDS_PER_DAY % min_step != 0)
+            return parus_fail(err, PARUS_E_FORMAT,
+                              "'%s': variable '%s' has a time step of %lld s, which does not "
+                              "divide a day",
+                              f->path, v->name, (long long)min_step);
+        if (q != Q_TEMP)
+            return parus_fail(err, PARUS_E_FORMAT,
+                              "'%s': variable '%s' is sub-daily: parus reads precipitation, "
+                              "radiation and ET0 as daily totals only (products differ on what "
+                              "a sub-daily step accumulates); give daily totals",
+                              f->path, v->name);
+        p->steps_per_day = (int)(SECONDS_PER_DAY / min_step);
+    }
+    switch (v->kind) {
+    case K_PRECIP:
+        p->out[p->n_out++] = PARUS_WEATHER_PRECIP_MM;
+        break;
+    case K_TMIN:
+        p->out[p->n_out++] = PARUS_WEATHER_TMIN_C;
+        break;
+    case K_TMAX:
+        p->out[p->n_out++] = PARUS_WEATHER_TMAX_C;
+        break;
+    case K_TMEAN:
+        p->out[p->n_out++] = PARUS_WEATHER_TMEAN_C;
+        break;
+    case K_TEMP:
+        if (p->hourly) {
+            p->out[p->n_out++] = PARUS_WEATHER_TMIN_C;
+            p->out[p->n_out++] = PARUS_WEATHER_TMAX_C;
+        }
+        p->out[p->n_out++] = PARUS_WEATHER_TMEAN_C;
+        break;
+    case K_RAD:
+        p->out[p->n_out++] = PARUS_WEATHER_RAD_MJ_M2;
+        break;
+    default:
+        p->out[p->n_out++] = PARUS_WEATHER_ET0_MM;
+        break;
+    }
+    return PARUS_OK;
+}
+
+/* Read one band as values in the file's unit (scale, offset applied; nodata as NaN), sampling
+ * some for the median. */
+static parus_status read_band(const struct file *f, struct plan *p, const struct band_ref *br,
+                              size_t n_cells, double *buf, size_t *sample_at, size_t stride,
+                              parus_error *err)
+{
+    int has_nd = 0, has_scale = 0, has_off = 0;
+    double nd = GDALGetRasterNoDataValue(br->band, &has_nd);
+    double scale = GDALGetRasterScale(br->band, &has_scale);
+    double off = GDALGetRasterOffset(br->band, &has_off);
+    int w = GDALGetRasterBandXSize(br->band), h = GDALGetRasterBandYSize(br->band);
+    size_t k;
+
+    if (!has_scale)
+        scale = 1;
+    if (!has_off)
+        off = 0;
+    if (GDALRasterIO(br->band, GF_Read, 0, 0, w, h, buf, w, h, GDT_Float64, 0, 0) != CE_None)
+        return parus_fail(err, PARUS_E_FORMAT, "'%s': cannot read a band of '%s': %s", f->path,
+                          p->v->name, CPLGetLastErrorMsg());
+    for (k = 0; k < n_cells; k++) {
+        double x = buf[k];
+        if (!isfinite(x) || (has_nd && x == nd)) {
+            buf[k] = NAN;
+            continue;
+        }
+        x = x * scale + off;
+        buf[k] = x;
+        if ((*sample_at)++ % stride == 0 && p->n_sample < MEDIAN_SAMPLE)
+            p->sample[p->n_sample++] = x;
+    }
+    return PARUS_OK;
+}
+
+static void put(float *dst, double raw, const struct unit *u)
+{
+    *dst = isfinite(raw) ? (float)(raw * u->factor + u->offset) : NAN;
+}
+
+/* Read p's bands into d's daily arrays. */
+static parus_status read_plan(const struct file *f, struct plan *p, parus_weather_data *d,
+                              parus_error *err)
+{
+    size_t n_cells = d->width * d->height, k, i, j, o, sample_at = 0, stride;
+    double *buf = malloc(n_cells * sizeof *buf);
+    double *mn = NULL, *mx = NULL, *sum = NULL;
+    unsigned *cnt = NULL;
+    parus_status rc = PARUS_OK;
+    char day[11];
+
+    p->sample = malloc(MEDIAN_SAMPLE * sizeof *p->sample);
+    if (p->hourly) {
+        mn = malloc(n_cells * sizeof *mn);
+        mx = malloc(n_cells * sizeof *mx);
+        sum = malloc(n_cells * sizeof *sum);
+        cnt = malloc(n_cells * sizeof *cnt);
+    }
+    if (!buf || !p->sample || (p->hourly && (!mn || !mx || !sum || !cnt))) {
+        rc = parus_fail(err, PARUS_E_NOMEM, "cannot hold a band of '%s'", f->path);
+        goto out_free;
+    }
+    stride = p->v->n_bands * n_cells / MEDIAN_SAMPLE + 1;
+    for (i = 0; i < p->v->n_bands && rc == PARUS_OK; i = j) {
+        int64_t di = floor_div(p->v->bands[i].t_s, SECONDS_PER_DAY);
+        size_t at = (size_t)(di - d->first_day) * n_cells;
+        for (j = i + 1; j < p->v->n_bands && floor_div(p->v->bands[j].t_s, SECONDS_PER_DAY) == di;
+             j++)
+            ;
+        if (!p->hourly) {
+            if (j - i > 1) {
+                rc = parus_fail(err, PARUS_E_FORMAT, "'%s': variable '%s' has two steps on %s",
+                                f->path, p->v->name, day_text(di, day));
+                break;
+            }
+            rc = read_band(f, p, &p->v->bands[i], n_cells, buf, &sample_at, stride, err);
+            for (k = 0; rc == PARUS_OK && k < n_cells; k++)
+                put(&d->values[p->out[0]][at + k], buf[k], &p->u);
+            continue;
+        }
+        if (j - i != (size_t)p->steps_per_day) {
+            d->n_partial_days++; /* left missing: a day's minimum needs the whole day */
+            continue;
+        }
+        for (k = 0; k < n_cells; k++) {
+            mn[k] = INFINITY;
+            mx[k] = -INFINITY;
+            sum[k] = 0;
+            cnt[k] = 0;
+        }
+        for (; i < j && rc == PARUS_OK; i++) {
+            rc = read_band(f, p, &p->v->bands[i], n_cells, buf, &sample_at, stride, err);
+            for (k = 0; rc == PARUS_OK && k < n_cells; k++) {
+                if (isnan(buf[k]))
+                    continue;
+                mn[k] = fmin(mn[k], buf[k]);
+                mx[k] = fmax(mx[k], buf[k]);
+                sum[k] += buf[k];
+                cnt[k]++;
+            }
+        }
+        for (o = 0; rc == PARUS_OK && o < p->n_out; o++) {
+            float *dst = d->values[p->out[o]] + at;
+            for (k = 0; k < n_cells; k++) {
+                double x = cnt[k] != (unsigned)p->steps_per_day ? (double)NAN
+                           : p->out[o] == PARUS_WEATHER_TMIN_C  ? mn[k]
+                           : p->out[o] == PARUS_WEATHER_TMAX_C  ? mx[k]
+                                                                : sum[k] / cnt[k];
+                put(&dst[k], x, &p->u);
+            }
+        }
+    }
+out_free:
+    free(buf);
+    free(mn);
+    free(mx);
+    free(sum);
+    free(cnt);
+    return rc;
+}
+
+/* The value check: the unit against the values' median, then the converted values against what
+ * weather can be. */
+static parus_status check_plan(const struct file *f, struct plan *p, const parus_weather_data *d,
+                               parus_error *err)
+{
+    const char *how = p->unit_stated ? "stated as" : "labelled";
+    size_t n = d->n_days * d->width * d->height, k, o;
+    double lo, hi;
+
+    if (p->n_sample) {
+        qsort(p->sample, p->n_sample, sizeof *p->sample, cmp_double);
+        p->median = p->sample[p->n_sample / 2];
+    } else {
+        p->median = NAN;
+    }
+    if (p->u.celsius && p->median > 150)
+        return parus_fail(err, PARUS_E_RANGE,
+                          "'%s': variable '%s' is %s '%s' (degrees Celsius) but its median is "
+                          "%.2f: kelvin labelled as Celsius; parus does not correct it: state the "
+                          "unit with --unit %s=K",
+                          f->path, p->v->name, how, p->unit_text, p->median, p->v->name);
+    if (p->u.kelvin && p->median < 150)
+        return parus_fail(err, PARUS_E_RANGE,
+                          "'%s': variable '%s' is %s '%s' (kelvin) but its median is %.2f: "
+                          "Celsius labelled as kelvin; state the unit with --unit %s=degC",
+                          f->path, p->v->name, how, p->unit_text, p->median, p->v->name);
+    lo = p->u.q == Q_TEMP ? -95 : -1;
+    hi = p->u.q == Q_TEMP ? 65 : p->u.q == Q_DEPTH ? 2000 : 60;
+    for (o = 0; o < p->n_out; o++)
+        for (k = 0; k < n; k++) {
+            double x = (double)d->values[p->out[o]][k];
+            if (!isnan(x) && (x < lo || x > hi)) {
+                char day[11];
+                return parus_fail(
+                    err, PARUS_E_RANGE,
+                    "'%s': variable '%s' gives %s %.3g on %s (cell %zu), outside "
+                    "[%g, %g]: is its unit '%s' right? state it with --unit %s=UNIT",
+                    f->path, p->v->name, var_names[p->out[o]], x,
+                    day_text(d->first_day + (int64_t)(k / (d->width * d->height)), day),
+                    k % (d->width * d->height), lo, hi, p->unit_text, p->v->name);
+            }
+        }
+    return PARUS_OK;
+}
+
+void parus__weather_find_gaps(parus_weather_data *d)
+{
+    size_t n_cells = d->width * d->height, t, k;
+    int v;
+    for (t = 0; t < d->n_days; t++) {
+        bool gap = false;
+        for (v = 0; v < PARUS_WEATHER_N_VARS_ && !gap; v++) {
+            const float *x = d->values[v];
+            bool any = false;
+            if (!x)
+                continue;
+            for (k = 0; k < n_cells && !any; k++)
+                any = !isnan(x[t * n_cells + k]);
+            gap = !any;
+        }
+        if (gap && d->n_gap_days++ == 0)
+            d->first_gap_day = d->first_day + (int64_t)t;
+    }
+}
+
+static parus_status collect(struct file *f, parus_error *err)
+{
+    const char *drv = GDALGetDriverShortName(GDALGetDatasetDriver(f->main));
+    parus_status rc = PARUS_OK;
+
+    if (strcmp(drv, "netCDF") == 0) {
+        char **sds = GDALGetMetadata(f->main, "SUBDATASETS");
+        int i;
+        for (i = 1; rc == PARUS_OK && sds; i++) {
+            char key[48];
+            const char *name;
+            snprintf(key, sizeof key, "SUBDATASET_%d_NAME", i);
+            name = CSLFetchNameValue(sds, key);
+            if (!name)
+                break;
+            if (f->n_subs == MAX_VARS)
+                return parus_fail(err, PARUS_E_FORMAT, "'%s' has more than %d variables", f->path,
+                                  MAX_VARS);
+            f->subs[f->n_subs] =
+                GDALOpenEx(name, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+            if (!f->subs[f->n_subs])
+                return parus_fail(err, PARUS_E_FORMAT, "'%s': cannot open '%s'", f->path, name);
+            rc = collect_netcdf(f, f->subs[f->n_subs++], err);
+        }
+        if (rc == PARUS_OK && f->n_subs == 0)
+            rc = collect_netcdf(f, f->main, err);
+        return rc;
+    }
+    if (strcmp(drv, "GRIB") == 0)
+        return collect_grib(f, f->main, err);
+    if (strcmp(drv, "GTiff") == 0)
+        return collect_gtiff(f, f->main, err);
+    return parus_fail(err, PARUS_E_FORMAT,
+                      "'%s' is a %s file: parus reads weather from NetCDF, GRIB, GeoTIFF or a "
+                      "station CSV",
+                      f->path, drv);
+}
+
+static parus_status kind_of(const struct file *f, const parus_weather_options *opt,
+                            struct variable *v, parus_error *err)
+{
+    const char *st = opt ? stated(opt->variables, opt->n_variables, v->name) : NULL;
+    size_t i;
+    if (st) {
+        for (i = 0; i < sizeof kind_words / sizeof kind_words[0]; i++)
+            if (strcmp(st, kind_words[i].word) == 0) {
+                v->kind = kind_words[i].kind;
+                return PARUS_OK;
+            }
+        return parus_fail(err, PARUS_E_INVALID,
+                          "'%s': --variable %s=%s: say precip, tmin, tmax, tmean, temp, rad or "
+                          "et0",
+                          f->path, v->name, st);
+    }
+    v->kind = kind_of_name(v->name);
+    if (v->kind == K_NONE)
+        v->kind = kind_of_standard_name(v->standard_name);
+    return PARUS_OK;
+}
+
+static parus_status read_file(struct file *f, const parus_weather_options *opt,
+                              parus_weather_data *d, parus_error *err)
+{
+    struct plan plans[MAX_VARS];
+    size_t n_plans = 0, i, o;
+    GDALDatasetH grid_ds = NULL;
+    int64_t first = INT64_MAX, last = INT64_MIN;
+    parus_status rc = collect(f, err);
+
+    memset(plans, 0, sizeof plans);
+    for (i = 0; rc == PARUS_OK && i < f->n_vars; i++) {
+        struct variable *v = &f->vars[i];
+        rc = kind_of(f, opt, v, err);
+        if (rc != PARUS_OK)
+            break;
+        if (v->kind == K_NONE || v->n_bands == 0) {
+            note_ignored(f, v->name);
+            continue;
+        }
+        plans[n_plans].v = v;
+        rc = plan_variable(f, opt, &plans[n_plans], err);
+        n_plans++;
+    }
+    if (rc != PARUS_OK)
+        goto out;
+    snprintf(d->ignored, sizeof d->ignored, "%s", f->ignored);
+    if (n_plans == 0) {
+        rc = parus_fail(err, PARUS_E_FORMAT,
+                        "'%s' holds no weather variable parus reads (it has: %s): name one with "
+                        "--variable NAME=precip|tmin|tmax|tmean|temp|rad|et0",
+                        f->path, f->ignored[0] ? f->ignored : "none");
+        goto out;
+    }
+    for (i = 0; i < n_plans; i++) {
+        GDALDatasetH ds = plans[i].v->ds;
+        double gt[6];
+        size_t w = (size_t)GDALGetRasterXSize(ds), h = (size_t)GDALGetRasterYSize(ds);
+        if (GDALGetGeoTransform(ds, gt) != CE_None) {
+            rc = parus_fail(err, PARUS_E_FORMAT, "'%s': variable '%s' has no georeferencing",
+                            f->path, plans[i].v->name);
+            goto out;
+        }
+        if (!grid_ds) {
+            const char *wkt = GDALGetProjectionRef(ds);
+            grid_ds = ds;
+            memcpy(d->geotransform, gt, sizeof gt);
+            d->width = w;
+            d->height = h;
+            if (!wkt || !*wkt) {
+                rc = parus_fail(err, PARUS_E_NO_CRS, "'%s' has no coordinate reference system",
+                                f->path);
+                goto out;
+            }
+            d->crs_wkt = parus__strdup(wkt);
+            if (!d->crs_wkt) {
+                rc = parus_fail(err, PARUS_E_NOMEM, "cannot hold the CRS of '%s'", f->path);
+                goto out;
+            }
+        } else if (w != d->width || h != d->height || memcmp(gt, d->geotransform, sizeof gt)) {
+            rc = parus_fail(err, PARUS_E_FORMAT,
+                            "'%s': variables '%s' and '%s' are on different "
+                            "grids",
+                            f->path, plans[0].v->name, plans[i].v->name);
+            goto out;
+        }
+        for (o = 0; o < plans[i].n_out; o++) {
+            size_t j;
+            for (j = 0; j < i; j++) {
+                size_t q;
+                for (q = 0; q < plans[j].n_out; q++)
+                    if (plans[j].out[q] == plans[i].out[o]) {
+                        rc = parus_fail(err, PARUS_E_FORMAT,
+                                        "'%s': variables '%s' and '%s' both give %s", f->path,
+                                        plans[j].v->name, plans[i].v->name,
+                                        var_names[plans[i].out[o]]);
+                        goto out;
+                    }
+            }
+        }
+        first = floor_div(plans[i].v->bands[0].t_s, SECONDS_PER_DAY) < first
+                    ? floor_div(plans[i].v->bands[0].t_s, SECONDS_PER_DAY)
+                    : first;
+        {
+            int64_t l = floor_div(plans[i].v->bands[plans[i].v->n_bands - 1].t_s, SECONDS_PER_DAY);
+            last = l > last ? l : last;
+        }
+    }
+    if (last - first >= 40000) {
+        rc = parus_fail(err, PARUS_E_FORMAT, "'%s' spans more than 40000 days", f->path);
+        goto out;
+    }
+    d->first_day = first;
+    d->n_days = (size_t)(last - first + 1);
+    for (i = 0; i < n_plans && rc == PARUS_OK; i++) {
+        size_t n, k;
+        for (o = 0; o < plans[i].n_out; o++) {
+            if (!parus__mul_size(d->n_days, d->width * d->height, &n) ||
+                !(d->values[plans[i].out[o]] = malloc(n * sizeof(float)))) {
+                rc = parus_fail(err, PARUS_E_NOMEM, "cannot hold the days of '%s'", f->path);
+                goto out;
+            }
+            for (k = 0; k < n; k++)
+                d->values[plans[i].out[o]][k] = NAN;
+        }
+        rc = read_plan(f, &plans[i], d, err);
+        if (rc == PARUS_OK)
+            rc = check_plan(f, &plans[i], d, err);
+    }
+    if (rc != PARUS_OK)
+        goto out;
+    parus__weather_find_gaps(d);
+    for (i = 0; i < n_plans && i < PARUS_WEATHER_MAX_SOURCES; i++) {
+        parus_weather_source *s = &d->sources[d->n_sources++];
+        snprintf(s->name, sizeof s->name, "%s", plans[i].v->name);
+        snprintf(s->label, sizeof s->label, "%s", plans[i].v->label);
+        snprintf(s->unit, sizeof s->unit, "%s", plans[i].unit_text);
+        s->unit_stated = plans[i].unit_stated;
+        s->hourly = plans[i].hourly;
+        s->n_steps = plans[i].v->n_bands;
+        s->median_raw = plans[i].median;
+    }
+out:
+    for (i = 0; i < n_plans; i++)
+        free(plans[i].sample);
+    return rc;
+}
+
+void parus_weather_data_release(parus_weather_data *data)
+{
+    int v;
+    if (!data)
+        return;
+    free(data->crs_wkt);
+    free(data->stations);
+    for (v = 0; v < PARUS_WEATHER_N_VARS_; v++)
+        free(data->values[v]);
+    memset(data, 0, sizeof *data);
+}
+
+static bool ends_with_csv(const char *path)
+{
+    size_t n = strlen(path);
+    return n >= 4 && parus__strcasecmp(path + n - 4, ".csv") == 0;
+}
+
+parus_status parus_weather_read(const char *path, const parus_weather_options *opt,
+                                parus_weather_data *out, parus_error *err)
+{
+    struct file f;
+    parus_weather_data d;
+    parus__gdal_capture cap;
+    const char *old;
+    char *saved = NULL;
+    parus_status rc;
+    FILE *probe;
+
+    memset(&f, 0, sizeof f);
+    memset(&d, 0, sizeof d);
+    f.path = path;
+    probe = fopen(path, "rb");
+    if (!probe)
+        return parus_fail(err, PARUS_E_IO, "cannot open '%s'", path);
+    fclose(probe);
+    if (ends_with_csv(path)) {
+        rc = parus__weather_read_csv(path, opt, &d, err);
+        goto out_hash;
+    }
+    parus__gdal_init();
+    /* the file's own units: GDAL's normalisation relabels GRIB 1 kelvin as [C] (PROVENANCE of
+       the ERA5 sample); parus converts units itself */
+    old = CPLGetThreadLocalConfigOption("GRIB_NORMALIZE_UNITS", NULL);
+    if (old && !(saved = parus__strdup(old)))
+        return parus_fail(err, PARUS_E_NOMEM, "cannot open '%s'", path);
+    CPLSetThreadLocalConfigOption("GRIB_NORMALIZE_UNITS", "NO");
+    parus__gdal_capture_begin(&cap);
+    f.main = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    if (!f.main)
+        rc = parus_fail(err, PARUS_E_FORMAT, "'%s' is not a weather file parus can read: %s", path,
+                        parus__gdal_capture_msg(&cap, "not a raster GDAL knows"));
+    else
+        rc = read_file(&f, opt, &d, err);
+    if (f.main)
+        snprintf(d.format, sizeof d.format, "%s",
+                 GDALGetDriverShortName(GDALGetDatasetDriver(f.main)));
+    file_close(&f);
+    parus__gdal_capture_end(&cap);
+    CPLSetThreadLocalConfigOption("GRIB_NORMALIZE_UNITS", saved);
+    free(saved);
+out_hash:
+    if (rc == PARUS_OK)
+        rc = parus__fingerprint_files(&path, 1, d.hash, err);
+    if (rc != PARUS_OK) {
+        parus_weather_data_release(&d);
+        return rc;
+    }
+    *out = d;
+    return PARUS_OK;
+}
+
+/* ---- import ---- */
+
+parus_status parus_weather_import(parus_store *store, const char *path,
+                                  const parus_weather_options *opt,
+                                  parus_weather_import_stats *stats, parus_error *err)
+{
+    parus_weather_import_stats st;
+    parus_weather_data d;
+    char hash[65];
+    bool known = false;
+    parus_status rc;
+
+    memset(&st, 0, sizeof st);
+    rc = parus__fingerprint_files(&path, 1, hash, err);
+    if (rc == PARUS_OK)
+        rc = parus__store_weather_known(store, hash, &known, err);
+    if (rc != PARUS_OK)
+        return rc;
+    if (known) {
+        st.already = true;
+        if (stats)
+            *stats = st;
+        return PARUS_OK;
+    }
+    rc = parus_weather_read(path, opt, &d, err);
+    if (rc != PARUS_OK)
+        return rc;
+    rc = parus__store_weather_put(store, path, &d, &st, err);
+    if (rc == PARUS_OK) {
+        parus__format_day(d.first_day, st.first_day);
+        parus__format_day(d.first_day + (int64_t)d.n_days - 1, st.last_day);
+        st.n_gap_days = d.n_gap_days;
+        if (d.n_gap_days)
+            parus__format_day(d.first_gap_day, st.first_gap_day);
+        if (stats)
+            *stats = st;
+    }
+    parus_weather_data_release(&d);
+    return rc;
+}
+
+/* ---- weights ---- */
+
+struct weigh {
+    parus_store *store;
+    const parus__weather_grid *g;
+    PJ *pj;
+    bool wrap; /* a geographic grid reaching past 180 degrees east: 0..360 longitudes */
+    parus__weather_weights *w;
+    size_t n_w, cap_w;
+    double *best; /* per parcel in visit order: the largest share a grid covers */
+    size_t n_best, cap_best;
+    size_t visit;
+    parus_weather_weight_stats *stats;
+    parus_error *err;
+    parus_status rc;
+};
+
+static void weights_free(parus__weather_weights *w, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        free(w[i].parcel_id);
+        free(w[i].cells);
+        free(w[i].weights);
+    }
+    free(w);
+}
+
+/* The parcel's cells on the grid and their shares of its area. */
+static parus_status weigh_parcel(struct weigh *c, const parus_parcel *p, parus__weather_weights *w)
+{
+    parus__rings r;
+    parus_polygon poly;
+    parus_cover cov = {0};
+    bool nomem = false;
+    const double *gt = c->g->gt;
+    size_t i;
+    parus_status rc;
+
+    if (!parus__rings_from_wkb(p->wkb, p->wkb_size, &r, &nomem)) {
+        parus__rings_release(&r);
+        return nomem ? parus_fail(c->err, PARUS_E_NOMEM, "cannot hold parcel '%s'", p->id)
+                     : parus_fail(c->err, PARUS_E_STORE,
+                                  "parcel '%s': stored geometry is not a polygon", p->id);
+    }
+    proj_trans_generic(c->pj, PJ_FWD, r.xy, 2 * sizeof(double), r.n_points, r.xy + 1,
+                       2 * sizeof(double), r.n_points, NULL, 0, 0, NULL, 0, 0);
+    for (i = 0; i < r.n_points; i++) {
+        double x = r.xy[2 * i], y = r.xy[2 * i + 1];
+        if (!isfinite(x) || !isfinite(y)) {
+            parus__rings_release(&r);
+            return PARUS_OK; /* outside the grid CRS's domain: not covered */
+        }
+        if (c->wrap && x < gt[0])
+            x += 360;
+        r.xy[2 * i] = (x - gt[0]) / gt[1];
+        r.xy[2 * i + 1] = (y - gt[3]) / gt[5];
+    }
+    poly.xy = r.xy;
+    poly.ring_start = r.ring_start;
+    poly.is_hole = r.is_hole;
+    poly.n_rings = r.n_rings;
+    rc = parus_cover_compute(&poly, c->g->width, c->g->height, &cov, c->err);
+    parus__rings_release(&r);
+    if (rc != PARUS_OK)
+        return rc;
+    if (cov.area_total_px > 0)
+        w->covered_share = cov.area_px / cov.area_total_px;
+    if (w->covered_share >= PARUS__WEATHER_MIN_COVER && cov.n_cells) {
+        w->cells = malloc(cov.n_cells * sizeof *w->cells);
+        w->weights = malloc(cov.n_cells * sizeof *w->weights);
+        if (!w->cells || !w->weights) {
+            parus_cover_release(&cov);
+            return parus_fail(c->err, PARUS_E_NOMEM, "cannot hold the weights of '%s'", p->id);
+        }
+        for (i = 0; i < cov.n_cells; i++) {
+            w->cells[i] = cov.cells[i].row * (uint32_t)c->g->width + cov.cells[i].col;
+            w->weights[i] = cov.cells[i].fraction / cov.area_total_px;
+        }
+        w->n_cells = cov.n_cells;
+    }
+    parus_cover_release(&cov);
+    return PARUS_OK;
+}
+
+static int weigh_visit(const parus_parcel *p, void *ctx)
+{
+    struct weigh *c = ctx;
+    parus__weather_weights *w;
+    char held[65];
+    double share = 0;
+    uint64_t fp[4];
+    size_t k, at = c->visit++;
+
+    if (at >= c->n_best) {
+        if (at >= c->cap_best) {
+            size_t cap = c->cap_best ? 2 * c->cap_best : 1024;
+            double *nb = realloc(c->best, cap * sizeof *nb);
+            if (!nb) {
+                c->rc = parus_fail(c->err, PARUS_E_NOMEM, "cannot weigh the parcels");
+                return 1;
+            }
+            c->best = nb;
+            c->cap_best = cap;
+        }
+        c->best[c->n_best++] = 0;
+    }
+    if (c->n_w == c->cap_w) {
+        size_t cap = c->cap_w ? 2 * c->cap_w : 256;
+        parus__weather_weights *nw = realloc(c->w, cap * sizeof *nw);
+        if (!nw) {
+            c->rc = parus_fail(c->err, PARUS_E_NOMEM, "cannot weigh the parcels");
+            return 1;
+        }
+        c->w = nw;
+        c->cap_w = cap;
+    }
+    w = &c->w[c->n_w];
+    memset(w, 0, sizeof *w);
+    parus__fingerprint(p->wkb, p->wkb_size, fp);
+    for (k = 0; k < 4; k++)
+        snprintf(w->hash + 16 * k, 17, "%016llx", (unsigned long long)fp[k]);
+    c->rc = parus__store_weather_weight_hash(c->store, c->g->id, p->id, held, &share, c->err);
+    if (c->rc != PARUS_OK)
+        return 1;
+    if (strcmp(held, w->hash) == 0) {
+        c->stats->n_kept++;
+        c->best[at] = fmax(c->best[at], share);
+        return 0;
+    }
+    w->parcel_id = parus__strdup(p->id);
+    if (!w->parcel_id) {
+        c->rc = parus_fail(c->err, PARUS_E_NOMEM, "cannot weigh the parcels");
+        return 1;
+    }
+    c->n_w++;
+    c->rc = weigh_parcel(c, p, w);
+    if (c->rc != PARUS_OK)
+        return 1;
+    c->stats->n_computed++;
+    c->best[at] = fmax(c->best[at], w->covered_share);
+    return 0;
+}
+
+static parus_status grid_transform(const parus__weather_grid *g, PJ_CONTEXT **ctx_out, PJ **pj_out,
+                                   parus_error *err)
+{
+    PJ_CONTEXT *ctx = proj_context_create();
+    PJ *raw, *pj;
+    if (!ctx)
+        return parus_fail(err, PARUS_E_NOMEM, "cannot create a PROJ context");
+    proj_log_level(ctx, PJ_LOG_NONE);
+    raw = proj_create_crs_to_crs(ctx, "EPSG:4326", g->crs_wkt, NULL);
+    pj = raw ? proj_normalize_for_visualization(ctx, raw) : NULL;
+    proj_destroy(raw);
+    if (!pj) {
+        proj_context_destroy(ctx);
+        return parus_fail(err, PARUS_E_PROJ, "no transformation from WGS 84 to weather grid %lld",
+                          (long long)g->id);
+    }
+    *ctx_out = ctx;
+    *pj_out = pj;
+    return PARUS_OK;
+}
+
+struct uncovered {
+    const double *best;
+    size_t visit;
+    parus_weather_weight_stats *stats;
+};
+
+static int uncovered_visit(const parus_parcel *p, void *ctx)
+{
+    struct uncovered *u = ctx;
+    size_t at = u->visit++;
+    if (u->best[at] >= PARUS__WEATHER_MIN_COVER)
+        return 0;
+    if (u->stats->n_uncovered < sizeof u->stats->uncovered / sizeof u->stats->uncovered[0])
+        snprintf(u->stats->uncovered[u->stats->n_uncovered], sizeof u->stats->uncovered[0], "%s",
+                 p->id);
+    u->stats->n_uncovered++;
+    return 0;
+}
+
+parus_status parus_weather_weights_update(parus_store *store, parus_weather_weight_stats *stats,
+                                          parus_error *err)
+{
+    parus_weather_weight_stats st;
+    parus__weather_grid *grids = NULL;
+    size_t n_grids = 0, i;
+    struct weigh c;
+    parus_status rc;
+
+    memset(&st, 0, sizeof st);
+    memset(&c, 0, sizeof c);
+    rc = parus__store_weather_grids(store, &grids, &n_grids, err);
+    if (rc != PARUS_OK)
+        return rc;
+    c.store = store;
+    c.stats = &st;
+    c.err = err;
+    for (i = 0; i < n_grids && rc == PARUS_OK; i++) {
+        PJ_CONTEXT *ctx = NULL;
+        const parus__weather_grid *g = &grids[i];
+        if (g->gt[1] == 0 || g->gt[5] == 0 || g->gt[2] != 0 || g->gt[4] != 0)
+            continue; /* stations, or a rotated grid: not weighed (docs/method.md) */
+        st.n_grids++;
+        rc = grid_transform(g, &ctx, &c.pj, err);
+        if (rc != PARUS_OK)
+            break;
+        c.g = g;
+        c.wrap =
+            g->gt[0] + (double)g->width * g->gt[1] > 180.0 && strncmp(g->crs_wkt, "GEOGCS", 6) == 0;
+        c.visit = 0;
+        c.n_w = 0;
+        c.rc = PARUS_OK;
+        rc = parus_store_parcels_in_box(store, -180, -90, 180, 90, weigh_visit, &c, NULL, err);
+        if (rc != PARUS_OK && c.rc != PARUS_OK)
+            rc = c.rc;
+        if (rc == PARUS_OK && c.n_w)
+            rc = parus__store_weather_put_weights(store, g->id, c.w, c.n_w, err);
+        for (; c.n_w > 0; c.n_w--) {
+            free(c.w[c.n_w - 1].parcel_id);
+            free(c.w[c.n_w - 1].cells);
+            free(c.w[c.n_w - 1].weights);
+        }
+        proj_destroy(c.pj);
+        proj_context_destroy(ctx);
+    }
+    if (rc == PARUS_OK && st.n_grids) {
+        struct uncovered u = {c.best, 0, &st};
+        rc = parus_store_parcels_in_box(store, -180, -90, 180, 90, uncovered_visit, &u, NULL, err);
+    }
+    weights_free(c.w, 0);
+    free(c.best);
+    parus__weather_grids_free(grids, n_grids);
+    if (rc == PARUS_OK && stats)
+        *stats = st;
+    return rc;
+}

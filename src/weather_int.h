@@ -1,0 +1,76 @@
+/*
+ * weather_int.h - what weather.c (reading files, weights) and store_weather.c (the weather
+ * tables) share. Not part of the public API.
+ */
+#ifndef PARUS_WEATHER_INT_H
+#define PARUS_WEATHER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parus/weather.h"
+
+/* Two values for the same cell, day and variable agree when they differ by at most this (in the
+ * variable's unit: 0.001 mm, 0.001 degC): float rounding of one product written twice. */
+#define PARUS__WEATHER_SAME_TOL 1e-3
+
+/* A parcel holds weights on a grid when the grid's cells cover at least this share of it. */
+#define PARUS__WEATHER_MIN_COVER 0.5
+
+/* Station records (weather_csv.c): parus_weather_read's contract for a ".csv" file (all but the
+ * hash). The stations are the cells of a one-row "grid" with no geotransform (all zero), in
+ * WGS 84, listed in data->stations. */
+parus_status parus__weather_read_csv(const char *path, const parus_weather_options *opt,
+                                     parus_weather_data *out, parus_error *err);
+
+/* Count the days of d with no value at all for a variable it holds (n_gap_days, first_gap_day). */
+void parus__weather_find_gaps(parus_weather_data *d);
+
+/* A stored grid. */
+typedef struct parus__weather_grid {
+    int64_t id;
+    char *crs_wkt;
+    double gt[6];
+    size_t width, height;
+} parus__weather_grid;
+
+void parus__weather_grids_free(parus__weather_grid *grids, size_t n);
+
+/* True in *known when a weather file of this content is stored. */
+parus_status parus__store_weather_known(parus_store *store, const char *hash, bool *known,
+                                        parus_error *err);
+
+/* Store the file's grid (found or added), values and record in one transaction (the contract of
+ * parus_weather_import); fills stats' grid_id, n_values, n_same. */
+parus_status parus__store_weather_put(parus_store *store, const char *path,
+                                      const parus_weather_data *data,
+                                      parus_weather_import_stats *stats, parus_error *err);
+
+/* Every stored grid, by id; *grids malloc'ed (parus__weather_grids_free). */
+parus_status parus__store_weather_grids(parus_store *store, parus__weather_grid **grids, size_t *n,
+                                        parus_error *err);
+
+/* The geometry fingerprint the parcel's weights on grid were computed for ("" when none) and
+ * the share of the parcel the grid covers. */
+parus_status parus__store_weather_weight_hash(parus_store *store, int64_t grid_id,
+                                              const char *parcel_id, char hash[65],
+                                              double *covered_share, parus_error *err);
+
+/* One parcel's weights on a grid: cells and the share of the parcel's area in each. n_cells 0
+ * records that the grid does not cover it. */
+typedef struct parus__weather_weights {
+    char *parcel_id;
+    char hash[65];        /* fingerprint of the parcel's WKB */
+    double covered_share; /* sum of the shares (parcel area inside the grid / parcel area) */
+    uint32_t *cells;
+    double *weights;
+    size_t n_cells;
+} parus__weather_weights;
+
+/* Replace the weights of these parcels on grid_id, in one transaction. */
+parus_status parus__store_weather_put_weights(parus_store *store, int64_t grid_id,
+                                              const parus__weather_weights *w, size_t n,
+                                              parus_error *err);
+
+#endif
