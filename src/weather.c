@@ -946,6 +946,30 @@ static parus_status kind_of(const struct file *f, const parus_weather_options *o
     return PARUS_OK;
 }
 
+const char parus__wgs84_wkt[] =
+    "GEOGCS[\"WGS 84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\",6378137,298.257223563]],"
+    "PRIMEM[\"Greenwich\",0],UNIT[\"degree\",0.0174532925199433],AUTHORITY[\"EPSG\",\"4326\"]]";
+
+/* True for a netCDF grid whose coordinates are CF longitude and latitude (units degrees_east and
+ * degrees_north): CF says those are geographic; with no grid_mapping the datum is unstated and
+ * parus takes WGS 84 (ERA5 and CHIRPS files are written so; the difference is metres, against
+ * cells of kilometres). */
+static bool cf_lon_lat(GDALDatasetH ds)
+{
+    char **m = GDALGetMetadata(ds, NULL);
+    bool lon = false, lat = false;
+    for (; m && *m; m++) {
+        const char *eq = strchr(*m, '=');
+        if (!eq || eq - *m < 6 || strncmp(eq - 6, "#units", 6) != 0)
+            continue;
+        lon = lon || strncmp(eq + 1, "degrees_east", 12) == 0 ||
+              strncmp(eq + 1, "degree_east", 11) == 0;
+        lat = lat || strncmp(eq + 1, "degrees_north", 13) == 0 ||
+              strncmp(eq + 1, "degree_north", 12) == 0;
+    }
+    return lon && lat;
+}
+
 static parus_status read_file(struct file *f, const parus_weather_options *opt,
                               parus_weather_data *d, parus_error *err)
 {
@@ -994,6 +1018,8 @@ static parus_status read_file(struct file *f, const parus_weather_options *opt,
             memcpy(d->geotransform, gt, sizeof gt);
             d->width = w;
             d->height = h;
+            if ((!wkt || !*wkt) && cf_lon_lat(ds))
+                wkt = parus__wgs84_wkt;
             if (!wkt || !*wkt) {
                 rc = parus_fail(err, PARUS_E_NO_CRS, "'%s' has no coordinate reference system",
                                 f->path);

@@ -16,11 +16,6 @@
 #include "util_int.h"
 #include "weather_int.h"
 
-/* WGS 84 (EPSG:4326), the CRS of every station list. */
-static const char wgs84_wkt[] =
-    "GEOGCS[\"WGS 84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\",6378137,298.257223563]],"
-    "PRIMEM[\"Greenwich\",0],UNIT[\"degree\",0.0174532925199433],AUTHORITY[\"EPSG\",\"4326\"]]";
-
 struct row {
     size_t station;
     int64_t day;
@@ -188,7 +183,7 @@ static parus_status to_data(const struct csvread *r, parus_weather_data *d, paru
     d->width = r->n_st;
     d->height = 1;
     memcpy(d->format, "CSV", 4);
-    d->crs_wkt = parus__strdup(wgs84_wkt);
+    d->crs_wkt = parus__strdup(parus__wgs84_wkt);
     list = malloc(r->n_st * 100 + 1);
     d->stations = list;
     if (!d->crs_wkt || !list || !parus__mul_size(d->n_days, r->n_st, &n))

@@ -18,6 +18,10 @@
 /* A parcel holds weights on a grid when the grid's cells cover at least this share of it. */
 #define PARUS__WEATHER_MIN_COVER 0.5
 
+/* WGS 84 (EPSG:4326) as WKT: the CRS of station lists, and of CF grids on plain latitude and
+ * longitude with no grid_mapping (weather.c). */
+extern const char parus__wgs84_wkt[];
+
 /* Station records (weather_csv.c): parus_weather_read's contract for a ".csv" file (all but the
  * hash). The stations are the cells of a one-row "grid" with no geotransform (all zero), in
  * WGS 84, listed in data->stations. */

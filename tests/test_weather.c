@@ -1,0 +1,727 @@
+/*
+ * test_weather.c - weather in (src/weather.c, weather_csv.c, store_weather.c): units from the
+ * metadata and checked against the values, CF time axes and calendars, GeoTIFF stacks, station
+ * CSVs, the real ERA5 GRIB file read end to end (hourly to daily against a hand computation),
+ * import into the store (idempotent, overlaps, nothing stored of a refused file, gaps), exact
+ * area weights on a 2 x 2 grid by hand, parcels no grid covers, and the CLI's exit codes.
+ *
+ * NetCDF fixtures are written as CDL and compiled with ncgen (Debian's netcdf-bin, installed by
+ * tools/setup.sh); the cases that need it skip with a message when it is absent.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gdal.h>
+#include <sqlite3.h>
+
+#include "parus/store.h"
+#include "parus/weather.h"
+#include "test_support.h"
+
+static char *dir_;
+
+static int setup(void **state)
+{
+    (void)state;
+    dir_ = parus_test_tmpdir("weather");
+    GDALAllRegister();
+    return dir_ ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    parus_test_rmtree(dir_);
+    free(dir_);
+    return 0;
+}
+
+static bool have_ncgen(void)
+{
+    static int have = -1;
+    if (have < 0)
+        have = parus_test_run("ncgen -version >/dev/null 2>&1", NULL, NULL) == 0 ||
+               parus_test_run("command -v ncgen >/dev/null 2>&1", NULL, NULL) == 0;
+    if (!have)
+        fprintf(stderr, "skipped: ncgen (Debian netcdf-bin) is not installed\n");
+    return have;
+}
+
+/* A netCDF file name.nc from CDL text; NULL (after skip()) without ncgen. */
+static char *make_nc(const char *name, const char *cdl)
+{
+    char cdl_name[64], nc_name[64], cmd[1024];
+    char *cdl_path, *nc_path;
+    if (!have_ncgen()) {
+        skip();
+        return NULL;
+    }
+    snprintf(cdl_name, sizeof cdl_name, "%s.cdl", name);
+    snprintf(nc_name, sizeof nc_name, "%s.nc", name);
+    cdl_path = parus_test_path(dir_, cdl_name);
+    nc_path = parus_test_path(dir_, nc_name);
+    assert_int_equal(parus_test_write_file(cdl_path, cdl, strlen(cdl)), 0);
+    snprintf(cmd, sizeof cmd, "ncgen -o '%s' '%s'", nc_path, cdl_path);
+    assert_int_equal(parus_test_run(cmd, NULL, NULL), 0);
+    free(cdl_path);
+    return nc_path;
+}
+
+/* A daily 2 x 2 grid over lon 100..102, lat 30..32 (1 degree cells, north up): one variable
+ * `var` with the attributes `attrs` (CDL lines), `n_days` days from `units`' epoch, data
+ * `data` (4 values per day, row-major from the north-west cell). */
+static char *nc_grid(const char *name, const char *var, const char *type, const char *attrs,
+                     const char *time_attrs, int n_days, const char *times, const char *data)
+{
+    char cdl[4096];
+    snprintf(cdl, sizeof cdl,
+             "netcdf %s {\n"
+             "dimensions:\n time = %d ; lat = 2 ; lon = 2 ;\n"
+             "variables:\n"
+             " double time(time) ;\n%s"
+             " double lat(lat) ;\n  lat:units = \"degrees_north\" ;\n"
+             "  lat:standard_name = \"latitude\" ;\n"
+             " double lon(lon) ;\n  lon:units = \"degrees_east\" ;\n"
+             "  lon:standard_name = \"longitude\" ;\n"
+             " %s %s(time, lat, lon) ;\n%s"
+             "data:\n time = %s ;\n lat = 31.5, 30.5 ;\n lon = 100.5, 101.5 ;\n %s = %s ;\n}\n",
+             name, n_days, time_attrs, type, var, attrs, times, var, data);
+    return make_nc(name, cdl);
+}
+
+static const char days_2024[] = "  time:units = \"days since 2024-01-01 00:00:00\" ;\n"
+                                "  time:calendar = \"standard\" ;\n";
+
+static float cell(const parus_weather_data *d, parus_weather_var v, size_t day, size_t k)
+{
+    assert_non_null(d->values[v]);
+    return d->values[v][day * d->width * d->height + k];
+}
+
+static void assert_msg_has(const parus_error *err, const char *part)
+{
+    if (!strstr(err->msg, part))
+        fail_msg("message '%s' lacks '%s'", err->msg, part);
+}
+
+/* ---- reading ---- */
+
+static void test_netcdf__kelvin_scaled_to_celsius(void **state)
+{
+    parus_weather_data d;
+    parus_error err;
+    char *nc;
+    (void)state;
+    /* packed shorts: K = raw * 0.01 + 273.15, so degC = raw * 0.01; -32767 is the fill */
+    nc = nc_grid("t2m_k", "t2m", "short",
+                 "  t2m:units = \"K\" ;\n  t2m:scale_factor = 0.01 ;\n"
+                 "  t2m:add_offset = 273.15 ;\n  t2m:_FillValue = -32767s ;\n",
+                 days_2024, 2, "0, 1", "1000, 2000, -32767, 500, 1100, 2100, 300, -400");
+    if (!nc)
+        return;
+    assert_int_equal(parus_weather_read(nc, NULL, &d, &err), PARUS_OK);
+    assert_string_equal(d.format, "netCDF");
+    assert_int_equal(d.width, 2);
+    assert_int_equal(d.height, 2);
+    assert_int_equal(d.n_days, 2);
+    {
+        char day[11];
+        parus_weather_day_text(d.first_day, day);
+        assert_string_equal(day, "2024-01-01");
+    }
+    assert_null(d.values[PARUS_WEATHER_PRECIP_MM]);
+    /* a daily temperature is the day's mean */
+    assert_null(d.values[PARUS_WEATHER_TMIN_C]);
+    assert_close(cell(&d, PARUS_WEATHER_TMEAN_C, 0, 0), 10.0, 1e-4, 0);
+    assert_close(cell(&d, PARUS_WEATHER_TMEAN_C, 0, 1), 20.0, 1e-4, 0);
+    assert_true(isnan(cell(&d, PARUS_WEATHER_TMEAN_C, 0, 2))); /* the fill: missing, not 0 */
+    assert_close(cell(&d, PARUS_WEATHER_TMEAN_C, 1, 3), -4.0, 1e-4, 0);
+    assert_close(d.geotransform[0], 100.0, 1e-9, 0);
+    assert_close(d.geotransform[3], 32.0, 1e-9, 0);
+    assert_int_equal(d.n_gap_days, 0);
+    parus_weather_data_release(&d);
+    free(nc);
+}
+
+static void test_netcdf__metres_to_mm_and_two_variables(void **state)
+{
+    parus_weather_data d;
+    parus_error err;
+    char cdl[2048];
+    char *nc;
+    (void)state;
+    snprintf(cdl, sizeof cdl,
+             "netcdf two {\ndimensions:\n valid_time = 2 ; lat = 2 ; lon = 2 ;\nvariables:\n"
+             " double valid_time(valid_time) ;\n"
+             "  valid_time:units = \"hours since 2024-06-01\" ;\n"
+             " double lat(lat) ;\n  lat:units = \"degrees_north\" ;\n"
+             " double lon(lon) ;\n  lon:units = \"degrees_east\" ;\n"
+             " float tp(valid_time, lat, lon) ;\n  tp:units = \"m\" ;\n"
+             " float tx(valid_time, lat, lon) ;\n  tx:units = \"degC\" ;\n"
+             "data:\n valid_time = 0, 24 ;\n lat = 31.5, 30.5 ;\n lon = 100.5, 101.5 ;\n"
+             " tp = 0.001, 0.0125, 0, 0.002, 0, 0, 0, 0.1 ;\n"
+             " tx = 30, 31, 32, 33, 29, 28, 27, 26 ;\n}\n");
+    nc = make_nc("two", cdl);
+    if (!nc)
+        return;
+    {
+        /* tx is not a name parus knows: ignored and listed, until the user says what it is */
+        assert_int_equal(parus_weather_read(nc, NULL, &d, &err), PARUS_OK);
+        assert_null(d.values[PARUS_WEATHER_TMAX_C]);
+        assert_non_null(strstr(d.ignored, "tx"));
+        assert_close(cell(&d, PARUS_WEATHER_PRECIP_MM, 0, 1), 12.5, 1e-4, 0);
+        assert_close(cell(&d, PARUS_WEATHER_PRECIP_MM, 1, 3), 100.0, 1e-3, 0);
+        parus_weather_data_release(&d);
+    }
+    {
+        const char *vars[] = {"tx=tmax"};
+        parus_weather_options opt = {NULL, 0, vars, 1};
+        assert_int_equal(parus_weather_read(nc, &opt, &d, &err), PARUS_OK);
+        assert_close(cell(&d, PARUS_WEATHER_TMAX_C, 1, 0), 29.0, 1e-4, 0);
+        assert_close(cell(&d, PARUS_WEATHER_PRECIP_MM, 0, 0), 1.0, 1e-4, 0);
+        assert_int_equal(d.n_sources, 2);
+        parus_weather_data_release(&d);
+    }
+    free(nc);
+}
+
+static void test_netcdf__kelvin_labelled_celsius_refused(void **state)
+{
+    parus_weather_data d;
+    parus_error err;
+    const char *units[] = {"t2m=K"};
+    parus_weather_options opt = {units, 1, NULL, 0};
+    char *nc;
+    (void)state;
+    nc = nc_grid("t2m_mislabelled", "t2m", "float", "  t2m:units = \"degC\" ;\n", days_2024, 1, "0",
+                 "283.15, 284.15, 285.15, 286.15");
+    if (!nc)
+        return;
+    assert_int_equal(parus_weather_read(nc, NULL, &d, &err), PARUS_E_RANGE);
+    assert_msg_has(&err, "t2m_mislabelled.nc");
+    assert_msg_has(&err, "kelvin labelled as Celsius");
+    assert_msg_has(&err, "--unit t2m=K");
+    /* stated, it reads: 10..13 degC */
+    assert_int_equal(parus_weather_read(nc, &opt, &d, &err), PARUS_OK);
+    assert_close(cell(&d, PARUS_WEATHER_TMEAN_C, 0, 0), 10.0, 1e-4, 0);
+    assert_true(d.sources[0].unit_stated);
+    parus_weather_data_release(&d);
+    free(nc);
+}
+
+static void test_netcdf__no_time_axis_refused(void **state)
+{
+    parus_weather_data d;
+    parus_error err;
+    char *nc;
+    (void)state;
+    nc = make_nc("notime", "netcdf notime {\ndimensions:\n lat = 2 ; lon = 2 ;\nvariables:\n"
+                           " double lat(lat) ;\n  lat:units = \"degrees_north\" ;\n"
+                           " double lon(lon) ;\n  lon:units = \"degrees_east\" ;\n"
+                           " float pr(lat, lon) ;\n  pr:units = \"mm\" ;\n"
+                           "data:\n lat = 31.5, 30.5 ;\n lon = 100.5, 101.5 ;\n"
+                           " pr = 1, 2, 3, 4 ;\n}\n");
+    if (!nc)
+        return;
+    assert_int_equal(parus_weather_read(nc, NULL, &d, &err), PARUS_E_NO_DATE);
+    assert_msg_has(&err, "'pr' has no time axis");
+    assert_msg_has(&err, "notime.nc");
+    free(nc);
+}
+
+static void test_netcdf__unknown_calendar_refused(void **state)
+{
+    parus_weather_data d;
+    parus_error err;
+    char *nc;
+    (void)state;
+    nc = nc_grid("cal360", "pr", "float", "  pr:units = \"mm\" ;\n",
+                 "  time:units = \"days since 2024-01-01\" ;\n  time:calendar = \"360_day\" ;\n", 1,
+                 "0", "1, 2, 3, 4");
+    if (!nc)
+        return;
+    assert_int_equal(parus_weather_read(nc, NULL, &d, &err), PARUS_E_FORMAT);
+    assert_msg_has(&err, "'360_day'");
+    free(nc);
+}
+
+static void test_netcdf__missing_and_unknown_units_refused(void **state)
+{
+    parus_weather_data d;
+    parus_error err;
+    char *nc;
+    (void)state;
+    nc = nc_grid("nounit", "pr", "float", "", days_2024, 1, "0", "1, 2, 3, 4");
+    if (!nc)
+        return;
+    assert_int_equal(parus_weather_read(nc, NULL, &d, &err), PARUS_E_BANDS);
+    assert_msg_has(&err, "nounit.nc");
+    assert_msg_has(&err, "variable 'pr' has no unit");
+    assert_msg_has(&err, "--unit pr=UNIT");
+    free(nc);
+    nc = nc_grid("oddunit", "pr", "float", "  pr:units = \"furlongs\" ;\n", days_2024, 1, "0",
+                 "1, 2, 3, 4");
+    assert_int_equal(parus_weather_read(nc, NULL, &d, &err), PARUS_E_BANDS);
+    assert_msg_has(&err, "'furlongs'");
+    assert_msg_has(&err, "--unit pr=UNIT");
+    free(nc);
+}
+
+/* A GeoTIFF stack on the 2 x 2 grid: one band per date (DATE metadata), VARIABLE, a unit. */
+static char *make_tif(const char *name, const char *variable, const char *unit,
+                      const char *const *dates, const float *values, int n_bands)
+{
+    char *path = parus_test_path(dir_, name);
+    GDALDriverH drv = GDALGetDriverByName("GTiff");
+    GDALDatasetH ds = GDALCreate(drv, path, 2, 2, n_bands, GDT_Float32, NULL);
+    double gt[6] = {100, 1, 0, 32, 0, -1};
+    int b;
+    assert_non_null(ds);
+    GDALSetGeoTransform(ds, gt);
+    GDALSetProjection(ds, "GEOGCS[\"WGS 84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\",6378137,"
+                          "298.257223563]],PRIMEM[\"Greenwich\",0],UNIT[\"degree\","
+                          "0.0174532925199433],AUTHORITY[\"EPSG\",\"4326\"]]");
+    if (variable)
+        GDALSetMetadataItem(ds, "VARIABLE", variable, NULL);
+    for (b = 0; b < n_bands; b++) {
+        GDALRasterBandH band = GDALGetRasterBand(ds, b + 1);
+        float buf[4];
+        memcpy(buf, values + 4 * b, sizeof buf);
+        if (dates[b])
+            GDALSetMetadataItem(band, "DATE", dates[b], NULL);
+        if (unit)
+            GDALSetRasterUnitType(band, unit);
+        GDALSetRasterNoDataValue(band, -9999);
+        assert_int_equal(GDALRasterIO(band, GF_Write, 0, 0, 2, 2, buf, 2, 2, GDT_Float32, 0, 0),
+                         CE_None);
+    }
+    GDALClose(ds);
+    return path;
+}
+
+static void test_gtiff__stack_with_a_gap(void **state)
+{
+    const char *dates[] = {"2024-07-01", "2024-07-02", "2024-07-04"};
+    const float v[] = {1, 2, 3, 4, 0, 0, 0, -9999, 5, 6, 7, 8};
+    parus_weather_data d;
+    parus_error err;
+    char *tif = make_tif("rain.tif", "precip", "mm", dates, v, 3), day[11];
+    (void)state;
+    assert_int_equal(parus_weather_read(tif, NULL, &d, &err), PARUS_OK);
+    assert_string_equal(d.format, "GTiff");
+    assert_int_equal(d.n_days, 4);
+    /* July 3rd is missing: reported, NaN, never zero rain */
+    assert_int_equal(d.n_gap_days, 1);
+    parus_weather_day_text(d.first_gap_day, day);
+    assert_string_equal(day, "2024-07-03");
+    assert_true(isnan(cell(&d, PARUS_WEATHER_PRECIP_MM, 2, 0)));
+    assert_close(cell(&d, PARUS_WEATHER_PRECIP_MM, 1, 0), 0.0, 0, 0); /* a dry day is a 0 */
+    assert_true(isnan(cell(&d, PARUS_WEATHER_PRECIP_MM, 1, 3)));      /* nodata */
+    assert_close(cell(&d, PARUS_WEATHER_PRECIP_MM, 3, 3), 8.0, 0, 0);
+    parus_weather_data_release(&d);
+    free(tif);
+}
+
+static void test_gtiff__no_date_or_variable_refused(void **state)
+{
+    const char *no_date[] = {NULL};
+    const char *dates[] = {"2024-07-01"};
+    const float v[] = {1, 2, 3, 4};
+    parus_weather_data d;
+    parus_error err;
+    char *a = make_tif("nodate.tif", "precip", "mm", no_date, v, 1);
+    char *b = make_tif("novar.tif", NULL, "mm", dates, v, 1);
+    (void)state;
+    assert_int_equal(parus_weather_read(a, NULL, &d, &err), PARUS_E_NO_DATE);
+    assert_msg_has(&err, "no DATE");
+    assert_int_equal(parus_weather_read(b, NULL, &d, &err), PARUS_E_FORMAT);
+    assert_msg_has(&err, "no VARIABLE");
+    free(a);
+    free(b);
+}
+
+static void test_csv__stations(void **state)
+{
+    static const char good[] = "station_id,lon,lat,date,precip_mm,tmin_c,tmax_c\n"
+                               "S1,116.1,39.9,2024-05-01,0,10.5,22\n"
+                               "S2,116.5,40.1,2024-05-01,3.5,,21\n"
+                               "S1,116.1,39.9,2024-05-02,1.2,11,23.5\n";
+    static const char bad[] = "station_id,lon,lat,date,precip_in\nS1,116,40,2024-05-01,1\n";
+    static const char kelvin[] = "station_id,lon,lat,date,tmin_c\nS1,116,40,2024-05-01,283.1\n";
+    char *a = parus_test_path(dir_, "st.csv"), *b = parus_test_path(dir_, "bad.csv");
+    char *c = parus_test_path(dir_, "kelvin.csv");
+    parus_weather_data d;
+    parus_error err;
+    (void)state;
+    assert_int_equal(parus_test_write_file(a, good, strlen(good)), 0);
+    assert_int_equal(parus_test_write_file(b, bad, strlen(bad)), 0);
+    assert_int_equal(parus_test_write_file(c, kelvin, strlen(kelvin)), 0);
+    assert_int_equal(parus_weather_read(a, NULL, &d, &err), PARUS_OK);
+    assert_string_equal(d.format, "CSV");
+    assert_int_equal(d.width, 2);
+    assert_int_equal(d.n_days, 2);
+    assert_non_null(strstr(d.stations, "S2 116.500000 40.100000"));
+    assert_close(cell(&d, PARUS_WEATHER_TMIN_C, 0, 0), 10.5, 1e-5, 0);
+    assert_true(isnan(cell(&d, PARUS_WEATHER_TMIN_C, 0, 1)));    /* empty cell: missing */
+    assert_true(isnan(cell(&d, PARUS_WEATHER_PRECIP_MM, 1, 1))); /* no record: missing */
+    assert_close(cell(&d, PARUS_WEATHER_PRECIP_MM, 1, 0), 1.2, 1e-5, 0);
+    parus_weather_data_release(&d);
+    assert_int_equal(parus_weather_read(b, NULL, &d, &err), PARUS_E_BANDS);
+    assert_msg_has(&err, "'precip_in'");
+    assert_int_equal(parus_weather_read(c, NULL, &d, &err), PARUS_E_RANGE);
+    assert_msg_has(&err, "kelvin");
+    free(a);
+    free(b);
+    free(c);
+}
+
+/* ---- the real ERA5 file ---- */
+
+static void test_era5__hourly_kelvin_to_daily(void **state)
+{
+    const char *data = parus_test_data_dir("era5-uk/era5-2mt-2019-03-uk.grib");
+    char path[4096], day[11];
+    parus_weather_data d;
+    parus_error err;
+    GDALDatasetH ds;
+    const size_t row = 26, col = 40, k = row * 49 + col;
+    double sum = 0, mn = INFINITY, mx = -INFINITY, month = 0;
+    int b;
+    (void)state;
+    if (!data) {
+        skip();
+        return;
+    }
+    snprintf(path, sizeof path, "%s/era5-uk/era5-2mt-2019-03-uk.grib", data);
+    assert_int_equal(parus_weather_read(path, NULL, &d, &err), PARUS_OK);
+    assert_string_equal(d.format, "GRIB");
+    assert_int_equal(d.width, 49);
+    assert_int_equal(d.height, 33);
+    assert_int_equal(d.n_days, 31);
+    parus_weather_day_text(d.first_day, day);
+    assert_string_equal(day, "2019-03-01");
+    assert_int_equal(d.n_sources, 1);
+    assert_string_equal(d.sources[0].name, "2T");
+    assert_true(d.sources[0].hourly);
+    assert_int_equal(d.sources[0].n_steps, 744);
+    assert_string_equal(d.sources[0].unit, "[K]"); /* the file's own unit, not GDAL's [C] */
+    assert_int_equal(d.n_gap_days, 0);
+    assert_int_equal(d.n_partial_days, 0);
+
+    /* by hand, from the raw bands: GDAL's default reading (labelled [C], the values kelvin) */
+    ds = GDALOpen(path, GA_ReadOnly);
+    assert_non_null(ds);
+    assert_int_equal(GDALGetRasterCount(ds), 744);
+    for (b = 1; b <= 744; b++) {
+        double v;
+        GDALRasterBandH band = GDALGetRasterBand(ds, b);
+        if (b == 1)
+            assert_non_null(strstr(GDALGetMetadataItem(band, "GRIB_UNIT", NULL), "C"));
+        assert_int_equal(
+            GDALRasterIO(band, GF_Read, (int)col, (int)row, 1, 1, &v, 1, 1, GDT_Float64, 0, 0),
+            CE_None);
+        month += v;
+        if (b <= 24) { /* 2019-03-01T00 .. T23 UTC */
+            sum += v;
+            mn = fmin(mn, v);
+            mx = fmax(mx, v);
+        }
+    }
+    GDALClose(ds);
+    assert_close(month / 744.0, 281.75, 0.01, 0); /* PROVENANCE.md */
+    assert_close(cell(&d, PARUS_WEATHER_TMEAN_C, 0, k), sum / 24.0 - 273.15, 1e-4, 0);
+    assert_close(cell(&d, PARUS_WEATHER_TMIN_C, 0, k), mn - 273.15, 1e-4, 0);
+    assert_close(cell(&d, PARUS_WEATHER_TMAX_C, 0, k), mx - 273.15, 1e-4, 0);
+    {
+        double m = 0;
+        size_t t;
+        for (t = 0; t < 31; t++)
+            m += (double)cell(&d, PARUS_WEATHER_TMEAN_C, t, k);
+        assert_close(m / 31.0, 281.75 - 273.15, 0.01, 0);
+    }
+    parus_weather_data_release(&d);
+
+    /* trusting GDAL's [C] label would be 273.15 off: stating Celsius is refused on the values */
+    {
+        const char *units[] = {"2T=C"};
+        parus_weather_options opt = {units, 1, NULL, 0};
+        assert_int_equal(parus_weather_read(path, &opt, &d, &err), PARUS_E_RANGE);
+        assert_msg_has(&err, "kelvin labelled as Celsius");
+        assert_msg_has(&err, "--unit 2T=K");
+    }
+}
+
+/* ---- the store ---- */
+
+static unsigned char *rect_wkb(double x0, double y0, double x1, double y1, size_t *size)
+{
+    const double xy[10] = {x0, y0, x1, y0, x1, y1, x0, y1, x0, y0};
+    unsigned char *b = malloc(93), *w = b;
+    const unsigned head[3] = {3, 1, 5}; /* Polygon, one ring, five points */
+    int i, k;
+    assert_non_null(b);
+    *w++ = 1;
+    for (k = 0; k < 3; k++)
+        for (i = 0; i < 4; i++)
+            *w++ = (unsigned char)(head[k] >> (8 * i));
+    for (k = 0; k < 10; k++) {
+        unsigned long long u;
+        memcpy(&u, &xy[k], sizeof u);
+        for (i = 0; i < 8; i++)
+            *w++ = (unsigned char)(u >> (8 * i));
+    }
+    *size = (size_t)(w - b);
+    return b;
+}
+
+static char *xstrdup(const char *s)
+{
+    char *p = malloc(strlen(s) + 1);
+    assert_non_null(p);
+    memcpy(p, s, strlen(s) + 1);
+    return p;
+}
+
+/* Register rectangles (lon/lat) as parcels A, B, ... */
+static void load_parcels(parus_store *s, const double (*box)[4], size_t n)
+{
+    parus_parcel_set set;
+    parus_error err;
+    size_t i;
+    memset(&set, 0, sizeof set);
+    set.parcels = calloc(n, sizeof *set.parcels);
+    assert_non_null(set.parcels);
+    set.n_parcels = n;
+    for (i = 0; i < n; i++) {
+        parus_parcel *p = &set.parcels[i];
+        char id[8];
+        snprintf(id, sizeof id, "%c", (char)('A' + i));
+        p->id = xstrdup(id);
+        p->lon_min_deg = box[i][0];
+        p->lat_min_deg = box[i][1];
+        p->lon_max_deg = box[i][2];
+        p->lat_max_deg = box[i][3];
+        p->area_m2 = 1e4;
+        p->declared_area_m2 = NAN;
+        p->wkb = rect_wkb(box[i][0], box[i][1], box[i][2], box[i][3], &p->wkb_size);
+    }
+    assert_int_equal(parus_store_put_parcels(s, &set, "test", NULL, &err), PARUS_OK);
+    parus_parcel_set_release(&set);
+}
+
+static parus_store *open_store(const char *name, bool fresh)
+{
+    char *path = parus_test_path(dir_, name);
+    parus_store *s = NULL;
+    parus_error err;
+    if (fresh)
+        remove(path);
+    assert_int_equal(parus_store_open(path, &s, &err), PARUS_OK);
+    free(path);
+    return s;
+}
+
+static long long count(const char *db_name, const char *sql)
+{
+    char *path = parus_test_path(dir_, db_name);
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    long long n;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(path);
+    return n;
+}
+
+static void test_import__idempotent_overlap_and_nothing_half(void **state)
+{
+    const char *d12[] = {"2024-07-01", "2024-07-02"};
+    const char *d23[] = {"2024-07-02", "2024-07-03"};
+    const float v12[] = {1, 2, 3, 4, 5, 6, 7, 8};
+    const float same23[] = {5, 6, 7, 8, 9, 9, 9, 9};
+    const float diff23[] = {5, 6, 7.5, 8, 9, 9, 9, 9}; /* cell 2 of July 2nd differs */
+    char *a = make_tif("a.tif", "precip", "mm", d12, v12, 2);
+    char *b = make_tif("b.tif", "precip", "mm", d23, same23, 2);
+    char *c = make_tif("c.tif", "precip", "mm", d23, diff23, 2);
+    parus_store *s = open_store("imp.db", true);
+    parus_weather_import_stats st;
+    parus_error err;
+    (void)state;
+
+    assert_int_equal(parus_weather_import(s, a, NULL, &st, &err), PARUS_OK);
+    assert_false(st.already);
+    assert_int_equal(st.n_values, 8);
+    assert_string_equal(st.first_day, "2024-07-01");
+    assert_string_equal(st.last_day, "2024-07-02");
+    /* the same content again: nothing stored, said so */
+    assert_int_equal(parus_weather_import(s, a, NULL, &st, &err), PARUS_OK);
+    assert_true(st.already);
+    /* a contradicting overlap: refused naming both files and the cell and day; nothing of it
+       stored, although cells 0 and 1 of July 2nd (and its file record) were written before the
+       difference was found */
+    assert_int_equal(parus_weather_import(s, c, NULL, &st, &err), PARUS_E_DUPLICATE);
+    assert_msg_has(&err, "c.tif' contradicts '");
+    assert_msg_has(&err, "a.tif'");
+    assert_msg_has(&err, "cell 2 (row 1, column 0) on 2024-07-02 is 7.500 here and 7.000 there");
+    parus_store_close(s);
+    assert_int_equal(count("imp.db", "SELECT count(*) FROM weather_values"), 8);
+    assert_int_equal(count("imp.db", "SELECT count(*) FROM weather_files"), 1);
+    /* an overlap that agrees: its new day stored, the shared day counted as the same */
+    s = open_store("imp.db", false);
+    assert_int_equal(parus_weather_import(s, b, NULL, &st, &err), PARUS_OK);
+    assert_int_equal(st.n_values, 4);
+    assert_int_equal(st.n_same, 4);
+    parus_store_close(s);
+    assert_int_equal(count("imp.db", "SELECT count(*) FROM weather_values"), 12);
+    assert_int_equal(count("imp.db", "SELECT count(*) FROM weather_grids"), 1);
+    free(a);
+    free(b);
+    free(c);
+}
+
+static void test_weights__by_hand_on_a_2x2_grid(void **state)
+{
+    /* cells of 1 degree: (row 0, col 0) is lon 100..101, lat 31..32 */
+    const char *dates[] = {"2024-07-01", "2024-07-02", "2024-07-04"};
+    const float v[] = {1, 2, 3, 4, 5, 6, 7, 8, 10, 20, 30, -9999};
+    const double box[3][4] = {
+        {100.5, 30.75, 101.75, 31.5}, /* A: 0.5 x 0.5, 0.75 x 0.5, 0.5 x 0.25, 0.75 x 0.25 */
+        {120.0, 10.0, 120.5, 10.5},   /* B: far away */
+        {101.75, 31.0, 102.75, 31.5}, /* C: a quarter inside the grid */
+    };
+    /* A's shares of its 0.9375 square degrees */
+    const double w[4] = {0.25 / 0.9375, 0.375 / 0.9375, 0.125 / 0.9375, 0.1875 / 0.9375};
+    char *tif = make_tif("w.tif", "precip", "mm", dates, v, 3);
+    parus_store *s = open_store("w.db", true);
+    parus_weather_weight_stats ws;
+    parus_weather_series ser;
+    parus_error err;
+    double want;
+    int k;
+    (void)state;
+
+    load_parcels(s, box, 3);
+    assert_int_equal(parus_weather_import(s, tif, NULL, NULL, &err), PARUS_OK);
+    assert_int_equal(parus_weather_weights_update(s, &ws, &err), PARUS_OK);
+    assert_int_equal(ws.n_grids, 1);
+    assert_int_equal(ws.n_computed, 3);
+    assert_int_equal(ws.n_uncovered, 2);
+    assert_string_equal(ws.uncovered[0], "B");
+    assert_string_equal(ws.uncovered[1], "C");
+    parus_store_close(s);
+    for (k = 0; k < 4; k++) {
+        char sql[160];
+        sqlite3 *db;
+        sqlite3_stmt *st;
+        char *path = parus_test_path(dir_, "w.db");
+        snprintf(sql, sizeof sql,
+                 "SELECT weight FROM weather_weights w JOIN parcels p ON p.num = w.parcel_num "
+                 "WHERE p.id = 'A' AND cell = %d",
+                 k);
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_close(sqlite3_column_double(st, 0), w[k], 1e-9, 0);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        free(path);
+    }
+    /* C and B hold no weights: no values, never zeros */
+    assert_int_equal(count("w.db", "SELECT count(*) FROM weather_weights"), 4);
+    s = open_store("w.db", false);
+
+    assert_int_equal(parus_store_weather_parcel(s, "A", "2024-06-30", "2024-07-05", &ser, &err),
+                     PARUS_OK);
+    assert_true(ser.covered);
+    assert_int_equal(ser.n_days, 6);
+    assert_true(isnan(ser.days[0].value[PARUS_WEATHER_PRECIP_MM])); /* before the file */
+    want = w[0] * 1 + w[1] * 2 + w[2] * 3 + w[3] * 4;
+    assert_close(ser.days[1].value[PARUS_WEATHER_PRECIP_MM], want, 1e-9, 0);
+    assert_close(ser.days[1].value[PARUS_WEATHER_PRECIP_MM], 2.125 / 0.9375, 1e-9, 0);
+    assert_close(ser.days[2].value[PARUS_WEATHER_PRECIP_MM], 5.875 / 0.9375, 1e-9, 0);
+    assert_true(isnan(ser.days[3].value[PARUS_WEATHER_PRECIP_MM])); /* the gap: missing */
+    /* July 4th: cell 3 has no value; cells 0..2 hold 0.8 of A, enough */
+    want = (w[0] * 10 + w[1] * 20 + w[2] * 30) / (w[0] + w[1] + w[2]);
+    assert_close(ser.days[4].value[PARUS_WEATHER_PRECIP_MM], want, 1e-9, 0);
+    assert_true(isnan(ser.days[1].value[PARUS_WEATHER_TMEAN_C]));
+    parus_weather_series_release(&ser);
+
+    assert_int_equal(parus_store_weather_parcel(s, "B", "2024-07-01", "2024-07-02", &ser, &err),
+                     PARUS_OK);
+    assert_false(ser.covered);
+    assert_true(isnan(ser.days[0].value[PARUS_WEATHER_PRECIP_MM]));
+    parus_weather_series_release(&ser);
+    assert_int_equal(parus_store_weather_parcel(s, "Z", "2024-07-01", "2024-07-02", &ser, &err),
+                     PARUS_E_NOT_FOUND);
+
+    /* weights are computed once per (parcel, grid) */
+    assert_int_equal(parus_weather_weights_update(s, &ws, &err), PARUS_OK);
+    assert_int_equal(ws.n_computed, 0);
+    assert_int_equal(ws.n_kept, 3);
+    assert_int_equal(ws.n_uncovered, 2);
+    parus_store_close(s);
+    free(tif);
+}
+
+static void test_cli__import_refuses_one_file_and_goes_on(void **state)
+{
+    const char *dates[] = {"2024-08-01"};
+    const float v[] = {1, 2, 3, 4};
+    char *good = make_tif("cli_good.tif", "precip", "mm", dates, v, 1);
+    char *bad = make_tif("cli_nounit.tif", "precip", NULL, dates, v, 1);
+    char *db = parus_test_path(dir_, "cli.db");
+    char *out;
+    (void)state;
+
+    remove(db);
+    out = parus_test_run_expect(8, "'%s' --db '%s' weather import '%s' '%s'", parus_test_bin(), db,
+                                bad, good);
+    assert_non_null(strstr(out, "refused: '"));
+    assert_non_null(strstr(out, "cli_nounit.tif': variable 'precip' has no unit"));
+    assert_non_null(strstr(out, "stored=1 known=0 refused=1"));
+    free(out);
+    out =
+        parus_test_run_expect(9, "'%s' --db '%s' weather import '%s'", parus_test_bin(), db, good);
+    assert_non_null(strstr(out, "already stored (same content), nothing stored"));
+    free(out);
+    out = parus_test_run_expect(4, "'%s' --db '%s' weather import '%s'", parus_test_bin(), db, bad);
+    free(out);
+    out = parus_test_run_expect(0, "'%s' --db '%s' weather import --unit precip=mm '%s'",
+                                parus_test_bin(), db, bad);
+    free(out);
+    out = parus_test_run_expect(0, "'%s' weather info '%s'", parus_test_bin(), good);
+    assert_non_null(strstr(out, "precip_mm"));
+    assert_non_null(strstr(out, "2024-08-01 .. 2024-08-01"));
+    free(out);
+    out = parus_test_run_expect(2, "'%s' weather frobnicate", parus_test_bin());
+    free(out);
+    free(good);
+    free(bad);
+    free(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_netcdf__kelvin_scaled_to_celsius),
+        cmocka_unit_test(test_netcdf__metres_to_mm_and_two_variables),
+        cmocka_unit_test(test_netcdf__kelvin_labelled_celsius_refused),
+        cmocka_unit_test(test_netcdf__no_time_axis_refused),
+        cmocka_unit_test(test_netcdf__unknown_calendar_refused),
+        cmocka_unit_test(test_netcdf__missing_and_unknown_units_refused),
+        cmocka_unit_test(test_gtiff__stack_with_a_gap),
+        cmocka_unit_test(test_gtiff__no_date_or_variable_refused),
+        cmocka_unit_test(test_csv__stations),
+        cmocka_unit_test(test_era5__hourly_kelvin_to_daily),
+        cmocka_unit_test(test_import__idempotent_overlap_and_nothing_half),
+        cmocka_unit_test(test_weights__by_hand_on_a_2x2_grid),
+        cmocka_unit_test(test_cli__import_refuses_one_file_and_goes_on),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
