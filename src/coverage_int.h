@@ -1,6 +1,12 @@
-/* coverage_int.h - internal coverage entry points for the kernel. */
+/* coverage_int.h - internal coverage entry points for the kernel, and what the weather weights
+ * share with it: a stored parcel's rings and the transformation into a grid's CRS. */
 #ifndef PARUS_COVERAGE_INT_H
 #define PARUS_COVERAGE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <proj.h>
 
 #include "parus/coverage.h"
 
@@ -24,5 +30,10 @@ typedef struct parus__rings {
 } parus__rings;
 bool parus__rings_from_wkb(const unsigned char *wkb, size_t size, parus__rings *out, bool *nomem);
 void parus__rings_release(parus__rings *r);
+
+/* A PROJ context and the transformation from WGS 84 lon/lat to crs_wkt, normalised to x east,
+ * y north (kernel.c); crs_name is for messages. E_NOMEM, E_PROJ. The caller destroys both. */
+parus_status parus__wgs84_to_crs(const char *crs_wkt, const char *crs_name, PJ_CONTEXT **ctx_out,
+                                 PJ **pj_out, parus_error *err);
 
 #endif

@@ -252,8 +252,8 @@ void parus__rings_release(parus__rings *r)
 
 /* ---- transforming parcels to grid coordinates ---- */
 
-static parus_status make_transform(const parus_tile_info *ti, PJ_CONTEXT **ctx_out, PJ **pj_out,
-                                   parus_error *err)
+parus_status parus__wgs84_to_crs(const char *crs_wkt, const char *crs_name, PJ_CONTEXT **ctx_out,
+                                 PJ **pj_out, parus_error *err)
 {
     PJ_CONTEXT *ctx = proj_context_create();
     PJ *raw, *pj;
@@ -261,23 +261,29 @@ static parus_status make_transform(const parus_tile_info *ti, PJ_CONTEXT **ctx_o
     if (!ctx)
         return parus_fail(err, PARUS_E_NOMEM, "cannot create a PROJ context");
     proj_log_level(ctx, PJ_LOG_NONE);
-    raw = proj_create_crs_to_crs(ctx, "EPSG:4326", ti->crs_wkt, NULL);
+    raw = proj_create_crs_to_crs(ctx, "EPSG:4326", crs_wkt, NULL);
     if (!raw) {
         int e = proj_context_errno(ctx);
         proj_context_destroy(ctx);
-        return parus_fail(err, PARUS_E_PROJ, "no transformation from WGS 84 to '%s': %s",
-                          ti->crs_name, proj_context_errno_string(NULL, e));
+        return parus_fail(err, PARUS_E_PROJ, "no transformation from WGS 84 to '%s': %s", crs_name,
+                          proj_context_errno_string(NULL, e));
     }
     pj = proj_normalize_for_visualization(ctx, raw);
     proj_destroy(raw);
     if (!pj) {
         proj_context_destroy(ctx);
         return parus_fail(err, PARUS_E_PROJ, "cannot normalise the transformation to '%s'",
-                          ti->crs_name);
+                          crs_name);
     }
     *ctx_out = ctx;
     *pj_out = pj;
     return PARUS_OK;
+}
+
+static parus_status make_transform(const parus_tile_info *ti, PJ_CONTEXT **ctx_out, PJ **pj_out,
+                                   parus_error *err)
+{
+    return parus__wgs84_to_crs(ti->crs_wkt, ti->crs_name, ctx_out, pj_out, err);
 }
 
 /* Parse, transform and convert one parcel. A parcel that cannot be transformed (a coordinate

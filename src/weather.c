@@ -1356,27 +1356,6 @@ static int weigh_visit(const parus_parcel *p, void *ctx)
     return 0;
 }
 
-static parus_status grid_transform(const parus__weather_grid *g, PJ_CONTEXT **ctx_out, PJ **pj_out,
-                                   parus_error *err)
-{
-    PJ_CONTEXT *ctx = proj_context_create();
-    PJ *raw, *pj;
-    if (!ctx)
-        return parus_fail(err, PARUS_E_NOMEM, "cannot create a PROJ context");
-    proj_log_level(ctx, PJ_LOG_NONE);
-    raw = proj_create_crs_to_crs(ctx, "EPSG:4326", g->crs_wkt, NULL);
-    pj = raw ? proj_normalize_for_visualization(ctx, raw) : NULL;
-    proj_destroy(raw);
-    if (!pj) {
-        proj_context_destroy(ctx);
-        return parus_fail(err, PARUS_E_PROJ, "no transformation from WGS 84 to weather grid %lld",
-                          (long long)g->id);
-    }
-    *ctx_out = ctx;
-    *pj_out = pj;
-    return PARUS_OK;
-}
-
 struct uncovered {
     const double *best;
     size_t visit;
@@ -1416,10 +1395,12 @@ parus_status parus_weather_weights_update(parus_store *store, parus_weather_weig
     for (i = 0; i < n_grids && rc == PARUS_OK; i++) {
         PJ_CONTEXT *ctx = NULL;
         const parus__weather_grid *g = &grids[i];
+        char name[48];
         if (g->gt[1] == 0 || g->gt[5] == 0 || g->gt[2] != 0 || g->gt[4] != 0)
             continue; /* stations, or a rotated grid: not weighed (docs/method.md) */
         st.n_grids++;
-        rc = grid_transform(g, &ctx, &c.pj, err);
+        snprintf(name, sizeof name, "weather grid %lld", (long long)g->id);
+        rc = parus__wgs84_to_crs(g->crs_wkt, name, &ctx, &c.pj, err);
         if (rc != PARUS_OK)
             break;
         c.g = g;

@@ -32,27 +32,6 @@
 /* ---- fixtures ---- */
 
 /* A lon/lat rectangle as a WKB Polygon (little-endian, one ring of five points). */
-static unsigned char *rect_wkb(double x0, double y0, double x1, double y1, size_t *size)
-{
-    const double xy[10] = {x0, y0, x1, y0, x1, y1, x0, y1, x0, y0};
-    unsigned char *b = malloc(93), *w = b;
-    unsigned v[3] = {3, 1, 5}; /* type Polygon, one ring, five points */
-    int i, k;
-    assert_non_null(b);
-    *w++ = 1;
-    for (k = 0; k < 3; k++)
-        for (i = 0; i < 4; i++)
-            *w++ = (unsigned char)(v[k] >> (8 * i));
-    for (k = 0; k < 10; k++) {
-        unsigned long long u;
-        memcpy(&u, &xy[k], sizeof u);
-        for (i = 0; i < 8; i++)
-            *w++ = (unsigned char)(u >> (8 * i));
-    }
-    *size = (size_t)(w - b);
-    return b;
-}
-
 static char *xdup(const char *s)
 {
     char *p = s ? strdup(s) : NULL;
@@ -74,7 +53,7 @@ static void make_parcel(parus_parcel *p, const char *id, const char *farmer, dou
     /* not a geodesic area: the store keeps whatever it is given */
     p->area_m2 = (x1 - x0) * (y1 - y0) * 1.0e10;
     p->declared_area_m2 = declared_m2;
-    p->wkb = rect_wkb(x0, y0, x1, y1, &p->wkb_size);
+    p->wkb = parus_test_rect_wkb(x0, y0, x1, y1, &p->wkb_size);
 }
 
 #define GRID_STEP_DEG 0.001
@@ -345,7 +324,7 @@ static void write_v1_store(const char *path, const char *extra_sql)
     sqlite3 *db = raw_open(path);
     sqlite3_stmt *st;
     size_t wkb_size;
-    unsigned char *wkb = rect_wkb(120.10, 30.20, 120.11, 30.21, &wkb_size);
+    unsigned char *wkb = parus_test_rect_wkb(120.10, 30.20, 120.11, 30.21, &wkb_size);
 
     raw_exec(db, v1_schema);
     assert_int_equal(
@@ -688,8 +667,8 @@ static void test_put_parcels__insert_update_unchanged(void **state)
         parus_parcel *q = &set.parcels[i * 100 + 1];
         free(q->wkb);
         q->lon_max_deg += 0.0001;
-        q->wkb =
-            rect_wkb(q->lon_min_deg, q->lat_min_deg, q->lon_max_deg, q->lat_max_deg, &q->wkb_size);
+        q->wkb = parus_test_rect_wkb(q->lon_min_deg, q->lat_min_deg, q->lon_max_deg, q->lat_max_deg,
+                                     &q->wkb_size);
     }
     for (i = 0; i < 5; i++) {
         static const size_t declared[5] = {3, 17, 24, 38, 46};
@@ -1750,7 +1729,8 @@ static void test_put_parcels__reshaped_parcel_loses_its_old_observations(void **
     q = &set.parcels[1];
     free(q->wkb);
     q->lon_max_deg += 0.0002;
-    q->wkb = rect_wkb(q->lon_min_deg, q->lat_min_deg, q->lon_max_deg, q->lat_max_deg, &q->wkb_size);
+    q->wkb = parus_test_rect_wkb(q->lon_min_deg, q->lat_min_deg, q->lon_max_deg, q->lat_max_deg,
+                                 &q->wkb_size);
     load_ok(s, &set, "b.geojson", &st);
     assert_int_equal(st.n_updated, 1);
     assert_int_equal(st.n_reshaped, 1);
@@ -1791,7 +1771,8 @@ static void test_merge__reshaped_parcel_loses_its_old_observations(void **state)
     q = &set.parcels[1];
     free(q->wkb);
     q->lon_max_deg += 0.0002;
-    q->wkb = rect_wkb(q->lon_min_deg, q->lat_min_deg, q->lon_max_deg, q->lat_max_deg, &q->wkb_size);
+    q->wkb = parus_test_rect_wkb(q->lon_min_deg, q->lat_min_deg, q->lon_max_deg, q->lat_max_deg,
+                                 &q->wkb_size);
     s = open_ok(src);
     load_ok(s, &set, "b.geojson", NULL);
     parus_store_close(s);
@@ -2304,7 +2285,7 @@ static void test_assessments__put_replace_read_and_refuse(void **state)
     "DROP TABLE weather_files; DROP TABLE weather_grids;"
 #define DROP_V14                                                                                   \
     DROP_V15                                                                                       \
-        "ALTER TABLE parcel_results DROP COLUMN sensors; ALTER TABLE limits DROP COLUMN sensors;"
+    "ALTER TABLE parcel_results DROP COLUMN sensors; ALTER TABLE limits DROP COLUMN sensors;"
 #define DROP_V13 DROP_V14 "DROP TABLE radar_observations; DROP TABLE radar_tiles;"
 #define DROP_V12 DROP_V13 "DROP TABLE observation_outliers;"
 #define DROP_V11 DROP_V12 "DROP TABLE parcel_changes; DROP TABLE parcel_overlaps;"

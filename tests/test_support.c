@@ -211,3 +211,24 @@ char *parus_test_run_expect(int want_rc, const char *fmt, ...)
     free(errs);
     return all;
 }
+
+unsigned char *parus_test_rect_wkb(double x0, double y0, double x1, double y1, size_t *size)
+{
+    const double xy[10] = {x0, y0, x1, y0, x1, y1, x0, y1, x0, y0};
+    unsigned char *b = malloc(93), *w = b;
+    unsigned v[3] = {3, 1, 5}; /* type Polygon, one ring, five points */
+    int i, k;
+    assert_non_null(b);
+    *w++ = 1;
+    for (k = 0; k < 3; k++)
+        for (i = 0; i < 4; i++)
+            *w++ = (unsigned char)(v[k] >> (8 * i));
+    for (k = 0; k < 10; k++) {
+        unsigned long long u;
+        memcpy(&u, &xy[k], sizeof u);
+        for (i = 0; i < 8; i++)
+            *w++ = (unsigned char)(u >> (8 * i));
+    }
+    *size = (size_t)(w - b);
+    return b;
+}

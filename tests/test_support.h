@@ -69,4 +69,8 @@ char *parus_test_run_expect(int want_rc, const char *fmt, ...)
 #endif
     ;
 
+/* A malloc'ed little-endian WKB Polygon of the rectangle [x0, x1] x [y0, y1] (one ring, five
+ * points), its size in *size. */
+unsigned char *parus_test_rect_wkb(double x0, double y0, double x1, double y1, size_t *size);
+
 #endif

@@ -455,27 +455,6 @@ static void test_era5__hourly_kelvin_to_daily(void **state)
 
 /* ---- the store ---- */
 
-static unsigned char *rect_wkb(double x0, double y0, double x1, double y1, size_t *size)
-{
-    const double xy[10] = {x0, y0, x1, y0, x1, y1, x0, y1, x0, y0};
-    unsigned char *b = malloc(93), *w = b;
-    const unsigned head[3] = {3, 1, 5}; /* Polygon, one ring, five points */
-    int i, k;
-    assert_non_null(b);
-    *w++ = 1;
-    for (k = 0; k < 3; k++)
-        for (i = 0; i < 4; i++)
-            *w++ = (unsigned char)(head[k] >> (8 * i));
-    for (k = 0; k < 10; k++) {
-        unsigned long long u;
-        memcpy(&u, &xy[k], sizeof u);
-        for (i = 0; i < 8; i++)
-            *w++ = (unsigned char)(u >> (8 * i));
-    }
-    *size = (size_t)(w - b);
-    return b;
-}
-
 static char *xstrdup(const char *s)
 {
     char *p = malloc(strlen(s) + 1);
@@ -505,7 +484,7 @@ static void load_parcels(parus_store *s, const double (*box)[4], size_t n)
         p->lat_max_deg = box[i][3];
         p->area_m2 = 1e4;
         p->declared_area_m2 = NAN;
-        p->wkb = rect_wkb(box[i][0], box[i][1], box[i][2], box[i][3], &p->wkb_size);
+        p->wkb = parus_test_rect_wkb(box[i][0], box[i][1], box[i][2], box[i][3], &p->wkb_size);
     }
     assert_int_equal(parus_store_put_parcels(s, &set, "test", NULL, &err), PARUS_OK);
     parus_parcel_set_release(&set);
