@@ -74,8 +74,9 @@ static const struct {
     {"tasmax", K_TMAX},     {"mx2t", K_TMAX},   {"mx2t24", K_TMAX},   {"tmx", K_TMAX},
     {"tmean", K_TMEAN},     {"tavg", K_TMEAN},  {"tg", K_TMEAN},      {"t2m", K_TEMP},
     {"2t", K_TEMP},         {"tas", K_TEMP},    {"temp", K_TEMP},     {"temperature", K_TEMP},
-    {"ssrd", K_RAD},        {"rsds", K_RAD},    {"dswrf", K_RAD},     {"srad", K_RAD},
-    {"rad", K_RAD},         {"et0", K_ET0},     {"eto", K_ET0},       {"pet", K_ET0},
+    {"tmp", K_TEMP},        {"ssrd", K_RAD},    {"rsds", K_RAD},      {"dswrf", K_RAD},
+    {"srad", K_RAD},        {"rad", K_RAD},     {"et0", K_ET0},       {"eto", K_ET0},
+    {"pet", K_ET0},
 };
 
 static const struct {

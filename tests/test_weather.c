@@ -106,6 +106,9 @@ static void assert_msg_has(const parus_error *err, const char *part)
         fail_msg("message '%s' lacks '%s'", err->msg, part);
 }
 
+static parus_store *open_store(const char *name, bool fresh);
+static long long count(const char *db_name, const char *sql);
+
 /* ---- reading ---- */
 
 static void test_netcdf__kelvin_scaled_to_celsius(void **state)
@@ -269,6 +272,143 @@ static void test_netcdf__missing_and_unknown_units_refused(void **state)
     free(nc);
 }
 
+/* An hourly 2 m temperature on the 2 x 2 grid: n_hours steps from 2024-01-01T00 UTC, cell k at
+ * hour h = 270 + k + h / 10 K. */
+static char *nc_hourly(const char *name, int n_hours, const char *var, const char *unit)
+{
+    char *cdl = malloc(65536), *p;
+    size_t left = 65536;
+    int h, k, n;
+    char *nc;
+    assert_non_null(cdl);
+    p = cdl;
+    n = snprintf(p, left,
+                 "netcdf %s {\ndimensions:\n time = %d ; lat = 2 ; lon = 2 ;\nvariables:\n"
+                 " int time(time) ;\n  time:units = \"hours since 2024-01-01 00:00:00\" ;\n"
+                 "  time:calendar = \"gregorian\" ;\n"
+                 " double lat(lat) ;\n  lat:units = \"degrees_north\" ;\n"
+                 " double lon(lon) ;\n  lon:units = \"degrees_east\" ;\n"
+                 " float %s(time, lat, lon) ;\n  %s:units = \"%s\" ;\n"
+                 "data:\n lat = 31.5, 30.5 ;\n lon = 100.5, 101.5 ;\n time = ",
+                 name, n_hours, var, var, unit);
+    p += n;
+    left -= (size_t)n;
+    for (h = 0; h < n_hours; h++) {
+        n = snprintf(p, left, "%d%s", h, h + 1 < n_hours ? ", " : " ;\n");
+        p += n;
+        left -= (size_t)n;
+    }
+    n = snprintf(p, left, " %s = ", var);
+    p += n;
+    left -= (size_t)n;
+    for (h = 0; h < n_hours; h++)
+        for (k = 0; k < 4; k++) {
+            n = snprintf(p, left, "%.1f%s", 270.0 + k + h / 10.0,
+                         h + 1 < n_hours || k < 3 ? ", " : " ;\n}\n");
+            p += n;
+            left -= (size_t)n;
+        }
+    nc = make_nc(name, cdl);
+    free(cdl);
+    return nc;
+}
+
+static void test_netcdf__hourly_to_utc_days_and_a_partial_day(void **state)
+{
+    parus_weather_data d;
+    parus_error err;
+    char *nc = nc_hourly("hourly", 36, "t2m", "K"), day[11];
+    (void)state;
+    if (!nc)
+        return;
+    assert_int_equal(parus_weather_read(nc, NULL, &d, &err), PARUS_OK);
+    assert_true(d.sources[0].hourly);
+    assert_int_equal(d.n_days, 2);
+    /* January 1st, hours 0..23: min 270 + k, max 272.3 + k, mean 271.15 + k (K) */
+    assert_close(cell(&d, PARUS_WEATHER_TMIN_C, 0, 1), 271.0 - 273.15, 1e-4, 0);
+    assert_close(cell(&d, PARUS_WEATHER_TMAX_C, 0, 1), 273.3 - 273.15, 1e-4, 0);
+    assert_close(cell(&d, PARUS_WEATHER_TMEAN_C, 0, 1), 272.15 - 273.15, 1e-4, 0);
+    /* January 2nd has 12 hours: missing, counted, never a half-day minimum */
+    assert_int_equal(d.n_partial_days, 1);
+    assert_true(isnan(cell(&d, PARUS_WEATHER_TMIN_C, 1, 0)));
+    assert_int_equal(d.n_gap_days, 1);
+    parus_weather_day_text(d.first_gap_day, day);
+    assert_string_equal(day, "2024-01-02");
+    parus_weather_data_release(&d);
+    free(nc);
+}
+
+static void test_netcdf__hourly_precipitation_refused(void **state)
+{
+    parus_weather_data d;
+    parus_error err;
+    char *nc = nc_hourly("hourly_tp", 24, "tp", "m");
+    (void)state;
+    if (!nc)
+        return;
+    assert_int_equal(parus_weather_read(nc, NULL, &d, &err), PARUS_E_FORMAT);
+    assert_msg_has(&err, "'tp' is sub-daily");
+    assert_msg_has(&err, "daily totals");
+    free(nc);
+}
+
+/* A one-message GRIB2 file (GDAL's writer, which takes temperatures in degC and encodes them in
+ * kelvin, GRIB's unit): 7, 8, 9, 10 degC, valid 2024-07-01T00 UTC,
+ * at surface type `surface` (103: height above ground, 2 m; 1: the ground). */
+static char *make_grib2(const char *name, int surface)
+{
+    char *path = parus_test_path(dir_, name), pdt[160];
+    GDALDatasetH mem = GDALCreate(GDALGetDriverByName("MEM"), "", 2, 2, 1, GDT_Float32, NULL);
+    GDALDatasetH out;
+    double gt[6] = {100, 1, 0, 32, 0, -1};
+    float v[4] = {7, 8, 9, 10};
+    char *opts[5] = {NULL};
+    assert_non_null(mem);
+    GDALSetGeoTransform(mem, gt);
+    GDALSetProjection(mem, "GEOGCS[\"WGS 84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\",6378137,"
+                           "298.257223563]],PRIMEM[\"Greenwich\",0],UNIT[\"degree\","
+                           "0.0174532925199433],AUTHORITY[\"EPSG\",\"4326\"]]");
+    assert_int_equal(
+        GDALRasterIO(GDALGetRasterBand(mem, 1), GF_Write, 0, 0, 2, 2, v, 2, 2, GDT_Float32, 0, 0),
+        CE_None);
+    snprintf(pdt, sizeof pdt,
+             "PDS_TEMPLATE_NUMBERS=0 0 2 0 96 0 0 0 1 0 0 0 0 %d 0 0 0 0 %d 255 0 0 0 0 0", surface,
+             surface == 103 ? 2 : 0);
+    opts[0] = "DISCIPLINE=0";
+    opts[1] = "IDS=CENTER=98 SUBCENTER=0 MASTER_TABLE=2 SIGNF_REF_TIME=1 "
+              "REF_TIME=2024-07-01T00:00:00Z PROD_STATUS=0 TYPE=1";
+    opts[2] = "PDS_PDTN=0";
+    opts[3] = pdt;
+    out = GDALCreateCopy(GDALGetDriverByName("GRIB"), path, mem, FALSE, opts, NULL, NULL);
+    assert_non_null(out);
+    GDALClose(out);
+    GDALClose(mem);
+    return path;
+}
+
+static void test_grib2__temperature_at_2m_in_kelvin(void **state)
+{
+    char *ok = make_grib2("t2m.grb2", 103), *ground = make_grib2("tsfc.grb2", 1), day[11];
+    parus_weather_data d;
+    parus_error err;
+    (void)state;
+    assert_int_equal(parus_weather_read(ok, NULL, &d, &err), PARUS_OK);
+    assert_string_equal(d.format, "GRIB");
+    assert_string_equal(d.sources[0].name, "TMP");
+    assert_string_equal(d.sources[0].unit, "[K]");
+    parus_weather_day_text(d.first_day, day);
+    assert_string_equal(day, "2024-07-01");
+    assert_int_equal(d.n_days, 1);
+    assert_close(cell(&d, PARUS_WEATHER_TMEAN_C, 0, 0), 7.0, 1e-3, 0);
+    assert_close(cell(&d, PARUS_WEATHER_TMEAN_C, 0, 3), 10.0, 1e-3, 0);
+    parus_weather_data_release(&d);
+    /* the ground's temperature is not the crop's air */
+    assert_int_equal(parus_weather_read(ground, NULL, &d, &err), PARUS_E_FORMAT);
+    assert_msg_has(&err, "TMP (not at 2 m)");
+    free(ok);
+    free(ground);
+}
+
 /* A GeoTIFF stack on the 2 x 2 grid: one band per date (DATE metadata), VARIABLE, a unit. */
 static char *make_tif(const char *name, const char *variable, const char *unit,
                       const char *const *dates, const float *values, int n_bands)
@@ -368,6 +508,20 @@ static void test_csv__stations(void **state)
     assert_true(isnan(cell(&d, PARUS_WEATHER_PRECIP_MM, 1, 1))); /* no record: missing */
     assert_close(cell(&d, PARUS_WEATHER_PRECIP_MM, 1, 0), 1.2, 1e-5, 0);
     parus_weather_data_release(&d);
+    {
+        /* stored as a one-row grid of stations; not weighed to parcels */
+        parus_store *s = open_store("st.db", true);
+        parus_weather_import_stats st;
+        parus_weather_weight_stats ws;
+        assert_int_equal(parus_weather_import(s, a, NULL, &st, &err), PARUS_OK);
+        assert_int_equal(st.n_values, 8);
+        assert_int_equal(parus_weather_weights_update(s, &ws, &err), PARUS_OK);
+        assert_int_equal(ws.n_grids, 0);
+        parus_store_close(s);
+        assert_int_equal(count("st.db", "SELECT count(*) FROM weather_grids WHERE stations LIKE "
+                                        "'S1 116.100000 39.900000%'"),
+                         1);
+    }
     assert_int_equal(parus_weather_read(b, NULL, &d, &err), PARUS_E_BANDS);
     assert_msg_has(&err, "'precip_in'");
     assert_int_equal(parus_weather_read(c, NULL, &d, &err), PARUS_E_RANGE);
@@ -694,6 +848,9 @@ int main(void)
         cmocka_unit_test(test_netcdf__no_time_axis_refused),
         cmocka_unit_test(test_netcdf__unknown_calendar_refused),
         cmocka_unit_test(test_netcdf__missing_and_unknown_units_refused),
+        cmocka_unit_test(test_netcdf__hourly_to_utc_days_and_a_partial_day),
+        cmocka_unit_test(test_netcdf__hourly_precipitation_refused),
+        cmocka_unit_test(test_grib2__temperature_at_2m_in_kelvin),
         cmocka_unit_test(test_gtiff__stack_with_a_gap),
         cmocka_unit_test(test_gtiff__no_date_or_variable_refused),
         cmocka_unit_test(test_csv__stations),
