@@ -333,6 +333,7 @@ struct variable {
 
 struct file {
     const char *path;
+    const parus_weather_options *opt; /* may be NULL */
     GDALDatasetH main;
     GDALDatasetH subs[MAX_VARS];
     size_t n_subs;
@@ -435,6 +436,12 @@ static parus_status collect_netcdf(struct file *f, GDALDatasetH ds, parus_error 
     name = md(b1, "NETCDF_VARNAME");
     if (!name)
         name = "(unnamed)";
+    /* bounds, coordinates and other variables parus does not read need no time axis */
+    if (kind_of_name(name) == K_NONE && kind_of_standard_name(md(b1, "standard_name")) == K_NONE &&
+        !(f->opt && stated(f->opt->variables, f->opt->n_variables, name))) {
+        note_ignored(f, name);
+        return PARUS_OK;
+    }
     v = variable_named(f, ds, name, err);
     if (!v)
         return err ? err->code : PARUS_E_FORMAT;
@@ -1132,6 +1139,7 @@ parus_status parus_weather_read(const char *path, const parus_weather_options *o
     memset(&f, 0, sizeof f);
     memset(&d, 0, sizeof d);
     f.path = path;
+    f.opt = opt;
     probe = fopen(path, "rb");
     if (!probe)
         return parus_fail(err, PARUS_E_IO, "cannot open '%s'", path);

@@ -190,6 +190,40 @@ static void test_netcdf__metres_to_mm_and_two_variables(void **state)
     free(nc);
 }
 
+static void test_netcdf__bounds_variables_ignored(void **state)
+{
+    /* CHIRPS-like: time bounds beside the rainfall, which have no time axis of their own */
+    parus_weather_data d;
+    parus_error err;
+    char *nc;
+    (void)state;
+    nc = make_nc("bnds",
+                 "netcdf bnds {\ndimensions:\n time = 1 ; lat = 2 ; lon = 2 ; nv = 2 ;\n"
+                 "variables:\n double time(time) ;\n"
+                 "  time:units = \"days since 1980-01-01\" ;\n  time:bounds = \"time_bnds\" ;\n"
+                 " double time_bnds(time, nv) ;\n"
+                 " double lat(lat) ;\n  lat:units = \"degrees_north\" ;\n"
+                 " double lon(lon) ;\n  lon:units = \"degrees_east\" ;\n"
+                 " float precip(time, lat, lon) ;\n  precip:units = \"mm/day\" ;\n"
+                 "  precip:_FillValue = -9999.f ;\n"
+                 "data:\n time = 16071 ;\n time_bnds = 16071, 16072 ;\n"
+                 " lat = 31.5, 30.5 ;\n lon = 100.5, 101.5 ;\n"
+                 " precip = 0, 12.5, -9999, 3 ;\n}\n");
+    if (!nc)
+        return;
+    assert_int_equal(parus_weather_read(nc, NULL, &d, &err), PARUS_OK);
+    assert_non_null(strstr(d.ignored, "time_bnds"));
+    {
+        char day[11];
+        parus_weather_day_text(d.first_day, day);
+        assert_string_equal(day, "2024-01-01");
+    }
+    assert_close(cell(&d, PARUS_WEATHER_PRECIP_MM, 0, 1), 12.5, 1e-5, 0);
+    assert_true(isnan(cell(&d, PARUS_WEATHER_PRECIP_MM, 0, 2)));
+    parus_weather_data_release(&d);
+    free(nc);
+}
+
 static void test_netcdf__kelvin_labelled_celsius_refused(void **state)
 {
     parus_weather_data d;
@@ -844,6 +878,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_netcdf__kelvin_scaled_to_celsius),
         cmocka_unit_test(test_netcdf__metres_to_mm_and_two_variables),
+        cmocka_unit_test(test_netcdf__bounds_variables_ignored),
         cmocka_unit_test(test_netcdf__kelvin_labelled_celsius_refused),
         cmocka_unit_test(test_netcdf__no_time_axis_refused),
         cmocka_unit_test(test_netcdf__unknown_calendar_refused),
