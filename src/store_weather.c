@@ -311,33 +311,59 @@ parus_status parus__store_weather_grids(parus_store *store, parus__weather_grid 
     return PARUS_OK;
 }
 
-parus_status parus__store_weather_weight_hash(parus_store *store, int64_t grid_id,
-                                              const char *parcel_id, char hash[65],
-                                              double *covered_share, parus_error *err)
+void parus__weather_held_free(parus__weather_held *held, size_t n)
+{
+    size_t i;
+    for (i = 0; held && i < n; i++)
+        free(held[i].parcel_id);
+    free(held);
+}
+
+parus_status parus__store_weather_held(parus_store *store, int64_t grid_id,
+                                       parus__weather_held **held, size_t *n, parus_error *err)
 {
     sqlite3_stmt *st = NULL;
+    parus__weather_held *h = NULL;
+    size_t nh = 0, cap = 0;
     int rc;
     parus_status code = prep(store,
-                             "SELECT g.geometry_hash, g.covered_share FROM weather_parcel_grids g "
-                             "JOIN parcels p ON p.num = g.parcel_num WHERE p.id = ? AND "
-                             "g.grid_id = ?",
+                             "SELECT p.id, g.geometry_hash, g.covered_share FROM "
+                             "weather_parcel_grids g JOIN parcels p ON p.num = g.parcel_num WHERE "
+                             "g.grid_id = ? ORDER BY p.id",
                              &st, err);
     if (code != PARUS_OK)
         return code;
-    sqlite3_bind_text(st, 1, parcel_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, grid_id);
-    rc = sqlite3_step(st);
-    hash[0] = '\0';
-    *covered_share = 0;
-    if (rc == SQLITE_ROW) {
-        snprintf(hash, 65, "%s", (const char *)sqlite3_column_text(st, 0));
-        *covered_share = sqlite3_column_double(st, 1);
-    } else if (rc != SQLITE_DONE) {
+    sqlite3_bind_int64(st, 1, grid_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (nh == cap) {
+            parus__weather_held *nn;
+            cap = cap ? 2 * cap : 256;
+            nn = realloc(h, cap * sizeof *nn);
+            if (!nn) {
+                code = parus_fail(err, PARUS_E_NOMEM, "cannot read the weather weights");
+                break;
+            }
+            h = nn;
+        }
+        h[nh].parcel_id = parus__strdup((const char *)sqlite3_column_text(st, 0));
+        snprintf(h[nh].hash, sizeof h[nh].hash, "%s", (const char *)sqlite3_column_text(st, 1));
+        h[nh].covered_share = sqlite3_column_double(st, 2);
+        if (!h[nh++].parcel_id) {
+            code = parus_fail(err, PARUS_E_NOMEM, "cannot read the weather weights");
+            break;
+        }
+    }
+    if (code == PARUS_OK && rc != SQLITE_DONE)
         code = parus__store_sql_fail(store, rc, err, "cannot read the weather weights of '%s'",
                                      store->path);
-    }
     sqlite3_finalize(st);
-    return code;
+    if (code != PARUS_OK) {
+        parus__weather_held_free(h, nh);
+        return code;
+    }
+    *held = h;
+    *n = nh;
+    return PARUS_OK;
 }
 
 parus_status parus__store_weather_put_weights(parus_store *store, int64_t grid_id,
@@ -507,4 +533,128 @@ parus_status parus_store_weather_parcel(parus_store *store, const char *parcel_i
     }
     *out = s;
     return PARUS_OK;
+}
+
+struct file_row {
+    int64_t grid_id;
+    char variables[128];
+    int64_t first, last;
+    size_t n_gap_days;
+};
+
+/* True when the comma-separated list holds name. */
+static bool lists(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    const char *p = list;
+    while ((p = strstr(p, name)) != NULL) {
+        if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+            return true;
+        p += n;
+    }
+    return false;
+}
+
+static int cmp_first(const void *a, const void *b)
+{
+    int64_t x = (*(const struct file_row *const *)a)->first;
+    int64_t y = (*(const struct file_row *const *)b)->first;
+    return (x > y) - (x < y);
+}
+
+/* The span of variable v over the files rows[0..n) of one grid; false when none holds v. */
+static bool span_of(const struct file_row *rows, size_t n, parus_weather_var v,
+                    const struct file_row **pick, parus_weather_span *sp)
+{
+    const char *name = parus_weather_var_name(v);
+    size_t k = 0, i;
+    int64_t covered_to = 0;
+    for (i = 0; i < n; i++)
+        if (lists(rows[i].variables, name))
+            pick[k++] = &rows[i];
+    if (k == 0)
+        return false;
+    qsort(pick, k, sizeof *pick, cmp_first);
+    memset(sp, 0, sizeof *sp);
+    sp->grid_id = rows[0].grid_id;
+    sp->var = v;
+    sp->n_files = k;
+    parus__format_day(pick[0]->first, sp->first_day);
+    covered_to = pick[0]->first - 1;
+    for (i = 0; i < k; i++) {
+        if (pick[i]->first > covered_to + 1) {
+            if (sp->n_uncovered_days == 0)
+                parus__format_day(covered_to + 1, sp->first_uncovered);
+            sp->n_uncovered_days += (size_t)(pick[i]->first - covered_to - 1);
+        }
+        if (pick[i]->last > covered_to)
+            covered_to = pick[i]->last;
+        sp->n_gap_days += pick[i]->n_gap_days;
+    }
+    parus__format_day(covered_to, sp->last_day);
+    return true;
+}
+
+parus_status parus_store_weather_spans(parus_store *store, parus_weather_span_fn fn, void *ctx,
+                                       parus_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    struct file_row *rows = NULL;
+    const struct file_row **pick = NULL;
+    size_t n = 0, cap = 0, i, j;
+    int rc;
+    parus_status code = parus__store_require_current(store, err);
+    if (code == PARUS_OK)
+        code = prep(store,
+                    "SELECT grid_id, variables, first_day, last_day, n_gap_days FROM "
+                    "weather_files ORDER BY grid_id, id",
+                    &st, err);
+    if (code != PARUS_OK)
+        return code;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char a[11], b[11];
+        const char *fa = (const char *)sqlite3_column_text(st, 2);
+        const char *fb = (const char *)sqlite3_column_text(st, 3);
+        if (n == cap) {
+            struct file_row *nr;
+            cap = cap ? 2 * cap : 16;
+            nr = realloc(rows, cap * sizeof *nr);
+            if (!nr) {
+                code = parus_fail(err, PARUS_E_NOMEM, "cannot list the weather files");
+                break;
+            }
+            rows = nr;
+        }
+        if (!fa || !fb || !parus__parse_date(fa, a) || !parus__parse_date(fb, b)) {
+            code =
+                parus_fail(err, PARUS_E_STORE, "'%s': a weather file with bad days", store->path);
+            break;
+        }
+        rows[n].grid_id = sqlite3_column_int64(st, 0);
+        snprintf(rows[n].variables, sizeof rows[n].variables, "%s",
+                 (const char *)sqlite3_column_text(st, 1));
+        rows[n].first = parus__date_days(a);
+        rows[n].last = parus__date_days(b);
+        rows[n].n_gap_days = (size_t)sqlite3_column_int64(st, 4);
+        n++;
+    }
+    if (code == PARUS_OK && rc != SQLITE_DONE)
+        code = parus__store_sql_fail(store, rc, err, "cannot read the weather files of '%s'",
+                                     store->path);
+    sqlite3_finalize(st);
+    if (code == PARUS_OK && n && !(pick = malloc(n * sizeof *pick)))
+        code = parus_fail(err, PARUS_E_NOMEM, "cannot list the weather files");
+    for (i = 0; code == PARUS_OK && i < n; i = j) {
+        int v;
+        for (j = i; j < n && rows[j].grid_id == rows[i].grid_id; j++)
+            ;
+        for (v = 0; code == PARUS_OK && v < PARUS_WEATHER_N_VARS_; v++) {
+            parus_weather_span sp;
+            if (span_of(rows + i, j - i, (parus_weather_var)v, pick, &sp) && fn(&sp, ctx) != 0)
+                code = parus_fail(err, PARUS_E_INTERNAL, "weather spans: stopped by the caller");
+        }
+    }
+    free(pick);
+    free(rows);
+    return code;
 }

@@ -664,6 +664,11 @@ static parus_status plan_variable(const struct file *f, const parus_weather_opti
         if (min_step == 0 || d < min_step)
             min_step = d;
     }
+    if (min_step > SECONDS_PER_DAY)
+        return parus_fail(err, PARUS_E_FORMAT,
+                          "'%s': variable '%s' has no two steps less than %lld days apart: parus "
+                          "reads daily or sub-daily values (a monthly total is not a day's)",
+                          f->path, v->name, (long long)(min_step / SECONDS_PER_DAY));
     p->hourly = min_step > 0 && min_step < SECONDS_PER_DAY;
     if (p->hourly) {
         if (SECONDS_PER_DAY % min_step != 0)
@@ -1230,6 +1235,8 @@ struct weigh {
     bool wrap; /* a geographic grid reaching past 180 degrees east: 0..360 longitudes */
     parus__weather_weights *w;
     size_t n_w, cap_w;
+    parus__weather_held *held; /* the grid's stored weights, by parcel id */
+    size_t n_held;
     double *best; /* per parcel in visit order: the largest share a grid covers */
     size_t n_best, cap_best;
     size_t visit;
@@ -1306,12 +1313,16 @@ static parus_status weigh_parcel(struct weigh *c, const parus_parcel *p, parus__
     return PARUS_OK;
 }
 
+static int cmp_held(const void *key, const void *elem)
+{
+    return strcmp((const char *)key, ((const parus__weather_held *)elem)->parcel_id);
+}
+
 static int weigh_visit(const parus_parcel *p, void *ctx)
 {
     struct weigh *c = ctx;
     parus__weather_weights *w;
-    char held[65];
-    double share = 0;
+    const parus__weather_held *h;
     uint64_t fp[4];
     size_t k, at = c->visit++;
 
@@ -1343,12 +1354,10 @@ static int weigh_visit(const parus_parcel *p, void *ctx)
     parus__fingerprint(p->wkb, p->wkb_size, fp);
     for (k = 0; k < 4; k++)
         snprintf(w->hash + 16 * k, 17, "%016llx", (unsigned long long)fp[k]);
-    c->rc = parus__store_weather_weight_hash(c->store, c->g->id, p->id, held, &share, c->err);
-    if (c->rc != PARUS_OK)
-        return 1;
-    if (strcmp(held, w->hash) == 0) {
+    h = bsearch(p->id, c->held, c->n_held, sizeof *c->held, cmp_held);
+    if (h && strcmp(h->hash, w->hash) == 0) {
         c->stats->n_kept++;
-        c->best[at] = fmax(c->best[at], share);
+        c->best[at] = fmax(c->best[at], h->covered_share);
         return 0;
     }
     w->parcel_id = parus__strdup(p->id);
@@ -1412,6 +1421,12 @@ parus_status parus_weather_weights_update(parus_store *store, parus_weather_weig
         rc = parus__wgs84_to_crs(g->crs_wkt, name, &ctx, &c.pj, err);
         if (rc != PARUS_OK)
             break;
+        rc = parus__store_weather_held(store, g->id, &c.held, &c.n_held, err);
+        if (rc != PARUS_OK) {
+            proj_destroy(c.pj);
+            proj_context_destroy(ctx);
+            break;
+        }
         c.g = g;
         c.wrap =
             g->gt[0] + (double)g->width * g->gt[1] > 180.0 && strncmp(g->crs_wkt, "GEOGCS", 6) == 0;
@@ -1428,6 +1443,9 @@ parus_status parus_weather_weights_update(parus_store *store, parus_weather_weig
             free(c.w[c.n_w - 1].cells);
             free(c.w[c.n_w - 1].weights);
         }
+        parus__weather_held_free(c.held, c.n_held);
+        c.held = NULL;
+        c.n_held = 0;
         proj_destroy(c.pj);
         proj_context_destroy(ctx);
     }

@@ -55,11 +55,17 @@ parus_status parus__store_weather_put(parus_store *store, const char *path,
 parus_status parus__store_weather_grids(parus_store *store, parus__weather_grid **grids, size_t *n,
                                         parus_error *err);
 
-/* The geometry fingerprint the parcel's weights on grid were computed for ("" when none) and
- * the share of the parcel the grid covers. */
-parus_status parus__store_weather_weight_hash(parus_store *store, int64_t grid_id,
-                                              const char *parcel_id, char hash[65],
-                                              double *covered_share, parus_error *err);
+/* What the store holds of the parcels' weights on a grid: per parcel the geometry fingerprint
+ * they were computed for and the share of the parcel the grid covers, by parcel id (byte order,
+ * as parus_store_parcels_in_box visits them). */
+typedef struct parus__weather_held {
+    char *parcel_id;
+    char hash[65];
+    double covered_share;
+} parus__weather_held;
+parus_status parus__store_weather_held(parus_store *store, int64_t grid_id,
+                                       parus__weather_held **held, size_t *n, parus_error *err);
+void parus__weather_held_free(parus__weather_held *held, size_t n);
 
 /* One parcel's weights on a grid: cells and the share of the parcel's area in each. n_cells 0
  * records that the grid does not cover it. */

@@ -498,7 +498,7 @@ static void test_gtiff__stack_with_a_gap(void **state)
     free(tif);
 }
 
-static void test_gtiff__no_date_or_variable_refused(void **state)
+static void test_gtiff__no_date_no_variable_or_monthly_refused(void **state)
 {
     const char *no_date[] = {NULL};
     const char *dates[] = {"2024-07-01"};
@@ -512,6 +512,14 @@ static void test_gtiff__no_date_or_variable_refused(void **state)
     assert_msg_has(&err, "no DATE");
     assert_int_equal(parus_weather_read(b, NULL, &d, &err), PARUS_E_FORMAT);
     assert_msg_has(&err, "no VARIABLE");
+    {
+        const char *monthly[] = {"2024-07-01", "2024-08-01"};
+        const float m[] = {100, 120, 90, 80, 60, 70, 50, 40};
+        char *c = make_tif("monthly.tif", "precip", "mm", monthly, m, 2);
+        assert_int_equal(parus_weather_read(c, NULL, &d, &err), PARUS_E_FORMAT);
+        assert_msg_has(&err, "a monthly total is not a day's");
+        free(c);
+    }
     free(a);
     free(b);
 }
@@ -706,6 +714,19 @@ static long long count(const char *db_name, const char *sql)
     return n;
 }
 
+struct spans {
+    size_t n;
+    parus_weather_span last;
+};
+
+static int keep_span(const parus_weather_span *sp, void *ctx)
+{
+    struct spans *s = ctx;
+    s->n++;
+    s->last = *sp;
+    return 0;
+}
+
 static void test_import__idempotent_overlap_and_nothing_half(void **state)
 {
     const char *d12[] = {"2024-07-01", "2024-07-02"};
@@ -748,6 +769,23 @@ static void test_import__idempotent_overlap_and_nothing_half(void **state)
     assert_int_equal(count("imp.db", "SELECT count(*) FROM weather_values"), 12);
     assert_int_equal(count("imp.db", "SELECT count(*) FROM weather_grids"), 1);
     free(a);
+    {
+        /* a file after a hole: the days no file covers are reported */
+        const char *d67[] = {"2024-07-06", "2024-07-07"};
+        char *e = make_tif("e.tif", "precip", "mm", d67, v12, 2);
+        struct spans got = {0};
+        s = open_store("imp.db", false);
+        assert_int_equal(parus_weather_import(s, e, NULL, &st, &err), PARUS_OK);
+        assert_int_equal(parus_store_weather_spans(s, keep_span, &got, &err), PARUS_OK);
+        assert_int_equal(got.n, 1);
+        assert_int_equal(got.last.n_files, 3);
+        assert_string_equal(got.last.first_day, "2024-07-01");
+        assert_string_equal(got.last.last_day, "2024-07-07");
+        assert_int_equal(got.last.n_uncovered_days, 2);
+        assert_string_equal(got.last.first_uncovered, "2024-07-04");
+        parus_store_close(s);
+        free(e);
+    }
     free(b);
     free(c);
 }
@@ -887,7 +925,7 @@ int main(void)
         cmocka_unit_test(test_netcdf__hourly_precipitation_refused),
         cmocka_unit_test(test_grib2__temperature_at_2m_in_kelvin),
         cmocka_unit_test(test_gtiff__stack_with_a_gap),
-        cmocka_unit_test(test_gtiff__no_date_or_variable_refused),
+        cmocka_unit_test(test_gtiff__no_date_no_variable_or_monthly_refused),
         cmocka_unit_test(test_csv__stations),
         cmocka_unit_test(test_era5__hourly_kelvin_to_daily),
         cmocka_unit_test(test_import__idempotent_overlap_and_nothing_half),

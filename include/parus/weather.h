@@ -133,6 +133,24 @@ PARUS_API parus_status parus_weather_import(parus_store *store, const char *path
                                             const parus_weather_options *opt,
                                             parus_weather_import_stats *stats, parus_error *err);
 
+/* What the store holds of one variable on one grid: the span of its files, the days inside it that
+ * no file covers (between files: an import that is missing), and the files' own gap days. */
+typedef struct parus_weather_span {
+    int64_t grid_id;
+    parus_weather_var var;
+    char first_day[11], last_day[11];
+    size_t n_files;
+    size_t n_uncovered_days;  /* days between files that no file covers */
+    char first_uncovered[11]; /* the first of them ("" when none) */
+    size_t n_gap_days;        /* days inside the files with no value (sum over the files) */
+} parus_weather_span;
+
+/* Call fn for each (grid, variable) the store holds, by grid id then variable; *span is borrowed
+ * for the call. fn returning non-zero stops the walk (E_INTERNAL). Errors: the store's, E_NOMEM. */
+typedef int (*parus_weather_span_fn)(const parus_weather_span *span, void *ctx);
+PARUS_API parus_status parus_store_weather_spans(parus_store *store, parus_weather_span_fn fn,
+                                                 void *ctx, parus_error *err);
+
 typedef struct parus_weather_weight_stats {
     size_t n_grids;
     size_t n_computed;     /* (parcel, grid) pairs whose weights were computed now */

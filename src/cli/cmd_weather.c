@@ -126,6 +126,19 @@ static int info(const struct args *a, int argc, char **argv)
 
 enum outcome { STORED, KNOWN, REFUSED };
 
+/* Days between files that no file covers: said on stderr, they stay missing. */
+static int say_span(const parus_weather_span *sp, void *ctx)
+{
+    (void)ctx;
+    if (sp->n_uncovered_days)
+        fprintf(stderr,
+                "parus: weather grid %lld, %s: %s .. %s, %zu days that no file covers, the first "
+                "%s (missing, not filled)\n",
+                (long long)sp->grid_id, parus_weather_var_name(sp->var), sp->first_day,
+                sp->last_day, sp->n_uncovered_days, sp->first_uncovered);
+    return 0;
+}
+
 static int import(cli_ctx *ctx, const struct args *a, int argc, char **argv)
 {
     parus_store *store;
@@ -182,7 +195,8 @@ static int import(cli_ctx *ctx, const struct args *a, int argc, char **argv)
                     "missing, not filled)\n",
                     cli_safe(path), st.n_gap_days, st.first_gap_day);
     }
-    if (parus_weather_weights_update(store, &ws, &err) != PARUS_OK) {
+    if (parus_store_weather_spans(store, say_span, NULL, &err) != PARUS_OK ||
+        parus_weather_weights_update(store, &ws, &err) != PARUS_OK) {
         rc = cli_report(&err);
         cli_run_end(store, run_id, "failed", parus_status_name(err.code));
         parus_store_close(store);
