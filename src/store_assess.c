@@ -51,7 +51,7 @@ enum results_stmt {
     R_N_
 };
 
-_Static_assert(PARUS__STORE_STMT_RESULTS + R_N_ <= PARUS__STORE_MAX_STMTS,
+_Static_assert(PARUS__STORE_STMT_RESULTS + R_N_ <= PARUS__STORE_STMT_WEATHER,
                "statement cache too small");
 
 #define RESULT_COLUMNS                                                                             \

@@ -21,11 +21,13 @@
 #define PARUS__STORE_APPLICATION_ID 0x50525553
 
 /* Upper bound of the statement cache. store.c uses the slots below PARUS__STORE_STMT_SEASON,
- * store_season.c those from it to PARUS__STORE_STMT_RESULTS, store_assess.c the rest; each file
- * checks its statement list fits. */
-#define PARUS__STORE_MAX_STMTS 96
+ * store_season.c those from it to PARUS__STORE_STMT_RESULTS, store_assess.c those from it to
+ * PARUS__STORE_STMT_WEATHER, store_weather.c the rest; each file checks its statement list
+ * fits. */
+#define PARUS__STORE_MAX_STMTS 100
 #define PARUS__STORE_STMT_SEASON 40
 #define PARUS__STORE_STMT_RESULTS 64
+#define PARUS__STORE_STMT_WEATHER 96
 
 /* Milliseconds a call waits for another process's write lock before E_BUSY. */
 #define PARUS__STORE_BUSY_TIMEOUT_MS 5000

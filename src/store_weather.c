@@ -438,17 +438,55 @@ void parus_weather_series_release(parus_weather_series *series)
     memset(series, 0, sizeof *series);
 }
 
+/* The parcel reader's statements, cached in the store's slots from PARUS__STORE_STMT_WEATHER:
+ * a season's weather is read for every parcel, and preparing the join each time would cost as much
+ * as running it. */
+enum { W_PARCEL_STATE, W_PARCEL_DAYS, W_N_ };
+
+_Static_assert(PARUS__STORE_STMT_WEATHER + W_N_ <= PARUS__STORE_MAX_STMTS,
+               "statement cache too small");
+
+static const char *const weather_sql[W_N_] = {
+    /* W_PARCEL_STATE: the parcel exists; some grid holds weights for it */
+    "SELECT EXISTS (SELECT 1 FROM parcels WHERE id = ?1), EXISTS (SELECT 1 FROM "
+    "weather_parcel_grids g JOIN parcels p ON p.num = g.parcel_num WHERE p.id = ?1 AND "
+    "g.n_cells > 0)",
+    /* W_PARCEL_DAYS: per grid, variable and day the weighted sum over the cells with a value and
+       their weight; grids in id order, so the first grid that holds enough of the parcel gives
+       the value */
+    "SELECT w.grid_id, v.variable, v.day, SUM(w.weight * v.value), SUM(w.weight), "
+    "g.covered_share FROM parcels p JOIN weather_parcel_grids g ON g.parcel_num = p.num JOIN "
+    "weather_weights w ON w.parcel_num = p.num AND w.grid_id = g.grid_id JOIN weather_values v "
+    "ON v.grid_id = w.grid_id AND v.cell = w.cell WHERE p.id = ? AND v.day BETWEEN ? AND ? "
+    "GROUP BY w.grid_id, v.variable, v.day ORDER BY w.grid_id",
+};
+
+static sqlite3_stmt *weather_stmt(parus_store *store, int id, parus_error *err)
+{
+    return parus__store_stmt(store, PARUS__STORE_STMT_WEATHER + (size_t)id, weather_sql[id], err);
+}
+
+static parus_weather_var var_of_name(const char *name)
+{
+    int v;
+    for (v = 0; name && v < PARUS_WEATHER_N_VARS_; v++)
+        if (strcmp(name, parus_weather_var_name((parus_weather_var)v)) == 0)
+            return (parus_weather_var)v;
+    return PARUS_WEATHER_N_VARS_;
+}
+
 parus_status parus_store_weather_parcel(parus_store *store, const char *parcel_id,
                                         const char *first_day, const char *last_day,
                                         parus_weather_series *out, parus_error *err)
 {
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st;
     char a[11], b[11];
     int64_t d0, d1, t;
     size_t n;
     parus_weather_series s = {0};
     parus_status code;
     int rc, v;
+    bool exists;
 
     if (!parcel_id || !first_day || !last_day || !parus__parse_date(first_day, a) ||
         !parus__parse_date(last_day, b))
@@ -457,32 +495,25 @@ parus_status parus_store_weather_parcel(parus_store *store, const char *parcel_i
     d1 = parus__date_days(b);
     if (d1 < d0 || d1 - d0 >= 3660)
         return parus_fail(err, PARUS_E_INVALID,
-                          "weather of a parcel: %s to %s is not a span of "
-                          "1 to 3660 days",
-                          a, b);
+                          "weather of a parcel: %s to %s is not a span of 1 to 3660 days", a, b);
     code = parus__store_require_current(store, err);
     if (code != PARUS_OK)
         return code;
-    code = prep(store,
-                "SELECT EXISTS (SELECT 1 FROM parcels WHERE id = ?1), EXISTS (SELECT 1 "
-                "FROM weather_parcel_grids g JOIN parcels p ON p.num = g.parcel_num WHERE "
-                "p.id = ?1 AND g.n_cells > 0)",
-                &st, err);
-    if (code != PARUS_OK)
-        return code;
+    st = weather_stmt(store, W_PARCEL_STATE, err);
+    if (!st)
+        return parus__store_prepare_failed(err);
     sqlite3_bind_text(st, 1, parcel_id, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
         code = parus__store_sql_fail(store, rc, err, "cannot read parcel '%s'", parcel_id);
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         return code;
     }
-    if (!sqlite3_column_int(st, 0)) {
-        sqlite3_finalize(st);
-        return parus_fail(err, PARUS_E_NOT_FOUND, "no parcel '%s' in '%s'", parcel_id, store->path);
-    }
+    exists = sqlite3_column_int(st, 0) != 0;
     s.covered = sqlite3_column_int(st, 1) != 0;
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
+    if (!exists)
+        return parus_fail(err, PARUS_E_NOT_FOUND, "no parcel '%s' in '%s'", parcel_id, store->path);
     n = (size_t)(d1 - d0 + 1);
     s.days = malloc(n * sizeof *s.days);
     if (!s.days)
@@ -493,40 +524,30 @@ parus_status parus_store_weather_parcel(parus_store *store, const char *parcel_i
         for (v = 0; v < PARUS_WEATHER_N_VARS_; v++)
             s.days[t].value[v] = NAN;
     }
-    /* per grid, variable and day: the weighted sum over the cells with a value, and their weight;
-       grids in id order, so the first grid that holds enough of the parcel gives the value */
-    code = prep(store,
-                "SELECT w.grid_id, v.variable, v.day, SUM(w.weight * v.value), SUM(w.weight), "
-                "g.covered_share FROM parcels p JOIN weather_parcel_grids g ON g.parcel_num = "
-                "p.num JOIN weather_weights w ON w.parcel_num = p.num AND w.grid_id = g.grid_id "
-                "JOIN weather_values v ON v.grid_id = w.grid_id AND v.cell = w.cell WHERE p.id = "
-                "? AND v.day BETWEEN ? AND ? GROUP BY w.grid_id, v.variable, v.day ORDER BY "
-                "w.grid_id",
-                &st, err);
-    if (code != PARUS_OK) {
+    st = s.covered ? weather_stmt(store, W_PARCEL_DAYS, err) : NULL;
+    if (s.covered && !st) {
         parus_weather_series_release(&s);
-        return code;
+        return parus__store_prepare_failed(err);
     }
-    sqlite3_bind_text(st, 1, parcel_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, d0);
-    sqlite3_bind_int64(st, 3, d1);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(st, 1);
-        int64_t day = sqlite3_column_int64(st, 2);
-        double wv = sqlite3_column_double(st, 3), w = sqlite3_column_double(st, 4);
-        double share = sqlite3_column_double(st, 5);
-        for (v = 0; v < PARUS_WEATHER_N_VARS_; v++)
-            if (name && strcmp(name, parus_weather_var_name((parus_weather_var)v)) == 0)
-                break;
-        if (v == PARUS_WEATHER_N_VARS_ || w <= 0 || w < 0.5 * share)
-            continue;
-        if (isnan(s.days[day - d0].value[v]))
-            s.days[day - d0].value[v] = wv / w;
+    if (st) {
+        sqlite3_bind_text(st, 1, parcel_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, d0);
+        sqlite3_bind_int64(st, 3, d1);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            parus_weather_var var = var_of_name((const char *)sqlite3_column_text(st, 1));
+            int64_t day = sqlite3_column_int64(st, 2);
+            double wv = sqlite3_column_double(st, 3), w = sqlite3_column_double(st, 4);
+            double share = sqlite3_column_double(st, 5);
+            if (var == PARUS_WEATHER_N_VARS_ || w <= 0 || w < PARUS__WEATHER_MIN_COVER * share)
+                continue;
+            if (isnan(s.days[day - d0].value[var]))
+                s.days[day - d0].value[var] = wv / w;
+        }
+        if (rc != SQLITE_DONE)
+            code = parus__store_sql_fail(store, rc, err, "cannot read the weather of parcel '%s'",
+                                         parcel_id);
+        sqlite3_reset(st);
     }
-    if (rc != SQLITE_DONE)
-        code = parus__store_sql_fail(store, rc, err, "cannot read the weather of parcel '%s'",
-                                     parcel_id);
-    sqlite3_finalize(st);
     if (code != PARUS_OK) {
         parus_weather_series_release(&s);
         return code;

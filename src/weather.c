@@ -1354,7 +1354,7 @@ static int weigh_visit(const parus_parcel *p, void *ctx)
     parus__fingerprint(p->wkb, p->wkb_size, fp);
     for (k = 0; k < 4; k++)
         snprintf(w->hash + 16 * k, 17, "%016llx", (unsigned long long)fp[k]);
-    h = bsearch(p->id, c->held, c->n_held, sizeof *c->held, cmp_held);
+    h = c->n_held ? bsearch(p->id, c->held, c->n_held, sizeof *c->held, cmp_held) : NULL;
     if (h && strcmp(h->hash, w->hash) == 0) {
         c->stats->n_kept++;
         c->best[at] = fmax(c->best[at], h->covered_share);
