@@ -469,7 +469,8 @@ static int migrate_to_14(parus_store *store)
 }
 
 /* Version 15: weather (store_weather.c, docs/store.md). weather_grids: one row per source grid
- * (CRS, geotransform, size); weather_files: each imported file by content hash (import is
+ * (CRS, geotransform, size); weather_cells: its cells (cell = row * width + column) and their
+ * centres in the grid's CRS; weather_files: each imported file by content hash (import is
  * incremental and idempotent), its variables and days; weather_values: one daily value per grid
  * cell (cell = row * width + column), variable ("precip_mm", "tmin_c", ...) and day (days since
  * 1970-01-01), with the file it came from; weather_parcel_grids and weather_weights: each
@@ -485,6 +486,12 @@ static const char schema_v15[] =
     " width INTEGER NOT NULL, height INTEGER NOT NULL,"
     " stations TEXT,"
     " created_at TEXT NOT NULL);"
+    "CREATE TABLE weather_cells ("
+    " grid_id INTEGER NOT NULL REFERENCES weather_grids(id),"
+    " cell INTEGER NOT NULL,"
+    " row INTEGER NOT NULL, col INTEGER NOT NULL,"
+    " x REAL NOT NULL, y REAL NOT NULL,"
+    " PRIMARY KEY (grid_id, cell)) WITHOUT ROWID;"
     "CREATE TABLE weather_files ("
     " id INTEGER PRIMARY KEY,"
     " hash TEXT NOT NULL UNIQUE,"

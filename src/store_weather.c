@@ -62,6 +62,52 @@ static void bind_grid(sqlite3_stmt *st, const parus_weather_data *d)
         sqlite3_bind_null(st, 10);
 }
 
+/* The cells of a new grid: row, column and centre in the grid's CRS (a station's lon/lat). */
+static parus_status add_cells(parus_store *store, const parus_weather_data *d, int64_t grid,
+                              parus_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    const char *line = d->stations;
+    size_t k, n = d->width * d->height;
+    int rc = SQLITE_DONE;
+    parus_status code = prep(store,
+                             "INSERT INTO weather_cells (grid_id, cell, row, col, x, y) VALUES "
+                             "(?, ?, ?, ?, ?, ?)",
+                             &st, err);
+    if (code != PARUS_OK)
+        return code;
+    for (k = 0; k < n && rc == SQLITE_DONE; k++) {
+        size_t r = k / d->width, c = k % d->width;
+        double x = d->geotransform[0] + ((double)c + 0.5) * d->geotransform[1] +
+                   ((double)r + 0.5) * d->geotransform[2];
+        double y = d->geotransform[3] + ((double)c + 0.5) * d->geotransform[4] +
+                   ((double)r + 0.5) * d->geotransform[5];
+        if (line) { /* "ID LON LAT\n": the id has no blank (a CSV cell may: take the last two) */
+            const char *end = strchr(line, '\n'), *p = end;
+            int blanks = 0;
+            while (p > line && blanks < 2)
+                if (*--p == ' ')
+                    blanks++;
+            x = parus__strtod_c(p + 1, NULL);
+            y = parus__strtod_c(strchr(p + 1, ' ') + 1, NULL);
+            line = end + 1;
+        }
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, grid);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)k);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)r);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)c);
+        sqlite3_bind_double(st, 5, x);
+        sqlite3_bind_double(st, 6, y);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return parus__store_sql_fail(store, rc, err,
+                                     "cannot add the cells of a weather grid to '%s'", store->path);
+    return PARUS_OK;
+}
+
 /* The grid's id, added when new. */
 static parus_status grid_id(parus_store *store, const parus_weather_data *d, int64_t *id,
                             parus_error *err)
@@ -102,7 +148,7 @@ static parus_status grid_id(parus_store *store, const parus_weather_data *d, int
         return parus__store_sql_fail(store, rc, err, "cannot add a weather grid to '%s'",
                                      store->path);
     *id = sqlite3_last_insert_rowid(store->db);
-    return PARUS_OK;
+    return add_cells(store, d, *id, err);
 }
 
 static parus_status add_file(parus_store *store, const char *path, const parus_weather_data *d,

@@ -89,9 +89,10 @@ static parus_status record(struct csvread *r, const parus__csv *csv, parus_error
     size_t s;
     int v;
 
-    if (!*id || strlen(id) >= sizeof r->st[0].id)
-        return parus_fail(err, PARUS_E_FORMAT, "'%s' line %zu: a station id of 1 to 63 bytes",
-                          r->path, csv->line);
+    if (!*id || strlen(id) >= sizeof r->st[0].id || strpbrk(id, "\n\r\t"))
+        return parus_fail(err, PARUS_E_FORMAT,
+                          "'%s' line %zu: a station id is 1 to 63 bytes on one line", r->path,
+                          csv->line);
     if (!number(csv->cells[1], &lon) || !number(csv->cells[2], &lat) || fabs(lon) > 180 ||
         fabs(lat) > 90)
         return parus_fail(err, PARUS_E_FORMAT, "'%s' line %zu: lon '%s', lat '%s' is no place",

@@ -2282,7 +2282,7 @@ static void test_assessments__put_replace_read_and_refuse(void **state)
 #define DROP_OBS_COLUMN(name, offset) "ALTER TABLE observations DROP COLUMN " #name ";"
 #define DROP_V15                                                                                   \
     "DROP TABLE weather_weights; DROP TABLE weather_parcel_grids; DROP TABLE weather_values; "     \
-    "DROP TABLE weather_files; DROP TABLE weather_grids;"
+    "DROP TABLE weather_files; DROP TABLE weather_cells; DROP TABLE weather_grids;"
 #define DROP_V14                                                                                   \
     DROP_V15                                                                                       \
     "ALTER TABLE parcel_results DROP COLUMN sensors; ALTER TABLE limits DROP COLUMN sensors;"
@@ -2620,7 +2620,7 @@ static void test_open__v14_store_is_migrated_to_v15(void **state)
     parus_store_close(s);
     assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
                                     "name LIKE 'weather%'"),
-                     5);
+                     6);
     /* everything before is kept */
     assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE own_ndvi = 0.66"), 1);
     assert_int_equal(file_int(path, "SELECT count(*) FROM parcels"), 2);

@@ -563,6 +563,9 @@ static void test_csv__stations(void **state)
         assert_int_equal(count("st.db", "SELECT count(*) FROM weather_grids WHERE stations LIKE "
                                         "'S1 116.100000 39.900000%'"),
                          1);
+        assert_int_equal(count("st.db", "SELECT count(*) FROM weather_cells WHERE cell = 1 AND "
+                                        "abs(x - 116.5) < 1e-9 AND abs(y - 40.1) < 1e-9"),
+                         1);
     }
     assert_int_equal(parus_weather_read(b, NULL, &d, &err), PARUS_E_BANDS);
     assert_msg_has(&err, "'precip_in'");
@@ -839,6 +842,11 @@ static void test_weights__by_hand_on_a_2x2_grid(void **state)
     }
     /* C and B hold no weights: no values, never zeros */
     assert_int_equal(count("w.db", "SELECT count(*) FROM weather_weights"), 4);
+    /* the grid's cells, their centres in its CRS */
+    assert_int_equal(count("w.db", "SELECT count(*) FROM weather_cells"), 4);
+    assert_int_equal(count("w.db", "SELECT count(*) FROM weather_cells WHERE cell = 3 AND row = 1 "
+                                   "AND col = 1 AND x = 101.5 AND y = 30.5"),
+                     1);
     s = open_store("w.db", false);
 
     assert_int_equal(parus_store_weather_parcel(s, "A", "2024-06-30", "2024-07-05", &ser, &err),
