@@ -914,6 +914,10 @@ static void test_cli__import_refuses_one_file_and_goes_on(void **state)
     free(out);
     out = parus_test_run_expect(2, "'%s' weather frobnicate", parus_test_bin());
     free(out);
+    out = parus_test_run_expect(2, "'%s' weather info --variable x=rain '%s'", parus_test_bin(),
+                                good);
+    assert_non_null(strstr(out, "the kind is precip"));
+    free(out);
     free(good);
     free(bad);
     free(db);

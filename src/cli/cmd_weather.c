@@ -54,10 +54,22 @@ static int parse(int argc, char **argv, struct args *a)
             return cli_usage_error("weather", "option '%s' needs NAME=VALUE", argv[i]);
         if ((unit ? a->opt.n_units : a->opt.n_variables) == MAX_STATEMENTS)
             return cli_usage_error("weather", "more than %d of '%s'", MAX_STATEMENTS, argv[i]);
-        if (unit)
+        if (unit) {
             a->units[a->opt.n_units++] = argv[++i];
-        else
+        } else {
+            static const char *const kinds[] = {"precip", "tmin", "tmax", "tmean",
+                                                "temp",   "rad",  "et0"};
+            const char *kind = strchr(argv[i + 1], '=') + 1;
+            size_t k;
+            for (k = 0; k < sizeof kinds / sizeof kinds[0] && strcmp(kind, kinds[k]) != 0; k++)
+                ;
+            if (k == sizeof kinds / sizeof kinds[0])
+                return cli_usage_error("weather",
+                                       "--variable %s: the kind is precip, tmin, tmax, tmean, "
+                                       "temp, rad or et0",
+                                       cli_safe(argv[i + 1]));
             a->vars[a->opt.n_variables++] = argv[++i];
+        }
     }
     a->opt.units = a->units;
     a->opt.variables = a->vars;
