@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util_int.h"
+
 #define DB_LO (-60.0) /* histogram range of VV and VH, dB; values outside count at its ends */
 #define DB_BINS 800   /* 0.1 dB */
 #define W_BINS 101    /* water fraction 0, 0.01, ..., 1 */
@@ -71,14 +73,8 @@ static bin *get_bin(parus__radar_peers *p, int crop, int64_t day)
     size_t at = find(p, crop, day, &found);
     if (found)
         return &p->b[at];
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? 2 * p->cap : 64;
-        bin *nb = realloc(p->b, cap * sizeof *nb);
-        if (!nb)
-            return NULL;
-        p->b = nb;
-        p->cap = cap;
-    }
+    if (!parus__grow((void **)&p->b, &p->cap, p->n + 1, sizeof *p->b, 64))
+        return NULL;
     uint32_t *h = calloc(2 * DB_BINS + W_BINS, sizeof *h);
     if (!h)
         return NULL;

@@ -322,15 +322,9 @@ parus_status parus__store_weather_grids(parus_store *store, parus__weather_grid 
         return code;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int k;
-        if (ng == cap) {
-            parus__weather_grid *ngr;
-            cap = cap ? 2 * cap : 4;
-            ngr = realloc(g, cap * sizeof *g);
-            if (!ngr) {
-                code = parus_fail(err, PARUS_E_NOMEM, "cannot list the weather grids");
-                break;
-            }
-            g = ngr;
+        if (!parus__grow((void **)&g, &cap, ng + 1, sizeof *g, 4)) {
+            code = parus_fail(err, PARUS_E_NOMEM, "cannot list the weather grids");
+            break;
         }
         memset(&g[ng], 0, sizeof g[ng]);
         g[ng].id = sqlite3_column_int64(st, 0);
@@ -381,15 +375,9 @@ parus_status parus__store_weather_held(parus_store *store, int64_t grid_id,
         return code;
     sqlite3_bind_int64(st, 1, grid_id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (nh == cap) {
-            parus__weather_held *nn;
-            cap = cap ? 2 * cap : 256;
-            nn = realloc(h, cap * sizeof *nn);
-            if (!nn) {
-                code = parus_fail(err, PARUS_E_NOMEM, "cannot read the weather weights");
-                break;
-            }
-            h = nn;
+        if (!parus__grow((void **)&h, &cap, nh + 1, sizeof *h, 256)) {
+            code = parus_fail(err, PARUS_E_NOMEM, "cannot read the weather weights");
+            break;
         }
         h[nh].parcel_id = parus__strdup((const char *)sqlite3_column_text(st, 0));
         snprintf(h[nh].hash, sizeof h[nh].hash, "%s", (const char *)sqlite3_column_text(st, 1));
@@ -682,15 +670,9 @@ parus_status parus_store_weather_spans(parus_store *store, parus_weather_span_fn
         char a[11], b[11];
         const char *fa = (const char *)sqlite3_column_text(st, 2);
         const char *fb = (const char *)sqlite3_column_text(st, 3);
-        if (n == cap) {
-            struct file_row *nr;
-            cap = cap ? 2 * cap : 16;
-            nr = realloc(rows, cap * sizeof *nr);
-            if (!nr) {
-                code = parus_fail(err, PARUS_E_NOMEM, "cannot list the weather files");
-                break;
-            }
-            rows = nr;
+        if (!parus__grow((void **)&rows, &cap, n + 1, sizeof *rows, 16)) {
+            code = parus_fail(err, PARUS_E_NOMEM, "cannot list the weather files");
+            break;
         }
         if (!fa || !fb || !parus__parse_date(fa, a) || !parus__parse_date(fb, b)) {
             code =

@@ -29,6 +29,24 @@ bool parus__mul_size(size_t a, size_t b, size_t *out)
     return true;
 }
 
+bool parus__grow(void **p, size_t *cap, size_t want, size_t size, size_t first)
+{
+    size_t cap2 = *cap ? *cap : (first ? first : 1), bytes;
+    void *q;
+    if (want <= *cap)
+        return true;
+    while (cap2 < want) {
+        if (cap2 > SIZE_MAX / 2)
+            return false;
+        cap2 *= 2;
+    }
+    if (!parus__mul_size(cap2, size, &bytes) || !(q = realloc(*p, bytes)))
+        return false;
+    *p = q;
+    *cap = cap2;
+    return true;
+}
+
 char *parus__strndup(const char *s, size_t n)
 {
     char *p;

@@ -16,6 +16,10 @@
 /* a * b into *out; false (and *out untouched) when it would overflow size_t (git's st_mult). */
 bool parus__mul_size(size_t a, size_t b, size_t *out);
 
+/* Grow the array *p (*cap elements of `size` bytes) to hold at least `want`, doubling from
+ * `first`; false (and *p, *cap untouched) when out of memory or on overflow. */
+bool parus__grow(void **p, size_t *cap, size_t want, size_t size, size_t first);
+
 /* malloc-backed copies; NULL on allocation failure (or when s is NULL for strdup). */
 char *parus__strdup(const char *s);
 char *parus__strndup(const char *s, size_t n);

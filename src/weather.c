@@ -385,14 +385,8 @@ static struct variable *variable_named(struct file *f, GDALDatasetH ds, const ch
 static parus_status add_band(struct file *f, struct variable *v, GDALRasterBandH b, int64_t t_s,
                              parus_error *err)
 {
-    if (v->n_bands == v->cap) {
-        size_t cap = v->cap ? 2 * v->cap : 64;
-        struct band_ref *nb = realloc(v->bands, cap * sizeof *nb);
-        if (!nb)
-            return parus_fail(err, PARUS_E_NOMEM, "cannot list the bands of '%s'", f->path);
-        v->bands = nb;
-        v->cap = cap;
-    }
+    if (!parus__grow((void **)&v->bands, &v->cap, v->n_bands + 1, sizeof *v->bands, 64))
+        return parus_fail(err, PARUS_E_NOMEM, "cannot list the bands of '%s'", f->path);
     v->bands[v->n_bands].band = b;
     v->bands[v->n_bands].t_s = t_s;
     v->n_bands++;
@@ -1327,27 +1321,15 @@ static int weigh_visit(const parus_parcel *p, void *ctx)
     size_t k, at = c->visit++;
 
     if (at >= c->n_best) {
-        if (at >= c->cap_best) {
-            size_t cap = c->cap_best ? 2 * c->cap_best : 1024;
-            double *nb = realloc(c->best, cap * sizeof *nb);
-            if (!nb) {
-                c->rc = parus_fail(c->err, PARUS_E_NOMEM, "cannot weigh the parcels");
-                return 1;
-            }
-            c->best = nb;
-            c->cap_best = cap;
-        }
-        c->best[c->n_best++] = 0;
-    }
-    if (c->n_w == c->cap_w) {
-        size_t cap = c->cap_w ? 2 * c->cap_w : 256;
-        parus__weather_weights *nw = realloc(c->w, cap * sizeof *nw);
-        if (!nw) {
+        if (!parus__grow((void **)&c->best, &c->cap_best, at + 1, sizeof *c->best, 1024)) {
             c->rc = parus_fail(c->err, PARUS_E_NOMEM, "cannot weigh the parcels");
             return 1;
         }
-        c->w = nw;
-        c->cap_w = cap;
+        c->best[c->n_best++] = 0;
+    }
+    if (!parus__grow((void **)&c->w, &c->cap_w, c->n_w + 1, sizeof *c->w, 256)) {
+        c->rc = parus_fail(c->err, PARUS_E_NOMEM, "cannot weigh the parcels");
+        return 1;
     }
     w = &c->w[c->n_w];
     memset(w, 0, sizeof *w);

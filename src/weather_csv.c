@@ -103,14 +103,8 @@ static parus_status record(struct csvread *r, const parus__csv *csv, parus_error
     for (s = 0; s < r->n_st && strcmp(r->st[s].id, id) != 0; s++)
         ;
     if (s == r->n_st) {
-        if (r->n_st == r->cap_st) {
-            size_t cap = r->cap_st ? 2 * r->cap_st : 16;
-            struct station *ns = realloc(r->st, cap * sizeof *ns);
-            if (!ns)
-                return parus_fail(err, PARUS_E_NOMEM, "cannot hold the stations of '%s'", r->path);
-            r->st = ns;
-            r->cap_st = cap;
-        }
+        if (!parus__grow((void **)&r->st, &r->cap_st, r->n_st + 1, sizeof *r->st, 16))
+            return parus_fail(err, PARUS_E_NOMEM, "cannot hold the stations of '%s'", r->path);
         snprintf(r->st[s].id, sizeof r->st[s].id, "%s", id);
         r->st[s].lon = lon;
         r->st[s].lat = lat;
@@ -119,14 +113,8 @@ static parus_status record(struct csvread *r, const parus__csv *csv, parus_error
         return parus_fail(err, PARUS_E_FORMAT, "'%s' line %zu: station '%s' has moved", r->path,
                           csv->line, id);
     }
-    if (r->n_rows == r->cap_rows) {
-        size_t cap = r->cap_rows ? 2 * r->cap_rows : 256;
-        struct row *nr = realloc(r->rows, cap * sizeof *nr);
-        if (!nr)
-            return parus_fail(err, PARUS_E_NOMEM, "cannot hold the records of '%s'", r->path);
-        r->rows = nr;
-        r->cap_rows = cap;
-    }
+    if (!parus__grow((void **)&r->rows, &r->cap_rows, r->n_rows + 1, sizeof *r->rows, 256))
+        return parus_fail(err, PARUS_E_NOMEM, "cannot hold the records of '%s'", r->path);
     row = &r->rows[r->n_rows++];
     row->station = s;
     row->day = parus__date_days(date);

@@ -126,6 +126,25 @@ static void test_dates__parse_and_find(void **state)
     assert_true(parus__date_days("2000-03-01") - parus__date_days("2000-02-28") == 2);
 }
 
+static void test_grow__doubles_keeps_and_refuses_overflow(void **state)
+{
+    (void)state;
+    int *a = NULL;
+    size_t cap = 0;
+    assert_true(parus__grow((void **)&a, &cap, 1, sizeof *a, 4));
+    assert_int_equal(cap, 4);
+    a[3] = 7;
+    assert_true(parus__grow((void **)&a, &cap, 4, sizeof *a, 4)); /* enough: unchanged */
+    assert_int_equal(cap, 4);
+    assert_true(parus__grow((void **)&a, &cap, 9, sizeof *a, 4));
+    assert_int_equal(cap, 16);
+    assert_int_equal(a[3], 7);
+    int *keep = a;
+    assert_false(parus__grow((void **)&a, &cap, SIZE_MAX / 2, sizeof *a, 4)); /* overflows */
+    assert_true(a == keep && cap == 16);
+    free(a);
+}
+
 static void test_mul_size__overflow(void **state)
 {
     size_t out = 7;
@@ -166,6 +185,7 @@ static void test_sha256__fips_vectors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_grow__doubles_keeps_and_refuses_overflow),
         cmocka_unit_test(test_fingerprint__stable_golden_value),
         cmocka_unit_test(test_fingerprint__every_length_and_bit_matters),
         cmocka_unit_test(test_fingerprint_files__order_content_and_errors),
