@@ -317,8 +317,9 @@ static int64_t floor_div(int64_t a, int64_t b)
 /* ---- the variables of a file ---- */
 
 struct band_ref {
-    GDALRasterBandH band;
-    int64_t t_s; /* valid time, seconds since 1970-01-01 UTC */
+    GDALRasterBandH band; /* NULL for a step of a point time series */
+    size_t step;          /* a point series' index along its time dimension */
+    int64_t t_s;          /* valid time, seconds since 1970-01-01 UTC */
 };
 
 struct variable {
@@ -329,6 +330,9 @@ struct variable {
     GDALDatasetH ds; /* borrowed from struct file */
     struct band_ref *bands;
     size_t n_bands, cap;
+    double *points;  /* a point time series: n_points x n_time values, NaN missing */
+    bool time_first; /* points stored [time][station] (else [station][time]) */
+    size_t n_time;
 };
 
 struct file {
@@ -340,13 +344,18 @@ struct file {
     struct variable vars[MAX_VARS];
     size_t n_vars;
     char ignored[256];
+    size_t n_points; /* > 0: a CF point time series of n_points stations */
+    char *stations;  /* their "ID LON LAT" lines */
 };
 
 static void file_close(struct file *f)
 {
     size_t i;
-    for (i = 0; i < f->n_vars; i++)
+    for (i = 0; i < f->n_vars; i++) {
         free(f->vars[i].bands);
+        free(f->vars[i].points);
+    }
+    free(f->stations);
     for (i = 0; i < f->n_subs; i++)
         GDALClose(f->subs[i]);
     if (f->main)
@@ -388,6 +397,7 @@ static parus_status add_band(struct file *f, struct variable *v, GDALRasterBandH
     if (!parus__grow((void **)&v->bands, &v->cap, v->n_bands + 1, sizeof *v->bands, 64))
         return parus_fail(err, PARUS_E_NOMEM, "cannot list the bands of '%s'", f->path);
     v->bands[v->n_bands].band = b;
+    v->bands[v->n_bands].step = v->n_bands;
     v->bands[v->n_bands].t_s = t_s;
     v->n_bands++;
     return PARUS_OK;
@@ -410,6 +420,30 @@ static void band_label(GDALDatasetH ds, GDALRasterBandH b, char *out, size_t siz
     if (!s)
         s = md(ds, "UNITS");
     snprintf(out, size, "%s", s ? s : "");
+}
+
+/* A CF time axis of variable name along dimension tdim: its units ("days since DATE", ...) and
+ * calendar (one parus reads). */
+static parus_status time_axis(const struct file *f, const char *name, const char *tdim,
+                              const char *tunits, const char *cal, double *step_s, int64_t *base_s,
+                              parus_error *err)
+{
+    if (!tunits || !strstr(tunits, " since "))
+        return parus_fail(err, PARUS_E_NO_DATE,
+                          "'%s': variable '%s' has no time axis ('%s' has no units of the form "
+                          "'days since DATE')",
+                          f->path, name, tdim);
+    if (cal && parus__strcasecmp(cal, "standard") != 0 &&
+        parus__strcasecmp(cal, "gregorian") != 0 &&
+        parus__strcasecmp(cal, "proleptic_gregorian") != 0)
+        return parus_fail(err, PARUS_E_FORMAT,
+                          "'%s': variable '%s' uses the calendar '%s': parus reads only the "
+                          "standard, gregorian and proleptic_gregorian calendars",
+                          f->path, name, cal);
+    if (!parse_cf_time_units(tunits, step_s, base_s))
+        return parus_fail(err, PARUS_E_NO_DATE, "'%s': cannot read the time units '%s' of '%s'",
+                          f->path, tunits, tdim);
+    return PARUS_OK;
 }
 
 /* A netCDF variable (one dataset, one band per time step): CF time axis, units, calendar. */
@@ -459,21 +493,11 @@ static parus_status collect_netcdf(struct file *f, GDALDatasetH ds, parus_error 
     tunits = md(ds, key);
     snprintf(key, sizeof key, "%s#calendar", tdim);
     cal = md(ds, key);
-    if (!tunits || !strstr(tunits, " since "))
-        return parus_fail(err, PARUS_E_NO_DATE,
-                          "'%s': variable '%s' has no time axis ('%s' has no units of the form "
-                          "'days since DATE')",
-                          f->path, name, tdim);
-    if (cal && parus__strcasecmp(cal, "standard") != 0 &&
-        parus__strcasecmp(cal, "gregorian") != 0 &&
-        parus__strcasecmp(cal, "proleptic_gregorian") != 0)
-        return parus_fail(err, PARUS_E_FORMAT,
-                          "'%s': variable '%s' uses the calendar '%s': parus reads only the "
-                          "standard, gregorian and proleptic_gregorian calendars",
-                          f->path, name, cal);
-    if (!parse_cf_time_units(tunits, &step_s, &base_s))
-        return parus_fail(err, PARUS_E_NO_DATE, "'%s': cannot read the time units '%s' of '%s'",
-                          f->path, tunits, tdim);
+    {
+        parus_status rc = time_axis(f, name, tdim, tunits, cal, &step_s, &base_s, err);
+        if (rc != PARUS_OK)
+            return rc;
+    }
     snprintf(key, sizeof key, "NETCDF_DIM_%s", tdim);
     for (i = 1; i <= n; i++) {
         GDALRasterBandH b = GDALGetRasterBand(ds, i);
@@ -742,6 +766,24 @@ static parus_status read_band(const struct file *f, struct plan *p, const struct
     return PARUS_OK;
 }
 
+/* One step of p's variable into buf: a band of a grid, or a time step of a point series. */
+static parus_status read_step(const struct file *f, struct plan *p, const struct band_ref *br,
+                              size_t n_cells, double *buf, size_t *sample_at, size_t stride,
+                              parus_error *err)
+{
+    const struct variable *v = p->v;
+    size_t k;
+    if (br->band)
+        return read_band(f, p, br, n_cells, buf, sample_at, stride, err);
+    for (k = 0; k < n_cells; k++) {
+        double x = v->points[v->time_first ? br->step * n_cells + k : k * v->n_time + br->step];
+        buf[k] = x;
+        if (!isnan(x) && (*sample_at)++ % stride == 0 && p->n_sample < MEDIAN_SAMPLE)
+            p->sample[p->n_sample++] = x;
+    }
+    return PARUS_OK;
+}
+
 static void put(float *dst, double raw, const struct unit *u)
 {
     *dst = isfinite(raw) ? (float)(raw * u->factor + u->offset) : NAN;
@@ -782,7 +824,7 @@ static parus_status read_plan(const struct file *f, struct plan *p, parus_weathe
                                 f->path, p->v->name, day_text(di, day));
                 break;
             }
-            rc = read_band(f, p, &p->v->bands[i], n_cells, buf, &sample_at, stride, err);
+            rc = read_step(f, p, &p->v->bands[i], n_cells, buf, &sample_at, stride, err);
             for (k = 0; rc == PARUS_OK && k < n_cells; k++)
                 put(&d->values[p->out[0]][at + k], buf[k], &p->u);
             continue;
@@ -798,7 +840,7 @@ static parus_status read_plan(const struct file *f, struct plan *p, parus_weathe
             cnt[k] = 0;
         }
         for (; i < j && rc == PARUS_OK; i++) {
-            rc = read_band(f, p, &p->v->bands[i], n_cells, buf, &sample_at, stride, err);
+            rc = read_step(f, p, &p->v->bands[i], n_cells, buf, &sample_at, stride, err);
             for (k = 0; rc == PARUS_OK && k < n_cells; k++) {
                 if (isnan(buf[k]))
                     continue;
@@ -893,6 +935,284 @@ void parus__weather_find_gaps(parus_weather_data *d)
     }
 }
 
+/* ---- CF point time series: stations along one dimension (CF §H.2, featureType timeSeries) ----
+ *
+ * A variable V(station, time) or V(time, station) whose station dimension carries 1-D longitude
+ * and latitude variables (units degrees_east / degrees_north, or those standard names) and whose
+ * time dimension is a CF time axis. GDAL's raster view would read such a variable as a picture
+ * with time along x; it is read through GDAL's multidimensional API instead, and its stations
+ * become the cells of a one-row grid, like a station CSV's. */
+
+static char *md_attr(GDALMDArrayH a, const char *name)
+{
+    GDALAttributeH at = GDALMDArrayGetAttribute(a, name);
+    const char *s;
+    char *out;
+    if (!at)
+        return NULL;
+    s = GDALAttributeReadAsString(at);
+    out = s && *s ? parus__strdup(s) : NULL;
+    GDALAttributeRelease(at);
+    return out;
+}
+
+static bool md_is(GDALMDArrayH a, const char *attr, const char *const *words)
+{
+    char *s = md_attr(a, attr);
+    bool yes = false;
+    for (; s && *words && !yes; words++)
+        yes = strcmp(s, *words) == 0;
+    free(s);
+    return yes;
+}
+
+/* Read the whole of a (small) array as doubles, scale, offset and nodata applied. */
+static double *md_read(GDALMDArrayH a, size_t n)
+{
+    GDALExtendedDataTypeH dt = GDALExtendedDataTypeCreate(GDT_Float64);
+    size_t n_dims = 0, i;
+    GDALDimensionH *dims = GDALMDArrayGetDimensions(a, &n_dims);
+    GUInt64 start[2] = {0, 0};
+    size_t count[2];
+    double *x = n ? malloc(n * sizeof *x) : NULL;
+    int has_nd = 0, has_scale = 0, has_off = 0;
+    double nd = GDALMDArrayGetNoDataValueAsDouble(a, &has_nd);
+    double scale = GDALMDArrayGetScale(a, &has_scale), off = GDALMDArrayGetOffset(a, &has_off);
+    bool ok = x && dt && n_dims >= 1 && n_dims <= 2;
+    for (i = 0; ok && i < n_dims; i++)
+        count[i] = (size_t)GDALDimensionGetSize(dims[i]);
+    ok = ok && GDALMDArrayRead(a, start, count, NULL, NULL, dt, x, x, n * sizeof *x);
+    for (i = 0; ok && i < n; i++) {
+        if (!isfinite(x[i]) || (has_nd && x[i] == nd))
+            x[i] = NAN;
+        else
+            x[i] = x[i] * (has_scale ? scale : 1) + (has_off ? off : 0);
+    }
+    GDALReleaseDimensions(dims, n_dims);
+    if (dt)
+        GDALExtendedDataTypeRelease(dt);
+    if (!ok) {
+        free(x);
+        return NULL;
+    }
+    return x;
+}
+
+/* The 1-D array over dimension dim_name whose units or standard name say it is the longitude
+ * (lat false) or latitude, or NULL. */
+static GDALMDArrayH md_coordinate(GDALGroupH g, char **names, const char *dim_name, bool lat)
+{
+    static const char *const lon_units[] = {"degrees_east", "degree_east", "degrees_E", NULL};
+    static const char *const lat_units[] = {"degrees_north", "degree_north", "degrees_N", NULL};
+    static const char *const lon_sn[] = {"longitude", NULL}, *const lat_sn[] = {"latitude", NULL};
+    for (; names && *names; names++) {
+        GDALMDArrayH a = GDALGroupOpenMDArray(g, *names, NULL);
+        size_t n_dims = 0;
+        GDALDimensionH *dims;
+        bool one;
+        if (!a)
+            continue;
+        dims = GDALMDArrayGetDimensions(a, &n_dims);
+        one = n_dims == 1 && strcmp(GDALDimensionGetName(dims[0]), dim_name) == 0;
+        GDALReleaseDimensions(dims, n_dims);
+        if (one && (md_is(a, "units", lat ? lat_units : lon_units) ||
+                    md_is(a, "standard_name", lat ? lat_sn : lon_sn)))
+            return a;
+        GDALMDArrayRelease(a);
+    }
+    return NULL;
+}
+
+/* The stations' "ID LON LAT" lines: IDs from a variable named like the station dimension
+ * (strings or numbers; spaces become '_'), else the dimension's name and index. */
+static parus_status md_stations(struct file *f, GDALGroupH g, char **names, const char *dim_name,
+                                size_t n, parus_error *err)
+{
+    GDALMDArrayH alon = md_coordinate(g, names, dim_name, false);
+    GDALMDArrayH alat = md_coordinate(g, names, dim_name, true);
+    GDALMDArrayH aid = GDALGroupOpenMDArray(g, dim_name, NULL);
+    double *lon = alon ? md_read(alon, n) : NULL, *lat = alat ? md_read(alat, n) : NULL;
+    double *num = NULL;
+    char **ids = NULL;
+    size_t i, len = 0;
+    parus_status rc = PARUS_OK;
+
+    if (aid && GDALExtendedDataTypeGetClass(GDALMDArrayGetDataType(aid)) == GEDTC_STRING) {
+        GDALExtendedDataTypeH st = GDALExtendedDataTypeCreateString(0);
+        GUInt64 start = 0;
+        ids = calloc(n, sizeof *ids);
+        if (ids && !GDALMDArrayRead(aid, &start, &n, NULL, NULL, st, ids, ids, n * sizeof *ids)) {
+            free(ids);
+            ids = NULL;
+        }
+        GDALExtendedDataTypeRelease(st);
+    } else if (aid) {
+        num = md_read(aid, n);
+    }
+    f->stations = malloc(n * 100 + 1);
+    if (!lon || !lat || !f->stations) {
+        rc = parus_fail(err, PARUS_E_FORMAT,
+                        "'%s': cannot read the longitudes and latitudes of "
+                        "its stations ('%s')",
+                        f->path, dim_name);
+        goto out;
+    }
+    f->stations[0] = '\0';
+    for (i = 0; i < n; i++) {
+        char id[64];
+        size_t k;
+        if (!(fabs(lon[i]) <= 360 && fabs(lat[i]) <= 90)) {
+            rc = parus_fail(err, PARUS_E_RANGE,
+                            "'%s': station %zu of '%s' is at longitude %g, latitude %g: not a "
+                            "place on the Earth",
+                            f->path, i + 1, dim_name, lon[i], lat[i]);
+            goto out;
+        }
+        if (ids && ids[i] && *ids[i])
+            snprintf(id, sizeof id, "%s", ids[i]);
+        else if (num && isfinite(num[i]))
+            snprintf(id, sizeof id, "%.15g", num[i]);
+        else
+            snprintf(id, sizeof id, "%s%zu", dim_name, i + 1);
+        for (k = 0; id[k]; k++)
+            if (isspace((unsigned char)id[k]))
+                id[k] = '_';
+        len += (size_t)snprintf(f->stations + len, 100, "%s %.6f %.6f\n", id,
+                                lon[i] > 180 ? lon[i] - 360 : lon[i], lat[i]);
+    }
+    f->n_points = n;
+out:
+    if (ids) {
+        for (i = 0; i < n; i++)
+            CPLFree(ids[i]);
+        free(ids);
+    }
+    free(num);
+    free(lon);
+    free(lat);
+    if (alon)
+        GDALMDArrayRelease(alon);
+    if (alat)
+        GDALMDArrayRelease(alat);
+    if (aid)
+        GDALMDArrayRelease(aid);
+    return rc;
+}
+
+/* One variable of a point series: its steps (times from the time dimension's indexing variable)
+ * and its values, read whole. */
+static parus_status md_variable(struct file *f, GDALMDArrayH a, const char *name,
+                                GDALDimensionH tdim, bool time_first, size_t n_st, parus_error *err)
+{
+    GDALMDArrayH tv = GDALDimensionGetIndexingVariable(tdim);
+    char *tunits = tv ? md_attr(tv, "units") : NULL, *cal = tv ? md_attr(tv, "calendar") : NULL;
+    char *label = md_attr(a, "units"), *sn = md_attr(a, "standard_name");
+    size_t n_t = (size_t)GDALDimensionGetSize(tdim), i, n;
+    double *t = NULL, step_s;
+    int64_t base_s;
+    struct variable *v;
+    parus_status rc = PARUS_OK;
+
+    rc = time_axis(f, name, GDALDimensionGetName(tdim), tunits, cal, &step_s, &base_s, err);
+    if (rc != PARUS_OK)
+        goto out;
+    v = variable_named(f, NULL, name, err);
+    if (!v) {
+        rc = err ? err->code : PARUS_E_FORMAT;
+        goto out;
+    }
+    snprintf(v->label, sizeof v->label, "%s", label ? label : "");
+    snprintf(v->standard_name, sizeof v->standard_name, "%s", sn ? sn : "");
+    v->time_first = time_first;
+    v->n_time = n_t;
+    t = md_read(tv, n_t);
+    if (!t || !parus__mul_size(n_t, n_st, &n) || !(v->points = md_read(a, n))) {
+        rc = parus_fail(err, PARUS_E_FORMAT, "'%s': cannot read '%s': %s", f->path, name,
+                        CPLGetLastErrorMsg());
+        goto out;
+    }
+    for (i = 0; i < n_t && rc == PARUS_OK; i++) {
+        if (!isfinite(t[i]) || fabs(t[i] * step_s) > 1e12) {
+            rc = parus_fail(err, PARUS_E_NO_DATE, "'%s': step %zu of '%s' has the time %g", f->path,
+                            i + 1, name, t[i]);
+            break;
+        }
+        rc = add_band(f, v, NULL, base_s + (int64_t)llround(t[i] * step_s), err);
+    }
+out:
+    free(t);
+    free(tunits);
+    free(cal);
+    free(label);
+    free(sn);
+    if (tv)
+        GDALMDArrayRelease(tv);
+    return rc;
+}
+
+/* If the file is a point time series, collect its variables (f->n_points > 0); else leave f
+ * untouched for the raster view. */
+static parus_status collect_points(struct file *f, parus_error *err)
+{
+    GDALDatasetH md =
+        GDALOpenEx(f->path, GDAL_OF_MULTIDIM_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    GDALGroupH g = md ? GDALDatasetGetRootGroup(md) : NULL;
+    char **names = g ? GDALGroupGetMDArrayNames(g, NULL) : NULL, **nm;
+    char st_dim[64] = "";
+    size_t n_st = 0;
+    parus_status rc = PARUS_OK;
+
+    for (nm = names; nm && *nm && rc == PARUS_OK; nm++) {
+        GDALMDArrayH a = GDALGroupOpenMDArray(g, *nm, NULL);
+        size_t n_dims = 0;
+        GDALDimensionH *dims = a ? GDALMDArrayGetDimensions(a, &n_dims) : NULL;
+        int ti = -1, k;
+        GDALMDArrayH lon = NULL;
+        for (k = 0; n_dims == 2 && k < 2 && ti < 0; k++) {
+            GDALMDArrayH tv = GDALDimensionGetIndexingVariable(dims[k]);
+            char *u = tv ? md_attr(tv, "units") : NULL;
+            if (u && strstr(u, " since "))
+                ti = k;
+            free(u);
+            if (tv)
+                GDALMDArrayRelease(tv);
+        }
+        if (ti >= 0)
+            lon = md_coordinate(g, names, GDALDimensionGetName(dims[1 - ti]), false);
+        if (lon) {
+            const char *sd = GDALDimensionGetName(dims[1 - ti]);
+            char *sn = md_attr(a, "standard_name");
+            bool wanted = kind_of_name(*nm) != K_NONE || kind_of_standard_name(sn) != K_NONE ||
+                          (f->opt && stated(f->opt->variables, f->opt->n_variables, *nm));
+            free(sn);
+            GDALMDArrayRelease(lon);
+            if (!st_dim[0]) {
+                snprintf(st_dim, sizeof st_dim, "%s", sd);
+                n_st = (size_t)GDALDimensionGetSize(dims[1 - ti]);
+                rc = md_stations(f, g, names, sd, n_st, err);
+            } else if (strcmp(st_dim, sd) != 0) {
+                rc = parus_fail(err, PARUS_E_FORMAT,
+                                "'%s': variables on two station dimensions ('%s', '%s')", f->path,
+                                st_dim, sd);
+            }
+            if (rc == PARUS_OK && wanted)
+                rc = md_variable(f, a, *nm, dims[ti], ti == 0, n_st, err);
+            else if (rc == PARUS_OK)
+                note_ignored(f, *nm);
+        }
+        if (dims)
+            GDALReleaseDimensions(dims, n_dims);
+        if (a)
+            GDALMDArrayRelease(a);
+    }
+    CSLDestroy(names);
+    if (g)
+        GDALGroupRelease(g);
+    if (md)
+        GDALClose(md);
+    return rc;
+}
+
 static parus_status collect(struct file *f, parus_error *err)
 {
     const char *drv = GDALGetDriverShortName(GDALGetDatasetDriver(f->main));
@@ -901,6 +1221,9 @@ static parus_status collect(struct file *f, parus_error *err)
     if (strcmp(drv, "netCDF") == 0) {
         char **sds = GDALGetMetadata(f->main, "SUBDATASETS");
         int i;
+        rc = collect_points(f, err);
+        if (rc != PARUS_OK || f->n_points > 0)
+            return rc;
         for (i = 1; rc == PARUS_OK && sds; i++) {
             char key[48];
             const char *name;
@@ -1013,7 +1336,23 @@ static parus_status read_file(struct file *f, const parus_weather_options *opt,
     for (i = 0; i < n_plans; i++) {
         GDALDatasetH ds = plans[i].v->ds;
         double gt[6];
-        size_t w = (size_t)GDALGetRasterXSize(ds), h = (size_t)GDALGetRasterYSize(ds);
+        size_t w, h;
+        if (f->n_points > 0) {
+            if (!d->stations) {
+                d->width = f->n_points;
+                d->height = 1;
+                d->stations = parus__strdup(f->stations);
+                d->crs_wkt = parus__strdup(parus__wgs84_wkt);
+                if (!d->stations || !d->crs_wkt) {
+                    rc =
+                        parus_fail(err, PARUS_E_NOMEM, "cannot hold the stations of '%s'", f->path);
+                    goto out;
+                }
+            }
+            goto outputs;
+        }
+        w = (size_t)GDALGetRasterXSize(ds);
+        h = (size_t)GDALGetRasterYSize(ds);
         if (GDALGetGeoTransform(ds, gt) != CE_None) {
             rc = parus_fail(err, PARUS_E_FORMAT, "'%s': variable '%s' has no georeferencing",
                             f->path, plans[i].v->name);
@@ -1044,6 +1383,7 @@ static parus_status read_file(struct file *f, const parus_weather_options *opt,
                             f->path, plans[0].v->name, plans[i].v->name);
             goto out;
         }
+    outputs:
         for (o = 0; o < plans[i].n_out; o++) {
             size_t j;
             for (j = 0; j < i; j++) {

@@ -576,6 +576,100 @@ static void test_csv__stations(void **state)
     free(c);
 }
 
+/* ---- CF point time series ---- */
+
+/* The real ERA5 city sample (data-samples/weather/PROVENANCE.md): five stations along
+ * `location`, values by hand from `ncdump -p 9,17 -v pr` (kg m-2 s-1 x 86400 = mm a day). */
+static void test_points__real_era5_cities(void **state)
+{
+    static const double total_1990_mm[5] = {1729.790, 1339.882, 608.084, 401.168, 1246.762};
+    char *path = parus_test_path(parus_test_source_dir(),
+                                 "data-samples/weather/era5-daily-cancities-1990-1993.nc");
+    parus_weather_data d;
+    parus_error err;
+    char day[11];
+    size_t t, k;
+    (void)state;
+    assert_int_equal(parus_weather_read(path, NULL, &d, &err), PARUS_OK);
+    assert_string_equal(d.format, "netCDF");
+    assert_int_equal(d.width, 5);
+    assert_int_equal(d.height, 1);
+    assert_int_equal(d.n_days, 1461);
+    parus_weather_day_text(d.first_day, day);
+    assert_string_equal(day, "1990-01-01");
+    assert_int_equal(d.n_gap_days, 0);
+    assert_non_null(d.stations);
+    assert_non_null(strstr(d.stations, "Halifax -63.400002 44.500000\n"));
+    assert_non_null(strstr(d.stations, "Victoria -123.150002 48.500000\n"));
+    assert_close(cell(&d, PARUS_WEATHER_PRECIP_MM, 0, 0), 3.46888002e-4 * 86400, 1e-4, 0);
+    assert_close(cell(&d, PARUS_WEATHER_PRECIP_MM, 180, 4), 2.0613661e-05 * 86400, 1e-5, 0);
+    for (k = 0; k < 5; k++) {
+        double sum = 0;
+        for (t = 0; t < 365; t++)
+            sum += (double)cell(&d, PARUS_WEATHER_PRECIP_MM, t, k);
+        assert_close(sum, total_1990_mm[k], 0.01, 0);
+    }
+    for (t = 0; t < d.n_days; t++)
+        for (k = 0; k < 5; k++)
+            assert_true(cell(&d, PARUS_WEATHER_TMIN_C, t, k) <=
+                        cell(&d, PARUS_WEATHER_TMAX_C, t, k));
+    /* kelvin converted: Iqaluit's mean over four years is well below freezing, Victoria's not */
+    {
+        double iq = 0, vi = 0;
+        for (t = 0; t < d.n_days; t++) {
+            iq += (double)cell(&d, PARUS_WEATHER_TMEAN_C, t, 2);
+            vi += (double)cell(&d, PARUS_WEATHER_TMEAN_C, t, 4);
+        }
+        assert_in_range((long)(iq / 1461.0), -15, -5);
+        assert_in_range((long)(vi / 1461.0), 5, 15);
+    }
+    parus_weather_data_release(&d);
+    free(path);
+}
+
+/* A point series stored [time][station], numeric station ids, a missing value (NaN, never
+ * zero); and the same with a calendar parus does not read. */
+static void test_points__time_first_and_calendar(void **state)
+{
+    static const char cdl[] =
+        "netcdf %s {\ndimensions:\n time = 3 ; station = 2 ;\nvariables:\n"
+        " double time(time) ;\n  time:units = \"days since 2024-06-01\" ;\n"
+        "  time:calendar = \"%s\" ;\n"
+        " int station(station) ;\n"
+        " double lon(station) ;\n  lon:standard_name = \"longitude\" ;\n"
+        " double lat(station) ;\n  lat:standard_name = \"latitude\" ;\n"
+        " float precip(time, station) ;\n  precip:units = \"mm\" ;\n"
+        "  precip:_FillValue = -9999.f ;\n"
+        "data:\n time = 0, 1, 2 ;\n station = 57494, 58321 ;\n lon = 114.1, 117.3 ;\n"
+        " lat = 30.6, 31.9 ;\n precip = 1.5, 0, -9999, 12.25, 0.5, 3 ;\n}\n";
+    char text[2048], *nc;
+    parus_weather_data d;
+    parus_error err;
+    (void)state;
+    snprintf(text, sizeof text, cdl, "pts", "gregorian");
+    nc = make_nc("pts", text);
+    if (!nc)
+        return;
+    assert_int_equal(parus_weather_read(nc, NULL, &d, &err), PARUS_OK);
+    assert_int_equal(d.width, 2);
+    assert_int_equal(d.n_days, 3);
+    assert_string_equal(d.stations, "57494 114.100000 30.600000\n58321 117.300000 31.900000\n");
+    assert_close(cell(&d, PARUS_WEATHER_PRECIP_MM, 0, 0), 1.5, 1e-6, 0);
+    assert_close(cell(&d, PARUS_WEATHER_PRECIP_MM, 0, 1), 0, 1e-6, 0);
+    assert_true(isnan(cell(&d, PARUS_WEATHER_PRECIP_MM, 1, 0)));
+    assert_close(cell(&d, PARUS_WEATHER_PRECIP_MM, 1, 1), 12.25, 1e-6, 0);
+    assert_close(cell(&d, PARUS_WEATHER_PRECIP_MM, 2, 1), 3, 1e-6, 0);
+    parus_weather_data_release(&d);
+    free(nc);
+
+    snprintf(text, sizeof text, cdl, "pts_noleap", "noleap");
+    nc = make_nc("pts_noleap", text);
+    assert_int_equal(parus_weather_read(nc, NULL, &d, &err), PARUS_E_FORMAT);
+    assert_msg_has(&err, "calendar 'noleap'");
+    assert_msg_has(&err, "pts_noleap.nc");
+    free(nc);
+}
+
 /* ---- the real ERA5 file ---- */
 
 static void test_era5__hourly_kelvin_to_daily(void **state)
@@ -939,6 +1033,8 @@ int main(void)
         cmocka_unit_test(test_gtiff__stack_with_a_gap),
         cmocka_unit_test(test_gtiff__no_date_no_variable_or_monthly_refused),
         cmocka_unit_test(test_csv__stations),
+        cmocka_unit_test(test_points__real_era5_cities),
+        cmocka_unit_test(test_points__time_first_and_calendar),
         cmocka_unit_test(test_era5__hourly_kelvin_to_daily),
         cmocka_unit_test(test_import__idempotent_overlap_and_nothing_half),
         cmocka_unit_test(test_weights__by_hand_on_a_2x2_grid),
