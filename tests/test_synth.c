@@ -207,6 +207,14 @@ static void test_cli__help_and_misuse(void **state)
                      2);
     assert_non_null(strstr(errs, "fields"));
     free(errs);
+    /* run from anywhere, no --crops: the source tree's table (issue 14, item 6) */
+    {
+        char cmd[8192];
+        snprintf(cmd, sizeof cmd, "cd '%s' && '%s' --out here --size 64 --dates 2 --quiet", dir,
+                 synth_bin());
+        assert_int_equal(parus_test_run(cmd, NULL, &errs), 0);
+        free(errs);
+    }
     parus_test_rmtree(dir);
     free(dir);
 }

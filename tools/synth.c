@@ -46,6 +46,11 @@
 #include <ogr_srs_api.h>
 
 #include "parus/crops.h"
+
+/* The default crop table: the source tree's, wherever parus-synth is run from (CMake sets it). */
+#ifndef PARUS_DEFAULT_TABLES_DIR
+#define PARUS_DEFAULT_TABLES_DIR "data-samples"
+#endif
 #include "parus/error.h"
 
 enum { RC_OK = 0, RC_FAIL = 1, RC_USAGE = 2, RC_UNREADABLE = 3, RC_CONFIG = 7 };
@@ -317,7 +322,7 @@ static void usage(FILE *f)
         "  --step DAYS             days between dates, 1..366 [from the spread, a multiple of 5]\n"
         "  --parcels N|auto        registered parcels [auto: one per 850 px]\n"
         "  --seed N                random seed, 0..2^64-1 [42]\n"
-        "  --crops FILE            crop table [data-samples/crops.csv]\n"
+        "  --crops FILE            crop table [the source tree's data-samples/crops.csv]\n"
         "  --year YYYY             season year [2024]\n"
         "  --epsg CODE             projected CRS of the tiles, metres [32650]\n"
         "  --origin LON,LAT        upper-left corner, degrees [114.5,36.5]\n"
@@ -407,7 +412,7 @@ static int parse_options(int argc, char **argv, struct options *o, bool *done)
 {
     int i;
     memset(o, 0, sizeof *o);
-    o->crops_path = "data-samples/crops.csv";
+    o->crops_path = PARUS_DEFAULT_TABLES_DIR "/crops.csv";
     o->size = 512;
     o->n_dates = 12;
     o->n_parcels = -1;
