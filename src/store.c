@@ -48,6 +48,7 @@ enum stmt_id {
     STMT_RTREE_UPDATE,
     STMT_REJECTS_CLEAR,
     STMT_REJECT_INSERT,
+    STMT_REJECT_GET,
     STMT_PARCEL_GET,
     STMT_PARCELS_IN_BOX,
     STMT_PARCEL_NUM,
@@ -108,6 +109,8 @@ static const char *const stmt_sql[STMT_N_] = {
     [STMT_REJECTS_CLEAR] = "DELETE FROM parcel_rejects WHERE source = ?1",
     [STMT_REJECT_INSERT] = "INSERT INTO parcel_rejects (source, feature_index, parcel_id, code, "
                            "reason, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [STMT_REJECT_GET] = "SELECT source, feature_index, code, reason FROM parcel_rejects "
+                        "WHERE parcel_id = ?1 ORDER BY id DESC LIMIT 1",
     [STMT_PARCEL_GET] = "SELECT " PARCEL_COLUMNS " FROM parcels p WHERE p.id = ?1",
     /* CROSS JOIN keeps the R-tree as the outer loop; the second set of conditions drops the
      * near-misses of its 32-bit boxes */
@@ -1050,6 +1053,39 @@ static void row_parcel(sqlite3_stmt *st, parus_parcel *p)
     p->wkb = (unsigned char *)sqlite3_column_blob(st, 8);
     p->wkb_size = (size_t)sqlite3_column_bytes(st, 8);
     p->repaired = sqlite3_column_int(st, 9) != 0;
+}
+
+parus_status parus_store_parcel_set_aside(parus_store *store, const char *id, char why[512],
+                                          bool *found, parus_error *err)
+{
+    sqlite3_stmt *st;
+    parus_status code;
+    int rc;
+
+    if (!store || !id || !why || !found)
+        return parus_fail(err, PARUS_E_INVALID, "parcel_set_aside: missing store, id or output");
+    code = require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    *found = false;
+    why[0] = '\0';
+    st = stmt_get(store, STMT_REJECT_GET, err);
+    if (!st)
+        return prepare_failed(err);
+    rc = bind_text(st, 1, id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *found = true;
+        snprintf(why, 512, "'%s' feature %lld: %s: %s", (const char *)sqlite3_column_text(st, 0),
+                 (long long)sqlite3_column_int64(st, 1), (const char *)sqlite3_column_text(st, 2),
+                 (const char *)sqlite3_column_text(st, 3));
+    } else if (rc != SQLITE_DONE) {
+        code = parus__store_sql_fail(store, rc, err, "cannot read the set-aside parcels of '%s'",
+                                     store->path);
+    }
+    sqlite3_reset(st);
+    return code;
 }
 
 parus_status parus_store_get_parcel(parus_store *store, const char *id, parus_parcel *out,

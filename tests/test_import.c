@@ -459,6 +459,66 @@ static const char parcels_geojson[] =
     "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[114.004,36.0],[114.005,36.0],"
     "[114.005,36.001],[114.004,36.001],[114.004,36.0]]]}}]}";
 
+/* A parcel set aside at load (issue 14, item 6): its declaration is skipped and named, the others
+ * stored, exit 8; a file of set-aside parcels only stores nothing; an unknown parcel still refuses
+ * the whole file. */
+static void test_cli_parcels_crops__skips_parcels_set_aside(void **state)
+{
+    static const char geo_text[] =
+        "{\"type\":\"FeatureCollection\",\"features\":["
+        "{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"P1\",\"farmer_id\":\"F1\"},"
+        "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[114.0,36.0],[114.001,36.0],"
+        "[114.001,36.001],[114.0,36.001],[114.0,36.0]]]}},"
+        "{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"P4\",\"farmer_id\":\"F1\"},"
+        "\"geometry\":{\"type\":\"Point\",\"coordinates\":[114.0,36.0]}}]}";
+    char *dir = parus_test_tmpdir("import-aside");
+    char *db = parus_test_path(dir, "a.db");
+    char *geo = write_text(dir, "parcels.geojson", geo_text);
+    char *both = write_text(dir, "both.csv", "parcel_id,crop\nP1,cotton\nP4,soybean\n");
+    char *only = write_text(dir, "only.csv", "parcel_id,crop\nP4,soybean\n");
+    char *unknown = write_text(dir, "unknown.csv",
+                               "parcel_id,crop\nP4,soybean\nP1,cotton\n"
+                               "P9,cotton\n");
+    char *out, *errs;
+    (void)state;
+
+    out = run_expect(8, NULL, "--db '%s' -q parcels load '%s'", db, geo);
+    free(out);
+    out = run_expect(4, &errs, "--db '%s' parcels crops '%s' --season 2024-03-01/2024-06-30", db,
+                     unknown);
+    expect_contains(errs, "line 4: parcel 'P9' is not in");
+    free(out);
+    free(errs);
+    out = run_expect(4, &errs, "--db '%s' parcels crops '%s' --season 2024-03-01/2024-06-30", db,
+                     only);
+    expect_contains(errs, "every parcel of");
+    free(out);
+    free(errs);
+    out = run_expect(0, NULL, "--db '%s' store info", db);
+    expect_contains(out, "declared crops:    0");
+    free(out);
+
+    out = run_expect(8, &errs, "--db '%s' parcels crops '%s' --season 2024-03-01/2024-06-30", db,
+                     both);
+    expect_contains(out, "stored 1 declared crops");
+    expect_contains(errs, "both.csv' line 3: parcel 'P4' was set aside at load");
+    expect_contains(errs, "not a polygon");
+    expect_contains(errs, "1 declaration skipped");
+    free(out);
+    free(errs);
+    out = run_expect(0, NULL, "--db '%s' store info", db);
+    expect_contains(out, "declared crops:    1");
+    free(out);
+
+    parus_test_rmtree(dir);
+    free(both);
+    free(only);
+    free(unknown);
+    free(geo);
+    free(db);
+    free(dir);
+}
+
 static void test_cli_parcels_crops__stores_and_refuses(void **state)
 {
     char *dir = parus_test_tmpdir("import");
@@ -711,6 +771,7 @@ int main(void)
         cmocka_unit_test(test_crop_declarations__read_and_refuse),
         cmocka_unit_test(test_cli_import_series__stores_and_refuses),
         cmocka_unit_test(test_cli_parcels_crops__stores_and_refuses),
+        cmocka_unit_test(test_cli_parcels_crops__skips_parcels_set_aside),
         cmocka_unit_test(test_real__matogrosso_long_and_wide_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -122,6 +122,12 @@ PARUS_API parus_status parus_store_overlaps_foreach(parus_store *store, const ch
                                                     parus_overlap_visit_fn fn, void *ctx,
                                                     size_t *n_visited, parus_error *err);
 
+/* Whether the parcel id was set aside at load (its last record in parcel_rejects): *found, and
+ * in why "'SOURCE' feature N: CODE: REASON". A parcel set aside once and loaded since is still
+ * found here: ask parus_store_get_parcel first. */
+PARUS_API parus_status parus_store_parcel_set_aside(parus_store *store, const char *id,
+                                                    char why[512], bool *found, parus_error *err);
+
 /* One parcel by id; *out owns its strings and WKB (parus_parcel_release). E_NOT_FOUND. */
 PARUS_API parus_status parus_store_get_parcel(parus_store *store, const char *id, parus_parcel *out,
                                               parus_error *err);

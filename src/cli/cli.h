@@ -14,6 +14,7 @@
 #include "parus/classify.h"
 #include "parus/config.h"
 #include "parus/error.h"
+#include "parus/import.h"
 #include "parus/store.h"
 
 /* Exit codes: documented in docs/cli.md, appended, never renumbered. */
@@ -87,6 +88,13 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
  * escaped (parus_escape_controls), cut at 1023 bytes. The result lives until eight more calls:
  * enough for the arguments of one printf. */
 const char *cli_safe(const char *s);
+
+/* Drop from d the declarations of parcels that are not in the store because they were set aside
+ * when the parcels were loaded: each named on stderr ("parus: skipped: FILE line N: ...") with
+ * why, *n_dropped counting them. A parcel neither stored nor set aside stays in d (the caller
+ * refuses it). Returns 0, or an exit code after a message. */
+int cli_drop_set_aside(parus_store *store, const char *path, parus_crop_declarations *d,
+                       size_t *n_dropped);
 /* True when arg is -h or --help. */
 bool cli_is_help(const char *arg);
 /* The arguments of a command that takes one FILE and options that each take a value, from

@@ -36,6 +36,7 @@ parus_status cli_points_to_obs(const parus_season_spec *spec, const parus_series
 typedef struct cli_labels {
     size_t n;
     char **id, **crop;
+    size_t n_skipped; /* rows of parcels set aside at load, left out */
 } cli_labels;
 
 /* The crop of a parcel id, or NULL. */

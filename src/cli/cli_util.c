@@ -4,6 +4,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "parus/outfile.h"
@@ -217,4 +218,39 @@ void cli_json_number(FILE *out, double v)
         fputs("null", out);
     else
         fprintf(out, "%.17g", v);
+}
+
+int cli_drop_set_aside(parus_store *store, const char *path, parus_crop_declarations *d,
+                       size_t *n_dropped)
+{
+    size_t i, kept = 0;
+    *n_dropped = 0;
+    for (i = 0; i < d->n; i++) {
+        parus_parcel p;
+        parus_error err;
+        char why[512];
+        bool aside = false;
+        parus_status code = parus_store_get_parcel(store, d->parcel_ids[i], &p, &err);
+        if (code == PARUS_OK)
+            parus_parcel_release(&p);
+        else if (code == PARUS_E_NOT_FOUND)
+            code = parus_store_parcel_set_aside(store, d->parcel_ids[i], why, &aside, &err);
+        if (code != PARUS_OK)
+            return cli_report(&err);
+        if (aside) {
+            fprintf(stderr,
+                    "parus: skipped: '%s' line %zu: parcel '%s' was set aside at load (%s)\n",
+                    cli_safe(path), d->lines[i], cli_safe(d->parcel_ids[i]), cli_safe(why));
+            free(d->parcel_ids[i]);
+            free(d->crops[i]);
+            (*n_dropped)++;
+            continue;
+        }
+        d->parcel_ids[kept] = d->parcel_ids[i];
+        d->crops[kept] = d->crops[i];
+        d->lines[kept] = d->lines[i];
+        kept++;
+    }
+    d->n = kept;
+    return 0;
 }

@@ -38,7 +38,8 @@ static const char usage[] =
     "  --json                   print JSON instead of text\n\n"
     "crops: store the crop declared for each parcel in a season (a CSV of parcel id and crop\n"
     "code), replacing what was declared before for the same parcel and season. Every code must\n"
-    "be in the crop table and every parcel in the store, or nothing is stored.\n"
+    "be in the crop table and every parcel in the store, or nothing is stored; a parcel that\n"
+    "was set aside at load is skipped and named (exit 8), the others are stored.\n"
     "  --season FIRST/LAST      the season window, e.g. 2024-03-01/2024-06-30 (default: the\n"
     "                           config's [season] window)\n"
     "  --id-column C            column of parcel ids (default parcel_id)\n"
@@ -378,7 +379,7 @@ static int crops(cli_ctx *ctx, int argc, char **argv)
     const char *path = NULL, *table_path;
     char window[PARUS_SEASON_WINDOW_TEXT], summary[512];
     int64_t start_day;
-    size_t length_days, i, k, *counts = NULL;
+    size_t length_days, i, k, *counts = NULL, n_skipped = 0;
     long long run_id;
     int rc;
 
@@ -414,6 +415,16 @@ static int crops(cli_ctx *ctx, int argc, char **argv)
     rc = cli_open_store(ctx, &store);
     if (rc)
         goto out_decl;
+    rc = cli_drop_set_aside(store, path, &d, &n_skipped);
+    if (rc)
+        goto out_store;
+    if (d.n == 0) {
+        fprintf(stderr,
+                "parus: error: every parcel of '%s' was set aside at load: nothing stored\n",
+                cli_safe(path));
+        rc = PARUS_EXIT_INPUT_BAD;
+        goto out_store;
+    }
     run_id = cli_run_begin(store, argc, argv);
     if (parus_store_put_parcel_crops(store, window, (const char *const *)d.parcel_ids,
                                      (const char *const *)d.crops, d.n, path, &err) != PARUS_OK) {
@@ -432,8 +443,16 @@ static int crops(cli_ctx *ctx, int argc, char **argv)
         cli_run_end(store, run_id, "failed", summary);
         goto out_store;
     }
-    snprintf(summary, sizeof summary, "file=%s season=%s declared=%zu", path, window, d.n);
+    snprintf(summary, sizeof summary, "file=%s season=%s declared=%zu skipped=%zu", path, window,
+             d.n, n_skipped);
     cli_run_end(store, run_id, "ok", summary);
+    if (n_skipped) {
+        fprintf(stderr,
+                "parus: %zu declaration%s skipped: %s parcel%s set aside at load (listed above)\n",
+                n_skipped, n_skipped == 1 ? "" : "s", n_skipped == 1 ? "its" : "their",
+                n_skipped == 1 ? " was" : "s were");
+        rc = PARUS_EXIT_PARTIAL;
+    }
     if (!ctx->quiet) {
         for (i = 0; i < d.n; i++)
             for (k = 0; k < table.n_crops; k++)

@@ -43,7 +43,8 @@ static const char usage[] =
     "                  --help); a --fold-column is not a feature and plays no other part\n"
     "  --season W      the store's parcels in the season window W, labelled by the crops\n"
     "                  declared for W ('parus parcels crops') or by --labels\n"
-    "  --labels FILE   a CSV with the columns parcel_id and crop (crop codes of the crop table)\n"
+    "  --labels FILE   a CSV with the columns parcel_id and crop (crop codes of the crop table);\n"
+    "                  a parcel set aside at load is skipped and named (exit 8)\n"
     "  --crops FILE    the crop table the labels are checked against (default: [tables] crops)\n"
     "  --samples       the imported samples of the store ('parus import series'), each sample's\n"
     "                  season from its start date, --season-days long\n"
@@ -154,6 +155,15 @@ static int load_labels(cli_ctx *ctx, parus_store *store, const char *path, const
         return cli_report(&err);
     if (parus_crop_declarations_read(path, NULL, NULL, &table, &d, &err) != PARUS_OK) {
         rc = cli_report(&err);
+        goto out;
+    }
+    rc = cli_drop_set_aside(store, path, &d, &out->n_skipped);
+    if (rc)
+        goto out;
+    if (d.n == 0) {
+        fprintf(stderr, "parus: error: every parcel of '%s' was set aside at load: no label\n",
+                cli_safe(path));
+        rc = PARUS_EXIT_INPUT_BAD;
         goto out;
     }
     for (i = 0; i < d.n; i++) {
@@ -378,6 +388,13 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
     if (!ctx->quiet && parus_model_learner(model) != PARUS_LEARNER_TREES)
         printf("learner %s: the network weighs %.2f in the probabilities\n",
                parus_learner_name(parus_model_learner(model)), parus_model_tcnn_weight(model));
+    if (labels.n_skipped) {
+        fprintf(stderr,
+                "parus: %zu label%s skipped: %s parcel%s set aside at load (listed above)\n",
+                labels.n_skipped, labels.n_skipped == 1 ? "" : "s",
+                labels.n_skipped == 1 ? "its" : "their", labels.n_skipped == 1 ? " was" : "s were");
+        rc = PARUS_EXIT_PARTIAL;
+    }
 out:
     labels_release(&labels);
     parus_store_close(store);
