@@ -1036,8 +1036,12 @@ static parus_status md_stations(struct file *f, GDALGroupH g, char **names, cons
     char **ids = NULL;
     size_t i, len = 0;
     parus_status rc = PARUS_OK;
+    GDALExtendedDataTypeH aid_type = aid ? GDALMDArrayGetDataType(aid) : NULL;
+    bool aid_text = aid_type && GDALExtendedDataTypeGetClass(aid_type) == GEDTC_STRING;
 
-    if (aid && GDALExtendedDataTypeGetClass(GDALMDArrayGetDataType(aid)) == GEDTC_STRING) {
+    if (aid_type)
+        GDALExtendedDataTypeRelease(aid_type);
+    if (aid_text) {
         GDALExtendedDataTypeH st = GDALExtendedDataTypeCreateString(0);
         GUInt64 start = 0;
         ids = calloc(n, sizeof *ids);
