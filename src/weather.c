@@ -364,9 +364,12 @@ static void file_close(struct file *f)
 
 static void note_ignored(struct file *f, const char *name)
 {
-    size_t len = strlen(f->ignored);
-    if (strstr(f->ignored, name))
-        return;
+    size_t len = strlen(f->ignored), n = strlen(name);
+    const char *at;
+    /* already listed: a whole item of the ", " list ("ps" is not in "psl") */
+    for (at = strstr(f->ignored, name); at; at = strstr(at + 1, name))
+        if ((at == f->ignored || at[-1] == ' ') && (at[n] == '\0' || at[n] == ','))
+            return;
     snprintf(f->ignored + len, sizeof f->ignored - len, "%s%s", len ? ", " : "", name);
 }
 
@@ -1209,6 +1212,19 @@ static parus_status collect_points(struct file *f, parus_error *err)
         if (a)
             GDALMDArrayRelease(a);
     }
+    /* read as a point series, the file's other variables (a grid beside the stations) are not
+       read at all: say so */
+    for (nm = names; f->n_points > 0 && nm && *nm; nm++) {
+        GDALMDArrayH a = GDALGroupOpenMDArray(g, *nm, NULL);
+        size_t i, n_dims = a ? GDALMDArrayGetDimensionCount(a) : 0;
+        bool read = false;
+        for (i = 0; i < f->n_vars && !read; i++)
+            read = strcmp(f->vars[i].name, *nm) == 0;
+        if (n_dims >= 2 && !read)
+            note_ignored(f, *nm);
+        if (a)
+            GDALMDArrayRelease(a);
+    }
     CSLDestroy(names);
     if (g)
         GDALGroupRelease(g);
@@ -1304,12 +1320,59 @@ static bool cf_lon_lat(GDALDatasetH ds)
     return lon && lat;
 }
 
+/* The grid the variable of p lies on, set in d by the first variable (d->crs_wkt still NULL) and
+ * checked against it by the others (first_name names the first in the message): a point series'
+ * stations, or a raster's geotransform, size and CRS. */
+static parus_status grid_of(const struct file *f, const struct plan *p, const char *first_name,
+                            parus_weather_data *d, parus_error *err)
+{
+    GDALDatasetH ds = p->v->ds;
+    double gt[6];
+    size_t w, h;
+    const char *wkt;
+
+    if (f->n_points > 0) {
+        if (d->crs_wkt)
+            return PARUS_OK; /* every variable of a point series is on its one station dimension */
+        d->width = f->n_points;
+        d->height = 1;
+        d->stations = parus__strdup(f->stations);
+        d->crs_wkt = parus__strdup(parus__wgs84_wkt);
+        if (!d->stations || !d->crs_wkt)
+            return parus_fail(err, PARUS_E_NOMEM, "cannot hold the stations of '%s'", f->path);
+        return PARUS_OK;
+    }
+    w = (size_t)GDALGetRasterXSize(ds);
+    h = (size_t)GDALGetRasterYSize(ds);
+    if (GDALGetGeoTransform(ds, gt) != CE_None)
+        return parus_fail(err, PARUS_E_FORMAT, "'%s': variable '%s' has no georeferencing", f->path,
+                          p->v->name);
+    if (d->crs_wkt) {
+        if (w != d->width || h != d->height || memcmp(gt, d->geotransform, sizeof gt))
+            return parus_fail(err, PARUS_E_FORMAT,
+                              "'%s': variables '%s' and '%s' are on different grids", f->path,
+                              first_name, p->v->name);
+        return PARUS_OK;
+    }
+    memcpy(d->geotransform, gt, sizeof gt);
+    d->width = w;
+    d->height = h;
+    wkt = GDALGetProjectionRef(ds);
+    if ((!wkt || !*wkt) && cf_lon_lat(ds))
+        wkt = parus__wgs84_wkt;
+    if (!wkt || !*wkt)
+        return parus_fail(err, PARUS_E_NO_CRS, "'%s' has no coordinate reference system", f->path);
+    d->crs_wkt = parus__strdup(wkt);
+    if (!d->crs_wkt)
+        return parus_fail(err, PARUS_E_NOMEM, "cannot hold the CRS of '%s'", f->path);
+    return PARUS_OK;
+}
+
 static parus_status read_file(struct file *f, const parus_weather_options *opt,
                               parus_weather_data *d, parus_error *err)
 {
     struct plan plans[MAX_VARS];
     size_t n_plans = 0, i, o;
-    GDALDatasetH grid_ds = NULL;
     int64_t first = INT64_MAX, last = INT64_MIN;
     parus_status rc = collect(f, err);
 
@@ -1338,56 +1401,9 @@ static parus_status read_file(struct file *f, const parus_weather_options *opt,
         goto out;
     }
     for (i = 0; i < n_plans; i++) {
-        GDALDatasetH ds = plans[i].v->ds;
-        double gt[6];
-        size_t w, h;
-        if (f->n_points > 0) {
-            if (!d->stations) {
-                d->width = f->n_points;
-                d->height = 1;
-                d->stations = parus__strdup(f->stations);
-                d->crs_wkt = parus__strdup(parus__wgs84_wkt);
-                if (!d->stations || !d->crs_wkt) {
-                    rc =
-                        parus_fail(err, PARUS_E_NOMEM, "cannot hold the stations of '%s'", f->path);
-                    goto out;
-                }
-            }
-            goto outputs;
-        }
-        w = (size_t)GDALGetRasterXSize(ds);
-        h = (size_t)GDALGetRasterYSize(ds);
-        if (GDALGetGeoTransform(ds, gt) != CE_None) {
-            rc = parus_fail(err, PARUS_E_FORMAT, "'%s': variable '%s' has no georeferencing",
-                            f->path, plans[i].v->name);
+        rc = grid_of(f, &plans[i], plans[0].v->name, d, err);
+        if (rc != PARUS_OK)
             goto out;
-        }
-        if (!grid_ds) {
-            const char *wkt = GDALGetProjectionRef(ds);
-            grid_ds = ds;
-            memcpy(d->geotransform, gt, sizeof gt);
-            d->width = w;
-            d->height = h;
-            if ((!wkt || !*wkt) && cf_lon_lat(ds))
-                wkt = parus__wgs84_wkt;
-            if (!wkt || !*wkt) {
-                rc = parus_fail(err, PARUS_E_NO_CRS, "'%s' has no coordinate reference system",
-                                f->path);
-                goto out;
-            }
-            d->crs_wkt = parus__strdup(wkt);
-            if (!d->crs_wkt) {
-                rc = parus_fail(err, PARUS_E_NOMEM, "cannot hold the CRS of '%s'", f->path);
-                goto out;
-            }
-        } else if (w != d->width || h != d->height || memcmp(gt, d->geotransform, sizeof gt)) {
-            rc = parus_fail(err, PARUS_E_FORMAT,
-                            "'%s': variables '%s' and '%s' are on different "
-                            "grids",
-                            f->path, plans[0].v->name, plans[i].v->name);
-            goto out;
-        }
-    outputs:
         for (o = 0; o < plans[i].n_out; o++) {
             size_t j;
             for (j = 0; j < i; j++) {

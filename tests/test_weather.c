@@ -640,8 +640,10 @@ static void test_points__time_first_and_calendar(void **state)
         " double lat(station) ;\n  lat:standard_name = \"latitude\" ;\n"
         " float precip(time, station) ;\n  precip:units = \"mm\" ;\n"
         "  precip:_FillValue = -9999.f ;\n"
+        " float psl(time, station) ;\n float ps(time, station) ;\n"
         "data:\n time = 0, 1, 2 ;\n station = 57494, 58321 ;\n lon = 114.1, 117.3 ;\n"
-        " lat = 30.6, 31.9 ;\n precip = 1.5, 0, -9999, 12.25, 0.5, 3 ;\n}\n";
+        " lat = 30.6, 31.9 ;\n precip = 1.5, 0, -9999, 12.25, 0.5, 3 ;\n"
+        " psl = 1, 2, 3, 4, 5, 6 ;\n ps = 1, 2, 3, 4, 5, 6 ;\n}\n";
     char text[2048], *nc;
     parus_weather_data d;
     parus_error err;
@@ -659,6 +661,7 @@ static void test_points__time_first_and_calendar(void **state)
     assert_true(isnan(cell(&d, PARUS_WEATHER_PRECIP_MM, 1, 0)));
     assert_close(cell(&d, PARUS_WEATHER_PRECIP_MM, 1, 1), 12.25, 1e-6, 0);
     assert_close(cell(&d, PARUS_WEATHER_PRECIP_MM, 2, 1), 3, 1e-6, 0);
+    assert_string_equal(d.ignored, "psl, ps"); /* each named, "ps" too though "psl" holds it */
     parus_weather_data_release(&d);
     free(nc);
 

@@ -91,10 +91,11 @@ const char *cli_safe(const char *s);
 
 /* Drop from d the declarations of parcels that are not in the store because they were set aside
  * when the parcels were loaded: each named on stderr ("parus: skipped: FILE line N: ...") with
- * why, *n_dropped counting them. A parcel neither stored nor set aside stays in d (the caller
- * refuses it). Returns 0, or an exit code after a message. */
+ * why, *n_dropped counting them. A parcel neither stored nor set aside stays in d, and *unknown is
+ * the index in d of the first such (d->n when none): the caller refuses the file. Returns 0, or
+ * an exit code after a message. */
 int cli_drop_set_aside(parus_store *store, const char *path, parus_crop_declarations *d,
-                       size_t *n_dropped);
+                       size_t *n_dropped, size_t *unknown);
 /* True when arg is -h or --help. */
 bool cli_is_help(const char *arg);
 /* The arguments of a command that takes one FILE and options that each take a value, from

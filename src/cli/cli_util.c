@@ -3,6 +3,7 @@
  * and recording runs.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,17 +222,19 @@ void cli_json_number(FILE *out, double v)
 }
 
 int cli_drop_set_aside(parus_store *store, const char *path, parus_crop_declarations *d,
-                       size_t *n_dropped)
+                       size_t *n_dropped, size_t *unknown)
 {
     size_t i, kept = 0;
     *n_dropped = 0;
+    *unknown = SIZE_MAX;
     for (i = 0; i < d->n; i++) {
         parus_parcel p;
         parus_error err;
         char why[512];
         bool aside = false;
         parus_status code = parus_store_get_parcel(store, d->parcel_ids[i], &p, &err);
-        if (code == PARUS_OK)
+        bool stored = code == PARUS_OK;
+        if (stored)
             parus_parcel_release(&p);
         else if (code == PARUS_E_NOT_FOUND)
             code = parus_store_parcel_set_aside(store, d->parcel_ids[i], why, &aside, &err);
@@ -246,11 +249,15 @@ int cli_drop_set_aside(parus_store *store, const char *path, parus_crop_declarat
             (*n_dropped)++;
             continue;
         }
+        if (!stored && *unknown == SIZE_MAX)
+            *unknown = kept;
         d->parcel_ids[kept] = d->parcel_ids[i];
         d->crops[kept] = d->crops[i];
         d->lines[kept] = d->lines[i];
         kept++;
     }
     d->n = kept;
+    if (*unknown == SIZE_MAX)
+        *unknown = kept;
     return 0;
 }

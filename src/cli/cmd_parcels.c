@@ -348,26 +348,6 @@ fail:
 }
 
 /* The line of the first parcel of d that the store does not hold (0 when all are there). */
-static size_t first_unknown(parus_store *store, const parus_crop_declarations *d, size_t *index)
-{
-    size_t i;
-    for (i = 0; i < d->n; i++) {
-        parus_parcel p;
-        parus_error err;
-        parus_status code = parus_store_get_parcel(store, d->parcel_ids[i], &p, &err);
-        if (code == PARUS_OK) {
-            parus_parcel_release(&p);
-            continue;
-        }
-        if (code == PARUS_E_NOT_FOUND) {
-            *index = i;
-            return d->lines[i];
-        }
-        break;
-    }
-    return 0;
-}
-
 static int crops(cli_ctx *ctx, int argc, char **argv)
 {
     static const char *const opts[] = {"--season", "--id-column", "--crop-column", "--crops"};
@@ -379,7 +359,7 @@ static int crops(cli_ctx *ctx, int argc, char **argv)
     const char *path = NULL, *table_path;
     char window[PARUS_SEASON_WINDOW_TEXT], summary[512];
     int64_t start_day;
-    size_t length_days, i, k, *counts = NULL, n_skipped = 0;
+    size_t length_days, i, k, *counts = NULL, n_skipped = 0, unknown;
     long long run_id;
     int rc;
 
@@ -415,7 +395,7 @@ static int crops(cli_ctx *ctx, int argc, char **argv)
     rc = cli_open_store(ctx, &store);
     if (rc)
         goto out_decl;
-    rc = cli_drop_set_aside(store, path, &d, &n_skipped);
+    rc = cli_drop_set_aside(store, path, &d, &n_skipped, &unknown);
     if (rc)
         goto out_store;
     if (d.n == 0) {
@@ -428,13 +408,10 @@ static int crops(cli_ctx *ctx, int argc, char **argv)
     run_id = cli_run_begin(store, argc, argv);
     if (parus_store_put_parcel_crops(store, window, (const char *const *)d.parcel_ids,
                                      (const char *const *)d.crops, d.n, path, &err) != PARUS_OK) {
-        size_t line = 0, bad = 0;
-        if (err.code == PARUS_E_NOT_FOUND)
-            line = first_unknown(store, &d, &bad);
-        if (line) {
+        if (err.code == PARUS_E_NOT_FOUND && unknown < d.n) {
             fprintf(stderr,
                     "parus: error: '%s' line %zu: parcel '%s' is not in '%s': nothing stored\n",
-                    path, line, d.parcel_ids[bad], ctx->cfg.db);
+                    path, d.lines[unknown], d.parcel_ids[unknown], ctx->cfg.db);
             rc = PARUS_EXIT_INPUT_BAD;
         } else {
             rc = cli_report(&err);

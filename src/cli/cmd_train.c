@@ -148,7 +148,7 @@ static int load_labels(cli_ctx *ctx, parus_store *store, const char *path, const
     parus_crop_table table = {0};
     parus_crop_declarations d = {0};
     parus_error err;
-    size_t i;
+    size_t i, unknown;
     int rc = 0;
 
     if (parus_crop_table_load(cli_table_path(ctx, crops_opt, "crops"), &table, &err) != PARUS_OK)
@@ -157,29 +157,20 @@ static int load_labels(cli_ctx *ctx, parus_store *store, const char *path, const
         rc = cli_report(&err);
         goto out;
     }
-    rc = cli_drop_set_aside(store, path, &d, &out->n_skipped);
+    rc = cli_drop_set_aside(store, path, &d, &out->n_skipped, &unknown);
     if (rc)
         goto out;
+    if (unknown < d.n) {
+        fprintf(stderr, "parus: error: '%s' line %zu: parcel '%s' is not in the store\n", path,
+                d.lines[unknown], d.parcel_ids[unknown]);
+        rc = PARUS_EXIT_INPUT_BAD;
+        goto out;
+    }
     if (d.n == 0) {
         fprintf(stderr, "parus: error: every parcel of '%s' was set aside at load: no label\n",
                 cli_safe(path));
         rc = PARUS_EXIT_INPUT_BAD;
         goto out;
-    }
-    for (i = 0; i < d.n; i++) {
-        parus_parcel p;
-        parus_status st = parus_store_get_parcel(store, d.parcel_ids[i], &p, &err);
-        if (st == PARUS_E_NOT_FOUND) {
-            fprintf(stderr, "parus: error: '%s' line %zu: parcel '%s' is not in the store\n", path,
-                    d.lines[i], d.parcel_ids[i]);
-            rc = PARUS_EXIT_INPUT_BAD;
-            goto out;
-        }
-        if (st != PARUS_OK) {
-            rc = cli_report(&err);
-            goto out;
-        }
-        parus_parcel_release(&p);
     }
     out->n = d.n;
     out->id = calloc(d.n ? d.n : 1, sizeof *out->id);
