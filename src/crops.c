@@ -44,8 +44,13 @@ enum col {
     C_YIELD_A,
     C_YIELD_B,
     C_PRICE,
-    C_YIELD_CV, /* optional: PARUS_CROP_DEFAULT_YIELD_CV when the column is absent or the cell empty
-                 */
+    C_YIELD_CV, /* optional from here on: their defaults when the column is absent or the cell
+                   empty */
+    C_YIELD_C,
+    C_YIELD_CV_N,
+    C_YIELD_N_HARVESTS,
+    C_TBASE,
+    C_THEAT,
     N_COLS
 };
 
@@ -68,6 +73,11 @@ static const char *const col_names[N_COLS] = {
     "yield_b_kg_per_mu_per_ndvi",
     "price_cny_per_kg",
     "yield_cv",
+    "yield_c_kg_per_mu_per_ndvi_peak",
+    "yield_cv_n_clear",
+    "yield_n_harvests",
+    "tbase_c",
+    "theat_c",
 };
 
 static const char *const kind_names[] = {"annual", "perennial", "covered", "noncrop"};
@@ -359,6 +369,37 @@ static parus_status parse_row(const struct row *r, parus_crop *c, parus_error *e
         if (c->yield_cv > 1.0)
             return row_fail(r, C_YIELD_CV, err, "yield_cv above 1: ", r->cell[C_YIELD_CV]);
     }
+    /* the peak term may be negative (a fitted line's partial slope can be, when the integral
+     * carries the canopy), but finite */
+    c->yield_c_kg_per_mu_per_ndvi_peak = 0.0;
+    if (!is_empty(r, C_YIELD_C) &&
+        (rc = get_real(r, C_YIELD_C, &c->yield_c_kg_per_mu_per_ndvi_peak, err)) != PARUS_OK)
+        return rc;
+    c->yield_cv_n_clear = 0.0;
+    if (!is_empty(r, C_YIELD_CV_N) &&
+        (rc = get_nonneg(r, C_YIELD_CV_N, &c->yield_cv_n_clear, err)) != PARUS_OK)
+        return rc;
+    c->yield_n_harvests = 0;
+    if (!is_empty(r, C_YIELD_N_HARVESTS)) {
+        double n;
+        if ((rc = get_nonneg(r, C_YIELD_N_HARVESTS, &n, err)) != PARUS_OK)
+            return rc;
+        if (n != floor(n) || n > 1e12)
+            return row_fail(r, C_YIELD_N_HARVESTS, err,
+                            "not a whole number of harvests: ", r->cell[C_YIELD_N_HARVESTS]);
+        c->yield_n_harvests = (size_t)n;
+    }
+    c->tbase_c = PARUS_CROP_DEFAULT_TBASE_C;
+    c->theat_c = PARUS_CROP_DEFAULT_THEAT_C;
+    if (!is_empty(r, C_TBASE) && (rc = get_real(r, C_TBASE, &c->tbase_c, err)) != PARUS_OK)
+        return rc;
+    if (!is_empty(r, C_THEAT) && (rc = get_real(r, C_THEAT, &c->theat_c, err)) != PARUS_OK)
+        return rc;
+    if (c->tbase_c < -10.0 || c->tbase_c > 30.0)
+        return row_fail(r, C_TBASE, err,
+                        "base temperature outside -10..30 degC: ", r->cell[C_TBASE]);
+    if (c->theat_c < 20.0 || c->theat_c > 50.0)
+        return row_fail(r, C_THEAT, err, "heat threshold outside 20..50 degC: ", r->cell[C_THEAT]);
     return PARUS_OK;
 }
 
@@ -403,7 +444,7 @@ static parus_status map_header(const parus__csv *csv, const char *path, int idx[
             }
     }
     for (c = 0; c < N_COLS; c++)
-        if (idx[c] < 0 && c != C_YIELD_CV)
+        if (idx[c] < 0 && c < C_YIELD_CV)
             return parus_fail(err, PARUS_E_CONFIG, "'%s' line %zu: missing column '%s'", path,
                               csv->line, col_names[c]);
     return PARUS_OK;

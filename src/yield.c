@@ -74,7 +74,9 @@ parus_status parus_yield_estimate(const parus_crop *crop, const parus_yield_opti
     cv = crop->yield_cv;
     if (!(lo >= 0.0 && lo <= hi && isfinite(hi)) || !(cv >= 0.0 && cv <= 1.0) ||
         !isfinite(crop->yield_a_kg_per_mu) || !(crop->yield_b_kg_per_mu_per_ndvi >= 0.0) ||
-        !isfinite(crop->yield_b_kg_per_mu_per_ndvi))
+        !isfinite(crop->yield_b_kg_per_mu_per_ndvi) ||
+        !isfinite(crop->yield_c_kg_per_mu_per_ndvi_peak) ||
+        !(crop->yield_cv_n_clear >= 0.0 && isfinite(crop->yield_cv_n_clear)))
         return parus_fail(err, PARUS_E_INVALID, "yield: crop '%s' has an invalid yield model",
                           crop->code);
     if (!isfinite(in->integral_10d) || !isfinite(in->peak_ndvi))
@@ -85,8 +87,9 @@ parus_status parus_yield_estimate(const parus_crop *crop, const parus_yield_opti
         return parus_fail(err, PARUS_E_INVALID, "yield: planted area %g m2 is not a number >= 0",
                           in->planted_area_m2);
 
-    y.model_kg_per_mu =
-        crop->yield_a_kg_per_mu + crop->yield_b_kg_per_mu_per_ndvi * in->integral_10d;
+    y.model_kg_per_mu = crop->yield_a_kg_per_mu +
+                        crop->yield_b_kg_per_mu_per_ndvi * in->integral_10d +
+                        crop->yield_c_kg_per_mu_per_ndvi_peak * in->peak_ndvi;
     y.expected_kg_per_mu = y.model_kg_per_mu;
     if (y.model_kg_per_mu < lo) {
         y.expected_kg_per_mu = lo;
@@ -101,7 +104,12 @@ parus_status parus_yield_estimate(const parus_crop *crop, const parus_yield_opti
         y.conservative_kg_per_mu = lo;
     } else {
         double n = (double)in->n_clear_observations;
-        y.spread = cv * sqrt(1.0 + opt->evidence_obs / n);
+        double widen = 1.0 + opt->evidence_obs / n;
+        /* a measured spread already holds the series' error at the calibration's typical
+         * evidence: it widens only where this parcel has less */
+        if (crop->yield_cv_n_clear > 0.0)
+            widen = fmax(1.0, widen / (1.0 + opt->evidence_obs / crop->yield_cv_n_clear));
+        y.spread = cv * sqrt(widen);
         y.conservative_kg_per_mu = y.expected_kg_per_mu * (1.0 - opt->z * y.spread);
         if (y.conservative_kg_per_mu < lo)
             y.conservative_kg_per_mu = lo;

@@ -10,8 +10,9 @@
  * is not above its ndvi_base, a code that is not [a-z0-9_] or is a duplicate, or text that is not
  * UTF-8 is an E_CONFIG error naming the file, the line and the column (E_IO when the file cannot be
  * read). Columns are found by name; unknown columns are ignored. Every column is required except
- * yield_cv (PARUS_CROP_DEFAULT_YIELD_CV when absent or empty), so tables written before it still
- * load.
+ * the optional ones (yield_cv, yield_c_kg_per_mu_per_ndvi_peak, yield_cv_n_clear,
+ * yield_n_harvests, tbase_c, theat_c: their defaults when absent or empty), so tables written
+ * before them still load.
  *
  * Calendars are days of year (1..366) and may wrap the year end (winter wheat is sown in autumn and
  * harvested the next summer). A crop has one growth cycle, or two (double-season rice, a
@@ -55,10 +56,22 @@ typedef struct parus_crop {
     double yield_b_kg_per_mu_per_ndvi; /* clamped to [min, max] */
     double price_cny_per_kg;
     double yield_cv; /* relative s.d. of yield around the model (optional column, default 0.15) */
+    /* Optional columns (schema of the table, not of the store), each with its default when the
+     * column is absent or the cell empty: */
+    double yield_c_kg_per_mu_per_ndvi_peak; /* the model's peak-NDVI term: 0 (none) */
+    /* 0: yield_cv is assumed. > 0: yield_cv was measured on harvests (parus calibrate yield) at
+     * this typical (median) number of clear observations; the P10 widens only below it */
+    double yield_cv_n_clear;
+    size_t yield_n_harvests; /* harvests the yield model was fitted on: 0 (not calibrated) */
+    double tbase_c;          /* base temperature of growing degree-days: 10 degC */
+    double theat_c;          /* heat-stress threshold of daily maximum around flowering: 35 */
 } parus_crop;
 
 /* yield_cv of a table without that column, or of a row with the cell empty. */
 #define PARUS_CROP_DEFAULT_YIELD_CV 0.15
+/* tbase_c and theat_c of a table without those columns (or a row with the cell empty). */
+#define PARUS_CROP_DEFAULT_TBASE_C 10.0
+#define PARUS_CROP_DEFAULT_THEAT_C 35.0
 
 typedef struct parus_crop_table {
     parus_crop *crops;

@@ -6,9 +6,13 @@
  * clear observations behind the series:
  *
  *   model        = yield_a_kg_per_mu + yield_b_kg_per_mu_per_ndvi x integral_10d
+ *                  + yield_c_kg_per_mu_per_ndvi_peak x peak_ndvi   (c is 0 unless calibrated)
  *   expected     = model clamped to [yield_min_kg_per_mu, yield_max_kg_per_mu]
  *   spread       = yield_cv x sqrt(1 + evidence_obs / n_clear)   (relative residual s.d.;
- *                  infinite when n_clear is 0)
+ *                  infinite when n_clear is 0) for an assumed yield_cv; for one measured on
+ *                  harvests (yield_cv_n_clear > 0, parus calibrate yield) the widening is
+ *                  relative to the calibration's typical evidence and never below 1:
+ *                  yield_cv x sqrt(max(1, (1 + e / n_clear) / (1 + e / yield_cv_n_clear)))
  *   conservative = expected x (1 - z x spread), clamped to [yield_min_kg_per_mu, expected]
  *                  (z = 1.2816, the standard normal's 90 % quantile: a P10 when the residual is
  *                  normal with s.d. spread x expected)
@@ -75,7 +79,7 @@ typedef struct parus_yield_input {
 #define PARUS_YIELD_THIN_EVIDENCE 0x8u /* n_clear < evidence_obs: spread widened by over sqrt 2 */
 
 typedef struct parus_yield {
-    double model_kg_per_mu;        /* a + b x integral, before the clamp */
+    double model_kg_per_mu;        /* a + b x integral + c x peak, before the clamp */
     double expected_kg_per_mu;     /* clamped */
     double conservative_kg_per_mu; /* the P10; <= expected */
     double spread;                 /* relative residual s.d. used (INFINITY when n_clear is 0) */

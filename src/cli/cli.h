@@ -73,6 +73,7 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv);
 int cmd_query(cli_ctx *ctx, int argc, char **argv);
 int cmd_verify(cli_ctx *ctx, int argc, char **argv);
 int cmd_weather(cli_ctx *ctx, int argc, char **argv);
+int cmd_calibrate(cli_ctx *ctx, int argc, char **argv);
 
 /* The exit code for a library status. */
 int cli_exit_code(parus_status code);

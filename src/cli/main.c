@@ -27,6 +27,7 @@ static const cli_command commands[] = {
     {"query", cmd_query, "show a parcel's or a farmer's season, with a chart"},
     {"verify", cmd_verify, "re-derive every stored limit of a season and show what differs"},
     {"weather", cmd_weather, "import gridded weather or station records; show a weather file"},
+    {"calibrate", cmd_calibrate, "fit the crop table's yield models to harvests, or check them"},
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,500 @@
+/*
+ * cmd_calibrate.c - `parus calibrate yield`: fit each crop's yield model to a bank's harvest
+ * records (parus/calibrate.h) and write a calibrated crop table; with --check, score the
+ * season's stored yields and their conservative (P10) figure against harvests without fitting
+ * anything.
+ *
+ * The harvests are joined to the season's stored results (`parus assess`): a parcel's integrated
+ * and peak NDVI and its clear observations are what parus saw; the harvest is what the field
+ * gave. Nothing is written to the store.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parus/calibrate.h"
+#include "parus/crops.h"
+#include "parus/outfile.h"
+#include "parus/parcels.h"
+#include "parus/store.h"
+#include "parus/yield.h"
+
+#include "cli.h"
+#include "cli_season.h"
+
+static const char usage[] =
+    "usage: parus calibrate yield --harvests FILE.csv --out TABLE.csv [--season S]...\n"
+    "                             [--crops FILE] [--folds K] [--min-harvests N] [--place-km KM]\n"
+    "       parus calibrate yield --check --harvests FILE.csv [--season S]...\n\n"
+    "Fit each crop's yield model (a + b x integrated NDVI + c x peak NDVI) to harvested yields of\n"
+    "assessed seasons and measure its error and spread by cross-validation grouped by place;\n"
+    "write the crop table with the calibrated crops' coefficients, measured yield_cv (the spread\n"
+    "whose P10 is the measured 10 % quantile) and yield_cv_n_clear. Crops with too few harvests\n"
+    "keep their rows and are named. --check fits nothing: it scores the stored expected and\n"
+    "conservative (P10) yields of the season(s) against the harvests, per assessed crop.\n\n"
+    "  --harvests FILE    parcel_id, season, yield_kg_per_mu | yield_kg_per_ha | yield_t_per_ha |\n"
+    "                     harvest_kg [+ area_mu | area_m2 | area_ha | planted_area_m2], crop\n"
+    "                     (optional); docs/formats.md \"Harvests\"\n"
+    "  --season S         only the harvests of this season (FIRST/LAST; repeatable); default:\n"
+    "                     every season in the file, each of which must be assessed\n"
+    "  --out TABLE.csv    the calibrated crop table (written beside and renamed into place)\n"
+    "  --crops FILE       the crop table to start from (default: [tables] crops, or\n"
+    "                     data-samples/crops.csv)\n"
+    "  --folds K          folds of places for the out-of-fold error (default 5)\n"
+    "  --min-harvests N   fewer harvests of a crop and it is not calibrated (default 30)\n"
+    "  --place-km KM      the side of the place cells the folds are made of (default 2)\n\n"
+    "Exit codes: 0 done; 8 done, but some harvests were skipped or some crops not calibrated\n"
+    "(named on stderr); 4 the harvests file is refused (an unknown parcel or crop, a yield that\n"
+    "is impossible for its crop) or no crop could be calibrated; 6 a season is not assessed;\n"
+    "13 (--check) a crop's P10 is missed by a share of harvests outside 10 % +- max(3 %, the\n"
+    "binomial 95 % margin), or its error is over 10 % of its mean yield.\n";
+
+#define MAX_SEASONS 16
+
+struct args {
+    const char *harvests, *out, *crops;
+    const char *seasons[MAX_SEASONS];
+    size_t n_seasons;
+    bool check;
+    parus_yield_calibrate_options opt;
+    double place_km;
+};
+
+static int parse(int argc, char **argv, struct args *a)
+{
+    int i;
+    memset(a, 0, sizeof *a);
+    parus_yield_calibrate_options_init(&a->opt);
+    a->place_km = 2.0;
+    if (argc < 2 || cli_is_help(argv[1])) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? PARUS_EXIT_USAGE : -1;
+    }
+    if (strcmp(argv[1], "yield") != 0)
+        return cli_usage_error("calibrate", "unknown subcommand '%s' (yield)", cli_safe(argv[1]));
+    for (i = 2; i < argc; i++) {
+        const char *o = argv[i];
+        char *end;
+        if (cli_is_help(o)) {
+            fputs(usage, stdout);
+            return -1;
+        }
+        if (!strcmp(o, "--check")) {
+            a->check = true;
+            continue;
+        }
+        if (i + 1 >= argc)
+            return cli_usage_error("calibrate", "option '%s' needs a value", cli_safe(o));
+        if (!strcmp(o, "--harvests"))
+            a->harvests = argv[++i];
+        else if (!strcmp(o, "--out"))
+            a->out = argv[++i];
+        else if (!strcmp(o, "--crops"))
+            a->crops = argv[++i];
+        else if (!strcmp(o, "--season")) {
+            if (a->n_seasons == MAX_SEASONS)
+                return cli_usage_error("calibrate", "more than %d seasons", MAX_SEASONS);
+            if (!parus_store_season_valid(argv[i + 1]))
+                return cli_usage_error("calibrate", "--season '%s': not FIRST/LAST (YYYY-MM-DD)",
+                                       cli_safe(argv[i + 1]));
+            a->seasons[a->n_seasons++] = argv[++i];
+        } else if (!strcmp(o, "--folds") || !strcmp(o, "--min-harvests")) {
+            unsigned long v = strtoul(argv[++i], &end, 10);
+            if (*end || argv[i][0] == '-' || v > 100000 ||
+                (!strcmp(o, "--folds") && (v < 2 || v > 64)))
+                return cli_usage_error("calibrate", "%s '%s': a whole number%s", o,
+                                       cli_safe(argv[i]), !strcmp(o, "--folds") ? " in 2..64" : "");
+            if (!strcmp(o, "--folds"))
+                a->opt.folds = v;
+            else
+                a->opt.min_harvests = v;
+        } else if (!strcmp(o, "--place-km")) {
+            a->place_km = strtod(argv[++i], &end);
+            if (*end || !(a->place_km >= 0.05 && a->place_km <= 1000))
+                return cli_usage_error("calibrate", "--place-km '%s': a number in 0.05..1000",
+                                       cli_safe(argv[i]));
+        } else
+            return cli_usage_error("calibrate", "unknown option '%s'", cli_safe(o));
+    }
+    if (!a->harvests)
+        return cli_usage_error("calibrate", "no --harvests FILE");
+    if (!a->check && !a->out)
+        return cli_usage_error("calibrate", "no --out TABLE.csv (or --check)");
+    if (a->check && a->out)
+        return cli_usage_error("calibrate", "--check writes nothing: drop --out");
+    return 0;
+}
+
+/* What a stored result gives the calibration. */
+struct seen {
+    bool found;
+    char crop[32];
+    double integral, peak, planted_m2, expected, p10;
+    size_t n_clear;
+    bool valued;
+};
+
+static int take_result(const parus_parcel_result *r, void *ctx)
+{
+    struct seen *s = ctx;
+    s->found = true;
+    snprintf(s->crop, sizeof s->crop, "%s", r->crop ? r->crop : "");
+    s->integral = r->ndvi_integral_10d;
+    s->peak = r->ndvi_peak;
+    s->n_clear = r->n_clear_obs;
+    s->planted_m2 = r->planted_area_m2;
+    s->expected = r->yield_expected_kg_per_mu;
+    s->p10 = r->yield_p10_kg_per_mu;
+    s->valued = r->valued;
+    return 0;
+}
+
+static bool season_wanted(const struct args *a, const char *season)
+{
+    size_t i;
+    if (a->n_seasons == 0)
+        return true;
+    for (i = 0; i < a->n_seasons; i++)
+        if (!strcmp(a->seasons[i], season))
+            return true;
+    return false;
+}
+
+/* The place of a parcel: the cell of a km grid its bounding box's centre falls in. */
+static uint64_t place_of(const parus_parcel *p, double km)
+{
+    double lat = 0.5 * (p->lat_min_deg + p->lat_max_deg);
+    double lon = 0.5 * (p->lon_min_deg + p->lon_max_deg);
+    double deg_lat = km / 111.32,
+           deg_lon = km / (111.32 * fmax(0.05, cos(lat * 3.14159265358979323846 / 180.0)));
+    int64_t iy = (int64_t)floor((lat + 90.0) / deg_lat);
+    int64_t ix = (int64_t)floor((lon + 180.0) / deg_lon);
+    return ((uint64_t)iy << 32) ^ (uint64_t)ix;
+}
+
+struct crop_samples {
+    parus_yield_sample *s;
+    size_t n, cap;
+    size_t n_lost;
+    /* --check: against the stored figures */
+    size_t n_below_p10;
+    double sum_sq, sum_err, sum_y, sum_y2;
+};
+
+static int push(struct crop_samples *c, const parus_yield_sample *s)
+{
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? 2 * c->cap : 64;
+        parus_yield_sample *g = realloc(c->s, nc * sizeof *g);
+        if (!g)
+            return -1;
+        c->s = g;
+        c->cap = nc;
+    }
+    c->s[c->n++] = *s;
+    return 0;
+}
+
+/* Whether the harvest file's seasons are assessed: 0, or exit 6 after a message. */
+static int seasons_assessed(parus_store *store, const struct args *a, const parus_harvest_set *h)
+{
+    size_t i, j;
+    for (i = 0; i < h->n; i++) {
+        bool seen_before = false;
+        if (!season_wanted(a, h->harvests[i].season))
+            continue;
+        for (j = 0; j < i && !seen_before; j++)
+            seen_before = !strcmp(h->harvests[j].season, h->harvests[i].season) &&
+                          season_wanted(a, h->harvests[j].season);
+        if (seen_before)
+            continue;
+        {
+            parus_season_state st;
+            parus_error err;
+            bool found = false;
+            const char *season = h->harvests[i].season;
+            if (parus_store_season_state_get(store, season, &st, &found, &err) != PARUS_OK)
+                return cli_report(&err);
+            if (!found || !st.assessed_at[0]) {
+                fprintf(stderr,
+                        "parus: error: season %s is not assessed in this store: run `parus assess "
+                        "--season %s` first\n",
+                        season, season);
+                return PARUS_EXIT_NOT_FOUND;
+            }
+            if (st.stale) {
+                fprintf(stderr,
+                        "parus: error: season %s's results are stale (%s since %s): run `parus "
+                        "assess --season %s` first\n",
+                        season, cli_safe(st.stale_cause), st.stale_since, season);
+                return PARUS_EXIT_NOT_FOUND;
+            }
+        }
+    }
+    return 0;
+}
+
+int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
+{
+    struct args a;
+    parus_store *store = NULL;
+    parus_crop_table table = {0};
+    parus_harvest_set hv = {0};
+    parus_error err;
+    struct crop_samples *per = NULL;
+    size_t i, n_used = 0, n_skipped = 0, n_other_season = 0, n_crop_differs = 0, n_cal = 0,
+              n_not_cal = 0;
+    const char *crops_path;
+    int rc = parse(argc, argv, &a);
+    bool misses = false;
+
+    if (rc)
+        return rc < 0 ? PARUS_EXIT_OK : rc;
+    crops_path = cli_table_path(ctx, a.crops, "crops");
+    if (a.out) {
+        const char *inputs[2] = {a.harvests, crops_path};
+        if ((rc = cli_check_output(ctx, "calibrate", a.out, inputs, 2)) != 0)
+            return rc;
+    }
+    if (parus_crop_table_load(crops_path, &table, &err) != PARUS_OK)
+        return cli_report(&err);
+    if (parus_harvests_load(a.harvests, &hv, &err) != PARUS_OK) {
+        rc = cli_report(&err);
+        goto out;
+    }
+    if ((rc = cli_open_store_readonly(ctx, &store)) != 0)
+        goto out;
+    if ((rc = seasons_assessed(store, &a, &hv)) != 0)
+        goto out;
+    if (!(per = calloc(table.n_crops, sizeof *per))) {
+        fprintf(stderr, "parus: error: out of memory\n");
+        rc = PARUS_EXIT_FAILURE;
+        goto out;
+    }
+
+    for (i = 0; i < hv.n; i++) {
+        const parus_harvest *h = &hv.harvests[i];
+        struct seen s = {0};
+        parus_parcel p;
+        parus_yield_sample ys;
+        const parus_crop *crop;
+        double y;
+        parus_status st;
+        if (!season_wanted(&a, h->season)) {
+            n_other_season++;
+            continue;
+        }
+        st = parus_store_get_parcel(store, h->parcel_id, &p, &err);
+        if (st == PARUS_E_NOT_FOUND) {
+            char why[512];
+            bool aside = false;
+            if (parus_store_parcel_set_aside(store, h->parcel_id, why, &aside, &err) != PARUS_OK) {
+                rc = cli_report(&err);
+                goto out;
+            }
+            if (aside) {
+                fprintf(stderr,
+                        "parus: skipped: '%s' line %zu: parcel '%s' was set aside at load (%s)\n",
+                        cli_safe(a.harvests), h->line, cli_safe(h->parcel_id), cli_safe(why));
+                n_skipped++;
+                continue;
+            }
+            fprintf(stderr,
+                    "parus: error: '%s' line %zu: parcel '%s' is not in the store (nothing "
+                    "calibrated)\n",
+                    cli_safe(a.harvests), h->line, cli_safe(h->parcel_id));
+            rc = PARUS_EXIT_INPUT_BAD;
+            goto out;
+        }
+        if (st != PARUS_OK) {
+            rc = cli_report(&err);
+            goto out;
+        }
+        ys.place = place_of(&p, a.place_km);
+        parus_parcel_release(&p);
+        st = parus_store_get_parcel_result(store, h->season, h->parcel_id, take_result, &s, &err);
+        if (st != PARUS_OK && st != PARUS_E_NOT_FOUND) {
+            rc = cli_report(&err);
+            goto out;
+        }
+        if (!s.found) {
+            fprintf(stderr, "parus: skipped: '%s' line %zu: parcel '%s' has no result in %s\n",
+                    cli_safe(a.harvests), h->line, cli_safe(h->parcel_id), h->season);
+            n_skipped++;
+            continue;
+        }
+        /* which crop: the harvest's (what grew) when it says, else the one parus assessed; the
+         * check scores the stored figures, which rest on the assessed one */
+        crop = NULL;
+        if (h->crop[0] && !(crop = parus_crop_table_find(&table, h->crop))) {
+            fprintf(stderr,
+                    "parus: error: '%s' line %zu: crop '%s' is not in the crop table '%s'\n",
+                    cli_safe(a.harvests), h->line, cli_safe(h->crop), cli_safe(crops_path));
+            rc = PARUS_EXIT_INPUT_BAD;
+            goto out;
+        }
+        if (crop && s.crop[0] && strcmp(crop->code, s.crop) != 0)
+            n_crop_differs++;
+        if (a.check || !crop)
+            crop = s.crop[0] ? parus_crop_table_find(&table, s.crop) : NULL;
+        if (!crop) {
+            fprintf(stderr, "parus: skipped: '%s' line %zu: parcel '%s' has no crop in %s\n",
+                    cli_safe(a.harvests), h->line, cli_safe(h->parcel_id), h->season);
+            n_skipped++;
+            continue;
+        }
+        y = h->yield_kg_per_mu;
+        if (isnan(y)) {
+            if (!(s.planted_m2 > 0.0)) {
+                fprintf(stderr,
+                        "parus: skipped: '%s' line %zu: parcel '%s': harvest_kg without an area, "
+                        "and parus found nothing planted\n",
+                        cli_safe(a.harvests), h->line, cli_safe(h->parcel_id));
+                n_skipped++;
+                continue;
+            }
+            y = h->harvest_kg / (s.planted_m2 * 15.0 / 10000.0);
+        }
+        if (y > 3.0 * crop->yield_max_kg_per_mu && crop->yield_max_kg_per_mu > 0.0) {
+            fprintf(stderr,
+                    "parus: error: '%s' line %zu: parcel '%s': %.1f kg/mu is over three times "
+                    "%s's highest yield (%g kg/mu): a unit slip? (nothing calibrated)\n",
+                    cli_safe(a.harvests), h->line, cli_safe(h->parcel_id), y, crop->code,
+                    crop->yield_max_kg_per_mu);
+            rc = PARUS_EXIT_INPUT_BAD;
+            goto out;
+        }
+        {
+            struct crop_samples *c = &per[crop - table.crops];
+            if (a.check) {
+                if (!s.valued || !isfinite(s.expected) || !isfinite(s.p10)) {
+                    n_skipped++;
+                    continue;
+                }
+                ys.yield_kg_per_mu = y;
+                c->n_below_p10 += y < s.p10;
+                c->sum_err += s.expected - y;
+                c->sum_sq += (s.expected - y) * (s.expected - y);
+                c->sum_y += y;
+                c->sum_y2 += y * y;
+                c->n_lost += y == 0.0;
+                c->n++;
+                n_used++;
+                continue;
+            }
+            if (y == 0.0) {
+                c->n_lost++; /* a lost crop: no point of the canopy-yield line */
+                continue;
+            }
+            if (!isfinite(s.integral) || !isfinite(s.peak) || s.n_clear == 0) {
+                fprintf(stderr,
+                        "parus: skipped: '%s' line %zu: parcel '%s' has no NDVI season in %s\n",
+                        cli_safe(a.harvests), h->line, cli_safe(h->parcel_id), h->season);
+                n_skipped++;
+                continue;
+            }
+            ys.integral_10d = s.integral;
+            ys.peak_ndvi = s.peak;
+            ys.n_clear_obs = s.n_clear;
+            ys.yield_kg_per_mu = y;
+            if (push(c, &ys)) {
+                fprintf(stderr, "parus: error: out of memory\n");
+                rc = PARUS_EXIT_FAILURE;
+                goto out;
+            }
+            n_used++;
+        }
+    }
+
+    if (!ctx->quiet)
+        printf("harvests: %zu records, %zu used, %zu skipped, %zu of other seasons\n", hv.n, n_used,
+               n_skipped, n_other_season);
+    if (n_crop_differs && !ctx->quiet)
+        printf("crop: %zu harvests name another crop than parus assessed (%s)\n", n_crop_differs,
+               a.check ? "scored under the assessed crop, whose figures the limit used"
+                       : "fitted under the harvest's crop");
+    for (i = 0; i < table.n_crops; i++) {
+        struct crop_samples *c = &per[i];
+        parus_crop *crop = &table.crops[i];
+        if (a.check) {
+            double share, margin, mean, rmse;
+            if (!c->n)
+                continue;
+            share = (double)c->n_below_p10 / (double)c->n;
+            margin = fmax(0.03, 1.96 * sqrt(0.09 / (double)c->n));
+            mean = c->sum_y / (double)c->n;
+            rmse = sqrt(c->sum_sq / (double)c->n);
+            printf("%-14s n %5zu  mean %7.1f kg/mu  RMSE %6.1f (%4.1f %%)  bias %+6.1f  below P10 "
+                   "%5.1f %% (%zu lost)  %s\n",
+                   crop->code, c->n, mean, rmse, mean > 0 ? 100.0 * rmse / mean : (double)NAN,
+                   c->sum_err / (double)c->n, 100.0 * share, c->n_lost,
+                   share > 0.10 + margin   ? "P10 TOO NARROW"
+                   : share < 0.10 - margin ? "P10 too wide"
+                   : rmse > 0.10 * mean    ? "P10 ok, error over 10 %"
+                                           : "ok");
+            if (share > 0.10 + margin || share < 0.10 - margin || rmse > 0.10 * mean)
+                misses = true;
+            continue;
+        }
+        if (!c->n && !c->n_lost)
+            continue;
+        {
+            parus_yield_calibration cal;
+            if (parus_yield_calibrate(crop, c->s, c->n, &a.opt, &cal, &err) != PARUS_OK) {
+                if (err.code != PARUS_E_RANGE) {
+                    rc = cli_report(&err);
+                    goto out;
+                }
+                fprintf(stderr, "parus: not calibrated: %s (its row is kept)\n", err.msg);
+                n_not_cal++;
+                continue;
+            }
+            parus_yield_calibration_apply(&cal, crop);
+            n_cal++;
+            if (!ctx->quiet)
+                printf("%-14s n %5zu (%zu places, %zu lost not fitted)  mean %7.1f kg/mu  RMSE "
+                       "%6.1f (%4.1f %%)  bias %+6.1f  R2 %.3f  residual s.d. %4.1f %%  q10 %+5.1f "
+                       "%%  -> a %.2f b %.3f c %.2f yield_cv %.4f at %.0f clear obs\n",
+                       crop->code, cal.n_harvests, cal.n_places, c->n_lost, cal.mean_kg_per_mu,
+                       cal.rmse_kg_per_mu, 100.0 * cal.rmse_kg_per_mu / cal.mean_kg_per_mu,
+                       cal.bias_kg_per_mu, cal.r2, 100.0 * cal.rel_sd, 100.0 * cal.q10_rel,
+                       cal.a_kg_per_mu, cal.b_kg_per_mu_per_ndvi, cal.c_kg_per_mu_per_ndvi_peak,
+                       cal.yield_cv, cal.n_clear_median);
+        }
+    }
+    if (a.check) {
+        rc = n_used == 0 ? PARUS_EXIT_INPUT_BAD
+             : misses    ? PARUS_EXIT_DIFFERS
+             : n_skipped ? PARUS_EXIT_PARTIAL
+                         : PARUS_EXIT_OK;
+        if (n_used == 0)
+            fprintf(stderr, "parus: error: '%s': no harvest matches a valued result\n",
+                    cli_safe(a.harvests));
+        goto out;
+    }
+    if (n_cal == 0) {
+        fprintf(stderr, "parus: error: '%s': no crop could be calibrated; nothing written\n",
+                cli_safe(a.harvests));
+        rc = PARUS_EXIT_INPUT_BAD;
+        goto out;
+    }
+    if (parus_crop_table_write(&table, a.out, &err) != PARUS_OK) {
+        rc = cli_report(&err);
+        goto out;
+    }
+    if (!ctx->quiet)
+        printf("wrote '%s': %zu crops calibrated, %zu not\n", cli_safe(a.out), n_cal, n_not_cal);
+    rc = (n_skipped || n_not_cal) ? PARUS_EXIT_PARTIAL : PARUS_EXIT_OK;
+out:
+    if (per)
+        for (i = 0; i < table.n_crops; i++)
+            free(per[i].s);
+    free(per);
+    parus_harvest_set_release(&hv);
+    parus_crop_table_release(&table);
+    if (store)
+        parus_store_close(store);
+    return rc;
+}

@@ -1,0 +1,298 @@
+/*
+ * test_calibrate.c - yields calibrated on harvests (parus/calibrate.h): the harvests file and
+ * what it refuses, the fit and its out-of-fold error and spread on samples of a known model, the
+ * crop table written back, and the yield model's use of a measured spread (parus/yield.h).
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "parus/calibrate.h"
+#include "parus/yield.h"
+#include "test_support.h"
+
+static char *g_dir;
+
+static int setup(void **state)
+{
+    (void)state;
+    g_dir = parus_test_tmpdir("calibrate");
+    return g_dir ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    parus_test_rmtree(g_dir);
+    free(g_dir);
+    return 0;
+}
+
+static parus_status load_text(const char *text, parus_harvest_set *out, parus_error *err)
+{
+    char *path = parus_test_path(g_dir, "harvests.csv");
+    parus_status rc;
+    assert_int_equal(parus_test_write_file(path, text, strlen(text)), 0);
+    parus_error_init(err);
+    rc = parus_harvests_load(path, out, err);
+    free(path);
+    return rc;
+}
+
+#define S "2024-03-05/2024-10-31"
+
+static void test_harvests__units_and_conversions(void **state)
+{
+    parus_harvest_set h;
+    parus_error err;
+    (void)state;
+    assert_int_equal(load_text("parcel_id,season,crop,yield_kg_per_ha,note\n"
+                               "B," S ",summer_maize,7500,x\n"
+                               "A," S ",,6000,\n",
+                               &h, &err),
+                     PARUS_OK);
+    assert_int_equal(h.n, 2);
+    assert_string_equal(h.harvests[0].parcel_id, "A"); /* sorted by parcel and season */
+    assert_close(h.harvests[0].yield_kg_per_mu, 400.0, 1e-9, 0);
+    assert_string_equal(h.harvests[0].crop, "");
+    assert_string_equal(h.harvests[1].crop, "summer_maize");
+    assert_close(h.harvests[1].yield_kg_per_mu, 500.0, 1e-9, 0);
+    assert_string_equal(h.yield_column, "yield_kg_per_ha");
+    parus_harvest_set_release(&h);
+
+    /* harvest_kg with an area in mu: kg / mu; without an area it stays a total */
+    assert_int_equal(
+        load_text("parcel_id,season,harvest_kg,area_mu\nA," S ",1200,3\nB," S ",800,\n", &h, &err),
+        PARUS_OK);
+    assert_close(h.harvests[0].yield_kg_per_mu, 400.0, 1e-9, 0);
+    assert_true(isnan(h.harvests[1].yield_kg_per_mu));
+    assert_close(h.harvests[1].harvest_kg, 800.0, 0, 0);
+    parus_harvest_set_release(&h);
+
+    /* a yield column wins over harvest_kg given beside it; t/ha */
+    assert_int_equal(
+        load_text("parcel_id,season,harvest_kg,yield_t_per_ha\nA," S ",1,7.5\n", &h, &err),
+        PARUS_OK);
+    assert_close(h.harvests[0].yield_kg_per_mu, 500.0, 1e-9, 0);
+    parus_harvest_set_release(&h);
+}
+
+static void expect_refused(const char *text, const char *what)
+{
+    parus_harvest_set h;
+    parus_error err;
+    assert_int_equal(load_text(text, &h, &err), PARUS_E_FORMAT);
+    if (!strstr(err.msg, what))
+        fail_msg("expected '%s' in '%s'", what, err.msg);
+    assert_non_null(strstr(err.msg, "harvests.csv"));
+}
+
+static void test_harvests__refused(void **state)
+{
+    (void)state;
+    expect_refused("parcel_id,season,yield\nA," S ",400\n", "without its unit");
+    expect_refused("parcel_id,season,crop\nA," S ",x\n", "no yield column");
+    expect_refused("parcel_id,yield_kg_per_mu\nA,400\n", "missing column 'season'");
+    expect_refused("parcel_id,season,yield_kg_per_mu,yield_kg_per_ha\nA," S ",1,2\n",
+                   "two yield columns");
+    expect_refused("parcel_id,season,yield_kg_per_mu\nA,2024,400\n", "line 2 column 'season'");
+    expect_refused("parcel_id,season,yield_kg_per_mu\nA," S ",-4\n", "not a number >= 0");
+    expect_refused("parcel_id,season,yield_kg_per_mu\nA," S ",abc\n", "not a number >= 0");
+    expect_refused("parcel_id,season,yield_kg_per_mu\nA," S ",nan\n", "not a number >= 0");
+    expect_refused("parcel_id,season,yield_kg_per_mu\nA," S ",400000\n", "no field's yield");
+    expect_refused("parcel_id,season,yield_kg_per_mu\n," S ",400\n", "column 'parcel_id'");
+    expect_refused("parcel_id,season,yield_kg_per_mu\nA," S ",400\nB," S ",1\nA," S ",410\n",
+                   "lines 2 and 4: parcel 'A' harvested twice");
+    expect_refused("parcel_id,season,harvest_kg,area_mu\nA," S ",400,0\n", "not an area > 0");
+    expect_refused("parcel_id,season,yield_kg_per_mu\n", "no harvest records");
+}
+
+/* A crop whose true yield is 60 + 9 I + 150 P with a relative noise of s.d. rel_sd (a fixed
+ * generator, so the test does not depend on the C library's rand). */
+static uint64_t rng_state;
+static double uniform01(void)
+{
+    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+    return ((double)(rng_state >> 11) + 0.5) / 9007199254740992.0;
+}
+static double normal01(void)
+{
+    double u = uniform01(), v = uniform01();
+    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+static parus_crop maize(void)
+{
+    parus_crop c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.code, sizeof c.code, "summer_maize");
+    c.kind = PARUS_CROP_ANNUAL;
+    c.ndvi_base = 0.18;
+    c.ndvi_peak = 0.85;
+    c.yield_min_kg_per_mu = 150;
+    c.yield_max_kg_per_mu = 750;
+    c.yield_a_kg_per_mu = 84;
+    c.yield_b_kg_per_mu_per_ndvi = 55.29;
+    c.price_cny_per_kg = 2.3;
+    c.yield_cv = 0.15;
+    return c;
+}
+
+static parus_yield_sample *samples(size_t n, double rel_sd, uint64_t seed)
+{
+    parus_yield_sample *s = calloc(n, sizeof *s);
+    size_t i;
+    rng_state = seed;
+    for (i = 0; i < n; i++) {
+        double I = 4.0 + 4.0 * uniform01();
+        double P = 0.6 + 0.25 * uniform01();
+        s[i].integral_10d = I;
+        s[i].peak_ndvi = P;
+        s[i].n_clear_obs = 8 + (size_t)(8 * uniform01());
+        s[i].yield_kg_per_mu = (60.0 + 9.0 * I * 5.0 + 150.0 * P) * (1.0 + rel_sd * normal01());
+        s[i].place = (uint64_t)(i % 40); /* 40 places */
+    }
+    return s;
+}
+
+/* The share of the samples whose yield is below the crop's conservative (P10) figure. */
+static double share_below_p10(const parus_crop *c, const parus_yield_sample *s, size_t n)
+{
+    parus_error err;
+    size_t i, below = 0;
+    for (i = 0; i < n; i++) {
+        parus_yield_input in = {s[i].integral_10d, s[i].peak_ndvi, 666.67, s[i].n_clear_obs};
+        parus_yield y;
+        assert_int_equal(parus_yield_estimate(c, NULL, &in, &y, &err), PARUS_OK);
+        below += s[i].yield_kg_per_mu < y.conservative_kg_per_mu;
+    }
+    return (double)below / (double)n;
+}
+
+static void test_calibrate__recovers_a_known_model(void **state)
+{
+    parus_crop c = maize();
+    parus_yield_calibration cal, cal2;
+    parus_error err;
+    parus_yield_sample *s = samples(2000, 0.06, 7), tmp;
+    size_t i;
+    (void)state;
+    parus_error_init(&err);
+    assert_int_equal(parus_yield_calibrate(&c, s, 2000, NULL, &cal, &err), PARUS_OK);
+    assert_int_equal(cal.n_harvests, 2000);
+    assert_int_equal(cal.n_places, 40);
+    assert_close(cal.a_kg_per_mu, 60.0, 25.0, 0);
+    assert_close(cal.b_kg_per_mu_per_ndvi, 45.0, 3.0, 0);
+    assert_close(cal.c_kg_per_mu_per_ndvi_peak, 150.0, 40.0, 0);
+    /* the out-of-fold spread is the noise's: q10 of N(0, 0.06) is -0.077 */
+    assert_close(cal.rel_sd, 0.06, 0.006, 0);
+    assert_close(cal.q10_rel, -1.2816 * 0.06, 0.012, 0);
+    assert_close(cal.yield_cv, -cal.q10_rel / PARUS_YIELD_Z_P10, 1e-12, 0);
+    assert_close(fabs(cal.bias_kg_per_mu), 0.0, 3.0, 0);
+    assert_true(cal.r2 > 0.5 && cal.r2 < 1.0);
+    assert_close(cal.rmse_kg_per_mu / cal.mean_kg_per_mu, 0.06, 0.008, 0);
+    /* the order of the samples does not matter */
+    for (i = 0; i < 1000; i++) {
+        tmp = s[i];
+        s[i] = s[1999 - i];
+        s[1999 - i] = tmp;
+    }
+    assert_int_equal(parus_yield_calibrate(&c, s, 2000, NULL, &cal2, &err), PARUS_OK);
+    assert_true(memcmp(&cal, &cal2, sizeof cal) == 0);
+    /* applied, the model's P10 is missed by about 10 % of new fields */
+    parus_yield_calibration_apply(&cal, &c);
+    assert_close(c.yield_cv_n_clear, cal.n_clear_median, 0, 0);
+    assert_int_equal(c.yield_n_harvests, 2000);
+    {
+        parus_yield_sample *fresh = samples(4000, 0.06, 99);
+        assert_close(share_below_p10(&c, fresh, 4000), 0.10, 0.03, 0);
+        /* the same crop with the assumed spread's widening (no yield_cv_n_clear) is wider */
+        c.yield_cv_n_clear = 0.0;
+        assert_true(share_below_p10(&c, fresh, 4000) < 0.07);
+        free(fresh);
+    }
+    free(s);
+}
+
+static void test_calibrate__too_few(void **state)
+{
+    parus_crop c = maize();
+    parus_yield_calibration cal;
+    parus_error err;
+    parus_yield_sample *s = samples(100, 0.05, 3);
+    size_t i;
+    (void)state;
+    parus_error_init(&err);
+    assert_int_equal(parus_yield_calibrate(&c, s, 12, NULL, &cal, &err), PARUS_E_RANGE);
+    assert_non_null(strstr(err.msg, "12 harvests; calibration needs at least 30 (18 more)"));
+    for (i = 0; i < 100; i++)
+        s[i].place = i % 3; /* three places, five folds */
+    assert_int_equal(parus_yield_calibrate(&c, s, 100, NULL, &cal, &err), PARUS_E_RANGE);
+    assert_non_null(strstr(err.msg, "from 3 places"));
+    s[5].yield_kg_per_mu = 0.0;
+    s[5].place = 7;
+    assert_int_equal(parus_yield_calibrate(&c, s, 100, NULL, &cal, &err), PARUS_E_INVALID);
+    free(s);
+}
+
+/* The crop table written back loads to the same table. */
+static void test_crop_table__written_back(void **state)
+{
+    parus_crop_table t, u;
+    parus_error err;
+    char src[4096], *out = parus_test_path(g_dir, "calibrated.csv");
+    size_t i;
+    (void)state;
+    snprintf(src, sizeof src, "%s/data-samples/crops.csv", parus_test_source_dir());
+    assert_int_equal(parus_crop_table_load(src, &t, &err), PARUS_OK);
+    t.crops[1].yield_c_kg_per_mu_per_ndvi_peak = -12.5;
+    t.crops[1].yield_cv_n_clear = 11.5;
+    t.crops[1].yield_n_harvests = 321;
+    assert_int_equal(parus_crop_table_write(&t, out, &err), PARUS_OK);
+    assert_int_equal(parus_crop_table_load(out, &u, &err), PARUS_OK);
+    assert_int_equal(u.n_crops, t.n_crops);
+    for (i = 0; i < t.n_crops; i++) {
+        const parus_crop *a = &t.crops[i], *b = &u.crops[i];
+        assert_string_equal(a->code, b->code);
+        assert_string_equal(a->name_en, b->name_en);
+        assert_string_equal(a->name_zh, b->name_zh);
+        assert_int_equal(a->kind, b->kind);
+        assert_int_equal(a->n_cycles, b->n_cycles);
+        assert_memory_equal(a->cycle, b->cycle, sizeof a->cycle);
+        assert_close(a->yield_a_kg_per_mu, b->yield_a_kg_per_mu, 0, 1e-9);
+        assert_close(a->yield_b_kg_per_mu_per_ndvi, b->yield_b_kg_per_mu_per_ndvi, 0, 1e-9);
+        assert_close(a->yield_c_kg_per_mu_per_ndvi_peak, b->yield_c_kg_per_mu_per_ndvi_peak, 0,
+                     1e-9);
+        assert_close(a->yield_cv, b->yield_cv, 0, 1e-9);
+        assert_close(a->yield_cv_n_clear, b->yield_cv_n_clear, 0, 1e-9);
+        assert_int_equal(a->yield_n_harvests, b->yield_n_harvests);
+        assert_close(a->tbase_c, b->tbase_c, 0, 1e-9);
+        assert_close(a->theat_c, b->theat_c, 0, 1e-9);
+        assert_close(a->price_cny_per_kg, b->price_cny_per_kg, 0, 1e-9);
+    }
+    /* the shipped table's temperatures: wheat's base 0, maize's heat threshold 35 */
+    assert_close(parus_crop_table_find(&t, "winter_wheat")->tbase_c, 0.0, 0, 0);
+    assert_close(parus_crop_table_find(&t, "summer_maize")->theat_c, 35.0, 0, 0);
+    parus_crop_table_release(&t);
+    parus_crop_table_release(&u);
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_harvests__units_and_conversions),
+        cmocka_unit_test(test_harvests__refused),
+        cmocka_unit_test(test_calibrate__recovers_a_known_model),
+        cmocka_unit_test(test_calibrate__too_few),
+        cmocka_unit_test(test_crop_table__written_back),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
