@@ -16,6 +16,7 @@
 
 #include "test_support.h"
 
+#include "parus/crops.h"
 #include "parus/raster.h"
 
 #define N_PARCELS 60
@@ -844,6 +845,411 @@ static void test_radar__looks_measured_back(void **state)
     assert_true(e12 > 2 * e4);
 }
 
+/* ---- --weather: daily weather grids, weather events, harvests ---- */
+
+#define WX_YEAR 2024
+
+/* The shared scene's command line plus extra. */
+static int make_scene_with(const char *dir, const char *extra)
+{
+    return run_synth(NULL, NULL,
+                     "--out '%s' --size 256 --dates %d --parcels %d --seed 7 --clouds 0.3 %s "
+                     "--crops '%s/data-samples/crops.csv' --quiet",
+                     dir, N_DATES, N_PARCELS, extra, parus_test_source_dir());
+}
+
+/* A weather stack's values, band-sequential, malloc'ed; its size in *nx, *ny, *nb. */
+static float *read_stack(const char *dir, const char *var, int year, int *nx, int *ny, int *nb)
+{
+    char path[4400];
+    GDALDatasetH ds;
+    float *v;
+    snprintf(path, sizeof path, "%s/weather/%s_%d.tif", dir, var, year);
+    ds = GDALOpen(path, GA_ReadOnly);
+    assert_non_null(ds);
+    *nx = GDALGetRasterXSize(ds);
+    *ny = GDALGetRasterYSize(ds);
+    *nb = GDALGetRasterCount(ds);
+    v = malloc((size_t)*nx * (size_t)*ny * (size_t)*nb * sizeof *v);
+    assert_non_null(v);
+    assert_int_equal(GDALDatasetRasterIO(ds, GF_Read, 0, 0, *nx, *ny, v, *nx, *ny, GDT_Float32, *nb,
+                                         NULL, 0, 0, 0),
+                     CE_None);
+    GDALClose(ds);
+    return v;
+}
+
+/* Day of year (1 = 1 January) of a YYYY-MM-DD date of WX_YEAR. */
+static int doy_of(const char *date)
+{
+    static const int before[12] = {0, 31, 60, 91, 121, 152, 182, 213, 244, 274, 305, 335};
+    int y, m, d;
+    assert_int_equal(sscanf(date, "%d-%d-%d", &y, &m, &d), 3);
+    assert_int_equal(y, WX_YEAR); /* a leap year: the table above */
+    return before[m - 1] + d;
+}
+
+/* The weather event of that kind in truth/weather_events.csv: false when none. */
+static bool weather_event(const char *dir, const char *kind, int *d0, int *d1, double *size)
+{
+    GDALDatasetH ds = open_csv(dir, "weather_events.csv");
+    OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+    OGRFeatureH f;
+    bool found = false;
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        if (strcmp(field(f, "kind"), kind) == 0) {
+            found = true;
+            *d0 = doy_of(field(f, "first_date"));
+            *d1 = doy_of(field(f, "last_date"));
+            *size = atof(field(f, "size"));
+        }
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    return found;
+}
+
+struct harvest_row {
+    char id[16], season[32], crop[32];
+    double area_m2, yield, kg;
+    int drought, heat_days;
+};
+
+static size_t read_harvests(const char *dir, struct harvest_row *rows, size_t cap)
+{
+    GDALDatasetH ds = open_csv(dir, "harvests.csv");
+    OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+    OGRFeatureH f;
+    size_t n = 0;
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        assert_true(n < cap);
+        snprintf(rows[n].id, sizeof rows[n].id, "%s", field(f, "parcel_id"));
+        snprintf(rows[n].season, sizeof rows[n].season, "%s", field(f, "season"));
+        snprintf(rows[n].crop, sizeof rows[n].crop, "%s", field(f, "crop"));
+        rows[n].area_m2 = atof(field(f, "planted_area_m2"));
+        rows[n].yield = atof(field(f, "yield_kg_per_mu"));
+        rows[n].kg = atof(field(f, "harvest_kg"));
+        rows[n].drought = atoi(field(f, "drought"));
+        rows[n].heat_days = atoi(field(f, "heat_days"));
+        n++;
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    return n;
+}
+
+static void test_weather__misuse(void **state)
+{
+    char *errs = NULL;
+    (void)state;
+    if (!synth_bin())
+        skip();
+    assert_int_equal(run_synth(NULL, &errs, "--out /tmp/x --drought yes"), 2);
+    assert_non_null(strstr(errs, "--weather"));
+    free(errs);
+    assert_int_equal(run_synth(NULL, &errs, "--out /tmp/x --weather --weather-years 31"), 2);
+    assert_non_null(strstr(errs, "--weather-years"));
+    free(errs);
+    assert_int_equal(run_synth(NULL, &errs, "--out /tmp/x --weather --weather-res 0.01"), 2);
+    free(errs);
+    assert_int_equal(run_synth(NULL, &errs, "--out /tmp/x --weather --heatwave maybe"), 2);
+    assert_non_null(strstr(errs, "--heatwave"));
+    free(errs);
+    assert_int_equal(run_synth(NULL, &errs, "--out /tmp/x --weather=yes"), 2);
+    free(errs);
+}
+
+/* The default --weather: 11 years of three variables in the weather contract, on a 0.05-degree
+ * grid aligned to its resolution that covers every parcel with a cell to spare, tmin below tmax,
+ * imported whole by parus weather import and read by parus weather info. */
+static void test_weather__files_import(void **state)
+{
+    static const char *const var[3] = {"precip", "tmin", "tmax"};
+    char *dir, *db, path[4400], *log;
+    GDALDatasetH ds, pds;
+    OGREnvelope env;
+    double gt[6];
+    float *tn, *tx;
+    int y, v, nx, ny, nb;
+    size_t i;
+    (void)state;
+    if (!synth_bin())
+        skip();
+    dir = parus_test_tmpdir("synth-wx");
+    assert_int_equal(make_scene_with(dir, "--weather"), 0);
+    for (y = WX_YEAR - 10; y <= WX_YEAR; y++)
+        for (v = 0; v < 3; v++) {
+            FILE *f;
+            snprintf(path, sizeof path, "%s/weather/%s_%d.tif", dir, var[v], y);
+            f = fopen(path, "rb");
+            assert_non_null(f);
+            fclose(f);
+        }
+    snprintf(path, sizeof path, "%s/weather/precip_%d.tif", dir, WX_YEAR);
+    ds = GDALOpen(path, GA_ReadOnly);
+    assert_non_null(ds);
+    assert_int_equal(GDALGetRasterCount(ds), 366);
+    assert_int_equal(GDALGetRasterDataType(GDALGetRasterBand(ds, 1)), GDT_Float32);
+    assert_string_equal(GDALGetMetadataItem(ds, "VARIABLE", NULL), "precip");
+    assert_string_equal(GDALGetMetadataItem(GDALGetRasterBand(ds, 1), "DATE", NULL), "2024-01-01");
+    assert_string_equal(GDALGetMetadataItem(GDALGetRasterBand(ds, 366), "DATE", NULL),
+                        "2024-12-31");
+    assert_string_equal(GDALGetRasterUnitType(GDALGetRasterBand(ds, 1)), "mm");
+    {
+        OGRSpatialReferenceH srs = OSRNewSpatialReference(GDALGetProjectionRef(ds));
+        assert_string_equal(OSRGetAuthorityCode(srs, NULL), "4326");
+        OSRDestroySpatialReference(srs);
+    }
+    assert_int_equal(GDALGetGeoTransform(ds, gt), CE_None);
+    assert_close(gt[1], 0.05, 1e-12, 0);
+    assert_close(gt[5], -0.05, 1e-12, 0);
+    assert_close(gt[0] / 0.05, floor(gt[0] / 0.05 + 0.5), 1e-6, 0);
+    assert_close(gt[3] / 0.05, floor(gt[3] / 0.05 + 0.5), 1e-6, 0);
+    snprintf(path, sizeof path, "%s/parcels.geojson", dir);
+    pds = GDALOpenEx(path, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    assert_non_null(pds);
+    assert_int_equal(OGR_L_GetExtent(GDALDatasetGetLayer(pds, 0), &env, TRUE), OGRERR_NONE);
+    GDALClose(pds);
+    assert_true(gt[0] + gt[1] <= env.MinX);
+    assert_true(gt[0] + gt[1] * (GDALGetRasterXSize(ds) - 1) >= env.MaxX);
+    assert_true(gt[3] + gt[5] >= env.MaxY);
+    assert_true(gt[3] + gt[5] * (GDALGetRasterYSize(ds) - 1) <= env.MinY);
+    GDALClose(ds);
+    snprintf(path, sizeof path, "%s/weather/tmax_%d.tif", dir, WX_YEAR - 3);
+    ds = GDALOpen(path, GA_ReadOnly);
+    assert_non_null(ds);
+    assert_int_equal(GDALGetRasterCount(ds), 365);
+    assert_string_equal(GDALGetMetadataItem(ds, "VARIABLE", NULL), "tmax");
+    assert_string_equal(GDALGetRasterUnitType(GDALGetRasterBand(ds, 200)), "degC");
+    GDALClose(ds);
+
+    tn = read_stack(dir, "tmin", WX_YEAR, &nx, &ny, &nb);
+    tx = read_stack(dir, "tmax", WX_YEAR, &nx, &ny, &nb);
+    for (i = 0; i < (size_t)nx * (size_t)ny * (size_t)nb; i++)
+        assert_true(tn[i] < tx[i]);
+    free(tn);
+    free(tx);
+
+    db = parus_test_path(dir, "wx.sqlite");
+    log = parus_test_run_expect(0, "'%s' --db '%s' weather import '%s'/weather/*.tif",
+                                parus_test_bin(), db, dir);
+    assert_non_null(strstr(log, "files=33 stored=33 known=0 refused=0"));
+    free(log);
+    log = parus_test_run_expect(0, "'%s' weather info '%s/weather/tmax_%d.tif'", parus_test_bin(),
+                                dir, WX_YEAR);
+    assert_non_null(strstr(log, "tmax_c"));
+    assert_non_null(strstr(log, "(366, UTC days)"));
+    free(log);
+    free(db);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
+/* --weather without events changes no other output (its draws are streams of their own), and
+ * is itself reproducible. */
+static void test_weather__leaves_other_outputs_alone(void **state)
+{
+    static const char *const same[] = {"parcels.geojson", "truth/parcels_truth.csv",
+                                       "truth/events.csv", "truth/dates.csv",
+                                       "truth/parcel_ndvi.csv"};
+    char names[16][256], *a, *b, pa[4400], pb[4400];
+    size_t n, i;
+    (void)state;
+    need_scene();
+    a = parus_test_tmpdir("synth-wxa");
+    b = parus_test_tmpdir("synth-wxb");
+    assert_int_equal(make_scene_with(a, "--weather --weather-years 1 --drought no --heatwave no"),
+                     0);
+    assert_int_equal(make_scene_with(b, "--weather --weather-years 1 --drought no --heatwave no"),
+                     0);
+    n = tile_names(names, 16);
+    for (i = 0; i < n + sizeof same / sizeof same[0]; i++) {
+        const char *name = i < n ? names[i] : same[i - n];
+        snprintf(pa, sizeof pa, "%s/%s", scene_dir, name);
+        snprintf(pb, sizeof pb, "%s/%s", a, name);
+        assert_same_path(pa, pb);
+    }
+    for (i = 0; i < 4; i++) {
+        static const char *const wx[] = {"weather/precip_2024.tif", "weather/tmax_2023.tif",
+                                         "truth/harvests.csv", "truth/weather_events.csv"};
+        snprintf(pa, sizeof pa, "%s/%s", a, wx[i]);
+        snprintf(pb, sizeof pb, "%s/%s", b, wx[i]);
+        assert_same_path(pa, pb);
+    }
+    parus_test_rmtree(a);
+    parus_test_rmtree(b);
+    free(a);
+    free(b);
+}
+
+/* A forced drought dries its window by its stated deficit and nothing else, and cuts the
+ * harvests of the rainfed crops it hits; a forced heat wave is hot by its stated excess. Same
+ * seed, so everything else is the same weather. */
+static void test_weather__drought_and_heat_wave(void **state)
+{
+    enum { CAP = 256 };
+    char *dy = parus_test_tmpdir("synth-wxd"), *dn = parus_test_tmpdir("synth-wxn");
+    char *dh = parus_test_tmpdir("synth-wxh");
+    struct harvest_row *hy = malloc(CAP * sizeof *hy), *hn = malloc(CAP * sizeof *hn);
+    struct harvest_row *hh = malloc(CAP * sizeof *hh);
+    float *py, *pn, *ty, *tn;
+    int d0, d1, nx, ny, nb, t, n_hit = 0;
+    double deficit, excess, in_y = 0, in_n = 0, sum_y = 0, sum_n = 0;
+    size_t ny_rows, nn_rows, nh_rows, cells, c, i;
+    (void)state;
+    if (!synth_bin())
+        skip();
+    assert_non_null(hy);
+    assert_non_null(hn);
+    assert_non_null(hh);
+    assert_int_equal(make_scene_with(dy, "--weather --weather-years 0 --drought yes --heatwave no"),
+                     0);
+    assert_int_equal(make_scene_with(dn, "--weather --weather-years 0 --drought no --heatwave no"),
+                     0);
+    assert_int_equal(make_scene_with(dh, "--weather --weather-years 0 --drought no --heatwave yes"),
+                     0);
+
+    assert_true(weather_event(dy, "drought", &d0, &d1, &deficit));
+    assert_false(weather_event(dn, "drought", &t, &t, &excess));
+    assert_false(weather_event(dn, "heatwave", &t, &t, &excess));
+    assert_true(d1 - d0 + 1 >= 60 && d1 - d0 + 1 <= 90 && d0 >= 110 && d1 <= 250);
+    assert_true(deficit >= 0.6 && deficit <= 0.9);
+    py = read_stack(dy, "precip", WX_YEAR, &nx, &ny, &nb);
+    pn = read_stack(dn, "precip", WX_YEAR, &nx, &ny, &nb);
+    cells = (size_t)nx * (size_t)ny;
+    for (t = 1; t <= nb; t++)
+        for (c = 0; c < cells; c++) {
+            size_t k = (size_t)(t - 1) * cells + c;
+            if (t < d0 || t > d1)
+                assert_true(py[k] == pn[k]); /* the drought touches its window only */
+            else {
+                in_y += (double)py[k];
+                in_n += (double)pn[k];
+            }
+        }
+    print_message("drought %d..%d, deficit %.3f: window rain %.1f mm against %.1f\n", d0, d1,
+                  deficit, in_y / (double)cells, in_n / (double)cells);
+    assert_true(in_y < in_n);
+    assert_close(in_y / in_n, 1 - deficit, 0.1, 0);
+
+    ny_rows = read_harvests(dy, hy, CAP);
+    nn_rows = read_harvests(dn, hn, CAP);
+    assert_int_equal(ny_rows, nn_rows);
+    for (i = 0; i < ny_rows; i++) {
+        assert_string_equal(hy[i].id, hn[i].id);
+        assert_int_equal(hn[i].drought, 0);
+        assert_true(hy[i].yield <= hn[i].yield);
+        if (strstr(hy[i].crop, "rice"))
+            assert_int_equal(hy[i].drought, 0); /* paddy rice is irrigated */
+        if (hy[i].drought) {
+            assert_true(hy[i].yield < hn[i].yield);
+            sum_y += hy[i].yield;
+            sum_n += hn[i].yield;
+            n_hit++;
+        }
+    }
+    print_message("%d harvests hit by the drought: mean yield %.1f against %.1f kg/mu\n", n_hit,
+                  sum_y / n_hit, sum_n / n_hit);
+    assert_true(n_hit >= 5);
+    assert_true(sum_y < 0.95 * sum_n);
+
+    assert_true(weather_event(dh, "heatwave", &d0, &d1, &excess));
+    assert_true(d1 - d0 + 1 >= 4 && d1 - d0 + 1 <= 8 && d0 >= 153 && d1 <= 244);
+    assert_true(excess >= 6 && excess <= 10);
+    ty = read_stack(dh, "tmax", WX_YEAR, &nx, &ny, &nb);
+    tn = read_stack(dn, "tmax", WX_YEAR, &nx, &ny, &nb);
+    for (t = 1; t <= nb; t++) {
+        double diff = 0;
+        for (c = 0; c < cells; c++) {
+            size_t k = (size_t)(t - 1) * cells + c;
+            diff += (double)ty[k] - (double)tn[k];
+        }
+        assert_close(diff / (double)cells, t >= d0 && t <= d1 ? excess : 0, 0.06, 0);
+    }
+    nh_rows = read_harvests(dh, hh, CAP);
+    assert_int_equal(nh_rows, nn_rows);
+    for (i = 0; i < nh_rows; i++)
+        assert_true(hh[i].heat_days >= hn[i].heat_days);
+    free(py);
+    free(pn);
+    free(ty);
+    free(tn);
+    free(hy);
+    free(hn);
+    free(hh);
+    parus_test_rmtree(dy);
+    parus_test_rmtree(dn);
+    parus_test_rmtree(dh);
+    free(dy);
+    free(dn);
+    free(dh);
+}
+
+/* truth/harvests.csv: annual crops only, the parcel's true crop and planted area, the season of
+ * the first to the last image date, harvest_kg = yield x area in mu, yields in the crop's range. */
+static void test_weather__harvests_consistent(void **state)
+{
+    enum { CAP = 256 };
+    char *dir = parus_test_tmpdir("synth-wxc"), path[4400], season[32], first[11] = "",
+         last[11] = "";
+    struct harvest_row *h = malloc(CAP * sizeof *h);
+    parus_crop_table table;
+    parus_error err;
+    GDALDatasetH ds;
+    OGRLayerH l;
+    OGRFeatureH f;
+    size_t n, i, n_annual = 0;
+    (void)state;
+    if (!synth_bin())
+        skip();
+    assert_non_null(h);
+    assert_int_equal(make_scene_with(dir, "--weather --weather-years 0 --drought yes"), 0);
+    snprintf(path, sizeof path, "%s/data-samples/crops.csv", parus_test_source_dir());
+    parus_error_init(&err);
+    assert_int_equal(parus_crop_table_load(path, &table, &err), PARUS_OK);
+    ds = open_csv(dir, "dates.csv");
+    l = GDALDatasetGetLayer(ds, 0);
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        if (!first[0])
+            snprintf(first, sizeof first, "%s", field(f, "date"));
+        snprintf(last, sizeof last, "%s", field(f, "date"));
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    snprintf(season, sizeof season, "%s/%s", first, last);
+
+    n = read_harvests(dir, h, CAP);
+    assert_true(n >= 20);
+    ds = open_csv(dir, "parcels_truth.csv");
+    l = GDALDatasetGetLayer(ds, 0);
+    i = 0;
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        const parus_crop *c = parus_crop_table_find(&table, field(f, "crop"));
+        assert_non_null(c);
+        n_annual += c->kind == PARUS_CROP_ANNUAL;
+        if (i < n && strcmp(h[i].id, field(f, "parcel_id")) == 0) {
+            double area = atof(field(f, "true_area_m2")) * atof(field(f, "planted_fraction"));
+            assert_int_equal(c->kind, PARUS_CROP_ANNUAL);
+            assert_string_equal(h[i].crop, c->code);
+            assert_string_equal(h[i].season, season);
+            assert_close(h[i].area_m2, area, 0.02, 2e-4);
+            assert_close(h[i].kg, h[i].yield * h[i].area_m2 / (10000.0 / 15.0), 0.02, 1e-4);
+            assert_true(h[i].yield >= 0 && h[i].yield <= 1.5 * c->yield_max_kg_per_mu);
+            assert_true(h[i].heat_days >= 0 && h[i].heat_days <= 42);
+            assert_true(h[i].drought == 0 || h[i].drought == 1);
+            i++;
+        }
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    assert_int_equal(i, n); /* every row matched a parcel, in parcel id order */
+    assert_true(n <= n_annual);
+    parus_crop_table_release(&table);
+    free(h);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -858,6 +1264,11 @@ int main(void)
         cmocka_unit_test(test_clouds__mean_model_means_what_it_says),
         cmocka_unit_test(test_radar__contract_reproducible_passes),
         cmocka_unit_test(test_radar__looks_measured_back),
+        cmocka_unit_test(test_weather__misuse),
+        cmocka_unit_test(test_weather__files_import),
+        cmocka_unit_test(test_weather__leaves_other_outputs_alone),
+        cmocka_unit_test(test_weather__drought_and_heat_wave),
+        cmocka_unit_test(test_weather__harvests_consistent),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

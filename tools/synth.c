@@ -23,6 +23,11 @@
  *   table's calendar, shifted and scaled per field; red and NIR are constructed to give exactly
  * that NDVI over a soil, paddy-water, residue or plastic background, and the other bands mix the
  * same endmembers by the green cover fraction.
+ * - With --weather: daily weather grids for the season year and a climatology (a regional process
+ *   perturbed per cell), the season's drought and heat wave, the canopy's response to a drought,
+ *   and each parcel's harvest from a stated crop response to its canopy and weather. Its draws
+ *   are streams and hashes of their own: with no event, every other output is as without it
+ *   (but the radar's, whose soil wetness then follows the weather's rain).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -281,6 +286,8 @@ static void format_date(int64_t days, char out[11], bool compact)
 
 /* ---- options ---- */
 
+enum tri { TRI_AUTO, TRI_YES, TRI_NO };
+
 struct options {
     const char *out_dir;
     const char *crops_path;
@@ -297,6 +304,10 @@ struct options {
     double radar_looks;
     int radar_revisit_days;
     double glitches; /* share of (parcel, date) observations given an artefact the mask misses */
+    bool weather;    /* --weather: daily weather grids, weather events, harvests */
+    int weather_years;
+    double weather_res_deg;
+    int drought, heatwave; /* enum tri */
     unsigned band_mask;
     bool truth;
     bool gpkg;
@@ -336,6 +347,12 @@ static void usage(FILE *f)
         "  --radar-revisit N       days between radar dates, 6 or 12 [12]\n"
         "  --glitches F            share of parcel-dates given an artefact the cloud mask\n"
         "                          misses (haze, band gain), 0..0.2 [0]; truth/glitches.csv\n"
+        "  --weather               also write daily weather grids (DIR/weather/), weather events\n"
+        "                          and harvests (truth/weather_events.csv, truth/harvests.csv)\n"
+        "  --weather-years N       previous years of weather as a climatology, 0..30 [10]\n"
+        "  --weather-res DEG       weather cell size in degrees, 0.02..0.5 [0.05]\n"
+        "  --drought auto|yes|no   a drought in the season (auto: probability 0.3) [auto]\n"
+        "  --heatwave auto|yes|no  a summer heat wave (auto: probability 0.3) [auto]\n"
         "  --bands LIST            bands to write, from B02,B03,B04,B08,B11,B12,SCL [all]\n"
         "  --parcels-format F      geojson or gpkg [geojson]\n"
         "  --deflate-level N       DEFLATE effort for the tiles, 1..12 (10-12: slow, smaller) [6]\n"
@@ -411,6 +428,7 @@ static bool parse_bands(const char *s, unsigned *mask)
 static int parse_options(int argc, char **argv, struct options *o, bool *done)
 {
     int i;
+    const char *weather_opt = NULL; /* a weather option given, for the check that --weather is */
     memset(o, 0, sizeof *o);
     o->crops_path = PARUS_DEFAULT_TABLES_DIR "/crops.csv";
     o->size = 512;
@@ -424,6 +442,8 @@ static int parse_options(int argc, char **argv, struct options *o, bool *done)
     o->clouds = 0.2;
     o->radar_looks = 4.4;
     o->radar_revisit_days = 12;
+    o->weather_years = 10;
+    o->weather_res_deg = 0.05;
     o->band_mask = (1u << N_BANDS) - 1;
     o->truth = true;
     o->deflate_level = 6;
@@ -451,10 +471,13 @@ static int parse_options(int argc, char **argv, struct options *o, bool *done)
             *done = true;
             return RC_OK;
         }
-        if (strcmp(name, "--radar") == 0) {
+        if (strcmp(name, "--radar") == 0 || strcmp(name, "--weather") == 0) {
             if (val)
                 return usage_error("option '%s' takes no value", name);
-            o->radar = true;
+            if (name[2] == 'r')
+                o->radar = true;
+            else
+                o->weather = true;
             continue;
         }
         if (strcmp(name, "--no-truth") == 0 || strcmp(name, "--quiet") == 0) {
@@ -537,6 +560,27 @@ static int parse_options(int argc, char **argv, struct options *o, bool *done)
         } else if (strcmp(name, "--glitches") == 0) {
             if (!parse_double(val, 0, 0.2, &o->glitches))
                 return usage_error("--glitches must be a fraction in 0..0.2, not '%s'", val);
+        } else if (strcmp(name, "--weather-years") == 0) {
+            if (!parse_long(val, 0, 30, &lv))
+                return usage_error("--weather-years must be in 0..30, not '%s'", val);
+            o->weather_years = (int)lv;
+            weather_opt = "--weather-years";
+        } else if (strcmp(name, "--weather-res") == 0) {
+            if (!parse_double(val, 0.02, 0.5, &o->weather_res_deg))
+                return usage_error("--weather-res must be degrees in 0.02..0.5, not '%s'", val);
+            weather_opt = "--weather-res";
+        } else if (strcmp(name, "--drought") == 0 || strcmp(name, "--heatwave") == 0) {
+            int t = strcmp(val, "auto") == 0  ? TRI_AUTO
+                    : strcmp(val, "yes") == 0 ? TRI_YES
+                    : strcmp(val, "no") == 0  ? TRI_NO
+                                              : -1;
+            if (t < 0)
+                return usage_error("%s must be auto, yes or no, not '%s'", name, val);
+            if (name[2] == 'd')
+                o->drought = t;
+            else
+                o->heatwave = t;
+            weather_opt = name[2] == 'd' ? "--drought" : "--heatwave";
         } else if (strcmp(name, "--bands") == 0) {
             if (!parse_bands(val, &o->band_mask))
                 return usage_error("--bands must list distinct bands from "
@@ -559,6 +603,8 @@ static int parse_options(int argc, char **argv, struct options *o, bool *done)
     }
     if (!o->out_dir)
         return usage_error("%s", "--out DIR is required");
+    if (weather_opt && !o->weather)
+        return usage_error("%s needs --weather", weather_opt);
     if (!o->cloud_mean && o->clouds > 0.6)
         return usage_error("--clouds above 0.6 needs --cloud-model mean, not %g", o->clouds);
     return RC_OK;
@@ -761,6 +807,35 @@ struct date_info {
     const char *spacecraft;
 };
 
+/* A cycle's canopy summed day by day, for the drought's stress (rainfed crops). */
+struct canopy_days {
+    double tau0; /* cycle-frame day of g[0] */
+    size_t n;
+    double *g; /* g[j]: the cycle's shape summed over the days before tau0 + j */
+};
+
+/* The daily weather of --weather (docs/synth.md, "Weather and harvests"): one regional series
+ * per day with the season year's events applied, the grid the files cover, the events. */
+struct weather {
+    int year0;    /* first calendar year: the season year less --weather-years */
+    int64_t day0; /* 1 January of year0, days since 1970 */
+    int64_t jan1; /* 1 January of the season year */
+    size_t n_days;
+    double *rain_mm, *tmax_c, *tmin_c; /* regional series */
+    double res_deg;
+    int64_t ix0, iy0; /* global indices (floor(lon / res), floor(lat / res)) of the west column
+                         and the south row */
+    size_t nx, ny;
+    size_t n_crops;
+    int64_t *parcel_ix, *parcel_iy; /* each registered parcel's cell */
+    struct canopy_days *canopy;     /* [crop * 2 + cycle], rainfed crops only */
+    bool drought, heatwave;
+    int d0, d1;     /* drought window, days of the season year (both included) */
+    double deficit; /* 1 - the window's regional rain / the rain it would have had */
+    int h0, h1;     /* heat wave, days of the season year */
+    double heat_tmax_c, heat_tmin_c;
+};
+
 struct scene {
     const struct options *opt;
     size_t W, H;
@@ -792,6 +867,8 @@ struct scene {
 
     struct date_info *dates;
     int n_dates;
+
+    struct weather *wx; /* --weather, else NULL */
 };
 
 static bool grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -1958,6 +2035,399 @@ static bool setup_dates(struct scene *sc)
     return true;
 }
 
+/* ---- weather (--weather): the daily process and the season's events ----
+ *
+ * A daily weather process for the North China Plain, every constant in docs/synth.md ("Weather and
+ * harvests"). One regional series, drawn from an xoshiro stream per calendar year (so the season
+ * year's weather does not depend on how many climatology years are asked for): rain occurrence a
+ * two-state Markov chain whose wet probability follows the monsoon, amounts gamma-distributed;
+ * tmax and tmin a seasonal sinusoid plus regional AR(1) anomalies. Each cell perturbs the regional
+ * values by a hash of the seed, the day and its global cell index, so a cell has the same weather
+ * whatever the scene's extent. The events (a drought, a heat wave) come from a stream of their own
+ * and change the season year only: --drought no keeps the weather a drought would have cut. */
+
+#define WX_SALT 0x7765617468657221ull /* the weather's hash draws */
+#define WX_RAIN_RHO 0.35              /* lag-1 correlation of wet and dry days */
+#define WX_GAMMA_SHAPE 0.75           /* shape of a wet day's amount */
+#define WX_RAIN_MIN_MM 0.1            /* the least a wet day brings */
+#define WX_RAIN_CELL_SIGMA 0.3        /* a cell's log-normal share of the regional amount */
+#define WX_T_PHI 0.75                 /* AR(1) of the shared temperature anomaly */
+#define WX_T_SIGMA_C 2.5
+#define WX_TN_PHI 0.5 /* AR(1) of tmin's own anomaly */
+#define WX_TN_SIGMA_C 1.2
+#define WX_T_CELL_OFFSET_C 0.3 /* a cell's fixed temperature offset, s.d. */
+#define WX_T_CELL_SIGMA_C 0.3  /* a cell's daily temperature noise, s.d. */
+#define WX_WET_TMAX_C (-2.0)   /* a wet day is cooler by day, milder by night */
+#define WX_WET_TMIN_C 1.0
+#define WX_MIN_DTR_C 1.0         /* tmin at most tmax - 1 */
+#define WX_DROUGHT_WARMING_C 1.0 /* dry soil and clear skies in a drought window */
+#define DROUGHT_NDVI_LOSS 0.30   /* share of the NDVI amplitude lost at a full deficit */
+#define DROUGHT_SWIR_SHIFT 0.5   /* canopy SWIR moved toward dry matter at full stress */
+#define DROUGHT_FULL_DAYS 20.0   /* full stress after this many full-canopy days in the window */
+#define DROUGHT_HIT_DAYS 1.0     /* a cycle with fewer full-canopy days in it does not feel it */
+#define DROUGHT_RELIEF_DAYS 10.0 /* leaf water recovers over this many days after it */
+
+/* Rainfed crops feel a drought: annual crops other than paddy rice (irrigated, flooded). */
+static bool crop_rainfed(const struct crop_model *cm)
+{
+    return cm->crop && cm->crop->kind == PARUS_CROP_ANNUAL && !cm->paddy;
+}
+
+/* The climatology: a day's wet probability, a wet day's mean amount (mm), the mean temperature
+ * and the diurnal range (degC), by day of year. */
+static double wx_wet_prob(double doy)
+{
+    double z = (doy - 200.0) / 40.0;
+    return 0.06 + 0.08 * (1 - cos(2 * PI * (doy - 15.0) / 365.0)) + 0.20 * exp(-z * z);
+}
+
+static double wx_wet_mean_mm(double doy)
+{
+    double z = (doy - 205.0) / 60.0;
+    return 3.0 + 11.0 * exp(-z * z);
+}
+
+static double wx_tmean_c(double doy)
+{
+    return 13.3 - 14.0 * cos(2 * PI * (doy - 18.0) / 365.0);
+}
+
+static double wx_dtr_c(double doy)
+{
+    return 9.5 + 2.5 * cos(2 * PI * (doy - 130.0) / 365.0);
+}
+
+/* Gamma(shape, 1): Marsaglia and Tsang 2000; below shape 1 as Gamma(shape + 1) U^(1 / shape). */
+static double rng_gamma(struct rng *r, double shape)
+{
+    double boost = 1, d, c;
+    if (shape < 1) {
+        boost = pow(rng_unit(r), 1.0 / shape);
+        shape += 1;
+    }
+    d = shape - 1.0 / 3.0;
+    c = 1.0 / sqrt(9.0 * d);
+    for (;;) {
+        double x = rng_normal(r), v = 1 + c * x, u;
+        if (v <= 0)
+            continue;
+        v = v * v * v;
+        u = rng_unit(r);
+        if (u > 0 && log(u) < 0.5 * x * x + d - d * v + d * log(v))
+            return boost * d * v;
+    }
+}
+
+/* A standard normal draw from a hash (Box-Muller on two of its uniforms). */
+static double hash_gauss(uint64_t h)
+{
+    double u1 = hash_unit(hash64(h)), u2 = hash_unit(hash64(h + 1));
+    if (u1 < 1e-300)
+        u1 = 1e-300;
+    return sqrt(-2.0 * log(u1)) * cos(2.0 * PI * u2);
+}
+
+/* One calendar year of the regional series. */
+static void wx_year(const struct scene *sc, struct weather *wx, int year)
+{
+    struct rng r;
+    int64_t jan1 = days_from_civil(year, 1, 1), n = days_from_civil(year + 1, 1, 1) - jan1, t;
+    size_t k0 = (size_t)(jan1 - wx->day0);
+    double a, b;
+    bool wet;
+    rng_seed(&r, sc->opt->seed, 4000 + (uint64_t)year);
+    wet = rng_unit(&r) < wx_wet_prob(1);
+    a = WX_T_SIGMA_C * rng_normal(&r);
+    b = WX_TN_SIGMA_C * rng_normal(&r);
+    for (t = 0; t < n; t++) {
+        double doy = (double)(t + 1), pw = wx_wet_prob(doy), rain = 0;
+        double p = wet ? pw + WX_RAIN_RHO * (1 - pw) : pw * (1 - WX_RAIN_RHO);
+        double tm = wx_tmean_c(doy), dtr = wx_dtr_c(doy);
+        wet = rng_unit(&r) < p;
+        if (wet)
+            rain = WX_RAIN_MIN_MM + (wx_wet_mean_mm(doy) - WX_RAIN_MIN_MM) / WX_GAMMA_SHAPE *
+                                        rng_gamma(&r, WX_GAMMA_SHAPE);
+        a = WX_T_PHI * a + WX_T_SIGMA_C * sqrt(1 - WX_T_PHI * WX_T_PHI) * rng_normal(&r);
+        b = WX_TN_PHI * b + WX_TN_SIGMA_C * sqrt(1 - WX_TN_PHI * WX_TN_PHI) * rng_normal(&r);
+        wx->rain_mm[k0 + (size_t)t] = rain;
+        wx->tmax_c[k0 + (size_t)t] = tm + 0.5 * dtr + a + (wet ? WX_WET_TMAX_C : 0);
+        wx->tmin_c[k0 + (size_t)t] = tm - 0.5 * dtr + 0.8 * a + b + (wet ? WX_WET_TMIN_C : 0);
+    }
+}
+
+/* The season year's events, drawn (all of them, whether forced or not, so that forcing one does
+ * not move the other) from a stream of their own, and applied to the regional series. A drought
+ * keeps each wet day of its window with probability sqrt(s) and scales the days kept so that the
+ * window's rain is exactly s times what it would have been (the largest day is kept when none
+ * is); the days it dries lose the wet-day cooling, and the window is warmer. */
+static void wx_events(const struct scene *sc, struct weather *wx)
+{
+    const struct options *o = sc->opt;
+    struct rng r;
+    int y = o->year, len, hl;
+    int jun1 = (int)(days_from_civil(y, 6, 1) - wx->jan1) + 1;
+    int aug31 = (int)(days_from_civil(y, 8, 31) - wx->jan1) + 1;
+    double ud, uh, s;
+    size_t base = (size_t)(wx->jan1 - wx->day0), k;
+
+    rng_seed(&r, o->seed, 39);
+    ud = rng_unit(&r);
+    len = 60 + (int)rng_below(&r, 31);
+    wx->d0 = 110 + (int)rng_below(&r, (size_t)(142 - len));
+    wx->d1 = wx->d0 + len - 1;
+    s = rng_range(&r, 0.1, 0.4);
+    uh = rng_unit(&r);
+    hl = 4 + (int)rng_below(&r, 5);
+    wx->h0 = jun1 + (int)rng_below(&r, (size_t)(aug31 - hl + 1 - jun1 + 1));
+    wx->h1 = wx->h0 + hl - 1;
+    wx->heat_tmax_c = rng_range(&r, 6, 10);
+    wx->heat_tmin_c = rng_range(&r, 3, 5);
+    wx->drought = o->drought == TRI_AUTO ? ud < 0.3 : o->drought == TRI_YES;
+    wx->heatwave = o->heatwave == TRI_AUTO ? uh < 0.3 : o->heatwave == TRI_YES;
+    wx->deficit = 1 - s;
+
+    if (wx->drought) {
+        size_t k0 = base + (size_t)wx->d0 - 1, k1 = base + (size_t)wx->d1 - 1, big = k0;
+        double total = 0, kept = 0, keep_p = sqrt(s), factor;
+        bool keep[91];
+        for (k = k0; k <= k1; k++) {
+            total += wx->rain_mm[k];
+            if (wx->rain_mm[k] > wx->rain_mm[big])
+                big = k;
+            keep[k - k0] =
+                wx->rain_mm[k] > 0 &&
+                hash_unit(hash3(o->seed ^ WX_SALT, 11, (uint64_t)(wx->day0 + (int64_t)k))) < keep_p;
+            kept += keep[k - k0] ? wx->rain_mm[k] : 0;
+        }
+        if (kept <= 0 && total > 0) {
+            keep[big - k0] = true;
+            kept = wx->rain_mm[big];
+        }
+        factor = kept > 0 ? s * total / kept : 0;
+        for (k = k0; k <= k1; k++) {
+            if (keep[k - k0]) {
+                wx->rain_mm[k] *= factor;
+            } else if (wx->rain_mm[k] > 0) {
+                wx->rain_mm[k] = 0;
+                wx->tmax_c[k] -= WX_WET_TMAX_C;
+                wx->tmin_c[k] -= WX_WET_TMIN_C;
+            }
+            wx->tmax_c[k] += WX_DROUGHT_WARMING_C;
+        }
+    }
+    if (wx->heatwave)
+        for (k = base + (size_t)wx->h0 - 1; k <= base + (size_t)wx->h1 - 1; k++) {
+            wx->tmax_c[k] += wx->heat_tmax_c;
+            wx->tmin_c[k] += wx->heat_tmin_c;
+        }
+}
+
+/* Precipitation (mm), tmin and tmax (degC) of day index k in global cell (ix, iy): the regional
+ * values, the rain times a log-normal share of mean 1, the temperatures plus the cell's fixed
+ * offset and its daily noise; tmin at most tmax - 1. */
+static void wx_cell(const struct scene *sc, size_t k, int64_t ix, int64_t iy, float out[3])
+{
+    const struct weather *wx = sc->wx;
+    uint64_t seed = sc->opt->seed ^ WX_SALT, cell = hash64((uint64_t)ix) ^ (uint64_t)iy;
+    uint64_t h = hash3(seed, (uint64_t)(wx->day0 + (int64_t)k) + 1000000, cell);
+    double off = WX_T_CELL_OFFSET_C * hash_normal(hash3(seed, 1, cell)), rain = wx->rain_mm[k];
+    double tx = wx->tmax_c[k] + off + WX_T_CELL_SIGMA_C * hash_normal(hash64(h + 1));
+    double tn = wx->tmin_c[k] + off + WX_T_CELL_SIGMA_C * hash_normal(hash64(h + 2));
+    if (rain > 0)
+        rain *= exp(WX_RAIN_CELL_SIGMA * hash_normal(h) -
+                    0.5 * WX_RAIN_CELL_SIGMA * WX_RAIN_CELL_SIGMA);
+    out[0] = (float)rain;
+    out[2] = (float)tx;
+    out[1] = (float)fmin(tn, (double)out[2] - WX_MIN_DTR_C);
+}
+
+/* Pixel coordinates (x right, y down) to lon/lat degrees, in place. */
+static bool px_to_lonlat(const struct scene *sc, size_t n, double *x, double *y)
+{
+    OGRSpatialReferenceH utm = OSRNewSpatialReference(NULL), wgs = OSRNewSpatialReference(NULL);
+    OGRCoordinateTransformationH ct = NULL;
+    bool ok = false;
+    size_t i;
+    if (OSRImportFromEPSG(utm, sc->opt->epsg) != OGRERR_NONE ||
+        OSRImportFromEPSG(wgs, 4326) != OGRERR_NONE)
+        goto out;
+    OSRSetAxisMappingStrategy(utm, OAMS_TRADITIONAL_GIS_ORDER);
+    OSRSetAxisMappingStrategy(wgs, OAMS_TRADITIONAL_GIS_ORDER);
+    if (!(ct = OCTNewCoordinateTransformation(utm, wgs)))
+        goto out;
+    for (i = 0; i < n; i++) {
+        x[i] = sc->ox_m + x[i] * RES_M;
+        y[i] = sc->oy_m - y[i] * RES_M;
+    }
+    ok = n == 0 || OCTTransform(ct, (int)n, x, y, NULL);
+out:
+    if (ct)
+        OCTDestroyCoordinateTransformation(ct);
+    OSRDestroySpatialReference(utm);
+    OSRDestroySpatialReference(wgs);
+    return ok;
+}
+
+static void weather_free(struct weather *wx)
+{
+    if (!wx)
+        return;
+    free(wx->rain_mm);
+    free(wx->tmax_c);
+    free(wx->tmin_c);
+    free(wx->parcel_ix);
+    free(wx->parcel_iy);
+    for (size_t i = 0; wx->canopy && i < 2 * wx->n_crops; i++)
+        free(wx->canopy[i].g);
+    free(wx->canopy);
+    free(wx);
+}
+
+/* The weather of the scene: the grid over its lon/lat bounding box with a margin of one cell,
+ * aligned to multiples of the resolution, each registered parcel's cell (its bounding box's
+ * centre), the regional series of every year and the season's events. */
+static bool weather_build(struct scene *sc)
+{
+    const struct options *o = sc->opt;
+    enum { EDGE = 64 };
+    struct weather *wx = calloc(1, sizeof *wx);
+    double ex[4 * EDGE], ey[4 * EDGE], lon0 = 1e9, lon1 = -1e9, lat0 = 1e9, lat1 = -1e9, res;
+    double *px = NULL, *py = NULL;
+    size_t i, n = sc->n_parcels;
+    int y;
+    bool ok = false;
+
+    if (!wx) {
+        fprintf(stderr, "parus-synth: out of memory for the weather\n");
+        return false;
+    }
+    sc->wx = wx;
+    res = wx->res_deg = o->weather_res_deg;
+    wx->year0 = o->year - o->weather_years;
+    wx->day0 = days_from_civil(wx->year0, 1, 1);
+    wx->jan1 = days_from_civil(o->year, 1, 1);
+    wx->n_days = (size_t)(days_from_civil(o->year + 1, 1, 1) - wx->day0);
+    wx->rain_mm = malloc(wx->n_days * sizeof *wx->rain_mm);
+    wx->tmax_c = malloc(wx->n_days * sizeof *wx->tmax_c);
+    wx->tmin_c = malloc(wx->n_days * sizeof *wx->tmin_c);
+    wx->parcel_ix = malloc((n ? n : 1) * sizeof *wx->parcel_ix);
+    wx->parcel_iy = malloc((n ? n : 1) * sizeof *wx->parcel_iy);
+    px = malloc((n ? n : 1) * sizeof *px);
+    py = malloc((n ? n : 1) * sizeof *py);
+    if (!wx->rain_mm || !wx->tmax_c || !wx->tmin_c || !wx->parcel_ix || !wx->parcel_iy || !px ||
+        !py)
+        goto out_nomem;
+    for (i = 0; i < EDGE; i++) {
+        double u = (double)i / EDGE * (double)sc->W, v = (double)i / EDGE * (double)sc->H;
+        ex[i] = u, ey[i] = 0;
+        ex[EDGE + i] = (double)sc->W, ey[EDGE + i] = v;
+        ex[2 * EDGE + i] = (double)sc->W - u, ey[2 * EDGE + i] = (double)sc->H;
+        ex[3 * EDGE + i] = 0, ey[3 * EDGE + i] = (double)sc->H - v;
+    }
+    for (i = 0; i < n; i++) {
+        const struct feature *f = &sc->f[sc->parcels[i].feature];
+        px[i] = 0.5 * (double)(f->bx0 + f->bx1);
+        py[i] = 0.5 * (double)(f->by0 + f->by1);
+    }
+    if (!px_to_lonlat(sc, 4 * EDGE, ex, ey) || !px_to_lonlat(sc, n, px, py)) {
+        fprintf(stderr, "parus-synth: cannot transform the scene to lon/lat: %s\n",
+                CPLGetLastErrorMsg());
+        goto out;
+    }
+    for (i = 0; i < 4 * EDGE; i++) {
+        lon0 = fmin(lon0, ex[i]);
+        lon1 = fmax(lon1, ex[i]);
+        lat0 = fmin(lat0, ey[i]);
+        lat1 = fmax(lat1, ey[i]);
+    }
+    wx->ix0 = (int64_t)floor(lon0 / res) - 1;
+    wx->iy0 = (int64_t)floor(lat0 / res) - 1;
+    wx->nx = (size_t)((int64_t)floor(lon1 / res) + 1 - wx->ix0 + 1);
+    wx->ny = (size_t)((int64_t)floor(lat1 / res) + 1 - wx->iy0 + 1);
+    for (i = 0; i < n; i++) {
+        wx->parcel_ix[i] = (int64_t)floor(px[i] / res);
+        wx->parcel_iy[i] = (int64_t)floor(py[i] / res);
+    }
+    wx->n_crops = sc->n_crops;
+    if (!(wx->canopy = calloc(2 * sc->n_crops, sizeof *wx->canopy)))
+        goto out_nomem;
+    for (i = 0; i < 2 * sc->n_crops; i++) {
+        const struct crop_model *cm = &sc->crops[i / 2];
+        const struct cycle_model *cy = &cm->cy[i % 2];
+        struct canopy_days *cd = &wx->canopy[i];
+        size_t j;
+        if (!crop_rainfed(cm) || (int)(i % 2) >= cm->n_cycles)
+            continue;
+        cd->tau0 = floor(cy->s) - 30;
+        cd->n = (size_t)(ceil(cy->h) + 30 - cd->tau0) + 1;
+        if (!(cd->g = malloc(cd->n * sizeof *cd->g)))
+            goto out_nomem;
+        cd->g[0] = 0;
+        for (j = 1; j < cd->n; j++)
+            cd->g[j] =
+                cd->g[j - 1] + cycle_shape(cy, cd->tau0 + (double)j - 0.5, cm->cut_at_harvest);
+    }
+    for (y = wx->year0; y <= o->year; y++)
+        wx_year(sc, wx, y);
+    wx_events(sc, wx);
+    ok = true;
+    goto out;
+out_nomem:
+    fprintf(stderr, "parus-synth: out of memory for the weather\n");
+out:
+    free(px);
+    free(py);
+    return ok;
+}
+
+/* Full-canopy days of cycle k of crop model c between cycle-frame days a and b (the cycle's shape,
+ * 1 at the peak, summed over the days between), from the cumulative table. */
+static double canopy_days(const struct weather *wx, size_t c, int k, double a, double b)
+{
+    const struct canopy_days *cd = &wx->canopy[2 * c + (size_t)k];
+    double ja = clampd(a - cd->tau0, 0, (double)cd->n - 1);
+    double jb = clampd(b - cd->tau0, 0, (double)cd->n - 1);
+    size_t ia = (size_t)ja, ib = (size_t)jb;
+    double ga = cd->g[ia] + (ia + 1 < cd->n ? (ja - (double)ia) * (cd->g[ia + 1] - cd->g[ia]) : 0);
+    double gb = cd->g[ib] + (ib + 1 < cd->n ? (jb - (double)ib) * (cd->g[ib + 1] - cd->g[ib]) : 0);
+    return b > a ? gb - ga : 0;
+}
+
+/* The drought's stress on season day t of cycle k of a field of crop model c whose cycle frame
+ * is the season's less shift, as a share 0..deficit: the cycle's full-canopy days inside the
+ * window up to t over DROUGHT_FULL_DAYS (a crop's water demand grows with its canopy: a crop
+ * sown at the window's end hardly feels it), at most 1, times the deficit; it stays after the
+ * window (a canopy does not regrow what the drought cost it). 0 for a crop that is not rainfed,
+ * before the window, and for a cycle with under DROUGHT_HIT_DAYS full-canopy days in it. */
+static double drought_stress(const struct scene *sc, size_t c, int k, double shift, double t)
+{
+    const struct weather *wx = sc->wx;
+    double e;
+    if (!wx || !wx->drought || !crop_rainfed(&sc->crops[c]) || t < wx->d0 ||
+        canopy_days(wx, c, k, wx->d0 - shift, wx->d1 + 1.0 - shift) < DROUGHT_HIT_DAYS)
+        return 0;
+    e = canopy_days(wx, c, k, wx->d0 - shift, fmin(t, wx->d1 + 1.0) - shift);
+    return wx->deficit * fmin(1, e / DROUGHT_FULL_DAYS);
+}
+
+/* A field's drought on season day t, for the cycle instance ev: *ndvi_loss, the share of the
+ * NDVI amplitude lost, and *moisture (0..1), the canopy's water stress, which relaxes over
+ * DROUGHT_RELIEF_DAYS after the window. False, both left alone, when the field does not feel it. */
+static bool field_drought(const struct scene *sc, const struct feature *f, double t,
+                          const struct curve_eval *ev, double *ndvi_loss, double *moisture)
+{
+    const struct cycle_model *cy = &sc->crops[f->crop].cy[ev->cycle];
+    double w;
+    if (!sc->wx || !sc->wx->drought)
+        return false;
+    w = drought_stress(sc, f->crop, ev->cycle, ev->harvest_t - cy->h, t);
+    if (!(w > 0))
+        return false;
+    *ndvi_loss = DROUGHT_NDVI_LOSS * w;
+    *moisture = w * clampd(1 - (t - sc->wx->d1) / DROUGHT_RELIEF_DAYS, 0, 1);
+    return true;
+}
+
 /* ---- spectra ---- */
 
 static double ndvi_of(const double *s)
@@ -1994,10 +2464,13 @@ static void field_state(const struct scene *sc, size_t fi, int d, double *plante
     const struct date_info *di = &sc->dates[d];
     const struct parcel *p = f->parcel >= 0 ? &sc->parcels[f->parcel] : NULL;
     double base = cm->base + (double)f->base_shift, soil[N_SPEC], bg[N_SPEC], veg[N_SPEC], ndvi;
+    double loss = 0, moisture = 0;
     struct curve_eval ev;
     int b;
 
     field_curve_at(sc, f, di->doy, &ev);
+    if (field_drought(sc, f, di->doy, &ev, &loss, &moisture))
+        ev.ndvi = base + (ev.ndvi - base) * (1 - loss);
     /* the field's own day-to-day wobble (irrigation, weather): part of the truth, not noise */
     ndvi = ev.ndvi + 0.012 * hash_normal(hash3(sc->opt->seed, 5000 + (uint64_t)d, fi));
     if (p && p->loss_date >= 0 && d >= p->loss_date && di->doy <= p->loss_end_t + 20)
@@ -2007,6 +2480,9 @@ static void field_state(const struct scene *sc, size_t fi, int d, double *plante
         veg[b] = EM_VEG[b];
     }
     veg[B08] *= (double)f->veg_gain;
+    /* water stress: drier leaves reflect more in the SWIR (NDMI falls more than NDVI) */
+    for (b = B11; moisture > 0 && b <= B12; b++)
+        veg[b] += DROUGHT_SWIR_SHIFT * moisture * (EM_RESIDUE[b] - veg[b]);
     if (cm->crop->kind == PARUS_CROP_COVERED)
         memcpy(bg, EM_PLASTIC, sizeof bg);
     else if (ev.flooded)
@@ -2979,12 +3455,15 @@ static double db_to_lin(double db)
 
 /* The scene's rain on a day (mm), from the hash: a day is wet with a probability that peaks in
  * July (0.1 + 0.25 exp(-((doy - 200) / 60)^2), a monsoon), its amount exponential with mean 8 mm.
- * One series for the whole scene (a few kilometres). */
+ * One series for the whole scene (a few kilometres). With --weather, the weather's regional
+ * series on the days it covers. */
 static double rain_mm(const struct scene *sc, int64_t days)
 {
     int64_t jan1 = days_from_civil(sc->opt->year, 1, 1);
     double doy = (double)(days - jan1 + 1), z = (doy - 200.0) / 60.0;
     uint64_t h = hash3(sc->opt->seed, 7100, (uint64_t)(days + 100000));
+    if (sc->wx && days >= sc->wx->day0 && days < sc->wx->day0 + (int64_t)sc->wx->n_days)
+        return sc->wx->rain_mm[days - sc->wx->day0];
     if (hash_unit(h) >= 0.1 + 0.25 * exp(-z * z))
         return 0.0;
     return -8.0 * log(1.0 - hash_unit(hash64(h)));
@@ -3012,8 +3491,11 @@ static void radar_feature(const struct scene *sc, size_t fi, int64_t days, doubl
         const struct crop_model *cm = &sc->crops[f->crop];
         const struct parcel *p = f->parcel >= 0 ? &sc->parcels[f->parcel] : NULL;
         struct curve_eval ev;
-        double v;
+        double v, loss = 0, moisture = 0;
         field_curve_at(sc, f, doy, &ev);
+        if (field_drought(sc, f, doy, &ev, &loss, &moisture))
+            ev.ndvi = cm->base + (double)f->base_shift +
+                      (ev.ndvi - cm->base - (double)f->base_shift) * (1 - loss);
         v = clampd((ev.ndvi - 0.15) / 0.7, 0, 1);
         if (p && p->loss_date >= 0 && days >= sc->dates[p->loss_date].days &&
             doy <= p->loss_end_t + 20)
@@ -3292,6 +3774,279 @@ static bool write_radar_truth(const struct scene *sc, const struct radar_date *r
     return close_truth(f);
 }
 
+/* ---- weather files and harvests (--weather) ---- */
+
+static bool make_dir(const char *path)
+{
+    if (mkdir(path, 0777) == 0 || errno == EEXIST)
+        return true;
+    fprintf(stderr, "parus-synth: cannot create directory '%s': %s\n", path, strerror(errno));
+    return false;
+}
+
+/* One GeoTIFF stack per variable and calendar year, DIR/weather/<var>_<YYYY>.tif, in the weather
+ * contract of docs/formats.md: EPSG:4326, Float32, one band per day from 1 January to 31
+ * December, band metadata DATE=YYYY-MM-DD (and the date as the band's description), dataset
+ * metadata VARIABLE, the unit as the bands' unit type. */
+static bool write_weather(const struct scene *sc)
+{
+    static const char *const var[3] = {"precip", "tmin", "tmax"};
+    static const char *const unit[3] = {"mm", "degC", "degC"};
+    const struct weather *wx = sc->wx;
+    GDALDriverH drv = GDALGetDriverByName("GTiff");
+    OGRSpatialReferenceH wgs = OSRNewSpatialReference(NULL);
+    double gt[6] = {(double)wx->ix0 * wx->res_deg,
+                    wx->res_deg,
+                    0,
+                    (double)(wx->iy0 + (int64_t)wx->ny) * wx->res_deg,
+                    0,
+                    -wx->res_deg};
+    size_t cells = wx->nx * wx->ny;
+    float *buf = malloc(3 * 366 * cells * sizeof *buf);
+    char path[4096], *wkt = NULL, **opts = NULL;
+    bool ok = false;
+    int y, v;
+
+    snprintf(path, sizeof path, "%s/weather", sc->opt->out_dir);
+    if (!buf || !drv || !make_dir(path))
+        goto out;
+    if (OSRImportFromEPSG(wgs, 4326) != OGRERR_NONE || OSRExportToWkt(wgs, &wkt) != OGRERR_NONE)
+        goto out;
+    opts = CSLSetNameValue(opts, "COMPRESS", "DEFLATE");
+    opts = CSLSetNameValue(opts, "INTERLEAVE", "PIXEL");
+    for (y = wx->year0; y <= sc->opt->year; y++) {
+        int64_t jan1 = days_from_civil(y, 1, 1);
+        int nd = (int)(days_from_civil(y + 1, 1, 1) - jan1), t;
+        size_t k0 = (size_t)(jan1 - wx->day0), r, c;
+        for (t = 0; t < nd; t++)
+            for (r = 0; r < wx->ny; r++)
+                for (c = 0; c < wx->nx; c++) {
+                    float val[3];
+                    size_t at = (size_t)t * cells + r * wx->nx + c;
+                    wx_cell(sc, k0 + (size_t)t, wx->ix0 + (int64_t)c,
+                            wx->iy0 + (int64_t)(wx->ny - 1 - r), val);
+                    for (v = 0; v < 3; v++)
+                        buf[(size_t)v * 366 * cells + at] = val[v];
+                }
+        for (v = 0; v < 3; v++) {
+            GDALDatasetH ds;
+            CPLErr e;
+            snprintf(path, sizeof path, "%s/weather/%s_%04d.tif", sc->opt->out_dir, var[v], y);
+            CPLErrorReset(); /* a failure left on the stack after GDALClose is this file's */
+            ds = GDALCreate(drv, path, (int)wx->nx, (int)wx->ny, nd, GDT_Float32, opts);
+            if (!ds) {
+                fprintf(stderr, "parus-synth: cannot create '%s': %s\n", path,
+                        CPLGetLastErrorMsg());
+                goto out;
+            }
+            GDALSetGeoTransform(ds, gt);
+            GDALSetProjection(ds, wkt);
+            GDALSetMetadataItem(ds, "VARIABLE", var[v], NULL);
+            GDALSetMetadataItem(ds, "SOURCE", "parus-synth synthetic weather, not observations",
+                                NULL);
+            for (t = 0; t < nd; t++) {
+                GDALRasterBandH b = GDALGetRasterBand(ds, t + 1);
+                char date[11];
+                format_date(jan1 + t, date, false);
+                GDALSetDescription(b, date);
+                GDALSetMetadataItem(b, "DATE", date, NULL);
+                GDALSetRasterUnitType(b, unit[v]);
+            }
+            e = GDALDatasetRasterIO(ds, GF_Write, 0, 0, (int)wx->nx, (int)wx->ny,
+                                    buf + (size_t)v * 366 * cells, (int)wx->nx, (int)wx->ny,
+                                    GDT_Float32, nd, NULL, 0, 0, 0);
+            GDALClose(ds);
+            if (e != CE_None || CPLGetLastErrorType() == CE_Failure) {
+                fprintf(stderr, "parus-synth: cannot write '%s': %s\n", path, CPLGetLastErrorMsg());
+                goto out;
+            }
+        }
+    }
+    ok = true;
+out:
+    CSLDestroy(opts);
+    CPLFree(wkt);
+    OSRDestroySpatialReference(wgs);
+    free(buf);
+    return ok;
+}
+
+/* The crop response behind truth/harvests.csv, per crop code and cycle: the yield (kg/mu) of a
+ * cycle whose canopy is its crop's nominal one, unstressed, and the tmax (degC) above which a day
+ * within HEAT_WINDOW_DAYS of the peak is a heat day (35 for maize and rice, 32 for wheat: the
+ * orders of magnitude of heat-stress thresholds at flowering). Another annual crop gets the
+ * middle of its table's yield range, split over its cycles, and 35 degC (32 for a wheat). */
+static const struct crop_response {
+    const char *code;
+    double nominal_kg_per_mu[2];
+    double heat_c[2];
+} CROP_RESPONSES[] = {
+    {"winter_wheat", {480, 0}, {32, 0}},    {"summer_maize", {560, 0}, {35, 0}},
+    {"spring_maize", {620, 0}, {35, 0}},    {"single_rice", {600, 0}, {35, 0}},
+    {"double_rice", {420, 450}, {35, 35}},  {"soybean", {170, 0}, {35, 0}},
+    {"cotton", {110, 0}, {36, 0}},          {"rapeseed", {170, 0}, {30, 0}},
+    {"peanut", {280, 0}, {35, 0}},          {"potato", {1800, 0}, {30, 0}},
+    {"vegetables", {2200, 2200}, {32, 32}}, {"wheat_maize", {480, 560}, {32, 35}},
+};
+
+#define CANOPY_KAPPA 1.0       /* curvature of the canopy response */
+#define WATER_BETA 0.5         /* yield lost at a full deficit over the whole sensitive period */
+#define WATER_LEAD_DAYS 20.0   /* the sensitive period starts this long before the peak */
+#define HEAT_WINDOW_DAYS 10    /* heat days are counted within this of the peak */
+#define HEAT_LOSS_PER_DAY 0.04 /* share of the yield a heat day costs */
+#define YIELD_SIGMA 0.07       /* s.d. of the log-normal noise */
+#define FLOOD_KILL_DAYS 7.0    /* days under water that kill a dryland crop (14 for rice) */
+
+static void crop_response(const struct crop_model *cm, int cycle, double *nominal, double *heat_c)
+{
+    size_t i;
+    for (i = 0; i < sizeof CROP_RESPONSES / sizeof CROP_RESPONSES[0]; i++)
+        if (strcmp(CROP_RESPONSES[i].code, cm->crop->code) == 0 &&
+            CROP_RESPONSES[i].nominal_kg_per_mu[cycle] > 0) {
+            *nominal = CROP_RESPONSES[i].nominal_kg_per_mu[cycle];
+            *heat_c = CROP_RESPONSES[i].heat_c[cycle];
+            return;
+        }
+    *nominal = 0.5 * (cm->crop->yield_min_kg_per_mu + cm->crop->yield_max_kg_per_mu) /
+               (cm->n_cycles > 0 ? cm->n_cycles : 1);
+    *heat_c = strstr(cm->crop->code, "wheat") ? 32 : 35;
+}
+
+struct harvest {
+    double yield_kg_per_mu;
+    bool drought;
+    int heat_days;
+};
+
+/* Registered parcel pi's harvest in the season (docs/synth.md, "Harvests"): false when its crop
+ * is not an annual crop whose every cycle is harvested inside the season window (the first to
+ * the last image date). Per cycle, the yield is
+ *   nominal * canopy * water * heat * exp(noise) * events,
+ * canopy = (1 - exp(-k r)) / (1 - exp(-k)) of r, the cycle's daily NDVI above the field's base
+ * summed from sowing to harvest relative to its crop's nominal curve; water = 1 - beta D o under
+ * a drought of deficit D that the cycle feels, o the share of its sensitive period (peak - 20 days
+ * to harvest) inside the window; heat = max(0, 1 - 0.04 n) for n days of tmax above the crop's
+ * threshold in the parcel's cell within 10 days of the peak; noise N(0, 0.07); events: a sudden
+ * loss keeps 1 - magnitude, a flood 1 - share * min(1, days under water / 7 (14 for rice)). */
+static bool parcel_harvest(const struct scene *sc, size_t pi, struct harvest *out)
+{
+    const struct weather *wx = sc->wx;
+    const struct parcel *p = &sc->parcels[pi];
+    const struct feature *f = &sc->f[p->feature];
+    const struct crop_model *cm = &sc->crops[f->crop];
+    double jit = (double)f->sow_jitter_days, total = 0;
+    int64_t first = sc->dates[0].days, last = sc->dates[sc->n_dates - 1].days;
+    int c, heat_days = 0;
+    bool hit_any = false;
+
+    if (!cm->crop || cm->crop->kind != PARUS_CROP_ANNUAL || cm->n_cycles < 1)
+        return false;
+    for (c = 0; c < cm->n_cycles; c++) {
+        const struct cycle_model *cy = &cm->cy[c];
+        double hs = cy->h + jit - 365.0 * floor((cy->h + jit - 1) / 365.0);
+        int64_t hday = wx->jan1 + (int64_t)floor(hs + 0.5) - 1;
+        if (hday < first || hday > last)
+            return false;
+    }
+    for (c = 0; c < cm->n_cycles; c++) {
+        const struct cycle_model *cy = &cm->cy[c];
+        double shift = jit - 365.0 * floor((cy->h + jit - 1) / 365.0); /* cycle frame to season */
+        double s = cy->s + shift, h = cy->h + shift, pk = cy->p + shift;
+        double num = 0, den = 0, r, canopy, water = 1, heat, events = 1, nominal, heat_c, y;
+        int64_t t, t0 = (int64_t)ceil(s), t1 = (int64_t)floor(h), tp = (int64_t)floor(pk + 0.5);
+        bool hit = drought_stress(sc, f->crop, c, shift, wx->d1 + 1.0) > 0;
+        int n_heat = 0;
+
+        crop_response(cm, c, &nominal, &heat_c);
+        for (t = t0; t <= t1; t++) {
+            double g = cycle_shape(cy, (double)t - shift, cm->cut_at_harvest);
+            double loss = DROUGHT_NDVI_LOSS * drought_stress(sc, f->crop, c, shift, (double)t);
+            num += g * (1 - loss);
+            den += g;
+        }
+        r = (double)f->peak_scale * (den > 0 ? num / den : 1);
+        canopy = (1 - exp(-CANOPY_KAPPA * r)) / (1 - exp(-CANOPY_KAPPA));
+        if (hit) {
+            double a = fmax(pk - WATER_LEAD_DAYS, wx->d0), b = fmin(h, wx->d1 + 1.0);
+            water = 1 - WATER_BETA * wx->deficit * fmax(0, b - a) / (h - (pk - WATER_LEAD_DAYS));
+        }
+        for (t = tp - HEAT_WINDOW_DAYS; t <= tp + HEAT_WINDOW_DAYS; t++) {
+            int64_t k = wx->jan1 - wx->day0 + t - 1;
+            float val[3];
+            if (k < 0 || k >= (int64_t)wx->n_days)
+                continue;
+            wx_cell(sc, (size_t)k, wx->parcel_ix[pi], wx->parcel_iy[pi], val);
+            n_heat += (double)val[2] > heat_c;
+        }
+        heat = fmax(0, 1 - HEAT_LOSS_PER_DAY * n_heat);
+        if (p->loss_date >= 0 && sc->dates[p->loss_date].doy >= s &&
+            sc->dates[p->loss_date].doy <= h)
+            events *= 1 - p->loss_m;
+        if (p->flood_first >= 0) {
+            int64_t a = p->flood_day0 > wx->jan1 + t0 - 1 ? p->flood_day0 : wx->jan1 + t0 - 1;
+            int64_t b = p->flood_day1 < wx->jan1 + t1 - 1 ? p->flood_day1 : wx->jan1 + t1 - 1;
+            double kill = cm->paddy ? 2 * FLOOD_KILL_DAYS : FLOOD_KILL_DAYS;
+            if (b >= a)
+                events *= 1 - p->flood_m * fmin(1, (double)(b - a + 1) / kill);
+        }
+        y = nominal * canopy * water * heat * events *
+            exp(YIELD_SIGMA * hash_gauss(hash3(sc->opt->seed ^ WX_SALT, 12, 2 * pi + (size_t)c)));
+        total += y;
+        heat_days += n_heat;
+        hit_any = hit_any || hit;
+    }
+    out->yield_kg_per_mu = total;
+    out->drought = hit_any;
+    out->heat_days = heat_days;
+    return true;
+}
+
+/* truth/weather_events.csv (a header alone when the season had none) and truth/harvests.csv. */
+static bool write_weather_truth(const struct scene *sc)
+{
+    const struct weather *wx = sc->wx;
+    FILE *f;
+    char a[11], b[11], season[32], pid[32];
+    size_t i;
+
+    if (!(f = open_truth(sc, "weather_events.csv")))
+        return false;
+    fputs("kind,first_date,last_date,size\n", f);
+    if (wx->drought) {
+        format_date(wx->jan1 + wx->d0 - 1, a, false);
+        format_date(wx->jan1 + wx->d1 - 1, b, false);
+        fprintf(f, "drought,%s,%s,%.3f\n", a, b, wx->deficit);
+    }
+    if (wx->heatwave) {
+        format_date(wx->jan1 + wx->h0 - 1, a, false);
+        format_date(wx->jan1 + wx->h1 - 1, b, false);
+        fprintf(f, "heatwave,%s,%s,%.1f\n", a, b, wx->heat_tmax_c);
+    }
+    if (!close_truth(f))
+        return false;
+
+    if (!(f = open_truth(sc, "harvests.csv")))
+        return false;
+    format_date(sc->dates[0].days, a, false);
+    format_date(sc->dates[sc->n_dates - 1].days, b, false);
+    snprintf(season, sizeof season, "%s/%s", a, b);
+    fputs("parcel_id,season,crop,planted_area_m2,yield_kg_per_mu,harvest_kg,drought,heat_days\n",
+          f);
+    for (i = 0; i < sc->n_parcels; i++) {
+        const struct parcel *p = &sc->parcels[i];
+        const struct feature *ft = &sc->f[p->feature];
+        double area_m2 = p->area_m2 * (ft->split ? (double)ft->pf : 1.0);
+        struct harvest h;
+        if (!parcel_harvest(sc, i, &h))
+            continue;
+        parcel_id(pid, sizeof pid, i);
+        fprintf(f, "%s,%s,%s,%.2f,%.2f,%.2f,%d,%d\n", pid, season, sc->crops[ft->crop].crop->code,
+                area_m2, h.yield_kg_per_mu, h.yield_kg_per_mu * area_m2 / M2_PER_MU,
+                h.drought ? 1 : 0, h.heat_days);
+    }
+    return close_truth(f);
+}
+
 static bool write_truth(const struct scene *sc)
 {
     FILE *f;
@@ -3478,14 +4233,6 @@ out:
     return ok;
 }
 
-static bool make_dir(const char *path)
-{
-    if (mkdir(path, 0777) == 0 || errno == EEXIST)
-        return true;
-    fprintf(stderr, "parus-synth: cannot create directory '%s': %s\n", path, strerror(errno));
-    return false;
-}
-
 static void scene_free(struct scene *sc)
 {
     free(sc->crops);
@@ -3500,6 +4247,7 @@ static void scene_free(struct scene *sc)
     free(sc->feat_parcel);
     free(sc->farmer_over);
     free(sc->dates);
+    weather_free(sc->wx);
 }
 
 static int load_crops(struct scene *sc)
@@ -3598,6 +4346,8 @@ int main(int argc, char **argv)
         for (i = 0; i < sc.n_parcels; i++)
             sc.feat_parcel[sc.parcels[i].feature] = (int32_t)i;
     }
+    if (o.weather && !weather_build(&sc))
+        goto out;
     if (!make_dir(o.out_dir) ||
         (o.truth && (snprintf(path, sizeof path, "%s/truth", o.out_dir), !make_dir(path))))
         goto out;
@@ -3606,9 +4356,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "parus-synth: cannot write '%s': %s\n", path, CPLGetLastErrorMsg());
         goto out;
     }
+    if (o.weather && !write_weather(&sc))
+        goto out;
     if (render_all(&sc, &io_failed) != RC_OK)
         goto out;
     if (o.truth && !write_truth(&sc))
+        goto out;
+    if (o.weather && o.truth && !write_weather_truth(&sc))
         goto out;
     if (o.radar) {
         struct radar_date *rd = NULL;
@@ -3624,6 +4378,11 @@ int main(int argc, char **argv)
                "of %zu farmers -> %s\n",
                sc.n_dates, sc.W, sc.H, o.epsg, sc.mgrs, sc.n_fields, sc.n_parcels, sc.n_farmers,
                o.out_dir);
+    if (!o.quiet && sc.wx)
+        printf("parus-synth: weather %d-%d on %zu x %zu cells of %g deg; %s drought, %s heat "
+               "wave\n",
+               sc.wx->year0, o.year, sc.wx->nx, sc.wx->ny, o.weather_res_deg,
+               sc.wx->drought ? "a" : "no", sc.wx->heatwave ? "a" : "no");
     rc = RC_OK;
 out:
     scene_free(&sc);
