@@ -245,7 +245,7 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
     parus_error err;
     struct crop_samples *per = NULL;
     size_t i, n_used = 0, n_skipped = 0, n_other_season = 0, n_crop_differs = 0, n_cal = 0,
-              n_not_cal = 0;
+              n_not_cal = 0, n_agree = 0, n_agree_below = 0, n_all_below = 0;
     const char *crops_path;
     int rc = parse(argc, argv, &a);
     bool misses = false;
@@ -279,7 +279,8 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
         struct seen s = {0};
         parus_parcel p;
         parus_yield_sample ys;
-        const parus_crop *crop;
+        const parus_crop *crop, *grown, *assessed;
+        bool differs;
         double y;
         parus_status st;
         if (!season_wanted(&a, h->season)) {
@@ -325,20 +326,21 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
             n_skipped++;
             continue;
         }
-        /* which crop: the harvest's (what grew) when it says, else the one parus assessed; the
-         * check scores the stored figures, which rest on the assessed one */
-        crop = NULL;
-        if (h->crop[0] && !(crop = parus_crop_table_find(&table, h->crop))) {
+        /* which crop: what grew (the harvest's, when it says) and what parus assessed. The fit
+         * takes a harvest only where the two agree or the harvest does not say: the NDVI season
+         * of a parcel assessed as another crop was read on that crop's calendar. The check
+         * scores the stored figures, which rest on the assessed crop. */
+        grown = NULL;
+        if (h->crop[0] && !(grown = parus_crop_table_find(&table, h->crop))) {
             fprintf(stderr,
                     "parus: error: '%s' line %zu: crop '%s' is not in the crop table '%s'\n",
                     cli_safe(a.harvests), h->line, cli_safe(h->crop), cli_safe(crops_path));
             rc = PARUS_EXIT_INPUT_BAD;
             goto out;
         }
-        if (crop && s.crop[0] && strcmp(crop->code, s.crop) != 0)
-            n_crop_differs++;
-        if (a.check || !crop)
-            crop = s.crop[0] ? parus_crop_table_find(&table, s.crop) : NULL;
+        assessed = s.crop[0] ? parus_crop_table_find(&table, s.crop) : NULL;
+        differs = grown && assessed && grown != assessed;
+        crop = a.check ? assessed : grown ? grown : assessed;
         if (!crop) {
             fprintf(stderr, "parus: skipped: '%s' line %zu: parcel '%s' has no crop in %s\n",
                     cli_safe(a.harvests), h->line, cli_safe(h->parcel_id), h->season);
@@ -357,15 +359,19 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
             }
             y = h->harvest_kg / (s.planted_m2 * 15.0 / 10000.0);
         }
-        if (y > 3.0 * crop->yield_max_kg_per_mu && crop->yield_max_kg_per_mu > 0.0) {
-            fprintf(stderr,
-                    "parus: error: '%s' line %zu: parcel '%s': %.1f kg/mu is over three times "
-                    "%s's highest yield (%g kg/mu): a unit slip? (nothing calibrated)\n",
-                    cli_safe(a.harvests), h->line, cli_safe(h->parcel_id), y, crop->code,
-                    crop->yield_max_kg_per_mu);
-            rc = PARUS_EXIT_INPUT_BAD;
-            goto out;
+        {
+            const parus_crop *judge = grown ? grown : crop; /* a yield is judged by what grew */
+            if (y > 3.0 * judge->yield_max_kg_per_mu && judge->yield_max_kg_per_mu > 0.0) {
+                fprintf(stderr,
+                        "parus: error: '%s' line %zu: parcel '%s': %.1f kg/mu is over three "
+                        "times %s's highest yield (%g kg/mu): a unit slip? (nothing %s)\n",
+                        cli_safe(a.harvests), h->line, cli_safe(h->parcel_id), y, judge->code,
+                        judge->yield_max_kg_per_mu, a.check ? "checked" : "calibrated");
+                rc = PARUS_EXIT_INPUT_BAD;
+                goto out;
+            }
         }
+        n_crop_differs += differs;
         {
             struct crop_samples *c = &per[crop - table.crops];
             if (a.check) {
@@ -382,8 +388,15 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
                 c->n_lost += y == 0.0;
                 c->n++;
                 n_used++;
+                if (!differs) {
+                    n_agree++;
+                    n_agree_below += y < s.p10;
+                }
+                n_all_below += y < s.p10;
                 continue;
             }
+            if (differs)
+                continue; /* counted: n_crop_differs */
             if (y == 0.0) {
                 c->n_lost++; /* a lost crop: no point of the canopy-yield line */
                 continue;
@@ -414,7 +427,7 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
     if (n_crop_differs && !ctx->quiet)
         printf("crop: %zu harvests name another crop than parus assessed (%s)\n", n_crop_differs,
                a.check ? "scored under the assessed crop, whose figures the limit used"
-                       : "fitted under the harvest's crop");
+                       : "not fitted: their NDVI season was read on another crop's calendar");
     for (i = 0; i < table.n_crops; i++) {
         struct crop_samples *c = &per[i];
         parus_crop *crop = &table.crops[i];
@@ -464,6 +477,11 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
                        cal.yield_cv, cal.n_clear_median);
         }
     }
+    if (a.check && n_used > 0 && !ctx->quiet)
+        printf("below P10: %.1f %% of all %zu harvests; %.1f %% of the %zu whose crop parus "
+               "assessed right (or that name none)\n",
+               100.0 * (double)n_all_below / (double)n_used, n_used,
+               n_agree ? 100.0 * (double)n_agree_below / (double)n_agree : (double)NAN, n_agree);
     if (a.check) {
         rc = n_used == 0 ? PARUS_EXIT_INPUT_BAD
              : misses    ? PARUS_EXIT_DIFFERS
