@@ -970,6 +970,47 @@ static void test_weights__by_hand_on_a_2x2_grid(void **state)
     assert_int_equal(parus_store_weather_parcel(s, "Z", "2024-07-01", "2024-07-02", &ser, &err),
                      PARUS_E_NOT_FOUND);
 
+    /* the reader gives the same series from memory; a parcel without weights, or unknown, is
+     * uncovered */
+    {
+        parus_weather_reader *r;
+        const char *ids[3] = {"A", "B", "Z"};
+        parus_weather_series a, b;
+        size_t i, t;
+        int var;
+        assert_int_equal(parus_weather_reader_open(s, "2024-06-01", "2024-07-31", &r, &err),
+                         PARUS_OK);
+        for (i = 0; i < 3; i++) {
+            bool known = i < 2;
+            assert_int_equal(
+                parus_weather_reader_parcel(r, ids[i], "2024-06-30", "2024-07-05", &a, &err),
+                PARUS_OK);
+            assert_int_equal(a.n_days, 6);
+            if (known) {
+                assert_int_equal(
+                    parus_store_weather_parcel(s, ids[i], "2024-06-30", "2024-07-05", &b, &err),
+                    PARUS_OK);
+                assert_int_equal(a.covered, b.covered);
+                for (t = 0; t < 6; t++)
+                    for (var = 0; var < PARUS_WEATHER_N_VARS_; var++) {
+                        double x = a.days[t].value[var], y = b.days[t].value[var];
+                        assert_int_equal(isnan(x), isnan(y));
+                        if (!isnan(y))
+                            assert_close(x, y, 1e-9, 1e-12);
+                    }
+                parus_weather_series_release(&b);
+            } else {
+                assert_false(a.covered);
+            }
+            parus_weather_series_release(&a);
+        }
+        assert_int_equal(parus_weather_reader_parcel(r, "A", "2024-05-30", "2024-07-05", &a, &err),
+                         PARUS_E_INVALID);
+        parus_weather_reader_free(r);
+        assert_int_equal(parus_weather_reader_open(s, "2024-07-05", "2024-07-01", &r, &err),
+                         PARUS_E_INVALID);
+    }
+
     /* weights are computed once per (parcel, grid) */
     assert_int_equal(parus_weather_weights_update(s, &ws, &err), PARUS_OK);
     assert_int_equal(ws.n_computed, 0);

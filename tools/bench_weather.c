@@ -15,8 +15,12 @@
  *   weights        parus_weather_weights_update of the parcels (first time: all computed);
  *   read floor     the season's stored values (2024-03-01 .. 2024-10-31) of every cell and every
  *                  stored weight read once with plain SQL (no join, no arithmetic);
- *   per parcel     parus_store_weather_parcel of every parcel over the season, its rain summed.
- * Ratios: import / decode floor, per parcel / read floor. Read the ratios, not the seconds.
+ *   per parcel     parus_store_weather_parcel of every parcel over the season, its rain summed
+ *                  (the single-parcel path `parus query` takes);
+ *   reader         parus_weather_reader_open over the season, then every parcel's series from
+ *                  it, its rain summed (the path a season's assessment takes).
+ * Ratios: import / decode floor, per parcel and reader / read floor. Read the ratios, not the
+ * seconds.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -285,6 +289,40 @@ static double per_parcel(const char *path, size_t n, double *mean_rain_mm)
     return t0;
 }
 
+static double reader(const char *path, size_t n, double *mean_rain_mm)
+{
+    parus_store *s;
+    parus_weather_reader *r;
+    parus_error err;
+    double t0, total = 0;
+    size_t i, k, n_cov = 0;
+    char id[24];
+    if (parus_store_open_readonly(path, &s, &err) != PARUS_OK)
+        die(&err, "open");
+    t0 = now_s();
+    if (parus_weather_reader_open(s, "2024-03-01", "2024-10-31", &r, &err) != PARUS_OK)
+        die(&err, "reader");
+    for (i = 0; i < n; i++) {
+        parus_weather_series ser;
+        snprintf(id, sizeof id, "P%07zu", i);
+        if (parus_weather_reader_parcel(r, id, "2024-03-01", "2024-10-31", &ser, &err) != PARUS_OK)
+            die(&err, "parcel");
+        if (ser.covered) {
+            double sum = 0;
+            for (k = 0; k < ser.n_days; k++)
+                sum += ser.days[k].value[PARUS_WEATHER_PRECIP_MM];
+            total += sum;
+            n_cov++;
+        }
+        parus_weather_series_release(&ser);
+    }
+    parus_weather_reader_free(r);
+    t0 = now_s() - t0;
+    parus_store_close(s);
+    *mean_rain_mm = n_cov ? total / (double)n_cov : (double)NAN;
+    return t0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -302,7 +340,7 @@ int main(int argc, char **argv)
     char paths[3][4096], store[4096], pstore[4096], done[4096];
     size_t n = argc > 2 ? (size_t)strtoul(argv[2], NULL, 10) : 140000, n_rows = 0, n_w = 0;
     int repeat = argc > 3 ? atoi(argv[3]) : 3, r, v;
-    double t[5][16], rain = NAN;
+    double t[6][16], rain = NAN, rain2 = NAN;
     struct stat sb;
     if (argc < 2 || n == 0 || repeat < 1 || repeat > 16) {
         fprintf(stderr, "usage: parus-bench-weather DIR [N_PARCELS] [REPEAT]\n");
@@ -333,10 +371,11 @@ int main(int argc, char **argv)
         t[2][r] = weights(pstore, &n_w);
         t[3][r] = read_floor(pstore, &n_rows);
         t[4][r] = per_parcel(pstore, n, &rain);
+        t[5][r] = reader(pstore, n, &rain2);
     }
     {
         double dec = median(t[0], repeat), imp = median(t[1], repeat), wts = median(t[2], repeat),
-               rf = median(t[3], repeat), pp = median(t[4], repeat);
+               rf = median(t[3], repeat), pp = median(t[4], repeat), rd = median(t[5], repeat);
         printf("grid %d x %d cells of %.2f deg, %d days, 3 variables; %zu parcels; %d repeats "
                "(medians)\n",
                W, H, RES, DAYS, n, repeat);
@@ -348,6 +387,9 @@ int main(int argc, char **argv)
         printf("per parcel     %8.3f s   %.2f x the read floor (%.3f ms a parcel; mean season "
                "rain %.1f mm)\n",
                pp, pp / rf, 1e3 * pp / (double)n, rain);
+        printf("reader         %8.3f s   %.2f x the read floor (%.4f ms a parcel; mean season "
+               "rain %.1f mm)\n",
+               rd, rd / rf, 1e3 * rd / (double)n, rain2);
     }
     unlink(store);
     return 0;

@@ -190,6 +190,32 @@ PARUS_API parus_status parus_store_weather_parcel(parus_store *store, const char
                                                   parus_weather_series *out, parus_error *err);
 PARUS_API void parus_weather_series_release(parus_weather_series *series);
 
+/* ---- many parcels: a season read once ---- */
+
+/* The longest span a reader holds (days: a century). */
+#define PARUS_WEATHER_READER_MAX_DAYS 36600
+
+/* A span's weather for every parcel with weights, read from the store once: the values of the
+ * cells some parcel weighs on (first_day .. last_day, "YYYY-MM-DD") and every parcel's weights,
+ * in memory. A season's assessment reads every parcel; parus_store_weather_parcel's join per
+ * parcel costs about 1,700 times reading the values once (tools/bench_weather.c). After open
+ * the reader is read-only: parus_weather_reader_parcel may be called from any number of threads
+ * at once. Errors: E_INVALID (bad dates, a span over PARUS_WEATHER_READER_MAX_DAYS days),
+ * E_RANGE (more values than 2 GiB: read a shorter span), E_SCHEMA, the store's, E_NOMEM. */
+typedef struct parus_weather_reader parus_weather_reader;
+PARUS_API parus_status parus_weather_reader_open(parus_store *store, const char *first_day,
+                                                 const char *last_day, parus_weather_reader **out,
+                                                 parus_error *err);
+/* The parcel's daily weather from first_day to last_day (inside the reader's span): the values
+ * parus_store_weather_parcel gives (the same rule, the same grid order), computed in memory. A
+ * parcel the reader holds no weights for (not in the store, or no grid covers it) gets covered
+ * false and every value NaN. E_INVALID (dates outside the span), E_NOMEM. *out owns its days. */
+PARUS_API parus_status parus_weather_reader_parcel(const parus_weather_reader *r,
+                                                   const char *parcel_id, const char *first_day,
+                                                   const char *last_day, parus_weather_series *out,
+                                                   parus_error *err);
+PARUS_API void parus_weather_reader_free(parus_weather_reader *r);
+
 #ifdef __cplusplus
 }
 #endif
