@@ -500,7 +500,7 @@ static sqlite3_stmt *weather_stmt(parus_store *store, int id, parus_error *err)
     return parus__store_stmt(store, PARUS__STORE_STMT_WEATHER + (size_t)id, weather_sql[id], err);
 }
 
-static parus_weather_var var_of_name(const char *name)
+parus_weather_var parus__weather_var_of_name(const char *name)
 {
     int v;
     for (v = 0; name && v < PARUS_WEATHER_N_VARS_; v++)
@@ -568,7 +568,8 @@ parus_status parus_store_weather_parcel(parus_store *store, const char *parcel_i
         sqlite3_bind_int64(st, 2, d0);
         sqlite3_bind_int64(st, 3, d1);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            parus_weather_var var = var_of_name((const char *)sqlite3_column_text(st, 1));
+            parus_weather_var var =
+                parus__weather_var_of_name((const char *)sqlite3_column_text(st, 1));
             int64_t day = sqlite3_column_int64(st, 2);
             double wv = sqlite3_column_double(st, 3), w = sqlite3_column_double(st, 4);
             double share = sqlite3_column_double(st, 5);

@@ -227,15 +227,6 @@ out:
     return code;
 }
 
-static parus_weather_var var_of_name(const char *name)
-{
-    int v;
-    for (v = 0; name && v < PARUS_WEATHER_N_VARS_; v++)
-        if (strcmp(name, parus_weather_var_name((parus_weather_var)v)) == 0)
-            return (parus_weather_var)v;
-    return PARUS_WEATHER_N_VARS_;
-}
-
 /* The values of every used cell over the span. */
 static parus_status load_values(parus_store *store, parus_weather_reader *r, parus_error *err)
 {
@@ -266,7 +257,8 @@ static parus_status load_values(parus_store *store, parus_weather_reader *r, par
             sqlite3_bind_int64(st, 3, r->first_day);
             sqlite3_bind_int64(st, 4, last_day);
             while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                parus_weather_var var = var_of_name((const char *)sqlite3_column_text(st, 0));
+                parus_weather_var var =
+                    parus__weather_var_of_name((const char *)sqlite3_column_text(st, 0));
                 int64_t day = sqlite3_column_int64(st, 1);
                 if (var == PARUS_WEATHER_N_VARS_)
                     continue;

@@ -28,6 +28,9 @@ extern const char parus__wgs84_wkt[];
 parus_status parus__weather_read_csv(const char *path, const parus_weather_options *opt,
                                      parus_weather_data *out, parus_error *err);
 
+/* The variable of a stored name ("precip_mm", ...); PARUS_WEATHER_N_VARS_ for another. */
+parus_weather_var parus__weather_var_of_name(const char *name);
+
 /* Count the days of d with no value at all for a variable it holds (n_gap_days, first_gap_day). */
 void parus__weather_find_gaps(parus_weather_data *d);
 

@@ -259,12 +259,24 @@ static double read_floor(const char *path, size_t *n_rows)
     return now_s() - t0;
 }
 
+/* Add a series' rain to *total and count it, when covered; release it. */
+static void add_rain(parus_weather_series *ser, double *total, size_t *n_cov)
+{
+    size_t k;
+    if (ser->covered) {
+        for (k = 0; k < ser->n_days; k++)
+            *total += ser->days[k].value[PARUS_WEATHER_PRECIP_MM];
+        (*n_cov)++;
+    }
+    parus_weather_series_release(ser);
+}
+
 static double per_parcel(const char *path, size_t n, double *mean_rain_mm)
 {
     parus_store *s;
     parus_error err;
     double t0, total = 0;
-    size_t i, k, n_cov = 0;
+    size_t i, n_cov = 0;
     char id[24];
     if (parus_store_open_readonly(path, &s, &err) != PARUS_OK)
         die(&err, "open");
@@ -274,14 +286,7 @@ static double per_parcel(const char *path, size_t n, double *mean_rain_mm)
         snprintf(id, sizeof id, "P%07zu", i);
         if (parus_store_weather_parcel(s, id, "2024-03-01", "2024-10-31", &ser, &err) != PARUS_OK)
             die(&err, "parcel");
-        if (ser.covered) {
-            double sum = 0;
-            for (k = 0; k < ser.n_days; k++)
-                sum += ser.days[k].value[PARUS_WEATHER_PRECIP_MM];
-            total += sum;
-            n_cov++;
-        }
-        parus_weather_series_release(&ser);
+        add_rain(&ser, &total, &n_cov);
     }
     t0 = now_s() - t0;
     parus_store_close(s);
@@ -295,7 +300,7 @@ static double reader(const char *path, size_t n, double *mean_rain_mm)
     parus_weather_reader *r;
     parus_error err;
     double t0, total = 0;
-    size_t i, k, n_cov = 0;
+    size_t i, n_cov = 0;
     char id[24];
     if (parus_store_open_readonly(path, &s, &err) != PARUS_OK)
         die(&err, "open");
@@ -307,14 +312,7 @@ static double reader(const char *path, size_t n, double *mean_rain_mm)
         snprintf(id, sizeof id, "P%07zu", i);
         if (parus_weather_reader_parcel(r, id, "2024-03-01", "2024-10-31", &ser, &err) != PARUS_OK)
             die(&err, "parcel");
-        if (ser.covered) {
-            double sum = 0;
-            for (k = 0; k < ser.n_days; k++)
-                sum += ser.days[k].value[PARUS_WEATHER_PRECIP_MM];
-            total += sum;
-            n_cov++;
-        }
-        parus_weather_series_release(&ser);
+        add_rain(&ser, &total, &n_cov);
     }
     parus_weather_reader_free(r);
     t0 = now_s() - t0;
