@@ -379,7 +379,12 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
                     n_skipped++;
                     continue;
                 }
-                ys.yield_kg_per_mu = y;
+                n_used++;
+                n_all_below += y < s.p10;
+                if (differs)
+                    continue; /* the yield model is judged on the crop that grew */
+                n_agree++;
+                n_agree_below += y < s.p10;
                 c->n_below_p10 += y < s.p10;
                 c->sum_err += s.expected - y;
                 c->sum_sq += (s.expected - y) * (s.expected - y);
@@ -387,12 +392,6 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
                 c->sum_y2 += y * y;
                 c->n_lost += y == 0.0;
                 c->n++;
-                n_used++;
-                if (!differs) {
-                    n_agree++;
-                    n_agree_below += y < s.p10;
-                }
-                n_all_below += y < s.p10;
                 continue;
             }
             if (differs)
@@ -426,7 +425,7 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
                n_skipped, n_other_season);
     if (n_crop_differs && !ctx->quiet)
         printf("crop: %zu harvests name another crop than parus assessed (%s)\n", n_crop_differs,
-               a.check ? "scored under the assessed crop, whose figures the limit used"
+               a.check ? "in the share below P10 of all harvests, not in the crops' lines"
                        : "not fitted: their NDVI season was read on another crop's calendar");
     for (i = 0; i < table.n_crops; i++) {
         struct crop_samples *c = &per[i];
