@@ -216,6 +216,7 @@ typedef struct item {
     parus_planted_area area;
     parus_yield yield;
     double integral_10d, peak_ndvi;
+    double rain_deficit, heat_days; /* the season's weather for the yield model; NaN: unknown */
     char reason[320];
 } item;
 
@@ -1169,6 +1170,7 @@ static parus_status batch_add(assess *a, size_t rec, const parus_season_parcel *
         o_hi++;
     memset(it, 0, sizeof *it);
     it->rec = rec;
+    it->rain_deficit = it->heat_days = NAN;
     it->pt0 = a->n_pts;
     it->area_m2 = p->area_m2;
     it->declared_area_m2 = p->declared_area_m2;
@@ -1767,6 +1769,8 @@ static void judge_item(assess *a, size_t k, thread_work *w)
         in.peak_ndvi = it->peak_ndvi;
         in.planted_area_m2 = it->area.planted_area_m2;
         in.n_clear_observations = r->n_clear;
+        in.rain_deficit = it->rain_deficit;
+        in.heat_days = it->heat_days;
         code = parus_yield_estimate(crop, &a->opt->yield, &in, &it->yield, &ferr);
         if (code != PARUS_OK) {
             it->st = code;

@@ -611,7 +611,8 @@ parus_status parus_crop_table_write(const parus_crop_table *table, const char *p
         "code,name_en,name_zh,kind,sow_doy,peak_doy,harvest_doy,sow2_doy,peak2_doy,harvest2_doy,"
         "ndvi_base,ndvi_peak,yield_min_kg_per_mu,yield_max_kg_per_mu,yield_a_kg_per_mu,"
         "yield_b_kg_per_mu_per_ndvi,price_cny_per_kg,yield_cv,yield_c_kg_per_mu_per_ndvi_peak,"
-        "yield_cv_n_clear,yield_n_harvests,tbase_c,theat_c\n");
+        "yield_cv_n_clear,yield_n_harvests,tbase_c,theat_c,yield_d_kg_per_mu_per_rain_deficit,"
+        "yield_e_kg_per_mu_per_heat_day\n");
     for (i = 0; rc == PARUS_OK && i < table->n_crops; i++) {
         const parus_crop *c = &table->crops[i];
         if ((rc = put_text(o, c->code, err)) != PARUS_OK ||
@@ -631,8 +632,9 @@ parus_status parus_crop_table_write(const parus_crop_table *table, const char *p
         if (rc == PARUS_OK && c->yield_cv_n_clear > 0.0)
             rc = parus_outfile_printf(o, err, "%.10g", c->yield_cv_n_clear);
         if (rc == PARUS_OK)
-            rc = parus_outfile_printf(o, err, ",%zu,%.10g,%.10g\n", c->yield_n_harvests, c->tbase_c,
-                                      c->theat_c);
+            rc = parus_outfile_printf(o, err, ",%zu,%.10g,%.10g,%.10g,%.10g\n", c->yield_n_harvests,
+                                      c->tbase_c, c->theat_c, c->yield_d_kg_per_mu_per_rain_deficit,
+                                      c->yield_e_kg_per_mu_per_heat_day);
     }
     if (rc != PARUS_OK) {
         parus_outfile_abort(o);

@@ -51,6 +51,8 @@ enum col {
     C_YIELD_N_HARVESTS,
     C_TBASE,
     C_THEAT,
+    C_YIELD_D,
+    C_YIELD_E,
     N_COLS
 };
 
@@ -78,6 +80,8 @@ static const char *const col_names[N_COLS] = {
     "yield_n_harvests",
     "tbase_c",
     "theat_c",
+    "yield_d_kg_per_mu_per_rain_deficit",
+    "yield_e_kg_per_mu_per_heat_day",
 };
 
 static const char *const kind_names[] = {"annual", "perennial", "covered", "noncrop"};
@@ -374,6 +378,13 @@ static parus_status parse_row(const struct row *r, parus_crop *c, parus_error *e
     c->yield_c_kg_per_mu_per_ndvi_peak = 0.0;
     if (!is_empty(r, C_YIELD_C) &&
         (rc = get_real(r, C_YIELD_C, &c->yield_c_kg_per_mu_per_ndvi_peak, err)) != PARUS_OK)
+        return rc;
+    c->yield_d_kg_per_mu_per_rain_deficit = c->yield_e_kg_per_mu_per_heat_day = 0.0;
+    if (!is_empty(r, C_YIELD_D) &&
+        (rc = get_real(r, C_YIELD_D, &c->yield_d_kg_per_mu_per_rain_deficit, err)) != PARUS_OK)
+        return rc;
+    if (!is_empty(r, C_YIELD_E) &&
+        (rc = get_real(r, C_YIELD_E, &c->yield_e_kg_per_mu_per_heat_day, err)) != PARUS_OK)
         return rc;
     c->yield_cv_n_clear = 0.0;
     if (!is_empty(r, C_YIELD_CV_N) &&

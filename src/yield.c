@@ -76,6 +76,8 @@ parus_status parus_yield_estimate(const parus_crop *crop, const parus_yield_opti
         !isfinite(crop->yield_a_kg_per_mu) || !(crop->yield_b_kg_per_mu_per_ndvi >= 0.0) ||
         !isfinite(crop->yield_b_kg_per_mu_per_ndvi) ||
         !isfinite(crop->yield_c_kg_per_mu_per_ndvi_peak) ||
+        !isfinite(crop->yield_d_kg_per_mu_per_rain_deficit) ||
+        !isfinite(crop->yield_e_kg_per_mu_per_heat_day) ||
         !(crop->yield_cv_n_clear >= 0.0 && isfinite(crop->yield_cv_n_clear)))
         return parus_fail(err, PARUS_E_INVALID, "yield: crop '%s' has an invalid yield model",
                           crop->code);
@@ -90,6 +92,18 @@ parus_status parus_yield_estimate(const parus_crop *crop, const parus_yield_opti
     y.model_kg_per_mu = crop->yield_a_kg_per_mu +
                         crop->yield_b_kg_per_mu_per_ndvi * in->integral_10d +
                         crop->yield_c_kg_per_mu_per_ndvi_peak * in->peak_ndvi;
+    if (crop->yield_d_kg_per_mu_per_rain_deficit != 0.0) {
+        if (isfinite(in->rain_deficit))
+            y.model_kg_per_mu += crop->yield_d_kg_per_mu_per_rain_deficit * in->rain_deficit;
+        else
+            y.flags |= PARUS_YIELD_NO_WEATHER;
+    }
+    if (crop->yield_e_kg_per_mu_per_heat_day != 0.0) {
+        if (isfinite(in->heat_days))
+            y.model_kg_per_mu += crop->yield_e_kg_per_mu_per_heat_day * in->heat_days;
+        else
+            y.flags |= PARUS_YIELD_NO_WEATHER;
+    }
     y.expected_kg_per_mu = y.model_kg_per_mu;
     if (y.model_kg_per_mu < lo) {
         y.expected_kg_per_mu = lo;
@@ -114,6 +128,8 @@ parus_status parus_yield_estimate(const parus_crop *crop, const parus_yield_opti
         if (y.conservative_kg_per_mu < lo)
             y.conservative_kg_per_mu = lo;
     }
+    if (y.flags & PARUS_YIELD_NO_WEATHER)
+        y.conservative_kg_per_mu = lo; /* nothing vouches for the season's weather */
     if (y.conservative_kg_per_mu > y.expected_kg_per_mu)
         y.conservative_kg_per_mu = y.expected_kg_per_mu;
     if ((double)in->n_clear_observations < opt->evidence_obs)

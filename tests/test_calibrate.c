@@ -168,7 +168,8 @@ static double share_below_p10(const parus_crop *c, const parus_yield_sample *s, 
     parus_error err;
     size_t i, below = 0;
     for (i = 0; i < n; i++) {
-        parus_yield_input in = {s[i].integral_10d, s[i].peak_ndvi, 666.67, s[i].n_clear_obs};
+        parus_yield_input in = {
+            s[i].integral_10d, s[i].peak_ndvi, 666.67, s[i].n_clear_obs, NAN, NAN};
         parus_yield y;
         assert_int_equal(parus_yield_estimate(c, NULL, &in, &y, &err), PARUS_OK);
         below += s[i].yield_kg_per_mu < y.conservative_kg_per_mu;
@@ -255,6 +256,8 @@ static void test_crop_table__written_back(void **state)
     t.crops[1].yield_c_kg_per_mu_per_ndvi_peak = -12.5;
     t.crops[1].yield_cv_n_clear = 11.5;
     t.crops[1].yield_n_harvests = 321;
+    t.crops[1].yield_d_kg_per_mu_per_rain_deficit = -150.5;
+    t.crops[1].yield_e_kg_per_mu_per_heat_day = -7.25;
     assert_int_equal(parus_crop_table_write(&t, out, &err), PARUS_OK);
     assert_int_equal(parus_crop_table_load(out, &u, &err), PARUS_OK);
     assert_int_equal(u.n_crops, t.n_crops);
@@ -274,6 +277,9 @@ static void test_crop_table__written_back(void **state)
         assert_close(a->yield_cv_n_clear, b->yield_cv_n_clear, 0, 1e-9);
         assert_int_equal(a->yield_n_harvests, b->yield_n_harvests);
         assert_close(a->tbase_c, b->tbase_c, 0, 1e-9);
+        assert_close(a->yield_d_kg_per_mu_per_rain_deficit, b->yield_d_kg_per_mu_per_rain_deficit,
+                     0, 1e-9);
+        assert_close(a->yield_e_kg_per_mu_per_heat_day, b->yield_e_kg_per_mu_per_heat_day, 0, 1e-9);
         assert_close(a->theat_c, b->theat_c, 0, 1e-9);
         assert_close(a->price_cny_per_kg, b->price_cny_per_kg, 0, 1e-9);
     }

@@ -42,6 +42,8 @@ static parus_yield_input input(double integral, double peak, double area_m2, siz
     in.peak_ndvi = peak;
     in.planted_area_m2 = area_m2;
     in.n_clear_observations = n_clear;
+    in.rain_deficit = NAN;
+    in.heat_days = NAN;
     return in;
 }
 
@@ -308,6 +310,33 @@ static parus_status load_table(const char *text, parus_crop_table *t, parus_erro
     "yield_b_kg_per_mu_per_ndvi,price_cny_per_kg"
 #define ROW "maize,Maize,玉米,annual,130,204,254,,,,0.18,0.86,160,800,90,49.57,2.3"
 
+/* Weather terms: applied where the parcel's weather is known; where the crop's model needs it
+ * and it is not, NO_WEATHER and the conservative yield at the crop's minimum. */
+static void test_yield__weather_terms(void **state)
+{
+    parus_crop c = wheat();
+    parus_yield y, dry;
+    parus_error err;
+    parus_yield_input in = input(9.8, 0.84, 2000.0, 8);
+    (void)state;
+    assert_int_equal(parus_yield_estimate(&c, NULL, &in, &y, &err), PARUS_OK);
+    assert_int_equal(y.flags & PARUS_YIELD_NO_WEATHER, 0); /* no terms: weather not needed */
+    c.yield_d_kg_per_mu_per_rain_deficit = -200.0;
+    c.yield_e_kg_per_mu_per_heat_day = -10.0;
+    in.rain_deficit = 0.5;
+    in.heat_days = 2.0;
+    assert_int_equal(parus_yield_estimate(&c, NULL, &in, &dry, &err), PARUS_OK);
+    assert_close(dry.model_kg_per_mu, y.model_kg_per_mu - 100.0 - 20.0, 1e-9, 0);
+    assert_int_equal(dry.flags & PARUS_YIELD_NO_WEATHER, 0);
+    in.heat_days = NAN;
+    assert_int_equal(parus_yield_estimate(&c, NULL, &in, &dry, &err), PARUS_OK);
+    assert_true(dry.flags & PARUS_YIELD_NO_WEATHER);
+    assert_close(dry.model_kg_per_mu, y.model_kg_per_mu - 100.0, 1e-9, 0);
+    assert_close(dry.conservative_kg_per_mu, c.yield_min_kg_per_mu, 0, 0);
+    c.yield_e_kg_per_mu_per_heat_day = NAN;
+    assert_int_equal(parus_yield_estimate(&c, NULL, &in, &dry, &err), PARUS_E_INVALID);
+}
+
 static void test_crop_table__yield_cv_is_optional(void **state)
 {
     parus_crop_table t = {0};
@@ -382,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_value__overflow_and_bad_factors),
         cmocka_unit_test(test_mul_div_floor__matches_int128),
         cmocka_unit_test(test_ratio_ppm__decimal_ratios_are_exact),
+        cmocka_unit_test(test_yield__weather_terms),
         cmocka_unit_test(test_crop_table__yield_cv_is_optional),
         cmocka_unit_test(test_shipped_table__typical_integral_gives_typical_yield),
     };

@@ -11,7 +11,8 @@
  * UTF-8 is an E_CONFIG error naming the file, the line and the column (E_IO when the file cannot be
  * read). Columns are found by name; unknown columns are ignored. Every column is required except
  * the optional ones (yield_cv, yield_c_kg_per_mu_per_ndvi_peak, yield_cv_n_clear,
- * yield_n_harvests, tbase_c, theat_c: their defaults when absent or empty), so tables written
+ * yield_n_harvests, tbase_c, theat_c, yield_d_kg_per_mu_per_rain_deficit,
+ * yield_e_kg_per_mu_per_heat_day: their defaults when absent or empty), so tables written
  * before them still load.
  *
  * Calendars are days of year (1..366) and may wrap the year end (winter wheat is sown in autumn and
@@ -58,7 +59,9 @@ typedef struct parus_crop {
     double yield_cv; /* relative s.d. of yield around the model (optional column, default 0.15) */
     /* Optional columns (schema of the table, not of the store), each with its default when the
      * column is absent or the cell empty: */
-    double yield_c_kg_per_mu_per_ndvi_peak; /* the model's peak-NDVI term: 0 (none) */
+    double yield_c_kg_per_mu_per_ndvi_peak;    /* the model's peak-NDVI term: 0 (none) */
+    double yield_d_kg_per_mu_per_rain_deficit; /* its rain-deficit term: 0 (none) */
+    double yield_e_kg_per_mu_per_heat_day;     /* its heat-day term: 0 (none) */
     /* 0: yield_cv is assumed. > 0: yield_cv was measured on harvests (parus calibrate yield) at
      * this typical (median) number of clear observations; the P10 widens only below it */
     double yield_cv_n_clear;

@@ -7,6 +7,11 @@
  *
  *   model        = yield_a_kg_per_mu + yield_b_kg_per_mu_per_ndvi x integral_10d
  *                  + yield_c_kg_per_mu_per_ndvi_peak x peak_ndvi   (c is 0 unless calibrated)
+ *                  + yield_d_kg_per_mu_per_rain_deficit x rain_deficit
+ *                  + yield_e_kg_per_mu_per_heat_day x heat_days    (d, e: 0 unless calibrated
+ *                  with weather; a crop with either and a parcel without the weather it needs:
+ *                  NO_WEATHER, the terms left out of the expected yield, the conservative yield
+ *                  the crop's minimum)
  *   expected     = model clamped to [yield_min_kg_per_mu, yield_max_kg_per_mu]
  *   spread       = yield_cv x sqrt(1 + evidence_obs / n_clear)   (relative residual s.d.;
  *                  infinite when n_clear is 0) for an assumed yield_cv; for one measured on
@@ -70,6 +75,10 @@ typedef struct parus_yield_input {
     double peak_ndvi;            /* parus_phenology.peak_value; finite */
     double planted_area_m2;      /* finite, >= 0 */
     size_t n_clear_observations; /* observations that passed the series filter */
+    /* the season's weather (parus_yield_weather_terms); NaN: not known. Read only for a crop
+     * whose model has the term (yield_d / yield_e not 0) */
+    double rain_deficit; /* share of the normal rain missing over the crop's sensitive window */
+    double heat_days;    /* days above the crop's heat threshold around its peak */
 } parus_yield_input;
 
 /* Flags of a yield estimate. */
@@ -77,9 +86,12 @@ typedef struct parus_yield_input {
 #define PARUS_YIELD_CLAMPED_HIGH 0x2u  /* the model gave more than yield_max_kg_per_mu */
 #define PARUS_YIELD_NO_CANOPY 0x4u     /* peak NDVI too low for a crop: conservative yield 0 */
 #define PARUS_YIELD_THIN_EVIDENCE 0x8u /* n_clear < evidence_obs: spread widened by over sqrt 2 */
+/* the crop's model has weather terms and the parcel's weather is not known: the expected yield
+ * leaves the terms out and the conservative one is the crop's minimum (nothing vouches for it) */
+#define PARUS_YIELD_NO_WEATHER 0x10u
 
 typedef struct parus_yield {
-    double model_kg_per_mu;        /* a + b x integral + c x peak, before the clamp */
+    double model_kg_per_mu;        /* the model above, before the clamp */
     double expected_kg_per_mu;     /* clamped */
     double conservative_kg_per_mu; /* the P10; <= expected */
     double spread;                 /* relative residual s.d. used (INFINITY when n_clear is 0) */
