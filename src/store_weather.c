@@ -17,6 +17,22 @@
 #include "util_int.h"
 #include "weather_int.h"
 
+/* The variables' names are stored (weather_values.variable): here, beside the tables, so that the
+ * parcel reader (and `parus query` through it) needs nothing of the GDAL reader in weather.c. */
+static const char *const var_names[PARUS_WEATHER_N_VARS_] = {
+    "precip_mm", "tmin_c", "tmax_c", "tmean_c", "rad_mj_m2", "et0_mm",
+};
+
+const char *parus_weather_var_name(parus_weather_var var)
+{
+    return (unsigned)var < PARUS_WEATHER_N_VARS_ ? var_names[var] : NULL;
+}
+
+void parus_weather_day_text(int64_t day, char out[11])
+{
+    parus__format_day(day, out);
+}
+
 static parus_status prep(parus_store *store, const char *sql, sqlite3_stmt **st, parus_error *err)
 {
     int rc = sqlite3_prepare_v2(store->db, sql, -1, st, NULL);
@@ -479,20 +495,27 @@ enum { W_PARCEL_STATE, W_PARCEL_DAYS, W_N_ };
 
 _Static_assert(PARUS__STORE_STMT_WEATHER + W_N_ <= PARUS__STORE_MAX_STMTS,
                "statement cache too small");
+_Static_assert(PARUS_WEATHER_N_VARS_ == 6, "W_PARCEL_DAYS lists every variable by name");
 
 static const char *const weather_sql[W_N_] = {
     /* W_PARCEL_STATE: the parcel exists; some grid holds weights for it */
     "SELECT EXISTS (SELECT 1 FROM parcels WHERE id = ?1), EXISTS (SELECT 1 FROM "
     "weather_parcel_grids g JOIN parcels p ON p.num = g.parcel_num WHERE p.id = ?1 AND "
     "g.n_cells > 0)",
-    /* W_PARCEL_DAYS: per grid, variable and day the weighted sum over the cells with a value and
-       their weight; grids in id order, so the first grid that holds enough of the parcel gives
-       the value */
-    "SELECT w.grid_id, v.variable, v.day, SUM(w.weight * v.value), SUM(w.weight), "
-    "g.covered_share FROM parcels p JOIN weather_parcel_grids g ON g.parcel_num = p.num JOIN "
-    "weather_weights w ON w.parcel_num = p.num AND w.grid_id = g.grid_id JOIN weather_values v "
-    "ON v.grid_id = w.grid_id AND v.cell = w.cell WHERE p.id = ? AND v.day BETWEEN ? AND ? "
-    "GROUP BY w.grid_id, v.variable, v.day ORDER BY w.grid_id",
+    /* W_PARCEL_DAYS: each value of the parcel's cells in the span with its cell's weight, grid
+       after grid in id order (the weights' primary key order: no sort), so the first grid that
+       holds enough of the parcel gives the value. The variables are listed so that the day range
+       is a range of the primary key (grid, cell, variable, day) for each: without them SQLite
+       reads every day the cell holds, and a season's read costs as much as the archive is long.
+       The weighted means are summed in C (parcel_days): SQLite's GROUP BY through a temporary
+       B-tree cost three times the read. 183 days of 3 variables of a one-cell parcel, a store of
+       31 years: 0.13 ms a read; 0.50 ms with the GROUP BY; twice that again without the list */
+    "SELECT w.grid_id, v.variable, v.day, w.weight, v.value, g.covered_share FROM parcels p "
+    "JOIN weather_parcel_grids g ON g.parcel_num = p.num JOIN weather_weights w ON "
+    "w.parcel_num = p.num AND w.grid_id = g.grid_id JOIN weather_values v ON v.grid_id = "
+    "w.grid_id AND v.cell = w.cell AND v.variable IN ('precip_mm', 'tmin_c', 'tmax_c', "
+    "'tmean_c', 'rad_mj_m2', 'et0_mm') WHERE p.id = ?1 AND v.day BETWEEN ?2 AND ?3 ORDER BY "
+    "w.grid_id",
 };
 
 static sqlite3_stmt *weather_stmt(parus_store *store, int id, parus_error *err)
@@ -509,6 +532,53 @@ parus_weather_var parus__weather_var_of_name(const char *name)
     return PARUS_WEATHER_N_VARS_;
 }
 
+/* One grid's sums into the series: each (variable, day) that no earlier grid gave and whose
+ * cells with a value hold at least PARUS__WEATHER_MIN_COVER of the share of the parcel the grid
+ * covers gets their weighted mean; the sums are cleared for the next grid. */
+static void grid_done(parus_weather_series *s, double *sums, double share)
+{
+    size_t n = s->n_days, t;
+    int v;
+    for (v = 0; v < PARUS_WEATHER_N_VARS_; v++)
+        for (t = 0; t < n; t++) {
+            double *wv = &sums[(2 * (size_t)v) * n + t], *w = &sums[(2 * (size_t)v + 1) * n + t];
+            if (*w > 0 && *w >= PARUS__WEATHER_MIN_COVER * share && isnan(s->days[t].value[v]))
+                s->days[t].value[v] = *wv / *w;
+            *wv = *w = 0.0;
+        }
+}
+
+/* Step W_PARCEL_DAYS to its end, summing per grid into sums (2 x variables x days, zero):
+ * SQLITE_DONE, or the failing step's code. */
+static int parcel_days(sqlite3_stmt *st, parus_weather_series *s, int64_t d0, double *sums)
+{
+    size_t n = s->n_days;
+    int64_t grid = 0;
+    double share = 0.0;
+    bool any = false;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        parus_weather_var var =
+            parus__weather_var_of_name((const char *)sqlite3_column_text(st, 1));
+        int64_t g = sqlite3_column_int64(st, 0), t = sqlite3_column_int64(st, 2) - d0;
+        double w = sqlite3_column_double(st, 3), x = sqlite3_column_double(st, 4);
+        if (!any || g != grid) {
+            if (any)
+                grid_done(s, sums, share);
+            any = true;
+            grid = g;
+            share = sqlite3_column_double(st, 5);
+        }
+        if (var == PARUS_WEATHER_N_VARS_ || t < 0 || (size_t)t >= n)
+            continue;
+        sums[(2 * (size_t)var) * n + (size_t)t] += w * x;
+        sums[(2 * (size_t)var + 1) * n + (size_t)t] += w;
+    }
+    if (rc == SQLITE_DONE && any)
+        grid_done(s, sums, share);
+    return rc;
+}
+
 parus_status parus_store_weather_parcel(parus_store *store, const char *parcel_id,
                                         const char *first_day, const char *last_day,
                                         parus_weather_series *out, parus_error *err)
@@ -519,6 +589,7 @@ parus_status parus_store_weather_parcel(parus_store *store, const char *parcel_i
     size_t n;
     parus_weather_series s = {0};
     parus_status code;
+    double *sums = NULL;
     int rc, v;
     bool exists;
 
@@ -563,26 +634,25 @@ parus_status parus_store_weather_parcel(parus_store *store, const char *parcel_i
         parus_weather_series_release(&s);
         return parus__store_prepare_failed(err);
     }
+    sums = st ? calloc(2 * PARUS_WEATHER_N_VARS_ * n, sizeof *sums) : NULL;
+    if (st && !sums) {
+        parus_weather_series_release(&s);
+        return parus_fail(err, PARUS_E_NOMEM, "cannot hold the weather of parcel '%s'", parcel_id);
+    }
     if (st) {
         sqlite3_bind_text(st, 1, parcel_id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, d0);
         sqlite3_bind_int64(st, 3, d1);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            parus_weather_var var =
-                parus__weather_var_of_name((const char *)sqlite3_column_text(st, 1));
-            int64_t day = sqlite3_column_int64(st, 2);
-            double wv = sqlite3_column_double(st, 3), w = sqlite3_column_double(st, 4);
-            double share = sqlite3_column_double(st, 5);
-            if (var == PARUS_WEATHER_N_VARS_ || w <= 0 || w < PARUS__WEATHER_MIN_COVER * share)
-                continue;
-            if (isnan(s.days[day - d0].value[var]))
-                s.days[day - d0].value[var] = wv / w;
-        }
-        if (rc != SQLITE_DONE)
+        rc = parcel_days(st, &s, d0, sums);
+        if (rc == SQLITE_NOMEM)
+            code =
+                parus_fail(err, PARUS_E_NOMEM, "cannot hold the weather of parcel '%s'", parcel_id);
+        else if (rc != SQLITE_DONE)
             code = parus__store_sql_fail(store, rc, err, "cannot read the weather of parcel '%s'",
                                          parcel_id);
         sqlite3_reset(st);
     }
+    free(sums);
     if (code != PARUS_OK) {
         parus_weather_series_release(&s);
         return code;

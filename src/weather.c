@@ -45,20 +45,6 @@
 #define MAX_VARS 16
 #define MEDIAN_SAMPLE 200000
 
-static const char *const var_names[PARUS_WEATHER_N_VARS_] = {
-    "precip_mm", "tmin_c", "tmax_c", "tmean_c", "rad_mj_m2", "et0_mm",
-};
-
-const char *parus_weather_var_name(parus_weather_var var)
-{
-    return (unsigned)var < PARUS_WEATHER_N_VARS_ ? var_names[var] : NULL;
-}
-
-void parus_weather_day_text(int64_t day, char out[11])
-{
-    parus__format_day(day, out);
-}
-
 /* ---- what a variable is ---- */
 
 enum kind { K_NONE = -1, K_PRECIP, K_TMIN, K_TMAX, K_TMEAN, K_TEMP, K_RAD, K_ET0 };
@@ -910,7 +896,7 @@ static parus_status check_plan(const struct file *f, struct plan *p, const parus
                     err, PARUS_E_RANGE,
                     "'%s': variable '%s' gives %s %.3g on %s (cell %zu), outside "
                     "[%g, %g]: is its unit '%s' right? state it with --unit %s=UNIT",
-                    f->path, p->v->name, var_names[p->out[o]], x,
+                    f->path, p->v->name, parus_weather_var_name(p->out[o]), x,
                     day_text(d->first_day + (int64_t)(k / (d->width * d->height)), day),
                     k % (d->width * d->height), lo, hi, p->unit_text, p->v->name);
             }
@@ -1413,7 +1399,7 @@ static parus_status read_file(struct file *f, const parus_weather_options *opt,
                         rc = parus_fail(err, PARUS_E_FORMAT,
                                         "'%s': variables '%s' and '%s' both give %s", f->path,
                                         plans[j].v->name, plans[i].v->name,
-                                        var_names[plans[i].out[o]]);
+                                        parus_weather_var_name(plans[i].out[o]));
                         goto out;
                     }
             }

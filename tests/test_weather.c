@@ -443,15 +443,17 @@ static void test_grib2__temperature_at_2m_in_kelvin(void **state)
     free(ground);
 }
 
-/* A GeoTIFF stack on the 2 x 2 grid: one band per date (DATE metadata), VARIABLE, a unit. */
-static char *make_tif(const char *name, const char *variable, const char *unit,
-                      const char *const *dates, const float *values, int n_bands)
+/* A GeoTIFF stack of size x size cells of cell_deg degrees from (100, 32) down and right: one
+ * band per date (DATE metadata), VARIABLE, a unit. */
+static char *make_tif_grid(const char *name, int size, double cell_deg, const char *variable,
+                           const char *unit, const char *const *dates, const float *values,
+                           int n_bands)
 {
     char *path = parus_test_path(dir_, name);
     GDALDriverH drv = GDALGetDriverByName("GTiff");
-    GDALDatasetH ds = GDALCreate(drv, path, 2, 2, n_bands, GDT_Float32, NULL);
-    double gt[6] = {100, 1, 0, 32, 0, -1};
-    int b;
+    GDALDatasetH ds = GDALCreate(drv, path, size, size, n_bands, GDT_Float32, NULL);
+    double gt[6] = {100, cell_deg, 0, 32, 0, -cell_deg};
+    int b, n = size * size;
     assert_non_null(ds);
     GDALSetGeoTransform(ds, gt);
     GDALSetProjection(ds, "GEOGCS[\"WGS 84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\",6378137,"
@@ -462,17 +464,25 @@ static char *make_tif(const char *name, const char *variable, const char *unit,
     for (b = 0; b < n_bands; b++) {
         GDALRasterBandH band = GDALGetRasterBand(ds, b + 1);
         float buf[4];
-        memcpy(buf, values + 4 * b, sizeof buf);
+        memcpy(buf, values + n * b, (size_t)n * sizeof *buf);
         if (dates[b])
             GDALSetMetadataItem(band, "DATE", dates[b], NULL);
         if (unit)
             GDALSetRasterUnitType(band, unit);
         GDALSetRasterNoDataValue(band, -9999);
-        assert_int_equal(GDALRasterIO(band, GF_Write, 0, 0, 2, 2, buf, 2, 2, GDT_Float32, 0, 0),
-                         CE_None);
+        assert_int_equal(
+            GDALRasterIO(band, GF_Write, 0, 0, size, size, buf, size, size, GDT_Float32, 0, 0),
+            CE_None);
     }
     GDALClose(ds);
     return path;
+}
+
+/* The same on the 2 x 2 grid of 1 degree cells. */
+static char *make_tif(const char *name, const char *variable, const char *unit,
+                      const char *const *dates, const float *values, int n_bands)
+{
+    return make_tif_grid(name, 2, 1.0, variable, unit, dates, values, n_bands);
 }
 
 static void test_gtiff__stack_with_a_gap(void **state)
@@ -1020,6 +1030,45 @@ static void test_weights__by_hand_on_a_2x2_grid(void **state)
     free(tif);
 }
 
+/* Two grids over parcel A: a day comes from the first grid (lower id) whose cells with a value
+ * hold at least half of A, else from the next. */
+static void test_weights__first_grid_with_enough_of_the_parcel(void **state)
+{
+    const char *d12[] = {"2024-07-01", "2024-07-02"},
+               *d123[] = {"2024-07-01", "2024-07-02", "2024-07-03"};
+    /* July 2nd: only cell 3 (0.2 of A) has a value on the fine grid */
+    const float fine[] = {1, 2, 3, 4, -9999, -9999, -9999, 8};
+    const float coarse[] = {50, 60, 70};
+    const double box[1][4] = {{100.5, 30.75, 101.75, 31.5}};
+    char *a = make_tif_grid("g1.tif", 2, 1.0, "precip", "mm", d12, fine, 2);
+    char *b = make_tif_grid("g2.tif", 1, 2.0, "precip", "mm", d123, coarse, 3);
+    parus_store *s = open_store("g12.db", true);
+    parus_weather_series ser;
+    parus_error err;
+    (void)state;
+    load_parcels(s, box, 1);
+    assert_int_equal(parus_weather_import(s, a, NULL, NULL, &err), PARUS_OK);
+    assert_int_equal(parus_weather_import(s, b, NULL, NULL, &err), PARUS_OK);
+    assert_int_equal(parus_weather_weights_update(s, NULL, &err), PARUS_OK);
+    assert_int_equal(parus_store_weather_parcel(s, "A", "2024-06-30", "2024-07-04", &ser, &err),
+                     PARUS_OK);
+    assert_true(isnan(ser.days[0].value[PARUS_WEATHER_PRECIP_MM]));
+    assert_close(ser.days[1].value[PARUS_WEATHER_PRECIP_MM], 2.125 / 0.9375, 1e-9, 0);
+    assert_close(ser.days[2].value[PARUS_WEATHER_PRECIP_MM], 60.0, 1e-9, 0);
+    assert_close(ser.days[3].value[PARUS_WEATHER_PRECIP_MM], 70.0, 1e-9, 0);
+    assert_true(isnan(ser.days[4].value[PARUS_WEATHER_PRECIP_MM]));
+    parus_weather_series_release(&ser);
+    /* a span inside one grid's days only */
+    assert_int_equal(parus_store_weather_parcel(s, "A", "2024-07-03", "2024-07-03", &ser, &err),
+                     PARUS_OK);
+    assert_int_equal(ser.n_days, 1);
+    assert_close(ser.days[0].value[PARUS_WEATHER_PRECIP_MM], 70.0, 1e-9, 0);
+    parus_weather_series_release(&ser);
+    parus_store_close(s);
+    free(a);
+    free(b);
+}
+
 static void test_cli__import_refuses_one_file_and_goes_on(void **state)
 {
     const char *dates[] = {"2024-08-01"};
@@ -1082,6 +1131,7 @@ int main(void)
         cmocka_unit_test(test_era5__hourly_kelvin_to_daily),
         cmocka_unit_test(test_import__idempotent_overlap_and_nothing_half),
         cmocka_unit_test(test_weights__by_hand_on_a_2x2_grid),
+        cmocka_unit_test(test_weights__first_grid_with_enough_of_the_parcel),
         cmocka_unit_test(test_cli__import_refuses_one_file_and_goes_on),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
