@@ -609,6 +609,35 @@ fail:
     return st;
 }
 
+parus_status parus_parcel_view_load_weather(parus_store *store, parus_parcel_view *v,
+                                            const parus_crop *crop, size_t max_years,
+                                            parus_error *err)
+{
+    parus_climate c;
+    parus_error e;
+    parus_status st;
+
+    if (!store || !v || !v->parcel.id)
+        return parus_fail(err, PARUS_E_INVALID, "weather of a view: no parcel view loaded");
+    st = parus_climate_parcel_season(store, v->parcel.id, v->season, crop, max_years, &c, &e);
+    if (st == PARUS_E_NOT_FOUND) {
+        v->has_weather = false;
+        snprintf(v->weather_none, sizeof v->weather_none, "%.255s", e.msg);
+        v->weather_crop[0] = '\0';
+        return PARUS_OK;
+    }
+    if (st != PARUS_OK) {
+        if (err)
+            *err = e;
+        return st;
+    }
+    v->has_weather = true;
+    v->weather = c;
+    v->weather_none[0] = '\0';
+    snprintf(v->weather_crop, sizeof v->weather_crop, "%s", crop ? crop->code : "");
+    return PARUS_OK;
+}
+
 /* ---- its chart ---- */
 
 /* A flag that spans the whole window (the health stage dates area and not-planted flags so). */

@@ -9,7 +9,8 @@
  * dates and sizes, its farmer's limit, its observations in the season's window with the NDVI each
  * gave and whether the season's series rests on it, the regular series rebuilt from those
  * observations exactly as the health stage builds it (parus_health_series_build: one scene per
- * step, short gaps filled, Whittaker smoothed), and the peer curve of its crop and peer group.
+ * step, short gaps filled, Whittaker smoothed), and the peer curve of its crop and peer group;
+ * on request the season's weather against its normal (parus_parcel_view_load_weather).
  * A farmer's view: the limit with its parts and reasons, and each of the farmer's parcels with
  * its result.
  *
@@ -26,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parus/climate.h"
 #include "parus/crops.h"
 #include "parus/error.h"
 #include "parus/export.h"
@@ -109,6 +111,12 @@ typedef struct parus_parcel_view {
     size_t peer_curve_n; /* peers in the group (the result's n_peers) */
     double *peer_median, *peer_p25, *peer_p75;
 
+    /* The season's weather against its normal (parus_parcel_view_load_weather): */
+    bool has_weather;
+    parus_climate weather;
+    char weather_crop[32];  /* the crop whose calendar the crop figures follow ("" none) */
+    char weather_none[256]; /* !has_weather after a load: why there is none */
+
     void *pool_; /* private: what the view owns */
 } parus_parcel_view;
 
@@ -125,6 +133,19 @@ PARUS_API parus_status parus_parcel_view_load(parus_store *store, const char *se
                                               const char *parcel_id,
                                               const parus_health_options *opt, parus_parcel_view *v,
                                               parus_error *err);
+
+/* The climatology years parus query reads: the WMO's recommended 30 (parus/climate.h). */
+#define PARUS_QUERY_CLIMATE_YEARS 30
+
+/* The view's season against up to max_years previous years of the parcel's weather
+ * (parus_climate_parcel_season), the crop figures on crop's calendar and temperatures (crop NULL:
+ * none; rain, SPI and dry spell are still given). A parcel without weather is not an error:
+ * has_weather is false and weather_none says why ("no weather is stored for parcel 'P1'").
+ * Errors: E_INVALID (a view not loaded), the store's, E_NOMEM; on error the view's weather is
+ * unchanged. */
+PARUS_API parus_status parus_parcel_view_load_weather(parus_store *store, parus_parcel_view *v,
+                                                      const parus_crop *crop, size_t max_years,
+                                                      parus_error *err);
 
 /* Draw the view as a PNG (parus/chart.h): the observations (dropped ones hollow), the smoothed
  * series, the peer median and band, the crop's expected curve (crop NULL: none), the flags at

@@ -3,8 +3,9 @@
  * parcel or one farmer in a season, for a person at a terminal (text), a tool (--json, one
  * object on one line; keys in docs/cli.md) or a picture (--chart FILE.png).
  *
- * Everything comes from the library's views (parus/query.h): a few keyed reads of the store, so
- * an answer takes milliseconds (docs/benchmarks.md). The store is only read. Exit codes: 0 with
+ * Everything comes from the library's views (parus/query.h): a few keyed reads of the store, and
+ * one read of the parcel's weather per earlier year when it has weather, so an answer takes
+ * milliseconds (docs/benchmarks.md). The store is only read. Exit codes: 0 with
  * an answer; 6 when the parcel or farmer is not in the store (nothing printed), and 6 too when it
  * is there but has no result for the season: what there is (the parcel, its raw series) is
  * printed, and a line on stderr says to run `parus assess`.
@@ -30,14 +31,17 @@ static const char usage[] =
     "       parus query --farmer ID [--season FIRST/LAST] [--json]\n\n"
     "What the store knows of a parcel in a season: its crop and probability (runner-up, method,\n"
     "confidence), measured, declared and planted area in mu, health and event flags with their\n"
-    "dates and sizes, yield and value, the farmer's limit and its reasons, and the NDVI series.\n"
+    "dates and sizes, yield and value, the farmer's limit and its reasons, the NDVI series, and\n"
+    "where the store holds weather, the season's rain, SPI, degree-days, heat and frost days and\n"
+    "dry spell against the same window of up to 30 earlier years.\n"
     "With --farmer: the farmer's limit, the parts and reasons behind it, and one line per parcel.\n"
     "  --season FIRST/LAST  the season (default: the config's [season] window)\n"
     "  --json               one JSON object for tools (keys: docs/cli.md)\n"
     "  --chart FILE.png     draw the parcel's season: observations (dropped ones hollow), the\n"
     "                       smoothed series, its peers' median and band, its crop's expected\n"
     "                       curve, the flags\n"
-    "  --crops TABLE.csv    crop table for the expected curve (default: [tables] crops)\n\n"
+    "  --crops TABLE.csv    crop table for the expected curve and the weather's crop figures\n"
+    "                       (default: [tables] crops)\n\n"
     "Exit 6 when the parcel or farmer is not in the store, and when it has no result for the\n"
     "season (what there is is still shown).\n";
 
@@ -247,6 +251,139 @@ static void print_radar(const parus_parcel_view *v)
     }
 }
 
+/* ---- the season's weather against its normal ---- */
+
+static const char *day_text(int64_t day, char buf[11])
+{
+    parus_health_format_day(day, buf);
+    return buf;
+}
+
+/* After a figure: its missing days; or, when it is not a number, why. */
+static void print_figure_end(const parus_climate_figure *f, const parus_climate_normal *normal,
+                             int decimals, bool scaled)
+{
+    char d[11];
+    if (isfinite(f->value) && normal && isfinite(normal->mean))
+        printf(", normal %.*f", decimals, normal->mean);
+    if (f->n_missing_days > 0)
+        printf("%s%zu of %lld days without a value from %s%s", isfinite(f->value) ? "; " : " (",
+               f->n_missing_days, (long long)(f->last_day - f->first_day + 1),
+               day_text(f->first_missing_day, d),
+               isfinite(f->value) && scaled ? ", counted at the other days' mean" : "");
+    if (!isfinite(f->value) && f->n_missing_days > 0)
+        putchar(')');
+    putchar('\n');
+}
+
+static void print_none(const char *label, const parus_climate_figure *f)
+{
+    printf("%-13snone: %s", label, parus_climate_why_text(f->why));
+    print_figure_end(f, NULL, 0, false);
+}
+
+static void print_spi(const parus_climate *c)
+{
+    const parus_climate_spi *s[3] = {&c->spi_30d, &c->spi_90d, &c->spi_season};
+    const char *name[3] = {"30 days", "90 days", "season"};
+    int k;
+    if (!isfinite(s[0]->spi) && !isfinite(s[1]->spi) && !isfinite(s[2]->spi) &&
+        s[0]->why == s[2]->why && s[1]->why == s[2]->why) {
+        printf("%-13snone: %s\n", "SPI", parus_climate_why_text(s[2]->why));
+        return;
+    }
+    printf("%-13s", "SPI");
+    for (k = 0; k < 3; k++) {
+        printf("%s%s ", k ? ", " : "", name[k]);
+        if (isfinite(s[k]->spi))
+            printf("%+.2f", s[k]->spi);
+        else
+            printf("- (%s)", parus_climate_why_text(s[k]->why));
+    }
+    printf("; gamma fitted to %zu years (%zu without rain)\n", s[2]->n_years, s[2]->n_zero_years);
+}
+
+static void print_weather(const parus_parcel_view *v, const parus_crop *crop)
+{
+    const parus_climate *c = &v->weather;
+    const parus_climate_figures *f = &c->season;
+    char a[11], b[11], d[11];
+
+    if (!v->has_weather) {
+        printf("weather      none stored for this parcel\n");
+        return;
+    }
+    if (c->n_years_given == 0 && f->rain_mm.n_missing_days == c->n_days &&
+        !isfinite(f->gdd_degc_days.value) && !isfinite(f->heat_days.value) &&
+        !isfinite(f->frost_days.value)) {
+        printf("weather      none stored for this season or the %d years before\n",
+               PARUS_QUERY_CLIMATE_YEARS);
+        return;
+    }
+    printf("weather      %s..%s (%zu days) against %zu earlier years", day_text(c->first_day, a),
+           day_text(c->last_day, b), c->n_days, c->rain_mm_normal.n_years);
+    if (c->climatology_why != PARUS_CLIMATE_OK)
+        printf(": %s, no normal", parus_climate_why_text(c->climatology_why));
+    else if (c->short_climatology)
+        printf(" (short climatology: WMO recommends %d)", PARUS_CLIMATE_FULL_YEARS);
+    putchar('\n');
+    if (isfinite(f->rain_mm.value)) {
+        printf("%-13s%.1f mm", "rain", f->rain_mm.value);
+        if (isfinite(c->rain_mm_normal.mean))
+            printf(" against a normal of %.1f mm (%.0f %%; median %.1f mm), percentile %.0f",
+                   c->rain_mm_normal.mean, c->rain_pct_of_normal, c->rain_mm_normal.median,
+                   c->rain_percentile);
+        print_figure_end(&f->rain_mm, NULL, 0, true);
+    } else {
+        print_none("rain", &f->rain_mm);
+    }
+    print_spi(c);
+    if (c->crop_why != PARUS_CLIMATE_OK) {
+        printf("%-13s%s%s%s: no degree-days, heat or frost days\n", "crop",
+               v->weather_crop[0] ? v->weather_crop : "", v->weather_crop[0] ? ": " : "",
+               parus_climate_why_text(c->crop_why));
+    } else {
+        printf("%-13s%s sown %s, peak %s, harvest %s (the crop table's calendar)\n", "crop",
+               v->weather_crop, day_text(c->crop_dates.sow_day, a),
+               day_text(c->crop_dates.peak_day, b), day_text(c->crop_dates.harvest_day, d));
+        if (isfinite(f->gdd_degc_days.value)) {
+            printf("%-13s%.0f degC days above %g degC, %s..%s", "GDD", f->gdd_degc_days.value,
+                   crop->tbase_c, day_text(f->gdd_degc_days.first_day, a),
+                   day_text(f->gdd_degc_days.last_day, b));
+            print_figure_end(&f->gdd_degc_days, &c->gdd_degc_days_normal, 0, true);
+        } else {
+            print_none("GDD", &f->gdd_degc_days);
+        }
+        if (isfinite(f->heat_days.value)) {
+            printf("%-13s%.0f with tmax above %g degC, %s..%s (peak +-%d days)", "heat days",
+                   f->heat_days.value, crop->theat_c, day_text(f->heat_days.first_day, a),
+                   day_text(f->heat_days.last_day, b), PARUS_CLIMATE_HEAT_HALF_DAYS);
+            print_figure_end(&f->heat_days, &c->heat_days_normal, 1, false);
+        } else {
+            print_none("heat days", &f->heat_days);
+        }
+        if (isfinite(f->frost_days.value)) {
+            printf("%-13s%.0f with tmin below 0 degC, %s..%s%s", "frost days", f->frost_days.value,
+                   day_text(f->frost_days.first_day, a), day_text(f->frost_days.last_day, b),
+                   c->crop_dates.overwinters ? " (from green-up: the crop overwinters)" : "");
+            print_figure_end(&f->frost_days, &c->frost_days_normal, 1, false);
+        } else {
+            print_none("frost days", &f->frost_days);
+        }
+    }
+    if (isfinite(f->dry_spell_days.value)) {
+        printf("%-13s%.0f days below %g mm", "dry spell", f->dry_spell_days.value,
+               PARUS_CLIMATE_DRY_MM);
+        if (f->dry_spell_days.value > 0)
+            printf(" from %s", day_text(f->dry_spell_first_day, a));
+        printf(" (in %s..%s)", day_text(f->dry_spell_days.first_day, b),
+               day_text(f->dry_spell_days.last_day, d));
+        print_figure_end(&f->dry_spell_days, &c->dry_spell_days_normal, 1, false);
+    } else {
+        print_none("dry spell", &f->dry_spell_days);
+    }
+}
+
 /* ---- land another parcel claims ---- */
 
 struct overlap_out {
@@ -287,7 +424,8 @@ static void print_overlaps(parus_store *store, const char *id, struct json *j)
                 err.msg);
 }
 
-static void print_parcel_text(const parus_parcel_view *v, parus_store *store)
+static void print_parcel_text(const parus_parcel_view *v, parus_store *store,
+                              const parus_crop *crop)
 {
     const parus_parcel *p = &v->parcel;
     const parus_parcel_result *r = &v->result;
@@ -369,6 +507,7 @@ static void print_parcel_text(const parus_parcel_view *v, parus_store *store)
         print_limit(&v->limit, &v->audit);
     else if (p->farmer_id)
         printf("limit        none for farmer %s this season\n", tty(p->farmer_id, t2));
+    print_weather(v, crop);
     print_sparkline(v);
     print_observations(v);
     print_radar(v);
@@ -616,6 +755,103 @@ static void j_overlap(struct json *j, const parus_overlap *o, bool first, const 
     j_close(j, '}');
 }
 
+/* A date member, null for none. */
+static void jk_day(struct json *j, const char *k, int64_t day, bool known)
+{
+    char d[11];
+    if (known) {
+        jk_str(j, k, day_text(day, d));
+    } else {
+        j_key(j, k);
+        j_null(j);
+    }
+}
+
+static void jk_why(struct json *j, parus_climate_why why)
+{
+    jk_str(j, "note", why == PARUS_CLIMATE_OK ? NULL : parus_climate_why_name(why));
+    jk_str(j, "note_text", why == PARUS_CLIMATE_OK ? NULL : parus_climate_why_text(why));
+}
+
+/* A figure with its span, missing days and normal (NULL: none). */
+static void j_figure(struct json *j, const char *key, const parus_climate_figure *f,
+                     const parus_climate_normal *normal)
+{
+    bool span = f->first_day <= f->last_day;
+    j_key(j, key);
+    j_open(j, '{');
+    jk_num(j, "value", f->value);
+    jk_day(j, "first_date", f->first_day, span);
+    jk_day(j, "last_date", f->last_day, span);
+    jk_int(j, "missing_days", (int64_t)f->n_missing_days);
+    jk_day(j, "first_missing_date", f->first_missing_day, f->n_missing_days > 0);
+    jk_num(j, "normal", normal ? normal->mean : (double)NAN);
+    jk_num(j, "normal_median", normal ? normal->median : (double)NAN);
+    jk_int(j, "normal_years", normal ? (int64_t)normal->n_years : 0);
+    jk_why(j, f->why);
+    j_close(j, '}');
+}
+
+static void j_spi(struct json *j, const char *key, const parus_climate_spi *s)
+{
+    j_key(j, key);
+    j_open(j, '{');
+    jk_int(j, "n_days", (int64_t)s->n_days);
+    jk_num(j, "spi", s->spi);
+    jk_num(j, "rain_mm", s->rain_mm);
+    jk_num(j, "probability", s->probability);
+    jk_int(j, "n_years", (int64_t)s->n_years);
+    jk_int(j, "n_zero_years", (int64_t)s->n_zero_years);
+    jk_num(j, "gamma_shape", s->gamma_shape);
+    jk_num(j, "gamma_scale_mm", s->gamma_scale_mm);
+    jk_bool(j, "short_climatology", s->short_climatology);
+    jk_why(j, s->why);
+    j_close(j, '}');
+}
+
+/* The season's weather against its normal: the text's figures under the names of
+ * parus/climate.h. */
+static void j_weather(struct json *j, const parus_parcel_view *v)
+{
+    const parus_climate *c = &v->weather;
+    bool crop = c->crop_why == PARUS_CLIMATE_OK;
+    j_key(j, "weather");
+    if (!v->has_weather) {
+        j_null(j);
+        jk_str(j, "weather_note", v->weather_none);
+        return;
+    }
+    j_open(j, '{');
+    jk_day(j, "first_date", c->first_day, true);
+    jk_day(j, "last_date", c->last_day, true);
+    jk_int(j, "n_days", (int64_t)c->n_days);
+    jk_str(j, "crop", v->weather_crop[0] ? v->weather_crop : NULL);
+    jk_day(j, "sow_date", c->crop_dates.sow_day, crop);
+    jk_day(j, "peak_date", c->crop_dates.peak_day, crop);
+    jk_day(j, "harvest_date", c->crop_dates.harvest_day, crop);
+    jk_str(j, "crop_note", crop ? NULL : parus_climate_why_name(c->crop_why));
+    jk_int(j, "n_years_given", (int64_t)c->n_years_given);
+    jk_int(j, "n_climate_years", (int64_t)c->rain_mm_normal.n_years);
+    jk_bool(j, "short_climatology", c->short_climatology);
+    jk_str(j, "climatology_note",
+           c->climatology_why == PARUS_CLIMATE_OK ? NULL
+                                                  : parus_climate_why_name(c->climatology_why));
+    j_figure(j, "rain_mm", &c->season.rain_mm, &c->rain_mm_normal);
+    jk_num(j, "rain_pct_of_normal", c->rain_pct_of_normal);
+    jk_num(j, "rain_percentile", c->rain_percentile);
+    j_spi(j, "spi_30d", &c->spi_30d);
+    j_spi(j, "spi_90d", &c->spi_90d);
+    j_spi(j, "spi_season", &c->spi_season);
+    j_figure(j, "gdd_degc_days", &c->season.gdd_degc_days, &c->gdd_degc_days_normal);
+    j_figure(j, "heat_days", &c->season.heat_days, &c->heat_days_normal);
+    j_figure(j, "frost_days", &c->season.frost_days, &c->frost_days_normal);
+    j_figure(j, "dry_spell_days", &c->season.dry_spell_days, &c->dry_spell_days_normal);
+    jk_day(j, "dry_spell_first_date", c->season.dry_spell_first_day,
+           c->season.dry_spell_days.value > 0);
+    j_close(j, '}');
+    jk_str(j, "weather_note", NULL);
+}
+
 static void print_parcel_json(const parus_parcel_view *v, parus_store *store)
 {
     struct json jj, *j = &jj;
@@ -730,6 +966,7 @@ static void print_parcel_json(const parus_parcel_view *v, parus_store *store)
     j_open(j, '[');
     print_overlaps(store, p->id, j);
     j_close(j, ']');
+    j_weather(j, v);
     j_close(j, '}');
     fputc('\n', stdout);
 }
@@ -834,38 +1071,67 @@ static int query_farmer(cli_ctx *ctx, parus_store *store, const char *window, co
     return rc;
 }
 
+/* The crop the weather's crop figures follow: the season's result, else the declared crop. */
+static bool weather_crop_code(parus_store *store, const parus_parcel_view *v, char code[64])
+{
+    parus_error err;
+    bool found = false;
+    if (v->assessed && v->result.crop) {
+        snprintf(code, 64, "%s", v->result.crop);
+        return true;
+    }
+    if (parus_store_parcel_crop(store, v->season, v->parcel.id, code, &found, &err) != PARUS_OK)
+        return false;
+    return found;
+}
+
 static int query_parcel(cli_ctx *ctx, parus_store *store, const char *window, const char *id,
                         bool json, const char *chart, const char *crops_opt)
 {
     parus_parcel_view v;
     parus_crop_table crops;
-    parus_error err;
+    const parus_crop *crop = NULL;
+    parus_status crops_st = PARUS_E_NOT_FOUND;
+    parus_error err, crops_err;
+    char code[64];
     int rc = PARUS_EXIT_OK;
 
+    memset(&crops, 0, sizeof crops);
     parus_parcel_view_init(&v);
     if (parus_parcel_view_load(store, window, id, NULL, &v, &err) != PARUS_OK)
         return cli_report(&err);
+    /* the crop table, for the weather's crop figures and the chart's expected curve */
+    if (weather_crop_code(store, &v, code)) {
+        crops_st =
+            parus_crop_table_load(cli_table_path(ctx, crops_opt, "crops"), &crops, &crops_err);
+        if (crops_st == PARUS_OK)
+            crop = parus_crop_table_find(&crops, code);
+        else if (!chart || !(v.assessed && v.result.crop)) /* else the chart says it */
+            fprintf(stderr, "parus: warning: %s: the weather is shown without the crop's figures\n",
+                    crops_err.msg);
+    }
+    if (parus_parcel_view_load_weather(store, &v, crop, PARUS_QUERY_CLIMATE_YEARS, &err) !=
+        PARUS_OK) {
+        rc = cli_report(&err);
+        goto out;
+    }
     if (json)
         print_parcel_json(&v, store);
     else
-        print_parcel_text(&v, store);
+        print_parcel_text(&v, store, crop);
     if (chart) {
-        const parus_crop *crop = NULL;
-        memset(&crops, 0, sizeof crops);
+        const parus_crop *expected = NULL;
         if (v.assessed && v.result.crop) {
-            const char *path = cli_table_path(ctx, crops_opt, "crops");
-            if (parus_crop_table_load(path, &crops, &err) != PARUS_OK) {
-                rc = cli_report(&err);
+            if (crops_st != PARUS_OK) {
+                rc = cli_report(&crops_err);
                 goto out;
             }
-            crop = parus_crop_table_find(&crops, v.result.crop);
+            expected = crop;
         }
-        if (parus_parcel_view_chart(&v, crop, chart, 1200, 700, &err) != PARUS_OK) {
+        if (parus_parcel_view_chart(&v, expected, chart, 1200, 700, &err) != PARUS_OK) {
             rc = cli_report(&err);
-            parus_crop_table_release(&crops);
             goto out;
         }
-        parus_crop_table_release(&crops);
         if (!ctx->quiet)
             fprintf(stderr, "parus: chart of parcel '%s' written to '%s'\n", cli_safe(id),
                     cli_safe(chart));
@@ -878,6 +1144,7 @@ static int query_parcel(cli_ctx *ctx, parus_store *store, const char *window, co
         rc = PARUS_EXIT_NOT_FOUND;
     }
 out:
+    parus_crop_table_release(&crops);
     parus_parcel_view_release(&v);
     return rc;
 }
