@@ -32,6 +32,8 @@
 #include "parus/outlier.h"
 #include "parus/season.h"
 #include "parus/series.h"
+#include "parus/climate.h"
+#include "parus/weather.h"
 
 #include "assess_int.h"
 #include "radar_peers_int.h"
@@ -48,6 +50,10 @@
 #define NOTE_NO_CANOPY 16
 #define NOTE_CLAMPED_LOW 17
 #define NOTE_CLAMPED_HIGH 18
+#define NOTE_NO_WEATHER 19
+
+/* Climatology years behind the yield model's weather terms (parus_yield_weather). */
+#define WEATHER_YEARS 10
 
 void parus_assess_options_init(parus_assess_options *opt)
 {
@@ -139,7 +145,8 @@ static void flags_text(uint32_t mask, char *buf, size_t n)
         const char *code;
     } notes[] = {{NOTE_NO_CANOPY, "NO_CANOPY"},
                  {NOTE_CLAMPED_LOW, "YIELD_CLAMPED_LOW"},
-                 {NOTE_CLAMPED_HIGH, "YIELD_CLAMPED_HIGH"}};
+                 {NOTE_CLAMPED_HIGH, "YIELD_CLAMPED_HIGH"},
+                 {NOTE_NO_WEATHER, "YIELD_NO_WEATHER"}};
     size_t len = 0, i;
     int f;
     buf[0] = '\0';
@@ -263,6 +270,9 @@ typedef struct assess {
     char window[PARUS_SEASON_WINDOW_TEXT];
     int64_t start_day, end_day;
     size_t length_days;
+    /* the season's weather and WEATHER_YEARS years before, for the yield model's weather terms
+       (read-only: every thread reads it); NULL when none could be held */
+    parus_weather_reader *weather;
     parus_season_spec spec;
     parus_season_sources sources; /* spec's variables resolved once */
     size_t n_features, n_classes;
@@ -485,6 +495,19 @@ static parus_status setup(assess *a, parus_store *store, const parus_assess_opti
     code = record_inputs(a);
     if (code != PARUS_OK)
         return code;
+    if (full) {
+        char w0[11], w1[11];
+        parus_error werr;
+        format_day(a->start_day - 366 * WEATHER_YEARS - 31, w0);
+        format_day(a->end_day, w1);
+        code = parus_weather_reader_open(store, w0, w1, &a->weather, &werr);
+        if (code == PARUS_E_RANGE)
+            a->weather = NULL; /* too much to hold: parcels whose model needs it say so */
+        else if (code != PARUS_OK) {
+            *err = werr;
+            return code;
+        }
+    }
 
     a->n_threads = opt->n_threads > 0 ? opt->n_threads : parus__omp_max_threads();
     if (a->n_threads < 1)
@@ -570,6 +593,7 @@ static void teardown(assess *a)
     free(a->ol_jump);
     free(a->ol_tried);
     free(a->ol_wet);
+    parus_weather_reader_free(a->weather);
 }
 
 /* ---- tiles and their grids ---- */
@@ -1763,6 +1787,20 @@ static void judge_item(assess *a, size_t k, thread_work *w)
     }
     it->integral_10d = w->series.pheno.integral_10d;
     it->peak_ndvi = w->series.pheno.peak_value;
+    if (crop && a->weather &&
+        (crop->yield_d_kg_per_mu_per_rain_deficit != 0.0 ||
+         crop->yield_e_kg_per_mu_per_heat_day != 0.0)) {
+        parus_yield_weather_terms wt;
+        code = parus_yield_weather(a->weather, r->id, a->start_day, a->end_day, crop, WEATHER_YEARS,
+                                   &wt, &ferr);
+        if (code != PARUS_OK) {
+            it->st = code;
+            it->err = ferr;
+            return;
+        }
+        it->rain_deficit = wt.rain_deficit;
+        it->heat_days = wt.heat_days;
+    }
     if (crop && it->has_area && isfinite(it->integral_10d) && isfinite(it->peak_ndvi)) {
         parus_yield_input in;
         in.integral_10d = it->integral_10d;
@@ -1927,6 +1965,8 @@ static parus_status put_judged(assess *a, item *it)
             mask |= 1u << NOTE_CLAMPED_LOW;
         if (it->yield.flags & PARUS_YIELD_CLAMPED_HIGH)
             mask |= 1u << NOTE_CLAMPED_HIGH;
+        if (it->yield.flags & PARUS_YIELD_NO_WEATHER)
+            mask |= 1u << NOTE_NO_WEATHER;
     }
     if (it->has_health)
         for (e = 0; e < it->health.n_events; e++) {

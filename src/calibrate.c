@@ -284,9 +284,27 @@ void parus_yield_calibrate_options_init(parus_yield_calibrate_options *opt)
     opt->min_harvests = 30;
 }
 
-/* Solve the k x k system m x = v (k <= 3) by Gaussian elimination with partial pivoting; false
- * when singular. */
-static bool solve(double m[3][3], double v[3], int k, double x[3])
+/* The predictors: integrated NDVI, peak NDVI, and the season's weather (rain deficit, heat
+ * days) where the crop's samples all have it. */
+enum { X_I, X_P, X_D, X_H, N_X };
+
+static double xval(const parus_yield_sample *s, int j)
+{
+    switch (j) {
+    case X_I:
+        return s->integral_10d;
+    case X_P:
+        return s->peak_ndvi;
+    case X_D:
+        return s->rain_deficit;
+    default:
+        return s->heat_days;
+    }
+}
+
+/* Solve the k x k system m x = v (k <= N_X) by Gaussian elimination with partial pivoting;
+ * false when singular. */
+static bool solve(double m[N_X][N_X], double v[N_X], int k, double x[N_X])
 {
     int i, j, r;
     for (i = 0; i < k; i++) {
@@ -294,7 +312,7 @@ static bool solve(double m[3][3], double v[3], int k, double x[3])
         for (r = i + 1; r < k; r++)
             if (fabs(m[r][i]) > fabs(m[p][i]))
                 p = r;
-        if (!(fabs(m[p][i]) > 1e-12))
+        if (!(fabs(m[p][i]) > 1e-9 * (1.0 + fabs(m[i][i]))))
             return false;
         if (p != i) {
             double t;
@@ -315,64 +333,90 @@ static bool solve(double m[3][3], double v[3], int k, double x[3])
         }
     }
     for (i = k - 1; i >= 0; i--) {
-        double s = v[i];
+        double t = v[i];
         for (j = i + 1; j < k; j++)
-            s -= m[i][j] * x[j];
-        x[i] = s / m[i][i];
+            t -= m[i][j] * x[j];
+        x[i] = t / m[i][i];
     }
     return true;
 }
 
-/* Least squares of yield on (1, integral, peak) over the samples with use[i] (all when NULL),
- * centred for conditioning. The slope on the integral may not be negative (more green, not
- * less: the crop table's rule): when it comes out negative the fit is redone without it; a
- * degenerate set (one distinct value) falls back to the mean. coef = a, b, c. */
-static void fit(const parus_yield_sample *s, size_t n, const bool *use, double coef[3])
+/* Least squares of yield on 1 and the predictors in `on` over the samples with use[i] (all when
+ * NULL), centred for conditioning. A predictor that does not vary is left out; the slope on the
+ * integral may not be negative (more green, not less: the crop table's rule), and when it comes
+ * out negative the fit is redone without it; a singular system drops the last predictor and
+ * tries again. coef[0] is the intercept, coef[1 + j] predictor j's slope (0 when left out). */
+static void fit(const parus_yield_sample *s, size_t n, const bool *use, const bool on[N_X],
+                double coef[1 + N_X])
 {
-    double mi = 0, mp = 0, my = 0, cnt = 0, sii = 0, spp = 0, sip = 0, siy = 0, spy = 0;
-    double m[3][3], v[3], x[3] = {0, 0, 0};
+    double mean[N_X] = {0}, my = 0, cnt = 0, sxx[N_X][N_X] = {{0}}, sxy[N_X] = {0};
+    bool act[N_X];
     size_t i;
+    int j, l;
     for (i = 0; i < n; i++)
         if (!use || use[i]) {
-            mi += s[i].integral_10d;
-            mp += s[i].peak_ndvi;
+            for (j = 0; j < N_X; j++)
+                mean[j] += on[j] ? xval(&s[i], j) : 0.0;
             my += s[i].yield_kg_per_mu;
             cnt++;
         }
-    mi /= cnt;
-    mp /= cnt;
+    for (j = 0; j < N_X; j++)
+        mean[j] /= cnt;
     my /= cnt;
     for (i = 0; i < n; i++)
         if (!use || use[i]) {
-            double di = s[i].integral_10d - mi, dp = s[i].peak_ndvi - mp,
-                   dy = s[i].yield_kg_per_mu - my;
-            sii += di * di;
-            spp += dp * dp;
-            sip += di * dp;
-            siy += di * dy;
-            spy += dp * dy;
+            double d[N_X], dy = s[i].yield_kg_per_mu - my;
+            for (j = 0; j < N_X; j++)
+                d[j] = on[j] ? xval(&s[i], j) - mean[j] : 0.0;
+            for (j = 0; j < N_X; j++) {
+                sxy[j] += d[j] * dy;
+                for (l = 0; l < N_X; l++)
+                    sxx[j][l] += d[j] * d[l];
+            }
         }
-    coef[0] = my;
-    coef[1] = coef[2] = 0.0;
-    m[0][0] = sii;
-    m[0][1] = m[1][0] = sip;
-    m[1][1] = spp;
-    v[0] = siy;
-    v[1] = spy;
-    if (solve(m, v, 2, x) && x[0] >= 0.0) {
-        coef[1] = x[0];
-        coef[2] = x[1];
-    } else if (spp > 1e-12) {
-        coef[2] = spy / spp; /* the peak alone: the integral's slope came out negative */
-    } else if (sii > 1e-12 && siy > 0.0) {
-        coef[1] = siy / sii; /* the integral alone (peak constant) */
+    for (j = 0; j < N_X; j++)
+        act[j] = on[j] && sxx[j][j] > 1e-12 * cnt;
+    for (;;) {
+        double m[N_X][N_X], v[N_X], x[N_X] = {0};
+        int idx[N_X], k = 0, last = -1;
+        for (j = 0; j < N_X; j++)
+            if (act[j])
+                idx[k++] = j;
+        for (j = 0; j < k; j++) {
+            v[j] = sxy[idx[j]];
+            for (l = 0; l < k; l++)
+                m[j][l] = sxx[idx[j]][idx[l]];
+        }
+        for (j = 0; j < 1 + N_X; j++)
+            coef[j] = 0.0;
+        if (k == 0 || solve(m, v, k, x)) {
+            bool negative_b = false;
+            for (j = 0; j < k; j++) {
+                coef[1 + idx[j]] = x[j];
+                negative_b |= idx[j] == X_I && x[j] < 0.0;
+            }
+            if (!negative_b)
+                break;
+            act[X_I] = false;
+            continue;
+        }
+        for (j = 0; j < N_X; j++)
+            if (act[j])
+                last = j;
+        act[last] = false;
     }
-    coef[0] = my - coef[1] * mi - coef[2] * mp;
+    coef[0] = my;
+    for (j = 0; j < N_X; j++)
+        coef[0] -= coef[1 + j] * mean[j];
 }
 
-static double predict(const double coef[3], const parus_yield_sample *s, double lo, double hi)
+static double predict(const double coef[1 + N_X], const parus_yield_sample *s, double lo, double hi)
 {
-    double y = coef[0] + coef[1] * s->integral_10d + coef[2] * s->peak_ndvi;
+    double y = coef[0];
+    int j;
+    for (j = 0; j < N_X; j++)
+        if (coef[1 + j] != 0.0)
+            y += coef[1 + j] * xval(s, j);
     return y < lo ? lo : y > hi ? hi : y;
 }
 
@@ -421,6 +465,10 @@ static int cmp_sample(const void *a, const void *b)
         return x->peak_ndvi < y->peak_ndvi ? -1 : 1;
     if (x->yield_kg_per_mu != y->yield_kg_per_mu)
         return x->yield_kg_per_mu < y->yield_kg_per_mu ? -1 : 1;
+    if (x->rain_deficit != y->rain_deficit && !isnan(x->rain_deficit) && !isnan(y->rain_deficit))
+        return x->rain_deficit < y->rain_deficit ? -1 : 1;
+    if (x->heat_days != y->heat_days && !isnan(x->heat_days) && !isnan(y->heat_days))
+        return x->heat_days < y->heat_days ? -1 : 1;
     return (x->n_clear_obs > y->n_clear_obs) - (x->n_clear_obs < y->n_clear_obs);
 }
 
@@ -434,7 +482,7 @@ parus_status parus_yield_calibrate(const parus_crop *crop, const parus_yield_sam
     uint64_t *places = NULL;
     double *pred = NULL, *rel = NULL, *nclear = NULL, ss_res = 0, ss_tot = 0, bias = 0, m = 0,
            sd = 0;
-    bool *use = NULL;
+    bool *use = NULL, weather, on[N_X];
     size_t i, k, n_places = 0, *fold = NULL, fold_count[64] = {0};
     parus_status rc = PARUS_OK;
 
@@ -490,8 +538,12 @@ parus_status parus_yield_calibrate(const parus_crop *crop, const parus_yield_sam
         fold[i] = fold_of(s[i].place, opt->folds);
         fold_count[fold[i]]++;
     }
+    for (i = 0, weather = n > 0; i < n; i++)
+        weather &= isfinite(s[i].rain_deficit) && isfinite(s[i].heat_days);
+    on[X_I] = on[X_P] = true;
+    on[X_D] = on[X_H] = weather;
     for (k = 0; k < opt->folds; k++) {
-        double coef[3];
+        double coef[1 + N_X];
         size_t n_train = 0;
         if (!fold_count[k])
             continue;
@@ -501,7 +553,7 @@ parus_status parus_yield_calibrate(const parus_crop *crop, const parus_yield_sam
             for (i = 0; i < n; i++)
                 use[i] = true;
         }
-        fit(s, n, use, coef);
+        fit(s, n, use, on, coef);
         for (i = 0; i < n; i++)
             if (fold[i] == k)
                 pred[i] =
@@ -545,11 +597,14 @@ parus_status parus_yield_calibrate(const parus_crop *crop, const parus_yield_sam
     if (c.yield_cv > 1.0)
         c.yield_cv = 1.0;
     {
-        double coef[3];
-        fit(s, n, NULL, coef);
+        double coef[1 + N_X];
+        fit(s, n, NULL, on, coef);
         c.a_kg_per_mu = coef[0];
-        c.b_kg_per_mu_per_ndvi = coef[1];
-        c.c_kg_per_mu_per_ndvi_peak = coef[2];
+        c.b_kg_per_mu_per_ndvi = coef[1 + X_I];
+        c.c_kg_per_mu_per_ndvi_peak = coef[1 + X_P];
+        c.d_kg_per_mu_per_rain_deficit = coef[1 + X_D];
+        c.e_kg_per_mu_per_heat_day = coef[1 + X_H];
+        c.weather = weather;
     }
     *out = c;
 out_free:
@@ -567,6 +622,8 @@ void parus_yield_calibration_apply(const parus_yield_calibration *cal, parus_cro
     crop->yield_a_kg_per_mu = cal->a_kg_per_mu;
     crop->yield_b_kg_per_mu_per_ndvi = cal->b_kg_per_mu_per_ndvi;
     crop->yield_c_kg_per_mu_per_ndvi_peak = cal->c_kg_per_mu_per_ndvi_peak;
+    crop->yield_d_kg_per_mu_per_rain_deficit = cal->d_kg_per_mu_per_rain_deficit;
+    crop->yield_e_kg_per_mu_per_heat_day = cal->e_kg_per_mu_per_heat_day;
     crop->yield_cv = cal->yield_cv;
     crop->yield_cv_n_clear = cal->n_clear_median;
     crop->yield_n_harvests = cal->n_harvests;

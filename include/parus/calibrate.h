@@ -3,7 +3,8 @@
  * crop's yield model (parus/yield.h) to them by cross-validation grouped by place, and measure
  * the spread its conservative (P10) yield uses instead of an assumed one.
  *
- * The yield model is a + b x integral_10d + c x peak_ndvi, clamped to the crop's bounds. A crop
+ * The yield model is a + b x integral_10d + c x peak_ndvi (+ d x rain_deficit + e x heat_days
+ * where every harvest of the crop has its weather), clamped to the crop's bounds. A crop
  * is calibrated from its harvests (parcels with a harvested yield above zero: a lost crop says
  * nothing of the canopy-yield line; parus's loss flags answer for it): the coefficients by least
  * squares on all of them; the error (RMSE, bias, R^2) and the spread from out-of-fold
@@ -62,6 +63,9 @@ PARUS_API void parus_harvest_set_release(parus_harvest_set *set);
 typedef struct parus_yield_sample {
     double integral_10d, peak_ndvi; /* parus_parcel_result's ndvi_integral_10d, ndvi_peak */
     size_t n_clear_obs;
+    /* the season's weather terms (parus_yield_weather); NaN: not known. A crop is fitted with
+     * weather terms only when every one of its samples has both */
+    double rain_deficit, heat_days;
     double yield_kg_per_mu; /* harvested, > 0 */
     uint64_t place;         /* the place group (folds never split one) */
 } parus_yield_sample;
@@ -77,6 +81,8 @@ typedef struct parus_yield_calibration {
     size_t n_harvests, n_places;
     /* the fitted model (on every harvest) */
     double a_kg_per_mu, b_kg_per_mu_per_ndvi, c_kg_per_mu_per_ndvi_peak;
+    double d_kg_per_mu_per_rain_deficit, e_kg_per_mu_per_heat_day; /* 0 without weather */
+    bool weather;          /* fitted with the weather terms (a term that never varied stays 0) */
     double yield_cv;       /* measured: -q10_rel / z, in [0.005, 1] */
     double n_clear_median; /* yield_cv_n_clear */
     double mean_kg_per_mu; /* mean harvested yield */
@@ -95,7 +101,8 @@ PARUS_API parus_status parus_yield_calibrate(const parus_crop *crop, const parus
                                              size_t n, const parus_yield_calibrate_options *opt,
                                              parus_yield_calibration *out, parus_error *err);
 
-/* The crop with its calibration applied: a, b, c, yield_cv, yield_cv_n_clear, yield_n_harvests. */
+/* The crop with its calibration applied: a, b, c, d, e, yield_cv, yield_cv_n_clear,
+ * yield_n_harvests. */
 PARUS_API void parus_yield_calibration_apply(const parus_yield_calibration *cal, parus_crop *crop);
 
 /* Write a crop table (every column parus_crop_table_load reads, in its order; loading it gives

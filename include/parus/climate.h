@@ -29,6 +29,7 @@
 #include "parus/error.h"
 #include "parus/export.h"
 #include "parus/store.h"
+#include "parus/weather.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -196,6 +197,33 @@ PARUS_API parus_status parus_climate_parcel_season(parus_store *store, const cha
                                                    const char *season, const parus_crop *crop,
                                                    size_t max_years, parus_climate *out,
                                                    parus_error *err);
+
+/* ---- the yield model's weather terms (parus/yield.h) ---- */
+
+/* A parcel's season as the yield model reads it: the rain over the crop's sensitive window (30
+ * days before its peak to its harvest, inside the season) against the same calendar window's
+ * mean over up to max_years previous years, and the heat days around its peak. */
+typedef struct parus_yield_weather_terms {
+    double rain_deficit;            /* max(0, 1 - rain_mm / rain_normal_mm); NaN: why */
+    double heat_days;               /* days with tmax > theat_c within +-10 days of the peak (inside
+                                       the season); NaN when one of them has no value */
+    double rain_mm, rain_normal_mm; /* over the sensitive window */
+    int64_t first_day, last_day;    /* the sensitive window */
+    size_t n_years;                 /* previous years with the window's total */
+    bool no_weather;                /* no grid holds weights for the parcel */
+    parus_climate_why why;          /* OK, or why rain_deficit is NaN */
+} parus_yield_weather_terms;
+
+/* The terms of one parcel and crop for the season first_day..last_day, from a reader opened on
+ * a span that holds the season and the max_years before it (parus_weather_reader_open). A crop
+ * without a cycle in the season, a parcel no grid covers, fewer than PARUS_CLIMATE_MIN_YEARS
+ * years with the window's total, or more than PARUS_CLIMATE_MAX_MISSING_PERCENT % of the window
+ * missing: NaN with the reason (not an error). Errors: E_INVALID, E_NOMEM. Thread-safe on a
+ * shared reader. docs/method.md ("Weather in the yield model"). */
+PARUS_API parus_status parus_yield_weather(const parus_weather_reader *r, const char *parcel_id,
+                                           int64_t first_day, int64_t last_day,
+                                           const parus_crop *crop, size_t max_years,
+                                           parus_yield_weather_terms *out, parus_error *err);
 
 /* ---- the distributions behind the SPI (pure, reentrant) ---- */
 

@@ -15,10 +15,13 @@
 #include <string.h>
 
 #include "parus/calibrate.h"
+#include "parus/climate.h"
 #include "parus/crops.h"
 #include "parus/outfile.h"
 #include "parus/parcels.h"
+#include "parus/season.h"
 #include "parus/store.h"
+#include "parus/weather.h"
 #include "parus/yield.h"
 
 #include "cli.h"
@@ -125,6 +128,53 @@ static int parse(int argc, char **argv, struct args *a)
     if (a->check && a->out)
         return cli_usage_error("calibrate", "--check writes nothing: drop --out");
     return 0;
+}
+
+/* The first and last day of a canonical season. */
+static void season_days(const char *season, int64_t *first, int64_t *last)
+{
+    int64_t start = 0;
+    size_t length = 1;
+    if (parus_season_parse_window(season, &start, &length, NULL) != PARUS_OK)
+        length = 1;
+    *first = start;
+    *last = start + (int64_t)length - 1;
+}
+
+/* Climatology years behind the weather terms (the yield model's and assess's). */
+#define WEATHER_YEARS 10
+
+/* A weather reader per season, opened on first use: the season and the same window in the
+ * WEATHER_YEARS years before. */
+struct readers {
+    char season[MAX_SEASONS][22];
+    parus_weather_reader *r[MAX_SEASONS];
+    size_t n;
+};
+
+static parus_status reader_for(parus_store *store, struct readers *rs, const char *season,
+                               parus_weather_reader **out, parus_error *err)
+{
+    int64_t first, last;
+    char a[11], b[11];
+    size_t i;
+    parus_status code;
+    for (i = 0; i < rs->n; i++)
+        if (!strcmp(rs->season[i], season)) {
+            *out = rs->r[i];
+            return PARUS_OK;
+        }
+    if (rs->n == MAX_SEASONS)
+        return parus_fail(err, PARUS_E_INVALID, "harvests of more than %d seasons: give --season",
+                          MAX_SEASONS);
+    season_days(season, &first, &last);
+    parus_weather_day_text(first - 366 * WEATHER_YEARS - 31, a);
+    parus_weather_day_text(last, b);
+    if ((code = parus_weather_reader_open(store, a, b, &rs->r[rs->n], err)) != PARUS_OK)
+        return code;
+    snprintf(rs->season[rs->n], sizeof rs->season[rs->n], "%s", season);
+    *out = rs->r[rs->n++];
+    return PARUS_OK;
 }
 
 /* What a stored result gives the calibration. */
@@ -245,7 +295,8 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
     parus_error err;
     struct crop_samples *per = NULL;
     size_t i, n_used = 0, n_skipped = 0, n_other_season = 0, n_crop_differs = 0, n_cal = 0,
-              n_not_cal = 0, n_agree = 0, n_agree_below = 0, n_all_below = 0;
+              n_not_cal = 0, n_agree = 0, n_agree_below = 0, n_all_below = 0, n_weather = 0;
+    struct readers readers = {0};
     const char *crops_path;
     int rc = parse(argc, argv, &a);
     bool misses = false;
@@ -411,6 +462,21 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
             ys.peak_ndvi = s.peak;
             ys.n_clear_obs = s.n_clear;
             ys.yield_kg_per_mu = y;
+            {
+                parus_weather_reader *wr = NULL;
+                parus_yield_weather_terms wt;
+                int64_t first, last;
+                season_days(h->season, &first, &last);
+                if (reader_for(store, &readers, h->season, &wr, &err) != PARUS_OK ||
+                    parus_yield_weather(wr, h->parcel_id, first, last, crop, WEATHER_YEARS, &wt,
+                                        &err) != PARUS_OK) {
+                    rc = cli_report(&err);
+                    goto out;
+                }
+                ys.rain_deficit = wt.rain_deficit;
+                ys.heat_days = wt.heat_days;
+                n_weather += isfinite(wt.rain_deficit) && isfinite(wt.heat_days);
+            }
             if (push(c, &ys)) {
                 fprintf(stderr, "parus: error: out of memory\n");
                 rc = PARUS_EXIT_FAILURE;
@@ -423,6 +489,10 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
     if (!ctx->quiet)
         printf("harvests: %zu records, %zu used, %zu skipped, %zu of other seasons\n", hv.n, n_used,
                n_skipped, n_other_season);
+    if (!a.check && !ctx->quiet)
+        printf("weather: %zu of the %zu fitted harvests have the season's weather terms (rain "
+               "deficit, heat days; %d years of normal)\n",
+               n_weather, n_used, WEATHER_YEARS);
     if (n_crop_differs && !ctx->quiet)
         printf("crop: %zu harvests name another crop than parus assessed (%s)\n", n_crop_differs,
                a.check ? "in the share below P10 of all harvests, not in the crops' lines"
@@ -466,14 +536,16 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
             parus_yield_calibration_apply(&cal, crop);
             n_cal++;
             if (!ctx->quiet)
-                printf("%-14s n %5zu (%zu places, %zu lost not fitted)  mean %7.1f kg/mu  RMSE "
-                       "%6.1f (%4.1f %%)  bias %+6.1f  R2 %.3f  residual s.d. %4.1f %%  q10 %+5.1f "
-                       "%%  -> a %.2f b %.3f c %.2f yield_cv %.4f at %.0f clear obs\n",
-                       crop->code, cal.n_harvests, cal.n_places, c->n_lost, cal.mean_kg_per_mu,
-                       cal.rmse_kg_per_mu, 100.0 * cal.rmse_kg_per_mu / cal.mean_kg_per_mu,
-                       cal.bias_kg_per_mu, cal.r2, 100.0 * cal.rel_sd, 100.0 * cal.q10_rel,
-                       cal.a_kg_per_mu, cal.b_kg_per_mu_per_ndvi, cal.c_kg_per_mu_per_ndvi_peak,
-                       cal.yield_cv, cal.n_clear_median);
+                printf(
+                    "%-14s n %5zu (%zu places, %zu lost not fitted)  mean %7.1f kg/mu  RMSE "
+                    "%6.1f (%4.1f %%)  bias %+6.1f  R2 %.3f  residual s.d. %4.1f %%  q10 %+5.1f "
+                    "%%  -> a %.2f b %.3f c %.2f d %.1f e %.2f yield_cv %.4f at %.0f clear obs\n",
+                    crop->code, cal.n_harvests, cal.n_places, c->n_lost, cal.mean_kg_per_mu,
+                    cal.rmse_kg_per_mu, 100.0 * cal.rmse_kg_per_mu / cal.mean_kg_per_mu,
+                    cal.bias_kg_per_mu, cal.r2, 100.0 * cal.rel_sd, 100.0 * cal.q10_rel,
+                    cal.a_kg_per_mu, cal.b_kg_per_mu_per_ndvi, cal.c_kg_per_mu_per_ndvi_peak,
+                    cal.d_kg_per_mu_per_rain_deficit, cal.e_kg_per_mu_per_heat_day, cal.yield_cv,
+                    cal.n_clear_median);
         }
     }
     if (a.check && n_used > 0 && !ctx->quiet)
@@ -505,6 +577,8 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
         printf("wrote '%s': %zu crops calibrated, %zu not\n", cli_safe(a.out), n_cal, n_not_cal);
     rc = (n_skipped || n_not_cal) ? PARUS_EXIT_PARTIAL : PARUS_EXIT_OK;
 out:
+    for (i = 0; i < readers.n; i++)
+        parus_weather_reader_free(readers.r[i]);
     if (per)
         for (i = 0; i < table.n_crops; i++)
             free(per[i].s);
