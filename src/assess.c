@@ -51,6 +51,7 @@
 #define NOTE_CLAMPED_LOW 17
 #define NOTE_CLAMPED_HIGH 18
 #define NOTE_NO_WEATHER 19
+#define NOTE_BEYOND_CALIBRATION 20
 
 /* Climatology years behind the yield model's weather terms (parus_yield_weather). */
 #define WEATHER_YEARS 10
@@ -146,7 +147,8 @@ static void flags_text(uint32_t mask, char *buf, size_t n)
     } notes[] = {{NOTE_NO_CANOPY, "NO_CANOPY"},
                  {NOTE_CLAMPED_LOW, "YIELD_CLAMPED_LOW"},
                  {NOTE_CLAMPED_HIGH, "YIELD_CLAMPED_HIGH"},
-                 {NOTE_NO_WEATHER, "YIELD_NO_WEATHER"}};
+                 {NOTE_NO_WEATHER, "YIELD_NO_WEATHER"},
+                 {NOTE_BEYOND_CALIBRATION, "YIELD_BEYOND_CALIBRATION"}};
     size_t len = 0, i;
     int f;
     buf[0] = '\0';
@@ -1789,7 +1791,9 @@ static void judge_item(assess *a, size_t k, thread_work *w)
     it->peak_ndvi = w->series.pheno.peak_value;
     if (crop && a->weather &&
         (crop->yield_d_kg_per_mu_per_rain_deficit != 0.0 ||
-         crop->yield_e_kg_per_mu_per_heat_day != 0.0)) {
+         crop->yield_e_kg_per_mu_per_heat_day != 0.0 ||
+         (crop->yield_n_harvests > 0 &&
+          (isfinite(crop->yield_rain_deficit_max) || isfinite(crop->yield_heat_days_max))))) {
         parus_yield_weather_terms wt;
         code = parus_yield_weather(a->weather, r->id, a->start_day, a->end_day, crop, WEATHER_YEARS,
                                    &wt, &ferr);
@@ -1967,6 +1971,8 @@ static parus_status put_judged(assess *a, item *it)
             mask |= 1u << NOTE_CLAMPED_HIGH;
         if (it->yield.flags & PARUS_YIELD_NO_WEATHER)
             mask |= 1u << NOTE_NO_WEATHER;
+        if (it->yield.flags & PARUS_YIELD_BEYOND_CALIBRATION)
+            mask |= 1u << NOTE_BEYOND_CALIBRATION;
     }
     if (it->has_health)
         for (e = 0; e < it->health.n_events; e++) {

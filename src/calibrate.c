@@ -605,6 +605,14 @@ parus_status parus_yield_calibrate(const parus_crop *crop, const parus_yield_sam
         c.d_kg_per_mu_per_rain_deficit = coef[1 + X_D];
         c.e_kg_per_mu_per_heat_day = coef[1 + X_H];
         c.weather = weather;
+        c.rain_deficit_max = c.heat_days_max = NAN;
+        if (weather) {
+            c.rain_deficit_max = c.heat_days_max = 0.0;
+            for (i = 0; i < n; i++) {
+                c.rain_deficit_max = fmax(c.rain_deficit_max, s[i].rain_deficit);
+                c.heat_days_max = fmax(c.heat_days_max, s[i].heat_days);
+            }
+        }
     }
     *out = c;
 out_free:
@@ -624,6 +632,8 @@ void parus_yield_calibration_apply(const parus_yield_calibration *cal, parus_cro
     crop->yield_c_kg_per_mu_per_ndvi_peak = cal->c_kg_per_mu_per_ndvi_peak;
     crop->yield_d_kg_per_mu_per_rain_deficit = cal->d_kg_per_mu_per_rain_deficit;
     crop->yield_e_kg_per_mu_per_heat_day = cal->e_kg_per_mu_per_heat_day;
+    crop->yield_rain_deficit_max = cal->rain_deficit_max;
+    crop->yield_heat_days_max = cal->heat_days_max;
     crop->yield_cv = cal->yield_cv;
     crop->yield_cv_n_clear = cal->n_clear_median;
     crop->yield_n_harvests = cal->n_harvests;
@@ -669,7 +679,7 @@ parus_status parus_crop_table_write(const parus_crop_table *table, const char *p
         "ndvi_base,ndvi_peak,yield_min_kg_per_mu,yield_max_kg_per_mu,yield_a_kg_per_mu,"
         "yield_b_kg_per_mu_per_ndvi,price_cny_per_kg,yield_cv,yield_c_kg_per_mu_per_ndvi_peak,"
         "yield_cv_n_clear,yield_n_harvests,tbase_c,theat_c,yield_d_kg_per_mu_per_rain_deficit,"
-        "yield_e_kg_per_mu_per_heat_day\n");
+        "yield_e_kg_per_mu_per_heat_day,yield_rain_deficit_max,yield_heat_days_max\n");
     for (i = 0; rc == PARUS_OK && i < table->n_crops; i++) {
         const parus_crop *c = &table->crops[i];
         if ((rc = put_text(o, c->code, err)) != PARUS_OK ||
@@ -689,9 +699,17 @@ parus_status parus_crop_table_write(const parus_crop_table *table, const char *p
         if (rc == PARUS_OK && c->yield_cv_n_clear > 0.0)
             rc = parus_outfile_printf(o, err, "%.10g", c->yield_cv_n_clear);
         if (rc == PARUS_OK)
-            rc = parus_outfile_printf(o, err, ",%zu,%.10g,%.10g,%.10g,%.10g\n", c->yield_n_harvests,
+            rc = parus_outfile_printf(o, err, ",%zu,%.10g,%.10g,%.10g,%.10g,", c->yield_n_harvests,
                                       c->tbase_c, c->theat_c, c->yield_d_kg_per_mu_per_rain_deficit,
                                       c->yield_e_kg_per_mu_per_heat_day);
+        if (rc == PARUS_OK && isfinite(c->yield_rain_deficit_max))
+            rc = parus_outfile_printf(o, err, "%.10g", c->yield_rain_deficit_max);
+        if (rc == PARUS_OK)
+            rc = parus_outfile_write(o, ",", 1, err);
+        if (rc == PARUS_OK && isfinite(c->yield_heat_days_max))
+            rc = parus_outfile_printf(o, err, "%.10g", c->yield_heat_days_max);
+        if (rc == PARUS_OK)
+            rc = parus_outfile_write(o, "\n", 1, err);
     }
     if (rc != PARUS_OK) {
         parus_outfile_abort(o);

@@ -53,6 +53,8 @@ enum col {
     C_THEAT,
     C_YIELD_D,
     C_YIELD_E,
+    C_DEFICIT_MAX,
+    C_HEAT_MAX,
     N_COLS
 };
 
@@ -82,6 +84,8 @@ static const char *const col_names[N_COLS] = {
     "theat_c",
     "yield_d_kg_per_mu_per_rain_deficit",
     "yield_e_kg_per_mu_per_heat_day",
+    "yield_rain_deficit_max",
+    "yield_heat_days_max",
 };
 
 static const char *const kind_names[] = {"annual", "perennial", "covered", "noncrop"};
@@ -385,6 +389,13 @@ static parus_status parse_row(const struct row *r, parus_crop *c, parus_error *e
         return rc;
     if (!is_empty(r, C_YIELD_E) &&
         (rc = get_real(r, C_YIELD_E, &c->yield_e_kg_per_mu_per_heat_day, err)) != PARUS_OK)
+        return rc;
+    c->yield_rain_deficit_max = c->yield_heat_days_max = NAN;
+    if (!is_empty(r, C_DEFICIT_MAX) &&
+        (rc = get_nonneg(r, C_DEFICIT_MAX, &c->yield_rain_deficit_max, err)) != PARUS_OK)
+        return rc;
+    if (!is_empty(r, C_HEAT_MAX) &&
+        (rc = get_nonneg(r, C_HEAT_MAX, &c->yield_heat_days_max, err)) != PARUS_OK)
         return rc;
     c->yield_cv_n_clear = 0.0;
     if (!is_empty(r, C_YIELD_CV_N) &&

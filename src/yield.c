@@ -104,6 +104,15 @@ parus_status parus_yield_estimate(const parus_crop *crop, const parus_yield_opti
         else
             y.flags |= PARUS_YIELD_NO_WEATHER;
     }
+    if (crop->yield_n_harvests > 0 &&
+        (isfinite(crop->yield_rain_deficit_max) || isfinite(crop->yield_heat_days_max))) {
+        /* calibrated with weather: what it never saw, it cannot vouch for */
+        if (!isfinite(in->rain_deficit) || !isfinite(in->heat_days))
+            y.flags |= PARUS_YIELD_NO_WEATHER;
+        else if (in->rain_deficit > crop->yield_rain_deficit_max + PARUS_YIELD_DEFICIT_MARGIN ||
+                 in->heat_days > crop->yield_heat_days_max + PARUS_YIELD_HEAT_MARGIN_DAYS)
+            y.flags |= PARUS_YIELD_BEYOND_CALIBRATION;
+    }
     y.expected_kg_per_mu = y.model_kg_per_mu;
     if (y.model_kg_per_mu < lo) {
         y.expected_kg_per_mu = lo;
@@ -128,7 +137,7 @@ parus_status parus_yield_estimate(const parus_crop *crop, const parus_yield_opti
         if (y.conservative_kg_per_mu < lo)
             y.conservative_kg_per_mu = lo;
     }
-    if (y.flags & PARUS_YIELD_NO_WEATHER)
+    if (y.flags & (PARUS_YIELD_NO_WEATHER | PARUS_YIELD_BEYOND_CALIBRATION))
         y.conservative_kg_per_mu = lo; /* nothing vouches for the season's weather */
     if (y.conservative_kg_per_mu > y.expected_kg_per_mu)
         y.conservative_kg_per_mu = y.expected_kg_per_mu;

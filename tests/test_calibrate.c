@@ -157,7 +157,8 @@ static parus_yield_sample *samples(size_t n, double rel_sd, uint64_t seed)
         s[i].peak_ndvi = P;
         s[i].n_clear_obs = 8 + (size_t)(8 * uniform01());
         s[i].yield_kg_per_mu = (60.0 + 9.0 * I * 5.0 + 150.0 * P) * (1.0 + rel_sd * normal01());
-        s[i].place = (uint64_t)(i % 40); /* 40 places */
+        s[i].place = (uint64_t)(i % 40);          /* 40 places */
+        s[i].rain_deficit = s[i].heat_days = NAN; /* no weather */
     }
     return s;
 }
@@ -249,6 +250,29 @@ static void test_calibrate__weather_terms(void **state)
     assert_close(cal.d_kg_per_mu_per_rain_deficit, -200.0, 25.0, 0);
     assert_close(cal.e_kg_per_mu_per_heat_day, 0.0, 0, 0); /* never varied */
     assert_close(cal.b_kg_per_mu_per_ndvi, 45.0, 3.0, 0);
+    assert_true(cal.rain_deficit_max > 0.75 && cal.rain_deficit_max <= 0.8);
+    assert_close(cal.heat_days_max, 0.0, 0, 0);
+    {
+        /* applied: a season inside the range is valued; one beyond it is not vouched for */
+        parus_crop k = c;
+        parus_yield_input in = {6.0, 0.7, 666.67, 12, 0.5, 0.0};
+        parus_yield y;
+        parus_yield_calibration_apply(&cal, &k);
+        assert_int_equal(parus_yield_estimate(&k, NULL, &in, &y, &err), PARUS_OK);
+        assert_int_equal(y.flags & (PARUS_YIELD_BEYOND_CALIBRATION | PARUS_YIELD_NO_WEATHER), 0);
+        assert_true(y.conservative_kg_per_mu > k.yield_min_kg_per_mu);
+        in.rain_deficit = 0.95;
+        assert_int_equal(parus_yield_estimate(&k, NULL, &in, &y, &err), PARUS_OK);
+        assert_true(y.flags & PARUS_YIELD_BEYOND_CALIBRATION);
+        assert_close(y.conservative_kg_per_mu, k.yield_min_kg_per_mu, 0, 0);
+        in.heat_days = 3.0; /* beyond 0 + 2 days */
+        in.rain_deficit = 0.5;
+        assert_int_equal(parus_yield_estimate(&k, NULL, &in, &y, &err), PARUS_OK);
+        assert_true(y.flags & PARUS_YIELD_BEYOND_CALIBRATION);
+        in.heat_days = NAN;
+        assert_int_equal(parus_yield_estimate(&k, NULL, &in, &y, &err), PARUS_OK);
+        assert_true(y.flags & PARUS_YIELD_NO_WEATHER);
+    }
     s[17].heat_days = NAN;
     assert_int_equal(parus_yield_calibrate(&c, s, 2000, NULL, &cal, &err), PARUS_OK);
     assert_false(cal.weather);
@@ -292,6 +316,8 @@ static void test_crop_table__written_back(void **state)
     t.crops[1].yield_n_harvests = 321;
     t.crops[1].yield_d_kg_per_mu_per_rain_deficit = -150.5;
     t.crops[1].yield_e_kg_per_mu_per_heat_day = -7.25;
+    t.crops[1].yield_rain_deficit_max = 0.625;
+    t.crops[1].yield_heat_days_max = 4.0;
     assert_int_equal(parus_crop_table_write(&t, out, &err), PARUS_OK);
     assert_int_equal(parus_crop_table_load(out, &u, &err), PARUS_OK);
     assert_int_equal(u.n_crops, t.n_crops);

@@ -82,7 +82,10 @@ typedef struct parus_yield_calibration {
     /* the fitted model (on every harvest) */
     double a_kg_per_mu, b_kg_per_mu_per_ndvi, c_kg_per_mu_per_ndvi_peak;
     double d_kg_per_mu_per_rain_deficit, e_kg_per_mu_per_heat_day; /* 0 without weather */
-    bool weather;          /* fitted with the weather terms (a term that never varied stays 0) */
+    bool weather; /* fitted with the weather terms (a term that never varied stays 0) */
+    /* the largest rain deficit and heat days among the harvests (NaN without weather): the
+     * range the model knows (parus/yield.h's BEYOND_CALIBRATION) */
+    double rain_deficit_max, heat_days_max;
     double yield_cv;       /* measured: -q10_rel / z, in [0.005, 1] */
     double n_clear_median; /* yield_cv_n_clear */
     double mean_kg_per_mu; /* mean harvested yield */

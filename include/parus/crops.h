@@ -12,7 +12,8 @@
  * read). Columns are found by name; unknown columns are ignored. Every column is required except
  * the optional ones (yield_cv, yield_c_kg_per_mu_per_ndvi_peak, yield_cv_n_clear,
  * yield_n_harvests, tbase_c, theat_c, yield_d_kg_per_mu_per_rain_deficit,
- * yield_e_kg_per_mu_per_heat_day: their defaults when absent or empty), so tables written
+ * yield_e_kg_per_mu_per_heat_day, yield_rain_deficit_max, yield_heat_days_max: their defaults
+ * when absent or empty), so tables written
  * before them still load.
  *
  * Calendars are days of year (1..366) and may wrap the year end (winter wheat is sown in autumn and
@@ -62,6 +63,11 @@ typedef struct parus_crop {
     double yield_c_kg_per_mu_per_ndvi_peak;    /* the model's peak-NDVI term: 0 (none) */
     double yield_d_kg_per_mu_per_rain_deficit; /* its rain-deficit term: 0 (none) */
     double yield_e_kg_per_mu_per_heat_day;     /* its heat-day term: 0 (none) */
+    /* the largest rain deficit and heat days among the harvests the model was calibrated on
+     * (parus calibrate yield, when they had weather); NaN: not calibrated with weather. Finite
+     * (and yield_n_harvests > 0): the model needs the parcel's weather, and a season beyond them
+     * is beyond what it knows */
+    double yield_rain_deficit_max, yield_heat_days_max;
     /* 0: yield_cv is assumed. > 0: yield_cv was measured on harvests (parus calibrate yield) at
      * this typical (median) number of clear observations; the P10 widens only below it */
     double yield_cv_n_clear;

@@ -11,7 +11,9 @@
  *                  + yield_e_kg_per_mu_per_heat_day x heat_days    (d, e: 0 unless calibrated
  *                  with weather; a crop with either and a parcel without the weather it needs:
  *                  NO_WEATHER, the terms left out of the expected yield, the conservative yield
- *                  the crop's minimum)
+ *                  the crop's minimum; so too for a crop calibrated with weather,
+ *                  yield_rain_deficit_max finite; a season beyond its calibrated range:
+ *                  BEYOND_CALIBRATION, the conservative yield the crop's minimum)
  *   expected     = model clamped to [yield_min_kg_per_mu, yield_max_kg_per_mu]
  *   spread       = yield_cv x sqrt(1 + evidence_obs / n_clear)   (relative residual s.d.;
  *                  infinite when n_clear is 0) for an assumed yield_cv; for one measured on
@@ -89,6 +91,12 @@ typedef struct parus_yield_input {
 /* the crop's model has weather terms and the parcel's weather is not known: the expected yield
  * leaves the terms out and the conservative one is the crop's minimum (nothing vouches for it) */
 #define PARUS_YIELD_NO_WEATHER 0x10u
+/* the season's rain deficit or heat days lie beyond those the model was calibrated on (by more
+ * than PARUS_YIELD_DEFICIT_MARGIN, PARUS_YIELD_HEAT_MARGIN_DAYS): the model would extrapolate, so
+ * the conservative yield is the crop's minimum */
+#define PARUS_YIELD_BEYOND_CALIBRATION 0x20u
+#define PARUS_YIELD_DEFICIT_MARGIN 0.1
+#define PARUS_YIELD_HEAT_MARGIN_DAYS 2.0
 
 typedef struct parus_yield {
     double model_kg_per_mu;        /* the model above, before the clamp */
