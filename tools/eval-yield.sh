@@ -3,7 +3,7 @@
 # it, and its P10, on seasons it never saw (issue 12's figures: RMSE <= 10 % of the mean yield per
 # major crop; the true yield below the P10 for 10 % +- 3 % of parcels).
 #
-#   tools/eval-yield.sh [--calibrate 21,22,23,24] [--calibrate-drought no,no,yes,yes]
+#   tools/eval-yield.sh [--calibrate 21,...,26] [--calibrate-drought no,no,yes,yes,yes,yes]
 #                       [--check 31,32,33,34] [--check-drought yes,no,yes,no] [--size PX]
 #                       [--cal-size PX] [--dates N] [--clouds F] [--drought auto|yes|no]
 #                       [--model-seed 11] [--keep DIR]
@@ -26,8 +26,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build="${BUILD_DIR:-$here/build}"
 parus="$build/parus"
 synth="$build/parus-synth"
-cal_seeds="21,22,23,24"
-cal_drought="no,no,yes,yes"
+cal_seeds="21,22,23,24,25,26"
+cal_drought="no,no,yes,yes,yes,yes"
 check_seeds="31,32,33,34"
 check_drought="yes,no,yes,no"
 size=1024
@@ -147,18 +147,21 @@ for s in "${check_list[@]}"; do
 done
 echo "== pooled over the check seasons (share of harvests below the P10)"
 awk '{
-        t = $1; crop = $2; n = $3
+        t = $1; crop = $2; n = $3; u = 0
+        for (i = 1; i <= NF; i++) if ($i == "vouched)") u = $(i - 2)
+        n -= u
         for (i = 1; i <= NF; i++) if ($i == "P10") { share = $(i + 1); break }
         for (i = 1; i <= NF; i++) if ($i == "RMSE") { rmse = $(i + 1); pct = $(i + 2) }
         gsub(/[()]/, "", pct)
-        k = t SUBSEP crop; N[k] += n; B[k] += n * share / 100; R[k] += n * pct; T[t] += n; TB[t] += n * share / 100
+        k = t SUBSEP crop; N[k] += n; U[k] += u; B[k] += n * share / 100; R[k] += (n + u) * pct
+        M[k] += n + u; T[t] += n; TU[t] += u; TB[t] += n * share / 100
         crops[crop] = 1; tables[t] = 1
     }
     END {
         for (t in tables) {
-            printf "%-10s all crops: %d harvests, %.1f %% below the P10\n", t, T[t], 100 * TB[t] / T[t]
-            for (c in crops) { k = t SUBSEP c; if (N[k] > 0)
-                printf "%-10s   %-14s %5d harvests, below P10 %5.1f %%, RMSE %5.1f %% of the mean (mean over seasons)\n", t, c, N[k], 100 * B[k] / N[k], R[k] / N[k] }
+            printf "%-10s all crops: %d harvests with a P10, %.1f %% below it; %d not vouched for\n", t, T[t], 100 * TB[t] / T[t], TU[t]
+            for (c in crops) { k = t SUBSEP c; if (M[k] > 0)
+                printf "%-10s   %-14s %5d harvests, below P10 %5.1f %% (%d not vouched), RMSE %5.1f %% of the mean (mean over seasons)\n", t, c, N[k], N[k] ? 100 * B[k] / N[k] : 0, U[k], R[k] / M[k] }
         }
     }' "$work/pooled" | sort
 # every harvest, misclassified ones included (the "below P10:" line of each check)

@@ -184,6 +184,7 @@ struct seen {
     double integral, peak, planted_m2, expected, p10;
     size_t n_clear;
     bool valued;
+    bool unvouched; /* its season's weather is unknown to the model or beyond it: P10 = minimum */
 };
 
 static int take_result(const parus_parcel_result *r, void *ctx)
@@ -198,6 +199,8 @@ static int take_result(const parus_parcel_result *r, void *ctx)
     s->expected = r->yield_expected_kg_per_mu;
     s->p10 = r->yield_p10_kg_per_mu;
     s->valued = r->valued;
+    s->unvouched = r->flags && (strstr(r->flags, "YIELD_NO_WEATHER") ||
+                                strstr(r->flags, "YIELD_BEYOND_CALIBRATION"));
     return 0;
 }
 
@@ -229,7 +232,7 @@ struct crop_samples {
     size_t n, cap;
     size_t n_lost;
     /* --check: against the stored figures */
-    size_t n_below_p10;
+    size_t n_below_p10, n_unvouched;
     double sum_sq, sum_err, sum_y, sum_y2;
 };
 
@@ -434,15 +437,19 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
                 n_all_below += y < s.p10;
                 if (differs)
                     continue; /* the yield model is judged on the crop that grew */
-                n_agree++;
-                n_agree_below += y < s.p10;
-                c->n_below_p10 += y < s.p10;
                 c->sum_err += s.expected - y;
                 c->sum_sq += (s.expected - y) * (s.expected - y);
                 c->sum_y += y;
                 c->sum_y2 += y * y;
-                c->n_lost += y == 0.0;
                 c->n++;
+                if (s.unvouched) { /* its P10 is the crop's minimum, by design: not a P10 */
+                    c->n_unvouched++;
+                    continue;
+                }
+                n_agree++;
+                n_agree_below += y < s.p10;
+                c->n_below_p10 += y < s.p10;
+                c->n_lost += y == 0.0;
                 continue;
             }
             if (differs)
@@ -502,16 +509,18 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
         parus_crop *crop = &table.crops[i];
         if (a.check) {
             double share, margin, mean, rmse;
+            size_t n_p10;
             if (!c->n)
                 continue;
-            share = (double)c->n_below_p10 / (double)c->n;
-            margin = fmax(0.03, 1.96 * sqrt(0.09 / (double)c->n));
+            n_p10 = c->n - c->n_unvouched;
+            share = n_p10 ? (double)c->n_below_p10 / (double)n_p10 : 0.10;
+            margin = fmax(0.03, 1.96 * sqrt(0.09 / (double)(n_p10 ? n_p10 : 1)));
             mean = c->sum_y / (double)c->n;
             rmse = sqrt(c->sum_sq / (double)c->n);
             printf("%-14s n %5zu  mean %7.1f kg/mu  RMSE %6.1f (%4.1f %%)  bias %+6.1f  below P10 "
-                   "%5.1f %% (%zu lost)  %s\n",
+                   "%5.1f %% (%zu lost, %zu not vouched)  %s\n",
                    crop->code, c->n, mean, rmse, mean > 0 ? 100.0 * rmse / mean : (double)NAN,
-                   c->sum_err / (double)c->n, 100.0 * share, c->n_lost,
+                   c->sum_err / (double)c->n, 100.0 * share, c->n_lost, c->n_unvouched,
                    share > 0.10 + margin   ? "P10 TOO NARROW"
                    : share < 0.10 - margin ? "P10 too wide"
                    : rmse > 0.10 * mean    ? "P10 ok, error over 10 %"
@@ -550,7 +559,7 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
     }
     if (a.check && n_used > 0 && !ctx->quiet)
         printf("below P10: %.1f %% of all %zu harvests; %.1f %% of the %zu whose crop parus "
-               "assessed right (or that name none)\n",
+               "assessed right (or that name none) and whose P10 it vouched for\n",
                100.0 * (double)n_all_below / (double)n_used, n_used,
                n_agree ? 100.0 * (double)n_agree_below / (double)n_agree : (double)NAN, n_agree);
     if (a.check) {
