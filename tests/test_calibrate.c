@@ -351,6 +351,93 @@ static void test_crop_table__written_back(void **state)
     free(out);
 }
 
+/* End to end: a synthetic season with weather and harvests, assessed; `calibrate yield` writes
+ * a table; `--check` catches a P10 made too narrow (exit 13) and refuses what it must. */
+static void test_cli__calibrate_and_catch_a_narrow_p10(void **state)
+{
+    const char *season = "2024-03-05/2024-10-11"; /* the scene's 12 dates, as its harvests say */
+    char *out, *db = parus_test_path(g_dir, "e2e.db"), *cal = parus_test_path(g_dir, "cal.csv");
+    char *narrow = parus_test_path(g_dir, "narrow.csv");
+    parus_crop_table t;
+    parus_error err;
+    size_t i;
+    (void)state;
+    free(parus_test_run_expect(0,
+                               "'%s' --out '%s/e2e' --size 512 --dates 12 --seed 7 --weather "
+                               "--drought no --heatwave no --quiet --crops "
+                               "'%s/data-samples/crops.csv'",
+                               parus_test_synth_bin(), g_dir, parus_test_source_dir()));
+    free(parus_test_run_expect(0,
+                               "'%s' --db '%s' -q parcels load '%s/e2e/parcels.geojson'; r=$?; "
+                               "[ $r -eq 0 ] || [ $r -eq 8 ]",
+                               parus_test_bin(), db, g_dir));
+    free(parus_test_run_expect(0,
+                               "'%s' --db '%s' -q ingest '%s'/e2e/*.tif; r=$?; [ $r -eq 0 ] || "
+                               "[ $r -eq 8 ]",
+                               parus_test_bin(), db, g_dir));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q weather import '%s'/e2e/weather/*.tif",
+                               parus_test_bin(), db, g_dir));
+    /* not assessed yet: exit 6 */
+    out = parus_test_run_expect(6,
+                                "'%s' --db '%s' calibrate yield --check --harvests "
+                                "'%s/e2e/truth/harvests.csv'",
+                                parus_test_bin(), db, g_dir);
+    assert_non_null(strstr(out, "is not assessed"));
+    free(out);
+    free(parus_test_run_expect(0,
+                               "'%s' --db '%s' -q assess --season %s --no-model; r=$?; "
+                               "[ $r -eq 0 ] || [ $r -eq 8 ]",
+                               parus_test_bin(), db, season));
+    /* calibrate: every harvest has its weather; the table is written and loads */
+    out = parus_test_run_expect(0,
+                                "'%s' --db '%s' calibrate yield --harvests "
+                                "'%s/e2e/truth/harvests.csv' --out '%s' --min-harvests 10 "
+                                "--folds 3; r=$?; [ $r -eq 0 ] || [ $r -eq 8 ]",
+                                parus_test_bin(), db, g_dir, cal);
+    assert_non_null(strstr(out, "wrote"));
+    assert_non_null(strstr(out, "have the season's weather terms"));
+    free(out);
+    parus_error_init(&err);
+    assert_int_equal(parus_crop_table_load(cal, &t, &err), PARUS_OK);
+    {
+        size_t n_cal = 0;
+        for (i = 0; i < t.n_crops; i++)
+            n_cal += t.crops[i].yield_n_harvests > 0;
+        assert_true(n_cal >= 3);
+    }
+    /* the same table with every spread cut to 0.5 %: its P10 is missed far beyond 10 % */
+    for (i = 0; i < t.n_crops; i++)
+        t.crops[i].yield_cv = 0.005;
+    assert_int_equal(parus_crop_table_write(&t, narrow, &err), PARUS_OK);
+    parus_crop_table_release(&t);
+    free(parus_test_run_expect(0,
+                               "'%s' --db '%s' -q assess --season %s --no-model --crops '%s'; "
+                               "r=$?; [ $r -eq 0 ] || [ $r -eq 8 ]",
+                               parus_test_bin(), db, season, narrow));
+    out = parus_test_run_expect(13,
+                                "'%s' --db '%s' calibrate yield --check --harvests "
+                                "'%s/e2e/truth/harvests.csv'",
+                                parus_test_bin(), db, g_dir);
+    assert_non_null(strstr(out, "P10 TOO NARROW"));
+    free(out);
+    /* refused: an unknown parcel (exit 4, nothing written), the output over the harvests (2) */
+    out = parus_test_run_expect(4,
+                                "head -1 '%s/e2e/truth/harvests.csv' > '%s/bad.csv' && echo "
+                                "'NOBODY,%s,summer_maize,1000,500,750,0,0' >> '%s/bad.csv' && "
+                                "'%s' --db '%s' calibrate yield --harvests '%s/bad.csv' --out "
+                                "'%s/never.csv'",
+                                g_dir, g_dir, season, g_dir, parus_test_bin(), db, g_dir, g_dir);
+    assert_non_null(strstr(out, "'NOBODY' is not in the store"));
+    free(out);
+    free(parus_test_run_expect(2,
+                               "'%s' --db '%s' calibrate yield --harvests '%s/bad.csv' --out "
+                               "'%s/bad.csv'",
+                               parus_test_bin(), db, g_dir, g_dir));
+    free(db);
+    free(cal);
+    free(narrow);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_calibrate__weather_terms),
         cmocka_unit_test(test_calibrate__too_few),
         cmocka_unit_test(test_crop_table__written_back),
+        cmocka_unit_test(test_cli__calibrate_and_catch_a_narrow_p10),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
