@@ -435,6 +435,26 @@ static parus_status put_inputs(assess *a)
     return parus_store_results_put_inputs(a->store, &in, a->err);
 }
 
+/* True when the crop's yield model reads the season's weather (weather terms, or a calibration
+ * with weather whose range it checks). */
+static bool crop_needs_weather(const parus_crop *c)
+{
+    return c->yield_d_kg_per_mu_per_rain_deficit != 0.0 ||
+           c->yield_e_kg_per_mu_per_heat_day != 0.0 ||
+           (c->yield_n_harvests > 0 &&
+            (isfinite(c->yield_rain_deficit_max) || isfinite(c->yield_heat_days_max)));
+}
+
+/* True when some crop's does: only then is the weather read. */
+static bool crops_need_weather(const parus_crop_table *t)
+{
+    size_t i;
+    for (i = 0; t && i < t->n_crops; i++)
+        if (crop_needs_weather(&t->crops[i]))
+            return true;
+    return false;
+}
+
 static parus_status setup(assess *a, parus_store *store, const parus_assess_options *opt, bool full,
                           parus_error *err)
 {
@@ -497,7 +517,7 @@ static parus_status setup(assess *a, parus_store *store, const parus_assess_opti
     code = record_inputs(a);
     if (code != PARUS_OK)
         return code;
-    if (full) {
+    if (full && crops_need_weather(opt->crops)) {
         char w0[11], w1[11];
         parus_error werr;
         format_day(a->start_day - 366 * WEATHER_YEARS - 31, w0);
@@ -1789,11 +1809,7 @@ static void judge_item(assess *a, size_t k, thread_work *w)
     }
     it->integral_10d = w->series.pheno.integral_10d;
     it->peak_ndvi = w->series.pheno.peak_value;
-    if (crop && a->weather &&
-        (crop->yield_d_kg_per_mu_per_rain_deficit != 0.0 ||
-         crop->yield_e_kg_per_mu_per_heat_day != 0.0 ||
-         (crop->yield_n_harvests > 0 &&
-          (isfinite(crop->yield_rain_deficit_max) || isfinite(crop->yield_heat_days_max))))) {
+    if (crop && a->weather && crop_needs_weather(crop)) {
         parus_yield_weather_terms wt;
         code = parus_yield_weather(a->weather, r->id, a->start_day, a->end_day, crop, WEATHER_YEARS,
                                    &wt, &ferr);
