@@ -11,6 +11,7 @@
  * totals in up to max_years previous years with weather.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,41 +22,17 @@
 /* Days before the peak the sensitive window opens. */
 #define SENSITIVE_DAYS_BEFORE_PEAK 30
 
-/* Days since 1970-01-01 of a proleptic Gregorian date, and back (the era arithmetic of the
- * civil calendar: 400-year eras of 146097 days, years starting in March). */
-static int64_t days_of(int64_t y, int64_t m, int64_t d)
-{
-    int64_t era, yoe, doy, doe;
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_of(int64_t z, int64_t *y, int64_t *m, int64_t *d)
-{
-    int64_t era, doe, yoe, doy, mp;
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
 /* The day k calendar years before day (29 February becomes the 28th). */
 static int64_t years_back(int64_t day, int k)
 {
-    int64_t y, m, d;
-    civil_of(day, &y, &m, &d);
-    if (m == 2 && d == 29)
-        d = 28;
-    return days_of(y - k, m, d);
+    char text[11], shifted[16];
+    long year;
+    parus__format_day(day, text);
+    year = strtol(text, NULL, 10) - k;
+    if (strcmp(text + 4, "-02-29") == 0)
+        memcpy(text + 4, "-02-28", 7);
+    snprintf(shifted, sizeof shifted, "%04ld%s", year, text + 4);
+    return parus__date_days(shifted);
 }
 
 /* Total precipitation of [d0, d1] from the reader; NaN when more than the climate module's share
