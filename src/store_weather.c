@@ -316,8 +316,10 @@ parus_status parus__store_weather_put(parus_store *store, const char *path,
 void parus__weather_grids_free(parus__weather_grid *grids, size_t n)
 {
     size_t i;
-    for (i = 0; grids && i < n; i++)
+    for (i = 0; grids && i < n; i++) {
         free(grids[i].crs_wkt);
+        free(grids[i].station_xy);
+    }
     free(grids);
 }
 
@@ -358,6 +360,35 @@ parus_status parus__store_weather_grids(parus_store *store, parus__weather_grid 
         code = parus__store_sql_fail(store, rc, err, "cannot read the weather grids of '%s'",
                                      store->path);
     sqlite3_finalize(st);
+    st = NULL;
+    /* stations: their places, from the cells' centres */
+    for (size_t i = 0; code == PARUS_OK && i < ng; i++) {
+        size_t k;
+        if (g[i].gt[1] != 0 || g[i].gt[5] != 0 || g[i].width == 0 || g[i].height != 1)
+            continue;
+        if (!(g[i].station_xy = malloc(2 * g[i].width * sizeof *g[i].station_xy))) {
+            code = parus_fail(err, PARUS_E_NOMEM, "cannot list the weather stations");
+            break;
+        }
+        for (k = 0; k < 2 * g[i].width; k++)
+            g[i].station_xy[k] = NAN;
+        if ((code = prep(store, "SELECT cell, x, y FROM weather_cells WHERE grid_id = ?", &st,
+                         err)) != PARUS_OK)
+            break;
+        sqlite3_bind_int64(st, 1, g[i].id);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            int64_t cell = sqlite3_column_int64(st, 0);
+            if (cell >= 0 && (size_t)cell < g[i].width) {
+                g[i].station_xy[2 * cell] = sqlite3_column_double(st, 1);
+                g[i].station_xy[2 * cell + 1] = sqlite3_column_double(st, 2);
+            }
+        }
+        if (rc != SQLITE_DONE)
+            code = parus__store_sql_fail(store, rc, err, "cannot read the weather stations of '%s'",
+                                         store->path);
+        sqlite3_finalize(st);
+        st = NULL;
+    }
     if (code != PARUS_OK) {
         parus__weather_grids_free(g, ng);
         return code;

@@ -1653,6 +1653,67 @@ static parus_status weigh_parcel(struct weigh *c, const parus_parcel *p, parus__
     return PARUS_OK;
 }
 
+/* Great-circle distance in km between two lon/lat points (a sphere of the mean Earth radius:
+ * well within the rule's own coarseness). */
+static double distance_km(double lon1, double lat1, double lon2, double lat2)
+{
+    const double rad = 3.14159265358979323846 / 180.0;
+    double dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad;
+    double h = sin(dlat / 2) * sin(dlat / 2) +
+               cos(lat1 * rad) * cos(lat2 * rad) * sin(dlon / 2) * sin(dlon / 2);
+    return 2.0 * 6371.0088 * asin(fmin(1.0, sqrt(h)));
+}
+
+/* A parcel's weights on a list of stations: the up to PARUS__WEATHER_STATIONS nearest within
+ * PARUS__WEATHER_STATION_KM of its centre (its bounding box's), by the inverse square of the
+ * distance (at least 1 km); covered_share 1 when there is one, 0 when none. */
+static parus_status weigh_stations(struct weigh *c, const parus_parcel *p,
+                                   parus__weather_weights *w)
+{
+    double lon = 0.5 * (p->lon_min_deg + p->lon_max_deg);
+    double lat = 0.5 * (p->lat_min_deg + p->lat_max_deg);
+    double best_d[PARUS__WEATHER_STATIONS], sum = 0;
+    uint32_t best_k[PARUS__WEATHER_STATIONS];
+    size_t n = 0, k, j;
+    for (k = 0; k < c->g->width; k++) {
+        double x = c->g->station_xy[2 * k], y = c->g->station_xy[2 * k + 1], d;
+        if (!isfinite(x) || !isfinite(y))
+            continue;
+        d = distance_km(lon, lat, x, y);
+        if (!(d <= PARUS__WEATHER_STATION_KM))
+            continue;
+        /* insert in distance order (ties: the lower cell, kept first) */
+        for (j = n; j > 0 && best_d[j - 1] > d; j--)
+            if (j < PARUS__WEATHER_STATIONS) {
+                best_d[j] = best_d[j - 1];
+                best_k[j] = best_k[j - 1];
+            }
+        if (j < PARUS__WEATHER_STATIONS) {
+            best_d[j] = d;
+            best_k[j] = (uint32_t)k;
+            if (n < PARUS__WEATHER_STATIONS)
+                n++;
+        }
+    }
+    if (n == 0)
+        return PARUS_OK;
+    w->cells = malloc(n * sizeof *w->cells);
+    w->weights = malloc(n * sizeof *w->weights);
+    if (!w->cells || !w->weights)
+        return parus_fail(c->err, PARUS_E_NOMEM, "cannot hold the weights of '%s'", p->id);
+    for (j = 0; j < n; j++) {
+        double d = fmax(1.0, best_d[j]);
+        w->cells[j] = best_k[j];
+        w->weights[j] = 1.0 / (d * d);
+        sum += w->weights[j];
+    }
+    for (j = 0; j < n; j++)
+        w->weights[j] /= sum;
+    w->n_cells = n;
+    w->covered_share = 1.0;
+    return PARUS_OK;
+}
+
 static int cmp_held(const void *key, const void *elem)
 {
     return strcmp((const char *)key, ((const parus__weather_held *)elem)->parcel_id);
@@ -1694,7 +1755,7 @@ static int weigh_visit(const parus_parcel *p, void *ctx)
         return 1;
     }
     c->n_w++;
-    c->rc = weigh_parcel(c, p, w);
+    c->rc = c->g->station_xy ? weigh_stations(c, p, w) : weigh_parcel(c, p, w);
     if (c->rc != PARUS_OK)
         return 1;
     c->stats->n_computed++;
@@ -1742,13 +1803,16 @@ parus_status parus_weather_weights_update(parus_store *store, parus_weather_weig
         PJ_CONTEXT *ctx = NULL;
         const parus__weather_grid *g = &grids[i];
         char name[48];
-        if (g->gt[1] == 0 || g->gt[5] == 0 || g->gt[2] != 0 || g->gt[4] != 0)
-            continue; /* stations, or a rotated grid: not weighed (docs/method.md) */
+        if (!g->station_xy && (g->gt[1] == 0 || g->gt[5] == 0 || g->gt[2] != 0 || g->gt[4] != 0))
+            continue; /* a rotated grid: not weighed (docs/method.md) */
         st.n_grids++;
         snprintf(name, sizeof name, "weather grid %lld", (long long)g->id);
-        rc = parus__wgs84_to_crs(g->crs_wkt, name, &ctx, &c.pj, err);
-        if (rc != PARUS_OK)
-            break;
+        c.pj = NULL;
+        if (!g->station_xy) { /* stations are in WGS 84 already */
+            rc = parus__wgs84_to_crs(g->crs_wkt, name, &ctx, &c.pj, err);
+            if (rc != PARUS_OK)
+                break;
+        }
         rc = parus__store_weather_held(store, g->id, &c.held, &c.n_held, err);
         if (rc != PARUS_OK) {
             proj_destroy(c.pj);

@@ -3,7 +3,8 @@
  * records"): station_id, lon, lat, date, then one column per variable, named with parus's own
  * variable names, which carry the unit (precip_mm, tmin_c, tmax_c, tmean_c, rad_mj_m2, et0_mm).
  * An empty cell is a missing value, never zero. The stations become the cells of a one-row grid
- * with no geotransform; they are stored like any grid but not weighed to parcels.
+ * with no geotransform; they are stored like any grid and weighed to parcels by distance
+ * (weather.c, weigh_stations).
  *
  * A station file is small (tens of stations, years of days): it is read whole into memory.
  */

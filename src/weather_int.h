@@ -40,7 +40,14 @@ typedef struct parus__weather_grid {
     char *crs_wkt;
     double gt[6];
     size_t width, height;
+    double
+        *station_xy; /* stations (no geotransform): lon, lat of cell k at 2k, 2k + 1; else NULL */
 } parus__weather_grid;
+
+/* Stations are weighed to a parcel by the inverse square of their distance from its centre, the
+ * up to PARUS__WEATHER_STATIONS nearest within PARUS__WEATHER_STATION_KM (docs/method.md §5c). */
+#define PARUS__WEATHER_STATIONS 4
+#define PARUS__WEATHER_STATION_KM 50.0
 
 void parus__weather_grids_free(parus__weather_grid *grids, size_t n);
 

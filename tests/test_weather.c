@@ -108,6 +108,7 @@ static void assert_msg_has(const parus_error *err, const char *part)
 
 static parus_store *open_store(const char *name, bool fresh);
 static long long count(const char *db_name, const char *sql);
+static void load_parcels(parus_store *s, const double (*box)[4], size_t n);
 
 /* ---- reading ---- */
 
@@ -561,14 +562,44 @@ static void test_csv__stations(void **state)
     assert_close(cell(&d, PARUS_WEATHER_PRECIP_MM, 1, 0), 1.2, 1e-5, 0);
     parus_weather_data_release(&d);
     {
-        /* stored as a one-row grid of stations; not weighed to parcels */
+        /* stored as a one-row grid of stations, weighed to parcels by inverse squared distance
+         * (the nearest four within 50 km): A lies between S1 and S2, B far from both */
+        const double box[2][4] = {{116.19, 39.94, 116.21, 39.96}, {120.0, 10.0, 120.01, 10.01}};
         parus_store *s = open_store("st.db", true);
         parus_weather_import_stats st;
         parus_weather_weight_stats ws;
+        parus_weather_series ser;
+        const double rad = 3.14159265358979323846 / 180.0;
+        double d1, d2, w1, w2;
+        load_parcels(s, box, 2);
         assert_int_equal(parus_weather_import(s, a, NULL, &st, &err), PARUS_OK);
         assert_int_equal(st.n_values, 8);
         assert_int_equal(parus_weather_weights_update(s, &ws, &err), PARUS_OK);
-        assert_int_equal(ws.n_grids, 0);
+        assert_int_equal(ws.n_grids, 1);
+        assert_int_equal(ws.n_uncovered, 1);
+        assert_string_equal(ws.uncovered[0], "B");
+        /* the distances by the spherical law of cosines (another formula than parus's) */
+        d1 = 6371.0088 * acos(sin(39.95 * rad) * sin(39.9 * rad) +
+                              cos(39.95 * rad) * cos(39.9 * rad) * cos((116.2 - 116.1) * rad));
+        d2 = 6371.0088 * acos(sin(39.95 * rad) * sin(40.1 * rad) +
+                              cos(39.95 * rad) * cos(40.1 * rad) * cos((116.2 - 116.5) * rad));
+        w1 = 1.0 / (d1 * d1);
+        w2 = 1.0 / (d2 * d2);
+        assert_int_equal(parus_store_weather_parcel(s, "A", "2024-05-01", "2024-05-02", &ser, &err),
+                         PARUS_OK);
+        assert_true(ser.covered);
+        assert_close(ser.days[0].value[PARUS_WEATHER_PRECIP_MM], (w2 * 3.5) / (w1 + w2), 1e-4, 0);
+        assert_close(ser.days[0].value[PARUS_WEATHER_TMAX_C], (w1 * 22 + w2 * 21) / (w1 + w2), 1e-4,
+                     0);
+        /* S2 has no tmin that day: S1 alone holds over half of A's weight */
+        assert_close(ser.days[0].value[PARUS_WEATHER_TMIN_C], 10.5, 1e-4, 0);
+        /* 2 May: S2 has no record at all; S1's values */
+        assert_close(ser.days[1].value[PARUS_WEATHER_PRECIP_MM], 1.2, 1e-4, 0);
+        parus_weather_series_release(&ser);
+        assert_int_equal(parus_store_weather_parcel(s, "B", "2024-05-01", "2024-05-02", &ser, &err),
+                         PARUS_OK);
+        assert_false(ser.covered);
+        parus_weather_series_release(&ser);
         parus_store_close(s);
         assert_int_equal(count("st.db", "SELECT count(*) FROM weather_grids WHERE stations LIKE "
                                         "'S1 116.100000 39.900000%'"),
