@@ -226,6 +226,7 @@ typedef struct item {
     parus_yield yield;
     double integral_10d, peak_ndvi;
     double rain_deficit, heat_days; /* the season's weather for the yield model; NaN: unknown */
+    double rain_mm, rain_normal_mm; /* over the crop's sensitive window; NaN: unknown */
     char reason[320];
 } item;
 
@@ -435,26 +436,6 @@ static parus_status put_inputs(assess *a)
     return parus_store_results_put_inputs(a->store, &in, a->err);
 }
 
-/* True when the crop's yield model reads the season's weather (weather terms, or a calibration
- * with weather whose range it checks). */
-static bool crop_needs_weather(const parus_crop *c)
-{
-    return c->yield_d_kg_per_mu_per_rain_deficit != 0.0 ||
-           c->yield_e_kg_per_mu_per_heat_day != 0.0 ||
-           (c->yield_n_harvests > 0 &&
-            (isfinite(c->yield_rain_deficit_max) || isfinite(c->yield_heat_days_max)));
-}
-
-/* True when some crop's does: only then is the weather read. */
-static bool crops_need_weather(const parus_crop_table *t)
-{
-    size_t i;
-    for (i = 0; t && i < t->n_crops; i++)
-        if (crop_needs_weather(&t->crops[i]))
-            return true;
-    return false;
-}
-
 static parus_status setup(assess *a, parus_store *store, const parus_assess_options *opt, bool full,
                           parus_error *err)
 {
@@ -517,7 +498,7 @@ static parus_status setup(assess *a, parus_store *store, const parus_assess_opti
     code = record_inputs(a);
     if (code != PARUS_OK)
         return code;
-    if (full && crops_need_weather(opt->crops)) {
+    if (full) {
         char w0[11], w1[11];
         parus_error werr;
         format_day(a->start_day - 366 * WEATHER_YEARS - 31, w0);
@@ -1216,7 +1197,7 @@ static parus_status batch_add(assess *a, size_t rec, const parus_season_parcel *
         o_hi++;
     memset(it, 0, sizeof *it);
     it->rec = rec;
-    it->rain_deficit = it->heat_days = NAN;
+    it->rain_deficit = it->heat_days = it->rain_mm = it->rain_normal_mm = NAN;
     it->pt0 = a->n_pts;
     it->area_m2 = p->area_m2;
     it->declared_area_m2 = p->declared_area_m2;
@@ -1809,7 +1790,7 @@ static void judge_item(assess *a, size_t k, thread_work *w)
     }
     it->integral_10d = w->series.pheno.integral_10d;
     it->peak_ndvi = w->series.pheno.peak_value;
-    if (crop && a->weather && crop_needs_weather(crop)) {
+    if (crop && a->weather) {
         parus_yield_weather_terms wt;
         code = parus_yield_weather(a->weather, r->id, a->start_day, a->end_day, crop, WEATHER_YEARS,
                                    &wt, &ferr);
@@ -1820,6 +1801,8 @@ static void judge_item(assess *a, size_t k, thread_work *w)
         }
         it->rain_deficit = wt.rain_deficit;
         it->heat_days = wt.heat_days;
+        it->rain_mm = wt.rain_mm;
+        it->rain_normal_mm = wt.rain_normal_mm;
     }
     if (crop && it->has_area && isfinite(it->integral_10d) && isfinite(it->peak_ndvi)) {
         parus_yield_input in;
@@ -1892,6 +1875,10 @@ static parus_status put_judged(assess *a, item *it)
     size_t e;
 
     memset(&res, 0, sizeof res);
+    res.weather_rain_mm = it->rain_mm;
+    res.weather_rain_normal_mm = it->rain_normal_mm;
+    res.weather_rain_deficit = it->rain_deficit;
+    res.weather_heat_days = it->heat_days;
     res.season = a->window;
     res.parcel_id = r->id;
     res.crop = crop_name;

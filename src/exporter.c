@@ -385,7 +385,11 @@ static bool limit_find(const parus__limit_index *idx, const char *farmer_id, int
     X(P_REASON, "no_value_reason", "no_value_reason", TEXT, 0)                                     \
     X(P_FARMER_LIMIT, "farmer_limit_cny", "farmer_limit_cny", INT, 0)                              \
     X(P_RUN_ID, "run_id", "run_id", INT, 0)                                                        \
-    X(P_ASSESSED_AT, "assessed_at", "assessed_at", TEXT, 0)
+    X(P_ASSESSED_AT, "assessed_at", "assessed_at", TEXT, 0)                                        \
+    X(P_WEATHER_RAIN, "weather_rain_mm", "weather_rain_mm", FIXED, 1)                              \
+    X(P_WEATHER_NORMAL, "weather_rain_normal_mm", "weather_rain_normal_mm", FIXED, 1)              \
+    X(P_WEATHER_DEFICIT, "weather_rain_deficit", "weather_rain_deficit", FIXED, 3)                 \
+    X(P_WEATHER_HEAT, "weather_heat_days", "weather_heat_days", FIXED, 0)
 
 enum parcel_col {
 #define PARCEL_ENUM_(e, name, gpkg, type, dec) e,
@@ -562,6 +566,18 @@ void parus__parcel_cell(const parus_parcel_result *r, const parus__limit_index *
         break;
     case P_ASSESSED_AT:
         text_cell(c, r->assessed_at);
+        break;
+    case P_WEATHER_RAIN:
+        fixed_cell(c, r->weather_rain_mm);
+        break;
+    case P_WEATHER_NORMAL:
+        fixed_cell(c, r->weather_rain_normal_mm);
+        break;
+    case P_WEATHER_DEFICIT:
+        fixed_cell(c, r->weather_rain_deficit);
+        break;
+    case P_WEATHER_HEAT:
+        fixed_cell(c, r->weather_heat_days);
         break;
     case P_N_:
         c->null = true;

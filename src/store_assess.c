@@ -61,10 +61,12 @@ _Static_assert(PARUS__STORE_STMT_RESULTS + R_N_ <= PARUS__STORE_STMT_WEATHER,
     "declared_area_m2, area_check, ndvi_integral_10d, ndvi_peak, yield_expected_kg_per_mu, "       \
     "yield_p10_kg_per_mu, price_cny_per_kg, value_expected_fen, value_p10_fen, flags, reason, "    \
     "credit_counted, credit_value_fen, credit_reasons, assessed_at, planted_area_lo_m2, "          \
-    "planted_area_hi_m2, sensors"
+    "planted_area_hi_m2, sensors, weather_rain_mm, weather_rain_normal_mm, weather_rain_deficit, " \
+    "weather_heat_days"
 #define RESULT_QMARKS                                                                              \
     "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "  \
-    "?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37"
+    "?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, "   \
+    "?39, ?40, ?41"
 #define RESULT_READ                                                                                \
     "r.season, r.parcel_id, r.run_id, r.crop, r.crop_probability, r.crop_method, "                 \
     "r.crop_confidence, r.n_clear_obs, r.first_date, r.last_date, r.peer_group, r.health_class, "  \
@@ -73,7 +75,8 @@ _Static_assert(PARUS__STORE_STMT_RESULTS + R_N_ <= PARUS__STORE_STMT_WEATHER,
     "r.ndvi_peak, r.yield_expected_kg_per_mu, r.yield_p10_kg_per_mu, r.price_cny_per_kg, "         \
     "r.value_expected_fen, r.value_p10_fen, r.flags, r.reason, r.credit_counted, "                 \
     "r.credit_value_fen, r.credit_reasons, r.assessed_at, p.farmer_id, r.planted_area_lo_m2, "     \
-    "r.planted_area_hi_m2, r.sensors"
+    "r.planted_area_hi_m2, r.sensors, r.weather_rain_mm, r.weather_rain_normal_mm, "               \
+    "r.weather_rain_deficit, r.weather_heat_days"
 #define FLAG_COLUMNS                                                                               \
     "season, parcel_id, flag, first_date, last_date, size, confidence, reason, run_id"
 #define CURVE_COLUMNS "season, crop, grp, step, day, n, ndvi_median, ndvi_p25, ndvi_p75, run_id"
@@ -545,6 +548,10 @@ parus_status parus_store_results_put(parus_store *store, const parus_parcel_resu
     b_real(&b, r->planted_area_lo_m2);
     b_real(&b, r->planted_area_hi_m2);
     b_text(&b, is_empty(r->sensors) ? NULL : r->sensors);
+    b_real(&b, r->weather_rain_mm);
+    b_real(&b, r->weather_rain_normal_mm);
+    b_real(&b, r->weather_rain_deficit);
+    b_real(&b, r->weather_heat_days);
     code = step_write(store, st, b.rc, "the result", r->parcel_id, err);
     if (code != PARUS_OK)
         goto out_abort;
@@ -887,6 +894,10 @@ static void row_result(sqlite3_stmt *st, parus_parcel_result *r)
     r->planted_area_lo_m2 = r_real(&c);
     r->planted_area_hi_m2 = r_real(&c);
     r->sensors = r_text(&c);
+    r->weather_rain_mm = r_real(&c);
+    r->weather_rain_normal_mm = r_real(&c);
+    r->weather_rain_deficit = r_real(&c);
+    r->weather_heat_days = r_real(&c);
 }
 
 static void row_flag(sqlite3_stmt *st, parus_result_flag *f)

@@ -530,6 +530,20 @@ static int migrate_to_15(parus_store *store)
     return sqlite3_exec(store->db, schema_v15, NULL, NULL, NULL);
 }
 
+/* Schema 16: the season's weather behind a result (parus_yield_weather): the rain over the
+ * crop's sensitive window and its normal, the deficit, the heat days. Results stored before have
+ * NULL there (none). */
+static const char schema_v16[] =
+    "ALTER TABLE parcel_results ADD COLUMN weather_rain_mm REAL;"
+    "ALTER TABLE parcel_results ADD COLUMN weather_rain_normal_mm REAL;"
+    "ALTER TABLE parcel_results ADD COLUMN weather_rain_deficit REAL;"
+    "ALTER TABLE parcel_results ADD COLUMN weather_heat_days REAL;";
+
+static int migrate_to_16(parus_store *store)
+{
+    return sqlite3_exec(store->db, schema_v16, NULL, NULL, NULL);
+}
+
 static const struct migration {
     int version; /* the version the step produces */
     int (*apply)(parus_store *store);
@@ -537,7 +551,7 @@ static const struct migration {
     {1, migrate_to_1},   {2, migrate_to_2},   {3, migrate_to_3},   {4, migrate_to_4},
     {5, migrate_to_5},   {6, migrate_to_6},   {7, migrate_to_7},   {8, migrate_to_8},
     {9, migrate_to_9},   {10, migrate_to_10}, {11, migrate_to_11}, {12, migrate_to_12},
-    {13, migrate_to_13}, {14, migrate_to_14}, {15, migrate_to_15},
+    {13, migrate_to_13}, {14, migrate_to_14}, {15, migrate_to_15}, {16, migrate_to_16},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PARUS_STORE_SCHEMA_VERSION,

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "parus/calibrate.h"
+#include "parus/store.h"
 #include "parus/yield.h"
 #include "test_support.h"
 
@@ -351,6 +352,16 @@ static void test_crop_table__written_back(void **state)
     free(out);
 }
 
+static int count_weather(const parus_parcel_result *r, void *ctx)
+{
+    size_t *n = ctx;
+    if (isfinite(r->weather_rain_mm) && isfinite(r->weather_rain_normal_mm) &&
+        r->weather_rain_normal_mm > 0 && r->weather_rain_deficit >= 0 &&
+        r->weather_rain_deficit <= 1 && r->weather_heat_days >= 0)
+        (*n)++;
+    return 0;
+}
+
 /* End to end: a synthetic season with weather and harvests, assessed; `calibrate yield` writes
  * a table; `--check` catches a P10 made too narrow (exit 13) and refuses what it must. */
 static void test_cli__calibrate_and_catch_a_narrow_p10(void **state)
@@ -388,6 +399,17 @@ static void test_cli__calibrate_and_catch_a_narrow_p10(void **state)
                                "'%s' --db '%s' -q assess --season %s --no-model; r=$?; "
                                "[ $r -eq 0 ] || [ $r -eq 8 ]",
                                parus_test_bin(), db, season));
+    /* assess stored each parcel's season weather (schema 16), the evidence the export shows */
+    {
+        parus_store *st;
+        size_t n_weather = 0;
+        parus_error_init(&err);
+        assert_int_equal(parus_store_open_readonly(db, &st, &err), PARUS_OK);
+        assert_int_equal(parus_store_results_foreach(st, season, count_weather, &n_weather, &err),
+                         PARUS_OK);
+        parus_store_close(st);
+        assert_true(n_weather >= 50);
+    }
     /* calibrate: every harvest has its weather; the table is written and loads */
     out = parus_test_run_expect(0,
                                 "'%s' --db '%s' calibrate yield --harvests "

@@ -454,7 +454,11 @@ static void test_parcels_csv__schema_column_by_column(void **state)
                                          "no_value_reason",
                                          "farmer_limit_cny",
                                          "run_id",
-                                         "assessed_at"};
+                                         "assessed_at",
+                                         "weather_rain_mm",
+                                         "weather_rain_normal_mm",
+                                         "weather_rain_deficit",
+                                         "weather_heat_days"};
     char *path = parus_test_path(fx_dir, "parcels.csv");
     size_t n_rows = 0, c, r, n_names;
     const char *const *names = parus_export_parcel_columns(&n_names);
@@ -560,7 +564,7 @@ static void check_gpkg(const char *path)
     assert_non_null(srs);
     assert_string_equal(OSRGetAuthorityCode(srs, NULL), "4326");
     defn = OGR_L_GetLayerDefn(layer);
-    assert_int_equal(OGR_FD_GetFieldCount(defn), 38);
+    assert_int_equal(OGR_FD_GetFieldCount(defn), 42);
     assert_int_equal(OGR_Fld_GetType(OGR_FD_GetFieldDefn(
                          defn, OGR_FD_GetFieldIndex(defn, "value_expected_fen"))),
                      OFTInteger64);

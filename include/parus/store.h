@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 /* The schema this build writes. */
-#define PARUS_STORE_SCHEMA_VERSION 15
+#define PARUS_STORE_SCHEMA_VERSION 16
 
 typedef struct parus_store parus_store;
 
@@ -451,6 +451,11 @@ typedef struct parus_parcel_result {
      * ("sentinel-2", "landsat-8", ...) and "sentinel-1" where radar observations entered its
      * crop's features, in that order, joined with '+'; NULL: none, or stored before schema 14 */
     const char *sensors;
+    /* the season's weather as the yield model reads it (schema 16; parus_yield_weather in
+     * parus/climate.h): rain over the crop's sensitive window (mm), its normal over the previous
+     * years (mm), the deficit (share of the normal missing), heat days around the crop's peak;
+     * NaN: no weather for the parcel, or stored before schema 16 */
+    double weather_rain_mm, weather_rain_normal_mm, weather_rain_deficit, weather_heat_days;
     /* condition (parus/health.h) */
     const char *peer_group;       /* the group whose peer curve was the reference (peer_curves) */
     const char *health_class;     /* "good", "fair", "poor" or "unknown" (NULL: "unknown") */
