@@ -1803,6 +1803,8 @@ static void judge_item(assess *a, size_t k, thread_work *w)
         it->heat_days = wt.heat_days;
         it->rain_mm = wt.rain_mm;
         it->rain_normal_mm = wt.rain_normal_mm;
+        parus_health_add_weather_events(&it->health, crop->code, crop->theat_c, wt.heat_days,
+                                        wt.heat_first_day, wt.heat_last_day);
     }
     if (crop && it->has_area && isfinite(it->integral_10d) && isfinite(it->peak_ndvi)) {
         parus_yield_input in;

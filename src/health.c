@@ -1310,6 +1310,19 @@ static void sort_events(parus_health_result *res)
     }
 }
 
+void parus_health_add_weather_events(parus_health_result *res, const char *crop_code,
+                                     double theat_c, double heat_days, int64_t first_day,
+                                     int64_t last_day)
+{
+    if (!res || !(heat_days >= PARUS_HEALTH_HEAT_MIN_DAYS))
+        return;
+    add_event(res, PARUS_HEALTH_HEAT_STRESS, first_day, last_day, heat_days,
+              heat_days / (2.0 * PARUS_HEALTH_HEAT_MIN_DAYS),
+              "%.0f days above %.1f degC within 10 days of the %s peak", heat_days, theat_c,
+              crop_code ? crop_code : "crop's");
+    sort_events(res);
+}
+
 parus_status parus_health_assess(const parus_health_series *s, const parus_crop *crop,
                                  const parus_health_peers *peers, const double *expected_ndvi,
                                  const parus_health_options *opt, parus_health_result *out,

@@ -19,6 +19,11 @@
 #include "parus/weather.h"
 #include "util_int.h"
 
+/* A damaging frost after green-up: a daily minimum below this (degC). Wheat at jointing is
+ * injured from about -4 degC, at boot from -2, at heading and flowering from -1 (Shroyer, Mikesell
+ * and Paulsen, "Spring freeze injury to Kansas wheat", K-State C-646); -2 is the middle. */
+#define PARUS_YIELD_FROST_C (-2.0)
+
 /* Days before the peak the sensitive window opens. */
 #define SENSITIVE_DAYS_BEFORE_PEAK 30
 
@@ -80,7 +85,7 @@ parus_status parus_yield_weather(const parus_weather_reader *r, const char *parc
     if (!r || !parcel_id || !out || last_day < first_day)
         return parus_fail(err, PARUS_E_INVALID, "yield weather: bad arguments");
     memset(&t, 0, sizeof t);
-    t.rain_deficit = t.heat_days = t.rain_mm = t.rain_normal_mm = NAN;
+    t.rain_deficit = t.heat_days = t.rain_mm = t.rain_normal_mm = t.frost_days = NAN;
     t.why = parus_climate_find_crop_dates(crop, first_day, last_day, &cd);
     if (t.why != PARUS_CLIMATE_OK) {
         *out = t;
@@ -141,6 +146,8 @@ parus_status parus_yield_weather(const parus_weather_reader *r, const char *parc
         h0 = first_day;
     if (h1 > last_day)
         h1 = last_day;
+    t.heat_first_day = h0;
+    t.heat_last_day = h1;
     if (h1 >= h0) {
         parus_weather_series s;
         char a[11], b[11];
@@ -158,6 +165,26 @@ parus_status parus_yield_weather(const parus_weather_reader *r, const char *parc
                 n_hot += v > crop->theat_c;
         }
         t.heat_days = gap ? (double)NAN : (double)n_hot;
+        parus_weather_series_release(&s);
+    }
+    {
+        /* frost days over the sensitive window */
+        parus_weather_series s;
+        char a[11], b[11];
+        size_t i, n_frost = 0;
+        bool gap = false;
+        parus__format_day(s0, a);
+        parus__format_day(s1, b);
+        if ((code = parus_weather_reader_parcel(r, parcel_id, a, b, &s, err)) != PARUS_OK)
+            return code;
+        for (i = 0; i < s.n_days; i++) {
+            double v = s.days[i].value[PARUS_WEATHER_TMIN_C];
+            if (isnan(v))
+                gap = true;
+            else
+                n_frost += v < PARUS_YIELD_FROST_C;
+        }
+        t.frost_days = gap ? (double)NAN : (double)n_frost;
         parus_weather_series_release(&s);
     }
     *out = t;

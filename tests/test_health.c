@@ -2348,10 +2348,38 @@ static void test_synthetic__radar_floods_under_cloud(void **state)
     assert_true(pr >= 0.75);
 }
 
+/* HEAT_STRESS from the weather: three days or more around the peak, in date order among the
+ * other events; fewer, or unknown, none. */
+static void test_weather__heat_stress(void **state)
+{
+    parus_health_result res;
+    (void)state;
+    memset(&res, 0, sizeof res);
+    res.n_events = 1;
+    res.event[0].flag = PARUS_HEALTH_FLOOD;
+    res.event[0].day = 19900;
+    res.event[0].last_day = 19905;
+    parus_health_add_weather_events(&res, "summer_maize", 35.0, 2.0, 19850, 19870);
+    assert_int_equal(res.n_events, 1);
+    parus_health_add_weather_events(&res, "summer_maize", 35.0, NAN, 19850, 19870);
+    assert_int_equal(res.n_events, 1);
+    parus_health_add_weather_events(&res, "summer_maize", 35.0, 4.0, 19850, 19870);
+    assert_int_equal(res.n_events, 2);
+    assert_int_equal(res.event[0].flag, PARUS_HEALTH_HEAT_STRESS); /* earlier: first */
+    assert_int_equal(res.event[0].day, 19850);
+    assert_int_equal(res.event[0].last_day, 19870);
+    assert_close(res.event[0].size, 4.0, 0, 0);
+    assert_close(res.event[0].confidence, 4.0 / 6.0, 1e-12, 0);
+    assert_non_null(strstr(res.event[0].reason, "4 days above 35.0 degC"));
+    assert_string_equal(parus_health_flag_code(PARUS_HEALTH_HEAT_STRESS), "HEAT_STRESS");
+    assert_int_equal(parus_health_flag_from_code("HEAT_STRESS"), PARUS_HEALTH_HEAT_STRESS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flags__codes_names_and_classes),
+        cmocka_unit_test(test_weather__heat_stress),
         cmocka_unit_test(test_options__defaults),
         cmocka_unit_test(test_series__one_observation_per_step_by_hand),
         cmocka_unit_test(test_peers__median_and_quartiles_by_hand),

@@ -59,7 +59,9 @@ extern "C" {
     X(LATE_PLANTING, 5, "LATE_PLANTING", "season started later than the crop's calendar or peers") \
     X(AREA_SHORTFALL, 6, "AREA_SHORTFALL", "planted area below the declared area")                 \
     X(AREA_EXCESS, 7, "AREA_EXCESS", "planted area above the declared area")                       \
-    X(WATER_OFF_SEASON, 8, "WATER_OFF_SEASON", "standing water outside the growing season")
+    X(WATER_OFF_SEASON, 8, "WATER_OFF_SEASON", "standing water outside the growing season")        \
+    X(HEAT_STRESS, 9, "HEAT_STRESS", "days above the crop's heat threshold around its peak")       \
+    X(FROST, 10, "FROST", "frost in the crop's sensitive window")
 
 typedef enum parus_health_flag {
     PARUS_HEALTH_NONE = 0,
@@ -554,6 +556,17 @@ PARUS_API parus_status parus_health_planted_area(const parus_health_series *s,
 
 /* "YYYY-MM-DD" of a day number into out[11]. */
 PARUS_API void parus_health_format_day(int64_t day, char out[11]);
+
+/* The weather's events of a parcel's season (docs/method.md, "Weather flags"), added to res in
+ * date order (beyond PARUS_HEALTH_MAX_EVENTS: counted in n_dropped):
+ *   HEAT_STRESS: at least PARUS_HEALTH_HEAT_MIN_DAYS days whose maximum passed the crop's theat_c
+ *     within 10 days of its peak (first_day .. last_day); size the days, confidence
+ *     min(1, days / (2 x the minimum)).
+ * A NaN count adds nothing (no weather, or a missing day in the window). */
+#define PARUS_HEALTH_HEAT_MIN_DAYS 3
+PARUS_API void parus_health_add_weather_events(parus_health_result *res, const char *crop_code,
+                                               double theat_c, double heat_days, int64_t first_day,
+                                               int64_t last_day);
 
 #ifdef __cplusplus
 }
