@@ -3,9 +3,9 @@
  * docs/method.md "Calibration on harvests").
  *
  * The workload is small: a bank's harvest records for a season, thousands of rows per crop at
- * most. Everything is held in memory and fitted exactly (3 x 3 normal equations); the folds are
- * formed from the place groups by a hash of the group, so the result depends neither on the
- * samples' order nor on the thread count.
+ * most. Everything is held in memory and fitted exactly (at most 5 x 5 normal equations); the
+ * place groups are dealt round to the folds in the order of a hash of each group, so the result
+ * depends neither on the samples' order nor on the thread count.
  */
 #include <math.h>
 #include <stdio.h>
@@ -436,21 +436,32 @@ static double quantile(const double *v, size_t n, double p)
     return v[lo] + (h - (double)lo) * (v[lo + 1] - v[lo]);
 }
 
-/* A fold of a place: a mix of its 64 bits (splitmix64's finaliser), so folds do not follow the
- * grid's rows. */
-static size_t fold_of(uint64_t place, size_t folds)
+/* A mix of a place key's 64 bits (splitmix64's finaliser). */
+static uint64_t mix64(uint64_t z)
 {
-    uint64_t z = place + 0x9e3779b97f4a7c15ull;
+    z += 0x9e3779b97f4a7c15ull;
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    return (size_t)(z % folds);
+    return z ^ (z >> 31);
 }
 
-static int cmp_u64(const void *a, const void *b)
+struct place_fold {
+    uint64_t place, mix;
+    size_t fold;
+};
+
+static int cmp_mix(const void *a, const void *b)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
+    const struct place_fold *x = a, *y = b;
+    if (x->mix != y->mix)
+        return x->mix < y->mix ? -1 : 1;
+    return (x->place > y->place) - (x->place < y->place);
+}
+
+static int cmp_place(const void *a, const void *b)
+{
+    const struct place_fold *x = a, *y = b;
+    return (x->place > y->place) - (x->place < y->place);
 }
 
 /* A total order of samples, so that every sum runs in the same order whatever the caller's. */
@@ -479,11 +490,11 @@ parus_status parus_yield_calibrate(const parus_crop *crop, const parus_yield_sam
     parus_yield_sample *s = NULL;
     parus_yield_calibrate_options defaults;
     parus_yield_calibration c = {0};
-    uint64_t *places = NULL;
+    struct place_fold *places = NULL;
     double *pred = NULL, *rel = NULL, *nclear = NULL, ss_res = 0, ss_tot = 0, bias = 0, m = 0,
            sd = 0;
     bool *use = NULL, weather, on[N_X];
-    size_t i, k, n_places = 0, *fold = NULL, fold_count[64] = {0};
+    size_t i, k, n_places = 0, *fold = NULL;
     parus_status rc = PARUS_OK;
 
     if (!crop || (!given && n) || !out)
@@ -500,18 +511,17 @@ parus_status parus_yield_calibrate(const parus_crop *crop, const parus_yield_sam
             return parus_fail(err, PARUS_E_INVALID,
                               "calibrate: crop '%s': sample %zu is not finite or yields <= 0",
                               crop->code, i);
-    if (n > 0 && !(places = malloc(n * sizeof *places)))
+    if (n > 0 && !(s = malloc(n * sizeof *s)))
         return parus_fail(err, PARUS_E_NOMEM, "calibrate: out of memory");
+    if (n > 0) {
+        memcpy(s, given, n * sizeof *s);
+        qsort(s, n, sizeof *s, cmp_sample); /* by place first */
+    }
     for (i = 0; i < n; i++)
-        places[i] = given[i].place;
-    if (n > 0)
-        qsort(places, n, sizeof *places, cmp_u64);
-    for (i = 0; i < n; i++)
-        if (i == 0 || places[i] != places[i - 1])
-            n_places++;
-    free(places);
+        n_places += i == 0 || s[i].place != s[i - 1].place;
     if (n < opt->min_harvests || n_places < opt->folds) {
         size_t need = opt->min_harvests > n ? opt->min_harvests - n : 0;
+        free(s);
         if (need > 0)
             return parus_fail(err, PARUS_E_RANGE,
                               "crop '%s': %zu harvests; calibration needs at least %zu (%zu more)",
@@ -522,21 +532,32 @@ parus_status parus_yield_calibrate(const parus_crop *crop, const parus_yield_sam
                           crop->code, n_places, opt->folds);
     }
 
-    s = malloc(n * sizeof *s);
     pred = malloc(n * sizeof *pred);
     rel = malloc(n * sizeof *rel);
     nclear = malloc(n * sizeof *nclear);
-    use = malloc(n * sizeof *use);
+    use = calloc(n, sizeof *use);
     fold = malloc(n * sizeof *fold);
-    if (!s || !pred || !rel || !nclear || !use || !fold) {
+    places = malloc(n_places * sizeof *places);
+    if (!pred || !rel || !nclear || !use || !fold || !places) {
         rc = parus_fail(err, PARUS_E_NOMEM, "calibrate: out of memory");
         goto out_free;
     }
-    memcpy(s, given, n * sizeof *s);
-    qsort(s, n, sizeof *s, cmp_sample);
-    for (i = 0; i < n; i++) {
-        fold[i] = fold_of(s[i].place, opt->folds);
-        fold_count[fold[i]]++;
+    /* folds of places: the places in the order of a hash of their key (so that folds do not
+     * follow the grid's rows), dealt round, so every fold has at least one place */
+    for (i = 0, k = 0; i < n; i++)
+        if (i == 0 || s[i].place != s[i - 1].place) {
+            places[k].place = s[i].place;
+            places[k].mix = mix64(s[i].place);
+            k++;
+        }
+    qsort(places, n_places, sizeof *places, cmp_mix);
+    for (k = 0; k < n_places; k++)
+        places[k].fold = k % opt->folds;
+    qsort(places, n_places, sizeof *places, cmp_place);
+    for (i = 0, k = 0; i < n; i++) {
+        if (i > 0 && s[i].place != s[i - 1].place)
+            k++;
+        fold[i] = places[k].fold;
     }
     for (i = 0, weather = n > 0; i < n; i++)
         weather &= isfinite(s[i].rain_deficit) && isfinite(s[i].heat_days);
@@ -544,15 +565,8 @@ parus_status parus_yield_calibrate(const parus_crop *crop, const parus_yield_sam
     on[X_D] = on[X_H] = weather;
     for (k = 0; k < opt->folds; k++) {
         double coef[1 + N_X];
-        size_t n_train = 0;
-        if (!fold_count[k])
-            continue;
         for (i = 0; i < n; i++)
-            n_train += (use[i] = fold[i] != k);
-        if (n_train < 3) { /* every place hashed into one fold: predict from all (noted by R2) */
-            for (i = 0; i < n; i++)
-                use[i] = true;
-        }
+            use[i] = fold[i] != k;
         fit(s, n, use, on, coef);
         for (i = 0; i < n; i++)
             if (fold[i] == k)
@@ -617,6 +631,7 @@ parus_status parus_yield_calibrate(const parus_crop *crop, const parus_yield_sam
     *out = c;
 out_free:
     free(s);
+    free(places);
     free(pred);
     free(rel);
     free(nclear);

@@ -37,8 +37,8 @@ struct rgrid {
 
 /* One (parcel, grid): its weights are w[first .. first + n). */
 struct rpar {
-    const char *id; /* into ids */
-    size_t grid;    /* index into grids */
+    size_t id_off; /* the parcel id: r->ids + id_off */
+    size_t grid;   /* index into grids */
     double covered_share;
     size_t first, n;
 };
@@ -128,7 +128,6 @@ static parus_status load_weights(parus_store *store, parus_weather_reader *r, pa
     size_t *cap_cells = NULL; /* per grid: the capacity of its cells */
     int rc;
     parus_status code = PARUS_OK;
-    char *prev_id = NULL;
 
     rc = sqlite3_prepare_v2(store->db,
                             "SELECT p.id, g.grid_id, g.covered_share, w.cell, w.weight FROM "
@@ -144,6 +143,7 @@ static parus_status load_weights(parus_store *store, parus_weather_reader *r, pa
         int64_t cell = sqlite3_column_int64(st, 3);
         size_t id_len = id ? strlen(id) : 0;
         struct rpar *last = r->n_pars ? &r->pars[r->n_pars - 1] : NULL;
+        bool new_id;
         if (!id || cell < 0 || cell > (int64_t)UINT32_MAX) {
             code = parus_fail(err, PARUS_E_STORE, "'%s': a weather weight without a parcel or cell",
                               store->path);
@@ -164,20 +164,18 @@ static parus_status load_weights(parus_store *store, parus_weather_reader *r, pa
                 if (r->pars[k].grid >= g)
                     r->pars[k].grid++;
         }
-        if (!last || strcmp(prev_id, id) != 0 || r->grids[last->grid].id != gid) {
+        new_id = !last || strcmp(r->ids + last->id_off, id) != 0;
+        if (new_id || r->grids[last->grid].id != gid) {
             if (!grow((void **)&r->pars, &cap_p, r->n_pars + 1, sizeof *r->pars))
                 goto nomem;
-            if (!last || strcmp(prev_id, id) != 0) {
+            if (new_id) {
                 if (!grow((void **)&r->ids, &cap_ids, len_ids + id_len + 1, 1))
                     goto nomem;
                 memcpy(r->ids + len_ids, id, id_len + 1);
-                free(prev_id);
-                if (!(prev_id = parus__strdup(id)))
-                    goto nomem;
-                r->pars[r->n_pars].id = (const char *)(uintptr_t)len_ids; /* offset for now */
+                r->pars[r->n_pars].id_off = len_ids;
                 len_ids += id_len + 1;
             } else {
-                r->pars[r->n_pars].id = last->id;
+                r->pars[r->n_pars].id_off = last->id_off;
             }
             r->pars[r->n_pars].grid = g;
             r->pars[r->n_pars].covered_share = sqlite3_column_double(st, 2);
@@ -199,10 +197,7 @@ static parus_status load_weights(parus_store *store, parus_weather_reader *r, pa
         code = parus__store_sql_fail(store, rc, err, "cannot read the parcels' weather weights");
         goto out;
     }
-    /* the ids' offsets become pointers; each grid's cells sorted and unique; weights point at
-     * the cell's index */
-    for (k = 0; k < r->n_pars; k++)
-        r->pars[k].id = r->ids + (size_t)(uintptr_t)r->pars[k].id;
+    /* each grid's cells sorted and unique; weights point at the cell's index */
     for (g = 0; g < r->n_grids; g++) {
         struct rgrid *gr = &r->grids[g];
         size_t n = 0;
@@ -221,7 +216,6 @@ static parus_status load_weights(parus_store *store, parus_weather_reader *r, pa
 nomem:
     code = parus_fail(err, PARUS_E_NOMEM, "cannot hold the parcels' weather weights");
 out:
-    free(prev_id);
     free(cap_cells);
     sqlite3_finalize(st);
     return code;
@@ -325,7 +319,7 @@ static size_t first_par(const parus_weather_reader *r, const char *id)
     size_t lo = 0, hi = r->n_pars;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(r->pars[mid].id, id) < 0)
+        if (strcmp(r->ids + r->pars[mid].id_off, id) < 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -362,7 +356,7 @@ parus_status parus_weather_reader_parcel(const parus_weather_reader *r, const ch
     }
     p0 = first_par(r, parcel_id);
     /* the grids in id order: the first whose cells with a value hold enough of the parcel */
-    for (p = p0; p < r->n_pars && strcmp(r->pars[p].id, parcel_id) == 0; p++) {
+    for (p = p0; p < r->n_pars && strcmp(r->ids + r->pars[p].id_off, parcel_id) == 0; p++) {
         const struct rpar *rp = &r->pars[p];
         const struct rgrid *g = &r->grids[rp->grid];
         s.covered = true;

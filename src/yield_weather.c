@@ -19,11 +19,6 @@
 #include "parus/weather.h"
 #include "util_int.h"
 
-/* A damaging frost after green-up: a daily minimum below this (degC). Wheat at jointing is
- * injured from about -4 degC, at boot from -2, at heading and flowering from -1 (Shroyer, Mikesell
- * and Paulsen, "Spring freeze injury to Kansas wheat", K-State C-646); -2 is the middle. */
-#define PARUS_YIELD_FROST_C (-2.0)
-
 /* Days before the peak the sensitive window opens. */
 #define SENSITIVE_DAYS_BEFORE_PEAK 30
 
@@ -40,34 +35,34 @@ static int64_t years_back(int64_t day, int k)
     return parus__date_days(shifted);
 }
 
-/* Total precipitation of [d0, d1] from the reader; NaN when more than the climate module's share
- * of days is missing (the known days scaled to the span otherwise, as parus/climate.h counts). */
-static parus_status rain_total(const parus_weather_reader *r, const char *parcel_id, int64_t d0,
-                               int64_t d1, double *total, bool *covered, parus_error *err)
+/* Total precipitation of days d0..d1 of a series read over a span that holds them; NaN when
+ * more than the climate module's share of days is missing (the known days scaled to the span
+ * otherwise, as parus/climate.h counts). */
+static double rain_of(const parus_weather_series *s, int64_t d0, int64_t d1)
 {
-    parus_weather_series s;
-    char a[11], b[11];
-    size_t i, n_known = 0;
+    size_t i, n = (size_t)(d1 - d0 + 1), n_known = 0;
+    size_t i0 = (size_t)(d0 - s->days[0].day);
     double sum = 0;
-    parus_status code;
-    parus__format_day(d0, a);
-    parus__format_day(d1, b);
-    if ((code = parus_weather_reader_parcel(r, parcel_id, a, b, &s, err)) != PARUS_OK)
-        return code;
-    *covered = s.covered;
-    for (i = 0; i < s.n_days; i++) {
-        double v = s.days[i].value[PARUS_WEATHER_PRECIP_MM];
+    for (i = i0; i < i0 + n; i++) {
+        double v = s->days[i].value[PARUS_WEATHER_PRECIP_MM];
         if (!isnan(v)) {
             sum += v;
             n_known++;
         }
     }
-    *total = (double)(s.n_days - n_known) * 100.0 >
-                     (double)PARUS_CLIMATE_MAX_MISSING_PERCENT * (double)s.n_days
-                 ? (double)NAN
-                 : sum * (double)s.n_days / (double)n_known;
-    parus_weather_series_release(&s);
-    return PARUS_OK;
+    return (double)(n - n_known) * 100.0 > (double)PARUS_CLIMATE_MAX_MISSING_PERCENT * (double)n
+               ? (double)NAN
+               : sum * (double)n / (double)n_known;
+}
+
+/* The parcel's series over days d0..d1 from the reader. */
+static parus_status read_span(const parus_weather_reader *r, const char *parcel_id, int64_t d0,
+                              int64_t d1, parus_weather_series *s, parus_error *err)
+{
+    char a[11], b[11];
+    parus__format_day(d0, a);
+    parus__format_day(d1, b);
+    return parus_weather_reader_parcel(r, parcel_id, a, b, s, err);
 }
 
 parus_status parus_yield_weather(const parus_weather_reader *r, const char *parcel_id,
@@ -76,27 +71,30 @@ parus_status parus_yield_weather(const parus_weather_reader *r, const char *parc
 {
     parus_yield_weather_terms t;
     parus_climate_crop_dates cd;
-    double this_year, *totals = NULL, sum = 0;
+    parus_weather_series season;
+    double sum = 0;
     int64_t s0, s1, h0, h1;
     size_t k, n_years = 0;
-    bool covered = false;
     parus_status code;
 
     if (!r || !parcel_id || !out || last_day < first_day)
         return parus_fail(err, PARUS_E_INVALID, "yield weather: bad arguments");
     memset(&t, 0, sizeof t);
-    t.rain_deficit = t.heat_days = t.rain_mm = t.rain_normal_mm = t.frost_days = NAN;
+    t.rain_deficit = t.heat_days = t.rain_mm = t.rain_normal_mm = NAN;
     t.why = parus_climate_find_crop_dates(crop, first_day, last_day, &cd);
     if (t.why != PARUS_CLIMATE_OK) {
         *out = t;
         return PARUS_OK;
     }
+    /* the sensitive window and the heat days' window, each inside the season */
     s0 = cd.peak_day - SENSITIVE_DAYS_BEFORE_PEAK;
     s1 = cd.harvest_day;
-    if (s0 < first_day)
-        s0 = first_day;
-    if (s1 > last_day)
-        s1 = last_day;
+    h0 = cd.peak_day - PARUS_CLIMATE_HEAT_HALF_DAYS;
+    h1 = cd.peak_day + PARUS_CLIMATE_HEAT_HALF_DAYS;
+    s0 = s0 < first_day ? first_day : s0;
+    s1 = s1 > last_day ? last_day : s1;
+    h0 = h0 < first_day ? first_day : h0;
+    h1 = h1 > last_day ? last_day : h1;
     if (s1 < s0) {
         t.why = PARUS_CLIMATE_OUTSIDE_CALENDAR;
         *out = t;
@@ -104,88 +102,58 @@ parus_status parus_yield_weather(const parus_weather_reader *r, const char *parc
     }
     t.first_day = s0;
     t.last_day = s1;
-    if ((code = rain_total(r, parcel_id, s0, s1, &this_year, &covered, err)) != PARUS_OK)
+    t.heat_first_day = h0;
+    t.heat_last_day = h1;
+    /* the season year, read once over both windows */
+    if ((code = read_span(r, parcel_id, h1 >= h0 && h0 < s0 ? h0 : s0,
+                          h1 >= h0 && h1 > s1 ? h1 : s1, &season, err)) != PARUS_OK)
         return code;
-    if (!covered) {
+    if (!season.covered) {
+        parus_weather_series_release(&season);
         t.why = PARUS_CLIMATE_MISSING_DAYS;
         t.no_weather = true;
         *out = t;
         return PARUS_OK;
     }
-    if (max_years > 0 && !(totals = malloc(max_years * sizeof *totals)))
-        return parus_fail(err, PARUS_E_NOMEM, "yield weather: out of memory");
-    for (k = 1; k <= max_years; k++) {
-        double v;
-        int64_t a = years_back(s0, (int)k), b = a + (s1 - s0);
-        if ((code = rain_total(r, parcel_id, a, b, &v, &covered, err)) != PARUS_OK) {
-            free(totals);
-            return code;
-        }
-        if (isfinite(v)) {
-            totals[n_years++] = v;
-            sum += v;
-        }
-    }
-    free(totals);
-    t.n_years = n_years;
-    t.rain_mm = this_year;
-    if (n_years < PARUS_CLIMATE_MIN_YEARS) {
-        t.why = PARUS_CLIMATE_FEW_YEARS;
-    } else if (!isfinite(this_year)) {
-        t.why = PARUS_CLIMATE_MISSING_DAYS;
-    } else {
-        t.rain_normal_mm = sum / (double)n_years;
-        t.rain_deficit =
-            t.rain_normal_mm > 0.0 ? fmax(0.0, 1.0 - this_year / t.rain_normal_mm) : 0.0;
-    }
+    t.rain_mm = rain_of(&season, s0, s1);
     /* heat days: tmax above the crop's threshold within +-PARUS_CLIMATE_HEAT_HALF_DAYS of the
      * peak, inside the season; NaN when a day of it is missing */
-    h0 = cd.peak_day - PARUS_CLIMATE_HEAT_HALF_DAYS;
-    h1 = cd.peak_day + PARUS_CLIMATE_HEAT_HALF_DAYS;
-    if (h0 < first_day)
-        h0 = first_day;
-    if (h1 > last_day)
-        h1 = last_day;
-    t.heat_first_day = h0;
-    t.heat_last_day = h1;
     if (h1 >= h0) {
-        parus_weather_series s;
-        char a[11], b[11];
-        size_t i, n_hot = 0;
+        size_t i, n_hot = 0, i0 = (size_t)(h0 - season.days[0].day);
         bool gap = false;
-        parus__format_day(h0, a);
-        parus__format_day(h1, b);
-        if ((code = parus_weather_reader_parcel(r, parcel_id, a, b, &s, err)) != PARUS_OK)
-            return code;
-        for (i = 0; i < s.n_days; i++) {
-            double v = s.days[i].value[PARUS_WEATHER_TMAX_C];
+        for (i = i0; i < i0 + (size_t)(h1 - h0 + 1); i++) {
+            double v = season.days[i].value[PARUS_WEATHER_TMAX_C];
             if (isnan(v))
                 gap = true;
             else
                 n_hot += v > crop->theat_c;
         }
         t.heat_days = gap ? (double)NAN : (double)n_hot;
-        parus_weather_series_release(&s);
     }
-    {
-        /* frost days over the sensitive window */
-        parus_weather_series s;
-        char a[11], b[11];
-        size_t i, n_frost = 0;
-        bool gap = false;
-        parus__format_day(s0, a);
-        parus__format_day(s1, b);
-        if ((code = parus_weather_reader_parcel(r, parcel_id, a, b, &s, err)) != PARUS_OK)
+    parus_weather_series_release(&season);
+    /* the same window in each previous year with weather */
+    for (k = 1; k <= max_years; k++) {
+        parus_weather_series y;
+        int64_t a = years_back(s0, (int)k), b = a + (s1 - s0);
+        double v;
+        if ((code = read_span(r, parcel_id, a, b, &y, err)) != PARUS_OK)
             return code;
-        for (i = 0; i < s.n_days; i++) {
-            double v = s.days[i].value[PARUS_WEATHER_TMIN_C];
-            if (isnan(v))
-                gap = true;
-            else
-                n_frost += v < PARUS_YIELD_FROST_C;
+        v = rain_of(&y, a, b);
+        parus_weather_series_release(&y);
+        if (isfinite(v)) {
+            sum += v;
+            n_years++;
         }
-        t.frost_days = gap ? (double)NAN : (double)n_frost;
-        parus_weather_series_release(&s);
+    }
+    t.n_years = n_years;
+    if (n_years < PARUS_CLIMATE_MIN_YEARS) {
+        t.why = PARUS_CLIMATE_FEW_YEARS;
+    } else if (!isfinite(t.rain_mm)) {
+        t.why = PARUS_CLIMATE_MISSING_DAYS;
+    } else {
+        t.rain_normal_mm = sum / (double)n_years;
+        t.rain_deficit =
+            t.rain_normal_mm > 0.0 ? fmax(0.0, 1.0 - t.rain_mm / t.rain_normal_mm) : 0.0;
     }
     *out = t;
     return PARUS_OK;

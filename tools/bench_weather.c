@@ -24,6 +24,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,9 +272,12 @@ static void add_rain(parus_weather_series *ser, double *total, size_t *n_cov)
     parus_weather_series_release(ser);
 }
 
-static double per_parcel(const char *path, size_t n, double *mean_rain_mm)
+/* Every parcel's season read and its rain summed: through parus_store_weather_parcel (one join
+ * a parcel), or, with_reader, through one parus_weather_reader (opened inside the timing). */
+static double season_reads(const char *path, size_t n, bool with_reader, double *mean_rain_mm)
 {
     parus_store *s;
+    parus_weather_reader *r = NULL;
     parus_error err;
     double t0, total = 0;
     size_t i, n_cov = 0;
@@ -281,36 +285,15 @@ static double per_parcel(const char *path, size_t n, double *mean_rain_mm)
     if (parus_store_open_readonly(path, &s, &err) != PARUS_OK)
         die(&err, "open");
     t0 = now_s();
-    for (i = 0; i < n; i++) {
-        parus_weather_series ser;
-        snprintf(id, sizeof id, "P%07zu", i);
-        if (parus_store_weather_parcel(s, id, "2024-03-01", "2024-10-31", &ser, &err) != PARUS_OK)
-            die(&err, "parcel");
-        add_rain(&ser, &total, &n_cov);
-    }
-    t0 = now_s() - t0;
-    parus_store_close(s);
-    *mean_rain_mm = n_cov ? total / (double)n_cov : (double)NAN;
-    return t0;
-}
-
-static double reader(const char *path, size_t n, double *mean_rain_mm)
-{
-    parus_store *s;
-    parus_weather_reader *r;
-    parus_error err;
-    double t0, total = 0;
-    size_t i, n_cov = 0;
-    char id[24];
-    if (parus_store_open_readonly(path, &s, &err) != PARUS_OK)
-        die(&err, "open");
-    t0 = now_s();
-    if (parus_weather_reader_open(s, "2024-03-01", "2024-10-31", &r, &err) != PARUS_OK)
+    if (with_reader &&
+        parus_weather_reader_open(s, "2024-03-01", "2024-10-31", &r, &err) != PARUS_OK)
         die(&err, "reader");
     for (i = 0; i < n; i++) {
         parus_weather_series ser;
         snprintf(id, sizeof id, "P%07zu", i);
-        if (parus_weather_reader_parcel(r, id, "2024-03-01", "2024-10-31", &ser, &err) != PARUS_OK)
+        if ((r ? parus_weather_reader_parcel(r, id, "2024-03-01", "2024-10-31", &ser, &err)
+               : parus_store_weather_parcel(s, id, "2024-03-01", "2024-10-31", &ser, &err)) !=
+            PARUS_OK)
             die(&err, "parcel");
         add_rain(&ser, &total, &n_cov);
     }
@@ -368,8 +351,8 @@ int main(int argc, char **argv)
         t[1][r] = import(paths, store);
         t[2][r] = weights(pstore, &n_w);
         t[3][r] = read_floor(pstore, &n_rows);
-        t[4][r] = per_parcel(pstore, n, &rain);
-        t[5][r] = reader(pstore, n, &rain2);
+        t[4][r] = season_reads(pstore, n, false, &rain);
+        t[5][r] = season_reads(pstore, n, true, &rain2);
     }
     {
         double dec = median(t[0], repeat), imp = median(t[1], repeat), wts = median(t[2], repeat),

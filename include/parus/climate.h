@@ -208,8 +208,6 @@ typedef struct parus_yield_weather_terms {
     double heat_days;               /* days with tmax > theat_c within +-10 days of the peak (inside
                                        the season); NaN when one of them has no value */
     double rain_mm, rain_normal_mm; /* over the sensitive window */
-    double frost_days;              /* days with tmin < -2 degC (a damaging frost) in the
-                                       sensitive window; NaN when one of them has no value */
     int64_t heat_first_day, heat_last_day; /* the heat days' window (the peak +-10, inside) */
     int64_t first_day, last_day;           /* the sensitive window */
     size_t n_years;                        /* previous years with the window's total */

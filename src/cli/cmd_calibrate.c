@@ -233,7 +233,7 @@ struct crop_samples {
     size_t n_lost;
     /* --check: against the stored figures */
     size_t n_below_p10, n_unvouched;
-    double sum_sq, sum_err, sum_y, sum_y2;
+    double sum_sq, sum_err, sum_y;
 };
 
 static int push(struct crop_samples *c, const parus_yield_sample *s)
@@ -440,7 +440,7 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
                 c->sum_err += s.expected - y;
                 c->sum_sq += (s.expected - y) * (s.expected - y);
                 c->sum_y += y;
-                c->sum_y2 += y * y;
+                c->n_lost += y == 0.0;
                 c->n++;
                 if (s.unvouched) { /* its P10 is the crop's minimum, by design: not a P10 */
                     c->n_unvouched++;
@@ -449,7 +449,6 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
                 n_agree++;
                 n_agree_below += y < s.p10;
                 c->n_below_p10 += y < s.p10;
-                c->n_lost += y == 0.0;
                 continue;
             }
             if (differs)
