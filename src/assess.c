@@ -147,8 +147,8 @@ static void flags_text(uint32_t mask, char *buf, size_t n)
     } notes[] = {{NOTE_NO_CANOPY, "NO_CANOPY"},
                  {NOTE_CLAMPED_LOW, "YIELD_CLAMPED_LOW"},
                  {NOTE_CLAMPED_HIGH, "YIELD_CLAMPED_HIGH"},
-                 {NOTE_NO_WEATHER, "YIELD_NO_WEATHER"},
-                 {NOTE_BEYOND_CALIBRATION, "YIELD_BEYOND_CALIBRATION"}};
+                 {NOTE_NO_WEATHER, PARUS_YIELD_NOTE_NO_WEATHER},
+                 {NOTE_BEYOND_CALIBRATION, PARUS_YIELD_NOTE_BEYOND_CALIBRATION}};
     size_t len = 0, i;
     int f;
     buf[0] = '\0';
@@ -202,6 +202,9 @@ typedef struct peer_group {
     int crop, grid; /* grid -1: every parcel of the crop ("all") */
     size_t n_members;
     parus_health_peers peers;
+    double peak_ndvi_median; /* the members' peak NDVI (smoothed series), for the drought rule */
+    double peak_ndvi_se;     /* the standard error of that median */
+    size_t n_peak;           /* members with a peak */
 } peer_group;
 
 /* One parcel of a batch. */
@@ -1591,6 +1594,53 @@ static parus_status put_curve(assess *a, const peer_group *g)
 
 /* Group the classified parcels, build every group's reference from the kept series, store the
  * curves. A crop's parcels in a grid where it has fewer than min_peers go to its "all" group. */
+/* The q quantile of n sorted values, linear between order statistics (Hyndman and Fan type 7). */
+static double quantile_sorted(const double *v, size_t n, double q)
+{
+    double h = q * (double)(n - 1);
+    size_t lo = (size_t)h;
+    return lo + 1 < n ? v[lo] + (h - (double)lo) * (v[lo + 1] - v[lo]) : v[n - 1];
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* The median of the members' peak NDVI (their smoothed series' highest step), sorted so that it
+ * does not depend on the members' order, and its standard error, 1.2533 sigma / sqrt(n) with
+ * sigma the interquartile range / 1.349 (a normal spread's median); members without an NDVI
+ * are left out. */
+static void group_peak(peer_group *grp, parus_health_series *pool, size_t n, size_t n_steps)
+{
+    double *peak = malloc((n ? n : 1) * sizeof *peak);
+    size_t i, s, m = 0;
+    grp->peak_ndvi_median = grp->peak_ndvi_se = NAN;
+    grp->n_peak = 0;
+    if (!peak)
+        return;
+    for (i = 0; i < n; i++) {
+        double best = NAN;
+        for (s = 0; s < n_steps; s++) {
+            double v = pool[i].v[PARUS_HEALTH_NDVI][s];
+            if (isfinite(v) && !(v <= best))
+                best = v;
+        }
+        if (isfinite(best))
+            peak[m++] = best;
+    }
+    if (m > 0) {
+        qsort(peak, m, sizeof *peak, cmp_double);
+        grp->peak_ndvi_median = m % 2 ? peak[m / 2] : 0.5 * (peak[m / 2 - 1] + peak[m / 2]);
+        grp->peak_ndvi_se = 1.2533 *
+                            (quantile_sorted(peak, m, 0.75) - quantile_sorted(peak, m, 0.25)) /
+                            1.349 / sqrt((double)m);
+        grp->n_peak = m;
+    }
+    free(peak);
+}
+
 static parus_status peers_pass(assess *a)
 {
     size_t cap_groups = 0, i, g, n_crops = a->crop_names.n, n_grids = a->grid_names.n, *count;
@@ -1659,6 +1709,7 @@ static parus_status peers_pass(assess *a)
         }
         for (i = 0; i < n; i++)
             members[i] = &pool[i];
+        group_peak(grp, pool, n, a->n_steps);
         code = parus_health_peers_build(&grp->peers, members, n, &a->hopt, a->err);
         if (code == PARUS_OK)
             code = put_curve(a, grp);
@@ -1805,6 +1856,20 @@ static void judge_item(assess *a, size_t k, thread_work *w)
         it->rain_normal_mm = wt.rain_normal_mm;
         parus_health_add_weather_events(&it->health, crop->code, crop->theat_c, wt.heat_days,
                                         wt.heat_first_day, wt.heat_last_day);
+        if (r->group >= 0) {
+            const peer_group *grp = &a->groups[r->group];
+            parus_health_drought_input din = {.rain_ratio = wt.dry_ratio,
+                                              .rain_mm = wt.dry_rain_mm,
+                                              .normal_mm = wt.dry_normal_mm,
+                                              .first_day = wt.dry_first_day,
+                                              .last_day = wt.dry_last_day,
+                                              .n_years = wt.dry_n_years,
+                                              .peak_ndvi = it->peak_ndvi,
+                                              .peers_peak_ndvi = grp->peak_ndvi_median,
+                                              .peers_peak_se = grp->peak_ndvi_se,
+                                              .n_peers = grp->n_peak};
+            parus_health_add_drought(&it->health, crop, &din, a->hopt.min_peers);
+        }
     }
     if (crop && it->has_area && isfinite(it->integral_10d) && isfinite(it->peak_ndvi)) {
         parus_yield_input in;

@@ -47,7 +47,12 @@ void parus__credit_parcel_of_result(const parus_parcel_result *r, int64_t harves
             : 0.0;
     out->calendar_fallback = r->crop_method == PARUS_ASSESS_CALENDAR;
     out->n_event_flags = count_code(r->flags, parus_health_flag_code(PARUS_HEALTH_FLOOD)) +
-                         count_code(r->flags, parus_health_flag_code(PARUS_HEALTH_SUDDEN_LOSS));
+                         count_code(r->flags, parus_health_flag_code(PARUS_HEALTH_SUDDEN_LOSS)) +
+                         count_code(r->flags, parus_health_flag_code(PARUS_HEALTH_DROUGHT));
+    out->drought = count_code(r->flags, parus_health_flag_code(PARUS_HEALTH_DROUGHT)) > 0;
+    out->heat_stress = count_code(r->flags, parus_health_flag_code(PARUS_HEALTH_HEAT_STRESS)) > 0;
+    out->no_weather = count_code(r->flags, PARUS_YIELD_NOTE_NO_WEATHER) > 0;
+    out->beyond_calibration = count_code(r->flags, PARUS_YIELD_NOTE_BEYOND_CALIBRATION) > 0;
     out->planted_area_m2 =
         isfinite(r->planted_area_m2) && r->planted_area_m2 > 0.0 ? r->planted_area_m2 : 0.0;
     /* the interval the stored area_check judged (parus/area.h, docs/method.md section 10); a

@@ -14,6 +14,11 @@
 #include "parus/crops.h"
 #include "parus/store.h"
 
+/* The yield notes of a parcel result's flags that the credit rule reads
+ * (parus_parcel_result.flags). */
+#define PARUS_YIELD_NOTE_NO_WEATHER "YIELD_NO_WEATHER"
+#define PARUS_YIELD_NOTE_BEYOND_CALIBRATION "YIELD_BEYOND_CALIBRATION"
+
 /* The credit rule's evidence of a parcel from its result as stored (parcel_results): the
  * conservative value (0 without one), condition, crop probability and method, the event flags
  * (FLOOD, SUDDEN_LOSS) among its flag codes, planted and declared area (no area check without a

@@ -31,6 +31,7 @@
 static const char *const why_names[PARUS_CLIMATE_N_WHY_] = {
     "OK",           "MISSING_DAYS", "FEW_YEARS",      "WINDOW_SHORT",     "FEW_WET_YEARS",
     "EQUAL_TOTALS", "NO_CROP",      "NOT_FIELD_CROP", "OUTSIDE_CALENDAR", "NOT_YET",
+    "DRY_NORMAL",
 };
 
 static const char *const why_texts[PARUS_CLIMATE_N_WHY_] = {
@@ -44,6 +45,7 @@ static const char *const why_texts[PARUS_CLIMATE_N_WHY_] = {
     "not an open-field crop (covered, fallow or no calendar)",
     "the season lies outside the crop's calendar",
     "the span begins after the season's last day",
+    "the span's normal rain is too little to judge a shortfall",
 };
 
 const char *parus_climate_why_name(parus_climate_why why)

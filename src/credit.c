@@ -219,6 +219,14 @@ parus_status parus_credit_limit(const parus_policy *policy, const parus_credit_p
                 if ((rc = haircut(&v, t.low_conf, &r.haircut_low_confidence_fen, err)) != PARUS_OK)
                     return rc;
             }
+            if (c->drought)
+                pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_DROUGHT);
+            if (c->heat_stress)
+                pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_HEAT_STRESS);
+            if (c->no_weather)
+                pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_NO_WEATHER);
+            if (c->beyond_calibration)
+                pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_BEYOND_CALIBRATION);
             if (c->n_event_flags > 0) {
                 pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_EVENT_FLAG);
                 if ((rc = haircut(&v, t.event, &r.haircut_event_fen, err)) != PARUS_OK)

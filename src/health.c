@@ -1323,6 +1323,49 @@ void parus_health_add_weather_events(parus_health_result *res, const char *crop_
     sort_events(res);
 }
 
+void parus_health_add_drought(parus_health_result *res, const parus_crop *crop,
+                              const parus_health_drought_input *in, size_t min_peers)
+{
+    double typical, peers_amp, own_amp, conf_rain, conf_canopy;
+    char d0[11], d1[11];
+    size_t i, kept = 0;
+    if (!res || !in)
+        return;
+    /* the rain is known and was not short: the canopy's dryness against the peers is not a
+     * drought (the health score keeps the shortfall) */
+    if (in->rain_ratio > PARUS_HEALTH_DROUGHT_RAIN_RATIO) {
+        for (i = 0; i < res->n_events; i++)
+            if (res->event[i].flag != PARUS_HEALTH_DROUGHT_STRESS)
+                res->event[kept++] = res->event[i];
+        res->n_events = kept;
+    }
+    if (!crop || crop->kind != PARUS_CROP_ANNUAL ||
+        !(in->rain_ratio <= PARUS_HEALTH_DROUGHT_RAIN_RATIO) ||
+        in->n_peers < (min_peers > 0 ? min_peers : 1))
+        return;
+    typical = crop->ndvi_peak - crop->ndvi_base;
+    if (!(typical > 0.0))
+        return;
+    peers_amp = (in->peers_peak_ndvi - crop->ndvi_base) / typical;
+    own_amp = (in->peak_ndvi - crop->ndvi_base) / typical;
+    if (!(peers_amp + PARUS_HEALTH_DROUGHT_SE_Z * in->peers_peak_se / typical <=
+          PARUS_HEALTH_DROUGHT_PEERS_AMPLITUDE) ||
+        !(own_amp <= PARUS_HEALTH_DROUGHT_PARCEL_AMPLITUDE))
+        return;
+    conf_rain = confidence(PARUS_HEALTH_DROUGHT_RAIN_RATIO - in->rain_ratio,
+                           PARUS_HEALTH_DROUGHT_RAIN_RATIO);
+    conf_canopy = confidence(PARUS_HEALTH_DROUGHT_PEERS_AMPLITUDE - peers_amp, 0.1);
+    parus_health_format_day(in->first_day, d0);
+    parus_health_format_day(in->last_day, d1);
+    add_event(res, PARUS_HEALTH_DROUGHT, in->first_day, in->last_day, 1.0 - in->rain_ratio,
+              fmin(conf_rain, conf_canopy),
+              "rain %.0f mm from %s to %s, %.0f %% of its %zu-year normal %.0f mm; %s peers "
+              "(%zu) peak at %.0f %% of the crop's typical canopy, this parcel at %.0f %%",
+              in->rain_mm, d0, d1, 100.0 * in->rain_ratio, in->n_years, in->normal_mm, crop->code,
+              in->n_peers, 100.0 * peers_amp, 100.0 * own_amp);
+    sort_events(res);
+}
+
 parus_status parus_health_assess(const parus_health_series *s, const parus_crop *crop,
                                  const parus_health_peers *peers, const double *expected_ndvi,
                                  const parus_health_options *opt, parus_health_result *out,

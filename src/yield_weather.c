@@ -65,6 +65,86 @@ static parus_status read_span(const parus_weather_reader *r, const char *parcel_
     return parus_weather_reader_parcel(r, parcel_id, a, b, s, err);
 }
 
+/* The driest PARUS_CLIMATE_DRY_WINDOW_DAYS-day window of the canopy period p0..p1 (inside the
+ * season) against the same windows of up to max_years previous years (parus/climate.h,
+ * parus_yield_weather_terms.dry_*). Each year is read once over the whole period; a window's
+ * normal is the mean over the years whose window is known. */
+static parus_status dry_window(const parus_weather_reader *r, const char *parcel_id, int64_t p0,
+                               int64_t p1, size_t max_years, parus_yield_weather_terms *t,
+                               parus_error *err)
+{
+    size_t len = (size_t)(p1 - p0 + 1), w, n_win, i, k;
+    double *sum = NULL, *season_rain = NULL;
+    size_t *n_years = NULL;
+    parus_weather_series s;
+    parus_status code;
+
+    t->dry_why = PARUS_CLIMATE_OUTSIDE_CALENDAR;
+    if (p1 < p0)
+        return PARUS_OK;
+    w = len < PARUS_CLIMATE_DRY_WINDOW_DAYS ? len : PARUS_CLIMATE_DRY_WINDOW_DAYS;
+    n_win = len - w + 1;
+    sum = calloc(n_win, sizeof *sum);
+    season_rain = malloc(n_win * sizeof *season_rain);
+    n_years = calloc(n_win, sizeof *n_years);
+    if (!sum || !season_rain || !n_years) {
+        code =
+            parus_fail(err, PARUS_E_NOMEM, "cannot hold the dry windows of parcel '%s'", parcel_id);
+        goto done;
+    }
+    if ((code = read_span(r, parcel_id, p0, p1, &s, err)) != PARUS_OK)
+        goto done;
+    for (i = 0; i < n_win; i++)
+        season_rain[i] = rain_of(&s, p0 + (int64_t)i, p0 + (int64_t)(i + w) - 1);
+    parus_weather_series_release(&s);
+    for (k = 1; k <= max_years; k++) {
+        int64_t a = years_back(p0, (int)k);
+        if ((code = read_span(r, parcel_id, a, a + (int64_t)len - 1, &s, err)) != PARUS_OK)
+            goto done;
+        for (i = 0; i < n_win; i++) {
+            double v = rain_of(&s, a + (int64_t)i, a + (int64_t)(i + w) - 1);
+            if (isfinite(v)) {
+                sum[i] += v;
+                n_years[i]++;
+            }
+        }
+        parus_weather_series_release(&s);
+    }
+    t->dry_why = PARUS_CLIMATE_MISSING_DAYS;
+    for (i = 0; i < n_win; i++) {
+        double normal, ratio;
+        if (n_years[i] < PARUS_CLIMATE_MIN_YEARS) {
+            if (t->dry_why == PARUS_CLIMATE_MISSING_DAYS)
+                t->dry_why = PARUS_CLIMATE_FEW_YEARS;
+            continue;
+        }
+        if (!isfinite(season_rain[i]))
+            continue;
+        normal = sum[i] / (double)n_years[i];
+        if (!(normal >= PARUS_CLIMATE_DRY_MIN_NORMAL_MM)) {
+            if (t->dry_why != PARUS_CLIMATE_OK)
+                t->dry_why = PARUS_CLIMATE_DRY_NORMAL;
+            continue;
+        }
+        ratio = season_rain[i] / normal;
+        if (t->dry_why != PARUS_CLIMATE_OK || ratio < t->dry_ratio) {
+            t->dry_why = PARUS_CLIMATE_OK;
+            t->dry_ratio = ratio;
+            t->dry_rain_mm = season_rain[i];
+            t->dry_normal_mm = normal;
+            t->dry_first_day = p0 + (int64_t)i;
+            t->dry_last_day = p0 + (int64_t)(i + w) - 1;
+            t->dry_n_years = n_years[i];
+        }
+    }
+    code = PARUS_OK;
+done:
+    free(sum);
+    free(season_rain);
+    free(n_years);
+    return code;
+}
+
 parus_status parus_yield_weather(const parus_weather_reader *r, const char *parcel_id,
                                  int64_t first_day, int64_t last_day, const parus_crop *crop,
                                  size_t max_years, parus_yield_weather_terms *out, parus_error *err)
@@ -81,8 +161,10 @@ parus_status parus_yield_weather(const parus_weather_reader *r, const char *parc
         return parus_fail(err, PARUS_E_INVALID, "yield weather: bad arguments");
     memset(&t, 0, sizeof t);
     t.rain_deficit = t.heat_days = t.rain_mm = t.rain_normal_mm = NAN;
+    t.dry_ratio = t.dry_rain_mm = t.dry_normal_mm = NAN;
     t.why = parus_climate_find_crop_dates(crop, first_day, last_day, &cd);
     if (t.why != PARUS_CLIMATE_OK) {
+        t.dry_why = t.why;
         *out = t;
         return PARUS_OK;
     }
@@ -96,7 +178,7 @@ parus_status parus_yield_weather(const parus_weather_reader *r, const char *parc
     h0 = h0 < first_day ? first_day : h0;
     h1 = h1 > last_day ? last_day : h1;
     if (s1 < s0) {
-        t.why = PARUS_CLIMATE_OUTSIDE_CALENDAR;
+        t.why = t.dry_why = PARUS_CLIMATE_OUTSIDE_CALENDAR;
         *out = t;
         return PARUS_OK;
     }
@@ -110,7 +192,7 @@ parus_status parus_yield_weather(const parus_weather_reader *r, const char *parc
         return code;
     if (!season.covered) {
         parus_weather_series_release(&season);
-        t.why = PARUS_CLIMATE_MISSING_DAYS;
+        t.why = t.dry_why = PARUS_CLIMATE_MISSING_DAYS;
         t.no_weather = true;
         *out = t;
         return PARUS_OK;
@@ -154,6 +236,13 @@ parus_status parus_yield_weather(const parus_weather_reader *r, const char *parc
         t.rain_normal_mm = sum / (double)n_years;
         t.rain_deficit =
             t.rain_normal_mm > 0.0 ? fmax(0.0, 1.0 - t.rain_mm / t.rain_normal_mm) : 0.0;
+    }
+    {
+        int64_t p0 = cd.peak_day - PARUS_CLIMATE_DRY_BEFORE_PEAK_DAYS, p1 = cd.harvest_day;
+        code = dry_window(r, parcel_id, p0 < first_day ? first_day : p0,
+                          p1 > last_day ? last_day : p1, max_years, &t, err);
+        if (code != PARUS_OK)
+            return code;
     }
     *out = t;
     return PARUS_OK;

@@ -461,6 +461,66 @@ static void test_cli__calibrate_and_catch_a_narrow_p10(void **state)
     free(narrow);
 }
 
+/* End to end, the drought rule: the same synthetic season (seed 41, one of the rule's tuning
+ * seeds, docs/method.md "Weather flags") with and without the generator's drought. Without it,
+ * no parcel carries DROUGHT although the season has natural dry spells; with it, parcels do,
+ * dated inside the drought, their farmers' limits say DROUGHT, and verify recomputes them. */
+static void test_cli__drought_needs_a_dry_season(void **state)
+{
+    const char *season = "2024-03-01/2024-10-31";
+    const char *kind[2] = {"no", "yes"};
+    int k;
+    (void)state;
+    for (k = 0; k < 2; k++) {
+        char *out, *db = parus_test_path(g_dir, k ? "dr-yes.db" : "dr-no.db");
+        free(parus_test_run_expect(0,
+                                   "'%s' --out '%s/dr-%s' --size 512 --dates 24 --seed 41 "
+                                   "--weather --drought %s --quiet --crops "
+                                   "'%s/data-samples/crops.csv'",
+                                   parus_test_synth_bin(), g_dir, kind[k], kind[k],
+                                   parus_test_source_dir()));
+        free(parus_test_run_expect(
+            0,
+            "'%s' --db '%s' -q parcels load '%s/dr-%s/parcels.geojson' 2>/dev/null; r=$?; "
+            "[ $r -eq 0 ] || [ $r -eq 8 ]",
+            parus_test_bin(), db, g_dir, kind[k]));
+        free(parus_test_run_expect(0,
+                                   "'%s' --db '%s' -q ingest '%s'/dr-%s/*.tif; r=$?; [ $r -eq 0 ] "
+                                   "|| [ $r -eq 8 ]",
+                                   parus_test_bin(), db, g_dir, kind[k]));
+        free(parus_test_run_expect(0, "'%s' --db '%s' -q weather import '%s'/dr-%s/weather/*.tif",
+                                   parus_test_bin(), db, g_dir, kind[k]));
+        free(parus_test_run_expect(0,
+                                   "'%s' --db '%s' -q assess --season %s --no-model; r=$?; "
+                                   "[ $r -eq 0 ] || [ $r -eq 8 ]",
+                                   parus_test_bin(), db, season));
+        out = parus_test_run_expect(0,
+                                    "sqlite3 '%s' \"SELECT count(*), coalesce(min(first_date), "
+                                    "'-'), coalesce(max(last_date), '-') FROM parcel_flags WHERE "
+                                    "flag = 'DROUGHT'; SELECT count(*) FROM limits WHERE ';' || "
+                                    "reasons || ';' LIKE '%%;DROUGHT;%%'\"",
+                                    db);
+        if (k == 0) {
+            assert_string_equal(out, "0|-|-\n0\n");
+        } else {
+            long n_flags = 0, n_limits = 0;
+            char first[11] = "", last[11] = "";
+            assert_int_equal(sscanf(out, "%ld|%10[^|]|%10s\n%ld", &n_flags, first, last, &n_limits),
+                             4);
+            assert_true(n_flags >= 20);
+            assert_true(n_limits >= 10);
+            /* the generator's drought of seed 41: 2024-05-31 to 2024-08-26; every flag's dry
+             * window (60 days) overlaps it */
+            assert_true(strcmp(first, "2024-04-01") >= 0 && strcmp(last, "2024-10-31") <= 0);
+            free(out);
+            out = parus_test_run_expect(0, "'%s' --db '%s' verify --season %s", parus_test_bin(),
+                                        db, season);
+        }
+        free(out);
+        free(db);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -468,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_harvests__refused),
         cmocka_unit_test(test_calibrate__recovers_a_known_model),
         cmocka_unit_test(test_calibrate__weather_terms),
+        cmocka_unit_test(test_cli__drought_needs_a_dry_season),
         cmocka_unit_test(test_calibrate__too_few),
         cmocka_unit_test(test_crop_table__written_back),
         cmocka_unit_test(test_cli__calibrate_and_catch_a_narrow_p10),

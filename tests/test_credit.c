@@ -475,6 +475,46 @@ static void test_limit__no_value_is_a_reason(void **state)
     assert_int_equal(r.repayment_day, PARUS_CREDIT_NO_DAY);
 }
 
+/* The weather's findings: a drought is an event (one event haircut with a flood) and says so;
+ * hot days, no weather and weather beyond the calibration are reasons without a haircut (the
+ * conservative yield already carries them); a parcel that does not count shows none of them. */
+static void test_limit__weather_reasons(void **state)
+{
+    parus_policy p;
+    parus_credit_parcel c = parcel(1000000); /* 10,000.00 CNY */
+    parus_credit_parcel_result pr;
+    parus_credit_result r;
+    parus_error err;
+    (void)state;
+    parus_policy_init(&p);
+    r = limit(&p, &c, 1, 0);
+    assert_int_equal(r.limit_cny, 6000);
+    c.drought = true;
+    c.n_event_flags = 1;
+    r = limit(&p, &c, 1, 0);
+    assert_int_equal(r.haircut_event_fen, 300000);
+    assert_int_equal(r.limit_cny, 4200); /* 10,000 x 0.7 x 0.6 */
+    assert_int_equal(r.reasons, BIT(PARUS_CREDIT_EVENT_FLAG) | BIT(PARUS_CREDIT_DROUGHT));
+    c.n_event_flags = 2; /* and a flood: still one haircut */
+    r = limit(&p, &c, 1, 0);
+    assert_int_equal(r.limit_cny, 4200);
+    assert_parts_add_up(&p, &r);
+    c = parcel(1000000);
+    c.heat_stress = c.no_weather = c.beyond_calibration = true;
+    assert_int_equal(parus_credit_limit(&p, &c, 1, 0, &r, &pr, &err), PARUS_OK);
+    assert_int_equal(r.limit_cny, 6000);
+    assert_int_equal(r.haircut_event_fen, 0);
+    assert_int_equal(pr.reasons, BIT(PARUS_CREDIT_HEAT_STRESS) | BIT(PARUS_CREDIT_NO_WEATHER) |
+                                     BIT(PARUS_CREDIT_BEYOND_CALIBRATION));
+    assert_string_equal(parus_credit_reason_name(PARUS_CREDIT_DROUGHT), "DROUGHT");
+    assert_string_equal(parus_credit_reason_name(PARUS_CREDIT_BEYOND_CALIBRATION),
+                        "BEYOND_CALIBRATION");
+    c.n_clear_observations = 1; /* not counted: thin evidence only */
+    c.drought = true;
+    r = limit(&p, &c, 1, 0);
+    assert_int_equal(r.reasons, BIT(PARUS_CREDIT_THIN_EVIDENCE));
+}
+
 /* Land another parcel claims: its share comes off first, with OVERLAP; held (share 1), nothing. */
 static void test_limit__overlap_counts_the_land_once(void **state)
 {
@@ -895,6 +935,7 @@ int main(void)
         cmocka_unit_test(test_area__compare_exact_and_named),
         cmocka_unit_test(test_limit__debt_above_value_is_zero),
         cmocka_unit_test(test_limit__no_value_is_a_reason),
+        cmocka_unit_test(test_limit__weather_reasons),
         cmocka_unit_test(test_limit__overlap_counts_the_land_once),
         cmocka_unit_test(test_limit__refuses_bad_input),
         cmocka_unit_test(test_reasons__names_and_format),

@@ -2375,11 +2375,90 @@ static void test_weather__heat_stress(void **state)
     assert_int_equal(parus_health_flag_from_code("HEAT_STRESS"), PARUS_HEALTH_HEAT_STRESS);
 }
 
+/* DROUGHT needs both the rain and the canopy: the rain of the driest window at most half its
+ * normal, the crop's peers held back beyond what their spread explains, the parcel with them;
+ * an annual crop with enough peers. Rain that was not short takes DROUGHT_STRESS out. */
+static void test_weather__drought_needs_rain_and_canopy(void **state)
+{
+    parus_crop crop;
+    parus_health_result res;
+    parus_health_drought_input in = {.rain_ratio = 0.3,
+                                     .rain_mm = 30,
+                                     .normal_mm = 100,
+                                     .first_day = 19850,
+                                     .last_day = 19909,
+                                     .n_years = 10,
+                                     .peak_ndvi = 0.55,
+                                     .peers_peak_ndvi = 0.60, /* amplitude (0.6-0.2)/0.6 = 0.667 */
+                                     .peers_peak_se = 0.01,
+                                     .n_peers = 20};
+    parus_health_drought_input v;
+    (void)state;
+    memset(&crop, 0, sizeof crop);
+    snprintf(crop.code, sizeof crop.code, "summer_maize");
+    crop.kind = PARUS_CROP_ANNUAL;
+    crop.ndvi_base = 0.2;
+    crop.ndvi_peak = 0.8;
+    memset(&res, 0, sizeof res);
+    parus_health_add_drought(&res, &crop, &in, 5);
+    assert_int_equal(res.n_events, 1);
+    assert_int_equal(res.event[0].flag, PARUS_HEALTH_DROUGHT);
+    assert_int_equal(res.event[0].day, 19850);
+    assert_int_equal(res.event[0].last_day, 19909);
+    assert_close(res.event[0].size, 0.7, 1e-12, 0);
+    assert_true(res.event[0].confidence > 0.5 && res.event[0].confidence <= 1.0);
+    assert_non_null(strstr(res.event[0].reason, "30 % of its 10-year normal 100 mm"));
+    assert_string_equal(parus_health_flag_code(PARUS_HEALTH_DROUGHT), "DROUGHT");
+    /* each side alone is not enough */
+    struct {
+        const char *what;
+        double rain_ratio, peak, peers_peak, se;
+        size_t n_peers;
+        parus_crop_kind kind;
+    } no[] = {
+        {"rain at 55 % of normal", 0.55, 0.55, 0.60, 0.01, 20, PARUS_CROP_ANNUAL},
+        {"rain unknown", NAN, 0.55, 0.60, 0.01, 20, PARUS_CROP_ANNUAL},
+        {"peers at their typical", 0.3, 0.55, 0.75, 0.01, 20, PARUS_CROP_ANNUAL},
+        {"a small group's spread", 0.3, 0.55, 0.60, 0.06, 20, PARUS_CROP_ANNUAL},
+        {"too few peers", 0.3, 0.55, 0.60, 0.01, 4, PARUS_CROP_ANNUAL},
+        {"the parcel itself green", 0.3, 0.78, 0.60, 0.01, 20, PARUS_CROP_ANNUAL},
+        {"a perennial", 0.3, 0.55, 0.60, 0.01, 20, PARUS_CROP_PERENNIAL},
+    };
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+        v = in;
+        v.rain_ratio = no[i].rain_ratio;
+        v.peak_ndvi = no[i].peak;
+        v.peers_peak_ndvi = no[i].peers_peak;
+        v.peers_peak_se = no[i].se;
+        v.n_peers = no[i].n_peers;
+        crop.kind = no[i].kind;
+        memset(&res, 0, sizeof res);
+        parus_health_add_drought(&res, &crop, &v, 5);
+        if (res.n_events != 0)
+            fail_msg("DROUGHT raised with %s", no[i].what);
+    }
+    crop.kind = PARUS_CROP_ANNUAL;
+    /* DROUGHT_STRESS stays where the rain was short or unknown, goes where it was not */
+    memset(&res, 0, sizeof res);
+    res.n_events = 2;
+    res.event[0].flag = PARUS_HEALTH_DROUGHT_STRESS;
+    res.event[1].flag = PARUS_HEALTH_FLOOD;
+    v = in;
+    v.rain_ratio = NAN;
+    parus_health_add_drought(&res, &crop, &v, 5);
+    assert_int_equal(res.n_events, 2);
+    v.rain_ratio = 0.8;
+    parus_health_add_drought(&res, &crop, &v, 5);
+    assert_int_equal(res.n_events, 1);
+    assert_int_equal(res.event[0].flag, PARUS_HEALTH_FLOOD);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flags__codes_names_and_classes),
         cmocka_unit_test(test_weather__heat_stress),
+        cmocka_unit_test(test_weather__drought_needs_rain_and_canopy),
         cmocka_unit_test(test_options__defaults),
         cmocka_unit_test(test_series__one_observation_per_step_by_hand),
         cmocka_unit_test(test_peers__median_and_quartiles_by_hand),

@@ -69,6 +69,7 @@ typedef enum parus_climate_why {
     PARUS_CLIMATE_NOT_FIELD_CROP,   /* covered (greenhouse), noncrop, or no calendar */
     PARUS_CLIMATE_OUTSIDE_CALENDAR, /* no cycle of the crop overlaps the window */
     PARUS_CLIMATE_NOT_YET,          /* the span begins after the window's last day */
+    PARUS_CLIMATE_DRY_NORMAL,       /* the span's normal rain is too little to judge a shortfall */
     PARUS_CLIMATE_N_WHY_
 } parus_climate_why;
 
@@ -213,7 +214,24 @@ typedef struct parus_yield_weather_terms {
     size_t n_years;                        /* previous years with the window's total */
     bool no_weather;                       /* no grid holds weights for the parcel */
     parus_climate_why why;                 /* OK, or why rain_deficit is NaN */
+    /* the driest spell of the crop's canopy (the drought rule, parus/health.h): of every
+     * PARUS_CLIMATE_DRY_WINDOW_DAYS-day window inside the season and inside the crop's canopy
+     * period (PARUS_CLIMATE_DRY_BEFORE_PEAK_DAYS before its peak to its harvest; the whole period
+     * as one window when shorter) whose normal (the mean of the same calendar window's totals in
+     * the previous years, at least PARUS_CLIMATE_MIN_YEARS of them) reaches
+     * PARUS_CLIMATE_DRY_MIN_NORMAL_MM, the one whose rain is the smallest share of its normal
+     * (the earliest of equal ones). dry_ratio NaN (dry_why says why) when no window qualifies. */
+    double dry_ratio;                    /* dry_rain_mm / dry_normal_mm */
+    double dry_rain_mm, dry_normal_mm;   /* that window's rain and its normal */
+    int64_t dry_first_day, dry_last_day; /* that window */
+    size_t dry_n_years;                  /* previous years behind its normal */
+    parus_climate_why dry_why;
 } parus_yield_weather_terms;
+
+/* The drought rule's rain windows (parus_yield_weather_terms.dry_*). */
+#define PARUS_CLIMATE_DRY_WINDOW_DAYS 60
+#define PARUS_CLIMATE_DRY_BEFORE_PEAK_DAYS 60
+#define PARUS_CLIMATE_DRY_MIN_NORMAL_MM 20.0
 
 /* The terms of one parcel and crop for the season first_day..last_day, from a reader opened on
  * a span that holds the season and the max_years before it (parus_weather_reader_open). A crop

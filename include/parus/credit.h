@@ -22,13 +22,17 @@
  *                   GOOD: none;
  *        confidence crop probability below evidence.min_confidence, or a crop from the calendar
  *                   fallback rather than the model: haircuts.low_confidence (once);
- *        event      one or more event flags (flood, sudden loss): haircuts.event (once);
+ *        event      one or more event flags (flood, sudden loss, drought): haircuts.event
+ *                   (once); a drought's reason DROUGHT beside EVENT_FLAG;
  *        area       the planted area's interval [planted - margin_down, planted + margin_up]
  *                   lies wholly beyond area_tolerance x declared of the declared area
  *                   (parus_area_compare_interval: areas rounded to whole dm2, compared exactly
  *                   in integers; no check when no area is declared): haircuts.area_mismatch.
  *      net_value_fen = gross - thin evidence - all haircuts (exactly: each removed fen is
- *      counted once).
+ *      counted once). The weather's other findings on a counted parcel are reasons without a
+ *      haircut of their own, since the conservative yield already carries them: HEAT_STRESS (the
+ *      yield's heat term), NO_WEATHER and BEYOND_CALIBRATION (the yield held at the crop's
+ *      minimum).
  *   3. lendable_fen = floor(net_value_fen x loan_to_value_ppm / 10^6).
  *   4. after_debt_fen = max(0, lendable_fen - debt_fen) (DEBT when the debt is not 0).
  *   5. before_cap_cny = floor(after_debt_fen / 100).
@@ -80,14 +84,18 @@ typedef enum parus_credit_health {
     X(FAIR_HEALTH, 3, "a parcel is in fair condition")                                             \
     X(LOW_CONFIDENCE, 4, "a parcel's crop probability is below the policy's minimum")              \
     X(CALENDAR_FALLBACK, 5, "a parcel's crop comes from the calendar fallback, not the model")     \
-    X(EVENT_FLAG, 6, "a parcel has an event flag (flood, sudden loss)")                            \
+    X(EVENT_FLAG, 6, "a parcel has an event flag (flood, sudden loss, drought)")                   \
     X(AREA_MISMATCH, 7, "a parcel's planted area differs from its declared area")                  \
     X(DEBT, 8, "existing debt is deducted")                                                        \
     X(CAP, 9, "the limit is held at the policy's cap")                                             \
     X(FLOOR, 10, "the limit came out below the policy's floor or rounding unit: 0")                \
     X(NO_VALUE, 11, "the counted parcels have no conservative value")                              \
     X(UNKNOWN_HEALTH, 12, "a parcel's condition is unknown: treated as fair")                      \
-    X(OVERLAP, 13, "a parcel's land overlaps another parcel's: counted once (policy overlap)")
+    X(OVERLAP, 13, "a parcel's land overlaps another parcel's: counted once (policy overlap)")     \
+    X(DROUGHT, 14, "a parcel's season had a drought: rain far below normal, canopy held back")     \
+    X(HEAT_STRESS, 15, "a parcel's crop had hot days around its peak (its yield counts them)")     \
+    X(NO_WEATHER, 16, "a parcel's yield model reads weather it lacks: the crop's minimum yield")   \
+    X(BEYOND_CALIBRATION, 17, "a parcel's weather lies beyond its yield model's: minimum yield")
 
 typedef enum parus_credit_reason {
 #define PARUS_CREDIT_REASON_ENUM_(name, bit, text) PARUS_CREDIT_##name = bit,
@@ -112,8 +120,11 @@ typedef struct parus_credit_parcel {
     parus_credit_health health;
     double crop_probability; /* the classifier's probability of the crop, in [0, 1] */
     bool calendar_fallback;  /* the crop comes from the calendar fallback, not the model */
-    size_t n_event_flags;    /* flood, sudden-loss (event) flags in the season */
-    double planted_area_m2;  /* >= 0 */
+    size_t n_event_flags;    /* flood, sudden-loss, drought (event) flags in the season */
+    /* the weather's findings, shown as reasons (DROUGHT also counts as an event above) */
+    bool drought, heat_stress;
+    bool no_weather, beyond_calibration; /* the yield's notes YIELD_NO_WEATHER, ..._CALIBRATION */
+    double planted_area_m2;              /* >= 0 */
     /* the uncertainty of planted_area_m2 (parus_planted_area's interval), finite and >= 0, at
      * most planted_area_m2 below; 0 and 0: the area is taken as exact */
     double planted_area_margin_down_m2, planted_area_margin_up_m2;

@@ -61,7 +61,8 @@ extern "C" {
     X(AREA_EXCESS, 7, "AREA_EXCESS", "planted area above the declared area")                       \
     X(WATER_OFF_SEASON, 8, "WATER_OFF_SEASON", "standing water outside the growing season")        \
     X(HEAT_STRESS, 9, "HEAT_STRESS", "days above the crop's heat threshold around its peak")       \
-    X(FROST, 10, "FROST", "frost in the crop's sensitive window")
+    X(FROST, 10, "FROST", "frost in the crop's sensitive window")                                  \
+    X(DROUGHT, 11, "DROUGHT", "rain far below normal while the crop's canopy was below its typical")
 
 typedef enum parus_health_flag {
     PARUS_HEALTH_NONE = 0,
@@ -409,7 +410,8 @@ typedef struct parus_health_result {
  *     drought_moisture_gap what the NDVI shortfall predicts from the peers' quartile slope
  *     (IQR(NDMI) / IQR(NDVI)), and the vegetated fraction is at most drought_max_veg_gap below the
  *     peers': canopy water lower than its greenness explains, on a stand that covers the parcel
- *     (a thin or partly planted stand is green and dry in proportion, not in drought).
+ *     (a thin or partly planted stand is green and dry in proportion, not in drought). Where
+ *     the parcel has weather, parus_health_add_drought keeps it only if the rain was short.
  *
  * The condition (score, class) is the green ratio against the reference, unaligned (a late
  * parcel scores lower while it is late). Errors: E_INVALID (NULL series or options, peers of
@@ -567,6 +569,43 @@ PARUS_API void parus_health_format_day(int64_t day, char out[11]);
 PARUS_API void parus_health_add_weather_events(parus_health_result *res, const char *crop_code,
                                                double theat_c, double heat_days, int64_t first_day,
                                                int64_t last_day);
+
+/* A season's drought, confirmed on both sides (docs/method.md, "Weather flags"): the rain and
+ * the canopy. The evidence of one parcel: */
+typedef struct parus_health_drought_input {
+    /* the driest window of its crop's canopy period (parus_yield_weather_terms.dry_*): its rain
+     * as a share of its normal, the rain and the normal (mm), its days; ratio NaN: none */
+    double rain_ratio, rain_mm, normal_mm;
+    int64_t first_day, last_day;
+    size_t n_years; /* climatology years behind the normal */
+    /* the canopy: the peak NDVI of the parcel and the median of its peers' (the same crop and
+     * grid, parus_health_peers), that median's standard error, and how many peers; NaN / 0:
+     * none */
+    double peak_ndvi, peers_peak_ndvi, peers_peak_se;
+    size_t n_peers;
+} parus_health_drought_input;
+
+/* DROUGHT added to res (date order), for an annual crop (a perennial's canopy follows its
+ * previous years as much as this season's rain; covered crops are watered), when the rain of the
+ * driest window is at most
+ * PARUS_HEALTH_DROUGHT_RAIN_RATIO of its normal, and the canopy confirms it: the peers' median
+ * peak amplitude (peak - the crop's ndvi_base), even raised by PARUS_HEALTH_DROUGHT_SE_Z of its
+ * standard errors, at most PARUS_HEALTH_DROUGHT_PEERS_AMPLITUDE of the crop's typical
+ * (ndvi_peak - ndvi_base), over at least min_peers peers (a whole crop's canopy held back in the
+ * same season, beyond what a small group's spread explains), and the parcel's own amplitude at
+ * most
+ * PARUS_HEALTH_DROUGHT_PARCEL_AMPLITUDE of it. Dated by the dry window; size the rain's shortfall
+ * (1 - ratio); confidence from how far the rain and the peers lie beyond their thresholds. A
+ * crop without a typical amplitude, NaN evidence or too few peers: nothing (never guessed).
+ * And where the rain is known and was not short (ratio above PARUS_HEALTH_DROUGHT_RAIN_RATIO),
+ * DROUGHT_STRESS (the canopy drier than its peers) is taken out of res: the weather contradicts a
+ * drought, and the canopy's shortfall stays in the condition score. */
+#define PARUS_HEALTH_DROUGHT_RAIN_RATIO 0.5
+#define PARUS_HEALTH_DROUGHT_PEERS_AMPLITUDE 0.775
+#define PARUS_HEALTH_DROUGHT_PARCEL_AMPLITUDE 0.9
+#define PARUS_HEALTH_DROUGHT_SE_Z 1.645
+PARUS_API void parus_health_add_drought(parus_health_result *res, const parus_crop *crop,
+                                        const parus_health_drought_input *in, size_t min_peers);
 
 #ifdef __cplusplus
 }
