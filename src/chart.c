@@ -6,9 +6,17 @@
  * [NDVI_MIN, NDVI_MAX] onto y; values outside are clipped by the plot rectangle. Colours are
  * chosen to survive a grey-scale printout: the parcel in dark blue, the peers in orange with a
  * light band, the expected curve in grey, flags in red.
+ *
+ * With rainfall the NDVI layout above keeps PARUS_CHART_NDVI_SHARE of the height (its right
+ * margin widened for the running totals' axis) and the rain panel takes the rest: the same x
+ * mapping, bars in light blue on a mm/day axis, the running totals on a mm axis at the right,
+ * days without a value hatched in grey, its own month ticks and legend. Without rainfall the
+ * code takes exactly the path it took before the panel existed, so the picture is the same to
+ * the byte.
  */
 #include "parus/chart.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -161,32 +169,16 @@ static void draw_radar(cairo_t *cr, const struct frame *f, const parus_chart *c,
     }
 }
 
-static void draw_axes(cairo_t *cr, const struct frame *f, double font_px)
+/* A light vertical line and a label on the first of every month in the window (the current
+ * font size). */
+static void draw_months(cairo_t *cr, const struct frame *f, double font_px)
 {
     char buf[32];
-    double v;
     int year, month, mday;
     int64_t day;
     static const char *const month_name[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
-    cairo_set_font_size(cr, font_px);
-    /* NDVI grid and ticks */
-    for (v = -0.2; v <= 1.0001; v += 0.2) {
-        double y = fy(f, v);
-        cairo_text_extents_t ext;
-        set_rgb(cr, fabs(v) < 1e-9 ? 0x999999 : 0xdddddd, 1.0);
-        cairo_set_line_width(cr, 1.0);
-        cairo_move_to(cr, f->x0, y);
-        cairo_line_to(cr, f->x0 + f->w, y);
-        cairo_stroke(cr);
-        snprintf(buf, sizeof buf, "%.1f", fabs(v) < 1e-9 ? 0.0 : v);
-        cairo_text_extents(cr, buf, &ext);
-        set_rgb(cr, 0x333333, 1.0);
-        cairo_move_to(cr, f->x0 - ext.x_advance - 6.0, y + ext.height / 2.0);
-        cairo_show_text(cr, buf);
-    }
-    /* a tick on the first of every month in the window */
     for (day = (int64_t)f->first; day <= (int64_t)f->last; day++) {
         double x;
         civil_from_day(day, &year, &month, &mday);
@@ -205,6 +197,30 @@ static void draw_axes(cairo_t *cr, const struct frame *f, double font_px)
         cairo_move_to(cr, x + 2.0, f->y0 + f->h + font_px + 4.0);
         cairo_show_text(cr, buf);
     }
+}
+
+static void draw_axes(cairo_t *cr, const struct frame *f, double font_px)
+{
+    char buf[32];
+    double v;
+
+    cairo_set_font_size(cr, font_px);
+    /* NDVI grid and ticks */
+    for (v = -0.2; v <= 1.0001; v += 0.2) {
+        double y = fy(f, v);
+        cairo_text_extents_t ext;
+        set_rgb(cr, fabs(v) < 1e-9 ? 0x999999 : 0xdddddd, 1.0);
+        cairo_set_line_width(cr, 1.0);
+        cairo_move_to(cr, f->x0, y);
+        cairo_line_to(cr, f->x0 + f->w, y);
+        cairo_stroke(cr);
+        snprintf(buf, sizeof buf, "%.1f", fabs(v) < 1e-9 ? 0.0 : v);
+        cairo_text_extents(cr, buf, &ext);
+        set_rgb(cr, 0x333333, 1.0);
+        cairo_move_to(cr, f->x0 - ext.x_advance - 6.0, y + ext.height / 2.0);
+        cairo_show_text(cr, buf);
+    }
+    draw_months(cr, f, font_px);
     set_rgb(cr, 0x333333, 1.0);
     cairo_set_line_width(cr, 1.0);
     cairo_rectangle(cr, f->x0, f->y0, f->w, f->h);
@@ -284,17 +300,315 @@ const char *parus__chart_family_for(const char *text)
     return family;
 }
 
+/* ---- the rain panel ---- */
+
+#define RAIN_BAR_RGB 0x74a9cfu
+#define RAIN_SUM_RGB 0x045a8du
+#define RAIN_NORMAL_RGB 0x636363u
+#define RAIN_HATCH_RGB 0xb0b0b0u
+
+static const double rain_dash_normal[] = {7.0, 4.0};
+static const double rain_dash_partial[] = {2.0, 3.0};
+
+/* An axis from 0 to a round top at or above max (and at least least): steps of 1, 2 or 5 times
+ * a power of ten, at most four of them. */
+static void round_axis(double max, double least, double *top, double *step)
+{
+    static const double mult[] = {1.0, 2.0, 5.0, 10.0};
+    double m = isfinite(max) && max > least ? max : least;
+    double raw = m / 4.0, p = pow(10.0, floor(log10(raw)));
+    size_t k;
+    *step = 10.0 * p;
+    for (k = 0; k < sizeof mult / sizeof mult[0]; k++)
+        if (mult[k] * p >= raw * (1.0 - 1e-9)) {
+            *step = mult[k] * p;
+            break;
+        }
+    *top = ceil(m / *step - 1e-9) * *step;
+}
+
+static double ry(const struct frame *f, double v, double top)
+{
+    return f->y0 + f->h - v / top * f->h;
+}
+
+/* The days with no value, a run at a time: a light fill crossed by diagonal lines over the
+ * panel's height, so that a gap never reads as a dry day. */
+static void draw_rain_gaps(cairo_t *cr, const struct frame *f, const parus_chart *c)
+{
+    size_t i = 0;
+    while (i < c->n_rain) {
+        size_t a;
+        double x0, x1, k;
+        if (isfinite(c->rain_mm[i])) {
+            i++;
+            continue;
+        }
+        for (a = i; i < c->n_rain && !isfinite(c->rain_mm[i]); i++)
+            ;
+        x0 = fx(f, (double)c->first_day + (double)a - 0.5);
+        x1 = fx(f, (double)c->first_day + (double)i - 0.5);
+        cairo_save(cr);
+        cairo_rectangle(cr, x0, f->y0, x1 - x0, f->h);
+        cairo_clip(cr);
+        set_rgb(cr, 0xececec, 1.0);
+        cairo_paint(cr);
+        set_rgb(cr, RAIN_HATCH_RGB, 1.0);
+        cairo_set_line_width(cr, 1.0);
+        for (k = x0 - f->h; k < x1; k += 6.0) {
+            cairo_move_to(cr, k, f->y0 + f->h);
+            cairo_line_to(cr, k + f->h, f->y0);
+        }
+        cairo_stroke(cr);
+        cairo_restore(cr);
+    }
+}
+
+/* The running total of v from first_day on the right axis (0..top): a NaN day adds nothing and
+ * breaks the line, which goes on from the next day dashed partial (a total of the measured days
+ * only); dash: the whole line dashed so (NULL: solid until a gap). */
+static void draw_running(cairo_t *cr, const struct frame *f, const parus_chart *c, const double *v,
+                         double top, unsigned rgb, double width, const double *dash)
+{
+    double sum = 0.0;
+    bool open = false, partial = false;
+    size_t i;
+    set_rgb(cr, rgb, 1.0);
+    cairo_set_line_width(cr, width);
+    cairo_new_path(cr);
+    for (i = 0; i < c->n_rain; i++) {
+        double x = fx(f, (double)c->first_day + (double)i);
+        if (!isfinite(v[i])) {
+            if (open)
+                cairo_stroke(cr);
+            open = false;
+            partial = true;
+            continue;
+        }
+        sum += v[i] > 0.0 ? v[i] : 0.0;
+        if (!open) {
+            if (dash)
+                cairo_set_dash(cr, dash, 2, 0.0);
+            else if (partial)
+                cairo_set_dash(cr, rain_dash_partial, 2, 0.0);
+            else
+                cairo_set_dash(cr, NULL, 0, 0.0);
+            cairo_move_to(cr, x, ry(f, sum, top));
+            open = true;
+        } else {
+            cairo_line_to(cr, x, ry(f, sum, top));
+        }
+    }
+    if (open)
+        cairo_stroke(cr);
+    cairo_set_dash(cr, NULL, 0, 0.0);
+}
+
+static double running_total(const double *v, size_t n)
+{
+    double sum = 0.0;
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (isfinite(v[i]) && v[i] > 0.0)
+            sum += v[i];
+    return sum;
+}
+
+/* A legend row that wraps: items from x0 on, a new line under when an item would pass right. */
+struct legend_row {
+    double x0, right, x, y, line_px;
+};
+
+/* One item of the rain legend: its sample ('b' a bar, 'l' a line, dash NULL: solid, 'h' the
+ * hatch, 't' none) and its text. */
+static void rain_legend_item(cairo_t *cr, struct legend_row *row, double font_px, char kind,
+                             unsigned rgb, const double *dash, const char *text)
+{
+    cairo_text_extents_t ext;
+    double sample = kind == 't' ? 0.0 : 27.0, sx, y;
+    cairo_text_extents(cr, text, &ext);
+    if (row->x > row->x0 && row->x + sample + ext.x_advance > row->right) {
+        row->x = row->x0;
+        row->y += row->line_px;
+    }
+    sx = row->x;
+    y = row->y;
+    if (kind == 'b') {
+        set_rgb(cr, rgb, 1.0);
+        cairo_rectangle(cr, sx + 8.0, y - font_px * 0.8, 6.0, font_px * 0.8);
+        cairo_fill(cr);
+    } else if (kind == 'h') {
+        double k;
+        cairo_save(cr);
+        cairo_rectangle(cr, sx, y - font_px * 0.8, 22.0, font_px * 0.8);
+        cairo_clip(cr);
+        set_rgb(cr, 0xececec, 1.0);
+        cairo_paint(cr);
+        set_rgb(cr, rgb, 1.0);
+        cairo_set_line_width(cr, 1.0);
+        for (k = sx - font_px; k < sx + 22.0; k += 6.0) {
+            cairo_move_to(cr, k, y);
+            cairo_line_to(cr, k + font_px, y - font_px);
+        }
+        cairo_stroke(cr);
+        cairo_restore(cr);
+    } else if (kind == 'l') {
+        set_rgb(cr, rgb, 1.0);
+        cairo_set_line_width(cr, 2.0);
+        cairo_set_dash(cr, dash, dash ? 2 : 0, 0.0);
+        cairo_move_to(cr, sx, y - font_px * 0.25);
+        cairo_line_to(cr, sx + 22.0, y - font_px * 0.25);
+        cairo_stroke(cr);
+        cairo_set_dash(cr, NULL, 0, 0.0);
+    }
+    set_rgb(cr, 0x333333, 1.0);
+    cairo_move_to(cr, sx + sample, y);
+    cairo_show_text(cr, text);
+    row->x = sx + sample + ext.x_advance + 18.0;
+}
+
+/* The rain panel under the NDVI plot (whose frame is above): the same days across, from top_px
+ * to the picture's foot. */
+static void draw_rain(cairo_t *cr, const parus_chart *c, const struct frame *above, double top_px,
+                      int height_px, double font_px)
+{
+    struct frame f = *above;
+    double day_top, day_step, sum_top, sum_step, v, max_day = 0.0;
+    struct legend_row row;
+    const char *left_title = "rain, mm/day";
+    cairo_text_extents_t ext;
+    bool any_gap = false;
+    char buf[32];
+    size_t i;
+
+    f.y0 = top_px + 0.8 * font_px;
+    f.h = height_px - f.y0 - 5.0 * font_px;
+    for (i = 0; i < c->n_rain; i++) {
+        if (!isfinite(c->rain_mm[i]))
+            any_gap = true;
+        else if (c->rain_mm[i] > max_day)
+            max_day = c->rain_mm[i];
+    }
+    round_axis(max_day, 10.0, &day_top, &day_step);
+    v = running_total(c->rain_mm, c->n_rain);
+    if (c->rain_normal_mm && running_total(c->rain_normal_mm, c->n_rain) > v)
+        v = running_total(c->rain_normal_mm, c->n_rain);
+    round_axis(v, 10.0, &sum_top, &sum_step);
+
+    /* the daily axis on the left with its grid, the running totals' on the right */
+    cairo_set_font_size(cr, font_px);
+    cairo_set_line_width(cr, 1.0);
+    for (v = 0.0; v <= day_top * (1.0 + 1e-9); v += day_step) {
+        double y = ry(&f, v, day_top);
+        set_rgb(cr, v == 0.0 ? 0x999999 : 0xdddddd, 1.0);
+        cairo_move_to(cr, f.x0, y);
+        cairo_line_to(cr, f.x0 + f.w, y);
+        cairo_stroke(cr);
+        snprintf(buf, sizeof buf, "%g", v);
+        cairo_text_extents(cr, buf, &ext);
+        set_rgb(cr, 0x333333, 1.0);
+        cairo_move_to(cr, f.x0 - ext.x_advance - 6.0, y + ext.height / 2.0);
+        cairo_show_text(cr, buf);
+    }
+    cairo_set_font_size(cr, font_px * 0.9);
+    for (v = 0.0; v <= sum_top * (1.0 + 1e-9); v += sum_step) {
+        double y = ry(&f, v, sum_top);
+        set_rgb(cr, RAIN_SUM_RGB, 1.0);
+        cairo_move_to(cr, f.x0 + f.w, y);
+        cairo_line_to(cr, f.x0 + f.w + 4.0, y);
+        cairo_stroke(cr);
+        snprintf(buf, sizeof buf, "%g", v);
+        cairo_text_extents(cr, buf, &ext);
+        cairo_move_to(cr, f.x0 + f.w + 6.0, y + ext.height / 2.0);
+        cairo_show_text(cr, buf);
+    }
+    cairo_set_font_size(cr, font_px);
+    draw_months(cr, &f, font_px);
+
+    cairo_save(cr);
+    cairo_rectangle(cr, f.x0, f.y0, f.w, f.h);
+    cairo_clip(cr);
+    draw_rain_gaps(cr, &f, c);
+    set_rgb(cr, RAIN_BAR_RGB, 1.0);
+    for (i = 0; i < c->n_rain; i++) {
+        double d = (double)c->first_day + (double)i, x0, x1;
+        if (!isfinite(c->rain_mm[i]) || c->rain_mm[i] <= 0.0)
+            continue;
+        x0 = fx(&f, d - 0.4);
+        x1 = fx(&f, d + 0.4);
+        if (x1 - x0 < 1.0) /* a long window: bars a pixel wide rather than vanishing */
+            x1 = x0 + 1.0;
+        cairo_rectangle(cr, x0, ry(&f, c->rain_mm[i], day_top), x1 - x0,
+                        f.y0 + f.h - ry(&f, c->rain_mm[i], day_top));
+    }
+    cairo_fill(cr);
+    if (c->rain_normal_mm)
+        draw_running(cr, &f, c, c->rain_normal_mm, sum_top, RAIN_NORMAL_RGB, 1.8, rain_dash_normal);
+    draw_running(cr, &f, c, c->rain_mm, sum_top, RAIN_SUM_RGB, 2.4, NULL);
+    cairo_restore(cr);
+
+    set_rgb(cr, 0x333333, 1.0);
+    cairo_set_line_width(cr, 1.0);
+    cairo_rectangle(cr, f.x0, f.y0, f.w, f.h);
+    cairo_stroke(cr);
+    cairo_text_extents(cr, left_title, &ext);
+    if (ext.x_advance > f.h)
+        left_title = "mm";
+    cairo_save(cr);
+    cairo_move_to(cr, f.x0 - 4.0 * font_px, f.y0 + f.h);
+    cairo_rotate(cr, -PI / 2.0);
+    cairo_show_text(cr, left_title);
+    cairo_restore(cr);
+    cairo_save(cr);
+    set_rgb(cr, RAIN_SUM_RGB, 1.0);
+    cairo_move_to(cr, f.x0 + f.w + 3.4 * font_px, f.y0);
+    cairo_rotate(cr, PI / 2.0);
+    cairo_show_text(cr, "total, mm");
+    cairo_restore(cr);
+
+    /* the legend, on a second line under the first where it is long */
+    cairo_set_font_size(cr, font_px * 0.9);
+    row.x0 = row.x = f.x0;
+    row.right = f.x0 + f.w;
+    row.y = f.y0 + f.h + 3.0 * font_px;
+    row.line_px = 1.3 * font_px;
+    rain_legend_item(cr, &row, font_px, 'b', RAIN_BAR_RGB, NULL, "daily rain");
+    rain_legend_item(cr, &row, font_px, 'l', RAIN_SUM_RGB, NULL,
+                     c->rain_label ? c->rain_label : "rain, running total");
+    if (c->rain_normal_mm)
+        rain_legend_item(cr, &row, font_px, 'l', RAIN_NORMAL_RGB, rain_dash_normal,
+                         c->rain_normal_label ? c->rain_normal_label : "normal, running total");
+    if (any_gap)
+        rain_legend_item(cr, &row, font_px, 'h', RAIN_HATCH_RGB, NULL,
+                         "no value (total dotted after: measured days only)");
+    if (c->rain_note)
+        rain_legend_item(cr, &row, font_px, 't', 0, NULL, c->rain_note);
+}
+
+/* The height the title, the NDVI plot and its legend take of a picture with a rain panel: the
+ * NDVI share, less what the panel needs at the least (its plot 2.8 lines high). */
+static double ndvi_height(int height_px)
+{
+    double top = floor(height_px * PARUS_CHART_NDVI_SHARE + 0.5);
+    double font_px = top / 40.0 < 10.0 ? 10.0 : top / 40.0;
+    double min_panel = ceil(8.6 * font_px);
+    return height_px - top < min_panel ? height_px - min_panel : top;
+}
+
 static void draw(cairo_t *cr, const parus_chart *c, int width_px, int height_px)
 {
-    double font_px = height_px / 40.0 < 10.0 ? 10.0 : height_px / 40.0;
+    bool rain = c->n_rain > 0;
+    double top_px = rain ? ndvi_height(height_px) : (double)height_px;
+    double font_px = top_px / 40.0 < 10.0 ? 10.0 : top_px / 40.0;
     struct frame f;
     size_t i;
     double lx, ly;
 
     f.x0 = 5.5 * font_px;
     f.y0 = 4.2 * font_px;
-    f.w = width_px - f.x0 - 1.5 * font_px;
-    f.h = height_px - f.y0 - 5.0 * font_px;
+    /* the rain panel's running totals have their axis on the right */
+    f.w = width_px - f.x0 - (rain ? 4.5 : 1.5) * font_px;
+    f.h = top_px - f.y0 - 5.0 * font_px;
     f.first = (double)c->first_day;
     f.last = (double)(c->last_day > c->first_day ? c->last_day : c->first_day + 1);
 
@@ -376,6 +690,8 @@ static void draw(cairo_t *cr, const parus_chart *c, int width_px, int height_px)
                     false);
     if (c->n_marks)
         legend_item(cr, &lx, ly, 0xd0021b, "events", font_px, false);
+    if (rain)
+        draw_rain(cr, c, &f, top_px, height_px, font_px);
 }
 
 parus_status parus_chart_write_png(const parus_chart *chart, const char *path, int width_px,
@@ -396,10 +712,14 @@ parus_status parus_chart_write_png(const parus_chart *chart, const char *path, i
         return parus_fail(err, PARUS_E_INVALID, "chart: the season ends before it starts");
     if ((chart->n_obs && (!chart->obs_day || !chart->obs_ndvi)) ||
         (chart->n_radar && (!chart->radar_day || !chart->radar_rvi)) ||
-        (chart->n_marks && !chart->marks) ||
+        (chart->n_marks && !chart->marks) || (chart->n_rain && !chart->rain_mm) ||
         ((chart->ndvi || chart->peer_median || chart->expected) &&
          (chart->n_steps == 0 || !(chart->step_days > 0.0))))
         return parus_fail(err, PARUS_E_INVALID, "chart: a count without its values");
+    if (chart->n_rain > (uint64_t)(chart->last_day - chart->first_day) + 1)
+        return parus_fail(err, PARUS_E_INVALID,
+                          "chart: %zu days of rain in a %" PRId64 "-day season", chart->n_rain,
+                          chart->last_day - chart->first_day + 1);
 
     surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width_px, height_px);
     if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {

@@ -7,7 +7,9 @@
  * One read per year, each from the crop's sowing when it precedes the window: a parcel's
  * weather is read through the primary key (grid, cell, variable, day), so a year costs one
  * index range per cell and variable, and years before the store's weather begins cost an empty
- * range. Kept apart from climate.c so that the computation stays free of the store, and apart
+ * range. The same reads give the chart its rain day by day and each day's normal
+ * (parus_climate_parcel_season_days), so `parus query --chart` reads the weather once. Kept
+ * apart from climate.c so that the computation stays free of the store, and apart
  * from weather.c so that `parus query` links no GDAL (docs/ARCHITECTURE.md, "Two programs").
  */
 #include <math.h>
@@ -90,12 +92,78 @@ static parus_status read_window(parus_store *store, const char *parcel_id, int64
     return PARUS_OK;
 }
 
+void parus_climate_rain_days_release(parus_climate_rain_days *days)
+{
+    if (!days)
+        return;
+    free(days->rain_mm);
+    free(days->normal_mm);
+    memset(days, 0, sizeof *days);
+}
+
+/* A window's rain on day k of the window (0 = its first day); NaN outside the data. */
+static double rain_on(const parus_climate_window *w, size_t k)
+{
+    int64_t i = w->first_day + (int64_t)k - w->data_first_day;
+    return i >= 0 && (size_t)i < w->n_data_days ? w->precip_mm[i] : (double)NAN;
+}
+
+/* The season's rain day by day and, when the climatology gives a normal, each day's mean over
+ * the years with a value that day. */
+static parus_status rain_days(const parus_climate_window *season, const parus_climate_window *years,
+                              size_t n_years, const parus_climate *c, const char *parcel_id,
+                              parus_climate_rain_days *out, parus_error *err)
+{
+    size_t n = (size_t)(season->last_day - season->first_day + 1), k, y;
+    double *rain = malloc(n * sizeof *rain), *normal = NULL;
+
+    if (rain && c->climatology_why == PARUS_CLIMATE_OK && !(normal = malloc(n * sizeof *normal))) {
+        free(rain);
+        rain = NULL;
+    }
+    if (!rain)
+        return parus_fail(err, PARUS_E_NOMEM, "cannot hold the daily rain of parcel '%s'",
+                          parcel_id);
+    for (k = 0; k < n; k++) {
+        double sum = 0.0;
+        size_t n_with = 0;
+        rain[k] = rain_on(season, k);
+        if (!normal)
+            continue;
+        for (y = 0; y < n_years; y++) {
+            double x = rain_on(&years[y], k);
+            if (!isnan(x)) {
+                sum += x;
+                n_with++;
+            }
+        }
+        normal[k] = n_with >= PARUS_CLIMATE_MIN_YEARS ? sum / (double)n_with : (double)NAN;
+    }
+    out->first_day = season->first_day;
+    out->n_days = n;
+    out->rain_mm = rain;
+    out->normal_mm = normal;
+    out->n_years = n_years;
+    return PARUS_OK;
+}
+
 parus_status parus_climate_parcel_season(parus_store *store, const char *parcel_id,
                                          const char *season, const parus_crop *crop,
                                          size_t max_years, parus_climate *out, parus_error *err)
 {
+    return parus_climate_parcel_season_days(store, parcel_id, season, crop, max_years, out, NULL,
+                                            err);
+}
+
+parus_status parus_climate_parcel_season_days(parus_store *store, const char *parcel_id,
+                                              const char *season, const parus_crop *crop,
+                                              size_t max_years, parus_climate *out,
+                                              parus_climate_rain_days *days, parus_error *err)
+{
     struct held *h;
     parus_climate_window *years;
+    parus_climate c;
+    parus_climate_rain_days d;
     char a[11], b[11];
     int64_t first, last;
     size_t k, n_years = 0;
@@ -139,7 +207,14 @@ parus_status parus_climate_parcel_season(parus_store *store, const char *parcel_
         if (h[k].any)
             years[n_years++] = h[k].w;
     }
-    st = parus_climate_season(&h[0].w, years, n_years, crop, out, err);
+    st = parus_climate_season(&h[0].w, years, n_years, crop, &c, err);
+    if (st == PARUS_OK && days)
+        st = rain_days(&h[0].w, years, n_years, &c, parcel_id, &d, err);
+    if (st == PARUS_OK) {
+        *out = c;
+        if (days)
+            *days = d;
+    }
 out_free:
     for (k = 0; h && k <= max_years; k++)
         free(h[k].values);

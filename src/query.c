@@ -369,6 +369,8 @@ void parus_parcel_view_release(parus_parcel_view *v)
     free(v->peer_median);
     free(v->peer_p25);
     free(v->peer_p75);
+    free(v->rain_mm);
+    free(v->rain_normal_mm);
     pool_free(&v->pool_);
     memset(v, 0, sizeof *v);
 }
@@ -614,23 +616,33 @@ parus_status parus_parcel_view_load_weather(parus_store *store, parus_parcel_vie
                                             parus_error *err)
 {
     parus_climate c;
+    parus_climate_rain_days days;
     parus_error e;
     parus_status st;
 
     if (!store || !v || !v->parcel.id)
         return parus_fail(err, PARUS_E_INVALID, "weather of a view: no parcel view loaded");
-    st = parus_climate_parcel_season(store, v->parcel.id, v->season, crop, max_years, &c, &e);
+    st = parus_climate_parcel_season_days(store, v->parcel.id, v->season, crop, max_years, &c,
+                                          &days, &e);
+    if (st != PARUS_OK && st != PARUS_E_NOT_FOUND) {
+        if (err)
+            *err = e;
+        return st;
+    }
+    free(v->rain_mm);
+    free(v->rain_normal_mm);
+    v->rain_mm = v->rain_normal_mm = NULL;
+    v->n_rain_days = 0;
     if (st == PARUS_E_NOT_FOUND) {
         v->has_weather = false;
         snprintf(v->weather_none, sizeof v->weather_none, "%.255s", e.msg);
         v->weather_crop[0] = '\0';
         return PARUS_OK;
     }
-    if (st != PARUS_OK) {
-        if (err)
-            *err = e;
-        return st;
-    }
+    /* the view takes the arrays over */
+    v->n_rain_days = days.n_days;
+    v->rain_mm = days.rain_mm;
+    v->rain_normal_mm = days.normal_mm;
     v->has_weather = true;
     v->weather = c;
     v->weather_none[0] = '\0';
@@ -647,12 +659,57 @@ static bool whole_season(const parus_parcel_view *v, const parus_result_flag *f)
            strncmp(f->last_date, v->season + 11, 10) >= 0;
 }
 
+/* The rain panel from the view's weather, when some day of the season has rain measured: the
+ * legend's words from the same figures as the text's weather block. */
+static void chart_rain(const parus_parcel_view *v, parus_chart *ch, char *label, char *normal_label,
+                       char *note, size_t size)
+{
+    const parus_climate *c = &v->weather;
+    const parus_climate_figure *f = &c->season.rain_mm;
+    size_t i, len;
+    bool any = false;
+
+    for (i = 0; v->has_weather && v->rain_mm && i < v->n_rain_days && !any; i++)
+        any = isfinite(v->rain_mm[i]);
+    if (!any)
+        return;
+    ch->n_rain = v->n_rain_days;
+    ch->rain_mm = v->rain_mm;
+    ch->rain_normal_mm = v->rain_normal_mm;
+    if (isfinite(f->value)) {
+        snprintf(label, size, "rain %.0f mm", f->value);
+        len = strlen(label);
+        if (f->n_missing_days > 0)
+            snprintf(label + len, size - len, " (%zu days estimated)", f->n_missing_days);
+        len = strlen(label);
+        if (isfinite(c->rain_pct_of_normal))
+            snprintf(label + len, size - len, ", %.0f %% of normal", c->rain_pct_of_normal);
+    } else {
+        snprintf(label, size, "rain: no total, %zu of %zu days without a value", f->n_missing_days,
+                 c->n_days);
+    }
+    ch->rain_label = label;
+    if (v->rain_normal_mm) {
+        if (isfinite(c->rain_mm_normal.mean))
+            snprintf(normal_label, size, "normal %.0f mm (%zu years%s)", c->rain_mm_normal.mean,
+                     c->rain_mm_normal.n_years, c->short_climatology ? ", short climatology" : "");
+        else
+            snprintf(normal_label, size, "normal (%zu years)", c->rain_mm_normal.n_years);
+        ch->rain_normal_label = normal_label;
+    } else {
+        snprintf(note, size, "no normal: %zu earlier years of weather, %d needed",
+                 c->rain_mm_normal.n_years, PARUS_CLIMATE_MIN_YEARS);
+        ch->rain_note = note;
+    }
+}
+
 parus_status parus_parcel_view_chart(const parus_parcel_view *v, const parus_crop *crop,
                                      const char *path, int width_px, int height_px,
                                      parus_error *err)
 {
     parus_chart ch;
-    char title[256], subtitle[384], peer_label[160];
+    char title[256], subtitle[384], peer_label[160], rain_label[128], normal_label[128],
+        rain_note[128];
     int64_t *obs_day = NULL, *radar_day = NULL;
     double *obs_ndvi = NULL, *expected = NULL, *radar_rvi = NULL;
     unsigned char *obs_used = NULL, *radar_asc = NULL;
@@ -763,6 +820,7 @@ parus_status parus_parcel_view_chart(const parus_parcel_view *v, const parus_cro
     ch.radar_ascending = radar_asc;
     ch.n_marks = n_marks;
     ch.marks = marks;
+    chart_rain(v, &ch, rain_label, normal_label, rain_note, sizeof rain_label);
     st = parus_chart_write_png(&ch, path, width_px, height_px, err);
 out:
     free(radar_day);

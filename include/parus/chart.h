@@ -10,6 +10,14 @@
  * the parcel's Sentinel-1 observations where it has any. The season's first and last day are
  * the x axis' ends; NDVI runs from -0.2 to 1.
  *
+ * Where the caller gives the parcel's daily rainfall, a panel under the NDVI plot, on the same
+ * days, shows it: a bar per day (mm per day on the left axis), days without a value hatched
+ * (never drawn as dry days), and on the right axis (mm) the season's running total of rain
+ * beside the running total of the normal, so that a dry spell shows as the two lines parting;
+ * the legend carries the caller's words for them (the season's total and its percent of normal,
+ * or why there is no normal). Without rainfall nothing of it is drawn and the picture is
+ * unchanged.
+ *
  * Everything is drawn with cairo into an ARGB image written as PNG. Text uses cairo's toy font
  * API with the "sans-serif" face: the fonts installed decide how non-Latin titles look.
  *
@@ -66,12 +74,30 @@ typedef struct parus_chart {
 
     size_t n_marks;
     const parus_chart_mark *marks;
+
+    /* rainfall, drawn as a panel under the NDVI plot on the same days (0: no panel, and the
+     * picture is the same as without these fields). Day i is first_day + i; n_rain is at most
+     * the window's days (later ones are not drawn). rain_mm: each day's rain (mm); a NaN day
+     * has no value: it is hatched, never drawn as a dry day, adds nothing to the running
+     * total, and the running total is dashed from it on (it holds only the measured days). */
+    size_t n_rain;
+    const double *rain_mm;
+    const double *rain_normal_mm;  /* each day's climatological mean (mm); NULL: no normal */
+    const char *rain_label;        /* legend of the running total, e.g. "rain 312 mm, 64 % of
+                                      normal"; NULL: "rain, running total" */
+    const char *rain_normal_label; /* legend of the normal's; NULL: "normal, running total" */
+    const char *rain_note;         /* last in the legend (why no normal); NULL: none */
 } parus_chart;
+
+/* With a rain panel, the title, the NDVI plot and its legend keep this share of the picture's
+ * height and the panel the rest (at least 8.6 text lines); a caller that wants the NDVI plot of
+ * a picture h pixels high draws h / PARUS_CHART_NDVI_SHARE pixels. */
+#define PARUS_CHART_NDVI_SHARE 0.72
 
 /* Draw the chart into a width_px x height_px PNG at path (overwritten). Sizes 200..4000.
  * Errors: E_INVALID (a size out of range, last_day < first_day, a NULL array that a count says
- * is there), E_IO (cairo cannot write the file: the message names it and carries cairo's
- * reason), E_NOMEM. */
+ * is there, more rain days than the window's), E_IO (cairo cannot write the file: the message names
+ * it and carries cairo's reason), E_NOMEM. */
 PARUS_API parus_status parus_chart_write_png(const parus_chart *chart, const char *path,
                                              int width_px, int height_px, parus_error *err);
 

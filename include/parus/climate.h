@@ -199,6 +199,32 @@ PARUS_API parus_status parus_climate_parcel_season(parus_store *store, const cha
                                                    size_t max_years, parus_climate *out,
                                                    parus_error *err);
 
+/* The season's rain day by day beside each day's normal (the chart's rain panel, parus/chart.h),
+ * from the same reads as the figures. */
+typedef struct parus_climate_rain_days {
+    int64_t first_day; /* the season's first day: rain_mm[i] is day first_day + i */
+    size_t n_days;     /* the season's days */
+    double *rain_mm;   /* the parcel's precipitation each day (mm); NaN: no value that day */
+    /* each day's mean over the climatology years that have a value on the same day of their
+     * window (mm), NaN on a day fewer than PARUS_CLIMATE_MIN_YEARS years have; NULL when the
+     * climatology gives no normal (parus_climate.climatology_why not OK). Over a window without
+     * missing days the days' means add up to rain_mm_normal.mean. */
+    double *normal_mm;
+    size_t n_years; /* the climatology years read (parus_climate.n_years_given) */
+} parus_climate_rain_days;
+
+PARUS_API void parus_climate_rain_days_release(parus_climate_rain_days *days);
+
+/* parus_climate_parcel_season, and the season's rain day by day with each day's normal over the
+ * same climatology years: one read of the weather for both. *days is written (and owns its
+ * arrays: parus_climate_rain_days_release) only on success; days NULL: as
+ * parus_climate_parcel_season. Errors: those of parus_climate_parcel_season. */
+PARUS_API parus_status parus_climate_parcel_season_days(parus_store *store, const char *parcel_id,
+                                                        const char *season, const parus_crop *crop,
+                                                        size_t max_years, parus_climate *out,
+                                                        parus_climate_rain_days *days,
+                                                        parus_error *err);
+
 /* ---- the yield model's weather terms (parus/yield.h) ---- */
 
 /* A parcel's season as the yield model reads it: the rain over the crop's sensitive window (30

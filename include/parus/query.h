@@ -116,6 +116,11 @@ typedef struct parus_parcel_view {
     parus_climate weather;
     char weather_crop[32];  /* the crop whose calendar the crop figures follow ("" none) */
     char weather_none[256]; /* !has_weather after a load: why there is none */
+    /* and its rain day by day, read with it (parus_climate_parcel_season_days): days first_day
+     * .. first_day + n_rain_days - 1; 0 and NULL without weather */
+    size_t n_rain_days;
+    double *rain_mm;        /* NaN: no value that day */
+    double *rain_normal_mm; /* each day's normal (mm); NULL: the climatology gives none */
 
     void *pool_; /* private: what the view owns */
 } parus_parcel_view;
@@ -138,7 +143,8 @@ PARUS_API parus_status parus_parcel_view_load(parus_store *store, const char *se
 #define PARUS_QUERY_CLIMATE_YEARS 30
 
 /* The view's season against up to max_years previous years of the parcel's weather
- * (parus_climate_parcel_season), the crop figures on crop's calendar and temperatures (crop NULL:
+ * (parus_climate_parcel_season_days: the figures and the daily rain of the chart), the crop
+ * figures on crop's calendar and temperatures (crop NULL:
  * none; rain, SPI and dry spell are still given). A parcel without weather is not an error:
  * has_weather is false and weather_none says why ("no weather is stored for parcel 'P1'").
  * Errors: E_INVALID (a view not loaded), the store's, E_NOMEM; on error the view's weather is
@@ -150,8 +156,12 @@ PARUS_API parus_status parus_parcel_view_load_weather(parus_store *store, parus_
 /* Draw the view as a PNG (parus/chart.h): the observations (dropped ones hollow), the smoothed
  * series, the peer median and band, the crop's expected curve (crop NULL: none), the flags at
  * their first dates (a flag spanning the whole window, as area and not-planted flags do, is named
- * in the subtitle instead), the season's window as the x axis. Errors: those of
- * parus_chart_write_png. */
+ * in the subtitle instead), the season's window as the x axis; and under it, when the view's
+ * weather was loaded and some day of the season has rain measured, the rain panel: the daily
+ * rain, its running total against the normal's, the season's total and percent of normal in
+ * the legend (or why there is no normal). width_px x height_px is the whole picture; with the
+ * rain panel the NDVI plot keeps the upper part (PARUS_CHART_NDVI_SHARE). Errors: those of
+ * parus_chart_write_png, E_NOMEM. */
 PARUS_API parus_status parus_parcel_view_chart(const parus_parcel_view *v, const parus_crop *crop,
                                                const char *path, int width_px, int height_px,
                                                parus_error *err);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parus/chart.h"
 #include "parus/credit.h"
 #include "parus/crops.h"
 #include "parus/health.h"
@@ -39,7 +40,8 @@ static const char usage[] =
     "  --json               one JSON object for tools (keys: docs/cli.md)\n"
     "  --chart FILE.png     draw the parcel's season: observations (dropped ones hollow), the\n"
     "                       smoothed series, its peers' median and band, its crop's expected\n"
-    "                       curve, the flags\n"
+    "                       curve, the flags; under it, where the store holds weather, the daily\n"
+    "                       rain and its running total against the normal's\n"
     "  --crops TABLE.csv    crop table for the expected curve and the weather's crop figures\n"
     "                       (default: [tables] crops)\n\n"
     "Exit 6 when the parcel or farmer is not in the store, and when it has no result for the\n"
@@ -1085,6 +1087,17 @@ static bool weather_crop_code(parus_store *store, const parus_parcel_view *v, ch
     return found;
 }
 
+/* The chart's height: 700 pixels, grown so that the NDVI plot keeps them where the rain panel
+ * is drawn under it (some day of the season has rain measured: parus/query.h). */
+static int chart_height(const parus_parcel_view *v)
+{
+    size_t i;
+    for (i = 0; v->has_weather && v->rain_mm && i < v->n_rain_days; i++)
+        if (isfinite(v->rain_mm[i]))
+            return (int)(700.0 / PARUS_CHART_NDVI_SHARE + 0.5);
+    return 700;
+}
+
 static int query_parcel(cli_ctx *ctx, parus_store *store, const char *window, const char *id,
                         bool json, const char *chart, const char *crops_opt)
 {
@@ -1128,7 +1141,8 @@ static int query_parcel(cli_ctx *ctx, parus_store *store, const char *window, co
             }
             expected = crop;
         }
-        if (parus_parcel_view_chart(&v, expected, chart, 1200, 700, &err) != PARUS_OK) {
+        if (parus_parcel_view_chart(&v, expected, chart, 1200, chart_height(&v), &err) !=
+            PARUS_OK) {
             rc = cli_report(&err);
             goto out;
         }
