@@ -300,6 +300,57 @@ const char *parus__chart_family_for(const char *text)
     return family;
 }
 
+/* ---- the layout ---- */
+
+/* The height the title, the NDVI plot and its legend take of a picture with a rain panel: the
+ * NDVI share, less what the panel needs at the least (its plot 2.8 lines high). */
+static double ndvi_height(int height_px)
+{
+    double top = floor(height_px * PARUS_CHART_NDVI_SHARE + 0.5);
+    double font_px = top / 40.0 < 10.0 ? 10.0 : top / 40.0;
+    double min_panel = ceil(8.6 * font_px);
+    return height_px - top < min_panel ? height_px - min_panel : top;
+}
+
+/* The NDVI plot's rectangle and the text size; *top_px: where the rain panel begins. */
+static void layout(int width_px, int height_px, bool rain, struct frame *f, double *font_px,
+                   double *top_px)
+{
+    *top_px = rain ? ndvi_height(height_px) : (double)height_px;
+    *font_px = *top_px / 40.0 < 10.0 ? 10.0 : *top_px / 40.0;
+    f->x0 = 5.5 * *font_px;
+    f->y0 = 4.2 * *font_px;
+    /* the rain panel's running totals have their axis on the right */
+    f->w = width_px - f->x0 - (rain ? 4.5 : 1.5) * *font_px;
+    f->h = *top_px - f->y0 - 5.0 * *font_px;
+}
+
+/* The rain panel's plot rectangle under the NDVI plot's (above). */
+static void rain_layout(const struct frame *above, double top_px, int height_px, double font_px,
+                        struct frame *f)
+{
+    *f = *above;
+    f->y0 = top_px + 0.8 * font_px;
+    f->h = height_px - f->y0 - 5.0 * font_px;
+}
+
+void parus__chart_plots(int width_px, int height_px, bool rain, double ndvi_box[4],
+                        double rain_box[4])
+{
+    struct frame f, r;
+    double font_px, top_px;
+    layout(width_px, height_px, rain, &f, &font_px, &top_px);
+    rain_layout(&f, top_px, height_px, font_px, &r);
+    ndvi_box[0] = f.x0;
+    ndvi_box[1] = f.y0;
+    ndvi_box[2] = f.w;
+    ndvi_box[3] = f.h;
+    rain_box[0] = r.x0;
+    rain_box[1] = r.y0;
+    rain_box[2] = r.w;
+    rain_box[3] = rain ? r.h : 0.0;
+}
+
 /* ---- the rain panel ---- */
 
 #define RAIN_BAR_RGB 0x74a9cfu
@@ -472,7 +523,7 @@ static void rain_legend_item(cairo_t *cr, struct legend_row *row, double font_px
 static void draw_rain(cairo_t *cr, const parus_chart *c, const struct frame *above, double top_px,
                       int height_px, double font_px)
 {
-    struct frame f = *above;
+    struct frame f;
     double day_top, day_step, sum_top, sum_step, v, max_day = 0.0;
     struct legend_row row;
     const char *left_title = "rain, mm/day";
@@ -481,8 +532,7 @@ static void draw_rain(cairo_t *cr, const parus_chart *c, const struct frame *abo
     char buf[32];
     size_t i;
 
-    f.y0 = top_px + 0.8 * font_px;
-    f.h = height_px - f.y0 - 5.0 * font_px;
+    rain_layout(above, top_px, height_px, font_px, &f);
     for (i = 0; i < c->n_rain; i++) {
         if (!isfinite(c->rain_mm[i]))
             any_gap = true;
@@ -585,30 +635,15 @@ static void draw_rain(cairo_t *cr, const parus_chart *c, const struct frame *abo
         rain_legend_item(cr, &row, font_px, 't', 0, NULL, c->rain_note);
 }
 
-/* The height the title, the NDVI plot and its legend take of a picture with a rain panel: the
- * NDVI share, less what the panel needs at the least (its plot 2.8 lines high). */
-static double ndvi_height(int height_px)
-{
-    double top = floor(height_px * PARUS_CHART_NDVI_SHARE + 0.5);
-    double font_px = top / 40.0 < 10.0 ? 10.0 : top / 40.0;
-    double min_panel = ceil(8.6 * font_px);
-    return height_px - top < min_panel ? height_px - min_panel : top;
-}
-
 static void draw(cairo_t *cr, const parus_chart *c, int width_px, int height_px)
 {
     bool rain = c->n_rain > 0;
-    double top_px = rain ? ndvi_height(height_px) : (double)height_px;
-    double font_px = top_px / 40.0 < 10.0 ? 10.0 : top_px / 40.0;
+    double top_px, font_px;
     struct frame f;
     size_t i;
     double lx, ly;
 
-    f.x0 = 5.5 * font_px;
-    f.y0 = 4.2 * font_px;
-    /* the rain panel's running totals have their axis on the right */
-    f.w = width_px - f.x0 - (rain ? 4.5 : 1.5) * font_px;
-    f.h = top_px - f.y0 - 5.0 * font_px;
+    layout(width_px, height_px, rain, &f, &font_px, &top_px);
     f.first = (double)c->first_day;
     f.last = (double)(c->last_day > c->first_day ? c->last_day : c->first_day + 1);
 

@@ -9,7 +9,8 @@
  * figures are checked on hand-made series whose answers are worked out in the comments: missing
  * days never counted as dry or as no rain, degree-days, heat and frost days and dry spells for
  * summer maize and for winter wheat across the year end. The end-to-end case imports twelve
- * years of GeoTIFF weather for a parcel whose last year is dry and reads `parus query`.
+ * years of GeoTIFF weather for a parcel whose last year is dry and reads `parus query`, its
+ * daily rain beside each day's normal, and the rain panel of `parus query --chart`.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -17,9 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cairo.h>
 #include <gdal.h>
 
+#include "chart_int.h"
 #include "parus/climate.h"
+#include "parus/crops.h"
 #include "parus/series.h"
 #include "parus/store.h"
 #include "parus/weather.h"
@@ -815,6 +819,153 @@ static void test_query__weather_of_a_dry_season(void **state)
     free(db);
 }
 
+/* build_store's rain of a year's window day k (0 = 1 April), as the GeoTIFF holds it. */
+static double stored_rain(int year, int k)
+{
+    uint32_t seed = (uint32_t)year * 2654435761u;
+    double x = 0.0;
+    int i;
+    for (i = 0; i <= k; i++)
+        x = rain_day(&seed) * (year == 2024 ? 0.5 : 1.0);
+    return (double)(float)x;
+}
+
+/* The season's rain day by day from the same read as the figures: the days imported, and each
+ * day's mean over the eleven earlier years; no normal from five years; the same days whether
+ * the read begins at the crop's sowing (winter wheat: the October before) or at the window. */
+static void test_parcel_days__rain_and_each_days_normal(void **state)
+{
+    char *db = build_store();
+    parus_store *s;
+    parus_climate c, c_days;
+    parus_climate_rain_days d, dw;
+    parus_crop_table crops;
+    parus_error err;
+    char crops_path[1024];
+    int k, year;
+    (void)state;
+    snprintf(crops_path, sizeof crops_path, "%s/data-samples/crops.csv", parus_test_source_dir());
+    if (parus_crop_table_load(crops_path, &crops, &err) != PARUS_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(parus_store_open_readonly(db, &s, &err), PARUS_OK);
+    assert_int_equal(
+        parus_climate_parcel_season(s, "A", "2024-04-01/2024-09-30", NULL, 30, &c, &err), PARUS_OK);
+    assert_int_equal(parus_climate_parcel_season_days(s, "A", "2024-04-01/2024-09-30", NULL, 30,
+                                                      &c_days, &d, &err),
+                     PARUS_OK);
+    assert_close(c_days.season.rain_mm.value, c.season.rain_mm.value, 0, 0);
+    assert_close(c_days.rain_mm_normal.mean, c.rain_mm_normal.mean, 0, 0);
+    assert_true(d.first_day == day("2024-04-01"));
+    assert_int_equal(d.n_days, 183);
+    assert_int_equal(d.n_years, 11);
+    assert_non_null(d.normal_mm);
+    for (k = 0; k < 183; k++) {
+        double sum = 0.0;
+        for (year = 2013; year <= 2023; year++)
+            sum += stored_rain(year, k);
+        assert_close(d.rain_mm[k], stored_rain(2024, k), 1e-9, 0);
+        assert_close(d.normal_mm[k], sum / 11.0, 1e-9, 1e-12);
+    }
+    /* winter wheat's read begins at its sowing the October before: the same season's days */
+    assert_int_equal(parus_climate_parcel_season_days(s, "A", "2024-04-01/2024-09-30",
+                                                      parus_crop_table_find(&crops, "winter_wheat"),
+                                                      30, &c_days, &dw, &err),
+                     PARUS_OK);
+    assert_int_equal(dw.n_days, 183);
+    for (k = 0; k < 183; k++) {
+        assert_close(dw.rain_mm[k], d.rain_mm[k], 0, 0);
+        assert_close(dw.normal_mm[k], d.normal_mm[k], 0, 0);
+    }
+    parus_climate_rain_days_release(&dw);
+    parus_climate_rain_days_release(&d);
+    assert_null(d.rain_mm);
+    parus_climate_rain_days_release(NULL);
+
+    /* 2018 has five earlier years (2013..2017): the rain, no normal */
+    assert_int_equal(
+        parus_climate_parcel_season_days(s, "A", "2018-04-01/2018-09-30", NULL, 30, &c, &d, &err),
+        PARUS_OK);
+    assert_int_equal(c.climatology_why, PARUS_CLIMATE_FEW_YEARS);
+    assert_int_equal(d.n_years, 5);
+    assert_null(d.normal_mm);
+    assert_close(d.rain_mm[10], stored_rain(2018, 10), 1e-9, 0);
+    parus_climate_rain_days_release(&d);
+
+    /* no weather for B: not found, nothing written */
+    memset(&d, 0, sizeof d);
+    assert_int_equal(
+        parus_climate_parcel_season_days(s, "B", "2024-04-01/2024-09-30", NULL, 30, &c, &d, &err),
+        PARUS_E_NOT_FOUND);
+    assert_null(d.rain_mm);
+    parus_store_close(s);
+    parus_crop_table_release(&crops);
+    free(db);
+}
+
+/* Pixels of a PNG's rectangle {x, y, w, h} near rgb (within 40 a channel). */
+static int png_hits(cairo_surface_t *png, const double box[4], unsigned rgb)
+{
+    int stride = cairo_image_surface_get_stride(png), x, y, hits = 0;
+    const unsigned char *data = cairo_image_surface_get_data(png);
+    for (y = (int)ceil(box[1]) + 2; y < (int)floor(box[1] + box[3]) - 2; y++)
+        for (x = (int)ceil(box[0]) + 2; x < (int)floor(box[0] + box[2]) - 2; x++) {
+            uint32_t px = *(const uint32_t *)(const void *)(data + (size_t)y * (size_t)stride +
+                                                            (size_t)x * 4);
+            int r = (int)((px >> 16) & 0xff), g = (int)((px >> 8) & 0xff), b = (int)(px & 0xff);
+            if (abs(r - (int)((rgb >> 16) & 0xff)) < 40 && abs(g - (int)((rgb >> 8) & 0xff)) < 40 &&
+                abs(b - (int)(rgb & 0xff)) < 40)
+                hits++;
+        }
+    return hits;
+}
+
+/* `parus query --chart` on a store with weather draws the rain panel under the NDVI plot: the
+ * picture grows from 700 to 972 pixels, the panel has bars and its normal; with five earlier
+ * years the rain without a normal; a parcel without weather keeps the 700-pixel chart. */
+static void test_query__chart_draws_the_rain(void **state)
+{
+    char *db = build_store(), *out, *png = parus_test_path(dir_, "rain.png");
+    double ndvi[4], rain[4];
+    cairo_surface_t *s;
+    (void)state;
+    parus__chart_plots(1200, 972, true, ndvi, rain);
+
+    out = parus_test_run_expect(
+        6, "'%s' --db '%s' query A --season 2024-04-01/2024-09-30 --chart '%s'", parus_test_bin(),
+        db, png);
+    free(out);
+    s = cairo_image_surface_create_from_png(png);
+    assert_int_equal(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+    assert_int_equal(cairo_image_surface_get_width(s), 1200);
+    assert_int_equal(cairo_image_surface_get_height(s), 972);
+    cairo_surface_flush(s);
+    assert_true(png_hits(s, rain, 0x74a9cf) > 200); /* bars */
+    assert_true(png_hits(s, rain, 0x045a8d) > 200); /* the season's running total */
+    assert_true(png_hits(s, rain, 0x636363) > 100); /* the normal's */
+    cairo_surface_destroy(s);
+
+    out = parus_test_run_expect(
+        6, "'%s' --db '%s' query A --season 2018-04-01/2018-09-30 --chart '%s'", parus_test_bin(),
+        db, png);
+    free(out);
+    s = cairo_image_surface_create_from_png(png);
+    assert_int_equal(cairo_image_surface_get_height(s), 972);
+    cairo_surface_flush(s);
+    assert_true(png_hits(s, rain, 0x74a9cf) > 200);
+    assert_int_equal(png_hits(s, rain, 0x636363), 0);
+    cairo_surface_destroy(s);
+
+    out = parus_test_run_expect(
+        6, "'%s' --db '%s' query B --season 2024-04-01/2024-09-30 --chart '%s'", parus_test_bin(),
+        db, png);
+    free(out);
+    s = cairo_image_surface_create_from_png(png);
+    assert_int_equal(cairo_image_surface_get_height(s), 700);
+    cairo_surface_destroy(s);
+    free(png);
+    free(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -829,6 +980,8 @@ int main(void)
         cmocka_unit_test(test_season__winter_wheat_across_the_year_end),
         cmocka_unit_test(test_season__normals_percentile_and_spi_of_a_dry_season),
         cmocka_unit_test(test_query__weather_of_a_dry_season),
+        cmocka_unit_test(test_parcel_days__rain_and_each_days_normal),
+        cmocka_unit_test(test_query__chart_draws_the_rain),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
