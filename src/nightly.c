@@ -7,15 +7,20 @@
  * quadratic in the number of loose band files, which is fine for thousands). A tile is opened
  * (no pixels read) and fingerprinted once to learn its date, shard and whether it is known, then
  * ingested, which opens and fingerprints it again: a second read of the bytes (0.1 s for a
- * 394 MB tile) in exchange for never holding hundreds of tiles open.
+ * 394 MB tile) in exchange for never holding hundreds of tiles open. Weather files (a few, tens
+ * of MB) are told from tiles at the scan (parus_weather_file_kind_of: a GeoTIFF is opened for its
+ * metadata), fingerprinted to know them, and imported whole by parus_weather_import, which
+ * fingerprints them again.
  *
  * Invariants that make a kill -9 harmless: the store is written only through parus_ingest_tile
- * (one transaction per tile), the season's state, the assessment (one transaction) and the run
- * record; a tile leaves the inbox only after its transaction committed (or after it was found
- * already stored), by rename within one file system; a quarantined tile's reason file is in place
- * before the tile is moved next to it. The assessment is owed from the transaction of the first
- * tile of its window until the transaction of its results (season_state, docs/store.md): whatever
- * a kill interrupts, the next run sees the season stale and assesses it, even with nothing new.
+ * (one transaction per tile), parus_weather_import (one per weather file), the parcels' weather
+ * weights (one per grid, recomputed by every run for what lacks them), the season's state, the
+ * assessment (one transaction) and the run record; a tile or weather file leaves the inbox only
+ * after its transaction committed (or after it was found already stored), by rename within one
+ * file system; a quarantined file's reason file is in place before the file is moved next to
+ * it. The assessment is owed from the transaction of the first tile of its window until the
+ * transaction of its results (season_state, docs/store.md): whatever a kill interrupts, the next
+ * run sees the season stale and assesses it, even with nothing new.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
@@ -36,7 +41,9 @@
 #include "outfile_int.h"
 #include "parus/raster.h"
 #include "parus/season.h"
+#include "parus/weather.h"
 #include "util_int.h"
+#include "weather_int.h"
 
 /* ---- small helpers ---- */
 
@@ -56,6 +63,44 @@ static bool ends_with_ci(const char *s, const char *suffix)
 static bool is_tif_name(const char *name)
 {
     return ends_with_ci(name, ".tif") || ends_with_ci(name, ".tiff");
+}
+
+/* A name that says weather whatever its content (parus_weather_file_kind_of): netCDF, GRIB, and
+ * the station CSVs (whose header then decides). */
+static bool is_weather_name(const char *name)
+{
+    static const char *const exts[] = {".nc",    ".nc4", ".netcdf", ".cdf",  ".grib", ".grib1",
+                                       ".grib2", ".grb", ".grb1",   ".grb2", ".csv"};
+    size_t i;
+    for (i = 0; i < sizeof exts / sizeof exts[0]; i++)
+        if (ends_with_ci(name, exts[i]))
+            return true;
+    return false;
+}
+
+static bool contains_ci(const char *s, const char *part)
+{
+    size_t j, k, n = strlen(s), m = strlen(part);
+    for (j = 0; j + m <= n; j++) {
+        for (k = 0; k < m && (s[j + k] | 0x20) == part[k]; k++)
+            ;
+        if (k == m)
+            return true;
+    }
+    return false;
+}
+
+enum transfer { NOT_TRANSFER, TRANSFER_TILE, TRANSFER_WEATHER };
+
+/* What a hidden name that a transfer writes into holds: ".X.tif.Ab3xZ" a tile, ".era5.nc.tmp" a
+ * weather file (lower-case parts: the comparison folds the name only). */
+static enum transfer transfer_kind(const char *name)
+{
+    if (contains_ci(name, ".tif"))
+        return TRANSFER_TILE;
+    if (contains_ci(name, ".nc") || contains_ci(name, ".grib") || contains_ci(name, ".grb"))
+        return TRANSFER_WEATHER;
+    return NOT_TRANSFER;
 }
 
 static char *path_join(const char *dir, const char *name)
@@ -410,6 +455,8 @@ struct item {
     size_t n_paths;
     bool is_dir;
     bool grouped; /* loose band files gathered under a scene key */
+    bool weather; /* a weather file (one path), imported as `parus weather import` does */
+    parus_weather_file_kind wkind;
     char *key;    /* the scene key of a group */
     char why[96]; /* why it is not ready */
     enum item_state state;
@@ -597,16 +644,35 @@ static struct item *item_for_file(struct run *r, const char *name, parus_error *
     return it;
 }
 
-/* "X.tif.aux.xml", "X.tif.ovr": GDAL's side files of a tile X.tif; they travel with it. */
+/* "X.tif.aux.xml", "X.tif.ovr", "X.nc.aux.xml": GDAL's side files of a tile or a weather file;
+ * they travel with it. */
 static bool is_sidecar_name(const struct run *r, const char *name)
 {
     size_t i;
     for (i = 0; i < r->n_names; i++) {
         size_t n = strlen(r->names[i]);
-        if (is_tif_name(r->names[i]) && strncmp(name, r->names[i], n) == 0 && name[n] == '.')
+        if ((is_tif_name(r->names[i]) || is_weather_name(r->names[i])) &&
+            strncmp(name, r->names[i], n) == 0 && name[n] == '.')
             return true;
     }
     return false;
+}
+
+/* A weather file: an item of its own, never grouped with band files. */
+static parus_status weather_item(struct run *r, const char *path, parus_weather_file_kind kind,
+                                 const struct stat *sb, parus_error *err)
+{
+    struct item *it = item_new(r);
+    if (!it)
+        return parus_fail(err, PARUS_E_NOMEM, "cannot list the inbox");
+    it->weather = true;
+    it->wkind = kind;
+    it->name = parus__strdup(path);
+    if (!it->name)
+        return parus_fail(err, PARUS_E_NOMEM, "cannot list the inbox");
+    if (is_recent(r, sb))
+        set_not_ready(it, "changed within the settle time");
+    return item_add_path(it, path, err);
 }
 
 static parus_status scan_inbox(struct run *r, parus_error *err)
@@ -650,6 +716,8 @@ static parus_status scan_inbox(struct run *r, parus_error *err)
         char *path = path_join(r->opt->inbox, name);
         struct stat sb;
         struct item *it;
+        parus_weather_file_kind wkind = PARUS_WEATHER_FILE_NONE;
+        bool ignored = false;
         if (!path)
             return parus_fail(err, PARUS_E_NOMEM, "cannot list inbox '%s'", r->opt->inbox);
         if (stat(path, &sb) != 0) { /* gone since the listing, or a dangling link */
@@ -663,11 +731,16 @@ static parus_status scan_inbox(struct run *r, parus_error *err)
         l.n = 0;
         if (name[0] == '.') {
             /* rsync and friends write into hidden names before the final rename */
-            if (strstr(name, ".tif") || strstr(name, ".TIF") || ends_with_ci(name, ".part")) {
-                r->st->n_seen++;
+            enum transfer t = transfer_kind(name);
+            if (t != NOT_TRANSFER || ends_with_ci(name, ".part")) {
+                bool w = t == TRANSFER_WEATHER;
+                if (w)
+                    r->st->n_weather_seen++;
+                else
+                    r->st->n_seen++;
                 r->st->n_not_ready++;
                 line_kv(&l, "event", "not_ready");
-                line_kv(&l, "tile", path);
+                line_kv(&l, w ? "weather" : "tile", path);
                 line_kv(&l, "reason", "hidden file, still being written");
                 run_log(r, PARUS_LOG_INFO, &l);
             }
@@ -701,27 +774,45 @@ static parus_status scan_inbox(struct run *r, parus_error *err)
                 else
                     set_not_ready(it, "a .part file: still being written");
             } else {
-                r->st->n_seen++;
+                bool w = is_weather_name(stem);
+                if (w)
+                    r->st->n_weather_seen++;
+                else
+                    r->st->n_seen++;
                 r->st->n_not_ready++;
                 line_kv(&l, "event", "not_ready");
-                line_kv(&l, "tile", path);
+                line_kv(&l, w ? "weather" : "tile", path);
                 line_kv(&l, "reason", ".part file, still being written");
                 run_log(r, PARUS_LOG_INFO, &l);
             }
-        } else if (S_ISREG(sb.st_mode) && is_tif_name(name)) {
-            it = item_for_file(r, name, err);
-            if (!it)
-                code = err ? err->code : PARUS_E_NOMEM;
-            else {
-                code = item_add_path(it, path, err);
-                if (is_recent(r, &sb))
-                    set_not_ready(it, "changed within the settle time");
+        } else if (S_ISREG(sb.st_mode) && (is_tif_name(name) || !is_sidecar_name(r, name))) {
+            bool tif = is_tif_name(name);
+            /* a .tif is judged once it has settled: its metadata may not be written yet */
+            if (!tif || !is_recent(r, &sb))
+                wkind = parus_weather_file_kind_of(path);
+            if (wkind != PARUS_WEATHER_FILE_NONE) {
+                code = weather_item(r, path, wkind, &sb, err);
+            } else if (tif) {
+                it = item_for_file(r, name, err);
+                if (!it)
+                    code = err ? err->code : PARUS_E_NOMEM;
+                else {
+                    code = item_add_path(it, path, err);
+                    if (is_recent(r, &sb))
+                        set_not_ready(it, "changed within the settle time");
+                }
+            } else {
+                ignored = true;
             }
         } else if (!is_sidecar_name(r, name)) {
+            ignored = true;
+        }
+        if (ignored) {
             r->st->n_ignored++;
             line_kv(&l, "event", "ignored");
             line_kv(&l, "entry", path);
-            line_kv(&l, "reason", "not a tile (a .tif/.tiff file or a scene directory)");
+            line_kv(&l, "reason",
+                    "not a tile (a .tif/.tiff file or a scene directory) nor a weather file");
             run_log(r, PARUS_LOG_DEBUG, &l);
         }
         free(path);
@@ -731,12 +822,15 @@ static parus_status scan_inbox(struct run *r, parus_error *err)
     /* a .part file alone makes a group with no file yet */
     for (i = 0; i < r->n_items; i++) {
         struct item *it = &r->items[i];
-        r->st->n_seen++;
+        if (it->weather)
+            r->st->n_weather_seen++;
+        else
+            r->st->n_seen++;
         if (it->state == ITEM_NOT_READY) {
             r->st->n_not_ready++;
             l.n = 0;
             line_kv(&l, "event", "not_ready");
-            line_kv(&l, "tile", it->name);
+            line_kv(&l, it->weather ? "weather" : "tile", it->name);
             line_kv(&l, "reason", it->why);
             run_log(r, PARUS_LOG_INFO, &l);
         }
@@ -782,6 +876,17 @@ static char *free_target(const char *dir, const char *name, parus_error *err)
     return p;
 }
 
+/* The nightly job reads weather files as they are; one whose unit or variable must be stated is
+ * imported by hand (the library's message names the option). */
+#define BY_HAND_HINT                                                                               \
+    "the nightly job takes weather files as they are: import this one by hand, stating what "      \
+    "the message asks (parus weather import --unit NAME=UNIT or --variable NAME=KIND FILE)"
+
+static bool weather_by_hand(const struct item *it, const parus_error *why)
+{
+    return it->weather && (strstr(why->msg, "--unit") || strstr(why->msg, "--variable"));
+}
+
 static parus_status write_reason(const char *target, const struct item *it, const char *file,
                                  const parus_error *why, int64_t run_id, parus_error *err)
 {
@@ -802,9 +907,13 @@ static parus_status write_reason(const char *target, const struct item *it, cons
     code = parus_outfile_open(reason, &of, err);
     if (code == PARUS_OK) {
         parus_outfile_printf(
-            of, NULL, "file=%s\ntile=%s\ncode=%s\nmessage=%s\ntime=%s\nrun_id=%lld\nparus=%s\n",
-            file, it->name, parus_status_name(why->code), why->msg, now, (long long)run_id,
-            parus_version());
+            of, NULL,
+            "file=%s\ntile=%s\nkind=%s\ncode=%s\nmessage=%s\ntime=%s\nrun_id=%lld\n"
+            "parus=%s\n",
+            file, it->name, it->weather ? "weather" : "tile", parus_status_name(why->code),
+            why->msg, now, (long long)run_id, parus_version());
+        if (weather_by_hand(it, why))
+            parus_outfile_printf(of, NULL, "hint=%s\n", BY_HAND_HINT);
         code = parus_outfile_commit(of, err);
     }
     free(reason);
@@ -894,13 +1003,18 @@ static parus_status quarantine(struct run *r, struct item *it, const parus_error
     if (code != PARUS_OK)
         return code;
     it->state = ITEM_DONE;
-    r->st->n_quarantined++;
-    line_kv(&l, "event", "tile");
-    line_kv(&l, "tile", it->name);
+    if (it->weather)
+        r->st->n_weather_quarantined++;
+    else
+        r->st->n_quarantined++;
+    line_kv(&l, "event", it->weather ? "weather" : "tile");
+    line_kv(&l, it->weather ? "weather" : "tile", it->name);
     line_kv(&l, "outcome", "quarantined");
     line_kv(&l, "code", parus_status_name(why->code));
     line_kv(&l, "reason", why->msg);
     line_kv(&l, "to", r->quarantine);
+    if (weather_by_hand(it, why))
+        line_kv(&l, "hint", BY_HAND_HINT);
     run_log(r, PARUS_LOG_WARN, &l);
     return PARUS_OK;
 }
@@ -1020,6 +1134,173 @@ static parus_status inspect(struct run *r, struct item *it, bool *known, parus_e
     return code;
 }
 
+/* Fingerprint a ready weather file: whether the store has it. A sharded run leaves weather
+ * alone: shard stores are combined by store merge, which copies no weather, so weather stored in
+ * a shard would never reach the merged store. */
+static parus_status inspect_weather(struct run *r, struct item *it, bool *known, parus_error *err)
+{
+    parus_error ferr;
+    parus_status code;
+
+    *known = false;
+    if (r->opt->shard_count > 1) {
+        struct line l = {.n = 0};
+        it->state = ITEM_DONE;
+        r->st->n_weather_left++;
+        line_kv(&l, "event", "weather");
+        line_kv(&l, "weather", it->name);
+        line_kv(&l, "outcome", "left");
+        line_kv(&l, "note",
+                "a sharded run leaves weather files in the inbox (store merge copies no "
+                "weather): import them into the merged store, with parus weather import or a "
+                "nightly run without --shard");
+        run_log(r, PARUS_LOG_WARN, &l);
+        return PARUS_OK;
+    }
+    parus_error_init(&ferr);
+    code = parus__fingerprint_files((const char *const *)it->paths, 1, it->hash, &ferr);
+    if (code != PARUS_OK) {
+        if (!is_tile_error(code)) {
+            if (err)
+                *err = ferr;
+            return code;
+        }
+        return quarantine(r, it, &ferr, err);
+    }
+    return parus__store_weather_known(r->store, it->hash, known, err);
+}
+
+static void weather_known_line(struct run *r, const struct item *it, const char *note)
+{
+    struct line l = {.n = 0};
+    line_kv(&l, "event", "weather");
+    line_kv(&l, "weather", it->name);
+    line_kv(&l, "outcome", "known");
+    line_kv(&l, "format", parus_weather_file_kind_name(it->wkind));
+    line_kvf(&l, "hash", "%.16s", it->hash);
+    if (note)
+        line_kv(&l, "note", note);
+    run_log(r, PARUS_LOG_INFO, &l);
+}
+
+/* One weather file through parus_weather_import's path: one transaction; a file the store holds
+ * already (a copy earlier in this inbox) stores nothing; a file that cannot be used, or that
+ * disagrees with stored weather (E_DUPLICATE), is set aside with nothing of it stored. */
+static parus_status import_weather(struct run *r, struct item *it, parus_error *err)
+{
+    parus_weather_import_stats ws;
+    parus_error werr;
+    parus_status code;
+    struct line l = {.n = 0};
+    double t0 = now_mono_s();
+
+    parus_error_init(&werr);
+    code = parus__weather_import(r->store, it->paths[0], NULL, r->opt->checkpoint,
+                                 r->opt->checkpoint_ctx, &ws, &werr);
+    if (code != PARUS_OK) {
+        if (!is_tile_error(code) && code != PARUS_E_DUPLICATE) {
+            if (err)
+                *err = werr;
+            return code;
+        }
+        return quarantine(r, it, &werr, err);
+    }
+    it->state = ITEM_DONE;
+    if (ws.already) {
+        r->st->n_weather_known++;
+        weather_known_line(r, it, "the same content earlier in this inbox");
+    } else {
+        r->st->n_weather_stored++;
+        r->st->n_weather_values += ws.n_values;
+        line_kv(&l, "event", "weather");
+        line_kv(&l, "weather", it->name);
+        line_kv(&l, "outcome", "stored");
+        line_kv(&l, "format", parus_weather_file_kind_name(it->wkind));
+        line_kv(&l, "first_day", ws.first_day);
+        line_kv(&l, "last_day", ws.last_day);
+        line_kvf(&l, "values", "%zu", ws.n_values);
+        line_kvf(&l, "same", "%zu", ws.n_same);
+        line_kvf(&l, "grid_id", "%lld", (long long)ws.grid_id);
+        line_kvf(&l, "gap_days", "%zu", ws.n_gap_days);
+        if (ws.n_gap_days)
+            line_kv(&l, "first_gap", ws.first_gap_day);
+        line_kvf(&l, "seconds", "%.2f", now_mono_s() - t0);
+        line_kvf(&l, "hash", "%.16s", it->hash);
+        if (ws.n_gap_days)
+            line_kv(&l, "note", "days with no value are left missing, not filled");
+        run_log(r, ws.n_gap_days ? PARUS_LOG_WARN : PARUS_LOG_INFO, &l);
+        checkpoint(r, "weather:stored");
+    }
+    /* only now, with the file committed (or found stored), may it leave the inbox */
+    code = move_done(r, it, err);
+    if (code == PARUS_OK)
+        checkpoint(r, "weather:moved");
+    return code;
+}
+
+/* Days between a grid's files that no file covers: missing, not dry (as `parus weather import`
+ * says them). */
+static int log_weather_span(const parus_weather_span *sp, void *ctx)
+{
+    struct run *r = ctx;
+    struct line l = {.n = 0};
+    if (!sp->n_uncovered_days)
+        return 0;
+    line_kv(&l, "event", "weather_gap");
+    line_kvf(&l, "grid_id", "%lld", (long long)sp->grid_id);
+    line_kv(&l, "variable", parus_weather_var_name(sp->var));
+    line_kv(&l, "first_day", sp->first_day);
+    line_kv(&l, "last_day", sp->last_day);
+    line_kvf(&l, "uncovered_days", "%zu", sp->n_uncovered_days);
+    line_kv(&l, "first_uncovered", sp->first_uncovered);
+    line_kv(&l, "note", "days that no file covers are missing, not filled");
+    run_log(r, PARUS_LOG_WARN, &l);
+    return 0;
+}
+
+/* Every parcel's weights on every stored grid, as `parus weather import` computes them after
+ * its files: a grid stored by this run, a run killed between a file's commit and its weights,
+ * and parcels loaded since, are weighed here. Nothing to do (one query) without weather. */
+static parus_status weigh_parcels(struct run *r, parus_error *err)
+{
+    parus_weather_weight_stats ws;
+    struct line l = {.n = 0};
+    parus_status code;
+    double t0 = now_mono_s();
+    size_t k;
+
+    if (r->st->n_weather_stored) {
+        code = parus_store_weather_spans(r->store, log_weather_span, r, err);
+        if (code != PARUS_OK)
+            return code;
+    }
+    code = parus_weather_weights_update(r->store, &ws, err);
+    if (code != PARUS_OK || ws.n_grids == 0)
+        return code;
+    line_kv(&l, "event", "weather_weights");
+    line_kvf(&l, "grids", "%zu", ws.n_grids);
+    line_kvf(&l, "computed", "%zu", ws.n_computed);
+    line_kvf(&l, "kept", "%zu", ws.n_kept);
+    line_kvf(&l, "uncovered", "%zu", ws.n_uncovered);
+    if (ws.n_uncovered) {
+        char first[5 * 66] = "";
+        size_t used = 0;
+        for (k = 0; k < ws.n_uncovered && k < 5; k++) {
+            int n =
+                snprintf(first + used, sizeof first - used, "%s%s", k ? " " : "", ws.uncovered[k]);
+            if (n < 0 || (size_t)n >= sizeof first - used)
+                break;
+            used += (size_t)n;
+        }
+        line_kv(&l, "first_uncovered", first);
+        line_kv(&l, "note", "parcels no weather grid covers get no weather values");
+    }
+    line_kvf(&l, "seconds", "%.2f", now_mono_s() - t0);
+    run_log(r, ws.n_uncovered && ws.n_computed ? PARUS_LOG_WARN : PARUS_LOG_INFO, &l);
+    checkpoint(r, "weather:weighed");
+    return PARUS_OK;
+}
+
 static int cmp_item_date(const void *a, const void *b)
 {
     const struct item *x = *(const struct item *const *)a, *y = *(const struct item *const *)b;
@@ -1135,6 +1416,13 @@ static void summary_line(struct run *r, struct line *l, const char *outcome, par
     line_kvf(l, "ignored", "%zu", s->n_ignored);
     line_kvf(l, "moved", "%zu", s->n_moved);
     line_kvf(l, "observations", "%zu", s->n_observations);
+    line_kvf(l, "weather_seen", "%zu", s->n_weather_seen);
+    line_kvf(l, "weather_stored", "%zu", s->n_weather_stored);
+    line_kvf(l, "weather_known", "%zu", s->n_weather_known);
+    line_kvf(l, "weather_quarantined", "%zu", s->n_weather_quarantined);
+    line_kvf(l, "weather_values", "%zu", s->n_weather_values);
+    if (r->opt->shard_count > 1)
+        line_kvf(l, "weather_left", "%zu", s->n_weather_left);
     line_kvf(l, "seconds", "%.2f", s->seconds);
     if (r->opt->assess || r->season[0])
         line_kv(l, "assess",
@@ -1281,8 +1569,8 @@ parus_status parus_nightly_run(parus_store *store, const parus_nightly_options *
     struct run r;
     parus_nightly_stats st;
     struct stat isb;
-    struct item **todo = NULL;
-    size_t i, n_todo = 0, n_ready = 0, n_handled = 0;
+    struct item **todo = NULL, **wtodo = NULL;
+    size_t i, n_todo = 0, n_wtodo = 0, n_ready = 0, n_handled = 0;
     parus_status code = PARUS_OK;
     parus_error ferr;
     const char *outcome;
@@ -1353,7 +1641,8 @@ parus_status parus_nightly_run(parus_store *store, const parus_nightly_options *
         if (r.items[i].state == ITEM_PENDING)
             n_ready++;
     todo = calloc(r.n_items ? r.n_items : 1, sizeof *todo);
-    if (!todo) {
+    wtodo = calloc(r.n_items ? r.n_items : 1, sizeof *wtodo);
+    if (!todo || !wtodo) {
         code = parus_fail(err, PARUS_E_NOMEM, "nightly: out of memory");
         goto record;
     }
@@ -1364,11 +1653,25 @@ parus_status parus_nightly_run(parus_store *store, const parus_nightly_options *
         bool known = false;
         if (it->state != ITEM_PENDING)
             continue;
-        code = inspect(&r, it, &known, err);
+        code = it->weather ? inspect_weather(&r, it, &known, err) : inspect(&r, it, &known, err);
         if (code != PARUS_OK)
             break;
         if (it->state == ITEM_OTHER_SHARD || it->state == ITEM_DONE) {
             progress(&r, ++n_handled, n_ready);
+            continue;
+        }
+        if (it->weather && known) {
+            st.n_weather_known++;
+            it->state = ITEM_DONE;
+            weather_known_line(&r, it, NULL);
+            code = move_done(&r, it, err);
+            if (code == PARUS_OK)
+                checkpoint(&r, "weather:moved");
+            progress(&r, ++n_handled, n_ready);
+            continue;
+        }
+        if (it->weather) {
+            wtodo[n_wtodo++] = it;
             continue;
         }
         if (known) {
@@ -1393,6 +1696,15 @@ parus_status parus_nightly_run(parus_store *store, const parus_nightly_options *
     if (code != PARUS_OK)
         goto record;
 
+    /* weather first, in name order (the scan's): of two files that disagree, the one first in
+       name order is stored and the other set aside, whatever the tiles beside them */
+    for (i = 0; i < n_wtodo && code == PARUS_OK; i++) {
+        code = import_weather(&r, wtodo[i], err);
+        progress(&r, ++n_handled, n_ready);
+    }
+    if (code != PARUS_OK)
+        goto record;
+
     /* acquisition-date order, so that a series grows forward even when a run stops early */
     if (n_todo > 1)
         qsort(todo, n_todo, sizeof *todo, cmp_item_date);
@@ -1400,6 +1712,8 @@ parus_status parus_nightly_run(parus_store *store, const parus_nightly_options *
         code = ingest_one(&r, todo[i], err);
         progress(&r, ++n_handled, n_ready);
     }
+    if (code == PARUS_OK)
+        code = weigh_parcels(&r, err);
     if (code != PARUS_OK)
         goto record;
     checkpoint(&r, "ingest:done");
@@ -1421,9 +1735,10 @@ record:
     st.seconds = now_mono_s() - t0;
     if (code != PARUS_OK)
         outcome = "failed";
-    else if (st.n_quarantined || (st.assessed && st.assess_code != PARUS_OK) || st.owed)
+    else if (st.n_quarantined || st.n_weather_quarantined ||
+             (st.assessed && st.assess_code != PARUS_OK) || st.owed)
         outcome = "partial";
-    else if (st.n_stored || st.assessed)
+    else if (st.n_stored || st.n_weather_stored || st.assessed)
         outcome = "ok";
     else
         outcome = "noop";
@@ -1451,6 +1766,7 @@ out:
     if (stats)
         *stats = st;
     free(todo);
+    free(wtodo);
     for (i = 0; i < r.n_items; i++)
         item_release(&r.items[i]);
     free(r.items);

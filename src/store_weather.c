@@ -290,6 +290,7 @@ static parus_status put_values(parus_store *store, const char *path, const parus
 
 parus_status parus__store_weather_put(parus_store *store, const char *path,
                                       const parus_weather_data *data,
+                                      parus_checkpoint_fn checkpoint, void *checkpoint_ctx,
                                       parus_weather_import_stats *stats, parus_error *err)
 {
     int64_t grid = 0, file_id = 0;
@@ -304,6 +305,8 @@ parus_status parus__store_weather_put(parus_store *store, const char *path,
         code = add_file(store, path, data, grid, &file_id, err);
     if (code == PARUS_OK)
         code = put_values(store, path, data, grid, file_id, stats, err);
+    if (code == PARUS_OK && checkpoint)
+        checkpoint(checkpoint_ctx, "weather:written");
     if (code == PARUS_OK)
         code = parus__store_tx_commit(store, err);
     else

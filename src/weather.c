@@ -1525,11 +1525,111 @@ out_hash:
     return PARUS_OK;
 }
 
+/* ---- what a file is, without reading it ---- */
+
+static bool name_ends_with(const char *path, const char *const *suffixes, size_t n)
+{
+    size_t len = strlen(path), i;
+    for (i = 0; i < n; i++) {
+        size_t m = strlen(suffixes[i]);
+        if (len > m && parus__strcasecmp(path + len - m, suffixes[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+static const char *const netcdf_names[] = {".nc", ".nc4", ".netcdf", ".cdf"};
+static const char *const grib_names[] = {".grib", ".grib1", ".grib2", ".grb", ".grb1", ".grb2"};
+static const char *const tiff_names[] = {".tif", ".tiff"};
+
+/* A GeoTIFF is a weather stack when it says what variable it holds: VARIABLE metadata on the
+ * dataset or its first band, which collect_gtiff requires of every band and which no tile
+ * profile (raster.c) reads. Any other file GDAL opens as netCDF or GRIB is weather too. */
+static parus_weather_file_kind kind_of_raster(const char *path)
+{
+    parus_weather_file_kind kind = PARUS_WEATHER_FILE_NONE;
+    parus__gdal_capture cap;
+    GDALDatasetH ds;
+    const char *const drivers[] = {"GTiff", "netCDF", "GRIB", NULL};
+
+    parus__gdal_init();
+    parus__gdal_capture_begin(&cap);
+    ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, drivers, NULL, NULL);
+    if (ds) {
+        const char *drv = GDALGetDriverShortName(GDALGetDatasetDriver(ds));
+        GDALRasterBandH b = GDALGetRasterCount(ds) > 0 ? GDALGetRasterBand(ds, 1) : NULL;
+        if (strcmp(drv, "netCDF") == 0)
+            kind = PARUS_WEATHER_FILE_NETCDF;
+        else if (strcmp(drv, "GRIB") == 0)
+            kind = PARUS_WEATHER_FILE_GRIB;
+        else if (md(ds, "VARIABLE") || (b && md(b, "VARIABLE")))
+            kind = PARUS_WEATHER_FILE_GTIFF;
+        GDALClose(ds);
+    }
+    parus__gdal_capture_end(&cap);
+    return kind;
+}
+
+parus_weather_file_kind parus_weather_file_kind_of(const char *path)
+{
+    unsigned char head[8] = {0};
+    size_t got;
+    FILE *f;
+
+    if (!path || !*path)
+        return PARUS_WEATHER_FILE_NONE;
+    if (name_ends_with(path, netcdf_names, sizeof netcdf_names / sizeof netcdf_names[0]))
+        return PARUS_WEATHER_FILE_NETCDF;
+    if (name_ends_with(path, grib_names, sizeof grib_names / sizeof grib_names[0]))
+        return PARUS_WEATHER_FILE_GRIB;
+    if (ends_with_csv(path))
+        return parus__weather_csv_is_stations(path) ? PARUS_WEATHER_FILE_CSV
+                                                    : PARUS_WEATHER_FILE_NONE;
+    if (name_ends_with(path, tiff_names, sizeof tiff_names / sizeof tiff_names[0]))
+        return kind_of_raster(path);
+    /* another name: netCDF classic (CDF 1, 2, 5) or GRIB by their first bytes, as GDAL
+       recognises them; HDF5 (netCDF-4) only by name, being a container of anything */
+    f = fopen(path, "rb");
+    if (!f)
+        return PARUS_WEATHER_FILE_NONE;
+    got = fread(head, 1, sizeof head, f);
+    fclose(f);
+    if (got >= 4 && memcmp(head, "CDF", 3) == 0 && (head[3] == 1 || head[3] == 2 || head[3] == 5))
+        return PARUS_WEATHER_FILE_NETCDF;
+    if (got >= 4 && memcmp(head, "GRIB", 4) == 0)
+        return PARUS_WEATHER_FILE_GRIB;
+    return PARUS_WEATHER_FILE_NONE;
+}
+
+const char *parus_weather_file_kind_name(parus_weather_file_kind kind)
+{
+    switch (kind) {
+    case PARUS_WEATHER_FILE_NETCDF:
+        return "netCDF";
+    case PARUS_WEATHER_FILE_GRIB:
+        return "GRIB";
+    case PARUS_WEATHER_FILE_GTIFF:
+        return "GTiff";
+    case PARUS_WEATHER_FILE_CSV:
+        return "CSV";
+    default:
+        return "none";
+    }
+}
+
 /* ---- import ---- */
 
 parus_status parus_weather_import(parus_store *store, const char *path,
                                   const parus_weather_options *opt,
                                   parus_weather_import_stats *stats, parus_error *err)
+{
+    return parus__weather_import(store, path, opt, NULL, NULL, stats, err);
+}
+
+parus_status parus__weather_import(parus_store *store, const char *path,
+                                   const parus_weather_options *opt, parus_checkpoint_fn checkpoint,
+                                   void *checkpoint_ctx, parus_weather_import_stats *stats,
+                                   parus_error *err)
 {
     parus_weather_import_stats st;
     parus_weather_data d;
@@ -1552,7 +1652,7 @@ parus_status parus_weather_import(parus_store *store, const char *path,
     rc = parus_weather_read(path, opt, &d, err);
     if (rc != PARUS_OK)
         return rc;
-    rc = parus__store_weather_put(store, path, &d, &st, err);
+    rc = parus__store_weather_put(store, path, &d, checkpoint, checkpoint_ctx, &st, err);
     if (rc == PARUS_OK) {
         parus__format_day(d.first_day, st.first_day);
         parus__format_day(d.first_day + (int64_t)d.n_days - 1, st.last_day);

@@ -48,9 +48,11 @@ static bool number(const char *s, double *out)
     return end != s && *end == '\0' && isfinite(*out);
 }
 
+/* The four columns every station file starts with, in this order (case ignored). */
+static const char *const fixed[4] = {"station_id", "lon", "lat", "date"};
+
 static parus_status header(struct csvread *r, const parus__csv *csv, parus_error *err)
 {
-    static const char *const fixed[4] = {"station_id", "lon", "lat", "date"};
     size_t c;
     int v;
     for (v = 0; v < PARUS_WEATHER_N_VARS_; v++)
@@ -253,4 +255,23 @@ parus_status parus__weather_read_csv(const char *path, const parus_weather_optio
     free(r.rows);
     free(r.st);
     return rc;
+}
+
+bool parus__weather_csv_is_stations(const char *path)
+{
+    parus__csv csv;
+    parus_error err;
+    bool done = true, yes = false;
+    size_t c;
+
+    parus_error_init(&err);
+    if (parus__csv_open(&csv, path, &err) != PARUS_OK)
+        return false;
+    if (parus__csv_next(&csv, &done, &err) == PARUS_OK && !done && csv.n_cells >= 4) {
+        yes = true;
+        for (c = 0; c < 4 && yes; c++)
+            yes = parus__strcasecmp(csv.cells[c], fixed[c]) == 0;
+    }
+    parus__csv_close(&csv);
+    return yes;
 }

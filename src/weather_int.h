@@ -28,6 +28,17 @@ extern const char parus__wgs84_wkt[];
 parus_status parus__weather_read_csv(const char *path, const parus_weather_options *opt,
                                      parus_weather_data *out, parus_error *err);
 
+/* True when path's first record is a station file's header: its first four columns are
+ * station_id, lon, lat, date (weather_csv.c; parus_weather_file_kind_of). Reads one record. */
+bool parus__weather_csv_is_stations(const char *path);
+
+/* parus_weather_import, with a checkpoint called as "weather:written" inside the file's
+ * transaction, before it commits (the nightly job's crash tests); checkpoint may be NULL. */
+parus_status parus__weather_import(parus_store *store, const char *path,
+                                   const parus_weather_options *opt, parus_checkpoint_fn checkpoint,
+                                   void *checkpoint_ctx, parus_weather_import_stats *stats,
+                                   parus_error *err);
+
 /* The variable of a stored name ("precip_mm", ...); PARUS_WEATHER_N_VARS_ for another. */
 parus_weather_var parus__weather_var_of_name(const char *name);
 
@@ -56,9 +67,11 @@ parus_status parus__store_weather_known(parus_store *store, const char *hash, bo
                                         parus_error *err);
 
 /* Store the file's grid (found or added), values and record in one transaction (the contract of
- * parus_weather_import); fills stats' grid_id, n_values, n_same. */
+ * parus_weather_import); fills stats' grid_id, n_values, n_same. checkpoint (may be NULL) is
+ * called with "weather:written" when everything is written, before the commit. */
 parus_status parus__store_weather_put(parus_store *store, const char *path,
                                       const parus_weather_data *data,
+                                      parus_checkpoint_fn checkpoint, void *checkpoint_ctx,
                                       parus_weather_import_stats *stats, parus_error *err);
 
 /* Every stored grid, by id; *grids malloc'ed (parus__weather_grids_free). */

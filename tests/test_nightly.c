@@ -2,7 +2,9 @@
  * test_nightly.c - the nightly job: scene keys and shards (unit), then `parus nightly` as cron
  * runs it ($PARUS_BIN) on a synthetic inbox ($PARUS_SYNTH) and on the real CBERS-4 stack:
  * idempotence, one added tile, bad tiles set aside, the lock, kill -9 at many moments, a full
- * disk (through the library, with SQLite's page limit), bad input, and shards merged.
+ * disk (through the library, with SQLite's page limit), bad input, and shards merged; weather
+ * files beside the tiles: stored as a direct `parus weather import` stores them, known on a second
+ * run, bad ones set aside, and a kill at every checkpoint of a run that holds both.
  *
  * Stores are compared row for row: every observation by (parcel id, tile hash) with every column
  * (reals in hex, so equal means bit-equal), every tile by hash.
@@ -22,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gdal.h>
 #include <sqlite3.h>
 
 #include "parus/nightly.h"
@@ -214,6 +217,7 @@ struct season {
     char src[4200];  /* 9 tiles and parcels.geojson */
     char tmpl[4200]; /* a store with the parcels loaded */
     char last[4200]; /* the 9th tile's file name, kept out of the first inbox */
+    char wx[4200];   /* parus-synth --weather's stacks over the same scene, 2023 and 2024 */
 };
 
 static struct season season;
@@ -230,12 +234,17 @@ static int season_setup(void **state)
     free(dir);
     snprintf(season.src, sizeof season.src, "%s/src", season.dir);
     snprintf(season.tmpl, sizeof season.tmpl, "%s/template.db", season.dir);
+    snprintf(season.wx, sizeof season.wx, "%s/wx/weather", season.dir);
+    GDALAllRegister();
+    /* the weather run writes its own tiles too (ignored): only its weather/ is used */
     snprintf(cmd, sizeof cmd,
              "'%s' --out '%s' --size 256 --dates 9 --start 2024-03-05 --step 20 --no-truth "
-             "--quiet --crops '%s/data-samples/crops.csv' && '%s' --db '%s' -q parcels load "
-             "'%s/parcels.geojson' && ls '%s' | grep '\\.tif$' | tail -1",
-             synth_bin(), season.src, parus_test_source_dir(), bin(), season.tmpl, season.src,
-             season.src);
+             "--quiet --crops '%s/data-samples/crops.csv' && '%s' --out '%s/wx' --size 256 "
+             "--dates 1 --start 2024-03-05 --no-truth --quiet --crops "
+             "'%s/data-samples/crops.csv' --weather --weather-years 1 && '%s' --db '%s' -q "
+             "parcels load '%s/parcels.geojson' && ls '%s' | grep '\\.tif$' | tail -1",
+             synth_bin(), season.src, parus_test_source_dir(), synth_bin(), season.dir,
+             parus_test_source_dir(), bin(), season.tmpl, season.src, season.src);
     if (parus_test_run(cmd, &out, &errs) != 0) {
         fprintf(stderr, "cannot make the synthetic season: %s\n", errs ? errs : "");
         free(out);
@@ -1166,6 +1175,8 @@ static void test_nightly__bad_input_changes_nothing(void **state)
 
 /* ---- shards, merged ---- */
 
+static void write_stations(const char *path);
+
 static void test_nightly__two_shards_merged_equal_one_run(void **state)
 {
     char db[4200], inbox[4200], done[4300], db0[4300], db1[4300], merged[4300];
@@ -1185,13 +1196,25 @@ static void test_nightly__two_shards_merged_equal_one_run(void **state)
     snprintf(db1, sizeof db1, "%s/../shard1.db", inbox);
     snprintf(merged, sizeof merged, "%s/../merged.db", inbox);
     sh("cp '%s' '%s' && cp '%s' '%s'", season.tmpl, db0, season.tmpl, db1);
+    {
+        /* a weather file beside the tiles: no shard takes it (store merge copies no weather) */
+        char path[4400];
+        snprintf(path, sizeof path, "%s/stations.csv", inbox);
+        write_stations(path);
+    }
     log = nightly_expect(0, "--db '%s' nightly --inbox '%s' --done '%s' --settle 0 --shard 0/2",
                          db0, inbox, done);
     expect_contains(log, "shard=0/2");
+    expect_contains(log, "stations.csv outcome=left");
+    expect_contains(log, "weather_seen=1 weather_stored=0 weather_known=0 weather_quarantined=0 "
+                         "weather_values=0 weather_left=1");
     free(log);
     log = nightly_expect(0, "--db '%s' nightly --inbox '%s' --done '%s' --settle 0 --shard 1/2",
                          db1, inbox, done);
+    expect_contains(log, "weather_left=1");
     free(log);
+    assert_int_equal(count_rows(db0, "weather_files") + count_rows(db1, "weather_files"), 0);
+    assert_int_equal(count_files(inbox, ".csv"), 1);
     n0 = count_rows(db0, "tiles");
     n1 = count_rows(db1, "tiles");
     fprintf(stderr, "shards: %ld + %ld tiles\n", n0, n1);
@@ -1216,6 +1239,13 @@ static void test_nightly__two_shards_merged_equal_one_run(void **state)
     free(log);
     log = nightly_expect(6, "store merge '%s' '%s/../none.db'", merged, inbox);
     free(log);
+    /* the weather goes into the merged store by a run without --shard */
+    log = nightly_expect(0, "--db '%s' nightly --inbox '%s' --done '%s' --settle 0", merged, inbox,
+                         done);
+    expect_contains(log, "stations.csv outcome=stored format=CSV");
+    free(log);
+    assert_int_equal(count_rows(merged, "weather_files"), 1);
+    assert_int_equal(count_files(inbox, ".csv"), 0);
     free(ref);
 }
 
@@ -1365,6 +1395,425 @@ static void test_nightly__real_landsat_mtl_moves_with_its_bands(void **state)
     free(dir);
 }
 
+/* ---- weather files in the inbox ---- */
+
+/* Every weather row but paths, row ids and times: grids, files by hash, values with the hash of
+ * the file they came from, each parcel's grids and weights (reals in hex), then the check that
+ * no file is stored without its values. */
+static char *dump_weather(const char *path)
+{
+    sqlite3 *db;
+    struct buf b = {0};
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    buf_add(&b, "grids\n");
+    dump_query(db,
+               "SELECT id, crs_wkt, gt0, gt1, gt2, gt3, gt4, gt5, width, height, stations FROM "
+               "weather_grids ORDER BY id",
+               &b);
+    buf_add(&b, "files\n");
+    dump_query(db,
+               "SELECT hash, format, grid_id, variables, first_day, last_day, n_gap_days FROM "
+               "weather_files ORDER BY hash",
+               &b);
+    buf_add(&b, "values\n");
+    dump_query(db,
+               "SELECT v.grid_id, v.cell, v.variable, v.day, v.value, f.hash FROM weather_values v "
+               "JOIN weather_files f ON f.id = v.file_id ORDER BY v.grid_id, v.cell, v.variable, "
+               "v.day",
+               &b);
+    buf_add(&b, "weights\n");
+    dump_query(db,
+               "SELECT p.id, g.grid_id, g.geometry_hash, g.covered_share, g.n_cells FROM "
+               "weather_parcel_grids g JOIN parcels p ON p.num = g.parcel_num ORDER BY p.id, "
+               "g.grid_id",
+               &b);
+    dump_query(db,
+               "SELECT p.id, w.grid_id, w.cell, w.weight FROM weather_weights w JOIN parcels p ON "
+               "p.num = w.parcel_num ORDER BY p.id, w.grid_id, w.cell",
+               &b);
+    buf_add(&b, "checks\n");
+    dump_query(db,
+               "SELECT count(*) FROM weather_files f WHERE NOT EXISTS (SELECT 1 FROM "
+               "weather_values v WHERE v.file_id = f.id)",
+               &b);
+    sqlite3_close(db);
+    return b.s;
+}
+
+enum tif_edit { TIF_NO_UNIT, TIF_ONE_VALUE };
+
+/* A copy of a weather stack with its units taken away, or with one value changed (cell 0 of the
+ * 100th day, + 5). */
+static void copy_weather_tif(const char *src, const char *dst, enum tif_edit edit)
+{
+    GDALDatasetH in = GDALOpen(src, GA_ReadOnly), out;
+    int b;
+    assert_non_null(in);
+    out = GDALCreateCopy(GDALGetDriverByName("GTiff"), dst, in, FALSE, NULL, NULL, NULL);
+    assert_non_null(out);
+    GDALClose(in);
+    if (edit == TIF_NO_UNIT) {
+        for (b = 1; b <= GDALGetRasterCount(out); b++)
+            GDALSetRasterUnitType(GDALGetRasterBand(out, b), "");
+    } else {
+        float v;
+        GDALRasterBandH band = GDALGetRasterBand(out, 100);
+        assert_int_equal(GDALRasterIO(band, GF_Read, 0, 0, 1, 1, &v, 1, 1, GDT_Float32, 0, 0),
+                         CE_None);
+        v += 5.0f;
+        assert_int_equal(GDALRasterIO(band, GF_Write, 0, 0, 1, 1, &v, 1, 1, GDT_Float32, 0, 0),
+                         CE_None);
+    }
+    GDALClose(out);
+}
+
+/* Two stations inside the synthetic scene's weather grid, five days of May 2024. */
+static void write_stations(const char *path)
+{
+    static const char text[] = "station_id,lon,lat,date,precip_mm,tmin_c,tmax_c\n"
+                               "S1,114.45,36.55,2024-05-01,0,10.5,22\n"
+                               "S1,114.45,36.55,2024-05-02,3.5,11,21.5\n"
+                               "S1,114.45,36.55,2024-05-03,,12,23\n"
+                               "S2,114.55,36.45,2024-05-01,0.5,9.5,22.5\n"
+                               "S2,114.55,36.45,2024-05-02,2,10,20\n";
+    assert_int_equal(parus_test_write_file(path, text, sizeof text - 1), 0);
+}
+
+static char *read_file_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = calloc(1, 1 << 16);
+    assert_non_null(f);
+    assert_non_null(text);
+    assert_true(fread(text, 1, (1 << 16) - 1, f) > 0);
+    fclose(f);
+    return text;
+}
+
+static void test_nightly__weather_beside_tiles_equal_a_direct_import(void **state)
+{
+    char db[4200], inbox[4200], done[4300], src[4300], direct[4300], tdb[4200], tinbox[4200];
+    char *log, *wx, *wx_direct, *tiles, *tiles_only;
+    (void)state;
+
+    /* the weather files, kept apart for the direct import: six GeoTIFF stacks, the real ERA5
+       point series (netCDF-4), a station CSV; and a CSV that is not weather */
+    make_case("wx", db, inbox, sizeof db);
+    snprintf(done, sizeof done, "%s/../done", inbox);
+    snprintf(src, sizeof src, "%s/../wxsrc", inbox);
+    sh("mkdir -p '%s' && cp '%s'/*.tif '%s/' && cp "
+       "'%s/data-samples/weather/era5-daily-cancities-1990-1993.nc' '%s/'",
+       src, season.wx, src, parus_test_source_dir(), src);
+    {
+        char path[4400];
+        snprintf(path, sizeof path, "%s/stations.csv", src);
+        write_stations(path);
+        snprintf(path, sizeof path, "%s/manifest.csv", inbox);
+        assert_int_equal(parus_test_write_file(path, "file,sha256\n", 12), 0);
+    }
+    sh("ln '%s'/* '%s/'", src, inbox);
+
+    log = nightly_expect(0, "--db '%s' nightly --inbox '%s' --done '%s' --settle 0 --threads 1", db,
+                         inbox, done);
+    expect_contains(log, "tiles_seen=8 new=8 stored=8 known=0 no_overlap=0 quarantined=0 "
+                         "not_ready=0 ignored=1 moved=16");
+    expect_contains(log, "weather_seen=8 weather_stored=8 weather_known=0 weather_quarantined=0");
+    expect_contains(log, "event=weather weather=");
+    expect_contains(log, "precip_2024.tif outcome=stored format=GTiff first_day=2024-01-01 "
+                         "last_day=2024-12-31");
+    expect_contains(log, "era5-daily-cancities-1990-1993.nc outcome=stored format=netCDF");
+    expect_contains(log, "stations.csv outcome=stored format=CSV");
+    /* three grids: the stacks', the ERA5 cities', the stations'; the synthetic parcels all lie
+       under the stacks' */
+    expect_contains(log, "event=weather_weights grids=3 computed=");
+    expect_contains(log, "uncovered=0");
+    /* weather first, then the tiles */
+    assert_true(strstr(log, "outcome=stored format=") < strstr(log, "event=tile "));
+    free(log);
+    assert_int_equal(count_files(done, ".tif"), 14);
+    assert_int_equal(count_files(done, ".nc") + count_files(done, ".csv"), 2);
+    assert_int_equal(count_files(inbox, ".tif") + count_files(inbox, ".nc"), 0);
+    assert_int_equal(count_files(inbox, ".csv"), 1); /* manifest.csv, left alone */
+
+    /* the weather as `parus weather import` stores the same files (in the same order) */
+    snprintf(direct, sizeof direct, "%s/../direct.db", inbox);
+    sh("cp '%s' '%s' && cd '%s' && '%s' --db '%s' -q weather import $(LC_ALL=C ls)", season.tmpl,
+       direct, src, bin(), direct);
+    wx = dump_weather(db);
+    wx_direct = dump_weather(direct);
+    assert_string_equal(wx, wx_direct);
+    assert_true(count_rows(db, "weather_values") > 60000);
+    assert_true(count_rows(db, "weather_weights") > 0);
+    /* and the tiles as a run without weather stores them */
+    make_case("wx-tiles", tdb, tinbox, sizeof tdb);
+    log = nightly_expect(0, "--db '%s' nightly --inbox '%s' --settle 0 --threads 1", tdb, tinbox);
+    expect_contains(log, "weather_seen=0 weather_stored=0");
+    assert_null(strstr(log, "event=weather_weights"));
+    free(log);
+    tiles = dump_store(db);
+    tiles_only = dump_store(tdb);
+    assert_string_equal(tiles, tiles_only);
+    free(tiles_only);
+
+    /* the same files again: nothing stored, all moved to done again */
+    sh("cd '%s' && for f in *; do case \"$f\" in S2B_*) ;; *) mv \"$f\" '%s/';; esac; done", done,
+       inbox);
+    assert_int_equal(count_files(inbox, ".tif"), 6);
+    log =
+        nightly_expect(9, "--db '%s' nightly --inbox '%s' --done '%s' --settle 0", db, inbox, done);
+    expect_contains(log, "precip_2024.tif outcome=known format=GTiff");
+    expect_contains(log, "weather_seen=8 weather_stored=0 weather_known=8 weather_quarantined=0 "
+                         "weather_values=0");
+    expect_contains(log, "event=weather_weights grids=3 computed=0");
+    expect_contains(log, "event=summary outcome=noop");
+    free(log);
+    {
+        char *again = dump_weather(db), *tiles_again = dump_store(db);
+        assert_string_equal(again, wx);
+        assert_string_equal(tiles_again, tiles);
+        free(again);
+        free(tiles_again);
+    }
+    assert_int_equal(count_files(inbox, ".tif") + count_files(inbox, ".nc"), 0);
+    assert_int_equal(count_files(done, ".tif"), 14);
+    free(tiles);
+    free(wx);
+    free(wx_direct);
+}
+
+static void test_nightly__bad_weather_set_aside_the_rest_goes_on(void **state)
+{
+    char db[4200], inbox[4200], done[4300], q[4300], direct[4300], path[4400], src[4400];
+    char *log, *text, *got, *want;
+    (void)state;
+
+    make_case("wxbad", db, inbox, sizeof db);
+    snprintf(done, sizeof done, "%s/../done", inbox);
+    snprintf(q, sizeof q, "%s/../quarantine", inbox);
+    /* a Sentinel tile whose name says precipitation is still a tile */
+    sh("cd '%s' && mv S2B_MSIL2A_20240305_T50SKF.tif precip_2024_tile.tif", inbox);
+    /* a good stack, an identical copy under another name, the same stack with one value changed
+       (an overlap that disagrees), a stack with no units, a truncated netCDF, a text file named
+       .nc */
+    sh("cp '%s/precip_2024.tif' '%s/' && cp '%s/precip_2024.tif' '%s/precip_2024_copy.tif' && cp "
+       "'%s/data-samples/weather/era5-daily-cancities-1990-1993.nc' '%s/cut_era5.nc' && truncate "
+       "-s 30000 '%s/cut_era5.nc'",
+       season.wx, inbox, season.wx, inbox, parus_test_source_dir(), inbox, inbox);
+    snprintf(src, sizeof src, "%s/precip_2024.tif", season.wx);
+    snprintf(path, sizeof path, "%s/precip_2024_v2.tif", inbox);
+    copy_weather_tif(src, path, TIF_ONE_VALUE);
+    snprintf(src, sizeof src, "%s/tmin_2024.tif", season.wx);
+    snprintf(path, sizeof path, "%s/tmin_2024_nounit.tif", inbox);
+    copy_weather_tif(src, path, TIF_NO_UNIT);
+    snprintf(path, sizeof path, "%s/notes.nc", inbox);
+    assert_int_equal(parus_test_write_file(path, "not netCDF\n", 11), 0);
+
+    log = nightly_expect(8,
+                         "--db '%s' nightly --inbox '%s' --done '%s' --quarantine '%s' "
+                         "--settle 0 --threads 1",
+                         db, inbox, done, q);
+    /* the tiles all went through, the renamed one too */
+    expect_contains(log, "tiles_seen=8 new=8 stored=8 known=0 no_overlap=0 quarantined=0");
+    expect_contains(log, "precip_2024_tile.tif outcome=stored");
+    expect_contains(log, "weather_seen=6 weather_stored=1 weather_known=1 weather_quarantined=4");
+    expect_contains(log, "event=summary outcome=partial");
+    expect_contains(log, "precip_2024_copy.tif outcome=known");
+    expect_contains(log, "precip_2024_v2.tif outcome=quarantined code=E_DUPLICATE");
+    expect_contains(log, "tmin_2024_nounit.tif outcome=quarantined code=E_BANDS");
+    expect_contains(log, "--unit tmin=UNIT");
+    expect_contains(log, "hint=\"the nightly job takes weather files as they are");
+    expect_contains(log, "cut_era5.nc outcome=quarantined code=E_FORMAT");
+    expect_contains(log, "notes.nc outcome=quarantined code=E_FORMAT");
+    free(log);
+    assert_int_equal(count_rows(db, "tiles"), 8);
+    assert_int_equal(count_files(q, ".reason"), 4);
+    assert_int_equal(count_files(q, ".tif") + count_files(q, ".nc"), 4);
+    assert_int_equal(count_files(done, ".tif"), 10);
+    assert_int_equal(count_files(inbox, ".tif") + count_files(inbox, ".nc"), 0);
+    snprintf(path, sizeof path, "%s/tmin_2024_nounit.tif.reason", q);
+    text = read_file_text(path);
+    expect_contains(text, "kind=weather\n");
+    expect_contains(text, "code=E_BANDS\n");
+    expect_contains(text, "has no unit: state it with --unit tmin=UNIT");
+    expect_contains(text, "\nhint=");
+    free(text);
+    snprintf(path, sizeof path, "%s/precip_2024_v2.tif.reason", q);
+    text = read_file_text(path);
+    expect_contains(text, "kind=weather\ncode=E_DUPLICATE\n");
+    free(text);
+
+    /* nothing of a refused file: the weather is exactly a direct import of the good one */
+    snprintf(direct, sizeof direct, "%s/../direct.db", inbox);
+    sh("cp '%s' '%s' && '%s' --db '%s' -q weather import '%s/precip_2024.tif'", season.tmpl, direct,
+       bin(), direct, season.wx);
+    got = dump_weather(db);
+    want = dump_weather(direct);
+    assert_string_equal(got, want);
+    free(want);
+
+    /* the file that needs its unit stated: imported by hand, then known to the nightly job */
+    log = nightly_expect(0, "--db '%s' weather import --unit tmin=degC '%s/tmin_2024_nounit.tif'",
+                         db, q);
+    free(log);
+    sh("mv '%s/tmin_2024_nounit.tif' '%s/'", q, inbox);
+    log = nightly_expect(9,
+                         "--db '%s' nightly --inbox '%s' --done '%s' --quarantine '%s' "
+                         "--settle 0",
+                         db, inbox, done, q);
+    expect_contains(log, "tmin_2024_nounit.tif outcome=known");
+    expect_contains(log, "weather_seen=1 weather_stored=0 weather_known=1 weather_quarantined=0");
+    free(log);
+    assert_int_equal(count_files(inbox, ".tif"), 0);
+    free(got);
+}
+
+/* `parus nightly` over a case, no season; PARUS_TEST_KILL_AT=kill_at (-1: not set). */
+static pid_t spawn_kill_nightly(const char *db, const char *inbox, const char *done,
+                                const char *log, long kill_at)
+{
+    pid_t pid;
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+        }
+        if (kill_at >= 0) {
+            char v[32];
+            snprintf(v, sizeof v, "%ld", kill_at);
+            setenv("PARUS_TEST_KILL_AT", v, 1);
+        } else {
+            unsetenv("PARUS_TEST_KILL_AT");
+        }
+        execl(bin(), bin(), "--db", db, "nightly", "--inbox", inbox, "--done", done, "--settle",
+              "0", "--threads", "1", "--log", log, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Two tiles, two stacks and a station file. */
+static void make_weather_kill_case(const char *name, char *db, char *inbox, char *done, char *log,
+                                   size_t cap)
+{
+    char path[4400];
+    make_case(name, db, inbox, cap);
+    snprintf(done, cap, "%s/%s/done", season.dir, name);
+    snprintf(log, cap, "%s/%s/nightly.log", season.dir, name);
+    sh("cd '%s' && ls S2B_*.tif | tail -n +3 | xargs rm && ln '%s/precip_2024.tif' "
+       "'%s/tmax_2024.tif' .",
+       inbox, season.wx, season.wx);
+    snprintf(path, sizeof path, "%s/stations.csv", inbox);
+    write_stations(path);
+}
+
+/* Every file in the done directory is stored: a weather file by its name in weather_files, a
+ * tile by its fingerprint. */
+static void check_done_stored(const char *db, const char *done)
+{
+    DIR *d = opendir(done);
+    struct dirent *e;
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL) {
+        char sql[512];
+        if (e->d_name[0] == '.')
+            continue;
+        if (strncmp(e->d_name, "S2B_", 4) == 0)
+            continue; /* tiles: below */
+        snprintf(sql, sizeof sql, "weather_files WHERE path LIKE '%%/%s'", e->d_name);
+        if (count_rows(db, sql) != 1)
+            fail_msg("'%s/%s' was moved to done but is not in the store", done, e->d_name);
+    }
+    closedir(d);
+    {
+        char tiles[4400];
+        snprintf(tiles, sizeof tiles, "%s/tiles", done);
+        sh("mkdir -p '%s' && cd '%s' && for f in S2B_*; do [ -e \"$f\" ] && ln \"$f\" '%s/'; "
+           "done; true",
+           tiles, done, tiles);
+        check_done_tiles_stored(db, tiles);
+        sh("rm -r '%s'", tiles);
+    }
+}
+
+static void test_nightly__kill9_at_every_checkpoint_with_weather(void **state)
+{
+    char db[4200], inbox[4200], done[4200], log[4300], name[64];
+    char *ref_store, *ref_wx, *text, *got;
+    const char *p;
+    char at[64][32];
+    long n_at = 0, k;
+    size_t n_weather_kills = 0;
+    pid_t pid;
+    int status;
+    (void)state;
+
+    make_weather_kill_case("wxkill-ref", db, inbox, done, log, sizeof db);
+    pid = spawn_kill_nightly(db, inbox, done, log, 0);
+    waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ref_store = dump_store(db);
+    ref_wx = dump_weather(db);
+    assert_int_equal(count_rows(db, "weather_files"), 3);
+    assert_int_equal(count_rows(db, "tiles"), 2);
+    text = read_text(log);
+    for (p = text; (p = strstr(p, "event=checkpoint n=")) != NULL; p++) {
+        long n;
+        char where[32];
+        assert_int_equal(sscanf(p, "event=checkpoint n=%ld at=%31s", &n, where), 2);
+        assert_int_equal(n, n_at + 1);
+        assert_true(n_at < 64);
+        snprintf(at[n_at], sizeof at[n_at], "%s", where);
+        n_at++;
+    }
+    free(text);
+    /* the run's 4, 3 weather files x 3, 2 tiles x 3, the weights */
+    assert_int_equal(n_at, 20);
+    assert_string_equal(at[2], "weather:written");
+    assert_string_equal(at[n_at - 3], "weather:weighed");
+
+    for (k = 1; k <= n_at; k++) {
+        snprintf(name, sizeof name, "wxkill-%02ld", k);
+        make_weather_kill_case(name, db, inbox, done, log, sizeof db);
+        pid = spawn_kill_nightly(db, inbox, done, log, k);
+        waitpid(pid, &status, 0);
+        if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+            fail_msg("the run was to kill itself at checkpoint %ld (%s): status %d", k, at[k - 1],
+                     status);
+        n_weather_kills += strncmp(at[k - 1], "weather:", 8) == 0;
+        /* whole files only, nothing moved that is not stored */
+        check_done_stored(db, done);
+        got = dump_store(db);
+        expect_contains(got, "checks\nok\n0\n");
+        free(got);
+        got = dump_weather(db);
+        expect_contains(got, "checks\n0\n");
+        free(got);
+        /* killed inside a weather file's transaction: that file is not in at all */
+        if (strcmp(at[k - 1], "weather:written") == 0)
+            assert_int_equal(count_rows(db, "weather_files"), (k - 3) / 3);
+
+        pid = spawn_kill_nightly(db, inbox, done, log, -1);
+        waitpid(pid, &status, 0);
+        assert_true(WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 9));
+        got = dump_store(db);
+        assert_string_equal(got, ref_store);
+        free(got);
+        got = dump_weather(db);
+        assert_string_equal(got, ref_wx);
+        free(got);
+        assert_int_equal(count_files(inbox, ".tif") + count_files(inbox, ".csv"), 0);
+        assert_int_equal(count_files(done, ".tif") + count_files(done, ".csv"), 5);
+    }
+    fprintf(stderr, "kill -9 with weather: %ld kills, %zu at a weather checkpoint\n", n_at,
+            n_weather_kills);
+    free(ref_store);
+    free(ref_wx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1378,6 +1827,9 @@ int main(void)
         cmocka_unit_test(test_nightly__full_disk_leaves_store_as_it_was),
         cmocka_unit_test(test_nightly__bad_input_changes_nothing),
         cmocka_unit_test(test_nightly__two_shards_merged_equal_one_run),
+        cmocka_unit_test(test_nightly__weather_beside_tiles_equal_a_direct_import),
+        cmocka_unit_test(test_nightly__bad_weather_set_aside_the_rest_goes_on),
+        cmocka_unit_test(test_nightly__kill9_at_every_checkpoint_with_weather),
         cmocka_unit_test(test_nightly__real_cbers_stack),
         cmocka_unit_test(test_nightly__real_landsat_mtl_moves_with_its_bands),
     };

@@ -535,6 +535,61 @@ static void test_gtiff__no_date_no_variable_or_monthly_refused(void **state)
     free(b);
 }
 
+/* The nightly job's rule (parus_weather_file_kind_of): names decide for netCDF and GRIB, the
+ * header for a CSV, VARIABLE metadata for a GeoTIFF, the first bytes for any other name. */
+static void test_kind__weather_files_told_from_tiles(void **state)
+{
+    const char *dates[] = {"2024-07-01"};
+    const float v[] = {1, 2, 3, 4};
+    char *rain = make_tif("kind_rain.tif", "precip", "mm", dates, v, 1);
+    char *novar = make_tif("precip_kind.tif", NULL, "mm", dates, v, 1);
+    char *tile = parus_test_path(parus_test_source_dir(),
+                                 "data-samples/season/S2B_MSIL2A_20240305_T50SKF.tif");
+    char *era5 = parus_test_path(parus_test_source_dir(),
+                                 "data-samples/weather/era5-daily-cancities-1990-1993.nc");
+    static const struct {
+        const char *name, *text;
+        size_t n; /* bytes to write; 0: the text's length */
+        parus_weather_file_kind kind;
+    } files[] = {
+        {"kind_garbage.nc", "not netCDF at all\n", 0, PARUS_WEATHER_FILE_NETCDF},
+        {"kind_garbage.GRIB2", "x", 0, PARUS_WEATHER_FILE_GRIB},
+        {"kind_stations.csv",
+         "\xef\xbb\xbfStation_ID,lon,lat,date,precip_mm\nS1,1,2,2024-01-01,0\n", 0,
+         PARUS_WEATHER_FILE_CSV},
+        {"kind_manifest.csv", "file,sha256\na.tif,00\n", 0, PARUS_WEATHER_FILE_NONE},
+        {"kind_classic", "CDF\001\000\000\000\000", 8, PARUS_WEATHER_FILE_NETCDF},
+        {"kind_grib_noext", "GRIB\000\000", 6, PARUS_WEATHER_FILE_GRIB},
+        {"kind_readme.txt", "CDF is not at the start\n", 0, PARUS_WEATHER_FILE_NONE},
+        {"kind_text.tif", "not a tiff\n", 0, PARUS_WEATHER_FILE_NONE},
+    };
+    size_t i;
+    (void)state;
+    assert_int_equal(parus_weather_file_kind_of(rain), PARUS_WEATHER_FILE_GTIFF);
+    assert_string_equal(parus_weather_file_kind_name(PARUS_WEATHER_FILE_GTIFF), "GTiff");
+    /* the name says precipitation, the metadata nothing: not weather (a tile, or nothing) */
+    assert_int_equal(parus_weather_file_kind_of(novar), PARUS_WEATHER_FILE_NONE);
+    /* a Sentinel-2 tile is never weather, and the real netCDF-4 file is */
+    assert_int_equal(parus_weather_file_kind_of(tile), PARUS_WEATHER_FILE_NONE);
+    assert_int_equal(parus_weather_file_kind_of(era5), PARUS_WEATHER_FILE_NETCDF);
+    for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char *path = parus_test_path(dir_, files[i].name);
+        size_t n = files[i].n ? files[i].n : strlen(files[i].text);
+        assert_int_equal(parus_test_write_file(path, files[i].text, n), 0);
+        if (parus_weather_file_kind_of(path) != files[i].kind)
+            fail_msg("'%s' is taken for %s, not %s", files[i].name,
+                     parus_weather_file_kind_name(parus_weather_file_kind_of(path)),
+                     parus_weather_file_kind_name(files[i].kind));
+        free(path);
+    }
+    assert_int_equal(parus_weather_file_kind_of("/nonexistent/kind.tif"), PARUS_WEATHER_FILE_NONE);
+    assert_int_equal(parus_weather_file_kind_of(NULL), PARUS_WEATHER_FILE_NONE);
+    free(rain);
+    free(novar);
+    free(tile);
+    free(era5);
+}
+
 static void test_csv__stations(void **state)
 {
     static const char good[] = "station_id,lon,lat,date,precip_mm,tmin_c,tmax_c\n"
@@ -1156,6 +1211,7 @@ int main(void)
         cmocka_unit_test(test_grib2__temperature_at_2m_in_kelvin),
         cmocka_unit_test(test_gtiff__stack_with_a_gap),
         cmocka_unit_test(test_gtiff__no_date_no_variable_or_monthly_refused),
+        cmocka_unit_test(test_kind__weather_files_told_from_tiles),
         cmocka_unit_test(test_csv__stations),
         cmocka_unit_test(test_points__real_era5_cities),
         cmocka_unit_test(test_points__time_first_and_calendar),

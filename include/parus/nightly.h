@@ -8,6 +8,22 @@
  * transaction per tile), moves processed tiles to a done directory, sets unusable ones aside in
  * a quarantine directory with a reason file, and records the run in the store.
  *
+ * Weather files lie in the same inbox, beside the tiles: a loose file that
+ * parus_weather_file_kind_of (parus/weather.h) calls weather (a .nc or .grib name, a station CSV
+ * by its header, a GeoTIFF with VARIABLE metadata: never a tile, and a tile never one) is
+ * imported as `parus weather import` imports it (parus_weather_import, with no --unit or
+ * --variable: a file that needs them is set aside with a message naming the option, to be
+ * imported by hand). Weather files go first, in name order, each in one transaction, before any
+ * tile is measured; the two touch different tables, so the order changes nothing stored. A file
+ * whose content the store holds is "known", stores nothing and leaves the inbox; one that cannot
+ * be read, whose units are unknown or contradicted by its values, or whose values disagree with
+ * stored weather (E_DUPLICATE) is set aside exactly as a bad tile is, nothing of it stored. After
+ * the tiles, every parcel is weighed on every stored weather grid whose weights it lacks
+ * (parus_weather_weights_update: a no-op without weather), so a run killed between a weather
+ * file's commit and the weights, or parcels loaded since, are weighed by the next run. A
+ * sharded run (shard_count > 1) leaves weather files in the inbox, logged: shard stores are
+ * combined by parus_store_merge, which copies no weather.
+ *
  * Crash safety rests on the order of events: a tile's transaction commits before the tile is
  * moved out of the inbox, and moves are renames within one file system. A kill at any moment
  * leaves either a tile not stored (ingested by the next run), or stored and still in the inbox
@@ -57,7 +73,8 @@ typedef enum parus_log_level {
  * values with spaces, quotes or '=' in double quotes; no time, level or newline (the caller adds
  * them). line is borrowed for the call. */
 typedef void (*parus_nightly_log_fn)(void *ctx, parus_log_level level, const char *line);
-/* Called after each tile with the number of tiles handled so far and the number to handle. */
+/* Called after each tile or weather file with the number handled so far and the number to
+ * handle. */
 typedef void (*parus_nightly_progress_fn)(void *ctx, size_t n_done, size_t n_total);
 
 typedef struct parus_nightly_options {
@@ -82,9 +99,12 @@ typedef struct parus_nightly_options {
      * Given without assess (the assessment's inputs could not be loaded), the run still reports
      * whether the season is owed an assessment (stats->owed) that it could not run. */
     const char *season;
-    /* Called at each step: "run:started", "inbox:scanned", per tile "tile:written" (inside its
-     * transaction), "tile:stored" (committed, not yet moved), "tile:moved", then "ingest:done",
-     * the assessment's own (parus_assess_options), "assess:done" and "run:ended"; NULL: none. */
+    /* Called at each step: "run:started", "inbox:scanned", per weather file "weather:written"
+     * (inside its transaction), "weather:stored" (committed, not yet moved), "weather:moved"
+     * (a known file: only this), per tile "tile:written" (inside its transaction), "tile:stored"
+     * (committed, not yet moved), "tile:moved", then "weather:weighed" (when the store holds
+     * weather), "ingest:done", the assessment's own (parus_assess_options), "assess:done" and
+     * "run:ended"; NULL: none. */
     parus_checkpoint_fn checkpoint;
     void *checkpoint_ctx;
 } parus_nightly_options;
@@ -92,7 +112,7 @@ typedef struct parus_nightly_options {
 typedef struct parus_nightly_stats {
     int64_t run_id;        /* the run's row in the store's runs table (0 if not recorded) */
     size_t n_seen;         /* tiles found in the inbox (ready or not) */
-    size_t n_not_ready;    /* still being written: left for a later run */
+    size_t n_not_ready;    /* tiles and weather files still being written: left for later */
     size_t n_other_shard;  /* ready tiles that belong to another shard */
     size_t n_new;          /* ready tiles of this shard not in the store when scanned */
     size_t n_stored;       /* measured and stored by this run */
@@ -100,9 +120,16 @@ typedef struct parus_nightly_stats {
     size_t n_no_overlap;   /* cover no registered parcel: left in the inbox */
     size_t n_quarantined;  /* set aside with a reason file */
     size_t n_ignored;      /* entries that are not tiles (left alone) */
-    size_t n_moved;        /* tiles moved to the done directory */
+    size_t n_moved;        /* tiles and weather files moved to the done directory */
     size_t n_observations; /* observations stored by this run */
-    double seconds;        /* wall time of the run */
+    /* weather files (counted apart from the tiles above, but for n_not_ready and n_moved) */
+    size_t n_weather_seen;        /* found in the inbox (ready or not) */
+    size_t n_weather_stored;      /* imported by this run */
+    size_t n_weather_known;       /* already stored (same content): nothing stored */
+    size_t n_weather_quarantined; /* set aside with a reason file, nothing of them stored */
+    size_t n_weather_values;      /* cell-day-variable values they stored */
+    size_t n_weather_left;        /* left in the inbox by a sharded run (never taken by one) */
+    double seconds;               /* wall time of the run */
     /* the season's standing (when a season is tracked) */
     bool owed_at_start;   /* the season was owed an assessment before this run stored anything:
                              an earlier run was killed or its assessment failed */
@@ -142,12 +169,15 @@ PARUS_API parus_status parus_nightly_lock_acquire(const char *db_path, parus_nig
 PARUS_API void parus_nightly_lock_release(parus_nightly_lock *lock);
 
 /* One run over the inbox. Returns PARUS_OK when the run went through (stats says what happened:
- * quarantined tiles are not an error, nor a failed assessment: see stats->assess_code). Errors that
- * stop the run: E_IO (inbox missing or unreadable, a done or quarantine directory that cannot be
- * made or written), E_CONFIG (a done or quarantine directory on another file system than the inbox:
- * moves must be renames), and every store error (E_STORE incl. a full disk, E_BUSY, E_SCHEMA) and
- * E_NOMEM: the tile being stored is rolled back and nothing is set aside because of them. *stats is
- * filled in every case, with the counts so far. Hold the lock (above) around the run. */
+ * quarantined tiles or weather files are not an error, nor a failed assessment: see
+ * stats->assess_code). Errors that stop the run: E_IO (inbox missing or unreadable, a done or
+ * quarantine directory that cannot be made or written), E_CONFIG (a done or quarantine directory
+ * on another file system than the inbox: moves must be renames), and every store error (E_STORE
+ * incl. a full disk, E_BUSY, E_SCHEMA) and E_NOMEM: the tile or weather file being stored is
+ * rolled back and nothing is set aside because of them; E_PROJ when parcels cannot be weighed on
+ * a stored weather grid (its CRS cannot be reached from WGS 84: every import is kept, the
+ * assessment does not run). *stats is filled in every case, with the counts so far. Hold the lock
+ * (above) around the run. */
 PARUS_API parus_status parus_nightly_run(parus_store *store, const parus_nightly_options *opt,
                                          parus_nightly_stats *stats, parus_error *err);
 

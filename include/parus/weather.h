@@ -110,6 +110,32 @@ PARUS_API parus_status parus_weather_read(const char *path, const parus_weather_
                                           parus_weather_data *out, parus_error *err);
 PARUS_API void parus_weather_data_release(parus_weather_data *data);
 
+/* What kind of weather file a path is, judged without reading its values (a header, or the
+ * first bytes), by the rules parus_weather_read reads by; the nightly job sorts its inbox with
+ * it (docs/operations.md, "Weather files in the inbox"):
+ * - a name ending .nc, .nc4, .netcdf, .cdf: netCDF; .grib, .grib1, .grib2, .grb, .grb1, .grb2:
+ *   GRIB, whatever the content (a truncated or corrupt one is still a weather file, which
+ *   parus_weather_read then refuses);
+ * - .csv: a station file when its first record starts station_id,lon,lat,date (any case), else
+ *   none (a manifest, a table of something else);
+ * - .tif, .tiff: a weather stack when GDAL opens it and it carries VARIABLE metadata (dataset or
+ *   first band), the item every weather GeoTIFF must have and no imagery profile reads; a
+ *   netCDF or GRIB file so named is that; anything else (a Sentinel-2 or Landsat tile, a file
+ *   GDAL cannot open) is none. Names never decide: "precip_2024.tif" without VARIABLE is none;
+ * - any other name: netCDF classic (first bytes "CDF" 1, 2 or 5) or GRIB ("GRIB"), else none.
+ * A file that cannot be opened is none (a .nc or .grib name still decides). Thread-safe. */
+typedef enum parus_weather_file_kind {
+    PARUS_WEATHER_FILE_NONE = 0,
+    PARUS_WEATHER_FILE_NETCDF,
+    PARUS_WEATHER_FILE_GRIB,
+    PARUS_WEATHER_FILE_GTIFF,
+    PARUS_WEATHER_FILE_CSV
+} parus_weather_file_kind;
+
+PARUS_API parus_weather_file_kind parus_weather_file_kind_of(const char *path);
+/* "netCDF", "GRIB", "GTiff", "CSV" or "none". */
+PARUS_API const char *parus_weather_file_kind_name(parus_weather_file_kind kind);
+
 /* ---- the store ---- */
 
 typedef struct parus_weather_import_stats {

@@ -25,11 +25,14 @@ static const char usage[] =
     "                     [--season FIRST/LAST] [--assess | --no-assess] [--verbose]\n\n"
     "Ingest every new tile of the inbox (new by content, not by name), oldest acquisition\n"
     "first, one transaction per tile; set unusable tiles aside with a reason file; record the\n"
-    "run in the store. One run at a time per store (lock file STORE.lock). Then, when a\n"
-    "season is configured ([season] window, or --season) and it is owed an assessment (a\n"
-    "tile of its window was stored by this run, or by an earlier run that was killed or\n"
-    "failed before its assessment committed), assess the season end to end as `parus\n"
-    "assess` does, with the configured model, crop table, policy and debts.\n\n"
+    "run in the store. Weather files in the inbox (NetCDF, GRIB, a station CSV, a GeoTIFF\n"
+    "with VARIABLE metadata) are imported first, as `parus weather import` does, one\n"
+    "transaction per file, and set aside like tiles when they cannot be used (a file that\n"
+    "needs --unit or --variable: import it by hand). One run at a time per store (lock file\n"
+    "STORE.lock). Then, when a season is configured ([season] window, or --season) and it\n"
+    "is owed an assessment (a tile of its window was stored by this run, or by an earlier\n"
+    "run that was killed or failed before its assessment committed), assess the season end\n"
+    "to end as `parus assess` does, with the configured model, crop table, policy and debts.\n\n"
     "  --inbox DIR       where new tiles land (default: [paths] inbox)\n"
     "  --done DIR        move processed tiles here (default: [paths] done; none: they stay)\n"
     "  --quarantine DIR  set unusable tiles aside here (default: [paths] quarantine, else\n"
@@ -43,8 +46,9 @@ static const char usage[] =
     "  --assess          assess the season even when it is not owed an assessment\n"
     "  --no-assess       ingest only\n"
     "  --verbose         log entries that are not tiles too\n\n"
-    "Exit codes: 0 new tiles stored, or nothing new but the season's owed assessment done\n"
-    "(an earlier run was killed or failed), 8 some tiles set aside, 9 nothing new and nothing\n"
+    "Exit codes: 0 new tiles or weather stored, or nothing new but the season's owed\n"
+    "assessment done (an earlier run was killed or failed), 8 some tiles or weather files set\n"
+    "aside, 9 nothing new and nothing\n"
     "owed, 10 another run holds the store, 11 new tiles cover no registered parcel, 12 the\n"
     "season's assessment failed or could not run (the ingest is kept, the season stays owed\n"
     "and the next run tries again; see the log); 3 inbox unreadable, 5 store error (disk\n"
@@ -96,7 +100,7 @@ static void show_progress(void *ctx, size_t n_done, size_t n_total)
     for (k = 0; k < 40; k++)
         bar[k] = k < fill ? '=' : ' ';
     bar[40] = '\0';
-    fprintf(stderr, "\rnightly [%s] %zu/%zu tiles %3zu%%", bar, n_done, n_total,
+    fprintf(stderr, "\rnightly [%s] %zu/%zu files %3zu%%", bar, n_done, n_total,
             n_done * 100 / n_total);
     fflush(stderr);
     s->bar = true;
@@ -339,9 +343,9 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
                 ain.window[0] ? ain.window : (aargs.season ? aargs.season : ctx->cfg.season),
                 st.assessed ? st.assess_error : aerr.msg);
         rc = PARUS_EXIT_ASSESS;
-    } else if (st.n_quarantined) {
+    } else if (st.n_quarantined || st.n_weather_quarantined) {
         rc = PARUS_EXIT_PARTIAL;
-    } else if (st.n_stored) {
+    } else if (st.n_stored || st.n_weather_stored) {
         rc = PARUS_EXIT_OK;
     } else if (st.n_no_overlap) {
         rc = PARUS_EXIT_NO_OVERLAP;
