@@ -544,6 +544,44 @@ static int migrate_to_16(parus_store *store)
     return sqlite3_exec(store->db, schema_v16, NULL, NULL, NULL);
 }
 
+/* Schema 17: weather owes a season its assessment as tiles do. A weather file stored or removed
+ * whose days meet the span an assessment reads (the season's window and the 3,691 days before it:
+ * ten years of climatology and a month, assess.c's reader) marks the season stale, in the same
+ * transaction as the file, whoever writes it (weather import, nightly, a DELETE by hand): a limit
+ * never rests on weather older than the store's without saying so. A season whose results were
+ * written before weather within its reach was imported becomes stale at the upgrade. */
+static const char schema_v17[] =
+    "CREATE TRIGGER weather_files_insert_season_stale AFTER INSERT ON weather_files BEGIN"
+    " UPDATE season_state SET stale = 1,"
+    "  stale_since = CASE WHEN stale THEN stale_since"
+    "   ELSE strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END,"
+    "  stale_cause = CASE WHEN stale THEN stale_cause"
+    "   ELSE 'weather file ' || substr(NEW.hash, 1, 16) || ' of ' || NEW.first_day || '..' ||"
+    "    NEW.last_day || ' stored' END"
+    " WHERE NEW.first_day <= last_date AND NEW.last_day >= date(first_date, '-3691 days');"
+    " END;"
+    "CREATE TRIGGER weather_files_delete_season_stale AFTER DELETE ON weather_files BEGIN"
+    " UPDATE season_state SET stale = 1,"
+    "  stale_since = CASE WHEN stale THEN stale_since"
+    "   ELSE strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END,"
+    "  stale_cause = CASE WHEN stale THEN stale_cause"
+    "   ELSE 'weather file ' || substr(OLD.hash, 1, 16) || ' of ' || OLD.first_day || '..' ||"
+    "    OLD.last_day || ' removed' END"
+    " WHERE OLD.first_day <= last_date AND OLD.last_day >= date(first_date, '-3691 days');"
+    " END;"
+    "UPDATE season_state SET stale = 1, stale_since = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
+    " stale_cause = 'weather within its reach imported at or after its results (found by the"
+    " upgrade to schema 17)'"
+    " WHERE stale = 0 AND EXISTS (SELECT 1 FROM weather_files w"
+    "  WHERE w.first_day <= season_state.last_date"
+    "  AND w.last_day >= date(season_state.first_date, '-3691 days')"
+    "  AND w.imported_at >= coalesce(season_state.assessed_at, ''));";
+
+static int migrate_to_17(parus_store *store)
+{
+    return sqlite3_exec(store->db, schema_v17, NULL, NULL, NULL);
+}
+
 static const struct migration {
     int version; /* the version the step produces */
     int (*apply)(parus_store *store);
@@ -552,6 +590,7 @@ static const struct migration {
     {5, migrate_to_5},   {6, migrate_to_6},   {7, migrate_to_7},   {8, migrate_to_8},
     {9, migrate_to_9},   {10, migrate_to_10}, {11, migrate_to_11}, {12, migrate_to_12},
     {13, migrate_to_13}, {14, migrate_to_14}, {15, migrate_to_15}, {16, migrate_to_16},
+    {17, migrate_to_17},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PARUS_STORE_SCHEMA_VERSION,

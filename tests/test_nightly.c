@@ -996,6 +996,30 @@ static void test_nightly__owed_assessment_done_without_new_tiles(void **state)
     free(log);
     assert_int_equal(count_rows(db, "season_state WHERE stale = 1"), 0);
 
+    /* weather owes the season too (schema 17): a file whose days lie in the season's reach
+     * (its window and ten years of climatology before it) makes it stale in the file's own
+     * transaction; one from long before does not */
+    log = nightly_expect(0,
+                         "--config '%s' --db '%s' weather import "
+                         "'%s/data-samples/weather/era5-daily-cancities-1990-1993.nc'",
+                         cfg, db, parus_test_source_dir());
+    free(log);
+    assert_int_equal(count_rows(db, "season_state WHERE stale = 1"), 0);
+    sh("printf 'station_id,lon,lat,date,precip_mm\nS1,114.5,36.5,2015-06-01,3.5\n' > "
+       "'%s/../old-station.csv'",
+       inbox);
+    log = nightly_expect(0, "--config '%s' --db '%s' weather import '%s/../old-station.csv'", cfg,
+                         db, inbox);
+    free(log);
+    assert_int_equal(count_rows(db, "season_state WHERE stale = 1 AND stale_cause LIKE 'weather "
+                                    "file % of 2015-06-01..2015-06-01 stored'"),
+                     1);
+    log = nightly_expect(0, "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0",
+                         cfg, db, inbox, done);
+    expect_contains(log, "assess_cause=owed");
+    free(log);
+    assert_int_equal(count_rows(db, "season_state WHERE stale = 1"), 0);
+
     /* two seasons: a night of the other season assesses its own and reports the first one owed,
      * never assesses it (its model and tables may not be these) */
     log = nightly_expect(0, "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0",

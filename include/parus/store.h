@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 /* The schema this build writes. */
-#define PARUS_STORE_SCHEMA_VERSION 16
+#define PARUS_STORE_SCHEMA_VERSION 17
 
 typedef struct parus_store parus_store;
 
