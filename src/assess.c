@@ -1856,6 +1856,8 @@ static void judge_item(assess *a, size_t k, thread_work *w)
         it->rain_normal_mm = wt.rain_normal_mm;
         parus_health_add_weather_events(&it->health, crop->code, crop->theat_c, wt.heat_days,
                                         wt.heat_first_day, wt.heat_last_day);
+        parus_health_add_frost(&it->health, crop->code, wt.frost_days, wt.frost_min_c,
+                               wt.frost_first_day, wt.frost_last_day);
         if (r->group >= 0) {
             const peer_group *grp = &a->groups[r->group];
             parus_health_drought_input din = {.rain_ratio = wt.dry_ratio,

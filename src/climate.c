@@ -305,6 +305,32 @@ parus_climate_why parus_climate_find_crop_dates(const parus_crop *crop, int64_t 
     return PARUS_CLIMATE_OK;
 }
 
+size_t parus_climate_crop_peaks(const parus_crop *crop, int64_t first_day, int64_t last_day,
+                                int64_t before_days, int64_t after_days, int64_t *out,
+                                size_t max_out)
+{
+    int64_t y, y0 = year_of(first_day) - 1, y1 = year_of(last_day);
+    size_t n = 0, i, j;
+    int k;
+    if (!crop || !out || (crop->kind != PARUS_CROP_ANNUAL && crop->kind != PARUS_CROP_PERENNIAL))
+        return 0;
+    for (y = y0; y <= y1; y++)
+        for (k = 0; k < crop->n_cycles && k < 2; k++) {
+            const parus_crop_cycle *c = &crop->cycle[k];
+            int64_t p = day_of(c->peak_doy >= c->sow_doy ? y : y + 1, c->peak_doy);
+            if (p < first_day - before_days || p > last_day + after_days || n == max_out)
+                continue;
+            for (i = 0; i < n && out[i] != p; i++)
+                ;
+            if (i < n)
+                continue;
+            for (j = n++; j > 0 && out[j - 1] > p; j--)
+                out[j] = out[j - 1];
+            out[j] = p;
+        }
+    return n;
+}
+
 /* ---- figures over spans ---- */
 
 static double at(const parus_climate_window *w, const double *a, int64_t day)

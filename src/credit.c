@@ -221,6 +221,8 @@ parus_status parus_credit_limit(const parus_policy *policy, const parus_credit_p
             }
             if (c->drought)
                 pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_DROUGHT);
+            if (c->frost)
+                pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_FROST);
             if (c->heat_stress)
                 pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_HEAT_STRESS);
             if (c->no_weather)

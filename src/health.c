@@ -14,6 +14,7 @@
  */
 #include "parus/area.h"
 #include "parus/health.h"
+#include "parus/climate.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -1319,6 +1320,22 @@ void parus_health_add_weather_events(parus_health_result *res, const char *crop_
     add_event(res, PARUS_HEALTH_HEAT_STRESS, first_day, last_day, heat_days,
               heat_days / (2.0 * PARUS_HEALTH_HEAT_MIN_DAYS),
               "%.0f days above %.1f degC within 10 days of the %s peak", heat_days, theat_c,
+              crop_code ? crop_code : "crop's");
+    sort_events(res);
+}
+
+void parus_health_add_frost(parus_health_result *res, const char *crop_code, double frost_days,
+                            double min_tmin_c, int64_t first_day, int64_t last_day)
+{
+    char d0[11], d1[11];
+    if (!res || !(frost_days >= 1.0))
+        return;
+    parus_health_format_day(first_day, d0);
+    parus_health_format_day(last_day, d1);
+    add_event(res, PARUS_HEALTH_FROST, first_day, last_day, frost_days,
+              fmin(1.0, 0.5 + 0.25 * frost_days),
+              "%.0f nights below %.0f degC from %s to %s (coldest %.1f degC) around the %s peak",
+              frost_days, PARUS_CLIMATE_DAMAGING_FROST_C, d0, d1, min_tmin_c,
               crop_code ? crop_code : "crop's");
     sort_events(res);
 }

@@ -145,6 +145,48 @@ done:
     return code;
 }
 
+/* Damaging frost days around each of the crop's peaks in the season (parus/climate.h,
+ * parus_yield_weather_terms.frost_*). */
+static parus_status frost_days(const parus_weather_reader *r, const char *parcel_id,
+                               const parus_crop *crop, int64_t first_day, int64_t last_day,
+                               parus_yield_weather_terms *t, parus_error *err)
+{
+    int64_t peaks[8];
+    size_t n =
+        parus_climate_crop_peaks(crop, first_day, last_day, PARUS_CLIMATE_FROST_AFTER_PEAK_DAYS,
+                                 PARUS_CLIMATE_FROST_BEFORE_PEAK_DAYS, peaks, 8);
+    size_t k, i, n_frost = 0;
+    bool gap = false;
+    parus_status code;
+    t->frost_min_c = NAN;
+    for (k = 0; k < n; k++) {
+        int64_t a = peaks[k] - PARUS_CLIMATE_FROST_BEFORE_PEAK_DAYS;
+        int64_t b = peaks[k] + PARUS_CLIMATE_FROST_AFTER_PEAK_DAYS;
+        parus_weather_series s;
+        a = a < first_day ? first_day : a;
+        b = b > last_day ? last_day : b;
+        if (b < a)
+            continue;
+        if ((code = read_span(r, parcel_id, a, b, &s, err)) != PARUS_OK)
+            return code;
+        for (i = 0; i < s.n_days; i++) {
+            double v = s.days[i].value[PARUS_WEATHER_TMIN_C];
+            if (isnan(v)) {
+                gap = true;
+            } else if (v < PARUS_CLIMATE_DAMAGING_FROST_C) {
+                if (n_frost++ == 0)
+                    t->frost_first_day = s.days[i].day;
+                t->frost_last_day = s.days[i].day;
+                if (!(v >= t->frost_min_c))
+                    t->frost_min_c = v;
+            }
+        }
+        parus_weather_series_release(&s);
+    }
+    t->frost_days = gap ? (double)NAN : (double)n_frost;
+    return PARUS_OK;
+}
+
 parus_status parus_yield_weather(const parus_weather_reader *r, const char *parcel_id,
                                  int64_t first_day, int64_t last_day, const parus_crop *crop,
                                  size_t max_years, parus_yield_weather_terms *out, parus_error *err)
@@ -162,6 +204,7 @@ parus_status parus_yield_weather(const parus_weather_reader *r, const char *parc
     memset(&t, 0, sizeof t);
     t.rain_deficit = t.heat_days = t.rain_mm = t.rain_normal_mm = NAN;
     t.dry_ratio = t.dry_rain_mm = t.dry_normal_mm = NAN;
+    t.frost_days = t.frost_min_c = NAN;
     t.why = parus_climate_find_crop_dates(crop, first_day, last_day, &cd);
     if (t.why != PARUS_CLIMATE_OK) {
         t.dry_why = t.why;
@@ -241,6 +284,8 @@ parus_status parus_yield_weather(const parus_weather_reader *r, const char *parc
         int64_t p0 = cd.peak_day - PARUS_CLIMATE_DRY_BEFORE_PEAK_DAYS, p1 = cd.harvest_day;
         code = dry_window(r, parcel_id, p0 < first_day ? first_day : p0,
                           p1 > last_day ? last_day : p1, max_years, &t, err);
+        if (code == PARUS_OK)
+            code = frost_days(r, parcel_id, crop, first_day, last_day, &t, err);
         if (code != PARUS_OK)
             return code;
     }

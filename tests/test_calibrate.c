@@ -446,7 +446,7 @@ static void test_cli__calibrate_and_catch_a_narrow_p10(void **state)
     /* refused: an unknown parcel (exit 4, nothing written), the output over the harvests (2) */
     out = parus_test_run_expect(4,
                                 "head -1 '%s/e2e/truth/harvests.csv' > '%s/bad.csv' && echo "
-                                "'NOBODY,%s,summer_maize,1000,500,750,0,0' >> '%s/bad.csv' && "
+                                "'NOBODY,%s,summer_maize,1000,500,750,0,0,0' >> '%s/bad.csv' && "
                                 "'%s' --db '%s' calibrate yield --harvests '%s/bad.csv' --out "
                                 "'%s/never.csv'",
                                 g_dir, g_dir, season, g_dir, parus_test_bin(), db, g_dir, g_dir);

@@ -966,9 +966,41 @@ static void test_query__chart_draws_the_rain(void **state)
     free(db);
 }
 
+/* The peaks of a crop's cycles near a window: winter wheat's (24 April, day 115) once in a
+ * March-October season; wheat_maize's two cycles in date order; none for a window far from them,
+ * none for fallow. */
+static void test_crop_peaks__cycles_near_the_window(void **state)
+{
+    parus_crop c;
+    int64_t p[4], first, last;
+    (void)state;
+    memset(&c, 0, sizeof c);
+    c.kind = PARUS_CROP_ANNUAL;
+    c.n_cycles = 1;
+    c.cycle[0].sow_doy = 272;
+    c.cycle[0].peak_doy = 115;
+    c.cycle[0].harvest_doy = 157;
+    first = day("2024-03-01");
+    last = day("2024-10-31");
+    assert_int_equal(parus_climate_crop_peaks(&c, first, last, 10, 25, p, 4), 1);
+    assert_int_equal(p[0], first + 54); /* 2024-04-24 */
+    c.n_cycles = 2;
+    c.cycle[1].sow_doy = 165;
+    c.cycle[1].peak_doy = 228;
+    c.cycle[1].harvest_doy = 270;
+    assert_int_equal(parus_climate_crop_peaks(&c, first, last, 10, 25, p, 4), 2);
+    assert_true(p[0] < p[1]);
+    assert_int_equal(p[1], first + 54 + 113); /* 2024-08-15 */
+    assert_int_equal(parus_climate_crop_peaks(&c, first, first + 20, 10, 25, p, 4), 0);
+    assert_int_equal(parus_climate_crop_peaks(&c, first, last, 10, 25, p, 1), 1);
+    c.kind = PARUS_CROP_NONCROP;
+    assert_int_equal(parus_climate_crop_peaks(&c, first, last, 10, 25, p, 4), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_crop_peaks__cycles_near_the_window),
         cmocka_unit_test(test_gamma_cdf__against_mpmath_and_quadrature),
         cmocka_unit_test(test_normal_quantile__against_mpmath_and_erfc),
         cmocka_unit_test(test_spi__known_gamma_median_is_zero_and_p10_is_minus_1_28),

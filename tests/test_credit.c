@@ -495,9 +495,12 @@ static void test_limit__weather_reasons(void **state)
     assert_int_equal(r.haircut_event_fen, 300000);
     assert_int_equal(r.limit_cny, 4200); /* 10,000 x 0.7 x 0.6 */
     assert_int_equal(r.reasons, BIT(PARUS_CREDIT_EVENT_FLAG) | BIT(PARUS_CREDIT_DROUGHT));
-    c.n_event_flags = 2; /* and a flood: still one haircut */
+    c.n_event_flags = 2; /* and a frost: still one haircut */
+    c.frost = true;
     r = limit(&p, &c, 1, 0);
     assert_int_equal(r.limit_cny, 4200);
+    assert_int_equal(r.reasons, BIT(PARUS_CREDIT_EVENT_FLAG) | BIT(PARUS_CREDIT_DROUGHT) |
+                                    BIT(PARUS_CREDIT_FROST));
     assert_parts_add_up(&p, &r);
     c = parcel(1000000);
     c.heat_stress = c.no_weather = c.beyond_calibration = true;

@@ -2378,6 +2378,26 @@ static void test_weather__heat_stress(void **state)
 /* DROUGHT needs both the rain and the canopy: the rain of the driest window at most half its
  * normal, the crop's peers held back beyond what their spread explains, the parcel with them;
  * an annual crop with enough peers. Rain that was not short takes DROUGHT_STRESS out. */
+static void test_weather__frost(void **state)
+{
+    parus_health_result res;
+    (void)state;
+    memset(&res, 0, sizeof res);
+    parus_health_add_frost(&res, "winter_wheat", 0.0, NAN, 19830, 19830);
+    parus_health_add_frost(&res, "winter_wheat", NAN, NAN, 19830, 19830);
+    assert_int_equal(res.n_events, 0);
+    parus_health_add_frost(&res, "winter_wheat", 2.0, -4.25, 19830, 19832);
+    assert_int_equal(res.n_events, 1);
+    assert_int_equal(res.event[0].flag, PARUS_HEALTH_FROST);
+    assert_int_equal(res.event[0].day, 19830);
+    assert_int_equal(res.event[0].last_day, 19832);
+    assert_close(res.event[0].size, 2.0, 0, 0);
+    assert_close(res.event[0].confidence, 1.0, 0, 0);
+    assert_non_null(strstr(res.event[0].reason, "2 nights below -2 degC"));
+    assert_non_null(strstr(res.event[0].reason, "coldest -4.2"));
+    assert_string_equal(parus_health_flag_code(PARUS_HEALTH_FROST), "FROST");
+}
+
 static void test_weather__drought_needs_rain_and_canopy(void **state)
 {
     parus_crop crop;
@@ -2459,6 +2479,7 @@ int main(void)
         cmocka_unit_test(test_flags__codes_names_and_classes),
         cmocka_unit_test(test_weather__heat_stress),
         cmocka_unit_test(test_weather__drought_needs_rain_and_canopy),
+        cmocka_unit_test(test_weather__frost),
         cmocka_unit_test(test_options__defaults),
         cmocka_unit_test(test_series__one_observation_per_step_by_hand),
         cmocka_unit_test(test_peers__median_and_quartiles_by_hand),

@@ -912,7 +912,7 @@ static bool weather_event(const char *dir, const char *kind, int *d0, int *d1, d
 struct harvest_row {
     char id[16], season[32], crop[32];
     double area_m2, yield, kg;
-    int drought, heat_days;
+    int drought, heat_days, frost_days;
 };
 
 static size_t read_harvests(const char *dir, struct harvest_row *rows, size_t cap)
@@ -931,6 +931,7 @@ static size_t read_harvests(const char *dir, struct harvest_row *rows, size_t ca
         rows[n].kg = atof(field(f, "harvest_kg"));
         rows[n].drought = atoi(field(f, "drought"));
         rows[n].heat_days = atoi(field(f, "heat_days"));
+        rows[n].frost_days = atoi(field(f, "frost_days"));
         n++;
         OGR_F_Destroy(f);
     }
@@ -1187,6 +1188,68 @@ static void test_weather__drought_and_heat_wave(void **state)
     free(dh);
 }
 
+/* --frost yes: a late frost of 2 to 4 nights in days 95..128, each cell's minimum below -2 degC
+ * (the regional -6..-3 degC with the cell's offset and noise), the days lie beside it as they
+ * were; crops heading then (winter wheat) count the nights and lose yield, none gains. */
+static void test_weather__late_frost(void **state)
+{
+    enum { CAP = 256 };
+    char *dy = parus_test_tmpdir("synth-wxf"), *dn = parus_test_tmpdir("synth-wxg");
+    struct harvest_row *hy = malloc(CAP * sizeof *hy), *hn = malloc(CAP * sizeof *hn);
+    float *ty, *tn;
+    int d0, d1, nx, ny, nb, t, n_hit = 0;
+    double tmin_c;
+    size_t nyr, nnr, cells, c, i;
+    (void)state;
+    if (!synth_bin())
+        skip();
+    assert_non_null(hy);
+    assert_non_null(hn);
+    assert_int_equal(make_scene_with(dy, "--weather --weather-years 0 --frost yes --drought no "
+                                         "--heatwave no"),
+                     0);
+    assert_int_equal(make_scene_with(dn, "--weather --weather-years 0 --drought no --heatwave no"),
+                     0);
+    assert_true(weather_event(dy, "frost", &d0, &d1, &tmin_c));
+    assert_false(weather_event(dn, "frost", &t, &t, &tmin_c));
+    assert_true(d1 - d0 + 1 >= 2 && d1 - d0 + 1 <= 4 && d0 >= 95 && d1 <= 128);
+    assert_true(tmin_c >= -6 && tmin_c <= -3);
+    ty = read_stack(dy, "tmin", WX_YEAR, &nx, &ny, &nb);
+    tn = read_stack(dn, "tmin", WX_YEAR, &nx, &ny, &nb);
+    cells = (size_t)nx * (size_t)ny;
+    for (t = 1; t <= nb; t++)
+        for (c = 0; c < cells; c++) {
+            size_t k = (size_t)(t - 1) * cells + c;
+            if (t < d0 || t > d1)
+                assert_true(ty[k] == tn[k]);
+            else
+                assert_true(ty[k] < -2.0f && ty[k] <= tn[k]);
+        }
+    nyr = read_harvests(dy, hy, CAP);
+    nnr = read_harvests(dn, hn, CAP);
+    assert_int_equal(nyr, nnr);
+    for (i = 0; i < nyr; i++) {
+        assert_string_equal(hy[i].id, hn[i].id);
+        assert_true(hy[i].frost_days >= hn[i].frost_days);
+        assert_true(hy[i].yield <= hn[i].yield);
+        if (hy[i].frost_days > hn[i].frost_days) {
+            assert_true(hy[i].yield < hn[i].yield);
+            n_hit++;
+        }
+    }
+    print_message("%d harvests hit by the late frost of days %d..%d (%.1f degC)\n", n_hit, d0, d1,
+                  tmin_c);
+    assert_true(n_hit >= 3);
+    free(ty);
+    free(tn);
+    free(hy);
+    free(hn);
+    parus_test_rmtree(dy);
+    parus_test_rmtree(dn);
+    free(dy);
+    free(dn);
+}
+
 /* truth/harvests.csv: annual crops only, the parcel's true crop and planted area, the season of
  * the first to the last image date, harvest_kg = yield x area in mu, yields in the crop's range. */
 static void test_weather__harvests_consistent(void **state)
@@ -1270,6 +1333,7 @@ int main(void)
         cmocka_unit_test(test_weather__files_import),
         cmocka_unit_test(test_weather__leaves_other_outputs_alone),
         cmocka_unit_test(test_weather__drought_and_heat_wave),
+        cmocka_unit_test(test_weather__late_frost),
         cmocka_unit_test(test_weather__harvests_consistent),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

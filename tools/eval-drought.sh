@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # tools/eval-drought.sh - the DROUGHT flag against the generator's droughts (issue 12's figure:
-# flagged seasons' precision and recall >= 0.9; no drought flag in a season of normal rain).
+# flagged seasons' precision and recall >= 0.9; no drought flag in a season of normal rain), or
+# with --event frost the FROST flag against its late frosts.
 #
-#   tools/eval-drought.sh [--seeds 41,...] [--drought yes,no,...] [--size PX] [--dates N]
-#                         [--clouds F] [--model-seed 11] [--keep DIR]
+#   tools/eval-drought.sh [--event drought|frost] [--seeds 41,...] [--drought yes,no,...]
+#                         [--size PX] [--dates N] [--clouds F] [--model-seed 11] [--keep DIR]
 #
 # Each seed: build/parus-synth --weather (--size PX, --dates N, --clouds F, --drought as listed,
 # auto when the list is shorter), its parcels loaded, the truth's crops declared, ingested, its
 # weather imported, assessed (with a crop model trained on season --model-seed at 768 px, as
-# tools/eval-yield.sh does; 0: none). A season is flagged when any parcel carries DROUGHT. Prints
-# per season the generator's drought (truth/weather_events.csv), the parcels flagged, and the
-# parcel-level precision and recall against truth/harvests.csv's drought column (a parcel whose
-# crop's canopy was in the window); then the seasons' confusion table, precision and recall.
+# tools/eval-yield.sh does; 0: none). A season is flagged when any parcel carries DROUGHT (FROST).
+# Prints per season the generator's event (truth/weather_events.csv), the parcels flagged, and the
+# parcel-level precision and recall against truth/harvests.csv (drought: its drought column, a
+# parcel whose crop's canopy was in the window; frost: frost_days > 0); then the seasons'
+# confusion table, precision and recall. --drought lists the events forced per seed (yes, no,
+# auto) for whichever --event is judged; the other event is left off (frost) or drawn (drought).
 # Needs gawk. CPU: about 20 s a 512 px season on one core.
 set -euo pipefail
 
@@ -26,8 +29,10 @@ dates=24
 clouds=0.2
 model_seed=11
 keep=""
+event=drought
 while [ $# -gt 0 ]; do
     case "$1" in
+    --event) event="$2"; shift 2 ;;
     --seeds) seeds="$2"; shift 2 ;;
     --drought) droughts="$2"; shift 2 ;;
     --size) size="$2"; shift 2 ;;
@@ -35,13 +40,18 @@ while [ $# -gt 0 ]; do
     --clouds) clouds="$2"; shift 2 ;;
     --model-seed) model_seed="$2"; shift 2 ;;
     --keep) keep="$2"; shift 2 ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "eval-drought: unknown option '$1'" >&2; exit 2 ;;
     esac
 done
 for b in "$parus" "$synth"; do
     [ -x "$b" ] || { echo "eval-drought: '$b' not found: build first (tools/setup.sh)" >&2; exit 1; }
 done
+case "$event" in
+drought) flag=DROUGHT col=7 ;;
+frost) flag=FROST col=9 ;;
+*) echo "eval-drought: --event must be drought or frost" >&2; exit 2 ;;
+esac
 command -v gawk >/dev/null || { echo "eval-drought: needs gawk" >&2; exit 1; }
 work=${keep:-$(mktemp -d)}
 mkdir -p "$work"
@@ -56,7 +66,7 @@ make_season() {
     rm -rf "$d"
     mkdir -p "$d"
     "$synth" --out "$sc" --size "$px" --dates "$dates" --seed "$s" --clouds "$clouds" \
-        --weather --drought "$dr" --quiet --crops "$crops"
+        --weather --$event "$dr" --quiet --crops "$crops"
     "$parus" --db "$d/parus.db" -q parcels load "$sc/parcels.geojson" 2>/dev/null || [ $? -eq 8 ]
     gawk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print "parcel_id,crop"; next }
         { print $c["parcel_id"] "," $c["crop"] }' "$sc/truth/parcels_truth.csv" >"$d/crops.csv"
@@ -87,10 +97,11 @@ for i in "${!seed_list[@]}"; do
     make_season "$s" "$d" "$size" "${dr_list[$i]:-auto}"
     "$parus" --db "$d/parus.db" -q assess --season "$season" "${model[@]}" --threads 2 \
         --crops "$crops" >/dev/null || [ $? -eq 8 ]
-    ev=$(gawk -F, '$1 == "drought" { print $2 "/" $3 " " $4 }' "$d/scene/truth/weather_events.csv")
+    ev=$(gawk -F, -v e="$event" '$1 == e { print $2 "/" $3 " " $4 }' "$d/scene/truth/weather_events.csv")
     sqlite3 -csv "$d/parus.db" "SELECT parcel_id, flags FROM parcel_results" >"$d/flags.csv"
-    gawk -F, -v seed="$s" -v ev="${ev:--}" 'FNR == NR { if (FNR > 1) t[$1] = $7; next }
-        $1 in t { f = $2 ~ /(^|;)DROUGHT(;|$)/; nf += f; nt += t[$1]; tp += f && t[$1] }
+    gawk -F, -v seed="$s" -v ev="${ev:--}" -v col="$col" -v flag="$flag" \
+        'FNR == NR { if (FNR > 1) t[$1] = $col > 0; next }
+        $1 in t { f = $2 ~ ("(^|;)" flag "(;|$)"); nf += f; nt += t[$1]; tp += f && t[$1] }
         END { printf "%-6s %-26s %8d %8d %6s %6s\n", seed, ev, nf, nt,
                   nf ? sprintf("%.2f", tp / nf) : "-", nt ? sprintf("%.2f", tp / nt) : "-"
               print seed, (ev != "-"), (nf > 0) >> "'"$work/seasons"'" }' \

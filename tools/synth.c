@@ -307,7 +307,7 @@ struct options {
     bool weather;    /* --weather: daily weather grids, weather events, harvests */
     int weather_years;
     double weather_res_deg;
-    int drought, heatwave; /* enum tri */
+    int drought, heatwave, frost; /* enum tri */
     unsigned band_mask;
     bool truth;
     bool gpkg;
@@ -353,6 +353,7 @@ static void usage(FILE *f)
         "  --weather-res DEG       weather cell size in degrees, 0.02..0.5 [0.05]\n"
         "  --drought auto|yes|no   a drought in the season (auto: probability 0.3) [auto]\n"
         "  --heatwave auto|yes|no  a summer heat wave (auto: probability 0.3) [auto]\n"
+        "  --frost auto|yes|no     a late spring frost (auto: probability 0.3) [no]\n"
         "  --bands LIST            bands to write, from B02,B03,B04,B08,B11,B12,SCL [all]\n"
         "  --parcels-format F      geojson or gpkg [geojson]\n"
         "  --deflate-level N       DEFLATE effort for the tiles, 1..12 (10-12: slow, smaller) [6]\n"
@@ -444,6 +445,7 @@ static int parse_options(int argc, char **argv, struct options *o, bool *done)
     o->radar_revisit_days = 12;
     o->weather_years = 10;
     o->weather_res_deg = 0.05;
+    o->frost = TRI_NO; /* off unless asked: the seasons made before stay the same */
     o->band_mask = (1u << N_BANDS) - 1;
     o->truth = true;
     o->deflate_level = 6;
@@ -569,7 +571,8 @@ static int parse_options(int argc, char **argv, struct options *o, bool *done)
             if (!parse_double(val, 0.02, 0.5, &o->weather_res_deg))
                 return usage_error("--weather-res must be degrees in 0.02..0.5, not '%s'", val);
             weather_opt = "--weather-res";
-        } else if (strcmp(name, "--drought") == 0 || strcmp(name, "--heatwave") == 0) {
+        } else if (strcmp(name, "--drought") == 0 || strcmp(name, "--heatwave") == 0 ||
+                   strcmp(name, "--frost") == 0) {
             int t = strcmp(val, "auto") == 0  ? TRI_AUTO
                     : strcmp(val, "yes") == 0 ? TRI_YES
                     : strcmp(val, "no") == 0  ? TRI_NO
@@ -578,9 +581,11 @@ static int parse_options(int argc, char **argv, struct options *o, bool *done)
                 return usage_error("%s must be auto, yes or no, not '%s'", name, val);
             if (name[2] == 'd')
                 o->drought = t;
-            else
+            else if (name[2] == 'h')
                 o->heatwave = t;
-            weather_opt = name[2] == 'd' ? "--drought" : "--heatwave";
+            else
+                o->frost = t;
+            weather_opt = name[2] == 'd' ? "--drought" : name[2] == 'h' ? "--heatwave" : "--frost";
         } else if (strcmp(name, "--bands") == 0) {
             if (!parse_bands(val, &o->band_mask))
                 return usage_error("--bands must list distinct bands from "
@@ -834,6 +839,9 @@ struct weather {
     double deficit; /* 1 - the window's regional rain / the rain it would have had */
     int h0, h1;     /* heat wave, days of the season year */
     double heat_tmax_c, heat_tmin_c;
+    bool frost;
+    int f0, f1;          /* late frost, days of the season year */
+    double frost_tmin_c; /* the regional minimum it brings each night */
 };
 
 struct scene {
@@ -2061,6 +2069,9 @@ static bool setup_dates(struct scene *sc)
 #define WX_WET_TMIN_C 1.0
 #define WX_MIN_DTR_C 1.0         /* tmin at most tmax - 1 */
 #define WX_DROUGHT_WARMING_C 1.0 /* dry soil and clear skies in a drought window */
+#define WX_FROST_FIRST_DOY 95    /* a late frost starts in days 95..124 (April, early May) */
+#define WX_FROST_LAST_DOY 125
+#define WX_FROST_DTR_C 10.0      /* a frost day's maximum at most this above its minimum */
 #define DROUGHT_NDVI_LOSS 0.30   /* share of the NDVI amplitude lost at a full deficit */
 #define DROUGHT_SWIR_SHIFT 0.5   /* canopy SWIR moved toward dry matter at full stress */
 #define DROUGHT_FULL_DAYS 20.0   /* full stress after this many full-canopy days in the window */
@@ -2167,7 +2178,8 @@ static void wx_events(const struct scene *sc, struct weather *wx)
     int y = o->year, len, hl;
     int jun1 = (int)(days_from_civil(y, 6, 1) - wx->jan1) + 1;
     int aug31 = (int)(days_from_civil(y, 8, 31) - wx->jan1) + 1;
-    double ud, uh, s;
+    double ud, uh, uf, s;
+    int fl;
     size_t base = (size_t)(wx->jan1 - wx->day0), k;
 
     rng_seed(&r, o->seed, 39);
@@ -2182,6 +2194,14 @@ static void wx_events(const struct scene *sc, struct weather *wx)
     wx->h1 = wx->h0 + hl - 1;
     wx->heat_tmax_c = rng_range(&r, 6, 10);
     wx->heat_tmin_c = rng_range(&r, 3, 5);
+    /* drawn after the others, so that they do not move */
+    uf = rng_unit(&r);
+    fl = 2 + (int)rng_below(&r, 3);
+    wx->f0 =
+        WX_FROST_FIRST_DOY + (int)rng_below(&r, (size_t)(WX_FROST_LAST_DOY - WX_FROST_FIRST_DOY));
+    wx->f1 = wx->f0 + fl - 1;
+    wx->frost_tmin_c = rng_range(&r, -6, -3);
+    wx->frost = o->frost == TRI_AUTO ? uf < 0.3 : o->frost == TRI_YES;
     wx->drought = o->drought == TRI_AUTO ? ud < 0.3 : o->drought == TRI_YES;
     wx->heatwave = o->heatwave == TRI_AUTO ? uh < 0.3 : o->heatwave == TRI_YES;
     wx->deficit = 1 - s;
@@ -2219,6 +2239,13 @@ static void wx_events(const struct scene *sc, struct weather *wx)
         for (k = base + (size_t)wx->h0 - 1; k <= base + (size_t)wx->h1 - 1; k++) {
             wx->tmax_c[k] += wx->heat_tmax_c;
             wx->tmin_c[k] += wx->heat_tmin_c;
+        }
+    /* a late frost: a cold, clear air mass; each night at most frost_tmin_c, each day at most
+     * WX_FROST_DTR_C above it */
+    if (wx->frost)
+        for (k = base + (size_t)wx->f0 - 1; k <= base + (size_t)wx->f1 - 1; k++) {
+            wx->tmin_c[k] = fmin(wx->tmin_c[k], wx->frost_tmin_c);
+            wx->tmax_c[k] = fmin(wx->tmax_c[k], wx->tmin_c[k] + WX_FROST_DTR_C);
         }
 }
 
@@ -3889,13 +3916,17 @@ static const struct crop_response {
     {"vegetables", {2200, 2200}, {32, 32}}, {"wheat_maize", {480, 560}, {32, 35}},
 };
 
-#define CANOPY_KAPPA 1.0       /* curvature of the canopy response */
-#define WATER_BETA 0.5         /* yield lost at a full deficit over the whole sensitive period */
-#define WATER_LEAD_DAYS 20.0   /* the sensitive period starts this long before the peak */
-#define HEAT_WINDOW_DAYS 10    /* heat days are counted within this of the peak */
-#define HEAT_LOSS_PER_DAY 0.04 /* share of the yield a heat day costs */
-#define YIELD_SIGMA 0.07       /* s.d. of the log-normal noise */
-#define FLOOD_KILL_DAYS 7.0    /* days under water that kill a dryland crop (14 for rice) */
+#define CANOPY_KAPPA 1.0        /* curvature of the canopy response */
+#define WATER_BETA 0.5          /* yield lost at a full deficit over the whole sensitive period */
+#define WATER_LEAD_DAYS 20.0    /* the sensitive period starts this long before the peak */
+#define HEAT_WINDOW_DAYS 10     /* heat days are counted within this of the peak */
+#define HEAT_LOSS_PER_DAY 0.04  /* share of the yield a heat day costs */
+#define YIELD_SIGMA 0.07        /* s.d. of the log-normal noise */
+#define FROST_BEFORE_DAYS 25    /* frost hurts from this long before the peak (booting, heading) */
+#define FROST_AFTER_DAYS 10     /* ... to this long after it (flowering) */
+#define FROST_C (-2.0)          /* a damaging frost: the cell's minimum below this */
+#define FROST_LOSS_PER_DAY 0.15 /* share of the yield a damaging frost day costs */
+#define FLOOD_KILL_DAYS 7.0     /* days under water that kill a dryland crop (14 for rice) */
 
 static void crop_response(const struct crop_model *cm, int cycle, double *nominal, double *heat_c)
 {
@@ -3954,7 +3985,7 @@ static double rain_shortfall(const struct weather *wx, double a, double b)
 struct harvest {
     double yield_kg_per_mu;
     bool drought;
-    int heat_days;
+    int heat_days, frost_days;
 };
 
 /* Registered parcel pi's harvest in the season (docs/synth.md, "Harvests"): false when its crop
@@ -3976,7 +4007,7 @@ static bool parcel_harvest(const struct scene *sc, size_t pi, struct harvest *ou
     const struct crop_model *cm = &sc->crops[f->crop];
     double jit = (double)f->sow_jitter_days, total = 0;
     int64_t first = sc->dates[0].days, last = sc->dates[sc->n_dates - 1].days;
-    int c, heat_days = 0;
+    int c, heat_days = 0, frost_days = 0;
     bool hit_any = false;
 
     if (!cm->crop || cm->crop->kind != PARUS_CROP_ANNUAL || cm->n_cycles < 1)
@@ -3992,10 +4023,10 @@ static bool parcel_harvest(const struct scene *sc, size_t pi, struct harvest *ou
         const struct cycle_model *cy = &cm->cy[c];
         double shift = jit - 365.0 * floor((cy->h + jit - 1) / 365.0); /* cycle frame to season */
         double s = cy->s + shift, h = cy->h + shift, pk = cy->p + shift;
-        double num = 0, den = 0, r, canopy, water = 1, heat, events = 1, nominal, heat_c, y;
+        double num = 0, den = 0, r, canopy, water = 1, heat, frost, events = 1, nominal, heat_c, y;
         int64_t t, t0 = (int64_t)ceil(s), t1 = (int64_t)floor(h), tp = (int64_t)floor(pk + 0.5);
         bool hit = drought_stress(sc, f->crop, c, shift, wx->d1 + 1.0) > 0;
-        int n_heat = 0;
+        int n_heat = 0, n_frost = 0;
 
         crop_response(cm, c, &nominal, &heat_c);
         for (t = t0; t <= t1; t++) {
@@ -4017,6 +4048,16 @@ static bool parcel_harvest(const struct scene *sc, size_t pi, struct harvest *ou
             n_heat += (double)val[2] > heat_c;
         }
         heat = fmax(0, 1 - HEAT_LOSS_PER_DAY * n_heat);
+        /* frost around heading and flowering: the late frost's nights or natural ones */
+        for (t = tp - FROST_BEFORE_DAYS; t <= tp + FROST_AFTER_DAYS; t++) {
+            int64_t k = wx->jan1 - wx->day0 + t - 1;
+            float val[3];
+            if (k < 0 || k >= (int64_t)wx->n_days)
+                continue;
+            wx_cell(sc, (size_t)k, wx->parcel_ix[pi], wx->parcel_iy[pi], val);
+            n_frost += (double)val[1] < FROST_C;
+        }
+        frost = fmax(0, 1 - FROST_LOSS_PER_DAY * n_frost);
         if (p->loss_date >= 0 && sc->dates[p->loss_date].doy >= s &&
             sc->dates[p->loss_date].doy <= h)
             events *= 1 - p->loss_m;
@@ -4027,15 +4068,17 @@ static bool parcel_harvest(const struct scene *sc, size_t pi, struct harvest *ou
             if (b >= a)
                 events *= 1 - p->flood_m * fmin(1, (double)(b - a + 1) / kill);
         }
-        y = nominal * canopy * water * heat * events *
+        y = nominal * canopy * water * heat * frost * events *
             exp(YIELD_SIGMA * hash_gauss(hash3(sc->opt->seed ^ WX_SALT, 12, 2 * pi + (size_t)c)));
         total += y;
         heat_days += n_heat;
+        frost_days += n_frost;
         hit_any = hit_any || hit;
     }
     out->yield_kg_per_mu = total;
     out->drought = hit_any;
     out->heat_days = heat_days;
+    out->frost_days = frost_days;
     return true;
 }
 
@@ -4060,6 +4103,11 @@ static bool write_weather_truth(const struct scene *sc)
         format_date(wx->jan1 + wx->h1 - 1, b, false);
         fprintf(f, "heatwave,%s,%s,%.1f\n", a, b, wx->heat_tmax_c);
     }
+    if (wx->frost) {
+        format_date(wx->jan1 + wx->f0 - 1, a, false);
+        format_date(wx->jan1 + wx->f1 - 1, b, false);
+        fprintf(f, "frost,%s,%s,%.1f\n", a, b, wx->frost_tmin_c);
+    }
     if (!close_truth(f))
         return false;
 
@@ -4068,7 +4116,8 @@ static bool write_weather_truth(const struct scene *sc)
     format_date(sc->dates[0].days, a, false);
     format_date(sc->dates[sc->n_dates - 1].days, b, false);
     snprintf(season, sizeof season, "%s/%s", a, b);
-    fputs("parcel_id,season,crop,planted_area_m2,yield_kg_per_mu,harvest_kg,drought,heat_days\n",
+    fputs("parcel_id,season,crop,planted_area_m2,yield_kg_per_mu,harvest_kg,drought,heat_days,"
+          "frost_days\n",
           f);
     for (i = 0; i < sc->n_parcels; i++) {
         const struct parcel *p = &sc->parcels[i];
@@ -4078,9 +4127,10 @@ static bool write_weather_truth(const struct scene *sc)
         if (!parcel_harvest(sc, i, &h))
             continue;
         parcel_id(pid, sizeof pid, i);
-        fprintf(f, "%s,%s,%s,%.2f,%.2f,%.2f,%d,%d\n", pid, season, sc->crops[ft->crop].crop->code,
-                area_m2, h.yield_kg_per_mu, h.yield_kg_per_mu * area_m2 / M2_PER_MU,
-                h.drought ? 1 : 0, h.heat_days);
+        fprintf(f, "%s,%s,%s,%.2f,%.2f,%.2f,%d,%d,%d\n", pid, season,
+                sc->crops[ft->crop].crop->code, area_m2, h.yield_kg_per_mu,
+                h.yield_kg_per_mu * area_m2 / M2_PER_MU, h.drought ? 1 : 0, h.heat_days,
+                h.frost_days);
     }
     return close_truth(f);
 }
@@ -4418,9 +4468,10 @@ int main(int argc, char **argv)
                o.out_dir);
     if (!o.quiet && sc.wx)
         printf("parus-synth: weather %d-%d on %zu x %zu cells of %g deg; %s drought, %s heat "
-               "wave\n",
+               "wave, %s late frost\n",
                sc.wx->year0, o.year, sc.wx->nx, sc.wx->ny, o.weather_res_deg,
-               sc.wx->drought ? "a" : "no", sc.wx->heatwave ? "a" : "no");
+               sc.wx->drought ? "a" : "no", sc.wx->heatwave ? "a" : "no",
+               sc.wx->frost ? "a" : "no");
     rc = RC_OK;
 out:
     scene_free(&sc);

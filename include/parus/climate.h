@@ -107,6 +107,14 @@ PARUS_API parus_climate_why parus_climate_find_crop_dates(const parus_crop *crop
                                                           int64_t last_day,
                                                           parus_climate_crop_dates *out);
 
+/* The peak days of every cycle occurrence of the crop (sown in the window's first year, the year
+ * before or its last year) that lie within [first_day - before_days, last_day + after_days], in
+ * date order, at most max_out of them; returns how many. 0 for no crop or one without a calendar.
+ * Pure. */
+PARUS_API size_t parus_climate_crop_peaks(const parus_crop *crop, int64_t first_day,
+                                          int64_t last_day, int64_t before_days, int64_t after_days,
+                                          int64_t *out, size_t max_out);
+
 /* One figure over a span of days. */
 typedef struct parus_climate_figure {
     double value; /* in the unit its name says; NaN: why */
@@ -252,7 +260,21 @@ typedef struct parus_yield_weather_terms {
     int64_t dry_first_day, dry_last_day; /* that window */
     size_t dry_n_years;                  /* previous years behind its normal */
     parus_climate_why dry_why;
+    /* damaging frost: days whose minimum fell below PARUS_CLIMATE_DAMAGING_FROST_C within
+     * PARUS_CLIMATE_FROST_BEFORE_PEAK_DAYS before and PARUS_CLIMATE_FROST_AFTER_PEAK_DAYS after a
+     * peak of any of the crop's cycles (booting, heading and flowering), inside the season; NaN
+     * when a day of those windows has no minimum, 0 when no window meets the season */
+    double frost_days;
+    double frost_min_c;                      /* the coldest of them (NaN: none) */
+    int64_t frost_first_day, frost_last_day; /* the first and last of them */
 } parus_yield_weather_terms;
+
+/* The frost rule's window and threshold: a freeze at booting to flowering kills florets and
+ * leaves heads empty (winter wheat is hurt below about -2 degC from heading on: Kansas State
+ * University, "Spring freeze injury to Kansas wheat", C646; docs/method.md). */
+#define PARUS_CLIMATE_DAMAGING_FROST_C (-2.0)
+#define PARUS_CLIMATE_FROST_BEFORE_PEAK_DAYS 25
+#define PARUS_CLIMATE_FROST_AFTER_PEAK_DAYS 10
 
 /* The drought rule's rain windows (parus_yield_weather_terms.dry_*). */
 #define PARUS_CLIMATE_DRY_WINDOW_DAYS 60

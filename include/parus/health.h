@@ -570,6 +570,15 @@ PARUS_API void parus_health_add_weather_events(parus_health_result *res, const c
                                                double theat_c, double heat_days, int64_t first_day,
                                                int64_t last_day);
 
+/* FROST added to res (date order) when frost_days (parus_yield_weather_terms.frost_days: nights
+ * below PARUS_CLIMATE_DAMAGING_FROST_C from 25 days before a peak of the crop to 10 days after)
+ * is at least 1: dated first_day .. last_day (the frost nights), size the days, confidence
+ * min(1, 0.5 + 0.25 x days), the coldest night in the reason. No yield term carries it: the
+ * credit stage counts it as an event. NaN or 0 adds nothing. */
+PARUS_API void parus_health_add_frost(parus_health_result *res, const char *crop_code,
+                                      double frost_days, double min_tmin_c, int64_t first_day,
+                                      int64_t last_day);
+
 /* A season's drought, confirmed on both sides (docs/method.md, "Weather flags"): the rain and
  * the canopy. The evidence of one parcel: */
 typedef struct parus_health_drought_input {
