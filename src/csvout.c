@@ -133,7 +133,7 @@ parus_status parus_csvout_new_memory(const parus_csvout_options *opt, parus_csvo
 parus_status parus_csvout_open(const char *path, const parus_csvout_options *opt,
                                parus_csvout **out, parus_error *err)
 {
-    parus_csvout *w;
+    parus_csvout *w = NULL;
     parus_status rc;
     if (!path || !out)
         return parus_fail(err, PARUS_E_INVALID, "csv writer: no path");

@@ -939,7 +939,7 @@ parus_status parus_season_spec_from_model(const parus_model *m, parus_season_spe
 {
     parus_season_spec sp;
     const char *s, *p;
-    size_t version, length, i, n_feat;
+    size_t version = 0, length, i, n_feat;
     char name[128];
     parus_error e2;
     parus_status st;

@@ -11,6 +11,7 @@
  * totals in up to max_years previous years with weather.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,44 +146,53 @@ done:
     return code;
 }
 
-/* Damaging frost days around each of the crop's peaks in the season (parus/climate.h,
- * parus_yield_weather_terms.frost_*). */
-static parus_status frost_days(const parus_weather_reader *r, const char *parcel_id,
-                               const parus_crop *crop, int64_t first_day, int64_t last_day,
-                               parus_yield_weather_terms *t, parus_error *err)
+parus_status parus_yield_frost(const parus_weather_reader *r, const char *parcel_id,
+                               int64_t first_day, int64_t last_day, const int64_t *peaks,
+                               size_t n_peaks, parus_yield_weather_terms *t, parus_error *err)
 {
-    int64_t peaks[8];
-    size_t n =
-        parus_climate_crop_peaks(crop, first_day, last_day, PARUS_CLIMATE_FROST_AFTER_PEAK_DAYS,
-                                 PARUS_CLIMATE_FROST_BEFORE_PEAK_DAYS, peaks, 8);
-    size_t k, i, n_frost = 0;
+    int64_t a = INT64_MAX, b = INT64_MIN, d;
+    size_t k, n_frost = 0;
     bool gap = false;
+    parus_weather_series s;
     parus_status code;
+    if (!r || !parcel_id || !t || (n_peaks > 0 && !peaks))
+        return parus_fail(err, PARUS_E_INVALID, "yield frost: bad arguments");
     t->frost_min_c = NAN;
-    for (k = 0; k < n; k++) {
-        int64_t a = peaks[k] - PARUS_CLIMATE_FROST_BEFORE_PEAK_DAYS;
-        int64_t b = peaks[k] + PARUS_CLIMATE_FROST_AFTER_PEAK_DAYS;
-        parus_weather_series s;
-        a = a < first_day ? first_day : a;
-        b = b > last_day ? last_day : b;
-        if (b < a)
+    t->frost_days = 0;
+    /* one read over the windows' union, each day counted once when inside a window */
+    for (k = 0; k < n_peaks; k++) {
+        int64_t lo = peaks[k] - PARUS_CLIMATE_FROST_BEFORE_PEAK_DAYS;
+        int64_t hi = peaks[k] + PARUS_CLIMATE_FROST_AFTER_PEAK_DAYS;
+        lo = lo < first_day ? first_day : lo;
+        hi = hi > last_day ? last_day : hi;
+        if (hi < lo)
             continue;
-        if ((code = read_span(r, parcel_id, a, b, &s, err)) != PARUS_OK)
-            return code;
-        for (i = 0; i < s.n_days; i++) {
-            double v = s.days[i].value[PARUS_WEATHER_TMIN_C];
-            if (isnan(v)) {
-                gap = true;
-            } else if (v < PARUS_CLIMATE_DAMAGING_FROST_C) {
-                if (n_frost++ == 0)
-                    t->frost_first_day = s.days[i].day;
-                t->frost_last_day = s.days[i].day;
-                if (!(v >= t->frost_min_c))
-                    t->frost_min_c = v;
-            }
-        }
-        parus_weather_series_release(&s);
+        a = lo < a ? lo : a;
+        b = hi > b ? hi : b;
     }
+    if (b < a)
+        return PARUS_OK;
+    if ((code = read_span(r, parcel_id, a, b, &s, err)) != PARUS_OK)
+        return code;
+    for (d = a; d <= b; d++) {
+        double v = s.days[d - a].value[PARUS_WEATHER_TMIN_C];
+        bool in = false;
+        for (k = 0; k < n_peaks && !in; k++)
+            in = d >= peaks[k] - PARUS_CLIMATE_FROST_BEFORE_PEAK_DAYS &&
+                 d <= peaks[k] + PARUS_CLIMATE_FROST_AFTER_PEAK_DAYS;
+        if (!in)
+            continue;
+        if (isnan(v)) {
+            gap = true;
+        } else if (v < PARUS_CLIMATE_DAMAGING_FROST_C) {
+            if (n_frost++ == 0)
+                t->frost_first_day = d;
+            t->frost_last_day = d;
+            if (!(v >= t->frost_min_c))
+                t->frost_min_c = v;
+        }
+    }
+    parus_weather_series_release(&s);
     t->frost_days = gap ? (double)NAN : (double)n_frost;
     return PARUS_OK;
 }
@@ -284,8 +294,13 @@ parus_status parus_yield_weather(const parus_weather_reader *r, const char *parc
         int64_t p0 = cd.peak_day - PARUS_CLIMATE_DRY_BEFORE_PEAK_DAYS, p1 = cd.harvest_day;
         code = dry_window(r, parcel_id, p0 < first_day ? first_day : p0,
                           p1 > last_day ? last_day : p1, max_years, &t, err);
-        if (code == PARUS_OK)
-            code = frost_days(r, parcel_id, crop, first_day, last_day, &t, err);
+        if (code == PARUS_OK) {
+            int64_t peaks[8];
+            size_t n = parus_climate_crop_peaks(crop, first_day, last_day,
+                                                PARUS_CLIMATE_FROST_AFTER_PEAK_DAYS,
+                                                PARUS_CLIMATE_FROST_BEFORE_PEAK_DAYS, peaks, 8);
+            code = parus_yield_frost(r, parcel_id, first_day, last_day, peaks, n, &t, err);
+        }
         if (code != PARUS_OK)
             return code;
     }

@@ -89,7 +89,7 @@ fi
 
 IFS=, read -r -a seed_list <<<"$seeds"
 IFS=, read -r -a dr_list <<<"$droughts"
-printf '%-6s %-26s %8s %8s %6s %6s\n' seed "generator's drought" flagged "truth" P R
+printf '%-6s %-26s %8s %8s %6s %6s\n' seed "generator's $event" flagged "truth" P R
 : >"$work/seasons"
 for i in "${!seed_list[@]}"; do
     s=${seed_list[$i]}
@@ -107,8 +107,8 @@ for i in "${!seed_list[@]}"; do
               print seed, (ev != "-"), (nf > 0) >> "'"$work/seasons"'" }' \
         "$d/scene/truth/harvests.csv" "$d/flags.csv"
 done
-gawk '{ tp += $2 && $3; fp += !$2 && $3; fn += $2 && !$3; tn += !$2 && !$3 }
-    END { printf "\nseasons: %d with a drought, %d without; flagged: %d of the droughts, %d of the others\n",
-              tp + fn, fp + tn, tp, fp
+gawk -v e="$event" '{ tp += $2 && $3; fp += !$2 && $3; fn += $2 && !$3; tn += !$2 && !$3 }
+    END { printf "\nseasons: %d with a %s, %d without; flagged: %d of them, %d of the others\n",
+              tp + fn, e, fp + tn, tp, fp
           printf "season precision %s, recall %s\n", tp + fp ? sprintf("%.2f", tp / (tp + fp)) : "-",
               tp + fn ? sprintf("%.2f", tp / (tp + fn)) : "-" }' "$work/seasons"

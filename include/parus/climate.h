@@ -269,6 +269,18 @@ typedef struct parus_yield_weather_terms {
     int64_t frost_first_day, frost_last_day; /* the first and last of them */
 } parus_yield_weather_terms;
 
+/* The damaging frost nights of a parcel around the given peak days (any order; each window from
+ * PARUS_CLIMATE_FROST_BEFORE_PEAK_DAYS before to PARUS_CLIMATE_FROST_AFTER_PEAK_DAYS after it,
+ * inside first_day..last_day), into t->frost_days, frost_min_c, frost_first_day and
+ * frost_last_day as parus_yield_weather_terms says (a night in two windows counts once).
+ * parus_yield_weather calls it with the crop table's peaks (the parcel's observed cycle peaks
+ * instead measured worse: docs/method.md). Errors: E_INVALID, E_NOMEM.
+ * Thread-safe on a shared reader. */
+PARUS_API parus_status parus_yield_frost(const parus_weather_reader *r, const char *parcel_id,
+                                         int64_t first_day, int64_t last_day, const int64_t *peaks,
+                                         size_t n_peaks, parus_yield_weather_terms *t,
+                                         parus_error *err);
+
 /* The frost rule's window and threshold: a freeze at booting to flowering kills florets and
  * leaves heads empty (winter wheat is hurt below about -2 degC from heading on: Kansas State
  * University, "Spring freeze injury to Kansas wheat", C646; docs/method.md). */
