@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "parus/classify.h"
 #include "parus/ingest.h"
 #include "parus/nightly.h"
 #include "outfile_int.h"
@@ -1563,6 +1564,87 @@ static parus_status season_owed(struct run *r, bool *owed, parus_error *err)
     return code;
 }
 
+/* The inputs recorded with the season's limits (parus_store_get_assess_inputs). */
+struct recorded {
+    char model[80], crops[65], policy[65], debts[65];
+};
+
+static int take_recorded(const parus_assess_inputs *in, void *ctx)
+{
+    struct recorded *rec = ctx;
+    snprintf(rec->model, sizeof rec->model, "%s", in->model_version ? in->model_version : "");
+    snprintf(rec->crops, sizeof rec->crops, "%s", in->crops_hash ? in->crops_hash : "");
+    snprintf(rec->policy, sizeof rec->policy, "%s", in->policy_hash ? in->policy_hash : "");
+    snprintf(rec->debts, sizeof rec->debts, "%s", in->debts_hash ? in->debts_hash : "");
+    return 0;
+}
+
+/* The SHA-256 of a file, "" when none is given, "unreadable" when it cannot be read (the
+ * assessment then says why). */
+static void file_hash(const char *path, char hex[65])
+{
+    char *bytes = NULL;
+    size_t n = 0;
+    parus_error e;
+    hex[0] = '\0';
+    if (!path || !*path)
+        return;
+    if (parus__read_file(path, (size_t)256 << 20, &bytes, &n, &e) != PARUS_OK) {
+        snprintf(hex, 65, "unreadable");
+        return;
+    }
+    parus__sha256(bytes, n, hex);
+    free(bytes);
+}
+
+static void note_changed(char *buf, size_t cap, const char *what)
+{
+    size_t len = strlen(buf);
+    snprintf(buf + len, cap - len, "%s%s", len ? ";" : "", what);
+}
+
+/* Which inputs of this run's assessment differ from those the season's stored limits were
+ * computed with (assessment_inputs, the identities `parus assess` records: the model file's
+ * SHA-256 or the calendar's crop table, the crop table's, the policy's or "builtin", the
+ * debts file's), into buf ("" when they are the same, or the season has none recorded: then it
+ * is owed as never assessed, or was assessed before schema 8). */
+static parus_status inputs_changed(struct run *r, char *buf, size_t cap, parus_error *err)
+{
+    const parus_assess_options *o = r->opt->assess;
+    struct recorded rec;
+    char crops[65], policy[65], debts[65], model[80];
+    parus_status code;
+    buf[0] = '\0';
+    if (!o || !r->season[0])
+        return PARUS_OK;
+    memset(&rec, 0, sizeof rec);
+    code = parus_store_get_assess_inputs(r->store, r->season, take_recorded, &rec, err);
+    if (code == PARUS_E_NOT_FOUND)
+        return PARUS_OK;
+    if (code != PARUS_OK)
+        return code;
+    file_hash(o->crops_path, crops);
+    file_hash(o->policy_path, policy);
+    if (!o->policy_path)
+        snprintf(policy, sizeof policy, "builtin");
+    file_hash(o->debts ? o->debts_path : NULL, debts);
+    if (o->model && parus_model_file_hash(o->model))
+        snprintf(model, sizeof model, "xgb:%s", parus_model_file_hash(o->model));
+    else if (crops[0])
+        snprintf(model, sizeof model, "calendar:%s", crops);
+    else
+        snprintf(model, sizeof model, "calendar");
+    if (strcmp(model, rec.model) != 0)
+        note_changed(buf, cap, "model");
+    if (strcmp(crops, rec.crops) != 0)
+        note_changed(buf, cap, "crop table");
+    if (strcmp(policy, rec.policy) != 0)
+        note_changed(buf, cap, "policy");
+    if (strcmp(debts, rec.debts) != 0)
+        note_changed(buf, cap, "debts file");
+    return PARUS_OK;
+}
+
 parus_status parus_nightly_run(parus_store *store, const parus_nightly_options *opt,
                                parus_nightly_stats *stats, parus_error *err)
 {
@@ -1721,8 +1803,28 @@ parus_status parus_nightly_run(parus_store *store, const parus_nightly_options *
     /* the season is assessed when it is owed: a tile of its window stored by this run, or by an
      * earlier run that did not live to commit the assessment (or whose assessment failed) */
     code = season_owed(&r, &st.owed, err);
-    if (code == PARUS_OK && opt->assess && (st.owed || opt->assess_always)) {
-        st.assess_cause = st.owed_at_start ? "owed" : st.owed ? "new_tiles" : "asked";
+    /* and when the inputs it would be assessed with are not those its limits rest on (a new
+     * policy, crop table, model or debts file in the configuration) */
+    if (code == PARUS_OK && opt->assess && !st.owed)
+        code = inputs_changed(&r, st.inputs_changed, sizeof st.inputs_changed, err);
+    if (code == PARUS_OK && st.inputs_changed[0]) {
+        struct line w = {.n = 0};
+        line_kv(&w, "event", "inputs_changed");
+        line_kv(&w, "season", r.season);
+        line_kv(&w, "changed", st.inputs_changed);
+        line_kv(&w, "note",
+                opt->assess_always ? "the season's limits rest on other inputs"
+                                   : "the season's limits rest on other inputs: "
+                                     "assessing it again");
+        run_log(&r, PARUS_LOG_WARN, &w);
+    }
+    if (code == PARUS_OK && opt->assess &&
+        (st.owed || opt->assess_always || st.inputs_changed[0])) {
+        st.assess_cause = st.owed_at_start                              ? "owed"
+                          : st.owed && st.n_stored                      ? "new_tiles"
+                          : st.owed                                     ? "new_weather"
+                          : st.inputs_changed[0] && !opt->assess_always ? "inputs_changed"
+                                                                        : "asked";
         assess_season(&r, &l);
         checkpoint(&r, "assess:done");
     }

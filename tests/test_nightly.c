@@ -949,6 +949,42 @@ static void test_nightly__owed_assessment_done_without_new_tiles(void **state)
     expect_contains(log, "assess=skipped owed=no");
     free(log);
 
+    /* a new policy in the configuration: the limits rest on the old one, so the night assesses
+     * the season again with no tile new, and the one after owes nothing; back to the first
+     * policy, the same again */
+    {
+        char cfg3[4300], pol[4300], text[9000];
+        int n;
+        assert_true(count_rows(db, "limits WHERE limit_cny > 2000") > 0);
+        snprintf(cfg3, sizeof cfg3, "%s/../newpolicy.ini", inbox);
+        snprintf(pol, sizeof pol, "%s/../policy-low-cap.ini", inbox);
+        sh("sed 's/^cap_cny = .*/cap_cny = 2000/' '%s/data-samples/policy.ini' > '%s'",
+           parus_test_source_dir(), pol);
+        n = snprintf(text, sizeof text,
+                     "[tables]\ncrops = %s/data-samples/crops.csv\npolicy = %s\n[season]\nwindow "
+                     "= %s\n",
+                     parus_test_source_dir(), pol, KILL_WINDOW);
+        assert_int_equal(parus_test_write_file(cfg3, text, (size_t)n), 0);
+        log =
+            nightly_expect(0, "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0",
+                           cfg3, db, inbox, done);
+        expect_contains(log,
+                        "level=warn event=inputs_changed season=" KILL_WINDOW " changed=policy");
+        expect_contains(log, "assess=ok assess_cause=inputs_changed owed=no");
+        free(log);
+        assert_int_equal(count_rows(db, "limits WHERE limit_cny > 2000"), 0);
+        log =
+            nightly_expect(9, "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0",
+                           cfg3, db, inbox, done);
+        assert_null(strstr(log, "inputs_changed"));
+        free(log);
+        log =
+            nightly_expect(0, "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0",
+                           cfg, db, inbox, done);
+        expect_contains(log, "assess_cause=inputs_changed");
+        free(log);
+    }
+
     /* a tile of the window stored by a run that does not assess: stale in the tile's transaction;
      * `parus assess` by hand settles it, and the night after owes nothing */
     sh("ln '%s/%s' '%s/'", season.src, season.last, inbox);
@@ -1017,6 +1053,16 @@ static void test_nightly__owed_assessment_done_without_new_tiles(void **state)
     log = nightly_expect(0, "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0",
                          cfg, db, inbox, done);
     expect_contains(log, "assess_cause=owed");
+    free(log);
+    assert_int_equal(count_rows(db, "season_state WHERE stale = 1"), 0);
+    /* the same through the inbox: a night that brings only weather within reach assesses */
+    sh("printf 'station_id,lon,lat,date,precip_mm\nS1,114.5,36.5,2016-06-01,1.5\n' > "
+       "'%s/new-station.csv'",
+       inbox);
+    log = nightly_expect(0, "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0",
+                         cfg, db, inbox, done);
+    expect_contains(log, "weather_stored=1");
+    expect_contains(log, "assess=ok assess_cause=new_weather owed=no");
     free(log);
     assert_int_equal(count_rows(db, "season_state WHERE stale = 1"), 0);
 

@@ -138,8 +138,12 @@ typedef struct parus_nightly_stats {
     char owed_cause[160]; /* why it was owed at the start ("" when not) */
     size_t n_other_owed;  /* other tracked seasons that are owed an assessment (logged) */
     /* the assessment after ingest */
-    const char *assess_cause; /* "owed" (owed at the start), "new_tiles", "asked" (assess_always),
-                                 or NULL when it did not run */
+    const char *assess_cause; /* "owed" (owed at the start), "new_tiles", "new_weather" (weather
+                                 within the season's reach and no tile), "asked" (assess_always),
+                                 "inputs_changed" (the model, crop table, policy or debts file
+                                 the run was given differ from those the season's stored limits
+                                 were computed with), or NULL when it did not run */
+    char inputs_changed[80];  /* which of them ("policy", "crop table;debts file"), "" none */
     bool assessed;            /* it ran (successfully or not) */
     parus_status assess_code; /* PARUS_OK, or why it failed (nothing of it is stored) */
     char assess_error[PARUS_ERROR_MSG_MAX];
