@@ -202,7 +202,7 @@ typedef struct peer_group {
     int crop, grid; /* grid -1: every parcel of the crop ("all") */
     size_t n_members;
     parus_health_peers peers;
-    double peak_ndvi_median; /* the members' peak NDVI (smoothed series), for the drought rule */
+    double peak_ndvi_median; /* the members' peak NDVI (step series), for the drought rule */
     double peak_ndvi_se;     /* the standard error of that median */
     size_t n_peak;           /* members with a peak */
 } peer_group;
@@ -1608,7 +1608,9 @@ static int cmp_double(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-/* The median of the members' peak NDVI (their smoothed series' highest step), sorted so that it
+/* The median of the members' peak NDVI (the highest step of their regular step series, before
+ * smoothing: the rule was tuned and measured on this; the parcel's own peak is its smoothed
+ * series' (pheno.peak_value), a little lower as a rule), sorted so that it
  * does not depend on the members' order, and its standard error, 1.2533 sigma / sqrt(n) with
  * sigma the interquartile range / 1.349 (a normal spread's median); members without an NDVI
  * are left out. */

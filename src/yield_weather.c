@@ -159,6 +159,7 @@ parus_status parus_yield_frost(const parus_weather_reader *r, const char *parcel
         return parus_fail(err, PARUS_E_INVALID, "yield frost: bad arguments");
     t->frost_min_c = NAN;
     t->frost_days = 0;
+    t->frost_first_day = t->frost_last_day = 0;
     /* one read over the windows' union, each day counted once when inside a window */
     for (k = 0; k < n_peaks; k++) {
         int64_t lo = peaks[k] - PARUS_CLIMATE_FROST_BEFORE_PEAK_DAYS;
@@ -193,7 +194,9 @@ parus_status parus_yield_frost(const parus_weather_reader *r, const char *parcel
         }
     }
     parus_weather_series_release(&s);
-    t->frost_days = gap ? (double)NAN : (double)n_frost;
+    /* frost nights seen are never hidden by a missing day elsewhere (a lower bound then); no
+     * frost seen with a day missing is unknown */
+    t->frost_days = gap && n_frost == 0 ? (double)NAN : (double)n_frost;
     return PARUS_OK;
 }
 

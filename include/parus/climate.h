@@ -262,8 +262,9 @@ typedef struct parus_yield_weather_terms {
     parus_climate_why dry_why;
     /* damaging frost: days whose minimum fell below PARUS_CLIMATE_DAMAGING_FROST_C within
      * PARUS_CLIMATE_FROST_BEFORE_PEAK_DAYS before and PARUS_CLIMATE_FROST_AFTER_PEAK_DAYS after a
-     * peak of any of the crop's cycles (booting, heading and flowering), inside the season; NaN
-     * when a day of those windows has no minimum, 0 when no window meets the season */
+     * peak of any of the crop's cycles (booting, heading and flowering), inside the season; with
+     * a day of those windows missing, the nights seen (a lower bound), NaN when none was; 0 when
+     * no window meets the season */
     double frost_days;
     double frost_min_c;                      /* the coldest of them (NaN: none) */
     int64_t frost_first_day, frost_last_day; /* the first and last of them */
