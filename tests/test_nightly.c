@@ -708,7 +708,8 @@ static void write_season_config(const char *path, const char *window)
     assert_int_equal(parus_test_write_file(path, text, (size_t)n), 0);
 }
 
-/* `parus nightly` with a season; PARUS_TEST_KILL_AT=kill_at (-1: not set); its log in log. */
+/* `parus nightly` with a season's configuration (cfg NULL: none); PARUS_TEST_KILL_AT=kill_at (-1:
+ * not set); its log in log. */
 static pid_t spawn_season_nightly(const char *cfg, const char *db, const char *inbox,
                                   const char *done, const char *log, long kill_at)
 {
@@ -729,8 +730,12 @@ static pid_t spawn_season_nightly(const char *cfg, const char *db, const char *i
         } else {
             unsetenv("PARUS_TEST_KILL_AT");
         }
-        execl(bin(), bin(), "--config", cfg, "--db", db, "nightly", "--inbox", inbox, "--done",
-              done, "--settle", "0", "--threads", "1", "--log", log, (char *)NULL);
+        if (cfg)
+            execl(bin(), bin(), "--config", cfg, "--db", db, "nightly", "--inbox", inbox, "--done",
+                  done, "--settle", "0", "--threads", "1", "--log", log, (char *)NULL);
+        else
+            execl(bin(), bin(), "--db", db, "nightly", "--inbox", inbox, "--done", done, "--settle",
+                  "0", "--threads", "1", "--log", log, (char *)NULL);
         _exit(127);
     }
     return pid;
@@ -1737,34 +1742,6 @@ static void test_nightly__bad_weather_set_aside_the_rest_goes_on(void **state)
     free(got);
 }
 
-/* `parus nightly` over a case, no season; PARUS_TEST_KILL_AT=kill_at (-1: not set). */
-static pid_t spawn_kill_nightly(const char *db, const char *inbox, const char *done,
-                                const char *log, long kill_at)
-{
-    pid_t pid;
-    fflush(NULL);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
-        if (fd >= 0) {
-            dup2(fd, STDOUT_FILENO);
-            dup2(fd, STDERR_FILENO);
-        }
-        if (kill_at >= 0) {
-            char v[32];
-            snprintf(v, sizeof v, "%ld", kill_at);
-            setenv("PARUS_TEST_KILL_AT", v, 1);
-        } else {
-            unsetenv("PARUS_TEST_KILL_AT");
-        }
-        execl(bin(), bin(), "--db", db, "nightly", "--inbox", inbox, "--done", done, "--settle",
-              "0", "--threads", "1", "--log", log, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
 /* Two tiles, two stacks and a station file. */
 static void make_weather_kill_case(const char *name, char *db, char *inbox, char *done, char *log,
                                    size_t cap)
@@ -1822,7 +1799,7 @@ static void test_nightly__kill9_at_every_checkpoint_with_weather(void **state)
     (void)state;
 
     make_weather_kill_case("wxkill-ref", db, inbox, done, log, sizeof db);
-    pid = spawn_kill_nightly(db, inbox, done, log, 0);
+    pid = spawn_season_nightly(NULL, db, inbox, done, log, 0);
     waitpid(pid, &status, 0);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     ref_store = dump_store(db);
@@ -1848,7 +1825,7 @@ static void test_nightly__kill9_at_every_checkpoint_with_weather(void **state)
     for (k = 1; k <= n_at; k++) {
         snprintf(name, sizeof name, "wxkill-%02ld", k);
         make_weather_kill_case(name, db, inbox, done, log, sizeof db);
-        pid = spawn_kill_nightly(db, inbox, done, log, k);
+        pid = spawn_season_nightly(NULL, db, inbox, done, log, k);
         waitpid(pid, &status, 0);
         if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
             fail_msg("the run was to kill itself at checkpoint %ld (%s): status %d", k, at[k - 1],
@@ -1866,7 +1843,7 @@ static void test_nightly__kill9_at_every_checkpoint_with_weather(void **state)
         if (strcmp(at[k - 1], "weather:written") == 0)
             assert_int_equal(count_rows(db, "weather_files"), (k - 3) / 3);
 
-        pid = spawn_kill_nightly(db, inbox, done, log, -1);
+        pid = spawn_season_nightly(NULL, db, inbox, done, log, -1);
         waitpid(pid, &status, 0);
         assert_true(WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 9));
         got = dump_store(db);
