@@ -501,19 +501,6 @@ static parus_status setup(assess *a, parus_store *store, const parus_assess_opti
     code = record_inputs(a);
     if (code != PARUS_OK)
         return code;
-    if (full) {
-        char w0[11], w1[11];
-        parus_error werr;
-        format_day(a->start_day - 366 * WEATHER_YEARS - 31, w0);
-        format_day(a->end_day, w1);
-        code = parus_weather_reader_open(store, w0, w1, &a->weather, &werr);
-        if (code == PARUS_E_RANGE)
-            a->weather = NULL; /* too much to hold: parcels whose model needs it say so */
-        else if (code != PARUS_OK) {
-            *err = werr;
-            return code;
-        }
-    }
 
     a->n_threads = opt->n_threads > 0 ? opt->n_threads : parus__omp_max_threads();
     if (a->n_threads < 1)
@@ -2488,6 +2475,28 @@ static int cmp_str(const void *x, const void *y)
     return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
+/* The season's weather and WEATHER_YEARS years before it, read inside the transaction that writes
+ * the results (after parus_store_results_begin): a weather file imported while the run was being
+ * set up is either read here or waits for the commit and leaves the season stale, never read
+ * neither way while the season is marked assessed. */
+static parus_status open_weather(assess *a)
+{
+    char w0[11], w1[11];
+    parus_error werr;
+    parus_status code;
+    format_day(a->start_day - 366 * WEATHER_YEARS - 31, w0);
+    format_day(a->end_day, w1);
+    parus_error_init(&werr);
+    code = parus_weather_reader_open(a->store, w0, w1, &a->weather, &werr);
+    if (code == PARUS_E_RANGE) {
+        a->weather = NULL; /* too much to hold: parcels whose model needs it say so */
+        return PARUS_OK;
+    }
+    if (code != PARUS_OK && a->err)
+        *a->err = werr;
+    return code;
+}
+
 /* Every debt must be of a farmer who has parcels: a debt of nobody lends nothing but says the
  * file and the parcels disagree. */
 static parus_status check_debts(assess *a)
@@ -2557,16 +2566,25 @@ parus_status parus_assess_run(parus_store *store, const parus_assess_options *op
     double t0 = now_s();
 
     code = setup(&a, store, opt, true, err);
-    if (code == PARUS_OK)
-        code = check_debts(&a);
     /* the parcels may have changed since they were loaded (another load, a merge): overlaps are
      * found again before any value is lent on them */
     if (code == PARUS_OK)
         code = parus_store_find_overlaps(
             store, opt->overlap_min_share > 0.0 ? opt->overlap_min_share : PARUS_OVERLAP_MIN_SHARE,
             NULL, err);
-    if (code == PARUS_OK)
+    if (code == PARUS_OK) {
+        checkpoint(opt, "assess:set_up");
         code = parus_store_results_begin(store, a.window, opt->run_id, err);
+    }
+    if (code == PARUS_OK) {
+        /* from here on the store is this run's alone until the commit: everything it rests on
+         * (farmers, weather, observations) is read inside that transaction */
+        code = check_debts(&a);
+        if (code == PARUS_OK)
+            code = open_weather(&a);
+        if (code != PARUS_OK)
+            parus_store_results_abort(store);
+    }
     if (code == PARUS_OK) {
         checkpoint(opt, "assess:begun");
         code = outlier_pass(&a);

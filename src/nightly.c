@@ -1549,19 +1549,39 @@ static parus_status track_season(struct run *r, parus_error *err)
     return PARUS_OK;
 }
 
-/* Whether the tracked season is owed an assessment now. */
-static parus_status season_owed(struct run *r, bool *owed, parus_error *err)
+/* Whether the tracked season is owed an assessment now, and what first made it so (the store's
+ * stale_cause: "tile … stored", "weather file … stored", …; "" when not owed). */
+static parus_status season_owed(struct run *r, bool *owed, char *cause, size_t cap,
+                                parus_error *err)
 {
     parus_season_state state;
     bool found = false;
     parus_status code;
     *owed = false;
+    cause[0] = '\0';
     if (!r->season[0])
         return PARUS_OK;
     code = parus_store_season_state_get(r->store, r->season, &state, &found, err);
     if (code == PARUS_OK)
         *owed = found && state.stale;
+    if (*owed)
+        snprintf(cause, cap, "%s", state.stale_cause);
     return code;
+}
+
+/* Why the night assesses its season (parus_nightly_stats.assess_cause): owed before it began, or
+ * made owed by what this run stored, by the store's own record of what first did (a tile of the
+ * window or weather within its reach: not this run's counts, which include tiles of other
+ * windows), or else its inputs changed, or it was asked. */
+static const char *assess_cause(const parus_nightly_stats *st, const char *stale_cause, bool always)
+{
+    if (st->owed_at_start)
+        return "owed";
+    if (st->owed)
+        return strncmp(stale_cause, "tile ", 5) == 0      ? "new_tiles"
+               : strncmp(stale_cause, "weather ", 8) == 0 ? "new_weather"
+                                                          : "owed";
+    return st->inputs_changed[0] && !always ? "inputs_changed" : "asked";
 }
 
 /* The inputs recorded with the season's limits (parus_store_get_assess_inputs). */
@@ -1607,14 +1627,18 @@ static void note_changed(char *buf, size_t cap, const char *what)
  * computed with (assessment_inputs, the identities `parus assess` records: the model file's
  * SHA-256 or the calendar's crop table, the crop table's, the policy's or "builtin", the
  * debts file's), into buf ("" when they are the same, or the season has none recorded: then it
- * is owed as never assessed, or was assessed before schema 8). */
-static parus_status inputs_changed(struct run *r, char *buf, size_t cap, parus_error *err)
+ * is owed as never assessed, or was assessed before schema 8). Into dropped, those of them the
+ * limits rest on that this run does not have at all (a debts file, a policy file): a night
+ * without them would lend more than the season's limits say, so it does not assess. */
+static parus_status inputs_changed(struct run *r, char *buf, size_t cap, char *dropped, size_t dcap,
+                                   parus_error *err)
 {
     const parus_assess_options *o = r->opt->assess;
     struct recorded rec;
     char crops[65], policy[65], debts[65], model[80];
     parus_status code;
     buf[0] = '\0';
+    dropped[0] = '\0';
     if (!o || !r->season[0])
         return PARUS_OK;
     memset(&rec, 0, sizeof rec);
@@ -1642,7 +1666,37 @@ static parus_status inputs_changed(struct run *r, char *buf, size_t cap, parus_e
         note_changed(buf, cap, "policy");
     if (strcmp(debts, rec.debts) != 0)
         note_changed(buf, cap, "debts file");
+    if (rec.policy[0] && strcmp(rec.policy, "builtin") != 0 && !o->policy_path)
+        note_changed(dropped, dcap, "policy file");
+    if (rec.debts[0] && !debts[0])
+        note_changed(dropped, dcap, "debts file");
     return PARUS_OK;
+}
+
+/* The season's limits rest on inputs this run does not have (inputs_changed's dropped): it is not
+ * assessed, and the night says why and how to settle it. */
+static void refuse_assessment(struct run *r, struct line *l, const char *dropped)
+{
+    parus_nightly_stats *s = r->st;
+    s->assessed = true;
+    s->assess_code = PARUS_E_CONFIG;
+    snprintf(s->assess_error, sizeof s->assess_error,
+             "season %s: its limits rest on a %s that this run's configuration does not give "
+             "(%s): assessed without it, the limits would rise as if it had never been; give it "
+             "in [tables] (policy, debts), or assess the season by hand with `parus assess` to "
+             "settle it without",
+             r->season, strchr(dropped, ';') ? "policy file and a debts file" : dropped, dropped);
+    l->n = 0;
+    line_kv(l, "event", "assess");
+    line_kv(l, "season", r->season);
+    line_kv(l, "outcome", "failed");
+    line_kv(l, "stage", "inputs");
+    line_kv(l, "error", parus_status_name(s->assess_code));
+    line_kv(l, "dropped", dropped);
+    line_kv(l, "message", s->assess_error);
+    if (s->assess_cause)
+        line_kv(l, "cause", s->assess_cause);
+    run_log(r, PARUS_LOG_ERROR, l);
 }
 
 parus_status parus_nightly_run(parus_store *store, const parus_nightly_options *opt,
@@ -1657,6 +1711,7 @@ parus_status parus_nightly_run(parus_store *store, const parus_nightly_options *
     parus_error ferr;
     const char *outcome;
     struct line l = {.n = 0};
+    char dropped[40] = "", stale_cause[sizeof st.owed_cause] = "";
     double t0 = now_mono_s();
 
     memset(&st, 0, sizeof st);
@@ -1802,30 +1857,31 @@ parus_status parus_nightly_run(parus_store *store, const parus_nightly_options *
 
     /* the season is assessed when it is owed: a tile of its window stored by this run, or by an
      * earlier run that did not live to commit the assessment (or whose assessment failed) */
-    code = season_owed(&r, &st.owed, err);
+    code = season_owed(&r, &st.owed, stale_cause, sizeof stale_cause, err);
     /* and when the inputs it would be assessed with are not those its limits rest on (a new
      * policy, crop table, model or debts file in the configuration) */
-    if (code == PARUS_OK && opt->assess && !st.owed)
-        code = inputs_changed(&r, st.inputs_changed, sizeof st.inputs_changed, err);
+    if (code == PARUS_OK && opt->assess)
+        code = inputs_changed(&r, st.inputs_changed, sizeof st.inputs_changed, dropped,
+                              sizeof dropped, err);
     if (code == PARUS_OK && st.inputs_changed[0]) {
         struct line w = {.n = 0};
         line_kv(&w, "event", "inputs_changed");
         line_kv(&w, "season", r.season);
         line_kv(&w, "changed", st.inputs_changed);
         line_kv(&w, "note",
-                opt->assess_always ? "the season's limits rest on other inputs"
-                                   : "the season's limits rest on other inputs: "
-                                     "assessing it again");
+                dropped[0]           ? "the season's limits rest on inputs this run does not have"
+                : opt->assess_always ? "the season's limits rest on other inputs"
+                                     : "the season's limits rest on other inputs: "
+                                       "assessing it again");
         run_log(&r, PARUS_LOG_WARN, &w);
     }
     if (code == PARUS_OK && opt->assess &&
         (st.owed || opt->assess_always || st.inputs_changed[0])) {
-        st.assess_cause = st.owed_at_start                              ? "owed"
-                          : st.owed && st.n_stored                      ? "new_tiles"
-                          : st.owed                                     ? "new_weather"
-                          : st.inputs_changed[0] && !opt->assess_always ? "inputs_changed"
-                                                                        : "asked";
-        assess_season(&r, &l);
+        st.assess_cause = assess_cause(&st, stale_cause, opt->assess_always);
+        if (dropped[0])
+            refuse_assessment(&r, &l, dropped);
+        else
+            assess_season(&r, &l);
         checkpoint(&r, "assess:done");
     }
     /* other owed seasons (tiles of their windows stored, by this run or before) are logged, never

@@ -882,6 +882,78 @@ static void crop_table_variant(const char *name, const char *sed)
     free(out);
 }
 
+/* A weather file imported by another process while a run is being set up (before it takes the
+ * store): the run reads it, so the season it marks assessed rests on that file. (Read at set-up,
+ * the file's stale mark was cleared by results that never saw it.) */
+struct race {
+    const char *db, *csv;
+    int n_imported;
+};
+
+static void import_at_set_up(void *ctx, const char *where)
+{
+    struct race *r = ctx;
+    if (strcmp(where, "assess:set_up") != 0)
+        return;
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q weather import '%s'", parus_test_bin(), r->db,
+                               r->csv));
+    r->n_imported++;
+}
+
+static long long sql_count(const char *db, const char *where)
+{
+    char *out = parus_test_run_expect(0, "sqlite3 '%s' \"SELECT count(*) FROM %s\"", db, where);
+    long long n = atoll(out);
+    free(out);
+    return n;
+}
+
+static void test_assess__weather_imported_during_set_up_is_read(void **state)
+{
+    parus_assess_options opt;
+    parus_assess_stats st;
+    parus_crop_table crops;
+    parus_policy pol;
+    parus_store *s;
+    parus_error err;
+    char path[4096], *db = parus_test_path(g_dir, "race.db"),
+                     *csv = parus_test_path(g_dir, "race-station.csv");
+    struct race r = {db, csv, 0};
+    (void)state;
+
+    free(parus_test_run_expect(0, "cp '%s' '%s'", g_db, db));
+    /* one station in the scene, every day of the season (rain 2 mm a day) */
+    free(parus_test_run_expect(
+        0,
+        "{ echo station_id,lon,lat,date,precip_mm,tmin_c,tmax_c; d=2024-01-01; while [ \"$d\" "
+        "\\< 2024-11-01 ]; do echo S1,114.5,36.5,$d,2.0,12.0,26.0; d=$(date -u -d \"$d + 1 "
+        "day\" +%%F); done; } > '%s'",
+        csv));
+    snprintf(path, sizeof path, "%s/data-samples/crops.csv", parus_test_source_dir());
+    assert_int_equal(parus_crop_table_load(path, &crops, &err), PARUS_OK);
+    parus_policy_init(&pol);
+    assert_int_equal(parus_store_open(db, &s, &err), PARUS_OK);
+    parus_assess_options_init(&opt);
+    opt.season = SEASON;
+    opt.crops = &crops;
+    opt.crops_path = path;
+    opt.policy = &pol;
+    opt.checkpoint = import_at_set_up;
+    opt.checkpoint_ctx = &r;
+    assert_int_equal(sql_count(db, "weather_files"), 0);
+    assert_int_equal(parus_assess_run(s, &opt, &st, &err), PARUS_OK);
+    assert_int_equal(r.n_imported, 1);
+    assert_int_equal(sql_count(db, "weather_files"), 1);
+    /* the season is marked assessed, and its results rest on the file */
+    assert_int_equal(sql_count(db, "season_state WHERE season = '" SEASON "' AND stale = 0"), 1);
+    assert_true(sql_count(db, "parcel_results WHERE season = '" SEASON
+                              "' AND weather_rain_mm IS NOT NULL") > 0);
+    parus_store_close(s);
+    parus_crop_table_release(&crops);
+    free(db);
+    free(csv);
+}
+
 static void test_assess__bad_inputs_are_refused_and_store_nothing(void **state)
 {
     char *before, *after, *log;
@@ -1332,6 +1404,7 @@ int main(void)
         cmocka_unit_test(test_assess__run_records_the_tiles_used),
         cmocka_unit_test(test_assess__rerun_replaces_and_threads_agree),
         cmocka_unit_test(test_assess__library_run_and_classify),
+        cmocka_unit_test(test_assess__weather_imported_during_set_up_is_read),
         cmocka_unit_test(test_assess__bad_inputs_are_refused_and_store_nothing),
         cmocka_unit_test(test_assess__debts_are_deducted),
         cmocka_unit_test(test_assess__two_models_never_share_a_version),

@@ -1095,6 +1095,67 @@ static void test_nightly__owed_assessment_done_without_new_tiles(void **state)
     expect_contains(log, "assess_cause=owed");
     free(log);
     assert_int_equal(count_rows(db, "season_state WHERE stale = 1"), 0);
+
+    /* limits computed with a debts file by hand: a night whose configuration has none does not
+     * assess the season (its limits would rise as if nobody owed anything), even when a tile
+     * makes it owed; with the debts file in its configuration it does; and `parus assess` by
+     * hand without it settles the season on purpose */
+    {
+        char debts[4300], cfgd[4300], text[9000];
+        int n;
+        snprintf(debts, sizeof debts, "%s/../debts.csv", inbox);
+        snprintf(cfgd, sizeof cfgd, "%s/../debts.ini", inbox);
+        sh("sqlite3 '%s' \"SELECT 'farmer_id,debt_cny' UNION ALL SELECT * FROM (SELECT farmer_id "
+           "|| ',500' FROM limits WHERE season = '" KILL_WINDOW "' AND limit_cny > 1000 ORDER "
+           "BY farmer_id LIMIT 3)\" > '%s'",
+           db, debts);
+        n = snprintf(text, sizeof text,
+                     "[tables]\ncrops = %s/data-samples/crops.csv\npolicy = "
+                     "%s/data-samples/policy.ini\ndebts = %s\n[season]\nwindow = %s\n",
+                     parus_test_source_dir(), parus_test_source_dir(), debts, KILL_WINDOW);
+        assert_int_equal(parus_test_write_file(cfgd, text, (size_t)n), 0);
+        log = nightly_expect(0, "--config '%s' --db '%s' assess --debts '%s'", cfg, db, debts);
+        free(log);
+        sh("sqlite3 '%s' 'SELECT * FROM limits ORDER BY season, farmer_id' > '%s/../limits.before'",
+           db, inbox);
+        log = nightly_expect(12,
+                             "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0",
+                             cfg, db, inbox, done);
+        expect_contains(log, "event=inputs_changed season=" KILL_WINDOW " changed=\"debts file\"");
+        expect_contains(log, "event=assess season=" KILL_WINDOW " outcome=failed stage=inputs "
+                             "error=E_CONFIG dropped=\"debts file\"");
+        expect_contains(log, "assess=failed assess_cause=inputs_changed");
+        free(log);
+        /* a tile of the window makes it owed: still not assessed without the debts */
+        sh("mv '%s/%s' '%s/'", done, season.last, inbox);
+        exec_sql(db, "PRAGMA foreign_keys = ON; DELETE FROM tiles WHERE date = '2024-08-12'");
+        log = nightly_expect(12,
+                             "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0",
+                             cfg, db, inbox, done);
+        expect_contains(log, "stored=1");
+        expect_contains(log, "dropped=\"debts file\"");
+        expect_contains(log, "assess=failed assess_cause=owed owed=yes");
+        free(log);
+        sh("sqlite3 '%s' 'SELECT * FROM limits ORDER BY season, farmer_id' > '%s/../limits.after' "
+           "&& "
+           "cmp '%s/../limits.before' '%s/../limits.after'",
+           db, inbox, inbox, inbox);
+        log =
+            nightly_expect(0, "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0",
+                           cfgd, db, inbox, done);
+        expect_contains(log, "assess=ok assess_cause=owed owed=no");
+        free(log);
+        assert_int_equal(
+            count_rows(db, "season_state WHERE stale = 1 AND season = '" KILL_WINDOW "'"), 0);
+        /* by hand, without the debts: settled, and the night after owes nothing */
+        log = nightly_expect(0, "--config '%s' --db '%s' assess", cfg, db);
+        free(log);
+        log =
+            nightly_expect(9, "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0",
+                           cfg, db, inbox, done);
+        assert_null(strstr(log, "inputs_changed"));
+        free(log);
+    }
 }
 
 /* ---- a full disk ---- */

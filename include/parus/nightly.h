@@ -138,8 +138,10 @@ typedef struct parus_nightly_stats {
     char owed_cause[160]; /* why it was owed at the start ("" when not) */
     size_t n_other_owed;  /* other tracked seasons that are owed an assessment (logged) */
     /* the assessment after ingest */
-    const char *assess_cause; /* "owed" (owed at the start), "new_tiles", "new_weather" (weather
-                                 within the season's reach and no tile), "asked" (assess_always),
+    const char *assess_cause; /* "owed" (owed at the start), "new_tiles", "new_weather" (what
+                                 first made it owed in this run, by the store's stale_cause: a
+                                 tile of its window, weather within its reach), "asked"
+                                 (assess_always),
                                  "inputs_changed" (the model, crop table, policy or debts file
                                  the run was given differ from those the season's stored limits
                                  were computed with), or NULL when it did not run */
