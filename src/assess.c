@@ -20,12 +20,15 @@
  * each parcel's verdict is added to its stored result then.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "parus/area.h"
 #include "parus/assess.h"
@@ -288,9 +291,14 @@ typedef struct assess {
     /* parcels */
     parcel_rec *rec;
     size_t n_rec, cap_rec;
-    float *cv; /* n_rec x N_VARS x n_steps */
-    unsigned char *cf;
-    size_t cap_cv, cap_cf;
+    /* the parcels' health series, kept for their peers (pass 1 to the peers pass): one row a
+       record, in record order, N_VARS x n_steps floats then n_steps flags (row_bytes), in an
+       unlinked temporary file, so that memory does not grow with the parcels; kept_batch holds
+       the rows of the batch being classified until they are written */
+    int kept_fd; /* -1 none */
+    char kept_dir[256];
+    size_t row_bytes;
+    unsigned char *kept_batch;
     names crop_names, grid_names;
     const parus_crop **crop_row; /* per crop name: its table row, NULL when not in the table */
     double **expected;           /* per crop name: expected NDVI at each step, NULL none */
@@ -446,6 +454,7 @@ static parus_status setup(assess *a, parus_store *store, const parus_assess_opti
     int t;
 
     memset(a, 0, sizeof *a);
+    a->kept_fd = -1;
     a->store = store;
     a->opt = opt;
     a->full = full;
@@ -540,8 +549,9 @@ static void teardown(assess *a)
         free(a->rec[i].farmer);
     }
     free(a->rec);
-    free(a->cv);
-    free(a->cf);
+    if (a->kept_fd >= 0)
+        close(a->kept_fd);
+    free(a->kept_batch);
     for (i = 0; i < a->n_crop_info; i++)
         free(a->expected[i]);
     free(a->expected);
@@ -1086,6 +1096,19 @@ static parus_status judge_parcel(assess *a, ol_search *s, const ol_parcel *par)
 /* Pass 0: every parcel's residuals, then each parcel with a candidate against its neighbours on
  * the candidate's tile. The observations left out are skipped by every later walk (batch_add).
  * Sequential: a few parcels in a hundred have a candidate. */
+/* After the outlier pass only the left-out observations (ol_cands) are needed: the residuals and
+ * the parcels' centres go, with or without a candidate. */
+static void ol_release(assess *a)
+{
+    free(a->ol_entries);
+    a->ol_entries = NULL;
+    a->n_ol_entries = a->cap_ol_entries = 0;
+    free(a->ol_x);
+    free(a->ol_y);
+    a->ol_x = a->ol_y = NULL;
+    a->cap_ol_x = a->cap_ol_y = 0;
+}
+
 static parus_status outlier_pass(assess *a)
 {
     const parus_outlier_options *opt = &a->opt->outlier;
@@ -1099,8 +1122,10 @@ static parus_status outlier_pass(assess *a)
         return parus_fail(a->err, PARUS_E_INVALID,
                           "assess: outlier options need a positive radius, gap and jump");
     code = parus_store_season_walk(a->store, a->window, visit_outlier, a, NULL, a->err);
-    if (code != PARUS_OK || a->n_ol_pars == 0)
+    if (code != PARUS_OK || a->n_ol_pars == 0) {
+        ol_release(a);
         return code;
+    }
     memset(&s, 0, sizeof s);
     qsort(a->ol_entries, a->n_ol_entries, sizeof *a->ol_entries, cmp_entry);
     {
@@ -1126,10 +1151,7 @@ static parus_status outlier_pass(assess *a)
     if (code == PARUS_OK && a->n_ol_cands > 1)
         qsort(a->ol_cands, a->n_ol_cands, sizeof *a->ol_cands, cmp_cand);
     a->st.n_outliers = a->n_ol_cands;
-    /* only the left-out observations are needed from here on */
-    free(a->ol_entries);
-    a->ol_entries = NULL;
-    a->n_ol_entries = a->cap_ol_entries = 0;
+    ol_release(a);
     return code;
 }
 
@@ -1239,25 +1261,58 @@ static parus_status batch_error(assess *a)
     return PARUS_OK;
 }
 
-static bool grow_series_store(assess *a, size_t n_rec)
+/* Open the file of kept series (a->kept_fd): in TMPDIR (else /tmp), unlinked at once, so that
+ * nothing of it outlives the run, however it ends. */
+static parus_status kept_open(assess *a)
 {
-    size_t nv, nf;
-    return parus__mul_size(n_rec, N_VARS * a->n_steps, &nv) &&
-           parus__mul_size(n_rec, a->n_steps, &nf) &&
-           grow((void **)&a->cv, &a->cap_cv, nv, sizeof *a->cv) &&
-           grow((void **)&a->cf, &a->cap_cf, nf, sizeof *a->cf);
+    const char *dir = getenv("TMPDIR");
+    char path[sizeof a->kept_dir + 32];
+    size_t nv;
+    snprintf(a->kept_dir, sizeof a->kept_dir, "%s", dir && *dir ? dir : "/tmp");
+    if (!parus__mul_size(N_VARS * sizeof(float) + 1, a->n_steps, &a->row_bytes) ||
+        !parus__mul_size(a->row_bytes, BATCH, &nv) || !(a->kept_batch = malloc(nv)))
+        return nomem(a, "series");
+    snprintf(path, sizeof path, "%s/parus-assess-XXXXXX", a->kept_dir);
+    a->kept_fd = mkstemp(path);
+    if (a->kept_fd < 0)
+        return parus_fail(a->err, PARUS_E_IO,
+                          "cannot make a temporary file in '%s' for the series of season %s (set "
+                          "TMPDIR to a writable directory): %s",
+                          a->kept_dir, a->window, strerror(errno));
+    unlink(path);
+    return PARUS_OK;
 }
 
-/* Keep a parcel's series compactly. */
-static void keep_series(assess *a, size_t rec, const parus_health_series *s)
+/* Keep a parcel's series compactly: item k's row of the batch. */
+static void keep_series(assess *a, size_t k, const parus_health_series *s)
 {
-    float *v = a->cv + rec * N_VARS * a->n_steps;
-    unsigned char *f = a->cf + rec * a->n_steps;
+    unsigned char *row = a->kept_batch + k * a->row_bytes;
     size_t var, i;
     for (var = 0; var < N_VARS; var++)
-        for (i = 0; i < a->n_steps; i++)
-            v[var * a->n_steps + i] = (float)s->v[var][i];
-    memcpy(f, s->flag, a->n_steps);
+        for (i = 0; i < a->n_steps; i++) {
+            float x = (float)s->v[var][i];
+            memcpy(row + (var * a->n_steps + i) * sizeof x, &x, sizeof x);
+        }
+    memcpy(row + N_VARS * a->n_steps * sizeof(float), s->flag, a->n_steps);
+}
+
+/* Write or read n bytes of the kept series at offset off (EINTR and short counts retried). */
+static parus_status kept_io(assess *a, bool write, void *buf, size_t n, size_t off)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t k = write ? pwrite(a->kept_fd, (char *)buf + done, n - done, (off_t)(off + done))
+                          : pread(a->kept_fd, (char *)buf + done, n - done, (off_t)(off + done));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return parus_fail(a->err, PARUS_E_IO,
+                              "cannot %s the series of season %s in a temporary file in '%s': %s",
+                              write ? "write" : "read back", a->window, a->kept_dir,
+                              k < 0 ? strerror(errno) : "it ended early");
+        done += (size_t)k;
+    }
+    return PARUS_OK;
 }
 
 /* Build the health series of an item into the thread's series. */
@@ -1345,7 +1400,7 @@ static void classify_item(assess *a, size_t k, thread_work *w)
             it->st = code;
             return;
         }
-        keep_series(a, it->rec, &w->series);
+        keep_series(a, k, &w->series);
         r->n_observed = (uint32_t)w->series.n_observed;
         r->grid = majority_grid(a, a->pt_tile + it->pt0, it->n_pts);
     }
@@ -1411,12 +1466,16 @@ static parus_status classify_batch(assess *a)
     int nt = a->n_threads;
     long long kk, n = (long long)a->n_items;
 
-    if (a->full && !grow_series_store(a, a->n_rec))
-        return nomem(a, "series");
+    if (a->full && a->kept_fd < 0 && (code = kept_open(a)) != PARUS_OK)
+        return code;
     PARUS_OMP(parallel for num_threads(nt) schedule(dynamic, 8))
     for (kk = 0; kk < n; kk++)
         classify_item(a, (size_t)kk, &a->work[parus__omp_thread()]);
     code = batch_error(a);
+    /* the batch is records items[0].rec onwards, one item each */
+    if (code == PARUS_OK && a->full && n > 0)
+        code = kept_io(a, true, a->kept_batch, a->n_items * a->row_bytes,
+                       a->items[0].rec * a->row_bytes);
     if (code != PARUS_OK)
         return code;
 
@@ -1601,7 +1660,7 @@ static int cmp_double(const void *x, const void *y)
  * does not depend on the members' order, and its standard error, 1.2533 sigma / sqrt(n) with
  * sigma the interquartile range / 1.349 (a normal spread's median); members without an NDVI
  * are left out. */
-static void group_peak(peer_group *grp, parus_health_series *pool, size_t n, size_t n_steps)
+static void group_peak(peer_group *grp, const float *values, size_t n, size_t n_steps)
 {
     double *peak = malloc((n ? n : 1) * sizeof *peak);
     size_t i, s, m = 0;
@@ -1610,9 +1669,10 @@ static void group_peak(peer_group *grp, parus_health_series *pool, size_t n, siz
     if (!peak)
         return;
     for (i = 0; i < n; i++) {
+        const float *ndvi = values + (i * N_VARS + PARUS_HEALTH_NDVI) * n_steps;
         double best = NAN;
         for (s = 0; s < n_steps; s++) {
-            double v = pool[i].v[PARUS_HEALTH_NDVI][s];
+            double v = (double)ndvi[s];
             if (isfinite(v) && !(v <= best))
                 best = v;
         }
@@ -1630,12 +1690,33 @@ static void group_peak(peer_group *grp, parus_health_series *pool, size_t n, siz
     free(peak);
 }
 
+/* The kept series of group g's members, read back in record order into values (N_VARS x n_steps
+ * floats a member) and flags (n_steps a member), sized for n members; row is one row's buffer. */
+static parus_status group_rows(assess *a, const peer_group *grp, size_t n, float *values,
+                               unsigned char *flags, unsigned char *row)
+{
+    size_t i, m = 0, nv = N_VARS * a->n_steps;
+    for (i = 0; i < a->n_rec && m < n; i++) {
+        const parcel_rec *r = &a->rec[i];
+        parus_status code;
+        if (!peer_member(r) || r->crop != grp->crop || (grp->grid >= 0 && r->grid != grp->grid))
+            continue;
+        code = kept_io(a, false, row, a->row_bytes, i * a->row_bytes);
+        if (code != PARUS_OK)
+            return code;
+        memcpy(values + m * nv, row, nv * sizeof *values);
+        memcpy(flags + m * a->n_steps, row + nv * sizeof *values, a->n_steps);
+        m++;
+    }
+    return PARUS_OK;
+}
+
 static parus_status peers_pass(assess *a)
 {
     size_t cap_groups = 0, i, g, n_crops = a->crop_names.n, n_grids = a->grid_names.n, *count;
-    size_t min_peers = a->hopt.min_peers > 0 ? a->hopt.min_peers : 1, pool_n = 0, pool_cap = 0;
-    parus_health_series *pool = NULL;
-    const parus_health_series **members = NULL;
+    size_t min_peers = a->hopt.min_peers > 0 ? a->hopt.min_peers : 1, most = 0, bytes;
+    float *values = NULL;
+    unsigned char *flags = NULL, *row = NULL;
     parus_status code = PARUS_OK;
 
     if (n_crops == 0 || n_grids == 0)
@@ -1653,60 +1734,39 @@ static parus_status peers_pass(assess *a)
                          count[(size_t)r->crop * n_grids + (size_t)r->grid] >= min_peers ? r->grid
                                                                                          : -1,
                          &cap_groups, &r->group);
+        if (code == PARUS_OK)
+            a->groups[r->group].n_members++;
     }
     free(count);
     if (code != PARUS_OK)
         return code;
 
+    /* one group's rows at a time: memory grows with the largest group, not the parcels */
+    for (g = 0; g < a->n_groups; g++)
+        if (a->groups[g].n_members > most)
+            most = a->groups[g].n_members;
+    if (!parus__mul_size(most, N_VARS * a->n_steps * sizeof *values, &bytes) ||
+        !(values = malloc(bytes ? bytes : 1)) || !(flags = malloc(most * a->n_steps + 1)) ||
+        !(row = malloc(a->row_bytes))) {
+        free(values);
+        free(flags);
+        return nomem(a, "peers");
+    }
     for (g = 0; g < a->n_groups && code == PARUS_OK; g++) {
         peer_group *grp = &a->groups[g];
-        size_t n = 0;
-        for (i = 0; i < a->n_rec; i++) {
-            const parcel_rec *r = &a->rec[i];
-            const float *v;
-            const unsigned char *f;
-            size_t var, s;
-            if (!peer_member(r) || r->crop != grp->crop || (grp->grid >= 0 && r->grid != grp->grid))
-                continue;
-            if (n == pool_n) {
-                if (!grow((void **)&pool, &pool_cap, pool_n + 1, sizeof *pool)) {
-                    code = nomem(a, "peers");
-                    break;
-                }
-                parus_health_series_init(&pool[pool_n]);
-                code = parus_health_series_alloc(&pool[pool_n], a->start_day, a->hopt.step_days,
-                                                 a->n_steps, a->err);
-                if (code != PARUS_OK)
-                    break;
-                pool_n++;
-            }
-            v = a->cv + i * N_VARS * a->n_steps;
-            f = a->cf + i * a->n_steps;
-            for (var = 0; var < N_VARS; var++)
-                for (s = 0; s < a->n_steps; s++)
-                    pool[n].v[var][s] = (double)v[var * a->n_steps + s];
-            memcpy(pool[n].flag, f, a->n_steps);
-            n++;
-        }
+        code = group_rows(a, grp, grp->n_members, values, flags, row);
         if (code != PARUS_OK)
             break;
-        grp->n_members = n;
-        free(members);
-        if (!(members = malloc((n ? n : 1) * sizeof *members))) {
-            code = nomem(a, "peers");
-            break;
-        }
-        for (i = 0; i < n; i++)
-            members[i] = &pool[i];
-        group_peak(grp, pool, n, a->n_steps);
-        code = parus_health_peers_build(&grp->peers, members, n, &a->hopt, a->err);
+        group_peak(grp, values, grp->n_members, a->n_steps);
+        code =
+            parus_health_peers_build_rows(&grp->peers, values, flags, grp->n_members, a->start_day,
+                                          a->hopt.step_days, a->n_steps, &a->hopt, a->err);
         if (code == PARUS_OK)
             code = put_curve(a, grp);
     }
-    for (i = 0; i < pool_n; i++)
-        parus_health_series_release(&pool[i]);
-    free(pool);
-    free(members);
+    free(values);
+    free(flags);
+    free(row);
     return code;
 }
 

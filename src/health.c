@@ -558,10 +558,32 @@ void parus_health_peers_release(parus_health_peers *p)
 /* Per step: median, p25, p75 per variable, ndvi_smooth, 4 work; then a count per variable. */
 #define PEERS_DOUBLES (3 * PARUS_HEALTH_N_VARS_ + 1 + 4)
 
-/* A series' green over its peers' median, on the steps where both have an NDVI, above the
+/* The members of a peer reference: series, or compact rows (member m's variable v at step i is
+ * values[(m * N_VARS + v) * n_steps + i], its flag flags[m * n_steps + i]). A value read from a row
+ * is the float widened, exactly as a series filled from that row holds it. */
+typedef struct peer_members {
+    const parus_health_series *const *series; /* NULL: rows */
+    const float *values;
+    const unsigned char *flags;
+    size_t n_members, n_steps;
+} peer_members;
+
+static double member_value(const peer_members *pm, size_t m, int v, size_t i)
+{
+    return pm->series
+               ? pm->series[m]->v[v][i]
+               : (double)pm->values[(m * PARUS_HEALTH_N_VARS_ + (size_t)v) * pm->n_steps + i];
+}
+
+static unsigned char member_flag(const peer_members *pm, size_t m, size_t i)
+{
+    return pm->series ? pm->series[m]->flag[i] : pm->flags[m * pm->n_steps + i];
+}
+
+/* Member m's green over its peers' median, on the steps where both have an NDVI, above the
  * median's lowest value (the group's bare level): the spread of this ratio over the members is
  * what makes a parcel an outlier among them. NaN without such steps. */
-static double peer_ratio(const parus_health_series *s, const parus_health_peers *p)
+static double member_ratio(const peer_members *pm, size_t m, const parus_health_peers *p)
 {
     const double *med = p->median[PARUS_HEALTH_NDVI];
     double base = HUGE_VAL, num = 0.0, den = 0.0;
@@ -569,13 +591,94 @@ static double peer_ratio(const parus_health_series *s, const parus_health_peers 
         if (isfinite(med[i]) && med[i] < base)
             base = med[i];
     for (size_t i = 0; i < p->n_steps; i++) {
-        double x = s->v[PARUS_HEALTH_NDVI][i];
-        if (s->flag[i] == PARUS_SERIES_MISSING || !isfinite(x) || !isfinite(med[i]))
+        double x = member_value(pm, m, PARUS_HEALTH_NDVI, i);
+        if (member_flag(pm, m, i) == PARUS_SERIES_MISSING || !isfinite(x) || !isfinite(med[i]))
             continue;
         num += fmax(x - base, 0.0);
         den += fmax(med[i] - base, 0.0);
     }
     return den > 0.0 ? num / den : (double)NAN;
+}
+
+/* The same ratio of a parcel's own series. */
+static double peer_ratio(const parus_health_series *s, const parus_health_peers *p)
+{
+    const parus_health_series *one[1] = {s};
+    peer_members pm = {.series = one, .n_members = 1, .n_steps = p->n_steps};
+    return member_ratio(&pm, 0, p);
+}
+
+/* parus_health_peers_build and _build_rows once their members are checked. */
+static parus_status peers_build(parus_health_peers *p, const peer_members *pm, int64_t start_day,
+                                size_t step_days, const parus_health_options *opt, parus_error *err)
+{
+    size_t n = pm->n_steps, n_members = pm->n_members,
+           per = PEERS_DOUBLES * sizeof(double) + PARUS_HEALTH_N_VARS_ * sizeof(size_t), bytes;
+    if (!parus__mul_size(n, per, &bytes))
+        return parus_fail(err, PARUS_E_NOMEM, "peer reference of %zu steps is too long", n);
+    void *buf = malloc(bytes);
+    double *tmp = malloc(n_members * sizeof *tmp);
+    if (!buf || !tmp) {
+        free(buf);
+        free(tmp);
+        return parus_fail(err, PARUS_E_NOMEM, "cannot allocate a peer reference of %zu members",
+                          n_members);
+    }
+    parus_health_peers t;
+    parus_health_peers_init(&t);
+    t.buf_ = buf;
+    t.start_day = start_day;
+    t.step_days = step_days;
+    t.n_steps = n;
+    t.n_members = n_members;
+    double *d = buf;
+    size_t *c = (size_t *)(d + PEERS_DOUBLES * n);
+    size_t min_peers = opt->min_peers > 0 ? opt->min_peers : 1;
+    for (int v = 0; v < PARUS_HEALTH_N_VARS_; v++) {
+        t.median[v] = d + (size_t)(3 * v) * n;
+        t.p25[v] = d + (size_t)(3 * v + 1) * n;
+        t.p75[v] = d + (size_t)(3 * v + 2) * n;
+        t.n[v] = c + (size_t)v * n;
+        for (size_t i = 0; i < n; i++) {
+            size_t k = 0;
+            for (size_t m = 0; m < n_members; m++) {
+                double x = member_value(pm, m, v, i);
+                if (member_flag(pm, m, i) != PARUS_SERIES_MISSING && isfinite(x))
+                    tmp[k++] = x;
+            }
+            t.n[v][i] = k;
+            if (k < min_peers) {
+                t.median[v][i] = t.p25[v][i] = t.p75[v][i] = NAN;
+                continue;
+            }
+            qsort(tmp, k, sizeof *tmp, cmp_double);
+            t.median[v][i] = quantile_sorted(tmp, k, 0.5);
+            t.p25[v][i] = quantile_sorted(tmp, k, 0.25);
+            t.p75[v][i] = quantile_sorted(tmp, k, 0.75);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        t.n_steps_with_ref += isfinite(t.median[PARUS_HEALTH_NDVI][i]);
+    size_t k = 0;
+    for (size_t m = 0; m < n_members; m++) {
+        double r = member_ratio(pm, m, &t);
+        if (isfinite(r))
+            tmp[k++] = r;
+    }
+    t.ratio_p25 = t.ratio_p75 = NAN;
+    if (k >= min_peers) {
+        qsort(tmp, k, sizeof *tmp, cmp_double);
+        t.ratio_p25 = quantile_sorted(tmp, k, 0.25);
+        t.ratio_p75 = quantile_sorted(tmp, k, 0.75);
+    }
+    free(tmp);
+    t.ndvi_smooth = d + (size_t)(3 * PARUS_HEALTH_N_VARS_) * n;
+    smooth_flagged(t.median[PARUS_HEALTH_NDVI], NULL, n, opt->lambda, t.ndvi_smooth,
+                   t.ndvi_smooth + n);
+    take_pheno(t.ndvi_smooth, n, t.start_day, t.step_days, opt, &t.pheno);
+    parus_health_peers_release(p);
+    *p = t;
+    return PARUS_OK;
 }
 
 parus_status parus_health_peers_build(parus_health_peers *p,
@@ -597,73 +700,24 @@ parus_status parus_health_peers_build(parus_health_peers *p,
                               members[0]->n_steps, members[0]->step_days,
                               (long long)members[0]->start_day);
     }
-    size_t n = members[0]->n_steps,
-           per = PEERS_DOUBLES * sizeof(double) + PARUS_HEALTH_N_VARS_ * sizeof(size_t), bytes;
-    if (!parus__mul_size(n, per, &bytes))
-        return parus_fail(err, PARUS_E_NOMEM, "peer reference of %zu steps is too long", n);
-    void *buf = malloc(bytes);
-    double *tmp = malloc(n_members * sizeof *tmp);
-    if (!buf || !tmp) {
-        free(buf);
-        free(tmp);
-        return parus_fail(err, PARUS_E_NOMEM, "cannot allocate a peer reference of %zu members",
-                          n_members);
-    }
-    parus_health_peers t;
-    parus_health_peers_init(&t);
-    t.buf_ = buf;
-    t.start_day = members[0]->start_day;
-    t.step_days = members[0]->step_days;
-    t.n_steps = n;
-    t.n_members = n_members;
-    double *d = buf;
-    size_t *c = (size_t *)(d + PEERS_DOUBLES * n);
-    size_t min_peers = opt->min_peers > 0 ? opt->min_peers : 1;
-    for (int v = 0; v < PARUS_HEALTH_N_VARS_; v++) {
-        t.median[v] = d + (size_t)(3 * v) * n;
-        t.p25[v] = d + (size_t)(3 * v + 1) * n;
-        t.p75[v] = d + (size_t)(3 * v + 2) * n;
-        t.n[v] = c + (size_t)v * n;
-        for (size_t i = 0; i < n; i++) {
-            size_t k = 0;
-            for (size_t m = 0; m < n_members; m++) {
-                const parus_health_series *s = members[m];
-                if (s->flag[i] != PARUS_SERIES_MISSING && isfinite(s->v[v][i]))
-                    tmp[k++] = s->v[v][i];
-            }
-            t.n[v][i] = k;
-            if (k < min_peers) {
-                t.median[v][i] = t.p25[v][i] = t.p75[v][i] = NAN;
-                continue;
-            }
-            qsort(tmp, k, sizeof *tmp, cmp_double);
-            t.median[v][i] = quantile_sorted(tmp, k, 0.5);
-            t.p25[v][i] = quantile_sorted(tmp, k, 0.25);
-            t.p75[v][i] = quantile_sorted(tmp, k, 0.75);
-        }
-    }
-    for (size_t i = 0; i < n; i++)
-        t.n_steps_with_ref += isfinite(t.median[PARUS_HEALTH_NDVI][i]);
-    size_t k = 0;
-    for (size_t m = 0; m < n_members; m++) {
-        double r = peer_ratio(members[m], &t);
-        if (isfinite(r))
-            tmp[k++] = r;
-    }
-    t.ratio_p25 = t.ratio_p75 = NAN;
-    if (k >= min_peers) {
-        qsort(tmp, k, sizeof *tmp, cmp_double);
-        t.ratio_p25 = quantile_sorted(tmp, k, 0.25);
-        t.ratio_p75 = quantile_sorted(tmp, k, 0.75);
-    }
-    free(tmp);
-    t.ndvi_smooth = d + (size_t)(3 * PARUS_HEALTH_N_VARS_) * n;
-    smooth_flagged(t.median[PARUS_HEALTH_NDVI], NULL, n, opt->lambda, t.ndvi_smooth,
-                   t.ndvi_smooth + n);
-    take_pheno(t.ndvi_smooth, n, t.start_day, t.step_days, opt, &t.pheno);
-    parus_health_peers_release(p);
-    *p = t;
-    return PARUS_OK;
+    peer_members pm = {.series = members, .n_members = n_members, .n_steps = members[0]->n_steps};
+    return peers_build(p, &pm, members[0]->start_day, members[0]->step_days, opt, err);
+}
+
+parus_status parus_health_peers_build_rows(parus_health_peers *p, const float *values,
+                                           const unsigned char *flags, size_t n_members,
+                                           int64_t start_day, size_t step_days, size_t n_steps,
+                                           const parus_health_options *opt, parus_error *err)
+{
+    if (!values || !flags || n_members == 0)
+        return parus_fail(err, PARUS_E_INVALID, "peer reference needs at least one series");
+    if (n_steps < 4 || step_days == 0)
+        return parus_fail(err, PARUS_E_INVALID,
+                          "peer rows of %zu steps of %zu days: at least 4 steps of a day or more",
+                          n_steps, step_days);
+    peer_members pm = {
+        .values = values, .flags = flags, .n_members = n_members, .n_steps = n_steps};
+    return peers_build(p, &pm, start_day, step_days, opt, err);
 }
 
 /* ---- 3. condition and events ---- */

@@ -23,6 +23,7 @@
  * assessments; dates compare as text in that form, so the window is a range on tiles.date.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -349,8 +350,33 @@ parus_status parus_store_parcel_crop(parus_store *store, const char *season, con
 /* ---- the season walk ---- */
 
 /* How much of the file the walk maps (SQLite caps it at its compile-time limit, 2 GB by
- * default; past it, reads go through read() again). */
+ * default; past it, reads go through read() again), unless PARUS_STORE_MMAP_MB says. */
 #define WALK_MMAP_BYTES ((sqlite3_int64)1 << 34)
+#define WALK_MMAP_ENV "PARUS_STORE_MMAP_MB"
+
+/* The bytes the walk maps: PARUS_STORE_MMAP_MB MiB (a whole number, 0: none) where set, else
+ * WALK_MMAP_BYTES. The mapped pages are the store file's, in the OS page cache: they count in the
+ * process's resident size (as file pages, which the kernel takes back under pressure, not as its
+ * private memory), up to this size; a smaller one bounds that, at the cost of a read() per page
+ * beyond it. */
+static parus_status walk_mmap_bytes(parus_store *store, sqlite3_int64 *bytes, parus_error *err)
+{
+    const char *env = getenv(WALK_MMAP_ENV);
+    char *end;
+    unsigned long long mb;
+    *bytes = WALK_MMAP_BYTES;
+    if (!env || !*env)
+        return PARUS_OK;
+    errno = 0;
+    mb = strtoull(env, &end, 10);
+    if (errno || *end || env[0] == '-' || mb > ((unsigned long long)1 << 24))
+        return parus_fail(err, PARUS_E_CONFIG,
+                          "%s='%s' is not a whole number of MiB from 0 to 16777216 (reading "
+                          "season data of '%s')",
+                          WALK_MMAP_ENV, env, store->path);
+    *bytes = (sqlite3_int64)(mb << 20);
+    return PARUS_OK;
+}
 
 /* Memory-map up to bytes of the store for reading (0: stop). Only speed depends on it: a refusal
  * leaves reads as they were. */
@@ -457,6 +483,7 @@ static parus_status walk(parus_store *store, const char *season, bool with_radar
     parus_radar_point *rad = NULL;
     parus_status code = PARUS_OK;
     size_t n = 0, cap = 0, cap_rad = 0;
+    sqlite3_int64 mmap_bytes;
     char first[11], last[11];
     int rc, orc, rrc = SQLITE_DONE;
 
@@ -481,7 +508,10 @@ static parus_status walk(parus_store *store, const char *season, bool with_radar
         return parus__store_prepare_failed(err);
     if (with_radar && !(rq = stmt_get(store, S_WALK_RADAR, err)))
         return parus__store_prepare_failed(err);
-    set_mmap(store, WALK_MMAP_BYTES);
+    code = walk_mmap_bytes(store, &mmap_bytes, err);
+    if (code != PARUS_OK)
+        return code;
+    set_mmap(store, mmap_bytes);
     rc = bind_text(pq, 1, season);
     orc = bind_text(oq, 1, first);
     if (orc == SQLITE_OK)

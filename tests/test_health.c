@@ -327,6 +327,49 @@ static void test_peers__median_and_quartiles_by_hand(void **state)
             assert_memory_equal(&a.median[v][i], &b.median[v][i], sizeof(double));
             assert_memory_equal(&a.p25[v][i], &b.p25[v][i], sizeof(double));
         }
+    /* the same members as compact rows (float values, as parus assess keeps them): the reference
+     * of series holding the same floats, to the bit */
+    {
+        const size_t nv = PARUS_HEALTH_N_VARS_, ns = 4;
+        float rows[6 * PARUS_HEALTH_N_VARS_ * 4];
+        unsigned char flags[6 * 4];
+        parus_health_peers c, d;
+        parus_health_peers_init(&c);
+        parus_health_peers_init(&d);
+        for (size_t k = 0; k < 6; k++) {
+            for (size_t v = 0; v < nv; v++)
+                for (size_t i = 0; i < ns; i++) {
+                    rows[(k * nv + v) * ns + i] = (float)m[k].v[v][i];
+                    m[k].v[v][i] = (double)(float)m[k].v[v][i];
+                }
+            memcpy(flags + k * ns, m[k].flag, ns);
+        }
+        assert_int_equal(parus_health_peers_build_rows(&c, rows, flags, 6, 100, 10, ns, &opt, &err),
+                         PARUS_OK);
+        assert_int_equal(parus_health_peers_build(&d, p, 6, &opt, &err), PARUS_OK);
+        assert_int_equal(c.n_members, 6);
+        assert_int_equal(c.n_steps_with_ref, d.n_steps_with_ref);
+        for (size_t v = 0; v < nv; v++)
+            for (size_t i = 0; i < ns; i++) {
+                assert_int_equal(c.n[v][i], d.n[v][i]);
+                assert_memory_equal(&c.median[v][i], &d.median[v][i], sizeof(double));
+                assert_memory_equal(&c.p25[v][i], &d.p25[v][i], sizeof(double));
+                assert_memory_equal(&c.p75[v][i], &d.p75[v][i], sizeof(double));
+            }
+        assert_memory_equal(&c.ratio_p25, &d.ratio_p25, sizeof(double));
+        assert_memory_equal(&c.ratio_p75, &d.ratio_p75, sizeof(double));
+        assert_memory_equal(c.ndvi_smooth, d.ndvi_smooth, ns * sizeof(double));
+        assert_close(c.median[PARUS_HEALTH_NDVI][0], 0.3, 1e-7, 0);
+        /* rows of too few steps, or none */
+        assert_int_equal(parus_health_peers_build_rows(&c, rows, flags, 6, 100, 10, 3, &opt, &err),
+                         PARUS_E_INVALID);
+        assert_int_equal(parus_health_peers_build_rows(&c, rows, flags, 0, 100, 10, ns, &opt, &err),
+                         PARUS_E_INVALID);
+        assert_int_equal(parus_health_peers_build_rows(&c, NULL, flags, 6, 100, 10, ns, &opt, &err),
+                         PARUS_E_INVALID);
+        parus_health_peers_release(&c);
+        parus_health_peers_release(&d);
+    }
     /* a member of another shape */
     parus_health_series odd;
     parus_health_series_init(&odd);

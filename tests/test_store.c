@@ -1941,6 +1941,30 @@ static void test_season_walk__every_parcel_in_order_with_window(void **state)
                         "P00002[F0000,-,6400,d]:;"
                         "P00003[F0000,cotton,6400,d]:2024-06-30/1=0.11;"
                         "P00004[F0001,-,6400,d]:");
+    /* the same walk with no part of the file mapped (PARUS_STORE_MMAP_MB=0) or a little;
+     * a value that is not a whole number of MiB is refused, naming it, before anything is read */
+    {
+        const char *sizes[2] = {"0", "1"};
+        char first[sizeof log.text];
+        memcpy(first, log.text, sizeof first);
+        for (size_t k = 0; k < 2; k++) {
+            setenv("PARUS_STORE_MMAP_MB", sizes[k], 1);
+            memset(&log, 0, sizeof log);
+            assert_int_equal(parus_store_season_walk(s, SEASON, log_parcel, &log, &n, &err),
+                             PARUS_OK);
+            assert_string_equal(log.text, first);
+        }
+        setenv("PARUS_STORE_MMAP_MB", "12MB", 1);
+        memset(&log, 0, sizeof log);
+        assert_int_equal(parus_store_season_walk(s, SEASON, log_parcel, &log, &n, &err),
+                         PARUS_E_CONFIG);
+        assert_msg_has(err, "PARUS_STORE_MMAP_MB='12MB'");
+        assert_int_equal(log.n_calls, 0);
+        setenv("PARUS_STORE_MMAP_MB", "-1", 1);
+        assert_int_equal(parus_store_season_walk(s, SEASON, log_parcel, &log, &n, &err),
+                         PARUS_E_CONFIG);
+        unsetenv("PARUS_STORE_MMAP_MB");
+    }
     /* a one-day season; a season with no tile at all */
     memset(&log, 0, sizeof log);
     assert_int_equal(

@@ -10,14 +10,15 @@
 # runs: the parcels loaded and their truth crops declared as labels, `parus nightly --no-assess`
 # over an inbox of the season's tiles, `parus train --season` (the default features, --rounds),
 # `parus assess` with that model, `parus export`. Each stage: wall and CPU seconds and peak RSS
-# (GNU time), and its floor measured in the same run: for the ingest, decoding every band of
+# (GNU time) and peak private memory (RssAnon, sampled), and its floor measured in the same run: for the ingest, decoding every band of
 # every tile once (`gdalinfo -checksum`, one process per tile, the same thread count); for the
 # season's stages, reading the stored observations once (parus-bench-season-walk on the same
 # store, warm cache). The store's bytes per observation are file size over row count.
 # The projection scales the measured per-unit costs linearly (national: 9,000,000 parcels,
 # 400 tiles a night, 73 dates a season); assessment memory is its peak above a command that holds
-# no season (`parcels crops`), per parcel, as if it kept growing with parcels (issue 14, item 2,
-# is what would make it flat). A small season's fixed costs (training's above all) make its
+# no season (`parcels crops`), per parcel, as if it kept growing with parcels (the peak RSS counts
+# the store pages the season walk maps, up to 2 GB or PARUS_STORE_MMAP_MB; the private memory does
+# not). A small season's fixed costs (training's above all) make its
 # per-unit figures too high: project from a full tile. Read the ratios, not the seconds:
 # the machine is shared. Needs GNU time, gdalinfo, sqlite3, awk.
 set -euo pipefail
@@ -77,10 +78,28 @@ tile_bytes=$(cat "$scene"/*.tif | wc -c)
 
 # stage NAME CMD...: run under GNU time; one line "NAME wall cpu rss_kb" into $work/stages
 : >"$work/stages"
+# The peak private (anonymous) memory of a stage's process, in KB: its RssAnon, sampled every
+# 0.1 s (a peak shorter than that can be missed) while pid (GNU time) runs; GNU time's peak RSS
+# also counts the pages of the store that the season walk maps, which are the page cache's.
+peak_anon() {
+    local pid=$1 peak=0 c a
+    while kill -0 "$pid" 2>/dev/null; do
+        for c in $(pgrep -P "$pid" 2>/dev/null); do
+            a=$(awk '/^RssAnon:/ { print $2 }' "/proc/$c/status" 2>/dev/null || true)
+            if [ -n "$a" ] && [ "$a" -gt "$peak" ]; then peak=$a; fi
+        done
+        sleep 0.1
+    done
+    echo "$peak"
+}
+
 stage() {
-    local name=$1 rc=0
+    local name=$1 rc=0 pid anon
     shift
-    /usr/bin/time -f "%e %U %S %M" -o "$work/time.$name" "$@" >"$work/out.$name" 2>&1 || rc=$?
+    /usr/bin/time -f "%e %U %S %M" -o "$work/time.$name" "$@" >"$work/out.$name" 2>&1 &
+    pid=$!
+    anon=$(peak_anon "$pid")
+    wait "$pid" || rc=$?
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 8 ]; then
         echo "bench-season: stage $name failed (exit $rc):" >&2
         tail -5 "$work/out.$name" >&2
@@ -88,7 +107,8 @@ stage() {
     fi
     # GNU time's last line (a non-zero exit adds one before it)
     tail -n 1 "$work/time.$name" |
-        awk -v n="$name" '{ printf "%s %.2f %.2f %d\n", n, $1, $2 + $3, $4 }' >>"$work/stages"
+        awk -v n="$name" -v anon="$anon" \
+            '{ printf "%s %.2f %.2f %d %d\n", n, $1, $2 + $3, $4, anon }' >>"$work/stages"
 }
 
 # the ingest's floor: every band of every tile decoded once, $threads tiles at a time
@@ -120,17 +140,17 @@ read_s=$(grep -m 2 '^season 2024-03-01/2024-12-31' "$work/out.read_floor" | tail
 awk -v size="$size" -v dates="$dates" -v tiles="$n_tiles" -v parcels="$n_parcels" \
     -v obs="$n_obs" -v dbb="$db_bytes" -v tb="$tile_bytes" -v read_s="$read_s" \
     -v threads="$threads" '
-    { wall[$1] = $2; cpu[$1] = $3; rss[$1] = $4; order[++n] = $1 }
+    { wall[$1] = $2; cpu[$1] = $3; rss[$1] = $4; anon[$1] = $5; order[++n] = $1 }
     END {
         printf "season: %d x %d px, %d dates (%d tiles, %.1f GB), %d parcels, %d observations, %d threads\n",
             size, size, dates, tiles, tb / 1e9, parcels, obs, threads
-        printf "\n%-13s %9s %9s %9s  %-30s %s\n", "stage", "wall s", "cpu s", "peak MB", "floor", "ratio (wall)"
+        printf "\n%-13s %9s %9s %9s %9s  %-30s %s\n", "stage", "wall s", "cpu s", "peak MB", "anon MB", "floor", "ratio (wall)"
         for (i = 1; i <= n; i++) {
             s = order[i]; fl = ""; ratio = ""
             if (s == "ingest") { fl = sprintf("decode %.2f s", wall["decode_floor"]); ratio = sprintf("%.2f x", wall[s] / wall["decode_floor"]) }
             if (s == "train" || s == "assess" || s == "export") {
                 fl = sprintf("read observations %.2f s", read_s); ratio = sprintf("%.2f x", wall[s] / read_s) }
-            printf "%-13s %9.2f %9.2f %9.1f  %-30s %s\n", s, wall[s], cpu[s], rss[s] / 1024, fl, ratio
+            printf "%-13s %9.2f %9.2f %9.1f %9.1f  %-30s %s\n", s, wall[s], cpu[s], rss[s] / 1024, anon[s] / 1024, fl, ratio
         }
         bpo = dbb / obs
         printf "\nstore: %.1f MB, %.0f bytes per observation (file size / observations)\n", dbb / 1e6, bpo
@@ -139,13 +159,14 @@ awk -v size="$size" -v dates="$dates" -v tiles="$n_tiles" -v parcels="$n_parcels
         assess_parcel = wall["assess"] / parcels; train_parcel = wall["train"] / parcels
         # the part of the assessment peak above a command that holds no season (the labels)
         mem_parcel_kb = (rss["assess"] - rss["labels"]) / parcels
-        printf "\nper unit: ingest %.2f s a tile of %d parcels; assessment %.3f ms a parcel (%.1f KB of peak above the base); training %.3f ms a parcel\n",
-            ingest_tile, parcels, 1000 * assess_parcel, mem_parcel_kb, 1000 * train_parcel
+        anon_parcel_kb = (anon["assess"] - anon["labels"]) / parcels
+        printf "\nper unit: ingest %.2f s a tile of %d parcels; assessment %.3f ms a parcel (%.1f KB of peak RSS, %.2f KB of private memory above the base); training %.3f ms a parcel\n",
+            ingest_tile, parcels, 1000 * assess_parcel, mem_parcel_kb, anon_parcel_kb, 1000 * train_parcel
         N = 9000000; T = 400; D = 73
         scale_obs = (N / parcels) * (D / dates)
         printf "national projection (9,000,000 parcels, 400 tiles a night, 73 dates; linear in the measured units):\n"
         printf "  nightly ingest   %.1f h (400 tiles at %.2f s; a tile of this size and parcel density)\n", T * ingest_tile / 3600, ingest_tile
-        printf "  assessment       %.1f h, peak %.1f GB if memory keeps growing with parcels\n", N * assess_parcel * (D / dates) / 3600, N * mem_parcel_kb / 1e6
+        printf "  assessment       %.1f h, private memory %.1f GB if it kept growing with parcels at the measured rate\n", N * assess_parcel * (D / dates) / 3600, anon["assess"] / 1e6 + N * anon_parcel_kb / 1e6
         printf "  training         %.1f h (all parcels as labels)\n", N * train_parcel * (D / dates) / 3600
         printf "  store            %.0f GB for the season (%.0f bytes x %.0f observations)\n", bpo * obs * scale_obs / 1e9, bpo, obs * scale_obs
     }' "$work/stages" | tee "$work/report.txt"

@@ -309,6 +309,18 @@ PARUS_API parus_status parus_health_peers_build(parus_health_peers *p,
                                                 const parus_health_series *const *members,
                                                 size_t n_members, const parus_health_options *opt,
                                                 parus_error *err);
+/* The same reference from members held as compact rows, as a caller keeps many parcels' series
+ * (parus assess): member m's variable v at step i is
+ * values[(m * PARUS_HEALTH_N_VARS_ + v) * n_steps + i] and its flag flags[m * n_steps + i]; every
+ * member has the steps start_day, step_days, n_steps. Each value counts as the float widened to a
+ * double, so the reference equals parus_health_peers_build's over series filled from the same
+ * rows. Errors: E_INVALID (no member, NULL arrays, n_steps < 4, step_days 0), E_NOMEM. */
+PARUS_API parus_status parus_health_peers_build_rows(parus_health_peers *p, const float *values,
+                                                     const unsigned char *flags, size_t n_members,
+                                                     int64_t start_day, size_t step_days,
+                                                     size_t n_steps,
+                                                     const parus_health_options *opt,
+                                                     parus_error *err);
 
 /* ---- 3. condition and events ---- */
 
