@@ -1482,6 +1482,48 @@ static void test_assess__reloaded_parcels_and_declared_crops_owe_the_season(void
     free(db);
 }
 
+/* A season owed an assessment (here: a parcel handed to another farmer after it) shows its stored
+ * limits as stale wherever they are read: `parus query` (text, JSON and stderr) and `parus
+ * export` (stderr), never as current; assessed again, as current. */
+static void test_assess__query_and_export_say_a_limit_is_stale(void **state)
+{
+    char *db = assessed_copy("query.db"), *out;
+    (void)state;
+
+    out = parus_test_run_expect(
+        0, "'%s' --db '%s' query --farmer F00001 --season " SEASON " --json", parus_test_bin(), db);
+    expect_has(out, "\"owed\":null}");
+    free(out);
+    write_moved_registry();
+    free(parus_test_run_expect(8, "'%s' --db '%s' -q parcels load '%s/moved.geojson'",
+                               parus_test_bin(), db, g_dir));
+    out = parus_test_run_expect(0, "'%s' --db '%s' query --farmer F00001 --season " SEASON,
+                                parus_test_bin(), db);
+    expect_has(out, "STALE        the season is owed an assessment since ");
+    expect_has(out, "parus: warning: season " SEASON " is owed an assessment since ");
+    expect_has(out, "(parcel P000001 changed (shape, area, farmer or declared area))");
+    free(out);
+    out = parus_test_run_expect(0, "'%s' --db '%s' query P000001 --season " SEASON " --json",
+                                parus_test_bin(), db);
+    expect_has(out, "\"owed\":{\"since\":\"");
+    expect_has(out,
+               "\"cause\":\"parcel P000001 changed (shape, area, farmer or declared area)\"}}");
+    free(out);
+    out = parus_test_run_expect(0, "'%s' --db '%s' export --season " SEASON " --out '%s/stale.csv'",
+                                parus_test_bin(), db, g_dir);
+    expect_has(out, "these results do not rest on what the store holds now");
+    free(out);
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
+                               parus_test_bin(), db));
+    out = parus_test_run_expect(0, "'%s' --db '%s' query P000001 --season " SEASON " --json",
+                                parus_test_bin(), db);
+    expect_has(out, "\"owed\":null}");
+    if (strstr(out, "warning"))
+        fail_msg("a current season warned:\n%s", out);
+    free(out);
+    free(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1502,6 +1544,7 @@ int main(void)
         cmocka_unit_test(test_assess__cli_help_and_misuse),
         cmocka_unit_test(test_assess__nightly_assesses_after_ingest),
         cmocka_unit_test(test_assess__reloaded_parcels_and_declared_crops_owe_the_season),
+        cmocka_unit_test(test_assess__query_and_export_say_a_limit_is_stale),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
