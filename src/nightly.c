@@ -1539,11 +1539,13 @@ static parus_status track_season(struct run *r, parus_error *err)
         line_kv(&l, "season", r->season);
         line_kv(&l, "since", state.stale_since);
         line_kv(&l, "cause", state.stale_cause);
+        /* the cause says what: a tile or weather file an earlier run stored and did not
+         * assess, a parcel reloaded or a crop declared since the results */
         line_kv(&l, "note",
-                r->opt->assess ? "an earlier run stored tiles of the season and did not finish "
-                                 "its assessment: this run assesses it"
-                               : "an earlier run stored tiles of the season and did not finish "
-                                 "its assessment");
+                r->opt->assess ? "the season's results do not rest on what the store holds "
+                                 "(the cause): this run assesses it"
+                               : "the season's results do not rest on what the store holds "
+                                 "(the cause)");
         run_log(r, PARUS_LOG_WARN, &l);
     }
     return PARUS_OK;

@@ -706,6 +706,22 @@ static bool all_space(const char *s)
     return true;
 }
 
+/* s without the blanks around it, in place: a farmer id is a key shared with the debts file,
+ * whose reader drops them too (debts.c), so "F1 " is the farmer "F1", never a second farmer with
+ * a limit of its own, its own cap and none of F1's debt. */
+static void trim_blanks(char *s)
+{
+    size_t n, lead = 0;
+    while (s[lead] == ' ' || s[lead] == '\t' || s[lead] == '\r' || s[lead] == '\n')
+        lead++;
+    n = strlen(s + lead);
+    while (n > 0 && (s[lead + n - 1] == ' ' || s[lead + n - 1] == '\t' || s[lead + n - 1] == '\r' ||
+                     s[lead + n - 1] == '\n'))
+        n--;
+    memmove(s, s + lead, n);
+    s[n] = '\0';
+}
+
 /* The declared area in m2: NaN when not declared; false with why[] when unusable. */
 static bool declared_area(const reader *r, OGRFeatureH f, double *area_m2, char *why,
                           size_t why_size)
@@ -1013,6 +1029,8 @@ static parus_status read_feature(reader *r, OGRFeatureH f, size_t index)
         free(farmer);
         farmer = NULL;
     }
+    if (farmer)
+        trim_blanks(farmer);
     r->set.parcels = p;
     p = &r->set.parcels[r->set.n_parcels++];
     p->id = id;

@@ -582,6 +582,90 @@ static int migrate_to_17(parus_store *store)
     return sqlite3_exec(store->db, schema_v17, NULL, NULL, NULL);
 }
 
+/* Schema 18: the parcels and declared crops a season's results rest on owe it its assessment as
+ * tiles and weather do. A limit is computed from each parcel's shape, area, farmer and declared
+ * area, from the land its neighbours claim (overlaps: a parcel whose footprint meets another's)
+ * and from the crop declared for it in the season; a change to any of them after the results
+ * were written leaves them resting on what the store no longer holds. The triggers mark stale, in
+ * the same transaction as the change and whoever makes it (parcels load, store merge, parcels
+ * crops, an UPDATE by hand), every season with results for the parcel, a limit for its farmer
+ * (before or after), or results for a parcel whose footprint meets its footprint (before or
+ * after); a declared crop, the season it is declared for when it differs from the one its
+ * assessment saw. A reload that changes nothing writes nothing and so marks nothing. Each
+ * condition is read only while the season is current (stale = 0), so a bulk load costs one
+ * probe of the season's results per parcel until the first mark. The SQL is laid out by hand
+ * (clang-format cannot read macros between string literals). */
+/* clang-format off */
+#define V18_MARK(cause)                                                                            \
+    " UPDATE season_state SET stale = 1, stale_since = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"     \
+    " stale_cause = " cause " WHERE stale = 0 AND ("
+#define V18_RESULT_OF(id)                                                                          \
+    "EXISTS (SELECT 1 FROM parcel_results r WHERE r.season = season_state.season"                  \
+    " AND r.parcel_id = " id ")"
+#define V18_LIMIT_OF(farmer)                                                                       \
+    "EXISTS (SELECT 1 FROM limits l WHERE l.season = season_state.season"                          \
+    " AND l.farmer_id = " farmer ")"
+#define V18_RESULT_NEAR(p)                                                                         \
+    "EXISTS (SELECT 1 FROM parcels_rtree t JOIN parcels q ON q.num = t.id JOIN parcel_results r"   \
+    " ON r.season = season_state.season AND r.parcel_id = q.id"                                    \
+    " WHERE t.lon_min <= " p ".lon_max_deg AND t.lon_max >= " p ".lon_min_deg"                     \
+    " AND t.lat_min <= " p ".lat_max_deg AND t.lat_max >= " p ".lat_min_deg)"
+/* the crop a row p of parcel_crops declares (NULL: none) is not the one its assessment saw */
+#define V18_CROP_DIFFERS(p, crop)                                                                  \
+    " season = " p ".season AND " V18_RESULT_OF(p ".parcel_id") " AND " crop " IS NOT"            \
+    " (SELECT a.declared_crop FROM assessments a WHERE a.season = " p ".season"                    \
+    " AND a.parcel_id = " p ".parcel_id));"
+#define V18_CAUSE(id, what) "'parcel ' || substr(" id ", 1, 48) || ' " what "'"
+#define V18_CROP_CAUSE(id, what) "'declared crop of parcel ' || substr(" id ", 1, 48) || ' " what "'"
+
+static const char *const schema_v18[] = {
+    "CREATE TRIGGER parcels_insert_season_stale AFTER INSERT ON parcels BEGIN"
+    V18_MARK(V18_CAUSE("NEW.id", "registered"))
+    V18_LIMIT_OF("NEW.farmer_id") " OR " V18_RESULT_NEAR("NEW") ");"
+    " END;",
+    "CREATE TRIGGER parcels_update_season_stale AFTER UPDATE ON parcels"
+    " WHEN OLD.id IS NOT NEW.id OR OLD.farmer_id IS NOT NEW.farmer_id"
+    " OR OLD.declared_area_m2 IS NOT NEW.declared_area_m2 OR OLD.area_m2 IS NOT NEW.area_m2"
+    " OR OLD.wkb IS NOT NEW.wkb BEGIN"
+    V18_MARK(V18_CAUSE("NEW.id", "changed (shape, area, farmer or declared area)"))
+    V18_RESULT_OF("OLD.id") " OR " V18_RESULT_OF("NEW.id")
+    " OR " V18_LIMIT_OF("OLD.farmer_id") " OR " V18_LIMIT_OF("NEW.farmer_id")
+    " OR " V18_RESULT_NEAR("OLD") " OR " V18_RESULT_NEAR("NEW") ");"
+    " END;",
+    "CREATE TRIGGER parcels_delete_season_stale AFTER DELETE ON parcels BEGIN"
+    V18_MARK(V18_CAUSE("OLD.id", "removed"))
+    V18_RESULT_OF("OLD.id") " OR " V18_LIMIT_OF("OLD.farmer_id") " OR " V18_RESULT_NEAR("OLD") ");"
+    " END;",
+    "CREATE TRIGGER parcel_crops_insert_season_stale AFTER INSERT ON parcel_crops BEGIN"
+    V18_MARK(V18_CROP_CAUSE("NEW.parcel_id", "changed")) V18_CROP_DIFFERS("NEW", "NEW.crop")
+    " END;",
+    "CREATE TRIGGER parcel_crops_update_season_stale AFTER UPDATE ON parcel_crops"
+    " WHEN OLD.parcel_id IS NOT NEW.parcel_id OR OLD.season IS NOT NEW.season"
+    " OR OLD.crop IS NOT NEW.crop BEGIN"
+    V18_MARK(V18_CROP_CAUSE("OLD.parcel_id", "changed")) V18_CROP_DIFFERS("OLD", "NULL")
+    V18_MARK(V18_CROP_CAUSE("NEW.parcel_id", "changed")) V18_CROP_DIFFERS("NEW", "NEW.crop")
+    " END;",
+    "CREATE TRIGGER parcel_crops_delete_season_stale AFTER DELETE ON parcel_crops BEGIN"
+    V18_MARK(V18_CROP_CAUSE("OLD.parcel_id", "removed")) V18_CROP_DIFFERS("OLD", "NULL")
+    " END;",
+};
+#undef V18_MARK
+#undef V18_RESULT_OF
+#undef V18_LIMIT_OF
+#undef V18_RESULT_NEAR
+#undef V18_CROP_DIFFERS
+#undef V18_CAUSE
+#undef V18_CROP_CAUSE
+/* clang-format on */
+
+static int migrate_to_18(parus_store *store)
+{
+    int rc = SQLITE_OK;
+    for (size_t i = 0; rc == SQLITE_OK && i < sizeof schema_v18 / sizeof schema_v18[0]; i++)
+        rc = sqlite3_exec(store->db, schema_v18[i], NULL, NULL, NULL);
+    return rc;
+}
+
 static const struct migration {
     int version; /* the version the step produces */
     int (*apply)(parus_store *store);
@@ -590,7 +674,7 @@ static const struct migration {
     {5, migrate_to_5},   {6, migrate_to_6},   {7, migrate_to_7},   {8, migrate_to_8},
     {9, migrate_to_9},   {10, migrate_to_10}, {11, migrate_to_11}, {12, migrate_to_12},
     {13, migrate_to_13}, {14, migrate_to_14}, {15, migrate_to_15}, {16, migrate_to_16},
-    {17, migrate_to_17},
+    {17, migrate_to_17}, {18, migrate_to_18},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PARUS_STORE_SCHEMA_VERSION,

@@ -268,6 +268,14 @@ static void fx_build(const char *dir, const char *db, bool with_results)
     if (parus_parcels_read(gj, NULL, &set, &err) != PARUS_OK)
         fail_msg("fixture parcels: %s", err.msg);
     assert_int_equal(set.n_parcels, FX_N_PARCELS);
+    /* the reader drops the blanks around a farmer id ("\tF6" is F6); a store loaded before it
+     * did still holds them, and its exports must neutralise them all the same */
+    for (i = 0; i < set.n_parcels; i++) {
+        assert_string_equal(set.parcels[i].id, fx_parcel_ids[i]);
+        free(set.parcels[i].farmer_id);
+        set.parcels[i].farmer_id = strdup(fx_farmers[fx_parcel_farmer[i]]);
+        assert_non_null(set.parcels[i].farmer_id);
+    }
     assert_int_equal(parus_store_open(db, &s, &err), PARUS_OK);
     if (parus_store_put_parcels(s, &set, gj, &st, &err) != PARUS_OK)
         fail_msg("fixture store: %s", err.msg);

@@ -1393,6 +1393,137 @@ static void test_assess__nightly_assesses_after_ingest(void **state)
                                parus_test_bin(), db, g_dir));
 }
 
+/* A copy of the season's store, assessed, for a case that changes its parcels (the others keep
+ * theirs); its path malloc'ed. */
+static char *assessed_copy(const char *name)
+{
+    char *db = parus_test_path(g_dir, name);
+    free(parus_test_run_expect(0, "rm -f '%s'* && cp '%s' '%s'", db, g_db, db));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
+                               parus_test_bin(), db));
+    assert_int_equal(sql_count(db, "season_state WHERE stale = 0"), 1);
+    return db;
+}
+
+/* The registry with parcel P000001 handed from farmer F00001 to F00002, as moved.geojson. */
+static void write_moved_registry(void)
+{
+    free(parus_test_run_expect(
+        0,
+        "sed 's/\"parcel_id\": \"P000001\", \"farmer_id\": \"F00001\"/\"parcel_id\": "
+        "\"P000001\", \"farmer_id\": \"F00002\"/' '%s/scene/parcels.geojson' > '%s/moved.geojson' "
+        "&& ! cmp -s '%s/scene/parcels.geojson' '%s/moved.geojson'",
+        g_dir, g_dir, g_dir, g_dir));
+}
+
+/* What a season's limits rest on besides tiles and weather: each parcel's shape, area, farmer and
+ * declared area, the land its neighbours claim, the crop declared for it. A change to any of them
+ * after the assessment owes the season its assessment again (schema 18), in the change's own
+ * transaction: the nightly job then assesses it, and until then nothing shows the old limit as
+ * current. A reload or a declaration that changes nothing owes nothing. */
+static void test_assess__reloaded_parcels_and_declared_crops_owe_the_season(void **state)
+{
+    char *db = assessed_copy("reload.db"), *log;
+    (void)state;
+
+    /* the same registry again: nothing changed, nothing owed */
+    free(parus_test_run_expect(8, "'%s' --db '%s' -q parcels load '%s/scene/parcels.geojson'",
+                               parus_test_bin(), db, g_dir));
+    assert_int_equal(sql_count(db, "season_state WHERE stale = 0"), 1);
+
+    /* a parcel handed to another farmer: both farmers' limits rest on the old registry */
+    assert_int_equal(sql_count(db, "limits WHERE farmer_id = 'F00001' AND n_parcels = 4"), 1);
+    write_moved_registry();
+    free(parus_test_run_expect(8, "'%s' --db '%s' -q parcels load '%s/moved.geojson'",
+                               parus_test_bin(), db, g_dir));
+    assert_int_equal(sql_count(db, "season_state WHERE stale = 1 AND stale_cause = 'parcel P000001 "
+                                   "changed (shape, area, farmer or declared area)'"),
+                     1);
+    /* the night assesses it although nothing is new, and the limits follow the registry */
+    free(parus_test_run_expect(0, "mkdir -p '%s/empty-inbox'", g_dir));
+    log = parus_test_run_expect(0,
+                                "'%s' --db '%s' nightly --inbox '%s/empty-inbox' --settle 0 "
+                                "--season " SEASON,
+                                parus_test_bin(), db, g_dir);
+    expect_has(log, "event=owed season=" SEASON);
+    expect_has(log, "assess=ok assess_cause=owed owed=no");
+    free(log);
+    assert_int_equal(sql_count(db, "season_state WHERE stale = 0"), 1);
+    assert_int_equal(sql_count(db, "limits WHERE farmer_id = 'F00001' AND n_parcels = 3"), 1);
+
+    /* a crop declared after the assessment (it decides UNKNOWN_CROP and the value) */
+    write_text("tea.csv", "parcel_id,crop\nP000002,tea\n");
+    free(parus_test_run_expect(0,
+                               "'%s' --db '%s' -q parcels crops --season " SEASON " '%s/tea.csv'",
+                               parus_test_bin(), db, g_dir));
+    assert_int_equal(sql_count(db, "season_state WHERE stale = 1 AND stale_cause = 'declared crop "
+                                   "of parcel P000002 changed'"),
+                     1);
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
+                               parus_test_bin(), db));
+    /* declared again as the assessment saw it: nothing owed */
+    free(parus_test_run_expect(0,
+                               "'%s' --db '%s' -q parcels crops --season " SEASON " '%s/tea.csv'",
+                               parus_test_bin(), db, g_dir));
+    assert_int_equal(sql_count(db, "season_state WHERE stale = 0"), 1);
+
+    /* a new parcel on an assessed parcel's land (a claim its credit verdict must weigh) */
+    write_text("twin.geojson",
+               "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+               "\"properties\":{\"parcel_id\":\"X_TWIN\",\"farmer_id\":\"F_TWIN\","
+               "\"declared_area_mu\":2.0},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":"
+               "[[[100.0,20.0],[100.0004,20.0],[100.0004,20.0004],[100.0,20.0004],"
+               "[100.0,20.0]]]}}]}");
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q parcels load '%s/twin.geojson'",
+                               parus_test_bin(), db, g_dir));
+    assert_int_equal(sql_count(db, "season_state WHERE stale = 1 AND stale_cause = 'parcel X_TWIN "
+                                   "registered'"),
+                     1);
+    free(db);
+}
+
+/* A season owed an assessment (here: a parcel handed to another farmer after it) shows its stored
+ * limits as stale wherever they are read: `parus query` (text, JSON and stderr) and `parus
+ * export` (stderr), never as current; assessed again, as current. */
+static void test_assess__query_and_export_say_a_limit_is_stale(void **state)
+{
+    char *db = assessed_copy("query.db"), *out;
+    (void)state;
+
+    out = parus_test_run_expect(
+        0, "'%s' --db '%s' query --farmer F00001 --season " SEASON " --json", parus_test_bin(), db);
+    expect_has(out, "\"owed\":null}");
+    free(out);
+    write_moved_registry();
+    free(parus_test_run_expect(8, "'%s' --db '%s' -q parcels load '%s/moved.geojson'",
+                               parus_test_bin(), db, g_dir));
+    out = parus_test_run_expect(0, "'%s' --db '%s' query --farmer F00001 --season " SEASON,
+                                parus_test_bin(), db);
+    expect_has(out, "STALE        the season is owed an assessment since ");
+    expect_has(out, "parus: warning: season " SEASON " is owed an assessment since ");
+    expect_has(out, "(parcel P000001 changed (shape, area, farmer or declared area))");
+    free(out);
+    out = parus_test_run_expect(0, "'%s' --db '%s' query P000001 --season " SEASON " --json",
+                                parus_test_bin(), db);
+    expect_has(out, "\"owed\":{\"since\":\"");
+    expect_has(out,
+               "\"cause\":\"parcel P000001 changed (shape, area, farmer or declared area)\"}}");
+    free(out);
+    out = parus_test_run_expect(0, "'%s' --db '%s' export --season " SEASON " --out '%s/stale.csv'",
+                                parus_test_bin(), db, g_dir);
+    expect_has(out, "these results do not rest on what the store holds now");
+    free(out);
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
+                               parus_test_bin(), db));
+    out = parus_test_run_expect(0, "'%s' --db '%s' query P000001 --season " SEASON " --json",
+                                parus_test_bin(), db);
+    expect_has(out, "\"owed\":null}");
+    if (strstr(out, "warning"))
+        fail_msg("a current season warned:\n%s", out);
+    free(out);
+    free(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1412,6 +1543,8 @@ int main(void)
         cmocka_unit_test(test_assess__unknown_declared_crop_gives_no_value),
         cmocka_unit_test(test_assess__cli_help_and_misuse),
         cmocka_unit_test(test_assess__nightly_assesses_after_ingest),
+        cmocka_unit_test(test_assess__reloaded_parcels_and_declared_crops_owe_the_season),
+        cmocka_unit_test(test_assess__query_and_export_say_a_limit_is_stale),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -308,6 +308,72 @@ static void test_e2e__an_output_that_is_the_store_is_refused(void **state)
     free(twice);
 }
 
+/* The bank's files that the configuration names for every run (its debts, policy and crop table,
+ * the nightly log) are inputs whichever command writes: an export, a chart or a model written
+ * over one is refused (exit 2) and the file keeps its bytes. On the old code `parus --config C
+ * export --out debts.csv` exited 0 and replaced the debts file with the export (whose farmer_id
+ * and debt_cny columns even read as a debts file), and the policy and log the same way. */
+static void test_e2e__an_output_that_is_a_configured_table_is_refused(void **state)
+{
+    static const char *const names[4] = {"cfg-debts.csv", "cfg-policy.ini", "cfg-crops.csv",
+                                         "cfg-night.log"};
+    static const char *const what[4] = {"[tables] debts", "[tables] policy", "[tables] crops",
+                                        "[paths] log"};
+    char *conf = parus_test_path(g_dir, "tables.ini"), *keep = parus_test_path(g_dir, "kept");
+    char parcel[128], cmd[9000], text[2048], *errs = NULL;
+    size_t i;
+    int rc;
+    (void)state;
+
+    first_assessed_parcel(parcel, sizeof parcel);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && printf 'farmer_id,debt_cny\\n' > cfg-debts.csv && cp '%s/data-samples/"
+             "policy.ini' cfg-policy.ini && cp '%s/data-samples/crops.csv' cfg-crops.csv && "
+             "echo 'time=x level=info event=start' > cfg-night.log && mkdir -p kept && "
+             "cp cfg-* kept/",
+             g_dir, parus_test_source_dir(), parus_test_source_dir());
+    assert_int_equal(parus_test_run(cmd, NULL, NULL), 0);
+    snprintf(text, sizeof text,
+             "[tables]\ndebts = cfg-debts.csv\npolicy = cfg-policy.ini\ncrops = cfg-crops.csv\n"
+             "[paths]\nlog = cfg-night.log\n[season]\nwindow = " SEASON "\n");
+    assert_int_equal(parus_test_write_file(conf, text, strlen(text)), 0);
+    for (i = 0; i < 4; i++) {
+        char *target = parus_test_path(g_dir, names[i]), *kept;
+        const char *how[3] = {"export --out", "export --parcels", "query --chart"};
+        size_t k;
+        for (k = 0; k < 3; k++) {
+            if (k == 2)
+                snprintf(cmd, sizeof cmd, "'%s' --config '%s' --db '%s' -q query '%s' --chart '%s'",
+                         parus_test_bin(), conf, g_db, parcel, target);
+            else
+                snprintf(cmd, sizeof cmd, "'%s' --config '%s' --db '%s' -q %s '%s'",
+                         parus_test_bin(), conf, g_db, how[k], target);
+            rc = parus_test_run(cmd, NULL, &errs);
+            if (rc != 2 || !strstr(errs, "refusing to write") || !strstr(errs, what[i]))
+                fail_msg("`%s` exited %d, expected 2 naming %s; stderr:\n%s", cmd, rc, what[i],
+                         errs);
+            free(errs);
+            kept = parus_test_path(keep, names[i]);
+            assert_int_equal(same_bytes(target, kept), 0);
+            free(kept);
+        }
+        free(target);
+    }
+    /* the nightly job appends to its own log (on a copy of the store): still accepted */
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s/cfg-inbox' && cp '%s' '%s/cfg.db' && '%s' --config '%s' --db "
+             "'%s/cfg.db' nightly --inbox '%s/cfg-inbox' --no-assess",
+             g_dir, g_db, g_dir, parus_test_bin(), conf, g_dir, g_dir);
+    rc = parus_test_run(cmd, NULL, NULL);
+    assert_true(rc == 0 || rc == 9);
+    snprintf(text, sizeof text, "%s/cfg-night.log", g_dir);
+    assert_int_not_equal(same_bytes(text, "/dev/null"), 0);
+    snprintf(cmd, sizeof cmd, "grep -q 'event=summary' '%s/cfg-night.log'", g_dir);
+    assert_int_equal(parus_test_run(cmd, NULL, NULL), 0);
+    free(conf);
+    free(keep);
+}
+
 /* A write that fails part way (the file size limit stands in for a full disk: write(2) fails with
  * EFBIG as it would with ENOSPC) leaves each previous output byte-identical and no temporary file
  * behind. On the old code the CSV and GeoPackage kept their old bytes only because of their .part
@@ -657,6 +723,7 @@ int main(void)
         cmocka_unit_test(test_e2e__export_matches_the_assessment),
         cmocka_unit_test(test_e2e__query_a_parcel_and_its_farmer),
         cmocka_unit_test(test_e2e__an_output_that_is_the_store_is_refused),
+        cmocka_unit_test(test_e2e__an_output_that_is_a_configured_table_is_refused),
         cmocka_unit_test(test_e2e__a_failed_write_keeps_the_previous_file),
         cmocka_unit_test(test_e2e__registry_mistakes_are_not_lent_on),
         cmocka_unit_test(test_e2e__a_read_only_store_can_be_read),

@@ -973,6 +973,46 @@ static void test_read__real_valued_ids_print_without_decimals(void **state)
     free(dir);
 }
 
+/* A farmer id is the key the debts file and the limits share: "F1 " and "\tF1\r\n" are the farmer
+ * F1 (the debts reader drops the same blanks), not farmers of their own. On the old code they
+ * were three farmers: three limits, three caps, and F1's debt deducted from one of them only.
+ * Parcel ids are still kept byte for byte. */
+static void test_read__farmer_ids_lose_the_blanks_around_them(void **state)
+{
+    static const char *const farmers[3] = {"F1", "F1 ", "\\t F1\\r\\n"};
+    static const char *const ids[3] = {"P1", "P2", " P3 "};
+    char text[2048];
+    size_t used = 0, i;
+    char *dir = parus_test_tmpdir("parcels"), *path;
+    parus_parcel_set set;
+    parus_error err;
+    (void)state;
+
+    used += (size_t)snprintf(text + used, sizeof text - used,
+                             "{\"type\":\"FeatureCollection\","
+                             "\"features\":[");
+    for (i = 0; i < 3; i++)
+        used += (size_t)snprintf(text + used, sizeof text - used,
+                                 "%s{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"%s\","
+                                 "\"farmer_id\":\"%s\"},\"geometry\":{\"type\":\"Polygon\","
+                                 "\"coordinates\":[[[1%zu,50],[1%zu.001,50],[1%zu.001,50.001],"
+                                 "[1%zu,50.001],[1%zu,50]]]}}",
+                                 i ? "," : "", ids[i], farmers[i], i, i, i, i, i);
+    snprintf(text + used, sizeof text - used, "]}");
+    path = write_text(dir, "blanks.geojson", text);
+    parus_error_init(&err);
+    assert_int_equal(parus_parcels_read(path, NULL, &set, &err), PARUS_OK);
+    assert_int_equal(set.n_parcels, 3);
+    for (i = 0; i < 3; i++) {
+        assert_string_equal(set.parcels[i].id, ids[i]);
+        assert_string_equal(set.parcels[i].farmer_id, "F1");
+    }
+    parus_parcel_set_release(&set);
+    free(path);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
 static void test_read__repair_keeps_only_polygonal_parts(void **state)
 {
     /* 0: a 0.001 deg square with a spike sticking out of its top edge: MakeValid returns the
@@ -1166,6 +1206,7 @@ int main(void)
         cmocka_unit_test(test_read__metres_in_a_lon_lat_file_are_all_rejected),
         cmocka_unit_test(test_read__file_level_errors),
         cmocka_unit_test(test_read__real_valued_ids_print_without_decimals),
+        cmocka_unit_test(test_read__farmer_ids_lose_the_blanks_around_them),
         cmocka_unit_test(test_read__repair_keeps_only_polygonal_parts),
         cmocka_unit_test(test_read__crs_with_no_path_to_wgs84),
         cmocka_unit_test(test_read__concurrent_calls_on_different_files),

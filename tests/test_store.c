@@ -244,7 +244,7 @@ static void test_open__creates_current_schema(void **state)
 
     s = open_ok(path);
     assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
-    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 17);
+    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 18);
     c = counts_ok(s);
     assert_int_equal(c.n_parcels + c.n_farmers + c.n_parcel_rejects + c.n_tiles + c.n_observations +
                          c.n_runs + c.n_parcel_crops + c.n_samples + c.n_sample_points +
@@ -387,7 +387,7 @@ static void test_open__older_schema_is_migrated(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 1);
     assert_int_equal(parus_store_get_counts(s, &c, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 1, older than this parus (17)");
+    assert_msg_has(err, "has schema version 1, older than this parus (18)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 1);
 
@@ -481,7 +481,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     load_ok(s, &set, "a.geojson", NULL);
     parus_store_close(s);
     db = raw_open(path);
-    raw_exec(db, "PRAGMA user_version = 18");
+    raw_exec(db, "PRAGMA user_version = 19");
     sqlite3_close(db);
 
     before = file_read(path);
@@ -489,7 +489,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_SCHEMA);
     assert_null(s);
     snprintf(expect, sizeof expect,
-             "'%s' has schema version 18, newer than this parus (17): upgrade parus", path);
+             "'%s' has schema version 19, newer than this parus (18): upgrade parus", path);
     assert_string_equal(err.msg, expect);
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_E_SCHEMA);
     assert_string_equal(err.msg, expect);
@@ -1529,7 +1529,7 @@ static void test_open__v3_store_is_migrated_to_v4(void **state)
     assert_int_equal(parus_store_schema_version(s), 3);
     assert_int_equal(parus_store_season_walk(s, SEASON, log_parcel, &log, &n, &err),
                      PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 3, older than this parus (17)");
+    assert_msg_has(err, "has schema version 3, older than this parus (18)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 3);
 
@@ -2302,9 +2302,15 @@ static void test_assessments__put_replace_read_and_refuse(void **state)
 
 /* ---- schema version 5: a season's results, flags, peer curves and limits ---- */
 
-/* What steps 6 to 16 add, taken away again (SQLite 3.35 and later drop columns). */
+/* What steps 6 to 17 add, taken away again (SQLite 3.35 and later drop columns). */
 #define DROP_OBS_COLUMN(name, offset) "ALTER TABLE observations DROP COLUMN " #name ";"
+#define DROP_V17                                                                                   \
+    "DROP TRIGGER parcels_insert_season_stale; DROP TRIGGER parcels_update_season_stale;"          \
+    "DROP TRIGGER parcels_delete_season_stale; DROP TRIGGER parcel_crops_insert_season_stale;"     \
+    "DROP TRIGGER parcel_crops_update_season_stale; DROP TRIGGER "                                 \
+    "parcel_crops_delete_season_stale;"
 #define DROP_V16                                                                                   \
+    DROP_V17                                                                                       \
     "ALTER TABLE parcel_results DROP COLUMN weather_rain_mm;"                                      \
     "ALTER TABLE parcel_results DROP COLUMN weather_rain_normal_mm;"                               \
     "ALTER TABLE parcel_results DROP COLUMN weather_rain_deficit;"                                 \
@@ -2366,7 +2372,7 @@ static void test_open__v4_store_is_migrated_to_v5(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 4);
     assert_int_equal(parus_store_results_begin(s, SEASON, 0, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 4, older than this parus (17)");
+    assert_msg_has(err, "has schema version 4, older than this parus (18)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 4);
 
@@ -2636,7 +2642,7 @@ static void test_open__v13_store_is_migrated_to_v14(void **state)
     free(dir);
 }
 
-static void test_open__v14_store_is_migrated_to_v17(void **state)
+static void test_open__v14_store_is_migrated_to_v18(void **state)
 {
     char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v14.db");
     parus_store *s;
@@ -2646,7 +2652,7 @@ static void test_open__v14_store_is_migrated_to_v17(void **state)
     assert_int_equal(
         file_int(path, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'weather%'"), 0);
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 17);
+    assert_int_equal(parus_store_schema_version(s), 18);
     parus_store_close(s);
     assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
                                     "name LIKE 'weather%'"),
@@ -2659,6 +2665,11 @@ static void test_open__v14_store_is_migrated_to_v17(void **state)
     assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND "
                                     "name LIKE 'weather_files_%_season_stale'"),
                      2);
+    /* schema 18: parcels and declared crops owe seasons their assessment */
+    assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND "
+                                    "(name LIKE 'parcels_%_season_stale' OR "
+                                    "name LIKE 'parcel_crops_%_season_stale')"),
+                     6);
     /* everything before is kept */
     assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE own_ndvi = 0.66"), 1);
     assert_int_equal(file_int(path, "SELECT count(*) FROM parcels"), 2);
@@ -3517,7 +3528,7 @@ int main(void)
         cmocka_unit_test(test_tile_stream__abort_and_close_leave_nothing),
         cmocka_unit_test(test_runs__begin_and_end),
         cmocka_unit_test(test_open__v3_store_is_migrated_to_v4),
-        cmocka_unit_test(test_open__v14_store_is_migrated_to_v17),
+        cmocka_unit_test(test_open__v14_store_is_migrated_to_v18),
         cmocka_unit_test(test_open__failed_v4_step_leaves_v3),
         cmocka_unit_test(test_parcel_crops__put_replace_and_bad_input),
         cmocka_unit_test(test_season_walk__every_parcel_in_order_with_window),

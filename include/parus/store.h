@@ -11,7 +11,8 @@
  * since version 4 parcel_crops (declared crops per season), samples and sample_points (external
  * time series), assessments (a parcel's crop in a season); since version 5 what `parus assess`
  * makes of a season: parcel_results, parcel_flags, peer_curves and limits; since version 9
- * season_state (which seasons are owed an assessment, kept by triggers on tiles).
+ * season_state (which seasons are owed an assessment, kept by triggers on tiles, weather files,
+ * parcels and declared crops).
  * Every write that belongs together is one transaction: a load of parcels, a tile with all its
  * observations. After a crash the store holds the state before or after, never between.
  *
@@ -40,7 +41,7 @@ extern "C" {
 #endif
 
 /* The schema this build writes. */
-#define PARUS_STORE_SCHEMA_VERSION 17
+#define PARUS_STORE_SCHEMA_VERSION 18
 
 typedef struct parus_store parus_store;
 
@@ -619,8 +620,12 @@ PARUS_API parus_status parus_store_get_assess_inputs(parus_store *store, const c
 /* ---- what a season is owed (schema 9) ---- */
 
 /* A season's standing in the store (season_state, docs/store.md): whether its stored results
- * still rest on every tile of its window. A tile of the window stored or removed (by any command,
- * in the tile's own transaction) makes the season stale; only the transaction that commits the
+ * still rest on every tile of its window, the weather within its reach and the parcels and
+ * declared crops they were computed from. A tile of the window or weather file within its reach
+ * stored or removed, a parcel of its results (or of its farmers, or next to one of its parcels)
+ * registered, changed or removed, a crop declared for one of its parcels unlike the one its
+ * assessment saw (by any command, in the change's own transaction: schema 9, 17, 18) makes the
+ * season stale; only the transaction that commits the
  * season's results (parus_store_results_commit) makes it current again. A stale season is owed
  * an assessment: the nightly job runs it even when no tile is new. */
 typedef struct parus_season_state {

@@ -108,8 +108,10 @@ int cli_file_and_options(const char *cmd, const char *usage, int argc, char **ar
                          const char *const *opts, size_t n_opts, const char **values,
                          const char **path);
 /* Refuse an output that is an input before anything is written: 0 when path (NULL: none) is
- * neither the store (nor its -wal, -shm, -journal, .lock), the configuration file, nor any of
- * inputs (up to 15; NULL entries ignored); else a message naming both and PARUS_EXIT_USAGE. */
+ * neither the store (nor its -wal, -shm, -journal, .lock), the configuration file, the tables it
+ * names ([tables] crops, policy, debts: the bank's files the limits are computed from, whichever
+ * command writes), the nightly log it names (appended to by the nightly job only), nor any of
+ * inputs (NULL entries ignored); else a message naming both and PARUS_EXIT_USAGE. */
 int cli_check_output(const cli_ctx *ctx, const char *cmd, const char *path,
                      const char *const *inputs, size_t n_inputs);
 /* Open (create or migrate) the store named by the context; reports and returns the exit code on

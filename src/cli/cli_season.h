@@ -26,6 +26,14 @@ int cli_season_resolve(const cli_ctx *ctx, const char *cmd, const char *option,
                        char window[PARUS_SEASON_WINDOW_TEXT], int64_t *start_day,
                        size_t *length_days);
 
+/* Whether the season's stored results are owed an assessment (season_state: a tile or weather
+ * file stored, a parcel reloaded or a crop declared since they were written), with *state filled
+ * when they are; if so, a warning on stderr that `what` ("these results") do not rest on what the
+ * store holds, with since when and why, naming `parus assess`. A store that cannot say (a read
+ * error) is taken as not owed: the readers that call this have their own errors to give. */
+bool cli_season_owed_warn(parus_store *store, const char *window, const char *what,
+                          parus_season_state *state);
+
 /* A parcel's stored points as season observations, into *buf (grown as needed to at least room
  * elements and n_pts, *cap its size). */
 parus_status cli_points_to_obs(const parus_season_spec *spec, const parus_series_point *pts,

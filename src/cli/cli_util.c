@@ -110,21 +110,51 @@ int cli_file_and_options(const char *cmd, const char *usage, int argc, char **ar
     return 0;
 }
 
+/* Whether path is one of the files the configuration names for every run (its tables, the
+ * nightly log): 0 no, else an exit code after a message naming both. */
+static int check_configured(const cli_ctx *ctx, const char *cmd, const char *path)
+{
+    const struct {
+        const char *file, *what;
+    } named[] = {
+        {ctx->cfg.crops, "the configuration's [tables] crops"},
+        {ctx->cfg.policy, "the configuration's [tables] policy"},
+        {ctx->cfg.debts, "the configuration's [tables] debts"},
+        /* the nightly job appends to its own log; every other command would replace it */
+        {strcmp(cmd, "nightly") != 0 ? ctx->cfg.log : NULL, "the configuration's [paths] log"},
+    };
+    parus_error err;
+    size_t i;
+    for (i = 0; i < sizeof named / sizeof *named; i++) {
+        parus_status st = parus_output_check(path, NULL, &named[i].file, 1, &err);
+        if (st == PARUS_OK)
+            continue;
+        if (st != PARUS_E_INVALID)
+            return cli_report(&err);
+        fprintf(stderr,
+                "parus %s: refusing to write '%s': it is '%s', %s, which this command "
+                "would destroy\n",
+                cmd, cli_safe(path), cli_safe(named[i].file), named[i].what);
+        return PARUS_EXIT_USAGE;
+    }
+    return 0;
+}
+
 int cli_check_output(const cli_ctx *ctx, const char *cmd, const char *path,
                      const char *const *inputs, size_t n_inputs)
 {
-    const char *all[16];
-    size_t n = 0, i;
+    const char *config[1] = {ctx->config_path};
     parus_error err;
     parus_status st;
+    int rc;
 
     if (!path)
         return 0;
-    if (ctx->config_path)
-        all[n++] = ctx->config_path;
-    for (i = 0; i < n_inputs && n < sizeof all / sizeof *all; i++)
-        all[n++] = inputs[i];
-    st = parus_output_check(path, ctx->cfg.db, all, n, &err);
+    if ((rc = check_configured(ctx, cmd, path)) != 0)
+        return rc;
+    st = parus_output_check(path, ctx->cfg.db, config, 1, &err);
+    if (st == PARUS_OK)
+        st = parus_output_check(path, NULL, inputs, n_inputs, &err);
     if (st == PARUS_OK)
         return 0;
     if (st != PARUS_E_INVALID)

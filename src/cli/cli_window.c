@@ -1,10 +1,11 @@
 /*
  * cli_window.c - where the season commands (train, classify, assess, export, query) take the crop
  * table, the policy, the debts file and the season window from: the option, then the config, then
- * the defaults. Apart from cli_season.c, which builds datasets, so that the query launcher links
- * none of the classifier.
+ * the defaults; and whether a season's stored results are owed an assessment. Apart from
+ * cli_season.c, which builds datasets, so that the query launcher links none of the classifier.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
 #include <string.h>
 
 #include "parus/season.h"
@@ -14,6 +15,21 @@
 #ifndef PARUS_DEFAULT_TABLES_DIR
 #define PARUS_DEFAULT_TABLES_DIR "data-samples"
 #endif
+
+bool cli_season_owed_warn(parus_store *store, const char *window, const char *what,
+                          parus_season_state *state)
+{
+    parus_error err;
+    bool tracked = false;
+    if (parus_store_season_state_get(store, window, state, &tracked, &err) != PARUS_OK ||
+        !tracked || !state->stale)
+        return false;
+    fprintf(stderr,
+            "parus: warning: season %s is owed an assessment since %s (%s): %s do not rest on "
+            "what the store holds now; run 'parus assess --season %s'\n",
+            window, state->stale_since, cli_safe(state->stale_cause), what, window);
+    return true;
+}
 
 const char *cli_table_path(const cli_ctx *ctx, const char *option, const char *which)
 {

@@ -117,7 +117,7 @@ int cmd_assess(cli_ctx *ctx, int argc, char **argv)
         fprintf(stderr,
                 "parus: season %s was owed an assessment since %s (%s): its results are now "
                 "current\n",
-                in.window, owed.stale_since, owed.stale_cause);
+                in.window, owed.stale_since, cli_safe(owed.stale_cause));
     if (!ctx->quiet)
         print_table(in.window, &in, &st, run_id);
 out:

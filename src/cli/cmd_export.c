@@ -146,16 +146,9 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
      * otherwise mix two runs' rows */
     st = parus_store_snapshot_begin(store, &err);
     if (st == PARUS_OK) {
-        /* never a silently stale limit: say when tiles of the window are not in these results */
+        /* never a silently stale limit: say when these results do not rest on the store */
         parus_season_state owed;
-        parus_error serr;
-        bool tracked = false;
-        if (parus_store_season_state_get(store, window, &owed, &tracked, &serr) == PARUS_OK &&
-            tracked && owed.stale)
-            fprintf(stderr,
-                    "parus: warning: season %s is owed an assessment since %s (%s): these results "
-                    "do not rest on every stored tile of its window; run 'parus assess'\n",
-                    window, owed.stale_since, owed.stale_cause);
+        cli_season_owed_warn(store, window, "these results", &owed);
     }
     if (st == PARUS_OK && out)
         st = write_csv(store, window, out, parus_export_farmers_csv, &copt, &n_farmers, &err);

@@ -426,8 +426,18 @@ static void print_overlaps(parus_store *store, const char *id, struct json *j)
                 err.msg);
 }
 
+/* The season's results are owed an assessment (NULL: they are current): said under the header, so
+ * no stale limit reads as current. */
+static void print_owed(const parus_season_state *owed)
+{
+    if (owed)
+        printf("STALE        the season is owed an assessment since %s (%s): the results and "
+               "limit below do not rest on what the store holds now; run 'parus assess'\n",
+               owed->stale_since, cli_safe(owed->stale_cause));
+}
+
 static void print_parcel_text(const parus_parcel_view *v, parus_store *store,
-                              const parus_crop *crop)
+                              const parus_crop *crop, const parus_season_state *owed)
 {
     const parus_parcel *p = &v->parcel;
     const parus_parcel_result *r = &v->result;
@@ -436,6 +446,7 @@ static void print_parcel_text(const parus_parcel_view *v, parus_store *store,
 
     printf("parcel       %s  farmer %s  season %s\n", tty(p->id, t1), tty(p->farmer_id, t2),
            v->season);
+    print_owed(owed);
     printf("area         %.2f mu measured (%.0f m2)", mu(p->area_m2), p->area_m2);
     if (isfinite(p->declared_area_m2))
         printf(", %.2f mu declared", mu(p->declared_area_m2));
@@ -854,7 +865,22 @@ static void j_weather(struct json *j, const parus_parcel_view *v)
     jk_str(j, "weather_note", NULL);
 }
 
-static void print_parcel_json(const parus_parcel_view *v, parus_store *store)
+/* "owed": null when the season's results are current, else since when and why not */
+static void j_owed(struct json *j, const parus_season_state *owed)
+{
+    j_key(j, "owed");
+    if (!owed) {
+        j_null(j);
+        return;
+    }
+    j_open(j, '{');
+    jk_str(j, "since", owed->stale_since);
+    jk_str(j, "cause", owed->stale_cause);
+    j_close(j, '}');
+}
+
+static void print_parcel_json(const parus_parcel_view *v, parus_store *store,
+                              const parus_season_state *owed)
 {
     struct json jj, *j = &jj;
     const parus_parcel *p = &v->parcel;
@@ -969,17 +995,19 @@ static void print_parcel_json(const parus_parcel_view *v, parus_store *store)
     print_overlaps(store, p->id, j);
     j_close(j, ']');
     j_weather(j, v);
+    j_owed(j, owed);
     j_close(j, '}');
     fputc('\n', stdout);
 }
 
 /* ---- a farmer ---- */
 
-static void print_farmer_text(const parus_farmer_view *v)
+static void print_farmer_text(const parus_farmer_view *v, const parus_season_state *owed)
 {
     size_t i;
     char t[256];
     printf("farmer       %s  season %s\n", tty(v->farmer_id, t), v->season);
+    print_owed(owed);
     if (v->has_limit)
         print_limit(&v->limit, &v->audit);
     else
@@ -1011,7 +1039,7 @@ static void print_farmer_text(const parus_farmer_view *v)
     }
 }
 
-static void print_farmer_json(const parus_farmer_view *v)
+static void print_farmer_json(const parus_farmer_view *v, const parus_season_state *owed)
 {
     struct json jj, *j = &jj;
     size_t i;
@@ -1036,6 +1064,7 @@ static void print_farmer_json(const parus_farmer_view *v)
         j_close(j, '}');
     }
     j_close(j, ']');
+    j_owed(j, owed);
     j_close(j, '}');
     fputc('\n', stdout);
 }
@@ -1043,7 +1072,7 @@ static void print_farmer_json(const parus_farmer_view *v)
 /* ---- the command ---- */
 
 static int query_farmer(cli_ctx *ctx, parus_store *store, const char *window, const char *id,
-                        bool json)
+                        bool json, const parus_season_state *owed)
 {
     parus_farmer_view v;
     parus_error err;
@@ -1059,9 +1088,9 @@ static int query_farmer(cli_ctx *ctx, parus_store *store, const char *window, co
         return PARUS_EXIT_NOT_FOUND;
     }
     if (json)
-        print_farmer_json(&v);
+        print_farmer_json(&v, owed);
     else
-        print_farmer_text(&v);
+        print_farmer_text(&v, owed);
     if (!v.has_limit) {
         fprintf(stderr,
                 "parus: farmer '%s' has no limit for season %s in '%s': run 'parus assess "
@@ -1099,7 +1128,8 @@ static int chart_height(const parus_parcel_view *v)
 }
 
 static int query_parcel(cli_ctx *ctx, parus_store *store, const char *window, const char *id,
-                        bool json, const char *chart, const char *crops_opt)
+                        bool json, const char *chart, const char *crops_opt,
+                        const parus_season_state *owed)
 {
     parus_parcel_view v;
     parus_crop_table crops;
@@ -1129,9 +1159,9 @@ static int query_parcel(cli_ctx *ctx, parus_store *store, const char *window, co
         goto out;
     }
     if (json)
-        print_parcel_json(&v, store);
+        print_parcel_json(&v, store, owed);
     else
-        print_parcel_text(&v, store, crop);
+        print_parcel_text(&v, store, crop, owed);
     if (chart) {
         const parus_crop *expected = NULL;
         if (v.assessed && v.result.crop) {
@@ -1170,6 +1200,8 @@ int cmd_query(cli_ctx *ctx, int argc, char **argv)
     int64_t start_day;
     size_t length_days;
     parus_store *store;
+    parus_season_state owed;
+    const parus_season_state *owed_p;
     bool json = false;
     int a, rc;
 
@@ -1219,10 +1251,13 @@ int cmd_query(cli_ctx *ctx, int argc, char **argv)
         return rc;
     if ((rc = cli_open_store_readonly(ctx, &store)) != 0)
         return rc;
+    /* a limit whose season is owed an assessment is shown as such, never as current */
+    owed_p =
+        cli_season_owed_warn(store, window, "the results and limit shown", &owed) ? &owed : NULL;
     if (farmer)
-        rc = query_farmer(ctx, store, window, farmer, json);
+        rc = query_farmer(ctx, store, window, farmer, json, owed_p);
     else
-        rc = query_parcel(ctx, store, window, parcel, json, chart, crops);
+        rc = query_parcel(ctx, store, window, parcel, json, chart, crops, owed_p);
     parus_store_close(store);
     return rc;
 }
