@@ -1513,8 +1513,18 @@ static void test_assess__query_and_export_say_a_limit_is_stale(void **state)
                                 parus_test_bin(), db, g_dir);
     expect_has(out, "these results do not rest on what the store holds now");
     free(out);
+    /* verify: P000001 now belongs to F00002, so the two farmers' limits no longer follow from
+     * the evidence as the store groups it (exit 13), and it says why: the season is owed */
+    out = parus_test_run_expect(13, "'%s' --db '%s' verify --season " SEASON, parus_test_bin(), db);
+    expect_has(out, "STALE    season " SEASON " is owed an assessment since ");
+    expect_has(out, "the limits verified do not rest on what the store holds now");
+    free(out);
     free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
                                parus_test_bin(), db));
+    out = parus_test_run_expect(0, "'%s' --db '%s' verify --season " SEASON, parus_test_bin(), db);
+    if (strstr(out, "STALE") || strstr(out, "warning"))
+        fail_msg("verify of a current season said it was stale:\n%s", out);
+    free(out);
     out = parus_test_run_expect(0, "'%s' --db '%s' query P000001 --season " SEASON " --json",
                                 parus_test_bin(), db);
     expect_has(out, "\"owed\":null}");

@@ -5,7 +5,8 @@
  * Exit 0 when all agree, 13 when anything differs, 6 when the season has no recorded inputs. The
  * current policy, debts and crop table files (options, else the configuration's) are compared
  * with the recorded ones and a difference is said; the recorded ones are used. The store is only
- * read.
+ * read. A season owed an assessment (the store changed since its limits) is said on stdout
+ * (STALE) and stderr; the exit code stays that of the comparison.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
@@ -73,6 +74,8 @@ int cmd_verify(cli_ctx *ctx, int argc, char **argv)
 {
     const char *season_opt = NULL, *policy = NULL, *debts = NULL, *crops = NULL;
     char window[PARUS_SEASON_WINDOW_TEXT];
+    parus_season_state owed;
+    bool stale = false;
     int64_t start_day;
     size_t length_days;
     parus_verify_options opt;
@@ -123,6 +126,10 @@ int cmd_verify(cli_ctx *ctx, int argc, char **argv)
     code = parus_store_snapshot_begin(store, &err);
     if (code == PARUS_OK)
         code = parus_verify_season(store, &opt, &st, &err);
+    /* limits that agree with their evidence are still not current when the store has changed
+     * since (tiles, weather, parcels, declared crops): said, in the same snapshot */
+    if (code == PARUS_OK)
+        stale = cli_season_owed_warn(store, window, "the limits verified", &owed);
     parus_store_snapshot_end(store);
     parus_store_close(store);
     fflush(stdout);
@@ -141,5 +148,9 @@ int cmd_verify(cli_ctx *ctx, int argc, char **argv)
            " CNY, recomputed %" PRId64 " CNY\n",
            st.n_diffs ? "DIFFERS" : "ok     ", st.n_farmers_differ, st.n_farmers, st.n_diffs,
            st.stored_total_cny, st.recomputed_total_cny);
+    if (stale)
+        printf("STALE    season %s is owed an assessment since %s (%s): the limits agree with "
+               "the evidence they were computed from, not with what the store holds now\n",
+               window, owed.stale_since, cli_safe(owed.stale_cause));
     return st.n_diffs ? PARUS_EXIT_DIFFERS : PARUS_EXIT_OK;
 }
