@@ -184,6 +184,8 @@ typedef struct parcel_rec {
     uint32_t n_observed;  /* health series steps holding an observation */
     double prob;
     int64_t first_day, last_day; /* clear observations; NO_DAY none */
+    double area_m2;              /* the parcel's (geodesic) */
+    char *declared;              /* its declared crop, NULL none */
     /* after pass 2 */
     bool valued, unknown_crop, not_classified;
     unsigned char health_cls;
@@ -214,8 +216,9 @@ typedef struct peer_group {
 typedef struct item {
     size_t rec;
     size_t pt0, n_pts;
-    size_t rd0, n_rd; /* its radar points in the batch's rd_pts */
-    char *declared;   /* the declared crop, NULL none */
+    size_t rd0, n_rd;         /* its radar points in the batch's rd_pts */
+    char *declared;           /* the declared crop, NULL none */
+    const unsigned char *row; /* pass 2 without a walk: its kept series (kept_batch), else NULL */
     double area_m2, declared_area_m2;
     parus_status st; /* a hard error of the parallel part */
     parus_error err;
@@ -291,10 +294,11 @@ typedef struct assess {
     /* parcels */
     parcel_rec *rec;
     size_t n_rec, cap_rec;
-    /* the parcels' health series, kept for their peers (pass 1 to the peers pass): one row a
-       record, in record order, N_VARS x n_steps floats then n_steps flags (row_bytes), in an
-       unlinked temporary file, so that memory does not grow with the parcels; kept_batch holds
-       the rows of the batch being classified until they are written */
+    /* the parcels' health series, kept for their peers and for judging (pass 1 to pass 2): one
+       row a record, in record order, N_VARS x n_steps doubles, n_steps days (the chosen
+       observations' own, or the step centres) and n_steps flags (row_bytes), in
+       an unlinked temporary file, so that memory does not grow with the parcels; kept_batch
+       holds a batch's rows (written after pass 1's batch, read for pass 2's) */
     int kept_fd; /* -1 none */
     char kept_dir[256];
     size_t row_bytes;
@@ -547,6 +551,7 @@ static void teardown(assess *a)
     for (i = 0; i < a->n_rec; i++) {
         free(a->rec[i].id);
         free(a->rec[i].farmer);
+        free(a->rec[i].declared);
     }
     free(a->rec);
     if (a->kept_fd >= 0)
@@ -1215,6 +1220,12 @@ static parus_status batch_add(assess *a, size_t rec, const parus_season_parcel *
     it->declared_area_m2 = p->declared_area_m2;
     if (p->declared_crop && !(it->declared = parus__strdup(p->declared_crop)))
         return nomem(a, "declared crops");
+    a->rec[rec].area_m2 = p->area_m2;
+    if (p->declared_crop && !a->rec[rec].declared &&
+        !(a->rec[rec].declared = parus__strdup(p->declared_crop))) {
+        free(it->declared);
+        return nomem(a, "declared crops");
+    }
     for (i = 0; i < n_pts; i++) {
         parus_status code;
         if (o_lo < o_hi && is_outlier(a, o_lo, o_hi, pts[i].tile_id)) {
@@ -1269,7 +1280,8 @@ static parus_status kept_open(assess *a)
     char path[sizeof a->kept_dir + 32];
     size_t nv;
     snprintf(a->kept_dir, sizeof a->kept_dir, "%s", dir && *dir ? dir : "/tmp");
-    if (!parus__mul_size(N_VARS * sizeof(float) + 1, a->n_steps, &a->row_bytes) ||
+    if (!parus__mul_size(N_VARS * sizeof(double) + sizeof(int64_t) + 1, a->n_steps,
+                         &a->row_bytes) ||
         !parus__mul_size(a->row_bytes, BATCH, &nv) || !(a->kept_batch = malloc(nv)))
         return nomem(a, "series");
     snprintf(path, sizeof path, "%s/parus-assess-XXXXXX", a->kept_dir);
@@ -1283,17 +1295,33 @@ static parus_status kept_open(assess *a)
     return PARUS_OK;
 }
 
-/* Keep a parcel's series compactly: item k's row of the batch. */
+/* Keep a parcel's series: item k's row of the batch. */
 static void keep_series(assess *a, size_t k, const parus_health_series *s)
 {
     unsigned char *row = a->kept_batch + k * a->row_bytes;
-    size_t var, i;
+    size_t var, bytes = a->n_steps * sizeof(double);
     for (var = 0; var < N_VARS; var++)
-        for (i = 0; i < a->n_steps; i++) {
-            float x = (float)s->v[var][i];
-            memcpy(row + (var * a->n_steps + i) * sizeof x, &x, sizeof x);
-        }
-    memcpy(row + N_VARS * a->n_steps * sizeof(float), s->flag, a->n_steps);
+        memcpy(row + var * bytes, s->v[var], bytes);
+    memcpy(row + N_VARS * bytes, s->day, a->n_steps * sizeof *s->day);
+    memcpy(row + (N_VARS + 1) * bytes, s->flag, a->n_steps);
+}
+
+/* An item's health series from its kept row: the values, days and flags pass 1 built from the
+ * same points, then smoothed and phenology taken as parus_health_series_build does, so the series
+ * is the one a second walk would build (test_assess holds the two ways to the same results). */
+static parus_status kept_series(assess *a, item *it, thread_work *w)
+{
+    size_t var, bytes = a->n_steps * sizeof(double);
+    parus_status code = parus_health_series_alloc(&w->series, a->start_day, a->hopt.step_days,
+                                                  a->n_steps, &it->err);
+    if (code != PARUS_OK)
+        return code;
+    for (var = 0; var < N_VARS; var++)
+        memcpy(w->series.v[var], it->row + var * bytes, bytes);
+    memcpy(w->series.day, it->row + N_VARS * bytes, a->n_steps * sizeof *w->series.day);
+    memcpy(w->series.flag, it->row + (N_VARS + 1) * bytes, a->n_steps);
+    parus_health_series_finish(&w->series, &a->hopt);
+    return PARUS_OK;
 }
 
 /* Write or read n bytes of the kept series at offset off (EINTR and short counts retried). */
@@ -1691,11 +1719,12 @@ static void group_peak(peer_group *grp, const float *values, size_t n, size_t n_
 }
 
 /* The kept series of group g's members, read back in record order into values (N_VARS x n_steps
- * floats a member) and flags (n_steps a member), sized for n members; row is one row's buffer. */
+ * floats a member) and flags (n_steps a member), sized for n members; row is one row's buffer
+ * (malloc'd, so its doubles are aligned). */
 static parus_status group_rows(assess *a, const peer_group *grp, size_t n, float *values,
                                unsigned char *flags, unsigned char *row)
 {
-    size_t i, m = 0, nv = N_VARS * a->n_steps;
+    size_t i, j, m = 0, nv = N_VARS * a->n_steps;
     for (i = 0; i < a->n_rec && m < n; i++) {
         const parcel_rec *r = &a->rec[i];
         parus_status code;
@@ -1704,8 +1733,10 @@ static parus_status group_rows(assess *a, const peer_group *grp, size_t n, float
         code = kept_io(a, false, row, a->row_bytes, i * a->row_bytes);
         if (code != PARUS_OK)
             return code;
-        memcpy(values + m * nv, row, nv * sizeof *values);
-        memcpy(flags + m * a->n_steps, row + nv * sizeof *values, a->n_steps);
+        /* the peers were built from the series as floats: so they still are, to the bit */
+        for (j = 0; j < nv; j++)
+            values[m * nv + j] = (float)((const double *)(const void *)row)[j];
+        memcpy(flags + m * a->n_steps, row + (nv + a->n_steps) * sizeof(double), a->n_steps);
         m++;
     }
     return PARUS_OK;
@@ -1850,7 +1881,7 @@ static void judge_item(assess *a, size_t k, thread_work *w)
     parus_error ferr;
     parus_status code;
 
-    code = item_series(a, it, w);
+    code = it->row ? kept_series(a, it, w) : item_series(a, it, w);
     if (code != PARUS_OK) {
         it->st = code;
         return;
@@ -2251,11 +2282,42 @@ static parus_status radar_peers_pass(assess *a)
     return code;
 }
 
+/* Pass 2 without a walk: every record's kept series read back a batch at a time, in record
+ * order, for what judging reads of the walk (the series, the areas and the declared crop), which
+ * is all of it unless a radar rule wants the radar points. */
+static parus_status judge_kept(assess *a)
+{
+    size_t rec = 0, n, k;
+    parus_status code = PARUS_OK;
+    while (rec < a->n_rec && code == PARUS_OK) {
+        n = a->n_rec - rec < BATCH ? a->n_rec - rec : BATCH;
+        code = kept_io(a, false, a->kept_batch, n * a->row_bytes, rec * a->row_bytes);
+        for (k = 0; k < n && code == PARUS_OK; k++) {
+            const parcel_rec *r = &a->rec[rec + k];
+            item *it = &a->items[a->n_items++];
+            memset(it, 0, sizeof *it);
+            it->rec = rec + k;
+            it->row = a->kept_batch + k * a->row_bytes;
+            it->rain_deficit = it->heat_days = it->rain_mm = it->rain_normal_mm = NAN;
+            it->area_m2 = r->area_m2;
+            it->declared_area_m2 = r->declared_area_m2;
+            if (r->declared && !(it->declared = parus__strdup(r->declared)))
+                code = nomem(a, "declared crops");
+        }
+        code = code == PARUS_OK ? judge_batch(a) : code;
+        batch_clear(a);
+        rec += n;
+    }
+    return code;
+}
+
 static parus_status judge_pass(assess *a)
 {
     parus_status code = radar_peers_pass(a);
     if (code != PARUS_OK)
         return code;
+    if (!a->hopt.radar_floods && !a->hopt.radar_losses)
+        return judge_kept(a);
     a->walk_pos = 0;
     code = season_walk(a, visit_judge, NULL);
     if (code == PARUS_OK && a->n_items)
