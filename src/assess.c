@@ -1952,6 +1952,15 @@ static void judge_item(assess *a, size_t k, thread_work *w)
                                               .n_peers = grp->n_peak};
             parus_health_add_drought(&it->health, crop, &din, a->hopt.min_peers);
         }
+        if (peers) {
+            parus_health_waterlog_input win = {.rain_mm = wt.wet_mm,
+                                               .first_day = wt.wet_first_day,
+                                               .last_day = wt.wet_last_day,
+                                               .clim_max_mm = wt.wet_clim_max_mm,
+                                               .clim_mean_mm = wt.wet_clim_mean_mm,
+                                               .n_years = wt.wet_n_years};
+            parus_health_add_waterlogging(&it->health, crop, &w->series, peers, &win);
+        }
     }
     if (crop && it->has_area && isfinite(it->integral_10d) && isfinite(it->peak_ndvi)) {
         parus_yield_input in;

@@ -49,9 +49,11 @@ void parus__credit_parcel_of_result(const parus_parcel_result *r, int64_t harves
     out->n_event_flags = count_code(r->flags, parus_health_flag_code(PARUS_HEALTH_FLOOD)) +
                          count_code(r->flags, parus_health_flag_code(PARUS_HEALTH_SUDDEN_LOSS)) +
                          count_code(r->flags, parus_health_flag_code(PARUS_HEALTH_DROUGHT)) +
-                         count_code(r->flags, parus_health_flag_code(PARUS_HEALTH_FROST));
+                         count_code(r->flags, parus_health_flag_code(PARUS_HEALTH_FROST)) +
+                         count_code(r->flags, parus_health_flag_code(PARUS_HEALTH_WATERLOGGING));
     out->drought = count_code(r->flags, parus_health_flag_code(PARUS_HEALTH_DROUGHT)) > 0;
     out->frost = count_code(r->flags, parus_health_flag_code(PARUS_HEALTH_FROST)) > 0;
+    out->waterlogging = count_code(r->flags, parus_health_flag_code(PARUS_HEALTH_WATERLOGGING)) > 0;
     out->heat_stress = count_code(r->flags, parus_health_flag_code(PARUS_HEALTH_HEAT_STRESS)) > 0;
     out->no_weather = count_code(r->flags, PARUS_YIELD_NOTE_NO_WEATHER) > 0;
     out->beyond_calibration = count_code(r->flags, PARUS_YIELD_NOTE_BEYOND_CALIBRATION) > 0;

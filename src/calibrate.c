@@ -694,7 +694,7 @@ parus_status parus_crop_table_write(const parus_crop_table *table, const char *p
         "ndvi_base,ndvi_peak,yield_min_kg_per_mu,yield_max_kg_per_mu,yield_a_kg_per_mu,"
         "yield_b_kg_per_mu_per_ndvi,price_cny_per_kg,yield_cv,yield_c_kg_per_mu_per_ndvi_peak,"
         "yield_cv_n_clear,yield_n_harvests,tbase_c,theat_c,yield_d_kg_per_mu_per_rain_deficit,"
-        "yield_e_kg_per_mu_per_heat_day,yield_rain_deficit_max,yield_heat_days_max\n");
+        "yield_e_kg_per_mu_per_heat_day,yield_rain_deficit_max,yield_heat_days_max,paddy\n");
     for (i = 0; rc == PARUS_OK && i < table->n_crops; i++) {
         const parus_crop *c = &table->crops[i];
         if ((rc = put_text(o, c->code, err)) != PARUS_OK ||
@@ -724,7 +724,7 @@ parus_status parus_crop_table_write(const parus_crop_table *table, const char *p
         if (rc == PARUS_OK && isfinite(c->yield_heat_days_max))
             rc = parus_outfile_printf(o, err, "%.10g", c->yield_heat_days_max);
         if (rc == PARUS_OK)
-            rc = parus_outfile_write(o, "\n", 1, err);
+            rc = parus_outfile_printf(o, err, ",%d\n", c->paddy ? 1 : 0);
     }
     if (rc != PARUS_OK) {
         parus_outfile_abort(o);

@@ -223,6 +223,8 @@ parus_status parus_credit_limit(const parus_policy *policy, const parus_credit_p
                 pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_DROUGHT);
             if (c->frost)
                 pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_FROST);
+            if (c->waterlogging)
+                pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_WATERLOGGING);
             if (c->heat_stress)
                 pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_HEAT_STRESS);
             if (c->no_weather)

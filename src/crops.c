@@ -55,6 +55,7 @@ enum col {
     C_YIELD_E,
     C_DEFICIT_MAX,
     C_HEAT_MAX,
+    C_PADDY,
     N_COLS
 };
 
@@ -86,6 +87,7 @@ static const char *const col_names[N_COLS] = {
     "yield_e_kg_per_mu_per_heat_day",
     "yield_rain_deficit_max",
     "yield_heat_days_max",
+    "paddy",
 };
 
 static const char *const kind_names[] = {"annual", "perennial", "covered", "noncrop"};
@@ -422,6 +424,12 @@ static parus_status parse_row(const struct row *r, parus_crop *c, parus_error *e
                         "base temperature outside -10..30 degC: ", r->cell[C_TBASE]);
     if (c->theat_c < 20.0 || c->theat_c > 50.0)
         return row_fail(r, C_THEAT, err, "heat threshold outside 20..50 degC: ", r->cell[C_THEAT]);
+    c->paddy = false;
+    if (!is_empty(r, C_PADDY)) {
+        if (strcmp(r->cell[C_PADDY], "0") != 0 && strcmp(r->cell[C_PADDY], "1") != 0)
+            return row_fail(r, C_PADDY, err, "paddy must be 0 or 1, not ", r->cell[C_PADDY]);
+        c->paddy = r->cell[C_PADDY][0] == '1';
+    }
     return PARUS_OK;
 }
 

@@ -1437,6 +1437,67 @@ void parus_health_add_drought(parus_health_result *res, const parus_crop *crop,
     sort_events(res);
 }
 
+void parus_health_add_waterlogging(parus_health_result *res, const parus_crop *crop,
+                                   const parus_health_series *s, const parus_health_peers *peers,
+                                   const parus_health_waterlog_input *in)
+{
+    double before = NAN, stage = NAN, pk = -INFINITY, pk_peers = -INFINITY, after, base;
+    double conf_rain, conf_canopy, need_mm;
+    int64_t a1 = 0, end;
+    size_t i, n_after = 0;
+    char d0[11], d1[11], seen_before[32] = "not seen";
+    if (!res || !crop || !s || !peers || !in || crop->kind != PARUS_CROP_ANNUAL || crop->paddy ||
+        !peers->median[PARUS_HEALTH_NDVI] || peers->n_steps != s->n_steps ||
+        peers->start_day != s->start_day || peers->step_days != s->step_days)
+        return;
+    /* without a climatology the storm is not judged: the floor alone was not measured */
+    need_mm =
+        fmax(PARUS_HEALTH_WATERLOG_MIN_MM, PARUS_HEALTH_WATERLOG_CLIM_RATIO * in->clim_max_mm);
+    if (!isfinite(in->clim_max_mm) || !(in->rain_mm >= need_mm))
+        return;
+    base = crop->ndvi_base;
+    end = in->last_day + PARUS_HEALTH_WATERLOG_AFTER_MAX_DAYS;
+    /* open water over the parcel then is a flood, the flood rules' event */
+    for (i = 0; i < res->n_events; i++)
+        if (res->event[i].flag == PARUS_HEALTH_FLOOD && res->event[i].day <= end &&
+            res->event[i].last_day >= in->first_day)
+            return;
+    for (i = 0; i < s->n_steps; i++) {
+        int64_t d = s->day[i];
+        double med = peers->median[PARUS_HEALTH_NDVI][i], v = s->v[PARUS_HEALTH_NDVI][i];
+        bool seen = s->flag[i] == PARUS_SERIES_OBSERVED && isfinite(v);
+        if (!isfinite(med))
+            continue;
+        if (d <= in->first_day && d >= in->first_day - PARUS_HEALTH_WATERLOG_BEFORE_DAYS) {
+            stage = med; /* the crop's canopy at the storm: the last step before it */
+            before = seen && med > base ? (v - base) / (med - base) : (double)NAN;
+        } else if (seen && d >= in->last_day + PARUS_HEALTH_WATERLOG_AFTER_MIN_DAYS && d <= end) {
+            pk = fmax(pk, v);
+            pk_peers = fmax(pk_peers, med);
+            if (n_after++ == 0)
+                a1 = d;
+        }
+    }
+    if (!(stage >= base + PARUS_HEALTH_WATERLOG_GREEN) || n_after == 0 || !(pk_peers > base))
+        return;
+    after = (pk - base) / (pk_peers - base);
+    if (!(after <= PARUS_HEALTH_WATERLOG_PEAK_SHARE) || (isfinite(before) && !(before >= after)))
+        return;
+    conf_rain = confidence(in->rain_mm - need_mm, need_mm);
+    conf_canopy = confidence(PARUS_HEALTH_WATERLOG_PEAK_SHARE - after, 0.1);
+    parus_health_format_day(in->first_day, d0);
+    parus_health_format_day(a1, d1);
+    if (isfinite(before))
+        snprintf(seen_before, sizeof seen_before, "%.0f %%", 100.0 * before);
+    add_event(res, PARUS_HEALTH_WATERLOGGING, in->first_day, in->last_day, 1.0 - after,
+              fmin(conf_rain, conf_canopy),
+              "%.0f mm in %d days from %s (the wettest of %zu years before %.0f mm, mean %.0f); "
+              "canopy from %s at %.0f %% of its peers' (before: %s)",
+              in->rain_mm, (int)(in->last_day - in->first_day + 1), d0, in->n_years,
+              in->clim_max_mm, in->clim_mean_mm, d1, 100.0 * after, seen_before);
+    sort_events(res);
+}
+
 parus_status parus_health_assess(const parus_health_series *s, const parus_crop *crop,
                                  const parus_health_peers *peers, const double *expected_ndvi,
                                  const parus_health_options *opt, parus_health_result *out,

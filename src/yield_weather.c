@@ -66,21 +66,44 @@ static parus_status read_span(const parus_weather_reader *r, const char *parcel_
     return parus_weather_reader_parcel(r, parcel_id, a, b, s, err);
 }
 
+/* The wettest PARUS_CLIMATE_WET_WINDOW_DAYS-day total of days p0..p1 of s (a window with a day
+ * missing is not counted), its first day into *first; NaN when none is known or the span is
+ * shorter than the window. */
+static double wettest_of(const parus_weather_series *s, int64_t p0, int64_t p1, int64_t *first)
+{
+    double best = NAN;
+    int64_t d;
+    for (d = p0; d + PARUS_CLIMATE_WET_WINDOW_DAYS - 1 <= p1; d++) {
+        size_t i0 = (size_t)(d - s->days[0].day), i;
+        double sum = 0;
+        for (i = i0; i < i0 + PARUS_CLIMATE_WET_WINDOW_DAYS && !isnan(sum); i++)
+            sum += s->days[i].value[PARUS_WEATHER_PRECIP_MM];
+        if (!isnan(sum) && !(sum <= best)) {
+            best = sum;
+            *first = d;
+        }
+    }
+    return best;
+}
+
 /* The driest PARUS_CLIMATE_DRY_WINDOW_DAYS-day window of the canopy period p0..p1 (inside the
  * season) against the same windows of up to max_years previous years (parus/climate.h,
- * parus_yield_weather_terms.dry_*). Each year is read once over the whole period; a window's
- * normal is the mean over the years whose window is known. */
+ * parus_yield_weather_terms.dry_*), and in the same reads its wettest
+ * PARUS_CLIMATE_WET_WINDOW_DAYS-day spell against the previous years' (wet_*). Each year is read
+ * once over the whole period; a window's normal is the mean over the years whose window is
+ * known. */
 static parus_status dry_window(const parus_weather_reader *r, const char *parcel_id, int64_t p0,
                                int64_t p1, size_t max_years, parus_yield_weather_terms *t,
                                parus_error *err)
 {
-    size_t len = (size_t)(p1 - p0 + 1), w, n_win, i, k;
-    double *sum = NULL, *season_rain = NULL;
+    size_t len = (size_t)(p1 - p0 + 1), w, n_win, i, k, n_wet = 0;
+    double *sum = NULL, *season_rain = NULL, wet_sum = 0;
+    int64_t wet_day;
     size_t *n_years = NULL;
     parus_weather_series s;
     parus_status code;
 
-    t->dry_why = PARUS_CLIMATE_OUTSIDE_CALENDAR;
+    t->dry_why = t->wet_why = PARUS_CLIMATE_OUTSIDE_CALENDAR;
     if (p1 < p0)
         return PARUS_OK;
     w = len < PARUS_CLIMATE_DRY_WINDOW_DAYS ? len : PARUS_CLIMATE_DRY_WINDOW_DAYS;
@@ -97,6 +120,14 @@ static parus_status dry_window(const parus_weather_reader *r, const char *parcel
         goto done;
     for (i = 0; i < n_win; i++)
         season_rain[i] = rain_of(&s, p0 + (int64_t)i, p0 + (int64_t)(i + w) - 1);
+    t->wet_mm = wettest_of(&s, p0, p1, &wet_day);
+    if (isfinite(t->wet_mm)) {
+        t->wet_why = PARUS_CLIMATE_OK;
+        t->wet_first_day = wet_day;
+        t->wet_last_day = wet_day + PARUS_CLIMATE_WET_WINDOW_DAYS - 1;
+    } else {
+        t->wet_why = PARUS_CLIMATE_MISSING_DAYS;
+    }
     parus_weather_series_release(&s);
     for (k = 1; k <= max_years; k++) {
         int64_t a = years_back(p0, (int)k);
@@ -109,7 +140,24 @@ static parus_status dry_window(const parus_weather_reader *r, const char *parcel
                 n_years[i]++;
             }
         }
+        {
+            double v = wettest_of(&s, a, a + (int64_t)len - 1, &wet_day);
+            if (isfinite(v)) {
+                wet_sum += v;
+                n_wet++;
+                if (!(v <= t->wet_clim_max_mm))
+                    t->wet_clim_max_mm = v;
+            }
+        }
         parus_weather_series_release(&s);
+    }
+    t->wet_n_years = n_wet;
+    if (n_wet >= PARUS_CLIMATE_MIN_YEARS) {
+        t->wet_clim_mean_mm = wet_sum / (double)n_wet;
+    } else {
+        t->wet_clim_max_mm = NAN;
+        if (t->wet_why == PARUS_CLIMATE_OK)
+            t->wet_why = PARUS_CLIMATE_FEW_YEARS;
     }
     t->dry_why = PARUS_CLIMATE_MISSING_DAYS;
     for (i = 0; i < n_win; i++) {
@@ -218,9 +266,10 @@ parus_status parus_yield_weather(const parus_weather_reader *r, const char *parc
     t.rain_deficit = t.heat_days = t.rain_mm = t.rain_normal_mm = NAN;
     t.dry_ratio = t.dry_rain_mm = t.dry_normal_mm = NAN;
     t.frost_days = t.frost_min_c = NAN;
+    t.wet_mm = t.wet_clim_max_mm = t.wet_clim_mean_mm = NAN;
     t.why = parus_climate_find_crop_dates(crop, first_day, last_day, &cd);
     if (t.why != PARUS_CLIMATE_OK) {
-        t.dry_why = t.why;
+        t.dry_why = t.wet_why = t.why;
         *out = t;
         return PARUS_OK;
     }
@@ -234,7 +283,7 @@ parus_status parus_yield_weather(const parus_weather_reader *r, const char *parc
     h0 = h0 < first_day ? first_day : h0;
     h1 = h1 > last_day ? last_day : h1;
     if (s1 < s0) {
-        t.why = t.dry_why = PARUS_CLIMATE_OUTSIDE_CALENDAR;
+        t.why = t.dry_why = t.wet_why = PARUS_CLIMATE_OUTSIDE_CALENDAR;
         *out = t;
         return PARUS_OK;
     }
@@ -248,7 +297,7 @@ parus_status parus_yield_weather(const parus_weather_reader *r, const char *parc
         return code;
     if (!season.covered) {
         parus_weather_series_release(&season);
-        t.why = t.dry_why = PARUS_CLIMATE_MISSING_DAYS;
+        t.why = t.dry_why = t.wet_why = PARUS_CLIMATE_MISSING_DAYS;
         t.no_weather = true;
         *out = t;
         return PARUS_OK;

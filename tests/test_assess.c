@@ -1007,7 +1007,7 @@ static void test_assess__bad_inputs_are_refused_and_store_nothing(void **state)
     expect_has(log, "price_cny_per_kg");
     free(log);
     crop_table_variant("negprice.csv",
-                       "'s/^\\(winter_wheat,.*\\),2.4,0.15,0,32$/\\1,-2.4,0.15,0,32/'");
+                       "'s/^\\(winter_wheat,.*\\),2.4,0.15,0,32,$/\\1,-2.4,0.15,0,32,/'");
     log = parus_test_run_expect(
         7, "'%s' --db '%s' assess --season " SEASON " --no-model --crops '%s/negprice.csv'",
         parus_test_bin(), g_db, g_dir);

@@ -512,6 +512,16 @@ static void test_limit__weather_reasons(void **state)
     assert_string_equal(parus_credit_reason_name(PARUS_CREDIT_DROUGHT), "DROUGHT");
     assert_string_equal(parus_credit_reason_name(PARUS_CREDIT_BEYOND_CALIBRATION),
                         "BEYOND_CALIBRATION");
+    /* waterlogging alone: the event haircut and its own reason */
+    c = parcel(1000000);
+    c.waterlogging = true;
+    c.n_event_flags = 1;
+    r = limit(&p, &c, 1, 0);
+    assert_int_equal(r.haircut_event_fen, 300000);
+    assert_int_equal(r.limit_cny, 4200);
+    assert_int_equal(r.reasons, BIT(PARUS_CREDIT_EVENT_FLAG) | BIT(PARUS_CREDIT_WATERLOGGING));
+    assert_parts_add_up(&p, &r);
+    assert_string_equal(parus_credit_reason_name(PARUS_CREDIT_WATERLOGGING), "WATERLOGGING");
     c.n_clear_observations = 1; /* not counted: thin evidence only */
     c.drought = true;
     r = limit(&p, &c, 1, 0);

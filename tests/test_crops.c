@@ -49,9 +49,12 @@ static void test_load__default_table(void **state)
     /* the typical curve gives the typical yield: a + b * I within [min, max] */
     assert_true(c->yield_a_kg_per_mu + c->yield_b_kg_per_mu_per_ndvi * 9.8 > 370);
 
+    assert_false(c->paddy);
     c = parus_crop_table_find(&t, "double_rice");
     assert_non_null(c);
     assert_int_equal(c->n_cycles, 2);
+    assert_true(c->paddy); /* grown under water by design: never WATERLOGGING */
+    assert_true(parus_crop_table_find(&t, "single_rice")->paddy);
     assert_string_equal(c->name_en, "Double-season rice, early and late");
     c = parus_crop_table_find(&t, "wheat_maize");
     assert_non_null(c);
@@ -186,6 +189,11 @@ static void test_load__errors_name_line_and_column(void **state)
         {"code,name_en,Code\n", {"line 1", "column 'code' twice", NULL}},
         {HEADER "\"maize,Maize,玉米,annual,130,204,254,,,,0.18,0.86,160,800,90,49.57,2.3\n",
          {"line 2", "quote", NULL}},
+        {"code,name_en,name_zh,kind,sow_doy,peak_doy,harvest_doy,sow2_doy,peak2_doy,harvest2_doy,"
+         "ndvi_base,ndvi_peak,yield_min_kg_per_mu,yield_max_kg_per_mu,yield_a_kg_per_mu,"
+         "yield_b_kg_per_mu_per_ndvi,price_cny_per_kg,paddy\n"
+         "rice,Rice,稻,annual,122,196,246,,,,0.12,0.85,170,800,94,54.93,2.8,yes\n",
+         {"line 2", "column 'paddy'", "0 or 1"}},
     };
     size_t i, j;
     (void)state;

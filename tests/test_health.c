@@ -2441,6 +2441,121 @@ static void test_weather__frost(void **state)
     assert_string_equal(parus_health_flag_code(PARUS_HEALTH_FROST), "FROST");
 }
 
+/* WATERLOGGING needs the storm and the canopy: a 5-day total beyond the floor and the
+ * climatology's wettest, then the maize field falls behind its peers; not when its canopy holds,
+ * not on a paddy crop or a perennial, not when the rain stays within the climate's, not where a
+ * FLOOD covers the dates, not without a view after the storm. */
+/* An annual crop row with only what the weather rules read. */
+static parus_crop weather_crop(const char *code, double ndvi_base, double ndvi_peak)
+{
+    parus_crop crop;
+    memset(&crop, 0, sizeof crop);
+    snprintf(crop.code, sizeof crop.code, "%s", code);
+    crop.kind = PARUS_CROP_ANNUAL;
+    crop.ndvi_base = ndvi_base;
+    crop.ndvi_peak = ndvi_peak;
+    return crop;
+}
+
+static void test_weather__waterlogging_needs_storm_and_canopy(void **state)
+{
+    parus_health_options opt;
+    parus_health_series s, held;
+    parus_health_result res;
+    parus_crop crop;
+    peer_set ps;
+    parus_health_waterlog_input in = {.rain_mm = 180.0,
+                                      .first_day = day_of("2024-07-24"),
+                                      .last_day = day_of("2024-07-28"),
+                                      .clim_max_mm = 120.0,
+                                      .clim_mean_mm = 70.0,
+                                      .n_years = 10},
+                                v;
+    size_t i, after;
+    const parus_health_event *e;
+    (void)state;
+    parus_health_options_init(&opt);
+    make_peers(&ps, &opt);
+    after = step_of(&ps.m[0], "2024-08-02"); /* the first step 5 days after the storm */
+    parus_health_series_init(&s);
+    parus_health_series_init(&held);
+    make_season(&s, 0.0, 1.0, 0.0);
+    make_season(&held, 0.0, 1.0, 0.0);
+    for (i = after; i < s.n_steps; i++) /* a poorly drained field loses 30 % of its canopy */
+        set_step(&s, i, 0.18 + 0.7 * (s.v[PARUS_HEALTH_NDVI][i] - 0.18));
+    parus_health_series_finish(&s, &opt);
+    parus_health_series_finish(&held, &opt);
+    crop = weather_crop("summer_maize", 0.18, 0.85);
+
+    memset(&res, 0, sizeof res);
+    parus_health_add_waterlogging(&res, &crop, &s, &ps.peers, &in);
+    assert_int_equal(res.n_events, 1);
+    e = find_flag(&res, PARUS_HEALTH_WATERLOGGING);
+    assert_int_equal(e->day, in.first_day);
+    assert_int_equal(e->last_day, in.last_day);
+    /* 1 - its share of the peers' amplitude after the storm: 30 % of the canopy lost */
+    assert_close(e->size, 0.3, 0.03, 0);
+    assert_true(e->confidence > 0.5 && e->confidence <= 1.0);
+    assert_non_null(strstr(e->reason, "180 mm in 5 days from 2024-07-24"));
+    assert_non_null(strstr(e->reason, "10 years before 120 mm"));
+    assert_non_null(
+        strstr(e->reason, "canopy from 2024-08-02 at 70 % of its peers' (before: 98 %)"));
+    assert_string_equal(parus_health_flag_code(PARUS_HEALTH_WATERLOGGING), "WATERLOGGING");
+    assert_int_equal(parus_health_flag_from_code("WATERLOGGING"), PARUS_HEALTH_WATERLOGGING);
+
+    /* the same storm on a field whose canopy held: the weather alone is no waterlogging */
+    memset(&res, 0, sizeof res);
+    parus_health_add_waterlogging(&res, &crop, &held, &ps.peers, &in);
+    assert_int_equal(res.n_events, 0);
+    /* paddy rice stands in water by design; a perennial is not judged */
+    crop.paddy = true;
+    parus_health_add_waterlogging(&res, &crop, &s, &ps.peers, &in);
+    assert_int_equal(res.n_events, 0);
+    crop.paddy = false;
+    crop.kind = PARUS_CROP_PERENNIAL;
+    parus_health_add_waterlogging(&res, &crop, &s, &ps.peers, &in);
+    assert_int_equal(res.n_events, 0);
+    crop.kind = PARUS_CROP_ANNUAL;
+    /* rain within the climate's wettest, below the floor, unknown */
+    v = in;
+    v.rain_mm = 110.0;
+    parus_health_add_waterlogging(&res, &crop, &s, &ps.peers, &v);
+    v = in;
+    v.clim_max_mm = 40.0;
+    v.rain_mm = 0.9 * PARUS_HEALTH_WATERLOG_MIN_MM;
+    parus_health_add_waterlogging(&res, &crop, &s, &ps.peers, &v);
+    v = in;
+    v.rain_mm = NAN;
+    parus_health_add_waterlogging(&res, &crop, &s, &ps.peers, &v);
+    v = in;
+    v.clim_max_mm = NAN; /* fewer than 8 years: not judged on the floor alone */
+    parus_health_add_waterlogging(&res, &crop, &s, &ps.peers, &v);
+    assert_int_equal(res.n_events, 0);
+    /* a storm after the last view: the canopy cannot confirm it */
+    v = in;
+    v.first_day = day_of("2024-10-20");
+    v.last_day = v.first_day + 4;
+    parus_health_add_waterlogging(&res, &crop, &s, &ps.peers, &v);
+    assert_int_equal(res.n_events, 0);
+    /* open water over the parcel in those days is a FLOOD, not waterlogging */
+    res.n_events = 1;
+    res.event[0].flag = PARUS_HEALTH_FLOOD;
+    res.event[0].day = day_of("2024-08-02");
+    res.event[0].last_day = day_of("2024-08-12");
+    parus_health_add_waterlogging(&res, &crop, &s, &ps.peers, &in);
+    assert_int_equal(res.n_events, 1);
+    assert_int_equal(count_flag(&res, PARUS_HEALTH_WATERLOGGING), 0);
+    /* a flood long before does not hide it */
+    res.event[0].day = day_of("2024-04-02");
+    res.event[0].last_day = day_of("2024-04-12");
+    parus_health_add_waterlogging(&res, &crop, &s, &ps.peers, &in);
+    assert_int_equal(count_flag(&res, PARUS_HEALTH_WATERLOGGING), 1);
+    assert_int_equal(res.event[1].flag, PARUS_HEALTH_WATERLOGGING); /* date order */
+    parus_health_series_release(&s);
+    parus_health_series_release(&held);
+    free_peers(&ps);
+}
+
 static void test_weather__drought_needs_rain_and_canopy(void **state)
 {
     parus_crop crop;
@@ -2457,11 +2572,7 @@ static void test_weather__drought_needs_rain_and_canopy(void **state)
                                      .n_peers = 20};
     parus_health_drought_input v;
     (void)state;
-    memset(&crop, 0, sizeof crop);
-    snprintf(crop.code, sizeof crop.code, "summer_maize");
-    crop.kind = PARUS_CROP_ANNUAL;
-    crop.ndvi_base = 0.2;
-    crop.ndvi_peak = 0.8;
+    crop = weather_crop("summer_maize", 0.2, 0.8);
     memset(&res, 0, sizeof res);
     parus_health_add_drought(&res, &crop, &in, 5);
     assert_int_equal(res.n_events, 1);
@@ -2523,6 +2634,7 @@ int main(void)
         cmocka_unit_test(test_weather__heat_stress),
         cmocka_unit_test(test_weather__drought_needs_rain_and_canopy),
         cmocka_unit_test(test_weather__frost),
+        cmocka_unit_test(test_weather__waterlogging_needs_storm_and_canopy),
         cmocka_unit_test(test_options__defaults),
         cmocka_unit_test(test_series__one_observation_per_step_by_hand),
         cmocka_unit_test(test_peers__median_and_quartiles_by_hand),

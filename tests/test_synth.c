@@ -1083,6 +1083,32 @@ static void test_weather__leaves_other_outputs_alone(void **state)
     free(b);
 }
 
+/* The precipitation of two seasons' grids that differ only on days d0..d1 of WX_YEAR (asserted:
+ * every other day is the same in every cell): their totals over those days, summed over the
+ * cells, into *in_a and *in_b; returns the number of cells. */
+static size_t precip_window(const char *a, const char *b, int d0, int d1, double *in_a,
+                            double *in_b)
+{
+    int nx, ny, nb, t;
+    float *pa = read_stack(a, "precip", WX_YEAR, &nx, &ny, &nb);
+    float *pb = read_stack(b, "precip", WX_YEAR, &nx, &ny, &nb);
+    size_t cells = (size_t)nx * (size_t)ny, c;
+    *in_a = *in_b = 0;
+    for (t = 1; t <= nb; t++)
+        for (c = 0; c < cells; c++) {
+            size_t k = (size_t)(t - 1) * cells + c;
+            if (t < d0 || t > d1) {
+                assert_true(pa[k] == pb[k]);
+            } else {
+                *in_a += (double)pa[k];
+                *in_b += (double)pb[k];
+            }
+        }
+    free(pa);
+    free(pb);
+    return cells;
+}
+
 /* A forced drought dries its window by its stated deficit and nothing else, and cuts the
  * harvests of the rainfed crops it hits; a forced heat wave is hot by its stated excess. Same
  * seed, so everything else is the same weather. */
@@ -1093,7 +1119,7 @@ static void test_weather__drought_and_heat_wave(void **state)
     char *dh = parus_test_tmpdir("synth-wxh");
     struct harvest_row *hy = malloc(CAP * sizeof *hy), *hn = malloc(CAP * sizeof *hn);
     struct harvest_row *hh = malloc(CAP * sizeof *hh);
-    float *py, *pn, *ty, *tn;
+    float *ty, *tn;
     int d0, d1, nx, ny, nb, t, n_hit = 0;
     double deficit, excess, in_y = 0, in_n = 0, sum_y = 0, sum_n = 0;
     size_t ny_rows, nn_rows, nh_rows, cells, c, i;
@@ -1115,19 +1141,8 @@ static void test_weather__drought_and_heat_wave(void **state)
     assert_false(weather_event(dn, "heatwave", &t, &t, &excess));
     assert_true(d1 - d0 + 1 >= 60 && d1 - d0 + 1 <= 90 && d0 >= 110 && d1 <= 250);
     assert_true(deficit >= 0.6 && deficit <= 0.9);
-    py = read_stack(dy, "precip", WX_YEAR, &nx, &ny, &nb);
-    pn = read_stack(dn, "precip", WX_YEAR, &nx, &ny, &nb);
-    cells = (size_t)nx * (size_t)ny;
-    for (t = 1; t <= nb; t++)
-        for (c = 0; c < cells; c++) {
-            size_t k = (size_t)(t - 1) * cells + c;
-            if (t < d0 || t > d1)
-                assert_true(py[k] == pn[k]); /* the drought touches its window only */
-            else {
-                in_y += (double)py[k];
-                in_n += (double)pn[k];
-            }
-        }
+    /* the drought touches its window only */
+    cells = precip_window(dy, dn, d0, d1, &in_y, &in_n);
     print_message("drought %d..%d, deficit %.3f: window rain %.1f mm against %.1f\n", d0, d1,
                   deficit, in_y / (double)cells, in_n / (double)cells);
     assert_true(in_y < in_n);
@@ -1173,8 +1188,6 @@ static void test_weather__drought_and_heat_wave(void **state)
     assert_int_equal(nh_rows, nn_rows);
     for (i = 0; i < nh_rows; i++)
         assert_true(hh[i].heat_days >= hn[i].heat_days);
-    free(py);
-    free(pn);
     free(ty);
     free(tn);
     free(hy);
@@ -1248,6 +1261,105 @@ static void test_weather__late_frost(void **state)
     parus_test_rmtree(dn);
     free(dy);
     free(dn);
+}
+
+/* Day of year of a tile from its name (S2B_MSIL2A_YYYYMMDD_...). */
+static int tile_doy(const char *name)
+{
+    const char *p = strstr(name, "MSIL2A_");
+    char date[11];
+    assert_non_null(p);
+    snprintf(date, sizeof date, "%.4s-%.2s-%.2s", p + 7, p + 11, p + 13);
+    return doy_of(date);
+}
+
+/* --waterlog yes: a rainstorm of 3 to 5 days in days 150..234 whose stated rain falls on every
+ * cell (the cells' shares average 1) and on no other day; the poorly drained fields of rainfed
+ * crops in canopy are in truth/events.csv (never paddy rice), lose yield, and change no image
+ * before the storm; with it off (the default) nothing differs from a season made without the
+ * option. */
+static void test_weather__waterlogging_storm(void **state)
+{
+    enum { CAP = 256 };
+    char *dy = parus_test_tmpdir("synth-wxw"), *dn = parus_test_tmpdir("synth-wxv");
+    char *d0ff = parus_test_tmpdir("synth-wxu"), names[16][256], pa[4400], pb[4400];
+    struct harvest_row *hy = malloc(CAP * sizeof *hy), *hn = malloc(CAP * sizeof *hn);
+    int d0, d1, t, n_hit = 0, n_rows = 0;
+    double storm_mm, added, x, in_y, in_n;
+    size_t nyr, nnr, cells, i, n;
+    GDALDatasetH ds;
+    OGRFeatureH f;
+    (void)state;
+    if (!synth_bin())
+        skip();
+    assert_non_null(hy);
+    assert_non_null(hn);
+    assert_int_equal(make_scene_with(dy, "--weather --weather-years 0 --waterlog yes --drought no "
+                                         "--heatwave no"),
+                     0);
+    assert_int_equal(make_scene_with(dn, "--weather --weather-years 0 --drought no --heatwave no"),
+                     0);
+    assert_int_equal(make_scene_with(d0ff, "--weather --weather-years 0 --waterlog no --drought "
+                                           "no --heatwave no"),
+                     0);
+    assert_true(weather_event(dy, "waterlog", &d0, &d1, &storm_mm));
+    assert_false(weather_event(dn, "waterlog", &t, &t, &x));
+    assert_true(d1 - d0 + 1 >= 3 && d1 - d0 + 1 <= 5 && d0 >= 150 && d1 <= 234);
+    assert_true(storm_mm >= 150 && storm_mm <= 260);
+    cells = precip_window(dy, dn, d0, d1, &in_y, &in_n);
+    added = in_y - in_n;
+    print_message("waterlogging storm days %d..%d, %.0f mm: %.0f mm added a cell\n", d0, d1,
+                  storm_mm, added / (double)cells);
+    assert_close(added / (double)cells, storm_mm, 0, 0.35);
+
+    /* the fields it waterlogged: rainfed, dated by the storm, a loss of 3 to 45 % */
+    nyr = read_harvests(dy, hy, CAP);
+    nnr = read_harvests(dn, hn, CAP);
+    assert_int_equal(nyr, nnr);
+    ds = open_csv(dy, "events.csv");
+    while ((f = OGR_L_GetNextFeature(GDALDatasetGetLayer(ds, 0))) != NULL) {
+        if (strcmp(field(f, "event"), "waterlog") == 0) {
+            double m = atof(field(f, "magnitude"));
+            n_rows++;
+            assert_int_equal(doy_of(field(f, "date")), d0);
+            assert_int_equal(doy_of(field(f, "last_date")), d1);
+            assert_true(m >= 0.03 && m <= 0.45);
+            for (i = 0; i < nyr; i++)
+                if (strcmp(hy[i].id, field(f, "parcel_id")) == 0) {
+                    assert_null(strstr(hy[i].crop, "rice"));
+                    assert_true(hy[i].yield < hn[i].yield);
+                    n_hit++;
+                }
+        }
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    print_message("%d parcels waterlogged, %d of them harvested in the season\n", n_rows, n_hit);
+    assert_true(n_hit >= 3);
+    /* the images before the storm are the same; off is as without the option */
+    n = tile_names(names, 16);
+    for (i = 0; i < n; i++) {
+        snprintf(pa, sizeof pa, "%s/%s", dy, names[i]);
+        snprintf(pb, sizeof pb, "%s/%s", dn, names[i]);
+        if (tile_doy(names[i]) < d0)
+            assert_same_path(pa, pb);
+    }
+    for (i = 0; i < n + 4; i++) {
+        static const char *const more[] = {"truth/events.csv", "truth/harvests.csv",
+                                           "truth/weather_events.csv", "weather/precip_2024.tif"};
+        const char *name = i < n ? names[i] : more[i - n];
+        snprintf(pa, sizeof pa, "%s/%s", d0ff, name);
+        snprintf(pb, sizeof pb, "%s/%s", dn, name);
+        assert_same_path(pa, pb);
+    }
+    free(hy);
+    free(hn);
+    parus_test_rmtree(dy);
+    parus_test_rmtree(dn);
+    parus_test_rmtree(d0ff);
+    free(dy);
+    free(dn);
+    free(d0ff);
 }
 
 /* truth/harvests.csv: annual crops only, the parcel's true crop and planted area, the season of
@@ -1334,6 +1446,7 @@ int main(void)
         cmocka_unit_test(test_weather__leaves_other_outputs_alone),
         cmocka_unit_test(test_weather__drought_and_heat_wave),
         cmocka_unit_test(test_weather__late_frost),
+        cmocka_unit_test(test_weather__waterlogging_storm),
         cmocka_unit_test(test_weather__harvests_consistent),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
 # tools/eval-drought.sh - the DROUGHT flag against the generator's droughts (issue 12's figure:
 # flagged seasons' precision and recall >= 0.9; no drought flag in a season of normal rain), or
-# with --event frost the FROST flag against its late frosts.
+# with --event frost the FROST flag against its late frosts, with --event waterlog the
+# WATERLOGGING flag against its waterlogging rainstorms.
 #
-#   tools/eval-drought.sh [--event drought|frost] [--seeds 41,...] [--drought yes,no,...]
+#   tools/eval-drought.sh [--event drought|frost|waterlog] [--seeds 41,...] [--drought yes,no,...]
 #                         [--size PX] [--dates N] [--clouds F] [--model-seed 11] [--keep DIR]
 #
 # Each seed: build/parus-synth --weather (--size PX, --dates N, --clouds F, --drought as listed,
 # auto when the list is shorter), its parcels loaded, the truth's crops declared, ingested, its
 # weather imported, assessed (with a crop model trained on season --model-seed at 768 px, as
-# tools/eval-yield.sh does; 0: none). A season is flagged when any parcel carries DROUGHT (FROST).
+# tools/eval-yield.sh does; 0: none). A season is flagged when any parcel carries DROUGHT (FROST,
+# WATERLOGGING).
 # Prints per season the generator's event (truth/weather_events.csv), the parcels flagged, and the
 # parcel-level precision and recall against truth/harvests.csv (drought: its drought column, a
-# parcel whose crop's canopy was in the window; frost: frost_days > 0); then the seasons'
-# confusion table, precision and recall. --drought lists the events forced per seed (yes, no,
-# auto) for whichever --event is judged; the other event is left off (frost) or drawn (drought).
+# parcel whose crop's canopy was in the window; frost: frost_days > 0; waterlog: every registered
+# parcel, true when truth/events.csv has a waterlog row for it); then the seasons' confusion
+# table, precision and recall. --drought lists the events forced per seed (yes, no, auto) for
+# whichever --event is judged; the others are left as parus-synth's defaults (drought and heat
+# wave drawn, frost and waterlogging off).
 # Needs gawk. CPU: about 20 s a 512 px season on one core.
 set -euo pipefail
 
@@ -40,7 +44,7 @@ while [ $# -gt 0 ]; do
     --clouds) clouds="$2"; shift 2 ;;
     --model-seed) model_seed="$2"; shift 2 ;;
     --keep) keep="$2"; shift 2 ;;
-    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "eval-drought: unknown option '$1'" >&2; exit 2 ;;
     esac
 done
@@ -50,7 +54,8 @@ done
 case "$event" in
 drought) flag=DROUGHT col=7 ;;
 frost) flag=FROST col=9 ;;
-*) echo "eval-drought: --event must be drought or frost" >&2; exit 2 ;;
+waterlog) flag=WATERLOGGING col=2 ;;
+*) echo "eval-drought: --event must be drought, frost or waterlog" >&2; exit 2 ;;
 esac
 command -v gawk >/dev/null || { echo "eval-drought: needs gawk" >&2; exit 1; }
 work=${keep:-$(mktemp -d)}
@@ -74,6 +79,15 @@ make_season() {
         [ $? -eq 8 ]
     "$parus" --db "$d/parus.db" -q ingest --threads 2 "$sc"/*.tif || [ $? -eq 8 ]
     "$parus" --db "$d/parus.db" -q weather import "$sc"/weather/*.tif >/dev/null
+    # the parcels judged and their truth, one column: harvests.csv, or for waterlogging every
+    # registered parcel with 1 where events.csv has its waterlog row
+    if [ "$event" = waterlog ]; then
+        gawk -F, 'FNR == NR { if ($2 == "waterlog") w[$1] = 1; next }
+            FNR == 1 { print "parcel_id,waterlog"; next } { print $1 "," ($1 in w ? 1 : 0) }' \
+            "$sc/truth/events.csv" "$sc/truth/parcels_truth.csv" >"$d/truth.csv"
+    else
+        cp "$sc/truth/harvests.csv" "$d/truth.csv"
+    fi
     echo 1 >"$d/done"
 }
 
@@ -105,7 +119,7 @@ for i in "${!seed_list[@]}"; do
         END { printf "%-6s %-26s %8d %8d %6s %6s\n", seed, ev, nf, nt,
                   nf ? sprintf("%.2f", tp / nf) : "-", nt ? sprintf("%.2f", tp / nt) : "-"
               print seed, (ev != "-"), (nf > 0) >> "'"$work/seasons"'" }' \
-        "$d/scene/truth/harvests.csv" "$d/flags.csv"
+        "$d/truth.csv" "$d/flags.csv"
 done
 gawk -v e="$event" '{ tp += $2 && $3; fp += !$2 && $3; fn += $2 && !$3; tn += !$2 && !$3 }
     END { printf "\nseasons: %d with a %s, %d without; flagged: %d of them, %d of the others\n",

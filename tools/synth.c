@@ -307,7 +307,7 @@ struct options {
     bool weather;    /* --weather: daily weather grids, weather events, harvests */
     int weather_years;
     double weather_res_deg;
-    int drought, heatwave, frost; /* enum tri */
+    int drought, heatwave, frost, waterlog; /* enum tri */
     unsigned band_mask;
     bool truth;
     bool gpkg;
@@ -354,6 +354,8 @@ static void usage(FILE *f)
         "  --drought auto|yes|no   a drought in the season (auto: probability 0.3) [auto]\n"
         "  --heatwave auto|yes|no  a summer heat wave (auto: probability 0.3) [auto]\n"
         "  --frost auto|yes|no     a late spring frost (auto: probability 0.3) [no]\n"
+        "  --waterlog auto|yes|no  a summer rainstorm that waterlogs poorly drained fields\n"
+        "                          (auto: probability 0.3) [no]\n"
         "  --bands LIST            bands to write, from B02,B03,B04,B08,B11,B12,SCL [all]\n"
         "  --parcels-format F      geojson or gpkg [geojson]\n"
         "  --deflate-level N       DEFLATE effort for the tiles, 1..12 (10-12: slow, smaller) [6]\n"
@@ -426,6 +428,21 @@ static bool parse_bands(const char *s, unsigned *mask)
 }
 
 /* Returns RC_OK, or an exit status; *done is set after --help. */
+/* The weather event option called name (--drought, --heatwave, --frost, --waterlog), its
+ * spelling into *canon; NULL (canon untouched) for any other name. */
+static int *tri_option(struct options *o, const char *name, const char **canon)
+{
+    static const char *const names[] = {"--drought", "--heatwave", "--frost", "--waterlog"};
+    int *const slots[] = {&o->drought, &o->heatwave, &o->frost, &o->waterlog};
+    size_t i;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i]) == 0) {
+            *canon = names[i];
+            return slots[i];
+        }
+    return NULL;
+}
+
 static int parse_options(int argc, char **argv, struct options *o, bool *done)
 {
     int i;
@@ -446,6 +463,7 @@ static int parse_options(int argc, char **argv, struct options *o, bool *done)
     o->weather_years = 10;
     o->weather_res_deg = 0.05;
     o->frost = TRI_NO; /* off unless asked: the seasons made before stay the same */
+    o->waterlog = TRI_NO;
     o->band_mask = (1u << N_BANDS) - 1;
     o->truth = true;
     o->deflate_level = 6;
@@ -456,6 +474,7 @@ static int parse_options(int argc, char **argv, struct options *o, bool *done)
         char name[32];
         const char *eq = strchr(a, '=');
         long lv;
+        int *tri;
         if (strncmp(a, "--", 2) != 0)
             return usage_error("unexpected argument '%s'", a);
         if (eq) {
@@ -571,21 +590,14 @@ static int parse_options(int argc, char **argv, struct options *o, bool *done)
             if (!parse_double(val, 0.02, 0.5, &o->weather_res_deg))
                 return usage_error("--weather-res must be degrees in 0.02..0.5, not '%s'", val);
             weather_opt = "--weather-res";
-        } else if (strcmp(name, "--drought") == 0 || strcmp(name, "--heatwave") == 0 ||
-                   strcmp(name, "--frost") == 0) {
+        } else if ((tri = tri_option(o, name, &weather_opt)) != NULL) {
             int t = strcmp(val, "auto") == 0  ? TRI_AUTO
                     : strcmp(val, "yes") == 0 ? TRI_YES
                     : strcmp(val, "no") == 0  ? TRI_NO
                                               : -1;
             if (t < 0)
                 return usage_error("%s must be auto, yes or no, not '%s'", name, val);
-            if (name[2] == 'd')
-                o->drought = t;
-            else if (name[2] == 'h')
-                o->heatwave = t;
-            else
-                o->frost = t;
-            weather_opt = name[2] == 'd' ? "--drought" : name[2] == 'h' ? "--heatwave" : "--frost";
+            *tri = t;
         } else if (strcmp(name, "--bands") == 0) {
             if (!parse_bands(val, &o->band_mask))
                 return usage_error("--bands must list distinct bands from "
@@ -842,6 +854,9 @@ struct weather {
     bool frost;
     int f0, f1;          /* late frost, days of the season year */
     double frost_tmin_c; /* the regional minimum it brings each night */
+    bool waterlog;
+    int w0, w1;         /* the waterlogging rainstorm, days of the season year */
+    double waterlog_mm; /* the regional rain it adds over those days */
 };
 
 struct scene {
@@ -2071,7 +2086,14 @@ static bool setup_dates(struct scene *sc)
 #define WX_DROUGHT_WARMING_C 1.0 /* dry soil and clear skies in a drought window */
 #define WX_FROST_FIRST_DOY 95    /* a late frost starts in days 95..124 (April, early May) */
 #define WX_FROST_LAST_DOY 125
-#define WX_FROST_DTR_C 10.0      /* a frost day's maximum at most this above its minimum */
+#define WX_FROST_DTR_C 10.0       /* a frost day's maximum at most this above its minimum */
+#define WX_WATERLOG_FIRST_DOY 150 /* a waterlogging rainstorm starts in days 150..229 */
+#define WX_WATERLOG_LAST_DOY 230
+#define WX_WATERLOG_MIN_MM 150.0 /* its regional rain over its 3 to 5 days */
+#define WX_WATERLOG_MAX_MM 260.0
+#define WATERLOG_POOR_SHARE 0.35 /* share of fields on poorly drained soil (hidden) */
+#define WATERLOG_MIN_CANOPY 0.2  /* a cycle's canopy (its shape, 1 at the peak) at the storm */
+#define WATERLOG_ONSET_DAYS 10.0 /* the canopy's loss builds over this after the storm */
 #define DROUGHT_NDVI_LOSS 0.30   /* share of the NDVI amplitude lost at a full deficit */
 #define DROUGHT_SWIR_SHIFT 0.5   /* canopy SWIR moved toward dry matter at full stress */
 #define DROUGHT_FULL_DAYS 20.0   /* full stress after this many full-canopy days in the window */
@@ -2178,8 +2200,8 @@ static void wx_events(const struct scene *sc, struct weather *wx)
     int y = o->year, len, hl;
     int jun1 = (int)(days_from_civil(y, 6, 1) - wx->jan1) + 1;
     int aug31 = (int)(days_from_civil(y, 8, 31) - wx->jan1) + 1;
-    double ud, uh, uf, s;
-    int fl;
+    double ud, uh, uf, uw, s, share[5], share_sum = 0;
+    int fl, wl;
     size_t base = (size_t)(wx->jan1 - wx->day0), k;
 
     rng_seed(&r, o->seed, 39);
@@ -2201,6 +2223,16 @@ static void wx_events(const struct scene *sc, struct weather *wx)
         WX_FROST_FIRST_DOY + (int)rng_below(&r, (size_t)(WX_FROST_LAST_DOY - WX_FROST_FIRST_DOY));
     wx->f1 = wx->f0 + fl - 1;
     wx->frost_tmin_c = rng_range(&r, -6, -3);
+    /* drawn after the frost, so that nothing before moves */
+    uw = rng_unit(&r);
+    wl = 3 + (int)rng_below(&r, 3);
+    wx->w0 = WX_WATERLOG_FIRST_DOY +
+             (int)rng_below(&r, (size_t)(WX_WATERLOG_LAST_DOY - WX_WATERLOG_FIRST_DOY));
+    wx->w1 = wx->w0 + wl - 1;
+    wx->waterlog_mm = rng_range(&r, WX_WATERLOG_MIN_MM, WX_WATERLOG_MAX_MM);
+    for (k = 0; k < 5; k++)
+        share[k] = rng_range(&r, 0.5, 1.5);
+    wx->waterlog = o->waterlog == TRI_AUTO ? uw < 0.3 : o->waterlog == TRI_YES;
     wx->frost = o->frost == TRI_AUTO ? uf < 0.3 : o->frost == TRI_YES;
     wx->drought = o->drought == TRI_AUTO ? ud < 0.3 : o->drought == TRI_YES;
     wx->heatwave = o->heatwave == TRI_AUTO ? uh < 0.3 : o->heatwave == TRI_YES;
@@ -2247,6 +2279,20 @@ static void wx_events(const struct scene *sc, struct weather *wx)
             wx->tmin_c[k] = fmin(wx->tmin_c[k], wx->frost_tmin_c);
             wx->tmax_c[k] = fmin(wx->tmax_c[k], wx->tmin_c[k] + WX_FROST_DTR_C);
         }
+    /* a waterlogging rainstorm: waterlog_mm more rain over its days, shared unevenly; a day that
+     * was dry takes the wet-day cooling */
+    if (wx->waterlog) {
+        for (k = 0; k < (size_t)wl; k++)
+            share_sum += share[k];
+        for (k = 0; k < (size_t)wl; k++) {
+            size_t kd = base + (size_t)wx->w0 - 1 + k;
+            if (!(wx->rain_mm[kd] > 0)) {
+                wx->tmax_c[kd] += WX_WET_TMAX_C;
+                wx->tmin_c[kd] += WX_WET_TMIN_C;
+            }
+            wx->rain_mm[kd] += wx->waterlog_mm * share[k] / share_sum;
+        }
+    }
 }
 
 /* Precipitation (mm), tmin and tmax (degC) of day index k in global cell (ix, iy): the regional
@@ -2455,6 +2501,57 @@ static bool field_drought(const struct scene *sc, const struct feature *f, doubl
     return true;
 }
 
+/* The waterlogging's hit on cycle k of field fi whose cycle frame is the season's less shift:
+ * the share of its NDVI amplitude lost once the loss has built up, 0 when it is not hit. A field
+ * is hit when its crop is rainfed (paddy rice stands in water by design), its soil is poorly
+ * drained (hidden: WATERLOG_POOR_SHARE of the fields, a hash of the seed and the field, nothing
+ * parus can read) and its canopy stood at the storm (the cycle's shape at the storm's middle at
+ * least WATERLOG_MIN_CANOPY, before its harvest). The share follows the leaf area lost by summer
+ * maize waterlogged 2 to 10 days (docs/synth.md): drawn per field from 0.15..0.45 before the
+ * cycle's peak (jointing), 0.03..0.15 after it (tasseling, grain fill). */
+static double waterlog_share(const struct scene *sc, size_t fi, int k, double shift)
+{
+    const struct weather *wx = sc->wx;
+    const struct crop_model *cm = &sc->crops[sc->f[fi].crop];
+    const struct cycle_model *cy;
+    uint64_t h;
+    double mid, u;
+    if (!wx || !wx->waterlog || !crop_rainfed(cm) || k < 0 || k >= cm->n_cycles)
+        return 0;
+    h = hash3(sc->opt->seed ^ WX_SALT, 13, fi);
+    if (hash_unit(h) >= WATERLOG_POOR_SHARE)
+        return 0;
+    cy = &cm->cy[k];
+    mid = 0.5 * (wx->w0 + wx->w1) - shift;
+    if (mid > cy->h || cycle_shape(cy, mid, cm->cut_at_harvest) < WATERLOG_MIN_CANOPY)
+        return 0;
+    u = hash_unit(hash64(h + 1));
+    return mid < cy->p ? 0.15 + 0.30 * u : 0.03 + 0.12 * u;
+}
+
+/* The waterlogging's loss on season day t (the share of the NDVI amplitude): waterlog_share,
+ * built linearly over WATERLOG_ONSET_DAYS from the storm's last day and kept (roots lost to
+ * anoxia and the leaves they fed do not come back within the season). */
+static double waterlog_loss(const struct scene *sc, size_t fi, int k, double shift, double t)
+{
+    double share = waterlog_share(sc, fi, k, shift);
+    if (!(share > 0) || t <= sc->wx->w1)
+        return 0;
+    return share * fmin(1, (t - sc->wx->w1) / WATERLOG_ONSET_DAYS);
+}
+
+/* The field's NDVI on day t with the waterlogging's loss: ndvi moved toward base. */
+static double field_waterlogged(const struct scene *sc, size_t fi, const struct curve_eval *ev,
+                                double base, double t)
+{
+    const struct crop_model *cm = &sc->crops[sc->f[fi].crop];
+    double loss;
+    if (!sc->wx || !sc->wx->waterlog || cm->n_cycles < 1)
+        return ev->ndvi;
+    loss = waterlog_loss(sc, fi, ev->cycle, ev->harvest_t - cm->cy[ev->cycle].h, t);
+    return base + (ev->ndvi - base) * (1 - loss);
+}
+
 /* ---- spectra ---- */
 
 static double ndvi_of(const double *s)
@@ -2498,6 +2595,7 @@ static void field_state(const struct scene *sc, size_t fi, int d, double *plante
     field_curve_at(sc, f, di->doy, &ev);
     if (field_drought(sc, f, di->doy, &ev, &loss, &moisture))
         ev.ndvi = base + (ev.ndvi - base) * (1 - loss);
+    ev.ndvi = field_waterlogged(sc, fi, &ev, base, di->doy);
     /* the field's own day-to-day wobble (irrigation, weather): part of the truth, not noise */
     ndvi = ev.ndvi + 0.012 * hash_normal(hash3(sc->opt->seed, 5000 + (uint64_t)d, fi));
     if (p && p->loss_date >= 0 && d >= p->loss_date && di->doy <= p->loss_end_t + 20)
@@ -3523,6 +3621,7 @@ static void radar_feature(const struct scene *sc, size_t fi, int64_t days, doubl
         if (field_drought(sc, f, doy, &ev, &loss, &moisture))
             ev.ndvi = cm->base + (double)f->base_shift +
                       (ev.ndvi - cm->base - (double)f->base_shift) * (1 - loss);
+        ev.ndvi = field_waterlogged(sc, fi, &ev, cm->base + (double)f->base_shift, doy);
         v = clampd((ev.ndvi - 0.15) / 0.7, 0, 1);
         if (p && p->loss_date >= 0 && days >= sc->dates[p->loss_date].days &&
             doy <= p->loss_end_t + 20)
@@ -4032,7 +4131,7 @@ static bool parcel_harvest(const struct scene *sc, size_t pi, struct harvest *ou
         for (t = t0; t <= t1; t++) {
             double g = cycle_shape(cy, (double)t - shift, cm->cut_at_harvest);
             double loss = DROUGHT_NDVI_LOSS * drought_stress(sc, f->crop, c, shift, (double)t);
-            num += g * (1 - loss);
+            num += g * (1 - loss) * (1 - waterlog_loss(sc, p->feature, c, shift, (double)t));
             den += g;
         }
         r = (double)f->peak_scale * (den > 0 ? num / den : 1);
@@ -4108,6 +4207,11 @@ static bool write_weather_truth(const struct scene *sc)
         format_date(wx->jan1 + wx->f1 - 1, b, false);
         fprintf(f, "frost,%s,%s,%.1f\n", a, b, wx->frost_tmin_c);
     }
+    if (wx->waterlog) {
+        format_date(wx->jan1 + wx->w0 - 1, a, false);
+        format_date(wx->jan1 + wx->w1 - 1, b, false);
+        fprintf(f, "waterlog,%s,%s,%.1f\n", a, b, wx->waterlog_mm);
+    }
     if (!close_truth(f))
         return false;
 
@@ -4135,11 +4239,29 @@ static bool write_weather_truth(const struct scene *sc)
     return close_truth(f);
 }
 
+/* The largest waterlog_share of registered parcel pi's cycles in the season year (each
+ * cycle's frame shifted as parcel_harvest shifts it), 0 when none is hit. */
+static double parcel_waterlog(const struct scene *sc, size_t pi)
+{
+    const struct feature *f = &sc->f[sc->parcels[pi].feature];
+    const struct crop_model *cm = &sc->crops[f->crop];
+    double jit = (double)f->sow_jitter_days, best = 0;
+    int c;
+    if (!sc->wx || !sc->wx->waterlog)
+        return 0;
+    for (c = 0; c < cm->n_cycles; c++) {
+        double shift = jit - 365.0 * floor((cm->cy[c].h + jit - 1) / 365.0);
+        best = fmax(best, waterlog_share(sc, sc->parcels[pi].feature, c, shift));
+    }
+    return best;
+}
+
 static bool write_truth(const struct scene *sc)
 {
     FILE *f;
     size_t i;
     int d;
+    double share;
     char pid[32], fid[32], vid[32], date[11], last[11];
 
     if (!(f = open_truth(sc, "parcels_truth.csv")))
@@ -4186,6 +4308,11 @@ static bool write_truth(const struct scene *sc)
         if (p->loss_date >= 0) {
             format_date(sc->dates[p->loss_date].days, date, false);
             fprintf(f, "%s,sudden_loss,%s,,%.3f\n", pid, date, p->loss_m);
+        }
+        if ((share = parcel_waterlog(sc, i)) > 0) {
+            format_date(sc->wx->jan1 + sc->wx->w0 - 1, date, false);
+            format_date(sc->wx->jan1 + sc->wx->w1 - 1, last, false);
+            fprintf(f, "%s,waterlog,%s,%s,%.3f\n", pid, date, last, share);
         }
     }
     if (!close_truth(f))
@@ -4472,6 +4599,8 @@ int main(int argc, char **argv)
                sc.wx->year0, o.year, sc.wx->nx, sc.wx->ny, o.weather_res_deg,
                sc.wx->drought ? "a" : "no", sc.wx->heatwave ? "a" : "no",
                sc.wx->frost ? "a" : "no");
+    if (!o.quiet && sc.wx && sc.wx->waterlog)
+        printf("parus-synth: a waterlogging rainstorm of %.0f mm\n", sc.wx->waterlog_mm);
     rc = RC_OK;
 out:
     scene_free(&sc);

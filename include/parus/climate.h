@@ -268,6 +268,18 @@ typedef struct parus_yield_weather_terms {
     double frost_days;
     double frost_min_c;                      /* the coldest of them (NaN: none) */
     int64_t frost_first_day, frost_last_day; /* the first and last of them */
+    /* the wettest spell of the crop's canopy period (the waterlogging rule, parus/health.h): of
+     * every PARUS_CLIMATE_WET_WINDOW_DAYS-day window inside the season and the dry windows'
+     * canopy period, the one with the most rain (the earliest of equal ones; a window with a day
+     * missing is not counted), and the same period's wettest window in each previous year with
+     * one known: the highest of those and their mean. wet_mm NaN (wet_why says why) when no
+     * window of the season is known; the climatology's NaN with fewer than
+     * PARUS_CLIMATE_MIN_YEARS years */
+    double wet_mm;
+    int64_t wet_first_day, wet_last_day;
+    double wet_clim_max_mm, wet_clim_mean_mm;
+    size_t wet_n_years;
+    parus_climate_why wet_why;
 } parus_yield_weather_terms;
 
 /* The damaging frost nights of a parcel around the given peak days (any order; each window from
@@ -293,6 +305,9 @@ PARUS_API parus_status parus_yield_frost(const parus_weather_reader *r, const ch
 #define PARUS_CLIMATE_DRY_WINDOW_DAYS 60
 #define PARUS_CLIMATE_DRY_BEFORE_PEAK_DAYS 60
 #define PARUS_CLIMATE_DRY_MIN_NORMAL_MM 20.0
+
+/* The waterlogging rule's rain window (parus_yield_weather_terms.wet_*): a storm's days. */
+#define PARUS_CLIMATE_WET_WINDOW_DAYS 5
 
 /* The terms of one parcel and crop for the season first_day..last_day, from a reader opened on
  * a span that holds the season and the max_years before it (parus_weather_reader_open). A crop

@@ -22,9 +22,9 @@
  *                   GOOD: none;
  *        confidence crop probability below evidence.min_confidence, or a crop from the calendar
  *                   fallback rather than the model: haircuts.low_confidence (once);
- *        event      one or more event flags (flood, sudden loss, drought, frost):
- *                   haircuts.event (once); a drought's or frost's reason (DROUGHT, FROST)
- *                   beside EVENT_FLAG;
+ *        event      one or more event flags (flood, sudden loss, drought, frost, waterlogging):
+ *                   haircuts.event (once); a drought's, frost's or waterlogging's reason
+ *                   (DROUGHT, FROST, WATERLOGGING) beside EVENT_FLAG;
  *        area       the planted area's interval [planted - margin_down, planted + margin_up]
  *                   lies wholly beyond area_tolerance x declared of the declared area
  *                   (parus_area_compare_interval: areas rounded to whole dm2, compared exactly
@@ -85,7 +85,7 @@ typedef enum parus_credit_health {
     X(FAIR_HEALTH, 3, "a parcel is in fair condition")                                             \
     X(LOW_CONFIDENCE, 4, "a parcel's crop probability is below the policy's minimum")              \
     X(CALENDAR_FALLBACK, 5, "a parcel's crop comes from the calendar fallback, not the model")     \
-    X(EVENT_FLAG, 6, "a parcel has an event flag (flood, sudden loss, drought, frost)")            \
+    X(EVENT_FLAG, 6, "a parcel has an event flag (flood, sudden loss, drought, frost, ...)")       \
     X(AREA_MISMATCH, 7, "a parcel's planted area differs from its declared area")                  \
     X(DEBT, 8, "existing debt is deducted")                                                        \
     X(CAP, 9, "the limit is held at the policy's cap")                                             \
@@ -97,7 +97,8 @@ typedef enum parus_credit_health {
     X(HEAT_STRESS, 15, "a parcel's crop had hot days around its peak (its yield counts them)")     \
     X(NO_WEATHER, 16, "a parcel's yield model reads weather it lacks: the crop's minimum yield")   \
     X(BEYOND_CALIBRATION, 17, "a parcel's weather lies beyond its yield model's: minimum yield")   \
-    X(FROST, 18, "a parcel's crop had damaging frost around its heading: counted as an event")
+    X(FROST, 18, "a parcel's crop had damaging frost around its heading: counted as an event")     \
+    X(WATERLOGGING, 19, "a parcel's crop was waterlogged by a rainstorm: counted as an event")
 
 typedef enum parus_credit_reason {
 #define PARUS_CREDIT_REASON_ENUM_(name, bit, text) PARUS_CREDIT_##name = bit,
@@ -122,9 +123,9 @@ typedef struct parus_credit_parcel {
     parus_credit_health health;
     double crop_probability; /* the classifier's probability of the crop, in [0, 1] */
     bool calendar_fallback;  /* the crop comes from the calendar fallback, not the model */
-    size_t n_event_flags;    /* flood, sudden-loss, drought, frost (event) flags in the season */
+    size_t n_event_flags;    /* flood, sudden-loss, drought, frost, waterlogging (event) flags */
     /* the weather's findings, shown as reasons (DROUGHT also counts as an event above) */
-    bool drought, heat_stress, frost;
+    bool drought, heat_stress, frost, waterlogging;
     bool no_weather, beyond_calibration; /* the yield's notes YIELD_NO_WEATHER, ..._CALIBRATION */
     double planted_area_m2;              /* >= 0 */
     /* the uncertainty of planted_area_m2 (parus_planted_area's interval), finite and >= 0, at

@@ -74,6 +74,7 @@ typedef struct parus_crop {
     size_t yield_n_harvests; /* harvests the yield model was fitted on: 0 (not calibrated) */
     double tbase_c;          /* base temperature of growing degree-days: 10 degC */
     double theat_c;          /* heat-stress threshold of daily maximum around flowering: 35 */
+    bool paddy; /* grown under standing water by design (paddy rice): never waterlogged. false */
 } parus_crop;
 
 /* yield_cv of a table without that column, or of a row with the cell empty. */

@@ -62,7 +62,9 @@ extern "C" {
     X(WATER_OFF_SEASON, 8, "WATER_OFF_SEASON", "standing water outside the growing season")        \
     X(HEAT_STRESS, 9, "HEAT_STRESS", "days above the crop's heat threshold around its peak")       \
     X(FROST, 10, "FROST", "frost in the crop's sensitive window")                                  \
-    X(DROUGHT, 11, "DROUGHT", "rain far below normal while the crop's canopy was below its typical")
+    X(DROUGHT, 11, "DROUGHT",                                                                      \
+      "rain far below normal while the crop's canopy was below its typical")                       \
+    X(WATERLOGGING, 12, "WATERLOGGING", "a rainstorm beyond the climate's, then the canopy fell")
 
 typedef enum parus_health_flag {
     PARUS_HEALTH_NONE = 0,
@@ -627,6 +629,52 @@ typedef struct parus_health_drought_input {
 #define PARUS_HEALTH_DROUGHT_SE_Z 1.645
 PARUS_API void parus_health_add_drought(parus_health_result *res, const parus_crop *crop,
                                         const parus_health_drought_input *in, size_t min_peers);
+
+/* A rainstorm that waterlogged the field, confirmed on both sides (docs/method.md, "Weather
+ * flags"): the rain and the canopy. The weather's side of one parcel
+ * (parus_yield_weather_terms.wet_*): */
+typedef struct parus_health_waterlog_input {
+    double rain_mm;              /* the wettest spell of the crop's canopy period; NaN: none */
+    int64_t first_day, last_day; /* its days */
+    double clim_max_mm;          /* the highest of the previous years' wettest spells of the
+                                    same period; NaN: too few years */
+    double clim_mean_mm;         /* their mean */
+    size_t n_years;              /* previous years behind them */
+} parus_health_waterlog_input;
+
+/* WATERLOGGING added to res (date order), for an annual crop not grown under water by design
+ * (crop->paddy false), when
+ *   - the rain: the wettest spell reached PARUS_HEALTH_WATERLOG_MIN_MM (three rainstorm days'
+ *     worth: 50 mm in 24 hours is a rainstorm, GB/T 28592-2012) and
+ *     PARUS_HEALTH_WATERLOG_CLIM_RATIO x the highest of the previous years' wettest spells of
+ *     the same period (about what the local climate brings once a decade);
+ *   - the crop's canopy stood: its peers' median NDVI at the last step at most
+ *     PARUS_HEALTH_WATERLOG_BEFORE_DAYS before the spell at least PARUS_HEALTH_WATERLOG_GREEN
+ *     above the crop's ndvi_base;
+ *   - the canopy confirms it: the storm falls on every field of the cell and only the poorly
+ *     drained ones lose roots and leaves, so the parcel falls behind its peers: its highest
+ *     observed NDVI amplitude (above ndvi_base) from PARUS_HEALTH_WATERLOG_AFTER_MIN_DAYS to
+ *     PARUS_HEALTH_WATERLOG_AFTER_MAX_DAYS after the spell at most
+ *     PARUS_HEALTH_WATERLOG_PEAK_SHARE of its peers' median's highest over the same steps (the
+ *     drought rule's 90 %), and where it was seen at that last step before the spell, its share
+ *     of the peers' amplitude then at least that share (a field that was behind all along was
+ *     not set back by the storm);
+ *   - no FLOOD (open water, the flood rules') in res from the spell to the last of those days.
+ * Dated by the spell; size 1 - that share; confidence from how far the rain and the canopy lie
+ * beyond their thresholds. No climatology (clim_max_mm NaN), peers whose step layout differs
+ * from s's, NaN evidence, no observed step after the storm: nothing (never guessed). Thresholds
+ * chosen on synthetic seasons (docs/method.md, "Weather flags"). */
+#define PARUS_HEALTH_WATERLOG_MIN_MM 150.0
+#define PARUS_HEALTH_WATERLOG_CLIM_RATIO 0.9
+#define PARUS_HEALTH_WATERLOG_GREEN 0.15
+#define PARUS_HEALTH_WATERLOG_PEAK_SHARE 0.9
+#define PARUS_HEALTH_WATERLOG_BEFORE_DAYS 30
+#define PARUS_HEALTH_WATERLOG_AFTER_MIN_DAYS 5
+#define PARUS_HEALTH_WATERLOG_AFTER_MAX_DAYS 60
+PARUS_API void parus_health_add_waterlogging(parus_health_result *res, const parus_crop *crop,
+                                             const parus_health_series *s,
+                                             const parus_health_peers *peers,
+                                             const parus_health_waterlog_input *in);
 
 #ifdef __cplusplus
 }
