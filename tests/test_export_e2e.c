@@ -359,6 +359,29 @@ static void test_e2e__an_output_that_is_a_configured_table_is_refused(void **sta
         }
         free(target);
     }
+    /* the configured model: an export (or predictions, or a chart) over it is refused; only
+     * train --out may replace it, which is how a retrained model is put in place */
+    {
+        char *mconf = parus_test_path(g_dir, "model.ini"), *target, *kept;
+        snprintf(cmd, sizeof cmd,
+                 "cd '%s' && echo 'a model' > cfg-crop.model && cp cfg-crop.model kept/", g_dir);
+        assert_int_equal(parus_test_run(cmd, NULL, NULL), 0);
+        snprintf(text, sizeof text, "[season]\nwindow = " SEASON "\nmodel = cfg-crop.model\n");
+        assert_int_equal(parus_test_write_file(mconf, text, strlen(text)), 0);
+        target = parus_test_path(g_dir, "cfg-crop.model");
+        snprintf(cmd, sizeof cmd, "'%s' --config '%s' --db '%s' -q export --out '%s'",
+                 parus_test_bin(), mconf, g_db, target);
+        rc = parus_test_run(cmd, NULL, &errs);
+        if (rc != 2 || !strstr(errs, "refusing to write") || !strstr(errs, "[season] model"))
+            fail_msg("`%s` exited %d, expected 2 naming [season] model; stderr:\n%s", cmd, rc,
+                     errs);
+        free(errs);
+        kept = parus_test_path(keep, "cfg-crop.model");
+        assert_int_equal(same_bytes(target, kept), 0);
+        free(kept);
+        free(target);
+        free(mconf);
+    }
     /* the nightly job appends to its own log (on a copy of the store): still accepted */
     snprintf(cmd, sizeof cmd,
              "mkdir -p '%s/cfg-inbox' && cp '%s' '%s/cfg.db' && '%s' --config '%s' --db "

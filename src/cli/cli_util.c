@@ -111,7 +111,7 @@ int cli_file_and_options(const char *cmd, const char *usage, int argc, char **ar
 }
 
 /* Whether path is one of the files the configuration names for every run (its tables, the
- * nightly log): 0 no, else an exit code after a message naming both. */
+ * nightly log, the season's model): 0 no, else an exit code after a message naming both. */
 static int check_configured(const cli_ctx *ctx, const char *cmd, const char *path)
 {
     const struct {
@@ -122,6 +122,9 @@ static int check_configured(const cli_ctx *ctx, const char *cmd, const char *pat
         {ctx->cfg.debts, "the configuration's [tables] debts"},
         /* the nightly job appends to its own log; every other command would replace it */
         {strcmp(cmd, "nightly") != 0 ? ctx->cfg.log : NULL, "the configuration's [paths] log"},
+        /* train --out over it is how a retrained model is put in place; any other output
+         * (predictions, an export, a chart) would destroy the model every run reads */
+        {strcmp(cmd, "train") != 0 ? ctx->cfg.model : NULL, "the configuration's [season] model"},
     };
     parus_error err;
     size_t i;
