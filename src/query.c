@@ -719,10 +719,11 @@ parus_status parus_parcel_view_chart(const parus_parcel_view *v, const parus_cro
 
     memset(&ch, 0, sizeof ch);
     if (v->assessed && v->result.crop)
-        snprintf(title, sizeof title, "%s - %s (p %.2f, %s)", v->parcel.id, v->result.crop,
-                 v->result.crop_probability, parus_assess_method_name(v->result.crop_method));
+        snprintf(title, sizeof title, "%s%s - %s (p %.2f, %s)", v->owed_since[0] ? "STALE " : "",
+                 v->parcel.id, v->result.crop, v->result.crop_probability,
+                 parus_assess_method_name(v->result.crop_method));
     else
-        snprintf(title, sizeof title, "%s - %s", v->parcel.id,
+        snprintf(title, sizeof title, "%s%s - %s", v->owed_since[0] ? "STALE " : "", v->parcel.id,
                  v->assessed ? "no crop" : "not assessed this season");
     snprintf(subtitle, sizeof subtitle,
              "farmer %s   season %s   health %s   %zu of %zu "
@@ -730,6 +731,12 @@ parus_status parus_parcel_view_chart(const parus_parcel_view *v, const parus_cro
              v->parcel.farmer_id ? v->parcel.farmer_id : "-", v->season,
              v->assessed && v->result.health_class ? v->result.health_class : "unknown",
              v->n_obs_used, v->n_obs);
+    /* results the store no longer matches are said on the picture itself, which travels alone */
+    if (v->owed_since[0]) {
+        size_t len = strlen(subtitle);
+        snprintf(subtitle + len, sizeof subtitle - len,
+                 "   owed an assessment since %s: results stale", v->owed_since);
+    }
     /* flags of the whole season (area, not planted) are named here, not marked at a date */
     for (i = 0; i < v->n_flags; i++)
         if (whole_season(v, &v->flags[i])) {

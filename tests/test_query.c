@@ -203,6 +203,19 @@ static void test_parcel_view__chart_is_a_png(void **state)
                                 &err) != PARUS_OK)
         fail_msg("%s", err.msg);
     assert_true(is_png(png));
+    /* a season owed an assessment is said on the picture: the same view draws otherwise */
+    {
+        char *stale = parus_test_path(fx_dir, "view-stale.png"), cmd[8300];
+        snprintf(v.owed_since, sizeof v.owed_since, "2026-12-06T10:00:00Z");
+        if (parus_parcel_view_chart(&v, parus_crop_table_find(&crops, "summer_maize"), stale, 900,
+                                    500, &err) != PARUS_OK)
+            fail_msg("%s", err.msg);
+        v.owed_since[0] = '\0';
+        assert_true(is_png(stale));
+        snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", png, stale);
+        assert_int_equal(parus_test_run(cmd, NULL, NULL), 1);
+        free(stale);
+    }
     assert_int_equal(parus_parcel_view_chart(&v, NULL, png, 10, 500, &err), PARUS_E_INVALID);
     parus_parcel_view_release(&v);
     parus_crop_table_release(&crops);

@@ -122,6 +122,10 @@ typedef struct parus_parcel_view {
     double *rain_mm;        /* NaN: no value that day */
     double *rain_normal_mm; /* each day's normal (mm); NULL: the climatology gives none */
 
+    /* Set by the caller where the season is owed an assessment (the store's season_state): since
+     * when, so that the chart says its results are stale; "" when they are current. */
+    char owed_since[32];
+
     void *pool_; /* private: what the view owns */
 } parus_parcel_view;
 

@@ -1171,6 +1171,8 @@ static int query_parcel(cli_ctx *ctx, parus_store *store, const char *window, co
             }
             expected = crop;
         }
+        if (owed)
+            snprintf(v.owed_since, sizeof v.owed_since, "%s", owed->stale_since);
         if (parus_parcel_view_chart(&v, expected, chart, 1200, chart_height(&v), &err) !=
             PARUS_OK) {
             rc = cli_report(&err);
