@@ -1099,9 +1099,6 @@ static parus_status judge_parcel(assess *a, ol_search *s, const ol_parcel *par)
     return PARUS_OK;
 }
 
-/* Pass 0: every parcel's residuals, then each parcel with a candidate against its neighbours on
- * the candidate's tile. The observations left out are skipped by every later walk (batch_add).
- * Sequential: a few parcels in a hundred have a candidate. */
 /* After the outlier pass only the left-out observations (ol_cands) are needed: the residuals and
  * the parcels' centres go, with or without a candidate. */
 static void ol_release(assess *a)
@@ -1115,6 +1112,9 @@ static void ol_release(assess *a)
     a->cap_ol_x = a->cap_ol_y = 0;
 }
 
+/* Pass 0: every parcel's residuals, then each parcel with a candidate against its neighbours on
+ * the candidate's tile. The observations left out are skipped by every later walk (batch_add).
+ * Sequential: a few parcels in a hundred have a candidate. */
 static parus_status outlier_pass(assess *a)
 {
     const parus_outlier_options *opt = &a->opt->outlier;
@@ -1719,6 +1719,13 @@ static void group_peak(peer_group *grp, const float *values, size_t n, size_t n_
     free(peak);
 }
 
+/* Whether r is one of grp's peers: every parcel of the crop for a crop's "all" group (grid -1),
+ * including those judged in a grid group of their own, else the crop's parcels of that grid. */
+static bool in_group(const parcel_rec *r, const peer_group *grp)
+{
+    return peer_member(r) && r->crop == grp->crop && (grp->grid < 0 || r->grid == grp->grid);
+}
+
 /* The kept series of group g's members, read back in record order into values (N_VARS x n_steps
  * floats a member) and flags (n_steps a member), sized for n members; row is one row's buffer
  * (malloc'd, so its doubles are aligned). */
@@ -1727,9 +1734,8 @@ static parus_status group_rows(assess *a, const peer_group *grp, size_t n, float
 {
     size_t i, j, m = 0, nv = N_VARS * a->n_steps;
     for (i = 0; i < a->n_rec && m < n; i++) {
-        const parcel_rec *r = &a->rec[i];
         parus_status code;
-        if (!peer_member(r) || r->crop != grp->crop || (grp->grid >= 0 && r->grid != grp->grid))
+        if (!in_group(&a->rec[i], grp))
             continue;
         code = kept_io(a, false, row, a->row_bytes, i * a->row_bytes);
         if (code != PARUS_OK)
@@ -1766,17 +1772,18 @@ static parus_status peers_pass(assess *a)
                          count[(size_t)r->crop * n_grids + (size_t)r->grid] >= min_peers ? r->grid
                                                                                          : -1,
                          &cap_groups, &r->group);
-        if (code == PARUS_OK)
-            a->groups[r->group].n_members++;
     }
     free(count);
     if (code != PARUS_OK)
         return code;
 
     /* one group's rows at a time: memory grows with the largest group, not the parcels */
-    for (g = 0; g < a->n_groups; g++)
+    for (g = 0; g < a->n_groups; g++) {
+        for (i = 0; i < a->n_rec; i++)
+            a->groups[g].n_members += in_group(&a->rec[i], &a->groups[g]);
         if (a->groups[g].n_members > most)
             most = a->groups[g].n_members;
+    }
     if (!parus__mul_size(most, N_VARS * a->n_steps * sizeof *values, &bytes) ||
         !(values = malloc(bytes ? bytes : 1)) || !(flags = malloc(most * a->n_steps + 1)) ||
         !(row = malloc(a->row_bytes))) {

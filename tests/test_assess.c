@@ -1546,6 +1546,40 @@ static void test_assess__query_and_export_say_a_limit_is_stale(void **state)
     free(db);
 }
 
+/* A crop's "all" group is the reference of its parcels in grids where the crop has too few peers,
+ * and holds every parcel of the crop, those of the larger grid groups too: here the odd tiles are
+ * moved to a second grid and the first 40 parcels keep only their observations there, so most of
+ * them fall to their crops' "all" groups, whose curves must count the crops' other parcels. */
+static void test_assess__all_group_holds_every_parcel_of_its_crop(void **state)
+{
+    char *db = parus_test_path(g_dir, "grids.db");
+    const char *crops_with_grid_members =
+        "(SELECT DISTINCT crop FROM peer_curves WHERE grp = 'all') c WHERE (SELECT count(*) FROM "
+        "parcel_results r WHERE r.crop = c.crop AND r.peer_group <> 'all') > 0";
+    char short_all[1024];
+    (void)state;
+
+    free(parus_test_run_expect(
+        0,
+        "rm -f '%s'* && cp '%s' '%s' && sqlite3 '%s' \"UPDATE tiles SET gt0 = gt0 + 5 WHERE id %% "
+        "2 "
+        "= 1; DELETE FROM observations WHERE tile_id %% 2 = 0 AND parcel_num IN (SELECT num FROM "
+        "parcels ORDER BY id LIMIT 40)\"",
+        db, g_db, db, db));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
+                               parus_test_bin(), db));
+    assert_int_equal(sql_count(db, "(SELECT DISTINCT grp FROM peer_curves WHERE grp <> 'all')"), 2);
+    assert_true(sql_count(db, crops_with_grid_members) >= 3);
+    /* no such crop's "all" curve counts only the parcels judged against it */
+    snprintf(short_all, sizeof short_all,
+             "%s AND (SELECT max(n) FROM peer_curves p WHERE p.crop = c.crop AND p.grp = 'all') <= "
+             "(SELECT count(*) FROM parcel_results r WHERE r.crop = c.crop AND r.peer_group = "
+             "'all')",
+             crops_with_grid_members);
+    assert_int_equal(sql_count(db, short_all), 0);
+    free(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1567,6 +1601,7 @@ int main(void)
         cmocka_unit_test(test_assess__nightly_assesses_after_ingest),
         cmocka_unit_test(test_assess__reloaded_parcels_and_declared_crops_owe_the_season),
         cmocka_unit_test(test_assess__query_and_export_say_a_limit_is_stale),
+        cmocka_unit_test(test_assess__all_group_holds_every_parcel_of_its_crop),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

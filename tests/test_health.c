@@ -2441,10 +2441,6 @@ static void test_weather__frost(void **state)
     assert_string_equal(parus_health_flag_code(PARUS_HEALTH_FROST), "FROST");
 }
 
-/* WATERLOGGING needs the storm and the canopy: a 5-day total beyond the floor and the
- * climatology's wettest, then the maize field falls behind its peers; not when its canopy holds,
- * not on a paddy crop or a perennial, not when the rain stays within the climate's, not where a
- * FLOOD covers the dates, not without a view after the storm. */
 /* An annual crop row with only what the weather rules read. */
 static parus_crop weather_crop(const char *code, double ndvi_base, double ndvi_peak)
 {
@@ -2457,6 +2453,10 @@ static parus_crop weather_crop(const char *code, double ndvi_base, double ndvi_p
     return crop;
 }
 
+/* WATERLOGGING needs the storm and the canopy: a 5-day total beyond the floor and the
+ * climatology's wettest, then the maize field falls behind its peers; not when its canopy holds,
+ * not on a paddy crop or a perennial, not when the rain stays within the climate's, not where a
+ * FLOOD covers the dates, not without a view after the storm. */
 static void test_weather__waterlogging_needs_storm_and_canopy(void **state)
 {
     parus_health_options opt;
