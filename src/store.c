@@ -80,14 +80,6 @@ _Static_assert(STMT_N_ <= PARUS__STORE_STMT_SEASON, "statement cache too small")
     "id, hash, path, sensor, date, epsg, width, height, gt0, gt1, gt2, gt3, gt4, gt5, "            \
     "lon_min_deg, lat_min_deg, lon_max_deg, lat_max_deg, n_parcels, status, processed_at"
 
-/* Column names, placeholders and struct offsets of the observation statistics (store_int.h). */
-#define OBS_NAME(name, offset) ", " #name
-#define OBS_QMARK(name, offset) ", ?"
-#define OBS_COLUMN(name, offset) ", o." #name
-#define OBS_OFFSET(name, offset) offset,
-static const size_t obs_offsets[] = {PARUS__OBS_COLUMNS(OBS_OFFSET)};
-#define N_OBS_COLUMNS (sizeof obs_offsets / sizeof obs_offsets[0])
-
 static const char *const stmt_sql[STMT_N_] = {
     [STMT_BEGIN] = "BEGIN IMMEDIATE",
     [STMT_COMMIT] = "COMMIT",
@@ -128,20 +120,17 @@ static const char *const stmt_sql[STMT_N_] = {
         "?15, ?16, ?17, ?18, ?19, ?20)",
     [STMT_TILES_ALL] = "SELECT " TILE_COLUMNS " FROM tiles ORDER BY date, id",
     [STMT_OBS_INSERT] =
-        "INSERT INTO observations (tile_id, parcel_num, w_total_px, w_valid_px" PARUS__OBS_COLUMNS(
-            OBS_NAME) ", n_pixels, n_pure) VALUES (?, ?, ?, ?" PARUS__OBS_COLUMNS(OBS_QMARK) ", ?, "
-                                                                                             "?)",
+        "INSERT INTO observation_values (tile_id, parcel_num, " PARUS__OBS_ROW_COLUMNS
+        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [STMT_TILE_SET_COUNT] = "UPDATE tiles SET n_parcels = ?2 WHERE id = ?1",
-    [STMT_PARCEL_SERIES] =
-        "SELECT t.id, t.date, t.sensor, o.w_total_px, o.w_valid_px" PARUS__OBS_COLUMNS(
-            OBS_COLUMN) ", o.n_pixels, o.n_pure "
-                        "FROM parcels p JOIN observations o ON o.parcel_num = p.num "
-                        "JOIN tiles t ON t.id = o.tile_id WHERE p.id = ?1 "
-                        "ORDER BY t.date, t.id",
+    [STMT_PARCEL_SERIES] = "SELECT t.id, t.date, t.sensor, " PARUS__OBS_ROW_COLUMNS_O
+                           " FROM parcels p JOIN observation_values o ON o.parcel_num = p.num "
+                           "JOIN tiles t ON t.id = o.tile_id WHERE p.id = ?1 "
+                           "ORDER BY t.date, t.id",
     [STMT_RUN_INSERT] = "INSERT INTO runs (command, args, parus_version, started_at) "
                         "VALUES (?1, ?2, ?3, ?4)",
     [STMT_RUN_END] = "UPDATE runs SET ended_at = ?2, outcome = ?3, summary = ?4 WHERE id = ?1",
-    [STMT_OBS_DROP_PARCEL] = "DELETE FROM observations WHERE parcel_num = ?1",
+    [STMT_OBS_DROP_PARCEL] = "DELETE FROM observation_values WHERE parcel_num = ?1",
     [STMT_RADAR_OBS_DROP_PARCEL] = "DELETE FROM radar_observations WHERE parcel_num = ?1",
     [STMT_PARCEL_RADAR_SERIES] =
         "SELECT " PARUS__RADAR_ROW_COLUMNS " FROM parcels p "
@@ -429,6 +418,7 @@ static parus_status store_open(const char *path, bool create, parus_store **out,
     }
     sqlite3_extended_result_codes(store->db, 1);
     sqlite3_busy_timeout(store->db, PARUS__STORE_BUSY_TIMEOUT_MS);
+    parus__obs_register_sql(store->db); /* for SQL that reads a packed value; optional */
     /* SQLite quietly opens a file it may not write read-only; a writer must know now */
     if (create && sqlite3_db_readonly(store->db, "main") == 1) {
         code = parus_fail(err, PARUS_E_STORE, "cannot open store '%s' for writing: read-only file",
@@ -498,6 +488,7 @@ static parus_status open_ro_uri(parus_store *store, const char *uri, parus_error
     }
     sqlite3_extended_result_codes(store->db, 1);
     sqlite3_busy_timeout(store->db, PARUS__STORE_BUSY_TIMEOUT_MS);
+    parus__obs_register_sql(store->db); /* for SQL that reads a packed value; optional */
     code = parus__store_check_identity(store, false, err);
     if (code == PARUS_OK)
         code = set_pragma(store, "PRAGMA foreign_keys = ON", err);
@@ -638,6 +629,56 @@ void parus_store_close(parus_store *store)
     sqlite3_close_v2(store->db);
     free(store->path);
     free(store);
+}
+
+/* page_count and freelist_count of the main database */
+static int page_counts(parus_store *store, sqlite3_int64 *pages, sqlite3_int64 *free_pages,
+                       sqlite3_int64 *page_size)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(store->db,
+                                "SELECT (SELECT page_count FROM pragma_page_count()), (SELECT "
+                                "freelist_count FROM pragma_freelist_count()), (SELECT page_size "
+                                "FROM pragma_page_size())",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *pages = sqlite3_column_int64(st, 0);
+        *free_pages = sqlite3_column_int64(st, 1);
+        *page_size = sqlite3_column_int64(st, 2);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+parus_status parus_store_reclaim(parus_store *store, uint64_t *bytes_before, uint64_t *bytes_after,
+                                 parus_error *err)
+{
+    sqlite3_int64 pages = 0, free_pages = 0, page_size = 0;
+    parus_status code;
+    int rc;
+
+    parus_error_init(err);
+    if (!store)
+        return parus_fail(err, PARUS_E_INVALID, "reclaim: missing store");
+    code = require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    if (store->open_tile || store->open_assess)
+        return parus_fail(err, PARUS_E_INVALID, "reclaim: a write is open in '%s'", store->path);
+    rc = page_counts(store, &pages, &free_pages, &page_size);
+    if (rc == SQLITE_OK && bytes_before)
+        *bytes_before = (uint64_t)(pages * page_size);
+    if (rc == SQLITE_OK && free_pages > 0)
+        rc = sqlite3_exec(store->db, "VACUUM", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = page_counts(store, &pages, &free_pages, &page_size);
+    if (rc != SQLITE_OK)
+        return parus__store_sql_fail(store, rc, err, "cannot give the free space of '%s' back",
+                                     store->path);
+    if (bytes_after)
+        *bytes_after = (uint64_t)(pages * page_size);
+    return PARUS_OK;
 }
 
 int parus_store_schema_version(const parus_store *store)
@@ -1420,7 +1461,6 @@ static parus_status insert_observation(parus_store *store, const parus_tile_reco
     sqlite3_stmt *st;
     sqlite3_int64 num;
     parus_status code;
-    size_t k;
     int rc;
 
     st = stmt_get(store, STMT_PARCEL_NUM, err);
@@ -1459,19 +1499,18 @@ static parus_status insert_observation(parus_store *store, const parus_tile_reco
     rc = sqlite3_bind_int64(st, 1, tile_id);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 2, num);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 3, isnan(o->w_total_px) ? 0.0 : o->w_total_px);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 4, isnan(o->w_valid_px) ? 0.0 : o->w_valid_px);
-    for (k = 0; k < N_OBS_COLUMNS && rc == SQLITE_OK; k++) {
-        double v;
-        memcpy(&v, (const char *)o + obs_offsets[k], sizeof v);
-        rc = bind_real(st, 5 + (int)k, v);
+    if (rc == SQLITE_OK) {
+        unsigned char buf[PARUS__OBS_PACK_MAX];
+        const char *bad = NULL;
+        rc = parus__obs_bind(st, 3, o, buf, NULL, &bad);
+        if (rc == SQLITE_RANGE && bad) {
+            sqlite3_reset(st);
+            return parus_fail(err, PARUS_E_INVALID,
+                              "parcel '%s' in tile '%s': its %s is not a value the store can hold "
+                              "(docs/store.md): tile not stored",
+                              parcel_id, rec->path, bad);
+        }
     }
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 5 + (int)N_OBS_COLUMNS, (sqlite3_int64)o->n_pixels);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 6 + (int)N_OBS_COLUMNS, (sqlite3_int64)o->n_pure);
     if (rc == SQLITE_OK)
         rc = stmt_run(st);
 inserted:
@@ -1677,7 +1716,7 @@ parus_status parus_store_parcel_series(parus_store *store, const char *parcel_id
 {
     sqlite3_stmt *st;
     parus_status code;
-    size_t n = 0, k;
+    size_t n = 0;
     int rc;
 
     parus_error_init(err);
@@ -1697,14 +1736,13 @@ parus_status parus_store_parcel_series(parus_store *store, const char *parcel_id
         pt.tile_id = sqlite3_column_int64(st, 0);
         copy_text(pt.date, sizeof pt.date, column_text(st, 1));
         copy_text(pt.sensor, sizeof pt.sensor, column_text(st, 2));
-        pt.obs.w_total_px = column_real(st, 3);
-        pt.obs.w_valid_px = column_real(st, 4);
-        for (k = 0; k < N_OBS_COLUMNS; k++) {
-            double v = column_real(st, 5 + (int)k);
-            memcpy((char *)&pt.obs + obs_offsets[k], &v, sizeof v);
+        if (!parus__obs_read(st, 3, &pt.obs)) {
+            sqlite3_reset(st);
+            return parus_fail(err, PARUS_E_STORE,
+                              "'%s' is damaged: the observation of parcel '%s' in tile %lld "
+                              "cannot be read (observation_values.vals)",
+                              store->path, parcel_id, (long long)pt.tile_id);
         }
-        pt.obs.n_pixels = column_size(st, 5 + (int)N_OBS_COLUMNS);
-        pt.obs.n_pure = column_size(st, 6 + (int)N_OBS_COLUMNS);
         n++;
         stop = fn(&pt, ctx);
         if (stop) {
@@ -1964,7 +2002,8 @@ static const char *const merge_sql[] = {
     "'merge', 'geometry', p.area_m2, s.area_m2, (SELECT count(*) FROM main.observations o WHERE "
     "o.parcel_num = p.num) FROM temp.merge_upd u JOIN main.parcels p ON p.num = u.dnum JOIN "
     "merge_src.parcels s ON s.num = u.snum WHERE p.wkb IS NOT s.wkb ORDER BY p.id",
-    "DELETE FROM main.observations WHERE parcel_num IN (SELECT u.dnum FROM temp.merge_upd u JOIN "
+    "DELETE FROM main.observation_values WHERE parcel_num IN (SELECT u.dnum FROM temp.merge_upd u "
+    "JOIN "
     "main.parcels p ON p.num = u.dnum JOIN merge_src.parcels s ON s.num = u.snum WHERE p.wkb IS "
     "NOT s.wkb)",
     "UPDATE main.parcels SET (" MERGE_PARCEL_COLUMNS ") = (SELECT " MERGE_PARCEL_COLUMNS
@@ -1987,17 +2026,10 @@ static const char *const merge_sql[] = {
     "WHERE NOT EXISTS (SELECT 1 FROM main.tiles t WHERE t.hash = s.hash)",
     "INSERT INTO main.tiles (" MERGE_TILE_COLUMNS ") SELECT " MERGE_TILE_COLUMNS_S
     " FROM merge_src.tiles s JOIN temp.merge_newt n ON n.sid = s.id ORDER BY s.date, s.id",
-    "INSERT INTO main.observations (tile_id, parcel_num, w_total_px, w_valid_px" PARUS__OBS_COLUMNS(
-        OBS_NAME) ", n_pixels, n_pure) SELECT t.id, p.num, o.w_total_px, "
-                  "o.w_valid_px" PARUS__OBS_COLUMNS(OBS_COLUMN) ", o.n_pixels, o.n_pure "
-                                                                "FROM temp.merge_newt n "
-                                                                "JOIN merge_src.observations o "
-                                                                "ON o.tile_id = n.sid "
-                                                                "JOIN main.tiles t ON t.hash = "
-                                                                "n.hash JOIN merge_src.parcels "
-                                                                "sp ON sp.num = o.parcel_num "
-                                                                "JOIN main.parcels p ON p.id = "
-                                                                "sp.id",
+    "INSERT INTO main.observation_values (tile_id, parcel_num, " PARUS__OBS_ROW_COLUMNS
+    ") SELECT t.id, p.num, " PARUS__OBS_ROW_COLUMNS_O " FROM temp.merge_newt n "
+    "JOIN merge_src.observation_values o ON o.tile_id = n.sid JOIN main.tiles t ON t.hash = n.hash "
+    "JOIN merge_src.parcels sp ON sp.num = o.parcel_num JOIN main.parcels p ON p.id = sp.id",
 };
 
 /* the statement before each counted one: the parcels updated (after the two reshape statements),

@@ -1,8 +1,8 @@
 /*
  * store_int.h - what store.c (the API: statements, transactions, rows), store_season.c (declared
  * crops, the season walk, samples, assessments), store_assess.c (a season's results and limits)
- * and store_schema.c (what is in the file: identity, schema versions, migrations) share. Not part
- * of the public API.
+ * store_schema.c (what is in the file: identity, schema versions, migrations) and store_obs.c (an
+ * observation's compact form) share. Not part of the public API.
  */
 #ifndef PARUS_STORE_INT_H
 #define PARUS_STORE_INT_H
@@ -100,8 +100,9 @@ parus_status parus__store_migrate(parus_store *store, parus_error *err);
 /* The per-parcel statistics of an observation beyond the weights, one column each: X(column, member
  * of parus_observation as an offset). Version 2 had the NDVI columns; version 3 added the rest;
  * version 6 the own (unmixed) values, version 7 the own vegetated fraction.
- * This one list drives the migration, the INSERT and the binding, so they cannot drift. Append
- * only: a new column needs a new migration step. */
+ * This one list drove the migrations up to 18; since schema 19 the values are stored in their
+ * compact form (store_obs.c), PARUS__OBS_PACKED below giving the packed order. Append only: a
+ * new statistic needs a new migration step and a new packed format. */
 #define PARUS__OBS_IDX(X, name, k)                                                                 \
     X(name##_mean, offsetof(parus_observation, mean) + (k) * sizeof(double))                       \
     X(name##_std, offsetof(parus_observation, std) + (k) * sizeof(double))                         \
@@ -160,6 +161,44 @@ parus_status parus__store_migrate(parus_store *store, parus_error *err);
 #define PARUS__OBS_COLUMNS(X)                                                                      \
     PARUS__OBS_COLUMNS_V2(X)                                                                       \
     PARUS__OBS_COLUMNS_V3(X) PARUS__OBS_COLUMNS_V6(X) PARUS__OBS_COLUMNS_V7(X)
+
+/* Schema 19: the same values in the compact form (store_obs.c): valid_fraction and ndvi_mean in
+ * INTEGER columns x 10^4, the others packed into one BLOB in this order. */
+#define PARUS__OBS_PACKED(X)                                                                       \
+    X(ndvi_std, offsetof(parus_observation, std) + PARUS_INDEX_NDVI * sizeof(double))              \
+    X(ndvi_min, offsetof(parus_observation, min) + PARUS_INDEX_NDVI * sizeof(double))              \
+    X(ndvi_max, offsetof(parus_observation, max) + PARUS_INDEX_NDVI * sizeof(double))              \
+    PARUS__OBS_COLUMNS_V3(X) PARUS__OBS_COLUMNS_V6(X) PARUS__OBS_COLUMNS_V7(X)
+#define PARUS__OBS_PACKED_N 52
+#define PARUS__OBS_PACK_FORMAT 1
+#define PARUS__OBS_PACK_MAX 600
+/* The columns of observation_values after its keys, in the order parus__obs_bind binds them and
+ * parus__obs_read reads them. */
+#define PARUS__OBS_ROW_COLUMNS                                                                     \
+    "w_total_mpx, w_valid_mpx, n_pixels, n_pure, valid_fraction_e4, ndvi_mean_e4, vals"
+#define PARUS__OBS_ROW_COLUMNS_O                                                                   \
+    "o.w_total_mpx, o.w_valid_mpx, o.n_pixels, o.n_pure, o.valid_fraction_e4, o.ndvi_mean_e4, "    \
+    "o.vals"
+#define PARUS__OBS_ROW_N 7
+
+/* Pack o's packed values into buf (PARUS__OBS_PACK_MAX bytes); its length. n_exact (may be NULL)
+ * counts the values kept as doubles because they do not fit the 1e-4 form. */
+size_t parus__obs_pack(const parus_observation *o, unsigned char *buf, size_t *n_exact);
+/* Unpack into o's packed values (all NaN first); false when the BLOB is not one (damaged). A
+ * NULL blob of length 0 is an observation with no packed value. */
+bool parus__obs_unpack(const void *blob, size_t len, parus_observation *o);
+/* The name of the k-th packed value, NULL past the last. */
+const char *parus__obs_packed_name(size_t k);
+/* Bind o as PARUS__OBS_ROW_COLUMNS to parameters first.. of st, packing into buf. SQLITE_RANGE
+ * with *bad naming the value when the compact form cannot hold it (a weight that is negative, not
+ * finite or over 10^12 px; valid_fraction or ndvi_mean not finite or over 10^9); else SQLite's
+ * code. */
+int parus__obs_bind(sqlite3_stmt *st, int first, const parus_observation *o, unsigned char *buf,
+                    size_t *n_exact, const char **bad);
+/* Read columns first.. (PARUS__OBS_ROW_COLUMNS) of st into o; false when its values are damaged. */
+bool parus__obs_read(sqlite3_stmt *st, int first, parus_observation *o);
+/* Register parus_obs_value(vals, name) on db: a packed value of an observation (NULL: none). */
+int parus__obs_register_sql(sqlite3 *db);
 
 /* Test hook: the connection, for PRAGMAs a test needs (busy timeout, max_page_count). */
 sqlite3 *parus__store_handle(parus_store *store);

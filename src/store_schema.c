@@ -13,8 +13,11 @@
  *
  * The DDL is constant text run with sqlite3_exec; no value from outside ever enters it.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "store_int.h"
 
@@ -666,15 +669,246 @@ static int migrate_to_18(parus_store *store)
     return rc;
 }
 
+/* Schema 19: the observations in their compact form (store_obs.c, docs/store.md): about a third
+ * of the bytes. observation_values is keyed by tile then parcel (a tile's rows are appended
+ * together, and a tile's removal is a range of the key) with an index by parcel (the season walk
+ * and a parcel's series); `observations` becomes a view of it with the weights, the counts,
+ * valid_fraction and ndvi_mean as plain SQL reads them. Every value is kept to 1e-4, a packed
+ * value out of that range exactly. A value the new form cannot hold at all (text or a blob in a
+ * value column, a weight that is NULL, negative or not finite, a count below zero) stops the step
+ * before anything is written: the message names how many and the first ones, and the store
+ * stays at schema 18 until they are fixed or removed. */
+/* clang-format off */
+#define V19_OLD_COLUMN(name, offset) ", " #name
+static const char v19_old_rows[] =
+    "SELECT tile_id, parcel_num, w_total_px, w_valid_px" PARUS__OBS_COLUMNS(V19_OLD_COLUMN)
+    ", n_pixels, n_pure FROM observations ORDER BY tile_id, parcel_num";
+static const char v19_create[] =
+    "CREATE TABLE observation_values ("
+    " tile_id INTEGER NOT NULL REFERENCES tiles(id) ON DELETE CASCADE,"
+    " parcel_num INTEGER NOT NULL REFERENCES parcels(num) ON DELETE CASCADE,"
+    " w_total_mpx INTEGER NOT NULL CHECK (w_total_mpx >= 0),"
+    " w_valid_mpx INTEGER NOT NULL CHECK (w_valid_mpx >= 0),"
+    " n_pixels INTEGER NOT NULL CHECK (n_pixels >= 0),"
+    " n_pure INTEGER NOT NULL CHECK (n_pure >= 0),"
+    " valid_fraction_e4 INTEGER,"
+    " ndvi_mean_e4 INTEGER,"
+    " vals BLOB NOT NULL,"
+    " PRIMARY KEY (tile_id, parcel_num)) WITHOUT ROWID;"
+    "CREATE INDEX observation_values_parcel ON observation_values(parcel_num);";
+static const char v19_insert[] =
+    "INSERT INTO observation_values (tile_id, parcel_num, " PARUS__OBS_ROW_COLUMNS ")"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+static const char v19_finish[] =
+    "DROP INDEX observations_tile;"
+    "DROP TABLE observations;"
+    "CREATE VIEW observations AS SELECT tile_id, parcel_num,"
+    " w_total_mpx / 1000.0 AS w_total_px, w_valid_mpx / 1000.0 AS w_valid_px,"
+    " valid_fraction_e4 / 10000.0 AS valid_fraction, ndvi_mean_e4 / 10000.0 AS ndvi_mean,"
+    " n_pixels, n_pure, vals FROM observation_values;";
+/* clang-format on */
+#undef V19_OLD_COLUMN
+
+#define V19_OBS_OFFSET(name, offset) offset,
+static const size_t v19_offsets[] = {PARUS__OBS_COLUMNS(V19_OBS_OFFSET)};
+#undef V19_OBS_OFFSET
+#define V19_N_VALUES (sizeof v19_offsets / sizeof v19_offsets[0])
+
+static double v19_real(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? (double)NAN : sqlite3_column_double(st, i);
+}
+
+#define V19_NAME(name, offset) #name,
+static const char *const v19_names[] = {PARUS__OBS_COLUMNS(V19_NAME)};
+#undef V19_NAME
+
+/* Append text to the heap buffer *sql (used of cap); false when out of memory. */
+static bool v19_append(char **sql, size_t *used, size_t *cap, const char *text)
+{
+    size_t n = strlen(text);
+    if (*used + n + 1 > *cap) {
+        size_t want = (*cap ? *cap * 2 : 4096) + n;
+        char *p = realloc(*sql, want);
+        if (!p)
+            return false;
+        *sql = p;
+        *cap = want;
+    }
+    memcpy(*sql + *used, text, n + 1);
+    *used += n;
+    return true;
+}
+
+/* The condition (where = true) or the CASE arms (false) that find what the compact form cannot
+ * hold in a row o of the old observations table. Only this build's column names enter it. */
+static char *v19_bad_sql(bool where)
+{
+    static const char *const weights[] = {"w_total_px", "w_valid_px"};
+    static const char *const counts[] = {"n_pixels", "n_pure"};
+    static const char *const ints[] = {"valid_fraction", "ndvi_mean"};
+    char *sql = NULL;
+    size_t used = 0, cap = 0, k;
+    bool ok = v19_append(&sql, &used, &cap, where ? "(" : "CASE"), first = true;
+    char cond[512], arm[700];
+
+    /* one condition: "c1 OR c2 ..." for WHERE, "WHEN c1 THEN 'name is ' || quote(o.name) ..." */
+#define V19_ARM(name)                                                                              \
+    do {                                                                                           \
+        if (where)                                                                                 \
+            snprintf(arm, sizeof arm, "%s(%s)", first ? "" : " OR ", cond);                        \
+        else                                                                                       \
+            snprintf(arm, sizeof arm, " WHEN %s THEN '%s is ' || quote(o.%s)", cond, name, name);  \
+        ok = ok && v19_append(&sql, &used, &cap, arm);                                             \
+        first = false;                                                                             \
+    } while (0)
+    for (k = 0; k < 2; k++) {
+        snprintf(cond, sizeof cond,
+                 "typeof(o.%s) NOT IN ('real', 'integer') OR o.%s < 0 OR o.%s > 1e12", weights[k],
+                 weights[k], weights[k]);
+        V19_ARM(weights[k]);
+    }
+    for (k = 0; k < 2; k++) {
+        snprintf(cond, sizeof cond, "typeof(o.%s) NOT IN ('integer', 'null') OR o.%s < 0",
+                 counts[k], counts[k]);
+        V19_ARM(counts[k]);
+    }
+    for (k = 0; k < sizeof v19_names / sizeof v19_names[0]; k++) {
+        snprintf(cond, sizeof cond, "typeof(o.%s) NOT IN ('real', 'integer', 'null')",
+                 v19_names[k]);
+        V19_ARM(v19_names[k]);
+    }
+    for (k = 0; k < 2; k++) {
+        snprintf(cond, sizeof cond, "abs(o.%s) > 1e9", ints[k]);
+        V19_ARM(ints[k]);
+    }
+#undef V19_ARM
+    ok = ok && v19_append(&sql, &used, &cap, where ? ")" : " END");
+    if (!ok) {
+        free(sql);
+        return NULL;
+    }
+    return sql;
+}
+
+/* the values the compact form cannot hold: none, or err says what was found */
+static int v19_refuse_bad(parus_store *store, parus_error *err)
+{
+    char *where = v19_bad_sql(true), *which = v19_bad_sql(false), *sql = NULL;
+    sqlite3_stmt *st = NULL;
+    sqlite3_int64 n_bad = 0;
+    char found[400] = "";
+    size_t used = 0;
+    int rc = SQLITE_NOMEM;
+
+    if (where && which)
+        sql = sqlite3_mprintf("SELECT count(*) FROM observations o WHERE %s", where);
+    if (sql)
+        rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
+    sqlite3_free(sql);
+    sql = NULL;
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        n_bad = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc == SQLITE_OK && n_bad > 0) {
+        sql = sqlite3_mprintf("SELECT coalesce(p.id, '#' || o.parcel_num), coalesce(t.path, '#' || "
+                              "o.tile_id), %s FROM (SELECT * FROM observations o WHERE %s "
+                              "LIMIT 3) o LEFT JOIN parcels p ON p.num = o.parcel_num LEFT JOIN "
+                              "tiles t ON t.id = o.tile_id",
+                              which, where);
+        rc = sql ? sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) : SQLITE_NOMEM;
+        sqlite3_free(sql);
+    }
+    while (rc == SQLITE_OK && n_bad > 0 && sqlite3_step(st) == SQLITE_ROW && used < sizeof found) {
+        int n = snprintf(
+            found + used, sizeof found - used, "%sparcel '%.48s' in tile '%.80s': %.60s",
+            used ? "; " : "", (const char *)sqlite3_column_text(st, 0),
+            (const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2));
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    sqlite3_finalize(st);
+    free(where);
+    free(which);
+    if (rc != SQLITE_OK || n_bad == 0)
+        return rc;
+    parus_fail(err, PARUS_E_STORE,
+               "'%s' cannot move to schema 19 (observations in their compact form): %lld "
+               "observation%s hold%s what that form cannot keep (%s%s); nothing was changed, the "
+               "store stays at schema 18: correct or delete those rows (docs/store.md, "
+               "\"Compact observations\") and open it again",
+               store->path, (long long)n_bad, n_bad == 1 ? "" : "s", n_bad == 1 ? "s" : "", found,
+               n_bad > 3 ? "; ..." : "");
+    return SQLITE_CONSTRAINT;
+}
+
+static int migrate_to_19(parus_store *store, parus_error *err)
+{
+    sqlite3_stmt *rd = NULL, *wr = NULL;
+    unsigned char buf[PARUS__OBS_PACK_MAX];
+    size_t n_rows = 0, n_exact = 0;
+    int rc = v19_refuse_bad(store, err);
+
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(store->db, v19_create, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(store->db, v19_old_rows, -1, &rd, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(store->db, v19_insert, -1, &wr, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(rd)) == SQLITE_ROW) {
+        parus_observation o;
+        const char *bad = NULL;
+        memset(&o, 0, sizeof o);
+        o.w_total_px = sqlite3_column_double(rd, 2);
+        o.w_valid_px = sqlite3_column_double(rd, 3);
+        for (size_t k = 0; k < V19_N_VALUES; k++) {
+            double v = v19_real(rd, 4 + (int)k);
+            memcpy((char *)&o + v19_offsets[k], &v, sizeof v);
+        }
+        o.n_pixels = (size_t)sqlite3_column_int64(rd, 4 + (int)V19_N_VALUES);
+        o.n_pure = (size_t)sqlite3_column_int64(rd, 5 + (int)V19_N_VALUES);
+        rc = sqlite3_bind_int64(wr, 1, sqlite3_column_int64(rd, 0));
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_int64(wr, 2, sqlite3_column_int64(rd, 1));
+        if (rc == SQLITE_OK)
+            rc = parus__obs_bind(wr, 3, &o, buf, &n_exact, &bad);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(wr);
+        if (rc == SQLITE_DONE)
+            rc = sqlite3_reset(wr);
+        n_rows++;
+    }
+    if (rc == SQLITE_DONE)
+        rc = SQLITE_OK;
+    sqlite3_finalize(rd);
+    sqlite3_finalize(wr);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(store->db, v19_finish, NULL, NULL, NULL);
+    if (rc == SQLITE_OK && n_rows > 0)
+        snprintf(store->note, sizeof store->note,
+                 "'%s': %zu observations moved to their compact form (schema 19), each value "
+                 "kept to 1e-4%s%zu%s; `parus store upgrade` gives the space they leave back",
+                 store->path, n_rows, n_exact ? ", " : "", n_exact,
+                 n_exact ? " out of that form's range kept exactly" : "");
+    return rc;
+}
+
 static const struct migration {
     int version; /* the version the step produces */
     int (*apply)(parus_store *store);
+    int (*apply_checked)(parus_store *store, parus_error *err); /* err set when it refuses */
 } migrations[] = {
-    {1, migrate_to_1},   {2, migrate_to_2},   {3, migrate_to_3},   {4, migrate_to_4},
-    {5, migrate_to_5},   {6, migrate_to_6},   {7, migrate_to_7},   {8, migrate_to_8},
-    {9, migrate_to_9},   {10, migrate_to_10}, {11, migrate_to_11}, {12, migrate_to_12},
-    {13, migrate_to_13}, {14, migrate_to_14}, {15, migrate_to_15}, {16, migrate_to_16},
-    {17, migrate_to_17}, {18, migrate_to_18},
+    {1, migrate_to_1, NULL},   {2, migrate_to_2, NULL},   {3, migrate_to_3, NULL},
+    {4, migrate_to_4, NULL},   {5, migrate_to_5, NULL},   {6, migrate_to_6, NULL},
+    {7, migrate_to_7, NULL},   {8, migrate_to_8, NULL},   {9, migrate_to_9, NULL},
+    {10, migrate_to_10, NULL}, {11, migrate_to_11, NULL}, {12, migrate_to_12, NULL},
+    {13, migrate_to_13, NULL}, {14, migrate_to_14, NULL}, {15, migrate_to_15, NULL},
+    {16, migrate_to_16, NULL}, {17, migrate_to_17, NULL}, {18, migrate_to_18, NULL},
+    {19, NULL, migrate_to_19},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PARUS_STORE_SCHEMA_VERSION,
@@ -784,7 +1018,11 @@ parus_status parus__store_migrate(parus_store *store, parus_error *err)
             }
         }
         if (rc == SQLITE_OK)
-            rc = m->apply(store);
+            rc = m->apply ? m->apply(store) : m->apply_checked(store, err);
+        if (rc == SQLITE_CONSTRAINT && !m->apply && err && err->code != PARUS_OK) {
+            rollback(store); /* the step refused, and said why */
+            return err->code;
+        }
         if (rc == SQLITE_OK) {
             /* PRAGMA takes no bound parameter; the value is this build's own constant */
             snprintf(bump, sizeof bump, "PRAGMA user_version = %d", m->version);

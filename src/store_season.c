@@ -56,14 +56,6 @@ enum season_stmt {
 _Static_assert(PARUS__STORE_STMT_SEASON + S_N_ <= PARUS__STORE_MAX_STMTS,
                "statement cache too small");
 
-#define OBS_COLUMN(name, offset) ", o." #name
-#define OBS_OFFSET(name, offset) offset,
-static const size_t obs_offsets[] = {PARUS__OBS_COLUMNS(OBS_OFFSET)};
-#define N_OBS_COLUMNS (sizeof obs_offsets / sizeof obs_offsets[0])
-
-#define WALK_OBS_COLUMNS                                                                           \
-    "o.w_total_px, o.w_valid_px" PARUS__OBS_COLUMNS(OBS_COLUMN) ", o.n_pixels, o.n_pure"
-
 #define ASSESS_COLUMNS                                                                             \
     "season, parcel_id, run_id, method, crop, probability, crop2, margin, confidence, "            \
     "model_version, declared_crop, agrees, reason, n_clear_obs, first_date, last_date, "           \
@@ -77,8 +69,8 @@ static const char *const season_sql[S_N_] = {
                        "(r.lon_min + r.lon_max) / 2, (r.lat_min + r.lat_max) / 2 "
                        "FROM parcels p LEFT JOIN parcel_crops c ON c.parcel_id = p.id AND "
                        "c.season = ?1 LEFT JOIN parcels_rtree r ON r.id = p.num ORDER BY p.id",
-    [S_WALK_OBS] = "SELECT p.num, t.id, t.date, t.sensor, " WALK_OBS_COLUMNS
-                   " FROM parcels p CROSS JOIN observations o ON o.parcel_num = p.num "
+    [S_WALK_OBS] = "SELECT p.num, t.id, t.date, t.sensor, " PARUS__OBS_ROW_COLUMNS_O
+                   " FROM parcels p CROSS JOIN observation_values o ON o.parcel_num = p.num "
                    "CROSS JOIN tiles t ON t.id = o.tile_id WHERE t.date >= ?1 AND t.date <= ?2 "
                    "ORDER BY p.id",
     [S_WALK_RADAR] = "SELECT p.num, " PARUS__RADAR_ROW_COLUMNS
@@ -408,22 +400,15 @@ static void sort_points(parus_series_point *pts, size_t n)
         }
 }
 
-/* One observation row of S_WALK_OBS (after the parcel num in column 0) as a series point. */
-static void row_point(sqlite3_stmt *st, parus_series_point *pt)
+/* One observation row of S_WALK_OBS (after the parcel num in column 0) as a series point; false
+ * when its values are damaged. */
+static bool row_point(sqlite3_stmt *st, parus_series_point *pt)
 {
-    size_t k;
     pt->tile_id = sqlite3_column_int64(st, 1);
     copy_text(pt->date, sizeof pt->date, column_text(st, 2));
     copy_text(pt->sensor, sizeof pt->sensor, column_text(st, 3));
     memset(&pt->obs, 0, sizeof pt->obs);
-    pt->obs.w_total_px = column_real(st, 4);
-    pt->obs.w_valid_px = column_real(st, 5);
-    for (k = 0; k < N_OBS_COLUMNS; k++) {
-        double v = column_real(st, 6 + (int)k);
-        memcpy((char *)&pt->obs + obs_offsets[k], &v, sizeof v);
-    }
-    pt->obs.n_pixels = column_size(st, 6 + (int)N_OBS_COLUMNS);
-    pt->obs.n_pure = column_size(st, 7 + (int)N_OBS_COLUMNS);
+    return parus__obs_read(st, 4, &pt->obs);
 }
 
 /* The radar points of a parcel in (date, tile id) order: they come in tile id order. */
@@ -541,7 +526,14 @@ static parus_status walk(parus_store *store, const char *season, bool with_radar
                                   column_text(pq, 1));
                 goto out_reset;
             }
-            row_point(oq, &pts[n_pts++]);
+            if (!row_point(oq, &pts[n_pts++])) {
+                code =
+                    parus_fail(err, PARUS_E_STORE,
+                               "'%s' is damaged: the observation of parcel '%s' in tile %lld "
+                               "cannot be read (observation_values.vals)",
+                               store->path, column_text(pq, 1), (long long)pts[n_pts - 1].tile_id);
+                goto out_reset;
+            }
             orc = sqlite3_step(oq);
         }
         while (rrc == SQLITE_ROW && sqlite3_column_int64(rq, 0) == num) {

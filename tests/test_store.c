@@ -156,6 +156,7 @@ static sqlite3 *raw_open(const char *path)
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
                      SQLITE_OK);
+    assert_int_equal(parus__obs_register_sql(db), SQLITE_OK);
     return db;
 }
 
@@ -244,7 +245,7 @@ static void test_open__creates_current_schema(void **state)
 
     s = open_ok(path);
     assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
-    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 18);
+    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 19);
     c = counts_ok(s);
     assert_int_equal(c.n_parcels + c.n_farmers + c.n_parcel_rejects + c.n_tiles + c.n_observations +
                          c.n_runs + c.n_parcel_crops + c.n_samples + c.n_sample_points +
@@ -387,7 +388,7 @@ static void test_open__older_schema_is_migrated(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 1);
     assert_int_equal(parus_store_get_counts(s, &c, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 1, older than this parus (18)");
+    assert_msg_has(err, "has schema version 1, older than this parus (19)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 1);
 
@@ -427,8 +428,8 @@ static void test_open__older_schema_is_migrated(void **state)
     set_free(&set);
 
     assert_int_equal(file_int(path, "PRAGMA user_version"), PARUS_STORE_SCHEMA_VERSION);
-    assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('observations') "
-                                    "WHERE name IN ('ndmi_mean', 'ndvi_p50', 'n_pure')"),
+    assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('observation_values') "
+                                    "WHERE name IN ('vals', 'ndvi_mean_e4', 'n_pure')"),
                      3);
     assert_int_equal(file_int(path, "SELECT count(*) FROM parcels_rtree"), 4);
     assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
@@ -481,7 +482,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     load_ok(s, &set, "a.geojson", NULL);
     parus_store_close(s);
     db = raw_open(path);
-    raw_exec(db, "PRAGMA user_version = 19");
+    raw_exec(db, "PRAGMA user_version = 20");
     sqlite3_close(db);
 
     before = file_read(path);
@@ -489,7 +490,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_SCHEMA);
     assert_null(s);
     snprintf(expect, sizeof expect,
-             "'%s' has schema version 19, newer than this parus (18): upgrade parus", path);
+             "'%s' has schema version 20, newer than this parus (19): upgrade parus", path);
     assert_string_equal(err.msg, expect);
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_E_SCHEMA);
     assert_string_equal(err.msg, expect);
@@ -1367,17 +1368,20 @@ static void test_put_tile_observations__all_or_nothing(void **state)
     parus_store_close(s);
 
     db = raw_open(path);
-    assert_int_equal(raw_int(db,
-                             "SELECT count(*) FROM observations o JOIN parcels p ON p.num = "
-                             "o.parcel_num WHERE p.id = 'P00000' AND o.w_total_px = 12.5 AND "
-                             "o.w_valid_px = 9.375 AND o.valid_fraction = 0.75 AND "
-                             "o.ndvi_mean = 0.62 AND o.ndvi_std = 0.05 AND o.own_ndvi = 0.71 AND "
-                             "o.own_red_mean = 0.0625 AND o.own_unmixed_share = 0.5 AND "
-                             "o.own_veg_fraction = 0.25"),
-                     1);
+    assert_int_equal(
+        raw_int(db, "SELECT count(*) FROM observations o JOIN parcels p ON p.num = "
+                    "o.parcel_num WHERE p.id = 'P00000' AND o.w_total_px = 12.5 AND "
+                    "o.w_valid_px = 9.375 AND o.valid_fraction = 0.75 AND "
+                    "o.ndvi_mean = 0.62 AND parus_obs_value(o.vals, 'ndvi_std') = 0.05 AND "
+                    "parus_obs_value(o.vals, 'own_ndvi') = 0.71 AND "
+                    "parus_obs_value(o.vals, 'own_red_mean') = 0.0625 AND "
+                    "parus_obs_value(o.vals, 'own_unmixed_share') = 0.5 AND "
+                    "parus_obs_value(o.vals, 'own_veg_fraction') = 0.25"),
+        1);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM observations o JOIN parcels p ON p.num = "
                                  "o.parcel_num WHERE p.id = 'P00001' AND o.ndvi_mean IS NULL AND "
-                                 "o.ndvi_max IS NULL AND o.w_valid_px = 0"),
+                                 "parus_obs_value(o.vals, 'ndvi_max') IS NULL AND "
+                                 "o.w_valid_px = 0"),
                      1);
     sqlite3_close(db);
 
@@ -1529,7 +1533,7 @@ static void test_open__v3_store_is_migrated_to_v4(void **state)
     assert_int_equal(parus_store_schema_version(s), 3);
     assert_int_equal(parus_store_season_walk(s, SEASON, log_parcel, &log, &n, &err),
                      PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 3, older than this parus (18)");
+    assert_msg_has(err, "has schema version 3, older than this parus (19)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 3);
 
@@ -1558,8 +1562,10 @@ static void test_open__v3_store_is_migrated_to_v4(void **state)
     assert_int_equal(file_int(path, "SELECT n_pixels FROM observations"), 12);
     /* version 6: the own values of what was stored before are not measured (NULL), and the
      * mixed values stay as they were */
-    assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE own_ndvi IS NULL "
-                                    "AND own_red_mean IS NULL AND own_unmixed_share IS NULL "
+    assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE "
+                                    "parus_obs_value(vals, 'own_ndvi') IS NULL AND "
+                                    "parus_obs_value(vals, 'own_red_mean') IS NULL AND "
+                                    "parus_obs_value(vals, 'own_unmixed_share') IS NULL "
                                     "AND ndvi_mean = 0.61"),
                      1);
     assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
@@ -2304,6 +2310,28 @@ static void test_assessments__put_replace_read_and_refuse(void **state)
 
 /* What steps 6 to 17 add, taken away again (SQLite 3.35 and later drop columns). */
 #define DROP_OBS_COLUMN(name, offset) "ALTER TABLE observations DROP COLUMN " #name ";"
+/* Step 19 undone: the observations back in their REAL columns, unpacked (parus_obs_value) */
+#define V18_REAL_COLUMN(name, offset) ", " #name " REAL"
+#define V18_NAME(name, offset) ", " #name
+#define V18_UNPACK(name, offset) ", parus_obs_value(vals, '" #name "')"
+#define DROP_V18                                                                                   \
+    "DROP VIEW observations; CREATE TABLE observations ("                                          \
+    " tile_id INTEGER NOT NULL REFERENCES tiles(id) ON DELETE CASCADE,"                            \
+    " parcel_num INTEGER NOT NULL REFERENCES parcels(num) ON DELETE CASCADE,"                      \
+    " w_total_px REAL NOT NULL, w_valid_px REAL NOT NULL, valid_fraction REAL, ndvi_mean "         \
+    "REAL" PARUS__OBS_PACKED(                                                                      \
+        V18_REAL_COLUMN) ", n_pixels INTEGER, n_pure INTEGER,"                                     \
+                         " PRIMARY KEY (parcel_num, tile_id));"                                    \
+                         "CREATE INDEX observations_tile ON observations(tile_id);"
+#define DROP_V18_FILL                                                                              \
+    "INSERT INTO observations (tile_id, parcel_num, w_total_px, w_valid_px, valid_fraction,"       \
+    " ndvi_mean" PARUS__OBS_PACKED(                                                                \
+        V18_NAME) ", n_pixels, n_pure) SELECT tile_id, parcel_num,"                                \
+                  " w_total_mpx / 1000.0, w_valid_mpx / 1000.0, valid_fraction_e4 / 10000.0,"      \
+                  " ndvi_mean_e4 / 10000.0" PARUS__OBS_PACKED(                                     \
+                      V18_UNPACK) ", n_pixels, n_pure"                                             \
+                                  " FROM observation_values; DROP TABLE observation_values;"
+/* (run on its own before any of the ones below, which it would make too long a literal) */
 #define DROP_V17                                                                                   \
     "DROP TRIGGER parcels_insert_season_stale; DROP TRIGGER parcels_update_season_stale;"          \
     "DROP TRIGGER parcels_delete_season_stale; DROP TRIGGER parcel_crops_insert_season_stale;"     \
@@ -2347,6 +2375,8 @@ static void write_v4_store(const char *path, const char *extra_sql)
     parus_store_close(s);
     set_free(&set);
     db = raw_open(path);
+    raw_exec(db, DROP_V18);
+    raw_exec(db, DROP_V18_FILL);
     raw_exec(db, DROP_V6_COLUMNS);
     raw_exec(db, "BEGIN;"
                  "DROP TABLE parcel_results; DROP TABLE parcel_flags; DROP TABLE peer_curves;"
@@ -2372,7 +2402,7 @@ static void test_open__v4_store_is_migrated_to_v5(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 4);
     assert_int_equal(parus_store_results_begin(s, SEASON, 0, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 4, older than this parus (18)");
+    assert_msg_has(err, "has schema version 4, older than this parus (19)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 4);
 
@@ -2458,6 +2488,8 @@ static void write_old_obs_store(const char *path, int version, const char *drop_
     parus_store_close(s);
     set_free(&set);
     db = raw_open(path);
+    raw_exec(db, DROP_V18);
+    raw_exec(db, DROP_V18_FILL);
     raw_exec(db, drop_sql);
     snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version);
     raw_exec(db, pragma);
@@ -2504,9 +2536,12 @@ static void test_open__v5_store_is_migrated_to_v7(void **state)
     assert_true(isnan(got.own_veg_fraction));
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), PARUS_STORE_SCHEMA_VERSION);
-    assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('observations') "
-                                    "WHERE name LIKE 'own%'"),
-                     17);
+    /* schema 19 packs the own values (17 of them), absent here */
+    assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE "
+                                    "parus_obs_value(vals, 'own_ndvi') IS NULL AND "
+                                    "parus_obs_value(vals, 'own_veg_fraction') IS NULL AND "
+                                    "ndvi_mean = 0.55"),
+                     1);
 
     parus_test_rmtree(dir);
     free(path);
@@ -2562,8 +2597,9 @@ static void test_open__v6_store_is_migrated_to_v7(void **state)
     assert_close(got.own_mean[PARUS_INDEX_NDVI], 0.66, 0, 0); /* what version 6 stored */
     assert_true(isnan(got.own_veg_fraction));                 /* not measured then */
     parus_store_close(s);
-    assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE own_veg_fraction IS "
-                                    "NULL AND own_ndvi = 0.66"),
+    assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE "
+                                    "parus_obs_value(vals, 'own_veg_fraction') IS NULL AND "
+                                    "parus_obs_value(vals, 'own_ndvi') = 0.66"),
                      1);
 
     parus_test_rmtree(dir);
@@ -2589,7 +2625,9 @@ static void test_open__v9_store_is_migrated_to_v10(void **state)
     assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('parcel_results') "
                                     "WHERE name IN ('planted_area_lo_m2', 'planted_area_hi_m2')"),
                      2);
-    assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE own_ndvi = 0.66"), 1);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE "
+                                    "parus_obs_value(vals, 'own_ndvi') = 0.66"),
+                     1);
 
     parus_test_rmtree(dir);
     free(path);
@@ -2612,7 +2650,9 @@ static void test_open__v12_store_is_migrated_to_v13(void **state)
     assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
                                     "('radar_tiles', 'radar_observations')"),
                      2);
-    assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE own_ndvi = 0.66"), 1);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE "
+                                    "parus_obs_value(vals, 'own_ndvi') = 0.66"),
+                     1);
 
     parus_test_rmtree(dir);
     free(path);
@@ -2635,7 +2675,9 @@ static void test_open__v13_store_is_migrated_to_v14(void **state)
     assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_table_info('parcel_results') "
                                     "WHERE name = 'sensors'"),
                      1);
-    assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE own_ndvi = 0.66"), 1);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE "
+                                    "parus_obs_value(vals, 'own_ndvi') = 0.66"),
+                     1);
 
     parus_test_rmtree(dir);
     free(path);
@@ -2652,7 +2694,7 @@ static void test_open__v14_store_is_migrated_to_v18(void **state)
     assert_int_equal(
         file_int(path, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'weather%'"), 0);
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 18);
+    assert_int_equal(parus_store_schema_version(s), 19);
     parus_store_close(s);
     assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
                                     "name LIKE 'weather%'"),
@@ -2671,11 +2713,251 @@ static void test_open__v14_store_is_migrated_to_v18(void **state)
                                     "name LIKE 'parcel_crops_%_season_stale')"),
                      6);
     /* everything before is kept */
-    assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE own_ndvi = 0.66"), 1);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE "
+                                    "parus_obs_value(vals, 'own_ndvi') = 0.66"),
+                     1);
     assert_int_equal(file_int(path, "SELECT count(*) FROM parcels"), 2);
 
     parus_test_rmtree(dir);
     free(path);
+    free(dir);
+}
+
+/* ---- schema version 19: the observations in their compact form ---- */
+
+/* Every packed value of o set to a distinct value k (the k-th packed value: see store_obs.c). */
+static void set_packed(parus_observation *o, size_t k, double v)
+{
+#define SET_PACKED(name, offset) offsets[n++] = offset;
+    size_t offsets[PARUS__OBS_PACKED_N], n = 0;
+    PARUS__OBS_PACKED(SET_PACKED)
+#undef SET_PACKED
+    assert_true(k < n);
+    memcpy((char *)o + offsets[k], &v, sizeof v);
+}
+
+static double get_packed(const parus_observation *o, size_t k)
+{
+#define GET_PACKED(name, offset) offsets[n++] = offset;
+    size_t offsets[PARUS__OBS_PACKED_N], n = 0;
+    double v;
+    PARUS__OBS_PACKED(GET_PACKED)
+#undef GET_PACKED
+    assert_true(k < n);
+    memcpy(&v, (const char *)o + offsets[k], sizeof v);
+    return v;
+}
+
+static void test_obs_pack__values_to_1e4_and_exact_beyond(void **state)
+{
+    /* a value, what it reads back as */
+    static const double cases[][2] = {
+        {0.123456, 0.1235}, {-0.99995, -1.0},   {0.0, 0.0},          {3.2767, 3.2767},
+        {-3.2767, -3.2767}, {3.27675, 3.27675}, {-12.5, -12.5},      {1e30, 1e30},
+        {0.00004, 0.0},     {0.00005, 0.0001},  {-0.00005, -0.0001}, {0.66, 0.66},
+    };
+    const size_t n_cases = sizeof cases / sizeof cases[0];
+    unsigned char buf[PARUS__OBS_PACK_MAX];
+    parus_observation o, back;
+    size_t k, len, n_exact = 0;
+    (void)state;
+
+    memset(&o, 0, sizeof o);
+    for (k = 0; k < PARUS__OBS_PACKED_N; k++)
+        set_packed(&o, k, k < n_cases ? cases[k][0] : (k % 3 ? 0.01 * (double)k : (double)NAN));
+    set_packed(&o, PARUS__OBS_PACKED_N - 1, (double)-INFINITY);
+    len = parus__obs_pack(&o, buf, &n_exact);
+    assert_int_equal(n_exact, 4); /* 3.27675, -12.5, 1e30, -inf */
+    memset(&back, 0, sizeof back);
+    assert_true(parus__obs_unpack(buf, len, &back));
+    for (k = 0; k < PARUS__OBS_PACKED_N - 1; k++) {
+        double want = k < n_cases ? cases[k][1] : (k % 3 ? 0.01 * (double)k : (double)NAN);
+        double got = get_packed(&back, k);
+        if (isnan(want))
+            assert_true(isnan(got));
+        else if (k < n_cases)
+            assert_true(got == want);
+        else
+            assert_true(fabs(got - want) <= 0.5e-4);
+    }
+    assert_true(isinf(get_packed(&back, PARUS__OBS_PACKED_N - 1)));
+    /* 1 byte of format, 7 of bitmap, absent values (13: k = 12, 15, .. 48) cost nothing, 35
+     * values 2 bytes each, the 4 exact ones 2 + 8 */
+    assert_int_equal(len, 1 + 7 + 2 * 35 + 10 * 4);
+    /* the names are the packed order */
+    assert_string_equal(parus__obs_packed_name(0), "ndvi_std");
+    assert_string_equal(parus__obs_packed_name(PARUS__OBS_PACKED_N - 1), "own_veg_fraction");
+    assert_null(parus__obs_packed_name(PARUS__OBS_PACKED_N));
+}
+
+static void test_obs_unpack__damaged_is_refused(void **state)
+{
+    unsigned char buf[PARUS__OBS_PACK_MAX], bad[PARUS__OBS_PACK_MAX + 1];
+    parus_observation o = make_obs(3.0, 0.42), back;
+    size_t len;
+    (void)state;
+
+    o.mean[PARUS_INDEX_EVI] = 7.5; /* an exact value too */
+    len = parus__obs_pack(&o, buf, NULL);
+    assert_true(parus__obs_unpack(buf, len, &back));
+    assert_true(back.mean[PARUS_INDEX_EVI] == 7.5);
+    assert_false(parus__obs_unpack(buf, len - 1, &back)); /* truncated */
+    assert_false(parus__obs_unpack(buf, 5, &back));       /* shorter than its bitmap */
+    memcpy(bad, buf, len);
+    bad[len] = 0;
+    assert_false(parus__obs_unpack(bad, len + 1, &back)); /* a byte too many */
+    memcpy(bad, buf, len);
+    bad[0] = 2;
+    assert_false(parus__obs_unpack(bad, len, &back)); /* another format */
+    memcpy(bad, buf, len);
+    bad[7] |= 0x80;
+    assert_false(parus__obs_unpack(bad, len, &back)); /* a bit past the last value */
+    assert_false(parus__obs_unpack(NULL, 3, &back));
+}
+
+static void test_put_tile_observations__compact_round_trip_and_refusals(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "c.db");
+    parus_parcel_set set = grid_set(3, 3, 0);
+    parus_tile_record rec = tile_rec(5, "2024-07-01");
+    parus_observation o[2] = {make_obs(12.3456789, 0.61234), make_obs(2.0, 0.3)};
+    const parus_observation *obs[2] = {&o[0], &o[1]};
+    const char *ids[2] = {"P00000", "P00001"};
+    struct series_check got;
+    parus_store *s = open_ok(path);
+    parus_error err;
+    sqlite3 *db;
+    (void)state;
+
+    load_ok(s, &set, "p.geojson", NULL);
+    o[0].band_mean[PARUS_ROLE_NIR] = 0.31234;
+    o[0].mean[PARUS_INDEX_EVI] = -40.0; /* no sensor's, but kept as given */
+    o[0].own_veg_fraction = 0.5;
+    o[0].own_mean[PARUS_INDEX_NDVI] = (double)NAN;
+    /* a weight that is not one: the tile is refused, nothing of it stays */
+    o[1].w_total_px = -1.0;
+    snprintf(rec.status, sizeof rec.status, "ingested");
+    assert_int_equal(parus_store_put_tile_observations(s, &rec, ids, obs, 2, &err),
+                     PARUS_E_INVALID);
+    assert_msg_has(err, "parcel 'P00001' in tile");
+    assert_msg_has(err, "its w_total_px is not a value the store can hold");
+    assert_int_equal(counts_ok(s).n_tiles, 0);
+    o[1].w_total_px = 2.0;
+    o[1].mean[PARUS_INDEX_NDVI] = (double)INFINITY;
+    assert_int_equal(parus_store_put_tile_observations(s, &rec, ids, obs, 2, &err),
+                     PARUS_E_INVALID);
+    assert_msg_has(err, "its ndvi_mean is not a value");
+    o[1].mean[PARUS_INDEX_NDVI] = 0.3;
+    assert_int_equal(parus_store_put_tile_observations(s, &rec, ids, obs, 2, &err), PARUS_OK);
+
+    memset(&got, 0, sizeof got);
+    assert_int_equal(parus_store_parcel_series(s, "P00000", series_keep, &got, NULL, &err),
+                     PARUS_OK);
+    assert_true(got.obs.w_total_px == 12.346);
+    assert_true(got.obs.mean[PARUS_INDEX_NDVI] == 0.6123);
+    assert_true(got.obs.band_mean[PARUS_ROLE_NIR] == 0.3123);
+    assert_true(got.obs.mean[PARUS_INDEX_EVI] == -40.0);
+    assert_true(got.obs.own_veg_fraction == 0.5);
+    assert_true(isnan(got.obs.own_mean[PARUS_INDEX_NDVI]));
+    parus_store_close(s);
+
+    /* plain SQL reads the view */
+    assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE ndvi_mean = 0.6123 "
+                                    "AND w_total_px = 12.346 AND valid_fraction = 0.75"),
+                     1);
+    /* a damaged row is named, not read as something else */
+    db = raw_open(path);
+    raw_exec(db, "UPDATE observation_values SET vals = x'0100' WHERE parcel_num = "
+                 "(SELECT num FROM parcels WHERE id = 'P00000')");
+    sqlite3_close(db);
+    s = open_ok(path);
+    assert_int_equal(parus_store_parcel_series(s, "P00000", series_keep, &got, NULL, &err),
+                     PARUS_E_STORE);
+    assert_msg_has(err, "is damaged: the observation of parcel 'P00000'");
+    parus_store_close(s);
+
+    set_free(&set);
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+/* A version 18 store: its observations in REAL columns, one of them out of the compact range. */
+static void write_v18_store(const char *path, const char *extra_sql)
+{
+    write_old_obs_store(path, 18, "SELECT 1;", 0.66, extra_sql);
+}
+
+static void test_open__v18_store_is_migrated_to_compact_observations(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v18.db");
+    parus_observation got;
+    parus_store *s;
+    parus_error err;
+    (void)state;
+
+    write_v18_store(path, "UPDATE observations SET evi_mean = 12.75, ndvi_std = 0.0512345");
+    assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                                    "name = 'observations'"),
+                     1);
+    s = open_ok(path);
+    assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
+    assert_non_null(parus_store_note(s));
+    assert_non_null(strstr(parus_store_note(s), "1 observations moved to their compact form"));
+    assert_non_null(strstr(parus_store_note(s), "1 out of that form's range kept exactly"));
+    memset(&got, 0, sizeof got);
+    assert_int_equal(parus_store_parcel_series(s, "P00000", keep_first_point, &got, NULL, &err),
+                     PARUS_OK);
+    assert_true(got.mean[PARUS_INDEX_NDVI] == 0.55);
+    assert_true(got.std[PARUS_INDEX_NDVI] == 0.0512);
+    assert_true(got.mean[PARUS_INDEX_EVI] == 12.75);
+    assert_true(got.own_mean[PARUS_INDEX_NDVI] == 0.66);
+    assert_true(got.w_total_px == 4.0 && got.w_valid_px == 3.0);
+    parus_store_close(s);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'view' AND "
+                                    "name = 'observations'"),
+                     1);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    /* a store opened again has nothing more to say */
+    s = open_ok(path);
+    assert_null(parus_store_note(s));
+    parus_store_close(s);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_open__v18_values_the_compact_form_cannot_hold_stop_it(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "v18-bad.db");
+    char *path2 = parus_test_path(dir, "v18-bad2.db");
+    parus_store *s = NULL;
+    parus_error err;
+    (void)state;
+
+    write_v18_store(path, "UPDATE observations SET own_ndvi = 'abc'");
+    assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_STORE);
+    assert_null(s);
+    assert_msg_has(err, "cannot move to schema 19");
+    assert_msg_has(err, "1 observation holds what that form cannot keep");
+    assert_msg_has(err, "parcel 'P00000' in tile");
+    assert_msg_has(err, "own_ndvi is 'abc'");
+    assert_msg_has(err, "stays at schema 18");
+    assert_int_equal(file_int(path, "PRAGMA user_version"), 18);
+    assert_int_equal(file_int(path, "SELECT count(*) FROM observations WHERE own_ndvi = 'abc' AND "
+                                    "ndvi_mean = 0.55"),
+                     1);
+
+    /* a negative weight too */
+    write_v18_store(path2, "UPDATE observations SET w_valid_px = -2");
+    assert_int_equal(parus_store_open(path2, &s, &err), PARUS_E_STORE);
+    assert_msg_has(err, "w_valid_px is -2");
+    assert_int_equal(file_int(path2, "PRAGMA user_version"), 18);
+
+    parus_test_rmtree(dir);
+    free(path);
+    free(path2);
     free(dir);
 }
 
@@ -3529,6 +3811,11 @@ int main(void)
         cmocka_unit_test(test_runs__begin_and_end),
         cmocka_unit_test(test_open__v3_store_is_migrated_to_v4),
         cmocka_unit_test(test_open__v14_store_is_migrated_to_v18),
+        cmocka_unit_test(test_obs_pack__values_to_1e4_and_exact_beyond),
+        cmocka_unit_test(test_obs_unpack__damaged_is_refused),
+        cmocka_unit_test(test_put_tile_observations__compact_round_trip_and_refusals),
+        cmocka_unit_test(test_open__v18_store_is_migrated_to_compact_observations),
+        cmocka_unit_test(test_open__v18_values_the_compact_form_cannot_hold_stop_it),
         cmocka_unit_test(test_open__failed_v4_step_leaves_v3),
         cmocka_unit_test(test_parcel_crops__put_replace_and_bad_input),
         cmocka_unit_test(test_season_walk__every_parcel_in_order_with_window),

@@ -41,7 +41,7 @@ extern "C" {
 #endif
 
 /* The schema this build writes. */
-#define PARUS_STORE_SCHEMA_VERSION 18
+#define PARUS_STORE_SCHEMA_VERSION 19
 
 typedef struct parus_store parus_store;
 
@@ -71,10 +71,16 @@ PARUS_API parus_status parus_store_open_existing(const char *path, parus_store *
 PARUS_API parus_status parus_store_open_readonly(const char *path, parus_store **out,
                                                  parus_error *err);
 /* A note on how the store was opened that the user should see (one line, no final full stop),
- * or NULL. Valid while the store is open. */
+ * or NULL: a read-only store read as immutable; an upgrade that moved the observations to their
+ * compact form. Valid while the store is open. */
 PARUS_API const char *parus_store_note(const parus_store *store);
 PARUS_API void parus_store_close(parus_store *store);
 PARUS_API int parus_store_schema_version(const parus_store *store);
+/* Give the file's free pages back to the file system (VACUUM: the store is rewritten, which
+ * needs as much free disk as the store and no other connection writing). *bytes_before and
+ * *bytes_after (either may be NULL): the file's size. Nothing is done when no page is free. */
+PARUS_API parus_status parus_store_reclaim(parus_store *store, uint64_t *bytes_before,
+                                           uint64_t *bytes_after, parus_error *err);
 
 /* ---- parcels ---- */
 

@@ -180,8 +180,11 @@ int cli_open_store_readonly(const cli_ctx *ctx, parus_store **out)
 int cli_open_store(cli_ctx *ctx, parus_store **out)
 {
     parus_error err;
+    const char *note;
     if (parus_store_open(ctx->cfg.db, out, &err) != PARUS_OK)
         return cli_report(&err);
+    if ((note = parus_store_note(*out)) && !ctx->quiet)
+        fprintf(stderr, "parus: note: %s\n", note);
     return 0;
 }
 

@@ -97,6 +97,7 @@ int cmd_store(cli_ctx *ctx, int argc, char **argv)
     if (strcmp(argv[1], "merge") == 0)
         return merge(ctx, argc, argv);
     if (strcmp(argv[1], "upgrade") == 0) {
+        uint64_t size_before = 0, size_after = 0;
         int before;
         if (argc > 2)
             return cli_usage_error("store", "unexpected argument '%s'", argv[2]);
@@ -106,9 +107,19 @@ int cmd_store(cli_ctx *ctx, int argc, char **argv)
         parus_store_close(store);
         if (parus_store_open(ctx->cfg.db, &store, &err) != PARUS_OK)
             return cli_report(&err);
+        if (parus_store_note(store) && !ctx->quiet)
+            fprintf(stderr, "parus: note: %s\n", parus_store_note(store));
         if (!ctx->quiet)
             printf("'%s': schema version %d -> %d\n", ctx->cfg.db, before,
                    parus_store_schema_version(store));
+        if (parus_store_reclaim(store, &size_before, &size_after, &err) != PARUS_OK) {
+            rc = cli_report(&err);
+            parus_store_close(store);
+            return rc;
+        }
+        if (!ctx->quiet && size_after < size_before)
+            printf("'%s': %.1f MB -> %.1f MB (free space given back)\n", ctx->cfg.db,
+                   (double)size_before / 1e6, (double)size_after / 1e6);
         parus_store_close(store);
         return PARUS_EXIT_OK;
     }
