@@ -137,13 +137,19 @@ static int parse_field(struct load_ctx *ctx, const struct field_def *f, const ch
                    f->name);
         return 0;
     }
-    case F_CURRENCY: {
-        size_t n = strlen(value);
-        if (n != 3)
-            break;
+    case F_CURRENCY:
+        /* every amount parus computes with is in yuan: the crop table's price_cny_per_kg, the
+         * debts' debt_cny, this policy's _cny terms; another code would only relabel them */
+        if (strcmp(value, "CNY") != 0) {
+            parus_fail(&ctx->detail, PARUS_E_CONFIG,
+                       "bad value '%s' for [%s] %s: parus computes in yuan (the crop table's "
+                       "price_cny_per_kg, the debts' debt_cny, this policy's _cny terms), so the "
+                       "only currency it can state is CNY",
+                       value, f->section, f->name);
+            return 0;
+        }
         snprintf(ctx->policy.currency, sizeof ctx->policy.currency, "%s", value);
         return 1;
-    }
     }
     parus_fail(&ctx->detail, PARUS_E_CONFIG, "bad value '%s' for [%s] %s", value, f->section,
                f->name);

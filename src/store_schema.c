@@ -888,12 +888,16 @@ static int migrate_to_19(parus_store *store, parus_error *err)
     sqlite3_finalize(wr);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(store->db, v19_finish, NULL, NULL, NULL);
-    if (rc == SQLITE_OK && n_rows > 0)
+    if (rc == SQLITE_OK && n_rows > 0) {
+        char exact[96] = "";
+        if (n_exact > 0)
+            snprintf(exact, sizeof exact, ", %zu value%s out of that form's range kept exactly",
+                     n_exact, n_exact == 1 ? "" : "s");
         snprintf(store->note, sizeof store->note,
-                 "'%s': %zu observations moved to their compact form (schema 19), each value "
-                 "kept to 1e-4%s%zu%s; `parus store upgrade` gives the space they leave back",
-                 store->path, n_rows, n_exact ? ", " : "", n_exact,
-                 n_exact ? " out of that form's range kept exactly" : "");
+                 "'%s': %zu observation%s moved to their compact form (schema 19), each value kept "
+                 "to 1e-4%s; `parus store upgrade` gives back the space the old form held",
+                 store->path, n_rows, n_rows == 1 ? "" : "s", exact);
+    }
     return rc;
 }
 

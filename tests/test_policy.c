@@ -125,6 +125,11 @@ static void test_load__refuses_what_would_lend_wrongly(void **state)
         {"[credit]\ncap_cny = 300000.50\n", "bad value"},
         {"[credit]\nloan_to_value = nan\n", "bad value 'nan'"},
         {"[credit]\ncurrency = yuan\n", "bad value 'yuan'"},
+        /* a currency code that is not the one every amount is computed in: the limits would be
+         * yuan labelled as dollars */
+        {"[credit]\ncurrency = USD\n",
+         "bad value 'USD' for [credit] currency: parus computes in yuan"},
+        {"[credit]\ncurrency = cny\n", "only currency it can state is CNY"},
         {"[evidence]\noverlap = both\n", "bad value 'both' for [evidence] overlap"},
         {"[credit]\nloan_to_value = 0.5\n[haircuts]\nevent = 0.3\n[credit]\nloan_to_value = 0.9\n",
          "duplicate key 'loan_to_value' in section [credit]"},

@@ -2903,8 +2903,9 @@ static void test_open__v18_store_is_migrated_to_compact_observations(void **stat
     s = open_ok(path);
     assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
     assert_non_null(parus_store_note(s));
-    assert_non_null(strstr(parus_store_note(s), "1 observations moved to their compact form"));
-    assert_non_null(strstr(parus_store_note(s), "1 out of that form's range kept exactly"));
+    assert_non_null(strstr(parus_store_note(s), "1 observation moved to their compact form"));
+    assert_non_null(
+        strstr(parus_store_note(s), "to 1e-4, 1 value out of that form's range kept exactly;"));
     memset(&got, 0, sizeof got);
     assert_int_equal(parus_store_parcel_series(s, "P00000", keep_first_point, &got, NULL, &err),
                      PARUS_OK);
