@@ -4,7 +4,7 @@
 # and crashes. A benchmark-like run for a person, not CI (CI replays fuzz/corpus/ with gcc: the
 # fuzz_* CTest tests). Debian 12: apt-get install clang libclang-rt-14-dev.
 #
-#   tools/fuzz.sh [TARGET...]      targets: csv ini mtl model forest policy debts (default: all)
+#   tools/fuzz.sh [TARGET...]      targets: csv ini mtl model forest policy debts obs (default: all)
 #
 # Environment: RUNS (executions per target, default 1000000), MAX_TIME (seconds per target, 0:
 # no limit; a target stops at whichever comes first), BUILD_DIR (default build-fuzz), JOBS
@@ -34,7 +34,7 @@ runs=${RUNS:-1000000}
 max_time=${MAX_TIME:-0}
 jobs=${JOBS:-2}
 targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then targets=(csv ini mtl model forest policy debts); fi
+if [ ${#targets[@]} -eq 0 ]; then targets=(csv ini mtl model forest policy debts obs); fi
 
 cc=$(command -v clang || command -v clang-14 || true)
 if [ -z "$cc" ]; then
