@@ -1990,6 +1990,13 @@ static parus_status merge_exec(parus_store *store, const char *src, const char *
     "s.gt4, s.gt5, s.lon_min_deg, s.lat_min_deg, s.lon_max_deg, s.lat_max_deg, s.n_parcels, "      \
     "s.status, s.processed_at"
 
+#define MERGE_RADAR_COLUMNS                                                                        \
+    "w_total_px, w_valid_px, valid_fraction, vv, vh, vh_vv, rvi, water_fraction, looks_vv, "       \
+    "looks_vh, se_vv, se_vh, n_pixels, n_pure"
+#define MERGE_RADAR_COLUMNS_O                                                                      \
+    "o.w_total_px, o.w_valid_px, o.valid_fraction, o.vv, o.vh, o.vh_vv, o.rvi, o.water_fraction, " \
+    "o.looks_vv, o.looks_vh, o.se_vv, o.se_vh, o.n_pixels, o.n_pure"
+
 static const char *const merge_sql[] = {
     /* parcels that differ and are newer in the source */
     "CREATE TEMP TABLE merge_upd AS SELECT p.num AS dnum, s.num AS snum FROM merge_src.parcels s "
@@ -2030,11 +2037,22 @@ static const char *const merge_sql[] = {
     ") SELECT t.id, p.num, " PARUS__OBS_ROW_COLUMNS_O " FROM temp.merge_newt n "
     "JOIN merge_src.observation_values o ON o.tile_id = n.sid JOIN main.tiles t ON t.hash = n.hash "
     "JOIN merge_src.parcels sp ON sp.num = o.parcel_num JOIN main.parcels p ON p.id = sp.id",
+    /* a new radar tile's pass and its radar observations (schema 13), mapped the same way:
+     * without them the tile's fingerprint would be in the destination and its evidence not,
+     * and a later ingest of the tile would skip it as stored */
+    "INSERT INTO main.radar_tiles (tile_id, mission, orbit_direction, relative_orbit, "
+    "coefficient, polarisations, looks) SELECT t.id, r.mission, r.orbit_direction, "
+    "r.relative_orbit, r.coefficient, r.polarisations, r.looks FROM temp.merge_newt n "
+    "JOIN merge_src.radar_tiles r ON r.tile_id = n.sid JOIN main.tiles t ON t.hash = n.hash",
+    "INSERT INTO main.radar_observations (tile_id, parcel_num, " MERGE_RADAR_COLUMNS
+    ") SELECT t.id, p.num, " MERGE_RADAR_COLUMNS_O " FROM temp.merge_newt n "
+    "JOIN merge_src.radar_observations o ON o.tile_id = n.sid JOIN main.tiles t ON t.hash = n.hash "
+    "JOIN merge_src.parcels sp ON sp.num = o.parcel_num JOIN main.parcels p ON p.id = sp.id",
 };
 
 /* the statement before each counted one: the parcels updated (after the two reshape statements),
- * the new parcels, the new tiles; and the observations statement itself */
-enum { MERGE_UPD = 2, MERGE_NEWP = 6, MERGE_NEWT = 9, MERGE_OBS = 11 };
+ * the new parcels, the new tiles; and the observations statements themselves */
+enum { MERGE_UPD = 2, MERGE_NEWP = 6, MERGE_NEWT = 9, MERGE_OBS = 11, MERGE_RADAR_OBS = 13 };
 
 static void merge_cleanup(parus_store *store)
 {
@@ -2124,6 +2142,8 @@ parus_status parus_store_merge(parus_store *store, const char *src_path,
             ms.n_tiles_new = n;
         else if (i == MERGE_OBS)
             ms.n_observations = n;
+        else if (i == MERGE_RADAR_OBS)
+            ms.n_radar_observations = n;
     }
     code = tx_commit(store, err);
     if (code != PARUS_OK)

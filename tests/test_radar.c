@@ -831,6 +831,32 @@ static void test_e2e__nightly_routes_radar_tiles(void **state)
         assert_int_equal(sqlite3_open(solo, &sdb), SQLITE_OK);
         assert_true(sql_count(sdb, "SELECT count(*) FROM radar_observations") > 0);
         assert_int_equal(sql_count(sdb, "SELECT count(*) FROM observations"), 0);
+        /* a store merge carries the radar tiles' passes and observations with their tiles: before,
+         * the merged store had the tiles (so a later ingest skipped them as stored) and none of
+         * their radar evidence */
+        {
+            char *merged = parus_test_path(fx->dir, "merged.db");
+            sqlite3 *mdb;
+            out = parus_test_run_expect(0, "'%s' store merge '%s' '%s'", parus_test_bin(), merged,
+                                        solo);
+            assert_non_null(strstr(out, "radar observations"));
+            free(out);
+            assert_int_equal(sqlite3_open(merged, &mdb), SQLITE_OK);
+            assert_int_equal(sql_count(mdb, "SELECT count(*) FROM radar_tiles"),
+                             sql_count(sdb, "SELECT count(*) FROM radar_tiles"));
+            assert_int_equal(sql_count(mdb, "SELECT count(*) FROM radar_observations"),
+                             sql_count(sdb, "SELECT count(*) FROM radar_observations"));
+            /* the same values, parcel by parcel and pass by pass */
+            assert_int_equal(
+                sql_count(mdb, "SELECT CAST(round(sum(o.vv * 1e6 + o.looks_vh)) AS INTEGER) FROM "
+                               "radar_observations o JOIN radar_tiles r ON r.tile_id = o.tile_id "
+                               "WHERE r.orbit_direction = 'DESCENDING'"),
+                sql_count(sdb, "SELECT CAST(round(sum(o.vv * 1e6 + o.looks_vh)) AS INTEGER) FROM "
+                               "radar_observations o JOIN radar_tiles r ON r.tile_id = o.tile_id "
+                               "WHERE r.orbit_direction = 'DESCENDING'"));
+            sqlite3_close(mdb);
+            free(merged);
+        }
         sqlite3_close(sdb);
         free(solo);
     }

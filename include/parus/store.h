@@ -742,23 +742,25 @@ PARUS_API parus_status parus_store_run_end(parus_store *store, int64_t run_id, c
 /* ---- merging stores ---- */
 
 typedef struct parus_store_merge_stats {
-    size_t n_parcels_new;       /* ids the destination did not have */
-    size_t n_parcels_updated;   /* differing, and loaded later in the source: the source's wins */
-    size_t n_parcels_unchanged; /* identical, or differing but not newer in the source */
-    size_t n_tiles_new;         /* content hashes the destination did not have */
-    size_t n_tiles_known;       /* already in the destination: skipped with their observations */
-    size_t n_observations;      /* observations copied (those of the new tiles) */
+    size_t n_parcels_new;        /* ids the destination did not have */
+    size_t n_parcels_updated;    /* differing, and loaded later in the source: the source's wins */
+    size_t n_parcels_unchanged;  /* identical, or differing but not newer in the source */
+    size_t n_tiles_new;          /* content hashes the destination did not have */
+    size_t n_tiles_known;        /* already in the destination: skipped with their observations */
+    size_t n_observations;       /* observations copied (those of the new tiles) */
+    size_t n_radar_observations; /* radar observations copied (those of the new radar tiles) */
 } parus_store_merge_stats;
 
 /* Copy what the store at src_path holds and store does not, in one transaction: parcels by id
  * (a parcel in both is taken from the source only when it differs and was loaded later there),
  * tiles by content hash (a tile already in store is skipped), and the observations of the new
- * tiles, mapped through parcel ids and tile hashes. Parcel rejects, runs, declared crops,
- * samples and assessments are not copied. The source is only read; it must be a parus store at
- * this build's schema version (E_SCHEMA otherwise: open it for writing with this parus first).
- * Merging is idempotent: a second merge of the same source adds nothing. *stats (may be NULL) is
- * written on success. Errors: E_NOT_FOUND (no source), E_INVALID (the source is the
- * destination), E_INVALID (a write is open in store), the store errors. */
+ * tiles, mapped through parcel ids and tile hashes (a radar tile's pass and radar observations
+ * too). Parcel rejects, runs, declared crops, samples, weather and assessments are not copied. The
+ * source is only read; it must be a parus store at this build's schema version (E_SCHEMA otherwise:
+ * open it for writing with this parus first). Merging is idempotent: a second merge of the same
+ * source adds nothing. *stats (may be NULL) is written on success. Errors: E_NOT_FOUND (no source),
+ * E_INVALID (the source is the destination), E_INVALID (a write is open in store), the store
+ * errors. */
 PARUS_API parus_status parus_store_merge(parus_store *store, const char *src_path,
                                          parus_store_merge_stats *stats, parus_error *err);
 

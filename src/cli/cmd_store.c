@@ -49,12 +49,12 @@ static int merge(cli_ctx *ctx, int argc, char **argv)
             break;
         }
         n_tiles += ms.n_tiles_new;
-        n_obs += ms.n_observations;
+        n_obs += ms.n_observations + ms.n_radar_observations;
         if (!ctx->quiet)
             printf("merged '%s' into '%s': parcels %zu new, %zu updated, %zu unchanged; tiles "
-                   "%zu new, %zu already there; %zu observations\n",
+                   "%zu new, %zu already there; %zu observations, %zu radar observations\n",
                    argv[i], argv[2], ms.n_parcels_new, ms.n_parcels_updated, ms.n_parcels_unchanged,
-                   ms.n_tiles_new, ms.n_tiles_known, ms.n_observations);
+                   ms.n_tiles_new, ms.n_tiles_known, ms.n_observations, ms.n_radar_observations);
     }
     snprintf(summary, sizeof summary, "sources=%d tiles_new=%zu observations=%zu", argc - 3,
              n_tiles, n_obs);
