@@ -1563,7 +1563,8 @@ static void test_assess__all_group_holds_every_parcel_of_its_crop(void **state)
         0,
         "rm -f '%s'* && cp '%s' '%s' && sqlite3 '%s' \"UPDATE tiles SET gt0 = gt0 + 5 WHERE id %% "
         "2 "
-        "= 1; DELETE FROM observation_values WHERE tile_id %% 2 = 0 AND parcel_num IN (SELECT num FROM "
+        "= 1; DELETE FROM observation_values WHERE tile_id %% 2 = 0 AND parcel_num IN (SELECT num "
+        "FROM "
         "parcels ORDER BY id LIMIT 40)\"",
         db, g_db, db, db));
     free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
