@@ -699,3 +699,98 @@ parus_status parus__season_has_results(parus_store *store, const char *season, b
     *any = false;
     return PARUS_OK;
 }
+
+/* ---- the observations of a season's window ---- */
+
+struct obs_walk {
+    parus_csvout *w;
+    size_t n;
+    parus_error *err;
+};
+
+/* A statistic: to 4 decimals (the store keeps 1e-4), or, for a value the fixed form cannot hold
+ * (one the store keeps exactly: beyond +-10^14, an infinity), in full. */
+static parus_status put_stat(parus_csvout *w, double v, int decimals, parus_error *err)
+{
+    char buf[40];
+    if (isnan(v) || fabs(v) < 1e14)
+        return parus_csvout_put_fixed(w, v, decimals, err);
+    snprintf(buf, sizeof buf, "%.17g", v);
+    return parus_csvout_put_text(w, buf, err);
+}
+
+static int obs_rows(const parus_parcel_brief *p, const parus_series_point *pts, size_t n_pts,
+                    void *ctx)
+{
+    struct obs_walk *ow = ctx;
+    size_t i, k, n_stats = parus_observation_n_stats();
+    parus_status st = PARUS_OK;
+
+    for (i = 0; i < n_pts && st == PARUS_OK; i++) {
+        const parus_series_point *pt = &pts[i];
+        st = parus_csvout_put_text(ow->w, p->id, ow->err);
+        if (st == PARUS_OK)
+            st = p->farmer_id ? parus_csvout_put_text(ow->w, p->farmer_id, ow->err)
+                              : parus_csvout_put_empty(ow->w, ow->err);
+        if (st == PARUS_OK)
+            st = parus_csvout_put_text(ow->w, pt->date, ow->err);
+        if (st == PARUS_OK)
+            st = parus_csvout_put_int(ow->w, pt->tile_id, ow->err);
+        if (st == PARUS_OK)
+            st = parus_csvout_put_text(ow->w, pt->sensor, ow->err);
+        if (st == PARUS_OK)
+            st = put_stat(ow->w, pt->obs.w_total_px, 3, ow->err);
+        if (st == PARUS_OK)
+            st = put_stat(ow->w, pt->obs.w_valid_px, 3, ow->err);
+        for (k = 0; k < n_stats && st == PARUS_OK; k++)
+            st = put_stat(ow->w, parus_observation_stat(&pt->obs, k), 4, ow->err);
+        if (st == PARUS_OK)
+            st = parus_csvout_put_int(ow->w, (int64_t)pt->obs.n_pixels, ow->err);
+        if (st == PARUS_OK)
+            st = parus_csvout_put_int(ow->w, (int64_t)pt->obs.n_pure, ow->err);
+        if (st == PARUS_OK)
+            st = parus_csvout_end_row(ow->w, ow->err);
+        if (st == PARUS_OK)
+            ow->n++;
+    }
+    return st != PARUS_OK;
+}
+
+parus_status parus_export_observations_csv(parus_store *store, const char *season, parus_csvout *w,
+                                           size_t *n_rows, parus_error *err)
+{
+    static const char *const head[] = {"parcel_id", "farmer_id",  "date",      "tile_id",
+                                       "sensor",    "w_total_px", "w_valid_px"};
+    static const char *const tail[] = {"n_pixels", "n_pure"};
+    struct obs_walk ow;
+    size_t k;
+    parus_status st;
+
+    if (!store || !season || !w)
+        return parus_fail(err, PARUS_E_INVALID, "export: missing store, season or writer");
+    if (!parus_store_season_valid(season))
+        return parus_fail(err, PARUS_E_INVALID,
+                          "season '%s' is not a window 'YYYY-MM-DD/YYYY-MM-DD'", season);
+    st = PARUS_OK;
+    for (k = 0; k < sizeof head / sizeof head[0] && st == PARUS_OK; k++)
+        st = parus_csvout_put_text(w, head[k], err);
+    for (k = 0; k < parus_observation_n_stats() && st == PARUS_OK; k++)
+        st = parus_csvout_put_text(w, parus_observation_stat_name(k), err);
+    for (k = 0; k < sizeof tail / sizeof tail[0] && st == PARUS_OK; k++)
+        st = parus_csvout_put_text(w, tail[k], err);
+    if (st == PARUS_OK)
+        st = parus_csvout_end_row(w, err);
+    if (st != PARUS_OK)
+        return st;
+    ow.w = w;
+    ow.n = 0;
+    ow.err = err;
+    st = parus_store_season_walk(store, season, obs_rows, &ow, NULL, err);
+    if (st != PARUS_OK)
+        return st;
+    if (ow.n == 0)
+        return parus_fail(err, PARUS_E_NOT_FOUND, "no optical observation in season %s", season);
+    if (n_rows)
+        *n_rows = ow.n;
+    return PARUS_OK;
+}

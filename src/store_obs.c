@@ -251,3 +251,24 @@ int parus__obs_register_sql(sqlite3 *db)
                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
                                    sql_obs_value, NULL, NULL);
 }
+
+/* ---- every statistic by number, for the readers outside the store (the observations export) */
+
+#define OBS_ALL(name, offset) {#name, offset},
+static const struct obs_field all_stats[] = {PARUS__OBS_COLUMNS(OBS_ALL)};
+#undef OBS_ALL
+
+size_t parus_observation_n_stats(void)
+{
+    return sizeof all_stats / sizeof all_stats[0];
+}
+
+const char *parus_observation_stat_name(size_t k)
+{
+    return k < parus_observation_n_stats() ? all_stats[k].name : NULL;
+}
+
+double parus_observation_stat(const parus_observation *o, size_t k)
+{
+    return o && k < parus_observation_n_stats() ? get(o, all_stats[k].offset) : (double)NAN;
+}

@@ -7,6 +7,7 @@
  * parcel and farmer.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -673,6 +674,120 @@ static void test_e2e__registry_mistakes_are_not_lent_on(void **state)
  * (exit 5 on the old code: SQLite could not create the store's -shm). With no -shm the store is
  * read as immutable and a note says so; a -wal without a -shm there is refused (exit 5), since
  * reading the main file alone would miss what the log holds. */
+/* The k-th comma-separated cell of line (no quoting: ids and numbers only) into buf. */
+static void cell_of(const char *line, size_t k, char *buf, size_t cap)
+{
+    const char *p = line, *e;
+    size_t n;
+    while (k-- > 0) {
+        p = strchr(p, ',');
+        assert_non_null(p);
+        p++;
+    }
+    e = p + strcspn(p, ",\n");
+    n = (size_t)(e - p);
+    assert_true(n < cap);
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+}
+
+static size_t column_of(const char *header, const char *name)
+{
+    char cell[64];
+    size_t k;
+    for (k = 0; k < 100; k++) {
+        cell_of(header, k, cell, sizeof cell);
+        if (strcmp(cell, name) == 0)
+            return k;
+    }
+    fail_msg("no column '%s'", name);
+    return 0;
+}
+
+struct first_point {
+    int64_t tile_id;
+    parus_observation obs;
+    bool found;
+};
+
+static int keep_tile_point(const parus_series_point *pt, void *ctx)
+{
+    struct first_point *fp = ctx;
+    if (pt->tile_id == fp->tile_id) {
+        fp->obs = pt->obs;
+        fp->found = true;
+    }
+    return 0;
+}
+
+/* `parus export --observations`: every observation of the window with every statistic the store
+ * keeps, each equal (to the 1e-4 it is kept to) to what the store reads back; on a store whose
+ * plain SQL shows only a few of them since schema 19, this is how an analyst gets the rest. */
+static void test_e2e__observations_export_matches_the_store(void **state)
+{
+    char *csv = parus_test_path(g_dir, "obs.csv"), *text, *line, *header;
+    char cell[512], parcel[64];
+    const char *const names[] = {"ndvi_mean", "evi_max",      "nir_mean",
+                                 "own_ndvi",  "veg_fraction", "own_veg_fraction"};
+    size_t n_lines = 0, i, n_stored;
+    struct first_point fp;
+    parus_store *s;
+    parus_error err;
+    char *out;
+    (void)state;
+
+    free(run_expect(0,
+                    "'%s' --db '%s' -q export --season " SEASON " --observations '%s' --lf "
+                    "--no-bom",
+                    parus_test_bin(), g_db, csv));
+    text = run_expect(0, "cat '%s'", csv);
+    assert_non_null(text);
+    for (line = text; (line = strchr(line, '\n')); line++)
+        n_lines++;
+    out = run_expect(0,
+                     "sqlite3 '%s' \"SELECT count(*) FROM observations o JOIN tiles t ON t.id = "
+                     "o.tile_id WHERE t.date BETWEEN '2024-03-01' AND '2024-10-31'\"",
+                     g_db);
+    n_stored = (size_t)strtoul(out, NULL, 10);
+    free(out);
+    assert_true(n_stored > 100);
+    assert_int_equal(n_lines, n_stored + 1);
+    header = text;
+    assert_int_equal(column_of(header, "own_veg_fraction") + 2, column_of(header, "n_pure"));
+    /* the first observation, against the store */
+    line = strchr(text, '\n') + 1;
+    cell_of(line, 0, parcel, sizeof parcel);
+    cell_of(line, column_of(header, "tile_id"), cell, sizeof cell);
+    memset(&fp, 0, sizeof fp);
+    fp.tile_id = strtoll(cell, NULL, 10);
+    assert_int_equal(parus_store_open_readonly(g_db, &s, &err), PARUS_OK);
+    assert_int_equal(parus_store_parcel_series(s, parcel, keep_tile_point, &fp, NULL, &err),
+                     PARUS_OK);
+    parus_store_close(s);
+    assert_true(fp.found);
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+        size_t k;
+        double want = NAN;
+        for (k = 0; k < parus_observation_n_stats(); k++)
+            if (strcmp(parus_observation_stat_name(k), names[i]) == 0)
+                want = parus_observation_stat(&fp.obs, k);
+        cell_of(line, column_of(header, names[i]), cell, sizeof cell);
+        if (isnan(want))
+            assert_string_equal(cell, "");
+        else if (fabs(strtod(cell, NULL) - want) > 0.5e-4)
+            fail_msg("%s of %s: '%s' in the CSV, %.6f in the store", names[i], parcel, cell, want);
+    }
+    free(text);
+    /* a window with no observation: exit 6, no file */
+    free(run_expect(6,
+                    "'%s' --db '%s' -q export --season 2020-01-01/2020-12-31 --observations "
+                    "'%s.none'",
+                    parus_test_bin(), g_db, csv));
+    snprintf(cell, sizeof cell, "%s.none", csv);
+    assert_int_equal(access(cell, F_OK), -1);
+    free(csv);
+}
+
 static void test_e2e__a_read_only_store_can_be_read(void **state)
 {
     char *ro = parus_test_path(g_dir, "ro"), *db = parus_test_path(g_dir, "ro/parus.db");
@@ -750,6 +865,7 @@ int main(void)
         cmocka_unit_test(test_e2e__a_failed_write_keeps_the_previous_file),
         cmocka_unit_test(test_e2e__registry_mistakes_are_not_lent_on),
         cmocka_unit_test(test_e2e__a_read_only_store_can_be_read),
+        cmocka_unit_test(test_e2e__observations_export_matches_the_store),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

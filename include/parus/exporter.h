@@ -50,6 +50,15 @@ PARUS_API parus_status parus_export_farmers_csv(parus_store *store, const char *
 PARUS_API parus_status parus_export_parcels_csv(parus_store *store, const char *season,
                                                 parus_csvout *w, size_t *n_rows, parus_error *err);
 
+/* Write the header and one record per optical observation of the season's window: every parcel
+ * in id order, its observations in (date, tile) order, each with every statistic the store keeps
+ * (parus_observation_stat_name; docs/export.md). It reads the observations, not the results, so
+ * it works on a season not yet assessed. *n_rows: the observations written. E_NOT_FOUND when the
+ * window holds none. */
+PARUS_API parus_status parus_export_observations_csv(parus_store *store, const char *season,
+                                                     parus_csvout *w, size_t *n_rows,
+                                                     parus_error *err);
+
 /* Write a GeoPackage at path with one layer, "parcels": every parcel result of the season with
  * its geometry from the store (MultiPolygon, lon/lat, EPSG:4326, x = longitude) and the fields of
  * the per-parcel CSV (money as integer fen fields named *_fen, dates as date fields). The file is

@@ -229,6 +229,14 @@ typedef struct parus_series_point {
     struct parus_observation obs; /* as stored; NaN where the column is NULL */
 } parus_series_point;
 
+/* The statistics of an optical observation as the store keeps them (docs/store.md): their number,
+ * the k-th one's column name ("valid_fraction", "ndvi_mean", ..., "own_veg_fraction"; NULL past
+ * the last) and its value in o (NaN: none, or k past the last). The weights and pixel counts are
+ * not among them. */
+PARUS_API size_t parus_observation_n_stats(void);
+PARUS_API const char *parus_observation_stat_name(size_t k);
+PARUS_API double parus_observation_stat(const struct parus_observation *o, size_t k);
+
 /* Call fn for each observation of the parcel, in (date, tile) order; pt is borrowed for the
  * call. *n_points (may be NULL) is the number of points. A parcel with no observation, or an
  * unknown id, gives none (check parus_store_get_parcel to tell them apart). */

@@ -23,13 +23,16 @@
 
 static const char usage[] =
     "usage: parus export [--season FIRST/LAST] [--out FILE.csv | -] [--parcels FILE.csv]\n"
-    "                    [--gpkg FILE.gpkg] [--lf] [--no-bom]\n\n"
+    "                    [--gpkg FILE.gpkg] [--observations FILE.csv] [--lf] [--no-bom]\n\n"
     "Write a season's results from the store (run 'parus assess' first):\n"
     "  --out FILE.csv      the credit desk's CSV, one row per farmer: limit, areas, values,\n"
     "                      health, flags, reasons, audit fields; '-' for stdout (the default\n"
     "                      when no output is named)\n"
     "  --parcels FILE.csv  one row per parcel: crop, areas, health, flags, yield, value, credit\n"
     "  --gpkg FILE.gpkg    the assessed parcels with every per-parcel column, EPSG:4326, for QGIS\n"
+    "  --observations FILE.csv\n"
+    "                      one row per optical observation of the season's window, every\n"
+    "                      statistic the store keeps (a season not yet assessed too)\n"
     "  --season FIRST/LAST the season (default: the config's [season] window)\n"
     "  --lf                end CSV records with LF instead of CRLF (RFC 4180)\n"
     "  --no-bom            no UTF-8 byte order mark (Excel needs it to read Chinese text)\n\n"
@@ -77,10 +80,10 @@ static parus_status write_csv(parus_store *store, const char *season, const char
 
 int cmd_export(cli_ctx *ctx, int argc, char **argv)
 {
-    const char *season_opt = NULL, *out = NULL, *parcels = NULL, *gpkg = NULL;
+    const char *season_opt = NULL, *out = NULL, *parcels = NULL, *gpkg = NULL, *obs = NULL;
     char window[PARUS_SEASON_WINDOW_TEXT];
     int64_t start_day;
-    size_t length_days, n_farmers = 0, n_parcels = 0, n_features = 0;
+    size_t length_days, n_farmers = 0, n_parcels = 0, n_features = 0, n_obs = 0;
     parus_csvout_options copt;
     parus_store *store;
     parus_error err;
@@ -108,6 +111,8 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
             dst = &parcels;
         } else if (strcmp(o, "--gpkg") == 0) {
             dst = &gpkg;
+        } else if (strcmp(o, "--observations") == 0) {
+            dst = &obs;
         } else if (o[0] == '-') {
             return cli_usage_error("export", "unknown option '%s'", o);
         } else {
@@ -117,19 +122,20 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
             return cli_usage_error("export", "option '%s' needs a value", o);
         *dst = argv[++a];
     }
-    if (!out && !parcels && !gpkg)
+    if (!out && !parcels && !gpkg && !obs)
         out = "-";
-    if ((parcels && strcmp(parcels, "-") == 0) || (gpkg && strcmp(gpkg, "-") == 0))
+    if ((parcels && strcmp(parcels, "-") == 0) || (gpkg && strcmp(gpkg, "-") == 0) ||
+        (obs && strcmp(obs, "-") == 0))
         return cli_usage_error("export", "only --out can go to stdout ('-')");
     rc = cli_season_resolve(ctx, "export", season_opt, window, &start_day, &length_days);
     if (rc)
         return rc;
     {
         /* no output may be an input, nor another output of this call */
-        const char *outs[3] = {out, parcels, gpkg};
+        const char *outs[4] = {out, parcels, gpkg, obs};
         size_t i, j;
-        for (i = 0; i < 3; i++) {
-            const char *others[3];
+        for (i = 0; i < 4; i++) {
+            const char *others[4];
             size_t n_others = 0;
             if (!outs[i])
                 continue;
@@ -156,6 +162,8 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
         st = write_csv(store, window, parcels, parus_export_parcels_csv, &copt, &n_parcels, &err);
     if (st == PARUS_OK && gpkg)
         st = parus_export_gpkg(store, window, gpkg, &n_features, &err);
+    if (st == PARUS_OK && obs)
+        st = write_csv(store, window, obs, parus_export_observations_csv, &copt, &n_obs, &err);
     parus_store_snapshot_end(store);
     parus_store_close(store);
     if (st != PARUS_OK) {
@@ -173,6 +181,9 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
         if (gpkg)
             fprintf(stderr, "parus: wrote %zu parcels of season %s to '%s' (layer parcels)\n",
                     n_features, window, gpkg);
+        if (obs)
+            fprintf(stderr, "parus: wrote %zu observations of season %s to '%s'\n", n_obs, window,
+                    obs);
     }
     return PARUS_EXIT_OK;
 }
