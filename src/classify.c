@@ -1679,6 +1679,7 @@ typedef struct train_iter {
     const float *label, *weight; /* n_rows each; weight NULL: none */
     float *block;                /* TRAIN_BLOCK_ROWS x n_features when rows, else NULL */
     DMatrixHandle proxy;
+    char failed[256]; /* XGBoost's message when setting a block failed; "" when none did */
 } train_iter;
 
 static void train_iter_reset(DataIterHandle h)
@@ -1686,7 +1687,8 @@ static void train_iter_reset(DataIterHandle h)
     ((train_iter *)h)->next = 0;
 }
 
-/* 1 when a block was set on the proxy, 0 at the end, -1 on failure (XGBoost's message). */
+/* 1 when a block was set on the proxy, 0 at the end or on failure: XGBoost reads any other value
+ * as "one more block", so a failure ends the blocks and is told by it->failed. */
 static int train_iter_next(DataIterHandle h)
 {
     train_iter *it = h;
@@ -1714,18 +1716,22 @@ static int train_iter_next(DataIterHandle h)
     if (XGProxyDMatrixSetDataDense(it->proxy, json) != 0 ||
         XGDMatrixSetFloatInfo(it->proxy, "label", it->label + it->next, (bst_ulong)n) != 0 ||
         (it->weight &&
-         XGDMatrixSetFloatInfo(it->proxy, "weight", it->weight + it->next, (bst_ulong)n) != 0))
-        return -1;
+         XGDMatrixSetFloatInfo(it->proxy, "weight", it->weight + it->next, (bst_ulong)n) != 0)) {
+        snprintf(it->failed, sizeof it->failed, "%s", XGBGetLastError());
+        return 0;
+    }
     it->next += n;
     return 1;
 }
 
-/* The quantile DMatrix of the training rows, labels and weights, with max_bin bins a feature. */
+/* The quantile DMatrix of the training rows, labels and weights, with max_bin bins a feature;
+ * *out written on success only. */
 static parus_status train_matrix(const parus_dataset *ds, const size_t *rows, size_t n_rows,
                                  const float *label, const float *weight, int max_bin,
                                  int n_threads, DMatrixHandle *out, parus_error *err)
 {
     train_iter it;
+    DMatrixHandle dm = NULL;
     char config[128];
     size_t n;
     parus_status st = PARUS_OK;
@@ -1748,8 +1754,15 @@ static parus_status train_matrix(const parus_dataset *ds, const size_t *rows, si
     snprintf(config, sizeof config, "{\"missing\": NaN, \"nthread\": %d, \"max_bin\": %d}",
              n_threads, max_bin);
     if (XGQuantileDMatrixCreateFromCallback(&it, it.proxy, NULL, train_iter_reset, train_iter_next,
-                                            config, out) != 0)
+                                            config, &dm) != 0) {
         st = xgb_fail(err, "training matrix");
+    } else if (it.failed[0]) {
+        XGDMatrixFree(dm);
+        st = parus_fail(err, PARUS_E_INTERNAL, "xgboost: training matrix, block at row %zu: %s",
+                        it.next, it.failed);
+    } else {
+        *out = dm;
+    }
 out:
     if (it.proxy)
         XGDMatrixFree(it.proxy);
