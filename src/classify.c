@@ -8,8 +8,9 @@
  * threads for XGBoost, and merged in job order.
  *
  * Workload: thousands to tens of thousands of labelled samples with a few hundred features for
- * training; up to millions of parcels for prediction. Data is held densely (doubles in parus,
- * floats for XGBoost, which works in single precision anyway).
+ * training (a season's: up to hundreds of thousands with their thinned copies); up to millions of
+ * parcels for prediction. Data is held densely as doubles in parus; XGBoost, which works in single
+ * precision, is handed the training rows a block at a time and keeps only their bin indices.
  *
  * Assumptions: class and feature names are single-line text; the feature matrix fits in memory;
  * XGBoost >= 1.6 (UBJSON model buffers). Determinism comes from XGBoost's "hist" method with a
@@ -22,6 +23,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1661,21 +1663,111 @@ void parus_model_free(parus_model *m)
     free(m);
 }
 
-/* rows (NULL: all of x) into a float matrix for XGBoost. */
-static float *to_float(const double *x, size_t n_features, const size_t *rows, size_t n_rows)
+/* The training rows handed to XGBoost a block at a time (its callback iterator), which keeps only
+ * their quantised form (a "quantile DMatrix": a bin index per value, 4 bytes, where a DMatrix
+ * keeps a copy of every value besides, 8 bytes, and the float copy of the rows that built it was
+ * 4 more). Rows that are all of x are read where they lie, as doubles that XGBoost rounds to
+ * float as it reads them (what the float copy held); a subset (rows) is gathered into a block of
+ * floats first. The values, labels and weights are the same, in the same order, as one matrix of
+ * them all: the bins and so the model are the same bit for bit (tests/test_classify.c). */
+#define TRAIN_BLOCK_ROWS 8192
+
+typedef struct train_iter {
+    const parus_dataset *ds;
+    const size_t *rows; /* NULL: all of ds->x */
+    size_t n_rows, next;
+    const float *label, *weight; /* n_rows each; weight NULL: none */
+    float *block;                /* TRAIN_BLOCK_ROWS x n_features when rows, else NULL */
+    DMatrixHandle proxy;
+    char failed[256]; /* XGBoost's message when setting a block failed; "" when none did */
+} train_iter;
+
+static void train_iter_reset(DataIterHandle h)
 {
-    size_t n, i, j;
-    float *f;
-    if (!parus__mul_size(n_rows, n_features, &n) || !parus__mul_size(n, sizeof *f, &n))
-        return NULL;
-    if (!(f = malloc(n ? n : 1)))
-        return NULL;
-    for (i = 0; i < n_rows; i++) {
-        const double *src = x + (rows ? rows[i] : i) * n_features;
-        for (j = 0; j < n_features; j++)
-            f[i * n_features + j] = (float)src[j];
+    ((train_iter *)h)->next = 0;
+}
+
+/* 1 when a block was set on the proxy, 0 at the end or on failure: XGBoost reads any other value
+ * as "one more block", so a failure ends the blocks and is told by it->failed. */
+static int train_iter_next(DataIterHandle h)
+{
+    train_iter *it = h;
+    size_t nf = it->ds->n_features, n = it->n_rows - it->next, i, j;
+    const void *data;
+    char json[256];
+    if (it->next >= it->n_rows)
+        return 0;
+    if (n > TRAIN_BLOCK_ROWS)
+        n = TRAIN_BLOCK_ROWS;
+    if (it->rows) {
+        for (i = 0; i < n; i++) {
+            const double *src = it->ds->x + it->rows[it->next + i] * nf;
+            for (j = 0; j < nf; j++)
+                it->block[i * nf + j] = (float)src[j];
+        }
+        data = it->block;
+    } else {
+        data = it->ds->x + it->next * nf;
     }
-    return f;
+    snprintf(json, sizeof json,
+             "{\"data\": [%llu, true], \"shape\": [%zu, %zu], \"typestr\": \"%s\", "
+             "\"version\": 3}",
+             (unsigned long long)(uintptr_t)data, n, nf, it->rows ? "<f4" : "<f8");
+    if (XGProxyDMatrixSetDataDense(it->proxy, json) != 0 ||
+        XGDMatrixSetFloatInfo(it->proxy, "label", it->label + it->next, (bst_ulong)n) != 0 ||
+        (it->weight &&
+         XGDMatrixSetFloatInfo(it->proxy, "weight", it->weight + it->next, (bst_ulong)n) != 0)) {
+        snprintf(it->failed, sizeof it->failed, "%s", XGBGetLastError());
+        return 0;
+    }
+    it->next += n;
+    return 1;
+}
+
+/* The quantile DMatrix of the training rows, labels and weights, with max_bin bins a feature;
+ * *out written on success only. */
+static parus_status train_matrix(const parus_dataset *ds, const size_t *rows, size_t n_rows,
+                                 const float *label, const float *weight, int max_bin,
+                                 int n_threads, DMatrixHandle *out, parus_error *err)
+{
+    train_iter it;
+    DMatrixHandle dm = NULL;
+    char config[128];
+    size_t n;
+    parus_status st = PARUS_OK;
+
+    memset(&it, 0, sizeof it);
+    it.ds = ds;
+    it.rows = rows;
+    it.n_rows = n_rows;
+    it.label = label;
+    it.weight = weight;
+    if (rows) {
+        if (!parus__mul_size(TRAIN_BLOCK_ROWS, ds->n_features, &n) ||
+            !parus__mul_size(n, sizeof *it.block, &n) || !(it.block = malloc(n)))
+            return parus_fail(err, PARUS_E_NOMEM, "out of memory training");
+    }
+    if (XGProxyDMatrixCreate(&it.proxy) != 0) {
+        st = xgb_fail(err, "training matrix");
+        goto out;
+    }
+    snprintf(config, sizeof config, "{\"missing\": NaN, \"nthread\": %d, \"max_bin\": %d}",
+             n_threads, max_bin);
+    if (XGQuantileDMatrixCreateFromCallback(&it, it.proxy, NULL, train_iter_reset, train_iter_next,
+                                            config, &dm) != 0) {
+        st = xgb_fail(err, "training matrix");
+    } else if (it.failed[0]) {
+        XGDMatrixFree(dm);
+        st = parus_fail(err, PARUS_E_INTERNAL, "xgboost: training matrix, block at row %zu: %s",
+                        it.next, it.failed);
+    } else {
+        *out = dm;
+    }
+out:
+    if (it.proxy)
+        XGDMatrixFree(it.proxy);
+    free(it.block);
+    return st;
 }
 
 /* The training weights of parus_classify_options.class_balance: (n / (k n_c))^alpha per sample,
@@ -1794,7 +1886,7 @@ parus_status parus_model_train(const parus_dataset *ds, const size_t *rows, size
 {
     parus_model *m;
     DMatrixHandle dm = NULL;
-    float *xf = NULL, *yf = NULL, *wf = NULL;
+    float *yf = NULL, *wf = NULL;
     char seed[32];
     size_t i;
     parus_status st;
@@ -1828,7 +1920,6 @@ parus_status parus_model_train(const parus_dataset *ds, const size_t *rows, size
     parus_dataset_hash(ds, rows, n_rows, m->data_hash);
     if (!(m->class_names = copy_names(ds->class_names, ds->n_classes)) ||
         !(m->feature_names = copy_names(ds->feature_names, ds->n_features)) ||
-        !(xf = to_float(ds->x, ds->n_features, rows, n_rows)) ||
         !(yf = malloc(n_rows * sizeof *yf))) {
         st = parus_fail(err, PARUS_E_NOMEM, "out of memory training");
         goto out;
@@ -1857,18 +1948,9 @@ parus_status parus_model_train(const parus_dataset *ds, const size_t *rows, size
             goto out;
         }
     }
-    if (XGDMatrixCreateFromMat(xf, n_rows, ds->n_features, NAN, &dm) != 0) {
-        st = xgb_fail(err, "training matrix");
+    if ((st = train_matrix(ds, rows, n_rows, yf, wf, (int)opt->max_bin, opt->n_threads, &dm,
+                           err)) != PARUS_OK)
         goto out;
-    }
-    if (XGDMatrixSetFloatInfo(dm, "label", yf, n_rows) != 0) {
-        st = xgb_fail(err, "labels");
-        goto out;
-    }
-    if (wf && XGDMatrixSetFloatInfo(dm, "weight", wf, n_rows) != 0) {
-        st = xgb_fail(err, "sample weights");
-        goto out;
-    }
     if (XGBoosterCreate(&dm, 1, &m->booster) != 0) {
         st = xgb_fail(err, "booster");
         goto out;
@@ -1905,7 +1987,6 @@ parus_status parus_model_train(const parus_dataset *ds, const size_t *rows, size
 out:
     if (dm)
         XGDMatrixFree(dm);
-    free(xf);
     free(yf);
     free(wf);
     parus_model_free(m);

@@ -16,6 +16,8 @@
 
 #include "test_support.h"
 
+#include <xgboost/c_api.h>
+
 #include "parus/classify.h"
 
 /* Three classes in two features, well apart, plus a noise feature with missing values. */
@@ -113,6 +115,157 @@ static void test_train__separable_probabilities_and_determinism(void **state)
     free(pb);
     parus_model_free(a);
     parus_model_free(b);
+    parus_dataset_release(&ds);
+}
+
+/* Blobs whose classes are unequal (every fourth sample of class 2 relabelled 0), so the class
+ * balance gives unequal weights: n_per_class x 3 samples. */
+static void make_unequal_blobs(parus_dataset *ds, size_t n_per_class)
+{
+    size_t i;
+    make_blobs(ds, n_per_class);
+    for (i = 0; i < ds->n_samples; i++)
+        if (ds->label[i] == 2 && i % 4 == 2)
+            ds->label[i] = 0;
+}
+
+/* The model XGBoost fits to a DMatrix of all the rows as floats, made in one piece (how parus
+ * built its training matrix before the quantile matrix), with parus_model_train's parameters
+ * and class weights: its probabilities for the rows, into p (n_samples x n_classes). */
+static void reference_probabilities(const parus_dataset *ds, const parus_classify_options *opt,
+                                    double *p)
+{
+    size_t n = ds->n_samples, nf = ds->n_features, nc = ds->n_classes, i, *count;
+    float *xf = malloc(n * nf * sizeof *xf), *yf = malloc(n * sizeof *yf),
+          *wf = malloc(n * sizeof *wf);
+    const float *res;
+    const bst_ulong *shape;
+    bst_ulong dim;
+    DMatrixHandle dm;
+    BoosterHandle b;
+    char buf[64], config[160];
+    double sum = 0.0;
+    assert_non_null(xf);
+    assert_non_null(yf);
+    assert_non_null(wf);
+    count = calloc(nc, sizeof *count);
+    for (i = 0; i < n * nf; i++)
+        xf[i] = (float)ds->x[i];
+    for (i = 0; i < n; i++)
+        count[ds->label[i]]++;
+    for (i = 0; i < n; i++) {
+        double v = pow((double)n / ((double)nc * (double)count[ds->label[i]]), opt->class_balance);
+        yf[i] = (float)ds->label[i];
+        wf[i] = (float)v;
+        sum += v;
+    }
+    for (i = 0; i < n; i++)
+        wf[i] = (float)((double)wf[i] * (double)n / sum);
+    assert_int_equal(XGDMatrixCreateFromMat(xf, n, nf, NAN, &dm), 0);
+    assert_int_equal(XGDMatrixSetFloatInfo(dm, "label", yf, n), 0);
+    assert_int_equal(XGDMatrixSetFloatInfo(dm, "weight", wf, n), 0);
+    assert_int_equal(XGBoosterCreate(&dm, 1, &b), 0);
+#define SET(key, fmt, v)                                                                           \
+    do {                                                                                           \
+        snprintf(buf, sizeof buf, fmt, v);                                                         \
+        assert_int_equal(XGBoosterSetParam(b, key, buf), 0);                                       \
+    } while (0)
+    SET("verbosity", "%d", 0);
+    SET("objective", "%s", "multi:softprob");
+    SET("tree_method", "%s", "hist");
+    SET("seed", "%llu", (unsigned long long)(opt->seed % 2147483647ULL));
+    SET("num_class", "%zu", nc);
+    SET("max_depth", "%d", opt->max_depth);
+    SET("eta", "%.17g", opt->eta);
+    SET("subsample", "%.17g", opt->subsample);
+    SET("colsample_bytree", "%.17g", opt->colsample);
+    SET("min_child_weight", "%.17g", opt->min_child_weight);
+    SET("lambda", "%.17g", opt->lambda);
+    SET("max_bin", "%d", opt->max_bin);
+    SET("nthread", "%d", opt->n_threads);
+#undef SET
+    for (i = 0; i < opt->n_rounds; i++)
+        assert_int_equal(XGBoosterUpdateOneIter(b, (int)i, dm), 0);
+    snprintf(config, sizeof config,
+             "{\"type\": 0, \"training\": false, \"iteration_begin\": 0, "
+             "\"iteration_end\": 0, \"strict_shape\": false}");
+    assert_int_equal(XGBoosterPredictFromDMatrix(b, dm, config, &shape, &dim, &res), 0);
+    for (i = 0; i < n * nc; i++)
+        p[i] = (double)res[i];
+    XGBoosterFree(b);
+    XGDMatrixFree(dm);
+    free(xf);
+    free(yf);
+    free(wf);
+    free(count);
+}
+
+/* The training rows go to XGBoost a block at a time, quantised as they come: more rows than a
+ * block (8,192) and a last block cut short give the model of one matrix made of them all (the
+ * same probabilities, to the bit, as XGBoost's own DMatrix), whatever the thread count; a subset
+ * of the rows (gathered into floats) gives the model of a dataset of just those rows (read in
+ * place as doubles). */
+static void test_train__blocks_subsets_and_one_matrix_agree(void **state)
+{
+    parus_dataset ds, half;
+    parus_classify_options opt;
+    parus_model *a, *b, *c, *d;
+    parus_error err;
+    size_t n, nc = 3, i, *rows;
+    double *pa, *pb, *pref;
+    (void)state;
+    make_unequal_blobs(&ds, 6001); /* 18,003 rows: blocks of 8,192, 8,192 and 1,619 */
+    n = ds.n_samples;
+    parus_classify_options_init(&opt);
+    opt.n_rounds = 4;
+    opt.n_threads = 1;
+    assert_int_equal(parus_model_train(&ds, NULL, 0, &opt, &a, &err), PARUS_OK);
+    opt.n_threads = 2;
+    assert_int_equal(parus_model_train(&ds, NULL, 0, &opt, &b, &err), PARUS_OK);
+    pa = malloc(n * nc * sizeof *pa);
+    pb = malloc(n * nc * sizeof *pb);
+    pref = malloc(n * nc * sizeof *pref);
+    assert_non_null(pa);
+    assert_non_null(pb);
+    assert_non_null(pref);
+    assert_int_equal(parus_model_predict(a, ds.x, n, ds.n_features, 1, pa, &err), PARUS_OK);
+    assert_int_equal(parus_model_predict(b, ds.x, n, ds.n_features, 1, pb, &err), PARUS_OK);
+    assert_memory_equal(pa, pb, n * nc * sizeof *pa);
+    opt.n_threads = 1;
+    reference_probabilities(&ds, &opt, pref);
+    for (i = 0; i < n * nc; i++)
+        assert_true((float)pa[i] == (float)pref[i]);
+
+    /* every other row: gathered from ds, or a dataset of their own */
+    rows = malloc((n / 2 + 1) * sizeof *rows);
+    assert_non_null(rows);
+    parus_dataset_init(&half);
+    assert_int_equal(parus_dataset_setup(&half, (const char *const *)ds.feature_names,
+                                         ds.n_features, (const char *const *)ds.class_names,
+                                         ds.n_classes, false, &err),
+                     PARUS_OK);
+    for (i = 0; i < n / 2; i++) {
+        rows[i] = 2 * i + 1;
+        assert_int_equal(parus_dataset_add_row(&half, ds.x + rows[i] * ds.n_features,
+                                               ds.label[rows[i]], 0, &err),
+                         PARUS_OK);
+    }
+    assert_true(n / 2 > 8192);
+    assert_int_equal(parus_model_train(&ds, rows, n / 2, &opt, &c, &err), PARUS_OK);
+    assert_int_equal(parus_model_train(&half, NULL, 0, &opt, &d, &err), PARUS_OK);
+    assert_string_equal(parus_model_data_hash(c), parus_model_data_hash(d));
+    assert_int_equal(parus_model_predict(c, ds.x, n, ds.n_features, 1, pa, &err), PARUS_OK);
+    assert_int_equal(parus_model_predict(d, ds.x, n, ds.n_features, 1, pb, &err), PARUS_OK);
+    assert_memory_equal(pa, pb, n * nc * sizeof *pa);
+    free(rows);
+    free(pa);
+    free(pb);
+    free(pref);
+    parus_model_free(a);
+    parus_model_free(b);
+    parus_model_free(c);
+    parus_model_free(d);
+    parus_dataset_release(&half);
     parus_dataset_release(&ds);
 }
 
@@ -1180,6 +1333,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_train__separable_probabilities_and_determinism),
         cmocka_unit_test(test_train__class_balance_finds_the_rare_class),
+        cmocka_unit_test(test_train__blocks_subsets_and_one_matrix_agree),
         cmocka_unit_test(test_top2__ties_and_margin),
         cmocka_unit_test(test_model_file__round_trip_and_refusals),
         cmocka_unit_test(test_model_load__inconsistent_trees_refused),

@@ -255,6 +255,48 @@ static void test_train__thinned_copies(void **state)
     free(log);
 }
 
+/* --eta: the learning rate of the trees. Not given, it is 0.1 (the model of "--eta 0.1" byte for
+ * byte); given, another model; out of range, refused; and it goes with the rounds, not with
+ * --select. */
+static void test_train__eta(void **state)
+{
+    char db[4200], *log;
+    (void)state;
+    snprintf(db, sizeof db, "%s/seed-22/parus.db", g_dir);
+    log = parus_test_run_expect(
+        0,
+        "awk -F, 'NR == 1 { print; next } NR <= 7 { print $1 \",soybean\"; next } "
+        "NR <= 13 { print $1 \",cotton\" }' '%s/seed-22/labels.csv' > '%s/b12.csv' && "
+        "'%s' --db '%s' -q train --season " SEASON " --labels '%s/b12.csv' --rounds 40 "
+        "--out '%s/b1.model' && "
+        "'%s' --db '%s' -q train --season " SEASON " --labels '%s/b12.csv' --rounds 40 --eta 0.1 "
+        "--out '%s/b2.model' && "
+        "'%s' --db '%s' -q train --season " SEASON " --labels '%s/b12.csv' --rounds 40 --eta 0.3 "
+        "--out '%s/b3.model' && cmp '%s/b1.model' '%s/b2.model' && echo same-as-0.1 && "
+        "if cmp -s '%s/b1.model' '%s/b3.model'; then echo same-as-0.3; fi",
+        g_dir, g_dir, parus_test_bin(), db, g_dir, g_dir, parus_test_bin(), db, g_dir, g_dir,
+        parus_test_bin(), db, g_dir, g_dir, g_dir, g_dir, g_dir, g_dir);
+    assert_non_null(strstr(log, "same-as-0.1"));
+    assert_null(strstr(log, "same-as-0.3"));
+    free(log);
+    log =
+        parus_test_run_expect(2, "'%s' --db '%s' train --season " SEASON " --eta 0 --out '%s/x.m'",
+                              parus_test_bin(), db, g_dir);
+    assert_non_null(strstr(log, "--eta wants a learning rate in (0, 1], not '0'"));
+    free(log);
+    log = parus_test_run_expect(2,
+                                "'%s' --db '%s' train --season " SEASON " --eta 1.5 --out '%s/x.m'",
+                                parus_test_bin(), db, g_dir);
+    assert_non_null(strstr(log, "--eta wants"));
+    free(log);
+    log = parus_test_run_expect(2,
+                                "'%s' evaluate --csv '%s/absent.csv' --fold-column fold --select "
+                                "--eta 0.2",
+                                parus_test_bin(), g_dir);
+    assert_non_null(strstr(log, "--rounds or --eta and --select exclude each other"));
+    free(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +305,7 @@ int main(void)
         cmocka_unit_test(test_classify__refusals),
         cmocka_unit_test(test_train__a_class_with_one_sample),
         cmocka_unit_test(test_train__thinned_copies),
+        cmocka_unit_test(test_train__eta),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -45,7 +45,7 @@ int cli_dataset_option(const char *cmd, int argc, char **argv, int *i, parus_csv
         strcmp(a, "--phenology-band") != 0 && strcmp(a, "--step-days") != 0 &&
         strcmp(a, "--rounds") != 0 && strcmp(a, "--threads") != 0 && strcmp(a, "--nd-pairs") != 0 &&
         strcmp(a, "--smooth-bands") != 0 && strcmp(a, "--class-balance") != 0 &&
-        strcmp(a, "--learner") != 0)
+        strcmp(a, "--learner") != 0 && strcmp(a, "--eta") != 0)
         return 0;
     if (!next)
         return -cli_usage_error(cmd, "option '%s' needs a value", a);
@@ -76,6 +76,12 @@ int cli_dataset_option(const char *cmd, int argc, char **argv, int *i, parus_csv
     } else if (strcmp(a, "--learner") == 0) {
         if (!parus_learner_parse(next, &opt->learner))
             return -cli_usage_error(cmd, "--learner wants trees, tcnn or ensemble, not '%s'", next);
+    } else if (strcmp(a, "--eta") == 0) {
+        char *end;
+        double e = strtod(next, &end);
+        if (end == next || *end || !(e > 0.0 && e <= 1.0))
+            return -cli_usage_error(cmd, "--eta wants a learning rate in (0, 1], not '%s'", next);
+        opt->eta = e;
     } else if (strcmp(a, "--rounds") == 0) {
         if (!parse_size(next, 100000, &opt->n_rounds) || opt->n_rounds == 0)
             return -cli_usage_error(cmd, "--rounds wants 1..100000, not '%s'", next);

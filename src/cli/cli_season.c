@@ -67,7 +67,10 @@ static parus_status rows_add(struct rows *r, const double *x, const char *label,
 {
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 256;
-        double *nx = realloc(r->x, cap * r->n_features * sizeof *nx);
+        double *nx;
+        if (cap < r->cap || cap > SIZE_MAX / sizeof *nx / (r->n_features ? r->n_features : 1))
+            return parus_fail(err, PARUS_E_NOMEM, "dataset too large: %zu rows", r->n);
+        nx = realloc(r->x, cap * r->n_features * sizeof *nx);
         char **nl;
         int *nf;
         bool *nt;
@@ -99,13 +102,15 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Classes: the distinct labels, sorted; each needs two samples (thinned copies do not count). */
-static parus_status rows_to_dataset(const struct rows *r, const parus_season_spec *spec,
-                                    bool with_folds, const char *what, parus_dataset *ds,
-                                    parus_error *err)
+/* Classes: the distinct labels, sorted; each needs two samples (thinned copies do not count).
+ * The feature matrix and the folds move from r into *ds (on success; r keeps them otherwise):
+ * a season's rows are the largest thing a training holds, and a second copy of them would double
+ * its memory. */
+static parus_status rows_to_dataset(struct rows *r, const parus_season_spec *spec, bool with_folds,
+                                    const char *what, parus_dataset *ds, parus_error *err)
 {
     char **classes = NULL, **fnames = NULL;
-    size_t n_classes = 0, i, j, *count = NULL;
+    size_t n_classes = 0, i, j, *count = NULL, *label = NULL;
     parus_status st = PARUS_OK;
     parus_dataset tmp;
 
@@ -114,7 +119,7 @@ static parus_status rows_to_dataset(const struct rows *r, const parus_season_spe
                           what);
     if (!(classes = malloc(r->n * sizeof *classes)) ||
         !(fnames = calloc(r->n_features, sizeof *fnames)) ||
-        !(count = calloc(r->n, sizeof *count))) {
+        !(count = calloc(r->n, sizeof *count)) || !(label = malloc(r->n * sizeof *label))) {
         st = parus_fail(err, PARUS_E_NOMEM, "out of memory building a dataset");
         goto out;
     }
@@ -125,7 +130,8 @@ static parus_status rows_to_dataset(const struct rows *r, const parus_season_spe
             classes[n_classes++] = classes[i];
     for (i = 0; i < r->n; i++) {
         char **hit = bsearch(&r->label[i], classes, n_classes, sizeof *classes, cmp_str);
-        count[hit - classes] += !r->thinned[i];
+        label[i] = (size_t)(hit - classes);
+        count[label[i]] += !r->thinned[i];
     }
     for (i = 0; i < n_classes; i++)
         if (count[i] < 2) {
@@ -150,15 +156,26 @@ static parus_status rows_to_dataset(const struct rows *r, const parus_season_spe
     parus_dataset_init(&tmp);
     st = parus_dataset_setup(&tmp, (const char *const *)fnames, r->n_features,
                              (const char *const *)classes, n_classes, with_folds, err);
-    for (i = 0; st == PARUS_OK && i < r->n; i++) {
-        char **hit = bsearch(&r->label[i], classes, n_classes, sizeof *classes, cmp_str);
-        st = parus_dataset_add_row(&tmp, r->x + i * r->n_features, (size_t)(hit - classes),
-                                   with_folds ? r->fold[i] : 0, err);
+    if (st != PARUS_OK)
+        goto out;
+    /* rows_add grew r->x geometrically: give back what no row uses (a move, never a copy, for a
+     * block this size) */
+    {
+        double *x = realloc(r->x, r->n * r->n_features * sizeof *x);
+        if (x)
+            r->x = x;
     }
-    if (st == PARUS_OK)
-        *ds = tmp;
-    else
-        parus_dataset_release(&tmp);
+    tmp.x = r->x;
+    tmp.label = label;
+    if (with_folds) {
+        free(tmp.fold);
+        tmp.fold = r->fold;
+        r->fold = NULL;
+    }
+    tmp.n_samples = tmp.cap_samples_ = r->n;
+    r->x = NULL;
+    label = NULL;
+    *ds = tmp;
 out:
     if (fnames)
         for (j = 0; j < r->n_features; j++)
@@ -166,6 +183,7 @@ out:
     free(fnames);
     free(classes);
     free(count);
+    free(label);
     return st;
 }
 

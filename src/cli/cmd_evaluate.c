@@ -22,7 +22,8 @@ static const char usage[] =
     "                      [--exclude-columns A,B,...] [--include-columns A,B,...]\n"
     "                      [--predictions FILE] [--phenology-band NAME] [--step-days N]\n"
     "                      [--no-summaries] [--differences] [--nd-pairs A:B,...]\n"
-    "                      [--smooth-bands A,...] [--rounds N | --select] [--class-balance A]\n"
+    "                      [--smooth-bands A,...] [[--rounds N] [--eta E] | --select]\n"
+    "                      [--class-balance A]\n"
     "                      [--learner trees|tcnn|ensemble | --select-weight] [--threads N]\n"
     "                      [--json]\n\n"
     "Grouped k-fold cross-validation: each fold of the fold column is scored by a model\n"
@@ -64,6 +65,7 @@ static const char usage_options[] =
     "                        (nd_nir_mir_NN and its summaries)\n"
     "  --smooth-bands L      add upper-envelope Whittaker series of these bands (<band>_wsNN)\n"
     "  --rounds N            boosting rounds (default: 300)\n"
+    "  --eta E               the learning rate, each tree's share, in (0, 1] (default: 0.1)\n"
     "  --class-balance A     weight each training sample (n / (k n_c))^A, n_c its class's\n"
     "                        count: 1 gives every class the same weight, 0 none (default: 1)\n"
     "  --learner L           trees (default): gradient-boosted trees; tcnn: a temporal\n"
@@ -275,7 +277,7 @@ int cmd_evaluate(cli_ctx *ctx, int argc, char **argv)
         } else if ((took = cli_dataset_option("evaluate", argc, argv, &i, &copt, &opt)) != 0) {
             if (took < 0)
                 return -took;
-            if (strcmp(a, "--rounds") == 0)
+            if (strcmp(a, "--rounds") == 0 || strcmp(a, "--eta") == 0)
                 rounds_given = true;
         } else if (strcmp(a, "--csv") == 0 && i + 1 < argc) {
             csv = argv[++i];
@@ -303,8 +305,8 @@ int cmd_evaluate(cli_ctx *ctx, int argc, char **argv)
     if (select && select_weight)
         return cli_usage_error("evaluate", "--select and --select-weight exclude each other");
     if (select && rounds_given)
-        return cli_usage_error("evaluate", "--rounds and --select exclude each other: the "
-                                           "selection chooses the rounds");
+        return cli_usage_error("evaluate", "--rounds or --eta and --select exclude each other: "
+                                           "the selection chooses the rounds");
     {
         const char *inputs[] = {csv};
         if ((rc = cli_check_output(ctx, "evaluate", pred_path, inputs, 1)) != 0)

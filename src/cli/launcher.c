@@ -60,6 +60,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "parus: cannot find where '%s' is installed\n", FULL_NAME);
         return PARUS_EXIT_FAILURE;
     }
+    /* OpenMP threads that reach a barrier first sleep there rather than spin, unless the
+     * environment chooses (libgomp reads it when parus-full starts, hence here). XGBoost opens
+     * about 34 parallel regions a tree (5,100 trees for 300 rounds of 17 classes: some 170,000);
+     * with other work on the cores, a thread that spins at each of them holds the core that its
+     * partner waits for: training took 4 x the time on the shared 2-core machine (docs/
+     * benchmarks.md, "Training at scale"). Sleeping costs a wake-up per region, microseconds. */
+    if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT"))
+        setenv("OMP_WAIT_POLICY", "passive", 0);
     execv(path, argv);
     fprintf(stderr, "parus: cannot run '%s': %s\n", path, strerror(errno));
     return PARUS_EXIT_FAILURE;
