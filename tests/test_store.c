@@ -2914,7 +2914,17 @@ static void test_open__v18_store_is_migrated_to_compact_observations(void **stat
     assert_true(got.mean[PARUS_INDEX_EVI] == 12.75);
     assert_true(got.own_mean[PARUS_INDEX_NDVI] == 0.66);
     assert_true(got.w_total_px == 4.0 && got.w_valid_px == 3.0);
+    /* the old table's pages are free until the space is given back (`store upgrade`) */
+    {
+        uint64_t before = 0, after = 0, again = 0;
+        assert_true(file_int(path, "PRAGMA freelist_count") > 0);
+        assert_int_equal(parus_store_reclaim(s, &before, &after, &err), PARUS_OK);
+        assert_true(after < before);
+        assert_int_equal(parus_store_reclaim(s, &after, &again, &err), PARUS_OK);
+        assert_true(again == after);
+    }
     parus_store_close(s);
+    assert_int_equal(file_int(path, "PRAGMA freelist_count"), 0);
     assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'view' AND "
                                     "name = 'observations'"),
                      1);
