@@ -346,6 +346,34 @@ parus_status parus_csvout_put_fen(parus_csvout *w, int64_t fen, parus_error *err
     return put_parts(w, fen < 0, m / 100, m % 100, 2, err);
 }
 
+parus_status parus_csvout_put_real(parus_csvout *w, double value, parus_error *err)
+{
+    char buf[40];
+    parus_status rc;
+    int n = 0;
+
+    if (!w)
+        return parus_fail(err, PARUS_E_INVALID, "csv writer is NULL");
+    if (isnan(value))
+        return parus_csvout_put_empty(w, err);
+    if (isinf(value))
+        return parus_csvout_put_text(w, value < 0 ? "-inf" : "inf", err);
+    /* the fewest digits that read back exactly */
+    for (int digits = 15; digits <= 17; digits++) {
+        n = snprintf(buf, sizeof buf, "%.*g", digits, value);
+        if (n > 0 && (size_t)n < sizeof buf && strtod(buf, NULL) == value)
+            break;
+    }
+    if (n <= 0 || (size_t)n >= sizeof buf)
+        return fail(w, err, PARUS_E_RANGE, "csv: a number that cannot be written");
+    for (int i = 0; i < n; i++) /* a caller's setlocale may have made the point a comma */
+        if (buf[i] == ',')
+            buf[i] = '.';
+    if ((rc = begin_field(w, err)) != PARUS_OK)
+        return rc;
+    return append(w, buf, (size_t)n, err);
+}
+
 parus_status parus_csvout_put_fixed(parus_csvout *w, double value, int decimals, parus_error *err)
 {
     static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};

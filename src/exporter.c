@@ -92,6 +92,18 @@ const char *const *parus_export_farmer_columns(size_t *n_columns)
     return farmer_names;
 }
 
+/* What every CSV export needs before it reads anything. */
+static parus_status check_args(const parus_store *store, const char *season, const parus_csvout *w,
+                               parus_error *err)
+{
+    if (!store || !season || !w)
+        return parus_fail(err, PARUS_E_INVALID, "export: missing store, season or writer");
+    if (!parus_store_season_valid(season))
+        return parus_fail(err, PARUS_E_INVALID,
+                          "season '%s' is not a window 'YYYY-MM-DD/YYYY-MM-DD'", season);
+    return PARUS_OK;
+}
+
 static parus_status put_header(parus_csvout *w, const char *const *names, size_t n,
                                parus_error *err)
 {
@@ -230,11 +242,8 @@ parus_status parus_export_farmers_csv(parus_store *store, const char *season, pa
     struct farmer_walk fw;
     parus_status st;
 
-    if (!store || !season || !w)
-        return parus_fail(err, PARUS_E_INVALID, "export: missing store, season or writer");
-    if (!parus_store_season_valid(season))
-        return parus_fail(err, PARUS_E_INVALID,
-                          "season '%s' is not a window 'YYYY-MM-DD/YYYY-MM-DD'", season);
+    if ((st = check_args(store, season, w, err)) != PARUS_OK)
+        return st;
     memset(&fw.audit, 0, sizeof fw.audit);
     st = parus_store_get_assess_inputs(store, season, take_audit, &fw.audit, err);
     if (st != PARUS_OK && st != PARUS_E_NOT_FOUND) /* none recorded: empty cells */
@@ -642,11 +651,8 @@ parus_status parus_export_parcels_csv(parus_store *store, const char *season, pa
     size_t n_names;
     parus_status st;
 
-    if (!store || !season || !w)
-        return parus_fail(err, PARUS_E_INVALID, "export: missing store, season or writer");
-    if (!parus_store_season_valid(season))
-        return parus_fail(err, PARUS_E_INVALID,
-                          "season '%s' is not a window 'YYYY-MM-DD/YYYY-MM-DD'", season);
+    if ((st = check_args(store, season, w, err)) != PARUS_OK)
+        return st;
     names = parus_export_parcel_columns(&n_names);
     st = put_header(w, names, n_names, err);
     if (st != PARUS_OK)
@@ -708,15 +714,13 @@ struct obs_walk {
     parus_error *err;
 };
 
-/* A statistic: to 4 decimals (the store keeps 1e-4), or, for a value the fixed form cannot hold
- * (one the store keeps exactly: beyond +-10^14, an infinity), in full. */
+/* A statistic: to its decimals (the store keeps 1e-4), or in full for a value the fixed form cannot
+ * hold (one the store keeps exactly: beyond +-10^14, an infinity). */
 static parus_status put_stat(parus_csvout *w, double v, int decimals, parus_error *err)
 {
-    char buf[40];
     if (isnan(v) || fabs(v) < 1e14)
         return parus_csvout_put_fixed(w, v, decimals, err);
-    snprintf(buf, sizeof buf, "%.17g", v);
-    return parus_csvout_put_text(w, buf, err);
+    return parus_csvout_put_real(w, v, err);
 }
 
 static int obs_rows(const parus_parcel_brief *p, const parus_series_point *pts, size_t n_pts,
@@ -756,30 +760,31 @@ static int obs_rows(const parus_parcel_brief *p, const parus_series_point *pts, 
     return st != PARUS_OK;
 }
 
+/* room for the header's cells: the seven before the statistics, the statistics, the two counts */
+#define N_OBS_HEADER 96
+
 parus_status parus_export_observations_csv(parus_store *store, const char *season, parus_csvout *w,
                                            size_t *n_rows, parus_error *err)
 {
     static const char *const head[] = {"parcel_id", "farmer_id",  "date",      "tile_id",
                                        "sensor",    "w_total_px", "w_valid_px"};
-    static const char *const tail[] = {"n_pixels", "n_pure"};
+    const char *names[N_OBS_HEADER];
     struct obs_walk ow;
-    size_t k;
+    size_t k, n_names;
     parus_status st;
 
-    if (!store || !season || !w)
-        return parus_fail(err, PARUS_E_INVALID, "export: missing store, season or writer");
-    if (!parus_store_season_valid(season))
-        return parus_fail(err, PARUS_E_INVALID,
-                          "season '%s' is not a window 'YYYY-MM-DD/YYYY-MM-DD'", season);
-    st = PARUS_OK;
-    for (k = 0; k < sizeof head / sizeof head[0] && st == PARUS_OK; k++)
-        st = parus_csvout_put_text(w, head[k], err);
-    for (k = 0; k < parus_observation_n_stats() && st == PARUS_OK; k++)
-        st = parus_csvout_put_text(w, parus_observation_stat_name(k), err);
-    for (k = 0; k < sizeof tail / sizeof tail[0] && st == PARUS_OK; k++)
-        st = parus_csvout_put_text(w, tail[k], err);
-    if (st == PARUS_OK)
-        st = parus_csvout_end_row(w, err);
+    if ((st = check_args(store, season, w, err)) != PARUS_OK)
+        return st;
+    if (sizeof head / sizeof head[0] + parus_observation_n_stats() + 2 > N_OBS_HEADER)
+        return parus_fail(err, PARUS_E_INTERNAL, "export: more statistics than header room");
+    n_names = 0;
+    for (k = 0; k < sizeof head / sizeof head[0]; k++)
+        names[n_names++] = head[k];
+    for (k = 0; k < parus_observation_n_stats(); k++)
+        names[n_names++] = parus_observation_stat_name(k);
+    names[n_names++] = "n_pixels";
+    names[n_names++] = "n_pure";
+    st = put_header(w, names, n_names, err);
     if (st != PARUS_OK)
         return st;
     ow.w = w;

@@ -197,6 +197,8 @@ int parus__obs_bind(sqlite3_stmt *st, int first, const parus_observation *o, uns
                     size_t *n_exact, const char **bad);
 /* Read columns first.. (PARUS__OBS_ROW_COLUMNS) of st into o; false when its values are damaged. */
 bool parus__obs_read(sqlite3_stmt *st, int first, parus_observation *o);
+/* Set the k-th statistic of o (parus_observation_stat's numbering: PARUS__OBS_COLUMNS order). */
+void parus__obs_set_stat(parus_observation *o, size_t k, double v);
 /* Register parus_obs_value(vals, name) on db: a packed value of an observation (NULL: none). */
 int parus__obs_register_sql(sqlite3 *db);
 

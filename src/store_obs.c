@@ -272,3 +272,9 @@ double parus_observation_stat(const parus_observation *o, size_t k)
 {
     return o && k < parus_observation_n_stats() ? get(o, all_stats[k].offset) : (double)NAN;
 }
+
+void parus__obs_set_stat(parus_observation *o, size_t k, double v)
+{
+    if (k < parus_observation_n_stats())
+        put(o, all_stats[k].offset, v);
+}

@@ -709,11 +709,6 @@ static const char v19_finish[] =
 /* clang-format on */
 #undef V19_OLD_COLUMN
 
-#define V19_OBS_OFFSET(name, offset) offset,
-static const size_t v19_offsets[] = {PARUS__OBS_COLUMNS(V19_OBS_OFFSET)};
-#undef V19_OBS_OFFSET
-#define V19_N_VALUES (sizeof v19_offsets / sizeof v19_offsets[0])
-
 static double v19_real(sqlite3_stmt *st, int i)
 {
     return sqlite3_column_type(st, i) == SQLITE_NULL ? (double)NAN : sqlite3_column_double(st, i);
@@ -850,7 +845,7 @@ static int migrate_to_19(parus_store *store, parus_error *err)
 {
     sqlite3_stmt *rd = NULL, *wr = NULL;
     unsigned char buf[PARUS__OBS_PACK_MAX];
-    size_t n_rows = 0, n_exact = 0;
+    size_t n_rows = 0, n_exact = 0, n_values = parus_observation_n_stats();
     int rc = v19_refuse_bad(store, err);
 
     if (rc == SQLITE_OK)
@@ -865,12 +860,12 @@ static int migrate_to_19(parus_store *store, parus_error *err)
         memset(&o, 0, sizeof o);
         o.w_total_px = sqlite3_column_double(rd, 2);
         o.w_valid_px = sqlite3_column_double(rd, 3);
-        for (size_t k = 0; k < V19_N_VALUES; k++) {
+        for (size_t k = 0; k < n_values; k++) {
             double v = v19_real(rd, 4 + (int)k);
-            memcpy((char *)&o + v19_offsets[k], &v, sizeof v);
+            parus__obs_set_stat(&o, k, v);
         }
-        o.n_pixels = (size_t)sqlite3_column_int64(rd, 4 + (int)V19_N_VALUES);
-        o.n_pure = (size_t)sqlite3_column_int64(rd, 5 + (int)V19_N_VALUES);
+        o.n_pixels = (size_t)sqlite3_column_int64(rd, 4 + (int)n_values);
+        o.n_pure = (size_t)sqlite3_column_int64(rd, 5 + (int)n_values);
         rc = sqlite3_bind_int64(wr, 1, sqlite3_column_int64(rd, 0));
         if (rc == SQLITE_OK)
             rc = sqlite3_bind_int64(wr, 2, sqlite3_column_int64(rd, 1));

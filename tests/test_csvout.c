@@ -217,6 +217,23 @@ static void test_put_numbers__exact_and_never_neutralised(void **state)
     parus_csvout_free(w);
 }
 
+/* A value too large for put_fixed, in full and unneutralised: it reads back as the same double. */
+static void test_put_real__numbers_in_full(void **state)
+{
+    parus_csvout *w = memory_writer(false, false);
+    parus_error err;
+    (void)state;
+    assert_int_equal(parus_csvout_put_real(w, -1e30, &err), PARUS_OK);
+    assert_int_equal(parus_csvout_put_real(w, 0.1, &err), PARUS_OK);
+    assert_int_equal(parus_csvout_put_real(w, 123456789012345678.0, &err), PARUS_OK);
+    assert_int_equal(parus_csvout_put_real(w, NAN, &err), PARUS_OK);
+    assert_int_equal(parus_csvout_put_real(w, -INFINITY, &err), PARUS_OK);
+    assert_int_equal(parus_csvout_put_real(w, INFINITY, &err), PARUS_OK);
+    assert_int_equal(parus_csvout_end_row(w, &err), PARUS_OK);
+    assert_bytes(w, "-1e+30,0.1,1.2345678901234568e+17,,\"'-inf\",inf\n");
+    parus_csvout_free(w);
+}
+
 static void test_put_fixed__refuses_out_of_range(void **state)
 {
     parus_csvout *w = memory_writer(false, false);
@@ -413,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_put_text__quotes_only_when_needed),
         cmocka_unit_test(test_put_text__neutralises_formulas),
         cmocka_unit_test(test_put_numbers__exact_and_never_neutralised),
+        cmocka_unit_test(test_put_real__numbers_in_full),
         cmocka_unit_test(test_put_fixed__refuses_out_of_range),
         cmocka_unit_test(test_put_text__refuses_bad_utf8_and_stays_failed),
         cmocka_unit_test(test_round_trip__random_cells),

@@ -75,6 +75,11 @@ PARUS_API parus_status parus_csvout_put_fen(parus_csvout *w, int64_t fen, parus_
  * an infinite value or one whose |value| x 10^decimals reaches 2^62 is E_RANGE. */
 PARUS_API parus_status parus_csvout_put_fixed(parus_csvout *w, double value, int decimals,
                                               parus_error *err);
+/* A measured quantity in full, for a value too large for put_fixed: the shortest of "%.17g" that
+ * reads back as the same double, '.' as the decimal point in every locale, never neutralised
+ * ("-1e+30" is a number, not a formula). NaN is an empty cell; an infinity is "inf" or "-inf"
+ * (as text: "-inf" is neutralised like any text a spreadsheet would run). */
+PARUS_API parus_status parus_csvout_put_real(parus_csvout *w, double value, parus_error *err);
 /* End the current record. */
 PARUS_API parus_status parus_csvout_end_row(parus_csvout *w, parus_error *err);
 
