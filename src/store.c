@@ -147,28 +147,29 @@ static const char *const stmt_sql[STMT_N_] = {
     [STMT_CHANGE_INSERT] =
         "INSERT INTO parcel_changes (parcel_id, changed_at, source, what, old_area_m2, "
         "new_area_m2, n_observations_removed) VALUES (?1, ?2, ?3, 'geometry', ?4, ?5, ?6)",
-    [STMT_COUNTS] = "SELECT (SELECT count(*) FROM parcels),"
-                    " (SELECT count(DISTINCT farmer_id) FROM parcels),"
-                    " (SELECT total(area_m2) FROM parcels),"
-                    " (SELECT count(*) FROM parcel_rejects),"
-                    " (SELECT count(*) FROM tiles),"
-                    " (SELECT count(*) FROM observations),"
-                    " (SELECT count(*) FROM runs),"
-                    " (SELECT count(*) FROM parcel_crops),"
-                    " (SELECT count(*) FROM samples),"
-                    " (SELECT count(*) FROM sample_points),"
-                    " (SELECT count(*) FROM assessments),"
-                    " (SELECT count(*) FROM parcel_results),"
-                    " (SELECT count(*) FROM parcel_flags),"
-                    " (SELECT count(*) FROM (SELECT DISTINCT season, crop, grp FROM peer_curves)),"
-                    " (SELECT count(*) FROM limits)",
+    [STMT_COUNTS] =
+        "SELECT (SELECT count(*) FROM parcels),"
+        " (SELECT count(DISTINCT farmer_id) FROM parcels),"
+        " (SELECT coalesce(sum(area_m2), 0.0) FROM parcels),"
+        " (SELECT count(*) FROM parcel_rejects),"
+        " (SELECT count(*) FROM tiles),"
+        " (SELECT count(*) FROM observations),"
+        " (SELECT count(*) FROM runs),"
+        " (SELECT count(*) FROM parcel_crops),"
+        " (SELECT count(*) FROM samples),"
+        " (SELECT count(*) FROM sample_points),"
+        " (SELECT count(*) FROM assessments),"
+        " (SELECT count(*) FROM parcel_results),"
+        " (SELECT count(*) FROM parcel_flags),"
+        " (SELECT count(*) FROM (SELECT DISTINCT season, crop, grp FROM peer_curves) AS c),"
+        " (SELECT count(*) FROM limits)",
 };
 
 parus_status parus__store_sql_fail(parus_store *store, int rc, parus_error *err, const char *fmt,
                                    ...)
 {
     char what[768];
-    const char *reason = sqlite3_errmsg(store->db);
+    const char *reason = parus__db_errmsg(store->db);
     parus_status code = PARUS_E_STORE;
     va_list ap;
 
@@ -196,14 +197,14 @@ parus_status parus__store_sql_fail(parus_store *store, int rc, parus_error *err,
 
 sqlite3 *parus__store_handle(parus_store *store)
 {
-    return store->db;
+    return parus__db_sqlite(store->db);
 }
 
-sqlite3_stmt *parus__store_stmt(parus_store *store, size_t slot, const char *sql, parus_error *err)
+parus__stmt *parus__store_stmt(parus_store *store, size_t slot, const char *sql, parus_error *err)
 {
-    sqlite3_stmt *st = store->stmt[slot];
+    parus__stmt *st = store->stmt[slot];
     if (!st) {
-        int rc = sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+        int rc = parus__db_prepare(store->db, sql, true, &st);
         if (rc != SQLITE_OK) {
             parus__store_sql_fail(store, rc, err, "cannot prepare a statement on '%s'",
                                   store->path);
@@ -211,53 +212,67 @@ sqlite3_stmt *parus__store_stmt(parus_store *store, size_t slot, const char *sql
         }
         store->stmt[slot] = st;
     } else {
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
+        parus__reset(st);
+        parus__clear_bindings(st);
     }
     return st;
 }
 
+/* PostgreSQL's text where it differs from SQLite's: parcels_rtree is a table with a GiST index
+ * on its box (store_pg_schema.c), which the box operator && uses; CROSS JOIN takes no ON there. */
+static const char *const stmt_sql_pg[STMT_N_] = {
+    [STMT_PARCELS_IN_BOX] =
+        "SELECT " PARCEL_COLUMNS " FROM parcels_rtree r JOIN parcels p ON p.num = r.id "
+        "WHERE box(point(r.lon_min, r.lat_min), point(r.lon_max, r.lat_max)) && "
+        "box(point(?1, ?2), point(?3, ?4)) "
+        "AND p.lon_max_deg >= ?1 AND p.lon_min_deg <= ?3 AND p.lat_max_deg >= ?2 "
+        "AND p.lat_min_deg <= ?4 ORDER BY p.id",
+};
+
 /* The cached statement, reset and unbound; NULL with err set when it cannot be prepared (a
  * schema that is not what this build wrote). */
-static sqlite3_stmt *stmt_get(parus_store *store, enum stmt_id id, parus_error *err)
+static parus__stmt *stmt_get(parus_store *store, enum stmt_id id, parus_error *err)
 {
-    return parus__store_stmt(store, (size_t)id, stmt_sql[id], err);
+    const char *sql = stmt_sql[id];
+    if (stmt_sql_pg[id] && parus__db_is_pg(store->db))
+        sql = stmt_sql_pg[id];
+    return parus__store_stmt(store, (size_t)id, sql, err);
 }
 
 /* Step a statement whose row, if any, is not wanted: SQLITE_DONE on success. The caller resets
  * it right after, so that it holds no read snapshot. */
-static int stmt_run(sqlite3_stmt *st)
+static int stmt_run(parus__stmt *st)
 {
-    int rc = sqlite3_step(st);
+    int rc = parus__step(st);
     if (rc == SQLITE_ROW)
         rc = SQLITE_DONE;
     return rc;
 }
 
-static int bind_text(sqlite3_stmt *st, int i, const char *s)
+static int bind_text(parus__stmt *st, int i, const char *s)
 {
-    return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+    return s ? parus__bind_text(st, i, s, -1) : parus__bind_null(st, i);
 }
 
 /* NaN (no value) is stored as NULL, read back as NaN */
-static int bind_real(sqlite3_stmt *st, int i, double v)
+static int bind_real(parus__stmt *st, int i, double v)
 {
-    return isnan(v) ? sqlite3_bind_null(st, i) : sqlite3_bind_double(st, i, v);
+    return isnan(v) ? parus__bind_null(st, i) : parus__bind_double(st, i, v);
 }
 
-static double column_real(sqlite3_stmt *st, int i)
+static double column_real(parus__stmt *st, int i)
 {
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? (double)NAN : sqlite3_column_double(st, i);
+    return parus__column_type(st, i) == SQLITE_NULL ? (double)NAN : parus__column_double(st, i);
 }
 
-static const char *column_text(sqlite3_stmt *st, int i)
+static const char *column_text(parus__stmt *st, int i)
 {
-    return (const char *)sqlite3_column_text(st, i);
+    return (const char *)parus__column_text(st, i);
 }
 
-static size_t column_size(sqlite3_stmt *st, int i)
+static size_t column_size(parus__stmt *st, int i)
 {
-    sqlite3_int64 v = sqlite3_column_int64(st, i);
+    int64_t v = parus__column_int64(st, i);
     return v > 0 ? (size_t)v : 0;
 }
 
@@ -276,12 +291,12 @@ parus_status parus__store_prepare_failed(parus_error *err)
 
 static parus_status tx_begin(parus_store *store, parus_error *err)
 {
-    sqlite3_stmt *st = stmt_get(store, STMT_BEGIN, err);
+    parus__stmt *st = stmt_get(store, STMT_BEGIN, err);
     int rc;
     if (!st)
         return prepare_failed(err);
     rc = stmt_run(st);
-    sqlite3_reset(st);
+    parus__reset(st);
     if (rc != SQLITE_DONE)
         return parus__store_sql_fail(store, rc, err, "cannot write to '%s'", store->path);
     return PARUS_OK;
@@ -290,15 +305,17 @@ static parus_status tx_begin(parus_store *store, parus_error *err)
 parus_status parus_store_snapshot_begin(parus_store *store, parus_error *err)
 {
     int rc;
-    if (!sqlite3_get_autocommit(store->db))
+    if (!parus__db_autocommit(store->db))
         return parus_fail(err, PARUS_E_INVALID,
                           "store '%s': a transaction is open, no snapshot can begin", store->path);
     /* BEGIN DEFERRED takes its snapshot at the first read: read once, now */
-    rc = sqlite3_exec(store->db, "BEGIN DEFERRED; SELECT count(*) FROM sqlite_master", NULL, NULL,
-                      NULL);
+    rc = parus__db_exec(store->db, parus__db_is_pg(store->db)
+                                       ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
+                                         "SELECT count(*) FROM parus_meta"
+                                       : "BEGIN DEFERRED; SELECT count(*) FROM sqlite_master");
     if (rc != SQLITE_OK) {
-        if (!sqlite3_get_autocommit(store->db))
-            sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+        if (!parus__db_autocommit(store->db))
+            parus__db_exec(store->db, "ROLLBACK");
         return parus__store_sql_fail(store, rc, err, "cannot read '%s'", store->path);
     }
     return PARUS_OK;
@@ -306,35 +323,35 @@ parus_status parus_store_snapshot_begin(parus_store *store, parus_error *err)
 
 void parus_store_snapshot_end(parus_store *store)
 {
-    if (store && !sqlite3_get_autocommit(store->db))
-        sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
+    if (store && !parus__db_autocommit(store->db))
+        parus__db_exec(store->db, "COMMIT");
 }
 
 /* Undo the open transaction, if SQLite has not already done so after the error. */
 static void tx_rollback(parus_store *store)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_get_autocommit(store->db))
+    parus__stmt *st;
+    if (parus__db_autocommit(store->db))
         return;
     st = stmt_get(store, STMT_ROLLBACK, NULL);
     if (st) {
         stmt_run(st);
-        sqlite3_reset(st);
+        parus__reset(st);
     } else {
-        sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+        parus__db_exec(store->db, "ROLLBACK");
     }
 }
 
 static parus_status tx_commit(parus_store *store, parus_error *err)
 {
-    sqlite3_stmt *st = stmt_get(store, STMT_COMMIT, err);
+    parus__stmt *st = stmt_get(store, STMT_COMMIT, err);
     int rc;
     if (!st) {
         tx_rollback(store);
         return prepare_failed(err);
     }
     rc = stmt_run(st);
-    sqlite3_reset(st);
+    parus__reset(st);
     if (rc != SQLITE_DONE) {
         parus_status code =
             parus__store_sql_fail(store, rc, err, "cannot commit to '%s'", store->path);
@@ -379,10 +396,111 @@ void parus__store_tx_rollback(parus_store *store)
 /* A PRAGMA that sets a value; its result row (journal_mode returns one) is not needed. */
 static parus_status set_pragma(parus_store *store, const char *sql, parus_error *err)
 {
-    int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
+    int rc = parus__db_exec(store->db, sql);
     if (rc != SQLITE_OK)
         return parus__store_sql_fail(store, rc, err, "cannot open store '%s'", store->path);
     return PARUS_OK;
+}
+
+/* Open the SQLite file (a path or a "file:" URI, as flags say) into store->db: extended result
+ * codes, the busy timeout and parus_obs_value() set. On failure store->db is NULL. */
+static parus_status open_sqlite(parus_store *store, const char *name, int flags, parus_error *err)
+{
+    sqlite3 *lite = NULL;
+    int rc = sqlite3_open_v2(name, &lite, flags, NULL);
+    if (rc != SQLITE_OK) {
+        parus_status code =
+            lite ? parus_fail(err, PARUS_E_STORE, "cannot open store '%s': %s", store->path,
+                              sqlite3_errmsg(lite))
+                 : parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", store->path);
+        sqlite3_close_v2(lite);
+        return code;
+    }
+    sqlite3_extended_result_codes(lite, 1);
+    sqlite3_busy_timeout(lite, PARUS__STORE_BUSY_TIMEOUT_MS);
+    parus__obs_register_sql(lite); /* for SQL that reads a packed value; optional */
+    store->db = parus__db_wrap_sqlite(lite);
+    if (!store->db) {
+        sqlite3_close_v2(lite);
+        return parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", store->path);
+    }
+    return PARUS_OK;
+}
+
+/* target with any password taken out, for messages: "postgresql://u:SECRET@h/d" gives
+ * "postgresql://u@h/d", "host=h password=SECRET dbname=d" gives "host=h password=... dbname=d". */
+static void redact(const char *target, char *out, size_t cap)
+{
+    const char *at, *colon, *pw;
+    size_t n;
+    snprintf(out, cap, "%s", target);
+    if (strstr(out, "://")) {
+        char *user = strstr(out, "://") + 3;
+        at = strchr(user, '@');
+        colon = memchr(user, ':', at ? (size_t)(at - user) : 0);
+        if (at && colon)
+            memmove((char *)colon, at, strlen(at) + 1);
+        return;
+    }
+    pw = strstr(target, "password");
+    if (pw && (pw = strchr(pw, '='))) {
+        size_t used;
+        pw++;
+        while (*pw == ' ')
+            pw++;
+        n = strcspn(pw, " ");
+        used = (size_t)(pw - target);
+        if (used < cap)
+            snprintf(out + used, cap - used, "...%s", pw + n);
+    }
+}
+
+/* A store in PostgreSQL (target: a URI or a libpq keyword string): connect, check the identity,
+ * create the schema in a fresh database when create is set; read_only makes every transaction
+ * of the connection read-only. */
+static parus_status store_open_pg(const char *target, bool create, bool read_only,
+                                  parus_store **out, parus_error *err)
+{
+    char shown[512], *reason = NULL;
+    parus_store *store = calloc(1, sizeof *store);
+    parus_status code;
+    int rc;
+
+    redact(target, shown, sizeof shown);
+    if (!store)
+        return parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", shown);
+    rc = parus__db_open_pg(target, &store->db, &reason);
+    if (rc != SQLITE_OK) {
+        code = rc == SQLITE_NOMEM ? parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", shown)
+                                  : parus_fail(err, PARUS_E_STORE,
+                                               "cannot connect to the PostgreSQL store '%s': %s",
+                                               shown, reason ? reason : "unknown reason");
+        free(reason);
+        free(store);
+        return code;
+    }
+    parus__db_describe(store->db, target, shown, sizeof shown);
+    store->path = parus__strdup(shown);
+    if (!store->path) {
+        code = parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", shown);
+        goto out_close;
+    }
+    code = parus__store_check_identity(store, create, err);
+    if (code == PARUS_OK && read_only &&
+        (rc = parus__db_exec(store->db, "SET default_transaction_read_only = on")) != SQLITE_OK)
+        code = parus__store_sql_fail(store, rc, err, "cannot open store '%s'", store->path);
+    if (code == PARUS_OK && create)
+        code = parus__store_migrate(store, err);
+    if (code != PARUS_OK)
+        goto out_close;
+    *out = store;
+    return PARUS_OK;
+
+out_close:
+    parus__db_close(store->db);
+    free(store->path);
+    free(store);
+    return code;
 }
 
 static parus_status store_open(const char *path, bool create, parus_store **out, parus_error *err)
@@ -391,10 +509,11 @@ static parus_status store_open(const char *path, bool create, parus_store **out,
     parus_status code;
     struct stat sb;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-    int rc;
 
     if (!path || !*path || !out)
         return parus_fail(err, PARUS_E_INVALID, "no store path given");
+    if (parus__db_target_is_pg(path))
+        return store_open_pg(path, create, false, out, err);
     if (!create && stat(path, &sb) != 0 && errno == ENOENT)
         return parus_fail(err, PARUS_E_NOT_FOUND, "store '%s' does not exist", path);
     if (create)
@@ -408,19 +527,11 @@ static parus_status store_open(const char *path, bool create, parus_store **out,
         code = parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", path);
         goto out_free;
     }
-    rc = sqlite3_open_v2(path, &store->db, flags, NULL);
-    if (rc != SQLITE_OK) {
-        if (store->db)
-            code = parus__store_sql_fail(store, rc, err, "cannot open store '%s'", path);
-        else
-            code = parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", path);
-        goto out_close;
-    }
-    sqlite3_extended_result_codes(store->db, 1);
-    sqlite3_busy_timeout(store->db, PARUS__STORE_BUSY_TIMEOUT_MS);
-    parus__obs_register_sql(store->db); /* for SQL that reads a packed value; optional */
+    code = open_sqlite(store, path, flags, err);
+    if (code != PARUS_OK)
+        goto out_free;
     /* SQLite quietly opens a file it may not write read-only; a writer must know now */
-    if (create && sqlite3_db_readonly(store->db, "main") == 1) {
+    if (create && sqlite3_db_readonly(parus__db_sqlite(store->db), "main") == 1) {
         code = parus_fail(err, PARUS_E_STORE, "cannot open store '%s' for writing: read-only file",
                           path);
         goto out_close;
@@ -446,7 +557,7 @@ static parus_status store_open(const char *path, bool create, parus_store **out,
     return PARUS_OK;
 
 out_close:
-    sqlite3_close_v2(store->db);
+    parus__db_close(store->db);
 out_free:
     free(store->path);
     free(store);
@@ -475,25 +586,15 @@ static char *path_uri(const char *path, const char *query)
 /* One read-only connection to uri, its identity checked. */
 static parus_status open_ro_uri(parus_store *store, const char *uri, parus_error *err)
 {
-    int rc = sqlite3_open_v2(uri, &store->db,
-                             SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
-    parus_status code;
-    if (rc != SQLITE_OK) {
-        code = store->db
-                   ? parus__store_sql_fail(store, rc, err, "cannot open store '%s'", store->path)
-                   : parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", store->path);
-        sqlite3_close_v2(store->db);
-        store->db = NULL;
+    parus_status code =
+        open_sqlite(store, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, err);
+    if (code != PARUS_OK)
         return code;
-    }
-    sqlite3_extended_result_codes(store->db, 1);
-    sqlite3_busy_timeout(store->db, PARUS__STORE_BUSY_TIMEOUT_MS);
-    parus__obs_register_sql(store->db); /* for SQL that reads a packed value; optional */
     code = parus__store_check_identity(store, false, err);
     if (code == PARUS_OK)
         code = set_pragma(store, "PRAGMA foreign_keys = ON", err);
     if (code != PARUS_OK) {
-        sqlite3_close_v2(store->db);
+        parus__db_close(store->db);
         store->db = NULL;
     }
     return code;
@@ -545,6 +646,8 @@ static parus_status store_open_ro(const char *path, parus_store **out, parus_err
 
     if (!path || !*path || !out)
         return parus_fail(err, PARUS_E_INVALID, "no store path given");
+    if (parus__db_target_is_pg(path))
+        return store_open_pg(path, false, true, out, err);
     if (stat(path, &sb) != 0) {
         if (errno == ENOENT)
             return parus_fail(err, PARUS_E_NOT_FOUND, "store '%s' does not exist", path);
@@ -625,36 +728,35 @@ void parus_store_close(parus_store *store)
     parus_store_results_abort(store);
     parus_store_assessments_abort(store);
     for (i = 0; i < PARUS__STORE_MAX_STMTS; i++)
-        sqlite3_finalize(store->stmt[i]);
-    sqlite3_close_v2(store->db);
+        parus__finalize(store->stmt[i]);
+    parus__db_close(store->db);
     free(store->path);
     free(store);
 }
 
 /* page_count and freelist_count of the main database */
-static int page_counts(parus_store *store, sqlite3_int64 *pages, sqlite3_int64 *free_pages,
-                       sqlite3_int64 *page_size)
+static int page_counts(parus_store *store, int64_t *pages, int64_t *free_pages, int64_t *page_size)
 {
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(store->db,
-                                "SELECT (SELECT page_count FROM pragma_page_count()), (SELECT "
-                                "freelist_count FROM pragma_freelist_count()), (SELECT page_size "
-                                "FROM pragma_page_size())",
-                                -1, &st, NULL);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        *pages = sqlite3_column_int64(st, 0);
-        *free_pages = sqlite3_column_int64(st, 1);
-        *page_size = sqlite3_column_int64(st, 2);
+    parus__stmt *st;
+    int rc = parus__db_prepare(store->db,
+                               "SELECT (SELECT page_count FROM pragma_page_count()), (SELECT "
+                               "freelist_count FROM pragma_freelist_count()), (SELECT page_size "
+                               "FROM pragma_page_size())",
+                               false, &st);
+    if (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
+        *pages = parus__column_int64(st, 0);
+        *free_pages = parus__column_int64(st, 1);
+        *page_size = parus__column_int64(st, 2);
         rc = SQLITE_OK;
     }
-    sqlite3_finalize(st);
+    parus__finalize(st);
     return rc;
 }
 
 parus_status parus_store_reclaim(parus_store *store, uint64_t *bytes_before, uint64_t *bytes_after,
                                  parus_error *err)
 {
-    sqlite3_int64 pages = 0, free_pages = 0, page_size = 0;
+    int64_t pages = 0, free_pages = 0, page_size = 0;
     parus_status code;
     int rc;
 
@@ -670,7 +772,7 @@ parus_status parus_store_reclaim(parus_store *store, uint64_t *bytes_before, uin
     if (rc == SQLITE_OK && bytes_before)
         *bytes_before = (uint64_t)(pages * page_size);
     if (rc == SQLITE_OK && free_pages > 0)
-        rc = sqlite3_exec(store->db, "VACUUM", NULL, NULL, NULL);
+        rc = parus__db_exec(store->db, "VACUUM");
     if (rc == SQLITE_OK)
         rc = page_counts(store, &pages, &free_pages, &page_size);
     if (rc != SQLITE_OK)
@@ -791,25 +893,25 @@ static bool same_real(double a, double b)
     return (isnan(a) && isnan(b)) || a == b;
 }
 
-static int bind_parcel(sqlite3_stmt *st, const parus_parcel *p, const char *source, const char *now)
+static int bind_parcel(parus__stmt *st, const parus_parcel *p, const char *source, const char *now)
 {
     int rc = bind_text(st, 2, p->farmer_id);
     if (rc == SQLITE_OK)
         rc = bind_real(st, 3, p->declared_area_m2);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 4, p->area_m2);
+        rc = parus__bind_double(st, 4, p->area_m2);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 5, p->lon_min_deg);
+        rc = parus__bind_double(st, 5, p->lon_min_deg);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 6, p->lat_min_deg);
+        rc = parus__bind_double(st, 6, p->lat_min_deg);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 7, p->lon_max_deg);
+        rc = parus__bind_double(st, 7, p->lon_max_deg);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 8, p->lat_max_deg);
+        rc = parus__bind_double(st, 8, p->lat_max_deg);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_blob64(st, 9, p->wkb, (sqlite3_uint64)p->wkb_size, SQLITE_STATIC);
+        rc = parus__bind_blob(st, 9, p->wkb, (size_t)p->wkb_size);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int(st, 10, p->repaired ? 1 : 0);
+        rc = parus__bind_int(st, 10, p->repaired ? 1 : 0);
     if (rc == SQLITE_OK)
         rc = bind_text(st, 11, source);
     if (rc == SQLITE_OK)
@@ -817,17 +919,17 @@ static int bind_parcel(sqlite3_stmt *st, const parus_parcel *p, const char *sour
     return rc;
 }
 
-static int bind_rtree(sqlite3_stmt *st, sqlite3_int64 num, const parus_parcel *p)
+static int bind_rtree(parus__stmt *st, int64_t num, const parus_parcel *p)
 {
-    int rc = sqlite3_bind_int64(st, 1, num);
+    int rc = parus__bind_int64(st, 1, num);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 2, float_down(p->lon_min_deg));
+        rc = parus__bind_double(st, 2, float_down(p->lon_min_deg));
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 3, float_up(p->lon_max_deg));
+        rc = parus__bind_double(st, 3, float_up(p->lon_max_deg));
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 4, float_down(p->lat_min_deg));
+        rc = parus__bind_double(st, 4, float_down(p->lat_min_deg));
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 5, float_up(p->lat_max_deg));
+        rc = parus__bind_double(st, 5, float_up(p->lat_max_deg));
     return rc;
 }
 
@@ -835,30 +937,29 @@ enum parcel_change { PARCEL_NEW, PARCEL_CHANGED, PARCEL_SAME };
 
 /* A parcel's shape changed: the observations measured over the old shape describe other land, so
  * they are removed, and the change is recorded (parcel_changes) with how many went. */
-static parus_status drop_old_observations(parus_store *store, sqlite3_int64 num,
-                                          const parus_parcel *p, double old_area_m2,
-                                          const char *source, const char *now, size_t *n_dropped,
-                                          parus_error *err)
+static parus_status drop_old_observations(parus_store *store, int64_t num, const parus_parcel *p,
+                                          double old_area_m2, const char *source, const char *now,
+                                          size_t *n_dropped, parus_error *err)
 {
     /* optical, then radar (schema 13) observations of the old shape */
     static const enum stmt_id drops[2] = {STMT_OBS_DROP_PARCEL, STMT_RADAR_OBS_DROP_PARCEL};
-    sqlite3_stmt *st;
-    sqlite3_int64 n = 0;
+    parus__stmt *st;
+    int64_t n = 0;
     int rc;
     for (size_t k = 0; k < 2; k++) {
         st = stmt_get(store, drops[k], err);
         if (!st)
             return prepare_failed(err);
-        rc = sqlite3_bind_int64(st, 1, num);
+        rc = parus__bind_int64(st, 1, num);
         if (rc == SQLITE_OK)
             rc = stmt_run(st);
-        sqlite3_reset(st);
+        parus__reset(st);
         if (rc != SQLITE_DONE)
             return parus__store_sql_fail(store, rc, err,
                                          "cannot remove the %sobservations of reshaped parcel '%s' "
                                          "in '%s'",
                                          k ? "radar " : "", p->id, store->path);
-        n += sqlite3_changes(store->db);
+        n += parus__db_changes(store->db);
     }
     st = stmt_get(store, STMT_CHANGE_INSERT, err);
     if (!st)
@@ -871,12 +972,12 @@ static parus_status drop_old_observations(parus_store *store, sqlite3_int64 num,
     if (rc == SQLITE_OK)
         rc = bind_real(st, 4, old_area_m2);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 5, p->area_m2);
+        rc = parus__bind_double(st, 5, p->area_m2);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 6, n);
+        rc = parus__bind_int64(st, 6, n);
     if (rc == SQLITE_OK)
         rc = stmt_run(st);
-    sqlite3_reset(st);
+    parus__reset(st);
     if (rc != SQLITE_DONE)
         return parus__store_sql_fail(store, rc, err,
                                      "cannot record the new shape of parcel '%s' in '%s'", p->id,
@@ -890,8 +991,8 @@ static parus_status put_parcel(parus_store *store, const parus_parcel *p, const 
                                const char *now, enum parcel_change *change,
                                parus_parcel_load_stats *stats, parus_error *err)
 {
-    sqlite3_stmt *look, *write, *tree;
-    sqlite3_int64 num = 0;
+    parus__stmt *look, *write, *tree;
+    int64_t num = 0;
     enum parcel_change what = PARCEL_NEW;
     bool reshaped = false;
     double old_area_m2 = NAN;
@@ -902,17 +1003,17 @@ static parus_status put_parcel(parus_store *store, const parus_parcel *p, const 
         return prepare_failed(err);
     rc = bind_text(look, 1, p->id);
     if (rc == SQLITE_OK)
-        rc = sqlite3_step(look);
+        rc = parus__step(look);
     if (rc == SQLITE_ROW) {
-        const void *wkb = sqlite3_column_blob(look, 4);
-        size_t wkb_size = (size_t)sqlite3_column_bytes(look, 4);
-        num = sqlite3_column_int64(look, 0);
+        const void *wkb = parus__column_blob(look, 4);
+        size_t wkb_size = (size_t)parus__column_bytes(look, 4);
+        num = parus__column_int64(look, 0);
         old_area_m2 = column_real(look, 3);
         reshaped = !(wkb_size == p->wkb_size && wkb && memcmp(wkb, p->wkb, wkb_size) == 0);
         what = same_text(column_text(look, 1), p->farmer_id) &&
                        same_real(column_real(look, 2), p->declared_area_m2) &&
                        same_real(column_real(look, 3), p->area_m2) &&
-                       (sqlite3_column_int(look, 5) != 0) == p->repaired &&
+                       (parus__column_int(look, 5) != 0) == p->repaired &&
                        wkb_size == p->wkb_size && wkb && memcmp(wkb, p->wkb, wkb_size) == 0
                    ? PARCEL_SAME
                    : PARCEL_CHANGED;
@@ -921,10 +1022,10 @@ static parus_status put_parcel(parus_store *store, const parus_parcel *p, const 
     if (rc != SQLITE_DONE) {
         parus_status code = parus__store_sql_fail(
             store, rc, err, "cannot look up parcel '%s' in '%s'", p->id, store->path);
-        sqlite3_reset(look);
+        parus__reset(look);
         return code;
     }
-    sqlite3_reset(look);
+    parus__reset(look);
     if (what == PARCEL_SAME) {
         *change = what;
         return PARUS_OK;
@@ -933,7 +1034,7 @@ static parus_status put_parcel(parus_store *store, const parus_parcel *p, const 
     write = stmt_get(store, what == PARCEL_NEW ? STMT_PARCEL_INSERT : STMT_PARCEL_UPDATE, err);
     if (!write)
         return prepare_failed(err);
-    rc = what == PARCEL_NEW ? bind_text(write, 1, p->id) : sqlite3_bind_int64(write, 1, num);
+    rc = what == PARCEL_NEW ? bind_text(write, 1, p->id) : parus__bind_int64(write, 1, num);
     if (rc == SQLITE_OK)
         rc = bind_parcel(write, p, source, now);
     if (rc == SQLITE_OK)
@@ -942,12 +1043,12 @@ static parus_status put_parcel(parus_store *store, const parus_parcel *p, const 
         parus_status code = parus__store_sql_fail(store, rc, err, "cannot %s parcel '%s' %s '%s'",
                                                   what == PARCEL_NEW ? "insert" : "update", p->id,
                                                   what == PARCEL_NEW ? "into" : "in", store->path);
-        sqlite3_reset(write);
+        parus__reset(write);
         return code;
     }
-    sqlite3_reset(write);
+    parus__reset(write);
     if (what == PARCEL_NEW)
-        num = sqlite3_last_insert_rowid(store->db);
+        num = parus__db_last_insert_rowid(store->db);
     if (reshaped) {
         parus_status code = drop_old_observations(store, num, p, old_area_m2, source, now,
                                                   &stats->n_observations_dropped, err);
@@ -965,10 +1066,10 @@ static parus_status put_parcel(parus_store *store, const parus_parcel *p, const 
     if (rc != SQLITE_DONE) {
         parus_status code = parus__store_sql_fail(
             store, rc, err, "cannot index parcel '%s' in '%s'", p->id, store->path);
-        sqlite3_reset(tree);
+        parus__reset(tree);
         return code;
     }
-    sqlite3_reset(tree);
+    parus__reset(tree);
     *change = what;
     return PARUS_OK;
 }
@@ -976,7 +1077,7 @@ static parus_status put_parcel(parus_store *store, const parus_parcel *p, const 
 static parus_status put_rejects(parus_store *store, const parus_parcel_set *set, const char *source,
                                 const char *now, parus_error *err)
 {
-    sqlite3_stmt *st;
+    parus__stmt *st;
     size_t i;
     int rc;
 
@@ -991,10 +1092,10 @@ static parus_status put_rejects(parus_store *store, const parus_parcel_set *set,
         parus_status code = parus__store_sql_fail(
             store, rc, err, "cannot clear the set-aside parcels of '%s' in '%s'", source,
             store->path);
-        sqlite3_reset(st);
+        parus__reset(st);
         return code;
     }
-    sqlite3_reset(st);
+    parus__reset(st);
 
     for (i = 0; i < set->n_rejects; i++) {
         const parus_parcel_reject *r = &set->rejects[i];
@@ -1005,7 +1106,7 @@ static parus_status put_rejects(parus_store *store, const parus_parcel_set *set,
         if (rc == SQLITE_OK)
             rc = r->feature_index > (size_t)INT64_MAX
                      ? SQLITE_RANGE
-                     : sqlite3_bind_int64(st, 2, (sqlite3_int64)r->feature_index);
+                     : parus__bind_int64(st, 2, (int64_t)r->feature_index);
         if (rc == SQLITE_OK)
             rc = bind_text(st, 3, r->id);
         if (rc == SQLITE_OK)
@@ -1020,10 +1121,10 @@ static parus_status put_rejects(parus_store *store, const parus_parcel_set *set,
             parus_status code = parus__store_sql_fail(
                 store, rc, err, "cannot record set-aside feature %zu of '%s' in '%s'",
                 r->feature_index, source, store->path);
-            sqlite3_reset(st);
+            parus__reset(st);
             return code;
         }
-        sqlite3_reset(st);
+        parus__reset(st);
     }
     return PARUS_OK;
 }
@@ -1081,25 +1182,25 @@ out_rollback:
 }
 
 /* A row of PARCEL_COLUMNS as a parcel whose pointers borrow the statement's memory. */
-static void row_parcel(sqlite3_stmt *st, parus_parcel *p)
+static void row_parcel(parus__stmt *st, parus_parcel *p)
 {
-    p->id = (char *)sqlite3_column_text(st, 0);
-    p->farmer_id = (char *)sqlite3_column_text(st, 1);
+    p->id = (char *)parus__column_text(st, 0);
+    p->farmer_id = (char *)parus__column_text(st, 1);
     p->declared_area_m2 = column_real(st, 2);
     p->area_m2 = column_real(st, 3);
     p->lon_min_deg = column_real(st, 4);
     p->lat_min_deg = column_real(st, 5);
     p->lon_max_deg = column_real(st, 6);
     p->lat_max_deg = column_real(st, 7);
-    p->wkb = (unsigned char *)sqlite3_column_blob(st, 8);
-    p->wkb_size = (size_t)sqlite3_column_bytes(st, 8);
-    p->repaired = sqlite3_column_int(st, 9) != 0;
+    p->wkb = (unsigned char *)parus__column_blob(st, 8);
+    p->wkb_size = (size_t)parus__column_bytes(st, 8);
+    p->repaired = parus__column_int(st, 9) != 0;
 }
 
 parus_status parus_store_parcel_set_aside(parus_store *store, const char *id, char why[512],
                                           bool *found, parus_error *err)
 {
-    sqlite3_stmt *st;
+    parus__stmt *st;
     parus_status code;
     int rc;
 
@@ -1115,24 +1216,24 @@ parus_status parus_store_parcel_set_aside(parus_store *store, const char *id, ch
         return prepare_failed(err);
     rc = bind_text(st, 1, id);
     if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
+        rc = parus__step(st);
     if (rc == SQLITE_ROW) {
         *found = true;
-        snprintf(why, 512, "'%s' feature %lld: %s: %s", (const char *)sqlite3_column_text(st, 0),
-                 (long long)sqlite3_column_int64(st, 1), (const char *)sqlite3_column_text(st, 2),
-                 (const char *)sqlite3_column_text(st, 3));
+        snprintf(why, 512, "'%s' feature %lld: %s: %s", (const char *)parus__column_text(st, 0),
+                 (long long)parus__column_int64(st, 1), (const char *)parus__column_text(st, 2),
+                 (const char *)parus__column_text(st, 3));
     } else if (rc != SQLITE_DONE) {
         code = parus__store_sql_fail(store, rc, err, "cannot read the set-aside parcels of '%s'",
                                      store->path);
     }
-    sqlite3_reset(st);
+    parus__reset(st);
     return code;
 }
 
 parus_status parus_store_get_parcel(parus_store *store, const char *id, parus_parcel *out,
                                     parus_error *err)
 {
-    sqlite3_stmt *st;
+    parus__stmt *st;
     parus_parcel row, copy;
     parus_status code;
     int rc;
@@ -1147,15 +1248,15 @@ parus_status parus_store_get_parcel(parus_store *store, const char *id, parus_pa
         return prepare_failed(err);
     rc = bind_text(st, 1, id);
     if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
+        rc = parus__step(st);
     if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
+        parus__reset(st);
         return parus_fail(err, PARUS_E_NOT_FOUND, "parcel '%s' is not in '%s'", id, store->path);
     }
     if (rc != SQLITE_ROW) {
         code = parus__store_sql_fail(store, rc, err, "cannot read parcel '%s' from '%s'", id,
                                      store->path);
-        sqlite3_reset(st);
+        parus__reset(st);
         return code;
     }
     row_parcel(st, &row);
@@ -1164,13 +1265,13 @@ parus_status parus_store_get_parcel(parus_store *store, const char *id, parus_pa
     copy.farmer_id = parus__strdup(row.farmer_id);
     copy.wkb = row.wkb_size ? malloc(row.wkb_size) : NULL;
     if (!copy.id || (row.farmer_id && !copy.farmer_id) || (row.wkb_size && !copy.wkb)) {
-        sqlite3_reset(st);
+        parus__reset(st);
         parus_parcel_release(&copy);
         return parus_fail(err, PARUS_E_NOMEM, "cannot hold parcel '%s'", id);
     }
     if (row.wkb_size)
         memcpy(copy.wkb, row.wkb, row.wkb_size);
-    sqlite3_reset(st);
+    parus__reset(st);
     *out = copy;
     return PARUS_OK;
 }
@@ -1180,7 +1281,7 @@ parus_status parus_store_parcels_in_box(parus_store *store, double lon_min_deg, 
                                         parus_parcel_visit_fn fn, void *ctx, size_t *n_visited,
                                         parus_error *err)
 {
-    sqlite3_stmt *st;
+    parus__stmt *st;
     parus_status code;
     size_t n = 0;
     int rc;
@@ -1198,14 +1299,14 @@ parus_status parus_store_parcels_in_box(parus_store *store, double lon_min_deg, 
     st = stmt_get(store, STMT_PARCELS_IN_BOX, err);
     if (!st)
         return prepare_failed(err);
-    rc = sqlite3_bind_double(st, 1, lon_min_deg);
+    rc = parus__bind_double(st, 1, lon_min_deg);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 2, lat_min_deg);
+        rc = parus__bind_double(st, 2, lat_min_deg);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 3, lon_max_deg);
+        rc = parus__bind_double(st, 3, lon_max_deg);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 4, lat_max_deg);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = parus__bind_double(st, 4, lat_max_deg);
+    while (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
         parus_parcel p;
         int stop;
         row_parcel(st, &p);
@@ -1218,7 +1319,7 @@ parus_status parus_store_parcels_in_box(parus_store *store, double lon_min_deg, 
                        : parus_fail(err, PARUS_E_INTERNAL,
                                     "the walk over the parcels of '%s' stopped at parcel '%s' (%d)",
                                     store->path, p.id ? p.id : "?", stop);
-            sqlite3_reset(st);
+            parus__reset(st);
             return code;
         }
         rc = SQLITE_OK;
@@ -1226,10 +1327,10 @@ parus_status parus_store_parcels_in_box(parus_store *store, double lon_min_deg, 
     if (rc != SQLITE_DONE) {
         code =
             parus__store_sql_fail(store, rc, err, "cannot search the parcels of '%s'", store->path);
-        sqlite3_reset(st);
+        parus__reset(st);
         return code;
     }
-    sqlite3_reset(st);
+    parus__reset(st);
     if (n_visited)
         *n_visited = n;
     return PARUS_OK;
@@ -1253,16 +1354,16 @@ static void copy_text(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src ? src : "");
 }
 
-static void row_tile(sqlite3_stmt *st, parus_tile_record *rec)
+static void row_tile(parus__stmt *st, parus_tile_record *rec)
 {
     int i;
     memset(rec, 0, sizeof *rec);
-    rec->id = sqlite3_column_int64(st, 0);
+    rec->id = parus__column_int64(st, 0);
     copy_text(rec->hash, sizeof rec->hash, column_text(st, 1));
     copy_text(rec->path, sizeof rec->path, column_text(st, 2));
     copy_text(rec->sensor, sizeof rec->sensor, column_text(st, 3));
     copy_text(rec->date, sizeof rec->date, column_text(st, 4));
-    rec->epsg = sqlite3_column_int(st, 5);
+    rec->epsg = parus__column_int(st, 5);
     rec->width = column_size(st, 6);
     rec->height = column_size(st, 7);
     for (i = 0; i < 6; i++)
@@ -1279,7 +1380,7 @@ static void row_tile(sqlite3_stmt *st, parus_tile_record *rec)
 parus_status parus_store_find_tile(parus_store *store, const char *hash, parus_tile_record *out,
                                    bool *found, parus_error *err)
 {
-    sqlite3_stmt *st;
+    parus__stmt *st;
     parus_status code;
     int rc;
 
@@ -1293,20 +1394,20 @@ parus_status parus_store_find_tile(parus_store *store, const char *hash, parus_t
         return prepare_failed(err);
     rc = bind_text(st, 1, hash);
     if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
+        rc = parus__step(st);
     if (rc == SQLITE_ROW) {
         row_tile(st, out);
-        sqlite3_reset(st);
+        parus__reset(st);
         *found = true;
         return PARUS_OK;
     }
     if (rc != SQLITE_DONE) {
         code = parus__store_sql_fail(store, rc, err, "cannot look up tile %.12s... in '%s'", hash,
                                      store->path);
-        sqlite3_reset(st);
+        parus__reset(st);
         return code;
     }
-    sqlite3_reset(st);
+    parus__reset(st);
     *found = false;
     return PARUS_OK;
 }
@@ -1340,24 +1441,24 @@ static bool is_radar(const parus_tile_record *rec)
 }
 
 /* A radar tile's pass and values (schema version 13), inside the tile's transaction. */
-static parus_status insert_radar_tile(parus_store *store, const parus_tile_record *rec,
-                                      sqlite3_int64 id, parus_error *err)
+static parus_status insert_radar_tile(parus_store *store, const parus_tile_record *rec, int64_t id,
+                                      parus_error *err)
 {
-    sqlite3_stmt *st = stmt_get(store, STMT_RADAR_TILE_INSERT, err);
+    parus__stmt *st = stmt_get(store, STMT_RADAR_TILE_INSERT, err);
     parus_status code;
     int rc;
 
     if (!st)
         return prepare_failed(err);
-    rc = sqlite3_bind_int64(st, 1, id);
+    rc = parus__bind_int64(st, 1, id);
     if (rc == SQLITE_OK)
-        rc = rec->mission[0] ? bind_text(st, 2, rec->mission) : sqlite3_bind_null(st, 2);
+        rc = rec->mission[0] ? bind_text(st, 2, rec->mission) : parus__bind_null(st, 2);
     if (rc == SQLITE_OK)
         rc = rec->orbit_direction[0] ? bind_text(st, 3, rec->orbit_direction)
-                                     : sqlite3_bind_null(st, 3);
+                                     : parus__bind_null(st, 3);
     if (rc == SQLITE_OK)
-        rc = rec->relative_orbit ? sqlite3_bind_int(st, 4, rec->relative_orbit)
-                                 : sqlite3_bind_null(st, 4);
+        rc = rec->relative_orbit ? parus__bind_int(st, 4, rec->relative_orbit)
+                                 : parus__bind_null(st, 4);
     if (rc == SQLITE_OK)
         rc = bind_text(st, 5, rec->coefficient);
     if (rc == SQLITE_OK)
@@ -1369,38 +1470,38 @@ static parus_status insert_radar_tile(parus_store *store, const parus_tile_recor
     if (rc != SQLITE_DONE) {
         code = parus__store_sql_fail(store, rc, err, "cannot insert radar tile '%s' into '%s'",
                                      rec->path, store->path);
-        sqlite3_reset(st);
+        parus__reset(st);
         return code;
     }
-    sqlite3_reset(st);
+    parus__reset(st);
     return PARUS_OK;
 }
 
-static int bind_radar_observation(sqlite3_stmt *st, sqlite3_int64 tile_id, sqlite3_int64 num,
+static int bind_radar_observation(parus__stmt *st, int64_t tile_id, int64_t num,
                                   const parus_observation *o)
 {
     const double v[] = {o->valid_fraction,       o->vv,       o->vh,       o->vh_vv, o->rvi,
                         o->radar_water_fraction, o->looks_vv, o->looks_vh, o->se_vv, o->se_vh};
-    int rc = sqlite3_bind_int64(st, 1, tile_id);
+    int rc = parus__bind_int64(st, 1, tile_id);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 2, num);
+        rc = parus__bind_int64(st, 2, num);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 3, isnan(o->w_total_px) ? 0.0 : o->w_total_px);
+        rc = parus__bind_double(st, 3, isnan(o->w_total_px) ? 0.0 : o->w_total_px);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 4, isnan(o->w_valid_px) ? 0.0 : o->w_valid_px);
+        rc = parus__bind_double(st, 4, isnan(o->w_valid_px) ? 0.0 : o->w_valid_px);
     for (size_t k = 0; k < sizeof v / sizeof v[0] && rc == SQLITE_OK; k++)
         rc = bind_real(st, 5 + (int)k, v[k]);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 15, (sqlite3_int64)o->n_pixels);
+        rc = parus__bind_int64(st, 15, (int64_t)o->n_pixels);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 16, (sqlite3_int64)o->n_pure);
+        rc = parus__bind_int64(st, 16, (int64_t)o->n_pure);
     return rc;
 }
 
 static parus_status insert_tile(parus_store *store, const parus_tile_record *rec, const char *now,
-                                sqlite3_int64 *id, parus_error *err)
+                                int64_t *id, parus_error *err)
 {
-    sqlite3_stmt *st = stmt_get(store, STMT_TILE_INSERT, err);
+    parus__stmt *st = stmt_get(store, STMT_TILE_INSERT, err);
     parus_status code;
     int rc, i;
 
@@ -1414,23 +1515,23 @@ static parus_status insert_tile(parus_store *store, const parus_tile_record *rec
     if (rc == SQLITE_OK)
         rc = bind_text(st, 4, rec->date);
     if (rc == SQLITE_OK)
-        rc = rec->epsg ? sqlite3_bind_int(st, 5, rec->epsg) : sqlite3_bind_null(st, 5);
+        rc = rec->epsg ? parus__bind_int(st, 5, rec->epsg) : parus__bind_null(st, 5);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 6, (sqlite3_int64)rec->width);
+        rc = parus__bind_int64(st, 6, (int64_t)rec->width);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 7, (sqlite3_int64)rec->height);
+        rc = parus__bind_int64(st, 7, (int64_t)rec->height);
     for (i = 0; i < 6 && rc == SQLITE_OK; i++)
         rc = bind_real(st, 8 + i, rec->geotransform[i]);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 14, rec->lon_min_deg);
+        rc = parus__bind_double(st, 14, rec->lon_min_deg);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 15, rec->lat_min_deg);
+        rc = parus__bind_double(st, 15, rec->lat_min_deg);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 16, rec->lon_max_deg);
+        rc = parus__bind_double(st, 16, rec->lon_max_deg);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 17, rec->lat_max_deg);
+        rc = parus__bind_double(st, 17, rec->lat_max_deg);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 18, (sqlite3_int64)rec->n_parcels);
+        rc = parus__bind_int64(st, 18, (int64_t)rec->n_parcels);
     if (rc == SQLITE_OK)
         rc = bind_text(st, 19, rec->status);
     if (rc == SQLITE_OK)
@@ -1438,7 +1539,7 @@ static parus_status insert_tile(parus_store *store, const parus_tile_record *rec
     if (rc == SQLITE_OK)
         rc = stmt_run(st);
     if (rc == SQLITE_CONSTRAINT_UNIQUE) {
-        sqlite3_reset(st);
+        parus__reset(st);
         return parus_fail(err, PARUS_E_DUPLICATE,
                           "tile '%s' is already in '%s' (same content hash %.12s...)", rec->path,
                           store->path, rec->hash);
@@ -1446,20 +1547,20 @@ static parus_status insert_tile(parus_store *store, const parus_tile_record *rec
     if (rc != SQLITE_DONE) {
         code = parus__store_sql_fail(store, rc, err, "cannot insert tile '%s' into '%s'", rec->path,
                                      store->path);
-        sqlite3_reset(st);
+        parus__reset(st);
         return code;
     }
-    sqlite3_reset(st);
-    *id = sqlite3_last_insert_rowid(store->db);
+    parus__reset(st);
+    *id = parus__db_last_insert_rowid(store->db);
     return is_radar(rec) ? insert_radar_tile(store, rec, *id, err) : PARUS_OK;
 }
 
 static parus_status insert_observation(parus_store *store, const parus_tile_record *rec,
-                                       sqlite3_int64 tile_id, const char *parcel_id,
+                                       int64_t tile_id, const char *parcel_id,
                                        const parus_observation *o, parus_error *err)
 {
-    sqlite3_stmt *st;
-    sqlite3_int64 num;
+    parus__stmt *st;
+    int64_t num;
     parus_status code;
     int rc;
 
@@ -1468,9 +1569,9 @@ static parus_status insert_observation(parus_store *store, const parus_tile_reco
         return prepare_failed(err);
     rc = bind_text(st, 1, parcel_id);
     if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
+        rc = parus__step(st);
     if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
+        parus__reset(st);
         return parus_fail(err, PARUS_E_NOT_FOUND,
                           "parcel '%s' observed in tile '%s' is not in '%s': tile not stored",
                           parcel_id, rec->path, store->path);
@@ -1478,11 +1579,11 @@ static parus_status insert_observation(parus_store *store, const parus_tile_reco
     if (rc != SQLITE_ROW) {
         code = parus__store_sql_fail(store, rc, err, "cannot look up parcel '%s' in '%s'",
                                      parcel_id, store->path);
-        sqlite3_reset(st);
+        parus__reset(st);
         return code;
     }
-    num = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    num = parus__column_int64(st, 0);
+    parus__reset(st);
 
     if (is_radar(rec)) {
         st = stmt_get(store, STMT_RADAR_OBS_INSERT, err);
@@ -1496,15 +1597,15 @@ static parus_status insert_observation(parus_store *store, const parus_tile_reco
     st = stmt_get(store, STMT_OBS_INSERT, err);
     if (!st)
         return prepare_failed(err);
-    rc = sqlite3_bind_int64(st, 1, tile_id);
+    rc = parus__bind_int64(st, 1, tile_id);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 2, num);
+        rc = parus__bind_int64(st, 2, num);
     if (rc == SQLITE_OK) {
         unsigned char buf[PARUS__OBS_PACK_MAX];
         const char *bad = NULL;
         rc = parus__obs_bind(st, 3, o, buf, NULL, &bad);
         if (rc == SQLITE_RANGE && bad) {
-            sqlite3_reset(st);
+            parus__reset(st);
             return parus_fail(err, PARUS_E_INVALID,
                               "parcel '%s' in tile '%s': its %s is not a value the store can hold "
                               "(docs/store.md): tile not stored",
@@ -1515,7 +1616,7 @@ static parus_status insert_observation(parus_store *store, const parus_tile_reco
         rc = stmt_run(st);
 inserted:
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-        sqlite3_reset(st);
+        parus__reset(st);
         return parus_fail(err, PARUS_E_DUPLICATE,
                           "parcel '%s' is observed twice in tile '%s': tile not stored", parcel_id,
                           rec->path);
@@ -1525,16 +1626,16 @@ inserted:
                                      "cannot insert the observation of parcel '%s' in tile '%s' "
                                      "into '%s'",
                                      parcel_id, rec->path, store->path);
-        sqlite3_reset(st);
+        parus__reset(st);
         return code;
     }
-    sqlite3_reset(st);
+    parus__reset(st);
     return PARUS_OK;
 }
 
 parus_status parus_store_tile_begin(parus_store *store, parus_tile_record *rec, parus_error *err)
 {
-    sqlite3_int64 id = 0;
+    int64_t id = 0;
     parus_status code;
 
     if (!store || !rec)
@@ -1592,7 +1693,7 @@ parus_status parus_store_tile_add(parus_store *store, const parus_tile_record *r
 
 parus_status parus_store_tile_commit(parus_store *store, parus_tile_record *rec, parus_error *err)
 {
-    sqlite3_stmt *st;
+    parus__stmt *st;
     parus_status code;
     int rc;
 
@@ -1608,19 +1709,19 @@ parus_status parus_store_tile_commit(parus_store *store, parus_tile_record *rec,
         parus_store_tile_abort(store);
         return prepare_failed(err);
     }
-    rc = sqlite3_bind_int64(st, 1, store->open_tile);
+    rc = parus__bind_int64(st, 1, store->open_tile);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 2, (sqlite3_int64)store->open_tile_n);
+        rc = parus__bind_int64(st, 2, (int64_t)store->open_tile_n);
     if (rc == SQLITE_OK)
         rc = stmt_run(st);
     if (rc != SQLITE_DONE) {
         code = parus__store_sql_fail(store, rc, err, "cannot update tile '%s' in '%s'", rec->path,
                                      store->path);
-        sqlite3_reset(st);
+        parus__reset(st);
         parus_store_tile_abort(store);
         return code;
     }
-    sqlite3_reset(st);
+    parus__reset(st);
     rec->n_parcels = store->open_tile_n;
 commit:
     code = tx_commit(store, err);
@@ -1674,7 +1775,7 @@ parus_status parus_store_put_tile(parus_store *store, parus_tile_record *rec, pa
 parus_status parus_store_tiles_foreach(parus_store *store, parus_tile_visit_fn fn, void *ctx,
                                        parus_error *err)
 {
-    sqlite3_stmt *st;
+    parus__stmt *st;
     parus_status code;
     int rc;
 
@@ -1687,13 +1788,13 @@ parus_status parus_store_tiles_foreach(parus_store *store, parus_tile_visit_fn f
     st = stmt_get(store, STMT_TILES_ALL, err);
     if (!st)
         return prepare_failed(err);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = parus__step(st)) == SQLITE_ROW) {
         parus_tile_record rec;
         int stop;
         row_tile(st, &rec);
         stop = fn(&rec, ctx);
         if (stop) {
-            sqlite3_reset(st);
+            parus__reset(st);
             if (err && err->code != PARUS_OK)
                 return err->code;
             return parus_fail(err, PARUS_E_INTERNAL,
@@ -1703,10 +1804,10 @@ parus_status parus_store_tiles_foreach(parus_store *store, parus_tile_visit_fn f
     }
     if (rc != SQLITE_DONE) {
         code = parus__store_sql_fail(store, rc, err, "cannot read the tiles of '%s'", store->path);
-        sqlite3_reset(st);
+        parus__reset(st);
         return code;
     }
-    sqlite3_reset(st);
+    parus__reset(st);
     return PARUS_OK;
 }
 
@@ -1714,7 +1815,7 @@ parus_status parus_store_parcel_series(parus_store *store, const char *parcel_id
                                        parus_series_fn fn, void *ctx, size_t *n_points,
                                        parus_error *err)
 {
-    sqlite3_stmt *st;
+    parus__stmt *st;
     parus_status code;
     size_t n = 0;
     int rc;
@@ -1729,15 +1830,15 @@ parus_status parus_store_parcel_series(parus_store *store, const char *parcel_id
     if (!st)
         return prepare_failed(err);
     rc = bind_text(st, 1, parcel_id);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
         parus_series_point pt;
         int stop;
         memset(&pt, 0, sizeof pt);
-        pt.tile_id = sqlite3_column_int64(st, 0);
+        pt.tile_id = parus__column_int64(st, 0);
         copy_text(pt.date, sizeof pt.date, column_text(st, 1));
         copy_text(pt.sensor, sizeof pt.sensor, column_text(st, 2));
         if (!parus__obs_read(st, 3, &pt.obs)) {
-            sqlite3_reset(st);
+            parus__reset(st);
             return parus_fail(err, PARUS_E_STORE,
                               "'%s' is damaged: the observation of parcel '%s' in tile %lld "
                               "cannot be read (observation_values.vals)",
@@ -1746,7 +1847,7 @@ parus_status parus_store_parcel_series(parus_store *store, const char *parcel_id
         n++;
         stop = fn(&pt, ctx);
         if (stop) {
-            sqlite3_reset(st);
+            parus__reset(st);
             if (err && err->code != PARUS_OK)
                 return err->code;
             return parus_fail(err, PARUS_E_INTERNAL, "the walk over the series of '%s' stopped",
@@ -1758,10 +1859,10 @@ parus_status parus_store_parcel_series(parus_store *store, const char *parcel_id
         code =
             parus__store_sql_fail(store, rc, err, "cannot read the series of parcel '%s' in '%s'",
                                   parcel_id, store->path);
-        sqlite3_reset(st);
+        parus__reset(st);
         return code;
     }
-    sqlite3_reset(st);
+    parus__reset(st);
     if (n_points)
         *n_points = n;
     return PARUS_OK;
@@ -1770,7 +1871,7 @@ parus_status parus_store_parcel_series(parus_store *store, const char *parcel_id
 /* Columns col0.. of a radar observation row (RADAR_ROW_COLUMNS order: tile id, date, orbit
  * direction, relative orbit, the twelve figures, n_pixels, n_pure) as a radar point: every
  * figure NaN first (radar observations have no optical ones), then the stored ones. */
-void parus__store_radar_row(sqlite3_stmt *st, int col0, parus_radar_point *pt)
+void parus__store_radar_row(parus__stmt *st, int col0, parus_radar_point *pt)
 {
     parus_observation *o = &pt->obs;
     double *const dst[] = {
@@ -1782,10 +1883,10 @@ void parus__store_radar_row(sqlite3_stmt *st, int col0, parus_radar_point *pt)
     memset(pt, 0, sizeof *pt);
     parus_zonal_init(&empty);
     parus_zonal_finish(&empty, o);
-    pt->tile_id = sqlite3_column_int64(st, col0);
+    pt->tile_id = parus__column_int64(st, col0);
     copy_text(pt->date, sizeof pt->date, column_text(st, col0 + 1));
     copy_text(pt->orbit_direction, sizeof pt->orbit_direction, column_text(st, col0 + 2));
-    pt->relative_orbit = sqlite3_column_int(st, col0 + 3);
+    pt->relative_orbit = parus__column_int(st, col0 + 3);
     for (k = 0; k < sizeof dst / sizeof dst[0]; k++)
         *dst[k] = column_real(st, col0 + 4 + (int)k);
     o->n_pixels = column_size(st, col0 + 16);
@@ -1796,7 +1897,7 @@ parus_status parus_store_parcel_radar_series(parus_store *store, const char *par
                                              parus_radar_series_fn fn, void *ctx, size_t *n_points,
                                              parus_error *err)
 {
-    sqlite3_stmt *st;
+    parus__stmt *st;
     parus_status code;
     size_t n = 0;
     int rc;
@@ -1811,12 +1912,12 @@ parus_status parus_store_parcel_radar_series(parus_store *store, const char *par
     if (!st)
         return prepare_failed(err);
     rc = bind_text(st, 1, parcel_id);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
         parus_radar_point pt;
         parus__store_radar_row(st, 0, &pt);
         n++;
         if (fn(&pt, ctx)) {
-            sqlite3_reset(st);
+            parus__reset(st);
             if (err && err->code != PARUS_OK)
                 return err->code;
             return parus_fail(err, PARUS_E_INTERNAL,
@@ -1828,10 +1929,10 @@ parus_status parus_store_parcel_radar_series(parus_store *store, const char *par
         code = parus__store_sql_fail(store, rc, err,
                                      "cannot read the radar series of parcel '%s' in '%s'",
                                      parcel_id, store->path);
-        sqlite3_reset(st);
+        parus__reset(st);
         return code;
     }
-    sqlite3_reset(st);
+    parus__reset(st);
     if (n_points)
         *n_points = n;
     return PARUS_OK;
@@ -1842,7 +1943,7 @@ parus_status parus_store_parcel_radar_series(parus_store *store, const char *par
 parus_status parus_store_run_begin(parus_store *store, const char *command, const char *args,
                                    int64_t *run_id, parus_error *err)
 {
-    sqlite3_stmt *st;
+    parus__stmt *st;
     parus_status code;
     char now[32];
     int rc;
@@ -1868,18 +1969,18 @@ parus_status parus_store_run_begin(parus_store *store, const char *command, cons
     if (rc != SQLITE_DONE) {
         code = parus__store_sql_fail(store, rc, err, "cannot record the run of '%s' in '%s'",
                                      command, store->path);
-        sqlite3_reset(st);
+        parus__reset(st);
         return code;
     }
-    sqlite3_reset(st);
-    *run_id = sqlite3_last_insert_rowid(store->db);
+    parus__reset(st);
+    *run_id = parus__db_last_insert_rowid(store->db);
     return PARUS_OK;
 }
 
 parus_status parus_store_run_end(parus_store *store, int64_t run_id, const char *outcome,
                                  const char *summary, parus_error *err)
 {
-    sqlite3_stmt *st;
+    parus__stmt *st;
     parus_status code;
     char now[32];
     int rc;
@@ -1893,7 +1994,7 @@ parus_status parus_store_run_end(parus_store *store, int64_t run_id, const char 
     if (!st)
         return prepare_failed(err);
     utc_now(now);
-    rc = sqlite3_bind_int64(st, 1, run_id);
+    rc = parus__bind_int64(st, 1, run_id);
     if (rc == SQLITE_OK)
         rc = bind_text(st, 2, now);
     if (rc == SQLITE_OK)
@@ -1905,11 +2006,11 @@ parus_status parus_store_run_end(parus_store *store, int64_t run_id, const char 
     if (rc != SQLITE_DONE) {
         code = parus__store_sql_fail(store, rc, err, "cannot record the end of run %lld in '%s'",
                                      (long long)run_id, store->path);
-        sqlite3_reset(st);
+        parus__reset(st);
         return code;
     }
-    sqlite3_reset(st);
-    if (sqlite3_changes(store->db) == 0)
+    parus__reset(st);
+    if (parus__db_changes(store->db) == 0)
         return parus_fail(err, PARUS_E_NOT_FOUND, "run %lld is not in '%s'", (long long)run_id,
                           store->path);
     return PARUS_OK;
@@ -1919,7 +2020,7 @@ parus_status parus_store_run_end(parus_store *store, int64_t run_id, const char 
 
 parus_status parus_store_get_counts(parus_store *store, parus_store_counts *out, parus_error *err)
 {
-    sqlite3_stmt *st;
+    parus__stmt *st;
     parus_store_counts c;
     parus_status code;
     int rc;
@@ -1932,16 +2033,16 @@ parus_status parus_store_get_counts(parus_store *store, parus_store_counts *out,
     st = stmt_get(store, STMT_COUNTS, err);
     if (!st)
         return prepare_failed(err);
-    rc = sqlite3_step(st);
+    rc = parus__step(st);
     if (rc != SQLITE_ROW) {
         code =
             parus__store_sql_fail(store, rc, err, "cannot count the contents of '%s'", store->path);
-        sqlite3_reset(st);
+        parus__reset(st);
         return code;
     }
     c.n_parcels = column_size(st, 0);
     c.n_farmers = column_size(st, 1);
-    c.parcel_area_m2 = sqlite3_column_double(st, 2);
+    c.parcel_area_m2 = parus__column_double(st, 2);
     c.n_parcel_rejects = column_size(st, 3);
     c.n_tiles = column_size(st, 4);
     c.n_observations = column_size(st, 5);
@@ -1954,7 +2055,7 @@ parus_status parus_store_get_counts(parus_store *store, parus_store_counts *out,
     c.n_parcel_flags = column_size(st, 12);
     c.n_peer_curves = column_size(st, 13);
     c.n_limits = column_size(st, 14);
-    sqlite3_reset(st);
+    parus__reset(st);
     *out = c;
     return PARUS_OK;
 }
@@ -1967,12 +2068,12 @@ parus_status parus_store_get_counts(parus_store *store, parus_store_counts *out,
 static parus_status merge_exec(parus_store *store, const char *src, const char *sql,
                                size_t *changes, parus_error *err)
 {
-    int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
+    int rc = parus__db_exec(store->db, sql);
     if (rc != SQLITE_OK)
         return parus__store_sql_fail(store, rc, err, "cannot merge '%s' into '%s'", src,
                                      store->path);
     if (changes)
-        *changes = (size_t)sqlite3_changes(store->db);
+        *changes = (size_t)parus__db_changes(store->db);
     return PARUS_OK;
 }
 
@@ -2056,11 +2157,10 @@ enum { MERGE_UPD = 2, MERGE_NEWP = 6, MERGE_NEWT = 9, MERGE_OBS = 11, MERGE_RADA
 
 static void merge_cleanup(parus_store *store)
 {
-    sqlite3_exec(store->db,
-                 "DROP TABLE IF EXISTS temp.merge_upd; DROP TABLE IF EXISTS temp.merge_newp; "
-                 "DROP TABLE IF EXISTS temp.merge_newt",
-                 NULL, NULL, NULL);
-    sqlite3_exec(store->db, "DETACH DATABASE merge_src", NULL, NULL, NULL);
+    parus__db_exec(store->db,
+                   "DROP TABLE IF EXISTS temp.merge_upd; DROP TABLE IF EXISTS temp.merge_newp; "
+                   "DROP TABLE IF EXISTS temp.merge_newt");
+    parus__db_exec(store->db, "DETACH DATABASE merge_src");
 }
 
 parus_status parus_store_merge(parus_store *store, const char *src_path,
@@ -2069,7 +2169,7 @@ parus_status parus_store_merge(parus_store *store, const char *src_path,
     parus_store_merge_stats ms;
     parus_store *src;
     struct stat a, b;
-    sqlite3_stmt *st;
+    parus__stmt *st;
     parus_status code;
     size_t i, n = 0, n_src_parcels = 0, n_src_tiles = 0;
     int rc;
@@ -2093,41 +2193,43 @@ parus_status parus_store_merge(parus_store *store, const char *src_path,
         a.st_ino == b.st_ino)
         return parus_fail(err, PARUS_E_INVALID, "cannot merge '%s' into itself", src_path);
 
-    rc = sqlite3_prepare_v2(store->db, "ATTACH DATABASE ?1 AS merge_src", -1, &st, NULL);
+    rc = parus__db_prepare(store->db, "ATTACH DATABASE ?1 AS merge_src", false, &st);
     if (rc == SQLITE_OK) {
-        rc = sqlite3_bind_text(st, 1, src_path, -1, SQLITE_TRANSIENT);
-        if (rc == SQLITE_OK)
-            rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(store->db);
+        rc = parus__bind_text(st, 1, src_path, -1);
+        if (rc == SQLITE_OK) {
+            rc = parus__step(st);
+            rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+        }
     }
     if (rc != SQLITE_OK) {
         code = parus__store_sql_fail(store, rc, err, "cannot attach '%s' to '%s'", src_path,
                                      store->path);
-        sqlite3_finalize(st);
+        parus__finalize(st);
         return code;
     }
-    sqlite3_finalize(st);
+    parus__finalize(st);
 
     memset(&ms, 0, sizeof ms);
     code = tx_begin(store, err);
     if (code != PARUS_OK)
         goto out_detach;
     /* the source's counts from the same snapshot as the copy */
-    rc = sqlite3_prepare_v2(store->db,
-                            "SELECT (SELECT count(*) FROM merge_src.parcels), "
-                            "(SELECT count(*) FROM merge_src.tiles)",
-                            -1, &st, NULL);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    rc = parus__db_prepare(store->db,
+                           "SELECT (SELECT count(*) FROM merge_src.parcels), "
+                           "(SELECT count(*) FROM merge_src.tiles)",
+                           false, &st);
+    if (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
         n_src_parcels = column_size(st, 0);
         n_src_tiles = column_size(st, 1);
         rc = SQLITE_OK;
     }
     if (rc != SQLITE_OK) {
         code = parus__store_sql_fail(store, rc, err, "cannot count the contents of '%s'", src_path);
-        sqlite3_finalize(st);
+        parus__finalize(st);
         tx_rollback(store);
         goto out_detach;
     }
-    sqlite3_finalize(st);
+    parus__finalize(st);
     for (i = 0; i < sizeof merge_sql / sizeof merge_sql[0]; i++) {
         code = merge_exec(store, src_path, merge_sql[i], &n, err);
         if (code != PARUS_OK) {

@@ -140,7 +140,7 @@ static const char *const results_sql[R_N_] = {
                      "FROM season_state ORDER BY season",
 };
 
-static sqlite3_stmt *stmt_get(parus_store *store, enum results_stmt id, parus_error *err)
+static parus__stmt *stmt_get(parus_store *store, enum results_stmt id, parus_error *err)
 {
     return parus__store_stmt(store, PARUS__STORE_STMT_RESULTS + (size_t)id, results_sql[id], err);
 }
@@ -150,7 +150,7 @@ static sqlite3_stmt *stmt_get(parus_store *store, enum results_stmt id, parus_er
 /* Binds the next parameter of a statement; after the first failure the rest are skipped and rc
  * keeps the failure. */
 typedef struct binder {
-    sqlite3_stmt *st;
+    parus__stmt *st;
     int i;
     int rc;
 } binder;
@@ -159,8 +159,7 @@ static void b_text(binder *b, const char *s)
 {
     b->i++;
     if (b->rc == SQLITE_OK)
-        b->rc = s ? sqlite3_bind_text(b->st, b->i, s, -1, SQLITE_STATIC)
-                  : sqlite3_bind_null(b->st, b->i);
+        b->rc = s ? parus__bind_text(b->st, b->i, s, -1) : parus__bind_null(b->st, b->i);
 }
 
 /* NaN is stored as NULL */
@@ -168,47 +167,47 @@ static void b_real(binder *b, double v)
 {
     b->i++;
     if (b->rc == SQLITE_OK)
-        b->rc = isnan(v) ? sqlite3_bind_null(b->st, b->i) : sqlite3_bind_double(b->st, b->i, v);
+        b->rc = isnan(v) ? parus__bind_null(b->st, b->i) : parus__bind_double(b->st, b->i, v);
 }
 
 static void b_int(binder *b, int64_t v)
 {
     b->i++;
     if (b->rc == SQLITE_OK)
-        b->rc = sqlite3_bind_int64(b->st, b->i, (sqlite3_int64)v);
+        b->rc = parus__bind_int64(b->st, b->i, (int64_t)v);
 }
 
 static void b_null(binder *b)
 {
     b->i++;
     if (b->rc == SQLITE_OK)
-        b->rc = sqlite3_bind_null(b->st, b->i);
+        b->rc = parus__bind_null(b->st, b->i);
 }
 
 /* Reads the next column of a row. */
 typedef struct reader {
-    sqlite3_stmt *st;
+    parus__stmt *st;
     int i;
 } reader;
 
 static const char *r_text(reader *r)
 {
-    return (const char *)sqlite3_column_text(r->st, r->i++);
+    return (const char *)parus__column_text(r->st, r->i++);
 }
 
 static double r_real(reader *r)
 {
     int i = r->i++;
-    return sqlite3_column_type(r->st, i) == SQLITE_NULL ? (double)NAN
-                                                        : sqlite3_column_double(r->st, i);
+    return parus__column_type(r->st, i) == SQLITE_NULL ? (double)NAN
+                                                       : parus__column_double(r->st, i);
 }
 
 /* An integer, or fallback when NULL. */
 static int64_t r_int(reader *r, int64_t fallback)
 {
     int i = r->i++;
-    return sqlite3_column_type(r->st, i) == SQLITE_NULL ? fallback
-                                                        : (int64_t)sqlite3_column_int64(r->st, i);
+    return parus__column_type(r->st, i) == SQLITE_NULL ? fallback
+                                                       : (int64_t)parus__column_int64(r->st, i);
 }
 
 static size_t r_size(reader *r)
@@ -307,12 +306,12 @@ static parus_status require_open(parus_store *store, const char *what, parus_err
 }
 
 /* Step a write; map the constraint failures. Resets the statement. */
-static parus_status step_write(parus_store *store, sqlite3_stmt *st, int rc, const char *what,
+static parus_status step_write(parus_store *store, parus__stmt *st, int rc, const char *what,
                                const char *subject, parus_error *err)
 {
     parus_status code = PARUS_OK;
     if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
+        rc = parus__step(st);
     if (rc == SQLITE_ROW)
         rc = SQLITE_DONE;
     if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
@@ -323,11 +322,11 @@ static parus_status step_write(parus_store *store, sqlite3_stmt *st, int rc, con
                           what, subject, store->open_assess_season, store->path);
     else if (rc == SQLITE_CONSTRAINT_CHECK || rc == SQLITE_CONSTRAINT_NOTNULL)
         code = parus_fail(err, PARUS_E_INVALID, "%s of '%s' breaks a rule of '%s': %s", what,
-                          subject, store->path, sqlite3_errmsg(store->db));
+                          subject, store->path, parus__db_errmsg(store->db));
     else if (rc != SQLITE_DONE)
         code = parus__store_sql_fail(store, rc, err, "cannot store %s of '%s' in '%s'", what,
                                      subject, store->path);
-    sqlite3_reset(st);
+    parus__reset(st);
     return code;
 }
 
@@ -359,13 +358,13 @@ parus_status parus_store_results_begin(parus_store *store, const char *season, i
     store->open_results = true;
     store->open_results_run = run_id;
     for (i = 0; i < N_OF(clear); i++) {
-        sqlite3_stmt *st = stmt_get(store, clear[i], err);
+        parus__stmt *st = stmt_get(store, clear[i], err);
         int rc;
         if (!st) {
             code = parus__store_prepare_failed(err);
             goto out_abort;
         }
-        rc = sqlite3_bind_text(st, 1, store->open_assess_season, -1, SQLITE_STATIC);
+        rc = parus__bind_text(st, 1, store->open_assess_season, -1);
         code = step_write(store, st, rc, "the old results", season, err);
         if (code != PARUS_OK)
             goto out_abort;
@@ -385,7 +384,7 @@ out_abort:
 parus_status parus_store_results_commit(parus_store *store, parus_error *err)
 {
     parus_status code = require_open(store, "results_commit", err);
-    sqlite3_stmt *st;
+    parus__stmt *st;
     int rc;
 
     if (code != PARUS_OK) {
@@ -399,12 +398,12 @@ parus_status parus_store_results_commit(parus_store *store, parus_error *err)
         code = parus__store_prepare_failed(err);
         goto out_abort;
     }
-    rc = sqlite3_bind_text(st, 1, store->open_assess_season, -1, SQLITE_STATIC);
+    rc = parus__bind_text(st, 1, store->open_assess_season, -1);
     if (rc == SQLITE_OK)
-        rc = store->open_results_run > 0 ? sqlite3_bind_int64(st, 2, store->open_results_run)
-                                         : sqlite3_bind_null(st, 2);
+        rc = store->open_results_run > 0 ? parus__bind_int64(st, 2, store->open_results_run)
+                                         : parus__bind_null(st, 2);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 3, store->open_assess_at, -1, SQLITE_STATIC);
+        rc = parus__bind_text(st, 3, store->open_assess_at, -1);
     code = step_write(store, st, rc, "the state", store->open_assess_season, err);
     if (code != PARUS_OK)
         goto out_abort;
@@ -483,7 +482,7 @@ parus_status parus_store_results_put(parus_store *store, const parus_parcel_resu
                                      parus_error *err)
 {
     parus_status code = require_open(store, "results_put", err);
-    sqlite3_stmt *st;
+    parus__stmt *st;
     binder b;
 
     if (code != PARUS_OK)
@@ -567,7 +566,7 @@ parus_status parus_store_results_put_credit(parus_store *store, const char *parc
                                             parus_error *err)
 {
     parus_status code = require_open(store, "results_put_credit", err);
-    sqlite3_stmt *st;
+    parus__stmt *st;
     binder b;
 
     if (code != PARUS_OK)
@@ -594,7 +593,7 @@ parus_status parus_store_results_put_credit(parus_store *store, const char *parc
     code = step_write(store, st, b.rc, "the credit verdict", parcel_id, err);
     if (code != PARUS_OK)
         goto out_abort;
-    if (sqlite3_changes(store->db) != 1) {
+    if (parus__db_changes(store->db) != 1) {
         code = parus_fail(err, PARUS_E_NOT_FOUND,
                           "parcel '%s' has no result for season %s in '%s': no credit verdict "
                           "stored",
@@ -615,7 +614,7 @@ parus_status parus_store_results_put_flag(parus_store *store, const parus_result
 {
     parus_status code = require_open(store, "results_put_flag", err);
     const char *why = NULL;
-    sqlite3_stmt *st;
+    parus__stmt *st;
     binder b;
 
     if (code != PARUS_OK)
@@ -711,7 +710,7 @@ parus_status parus_store_results_put_peer_curve(parus_store *store, const char *
         goto out_abort;
     }
     for (i = 0; i < n; i++) {
-        sqlite3_stmt *st = stmt_get(store, R_CURVE_PUT, err);
+        parus__stmt *st = stmt_get(store, R_CURVE_PUT, err);
         char subject[192];
         binder b;
         if (!st) {
@@ -753,7 +752,7 @@ parus_status parus_store_results_put_limit(parus_store *store, const parus_limit
 {
     parus_status code = require_open(store, "results_put_limit", err);
     const char *why = NULL;
-    sqlite3_stmt *st;
+    parus__stmt *st;
     binder b;
 
     if (code != PARUS_OK)
@@ -851,7 +850,7 @@ static parus_assess_confidence confidence_of(const char *s)
 }
 
 /* A row of RESULT_READ; pointers borrow the statement's memory. */
-static void row_result(sqlite3_stmt *st, parus_parcel_result *r)
+static void row_result(parus__stmt *st, parus_parcel_result *r)
 {
     reader c = {st, 0};
     memset(r, 0, sizeof *r);
@@ -881,7 +880,7 @@ static void row_result(sqlite3_stmt *st, parus_parcel_result *r)
     r->yield_expected_kg_per_mu = r_real(&c);
     r->yield_p10_kg_per_mu = r_real(&c);
     r->price_cny_per_kg = r_real(&c);
-    r->valued = sqlite3_column_type(st, c.i) != SQLITE_NULL;
+    r->valued = parus__column_type(st, c.i) != SQLITE_NULL;
     r->value_expected_fen = r_int(&c, 0);
     r->value_p10_fen = r_int(&c, 0);
     r->flags = r_text(&c);
@@ -900,7 +899,7 @@ static void row_result(sqlite3_stmt *st, parus_parcel_result *r)
     r->weather_heat_days = r_real(&c);
 }
 
-static void row_flag(sqlite3_stmt *st, parus_result_flag *f)
+static void row_flag(parus__stmt *st, parus_result_flag *f)
 {
     reader c = {st, 0};
     f->season = r_text(&c);
@@ -913,7 +912,7 @@ static void row_flag(sqlite3_stmt *st, parus_result_flag *f)
     f->reason = r_text(&c);
 }
 
-static void row_step(sqlite3_stmt *st, parus_peer_step *s)
+static void row_step(parus__stmt *st, parus_peer_step *s)
 {
     reader c = {st, 3}; /* after season, crop, grp */
     const char *day;
@@ -926,7 +925,7 @@ static void row_step(sqlite3_stmt *st, parus_peer_step *s)
     s->ndvi_p75 = r_real(&c);
 }
 
-static void row_limit(sqlite3_stmt *st, parus_limit *l)
+static void row_limit(parus__stmt *st, parus_limit *l)
 {
     reader c = {st, 0};
     l->season = r_text(&c);
@@ -969,7 +968,7 @@ typedef union row_fn {
 /* Call fn for each row of st (its parameters bound) as a row of kind; *n_rows the number
  * visited. A non-zero return from fn stops a walk (one_row: the reader of one row, where fn's
  * return does not matter). Resets st. */
-static parus_status walk_rows(parus_store *store, sqlite3_stmt *st, row_kind kind, row_fn fn,
+static parus_status walk_rows(parus_store *store, parus__stmt *st, row_kind kind, row_fn fn,
                               bool one_row, void *ctx, size_t *n_rows, const char *what,
                               parus_error *err)
 {
@@ -977,8 +976,8 @@ static parus_status walk_rows(parus_store *store, sqlite3_stmt *st, row_kind kin
     size_t n = 0;
     int rc;
 
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *where = (const char *)sqlite3_column_text(st, kind == ROW_ID ? 0 : 1);
+    while ((rc = parus__step(st)) == SQLITE_ROW) {
+        const char *where = (const char *)parus__column_text(st, kind == ROW_ID ? 0 : 1);
         int stop = 0;
         n++;
         switch (kind) {
@@ -1014,24 +1013,24 @@ static parus_status walk_rows(parus_store *store, sqlite3_stmt *st, row_kind kin
             break;
         if (stop) {
             code = stopped(err, stop, what, where);
-            sqlite3_reset(st);
+            parus__reset(st);
             return code;
         }
     }
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
         code = parus__store_sql_fail(store, rc, err, "cannot read %s in '%s'", what, store->path);
-    sqlite3_reset(st);
+    parus__reset(st);
     if (code == PARUS_OK && n_rows)
         *n_rows = n;
     return code;
 }
 
 /* The common prologue of the readers: checks, statement, bound text parameters (NULL ends). */
-static sqlite3_stmt *reader_open(parus_store *store, enum results_stmt id, bool seasonal,
-                                 const char *season, const char *p2, const char *p3,
-                                 parus_status *code, parus_error *err)
+static parus__stmt *reader_open(parus_store *store, enum results_stmt id, bool seasonal,
+                                const char *season, const char *p2, const char *p3,
+                                parus_status *code, parus_error *err)
 {
-    sqlite3_stmt *st;
+    parus__stmt *st;
     binder b;
 
     *code = PARUS_OK;
@@ -1063,7 +1062,7 @@ static sqlite3_stmt *reader_open(parus_store *store, enum results_stmt id, bool 
     if (b.rc != SQLITE_OK) {
         *code =
             parus__store_sql_fail(store, b.rc, err, "cannot read the results of '%s'", store->path);
-        sqlite3_reset(st);
+        parus__reset(st);
         return NULL;
     }
     return st;
@@ -1074,7 +1073,7 @@ parus_status parus_store_get_parcel_result(parus_store *store, const char *seaso
                                            void *ctx, parus_error *err)
 {
     parus_status code;
-    sqlite3_stmt *st;
+    parus__stmt *st;
     row_fn f;
     size_t n = 0;
 
@@ -1096,7 +1095,7 @@ parus_status parus_store_results_foreach(parus_store *store, const char *season,
                                          parus_parcel_result_fn fn, void *ctx, parus_error *err)
 {
     parus_status code;
-    sqlite3_stmt *st;
+    parus__stmt *st;
     row_fn f;
 
     parus_error_init(err);
@@ -1114,7 +1113,7 @@ parus_status parus_store_parcel_flags(parus_store *store, const char *season, co
                                       parus_error *err)
 {
     parus_status code;
-    sqlite3_stmt *st;
+    parus__stmt *st;
     row_fn f;
 
     parus_error_init(err);
@@ -1132,7 +1131,7 @@ parus_status parus_store_get_peer_curve(parus_store *store, const char *season, 
                                         size_t *n_steps, parus_error *err)
 {
     parus_status code;
-    sqlite3_stmt *st;
+    parus__stmt *st;
     row_fn f;
     size_t n = 0;
 
@@ -1157,7 +1156,7 @@ parus_status parus_store_get_limit(parus_store *store, const char *season, const
                                    parus_limit_fn fn, void *ctx, parus_error *err)
 {
     parus_status code;
-    sqlite3_stmt *st;
+    parus__stmt *st;
     row_fn f;
     size_t n = 0;
 
@@ -1178,7 +1177,7 @@ parus_status parus_store_limits_foreach(parus_store *store, const char *season, 
                                         void *ctx, parus_error *err)
 {
     parus_status code;
-    sqlite3_stmt *st;
+    parus__stmt *st;
     row_fn f;
 
     parus_error_init(err);
@@ -1195,7 +1194,7 @@ parus_status parus_store_farmer_parcels(parus_store *store, const char *farmer_i
                                         void *ctx, size_t *n_parcels, parus_error *err)
 {
     parus_status code;
-    sqlite3_stmt *st;
+    parus__stmt *st;
     row_fn f;
 
     parus_error_init(err);
@@ -1212,7 +1211,7 @@ parus_status parus_store_farmers_foreach(parus_store *store, parus_id_fn fn, voi
                                          size_t *n_farmers, parus_error *err)
 {
     parus_status code;
-    sqlite3_stmt *st;
+    parus__stmt *st;
     row_fn f;
 
     parus_error_init(err);
@@ -1227,19 +1226,19 @@ parus_status parus_store_farmers_foreach(parus_store *store, parus_id_fn fn, voi
 
 /* ---- what a season is owed (schema 9) ---- */
 
-static void season_state_row(sqlite3_stmt *st, parus_season_state *s)
+static void season_state_row(parus__stmt *st, parus_season_state *s)
 {
     const char *t;
     memset(s, 0, sizeof *s);
-    t = (const char *)sqlite3_column_text(st, 0);
+    t = (const char *)parus__column_text(st, 0);
     snprintf(s->season, sizeof s->season, "%s", t ? t : "");
-    s->stale = sqlite3_column_int64(st, 1) != 0;
-    t = (const char *)sqlite3_column_text(st, 2);
+    s->stale = parus__column_int64(st, 1) != 0;
+    t = (const char *)parus__column_text(st, 2);
     snprintf(s->stale_since, sizeof s->stale_since, "%s", t ? t : "");
-    t = (const char *)sqlite3_column_text(st, 3);
+    t = (const char *)parus__column_text(st, 3);
     snprintf(s->stale_cause, sizeof s->stale_cause, "%s", t ? t : "");
-    s->assessed_run_id = sqlite3_column_int64(st, 4);
-    t = (const char *)sqlite3_column_text(st, 5);
+    s->assessed_run_id = parus__column_int64(st, 4);
+    t = (const char *)parus__column_text(st, 5);
     snprintf(s->assessed_at, sizeof s->assessed_at, "%s", t ? t : "");
 }
 
@@ -1247,7 +1246,7 @@ parus_status parus_store_season_state_get(parus_store *store, const char *season
                                           parus_season_state *out, bool *found, parus_error *err)
 {
     parus_status code;
-    sqlite3_stmt *st;
+    parus__stmt *st;
     int rc;
 
     if (!store || !out || !found)
@@ -1260,9 +1259,9 @@ parus_status parus_store_season_state_get(parus_store *store, const char *season
     st = stmt_get(store, R_SEASON_GET, err);
     if (!st)
         return parus__store_prepare_failed(err);
-    rc = sqlite3_bind_text(st, 1, season, -1, SQLITE_STATIC);
+    rc = parus__bind_text(st, 1, season, -1);
     if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
+        rc = parus__step(st);
     if (rc == SQLITE_ROW) {
         season_state_row(st, out);
         *found = true;
@@ -1273,7 +1272,7 @@ parus_status parus_store_season_state_get(parus_store *store, const char *season
     if (rc != SQLITE_DONE)
         code = parus__store_sql_fail(store, rc, err, "cannot read the state of season %s in '%s'",
                                      season, store->path);
-    sqlite3_reset(st);
+    parus__reset(st);
     return code;
 }
 
@@ -1281,7 +1280,7 @@ parus_status parus_store_season_track(parus_store *store, const char *season,
                                       parus_season_state *out, parus_error *err)
 {
     parus_status code;
-    sqlite3_stmt *st;
+    parus__stmt *st;
     char now[32];
     bool found = false;
     int rc;
@@ -1301,12 +1300,12 @@ parus_status parus_store_season_track(parus_store *store, const char *season,
     if (!st)
         return parus__store_prepare_failed(err);
     parus__store_utc_now(now);
-    rc = sqlite3_bind_text(st, 1, season, -1, SQLITE_STATIC);
+    rc = parus__bind_text(st, 1, season, -1);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+        rc = parus__bind_text(st, 2, now, -1);
     if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    sqlite3_reset(st);
+        rc = parus__step(st);
+    parus__reset(st);
     if (rc != SQLITE_DONE)
         return parus__store_sql_fail(store, rc, err, "cannot record season %s in '%s'", season,
                                      store->path);
@@ -1321,7 +1320,7 @@ parus_status parus_store_season_states_foreach(parus_store *store, parus_season_
                                                void *ctx, parus_error *err)
 {
     parus_status code;
-    sqlite3_stmt *st;
+    parus__stmt *st;
     int rc;
 
     parus_error_init(err);
@@ -1333,17 +1332,17 @@ parus_status parus_store_season_states_foreach(parus_store *store, parus_season_
     st = stmt_get(store, R_SEASON_ALL, err);
     if (!st)
         return parus__store_prepare_failed(err);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = parus__step(st)) == SQLITE_ROW) {
         parus_season_state s;
         int stop;
         season_state_row(st, &s);
         stop = fn(&s, ctx);
         if (stop) {
-            sqlite3_reset(st);
+            parus__reset(st);
             return stopped(err, stop, "the seasons' states", s.season);
         }
     }
-    sqlite3_reset(st);
+    parus__reset(st);
     if (rc != SQLITE_DONE)
         return parus__store_sql_fail(store, rc, err, "cannot read the seasons' states in '%s'",
                                      store->path);

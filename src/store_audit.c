@@ -22,21 +22,21 @@
 
 parus_status parus__store_audit_clear(parus_store *store, const char *season, parus_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(store->db, "DELETE FROM assessment_inputs WHERE season = ?1", -1,
-                                &st, NULL);
+    parus__stmt *st;
+    int rc =
+        parus__db_prepare(store->db, "DELETE FROM assessment_inputs WHERE season = ?1", false, &st);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 1, season, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_DONE)
+        rc = parus__bind_text(st, 1, season, -1);
+    if (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_DONE)
         rc = SQLITE_OK;
     if (rc != SQLITE_OK) {
         parus_status code = parus__store_sql_fail(
             store, rc, err, "cannot clear the recorded inputs of season %s in '%s'", season,
             store->path);
-        sqlite3_finalize(st);
+        parus__finalize(st);
         return code;
     }
-    sqlite3_finalize(st);
+    parus__finalize(st);
     return PARUS_OK;
 }
 
@@ -52,16 +52,16 @@ static bool is_hash(const char *s)
     return true;
 }
 
-static int bind_blob(sqlite3_stmt *st, int i, const void *data, size_t n)
+static int bind_blob(parus__stmt *st, int i, const void *data, size_t n)
 {
     if (!data)
-        return sqlite3_bind_null(st, i);
-    return sqlite3_bind_blob64(st, i, n ? data : "", (sqlite3_uint64)n, SQLITE_STATIC);
+        return parus__bind_null(st, i);
+    return parus__bind_blob(st, i, n ? data : "", (size_t)n);
 }
 
-static int bind_text(sqlite3_stmt *st, int i, const char *s)
+static int bind_text(parus__stmt *st, int i, const char *s)
 {
-    return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+    return s ? parus__bind_text(st, i, s, -1) : parus__bind_null(st, i);
 }
 
 parus_status parus_store_results_put_inputs(parus_store *store, const parus_assess_inputs *in,
@@ -69,7 +69,7 @@ parus_status parus_store_results_put_inputs(parus_store *store, const parus_asse
 {
     static const char sql[] = "INSERT OR REPLACE INTO assessment_inputs (" INPUT_COLUMNS
                               ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
-    sqlite3_stmt *st;
+    parus__stmt *st;
     int rc;
 
     if (!store || !in)
@@ -93,12 +93,12 @@ parus_status parus_store_results_put_inputs(parus_store *store, const parus_asse
         return parus_fail(err, PARUS_E_INVALID,
                           "the inputs of season %s: a recorded file without its hash (store '%s')",
                           store->open_assess_season, store->path);
-    rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
+    rc = parus__db_prepare(store->db, sql, false, &st);
     if (rc == SQLITE_OK)
         rc = bind_text(st, 1, store->open_assess_season);
     if (rc == SQLITE_OK)
-        rc = store->open_results_run > 0 ? sqlite3_bind_int64(st, 2, store->open_results_run)
-                                         : sqlite3_bind_null(st, 2);
+        rc = store->open_results_run > 0 ? parus__bind_int64(st, 2, store->open_results_run)
+                                         : parus__bind_null(st, 2);
     if (rc == SQLITE_OK)
         rc = bind_text(st, 3, in->model_version);
     if (rc == SQLITE_OK)
@@ -117,27 +117,27 @@ parus_status parus_store_results_put_inputs(parus_store *store, const parus_asse
         rc = bind_blob(st, 10, in->debts, in->debts_size);
     if (rc == SQLITE_OK)
         rc = bind_text(st, 11, store->open_assess_at);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_DONE)
+    if (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_DONE)
         rc = SQLITE_OK;
     if (rc != SQLITE_OK) {
         parus_status code =
             parus__store_sql_fail(store, rc, err, "cannot store the inputs of season %s in '%s'",
                                   store->open_assess_season, store->path);
-        sqlite3_finalize(st);
+        parus__finalize(st);
         return code;
     }
-    sqlite3_finalize(st);
+    parus__finalize(st);
     return PARUS_OK;
 }
 
-static const void *col_blob(sqlite3_stmt *st, int i, size_t *n)
+static const void *col_blob(parus__stmt *st, int i, size_t *n)
 {
     const void *p;
     *n = 0;
-    if (sqlite3_column_type(st, i) == SQLITE_NULL)
+    if (parus__column_type(st, i) == SQLITE_NULL)
         return NULL;
-    p = sqlite3_column_blob(st, i);
-    *n = (size_t)sqlite3_column_bytes(st, i);
+    p = parus__column_blob(st, i);
+    *n = (size_t)parus__column_bytes(st, i);
     return p ? p : "";
 }
 
@@ -146,7 +146,7 @@ parus_status parus_store_get_assess_inputs(parus_store *store, const char *seaso
 {
     static const char sql[] = "SELECT " INPUT_COLUMNS " FROM assessment_inputs WHERE season = ?1";
     parus_assess_inputs in;
-    sqlite3_stmt *st;
+    parus__stmt *st;
     int rc, stop;
 
     if (!store || !fn)
@@ -161,13 +161,13 @@ parus_status parus_store_get_assess_inputs(parus_store *store, const char *seaso
                           "'%s' (schema version %d) records no inputs of an assessment: assess "
                           "season %s again with this parus",
                           store->path, store->version, season);
-    rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
+    rc = parus__db_prepare(store->db, sql, false, &st);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 1, season, -1, SQLITE_STATIC);
+        rc = parus__bind_text(st, 1, season, -1);
     if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
+        rc = parus__step(st);
     if (rc == SQLITE_DONE) {
-        sqlite3_finalize(st);
+        parus__finalize(st);
         return parus_fail(err, PARUS_E_NOT_FOUND,
                           "season %s has no recorded inputs in '%s' (not assessed, or assessed "
                           "before schema version 8)",
@@ -176,25 +176,25 @@ parus_status parus_store_get_assess_inputs(parus_store *store, const char *seaso
     if (rc != SQLITE_ROW) {
         parus_status code = parus__store_sql_fail(
             store, rc, err, "cannot read the inputs of season %s in '%s'", season, store->path);
-        sqlite3_finalize(st);
+        parus__finalize(st);
         return code;
     }
     memset(&in, 0, sizeof in);
-    in.season = (const char *)sqlite3_column_text(st, 0);
-    in.run_id = sqlite3_column_int64(st, 1);
-    in.model_version = (const char *)sqlite3_column_text(st, 2);
-    in.model_data_hash = (const char *)sqlite3_column_text(st, 3);
-    in.crops_hash = (const char *)sqlite3_column_text(st, 4);
+    in.season = (const char *)parus__column_text(st, 0);
+    in.run_id = parus__column_int64(st, 1);
+    in.model_version = (const char *)parus__column_text(st, 2);
+    in.model_data_hash = (const char *)parus__column_text(st, 3);
+    in.crops_hash = (const char *)parus__column_text(st, 4);
     in.crops = col_blob(st, 5, &in.crops_size);
-    in.policy_hash = (const char *)sqlite3_column_text(st, 6);
+    in.policy_hash = (const char *)parus__column_text(st, 6);
     in.policy = col_blob(st, 7, &in.policy_size);
-    in.debts_hash = (const char *)sqlite3_column_text(st, 8);
+    in.debts_hash = (const char *)parus__column_text(st, 8);
     in.debts = col_blob(st, 9, &in.debts_size);
-    in.assessed_at = (const char *)sqlite3_column_text(st, 10);
+    in.assessed_at = (const char *)parus__column_text(st, 10);
     if (err)
         parus_error_init(err);
     stop = fn(&in, ctx);
-    sqlite3_finalize(st);
+    parus__finalize(st);
     if (stop) {
         if (err && err->code != PARUS_OK)
             return err->code;

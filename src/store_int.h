@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
+#include "store_db.h"
 
 #include <stddef.h>
 
@@ -33,10 +33,10 @@
 #define PARUS__STORE_BUSY_TIMEOUT_MS 5000
 
 struct parus_store {
-    sqlite3 *db;
+    parus__db *db;
     char *path;  /* as given, for messages */
     int version; /* PRAGMA user_version as of the last check or migration */
-    sqlite3_stmt *stmt[PARUS__STORE_MAX_STMTS]; /* prepared on first use, finalized on close */
+    parus__stmt *stmt[PARUS__STORE_MAX_STMTS]; /* prepared on first use, finalized on close */
     int64_t open_tile;  /* the tile between parus_store_tile_begin and commit/abort, else 0 */
     size_t open_tile_n; /* observations added to it so far */
     char open_tile_at[32];
@@ -51,7 +51,7 @@ struct parus_store {
 
 /* The statement in cache slot `slot` (prepared from sql on first use, then reset and unbound);
  * NULL with err set when it cannot be prepared. A slot always holds the same sql. */
-sqlite3_stmt *parus__store_stmt(parus_store *store, size_t slot, const char *sql, parus_error *err);
+parus__stmt *parus__store_stmt(parus_store *store, size_t slot, const char *sql, parus_error *err);
 /* The code to return after parus__store_stmt gave NULL (err may be NULL). */
 parus_status parus__store_prepare_failed(parus_error *err);
 /* E_SCHEMA unless the store is at this build's schema version (opened read-only and older). */
@@ -92,7 +92,15 @@ parus_status parus__store_outliers_clear(parus_store *store, const char *season,
     "o.valid_fraction, o.vv, o.vh, o.vh_vv, o.rvi, o.water_fraction, o.looks_vv, o.looks_vh, "     \
     "o.se_vv, o.se_vh, o.n_pixels, o.n_pure"
 /* Columns col0.. of such a row as a radar point. */
-void parus__store_radar_row(sqlite3_stmt *st, int col0, parus_radar_point *pt);
+void parus__store_radar_row(parus__stmt *st, int col0, parus_radar_point *pt);
+
+/* A statement's single integer into *out (-1 for NULL): SQLITE_OK, or the failing code. */
+int parus__store_one_int(parus_store *store, const char *sql, int64_t *out);
+
+/* The PostgreSQL forms of check_identity and migrate (store_pg_schema.c): the identity is a row
+ * of parus_meta; a fresh database gets the current schema in one transaction. */
+parus_status parus__store_pg_identity(parus_store *store, bool allow_fresh, parus_error *err);
+parus_status parus__store_pg_migrate(parus_store *store, parus_error *err);
 
 /* Bring the store from store->version to PARUS_STORE_SCHEMA_VERSION, one transaction per step. */
 parus_status parus__store_migrate(parus_store *store, parus_error *err);
@@ -193,10 +201,10 @@ const char *parus__obs_packed_name(size_t k);
  * with *bad naming the value when the compact form cannot hold it (a weight that is negative, not
  * finite or over 10^12 px; valid_fraction or ndvi_mean not finite or over 10^9); else SQLite's
  * code. */
-int parus__obs_bind(sqlite3_stmt *st, int first, const parus_observation *o, unsigned char *buf,
+int parus__obs_bind(parus__stmt *st, int first, const parus_observation *o, unsigned char *buf,
                     size_t *n_exact, const char **bad);
 /* Read columns first.. (PARUS__OBS_ROW_COLUMNS) of st into o; false when its values are damaged. */
-bool parus__obs_read(sqlite3_stmt *st, int first, parus_observation *o);
+bool parus__obs_read(parus__stmt *st, int first, parus_observation *o);
 /* Set the k-th statistic of o (parus_observation_stat's numbering: PARUS__OBS_COLUMNS order). */
 void parus__obs_set_stat(parus_observation *o, size_t k, double v);
 /* Register parus_obs_value(vals, name) on db: a packed value of an observation (NULL: none). */

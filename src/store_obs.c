@@ -140,28 +140,28 @@ bool parus__obs_unpack(const void *blob, size_t len, parus_observation *o)
 }
 
 /* x 10^4 to an INTEGER column; false when it cannot hold it */
-static bool int_column(double v, sqlite3_int64 *q)
+static bool int_column(double v, int64_t *q)
 {
     if (!isfinite(v) || fabs(v) > INT_COLUMN_MAX)
         return false;
-    *q = (sqlite3_int64)llround(v * SCALE);
+    *q = (int64_t)llround(v * SCALE);
     return true;
 }
 
-static bool weight_column(double v, sqlite3_int64 *q)
+static bool weight_column(double v, int64_t *q)
 {
     if (isnan(v))
         v = 0.0;
     if (!isfinite(v) || v < 0.0 || v > W_MAX)
         return false;
-    *q = (sqlite3_int64)llround(v * W_SCALE);
+    *q = (int64_t)llround(v * W_SCALE);
     return true;
 }
 
-int parus__obs_bind(sqlite3_stmt *st, int first, const parus_observation *o, unsigned char *buf,
+int parus__obs_bind(parus__stmt *st, int first, const parus_observation *o, unsigned char *buf,
                     size_t *n_exact, const char **bad)
 {
-    sqlite3_int64 w_total, w_valid, vf, ndvi;
+    int64_t w_total, w_valid, vf, ndvi;
     double vf_v = o->valid_fraction, ndvi_v = o->mean[PARUS_INDEX_NDVI];
     size_t len;
     int rc;
@@ -178,46 +178,46 @@ int parus__obs_bind(sqlite3_stmt *st, int first, const parus_observation *o, uns
     if (*bad)
         return SQLITE_RANGE;
     len = parus__obs_pack(o, buf, n_exact);
-    rc = sqlite3_bind_int64(st, first, w_total);
+    rc = parus__bind_int64(st, first, w_total);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, first + 1, w_valid);
+        rc = parus__bind_int64(st, first + 1, w_valid);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, first + 2, (sqlite3_int64)o->n_pixels);
+        rc = parus__bind_int64(st, first + 2, (int64_t)o->n_pixels);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, first + 3, (sqlite3_int64)o->n_pure);
+        rc = parus__bind_int64(st, first + 3, (int64_t)o->n_pure);
     if (rc == SQLITE_OK)
-        rc = isnan(vf_v) ? sqlite3_bind_null(st, first + 4) : sqlite3_bind_int64(st, first + 4, vf);
+        rc = isnan(vf_v) ? parus__bind_null(st, first + 4) : parus__bind_int64(st, first + 4, vf);
     if (rc == SQLITE_OK)
-        rc = isnan(ndvi_v) ? sqlite3_bind_null(st, first + 5)
-                           : sqlite3_bind_int64(st, first + 5, ndvi);
+        rc = isnan(ndvi_v) ? parus__bind_null(st, first + 5)
+                           : parus__bind_int64(st, first + 5, ndvi);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_blob(st, first + 6, buf, (int)len, SQLITE_TRANSIENT);
+        rc = parus__bind_blob(st, first + 6, buf, len);
     return rc;
 }
 
-static double e4_column(sqlite3_stmt *st, int i)
+static double e4_column(parus__stmt *st, int i)
 {
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? (double)NAN
-                                                     : (double)sqlite3_column_int64(st, i) / SCALE;
+    return parus__column_type(st, i) == SQLITE_NULL ? (double)NAN
+                                                    : (double)parus__column_int64(st, i) / SCALE;
 }
 
-bool parus__obs_read(sqlite3_stmt *st, int first, parus_observation *o)
+bool parus__obs_read(parus__stmt *st, int first, parus_observation *o)
 {
-    sqlite3_int64 n_pixels = sqlite3_column_int64(st, first + 2);
-    sqlite3_int64 n_pure = sqlite3_column_int64(st, first + 3);
+    int64_t n_pixels = parus__column_int64(st, first + 2);
+    int64_t n_pure = parus__column_int64(st, first + 3);
     const void *blob;
     int len;
 
-    o->w_total_px = (double)sqlite3_column_int64(st, first) / W_SCALE;
-    o->w_valid_px = (double)sqlite3_column_int64(st, first + 1) / W_SCALE;
+    o->w_total_px = (double)parus__column_int64(st, first) / W_SCALE;
+    o->w_valid_px = (double)parus__column_int64(st, first + 1) / W_SCALE;
     o->n_pixels = n_pixels > 0 ? (size_t)n_pixels : 0;
     o->n_pure = n_pure > 0 ? (size_t)n_pure : 0;
     o->valid_fraction = e4_column(st, first + 4);
     o->mean[PARUS_INDEX_NDVI] = e4_column(st, first + 5);
-    if (sqlite3_column_type(st, first + 6) != SQLITE_BLOB)
+    if (parus__column_type(st, first + 6) != SQLITE_BLOB)
         return false;
-    blob = sqlite3_column_blob(st, first + 6);
-    len = sqlite3_column_bytes(st, first + 6);
+    blob = parus__column_blob(st, first + 6);
+    len = parus__column_bytes(st, first + 6);
     return parus__obs_unpack(blob, (size_t)len, o);
 }
 

@@ -20,28 +20,28 @@
     "season, parcel_id, tile_id, date, ndvi, expected_ndvi, jump, neighbours_residual, "           \
     "n_neighbours, reason, run_id"
 
-static parus_status finish(parus_store *store, sqlite3_stmt *st, int rc, parus_error *err,
+static parus_status finish(parus_store *store, parus__stmt *st, int rc, parus_error *err,
                            const char *what, const char *season)
 {
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_DONE)
+    if (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_DONE)
         rc = SQLITE_OK;
     if (rc != SQLITE_OK) {
         parus_status code = parus__store_sql_fail(store, rc, err, "cannot %s of season %s in '%s'",
                                                   what, season, store->path);
-        sqlite3_finalize(st);
+        parus__finalize(st);
         return code;
     }
-    sqlite3_finalize(st);
+    parus__finalize(st);
     return PARUS_OK;
 }
 
 parus_status parus__store_outliers_clear(parus_store *store, const char *season, parus_error *err)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(store->db, "DELETE FROM observation_outliers WHERE season = ?1", -1,
-                                &st, NULL);
+    parus__stmt *st = NULL;
+    int rc = parus__db_prepare(store->db, "DELETE FROM observation_outliers WHERE season = ?1",
+                               false, &st);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 1, season, -1, SQLITE_STATIC);
+        rc = parus__bind_text(st, 1, season, -1);
     return finish(store, st, rc, err, "clear the outliers", season);
 }
 
@@ -55,7 +55,7 @@ parus_status parus_store_results_put_outlier(parus_store *store, const parus_out
 {
     static const char sql[] = "INSERT INTO observation_outliers (" OUTLIER_COLUMNS
                               ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
-    sqlite3_stmt *st = NULL;
+    parus__stmt *st = NULL;
     int rc;
 
     if (!store || !o)
@@ -69,30 +69,30 @@ parus_status parus_store_results_put_outlier(parus_store *store, const parus_out
         return parus_fail(err, PARUS_E_INVALID,
                           "an outlier of parcel '%s' for season %s is incomplete (store '%s')",
                           o->parcel_id ? o->parcel_id : "", store->open_assess_season, store->path);
-    rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
+    rc = parus__db_prepare(store->db, sql, false, &st);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 1, store->open_assess_season, -1, SQLITE_STATIC);
+        rc = parus__bind_text(st, 1, store->open_assess_season, -1);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 2, o->parcel_id, -1, SQLITE_STATIC);
+        rc = parus__bind_text(st, 2, o->parcel_id, -1);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 3, o->tile_id);
+        rc = parus__bind_int64(st, 3, o->tile_id);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 4, o->date, 10, SQLITE_STATIC);
+        rc = parus__bind_text(st, 4, o->date, 10);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 5, o->ndvi);
+        rc = parus__bind_double(st, 5, o->ndvi);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 6, o->expected_ndvi);
+        rc = parus__bind_double(st, 6, o->expected_ndvi);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 7, o->jump);
+        rc = parus__bind_double(st, 7, o->jump);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 8, o->neighbours_residual);
+        rc = parus__bind_double(st, 8, o->neighbours_residual);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 9, (sqlite3_int64)o->n_neighbours);
+        rc = parus__bind_int64(st, 9, (int64_t)o->n_neighbours);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 10, o->reason, -1, SQLITE_STATIC);
+        rc = parus__bind_text(st, 10, o->reason, -1);
     if (rc == SQLITE_OK)
-        rc = store->open_results_run > 0 ? sqlite3_bind_int64(st, 11, store->open_results_run)
-                                         : sqlite3_bind_null(st, 11);
+        rc = store->open_results_run > 0 ? parus__bind_int64(st, 11, store->open_results_run)
+                                         : parus__bind_null(st, 11);
     return finish(store, st, rc, err, "store an outlier", store->open_assess_season);
 }
 
@@ -102,7 +102,7 @@ parus_status parus_store_parcel_outliers(parus_store *store, const char *season,
 {
     static const char sql[] = "SELECT " OUTLIER_COLUMNS " FROM observation_outliers "
                               "WHERE season = ?1 AND parcel_id = ?2 ORDER BY date, tile_id";
-    sqlite3_stmt *st = NULL;
+    parus__stmt *st = NULL;
     size_t n = 0;
     int rc;
 
@@ -114,27 +114,27 @@ parus_status parus_store_parcel_outliers(parus_store *store, const char *season,
                           season ? season : "");
     if (store->version < 12) /* a read-only store of an older schema has none */
         return PARUS_OK;
-    rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
+    rc = parus__db_prepare(store->db, sql, false, &st);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 1, season, -1, SQLITE_STATIC);
+        rc = parus__bind_text(st, 1, season, -1);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 2, parcel_id, -1, SQLITE_STATIC);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = parus__bind_text(st, 2, parcel_id, -1);
+    while (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
         parus_outlier_row o;
-        const unsigned char *date = sqlite3_column_text(st, 3);
+        const unsigned char *date = parus__column_text(st, 3);
         memset(&o, 0, sizeof o);
-        o.parcel_id = (const char *)sqlite3_column_text(st, 1);
-        o.tile_id = sqlite3_column_int64(st, 2);
+        o.parcel_id = (const char *)parus__column_text(st, 1);
+        o.tile_id = parus__column_int64(st, 2);
         snprintf(o.date, sizeof o.date, "%s", date ? (const char *)date : "");
-        o.ndvi = sqlite3_column_double(st, 4);
-        o.expected_ndvi = sqlite3_column_double(st, 5);
-        o.jump = sqlite3_column_double(st, 6);
-        o.neighbours_residual = sqlite3_column_double(st, 7);
-        o.n_neighbours = (size_t)sqlite3_column_int64(st, 8);
-        o.reason = (const char *)sqlite3_column_text(st, 9);
+        o.ndvi = parus__column_double(st, 4);
+        o.expected_ndvi = parus__column_double(st, 5);
+        o.jump = parus__column_double(st, 6);
+        o.neighbours_residual = parus__column_double(st, 7);
+        o.n_neighbours = (size_t)parus__column_int64(st, 8);
+        o.reason = (const char *)parus__column_text(st, 9);
         n++;
         if (fn(&o, ctx)) {
-            sqlite3_finalize(st);
+            parus__finalize(st);
             if (err && err->code == PARUS_OK)
                 parus_fail(err, PARUS_E_INTERNAL, "reading the outliers of parcel '%s' stopped",
                            parcel_id);
@@ -146,10 +146,10 @@ parus_status parus_store_parcel_outliers(parus_store *store, const char *season,
         parus_status code =
             parus__store_sql_fail(store, rc, err, "cannot read the outliers of parcel '%s' in '%s'",
                                   parcel_id, store->path);
-        sqlite3_finalize(st);
+        parus__finalize(st);
         return code;
     }
-    sqlite3_finalize(st);
+    parus__finalize(st);
     if (n_rows)
         *n_rows = n;
     return PARUS_OK;

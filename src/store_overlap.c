@@ -30,7 +30,7 @@
 #define DEG_RAD (3.14159265358979323846 / 180.0)
 
 typedef struct ov_parcel {
-    sqlite3_int64 num;
+    int64_t num;
     char *id;
     char *farmer; /* NULL none */
     double area_m2;
@@ -49,7 +49,7 @@ typedef struct ov_state {
     size_t n, cap;
     ov_pair *pairs;
     size_t n_pairs, cap_pairs;
-    sqlite3_stmt *wkb_st;
+    parus__stmt *wkb_st;
     parus_error *err;
 } ov_state;
 
@@ -70,9 +70,9 @@ static bool grow(void **arr, size_t *cap, size_t need, size_t elem)
     return true;
 }
 
-static char *dup_col(sqlite3_stmt *st, int col)
+static char *dup_col(parus__stmt *st, int col)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
+    const unsigned char *t = parus__column_text(st, col);
     return t ? parus__strdup((const char *)t) : NULL;
 }
 
@@ -80,41 +80,41 @@ static parus_status read_parcels(ov_state *s)
 {
     static const char sql[] = "SELECT num, id, farmer_id, area_m2, lon_min_deg, lat_min_deg, "
                               "lon_max_deg, lat_max_deg FROM parcels ORDER BY num";
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(s->store->db, sql, -1, &st, NULL);
+    parus__stmt *st;
+    int rc = parus__db_prepare(s->store->db, sql, false, &st);
     if (rc != SQLITE_OK)
         return parus__store_sql_fail(s->store, rc, s->err, "cannot read the parcels of '%s'",
                                      s->store->path);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = parus__step(st)) == SQLITE_ROW) {
         ov_parcel *p;
         if (!grow((void **)&s->p, &s->cap, s->n + 1, sizeof *s->p)) {
-            sqlite3_finalize(st);
+            parus__finalize(st);
             return parus_fail(s->err, PARUS_E_NOMEM, "out of memory reading the parcels");
         }
         p = &s->p[s->n];
         memset(p, 0, sizeof *p);
-        p->num = sqlite3_column_int64(st, 0);
+        p->num = parus__column_int64(st, 0);
         p->id = dup_col(st, 1);
         p->farmer = dup_col(st, 2);
         s->n++;
-        if (!p->id || (sqlite3_column_type(st, 2) != SQLITE_NULL && !p->farmer)) {
-            sqlite3_finalize(st);
+        if (!p->id || (parus__column_type(st, 2) != SQLITE_NULL && !p->farmer)) {
+            parus__finalize(st);
             return parus_fail(s->err, PARUS_E_NOMEM, "out of memory reading the parcels");
         }
-        p->area_m2 = sqlite3_column_double(st, 3);
-        p->lon_min = sqlite3_column_double(st, 4);
-        p->lat_min = sqlite3_column_double(st, 5);
-        p->lon_max = sqlite3_column_double(st, 6);
-        p->lat_max = sqlite3_column_double(st, 7);
+        p->area_m2 = parus__column_double(st, 3);
+        p->lon_min = parus__column_double(st, 4);
+        p->lat_min = parus__column_double(st, 5);
+        p->lon_max = parus__column_double(st, 6);
+        p->lat_max = parus__column_double(st, 7);
     }
-    sqlite3_finalize(st);
+    parus__finalize(st);
     if (rc != SQLITE_DONE)
         return parus__store_sql_fail(s->store, rc, s->err, "cannot read the parcels of '%s'",
                                      s->store->path);
     return PARUS_OK;
 }
 
-static size_t index_of(const ov_state *s, sqlite3_int64 num)
+static size_t index_of(const ov_state *s, int64_t num)
 {
     size_t lo = 0, hi = s->n;
     while (lo < hi) {
@@ -135,24 +135,24 @@ static parus_status geometry(ov_state *s, size_t i, OGRGeometryH *out)
         *out = p->geom;
         return PARUS_OK;
     }
-    rc = sqlite3_bind_int64(s->wkb_st, 1, p->num);
+    rc = parus__bind_int64(s->wkb_st, 1, p->num);
     if (rc == SQLITE_OK)
-        rc = sqlite3_step(s->wkb_st);
+        rc = parus__step(s->wkb_st);
     if (rc == SQLITE_ROW) {
-        const void *wkb = sqlite3_column_blob(s->wkb_st, 0);
-        int n = sqlite3_column_bytes(s->wkb_st, 0);
+        const void *wkb = parus__column_blob(s->wkb_st, 0);
+        int n = parus__column_bytes(s->wkb_st, 0);
         OGRGeometryH g = NULL;
         if (!wkb || OGR_G_CreateFromWkbEx(wkb, NULL, &g, (size_t)n) != OGRERR_NONE) {
-            sqlite3_reset(s->wkb_st);
+            parus__reset(s->wkb_st);
             return parus_fail(s->err, PARUS_E_STORE, "parcel '%s' in '%s' has unreadable WKB",
                               p->id, s->store->path);
         }
-        sqlite3_reset(s->wkb_st);
+        parus__reset(s->wkb_st);
         p->geom = g;
         *out = g;
         return PARUS_OK;
     }
-    sqlite3_reset(s->wkb_st);
+    parus__reset(s->wkb_st);
     return parus__store_sql_fail(s->store, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, s->err,
                                  "cannot read the geometry of parcel '%s' in '%s'", p->id,
                                  s->store->path);
@@ -243,24 +243,24 @@ static parus_status find_pairs(ov_state *s, double min_share)
 {
     static const char sql[] = "SELECT id FROM parcels_rtree WHERE lon_max >= ?1 AND "
                               "lon_min <= ?3 AND lat_max >= ?2 AND lat_min <= ?4";
-    sqlite3_stmt *st;
+    parus__stmt *st;
     parus_status code = PARUS_OK;
     size_t i;
-    int rc = sqlite3_prepare_v2(s->store->db, sql, -1, &st, NULL);
+    int rc = parus__db_prepare(s->store->db, sql, false, &st);
     if (rc != SQLITE_OK)
         return parus__store_sql_fail(s->store, rc, s->err, "cannot search the parcels of '%s'",
                                      s->store->path);
     for (i = 0; i < s->n && code == PARUS_OK; i++) {
         const ov_parcel *p = &s->p[i];
-        rc = sqlite3_bind_double(st, 1, p->lon_min);
+        rc = parus__bind_double(st, 1, p->lon_min);
         if (rc == SQLITE_OK)
-            rc = sqlite3_bind_double(st, 2, p->lat_min);
+            rc = parus__bind_double(st, 2, p->lat_min);
         if (rc == SQLITE_OK)
-            rc = sqlite3_bind_double(st, 3, p->lon_max);
+            rc = parus__bind_double(st, 3, p->lon_max);
         if (rc == SQLITE_OK)
-            rc = sqlite3_bind_double(st, 4, p->lat_max);
-        while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-            sqlite3_int64 num = sqlite3_column_int64(st, 0);
+            rc = parus__bind_double(st, 4, p->lat_max);
+        while (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
+            int64_t num = parus__column_int64(st, 0);
             size_t j;
             rc = SQLITE_OK;
             if (num <= p->num)
@@ -272,12 +272,12 @@ static parus_status find_pairs(ov_state *s, double min_share)
             if (code != PARUS_OK)
                 break;
         }
-        sqlite3_reset(st);
+        parus__reset(st);
         if (code == PARUS_OK && rc != SQLITE_DONE && rc != SQLITE_OK)
             code = parus__store_sql_fail(s->store, rc, s->err, "cannot search the parcels of '%s'",
                                          s->store->path);
     }
-    sqlite3_finalize(st);
+    parus__finalize(st);
     return code;
 }
 
@@ -286,7 +286,7 @@ static parus_status write_pairs(ov_state *s)
     static const char ins[] = "INSERT INTO parcel_overlaps (parcel_a, parcel_b, farmer_a, "
                               "farmer_b, overlap_m2, share_a, share_b, found_at) "
                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-    sqlite3_stmt *st = NULL;
+    parus__stmt *st = NULL;
     char now[32];
     parus_status code;
     size_t k;
@@ -296,38 +296,36 @@ static parus_status write_pairs(ov_state *s)
     code = parus__store_tx_begin(s->store, s->err);
     if (code != PARUS_OK)
         return code;
-    rc = sqlite3_exec(s->store->db, "DELETE FROM parcel_overlaps", NULL, NULL, NULL);
+    rc = parus__db_exec(s->store->db, "DELETE FROM parcel_overlaps");
     if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(s->store->db, ins, -1, &st, NULL);
+        rc = parus__db_prepare(s->store->db, ins, false, &st);
     for (k = 0; rc == SQLITE_OK && k < s->n_pairs; k++) {
         const ov_pair *q = &s->pairs[k];
         const ov_parcel *a = &s->p[q->a], *b = &s->p[q->b];
         double share_a = fmin(1.0, q->overlap_m2 / a->area_m2);
         double share_b = fmin(1.0, q->overlap_m2 / b->area_m2);
-        rc = sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
+        rc = parus__bind_text(st, 1, a->id, -1);
         if (rc == SQLITE_OK)
-            rc = sqlite3_bind_text(st, 2, b->id, -1, SQLITE_STATIC);
+            rc = parus__bind_text(st, 2, b->id, -1);
         if (rc == SQLITE_OK)
-            rc = a->farmer ? sqlite3_bind_text(st, 3, a->farmer, -1, SQLITE_STATIC)
-                           : sqlite3_bind_null(st, 3);
+            rc = a->farmer ? parus__bind_text(st, 3, a->farmer, -1) : parus__bind_null(st, 3);
         if (rc == SQLITE_OK)
-            rc = b->farmer ? sqlite3_bind_text(st, 4, b->farmer, -1, SQLITE_STATIC)
-                           : sqlite3_bind_null(st, 4);
+            rc = b->farmer ? parus__bind_text(st, 4, b->farmer, -1) : parus__bind_null(st, 4);
         if (rc == SQLITE_OK)
-            rc = sqlite3_bind_double(st, 5, q->overlap_m2);
+            rc = parus__bind_double(st, 5, q->overlap_m2);
         if (rc == SQLITE_OK)
-            rc = sqlite3_bind_double(st, 6, share_a);
+            rc = parus__bind_double(st, 6, share_a);
         if (rc == SQLITE_OK)
-            rc = sqlite3_bind_double(st, 7, share_b);
+            rc = parus__bind_double(st, 7, share_b);
         if (rc == SQLITE_OK)
-            rc = sqlite3_bind_text(st, 8, now, -1, SQLITE_STATIC);
+            rc = parus__bind_text(st, 8, now, -1);
         if (rc == SQLITE_OK)
-            rc = sqlite3_step(st);
+            rc = parus__step(st);
         if (rc == SQLITE_DONE)
             rc = SQLITE_OK;
-        sqlite3_reset(st);
+        parus__reset(st);
     }
-    sqlite3_finalize(st);
+    parus__finalize(st);
     if (rc != SQLITE_OK) {
         code = parus__store_sql_fail(s->store, rc, s->err, "cannot record the overlaps in '%s'",
                                      s->store->path);
@@ -356,15 +354,14 @@ parus_status parus_store_find_overlaps(parus_store *store, double min_share, siz
     memset(&s, 0, sizeof s);
     s.store = store;
     s.err = err;
-    rc = sqlite3_prepare_v2(store->db, "SELECT wkb FROM parcels WHERE num = ?1", -1, &s.wkb_st,
-                            NULL);
+    rc = parus__db_prepare(store->db, "SELECT wkb FROM parcels WHERE num = ?1", false, &s.wkb_st);
     if (rc != SQLITE_OK)
         return parus__store_sql_fail(store, rc, err, "cannot read the parcels of '%s'",
                                      store->path);
     code = read_parcels(&s);
     if (code == PARUS_OK)
         code = find_pairs(&s, min_share);
-    sqlite3_finalize(s.wkb_st);
+    parus__finalize(s.wkb_st);
     if (code == PARUS_OK)
         code = write_pairs(&s);
     if (code == PARUS_OK && n_overlaps)

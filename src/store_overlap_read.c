@@ -17,7 +17,7 @@ parus_status parus_store_overlaps_foreach(parus_store *store, const char *parcel
     static const char one[] = "SELECT parcel_a, parcel_b, farmer_a, farmer_b, overlap_m2, "
                               "share_a, share_b FROM parcel_overlaps WHERE parcel_a = ?1 OR "
                               "parcel_b = ?1 ORDER BY parcel_a, parcel_b";
-    sqlite3_stmt *st;
+    parus__stmt *st;
     size_t n = 0;
     int rc;
 
@@ -28,26 +28,26 @@ parus_status parus_store_overlaps_foreach(parus_store *store, const char *parcel
                           "'%s' has schema version %d, older than this parus (%d): run 'parus "
                           "--db %s store upgrade'",
                           store->path, store->version, PARUS_STORE_SCHEMA_VERSION, store->path);
-    rc = sqlite3_prepare_v2(store->db, parcel_id ? one : all, -1, &st, NULL);
+    rc = parus__db_prepare(store->db, parcel_id ? one : all, false, &st);
     if (rc == SQLITE_OK && parcel_id)
-        rc = sqlite3_bind_text(st, 1, parcel_id, -1, SQLITE_STATIC);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = parus__bind_text(st, 1, parcel_id, -1);
+    while (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
         parus_overlap o;
-        o.parcel_a = (const char *)sqlite3_column_text(st, 0);
-        o.parcel_b = (const char *)sqlite3_column_text(st, 1);
-        o.farmer_a = (const char *)sqlite3_column_text(st, 2);
-        o.farmer_b = (const char *)sqlite3_column_text(st, 3);
-        o.overlap_m2 = sqlite3_column_double(st, 4);
-        o.share_a = sqlite3_column_double(st, 5);
-        o.share_b = sqlite3_column_double(st, 6);
+        o.parcel_a = (const char *)parus__column_text(st, 0);
+        o.parcel_b = (const char *)parus__column_text(st, 1);
+        o.farmer_a = (const char *)parus__column_text(st, 2);
+        o.farmer_b = (const char *)parus__column_text(st, 3);
+        o.overlap_m2 = parus__column_double(st, 4);
+        o.share_a = parus__column_double(st, 5);
+        o.share_b = parus__column_double(st, 6);
         n++;
         rc = SQLITE_OK;
         if (fn(&o, ctx)) {
-            sqlite3_finalize(st);
+            parus__finalize(st);
             return parus_fail(err, PARUS_E_INTERNAL, "the walk over the overlaps stopped");
         }
     }
-    sqlite3_finalize(st);
+    parus__finalize(st);
     if (rc != SQLITE_DONE)
         return parus__store_sql_fail(store, rc, err, "cannot read the overlaps of '%s'",
                                      store->path);

@@ -244,27 +244,27 @@ static const char schema_v5[] =
 /* A step returns a SQLite result code; it runs inside the step's transaction. */
 static int migrate_to_1(parus_store *store)
 {
-    return sqlite3_exec(store->db, schema_v1, NULL, NULL, NULL);
+    return parus__db_exec(store->db, schema_v1);
 }
 
 static int migrate_to_2(parus_store *store)
 {
-    return sqlite3_exec(store->db, schema_v2, NULL, NULL, NULL);
+    return parus__db_exec(store->db, schema_v2);
 }
 
 static int migrate_to_3(parus_store *store)
 {
-    return sqlite3_exec(store->db, schema_v3, NULL, NULL, NULL);
+    return parus__db_exec(store->db, schema_v3);
 }
 
 static int migrate_to_4(parus_store *store)
 {
-    return sqlite3_exec(store->db, schema_v4, NULL, NULL, NULL);
+    return parus__db_exec(store->db, schema_v4);
 }
 
 static int migrate_to_5(parus_store *store)
 {
-    return sqlite3_exec(store->db, schema_v5, NULL, NULL, NULL);
+    return parus__db_exec(store->db, schema_v5);
 }
 
 /* Version 6: the parcels' own (unmixed) values of each observation beside the mixed ones, which
@@ -275,7 +275,7 @@ static const char schema_v6[] = PARUS__OBS_COLUMNS_V6(ADD_OBS_COLUMN);
 
 static int migrate_to_6(parus_store *store)
 {
-    return sqlite3_exec(store->db, schema_v6, NULL, NULL, NULL);
+    return parus__db_exec(store->db, schema_v6);
 }
 
 /* Version 7: the vegetated fraction of each observation with every pixel judged on its own
@@ -286,7 +286,7 @@ static const char schema_v7[] = PARUS__OBS_COLUMNS_V7(ADD_OBS_COLUMN);
 
 static int migrate_to_7(parus_store *store)
 {
-    return sqlite3_exec(store->db, schema_v7, NULL, NULL, NULL);
+    return parus__db_exec(store->db, schema_v7);
 }
 
 /* Version 8: what each assessment was computed with (store_audit.c): the model version (SHA-256
@@ -358,12 +358,12 @@ static const char schema_v9[] =
 
 static int migrate_to_8(parus_store *store)
 {
-    return sqlite3_exec(store->db, schema_v8, NULL, NULL, NULL);
+    return parus__db_exec(store->db, schema_v8);
 }
 
 static int migrate_to_9(parus_store *store)
 {
-    return sqlite3_exec(store->db, schema_v9, NULL, NULL, NULL);
+    return parus__db_exec(store->db, schema_v9);
 }
 
 /* Version 10: the interval of each result's planted area, which its area check judged (docs/
@@ -373,7 +373,7 @@ static const char schema_v10[] = "ALTER TABLE parcel_results ADD COLUMN planted_
 
 static int migrate_to_10(parus_store *store)
 {
-    return sqlite3_exec(store->db, schema_v10, NULL, NULL, NULL);
+    return parus__db_exec(store->db, schema_v10);
 }
 
 /* Version 11: plausible parcels and double pledges. parcel_changes records each parcel whose shape
@@ -405,7 +405,7 @@ static const char schema_v11[] =
 
 static int migrate_to_11(parus_store *store)
 {
-    return sqlite3_exec(store->db, schema_v11, NULL, NULL, NULL);
+    return parus__db_exec(store->db, schema_v11);
 }
 
 /* Version 12: the observations an assessment left out of a season as outliers, with what the
@@ -426,7 +426,7 @@ static const char schema_v12[] = "CREATE TABLE observation_outliers ("
 
 static int migrate_to_12(parus_store *store)
 {
-    return sqlite3_exec(store->db, schema_v12, NULL, NULL, NULL);
+    return parus__db_exec(store->db, schema_v12);
 }
 
 /* Version 13: Sentinel-1 tiles (docs/store.md): each radar tile's pass (mission, orbit direction,
@@ -456,7 +456,7 @@ static const char schema_v13[] =
 
 static int migrate_to_13(parus_store *store)
 {
-    return sqlite3_exec(store->db, schema_v13, NULL, NULL, NULL);
+    return parus__db_exec(store->db, schema_v13);
 }
 
 /* Version 14: which sensors each result and each limit rests on (docs/store.md): the optical
@@ -468,7 +468,7 @@ static const char schema_v14[] = "ALTER TABLE parcel_results ADD COLUMN sensors 
 
 static int migrate_to_14(parus_store *store)
 {
-    return sqlite3_exec(store->db, schema_v14, NULL, NULL, NULL);
+    return parus__db_exec(store->db, schema_v14);
 }
 
 /* Version 15: weather (store_weather.c, docs/store.md). weather_grids: one row per source grid
@@ -530,7 +530,7 @@ static const char schema_v15[] =
 
 static int migrate_to_15(parus_store *store)
 {
-    return sqlite3_exec(store->db, schema_v15, NULL, NULL, NULL);
+    return parus__db_exec(store->db, schema_v15);
 }
 
 /* Schema 16: the season's weather behind a result (parus_yield_weather): the rain over the
@@ -544,7 +544,7 @@ static const char schema_v16[] =
 
 static int migrate_to_16(parus_store *store)
 {
-    return sqlite3_exec(store->db, schema_v16, NULL, NULL, NULL);
+    return parus__db_exec(store->db, schema_v16);
 }
 
 /* Schema 17: weather owes a season its assessment as tiles do. A weather file stored or removed
@@ -582,7 +582,7 @@ static const char schema_v17[] =
 
 static int migrate_to_17(parus_store *store)
 {
-    return sqlite3_exec(store->db, schema_v17, NULL, NULL, NULL);
+    return parus__db_exec(store->db, schema_v17);
 }
 
 /* Schema 18: the parcels and declared crops a season's results rest on owe it its assessment as
@@ -665,7 +665,7 @@ static int migrate_to_18(parus_store *store)
 {
     int rc = SQLITE_OK;
     for (size_t i = 0; rc == SQLITE_OK && i < sizeof schema_v18 / sizeof schema_v18[0]; i++)
-        rc = sqlite3_exec(store->db, schema_v18[i], NULL, NULL, NULL);
+        rc = parus__db_exec(store->db, schema_v18[i]);
     return rc;
 }
 
@@ -709,9 +709,9 @@ static const char v19_finish[] =
 /* clang-format on */
 #undef V19_OLD_COLUMN
 
-static double v19_real(sqlite3_stmt *st, int i)
+static double v19_real(parus__stmt *st, int i)
 {
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? (double)NAN : sqlite3_column_double(st, i);
+    return parus__column_type(st, i) == SQLITE_NULL ? (double)NAN : parus__column_double(st, i);
 }
 
 #define V19_NAME(name, offset) #name,
@@ -790,8 +790,8 @@ static char *v19_bad_sql(bool where)
 static int v19_refuse_bad(parus_store *store, parus_error *err)
 {
     char *where = v19_bad_sql(true), *which = v19_bad_sql(false), *sql = NULL;
-    sqlite3_stmt *st = NULL;
-    sqlite3_int64 n_bad = 0;
+    parus__stmt *st = NULL;
+    int64_t n_bad = 0;
     char found[400] = "";
     size_t used = 0;
     int rc = SQLITE_NOMEM;
@@ -799,14 +799,14 @@ static int v19_refuse_bad(parus_store *store, parus_error *err)
     if (where && which)
         sql = sqlite3_mprintf("SELECT count(*) FROM observations o WHERE %s", where);
     if (sql)
-        rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
+        rc = parus__db_prepare(store->db, sql, false, &st);
     sqlite3_free(sql);
     sql = NULL;
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        n_bad = sqlite3_column_int64(st, 0);
+    if (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
+        n_bad = parus__column_int64(st, 0);
         rc = SQLITE_OK;
     }
-    sqlite3_finalize(st);
+    parus__finalize(st);
     st = NULL;
     if (rc == SQLITE_OK && n_bad > 0) {
         sql = sqlite3_mprintf("SELECT coalesce(p.id, '#' || o.parcel_num), coalesce(t.path, '#' || "
@@ -814,19 +814,19 @@ static int v19_refuse_bad(parus_store *store, parus_error *err)
                               "LIMIT 3) o LEFT JOIN parcels p ON p.num = o.parcel_num LEFT JOIN "
                               "tiles t ON t.id = o.tile_id",
                               which, where);
-        rc = sql ? sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) : SQLITE_NOMEM;
+        rc = sql ? parus__db_prepare(store->db, sql, false, &st) : SQLITE_NOMEM;
         sqlite3_free(sql);
     }
-    while (rc == SQLITE_OK && n_bad > 0 && sqlite3_step(st) == SQLITE_ROW && used < sizeof found) {
+    while (rc == SQLITE_OK && n_bad > 0 && parus__step(st) == SQLITE_ROW && used < sizeof found) {
         int n = snprintf(
             found + used, sizeof found - used, "%sparcel '%.48s' in tile '%.80s': %.60s",
-            used ? "; " : "", (const char *)sqlite3_column_text(st, 0),
-            (const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2));
+            used ? "; " : "", (const char *)parus__column_text(st, 0),
+            (const char *)parus__column_text(st, 1), (const char *)parus__column_text(st, 2));
         if (n < 0)
             break;
         used += (size_t)n;
     }
-    sqlite3_finalize(st);
+    parus__finalize(st);
     free(where);
     free(which);
     if (rc != SQLITE_OK || n_bad == 0)
@@ -843,46 +843,46 @@ static int v19_refuse_bad(parus_store *store, parus_error *err)
 
 static int migrate_to_19(parus_store *store, parus_error *err)
 {
-    sqlite3_stmt *rd = NULL, *wr = NULL;
+    parus__stmt *rd = NULL, *wr = NULL;
     unsigned char buf[PARUS__OBS_PACK_MAX];
     size_t n_rows = 0, n_exact = 0, n_values = parus_observation_n_stats();
     int rc = v19_refuse_bad(store, err);
 
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(store->db, v19_create, NULL, NULL, NULL);
+        rc = parus__db_exec(store->db, v19_create);
     if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(store->db, v19_old_rows, -1, &rd, NULL);
+        rc = parus__db_prepare(store->db, v19_old_rows, false, &rd);
     if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(store->db, v19_insert, -1, &wr, NULL);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(rd)) == SQLITE_ROW) {
+        rc = parus__db_prepare(store->db, v19_insert, false, &wr);
+    while (rc == SQLITE_OK && (rc = parus__step(rd)) == SQLITE_ROW) {
         parus_observation o;
         const char *bad = NULL;
         memset(&o, 0, sizeof o);
-        o.w_total_px = sqlite3_column_double(rd, 2);
-        o.w_valid_px = sqlite3_column_double(rd, 3);
+        o.w_total_px = parus__column_double(rd, 2);
+        o.w_valid_px = parus__column_double(rd, 3);
         for (size_t k = 0; k < n_values; k++) {
             double v = v19_real(rd, 4 + (int)k);
             parus__obs_set_stat(&o, k, v);
         }
-        o.n_pixels = (size_t)sqlite3_column_int64(rd, 4 + (int)n_values);
-        o.n_pure = (size_t)sqlite3_column_int64(rd, 5 + (int)n_values);
-        rc = sqlite3_bind_int64(wr, 1, sqlite3_column_int64(rd, 0));
+        o.n_pixels = (size_t)parus__column_int64(rd, 4 + (int)n_values);
+        o.n_pure = (size_t)parus__column_int64(rd, 5 + (int)n_values);
+        rc = parus__bind_int64(wr, 1, parus__column_int64(rd, 0));
         if (rc == SQLITE_OK)
-            rc = sqlite3_bind_int64(wr, 2, sqlite3_column_int64(rd, 1));
+            rc = parus__bind_int64(wr, 2, parus__column_int64(rd, 1));
         if (rc == SQLITE_OK)
             rc = parus__obs_bind(wr, 3, &o, buf, &n_exact, &bad);
         if (rc == SQLITE_OK)
-            rc = sqlite3_step(wr);
+            rc = parus__step(wr);
         if (rc == SQLITE_DONE)
-            rc = sqlite3_reset(wr);
+            rc = parus__reset(wr);
         n_rows++;
     }
     if (rc == SQLITE_DONE)
         rc = SQLITE_OK;
-    sqlite3_finalize(rd);
-    sqlite3_finalize(wr);
+    parus__finalize(rd);
+    parus__finalize(wr);
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(store->db, v19_finish, NULL, NULL, NULL);
+        rc = parus__db_exec(store->db, v19_finish);
     if (rc == SQLITE_OK && n_rows > 0) {
         char exact[96] = "";
         if (n_exact > 0)
@@ -926,24 +926,26 @@ parus_status parus__store_check_identity(parus_store *store, bool allow_fresh, p
     static const char sql[] = "SELECT (SELECT application_id FROM pragma_application_id()),"
                               " (SELECT user_version FROM pragma_user_version()),"
                               " (SELECT count(*) FROM sqlite_master)";
-    sqlite3_stmt *st;
+    parus__stmt *st;
     int64_t app_id, version, n_objects;
     int rc;
 
-    rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
+    if (parus__db_is_pg(store->db))
+        return parus__store_pg_identity(store, allow_fresh, err);
+    rc = parus__db_prepare(store->db, sql, false, &st);
     if (rc != SQLITE_OK)
         return parus__store_sql_fail(store, rc, err, "cannot open store '%s'", store->path);
-    rc = sqlite3_step(st);
+    rc = parus__step(st);
     if (rc != SQLITE_ROW) {
         parus_status code =
             parus__store_sql_fail(store, rc, err, "cannot open store '%s'", store->path);
-        sqlite3_finalize(st);
+        parus__finalize(st);
         return code;
     }
-    app_id = sqlite3_column_int64(st, 0);
-    version = sqlite3_column_int64(st, 1);
-    n_objects = sqlite3_column_int64(st, 2);
-    sqlite3_finalize(st);
+    app_id = parus__column_int64(st, 0);
+    version = parus__column_int64(st, 1);
+    n_objects = parus__column_int64(st, 2);
+    parus__finalize(st);
 
     if (app_id == PARUS__STORE_APPLICATION_ID) {
         if (version > PARUS_STORE_SCHEMA_VERSION)
@@ -965,31 +967,38 @@ parus_status parus__store_check_identity(parus_store *store, bool allow_fresh, p
     return parus_fail(err, PARUS_E_STORE, "'%s' is not a parus store", store->path);
 }
 
-static int read_version(parus_store *store, int64_t *version)
+int parus__store_one_int(parus_store *store, const char *sql, int64_t *out)
 {
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(store->db, "PRAGMA user_version", -1, &st, NULL);
+    parus__stmt *st;
+    int rc = parus__db_prepare(store->db, sql, false, &st);
     if (rc != SQLITE_OK)
         return rc;
-    rc = sqlite3_step(st);
+    rc = parus__step(st);
     if (rc == SQLITE_ROW) {
-        *version = sqlite3_column_int64(st, 0);
+        *out = parus__column_type(st, 0) == SQLITE_NULL ? -1 : parus__column_int64(st, 0);
         rc = SQLITE_OK;
     }
-    sqlite3_finalize(st);
+    parus__finalize(st);
     return rc;
+}
+
+static int read_version(parus_store *store, int64_t *version)
+{
+    return parus__store_one_int(store, "PRAGMA user_version", version);
 }
 
 static void rollback(parus_store *store)
 {
-    if (!sqlite3_get_autocommit(store->db))
-        sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+    if (!parus__db_autocommit(store->db))
+        parus__db_exec(store->db, "ROLLBACK");
 }
 
 parus_status parus__store_migrate(parus_store *store, parus_error *err)
 {
     size_t i;
 
+    if (parus__db_is_pg(store->db))
+        return parus__store_pg_migrate(store, err);
     for (i = 0; i < sizeof migrations / sizeof migrations[0]; i++) {
         const struct migration *m = &migrations[i];
         char bump[64];
@@ -998,7 +1007,7 @@ parus_status parus__store_migrate(parus_store *store, parus_error *err)
 
         if (m->version <= store->version)
             continue;
-        rc = sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        rc = parus__db_exec(store->db, "BEGIN IMMEDIATE");
         if (rc != SQLITE_OK)
             return parus__store_sql_fail(store, rc, err,
                                          "cannot migrate '%s' from schema version %d to %d",
@@ -1010,7 +1019,7 @@ parus_status parus__store_migrate(parus_store *store, parus_error *err)
                 rollback(store);
                 return newer_schema(store, found, err);
             }
-            rc = sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
+            rc = parus__db_exec(store->db, "COMMIT");
             if (rc == SQLITE_OK) {
                 store->version = (int)found;
                 continue;
@@ -1025,10 +1034,10 @@ parus_status parus__store_migrate(parus_store *store, parus_error *err)
         if (rc == SQLITE_OK) {
             /* PRAGMA takes no bound parameter; the value is this build's own constant */
             snprintf(bump, sizeof bump, "PRAGMA user_version = %d", m->version);
-            rc = sqlite3_exec(store->db, bump, NULL, NULL, NULL);
+            rc = parus__db_exec(store->db, bump);
         }
         if (rc == SQLITE_OK)
-            rc = sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
+            rc = parus__db_exec(store->db, "COMMIT");
         if (rc != SQLITE_OK) {
             parus_status code = parus__store_sql_fail(
                 store, rc, err, "cannot migrate '%s' from schema version %d to %d", store->path,

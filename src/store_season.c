@@ -99,39 +99,39 @@ static const char *const season_sql[S_N_] = {
                      "ORDER BY parcel_id",
 };
 
-static sqlite3_stmt *stmt_get(parus_store *store, enum season_stmt id, parus_error *err)
+static parus__stmt *stmt_get(parus_store *store, enum season_stmt id, parus_error *err)
 {
     return parus__store_stmt(store, PARUS__STORE_STMT_SEASON + (size_t)id, season_sql[id], err);
 }
 
 /* ---- small helpers ---- */
 
-static int bind_text(sqlite3_stmt *st, int i, const char *s)
+static int bind_text(parus__stmt *st, int i, const char *s)
 {
-    return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+    return s ? parus__bind_text(st, i, s, -1) : parus__bind_null(st, i);
 }
 
 /* NaN (no value) is stored as NULL, read back as NaN */
-static int bind_real(sqlite3_stmt *st, int i, double v)
+static int bind_real(parus__stmt *st, int i, double v)
 {
-    return isnan(v) ? sqlite3_bind_null(st, i) : sqlite3_bind_double(st, i, v);
+    return isnan(v) ? parus__bind_null(st, i) : parus__bind_double(st, i, v);
 }
 
 /* A NULL reads as 0.0, so the type is asked only then (half the calls on a walk's rows). */
-static double column_real(sqlite3_stmt *st, int i)
+static double column_real(parus__stmt *st, int i)
 {
-    double v = sqlite3_column_double(st, i);
-    return v == 0.0 && sqlite3_column_type(st, i) == SQLITE_NULL ? (double)NAN : v;
+    double v = parus__column_double(st, i);
+    return v == 0.0 && parus__column_type(st, i) == SQLITE_NULL ? (double)NAN : v;
 }
 
-static const char *column_text(sqlite3_stmt *st, int i)
+static const char *column_text(parus__stmt *st, int i)
 {
-    return (const char *)sqlite3_column_text(st, i);
+    return (const char *)parus__column_text(st, i);
 }
 
-static size_t column_size(sqlite3_stmt *st, int i)
+static size_t column_size(parus__stmt *st, int i)
 {
-    sqlite3_int64 v = sqlite3_column_int64(st, i);
+    int64_t v = parus__column_int64(st, i);
     return v > 0 ? (size_t)v : 0;
 }
 
@@ -261,7 +261,7 @@ parus_status parus_store_put_parcel_crops(parus_store *store, const char *season
     if (code != PARUS_OK)
         return code;
     for (i = 0; i < n; i++) {
-        sqlite3_stmt *st = stmt_get(store, S_CROP_PUT, err);
+        parus__stmt *st = stmt_get(store, S_CROP_PUT, err);
         if (!st) {
             code = parus__store_prepare_failed(err);
             goto out_rollback;
@@ -276,9 +276,9 @@ parus_status parus_store_put_parcel_crops(parus_store *store, const char *season
         if (rc == SQLITE_OK)
             rc = bind_text(st, 5, now);
         if (rc == SQLITE_OK)
-            rc = sqlite3_step(st);
+            rc = parus__step(st);
         if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
-            sqlite3_reset(st);
+            parus__reset(st);
             code = parus_fail(err, PARUS_E_NOT_FOUND,
                               "parcel '%s' is not in '%s': no declared crop stored", parcel_ids[i],
                               store->path);
@@ -288,10 +288,10 @@ parus_status parus_store_put_parcel_crops(parus_store *store, const char *season
             code = parus__store_sql_fail(store, rc, err,
                                          "cannot store the crop of parcel '%s' in '%s'",
                                          parcel_ids[i], store->path);
-            sqlite3_reset(st);
+            parus__reset(st);
             goto out_rollback;
         }
-        sqlite3_reset(st);
+        parus__reset(st);
     }
     return parus__store_tx_commit(store, err);
 
@@ -303,7 +303,7 @@ out_rollback:
 parus_status parus_store_parcel_crop(parus_store *store, const char *season, const char *parcel_id,
                                      char crop[64], bool *found, parus_error *err)
 {
-    sqlite3_stmt *st;
+    parus__stmt *st;
     parus_status code;
     int rc;
 
@@ -321,20 +321,20 @@ parus_status parus_store_parcel_crop(parus_store *store, const char *season, con
     if (rc == SQLITE_OK)
         rc = bind_text(st, 2, season);
     if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
+        rc = parus__step(st);
     if (rc == SQLITE_ROW) {
         copy_text(crop, 64, column_text(st, 0));
-        sqlite3_reset(st);
+        parus__reset(st);
         *found = true;
         return PARUS_OK;
     }
     if (rc != SQLITE_DONE) {
         code = parus__store_sql_fail(store, rc, err, "cannot read the crop of parcel '%s' in '%s'",
                                      parcel_id, store->path);
-        sqlite3_reset(st);
+        parus__reset(st);
         return code;
     }
-    sqlite3_reset(st);
+    parus__reset(st);
     *found = false;
     return PARUS_OK;
 }
@@ -343,7 +343,7 @@ parus_status parus_store_parcel_crop(parus_store *store, const char *season, con
 
 /* How much of the file the walk maps (SQLite caps it at its compile-time limit, 2 GB by
  * default; past it, reads go through read() again), unless PARUS_STORE_MMAP_MB says. */
-#define WALK_MMAP_BYTES ((sqlite3_int64)1 << 34)
+#define WALK_MMAP_BYTES ((int64_t)1 << 34)
 #define WALK_MMAP_ENV "PARUS_STORE_MMAP_MB"
 
 /* The bytes the walk maps: PARUS_STORE_MMAP_MB MiB (a whole number, 0: none) where set, else
@@ -351,7 +351,7 @@ parus_status parus_store_parcel_crop(parus_store *store, const char *season, con
  * process's resident size (as file pages, which the kernel takes back under pressure, not as its
  * private memory), up to this size; a smaller one bounds that, at the cost of a read() per page
  * beyond it. */
-static parus_status walk_mmap_bytes(parus_store *store, sqlite3_int64 *bytes, parus_error *err)
+static parus_status walk_mmap_bytes(parus_store *store, int64_t *bytes, parus_error *err)
 {
     const char *env = getenv(WALK_MMAP_ENV);
     char *end;
@@ -366,17 +366,17 @@ static parus_status walk_mmap_bytes(parus_store *store, sqlite3_int64 *bytes, pa
                           "%s='%s' is not a whole number of MiB from 0 to 16777216 (reading "
                           "season data of '%s')",
                           WALK_MMAP_ENV, env, store->path);
-    *bytes = (sqlite3_int64)(mb << 20);
+    *bytes = (int64_t)(mb << 20);
     return PARUS_OK;
 }
 
 /* Memory-map up to bytes of the store for reading (0: stop). Only speed depends on it: a refusal
  * leaves reads as they were. */
-static void set_mmap(parus_store *store, sqlite3_int64 bytes)
+static void set_mmap(parus_store *store, int64_t bytes)
 {
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA mmap_size = %lld", (long long)bytes);
-    sqlite3_exec(store->db, sql, NULL, NULL, NULL);
+    parus__db_exec(store->db, sql);
 }
 
 static int compare_points(const void *a, const void *b)
@@ -402,9 +402,9 @@ static void sort_points(parus_series_point *pts, size_t n)
 
 /* One observation row of S_WALK_OBS (after the parcel num in column 0) as a series point; false
  * when its values are damaged. */
-static bool row_point(sqlite3_stmt *st, parus_series_point *pt)
+static bool row_point(parus__stmt *st, parus_series_point *pt)
 {
-    pt->tile_id = sqlite3_column_int64(st, 1);
+    pt->tile_id = parus__column_int64(st, 1);
     copy_text(pt->date, sizeof pt->date, column_text(st, 2));
     copy_text(pt->sensor, sizeof pt->sensor, column_text(st, 3));
     memset(&pt->obs, 0, sizeof pt->obs);
@@ -463,12 +463,12 @@ static parus_status walk(parus_store *store, const char *season, bool with_radar
                          parus_season_visit_all_fn fn, void *ctx, size_t *n_parcels,
                          parus_error *err)
 {
-    sqlite3_stmt *pq, *oq, *rq = NULL;
+    parus__stmt *pq, *oq, *rq = NULL;
     parus_series_point *pts = NULL;
     parus_radar_point *rad = NULL;
     parus_status code = PARUS_OK;
     size_t n = 0, cap = 0, cap_rad = 0;
-    sqlite3_int64 mmap_bytes;
+    int64_t mmap_bytes;
     char first[11], last[11];
     int rc, orc, rrc = SQLITE_DONE;
 
@@ -502,25 +502,25 @@ static parus_status walk(parus_store *store, const char *season, bool with_radar
     if (orc == SQLITE_OK)
         orc = bind_text(oq, 2, last);
     if (orc == SQLITE_OK)
-        orc = sqlite3_step(oq);
+        orc = parus__step(oq);
     if (rq) {
         rrc = bind_text(rq, 1, first);
         if (rrc == SQLITE_OK)
             rrc = bind_text(rq, 2, last);
         if (rrc == SQLITE_OK)
-            rrc = sqlite3_step(rq);
+            rrc = parus__step(rq);
     }
     /* All streams are in parcel id order, so an observation row belongs to the current parcel
      * exactly when its parcel num is the current one; otherwise it belongs to a later parcel. */
     while (rc == SQLITE_OK && (orc == SQLITE_ROW || orc == SQLITE_DONE) &&
-           (rrc == SQLITE_ROW || rrc == SQLITE_DONE) && (rc = sqlite3_step(pq)) == SQLITE_ROW) {
-        sqlite3_int64 num = sqlite3_column_int64(pq, 0);
+           (rrc == SQLITE_ROW || rrc == SQLITE_DONE) && (rc = parus__step(pq)) == SQLITE_ROW) {
+        int64_t num = parus__column_int64(pq, 0);
         parus_parcel_brief p;
         parus_season_parcel sp;
         size_t n_pts = 0, n_rad = 0;
         int stop;
 
-        while (orc == SQLITE_ROW && sqlite3_column_int64(oq, 0) == num) {
+        while (orc == SQLITE_ROW && parus__column_int64(oq, 0) == num) {
             if (!room_for_one((void **)&pts, n_pts, &cap, sizeof *pts)) {
                 code = parus_fail(err, PARUS_E_NOMEM, "cannot hold the observations of parcel '%s'",
                                   column_text(pq, 1));
@@ -534,9 +534,9 @@ static parus_status walk(parus_store *store, const char *season, bool with_radar
                                store->path, column_text(pq, 1), (long long)pts[n_pts - 1].tile_id);
                 goto out_reset;
             }
-            orc = sqlite3_step(oq);
+            orc = parus__step(oq);
         }
-        while (rrc == SQLITE_ROW && sqlite3_column_int64(rq, 0) == num) {
+        while (rrc == SQLITE_ROW && parus__column_int64(rq, 0) == num) {
             if (!room_for_one((void **)&rad, n_rad, &cap_rad, sizeof *rad)) {
                 code = parus_fail(err, PARUS_E_NOMEM,
                                   "cannot hold the radar observations of parcel '%s'",
@@ -544,7 +544,7 @@ static parus_status walk(parus_store *store, const char *season, bool with_radar
                 goto out_reset;
             }
             parus__store_radar_row(rq, 1, &rad[n_rad++]);
-            rrc = sqlite3_step(rq);
+            rrc = parus__step(rq);
         }
         if ((orc != SQLITE_ROW && orc != SQLITE_DONE) || (rrc != SQLITE_ROW && rrc != SQLITE_DONE))
             break;
@@ -592,16 +592,16 @@ static parus_status walk(parus_store *store, const char *season, bool with_radar
         code = parus_fail(err, PARUS_E_INTERNAL,
                           "the season walk of '%s' left %sobservations of parcel %lld unread",
                           store->path, orc == SQLITE_ROW ? "" : "radar ",
-                          (long long)sqlite3_column_int64(orc == SQLITE_ROW ? oq : rq, 0));
+                          (long long)parus__column_int64(orc == SQLITE_ROW ? oq : rq, 0));
         goto out_reset;
     }
     if (n_parcels)
         *n_parcels = n;
 out_reset:
     if (rq)
-        sqlite3_reset(rq);
-    sqlite3_reset(oq);
-    sqlite3_reset(pq);
+        parus__reset(rq);
+    parus__reset(oq);
+    parus__reset(pq);
     set_mmap(store, 0);
     free(pts);
     free(rad);
@@ -632,7 +632,7 @@ parus_status parus_store_season_walk_all(parus_store *store, const char *season,
 parus_status parus_store_radar_count(parus_store *store, const char *season, size_t *n,
                                      parus_error *err)
 {
-    sqlite3_stmt *st;
+    parus__stmt *st;
     parus_status code;
     char first[11], last[11];
     int rc;
@@ -655,16 +655,16 @@ parus_status parus_store_radar_count(parus_store *store, const char *season, siz
     if (rc == SQLITE_OK)
         rc = bind_text(st, 2, last);
     if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
+        rc = parus__step(st);
     if (rc != SQLITE_ROW) {
         code = parus__store_sql_fail(store, rc, err,
                                      "cannot count the radar observations of season %s in '%s'",
                                      season, store->path);
-        sqlite3_reset(st);
+        parus__reset(st);
         return code;
     }
     *n = column_size(st, 0);
-    sqlite3_reset(st);
+    parus__reset(st);
     return PARUS_OK;
 }
 
@@ -705,7 +705,7 @@ static parus_status check_sample(const parus_store *store, const parus_sample *s
 static parus_status put_sample(parus_store *store, const parus_sample *s, const char *source,
                                const char *now, bool *replaced, parus_error *err)
 {
-    sqlite3_stmt *st;
+    parus__stmt *st;
     parus_status code;
     bool exists;
     size_t k;
@@ -716,15 +716,15 @@ static parus_status put_sample(parus_store *store, const parus_sample *s, const 
         return parus__store_prepare_failed(err);
     rc = bind_text(st, 1, s->id);
     if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
+        rc = parus__step(st);
     exists = rc == SQLITE_ROW;
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         code = parus__store_sql_fail(store, rc, err, "cannot look up sample '%s' in '%s'", s->id,
                                      store->path);
-        sqlite3_reset(st);
+        parus__reset(st);
         return code;
     }
-    sqlite3_reset(st);
+    parus__reset(st);
 
     if (exists) {
         st = stmt_get(store, S_SAMPLE_POINTS_CLEAR, err);
@@ -732,15 +732,15 @@ static parus_status put_sample(parus_store *store, const parus_sample *s, const 
             return parus__store_prepare_failed(err);
         rc = bind_text(st, 1, s->id);
         if (rc == SQLITE_OK)
-            rc = sqlite3_step(st);
+            rc = parus__step(st);
         if (rc != SQLITE_DONE) {
             code = parus__store_sql_fail(store, rc, err,
                                          "cannot remove the old points of sample '%s' in '%s'",
                                          s->id, store->path);
-            sqlite3_reset(st);
+            parus__reset(st);
             return code;
         }
-        sqlite3_reset(st);
+        parus__reset(st);
     }
     st = stmt_get(store, exists ? S_SAMPLE_UPDATE : S_SAMPLE_INSERT, err);
     if (!st)
@@ -759,14 +759,14 @@ static parus_status put_sample(parus_store *store, const parus_sample *s, const 
     if (rc == SQLITE_OK)
         rc = bind_text(st, 7, now);
     if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
+        rc = parus__step(st);
     if (rc != SQLITE_DONE) {
         code = parus__store_sql_fail(store, rc, err, "cannot store sample '%s' in '%s'", s->id,
                                      store->path);
-        sqlite3_reset(st);
+        parus__reset(st);
         return code;
     }
-    sqlite3_reset(st);
+    parus__reset(st);
 
     for (k = 0; k < s->n_points; k++) {
         const parus_sample_point *pt = &s->points[k];
@@ -781,9 +781,9 @@ static parus_status put_sample(parus_store *store, const parus_sample *s, const 
         if (rc == SQLITE_OK)
             rc = bind_real(st, 4, pt->value);
         if (rc == SQLITE_OK)
-            rc = sqlite3_step(st);
+            rc = parus__step(st);
         if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-            sqlite3_reset(st);
+            parus__reset(st);
             return parus_fail(err, PARUS_E_DUPLICATE,
                               "sample '%s' has '%s' on %s twice: nothing stored in '%s'", s->id,
                               pt->var, pt->date, store->path);
@@ -791,10 +791,10 @@ static parus_status put_sample(parus_store *store, const parus_sample *s, const 
         if (rc != SQLITE_DONE) {
             code = parus__store_sql_fail(
                 store, rc, err, "cannot store a point of sample '%s' in '%s'", s->id, store->path);
-            sqlite3_reset(st);
+            parus__reset(st);
             return code;
         }
-        sqlite3_reset(st);
+        parus__reset(st);
     }
     *replaced = exists;
     return PARUS_OK;
@@ -897,7 +897,7 @@ static const char *intern_var(struct sample_walk *w, const char *name)
     return copy;
 }
 
-static bool start_sample(struct sample_walk *w, sqlite3_stmt *st)
+static bool start_sample(struct sample_walk *w, parus__stmt *st)
 {
     const char *label = column_text(st, 1), *group = column_text(st, 2);
     free(w->id);
@@ -918,10 +918,10 @@ static bool start_sample(struct sample_walk *w, sqlite3_stmt *st)
     return true;
 }
 
-static bool add_point(struct sample_walk *w, sqlite3_stmt *st)
+static bool add_point(struct sample_walk *w, parus__stmt *st)
 {
     parus_sample_point *pt;
-    if (sqlite3_column_type(st, 5) == SQLITE_NULL)
+    if (parus__column_type(st, 5) == SQLITE_NULL)
         return true; /* a sample with no points: the LEFT JOIN's empty row */
     if (w->n_pts == w->cap) {
         size_t new_cap = w->cap ? 2 * w->cap : 256, bytes;
@@ -952,7 +952,7 @@ parus_status parus_store_samples_walk(parus_store *store, parus_sample_visit_fn 
                                       parus_error *err)
 {
     struct sample_walk w;
-    sqlite3_stmt *st;
+    parus__stmt *st;
     parus_status code = PARUS_OK;
     bool open = false;
     size_t i;
@@ -968,7 +968,7 @@ parus_status parus_store_samples_walk(parus_store *store, parus_sample_visit_fn 
     if (!st)
         return parus__store_prepare_failed(err);
     memset(&w, 0, sizeof w);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = parus__step(st)) == SQLITE_ROW) {
         const char *id = column_text(st, 0);
         if (!open || strcmp(id ? id : "", w.id) != 0) {
             if (open && (stop = visit_sample(&w, fn, ctx)) != 0) {
@@ -994,7 +994,7 @@ parus_status parus_store_samples_walk(parus_store *store, parus_sample_visit_fn 
 out_nomem:
     code = parus_fail(err, PARUS_E_NOMEM, "cannot hold a sample of '%s'", store->path);
 out_free:
-    sqlite3_reset(st);
+    parus__reset(st);
     free(w.id);
     free(w.label);
     free(w.group);
@@ -1095,7 +1095,7 @@ static parus_status check_assessment(const parus_store *store, const parus_asses
 parus_status parus_store_assessments_put(parus_store *store, const parus_assessment *a,
                                          parus_error *err)
 {
-    sqlite3_stmt *st;
+    parus__stmt *st;
     parus_status code;
     int rc;
 
@@ -1118,7 +1118,7 @@ parus_status parus_store_assessments_put(parus_store *store, const parus_assessm
     if (rc == SQLITE_OK)
         rc = bind_text(st, 2, a->parcel_id);
     if (rc == SQLITE_OK)
-        rc = a->run_id ? sqlite3_bind_int64(st, 3, a->run_id) : sqlite3_bind_null(st, 3);
+        rc = a->run_id ? parus__bind_int64(st, 3, a->run_id) : parus__bind_null(st, 3);
     if (rc == SQLITE_OK)
         rc = bind_text(st, 4, parus_assess_method_name(a->method));
     if (rc == SQLITE_OK)
@@ -1136,11 +1136,11 @@ parus_status parus_store_assessments_put(parus_store *store, const parus_assessm
     if (rc == SQLITE_OK)
         rc = bind_text(st, 11, a->declared_crop);
     if (rc == SQLITE_OK)
-        rc = a->agrees < 0 ? sqlite3_bind_null(st, 12) : sqlite3_bind_int(st, 12, a->agrees);
+        rc = a->agrees < 0 ? parus__bind_null(st, 12) : parus__bind_int(st, 12, a->agrees);
     if (rc == SQLITE_OK)
         rc = bind_text(st, 13, a->reason);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 14, (sqlite3_int64)a->n_clear_obs);
+        rc = parus__bind_int64(st, 14, (int64_t)a->n_clear_obs);
     if (rc == SQLITE_OK)
         rc = bind_text(st, 15, a->first_date);
     if (rc == SQLITE_OK)
@@ -1148,9 +1148,9 @@ parus_status parus_store_assessments_put(parus_store *store, const parus_assessm
     if (rc == SQLITE_OK)
         rc = bind_text(st, 17, store->open_assess_at);
     if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
+        rc = parus__step(st);
     if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
-        sqlite3_reset(st);
+        parus__reset(st);
         code = parus_fail(err, PARUS_E_NOT_FOUND,
                           "parcel '%s' is not in '%s': the assessments of season %s are not stored",
                           a->parcel_id, store->path, store->open_assess_season);
@@ -1160,10 +1160,10 @@ parus_status parus_store_assessments_put(parus_store *store, const parus_assessm
         code = parus__store_sql_fail(store, rc, err,
                                      "cannot store the assessment of parcel '%s' in '%s'",
                                      a->parcel_id, store->path);
-        sqlite3_reset(st);
+        parus__reset(st);
         goto out_abort;
     }
-    sqlite3_reset(st);
+    parus__reset(st);
     return PARUS_OK;
 
 out_abort:
@@ -1207,11 +1207,11 @@ static parus_assess_confidence confidence_of(const char *s)
 }
 
 /* A row of ASSESS_COLUMNS; pointers borrow the statement's memory. */
-static void row_assessment(sqlite3_stmt *st, parus_assessment *a)
+static void row_assessment(parus__stmt *st, parus_assessment *a)
 {
     a->season = column_text(st, 0);
     a->parcel_id = column_text(st, 1);
-    a->run_id = sqlite3_column_int64(st, 2);
+    a->run_id = parus__column_int64(st, 2);
     a->method = method_of(column_text(st, 3));
     a->crop = column_text(st, 4);
     a->probability = column_real(st, 5);
@@ -1220,7 +1220,7 @@ static void row_assessment(sqlite3_stmt *st, parus_assessment *a)
     a->confidence = confidence_of(column_text(st, 8));
     a->model_version = column_text(st, 9);
     a->declared_crop = column_text(st, 10);
-    a->agrees = sqlite3_column_type(st, 11) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 11);
+    a->agrees = parus__column_type(st, 11) == SQLITE_NULL ? -1 : parus__column_int(st, 11);
     a->reason = column_text(st, 12);
     a->n_clear_obs = column_size(st, 13);
     a->first_date = column_text(st, 14);
@@ -1233,7 +1233,7 @@ parus_status parus_store_get_assessment(parus_store *store, const char *season,
                                         parus_error *err)
 {
     parus_assessment a;
-    sqlite3_stmt *st;
+    parus__stmt *st;
     parus_status code;
     int rc;
 
@@ -1251,9 +1251,9 @@ parus_status parus_store_get_assessment(parus_store *store, const char *season,
     if (rc == SQLITE_OK)
         rc = bind_text(st, 2, parcel_id);
     if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
+        rc = parus__step(st);
     if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
+        parus__reset(st);
         return parus_fail(err, PARUS_E_NOT_FOUND,
                           "parcel '%s' has no assessment for season %s in '%s'", parcel_id, season,
                           store->path);
@@ -1262,19 +1262,19 @@ parus_status parus_store_get_assessment(parus_store *store, const char *season,
         code = parus__store_sql_fail(store, rc, err,
                                      "cannot read the assessment of parcel '%s' in '%s'", parcel_id,
                                      store->path);
-        sqlite3_reset(st);
+        parus__reset(st);
         return code;
     }
     row_assessment(st, &a);
     fn(&a, ctx);
-    sqlite3_reset(st);
+    parus__reset(st);
     return PARUS_OK;
 }
 
 parus_status parus_store_assessments_foreach(parus_store *store, const char *season,
                                              parus_assessment_fn fn, void *ctx, parus_error *err)
 {
-    sqlite3_stmt *st;
+    parus__stmt *st;
     parus_status code;
     int rc;
 
@@ -1290,14 +1290,14 @@ parus_status parus_store_assessments_foreach(parus_store *store, const char *sea
     if (!st)
         return parus__store_prepare_failed(err);
     rc = bind_text(st, 1, season);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
         parus_assessment a;
         int stop;
         row_assessment(st, &a);
         stop = fn(&a, ctx);
         if (stop) {
             code = stopped(err, stop, "the assessments", a.parcel_id ? a.parcel_id : "?");
-            sqlite3_reset(st);
+            parus__reset(st);
             return code;
         }
         rc = SQLITE_OK;
@@ -1306,9 +1306,9 @@ parus_status parus_store_assessments_foreach(parus_store *store, const char *sea
         code = parus__store_sql_fail(store, rc, err,
                                      "cannot read the assessments of season %s in '%s'", season,
                                      store->path);
-        sqlite3_reset(st);
+        parus__reset(st);
         return code;
     }
-    sqlite3_reset(st);
+    parus__reset(st);
     return PARUS_OK;
 }

@@ -33,9 +33,9 @@ void parus_weather_day_text(int64_t day, char out[11])
     parus__format_day(day, out);
 }
 
-static parus_status prep(parus_store *store, const char *sql, sqlite3_stmt **st, parus_error *err)
+static parus_status prep(parus_store *store, const char *sql, parus__stmt **st, parus_error *err)
 {
-    int rc = sqlite3_prepare_v2(store->db, sql, -1, st, NULL);
+    int rc = parus__db_prepare(store->db, sql, false, st);
     if (rc != SQLITE_OK)
         return parus__store_sql_fail(store, rc, err, "cannot prepare a weather statement on '%s'",
                                      store->path);
@@ -45,7 +45,7 @@ static parus_status prep(parus_store *store, const char *sql, sqlite3_stmt **st,
 parus_status parus__store_weather_known(parus_store *store, const char *hash, bool *known,
                                         parus_error *err)
 {
-    sqlite3_stmt *st = NULL;
+    parus__stmt *st = NULL;
     parus_status code = parus__store_require_current(store, err);
     int rc;
     if (code != PARUS_OK)
@@ -53,36 +53,36 @@ parus_status parus__store_weather_known(parus_store *store, const char *hash, bo
     code = prep(store, "SELECT 1 FROM weather_files WHERE hash = ?", &st, err);
     if (code != PARUS_OK)
         return code;
-    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
+    parus__bind_text(st, 1, hash, -1);
+    rc = parus__step(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         code = parus__store_sql_fail(store, rc, err, "cannot read the weather files of '%s'",
                                      store->path);
     else
         *known = rc == SQLITE_ROW;
-    sqlite3_finalize(st);
+    parus__finalize(st);
     return code;
 }
 
-static void bind_grid(sqlite3_stmt *st, const parus_weather_data *d)
+static void bind_grid(parus__stmt *st, const parus_weather_data *d)
 {
     int k;
-    sqlite3_bind_text(st, 1, d->crs_wkt, -1, SQLITE_STATIC);
+    parus__bind_text(st, 1, d->crs_wkt, -1);
     for (k = 0; k < 6; k++)
-        sqlite3_bind_double(st, 2 + k, d->geotransform[k]);
-    sqlite3_bind_int64(st, 8, (sqlite3_int64)d->width);
-    sqlite3_bind_int64(st, 9, (sqlite3_int64)d->height);
+        parus__bind_double(st, 2 + k, d->geotransform[k]);
+    parus__bind_int64(st, 8, (int64_t)d->width);
+    parus__bind_int64(st, 9, (int64_t)d->height);
     if (d->stations)
-        sqlite3_bind_text(st, 10, d->stations, -1, SQLITE_STATIC);
+        parus__bind_text(st, 10, d->stations, -1);
     else
-        sqlite3_bind_null(st, 10);
+        parus__bind_null(st, 10);
 }
 
 /* The cells of a new grid: row, column and centre in the grid's CRS (a station's lon/lat). */
 static parus_status add_cells(parus_store *store, const parus_weather_data *d, int64_t grid,
                               parus_error *err)
 {
-    sqlite3_stmt *st = NULL;
+    parus__stmt *st = NULL;
     const char *line = d->stations;
     size_t k, n = d->width * d->height;
     int rc = SQLITE_DONE;
@@ -108,16 +108,16 @@ static parus_status add_cells(parus_store *store, const parus_weather_data *d, i
             y = parus__strtod_c(strchr(p + 1, ' ') + 1, NULL);
             line = end + 1;
         }
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, grid);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)k);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)r);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)c);
-        sqlite3_bind_double(st, 5, x);
-        sqlite3_bind_double(st, 6, y);
-        rc = sqlite3_step(st);
+        parus__reset(st);
+        parus__bind_int64(st, 1, grid);
+        parus__bind_int64(st, 2, (int64_t)k);
+        parus__bind_int64(st, 3, (int64_t)r);
+        parus__bind_int64(st, 4, (int64_t)c);
+        parus__bind_double(st, 5, x);
+        parus__bind_double(st, 6, y);
+        rc = parus__step(st);
     }
-    sqlite3_finalize(st);
+    parus__finalize(st);
     if (rc != SQLITE_DONE)
         return parus__store_sql_fail(store, rc, err,
                                      "cannot add the cells of a weather grid to '%s'", store->path);
@@ -128,7 +128,7 @@ static parus_status add_cells(parus_store *store, const parus_weather_data *d, i
 static parus_status grid_id(parus_store *store, const parus_weather_data *d, int64_t *id,
                             parus_error *err)
 {
-    sqlite3_stmt *st = NULL;
+    parus__stmt *st = NULL;
     char now[32];
     parus_status code = prep(store,
                              "SELECT id FROM weather_grids WHERE crs_wkt = ?1 AND gt0 = ?2 AND "
@@ -139,13 +139,13 @@ static parus_status grid_id(parus_store *store, const parus_weather_data *d, int
     if (code != PARUS_OK)
         return code;
     bind_grid(st, d);
-    rc = sqlite3_step(st);
+    rc = parus__step(st);
     if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
+        *id = parus__column_int64(st, 0);
+        parus__finalize(st);
         return PARUS_OK;
     }
-    sqlite3_finalize(st);
+    parus__finalize(st);
     if (rc != SQLITE_DONE)
         return parus__store_sql_fail(store, rc, err, "cannot read the weather grids of '%s'",
                                      store->path);
@@ -157,20 +157,20 @@ static parus_status grid_id(parus_store *store, const parus_weather_data *d, int
         return code;
     bind_grid(st, d);
     parus__store_utc_now(now);
-    sqlite3_bind_text(st, 11, now, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    parus__bind_text(st, 11, now, -1);
+    rc = parus__step(st);
+    parus__finalize(st);
     if (rc != SQLITE_DONE)
         return parus__store_sql_fail(store, rc, err, "cannot add a weather grid to '%s'",
                                      store->path);
-    *id = sqlite3_last_insert_rowid(store->db);
+    *id = parus__db_last_insert_rowid(store->db);
     return add_cells(store, d, *id, err);
 }
 
 static parus_status add_file(parus_store *store, const char *path, const parus_weather_data *d,
                              int64_t grid, int64_t *file_id, parus_error *err)
 {
-    sqlite3_stmt *st = NULL;
+    parus__stmt *st = NULL;
     char vars[128] = "", first[11], last[11], now[32];
     int v, rc;
     parus_status code;
@@ -190,21 +190,21 @@ static parus_status add_file(parus_store *store, const char *path, const parus_w
                 &st, err);
     if (code != PARUS_OK)
         return code;
-    sqlite3_bind_text(st, 1, d->hash, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, d->format, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, grid);
-    sqlite3_bind_text(st, 5, vars, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, first, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, last, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 8, (sqlite3_int64)d->n_gap_days);
-    sqlite3_bind_text(st, 9, now, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    parus__bind_text(st, 1, d->hash, -1);
+    parus__bind_text(st, 2, path, -1);
+    parus__bind_text(st, 3, d->format, -1);
+    parus__bind_int64(st, 4, grid);
+    parus__bind_text(st, 5, vars, -1);
+    parus__bind_text(st, 6, first, -1);
+    parus__bind_text(st, 7, last, -1);
+    parus__bind_int64(st, 8, (int64_t)d->n_gap_days);
+    parus__bind_text(st, 9, now, -1);
+    rc = parus__step(st);
+    parus__finalize(st);
     if (rc != SQLITE_DONE)
         return parus__store_sql_fail(store, rc, err, "cannot record '%s' in '%s'", path,
                                      store->path);
-    *file_id = sqlite3_last_insert_rowid(store->db);
+    *file_id = parus__db_last_insert_rowid(store->db);
     return PARUS_OK;
 }
 
@@ -213,7 +213,7 @@ static parus_status put_values(parus_store *store, const char *path, const parus
                                int64_t grid, int64_t file_id, parus_weather_import_stats *stats,
                                parus_error *err)
 {
-    sqlite3_stmt *ins = NULL, *sel = NULL;
+    parus__stmt *ins = NULL, *sel = NULL;
     size_t n_cells = d->width * d->height, t, k;
     parus_status code;
     int v, rc = SQLITE_DONE;
@@ -240,35 +240,35 @@ static parus_status put_values(parus_store *store, const char *path, const parus
                 char other[1024], date[11];
                 if (isnan(x))
                     continue;
-                sqlite3_reset(ins);
-                sqlite3_bind_int64(ins, 1, grid);
-                sqlite3_bind_int64(ins, 2, (sqlite3_int64)k);
-                sqlite3_bind_text(ins, 3, name, -1, SQLITE_STATIC);
-                sqlite3_bind_int64(ins, 4, day);
-                sqlite3_bind_double(ins, 5, x);
-                sqlite3_bind_int64(ins, 6, file_id);
-                rc = sqlite3_step(ins);
+                parus__reset(ins);
+                parus__bind_int64(ins, 1, grid);
+                parus__bind_int64(ins, 2, (int64_t)k);
+                parus__bind_text(ins, 3, name, -1);
+                parus__bind_int64(ins, 4, day);
+                parus__bind_double(ins, 5, x);
+                parus__bind_int64(ins, 6, file_id);
+                rc = parus__step(ins);
                 if (rc != SQLITE_DONE)
                     break;
-                if (sqlite3_changes(store->db) == 1) {
+                if (parus__db_changes(store->db) == 1) {
                     stats->n_values++;
                     continue;
                 }
-                sqlite3_reset(sel);
-                sqlite3_bind_int64(sel, 1, grid);
-                sqlite3_bind_int64(sel, 2, (sqlite3_int64)k);
-                sqlite3_bind_text(sel, 3, name, -1, SQLITE_STATIC);
-                sqlite3_bind_int64(sel, 4, day);
-                rc = sqlite3_step(sel);
+                parus__reset(sel);
+                parus__bind_int64(sel, 1, grid);
+                parus__bind_int64(sel, 2, (int64_t)k);
+                parus__bind_text(sel, 3, name, -1);
+                parus__bind_int64(sel, 4, day);
+                rc = parus__step(sel);
                 if (rc != SQLITE_ROW)
                     break;
                 rc = SQLITE_DONE;
-                held = sqlite3_column_double(sel, 0);
+                held = parus__column_double(sel, 0);
                 if (fabs(held - x) <= PARUS__WEATHER_SAME_TOL) {
                     stats->n_same++;
                     continue;
                 }
-                snprintf(other, sizeof other, "%s", (const char *)sqlite3_column_text(sel, 1));
+                snprintf(other, sizeof other, "%s", (const char *)parus__column_text(sel, 1));
                 parus__format_day(day, date);
                 code = parus_fail(err, PARUS_E_DUPLICATE,
                                   "'%s' contradicts '%s', imported before: %s of cell %zu (row "
@@ -283,8 +283,8 @@ static parus_status put_values(parus_store *store, const char *path, const parus
                     parus__store_sql_fail(store, rc, err, "cannot store the weather of '%s'", path);
         }
     }
-    sqlite3_finalize(ins);
-    sqlite3_finalize(sel);
+    parus__finalize(ins);
+    parus__finalize(sel);
     return code;
 }
 
@@ -329,7 +329,7 @@ void parus__weather_grids_free(parus__weather_grid *grids, size_t n)
 parus_status parus__store_weather_grids(parus_store *store, parus__weather_grid **grids, size_t *n,
                                         parus_error *err)
 {
-    sqlite3_stmt *st = NULL;
+    parus__stmt *st = NULL;
     parus__weather_grid *g = NULL;
     size_t ng = 0, cap = 0;
     int rc;
@@ -341,19 +341,19 @@ parus_status parus__store_weather_grids(parus_store *store, parus__weather_grid 
                     &st, err);
     if (code != PARUS_OK)
         return code;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = parus__step(st)) == SQLITE_ROW) {
         int k;
         if (!parus__grow((void **)&g, &cap, ng + 1, sizeof *g, 4)) {
             code = parus_fail(err, PARUS_E_NOMEM, "cannot list the weather grids");
             break;
         }
         memset(&g[ng], 0, sizeof g[ng]);
-        g[ng].id = sqlite3_column_int64(st, 0);
-        g[ng].crs_wkt = parus__strdup((const char *)sqlite3_column_text(st, 1));
+        g[ng].id = parus__column_int64(st, 0);
+        g[ng].crs_wkt = parus__strdup((const char *)parus__column_text(st, 1));
         for (k = 0; k < 6; k++)
-            g[ng].gt[k] = sqlite3_column_double(st, 2 + k);
-        g[ng].width = (size_t)sqlite3_column_int64(st, 8);
-        g[ng].height = (size_t)sqlite3_column_int64(st, 9);
+            g[ng].gt[k] = parus__column_double(st, 2 + k);
+        g[ng].width = (size_t)parus__column_int64(st, 8);
+        g[ng].height = (size_t)parus__column_int64(st, 9);
         if (!g[ng++].crs_wkt) {
             code = parus_fail(err, PARUS_E_NOMEM, "cannot list the weather grids");
             break;
@@ -362,7 +362,7 @@ parus_status parus__store_weather_grids(parus_store *store, parus__weather_grid 
     if (code == PARUS_OK && rc != SQLITE_DONE)
         code = parus__store_sql_fail(store, rc, err, "cannot read the weather grids of '%s'",
                                      store->path);
-    sqlite3_finalize(st);
+    parus__finalize(st);
     st = NULL;
     /* stations: their places, from the cells' centres */
     for (size_t i = 0; code == PARUS_OK && i < ng; i++) {
@@ -378,18 +378,18 @@ parus_status parus__store_weather_grids(parus_store *store, parus__weather_grid 
         if ((code = prep(store, "SELECT cell, x, y FROM weather_cells WHERE grid_id = ?", &st,
                          err)) != PARUS_OK)
             break;
-        sqlite3_bind_int64(st, 1, g[i].id);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            int64_t cell = sqlite3_column_int64(st, 0);
+        parus__bind_int64(st, 1, g[i].id);
+        while ((rc = parus__step(st)) == SQLITE_ROW) {
+            int64_t cell = parus__column_int64(st, 0);
             if (cell >= 0 && (size_t)cell < g[i].width) {
-                g[i].station_xy[2 * cell] = sqlite3_column_double(st, 1);
-                g[i].station_xy[2 * cell + 1] = sqlite3_column_double(st, 2);
+                g[i].station_xy[2 * cell] = parus__column_double(st, 1);
+                g[i].station_xy[2 * cell + 1] = parus__column_double(st, 2);
             }
         }
         if (rc != SQLITE_DONE)
             code = parus__store_sql_fail(store, rc, err, "cannot read the weather stations of '%s'",
                                          store->path);
-        sqlite3_finalize(st);
+        parus__finalize(st);
         st = NULL;
     }
     if (code != PARUS_OK) {
@@ -412,7 +412,7 @@ void parus__weather_held_free(parus__weather_held *held, size_t n)
 parus_status parus__store_weather_held(parus_store *store, int64_t grid_id,
                                        parus__weather_held **held, size_t *n, parus_error *err)
 {
-    sqlite3_stmt *st = NULL;
+    parus__stmt *st = NULL;
     parus__weather_held *h = NULL;
     size_t nh = 0, cap = 0;
     int rc;
@@ -423,15 +423,15 @@ parus_status parus__store_weather_held(parus_store *store, int64_t grid_id,
                              &st, err);
     if (code != PARUS_OK)
         return code;
-    sqlite3_bind_int64(st, 1, grid_id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    parus__bind_int64(st, 1, grid_id);
+    while ((rc = parus__step(st)) == SQLITE_ROW) {
         if (!parus__grow((void **)&h, &cap, nh + 1, sizeof *h, 256)) {
             code = parus_fail(err, PARUS_E_NOMEM, "cannot read the weather weights");
             break;
         }
-        h[nh].parcel_id = parus__strdup((const char *)sqlite3_column_text(st, 0));
-        snprintf(h[nh].hash, sizeof h[nh].hash, "%s", (const char *)sqlite3_column_text(st, 1));
-        h[nh].covered_share = sqlite3_column_double(st, 2);
+        h[nh].parcel_id = parus__strdup((const char *)parus__column_text(st, 0));
+        snprintf(h[nh].hash, sizeof h[nh].hash, "%s", (const char *)parus__column_text(st, 1));
+        h[nh].covered_share = parus__column_double(st, 2);
         if (!h[nh++].parcel_id) {
             code = parus_fail(err, PARUS_E_NOMEM, "cannot read the weather weights");
             break;
@@ -440,7 +440,7 @@ parus_status parus__store_weather_held(parus_store *store, int64_t grid_id,
     if (code == PARUS_OK && rc != SQLITE_DONE)
         code = parus__store_sql_fail(store, rc, err, "cannot read the weather weights of '%s'",
                                      store->path);
-    sqlite3_finalize(st);
+    parus__finalize(st);
     if (code != PARUS_OK) {
         parus__weather_held_free(h, nh);
         return code;
@@ -454,7 +454,7 @@ parus_status parus__store_weather_put_weights(parus_store *store, int64_t grid_i
                                               const parus__weather_weights *w, size_t n,
                                               parus_error *err)
 {
-    sqlite3_stmt *del = NULL, *pg = NULL, *ins = NULL;
+    parus__stmt *del = NULL, *pg = NULL, *ins = NULL;
     char now[32];
     size_t i, k;
     int rc = SQLITE_DONE;
@@ -478,35 +478,35 @@ parus_status parus__store_weather_put_weights(parus_store *store, int64_t grid_i
                     "((SELECT num FROM parcels WHERE id = ?), ?, ?, ?)",
                     &ins, err);
     for (i = 0; code == PARUS_OK && i < n && rc == SQLITE_DONE; i++) {
-        sqlite3_reset(del);
-        sqlite3_bind_text(del, 1, w[i].parcel_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(del, 2, grid_id);
-        rc = sqlite3_step(del);
+        parus__reset(del);
+        parus__bind_text(del, 1, w[i].parcel_id, -1);
+        parus__bind_int64(del, 2, grid_id);
+        rc = parus__step(del);
         if (rc != SQLITE_DONE)
             break;
-        sqlite3_reset(pg);
-        sqlite3_bind_text(pg, 1, w[i].parcel_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(pg, 2, grid_id);
-        sqlite3_bind_text(pg, 3, w[i].hash, -1, SQLITE_STATIC);
-        sqlite3_bind_double(pg, 4, w[i].covered_share);
-        sqlite3_bind_int64(pg, 5, (sqlite3_int64)w[i].n_cells);
-        sqlite3_bind_text(pg, 6, now, -1, SQLITE_STATIC);
-        rc = sqlite3_step(pg);
+        parus__reset(pg);
+        parus__bind_text(pg, 1, w[i].parcel_id, -1);
+        parus__bind_int64(pg, 2, grid_id);
+        parus__bind_text(pg, 3, w[i].hash, -1);
+        parus__bind_double(pg, 4, w[i].covered_share);
+        parus__bind_int64(pg, 5, (int64_t)w[i].n_cells);
+        parus__bind_text(pg, 6, now, -1);
+        rc = parus__step(pg);
         for (k = 0; rc == SQLITE_DONE && k < w[i].n_cells; k++) {
-            sqlite3_reset(ins);
-            sqlite3_bind_text(ins, 1, w[i].parcel_id, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(ins, 2, grid_id);
-            sqlite3_bind_int64(ins, 3, (sqlite3_int64)w[i].cells[k]);
-            sqlite3_bind_double(ins, 4, w[i].weights[k]);
-            rc = sqlite3_step(ins);
+            parus__reset(ins);
+            parus__bind_text(ins, 1, w[i].parcel_id, -1);
+            parus__bind_int64(ins, 2, grid_id);
+            parus__bind_int64(ins, 3, (int64_t)w[i].cells[k]);
+            parus__bind_double(ins, 4, w[i].weights[k]);
+            rc = parus__step(ins);
         }
     }
     if (code == PARUS_OK && rc != SQLITE_DONE)
         code = parus__store_sql_fail(store, rc, err, "cannot store the weather weights in '%s'",
                                      store->path);
-    sqlite3_finalize(del);
-    sqlite3_finalize(pg);
-    sqlite3_finalize(ins);
+    parus__finalize(del);
+    parus__finalize(pg);
+    parus__finalize(ins);
     if (code == PARUS_OK)
         code = parus__store_tx_commit(store, err);
     else
@@ -552,7 +552,7 @@ static const char *const weather_sql[W_N_] = {
     "w.grid_id",
 };
 
-static sqlite3_stmt *weather_stmt(parus_store *store, int id, parus_error *err)
+static parus__stmt *weather_stmt(parus_store *store, int id, parus_error *err)
 {
     return parus__store_stmt(store, PARUS__STORE_STMT_WEATHER + (size_t)id, weather_sql[id], err);
 }
@@ -584,24 +584,23 @@ static void grid_done(parus_weather_series *s, double *sums, double share)
 
 /* Step W_PARCEL_DAYS to its end, summing per grid into sums (2 x variables x days, zero):
  * SQLITE_DONE, or the failing step's code. */
-static int parcel_days(sqlite3_stmt *st, parus_weather_series *s, int64_t d0, double *sums)
+static int parcel_days(parus__stmt *st, parus_weather_series *s, int64_t d0, double *sums)
 {
     size_t n = s->n_days;
     int64_t grid = 0;
     double share = 0.0;
     bool any = false;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        parus_weather_var var =
-            parus__weather_var_of_name((const char *)sqlite3_column_text(st, 1));
-        int64_t g = sqlite3_column_int64(st, 0), t = sqlite3_column_int64(st, 2) - d0;
-        double w = sqlite3_column_double(st, 3), x = sqlite3_column_double(st, 4);
+    while ((rc = parus__step(st)) == SQLITE_ROW) {
+        parus_weather_var var = parus__weather_var_of_name((const char *)parus__column_text(st, 1));
+        int64_t g = parus__column_int64(st, 0), t = parus__column_int64(st, 2) - d0;
+        double w = parus__column_double(st, 3), x = parus__column_double(st, 4);
         if (!any || g != grid) {
             if (any)
                 grid_done(s, sums, share);
             any = true;
             grid = g;
-            share = sqlite3_column_double(st, 5);
+            share = parus__column_double(st, 5);
         }
         if (var == PARUS_WEATHER_N_VARS_ || t < 0 || (size_t)t >= n)
             continue;
@@ -617,7 +616,7 @@ parus_status parus_store_weather_parcel(parus_store *store, const char *parcel_i
                                         const char *first_day, const char *last_day,
                                         parus_weather_series *out, parus_error *err)
 {
-    sqlite3_stmt *st;
+    parus__stmt *st;
     char a[11], b[11];
     int64_t d0, d1, t;
     size_t n;
@@ -641,16 +640,16 @@ parus_status parus_store_weather_parcel(parus_store *store, const char *parcel_i
     st = weather_stmt(store, W_PARCEL_STATE, err);
     if (!st)
         return parus__store_prepare_failed(err);
-    sqlite3_bind_text(st, 1, parcel_id, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
+    parus__bind_text(st, 1, parcel_id, -1);
+    rc = parus__step(st);
     if (rc != SQLITE_ROW) {
         code = parus__store_sql_fail(store, rc, err, "cannot read parcel '%s'", parcel_id);
-        sqlite3_reset(st);
+        parus__reset(st);
         return code;
     }
-    exists = sqlite3_column_int(st, 0) != 0;
-    s.covered = sqlite3_column_int(st, 1) != 0;
-    sqlite3_reset(st);
+    exists = parus__column_int(st, 0) != 0;
+    s.covered = parus__column_int(st, 1) != 0;
+    parus__reset(st);
     if (!exists)
         return parus_fail(err, PARUS_E_NOT_FOUND, "no parcel '%s' in '%s'", parcel_id, store->path);
     n = (size_t)(d1 - d0 + 1);
@@ -674,9 +673,9 @@ parus_status parus_store_weather_parcel(parus_store *store, const char *parcel_i
         return parus_fail(err, PARUS_E_NOMEM, "cannot hold the weather of parcel '%s'", parcel_id);
     }
     if (st) {
-        sqlite3_bind_text(st, 1, parcel_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, d0);
-        sqlite3_bind_int64(st, 3, d1);
+        parus__bind_text(st, 1, parcel_id, -1);
+        parus__bind_int64(st, 2, d0);
+        parus__bind_int64(st, 3, d1);
         rc = parcel_days(st, &s, d0, sums);
         if (rc == SQLITE_NOMEM)
             code =
@@ -684,7 +683,7 @@ parus_status parus_store_weather_parcel(parus_store *store, const char *parcel_i
         else if (rc != SQLITE_DONE)
             code = parus__store_sql_fail(store, rc, err, "cannot read the weather of parcel '%s'",
                                          parcel_id);
-        sqlite3_reset(st);
+        parus__reset(st);
     }
     free(sums);
     if (code != PARUS_OK) {
@@ -758,7 +757,7 @@ static bool span_of(const struct file_row *rows, size_t n, parus_weather_var v,
 parus_status parus_store_weather_spans(parus_store *store, parus_weather_span_fn fn, void *ctx,
                                        parus_error *err)
 {
-    sqlite3_stmt *st = NULL;
+    parus__stmt *st = NULL;
     struct file_row *rows = NULL;
     const struct file_row **pick = NULL;
     size_t n = 0, cap = 0, i, j;
@@ -771,10 +770,10 @@ parus_status parus_store_weather_spans(parus_store *store, parus_weather_span_fn
                     &st, err);
     if (code != PARUS_OK)
         return code;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = parus__step(st)) == SQLITE_ROW) {
         char a[11], b[11];
-        const char *fa = (const char *)sqlite3_column_text(st, 2);
-        const char *fb = (const char *)sqlite3_column_text(st, 3);
+        const char *fa = (const char *)parus__column_text(st, 2);
+        const char *fb = (const char *)parus__column_text(st, 3);
         if (!parus__grow((void **)&rows, &cap, n + 1, sizeof *rows, 16)) {
             code = parus_fail(err, PARUS_E_NOMEM, "cannot list the weather files");
             break;
@@ -784,18 +783,18 @@ parus_status parus_store_weather_spans(parus_store *store, parus_weather_span_fn
                 parus_fail(err, PARUS_E_STORE, "'%s': a weather file with bad days", store->path);
             break;
         }
-        rows[n].grid_id = sqlite3_column_int64(st, 0);
+        rows[n].grid_id = parus__column_int64(st, 0);
         snprintf(rows[n].variables, sizeof rows[n].variables, "%s",
-                 (const char *)sqlite3_column_text(st, 1));
+                 (const char *)parus__column_text(st, 1));
         rows[n].first = parus__date_days(a);
         rows[n].last = parus__date_days(b);
-        rows[n].n_gap_days = (size_t)sqlite3_column_int64(st, 4);
+        rows[n].n_gap_days = (size_t)parus__column_int64(st, 4);
         n++;
     }
     if (code == PARUS_OK && rc != SQLITE_DONE)
         code = parus__store_sql_fail(store, rc, err, "cannot read the weather files of '%s'",
                                      store->path);
-    sqlite3_finalize(st);
+    parus__finalize(st);
     if (code == PARUS_OK && n && !(pick = malloc(n * sizeof *pick)))
         code = parus_fail(err, PARUS_E_NOMEM, "cannot list the weather files");
     for (i = 0; code == PARUS_OK && i < n; i = j) {

@@ -123,24 +123,24 @@ static size_t cell_index(const struct rgrid *g, uint32_t cell)
  * used cells. */
 static parus_status load_weights(parus_store *store, parus_weather_reader *r, parus_error *err)
 {
-    sqlite3_stmt *st = NULL;
+    parus__stmt *st = NULL;
     size_t cap_p = 0, cap_w = 0, cap_ids = 0, len_ids = 0, cap_g = 0, cap_cc = 0, g, k;
     size_t *cap_cells = NULL; /* per grid: the capacity of its cells */
     int rc;
     parus_status code = PARUS_OK;
 
-    rc = sqlite3_prepare_v2(store->db,
-                            "SELECT p.id, g.grid_id, g.covered_share, w.cell, w.weight FROM "
-                            "weather_parcel_grids g JOIN parcels p ON p.num = g.parcel_num JOIN "
-                            "weather_weights w ON w.parcel_num = g.parcel_num AND w.grid_id = "
-                            "g.grid_id WHERE g.n_cells > 0 ORDER BY p.id, g.grid_id",
-                            -1, &st, NULL);
+    rc = parus__db_prepare(store->db,
+                           "SELECT p.id, g.grid_id, g.covered_share, w.cell, w.weight FROM "
+                           "weather_parcel_grids g JOIN parcels p ON p.num = g.parcel_num JOIN "
+                           "weather_weights w ON w.parcel_num = g.parcel_num AND w.grid_id = "
+                           "g.grid_id WHERE g.n_cells > 0 ORDER BY p.id, g.grid_id",
+                           false, &st);
     if (rc != SQLITE_OK)
         return parus__store_sql_fail(store, rc, err, "cannot read the parcels' weather weights");
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *id = (const char *)sqlite3_column_text(st, 0);
-        int64_t gid = sqlite3_column_int64(st, 1);
-        int64_t cell = sqlite3_column_int64(st, 3);
+    while ((rc = parus__step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)parus__column_text(st, 0);
+        int64_t gid = parus__column_int64(st, 1);
+        int64_t cell = parus__column_int64(st, 3);
         size_t id_len = id ? strlen(id) : 0;
         struct rpar *last = r->n_pars ? &r->pars[r->n_pars - 1] : NULL;
         bool new_id;
@@ -178,7 +178,7 @@ static parus_status load_weights(parus_store *store, parus_weather_reader *r, pa
                 r->pars[r->n_pars].id_off = last->id_off;
             }
             r->pars[r->n_pars].grid = g;
-            r->pars[r->n_pars].covered_share = sqlite3_column_double(st, 2);
+            r->pars[r->n_pars].covered_share = parus__column_double(st, 2);
             r->pars[r->n_pars].first = r->n_w;
             r->pars[r->n_pars].n = 0;
             r->n_pars++;
@@ -189,7 +189,7 @@ static parus_status load_weights(parus_store *store, parus_weather_reader *r, pa
             goto nomem;
         r->grids[g].cells[r->grids[g].n_cells++] = (uint32_t)cell; /* made unique below */
         r->w[r->n_w].cell = (uint32_t)cell;
-        r->w[r->n_w].weight = sqlite3_column_double(st, 4);
+        r->w[r->n_w].weight = parus__column_double(st, 4);
         r->n_w++;
         r->pars[r->n_pars - 1].n++;
     }
@@ -217,14 +217,14 @@ nomem:
     code = parus_fail(err, PARUS_E_NOMEM, "cannot hold the parcels' weather weights");
 out:
     free(cap_cells);
-    sqlite3_finalize(st);
+    parus__finalize(st);
     return code;
 }
 
 /* The values of every used cell over the span. */
 static parus_status load_values(parus_store *store, parus_weather_reader *r, parus_error *err)
 {
-    sqlite3_stmt *st = NULL;
+    parus__stmt *st = NULL;
     size_t g, k, total = 0;
     int rc;
     parus_status code = PARUS_OK;
@@ -237,29 +237,29 @@ static parus_status load_values(parus_store *store, parus_weather_reader *r, par
                           "'%s': the weather of %zu cells over %zu days is more than the reader "
                           "holds at once: read a shorter span",
                           store->path, total, r->n_days);
-    rc = sqlite3_prepare_v2(store->db,
-                            "SELECT variable, day, value FROM weather_values WHERE grid_id = ?1 "
-                            "AND cell = ?2 AND day BETWEEN ?3 AND ?4",
-                            -1, &st, NULL);
+    rc = parus__db_prepare(store->db,
+                           "SELECT variable, day, value FROM weather_values WHERE grid_id = ?1 "
+                           "AND cell = ?2 AND day BETWEEN ?3 AND ?4",
+                           false, &st);
     if (rc != SQLITE_OK)
         return parus__store_sql_fail(store, rc, err, "cannot read the weather values");
     for (g = 0; g < r->n_grids && code == PARUS_OK; g++) {
         struct rgrid *gr = &r->grids[g];
         for (k = 0; k < gr->n_cells; k++) {
-            sqlite3_bind_int64(st, 1, gr->id);
-            sqlite3_bind_int64(st, 2, gr->cells[k]);
-            sqlite3_bind_int64(st, 3, r->first_day);
-            sqlite3_bind_int64(st, 4, last_day);
-            while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            parus__bind_int64(st, 1, gr->id);
+            parus__bind_int64(st, 2, gr->cells[k]);
+            parus__bind_int64(st, 3, r->first_day);
+            parus__bind_int64(st, 4, last_day);
+            while ((rc = parus__step(st)) == SQLITE_ROW) {
                 parus_weather_var var =
-                    parus__weather_var_of_name((const char *)sqlite3_column_text(st, 0));
-                int64_t day = sqlite3_column_int64(st, 1);
+                    parus__weather_var_of_name((const char *)parus__column_text(st, 0));
+                int64_t day = parus__column_int64(st, 1);
                 if (var == PARUS_WEATHER_N_VARS_)
                     continue;
                 if (!gr->values[var]) {
                     size_t n = gr->n_cells * r->n_days, j;
                     if (!(gr->values[var] = malloc(n * sizeof(float)))) {
-                        sqlite3_reset(st);
+                        parus__reset(st);
                         code = parus_fail(err, PARUS_E_NOMEM, "cannot hold the weather values");
                         goto out;
                     }
@@ -267,9 +267,9 @@ static parus_status load_values(parus_store *store, parus_weather_reader *r, par
                         gr->values[var][j] = NAN;
                 }
                 gr->values[var][k * r->n_days + (size_t)(day - r->first_day)] =
-                    (float)sqlite3_column_double(st, 2);
+                    (float)parus__column_double(st, 2);
             }
-            sqlite3_reset(st);
+            parus__reset(st);
             if (rc != SQLITE_DONE) {
                 code = parus__store_sql_fail(store, rc, err, "cannot read the weather values");
                 goto out;
@@ -277,7 +277,7 @@ static parus_status load_values(parus_store *store, parus_weather_reader *r, par
         }
     }
 out:
-    sqlite3_finalize(st);
+    parus__finalize(st);
     return code;
 }
 

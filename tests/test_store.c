@@ -3421,7 +3421,7 @@ static void assert_results_plans_use_keys(parus_store *s)
     sqlite3 *db = parus__store_handle(s);
     size_t slot, n_checked = 0;
     for (slot = PARUS__STORE_STMT_RESULTS; slot < PARUS__STORE_MAX_STMTS; slot++) {
-        const char *sql = s->stmt[slot] ? sqlite3_sql(s->stmt[slot]) : NULL;
+        const char *sql = parus__stmt_sql(s->stmt[slot]);
         char plan[1024] = "", *q;
         sqlite3_stmt *st;
         if (!sql || strncmp(sql, "INSERT", 6) == 0)

@@ -20,7 +20,7 @@ jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # netcdf-bin: ncgen, which the weather tests use to write their NetCDF fixtures from CDL
 packages=(build-essential cmake pkg-config libgdal-dev gdal-bin libproj-dev proj-bin
-          libtiff-dev libsqlite3-dev sqlite3 libcmocka-dev libinih-dev libxgboost-dev libcairo2-dev clang-format
+          libtiff-dev libsqlite3-dev sqlite3 libpq-dev libcmocka-dev libinih-dev libxgboost-dev libcairo2-dev clang-format
           netcdf-bin)
 # Wanted but not needed: a CJK font, so that charts draw Chinese names (without it they draw as
 # boxes and the chart test that checks it skips). A failure to install it is a warning.

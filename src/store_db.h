@@ -1,0 +1,96 @@
+/*
+ * store_db.h - one SQL connection of the store, SQLite or PostgreSQL, behind one small interface
+ * that mirrors SQLite's C API (prepare, bind, step, column, reset, finalize). The store's modules
+ * speak only this; store_db.c is the SQLite backend and the dispatch, store_pg.c the PostgreSQL
+ * backend (libpq). Not part of the public API.
+ *
+ * The vocabulary is SQLite's: result codes (SQLITE_OK, SQLITE_ROW, SQLITE_DONE, SQLITE_BUSY,
+ * SQLITE_CONSTRAINT, ...), column types (SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB,
+ * SQLITE_NULL) and parameter markers (?1 or ?) in SQL text. PostgreSQL's errors are mapped onto
+ * those codes by their SQLSTATE class, its markers become $N, and its values are read as SQLite
+ * would give them (a NULL column is NULL text, 0 and 0.0).
+ *
+ * Semantics every caller may rely on, on both backends:
+ * - a statement's rows may be read while other statements of the same connection run (on
+ *   PostgreSQL the rows of one execution are fetched whole at its first step);
+ * - text and blob bindings are copied when bound (the caller's buffer may change after);
+ * - a column's text or blob stays valid until the statement is stepped, reset or finalized.
+ */
+#ifndef PARUS_STORE_DB_H
+#define PARUS_STORE_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+typedef struct parus__db parus__db;
+typedef struct parus__stmt parus__stmt;
+
+/* A connection: exactly one of the two is set. */
+struct parus__db {
+    sqlite3 *lite;
+    struct parus__pg *pg;
+};
+
+/* True when target names a PostgreSQL database rather than a SQLite file: a postgresql:// or
+ * postgres:// URI, or a libpq keyword string ("host=... dbname=..."). */
+bool parus__db_target_is_pg(const char *target);
+
+/* Wrap an open SQLite connection (the caller keeps opening it with its flags and pragmas).
+ * NULL when out of memory. */
+parus__db *parus__db_wrap_sqlite(sqlite3 *lite);
+/* Connect to PostgreSQL: SQLITE_OK, or an error code with *errmsg a malloc'd reason (free it).
+ * SQLITE_MISUSE with a reason when this build has no PostgreSQL support. */
+int parus__db_open_pg(const char *conninfo, parus__db **out, char **errmsg);
+/* Close the connection and free it (NULL is fine). */
+void parus__db_close(parus__db *db);
+
+bool parus__db_is_pg(const parus__db *db);
+/* Run SQL text (several statements allowed) whose rows, if any, are not wanted. */
+int parus__db_exec(parus__db *db, const char *sql);
+/* The reason of the last failure on this connection ("" when none). */
+const char *parus__db_errmsg(parus__db *db);
+/* Rows changed by the last INSERT, UPDATE or DELETE. */
+int64_t parus__db_changes(parus__db *db);
+/* The id the last INSERT gave (SQLite's rowid, PostgreSQL's lastval()). */
+int64_t parus__db_last_insert_rowid(parus__db *db);
+/* True when no transaction is open. */
+bool parus__db_autocommit(parus__db *db);
+
+/* persistent: kept for the connection's life (SQLite's SQLITE_PREPARE_PERSISTENT). */
+int parus__db_prepare(parus__db *db, const char *sql, bool persistent, parus__stmt **out);
+int parus__finalize(parus__stmt *st);
+int parus__reset(parus__stmt *st);
+int parus__clear_bindings(parus__stmt *st);
+int parus__step(parus__stmt *st);
+
+int parus__bind_int64(parus__stmt *st, int i, int64_t v);
+int parus__bind_int(parus__stmt *st, int i, int v);
+int parus__bind_double(parus__stmt *st, int i, double v);
+int parus__bind_null(parus__stmt *st, int i);
+/* n < 0: up to the terminating NUL */
+int parus__bind_text(parus__stmt *st, int i, const char *s, int n);
+int parus__bind_blob(parus__stmt *st, int i, const void *p, size_t n);
+
+int parus__column_type(parus__stmt *st, int i);
+int64_t parus__column_int64(parus__stmt *st, int i);
+int parus__column_int(parus__stmt *st, int i);
+double parus__column_double(parus__stmt *st, int i);
+const unsigned char *parus__column_text(parus__stmt *st, int i);
+const void *parus__column_blob(parus__stmt *st, int i);
+int parus__column_bytes(parus__stmt *st, int i);
+
+/* A name for the connection in messages, with no password: the SQLite file's path as given, or
+ * "postgresql://user@host:port/dbname". */
+void parus__db_describe(parus__db *db, const char *target, char *out, size_t cap);
+
+/* The SQL text of a SQLite statement (for its query plan); NULL on PostgreSQL. */
+const char *parus__stmt_sql(parus__stmt *st);
+
+/* The SQLite connection behind db, NULL on PostgreSQL (what only SQLite has: pragmas, ATTACH,
+ * the backup of a file). */
+sqlite3 *parus__db_sqlite(parus__db *db);
+
+#endif

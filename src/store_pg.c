@@ -1,0 +1,689 @@
+/*
+ * store_pg.c - the PostgreSQL backend of the store's connection (store_db.h, store_pg.h), on
+ * libpq.
+ *
+ * Statements are prepared on the server once (PQprepare, parameter types left to the server),
+ * parameters travel as text (integers in decimal, reals with 17 significant digits, which
+ * round-trip every double) except blobs, which travel as binary bytea. Results come back as text
+ * and are parsed on read; a bytea column is unescaped once per row and column. The rows of one
+ * execution are fetched whole at its first step, so that several statements of the connection
+ * can be read interleaved, as SQLite allows.
+ *
+ * Errors keep PostgreSQL's message (trimmed of its trailing newline) and map its SQLSTATE onto
+ * SQLite's codes: class 23 (integrity) is SQLITE_CONSTRAINT, serialization failures, deadlocks
+ * and lock timeouts are SQLITE_BUSY, a lost connection or a server shutting down SQLITE_IOERR,
+ * out of memory SQLITE_NOMEM, a full disk SQLITE_FULL.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
+#include "store_pg.h"
+
+/* PostgreSQL's type oids (pg_type.h; stable across versions) */
+enum {
+    OID_BOOL = 16,
+    OID_BYTEA = 17,
+    OID_INT8 = 20,
+    OID_INT2 = 21,
+    OID_INT4 = 23,
+    OID_OID = 26,
+    OID_FLOAT4 = 700,
+    OID_FLOAT8 = 701,
+    OID_NUMERIC = 1700
+};
+
+struct parus__pg {
+    PGconn *conn;
+    char err[1024];
+    int64_t changes;
+    unsigned next_id; /* names of prepared statements: "p1", "p2", ... */
+};
+
+struct parus__pg_stmt {
+    struct parus__pg *pg;
+    char name[24];
+    int n_params;
+    char **values; /* copies of the bound values, NULL for NULL */
+    int *lengths;
+    int *formats; /* 0 text, 1 binary (blobs) */
+    PGresult *res;
+    int row; /* the current row, -1 before the first step */
+    int n_rows;
+    int n_cols;
+    unsigned char **blob; /* unescaped bytea of the current row, per column */
+    size_t *blob_len;
+};
+
+/* PostgreSQL's message, its first line without the severity ("ERROR:  "); the lines after it
+ * (the query's text with a caret, a hint) are for a terminal, not for a one-line error. */
+static void set_err(struct parus__pg *pg, const char *msg)
+{
+    size_t n;
+    if (!msg || !*msg)
+        msg = "unknown PostgreSQL error";
+    if (strncmp(msg, "ERROR:  ", 8) == 0 || strncmp(msg, "FATAL:  ", 8) == 0)
+        msg += 8;
+    snprintf(pg->err, sizeof pg->err, "%.*s", (int)strcspn(msg, "\n"), msg);
+    n = strlen(pg->err);
+    while (n > 0 && (pg->err[n - 1] == '\n' || pg->err[n - 1] == ' '))
+        pg->err[--n] = '\0';
+}
+
+/* The SQLite code of a failed result (res may be NULL: the connection's own error). */
+static int fail_code(struct parus__pg *pg, const PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    set_err(pg, res ? PQresultErrorMessage(res) : PQerrorMessage(pg->conn));
+    if (PQstatus(pg->conn) == CONNECTION_BAD)
+        return SQLITE_IOERR;
+    if (!state)
+        return SQLITE_ERROR;
+    if (strncmp(state, "23", 2) == 0)
+        return SQLITE_CONSTRAINT;
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0)
+        return SQLITE_BUSY;
+    if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)
+        return SQLITE_IOERR;
+    if (strcmp(state, "53200") == 0)
+        return SQLITE_NOMEM;
+    if (strcmp(state, "53100") == 0)
+        return SQLITE_FULL;
+    return SQLITE_ERROR;
+}
+
+int parus__pg_open(const char *conninfo, struct parus__pg **out, char **errmsg)
+{
+    struct parus__pg *pg = calloc(1, sizeof *pg);
+    PGresult *res;
+    *out = NULL;
+    *errmsg = NULL;
+    if (!pg)
+        return SQLITE_NOMEM;
+    pg->conn = PQconnectdb(conninfo);
+    if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK) {
+        set_err(pg, pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
+        *errmsg = strdup(pg->err);
+        PQfinish(pg->conn);
+        free(pg);
+        return SQLITE_CANTOPEN;
+    }
+    /* reals as the shortest text that reads back to the same double (the default since 12;
+     * stated so that an older server's setting cannot round them); quiet notices; UTC */
+    res = PQexec(pg->conn, "SET extra_float_digits = 3; SET client_min_messages = warning; "
+                           "SET TIME ZONE 'UTC'");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        fail_code(pg, res);
+        PQclear(res);
+        *errmsg = strdup(pg->err);
+        PQfinish(pg->conn);
+        free(pg);
+        return SQLITE_CANTOPEN;
+    }
+    PQclear(res);
+    *out = pg;
+    return SQLITE_OK;
+}
+
+void parus__pg_close(struct parus__pg *pg)
+{
+    if (!pg)
+        return;
+    PQfinish(pg->conn);
+    free(pg);
+}
+
+void parus__pg_describe(struct parus__pg *pg, char *out, size_t cap)
+{
+    const char *host = PQhost(pg->conn), *port = PQport(pg->conn);
+    const char *user = PQuser(pg->conn), *db = PQdb(pg->conn);
+    /* a socket directory as host reads as one: say so rather than print a path as a host */
+    bool socket = host && host[0] == '/';
+    snprintf(out, cap, "postgresql://%s@%s%s:%s/%s", user ? user : "",
+             socket ? ""
+             : host ? host
+                    : "",
+             socket ? "[socket]" : "", port ? port : "", db ? db : "");
+}
+
+const char *parus__pg_errmsg(struct parus__pg *pg)
+{
+    return pg->err;
+}
+
+int64_t parus__pg_changes(struct parus__pg *pg)
+{
+    return pg->changes;
+}
+
+bool parus__pg_autocommit(struct parus__pg *pg)
+{
+    return PQtransactionStatus(pg->conn) == PQTRANS_IDLE;
+}
+
+/* the rows a command reports it changed ("" for other commands: 0) */
+static void note_changes(struct parus__pg *pg, PGresult *res)
+{
+    const char *n = PQcmdTuples(res);
+    pg->changes = n && *n ? strtoll(n, NULL, 10) : 0;
+}
+
+static bool result_ok(PGresult *res)
+{
+    ExecStatusType s = PQresultStatus(res);
+    return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY;
+}
+
+static bool starts_word(const char *s, const char *word)
+{
+    size_t n = strlen(word);
+    return strncasecmp(s, word, n) == 0 &&
+           !(s[n] == '_' || (s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= 'a' && s[n] <= 'z'));
+}
+
+int parus__pg_exec(struct parus__pg *pg, const char *sql)
+{
+    int n_params = 0, rc = SQLITE_OK;
+    char *text = parus__pg_translate(sql, &n_params);
+    PGresult *res;
+    const char *p = sql;
+    while (*p == ' ' || *p == '\n')
+        p++;
+    if (starts_word(p, "PRAGMA")) {
+        /* SQLite's tuning (mmap_size, cache_size, ...): nothing to do on a server */
+        free(text);
+        return SQLITE_OK;
+    }
+    if (!text)
+        return SQLITE_NOMEM;
+    res = PQexec(pg->conn, text);
+    free(text);
+    if (!res || !result_ok(res))
+        rc = fail_code(pg, res);
+    else
+        note_changes(pg, res);
+    PQclear(res);
+    return rc;
+}
+
+int64_t parus__pg_last_insert_rowid(struct parus__pg *pg)
+{
+    PGresult *res = PQexec(pg->conn, "SELECT lastval()");
+    int64_t id = 0;
+    if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+        id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return id;
+}
+
+char *parus__pg_translate(const char *sql, int *n_params)
+{
+    size_t n = strlen(sql), o = 0;
+    /* each '?' may become "$" and up to 10 digits */
+    char *out = malloc(n * 11 + 1);
+    char quote = 0;
+    int seq = 0, max = 0;
+    const char *p = sql;
+    if (!out)
+        return NULL;
+    while (*p == ' ' || *p == '\n')
+        p++;
+    if (starts_word(p, "BEGIN")) {
+        const char *q = p + 5;
+        while (*q == ' ')
+            q++;
+        if (starts_word(q, "IMMEDIATE") || starts_word(q, "DEFERRED") ||
+            starts_word(q, "EXCLUSIVE")) {
+            memcpy(out, "BEGIN", 5);
+            o = 5;
+            p = q + (starts_word(q, "DEFERRED") ? 8 : 9);
+        }
+    }
+    for (; *p; p++) {
+        if (quote) {
+            if (*p == quote)
+                quote = 0;
+            out[o++] = *p;
+        } else if (*p == '\'' || *p == '"') {
+            quote = *p;
+            out[o++] = *p;
+        } else if ((p == sql || p[-1] == ' ') && starts_word(p, "CROSS") &&
+                   starts_word(p + 6, "JOIN")) {
+            /* SQLite's CROSS JOIN ... ON fixes the loop order of an inner join; PostgreSQL
+             * takes no ON after CROSS JOIN and chooses its own order */
+            memcpy(out + o, "JOIN", 4);
+            o += 4;
+            p += 9;
+        } else if (*p == '?') {
+            int k;
+            if (p[1] >= '0' && p[1] <= '9') {
+                k = (int)strtol(p + 1, (char **)&p, 10);
+                p--;
+            } else {
+                k = ++seq;
+            }
+            if (k > max)
+                max = k;
+            o += (size_t)sprintf(out + o, "$%d", k);
+        } else {
+            out[o++] = *p;
+        }
+    }
+    out[o] = '\0';
+    *n_params = max;
+    return out;
+}
+
+/* The columns of table: its primary key's into pk (a comma-separated list), the others that are
+ * not generated into rest; false when the catalog cannot be read. */
+static bool table_columns(struct parus__pg *pg, const char *table, char *pk, size_t pk_cap,
+                          char *rest, size_t rest_cap)
+{
+    static const char sql[] =
+        "SELECT a.attname, COALESCE(a.attnum = ANY(i.indkey), false) FROM pg_attribute a "
+        "LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary "
+        "WHERE a.attrelid = CAST($1 AS regclass) AND a.attnum > 0 AND NOT a.attisdropped "
+        "AND a.attgenerated = '' ORDER BY a.attnum";
+    const char *params[1] = {table};
+    PGresult *res = PQexecParams(pg->conn, sql, 1, NULL, params, NULL, NULL, 0);
+    size_t np = 0, nr = 0;
+    bool ok = res && PQresultStatus(res) == PGRES_TUPLES_OK;
+    pk[0] = rest[0] = '\0';
+    for (int r = 0; ok && r < PQntuples(res); r++) {
+        bool key = PQgetvalue(res, r, 1)[0] == 't';
+        char *dst = key ? pk : rest;
+        size_t *n = key ? &np : &nr, cap = key ? pk_cap : rest_cap;
+        int w = snprintf(dst + *n, cap - *n, "%s%s", *n ? "," : "", PQgetvalue(res, r, 0));
+        if (w < 0 || (size_t)w >= cap - *n)
+            ok = false;
+        else
+            *n += (size_t)w;
+    }
+    if (!ok)
+        fail_code(pg, res);
+    PQclear(res);
+    return ok && np > 0;
+}
+
+/* Whether the comma-separated list has name. */
+static bool list_has(const char *list, const char *name, size_t n)
+{
+    for (const char *p = list; *p;) {
+        size_t k = strcspn(p, ",");
+        if (k == n && strncmp(p, name, n) == 0)
+            return true;
+        p += k + (p[k] == ',');
+    }
+    return false;
+}
+
+/* SQLite's "INSERT OR IGNORE INTO t (cols) ..." and "INSERT OR REPLACE INTO t (cols) ..." as
+ * PostgreSQL's ON CONFLICT: IGNORE is DO NOTHING; REPLACE updates the row of the same primary key
+ * to the new values, and sets the columns the statement does not name back to their defaults,
+ * as SQLite's delete-and-insert does. NULL with pg->err set when it cannot be rewritten; sql
+ * itself (not a copy) when it is no such statement. */
+static char *rewrite_insert_or(struct parus__pg *pg, const char *sql, bool *copied)
+{
+    const char *p = sql, *table, *cols, *tail;
+    bool replace;
+    size_t n_table, n_cols;
+    char name[64], pk[1024], rest[4096], *out;
+    size_t cap, o;
+
+    *copied = false;
+    pg->err[0] = '\0';
+    while (*p == ' ' || *p == '\n')
+        p++;
+    if (strncasecmp(p, "INSERT OR REPLACE INTO ", 23) == 0)
+        replace = true, p += 23;
+    else if (strncasecmp(p, "INSERT OR IGNORE INTO ", 22) == 0)
+        replace = false, p += 22;
+    else
+        return (char *)sql;
+    table = p;
+    n_table = strcspn(p, " (");
+    p += n_table;
+    while (*p == ' ')
+        p++;
+    if (*p != '(' || n_table == 0 || n_table >= sizeof name) {
+        set_err(pg, "an INSERT OR form without its column list");
+        return NULL;
+    }
+    cols = ++p;
+    n_cols = strcspn(p, ")");
+    tail = p + n_cols;
+    if (*tail != ')') {
+        set_err(pg, "an INSERT OR form without its column list");
+        return NULL;
+    }
+    tail++;
+    memcpy(name, table, n_table);
+    name[n_table] = '\0';
+    if (replace && !table_columns(pg, name, pk, sizeof pk, rest, sizeof rest)) {
+        if (!pg->err[0])
+            set_err(pg, "INSERT OR REPLACE into a table without a primary key");
+        return NULL;
+    }
+    cap = strlen(sql) + 2 * (replace ? strlen(pk) + 4 * strlen(rest) : 0) + 64;
+    out = malloc(cap);
+    if (!out)
+        return NULL;
+    o = (size_t)snprintf(out, cap, "INSERT INTO %s (%.*s)%s ON CONFLICT ", name, (int)n_cols, cols,
+                         tail);
+    if (!replace) {
+        snprintf(out + o, cap - o, "DO NOTHING");
+    } else {
+        /* the listed columns without spaces, to compare names */
+        char listed[4096];
+        size_t nl = 0, first = 1;
+        for (size_t k = 0; k < n_cols && nl + 1 < sizeof listed; k++)
+            if (cols[k] != ' ' && cols[k] != '\n')
+                listed[nl++] = cols[k];
+        listed[nl] = '\0';
+        o += (size_t)snprintf(out + o, cap - o, "(%s) DO ", pk);
+        for (const char *c = rest; *c;) {
+            size_t k = strcspn(c, ",");
+            bool named = list_has(listed, c, k);
+            o +=
+                (size_t)snprintf(out + o, cap - o, "%s%.*s = %s%.*s", first ? "UPDATE SET " : ", ",
+                                 (int)k, c, named ? "EXCLUDED." : "DEFAULT", named ? (int)k : 0, c);
+            first = 0;
+            c += k + (c[k] == ',');
+        }
+        if (first)
+            snprintf(out + o, cap - o, "NOTHING");
+    }
+    *copied = true;
+    return out;
+}
+
+int parus__pg_prepare(struct parus__pg *pg, const char *sql, struct parus__pg_stmt **out)
+{
+    struct parus__pg_stmt *st;
+    int n_params = 0, rc = SQLITE_OK;
+    char *text;
+    PGresult *res;
+
+    *out = NULL;
+    {
+        bool copied;
+        char *plain = rewrite_insert_or(pg, sql, &copied);
+        if (!plain)
+            return pg->err[0] ? SQLITE_ERROR : SQLITE_NOMEM;
+        text = parus__pg_translate(plain, &n_params);
+        if (copied)
+            free(plain);
+    }
+    st = calloc(1, sizeof *st);
+    if (!text || !st)
+        goto nomem;
+    st->pg = pg;
+    st->row = -1;
+    st->n_params = n_params;
+    if (n_params > 0) {
+        st->values = calloc((size_t)n_params, sizeof *st->values);
+        st->lengths = calloc((size_t)n_params, sizeof *st->lengths);
+        st->formats = calloc((size_t)n_params, sizeof *st->formats);
+        if (!st->values || !st->lengths || !st->formats)
+            goto nomem;
+    }
+    snprintf(st->name, sizeof st->name, "p%u", ++pg->next_id);
+    res = PQprepare(pg->conn, st->name, text, n_params, NULL);
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = fail_code(pg, res);
+    PQclear(res);
+    free(text);
+    if (rc != SQLITE_OK) {
+        st->name[0] = '\0';
+        parus__pg_finalize(st);
+        return rc;
+    }
+    *out = st;
+    return SQLITE_OK;
+
+nomem:
+    free(text);
+    if (st)
+        parus__pg_finalize(st);
+    return SQLITE_NOMEM;
+}
+
+static void drop_row(struct parus__pg_stmt *st)
+{
+    for (int c = 0; st->blob && c < st->n_cols; c++) {
+        if (st->blob[c])
+            PQfreemem(st->blob[c]);
+        st->blob[c] = NULL;
+    }
+}
+
+void parus__pg_reset(struct parus__pg_stmt *st)
+{
+    drop_row(st);
+    free(st->blob);
+    free(st->blob_len);
+    st->blob = NULL;
+    st->blob_len = NULL;
+    PQclear(st->res);
+    st->res = NULL;
+    st->row = -1;
+    st->n_rows = st->n_cols = 0;
+}
+
+void parus__pg_clear_bindings(struct parus__pg_stmt *st)
+{
+    for (int i = 0; i < st->n_params; i++) {
+        free(st->values[i]);
+        st->values[i] = NULL;
+        st->lengths[i] = 0;
+        st->formats[i] = 0;
+    }
+}
+
+void parus__pg_finalize(struct parus__pg_stmt *st)
+{
+    if (!st)
+        return;
+    parus__pg_reset(st);
+    parus__pg_clear_bindings(st);
+    if (st->name[0] && PQstatus(st->pg->conn) == CONNECTION_OK) {
+        char sql[48];
+        snprintf(sql, sizeof sql, "DEALLOCATE %s", st->name);
+        PQclear(PQexec(st->pg->conn, sql));
+    }
+    free(st->values);
+    free(st->lengths);
+    free(st->formats);
+    free(st);
+}
+
+int parus__pg_step(struct parus__pg_stmt *st)
+{
+    drop_row(st);
+    if (!st->res) {
+        PGresult *res =
+            PQexecPrepared(st->pg->conn, st->name, st->n_params, (const char *const *)st->values,
+                           st->lengths, st->formats, 0);
+        if (!res || !result_ok(res)) {
+            int rc = fail_code(st->pg, res);
+            PQclear(res);
+            return rc;
+        }
+        note_changes(st->pg, res);
+        st->res = res;
+        st->n_rows = PQntuples(res);
+        st->n_cols = PQnfields(res);
+        if (st->n_cols > 0) {
+            st->blob = calloc((size_t)st->n_cols, sizeof *st->blob);
+            st->blob_len = calloc((size_t)st->n_cols, sizeof *st->blob_len);
+            if (!st->blob || !st->blob_len)
+                return SQLITE_NOMEM;
+        }
+        st->row = -1;
+    }
+    if (st->row < st->n_rows)
+        st->row++;
+    return st->row < st->n_rows ? SQLITE_ROW : SQLITE_DONE;
+}
+
+static int put_value(struct parus__pg_stmt *st, int i, const char *p, size_t n, int format)
+{
+    char *copy;
+    if (i < 1 || i > st->n_params)
+        return SQLITE_RANGE;
+    copy = malloc(n + 1);
+    if (!copy)
+        return SQLITE_NOMEM;
+    if (n)
+        memcpy(copy, p, n);
+    copy[n] = '\0';
+    free(st->values[i - 1]);
+    st->values[i - 1] = copy;
+    st->lengths[i - 1] = (int)n;
+    st->formats[i - 1] = format;
+    return SQLITE_OK;
+}
+
+int parus__pg_bind_int64(struct parus__pg_stmt *st, int i, int64_t v)
+{
+    char text[24];
+    int n = snprintf(text, sizeof text, "%" PRId64, v);
+    return put_value(st, i, text, (size_t)n, 0);
+}
+
+int parus__pg_bind_double(struct parus__pg_stmt *st, int i, double v)
+{
+    char text[32];
+    int n;
+    if (isnan(v))
+        n = snprintf(text, sizeof text, "NaN");
+    else if (isinf(v))
+        n = snprintf(text, sizeof text, "%sInfinity", v < 0 ? "-" : "");
+    else
+        n = snprintf(text, sizeof text, "%.17g", v);
+    return put_value(st, i, text, (size_t)n, 0);
+}
+
+int parus__pg_bind_null(struct parus__pg_stmt *st, int i)
+{
+    if (i < 1 || i > st->n_params)
+        return SQLITE_RANGE;
+    free(st->values[i - 1]);
+    st->values[i - 1] = NULL;
+    st->lengths[i - 1] = 0;
+    st->formats[i - 1] = 0;
+    return SQLITE_OK;
+}
+
+int parus__pg_bind_text(struct parus__pg_stmt *st, int i, const char *s, size_t n)
+{
+    if (memchr(s, '\0', n))
+        n = strlen(s); /* PostgreSQL text holds no NUL */
+    return put_value(st, i, s, n, 0);
+}
+
+int parus__pg_bind_blob(struct parus__pg_stmt *st, int i, const void *p, size_t n)
+{
+    if (n > (size_t)INT32_MAX)
+        return SQLITE_TOOBIG;
+    return put_value(st, i, p, n, 1);
+}
+
+/* the current row's value of column i, NULL when there is none or it is NULL */
+static const char *value(struct parus__pg_stmt *st, int i)
+{
+    if (!st->res || st->row < 0 || st->row >= st->n_rows || i < 0 || i >= st->n_cols ||
+        PQgetisnull(st->res, st->row, i))
+        return NULL;
+    return PQgetvalue(st->res, st->row, i);
+}
+
+int parus__pg_column_type(struct parus__pg_stmt *st, int i)
+{
+    if (!value(st, i))
+        return SQLITE_NULL;
+    switch (PQftype(st->res, i)) {
+    case OID_BOOL:
+    case OID_INT2:
+    case OID_INT4:
+    case OID_INT8:
+    case OID_OID:
+        return SQLITE_INTEGER;
+    case OID_FLOAT4:
+    case OID_FLOAT8:
+    case OID_NUMERIC:
+        return SQLITE_FLOAT;
+    case OID_BYTEA:
+        return SQLITE_BLOB;
+    default:
+        return SQLITE_TEXT;
+    }
+}
+
+int64_t parus__pg_column_int64(struct parus__pg_stmt *st, int i)
+{
+    const char *v = value(st, i);
+    if (!v)
+        return 0;
+    if (PQftype(st->res, i) == OID_BOOL)
+        return v[0] == 't';
+    if (PQftype(st->res, i) == OID_FLOAT4 || PQftype(st->res, i) == OID_FLOAT8 ||
+        PQftype(st->res, i) == OID_NUMERIC) {
+        double d = strtod(v, NULL);
+        return isfinite(d) ? (int64_t)d : 0;
+    }
+    return strtoll(v, NULL, 10);
+}
+
+double parus__pg_column_double(struct parus__pg_stmt *st, int i)
+{
+    const char *v = value(st, i);
+    if (!v)
+        return 0.0;
+    if (PQftype(st->res, i) == OID_BOOL)
+        return v[0] == 't' ? 1.0 : 0.0;
+    return strtod(v, NULL);
+}
+
+const unsigned char *parus__pg_column_text(struct parus__pg_stmt *st, int i)
+{
+    const char *v = value(st, i);
+    if (v && PQftype(st->res, i) == OID_BOOL)
+        return (const unsigned char *)(v[0] == 't' ? "1" : "0");
+    return (const unsigned char *)v;
+}
+
+const void *parus__pg_column_blob(struct parus__pg_stmt *st, int i)
+{
+    const char *v = value(st, i);
+    if (!v)
+        return NULL;
+    if (PQftype(st->res, i) != OID_BYTEA)
+        return v;
+    if (!st->blob[i]) {
+        size_t n = 0;
+        st->blob[i] = PQunescapeBytea((const unsigned char *)v, &n);
+        st->blob_len[i] = st->blob[i] ? n : 0;
+    }
+    return st->blob[i];
+}
+
+int parus__pg_column_bytes(struct parus__pg_stmt *st, int i)
+{
+    const char *v = value(st, i);
+    if (!v)
+        return 0;
+    if (PQftype(st->res, i) == OID_BYTEA) {
+        parus__pg_column_blob(st, i);
+        return (int)st->blob_len[i];
+    }
+    return PQgetlength(st->res, st->row, i);
+}
