@@ -183,6 +183,17 @@ parus_status parus_ingest_tile(parus_store *store, const char *const *paths, siz
     /* the tile and its observations are one transaction: nothing stays if anything fails */
     res.rec.n_parcels = cand.n;
     rc = parus_store_tile_begin(store, &res.rec, err);
+    if (rc == PARUS_E_DUPLICATE) {
+        /* another writer stored the same content since the lookup above (on a server store,
+         * PostgreSQL's unique index made this one wait for that writer's commit): known */
+        if (err)
+            parus_error_init(err);
+        rc = parus_store_find_tile(store, res.rec.hash, &res.rec, &found, err);
+        if (rc != PARUS_OK)
+            goto out;
+        res.outcome = PARUS_INGEST_KNOWN;
+        goto done;
+    }
     if (rc != PARUS_OK)
         goto out;
     sink.store = store;

@@ -429,7 +429,7 @@ static parus_status open_sqlite(parus_store *store, const char *name, int flags,
 
 /* target with any password taken out, for messages: "postgresql://u:SECRET@h/d" gives
  * "postgresql://u@h/d", "host=h password=SECRET dbname=d" gives "host=h password=... dbname=d". */
-static void redact(const char *target, char *out, size_t cap)
+void parus_store_display_name(const char *target, char *out, size_t cap)
 {
     const char *at, *colon, *pw;
     size_t n;
@@ -455,6 +455,11 @@ static void redact(const char *target, char *out, size_t cap)
     }
 }
 
+bool parus_store_is_server(const char *path)
+{
+    return parus__db_target_is_pg(path);
+}
+
 /* A store in PostgreSQL (target: a URI or a libpq keyword string): connect, check the identity,
  * create the schema in a fresh database when create is set; read_only makes every transaction
  * of the connection read-only. */
@@ -466,7 +471,7 @@ static parus_status store_open_pg(const char *target, bool create, bool read_onl
     parus_status code;
     int rc;
 
-    redact(target, shown, sizeof shown);
+    parus_store_display_name(target, shown, sizeof shown);
     if (!store)
         return parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", shown);
     rc = parus__db_open_pg(target, &store->db, &reason);
@@ -734,14 +739,17 @@ void parus_store_close(parus_store *store)
     free(store);
 }
 
-/* page_count and freelist_count of the main database */
+/* page_count and freelist_count of the main database; on PostgreSQL the database's size in bytes
+ * as pages of one byte, always with free pages (its VACUUM is cheap when there is nothing to do) */
 static int page_counts(parus_store *store, int64_t *pages, int64_t *free_pages, int64_t *page_size)
 {
     parus__stmt *st;
     int rc = parus__db_prepare(store->db,
-                               "SELECT (SELECT page_count FROM pragma_page_count()), (SELECT "
-                               "freelist_count FROM pragma_freelist_count()), (SELECT page_size "
-                               "FROM pragma_page_size())",
+                               parus__db_is_pg(store->db)
+                                   ? "SELECT pg_database_size(current_database()), 1, 1"
+                                   : "SELECT (SELECT page_count FROM pragma_page_count()), (SELECT "
+                                     "freelist_count FROM pragma_freelist_count()), (SELECT "
+                                     "page_size FROM pragma_page_size())",
                                false, &st);
     if (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
         *pages = parus__column_int64(st, 0);
@@ -771,8 +779,10 @@ parus_status parus_store_reclaim(parus_store *store, uint64_t *bytes_before, uin
     rc = page_counts(store, &pages, &free_pages, &page_size);
     if (rc == SQLITE_OK && bytes_before)
         *bytes_before = (uint64_t)(pages * page_size);
+    /* PostgreSQL's plain VACUUM marks dead rows' space for reuse (autovacuum does the same); only
+     * VACUUM FULL, which locks every table, would give it to the system */
     if (rc == SQLITE_OK && free_pages > 0)
-        rc = parus__db_exec(store->db, "VACUUM");
+        rc = parus__db_exec(store->db, parus__db_is_pg(store->db) ? "VACUUM (ANALYZE)" : "VACUUM");
     if (rc == SQLITE_OK)
         rc = page_counts(store, &pages, &free_pages, &page_size);
     if (rc != SQLITE_OK)
@@ -2176,6 +2186,12 @@ parus_status parus_store_merge(parus_store *store, const char *src_path,
 
     if (!store || !src_path || !*src_path)
         return parus_fail(err, PARUS_E_INVALID, "merge: missing store or source");
+    if (parus__db_is_pg(store->db) || parus__db_target_is_pg(src_path))
+        return parus_fail(err, PARUS_E_INVALID,
+                          "merge: '%s' and '%s': merge joins SQLite stores (it attaches one "
+                          "file to another); a PostgreSQL store needs no merge: point every "
+                          "nightly run at it, each tile is claimed in the database",
+                          store->path, src_path);
     code = require_current(store, err);
     if (code != PARUS_OK)
         return code;

@@ -9,8 +9,9 @@
  * execution are fetched whole at its first step, so that several statements of the connection
  * can be read interleaved, as SQLite allows.
  *
- * Errors keep PostgreSQL's message (trimmed of its trailing newline) and map its SQLSTATE onto
- * SQLite's codes: class 23 (integrity) is SQLITE_CONSTRAINT, serialization failures, deadlocks
+ * Errors keep PostgreSQL's message (its first line) and map its SQLSTATE onto SQLite's extended
+ * codes: class 23 (integrity) is SQLITE_CONSTRAINT_UNIQUE, _FOREIGNKEY, _CHECK, _NOTNULL or
+ * SQLITE_CONSTRAINT, serialization failures, deadlocks
  * and lock timeouts are SQLITE_BUSY, a lost connection or a server shutting down SQLITE_IOERR,
  * out of memory SQLITE_NOMEM, a full disk SQLITE_FULL.
  */
@@ -87,6 +88,14 @@ static int fail_code(struct parus__pg *pg, const PGresult *res)
         return SQLITE_IOERR;
     if (!state)
         return SQLITE_ERROR;
+    if (strcmp(state, "23505") == 0)
+        return SQLITE_CONSTRAINT_UNIQUE;
+    if (strcmp(state, "23503") == 0)
+        return SQLITE_CONSTRAINT_FOREIGNKEY;
+    if (strcmp(state, "23514") == 0)
+        return SQLITE_CONSTRAINT_CHECK;
+    if (strcmp(state, "23502") == 0)
+        return SQLITE_CONSTRAINT_NOTNULL;
     if (strncmp(state, "23", 2) == 0)
         return SQLITE_CONSTRAINT;
     if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0)
@@ -227,8 +236,8 @@ int64_t parus__pg_last_insert_rowid(struct parus__pg *pg)
 char *parus__pg_translate(const char *sql, int *n_params)
 {
     size_t n = strlen(sql), o = 0;
-    /* each '?' may become "$" and up to 10 digits */
-    char *out = malloc(n * 11 + 1);
+    /* each '?' may become "NOT DISTINCT FROM $" and up to 10 digits */
+    char *out = malloc(n * 30 + 1);
     char quote = 0;
     int seq = 0, max = 0;
     const char *p = sql;
@@ -264,6 +273,13 @@ char *parus__pg_translate(const char *sql, int *n_params)
             p += 9;
         } else if (*p == '?') {
             int k;
+            /* SQLite's "x IS ?" compares NULLs as equal: PostgreSQL's IS NOT DISTINCT FROM */
+            if (o >= 8 && strncasecmp(out + o - 8, " IS NOT ", 8) == 0) {
+                o -= 4;
+                o += (size_t)sprintf(out + o, "DISTINCT FROM ");
+            } else if (o >= 4 && strncasecmp(out + o - 4, " IS ", 4) == 0) {
+                o += (size_t)sprintf(out + o, "NOT DISTINCT FROM ");
+            }
             if (p[1] >= '0' && p[1] <= '9') {
                 k = (int)strtol(p + 1, (char **)&p, 10);
                 p--;

@@ -41,7 +41,8 @@ const void *parus__pg_column_blob(struct parus__pg_stmt *st, int i);
 int parus__pg_column_bytes(struct parus__pg_stmt *st, int i);
 
 /* SQL text of SQLite's dialect as PostgreSQL reads it: ?N and ? markers become $N (outside
- * quotes), "BEGIN IMMEDIATE" becomes "BEGIN", "CROSS JOIN" "JOIN". malloc'd; NULL when out of
+ * quotes), "BEGIN IMMEDIATE" becomes "BEGIN", "CROSS JOIN" "JOIN", "IS ?" "IS NOT DISTINCT FROM $N"
+ * (and "IS NOT ?" "IS DISTINCT FROM $N"). malloc'd; NULL when out of
  * memory. *n_params is the highest marker number. */
 char *parus__pg_translate(const char *sql, int *n_params);
 

@@ -15,22 +15,6 @@
 #include "outfile_int.h"
 #include "test_support.h"
 
-static char *read_all(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = calloc(1, (size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    return buf;
-}
-
 static size_t n_entries(const char *dir)
 {
     char cmd[4200], *out = NULL;
@@ -99,11 +83,11 @@ static void test_outfile__commit_replaces_abort_keeps(void **state)
     assert_int_equal(parus_test_write_file(path, "old\n", 4), 0);
     assert_int_equal(parus_outfile_open(path, &o, &err), PARUS_OK);
     assert_int_equal(parus_outfile_printf(o, &err, "new %d\n", 1), PARUS_OK);
-    got = read_all(path);
+    got = parus_test_read_file(path);
     assert_string_equal(got, "old\n"); /* nothing of the new file shows before commit */
     free(got);
     parus_outfile_abort(o);
-    got = read_all(path);
+    got = parus_test_read_file(path);
     assert_string_equal(got, "old\n");
     free(got);
     assert_int_equal(n_entries(dir), 1);
@@ -111,7 +95,7 @@ static void test_outfile__commit_replaces_abort_keeps(void **state)
     assert_int_equal(parus_outfile_open(path, &o, &err), PARUS_OK);
     assert_int_equal(parus_outfile_write(o, "new\n", 4, &err), PARUS_OK);
     assert_int_equal(parus_outfile_commit(o, &err), PARUS_OK);
-    got = read_all(path);
+    got = parus_test_read_file(path);
     assert_string_equal(got, "new\n");
     free(got);
 
@@ -120,7 +104,7 @@ static void test_outfile__commit_replaces_abort_keeps(void **state)
     assert_int_equal(parus_outfile_open(sym, &o, &err), PARUS_OK);
     assert_int_equal(parus_outfile_write(o, "via link\n", 9, &err), PARUS_OK);
     assert_int_equal(parus_outfile_commit(o, &err), PARUS_OK);
-    got = read_all(path);
+    got = parus_test_read_file(path);
     assert_string_equal(got, "via link\n");
     free(got);
     {
@@ -187,10 +171,10 @@ static void test_outfile__failed_write_keeps_previous(void **state)
     /* the named file was cut short: the writer (cairo, GDAL) reports that; here abort */
     parus_outfile_abort(o);
 
-    got = read_all(path);
+    got = parus_test_read_file(path);
     assert_string_equal(got, "previous model\n");
     free(got);
-    got = read_all(named);
+    got = parus_test_read_file(named);
     assert_string_equal(got, "previous chart\n");
     free(got);
     assert_int_equal(n_entries(dir), 2);

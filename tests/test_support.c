@@ -94,6 +94,23 @@ int parus_test_write_file(const char *path, const void *data, size_t n)
     return fclose(f) == 0 ? 0 : -1;
 }
 
+char *parus_test_read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long n;
+    if (!f)
+        fail_msg("cannot read '%s'", path);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = calloc(1, (size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    return buf;
+}
+
 const char *parus_test_data_dir(const char *entry)
 {
     static char buf[4096];

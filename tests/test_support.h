@@ -45,6 +45,8 @@ void parus_test_rmtree(const char *path);
 char *parus_test_path(const char *dir, const char *name);
 /* Write bytes to a file; returns 0 on success. */
 int parus_test_write_file(const char *path, const void *data, size_t n);
+/* A whole file as a malloc'ed NUL-terminated string; fails the test when it cannot be read. */
+char *parus_test_read_file(const char *path);
 
 /* The real data directory (../shared/data by default; PARUS_DATA_DIR or PARUS_TEST_DATA_DIR in
  * the environment), or NULL with a message on stderr when it, or the given entry inside it, is

@@ -4,10 +4,17 @@
 # touched. Debian's server binaries (postgresql-15) and PostGIS (postgresql-15-postgis-3).
 #
 #   tools/pg-server.sh start DIR [PORT]   initdb DIR (when empty), start the server on PORT
-#                                         (default: a free one), create database "parus" with
-#                                         PostGIS; print the libpq connection string
+#                                         (default: a random one; the server has no TCP, only
+#                                         its socket in DIR), create database "parus" with
+#                                         PostGIS; print the libpq connection string (also kept
+#                                         in DIR/conninfo)
+#   tools/pg-server.sh db DIR NAME        a fresh database NAME (dropped first) with PostGIS on
+#                                         the server of DIR; print its connection string
 #   tools/pg-server.sh stop DIR           stop it (fast shutdown) and wait
 #   tools/pg-server.sh check              exit 0 when the binaries are here, else 77 with why
+#   tools/pg-server.sh fixture DIR        for CTest (tests/CMakeLists.txt): a fresh server in
+#                                         DIR/data; where PostgreSQL is not installed, say so
+#                                         and exit 0 (the suites that need it then skip)
 #
 # Run as root, the server runs as the "postgres" user (PostgreSQL refuses root) and DIR is given
 # to it. Exit codes: 0 done, 77 PostgreSQL or PostGIS not installed, 1 anything else.
@@ -46,14 +53,16 @@ as_owner() { # run a command as the server's user
     fi
 }
 
-free_port() {
-    python3 - <<'EOF'
-import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()
-EOF
+psql_on() { # DIR PORT DB SQL
+    PGOPTIONS='-c client_min_messages=warning' as_owner "$(pg_bin)/psql" -h "$1" -p "$2" -U postgres -d "$3" -v ON_ERROR_STOP=1 -q -c "$4" \
+        >/dev/null
+}
+
+new_db() { # DIR PORT NAME
+    psql_on "$1" "$2" postgres "DROP DATABASE IF EXISTS \"$3\""
+    psql_on "$1" "$2" postgres "CREATE DATABASE \"$3\""
+    psql_on "$1" "$2" "$3" "CREATE EXTENSION postgis"
+    echo "host=$1 port=$2 user=postgres dbname=$3"
 }
 
 cmd=${1:-}
@@ -65,7 +74,6 @@ start)
     dir=${2:?usage: pg-server.sh start DIR [PORT]}
     check || exit $?
     bin=$(pg_bin)
-    port=${3:-$(free_port)}
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
     if [ "$(id -u)" -eq 0 ]; then chown postgres "$dir"; fi
@@ -73,15 +81,35 @@ start)
         as_owner "$bin/initdb" -D "$dir" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
             >"$dir.initdb.log" 2>&1 || { cat "$dir.initdb.log" >&2; exit 1; }
     fi
-    # fsync stays on: the crash tests rely on what a commit promises
+    # The server listens on its socket in DIR only (no TCP), so the port only names the socket
+    # there; fsync stays on: the crash tests rely on what a commit promises.
+    port=${3:-$((20000 + (RANDOM % 30000)))}
     as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
         -o "-p $port -k $dir -c listen_addresses='' -c max_connections=40" start >/dev/null ||
         { cat "$dir/server.log" >&2; exit 1; }
-    as_owner "$bin/psql" -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -q \
-        -c "CREATE DATABASE parus" >/dev/null
-    as_owner "$bin/psql" -h "$dir" -p "$port" -U postgres -d parus -v ON_ERROR_STOP=1 -q \
-        -c "CREATE EXTENSION postgis" >/dev/null
-    echo "host=$dir port=$port user=postgres dbname=parus"
+    new_db "$dir" "$port" parus | tee "$dir/conninfo"
+    ;;
+fixture)
+    dir=${2:?usage: pg-server.sh fixture DIR}
+    if [ -f "$dir/data/postmaster.pid" ]; then "$0" stop "$dir/data" || true; fi
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    if ! check; then
+        echo "pg-server: the PostgreSQL suites will skip (tools/setup.sh installs it)"
+        exit 0
+    fi
+    "$0" start "$dir/data"
+    ;;
+db)
+    dir=${2:?usage: pg-server.sh db DIR NAME}
+    name=${3:?usage: pg-server.sh db DIR NAME}
+    dir=$(cd "$dir" && pwd)
+    port=$(sed -n 4p "$dir/postmaster.pid" 2>/dev/null || true)
+    if [ -z "$port" ]; then
+        echo "pg-server: no server running in '$dir'" >&2
+        exit 1
+    fi
+    new_db "$dir" "$port" "$name"
     ;;
 stop)
     dir=${2:?usage: pg-server.sh stop DIR}
@@ -91,7 +119,7 @@ stop)
     fi
     ;;
 *)
-    sed -n '2,14p' "$0" >&2
+    sed -n '2,22p' "$0" >&2
     exit 1
     ;;
 esac

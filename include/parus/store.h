@@ -51,6 +51,16 @@ typedef struct parus_store parus_store;
  * the process at the n-th call and check what the next run makes of it (docs/operations.md). */
 typedef void (*parus_checkpoint_fn)(void *ctx, const char *where);
 
+/* True when the store's name is a PostgreSQL database rather than a SQLite file: a
+ * postgresql:// (or postgres://) URI or a libpq keyword string ("host=... dbname=parus"). Such a
+ * store is a server's: no file to stat, lock or copy; several hosts may write it at once. */
+PARUS_API bool parus_store_is_server(const char *path);
+
+/* The store's name for messages and output, with no password: path itself for a SQLite file; a
+ * PostgreSQL URI without the password after the user, a keyword string with "password=..." in
+ * place of the value. */
+PARUS_API void parus_store_display_name(const char *path, char *out, size_t cap);
+
 /* Open (creating if absent) and migrate. Errors: E_STORE (cannot open, not a database, not a
  * parus store, corrupt, a migration that failed: the store is then left at its old version),
  * E_SCHEMA (newer schema: the file is not modified), E_BUSY (locked by another writer past the

@@ -79,6 +79,9 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv);
 int cli_exit_code(parus_status code);
 /* "parus: error: <message>" on stderr; returns cli_exit_code(err->code). */
 int cli_report(const parus_error *err);
+/* The store's name (--db) as messages show it: a PostgreSQL password left out. */
+const char *cli_db_name(const cli_ctx *ctx);
+
 /* "parus <cmd>: <message>" plus a hint to --help on stderr; returns PARUS_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)

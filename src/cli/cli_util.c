@@ -10,6 +10,7 @@
 
 #include "parus/outfile.h"
 #include "parus/parcels.h"
+#include "parus/store.h"
 
 #include "cli.h"
 
@@ -296,4 +297,11 @@ int cli_drop_set_aside(parus_store *store, const char *path, parus_crop_declarat
     if (*unknown == SIZE_MAX)
         *unknown = kept;
     return 0;
+}
+
+const char *cli_db_name(const cli_ctx *ctx)
+{
+    static char shown[sizeof ctx->cfg.db];
+    parus_store_display_name(ctx->cfg.db, shown, sizeof shown);
+    return shown;
 }

@@ -168,7 +168,7 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
     parus_store_close(store);
     if (st != PARUS_OK) {
         if (st == PARUS_E_NOT_FOUND)
-            parus_error_prefix(&err, "'%s'", ctx->cfg.db);
+            parus_error_prefix(&err, "'%s'", cli_db_name(ctx));
         return cli_report(&err);
     }
     if (!ctx->quiet) {

@@ -259,11 +259,11 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
     opt.command = "parus nightly";
     opt.args = args;
 
-    if (stat(ctx->cfg.db, &sb) != 0) {
+    if (!parus_store_is_server(ctx->cfg.db) && stat(ctx->cfg.db, &sb) != 0) {
         fprintf(stderr,
                 "parus: error: store '%s' does not exist: load parcels first (parus parcels "
                 "load)\n",
-                ctx->cfg.db);
+                cli_db_name(ctx));
         return PARUS_EXIT_NOT_FOUND;
     }
     if (log_path) {
@@ -309,7 +309,10 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
         }
     }
 
-    if (parus_nightly_lock_acquire(ctx->cfg.db, &lock, &dead, &err) != PARUS_OK) {
+    /* one nightly run a SQLite store; a server store takes several at once, each tile claimed
+     * in the database (parus_store_tile_begin) */
+    if (!parus_store_is_server(ctx->cfg.db) &&
+        parus_nightly_lock_acquire(ctx->cfg.db, &lock, &dead, &err) != PARUS_OK) {
         rc = cli_report(&err);
         goto out_assess;
     }

@@ -411,7 +411,7 @@ static int crops(cli_ctx *ctx, int argc, char **argv)
         if (err.code == PARUS_E_NOT_FOUND && unknown < d.n) {
             fprintf(stderr,
                     "parus: error: '%s' line %zu: parcel '%s' is not in '%s': nothing stored\n",
-                    path, d.lines[unknown], d.parcel_ids[unknown], ctx->cfg.db);
+                    path, d.lines[unknown], d.parcel_ids[unknown], cli_db_name(ctx));
             rc = PARUS_EXIT_INPUT_BAD;
         } else {
             rc = cli_report(&err);

@@ -1084,7 +1084,7 @@ static int query_farmer(cli_ctx *ctx, parus_store *store, const char *window, co
         if (err.code != PARUS_E_NOT_FOUND)
             return cli_report(&err);
         fprintf(stderr, "parus: error: farmer '%s' has no parcel in '%s'\n", tty(id, t),
-                ctx->cfg.db);
+                cli_db_name(ctx));
         return PARUS_EXIT_NOT_FOUND;
     }
     if (json)
@@ -1095,7 +1095,7 @@ static int query_farmer(cli_ctx *ctx, parus_store *store, const char *window, co
         fprintf(stderr,
                 "parus: farmer '%s' has no limit for season %s in '%s': run 'parus assess "
                 "--season %s'\n",
-                cli_safe(id), window, cli_safe(ctx->cfg.db), window);
+                cli_safe(id), window, cli_safe(cli_db_name(ctx)), window);
         rc = PARUS_EXIT_NOT_FOUND;
     }
     parus_farmer_view_release(&v);
@@ -1186,7 +1186,7 @@ static int query_parcel(cli_ctx *ctx, parus_store *store, const char *window, co
         fprintf(stderr,
                 "parus: parcel '%s' has no result for season %s in '%s': run 'parus assess "
                 "--season %s' (its observations are shown)\n",
-                cli_safe(id), window, cli_safe(ctx->cfg.db), window);
+                cli_safe(id), window, cli_safe(cli_db_name(ctx)), window);
         rc = PARUS_EXIT_NOT_FOUND;
     }
 out:

@@ -110,7 +110,7 @@ int cmd_store(cli_ctx *ctx, int argc, char **argv)
         if (parus_store_note(store) && !ctx->quiet)
             fprintf(stderr, "parus: note: %s\n", parus_store_note(store));
         if (!ctx->quiet)
-            printf("'%s': schema version %d -> %d\n", ctx->cfg.db, before,
+            printf("'%s': schema version %d -> %d\n", cli_db_name(ctx), before,
                    parus_store_schema_version(store));
         if (parus_store_reclaim(store, &size_before, &size_after, &err) != PARUS_OK) {
             rc = cli_report(&err);
@@ -118,7 +118,7 @@ int cmd_store(cli_ctx *ctx, int argc, char **argv)
             return rc;
         }
         if (!ctx->quiet && size_after < size_before)
-            printf("'%s': %.1f MB -> %.1f MB (free space given back)\n", ctx->cfg.db,
+            printf("'%s': %.1f MB -> %.1f MB (free space given back)\n", cli_db_name(ctx),
                    (double)size_before / 1e6, (double)size_after / 1e6);
         parus_store_close(store);
         return PARUS_EXIT_OK;
@@ -135,7 +135,7 @@ int cmd_store(cli_ctx *ctx, int argc, char **argv)
         if (parus_store_get_counts(store, &c, &err) != PARUS_OK) {
             rc = cli_report(&err);
         } else {
-            printf("%-18s %s\n", "store:", ctx->cfg.db);
+            printf("%-18s %s\n", "store:", cli_db_name(ctx));
             printf("%-18s %d\n", "schema version:", parus_store_schema_version(store));
             printf("%-18s %zu (%.2f mu, %.0f m2)\n", "parcels:", c.n_parcels,
                    cli_mu(c.parcel_area_m2), c.parcel_area_m2);

@@ -1,0 +1,457 @@
+/*
+ * test_pg.c - the PostgreSQL store (issue 13), against a real server: CTest starts one for this
+ * suite (tools/pg-server.sh, fixture "pg" in tests/CMakeLists.txt) and stops it after; where
+ * PostgreSQL is not installed every case skips.
+ *
+ * The measure of the second backend is the first: the committed sample season is run through
+ * the same commands into a SQLite file and into a PostgreSQL database, and every table of the two
+ * stores is then compared row for row and value for value (reals bit for bit), leaving out only
+ * the columns that say when something ran. Then several writers at once, and what a server store
+ * refuses.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
+#include "test_support.h"
+
+#define SEASON "2024-03-01/2024-10-31"
+
+static char *g_dir;         /* scratch */
+static const char *g_pgdir; /* the fixture's directory (PARUS_TEST_PG_DIR) */
+static char g_server[512];  /* "host=... port=..." of the fixture's server, "" when none */
+
+/* A fresh database on the fixture's server; its connection string, malloc'ed. */
+static char *new_database(const char *name)
+{
+    char *out = NULL, *conn;
+    char cmd[1024];
+    size_t n;
+    snprintf(cmd, sizeof cmd, "'%s/tools/pg-server.sh' db '%s/data' %s", parus_test_source_dir(),
+             g_pgdir, name);
+    assert_int_equal(parus_test_run(cmd, &out, NULL), 0);
+    n = strcspn(out, "\n");
+    out[n] = '\0';
+    conn = strdup(out);
+    free(out);
+    return conn;
+}
+
+static bool have_server(void)
+{
+    if (!g_server[0]) {
+        fprintf(stderr, "test_pg: no PostgreSQL server (tools/pg-server.sh fixture said why)\n");
+        return false;
+    }
+    return true;
+}
+
+/* ---- running the sample season ---- */
+
+static char *sample(const char *rel)
+{
+    return parus_test_path(parus_test_source_dir(), rel);
+}
+
+/* The commands of tools/demo.sh without nightly's file moves, on the store db; outputs in out. */
+static void run_season(const char *db, const char *out)
+{
+    const char *bin = parus_test_bin();
+    char *parcels = sample("data-samples/season/parcels.geojson");
+    char *crops_csv = sample("data-samples/season/declared_crops.csv");
+    char *tiles = sample("data-samples/season");
+    char *weather = sample("data-samples/weather/era5-daily-cancities-1990-1993.nc");
+    char *crops = sample("data-samples/crops.csv");
+    char *policy = sample("data-samples/policy.ini");
+
+    /* exit 8: one feature of the sample is set aside */
+    free(parus_test_run_expect(8, "'%s' --db '%s' -q parcels load '%s'", bin, db, parcels));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q parcels crops '%s' --season " SEASON, bin, db,
+                               crops_csv));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q ingest '%s'/*.tif", bin, db, tiles));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q weather import '%s'", bin, db, weather));
+    free(parus_test_run_expect(0,
+                               "'%s' --db '%s' -q train --season " SEASON
+                               " --rounds 30 --crops '%s' --out '%s/crop.model'",
+                               bin, db, crops, out));
+    free(parus_test_run_expect(0,
+                               "'%s' --db '%s' -q assess --season " SEASON
+                               " --model '%s/crop.model' --crops '%s' --policy '%s'",
+                               bin, db, out, crops, policy));
+    free(parus_test_run_expect(0,
+                               "'%s' --db '%s' -q export --season " SEASON
+                               " --out '%s/limits.csv' --observations '%s/obs.csv'",
+                               bin, db, out, out));
+    free(parus_test_run_expect(
+        0, "'%s' --db '%s' -q verify --season " SEASON " --crops '%s' --policy '%s'", bin, db,
+        crops, policy));
+    free(parcels);
+    free(crops_csv);
+    free(tiles);
+    free(weather);
+    free(crops);
+    free(policy);
+}
+
+/* ---- comparing two stores ---- */
+
+/* Columns that say when something ran, and the command lines (their output paths differ): the
+ * only ones the two runs may disagree on. */
+static bool column_left_out(const char *table, const char *column)
+{
+    static const char *const times[] = {
+        "loaded_at",   "processed_at", "started_at", "ended_at",   "assessed_at", "recorded_at",
+        "imported_at", "computed_at",  "created_at", "changed_at", "found_at",    "stale_since"};
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++)
+        if (strcmp(column, times[i]) == 0)
+            return true;
+    return strcmp(table, "runs") == 0 &&
+           (strcmp(column, "args") == 0 || strcmp(column, "summary") == 0);
+}
+
+/* One value of SQLite's row against PostgreSQL's text of it. */
+static bool same_value(sqlite3_stmt *lite, int i, const PGresult *res, int row, char *why,
+                       size_t cap)
+{
+    const char *pg = PQgetisnull(res, row, i) ? NULL : PQgetvalue(res, row, i);
+    switch (sqlite3_column_type(lite, i)) {
+    case SQLITE_NULL:
+        if (pg)
+            snprintf(why, cap, "NULL in SQLite, '%s' in PostgreSQL", pg);
+        return !pg;
+    case SQLITE_INTEGER:
+        if (!pg || strtoll(pg, NULL, 10) != sqlite3_column_int64(lite, i) || strchr(pg, '.')) {
+            snprintf(why, cap, "%lld in SQLite, '%s' in PostgreSQL",
+                     (long long)sqlite3_column_int64(lite, i), pg ? pg : "NULL");
+            return false;
+        }
+        return true;
+    case SQLITE_FLOAT: {
+        /* bit for bit: PostgreSQL prints the shortest text that reads back to the same double */
+        double a = sqlite3_column_double(lite, i), b = pg ? strtod(pg, NULL) : (double)NAN;
+        if (!pg || memcmp(&a, &b, sizeof a) != 0) {
+            snprintf(why, cap, "%.17g in SQLite, '%s' in PostgreSQL", a, pg ? pg : "NULL");
+            return false;
+        }
+        return true;
+    }
+    case SQLITE_TEXT:
+        if (!pg || strcmp(pg, (const char *)sqlite3_column_text(lite, i)) != 0) {
+            snprintf(why, cap, "'%.60s' in SQLite, '%.60s' in PostgreSQL",
+                     (const char *)sqlite3_column_text(lite, i), pg ? pg : "NULL");
+            return false;
+        }
+        return true;
+    default: { /* BLOB: PostgreSQL's bytea as text, unescaped */
+        size_t n = 0;
+        unsigned char *bytes = pg ? PQunescapeBytea((const unsigned char *)pg, &n) : NULL;
+        bool same = bytes && n == (size_t)sqlite3_column_bytes(lite, i) &&
+                    (n == 0 || memcmp(bytes, sqlite3_column_blob(lite, i), n) == 0);
+        if (!same)
+            snprintf(why, cap, "a blob of %d bytes in SQLite, %zu in PostgreSQL",
+                     sqlite3_column_bytes(lite, i), n);
+        PQfreemem(bytes);
+        return same;
+    }
+    }
+}
+
+/* Compare table in both stores: every row, every column but those left out; returns the rows
+ * compared. */
+static size_t compare_table(sqlite3 *lite, PGconn *pg, const char *table)
+{
+    char cols[2048] = "", order[4096] = "", sql[8192], why[256] = "";
+    size_t nc = 0, no = 0, n_rows = 0;
+    sqlite3_stmt *st;
+    PGresult *res;
+    int n_cols = 0, row = 0;
+
+    snprintf(sql, sizeof sql, "SELECT name FROM pragma_table_info('%s') ORDER BY cid", table);
+    assert_int_equal(sqlite3_prepare_v2(lite, sql, -1, &st, NULL), SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *c = (const char *)sqlite3_column_text(st, 0);
+        if (column_left_out(table, c))
+            continue;
+        nc += (size_t)snprintf(cols + nc, sizeof cols - nc, "%s%s", n_cols ? ", " : "", c);
+        no += (size_t)snprintf(order + no, sizeof order - no, "%s%s NULLS FIRST",
+                               n_cols ? ", " : "", c);
+        n_cols++;
+    }
+    sqlite3_finalize(st);
+    assert_true(n_cols > 0);
+
+    snprintf(sql, sizeof sql, "SELECT %s FROM %s ORDER BY %s", cols, table, order);
+    res = PQexec(pg, sql);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        fail_msg("%s in PostgreSQL: %s", table, PQresultErrorMessage(res));
+    assert_int_equal(sqlite3_prepare_v2(lite, sql, -1, &st, NULL), SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (row >= PQntuples(res))
+            fail_msg("%s: SQLite has more than PostgreSQL's %d rows", table, PQntuples(res));
+        for (int i = 0; i < n_cols; i++)
+            if (!same_value(st, i, res, row, why, sizeof why))
+                fail_msg("%s, row %d, column %s: %s", table, row + 1, sqlite3_column_name(st, i),
+                         why);
+        row++;
+        n_rows++;
+    }
+    if (row != PQntuples(res))
+        fail_msg("%s: PostgreSQL has %d rows, SQLite %d", table, PQntuples(res), row);
+    sqlite3_finalize(st);
+    PQclear(res);
+    return n_rows;
+}
+
+/* Every table of the SQLite store but its R-tree's shadow tables, compared; the number of rows
+ * compared in all. */
+static size_t compare_stores(const char *lite_path, const char *conninfo, size_t *n_tables)
+{
+    sqlite3 *lite;
+    PGconn *pg = PQconnectdb(conninfo);
+    sqlite3_stmt *st;
+    size_t n = 0;
+
+    assert_int_equal(PQstatus(pg), CONNECTION_OK);
+    assert_int_equal(sqlite3_open_v2(lite_path, &lite, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    PQclear(PQexec(pg, "SET extra_float_digits = 3"));
+    assert_int_equal(
+        sqlite3_prepare_v2(lite,
+                           "SELECT name FROM sqlite_master WHERE type = 'table' "
+                           "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE "
+                           "'parcels_rtree_%' AND sql NOT LIKE '%VIRTUAL%' ORDER BY name",
+                           -1, &st, NULL),
+        SQLITE_OK);
+    *n_tables = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        n += compare_table(lite, pg, (const char *)sqlite3_column_text(st, 0));
+        (*n_tables)++;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(lite);
+    PQfinish(pg);
+    return n;
+}
+
+/* The tables of the PostgreSQL store but its identity and its box index's table: as many as
+ * SQLite's store has without its R-tree, or a table was left out of the comparison. */
+static size_t pg_tables(const char *conninfo)
+{
+    PGconn *pg = PQconnectdb(conninfo);
+    PGresult *res = PQexec(pg, "SELECT count(*) FROM pg_tables WHERE schemaname = "
+                               "current_schema() AND tablename NOT IN ('parus_meta', "
+                               "'parcels_rtree', 'spatial_ref_sys')");
+    size_t n;
+    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+    n = (size_t)strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    PQfinish(pg);
+    return n;
+}
+
+/* text with the field k (0-based) of every comma-separated line taken out, in place (the
+ * exports quote no field with a comma in it here) */
+static char *drop_field(char *text, int k)
+{
+    char *w = text;
+    int f = 0;
+    for (const char *r = text; *r; r++) {
+        if (*r == '\n') {
+            f = 0;
+            *w++ = *r;
+            continue;
+        }
+        if (*r == ',' && ++f == k)
+            continue; /* the comma before field k */
+        if (f == k)
+            continue;
+        *w++ = *r;
+    }
+    *w = '\0';
+    return text;
+}
+
+/* ---- the cases ---- */
+
+static void test_pg__a_season_on_postgresql_is_the_season_on_sqlite(void **state)
+{
+    char *lite_dir = parus_test_path(g_dir, "lite"), *pg_dir = parus_test_path(g_dir, "pg");
+    char *lite_db = parus_test_path(lite_dir, "parus.db"), *conn, *a, *b, *pa, *pb;
+    size_t n_rows, n_tables;
+    (void)state;
+    if (!have_server()) {
+        free(lite_dir), free(pg_dir), free(lite_db);
+        skip();
+    }
+    conn = new_database("season");
+    free(parus_test_run_expect(0, "mkdir -p '%s' '%s'", lite_dir, pg_dir));
+    run_season(lite_db, lite_dir);
+    run_season(conn, pg_dir);
+
+    n_rows = compare_stores(lite_db, conn, &n_tables);
+    print_message("compared %zu rows in %zu tables: equal\n", n_rows, n_tables);
+    assert_int_equal(n_tables, pg_tables(conn));
+    assert_true(n_rows > 10000); /* 3,684 observations, weather, results, limits */
+
+    /* the exports agree too, but for the run id and time the limits carry */
+    pa = parus_test_path(lite_dir, "obs.csv");
+    pb = parus_test_path(pg_dir, "obs.csv");
+    a = parus_test_read_file(pa);
+    b = parus_test_read_file(pb);
+    assert_string_equal(a, b);
+    free(a), free(b), free(pa), free(pb);
+
+    free(conn);
+    free(lite_dir);
+    free(pg_dir);
+    free(lite_db);
+}
+
+static void test_pg__three_writers_at_once_store_each_tile_once(void **state)
+{
+    char *conn, *tiles, *parcels, *out, *obs_pg, *obs_lite, *lite_db, *a, *b;
+    (void)state;
+    if (!have_server())
+        skip();
+    conn = new_database("writers");
+    tiles = sample("data-samples/season");
+    parcels = sample("data-samples/season/parcels.geojson");
+    lite_db = parus_test_path(g_dir, "writers.db");
+    obs_pg = parus_test_path(g_dir, "writers-pg.csv");
+    obs_lite = parus_test_path(g_dir, "writers-lite.csv");
+    free(parus_test_run_expect(8, "'%s' --db '%s' -q parcels load '%s'", parus_test_bin(), conn,
+                               parcels));
+    /* three processes over the same twelve tiles: each tile is stored by one, known to the
+     * others (PostgreSQL's unique index holds the later ones until the first commits); each
+     * exits 0, or 9 when the others stored every tile before it */
+    out = parus_test_run_expect(
+        0,
+        "for i in 1 2 3; do ('%s' --db '%s' ingest '%s'/*.tif > '%s'/w$i.log 2>&1; "
+        "echo $? > '%s'/w$i.rc) & done; wait; cat '%s'/w?.log | grep "
+        "'^ingest:'; test \"$(cat '%s'/w?.rc | grep -c '^[09]$')\" = 3",
+        parus_test_bin(), conn, tiles, g_dir, g_dir, g_dir, g_dir);
+    {
+        int stored = 0, known = 0;
+        const char *p = out;
+        while ((p = strstr(p, "ingest: tiles=12 stored="))) {
+            int s, k;
+            assert_int_equal(sscanf(p, "ingest: tiles=12 stored=%d known=%d", &s, &k), 2);
+            stored += s;
+            known += k;
+            p++;
+        }
+        assert_int_equal(stored, 12);
+        assert_int_equal(known, 24);
+        assert_non_null(strstr(out, "failed=0"));
+    }
+    free(out);
+    /* and hold exactly what one writer into SQLite holds */
+    free(parus_test_run_expect(8, "'%s' --db '%s' -q parcels load '%s'", parus_test_bin(), lite_db,
+                               parcels));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q ingest '%s'/*.tif", parus_test_bin(), lite_db,
+                               tiles));
+    free(parus_test_run_expect(0,
+                               "'%s' --db '%s' -q export --season " SEASON " --observations '%s'",
+                               parus_test_bin(), conn, obs_pg));
+    free(parus_test_run_expect(0,
+                               "'%s' --db '%s' -q export --season " SEASON " --observations '%s'",
+                               parus_test_bin(), lite_db, obs_lite));
+    /* but for the tile ids, which the writers took in the order they committed */
+    a = drop_field(parus_test_read_file(obs_pg), 3);
+    b = drop_field(parus_test_read_file(obs_lite), 3);
+    assert_non_null(strstr(a, "parcel_id,farmer_id,date,sensor,"));
+    assert_string_equal(a, b);
+    free(a), free(b);
+    free(conn), free(tiles), free(parcels), free(lite_db), free(obs_pg), free(obs_lite);
+}
+
+static void test_pg__what_a_server_store_refuses(void **state)
+{
+    char *conn, *other, *out, *psql;
+    (void)state;
+    if (!have_server())
+        skip();
+    conn = new_database("refusals");
+    other = parus_test_path(g_dir, "other.db");
+
+    /* a database that holds tables of something else is not taken over */
+    psql = parus_test_run_expect(0, "ls /usr/lib/postgresql/*/bin/psql | head -1");
+    psql[strcspn(psql, "\n")] = '\0';
+    free(
+        parus_test_run_expect(0, "'%s' '%s' -q -c 'CREATE TABLE their_table (x int)'", psql, conn));
+    out = parus_test_run_expect(5, "'%s' --db '%s' store info", parus_test_bin(), conn);
+    assert_non_null(strstr(out, "is not a parus store"));
+    free(out);
+    free(conn);
+    conn = new_database("refusals");
+
+    /* merge joins SQLite files; a server store needs none */
+    free(parus_test_run_expect(8,
+                               "'%s' --db '%s' -q parcels load '%s/data-samples/season/"
+                               "parcels.geojson'",
+                               parus_test_bin(), other, parus_test_source_dir()));
+    out = parus_test_run_expect(4, "'%s' --db '%s' store merge '%s' '%s'", parus_test_bin(), other,
+                                conn, other);
+    free(out);
+
+    /* a server that is not there: the message names it, and no password is ever shown */
+    out = parus_test_run_expect(5, "'%s' --db 'postgresql://someone:s3cret@%s:1/none' store info",
+                                parus_test_bin(), "127.0.0.1");
+    assert_non_null(strstr(out, "cannot connect to the PostgreSQL store"));
+    assert_non_null(strstr(out, "postgresql://someone@127.0.0.1:1/none"));
+    assert_null(strstr(out, "s3cret"));
+    free(out);
+    out = parus_test_run_expect(5,
+                                "'%s' --db 'host=127.0.0.1 port=1 password=s3cret dbname=x' "
+                                "store info",
+                                parus_test_bin());
+    assert_null(strstr(out, "s3cret"));
+    free(out);
+    free(psql);
+    free(other);
+    free(conn);
+}
+
+static int setup(void **state)
+{
+    char *info, *text;
+    FILE *f;
+    (void)state;
+    g_dir = parus_test_tmpdir("pg");
+    g_pgdir = getenv("PARUS_TEST_PG_DIR");
+    g_server[0] = '\0';
+    if (!g_pgdir)
+        return 0;
+    info = parus_test_path(g_pgdir, "data/conninfo");
+    f = fopen(info, "r");
+    if (f) {
+        text = fgets(g_server, sizeof g_server, f);
+        if (text)
+            g_server[strcspn(g_server, "\n")] = '\0';
+        fclose(f);
+    }
+    free(info);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    parus_test_rmtree(g_dir);
+    free(g_dir);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pg__a_season_on_postgresql_is_the_season_on_sqlite),
+        cmocka_unit_test(test_pg__three_writers_at_once_store_each_tile_once),
+        cmocka_unit_test(test_pg__what_a_server_store_refuses),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
