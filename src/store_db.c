@@ -245,6 +245,20 @@ int parus__bind_blob(parus__stmt *st, int i, const void *p, size_t n)
     return sqlite3_bind_blob64(st->lite, i, n ? p : "", (sqlite3_uint64)n, SQLITE_TRANSIENT);
 }
 
+int parus__column_count(parus__stmt *st)
+{
+    if (st->pg)
+        return parus__pg_column_count(st->pg);
+    return sqlite3_column_count(st->lite);
+}
+
+const char *parus__column_name(parus__stmt *st, int i)
+{
+    if (st->pg)
+        return parus__pg_column_name(st->pg, i);
+    return sqlite3_column_name(st->lite, i);
+}
+
 int parus__column_type(parus__stmt *st, int i)
 {
     if (st->pg)

@@ -74,6 +74,11 @@ int parus__bind_null(parus__stmt *st, int i);
 int parus__bind_text(parus__stmt *st, int i, const char *s, int n);
 int parus__bind_blob(parus__stmt *st, int i, const void *p, size_t n);
 
+/* The result's columns: after prepare on SQLite, after the first step on PostgreSQL (also when
+ * that step found no row). */
+int parus__column_count(parus__stmt *st);
+const char *parus__column_name(parus__stmt *st, int i);
+
 int parus__column_type(parus__stmt *st, int i);
 int64_t parus__column_int64(parus__stmt *st, int i);
 int parus__column_int(parus__stmt *st, int i);

@@ -622,6 +622,16 @@ static const char *value(struct parus__pg_stmt *st, int i)
     return PQgetvalue(st->res, st->row, i);
 }
 
+int parus__pg_column_count(struct parus__pg_stmt *st)
+{
+    return st->res ? PQnfields(st->res) : 0;
+}
+
+const char *parus__pg_column_name(struct parus__pg_stmt *st, int i)
+{
+    return st->res && i >= 0 && i < PQnfields(st->res) ? PQfname(st->res, i) : NULL;
+}
+
 int parus__pg_column_type(struct parus__pg_stmt *st, int i)
 {
     if (!value(st, i))

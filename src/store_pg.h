@@ -33,6 +33,8 @@ int parus__pg_bind_null(struct parus__pg_stmt *st, int i);
 int parus__pg_bind_text(struct parus__pg_stmt *st, int i, const char *s, size_t n);
 int parus__pg_bind_blob(struct parus__pg_stmt *st, int i, const void *p, size_t n);
 
+int parus__pg_column_count(struct parus__pg_stmt *st);
+const char *parus__pg_column_name(struct parus__pg_stmt *st, int i);
 int parus__pg_column_type(struct parus__pg_stmt *st, int i);
 int64_t parus__pg_column_int64(struct parus__pg_stmt *st, int i);
 double parus__pg_column_double(struct parus__pg_stmt *st, int i);

@@ -369,6 +369,58 @@ static void test_pg__three_writers_at_once_store_each_tile_once(void **state)
     free(conn), free(tiles), free(parcels), free(lite_db), free(obs_pg), free(obs_lite);
 }
 
+static void test_pg__a_store_copied_into_postgresql_and_back_is_the_same(void **state)
+{
+    char *conn, *lite_dir = parus_test_path(g_dir, "copy"), *lite_db, *back_db, *bad_db, *out;
+    size_t n_tables, n_rows;
+    (void)state;
+    if (!have_server()) {
+        free(lite_dir);
+        skip();
+    }
+    lite_db = parus_test_path(lite_dir, "parus.db");
+    back_db = parus_test_path(lite_dir, "back.db");
+    bad_db = parus_test_path(lite_dir, "bad.db");
+    free(parus_test_run_expect(0, "mkdir -p '%s'", lite_dir));
+    run_season(lite_db, lite_dir);
+    conn = new_database("copy");
+
+    out = parus_test_run_expect(0, "'%s' store copy '%s' '%s'", parus_test_bin(), lite_db, conn);
+    assert_non_null(strstr(out, "27 tables"));
+    free(out);
+    free(parus_test_run_expect(0, "'%s' -q store copy '%s' '%s'", parus_test_bin(), conn, back_db));
+    /* the copy in PostgreSQL is the SQLite store, and so is the copy back */
+    n_rows = compare_stores(lite_db, conn, &n_tables);
+    assert_true(n_rows > 5000);
+    assert_int_equal(compare_stores(back_db, conn, &n_tables), n_rows);
+    /* it works on the copy as on the original */
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q verify --season " SEASON, parus_test_bin(),
+                               conn));
+
+    /* copy never merges: a store that holds anything is refused, and left as it was */
+    out = parus_test_run_expect(4, "'%s' store copy '%s' '%s'", parus_test_bin(), lite_db, conn);
+    assert_non_null(strstr(out, "is not empty"));
+    free(out);
+    assert_int_equal(compare_stores(lite_db, conn, &n_tables), n_rows);
+
+    /* a value PostgreSQL cannot hold (text in a real column of a hand-edited SQLite file) stops
+     * the copy with nothing of it stored */
+    free(parus_test_run_expect(0,
+                               "cp '%s' '%s' && sqlite3 '%s' \"UPDATE parcels SET area_m2 = "
+                               "'lots' WHERE id = 'P000007'\"",
+                               lite_db, bad_db, bad_db));
+    free(conn);
+    conn = new_database("copy");
+    out = parus_test_run_expect(5, "'%s' store copy '%s' '%s'", parus_test_bin(), bad_db, conn);
+    assert_non_null(strstr(out, "parcels"));
+    free(out);
+    out = parus_test_run_expect(0, "'%s' --db '%s' store info", parus_test_bin(), conn);
+    assert_non_null(strstr(out, "parcels:           0"));
+    free(out);
+
+    free(conn), free(lite_dir), free(lite_db), free(back_db), free(bad_db);
+}
+
 static void test_pg__what_a_server_store_refuses(void **state)
 {
     char *conn, *other, *out, *psql;
@@ -451,6 +503,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pg__a_season_on_postgresql_is_the_season_on_sqlite),
         cmocka_unit_test(test_pg__three_writers_at_once_store_each_tile_once),
+        cmocka_unit_test(test_pg__a_store_copied_into_postgresql_and_back_is_the_same),
         cmocka_unit_test(test_pg__what_a_server_store_refuses),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

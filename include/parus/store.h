@@ -782,6 +782,28 @@ typedef struct parus_store_merge_stats {
 PARUS_API parus_status parus_store_merge(parus_store *store, const char *src_path,
                                          parus_store_merge_stats *stats, parus_error *err);
 
+/* ---- copying a store ---- */
+
+typedef struct parus_store_copy_stats {
+    size_t n_tables;       /* tables copied (every table of the schema) */
+    size_t n_rows;         /* rows copied, all tables together */
+    size_t n_parcels;      /* of them parcels */
+    size_t n_observations; /* and optical observations */
+} parus_store_copy_stats;
+
+/* Copy the whole store at src_path into a new store at dst_path, between any two backends (a
+ * SQLite file, a PostgreSQL database: parus_store_is_server): every table, every row, every
+ * column as stored, in one transaction of the destination read from one snapshot of the source;
+ * before the commit each table is read back and checked against the source's rows (count and
+ * an order-free digest of the values, reals bit for bit): a difference rolls everything back.
+ * The destination is created when absent and must hold nothing (E_INVALID otherwise: copy never
+ * merges). The source is only read and must be at this build's schema version (E_SCHEMA).
+ * *stats (may be NULL) is written on success. Errors: E_INVALID, E_NOT_FOUND (no source),
+ * E_SCHEMA, E_STORE (cannot read or write; a table that does not read back alike; a value the
+ * destination cannot hold, such as text in a number column of a SQLite file), the store errors. */
+PARUS_API parus_status parus_store_copy(const char *src_path, const char *dst_path,
+                                        parus_store_copy_stats *stats, parus_error *err);
+
 /* ---- consistent reads ---- */
 
 /* A read snapshot: from begin to end every read through this store sees the same committed state

@@ -13,7 +13,8 @@
 static const char usage[] = "usage: parus store info\n"
                             "       parus store tiles\n"
                             "       parus store upgrade\n"
-                            "       parus store merge DST SRC...\n\n"
+                            "       parus store merge DST SRC...\n"
+                            "       parus store copy SRC DST\n\n"
                             "info:  schema version and how many parcels, farmers, tiles,\n"
                             "       observations, runs, declared crops, samples and\n"
                             "       assessments the store holds\n"
@@ -23,7 +24,12 @@ static const char usage[] = "usage: parus store info\n"
                             "merge: copy into DST (created if absent) the parcels, tiles and\n"
                             "       observations of each SRC that DST does not hold (tiles by\n"
                             "       content hash), one transaction per SRC; exit 9 when\n"
-                            "       nothing was new\n";
+                            "       nothing was new (SQLite files only)\n"
+                            "copy:  copy the whole store SRC into the new, empty store DST, a\n"
+                            "       SQLite file or a PostgreSQL database (postgresql://... or\n"
+                            "       'host=... dbname=...') either way, every table row for\n"
+                            "       row; each table is read back and checked before the one\n"
+                            "       commit\n";
 
 static int merge(cli_ctx *ctx, int argc, char **argv)
 {
@@ -69,6 +75,28 @@ static int merge(cli_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
+static int copy(cli_ctx *ctx, int argc, char **argv)
+{
+    parus_store_copy_stats cs;
+    parus_error err;
+    char src[512], dst[512];
+
+    if (argc != 4)
+        return cli_usage_error("store", "copy needs a source and a destination");
+    for (int i = 2; i < argc; i++)
+        if (argv[i][0] == '-')
+            return cli_usage_error("store", "unknown option '%s'", argv[i]);
+    if (parus_store_copy(argv[2], argv[3], &cs, &err) != PARUS_OK)
+        return cli_report(&err);
+    parus_store_display_name(argv[2], src, sizeof src);
+    parus_store_display_name(argv[3], dst, sizeof dst);
+    if (!ctx->quiet)
+        printf("copied '%s' into '%s': %zu tables, %zu rows (%zu parcels, %zu observations), "
+               "each table read back and checked\n",
+               src, dst, cs.n_tables, cs.n_rows, cs.n_parcels, cs.n_observations);
+    return PARUS_EXIT_OK;
+}
+
 static int print_tile(const parus_tile_record *rec, void *ctx)
 {
     (void)ctx;
@@ -85,7 +113,8 @@ int cmd_store(cli_ctx *ctx, int argc, char **argv)
     int rc = PARUS_EXIT_OK;
 
     if (argc < 2)
-        return cli_usage_error("store", "no subcommand given (info, tiles, upgrade or merge)");
+        return cli_usage_error("store",
+                               "no subcommand given (info, tiles, upgrade, merge or copy)");
     if (cli_is_help(argv[1])) {
         fputs(usage, stdout);
         return PARUS_EXIT_OK;
@@ -96,6 +125,8 @@ int cmd_store(cli_ctx *ctx, int argc, char **argv)
     }
     if (strcmp(argv[1], "merge") == 0)
         return merge(ctx, argc, argv);
+    if (strcmp(argv[1], "copy") == 0)
+        return copy(ctx, argc, argv);
     if (strcmp(argv[1], "upgrade") == 0) {
         uint64_t size_before = 0, size_after = 0;
         int before;
@@ -124,8 +155,8 @@ int cmd_store(cli_ctx *ctx, int argc, char **argv)
         return PARUS_EXIT_OK;
     }
     if (strcmp(argv[1], "info") != 0 && strcmp(argv[1], "tiles") != 0)
-        return cli_usage_error("store", "unknown subcommand '%s' (info, tiles, upgrade or merge)",
-                               argv[1]);
+        return cli_usage_error(
+            "store", "unknown subcommand '%s' (info, tiles, upgrade, merge or copy)", argv[1]);
     if (argc > 2)
         return cli_usage_error("store", "unexpected argument '%s'", argv[2]);
     if ((rc = cli_open_store_readonly(ctx, &store)) != 0)
