@@ -276,6 +276,22 @@ static size_t column_size(parus__stmt *st, int i)
     return v > 0 ? (size_t)v : 0;
 }
 
+parus_status parus__store_prepare_all(parus_store *store, parus_error *err)
+{
+    parus_status code;
+    for (int id = 0; id < STMT_N_; id++)
+        if (!stmt_get(store, (enum stmt_id)id, err)) {
+            parus_error_prefix(err, "store statement %d (%.60s...)", id, stmt_sql[id]);
+            return parus__store_prepare_failed(err);
+        }
+    code = parus__store_season_prepare_all(store, err);
+    if (code == PARUS_OK)
+        code = parus__store_results_prepare_all(store, err);
+    if (code == PARUS_OK)
+        code = parus__store_weather_prepare_all(store, err);
+    return code;
+}
+
 /* ---- transactions ---- */
 
 /* stmt_get failed with err possibly NULL: the code to return */
@@ -1565,6 +1581,142 @@ static parus_status insert_tile(parus_store *store, const parus_tile_record *rec
     return is_radar(rec) ? insert_radar_tile(store, rec, *id, err) : PARUS_OK;
 }
 
+/* ---- observations through COPY (PostgreSQL) ----
+ *
+ * On PostgreSQL a tile's optical observations are not inserted one statement a row (a round trip
+ * each, and one more to look up the parcel's number): they stream through COPY (binary) into a
+ * temporary table keyed by parcel id, and one INSERT ... SELECT at the tile's commit moves them
+ * into observation_values, joined to the parcels, all inside the tile's transaction. */
+
+#define OBS_COPY_TABLE                                                                             \
+    "CREATE TEMP TABLE IF NOT EXISTS parus_obs_in (parcel_id TEXT NOT NULL, w_total_mpx BIGINT, "  \
+    "w_valid_mpx BIGINT, n_pixels BIGINT, n_pure BIGINT, valid_fraction_e4 BIGINT, "               \
+    "ndvi_mean_e4 BIGINT, vals BYTEA) ON COMMIT DELETE ROWS"
+#define OBS_COPY_MOVE                                                                              \
+    "INSERT INTO observation_values (tile_id, parcel_num, " PARUS__OBS_ROW_COLUMNS ") "            \
+    "SELECT ?1, p.num, i.w_total_mpx, i.w_valid_mpx, i.n_pixels, i.n_pure, "                       \
+    "i.valid_fraction_e4, i.ndvi_mean_e4, i.vals FROM parus_obs_in i JOIN parcels p ON "           \
+    "p.id = i.parcel_id"
+#define OBS_COPY_MISSING                                                                           \
+    "SELECT i.parcel_id FROM parus_obs_in i WHERE NOT EXISTS (SELECT 1 FROM parcels p WHERE "      \
+    "p.id = i.parcel_id) LIMIT 1"
+
+static void put_be(unsigned char *p, uint64_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char)(v & 0xff);
+}
+
+/* Open the COPY of the tile's observations (in its transaction). */
+static int obs_copy_begin(parus_store *store)
+{
+    /* PGCOPY signature, flags, header extension length */
+    static const unsigned char header[19] = {'P',  'G',  'C',  'O',  'P', 'Y',
+                                             '\n', 0xff, '\r', '\n', 0};
+    int rc = parus__db_exec(store->db, OBS_COPY_TABLE);
+    if (rc == SQLITE_OK)
+        rc = parus__db_copy_begin(store->db, "COPY parus_obs_in FROM STDIN (FORMAT binary)");
+    if (rc == SQLITE_OK)
+        rc = parus__db_copy_put(store->db, header, sizeof header);
+    if (rc == SQLITE_OK)
+        store->obs_copy = true;
+    return rc;
+}
+
+static parus_status copy_observation(parus_store *store, const parus_tile_record *rec,
+                                     const char *parcel_id, const parus_observation *o,
+                                     parus_error *err)
+{
+    struct parus__obs_row row;
+    const char *bad = NULL;
+    unsigned char head[2 + 4], num[8 * (4 + 8) + 4];
+    size_t id_len = strlen(parcel_id), n = 0;
+    int64_t ints[6];
+    bool has[6] = {true, true, true, true, false, false};
+    int rc;
+
+    if (!parus__obs_row(o, &row, NULL, &bad))
+        return parus_fail(err, PARUS_E_INVALID,
+                          "parcel '%s' in tile '%s': its %s is not a value the store can hold "
+                          "(docs/store.md): tile not stored",
+                          parcel_id, rec->path, bad);
+    ints[0] = row.w_total_mpx;
+    ints[1] = row.w_valid_mpx;
+    ints[2] = row.n_pixels;
+    ints[3] = row.n_pure;
+    ints[4] = row.vf_e4;
+    ints[5] = row.ndvi_e4;
+    has[4] = row.has_vf;
+    has[5] = row.has_ndvi;
+    /* a row: its number of fields, then each as its length and its bytes (-1: NULL), integers
+     * as 8 bytes big-endian */
+    put_be(head, 8, 2);
+    put_be(head + 2, id_len, 4);
+    for (int i = 0; i < 6; i++) {
+        put_be(num + n, has[i] ? 8 : (uint64_t)0xffffffffu, 4);
+        n += 4;
+        if (has[i]) {
+            put_be(num + n, (uint64_t)ints[i], 8);
+            n += 8;
+        }
+    }
+    put_be(num + n, row.len, 4);
+    n += 4;
+    rc = parus__db_copy_put(store->db, head, sizeof head);
+    if (rc == SQLITE_OK)
+        rc = parus__db_copy_put(store->db, parcel_id, id_len);
+    if (rc == SQLITE_OK)
+        rc = parus__db_copy_put(store->db, num, n);
+    if (rc == SQLITE_OK)
+        rc = parus__db_copy_put(store->db, row.vals, row.len);
+    if (rc != SQLITE_OK)
+        return parus__store_sql_fail(store, rc, err,
+                                     "cannot send the observation of parcel '%s' in tile '%s' to "
+                                     "'%s'",
+                                     parcel_id, rec->path, store->path);
+    return PARUS_OK;
+}
+
+/* End the COPY and move its rows into observation_values: every one, or the tile fails. */
+static parus_status obs_copy_finish(parus_store *store, const parus_tile_record *rec,
+                                    parus_error *err)
+{
+    static const unsigned char trailer[2] = {0xff, 0xff};
+    parus__stmt *st = NULL;
+    int rc = parus__db_copy_put(store->db, trailer, sizeof trailer);
+    int64_t moved;
+
+    store->obs_copy = false;
+    rc = parus__db_copy_end(store->db, rc == SQLITE_OK);
+    if (rc == SQLITE_OK)
+        rc = parus__db_prepare(store->db, OBS_COPY_MOVE, false, &st);
+    if (rc == SQLITE_OK)
+        rc = parus__bind_int64(st, 1, store->open_tile);
+    if (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_DONE)
+        rc = SQLITE_OK;
+    parus__finalize(st);
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+        return parus_fail(err, PARUS_E_DUPLICATE,
+                          "a parcel is observed twice in tile '%s': tile not stored", rec->path);
+    if (rc != SQLITE_OK)
+        return parus__store_sql_fail(store, rc, err,
+                                     "cannot insert the observations of tile '%s' into '%s'",
+                                     rec->path, store->path);
+    moved = parus__db_changes(store->db);
+    if (moved != (int64_t)store->open_tile_n) {
+        char id[160] = "?";
+        if (parus__db_prepare(store->db, OBS_COPY_MISSING, false, &st) == SQLITE_OK) {
+            if (parus__step(st) == SQLITE_ROW)
+                snprintf(id, sizeof id, "%s", (const char *)parus__column_text(st, 0));
+            parus__finalize(st);
+        }
+        return parus_fail(err, PARUS_E_NOT_FOUND,
+                          "parcel '%s' observed in tile '%s' is not in '%s': tile not stored", id,
+                          rec->path, store->path);
+    }
+    return PARUS_OK;
+}
+
 static parus_status insert_observation(parus_store *store, const parus_tile_record *rec,
                                        int64_t tile_id, const char *parcel_id,
                                        const parus_observation *o, parus_error *err)
@@ -1574,6 +1726,8 @@ static parus_status insert_observation(parus_store *store, const parus_tile_reco
     parus_status code;
     int rc;
 
+    if (store->obs_copy)
+        return copy_observation(store, rec, parcel_id, o, err);
     st = stmt_get(store, STMT_PARCEL_NUM, err);
     if (!st)
         return prepare_failed(err);
@@ -1611,9 +1765,9 @@ static parus_status insert_observation(parus_store *store, const parus_tile_reco
     if (rc == SQLITE_OK)
         rc = parus__bind_int64(st, 2, num);
     if (rc == SQLITE_OK) {
-        unsigned char buf[PARUS__OBS_PACK_MAX];
+        struct parus__obs_row row;
         const char *bad = NULL;
-        rc = parus__obs_bind(st, 3, o, buf, NULL, &bad);
+        rc = parus__obs_bind(st, 3, o, &row, NULL, &bad);
         if (rc == SQLITE_RANGE && bad) {
             parus__reset(st);
             return parus_fail(err, PARUS_E_INVALID,
@@ -1668,6 +1822,12 @@ parus_status parus_store_tile_begin(parus_store *store, parus_tile_record *rec, 
     if (code != PARUS_OK)
         return code;
     code = insert_tile(store, rec, store->open_tile_at, &id, err);
+    if (code == PARUS_OK && parus__db_is_pg(store->db) && !is_radar(rec)) {
+        int rc = obs_copy_begin(store);
+        if (rc != SQLITE_OK)
+            code = parus__store_sql_fail(store, rc, err, "cannot write tile '%s' into '%s'",
+                                         rec->path, store->path);
+    }
     if (code != PARUS_OK) {
         tx_rollback(store);
         return code;
@@ -1710,6 +1870,10 @@ parus_status parus_store_tile_commit(parus_store *store, parus_tile_record *rec,
     if (!store || !rec || !store->open_tile || rec->id != store->open_tile)
         return parus_fail(err, PARUS_E_INVALID, "tile_commit: no tile open for '%s'",
                           rec ? rec->path : "?");
+    if (store->obs_copy && (code = obs_copy_finish(store, rec, err)) != PARUS_OK) {
+        parus_store_tile_abort(store);
+        return code;
+    }
     /* the count is known only now: the row was inserted with the caller's estimate (a tile
      * stored without observations keeps it) */
     if (store->open_tile_n == 0)
@@ -1746,6 +1910,10 @@ void parus_store_tile_abort(parus_store *store)
 {
     if (!store || !store->open_tile)
         return;
+    if (store->obs_copy) {
+        parus__db_copy_end(store->db, false);
+        store->obs_copy = false;
+    }
     tx_rollback(store);
     store->open_tile = 0;
     store->open_tile_n = 0;

@@ -126,14 +126,15 @@ static const char *const results_sql[R_N_] = {
         "INSERT INTO season_state (season, first_date, last_date, stale, stale_since, "
         "stale_cause, assessed_run_id, assessed_at) "
         "SELECT ?1, substr(?1, 1, 10), substr(?1, 12, 10), s.stale, "
-        "CASE WHEN s.stale THEN ?2 END, CASE WHEN s.stale THEN 'tiles of the window stored "
-        "and not assessed (found when the season was first tracked)' END, s.run_id, s.at "
-        "FROM (SELECT r.at, r.run_id, EXISTS (SELECT 1 FROM tiles t WHERE t.date BETWEEN "
+        "CASE WHEN s.stale = 1 THEN ?2 END, CASE WHEN s.stale = 1 THEN 'tiles of the window "
+        "stored and not assessed (found when the season was first tracked)' END, s.run_id, s.at "
+        "FROM (SELECT r.at, r.run_id, CAST(EXISTS (SELECT 1 FROM tiles t WHERE t.date BETWEEN "
         "substr(?1, 1, 10) AND substr(?1, 12, 10) AND t.processed_at >= coalesce(r.at, '')) "
-        "AS stale FROM (SELECT max(assessed_at) AS at, max(run_id) AS run_id FROM ("
+        "AS INTEGER) AS stale FROM (SELECT max(assessed_at) AS at, max(run_id) AS run_id FROM ("
         "SELECT assessed_at, run_id FROM limits WHERE season = ?1 UNION ALL "
-        "SELECT assessed_at, run_id FROM parcel_results WHERE season = ?1)) AS r) AS s "
-        "WHERE 1 ON CONFLICT (season) DO NOTHING",
+        "SELECT assessed_at, run_id FROM parcel_results WHERE season = ?1) AS u) AS r) AS s "
+        /* WHERE: SQLite's parser needs one before ON CONFLICT after a SELECT */
+        "WHERE true ON CONFLICT (season) DO NOTHING",
     [R_SEASON_GET] = "SELECT season, stale, stale_since, stale_cause, assessed_run_id, assessed_at "
                      "FROM season_state WHERE season = ?1",
     [R_SEASON_ALL] = "SELECT season, stale, stale_since, stale_cause, assessed_run_id, assessed_at "
@@ -143,6 +144,17 @@ static const char *const results_sql[R_N_] = {
 static parus__stmt *stmt_get(parus_store *store, enum results_stmt id, parus_error *err)
 {
     return parus__store_stmt(store, PARUS__STORE_STMT_RESULTS + (size_t)id, results_sql[id], err);
+}
+
+parus_status parus__store_results_prepare_all(parus_store *store, parus_error *err)
+{
+    for (int id = 0; id < R_N_; id++)
+        if (!parus__store_stmt(store, PARUS__STORE_STMT_RESULTS + (size_t)id, results_sql[id],
+                               err)) {
+            parus_error_prefix(err, "results statement %d (%.60s...)", id, results_sql[id]);
+            return parus__store_prepare_failed(err);
+        }
+    return PARUS_OK;
 }
 
 /* ---- binding and reading ---- */

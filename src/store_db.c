@@ -94,6 +94,21 @@ sqlite3 *parus__db_sqlite(parus__db *db)
     return db ? db->lite : NULL;
 }
 
+int parus__db_copy_begin(parus__db *db, const char *sql)
+{
+    return db->pg ? parus__pg_copy_begin(db->pg, sql) : SQLITE_MISUSE;
+}
+
+int parus__db_copy_put(parus__db *db, const void *data, size_t n)
+{
+    return db->pg ? parus__pg_copy_put(db->pg, data, n) : SQLITE_MISUSE;
+}
+
+int parus__db_copy_end(parus__db *db, bool ok)
+{
+    return db->pg ? parus__pg_copy_end(db->pg, ok) : SQLITE_MISUSE;
+}
+
 void parus__db_describe(parus__db *db, const char *target, char *out, size_t cap)
 {
     if (db && db->pg)

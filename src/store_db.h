@@ -87,6 +87,13 @@ const unsigned char *parus__column_text(parus__stmt *st, int i);
 const void *parus__column_blob(parus__stmt *st, int i);
 int parus__column_bytes(parus__stmt *st, int i);
 
+/* PostgreSQL's COPY FROM STDIN (SQLITE_MISUSE on SQLite): begin with the COPY statement, put
+ * the data in pieces (buffered, sent in blocks), end it (ok false: abandon it, the statement
+ * fails). While a COPY is open nothing else may run on the connection. */
+int parus__db_copy_begin(parus__db *db, const char *sql);
+int parus__db_copy_put(parus__db *db, const void *data, size_t n);
+int parus__db_copy_end(parus__db *db, bool ok);
+
 /* A name for the connection in messages, with no password: the SQLite file's path as given, or
  * "postgresql://user@host:port/dbname". */
 void parus__db_describe(parus__db *db, const char *target, char *out, size_t cap);

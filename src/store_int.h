@@ -39,6 +39,7 @@ struct parus_store {
     parus__stmt *stmt[PARUS__STORE_MAX_STMTS]; /* prepared on first use, finalized on close */
     int64_t open_tile;  /* the tile between parus_store_tile_begin and commit/abort, else 0 */
     size_t open_tile_n; /* observations added to it so far */
+    bool obs_copy;      /* its optical observations stream through COPY (PostgreSQL) */
     char open_tile_at[32];
     bool open_assess;            /* between parus_store_assessments_begin and commit/abort */
     char open_assess_season[22]; /* its season, canonical "YYYY-MM-DD/YYYY-MM-DD" */
@@ -93,6 +94,13 @@ parus_status parus__store_outliers_clear(parus_store *store, const char *season,
     "o.se_vv, o.se_vh, o.n_pixels, o.n_pure"
 /* Columns col0.. of such a row as a radar point. */
 void parus__store_radar_row(parus__stmt *st, int col0, parus_radar_point *pt);
+
+/* Prepare every statement of the statement cache (each module's list), so that a backend that
+ * cannot take one says so now, naming it: for tests of a backend. */
+parus_status parus__store_prepare_all(parus_store *store, parus_error *err);
+parus_status parus__store_season_prepare_all(parus_store *store, parus_error *err);
+parus_status parus__store_results_prepare_all(parus_store *store, parus_error *err);
+parus_status parus__store_weather_prepare_all(parus_store *store, parus_error *err);
 
 /* A statement's single integer into *out (-1 for NULL): SQLITE_OK, or the failing code. */
 int parus__store_one_int(parus_store *store, const char *sql, int64_t *out);
@@ -197,12 +205,22 @@ size_t parus__obs_pack(const parus_observation *o, unsigned char *buf, size_t *n
 bool parus__obs_unpack(const void *blob, size_t len, parus_observation *o);
 /* The name of the k-th packed value, NULL past the last. */
 const char *parus__obs_packed_name(size_t k);
-/* Bind o as PARUS__OBS_ROW_COLUMNS to parameters first.. of st, packing into buf. SQLITE_RANGE
- * with *bad naming the value when the compact form cannot hold it (a weight that is negative, not
- * finite or over 10^12 px; valid_fraction or ndvi_mean not finite or over 10^9); else SQLite's
- * code. */
-int parus__obs_bind(parus__stmt *st, int first, const parus_observation *o, unsigned char *buf,
-                    size_t *n_exact, const char **bad);
+/* An observation's row of observation_values after its keys (PARUS__OBS_ROW_COLUMNS). */
+struct parus__obs_row {
+    int64_t w_total_mpx, w_valid_mpx, n_pixels, n_pure, vf_e4, ndvi_e4;
+    bool has_vf, has_ndvi; /* valid_fraction_e4 and ndvi_mean_e4 are not NULL */
+    unsigned char vals[PARUS__OBS_PACK_MAX];
+    size_t len; /* of vals */
+};
+/* o's row; false with *bad naming the value when the compact form cannot hold it (a weight
+ * that is negative, not finite or over 10^12 px; valid_fraction or ndvi_mean not finite or over
+ * 10^9). */
+bool parus__obs_row(const parus_observation *o, struct parus__obs_row *row, size_t *n_exact,
+                    const char **bad);
+/* Bind o's row to parameters first.. of st: SQLITE_RANGE with *bad set as parus__obs_row says;
+ * else the binding's code. */
+int parus__obs_bind(parus__stmt *st, int first, const parus_observation *o,
+                    struct parus__obs_row *row, size_t *n_exact, const char **bad);
 /* Read columns first.. (PARUS__OBS_ROW_COLUMNS) of st into o; false when its values are damaged. */
 bool parus__obs_read(parus__stmt *st, int first, parus_observation *o);
 /* Set the k-th statistic of o (parus_observation_stat's numbering: PARUS__OBS_COLUMNS order). */

@@ -158,40 +158,51 @@ static bool weight_column(double v, int64_t *q)
     return true;
 }
 
-int parus__obs_bind(parus__stmt *st, int first, const parus_observation *o, unsigned char *buf,
-                    size_t *n_exact, const char **bad)
+bool parus__obs_row(const parus_observation *o, struct parus__obs_row *row, size_t *n_exact,
+                    const char **bad)
 {
-    int64_t w_total, w_valid, vf, ndvi;
     double vf_v = o->valid_fraction, ndvi_v = o->mean[PARUS_INDEX_NDVI];
-    size_t len;
-    int rc;
 
     *bad = NULL;
-    if (!weight_column(o->w_total_px, &w_total))
+    row->has_vf = !isnan(vf_v);
+    row->has_ndvi = !isnan(ndvi_v);
+    if (!weight_column(o->w_total_px, &row->w_total_mpx))
         *bad = "w_total_px";
-    else if (!weight_column(o->w_valid_px, &w_valid))
+    else if (!weight_column(o->w_valid_px, &row->w_valid_mpx))
         *bad = "w_valid_px";
-    else if (!isnan(vf_v) && !int_column(vf_v, &vf))
+    else if (row->has_vf && !int_column(vf_v, &row->vf_e4))
         *bad = "valid_fraction";
-    else if (!isnan(ndvi_v) && !int_column(ndvi_v, &ndvi))
+    else if (row->has_ndvi && !int_column(ndvi_v, &row->ndvi_e4))
         *bad = "ndvi_mean";
     if (*bad)
+        return false;
+    row->n_pixels = (int64_t)o->n_pixels;
+    row->n_pure = (int64_t)o->n_pure;
+    row->len = parus__obs_pack(o, row->vals, n_exact);
+    return true;
+}
+
+int parus__obs_bind(parus__stmt *st, int first, const parus_observation *o,
+                    struct parus__obs_row *row, size_t *n_exact, const char **bad)
+{
+    int rc;
+    if (!parus__obs_row(o, row, n_exact, bad))
         return SQLITE_RANGE;
-    len = parus__obs_pack(o, buf, n_exact);
-    rc = parus__bind_int64(st, first, w_total);
+    rc = parus__bind_int64(st, first, row->w_total_mpx);
     if (rc == SQLITE_OK)
-        rc = parus__bind_int64(st, first + 1, w_valid);
+        rc = parus__bind_int64(st, first + 1, row->w_valid_mpx);
     if (rc == SQLITE_OK)
-        rc = parus__bind_int64(st, first + 2, (int64_t)o->n_pixels);
+        rc = parus__bind_int64(st, first + 2, row->n_pixels);
     if (rc == SQLITE_OK)
-        rc = parus__bind_int64(st, first + 3, (int64_t)o->n_pure);
+        rc = parus__bind_int64(st, first + 3, row->n_pure);
     if (rc == SQLITE_OK)
-        rc = isnan(vf_v) ? parus__bind_null(st, first + 4) : parus__bind_int64(st, first + 4, vf);
+        rc = row->has_vf ? parus__bind_int64(st, first + 4, row->vf_e4)
+                         : parus__bind_null(st, first + 4);
     if (rc == SQLITE_OK)
-        rc = isnan(ndvi_v) ? parus__bind_null(st, first + 5)
-                           : parus__bind_int64(st, first + 5, ndvi);
+        rc = row->has_ndvi ? parus__bind_int64(st, first + 5, row->ndvi_e4)
+                           : parus__bind_null(st, first + 5);
     if (rc == SQLITE_OK)
-        rc = parus__bind_blob(st, first + 6, buf, len);
+        rc = parus__bind_blob(st, first + 6, row->vals, row->len);
     return rc;
 }
 

@@ -42,11 +42,18 @@ enum {
     OID_NUMERIC = 1700
 };
 
+static void note_changes(struct parus__pg *pg, PGresult *res);
+
+/* COPY data is sent in blocks of this size */
+#define COPY_BLOCK (256 * 1024)
+
 struct parus__pg {
     PGconn *conn;
     char err[1024];
     int64_t changes;
-    unsigned next_id; /* names of prepared statements: "p1", "p2", ... */
+    unsigned next_id;    /* names of prepared statements: "p1", "p2", ... */
+    unsigned char *copy; /* the COPY block being filled, NULL when no COPY is open */
+    size_t copy_n;
 };
 
 struct parus__pg_stmt {
@@ -146,8 +153,81 @@ void parus__pg_close(struct parus__pg *pg)
 {
     if (!pg)
         return;
+    free(pg->copy);
     PQfinish(pg->conn);
     free(pg);
+}
+
+int parus__pg_copy_begin(struct parus__pg *pg, const char *sql)
+{
+    PGresult *res;
+    if (pg->copy)
+        return SQLITE_MISUSE;
+    pg->copy = malloc(COPY_BLOCK);
+    if (!pg->copy)
+        return SQLITE_NOMEM;
+    pg->copy_n = 0;
+    res = PQexec(pg->conn, sql);
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        int rc = fail_code(pg, res);
+        PQclear(res);
+        free(pg->copy);
+        pg->copy = NULL;
+        return rc == SQLITE_OK ? SQLITE_ERROR : rc;
+    }
+    PQclear(res);
+    return SQLITE_OK;
+}
+
+static int copy_flush(struct parus__pg *pg)
+{
+    if (pg->copy_n > 0 && PQputCopyData(pg->conn, (const char *)pg->copy, (int)pg->copy_n) != 1)
+        return fail_code(pg, NULL);
+    pg->copy_n = 0;
+    return SQLITE_OK;
+}
+
+int parus__pg_copy_put(struct parus__pg *pg, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    if (!pg->copy)
+        return SQLITE_MISUSE;
+    while (n > 0) {
+        size_t k = COPY_BLOCK - pg->copy_n < n ? COPY_BLOCK - pg->copy_n : n;
+        memcpy(pg->copy + pg->copy_n, p, k);
+        pg->copy_n += k;
+        p += k;
+        n -= k;
+        if (pg->copy_n == COPY_BLOCK) {
+            int rc = copy_flush(pg);
+            if (rc != SQLITE_OK)
+                return rc;
+        }
+    }
+    return SQLITE_OK;
+}
+
+int parus__pg_copy_end(struct parus__pg *pg, bool ok)
+{
+    int rc = SQLITE_OK;
+    PGresult *res;
+    if (!pg->copy)
+        return SQLITE_MISUSE;
+    if (ok)
+        rc = copy_flush(pg);
+    if (PQputCopyEnd(pg->conn, ok && rc == SQLITE_OK ? NULL : "abandoned by parus") != 1 &&
+        rc == SQLITE_OK)
+        rc = fail_code(pg, NULL);
+    free(pg->copy);
+    pg->copy = NULL;
+    while ((res = PQgetResult(pg->conn)) != NULL) {
+        if (PQresultStatus(res) == PGRES_COMMAND_OK)
+            note_changes(pg, res);
+        else if (rc == SQLITE_OK && ok)
+            rc = fail_code(pg, res);
+        PQclear(res);
+    }
+    return ok ? rc : SQLITE_OK;
 }
 
 void parus__pg_describe(struct parus__pg *pg, char *out, size_t cap)

@@ -14,6 +14,9 @@ struct parus__pg_stmt;
 
 int parus__pg_open(const char *conninfo, struct parus__pg **out, char **errmsg);
 void parus__pg_close(struct parus__pg *pg);
+int parus__pg_copy_begin(struct parus__pg *pg, const char *sql);
+int parus__pg_copy_put(struct parus__pg *pg, const void *data, size_t n);
+int parus__pg_copy_end(struct parus__pg *pg, bool ok);
 void parus__pg_describe(struct parus__pg *pg, char *out, size_t cap);
 int parus__pg_exec(struct parus__pg *pg, const char *sql);
 const char *parus__pg_errmsg(struct parus__pg *pg);

@@ -844,7 +844,7 @@ static int v19_refuse_bad(parus_store *store, parus_error *err)
 static int migrate_to_19(parus_store *store, parus_error *err)
 {
     parus__stmt *rd = NULL, *wr = NULL;
-    unsigned char buf[PARUS__OBS_PACK_MAX];
+    struct parus__obs_row row;
     size_t n_rows = 0, n_exact = 0, n_values = parus_observation_n_stats();
     int rc = v19_refuse_bad(store, err);
 
@@ -870,7 +870,7 @@ static int migrate_to_19(parus_store *store, parus_error *err)
         if (rc == SQLITE_OK)
             rc = parus__bind_int64(wr, 2, parus__column_int64(rd, 1));
         if (rc == SQLITE_OK)
-            rc = parus__obs_bind(wr, 3, &o, buf, &n_exact, &bad);
+            rc = parus__obs_bind(wr, 3, &o, &row, &n_exact, &bad);
         if (rc == SQLITE_OK)
             rc = parus__step(wr);
         if (rc == SQLITE_DONE)

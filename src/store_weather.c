@@ -557,6 +557,17 @@ static parus__stmt *weather_stmt(parus_store *store, int id, parus_error *err)
     return parus__store_stmt(store, PARUS__STORE_STMT_WEATHER + (size_t)id, weather_sql[id], err);
 }
 
+parus_status parus__store_weather_prepare_all(parus_store *store, parus_error *err)
+{
+    for (int id = 0; id < W_N_; id++)
+        if (!parus__store_stmt(store, PARUS__STORE_STMT_WEATHER + (size_t)id, weather_sql[id],
+                               err)) {
+            parus_error_prefix(err, "weather statement %d (%.60s...)", id, weather_sql[id]);
+            return parus__store_prepare_failed(err);
+        }
+    return PARUS_OK;
+}
+
 parus_weather_var parus__weather_var_of_name(const char *name)
 {
     int v;

@@ -758,21 +758,45 @@ static char *read_text(const char *path)
 }
 
 /* The store that a first night left: the parcels, the first five tiles and their assessment; the
- * case's inbox gets the other four. */
-static void make_season_case(const char *name, const char *prev, char *db, char *inbox, char *done,
-                             size_t cap)
+ * case's inbox gets the other four. On PostgreSQL (pg) the store is a fresh database named after
+ * the case, the first night's SQLite store copied into it with `parus store copy`. */
+static void make_season_case(const char *name, const char *prev, bool pg, char *db, char *inbox,
+                             char *done, size_t cap)
 {
-    snprintf(db, cap, "%s/%s/parus.db", season.dir, name);
     snprintf(inbox, cap, "%s/%s/inbox", season.dir, name);
     snprintf(done, cap, "%s/%s/done", season.dir, name);
-    sh("mkdir -p '%s/%s/inbox' '%s' && cp '%s' '%s' && cd '%s' && for f in $(ls *.tif | tail "
-       "-4); do ln \"$f\" '%s/'; done",
-       season.dir, name, done, prev, db, season.src, inbox);
+    if (pg) {
+        char *conn = parus_test_pg_database(name);
+        assert_non_null(conn);
+        snprintf(db, cap, "%s", conn);
+        free(conn);
+        sh("'%s' -q store copy '%s' '%s'", bin(), prev, db);
+    } else {
+        snprintf(db, cap, "%s/%s/parus.db", season.dir, name);
+        sh("mkdir -p '%s/%s' && cp '%s' '%s'", season.dir, name, prev, db);
+    }
+    sh("mkdir -p '%s' '%s' && cd '%s' && for f in $(ls *.tif | tail -4); do ln \"$f\" '%s/'; done",
+       inbox, done, season.src, inbox);
 }
 
-static void test_nightly__kill9_at_every_checkpoint_assessment_included(void **state)
+/* A SQLite file to read db through: db itself, or a copy of a PostgreSQL store made with `parus
+ * store copy` (which checks every table it copies) into path. */
+static const char *sqlite_view(const char *db, bool pg, char *path, size_t cap)
+{
+    if (!pg)
+        return db;
+    snprintf(path, cap, "%s/view.db", season.dir);
+    sh("rm -f '%s' && '%s' -q store copy '%s' '%s'", path, bin(), db, path);
+    return path;
+}
+
+/* A kill -9 at every checkpoint of a night's ingest and assessment, then the run that finishes
+ * the job: on a SQLite file, or (pg) on a PostgreSQL database. */
+static void kill9_at_every_checkpoint(bool pg)
 {
     char cfg[4300], prev[4300], db[4200], inbox[4200], done[4200], log[4300], name[64];
+    char view[4300];
+    const char *first = pg ? "prev_pg" : "prev"; /* the first night's directory */
     char *ref_store, *ref_season, *prev_season, *text, *got;
     const char *p;
     char at[64][32];
@@ -780,15 +804,14 @@ static void test_nightly__kill9_at_every_checkpoint_assessment_included(void **s
     size_t n_assess_kills = 0, n_owed_reruns = 0;
     pid_t pid;
     int status;
-    (void)state;
 
-    /* the first night: five tiles, assessed */
+    /* the first night: five tiles, assessed (into a SQLite file, on both backends) */
     snprintf(cfg, sizeof cfg, "%s/season.ini", season.dir);
     write_season_config(cfg, KILL_WINDOW);
-    snprintf(prev, sizeof prev, "%s/prev/parus.db", season.dir);
-    snprintf(inbox, sizeof inbox, "%s/prev/inbox", season.dir);
-    snprintf(done, sizeof done, "%s/prev/done", season.dir);
-    snprintf(log, sizeof log, "%s/prev/nightly.log", season.dir);
+    snprintf(prev, sizeof prev, "%s/%s/parus.db", season.dir, first);
+    snprintf(inbox, sizeof inbox, "%s/%s/inbox", season.dir, first);
+    snprintf(done, sizeof done, "%s/%s/done", season.dir, first);
+    snprintf(log, sizeof log, "%s/%s/nightly.log", season.dir, first);
     sh("mkdir -p '%s' '%s' && cp '%s' '%s' && cd '%s' && for f in $(ls *.tif | head -5); do ln "
        "\"$f\" '%s/'; done",
        inbox, done, season.tmpl, prev, season.src, inbox);
@@ -799,13 +822,17 @@ static void test_nightly__kill9_at_every_checkpoint_assessment_included(void **s
     assert_true(count_rows(prev, "limits WHERE limit_cny > 0") > 0);
 
     /* the clean second night, every checkpoint logged */
-    make_season_case("ckpt-ref", prev, db, inbox, done, sizeof db);
-    snprintf(log, sizeof log, "%s/ckpt-ref/nightly.log", season.dir);
+    make_season_case(pg ? "ckpt_ref" : "ckpt-ref", prev, pg, db, inbox, done, sizeof db);
+    snprintf(log, sizeof log, "%s/%s.log", season.dir, pg ? "ckpt_ref" : "ckpt-ref");
     pid = spawn_season_nightly(cfg, db, inbox, done, log, 0);
     waitpid(pid, &status, 0);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    ref_store = dump_store(db);
-    ref_season = dump_season(db, KILL_WINDOW);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        text = read_text(log);
+        fail_msg("the clean second night ended with status %d:\n%s", status, text);
+    }
+    got = (char *)sqlite_view(db, pg, view, sizeof view);
+    ref_store = dump_store(got);
+    ref_season = dump_season(got, KILL_WINDOW);
     assert_string_not_equal(ref_season, prev_season);
     text = read_text(log);
     for (p = text; (p = strstr(p, "event=checkpoint n=")) != NULL; p++) {
@@ -829,9 +856,9 @@ static void test_nightly__kill9_at_every_checkpoint_assessment_included(void **s
     /* a kill at each checkpoint, then the run that finishes the job */
     for (k = 1; k <= n_at; k++) {
         bool in_assess = strncmp(at[k - 1], "assess:", 7) == 0;
-        snprintf(name, sizeof name, "ckpt-%02ld", k);
-        make_season_case(name, prev, db, inbox, done, sizeof db);
-        snprintf(log, sizeof log, "%s/%s/nightly.log", season.dir, name);
+        snprintf(name, sizeof name, pg ? "ckpt_%02ld" : "ckpt-%02ld", k);
+        make_season_case(name, prev, pg, db, inbox, done, sizeof db);
+        snprintf(log, sizeof log, "%s/%s.log", season.dir, name);
         pid = spawn_season_nightly(cfg, db, inbox, done, log, k);
         waitpid(pid, &status, 0);
         if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
@@ -842,10 +869,10 @@ static void test_nightly__kill9_at_every_checkpoint_assessment_included(void **s
         /* what the kill left: whole tiles, nothing moved that is not stored, and the previous
          * assessment or the new one, never a mix */
         check_done_tiles_stored(db, done);
-        got = dump_store(db);
+        got = dump_store(sqlite_view(db, pg, view, sizeof view));
         expect_contains(got, "checks\nok\n0\n");
         free(got);
-        got = dump_season(db, KILL_WINDOW);
+        got = dump_season(pg ? view : db, KILL_WINDOW);
         if (k >= committed)
             assert_string_equal(got, ref_season);
         else if (strcmp(got, prev_season) != 0) {
@@ -877,23 +904,41 @@ static void test_nightly__kill9_at_every_checkpoint_assessment_included(void **s
             }
         }
         free(text);
-        got = dump_store(db);
+        got = dump_store(sqlite_view(db, pg, view, sizeof view));
         assert_string_equal(got, ref_store);
         free(got);
-        got = dump_season(db, KILL_WINDOW);
+        got = dump_season(pg ? view : db, KILL_WINDOW);
         assert_string_equal(got, ref_season);
         free(got);
         assert_int_equal(count_files(inbox, ".tif"), 0);
         assert_int_equal(count_files(done, ".tif"), 4);
     }
     fprintf(stderr,
-            "kill -9 at every checkpoint: %ld kills (%zu inside the assessment), %zu reruns with "
-            "nothing new that finished an owed assessment\n",
-            n_at, n_assess_kills, n_owed_reruns);
+            "kill -9 at every checkpoint (%s): %ld kills (%zu inside the assessment), %zu reruns "
+            "with nothing new that finished an owed assessment\n",
+            pg ? "PostgreSQL" : "SQLite", n_at, n_assess_kills, n_owed_reruns);
     assert_true(n_assess_kills >= 8);
     free(ref_store);
     free(ref_season);
     free(prev_season);
+}
+
+static void test_nightly__kill9_at_every_checkpoint_assessment_included(void **state)
+{
+    (void)state;
+    kill9_at_every_checkpoint(false);
+}
+
+/* The same on a PostgreSQL store (issue 13, item 5): a killed client's transaction is rolled back
+ * by the server, and the rerun completes the night to the same rows. */
+static void test_nightly__kill9_at_every_checkpoint_on_postgresql(void **state)
+{
+    char *probe = getenv("PARUS_TEST_PG_DIR") ? parus_test_pg_database("ckpt_probe") : NULL;
+    (void)state;
+    if (!probe)
+        skip();
+    free(probe);
+    kill9_at_every_checkpoint(true);
 }
 
 /* ---- what the store says is owed ---- */
@@ -1931,6 +1976,7 @@ int main(void)
         cmocka_unit_test(test_nightly__lock_held_then_taken_over),
         cmocka_unit_test(test_nightly__kill9_after_the_kth_tile),
         cmocka_unit_test(test_nightly__kill9_at_every_checkpoint_assessment_included),
+        cmocka_unit_test(test_nightly__kill9_at_every_checkpoint_on_postgresql),
         cmocka_unit_test(test_nightly__owed_assessment_done_without_new_tiles),
         cmocka_unit_test(test_nightly__full_disk_leaves_store_as_it_was),
         cmocka_unit_test(test_nightly__bad_input_changes_nothing),

@@ -11,6 +11,10 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +22,8 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include "parus/store.h"
+#include "store_int.h"
 #include "test_support.h"
 
 #define SEASON "2024-03-01/2024-10-31"
@@ -26,19 +32,10 @@ static char *g_dir;         /* scratch */
 static const char *g_pgdir; /* the fixture's directory (PARUS_TEST_PG_DIR) */
 static char g_server[512];  /* "host=... port=..." of the fixture's server, "" when none */
 
-/* A fresh database on the fixture's server; its connection string, malloc'ed. */
 static char *new_database(const char *name)
 {
-    char *out = NULL, *conn;
-    char cmd[1024];
-    size_t n;
-    snprintf(cmd, sizeof cmd, "'%s/tools/pg-server.sh' db '%s/data' %s", parus_test_source_dir(),
-             g_pgdir, name);
-    assert_int_equal(parus_test_run(cmd, &out, NULL), 0);
-    n = strcspn(out, "\n");
-    out[n] = '\0';
-    conn = strdup(out);
-    free(out);
+    char *conn = parus_test_pg_database(name);
+    assert_non_null(conn);
     return conn;
 }
 
@@ -275,6 +272,32 @@ static char *drop_field(char *text, int k)
     return text;
 }
 
+/* The observations of the sample season in the store conn (every statistic, exported) are those
+ * one run of `parus ingest` over its tiles puts into a new SQLite store lite, but for the tile
+ * ids (field 3), which writers take in the order they commit. */
+static void expect_observations_as_sqlite(const char *conn, const char *lite, const char *obs_pg,
+                                          const char *obs_lite)
+{
+    char *tiles = sample("data-samples/season"),
+         *parcels = sample("data-samples/season/parcels.geojson");
+    char *a, *b;
+    free(parus_test_run_expect(8, "'%s' --db '%s' -q parcels load '%s'", parus_test_bin(), lite,
+                               parcels));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q ingest '%s'/*.tif", parus_test_bin(), lite,
+                               tiles));
+    free(parus_test_run_expect(0,
+                               "'%s' --db '%s' -q export --season " SEASON " --observations '%s'",
+                               parus_test_bin(), conn, obs_pg));
+    free(parus_test_run_expect(0,
+                               "'%s' --db '%s' -q export --season " SEASON " --observations '%s'",
+                               parus_test_bin(), lite, obs_lite));
+    a = drop_field(parus_test_read_file(obs_pg), 3);
+    b = drop_field(parus_test_read_file(obs_lite), 3);
+    assert_non_null(strstr(a, "parcel_id,farmer_id,date,sensor,"));
+    assert_string_equal(a, b);
+    free(a), free(b), free(tiles), free(parcels);
+}
+
 /* ---- the cases ---- */
 
 static void test_pg__a_season_on_postgresql_is_the_season_on_sqlite(void **state)
@@ -313,7 +336,7 @@ static void test_pg__a_season_on_postgresql_is_the_season_on_sqlite(void **state
 
 static void test_pg__three_writers_at_once_store_each_tile_once(void **state)
 {
-    char *conn, *tiles, *parcels, *out, *obs_pg, *obs_lite, *lite_db, *a, *b;
+    char *conn, *tiles, *parcels, *out, *obs_pg, *obs_lite, *lite_db;
     (void)state;
     if (!have_server())
         skip();
@@ -350,22 +373,7 @@ static void test_pg__three_writers_at_once_store_each_tile_once(void **state)
     }
     free(out);
     /* and hold exactly what one writer into SQLite holds */
-    free(parus_test_run_expect(8, "'%s' --db '%s' -q parcels load '%s'", parus_test_bin(), lite_db,
-                               parcels));
-    free(parus_test_run_expect(0, "'%s' --db '%s' -q ingest '%s'/*.tif", parus_test_bin(), lite_db,
-                               tiles));
-    free(parus_test_run_expect(0,
-                               "'%s' --db '%s' -q export --season " SEASON " --observations '%s'",
-                               parus_test_bin(), conn, obs_pg));
-    free(parus_test_run_expect(0,
-                               "'%s' --db '%s' -q export --season " SEASON " --observations '%s'",
-                               parus_test_bin(), lite_db, obs_lite));
-    /* but for the tile ids, which the writers took in the order they committed */
-    a = drop_field(parus_test_read_file(obs_pg), 3);
-    b = drop_field(parus_test_read_file(obs_lite), 3);
-    assert_non_null(strstr(a, "parcel_id,farmer_id,date,sensor,"));
-    assert_string_equal(a, b);
-    free(a), free(b);
+    expect_observations_as_sqlite(conn, lite_db, obs_pg, obs_lite);
     free(conn), free(tiles), free(parcels), free(lite_db), free(obs_pg), free(obs_lite);
 }
 
@@ -421,6 +429,100 @@ static void test_pg__a_store_copied_into_postgresql_and_back_is_the_same(void **
     free(conn), free(lite_dir), free(lite_db), free(back_db), free(bad_db);
 }
 
+/* The server goes away in the middle of a tile (issue 13, item 5): on a server of its own, a
+ * nightly run stops itself when a tile's observations are written but not committed, the server
+ * is shut down, the run goes on: it fails naming the server, with the tile not half stored and
+ * not moved out of the inbox; with the server back, the next run completes the night to the
+ * observations one uninterrupted run into SQLite stores. */
+static void test_pg__a_server_stopped_in_the_middle_of_a_tile(void **state)
+{
+    char *own = parus_test_path(g_dir, "own-server"), *conn, *out, *a, *tiles, *parcels;
+    char *inbox = parus_test_path(g_dir, "stop-inbox"), *done = parus_test_path(g_dir, "stop-done");
+    char *log = parus_test_path(g_dir, "stop.log"), *lite = parus_test_path(g_dir, "stop.db");
+    char *obs_pg = parus_test_path(g_dir, "stop-pg.csv");
+    char *obs_lite = parus_test_path(g_dir, "stop-lite.csv");
+    const char *script = "tools/pg-server.sh";
+    pid_t pid;
+    int status;
+    (void)state;
+    if (!have_server()) {
+        free(own), free(inbox), free(done), free(log), free(lite), free(obs_pg), free(obs_lite);
+        skip();
+    }
+    tiles = sample("data-samples/season");
+    parcels = sample("data-samples/season/parcels.geojson");
+    out = parus_test_run_expect(0, "cd '%s' && %s start '%s/data'", parus_test_source_dir(), script,
+                                own);
+    out[strcspn(out, "\n")] = '\0';
+    conn = out;
+    free(parus_test_run_expect(8, "'%s' --db '%s' -q parcels load '%s'", parus_test_bin(), conn,
+                               parcels));
+    free(parus_test_run_expect(0, "mkdir -p '%s' && cp '%s'/*.tif '%s'/", inbox, tiles, inbox));
+
+    /* checkpoint 9: the third tile's observations written, not committed */
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setenv("PARUS_TEST_KILL_AT", "9", 1);
+        setenv("PARUS_TEST_KILL_SIGNAL", "STOP", 1);
+        execl(parus_test_bin(), parus_test_bin(), "--db", conn, "-q", "nightly", "--inbox", inbox,
+              "--done", done, "--settle", "0", "--log", log, (char *)NULL);
+        _exit(127);
+    }
+    assert_int_equal(waitpid(pid, &status, WUNTRACED), pid);
+    assert_true(WIFSTOPPED(status));
+    free(parus_test_run_expect(0, "cd '%s' && %s stop '%s/data'", parus_test_source_dir(), script,
+                               own));
+    kill(pid, SIGCONT);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 5);
+    a = parus_test_read_file(log);
+    assert_non_null(strstr(a, "postgresql://postgres@[socket]"));
+    assert_non_null(strstr(a, "stored=2"));
+    free(a);
+    /* two tiles moved, ten left in the inbox (the third among them) */
+    free(parus_test_run_expect(0, "test $(ls '%s' | wc -l) = 2 && test $(ls '%s' | wc -l) = 10",
+                               done, inbox));
+
+    /* the server back: two whole tiles, nothing of the third */
+    free(parus_test_run_expect(0, "cd '%s' && %s restart '%s/data'", parus_test_source_dir(),
+                               script, own));
+    out = parus_test_run_expect(0, "'%s' --db '%s' store info", parus_test_bin(), conn);
+    assert_non_null(strstr(out, "tiles:             2\n"));
+    assert_non_null(strstr(out, "observations:      614\n"));
+    free(out);
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q nightly --inbox '%s' --done '%s' --settle 0",
+                               parus_test_bin(), conn, inbox, done));
+
+    /* the night complete: every observation as one run into SQLite gives */
+    expect_observations_as_sqlite(conn, lite, obs_pg, obs_lite);
+
+    free(parus_test_run_expect(0, "cd '%s' && %s stop '%s/data'", parus_test_source_dir(), script,
+                               own));
+    free(conn), free(own), free(inbox), free(done), free(log), free(lite), free(obs_pg);
+    free(obs_lite), free(tiles), free(parcels);
+}
+
+/* Every statement the store keeps prepared is taken by PostgreSQL (parse analysis and types),
+ * not only those the cases above reach. */
+static void test_pg__every_cached_statement_prepares(void **state)
+{
+    char *conn;
+    parus_store *store;
+    parus_error err;
+    (void)state;
+    if (!have_server())
+        skip();
+    conn = new_database("statements");
+    assert_int_equal(parus_store_open(conn, &store, &err), PARUS_OK);
+    if (parus__store_prepare_all(store, &err) != PARUS_OK)
+        fail_msg("%s", err.msg);
+    parus_store_close(store);
+    free(conn);
+}
+
 static void test_pg__what_a_server_store_refuses(void **state)
 {
     char *conn, *other, *out, *psql;
@@ -474,6 +576,9 @@ static int setup(void **state)
     FILE *f;
     (void)state;
     g_dir = parus_test_tmpdir("pg");
+    /* the server of a case of its own runs as "postgres" when the tests run as root: it must
+     * reach its data directory inside this one */
+    chmod(g_dir, 0755);
     g_pgdir = getenv("PARUS_TEST_PG_DIR");
     g_server[0] = '\0';
     if (!g_pgdir)
@@ -504,6 +609,8 @@ int main(void)
         cmocka_unit_test(test_pg__a_season_on_postgresql_is_the_season_on_sqlite),
         cmocka_unit_test(test_pg__three_writers_at_once_store_each_tile_once),
         cmocka_unit_test(test_pg__a_store_copied_into_postgresql_and_back_is_the_same),
+        cmocka_unit_test(test_pg__every_cached_statement_prepares),
+        cmocka_unit_test(test_pg__a_server_stopped_in_the_middle_of_a_tile),
         cmocka_unit_test(test_pg__what_a_server_store_refuses),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

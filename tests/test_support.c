@@ -94,6 +94,31 @@ int parus_test_write_file(const char *path, const void *data, size_t n)
     return fclose(f) == 0 ? 0 : -1;
 }
 
+char *parus_test_pg_database(const char *name)
+{
+    const char *dir = getenv("PARUS_TEST_PG_DIR");
+    char info[4200], cmd[8600], *out = NULL;
+    FILE *f;
+    if (!dir) {
+        fprintf(stderr, "no PostgreSQL server: PARUS_TEST_PG_DIR is not set\n");
+        return NULL;
+    }
+    snprintf(info, sizeof info, "%s/data/conninfo", dir);
+    f = fopen(info, "r");
+    if (!f) {
+        fprintf(stderr, "no PostgreSQL server in '%s' (tools/pg-server.sh fixture said why)\n",
+                dir);
+        return NULL;
+    }
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "'%s/tools/pg-server.sh' db '%s/data' '%s'", parus_test_source_dir(),
+             dir, name);
+    if (parus_test_run(cmd, &out, NULL) != 0)
+        fail_msg("cannot create database '%s' on the server in '%s'", name, dir);
+    out[strcspn(out, "\n")] = '\0';
+    return out;
+}
+
 char *parus_test_read_file(const char *path)
 {
     FILE *f = fopen(path, "rb");

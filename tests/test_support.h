@@ -45,6 +45,12 @@ void parus_test_rmtree(const char *path);
 char *parus_test_path(const char *dir, const char *name);
 /* Write bytes to a file; returns 0 on success. */
 int parus_test_write_file(const char *path, const void *data, size_t n);
+/* A fresh database NAME (dropped first, with PostGIS) on the PostgreSQL server CTest started for
+ * the suites that need one (fixture "pg", tests/CMakeLists.txt: PARUS_TEST_PG_DIR): its libpq
+ * connection string, malloc'ed; NULL with a message on stderr when there is no server (PostgreSQL
+ * not installed): the caller skips. */
+char *parus_test_pg_database(const char *name);
+
 /* A whole file as a malloc'ed NUL-terminated string; fails the test when it cannot be read. */
 char *parus_test_read_file(const char *path);
 

@@ -11,6 +11,8 @@
 #   tools/pg-server.sh db DIR NAME        a fresh database NAME (dropped first) with PostGIS on
 #                                         the server of DIR; print its connection string
 #   tools/pg-server.sh stop DIR           stop it (fast shutdown) and wait
+#   tools/pg-server.sh restart DIR        start a stopped server of DIR again, on its port, its
+#                                         databases as they were
 #   tools/pg-server.sh check              exit 0 when the binaries are here, else 77 with why
 #   tools/pg-server.sh fixture DIR        for CTest (tests/CMakeLists.txt): a fresh server in
 #                                         DIR/data; where PostgreSQL is not installed, say so
@@ -111,6 +113,14 @@ db)
     fi
     new_db "$dir" "$port" "$name"
     ;;
+restart)
+    dir=${2:?usage: pg-server.sh restart DIR}
+    dir=$(cd "$dir" && pwd)
+    port=$(sed 's/.* port=\([0-9]*\) .*/\1/' "$dir/conninfo")
+    as_owner "$(pg_bin)/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
+        -o "-p $port -k $dir -c listen_addresses='' -c max_connections=40" start >/dev/null ||
+        { cat "$dir/server.log" >&2; exit 1; }
+    ;;
 stop)
     dir=${2:?usage: pg-server.sh stop DIR}
     bin=$(pg_bin) || exit 0
@@ -119,7 +129,7 @@ stop)
     fi
     ;;
 *)
-    sed -n '2,22p' "$0" >&2
+    sed -n '2,24p' "$0" >&2
     exit 1
     ;;
 esac

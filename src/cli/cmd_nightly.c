@@ -110,10 +110,14 @@ static void show_progress(void *ctx, size_t n_done, size_t n_total)
  * log every checkpoint and kill itself with SIGKILL at the N-th (0: log them only). Nothing else
  * reads it; a value that is not a number is refused. */
 #define KILL_AT_ENV "PARUS_TEST_KILL_AT"
+/* "STOP": stop at that checkpoint instead (SIGSTOP), for a test that does something to the
+ * world (stops the database server) and then lets the run go on with SIGCONT */
+#define KILL_SIGNAL_ENV "PARUS_TEST_KILL_SIGNAL"
 
 struct kill_at {
     struct log_sink *sink;
     unsigned long at, n;
+    bool stop; /* SIGSTOP rather than SIGKILL */
 };
 
 static void kill_checkpoint(void *ctx, const char *where)
@@ -122,10 +126,12 @@ static void kill_checkpoint(void *ctx, const char *where)
     char line[160];
     k->n++;
     snprintf(line, sizeof line, "event=checkpoint n=%lu at=%s%s", k->n, where,
-             k->n == k->at ? " note=\"killing itself (" KILL_AT_ENV ")\"" : "");
+             k->n != k->at ? ""
+             : k->stop     ? " note=\"stopping itself (" KILL_AT_ENV ", " KILL_SIGNAL_ENV ")\""
+                           : " note=\"killing itself (" KILL_AT_ENV ")\"");
     log_line(k->sink, PARUS_LOG_INFO, line);
     if (k->n == k->at)
-        raise(SIGKILL);
+        raise(k->stop ? SIGSTOP : SIGKILL);
 }
 
 static int take_value(int argc, char **argv, int *i, const char **out)
@@ -154,7 +160,7 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
     cli_assess_inputs ain;
     parus_error aerr;
     bool assess_off = false, assess_broken = false;
-    struct kill_at kill_at = {NULL, 0, 0};
+    struct kill_at kill_at = {NULL, 0, 0, false};
     const char *kill_env = getenv(KILL_AT_ENV);
     int i, rc;
 
@@ -240,6 +246,7 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
             return cli_usage_error("nightly", "bad value '%s' for %s: a checkpoint number",
                                    kill_env, KILL_AT_ENV);
         kill_at.sink = &sink;
+        kill_at.stop = getenv(KILL_SIGNAL_ENV) && strcmp(getenv(KILL_SIGNAL_ENV), "STOP") == 0;
         opt.checkpoint = kill_checkpoint;
         opt.checkpoint_ctx = &kill_at;
     }
