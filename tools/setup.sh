@@ -2,7 +2,8 @@
 # tools/setup.sh - set up a fresh Debian 12 machine for parus, build it, and run the demo or the
 # tests. Idempotent: packages already installed are not touched, and `apt-get update` runs only
 # when something is missing; an optional package (a CJK font for the charts, Slurm and munge for
-# the Slurm test, PostgreSQL and PostGIS) that cannot be installed is a warning, not a failure.
+# the Slurm test, a PostgreSQL server and PostGIS for the server store's tests) that cannot be
+# installed is a warning, not a failure.
 #
 #   tools/setup.sh demo    install, build, run the main job over data-samples/ (tools/demo.sh)
 #   tools/setup.sh test    install, build, run the whole test suite (ctest)
@@ -30,8 +31,9 @@ optional=(
     "fonts-wqy-zenhei|Chinese text in charts will draw as boxes"
     # tests/slurm/test_slurm.sh starts its own munged, slurmctld and slurmd (ctest -L slurm)
     "slurm-wlm munge|the Slurm test will skip"
-    # the PostgreSQL/PostGIS store of issue 13 (being built; no test uses them yet)
-    "postgresql postgresql-15-postgis-3 libpq-dev|no PostgreSQL server or client library"
+    # a PostgreSQL server with PostGIS for the server store's tests (ctest -L pg: tools/pg-server.sh
+    # starts one of its own); the client library, libpq-dev, is needed to build and is above
+    "postgresql postgresql-15-postgis-3|the PostgreSQL store's tests will skip"
 )
 
 missing_of() { # package... -> the ones not installed
