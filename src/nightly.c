@@ -1053,15 +1053,23 @@ static bool done_has_scene(const struct run *r, const char *key)
     return found;
 }
 
-static parus_status complete_move(struct run *r, struct item *it, parus_error *err)
+/* A tile this run settles without opening or storing it: one log line, and it is done. */
+static void settle_tile(struct run *r, struct item *it, parus_log_level level, const char *outcome,
+                        const char *note)
 {
     struct line l = {.n = 0};
     line_kv(&l, "event", "tile");
     line_kv(&l, "tile", it->name);
-    line_kv(&l, "outcome", "moved");
-    line_kv(&l, "note", "rest of a scene already stored, left by an interrupted run");
-    run_log(r, PARUS_LOG_WARN, &l);
+    line_kv(&l, "outcome", outcome);
+    line_kv(&l, "note", note);
+    run_log(r, level, &l);
     it->state = ITEM_DONE;
+}
+
+static parus_status complete_move(struct run *r, struct item *it, parus_error *err)
+{
+    settle_tile(r, it, PARUS_LOG_WARN, "moved",
+                "rest of a scene already stored, left by an interrupted run");
     return move_done(r, it, err);
 }
 
@@ -1080,6 +1088,26 @@ static parus_status add_tile_files(struct item *it, const parus_tile *tile, paru
                 return code;
         }
     }
+    return PARUS_OK;
+}
+
+/* True when a file of the item is no longer where the scan found it. Runs of other shards over
+ * the same inbox move their own tiles to done while this one works through the listing, so a tile
+ * that cannot be opened because it is gone was taken, not bad: nothing is set aside (a reason file
+ * would stand for a file that is not there, and the run would exit 8). */
+static bool item_gone(const struct item *it)
+{
+    struct stat sb;
+    size_t i;
+    for (i = 0; i < it->n_paths; i++)
+        if (lstat(it->paths[i], &sb) != 0 && errno == ENOENT)
+            return true;
+    return false;
+}
+
+static parus_status gone(struct run *r, struct item *it)
+{
+    settle_tile(r, it, PARUS_LOG_INFO, "gone", "no longer in the inbox: taken by another run");
     return PARUS_OK;
 }
 
@@ -1116,6 +1144,8 @@ static parus_status inspect(struct run *r, struct item *it, bool *known, parus_e
                 *err = terr;
             return code;
         }
+        if (item_gone(it))
+            return gone(r, it);
         /* no fingerprint: the shard comes from the name, without the inbox's mount point, so
          * hosts that mount the inbox at different paths agree */
         if (count > 1 && shard_of_name(it->grouped ? it->key : base_name(it->name), count) !=
@@ -1333,7 +1363,7 @@ static parus_status ingest_one(struct run *r, struct item *it, parus_error *err)
                 *err = terr;
             return code;
         }
-        return quarantine(r, it, &terr, err);
+        return item_gone(it) ? gone(r, it) : quarantine(r, it, &terr, err);
     }
     switch (res.outcome) {
     case PARUS_INGEST_STORED:
@@ -1375,12 +1405,14 @@ static parus_status ingest_one(struct run *r, struct item *it, parus_error *err)
     return code;
 }
 
-/* Directories for the moves: made if absent, and on the inbox's file system (a rename). */
+/* Directories for the moves: made if absent, and on the inbox's file system (a rename). Shards
+ * started together over one inbox make them at the same time: one that another run made
+ * between the stat and the mkdir (EEXIST) is as good as one made here. */
 static parus_status prepare_dir(struct run *r, const char *dir, const char *what, struct stat *sb,
                                 parus_error *err)
 {
     if (stat(dir, sb) != 0) {
-        if (errno != ENOENT || mkdir(dir, 0755) != 0 || stat(dir, sb) != 0)
+        if (errno != ENOENT || (mkdir(dir, 0755) != 0 && errno != EEXIST) || stat(dir, sb) != 0)
             return parus_fail(err, PARUS_E_IO, "cannot make %s directory '%s': %s", what, dir,
                               strerror(errno));
     }

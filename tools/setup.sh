@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tools/setup.sh - set up a fresh Debian 12 machine for parus, build it, and run the demo or the
 # tests. Idempotent: packages already installed are not touched, and `apt-get update` runs only
-# when something is missing; an optional package (a CJK font for the charts) that cannot be
+# when something is missing; an optional package (a CJK font for the charts, Slurm and munge for
+# the Slurm test, a PostgreSQL server and PostGIS for the server store's tests) that cannot be
 # installed is a warning, not a failure.
 #
 #   tools/setup.sh demo    install, build, run the main job over data-samples/ (tools/demo.sh)
@@ -22,9 +23,18 @@ jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 packages=(build-essential cmake pkg-config libgdal-dev gdal-bin libproj-dev proj-bin
           libtiff-dev libsqlite3-dev sqlite3 libpq-dev libcmocka-dev libinih-dev libxgboost-dev libcairo2-dev clang-format
           netcdf-bin)
-# Wanted but not needed: a CJK font, so that charts draw Chinese names (without it they draw as
-# boxes and the chart test that checks it skips). A failure to install it is a warning.
-optional=(fonts-wqy-zenhei)
+# Wanted but not needed, each group installed apart so that one that cannot be installed keeps
+# none of the others out. A failure is a warning (what it costs after the '|'), and the tests
+# that need the group skip (exit 77) with a message naming what is missing.
+optional=(
+    # a CJK font, so that charts draw Chinese names (the chart test that checks it skips)
+    "fonts-wqy-zenhei|Chinese text in charts will draw as boxes"
+    # tests/slurm/test_slurm.sh starts its own munged, slurmctld and slurmd (ctest -L slurm)
+    "slurm-wlm munge|the Slurm test will skip"
+    # a PostgreSQL server with PostGIS for the server store's tests (ctest -L pg: tools/pg-server.sh
+    # starts one of its own); the client library, libpq-dev, is needed to build and is above
+    "postgresql postgresql-15-postgis-3|the PostgreSQL store's tests will skip"
+)
 
 missing_of() { # package... -> the ones not installed
     local p
@@ -35,23 +45,28 @@ missing_of() { # package... -> the ones not installed
     done
 }
 mapfile -t missing < <(missing_of "${packages[@]}")
-mapfile -t missing_optional < <(missing_of "${optional[@]}")
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+updated=false
 if [ ${#missing[@]} -gt 0 ]; then
-    echo "setup: installing ${missing[*]} ${missing_optional[*]}" >&2
+    echo "setup: installing ${missing[*]}" >&2
     $sudo apt-get update -qq
+    updated=true
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
         "${missing[@]}" >&2
 fi
-if [ ${#missing_optional[@]} -gt 0 ]; then
-    if ! { { [ ${#missing[@]} -gt 0 ] || timeout 300 $sudo apt-get update -qq; } &&
-           DEBIAN_FRONTEND=noninteractive timeout 300 $sudo apt-get install -y -qq \
+for group in "${optional[@]}"; do
+    read -ra wanted <<<"${group%%|*}"
+    mapfile -t missing_optional < <(missing_of "${wanted[@]}")
+    [ ${#missing_optional[@]} -gt 0 ] || continue
+    echo "setup: installing ${missing_optional[*]} (optional)" >&2
+    if ! { { $updated || timeout 300 $sudo apt-get update -qq; } && updated=true &&
+           DEBIAN_FRONTEND=noninteractive timeout 600 $sudo apt-get install -y -qq \
                --no-install-recommends "${missing_optional[@]}" >&2; }; then
-        echo "setup: warning: could not install ${missing_optional[*]} (optional: Chinese text" \
-             "in charts will draw as boxes)" >&2
+        echo "setup: warning: could not install ${missing_optional[*]} (optional:" \
+             "${group#*|})" >&2
     fi
-fi
+done
 
 cmake_args=(-S . -B "$build_dir" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}")
 if [ "${CI:-}" = "true" ]; then cmake_args+=(-DPARUS_WERROR=ON); fi
