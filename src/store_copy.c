@@ -189,6 +189,8 @@ static parus_status copy_table(parus_store *src, parus_store *dst, const char *t
     memset(t, 0, sizeof *t);
     snprintf(sql, sizeof sql, "SELECT * FROM %s", table);
     rc = parus__db_prepare(src->db, sql, false, &rd);
+    if (rc == SQLITE_OK)
+        parus__stmt_stream(rd);
     if (rc != SQLITE_OK)
         return parus__store_sql_fail(src, rc, err, "copy: cannot read table %s of '%s'", table,
                                      src->path);
@@ -258,6 +260,8 @@ static parus_status read_back(parus_store *dst, const char *table, struct table_
     int rc;
     snprintf(sql, sizeof sql, "SELECT %s FROM %s", t->columns, table);
     rc = parus__db_prepare(dst->db, sql, false, &st);
+    if (rc == SQLITE_OK)
+        parus__stmt_stream(st);
     while (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
         digest_row(&t->to, st, t->n_cols);
         rc = SQLITE_OK;

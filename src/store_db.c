@@ -211,6 +211,12 @@ int parus__clear_bindings(parus__stmt *st)
     return sqlite3_clear_bindings(st->lite);
 }
 
+void parus__stmt_stream(parus__stmt *st)
+{
+    if (st->pg)
+        parus__pg_stream(st->pg);
+}
+
 int parus__step(parus__stmt *st)
 {
     if (st->pg)

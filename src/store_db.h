@@ -65,6 +65,10 @@ int parus__finalize(parus__stmt *st);
 int parus__reset(parus__stmt *st);
 int parus__clear_bindings(parus__stmt *st);
 int parus__step(parus__stmt *st);
+/* The statement's rows are many (a season's observations, a whole table): on PostgreSQL, inside
+ * a transaction, they are fetched in batches through a cursor instead of whole at the first
+ * step. Call before the first step; nothing changes on SQLite, which always streams. */
+void parus__stmt_stream(parus__stmt *st);
 
 int parus__bind_int64(parus__stmt *st, int i, int64_t v);
 int parus__bind_int(parus__stmt *st, int i, int v);

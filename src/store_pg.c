@@ -56,9 +56,19 @@ struct parus__pg {
     size_t copy_n;
 };
 
+/* Rows a cursor fetches at a time (a SELECT run inside a transaction). */
+#define CURSOR_BATCH 10000
+
 struct parus__pg_stmt {
     struct parus__pg *pg;
     char name[24];
+    unsigned id;      /* of the names: "p<id>" the statement, "d<id>" its cursor's DECLARE */
+    char *sql;        /* the text as PostgreSQL reads it */
+    bool select;      /* a SELECT */
+    bool stream;      /* a SELECT of many rows: through cursor "c<id>" inside a transaction */
+    bool declared;    /* "d<id>" is prepared */
+    bool cursor_open; /* "c<id>" is declared and not yet closed */
+    bool cursor_done; /* its last batch was fetched */
     int n_params;
     char **values; /* copies of the bound values, NULL for NULL */
     int *lengths;
@@ -531,12 +541,19 @@ int parus__pg_prepare(struct parus__pg *pg, const char *sql, struct parus__pg_st
         if (!st->values || !st->lengths || !st->formats)
             goto nomem;
     }
-    snprintf(st->name, sizeof st->name, "p%u", ++pg->next_id);
+    st->id = ++pg->next_id;
+    snprintf(st->name, sizeof st->name, "p%u", st->id);
     res = PQprepare(pg->conn, st->name, text, n_params, NULL);
     if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
         rc = fail_code(pg, res);
     PQclear(res);
-    free(text);
+    {
+        const char *w = text;
+        while (*w == ' ' || *w == '\n' || *w == '(')
+            w++;
+        st->select = starts_word(w, "SELECT") || starts_word(w, "WITH");
+    }
+    st->sql = text;
     if (rc != SQLITE_OK) {
         st->name[0] = '\0';
         parus__pg_finalize(st);
@@ -561,8 +578,24 @@ static void drop_row(struct parus__pg_stmt *st)
     }
 }
 
+/* Run a command of the connection's own on what is named after st: "CLOSE c" closes cursor
+ * c<id>, "DEALLOCATE p" the statement p<id>. */
+static PGresult *own_command(struct parus__pg_stmt *st, const char *command)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "%s%u", command, st->id);
+    return PQexec(st->pg->conn, sql);
+}
+
 void parus__pg_reset(struct parus__pg_stmt *st)
 {
+    if (st->cursor_open) {
+        /* in a transaction that failed, the cursor is already gone with it */
+        if (PQtransactionStatus(st->pg->conn) == PQTRANS_INTRANS)
+            PQclear(own_command(st, "CLOSE c"));
+        st->cursor_open = false;
+    }
+    st->cursor_done = false;
     drop_row(st);
     free(st->blob);
     free(st->blob_len);
@@ -591,42 +624,126 @@ void parus__pg_finalize(struct parus__pg_stmt *st)
     parus__pg_reset(st);
     parus__pg_clear_bindings(st);
     if (st->name[0] && PQstatus(st->pg->conn) == CONNECTION_OK) {
-        char sql[48];
-        snprintf(sql, sizeof sql, "DEALLOCATE %s", st->name);
-        PQclear(PQexec(st->pg->conn, sql));
+        PQclear(own_command(st, "DEALLOCATE p"));
+        if (st->declared)
+            PQclear(own_command(st, "DEALLOCATE d"));
     }
+    free(st->sql);
     free(st->values);
     free(st->lengths);
     free(st->formats);
     free(st);
 }
 
-int parus__pg_step(struct parus__pg_stmt *st)
+/* Take res as the rows to step through (a whole result, or a cursor's batch). */
+static int take_rows(struct parus__pg_stmt *st, PGresult *res)
 {
     drop_row(st);
+    free(st->blob);
+    free(st->blob_len);
+    st->blob = NULL;
+    st->blob_len = NULL;
+    PQclear(st->res);
+    st->res = res;
+    st->n_rows = PQntuples(res);
+    st->n_cols = PQnfields(res);
+    st->row = -1;
+    if (st->n_cols > 0) {
+        st->blob = calloc((size_t)st->n_cols, sizeof *st->blob);
+        st->blob_len = calloc((size_t)st->n_cols, sizeof *st->blob_len);
+        if (!st->blob || !st->blob_len)
+            return SQLITE_NOMEM;
+    }
+    return SQLITE_OK;
+}
+
+/* The cursor's next batch; the cursor is closed after its last. */
+static int fetch_batch(struct parus__pg_stmt *st)
+{
+    char sql[64];
+    PGresult *res;
+    int rc;
+    snprintf(sql, sizeof sql, "FETCH %d FROM c%u", CURSOR_BATCH, st->id);
+    res = PQexec(st->pg->conn, sql);
+    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = fail_code(st->pg, res);
+        PQclear(res);
+        return rc;
+    }
+    rc = take_rows(st, res);
+    if (rc == SQLITE_OK && PQntuples(res) < CURSOR_BATCH) {
+        st->cursor_done = true;
+        PQclear(own_command(st, "CLOSE c"));
+        st->cursor_open = false;
+    }
+    return rc;
+}
+
+void parus__pg_stream(struct parus__pg_stmt *st)
+{
+    st->stream = st->select;
+}
+
+/* Prepare the statement's query as cursor "c<id>" ("d<id>"), once. */
+static int declare_cursor(struct parus__pg_stmt *st)
+{
+    size_t n = strlen(st->sql) + 64;
+    char *declare = malloc(n), name[24];
+    PGresult *res;
+    int rc = SQLITE_OK;
+    if (!declare)
+        return SQLITE_NOMEM;
+    snprintf(declare, n, "DECLARE c%u NO SCROLL CURSOR FOR %s", st->id, st->sql);
+    snprintf(name, sizeof name, "d%u", st->id);
+    res = PQprepare(st->pg->conn, name, declare, st->n_params, NULL);
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = fail_code(st->pg, res);
+    PQclear(res);
+    free(declare);
+    st->declared = rc == SQLITE_OK;
+    return rc;
+}
+
+int parus__pg_step(struct parus__pg_stmt *st)
+{
+    int rc;
+    drop_row(st);
     if (!st->res) {
-        PGresult *res =
-            PQexecPrepared(st->pg->conn, st->name, st->n_params, (const char *const *)st->values,
-                           st->lengths, st->formats, 0);
+        /* a streamed SELECT inside a transaction goes through its cursor (only there can a
+         * cursor live without being held past the transaction); elsewhere its rows come whole */
+        bool cursor = st->stream && PQtransactionStatus(st->pg->conn) == PQTRANS_INTRANS;
+        char name[24];
+        PGresult *res;
+        if (cursor && !st->declared && (rc = declare_cursor(st)) != SQLITE_OK)
+            return rc;
+        snprintf(name, sizeof name, "%c%u", cursor ? 'd' : 'p', st->id);
+        res = PQexecPrepared(st->pg->conn, name, st->n_params, (const char *const *)st->values,
+                             st->lengths, st->formats, 0);
         if (!res || !result_ok(res)) {
-            int rc = fail_code(st->pg, res);
+            rc = fail_code(st->pg, res);
             PQclear(res);
             return rc;
         }
-        note_changes(st->pg, res);
-        st->res = res;
-        st->n_rows = PQntuples(res);
-        st->n_cols = PQnfields(res);
-        if (st->n_cols > 0) {
-            st->blob = calloc((size_t)st->n_cols, sizeof *st->blob);
-            st->blob_len = calloc((size_t)st->n_cols, sizeof *st->blob_len);
-            if (!st->blob || !st->blob_len)
-                return SQLITE_NOMEM;
+        if (cursor) {
+            PQclear(res);
+            st->cursor_open = true;
+            st->cursor_done = false;
+            rc = fetch_batch(st);
+        } else {
+            note_changes(st->pg, res);
+            rc = take_rows(st, res);
         }
-        st->row = -1;
+        if (rc != SQLITE_OK)
+            return rc;
     }
     if (st->row < st->n_rows)
         st->row++;
+    if (st->row == st->n_rows && st->cursor_open && !st->cursor_done && st->n_rows > 0) {
+        rc = fetch_batch(st);
+        if (rc != SQLITE_OK)
+            return rc;
+        st->row = 0;
+    }
     return st->row < st->n_rows ? SQLITE_ROW : SQLITE_DONE;
 }
 

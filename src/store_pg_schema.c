@@ -325,6 +325,24 @@ parus_status parus__store_pg_migrate(parus_store *store, parus_error *err)
                           "'%s' has schema version %d: this parus migrates PostgreSQL stores "
                           "from version %d only",
                           store->path, store->version, PARUS_STORE_SCHEMA_VERSION);
+    /* text must sort by its bytes, as in SQLite: the season walk reads parcels in id order, and
+     * a result must not depend on the backend */
+    {
+        int64_t byte_order = 0;
+        rc = parus__store_one_int(store,
+                                  "SELECT CAST(datcollate IN ('C', 'POSIX', 'C.UTF-8', 'C.utf8') "
+                                  "AS INTEGER) FROM pg_database WHERE datname = current_database()",
+                                  &byte_order);
+        if (rc != SQLITE_OK)
+            return parus__store_sql_fail(store, rc, err, "cannot read '%s'", store->path);
+        if (byte_order != 1)
+            return parus_fail(err, PARUS_E_STORE,
+                              "'%s' sorts text by a language's rules: parus needs the byte order "
+                              "(collation C) so that its results are those of a SQLite store; "
+                              "create the database with 'createdb -T template0 --locale=C.UTF-8 "
+                              "NAME' (or --lc-collate=C)",
+                              store->path);
+    }
     /* one creator at a time: the others wait on the lock, then find the schema made */
     rc = parus__db_exec(store->db, "BEGIN; SELECT pg_advisory_xact_lock(1347573075)");
     if (rc == SQLITE_OK)

@@ -481,6 +481,7 @@ static parus_status walk(parus_store *store, const char *season, bool with_radar
     int64_t mmap_bytes;
     char first[11], last[11];
     int rc, orc, rrc = SQLITE_DONE;
+    bool own_tx = false;
 
     parus_error_init(err);
     if (!store || !fn)
@@ -503,9 +504,21 @@ static parus_status walk(parus_store *store, const char *season, bool with_radar
         return parus__store_prepare_failed(err);
     if (with_radar && !(rq = stmt_get(store, S_WALK_RADAR, err)))
         return parus__store_prepare_failed(err);
+    /* a season's observations stream (PostgreSQL: through cursors, which live in a
+     * transaction: the walk reads in one of its own when none is open) */
+    parus__stmt_stream(pq);
+    parus__stmt_stream(oq);
+    if (rq)
+        parus__stmt_stream(rq);
+    if (parus__db_is_pg(store->db) && parus__db_autocommit(store->db)) {
+        rc = parus__db_exec(store->db, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+        if (rc != SQLITE_OK)
+            return parus__store_sql_fail(store, rc, err, "cannot read '%s'", store->path);
+        own_tx = true;
+    }
     code = walk_mmap_bytes(store, &mmap_bytes, err);
     if (code != PARUS_OK)
-        return code;
+        goto out_reset;
     set_mmap(store, mmap_bytes);
     rc = bind_text(pq, 1, season);
     orc = bind_text(oq, 1, first);
@@ -613,6 +626,8 @@ out_reset:
     parus__reset(oq);
     parus__reset(pq);
     set_mmap(store, 0);
+    if (own_tx && !parus__db_autocommit(store->db))
+        parus__db_exec(store->db, "COMMIT");
     free(pts);
     free(rad);
     return code;
