@@ -9,7 +9,8 @@
  * observing every parcel with every statistic set: the row size of a real ingest) and one
  * assessed season, 2024-03-01/2024-10-26: a result and an assessment per parcel, a flag on every
  * seventh, peer curves, a limit per farmer, all in one results transaction as `parus assess`
- * writes them. A STORE that exists is used as it is, so the fill is paid once.
+ * writes them. A STORE that exists is used as it is, so the fill is paid once; so is a
+ * PostgreSQL store (a postgresql:// URI or libpq keyword string: tools/bench-pg.sh).
  *
  * Then, for K random parcels (a fixed seed: the same parcels every run), it times:
  *   library, warm     parus_parcel_view_load on a store opened once (what a long-lived service
@@ -411,7 +412,9 @@ int main(int argc, char **argv)
                         "[--queries K] [--bin PARUS] [--full PARUS_FULL]\n");
         return 2;
     }
-    if (stat(path, &sb) != 0)
+    /* a PostgreSQL store (tools/bench-pg.sh copies the filled SQLite store into one) is used as
+     * it is */
+    if (!parus_store_is_server(path) && stat(path, &sb) != 0)
         fill(path, n_parcels, n_tiles);
 
     if (parus_store_open_existing(path, &s, &err) != PARUS_OK)

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# tools/bench-pg.sh - the PostgreSQL store against the SQLite store, in one run on one machine
+# (issue 13's figures). A throwaway server (tools/pg-server.sh) is started in DIR/pg and stopped
+# at the end.
+#
+#   tools/bench-pg.sh ingest [--size 10980] [--repeat 3] [--dir out/bench]
+#       the kernel benchmark's tile (tools/bench-kernel.sh's scene, generated once: a
+#       SIZE x SIZE Sentinel-2 tile and SIZE^2/840 parcels) ingested with one thread into a copy
+#       of the parcels-only SQLite store and into a PostgreSQL store holding the same parcels
+#       (copied in with `parus store copy`): wall and CPU time of the parus process, medians of
+#       REPEAT, and the ratio PostgreSQL / SQLite (target <= 1.2). The server's own CPU is
+#       reported beside it (it is another process: on two cores both run at once).
+#   tools/bench-pg.sh writers [--size 4096] [--dir out/bench]
+#       four tiles (four dates of one scene) ingested one after another by one writer, then by
+#       four writers at once, into fresh PostgreSQL stores: the concurrent run's wall time
+#       against the sum of the single-writer times (target <= 1.1; on a machine with fewer
+#       cores than writers the concurrent run is bound by the cores, not by locks).
+#   tools/bench-pg.sh query [--parcels 20000] [--tiles 36] [--queries 100] [--dir out/bench]
+#       parus-bench-query's store (filled once in SQLite), copied into PostgreSQL, and the same
+#       queries timed against both: `parus query`'s p50 (target <= 20 ms on PostgreSQL).
+#
+# Read the ratios, not the seconds: the machine is shared.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here"
+what=${1:-}
+[ $# -gt 0 ] && shift
+size=
+repeat=3
+dir=out/bench
+parcels=20000
+tiles=36
+queries=100
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --size) size=$2; shift 2 ;;
+    --repeat) repeat=$2; shift 2 ;;
+    --dir) dir=$2; shift 2 ;;
+    --parcels) parcels=$2; shift 2 ;;
+    --tiles) tiles=$2; shift 2 ;;
+    --queries) queries=$2; shift 2 ;;
+    *) sed -n '2,24p' "$0" >&2; exit 2 ;;
+    esac
+done
+build=${BUILD_DIR:-build}
+parus="$build/parus"
+[ -x "$parus" ] || tools/setup.sh build >/dev/null
+tools/pg-server.sh check || exit $?
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+server="$dir/pg/data"
+chmod 755 "$dir" "$(dirname "$dir")" 2>/dev/null || true
+stop_server() { tools/pg-server.sh stop "$server" >/dev/null 2>&1 || true; }
+trap stop_server EXIT
+if [ -f "$server/PG_VERSION" ]; then
+    stop_server
+    rm -rf "$dir/pg"
+fi
+tools/pg-server.sh start "$server" >/dev/null
+newdb() { tools/pg-server.sh db "$server" "$1"; }
+
+median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+# timed CMD...: runs CMD, appends "wall user sys maxrss_kb" to $timing
+timed() {
+    /usr/bin/time -f "%e %U %S %M" -o "$dir/.time" "$@" >/dev/null 2>"$dir/.err" ||
+        { rc=$?; [ $rc -eq 9 ] || { cat "$dir/.err" >&2; exit $rc; }; }
+    cat "$dir/.time" >>"$timing"
+}
+
+# the server's CPU seconds so far (all its processes: backends, writer, checkpointer)
+server_cpu() {
+    local pid tot=0 hz
+    hz=$(getconf CLK_TCK)
+    for pid in $(pgrep -u postgres -f "postgres" || true); do
+        [ -r "/proc/$pid/stat" ] || continue
+        tot=$(awk -v t="$tot" '{print t + $14 + $15 + $16 + $17}' "/proc/$pid/stat")
+    done
+    awk -v t="$tot" -v hz="$hz" 'BEGIN {printf "%.2f", t / hz}'
+}
+
+scene_of() { # size -> the scene directory, generated once
+    local s=$1 dates=${2:-1} scene="$dir/scene-$1"
+    [ "$dates" -gt 1 ] && scene="$dir/scene-$1-d$dates"
+    if [ ! -f "$scene/done" ]; then
+        echo "bench: generating a $s x $s scene ($dates dates) and its parcels in $scene (once)" >&2
+        rm -rf "$scene"
+        "$build/parus-synth" --out "$scene" --size "$s" --dates "$dates" --start 2024-07-15 \
+            --bands B04,B08,SCL --parcels $((s * s / 840)) --parcels-format gpkg --no-truth \
+            --quiet
+        touch "$scene/done"
+    fi
+    if [ ! -f "$scene/base.db" ]; then
+        "$parus" --db "$scene/base.db" -q parcels load "$scene/parcels.gpkg" \
+            2>"$scene/load.log" || [ $? -eq 8 ]
+    fi
+    echo "$scene"
+}
+
+case "$what" in
+ingest)
+    scene=$(scene_of "${size:-10980}")
+    tile=$(ls "$scene"/*.tif | head -n 1)
+    echo "tile $(basename "$tile"), $(sqlite3 "$scene/base.db" 'SELECT count(*) FROM parcels') parcels registered"
+    conn=$(newdb parcels)
+    "$parus" -q store copy "$scene/base.db" "$conn"
+    lite_t=$dir/.lite; pg_t=$dir/.pg; srv_t=$dir/.srv
+    : >"$lite_t"; : >"$pg_t"; : >"$srv_t"
+    for r in $(seq "$repeat"); do
+        cp "$scene/base.db" "$dir/ingest.db"
+        timing=$lite_t timed "$parus" --db "$dir/ingest.db" -q ingest --threads 1 "$tile"
+        c=$(newdb "ingest$r")
+        "$parus" -q store copy "$conn" "$c"
+        before=$(server_cpu)
+        timing=$pg_t timed "$parus" --db "$c" -q ingest --threads 1 "$tile"
+        awk -v a="$before" -v b="$(server_cpu)" 'BEGIN {print b - a}' >>"$srv_t"
+    done
+    rm -f "$dir/ingest.db"
+    lw=$(cut -d' ' -f1 "$lite_t" | median); lc=$(awk '{print $2 + $3}' "$lite_t" | median)
+    pw=$(cut -d' ' -f1 "$pg_t" | median); pc=$(awk '{print $2 + $3}' "$pg_t" | median)
+    sc=$(median <"$srv_t")
+    lm=$(cut -d' ' -f4 "$lite_t" | median); pm=$(cut -d' ' -f4 "$pg_t" | median)
+    printf "%-28s %9s %9s %10s %12s\n" "ingest, 1 thread (median of $repeat)" wall_s cpu_s peak_MB server_cpu_s
+    printf "%-28s %9.2f %9.2f %10.0f %12s\n" "SQLite" "$lw" "$lc" "$(echo "$lm / 1024" | bc -l)" "-"
+    printf "%-28s %9.2f %9.2f %10.0f %12.2f\n" "PostgreSQL" "$pw" "$pc" "$(echo "$pm / 1024" | bc -l)" "$sc"
+    awk -v p="$pw" -v l="$lw" 'BEGIN {printf "PostgreSQL / SQLite, wall: %.2f (target <= 1.2)\n", p / l}'
+    awk -v p="$pc" -v s="$sc" -v l="$lc" 'BEGIN {printf "PostgreSQL / SQLite, CPU of parus and the server together: %.2f\n", (p + s) / l}'
+    ;;
+writers)
+    scene=$(scene_of "${size:-4096}" 4)
+    mapfile -t tifs < <(ls "$scene"/*.tif | head -n 4)
+    conn=$(newdb parcels)
+    "$parus" -q store copy "$scene/base.db" "$conn"
+    timing=$dir/.one; : >"$timing"
+    total=0
+    c=$(newdb one)
+    "$parus" -q store copy "$conn" "$c"
+    for t in "${tifs[@]}"; do
+        timed "$parus" --db "$c" -q ingest --threads 1 "$t"
+    done
+    sum=$(awk '{s += $1} END {print s}' "$timing")
+    c=$(newdb four)
+    "$parus" -q store copy "$conn" "$c"
+    start=$(date +%s.%N)
+    for t in "${tifs[@]}"; do
+        "$parus" --db "$c" -q ingest --threads 1 "$t" >/dev/null &
+    done
+    wait
+    end=$(date +%s.%N)
+    n=$("$parus" --db "$c" store info | awk '/^tiles:/ {print $2}')
+    [ "$n" = 4 ] || { echo "bench: the four writers stored $n tiles, not 4" >&2; exit 1; }
+    awk -v s="$sum" -v a="$start" -v b="$end" -v cores="$(nproc)" 'BEGIN {
+        w = b - a
+        printf "4 tiles, one writer after another: %.2f s (sum); four writers at once: %.2f s\n", s, w
+        printf "at once / sum: %.2f (target <= 1.1; %d cores: a perfect machine gives %.2f)\n", w / s, cores, (cores < 4 ? 1 / cores : 0.25)
+    }'
+    ;;
+query)
+    store="$dir/query-$parcels-$tiles.db"
+    [ -f "$store" ] || echo "bench: filling $store (once)" >&2
+    "$build/parus-bench-query" "$store" --parcels "$parcels" --tiles "$tiles" --queries 1 \
+        --bin "$parus" >/dev/null
+    conn=$(newdb query)
+    "$parus" -q store copy "$store" "$conn"
+    echo "== SQLite"
+    "$build/parus-bench-query" "$store" --queries "$queries" --bin "$parus" | grep -v "^store"
+    echo "== PostgreSQL"
+    "$build/parus-bench-query" "$conn" --queries "$queries" --bin "$parus" | grep -v "^store"
+    ;;
+*)
+    sed -n '2,24p' "$0" >&2
+    exit 2
+    ;;
+esac
