@@ -218,6 +218,19 @@ parus__stmt *parus__store_stmt(parus_store *store, size_t slot, const char *sql,
     return st;
 }
 
+parus__stmt *parus__store_checked(parus_store *store, parus__stmt *st, parus_error *err)
+{
+    int rc;
+    if (!st)
+        return NULL;
+    rc = parus__stmt_check(st);
+    if (rc != SQLITE_OK) {
+        parus__store_sql_fail(store, rc, err, "cannot prepare a statement on '%s'", store->path);
+        return NULL;
+    }
+    return st;
+}
+
 /* PostgreSQL's text where it differs from SQLite's: parcels_rtree is a table with a GiST index
  * on its box (store_pg_schema.c), which the box operator && uses; CROSS JOIN takes no ON there. */
 static const char *const stmt_sql_pg[STMT_N_] = {
@@ -280,7 +293,7 @@ parus_status parus__store_prepare_all(parus_store *store, parus_error *err)
 {
     parus_status code;
     for (int id = 0; id < STMT_N_; id++)
-        if (!stmt_get(store, (enum stmt_id)id, err)) {
+        if (!parus__store_checked(store, stmt_get(store, (enum stmt_id)id, err), err)) {
             parus_error_prefix(err, "store statement %d (%.60s...)", id, stmt_sql[id]);
             return parus__store_prepare_failed(err);
         }
@@ -748,6 +761,7 @@ void parus_store_close(parus_store *store)
     parus_store_tile_abort(store); /* a tile left open is not half-stored */
     parus_store_results_abort(store);
     parus_store_assessments_abort(store);
+    parus__db_closing(store->db);
     for (i = 0; i < PARUS__STORE_MAX_STMTS; i++)
         parus__finalize(store->stmt[i]);
     parus__db_close(store->db);
@@ -1596,7 +1610,7 @@ static parus_status insert_tile(parus_store *store, const parus_tile_record *rec
     "INSERT INTO observation_values (tile_id, parcel_num, " PARUS__OBS_ROW_COLUMNS ") "            \
     "SELECT ?1, p.num, i.w_total_mpx, i.w_valid_mpx, i.n_pixels, i.n_pure, "                       \
     "i.valid_fraction_e4, i.ndvi_mean_e4, i.vals FROM parus_obs_in i JOIN parcels p ON "           \
-    "p.id = i.parcel_id"
+    "p.id = i.parcel_id ORDER BY p.num"
 #define OBS_COPY_MISSING                                                                           \
     "SELECT i.parcel_id FROM parus_obs_in i WHERE NOT EXISTS (SELECT 1 FROM parcels p WHERE "      \
     "p.id = i.parcel_id) LIMIT 1"
@@ -1688,6 +1702,10 @@ static parus_status obs_copy_finish(parus_store *store, const parus_tile_record 
 
     store->obs_copy = false;
     rc = parus__db_copy_end(store->db, rc == SQLITE_OK);
+    /* the parcels the rows join stay as they are until the commit (what the foreign keys that
+     * observation_values has on SQLite guarantee, there row by row) */
+    if (rc == SQLITE_OK)
+        rc = parus__db_exec(store->db, "LOCK TABLE parcels IN SHARE MODE");
     if (rc == SQLITE_OK)
         rc = parus__db_prepare(store->db, OBS_COPY_MOVE, false, &st);
     if (rc == SQLITE_OK)

@@ -211,6 +211,17 @@ int parus__clear_bindings(parus__stmt *st)
     return sqlite3_clear_bindings(st->lite);
 }
 
+int parus__stmt_check(parus__stmt *st)
+{
+    return st->pg ? parus__pg_check(st->pg) : SQLITE_OK;
+}
+
+void parus__db_closing(parus__db *db)
+{
+    if (db && db->pg)
+        parus__pg_closing(db->pg);
+}
+
 void parus__stmt_stream(parus__stmt *st)
 {
     if (st->pg)

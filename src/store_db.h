@@ -69,6 +69,12 @@ int parus__step(parus__stmt *st);
  * a transaction, they are fetched in batches through a cursor instead of whole at the first
  * step. Call before the first step; nothing changes on SQLite, which always streams. */
 void parus__stmt_stream(parus__stmt *st);
+/* Have the backend check the statement now (PostgreSQL prepares a statement at its second run,
+ * so that a statement run once costs one round trip: its errors otherwise show at its first
+ * step). SQLITE_OK or the reason's code. */
+int parus__stmt_check(parus__stmt *st);
+/* The connection closes next: its statements may be finalized without telling the server. */
+void parus__db_closing(parus__db *db);
 
 int parus__bind_int64(parus__stmt *st, int i, int64_t v);
 int parus__bind_int(parus__stmt *st, int i, int v);

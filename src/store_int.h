@@ -53,6 +53,9 @@ struct parus_store {
 /* The statement in cache slot `slot` (prepared from sql on first use, then reset and unbound);
  * NULL with err set when it cannot be prepared. A slot always holds the same sql. */
 parus__stmt *parus__store_stmt(parus_store *store, size_t slot, const char *sql, parus_error *err);
+/* st, checked by the backend now (parus__stmt_check); NULL with err set when st is NULL or the
+ * backend refuses it. */
+parus__stmt *parus__store_checked(parus_store *store, parus__stmt *st, parus_error *err);
 /* The code to return after parus__store_stmt gave NULL (err may be NULL). */
 parus_status parus__store_prepare_failed(parus_error *err);
 /* E_SCHEMA unless the store is at this build's schema version (opened read-only and older). */

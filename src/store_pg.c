@@ -54,6 +54,7 @@ struct parus__pg {
     unsigned next_id;    /* names of prepared statements: "p1", "p2", ... */
     unsigned char *copy; /* the COPY block being filled, NULL when no COPY is open */
     size_t copy_n;
+    bool closing; /* statements finalized now need no DEALLOCATE */
 };
 
 /* Rows a cursor fetches at a time (a SELECT run inside a transaction). */
@@ -62,11 +63,13 @@ struct parus__pg {
 struct parus__pg_stmt {
     struct parus__pg *pg;
     char name[24];
-    unsigned id;      /* of the names: "p<id>" the statement, "d<id>" its cursor's DECLARE */
-    char *sql;        /* the text as PostgreSQL reads it */
-    bool select;      /* a SELECT */
-    bool stream;      /* a SELECT of many rows: through cursor "c<id>" inside a transaction */
-    bool declared;    /* "d<id>" is prepared */
+    unsigned id;   /* of the names: "p<id>" the statement, "d<id>" its cursor's DECLARE */
+    char *sql;     /* the text as PostgreSQL reads it */
+    bool select;   /* a SELECT */
+    bool stream;   /* a SELECT of many rows: through cursor "c<id>" inside a transaction */
+    bool prepared; /* "p<id>" is prepared (at the second run, or when checked) */
+    bool declared; /* "d<id>" is prepared */
+    unsigned long n_runs;
     bool cursor_open; /* "c<id>" is declared and not yet closed */
     bool cursor_done; /* its last batch was fetched */
     int n_params;
@@ -157,6 +160,11 @@ int parus__pg_open(const char *conninfo, struct parus__pg **out, char **errmsg)
     PQclear(res);
     *out = pg;
     return SQLITE_OK;
+}
+
+void parus__pg_closing(struct parus__pg *pg)
+{
+    pg->closing = true;
 }
 
 void parus__pg_close(struct parus__pg *pg)
@@ -541,12 +549,11 @@ int parus__pg_prepare(struct parus__pg *pg, const char *sql, struct parus__pg_st
         if (!st->values || !st->lengths || !st->formats)
             goto nomem;
     }
+    /* prepared on the server at its second run (parus__pg_step): a statement run once costs
+     * one round trip, not two */
     st->id = ++pg->next_id;
     snprintf(st->name, sizeof st->name, "p%u", st->id);
-    res = PQprepare(pg->conn, st->name, text, n_params, NULL);
-    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
-        rc = fail_code(pg, res);
-    PQclear(res);
+    (void)res;
     {
         const char *w = text;
         while (*w == ' ' || *w == '\n' || *w == '(')
@@ -623,8 +630,10 @@ void parus__pg_finalize(struct parus__pg_stmt *st)
         return;
     parus__pg_reset(st);
     parus__pg_clear_bindings(st);
-    if (st->name[0] && PQstatus(st->pg->conn) == CONNECTION_OK) {
-        PQclear(own_command(st, "DEALLOCATE p"));
+    /* a connection about to close drops its prepared statements itself */
+    if (st->name[0] && !st->pg->closing && PQstatus(st->pg->conn) == CONNECTION_OK) {
+        if (st->prepared)
+            PQclear(own_command(st, "DEALLOCATE p"));
         if (st->declared)
             PQclear(own_command(st, "DEALLOCATE d"));
     }
@@ -679,6 +688,20 @@ static int fetch_batch(struct parus__pg_stmt *st)
     return rc;
 }
 
+int parus__pg_check(struct parus__pg_stmt *st)
+{
+    PGresult *res;
+    int rc = SQLITE_OK;
+    if (st->prepared)
+        return SQLITE_OK;
+    res = PQprepare(st->pg->conn, st->name, st->sql, st->n_params, NULL);
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = fail_code(st->pg, res);
+    PQclear(res);
+    st->prepared = rc == SQLITE_OK;
+    return rc;
+}
+
 void parus__pg_stream(struct parus__pg_stmt *st)
 {
     st->stream = st->select;
@@ -716,9 +739,16 @@ int parus__pg_step(struct parus__pg_stmt *st)
         PGresult *res;
         if (cursor && !st->declared && (rc = declare_cursor(st)) != SQLITE_OK)
             return rc;
+        if (!cursor && !st->prepared && st->n_runs > 0 && (rc = parus__pg_check(st)) != SQLITE_OK)
+            return rc;
         snprintf(name, sizeof name, "%c%u", cursor ? 'd' : 'p', st->id);
-        res = PQexecPrepared(st->pg->conn, name, st->n_params, (const char *const *)st->values,
-                             st->lengths, st->formats, 0);
+        if (cursor || st->prepared)
+            res = PQexecPrepared(st->pg->conn, name, st->n_params, (const char *const *)st->values,
+                                 st->lengths, st->formats, 0);
+        else
+            res = PQexecParams(st->pg->conn, st->sql, st->n_params, NULL,
+                               (const char *const *)st->values, st->lengths, st->formats, 0);
+        st->n_runs++;
         if (!res || !result_ok(res)) {
             rc = fail_code(st->pg, res);
             PQclear(res);

@@ -30,6 +30,8 @@ void parus__pg_reset(struct parus__pg_stmt *st);
 void parus__pg_clear_bindings(struct parus__pg_stmt *st);
 int parus__pg_step(struct parus__pg_stmt *st);
 void parus__pg_stream(struct parus__pg_stmt *st);
+int parus__pg_check(struct parus__pg_stmt *st);
+void parus__pg_closing(struct parus__pg *pg);
 
 int parus__pg_bind_int64(struct parus__pg_stmt *st, int i, int64_t v);
 int parus__pg_bind_double(struct parus__pg_stmt *st, int i, double v);

@@ -9,8 +9,11 @@
  * R-tree of parcel boxes, parcels_rtree is a plain table with a GiST index on its box, and the
  * parcels carry their PostGIS geometry (geom, computed from the stored WKB, GiST-indexed) for
  * analysts' spatial SQL. The triggers that mark a season stale are PL/pgSQL functions with the
- * same conditions. The identity is a row of parus_meta (SQLite keeps it in application_id and
- * user_version).
+ * same conditions. observation_values has no foreign keys (checked a row at a time they cost more
+ * than the rest of a tile's insert): the one statement that fills it joins the parcels under a
+ * SHARE lock of their table, and two triggers delete a parcel's or a tile's observations with
+ * it, as SQLite's ON DELETE CASCADE does. The identity is a row of parus_meta (SQLite keeps it in
+ * application_id and user_version).
  *
  * A PostgreSQL store starts at the current schema version: there is no older PostgreSQL store to
  * migrate. The next schema version adds its step here beside SQLite's.
@@ -171,13 +174,24 @@ static const char *const pg_schema[] = {
     "CREATE TABLE weather_weights ( parcel_num BIGINT NOT NULL REFERENCES parcels(num) ON "
     "DELETE CASCADE, grid_id BIGINT NOT NULL REFERENCES weather_grids(id), cell BIGINT NOT "
     "NULL, weight DOUBLE PRECISION NOT NULL, PRIMARY KEY (parcel_num, grid_id, cell))",
-    "CREATE TABLE observation_values ( tile_id BIGINT NOT NULL REFERENCES tiles(id) ON "
-    "DELETE CASCADE, parcel_num BIGINT NOT NULL REFERENCES parcels(num) ON DELETE CASCADE, "
+    /* no foreign keys here: checking them row by row (a trigger and a row lock on the parcel
+     * each) cost more than the rest of a tile's insert; the insert joins the parcels under a
+     * SHARE lock of their table instead (store.c, OBS_COPY_MOVE), and deletes cascade through
+     * the triggers below */
+    "CREATE TABLE observation_values ( tile_id BIGINT NOT NULL, parcel_num BIGINT NOT NULL, "
     "w_total_mpx BIGINT NOT NULL CHECK (w_total_mpx >= 0), w_valid_mpx BIGINT NOT NULL "
     "CHECK (w_valid_mpx >= 0), n_pixels BIGINT NOT NULL CHECK (n_pixels >= 0), n_pure "
     "BIGINT NOT NULL CHECK (n_pure >= 0), valid_fraction_e4 BIGINT, ndvi_mean_e4 BIGINT, "
     "vals BYTEA NOT NULL, PRIMARY KEY (tile_id, parcel_num))",
     "CREATE INDEX observation_values_parcel ON observation_values(parcel_num)",
+    "CREATE FUNCTION parus_observations_cascade() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN IF TG_TABLE_NAME = 'parcels' THEN DELETE FROM observation_values WHERE "
+    "parcel_num = OLD.num; ELSE DELETE FROM observation_values WHERE tile_id = OLD.id; END "
+    "IF; RETURN OLD; END $$",
+    "CREATE TRIGGER parcels_observations_cascade BEFORE DELETE ON parcels FOR EACH ROW "
+    "EXECUTE FUNCTION parus_observations_cascade()",
+    "CREATE TRIGGER tiles_observations_cascade BEFORE DELETE ON tiles FOR EACH ROW EXECUTE "
+    "FUNCTION parus_observations_cascade()",
     "CREATE VIEW observations AS SELECT tile_id, parcel_num, w_total_mpx / 1000.0 AS "
     "w_total_px, w_valid_mpx / 1000.0 AS w_valid_px, valid_fraction_e4 / 10000.0 AS "
     "valid_fraction, ndvi_mean_e4 / 10000.0 AS ndvi_mean, n_pixels, n_pure, vals FROM "

@@ -328,6 +328,25 @@ static void test_pg__a_season_on_postgresql_is_the_season_on_sqlite(void **state
     assert_string_equal(a, b);
     free(a), free(b), free(pa), free(pb);
 
+    /* observation_values has no foreign keys on PostgreSQL: deleting a tile or a parcel by hand
+     * takes its observations with it all the same (the cascade's triggers) */
+    {
+        PGconn *pg = PQconnectdb(conn);
+        PGresult *res;
+        assert_int_equal(PQstatus(pg), CONNECTION_OK);
+        PQclear(PQexec(pg, "DELETE FROM radar_tiles WHERE tile_id = 1"));
+        res = PQexec(pg, "DELETE FROM tiles WHERE id = 1");
+        assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+        PQclear(res);
+        res = PQexec(pg, "SELECT (SELECT count(*) FROM observation_values WHERE tile_id = 1), "
+                         "(SELECT count(*) FROM observation_values)");
+        assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+        assert_string_equal(PQgetvalue(res, 0, 0), "0");
+        assert_string_equal(PQgetvalue(res, 0, 1), "3377"); /* 3,684 less the tile's 307 */
+        PQclear(res);
+        PQfinish(pg);
+    }
+
     free(conn);
     free(lite_dir);
     free(pg_dir);

@@ -57,7 +57,7 @@ if [ -f "$server/PG_VERSION" ]; then
     rm -rf "$dir/pg"
 fi
 tools/pg-server.sh start "$server" >/dev/null
-newdb() { tools/pg-server.sh db "$server" "$1"; }
+newdb() { tools/pg-server.sh db "$server" "$1" "${2:-}"; }
 
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
@@ -109,8 +109,7 @@ ingest)
     for r in $(seq "$repeat"); do
         cp "$scene/base.db" "$dir/ingest.db"
         timing=$lite_t timed "$parus" --db "$dir/ingest.db" -q ingest --threads 1 "$tile"
-        c=$(newdb "ingest$r")
-        "$parus" -q store copy "$conn" "$c"
+        c=$(newdb "ingest$r" parcels)
         before=$(server_cpu)
         timing=$pg_t timed "$parus" --db "$c" -q ingest --threads 1 "$tile"
         awk -v a="$before" -v b="$(server_cpu)" 'BEGIN {print b - a}' >>"$srv_t"
@@ -133,14 +132,12 @@ writers)
     "$parus" -q store copy "$scene/base.db" "$conn"
     timing=$dir/.one; : >"$timing"
     total=0
-    c=$(newdb one)
-    "$parus" -q store copy "$conn" "$c"
+    c=$(newdb one parcels)
     for t in "${tifs[@]}"; do
         timed "$parus" --db "$c" -q ingest --threads 1 "$t"
     done
     sum=$(awk '{s += $1} END {print s}' "$timing")
-    c=$(newdb four)
-    "$parus" -q store copy "$conn" "$c"
+    c=$(newdb four parcels)
     start=$(date +%s.%N)
     for t in "${tifs[@]}"; do
         "$parus" --db "$c" -q ingest --threads 1 "$t" >/dev/null &

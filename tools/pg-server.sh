@@ -8,8 +8,10 @@
 #                                         its socket in DIR), create database "parus" with
 #                                         PostGIS; print the libpq connection string (also kept
 #                                         in DIR/conninfo)
-#   tools/pg-server.sh db DIR NAME        a fresh database NAME (dropped first) with PostGIS on
-#                                         the server of DIR; print its connection string
+#   tools/pg-server.sh db DIR NAME [TEMPLATE]
+#                                         a fresh database NAME (dropped first) with PostGIS on
+#                                         the server of DIR, or a copy of database TEMPLATE (no
+#                                         one connected to it); print its connection string
 #   tools/pg-server.sh stop DIR           stop it (fast shutdown) and wait
 #   tools/pg-server.sh restart DIR        start a stopped server of DIR again, on its port, its
 #                                         databases as they were
@@ -60,10 +62,14 @@ psql_on() { # DIR PORT DB SQL
         >/dev/null
 }
 
-new_db() { # DIR PORT NAME
+new_db() { # DIR PORT NAME [TEMPLATE]
     psql_on "$1" "$2" postgres "DROP DATABASE IF EXISTS \"$3\""
-    psql_on "$1" "$2" postgres "CREATE DATABASE \"$3\""
-    psql_on "$1" "$2" "$3" "CREATE EXTENSION postgis"
+    if [ -n "${4:-}" ]; then
+        psql_on "$1" "$2" postgres "CREATE DATABASE \"$3\" TEMPLATE \"$4\""
+    else
+        psql_on "$1" "$2" postgres "CREATE DATABASE \"$3\""
+        psql_on "$1" "$2" "$3" "CREATE EXTENSION postgis"
+    fi
     echo "host=$1 port=$2 user=postgres dbname=$3"
 }
 
@@ -104,14 +110,14 @@ fixture)
     ;;
 db)
     dir=${2:?usage: pg-server.sh db DIR NAME}
-    name=${3:?usage: pg-server.sh db DIR NAME}
+    name=${3:?usage: pg-server.sh db DIR NAME [TEMPLATE]}
     dir=$(cd "$dir" && pwd)
     port=$(sed -n 4p "$dir/postmaster.pid" 2>/dev/null || true)
     if [ -z "$port" ]; then
         echo "pg-server: no server running in '$dir'" >&2
         exit 1
     fi
-    new_db "$dir" "$port" "$name"
+    new_db "$dir" "$port" "$name" "${4:-}"
     ;;
 restart)
     dir=${2:?usage: pg-server.sh restart DIR}
