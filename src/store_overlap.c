@@ -243,10 +243,16 @@ static parus_status find_pairs(ov_state *s, double min_share)
 {
     static const char sql[] = "SELECT id FROM parcels_rtree WHERE lon_max >= ?1 AND "
                               "lon_min <= ?3 AND lat_max >= ?2 AND lat_min <= ?4";
+    /* PostgreSQL: the same boxes through the GiST index of parcels_rtree's box */
+    static const char sql_pg[] =
+        "SELECT id FROM parcels_rtree WHERE box(point(lon_min, lat_min), point(lon_max, "
+        "lat_max)) && box(point(?1, ?2), point(?3, ?4)) AND lon_max >= ?1 AND lon_min <= ?3 AND "
+        "lat_max >= ?2 AND lat_min <= ?4";
     parus__stmt *st;
     parus_status code = PARUS_OK;
     size_t i;
-    int rc = parus__db_prepare(s->store->db, sql, false, &st);
+    int rc =
+        parus__db_prepare(s->store->db, parus__db_is_pg(s->store->db) ? sql_pg : sql, false, &st);
     if (rc != SQLITE_OK)
         return parus__store_sql_fail(s->store, rc, s->err, "cannot search the parcels of '%s'",
                                      s->store->path);

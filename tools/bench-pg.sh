@@ -151,6 +151,21 @@ writers)
         printf "4 tiles, one writer after another: %.2f s (sum); four writers at once: %.2f s\n", s, w
         printf "at once / sum: %.2f (target <= 1.1; %d cores: a perfect machine gives %.2f)\n", w / s, cores, (cores < 4 ? 1 / cores : 0.25)
     }'
+    # the season's assessment (its walk over every parcel's observations) from each backend
+    cp "$scene/base.db" "$dir/assess.db"
+    "$parus" --db "$dir/assess.db" -q ingest --threads 1 "${tifs[@]}" >/dev/null
+    args=(assess --season 2024-03-01/2024-10-31 --crops data-samples/crops.csv
+          --policy data-samples/policy.ini --threads 1)
+    timing=$dir/.al; : >"$timing"
+    timed "$parus" --db "$dir/assess.db" -q "${args[@]}"
+    timing=$dir/.ap; : >"$timing"
+    timed "$parus" --db "$c" -q "${args[@]}"
+    read -r lw lu ls lm <"$dir/.al"
+    read -r pw pu ps pm <"$dir/.ap"
+    rm -f "$dir/assess.db"
+    awk -v lw="$lw" -v pw="$pw" -v lm="$lm" -v pm="$pm" 'BEGIN {
+        printf "assess (calendar crops, 1 thread): SQLite %.2f s, %.0f MB; PostgreSQL %.2f s, %.0f MB; ratio %.2f (target <= 1.3)\n", lw, lm / 1024, pw, pm / 1024, pw / lw
+    }'
     ;;
 query)
     store="$dir/query-$parcels-$tiles.db"
