@@ -185,12 +185,20 @@ parus_status parus_ingest_tile(parus_store *store, const char *const *paths, siz
     rc = parus_store_tile_begin(store, &res.rec, err);
     if (rc == PARUS_E_DUPLICATE) {
         /* another writer stored the same content since the lookup above (on a server store,
-         * PostgreSQL's unique index made this one wait for that writer's commit): known */
+         * PostgreSQL's unique index made this one wait for that writer's commit): known, when
+         * the store now has it; else the duplicate is something else and its error stands */
+        parus_error dup;
         if (err)
-            parus_error_init(err);
+            dup = *err;
         rc = parus_store_find_tile(store, res.rec.hash, &res.rec, &found, err);
         if (rc != PARUS_OK)
             goto out;
+        if (!found) {
+            if (err)
+                *err = dup;
+            rc = PARUS_E_DUPLICATE;
+            goto out;
+        }
         res.outcome = PARUS_INGEST_KNOWN;
         goto done;
     }

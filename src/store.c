@@ -412,6 +412,27 @@ parus_status parus__store_tx_begin(parus_store *store, parus_error *err)
     return tx_begin(store, err);
 }
 
+parus_status parus__store_tx_begin_alone(parus_store *store, parus_error *err)
+{
+    int rc;
+    if (!parus__db_is_pg(store->db))
+        return tx_begin(store, err);
+    /* SQLite's BEGIN IMMEDIATE makes the writer the only one; on PostgreSQL every write that
+     * can make a season stale (tiles, weather, parcels, declared crops) goes through
+     * season_state's triggers, so holding that table against writers does the same, and the
+     * snapshot, taken after the lock, holds for the whole transaction */
+    rc = parus__db_exec(store->db, "BEGIN ISOLATION LEVEL REPEATABLE READ; "
+                                   "LOCK TABLE season_state IN SHARE ROW EXCLUSIVE MODE");
+    if (rc != SQLITE_OK) {
+        parus_status code =
+            parus__store_sql_fail(store, rc, err, "cannot write to '%s'", store->path);
+        if (!parus__db_autocommit(store->db))
+            parus__db_exec(store->db, "ROLLBACK");
+        return code;
+    }
+    return PARUS_OK;
+}
+
 parus_status parus__store_tx_commit(parus_store *store, parus_error *err)
 {
     return tx_commit(store, err);
@@ -456,32 +477,15 @@ static parus_status open_sqlite(parus_store *store, const char *name, int flags,
     return PARUS_OK;
 }
 
-/* target with any password taken out, for messages: "postgresql://u:SECRET@h/d" gives
- * "postgresql://u@h/d", "host=h password=SECRET dbname=d" gives "host=h password=... dbname=d". */
+/* target as messages show it: a SQLite path as it is; a PostgreSQL connection string, URI or
+ * keywords, as "postgresql://user@host:port/dbname" from libpq's own parse of it, so that no
+ * password in it, however quoted or placed, is ever shown. */
 void parus_store_display_name(const char *target, char *out, size_t cap)
 {
-    const char *at, *colon, *pw;
-    size_t n;
-    snprintf(out, cap, "%s", target);
-    if (strstr(out, "://")) {
-        char *user = strstr(out, "://") + 3;
-        at = strchr(user, '@');
-        colon = memchr(user, ':', at ? (size_t)(at - user) : 0);
-        if (at && colon)
-            memmove((char *)colon, at, strlen(at) + 1);
-        return;
-    }
-    pw = strstr(target, "password");
-    if (pw && (pw = strchr(pw, '='))) {
-        size_t used;
-        pw++;
-        while (*pw == ' ')
-            pw++;
-        n = strcspn(pw, " ");
-        used = (size_t)(pw - target);
-        if (used < cap)
-            snprintf(out + used, cap - used, "...%s", pw + n);
-    }
+    if (parus__db_target_is_pg(target))
+        parus__db_display(target, out, cap);
+    else
+        snprintf(out, cap, "%s", target);
 }
 
 bool parus_store_is_server(const char *path)
@@ -1701,7 +1705,10 @@ static parus_status obs_copy_finish(parus_store *store, const parus_tile_record 
     int64_t moved;
 
     store->obs_copy = false;
-    rc = parus__db_copy_end(store->db, rc == SQLITE_OK);
+    if (rc == SQLITE_OK)
+        rc = parus__db_copy_end(store->db, true);
+    else
+        parus__db_copy_end(store->db, false); /* the put's error is the one to say */
     /* the parcels the rows join stay as they are until the commit (what the foreign keys that
      * observation_values has on SQLite guarantee, there row by row) */
     if (rc == SQLITE_OK)
@@ -2362,6 +2369,7 @@ static void merge_cleanup(parus_store *store)
 parus_status parus_store_merge(parus_store *store, const char *src_path,
                                parus_store_merge_stats *stats, parus_error *err)
 {
+    char shown_src[512];
     parus_store_merge_stats ms;
     parus_store *src;
     struct stat a, b;
@@ -2372,12 +2380,13 @@ parus_status parus_store_merge(parus_store *store, const char *src_path,
 
     if (!store || !src_path || !*src_path)
         return parus_fail(err, PARUS_E_INVALID, "merge: missing store or source");
+    parus_store_display_name(src_path, shown_src, sizeof shown_src);
     if (parus__db_is_pg(store->db) || parus__db_target_is_pg(src_path))
         return parus_fail(err, PARUS_E_INVALID,
                           "merge: '%s' and '%s': merge joins SQLite stores (it attaches one "
                           "file to another); a PostgreSQL store needs no merge: point every "
                           "nightly run at it, each tile is claimed in the database",
-                          store->path, src_path);
+                          store->path, shown_src);
     code = require_current(store, err);
     if (code != PARUS_OK)
         return code;

@@ -27,25 +27,12 @@ bool parus__db_target_is_pg(const char *target)
         return false;
     if (has_prefix(target, "postgresql://") || has_prefix(target, "postgres://"))
         return true;
-    /* a libpq keyword string: "key=value ..." whose first key is a word; a file name with '='
-     * in it is still a file when it has a '/' before the '=' or no known key */
+    /* a libpq keyword string ("host=... dbname=..."): what libpq parses as one; a file name with
+     * '=' in it is still a file when a '/' comes before the '=' or libpq does not take it */
     eq = strchr(target, '=');
     if (!eq || memchr(target, '/', (size_t)(eq - target)))
         return false;
-    static const char *const keys[] = {"host",    "hostaddr",        "port",     "dbname",
-                                       "user",    "service",         "password", "sslmode",
-                                       "options", "application_name"};
-    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-        size_t n = strlen(keys[k]);
-        if (strncmp(target, keys[k], n) == 0) {
-            const char *p = target + n;
-            while (*p == ' ')
-                p++;
-            if (*p == '=')
-                return true;
-        }
-    }
-    return false;
+    return parus__pg_conninfo_ok(target);
 }
 
 parus__db *parus__db_wrap_sqlite(sqlite3 *lite)
@@ -107,6 +94,11 @@ int parus__db_copy_put(parus__db *db, const void *data, size_t n)
 int parus__db_copy_end(parus__db *db, bool ok)
 {
     return db->pg ? parus__pg_copy_end(db->pg, ok) : SQLITE_MISUSE;
+}
+
+void parus__db_display(const char *conninfo, char *out, size_t cap)
+{
+    parus__pg_display(conninfo, out, cap);
 }
 
 void parus__db_describe(parus__db *db, const char *target, char *out, size_t cap)

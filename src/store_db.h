@@ -104,6 +104,10 @@ int parus__db_copy_begin(parus__db *db, const char *sql);
 int parus__db_copy_put(parus__db *db, const void *data, size_t n);
 int parus__db_copy_end(parus__db *db, bool ok);
 
+/* A PostgreSQL connection string as messages show it: "postgresql://user@host:port/dbname",
+ * libpq's own parse of it, no password. */
+void parus__db_display(const char *conninfo, char *out, size_t cap);
+
 /* A name for the connection in messages, with no password: the SQLite file's path as given, or
  * "postgresql://user@host:port/dbname". */
 void parus__db_describe(parus__db *db, const char *target, char *out, size_t cap);

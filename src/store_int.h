@@ -63,6 +63,10 @@ parus_status parus__store_require_current(const parus_store *store, parus_error 
 /* BEGIN IMMEDIATE; COMMIT (rolled back on failure); ROLLBACK when a transaction is open. */
 parus_status parus__store_tx_begin(parus_store *store, parus_error *err);
 parus_status parus__store_tx_commit(parus_store *store, parus_error *err);
+/* BEGIN for a write that must be the store's only one and read one snapshot throughout (an
+ * assessment): BEGIN IMMEDIATE on SQLite; on PostgreSQL REPEATABLE READ after a lock of
+ * season_state that every write making a season stale needs. */
+parus_status parus__store_tx_begin_alone(parus_store *store, parus_error *err);
 void parus__store_tx_rollback(parus_store *store);
 /* UTC now, ISO 8601 to the second: "2026-11-23T10:14:08Z". */
 void parus__store_utc_now(char out[32]);

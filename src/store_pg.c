@@ -108,8 +108,15 @@ static int fail_code(struct parus__pg *pg, const PGresult *res)
         return SQLITE_IOERR;
     if (!state)
         return SQLITE_ERROR;
-    if (strcmp(state, "23505") == 0)
+    if (strcmp(state, "23505") == 0) {
+        /* a primary key's index is named <table>_pkey (PostgreSQL's default, which the schema
+         * keeps): SQLite tells the two apart, and so do the store's callers */
+        const char *name = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+        size_t n = name ? strlen(name) : 0;
+        if (n > 5 && strcmp(name + n - 5, "_pkey") == 0)
+            return SQLITE_CONSTRAINT_PRIMARYKEY;
         return SQLITE_CONSTRAINT_UNIQUE;
+    }
     if (strcmp(state, "23503") == 0)
         return SQLITE_CONSTRAINT_FOREIGNKEY;
     if (strcmp(state, "23514") == 0)
@@ -127,6 +134,44 @@ static int fail_code(struct parus__pg *pg, const PGresult *res)
     if (strcmp(state, "53100") == 0)
         return SQLITE_FULL;
     return SQLITE_ERROR;
+}
+
+bool parus__pg_conninfo_ok(const char *conninfo)
+{
+    char *err = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
+    PQfreemem(err);
+    if (!opts)
+        return false;
+    PQconninfoFree(opts);
+    return true;
+}
+
+void parus__pg_display(const char *conninfo, char *out, size_t cap)
+{
+    const char *user = "", *host = "", *port = "", *db = "";
+    char *err = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
+    PQfreemem(err);
+    if (!opts) {
+        snprintf(out, cap, "postgresql://(a connection string libpq cannot read)");
+        return;
+    }
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (!o->val)
+            continue;
+        if (strcmp(o->keyword, "user") == 0)
+            user = o->val;
+        else if (strcmp(o->keyword, "host") == 0 || (strcmp(o->keyword, "hostaddr") == 0 && !*host))
+            host = o->val;
+        else if (strcmp(o->keyword, "port") == 0)
+            port = o->val;
+        else if (strcmp(o->keyword, "dbname") == 0)
+            db = o->val;
+    }
+    snprintf(out, cap, "postgresql://%s%s%s%s%s/%s", user, *user ? "@" : "",
+             host[0] == '/' ? "[socket]" : host, *port ? ":" : "", port, db);
+    PQconninfoFree(opts);
 }
 
 int parus__pg_open(const char *conninfo, struct parus__pg **out, char **errmsg)
@@ -276,10 +321,14 @@ bool parus__pg_autocommit(struct parus__pg *pg)
     return PQtransactionStatus(pg->conn) == PQTRANS_IDLE;
 }
 
-/* the rows a command reports it changed ("" for other commands: 0) */
+/* the rows an INSERT, UPDATE or DELETE reports it changed; other commands leave the count as
+ * it was (SQLite's changes() counts those three only) */
 static void note_changes(struct parus__pg *pg, PGresult *res)
 {
-    const char *n = PQcmdTuples(res);
+    const char *cmd = PQcmdStatus(res), *n = PQcmdTuples(res);
+    if (strncmp(cmd, "INSERT", 6) != 0 && strncmp(cmd, "UPDATE", 6) != 0 &&
+        strncmp(cmd, "DELETE", 6) != 0)
+        return;
     pg->changes = n && *n ? strtoll(n, NULL, 10) : 0;
 }
 
@@ -362,8 +411,8 @@ char *parus__pg_translate(const char *sql, int *n_params)
         } else if (*p == '\'' || *p == '"') {
             quote = *p;
             out[o++] = *p;
-        } else if ((p == sql || p[-1] == ' ') && starts_word(p, "CROSS") &&
-                   starts_word(p + 6, "JOIN")) {
+        } else if ((p == sql || p[-1] == ' ' || p[-1] == '\n' || p[-1] == '(') &&
+                   starts_word(p, "CROSS") && p[5] == ' ' && starts_word(p + 6, "JOIN")) {
             /* SQLite's CROSS JOIN ... ON fixes the loop order of an inner join; PostgreSQL
              * takes no ON after CROSS JOIN and chooses its own order */
             memcpy(out + o, "JOIN", 4);
@@ -807,8 +856,8 @@ int parus__pg_bind_double(struct parus__pg_stmt *st, int i, double v)
     char text[32];
     int n;
     if (isnan(v))
-        n = snprintf(text, sizeof text, "NaN");
-    else if (isinf(v))
+        return parus__pg_bind_null(st, i); /* as SQLite, which stores NaN as NULL */
+    if (isinf(v))
         n = snprintf(text, sizeof text, "%sInfinity", v < 0 ? "-" : "");
     else
         n = snprintf(text, sizeof text, "%.17g", v);

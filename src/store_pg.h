@@ -12,6 +12,11 @@
 struct parus__pg;
 struct parus__pg_stmt;
 
+/* Whether conninfo is a connection string libpq takes (a URI or keywords it knows). */
+bool parus__pg_conninfo_ok(const char *conninfo);
+/* conninfo as "postgresql://user@host:port/dbname", from libpq's own parse of it: nothing else
+ * of it (a password, options) is shown. */
+void parus__pg_display(const char *conninfo, char *out, size_t cap);
 int parus__pg_open(const char *conninfo, struct parus__pg **out, char **errmsg);
 void parus__pg_close(struct parus__pg *pg);
 int parus__pg_copy_begin(struct parus__pg *pg, const char *sql);

@@ -349,8 +349,8 @@ parus_status parus__store_pg_migrate(parus_store *store, parus_error *err)
     {
         int64_t byte_order = 0;
         rc = parus__store_one_int(store,
-                                  "SELECT CAST(datcollate IN ('C', 'POSIX', 'C.UTF-8', 'C.utf8') "
-                                  "AS INTEGER) FROM pg_database WHERE datname = current_database()",
+                                  /* the order itself, whatever provides it (libc or ICU) */
+                                  "SELECT CAST('B' < 'a' AND 'Z' < '_' AND 'a' < 'b' AS INTEGER)",
                                   &byte_order);
         if (rc != SQLITE_OK)
             return parus__store_sql_fail(store, rc, err, "cannot read '%s'", store->path);

@@ -1067,7 +1067,7 @@ parus_status parus_store_assessments_begin(parus_store *store, const char *seaso
     if (store->open_tile)
         return parus_fail(err, PARUS_E_INVALID, "assessments_begin: tile %lld of '%s' is open",
                           (long long)store->open_tile, store->path);
-    code = parus__store_tx_begin(store, err);
+    code = parus__store_tx_begin_alone(store, err);
     if (code != PARUS_OK)
         return code;
     copy_text(store->open_assess_season, sizeof store->open_assess_season, season);

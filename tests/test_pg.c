@@ -584,6 +584,28 @@ static void test_pg__what_a_server_store_refuses(void **state)
                                 parus_test_bin());
     assert_null(strstr(out, "s3cret"));
     free(out);
+    /* however the password is quoted or placed */
+    out = parus_test_run_expect(
+        5,
+        "'%s' --db \"host=127.0.0.1 port=1 password='my s3cret' dbname=x\" "
+        "store info; '%s' --db 'postgresql://127.0.0.1:1/x?password=p@s3cret' "
+        "store info",
+        parus_test_bin(), parus_test_bin());
+    assert_null(strstr(out, "s3cret"));
+    free(out);
+    /* a keyword string that does not start with a common key is still a server, not a new
+     * SQLite file of that name */
+    out = parus_test_run_expect(5,
+                                "cd '%s' && '%s' --db 'connect_timeout=2 host=127.0.0.1 "
+                                "port=1 dbname=x' parcels load '%s/data-samples/season/"
+                                "parcels.geojson'",
+                                g_dir, parus_test_bin(), parus_test_source_dir());
+    assert_non_null(strstr(out, "cannot connect to the PostgreSQL store"));
+    free(out);
+    free(parus_test_run_expect(0,
+                               "cd '%s' && test ! -e 'connect_timeout=2 host=127.0.0.1 port=1 "
+                               "dbname=x'",
+                               g_dir));
     free(psql);
     free(other);
     free(conn);

@@ -57,8 +57,8 @@ typedef void (*parus_checkpoint_fn)(void *ctx, const char *where);
 PARUS_API bool parus_store_is_server(const char *path);
 
 /* The store's name for messages and output, with no password: path itself for a SQLite file; a
- * PostgreSQL URI without the password after the user, a keyword string with "password=..." in
- * place of the value. */
+ * PostgreSQL connection string (URI or keywords) as "postgresql://user@host:port/dbname", from
+ * libpq's own parse of it. */
 PARUS_API void parus_store_display_name(const char *path, char *out, size_t cap);
 
 /* Open (creating if absent) and migrate. Errors: E_STORE (cannot open, not a database, not a

@@ -43,9 +43,20 @@ static int merge(cli_ctx *ctx, int argc, char **argv)
 
     if (argc < 4)
         return cli_usage_error("store", "merge needs a destination and at least one source");
-    for (i = 2; i < argc; i++)
+    for (i = 2; i < argc; i++) {
+        char shown[512];
         if (argv[i][0] == '-')
             return cli_usage_error("store", "unknown option '%s'", argv[i]);
+        /* before anything is opened or recorded (a connection string may hold a password) */
+        if (parus_store_is_server(argv[i])) {
+            parus_store_display_name(argv[i], shown, sizeof shown);
+            fprintf(stderr,
+                    "parus: error: merge: '%s' is a PostgreSQL store: merge joins SQLite files; "
+                    "a PostgreSQL store needs none (every nightly run writes it at once)\n",
+                    shown);
+            return PARUS_EXIT_INPUT_BAD;
+        }
+    }
     if (parus_store_open(argv[2], &dst, &err) != PARUS_OK)
         return cli_report(&err);
     run_id = cli_run_begin(dst, argc, argv);
