@@ -1409,8 +1409,16 @@ static void test_nightly__two_shards_merged_equal_one_run(void **state)
     got = dump_store(merged);
     assert_string_equal(got, ref);
     free(got);
-    /* merging again adds nothing */
+    /* merging again adds nothing; a source that holds season stages (a declared crop here) is
+     * told apart: merge says what it leaves there */
+    sh("p=$(sqlite3 '%s' 'SELECT id FROM parcels LIMIT 1') && printf "
+       "'parcel_id,crop\\n%%s,wheat_maize\\n' "
+       "\"$p\" > '%s.crops.csv' && '%s' --db '%s' -q parcels crops '%s.crops.csv' --season "
+       "2024-03-01/2024-10-31",
+       db0, db0, bin(), db0, db0);
     log = nightly_expect(9, "store merge '%s' '%s' '%s'", merged, db1, db0);
+    expect_contains(log, "merge copied no season stages from");
+    expect_contains(log, "1 declared crops");
     free(log);
     got = dump_store(merged);
     assert_string_equal(got, ref);

@@ -31,6 +31,26 @@ static const char usage[] = "usage: parus store info\n"
                             "       row; each table is read back and checked before the one\n"
                             "       commit\n";
 
+/* What of the source src merge does not copy, said when src holds any of it: the season stages'
+ * rows stay where they are (docs/cli.md). */
+static void say_what_stays(const cli_ctx *ctx, const char *src, const char *dst)
+{
+    parus_store *s;
+    parus_store_counts c;
+    parus_error err;
+    if (ctx->quiet || parus_store_open_readonly(src, &s, &err) != PARUS_OK)
+        return;
+    if (parus_store_get_counts(s, &c, &err) == PARUS_OK &&
+        c.n_parcel_crops + c.n_samples + c.n_assessments + c.n_parcel_results + c.n_limits > 0)
+        fprintf(stderr,
+                "parus: note: merge copied no season stages from '%s': %zu declared crops, %zu "
+                "samples, %zu assessments, %zu parcel results and %zu limits stay there; load the "
+                "crops and samples into '%s' and assess it there\n",
+                src, c.n_parcel_crops, c.n_samples, c.n_assessments, c.n_parcel_results, c.n_limits,
+                dst);
+    parus_store_close(s);
+}
+
 static int merge(cli_ctx *ctx, int argc, char **argv)
 {
     parus_store *dst;
@@ -67,6 +87,7 @@ static int merge(cli_ctx *ctx, int argc, char **argv)
         }
         n_tiles += ms.n_tiles_new;
         n_obs += ms.n_observations + ms.n_radar_observations;
+        say_what_stays(ctx, argv[i], argv[2]);
         if (!ctx->quiet)
             printf("merged '%s' into '%s': parcels %zu new, %zu updated, %zu unchanged; tiles "
                    "%zu new, %zu already there; %zu observations, %zu radar observations\n",
