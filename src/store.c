@@ -218,6 +218,19 @@ parus__stmt *parus__store_stmt(parus_store *store, size_t slot, const char *sql,
     return st;
 }
 
+parus_status parus__store_prepare_list(parus_store *store, size_t first_slot,
+                                       const char *const *sql, size_t n, const char *what,
+                                       parus_error *err)
+{
+    for (size_t id = 0; id < n; id++)
+        if (!parus__store_checked(store, parus__store_stmt(store, first_slot + id, sql[id], err),
+                                  err)) {
+            parus_error_prefix(err, "%s statement %zu (%.60s...)", what, id, sql[id]);
+            return parus__store_prepare_failed(err);
+        }
+    return PARUS_OK;
+}
+
 parus__stmt *parus__store_checked(parus_store *store, parus__stmt *st, parus_error *err)
 {
     int rc;
@@ -517,8 +530,7 @@ static parus_status store_open_pg(const char *target, bool create, bool read_onl
         free(store);
         return code;
     }
-    parus__db_describe(store->db, target, shown, sizeof shown);
-    store->path = parus__strdup(shown);
+    store->path = parus__strdup(shown); /* parus_store_display_name's, above */
     if (!store->path) {
         code = parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", shown);
         goto out_close;

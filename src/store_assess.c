@@ -148,15 +148,8 @@ static parus__stmt *stmt_get(parus_store *store, enum results_stmt id, parus_err
 
 parus_status parus__store_results_prepare_all(parus_store *store, parus_error *err)
 {
-    for (int id = 0; id < R_N_; id++)
-        if (!parus__store_checked(store,
-                                  parus__store_stmt(store, PARUS__STORE_STMT_RESULTS + (size_t)id,
-                                                    results_sql[id], err),
-                                  err)) {
-            parus_error_prefix(err, "results statement %d (%.60s...)", id, results_sql[id]);
-            return parus__store_prepare_failed(err);
-        }
-    return PARUS_OK;
+    return parus__store_prepare_list(store, PARUS__STORE_STMT_RESULTS, results_sql, R_N_, "results",
+                                     err);
 }
 
 /* ---- binding and reading ---- */

@@ -101,14 +101,6 @@ void parus__db_display(const char *conninfo, char *out, size_t cap)
     parus__pg_display(conninfo, out, cap);
 }
 
-void parus__db_describe(parus__db *db, const char *target, char *out, size_t cap)
-{
-    if (db && db->pg)
-        parus__pg_describe(db->pg, out, cap);
-    else
-        snprintf(out, cap, "%s", target ? target : "");
-}
-
 const char *parus__stmt_sql(parus__stmt *st)
 {
     return st && st->lite ? sqlite3_sql(st->lite) : NULL;

@@ -108,10 +108,6 @@ int parus__db_copy_end(parus__db *db, bool ok);
  * libpq's own parse of it, no password. */
 void parus__db_display(const char *conninfo, char *out, size_t cap);
 
-/* A name for the connection in messages, with no password: the SQLite file's path as given, or
- * "postgresql://user@host:port/dbname". */
-void parus__db_describe(parus__db *db, const char *target, char *out, size_t cap);
-
 /* The SQL text of a SQLite statement (for its query plan); NULL on PostgreSQL. */
 const char *parus__stmt_sql(parus__stmt *st);
 

@@ -105,12 +105,24 @@ void parus__store_radar_row(parus__stmt *st, int col0, parus_radar_point *pt);
 /* Prepare every statement of the statement cache (each module's list), so that a backend that
  * cannot take one says so now, naming it: for tests of a backend. */
 parus_status parus__store_prepare_all(parus_store *store, parus_error *err);
+/* The statements sql[0..n) of a module's cache slots from first_slot, each checked by the backend;
+ * the first refused is named with what ("season", ...). */
+parus_status parus__store_prepare_list(parus_store *store, size_t first_slot,
+                                       const char *const *sql, size_t n, const char *what,
+                                       parus_error *err);
 parus_status parus__store_season_prepare_all(parus_store *store, parus_error *err);
 parus_status parus__store_results_prepare_all(parus_store *store, parus_error *err);
 parus_status parus__store_weather_prepare_all(parus_store *store, parus_error *err);
 
 /* A statement's single integer into *out (-1 for NULL): SQLITE_OK, or the failing code. */
 int parus__store_one_int(parus_store *store, const char *sql, int64_t *out);
+
+/* What the identity read from a store says, on either backend: ours (its id is parus's) at
+ * version; empty (no tables, no id) is a new store, accepted when allow_fresh; else not a parus
+ * store, why_not added to the message. Sets store->version when accepted. */
+parus_status parus__store_identity_verdict(parus_store *store, bool ours, int64_t version,
+                                           bool empty, bool allow_fresh, const char *why_not,
+                                           parus_error *err);
 
 /* The PostgreSQL forms of check_identity and migrate (store_pg_schema.c): the identity is a row
  * of parus_meta; a fresh database gets the current schema in one transaction. */

@@ -293,19 +293,6 @@ int parus__pg_copy_end(struct parus__pg *pg, bool ok)
     return ok ? rc : SQLITE_OK;
 }
 
-void parus__pg_describe(struct parus__pg *pg, char *out, size_t cap)
-{
-    const char *host = PQhost(pg->conn), *port = PQport(pg->conn);
-    const char *user = PQuser(pg->conn), *db = PQdb(pg->conn);
-    /* a socket directory as host reads as one: say so rather than print a path as a host */
-    bool socket = host && host[0] == '/';
-    snprintf(out, cap, "postgresql://%s@%s%s:%s/%s", user ? user : "",
-             socket ? ""
-             : host ? host
-                    : "",
-             socket ? "[socket]" : "", port ? port : "", db ? db : "");
-}
-
 const char *parus__pg_errmsg(struct parus__pg *pg)
 {
     return pg->err;
@@ -571,9 +558,8 @@ static char *rewrite_insert_or(struct parus__pg *pg, const char *sql, bool *copi
 int parus__pg_prepare(struct parus__pg *pg, const char *sql, struct parus__pg_stmt **out)
 {
     struct parus__pg_stmt *st;
-    int n_params = 0, rc = SQLITE_OK;
+    int n_params = 0;
     char *text;
-    PGresult *res;
 
     *out = NULL;
     {
@@ -602,7 +588,6 @@ int parus__pg_prepare(struct parus__pg *pg, const char *sql, struct parus__pg_st
      * one round trip, not two */
     st->id = ++pg->next_id;
     snprintf(st->name, sizeof st->name, "p%u", st->id);
-    (void)res;
     {
         const char *w = text;
         while (*w == ' ' || *w == '\n' || *w == '(')
@@ -610,11 +595,6 @@ int parus__pg_prepare(struct parus__pg *pg, const char *sql, struct parus__pg_st
         st->select = starts_word(w, "SELECT") || starts_word(w, "WITH");
     }
     st->sql = text;
-    if (rc != SQLITE_OK) {
-        st->name[0] = '\0';
-        parus__pg_finalize(st);
-        return rc;
-    }
     *out = st;
     return SQLITE_OK;
 
@@ -643,15 +623,9 @@ static PGresult *own_command(struct parus__pg_stmt *st, const char *command)
     return PQexec(st->pg->conn, sql);
 }
 
-void parus__pg_reset(struct parus__pg_stmt *st)
+/* Let go of the rows stepped through (and their unescaped blobs). */
+static void release_rows(struct parus__pg_stmt *st)
 {
-    if (st->cursor_open) {
-        /* in a transaction that failed, the cursor is already gone with it */
-        if (PQtransactionStatus(st->pg->conn) == PQTRANS_INTRANS)
-            PQclear(own_command(st, "CLOSE c"));
-        st->cursor_open = false;
-    }
-    st->cursor_done = false;
     drop_row(st);
     free(st->blob);
     free(st->blob_len);
@@ -663,9 +637,21 @@ void parus__pg_reset(struct parus__pg_stmt *st)
     st->n_rows = st->n_cols = 0;
 }
 
+void parus__pg_reset(struct parus__pg_stmt *st)
+{
+    if (st->cursor_open) {
+        /* in a transaction that failed, the cursor is already gone with it */
+        if (PQtransactionStatus(st->pg->conn) == PQTRANS_INTRANS)
+            PQclear(own_command(st, "CLOSE c"));
+        st->cursor_open = false;
+    }
+    st->cursor_done = false;
+    release_rows(st);
+}
+
 void parus__pg_clear_bindings(struct parus__pg_stmt *st)
 {
-    for (int i = 0; i < st->n_params; i++) {
+    for (int i = 0; st->values && st->lengths && st->formats && i < st->n_params; i++) {
         free(st->values[i]);
         st->values[i] = NULL;
         st->lengths[i] = 0;
@@ -696,12 +682,7 @@ void parus__pg_finalize(struct parus__pg_stmt *st)
 /* Take res as the rows to step through (a whole result, or a cursor's batch). */
 static int take_rows(struct parus__pg_stmt *st, PGresult *res)
 {
-    drop_row(st);
-    free(st->blob);
-    free(st->blob_len);
-    st->blob = NULL;
-    st->blob_len = NULL;
-    PQclear(st->res);
+    release_rows(st);
     st->res = res;
     st->n_rows = PQntuples(res);
     st->n_cols = PQnfields(res);

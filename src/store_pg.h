@@ -22,7 +22,6 @@ void parus__pg_close(struct parus__pg *pg);
 int parus__pg_copy_begin(struct parus__pg *pg, const char *sql);
 int parus__pg_copy_put(struct parus__pg *pg, const void *data, size_t n);
 int parus__pg_copy_end(struct parus__pg *pg, bool ok);
-void parus__pg_describe(struct parus__pg *pg, char *out, size_t cap);
 int parus__pg_exec(struct parus__pg *pg, const char *sql);
 const char *parus__pg_errmsg(struct parus__pg *pg);
 int64_t parus__pg_changes(struct parus__pg *pg);

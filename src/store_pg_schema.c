@@ -305,30 +305,10 @@ parus_status parus__store_pg_identity(parus_store *store, bool allow_fresh, paru
         rc = parus__store_one_int(store, count_objects, &n_objects);
     if (rc != SQLITE_OK)
         return parus__store_sql_fail(store, rc, err, "cannot open store '%s'", store->path);
-    if (has_meta == 1 && app_id == PARUS__STORE_APPLICATION_ID) {
-        if (version > PARUS_STORE_SCHEMA_VERSION)
-            return parus_fail(err, PARUS_E_SCHEMA,
-                              "'%s' has schema version %lld, newer than this parus (%d): upgrade "
-                              "parus",
-                              store->path, (long long)version, PARUS_STORE_SCHEMA_VERSION);
-        if (version < 1)
-            return parus_fail(err, PARUS_E_STORE,
-                              "'%s' is a damaged parus store: it has no schema version",
-                              store->path);
-        store->version = (int)version;
-        return PARUS_OK;
-    }
-    if (has_meta != 1 && n_objects == 0) {
-        if (!allow_fresh)
-            return parus_fail(err, PARUS_E_STORE, "'%s' is not a parus store (an empty database)",
-                              store->path);
-        store->version = 0;
-        return PARUS_OK;
-    }
-    return parus_fail(err, PARUS_E_STORE,
-                      "'%s' is not a parus store (its schema holds other tables; give parus a "
-                      "database or schema of its own)",
-                      store->path);
+    return parus__store_identity_verdict(
+        store, has_meta == 1 && app_id == PARUS__STORE_APPLICATION_ID, version,
+        has_meta != 1 && n_objects == 0, allow_fresh,
+        " (its schema holds other tables; give parus a database or schema of its own)", err);
 }
 
 parus_status parus__store_pg_migrate(parus_store *store, parus_error *err)

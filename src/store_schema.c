@@ -947,7 +947,16 @@ parus_status parus__store_check_identity(parus_store *store, bool allow_fresh, p
     n_objects = parus__column_int64(st, 2);
     parus__finalize(st);
 
-    if (app_id == PARUS__STORE_APPLICATION_ID) {
+    return parus__store_identity_verdict(store, app_id == PARUS__STORE_APPLICATION_ID, version,
+                                         app_id == 0 && version == 0 && n_objects == 0, allow_fresh,
+                                         "", err);
+}
+
+parus_status parus__store_identity_verdict(parus_store *store, bool ours, int64_t version,
+                                           bool empty, bool allow_fresh, const char *why_not,
+                                           parus_error *err)
+{
+    if (ours) {
         if (version > PARUS_STORE_SCHEMA_VERSION)
             return newer_schema(store, version, err);
         if (version < 1)
@@ -957,14 +966,14 @@ parus_status parus__store_check_identity(parus_store *store, bool allow_fresh, p
         store->version = (int)version;
         return PARUS_OK;
     }
-    if (app_id == 0 && version == 0 && n_objects == 0) {
+    if (empty) {
         if (!allow_fresh)
             return parus_fail(err, PARUS_E_STORE, "'%s' is not a parus store (an empty database)",
                               store->path);
         store->version = 0;
         return PARUS_OK;
     }
-    return parus_fail(err, PARUS_E_STORE, "'%s' is not a parus store", store->path);
+    return parus_fail(err, PARUS_E_STORE, "'%s' is not a parus store%s", store->path, why_not);
 }
 
 int parus__store_one_int(parus_store *store, const char *sql, int64_t *out)

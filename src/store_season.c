@@ -106,15 +106,8 @@ static parus__stmt *stmt_get(parus_store *store, enum season_stmt id, parus_erro
 
 parus_status parus__store_season_prepare_all(parus_store *store, parus_error *err)
 {
-    for (int id = 0; id < S_N_; id++)
-        if (!parus__store_checked(store,
-                                  parus__store_stmt(store, PARUS__STORE_STMT_SEASON + (size_t)id,
-                                                    season_sql[id], err),
-                                  err)) {
-            parus_error_prefix(err, "season statement %d (%.60s...)", id, season_sql[id]);
-            return parus__store_prepare_failed(err);
-        }
-    return PARUS_OK;
+    return parus__store_prepare_list(store, PARUS__STORE_STMT_SEASON, season_sql, S_N_, "season",
+                                     err);
 }
 
 /* ---- small helpers ---- */

@@ -559,15 +559,8 @@ static parus__stmt *weather_stmt(parus_store *store, int id, parus_error *err)
 
 parus_status parus__store_weather_prepare_all(parus_store *store, parus_error *err)
 {
-    for (int id = 0; id < W_N_; id++)
-        if (!parus__store_checked(store,
-                                  parus__store_stmt(store, PARUS__STORE_STMT_WEATHER + (size_t)id,
-                                                    weather_sql[id], err),
-                                  err)) {
-            parus_error_prefix(err, "weather statement %d (%.60s...)", id, weather_sql[id]);
-            return parus__store_prepare_failed(err);
-        }
-    return PARUS_OK;
+    return parus__store_prepare_list(store, PARUS__STORE_STMT_WEATHER, weather_sql, W_N_, "weather",
+                                     err);
 }
 
 parus_weather_var parus__weather_var_of_name(const char *name)
