@@ -2333,7 +2333,8 @@ static parus_status judge_pass(assess *a)
     parus_status code = radar_peers_pass(a);
     if (code != PARUS_OK)
         return code;
-    if (!a->hopt.radar_floods && !a->hopt.radar_losses)
+    /* the walk again only for the radar points a radar rule reads, where the season has any */
+    if ((!a->hopt.radar_floods && !a->hopt.radar_losses) || !a->radar)
         return judge_kept(a);
     a->walk_pos = 0;
     code = season_walk(a, visit_judge, NULL);

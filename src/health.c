@@ -110,12 +110,15 @@ void parus_health_options_init(parus_health_options *opt)
     opt->radar_paddy_days = 30.0;
     opt->radar_floods = false;
     opt->radar_losses = false;
-    opt->radar_dip_db = 0.0;
+    opt->radar_dip_db = 2.5;
     opt->radar_dip_days = 36.0;
     opt->radar_flood_vh_db = 0.0;
     opt->radar_flood_dip_db = 1.5;
     opt->radar_flood_dip_se = 2.0;
     opt->radar_flood_min_looks = 20.0;
+    opt->radar_flood_run_looks = 6.0;
+    opt->radar_veto_days = 3.0;
+    opt->radar_veto_share = 0.1;
     opt->radar_loss_vh_db = 3.0;
     opt->radar_loss_se = 2.0;
     opt->radar_loss_days = 36.0;
@@ -1842,22 +1845,46 @@ static double radar_dip_needed(const radar_in *r, size_t i, const parus_health_o
     return need;
 }
 
-/* Whether the radar date i is wet (parus_health_radar_floods). */
-static bool radar_wet(const radar_in *r, size_t i, double dry, const parus_crop *crop,
-                      const parus_health_options *opt)
+/* How radar date i looks (parus_health_radar_floods): not wet; wet, and vouched for alone; or
+ * wet on evidence too weak alone (fewer looks than radar_flood_min_looks, a VV dip short of its
+ * speckle standard errors, or a dip without water below the water level) that counts in a run
+ * of wet dates. *z: the dip in speckle standard errors of VV (infinite without looks). */
+enum { RADAR_DRY, RADAR_WET, RADAR_WET_WEAK };
+
+static int radar_wet(const radar_in *r, size_t i, double dry, const parus_crop *crop,
+                     const parus_health_options *opt, double *z)
 {
     double w = r->water[i], p = r->peer ? r->peer[i] : (double)NAN;
-    /* the crop's own water at planting shows in its peers too; without them, its planting weeks
-     * are not judged */
-    bool planting = !isfinite(p) && in_planting_weeks(crop, r->day[i], opt);
-    if (r->looks && !(r->looks[i] >= opt->radar_flood_min_looks) &&
-        opt->radar_flood_min_looks > 0.0)
-        return false; /* too few independent looks to vouch for a share */
-    if (w >= opt->radar_flood_min_share && w - dry >= opt->radar_flood_rise && !planting &&
-        !(w - p < opt->radar_flood_rise) && radar_vh_dark(r, i, opt) &&
-        radar_dip(r, i, opt) >= radar_dip_needed(r, i, opt))
-        return true;
-    return opt->radar_dip_db > 0.0 && !planting && radar_dip(r, i, opt) >= opt->radar_dip_db;
+    /* the crop's own water at planting shows in its peers too; without them, or for a crop
+     * grown under water, its planting weeks are not judged */
+    bool planting =
+        (!isfinite(p) || (crop && crop->paddy)) && in_planting_weeks(crop, r->day[i], opt);
+    double looks = r->looks && r->looks[i] > 0.0 ? r->looks[i] : (double)INFINITY;
+    bool run_only = opt->radar_flood_run_looks < opt->radar_flood_min_looks;
+    *z = 0.0;
+    if (planting)
+        return RADAR_DRY;
+    if (opt->radar_flood_min_looks > 0.0 && !(looks >= opt->radar_flood_min_looks) &&
+        !(run_only && looks >= opt->radar_flood_run_looks))
+        return RADAR_DRY; /* too few independent looks to vouch for a share */
+    double dip = radar_dip(r, i, opt), need = radar_dip_needed(r, i, opt);
+    bool weak = !(looks >= opt->radar_flood_min_looks);
+    *z = r->vv ? dip / (10.0 / log(10.0) / sqrt(looks)) : (double)INFINITY;
+    if (w >= opt->radar_flood_min_share && w - dry >= opt->radar_flood_rise &&
+        !(w - p < opt->radar_flood_rise) && radar_vh_dark(r, i, opt)) {
+        if (dip >= need)
+            return weak ? RADAR_WET_WEAK : RADAR_WET;
+        if (run_only && dip >= opt->radar_flood_dip_db)
+            return RADAR_WET_WEAK;
+    }
+    /* a parcel of mixed pixels (a strip a pixel or two wide) darkens without a pixel below the
+     * water level: its VV dip alone, in a run; not in its planting weeks (a field sown later
+     * than its peers is darker than theirs until its canopy catches up), nor for a crop grown
+     * under water, whose VV follows its paddy's level */
+    if (opt->radar_dip_db > 0.0 && dip >= opt->radar_dip_db && !(crop && crop->paddy) &&
+        !in_planting_weeks(crop, r->day[i], opt))
+        return RADAR_WET_WEAK;
+    return RADAR_DRY;
 }
 
 /* One radar water event [i0, i1] into res: merged with an overlapping optical water event. */
@@ -1902,6 +1929,33 @@ static void radar_water_event(parus_health_result *res, const int64_t *day, cons
               i1 > i0 ? last_seen : "");
 }
 
+/* Whether radar saw the parcel dry around an optical water event ev: a date within
+ * radar_veto_days of it on enough looks to vouch for a share (radar_flood_min_looks), every
+ * such date with less than radar_veto_share of the parcel below the water level and VV no
+ * radar_flood_dip_db below its pass before and after, and no wet date (radar_wet) within
+ * step_days of it. */
+static bool radar_saw_dry(const radar_in *r, const parus_health_event *ev, double dry,
+                          const parus_crop *crop, const parus_health_options *opt)
+{
+    size_t seen = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        double before = (double)(ev->day - r->day[i]), after = (double)(r->day[i] - ev->last_day);
+        double z;
+        if (before > (double)opt->step_days || after > (double)opt->step_days)
+            continue;
+        if (radar_wet(r, i, dry, crop, opt, &z) != RADAR_DRY)
+            return false;
+        if (before > opt->radar_veto_days || after > opt->radar_veto_days)
+            continue;
+        if (!isfinite(r->water[i]) || (r->looks && !(r->looks[i] >= opt->radar_flood_min_looks)))
+            continue;
+        if (r->water[i] >= opt->radar_veto_share || radar_dip(r, i, opt) >= opt->radar_flood_dip_db)
+            return false;
+        seen++;
+    }
+    return seen > 0;
+}
+
 parus_status parus_health_radar_floods(const parus_health_radar_series *s, const parus_crop *crop,
                                        const parus_health_options *opt, parus_health_result *res,
                                        parus_error *err)
@@ -1933,15 +1987,35 @@ parus_status parus_health_radar_floods(const parus_health_radar_series *s, const
     r.peer = s->peer_water;
     r.pass = s->pass;
     r.n = n;
+    /* optical water that radar, looking through the cloud at the same time, saw dry: haze or
+     * shadow read as water */
+    for (size_t e = 0; opt->radar_veto_days > 0.0 && e < res->n_events;) {
+        parus_health_event *ev = &res->event[e];
+        if ((ev->flag == PARUS_HEALTH_FLOOD || ev->flag == PARUS_HEALTH_WATER_OFF_SEASON) &&
+            radar_saw_dry(&r, ev, dry, crop, opt)) {
+            memmove(ev, ev + 1, (res->n_events - e - 1) * sizeof *ev);
+            res->n_events--;
+            continue;
+        }
+        e++;
+    }
     while (k < n) {
         size_t i0 = k, i1;
         bool in_season = false;
         double size = 0.0, margin = 0.0, dip = 0.0;
-        if (!radar_wet(&r, k, dry, crop, opt)) {
+        double z, z_sum = 0.0;
+        int look = radar_wet(&r, k, dry, crop, opt, &z);
+        bool vouched = false;
+        if (look == RADAR_DRY) {
             k++;
             continue;
         }
-        for (i1 = k; i1 < n && radar_wet(&r, i1, dry, crop, opt); i1++) {
+        for (i1 = k; i1 < n && (look = radar_wet(&r, i1, dry, crop, opt, &z)) != RADAR_DRY; i1++) {
+            /* one date vouched for alone, or two or more whose dips together stand
+             * radar_flood_dip_se standard errors clear of the speckle */
+            z_sum += z;
+            vouched = vouched || look == RADAR_WET ||
+                      (i1 > i0 && z_sum / sqrt((double)(i1 - i0 + 1)) >= opt->radar_flood_dip_se);
             double m = water[i1] - dry - opt->radar_flood_rise, d = radar_dip(&r, i1, opt);
             double md = opt->radar_flood_rise * (d - opt->radar_dip_db) / opt->radar_dip_db;
             in_season = in_season || parus_health_growing_season(crop, day[i1], opt);
@@ -1957,6 +2031,8 @@ parus_status parus_health_radar_floods(const parus_health_radar_series *s, const
                 dip = d;
         }
         k = i1;
+        if (!vouched)
+            continue;
         radar_water_event(res, day, water, i0, i1 - 1, dry, dip, in_season, size,
                           confidence(margin, opt->radar_flood_rise), opt);
     }

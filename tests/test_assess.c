@@ -807,11 +807,12 @@ static void test_assess__rerun_replaces_and_threads_agree(void **state)
     assert_string_equal(res1, res2);
     free(lim2);
     free(res2);
-    /* judging walks the season again only where a radar rule wants the radar points; else it
-     * reads the series pass 1 kept. On this optical-only season a radar rule finds nothing, so
-     * the walking judge must give the kept series' results to the bit */
+    /* judging walks the season again only where a radar rule wants the radar points and the
+     * season has some; else it reads the series pass 1 kept. On this optical-only season the
+     * radar rules (floods on by default, losses asked for) have nothing to read: the same
+     * results to the bit (the walking judge against the kept series: test_season_radar) */
     free(parus_test_run_expect(
-        0, "'%s' --db '%s' -q assess --season " SEASON " --no-model --threads 2 --radar-floods",
+        0, "'%s' --db '%s' -q assess --season " SEASON " --no-model --threads 2 --radar-losses",
         parus_test_bin(), g_db));
     lim2 = dump_db(false);
     res2 = dump_db(true);

@@ -948,21 +948,77 @@ static void test_flood__radar_under_cloud(void **state)
     assert_int_equal(r.n_events, 1);
     opt.radar_flood_vh_db = 0.0;
     vv[8] *= 2.0;
-    /* the VV dip (off by default): 4 db below its pass before and after on day of year 222 */
+    /* the VV dip alone (a strip of mixed pixels, none below the water level): 4 db below its
+     * pass before and after on day of year 222 is no flood on its own ... */
     water[8] = 0.02;
     vv[12] *= 0.4;
     memset(&r, 0, sizeof r);
     assert_int_equal(
         radar_floods_args(day, water, vv, vh, NULL, pass, NULL, 20, &c, &opt, &r, &err), PARUS_OK);
     assert_int_equal(r.n_events, 0);
-    opt.radar_dip_db = 3.0;
+    /* ... but on two dates in a row (the other pass too, day of year 228) it is */
+    vv[13] *= 0.4;
     memset(&r, 0, sizeof r);
     assert_int_equal(
         radar_floods_args(day, water, vv, vh, NULL, pass, NULL, 20, &c, &opt, &r, &err), PARUS_OK);
     assert_int_equal(r.n_events, 1);
-    assert_true(r.event[0].flag == PARUS_HEALTH_FLOOD && r.event[0].day == day[12]);
+    assert_true(r.event[0].flag == PARUS_HEALTH_FLOOD && r.event[0].day == day[12] &&
+                r.event[0].last_day == day[13]);
     assert_non_null(strstr(r.event[0].reason, "vv 4.0 db below its pass before and after"));
-    opt.radar_dip_db = 0.0;
+    /* ... where the dips stand clear of the speckle together: 4 db on 6 looks is 2.2 standard
+     * errors a date, 3.2 for the two; on 3 looks (under radar_flood_run_looks) not judged */
+    for (size_t i = 0; i < 20; i++)
+        looks[i] = 6.0;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 1);
+    opt.radar_flood_dip_se = 3.5;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 0);
+    opt.radar_flood_dip_se = 2.0;
+    looks[12] = looks[13] = 3.0;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 0);
+    for (size_t i = 0; i < 20; i++)
+        looks[i] = 25.0;
+    /* ... smaller than radar_dip_db (2.5): none */
+    vv[12] /= 0.4;
+    vv[13] /= 0.4;
+    vv[12] *= 0.63;
+    vv[13] *= 0.63; /* 2 db */
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 0);
+    vv[12] /= 0.63;
+    vv[13] /= 0.63;
+    /* ... nor in the planting weeks (day of year 168 and 174: a field sown after its peers) */
+    vv[3] *= 0.4;
+    vv[4] *= 0.4;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 0);
+    vv[3] /= 0.4;
+    vv[4] /= 0.4;
+    /* a share on too few looks to vouch for it alone (10: radar_flood_min_looks is 20) counts
+     * on two wet dates in a row */
+    water[8] = water[9] = 0.64;
+    vv[8] *= 0.5;
+    vv[9] *= 0.5;
+    looks[8] = looks[9] = 10.0;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 1);
+    assert_true(r.event[0].day == day[8] && r.event[0].last_day == day[9]);
+    water[9] = 0.02;
+    vv[9] /= 0.5;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 0);
+    water[8] = 0.02;
+    vv[8] /= 0.5;
+    looks[8] = looks[9] = 25.0;
     /* bad input */
     day[5] = day[4] - 1;
     assert_int_equal(
@@ -974,6 +1030,104 @@ static void test_flood__radar_under_cloud(void **state)
     assert_int_equal(
         radar_floods_args(NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, &c, &opt, &r, &err),
         PARUS_OK);
+}
+
+/* A paddy's own water at transplanting is never a flood, even where its peers, transplanted on
+ * other days, are dry; optical water that radar, looking at the same time, saw dry is dropped,
+ * and kept where radar saw water near it or could not vouch for what it saw. */
+static void test_flood__radar_paddy_and_optical_veto(void **state)
+{
+    (void)state;
+    parus_health_options opt;
+    parus_health_options_init(&opt);
+    parus_crop c = maize(); /* sown 165, harvested 270: season 180 .. 280 */
+    parus_error err;
+    int64_t jan1 = day_of("2024-01-01"), day[20];
+    double water[20], peer[20], vv[20], looks[20];
+    int pass[20];
+    for (size_t i = 0; i < 20; i++) {
+        day[i] = jan1 + 150 + 6 * (int64_t)i; /* day of year 150 .. 264, every 6 days */
+        water[i] = 0.02;
+        peer[i] = 0.03;
+        vv[i] = 0.1;
+        looks[i] = 25.0;
+        pass[i] = (int)(i % 2);
+    }
+    water[3] = 0.8; /* day of year 168: the planting weeks */
+    vv[3] = 0.02;
+    parus_health_radar_series rs = {.day = day,
+                                    .water = water,
+                                    .vv = vv,
+                                    .looks_vv = looks,
+                                    .pass = pass,
+                                    .peer_water = peer,
+                                    .n = 20};
+    parus_health_result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 1); /* dry peers: water a maize field does not share */
+    c.paddy = true;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 0);
+    c.paddy = false;
+    water[3] = 0.02;
+    vv[3] = 0.1;
+    /* optical water on day of year 210 (day[10]): radar saw the parcel dry that day */
+    memset(&r, 0, sizeof r);
+    r.n_events = 1;
+    r.event[0].flag = PARUS_HEALTH_FLOOD;
+    r.event[0].day = r.event[0].last_day = jan1 + 210;
+    snprintf(r.event[0].reason, sizeof r.event[0].reason, "optical");
+    parus_health_result kept = r;
+    assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 0);
+    /* ... off (radar_veto_days 0): kept */
+    opt.radar_veto_days = 0.0;
+    r = kept;
+    assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 1);
+    opt.radar_veto_days = 3.0;
+    /* ... radar with too few looks to vouch for a share: kept */
+    looks[10] = 10.0;
+    r = kept;
+    assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 1);
+    looks[10] = 25.0;
+    /* ... a share under water on the day (radar_veto_share), or VV darker there: kept */
+    water[10] = 0.15;
+    r = kept;
+    assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 1);
+    water[10] = 0.02;
+    vv[10] = 0.06; /* 2.2 db */
+    r = kept;
+    assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 1);
+    vv[10] = 0.1;
+    /* ... radar wet within a revisit of it (the water came and went between views): kept and
+     * dated by radar */
+    water[9] = 0.7;
+    vv[9] = 0.02;
+    r = kept;
+    assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 1);
+    assert_true(r.event[0].day == day[9] && r.event[0].last_day == jan1 + 210);
+    water[9] = 0.02;
+    vv[9] = 0.1;
+    /* ... no radar date within radar_veto_days of it: kept */
+    for (size_t i = 0; i < 20; i++)
+        day[i] += 3 * (i >= 10); /* day[9] = 204, day[10] = 213 */
+    day[10] += 1;
+    r = kept;
+    assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 1);
+    /* an optical loss is not radar's to drop */
+    r = kept;
+    r.event[0].flag = PARUS_HEALTH_SUDDEN_LOSS;
+    day[10] -= 4;
+    assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 1);
 }
 
 /* A sudden loss under cloud, from VH against the peers: the parcel's VH falls 5 dB on one date
@@ -2285,6 +2439,9 @@ static const struct {
     {"radar_flood_dip_db", offsetof(parus_health_options, radar_flood_dip_db)},
     {"radar_flood_dip_se", offsetof(parus_health_options, radar_flood_dip_se)},
     {"radar_flood_min_looks", offsetof(parus_health_options, radar_flood_min_looks)},
+    {"radar_flood_run_looks", offsetof(parus_health_options, radar_flood_run_looks)},
+    {"radar_veto_days", offsetof(parus_health_options, radar_veto_days)},
+    {"radar_veto_share", offsetof(parus_health_options, radar_veto_share)},
     {"flood_mndwi_rise", offsetof(parus_health_options, flood_mndwi_rise)},
     {"flood_min_share", offsetof(parus_health_options, flood_min_share)},
     {"flood_water_excess", offsetof(parus_health_options, flood_water_excess)},
@@ -2338,6 +2495,10 @@ static void test_synthetic__radar_floods_under_cloud(void **state)
     parus_health_options opt;
     parus_health_options_init(&opt);
     opt.step_days = SYN_STEP_DAYS;
+    /* PARUS_HEALTH_BASE="name=v,...": the options every set starts from (printed in detail) */
+    const char *base = getenv("PARUS_HEALTH_BASE");
+    if (base && *base)
+        apply_knobs(base, &opt);
     score_counts so, sr, sk[24][2];
     size_t n_sets = 0;
     memset(&so, 0, sizeof so);
@@ -2382,13 +2543,14 @@ static void test_synthetic__radar_floods_under_cloud(void **state)
     double ro = (double)so.found_floods / (double)so.truth_floods;
     double rr = (double)sr.found_floods / (double)sr.truth_floods;
     double pr = (double)sr.water_true / (double)sr.water_events;
-    /* Measured (docs/method.md, section 9; rules tuned on seeds 1-4, checked on 5-8): at clouds
-     * 0.5 flood recall 0.417 -> 0.542 with radar, precision 0.625 -> 0.542; sudden losses
-     * 0.375 -> 0.583, 0.818 -> 0.824. The issue's 0.9 / 0.9 is not met. Asserted on seed 5:
-     * radar adds floods (0.500 -> 0.667) and keeps the water flags' precision (0.750 -> 0.800). */
+    /* Measured (docs/method.md, section 9; rules tuned on seeds 1-4, checked on 9-16): at clouds
+     * 0.5 flood recall 0.438 -> 0.917 with radar (44 of 48), precision 0.656 -> 0.863; at 0.2
+     * 0.688 -> 0.958, 0.733 -> 0.902. Asserted on seed 5: radar adds floods (0.500 -> 0.833)
+     * and raises the water flags' precision (0.750 -> 0.833). */
     assert_true(sr.truth_floods > 0);
     assert_true(rr > ro);
-    assert_true(pr >= 0.75);
+    assert_true(rr >= 0.8);
+    assert_true(pr >= 0.8);
 }
 
 /* HEAT_STRESS from the weather: three days or more around the peak, in date order among the
@@ -2627,8 +2789,11 @@ static void test_weather__drought_needs_rain_and_canopy(void **state)
     assert_int_equal(res.event[0].flag, PARUS_HEALTH_FLOOD);
 }
 
-int main(void)
+/* test_health [PATTERN]: only the tests whose names match PATTERN (cmocka's filter, '*' wild). */
+int main(int argc, char **argv)
 {
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flags__codes_names_and_classes),
         cmocka_unit_test(test_weather__heat_stress),
@@ -2644,6 +2809,7 @@ int main(void)
         cmocka_unit_test(test_flood__dry_season_water_is_not_a_flood),
         cmocka_unit_test(test_flood__haze_and_shadow_are_not_water),
         cmocka_unit_test(test_flood__radar_under_cloud),
+        cmocka_unit_test(test_flood__radar_paddy_and_optical_veto),
         cmocka_unit_test(test_loss__radar_under_cloud),
         cmocka_unit_test(test_radar_peers__medians_and_wet_level),
         cmocka_unit_test(test_loss__drop_that_stays_down),

@@ -367,7 +367,48 @@ static void test_walk_and_cli(void **state)
         free(csv);
         free(csv_opt);
     }
-    /* the radar rules are asked for, not on by default; classify has no such option */
+    /* radar floods are on by default (a parcel's water share raises a flag whose reason names
+     * the radar), off with --no-radar-floods; judging then reads the series pass 1 kept instead
+     * of walking the season for the radar points, and every parcel radar did not flag gets the
+     * same results to the bit; radar losses are asked for; classify has none of these options */
+    {
+#define RESULTS                                                                                    \
+    "SELECT parcel_id, crop, crop_probability, health_class, health_score, planted_area_m2, "      \
+    "ndvi_integral_10d, yield_expected_kg_per_mu, value_expected_fen, value_p10_fen, sensors "     \
+    "FROM parcel_results WHERE parcel_id NOT IN (SELECT parcel_id FROM parcel_flags WHERE "        \
+    "reason LIKE '%%radar%%') ORDER BY parcel_id"
+        char *with = parus_test_run_expect(
+            0,
+            "'%s' --db '%s' -q assess --season " SEASON " --model '%s' && sqlite3 '%s' "
+            "\"SELECT count(*) FROM parcel_flags WHERE reason LIKE 'radar:%%'\" \"" RESULTS "\"",
+            parus_test_bin(), db, model, db);
+        char *rows = strchr(with, '\n');
+        assert_true(strtol(with, NULL, 10) >= 1);
+        assert_non_null(rows);
+        char *list = parus_test_run_expect(
+            0,
+            "sqlite3 '%s' \"SELECT group_concat(quote(parcel_id)) FROM parcel_flags WHERE "
+            "reason LIKE '%%radar%%'\"",
+            db);
+        list[strcspn(list, "\n")] = '\0';
+        char *without = parus_test_run_expect(
+            0,
+            "'%s' --db '%s' -q assess --season " SEASON " --model '%s' --no-radar-floods && "
+            "sqlite3 '%s' \"SELECT count(*) FROM parcel_flags WHERE reason LIKE '%%radar%%'\" "
+            "\"SELECT parcel_id, crop, crop_probability, health_class, health_score, "
+            "planted_area_m2, ndvi_integral_10d, yield_expected_kg_per_mu, value_expected_fen, "
+            "value_p10_fen, sensors FROM parcel_results WHERE parcel_id NOT IN (%s) ORDER BY "
+            "parcel_id\"",
+            parus_test_bin(), db, model, db, list);
+        assert_int_equal(strtol(without, NULL, 10), 0);
+        assert_non_null(strchr(without, '\n'));
+        assert_true(strlen(rows) > 200);
+        assert_string_equal(rows, strchr(without, '\n'));
+        free(with);
+        free(list);
+        free(without);
+#undef RESULTS
+    }
     log = parus_test_run_expect(0,
                                 "'%s' --db '%s' -q assess --season " SEASON
                                 " --model '%s' --radar-floods --radar-losses",
@@ -378,7 +419,7 @@ static void test_walk_and_cli(void **state)
         parus_test_bin(), db, model);
     free(log);
     log = parus_test_run_expect(
-        2, "'%s' --db '%s' -q classify --season " SEASON " --model '%s' --radar-floods",
+        2, "'%s' --db '%s' -q classify --season " SEASON " --model '%s' --no-radar-floods",
         parus_test_bin(), db, model);
     free(log);
     /* --radar auto on a store without radar: the optical variables only */

@@ -130,17 +130,26 @@ typedef struct parus_health_options {
     /* FLOOD from radar (parus_health_radar_floods): the radar water fraction (share of the
      * parcel below PARUS_RADAR_WATER_VV_DB VV) at least radar_flood_min_share, and above the
      * parcel's dry level (its median over the season) and the peers' wet level by
-     * radar_flood_rise: 0.3 and 0.25; without peers, water from season_start_days before a
-     * cycle's sowing to radar_paddy_days after it is the crop's own (a paddy stays flooded until
-     * its canopy closes over the water): 30. Or VV (same pass) at least radar_dip_db below its
-     * highest within radar_dip_days before and after: off (0) and 36 days (docs/method.md,
-     * section 9). */
+     * radar_flood_rise: 0.3 and 0.25; without peers, or for a paddy crop, water from
+     * season_start_days before a cycle's sowing to radar_paddy_days after it is the crop's own
+     * (a paddy stays flooded until its canopy closes over the water): 30. Or VV (same pass) at
+     * least radar_dip_db below its highest within radar_dip_days before and after, on two dates
+     * in a row: 2.5 dB and 36 days (docs/method.md, section 9). */
     double radar_flood_min_share, radar_flood_rise, radar_paddy_days;
     double radar_dip_db, radar_dip_days;
     double radar_flood_vh_db;     /* VH below the median of its pass for the water rule: off (0) */
     double radar_flood_dip_db;    /* ... VV below its pass before and after (radar_dip): 1.5 dB */
     double radar_flood_dip_se;    /* ... and by this many speckle standard errors of VV: 2 */
-    double radar_flood_min_looks; /* a date whose VV mean has fewer looks is not judged: 20 */
+    double radar_flood_min_looks; /* a date on fewer looks does not vouch for a flood alone: 20 */
+    /* ... and one on fewer than this is not judged; between the two, it counts in a run of two
+     * or more wet dates whose dips together stand radar_flood_dip_se standard errors clear
+     * (speckle does not repeat from date to date): 6 */
+    double radar_flood_run_looks;
+    /* an optical water event is dropped when radar looked within radar_veto_days of it (on
+     * radar_flood_min_looks) and saw less than radar_veto_share of the parcel under water and
+     * no VV dip (radar_flood_dip_db) each time, and no wet date within step_days: 3, 0.1
+     * (0 days: off) */
+    double radar_veto_days, radar_veto_share;
     /* SUDDEN_LOSS from radar (parus_health_radar_losses): VH over the peers' falls by at
      * least radar_loss_vh_db, and radar_loss_se standard errors of the difference, against the
      * median of its pass's (up to two) dates within radar_loss_days before, and stays down: 3 dB,
@@ -461,20 +470,30 @@ typedef struct parus_health_radar_series {
  *   A date is wet when its water fraction is at least radar_flood_min_share and exceeds by
  *   radar_flood_rise both the parcel's dry level (the median of its own values: a pond or a
  *   permanently wet parcel has a wet dry level) and the peers' wet level there (where given;
- *   where not, dates from season_start_days before a cycle's sowing to radar_paddy_days after
- *   it, transplanting into a flooded paddy until the canopy closes, are not judged); and, where
- *   vv[n] (linear sigma0, NaN = none; or NULL) is given, its VV in dB is radar_flood_dip_db
- *   below the highest VV of its pass (pass[n], the acquisition geometry, e.g. the relative
- *   orbit; NULL = one pass) within radar_dip_days before it and below the highest within
- *   radar_dip_days after it, and by radar_flood_dip_se speckle standard errors of the mean
- *   (10 / ln 10 / sqrt(looks_vv) dB) where looks_vv[n] is given; a date whose looks_vv is
- *   below radar_flood_min_looks is not judged (a few speckled pixels fall below -18 dB
- *   together by chance). With radar_flood_vh_db > 0 and vh[n] given, its VH must also be that
- *   far below the median VH of its pass. With radar_dip_db > 0, a date is wet too when its VV
- *   dips that far (same comparison) outside the planting weeks, whatever its share.
+ *   where not, and always for a paddy crop (crop->paddy), dates from season_start_days before a
+ *   cycle's sowing to radar_paddy_days after it, transplanting into a flooded paddy until the
+ *   canopy closes, are not judged); and, where vv[n] (linear sigma0, NaN = none; or NULL) is
+ *   given, its VV in dB is radar_flood_dip_db below the highest VV of its pass (pass[n], the
+ *   acquisition geometry, e.g. the relative orbit; NULL = one pass) within radar_dip_days
+ *   before it and below the highest within radar_dip_days after it, and by radar_flood_dip_se
+ *   speckle standard errors of the mean (10 / ln 10 / sqrt(looks_vv) dB) where looks_vv[n] is
+ *   given. With radar_flood_vh_db > 0 and vh[n] given, its VH must also be that far below the
+ *   median VH of its pass. A date is wet too, outside the planting weeks and for a crop not
+ *   grown under water, when its VV dips radar_dip_db that way whatever its share (a strip of
+ *   mixed pixels under water has no pixel below the water level).
+ *   Such a date vouches for a flood alone only on a share, with its looks at least
+ *   radar_flood_min_looks and its dip by the standard errors asked; a date on fewer looks (but
+ *   radar_flood_run_looks at least; fewer: not judged), a share whose dip falls short of the
+ *   standard errors, or a dip alone, count only in a run of two or more wet dates in a row
+ *   whose dips, in standard errors, sum to radar_flood_dip_se x sqrt(dates) or more.
  *   peer_vv[n]: the peers' median VV on the same date (the same pass), NaN where fewer than
  *   min_peers; or NULL: where given, VV is taken over the peers' (a harvest or a
  *   transplanting the crop shares is no dip).
+ *   First, an optical water event already in res (FLOOD, WATER_OFF_SEASON) is dropped when
+ *   radar saw the parcel dry around it: a date within radar_veto_days of its days on
+ *   radar_flood_min_looks looks, every such date with less than radar_veto_share under water
+ *   and no radar_flood_dip_db dip, and no wet date within step_days (haze or shadow read as
+ *   water through a gap in the cloud).
  *   Consecutive wet dates make one event: FLOOD when one lies in the growing season, else
  *   WATER_OFF_SEASON. Where res already holds a water event of either flag from the optical rule
  *   overlapping it (within step_days), the two are one event dated by whichever sensor saw it

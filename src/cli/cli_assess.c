@@ -39,7 +39,11 @@ static int assess_option(const char *cmd, int argc, char **argv, int *i, cli_ass
         return 1;
     }
     if (args->full && strcmp(a, "--radar-floods") == 0) {
-        args->radar_floods = true;
+        args->no_radar_floods = false; /* the default; kept for the scripts that name it */
+        return 1;
+    }
+    if (args->full && strcmp(a, "--no-radar-floods") == 0) {
+        args->no_radar_floods = true;
         return 1;
     }
     if (args->full && strcmp(a, "--radar-losses") == 0) {
@@ -103,7 +107,7 @@ int cli_assess_prepare(const cli_ctx *ctx, const char *cmd, const cli_assess_arg
 
     memset(in, 0, sizeof *in);
     parus_assess_options_init(&in->opt);
-    in->opt.health.radar_floods = args->radar_floods;
+    in->opt.health.radar_floods = args->full && !args->no_radar_floods;
     in->opt.health.radar_losses = args->radar_losses;
     parus_policy_init(&in->policy);
     if (args->no_model && args->model)

@@ -16,7 +16,7 @@
 
 static const char usage[] =
     "usage: parus assess [--season FIRST/LAST] [--model FILE | --no-model] [--policy FILE]\n"
-    "                    [--crops FILE] [--debts FILE] [--radar-floods]\n"
+    "                    [--crops FILE] [--debts FILE] [--no-radar-floods]\n"
     "                    [--radar-losses] [--threads N]\n\n"
     "Assess a season end to end: every parcel's crop (stored as by parus classify), condition\n"
     "against its peers and event flags, planted area, yield and value, then every farmer's\n"
@@ -30,8 +30,8 @@ static const char usage[] =
     "  --crops FILE         crop table (default: [tables] crops, or data-samples/crops.csv)\n"
     "  --debts FILE         existing debts, CSV farmer_id,debt_cny (default: [tables] debts;\n"
     "                       none when not configured)\n"
-    "  --radar-floods       also flag floods from Sentinel-1 water (off by default: not yet\n"
-    "                       vouched for, docs/method.md section 9)\n"
+    "  --no-radar-floods    flag no floods from Sentinel-1 (by default the radar in the\n"
+    "                       season is read for them, docs/method.md section 9)\n"
     "  --radar-losses       also flag sudden losses from a Sentinel-1 VH fall against the crop's\n"
     "                       peers (off by default, same section)\n"
     "  --threads N          threads (default: [parus] threads, or all cores); the results do\n"
