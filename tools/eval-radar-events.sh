@@ -2,7 +2,8 @@
 # tools/eval-radar-events.sh - score `parus assess`'s flood and sudden-loss flags against the
 # generator's truth, optical alone and with the radar rules (--radar-floods --radar-losses), end
 # to end through the CLI: the crop model, the radar peer reference and the store as a user runs
-# them (docs/method.md, section 9).
+# them (docs/method.md, section 9). Optical alone is `--no-radar-floods`; with radar, the default
+# radar floods and the radar losses asked for.
 #
 #   tools/eval-radar-events.sh [--train-seed 1] [--seeds 5,6,7,8] [--clouds 0.5] [--size 512]
 #                              [--dates 24] [--rounds 100] [--keep DIR]
@@ -102,7 +103,8 @@ tot=""
 for s in "${list[@]}"; do
     season_store "$s"
     d="$work/s$s"
-    "$parus" --db "$d/p.db" -q assess --season "$season" --model "$work/model" >/dev/null
+    "$parus" --db "$d/p.db" -q assess --season "$season" --model "$work/model" \
+        --no-radar-floods >/dev/null
     score "$d/p.db" "$d/scene/truth/events.csv" >"$d/opt.txt"
     "$parus" --db "$d/p.db" -q assess --season "$season" --model "$work/model" --radar-floods \
         --radar-losses >/dev/null
