@@ -13,6 +13,11 @@
 # into another store. Every table of the two stores is then compared row for row (dump_store
 # below says which columns are left out, and why); one difference fails the test. A copy with one
 # limit changed by 1 CNY must differ, so the comparison cannot pass by seeing nothing.
+# Then the same jobs again with one PostgreSQL store as every shard's store and the bank's
+# (PARUS_SHARD_DB = PARUS_DB = its connection string): the shards write it at once, the merge job
+# merges nothing and assesses; the store, copied back into SQLite (`parus store copy`), must equal
+# the single run's too. The server is CTest's pg fixture (PARUS_TEST_PG_DIR); without one that
+# half is skipped with a message (PARUS_TEST_REQUIRE_PG=1: a failure).
 #
 # Exit 0 passed, 1 failed, 77 skipped: Slurm, munge or sqlite3 is not installed, or the daemons
 # cannot start here (a container without what they need); the message names what is missing.
@@ -113,10 +118,10 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-show_logs() {
-    local f
-    for f in "$tmp"/munge/munged.log "$tmp"/slurmctld.log "$tmp"/slurmd.log "$tmp"/run/*.out \
-        "$tmp"/run/*.log; do
+show_logs() { # [the run's directory]
+    local f d=${1:-$tmp/run}
+    for f in "$tmp"/munge/munged.log "$tmp"/slurmctld.log "$tmp"/slurmd.log "$d"/*.out \
+        "$d"/*.log; do
         [ -f "$f" ] || continue
         echo "---- $f (last 20 lines)" >&2
         tail -n 20 "$f" >&2
@@ -226,89 +231,103 @@ window = $season
 EOF
 n_tiles=$(find "$tmp/season" -maxdepth 1 -name '*.tif' | wc -l)
 n_weather=$(find "$tmp/season/weather" -name '*.tif' | wc -l)
-for d in run single; do
+for d in run single pgrun; do
     mkdir -p "$tmp/$d/inbox"
     ln "$tmp/season"/*.tif "$tmp/season/weather"/*.tif "$tmp/$d/inbox/"
 done
 
 # ---- the sharded run on Slurm, with the files a site uses ----
-job_env=(
-    PARUS="$parus"
-    PARUS_CONFIG="$tmp/parus.ini"
-    PARUS_PARCELS_DB="$tmp/parcels-only.db"
-    PARUS_SHARD_DB="$tmp/run/shard-%a.db"
-    PARUS_WORK_DIR="$tmp/node"
-    PARUS_SHARDS="$n_shards"
-    PARUS_DB="$tmp/run/parus.db"
-    PARUS_INBOX="$tmp/run/inbox"
-    PARUS_DONE="$tmp/run/done"
-    PARUS_QUARANTINE="$tmp/run/quarantine"
-    PARUS_LOG="$tmp/run/nightly-%a.log"
-    PARUS_SETTLE=0
-    PARUS_THREADS=1
-)
-submit() { # sbatch arguments... -> job id
-    local out
-    out=$(env SLURM_CONF="$conf" "${job_env[@]}" sbatch --parsable --chdir="$tmp/run" \
-        --cpus-per-task=1 --mem=512M --time=15 "$@") || fail "sbatch $* refused"
-    echo "${out%%;*}"
+# run_on_slurm DIR KIND VAR=VALUE...: submits the shard array and merge-assess.sbatch after it
+# with the settings given (and DIR's inbox, done, quarantine and logs), waits, checks that every
+# job completed with exit 0, that each shard took its share and left the weather files, that the
+# merge job's inbox run found every tile known and imported the weather, and that nothing is left
+# in the inbox or set aside. Prints the tiles each shard stored.
+run_on_slurm() {
+    local dir=$1 kind=$2 started array_id merge_id jobs bad i stored per_shard="" sum=0 busy=0 c
+    shift 2
+    local job_env=(
+        PARUS="$parus"
+        PARUS_CONFIG="$tmp/parus.ini"
+        PARUS_SHARDS="$n_shards"
+        PARUS_INBOX="$dir/inbox"
+        PARUS_DONE="$dir/done"
+        PARUS_QUARANTINE="$dir/quarantine"
+        PARUS_LOG="$dir/nightly-%a.log"
+        PARUS_SETTLE=0
+        PARUS_THREADS=1
+        "$@"
+    )
+    submit() { # sbatch arguments... -> job id
+        local out
+        out=$(env SLURM_CONF="$conf" "${job_env[@]}" sbatch --parsable --chdir="$dir" \
+            --cpus-per-task=1 --mem=512M --time=15 "$@") || fail "sbatch $* refused"
+        echo "${out%%;*}"
+    }
+    started=$SECONDS
+    array_id=$(submit --array=0-$((n_shards - 1)) --output="$dir/shard-%a.out" \
+        "$src/deploy/slurm/nightly-shard.sbatch")
+    merge_id=$(submit --dependency=afterok:"$array_id" --kill-on-invalid-dep=yes \
+        --output="$dir/merge-assess.out" "$src/deploy/slurm/merge-assess.sbatch")
+    say "$kind: submitted array $array_id ($n_shards shards) and merge-assess $merge_id"
+    while [ -n "$(sl squeue -h -o %i)" ]; do
+        if [ $((SECONDS - started)) -ge "$timeout_s" ]; then
+            sl squeue >&2 || true
+            show_logs
+            fail "$kind: the jobs did not end within $timeout_s s"
+        fi
+        sleep 0.5
+    done
+    say "$kind: jobs ended in $((SECONDS - started)) s"
+    # one line a job (an array: a line a task); without accounting, ended jobs stay MinJobAge
+    # seconds
+    jobs=$(sl scontrol -o show job "$array_id" && sl scontrol -o show job "$merge_id") ||
+        fail "scontrol cannot show the jobs"
+    [ "$(grep -c . <<<"$jobs")" -eq $((n_shards + 1)) ] || fail "not $((n_shards + 1)) jobs: $jobs"
+    bad=$(grep -v 'JobState=COMPLETED .*ExitCode=0:0' <<<"$jobs" |
+        sed -E 's/^JobId=([0-9]+) .*JobState=([A-Z_]+) .*ExitCode=([0-9:]+).*/\1 \2 exit \3/' || true)
+    if [ -n "$bad" ]; then
+        show_logs "$dir"
+        fail "$kind: jobs that did not complete with exit 0: $(tr '\n' ';' <<<"$bad")"
+    fi
+    for ((i = 0; i < n_shards; i++)); do
+        grep -q "shard=$i/$n_shards" "$dir/nightly-$i.log" ||
+            fail "$kind: shard $i's log does not say shard=$i/$n_shards"
+        grep -q "weather_left=$n_weather" "$dir/nightly-$i.log" ||
+            fail "$kind: shard $i did not leave the $n_weather weather files in the inbox"
+        stored=$(sed -nE 's/.*event=summary .* stored=([0-9]+) .*/\1/p' "$dir/nightly-$i.log")
+        per_shard="$per_shard${stored:-0} "
+    done
+    say "$kind: tiles per shard: $per_shard(of $n_tiles)"
+    for c in $per_shard; do
+        sum=$((sum + c))
+        [ "$c" -eq 0 ] || busy=$((busy + 1))
+    done
+    [ "$sum" -eq "$n_tiles" ] || fail "$kind: the shards stored $sum tiles, not $n_tiles"
+    [ "$busy" -ge 2 ] || fail "$kind: only $busy shard stored tiles: nothing was split"
+    # every tile was in the store before the merge job's inbox run, which found them all known
+    # and stored none (a shard store left out would go unseen below, that run storing its tiles
+    # from the inbox)
+    grep -q "event=summary .* tiles_seen=$n_tiles new=0 stored=0 known=$n_tiles .*" \
+        "$dir/nightly-merge.log" ||
+        fail "$kind: the merge job's inbox run did not find the $n_tiles tiles stored: $(grep \
+            event=summary "$dir/nightly-merge.log")"
+    grep -q "event=summary .* weather_stored=$n_weather " "$dir/nightly-merge.log" ||
+        fail "$kind: the merge job's inbox run did not import the $n_weather weather files"
+    [ -z "$(ls -A "$dir/inbox")" ] || fail "$kind: files left in the inbox: $(ls "$dir/inbox")"
+    # no tile here is bad, and shards that run together set none aside (docs/operations.md,
+    # Sharding)
+    if [ -n "$(ls -A "$dir/quarantine" 2>/dev/null)" ]; then
+        fail "$kind: set aside: $(ls "$dir/quarantine"); $(cat "$dir/quarantine"/*.reason)"
+    fi
 }
 started=$SECONDS
-array_id=$(submit --array=0-$((n_shards - 1)) --output="$tmp/run/shard-%a.out" \
-    "$src/deploy/slurm/nightly-shard.sbatch")
-merge_id=$(submit --dependency=afterok:"$array_id" --kill-on-invalid-dep=yes \
-    --output="$tmp/run/merge-assess.out" "$src/deploy/slurm/merge-assess.sbatch")
-say "submitted array $array_id ($n_shards shards) and merge-assess $merge_id"
-while [ -n "$(sl squeue -h -o %i)" ]; do
-    if [ $((SECONDS - started)) -ge "$timeout_s" ]; then
-        sl squeue >&2 || true
-        show_logs
-        fail "the jobs did not end within $timeout_s s"
-    fi
-    sleep 0.5
-done
-say "jobs ended in $((SECONDS - started)) s"
-# one line a job (an array: a line a task); without accounting, ended jobs stay MinJobAge seconds
-jobs=$(sl scontrol -o show job "$array_id" && sl scontrol -o show job "$merge_id") ||
-    fail "scontrol cannot show the jobs"
-[ "$(grep -c . <<<"$jobs")" -eq $((n_shards + 1)) ] || fail "not $((n_shards + 1)) jobs: $jobs"
-bad=$(grep -v 'JobState=COMPLETED .*ExitCode=0:0' <<<"$jobs" |
-    sed -E 's/^JobId=([0-9]+) .*JobState=([A-Z_]+) .*ExitCode=([0-9:]+).*/\1 \2 exit \3/' || true)
-if [ -n "$bad" ]; then
-    show_logs
-    fail "jobs that did not complete with exit 0: $(tr '\n' ';' <<<"$bad")"
-fi
-for ((i = 0; i < n_shards; i++)); do
-    grep -q "shard=$i/$n_shards" "$tmp/run/nightly-$i.log" ||
-        fail "shard $i's log does not say shard=$i/$n_shards"
-    grep -q "weather_left=$n_weather" "$tmp/run/nightly-$i.log" ||
-        fail "shard $i did not leave the $n_weather weather files in the inbox"
-done
+run_on_slurm "$tmp/run" "SQLite shards" PARUS_PARCELS_DB="$tmp/parcels-only.db" \
+    PARUS_SHARD_DB="$tmp/run/shard-%a.db" PARUS_WORK_DIR="$tmp/node" PARUS_DB="$tmp/run/parus.db"
 per_shard=$(for ((i = 0; i < n_shards; i++)); do
     sqlite3 "$tmp/run/shard-$i.db" "SELECT count(*) FROM tiles"
 done | tr '\n' ' ')
-say "tiles per shard: $per_shard(of $n_tiles)"
-sum=0 busy=0
-for c in $per_shard; do
-    sum=$((sum + c))
-    [ "$c" -eq 0 ] || busy=$((busy + 1))
-done
-[ "$sum" -eq "$n_tiles" ] || fail "the shards stored $sum tiles, not $n_tiles"
-[ "$busy" -ge 2 ] || fail "only $busy shard stored tiles: nothing was split"
-# the merge brought every tile: the merge job's inbox run found them all known, stored none (a
-# shard store left out would go unseen below, that run storing its tiles from the inbox)
-grep -q "event=summary .* tiles_seen=$n_tiles new=0 stored=0 known=$n_tiles .*" \
-    "$tmp/run/nightly-merge.log" ||
-    fail "the merge job's inbox run did not find the $n_tiles tiles merged: $(grep \
-        event=summary "$tmp/run/nightly-merge.log")"
-grep -q "event=summary .* weather_stored=$n_weather " "$tmp/run/nightly-merge.log" ||
-    fail "the merge job's inbox run did not import the $n_weather weather files"
-[ -z "$(ls -A "$tmp/run/inbox")" ] || fail "files left in the inbox: $(ls "$tmp/run/inbox")"
+say "SQLite shards: tiles in the shard stores: $per_shard"
 [ -z "$(ls -A "$tmp/node")" ] || fail "shard stores left in the work directory: $(ls "$tmp/node")"
-# no tile here is bad, and shards that run together set none aside (docs/operations.md, Sharding)
-if [ -n "$(ls -A "$tmp/run/quarantine")" ]; then
-    fail "set aside: $(ls "$tmp/run/quarantine"); $(cat "$tmp/run/quarantine"/*.reason)"
-fi
 
 # ---- the same inbox, one process ----
 cp "$tmp/parcels-only.db" "$tmp/single/parus.db"
@@ -389,3 +408,37 @@ dump_store "$tmp/changed.db" >"$tmp/changed.dump"
 
 say "ok: $n_shards shards on Slurm, merged and assessed = one process: $tables tables," \
     "$rows lines identical ($((SECONDS - started)) s since submission)"
+
+# ---- the same on one PostgreSQL store that every shard writes at once ----
+# The server is CTest's (the pg fixture, PARUS_TEST_PG_DIR; tools/pg-server.sh). The store starts
+# as a copy of the parcels-only store (`parus store copy`); the shards write to it together, each
+# taking whole tiles; merge-assess.sbatch merges nothing (the shards' store is the store), runs
+# the inbox and assesses. The store is copied back into SQLite and compared with the single run
+# like the merged one.
+if [ -z "${PARUS_TEST_PG_DIR:-}" ] || [ ! -s "$PARUS_TEST_PG_DIR/data/conninfo" ]; then
+    if [ "${PARUS_TEST_REQUIRE_PG:-}" = 1 ]; then
+        fail "no PostgreSQL server (PARUS_TEST_PG_DIR; PARUS_TEST_REQUIRE_PG=1)"
+    fi
+    say "the PostgreSQL run is skipped: no server (PARUS_TEST_PG_DIR unset or its server did" \
+        "not start; tools/pg-server.sh check says why)"
+    exit 0
+fi
+pg=$("$src/tools/pg-server.sh" db "$PARUS_TEST_PG_DIR/data" parus_slurm) ||
+    fail "cannot create a database on the server in '$PARUS_TEST_PG_DIR'"
+"$parus" -q store copy "$tmp/parcels-only.db" "$pg" || fail "store copy into PostgreSQL exited $?"
+run_on_slurm "$tmp/pgrun" "PostgreSQL" PARUS_SHARD_DB="$pg" PARUS_DB="$pg"
+"$parus" -q store copy "$pg" "$tmp/pg-copy.db" || fail "store copy out of PostgreSQL exited $?"
+# the R-tree's shadow tables hold its node layout, which follows the order the boxes went in (the
+# copy builds the tree anew): they are left out here, the R-tree's rows (parcels_rtree) are not
+rtree_layout='^parcels_rtree_(node|rowid|parent): '
+dump_store "$tmp/pg-copy.db" | grep -Ev "$rtree_layout" >"$tmp/pg.dump"
+if ! diff -U0 <(grep -Ev "$rtree_layout" "$tmp/single.dump") "$tmp/pg.dump" >"$tmp/pg.diff"; then
+    say "the PostgreSQL store of the Slurm run differs from the single run's (- single, + PostgreSQL):"
+    grep '^[-+][^-+]' "$tmp/pg.diff" | cut -c1-200 | sed -n 1,20p >&2
+    say "lines that differ, by table:"
+    grep '^[-+][^-+]' "$tmp/pg.diff" | sed -E 's/^([-+])([^:]*):.*/\2 \1/' | sort | uniq -c >&2
+    fail "PostgreSQL: $(grep -c '^[-+][^-+]' "$tmp/pg.diff") lines differ"
+fi
+say "ok: $n_shards shards on Slurm writing one PostgreSQL store at once, assessed = one process:" \
+    "$(grep -c ': table$' "$tmp/pg.dump") tables, $(grep -vc ': table$' "$tmp/pg.dump") lines" \
+    "identical"
