@@ -208,6 +208,8 @@ void parus__b_real(parus__binder *b, double v)
     if (b->bulk) {
         uint64_t bits;
         unsigned char be[8];
+        if (v == 0.0)
+            v = 0.0; /* -0.0 too, as SQLite, which keeps a whole REAL as an integer */
         memcpy(&bits, &v, sizeof bits);
         put_be(be, bits, 8);
         field(b->bulk, be, sizeof be, isnan(v));

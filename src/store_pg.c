@@ -838,6 +838,8 @@ int parus__pg_bind_double(struct parus__pg_stmt *st, int i, double v)
     int n;
     if (isnan(v))
         return parus__pg_bind_null(st, i); /* as SQLite, which stores NaN as NULL */
+    if (v == 0.0)
+        v = 0.0; /* -0.0 too, as SQLite, which keeps a whole REAL as an integer */
     if (isinf(v))
         n = snprintf(text, sizeof text, "%sInfinity", v < 0 ? "-" : "");
     else
