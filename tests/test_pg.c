@@ -859,6 +859,58 @@ static void test_pg__an_assessment_in_bulk_refuses_what_sqlite_refuses(void **st
     free(conn), free(lite), free(parcels);
 }
 
+/* Overlapping parcels: a grid of squares, each overlapping its right neighbour by an area of its
+ * own, touching the row above (boxes that meet, no land in common); more parcels than one
+ * fetch of their WKB on PostgreSQL. The pairs and their areas are SQLite's. */
+static void test_pg__the_overlaps_found_on_postgresql_are_sqlite_s(void **state)
+{
+    char *lite = parus_test_path(g_dir, "grid.db"), *path = parus_test_path(g_dir, "grid.geojson");
+    char *conn;
+    size_t n_rows, n_tables;
+    FILE *f;
+    int n = 0;
+    (void)state;
+    if (!have_server()) {
+        free(lite), free(path);
+        skip();
+    }
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"type\": \"FeatureCollection\", \"features\": [\n");
+    for (int r = 0; r < 30; r++)
+        for (int c = 0; c < 40; c++) {
+            double x = 114.5 + c * 0.00035 + (c * c % 7) * 0.00001, y = 36.4 + r * 0.0005;
+            double d = 0.0005;
+            n++;
+            fprintf(f,
+                    "%s{\"type\": \"Feature\", \"properties\": {\"parcel_id\": \"G%05d\", "
+                    "\"farmer_id\": \"F%03d\", \"declared_area_mu\": 3.0}, \"geometry\": "
+                    "{\"type\": \"Polygon\", \"coordinates\": [[[%.9f, %.9f], [%.9f, %.9f], "
+                    "[%.9f, %.9f], [%.9f, %.9f], [%.9f, %.9f]]]}}\n",
+                    n > 1 ? "," : "", n, n % 50, x, y, x + d, y, x + d, y + d, x, y + d, x, y);
+        }
+    fprintf(f, "]}\n");
+    assert_int_equal(fclose(f), 0);
+    conn = new_database("grid");
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q parcels load '%s' 2>/dev/null",
+                               parus_test_bin(), lite, path));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q parcels load '%s' 2>/dev/null",
+                               parus_test_bin(), conn, path));
+    n_rows = compare_stores(lite, conn, &n_tables);
+    assert_true(n_rows >= 1200 + 30 * 39); /* the parcels and their overlaps */
+    {
+        PGconn *pg = PQconnectdb(conn);
+        PGresult *res = PQexec(pg, "SELECT count(*), count(DISTINCT overlap_m2) FROM "
+                                   "parcel_overlaps");
+        assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+        assert_int_equal(strtol(PQgetvalue(res, 0, 0), NULL, 10), 30 * 39);
+        assert_true(strtol(PQgetvalue(res, 0, 1), NULL, 10) > 3);
+        PQclear(res);
+        PQfinish(pg);
+    }
+    free(conn), free(lite), free(path);
+}
+
 static int setup(void **state)
 {
     char *info, *text;
@@ -900,6 +952,7 @@ int main(void)
         cmocka_unit_test(test_pg__a_store_copied_into_postgresql_and_back_is_the_same),
         cmocka_unit_test(test_pg__every_cached_statement_prepares),
         cmocka_unit_test(test_pg__an_assessment_in_bulk_refuses_what_sqlite_refuses),
+        cmocka_unit_test(test_pg__the_overlaps_found_on_postgresql_are_sqlite_s),
         cmocka_unit_test(test_pg__a_server_stopped_in_the_middle_of_a_tile),
         cmocka_unit_test(test_pg__what_a_server_store_refuses),
     };
