@@ -840,6 +840,18 @@ static void test_pg__an_assessment_in_bulk_refuses_what_sqlite_refuses(void **st
                              PARUS_OK);
             assert_int_equal(n, 5);
         }
+        /* the assessments alone (`parus classify`'s transaction), one parcel's twice */
+        {
+            parus_assessment a = bulk_assessment("P000001", "maize");
+            assert_int_equal(parus_store_assessments_begin(s, "2025-03-01/2025-10-31", &err),
+                             PARUS_OK);
+            assert_int_equal(parus_store_assessments_put(s, &a, &err), PARUS_OK);
+            a = bulk_assessment("P000002", "maize");
+            assert_int_equal(parus_store_assessments_put(s, &a, &err), PARUS_OK);
+            a = bulk_assessment("P000001", "soybean");
+            assert_int_equal(parus_store_assessments_put(s, &a, &err), PARUS_OK);
+            assert_int_equal(parus_store_assessments_commit(s, &err), PARUS_OK);
+        }
         parus_store_close(s);
     }
     /* the committed season, value for value */
@@ -848,11 +860,14 @@ static void test_pg__an_assessment_in_bulk_refuses_what_sqlite_refuses(void **st
     {
         PGconn *pg = PQconnectdb(conn);
         PGresult *res = PQexec(pg, "SELECT (SELECT crop FROM assessments WHERE parcel_id = "
-                                   "'P000002'), (SELECT credit_value_fen || credit_reasons FROM "
-                                   "parcel_results WHERE parcel_id = 'P000001')");
+                                   "'P000002' AND season = '" SEASON "'), (SELECT "
+                                   "credit_value_fen || credit_reasons FROM parcel_results WHERE "
+                                   "parcel_id = 'P000001'), (SELECT string_agg(crop, ',' ORDER BY "
+                                   "parcel_id) FROM assessments WHERE season LIKE '2025%')");
         assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
         assert_string_equal(PQgetvalue(res, 0, 0), "winter_wheat");
         assert_string_equal(PQgetvalue(res, 0, 1), "12345SECOND");
+        assert_string_equal(PQgetvalue(res, 0, 2), "soybean,maize");
         PQclear(res);
         PQfinish(pg);
     }
