@@ -127,9 +127,11 @@ parus_status parus__bulk_row_end(parus_store *store, struct parus__bulk *b, cons
                                  parus_error *err)
 {
     field_int64(b, store->bulk_seq);
-    if (b->rc == SQLITE_OK && b->n_fields != b->spec->n_fields)
+    if (b->rc == SQLITE_OK && b->n_fields != b->spec->n_fields) {
+        b->n = b->row_at;
         return parus_fail(err, PARUS_E_INTERNAL, "%s of '%s': a row of %d fields for %d",
                           b->spec->what, subject, b->n_fields, b->spec->n_fields);
+    }
     if (b->rc != SQLITE_OK) {
         int rc = b->rc;
         b->n = b->row_at; /* the row is dropped; the caller aborts */
