@@ -520,6 +520,7 @@ static parus_status store_open_pg(const char *target, bool create, bool read_onl
     parus_store_display_name(target, shown, sizeof shown);
     if (!store)
         return parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", shown);
+    store->bulk_send_bytes = PARUS__BULK_SEND_BYTES;
     rc = parus__db_open_pg(target, &store->db, &reason);
     if (rc != SQLITE_OK) {
         code = rc == SQLITE_NOMEM ? parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", shown)
@@ -781,6 +782,7 @@ void parus_store_close(parus_store *store)
     for (i = 0; i < PARUS__STORE_MAX_STMTS; i++)
         parus__finalize(store->stmt[i]);
     parus__db_close(store->db);
+    parus__bulk_release(store);
     free(store->path);
     free(store);
 }

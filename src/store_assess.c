@@ -141,6 +141,70 @@ static const char *const results_sql[R_N_] = {
                      "FROM season_state ORDER BY season",
 };
 
+/* ---- the tables in bulk (PostgreSQL, store_bulk.c) ---- */
+
+static const struct parus__bulk_spec results_bulk = {
+    "the results",
+    "CREATE TEMP TABLE IF NOT EXISTS parus_results_in (LIKE parcel_results, seq BIGINT) "
+    "ON COMMIT DELETE ROWS",
+    "COPY parus_results_in (" RESULT_COLUMNS ", seq) FROM STDIN (FORMAT binary)", 42};
+static const struct parus__bulk_spec credits_bulk = {
+    "the credit verdicts",
+    "CREATE TEMP TABLE IF NOT EXISTS parus_credits_in (season TEXT, parcel_id TEXT, "
+    "credit_counted BIGINT, credit_value_fen BIGINT, credit_reasons TEXT, seq BIGINT) "
+    "ON COMMIT DELETE ROWS",
+    "COPY parus_credits_in (season, parcel_id, credit_counted, credit_value_fen, credit_reasons, "
+    "seq) FROM STDIN (FORMAT binary)",
+    6};
+static const struct parus__bulk_spec flags_bulk = {
+    "the flags",
+    "CREATE TEMP TABLE IF NOT EXISTS parus_flags_in (LIKE parcel_flags, seq BIGINT) "
+    "ON COMMIT DELETE ROWS",
+    "COPY parus_flags_in (" FLAG_COLUMNS ", seq) FROM STDIN (FORMAT binary)", 10};
+static const struct parus__bulk_spec limits_bulk = {
+    "the limits",
+    "CREATE TEMP TABLE IF NOT EXISTS parus_limits_in (LIKE limits, seq BIGINT) "
+    "ON COMMIT DELETE ROWS",
+    "COPY parus_limits_in (" LIMIT_COLUMNS ", seq) FROM STDIN (FORMAT binary)", 25};
+
+/* What stands for the checks the per-row statements make, each query giving the first row (in
+ * the order given) that fails it: a parcel that is not in the store (the foreign key), a key
+ * given twice (the primary key), a credit verdict before its parcel's result (the UPDATE that
+ * changes no row). */
+static const char bulk_results_missing[] =
+    "SELECT parcel_id FROM parus_results_in i WHERE NOT EXISTS (SELECT 1 FROM parcels p WHERE "
+    "p.id = i.parcel_id) ORDER BY seq LIMIT 1";
+static const char bulk_results_twice[] =
+    "SELECT parcel_id FROM parus_results_in GROUP BY parcel_id HAVING count(*) > 1 "
+    "ORDER BY max(seq) LIMIT 1";
+static const char bulk_credits_orphan[] =
+    "SELECT c.parcel_id FROM parus_credits_in c WHERE NOT EXISTS (SELECT 1 FROM "
+    "parus_results_in r WHERE r.parcel_id = c.parcel_id AND r.seq < c.seq) ORDER BY c.seq "
+    "LIMIT 1";
+/* a parcel's last verdict is the one that stays, as with one UPDATE after another */
+static const char bulk_credits_apply[] =
+    "UPDATE parus_results_in r SET credit_counted = c.credit_counted, credit_value_fen = "
+    "c.credit_value_fen, credit_reasons = c.credit_reasons FROM (SELECT DISTINCT ON (parcel_id) "
+    "parcel_id, credit_counted, credit_value_fen, credit_reasons FROM parus_credits_in "
+    "ORDER BY parcel_id, seq DESC) c WHERE r.parcel_id = c.parcel_id";
+static const char bulk_results_move[] =
+    "INSERT INTO parcel_results (" RESULT_COLUMNS ") SELECT " RESULT_COLUMNS
+    " FROM parus_results_in ORDER BY seq";
+static const char bulk_flags_missing[] =
+    "SELECT parcel_id FROM parus_flags_in i WHERE NOT EXISTS (SELECT 1 FROM parcels p WHERE "
+    "p.id = i.parcel_id) ORDER BY seq LIMIT 1";
+static const char bulk_flags_twice[] =
+    "SELECT parcel_id FROM parus_flags_in GROUP BY parcel_id, flag, first_date "
+    "HAVING count(*) > 1 ORDER BY max(seq) LIMIT 1";
+static const char bulk_flags_move[] = "INSERT INTO parcel_flags (" FLAG_COLUMNS
+                                      ") SELECT " FLAG_COLUMNS " FROM parus_flags_in ORDER BY seq";
+static const char bulk_limits_twice[] =
+    "SELECT farmer_id FROM parus_limits_in GROUP BY farmer_id HAVING count(*) > 1 "
+    "ORDER BY max(seq) LIMIT 1";
+static const char bulk_limits_move[] =
+    "INSERT INTO limits (" LIMIT_COLUMNS ") SELECT " LIMIT_COLUMNS
+    " FROM parus_limits_in ORDER BY seq";
+
 static parus__stmt *stmt_get(parus_store *store, enum results_stmt id, parus_error *err)
 {
     return parus__store_stmt(store, PARUS__STORE_STMT_RESULTS + (size_t)id, results_sql[id], err);
@@ -153,43 +217,6 @@ parus_status parus__store_results_prepare_all(parus_store *store, parus_error *e
 }
 
 /* ---- binding and reading ---- */
-
-/* Binds the next parameter of a statement; after the first failure the rest are skipped and rc
- * keeps the failure. */
-typedef struct binder {
-    parus__stmt *st;
-    int i;
-    int rc;
-} binder;
-
-static void b_text(binder *b, const char *s)
-{
-    b->i++;
-    if (b->rc == SQLITE_OK)
-        b->rc = s ? parus__bind_text(b->st, b->i, s, -1) : parus__bind_null(b->st, b->i);
-}
-
-/* NaN is stored as NULL */
-static void b_real(binder *b, double v)
-{
-    b->i++;
-    if (b->rc == SQLITE_OK)
-        b->rc = isnan(v) ? parus__bind_null(b->st, b->i) : parus__bind_double(b->st, b->i, v);
-}
-
-static void b_int(binder *b, int64_t v)
-{
-    b->i++;
-    if (b->rc == SQLITE_OK)
-        b->rc = parus__bind_int64(b->st, b->i, (int64_t)v);
-}
-
-static void b_null(binder *b)
-{
-    b->i++;
-    if (b->rc == SQLITE_OK)
-        b->rc = parus__bind_null(b->st, b->i);
-}
 
 /* Reads the next column of a row. */
 typedef struct reader {
@@ -337,6 +364,115 @@ static parus_status step_write(parus_store *store, parus__stmt *st, int rc, cons
     return code;
 }
 
+/* A move of rows in bulk that failed: the per-row statements' codes for what the checks before it
+ * cannot have let through (a second net, as the CHECK constraints are). */
+static parus_status bulk_fail(parus_store *store, int rc, const char *what, parus_error *err)
+{
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return parus_fail(err, PARUS_E_NOT_FOUND, "%s of season %s name a parcel not in '%s': %s",
+                          what, store->open_assess_season, store->path,
+                          parus__db_errmsg(store->db));
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+        return parus_fail(err, PARUS_E_DUPLICATE, "%s of season %s give a key twice in '%s': %s",
+                          what, store->open_assess_season, store->path,
+                          parus__db_errmsg(store->db));
+    if (rc == SQLITE_CONSTRAINT_CHECK || rc == SQLITE_CONSTRAINT_NOTNULL)
+        return parus_fail(err, PARUS_E_INVALID, "%s of season %s break a rule of '%s': %s", what,
+                          store->open_assess_season, store->path, parus__db_errmsg(store->db));
+    return parus__store_sql_fail(store, rc, err, "cannot store %s of season %s in '%s'", what,
+                                 store->open_assess_season, store->path);
+}
+
+/* The first row sql finds into subject; false with err set when the query fails. */
+static bool bulk_check(parus_store *store, const char *sql, char *subject, size_t cap,
+                       const char *what, parus_status *code, parus_error *err)
+{
+    int rc = parus__bulk_first(store, sql, subject, cap);
+    if (rc != SQLITE_OK) {
+        *code = parus__store_sql_fail(store, rc, err, "cannot check %s of season %s in '%s'", what,
+                                      store->open_assess_season, store->path);
+        return false;
+    }
+    return true;
+}
+
+parus_status parus__store_results_bulk_move(parus_store *store, parus_error *err)
+{
+    struct parus__bulk *res = &store->bulk[PARUS__BULK_RESULTS],
+                       *cred = &store->bulk[PARUS__BULK_CREDITS],
+                       *flag = &store->bulk[PARUS__BULK_FLAGS],
+                       *lim = &store->bulk[PARUS__BULK_LIMITS];
+    parus_status code = PARUS_OK;
+    char id[256];
+    int rc;
+
+    for (size_t k = 0; k < PARUS__BULK_N; k++)
+        if (k != PARUS__BULK_ASSESS && store->bulk[k].n_rows > 0 &&
+            (code = parus__bulk_send(store, &store->bulk[k], err)) != PARUS_OK)
+            return code;
+    if (res->n_rows > 0) {
+        if (!bulk_check(store, bulk_results_missing, id, sizeof id, "the results", &code, err))
+            return code;
+        if (id[0])
+            return parus_fail(err, PARUS_E_NOT_FOUND, "parcel '%s' is not in '%s': %s not stored",
+                              id, store->path, "the result");
+        if (!bulk_check(store, bulk_results_twice, id, sizeof id, "the results", &code, err))
+            return code;
+        if (id[0])
+            return parus_fail(err, PARUS_E_DUPLICATE,
+                              "%s of '%s' is given twice for season %s in '%s'", "the result", id,
+                              store->open_assess_season, store->path);
+    }
+    if (cred->n_rows > 0) {
+        /* verdicts and no result at all: the table of the results is still to be made */
+        rc = parus__db_exec(store->db, results_bulk.create);
+        if (rc != SQLITE_OK)
+            return bulk_fail(store, rc, "the credit verdicts", err);
+        if (!bulk_check(store, bulk_credits_orphan, id, sizeof id, "the credit verdicts", &code,
+                        err))
+            return code;
+        if (id[0])
+            return parus_fail(err, PARUS_E_NOT_FOUND,
+                              "parcel '%s' has no result for season %s in '%s': no credit verdict "
+                              "stored",
+                              id, store->open_assess_season, store->path);
+        rc = parus__bulk_run(store, bulk_credits_apply);
+        if (rc != SQLITE_OK)
+            return bulk_fail(store, rc, "the credit verdicts", err);
+    }
+    if (res->n_rows > 0 && (rc = parus__bulk_run(store, bulk_results_move)) != SQLITE_OK)
+        return bulk_fail(store, rc, "the results", err);
+    if (flag->n_rows > 0) {
+        if (!bulk_check(store, bulk_flags_missing, id, sizeof id, "the flags", &code, err))
+            return code;
+        if (id[0])
+            return parus_fail(err, PARUS_E_NOT_FOUND, "parcel '%s' is not in '%s': %s not stored",
+                              id, store->path, "a flag");
+        if (!bulk_check(store, bulk_flags_twice, id, sizeof id, "the flags", &code, err))
+            return code;
+        if (id[0])
+            return parus_fail(err, PARUS_E_DUPLICATE,
+                              "%s of '%s' is given twice for season %s in '%s'", "a flag", id,
+                              store->open_assess_season, store->path);
+        if ((rc = parus__bulk_run(store, bulk_flags_move)) != SQLITE_OK)
+            return bulk_fail(store, rc, "the flags", err);
+    }
+    if (lim->n_rows > 0) {
+        if (!bulk_check(store, bulk_limits_twice, id, sizeof id, "the limits", &code, err))
+            return code;
+        if (id[0])
+            return parus_fail(err, PARUS_E_DUPLICATE,
+                              "%s of '%s' is given twice for season %s in '%s'", "the limit", id,
+                              store->open_assess_season, store->path);
+        if ((rc = parus__bulk_run(store, bulk_limits_move)) != SQLITE_OK)
+            return bulk_fail(store, rc, "the limits", err);
+    }
+    /* moved: a second call (the commit of the assessments after that of the results) has
+     * nothing left to do */
+    res->n_rows = cred->n_rows = flag->n_rows = lim->n_rows = 0;
+    return PARUS_OK;
+}
+
 parus_status parus_store_results_begin(parus_store *store, const char *season, int64_t run_id,
                                        parus_error *err)
 {
@@ -399,6 +535,8 @@ parus_status parus_store_results_commit(parus_store *store, parus_error *err)
             store->open_results = false;
         return code;
     }
+    if (store->bulk_on && (code = parus__store_results_bulk_move(store, err)) != PARUS_OK)
+        goto out_abort;
     /* the season owes nothing once these results commit, and only then */
     st = stmt_get(store, R_SEASON_ASSESSED, err);
     if (!st) {
@@ -490,7 +628,7 @@ parus_status parus_store_results_put(parus_store *store, const parus_parcel_resu
 {
     parus_status code = require_open(store, "results_put", err);
     parus__stmt *st;
-    binder b;
+    parus__binder b;
 
     if (code != PARUS_OK)
         return code;
@@ -501,64 +639,68 @@ parus_status parus_store_results_put(parus_store *store, const parus_parcel_resu
     code = check_result(store, r, err);
     if (code != PARUS_OK)
         goto out_abort;
-    st = stmt_get(store, R_RESULT_PUT, err);
-    if (!st) {
+    b.st = st = NULL;
+    b.bulk = NULL;
+    b.i = 0;
+    b.rc = SQLITE_OK;
+    if (store->bulk_on) {
+        b.bulk = &store->bulk[PARUS__BULK_RESULTS];
+        parus__bulk_row(b.bulk, &results_bulk);
+    } else if (!(b.st = st = stmt_get(store, R_RESULT_PUT, err))) {
         code = parus__store_prepare_failed(err);
         goto out_abort;
     }
-    b.st = st;
-    b.i = 0;
-    b.rc = SQLITE_OK;
-    b_text(&b, store->open_assess_season);
-    b_text(&b, r->parcel_id);
+    parus__b_text(&b, store->open_assess_season);
+    parus__b_text(&b, r->parcel_id);
     if (store->open_results_run)
-        b_int(&b, store->open_results_run);
+        parus__b_int(&b, store->open_results_run);
     else
-        b_null(&b);
-    b_text(&b, r->crop);
-    b_real(&b, r->crop ? r->crop_probability : (double)NAN);
-    b_text(&b, parus_assess_method_name(r->crop_method));
-    b_text(&b, parus_assess_confidence_name(r->crop_confidence));
-    b_int(&b, (int64_t)r->n_clear_obs);
-    b_text(&b, r->first_date);
-    b_text(&b, r->last_date);
-    b_text(&b, r->peer_group);
-    b_text(&b, r->health_class ? r->health_class : "unknown");
-    b_real(&b, r->health_score);
-    b_text(&b, r->health_reference ? r->health_reference : "none");
-    b_int(&b, (int64_t)r->n_peers);
-    b_real(&b, r->green_ratio);
-    b_real(&b, r->planted_fraction);
-    b_real(&b, r->planted_area_m2);
-    b_real(&b, r->area_m2);
-    b_real(&b, r->declared_area_m2);
-    b_text(&b, r->area_check);
-    b_real(&b, r->ndvi_integral_10d);
-    b_real(&b, r->ndvi_peak);
-    b_real(&b, r->yield_expected_kg_per_mu);
-    b_real(&b, r->yield_p10_kg_per_mu);
-    b_real(&b, r->price_cny_per_kg);
+        parus__b_null(&b);
+    parus__b_text(&b, r->crop);
+    parus__b_real(&b, r->crop ? r->crop_probability : (double)NAN);
+    parus__b_text(&b, parus_assess_method_name(r->crop_method));
+    parus__b_text(&b, parus_assess_confidence_name(r->crop_confidence));
+    parus__b_int(&b, (int64_t)r->n_clear_obs);
+    parus__b_text(&b, r->first_date);
+    parus__b_text(&b, r->last_date);
+    parus__b_text(&b, r->peer_group);
+    parus__b_text(&b, r->health_class ? r->health_class : "unknown");
+    parus__b_real(&b, r->health_score);
+    parus__b_text(&b, r->health_reference ? r->health_reference : "none");
+    parus__b_int(&b, (int64_t)r->n_peers);
+    parus__b_real(&b, r->green_ratio);
+    parus__b_real(&b, r->planted_fraction);
+    parus__b_real(&b, r->planted_area_m2);
+    parus__b_real(&b, r->area_m2);
+    parus__b_real(&b, r->declared_area_m2);
+    parus__b_text(&b, r->area_check);
+    parus__b_real(&b, r->ndvi_integral_10d);
+    parus__b_real(&b, r->ndvi_peak);
+    parus__b_real(&b, r->yield_expected_kg_per_mu);
+    parus__b_real(&b, r->yield_p10_kg_per_mu);
+    parus__b_real(&b, r->price_cny_per_kg);
     if (r->valued) {
-        b_int(&b, r->value_expected_fen);
-        b_int(&b, r->value_p10_fen);
+        parus__b_int(&b, r->value_expected_fen);
+        parus__b_int(&b, r->value_p10_fen);
     } else {
-        b_null(&b);
-        b_null(&b);
+        parus__b_null(&b);
+        parus__b_null(&b);
     }
-    b_text(&b, r->flags ? r->flags : "");
-    b_text(&b, is_empty(r->reason) ? NULL : r->reason);
-    b_null(&b); /* the credit verdict comes later */
-    b_null(&b);
-    b_null(&b);
-    b_text(&b, store->open_assess_at);
-    b_real(&b, r->planted_area_lo_m2);
-    b_real(&b, r->planted_area_hi_m2);
-    b_text(&b, is_empty(r->sensors) ? NULL : r->sensors);
-    b_real(&b, r->weather_rain_mm);
-    b_real(&b, r->weather_rain_normal_mm);
-    b_real(&b, r->weather_rain_deficit);
-    b_real(&b, r->weather_heat_days);
-    code = step_write(store, st, b.rc, "the result", r->parcel_id, err);
+    parus__b_text(&b, r->flags ? r->flags : "");
+    parus__b_text(&b, is_empty(r->reason) ? NULL : r->reason);
+    parus__b_null(&b); /* the credit verdict comes later */
+    parus__b_null(&b);
+    parus__b_null(&b);
+    parus__b_text(&b, store->open_assess_at);
+    parus__b_real(&b, r->planted_area_lo_m2);
+    parus__b_real(&b, r->planted_area_hi_m2);
+    parus__b_text(&b, is_empty(r->sensors) ? NULL : r->sensors);
+    parus__b_real(&b, r->weather_rain_mm);
+    parus__b_real(&b, r->weather_rain_normal_mm);
+    parus__b_real(&b, r->weather_rain_deficit);
+    parus__b_real(&b, r->weather_heat_days);
+    code = b.bulk ? parus__bulk_row_end(store, b.bulk, r->parcel_id, err)
+                  : step_write(store, st, b.rc, "the result", r->parcel_id, err);
     if (code != PARUS_OK)
         goto out_abort;
     return PARUS_OK;
@@ -574,7 +716,7 @@ parus_status parus_store_results_put_credit(parus_store *store, const char *parc
 {
     parus_status code = require_open(store, "results_put_credit", err);
     parus__stmt *st;
-    binder b;
+    parus__binder b;
 
     if (code != PARUS_OK)
         return code;
@@ -584,23 +726,28 @@ parus_status parus_store_results_put_credit(parus_store *store, const char *parc
                           store->open_assess_season);
         goto out_abort;
     }
-    st = stmt_get(store, R_RESULT_CREDIT, err);
-    if (!st) {
+    b.st = st = NULL;
+    b.bulk = NULL;
+    b.i = 0;
+    b.rc = SQLITE_OK;
+    if (store->bulk_on) {
+        b.bulk = &store->bulk[PARUS__BULK_CREDITS];
+        parus__bulk_row(b.bulk, &credits_bulk);
+    } else if (!(b.st = st = stmt_get(store, R_RESULT_CREDIT, err))) {
         code = parus__store_prepare_failed(err);
         goto out_abort;
     }
-    b.st = st;
-    b.i = 0;
-    b.rc = SQLITE_OK;
-    b_text(&b, store->open_assess_season);
-    b_text(&b, parcel_id);
-    b_int(&b, counted ? 1 : 0);
-    b_int(&b, value_fen);
-    b_text(&b, reasons);
-    code = step_write(store, st, b.rc, "the credit verdict", parcel_id, err);
+    parus__b_text(&b, store->open_assess_season);
+    parus__b_text(&b, parcel_id);
+    parus__b_int(&b, counted ? 1 : 0);
+    parus__b_int(&b, value_fen);
+    parus__b_text(&b, reasons);
+    code = b.bulk ? parus__bulk_row_end(store, b.bulk, parcel_id, err)
+                  : step_write(store, st, b.rc, "the credit verdict", parcel_id, err);
     if (code != PARUS_OK)
         goto out_abort;
-    if (parus__db_changes(store->db) != 1) {
+    /* in bulk, a verdict without its result is found at the commit */
+    if (!b.bulk && parus__db_changes(store->db) != 1) {
         code = parus_fail(err, PARUS_E_NOT_FOUND,
                           "parcel '%s' has no result for season %s in '%s': no credit verdict "
                           "stored",
@@ -622,7 +769,7 @@ parus_status parus_store_results_put_flag(parus_store *store, const parus_result
     parus_status code = require_open(store, "results_put_flag", err);
     const char *why = NULL;
     parus__stmt *st;
-    binder b;
+    parus__binder b;
 
     if (code != PARUS_OK)
         return code;
@@ -648,27 +795,31 @@ parus_status parus_store_results_put_flag(parus_store *store, const parus_result
                           f->flag ? f->flag : "", f->parcel_id, store->open_assess_season, why);
         goto out_abort;
     }
-    st = stmt_get(store, R_FLAG_PUT, err);
-    if (!st) {
+    b.st = st = NULL;
+    b.bulk = NULL;
+    b.i = 0;
+    b.rc = SQLITE_OK;
+    if (store->bulk_on) {
+        b.bulk = &store->bulk[PARUS__BULK_FLAGS];
+        parus__bulk_row(b.bulk, &flags_bulk);
+    } else if (!(b.st = st = stmt_get(store, R_FLAG_PUT, err))) {
         code = parus__store_prepare_failed(err);
         goto out_abort;
     }
-    b.st = st;
-    b.i = 0;
-    b.rc = SQLITE_OK;
-    b_text(&b, store->open_assess_season);
-    b_text(&b, f->parcel_id);
-    b_text(&b, f->flag);
-    b_text(&b, f->first_date);
-    b_text(&b, f->last_date);
-    b_real(&b, f->size);
-    b_real(&b, f->confidence);
-    b_text(&b, f->reason);
+    parus__b_text(&b, store->open_assess_season);
+    parus__b_text(&b, f->parcel_id);
+    parus__b_text(&b, f->flag);
+    parus__b_text(&b, f->first_date);
+    parus__b_text(&b, f->last_date);
+    parus__b_real(&b, f->size);
+    parus__b_real(&b, f->confidence);
+    parus__b_text(&b, f->reason);
     if (store->open_results_run)
-        b_int(&b, store->open_results_run);
+        parus__b_int(&b, store->open_results_run);
     else
-        b_null(&b);
-    code = step_write(store, st, b.rc, "a flag", f->parcel_id, err);
+        parus__b_null(&b);
+    code = b.bulk ? parus__bulk_row_end(store, b.bulk, f->parcel_id, err)
+                  : step_write(store, st, b.rc, "a flag", f->parcel_id, err);
     if (code != PARUS_OK)
         goto out_abort;
     return PARUS_OK;
@@ -719,27 +870,28 @@ parus_status parus_store_results_put_peer_curve(parus_store *store, const char *
     for (i = 0; i < n; i++) {
         parus__stmt *st = stmt_get(store, R_CURVE_PUT, err);
         char subject[192];
-        binder b;
+        parus__binder b;
         if (!st) {
             code = parus__store_prepare_failed(err);
             goto out_abort;
         }
         b.st = st;
+        b.bulk = NULL;
         b.i = 0;
         b.rc = SQLITE_OK;
-        b_text(&b, store->open_assess_season);
-        b_text(&b, crop);
-        b_text(&b, grp);
-        b_int(&b, (int64_t)steps[i].step);
-        b_text(&b, steps[i].day);
-        b_int(&b, (int64_t)steps[i].n);
-        b_real(&b, steps[i].ndvi_median);
-        b_real(&b, steps[i].ndvi_p25);
-        b_real(&b, steps[i].ndvi_p75);
+        parus__b_text(&b, store->open_assess_season);
+        parus__b_text(&b, crop);
+        parus__b_text(&b, grp);
+        parus__b_int(&b, (int64_t)steps[i].step);
+        parus__b_text(&b, steps[i].day);
+        parus__b_int(&b, (int64_t)steps[i].n);
+        parus__b_real(&b, steps[i].ndvi_median);
+        parus__b_real(&b, steps[i].ndvi_p25);
+        parus__b_real(&b, steps[i].ndvi_p75);
         if (store->open_results_run)
-            b_int(&b, store->open_results_run);
+            parus__b_int(&b, store->open_results_run);
         else
-            b_null(&b);
+            parus__b_null(&b);
         snprintf(subject, sizeof subject, "%s/%s", crop, grp);
         code = step_write(store, st, b.rc, "the peer curve", subject, err);
         if (code != PARUS_OK)
@@ -760,7 +912,7 @@ parus_status parus_store_results_put_limit(parus_store *store, const parus_limit
     parus_status code = require_open(store, "results_put_limit", err);
     const char *why = NULL;
     parus__stmt *st;
-    binder b;
+    parus__binder b;
 
     if (code != PARUS_OK)
         return code;
@@ -791,42 +943,46 @@ parus_status parus_store_results_put_limit(parus_store *store, const parus_limit
                           l->farmer_id, store->open_assess_season, why);
         goto out_abort;
     }
-    st = stmt_get(store, R_LIMIT_PUT, err);
-    if (!st) {
+    b.st = st = NULL;
+    b.bulk = NULL;
+    b.i = 0;
+    b.rc = SQLITE_OK;
+    if (store->bulk_on) {
+        b.bulk = &store->bulk[PARUS__BULK_LIMITS];
+        parus__bulk_row(b.bulk, &limits_bulk);
+    } else if (!(b.st = st = stmt_get(store, R_LIMIT_PUT, err))) {
         code = parus__store_prepare_failed(err);
         goto out_abort;
     }
-    b.st = st;
-    b.i = 0;
-    b.rc = SQLITE_OK;
-    b_text(&b, store->open_assess_season);
-    b_text(&b, l->farmer_id);
+    parus__b_text(&b, store->open_assess_season);
+    parus__b_text(&b, l->farmer_id);
     if (store->open_results_run)
-        b_int(&b, store->open_results_run);
+        parus__b_int(&b, store->open_results_run);
     else
-        b_null(&b);
-    b_int(&b, l->limit_cny);
-    b_text(&b, l->currency);
-    b_int(&b, (int64_t)l->n_parcels);
-    b_int(&b, (int64_t)l->n_parcels_valued);
-    b_real(&b, l->planted_area_m2);
-    b_real(&b, l->declared_area_m2);
-    b_text(&b, l->main_crop);
-    b_int(&b, l->value_expected_fen);
-    b_int(&b, l->value_p10_fen);
-    b_text(&b, l->health);
-    b_text(&b, l->flags ? l->flags : "");
-    b_text(&b, l->reasons ? l->reasons : "");
-    b_text(&b, l->confidence);
-    b_text(&b, l->latest_date);
-    b_text(&b, l->model_version);
-    b_text(&b, l->policy_hash);
-    b_text(&b, l->repayment_date);
-    b_int(&b, l->debt_fen);
-    b_text(&b, l->parts);
-    b_text(&b, store->open_assess_at);
-    b_text(&b, is_empty(l->sensors) ? NULL : l->sensors);
-    code = step_write(store, st, b.rc, "the limit", l->farmer_id, err);
+        parus__b_null(&b);
+    parus__b_int(&b, l->limit_cny);
+    parus__b_text(&b, l->currency);
+    parus__b_int(&b, (int64_t)l->n_parcels);
+    parus__b_int(&b, (int64_t)l->n_parcels_valued);
+    parus__b_real(&b, l->planted_area_m2);
+    parus__b_real(&b, l->declared_area_m2);
+    parus__b_text(&b, l->main_crop);
+    parus__b_int(&b, l->value_expected_fen);
+    parus__b_int(&b, l->value_p10_fen);
+    parus__b_text(&b, l->health);
+    parus__b_text(&b, l->flags ? l->flags : "");
+    parus__b_text(&b, l->reasons ? l->reasons : "");
+    parus__b_text(&b, l->confidence);
+    parus__b_text(&b, l->latest_date);
+    parus__b_text(&b, l->model_version);
+    parus__b_text(&b, l->policy_hash);
+    parus__b_text(&b, l->repayment_date);
+    parus__b_int(&b, l->debt_fen);
+    parus__b_text(&b, l->parts);
+    parus__b_text(&b, store->open_assess_at);
+    parus__b_text(&b, is_empty(l->sensors) ? NULL : l->sensors);
+    code = b.bulk ? parus__bulk_row_end(store, b.bulk, l->farmer_id, err)
+                  : step_write(store, st, b.rc, "the limit", l->farmer_id, err);
     if (code != PARUS_OK)
         goto out_abort;
     return PARUS_OK;
@@ -1038,7 +1194,7 @@ static parus__stmt *reader_open(parus_store *store, enum results_stmt id, bool s
                                 parus_status *code, parus_error *err)
 {
     parus__stmt *st;
-    binder b;
+    parus__binder b;
 
     *code = PARUS_OK;
     if (!store) {
@@ -1058,14 +1214,15 @@ static parus__stmt *reader_open(parus_store *store, enum results_stmt id, bool s
         return NULL;
     }
     b.st = st;
+    b.bulk = NULL;
     b.i = 0;
     b.rc = SQLITE_OK;
     if (seasonal)
-        b_text(&b, season);
+        parus__b_text(&b, season);
     if (p2)
-        b_text(&b, p2);
+        parus__b_text(&b, p2);
     if (p3)
-        b_text(&b, p3);
+        parus__b_text(&b, p3);
     if (b.rc != SQLITE_OK) {
         *code =
             parus__store_sql_fail(store, b.rc, err, "cannot read the results of '%s'", store->path);

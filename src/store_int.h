@@ -29,6 +29,40 @@
 #define PARUS__STORE_STMT_RESULTS 64
 #define PARUS__STORE_STMT_WEATHER 96
 
+/* The tables an assessment writes in bulk on PostgreSQL (store_bulk.c). */
+enum parus__bulk_table {
+    PARUS__BULK_ASSESS,  /* assessments */
+    PARUS__BULK_RESULTS, /* parcel_results */
+    PARUS__BULK_CREDITS, /* their credit verdicts */
+    PARUS__BULK_FLAGS,   /* parcel_flags */
+    PARUS__BULK_LIMITS,  /* limits */
+    PARUS__BULK_N
+};
+
+/* Bytes of rows a table keeps before it sends them (COPY) to its temporary table. */
+#define PARUS__BULK_SEND_BYTES ((size_t)1 << 20)
+
+/* What a table's rows are sent into: the temporary table (created when missing, emptied at each
+ * commit) and the COPY that fills it, its columns those of the row in order, the sequence number
+ * last. */
+struct parus__bulk_spec {
+    const char *what;   /* for messages: "the results" */
+    const char *create; /* CREATE TEMP TABLE IF NOT EXISTS ... ON COMMIT DELETE ROWS */
+    const char *copy;   /* COPY ... (..., seq) FROM STDIN (FORMAT binary) */
+    int n_fields;       /* of a row, its sequence number included */
+};
+
+/* A table's rows not yet sent, in COPY's binary form. */
+struct parus__bulk {
+    const struct parus__bulk_spec *spec;
+    unsigned char *buf;
+    size_t n, cap;
+    size_t row_at; /* where the row being filled begins */
+    int n_fields;  /* its fields so far */
+    int rc;        /* its first failure (SQLITE_NOMEM, SQLITE_TOOBIG) */
+    size_t n_rows; /* rows given since the season was opened, sent or not */
+};
+
 /* Milliseconds a call waits for another process's write lock before E_BUSY. */
 #define PARUS__STORE_BUSY_TIMEOUT_MS 5000
 
@@ -47,6 +81,10 @@ struct parus_store {
     bool open_results;           /* between parus_store_results_begin and commit/abort (with
                                     open_assess: one transaction) */
     int64_t open_results_run;    /* the run stamped on its rows */
+    bool bulk_on;                /* the season's rows go in bulk (PostgreSQL, store_bulk.c) */
+    struct parus__bulk bulk[PARUS__BULK_N];
+    int64_t bulk_seq;       /* the next row's sequence number */
+    size_t bulk_send_bytes; /* PARUS__BULK_SEND_BYTES; a test may lower it */
     char note[512]; /* how a read-only store was opened, when the user should know; "" none */
 };
 
@@ -246,6 +284,46 @@ bool parus__obs_read(parus__stmt *st, int first, parus_observation *o);
 void parus__obs_set_stat(parus_observation *o, size_t k, double v);
 /* Register parus_obs_value(vals, name) on db: a packed value of an observation (NULL: none). */
 int parus__obs_register_sql(sqlite3 *db);
+
+/* ---- rows in bulk (store_bulk.c) ----
+ *
+ * A binder fills the parameters of a statement (st, from parameter 1) or, when bulk is set, a row
+ * of a table's bulk; the same calls fill either. Text NULL and real NaN are NULL. On a statement
+ * the first failure is kept in rc and the rest are skipped; a bulk row keeps its own. */
+typedef struct parus__binder {
+    parus__stmt *st;
+    struct parus__bulk *bulk;
+    int i;
+    int rc;
+} parus__binder;
+void parus__b_text(parus__binder *b, const char *s);
+void parus__b_real(parus__binder *b, double v);
+void parus__b_int(parus__binder *b, int64_t v);
+void parus__b_null(parus__binder *b);
+
+/* Begin a row of b, a table of spec. */
+void parus__bulk_row(struct parus__bulk *b, const struct parus__bulk_spec *spec);
+/* End it: its sequence number added, its fields counted (E_INTERNAL when they are not the
+ * table's), sent with the rows before it when they fill PARUS__BULK_SEND_BYTES. subject names
+ * the row in messages. */
+parus_status parus__bulk_row_end(parus_store *store, struct parus__bulk *b, const char *subject,
+                                 parus_error *err);
+/* Send b's rows to its temporary table now (nothing to do when none is waiting). */
+parus_status parus__bulk_send(parus_store *store, struct parus__bulk *b, parus_error *err);
+/* Forget every table's rows not yet sent (the transaction is rolled back: those sent go with it).
+ */
+void parus__bulk_discard(parus_store *store);
+/* Free the buffers (the store closes). */
+void parus__bulk_release(parus_store *store);
+/* The first column of the first row of sql into out ("" when there is no row): SQLITE_OK or the
+ * failing code. */
+int parus__bulk_first(parus_store *store, const char *sql, char *out, size_t cap);
+/* Run sql, a statement without rows (INSERT OR forms rewritten as for a cached statement):
+ * SQLITE_OK or the failing code; parus__db_changes then counts its rows. */
+int parus__bulk_run(parus_store *store, const char *sql);
+/* Move a season's results, credit verdicts, flags and limits sent in bulk into their tables,
+ * after the checks that stand for the per-row ones (store_assess.c). */
+parus_status parus__store_results_bulk_move(parus_store *store, parus_error *err);
 
 /* Test hook: the connection, for PRAGMAs a test needs (busy timeout, max_page_count). */
 sqlite3 *parus__store_handle(parus_store *store);

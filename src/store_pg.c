@@ -4,7 +4,8 @@
  *
  * Statements are prepared on the server once (PQprepare, parameter types left to the server),
  * parameters travel as text (integers in decimal, reals with 17 significant digits, which
- * round-trip every double) except blobs, which travel as binary bytea. Results come back as text
+ * round-trip every double; NaN as NULL and -0.0 as 0, as SQLite stores them) except blobs, which
+ * travel as binary bytea. Results come back as text
  * and are parsed on read; a bytea column is unescaped once per row and column. The rows of one
  * execution are fetched whole at its first step, so that several statements of the connection
  * can be read interleaved, as SQLite allows.
@@ -838,6 +839,8 @@ int parus__pg_bind_double(struct parus__pg_stmt *st, int i, double v)
     int n;
     if (isnan(v))
         return parus__pg_bind_null(st, i); /* as SQLite, which stores NaN as NULL */
+    if (v == 0.0)
+        v = 0.0; /* -0.0 too, as SQLite, which keeps a whole REAL as an integer */
     if (isinf(v))
         n = snprintf(text, sizeof text, "%sInfinity", v < 0 ? "-" : "");
     else

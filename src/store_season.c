@@ -1066,6 +1066,8 @@ parus_status parus_store_assessments_begin(parus_store *store, const char *seaso
     copy_text(store->open_assess_season, sizeof store->open_assess_season, season);
     parus__store_utc_now(store->open_assess_at);
     store->open_assess = true;
+    parus__bulk_discard(store);
+    store->bulk_on = parus__db_is_pg(store->db);
     return PARUS_OK;
 }
 
@@ -1113,10 +1115,81 @@ static parus_status check_assessment(const parus_store *store, const parus_asses
     return PARUS_OK;
 }
 
+/* An assessment's values in ASSESS_COLUMNS' order. */
+static void assessment_fields(const parus_store *store, const parus_assessment *a, parus__binder *b)
+{
+    parus__b_text(b, store->open_assess_season);
+    parus__b_text(b, a->parcel_id);
+    if (a->run_id)
+        parus__b_int(b, a->run_id);
+    else
+        parus__b_null(b);
+    parus__b_text(b, parus_assess_method_name(a->method));
+    parus__b_text(b, a->crop);
+    parus__b_real(b, a->probability);
+    parus__b_text(b, a->crop2);
+    parus__b_real(b, a->margin);
+    parus__b_text(b, parus_assess_confidence_name(a->confidence));
+    parus__b_text(b, a->model_version);
+    parus__b_text(b, a->declared_crop);
+    if (a->agrees < 0)
+        parus__b_null(b);
+    else
+        parus__b_int(b, a->agrees);
+    parus__b_text(b, a->reason);
+    parus__b_int(b, (int64_t)a->n_clear_obs);
+    parus__b_text(b, a->first_date);
+    parus__b_text(b, a->last_date);
+    parus__b_text(b, store->open_assess_at);
+}
+
+/* ---- the assessments in bulk (PostgreSQL, store_bulk.c) ---- */
+
+static const struct parus__bulk_spec assess_bulk = {
+    "the assessments",
+    "CREATE TEMP TABLE IF NOT EXISTS parus_assess_in (LIKE assessments, seq BIGINT) "
+    "ON COMMIT DELETE ROWS",
+    "COPY parus_assess_in (" ASSESS_COLUMNS ", seq) FROM STDIN (FORMAT binary)", 18};
+
+/* Into assessments, the last of a parcel's rows replacing what was there (INSERT OR REPLACE as
+ * the per-row statement), after the check of the parcels that its foreign key would make. */
+static parus_status assessments_bulk_move(parus_store *store, parus_error *err)
+{
+    static const char missing[] =
+        "SELECT parcel_id FROM parus_assess_in i WHERE NOT EXISTS (SELECT 1 FROM parcels p "
+        "WHERE p.id = i.parcel_id) ORDER BY seq LIMIT 1";
+    static const char move[] = "INSERT OR REPLACE INTO assessments (" ASSESS_COLUMNS
+                               ") SELECT DISTINCT ON (parcel_id) " ASSESS_COLUMNS
+                               " FROM parus_assess_in ORDER BY parcel_id, seq DESC";
+    struct parus__bulk *b = &store->bulk[PARUS__BULK_ASSESS];
+    char id[256];
+    int rc;
+    parus_status code;
+
+    if (b->n_rows == 0)
+        return PARUS_OK;
+    code = parus__bulk_send(store, b, err);
+    if (code != PARUS_OK)
+        return code;
+    rc = parus__bulk_first(store, missing, id, sizeof id);
+    if (rc == SQLITE_OK && id[0])
+        return parus_fail(err, PARUS_E_NOT_FOUND,
+                          "parcel '%s' is not in '%s': the assessments of season %s are not stored",
+                          id, store->path, store->open_assess_season);
+    if (rc == SQLITE_OK)
+        rc = parus__bulk_run(store, move);
+    if (rc != SQLITE_OK)
+        return parus__store_sql_fail(store, rc, err,
+                                     "cannot store the assessments of season %s in '%s'",
+                                     store->open_assess_season, store->path);
+    return PARUS_OK;
+}
+
 parus_status parus_store_assessments_put(parus_store *store, const parus_assessment *a,
                                          parus_error *err)
 {
     parus__stmt *st;
+    parus__binder b = {NULL, NULL, 0, SQLITE_OK};
     parus_status code;
     int rc;
 
@@ -1130,44 +1203,23 @@ parus_status parus_store_assessments_put(parus_store *store, const parus_assessm
     code = check_assessment(store, a, err);
     if (code != PARUS_OK)
         goto out_abort;
+    if (store->bulk_on) {
+        b.bulk = &store->bulk[PARUS__BULK_ASSESS];
+        parus__bulk_row(b.bulk, &assess_bulk);
+        assessment_fields(store, a, &b);
+        code = parus__bulk_row_end(store, b.bulk, a->parcel_id, err);
+        if (code != PARUS_OK)
+            goto out_abort;
+        return PARUS_OK;
+    }
     st = stmt_get(store, S_ASSESS_PUT, err);
     if (!st) {
         code = parus__store_prepare_failed(err);
         goto out_abort;
     }
-    rc = bind_text(st, 1, store->open_assess_season);
-    if (rc == SQLITE_OK)
-        rc = bind_text(st, 2, a->parcel_id);
-    if (rc == SQLITE_OK)
-        rc = a->run_id ? parus__bind_int64(st, 3, a->run_id) : parus__bind_null(st, 3);
-    if (rc == SQLITE_OK)
-        rc = bind_text(st, 4, parus_assess_method_name(a->method));
-    if (rc == SQLITE_OK)
-        rc = bind_text(st, 5, a->crop);
-    if (rc == SQLITE_OK)
-        rc = bind_real(st, 6, a->probability);
-    if (rc == SQLITE_OK)
-        rc = bind_text(st, 7, a->crop2);
-    if (rc == SQLITE_OK)
-        rc = bind_real(st, 8, a->margin);
-    if (rc == SQLITE_OK)
-        rc = bind_text(st, 9, parus_assess_confidence_name(a->confidence));
-    if (rc == SQLITE_OK)
-        rc = bind_text(st, 10, a->model_version);
-    if (rc == SQLITE_OK)
-        rc = bind_text(st, 11, a->declared_crop);
-    if (rc == SQLITE_OK)
-        rc = a->agrees < 0 ? parus__bind_null(st, 12) : parus__bind_int(st, 12, a->agrees);
-    if (rc == SQLITE_OK)
-        rc = bind_text(st, 13, a->reason);
-    if (rc == SQLITE_OK)
-        rc = parus__bind_int64(st, 14, (int64_t)a->n_clear_obs);
-    if (rc == SQLITE_OK)
-        rc = bind_text(st, 15, a->first_date);
-    if (rc == SQLITE_OK)
-        rc = bind_text(st, 16, a->last_date);
-    if (rc == SQLITE_OK)
-        rc = bind_text(st, 17, store->open_assess_at);
+    b.st = st;
+    assessment_fields(store, a, &b);
+    rc = b.rc;
     if (rc == SQLITE_OK)
         rc = parus__step(st);
     if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
@@ -1194,9 +1246,24 @@ out_abort:
 
 parus_status parus_store_assessments_commit(parus_store *store, parus_error *err)
 {
+    parus_status code;
+
     if (!store || !store->open_assess)
         return parus_fail(err, PARUS_E_INVALID, "assessments_commit: no season is open in '%s'",
                           store ? store->path : "?");
+    if (store->bulk_on) {
+        /* what was given in bulk goes into its tables first (the results too, when this commit
+         * ends their transaction), or nothing commits */
+        code = store->open_results ? parus__store_results_bulk_move(store, err) : PARUS_OK;
+        if (code == PARUS_OK)
+            code = assessments_bulk_move(store, err);
+        if (code != PARUS_OK) {
+            parus_store_assessments_abort(store);
+            return code;
+        }
+        parus__bulk_discard(store);
+        store->bulk_on = false;
+    }
     store->open_assess = false;
     return parus__store_tx_commit(store, err);
 }
@@ -1206,6 +1273,8 @@ void parus_store_assessments_abort(parus_store *store)
     if (!store || !store->open_assess)
         return;
     parus__store_tx_rollback(store);
+    parus__bulk_discard(store);
+    store->bulk_on = false;
     store->open_assess = false;
 }
 

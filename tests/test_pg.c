@@ -611,6 +611,321 @@ static void test_pg__what_a_server_store_refuses(void **state)
     free(conn);
 }
 
+/* ---- an assessment's rows in bulk ---- */
+
+/* A result of parcel id, valued, every real a value that a text round trip could spoil (all
+ * rows written through the API: the sample season does not reach every column). */
+static parus_parcel_result bulk_result(const char *id, double k)
+{
+    parus_parcel_result r;
+    memset(&r, 0, sizeof r);
+    r.parcel_id = id;
+    r.crop = "winter_wheat";
+    r.crop_method = PARUS_ASSESS_MODEL;
+    r.crop_confidence = PARUS_CONFIDENCE_NORMAL;
+    r.crop_probability = 0.1 * k / (k + 1.0);
+    r.n_clear_obs = 14;
+    r.first_date = "2024-03-05";
+    r.last_date = "2024-06-24";
+    r.peer_group = "32650:399960:4000020";
+    r.health_class = "good";
+    r.health_score = 1.0 / 3.0;
+    r.health_reference = "peers";
+    r.n_peers = 41;
+    r.green_ratio = -0.0;
+    r.planted_fraction = 0.95;
+    r.planted_area_m2 = 950.0 + k / 7.0;
+    r.planted_area_lo_m2 = 900.0;
+    r.planted_area_hi_m2 = 1e300;
+    r.area_m2 = 1000.0;
+    r.declared_area_m2 = 1005.0;
+    r.area_check = "ok";
+    r.ndvi_integral_10d = NAN;
+    r.ndvi_peak = 5e-324;
+    r.yield_expected_kg_per_mu = 452.5;
+    r.yield_p10_kg_per_mu = 360.25;
+    r.price_cny_per_kg = 2.35;
+    r.valued = true;
+    r.value_expected_fen = 150000 + (int64_t)k;
+    r.value_p10_fen = 120000;
+    r.flags = "";
+    r.sensors = "S2";
+    r.reason = k > 2 ? "a reason with 'quotes', \\ and\ttabs; 漢字" : NULL;
+    r.weather_rain_mm = r.weather_rain_normal_mm = r.weather_rain_deficit = NAN;
+    r.weather_heat_days = 2.0;
+    return r;
+}
+
+static parus_limit bulk_limit(const char *farmer, int64_t limit_cny)
+{
+    parus_limit l;
+    memset(&l, 0, sizeof l);
+    l.farmer_id = farmer;
+    l.limit_cny = limit_cny;
+    l.currency = "CNY";
+    l.n_parcels = 2;
+    l.n_parcels_valued = 1;
+    l.planted_area_m2 = 1234.5;
+    l.declared_area_m2 = NAN;
+    l.main_crop = "winter_wheat";
+    l.value_expected_fen = 150000;
+    l.value_p10_fen = 120000;
+    l.health = "good";
+    l.flags = "";
+    l.reasons = "";
+    l.confidence = "normal";
+    l.latest_date = "2024-06-24";
+    l.model_version = "m1";
+    l.policy_hash = "abc";
+    l.parts = "p";
+    return l;
+}
+
+static parus_assessment bulk_assessment(const char *id, const char *crop)
+{
+    parus_assessment a;
+    memset(&a, 0, sizeof a);
+    a.parcel_id = id;
+    a.method = PARUS_ASSESS_MODEL;
+    a.confidence = PARUS_CONFIDENCE_NORMAL;
+    a.crop = crop;
+    a.probability = 0.7;
+    a.margin = NAN;
+    a.agrees = -1;
+    a.n_clear_obs = 3;
+    return a;
+}
+
+/* What a case does after the begin; its last call (or the commit after it) is refused. */
+enum bulk_case {
+    BC_NONE, /* nothing refused: the season that the cases must leave as it is */
+    BC_RESULT_UNKNOWN_PARCEL,
+    BC_RESULT_TWICE,
+    BC_CREDIT_WITHOUT_RESULT,
+    BC_CREDIT_BEFORE_RESULT,
+    BC_FLAG_UNKNOWN_PARCEL,
+    BC_FLAG_TWICE,
+    BC_LIMIT_TWICE,
+    BC_ASSESSMENT_UNKNOWN_PARCEL,
+    BC_N
+};
+
+#define BULK_OK(call)                                                                              \
+    do {                                                                                           \
+        code = (call);                                                                             \
+        if (code != PARUS_OK)                                                                      \
+            return code;                                                                           \
+    } while (0)
+
+/* One season's writes through the API, ending in the refusal of case c (BC_NONE: committed); the
+ * first code that is not PARUS_OK, with err. */
+static parus_status bulk_season(parus_store *s, enum bulk_case c, parus_error *err)
+{
+    static const char *const ids[] = {"P000001", "P000002", "P000003", "P000004", "P000005"};
+    parus_result_flag f = {NULL,         "P000001", "SUDDEN_LOSS", "2024-05-14",
+                           "2024-06-30", 0.42,      0.8,           "ndvi fell by 0.35"};
+    parus_limit l = bulk_limit("F00001", 500);
+    parus_parcel_result r;
+    parus_assessment a;
+    parus_status code;
+
+    BULK_OK(parus_store_results_begin(s, SEASON, 0, err));
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        a = bulk_assessment(ids[i], "maize");
+        BULK_OK(parus_store_assessments_put(s, &a, err));
+        if (c == BC_CREDIT_BEFORE_RESULT && i == 2)
+            BULK_OK(parus_store_results_put_credit(s, ids[i], true, 7, "EARLY", err));
+        r = bulk_result(ids[i], (double)i);
+        BULK_OK(parus_store_results_put(s, &r, err));
+    }
+    /* a second assessment of a parcel replaces its first; a second verdict its first */
+    a = bulk_assessment(ids[1], "winter_wheat");
+    BULK_OK(parus_store_assessments_put(s, &a, err));
+    BULK_OK(parus_store_results_put_credit(s, ids[0], false, 0, NULL, err));
+    BULK_OK(parus_store_results_put_credit(s, ids[1], true, 90000, "FAIR_HEALTH", err));
+    BULK_OK(parus_store_results_put_credit(s, ids[0], true, 12345, "SECOND", err));
+    BULK_OK(parus_store_results_put_flag(s, &f, err));
+    f.flag = "FLOOD";
+    BULK_OK(parus_store_results_put_flag(s, &f, err));
+    BULK_OK(parus_store_results_put_limit(s, &l, err));
+    l = bulk_limit("F00002", 0);
+    BULK_OK(parus_store_results_put_limit(s, &l, err));
+    switch (c) {
+    case BC_RESULT_UNKNOWN_PARCEL:
+        r = bulk_result("NOPE", 1.0);
+        BULK_OK(parus_store_results_put(s, &r, err));
+        break;
+    case BC_RESULT_TWICE:
+        r = bulk_result(ids[3], 1.0);
+        BULK_OK(parus_store_results_put(s, &r, err));
+        break;
+    case BC_CREDIT_WITHOUT_RESULT:
+        BULK_OK(parus_store_results_put_credit(s, "P000007", true, 1, NULL, err));
+        break;
+    case BC_FLAG_UNKNOWN_PARCEL:
+        f.parcel_id = "NOPE";
+        BULK_OK(parus_store_results_put_flag(s, &f, err));
+        break;
+    case BC_FLAG_TWICE:
+        BULK_OK(parus_store_results_put_flag(s, &f, err));
+        break;
+    case BC_LIMIT_TWICE:
+        BULK_OK(parus_store_results_put_limit(s, &l, err));
+        break;
+    case BC_ASSESSMENT_UNKNOWN_PARCEL:
+        a = bulk_assessment("NOPE", "maize");
+        BULK_OK(parus_store_assessments_put(s, &a, err));
+        break;
+    default:
+        break;
+    }
+    return parus_store_results_commit(s, err);
+}
+
+static int count_result(const parus_parcel_result *r, void *ctx)
+{
+    (void)r;
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
+static void test_pg__an_assessment_in_bulk_refuses_what_sqlite_refuses(void **state)
+{
+    static const struct {
+        parus_status code;
+        const char *says;
+    } want[BC_N] = {
+        [BC_NONE] = {PARUS_OK, ""},
+        [BC_RESULT_UNKNOWN_PARCEL] = {PARUS_E_NOT_FOUND, "parcel 'NOPE' is not in"},
+        [BC_RESULT_TWICE] = {PARUS_E_DUPLICATE, "the result of 'P000004' is given twice"},
+        [BC_CREDIT_WITHOUT_RESULT] = {PARUS_E_NOT_FOUND, "parcel 'P000007' has no result"},
+        [BC_CREDIT_BEFORE_RESULT] = {PARUS_E_NOT_FOUND, "parcel 'P000003' has no result"},
+        [BC_FLAG_UNKNOWN_PARCEL] = {PARUS_E_NOT_FOUND, "parcel 'NOPE' is not in"},
+        [BC_FLAG_TWICE] = {PARUS_E_DUPLICATE, "a flag of 'P000001' is given twice"},
+        [BC_LIMIT_TWICE] = {PARUS_E_DUPLICATE, "the limit of 'F00002' is given twice"},
+        [BC_ASSESSMENT_UNKNOWN_PARCEL] = {PARUS_E_NOT_FOUND, "parcel 'NOPE' is not in"},
+    };
+    char *lite = parus_test_path(g_dir, "bulk.db"), *conn;
+    char *parcels = sample("data-samples/season/parcels.geojson");
+    const char *stores[2];
+    size_t n_rows, n_tables;
+    (void)state;
+    if (!have_server()) {
+        free(lite), free(parcels);
+        skip();
+    }
+    conn = new_database("bulk");
+    stores[0] = lite;
+    stores[1] = conn;
+    for (int k = 0; k < 2; k++)
+        free(parus_test_run_expect(8, "'%s' --db '%s' -q parcels load '%s'", parus_test_bin(),
+                                   stores[k], parcels));
+    for (int k = 0; k < 2; k++) {
+        parus_store *s;
+        parus_error err;
+        assert_int_equal(parus_store_open(stores[k], &s, &err), PARUS_OK);
+        /* every row its own COPY on PostgreSQL: rows sent in several pieces come back whole */
+        assert_int_equal(s->bulk_send_bytes > 0, k == 1);
+        s->bulk_send_bytes = 1;
+        for (int c = 0; c < BC_N; c++) {
+            size_t n = 0;
+            parus_status code = bulk_season(s, (enum bulk_case)c, &err);
+            if (code != want[c].code || !strstr(err.msg, want[c].says))
+                fail_msg("%s, case %d: %d '%s', not %d '%s'", k ? "PostgreSQL" : "SQLite", c,
+                         (int)code, err.msg, (int)want[c].code, want[c].says);
+            /* the error names the store as it is shown, and the season as it was stays */
+            if (c > 0)
+                assert_non_null(strstr(err.msg, k ? "postgresql://" : lite));
+            assert_int_equal(parus_store_results_foreach(s, SEASON, count_result, &n, &err),
+                             PARUS_OK);
+            assert_int_equal(n, 5);
+        }
+        /* the assessments alone (`parus classify`'s transaction), one parcel's twice */
+        {
+            parus_assessment a = bulk_assessment("P000001", "maize");
+            assert_int_equal(parus_store_assessments_begin(s, "2025-03-01/2025-10-31", &err),
+                             PARUS_OK);
+            assert_int_equal(parus_store_assessments_put(s, &a, &err), PARUS_OK);
+            a = bulk_assessment("P000002", "maize");
+            assert_int_equal(parus_store_assessments_put(s, &a, &err), PARUS_OK);
+            a = bulk_assessment("P000001", "soybean");
+            assert_int_equal(parus_store_assessments_put(s, &a, &err), PARUS_OK);
+            assert_int_equal(parus_store_assessments_commit(s, &err), PARUS_OK);
+        }
+        parus_store_close(s);
+    }
+    /* the committed season, value for value */
+    n_rows = compare_stores(lite, conn, &n_tables);
+    assert_true(n_rows > 300);
+    {
+        PGconn *pg = PQconnectdb(conn);
+        PGresult *res = PQexec(pg, "SELECT (SELECT crop FROM assessments WHERE parcel_id = "
+                                   "'P000002' AND season = '" SEASON "'), (SELECT "
+                                   "credit_value_fen || credit_reasons FROM parcel_results WHERE "
+                                   "parcel_id = 'P000001'), (SELECT string_agg(crop, ',' ORDER BY "
+                                   "parcel_id) FROM assessments WHERE season LIKE '2025%')");
+        assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+        assert_string_equal(PQgetvalue(res, 0, 0), "winter_wheat");
+        assert_string_equal(PQgetvalue(res, 0, 1), "12345SECOND");
+        assert_string_equal(PQgetvalue(res, 0, 2), "soybean,maize");
+        PQclear(res);
+        PQfinish(pg);
+    }
+    free(conn), free(lite), free(parcels);
+}
+
+/* Overlapping parcels: a grid of squares, each overlapping its right neighbour by an area of its
+ * own, touching the row above (boxes that meet, no land in common); more parcels than one
+ * fetch of their WKB on PostgreSQL. The pairs and their areas are SQLite's. */
+static void test_pg__the_overlaps_found_on_postgresql_are_sqlite_s(void **state)
+{
+    char *lite = parus_test_path(g_dir, "grid.db"), *path = parus_test_path(g_dir, "grid.geojson");
+    char *conn;
+    size_t n_rows, n_tables;
+    FILE *f;
+    int n = 0;
+    (void)state;
+    if (!have_server()) {
+        free(lite), free(path);
+        skip();
+    }
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"type\": \"FeatureCollection\", \"features\": [\n");
+    for (int r = 0; r < 30; r++)
+        for (int c = 0; c < 40; c++) {
+            double x = 114.5 + c * 0.00035 + (c * c % 7) * 0.00001, y = 36.4 + r * 0.0005;
+            double d = 0.0005;
+            n++;
+            fprintf(f,
+                    "%s{\"type\": \"Feature\", \"properties\": {\"parcel_id\": \"G%05d\", "
+                    "\"farmer_id\": \"F%03d\", \"declared_area_mu\": 3.0}, \"geometry\": "
+                    "{\"type\": \"Polygon\", \"coordinates\": [[[%.9f, %.9f], [%.9f, %.9f], "
+                    "[%.9f, %.9f], [%.9f, %.9f], [%.9f, %.9f]]]}}\n",
+                    n > 1 ? "," : "", n, n % 50, x, y, x + d, y, x + d, y + d, x, y + d, x, y);
+        }
+    fprintf(f, "]}\n");
+    assert_int_equal(fclose(f), 0);
+    conn = new_database("grid");
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q parcels load '%s' 2>/dev/null",
+                               parus_test_bin(), lite, path));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q parcels load '%s' 2>/dev/null",
+                               parus_test_bin(), conn, path));
+    n_rows = compare_stores(lite, conn, &n_tables);
+    assert_true(n_rows >= 1200 + 30 * 39); /* the parcels and their overlaps */
+    {
+        PGconn *pg = PQconnectdb(conn);
+        PGresult *res = PQexec(pg, "SELECT count(*), count(DISTINCT overlap_m2) FROM "
+                                   "parcel_overlaps");
+        assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+        assert_int_equal(strtol(PQgetvalue(res, 0, 0), NULL, 10), 30 * 39);
+        assert_true(strtol(PQgetvalue(res, 0, 1), NULL, 10) > 3);
+        PQclear(res);
+        PQfinish(pg);
+    }
+    free(conn), free(lite), free(path);
+}
+
 static int setup(void **state)
 {
     char *info, *text;
@@ -651,6 +966,8 @@ int main(void)
         cmocka_unit_test(test_pg__three_writers_at_once_store_each_tile_once),
         cmocka_unit_test(test_pg__a_store_copied_into_postgresql_and_back_is_the_same),
         cmocka_unit_test(test_pg__every_cached_statement_prepares),
+        cmocka_unit_test(test_pg__an_assessment_in_bulk_refuses_what_sqlite_refuses),
+        cmocka_unit_test(test_pg__the_overlaps_found_on_postgresql_are_sqlite_s),
         cmocka_unit_test(test_pg__a_server_stopped_in_the_middle_of_a_tile),
         cmocka_unit_test(test_pg__what_a_server_store_refuses),
     };

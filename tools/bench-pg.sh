@@ -15,6 +15,12 @@
 #       four writers at once, into fresh PostgreSQL stores: the concurrent run's wall time
 #       against the sum of the single-writer times (target <= 1.1; on a machine with fewer
 #       cores than writers the concurrent run is bound by the cores, not by locks).
+#   tools/bench-pg.sh assess [--size 4096] [--dates 4] [--repeat 3] [--dir out/bench]
+#       the season's assessment (calendar crops, one thread) of the writers' scene (DATES dates,
+#       SIZE^2/840 parcels) from a SQLite store and from a PostgreSQL store holding the same
+#       tiles (copied in with `parus store copy`), each run on a fresh copy: wall and CPU time of
+#       the parus process and the server's CPU, medians of REPEAT, and the ratio PostgreSQL /
+#       SQLite (target <= 1.3).
 #   tools/bench-pg.sh query [--parcels 20000] [--tiles 36] [--queries 100] [--dir out/bench]
 #       parus-bench-query's store (filled once in SQLite), copied into PostgreSQL, and the same
 #       queries timed against both: `parus query`'s p50 (target <= 20 ms on PostgreSQL).
@@ -31,6 +37,7 @@ dir=out/bench
 parcels=20000
 tiles=36
 queries=100
+dates=4
 while [ $# -gt 0 ]; do
     case "$1" in
     --size) size=$2; shift 2 ;;
@@ -39,7 +46,8 @@ while [ $# -gt 0 ]; do
     --parcels) parcels=$2; shift 2 ;;
     --tiles) tiles=$2; shift 2 ;;
     --queries) queries=$2; shift 2 ;;
-    *) sed -n '2,24p' "$0" >&2; exit 2 ;;
+    --dates) dates=$2; shift 2 ;;
+    *) sed -n '2,28p' "$0" >&2; exit 2 ;;
     esac
 done
 build=${BUILD_DIR:-build}
@@ -167,6 +175,48 @@ writers)
         printf "assess (calendar crops, 1 thread): SQLite %.2f s, %.0f MB; PostgreSQL %.2f s, %.0f MB; ratio %.2f (target <= 1.3)\n", lw, lm / 1024, pw, pm / 1024, pw / lw
     }'
     ;;
+assess)
+    scene=$(scene_of "${size:-4096}" "$dates")
+    mapfile -t tifs < <(ls "$scene"/*.tif)
+    if [ ! -f "$scene/assess.db" ]; then
+        cp "$scene/base.db" "$scene/assess.db.tmp"
+        "$parus" --db "$scene/assess.db.tmp" -q ingest --threads 1 "${tifs[@]}" >/dev/null
+        mv "$scene/assess.db.tmp" "$scene/assess.db"
+    fi
+    echo "$(sqlite3 "$scene/assess.db" 'SELECT count(*) FROM parcels') parcels, $(sqlite3 "$scene/assess.db" 'SELECT count(*) FROM tiles') tiles"
+    conn=$(newdb assessed)
+    "$parus" -q store copy "$scene/assess.db" "$conn"
+    args=(assess --season 2024-03-01/2024-10-31 --crops data-samples/crops.csv
+          --policy data-samples/policy.ini --threads 1)
+    lite_t=$dir/.lite; pg_t=$dir/.pg; srv_t=$dir/.srv
+    : >"$lite_t"; : >"$pg_t"; : >"$srv_t"
+    for r in $(seq "$repeat"); do
+        cp "$scene/assess.db" "$dir/assess.db"
+        timing=$lite_t timed "$parus" --db "$dir/assess.db" -q "${args[@]}"
+        c=$(newdb "assess$r" assessed)
+        before=$(server_cpu)
+        timing=$pg_t timed "$parus" --db "$c" -q "${args[@]}"
+        awk -v a="$before" -v b="$(server_cpu)" 'BEGIN {print b - a}' >>"$srv_t"
+    done
+    # the two stores hold as many rows of each (the row-for-row comparison is tests/test_pg.c's)
+    q="SELECT (SELECT count(*) FROM assessments), (SELECT count(*) FROM parcel_results),
+       (SELECT sum(n_clear_obs) FROM parcel_results), (SELECT count(*) FROM parcel_flags),
+       (SELECT count(*) FROM limits), (SELECT count(*) FROM parcel_overlaps)"
+    nl=$(sqlite3 "$dir/assess.db" "$q")
+    np=$(psql "$c" -Atc "$q" 2>/dev/null || echo "(psql failed)")
+    echo "assessments|results|clear observations|flags|limits|overlaps: SQLite $nl, PostgreSQL $np"
+    [ "$nl" = "$np" ] || echo "bench: the two stores differ" >&2
+    rm -f "$dir/assess.db"
+    lw=$(cut -d' ' -f1 "$lite_t" | median); lc=$(awk '{print $2 + $3}' "$lite_t" | median)
+    pw=$(cut -d' ' -f1 "$pg_t" | median); pc=$(awk '{print $2 + $3}' "$pg_t" | median)
+    sc=$(median <"$srv_t")
+    lm=$(cut -d' ' -f4 "$lite_t" | median); pm=$(cut -d' ' -f4 "$pg_t" | median)
+    printf "%-28s %9s %9s %10s %12s\n" "assess, 1 thread (median of $repeat)" wall_s cpu_s peak_MB server_cpu_s
+    printf "%-28s %9.2f %9.2f %10.0f %12s\n" "SQLite" "$lw" "$lc" "$(echo "$lm / 1024" | bc -l)" "-"
+    printf "%-28s %9.2f %9.2f %10.0f %12.2f\n" "PostgreSQL" "$pw" "$pc" "$(echo "$pm / 1024" | bc -l)" "$sc"
+    awk -v p="$pw" -v l="$lw" 'BEGIN {printf "PostgreSQL / SQLite, wall: %.2f (target <= 1.3)\n", p / l}'
+    awk -v p="$pc" -v s="$sc" -v l="$lc" 'BEGIN {printf "PostgreSQL / SQLite, CPU of parus and the server together: %.2f\n", (p + s) / l}'
+    ;;
 query)
     store="$dir/query-$parcels-$tiles.db"
     [ -f "$store" ] || echo "bench: filling $store (once)" >&2
@@ -180,7 +230,7 @@ query)
     "$build/parus-bench-query" "$conn" --queries "$queries" --bin "$parus" | grep -v "^store"
     ;;
 *)
-    sed -n '2,24p' "$0" >&2
+    sed -n '2,28p' "$0" >&2
     exit 2
     ;;
 esac
