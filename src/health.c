@@ -1859,10 +1859,11 @@ static int radar_wet(const radar_in *r, size_t i, double dry, const parus_crop *
      * grown under water, its planting weeks are not judged */
     bool planting =
         (!isfinite(p) || (crop && crop->paddy)) && in_planting_weeks(crop, r->day[i], opt);
-    double looks = r->looks && r->looks[i] > 0.0 ? r->looks[i] : (double)INFINITY;
+    /* no looks given: as many as it takes; given but not positive (no value): not judged */
+    double looks = r->looks ? r->looks[i] : (double)INFINITY;
     bool run_only = opt->radar_flood_run_looks < opt->radar_flood_min_looks;
     *z = 0.0;
-    if (planting)
+    if (planting || !(looks > 0.0))
         return RADAR_DRY;
     if (opt->radar_flood_min_looks > 0.0 && !(looks >= opt->radar_flood_min_looks) &&
         !(run_only && looks >= opt->radar_flood_run_looks))
@@ -2017,7 +2018,9 @@ parus_status parus_health_radar_floods(const parus_health_radar_series *s, const
             vouched = vouched || look == RADAR_WET ||
                       (i1 > i0 && z_sum / sqrt((double)(i1 - i0 + 1)) >= opt->radar_flood_dip_se);
             double m = water[i1] - dry - opt->radar_flood_rise, d = radar_dip(&r, i1, opt);
-            double md = opt->radar_flood_rise * (d - opt->radar_dip_db) / opt->radar_dip_db;
+            double md = opt->radar_dip_db > 0.0
+                            ? opt->radar_flood_rise * (d - opt->radar_dip_db) / opt->radar_dip_db
+                            : 0.0;
             in_season = in_season || parus_health_growing_season(crop, day[i1], opt);
             /* the share under water by linear mixing with open water 10 db darker or more */
             double share = d > 0.0 ? (1.0 - pow(10.0, -d / 10.0)) / (1.0 - 0.1) : 0.0;

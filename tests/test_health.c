@@ -925,6 +925,24 @@ static void test_flood__radar_under_cloud(void **state)
     memset(&r, 0, sizeof r);
     assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
     assert_int_equal(r.n_events, 1);
+    /* its confidence grows with the share above the dry level (0.45: 0.17 over the 0.25 asked,
+     * 0.84), whether the dip rule is on or off */
+    water[8] = 0.45;
+    for (int off = 0; off < 2; off++) {
+        opt.radar_dip_db = off ? 0.0 : 2.5;
+        memset(&r, 0, sizeof r);
+        assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
+        assert_int_equal(r.n_events, 1);
+        assert_true(r.event[0].confidence > 0.8 && r.event[0].confidence < 0.9);
+    }
+    opt.radar_dip_db = 2.5;
+    water[8] = 0.64;
+    /* looks not given for the date (no value): not judged */
+    looks[8] = NAN;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 0);
+    looks[8] = 25.0;
     opt.radar_flood_dip_se = 4.0; /* 3.5 db asked */
     memset(&r, 0, sizeof r);
     assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
