@@ -1768,10 +1768,9 @@ static const struct parus__bulk_spec radar_bulk = {
     "parus_radar_in i JOIN parcels p ON p.id = i.parcel_id ORDER BY p.num ON CONFLICT DO NOTHING"
 #define RADAR_COPY_FIRST_BAD                                                                       \
     "SELECT s.parcel_id, CASE WHEN s.num IS NULL THEN 1 ELSE 0 END FROM (SELECT i.seq, "           \
-    "i.parcel_id, p.num, row_number() OVER (PARTITION BY i.parcel_id ORDER BY i.seq) AS k FROM "   \
-    "parus_radar_in i LEFT JOIN parcels p ON p.id = i.parcel_id) s WHERE s.num IS NULL OR s.k > "  \
-    "1 "                                                                                           \
-    "ORDER BY s.seq LIMIT 1"
+    "i.parcel_id, p.num, row_number() OVER (PARTITION BY i.parcel_id ORDER BY i.seq) AS k "        \
+    "FROM parus_radar_in i LEFT JOIN parcels p ON p.id = i.parcel_id) s "                          \
+    "WHERE s.num IS NULL OR s.k > 1 ORDER BY s.seq LIMIT 1"
 
 static void radar_values(parus__binder *b, const parus_observation *o)
 {
@@ -1836,6 +1835,16 @@ static parus_status radar_copy_finish(parus_store *store, const parus_tile_recor
             missing = parus__column_int(st, 1) != 0;
         }
         parus__finalize(st);
+        if (rc == SQLITE_DONE)
+            return parus_fail(err, PARUS_E_INTERNAL,
+                              "%lld of the %zu radar observations of tile '%s' went into '%s', "
+                              "and no row says why: tile not stored",
+                              (long long)moved, store->radar_in.n_rows, rec->path, store->path);
+        if (rc != SQLITE_ROW)
+            return parus__store_sql_fail(store, rc, err,
+                                         "cannot check the radar observations of tile '%s' in "
+                                         "'%s'",
+                                         rec->path, store->path);
         if (missing)
             return parus_fail(err, PARUS_E_NOT_FOUND,
                               "parcel '%s' observed in tile '%s' is not in '%s': tile not stored",

@@ -952,7 +952,8 @@ static parus_observation radar_obs(int k)
 /* A radar tile's observations on PostgreSQL go in bulk (COPY into a temporary table, moved at
  * the tile's commit): what the per-row inserts refuse on SQLite is refused the same, with the
  * same code and message, and nothing of the tile is stored; what they take is SQLite's, value
- * for value, also when every row is sent in a COPY of its own. */
+ * for value, also when every row is sent in a COPY of its own; a writer killed with rows sent
+ * leaves nothing of its tile. */
 static void test_pg__a_radar_tile_in_bulk_refuses_what_sqlite_refuses(void **state)
 {
     enum { RC_GOOD, RC_UNKNOWN, RC_TWICE, RC_UNKNOWN_BEFORE_TWICE, RC_TWICE_BEFORE_UNKNOWN, RC_N };
@@ -1018,6 +1019,42 @@ static void test_pg__a_radar_tile_in_bulk_refuses_what_sqlite_refuses(void **sta
             }
             parus_store_close(s);
         }
+    }
+    /* a writer killed in the middle of a radar tile, its rows sent: nothing of the tile stays */
+    {
+        parus_tile_record rec = radar_rec(99);
+        PGconn *pg;
+        PGresult *res;
+        pid_t pid;
+        int status;
+        fflush(NULL);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            parus_store *s;
+            parus_error err;
+            parus_observation o = radar_obs(1);
+            if (parus_store_open(conn, &s, &err) != PARUS_OK)
+                _exit(1);
+            s->bulk_send_bytes = 1;
+            if (parus_store_tile_begin(s, &rec, &err) != PARUS_OK ||
+                parus_store_tile_add(s, &rec, "P000001", &o, &err) != PARUS_OK ||
+                parus_store_tile_add(s, &rec, "P000002", &o, &err) != PARUS_OK)
+                _exit(2);
+            raise(SIGKILL);
+            _exit(3);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        pg = PQconnectdb(conn);
+        assert_int_equal(PQstatus(pg), CONNECTION_OK);
+        res = PQexec(pg, "SELECT (SELECT count(*) FROM tiles), (SELECT count(*) FROM "
+                         "radar_observations)");
+        assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+        assert_string_equal(PQgetvalue(res, 0, 0), "2");
+        assert_string_equal(PQgetvalue(res, 0, 1), "10");
+        PQclear(res);
+        PQfinish(pg);
     }
     /* by the tile's hash: PostgreSQL's identity does not give back the ids of tiles refused */
     assert_int_equal(compare_table_in(lite, conn, "radar_by_hash",
