@@ -1535,27 +1535,6 @@ static parus_status insert_radar_tile(parus_store *store, const parus_tile_recor
     return PARUS_OK;
 }
 
-static int bind_radar_observation(parus__stmt *st, int64_t tile_id, int64_t num,
-                                  const parus_observation *o)
-{
-    const double v[] = {o->valid_fraction,       o->vv,       o->vh,       o->vh_vv, o->rvi,
-                        o->radar_water_fraction, o->looks_vv, o->looks_vh, o->se_vv, o->se_vh};
-    int rc = parus__bind_int64(st, 1, tile_id);
-    if (rc == SQLITE_OK)
-        rc = parus__bind_int64(st, 2, num);
-    if (rc == SQLITE_OK)
-        rc = parus__bind_double(st, 3, isnan(o->w_total_px) ? 0.0 : o->w_total_px);
-    if (rc == SQLITE_OK)
-        rc = parus__bind_double(st, 4, isnan(o->w_valid_px) ? 0.0 : o->w_valid_px);
-    for (size_t k = 0; k < sizeof v / sizeof v[0] && rc == SQLITE_OK; k++)
-        rc = bind_real(st, 5 + (int)k, v[k]);
-    if (rc == SQLITE_OK)
-        rc = parus__bind_int64(st, 15, (int64_t)o->n_pixels);
-    if (rc == SQLITE_OK)
-        rc = parus__bind_int64(st, 16, (int64_t)o->n_pure);
-    return rc;
-}
-
 static parus_status insert_tile(parus_store *store, const parus_tile_record *rec, const char *now,
                                 int64_t *id, parus_error *err)
 {
@@ -1756,6 +1735,126 @@ static parus_status obs_copy_finish(parus_store *store, const parus_tile_record 
     return PARUS_OK;
 }
 
+/* ---- radar observations in bulk (PostgreSQL) ----
+ *
+ * A radar tile is a row a parcel too (143,000 on a county's tile): on PostgreSQL its rows are
+ * encoded by store_bulk.c in COPY's binary format, sent a megabyte at a time into a temporary
+ * table keyed by parcel id, and moved into radar_observations by one INSERT ... SELECT at the
+ * tile's commit, inside the tile's transaction, as the optical ones above. The per-row checks
+ * stand as one query run only when the move did not take every row: the first row given whose
+ * parcel is not in the store, or that repeats a parcel given before it, fails the tile as the
+ * per-row statement would have failed it. */
+
+#define RADAR_COLUMNS                                                                              \
+    "w_total_px, w_valid_px, valid_fraction, vv, vh, vh_vv, rvi, water_fraction, looks_vv, "       \
+    "looks_vh, se_vv, se_vh, n_pixels, n_pure"
+
+static const struct parus__bulk_spec radar_bulk = {
+    "the radar observations",
+    "CREATE TEMP TABLE IF NOT EXISTS parus_radar_in (parcel_id TEXT NOT NULL, w_total_px "
+    "DOUBLE PRECISION, w_valid_px DOUBLE PRECISION, valid_fraction DOUBLE PRECISION, vv DOUBLE "
+    "PRECISION, vh DOUBLE PRECISION, vh_vv DOUBLE PRECISION, rvi DOUBLE PRECISION, "
+    "water_fraction DOUBLE PRECISION, looks_vv DOUBLE PRECISION, looks_vh DOUBLE PRECISION, "
+    "se_vv DOUBLE PRECISION, se_vh DOUBLE PRECISION, n_pixels BIGINT, n_pure BIGINT, seq BIGINT "
+    "NOT NULL) ON COMMIT DELETE ROWS",
+    "COPY parus_radar_in (parcel_id, " RADAR_COLUMNS ", seq) FROM STDIN (FORMAT binary)", 16};
+
+/* ON CONFLICT DO NOTHING: a parcel given twice leaves the transaction usable, so that the check
+ * below can name it */
+#define RADAR_COPY_MOVE                                                                            \
+    "INSERT INTO radar_observations (tile_id, parcel_num, " RADAR_COLUMNS ") SELECT ?1, p.num, "   \
+    "i.w_total_px, i.w_valid_px, i.valid_fraction, i.vv, i.vh, i.vh_vv, i.rvi, "                   \
+    "i.water_fraction, i.looks_vv, i.looks_vh, i.se_vv, i.se_vh, i.n_pixels, i.n_pure FROM "       \
+    "parus_radar_in i JOIN parcels p ON p.id = i.parcel_id ORDER BY p.num ON CONFLICT DO NOTHING"
+#define RADAR_COPY_FIRST_BAD                                                                       \
+    "SELECT s.parcel_id, CASE WHEN s.num IS NULL THEN 1 ELSE 0 END FROM (SELECT i.seq, "           \
+    "i.parcel_id, p.num, row_number() OVER (PARTITION BY i.parcel_id ORDER BY i.seq) AS k "        \
+    "FROM parus_radar_in i LEFT JOIN parcels p ON p.id = i.parcel_id) s "                          \
+    "WHERE s.num IS NULL OR s.k > 1 ORDER BY s.seq LIMIT 1"
+
+static void radar_values(parus__binder *b, const parus_observation *o)
+{
+    const double v[] = {o->valid_fraction,       o->vv,       o->vh,       o->vh_vv, o->rvi,
+                        o->radar_water_fraction, o->looks_vv, o->looks_vh, o->se_vv, o->se_vh};
+    parus__b_real(b, isnan(o->w_total_px) ? 0.0 : o->w_total_px);
+    parus__b_real(b, isnan(o->w_valid_px) ? 0.0 : o->w_valid_px);
+    for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
+        parus__b_real(b, v[k]);
+    parus__b_int(b, (int64_t)o->n_pixels);
+    parus__b_int(b, (int64_t)o->n_pure);
+}
+
+static parus_status bulk_radar_observation(parus_store *store, const char *parcel_id,
+                                           const parus_observation *o, parus_error *err)
+{
+    parus__binder b = {NULL, &store->radar_in, 0, SQLITE_OK};
+    parus__bulk_row(b.bulk, &radar_bulk);
+    parus__b_text(&b, parcel_id);
+    radar_values(&b, o);
+    return parus__bulk_row_end(store, b.bulk, parcel_id, err);
+}
+
+/* Send the rows left and move them all into radar_observations, or fail the tile. */
+static parus_status radar_copy_finish(parus_store *store, const parus_tile_record *rec,
+                                      parus_error *err)
+{
+    parus__stmt *st = NULL;
+    parus_status code;
+    int64_t moved;
+    int rc;
+
+    store->radar_copy = false;
+    if (store->radar_in.n_rows == 0)
+        return PARUS_OK;
+    code = parus__bulk_send(store, &store->radar_in, err);
+    if (code != PARUS_OK)
+        return code;
+    rc = parus__db_exec(store->db, "LOCK TABLE parcels IN SHARE MODE");
+    if (rc == SQLITE_OK)
+        rc = parus__db_prepare(store->db, RADAR_COPY_MOVE, false, &st);
+    if (rc == SQLITE_OK)
+        rc = parus__bind_int64(st, 1, store->open_tile);
+    if (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_DONE)
+        rc = SQLITE_OK;
+    parus__finalize(st);
+    st = NULL;
+    if (rc != SQLITE_OK)
+        return parus__store_sql_fail(store, rc, err,
+                                     "cannot insert the radar observations of tile '%s' into '%s'",
+                                     rec->path, store->path);
+    moved = parus__db_changes(store->db);
+    if (moved == (int64_t)store->radar_in.n_rows)
+        return PARUS_OK;
+    {
+        char id[256] = "?";
+        bool missing = false;
+        rc = parus__db_prepare(store->db, RADAR_COPY_FIRST_BAD, false, &st);
+        if (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
+            const char *t = (const char *)parus__column_text(st, 0);
+            snprintf(id, sizeof id, "%s", t ? t : "?");
+            missing = parus__column_int(st, 1) != 0;
+        }
+        parus__finalize(st);
+        if (rc == SQLITE_DONE)
+            return parus_fail(err, PARUS_E_INTERNAL,
+                              "%lld of the %zu radar observations of tile '%s' went into '%s', "
+                              "and no row says why: tile not stored",
+                              (long long)moved, store->radar_in.n_rows, rec->path, store->path);
+        if (rc != SQLITE_ROW)
+            return parus__store_sql_fail(store, rc, err,
+                                         "cannot check the radar observations of tile '%s' in "
+                                         "'%s'",
+                                         rec->path, store->path);
+        if (missing)
+            return parus_fail(err, PARUS_E_NOT_FOUND,
+                              "parcel '%s' observed in tile '%s' is not in '%s': tile not stored",
+                              id, rec->path, store->path);
+        return parus_fail(err, PARUS_E_DUPLICATE,
+                          "parcel '%s' is observed twice in tile '%s': tile not stored", id,
+                          rec->path);
+    }
+}
+
 static parus_status insert_observation(parus_store *store, const parus_tile_record *rec,
                                        int64_t tile_id, const char *parcel_id,
                                        const parus_observation *o, parus_error *err)
@@ -1767,6 +1866,8 @@ static parus_status insert_observation(parus_store *store, const parus_tile_reco
 
     if (store->obs_copy)
         return copy_observation(store, rec, parcel_id, o, err);
+    if (store->radar_copy)
+        return bulk_radar_observation(store, parcel_id, o, err);
     st = stmt_get(store, STMT_PARCEL_NUM, err);
     if (!st)
         return prepare_failed(err);
@@ -1792,7 +1893,14 @@ static parus_status insert_observation(parus_store *store, const parus_tile_reco
         st = stmt_get(store, STMT_RADAR_OBS_INSERT, err);
         if (!st)
             return prepare_failed(err);
-        rc = bind_radar_observation(st, tile_id, num, o);
+        parus__binder b = {st, NULL, 2, SQLITE_OK};
+        rc = parus__bind_int64(st, 1, tile_id);
+        if (rc == SQLITE_OK)
+            rc = parus__bind_int64(st, 2, num);
+        if (rc == SQLITE_OK) {
+            radar_values(&b, o);
+            rc = b.rc;
+        }
         if (rc == SQLITE_OK)
             rc = stmt_run(st);
         goto inserted;
@@ -1867,6 +1975,12 @@ parus_status parus_store_tile_begin(parus_store *store, parus_tile_record *rec, 
             code = parus__store_sql_fail(store, rc, err, "cannot write tile '%s' into '%s'",
                                          rec->path, store->path);
     }
+    if (code == PARUS_OK && parus__db_is_pg(store->db) && is_radar(rec)) {
+        store->radar_in.n = 0;
+        store->radar_in.n_rows = 0;
+        store->radar_in.rc = SQLITE_OK;
+        store->radar_copy = true;
+    }
     if (code != PARUS_OK) {
         tx_rollback(store);
         return code;
@@ -1913,6 +2027,10 @@ parus_status parus_store_tile_commit(parus_store *store, parus_tile_record *rec,
         parus_store_tile_abort(store);
         return code;
     }
+    if (store->radar_copy && (code = radar_copy_finish(store, rec, err)) != PARUS_OK) {
+        parus_store_tile_abort(store);
+        return code;
+    }
     /* the count is known only now: the row was inserted with the caller's estimate (a tile
      * stored without observations keeps it) */
     if (store->open_tile_n == 0)
@@ -1953,6 +2071,11 @@ void parus_store_tile_abort(parus_store *store)
         parus__db_copy_end(store->db, false);
         store->obs_copy = false;
     }
+    /* the rows sent go with the transaction */
+    store->radar_copy = false;
+    store->radar_in.n = 0;
+    store->radar_in.n_rows = 0;
+    store->radar_in.rc = SQLITE_OK;
     tx_rollback(store);
     store->open_tile = 0;
     store->open_tile_n = 0;

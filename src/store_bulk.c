@@ -1,6 +1,7 @@
 /*
  * store_bulk.c - an assessment's rows written to PostgreSQL in bulk, and the binder that fills a
- * statement's parameters or such a row alike (store_int.h).
+ * statement's parameters or such a row alike (store_int.h). A radar tile's observations go the
+ * same way (store.c), a tile being one transaction as a season is.
  *
  * An assessment writes a row or two per parcel into assessments, parcel_results (then its credit
  * verdict), parcel_flags and limits: on a county 140,000 parcels, half a million rows. SQLite
@@ -117,6 +118,9 @@ parus_status parus__bulk_send(parus_store *store, struct parus__bulk *b, parus_e
             parus__db_copy_end(store->db, false); /* the put's error is the one to say */
     }
     b->n = 0;
+    if (rc != SQLITE_OK && store->open_tile)
+        return parus__store_sql_fail(store, rc, err, "cannot send %s of tile %lld to '%s'",
+                                     b->spec->what, (long long)store->open_tile, store->path);
     if (rc != SQLITE_OK)
         return parus__store_sql_fail(store, rc, err, "cannot send %s of season %s to '%s'",
                                      b->spec->what, store->open_assess_season, store->path);
@@ -163,6 +167,8 @@ void parus__bulk_release(parus_store *store)
         free(store->bulk[k].buf);
         memset(&store->bulk[k], 0, sizeof store->bulk[k]);
     }
+    free(store->radar_in.buf);
+    memset(&store->radar_in, 0, sizeof store->radar_in);
 }
 
 int parus__bulk_first(parus_store *store, const char *sql, char *out, size_t cap)

@@ -74,6 +74,8 @@ struct parus_store {
     int64_t open_tile;  /* the tile between parus_store_tile_begin and commit/abort, else 0 */
     size_t open_tile_n; /* observations added to it so far */
     bool obs_copy;      /* its optical observations stream through COPY (PostgreSQL) */
+    bool radar_copy;    /* its radar observations go in bulk (PostgreSQL, store_bulk.c) */
+    struct parus__bulk radar_in; /* and those not yet sent */
     char open_tile_at[32];
     bool open_assess;            /* between parus_store_assessments_begin and commit/abort */
     char open_assess_season[22]; /* its season, canonical "YYYY-MM-DD/YYYY-MM-DD" */

@@ -234,6 +234,32 @@ static size_t compare_stores(const char *lite_path, const char *conninfo, size_t
     return n;
 }
 
+/* One table of the two stores compared, or with select a temporary view of that name; its
+ * rows. */
+static size_t compare_table_in(const char *lite_path, const char *conninfo, const char *table,
+                               const char *select)
+{
+    sqlite3 *lite;
+    PGconn *pg = PQconnectdb(conninfo);
+    size_t n;
+    assert_int_equal(PQstatus(pg), CONNECTION_OK);
+    assert_int_equal(sqlite3_open_v2(lite_path, &lite, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    PQclear(PQexec(pg, "SET extra_float_digits = 3"));
+    if (select) {
+        char sql[2048];
+        PGresult *res;
+        snprintf(sql, sizeof sql, "CREATE TEMP VIEW %s AS %s", table, select);
+        assert_int_equal(sqlite3_exec(lite, sql, NULL, NULL, NULL), SQLITE_OK);
+        res = PQexec(pg, sql);
+        assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+        PQclear(res);
+    }
+    n = compare_table(lite, pg, table);
+    sqlite3_close(lite);
+    PQfinish(pg);
+    return n;
+}
+
 /* The tables of the PostgreSQL store but its identity and its box index's table: as many as
  * SQLite's store has without its R-tree, or a table was left out of the comparison. */
 static size_t pg_tables(const char *conninfo)
@@ -874,6 +900,207 @@ static void test_pg__an_assessment_in_bulk_refuses_what_sqlite_refuses(void **st
     free(conn), free(lite), free(parcels);
 }
 
+/* A radar tile: the sample parcels' first ones, as parus ingest would give them */
+static parus_tile_record radar_rec(unsigned seed)
+{
+    parus_tile_record r;
+    memset(&r, 0, sizeof r);
+    for (int i = 0; i < 64; i++)
+        r.hash[i] = "0123456789abcdef"[(seed * 31u + (unsigned)i * 7u) % 16u];
+    snprintf(r.path, sizeof r.path, "/inbox/S1A_IW_GRDH_20240610_%u.tif", seed);
+    snprintf(r.sensor, sizeof r.sensor, "sentinel-1");
+    snprintf(r.date, sizeof r.date, "2024-06-10");
+    r.epsg = 32650;
+    r.width = r.height = 1000;
+    r.geotransform[1] = 10.0;
+    r.geotransform[5] = -10.0;
+    r.lon_min_deg = 115.8;
+    r.lat_min_deg = 38.6;
+    r.lon_max_deg = 117.1;
+    r.lat_max_deg = 39.6;
+    snprintf(r.status, sizeof r.status, "ingested");
+    snprintf(r.mission, sizeof r.mission, "S1A");
+    snprintf(r.orbit_direction, sizeof r.orbit_direction, "ASCENDING");
+    r.relative_orbit = 142;
+    snprintf(r.coefficient, sizeof r.coefficient, "sigma0");
+    snprintf(r.polarisations, sizeof r.polarisations, "VV+VH");
+    r.looks = 4.4;
+    return r;
+}
+
+static parus_observation radar_obs(int k)
+{
+    parus_observation o;
+    memset(&o, 0, sizeof o);
+    o.w_total_px = 100.0 + k;
+    o.w_valid_px = k % 3 ? 99.5 + k : (double)NAN; /* NaN: stored as 0 */
+    o.valid_fraction = 0.1 * k;
+    o.vv = 0.0123456789 * (k + 1);
+    o.vh = k % 2 ? -0.0 : 0.00321 * k;
+    o.vh_vv = o.vh / o.vv;
+    o.rvi = 1.0 / 3.0;
+    o.radar_water_fraction = k == 4 ? (double)NAN : 0.0;
+    o.looks_vv = 4.4;
+    o.looks_vh = (double)INFINITY;
+    o.se_vv = 1e-300;
+    o.se_vh = -1.5e300;
+    o.n_pixels = (size_t)(100 + k);
+    o.n_pure = (size_t)(90 + k);
+    return o;
+}
+
+/* A radar tile's observations on PostgreSQL go in bulk (COPY into a temporary table, moved at
+ * the tile's commit): what the per-row inserts refuse on SQLite is refused the same, with the
+ * same code and message, and nothing of the tile is stored; what they take is SQLite's, value
+ * for value, also when every row is sent in a COPY of its own; a writer killed with rows sent
+ * leaves nothing of its tile. */
+static void test_pg__a_radar_tile_in_bulk_refuses_what_sqlite_refuses(void **state)
+{
+    enum { RC_GOOD, RC_UNKNOWN, RC_TWICE, RC_UNKNOWN_BEFORE_TWICE, RC_TWICE_BEFORE_UNKNOWN, RC_N };
+    static const struct {
+        parus_status code;
+        const char *says;
+    } want[RC_N] = {
+        [RC_GOOD] = {PARUS_OK, ""},
+        [RC_UNKNOWN] = {PARUS_E_NOT_FOUND, "parcel 'NOPE' observed in tile '/inbox/S1A_IW_GRDH_"},
+        [RC_TWICE] = {PARUS_E_DUPLICATE, "parcel 'P000003' is observed twice in tile '/inbox/"},
+        [RC_UNKNOWN_BEFORE_TWICE] = {PARUS_E_NOT_FOUND, "parcel 'NOPE' observed in tile"},
+        [RC_TWICE_BEFORE_UNKNOWN] = {PARUS_E_DUPLICATE, "parcel 'P000002' is observed twice"},
+    };
+    /* the parcels each case gives, in order */
+    static const char *const ids[RC_N][6] = {
+        [RC_GOOD] = {"P000005", "P000001", "P000002", "P000003", "P000004", NULL},
+        [RC_UNKNOWN] = {"P000001", "P000002", "NOPE", "P000003", NULL},
+        [RC_TWICE] = {"P000003", "P000001", "P000004", "P000003", "P000002", NULL},
+        [RC_UNKNOWN_BEFORE_TWICE] = {"P000001", "NOPE", "P000002", "P000001", NULL},
+        [RC_TWICE_BEFORE_UNKNOWN] = {"P000002", "P000001", "P000002", "NOPE", "P000001", NULL},
+    };
+    char *lite = parus_test_path(g_dir, "radar-bulk.db"), *conn;
+    char *parcels = sample("data-samples/season/parcels.geojson");
+    const char *stores[2];
+    (void)state;
+    if (!have_server()) {
+        free(lite), free(parcels);
+        skip();
+    }
+    conn = new_database("radarbulk");
+    stores[0] = lite;
+    stores[1] = conn;
+    for (int k = 0; k < 2; k++)
+        free(parus_test_run_expect(8, "'%s' --db '%s' -q parcels load '%s'", parus_test_bin(),
+                                   stores[k], parcels));
+    for (int k = 0; k < 2; k++) {
+        for (int piece = 0; piece < 2; piece++) {
+            parus_store *s;
+            parus_error err;
+            assert_int_equal(parus_store_open(stores[k], &s, &err), PARUS_OK);
+            if (piece)
+                s->bulk_send_bytes = 1; /* every row its own COPY on PostgreSQL */
+            for (int c = 0; c < RC_N; c++) {
+                parus_tile_record rec = radar_rec((unsigned)(10 * c + piece + 1));
+                parus_status code = parus_store_tile_begin(s, &rec, &err);
+                bool found = true;
+                assert_int_equal(code, PARUS_OK);
+                for (int i = 0; code == PARUS_OK && ids[c][i]; i++) {
+                    parus_observation o = radar_obs(i);
+                    code = parus_store_tile_add(s, &rec, ids[c][i], &o, &err);
+                }
+                if (code == PARUS_OK)
+                    code = parus_store_tile_commit(s, &rec, &err);
+                if (code != want[c].code || !strstr(err.msg, want[c].says))
+                    fail_msg("%s, case %d: %d '%s', not %d '%s'", k ? "PostgreSQL" : "SQLite", c,
+                             (int)code, err.msg, (int)want[c].code, want[c].says);
+                if (c == RC_UNKNOWN)
+                    assert_non_null(strstr(err.msg, k ? "postgresql://" : lite));
+                /* a refused tile leaves nothing, the store open for the next */
+                rec = radar_rec((unsigned)(10 * c + piece + 1));
+                assert_int_equal(parus_store_find_tile(s, rec.hash, &rec, &found, &err), PARUS_OK);
+                assert_int_equal(found, c == RC_GOOD);
+            }
+            parus_store_close(s);
+        }
+    }
+    /* a writer killed in the middle of a radar tile, its rows sent: nothing of the tile stays */
+    {
+        parus_tile_record rec = radar_rec(99);
+        PGconn *pg;
+        PGresult *res;
+        pid_t pid;
+        int status;
+        fflush(NULL);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            parus_store *s;
+            parus_error err;
+            parus_observation o = radar_obs(1);
+            if (parus_store_open(conn, &s, &err) != PARUS_OK)
+                _exit(1);
+            s->bulk_send_bytes = 1;
+            if (parus_store_tile_begin(s, &rec, &err) != PARUS_OK ||
+                parus_store_tile_add(s, &rec, "P000001", &o, &err) != PARUS_OK ||
+                parus_store_tile_add(s, &rec, "P000002", &o, &err) != PARUS_OK)
+                _exit(2);
+            raise(SIGKILL);
+            _exit(3);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        pg = PQconnectdb(conn);
+        assert_int_equal(PQstatus(pg), CONNECTION_OK);
+        res = PQexec(pg, "SELECT (SELECT count(*) FROM tiles), (SELECT count(*) FROM "
+                         "radar_observations)");
+        assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+        assert_string_equal(PQgetvalue(res, 0, 0), "2");
+        assert_string_equal(PQgetvalue(res, 0, 1), "10");
+        PQclear(res);
+        PQfinish(pg);
+    }
+    /* by the tile's hash: PostgreSQL's identity does not give back the ids of tiles refused */
+    assert_int_equal(compare_table_in(lite, conn, "radar_by_hash",
+                                      "SELECT t.hash, t.n_parcels, o.parcel_num, o.w_total_px, "
+                                      "o.w_valid_px, o.valid_fraction, o.vv, o.vh, o.vh_vv, "
+                                      "o.rvi, o.water_fraction, o.looks_vv, o.looks_vh, o.se_vv, "
+                                      "o.se_vh, o.n_pixels, o.n_pure FROM radar_observations o "
+                                      "JOIN tiles t ON t.id = o.tile_id"),
+                     10);
+    assert_int_equal(
+        compare_table_in(lite, conn, "tiles_by_hash", "SELECT hash, path, sensor FROM tiles"), 2);
+    free(conn), free(lite), free(parcels);
+}
+
+/* A generated season with radar (parus-synth --radar): its tiles ingested by parus into each
+ * backend, the radar observations equal table for table. */
+static void test_pg__a_radar_season_on_postgresql_is_the_season_on_sqlite(void **state)
+{
+    char *dir = parus_test_path(g_dir, "radar-season"), *scene, *lite, *conn;
+    size_t n_rows, n_tables;
+    (void)state;
+    if (!have_server()) {
+        free(dir);
+        skip();
+    }
+    scene = parus_test_path(dir, "scene");
+    lite = parus_test_path(dir, "parus.db");
+    conn = new_database("radarseason");
+    free(parus_test_run_expect(0,
+                               "mkdir -p '%s' && '%s' --out '%s' --size 192 --dates 4 --seed 7 "
+                               "--radar --radar-revisit 12 --crops '%s/data-samples/crops.csv' "
+                               "--quiet",
+                               dir, parus_test_synth_bin(), scene, parus_test_source_dir()));
+    free(parus_test_run_expect(0,
+                               "for db in '%s' '%s'; do '%s' --db \"$db\" -q parcels load "
+                               "'%s/parcels.geojson' || [ $? -eq 8 ] || exit 1; '%s' --db \"$db\" "
+                               "-q ingest '%s'/*.tif || exit 1; done",
+                               lite, conn, parus_test_bin(), scene, parus_test_bin(), scene));
+    n_rows = compare_table_in(lite, conn, "radar_observations", NULL);
+    print_message("radar_observations: %zu rows equal\n", n_rows);
+    assert_true(n_rows > 50);
+    n_rows = compare_stores(lite, conn, &n_tables);
+    assert_int_equal(n_tables, pg_tables(conn));
+    free(dir), free(scene), free(lite), free(conn);
+}
+
 /* Overlapping parcels: a grid of squares, each overlapping its right neighbour by an area of its
  * own, touching the row above (boxes that meet, no land in common); more parcels than one
  * fetch of their WKB on PostgreSQL. The pairs and their areas are SQLite's. */
@@ -968,6 +1195,8 @@ int main(void)
         cmocka_unit_test(test_pg__every_cached_statement_prepares),
         cmocka_unit_test(test_pg__an_assessment_in_bulk_refuses_what_sqlite_refuses),
         cmocka_unit_test(test_pg__the_overlaps_found_on_postgresql_are_sqlite_s),
+        cmocka_unit_test(test_pg__a_radar_tile_in_bulk_refuses_what_sqlite_refuses),
+        cmocka_unit_test(test_pg__a_radar_season_on_postgresql_is_the_season_on_sqlite),
         cmocka_unit_test(test_pg__a_server_stopped_in_the_middle_of_a_tile),
         cmocka_unit_test(test_pg__what_a_server_store_refuses),
     };

@@ -3,13 +3,14 @@
 # (issue 13's figures). A throwaway server (tools/pg-server.sh) is started in DIR/pg and stopped
 # at the end.
 #
-#   tools/bench-pg.sh ingest [--size 10980] [--repeat 3] [--dir out/bench]
+#   tools/bench-pg.sh ingest [--size 10980] [--repeat 3] [--radar] [--dir out/bench]
 #       the kernel benchmark's tile (tools/bench-kernel.sh's scene, generated once: a
 #       SIZE x SIZE Sentinel-2 tile and SIZE^2/840 parcels) ingested with one thread into a copy
 #       of the parcels-only SQLite store and into a PostgreSQL store holding the same parcels
 #       (copied in with `parus store copy`): wall and CPU time of the parus process, medians of
 #       REPEAT, and the ratio PostgreSQL / SQLite (target <= 1.2). The server's own CPU is
-#       reported beside it (it is another process: on two cores both run at once).
+#       reported beside it (it is another process: on two cores both run at once). --radar: the
+#       scene's Sentinel-1 tile instead (parus-synth --radar).
 #   tools/bench-pg.sh writers [--size 4096] [--dir out/bench]
 #       four tiles (four dates of one scene) ingested one after another by one writer, then by
 #       four writers at once, into fresh PostgreSQL stores: the concurrent run's wall time
@@ -38,6 +39,7 @@ parcels=20000
 tiles=36
 queries=100
 dates=4
+radar=
 while [ $# -gt 0 ]; do
     case "$1" in
     --size) size=$2; shift 2 ;;
@@ -47,7 +49,8 @@ while [ $# -gt 0 ]; do
     --tiles) tiles=$2; shift 2 ;;
     --queries) queries=$2; shift 2 ;;
     --dates) dates=$2; shift 2 ;;
-    *) sed -n '2,28p' "$0" >&2; exit 2 ;;
+    --radar) radar=--radar; shift ;;
+    *) sed -n '2,29p' "$0" >&2; exit 2 ;;
     esac
 done
 build=${BUILD_DIR:-build}
@@ -88,14 +91,15 @@ server_cpu() {
 }
 
 scene_of() { # size -> the scene directory, generated once
-    local s=$1 dates=${2:-1} scene="$dir/scene-$1"
+    local s=$1 dates=${2:-1} radar=${3:-} scene="$dir/scene-$1"
     [ "$dates" -gt 1 ] && scene="$dir/scene-$1-d$dates"
+    [ -n "$radar" ] && scene="$scene-radar"
     if [ ! -f "$scene/done" ]; then
         echo "bench: generating a $s x $s scene ($dates dates) and its parcels in $scene (once)" >&2
         rm -rf "$scene"
         "$build/parus-synth" --out "$scene" --size "$s" --dates "$dates" --start 2024-07-15 \
             --bands B04,B08,SCL --parcels $((s * s / 840)) --parcels-format gpkg --no-truth \
-            --quiet
+            $radar --quiet
         touch "$scene/done"
     fi
     if [ ! -f "$scene/base.db" ]; then
@@ -107,8 +111,8 @@ scene_of() { # size -> the scene directory, generated once
 
 case "$what" in
 ingest)
-    scene=$(scene_of "${size:-10980}")
-    tile=$(ls "$scene"/*.tif | head -n 1)
+    scene=$(scene_of "${size:-10980}" 1 "$radar")
+    if [ -n "$radar" ]; then tile=$(ls "$scene"/S1*.tif | head -n 1); else tile=$(ls "$scene"/*.tif | head -n 1); fi
     echo "tile $(basename "$tile"), $(sqlite3 "$scene/base.db" 'SELECT count(*) FROM parcels') parcels registered"
     conn=$(newdb parcels)
     "$parus" -q store copy "$scene/base.db" "$conn"
@@ -230,7 +234,7 @@ query)
     "$build/parus-bench-query" "$conn" --queries "$queries" --bin "$parus" | grep -v "^store"
     ;;
 *)
-    sed -n '2,28p' "$0" >&2
+    sed -n '2,29p' "$0" >&2
     exit 2
     ;;
 esac
