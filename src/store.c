@@ -1612,23 +1612,14 @@ static parus_status insert_tile(parus_store *store, const parus_tile_record *rec
     "SELECT i.parcel_id FROM parus_obs_in i WHERE NOT EXISTS (SELECT 1 FROM parcels p WHERE "      \
     "p.id = i.parcel_id) LIMIT 1"
 
-static void put_be(unsigned char *p, uint64_t v, int n)
-{
-    for (int i = n - 1; i >= 0; i--, v >>= 8)
-        p[i] = (unsigned char)(v & 0xff);
-}
-
 /* Open the COPY of the tile's observations (in its transaction). */
 static int obs_copy_begin(parus_store *store)
 {
-    /* PGCOPY signature, flags, header extension length */
-    static const unsigned char header[19] = {'P',  'G',  'C',  'O',  'P', 'Y',
-                                             '\n', 0xff, '\r', '\n', 0};
     int rc = parus__db_exec(store->db, OBS_COPY_TABLE);
     if (rc == SQLITE_OK)
         rc = parus__db_copy_begin(store->db, "COPY parus_obs_in FROM STDIN (FORMAT binary)");
     if (rc == SQLITE_OK)
-        rc = parus__db_copy_put(store->db, header, sizeof header);
+        rc = parus__db_copy_put(store->db, parus__copy_header, sizeof parus__copy_header);
     if (rc == SQLITE_OK)
         store->obs_copy = true;
     return rc;
@@ -1661,17 +1652,17 @@ static parus_status copy_observation(parus_store *store, const parus_tile_record
     has[5] = row.has_ndvi;
     /* a row: its number of fields, then each as its length and its bytes (-1: NULL), integers
      * as 8 bytes big-endian */
-    put_be(head, 8, 2);
-    put_be(head + 2, id_len, 4);
+    parus__put_be(head, 8, 2);
+    parus__put_be(head + 2, id_len, 4);
     for (int i = 0; i < 6; i++) {
-        put_be(num + n, has[i] ? 8 : (uint64_t)0xffffffffu, 4);
+        parus__put_be(num + n, has[i] ? 8 : (uint64_t)0xffffffffu, 4);
         n += 4;
         if (has[i]) {
-            put_be(num + n, (uint64_t)ints[i], 8);
+            parus__put_be(num + n, (uint64_t)ints[i], 8);
             n += 8;
         }
     }
-    put_be(num + n, row.len, 4);
+    parus__put_be(num + n, row.len, 4);
     n += 4;
     rc = parus__db_copy_put(store->db, head, sizeof head);
     if (rc == SQLITE_OK)
@@ -1692,9 +1683,8 @@ static parus_status copy_observation(parus_store *store, const parus_tile_record
 static parus_status obs_copy_finish(parus_store *store, const parus_tile_record *rec,
                                     parus_error *err)
 {
-    static const unsigned char trailer[2] = {0xff, 0xff};
     parus__stmt *st = NULL;
-    int rc = parus__db_copy_put(store->db, trailer, sizeof trailer);
+    int rc = parus__db_copy_put(store->db, parus__copy_trailer, sizeof parus__copy_trailer);
     int64_t moved;
 
     store->obs_copy = false;

@@ -383,17 +383,36 @@ static parus_status bulk_fail(parus_store *store, int rc, const char *what, paru
                                  store->open_assess_season, store->path);
 }
 
-/* The first row sql finds into subject; false with err set when the query fails. */
-static bool bulk_check(parus_store *store, const char *sql, char *subject, size_t cap,
-                       const char *what, parus_status *code, parus_error *err)
+/* What a check of rows sent in bulk looks for, as the per-row statement would have refused it
+ * (step_write's codes and messages). */
+enum bulk_fault { BULK_MISSING, BULK_TWICE, BULK_NO_RESULT };
+
+/* Run the check sql (the first offending row's parcel or farmer, none when all is well): PARUS_OK
+ * when it finds none, else the refusal of `row` (what one row is) named by it. what: the rows
+ * checked, for a failing query. */
+static parus_status bulk_refuse(parus_store *store, const char *sql, enum bulk_fault fault,
+                                const char *what, const char *row, parus_error *err)
 {
-    int rc = parus__bulk_first(store, sql, subject, cap);
-    if (rc != SQLITE_OK) {
-        *code = parus__store_sql_fail(store, rc, err, "cannot check %s of season %s in '%s'", what,
-                                      store->open_assess_season, store->path);
-        return false;
+    char id[256];
+    int rc = parus__bulk_first(store, sql, id, sizeof id);
+    if (rc != SQLITE_OK)
+        return parus__store_sql_fail(store, rc, err, "cannot check %s of season %s in '%s'", what,
+                                     store->open_assess_season, store->path);
+    if (!id[0])
+        return PARUS_OK;
+    switch (fault) {
+    case BULK_MISSING:
+        return parus_fail(err, PARUS_E_NOT_FOUND, "parcel '%s' is not in '%s': %s not stored", id,
+                          store->path, row);
+    case BULK_TWICE:
+        return parus_fail(err, PARUS_E_DUPLICATE, "%s of '%s' is given twice for season %s in '%s'",
+                          row, id, store->open_assess_season, store->path);
+    case BULK_NO_RESULT:
+        break;
     }
-    return true;
+    return parus_fail(err, PARUS_E_NOT_FOUND,
+                      "parcel '%s' has no result for season %s in '%s': no %s stored", id,
+                      store->open_assess_season, store->path, row);
 }
 
 parus_status parus__store_results_bulk_move(parus_store *store, parus_error *err)
@@ -403,39 +422,26 @@ parus_status parus__store_results_bulk_move(parus_store *store, parus_error *err
                        *flag = &store->bulk[PARUS__BULK_FLAGS],
                        *lim = &store->bulk[PARUS__BULK_LIMITS];
     parus_status code = PARUS_OK;
-    char id[256];
     int rc;
 
     for (size_t k = 0; k < PARUS__BULK_N; k++)
         if (k != PARUS__BULK_ASSESS && store->bulk[k].n_rows > 0 &&
             (code = parus__bulk_send(store, &store->bulk[k], err)) != PARUS_OK)
             return code;
-    if (res->n_rows > 0) {
-        if (!bulk_check(store, bulk_results_missing, id, sizeof id, "the results", &code, err))
-            return code;
-        if (id[0])
-            return parus_fail(err, PARUS_E_NOT_FOUND, "parcel '%s' is not in '%s': %s not stored",
-                              id, store->path, "the result");
-        if (!bulk_check(store, bulk_results_twice, id, sizeof id, "the results", &code, err))
-            return code;
-        if (id[0])
-            return parus_fail(err, PARUS_E_DUPLICATE,
-                              "%s of '%s' is given twice for season %s in '%s'", "the result", id,
-                              store->open_assess_season, store->path);
-    }
+    if (res->n_rows > 0 && ((code = bulk_refuse(store, bulk_results_missing, BULK_MISSING,
+                                                "the results", "the result", err)) != PARUS_OK ||
+                            (code = bulk_refuse(store, bulk_results_twice, BULK_TWICE,
+                                                "the results", "the result", err)) != PARUS_OK))
+        return code;
     if (cred->n_rows > 0) {
         /* verdicts and no result at all: the table of the results is still to be made */
         rc = parus__db_exec(store->db, results_bulk.create);
         if (rc != SQLITE_OK)
             return bulk_fail(store, rc, "the credit verdicts", err);
-        if (!bulk_check(store, bulk_credits_orphan, id, sizeof id, "the credit verdicts", &code,
-                        err))
+        code = bulk_refuse(store, bulk_credits_orphan, BULK_NO_RESULT, "the credit verdicts",
+                           "credit verdict", err);
+        if (code != PARUS_OK)
             return code;
-        if (id[0])
-            return parus_fail(err, PARUS_E_NOT_FOUND,
-                              "parcel '%s' has no result for season %s in '%s': no credit verdict "
-                              "stored",
-                              id, store->open_assess_season, store->path);
         rc = parus__bulk_run(store, bulk_credits_apply);
         if (rc != SQLITE_OK)
             return bulk_fail(store, rc, "the credit verdicts", err);
@@ -443,27 +449,18 @@ parus_status parus__store_results_bulk_move(parus_store *store, parus_error *err
     if (res->n_rows > 0 && (rc = parus__bulk_run(store, bulk_results_move)) != SQLITE_OK)
         return bulk_fail(store, rc, "the results", err);
     if (flag->n_rows > 0) {
-        if (!bulk_check(store, bulk_flags_missing, id, sizeof id, "the flags", &code, err))
+        if ((code = bulk_refuse(store, bulk_flags_missing, BULK_MISSING, "the flags", "a flag",
+                                err)) != PARUS_OK ||
+            (code = bulk_refuse(store, bulk_flags_twice, BULK_TWICE, "the flags", "a flag", err)) !=
+                PARUS_OK)
             return code;
-        if (id[0])
-            return parus_fail(err, PARUS_E_NOT_FOUND, "parcel '%s' is not in '%s': %s not stored",
-                              id, store->path, "a flag");
-        if (!bulk_check(store, bulk_flags_twice, id, sizeof id, "the flags", &code, err))
-            return code;
-        if (id[0])
-            return parus_fail(err, PARUS_E_DUPLICATE,
-                              "%s of '%s' is given twice for season %s in '%s'", "a flag", id,
-                              store->open_assess_season, store->path);
         if ((rc = parus__bulk_run(store, bulk_flags_move)) != SQLITE_OK)
             return bulk_fail(store, rc, "the flags", err);
     }
     if (lim->n_rows > 0) {
-        if (!bulk_check(store, bulk_limits_twice, id, sizeof id, "the limits", &code, err))
+        code = bulk_refuse(store, bulk_limits_twice, BULK_TWICE, "the limits", "the limit", err);
+        if (code != PARUS_OK)
             return code;
-        if (id[0])
-            return parus_fail(err, PARUS_E_DUPLICATE,
-                              "%s of '%s' is given twice for season %s in '%s'", "the limit", id,
-                              store->open_assess_season, store->path);
         if ((rc = parus__bulk_run(store, bulk_limits_move)) != SQLITE_OK)
             return bulk_fail(store, rc, "the limits", err);
     }

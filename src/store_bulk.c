@@ -29,15 +29,9 @@
 #include "store_int.h"
 
 /* PGCOPY signature, flags, header extension length */
-static const unsigned char copy_header[19] = {'P',  'G',  'C',  'O',  'P', 'Y',
+const unsigned char parus__copy_header[19] = {'P',  'G',  'C',  'O',  'P', 'Y',
                                               '\n', 0xff, '\r', '\n', 0};
-static const unsigned char copy_trailer[2] = {0xff, 0xff};
-
-static void put_be(unsigned char *p, uint64_t v, int n)
-{
-    for (int i = n - 1; i >= 0; i--, v >>= 8)
-        p[i] = (unsigned char)(v & 0xff);
-}
+const unsigned char parus__copy_trailer[2] = {0xff, 0xff};
 
 /* Room for n more bytes in b's buffer. */
 static int room(struct parus__bulk *b, size_t n)
@@ -72,7 +66,7 @@ static void field(struct parus__bulk *b, const void *p, size_t n, bool null)
     b->rc = room(b, 4 + (null ? 0 : n));
     if (b->rc != SQLITE_OK)
         return;
-    put_be(b->buf + b->n, null ? 0xffffffffu : (uint64_t)n, 4);
+    parus__put_be(b->buf + b->n, null ? 0xffffffffu : (uint64_t)n, 4);
     b->n += 4;
     if (!null && n) {
         memcpy(b->buf + b->n, p, n);
@@ -84,7 +78,7 @@ static void field(struct parus__bulk *b, const void *p, size_t n, bool null)
 static void field_int64(struct parus__bulk *b, int64_t v)
 {
     unsigned char be[8];
-    put_be(be, (uint64_t)v, 8);
+    parus__put_be(be, (uint64_t)v, 8);
     field(b, be, sizeof be, false);
 }
 
@@ -107,11 +101,11 @@ parus_status parus__bulk_send(parus_store *store, struct parus__bulk *b, parus_e
     if (rc == SQLITE_OK)
         rc = parus__db_copy_begin(store->db, b->spec->copy);
     if (rc == SQLITE_OK) {
-        rc = parus__db_copy_put(store->db, copy_header, sizeof copy_header);
+        rc = parus__db_copy_put(store->db, parus__copy_header, sizeof parus__copy_header);
         if (rc == SQLITE_OK)
             rc = parus__db_copy_put(store->db, b->buf, b->n);
         if (rc == SQLITE_OK)
-            rc = parus__db_copy_put(store->db, copy_trailer, sizeof copy_trailer);
+            rc = parus__db_copy_put(store->db, parus__copy_trailer, sizeof parus__copy_trailer);
         if (rc == SQLITE_OK)
             rc = parus__db_copy_end(store->db, true);
         else
@@ -144,7 +138,7 @@ parus_status parus__bulk_row_end(parus_store *store, struct parus__bulk *b, cons
                           "cannot keep %s of '%s' for '%s': %s", b->spec->what, subject,
                           store->path, sqlite3_errstr(rc));
     }
-    put_be(b->buf + b->row_at, (uint64_t)b->n_fields, 2);
+    parus__put_be(b->buf + b->row_at, (uint64_t)b->n_fields, 2);
     store->bulk_seq++;
     b->n_rows++;
     if (b->n >= store->bulk_send_bytes)
@@ -219,7 +213,7 @@ void parus__b_real(parus__binder *b, double v)
         if (v == 0.0)
             v = 0.0; /* -0.0 too, as SQLite, which keeps a whole REAL as an integer */
         memcpy(&bits, &v, sizeof bits);
-        put_be(be, bits, 8);
+        parus__put_be(be, bits, 8);
         field(b->bulk, be, sizeof be, isnan(v));
     } else if (b->rc == SQLITE_OK) {
         b->rc = isnan(v) ? parus__bind_null(b->st, b->i) : parus__bind_double(b->st, b->i, v);

@@ -303,6 +303,16 @@ void parus__b_real(parus__binder *b, double v);
 void parus__b_int(parus__binder *b, int64_t v);
 void parus__b_null(parus__binder *b);
 
+/* COPY's binary format (store_bulk.c; the optical observations in store.c stream it too): the
+ * stream's header and trailer, and an unsigned value as n bytes big-endian at p. */
+extern const unsigned char parus__copy_header[19];
+extern const unsigned char parus__copy_trailer[2];
+static inline void parus__put_be(unsigned char *p, uint64_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char)(v & 0xff);
+}
+
 /* Begin a row of b, a table of spec. */
 void parus__bulk_row(struct parus__bulk *b, const struct parus__bulk_spec *spec);
 /* End it: its sequence number added, its fields counted (E_INTERNAL when they are not the

@@ -55,6 +55,25 @@ static char *sample(const char *rel)
     return parus_test_path(parus_test_source_dir(), rel);
 }
 
+/* The sample season's parcels loaded into two fresh stores: stores[0] the SQLite file NAME.db in
+ * the scratch, stores[1] a PostgreSQL database NAME (the caller frees both); false, nothing made,
+ * without a server. */
+static bool sample_parcel_stores(const char *name, char *stores[2])
+{
+    char file[256], *parcels;
+    if (!have_server())
+        return false;
+    snprintf(file, sizeof file, "%s.db", name);
+    stores[0] = parus_test_path(g_dir, file);
+    stores[1] = new_database(name);
+    parcels = sample("data-samples/season/parcels.geojson");
+    for (int k = 0; k < 2; k++)
+        free(parus_test_run_expect(8, "'%s' --db '%s' -q parcels load '%s'", parus_test_bin(),
+                                   stores[k], parcels));
+    free(parcels);
+    return true;
+}
+
 /* The commands of tools/demo.sh without nightly's file moves, on the store db; outputs in out. */
 static void run_season(const char *db, const char *out)
 {
@@ -831,21 +850,13 @@ static void test_pg__an_assessment_in_bulk_refuses_what_sqlite_refuses(void **st
         [BC_LIMIT_TWICE] = {PARUS_E_DUPLICATE, "the limit of 'F00002' is given twice"},
         [BC_ASSESSMENT_UNKNOWN_PARCEL] = {PARUS_E_NOT_FOUND, "parcel 'NOPE' is not in"},
     };
-    char *lite = parus_test_path(g_dir, "bulk.db"), *conn;
-    char *parcels = sample("data-samples/season/parcels.geojson");
-    const char *stores[2];
+    char *stores[2], *lite, *conn;
     size_t n_rows, n_tables;
     (void)state;
-    if (!have_server()) {
-        free(lite), free(parcels);
+    if (!sample_parcel_stores("bulk", stores))
         skip();
-    }
-    conn = new_database("bulk");
-    stores[0] = lite;
-    stores[1] = conn;
-    for (int k = 0; k < 2; k++)
-        free(parus_test_run_expect(8, "'%s' --db '%s' -q parcels load '%s'", parus_test_bin(),
-                                   stores[k], parcels));
+    lite = stores[0];
+    conn = stores[1];
     for (int k = 0; k < 2; k++) {
         parus_store *s;
         parus_error err;
@@ -897,7 +908,7 @@ static void test_pg__an_assessment_in_bulk_refuses_what_sqlite_refuses(void **st
         PQclear(res);
         PQfinish(pg);
     }
-    free(conn), free(lite), free(parcels);
+    free(conn), free(lite);
 }
 
 /* A radar tile: the sample parcels' first ones, as parus ingest would give them */
@@ -975,20 +986,12 @@ static void test_pg__a_radar_tile_in_bulk_refuses_what_sqlite_refuses(void **sta
         [RC_UNKNOWN_BEFORE_TWICE] = {"P000001", "NOPE", "P000002", "P000001", NULL},
         [RC_TWICE_BEFORE_UNKNOWN] = {"P000002", "P000001", "P000002", "NOPE", "P000001", NULL},
     };
-    char *lite = parus_test_path(g_dir, "radar-bulk.db"), *conn;
-    char *parcels = sample("data-samples/season/parcels.geojson");
-    const char *stores[2];
+    char *stores[2], *lite, *conn;
     (void)state;
-    if (!have_server()) {
-        free(lite), free(parcels);
+    if (!sample_parcel_stores("radarbulk", stores))
         skip();
-    }
-    conn = new_database("radarbulk");
-    stores[0] = lite;
-    stores[1] = conn;
-    for (int k = 0; k < 2; k++)
-        free(parus_test_run_expect(8, "'%s' --db '%s' -q parcels load '%s'", parus_test_bin(),
-                                   stores[k], parcels));
+    lite = stores[0];
+    conn = stores[1];
     for (int k = 0; k < 2; k++) {
         for (int piece = 0; piece < 2; piece++) {
             parus_store *s;
@@ -1066,7 +1069,7 @@ static void test_pg__a_radar_tile_in_bulk_refuses_what_sqlite_refuses(void **sta
                      10);
     assert_int_equal(
         compare_table_in(lite, conn, "tiles_by_hash", "SELECT hash, path, sensor FROM tiles"), 2);
-    free(conn), free(lite), free(parcels);
+    free(conn), free(lite);
 }
 
 /* A generated season with radar (parus-synth --radar): its tiles ingested by parus into each

@@ -90,6 +90,21 @@ server_cpu() {
     awk -v t="$tot" -v hz="$hz" 'BEGIN {printf "%.2f", t / hz}'
 }
 
+# report WHAT TARGET: the medians of the timings in $lite_t, $pg_t (wall, user, system, peak KB a
+# line) and $srv_t (the server's CPU seconds a line), and PostgreSQL over SQLite against TARGET
+report() {
+    local lw lc pw pc sc lm pm
+    lw=$(cut -d' ' -f1 "$lite_t" | median); lc=$(awk '{print $2 + $3}' "$lite_t" | median)
+    pw=$(cut -d' ' -f1 "$pg_t" | median); pc=$(awk '{print $2 + $3}' "$pg_t" | median)
+    sc=$(median <"$srv_t")
+    lm=$(cut -d' ' -f4 "$lite_t" | median); pm=$(cut -d' ' -f4 "$pg_t" | median)
+    printf "%-28s %9s %9s %10s %12s\n" "$1, 1 thread (median of $repeat)" wall_s cpu_s peak_MB server_cpu_s
+    printf "%-28s %9.2f %9.2f %10.0f %12s\n" "SQLite" "$lw" "$lc" "$(echo "$lm / 1024" | bc -l)" "-"
+    printf "%-28s %9.2f %9.2f %10.0f %12.2f\n" "PostgreSQL" "$pw" "$pc" "$(echo "$pm / 1024" | bc -l)" "$sc"
+    awk -v p="$pw" -v l="$lw" -v t="$2" 'BEGIN {printf "PostgreSQL / SQLite, wall: %.2f (target <= %s)\n", p / l, t}'
+    awk -v p="$pc" -v s="$sc" -v l="$lc" 'BEGIN {printf "PostgreSQL / SQLite, CPU of parus and the server together: %.2f\n", (p + s) / l}'
+}
+
 scene_of() { # size -> the scene directory, generated once
     local s=$1 dates=${2:-1} radar=${3:-} scene="$dir/scene-$1"
     [ "$dates" -gt 1 ] && scene="$dir/scene-$1-d$dates"
@@ -127,15 +142,7 @@ ingest)
         awk -v a="$before" -v b="$(server_cpu)" 'BEGIN {print b - a}' >>"$srv_t"
     done
     rm -f "$dir/ingest.db"
-    lw=$(cut -d' ' -f1 "$lite_t" | median); lc=$(awk '{print $2 + $3}' "$lite_t" | median)
-    pw=$(cut -d' ' -f1 "$pg_t" | median); pc=$(awk '{print $2 + $3}' "$pg_t" | median)
-    sc=$(median <"$srv_t")
-    lm=$(cut -d' ' -f4 "$lite_t" | median); pm=$(cut -d' ' -f4 "$pg_t" | median)
-    printf "%-28s %9s %9s %10s %12s\n" "ingest, 1 thread (median of $repeat)" wall_s cpu_s peak_MB server_cpu_s
-    printf "%-28s %9.2f %9.2f %10.0f %12s\n" "SQLite" "$lw" "$lc" "$(echo "$lm / 1024" | bc -l)" "-"
-    printf "%-28s %9.2f %9.2f %10.0f %12.2f\n" "PostgreSQL" "$pw" "$pc" "$(echo "$pm / 1024" | bc -l)" "$sc"
-    awk -v p="$pw" -v l="$lw" 'BEGIN {printf "PostgreSQL / SQLite, wall: %.2f (target <= 1.2)\n", p / l}'
-    awk -v p="$pc" -v s="$sc" -v l="$lc" 'BEGIN {printf "PostgreSQL / SQLite, CPU of parus and the server together: %.2f\n", (p + s) / l}'
+    report ingest 1.2
     ;;
 writers)
     scene=$(scene_of "${size:-4096}" 4)
@@ -211,15 +218,7 @@ assess)
     echo "assessments|results|clear observations|flags|limits|overlaps: SQLite $nl, PostgreSQL $np"
     [ "$nl" = "$np" ] || echo "bench: the two stores differ" >&2
     rm -f "$dir/assess.db"
-    lw=$(cut -d' ' -f1 "$lite_t" | median); lc=$(awk '{print $2 + $3}' "$lite_t" | median)
-    pw=$(cut -d' ' -f1 "$pg_t" | median); pc=$(awk '{print $2 + $3}' "$pg_t" | median)
-    sc=$(median <"$srv_t")
-    lm=$(cut -d' ' -f4 "$lite_t" | median); pm=$(cut -d' ' -f4 "$pg_t" | median)
-    printf "%-28s %9s %9s %10s %12s\n" "assess, 1 thread (median of $repeat)" wall_s cpu_s peak_MB server_cpu_s
-    printf "%-28s %9.2f %9.2f %10.0f %12s\n" "SQLite" "$lw" "$lc" "$(echo "$lm / 1024" | bc -l)" "-"
-    printf "%-28s %9.2f %9.2f %10.0f %12.2f\n" "PostgreSQL" "$pw" "$pc" "$(echo "$pm / 1024" | bc -l)" "$sc"
-    awk -v p="$pw" -v l="$lw" 'BEGIN {printf "PostgreSQL / SQLite, wall: %.2f (target <= 1.3)\n", p / l}'
-    awk -v p="$pc" -v s="$sc" -v l="$lc" 'BEGIN {printf "PostgreSQL / SQLite, CPU of parus and the server together: %.2f\n", (p + s) / l}'
+    report assess 1.3
     ;;
 query)
     store="$dir/query-$parcels-$tiles.db"
