@@ -60,7 +60,9 @@ tools/pg-server.sh check || exit $?
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 server="$dir/pg/data"
-chmod 755 "$dir" "$(dirname "$dir")" 2>/dev/null || true
+# the server may run as another user (root starts it as postgres): it must be able to reach
+# DIR; search permission added, nothing taken away (DIR's parent may be /tmp, sticky and open)
+chmod o+x "$dir" "$(dirname "$dir")" 2>/dev/null || true
 stop_server() { tools/pg-server.sh stop "$server" >/dev/null 2>&1 || true; }
 trap stop_server EXIT
 if [ -f "$server/PG_VERSION" ]; then
