@@ -119,10 +119,12 @@ void parus_health_options_init(parus_health_options *opt)
     opt->radar_flood_run_looks = 6.0;
     opt->radar_veto_days = 3.0;
     opt->radar_veto_share = 0.1;
-    opt->radar_loss_vh_db = 3.0;
-    opt->radar_loss_se = 2.0;
+    opt->radar_loss_vh_db = 2.0;
+    opt->radar_loss_se = 3.0;
     opt->radar_loss_days = 36.0;
     opt->radar_loss_min_looks = 10.0;
+    opt->radar_loss_dates = 3.0;
+    opt->radar_loss_own_share = 0.25;
     opt->loss_min_drop = 0.15;
     opt->loss_min_relative = 0.3;
     opt->loss_min_fall = 0.0;
@@ -2053,43 +2055,107 @@ static double radar_vh_anomaly(const parus_health_radar_series *s, size_t i)
     return 10.0 * log10(s->vh[i] / s->peer_vh[i]);
 }
 
-/* The median anomaly of date i's pass over up to `want` dates before (dir -1) or after (dir 1)
- * it within radar_loss_days; *count is how many there were. NaN when none. */
-static double radar_vh_side(const parus_health_radar_series *s, size_t i, int dir, size_t want,
-                            const parus_health_options *opt, size_t *count)
+/* The variance of 10 log10 of a mean of `looks` independent exponential looks (speckle): that of
+ * 10 log10 of a Gamma(L, L) variate, (10 / ln 10)^2 trigamma(L) (about (10 / ln 10)^2 / L for
+ * many looks; more for few, which the 1 / L form understates). NaN when looks is not positive. */
+static double speckle_var_db(double looks)
 {
-    double v[8];
+    if (!(looks > 0.0))
+        return (double)NAN;
+    double x = looks, t = 0.0;
+    while (x < 6.0) { /* trigamma(x) = trigamma(x + 1) + 1 / x^2 */
+        t += 1.0 / (x * x);
+        x += 1.0;
+    }
+    double x2 = x * x;
+    t += 1.0 / x + 1.0 / (2.0 * x2) + 1.0 / (6.0 * x2 * x) - 1.0 / (30.0 * x2 * x2 * x);
+    double k = 10.0 / log(10.0);
+    return k * k * t;
+}
+
+/* Date j is one the loss rule reads: its anomaly known and the parcel not wet (flooded water
+ * darkens VH too: that is the flood rule's). */
+static bool radar_loss_usable(const parus_health_radar_series *s, size_t j,
+                              const parus_health_options *opt)
+{
+    return isfinite(radar_vh_anomaly(s, j)) &&
+           !(s->water && s->water[j] >= opt->radar_flood_min_share);
+}
+
+/* The parcel's own date-to-date scatter of its VH anomaly beyond what a step explains: from the
+ * median absolute difference of successive usable anomalies (a step is one difference of many,
+ * which the median passes over), as a variance for one date (dB^2); 0 with fewer than 4. */
+static double radar_own_var(const parus_health_radar_series *s, const parus_health_options *opt)
+{
+    double *d = malloc((s->n > 0 ? s->n : 1) * sizeof *d);
     size_t k = 0;
-    for (size_t j = i; k < want && k < 8;) {
-        if (dir < 0 ? j == 0 : j + 1 >= s->n)
-            break;
-        j = dir < 0 ? j - 1 : j + 1;
-        if ((double)llabs(s->day[j] - s->day[i]) > opt->radar_loss_days)
-            break;
-        if (s->pass && s->pass[j] != s->pass[i])
+    double prev = (double)NAN;
+    if (!d)
+        return 0.0;
+    for (size_t j = 0; j < s->n; j++) {
+        if (!radar_loss_usable(s, j, opt))
             continue;
         double a = radar_vh_anomaly(s, j);
-        if (isfinite(a))
-            v[k++] = a;
+        if (isfinite(prev))
+            d[k++] = fabs(a - prev);
+        prev = a;
     }
-    *count = k;
-    if (k == 0)
-        return (double)NAN;
-    qsort(v, k, sizeof v[0], cmp_double);
-    return quantile_sorted(v, k, 0.5);
+    double v = 0.0;
+    if (k >= 3) {
+        qsort(d, k, sizeof *d, cmp_double);
+        /* for normal differences of variance 2 sigma^2, the median of |d| is 0.6745 sqrt(2) sigma
+         */
+        double sigma = quantile_sorted(d, k, 0.5) / (0.6745 * sqrt(2.0));
+        v = sigma * sigma;
+    }
+    free(d);
+    return v;
+}
+
+/* Up to `want` usable dates from index `from` on, going dir (1 or -1), within radar_loss_days
+ * of day[i]: their mean anomaly in *mean, their mean own VH in dB in *own, the variance of the
+ * mean anomaly in *var (each date's speckle variance, at least own_var), the sum of their looks
+ * in *looks (NaN when a date's looks are unknown); returns how many (NaN means when none). */
+static size_t radar_loss_side(const parus_health_radar_series *s, size_t i, size_t from, int dir,
+                              size_t want, double own_var, const parus_health_options *opt,
+                              double *mean, double *own, double *var, double *looks)
+{
+    size_t k = 0;
+    double sa = 0.0, so = 0.0, sv = 0.0, sl = 0.0;
+    for (size_t j = from; k < want && j < s->n; j += (size_t)(ptrdiff_t)dir) {
+        if ((double)llabs(s->day[j] - s->day[i]) > opt->radar_loss_days)
+            break;
+        if (radar_loss_usable(s, j, opt)) {
+            double lk = s->looks_vh ? s->looks_vh[j] : (double)NAN;
+            double v = speckle_var_db(lk);
+            sa += radar_vh_anomaly(s, j);
+            so += 10.0 * log10(s->vh[j]);
+            sv += isfinite(v) && v > own_var ? v : own_var;
+            sl += lk;
+            k++;
+        }
+        if (dir < 0 && j == 0)
+            break;
+    }
+    *mean = k ? sa / (double)k : (double)NAN;
+    *own = k ? so / (double)k : (double)NAN;
+    *var = k ? sv / ((double)k * (double)k) : (double)NAN;
+    *looks = sl;
+    return k;
 }
 
 /* One radar loss on date i into res: merged with an optical SUDDEN_LOSS within step_days. */
 static void radar_loss_event(parus_health_result *res, const parus_health_radar_series *s, size_t i,
-                             double drop_db, double conf, const parus_health_options *opt)
+                             double drop_db, double z, double conf, const parus_health_options *opt)
 {
     char d0[11], what[128];
     int64_t slack = (int64_t)opt->step_days;
     /* the share of VH lost, as a size like the optical rule's share of NDVI */
     double size = 1.0 - pow(10.0, -drop_db / 10.0);
     parus_health_format_day(s->day[i], d0);
-    snprintf(what, sizeof what, "vh fell %.1f db against its peers on %s, not recovered", drop_db,
-             d0);
+    snprintf(what, sizeof what,
+             "vh fell %.1f db against its peers from %s (%.1f standard errors), not recovered",
+             clamp(drop_db, 0.0, 99.0), d0, clamp(z, 0.0, 99.0));
     for (size_t e = 0; e < res->n_events; e++) {
         parus_health_event *ev = &res->event[e];
         if (ev->flag != PARUS_HEALTH_SUDDEN_LOSS || llabs(ev->day - s->day[i]) > slack)
@@ -2108,6 +2174,58 @@ static void radar_loss_event(parus_health_result *res, const parus_health_radar_
               what);
 }
 
+/* The loss test at date i: the step of the anomaly from the dates before i to i and after, in
+ * dB (*drop) and in standard errors (*z); false when i cannot be judged or the step falls short
+ * or the parcel's own VH came back. */
+static bool radar_loss_at(const parus_health_radar_series *s, const parus_crop *crop, size_t i,
+                          double own_var, const parus_health_options *opt, double *drop, double *z)
+{
+    bool season, harvest;
+    calendar_windows(crop, parus_series_day_of_year(s->day[i]), opt, &season, &harvest);
+    if (!season || harvest)
+        return false;
+    size_t want = opt->radar_loss_dates >= 1.0 ? (size_t)opt->radar_loss_dates : 1;
+    double mb, ob, vb, lb, ma, oa, va, la;
+    if (i == 0 || !radar_loss_usable(s, i, opt))
+        return false;
+    size_t nb = radar_loss_side(s, i, i - 1, -1, want, own_var, opt, &mb, &ob, &vb, &lb);
+    size_t na = radar_loss_side(s, i, i, 1, want, own_var, opt, &ma, &oa, &va, &la);
+    /* a step needs dates on both sides; the dates after say it stayed down */
+    if (nb == 0 || na < 2 || (isfinite(la) && la < opt->radar_loss_min_looks))
+        return false;
+    *drop = mb - ma;
+    *z = *drop / sqrt(vb + va);
+    if (!(*drop >= opt->radar_loss_vh_db) || !(*z >= opt->radar_loss_se))
+        return false;
+    /* the step is at i: the first date after is already down by a share of it, and the last one
+     * before is not yet (a step read again from the next date is not a second step) */
+    size_t prev = i - 1;
+    while (prev > 0 && !radar_loss_usable(s, prev, opt))
+        prev--;
+    if (!(mb - radar_vh_anomaly(s, i) >= opt->loss_recover_share * *drop) ||
+        !(radar_vh_anomaly(s, prev) - ma >= opt->loss_recover_share * *drop))
+        return false;
+    /* ... and it ends below its peers (a crop ahead of its peers that they catch up with falls
+     * back to them, not below), its own VH falling too (a late or weak crop only rises slower
+     * than its peers; one beaten down loses its own volume) */
+    if (!(ma <= -opt->loss_recover_share * *drop) ||
+        !(ob - oa >= opt->radar_loss_own_share * *drop))
+        return false;
+    /* not recovered: its own VH over the dates beyond the step's does not regain a share of what
+     * it lost against the peers (a late crop catches up; a lost one stays flat or bare, and the
+     * peers' ripening that brings them down to it is no recovery) */
+    size_t end = i;
+    for (size_t j = i, k = 0; j < s->n && k < na; j++)
+        if (radar_loss_usable(s, j, opt) && ++k == na)
+            end = j;
+    double ml, ol, vl, ll;
+    if (end + 1 < s->n &&
+        radar_loss_side(s, i, end + 1, 1, want, own_var, opt, &ml, &ol, &vl, &ll) > 0 &&
+        ol >= oa + opt->loss_recover_share * *drop)
+        return false;
+    return true;
+}
+
 parus_status parus_health_radar_losses(const parus_health_radar_series *s, const parus_crop *crop,
                                        const parus_health_options *opt, parus_health_result *res,
                                        parus_error *err)
@@ -2118,38 +2236,41 @@ parus_status parus_health_radar_losses(const parus_health_radar_series *s, const
         if (s->day[i] < s->day[i - 1])
             return parus_fail(err, PARUS_E_INVALID, "radar losses: dates not in ascending order");
     if (!s->vh || !s->peer_vh || !crop || crop->kind == PARUS_CROP_NONCROP)
-        return PARUS_OK;      /* without peers a loss and the crop's own ripening look alike */
+        return PARUS_OK; /* without peers a loss and the crop's own ripening look alike */
+    double own_var = radar_own_var(s, opt);
+    size_t n_water =
+        0; /* the water events before this call: a flood darkens VH, and it is theirs */
+    int64_t water_day[PARUS_HEALTH_MAX_EVENTS], water_last[PARUS_HEALTH_MAX_EVENTS];
+    for (size_t e = 0; e < res->n_events && n_water < PARUS_HEALTH_MAX_EVENTS; e++)
+        if (res->event[e].flag == PARUS_HEALTH_FLOOD ||
+            res->event[e].flag == PARUS_HEALTH_WATER_OFF_SEASON) {
+            water_day[n_water] = res->event[e].day;
+            water_last[n_water++] = res->event[e].last_day;
+        }
     int64_t last = INT64_MIN; /* one loss a cycle: none again within radar_loss_days */
     for (size_t i = 0; i < s->n; i++) {
-        double a = radar_vh_anomaly(s, i);
-        if (!isfinite(a) || (last != INT64_MIN && s->day[i] - last <= opt->radar_loss_days))
+        double drop, z;
+        bool wet = false;
+        for (size_t w = 0; w < n_water; w++)
+            wet = wet || (s->day[i] + (int64_t)opt->step_days >= water_day[w] &&
+                          s->day[i] <= water_last[w] + (int64_t)opt->step_days);
+        if (wet || (last != INT64_MIN && s->day[i] - last <= opt->radar_loss_days) ||
+            !radar_loss_at(s, crop, i, own_var, opt, &drop, &z))
             continue;
-        if (s->looks_vh && !(s->looks_vh[i] >= opt->radar_loss_min_looks) &&
-            opt->radar_loss_min_looks > 0.0)
-            continue;
-        /* flooded water darkens VH too: that is the flood rule's */
-        if (s->water && s->water[i] >= opt->radar_flood_min_share)
-            continue;
-        bool season, harvest;
-        calendar_windows(crop, parus_series_day_of_year(s->day[i]), opt, &season, &harvest);
-        if (!season || harvest)
-            continue;
-        size_t nb, na;
-        double before = radar_vh_side(s, i, -1, 2, opt, &nb);
-        double after = radar_vh_side(s, i, 1, 2, opt, &na);
-        if (nb == 0 || na == 0)
-            continue; /* nothing to compare with, or nothing to say it stayed down */
-        double drop = before - a;
-        double need = opt->radar_loss_vh_db;
-        if (s->looks_vh && s->looks_vh[i] > 0.0 && opt->radar_loss_se > 0.0) {
-            double se_db = 10.0 / log(10.0) * sqrt(2.0 / s->looks_vh[i]);
-            need = fmax(need, opt->radar_loss_se * se_db);
+        /* the step's date: the strongest of the dates that pass within the next revisit */
+        size_t best = i;
+        for (size_t j = i + 1; j < s->n && s->day[j] - s->day[i] <= (int64_t)opt->step_days; j++) {
+            double d2, z2;
+            if (radar_loss_at(s, crop, j, own_var, opt, &d2, &z2) && z2 > z) {
+                best = j;
+                drop = d2;
+                z = z2;
+            }
         }
-        if (!(drop >= need) || !(before - after >= opt->loss_recover_share * drop))
-            continue;
-        radar_loss_event(res, s, i, drop,
+        radar_loss_event(res, s, best, drop, z,
                          confidence(drop - opt->radar_loss_vh_db, opt->radar_loss_vh_db), opt);
-        last = s->day[i];
+        last = s->day[best];
+        i = best;
     }
     sort_events(res);
     return PARUS_OK;

@@ -1148,10 +1148,11 @@ static void test_flood__radar_paddy_and_optical_veto(void **state)
     assert_int_equal(r.n_events, 1);
 }
 
-/* A sudden loss under cloud, from VH against the peers: the parcel's VH falls 5 dB on one date
- * and stays down while the peers' does not; a dip that comes back, a fall its peers share, a
- * loss in the harvest window or on a wet date, and too few looks are not losses; an optical
- * loss seen later is dated by radar. */
+/* A sudden loss under cloud, from VH against the peers: the parcel's VH falls 5 dB from one date
+ * on, on both passes, and stays down while the peers' does not; a dip that comes back, a fall its
+ * peers share, a crop ahead of its peers falling back to them, a late crop whose own VH does not
+ * fall, a loss in the harvest window, on wet dates or beside a flood, and too few looks are not
+ * losses; an optical loss seen later is dated by radar. */
 static void test_loss__radar_under_cloud(void **state)
 {
     (void)state;
@@ -1186,6 +1187,22 @@ static void test_loss__radar_under_cloud(void **state)
     assert_int_equal(r.event[0].flag, PARUS_HEALTH_SUDDEN_LOSS);
     assert_true(r.event[0].day == day[10]);
     assert_non_null(strstr(r.event[0].reason, "radar: vh fell 5."));
+    assert_non_null(strstr(r.event[0].reason, "standard errors), not recovered"));
+    /* a fall of 2.2 db (0.6) on 60 looks: found, and dated at its first date */
+    for (size_t i = 10; i < 20; i++)
+        vh[i] *= 2.0;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_losses(&s, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 1);
+    assert_true(r.event[0].day == day[10]);
+    /* ... but not under radar_loss_vh_db */
+    opt.radar_loss_vh_db = 2.5;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_losses(&s, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 0);
+    opt.radar_loss_vh_db = 2.0;
+    for (size_t i = 10; i < 20; i++)
+        vh[i] /= 2.0;
     /* without peers: nothing judged */
     s.peer_vh = NULL;
     memset(&r, 0, sizeof r);
@@ -1200,10 +1217,37 @@ static void test_loss__radar_under_cloud(void **state)
     memset(&r, 0, sizeof r);
     assert_int_equal(parus_health_radar_losses(&s, &c, &opt, &r, &err), PARUS_OK);
     assert_int_equal(r.n_events, 0);
+    /* a crop ahead of its peers (3.5 db above them) that they catch up with as it ripens: it
+     * falls back to them and a little below (2.2 db), not by half its fall */
+    double vh2[20];
+    for (size_t i = 0; i < 20; i++) {
+        peer2[i] = i >= 10 ? peer[i] : 0.45 * peer[i];
+        vh2[i] = peer[i] * (i >= 10 ? 0.6 : 1.0);
+    }
+    s.vh = vh2;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_losses(&s, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 0);
+    /* a late or weak crop: it falls behind its rising peers, its own VH flat */
+    for (size_t i = 0; i < 20; i++) {
+        peer2[i] = i >= 10 ? 3.0 * peer[i] : peer[i];
+        vh2[i] = peer[i];
+    }
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_losses(&s, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 0);
+    /* the same with its own VH falling (beaten down as the peers rose): a loss */
+    for (size_t i = 10; i < 20; i++)
+        vh2[i] = 0.5 * peer[i];
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_losses(&s, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 1);
+    s.vh = vh;
     s.peer_vh = peer;
-    /* too few looks: 2 se of the difference is 3.9 db at 10 looks, 5.5 at 5 */
+    /* too few looks: 3 standard errors of the step between three dates and three are 8.5 db at 2
+     * looks a date */
     for (size_t i = 0; i < 20; i++)
-        looks[i] = 5.0;
+        looks[i] = 2.0;
     memset(&r, 0, sizeof r);
     assert_int_equal(parus_health_radar_losses(&s, &c, &opt, &r, &err), PARUS_OK);
     assert_int_equal(r.n_events, 0);
@@ -1216,13 +1260,22 @@ static void test_loss__radar_under_cloud(void **state)
     assert_true(r.n_events == 0 || r.event[0].day > day[13]);
     for (size_t i = 0; i < 20; i++)
         water[i] = 0.01;
+    /* beside a flood already flagged: the flood's */
+    memset(&r, 0, sizeof r);
+    r.n_events = 1;
+    r.event[0].flag = PARUS_HEALTH_FLOOD;
+    r.event[0].day = day[11];
+    r.event[0].last_day = day[12];
+    assert_int_equal(parus_health_radar_losses(&s, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 1);
+    assert_int_equal(r.event[0].flag, PARUS_HEALTH_FLOOD);
     /* a dip that comes back */
-    for (size_t i = 12; i < 20; i++)
+    for (size_t i = 13; i < 20; i++)
         vh[i] /= 0.3;
     memset(&r, 0, sizeof r);
     assert_int_equal(parus_health_radar_losses(&s, &c, &opt, &r, &err), PARUS_OK);
     assert_int_equal(r.n_events, 0);
-    for (size_t i = 12; i < 20; i++)
+    for (size_t i = 13; i < 20; i++)
         vh[i] *= 0.3;
     /* an optical loss from a later clear date is dated by radar */
     memset(&r, 0, sizeof r);
@@ -2167,6 +2220,20 @@ static void score_season(synth_season *ss, const parus_crop_table *crops,
                                             .n = t->n_rd};
             assert_int_equal(parus_health_radar_floods(&rs, crop, opt, &t->result, &err), PARUS_OK);
             assert_int_equal(parus_health_radar_losses(&rs, crop, opt, &t->result, &err), PARUS_OK);
+            /* a radar loss that is not the truth's: the VH anomaly and VH around it, dB */
+            for (size_t e = 0; verbose && e < t->result.n_events; e++) {
+                const parus_health_event *ev = &t->result.event[e];
+                if (ev->flag != PARUS_HEALTH_SUDDEN_LOSS || strncmp(ev->reason, "radar", 5) != 0 ||
+                    (t->event == 2 && llabs(ev->day - t->event_day) <= SYN_STEP_DAYS))
+                    continue;
+                fprintf(stderr, "  false radar loss %s (%s, event %d), anomaly/vh:", t->id, t->crop,
+                        t->event);
+                for (size_t d = 0; d < t->n_rd; d++)
+                    if (llabs(t->rd_day[d] - ev->day) <= 60)
+                        fprintf(stderr, " %+d:%.1f/%.1f", (int)(t->rd_day[d] - ev->day),
+                                10.0 * log10(t->rd_vh[d] / ph[d]), 10.0 * log10(t->rd_vh[d]));
+                fprintf(stderr, "\n");
+            }
             free(ph);
             free(pw);
             free(pv);
@@ -2256,6 +2323,11 @@ static void score_season(synth_season *ss, const parus_crop_table *crops,
                     t->id, t->crop, d, t->event_seen ? " (seen)" : "", t->result.n_events);
             for (size_t e = 0; e < t->result.n_events; e++)
                 fprintf(stderr, " %s", parus_health_flag_code(t->result.event[e].flag));
+            for (size_t k = 0; t->event == 2 && k < t->series.n_steps; k++)
+                if (t->series.flag[k] == PARUS_SERIES_OBSERVED &&
+                    llabs(t->series.day[k] - t->event_day) <= 4 * SYN_STEP_DAYS)
+                    fprintf(stderr, " o%+d:%.2f", (int)(t->series.day[k] - t->event_day),
+                            t->series.v[PARUS_HEALTH_NDVI][k]);
             for (size_t e = 0; ss->radar && e < t->n_rd; e++) {
                 if (t->event == 2 && llabs(t->rd_day[e] - t->event_day) <= 4 * SYN_STEP_DAYS)
                     fprintf(stderr, " %+d:%d:%.1fdb/%.0f", (int)(t->rd_day[e] - t->event_day),
@@ -2469,6 +2541,8 @@ static const struct {
     {"radar_loss_se", offsetof(parus_health_options, radar_loss_se)},
     {"radar_loss_days", offsetof(parus_health_options, radar_loss_days)},
     {"radar_loss_min_looks", offsetof(parus_health_options, radar_loss_min_looks)},
+    {"radar_loss_dates", offsetof(parus_health_options, radar_loss_dates)},
+    {"radar_loss_own_share", offsetof(parus_health_options, radar_loss_own_share)},
 };
 
 /* Applies "name=value,name=value" (up to ';' or the end) to opt; returns the end. */

@@ -150,12 +150,15 @@ typedef struct parus_health_options {
      * no VV dip (radar_flood_dip_db) each time, and no wet date within step_days: 3, 0.1
      * (0 days: off) */
     double radar_veto_days, radar_veto_share;
-    /* SUDDEN_LOSS from radar (parus_health_radar_losses): VH over the peers' falls by at
-     * least radar_loss_vh_db, and radar_loss_se standard errors of the difference, against the
-     * median of its pass's (up to two) dates within radar_loss_days before, and stays down: 3 dB,
-     * 2, 36 days */
+    /* SUDDEN_LOSS from radar (parus_health_radar_losses): the VH anomaly (VH over the peers'
+     * median, dB) of the radar_loss_dates usable dates from a date on lies at least
+     * radar_loss_vh_db, and radar_loss_se standard errors, below that of the radar_loss_dates
+     * before it, all within radar_loss_days: 2 dB, 3, 3 dates, 36 days. A standard error holds
+     * each date's speckle (from its looks) or the parcel's own date-to-date scatter, whichever is
+     * larger. The dates after must carry radar_loss_min_looks looks in all (10), and the
+     * parcel's own VH must fall by radar_loss_own_share of the step (0.25) */
     double radar_loss_vh_db, radar_loss_se, radar_loss_days;
-    double radar_loss_min_looks; /* a date whose VH mean has fewer looks is not judged */
+    double radar_loss_min_looks, radar_loss_dates, radar_loss_own_share;
     /* parus assess adds the radar floods (parus_health_radar_floods) to each parcel's events:
      * false by default, `parus assess --radar-floods` turns it on. Against assess's radar peer
      * reference it found more floods on seasons it was not tuned on but lowered the water flags'
@@ -505,20 +508,31 @@ PARUS_API parus_status parus_health_radar_floods(const parus_health_radar_series
                                                  const parus_health_options *opt,
                                                  parus_health_result *res, parus_error *err);
 
-/* Add the sudden losses radar sees (series s: day, vh, peer_vh, pass; looks_vh and water where
- * given) to a result of parus_health_assess: under cloud the optical rule sees nothing, and a
- * crop beaten down (hail, lodging, pests) loses the volume that scatters VH. On a date i in the
- * crop's growing season and outside its harvest window (harvest_before_days, harvest_after_days),
- * with at least radar_flood_min_looks looks (where looks_vh is given) and not wet (water below
- * radar_flood_min_share), the VH anomaly (VH over peer_vh, dB) has fallen by at least
- * radar_loss_vh_db, and radar_loss_se standard errors of the difference (10 / ln 10 *
- * sqrt(2 / looks)), below the median anomaly of the same pass's up to two dates within
- * radar_loss_days before, and the median of up to two after stays below the level before by at
- * least loss_recover_share of the drop (not recovered). Without vh or peer_vh nothing is judged
- * (a loss and the crop's own ripening look alike). An optical SUDDEN_LOSS within step_days makes
- * one event, dated by whichever sensor saw it first (the reason names both); else the radar
- * event is added, its reason naming the sensor. One loss per radar_loss_days. Errors:
- * E_INVALID (NULL s, opt or res, NULL day with n > 0, days not ascending). */
+/* Add the sudden losses radar sees (series s: day, vh, peer_vh; looks_vh and water where given)
+ * to a result of parus_health_assess (and of parus_health_radar_floods, whose water it leaves
+ * alone): under cloud the optical rule sees nothing, and a crop beaten down (hail, lodging, pests)
+ * loses the volume that scatters VH. A date's anomaly is its VH over peer_vh in dB (the peers'
+ * median on the same date, so both passes compare); a date is usable when it has one and is not
+ * wet (water below radar_flood_min_share). A loss is a step at date i, in the crop's growing
+ * season and outside its harvest window (harvest_before_days, harvest_after_days):
+ * - the mean anomaly of i and the usable dates after it (radar_loss_dates, at least two, within
+ *   radar_loss_days, radar_loss_min_looks looks in all where looks_vh is given) lies at least
+ *   radar_loss_vh_db and radar_loss_se standard errors below that of up to radar_loss_dates
+ *   usable dates before i (each date's variance its speckle's, (10 / ln 10)^2 trigamma(looks),
+ *   or the parcel's own scatter from the median of its successive differences if larger);
+ * - i itself is down by loss_recover_share of the step and the last date before is not;
+ * - the dates after lie below the peers by loss_recover_share of the step (a crop ahead of its
+ *   peers falls back to them, not below), and the parcel's own VH fell by radar_loss_own_share
+ *   of it (a late or weak crop only rises slower than its peers);
+ * - not recovered: its own VH over the next radar_loss_dates beyond does not regain
+ *   loss_recover_share of the step;
+ * - no water event of res within step_days of i (the flood's darkening is the flood's).
+ * The step is dated at the strongest such date within step_days of the first. Without vh or
+ * peer_vh nothing is judged (a loss and the crop's own ripening look alike). An optical
+ * SUDDEN_LOSS within step_days makes one event, dated by whichever sensor saw it first (the
+ * reason names both); else the radar event is added, its reason naming the sensor, the step in
+ * dB and standard errors. One loss per radar_loss_days. Errors: E_INVALID (NULL s, opt or res,
+ * NULL day with n > 0, days not ascending). */
 PARUS_API parus_status parus_health_radar_losses(const parus_health_radar_series *s,
                                                  const parus_crop *crop,
                                                  const parus_health_options *opt,
