@@ -1816,6 +1816,14 @@ static const parus_crop *rec_crop(const assess *a, const parcel_rec *r)
     return r->crop >= 0 ? a->crop_row[r->crop] : NULL;
 }
 
+/* Whether the parcel's crop vouches for judging it against that crop's peers: where the model
+ * gives its class less than even odds, it more likely belongs to another crop (docs/method.md,
+ * section 9). */
+static bool peers_vouched(const parcel_rec *r)
+{
+    return r->method != PARUS_ASSESS_MODEL || r->prob >= 0.5;
+}
+
 /* The floods and sudden losses radar sees (parus_health_radar_floods, parus_health_radar_losses,
  * as asked for) added to the item's health result, from its radar points with the valid share
  * the optical rules ask for, against the radar peers of its crop (radar_peers_pass). */
@@ -1869,7 +1877,8 @@ static parus_status radar_events(const assess *a, item *it, const parcel_rec *r,
                                        .n = n};
         if (a->hopt.radar_floods)
             code = parus_health_radar_floods(&s, crop, &a->hopt, &it->health, err);
-        if (code == PARUS_OK && a->hopt.radar_losses)
+        /* a loss is a fall against the peers: not judged against peers that may not be its own */
+        if (code == PARUS_OK && a->hopt.radar_losses && peers_vouched(r))
             code = parus_health_radar_losses(&s, crop, &a->hopt, &it->health, err);
     }
     free(day);
@@ -1911,10 +1920,9 @@ static void judge_item(assess *a, size_t k, thread_work *w)
         return;
     }
     it->has_health = true;
-    /* POOR is a judgement against the peers of the parcel's class: where the model gives that
-     * class less than even odds, the parcel more likely belongs to another crop and the
-     * comparison does not vouch for it being weak (docs/method.md, section 9) */
-    if (it->health.cls == PARUS_HEALTH_POOR && r->method == PARUS_ASSESS_MODEL && !(r->prob >= 0.5))
+    /* POOR is a judgement against the peers of the parcel's class, which do not vouch for it
+     * being weak where they may not be its own */
+    if (it->health.cls == PARUS_HEALTH_POOR && !peers_vouched(r))
         it->health.cls = PARUS_HEALTH_FAIR;
     code = parus_health_planted_area(
         &w->series, crop, it->area_m2,

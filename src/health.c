@@ -772,6 +772,22 @@ static void calendar_windows(const parus_crop *crop, int doy, const parus_health
     *season = crop->kind != PARUS_CROP_NONCROP && in && !planting;
 }
 
+/* day in a cycle's planting weeks of the crop: from season_start_days before sowing to
+ * radar_paddy_days after it. */
+static bool in_planting_weeks(const parus_crop *crop, int64_t day, const parus_health_options *opt)
+{
+    int doy = parus_series_day_of_year(day);
+    if (!crop || crop->kind == PARUS_CROP_NONCROP)
+        return false;
+    for (int k = 0; k < crop->n_cycles && k < 2; k++) {
+        const parus_crop_cycle *cy = &crop->cycle[k];
+        if (cy->sow_doy != cy->harvest_doy &&
+            near_doy(doy, cy->sow_doy, opt->season_start_days, opt->radar_paddy_days))
+            return true;
+    }
+    return false;
+}
+
 bool parus_health_growing_season(const parus_crop *crop, int64_t day,
                                  const parus_health_options *opt)
 {
@@ -954,6 +970,10 @@ static void rule_flood(assess_ctx *c)
          * there (a paddy before transplanting), which only its peers can tell */
         if (s->flag[i] != PARUS_SERIES_OBSERVED ||
             (peers_cover(c) && !isfinite(peer(c, PARUS_HEALTH_NDVI, i))))
+            continue;
+        /* a crop grown under water is flooded for planting, its peers on other days: its
+         * planting weeks are not judged (as the radar rule does not judge them) */
+        if (c->crop && c->crop->paddy && in_planting_weeks(c->crop, s->day[i], opt))
             continue;
         bool has_peer = false;
         double rise = NAN, thr = opt->flood_mndwi_rise;
@@ -1746,22 +1766,6 @@ parus_status parus_health_planted_area(const parus_health_series *s, const parus
 }
 
 /* ---- radar floods ---- */
-
-/* day in a cycle's planting weeks of the crop: from season_start_days before sowing to
- * radar_paddy_days after it. */
-static bool in_planting_weeks(const parus_crop *crop, int64_t day, const parus_health_options *opt)
-{
-    int doy = parus_series_day_of_year(day);
-    if (!crop || crop->kind == PARUS_CROP_NONCROP)
-        return false;
-    for (int k = 0; k < crop->n_cycles && k < 2; k++) {
-        const parus_crop_cycle *cy = &crop->cycle[k];
-        if (cy->sow_doy != cy->harvest_doy &&
-            near_doy(doy, cy->sow_doy, opt->season_start_days, opt->radar_paddy_days))
-            return true;
-    }
-    return false;
-}
 
 /* The radar series of one parcel (parus_health_radar_floods). */
 typedef struct radar_in {
