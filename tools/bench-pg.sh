@@ -24,7 +24,10 @@
 #       SQLite (target <= 1.3).
 #   tools/bench-pg.sh query [--parcels 20000] [--tiles 36] [--queries 100] [--dir out/bench]
 #       parus-bench-query's store (filled once in SQLite), copied into PostgreSQL, and the same
-#       queries timed against both: `parus query`'s p50 (target <= 20 ms on PostgreSQL).
+#       queries timed against SQLite, against the server directly (each `parus query` a new
+#       server process) and through a PgBouncer of its own in session pooling (DIR/pgbouncer,
+#       tools/pg-server.sh pooler; stopped at the end; left out, with a message, where pgbouncer
+#       is not installed): `parus query`'s p50 and p90 (target: p50 <= 20 ms on PostgreSQL).
 #
 # Read the ratios, not the seconds: the machine is shared.
 set -euo pipefail
@@ -229,10 +232,26 @@ query)
         --bin "$parus" >/dev/null
     conn=$(newdb query)
     "$parus" -q store copy "$store" "$conn"
-    echo "== SQLite"
-    "$build/parus-bench-query" "$store" --queries "$queries" --bin "$parus" | grep -v "^store"
-    echo "== PostgreSQL"
-    "$build/parus-bench-query" "$conn" --queries "$queries" --bin "$parus" | grep -v "^store"
+    targets=("SQLite|$store" "PostgreSQL, direct|$conn")
+    pooler="$dir/pgbouncer"
+    tools/pg-server.sh pooler-stop "$pooler"
+    if tools/pg-server.sh pooler-check; then
+        trap 'tools/pg-server.sh pooler-stop "$pooler"; stop_server' EXIT
+        targets+=("PostgreSQL, PgBouncer|$(tools/pg-server.sh pooler "$server" "$pooler") dbname=query")
+    else
+        echo "bench: no PgBouncer, so no run through it (tools/setup.sh installs it)" >&2
+    fi
+    summary=()
+    for t in "${targets[@]}"; do
+        echo "== ${t%%|*}"
+        "$build/parus-bench-query" "${t#*|}" --queries "$queries" --bin "$parus" |
+            grep -v "^store" | tee "$dir/.query"
+        summary+=("$(awk -v w="${t%%|*}" '/^parus query \(process\)/ {
+            printf "%-24s %9s %9s\n", w, $(NF - 7), $(NF - 5) }' "$dir/.query")")
+    done
+    printf "%-24s %9s %9s  (%s queries; target: p50 <= 20 ms on PostgreSQL)\n" \
+        "parus query, process" p50_ms p90_ms "$queries"
+    printf "%s\n" "${summary[@]}"
     ;;
 *)
     sed -n '2,29p' "$0" >&2

@@ -10,7 +10,9 @@
  * assessed season, 2024-03-01/2024-10-26: a result and an assessment per parcel, a flag on every
  * seventh, peer curves, a limit per farmer, all in one results transaction as `parus assess`
  * writes them. A STORE that exists is used as it is, so the fill is paid once; so is a
- * PostgreSQL store (a postgresql:// URI or libpq keyword string: tools/bench-pg.sh).
+ * PostgreSQL store (a postgresql:// URI or libpq keyword string: tools/bench-pg.sh) that holds
+ * parcels; an empty PostgreSQL database is filled the same way, through the same API (faster
+ * than `parus store copy` of a filled SQLite store at a million parcels).
  *
  * Then, for K random parcels (a fixed seed: the same parcels every run), it times:
  *   library, warm     parus_parcel_view_load on a store opened once (what a long-lived service
@@ -320,6 +322,20 @@ static void fill(const char *path, size_t n_parcels, size_t n_tiles)
     free(wkb);
 }
 
+/* Whether the PostgreSQL store at conninfo holds no parcel (its schema is created if need be). */
+static bool server_store_empty(const char *conninfo)
+{
+    parus_store *s;
+    parus_store_counts c;
+    parus_error err;
+    if (parus_store_open(conninfo, &s, &err) != PARUS_OK)
+        die(&err, "open");
+    if (parus_store_get_counts(s, &c, &err) != PARUS_OK)
+        die(&err, "counts");
+    parus_store_close(s);
+    return c.n_parcels == 0;
+}
+
 /* ---- timing ---- */
 
 static int cmp_double(const void *a, const void *b)
@@ -413,8 +429,8 @@ int main(int argc, char **argv)
         return 2;
     }
     /* a PostgreSQL store (tools/bench-pg.sh copies the filled SQLite store into one) is used as
-     * it is */
-    if (!parus_store_is_server(path) && stat(path, &sb) != 0)
+     * it is, unless it is empty */
+    if (parus_store_is_server(path) ? server_store_empty(path) : stat(path, &sb) != 0)
         fill(path, n_parcels, n_tiles);
 
     if (parus_store_open_existing(path, &s, &err) != PARUS_OK)
