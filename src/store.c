@@ -521,7 +521,7 @@ static parus_status store_open_pg(const char *target, bool create, bool read_onl
     if (!store)
         return parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", shown);
     store->bulk_send_bytes = PARUS__BULK_SEND_BYTES;
-    rc = parus__db_open_pg(target, &store->db, &reason);
+    rc = parus__db_open_pg(target, read_only, &store->db, &reason);
     if (rc != SQLITE_OK) {
         code = rc == SQLITE_NOMEM ? parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", shown)
                                   : parus_fail(err, PARUS_E_STORE,
@@ -537,9 +537,6 @@ static parus_status store_open_pg(const char *target, bool create, bool read_onl
         goto out_close;
     }
     code = parus__store_check_identity(store, create, err);
-    if (code == PARUS_OK && read_only &&
-        (rc = parus__db_exec(store->db, "SET default_transaction_read_only = on")) != SQLITE_OK)
-        code = parus__store_sql_fail(store, rc, err, "cannot open store '%s'", store->path);
     if (code == PARUS_OK && create)
         code = parus__store_migrate(store, err);
     if (code != PARUS_OK)

@@ -43,7 +43,7 @@ parus__db *parus__db_wrap_sqlite(sqlite3 *lite)
     return db;
 }
 
-int parus__db_open_pg(const char *conninfo, parus__db **out, char **errmsg)
+int parus__db_open_pg(const char *conninfo, bool read_only, parus__db **out, char **errmsg)
 {
     parus__db *db = calloc(1, sizeof *db);
     int rc;
@@ -51,7 +51,7 @@ int parus__db_open_pg(const char *conninfo, parus__db **out, char **errmsg)
     *errmsg = NULL;
     if (!db)
         return SQLITE_NOMEM;
-    rc = parus__pg_open(conninfo, &db->pg, errmsg);
+    rc = parus__pg_open(conninfo, read_only, &db->pg, errmsg);
     if (rc != SQLITE_OK) {
         free(db);
         return rc;

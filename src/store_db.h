@@ -42,8 +42,9 @@ bool parus__db_target_is_pg(const char *target);
  * NULL when out of memory. */
 parus__db *parus__db_wrap_sqlite(sqlite3 *lite);
 /* Connect to PostgreSQL: SQLITE_OK, or an error code with *errmsg a malloc'd reason (free it).
- * SQLITE_MISUSE with a reason when this build has no PostgreSQL support. */
-int parus__db_open_pg(const char *conninfo, parus__db **out, char **errmsg);
+ * read_only: every transaction of the connection is read-only (set with its other settings, in
+ * the same round trip). */
+int parus__db_open_pg(const char *conninfo, bool read_only, parus__db **out, char **errmsg);
 /* Close the connection and free it (NULL is fine). */
 void parus__db_close(parus__db *db);
 

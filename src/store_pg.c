@@ -175,7 +175,7 @@ void parus__pg_display(const char *conninfo, char *out, size_t cap)
     PQconninfoFree(opts);
 }
 
-int parus__pg_open(const char *conninfo, struct parus__pg **out, char **errmsg)
+int parus__pg_open(const char *conninfo, bool read_only, struct parus__pg **out, char **errmsg)
 {
     struct parus__pg *pg = calloc(1, sizeof *pg);
     PGresult *res;
@@ -192,9 +192,14 @@ int parus__pg_open(const char *conninfo, struct parus__pg **out, char **errmsg)
         return SQLITE_CANTOPEN;
     }
     /* reals as the shortest text that reads back to the same double (the default since 12;
-     * stated so that an older server's setting cannot round them); quiet notices; UTC */
-    res = PQexec(pg->conn, "SET extra_float_digits = 3; SET client_min_messages = warning; "
-                           "SET TIME ZONE 'UTC'");
+     * stated so that an older server's setting cannot round them); quiet notices; UTC. Sent as
+     * statements, not as the connection's "options": PgBouncer refuses a startup parameter it
+     * does not know, and silently drops one it is told to ignore. */
+    res = PQexec(pg->conn, read_only ? "SET extra_float_digits = 3; SET client_min_messages = "
+                                       "warning; SET TIME ZONE 'UTC'; "
+                                       "SET default_transaction_read_only = on"
+                                     : "SET extra_float_digits = 3; SET client_min_messages = "
+                                       "warning; SET TIME ZONE 'UTC'");
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         fail_code(pg, res);
         PQclear(res);

@@ -17,7 +17,9 @@ bool parus__pg_conninfo_ok(const char *conninfo);
 /* conninfo as "postgresql://user@host:port/dbname", from libpq's own parse of it: nothing else
  * of it (a password, options) is shown. */
 void parus__pg_display(const char *conninfo, char *out, size_t cap);
-int parus__pg_open(const char *conninfo, struct parus__pg **out, char **errmsg);
+/* Connect, and set the connection's settings in one round trip; read_only adds
+ * default_transaction_read_only to them. */
+int parus__pg_open(const char *conninfo, bool read_only, struct parus__pg **out, char **errmsg);
 void parus__pg_close(struct parus__pg *pg);
 int parus__pg_copy_begin(struct parus__pg *pg, const char *sql);
 int parus__pg_copy_put(struct parus__pg *pg, const void *data, size_t n);

@@ -288,10 +288,47 @@ static const char count_objects[] =
     "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
     "AND d.objid = c.oid AND d.deptype = 'e')";
 
+static const char not_alone[] =
+    " (its schema holds other tables; give parus a database or schema of its own)";
+
+/* A store's identity in one read: the application id and the schema version. It fails where
+ * parus_meta is not there or cannot be read so, and is SQLITE_NOTFOUND where a row is missing. */
+static int read_meta(parus_store *store, int64_t *app_id, int64_t *version)
+{
+    static const char sql[] =
+        "SELECT (SELECT CAST(value AS BIGINT) FROM parus_meta WHERE key = 'application_id'), "
+        "(SELECT CAST(value AS BIGINT) FROM parus_meta WHERE key = 'schema_version')";
+    parus__stmt *st;
+    int rc = parus__db_prepare(store->db, sql, false, &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = parus__step(st);
+    if (rc == SQLITE_ROW &&
+        (parus__column_type(st, 0) == SQLITE_NULL || parus__column_type(st, 1) == SQLITE_NULL)) {
+        rc = SQLITE_NOTFOUND;
+    } else if (rc == SQLITE_ROW) {
+        *app_id = parus__column_int64(st, 0);
+        *version = parus__column_int64(st, 1);
+        rc = SQLITE_OK;
+    }
+    parus__finalize(st);
+    return rc;
+}
+
 parus_status parus__store_pg_identity(parus_store *store, bool allow_fresh, parus_error *err)
 {
     int64_t has_meta = 0, n_objects = 0, app_id = -1, version = -1;
-    int rc = parus__store_one_int(
+    int rc;
+
+    /* Every open pays for this, `parus query`'s included: the store's own meta is read first, in
+     * one round trip. Only where that read fails (a fresh database, another application's
+     * schema, a row missing, a lost connection) do the reads below, one question each, say
+     * which, as they would have alone. Outside a transaction only: a failed read aborts none. */
+    if (parus__db_autocommit(store->db) && read_meta(store, &app_id, &version) == SQLITE_OK)
+        return parus__store_identity_verdict(store, app_id == PARUS__STORE_APPLICATION_ID, version,
+                                             false, allow_fresh, not_alone, err);
+    app_id = version = -1;
+    rc = parus__store_one_int(
         store, "SELECT CAST(to_regclass('parus_meta') IS NOT NULL AS INTEGER)", &has_meta);
     if (rc == SQLITE_OK && has_meta == 1)
         rc = parus__store_one_int(
@@ -307,8 +344,7 @@ parus_status parus__store_pg_identity(parus_store *store, bool allow_fresh, paru
         return parus__store_sql_fail(store, rc, err, "cannot open store '%s'", store->path);
     return parus__store_identity_verdict(
         store, has_meta == 1 && app_id == PARUS__STORE_APPLICATION_ID, version,
-        has_meta != 1 && n_objects == 0, allow_fresh,
-        " (its schema holds other tables; give parus a database or schema of its own)", err);
+        has_meta != 1 && n_objects == 0, allow_fresh, not_alone, err);
 }
 
 parus_status parus__store_pg_migrate(parus_store *store, parus_error *err)

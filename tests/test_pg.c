@@ -587,6 +587,77 @@ static void test_pg__every_cached_statement_prepares(void **state)
     free(conn);
 }
 
+/* Run sql on conninfo with libpq; fails the test when it fails. */
+static void pg_run(const char *conninfo, const char *sql)
+{
+    PGconn *pg = PQconnectdb(conninfo);
+    PGresult *res;
+    if (PQstatus(pg) != CONNECTION_OK)
+        fail_msg("cannot connect: %s", PQerrorMessage(pg));
+    res = PQexec(pg, sql);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQresultErrorMessage(res));
+    PQclear(res);
+    PQfinish(pg);
+}
+
+/* sql run on conninfo, then open refuses the store with code and a message holding msg. */
+static void opened_after(const char *conninfo, const char *sql,
+                         parus_status (*open)(const char *, parus_store **, parus_error *),
+                         parus_status code, const char *msg)
+{
+    parus_store *store = NULL;
+    parus_error err;
+    pg_run(conninfo, sql);
+    assert_int_equal(open(conninfo, &store, &err), code);
+    assert_null(store);
+    assert_non_null(strstr(err.msg, msg));
+}
+
+/* The store's identity is read in one statement where parus_meta is there; each other case
+ * falls back to the reads that tell them apart, and answers as they did. A read-only store's
+ * setting travels with the connection's others, and holds. */
+static void test_pg__a_store_s_identity_and_read_only_open(void **state)
+{
+    parus_store *store;
+    parus_error err;
+    int64_t n = -1;
+    char *conn;
+    (void)state;
+    if (!have_server())
+        skip();
+    conn = new_database("identity");
+
+    assert_int_equal(parus_store_open_readonly(conn, &store, &err), PARUS_E_STORE);
+    assert_non_null(strstr(err.msg, "is not a parus store (an empty database)"));
+    assert_int_equal(parus_store_open(conn, &store, &err), PARUS_OK);
+    parus_store_close(store);
+
+    assert_int_equal(parus_store_open_readonly(conn, &store, &err), PARUS_OK);
+    assert_int_equal(store->version, PARUS_STORE_SCHEMA_VERSION);
+    assert_int_equal(parus__store_one_int(store, "SELECT count(*) FROM parcels", &n), SQLITE_OK);
+    assert_int_equal(n, 0);
+    assert_int_not_equal(parus__db_exec(store->db, "INSERT INTO parus_meta (key, value) "
+                                                   "VALUES ('x', '1')"),
+                         SQLITE_OK);
+    assert_non_null(strstr(parus__db_errmsg(store->db), "read-only transaction"));
+    parus_store_close(store);
+
+    opened_after(conn, "UPDATE parus_meta SET value = '999' WHERE key = 'schema_version'",
+                 parus_store_open_existing, PARUS_E_SCHEMA,
+                 "has schema version 999, newer than this parus");
+    opened_after(conn, "UPDATE parus_meta SET value = '12345' WHERE key = 'application_id'",
+                 parus_store_open_existing, PARUS_E_STORE,
+                 "is not a parus store (its schema holds other tables");
+    /* a row missing: the reads one at a time, which fail on it */
+    opened_after(conn, "DELETE FROM parus_meta WHERE key = 'application_id'",
+                 parus_store_open_existing, PARUS_E_STORE, "cannot open store");
+    opened_after(conn, "ALTER TABLE parus_meta RENAME TO parus_meta_before",
+                 parus_store_open_readonly, PARUS_E_STORE,
+                 "is not a parus store (its schema holds other tables");
+    free(conn);
+}
+
 static void test_pg__what_a_server_store_refuses(void **state)
 {
     char *conn, *other, *out, *psql;
@@ -1202,6 +1273,7 @@ int main(void)
         cmocka_unit_test(test_pg__a_radar_season_on_postgresql_is_the_season_on_sqlite),
         cmocka_unit_test(test_pg__a_server_stopped_in_the_middle_of_a_tile),
         cmocka_unit_test(test_pg__what_a_server_store_refuses),
+        cmocka_unit_test(test_pg__a_store_s_identity_and_read_only_open),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -22,9 +22,20 @@
 #       tiles (copied in with `parus store copy`), each run on a fresh copy: wall and CPU time of
 #       the parus process and the server's CPU, medians of REPEAT, and the ratio PostgreSQL /
 #       SQLite (target <= 1.3).
-#   tools/bench-pg.sh query [--parcels 20000] [--tiles 36] [--queries 100] [--dir out/bench]
-#       parus-bench-query's store (filled once in SQLite), copied into PostgreSQL, and the same
-#       queries timed against both: `parus query`'s p50 (target <= 20 ms on PostgreSQL).
+#   tools/bench-pg.sh query [--parcels 20000] [--tiles 36] [--queries 100] [--fill-pg]
+#                           [--server PGDIR] [--dir out/bench]
+#       parus-bench-query's store (filled once in SQLite), copied into PostgreSQL (--fill-pg:
+#       filled there by parus-bench-query too, much faster at a million parcels; --server: the
+#       running tools/pg-server.sh server of PGDIR instead of a fresh one, its database "query"
+#       used as it is when there, so that a large store is filled once), and the same
+#       queries timed against SQLite, against the server directly (each `parus query` a new
+#       server process) and through a PgBouncer of its own in session pooling (DIR/pgbouncer,
+#       tools/pg-server.sh pooler; stopped at the end; left out, with a message, where pgbouncer
+#       is not installed): `parus query`'s p50 and p90 (target: p50 <= 20 ms on PostgreSQL),
+#       and the p50 of what each query took over the `parus --version` run just after it;
+#       then QUERIES parcels queried on every store and `parus --version` in turn, parcel after
+#       parcel (a load that comes and goes falls on all alike; each parcel asked once before,
+#       untimed, so that no store times its disk).
 #
 # Read the ratios, not the seconds: the machine is shared.
 set -euo pipefail
@@ -40,6 +51,8 @@ tiles=36
 queries=100
 dates=4
 radar=
+fill_pg=
+own_server=
 while [ $# -gt 0 ]; do
     case "$1" in
     --size) size=$2; shift 2 ;;
@@ -50,7 +63,9 @@ while [ $# -gt 0 ]; do
     --queries) queries=$2; shift 2 ;;
     --dates) dates=$2; shift 2 ;;
     --radar) radar=--radar; shift ;;
-    *) sed -n '2,29p' "$0" >&2; exit 2 ;;
+    --fill-pg) fill_pg=1; shift ;;
+    --server) own_server=$2; shift 2 ;;
+    *) sed -n '2,40p' "$0" >&2; exit 2 ;;
     esac
 done
 build=${BUILD_DIR:-build}
@@ -64,12 +79,19 @@ server="$dir/pg/data"
 # DIR; search permission added, nothing taken away (DIR's parent may be /tmp, sticky and open)
 chmod o+x "$dir" "$(dirname "$dir")" 2>/dev/null || true
 stop_server() { tools/pg-server.sh stop "$server" >/dev/null 2>&1 || true; }
-trap stop_server EXIT
-if [ -f "$server/PG_VERSION" ]; then
-    stop_server
-    rm -rf "$dir/pg"
+if [ -n "$own_server" ]; then
+    # the caller's running server, neither started nor stopped here (query only)
+    [ "$what" = query ] || { echo "bench: --server is for query only" >&2; exit 2; }
+    server=$(cd "$own_server" && pwd)
+    stop_server() { :; }
+else
+    trap stop_server EXIT
+    if [ -f "$server/PG_VERSION" ]; then
+        stop_server
+        rm -rf "$dir/pg"
+    fi
+    tools/pg-server.sh start "$server" >/dev/null
 fi
-tools/pg-server.sh start "$server" >/dev/null
 newdb() { tools/pg-server.sh db "$server" "$1" "${2:-}"; }
 
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
@@ -227,15 +249,78 @@ query)
     [ -f "$store" ] || echo "bench: filling $store (once)" >&2
     "$build/parus-bench-query" "$store" --parcels "$parcels" --tiles "$tiles" --queries 1 \
         --bin "$parus" >/dev/null
-    conn=$(newdb query)
-    "$parus" -q store copy "$store" "$conn"
-    echo "== SQLite"
-    "$build/parus-bench-query" "$store" --queries "$queries" --bin "$parus" | grep -v "^store"
-    echo "== PostgreSQL"
-    "$build/parus-bench-query" "$conn" --queries "$queries" --bin "$parus" | grep -v "^store"
+    conn=
+    if [ -n "$own_server" ]; then
+        conn="$(sed 's/ dbname=.*//' "$server/conninfo") dbname=query"
+        psql "$conn" -qc "SELECT 1" >/dev/null 2>&1 || conn=
+    fi
+    if [ -n "$conn" ]; then
+        echo "bench: the store of database 'query' on $server, as it is" >&2
+    elif conn=$(newdb query) && [ -n "$fill_pg" ]; then
+        "$build/parus-bench-query" "$conn" --parcels "$parcels" --tiles "$tiles" --queries 1 \
+            --bin "$parus" >/dev/null
+    else
+        "$parus" -q store copy "$store" "$conn"
+    fi
+    targets=("SQLite|$store" "PostgreSQL, direct|$conn")
+    pooler="$dir/pgbouncer"
+    tools/pg-server.sh pooler-stop "$pooler"
+    if tools/pg-server.sh pooler-check; then
+        trap 'tools/pg-server.sh pooler-stop "$pooler"; stop_server' EXIT
+        targets+=("PostgreSQL, PgBouncer|$(tools/pg-server.sh pooler "$server" "$pooler") dbname=query")
+    else
+        echo "bench: no PgBouncer, so no run through it (tools/setup.sh installs it)" >&2
+    fi
+    summary=()
+    for t in "${targets[@]}"; do
+        echo "== ${t%%|*}"
+        "$build/parus-bench-query" "${t#*|}" --queries "$queries" --bin "$parus" |
+            grep -v "^store" | tee "$dir/.query"
+        summary+=("$(awk -v w="${t%%|*}" '/^parus query \(process\)/ { p50 = $(NF - 7); p90 = $(NF - 5) }
+            /^query over --version/ { over = $(NF - 7) }
+            END { printf "%-24s %9s %9s %14s\n", w, p50, p90, over }' "$dir/.query")")
+    done
+    printf "%-24s %9s %9s %14s  (%s queries; target: p50 <= 20 ms on PostgreSQL)\n" \
+        "parus query, process" p50_ms p90_ms over_floor_p50 "$queries"
+    printf "%s\n" "${summary[@]}"
+    # Then the same parcel's `parus query` on every store and `parus --version` one right after
+    # another, parcel after parcel, the first of them taking turns: a load that comes and goes
+    # on a shared machine falls on all of them alike. Each store is asked for the parcel once
+    # before, untimed, as the runs above ask for theirs in their library loops: a store larger
+    # than the memory would otherwise time its disk, and time it on whichever store of one
+    # server comes first.
+    echo "== interleaved: $queries parcels, each queried on every store in turn"
+    RANDOM=13
+    n_p=$(sqlite3 "$store" 'SELECT count(*) FROM parcels')
+    : >"$dir/.inter"
+    for i in $(seq "$queries"); do
+        id=$(printf "P%07d" $(((RANDOM * 32768 + RANDOM) % n_p)))
+        runs=("${targets[@]}" "parus --version|")
+        for t in "${targets[@]}"; do
+            "$parus" --db "${t#*|}" query "$id" --season 2024-03-01/2024-10-26 >/dev/null
+        done
+        for k in $(seq 0 $((${#runs[@]} - 1))); do
+            t=${runs[$(((i + k) % ${#runs[@]}))]}
+            s=$EPOCHREALTIME
+            if [ -n "${t#*|}" ]; then
+                "$parus" --db "${t#*|}" query "$id" --season 2024-03-01/2024-10-26 >/dev/null
+            else
+                "$parus" --version >/dev/null
+            fi
+            e=$EPOCHREALTIME
+            echo "${t%%|*}|$(awk -v s="$s" -v e="$e" 'BEGIN {printf "%.3f", (e - s) * 1000}')" \
+                >>"$dir/.inter"
+        done
+    done
+    printf "%-24s %9s %9s\n" "interleaved, process" p50_ms p90_ms
+    for t in "${targets[@]}" "parus --version|"; do
+        grep -F "${t%%|*}|" "$dir/.inter" | cut -d'|' -f2 | sort -g |
+            awk -v w="${t%%|*}" '{v[NR] = $1} END {
+                printf "%-24s %9.2f %9.2f\n", w, v[int((NR + 1) / 2)], v[int(NR * 0.9 + 0.5)] }'
+    done
     ;;
 *)
-    sed -n '2,29p' "$0" >&2
+    sed -n '2,40p' "$0" >&2
     exit 2
     ;;
 esac

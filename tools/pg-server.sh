@@ -16,12 +16,20 @@
 #   tools/pg-server.sh restart DIR        start a stopped server of DIR again, on its port, its
 #                                         databases as they were
 #   tools/pg-server.sh check              exit 0 when the binaries are here, else 77 with why
+#   tools/pg-server.sh pooler DIR PDIR    start PgBouncer (Debian: pgbouncer) in front of the
+#                                         server of DIR: session pooling, its config, socket,
+#                                         log and pid file in PDIR, its own port (no TCP);
+#                                         print its connection string without a dbname (every
+#                                         database of the server is reachable through it)
+#   tools/pg-server.sh pooler-stop PDIR   stop that PgBouncer and wait
+#   tools/pg-server.sh pooler-check       exit 0 when pgbouncer is here, else 77 with why
 #   tools/pg-server.sh fixture DIR        for CTest (tests/CMakeLists.txt): a fresh server in
 #                                         DIR/data; where PostgreSQL is not installed, say so
 #                                         and exit 0 (the suites that need it then skip)
 #
-# Run as root, the server runs as the "postgres" user (PostgreSQL refuses root) and DIR is given
-# to it. Exit codes: 0 done, 77 PostgreSQL or PostGIS not installed, 1 anything else.
+# Run as root, the server and PgBouncer run as the "postgres" user (both refuse root) and DIR is given
+# to it. Exit codes: 0 done, 77 PostgreSQL, PostGIS or (pooler) PgBouncer not installed, 1 anything
+# else.
 set -euo pipefail
 
 pg_bin() {
@@ -47,6 +55,17 @@ check() {
         return 77
     fi
     return 0
+}
+
+pooler_bin() {
+    local b
+    for b in "$(command -v pgbouncer 2>/dev/null || true)" /usr/sbin/pgbouncer; do
+        if [ -n "$b" ] && [ -x "$b" ]; then
+            echo "$b"
+            return 0
+        fi
+    done
+    return 1
 }
 
 as_owner() { # run a command as the server's user
@@ -119,6 +138,69 @@ db)
     fi
     new_db "$dir" "$port" "$name" "${4:-}"
     ;;
+pooler-check)
+    if ! pooler_bin >/dev/null; then
+        echo "pg-server: PgBouncer not installed (Debian: pgbouncer)" >&2
+        exit 77
+    fi
+    ;;
+pooler)
+    dir=${2:?usage: pg-server.sh pooler DIR PDIR}
+    pdir=${3:?usage: pg-server.sh pooler DIR PDIR}
+    "$0" pooler-check || exit $?
+    dir=$(cd "$dir" && pwd)
+    port=$(sed -n 4p "$dir/postmaster.pid" 2>/dev/null || true)
+    if [ -z "$port" ]; then
+        echo "pg-server: no server running in '$dir'" >&2
+        exit 1
+    fi
+    mkdir -p "$pdir"
+    pdir=$(cd "$pdir" && pwd)
+    if [ "$(id -u)" -eq 0 ]; then chown postgres "$pdir"; fi
+    pport=$((20000 + (RANDOM % 30000)))
+    # Session pooling: a client keeps one server backend from connect to disconnect, so the
+    # statements parus prepares on it (PQprepare) stay its own; at the disconnect DISCARD ALL
+    # drops them and every SET (default_transaction_read_only of a reader among them) before the
+    # backend, its catalog caches warm, goes to the next client. Trust, as the server's own.
+    as_owner tee "$pdir/pgbouncer.ini" >/dev/null <<EOF
+[databases]
+* = host=$dir port=$port
+
+[pgbouncer]
+unix_socket_dir = $pdir
+listen_port = $pport
+auth_type = trust
+auth_file = $pdir/userlist.txt
+pool_mode = session
+server_reset_query = DISCARD ALL
+default_pool_size = 20
+max_client_conn = 200
+logfile = $pdir/pgbouncer.log
+pidfile = $pdir/pgbouncer.pid
+EOF
+    echo '"postgres" ""' | as_owner tee "$pdir/userlist.txt" >/dev/null
+    as_owner "$(pooler_bin)" -d -q "$pdir/pgbouncer.ini" ||
+        { cat "$pdir/pgbouncer.log" >&2 2>/dev/null; exit 1; }
+    for _ in $(seq 100); do
+        [ -S "$pdir/.s.PGSQL.$pport" ] && break
+        sleep 0.05
+    done
+    if [ ! -S "$pdir/.s.PGSQL.$pport" ]; then
+        echo "pg-server: PgBouncer did not start (its log: $pdir/pgbouncer.log)" >&2
+        exit 1
+    fi
+    echo "host=$pdir port=$pport user=postgres"
+    ;;
+pooler-stop)
+    pdir=${2:?usage: pg-server.sh pooler-stop PDIR}
+    pid=$(cat "$pdir/pgbouncer.pid" 2>/dev/null || true)
+    if [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; then
+        for _ in $(seq 100); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.05
+        done
+    fi
+    ;;
 restart)
     dir=${2:?usage: pg-server.sh restart DIR}
     dir=$(cd "$dir" && pwd)
@@ -135,7 +217,7 @@ stop)
     fi
     ;;
 *)
-    sed -n '2,24p' "$0" >&2
+    sed -n '2,31p' "$0" >&2
     exit 1
     ;;
 esac

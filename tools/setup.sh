@@ -2,8 +2,8 @@
 # tools/setup.sh - set up a fresh Debian 12 machine for parus, build it, and run the demo or the
 # tests. Idempotent: packages already installed are not touched, and `apt-get update` runs only
 # when something is missing; an optional package (a CJK font for the charts, Slurm and munge for
-# the Slurm test, a PostgreSQL server and PostGIS for the server store's tests) that cannot be
-# installed is a warning, not a failure.
+# the Slurm test, a PostgreSQL server and PostGIS for the server store's tests, PgBouncer for the
+# pooler's) that cannot be installed is a warning, not a failure.
 #
 #   tools/setup.sh demo    install, build, run the main job over data-samples/ (tools/demo.sh)
 #   tools/setup.sh test    install, build, run the whole test suite (ctest)
@@ -34,6 +34,9 @@ optional=(
     # a PostgreSQL server with PostGIS for the server store's tests (ctest -L pg: tools/pg-server.sh
     # starts one of its own); the client library, libpq-dev, is needed to build and is above
     "postgresql postgresql-15-postgis-3|the PostgreSQL store's tests will skip"
+    # PgBouncer in front of that server (ctest -R pgbouncer: tools/pg-server.sh pooler starts
+    # one of its own; tools/bench-pg.sh query times parus through it)
+    "pgbouncer|the PgBouncer test will skip"
 )
 
 missing_of() { # package... -> the ones not installed

@@ -38,15 +38,10 @@ season=2024-03-01/2024-10-31
 timeout_s=${PARUS_TEST_SLURM_TIMEOUT:-300}
 PATH=$PATH:/usr/sbin:/sbin
 
-say() { echo "test_slurm: $*" >&2; }
-skip() {
-    if [ "${PARUS_TEST_REQUIRE_SLURM:-}" = 1 ]; then
-        say "FAILED (PARUS_TEST_REQUIRE_SLURM=1): $*"
-        exit 1
-    fi
-    say "skipped: $*"
-    exit 77
-}
+test_name=test_slurm
+require_var=PARUS_TEST_REQUIRE_SLURM
+# shellcheck source=../script_support.sh
+. "$src/tests/script_support.sh"
 fail() {
     say "FAILED: $*"
     exit 1
