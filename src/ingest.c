@@ -1,36 +1,44 @@
 /*
  * ingest.c - one tile into the store (contract in include/parus/ingest.h).
  *
- * The candidate parcels are copied out of the R-tree walk (the walk's parcels are borrowed), the
- * tile transaction is opened before the pass, and the kernel's sink writes each parcel's
- * observation into it as soon as the parcel is finished, so no tile's observations are ever all
- * held in memory. Any failure rolls the transaction back.
+ * The candidate parcels are copied out of the R-tree walk (the walk's parcels are borrowed) with
+ * their row numbers in the store, the tile transaction is opened before the pass, and the
+ * kernel's sink writes each parcel's observation into it by that number as soon as the parcel
+ * is finished, so no tile's observations are ever all held in memory and no parcel is looked up
+ * again (ingest_int.h says when the numbers are trusted). Any failure rolls the transaction
+ * back.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "parus/ingest.h"
+#include "ingest_int.h"
 #include "util_int.h"
 
 struct candidates {
     parus_parcel *items;
+    int64_t *num; /* each item's row number in the store */
     size_t n, cap;
     int failed;
 };
 
-static int collect(const parus_parcel *p, void *ctx)
+static int collect(const parus_parcel *p, int64_t num, void *ctx)
 {
     struct candidates *c = ctx;
     parus_parcel *dst;
     if (c->n == c->cap) {
         size_t cap = c->cap ? 2 * c->cap : 256;
         parus_parcel *n = realloc(c->items, cap * sizeof *n);
-        if (!n) {
+        int64_t *nn;
+        if (n)
+            c->items = n;
+        nn = n ? realloc(c->num, cap * sizeof *nn) : NULL;
+        if (!nn) {
             c->failed = 1;
             return 1;
         }
-        c->items = n;
+        c->num = nn;
         c->cap = cap;
     }
     dst = &c->items[c->n];
@@ -46,6 +54,7 @@ static int collect(const parus_parcel *p, void *ctx)
     memcpy(dst->wkb, p->wkb, p->wkb_size);
     dst->wkb_size = p->wkb_size;
     dst->area_m2 = p->area_m2;
+    c->num[c->n] = num;
     c->n++;
     return 0;
 }
@@ -58,6 +67,7 @@ static void candidates_release(struct candidates *c)
         free(c->items[i].wkb);
     }
     free(c->items);
+    free(c->num);
     memset(c, 0, sizeof *c);
 }
 
@@ -76,7 +86,8 @@ static int store_observation(size_t parcel, const parus_observation *obs, void *
     /* a parcel whose footprint box meets the tile but which covers no pixel is not observed */
     if (obs->w_total_px <= 0.0)
         return 0;
-    if (parus_store_tile_add(k->store, k->rec, k->cand->items[parcel].id, obs, &k->err) != PARUS_OK)
+    if (parus__store_tile_add_num(k->store, k->rec, k->cand->items[parcel].id, k->cand->num[parcel],
+                                  obs, &k->err) != PARUS_OK)
         return 1;
     k->n_stored++;
     return 0;
@@ -166,8 +177,8 @@ parus_status parus_ingest_tile(parus_store *store, const char *const *paths, siz
     rc = fill_record(ti, tile, &res.rec, err);
     if (rc != PARUS_OK)
         goto out;
-    rc = parus_store_parcels_in_box(store, ti->lon_min_deg, ti->lat_min_deg, ti->lon_max_deg,
-                                    ti->lat_max_deg, collect, &cand, &n_visited, err);
+    rc = parus__store_parcels_in_box_num(store, ti->lon_min_deg, ti->lat_min_deg, ti->lon_max_deg,
+                                         ti->lat_max_deg, collect, &cand, &n_visited, err);
     if (rc != PARUS_OK) {
         if (cand.failed)
             rc = parus_fail(err, PARUS_E_NOMEM, "cannot hold the candidate parcels of '%s'",

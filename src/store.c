@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "parus/zonal.h"
+#include "ingest_int.h"
 #include "store_int.h"
 #include "util_int.h"
 
@@ -107,10 +108,10 @@ static const char *const stmt_sql[STMT_N_] = {
     /* CROSS JOIN keeps the R-tree as the outer loop; the second set of conditions drops the
      * near-misses of its 32-bit boxes */
     [STMT_PARCELS_IN_BOX] =
-        "SELECT " PARCEL_COLUMNS " FROM parcels_rtree r CROSS JOIN parcels p ON p.num = r.id "
-        "WHERE r.lon_max >= ?1 AND r.lon_min <= ?3 AND r.lat_max >= ?2 AND r.lat_min <= ?4 "
-        "AND p.lon_max_deg >= ?1 AND p.lon_min_deg <= ?3 AND p.lat_max_deg >= ?2 "
-        "AND p.lat_min_deg <= ?4 ORDER BY p.id",
+        "SELECT " PARCEL_COLUMNS ", p.num FROM parcels_rtree r CROSS JOIN parcels p "
+        "ON p.num = r.id WHERE r.lon_max >= ?1 AND r.lon_min <= ?3 AND r.lat_max >= ?2 "
+        "AND r.lat_min <= ?4 AND p.lon_max_deg >= ?1 AND p.lon_min_deg <= ?3 "
+        "AND p.lat_max_deg >= ?2 AND p.lat_min_deg <= ?4 ORDER BY p.id",
     [STMT_PARCEL_NUM] = "SELECT num FROM parcels WHERE id = ?1",
     [STMT_TILE_FIND] = "SELECT " TILE_COLUMNS " FROM tiles WHERE hash = ?1",
     [STMT_TILE_INSERT] =
@@ -1331,10 +1332,12 @@ parus_status parus_store_get_parcel(parus_store *store, const char *id, parus_pa
     return PARUS_OK;
 }
 
-parus_status parus_store_parcels_in_box(parus_store *store, double lon_min_deg, double lat_min_deg,
-                                        double lon_max_deg, double lat_max_deg,
-                                        parus_parcel_visit_fn fn, void *ctx, size_t *n_visited,
-                                        parus_error *err)
+/* The walk of parus_store_parcels_in_box, handing each parcel to fn or, with its row number, to
+ * fn_num (one of them is NULL). */
+static parus_status parcels_in_box(parus_store *store, double lon_min_deg, double lat_min_deg,
+                                   double lon_max_deg, double lat_max_deg, parus_parcel_visit_fn fn,
+                                   parus__parcel_num_visit_fn fn_num, void *ctx, size_t *n_visited,
+                                   parus_error *err)
 {
     parus__stmt *st;
     parus_status code;
@@ -1342,7 +1345,7 @@ parus_status parus_store_parcels_in_box(parus_store *store, double lon_min_deg, 
     int rc;
 
     parus_error_init(err);
-    if (!store || !fn)
+    if (!store || (!fn && !fn_num))
         return parus_fail(err, PARUS_E_INVALID, "parcels_in_box: missing store or function");
     if (!box_ok(lon_min_deg, lat_min_deg, lon_max_deg, lat_max_deg))
         return parus_fail(err, PARUS_E_INVALID,
@@ -1365,7 +1368,7 @@ parus_status parus_store_parcels_in_box(parus_store *store, double lon_min_deg, 
         parus_parcel p;
         int stop;
         row_parcel(st, &p);
-        stop = fn(&p, ctx);
+        stop = fn ? fn(&p, ctx) : fn_num(&p, parus__column_int64(st, 10), ctx);
         n++;
         if (stop) {
             /* p borrows the row: the message is written before the reset frees it */
@@ -1389,6 +1392,54 @@ parus_status parus_store_parcels_in_box(parus_store *store, double lon_min_deg, 
     if (n_visited)
         *n_visited = n;
     return PARUS_OK;
+}
+
+parus_status parus_store_parcels_in_box(parus_store *store, double lon_min_deg, double lat_min_deg,
+                                        double lon_max_deg, double lat_max_deg,
+                                        parus_parcel_visit_fn fn, void *ctx, size_t *n_visited,
+                                        parus_error *err)
+{
+    return parcels_in_box(store, lon_min_deg, lat_min_deg, lon_max_deg, lat_max_deg, fn, NULL, ctx,
+                          n_visited, err);
+}
+
+/* SQLite's count of commits by other connections (PRAGMA data_version); -1 when it cannot be
+ * read or the store is on PostgreSQL, where no walk's numbers are trusted. Not among the cached
+ * statements, which PostgreSQL must take too: prepared twice per tile. */
+static int64_t data_version(parus_store *store)
+{
+    parus__stmt *st = NULL;
+    int64_t v = -1;
+    if (parus__db_is_pg(store->db) ||
+        parus__db_prepare(store->db, "PRAGMA data_version", false, &st) != SQLITE_OK)
+        return -1;
+    if (parus__step(st) == SQLITE_ROW)
+        v = parus__column_int64(st, 0);
+    parus__finalize(st);
+    return v;
+}
+
+parus_status parus__store_parcels_in_box_num(parus_store *store, double lon_min_deg,
+                                             double lat_min_deg, double lon_max_deg,
+                                             double lat_max_deg, parus__parcel_num_visit_fn fn,
+                                             void *ctx, size_t *n_visited, parus_error *err)
+{
+    int64_t version;
+    parus_status code;
+
+    if (!store)
+        return parus_fail(err, PARUS_E_INVALID, "parcels_in_box: missing store or function");
+    /* read before the walk: a commit between this and the walk's snapshot only makes the numbers
+     * look stale, never the other way round */
+    version = data_version(store);
+    store->walk_known = false;
+    code = parcels_in_box(store, lon_min_deg, lat_min_deg, lon_max_deg, lat_max_deg, NULL, fn, ctx,
+                          n_visited, err);
+    if (code == PARUS_OK && version >= 0) {
+        store->walk_version = version;
+        store->walk_known = true;
+    }
+    return code;
 }
 
 /* ---- tiles ---- */
@@ -1842,19 +1893,20 @@ static parus_status radar_copy_finish(parus_store *store, const parus_tile_recor
     }
 }
 
-static parus_status insert_observation(parus_store *store, const parus_tile_record *rec,
-                                       int64_t tile_id, const char *parcel_id,
-                                       const parus_observation *o, parus_error *err)
+/* The parcel's row number: walk_num's when the open tile may take the walk's numbers, else
+ * looked up by its id. */
+static parus_status parcel_num(parus_store *store, const parus_tile_record *rec,
+                               const char *parcel_id, const int64_t *walk_num, int64_t *num,
+                               parus_error *err)
 {
     parus__stmt *st;
-    int64_t num;
     parus_status code;
     int rc;
 
-    if (store->obs_copy)
-        return copy_observation(store, rec, parcel_id, o, err);
-    if (store->radar_copy)
-        return bulk_radar_observation(store, parcel_id, o, err);
+    if (walk_num && store->tile_nums) {
+        *num = *walk_num;
+        return PARUS_OK;
+    }
     st = stmt_get(store, STMT_PARCEL_NUM, err);
     if (!st)
         return prepare_failed(err);
@@ -1873,9 +1925,29 @@ static parus_status insert_observation(parus_store *store, const parus_tile_reco
         parus__reset(st);
         return code;
     }
-    num = parus__column_int64(st, 0);
+    *num = parus__column_int64(st, 0);
     parus__reset(st);
+    return PARUS_OK;
+}
 
+/* walk_num: the parcel's row number from ingest's walk, or NULL. */
+static parus_status insert_observation(parus_store *store, const parus_tile_record *rec,
+                                       int64_t tile_id, const char *parcel_id,
+                                       const int64_t *walk_num, const parus_observation *o,
+                                       parus_error *err)
+{
+    parus__stmt *st;
+    int64_t num = 0;
+    parus_status code;
+    int rc;
+
+    if (store->obs_copy)
+        return copy_observation(store, rec, parcel_id, o, err);
+    if (store->radar_copy)
+        return bulk_radar_observation(store, parcel_id, o, err);
+    code = parcel_num(store, rec, parcel_id, walk_num, &num, err);
+    if (code != PARUS_OK)
+        return code;
     if (is_radar(rec)) {
         st = stmt_get(store, STMT_RADAR_OBS_INSERT, err);
         if (!st)
@@ -1972,15 +2044,19 @@ parus_status parus_store_tile_begin(parus_store *store, parus_tile_record *rec, 
         tx_rollback(store);
         return code;
     }
+    /* BEGIN IMMEDIATE holds the write lock: if no other connection committed between the walk
+     * and now, none can until the commit, and the walk's parcel numbers stand */
+    store->tile_nums = store->walk_known && data_version(store) == store->walk_version;
+    store->walk_known = false;
     store->open_tile = id;
     store->open_tile_n = 0;
     rec->id = id;
     return PARUS_OK;
 }
 
-parus_status parus_store_tile_add(parus_store *store, const parus_tile_record *rec,
-                                  const char *parcel_id, const struct parus_observation *obs,
-                                  parus_error *err)
+static parus_status tile_add(parus_store *store, const parus_tile_record *rec,
+                             const char *parcel_id, const int64_t *walk_num,
+                             const struct parus_observation *obs, parus_error *err)
 {
     parus_status code;
 
@@ -1992,13 +2068,27 @@ parus_status parus_store_tile_add(parus_store *store, const parus_tile_record *r
         return parus_fail(err, PARUS_E_INVALID, "observation %zu of tile '%s' is missing",
                           store->open_tile_n, rec->path);
     }
-    code = insert_observation(store, rec, store->open_tile, parcel_id, obs, err);
+    code = insert_observation(store, rec, store->open_tile, parcel_id, walk_num, obs, err);
     if (code != PARUS_OK) {
         parus_store_tile_abort(store);
         return code;
     }
     store->open_tile_n++;
     return PARUS_OK;
+}
+
+parus_status parus_store_tile_add(parus_store *store, const parus_tile_record *rec,
+                                  const char *parcel_id, const struct parus_observation *obs,
+                                  parus_error *err)
+{
+    return tile_add(store, rec, parcel_id, NULL, obs, err);
+}
+
+parus_status parus__store_tile_add_num(parus_store *store, const parus_tile_record *rec,
+                                       const char *parcel_id, int64_t num,
+                                       const struct parus_observation *obs, parus_error *err)
+{
+    return tile_add(store, rec, parcel_id, &num, obs, err);
 }
 
 parus_status parus_store_tile_commit(parus_store *store, parus_tile_record *rec, parus_error *err)

@@ -77,6 +77,12 @@ struct parus_store {
     bool radar_copy;    /* its radar observations go in bulk (PostgreSQL, store_bulk.c) */
     struct parus__bulk radar_in; /* and those not yet sent */
     char open_tile_at[32];
+    /* ingest's candidate walk (parus__store_parcels_in_box_num): PRAGMA data_version read before
+     * it, and whether the open tile may take the walk's parcel numbers as they are, because no
+     * other connection committed between the walk and the tile's BEGIN IMMEDIATE (SQLite) */
+    bool walk_known;
+    int64_t walk_version;
+    bool tile_nums;
     bool open_assess;            /* between parus_store_assessments_begin and commit/abort */
     char open_assess_season[22]; /* its season, canonical "YYYY-MM-DD/YYYY-MM-DD" */
     char open_assess_at[32];     /* the time stamped on its rows */

@@ -26,6 +26,7 @@
 #include "parus/parcels.h"
 #include "parus/store.h"
 #include "parus/zonal.h"
+#include "ingest_int.h"
 #include "store_int.h"
 #include "test_support.h"
 
@@ -1306,6 +1307,116 @@ static void test_tile_stream__abort_and_close_leave_nothing(void **state)
                          PARUS_OK);
         assert_int_equal(n, 0);
     }
+    parus_store_close(s);
+    set_free(&set);
+    parus_test_rmtree(dir);
+    free(dir);
+    free(path);
+}
+
+/* ingest's walk: each parcel's id and row number, in walk order */
+struct walk_nums {
+    char id[3][16];
+    int64_t num[3];
+    size_t n;
+};
+
+static int keep_num(const parus_parcel *p, int64_t num, void *ctx)
+{
+    struct walk_nums *w = ctx;
+    assert_true(w->n < 3);
+    snprintf(w->id[w->n], sizeof w->id[w->n], "%s", p->id);
+    w->num[w->n++] = num;
+    return 0;
+}
+
+static size_t series_count(parus_store *s, const char *id)
+{
+    struct series_check chk = {0};
+    parus_error err;
+    size_t n = 99;
+    assert_int_equal(parus_store_parcel_series(s, id, series_keep, &chk, &n, &err), PARUS_OK);
+    return n;
+}
+
+static parus_tile_record ingested_rec(unsigned seed, const char *date)
+{
+    parus_tile_record r = tile_rec(seed, date);
+    snprintf(r.status, sizeof r.status, "ingested");
+    return r;
+}
+
+static void walk_nums_ok(parus_store *s, struct walk_nums *w)
+{
+    parus_error err;
+    size_t n = 0;
+    memset(w, 0, sizeof *w);
+    assert_int_equal(
+        parus__store_parcels_in_box_num(s, 115.0, 38.0, 117.0, 40.0, keep_num, w, &n, &err),
+        PARUS_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(w->id[0], "P00000"); /* id order, as parus_store_parcels_in_box */
+    assert_string_equal(w->id[2], "P00002");
+}
+
+/* The walk's row numbers go into the tile's rows as they are only while nothing was committed by
+ * another connection since the walk; else, or with no walk before the tile, each parcel is
+ * looked up by its id (a number given wrong on purpose here shows which way was taken). */
+static void test_tile_add_num__walk_numbers_trusted_only_while_unchanged(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "n.db");
+    parus_parcel_set set = grid_set(3, 3, 0);
+    parus_tile_record a = ingested_rec(11, "2024-07-01"), b = ingested_rec(12, "2024-07-07");
+    parus_tile_record c = ingested_rec(13, "2024-07-13"), got;
+    parus_observation o = make_obs(4.0, 0.5);
+    struct walk_nums w;
+    bool found = true;
+    parus_error err;
+    parus_store *s = open_ok(path);
+    sqlite3 *other;
+    (void)state;
+
+    load_ok(s, &set, "p.geojson", NULL);
+
+    /* nothing in between: the numbers are taken as given, not looked up (P00001's number, given
+     * with P00002's id, puts the row on P00001) */
+    walk_nums_ok(s, &w);
+    assert_int_equal(parus_store_tile_begin(s, &a, &err), PARUS_OK);
+    assert_int_equal(parus__store_tile_add_num(s, &a, w.id[0], w.num[0], &o, &err), PARUS_OK);
+    assert_int_equal(parus__store_tile_add_num(s, &a, w.id[2], w.num[1], &o, &err), PARUS_OK);
+    assert_int_equal(parus_store_tile_commit(s, &a, &err), PARUS_OK);
+    assert_int_equal(series_count(s, "P00000"), 1);
+    assert_int_equal(series_count(s, "P00001"), 1);
+    assert_int_equal(series_count(s, "P00002"), 0);
+
+    /* another connection commits after the walk: P00000 is looked up, not taken as P00001 */
+    walk_nums_ok(s, &w);
+    assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "UPDATE parcels SET farmer_id = 'F9' WHERE id = 'P00001'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(other);
+    assert_int_equal(parus_store_tile_begin(s, &b, &err), PARUS_OK);
+    assert_int_equal(parus__store_tile_add_num(s, &b, "P00000", w.num[1], &o, &err), PARUS_OK);
+    assert_int_equal(parus__store_tile_add_num(s, &b, "NOPE", w.num[1], &o, &err),
+                     PARUS_E_NOT_FOUND);
+    assert_int_equal(parus_store_find_tile(s, b.hash, &got, &found, &err), PARUS_OK);
+    assert_false(found); /* the failed add rolled the tile back */
+    assert_int_equal(series_count(s, "P00000"), 1);
+    /* again (the walk is used up: looked up too) */
+    assert_int_equal(parus_store_tile_begin(s, &b, &err), PARUS_OK);
+    assert_int_equal(parus__store_tile_add_num(s, &b, "P00000", w.num[1], &o, &err), PARUS_OK);
+    assert_int_equal(parus_store_tile_commit(s, &b, &err), PARUS_OK);
+    assert_int_equal(series_count(s, "P00000"), 2);
+    assert_int_equal(series_count(s, "P00001"), 1);
+
+    /* a walk serves one tile: the next one looks its parcels up */
+    assert_int_equal(parus_store_tile_begin(s, &c, &err), PARUS_OK);
+    assert_int_equal(parus__store_tile_add_num(s, &c, "P00001", w.num[2], &o, &err), PARUS_OK);
+    assert_int_equal(parus_store_tile_commit(s, &c, &err), PARUS_OK);
+    assert_int_equal(series_count(s, "P00001"), 2);
+    assert_int_equal(series_count(s, "P00002"), 0);
+
     parus_store_close(s);
     set_free(&set);
     parus_test_rmtree(dir);
@@ -3819,6 +3930,7 @@ int main(void)
         cmocka_unit_test(test_tiles__put_find_and_order),
         cmocka_unit_test(test_put_tile_observations__all_or_nothing),
         cmocka_unit_test(test_tile_stream__abort_and_close_leave_nothing),
+        cmocka_unit_test(test_tile_add_num__walk_numbers_trusted_only_while_unchanged),
         cmocka_unit_test(test_runs__begin_and_end),
         cmocka_unit_test(test_open__v3_store_is_migrated_to_v4),
         cmocka_unit_test(test_open__v14_store_is_migrated_to_v18),
