@@ -2088,14 +2088,13 @@ static bool radar_loss_usable(const parus_health_radar_series *s, size_t j,
 
 /* The parcel's own date-to-date scatter of its VH anomaly beyond what a step explains: from the
  * median absolute difference of successive usable anomalies (a step is one difference of many,
- * which the median passes over), as a variance for one date (dB^2); 0 with fewer than 4. */
-static double radar_own_var(const parus_health_radar_series *s, const parus_health_options *opt)
+ * which the median passes over), as a variance for one date (dB^2); 0 with fewer than 4 usable
+ * dates. d: work, s->n values. */
+static double radar_own_var(const parus_health_radar_series *s, const parus_health_options *opt,
+                            double *d)
 {
-    double *d = malloc((s->n > 0 ? s->n : 1) * sizeof *d);
     size_t k = 0;
     double prev = (double)NAN;
-    if (!d)
-        return 0.0;
     for (size_t j = 0; j < s->n; j++) {
         if (!radar_loss_usable(s, j, opt))
             continue;
@@ -2104,16 +2103,12 @@ static double radar_own_var(const parus_health_radar_series *s, const parus_heal
             d[k++] = fabs(a - prev);
         prev = a;
     }
-    double v = 0.0;
-    if (k >= 3) {
-        qsort(d, k, sizeof *d, cmp_double);
-        /* for normal differences of variance 2 sigma^2, the median of |d| is 0.6745 sqrt(2) sigma
-         */
-        double sigma = quantile_sorted(d, k, 0.5) / (0.6745 * sqrt(2.0));
-        v = sigma * sigma;
-    }
-    free(d);
-    return v;
+    if (k < 3)
+        return 0.0;
+    qsort(d, k, sizeof *d, cmp_double);
+    /* for normal differences of variance 2 sigma^2, the median of |d| is 0.6745 sqrt(2) sigma */
+    double sigma = quantile_sorted(d, k, 0.5) / (0.6745 * sqrt(2.0));
+    return sigma * sigma;
 }
 
 /* Up to `want` usable dates from index `from` on, going dir (1 or -1), within radar_loss_days
@@ -2241,7 +2236,11 @@ parus_status parus_health_radar_losses(const parus_health_radar_series *s, const
             return parus_fail(err, PARUS_E_INVALID, "radar losses: dates not in ascending order");
     if (!s->vh || !s->peer_vh || !crop || crop->kind == PARUS_CROP_NONCROP)
         return PARUS_OK; /* without peers a loss and the crop's own ripening look alike */
-    double own_var = radar_own_var(s, opt);
+    double *work = malloc((s->n > 0 ? s->n : 1) * sizeof *work);
+    if (!work)
+        return parus_fail(err, PARUS_E_NOMEM, "radar losses: out of memory");
+    double own_var = radar_own_var(s, opt, work);
+    free(work);
     size_t n_water =
         0; /* the water events before this call: a flood darkens VH, and it is theirs */
     int64_t water_day[PARUS_HEALTH_MAX_EVENTS], water_last[PARUS_HEALTH_MAX_EVENTS];

@@ -532,7 +532,7 @@ PARUS_API parus_status parus_health_radar_floods(const parus_health_radar_series
  * SUDDEN_LOSS within step_days makes one event, dated by whichever sensor saw it first (the
  * reason names both); else the radar event is added, its reason naming the sensor, the step in
  * dB and standard errors. One loss per radar_loss_days. Errors: E_INVALID (NULL s, opt or res,
- * NULL day with n > 0, days not ascending). */
+ * NULL day with n > 0, days not ascending), E_NOMEM. */
 PARUS_API parus_status parus_health_radar_losses(const parus_health_radar_series *s,
                                                  const parus_crop *crop,
                                                  const parus_health_options *opt,
