@@ -33,6 +33,16 @@ const unsigned char parus__copy_header[19] = {'P',  'G',  'C',  'O',  'P', 'Y',
                                               '\n', 0xff, '\r', '\n', 0};
 const unsigned char parus__copy_trailer[2] = {0xff, 0xff};
 
+int parus__copy_finish(parus__db *db, int rc)
+{
+    if (rc == SQLITE_OK)
+        rc = parus__db_copy_put(db, parus__copy_trailer, sizeof parus__copy_trailer);
+    if (rc == SQLITE_OK)
+        return parus__db_copy_end(db, true);
+    parus__db_copy_end(db, false); /* the put's error is the one to say */
+    return rc;
+}
+
 /* Room for n more bytes in b's buffer. */
 static int room(struct parus__bulk *b, size_t n)
 {
@@ -104,12 +114,7 @@ parus_status parus__bulk_send(parus_store *store, struct parus__bulk *b, parus_e
         rc = parus__db_copy_put(store->db, parus__copy_header, sizeof parus__copy_header);
         if (rc == SQLITE_OK)
             rc = parus__db_copy_put(store->db, b->buf, b->n);
-        if (rc == SQLITE_OK)
-            rc = parus__db_copy_put(store->db, parus__copy_trailer, sizeof parus__copy_trailer);
-        if (rc == SQLITE_OK)
-            rc = parus__db_copy_end(store->db, true);
-        else
-            parus__db_copy_end(store->db, false); /* the put's error is the one to say */
+        rc = parus__copy_finish(store->db, rc);
     }
     b->n = 0;
     if (rc != SQLITE_OK && store->open_tile)

@@ -13,6 +13,12 @@
  * byte), summed and xor-ed over the rows so that the order rows come back in does not matter
  * (the two backends sort text by their own collations). A difference rolls the copy back.
  *
+ * Into PostgreSQL a table's rows go in one COPY in binary, each value as the destination's
+ * column keeps it, with the table's user triggers disabled and its foreign keys dropped while
+ * they arrive: a statement a row cost a round trip each, and the row triggers and foreign-key
+ * checks more than the COPY's own work (docs/benchmarks.md). Each key is added back after the
+ * COPY, which checks the whole table at once. Into SQLite rows go a prepared statement each.
+ *
  * The destination must be empty (a new SQLite file, or a PostgreSQL database with no parus
  * schema yet or an empty one); the copy never merges. The identity sequences of a PostgreSQL
  * destination are moved past the copied ids, so that later inserts do not collide.
@@ -150,6 +156,7 @@ static int bind_from(parus__stmt *ins, parus__stmt *row, int i)
 
 struct table_copy {
     char columns[2048]; /* "a, b, c" as read from the source, generated columns left out */
+    char names[MAX_COLUMNS][64];
     int n_cols;
     struct digest from, to;
 };
@@ -170,12 +177,224 @@ static bool read_columns(parus__stmt *st, bool src_pg, const char *table, struct
             continue;
         w = snprintf(t->columns + used, sizeof t->columns - used, "%s%s", t->n_cols ? ", " : "",
                      name);
-        if (w < 0 || (size_t)w >= sizeof t->columns - used)
+        if (w < 0 || (size_t)w >= sizeof t->columns - used || strlen(name) >= sizeof t->names[0])
             return false;
+        memcpy(t->names[t->n_cols], name, strlen(name) + 1);
         used += (size_t)w;
         t->n_cols++;
     }
     return n > 0 && n <= MAX_COLUMNS;
+}
+
+/* ---- into PostgreSQL: COPY in binary ---- */
+
+/* The destination's column types a store has (store_pg_schema.c): PostgreSQL's type oids. */
+enum { OID_BYTEA = 17, OID_INT8 = 20, OID_TEXT = 25, OID_FLOAT8 = 701 };
+
+static const char *type_name(int type)
+{
+    static const char *const names[] = {[SQLITE_INTEGER] = "an integer",
+                                        [SQLITE_FLOAT] = "a real",
+                                        [SQLITE_TEXT] = "text",
+                                        [SQLITE_BLOB] = "a blob"};
+    return type > 0 && type < (int)(sizeof names / sizeof names[0]) ? names[type] : "NULL";
+}
+
+/* What a PostgreSQL destination keeps in each of t's columns, as the source's column types
+ * (SQLITE_INTEGER for BIGINT, SQLITE_FLOAT for DOUBLE PRECISION, SQLITE_TEXT, SQLITE_BLOB for
+ * BYTEA): SQLITE_OK with *known true when every column is one of those, false when a column is
+ * not (the rows then go a statement each, as into SQLite). */
+static int dst_types(parus_store *dst, const char *table, const struct table_copy *t, int *types,
+                     bool *known)
+{
+    static const char sql[] = "SELECT a.attname, CAST(a.atttypid AS BIGINT) FROM pg_attribute a "
+                              "WHERE a.attrelid = CAST(?1 AS regclass) AND a.attnum > 0 AND NOT "
+                              "a.attisdropped";
+    parus__stmt *st;
+    int rc = parus__db_prepare(dst->db, sql, false, &st);
+    for (int k = 0; k < t->n_cols; k++)
+        types[k] = SQLITE_NULL;
+    if (rc == SQLITE_OK)
+        rc = parus__bind_text(st, 1, table, -1);
+    while (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)parus__column_text(st, 0);
+        int64_t oid = parus__column_int64(st, 1);
+        int type = oid == OID_INT8     ? SQLITE_INTEGER
+                   : oid == OID_FLOAT8 ? SQLITE_FLOAT
+                   : oid == OID_TEXT   ? SQLITE_TEXT
+                   : oid == OID_BYTEA  ? SQLITE_BLOB
+                                       : SQLITE_NULL;
+        for (int k = 0; name && k < t->n_cols; k++)
+            if (strcmp(t->names[k], name) == 0)
+                types[k] = type;
+        rc = SQLITE_OK;
+    }
+    parus__finalize(st);
+    if (rc != SQLITE_DONE)
+        return rc;
+    *known = true;
+    for (int k = 0; k < t->n_cols; k++)
+        *known = *known && types[k] != SQLITE_NULL;
+    return SQLITE_OK;
+}
+
+/* A table's foreign keys, dropped while its rows arrive and added back after. */
+#define MAX_LIFTED 8
+struct lifted {
+    int n;
+    char name[MAX_LIFTED][64];
+    char def[MAX_LIFTED][512]; /* "FOREIGN KEY (a) REFERENCES t(b) ON DELETE CASCADE" */
+};
+
+/* Before a table's COPY into PostgreSQL: its user triggers disabled and its foreign keys
+ * dropped, inside the copy's transaction. A row trigger and a foreign key's check a row cost
+ * more than the COPY's own work (the season triggers of parcels 35 us a row, a key's check 20,
+ * against 20 for a parcel's row with its geometry and indexes); the triggers only mark
+ * seasons of season_state stale, which is empty until it is copied last, so they would do
+ * nothing, and each key is checked again, over the whole table at once, when it is added back
+ * (lift_end). A table with more keys than struct lifted holds keeps them. */
+static int lift_begin(parus_store *dst, const char *table, struct lifted *l)
+{
+    static const char sql[] = "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                              "WHERE conrelid = CAST(?1 AS regclass) AND contype = 'f' ORDER BY "
+                              "conname";
+    char alter[700];
+    parus__stmt *st;
+    bool fits = true;
+    int rc = parus__db_prepare(dst->db, sql, false, &st);
+    l->n = 0;
+    if (rc == SQLITE_OK)
+        rc = parus__bind_text(st, 1, table, -1);
+    while (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)parus__column_text(st, 0);
+        const char *def = (const char *)parus__column_text(st, 1);
+        rc = SQLITE_OK;
+        if (l->n == MAX_LIFTED || !name || !def || strlen(name) >= sizeof l->name[0] ||
+            strlen(def) >= sizeof l->def[0] || strchr(name, '"')) {
+            fits = false;
+            continue;
+        }
+        memcpy(l->name[l->n], name, strlen(name) + 1);
+        memcpy(l->def[l->n], def, strlen(def) + 1);
+        l->n++;
+    }
+    parus__finalize(st);
+    if (rc != SQLITE_DONE)
+        return rc;
+    if (!fits)
+        l->n = 0;
+    snprintf(alter, sizeof alter, "ALTER TABLE %s DISABLE TRIGGER USER", table);
+    rc = parus__db_exec(dst->db, alter);
+    for (int i = 0; rc == SQLITE_OK && i < l->n; i++) {
+        snprintf(alter, sizeof alter, "ALTER TABLE %s DROP CONSTRAINT \"%s\"", table, l->name[i]);
+        rc = parus__db_exec(dst->db, alter);
+    }
+    return rc;
+}
+
+/* After the COPY: the triggers back, and each foreign key added back, which checks every row
+ * of the table in one query and fails the copy when a row refers to nothing. */
+static int lift_end(parus_store *dst, const char *table, const struct lifted *l)
+{
+    char alter[700];
+    int rc;
+    snprintf(alter, sizeof alter, "ALTER TABLE %s ENABLE TRIGGER USER", table);
+    rc = parus__db_exec(dst->db, alter);
+    for (int i = 0; rc == SQLITE_OK && i < l->n; i++) {
+        snprintf(alter, sizeof alter, "ALTER TABLE %s ADD CONSTRAINT \"%s\" %s", table, l->name[i],
+                 l->def[i]);
+        rc = parus__db_exec(dst->db, alter);
+    }
+    return rc;
+}
+
+/* Column i of the source row, as field k of a COPY row (binary format: a 32-bit length, -1 for
+ * NULL, then the value, big-endian): SQLITE_OK, SQLITE_MISMATCH when the value is not of the
+ * column's type in the destination (which would otherwise convert it, and the check after the
+ * copy find it changed), or the COPY's error. */
+static int put_field(parus_store *dst, parus__stmt *row, int i, int type)
+{
+    unsigned char head[12];
+    int have = parus__column_type(row, i);
+    if (have == SQLITE_NULL) {
+        parus__put_be(head, 0xffffffffu, 4);
+        return parus__db_copy_put(dst->db, head, 4);
+    }
+    if (have != type)
+        return SQLITE_MISMATCH;
+    if (have == SQLITE_INTEGER || have == SQLITE_FLOAT) {
+        uint64_t bits;
+        if (have == SQLITE_INTEGER) {
+            bits = (uint64_t)parus__column_int64(row, i);
+        } else {
+            double v = parus__column_double(row, i);
+            memcpy(&bits, &v, sizeof bits);
+        }
+        parus__put_be(head, 8, 4);
+        parus__put_be(head + 4, bits, 8);
+        return parus__db_copy_put(dst->db, head, 12);
+    }
+    {
+        const void *p = have == SQLITE_TEXT ? (const void *)parus__column_text(row, i)
+                                            : parus__column_blob(row, i);
+        int n = parus__column_bytes(row, i);
+        int rc;
+        parus__put_be(head, (uint64_t)n, 4);
+        rc = parus__db_copy_put(dst->db, head, 4);
+        return rc == SQLITE_OK && n > 0 ? parus__db_copy_put(dst->db, p, (size_t)n) : rc;
+    }
+}
+
+/* The source's rows from rd (stepped once, *step its result) into the destination's table by one
+ * COPY ... FROM STDIN (FORMAT binary): no statement and no round trip a row. A value the
+ * destination cannot hold as it is abandons the COPY. */
+static parus_status copy_rows_pg(parus_store *src, parus_store *dst, const char *table,
+                                 struct table_copy *t, parus__stmt *rd, const int *keep,
+                                 const int *types, int *step, parus_error *err)
+{
+    char sql[2200];
+    unsigned char count[2];
+    int rc, n_all = parus__column_count(rd);
+
+    snprintf(sql, sizeof sql, "COPY %s (%s) FROM STDIN (FORMAT binary)", table, t->columns);
+    rc = parus__db_copy_begin(dst->db, sql);
+    if (rc != SQLITE_OK)
+        return parus__store_sql_fail(dst, rc, err, "copy: cannot write table %s into '%s'", table,
+                                     dst->path);
+    rc = parus__db_copy_put(dst->db, parus__copy_header, sizeof parus__copy_header);
+    parus__put_be(count, (uint64_t)t->n_cols, 2);
+    while (rc == SQLITE_OK && *step == SQLITE_ROW) {
+        rc = parus__db_copy_put(dst->db, count, sizeof count);
+        for (int i = 0, k = 0; rc == SQLITE_OK && i < n_all; i++) {
+            if (!keep[i])
+                continue;
+            rc = put_field(dst, rd, i, types[k]);
+            if (rc == SQLITE_MISMATCH) {
+                parus__db_copy_end(dst->db, false);
+                return parus_fail(err, PARUS_E_STORE,
+                                  "copy: row %llu of table %s of '%s' holds %s in column %s, "
+                                  "which '%s' keeps as %s: nothing was copied",
+                                  (unsigned long long)t->from.n_rows + 1, table, src->path,
+                                  type_name(parus__column_type(rd, i)), t->names[k], dst->path,
+                                  type_name(types[k]));
+            }
+            k++;
+        }
+        if (rc == SQLITE_OK) {
+            digest_row(&t->from, rd, t->n_cols);
+            *step = parus__step(rd);
+        }
+    }
+    if (rc == SQLITE_OK && *step != SQLITE_DONE) {
+        parus__db_copy_end(dst->db, false);
+        return parus__store_sql_fail(src, *step, err, "copy: cannot read table %s of '%s'", table,
+                                     src->path);
+    }
+    rc = parus__copy_finish(dst->db, rc);
+    if (rc != SQLITE_OK)
+        return parus__store_sql_fail(dst, rc, err, "copy: cannot write table %s into '%s'", table,
+                                     dst->path);
+    return PARUS_OK;
 }
 
 static parus_status copy_table(parus_store *src, parus_store *dst, const char *table,
@@ -207,6 +426,31 @@ static parus_status copy_table(parus_store *src, parus_store *dst, const char *t
                              table, src->path);
         parus__finalize(rd);
         return code;
+    }
+    if (parus__db_is_pg(dst->db)) {
+        int types[MAX_COLUMNS];
+        bool known = false;
+        parus_status code;
+        rc = dst_types(dst, table, t, types, &known);
+        if (rc != SQLITE_OK) {
+            parus__finalize(rd);
+            return parus__store_sql_fail(dst, rc, err, "copy: cannot read table %s of '%s'", table,
+                                         dst->path);
+        }
+        if (known) {
+            struct lifted l;
+            rc = lift_begin(dst, table, &l);
+            code = rc == SQLITE_OK ? copy_rows_pg(src, dst, table, t, rd, keep, types, &step, err)
+                                   : parus__store_sql_fail(dst, rc, err,
+                                                           "copy: cannot write table %s into '%s'",
+                                                           table, dst->path);
+            parus__finalize(rd);
+            if (code == PARUS_OK && (rc = lift_end(dst, table, &l)) != SQLITE_OK)
+                code = parus__store_sql_fail(dst, rc, err,
+                                             "copy: table %s of '%s' does not hold in '%s'", table,
+                                             src->path, dst->path);
+            return code;
+        }
     }
     used = (size_t)snprintf(ins_sql, sizeof ins_sql, "INSERT INTO %s (%s) VALUES (", table,
                             t->columns);

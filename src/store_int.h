@@ -313,6 +313,9 @@ void parus__b_null(parus__binder *b);
  * stream's header and trailer, and an unsigned value as n bytes big-endian at p. */
 extern const unsigned char parus__copy_header[19];
 extern const unsigned char parus__copy_trailer[2];
+/* The end of a binary COPY whose rows went well so far (rc SQLITE_OK): the trailer put and the
+ * COPY ended, the server's verdict returned; else the COPY abandoned and rc returned. */
+int parus__copy_finish(parus__db *db, int rc);
 static inline void parus__put_be(unsigned char *p, uint64_t v, int n)
 {
     for (int i = n - 1; i >= 0; i--, v >>= 8)

@@ -441,6 +441,20 @@ static void test_pg__three_writers_at_once_store_each_tile_once(void **state)
     free(conn), free(tiles), free(parcels), free(lite_db), free(obs_pg), free(obs_lite);
 }
 
+/* `parus store copy` of the file lite into a new database NAME (returned) fails with exit 5,
+ * naming table, and leaves nothing in it. */
+static char *copy_refused(const char *lite, const char *name, const char *table)
+{
+    char *conn = new_database(name);
+    char *out = parus_test_run_expect(5, "'%s' store copy '%s' '%s'", parus_test_bin(), lite, conn);
+    assert_non_null(strstr(out, table));
+    free(out);
+    out = parus_test_run_expect(0, "'%s' --db '%s' store info", parus_test_bin(), conn);
+    assert_non_null(strstr(out, "parcels:           0"));
+    free(out);
+    return conn;
+}
+
 static void test_pg__a_store_copied_into_postgresql_and_back_is_the_same(void **state)
 {
     char *conn, *lite_dir = parus_test_path(g_dir, "copy"), *lite_db, *back_db, *bad_db, *out;
@@ -482,15 +496,88 @@ static void test_pg__a_store_copied_into_postgresql_and_back_is_the_same(void **
                                "'lots' WHERE id = 'P000007'\"",
                                lite_db, bad_db, bad_db));
     free(conn);
-    conn = new_database("copy");
-    out = parus_test_run_expect(5, "'%s' store copy '%s' '%s'", parus_test_bin(), bad_db, conn);
-    assert_non_null(strstr(out, "parcels"));
-    free(out);
-    out = parus_test_run_expect(0, "'%s' --db '%s' store info", parus_test_bin(), conn);
-    assert_non_null(strstr(out, "parcels:           0"));
-    free(out);
+    conn = copy_refused(bad_db, "copy", "parcels");
 
     free(conn), free(lite_dir), free(lite_db), free(back_db), free(bad_db);
+}
+
+/* Copy into PostgreSQL writes each table with one COPY in binary, its foreign keys checked once
+ * after it: values at the edges of what a store holds (the largest and smallest integers, reals
+ * down to a subnormal, text with a tab, a newline, a backslash and Chinese, an empty text beside a
+ * NULL, an empty blob and one of zero bytes) arrive as they were and come back so, and a row whose
+ * parent is missing (a hand-edited file: SQLite's CLI checks no foreign key) stops the copy with
+ * nothing of it stored. */
+static void test_pg__a_copy_in_bulk_keeps_every_value_and_every_key(void **state)
+{
+    char *dir = parus_test_path(g_dir, "copy-edges"), *lite_db, *back_db, *orphan_db, *conn, *out;
+    char *tiles = sample("data-samples/season"),
+         *parcels = sample("data-samples/season/parcels.geojson");
+    size_t n_tables, n_rows;
+    (void)state;
+    if (!have_server()) {
+        free(dir), free(tiles), free(parcels);
+        skip();
+    }
+    lite_db = parus_test_path(dir, "edges.db");
+    back_db = parus_test_path(dir, "back.db");
+    orphan_db = parus_test_path(dir, "orphan.db");
+    free(parus_test_run_expect(0, "mkdir -p '%s'", dir));
+    free(parus_test_run_expect(8, "'%s' --db '%s' -q parcels load '%s'", parus_test_bin(), lite_db,
+                               parcels));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q ingest '%s'/*.tif", parus_test_bin(), lite_db,
+                               tiles));
+    free(parus_test_run_expect(
+        0,
+        "sqlite3 '%s' \"INSERT INTO samples (id, label, grp) VALUES ('s' || char(9) || 'tab', "
+        "'line' || char(10) || 'break \\\\ back', ''), ('冬小麦', NULL, '地块'); "
+        "INSERT INTO sample_points (sample_id, date, var, value) VALUES "
+        "('冬小麦', '2024-03-01', 'ndvi', 4.9406564584124654e-324), "
+        "('冬小麦', '2024-03-02', 'ndvi', -1.7976931348623157e308), "
+        "('冬小麦', '2024-03-03', 'ndvi', 0.1), ('冬小麦', '2024-03-04', 'ndvi', NULL); "
+        "INSERT INTO parcel_changes (parcel_id, changed_at, source, what, old_area_m2, "
+        "new_area_m2, n_observations_removed) VALUES ('P000001', 't', 's', 'geometry', NULL, "
+        "1e-300, 9223372036854775807), ('P000002', 't', 's', 'geometry', 2.5, 3, "
+        "-9223372036854775808); "
+        "INSERT INTO assessment_inputs (season, model_version, policy_hash, crops, policy, "
+        "debts) VALUES ('2024', 'm', 'h', x'', x'00000a0d5c', NULL)\"",
+        lite_db));
+    conn = new_database("copyedges");
+    free(parus_test_run_expect(0, "'%s' -q store copy '%s' '%s'", parus_test_bin(), lite_db, conn));
+    free(parus_test_run_expect(0, "'%s' -q store copy '%s' '%s'", parus_test_bin(), conn, back_db));
+    n_rows = compare_stores(lite_db, conn, &n_tables);
+    assert_true(n_rows > 3000); /* 3,684 observations */
+    assert_int_equal(compare_stores(back_db, conn, &n_tables), n_rows);
+    out = parus_test_run_expect(0,
+                                "sqlite3 '%s' \"SELECT quote(crops), quote(policy), "
+                                "typeof(debts) FROM assessment_inputs\"",
+                                back_db);
+    assert_string_equal(out, "X''|X'00000A0D5C'|null\n");
+    free(out);
+
+    /* a declared crop of a parcel the file does not have */
+    free(
+        parus_test_run_expect(0,
+                              "cp '%s' '%s' && sqlite3 '%s' \"INSERT INTO parcel_crops (parcel_id, "
+                              "season, crop) VALUES ('no such parcel', '2024', 'rice')\"",
+                              lite_db, orphan_db, orphan_db));
+    free(conn);
+    conn = copy_refused(orphan_db, "copyedges", "parcel_crops");
+    /* and the database is left as new: the foreign keys are there, and a copy of the good file
+     * goes in */
+    free(parus_test_run_expect(0, "'%s' -q store copy '%s' '%s'", parus_test_bin(), lite_db, conn));
+    assert_int_equal(compare_stores(lite_db, conn, &n_tables), n_rows);
+    {
+        PGconn *pg = PQconnectdb(conn);
+        PGresult *res = PQexec(pg, "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND "
+                                   "conrelid = CAST('parcel_crops' AS regclass)");
+        assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+        assert_string_equal(PQgetvalue(res, 0, 0), "1");
+        PQclear(res);
+        PQfinish(pg);
+    }
+
+    free(conn), free(dir), free(lite_db), free(back_db), free(orphan_db), free(tiles),
+        free(parcels);
 }
 
 /* The server goes away in the middle of a tile (issue 13, item 5): on a server of its own, a
@@ -1266,6 +1353,7 @@ int main(void)
         cmocka_unit_test(test_pg__a_season_on_postgresql_is_the_season_on_sqlite),
         cmocka_unit_test(test_pg__three_writers_at_once_store_each_tile_once),
         cmocka_unit_test(test_pg__a_store_copied_into_postgresql_and_back_is_the_same),
+        cmocka_unit_test(test_pg__a_copy_in_bulk_keeps_every_value_and_every_key),
         cmocka_unit_test(test_pg__every_cached_statement_prepares),
         cmocka_unit_test(test_pg__an_assessment_in_bulk_refuses_what_sqlite_refuses),
         cmocka_unit_test(test_pg__the_overlaps_found_on_postgresql_are_sqlite_s),
