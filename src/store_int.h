@@ -76,6 +76,10 @@ struct parus_store {
     bool obs_copy;      /* its optical observations stream through COPY (PostgreSQL) */
     bool radar_copy;    /* its radar observations go in bulk (PostgreSQL, store_bulk.c) */
     struct parus__bulk radar_in; /* and those not yet sent */
+    /* its radar rows not yet inserted (SQLite: a batch of them a statement, store.c) */
+    struct parus__radar_row *radar_rows;
+    size_t n_radar_rows;
+    parus__stmt *radar_batch; /* the INSERT of a full batch, prepared on first use */
     char open_tile_at[32];
     /* ingest's candidate walk (parus__store_parcels_in_box_num): PRAGMA data_version read before
      * it, and whether the open tile may take the walk's parcel numbers as they are, because no

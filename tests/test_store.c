@@ -1424,6 +1424,107 @@ static void test_tile_add_num__walk_numbers_trusted_only_while_unchanged(void **
     free(path);
 }
 
+/* A radar tile with what the store requires of one (its orbit may be unknown). */
+static parus_tile_record radar_rec(unsigned seed, const char *date)
+{
+    parus_tile_record r = ingested_rec(seed, date);
+    snprintf(r.sensor, sizeof r.sensor, "sentinel-1");
+    snprintf(r.coefficient, sizeof r.coefficient, "sigma0");
+    snprintf(r.polarisations, sizeof r.polarisations, "VV");
+    r.looks = 4.4;
+    return r;
+}
+
+/* Add parcels order[0..n) to the open radar tile, parcel k's vv k / 1000. */
+static parus_status radar_rows_add(parus_store *s, parus_tile_record *rec, const size_t *order,
+                                   size_t n, parus_error *err)
+{
+    parus_status code = PARUS_OK;
+    for (size_t i = 0; i < n && code == PARUS_OK; i++) {
+        parus_observation o = make_obs(4.0, NAN);
+        char id[16];
+        snprintf(id, sizeof id, "P%05zu", order[i]);
+        o.vv = (double)order[i] / 1000.0;
+        code = parus_store_tile_add(s, rec, id, &o, err);
+    }
+    return code;
+}
+
+static parus_status radar_tile_put(parus_store *s, parus_tile_record *rec, const size_t *order,
+                                   size_t n, parus_error *err)
+{
+    parus_status code = parus_store_tile_begin(s, rec, err);
+    if (code == PARUS_OK)
+        code = radar_rows_add(s, rec, order, n, err);
+    return code == PARUS_OK ? parus_store_tile_commit(s, rec, err) : code;
+}
+
+/* Radar rows are held and inserted a batch a statement: in the order given (rowids included)
+ * across full batches and the rest, a parcel given twice in one batch or in two fails the tile
+ * at the end with its id, and rows held when a tile is aborted never reach the next one. */
+static void test_tile_add__radar_rows_in_batches(void **state)
+{
+    parus_tile_record a = radar_rec(21, "2024-07-01"), b = radar_rec(22, "2024-07-07");
+    parus_tile_record c = radar_rec(23, "2024-07-13"), d = radar_rec(24, "2024-07-19"), got;
+    size_t order[150];
+    char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "r.db");
+    parus_parcel_set set = grid_set(150, 15, 0);
+    parus_store *s = open_ok(path);
+    parus_error err;
+    bool found = true;
+    sqlite3 *db;
+    (void)state;
+
+    load_ok(s, &set, "p.geojson", NULL);
+    for (size_t i = 0; i < 150; i++)
+        order[i] = 149 - i;
+    assert_int_equal(radar_tile_put(s, &a, order, 150, &err), PARUS_OK);
+    assert_int_equal(a.n_parcels, 150);
+
+    /* P00139 (row 10) again as row 100: a batch later than its first */
+    order[100] = 139;
+    assert_int_equal(radar_tile_put(s, &b, order, 150, &err), PARUS_E_DUPLICATE);
+    assert_msg_has(err, "parcel 'P00139' is observed twice");
+    assert_int_equal(parus_store_find_tile(s, b.hash, &got, &found, &err), PARUS_OK);
+    assert_false(found);
+    /* P00140 again as row 12, both in the rows left at the commit */
+    order[12] = 140;
+    assert_int_equal(radar_tile_put(s, &b, order, 20, &err), PARUS_E_DUPLICATE);
+    assert_msg_has(err, "parcel 'P00140' is observed twice");
+    /* the repeat, still held when an unknown parcel comes, is the failure said, as row by row */
+    {
+        parus_observation o = make_obs(4.0, NAN);
+        assert_int_equal(parus_store_tile_begin(s, &b, &err), PARUS_OK);
+        assert_int_equal(radar_rows_add(s, &b, order, 13, &err), PARUS_OK);
+        assert_int_equal(parus_store_tile_add(s, &b, "NOPE", &o, &err), PARUS_E_DUPLICATE);
+        assert_msg_has(err, "parcel 'P00140' is observed twice");
+    }
+
+    /* five rows held, then the tile aborted: the next tile has only its own row */
+    assert_int_equal(parus_store_tile_begin(s, &c, &err), PARUS_OK);
+    assert_int_equal(radar_rows_add(s, &c, order, 5, &err), PARUS_OK);
+    parus_store_tile_abort(s);
+    order[0] = 7;
+    assert_int_equal(radar_tile_put(s, &d, order, 1, &err), PARUS_OK);
+    parus_store_close(s);
+
+    db = raw_open(path);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM tiles"), 2);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM radar_observations"), 151);
+    /* each row's parcel and value, in rowid order: 149, 148, ..., 0, then 7 */
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM (SELECT o.vv AS vv, "
+                                 "CAST(substr(p.id, 2) AS INTEGER) AS k, row_number() "
+                                 "OVER (ORDER BY o.rowid) AS i FROM radar_observations o JOIN "
+                                 "parcels p ON p.num = o.parcel_num) WHERE (i <= 150 AND k = 150 - "
+                                 "i AND vv = k / 1000.0) OR (i = 151 AND k = 7 AND vv = 0.007)"),
+                     151);
+    sqlite3_close(db);
+    set_free(&set);
+    parus_test_rmtree(dir);
+    free(dir);
+    free(path);
+}
+
 static void test_put_tile_observations__all_or_nothing(void **state)
 {
     char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "o.db");
@@ -3931,6 +4032,7 @@ int main(void)
         cmocka_unit_test(test_put_tile_observations__all_or_nothing),
         cmocka_unit_test(test_tile_stream__abort_and_close_leave_nothing),
         cmocka_unit_test(test_tile_add_num__walk_numbers_trusted_only_while_unchanged),
+        cmocka_unit_test(test_tile_add__radar_rows_in_batches),
         cmocka_unit_test(test_runs__begin_and_end),
         cmocka_unit_test(test_open__v3_store_is_migrated_to_v4),
         cmocka_unit_test(test_open__v14_store_is_migrated_to_v18),

@@ -213,8 +213,11 @@ PARUS_API parus_status parus_store_put_tile_observations(parus_store *store, par
  * write transaction and inserts the tile row (rec->id set); add inserts one observation; commit
  * sets the tile's n_parcels to the number added (when any was) and makes the tile and all its
  * observations visible at once. An error from begin, add or commit, or abort, rolls back: nothing
- * of the tile stays. The store holds its write lock from begin to commit or abort; nothing else
- * may write through this store in between. Closing the store aborts an open tile. */
+ * of the tile stays. A radar tile's observations are inserted a batch at a time (docs/store.md),
+ * so a parcel given twice fails the add that fills its batch, the add of an unknown parcel after
+ * it, or the commit, not the add that repeats it. The store holds its write lock from begin to
+ * commit or abort; nothing else may write through this store in between. Closing the store aborts
+ * an open tile. */
 PARUS_API parus_status parus_store_tile_begin(parus_store *store, parus_tile_record *rec,
                                               parus_error *err);
 PARUS_API parus_status parus_store_tile_add(parus_store *store, const parus_tile_record *rec,
