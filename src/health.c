@@ -2114,10 +2114,11 @@ static double radar_own_var(const parus_health_radar_series *s, const parus_heal
 /* Up to `want` usable dates from index `from` on, going dir (1 or -1), within radar_loss_days
  * of day[i]: their mean anomaly in *mean, their mean own VH in dB in *own, the variance of the
  * mean anomaly in *var (each date's speckle variance, at least own_var), the sum of their looks
- * in *looks (NaN when a date's looks are unknown); returns how many (NaN means when none). */
+ * in *looks (NaN when a date's looks are unknown), the index of the last where last is not
+ * NULL; returns how many (NaN means when none). */
 static size_t radar_loss_side(const parus_health_radar_series *s, size_t i, size_t from, int dir,
                               size_t want, double own_var, const parus_health_options *opt,
-                              double *mean, double *own, double *var, double *looks)
+                              double *mean, double *own, double *var, double *looks, size_t *last)
 {
     size_t k = 0;
     double sa = 0.0, so = 0.0, sv = 0.0, sl = 0.0;
@@ -2131,6 +2132,8 @@ static size_t radar_loss_side(const parus_health_radar_series *s, size_t i, size
             so += 10.0 * log10(s->vh[j]);
             sv += isfinite(v) && v > own_var ? v : own_var;
             sl += lk;
+            if (last)
+                *last = j;
             k++;
         }
         if (dir < 0 && j == 0)
@@ -2173,6 +2176,21 @@ static void radar_loss_event(parus_health_result *res, const parus_health_radar_
               what);
 }
 
+/* A water event of res (FLOOD, WATER_OFF_SEASON) within step_days of day: a flood darkens VH
+ * too, and the fall is the flood's. */
+static bool near_water_event(const parus_health_result *res, int64_t day,
+                             const parus_health_options *opt)
+{
+    int64_t slack = (int64_t)opt->step_days;
+    for (size_t e = 0; e < res->n_events; e++) {
+        const parus_health_event *ev = &res->event[e];
+        if ((ev->flag == PARUS_HEALTH_FLOOD || ev->flag == PARUS_HEALTH_WATER_OFF_SEASON) &&
+            day + slack >= ev->day && day <= ev->last_day + slack)
+            return true;
+    }
+    return false;
+}
+
 /* The loss test at date i: the step of the anomaly from the dates before i to i and after, in
  * dB (*drop) and in standard errors (*z); false when i cannot be judged or the step falls short
  * or the parcel's own VH came back. */
@@ -2185,10 +2203,11 @@ static bool radar_loss_at(const parus_health_radar_series *s, const parus_crop *
         return false;
     size_t want = opt->radar_loss_dates >= 1.0 ? (size_t)opt->radar_loss_dates : 1;
     double mb, ob, vb, lb, ma, oa, va, la;
+    size_t end = i; /* the last of the step's dates after */
     if (i == 0 || !radar_loss_usable(s, i, opt))
         return false;
-    size_t nb = radar_loss_side(s, i, i - 1, -1, want, own_var, opt, &mb, &ob, &vb, &lb);
-    size_t na = radar_loss_side(s, i, i, 1, want, own_var, opt, &ma, &oa, &va, &la);
+    size_t nb = radar_loss_side(s, i, i - 1, -1, want, own_var, opt, &mb, &ob, &vb, &lb, NULL);
+    size_t na = radar_loss_side(s, i, i, 1, want, own_var, opt, &ma, &oa, &va, &la, &end);
     /* a step needs dates on both sides; the dates after say it stayed down */
     if (nb == 0 || na < 2 || (isfinite(la) && la < opt->radar_loss_min_looks))
         return false;
@@ -2213,13 +2232,9 @@ static bool radar_loss_at(const parus_health_radar_series *s, const parus_crop *
     /* not recovered: its own VH over the dates beyond the step's does not regain a share of what
      * it lost against the peers (a late crop catches up; a lost one stays flat or bare, and the
      * peers' ripening that brings them down to it is no recovery) */
-    size_t end = i;
-    for (size_t j = i, k = 0; j < s->n && k < na; j++)
-        if (radar_loss_usable(s, j, opt) && ++k == na)
-            end = j;
     double ml, ol, vl, ll;
     if (end + 1 < s->n &&
-        radar_loss_side(s, i, end + 1, 1, want, own_var, opt, &ml, &ol, &vl, &ll) > 0 &&
+        radar_loss_side(s, i, end + 1, 1, want, own_var, opt, &ml, &ol, &vl, &ll, NULL) > 0 &&
         ol >= oa + opt->loss_recover_share * *drop)
         return false;
     return true;
@@ -2241,23 +2256,11 @@ parus_status parus_health_radar_losses(const parus_health_radar_series *s, const
         return parus_fail(err, PARUS_E_NOMEM, "radar losses: out of memory");
     double own_var = radar_own_var(s, opt, work);
     free(work);
-    size_t n_water =
-        0; /* the water events before this call: a flood darkens VH, and it is theirs */
-    int64_t water_day[PARUS_HEALTH_MAX_EVENTS], water_last[PARUS_HEALTH_MAX_EVENTS];
-    for (size_t e = 0; e < res->n_events && n_water < PARUS_HEALTH_MAX_EVENTS; e++)
-        if (res->event[e].flag == PARUS_HEALTH_FLOOD ||
-            res->event[e].flag == PARUS_HEALTH_WATER_OFF_SEASON) {
-            water_day[n_water] = res->event[e].day;
-            water_last[n_water++] = res->event[e].last_day;
-        }
     int64_t last = INT64_MIN; /* one loss a cycle: none again within radar_loss_days */
     for (size_t i = 0; i < s->n; i++) {
         double drop, z;
-        bool wet = false;
-        for (size_t w = 0; w < n_water; w++)
-            wet = wet || (s->day[i] + (int64_t)opt->step_days >= water_day[w] &&
-                          s->day[i] <= water_last[w] + (int64_t)opt->step_days);
-        if (wet || (last != INT64_MIN && s->day[i] - last <= opt->radar_loss_days) ||
+        if (near_water_event(res, s->day[i], opt) ||
+            (last != INT64_MIN && s->day[i] - last <= opt->radar_loss_days) ||
             !radar_loss_at(s, crop, i, own_var, opt, &drop, &z))
             continue;
         /* the step's date: the strongest of the dates that pass within the next revisit */

@@ -1723,6 +1723,23 @@ static parus_status copy_observation(parus_store *store, const parus_tile_record
     return PARUS_OK;
 }
 
+/* Move the open tile's rows from a COPY's temporary table into their own (sql, its tile id the
+ * parameter), the parcels they join locked until the commit (what the foreign keys guarantee on
+ * SQLite, there row by row): the statement's result. */
+static int copy_move(parus_store *store, const char *sql)
+{
+    parus__stmt *st = NULL;
+    int rc = parus__db_exec(store->db, "LOCK TABLE parcels IN SHARE MODE");
+    if (rc == SQLITE_OK)
+        rc = parus__db_prepare(store->db, sql, false, &st);
+    if (rc == SQLITE_OK)
+        rc = parus__bind_int64(st, 1, store->open_tile);
+    if (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_DONE)
+        rc = SQLITE_OK;
+    parus__finalize(st);
+    return rc;
+}
+
 /* End the COPY and move its rows into observation_values: every one, or the tile fails. */
 static parus_status obs_copy_finish(parus_store *store, const parus_tile_record *rec,
                                     parus_error *err)
@@ -1736,17 +1753,8 @@ static parus_status obs_copy_finish(parus_store *store, const parus_tile_record 
         rc = parus__db_copy_end(store->db, true);
     else
         parus__db_copy_end(store->db, false); /* the put's error is the one to say */
-    /* the parcels the rows join stay as they are until the commit (what the foreign keys that
-     * observation_values has on SQLite guarantee, there row by row) */
     if (rc == SQLITE_OK)
-        rc = parus__db_exec(store->db, "LOCK TABLE parcels IN SHARE MODE");
-    if (rc == SQLITE_OK)
-        rc = parus__db_prepare(store->db, OBS_COPY_MOVE, false, &st);
-    if (rc == SQLITE_OK)
-        rc = parus__bind_int64(st, 1, store->open_tile);
-    if (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_DONE)
-        rc = SQLITE_OK;
-    parus__finalize(st);
+        rc = copy_move(store, OBS_COPY_MOVE);
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
         return parus_fail(err, PARUS_E_DUPLICATE,
                           "a parcel is observed twice in tile '%s': tile not stored", rec->path);
@@ -1843,15 +1851,7 @@ static parus_status radar_copy_finish(parus_store *store, const parus_tile_recor
     code = parus__bulk_send(store, &store->radar_in, err);
     if (code != PARUS_OK)
         return code;
-    rc = parus__db_exec(store->db, "LOCK TABLE parcels IN SHARE MODE");
-    if (rc == SQLITE_OK)
-        rc = parus__db_prepare(store->db, RADAR_COPY_MOVE, false, &st);
-    if (rc == SQLITE_OK)
-        rc = parus__bind_int64(st, 1, store->open_tile);
-    if (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_DONE)
-        rc = SQLITE_OK;
-    parus__finalize(st);
-    st = NULL;
+    rc = copy_move(store, RADAR_COPY_MOVE);
     if (rc != SQLITE_OK)
         return parus__store_sql_fail(store, rc, err,
                                      "cannot insert the radar observations of tile '%s' into '%s'",
