@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "parus/parcels.h"
+#include "health_int.h"
 #include "util_int.h"
 
 /* ---- names ---- */
@@ -1785,10 +1786,12 @@ static double radar_vv_db(const radar_in *r, size_t i)
 }
 
 /* The highest VV (dB) of date i's pass over the dates in (day_i, day_i + days] (dir 1) or
- * [day_i - days, day_i) (dir -1); NaN when none. */
-static double radar_vv_high(const radar_in *r, size_t i, int dir, double days)
+ * [day_i - days, day_i) (dir -1); NaN when none. *n_dates (may be NULL): how many it is the
+ * highest of. */
+static double radar_vv_high(const radar_in *r, size_t i, int dir, double days, size_t *n_dates)
 {
     double hi = NAN;
+    size_t k = 0;
     for (size_t j = i;;) {
         if (dir < 0 ? j == 0 : j + 1 >= r->n)
             break;
@@ -1798,25 +1801,64 @@ static double radar_vv_high(const radar_in *r, size_t i, int dir, double days)
         double db = radar_vv_db(r, j);
         if ((r->pass && r->pass[j] != r->pass[i]) || !isfinite(db))
             continue;
+        k++;
         if (!(db <= hi))
             hi = db;
     }
+    if (n_dates)
+        *n_dates = k;
     return hi;
 }
 
-/* The VV dip of date i below its pass's highest before and after (dB, >= 0); 0 when none. */
-static double radar_dip(const radar_in *r, size_t i, const parus_health_options *opt)
+/* The VV dip of date i below its pass's highest before and after (dB, >= 0); 0 when none.
+ * *n_before, *n_after (may be NULL): how many dates each highest is taken over (0 when none). */
+static double radar_dip_of(const radar_in *r, size_t i, const parus_health_options *opt,
+                           size_t *n_before, size_t *n_after)
 {
     double db = r->vv ? radar_vv_db(r, i) : (double)NAN;
-    if (!isfinite(db))
-        return 0.0;
-    double before = radar_vv_high(r, i, -1, opt->radar_dip_days);
-    double after = radar_vv_high(r, i, 1, opt->radar_dip_days);
-    if (!isfinite(before) || !isfinite(after))
-        return 0.0;
-    double dip = (before < after ? before : after) - db;
+    size_t nb = 0, na = 0;
+    double dip = 0.0;
+    if (isfinite(db)) {
+        double before = radar_vv_high(r, i, -1, opt->radar_dip_days, &nb);
+        double after = radar_vv_high(r, i, 1, opt->radar_dip_days, &na);
+        if (isfinite(before) && isfinite(after))
+            dip = (before < after ? before : after) - db;
+    }
+    if (n_before)
+        *n_before = nb;
+    if (n_after)
+        *n_after = na;
     return dip > 0.0 ? dip : 0.0;
 }
+
+static double radar_dip(const radar_in *r, size_t i, const parus_health_options *opt)
+{
+    return radar_dip_of(r, i, opt, NULL, NULL);
+}
+
+/* The dip's mean and standard deviation, in standard deviations of one date's VV, when nothing
+ * happened: min(highest of kb dates before, highest of ka after) - the date, every date
+ * independent and alike (normal). The reference is the highest of its dates, so a dip is
+ * expected of pure speckle: 0.43 sd with three dates each side. Indexed [kb - 1][ka - 1], up
+ * to 6 (more count as 6); computed by integrating the reference's distribution, P(R > x) =
+ * (1 - Phi(x)^kb)(1 - Phi(x)^ka), on a 0.001 grid over [-10, 10] (tests/test_health.c checks
+ * it so). */
+/* clang-format off */
+static const double radar_dip_null[6][6][2] = {
+    {{-0.5642, 1.2968}, {-0.2821, 1.2825}, {-0.1831, 1.3003},
+     {-0.1336, 1.3166}, {-0.1042, 1.3294}, {-0.0850, 1.3395}},
+    {{-0.2821, 1.2825}, {0.0990, 1.1995}, {0.2475, 1.1893},
+     {0.3264, 1.1929}, {0.3750, 1.1996}, {0.4078, 1.2066}},
+    {{-0.1831, 1.3003}, {0.2475, 1.1893}, {0.4254, 1.1613},
+     {0.5235, 1.1544}, {0.5856, 1.1546}, {0.6285, 1.1575}},
+    {{-0.1336, 1.3166}, {0.3264, 1.1929}, {0.5235, 1.1544},
+     {0.6352, 1.1400}, {0.7073, 1.1351}, {0.7578, 1.1343}},
+    {{-0.1042, 1.3294}, {0.3750, 1.1996}, {0.5856, 1.1546},
+     {0.7073, 1.1351}, {0.7872, 1.1262}, {0.8437, 1.1224}},
+    {{-0.0850, 1.3395}, {0.4078, 1.2066}, {0.6285, 1.1575},
+     {0.7578, 1.1343}, {0.8437, 1.1224}, {0.9052, 1.1163}},
+};
+/* clang-format on */
 
 /* Whether VH at date i is radar_flood_vh_db below the median VH of its pass (true without VH). */
 static bool radar_vh_dark(const radar_in *r, size_t i, const parus_health_options *opt)
@@ -1834,21 +1876,44 @@ static bool radar_vh_dark(const radar_in *r, size_t i, const parus_health_option
     return 10.0 * log10(quantile_sorted(v, k, 0.5) / r->vh[i]) >= opt->radar_flood_vh_db;
 }
 
-/* The VV darkening (dB) the water rule asks of date i: radar_flood_dip_db, and
- * radar_flood_dip_se speckle standard errors of the mean in dB (10 / ln 10 / sqrt(looks)) where
- * the looks are known: a parcel of a few pixels has a few speckled values, whose share below
- * -18 dB swings by chance. 0 without VV. */
-static double radar_dip_needed(const radar_in *r, size_t i, const parus_health_options *opt)
+static double speckle_var_db(double looks);
+
+void parus__radar_dip_null(size_t n_before, size_t n_after, double *mean_sd, double *spread_sd)
 {
-    double need = opt->radar_flood_dip_db;
-    if (!r->vv)
+    const double *ms =
+        radar_dip_null[(n_before < 6 ? n_before : 6) - 1][(n_after < 6 ? n_after : 6) - 1];
+    *mean_sd = ms[0];
+    *spread_sd = ms[1];
+}
+
+/* Date i's dip (radar_dip, into *dip) and how far it stands beyond what speckle alone gives, in
+ * standard errors: (dip - m sd) / (s sd), at least 0, where sd is the standard error of one
+ * date's VV in dB on its looks (speckle_var_db) and m, s the dip's mean and spread without a
+ * change (radar_dip_null: the reference being the highest of the dates around it, speckle alone
+ * makes a dip). Infinite without VV or looks. */
+static double radar_dip_z(const radar_in *r, size_t i, double looks,
+                          const parus_health_options *opt, double *dip)
+{
+    size_t nb, na;
+    double m, s;
+    *dip = radar_dip_of(r, i, opt, &nb, &na);
+    if (!r->vv || !(looks > 0.0) || isinf(looks))
+        return (double)INFINITY;
+    if (nb == 0 || na == 0)
         return 0.0;
-    if (r->looks && r->looks[i] > 0.0 && opt->radar_flood_dip_se > 0.0) {
-        double se_db = 10.0 / log(10.0) / sqrt(r->looks[i]);
-        if (opt->radar_flood_dip_se * se_db > need)
-            need = opt->radar_flood_dip_se * se_db;
-    }
-    return need;
+    parus__radar_dip_null(nb, na, &m, &s);
+    double sd = sqrt(speckle_var_db(looks)), z = (*dip - m * sd) / (s * sd);
+    return z > 0.0 ? z : 0.0;
+}
+
+/* Whether date i darkened as the water rule asks of a share: VV radar_flood_dip_db below its
+ * pass before and after, and radar_flood_dip_se standard errors beyond speckle (radar_dip_z)
+ * where the looks are known: a parcel of a few pixels has a few speckled values, whose share
+ * below -18 dB swings by chance. Always without VV. */
+static bool radar_dip_enough(const radar_in *r, double dip, double z,
+                             const parus_health_options *opt)
+{
+    return !r->vv || (dip >= opt->radar_flood_dip_db && z >= opt->radar_flood_dip_se);
 }
 
 /* How radar date i looks (parus_health_radar_floods): not wet; wet, and vouched for alone; or
@@ -1874,12 +1939,12 @@ static int radar_wet(const radar_in *r, size_t i, double dry, const parus_crop *
     if (opt->radar_flood_min_looks > 0.0 && !(looks >= opt->radar_flood_min_looks) &&
         !(run_only && looks >= opt->radar_flood_run_looks))
         return RADAR_DRY; /* too few independent looks to vouch for a share */
-    double dip = radar_dip(r, i, opt), need = radar_dip_needed(r, i, opt);
+    double dip;
     bool weak = !(looks >= opt->radar_flood_min_looks);
-    *z = r->vv ? dip / (10.0 / log(10.0) / sqrt(looks)) : (double)INFINITY;
+    *z = radar_dip_z(r, i, looks, opt, &dip);
     if (w >= opt->radar_flood_min_share && w - dry >= opt->radar_flood_rise &&
         !(w - p < opt->radar_flood_rise) && radar_vh_dark(r, i, opt)) {
-        if (dip >= need)
+        if (radar_dip_enough(r, dip, *z, opt))
             return weak ? RADAR_WET_WEAK : RADAR_WET;
         if (run_only && dip >= opt->radar_flood_dip_db)
             return RADAR_WET_WEAK;

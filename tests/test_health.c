@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "health_int.h"
 #include "radar_peers_int.h"
 #include "test_support.h"
 
@@ -983,8 +984,9 @@ static void test_flood__radar_under_cloud(void **state)
     assert_true(r.event[0].flag == PARUS_HEALTH_FLOOD && r.event[0].day == day[12] &&
                 r.event[0].last_day == day[13]);
     assert_non_null(strstr(r.event[0].reason, "vv 4.0 db below its pass before and after"));
-    /* ... where the dips stand clear of the speckle together: 4 db on 6 looks is 2.2 standard
-     * errors a date, 3.2 for the two; on 3 looks (under radar_flood_run_looks) not judged */
+    /* ... where the dips stand clear of the speckle together: 4 db on 6 looks is 1.5 standard
+     * errors a date beyond what speckle gives (radar_dip_z), 2.1 for the two; on 3 looks (under
+     * radar_flood_run_looks) not judged */
     for (size_t i = 0; i < 20; i++)
         looks[i] = 6.0;
     memset(&r, 0, sizeof r);
@@ -1048,6 +1050,84 @@ static void test_flood__radar_under_cloud(void **state)
     assert_int_equal(
         radar_floods_args(NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, &c, &opt, &r, &err),
         PARUS_OK);
+}
+
+/* Phi, the standard normal distribution function. */
+static double norm_cdf(double x)
+{
+    return 0.5 * erfc(-x / sqrt(2.0));
+}
+
+/* The radar water rule's dip without a change (parus__radar_dip_null) is what integrating the
+ * reference's distribution gives, P(R > x) = (1 - Phi(x)^kb)(1 - Phi(x)^ka), the date's variance
+ * added; and a run of dips on few looks is vouched for only where it stands clear of what the
+ * highest of the dates around it gives by chance: two 3 db dips on 7 looks (1.15 standard
+ * errors each beyond that; 1.83 against the date's own error alone) are speckle, two of 4.5 db
+ * (1.91) a flood. */
+static void test_flood__radar_dip_beyond_speckle(void **state)
+{
+    (void)state;
+    for (size_t kb = 1; kb <= 6; kb++)
+        for (size_t ka = 1; ka <= 6; ka++) {
+            double e1 = 0.0, e2 = 0.0, h = 1e-3, m, sd;
+            for (double x = -10.0; x < 10.0; x += h) {
+                double f0 = 1.0 - (1.0 - pow(norm_cdf(x), (double)kb)) *
+                                      (1.0 - pow(norm_cdf(x), (double)ka));
+                double f1 = 1.0 - (1.0 - pow(norm_cdf(x + h), (double)kb)) *
+                                      (1.0 - pow(norm_cdf(x + h), (double)ka));
+                e1 += (x + h / 2.0) * (f1 - f0);
+                e2 += (x + h / 2.0) * (x + h / 2.0) * (f1 - f0);
+            }
+            parus__radar_dip_null(kb, ka, &m, &sd);
+            assert_close(m, e1, 1e-4, 0);
+            assert_close(sd, sqrt(e2 - e1 * e1 + 1.0), 1e-4, 0);
+        }
+    double m6, s6, m9, s9;
+    parus__radar_dip_null(6, 6, &m6, &s6);
+    parus__radar_dip_null(9, 12, &m9, &s9);
+    assert_true(m6 == m9 && s6 == s9);
+
+    parus_health_options opt;
+    parus_health_options_init(&opt);
+    parus_crop c = maize(); /* season: day of year 180 .. 280 */
+    parus_error err;
+    int64_t jan1 = day_of("2024-01-01"), day[20];
+    double water[20], vv[20], vh[20], looks[20];
+    int pass[20];
+    for (size_t i = 0; i < 20; i++) {
+        day[i] = jan1 + 150 + 6 * (int64_t)i; /* two passes, each every 12 days */
+        water[i] = 0.02;
+        vv[i] = 0.1;
+        vh[i] = 0.02;
+        looks[i] = 7.0;
+        pass[i] = (int)(i % 2);
+    }
+    parus_health_radar_series rs = {
+        .day = day, .water = water, .vv = vv, .vh = vh, .looks_vv = looks, .pass = pass, .n = 20};
+    parus_health_result r;
+    vv[12] = vv[13] = 0.1 * pow(10.0, -0.3); /* day of year 222 and 228: 3 db */
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 0);
+    vv[12] = vv[13] = 0.1 * pow(10.0, -0.45); /* 4.5 db */
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 1);
+    assert_true(r.event[0].day == day[12] && r.event[0].last_day == day[13]);
+    /* a share alone asks the same of its dip: on 25 looks (sd 0.88 db) 2 standard errors beyond
+     * speckle are 2.4 db (1.8 db against the date's own error alone) */
+    vv[13] = 0.1;
+    water[12] = 0.6;
+    looks[12] = 25.0;
+    vv[12] = 0.1 * pow(10.0, -0.2);
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 0);
+    vv[12] = 0.1 * pow(10.0, -0.25);
+    memset(&r, 0, sizeof r);
+    assert_int_equal(parus_health_radar_floods(&rs, &c, &opt, &r, &err), PARUS_OK);
+    assert_int_equal(r.n_events, 1);
+    assert_true(r.event[0].day == day[12] && r.event[0].last_day == day[12]);
 }
 
 /* A paddy's own water at transplanting is never a flood, even where its peers, transplanted on
@@ -2911,6 +2991,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_flood__radar_paddy_and_optical_veto),
         cmocka_unit_test(test_loss__radar_under_cloud),
         cmocka_unit_test(test_radar_peers__medians_and_wet_level),
+        cmocka_unit_test(test_flood__radar_dip_beyond_speckle),
         cmocka_unit_test(test_loss__drop_that_stays_down),
         cmocka_unit_test(test_loss__harvest_is_not_a_loss),
         cmocka_unit_test(test_loss__drop_shared_by_peers_or_recovered_is_not_a_loss),

@@ -479,12 +479,14 @@ typedef struct parus_health_radar_series {
  *   given, its VV in dB is radar_flood_dip_db below the highest VV of its pass (pass[n], the
  *   acquisition geometry, e.g. the relative orbit; NULL = one pass) within radar_dip_days
  *   before it and below the highest within radar_dip_days after it, and by radar_flood_dip_se
- *   speckle standard errors of the mean (10 / ln 10 / sqrt(looks_vv) dB) where looks_vv[n] is
- *   given. With radar_flood_vh_db > 0 and vh[n] given, its VH must also be that far below the
- *   median VH of its pass. A date is wet too, outside the planting weeks and for a crop not
- *   grown under water, when its VV dips radar_dip_db that way whatever its share (a strip of
- *   mixed pixels under water has no pixel below the water level).
- *   Such a date vouches for a flood alone only on a share, with its looks at least
+ *   standard errors beyond the dip that speckle alone gives where looks_vv[n] is given (the
+ *   reference being the highest of the dates around it, speckle alone makes a dip: its mean
+ *   and spread without a change, in standard deviations of a date's VV, (10 / ln 10)^2
+ *   trigamma(looks) dB^2, are taken out; docs/method.md, section 9). With radar_flood_vh_db > 0 and
+ * vh[n] given, its VH must also be that far below the median VH of its pass. A date is wet too,
+ * outside the planting weeks and for a crop not grown under water, when its VV dips radar_dip_db
+ * that way whatever its share (a strip of mixed pixels under water has no pixel below the water
+ * level). Such a date vouches for a flood alone only on a share, with its looks at least
  *   radar_flood_min_looks and its dip by the standard errors asked; a date on fewer looks (but
  *   radar_flood_run_looks at least; fewer: not judged), a share whose dip falls short of the
  *   standard errors, or a dip alone, count only in a run of two or more wet dates in a row
