@@ -8,7 +8,8 @@
  * parcel with every statistic set (the row size of a real ingest), through the public API only;
  * then walks the season that holds all the tiles, and one that holds half of them, and prints the
  * time, parcels and observations per second. A STORE that exists is walked as it is, so the fill
- * (minutes, several GB) is paid once. The OS page cache is warm after the fill or a first walk;
+ * (minutes, several GB) is paid once; STORE may be a PostgreSQL store (postgresql://... or a libpq
+ * keyword string), filled when it holds no store yet. The OS page cache is warm after the fill or a first walk;
  * drop it (echo 3 > /proc/sys/vm/drop_caches, as root) to time a cold walk.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -205,10 +206,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench-season-walk: 1..9999999 parcels and 1..37 tiles\n");
         return 2;
     }
-    if (stat(argv[1], &sb) != 0)
-        fill(argv[1], n_parcels, n_tiles);
-    if (parus_store_open_existing(argv[1], &s, &err) != PARUS_OK)
-        die(&err, "open");
+    /* a PostgreSQL store (a URL or a libpq keyword string) is filled when it holds no store yet */
+    if (strncmp(argv[1], "postgres", 8) == 0 || strchr(argv[1], '=')) {
+        if (parus_store_open_existing(argv[1], &s, &err) != PARUS_OK) {
+            fill(argv[1], n_parcels, n_tiles);
+            if (parus_store_open_existing(argv[1], &s, &err) != PARUS_OK)
+                die(&err, "open");
+        }
+    } else {
+        if (stat(argv[1], &sb) != 0)
+            fill(argv[1], n_parcels, n_tiles);
+        if (parus_store_open_existing(argv[1], &s, &err) != PARUS_OK)
+            die(&err, "open");
+    }
     walk(s, "2024-03-01/2024-12-31");
     walk(s, "2024-03-01/2024-12-31");
     walk(s, "2024-03-01/2024-05-28");
