@@ -9,8 +9,8 @@
  * then walks the season that holds all the tiles, and one that holds half of them, and prints the
  * time, parcels and observations per second. A STORE that exists is walked as it is, so the fill
  * (minutes, several GB) is paid once; STORE may be a PostgreSQL store (postgresql://... or a libpq
- * keyword string), filled when it holds no store yet. The OS page cache is warm after the fill or a first walk;
- * drop it (echo 3 > /proc/sys/vm/drop_caches, as root) to time a cold walk.
+ * keyword string), filled when it holds no store yet. The OS page cache is warm after the fill or a
+ * first walk; drop it (echo 3 > /proc/sys/vm/drop_caches, as root) to time a cold walk.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
