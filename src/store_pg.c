@@ -8,7 +8,9 @@
  * travel as binary bytea. Results come back as text
  * and are parsed on read; a bytea column is unescaped once per row and column. The rows of one
  * execution are fetched whole at its first step, so that several statements of the connection
- * can be read interleaved, as SQLite allows.
+ * can be read interleaved, as SQLite allows; a streamed SELECT goes through a cursor, a batch at
+ * a time, the next batch asked for (PQsendQuery) as soon as one arrives, so that the server reads
+ * it while the caller works through this one (every other command first settles that answer).
  *
  * Errors keep PostgreSQL's message (its first line) and map its SQLSTATE onto SQLite's extended
  * codes: class 23 (integrity) is SQLITE_CONSTRAINT_UNIQUE, _FOREIGNKEY, _CHECK, _NOTNULL or
@@ -50,6 +52,9 @@ static void note_changes(struct parus__pg *pg, PGresult *res);
 
 struct parus__pg {
     PGconn *conn;
+    /* the statement whose cursor's next FETCH is on its way (fetch_ahead), NULL when none: the
+     * server reads the next batch while parus works through the current one */
+    struct parus__pg_stmt *ahead_of;
     char err[1024];
     int64_t changes;
     unsigned next_id;    /* names of prepared statements: "p1", "p2", ... */
@@ -78,12 +83,38 @@ struct parus__pg_stmt {
     int *lengths;
     int *formats; /* 0 text, 1 binary (blobs) */
     PGresult *res;
-    int row; /* the current row, -1 before the first step */
+    PGresult *ahead; /* its cursor's next batch, fetched ahead and settled (settle); or NULL */
+    int row;         /* the current row, -1 before the first step */
     int n_rows;
     int n_cols;
     unsigned char **blob; /* unescaped bytea of the current row, per column */
     size_t *blob_len;
 };
+
+/* Take the answer to a FETCH sent ahead (fetch_ahead) into its statement, so that the
+ * connection is free for the next command; an error stays in that answer, for the statement to
+ * report when it reads it. */
+static void settle(struct parus__pg *pg)
+{
+    struct parus__pg_stmt *st = pg->ahead_of;
+    PGresult *res;
+    if (!st)
+        return;
+    pg->ahead_of = NULL;
+    while ((res = PQgetResult(pg->conn)) != NULL) {
+        if (!st->ahead)
+            st->ahead = res;
+        else
+            PQclear(res);
+    }
+}
+
+/* The connection, free for a command (settle). */
+static PGconn *conn_ready(struct parus__pg *pg)
+{
+    settle(pg);
+    return pg->conn;
+}
 
 /* PostgreSQL's message, its first line without the severity ("ERROR:  "); the lines after it
  * (the query's text with a caret, a hint) are for a terminal, not for a one-line error. */
@@ -236,7 +267,7 @@ int parus__pg_copy_begin(struct parus__pg *pg, const char *sql)
     if (!pg->copy)
         return SQLITE_NOMEM;
     pg->copy_n = 0;
-    res = PQexec(pg->conn, sql);
+    res = PQexec(conn_ready(pg), sql);
     if (PQresultStatus(res) != PGRES_COPY_IN) {
         int rc = fail_code(pg, res);
         PQclear(res);
@@ -250,7 +281,8 @@ int parus__pg_copy_begin(struct parus__pg *pg, const char *sql)
 
 static int copy_flush(struct parus__pg *pg)
 {
-    if (pg->copy_n > 0 && PQputCopyData(pg->conn, (const char *)pg->copy, (int)pg->copy_n) != 1)
+    if (pg->copy_n > 0 &&
+        PQputCopyData(conn_ready(pg), (const char *)pg->copy, (int)pg->copy_n) != 1)
         return fail_code(pg, NULL);
     pg->copy_n = 0;
     return SQLITE_OK;
@@ -284,12 +316,12 @@ int parus__pg_copy_end(struct parus__pg *pg, bool ok)
         return SQLITE_MISUSE;
     if (ok)
         rc = copy_flush(pg);
-    if (PQputCopyEnd(pg->conn, ok && rc == SQLITE_OK ? NULL : "abandoned by parus") != 1 &&
+    if (PQputCopyEnd(conn_ready(pg), ok && rc == SQLITE_OK ? NULL : "abandoned by parus") != 1 &&
         rc == SQLITE_OK)
         rc = fail_code(pg, NULL);
     free(pg->copy);
     pg->copy = NULL;
-    while ((res = PQgetResult(pg->conn)) != NULL) {
+    while ((res = PQgetResult(conn_ready(pg))) != NULL) {
         if (PQresultStatus(res) == PGRES_COMMAND_OK)
             note_changes(pg, res);
         else if (rc == SQLITE_OK && ok)
@@ -311,7 +343,7 @@ int64_t parus__pg_changes(struct parus__pg *pg)
 
 bool parus__pg_autocommit(struct parus__pg *pg)
 {
-    return PQtransactionStatus(pg->conn) == PQTRANS_IDLE;
+    return PQtransactionStatus(conn_ready(pg)) == PQTRANS_IDLE;
 }
 
 /* the rows an INSERT, UPDATE or DELETE reports it changed; other commands leave the count as
@@ -353,7 +385,7 @@ int parus__pg_exec(struct parus__pg *pg, const char *sql)
     }
     if (!text)
         return SQLITE_NOMEM;
-    res = PQexec(pg->conn, text);
+    res = PQexec(conn_ready(pg), text);
     free(text);
     if (!res || !result_ok(res))
         rc = fail_code(pg, res);
@@ -365,7 +397,7 @@ int parus__pg_exec(struct parus__pg *pg, const char *sql)
 
 int64_t parus__pg_last_insert_rowid(struct parus__pg *pg)
 {
-    PGresult *res = PQexec(pg->conn, "SELECT lastval()");
+    PGresult *res = PQexec(conn_ready(pg), "SELECT lastval()");
     int64_t id = 0;
     if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
         id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -449,7 +481,7 @@ static bool table_columns(struct parus__pg *pg, const char *table, char *pk, siz
         "WHERE a.attrelid = CAST($1 AS regclass) AND a.attnum > 0 AND NOT a.attisdropped "
         "AND a.attgenerated = '' ORDER BY a.attnum";
     const char *params[1] = {table};
-    PGresult *res = PQexecParams(pg->conn, sql, 1, NULL, params, NULL, NULL, 0);
+    PGresult *res = PQexecParams(conn_ready(pg), sql, 1, NULL, params, NULL, NULL, 0);
     size_t np = 0, nr = 0;
     bool ok = res && PQresultStatus(res) == PGRES_TUPLES_OK;
     pk[0] = rest[0] = '\0';
@@ -626,7 +658,7 @@ static PGresult *own_command(struct parus__pg_stmt *st, const char *command)
 {
     char sql[64];
     snprintf(sql, sizeof sql, "%s%u", command, st->id);
-    return PQexec(st->pg->conn, sql);
+    return PQexec(conn_ready(st->pg), sql);
 }
 
 /* Let go of the rows stepped through (and their unescaped blobs). */
@@ -645,9 +677,13 @@ static void release_rows(struct parus__pg_stmt *st)
 
 void parus__pg_reset(struct parus__pg_stmt *st)
 {
+    if (st->pg->ahead_of == st)
+        settle(st->pg);
+    PQclear(st->ahead);
+    st->ahead = NULL;
     if (st->cursor_open) {
         /* in a transaction that failed, the cursor is already gone with it */
-        if (PQtransactionStatus(st->pg->conn) == PQTRANS_INTRANS)
+        if (PQtransactionStatus(conn_ready(st->pg)) == PQTRANS_INTRANS)
             PQclear(own_command(st, "CLOSE c"));
         st->cursor_open = false;
     }
@@ -702,14 +738,31 @@ static int take_rows(struct parus__pg_stmt *st, PGresult *res)
     return SQLITE_OK;
 }
 
-/* The cursor's next batch; the cursor is closed after its last. */
+/* Send the FETCH of the cursor's next batch without waiting for it (fetch_batch takes it). A
+ * failure to send leaves nothing on its way: fetch_batch then asks again, and reports. */
+static void fetch_ahead(struct parus__pg_stmt *st)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "FETCH %d FROM c%u", CURSOR_BATCH, st->id);
+    if (PQsendQuery(conn_ready(st->pg), sql) == 1)
+        st->pg->ahead_of = st;
+}
+
+/* The cursor's next batch (fetched ahead where it was); the cursor is closed after its last, and
+ * the batch after this one is asked for before this one is read. */
 static int fetch_batch(struct parus__pg_stmt *st)
 {
     char sql[64];
     PGresult *res;
     int rc;
-    snprintf(sql, sizeof sql, "FETCH %d FROM c%u", CURSOR_BATCH, st->id);
-    res = PQexec(st->pg->conn, sql);
+    settle(st->pg);
+    if (st->ahead) {
+        res = st->ahead;
+        st->ahead = NULL;
+    } else {
+        snprintf(sql, sizeof sql, "FETCH %d FROM c%u", CURSOR_BATCH, st->id);
+        res = PQexec(st->pg->conn, sql);
+    }
     if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
         rc = fail_code(st->pg, res);
         PQclear(res);
@@ -720,6 +773,8 @@ static int fetch_batch(struct parus__pg_stmt *st)
         st->cursor_done = true;
         PQclear(own_command(st, "CLOSE c"));
         st->cursor_open = false;
+    } else if (rc == SQLITE_OK) {
+        fetch_ahead(st);
     }
     return rc;
 }
@@ -730,7 +785,7 @@ int parus__pg_check(struct parus__pg_stmt *st)
     int rc = SQLITE_OK;
     if (st->prepared)
         return SQLITE_OK;
-    res = PQprepare(st->pg->conn, st->name, st->sql, st->n_params, NULL);
+    res = PQprepare(conn_ready(st->pg), st->name, st->sql, st->n_params, NULL);
     if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
         rc = fail_code(st->pg, res);
     PQclear(res);
@@ -754,7 +809,7 @@ static int declare_cursor(struct parus__pg_stmt *st)
         return SQLITE_NOMEM;
     snprintf(declare, n, "DECLARE c%u NO SCROLL CURSOR FOR %s", st->id, st->sql);
     snprintf(name, sizeof name, "d%u", st->id);
-    res = PQprepare(st->pg->conn, name, declare, st->n_params, NULL);
+    res = PQprepare(conn_ready(st->pg), name, declare, st->n_params, NULL);
     if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
         rc = fail_code(st->pg, res);
     PQclear(res);
@@ -770,7 +825,7 @@ int parus__pg_step(struct parus__pg_stmt *st)
     if (!st->res) {
         /* a streamed SELECT inside a transaction goes through its cursor (only there can a
          * cursor live without being held past the transaction); elsewhere its rows come whole */
-        bool cursor = st->stream && PQtransactionStatus(st->pg->conn) == PQTRANS_INTRANS;
+        bool cursor = st->stream && PQtransactionStatus(conn_ready(st->pg)) == PQTRANS_INTRANS;
         char name[24];
         PGresult *res;
         if (cursor && !st->declared && (rc = declare_cursor(st)) != SQLITE_OK)
@@ -779,10 +834,10 @@ int parus__pg_step(struct parus__pg_stmt *st)
             return rc;
         snprintf(name, sizeof name, "%c%u", cursor ? 'd' : 'p', st->id);
         if (cursor || st->prepared)
-            res = PQexecPrepared(st->pg->conn, name, st->n_params, (const char *const *)st->values,
-                                 st->lengths, st->formats, 0);
+            res = PQexecPrepared(conn_ready(st->pg), name, st->n_params,
+                                 (const char *const *)st->values, st->lengths, st->formats, 0);
         else
-            res = PQexecParams(st->pg->conn, st->sql, st->n_params, NULL,
+            res = PQexecParams(conn_ready(st->pg), st->sql, st->n_params, NULL,
                                (const char *const *)st->values, st->lengths, st->formats, 0);
         st->n_runs++;
         if (!res || !result_ok(res)) {

@@ -398,6 +398,49 @@ static void test_pg__a_season_on_postgresql_is_the_season_on_sqlite(void **state
     free(lite_db);
 }
 
+/* A season longer than a cursor's batch (10,000 rows) reads on PostgreSQL as on SQLite: 12,000
+ * parcels (two batches of the parcels' stream) seen on 2 tiles (24,000 observations, three
+ * batches, each asked for while the one before is read; the parcels' second batch asked for while
+ * one of the observations' is on its way), filled alike in both stores by the season-walk
+ * benchmark, then assessed and exported from each. */
+static void test_pg__a_season_of_many_batches_is_the_season_on_sqlite(void **state)
+{
+    const char *bench = getenv("PARUS_BENCH_WALK");
+    char *dir = parus_test_path(g_dir, "batches"), *lite, *conn, *crops, *oa, *ob, *a, *b;
+    size_t n_rows, n_tables;
+    (void)state;
+    if (!have_server() || !bench || !*bench) {
+        free(dir);
+        skip();
+    }
+    lite = parus_test_path(dir, "parus.db");
+    oa = parus_test_path(dir, "obs_lite.csv");
+    ob = parus_test_path(dir, "obs_pg.csv");
+    crops = sample("data-samples/crops.csv");
+    conn = new_database("batches");
+    free(parus_test_run_expect(0, "mkdir -p '%s'", dir));
+    free(parus_test_run_expect(0, "'%s' '%s' 12000 2 >/dev/null", bench, lite));
+    free(parus_test_run_expect(0, "'%s' '%s' 12000 2 >/dev/null", bench, conn));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --crops '%s'",
+                               parus_test_bin(), lite, crops));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --crops '%s'",
+                               parus_test_bin(), conn, crops));
+    free(parus_test_run_expect(0,
+                               "'%s' --db '%s' -q export --season " SEASON " --observations '%s'",
+                               parus_test_bin(), lite, oa));
+    free(parus_test_run_expect(0,
+                               "'%s' --db '%s' -q export --season " SEASON " --observations '%s'",
+                               parus_test_bin(), conn, ob));
+    a = parus_test_read_file(oa);
+    b = parus_test_read_file(ob);
+    assert_true(strlen(a) > 24000 * 20);
+    assert_string_equal(a, b);
+    n_rows = compare_stores(lite, conn, &n_tables);
+    print_message("compared %zu rows in %zu tables: equal\n", n_rows, n_tables);
+    assert_true(n_rows > 12000 * 3 + 24000);
+    free(a), free(b), free(oa), free(ob), free(crops), free(conn), free(lite), free(dir);
+}
+
 static void test_pg__three_writers_at_once_store_each_tile_once(void **state)
 {
     char *conn, *tiles, *parcels, *out, *obs_pg, *obs_lite, *lite_db;
@@ -1351,6 +1394,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pg__a_season_on_postgresql_is_the_season_on_sqlite),
+        cmocka_unit_test(test_pg__a_season_of_many_batches_is_the_season_on_sqlite),
         cmocka_unit_test(test_pg__three_writers_at_once_store_each_tile_once),
         cmocka_unit_test(test_pg__a_store_copied_into_postgresql_and_back_is_the_same),
         cmocka_unit_test(test_pg__a_copy_in_bulk_keeps_every_value_and_every_key),
