@@ -317,6 +317,14 @@ static char *drop_field(char *text, int k)
     return text;
 }
 
+/* The season's observations of store db exported to out (`parus export --observations`). */
+static void export_observations(const char *db, const char *out)
+{
+    free(parus_test_run_expect(0,
+                               "'%s' --db '%s' -q export --season " SEASON " --observations '%s'",
+                               parus_test_bin(), db, out));
+}
+
 /* The observations of the sample season in the store conn (every statistic, exported) are those
  * one run of `parus ingest` over its tiles puts into a new SQLite store lite, but for the tile
  * ids (field 3), which writers take in the order they commit. */
@@ -330,12 +338,8 @@ static void expect_observations_as_sqlite(const char *conn, const char *lite, co
                                parcels));
     free(parus_test_run_expect(0, "'%s' --db '%s' -q ingest '%s'/*.tif", parus_test_bin(), lite,
                                tiles));
-    free(parus_test_run_expect(0,
-                               "'%s' --db '%s' -q export --season " SEASON " --observations '%s'",
-                               parus_test_bin(), conn, obs_pg));
-    free(parus_test_run_expect(0,
-                               "'%s' --db '%s' -q export --season " SEASON " --observations '%s'",
-                               parus_test_bin(), lite, obs_lite));
+    export_observations(conn, obs_pg);
+    export_observations(lite, obs_lite);
     a = drop_field(parus_test_read_file(obs_pg), 3);
     b = drop_field(parus_test_read_file(obs_lite), 3);
     assert_non_null(strstr(a, "parcel_id,farmer_id,date,sensor,"));
@@ -425,12 +429,8 @@ static void test_pg__a_season_of_many_batches_is_the_season_on_sqlite(void **sta
                                parus_test_bin(), lite, crops));
     free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --crops '%s'",
                                parus_test_bin(), conn, crops));
-    free(parus_test_run_expect(0,
-                               "'%s' --db '%s' -q export --season " SEASON " --observations '%s'",
-                               parus_test_bin(), lite, oa));
-    free(parus_test_run_expect(0,
-                               "'%s' --db '%s' -q export --season " SEASON " --observations '%s'",
-                               parus_test_bin(), conn, ob));
+    export_observations(lite, oa);
+    export_observations(conn, ob);
     a = parus_test_read_file(oa);
     b = parus_test_read_file(ob);
     assert_true(strlen(a) > 24000 * 20);
