@@ -986,6 +986,49 @@ static void test_import__idempotent_overlap_and_nothing_half(void **state)
     free(c);
 }
 
+/* A day's minimum above its maximum is refused, within a file (a station record) and between
+ * files (a tmin stack labelled tmax): heat and frost would be counted on the wrong one. Nothing of
+ * the refused file is stored; a file that agrees is. */
+static void test_import__minimum_above_maximum_refused(void **state)
+{
+    const char *days[] = {"2024-07-01", "2024-07-02"};
+    const float tmin[] = {20, 21, 22, 23, 18, 19, 20, 21};
+    const float tmax_ok[] = {30, 31, 32, 33, 28, 29, 30, 31};
+    const float tmax_bad[] = {30, 31, 32, 33, 28, 29, 19.5f, 31}; /* cell 2 of July 2nd */
+    static const char csv[] = "station_id,lon,lat,date,tmin_c,tmax_c\n"
+                              "S1,100.5,31.5,2024-07-01,12,24\n"
+                              "S1,100.5,31.5,2024-07-02,25.5,14\n";
+    char *a = make_tif("mm-tmin.tif", "tmin", "degC", days, tmin, 2);
+    char *b = make_tif("mm-tmax-bad.tif", "tmax", "degC", days, tmax_bad, 2);
+    char *c = make_tif("mm-tmax.tif", "tmax", "degC", days, tmax_ok, 2);
+    char *st_path = parus_test_path(dir_, "mm-stations.csv");
+    parus_store *s = open_store("minmax.db", true);
+    parus_weather_import_stats st;
+    parus_error err;
+    (void)state;
+
+    assert_int_equal(parus_test_write_file(st_path, csv, strlen(csv)), 0);
+    assert_int_equal(parus_weather_import(s, a, NULL, &st, &err), PARUS_OK);
+    assert_int_equal(parus_weather_import(s, b, NULL, &st, &err), PARUS_E_FORMAT);
+    assert_msg_has(&err, "mm-tmax-bad.tif': tmin_c of cell 2 (row 1, column 0) on 2024-07-02 is "
+                         "20.000, above its tmax_c 19.500 from '");
+    assert_msg_has(&err, "mm-tmin.tif', imported before: minimum and maximum exchanged?");
+    assert_int_equal(parus_weather_import(s, st_path, NULL, &st, &err), PARUS_E_FORMAT);
+    assert_msg_has(&err, "on 2024-07-02 is 25.500, above its tmax_c 14.000: minimum and maximum");
+    assert_msg_has(&err, "nothing of '");
+    parus_store_close(s);
+    assert_int_equal(count("minmax.db", "SELECT count(*) FROM weather_values"), 8);
+    assert_int_equal(count("minmax.db", "SELECT count(*) FROM weather_files"), 1);
+    s = open_store("minmax.db", false);
+    assert_int_equal(parus_weather_import(s, c, NULL, &st, &err), PARUS_OK);
+    assert_int_equal(st.n_values, 8);
+    parus_store_close(s);
+    free(a);
+    free(b);
+    free(c);
+    free(st_path);
+}
+
 static void test_weights__by_hand_on_a_2x2_grid(void **state)
 {
     /* cells of 1 degree: (row 0, col 0) is lon 100..101, lat 31..32 */
@@ -1217,6 +1260,7 @@ int main(void)
         cmocka_unit_test(test_points__time_first_and_calendar),
         cmocka_unit_test(test_era5__hourly_kelvin_to_daily),
         cmocka_unit_test(test_import__idempotent_overlap_and_nothing_half),
+        cmocka_unit_test(test_import__minimum_above_maximum_refused),
         cmocka_unit_test(test_weights__by_hand_on_a_2x2_grid),
         cmocka_unit_test(test_weights__first_grid_with_enough_of_the_parcel),
         cmocka_unit_test(test_cli__import_refuses_one_file_and_goes_on),
