@@ -531,7 +531,13 @@ static parus_status store_open_pg(const char *target, bool create, bool read_onl
         code = parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", shown);
         goto out_close;
     }
-    code = parus__store_check_identity(store, create, err);
+    /* An empty database is to open_existing what an absent file is: no store, "not found" (a
+     * nightly shard given the wrong database must not lay a store into it). The readers say
+     * what the database is instead. */
+    code = parus__store_check_identity(store, create || !read_only, err);
+    if (code == PARUS_OK && !create && store->version == 0)
+        code = parus_fail(err, PARUS_E_NOT_FOUND,
+                          "store '%s' does not exist (the database holds no parus store)", shown);
     if (code == PARUS_OK && create)
         code = parus__store_migrate(store, err);
     if (code != PARUS_OK)
