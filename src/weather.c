@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cpl_conv.h>
 #include <cpl_string.h>
@@ -924,6 +925,32 @@ void parus__weather_find_gaps(parus_weather_data *d)
     }
 }
 
+/* No value of a day after today (UTC, a day's grace) is observed weather: a forecast, or a time
+ * axis that is wrong. A limit would rest on it as on what fell, and the season it reaches would
+ * be owed an assessment for weather that has not happened. Days with no value (a month's file
+ * laid out ahead) are only gaps. */
+static parus_status refuse_future_days(const char *path, const parus_weather_data *d,
+                                       parus_error *err)
+{
+    size_t n_cells = d->width * d->height, t, k;
+    int64_t today = (int64_t)(time(NULL) / 86400);
+    char day[11], now[11];
+    int v;
+    for (t = d->n_days; t-- > 0 && d->first_day + (int64_t)t > today + 1;)
+        for (v = 0; v < PARUS_WEATHER_N_VARS_; v++)
+            for (k = 0; d->values[v] && k < n_cells; k++)
+                if (!isnan(d->values[v][t * n_cells + k])) {
+                    parus__format_day(d->first_day + (int64_t)t, day);
+                    parus__format_day(today, now);
+                    return parus_fail(err, PARUS_E_FORMAT,
+                                      "'%s' has %s values on %s, after today (%s UTC): weather "
+                                      "not yet observed (a forecast, or a wrong time axis) is "
+                                      "not stored",
+                                      path, parus_weather_var_name((parus_weather_var)v), day, now);
+                }
+    return PARUS_OK;
+}
+
 /* ---- CF point time series: stations along one dimension (CF §H.2, featureType timeSeries) ----
  *
  * A variable V(station, time) or V(time, station) whose station dimension carries 1-D longitude
@@ -1515,6 +1542,8 @@ parus_status parus_weather_read(const char *path, const parus_weather_options *o
     CPLSetThreadLocalConfigOption("GRIB_NORMALIZE_UNITS", saved);
     free(saved);
 out_hash:
+    if (rc == PARUS_OK)
+        rc = refuse_future_days(path, &d, err);
     if (rc == PARUS_OK)
         rc = parus__fingerprint_files(&path, 1, d.hash, err);
     if (rc != PARUS_OK) {

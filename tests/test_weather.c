@@ -531,6 +531,22 @@ static void test_gtiff__no_date_no_variable_or_monthly_refused(void **state)
         assert_msg_has(&err, "a monthly total is not a day's");
         free(c);
     }
+    {
+        /* values on a day after today are not observed weather; a future day left empty (a
+           file laid out ahead) is only a gap */
+        const char *ahead[] = {"2024-07-01", "2024-07-02", "2099-07-01"};
+        const float f[] = {1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4};
+        const float empty[] = {1, 2, 3, 4, 1, 2, 3, 4, -9999, -9999, -9999, -9999};
+        char *c = make_tif("ahead.tif", "precip", "mm", ahead, f, 3);
+        char *e = make_tif("ahead-empty.tif", "precip", "mm", ahead, empty, 3);
+        assert_int_equal(parus_weather_read(c, NULL, &d, &err), PARUS_E_FORMAT);
+        assert_msg_has(&err, "ahead.tif' has precip_mm values on 2099-07-01, after today (");
+        assert_msg_has(&err, "weather not yet observed (a forecast, or a wrong time axis)");
+        assert_int_equal(parus_weather_read(e, NULL, &d, &err), PARUS_OK);
+        parus_weather_data_release(&d);
+        free(c);
+        free(e);
+    }
     free(a);
     free(b);
 }
