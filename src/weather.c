@@ -572,8 +572,13 @@ static parus_status collect_gtiff(struct file *f, GDALDatasetH ds, parus_error *
                               "'%s': band %d has no VARIABLE metadata (band or dataset): parus "
                               "cannot tell what it holds (docs/formats.md, weather GeoTIFF)",
                               f->path, i);
-        if (!(date && parus__parse_date(date, day)) &&
-            !parus__find_date(GDALGetDescription(b), day))
+        /* a DATE that is there but no date is refused, not passed over for the description's:
+         * the two may name other days */
+        if (date && !parus__parse_date(date, day))
+            return parus_fail(err, PARUS_E_NO_DATE,
+                              "'%s': band %d has DATE '%s', which is not a date YYYY-MM-DD",
+                              f->path, i, date);
+        if (!date && !parus__find_date(GDALGetDescription(b), day))
             return parus_fail(err, PARUS_E_NO_DATE,
                               "'%s': band %d has no DATE metadata and no date in its description",
                               f->path, i);

@@ -521,6 +521,18 @@ static void test_gtiff__no_date_no_variable_or_monthly_refused(void **state)
     (void)state;
     assert_int_equal(parus_weather_read(a, NULL, &d, &err), PARUS_E_NO_DATE);
     assert_msg_has(&err, "no DATE");
+    {
+        /* a DATE that is no date is not passed over for the date in the band's description */
+        const char *bad[] = {"2024-13-01"};
+        char *c = make_tif("baddate.tif", "precip", "mm", bad, v, 1);
+        GDALDatasetH ds = GDALOpen(c, GA_Update);
+        assert_non_null(ds);
+        GDALSetDescription(GDALGetRasterBand(ds, 1), "2024-07-01");
+        GDALClose(ds);
+        assert_int_equal(parus_weather_read(c, NULL, &d, &err), PARUS_E_NO_DATE);
+        assert_msg_has(&err, "baddate.tif': band 1 has DATE '2024-13-01', which is not a date");
+        free(c);
+    }
     assert_int_equal(parus_weather_read(b, NULL, &d, &err), PARUS_E_FORMAT);
     assert_msg_has(&err, "no VARIABLE");
     {
