@@ -1365,6 +1365,14 @@ static parus_status grid_of(const struct file *f, const struct plan *p, const ch
     if (GDALGetGeoTransform(ds, gt) != CE_None)
         return parus_fail(err, PARUS_E_FORMAT, "'%s': variable '%s' has no georeferencing", f->path,
                           p->v->name);
+    /* a rotated grid's cells are not the rows and columns the weights are computed on: stored,
+     * no parcel would ever read it, and no parcel would be said to lack it */
+    if (gt[2] != 0 || gt[4] != 0 || gt[1] == 0 || gt[5] == 0)
+        return parus_fail(err, PARUS_E_FORMAT,
+                          "'%s': variable '%s' lies on a rotated grid (geotransform %g, %g, %g, "
+                          "%g): parus reads grids whose rows run east-west; warp it first "
+                          "(gdalwarp)",
+                          f->path, p->v->name, gt[1], gt[2], gt[4], gt[5]);
     if (d->crs_wkt) {
         if (w != d->width || h != d->height || memcmp(gt, d->geotransform, sizeof gt))
             return parus_fail(err, PARUS_E_FORMAT,

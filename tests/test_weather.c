@@ -533,6 +533,18 @@ static void test_gtiff__no_date_no_variable_or_monthly_refused(void **state)
         assert_msg_has(&err, "baddate.tif': band 1 has DATE '2024-13-01', which is not a date");
         free(c);
     }
+    {
+        /* a rotated grid is refused, not stored for no parcel to read */
+        double gt[6] = {100, 1, 0.1, 32, 0.1, -1};
+        char *c = make_tif("rotated.tif", "precip", "mm", dates, v, 1);
+        GDALDatasetH ds = GDALOpen(c, GA_Update);
+        assert_non_null(ds);
+        GDALSetGeoTransform(ds, gt);
+        GDALClose(ds);
+        assert_int_equal(parus_weather_read(c, NULL, &d, &err), PARUS_E_FORMAT);
+        assert_msg_has(&err, "rotated.tif': variable 'precip' lies on a rotated grid");
+        free(c);
+    }
     assert_int_equal(parus_weather_read(b, NULL, &d, &err), PARUS_E_FORMAT);
     assert_msg_has(&err, "no VARIABLE");
     {
