@@ -1027,8 +1027,8 @@ static void test_import__idempotent_overlap_and_nothing_half(void **state)
 }
 
 /* A day's minimum above its maximum is refused, within a file (a station record) and between
- * files (a tmin stack labelled tmax): heat and frost would be counted on the wrong one. Nothing of
- * the refused file is stored; a file that agrees is. */
+ * files (a tmin stack labelled tmax): heat and frost would be counted on the wrong one. So is a
+ * daily mean above the maximum. Nothing of the refused file is stored; a file that agrees is. */
 static void test_import__minimum_above_maximum_refused(void **state)
 {
     const char *days[] = {"2024-07-01", "2024-07-02"};
@@ -1041,6 +1041,10 @@ static void test_import__minimum_above_maximum_refused(void **state)
     char *a = make_tif("mm-tmin.tif", "tmin", "degC", days, tmin, 2);
     char *b = make_tif("mm-tmax-bad.tif", "tmax", "degC", days, tmax_bad, 2);
     char *c = make_tif("mm-tmax.tif", "tmax", "degC", days, tmax_ok, 2);
+    const float tmean_ok[] = {25, 26, 27, 28, 23, 24, 25, 26};
+    const float tmean_bad[] = {25, 31.5f, 27, 28, 23, 24, 25, 26}; /* cell 1 of July 1st */
+    char *d_ok = make_tif("mm-tmean.tif", "tmean", "degC", days, tmean_ok, 2);
+    char *d_bad = make_tif("mm-tmean-bad.tif", "tmean", "degC", days, tmean_bad, 2);
     char *st_path = parus_test_path(dir_, "mm-stations.csv");
     parus_store *s = open_store("minmax.db", true);
     parus_weather_import_stats st;
@@ -1052,9 +1056,9 @@ static void test_import__minimum_above_maximum_refused(void **state)
     assert_int_equal(parus_weather_import(s, b, NULL, &st, &err), PARUS_E_FORMAT);
     assert_msg_has(&err, "mm-tmax-bad.tif': tmin_c of cell 2 (row 1, column 0) on 2024-07-02 is "
                          "20.000, above its tmax_c 19.500 from '");
-    assert_msg_has(&err, "mm-tmin.tif', imported before: minimum and maximum exchanged?");
+    assert_msg_has(&err, "mm-tmin.tif', imported before: the two exchanged?");
     assert_int_equal(parus_weather_import(s, st_path, NULL, &st, &err), PARUS_E_FORMAT);
-    assert_msg_has(&err, "on 2024-07-02 is 25.500, above its tmax_c 14.000: minimum and maximum");
+    assert_msg_has(&err, "on 2024-07-02 is 25.500, above its tmax_c 14.000: the two exchanged?");
     assert_msg_has(&err, "nothing of '");
     parus_store_close(s);
     assert_int_equal(count("minmax.db", "SELECT count(*) FROM weather_values"), 8);
@@ -1062,10 +1066,17 @@ static void test_import__minimum_above_maximum_refused(void **state)
     s = open_store("minmax.db", false);
     assert_int_equal(parus_weather_import(s, c, NULL, &st, &err), PARUS_OK);
     assert_int_equal(st.n_values, 8);
+    /* a daily mean lies between them: one above the maximum is refused, one between is not */
+    assert_int_equal(parus_weather_import(s, d_bad, NULL, &st, &err), PARUS_E_FORMAT);
+    assert_msg_has(&err, "mm-tmean-bad.tif': tmean_c of cell 1 (row 0, column 1) on 2024-07-01 is "
+                         "31.500, above its tmax_c 31.000 from '");
+    assert_int_equal(parus_weather_import(s, d_ok, NULL, &st, &err), PARUS_OK);
     parus_store_close(s);
     free(a);
     free(b);
     free(c);
+    free(d_ok);
+    free(d_bad);
     free(st_path);
 }
 
