@@ -2434,8 +2434,8 @@ parus_status parus_store_parcel_series(parus_store *store, const char *parcel_id
 }
 
 /* Columns col0.. of a radar observation row (RADAR_ROW_COLUMNS order: tile id, date, orbit
- * direction, relative orbit, the twelve figures, n_pixels, n_pure) as a radar point: every
- * figure NaN first (radar observations have no optical ones), then the stored ones. */
+ * direction, relative orbit, the twelve figures, n_pixels, n_pure, coefficient) as a radar point:
+ * every figure NaN first (radar observations have no optical ones), then the stored ones. */
 void parus__store_radar_row(parus__stmt *st, int col0, parus_radar_point *pt)
 {
     parus_observation *o = &pt->obs;
@@ -2456,6 +2456,7 @@ void parus__store_radar_row(parus__stmt *st, int col0, parus_radar_point *pt)
         *dst[k] = column_real(st, col0 + 4 + (int)k);
     o->n_pixels = column_size(st, col0 + 16);
     o->n_pure = column_size(st, col0 + 17);
+    copy_text(pt->coefficient, sizeof pt->coefficient, column_text(st, col0 + 18));
 }
 
 parus_status parus_store_parcel_radar_series(parus_store *store, const char *parcel_id,
