@@ -1853,10 +1853,8 @@ static parus_status radar_events(const assess *a, item *it, const parcel_rec *r,
         vh[i] = ok ? pt->obs.vh : (double)NAN;
         lvv[i] = ok ? pt->obs.looks_vv : (double)NAN;
         lvh[i] = ok ? pt->obs.looks_vh : (double)NAN;
-        /* the geometry: the relative orbit, else the direction (never two passes pooled) */
-        pass[i] = pt->relative_orbit > 0
-                      ? pt->relative_orbit
-                      : -1 - (pt->orbit_direction[0] == 'A') - 2 * (pt->orbit_direction[0] == 'D');
+        /* the geometry and coefficient (never two passes pooled) */
+        pass[i] = parus_season_radar_pass(pt);
         pvv[i] = pvh[i] = pw[i] = NAN;
         if (code == PARUS_OK && a->rpeers && r->crop >= 0)
             parus__radar_peers_get(a->rpeers, r->crop, day[i], a->hopt.min_peers, &pvv[i], &pvh[i],

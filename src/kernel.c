@@ -605,6 +605,7 @@ static parus_status measure_block_radar(const struct roles *ro, struct thread_st
                                         struct block_work *bw, parus_error *err)
 {
     size_t i, n_part = 0;
+    const float land = (float)pow(10.0, PARUS_TILE_RADAR_LAND_DB / 10.0);
     parus_status rc;
 
     rc = fit_values(t, bw, bw->n_cells, ro->n, err);
@@ -636,6 +637,10 @@ static parus_status measure_block_radar(const struct roles *ro, struct thread_st
             n_part++;
         }
         bw->n_valid += !isnan(v[0]);
+        if (!isnan(v[0]) && !isnan(vh) && (v[0] >= land || vh >= land)) {
+            bw->radar.n_land++;
+            bw->radar.n_vh_above_vv += vh > v[0];
+        }
         parus_zonal_add_radar(&bw->partials[n_part - 1].z, c->fraction, c->fraction >= 1.0, v[0],
                               vh);
     }

@@ -385,6 +385,7 @@ typedef struct bad_number {
     size_t line;          /* 1-based */
     char text[40];        /* the token, cut to fit */
     const char *why;
+    const char *what; /* "number", or "text" for a string's escape */
 } bad_number;
 
 typedef struct reader {
@@ -418,6 +419,8 @@ typedef struct json_scan {
     int features_depth;        /* depth of the features array; 0 none */
     size_t feature_index;      /* SIZE_MAX before the first */
     bool in_string, escape;
+    int hex_left; /* hex digits still to read of a backslash-u escape */
+    bool hex_nul; /* those read so far are all 0: the escape of NUL, where OGR cuts the text */
     char key[16]; /* a short key being read at depth 1 */
     size_t key_len;
     bool key_long;
@@ -481,20 +484,11 @@ static const char *token_fault(const char *t, size_t n, bool too_long)
     return NULL;
 }
 
-static parus_status scan_token_end(reader *r, json_scan *s)
+/* Record what OGR cannot have read faithfully at the scan's place: text (cut to fit) on line. */
+static parus_status add_bad(reader *r, const json_scan *s, const char *what, const char *text,
+                            bool long_text, size_t line, const char *why)
 {
-    const char *why;
-    bad_number *b;
-    if (!s->token_len)
-        return PARUS_OK;
-    s->token[s->token_len < SCAN_TOKEN_MAX ? s->token_len : SCAN_TOKEN_MAX] = '\0';
-    why = token_fault(s->token, s->token_len, s->token_long);
-    s->token_len = 0;
-    if (!why) {
-        s->token_long = false;
-        return PARUS_OK;
-    }
-    b = room_for(r->bad, &r->cap_bad, r->n_bad, sizeof *b);
+    bad_number *b = room_for(r->bad, &r->cap_bad, r->n_bad, sizeof *b);
     if (!b)
         return PARUS_E_NOMEM;
     r->bad = b;
@@ -503,16 +497,31 @@ static parus_status scan_token_end(reader *r, json_scan *s)
         s->features_depth && s->depth > s->features_depth && s->feature_index != SIZE_MAX
             ? s->feature_index
             : SIZE_MAX;
-    b->line = s->token_line;
-    if (strlen(s->token) < sizeof b->text && !s->token_long) {
-        memcpy(b->text, s->token, strlen(s->token) + 1);
+    b->line = line;
+    if (strlen(text) < sizeof b->text && !long_text) {
+        memcpy(b->text, text, strlen(text) + 1);
     } else {
-        memcpy(b->text, s->token, sizeof b->text - 4);
+        memcpy(b->text, text, sizeof b->text - 4);
         memcpy(b->text + sizeof b->text - 4, "...", 4);
     }
     b->why = why;
-    s->token_long = false;
+    b->what = what;
     return PARUS_OK;
+}
+
+static parus_status scan_token_end(reader *r, json_scan *s)
+{
+    const char *why;
+    parus_status st = PARUS_OK;
+    if (!s->token_len)
+        return PARUS_OK;
+    s->token[s->token_len < SCAN_TOKEN_MAX ? s->token_len : SCAN_TOKEN_MAX] = '\0';
+    why = token_fault(s->token, s->token_len, s->token_long);
+    s->token_len = 0;
+    if (why)
+        st = add_bad(r, s, "number", s->token, s->token_long, s->token_line, why);
+    s->token_long = false;
+    return st;
 }
 
 static parus_status scan_bytes(reader *r, json_scan *s, const char *buf, size_t n)
@@ -522,8 +531,18 @@ static parus_status scan_bytes(reader *r, json_scan *s, const char *buf, size_t 
     for (i = 0; i < n; i++) {
         char c = buf[i];
         if (s->in_string) {
-            if (s->escape) {
+            if (s->hex_left > 0) {
+                s->hex_nul = s->hex_nul && c == '0';
+                if (--s->hex_left == 0 && s->hex_nul &&
+                    (st = add_bad(r, s, "text", "\\u0000", false, s->line,
+                                  "is a NUL character, at which OGR cuts the text")) != PARUS_OK)
+                    return st;
+            } else if (s->escape) {
                 s->escape = false;
+                if (c == 'u') {
+                    s->hex_left = 4;
+                    s->hex_nul = true;
+                }
             } else if (c == '\\') {
                 s->escape = true;
             } else if (c == '"') {
@@ -948,8 +967,8 @@ static parus_status read_feature(reader *r, OGRFeatureH f, size_t index)
     if (r->next_bad < r->n_bad && r->bad[r->next_bad].feature_index == index) {
         const bad_number *b = &r->bad[r->next_bad];
         return add_reject(r, index, id, PARUS_E_FORMAT,
-                          "number '%s' at line %zu %s: OGR cannot have read it faithfully", b->text,
-                          b->line, b->why);
+                          "%s '%s' at line %zu %s: OGR cannot have read it faithfully", b->what,
+                          b->text, b->line, b->why);
     }
     if (!declared_area(r, f, &declared_m2, why, sizeof why))
         return add_reject(r, index, id, PARUS_E_INVALID, "%s", why);
@@ -1193,9 +1212,10 @@ static parus_status read_layer(reader *r, GDALDatasetH ds, const parus_parcel_fi
         for (i = 0; st == PARUS_OK && i < r->n_bad; i++)
             if (r->bad[i].feature_index == SIZE_MAX)
                 st = parus_fail(err, PARUS_E_FORMAT,
-                                "'%s' line %zu: number '%s' %s: OGR cannot have read it "
+                                "'%s' line %zu: %s '%s' %s: OGR cannot have read it "
                                 "faithfully",
-                                r->path, r->bad[i].line, r->bad[i].text, r->bad[i].why);
+                                r->path, r->bad[i].line, r->bad[i].what, r->bad[i].text,
+                                r->bad[i].why);
         if (st != PARUS_OK)
             goto out_ct;
     }

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
@@ -1341,6 +1342,17 @@ static parus_status find_date(open_ctx *ctx, parus_tile *t, parus_error *err)
                       "no acquisition date for '%s' (no date in metadata or file name)",
                       ctx->label);
 found:
+    /* No acquisition is later than the clock (a day's grace for a local date in a name): a
+     * date in the future is a typo or a wrong key, and it would set the tile's season and, for
+     * Sentinel-2, its processing baseline's offset */
+    if (parus__date_days(date) > (int64_t)(time(NULL) / 86400) + 1) {
+        char today[11];
+        parus__format_day((int64_t)(time(NULL) / 86400), today);
+        return parus_fail(err, PARUS_E_NO_DATE,
+                          "'%s' is dated %s (from %s), after today (%s UTC): no acquisition is; "
+                          "give its date with --date YYYY-MM-DD",
+                          ctx->label, date, src, today);
+    }
     t->date_source = parus__strdup(src);
     if (!t->date_source)
         return parus_fail(err, PARUS_E_NOMEM, "cannot open '%s'", ctx->label);

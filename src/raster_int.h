@@ -34,6 +34,7 @@ parus_status parus__tile_reader_read_cells_mask(parus_tile_reader *r, size_t ind
 typedef struct parus__radar_counts {
     size_t n_finite[2], n_negative[2], n_positive[2];
     size_t db_hist[2][PARUS__RADAR_DB_BINS];
+    size_t n_land, n_vh_above_vv; /* the kernel's: parus_tile_quality's n_radar_land, ... */
 } parus__radar_counts;
 
 /* The radar figures of the reads since the last call into out, and start counting again. */

@@ -340,17 +340,19 @@ parus_status parus_season_spec_add_radar(parus_season_spec *spec, parus_error *e
     return PARUS_OK;
 }
 
-/* A radar observation's pass as one key: the relative orbit where known (1..175), else its
- * direction (-1 ascending, -2 descending), else -3. */
-static int track_of(const parus_radar_point *pt)
+int parus_season_radar_pass(const parus_radar_point *pt)
 {
+    static const char *const coefficients[] = {"sigma0", "gamma0", "beta0"};
+    int geometry = -3, c = 0;
     if (pt->relative_orbit > 0)
-        return pt->relative_orbit;
-    if (strcmp(pt->orbit_direction, "ASCENDING") == 0)
-        return -1;
-    if (strcmp(pt->orbit_direction, "DESCENDING") == 0)
-        return -2;
-    return -3;
+        geometry = pt->relative_orbit;
+    else if (strcmp(pt->orbit_direction, "ASCENDING") == 0)
+        geometry = -1;
+    else if (strcmp(pt->orbit_direction, "DESCENDING") == 0)
+        geometry = -2;
+    while (c < 3 && strcmp(pt->coefficient, coefficients[c]) != 0)
+        c++;
+    return 4 * geometry + c;
 }
 
 static int cmp_log(const void *a, const void *b)
@@ -403,7 +405,7 @@ parus_status parus_season_radar_obs(const parus_season_sources *src, const parus
     tix = count + n;
     key = (int *)(tix + n);
     for (i = 0; i < n; i++) {
-        int kk = track_of(&pts[i]);
+        int kk = parus_season_radar_pass(&pts[i]);
         for (t = 0; t < n_tracks && key[t] != kk; t++)
             ;
         if (t == n_tracks) {

@@ -531,7 +531,13 @@ static parus_status store_open_pg(const char *target, bool create, bool read_onl
         code = parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", shown);
         goto out_close;
     }
-    code = parus__store_check_identity(store, create, err);
+    /* An empty database is to open_existing what an absent file is: no store, "not found" (a
+     * nightly shard given the wrong database must not lay a store into it). The readers say
+     * what the database is instead. */
+    code = parus__store_check_identity(store, create || !read_only, err);
+    if (code == PARUS_OK && !create && store->version == 0)
+        code = parus_fail(err, PARUS_E_NOT_FOUND,
+                          "store '%s' does not exist (the database holds no parus store)", shown);
     if (code == PARUS_OK && create)
         code = parus__store_migrate(store, err);
     if (code != PARUS_OK)
@@ -2428,8 +2434,8 @@ parus_status parus_store_parcel_series(parus_store *store, const char *parcel_id
 }
 
 /* Columns col0.. of a radar observation row (RADAR_ROW_COLUMNS order: tile id, date, orbit
- * direction, relative orbit, the twelve figures, n_pixels, n_pure) as a radar point: every
- * figure NaN first (radar observations have no optical ones), then the stored ones. */
+ * direction, relative orbit, the twelve figures, n_pixels, n_pure, coefficient) as a radar point:
+ * every figure NaN first (radar observations have no optical ones), then the stored ones. */
 void parus__store_radar_row(parus__stmt *st, int col0, parus_radar_point *pt)
 {
     parus_observation *o = &pt->obs;
@@ -2450,6 +2456,7 @@ void parus__store_radar_row(parus__stmt *st, int col0, parus_radar_point *pt)
         *dst[k] = column_real(st, col0 + 4 + (int)k);
     o->n_pixels = column_size(st, col0 + 16);
     o->n_pure = column_size(st, col0 + 17);
+    copy_text(pt->coefficient, sizeof pt->coefficient, column_text(st, col0 + 18));
 }
 
 parus_status parus_store_parcel_radar_series(parus_store *store, const char *parcel_id,

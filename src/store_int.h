@@ -148,7 +148,7 @@ parus_status parus__store_outliers_clear(parus_store *store, const char *season,
 #define PARUS__RADAR_ROW_COLUMNS                                                                   \
     "t.id, t.date, r.orbit_direction, r.relative_orbit, o.w_total_px, o.w_valid_px, "              \
     "o.valid_fraction, o.vv, o.vh, o.vh_vv, o.rvi, o.water_fraction, o.looks_vv, o.looks_vh, "     \
-    "o.se_vv, o.se_vh, o.n_pixels, o.n_pure"
+    "o.se_vv, o.se_vh, o.n_pixels, o.n_pure, r.coefficient"
 /* Columns col0.. of such a row as a radar point. */
 void parus__store_radar_row(parus__stmt *st, int col0, parus_radar_point *pt);
 

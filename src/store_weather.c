@@ -208,6 +208,66 @@ static parus_status add_file(parus_store *store, const char *path, const parus_w
     return PARUS_OK;
 }
 
+/* A day's temperatures out of their order, minimum <= mean <= maximum (by more than a repeat's
+ * tolerance), are no weather: two of them exchanged, within this file or between it and a file
+ * imported before (a tmin file labelled VARIABLE=tmax). Heat days would be counted on the minimum
+ * and frost on the maximum, and no limit would hear of either. The counterpart is this file's
+ * value for the cell and day where it has one (each pair judged once, with its lower variable),
+ * else the store's; sel is put_values' lookup of a stored value. */
+static parus_status check_temperatures(parus_store *store, parus__stmt *sel, const char *path,
+                                       const parus_weather_data *d, int64_t grid, int v, size_t t,
+                                       size_t k, double x, parus_error *err)
+{
+    static const int order[3] = {PARUS_WEATHER_TMIN_C, PARUS_WEATHER_TMEAN_C, PARUS_WEATHER_TMAX_C};
+    size_t n_cells = d->width * d->height, i = t * n_cells + k;
+    int64_t day = d->first_day + (int64_t)t;
+    int r = -1, j, rc;
+
+    for (j = 0; j < 3; j++)
+        if (order[j] == v)
+            r = j;
+    for (j = 0; r >= 0 && j < 3; j++) {
+        int other = order[j];
+        char from[1100] = "", date[11];
+        double y, lo, hi;
+        if (j == r)
+            continue;
+        if (d->values[other] && !isnan(d->values[other][i])) {
+            if (j < r)
+                continue;
+            y = d->values[other][i];
+        } else {
+            parus__reset(sel);
+            parus__bind_int64(sel, 1, grid);
+            parus__bind_int64(sel, 2, (int64_t)k);
+            parus__bind_text(sel, 3, parus_weather_var_name((parus_weather_var)other), -1);
+            parus__bind_int64(sel, 4, day);
+            rc = parus__step(sel);
+            if (rc == SQLITE_DONE)
+                continue;
+            if (rc != SQLITE_ROW)
+                return parus__store_sql_fail(store, rc, err, "cannot store the weather of '%s'",
+                                             path);
+            y = parus__column_double(sel, 0);
+            snprintf(from, sizeof from, " from '%s', imported before",
+                     (const char *)parus__column_text(sel, 1));
+        }
+        lo = j > r ? x : y;
+        hi = j > r ? y : x;
+        if (lo <= hi + PARUS__WEATHER_SAME_TOL)
+            continue;
+        parus__format_day(day, date);
+        return parus_fail(err, PARUS_E_FORMAT,
+                          "'%s': %s of cell %zu (row %zu, column %zu) on %s is %.3f, above its "
+                          "%s %.3f%s: the two exchanged? nothing of '%s' stored",
+                          path, parus_weather_var_name((parus_weather_var)order[j > r ? r : j]), k,
+                          k / d->width, k % d->width, date, lo,
+                          parus_weather_var_name((parus_weather_var)order[j > r ? j : r]), hi, from,
+                          path);
+    }
+    return PARUS_OK;
+}
+
 /* Every value of the file: new ones inserted, held ones compared. */
 static parus_status put_values(parus_store *store, const char *path, const parus_weather_data *d,
                                int64_t grid, int64_t file_id, parus_weather_import_stats *stats,
@@ -252,6 +312,9 @@ static parus_status put_values(parus_store *store, const char *path, const parus
                     break;
                 if (parus__db_changes(store->db) == 1) {
                     stats->n_values++;
+                    code = check_temperatures(store, sel, path, d, grid, v, t, k, x, err);
+                    if (code != PARUS_OK)
+                        break;
                     continue;
                 }
                 parus__reset(sel);
@@ -266,6 +329,9 @@ static parus_status put_values(parus_store *store, const char *path, const parus
                 held = parus__column_double(sel, 0);
                 if (fabs(held - x) <= PARUS__WEATHER_SAME_TOL) {
                     stats->n_same++;
+                    code = check_temperatures(store, sel, path, d, grid, v, t, k, x, err);
+                    if (code != PARUS_OK)
+                        break;
                     continue;
                 }
                 snprintf(other, sizeof other, "%s", (const char *)parus__column_text(sel, 1));

@@ -158,6 +158,8 @@ void parus__tile_quality_add_radar(parus_tile_quality *t, const parus__radar_cou
         for (size_t b = 0; b < PARUS_TILE_RADAR_DB_BINS; b++)
             t->radar_db_hist[k][b] += c->db_hist[k][b];
     }
+    t->n_radar_land += c->n_land;
+    t->n_radar_vh_above_vv += c->n_vh_above_vv;
 }
 
 static double pct(size_t a, size_t b);
@@ -219,6 +221,23 @@ static bool radar_scale_wrong(const parus_tile_quality *q, char *reason, size_t 
         }
     }
     return false;
+}
+
+/* VV and VH exchanged (a band description typed the other way round): the cross-polarised return
+ * is below the co-polarised one on every kind of land (by 5-10 dB over crops and soil, more over
+ * towns), so most pixels brighter than water with VH above VV are no scene. Exchanged, every
+ * VH/VV, RVI and water fraction is wrong (the dark VH read as VV makes water). */
+static bool radar_swapped(const parus_tile_quality *q, char *reason, size_t reason_size)
+{
+    if (q->n_radar_land < TILE_MIN_VALID || 2 * q->n_radar_vh_above_vv <= q->n_radar_land)
+        return false;
+    snprintf(reason, reason_size,
+             "vv-vh-swapped: VH is above VV in %.1f %% of %zu covered pixels brighter than %.0f "
+             "dB (cross-polarised backscatter is below co-polarised on land): VV and VH "
+             "exchanged?",
+             pct(q->n_radar_vh_above_vv, q->n_radar_land), q->n_radar_land,
+             PARUS_TILE_RADAR_LAND_DB);
+    return true;
 }
 
 /* The block's own verdict, with its reason. */
@@ -337,6 +356,8 @@ const char *parus_tile_check_name(parus_tile_check check)
         return "damaged-block";
     case PARUS_TILE_CHECK_RADAR_SCALE:
         return "radar-scale";
+    case PARUS_TILE_CHECK_RADAR_SWAPPED:
+        return "vv-vh-swapped";
     }
     return "unknown";
 }
@@ -359,6 +380,8 @@ parus_tile_check parus_tile_quality_judge(const parus_tile_quality *q, char *rea
         return PARUS_TILE_CHECK_OK;
     if (q->radar && radar_scale_wrong(q, reason, reason_size))
         return PARUS_TILE_CHECK_RADAR_SCALE;
+    if (q->radar && radar_swapped(q, reason, reason_size))
+        return PARUS_TILE_CHECK_RADAR_SWAPPED;
     if (q->n_valid >= TILE_MIN_VALID && q->n_out_of_range >= TILE_RANGE_MIN &&
         (double)q->n_out_of_range > TILE_RANGE_SHARE * (double)q->n_valid) {
         snprintf(reason, reason_size,

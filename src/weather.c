@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cpl_conv.h>
 #include <cpl_string.h>
@@ -571,8 +572,13 @@ static parus_status collect_gtiff(struct file *f, GDALDatasetH ds, parus_error *
                               "'%s': band %d has no VARIABLE metadata (band or dataset): parus "
                               "cannot tell what it holds (docs/formats.md, weather GeoTIFF)",
                               f->path, i);
-        if (!(date && parus__parse_date(date, day)) &&
-            !parus__find_date(GDALGetDescription(b), day))
+        /* a DATE that is there but no date is refused, not passed over for the description's:
+         * the two may name other days */
+        if (date && !parus__parse_date(date, day))
+            return parus_fail(err, PARUS_E_NO_DATE,
+                              "'%s': band %d has DATE '%s', which is not a date YYYY-MM-DD",
+                              f->path, i, date);
+        if (!date && !parus__find_date(GDALGetDescription(b), day))
             return parus_fail(err, PARUS_E_NO_DATE,
                               "'%s': band %d has no DATE metadata and no date in its description",
                               f->path, i);
@@ -922,6 +928,32 @@ void parus__weather_find_gaps(parus_weather_data *d)
         if (gap && d->n_gap_days++ == 0)
             d->first_gap_day = d->first_day + (int64_t)t;
     }
+}
+
+/* No value of a day after today (UTC, a day's grace) is observed weather: a forecast, or a time
+ * axis that is wrong. A limit would rest on it as on what fell, and the season it reaches would
+ * be owed an assessment for weather that has not happened. Days with no value (a month's file
+ * laid out ahead) are only gaps. */
+static parus_status refuse_future_days(const char *path, const parus_weather_data *d,
+                                       parus_error *err)
+{
+    size_t n_cells = d->width * d->height, t, k;
+    int64_t today = (int64_t)(time(NULL) / 86400);
+    char day[11], now[11];
+    int v;
+    for (t = d->n_days; t-- > 0 && d->first_day + (int64_t)t > today + 1;)
+        for (v = 0; v < PARUS_WEATHER_N_VARS_; v++)
+            for (k = 0; d->values[v] && k < n_cells; k++)
+                if (!isnan(d->values[v][t * n_cells + k])) {
+                    parus__format_day(d->first_day + (int64_t)t, day);
+                    parus__format_day(today, now);
+                    return parus_fail(err, PARUS_E_FORMAT,
+                                      "'%s' has %s values on %s, after today (%s UTC): weather "
+                                      "not yet observed (a forecast, or a wrong time axis) is "
+                                      "not stored",
+                                      path, parus_weather_var_name((parus_weather_var)v), day, now);
+                }
+    return PARUS_OK;
 }
 
 /* ---- CF point time series: stations along one dimension (CF §H.2, featureType timeSeries) ----
@@ -1333,6 +1365,14 @@ static parus_status grid_of(const struct file *f, const struct plan *p, const ch
     if (GDALGetGeoTransform(ds, gt) != CE_None)
         return parus_fail(err, PARUS_E_FORMAT, "'%s': variable '%s' has no georeferencing", f->path,
                           p->v->name);
+    /* a rotated grid's cells are not the rows and columns the weights are computed on: stored,
+     * no parcel would ever read it, and no parcel would be said to lack it */
+    if (gt[2] != 0 || gt[4] != 0 || gt[1] == 0 || gt[5] == 0)
+        return parus_fail(err, PARUS_E_FORMAT,
+                          "'%s': variable '%s' lies on a rotated grid (geotransform %g, %g, %g, "
+                          "%g): parus reads grids whose rows run east-west; warp it first "
+                          "(gdalwarp)",
+                          f->path, p->v->name, gt[1], gt[2], gt[4], gt[5]);
     if (d->crs_wkt) {
         if (w != d->width || h != d->height || memcmp(gt, d->geotransform, sizeof gt))
             return parus_fail(err, PARUS_E_FORMAT,
@@ -1515,6 +1555,8 @@ parus_status parus_weather_read(const char *path, const parus_weather_options *o
     CPLSetThreadLocalConfigOption("GRIB_NORMALIZE_UNITS", saved);
     free(saved);
 out_hash:
+    if (rc == PARUS_OK)
+        rc = refuse_future_days(path, &d, err);
     if (rc == PARUS_OK)
         rc = parus__fingerprint_files(&path, 1, d.hash, err);
     if (rc != PARUS_OK) {

@@ -1423,6 +1423,15 @@ static void test_nightly__two_shards_merged_equal_one_run(void **state)
     got = dump_store(merged);
     assert_string_equal(got, ref);
     free(got);
+    /* a source that brings a parcel and no tile brings something new: exit 0, not 9 */
+    sh("printf '%%s' '{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+       "\"properties\":{\"parcel_id\":\"NEW1\"},\"geometry\":{\"type\":\"Polygon\","
+       "\"coordinates\":[[[114.5,36.5],[114.501,36.5],[114.501,36.501],[114.5,36.5]]]}}]}' > "
+       "'%s.new.geojson' && '%s' --db '%s.new.db' -q parcels load '%s.new.geojson'",
+       db0, bin(), db0, db0);
+    log = nightly_expect(0, "store merge '%s' '%s.new.db'", merged, db0);
+    free(log);
+    assert_int_equal(count_rows(merged, "parcels"), count_rows(db0, "parcels") + 1);
     log = nightly_expect(4, "store merge '%s' '%s'", merged, merged);
     expect_contains(log, "into itself");
     free(log);

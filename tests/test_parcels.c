@@ -746,6 +746,11 @@ static void test_read__numbers_ogr_cannot_read_faithfully(void **state)
                                                                "]}\n";
     static const char outside[] = "{\"type\":\"FeatureCollection\",\"bbox\":[1e999,0,1,1],"
                                   "\"features\":[" NUM_FEATURE("ok", "114.501") "{}]}";
+    static const char nul_text[] =
+        "{\"type\":\"FeatureCollection\",\"features\":[\n" NUM_FEATURE("P\\u0000X", "114.501")
+            NUM_FEATURE("ok", "114.501") NUM_FEATURE("back\\\\u0000", "114.501") "{}]}\n";
+    static const char nul_outside[] = "{\"type\":\"FeatureCollection\",\"name\":\"a\\u0000b\","
+                                      "\"features\":[" NUM_FEATURE("ok", "114.501") "{}]}";
     char *dir = parus_test_tmpdir("parcels");
     char *path = write_text(dir, "numbers.geojson", text);
     char *path2 = write_text(dir, "outside.geojson", outside);
@@ -777,6 +782,23 @@ static void test_read__numbers_ogr_cannot_read_faithfully(void **state)
     /* a bad number outside every feature: the file is refused, nothing read */
     assert_int_equal(parus_parcels_read(path2, NULL, &set, &err), PARUS_E_FORMAT);
     assert_non_null(strstr(err.msg, "line 1: number '1e999' overflows a double"));
+    free(path2);
+    free(path);
+
+    /* GDAL 3.6 cuts a string at an escaped NUL: "P\u0000X" is read as the id "P", another
+       parcel's perhaps. The feature is set aside; an escaped backslash before "u0000" is text
+       like any. Outside every feature the file is refused. */
+    path = write_text(dir, "nul.geojson", nul_text);
+    path2 = write_text(dir, "nul-outside.geojson", nul_outside);
+    assert_int_equal(parus_parcels_read(path, NULL, &set, &err), PARUS_OK);
+    assert_int_equal(set.n_parcels, 2);
+    assert_non_null(find_parcel(&set, "ok"));
+    assert_non_null(find_parcel(&set, "back\\u0000"));
+    assert_reject(&set, 0, PARUS_E_FORMAT,
+                  "text '\\u0000' at line 2 is a NUL character, at which OGR cuts the text");
+    parus_parcel_set_release(&set);
+    assert_int_equal(parus_parcels_read(path2, NULL, &set, &err), PARUS_E_FORMAT);
+    assert_non_null(strstr(err.msg, "line 1: text '\\u0000' is a NUL character"));
     free(path2);
     free(path);
     parus_test_rmtree(dir);

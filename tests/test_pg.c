@@ -808,6 +808,19 @@ static void test_pg__what_a_server_store_refuses(void **state)
     free(conn);
     conn = new_database("refusals");
 
+    /* a nightly run given a database that holds no store (a shard's wrong URL) lays none into
+     * it: exit 6, as for a SQLite file that does not exist */
+    free(parus_test_run_expect(0, "mkdir -p '%s/empty-inbox'", g_dir));
+    out = parus_test_run_expect(6, "'%s' --db '%s' nightly --inbox '%s/empty-inbox' --settle 0",
+                                parus_test_bin(), conn, g_dir);
+    assert_non_null(strstr(out, "parus: error: store 'postgresql://"));
+    assert_non_null(strstr(out, "' does not exist: load parcels first"));
+    free(out);
+    out = parus_test_run_expect(0, "'%s' '%s' -tAc \"SELECT to_regclass('parus_meta') IS NULL\"",
+                                psql, conn);
+    assert_string_equal(out, "t\n");
+    free(out);
+
     /* merge joins SQLite files; a server store needs none */
     free(parus_test_run_expect(8,
                                "'%s' --db '%s' -q parcels load '%s/data-samples/season/"

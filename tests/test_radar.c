@@ -714,7 +714,8 @@ static void test_kernel__threads_and_speckle_error(void **state)
 
 /* The radar tile checks (the settled rule): dB values declared linear, linear values declared dB
  * (most values above 0 dB), and a dB median below -35 dB are refused; bright urban pixels are
- * not. */
+ * not. VH above VV over land is VV and VH exchanged (vv-vh-swapped); over water at the noise
+ * floor it is not judged. */
 static void test_kernel__scale_checks(void **state)
 {
     fixture *fx = *state;
@@ -731,6 +732,9 @@ static void test_kernel__scale_checks(void **state)
         {-40.0f, -45.0f, -40.0f, "dB", PARUS_TILE_CHECK_RADAR_SCALE},     /* median -40 dB */
         {-12.0f, -20.0f, 25.0f, "dB", PARUS_TILE_CHECK_OK},               /* bright pixels */
         {0.06f, 0.01f, 300.0f, "linear", PARUS_TILE_CHECK_OK},
+        {-20.0f, -12.0f, -20.0f, "dB", PARUS_TILE_CHECK_RADAR_SWAPPED}, /* VV and VH exchanged */
+        {0.01f, 0.06f, 0.01f, "linear", PARUS_TILE_CHECK_RADAR_SWAPPED},
+        {-23.0f, -22.5f, -23.0f, "dB", PARUS_TILE_CHECK_OK}, /* water at the noise floor */
     };
     parus_parcel p;
     parus_observation obs;
@@ -750,7 +754,7 @@ static void test_kernel__scale_checks(void **state)
         assert_int_equal(parus_tile_measure(t, &p, 1, NULL, &obs, &st, &err), PARUS_OK);
         assert_int_equal(parus_tile_quality_judge(&st.quality, why, sizeof why), cases[k].want);
         if (cases[k].want != PARUS_TILE_CHECK_OK)
-            assert_non_null(strstr(why, "radar-scale"));
+            assert_non_null(strstr(why, parus_tile_check_name(cases[k].want)));
         parus_tile_free(t);
     }
     free(p.wkb);

@@ -887,6 +887,7 @@ static void test_open__no_date(void **state)
     static const char *const src[] = {"SOURCE=made by hand, sensing 2019-03-04T10:00:00Z",
                                       "TIFFTAG_DATETIME=2020:01:01 00:00:00", NULL};
     static const char *const stamp[] = {"TIFFTAG_DATETIME=2020:01:01 00:00:00", NULL};
+    static const char *const later[] = {"ACQUISITION_DATE=2099-07-01", NULL};
     tif_spec s = {2, 2, 2, GDT_UInt16, NULL, desc, false, 0, 32650, 10, 0, 0, stamp, NULL};
     parus_tile *t = NULL;
     parus_error err;
@@ -907,6 +908,23 @@ static void test_open__no_date(void **state)
     assert_int_equal(open1(path, NULL, &t, &err), PARUS_OK);
     assert_string_equal(parus_tile_get_info(t)->date, "2019-03-04");
     assert_string_equal(parus_tile_get_info(t)->date_source, "metadata SOURCE text");
+    parus_tile_free(t);
+
+    /* a date after today is no acquisition's, wherever it came from: refused as no date, naming
+       the file, the date and its source (it would choose the season, and Sentinel-2's offset) */
+    s.meta = later;
+    write_tif(path, &s);
+    t = NULL;
+    assert_int_equal(open1(path, NULL, &t, &err), PARUS_E_NO_DATE);
+    assert_contains(err.msg, "scene.tif' is dated 2099-07-01 (from metadata ACQUISITION_DATE), "
+                             "after today (");
+    assert_null(t);
+    opt.date = "2099-06-30";
+    assert_int_equal(open1(path, &opt, &t, &err), PARUS_E_NO_DATE);
+    assert_contains(err.msg, "is dated 2099-06-30 (from option)");
+    opt.date = "2021-06-30";
+    assert_int_equal(open1(path, &opt, &t, &err), PARUS_OK);
+    assert_string_equal(parus_tile_get_info(t)->date, "2021-06-30");
     parus_tile_free(t);
     free(path);
 }

@@ -247,6 +247,46 @@ static char *classify(const char *db, const char *model)
                                  parus_test_bin(), db, model);
 }
 
+/* One orbit seen as sigma0 on some dates and as gamma0 (about 1.1 dB brighter: x 1.3) on others,
+ * say a terrain-corrected product beside parus's own: two passes, the gamma0 one scaled to the
+ * sigma0 one by the ratio of their medians, never pooled as they come. */
+static void test_coefficients_are_passes(void **state)
+{
+    (void)state;
+    parus_season_spec spec;
+    parus_season_sources src;
+    parus_season_work work;
+    parus_error err;
+    parus_radar_point pts[7];
+    parus_season_obs out[7];
+    size_t n_out = 0, i, k_vv;
+    const double vv_true[7] = {0.02, 0.03, 0.05, 0.08, 0.10, 0.09, 0.06};
+    static const char *const dates[7] = {"2024-04-01", "2024-04-07", "2024-04-13", "2024-04-19",
+                                         "2024-04-25", "2024-05-01", "2024-05-07"};
+
+    parus_season_spec_init(&spec);
+    assert_int_equal(parus_season_spec_add_radar(&spec, &err), PARUS_OK);
+    k_vv = parus_season_var_index(&spec, "s1_vv");
+    parus_season_sources_init(&spec, &src);
+    parus_season_work_init(&work);
+    for (i = 0; i < 7; i++) {
+        bool sigma = i % 2 == 0;
+        radar_point(&pts[i], dates[i], 142, "ASCENDING", sigma ? vv_true[i] : 1.3 * vv_true[i],
+                    0.2 * vv_true[i]);
+        snprintf(pts[i].coefficient, sizeof pts[i].coefficient, "%s", sigma ? "sigma0" : "gamma0");
+    }
+    assert_true(parus_season_radar_pass(&pts[0]) != parus_season_radar_pass(&pts[1]));
+    assert_true(parus_season_radar_pass(&pts[0]) == parus_season_radar_pass(&pts[2]));
+    assert_int_equal(parus_season_radar_obs(&src, pts, 7, out, &n_out, &work, &err), PARUS_OK);
+    assert_int_equal(n_out, 7);
+    /* sigma0 (4 values) is the reference; gamma0 scaled by the medians' ratio: sqrt(0.05 x 0.06)
+     * over 1.3 x 0.08 */
+    assert_true(out[0].value[k_vv] == vv_true[0]);
+    for (i = 1; i < 7; i += 2)
+        assert_close(out[i].value[k_vv], vv_true[i] * sqrt(0.05 * 0.06) / 0.08, 0, 1e-12);
+    parus_season_work_release(&work);
+}
+
 static void test_walk_and_cli(void **state)
 {
     (void)state;
@@ -441,6 +481,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_passes_scaled_not_pooled),
+        cmocka_unit_test(test_coefficients_are_passes),
         cmocka_unit_test(test_walk_and_cli),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

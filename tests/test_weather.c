@@ -521,6 +521,30 @@ static void test_gtiff__no_date_no_variable_or_monthly_refused(void **state)
     (void)state;
     assert_int_equal(parus_weather_read(a, NULL, &d, &err), PARUS_E_NO_DATE);
     assert_msg_has(&err, "no DATE");
+    {
+        /* a DATE that is no date is not passed over for the date in the band's description */
+        const char *bad[] = {"2024-13-01"};
+        char *c = make_tif("baddate.tif", "precip", "mm", bad, v, 1);
+        GDALDatasetH ds = GDALOpen(c, GA_Update);
+        assert_non_null(ds);
+        GDALSetDescription(GDALGetRasterBand(ds, 1), "2024-07-01");
+        GDALClose(ds);
+        assert_int_equal(parus_weather_read(c, NULL, &d, &err), PARUS_E_NO_DATE);
+        assert_msg_has(&err, "baddate.tif': band 1 has DATE '2024-13-01', which is not a date");
+        free(c);
+    }
+    {
+        /* a rotated grid is refused, not stored for no parcel to read */
+        double gt[6] = {100, 1, 0.1, 32, 0.1, -1};
+        char *c = make_tif("rotated.tif", "precip", "mm", dates, v, 1);
+        GDALDatasetH ds = GDALOpen(c, GA_Update);
+        assert_non_null(ds);
+        GDALSetGeoTransform(ds, gt);
+        GDALClose(ds);
+        assert_int_equal(parus_weather_read(c, NULL, &d, &err), PARUS_E_FORMAT);
+        assert_msg_has(&err, "rotated.tif': variable 'precip' lies on a rotated grid");
+        free(c);
+    }
     assert_int_equal(parus_weather_read(b, NULL, &d, &err), PARUS_E_FORMAT);
     assert_msg_has(&err, "no VARIABLE");
     {
@@ -530,6 +554,22 @@ static void test_gtiff__no_date_no_variable_or_monthly_refused(void **state)
         assert_int_equal(parus_weather_read(c, NULL, &d, &err), PARUS_E_FORMAT);
         assert_msg_has(&err, "a monthly total is not a day's");
         free(c);
+    }
+    {
+        /* values on a day after today are not observed weather; a future day left empty (a
+           file laid out ahead) is only a gap */
+        const char *ahead[] = {"2024-07-01", "2024-07-02", "2099-07-01"};
+        const float f[] = {1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4};
+        const float empty[] = {1, 2, 3, 4, 1, 2, 3, 4, -9999, -9999, -9999, -9999};
+        char *c = make_tif("ahead.tif", "precip", "mm", ahead, f, 3);
+        char *e = make_tif("ahead-empty.tif", "precip", "mm", ahead, empty, 3);
+        assert_int_equal(parus_weather_read(c, NULL, &d, &err), PARUS_E_FORMAT);
+        assert_msg_has(&err, "ahead.tif' has precip_mm values on 2099-07-01, after today (");
+        assert_msg_has(&err, "weather not yet observed (a forecast, or a wrong time axis)");
+        assert_int_equal(parus_weather_read(e, NULL, &d, &err), PARUS_OK);
+        parus_weather_data_release(&d);
+        free(c);
+        free(e);
     }
     free(a);
     free(b);
@@ -986,6 +1026,60 @@ static void test_import__idempotent_overlap_and_nothing_half(void **state)
     free(c);
 }
 
+/* A day's minimum above its maximum is refused, within a file (a station record) and between
+ * files (a tmin stack labelled tmax): heat and frost would be counted on the wrong one. So is a
+ * daily mean above the maximum. Nothing of the refused file is stored; a file that agrees is. */
+static void test_import__minimum_above_maximum_refused(void **state)
+{
+    const char *days[] = {"2024-07-01", "2024-07-02"};
+    const float tmin[] = {20, 21, 22, 23, 18, 19, 20, 21};
+    const float tmax_ok[] = {30, 31, 32, 33, 28, 29, 30, 31};
+    const float tmax_bad[] = {30, 31, 32, 33, 28, 29, 19.5f, 31}; /* cell 2 of July 2nd */
+    static const char csv[] = "station_id,lon,lat,date,tmin_c,tmax_c\n"
+                              "S1,100.5,31.5,2024-07-01,12,24\n"
+                              "S1,100.5,31.5,2024-07-02,25.5,14\n";
+    char *a = make_tif("mm-tmin.tif", "tmin", "degC", days, tmin, 2);
+    char *b = make_tif("mm-tmax-bad.tif", "tmax", "degC", days, tmax_bad, 2);
+    char *c = make_tif("mm-tmax.tif", "tmax", "degC", days, tmax_ok, 2);
+    const float tmean_ok[] = {25, 26, 27, 28, 23, 24, 25, 26};
+    const float tmean_bad[] = {25, 31.5f, 27, 28, 23, 24, 25, 26}; /* cell 1 of July 1st */
+    char *d_ok = make_tif("mm-tmean.tif", "tmean", "degC", days, tmean_ok, 2);
+    char *d_bad = make_tif("mm-tmean-bad.tif", "tmean", "degC", days, tmean_bad, 2);
+    char *st_path = parus_test_path(dir_, "mm-stations.csv");
+    parus_store *s = open_store("minmax.db", true);
+    parus_weather_import_stats st;
+    parus_error err;
+    (void)state;
+
+    assert_int_equal(parus_test_write_file(st_path, csv, strlen(csv)), 0);
+    assert_int_equal(parus_weather_import(s, a, NULL, &st, &err), PARUS_OK);
+    assert_int_equal(parus_weather_import(s, b, NULL, &st, &err), PARUS_E_FORMAT);
+    assert_msg_has(&err, "mm-tmax-bad.tif': tmin_c of cell 2 (row 1, column 0) on 2024-07-02 is "
+                         "20.000, above its tmax_c 19.500 from '");
+    assert_msg_has(&err, "mm-tmin.tif', imported before: the two exchanged?");
+    assert_int_equal(parus_weather_import(s, st_path, NULL, &st, &err), PARUS_E_FORMAT);
+    assert_msg_has(&err, "on 2024-07-02 is 25.500, above its tmax_c 14.000: the two exchanged?");
+    assert_msg_has(&err, "nothing of '");
+    parus_store_close(s);
+    assert_int_equal(count("minmax.db", "SELECT count(*) FROM weather_values"), 8);
+    assert_int_equal(count("minmax.db", "SELECT count(*) FROM weather_files"), 1);
+    s = open_store("minmax.db", false);
+    assert_int_equal(parus_weather_import(s, c, NULL, &st, &err), PARUS_OK);
+    assert_int_equal(st.n_values, 8);
+    /* a daily mean lies between them: one above the maximum is refused, one between is not */
+    assert_int_equal(parus_weather_import(s, d_bad, NULL, &st, &err), PARUS_E_FORMAT);
+    assert_msg_has(&err, "mm-tmean-bad.tif': tmean_c of cell 1 (row 0, column 1) on 2024-07-01 is "
+                         "31.500, above its tmax_c 31.000 from '");
+    assert_int_equal(parus_weather_import(s, d_ok, NULL, &st, &err), PARUS_OK);
+    parus_store_close(s);
+    free(a);
+    free(b);
+    free(c);
+    free(d_ok);
+    free(d_bad);
+    free(st_path);
+}
+
 static void test_weights__by_hand_on_a_2x2_grid(void **state)
 {
     /* cells of 1 degree: (row 0, col 0) is lon 100..101, lat 31..32 */
@@ -1217,6 +1311,7 @@ int main(void)
         cmocka_unit_test(test_points__time_first_and_calendar),
         cmocka_unit_test(test_era5__hourly_kelvin_to_daily),
         cmocka_unit_test(test_import__idempotent_overlap_and_nothing_half),
+        cmocka_unit_test(test_import__minimum_above_maximum_refused),
         cmocka_unit_test(test_weights__by_hand_on_a_2x2_grid),
         cmocka_unit_test(test_weights__first_grid_with_enough_of_the_parcel),
         cmocka_unit_test(test_cli__import_refuses_one_file_and_goes_on),

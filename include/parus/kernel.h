@@ -52,8 +52,13 @@ typedef enum parus_tile_check {
     PARUS_TILE_CHECK_SWAPPED, /* "red-nir-swapped": bright pixels with red far above NIR */
     PARUS_TILE_CHECK_MASK,    /* "mask-contradiction": pixels the mask calls clear have no value */
     PARUS_TILE_CHECK_BLOCK,   /* "damaged-block": a block of out-of-range, constant or noise data */
-    PARUS_TILE_CHECK_RADAR_SCALE /* "radar-scale": backscatter whose declared scale looks wrong */
+    PARUS_TILE_CHECK_RADAR_SCALE,  /* "radar-scale": backscatter whose declared scale looks wrong */
+    PARUS_TILE_CHECK_RADAR_SWAPPED /* "vv-vh-swapped": VH above VV where the land is not dark */
 } parus_tile_check;
+
+/* vv-vh-swapped judges pixels brighter than open water in either polarisation: dark water
+ * near the noise floor may show VH at VV's level, land never shows it above. */
+#define PARUS_TILE_RADAR_LAND_DB (-18.0)
 
 /* The radar scale check's histogram of dB values: 0.5 dB bins over [-50, +30) dB. */
 #define PARUS_TILE_RADAR_DB_BINS 160
@@ -91,14 +96,20 @@ typedef struct parus_tile_quality {
     bool radar, radar_db;
     size_t n_radar_finite[2], n_radar_negative[2], n_radar_positive_db[2];
     size_t radar_db_hist[2][PARUS_TILE_RADAR_DB_BINS];
+    /* radar tiles with VV and VH: the covered pixels (per parcel) with both valid and one of them
+     * at least PARUS_TILE_RADAR_LAND_DB (not open water, not the noise floor), and of those how
+     * many have VH above VV */
+    size_t n_radar_land, n_radar_vh_above_vv;
 } parus_tile_quality;
 
-/* The verdict on a pass's quality: the first check that fails in the order RADAR_SCALE, RANGE,
+/* The verdict on a pass's quality: the first check that fails in the order RADAR_SCALE,
+ * RADAR_SWAPPED, RANGE,
  * BLOCK, MASK, SWAPPED, with a reason (e.g. "red-nir-swapped: 61.2 % of 9120 bright pixels have red
  * far above NIR (NDVI < -0.3), 2.1 % the other way") written into reason (may be NULL). */
 PARUS_API parus_tile_check parus_tile_quality_judge(const parus_tile_quality *q, char *reason,
                                                     size_t reason_size);
-/* "ok", "range", "red-nir-swapped", "mask-contradiction", "damaged-block", "radar-scale". */
+/* "ok", "range", "red-nir-swapped", "mask-contradiction", "damaged-block", "radar-scale",
+ * "vv-vh-swapped". */
 PARUS_API const char *parus_tile_check_name(parus_tile_check check);
 
 typedef struct parus_measure_stats {

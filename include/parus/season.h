@@ -208,16 +208,23 @@ PARUS_API bool parus_season_spec_has_radar(const parus_season_spec *spec);
  * in PARUS_SEASON_MAX_VARS (the spec is then partly extended: start again from a copy). */
 PARUS_API parus_status parus_season_spec_add_radar(parus_season_spec *spec, parus_error *err);
 
+/* A radar observation's pass as one key: its geometry (the relative orbit where known, 1..175,
+ * else its direction) and its backscatter coefficient (sigma0, gamma0 and beta0 of one orbit
+ * differ by the incidence angle's cosine: about 1 dB, a change no crop made). Observations of two
+ * keys are never pooled as they come. Keys of sigma0 order as their geometry does: -12 unknown
+ * direction, -8 descending, -4 ascending, 4 x the relative orbit. */
+PARUS_API int parus_season_radar_pass(const parus_radar_point *pt);
+
 /* A parcel's radar observations pts[0..n) (its walk's, any pass) as season observations, into
  * out[0..*n_out) (room for n). Passes are never pooled as they come: each pass (relative orbit,
- * else orbit direction) is scaled to the reference pass, the one with the most VV values in pts
- * (ties: the smaller relative orbit), by the ratio of the medians of its and the reference's
- * VV (and VH) over the parcel's observations given: the incidence angle of a pass at a place
- * is fixed, so its difference to the other pass is one factor per surface (docs/method.md,
- * section 6). A pass with fewer than PARUS_SEASON_RADAR_MIN_TRACK_OBS VV values, other than the
- * reference, is left out. s1_vh_vv and s1_rvi are computed from the scaled means; s1_water is
- * not scaled. Give pts of the season's window only: the medians are over what is given. work
- * lends scratch memory. E_INVALID for a malformed date, E_NOMEM. */
+ * else orbit direction, and coefficient: parus_season_radar_pass) is scaled to the reference pass,
+ * the one with the most VV values in pts (ties: the smaller relative orbit), by the ratio of the
+ * medians of its and the reference's VV (and VH) over the parcel's observations given: the
+ * incidence angle of a pass at a place is fixed, so its difference to the other pass is one factor
+ * per surface (docs/method.md, section 6). A pass with fewer than PARUS_SEASON_RADAR_MIN_TRACK_OBS
+ * VV values, other than the reference, is left out. s1_vh_vv and s1_rvi are computed from the
+ * scaled means; s1_water is not scaled. Give pts of the season's window only: the medians are over
+ * what is given. work lends scratch memory. E_INVALID for a malformed date, E_NOMEM. */
 PARUS_API parus_status parus_season_radar_obs(const parus_season_sources *src,
                                               const parus_radar_point *pts, size_t n,
                                               parus_season_obs *out, size_t *n_out,

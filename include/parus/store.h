@@ -267,6 +267,7 @@ typedef struct parus_radar_point {
     char orbit_direction[12]; /* "ASCENDING", "DESCENDING", "" unknown */
     int relative_orbit;       /* 0 unknown */
     struct parus_observation obs;
+    char coefficient[8]; /* the tile's backscatter: "sigma0", "gamma0", "beta0" */
 } parus_radar_point;
 
 /* Call fn for each radar observation of the parcel, in (date, tile) order, as

@@ -142,6 +142,17 @@ static int take_value(int argc, char **argv, int *i, const char **out)
     return 0;
 }
 
+/* A PostgreSQL database holds a parus store: PARUS_OK; E_NOT_FOUND for a database without one
+ * (a shard given the wrong database), which the run must not lay a store into; else why it
+ * cannot be opened. */
+static parus_status server_store_exists(const char *db, parus_error *err)
+{
+    parus_store *probe = NULL;
+    parus_status code = parus_store_open_existing(db, &probe, err);
+    parus_store_close(probe);
+    return code;
+}
+
 int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
 {
     parus_nightly_options opt;
@@ -266,7 +277,12 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
     opt.command = "parus nightly";
     opt.args = args;
 
-    if (!parus_store_is_server(ctx->cfg.db) && stat(ctx->cfg.db, &sb) != 0) {
+    code = parus_store_is_server(ctx->cfg.db) ? server_store_exists(ctx->cfg.db, &err)
+           : stat(ctx->cfg.db, &sb) == 0      ? PARUS_OK
+                                              : PARUS_E_NOT_FOUND;
+    if (code != PARUS_OK && code != PARUS_E_NOT_FOUND)
+        return cli_report(&err);
+    if (code == PARUS_E_NOT_FOUND) {
         fprintf(stderr,
                 "parus: error: store '%s' does not exist: load parcels first (parus parcels "
                 "load)\n",

@@ -56,7 +56,7 @@ static int merge(cli_ctx *ctx, int argc, char **argv)
     parus_store *dst;
     parus_error err;
     parus_store_merge_stats ms;
-    size_t n_tiles = 0, n_obs = 0;
+    size_t n_tiles = 0, n_obs = 0, n_parcels = 0;
     long long run_id;
     char summary[512];
     int i, rc = PARUS_EXIT_OK;
@@ -87,6 +87,7 @@ static int merge(cli_ctx *ctx, int argc, char **argv)
         }
         n_tiles += ms.n_tiles_new;
         n_obs += ms.n_observations + ms.n_radar_observations;
+        n_parcels += ms.n_parcels_new + ms.n_parcels_updated;
         say_what_stays(ctx, argv[i], argv[2]);
         if (!ctx->quiet)
             printf("merged '%s' into '%s': parcels %zu new, %zu updated, %zu unchanged; tiles "
@@ -94,9 +95,11 @@ static int merge(cli_ctx *ctx, int argc, char **argv)
                    argv[i], argv[2], ms.n_parcels_new, ms.n_parcels_updated, ms.n_parcels_unchanged,
                    ms.n_tiles_new, ms.n_tiles_known, ms.n_observations, ms.n_radar_observations);
     }
-    snprintf(summary, sizeof summary, "sources=%d tiles_new=%zu observations=%zu", argc - 3,
+    snprintf(summary, sizeof summary,
+             "sources=%d parcels_changed=%zu tiles_new=%zu observations=%zu", argc - 3, n_parcels,
              n_tiles, n_obs);
-    if (rc == PARUS_EXIT_OK && n_tiles == 0 && n_obs == 0)
+    /* a parcel added or replaced is news too: its old shape's observations may be gone */
+    if (rc == PARUS_EXIT_OK && n_tiles == 0 && n_obs == 0 && n_parcels == 0)
         rc = PARUS_EXIT_NOTHING_NEW;
     cli_run_end(dst, run_id,
                 rc == PARUS_EXIT_OK            ? "ok"
