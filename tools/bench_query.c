@@ -124,7 +124,7 @@ static void fill_tiles(parus_store *s, char (*ids)[24], size_t n_parcels, size_t
             bool cloudy = (i * 31 + t * 17) % 5 == 0;
             double v = curve(i, 2.0 + 5.0 * (double)t) - (cloudy ? 0.25 : 0.0);
             int j;
-            memset(&o, 0, sizeof o);
+            bench_observation_clear(&o);
             o.w_total_px = 15.5;
             o.w_valid_px = cloudy ? 2.0 : 15.0;
             o.valid_fraction = o.w_valid_px / o.w_total_px;

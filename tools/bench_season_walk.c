@@ -105,6 +105,7 @@ static void fill(const char *path, size_t n_parcels, size_t n_tiles)
             double v = 0.001 * (double)((i + t) % 997);
             int j;
             /* every statistic set: the row size of a real observation */
+            bench_observation_clear(&o);
             o.w_total_px = 15.5;
             o.w_valid_px = 14.0;
             o.valid_fraction = 14.0 / 15.5;

@@ -5,8 +5,11 @@
 #ifndef PARUS_BENCH_STORE_H
 #define PARUS_BENCH_STORE_H
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "parus/zonal.h"
 
 /* A lon/lat rectangle as a little-endian WKB polygon (93 bytes). */
 static inline void bench_rect_wkb(double x0, double y0, double x1, double y1, unsigned char *b)
@@ -25,6 +28,21 @@ static inline void bench_rect_wkb(double x0, double y0, double x1, double y1, un
         for (i = 0; i < 8; i++)
             *w++ = (unsigned char)(u >> (8 * i));
     }
+}
+
+/* An observation with counts 0 and no own (unmixed) and no radar values (NaN), for a filler to
+ * set the rest: no field it leaves alone is whatever the stack held. */
+static inline void bench_observation_clear(parus_observation *o)
+{
+    size_t i;
+    memset(o, 0, sizeof *o);
+    for (i = 0; i < PARUS_ROLE_N_SPECTRAL_; i++)
+        o->own_band_mean[i] = NAN;
+    for (i = 0; i < PARUS_INDEX_N_; i++)
+        o->own_mean[i] = NAN;
+    o->own_unmixed_share = o->own_veg_fraction = NAN;
+    o->vv = o->vh = o->vh_vv = o->rvi = o->radar_water_fraction = NAN;
+    o->n_eff_vv = o->n_eff_vh = o->looks_vv = o->looks_vh = o->se_vv = o->se_vh = NAN;
 }
 
 /* "YYYY-MM-DD" of 2024-01-01 + doy0 days (doy0 < 366). */
