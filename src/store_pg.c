@@ -738,12 +738,18 @@ static int take_rows(struct parus__pg_stmt *st, PGresult *res)
     return SQLITE_OK;
 }
 
+/* The FETCH of the cursor's next batch. */
+static void fetch_sql(const struct parus__pg_stmt *st, char *sql, size_t n)
+{
+    snprintf(sql, n, "FETCH %d FROM c%u", CURSOR_BATCH, st->id);
+}
+
 /* Send the FETCH of the cursor's next batch without waiting for it (fetch_batch takes it). A
  * failure to send leaves nothing on its way: fetch_batch then asks again, and reports. */
 static void fetch_ahead(struct parus__pg_stmt *st)
 {
     char sql[64];
-    snprintf(sql, sizeof sql, "FETCH %d FROM c%u", CURSOR_BATCH, st->id);
+    fetch_sql(st, sql, sizeof sql);
     if (PQsendQuery(conn_ready(st->pg), sql) == 1)
         st->pg->ahead_of = st;
 }
@@ -760,7 +766,7 @@ static int fetch_batch(struct parus__pg_stmt *st)
         res = st->ahead;
         st->ahead = NULL;
     } else {
-        snprintf(sql, sizeof sql, "FETCH %d FROM c%u", CURSOR_BATCH, st->id);
+        fetch_sql(st, sql, sizeof sql);
         res = PQexec(st->pg->conn, sql);
     }
     if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
