@@ -182,7 +182,7 @@ static int setup(void **state)
     char *out;
     (void)state;
     g_dir = parus_test_tmpdir("assess");
-    g_db = parus_test_path(g_dir, "parus.db");
+    g_db = parus_test_store(g_dir, "parus.db");
     out = parus_test_run_expect(
         0,
         "'%s' --out '%s/scene' --size 512 --dates 12 --seed 5 --quiet --crops "
@@ -913,14 +913,6 @@ static void import_at_set_up(void *ctx, const char *where)
     r->n_imported++;
 }
 
-static long long sql_count(const char *db, const char *where)
-{
-    char *out = parus_test_run_expect(0, "sqlite3 '%s' \"SELECT count(*) FROM %s\"", db, where);
-    long long n = atoll(out);
-    free(out);
-    return n;
-}
-
 static void test_assess__weather_imported_during_set_up_is_read(void **state)
 {
     parus_assess_options opt;
@@ -929,12 +921,11 @@ static void test_assess__weather_imported_during_set_up_is_read(void **state)
     parus_policy pol;
     parus_store *s;
     parus_error err;
-    char path[4096], *db = parus_test_path(g_dir, "race.db"),
+    char path[4096], *db = parus_test_store_copy(g_db, g_dir, "race.db"),
                      *csv = parus_test_path(g_dir, "race-station.csv");
     struct race r = {db, csv, 0};
     (void)state;
 
-    free(parus_test_run_expect(0, "cp '%s' '%s'", g_db, db));
     /* one station in the scene, every day of the season (rain 2 mm a day) */
     free(parus_test_run_expect(
         0,
@@ -953,14 +944,15 @@ static void test_assess__weather_imported_during_set_up_is_read(void **state)
     opt.policy = &pol;
     opt.checkpoint = import_at_set_up;
     opt.checkpoint_ctx = &r;
-    assert_int_equal(sql_count(db, "weather_files"), 0);
+    assert_int_equal(parus_test_sql_count(db, "weather_files"), 0);
     assert_int_equal(parus_assess_run(s, &opt, &st, &err), PARUS_OK);
     assert_int_equal(r.n_imported, 1);
-    assert_int_equal(sql_count(db, "weather_files"), 1);
+    assert_int_equal(parus_test_sql_count(db, "weather_files"), 1);
     /* the season is marked assessed, and its results rest on the file */
-    assert_int_equal(sql_count(db, "season_state WHERE season = '" SEASON "' AND stale = 0"), 1);
-    assert_true(sql_count(db, "parcel_results WHERE season = '" SEASON
-                              "' AND weather_rain_mm IS NOT NULL") > 0);
+    assert_int_equal(
+        parus_test_sql_count(db, "season_state WHERE season = '" SEASON "' AND stale = 0"), 1);
+    assert_true(parus_test_sql_count(db, "parcel_results WHERE season = '" SEASON
+                                         "' AND weather_rain_mm IS NOT NULL") > 0);
     parus_store_close(s);
     parus_crop_table_release(&crops);
     free(db);
@@ -1071,11 +1063,8 @@ static void test_assess__debts_are_deducted(void **state)
     expect_has(log, "same     the current debts file");
     free(log);
     /* a limit edited by hand in the store is found */
-    free(parus_test_run_expect(
-        0,
-        "sqlite3 '%s' \"UPDATE limits SET limit_cny = limit_cny + 100 WHERE farmer_id "
-        "= 'F00001'\"",
-        g_db));
+    free(parus_test_sql(g_db, "UPDATE limits SET limit_cny = limit_cny + 100 WHERE farmer_id = "
+                              "'F00001'"));
     log =
         parus_test_run_expect(13, "'%s' --db '%s' verify --season " SEASON, parus_test_bin(), g_db);
     expect_has(log, "differs  farmer F00001: limit_cny stored ");
@@ -1126,15 +1115,11 @@ static void swap_first_classes(const char *from, const char *to)
 /* The one model version of the season's assessments (fails when there are several). */
 static void season_model_version(const char *db, char out[128])
 {
-    char *log =
-        parus_test_run_expect(0,
-                              "sqlite3 '%s' \"SELECT DISTINCT model_version FROM assessments WHERE "
-                              "season = '" SEASON "' AND method = 'model'\"",
-                              db);
-    char *nl = strchr(log, '\n');
-    assert_non_null(nl);
-    assert_true(nl[1] == '\0'); /* one version */
-    *nl = '\0';
+    char *log = parus_test_sql(db, "SELECT DISTINCT model_version FROM assessments WHERE "
+                                   "season = '" SEASON "' AND method = 'model'");
+    assert_non_null(log);
+    assert_true(log[0] != '\0');
+    assert_null(strchr(log, '\n')); /* one version */
     snprintf(out, 128, "%s", log);
     free(log);
 }
@@ -1144,27 +1129,24 @@ static void season_model_version(const char *db, char out[128])
  * season's own crops is unsure of every parcel; before the rule 33 of them were POOR. */
 static void test_assess__poor_needs_an_even_odds_class(void **state)
 {
-    char db[4200], model[4200], *out;
+    char *db = parus_test_store_copy(g_db, g_dir, "unsure.db"), model[4200], *out;
     (void)state;
-    snprintf(db, sizeof db, "%s/unsure.db", g_dir);
     snprintf(model, sizeof model, "%s/unsure.model", g_dir);
     free(parus_test_run_expect(
         0,
-        "set -e; cp '%s' '%s'; awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print "
+        "set -e; awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print "
         "\"parcel_id,crop\"; next } $c[\"valid\"] == 1 { print $c[\"parcel_id\"] \",\" "
         "$c[\"crop\"] }' '%s/scene/truth/parcels_truth.csv' > '%s/unsure-labels.csv'; "
         "'%s' --db '%s' -q parcels crops '%s/unsure-labels.csv' --season " SEASON "; "
         "'%s' --db '%s' -q train --season " SEASON " --rounds 3 --out '%s'; "
         "'%s' --db '%s' -q assess --season " SEASON " --model '%s'",
-        g_db, db, g_dir, g_dir, parus_test_bin(), db, g_dir, parus_test_bin(), db, model,
-        parus_test_bin(), db, model));
-    out = parus_test_run_expect(
-        0,
-        "sqlite3 '%s' \"SELECT SUM(crop_probability < 0.5), SUM(crop_probability < "
-        "0.5 AND health_class = 'poor'), SUM(crop_probability < 0.5 AND "
-        "health_class = 'fair') FROM parcel_results WHERE season = '" SEASON
-        "' AND crop_method = 'model'\"",
-        db);
+        g_dir, g_dir, parus_test_bin(), db, g_dir, parus_test_bin(), db, model, parus_test_bin(),
+        db, model));
+    out = parus_test_sql(db, "SELECT SUM(CASE WHEN crop_probability < 0.5 THEN 1 ELSE 0 END), "
+                             "SUM(CASE WHEN crop_probability < 0.5 AND health_class = 'poor' THEN "
+                             "1 ELSE 0 END), SUM(CASE WHEN crop_probability < 0.5 AND "
+                             "health_class = 'fair' THEN 1 ELSE 0 END) FROM parcel_results WHERE "
+                             "season = '" SEASON "' AND crop_method = 'model'");
     unsigned long unsure = 0, poor = 99, fair = 0;
     assert_int_equal(sscanf(out, "%lu|%lu|%lu", &unsure, &poor, &fair), 3);
     fprintf(stderr, "assess: %lu parcels under even odds, %lu POOR, %lu FAIR\n", unsure, poor,
@@ -1173,11 +1155,13 @@ static void test_assess__poor_needs_an_even_odds_class(void **state)
     assert_int_equal(poor, 0);
     assert_true(fair > 0);
     free(out);
+    free(db);
 }
 
 static void test_assess__two_models_never_share_a_version(void **state)
 {
-    char db[4200], m20[4200], m30[4200], m20s[4200], v20[128], v30[128], v20s[128];
+    char *db = parus_test_store_copy(g_db, g_dir, "models.db"), m20[4200], m30[4200], m20s[4200];
+    char v20[128], v30[128], v20s[128];
     char h[65], want[200], *log;
     parus_model *a = NULL, *b = NULL, *c = NULL;
     parus_error err;
@@ -1185,20 +1169,19 @@ static void test_assess__two_models_never_share_a_version(void **state)
 
     /* a copy of the season with the truth's crops declared, two models trained on the same
      * parcels with 20 and 30 rounds, and the first with two class names exchanged */
-    snprintf(db, sizeof db, "%s/models.db", g_dir);
     snprintf(m20, sizeof m20, "%s/m20.model", g_dir);
     snprintf(m30, sizeof m30, "%s/m30.model", g_dir);
     snprintf(m20s, sizeof m20s, "%s/m20-swapped.model", g_dir);
     free(parus_test_run_expect(
         0,
-        "set -e; cp '%s' '%s'; awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print "
+        "set -e; awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print "
         "\"parcel_id,crop\"; next } $c[\"valid\"] == 1 { print $c[\"parcel_id\"] \",\" "
         "$c[\"crop\"] }' '%s/scene/truth/parcels_truth.csv' > '%s/labels.csv'; "
         "'%s' --db '%s' -q parcels crops '%s/labels.csv' --season " SEASON "; "
         "'%s' --db '%s' -q train --season " SEASON " --rounds 20 --out '%s'; "
         "'%s' --db '%s' -q train --season " SEASON " --rounds 30 --out '%s'",
-        g_db, db, g_dir, g_dir, parus_test_bin(), db, g_dir, parus_test_bin(), db, m20,
-        parus_test_bin(), db, m30));
+        g_dir, g_dir, parus_test_bin(), db, g_dir, parus_test_bin(), db, m20, parus_test_bin(), db,
+        m30));
     swap_first_classes(m20, m20s);
     assert_int_equal(parus_model_load(m20, &a, &err), PARUS_OK);
     assert_int_equal(parus_model_load(m30, &b, &err), PARUS_OK);
@@ -1231,16 +1214,14 @@ static void test_assess__two_models_never_share_a_version(void **state)
      * hashes of the crop table and policy it used */
     free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --model '%s'",
                                parus_test_bin(), db, m30));
-    log = parus_test_run_expect(
-        0,
-        "sqlite3 '%s' \"SELECT model_version || '|' || model_data_hash || '|' || "
-        "length(crops_hash) || '|' || length(policy_hash) || '|' || "
-        "(debts_hash IS NULL) FROM assessment_inputs WHERE season = '" SEASON "'\"",
-        db);
+    log = parus_test_sql(db, "SELECT model_version || '|' || model_data_hash || '|' || "
+                             "length(crops_hash) || '|' || length(policy_hash) || '|' || CASE "
+                             "WHEN debts_hash IS NULL THEN 1 ELSE 0 END FROM assessment_inputs "
+                             "WHERE season = '" SEASON "'");
     snprintf(want, sizeof want, "%s|", v30);
     assert_true(strncmp(log, want, strlen(want)) == 0);
     assert_non_null(strstr(log, parus_model_data_hash(b)));
-    expect_has(log, "|64|64|1\n");
+    expect_has(log, "|64|64|1");
     free(log);
     /* parus query (the launcher) shows them, in text and JSON */
     log = parus_test_run_expect(0, "'%s' --db '%s' query --season " SEASON " --farmer F00001",
@@ -1258,6 +1239,7 @@ static void test_assess__two_models_never_share_a_version(void **state)
     parus_model_free(a);
     parus_model_free(b);
     parus_model_free(c);
+    free(db);
 }
 
 typedef struct unknown_check {
@@ -1312,7 +1294,7 @@ static void test_assess__unknown_declared_crop_gives_no_value(void **state)
 
 static void test_assess__cli_help_and_misuse(void **state)
 {
-    char *log;
+    char *log, *empty;
     (void)state;
     log = parus_test_run_expect(0, "'%s' assess --help", parus_test_bin());
     expect_has(log, "usage: parus assess");
@@ -1330,10 +1312,12 @@ static void test_assess__cli_help_and_misuse(void **state)
                                parus_test_bin(), g_db));
     free(parus_test_run_expect(2, "'%s' --db '%s' assess --season", parus_test_bin(), g_db));
     /* a store without parcels: nothing to assess */
-    log = parus_test_run_expect(6, "'%s' --db '%s/empty.db' assess --no-model --season " SEASON,
-                                parus_test_bin(), g_dir);
+    empty = parus_test_store(g_dir, "empty.db");
+    log = parus_test_run_expect(6, "'%s' --db '%s' assess --no-model --season " SEASON,
+                                parus_test_bin(), empty);
     expect_has(log, "no parcel");
     free(log);
+    free(empty);
     log = parus_test_run_expect(0, "'%s' --help", parus_test_bin());
     expect_has(log, "assess");
     free(log);
@@ -1347,10 +1331,9 @@ static void test_assess__nightly_assesses_after_ingest(void **state)
     parus_store *s;
     parus_store_counts c1, c2;
     parus_error err;
-    char db[4200];
+    char *db = parus_test_store(g_dir, "nightly.db");
     (void)state;
 
-    snprintf(db, sizeof db, "%s/nightly.db", g_dir);
     free(
         parus_test_run_expect(0,
                               "mkdir -p '%s/inbox' && cp '%s'/scene/*.tif '%s/inbox/' && "
@@ -1404,17 +1387,17 @@ static void test_assess__nightly_assesses_after_ingest(void **state)
                                parus_test_bin(), db, g_dir));
     free(parus_test_run_expect(2, "'%s' --db '%s' nightly --inbox '%s/inbox' --no-assess --assess",
                                parus_test_bin(), db, g_dir));
+    free(db);
 }
 
 /* A copy of the season's store, assessed, for a case that changes its parcels (the others keep
  * theirs); its path malloc'ed. */
 static char *assessed_copy(const char *name)
 {
-    char *db = parus_test_path(g_dir, name);
-    free(parus_test_run_expect(0, "rm -f '%s'* && cp '%s' '%s'", db, g_db, db));
+    char *db = parus_test_store_copy(g_db, g_dir, name);
     free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
                                parus_test_bin(), db));
-    assert_int_equal(sql_count(db, "season_state WHERE stale = 0"), 1);
+    assert_int_equal(parus_test_sql_count(db, "season_state WHERE stale = 0"), 1);
     return db;
 }
 
@@ -1442,16 +1425,18 @@ static void test_assess__reloaded_parcels_and_declared_crops_owe_the_season(void
     /* the same registry again: nothing changed, nothing owed */
     free(parus_test_run_expect(8, "'%s' --db '%s' -q parcels load '%s/scene/parcels.geojson'",
                                parus_test_bin(), db, g_dir));
-    assert_int_equal(sql_count(db, "season_state WHERE stale = 0"), 1);
+    assert_int_equal(parus_test_sql_count(db, "season_state WHERE stale = 0"), 1);
 
     /* a parcel handed to another farmer: both farmers' limits rest on the old registry */
-    assert_int_equal(sql_count(db, "limits WHERE farmer_id = 'F00001' AND n_parcels = 4"), 1);
+    assert_int_equal(
+        parus_test_sql_count(db, "limits WHERE farmer_id = 'F00001' AND n_parcels = 4"), 1);
     write_moved_registry();
     free(parus_test_run_expect(8, "'%s' --db '%s' -q parcels load '%s/moved.geojson'",
                                parus_test_bin(), db, g_dir));
-    assert_int_equal(sql_count(db, "season_state WHERE stale = 1 AND stale_cause = 'parcel P000001 "
-                                   "changed (shape, area, farmer or declared area)'"),
-                     1);
+    assert_int_equal(
+        parus_test_sql_count(db, "season_state WHERE stale = 1 AND stale_cause = 'parcel P000001 "
+                                 "changed (shape, area, farmer or declared area)'"),
+        1);
     /* the night assesses it although nothing is new, and the limits follow the registry */
     free(parus_test_run_expect(0, "mkdir -p '%s/empty-inbox'", g_dir));
     log = parus_test_run_expect(0,
@@ -1461,24 +1446,26 @@ static void test_assess__reloaded_parcels_and_declared_crops_owe_the_season(void
     expect_has(log, "event=owed season=" SEASON);
     expect_has(log, "assess=ok assess_cause=owed owed=no");
     free(log);
-    assert_int_equal(sql_count(db, "season_state WHERE stale = 0"), 1);
-    assert_int_equal(sql_count(db, "limits WHERE farmer_id = 'F00001' AND n_parcels = 3"), 1);
+    assert_int_equal(parus_test_sql_count(db, "season_state WHERE stale = 0"), 1);
+    assert_int_equal(
+        parus_test_sql_count(db, "limits WHERE farmer_id = 'F00001' AND n_parcels = 3"), 1);
 
     /* a crop declared after the assessment (it decides UNKNOWN_CROP and the value) */
     write_text("tea.csv", "parcel_id,crop\nP000002,tea\n");
     free(parus_test_run_expect(0,
                                "'%s' --db '%s' -q parcels crops --season " SEASON " '%s/tea.csv'",
                                parus_test_bin(), db, g_dir));
-    assert_int_equal(sql_count(db, "season_state WHERE stale = 1 AND stale_cause = 'declared crop "
-                                   "of parcel P000002 changed'"),
-                     1);
+    assert_int_equal(
+        parus_test_sql_count(db, "season_state WHERE stale = 1 AND stale_cause = 'declared crop "
+                                 "of parcel P000002 changed'"),
+        1);
     free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
                                parus_test_bin(), db));
     /* declared again as the assessment saw it: nothing owed */
     free(parus_test_run_expect(0,
                                "'%s' --db '%s' -q parcels crops --season " SEASON " '%s/tea.csv'",
                                parus_test_bin(), db, g_dir));
-    assert_int_equal(sql_count(db, "season_state WHERE stale = 0"), 1);
+    assert_int_equal(parus_test_sql_count(db, "season_state WHERE stale = 0"), 1);
 
     /* a new parcel on an assessed parcel's land (a claim its credit verdict must weigh) */
     write_text("twin.geojson",
@@ -1489,9 +1476,10 @@ static void test_assess__reloaded_parcels_and_declared_crops_owe_the_season(void
                "[100.0,20.0]]]}}]}");
     free(parus_test_run_expect(0, "'%s' --db '%s' -q parcels load '%s/twin.geojson'",
                                parus_test_bin(), db, g_dir));
-    assert_int_equal(sql_count(db, "season_state WHERE stale = 1 AND stale_cause = 'parcel X_TWIN "
-                                   "registered'"),
-                     1);
+    assert_int_equal(
+        parus_test_sql_count(db, "season_state WHERE stale = 1 AND stale_cause = 'parcel X_TWIN "
+                                 "registered'"),
+        1);
     free(db);
 }
 
@@ -1553,32 +1541,28 @@ static void test_assess__query_and_export_say_a_limit_is_stale(void **state)
  * them fall to their crops' "all" groups, whose curves must count the crops' other parcels. */
 static void test_assess__all_group_holds_every_parcel_of_its_crop(void **state)
 {
-    char *db = parus_test_path(g_dir, "grids.db");
+    char *db = parus_test_store_copy(g_db, g_dir, "grids.db");
     const char *crops_with_grid_members =
         "(SELECT DISTINCT crop FROM peer_curves WHERE grp = 'all') c WHERE (SELECT count(*) FROM "
         "parcel_results r WHERE r.crop = c.crop AND r.peer_group <> 'all') > 0";
     char short_all[1024];
     (void)state;
 
-    free(parus_test_run_expect(
-        0,
-        "rm -f '%s'* && cp '%s' '%s' && sqlite3 '%s' \"UPDATE tiles SET gt0 = gt0 + 5 WHERE id %% "
-        "2 "
-        "= 1; DELETE FROM observation_values WHERE tile_id %% 2 = 0 AND parcel_num IN (SELECT num "
-        "FROM "
-        "parcels ORDER BY id LIMIT 40)\"",
-        db, g_db, db, db));
+    free(parus_test_sql(db, "UPDATE tiles SET gt0 = gt0 + 5 WHERE id % 2 = 1; DELETE FROM "
+                            "observation_values WHERE tile_id % 2 = 0 AND parcel_num IN (SELECT "
+                            "num FROM parcels ORDER BY id LIMIT 40)"));
     free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
                                parus_test_bin(), db));
-    assert_int_equal(sql_count(db, "(SELECT DISTINCT grp FROM peer_curves WHERE grp <> 'all')"), 2);
-    assert_true(sql_count(db, crops_with_grid_members) >= 3);
+    assert_int_equal(
+        parus_test_sql_count(db, "(SELECT DISTINCT grp FROM peer_curves WHERE grp <> 'all') g"), 2);
+    assert_true(parus_test_sql_count(db, crops_with_grid_members) >= 3);
     /* no such crop's "all" curve counts only the parcels judged against it */
     snprintf(short_all, sizeof short_all,
              "%s AND (SELECT max(n) FROM peer_curves p WHERE p.crop = c.crop AND p.grp = 'all') <= "
              "(SELECT count(*) FROM parcel_results r WHERE r.crop = c.crop AND r.peer_group = "
              "'all')",
              crops_with_grid_members);
-    assert_int_equal(sql_count(db, short_all), 0);
+    assert_int_equal(parus_test_sql_count(db, short_all), 0);
     free(db);
 }
 
@@ -1605,5 +1589,5 @@ int main(void)
         cmocka_unit_test(test_assess__query_and_export_say_a_limit_is_stale),
         cmocka_unit_test(test_assess__all_group_holds_every_parcel_of_its_crop),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_backend_group_tests(tests, setup, teardown);
 }

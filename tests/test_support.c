@@ -119,6 +119,162 @@ char *parus_test_pg_database(const char *name)
     return out;
 }
 
+/* ---- both backends ---- */
+
+const char parus_test_sqlite_only[] = "sqlite-only";
+
+bool parus_test_on_pg(void)
+{
+    const char *b = getenv("PARUS_TEST_BACKEND");
+    return b && strcmp(b, "pg") == 0;
+}
+
+char *parus_test_store(const char *dir, const char *name)
+{
+    const char *base;
+    char db[64];
+    size_t n = 0, i;
+    char *conn;
+    if (!parus_test_on_pg())
+        return parus_test_path(dir, name);
+    /* "/tmp/parus-test-assess-Ab12Cd" + "parus.db" -> "assess-Ab12Cd.parus": unique while the
+     * directory lives, and within PostgreSQL's 63 bytes */
+    base = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+    if (strncmp(base, "parus-test-", 11) == 0)
+        base += 11;
+    for (i = 0; base[i] && n < 40; i++)
+        db[n++] = base[i];
+    db[n++] = '.';
+    for (i = 0; name[i] && n < sizeof db - 1; i++)
+        db[n++] = name[i];
+    db[n] = '\0';
+    if (n > 3 && strcmp(db + n - 3, ".db") == 0)
+        db[n - 3] = '\0';
+    conn = parus_test_pg_database(db);
+    if (!conn)
+        fail_msg("no PostgreSQL server for store '%s'", db);
+    return conn;
+}
+
+/* The database name of a libpq keyword string "... dbname=NAME" (NAME has no spaces here). */
+static void dbname_of(const char *conn, char *out, size_t n)
+{
+    const char *p = strstr(conn, "dbname=");
+    size_t len;
+    if (!p)
+        fail_msg("no dbname in '%s'", conn);
+    p += 7;
+    len = strcspn(p, " ");
+    if (len >= n)
+        fail_msg("dbname too long in '%s'", conn);
+    memcpy(out, p, len);
+    out[len] = '\0';
+}
+
+char *parus_test_store_copy(const char *src, const char *dir, const char *name)
+{
+    char cmd[9000], *dst, *out = NULL, template[64];
+    if (!parus_test_on_pg()) {
+        dst = parus_test_path(dir, name);
+        snprintf(cmd, sizeof cmd, "rm -f '%s' '%s-wal' '%s-shm' '%s-journal' && cp '%s' '%s'", dst,
+                 dst, dst, dst, src, dst);
+        if (parus_test_run(cmd, NULL, NULL) != 0)
+            fail_msg("cannot copy '%s' to '%s'", src, dst);
+        return dst;
+    }
+    /* the new database's name as parus_test_store makes it, from the template */
+    dst = parus_test_store(dir, name);
+    dbname_of(dst, template, sizeof template);
+    free(dst);
+    {
+        char from[64];
+        dbname_of(src, from, sizeof from);
+        snprintf(cmd, sizeof cmd, "'%s/tools/pg-server.sh' db '%s/data' '%s' '%s'",
+                 parus_test_source_dir(), getenv("PARUS_TEST_PG_DIR"), template, from);
+    }
+    if (parus_test_run(cmd, &out, NULL) != 0)
+        fail_msg("cannot copy database '%s' as '%s'", src, template);
+    out[strcspn(out, "\n")] = '\0';
+    return out;
+}
+
+char *parus_test_sql(const char *db, const char *sql)
+{
+    char *out = NULL, *err = NULL;
+    char *cmd;
+    size_t n = strlen(db) + strlen(sql) + 256;
+    int rc;
+    if (strchr(sql, '"') || strchr(db, '\''))
+        fail_msg("parus_test_sql: the query may not hold '\"' nor the store \"'\"");
+    cmd = malloc(n);
+    assert_non_null(cmd);
+    if (parus_test_on_pg())
+        snprintf(cmd, n, "psql -X -q -At -v ON_ERROR_STOP=1 '%s' -c \"%s\"", db, sql);
+    else
+        snprintf(cmd, n, "sqlite3 -bail '%s' \"%s\"", db, sql);
+    rc = parus_test_run(cmd, &out, &err);
+    if (rc != 0)
+        fail_msg("%s: exit %d: %s", cmd, rc, err ? err : "");
+    free(cmd);
+    free(err);
+    if (!out)
+        out = strdup("");
+    assert_non_null(out);
+    n = strlen(out);
+    while (n > 0 && out[n - 1] == '\n')
+        out[--n] = '\0';
+    return out;
+}
+
+long long parus_test_sql_count(const char *db, const char *from_where)
+{
+    char sql[4096], *out;
+    long long n;
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", from_where);
+    out = parus_test_sql(db, sql);
+    n = atoll(out);
+    free(out);
+    return n;
+}
+
+int parus_test_run_backend_group(const char *name, const struct CMUnitTest *tests, size_t n,
+                                 CMFixtureFunction setup, CMFixtureFunction teardown)
+{
+    struct CMUnitTest *run;
+    size_t i, k = 0;
+    int failed;
+    if (!parus_test_on_pg())
+        return parus_test_exit_status(_cmocka_run_group_tests(name, tests, n, setup, teardown));
+    {
+        const char *dir = getenv("PARUS_TEST_PG_DIR");
+        char info[4200];
+        if (!dir) {
+            fprintf(stderr, "%s on PostgreSQL: PARUS_TEST_PG_DIR is not set: skipped\n", name);
+            return PARUS_TEST_SKIPPED;
+        }
+        snprintf(info, sizeof info, "%s/data/conninfo", dir);
+        if (access(info, R_OK) != 0) {
+            fprintf(stderr,
+                    "%s on PostgreSQL: no server in '%s' (tools/pg-server.sh fixture said why): "
+                    "skipped\n",
+                    name, dir);
+            return PARUS_TEST_SKIPPED;
+        }
+    }
+    run = calloc(n ? n : 1, sizeof *run);
+    assert_non_null(run);
+    for (i = 0; i < n; i++) {
+        if (tests[i].initial_state == (void *)parus_test_sqlite_only) {
+            fprintf(stderr, "%s on PostgreSQL: %s is run on SQLite only\n", name, tests[i].name);
+            continue;
+        }
+        run[k++] = tests[i];
+    }
+    failed = _cmocka_run_group_tests(name, run, k, setup, teardown);
+    free(run);
+    return parus_test_exit_status(failed);
+}
+
 char *parus_test_read_file(const char *path)
 {
     FILE *f = fopen(path, "rb");

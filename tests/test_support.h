@@ -51,6 +51,40 @@ int parus_test_write_file(const char *path, const void *data, size_t n);
  * not installed): the caller skips. */
 char *parus_test_pg_database(const char *name);
 
+/* ---- the store-facing suites on both backends ----
+ * A suite that works through the store's API and the CLI runs twice under CTest: as NAME on
+ * SQLite files, and as NAME_pg with PARUS_TEST_BACKEND=pg on the pg fixture's PostgreSQL server
+ * (tests/CMakeLists.txt, parus_add_pg_variant). Its stores come from parus_test_store (a file, or
+ * a fresh database), its copies from parus_test_store_copy, its SQL from parus_test_sql; a case
+ * that only means something on a SQLite file (it copies, truncates or corrupts the file, or opens
+ * it with sqlite3_*) is listed with cmocka_unit_test_sqlite_only and left out of the _pg run. */
+bool parus_test_on_pg(void);
+/* A fresh store DIR/NAME: the file's path on SQLite; on PostgreSQL the connection string of a
+ * fresh database named after DIR's last component and NAME. malloc'ed; fails the test when the
+ * server cannot make one. */
+char *parus_test_store(const char *dir, const char *name);
+/* A copy of the store SRC as the new store DIR/NAME (cp of the file and its journal; CREATE
+ * DATABASE ... TEMPLATE on the server: no connection may be open to SRC). */
+char *parus_test_store_copy(const char *src, const char *dir, const char *name);
+/* The answer of one query to the store DB (sqlite3, or psql -At), malloc'ed, trailing newline
+ * cut; fails the test when the query fails. */
+char *parus_test_sql(const char *db, const char *sql);
+/* SELECT count(*) FROM <from_where>. */
+long long parus_test_sql_count(const char *db, const char *from_where);
+extern const char parus_test_sqlite_only[];
+#define cmocka_unit_test_sqlite_only(f)                                                            \
+    {                                                                                              \
+#f, f, NULL, NULL, (void *)parus_test_sqlite_only                                          \
+    }
+/* Runs the group's cases (on PostgreSQL, all but the SQLite-only ones, named on stderr); exits
+ * 77 (skipped) on PostgreSQL when the fixture has no server. */
+int parus_test_run_backend_group(const char *name, const struct CMUnitTest *tests, size_t n,
+                                 CMFixtureFunction setup, CMFixtureFunction teardown);
+#define cmocka_run_backend_group_tests(group_tests, group_setup, group_teardown)                   \
+    parus_test_run_backend_group(#group_tests, group_tests,                                        \
+                                 sizeof(group_tests) / sizeof((group_tests)[0]), group_setup,      \
+                                 group_teardown)
+
 /* A whole file as a malloc'ed NUL-terminated string; fails the test when it cannot be read. */
 char *parus_test_read_file(const char *path);
 
