@@ -518,10 +518,16 @@ static parus_status store_open_pg(const char *target, bool create, bool read_onl
     store->bulk_send_bytes = PARUS__BULK_SEND_BYTES;
     rc = parus__db_open_pg(target, read_only, &store->db, &reason);
     if (rc != SQLITE_OK) {
-        code = rc == SQLITE_NOMEM ? parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", shown)
-                                  : parus_fail(err, PARUS_E_STORE,
-                                               "cannot connect to the PostgreSQL store '%s': %s",
-                                               shown, reason ? reason : "unknown reason");
+        if (rc == SQLITE_NOMEM)
+            code = parus_fail(err, PARUS_E_NOMEM, "cannot open store '%s'", shown);
+        else if (rc == SQLITE_NOTFOUND) /* as an absent file is: no store */
+            code = parus_fail(err, PARUS_E_NOT_FOUND,
+                              "store '%s' does not exist: the server has no such database "
+                              "(create it with createdb, or check the name)",
+                              shown);
+        else
+            code = parus_fail(err, PARUS_E_STORE, "cannot connect to the PostgreSQL store '%s': %s",
+                              shown, reason ? reason : "unknown reason");
         free(reason);
         free(store);
         return code;

@@ -41,7 +41,8 @@ bool parus__db_target_is_pg(const char *target);
 /* Wrap an open SQLite connection (the caller keeps opening it with its flags and pragmas).
  * NULL when out of memory. */
 parus__db *parus__db_wrap_sqlite(sqlite3 *lite);
-/* Connect to PostgreSQL: SQLITE_OK, or an error code with *errmsg a malloc'd reason (free it).
+/* Connect to PostgreSQL: SQLITE_OK, or an error code (SQLITE_NOTFOUND: the server has no such
+ * database) with *errmsg a malloc'd reason (free it).
  * read_only: every transaction of the connection is read-only (set with its other settings, in
  * the same round trip). */
 int parus__db_open_pg(const char *conninfo, bool read_only, parus__db **out, char **errmsg);

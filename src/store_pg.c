@@ -206,6 +206,34 @@ void parus__pg_display(const char *conninfo, char *out, size_t cap)
     PQconninfoFree(opts);
 }
 
+/* Whether a connection that failed failed because the server has no database dbname: asked of
+ * the same server through its maintenance database "postgres" (the connection string with only
+ * the database changed). False whenever that cannot be told (server down, no rights, no such
+ * maintenance database): the failure is then the connection's own. The message of the failed
+ * connection is not read for this: the server words it in its own language. */
+static bool database_absent(const char *conninfo, const char *dbname)
+{
+    const char *const keys[] = {"dbname", "dbname", "connect_timeout", NULL};
+    const char *const vals[] = {conninfo, "postgres", "10", NULL};
+    const char *params[1];
+    PGconn *c;
+    PGresult *res;
+    bool absent = false;
+    if (!dbname || !*dbname || strcmp(dbname, "postgres") == 0)
+        return false;
+    c = PQconnectdbParams(keys, vals, 1);
+    if (c && PQstatus(c) == CONNECTION_OK) {
+        params[0] = dbname;
+        res = PQexecParams(c, "SELECT count(*) FROM pg_database WHERE datname = $1", 1, NULL,
+                           params, NULL, NULL, 0);
+        absent = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+                 strcmp(PQgetvalue(res, 0, 0), "0") == 0;
+        PQclear(res);
+    }
+    PQfinish(c);
+    return absent;
+}
+
 int parus__pg_open(const char *conninfo, bool read_only, struct parus__pg **out, char **errmsg)
 {
     struct parus__pg *pg = calloc(1, sizeof *pg);
@@ -216,11 +244,12 @@ int parus__pg_open(const char *conninfo, bool read_only, struct parus__pg **out,
         return SQLITE_NOMEM;
     pg->conn = PQconnectdb(conninfo);
     if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK) {
+        bool absent = pg->conn && database_absent(conninfo, PQdb(pg->conn));
         set_err(pg, pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
         *errmsg = strdup(pg->err);
         PQfinish(pg->conn);
         free(pg);
-        return SQLITE_CANTOPEN;
+        return absent ? SQLITE_NOTFOUND : SQLITE_CANTOPEN;
     }
     /* reals as the shortest text that reads back to the same double (the default since 12;
      * stated so that an older server's setting cannot round them); quiet notices; UTC. Sent as

@@ -18,7 +18,8 @@ bool parus__pg_conninfo_ok(const char *conninfo);
  * of it (a password, options) is shown. */
 void parus__pg_display(const char *conninfo, char *out, size_t cap);
 /* Connect, and set the connection's settings in one round trip; read_only adds
- * default_transaction_read_only to them. */
+ * default_transaction_read_only to them. SQLITE_NOTFOUND when the server answers that it has no
+ * such database (asked through its "postgres" database), SQLITE_CANTOPEN for any other failure. */
 int parus__pg_open(const char *conninfo, bool read_only, struct parus__pg **out, char **errmsg);
 void parus__pg_close(struct parus__pg *pg);
 int parus__pg_copy_begin(struct parus__pg *pg, const char *sql);

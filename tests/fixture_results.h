@@ -356,8 +356,8 @@ static int fx_setup(void **state)
 {
     (void)state;
     fx_dir = parus_test_tmpdir("results");
-    fx_db = parus_test_path(fx_dir, "season.db");
-    fx_bare_db = parus_test_path(fx_dir, "bare.db");
+    fx_db = parus_test_store(fx_dir, "season.db");
+    fx_bare_db = parus_test_store(fx_dir, "bare.db");
     fx_build(fx_dir, fx_db, true);
     fx_build(fx_dir, fx_bare_db, false);
     return 0;

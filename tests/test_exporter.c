@@ -684,7 +684,7 @@ static void test_cmd_export__files_stdout_and_exit_codes(void **state)
     char *pcsv = parus_test_path(fx_dir, "cli-parcels.csv");
     char *gpkg = parus_test_path(fx_dir, "cli.gpkg");
     char *none = parus_test_path(fx_dir, "cli-none.csv");
-    char *out, *errs, *a, *b;
+    char *out, *errs, *a, *b, *absent;
     size_t na, nb;
     (void)state;
 
@@ -736,8 +736,9 @@ static void test_cmd_export__files_stdout_and_exit_codes(void **state)
     fx_run(2, NULL, NULL, "'%s' --db '%s' export --season 2024-13-01/2024-14-01", fx_bin(), fx_db);
     fx_run(2, NULL, NULL, "'%s' --db '%s' export --season %s --parcels -", fx_bin(), fx_db,
            FX_SEASON);
-    fx_run(6, NULL, NULL, "'%s' --db '%s/absent.db' export --season %s", fx_bin(), fx_dir,
-           FX_SEASON);
+    absent = parus_test_store_absent(fx_dir, "absent.db");
+    fx_run(6, NULL, NULL, "'%s' --db '%s' export --season %s", fx_bin(), absent, FX_SEASON);
+    free(absent);
     fx_run(0, &out, NULL, "'%s' export --help", fx_bin());
     assert_non_null(strstr(out, "--gpkg"));
     free(out);
@@ -761,5 +762,5 @@ int main(void)
         cmocka_unit_test(test_gpkg__unwritable_is_io),
         cmocka_unit_test(test_cmd_export__files_stdout_and_exit_codes),
     };
-    return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
+    return cmocka_run_backend_group_tests(tests, fx_setup, fx_teardown);
 }

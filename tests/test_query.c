@@ -476,7 +476,7 @@ static void test_cmd_query__farmer(void **state)
 
 static void test_cmd_query__usage(void **state)
 {
-    char *out;
+    char *out, *absent;
     (void)state;
     fx_run(2, NULL, NULL, "'%s' --db '%s' query --season %s", fx_bin(), fx_db, FX_SEASON);
     fx_run(2, NULL, NULL, "'%s' --db '%s' query P01 --farmer F --season %s", fx_bin(), fx_db,
@@ -485,8 +485,9 @@ static void test_cmd_query__usage(void **state)
            fx_db, FX_SEASON);
     fx_run(2, NULL, NULL, "'%s' --db '%s' query P01 --season 2024", fx_bin(), fx_db);
     fx_run(2, NULL, NULL, "'%s' --db '%s' query P01 P02 --season %s", fx_bin(), fx_db, FX_SEASON);
-    fx_run(6, NULL, NULL, "'%s' --db '%s/absent.db' query P01 --season %s", fx_bin(), fx_dir,
-           FX_SEASON);
+    absent = parus_test_store_absent(fx_dir, "absent.db");
+    fx_run(6, NULL, NULL, "'%s' --db '%s' query P01 --season %s", fx_bin(), absent, FX_SEASON);
+    free(absent);
     fx_run(0, &out, NULL, "'%s' query --help", fx_bin());
     expect_has(out, "--chart");
     free(out);
@@ -507,5 +508,5 @@ int main(void)
         cmocka_unit_test(test_cmd_query__farmer),
         cmocka_unit_test(test_cmd_query__usage),
     };
-    return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
+    return cmocka_run_backend_group_tests(tests, fx_setup, fx_teardown);
 }

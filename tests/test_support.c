@@ -129,14 +129,11 @@ bool parus_test_on_pg(void)
     return b && strcmp(b, "pg") == 0;
 }
 
-char *parus_test_store(const char *dir, const char *name)
+/* The database name of store DIR/NAME on the server. */
+static void store_db_name(const char *dir, const char *name, char db[64])
 {
     const char *base;
-    char db[64];
     size_t n = 0, i;
-    char *conn;
-    if (!parus_test_on_pg())
-        return parus_test_path(dir, name);
     /* "/tmp/parus-test-assess-Ab12Cd" + "parus.db" -> "assess-Ab12Cd.parus": unique while the
      * directory lives, and within PostgreSQL's 63 bytes */
     base = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
@@ -145,15 +142,45 @@ char *parus_test_store(const char *dir, const char *name)
     for (i = 0; base[i] && n < 40; i++)
         db[n++] = base[i];
     db[n++] = '.';
-    for (i = 0; name[i] && n < sizeof db - 1; i++)
+    for (i = 0; name[i] && n < 63; i++)
         db[n++] = name[i];
     db[n] = '\0';
     if (n > 3 && strcmp(db + n - 3, ".db") == 0)
         db[n - 3] = '\0';
+}
+
+char *parus_test_store(const char *dir, const char *name)
+{
+    char db[64], *conn;
+    if (!parus_test_on_pg())
+        return parus_test_path(dir, name);
+    store_db_name(dir, name, db);
     conn = parus_test_pg_database(db);
     if (!conn)
         fail_msg("no PostgreSQL server for store '%s'", db);
     return conn;
+}
+
+char *parus_test_store_absent(const char *dir, const char *name)
+{
+    char db[64], info[4200], *conn, *p, *out;
+    size_t n;
+    if (!parus_test_on_pg())
+        return parus_test_path(dir, name);
+    store_db_name(dir, name, db);
+    snprintf(info, sizeof info, "%s/data/conninfo", getenv("PARUS_TEST_PG_DIR"));
+    conn = parus_test_read_file(info);
+    conn[strcspn(conn, "\n")] = '\0';
+    p = strstr(conn, " dbname=");
+    if (!p)
+        fail_msg("no dbname in '%s'", info);
+    *p = '\0';
+    n = strlen(conn) + strlen(db) + 32;
+    out = malloc(n);
+    assert_non_null(out);
+    snprintf(out, n, "%s dbname=%s", conn, db);
+    free(conn);
+    return out;
 }
 
 /* The database name of a libpq keyword string "... dbname=NAME" (NAME has no spaces here). */
