@@ -53,7 +53,7 @@ static int setup(void **state)
 {
     (void)state;
     g_dir = parus_test_tmpdir("export-e2e");
-    g_db = parus_test_path(g_dir, "parus.db");
+    g_db = parus_test_store(g_dir, "parus.db");
     free(run_expect(0,
                     "'%s' --out '%s/scene' --size 512 --dates 12 --seed 11 --quiet --crops "
                     "'%s/data-samples/crops.csv'",
@@ -321,7 +321,7 @@ static void test_e2e__an_output_that_is_a_configured_table_is_refused(void **sta
     static const char *const what[4] = {"[tables] debts", "[tables] policy", "[tables] crops",
                                         "[paths] log"};
     char *conf = parus_test_path(g_dir, "tables.ini"), *keep = parus_test_path(g_dir, "kept");
-    char parcel[128], cmd[9000], text[2048], *errs = NULL;
+    char parcel[128], cmd[9000], text[2048], *errs = NULL, *cfg_db;
     size_t i;
     int rc;
     (void)state;
@@ -384,10 +384,12 @@ static void test_e2e__an_output_that_is_a_configured_table_is_refused(void **sta
         free(mconf);
     }
     /* the nightly job appends to its own log (on a copy of the store): still accepted */
+    cfg_db = parus_test_store_copy(g_db, g_dir, "cfg.db");
     snprintf(cmd, sizeof cmd,
-             "mkdir -p '%s/cfg-inbox' && cp '%s' '%s/cfg.db' && '%s' --config '%s' --db "
-             "'%s/cfg.db' nightly --inbox '%s/cfg-inbox' --no-assess",
-             g_dir, g_db, g_dir, parus_test_bin(), conf, g_dir, g_dir);
+             "mkdir -p '%s/cfg-inbox' && '%s' --config '%s' --db '%s' nightly --inbox "
+             "'%s/cfg-inbox' --no-assess",
+             g_dir, parus_test_bin(), conf, cfg_db, g_dir);
+    free(cfg_db);
     rc = parus_test_run(cmd, NULL, NULL);
     assert_true(rc == 0 || rc == 9);
     snprintf(text, sizeof text, "%s/cfg-night.log", g_dir);
@@ -556,7 +558,7 @@ static void test_e2e__registry_mistakes_are_not_lent_on(void **state)
 {
     char *src = parus_test_path(g_dir, "scene/parcels.geojson");
     char *dir = parus_test_tmpdir("export-e2e-registry");
-    char *db = parus_test_path(dir, "r.db"), *reg = parus_test_path(dir, "reg.geojson");
+    char *db = parus_test_store(dir, "r.db"), *reg = parus_test_path(dir, "reg.geojson");
     char *reg2 = parus_test_path(dir, "reg2.geojson"), *csv = parus_test_path(dir, "f.csv");
     char bad[64] = "", bad_farmer[64] = "", twin[64] = "", twin_farmer[64] = "";
     char reasons[256], held[64], *out, *errs = NULL;
@@ -733,7 +735,6 @@ static void test_e2e__observations_export_matches_the_store(void **state)
     struct first_point fp;
     parus_store *s;
     parus_error err;
-    char *out;
     (void)state;
 
     free(run_expect(0,
@@ -744,12 +745,9 @@ static void test_e2e__observations_export_matches_the_store(void **state)
     assert_non_null(text);
     for (line = text; (line = strchr(line, '\n')); line++)
         n_lines++;
-    out = run_expect(0,
-                     "sqlite3 '%s' \"SELECT count(*) FROM observations o JOIN tiles t ON t.id = "
-                     "o.tile_id WHERE t.date BETWEEN '2024-03-01' AND '2024-10-31'\"",
-                     g_db);
-    n_stored = (size_t)strtoul(out, NULL, 10);
-    free(out);
+    n_stored = (size_t)parus_test_sql_count(g_db, "observations o JOIN tiles t ON t.id = o.tile_id "
+                                                  "WHERE t.date BETWEEN '2024-03-01' AND "
+                                                  "'2024-10-31'");
     assert_true(n_stored > 100);
     assert_int_equal(n_lines, n_stored + 1);
     header = text;
@@ -860,12 +858,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_e2e__export_matches_the_assessment),
         cmocka_unit_test(test_e2e__query_a_parcel_and_its_farmer),
-        cmocka_unit_test(test_e2e__an_output_that_is_the_store_is_refused),
+        cmocka_unit_test_sqlite_only(test_e2e__an_output_that_is_the_store_is_refused),
         cmocka_unit_test(test_e2e__an_output_that_is_a_configured_table_is_refused),
         cmocka_unit_test(test_e2e__a_failed_write_keeps_the_previous_file),
         cmocka_unit_test(test_e2e__registry_mistakes_are_not_lent_on),
-        cmocka_unit_test(test_e2e__a_read_only_store_can_be_read),
+        cmocka_unit_test_sqlite_only(test_e2e__a_read_only_store_can_be_read),
         cmocka_unit_test(test_e2e__observations_export_matches_the_store),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_backend_group_tests(tests, setup, teardown);
 }

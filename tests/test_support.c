@@ -288,11 +288,26 @@ int parus_test_run_backend_group(const char *name, const struct CMUnitTest *test
             return PARUS_TEST_SKIPPED;
         }
     }
+    {
+        /* the suite's name: the program's */
+        FILE *f = fopen("/proc/self/comm", "r");
+        static char comm[64];
+        if (f && fgets(comm, sizeof comm, f)) {
+            comm[strcspn(comm, "\n")] = '\0';
+            name = comm;
+        }
+        if (f)
+            fclose(f);
+    }
+    fprintf(stderr,
+            "%s: on PostgreSQL (PARUS_TEST_BACKEND=pg), every store a database of the "
+            "server in '%s'\n",
+            name, getenv("PARUS_TEST_PG_DIR"));
     run = calloc(n ? n : 1, sizeof *run);
     assert_non_null(run);
     for (i = 0; i < n; i++) {
         if (tests[i].initial_state == (void *)parus_test_sqlite_only) {
-            fprintf(stderr, "%s on PostgreSQL: %s is run on SQLite only\n", name, tests[i].name);
+            fprintf(stderr, "%s: %s is run on SQLite only\n", name, tests[i].name);
             continue;
         }
         run[k++] = tests[i];

@@ -3,7 +3,7 @@
  * built by hand: five parcels of three farmers with hand-written per-parcel evidence, the
  * sample policy and a debts file recorded with it, and limits computed by hand below. Checked:
  * the credit rule on the stored evidence gives exactly the hand-computed fen and yuan; verify
- * agrees with what is stored (exit 0); a limit edited by hand in the store (sqlite3 UPDATE) and a
+ * agrees with what is stored (exit 0); a limit edited by hand in the store (an SQL UPDATE) and a
  * parcel's evidence edited after the fact are reported with the farmer, the stored and the
  * recomputed value (exit 13); a policy file changed after the assessment is said to differ while
  * the recorded one is used; recorded bytes that no longer match their hash are reported; a season
@@ -146,7 +146,10 @@ static void build_season(void)
     parus_error err;
     FILE *f;
 
-    remove(g_db);
+    free(g_db); /* a fresh store: a new file, or the database dropped and made again */
+    g_db = parus_test_store(g_dir, "hand.db");
+    if (!parus_test_on_pg())
+        remove(g_db);
     f = fopen(geo, "w");
     assert_non_null(f);
     fputs("{\"type\":\"FeatureCollection\",\"features\":[", f);
@@ -351,8 +354,7 @@ static void test_verify__a_limit_edited_by_hand_is_reported(void **state)
     char *log;
     (void)state;
     build_season();
-    free(parus_test_run_expect(
-        0, "sqlite3 '%s' \"UPDATE limits SET limit_cny = 6300 WHERE farmer_id = 'F1'\"", g_db));
+    free(parus_test_sql(g_db, "UPDATE limits SET limit_cny = 6300 WHERE farmer_id = 'F1'"));
     st = verify_lib(&s, NULL);
     assert_int_equal(st.n_diffs, 1);
     assert_int_equal(st.n_farmers_differ, 1);
@@ -365,10 +367,8 @@ static void test_verify__a_limit_edited_by_hand_is_reported(void **state)
 
     /* evidence edited after the assessment: the limit no longer follows from it */
     build_season();
-    free(parus_test_run_expect(0,
-                               "sqlite3 '%s' \"UPDATE parcel_results SET value_p10_fen = 2000000, "
-                               "value_expected_fen = 2000000 WHERE parcel_id = 'P1'\"",
-                               g_db));
+    free(parus_test_sql(g_db, "UPDATE parcel_results SET value_p10_fen = 2000000, "
+                              "value_expected_fen = 2000000 WHERE parcel_id = 'P1'"));
     st = verify_lib(&s, NULL);
     assert_true(st.n_diffs >= 3); /* the limit, its parts, the parcel's credit value */
     expect_has(s.diffs, "F1|-|limit_cny|5300|11300\n");
@@ -378,8 +378,7 @@ static void test_verify__a_limit_edited_by_hand_is_reported(void **state)
 
     /* a debt edited in the limit row */
     build_season();
-    free(parus_test_run_expect(
-        0, "sqlite3 '%s' \"UPDATE limits SET debt_fen = 0 WHERE farmer_id = 'F1'\"", g_db));
+    free(parus_test_sql(g_db, "UPDATE limits SET debt_fen = 0 WHERE farmer_id = 'F1'"));
     st = verify_lib(&s, NULL);
     assert_int_equal(st.n_diffs, 1);
     assert_string_equal(s.diffs, "F1|-|debt_fen|0|120050\n");
@@ -409,11 +408,12 @@ static void test_verify__a_changed_policy_file_is_said_and_the_recorded_one_used
 
     /* the recorded policy itself altered in the store: its bytes no longer match their hash,
      * and the limits it now gives differ */
-    free(parus_test_run_expect(
-        0,
-        "sqlite3 '%s' \"UPDATE assessment_inputs SET policy = CAST(replace(CAST(policy "
-        "AS TEXT), 'cap_cny = 300000', 'cap_cny = 900000') AS BLOB)\"",
-        g_db));
+    free(parus_test_sql(
+        g_db, parus_test_on_pg()
+                  ? "UPDATE assessment_inputs SET policy = convert_to(replace(convert_from(policy, "
+                    "'UTF8'), 'cap_cny = 300000', 'cap_cny = 900000'), 'UTF8')"
+                  : "UPDATE assessment_inputs SET policy = CAST(replace(CAST(policy AS TEXT), "
+                    "'cap_cny = 300000', 'cap_cny = 900000') AS BLOB)"));
     st = verify_lib(&s, NULL);
     expect_has(s.diffs, "-|-|recorded policy (SHA-256 of its bytes)|");
     expect_has(s.diffs, "F2|-|limit_cny|300000|360000\n");
@@ -438,7 +438,7 @@ static int setup(void **state)
 {
     (void)state;
     g_dir = parus_test_tmpdir("verify");
-    g_db = parus_test_path(g_dir, "hand.db");
+    g_db = NULL; /* build_season makes it */
     return 0;
 }
 
@@ -459,5 +459,5 @@ int main(void)
         cmocka_unit_test(test_verify__a_changed_policy_file_is_said_and_the_recorded_one_used),
         cmocka_unit_test(test_verify__a_season_without_recorded_inputs_exits_6),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_backend_group_tests(tests, setup, teardown);
 }
