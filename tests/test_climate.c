@@ -682,14 +682,15 @@ static double rain_day(uint32_t *state)
  * 2024 has half its rain. */
 static char *build_store(void)
 {
-    char *db = parus_test_path(dir_, "weather.db");
+    char *db = parus_test_store(dir_, "weather.db"); /* a fresh database on PostgreSQL */
     parus_store *s = NULL;
     parus_parcel_set set;
     parus_error err;
     const char *ids[1] = {"A"}, *crops[1] = {"summer_maize"};
     int year;
 
-    remove(db);
+    if (!parus_test_on_pg())
+        remove(db);
     assert_int_equal(parus_store_open(db, &s, &err), PARUS_OK);
     memset(&set, 0, sizeof set);
     set.parcels = calloc(2, sizeof *set.parcels);
@@ -1015,5 +1016,5 @@ int main(void)
         cmocka_unit_test(test_parcel_days__rain_and_each_days_normal),
         cmocka_unit_test(test_query__chart_draws_the_rain),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_backend_group_tests(tests, setup, teardown);
 }

@@ -380,7 +380,7 @@ static void test_crop_declarations__read_and_refuse(void **state)
 static void test_cli_import_series__stores_and_refuses(void **state)
 {
     char *dir = parus_test_tmpdir("import");
-    char *db = parus_test_path(dir, "s.db");
+    char *db = parus_test_store(dir, "s.db");
     char *good = write_text(dir, "good.csv",
                             "sample_id,label,fold,t,date,ndvi\n"
                             "a,Cotton,1,1,2024-01-15,0.25\na,Cotton,1,2,2024-02-01,NA\n"
@@ -472,7 +472,7 @@ static void test_cli_parcels_crops__skips_parcels_set_aside(void **state)
         "{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"P4\",\"farmer_id\":\"F1\"},"
         "\"geometry\":{\"type\":\"Point\",\"coordinates\":[114.0,36.0]}}]}";
     char *dir = parus_test_tmpdir("import-aside");
-    char *db = parus_test_path(dir, "a.db");
+    char *db = parus_test_store(dir, "a.db");
     char *geo = write_text(dir, "parcels.geojson", geo_text);
     char *both = write_text(dir, "both.csv", "parcel_id,crop\nP1,cotton\nP4,soybean\n");
     char *only = write_text(dir, "only.csv", "parcel_id,crop\nP4,soybean\n");
@@ -522,7 +522,7 @@ static void test_cli_parcels_crops__skips_parcels_set_aside(void **state)
 static void test_cli_parcels_crops__stores_and_refuses(void **state)
 {
     char *dir = parus_test_tmpdir("import");
-    char *db = parus_test_path(dir, "c.db");
+    char *db = parus_test_store(dir, "c.db");
     char *geo = write_text(dir, "parcels.geojson", parcels_geojson);
     char *good = write_text(dir, "crops.csv",
                             "parcel_id,crop\nP2,winter_wheat\nP1,cotton\n"
@@ -679,8 +679,8 @@ static void test_real__matogrosso_long_and_wide_agree(void **state)
     if (!data)
         skip();
     dir = parus_test_tmpdir("import");
-    db_long = parus_test_path(dir, "long.db");
-    db_wide = parus_test_path(dir, "wide.db");
+    db_long = parus_test_store(dir, "long.db");
+    db_wide = parus_test_store(dir, "wide.db");
     out = run_expect(0, NULL,
                      "--db '%s' import series '%s/matogrosso-modis/samples_mt_9classes_"
                      "long.csv'",
@@ -774,5 +774,5 @@ int main(void)
         cmocka_unit_test(test_cli_parcels_crops__skips_parcels_set_aside),
         cmocka_unit_test(test_real__matogrosso_long_and_wide_agree),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_backend_group_tests(tests, NULL, NULL);
 }
