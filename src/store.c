@@ -1901,6 +1901,30 @@ static parus_status radar_copy_finish(parus_store *store, const parus_tile_recor
     }
 }
 
+char *parus__values_sql(const char *head, size_t n_cols, size_t n_rows)
+{
+    size_t len = strlen(head), row = 2 * n_cols + 2, at = len, r, c; /* ",(?,?)" */
+    char *sql;
+    if (n_cols == 0 || n_rows == 0 || n_rows > (SIZE_MAX - len - 1) / (row + 1))
+        return NULL;
+    if (!(sql = malloc(len + n_rows * row + 1)))
+        return NULL;
+    memcpy(sql, head, len);
+    for (r = 0; r < n_rows; r++) {
+        if (r > 0)
+            sql[at++] = ',';
+        sql[at++] = '(';
+        for (c = 0; c < n_cols; c++) {
+            if (c > 0)
+                sql[at++] = ',';
+            sql[at++] = '?';
+        }
+        sql[at++] = ')';
+    }
+    sql[at] = '\0';
+    return sql;
+}
+
 /* ---- radar observations in batches (SQLite) ----
  *
  * A radar tile is a row a parcel, 143,046 rows on the 10980² bench tile: each row is held until
@@ -1924,22 +1948,9 @@ struct parus__radar_row {
 /* "INSERT ... VALUES (?, ...), ..." for n rows; NULL when out of memory. */
 static char *radar_batch_sql(size_t n)
 {
-    static const char head[] =
-        "INSERT INTO radar_observations (tile_id, parcel_num, " RADAR_COLUMNS ") VALUES ";
-    static const char row[] = ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-    size_t len = sizeof head - 1 + n * (sizeof row - 1);
-    char *sql = malloc(len + 1);
-    char *at = sql;
-    if (!sql)
-        return NULL;
-    memcpy(at, head, sizeof head - 1);
-    at += sizeof head - 1;
-    for (size_t r = 0; r < n; r++) {
-        memcpy(at, row + (r == 0), sizeof row - 1 - (r == 0));
-        at += sizeof row - 1 - (r == 0);
-    }
-    *at = '\0';
-    return sql;
+    return parus__values_sql("INSERT INTO radar_observations (tile_id, parcel_num, " RADAR_COLUMNS
+                             ") VALUES ",
+                             RADAR_ROW_PARAMS, n);
 }
 
 /* After a batch was refused as a whole (and rolled back by SQLite, as one statement): the first of

@@ -120,6 +120,9 @@ parus_status parus__store_tx_begin_alone(parus_store *store, parus_error *err);
 void parus__store_tx_rollback(parus_store *store);
 /* UTC now, ISO 8601 to the second: "2026-11-23T10:14:08Z". */
 void parus__store_utc_now(char out[32]);
+/* head followed by n_rows groups "(?,...,?)" of n_cols parameters, comma-separated: a multi-row
+ * INSERT ("INSERT INTO t (a, b) VALUES "); malloc'ed, NULL when out of memory or n is 0. */
+char *parus__values_sql(const char *head, size_t n_cols, size_t n_rows);
 
 /* Fill err from SQLite's last error on store->db: "<what>: <sqlite's reason>", where what is the
  * printf-style fmt. rc is the failing call's result: BUSY and LOCKED become E_BUSY, NOMEM E_NOMEM,

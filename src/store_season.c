@@ -45,7 +45,6 @@ enum season_stmt {
     S_SAMPLE_INSERT,
     S_SAMPLE_UPDATE,
     S_SAMPLE_POINTS_CLEAR,
-    S_POINT_INSERT,
     S_SAMPLES_WALK,
     S_ASSESS_PUT,
     S_ASSESS_GET,
@@ -85,8 +84,6 @@ static const char *const season_sql[S_N_] = {
     [S_SAMPLE_UPDATE] = "UPDATE samples SET label = ?2, grp = ?3, start_date = ?4, end_date = ?5, "
                         "source = ?6, loaded_at = ?7 WHERE id = ?1",
     [S_SAMPLE_POINTS_CLEAR] = "DELETE FROM sample_points WHERE sample_id = ?1",
-    [S_POINT_INSERT] = "INSERT INTO sample_points (sample_id, date, var, value) "
-                       "VALUES (?1, ?2, ?3, ?4)",
     [S_SAMPLES_WALK] = "SELECT s.id, s.label, s.grp, s.start_date, s.end_date, p.date, p.var, "
                        "p.value FROM samples s LEFT JOIN sample_points p ON p.sample_id = s.id "
                        "ORDER BY s.id, p.date, p.var",
@@ -723,8 +720,94 @@ static parus_status check_sample(const parus_store *store, const parus_sample *s
 }
 
 /* Insert or replace one sample and its points, inside the put's transaction. */
-static parus_status put_sample(parus_store *store, const parus_sample *s, const char *source,
-                               const char *now, bool *replaced, parus_error *err)
+/* A sample's points go into sample_points POINT_BATCH rows a statement, across samples (each
+ * sample's row is in before its points are sent): on a server a statement a point was a round
+ * trip each, 15.6 s for Mato Grosso's 291,870 values against SQLite's 0.7 s. */
+#define POINT_BATCH 64
+
+struct point_batch {
+    parus__stmt *full;
+    size_t n;
+    const char *sample[POINT_BATCH];
+    const parus_sample_point *pt[POINT_BATCH];
+};
+
+static parus_status points_flush(parus_store *store, struct point_batch *b, parus_error *err)
+{
+    parus__stmt *st = NULL;
+    size_t r;
+    int rc = SQLITE_OK, p = 1;
+    if (b->n == 0)
+        return PARUS_OK;
+    if (b->n < POINT_BATCH || !b->full) {
+        char *sql = parus__values_sql(
+            "INSERT INTO sample_points (sample_id, date, var, value) VALUES ", 4, b->n);
+        rc = sql ? parus__db_prepare(store->db, sql, false, &st) : SQLITE_NOMEM;
+        free(sql);
+        if (rc == SQLITE_OK && b->n == POINT_BATCH)
+            b->full = st;
+    } else {
+        st = b->full;
+        parus__reset(st);
+    }
+    for (r = 0; r < b->n && rc == SQLITE_OK; r++) {
+        rc = bind_text(st, p++, b->sample[r]);
+        if (rc == SQLITE_OK)
+            rc = bind_text(st, p++, b->pt[r]->date);
+        if (rc == SQLITE_OK)
+            rc = bind_text(st, p++, b->pt[r]->var);
+        if (rc == SQLITE_OK)
+            rc = bind_real(st, p++, b->pt[r]->value);
+    }
+    if (rc == SQLITE_OK)
+        rc = parus__step(st);
+    if (st != b->full)
+        parus__finalize(st);
+    r = b->n;
+    b->n = 0;
+    if (rc != SQLITE_DONE)
+        return parus__store_sql_fail(store, rc == SQLITE_OK ? SQLITE_ERROR : rc, err,
+                                     "cannot store the points of sample '%s' in '%s'",
+                                     r ? b->sample[r - 1] : "?", store->path);
+    return PARUS_OK;
+}
+
+static int cmp_point(const void *x, const void *y)
+{
+    const parus_sample_point *a = *(const parus_sample_point *const *)x;
+    const parus_sample_point *b = *(const parus_sample_point *const *)y;
+    int c = strcmp(a->date, b->date);
+    return c ? c : strcmp(a->var, b->var);
+}
+
+/* A variable given twice on one date of a sample (the table's key would refuse it, but only as a
+ * whole batch). */
+static parus_status points_twice(parus_store *store, const parus_sample *s, parus_error *err)
+{
+    const parus_sample_point **by;
+    parus_status code = PARUS_OK;
+    size_t k;
+    if (s->n_points < 2)
+        return PARUS_OK;
+    if (!(by = malloc(s->n_points * sizeof *by)))
+        return parus_fail(err, PARUS_E_NOMEM, "cannot check the points of sample '%s'", s->id);
+    for (k = 0; k < s->n_points; k++)
+        by[k] = &s->points[k];
+    qsort(by, s->n_points, sizeof *by, cmp_point);
+    for (k = 1; k < s->n_points; k++)
+        if (cmp_point(&by[k - 1], &by[k]) == 0) {
+            code = parus_fail(err, PARUS_E_DUPLICATE,
+                              "sample '%s' has '%s' on %s twice: nothing stored in '%s'", s->id,
+                              by[k]->var, by[k]->date, store->path);
+            break;
+        }
+    free(by);
+    return code;
+}
+
+static parus_status put_sample(parus_store *store, struct point_batch *b, const parus_sample *s,
+                               const char *source, const char *now, bool *replaced,
+                               parus_error *err)
 {
     parus__stmt *st;
     parus_status code;
@@ -789,34 +872,15 @@ static parus_status put_sample(parus_store *store, const parus_sample *s, const 
     }
     parus__reset(st);
 
-    for (k = 0; k < s->n_points; k++) {
-        const parus_sample_point *pt = &s->points[k];
-        st = stmt_get(store, S_POINT_INSERT, err);
-        if (!st)
-            return parus__store_prepare_failed(err);
-        rc = bind_text(st, 1, s->id);
-        if (rc == SQLITE_OK)
-            rc = bind_text(st, 2, pt->date);
-        if (rc == SQLITE_OK)
-            rc = bind_text(st, 3, pt->var);
-        if (rc == SQLITE_OK)
-            rc = bind_real(st, 4, pt->value);
-        if (rc == SQLITE_OK)
-            rc = parus__step(st);
-        if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-            parus__reset(st);
-            return parus_fail(err, PARUS_E_DUPLICATE,
-                              "sample '%s' has '%s' on %s twice: nothing stored in '%s'", s->id,
-                              pt->var, pt->date, store->path);
-        }
-        if (rc != SQLITE_DONE) {
-            code = parus__store_sql_fail(
-                store, rc, err, "cannot store a point of sample '%s' in '%s'", s->id, store->path);
-            parus__reset(st);
-            return code;
-        }
-        parus__reset(st);
+    code = points_twice(store, s, err);
+    for (k = 0; code == PARUS_OK && k < s->n_points; k++) {
+        b->sample[b->n] = s->id;
+        b->pt[b->n] = &s->points[k];
+        if (++b->n == POINT_BATCH)
+            code = points_flush(store, b, err);
     }
+    if (code != PARUS_OK)
+        return code;
     *replaced = exists;
     return PARUS_OK;
 }
@@ -827,6 +891,7 @@ parus_status parus_store_put_samples(parus_store *store, const parus_sample *s, 
 {
     const char **ids = NULL;
     const char *dup;
+    struct point_batch *batch;
     size_t i, bytes, fresh = 0, again = 0;
     parus_status code;
     char now[32];
@@ -863,17 +928,25 @@ parus_status parus_store_put_samples(parus_store *store, const parus_sample *s, 
     code = parus__store_tx_begin(store, err);
     if (code != PARUS_OK)
         return code;
-    for (i = 0; i < n; i++) {
+    if (!(batch = calloc(1, sizeof *batch))) {
+        parus__store_tx_rollback(store);
+        return parus_fail(err, PARUS_E_NOMEM, "cannot store %zu samples", n);
+    }
+    for (i = 0; i < n && code == PARUS_OK; i++) {
         bool replaced = false;
-        code = put_sample(store, &s[i], source, now, &replaced, err);
-        if (code != PARUS_OK) {
-            parus__store_tx_rollback(store);
-            return code;
-        }
+        code = put_sample(store, batch, &s[i], source, now, &replaced, err);
         if (replaced)
             again++;
         else
             fresh++;
+    }
+    if (code == PARUS_OK)
+        code = points_flush(store, batch, err);
+    parus__finalize(batch->full);
+    free(batch);
+    if (code != PARUS_OK) {
+        parus__store_tx_rollback(store);
+        return code;
     }
     code = parus__store_tx_commit(store, err);
     if (code != PARUS_OK)

@@ -379,21 +379,11 @@ struct values_batch {
 
 static int batch_prepare(parus_store *store, size_t n, parus__stmt **st)
 {
-    static const char head[] =
-        "INSERT INTO weather_values (grid_id, cell, variable, day, value, file_id) VALUES ";
-    static const char row[] = ",(?,?,?,?,?,?)";
-    char *sql = malloc(sizeof head + n * (sizeof row - 1)), *at;
-    size_t r;
+    char *sql = parus__values_sql(
+        "INSERT INTO weather_values (grid_id, cell, variable, day, value, file_id) VALUES ", 6, n);
     int rc;
     if (!sql)
         return SQLITE_NOMEM;
-    memcpy(sql, head, sizeof head - 1);
-    at = sql + sizeof head - 1;
-    for (r = 0; r < n; r++) {
-        memcpy(at, row + (r == 0), sizeof row - 1 - (r == 0));
-        at += sizeof row - 1 - (r == 0);
-    }
-    *at = '\0';
     rc = parus__db_prepare(store->db, sql, false, st);
     free(sql);
     return rc;
