@@ -736,7 +736,7 @@ static void test_cmd_export__files_stdout_and_exit_codes(void **state)
     fx_run(2, NULL, NULL, "'%s' --db '%s' export --season 2024-13-01/2024-14-01", fx_bin(), fx_db);
     fx_run(2, NULL, NULL, "'%s' --db '%s' export --season %s --parcels -", fx_bin(), fx_db,
            FX_SEASON);
-    absent = parus_test_store_absent(fx_dir, "absent.db");
+    absent = parus_test_store_at(fx_dir, "absent.db");
     fx_run(6, NULL, NULL, "'%s' --db '%s' export --season %s", fx_bin(), absent, FX_SEASON);
     free(absent);
     fx_run(0, &out, NULL, "'%s' export --help", fx_bin());

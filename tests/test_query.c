@@ -485,7 +485,7 @@ static void test_cmd_query__usage(void **state)
            fx_db, FX_SEASON);
     fx_run(2, NULL, NULL, "'%s' --db '%s' query P01 --season 2024", fx_bin(), fx_db);
     fx_run(2, NULL, NULL, "'%s' --db '%s' query P01 P02 --season %s", fx_bin(), fx_db, FX_SEASON);
-    absent = parus_test_store_absent(fx_dir, "absent.db");
+    absent = parus_test_store_at(fx_dir, "absent.db");
     fx_run(6, NULL, NULL, "'%s' --db '%s' query P01 --season %s", fx_bin(), absent, FX_SEASON);
     free(absent);
     fx_run(0, &out, NULL, "'%s' query --help", fx_bin());

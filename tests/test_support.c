@@ -161,7 +161,7 @@ char *parus_test_store(const char *dir, const char *name)
     return conn;
 }
 
-char *parus_test_store_absent(const char *dir, const char *name)
+char *parus_test_store_at(const char *dir, const char *name)
 {
     char db[64], info[4200], *conn, *p, *out;
     size_t n;

@@ -63,9 +63,9 @@ bool parus_test_on_pg(void);
  * fresh database named after DIR's last component and NAME. malloc'ed; fails the test when the
  * server cannot make one. */
 char *parus_test_store(const char *dir, const char *name);
-/* A store DIR/NAME that does not exist: a path no file is at; on PostgreSQL the connection
- * string of a database the server does not have. malloc'ed. */
-char *parus_test_store_absent(const char *dir, const char *name);
+/* Where store DIR/NAME is, made or not (parus_test_store makes it): its path, or the connection
+ * string of its database on the server. malloc'ed. */
+char *parus_test_store_at(const char *dir, const char *name);
 /* A copy of the store SRC as the new store DIR/NAME (cp of the file and its journal; CREATE
  * DATABASE ... TEMPLATE on the server: no connection may be open to SRC). */
 char *parus_test_store_copy(const char *src, const char *dir, const char *name);

@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include <gdal.h>
-#include <sqlite3.h>
 
 #include "parus/store.h"
 #include "parus/weather.h"
@@ -924,10 +923,10 @@ static void load_parcels(parus_store *s, const double (*box)[4], size_t n)
 
 static parus_store *open_store(const char *name, bool fresh)
 {
-    char *path = parus_test_path(dir_, name);
+    char *path = fresh ? parus_test_store(dir_, name) : parus_test_store_at(dir_, name);
     parus_store *s = NULL;
     parus_error err;
-    if (fresh)
+    if (fresh && !parus_test_on_pg())
         remove(path);
     assert_int_equal(parus_store_open(path, &s, &err), PARUS_OK);
     free(path);
@@ -936,16 +935,9 @@ static parus_store *open_store(const char *name, bool fresh)
 
 static long long count(const char *db_name, const char *sql)
 {
-    char *path = parus_test_path(dir_, db_name);
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    long long n;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    char *path = parus_test_store_at(dir_, db_name), *out = parus_test_sql(path, sql);
+    long long n = atoll(out);
+    free(out);
     free(path);
     return n;
 }
@@ -1111,20 +1103,15 @@ static void test_weights__by_hand_on_a_2x2_grid(void **state)
     assert_string_equal(ws.uncovered[1], "C");
     parus_store_close(s);
     for (k = 0; k < 4; k++) {
-        char sql[160];
-        sqlite3 *db;
-        sqlite3_stmt *st;
-        char *path = parus_test_path(dir_, "w.db");
+        char sql[160], *out, *path = parus_test_store_at(dir_, "w.db");
         snprintf(sql, sizeof sql,
                  "SELECT weight FROM weather_weights w JOIN parcels p ON p.num = w.parcel_num "
                  "WHERE p.id = 'A' AND cell = %d",
                  k);
-        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        assert_close(sqlite3_column_double(st, 0), w[k], 1e-9, 0);
-        sqlite3_finalize(st);
-        sqlite3_close(db);
+        out = parus_test_sql(path, sql);
+        assert_true(out[0] != '\0');
+        assert_close(strtod(out, NULL), w[k], 1e-9, 0);
+        free(out);
         free(path);
     }
     /* C and B hold no weights: no values, never zeros */
@@ -1255,11 +1242,12 @@ static void test_cli__import_refuses_one_file_and_goes_on(void **state)
     const float v[] = {1, 2, 3, 4};
     char *good = make_tif("cli_good.tif", "precip", "mm", dates, v, 1);
     char *bad = make_tif("cli_nounit.tif", "precip", NULL, dates, v, 1);
-    char *db = parus_test_path(dir_, "cli.db");
+    char *db = parus_test_store(dir_, "cli.db");
     char *out;
     (void)state;
 
-    remove(db);
+    if (!parus_test_on_pg())
+        remove(db);
     out = parus_test_run_expect(8, "'%s' --db '%s' weather import '%s' '%s'", parus_test_bin(), db,
                                 bad, good);
     assert_non_null(strstr(out, "refused: '"));
@@ -1316,5 +1304,5 @@ int main(void)
         cmocka_unit_test(test_weights__first_grid_with_enough_of_the_parcel),
         cmocka_unit_test(test_cli__import_refuses_one_file_and_goes_on),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_backend_group_tests(tests, setup, teardown);
 }
