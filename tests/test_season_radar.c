@@ -291,9 +291,10 @@ static void test_walk_and_cli(void **state)
 {
     (void)state;
     char *dir = parus_test_tmpdir("season-radar");
-    char *scene = parus_test_path(dir, "scene"), *db = parus_test_path(dir, "parus.db"),
-         *db_opt = parus_test_path(dir, "optical.db"), *labels = parus_test_path(dir, "labels.csv"),
-         *model = parus_test_path(dir, "model"), *model_opt = parus_test_path(dir, "model-opt");
+    char *scene = parus_test_path(dir, "scene"), *db = parus_test_store(dir, "parus.db"),
+         *db_opt = parus_test_store(dir, "optical.db"),
+         *labels = parus_test_path(dir, "labels.csv"), *model = parus_test_path(dir, "model"),
+         *model_opt = parus_test_path(dir, "model-opt");
     char *log;
     parus_store *store = NULL;
     parus_error err;
@@ -415,37 +416,34 @@ static void test_walk_and_cli(void **state)
 #define RESULTS                                                                                    \
     "SELECT parcel_id, crop, crop_probability, health_class, health_score, planted_area_m2, "      \
     "ndvi_integral_10d, yield_expected_kg_per_mu, value_expected_fen, value_p10_fen, sensors "     \
-    "FROM parcel_results WHERE parcel_id NOT IN (SELECT parcel_id FROM parcel_flags WHERE "        \
-    "reason LIKE '%%radar%%') ORDER BY parcel_id"
-        char *with = parus_test_run_expect(
-            0,
-            "'%s' --db '%s' -q assess --season " SEASON " --model '%s' && sqlite3 '%s' "
-            "\"SELECT count(*) FROM parcel_flags WHERE reason LIKE 'radar:%%'\" \"" RESULTS "\"",
-            parus_test_bin(), db, model, db);
-        char *rows = strchr(with, '\n');
-        assert_true(strtol(with, NULL, 10) >= 1);
-        assert_non_null(rows);
-        char *list = parus_test_run_expect(
-            0,
-            "sqlite3 '%s' \"SELECT group_concat(quote(parcel_id)) FROM parcel_flags WHERE "
-            "reason LIKE '%%radar%%'\"",
-            db);
-        list[strcspn(list, "\n")] = '\0';
-        char *without = parus_test_run_expect(
-            0,
-            "'%s' --db '%s' -q assess --season " SEASON " --model '%s' --no-radar-floods && "
-            "sqlite3 '%s' \"SELECT count(*) FROM parcel_flags WHERE reason LIKE '%%radar%%'\" "
-            "\"SELECT parcel_id, crop, crop_probability, health_class, health_score, "
-            "planted_area_m2, ndvi_integral_10d, yield_expected_kg_per_mu, value_expected_fen, "
-            "value_p10_fen, sensors FROM parcel_results WHERE parcel_id NOT IN (%s) ORDER BY "
-            "parcel_id\"",
-            parus_test_bin(), db, model, db, list);
-        assert_int_equal(strtol(without, NULL, 10), 0);
-        assert_non_null(strchr(without, '\n'));
-        assert_true(strlen(rows) > 200);
-        assert_string_equal(rows, strchr(without, '\n'));
+    "FROM parcel_results WHERE parcel_id NOT IN (%s) ORDER BY parcel_id"
+        char sql[8192], *with_n, *with, *list, *without_n, *without;
+        free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --model '%s'",
+                                   parus_test_bin(), db, model));
+        with_n =
+            parus_test_sql(db, "SELECT count(*) FROM parcel_flags WHERE reason LIKE 'radar:%'");
+        assert_true(strtol(with_n, NULL, 10) >= 1);
+        list = parus_test_sql(db, parus_test_on_pg()
+                                      ? "SELECT string_agg(DISTINCT quote_literal(parcel_id), ',') "
+                                        "FROM parcel_flags WHERE reason LIKE '%radar%'"
+                                      : "SELECT group_concat(DISTINCT quote(parcel_id)) FROM "
+                                        "parcel_flags WHERE reason LIKE '%radar%'");
+        assert_true(list[0] != '\0');
+        snprintf(sql, sizeof sql, RESULTS, list);
+        with = parus_test_sql(db, sql);
+        free(parus_test_run_expect(
+            0, "'%s' --db '%s' -q assess --season " SEASON " --model '%s' --no-radar-floods",
+            parus_test_bin(), db, model));
+        without_n = parus_test_sql(db, "SELECT count(*) FROM parcel_flags WHERE reason LIKE "
+                                       "'%radar%'");
+        assert_int_equal(strtol(without_n, NULL, 10), 0);
+        without = parus_test_sql(db, sql);
+        assert_true(strlen(with) > 200);
+        assert_string_equal(with, without);
+        free(with_n);
         free(with);
         free(list);
+        free(without_n);
         free(without);
 #undef RESULTS
     }
@@ -484,5 +482,5 @@ int main(void)
         cmocka_unit_test(test_coefficients_are_passes),
         cmocka_unit_test(test_walk_and_cli),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_backend_group_tests(tests, NULL, NULL);
 }
