@@ -1092,6 +1092,24 @@ static double sown_share(const assess_ctx *c, size_t j)
 
 /* SUDDEN_LOSS on the NDVI anomaly (parcel minus reference); returns the step of the first loss
  * (n when none). */
+/* The first day after day on which another cycle of a crop of two is sown (day in neither of
+ * its cycles: the next sowing of either); INT64_MAX for a crop of one cycle. */
+static int64_t next_sowing_day(const parus_crop *crop, int64_t day)
+{
+    int64_t next = INT64_MAX;
+    int doy = parus_series_day_of_year(day);
+    for (int k = 0; crop && crop->n_cycles >= 2 && k < crop->n_cycles && k < 2; k++) {
+        const parus_crop_cycle *cy = &crop->cycle[k];
+        if (cy->sow_doy == cy->harvest_doy ||
+            in_doy_window(doy, cy->sow_doy, cy->harvest_doy, 0, 0))
+            continue;
+        int ahead = cyc365(cy->sow_doy - doy);
+        if (ahead > 0 && day + ahead < next)
+            next = day + ahead;
+    }
+    return next;
+}
+
 static size_t rule_loss(assess_ctx *c)
 {
     const parus_health_series *s = c->s;
@@ -1140,10 +1158,14 @@ static size_t rule_loss(assess_ctx *c)
         /* the reference fell too: harvest, senescence or a regional event, not this parcel's */
         if (dref >= opt->loss_peer_max_drop && dref >= opt->loss_peer_share * fmax(raw, drop))
             continue;
-        /* does it come back? at least one later observation must say no */
+        /* does it come back? at least one later observation must say no (of this cycle: the
+         * green-up of the crop's next cycle, the maize sown after a lost wheat, is no recovery) */
         size_t seen = 0;
         bool recovered = false;
+        int64_t next_sowing = next_sowing_day(c->crop, s->day[i]);
         for (size_t k = i + 1; k < n && seen < opt->loss_recover_steps; k++) {
+            if (s->day[k] >= next_sowing)
+                break;
             if (s->flag[k] != PARUS_SERIES_OBSERVED || c->flood[k])
                 continue;
             seen++;

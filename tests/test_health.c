@@ -604,6 +604,78 @@ static void test_loss__drop_shared_by_peers_or_recovered_is_not_a_loss(void **st
     parus_health_series_release(&s);
 }
 
+/* Winter wheat then summer maize on one field (wheat_maize): the wheat green already in March,
+ * ripe by early June, the maize sown in mid-June. */
+static double wheat_maize_ndvi(int doy)
+{
+    double wheat = 1.0 / (1.0 + exp(-(doy - 85) / 8.0)) / (1.0 + exp((doy - 140) / 6.0));
+    return maize_ndvi(doy) + 0.62 * wheat;
+}
+
+static void make_wheat_maize(parus_health_series *s, double shift_days, double gain)
+{
+    int64_t start = day_of("2024-03-05");
+    assert_int_equal(parus_health_series_alloc(s, start, 10, N_STEPS, NULL), PARUS_OK);
+    for (size_t i = 0; i < N_STEPS; i++) {
+        int doy = parus_series_day_of_year(start + 10 * (int64_t)i);
+        s->day[i] = start + 10 * (int64_t)i;
+        set_step(s, i, 0.18 + gain * (wheat_maize_ndvi((int)lround(doy - shift_days)) - 0.18));
+    }
+}
+
+/* A wheat lost three weeks before its harvest, seen once more before the maize is sown and then,
+ * through cloud, only with the maize up: the maize's green-up is the next cycle's, no recovery of
+ * the wheat (before, it was taken for one, and the loss went unflagged: a miss of the synthetic
+ * seasons, seed 54). */
+static void test_loss__next_cycle_is_no_recovery(void **state)
+{
+    (void)state;
+    parus_crop c = maize();
+    snprintf(c.code, sizeof c.code, "wheat_maize");
+    c.n_cycles = 2;
+    c.cycle[0].sow_doy = 272;
+    c.cycle[0].peak_doy = 115;
+    c.cycle[0].harvest_doy = 157;
+    c.cycle[1].sow_doy = 165;
+    c.cycle[1].peak_doy = 228;
+    c.cycle[1].harvest_doy = 270;
+    parus_health_options opt;
+    parus_health_options_init(&opt);
+    parus_health_series m[N_PEERS];
+    const parus_health_series *p[N_PEERS];
+    for (size_t k = 0; k < N_PEERS; k++) {
+        parus_health_series_init(&m[k]);
+        make_wheat_maize(&m[k], (double)k - 3.5, 0.96 + 0.01 * (double)k);
+        parus_health_series_finish(&m[k], &opt);
+        p[k] = &m[k];
+    }
+    parus_health_peers peers;
+    parus_health_peers_init(&peers);
+    parus_error err;
+    assert_int_equal(parus_health_peers_build(&peers, p, N_PEERS, &opt, &err), PARUS_OK);
+
+    parus_health_series s;
+    parus_health_series_init(&s);
+    make_wheat_maize(&s, 0.0, 1.0);
+    size_t lost = step_of(&s, "2024-05-04"), again = step_of(&s, "2024-05-24");
+    for (size_t i = lost; parus_series_day_of_year(s.day[i]) < 160; i++)
+        set_step(&s, i, 0.18 + 0.35 * (s.v[PARUS_HEALTH_NDVI][i] - 0.18));
+    /* cloud: 14 May, and from 3 June until the maize stands on 23 July */
+    s.flag[lost + 1] = PARUS_SERIES_INTERPOLATED;
+    for (size_t i = again + 1; i < step_of(&s, "2024-07-23"); i++)
+        s.flag[i] = PARUS_SERIES_INTERPOLATED;
+    parus_health_series_finish(&s, &opt);
+    parus_health_result r;
+    assert_int_equal(parus_health_assess(&s, &c, &peers, NULL, &opt, &r, &err), PARUS_OK);
+    const parus_health_event *e = find_flag(&r, PARUS_HEALTH_SUDDEN_LOSS);
+    assert_int_equal(count_flag(&r, PARUS_HEALTH_SUDDEN_LOSS), 1);
+    assert_int_equal(e->day, day_of("2024-05-04"));
+    parus_health_series_release(&s);
+    parus_health_peers_release(&peers);
+    for (size_t k = 0; k < N_PEERS; k++)
+        parus_health_series_release(&m[k]);
+}
+
 static void test_loss__partly_sown_perennial_and_no_reference(void **state)
 {
     (void)state;
@@ -2995,6 +3067,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_loss__drop_that_stays_down),
         cmocka_unit_test(test_loss__harvest_is_not_a_loss),
         cmocka_unit_test(test_loss__drop_shared_by_peers_or_recovered_is_not_a_loss),
+        cmocka_unit_test(test_loss__next_cycle_is_no_recovery),
         cmocka_unit_test(test_loss__partly_sown_perennial_and_no_reference),
         cmocka_unit_test(test_drought__drier_than_its_greenness),
         cmocka_unit_test(test_not_planted__bare_season_and_fallow),
