@@ -1284,6 +1284,27 @@ static const char *find_ci(const char *s, const char *word)
     return NULL;
 }
 
+/* The first day a sensor family acquired (its first satellite's launch); for a generic tile,
+ * Landsat 1's (1972-07-23): no multispectral satellite image is older. */
+static const char *sensor_first_day(parus_sensor sensor)
+{
+    switch (sensor) {
+    case PARUS_SENSOR_S2_L2A:
+    case PARUS_SENSOR_S2_L1C:
+        return "2015-06-23"; /* Sentinel-2A */
+    case PARUS_SENSOR_LANDSAT_C2L2:
+    case PARUS_SENSOR_LANDSAT_L1:
+        return "2013-02-11"; /* Landsat 8, the first OLI */
+    case PARUS_SENSOR_CBERS4_AWFI:
+        return "2014-12-07"; /* CBERS-4 */
+    case PARUS_SENSOR_S1:
+        return "2014-04-03"; /* Sentinel-1A */
+    case PARUS_SENSOR_GENERIC:
+        break;
+    }
+    return "1972-07-23";
+}
+
 static parus_status find_date(open_ctx *ctx, parus_tile *t, parus_error *err)
 {
     char src[96];
@@ -1352,6 +1373,19 @@ found:
                           "'%s' is dated %s (from %s), after today (%s UTC): no acquisition is; "
                           "give its date with --date YYYY-MM-DD",
                           ctx->label, date, src, today);
+    }
+    /* ... nor earlier than its sensor flew: a date before it is a typo, a wrong key or a
+     * placeholder (1900-01-01, 1901-...), and would put the tile in a season decades away */
+    {
+        const char *first = sensor_first_day(ctx->sensor);
+        if (parus__date_days(date) < parus__date_days(first))
+            return parus_fail(err, PARUS_E_NO_DATE,
+                              "'%s' is dated %s (from %s), before any %s acquisition (the first: "
+                              "%s): give its date with --date YYYY-MM-DD",
+                              ctx->label, date, src,
+                              ctx->sensor == PARUS_SENSOR_GENERIC ? "Earth-observation"
+                                                                  : parus_sensor_name(ctx->sensor),
+                              first);
     }
     t->date_source = parus__strdup(src);
     if (!t->date_source)

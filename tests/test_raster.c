@@ -888,6 +888,7 @@ static void test_open__no_date(void **state)
                                       "TIFFTAG_DATETIME=2020:01:01 00:00:00", NULL};
     static const char *const stamp[] = {"TIFFTAG_DATETIME=2020:01:01 00:00:00", NULL};
     static const char *const later[] = {"ACQUISITION_DATE=2099-07-01", NULL};
+    static const char *const early[] = {"ACQUISITION_DATE=1901-05-01", NULL};
     tif_spec s = {2, 2, 2, GDT_UInt16, NULL, desc, false, 0, 32650, 10, 0, 0, stamp, NULL};
     parus_tile *t = NULL;
     parus_error err;
@@ -926,6 +927,21 @@ static void test_open__no_date(void **state)
     assert_int_equal(open1(path, &opt, &t, &err), PARUS_OK);
     assert_string_equal(parus_tile_get_info(t)->date, "2021-06-30");
     parus_tile_free(t);
+
+    /* nor a date before any satellite flew (a placeholder year): before, a tile dated 1901 was
+       stored in a season 123 years back */
+    s.meta = early;
+    write_tif(path, &s);
+    t = NULL;
+    assert_int_equal(open1(path, NULL, &t, &err), PARUS_E_NO_DATE);
+    assert_contains(err.msg, "scene.tif' is dated 1901-05-01 (from metadata ACQUISITION_DATE), "
+                             "before any Earth-observation acquisition (the first: 1972-07-23)");
+    assert_null(t);
+    opt.date = "1972-07-22";
+    assert_int_equal(open1(path, &opt, &t, &err), PARUS_E_NO_DATE);
+    opt.date = "1972-07-23";
+    assert_int_equal(open1(path, &opt, &t, &err), PARUS_OK);
+    parus_tile_free(t);
     free(path);
 }
 
@@ -950,6 +966,14 @@ static void test_open__no_red_nir(void **state)
     assert_null(r);
     parus_tile_free(t);
     free(path);
+    /* a Sentinel-2 tile given a day before Sentinel-2A flew */
+    {
+        parus_tile_options opt = {.date = "2014-05-15"};
+        path = in_dir(state, "S2_20240515.tif");
+        assert_int_equal(open1(path, &opt, &t, &err), PARUS_E_NO_DATE);
+        assert_contains(err.msg, "before any sentinel-2-l2a acquisition (the first: 2015-06-23)");
+        free(path);
+    }
 }
 
 /* ---- blocks and threads ---- */
