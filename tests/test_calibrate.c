@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -451,6 +452,22 @@ static void test_cli__calibrate_and_catch_a_narrow_p10(void **state)
                                 "'%s/never.csv'",
                                 g_dir, g_dir, season, g_dir, parus_test_bin(), db, g_dir, g_dir);
     assert_non_null(strstr(out, "'NOBODY' is not in the store"));
+    free(out);
+    /* refused: yields in kg/mu under a kg/ha heading, 15 times too low each (a lost crop is low
+     * too, so one low yield says nothing; the file's median does) */
+    out = parus_test_run_expect(4,
+                                "sed '1s/yield_kg_per_mu/yield_kg_per_ha/' "
+                                "'%s/e2e/truth/harvests.csv' > '%s/per-ha.csv' && '%s' --db '%s' "
+                                "calibrate yield --harvests '%s/per-ha.csv' --out '%s/never.csv' "
+                                "--min-harvests 10 --folds 3",
+                                g_dir, g_dir, parus_test_bin(), db, g_dir, g_dir);
+    assert_non_null(strstr(out, "times its crop's lowest yield"));
+    assert_non_null(strstr(out, "kg/mu given as kg/ha is 15 times too low"));
+    {
+        char *never = parus_test_path(g_dir, "never.csv");
+        assert_int_equal(access(never, F_OK), -1);
+        free(never);
+    }
     free(out);
     free(parus_test_run_expect(2,
                                "'%s' --db '%s' calibrate yield --harvests '%s/bad.csv' --out "

@@ -236,6 +236,17 @@ struct crop_samples {
     double sum_sq, sum_err, sum_y;
 };
 
+/* The unit check: a file of at least this many harvests whose median is below this share of its
+ * crops' lowest yields (the crop table's yield_min_kg_per_mu) is in another unit than it says. */
+#define UNIT_CHECK_MIN_HARVESTS 5
+#define UNIT_CHECK_LOW_SHARE 0.25
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
 static int push(struct crop_samples *c, const parus_yield_sample *s)
 {
     if (c->n == c->cap) {
@@ -303,6 +314,8 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
     const char *crops_path;
     int rc = parse(argc, argv, &a);
     bool misses = false;
+    double *low = NULL; /* each harvest over its crop's lowest yield (the unit check) */
+    size_t n_low = 0;
 
     if (rc)
         return rc < 0 ? PARUS_EXIT_OK : rc;
@@ -425,6 +438,19 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
                 goto out;
             }
         }
+        {
+            const parus_crop *judge = grown ? grown : crop;
+            if (y > 0.0 && judge->yield_min_kg_per_mu > 0.0) {
+                double *more = realloc(low, (n_low + 1) * sizeof *low);
+                if (!more) {
+                    fprintf(stderr, "parus: error: out of memory\n");
+                    rc = PARUS_EXIT_FAILURE;
+                    goto out;
+                }
+                low = more;
+                low[n_low++] = y / judge->yield_min_kg_per_mu;
+            }
+        }
         n_crop_differs += differs;
         {
             struct crop_samples *c = &per[crop - table.crops];
@@ -492,6 +518,25 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
         }
     }
 
+    /* a file in the wrong unit: a lost crop yields next to nothing, but the typical harvest of
+     * a file does not fall a quarter below its crops' lowest yields; kg/mu given as kg/ha is 15
+     * times too low, and would calibrate every crop to a fifteenth of its yield */
+    if (n_low >= UNIT_CHECK_MIN_HARVESTS) {
+        double median;
+        qsort(low, n_low, sizeof *low, cmp_double);
+        median = n_low % 2 ? low[n_low / 2] : 0.5 * (low[n_low / 2 - 1] + low[n_low / 2]);
+        if (median < UNIT_CHECK_LOW_SHARE) {
+            fprintf(stderr,
+                    "parus: error: '%s': the median harvest is %.3g times its crop's lowest yield "
+                    "in '%s' (%zu harvests): not a unit these yields are in (kg/mu given as "
+                    "kg/ha is 15 times too low); name the column for the unit the values are "
+                    "in (nothing %s)\n",
+                    cli_safe(a.harvests), median, cli_safe(crops_path), n_low,
+                    a.check ? "checked" : "calibrated");
+            rc = PARUS_EXIT_INPUT_BAD;
+            goto out;
+        }
+    }
     if (!ctx->quiet)
         printf("harvests: %zu records, %zu used, %zu skipped, %zu of other seasons\n", hv.n, n_used,
                n_skipped, n_other_season);
@@ -585,6 +630,7 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
         printf("wrote '%s': %zu crops calibrated, %zu not\n", cli_safe(a.out), n_cal, n_not_cal);
     rc = (n_skipped || n_not_cal) ? PARUS_EXIT_PARTIAL : PARUS_EXIT_OK;
 out:
+    free(low);
     for (i = 0; i < readers.n; i++)
         parus_weather_reader_free(readers.r[i]);
     if (per)
