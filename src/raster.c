@@ -1377,15 +1377,19 @@ found:
     /* ... nor earlier than its sensor flew: a date before it is a typo, a wrong key or a
      * placeholder (1900-01-01, 1901-...), and would put the tile in a season decades away */
     {
-        const char *first = sensor_first_day(ctx->sensor);
+        /* a date the user gives is held only to the generic floor: the sensor is partly guessed
+         * from band names (B1..B9 is taken for Landsat 8), and an older product may be named so */
+        bool given = ctx->opt->date != NULL;
+        parus_sensor floor_of = given ? PARUS_SENSOR_GENERIC : ctx->sensor;
+        const char *first = sensor_first_day(floor_of);
         if (parus__date_days(date) < parus__date_days(first))
             return parus_fail(err, PARUS_E_NO_DATE,
                               "'%s' is dated %s (from %s), before any %s acquisition (the first: "
-                              "%s): give its date with --date YYYY-MM-DD",
+                              "%s)%s",
                               ctx->label, date, src,
-                              ctx->sensor == PARUS_SENSOR_GENERIC ? "Earth-observation"
-                                                                  : parus_sensor_name(ctx->sensor),
-                              first);
+                              floor_of == PARUS_SENSOR_GENERIC ? "Earth-observation"
+                                                               : parus_sensor_name(floor_of),
+                              first, given ? "" : ": give its date with --date YYYY-MM-DD");
     }
     t->date_source = parus__strdup(src);
     if (!t->date_source)

@@ -1262,9 +1262,9 @@ static parus_status put_fresh_batch(parus_store *store, const parus_parcel *p, s
         n_got++;
         rc = SQLITE_OK;
     }
-    if (ins != *full)
+    if (ins && ins != *full)
         parus__finalize(ins);
-    else
+    else if (ins)
         parus__reset(ins);
     if (rc == SQLITE_DONE && n_got != n)
         rc = SQLITE_ERROR;
@@ -1288,9 +1288,9 @@ static parus_status put_fresh_batch(parus_store *store, const parus_parcel *p, s
         rc = bind_rtree_at(tree, (int)(5 * r), num[r], &p[r]);
     if (rc == SQLITE_OK)
         rc = stmt_run(tree);
-    if (tree != *full_tree)
+    if (tree && tree != *full_tree)
         parus__finalize(tree);
-    else
+    else if (tree)
         parus__reset(tree);
     if (rc != SQLITE_DONE)
         return parus__store_sql_fail(store, rc, err, "cannot index parcels '%s' .. '%s' in '%s'",

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 #include <sqlite3.h>
@@ -208,13 +209,15 @@ void parus__pg_display(const char *conninfo, char *out, size_t cap)
 
 /* Whether a connection that failed failed because the server has no database dbname: asked of
  * the same server through its maintenance database "postgres" (the connection string with only
- * the database changed). False whenever that cannot be told (server down, no rights, no such
- * maintenance database): the failure is then the connection's own. The message of the failed
- * connection is not read for this: the server words it in its own language. */
+ * the database changed, two seconds at most). False whenever that cannot be told (server down,
+ * no rights, no such maintenance database): the failure is then the connection's own. The message
+ * of the failed connection is not read for this: the server words it in its own language. Asked
+ * only when the failure came within two seconds, an answer of the server's (an unreachable host
+ * is not tried twice). */
 static bool database_absent(const char *conninfo, const char *dbname)
 {
     const char *const keys[] = {"dbname", "dbname", "connect_timeout", NULL};
-    const char *const vals[] = {conninfo, "postgres", "10", NULL};
+    const char *const vals[] = {conninfo, "postgres", "2", NULL};
     const char *params[1];
     PGconn *c;
     PGresult *res;
@@ -237,14 +240,21 @@ static bool database_absent(const char *conninfo, const char *dbname)
 int parus__pg_open(const char *conninfo, bool read_only, struct parus__pg **out, char **errmsg)
 {
     struct parus__pg *pg = calloc(1, sizeof *pg);
+    struct timespec t0;
     PGresult *res;
     *out = NULL;
     *errmsg = NULL;
     if (!pg)
         return SQLITE_NOMEM;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     pg->conn = PQconnectdb(conninfo);
     if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK) {
-        bool absent = pg->conn && database_absent(conninfo, PQdb(pg->conn));
+        struct timespec t1;
+        bool absent;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        absent = pg->conn &&
+                 (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec) < 2.0 &&
+                 database_absent(conninfo, PQdb(pg->conn));
         set_err(pg, pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
         *errmsg = strdup(pg->err);
         PQfinish(pg->conn);

@@ -767,8 +767,8 @@ static parus_status points_flush(parus_store *store, struct point_batch *b, paru
     b->n = 0;
     if (rc != SQLITE_DONE)
         return parus__store_sql_fail(store, rc == SQLITE_OK ? SQLITE_ERROR : rc, err,
-                                     "cannot store the points of sample '%s' in '%s'",
-                                     r ? b->sample[r - 1] : "?", store->path);
+                                     "cannot store the points of samples '%s' .. '%s' in '%s'",
+                                     b->sample[0], b->sample[r - 1], store->path);
     return PARUS_OK;
 }
 

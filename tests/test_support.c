@@ -203,14 +203,16 @@ char *parus_test_store_copy(const char *src, const char *dir, const char *name)
     char cmd[9000], *dst, *out = NULL, template[64];
     if (!parus_test_on_pg()) {
         dst = parus_test_path(dir, name);
-        snprintf(cmd, sizeof cmd, "rm -f '%s' '%s-wal' '%s-shm' '%s-journal' && cp '%s' '%s'", dst,
-                 dst, dst, dst, src, dst);
+        snprintf(cmd, sizeof cmd,
+                 "rm -f '%s' '%s-wal' '%s-shm' '%s-journal' && cp '%s' '%s' && { [ ! -e "
+                 "'%s-wal' ] || cp '%s-wal' '%s-wal'; }",
+                 dst, dst, dst, dst, src, dst, src, src, dst);
         if (parus_test_run(cmd, NULL, NULL) != 0)
             fail_msg("cannot copy '%s' to '%s'", src, dst);
         return dst;
     }
     /* the new database's name as parus_test_store makes it, from the template */
-    dst = parus_test_store(dir, name);
+    dst = parus_test_store_at(dir, name);
     dbname_of(dst, template, sizeof template);
     free(dst);
     {
@@ -225,24 +227,50 @@ char *parus_test_store_copy(const char *src, const char *dir, const char *name)
     return out;
 }
 
+/* text in single quotes for sh: each ' as '\'' */
+static void sh_quote(char *out, size_t cap, const char *text)
+{
+    size_t o = 0;
+    if (cap < 3)
+        fail_msg("sh_quote: no room");
+    out[o++] = '\'';
+    for (; *text; text++) {
+        if (o + 5 >= cap)
+            fail_msg("sh_quote: '%.40s...' too long", text);
+        if (*text == '\'') {
+            memcpy(out + o, "'\\''", 4);
+            o += 4;
+        } else {
+            out[o++] = *text;
+        }
+    }
+    out[o++] = '\'';
+    out[o] = '\0';
+}
+
 char *parus_test_sql(const char *db, const char *sql)
 {
-    char *out = NULL, *err = NULL;
-    char *cmd;
-    size_t n = strlen(db) + strlen(sql) + 256;
+    char *out = NULL, *err = NULL, *cmd, *qdb, *qsql;
+    size_t n = 4 * (strlen(db) + strlen(sql)) + 256;
     int rc;
-    if (strchr(sql, '"') || strchr(db, '\''))
-        fail_msg("parus_test_sql: the query may not hold '\"' nor the store \"'\"");
     cmd = malloc(n);
+    qdb = malloc(n);
+    qsql = malloc(n);
     assert_non_null(cmd);
+    assert_non_null(qdb);
+    assert_non_null(qsql);
+    sh_quote(qdb, n, db);
+    sh_quote(qsql, n, sql);
     if (parus_test_on_pg())
-        snprintf(cmd, n, "psql -X -q -At -v ON_ERROR_STOP=1 '%s' -c \"%s\"", db, sql);
+        snprintf(cmd, n, "psql -X -q -At -v ON_ERROR_STOP=1 %s -c %s", qdb, qsql);
     else
-        snprintf(cmd, n, "sqlite3 -bail '%s' \"%s\"", db, sql);
+        snprintf(cmd, n, "sqlite3 -bail %s %s", qdb, qsql);
     rc = parus_test_run(cmd, &out, &err);
     if (rc != 0)
         fail_msg("%s: exit %d: %s", cmd, rc, err ? err : "");
     free(cmd);
+    free(qdb);
+    free(qsql);
     free(err);
     if (!out)
         out = strdup("");

@@ -66,10 +66,11 @@ char *parus_test_store(const char *dir, const char *name);
 /* Where store DIR/NAME is, made or not (parus_test_store makes it): its path, or the connection
  * string of its database on the server. malloc'ed. */
 char *parus_test_store_at(const char *dir, const char *name);
-/* A copy of the store SRC as the new store DIR/NAME (cp of the file and its journal; CREATE
+/* A copy of the store SRC as the new store DIR/NAME (cp of the file and its -wal; CREATE
  * DATABASE ... TEMPLATE on the server: no connection may be open to SRC). */
 char *parus_test_store_copy(const char *src, const char *dir, const char *name);
-/* The answer of one query to the store DB (sqlite3, or psql -At), malloc'ed, trailing newline
+/* The answer of one query (or several, ;-separated) to the store DB (sqlite3, or psql -At; both
+ * given in single quotes, any text), malloc'ed, trailing newline
  * cut; fails the test when the query fails. */
 char *parus_test_sql(const char *db, const char *sql);
 /* SELECT count(*) FROM <from_where>. */

@@ -30,6 +30,7 @@
 static const char usage[] =
     "usage: parus calibrate yield --harvests FILE.csv --out TABLE.csv [--season S]...\n"
     "                             [--crops FILE] [--folds K] [--min-harvests N] [--place-km KM]\n"
+    "                             [--low-yields]\n"
     "       parus calibrate yield --check --harvests FILE.csv [--season S]...\n\n"
     "Fit each crop's yield model (a + b x integrated NDVI + c x peak NDVI) to harvested yields of\n"
     "assessed seasons and measure its error and spread by cross-validation grouped by place;\n"
@@ -47,7 +48,9 @@ static const char usage[] =
     "                     data-samples/crops.csv)\n"
     "  --folds K          folds of places for the out-of-fold error (default 5)\n"
     "  --min-harvests N   fewer harvests of a crop and it is not calibrated (default 30)\n"
-    "  --place-km KM      the side of the place cells the folds are made of (default 2)\n\n"
+    "  --place-km KM      the side of the place cells the folds are made of (default 2)\n"
+    "  --low-yields       the yields are as low as they look (a disaster year): do not refuse\n"
+    "                     a file whose median is below a quarter of its crops' lowest yield\n\n"
     "Exit codes: 0 done; 8 done, but some harvests were skipped or some crops not calibrated\n"
     "(named on stderr); 4 the harvests file is refused (an unknown parcel or crop, a yield that\n"
     "is impossible for its crop) or no crop could be calibrated; 6 a season is not assessed;\n"
@@ -60,7 +63,7 @@ struct args {
     const char *harvests, *out, *crops;
     const char *seasons[MAX_SEASONS];
     size_t n_seasons;
-    bool check;
+    bool check, low_yields;
     parus_yield_calibrate_options opt;
     double place_km;
 };
@@ -86,6 +89,10 @@ static int parse(int argc, char **argv, struct args *a)
         }
         if (!strcmp(o, "--check")) {
             a->check = true;
+            continue;
+        }
+        if (!strcmp(o, "--low-yields")) {
+            a->low_yields = true;
             continue;
         }
         if (i + 1 >= argc)
@@ -245,6 +252,22 @@ static int cmp_double(const void *x, const void *y)
 {
     double a = *(const double *)x, b = *(const double *)y;
     return a < b ? -1 : a > b;
+}
+
+/* A used harvest above 0 over its crop's lowest yield, for the unit check; nonzero when out of
+ * memory (said on stderr). */
+static int note_low(double **low, size_t *n, double y, const parus_crop *crop)
+{
+    double *more;
+    if (!(y > 0.0) || !(crop->yield_min_kg_per_mu > 0.0))
+        return 0;
+    if (!(more = realloc(*low, (*n + 1) * sizeof *more))) {
+        fprintf(stderr, "parus: error: out of memory\n");
+        return 1;
+    }
+    *low = more;
+    more[(*n)++] = y / crop->yield_min_kg_per_mu;
+    return 0;
 }
 
 static int push(struct crop_samples *c, const parus_yield_sample *s)
@@ -438,19 +461,6 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
                 goto out;
             }
         }
-        {
-            const parus_crop *judge = grown ? grown : crop;
-            if (y > 0.0 && judge->yield_min_kg_per_mu > 0.0) {
-                double *more = realloc(low, (n_low + 1) * sizeof *low);
-                if (!more) {
-                    fprintf(stderr, "parus: error: out of memory\n");
-                    rc = PARUS_EXIT_FAILURE;
-                    goto out;
-                }
-                low = more;
-                low[n_low++] = y / judge->yield_min_kg_per_mu;
-            }
-        }
         n_crop_differs += differs;
         {
             struct crop_samples *c = &per[crop - table.crops];
@@ -460,6 +470,10 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
                     continue;
                 }
                 n_used++;
+                if (note_low(&low, &n_low, y, grown ? grown : crop)) {
+                    rc = PARUS_EXIT_FAILURE;
+                    goto out;
+                }
                 n_all_below += y < s.p10;
                 if (differs)
                     continue; /* the yield model is judged on the crop that grew */
@@ -514,6 +528,10 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
                 rc = PARUS_EXIT_FAILURE;
                 goto out;
             }
+            if (note_low(&low, &n_low, y, grown ? grown : crop)) {
+                rc = PARUS_EXIT_FAILURE;
+                goto out;
+            }
             n_used++;
         }
     }
@@ -521,7 +539,7 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
     /* a file in the wrong unit: a lost crop yields next to nothing, but the typical harvest of
      * a file does not fall a quarter below its crops' lowest yields; kg/mu given as kg/ha is 15
      * times too low, and would calibrate every crop to a fifteenth of its yield */
-    if (n_low >= UNIT_CHECK_MIN_HARVESTS) {
+    if (n_low >= UNIT_CHECK_MIN_HARVESTS && !a.low_yields) {
         double median;
         qsort(low, n_low, sizeof *low, cmp_double);
         median = n_low % 2 ? low[n_low / 2] : 0.5 * (low[n_low / 2 - 1] + low[n_low / 2]);
@@ -530,7 +548,7 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
                     "parus: error: '%s': the median harvest is %.3g times its crop's lowest yield "
                     "in '%s' (%zu harvests): not a unit these yields are in (kg/mu given as "
                     "kg/ha is 15 times too low); name the column for the unit the values are "
-                    "in (nothing %s)\n",
+                    "in, or give --low-yields if they are that low (nothing %s)\n",
                     cli_safe(a.harvests), median, cli_safe(crops_path), n_low,
                     a.check ? "checked" : "calibrated");
             rc = PARUS_EXIT_INPUT_BAD;
