@@ -50,7 +50,7 @@ static const char usage[] =
     "  --min-harvests N   fewer harvests of a crop and it is not calibrated (default 30)\n"
     "  --place-km KM      the side of the place cells the folds are made of (default 2)\n"
     "  --low-yields       the yields are as low as they look (a disaster year): do not refuse\n"
-    "                     a file whose median is below a quarter of its crops' lowest yield\n\n"
+    "                     a file whose median is below a quarter of its crops' typical yield\n\n"
     "Exit codes: 0 done; 8 done, but some harvests were skipped or some crops not calibrated\n"
     "(named on stderr); 4 the harvests file is refused (an unknown parcel or crop, a yield that\n"
     "is impossible for its crop) or no crop could be calibrated; 6 a season is not assessed;\n"
@@ -244,7 +244,11 @@ struct crop_samples {
 };
 
 /* The unit check: a file of at least this many harvests whose median is below this share of its
- * crops' lowest yields (the crop table's yield_min_kg_per_mu) is in another unit than it says. */
+ * crops' typical yields is in another unit than it says. A crop's typical yield is the middle
+ * of its table range, sqrt(yield_min_kg_per_mu * yield_max_kg_per_mu): kg/mu given as kg/ha,
+ * 15 times too low, lands near a fifteenth of it, far below the quarter, where a share of the
+ * range's lowest (130 kg/mu for winter wheat) let a file of 400 kg/mu harvests so labelled
+ * (26.7) pass by a hair. */
 #define UNIT_CHECK_MIN_HARVESTS 5
 #define UNIT_CHECK_LOW_SHARE 0.25
 
@@ -254,19 +258,21 @@ static int cmp_double(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
-/* A used harvest above 0 over its crop's lowest yield, for the unit check; nonzero when out of
+/* A used harvest above 0 over its crop's typical yield, for the unit check; nonzero when out of
  * memory (said on stderr). */
 static int note_low(double **low, size_t *n, double y, const parus_crop *crop)
 {
+    double lo = crop->yield_min_kg_per_mu, hi = crop->yield_max_kg_per_mu;
+    double typical = hi > lo ? sqrt(lo * hi) : lo;
     double *more;
-    if (!(y > 0.0) || !(crop->yield_min_kg_per_mu > 0.0))
+    if (!(y > 0.0) || !(lo > 0.0))
         return 0;
     if (!(more = realloc(*low, (*n + 1) * sizeof *more))) {
         fprintf(stderr, "parus: error: out of memory\n");
         return 1;
     }
     *low = more;
-    more[(*n)++] = y / crop->yield_min_kg_per_mu;
+    more[(*n)++] = y / typical;
     return 0;
 }
 
@@ -337,7 +343,7 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
     const char *crops_path;
     int rc = parse(argc, argv, &a);
     bool misses = false;
-    double *low = NULL; /* each harvest over its crop's lowest yield (the unit check) */
+    double *low = NULL; /* each harvest over its crop's typical yield (the unit check) */
     size_t n_low = 0;
 
     if (rc)
@@ -536,17 +542,18 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
         }
     }
 
-    /* a file in the wrong unit: a lost crop yields next to nothing, but the typical harvest of
-     * a file does not fall a quarter below its crops' lowest yields; kg/mu given as kg/ha is 15
-     * times too low, and would calibrate every crop to a fifteenth of its yield */
+    /* a file in the wrong unit: a lost crop yields next to nothing, but the median harvest of a
+     * file does not fall below a quarter of its crops' typical yields outside a disaster year;
+     * kg/mu given as kg/ha is 15 times too low, and would calibrate every crop to a fifteenth */
     if (n_low >= UNIT_CHECK_MIN_HARVESTS && !a.low_yields) {
         double median;
         qsort(low, n_low, sizeof *low, cmp_double);
         median = n_low % 2 ? low[n_low / 2] : 0.5 * (low[n_low / 2 - 1] + low[n_low / 2]);
         if (median < UNIT_CHECK_LOW_SHARE) {
             fprintf(stderr,
-                    "parus: error: '%s': the median harvest is %.3g times its crop's lowest yield "
-                    "in '%s' (%zu harvests): not a unit these yields are in (kg/mu given as "
+                    "parus: error: '%s': the median harvest is %.3g times its crop's typical "
+                    "yield in '%s' (the middle of its range; %zu harvests): not a unit these "
+                    "yields are in (kg/mu given as "
                     "kg/ha is 15 times too low); name the column for the unit the values are "
                     "in, or give --low-yields if they are that low (nothing %s)\n",
                     cli_safe(a.harvests), median, cli_safe(crops_path), n_low,
