@@ -16,6 +16,11 @@
  * them, exactly as a second walk would have built them (which it still does where a radar rule
  * needs the radar points): the walk costs 72 % of a run, the file's read a few percent.
  *
+ * The outlier pass (an observation its neighbours on the same tile contradict is left out) rides
+ * on pass 1's walk: each parcel's residuals are taken as the walk meets it, and the few parcels
+ * with a candidate are held back in another temporary file until every residual is known, then
+ * judged and classified from the same bytes. So the season is walked once before the peers.
+ *
  * Credit needs all of a farmer's parcels, which the id-ordered walk scatters; so each parcel's
  * credit evidence is kept (a few dozen bytes), the farmers' limits are computed at the end, and
  * each parcel's verdict is added to its stored result then.
@@ -248,8 +253,9 @@ typedef struct thread_work {
     parus_health_series series;
 } thread_work;
 
-/* The outlier pass (outlier_pass): every judged observation's residual, the candidates, and the
- * observations left out. k is the parcel's position in the walk (= its record index). */
+/* The outlier pass (ol_add_parcel in pass 1's walk, then ol_judge): every judged observation's
+ * residual, the candidates, and the observations left out. k is the parcel's position in the walk
+ * (= its record index). */
 typedef struct ol_entry {
     int64_t tile_id;
     uint32_t k;
@@ -329,7 +335,7 @@ typedef struct assess {
     double *x, *xp, *prob;
     thread_work *work;
     size_t walk_pos; /* pass 2: the next record */
-    /* outliers (outlier_pass) */
+    /* outliers (ol_add_parcel, ol_judge) */
     double *ol_x, *ol_y; /* per parcel (walk order): its centre in metres, NaN none */
     size_t ol_n_parcels, cap_ol_x, cap_ol_y;
     ol_entry *ol_entries;
@@ -347,6 +353,9 @@ typedef struct assess {
     unsigned char *ol_tried, *ol_wet;
     size_t cap_ol_pts;
     bool ol_write; /* batch_add stores the outliers it leaves out (pass 1 of a run) */
+    bool ol_on;    /* the outlier pass runs: its part of the walk in pass 1 */
+    FILE *held;    /* the parcels held back for the outlier pass (held_put); NULL none */
+    size_t n_held;
     /* the recorded files (record_inputs) */
     char *crops_bytes, *policy_bytes, *debts_bytes;
     size_t crops_size, policy_size, debts_size;
@@ -557,6 +566,8 @@ static void teardown(assess *a)
     free(a->rec);
     if (a->kept_fd >= 0)
         close(a->kept_fd);
+    if (a->held)
+        fclose(a->held);
     free(a->kept_batch);
     for (i = 0; i < a->n_crop_info; i++)
         free(a->expected[i]);
@@ -877,22 +888,22 @@ static bool ol_buffers(assess *a, size_t n)
     return false;
 }
 
-static int visit_outlier(const parus_parcel_brief *p, const parus_series_point *pts, size_t n_pts,
-                         void *ctx)
+/* The outlier pass's part of the walk for the next parcel (k = its walk position): its centre,
+ * the residuals of its clear observations, and, when one of them is a candidate (*any), its clear
+ * points kept for judging once every parcel's residuals are known. */
+static parus_status ol_add_parcel(assess *a, const parus_parcel_brief *p,
+                                  const parus_series_point *pts, size_t n_pts, bool *any_out)
 {
-    assess *a = ctx;
     size_t k = a->ol_n_parcels, i, n = 0, m = 0;
     const parus_outlier_options *opt = &a->opt->outlier;
     bool any = false;
-    if (k >= UINT32_MAX) {
-        parus_fail(a->err, PARUS_E_RANGE, "season %s: more than 2^32 - 1 parcels", a->window);
-        return 1;
-    }
+    *any_out = false;
+    if (k >= UINT32_MAX)
+        return parus_fail(a->err, PARUS_E_RANGE, "season %s: more than 2^32 - 1 parcels",
+                          a->window);
     if (!grow((void **)&a->ol_x, &a->cap_ol_x, k + 1, sizeof *a->ol_x) ||
-        !grow((void **)&a->ol_y, &a->cap_ol_y, k + 1, sizeof *a->ol_y) || !ol_buffers(a, n_pts)) {
-        nomem(a, "outliers");
-        return 1;
-    }
+        !grow((void **)&a->ol_y, &a->cap_ol_y, k + 1, sizeof *a->ol_y) || !ol_buffers(a, n_pts))
+        return nomem(a, "outliers");
     a->ol_x[k] = a->ol_y[k] = NAN;
     if (isfinite(p->lon_deg) && isfinite(p->lat_deg)) {
         double lat = p->lat_deg * DEG_TO_RAD;
@@ -904,8 +915,9 @@ static int visit_outlier(const parus_parcel_brief *p, const parus_series_point *
         parus_outlier_point *q = &a->ol_pt[n];
         if (!parus_outlier_clear(opt, &pts[i].obs))
             continue;
-        if (parus_series_parse_day(pts[i].date, &q->day, a->err) != PARUS_OK)
-            return 1;
+        parus_status code = parus_series_parse_day(pts[i].date, &q->day, a->err);
+        if (code != PARUS_OK)
+            return code;
         q->ndvi = pts[i].obs.mean[PARUS_INDEX_NDVI];
         q->water_fraction = pts[i].obs.water_fraction;
         q->mndwi = pts[i].obs.mean[PARUS_INDEX_MNDWI];
@@ -921,10 +933,8 @@ static int visit_outlier(const parus_parcel_brief *p, const parus_series_point *
               parus_outlier_candidate(opt, &a->ol_pt[i], a->ol_res[i], a->ol_jump[i], a->ol_wet[i]);
     }
     if (!grow((void **)&a->ol_entries, &a->cap_ol_entries, a->n_ol_entries + m,
-              sizeof *a->ol_entries)) {
-        nomem(a, "outliers");
-        return 1;
-    }
+              sizeof *a->ol_entries))
+        return nomem(a, "outliers");
     for (i = 0; i < n; i++) {
         ol_entry *e;
         if (!isfinite(a->ol_res[i]))
@@ -935,15 +945,13 @@ static int visit_outlier(const parus_parcel_brief *p, const parus_series_point *
         e->residual = (float)a->ol_res[i];
     }
     if (!any)
-        return 0;
+        return PARUS_OK;
     /* keep the parcel's clear points: it is judged once every parcel's residuals are known */
     if (!grow((void **)&a->ol_pars, &a->cap_ol_pars, a->n_ol_pars + 1, sizeof *a->ol_pars) ||
         !grow((void **)&a->ol_kept, &a->cap_ol_kept, a->n_ol_kept + n, sizeof *a->ol_kept) ||
         !grow((void **)&a->ol_kept_tile, &a->cap_ol_kept_tile, a->n_ol_kept + n,
-              sizeof *a->ol_kept_tile)) {
-        nomem(a, "outliers");
-        return 1;
-    }
+              sizeof *a->ol_kept_tile))
+        return nomem(a, "outliers");
     a->ol_pars[a->n_ol_pars].k = (uint32_t)k;
     a->ol_pars[a->n_ol_pars].off = a->n_ol_kept;
     a->ol_pars[a->n_ol_pars].n = n;
@@ -951,7 +959,8 @@ static int visit_outlier(const parus_parcel_brief *p, const parus_series_point *
     memcpy(a->ol_kept + a->n_ol_kept, a->ol_pt, n * sizeof *a->ol_pt);
     memcpy(a->ol_kept_tile + a->n_ol_kept, a->ol_tile, n * sizeof *a->ol_tile);
     a->n_ol_kept += n;
-    return 0;
+    *any_out = true;
+    return PARUS_OK;
 }
 
 /* The residual of parcel k on the tile, or NaN (a->ol_entries sorted by (tile, k)). */
@@ -1110,55 +1119,6 @@ static void ol_release(assess *a)
     free(a->ol_y);
     a->ol_x = a->ol_y = NULL;
     a->cap_ol_x = a->cap_ol_y = 0;
-}
-
-/* Pass 0: every parcel's residuals, then each parcel with a candidate against its neighbours on
- * the candidate's tile. The observations left out are skipped by every later walk (batch_add).
- * Sequential: a few parcels in a hundred have a candidate. */
-static parus_status outlier_pass(assess *a)
-{
-    const parus_outlier_options *opt = &a->opt->outlier;
-    ol_search s;
-    size_t k, i;
-    parus_status code = PARUS_OK;
-
-    if (!opt->enabled)
-        return PARUS_OK;
-    if (!(opt->neighbour_radius_m > 0) || opt->max_gap_days <= 0 || !(opt->min_jump > 0))
-        return parus_fail(a->err, PARUS_E_INVALID,
-                          "assess: outlier options need a positive radius, gap and jump");
-    code = parus_store_season_walk(a->store, a->window, visit_outlier, a, NULL, a->err);
-    if (code != PARUS_OK || a->n_ol_pars == 0) {
-        ol_release(a);
-        return code;
-    }
-    memset(&s, 0, sizeof s);
-    qsort(a->ol_entries, a->n_ol_entries, sizeof *a->ol_entries, cmp_entry);
-    {
-        ol_cell *cells = malloc((a->ol_n_parcels ? a->ol_n_parcels : 1) * sizeof *cells);
-        if (!cells)
-            return nomem(a, "outliers");
-        for (k = 0; k < a->ol_n_parcels; k++) {
-            if (!isfinite(a->ol_x[k]) || !isfinite(a->ol_y[k]))
-                continue;
-            cells[s.n_cells].cx = (int64_t)floor(a->ol_x[k] / opt->neighbour_radius_m);
-            cells[s.n_cells].cy = (int64_t)floor(a->ol_y[k] / opt->neighbour_radius_m);
-            cells[s.n_cells].k = (uint32_t)k;
-            s.n_cells++;
-        }
-        qsort(cells, s.n_cells, sizeof *cells, cmp_cell);
-        s.cells = cells;
-    }
-    for (i = 0; i < a->n_ol_pars && code == PARUS_OK; i++)
-        code = judge_parcel(a, &s, &a->ol_pars[i]);
-    free((void *)s.cells);
-    free(s.nb);
-    free(s.res);
-    if (code == PARUS_OK && a->n_ol_cands > 1)
-        qsort(a->ol_cands, a->n_ol_cands, sizeof *a->ol_cands, cmp_cand);
-    a->st.n_outliers = a->n_ol_cands;
-    ol_release(a);
-    return code;
 }
 
 /* ---- batches ---- */
@@ -1501,10 +1461,16 @@ static parus_status classify_batch(assess *a)
     for (kk = 0; kk < n; kk++)
         classify_item(a, (size_t)kk, &a->work[parus__omp_thread()]);
     code = batch_error(a);
-    /* the batch is records items[0].rec onwards, one item each */
-    if (code == PARUS_OK && a->full && n > 0)
-        code = kept_io(a, true, a->kept_batch, a->n_items * a->row_bytes,
-                       a->items[0].rec * a->row_bytes);
+    /* each item's row at its record's place; a batch is runs of consecutive records (the walk's
+     * parcels, less those held for the outlier pass; the held ones in walk order) */
+    for (k = 0; code == PARUS_OK && a->full && k < a->n_items;) {
+        size_t end = k + 1;
+        while (end < a->n_items && a->items[end].rec == a->items[end - 1].rec + 1)
+            end++;
+        code = kept_io(a, true, a->kept_batch + k * a->row_bytes, (end - k) * a->row_bytes,
+                       a->items[k].rec * a->row_bytes);
+        k = end;
+    }
     if (code != PARUS_OK)
         return code;
 
@@ -1554,6 +1520,200 @@ static parus_status classify_batch(assess *a)
     return code;
 }
 
+/* Whether the outlier pass runs; an error for options it cannot run with. */
+static parus_status ol_enabled(assess *a, bool *on)
+{
+    const parus_outlier_options *opt = &a->opt->outlier;
+    *on = opt->enabled;
+    if (!opt->enabled)
+        return PARUS_OK;
+    if (!(opt->neighbour_radius_m > 0) || opt->max_gap_days <= 0 || !(opt->min_jump > 0))
+        return parus_fail(a->err, PARUS_E_INVALID,
+                          "assess: outlier options need a positive radius, gap and jump");
+    return PARUS_OK;
+}
+
+/* The outlier pass's judging, once the walk has given every parcel's residuals (ol_add_parcel):
+ * each parcel with a candidate against its neighbours on the candidate's tile. The observations
+ * left out (ol_cands) are skipped by every later use of the parcel's points (batch_add).
+ * Sequential: a few parcels in a hundred have a candidate. */
+static parus_status ol_judge(assess *a)
+{
+    const parus_outlier_options *opt = &a->opt->outlier;
+    ol_search s;
+    size_t k, i;
+    parus_status code = PARUS_OK;
+
+    if (a->n_ol_pars == 0) {
+        ol_release(a);
+        return PARUS_OK;
+    }
+    memset(&s, 0, sizeof s);
+    qsort(a->ol_entries, a->n_ol_entries, sizeof *a->ol_entries, cmp_entry);
+    {
+        ol_cell *cells = malloc((a->ol_n_parcels ? a->ol_n_parcels : 1) * sizeof *cells);
+        if (!cells)
+            return nomem(a, "outliers");
+        for (k = 0; k < a->ol_n_parcels; k++) {
+            if (!isfinite(a->ol_x[k]) || !isfinite(a->ol_y[k]))
+                continue;
+            cells[s.n_cells].cx = (int64_t)floor(a->ol_x[k] / opt->neighbour_radius_m);
+            cells[s.n_cells].cy = (int64_t)floor(a->ol_y[k] / opt->neighbour_radius_m);
+            cells[s.n_cells].k = (uint32_t)k;
+            s.n_cells++;
+        }
+        qsort(cells, s.n_cells, sizeof *cells, cmp_cell);
+        s.cells = cells;
+    }
+    for (i = 0; i < a->n_ol_pars && code == PARUS_OK; i++)
+        code = judge_parcel(a, &s, &a->ol_pars[i]);
+    free((void *)s.cells);
+    free(s.nb);
+    free(s.res);
+    if (code == PARUS_OK && a->n_ol_cands > 1)
+        qsort(a->ol_cands, a->n_ol_cands, sizeof *a->ol_cands, cmp_cand);
+    a->st.n_outliers = a->n_ol_cands;
+    ol_release(a);
+    /* the candidates' kept points are judged: they go too */
+    free(a->ol_pars);
+    free(a->ol_kept);
+    free(a->ol_kept_tile);
+    a->ol_pars = NULL;
+    a->ol_kept = NULL;
+    a->ol_kept_tile = NULL;
+    a->n_ol_pars = a->cap_ol_pars = a->n_ol_kept = a->cap_ol_kept = a->cap_ol_kept_tile = 0;
+    return code;
+}
+
+/* ---- parcels held back from the walk ----
+ *
+ * A parcel whose observations hold an outlier candidate cannot be classified before the walk
+ * has given every parcel's residuals (its neighbours' come later in id order). Its part of the
+ * walk goes to an unlinked temporary file (held_fd) and is classified after the judging, from the
+ * same bytes; every other parcel is classified as the walk meets it, so the season is walked once
+ * for both. One held parcel: a held_head, its id, farmer and declared crop (NUL-terminated, in
+ * that order), its points and its radar points. */
+
+typedef struct held_head {
+    uint64_t rec, n_pts, n_radar;
+    uint32_t len_id, len_farmer, len_declared; /* with the NUL; 0: none */
+    double area_m2, declared_area_m2, lon_deg, lat_deg;
+} held_head;
+
+static parus_status held_fail(assess *a, bool write)
+{
+    return parus_fail(a->err, PARUS_E_IO,
+                      "cannot %s the parcels held for the outlier pass of season %s in a "
+                      "temporary file in '%s' (set TMPDIR to a writable directory): %s",
+                      write ? "write" : "read back", a->window, a->kept_dir,
+                      errno ? strerror(errno) : "it ended early");
+}
+
+static parus_status held_put(assess *a, size_t rec, const parus_season_parcel *sp)
+{
+    const parus_parcel_brief *p = sp->parcel;
+    held_head h;
+    if (!a->held) {
+        const char *dir = getenv("TMPDIR");
+        char path[sizeof a->kept_dir + 32];
+        int fd;
+        snprintf(a->kept_dir, sizeof a->kept_dir, "%s", dir && *dir ? dir : "/tmp");
+        snprintf(path, sizeof path, "%s/parus-held-XXXXXX", a->kept_dir);
+        errno = 0;
+        fd = mkstemp(path);
+        if (fd < 0)
+            return held_fail(a, true);
+        unlink(path);
+        if (!(a->held = fdopen(fd, "w+b"))) {
+            close(fd);
+            return held_fail(a, true);
+        }
+    }
+    memset(&h, 0, sizeof h);
+    h.rec = rec;
+    h.n_pts = sp->n_pts;
+    h.n_radar = sp->n_radar;
+    h.len_id = (uint32_t)strlen(p->id) + 1;
+    h.len_farmer = p->farmer_id ? (uint32_t)strlen(p->farmer_id) + 1 : 0;
+    h.len_declared = p->declared_crop ? (uint32_t)strlen(p->declared_crop) + 1 : 0;
+    h.area_m2 = p->area_m2;
+    h.declared_area_m2 = p->declared_area_m2;
+    h.lon_deg = p->lon_deg;
+    h.lat_deg = p->lat_deg;
+    errno = 0;
+    if (fwrite(&h, sizeof h, 1, a->held) != 1 || fwrite(p->id, h.len_id, 1, a->held) != 1 ||
+        (h.len_farmer && fwrite(p->farmer_id, h.len_farmer, 1, a->held) != 1) ||
+        (h.len_declared && fwrite(p->declared_crop, h.len_declared, 1, a->held) != 1) ||
+        (sp->n_pts && fwrite(sp->pts, sizeof *sp->pts, sp->n_pts, a->held) != sp->n_pts) ||
+        (sp->n_radar && fwrite(sp->radar, sizeof *sp->radar, sp->n_radar, a->held) != sp->n_radar))
+        return held_fail(a, true);
+    a->n_held++;
+    return PARUS_OK;
+}
+
+/* Classify the held parcels, in the order they were met, from the file. */
+static parus_status held_classify(assess *a)
+{
+    parus_status code = PARUS_OK;
+    char *text = NULL;
+    parus_series_point *pts = NULL;
+    parus_radar_point *radar = NULL;
+    size_t cap_text = 0, cap_pts = 0, cap_radar = 0, i;
+    if (!a->held)
+        return PARUS_OK;
+    errno = 0;
+    if (fflush(a->held) != 0 || fseek(a->held, 0, SEEK_SET) != 0)
+        return held_fail(a, true);
+    for (i = 0; i < a->n_held && code == PARUS_OK; i++) {
+        held_head h;
+        parus_parcel_brief p;
+        parus_season_parcel sp;
+        size_t len;
+        errno = 0;
+        if (fread(&h, sizeof h, 1, a->held) != 1 || h.rec >= a->n_rec) {
+            code = held_fail(a, false);
+            break;
+        }
+        len = (size_t)h.len_id + h.len_farmer + h.len_declared;
+        if (!grow((void **)&text, &cap_text, len, 1) ||
+            !grow((void **)&pts, &cap_pts, h.n_pts ? h.n_pts : 1, sizeof *pts) ||
+            !grow((void **)&radar, &cap_radar, h.n_radar ? h.n_radar : 1, sizeof *radar)) {
+            code = nomem(a, "held parcels");
+            break;
+        }
+        if (fread(text, len, 1, a->held) != 1 ||
+            (h.n_pts && fread(pts, sizeof *pts, h.n_pts, a->held) != h.n_pts) ||
+            (h.n_radar && fread(radar, sizeof *radar, h.n_radar, a->held) != h.n_radar)) {
+            code = held_fail(a, false);
+            break;
+        }
+        memset(&p, 0, sizeof p);
+        p.id = text;
+        p.farmer_id = h.len_farmer ? text + h.len_id : NULL;
+        p.declared_crop = h.len_declared ? text + h.len_id + h.len_farmer : NULL;
+        p.area_m2 = h.area_m2;
+        p.declared_area_m2 = h.declared_area_m2;
+        p.lon_deg = h.lon_deg;
+        p.lat_deg = h.lat_deg;
+        sp.parcel = &p;
+        sp.pts = pts;
+        sp.n_pts = h.n_pts;
+        sp.radar = radar;
+        sp.n_radar = h.n_radar;
+        code = batch_add(a, (size_t)h.rec, &sp);
+        if (code == PARUS_OK && a->n_items == BATCH)
+            code = classify_batch(a);
+    }
+    if (code == PARUS_OK && a->n_items)
+        code = classify_batch(a);
+    free(text);
+    free(pts);
+    free(radar);
+    fclose(a->held);
+    a->held = NULL;
+    return code;
+}
+
 static int visit_classify(const parus_season_parcel *sp, void *ctx)
 {
     assess *a = ctx;
@@ -1575,6 +1735,13 @@ static int visit_classify(const parus_season_parcel *sp, void *ctx)
         nomem(a, "parcels");
         return 1;
     }
+    if (a->ol_on) {
+        bool held;
+        if (ol_add_parcel(a, p, sp->pts, sp->n_pts, &held) != PARUS_OK)
+            return 1;
+        if (held)
+            return held_put(a, a->n_rec - 1, sp) != PARUS_OK;
+    }
     if (batch_add(a, a->n_rec - 1, sp) != PARUS_OK)
         return 1;
     if (a->n_items == BATCH && classify_batch(a) != PARUS_OK)
@@ -1594,9 +1761,16 @@ static parus_status classify_pass(assess *a)
         if (a->n_tiles > 1)
             qsort(a->tiles, a->n_tiles, sizeof *a->tiles, cmp_tile);
     }
-    code = season_walk(a, visit_classify, &n_parcels);
+    code = ol_enabled(a, &a->ol_on);
+    if (code == PARUS_OK)
+        code = season_walk(a, visit_classify, &n_parcels);
     if (code == PARUS_OK && a->n_items)
         code = classify_batch(a);
+    if (code == PARUS_OK && a->ol_on)
+        code = ol_judge(a);
+    a->ol_on = false;
+    if (code == PARUS_OK)
+        code = held_classify(a);
     if (code != PARUS_OK)
         return code;
     a->st.n_parcels = n_parcels;
@@ -2683,9 +2857,7 @@ parus_status parus_assess_classify(parus_store *store, const parus_assess_option
     if (code == PARUS_OK)
         code = parus_store_assessments_begin(store, a.window, err);
     if (code == PARUS_OK) {
-        code = outlier_pass(&a);
-        if (code == PARUS_OK)
-            code = classify_pass(&a);
+        code = classify_pass(&a);
         if (code == PARUS_OK)
             code = parus_store_assessments_commit(store, err);
         else
@@ -2733,10 +2905,8 @@ parus_status parus_assess_run(parus_store *store, const parus_assess_options *op
     }
     if (code == PARUS_OK) {
         checkpoint(opt, "assess:begun");
-        code = outlier_pass(&a);
         a.ol_write = true;
-        if (code == PARUS_OK)
-            code = classify_pass(&a);
+        code = classify_pass(&a);
         a.ol_write = false;
         if (code == PARUS_OK) {
             checkpoint(opt, "assess:classified");

@@ -330,6 +330,74 @@ static void test_outlier__assess_leaves_out_the_glitches_and_keeps_why(void **st
     free(rows);
 }
 
+/* The results of a parcel judged by the outlier pass. The pass rides on classification's walk:
+ * a parcel with a candidate is held back until every parcel's residuals are known, then judged
+ * and classified from the same bytes. Whatever it holds and in whatever order it is classified,
+ * every result must be the one of a store from which the observations left out were deleted
+ * and the pass switched off. */
+static char *results_of(const char *db)
+{
+    return parus_test_sql(db,
+                          "SELECT parcel_id, crop, crop_probability, n_clear_obs, first_date, "
+                          "last_date, peer_group, health_class, health_score, n_peers, "
+                          "green_ratio, planted_area_m2, ndvi_integral_10d, ndvi_peak, "
+                          "value_expected_fen, value_p10_fen, flags, reason, credit_counted, "
+                          "credit_value_fen, sensors FROM parcel_results WHERE season = '" SEASON
+                          "' ORDER BY parcel_id");
+}
+
+static void test_outlier__a_held_parcel_is_judged_as_without_its_outliers(void **state)
+{
+    char *on = parus_test_store_copy(g_db, g_dir, "held-on.db");
+    char *off = parus_test_store_copy(g_db, g_dir, "held-off.db");
+    char *ini = parus_test_path(g_dir, "held-off.ini"), *pairs, *line, *next, *r_on, *r_off;
+    const char *text = "[season]\noutliers = off\n";
+    size_t n = 0;
+    (void)state;
+    free(parus_test_run_expect(
+        0, "'%s' --db '%s' -q assess --season " SEASON " --no-model --threads 2", parus_test_bin(),
+        on));
+    pairs = parus_test_sql(on, "SELECT parcel_id, tile_id FROM observation_outliers WHERE season "
+                               "= '" SEASON "' ORDER BY parcel_id, tile_id");
+    for (line = pairs; *line; line = next) {
+        char sql[512], *bar;
+        next = line + strcspn(line, "\n");
+        if (*next)
+            *next++ = '\0';
+        bar = strchr(line, '|');
+        assert_non_null(bar);
+        *bar = '\0';
+        snprintf(sql, sizeof sql,
+                 "DELETE FROM observation_values WHERE tile_id = %s AND parcel_num = (SELECT num "
+                 "FROM parcels WHERE id = '%s')",
+                 bar + 1, line);
+        free(parus_test_sql(off, sql));
+        n++;
+    }
+    free(pairs);
+    assert_true(n >= 5);
+    assert_int_equal(parus_test_write_file(ini, text, strlen(text)), 0);
+    free(parus_test_run_expect(
+        0, "'%s' --config '%s' --db '%s' -q assess --season " SEASON " --no-model --threads 1",
+        parus_test_bin(), ini, off));
+    r_on = results_of(on);
+    r_off = results_of(off);
+    assert_true(strlen(r_on) > 1000);
+    assert_string_equal(r_on, r_off);
+    free(r_on);
+    free(r_off);
+    r_on = parus_test_sql(on, "SELECT farmer_id, limit_cny, value_p10_fen, flags, reasons, sensors "
+                              "FROM limits ORDER BY farmer_id");
+    r_off = parus_test_sql(off, "SELECT farmer_id, limit_cny, value_p10_fen, flags, reasons, "
+                                "sensors FROM limits ORDER BY farmer_id");
+    assert_string_equal(r_on, r_off);
+    free(r_on);
+    free(r_off);
+    free(ini);
+    free(on);
+    free(off);
+}
+
 int main(void)
 {
     const struct CMUnitTest unit[] = {
@@ -340,6 +408,7 @@ int main(void)
     };
     const struct CMUnitTest e2e[] = {
         cmocka_unit_test(test_outlier__assess_leaves_out_the_glitches_and_keeps_why),
+        cmocka_unit_test(test_outlier__a_held_parcel_is_judged_as_without_its_outliers),
     };
     int failed;
     if (parus_test_on_pg()) /* the rule's cases hold no store */
