@@ -113,6 +113,7 @@ struct load_ctx {
     char dir[PARUS_CONFIG_PATH_MAX]; /* the file's directory, "" for the working directory */
     parus_error detail;
     int failed;
+    unsigned char seen[sizeof keys / sizeof keys[0]]; /* a key given twice is refused */
 };
 
 static int set_key(struct load_ctx *ctx, const struct key_def *k, const char *value)
@@ -224,6 +225,25 @@ static int on_entry(void *user, const char *section, const char *name, const cha
         return 1; /* keep the first error: inih reports its line */
     for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0) {
+            if (ctx->seen[i]) {
+                /* the last one would win silently: a file that says two things says neither */
+                parus_fail(&ctx->detail, PARUS_E_CONFIG,
+                           "[%s] %s is given twice (or continued on an indented line): give it "
+                           "once",
+                           section, name);
+                ctx->failed = 1;
+                return 0;
+            }
+            ctx->seen[i] = 1;
+            if (!value[0]) {
+                /* an empty path would fall back to the default table or mean "none" without a
+                 * word: leaving the key out says that */
+                parus_fail(&ctx->detail, PARUS_E_CONFIG,
+                           "[%s] %s has no value: give one, or leave the key out for the default",
+                           section, name);
+                ctx->failed = 1;
+                return 0;
+            }
             if (!set_key(ctx, &keys[i], value)) {
                 ctx->failed = 1;
                 return 0;

@@ -1700,7 +1700,12 @@ static parus_status inputs_changed(struct run *r, char *buf, size_t cap, char *d
         note_changed(buf, cap, "policy");
     if (strcmp(debts, rec.debts) != 0)
         note_changed(buf, cap, "debts file");
-    if (rec.policy[0] && strcmp(rec.policy, "builtin") != 0 && !o->policy_path)
+    /* the shipped sample tables are no stand-in for the bank's: a configuration that names none
+     * would otherwise lend on their prices and ratios without a word */
+    if (rec.crops[0] && o->crops_fallback && strcmp(crops, rec.crops) != 0)
+        note_changed(dropped, dcap, "crop table");
+    if (rec.policy[0] && strcmp(rec.policy, "builtin") != 0 &&
+        (!o->policy_path || (o->policy_fallback && strcmp(policy, rec.policy) != 0)))
         note_changed(dropped, dcap, "policy file");
     if (rec.debts[0] && !debts[0])
         note_changed(dropped, dcap, "debts file");
@@ -1715,11 +1720,12 @@ static void refuse_assessment(struct run *r, struct line *l, const char *dropped
     s->assessed = true;
     s->assess_code = PARUS_E_CONFIG;
     snprintf(s->assess_error, sizeof s->assess_error,
-             "season %s: its limits rest on a %s that this run's configuration does not give "
-             "(%s): assessed without it, the limits would rise as if it had never been; give it "
-             "in [tables] (policy, debts), or assess the season by hand with `parus assess` to "
-             "settle it without",
-             r->season, strchr(dropped, ';') ? "policy file and a debts file" : dropped, dropped);
+             "season %s: its limits rest on files that this run's configuration does not give "
+             "(%s): assessed without them (without debts, or with the shipped sample tables in "
+             "their place), the limits would change as if they had never been; give them in "
+             "[tables] (crops, policy, debts), or assess the season by hand with `parus assess` "
+             "to settle it without",
+             r->season, dropped);
     l->n = 0;
     line_kv(l, "event", "assess");
     line_kv(l, "season", r->season);

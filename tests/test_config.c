@@ -109,6 +109,19 @@ static void test_load__bad_values(void **state)
 /* A directory, a device or a line inih would cut is never read as (part of) a configuration:
  * on the old code a directory loaded as an empty configuration (every default), and a path of
  * 250 characters was cut at 200 and its rest read as another line. */
+/* A key given twice (the last would win) or given with no value (a path that is "" would mean the
+ * shipped sample table, or no debts) is refused: either could change a limit without a word. */
+static void test_load__twice_or_empty_is_an_error(void **state)
+{
+    (void)state;
+    expect_config_error("[tables]\npolicy = bank.ini\ncrops = c.csv\n[tables]\npolicy = p.ini\n",
+                        "[tables] policy is given twice", 5);
+    expect_config_error("[store]\ndb = a.db\ndb = b.db\n", "[store] db is given twice", 3);
+    expect_config_error("[tables]\ncrops = c.csv\npolicy =\n", "[tables] policy has no value", 3);
+    expect_config_error("[tables]\ndebts = \n", "[tables] debts has no value", 2);
+    expect_config_error("[season]\nwindow =\n", "[season] window has no value", 2);
+}
+
 static void test_load__not_a_file_or_a_cut_line(void **state)
 {
     char *dir = parus_test_tmpdir("config-strict");
@@ -204,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_load__unknown_key_is_an_error),
         cmocka_unit_test(test_load__unknown_section_is_an_error),
         cmocka_unit_test(test_load__bad_values),
+        cmocka_unit_test(test_load__twice_or_empty_is_an_error),
         cmocka_unit_test(test_load__long_file_read_whole_up_to_1mib),
         cmocka_unit_test(test_load__syntax_error),
         cmocka_unit_test(test_load__missing_file),

@@ -1201,6 +1201,56 @@ static void test_nightly__owed_assessment_done_without_new_tiles(void **state)
         assert_null(strstr(log, "inputs_changed"));
         free(log);
     }
+
+    /* limits computed by hand with the bank's own crop table and policy: a night whose
+     * configuration names neither would take the shipped samples in their place (their prices,
+     * their loan-to-value) and lend on them; it refuses, and keeps the limits */
+    {
+        char bcrops[4300], bpolicy[4300], cfgn[4300], cfgb[4300], text[9000];
+        int n;
+        snprintf(bcrops, sizeof bcrops, "%s/../bank-crops.csv", inbox);
+        snprintf(bpolicy, sizeof bpolicy, "%s/../bank-policy.ini", inbox);
+        snprintf(cfgn, sizeof cfgn, "%s/../no-tables.ini", inbox);
+        snprintf(cfgb, sizeof cfgb, "%s/../bank-tables.ini", inbox);
+        sh("sed 's/$/\\r/' '%s/data-samples/crops.csv' > '%s' && sed "
+           "'s/^loan_to_value.*/loan_to_value = 0.3/' '%s/data-samples/policy.ini' > '%s' && ! "
+           "cmp -s '%s/data-samples/policy.ini' '%s'",
+           parus_test_source_dir(), bcrops, parus_test_source_dir(), bpolicy,
+           parus_test_source_dir(), bpolicy);
+        n = snprintf(text, sizeof text, "[season]\nwindow = %s\n", KILL_WINDOW);
+        assert_int_equal(parus_test_write_file(cfgn, text, (size_t)n), 0);
+        n = snprintf(text, sizeof text,
+                     "[tables]\ncrops = %s\npolicy = %s\n[season]\nwindow = %s\n", bcrops, bpolicy,
+                     KILL_WINDOW);
+        assert_int_equal(parus_test_write_file(cfgb, text, (size_t)n), 0);
+        free(nightly_expect(0, "--config '%s' --db '%s' assess", cfgb, db));
+        sh("sqlite3 '%s' 'SELECT * FROM limits ORDER BY season, farmer_id' > '%s/../limits.before'",
+           db, inbox);
+        log = nightly_expect(12,
+                             "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0",
+                             cfgn, db, inbox, done);
+        expect_contains(log, "dropped=\"crop table;policy file\"");
+        expect_contains(log, "shipped sample tables");
+        free(log);
+        sh("sqlite3 '%s' 'SELECT * FROM limits ORDER BY season, farmer_id' > '%s/../limits.after' "
+           "&& cmp '%s/../limits.before' '%s/../limits.after'",
+           db, inbox, inbox, inbox);
+        /* the crop table alone missing is refused too */
+        n = snprintf(text, sizeof text, "[tables]\npolicy = %s\n[season]\nwindow = %s\n", bpolicy,
+                     KILL_WINDOW);
+        assert_int_equal(parus_test_write_file(cfgn, text, (size_t)n), 0);
+        log = nightly_expect(12,
+                             "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0",
+                             cfgn, db, inbox, done);
+        expect_contains(log, "dropped=\"crop table\"");
+        free(log);
+        /* named in the configuration: nothing changed, nothing refused */
+        log =
+            nightly_expect(9, "--config '%s' --db '%s' nightly --inbox '%s' --done '%s' --settle 0",
+                           cfgb, db, inbox, done);
+        assert_null(strstr(log, "inputs_changed"));
+        free(log);
+    }
 }
 
 /* ---- a full disk ---- */

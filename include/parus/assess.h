@@ -61,13 +61,17 @@ typedef struct parus_assess_options {
     const parus_policy *policy;    /* required by run */
     const char *policy_path;       /* its file, hashed and recorded for the audit; NULL: only
                                       the built-in policy (parus_policy_init), "builtin" */
-    const parus_debts *debts;      /* NULL: no debts; a farmer without parcels is refused */
-    const char *debts_path;        /* its file, hashed and recorded; required with debts */
-    parus_health_options health;   /* parus_health_options_init; area_tolerance is taken from
-                                      the policy so that the flag and the haircut agree */
-    parus_yield_options yield;     /* parus_yield_options_init */
-    int n_threads;                 /* 0: all cores */
-    int64_t run_id;                /* stamped on the rows (a runs row); 0: none */
+    /* The crop table or the policy is the shipped sample (data-samples/), taken because no
+     * option and no configuration named one: a nightly run does not put it in place of the
+     * file a season's limits rest on (parus_nightly_run). */
+    bool crops_fallback, policy_fallback;
+    const parus_debts *debts;    /* NULL: no debts; a farmer without parcels is refused */
+    const char *debts_path;      /* its file, hashed and recorded; required with debts */
+    parus_health_options health; /* parus_health_options_init; area_tolerance is taken from
+                                    the policy so that the flag and the haircut agree */
+    parus_yield_options yield;   /* parus_yield_options_init */
+    int n_threads;               /* 0: all cores */
+    int64_t run_id;              /* stamped on the rows (a runs row); 0: none */
     /* Called between the stages of parus_assess_run: "assess:begun" (the write transaction open,
      * the season's old rows removed), "assess:classified", "assess:crops", "assess:peers",
      * "assess:judged", "assess:credit", "assess:audited", "assess:inputs" (all inside the

@@ -157,6 +157,8 @@ int cli_assess_prepare(const cli_ctx *ctx, const char *cmd, const cli_assess_arg
     in->opt.crops_path = in->crops_path;
     in->opt.policy = args->full ? &in->policy : NULL;
     in->opt.policy_path = args->full ? in->policy_path : NULL;
+    in->opt.crops_fallback = !args->crops && !ctx->cfg.crops[0];
+    in->opt.policy_fallback = args->full && !args->policy && !ctx->cfg.policy[0];
     in->opt.overlap_min_share = ctx->cfg.overlap_min_share;
     in->opt.outlier.enabled = !ctx->cfg.outliers_off;
     in->opt.debts = in->debts_path ? &in->debts : NULL;
