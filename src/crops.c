@@ -15,6 +15,7 @@
  * (tens of rows): duplicate codes are found by a linear scan.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -226,14 +227,12 @@ static bool is_empty(const struct row *r, enum col c)
 
 static parus_status get_real(const struct row *r, enum col c, double *out, parus_error *err)
 {
-    char *end;
     double v;
     char detail[300];
     if (is_empty(r, c))
         return row_fail(r, c, err, "empty value", NULL);
-    v = parus__strtod_c(r->cell[c], &end);
-    if (end == r->cell[c] || *end != '\0' || !isfinite(v)) {
-        snprintf(detail, sizeof detail, "'%s'", r->cell[c]);
+    if (!parus__parse_decimal(r->cell[c], &v)) {
+        snprintf(detail, sizeof detail, "'%s' (decimal digits, within range)", r->cell[c]);
         return row_fail(r, c, err, "not a number: ", detail);
     }
     *out = v;
@@ -454,6 +453,62 @@ static parus_status as_config(parus_status rc, parus_error *err)
     return rc;
 }
 
+/* The edit distance of two names, case ignored, capped: past cap it is cap + 1. */
+static size_t name_distance(const char *a, const char *b, size_t cap)
+{
+    size_t la = strlen(a), lb = strlen(b), i, j, row[64], diag, best;
+    if (la >= sizeof row / sizeof row[0] || lb >= sizeof row / sizeof row[0])
+        return cap + 1;
+    if ((la > lb ? la - lb : lb - la) > cap)
+        return cap + 1;
+    for (j = 0; j <= lb; j++)
+        row[j] = j;
+    for (i = 1; i <= la; i++) {
+        diag = row[0];
+        row[0] = i;
+        best = row[0];
+        for (j = 1; j <= lb; j++) {
+            size_t up = row[j],
+                   cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+            size_t v = diag + cost;
+            if (up + 1 < v)
+                v = up + 1;
+            if (row[j - 1] + 1 < v)
+                v = row[j - 1] + 1;
+            diag = up;
+            row[j] = v;
+            if (v < best)
+                best = v;
+        }
+        if (best > cap)
+            return cap + 1;
+    }
+    return row[lb];
+}
+
+/* The known column an unknown name looks like a slip for (one begins with the other, or a
+ * letter or two apart), or NULL: such a column would be ignored and the crop's default used
+ * (yield_cv_typo for yield_cv: a P10 on the assumed spread), so it is refused, where a column
+ * no one could take for one of ours (a note, a source) is kept as the user's own. */
+static const char *near_column(const char *name)
+{
+    size_t n = strlen(name), c, k;
+    if (n < 4)
+        return NULL;
+    for (c = 0; c < N_COLS; c++) {
+        size_t m = strlen(col_names[c]);
+        for (k = 0; k < n && k < m; k++)
+            if (tolower((unsigned char)name[k]) != (unsigned char)col_names[c][k])
+                break;
+        if (k == (n < m ? n : m)) /* one begins with the other */
+            return col_names[c];
+        k = name_distance(name, col_names[c], n >= 6 ? 2 : 1);
+        if (k <= (n >= 6 ? 2u : 1u))
+            return col_names[c];
+    }
+    return NULL;
+}
+
 /* The header: where each column is (names compared without surrounding blanks and case). */
 static parus_status map_header(const parus__csv *csv, const char *path, int idx[N_COLS],
                                parus_error *err)
@@ -464,6 +519,8 @@ static parus_status map_header(const parus__csv *csv, const char *path, int idx[
     for (c = 0; c < N_COLS; c++)
         idx[c] = -1;
     for (j = 0; j < csv->n_cells && j < INT_MAX; j++) {
+        bool known = false;
+        const char *near;
         (void)trim_into(name, sizeof name, csv->cells[j]); /* a longer one is no name of ours */
         for (c = 0; c < N_COLS; c++)
             if (parus__strcasecmp(name, col_names[c]) == 0) {
@@ -471,7 +528,14 @@ static parus_status map_header(const parus__csv *csv, const char *path, int idx[
                     return parus_fail(err, PARUS_E_CONFIG, "'%s' line %zu: column '%s' twice", path,
                                       csv->line, col_names[c]);
                 idx[c] = (int)j;
+                known = true;
             }
+        if (!known && (near = near_column(name)) != NULL)
+            return parus_fail(err, PARUS_E_CONFIG,
+                              "'%s' line %zu: column '%s' is not one parus reads, and is close to "
+                              "'%s': its values would be ignored; name it '%s', or give your own "
+                              "column a name that is not like one of parus's (docs/crops.md)",
+                              path, csv->line, name, near, near);
     }
     for (c = 0; c < N_COLS; c++)
         if (idx[c] < 0 && c < C_YIELD_CV)

@@ -173,9 +173,14 @@ parus_status parus_debts_load(const char *path, const char *const *known_farmers
             rc = parus_fail(err, PARUS_E_NOMEM, "cannot allocate debts of '%s'", path);
             break;
         }
-        if (strcmp(name, "farmer_id") == 0 && i_id < 0)
+        if ((strcmp(name, "farmer_id") == 0 && i_id >= 0) ||
+            (strcmp(name, "debt_cny") == 0 && i_debt >= 0))
+            /* which one is the debt? the first would win without a word */
+            rc = parus_fail(err, PARUS_E_CONFIG, "'%s' line %zu: column '%s' twice", path, csv.line,
+                            name);
+        else if (strcmp(name, "farmer_id") == 0)
             i_id = (int)c;
-        else if (strcmp(name, "debt_cny") == 0 && i_debt < 0)
+        else if (strcmp(name, "debt_cny") == 0)
             i_debt = (int)c;
         free(name);
     }

@@ -101,8 +101,8 @@ static int parse_field(struct load_ctx *ctx, const struct field_def *f, const ch
     errno = 0;
     switch (f->kind) {
     case F_RATIO: {
-        double v = strtod(value, &end);
-        if (errno || end == value || *end || !isfinite(v))
+        double v;
+        if (!parus__parse_decimal(value, &v))
             break;
         memcpy(p, &v, sizeof v);
         return 1;

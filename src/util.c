@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -391,6 +392,41 @@ double parus__strtod_c(const char *s, char **end)
     v = strtod(s, end);
     uselocale(old);
     return v;
+}
+
+bool parus__parse_decimal(const char *s, double *out)
+{
+    const char *p = s;
+    char *end;
+    size_t digits = 0;
+    double v;
+    if (*p == '+' || *p == '-')
+        p++;
+    while (*p >= '0' && *p <= '9')
+        p++, digits++;
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            digits++;
+    if (digits == 0)
+        return false;
+    if (*p == 'e' || *p == 'E') {
+        size_t exp_digits = 0;
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        while (*p >= '0' && *p <= '9')
+            p++, exp_digits++;
+        if (exp_digits == 0)
+            return false;
+    }
+    if (*p != '\0')
+        return false;
+    errno = 0;
+    v = parus__strtod_c(s, &end);
+    if (*end != '\0' || !isfinite(v) || (errno == ERANGE) || (v != 0.0 && !isnormal(v)))
+        return false;
+    *out = v;
+    return true;
 }
 
 /* The whole file, checked before inih sees it: inih cuts a line longer than its buffer

@@ -70,6 +70,12 @@ void parus__format_day(int64_t day, char out[11]);
 /* strtod in the C locale whatever the process's locale is (a caller's setlocale must not turn
  * "2.4" into 2); thread-safe. */
 double parus__strtod_c(const char *s, char **end);
+/* A decimal number as people write one in a table: an optional sign, digits with at most one
+ * '.', an optional exponent (e or E, optional sign, digits), nothing else; read in the C locale.
+ * False for anything else: a hexadecimal float ("0x2.8p0"), "inf", "nan", blanks, and a value
+ * that overflows or underflows to zero or a denormal ("2.8e-400"), which strtod would turn into
+ * a number without a word. */
+bool parus__parse_decimal(const char *s, double *out);
 
 /* The longest line of an INI file (configuration, policy): inih's INI_MAX_LINE (200) less the
  * line end and its NUL. */

@@ -879,6 +879,8 @@ static void test_debts__refuses_bad_rows(void **state)
         {"farmer_id,debt_cny\n\xD5\xC5\xC8\xFD,100\n", {"not UTF-8", NULL}},
         {"farmer,debt_cny\nF1,100\n", {"line 1: missing column 'farmer_id'", NULL}},
         {"farmer_id,debt\nF1,100\n", {"line 1: missing column 'debt_cny'", NULL}},
+        {"farmer_id,debt_cny,debt_cny\nF1,0,2000\n", {"line 1: column 'debt_cny' twice", NULL}},
+        {"farmer_id,farmer_id,debt_cny\nF1,F2,100\n", {"line 1: column 'farmer_id' twice", NULL}},
         {"", {"missing column 'farmer_id'", NULL}},
         /* physical lines: a quoted id over two lines counts two */
         {"farmer_id,debt_cny\n\"F\n1\",5\nF2,x\n", {"line 4 column 'debt_cny'", NULL}},

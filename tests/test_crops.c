@@ -119,11 +119,12 @@ static void test_load__quoted_fields_and_utf8(void **state)
     /* a name that does not end in .csv, a UTF-8 byte order mark, CRLF lines, extra columns */
     assert_int_equal(load_text("table.txt",
                                "\xEF\xBB\xBF"
-                               "note,code,name_en,name_zh,kind,sow_doy,peak_doy,harvest_doy,"
+                               "note,source,variety,code,name_en,name_zh,kind,sow_doy,peak_doy,"
+                               "harvest_doy,"
                                "sow2_doy,peak2_doy,harvest2_doy,ndvi_base,ndvi_peak,"
                                "yield_min_kg_per_mu,yield_max_kg_per_mu,yield_a_kg_per_mu,"
                                "yield_b_kg_per_mu_per_ndvi,price_cny_per_kg\r\n"
-                               "x,winter_wheat,Winter wheat,冬小麦,annual,272,115,157,,,,"
+                               "x,y,z,winter_wheat,Winter wheat,冬小麦,annual,272,115,157,,,,"
                                "0.18,0.85,130,650,76,31.04,2.4\r\n",
                                &t, &err),
                      PARUS_OK);
@@ -194,6 +195,31 @@ static void test_load__errors_name_line_and_column(void **state)
          "yield_b_kg_per_mu_per_ndvi,price_cny_per_kg,paddy\n"
          "rice,Rice,稻,annual,122,196,246,,,,0.12,0.85,170,800,94,54.93,2.8,yes\n",
          {"line 2", "column 'paddy'", "0 or 1"}},
+        /* numbers as people write them, nothing strtod would also take */
+        {HEADER "maize,Maize,玉米,annual,130,204,254,,,,0.18,0.86,160,800,90,49.57,0x2.8p0\n",
+         {"column 'price_cny_per_kg'", "not a number: '0x2.8p0'", NULL}},
+        {HEADER "maize,Maize,玉米,annual,130,204,254,,,,0.18,0.86,160,800,90,49.57,2.8e-400\n",
+         {"column 'price_cny_per_kg'", "not a number: '2.8e-400'", NULL}},
+        {HEADER "maize,Maize,玉米,annual,130,204,254,,,,0.18,0.86,160,800,90,49.57,1e999\n",
+         {"column 'price_cny_per_kg'", "not a number", NULL}},
+        {HEADER "maize,Maize,玉米,annual,130,204,254,,,,0.18,0.86,160,800,90,49.57,infinity\n",
+         {"column 'price_cny_per_kg'", "not a number", NULL}},
+        /* a column that looks like a slip for one of parus's would be ignored: refused */
+        {"code,name_en,name_zh,kind,sow_doy,peak_doy,harvest_doy,sow2_doy,peak2_doy,harvest2_doy,"
+         "ndvi_base,ndvi_peak,yield_min_kg_per_mu,yield_max_kg_per_mu,yield_a_kg_per_mu,"
+         "yield_b_kg_per_mu_per_ndvi,price_cny_per_kg,yield_cv_typo\n"
+         "rice,Rice,稻,annual,122,196,246,,,,0.12,0.85,170,800,94,54.93,2.8,0.05\n",
+         {"line 1", "'yield_cv_typo'", "close to 'yield_cv'"}},
+        {"code,name_en,name_zh,kind,sow_doy,peak_doy,harvest_doy,sow2_doy,peak2_doy,harvest2_doy,"
+         "ndvi_base,ndvi_peak,yield_min_kg_per_mu,yield_max_kg_per_mu,yield_a_kg_per_mu,"
+         "yield_b_kg_per_mu_per_ndvi,price_cny_per_kg,yeild_cv\n"
+         "rice,Rice,稻,annual,122,196,246,,,,0.12,0.85,170,800,94,54.93,2.8,0.05\n",
+         {"'yeild_cv'", "close to 'yield_cv'", NULL}},
+        {"code,name_en,name_zh,kind,sow_doy,peak_doy,harvest_doy,sow2_doy,peak2_doy,harvest2_doy,"
+         "ndvi_base,ndvi_peak,yield_min_kg_per_mu,yield_max_kg_per_mu,yield_a_kg_per_mu,"
+         "yield_b_kg_per_mu_per_ndvi,price_cny_per_kg,price\n"
+         "rice,Rice,稻,annual,122,196,246,,,,0.12,0.85,170,800,94,54.93,2.8,2.9\n",
+         {"'price'", "close to 'price_cny_per_kg'", NULL}},
     };
     size_t i, j;
     (void)state;

@@ -124,6 +124,8 @@ static void test_load__refuses_what_would_lend_wrongly(void **state)
         {"[credit]\ncap_cny = 3e5\n", "bad value '3e5'"},
         {"[credit]\ncap_cny = 300000.50\n", "bad value"},
         {"[credit]\nloan_to_value = nan\n", "bad value 'nan'"},
+        {"[credit]\nloan_to_value = 0x0.8p0\n", "bad value '0x0.8p0'"},
+        {"[credit]\nloan_to_value = 5e-400\n", "bad value '5e-400'"},
         {"[credit]\ncurrency = yuan\n", "bad value 'yuan'"},
         /* a currency code that is not the one every amount is computed in: the limits would be
          * yuan labelled as dollars */
