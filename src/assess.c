@@ -1137,18 +1137,27 @@ static uint32_t sensor_bit(assess *a, const char *name)
     return (uint32_t)1 << a->n_sensor_names++;
 }
 
-/* The sensors a record rests on, "sentinel-2+landsat-8+sentinel-1" (optical ones by name, radar
- * last), into buf; "" when none. */
+static int cmp_name(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* The sensors a record rests on, "landsat-8+sentinel-2-l2a+sentinel-1" (optical ones in name
+ * order, whatever order the walk met them in; radar last), into buf; "" when none. */
 static void sensors_text(const assess *a, uint32_t mask, char *buf, size_t n)
 {
-    size_t k, len = 0;
+    const char *text[MAX_SENSORS + 1];
+    size_t k, m = 0, len = 0;
     buf[0] = '\0';
-    for (k = 0; k <= a->n_sensor_names && len < n; k++) {
-        const char *name = k < a->n_sensor_names ? a->sensor_name[k] : "sentinel-1";
-        uint32_t bit = k < a->n_sensor_names ? (uint32_t)1 << k : SENSOR_RADAR_BIT;
-        if (mask & bit)
-            len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? "+" : "", name);
-    }
+    for (k = 0; k < a->n_sensor_names; k++)
+        if (mask & ((uint32_t)1 << k))
+            text[m++] = a->sensor_name[k];
+    if (m > 1)
+        qsort(text, m, sizeof *text, cmp_name);
+    if (mask & SENSOR_RADAR_BIT)
+        text[m++] = "sentinel-1";
+    for (k = 0; k < m && len < n; k++)
+        len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? "+" : "", text[k]);
 }
 
 /* The season walk, with the radar points when the season or the flood rule uses them. */

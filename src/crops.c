@@ -371,6 +371,15 @@ static parus_status parse_row(const struct row *r, parus_crop *c, parus_error *e
         (rc = get_nonneg(r, C_YIELD_B, &c->yield_b_kg_per_mu_per_ndvi, err)) != PARUS_OK ||
         (rc = get_nonneg(r, C_PRICE, &c->price_cny_per_kg, err)) != PARUS_OK)
         return rc;
+    /* no crop yields or sells like this: a unit slip, or a value whose money would overflow */
+    if (c->yield_max_kg_per_mu > 100000.0)
+        return row_fail(
+            r, C_YIELD_MAX, err,
+            "above 100000 kg per mu, no crop's yield (a unit slip?): ", r->cell[C_YIELD_MAX]);
+    if (c->price_cny_per_kg > 100000.0)
+        return row_fail(
+            r, C_PRICE, err,
+            "above 100000 CNY per kg, no crop's price (a unit slip?): ", r->cell[C_PRICE]);
     c->yield_cv = PARUS_CROP_DEFAULT_YIELD_CV;
     if (!is_empty(r, C_YIELD_CV)) {
         if ((rc = get_nonneg(r, C_YIELD_CV, &c->yield_cv, err)) != PARUS_OK)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "parus/exporter.h"
 #include "parus/parcels.h"
@@ -797,5 +798,57 @@ parus_status parus_export_observations_csv(parus_store *store, const char *seaso
         return parus_fail(err, PARUS_E_NOT_FOUND, "no optical observation in season %s", season);
     if (n_rows)
         *n_rows = ow.n;
+    return PARUS_OK;
+}
+
+/* ---- an output that would replace an input ---- */
+
+struct recorded_inputs {
+    char crops[65], policy[65], debts[65], model[80];
+};
+
+static int take_inputs(const parus_assess_inputs *in, void *ctx)
+{
+    struct recorded_inputs *r = ctx;
+    snprintf(r->crops, sizeof r->crops, "%s", in->crops_hash ? in->crops_hash : "");
+    snprintf(r->policy, sizeof r->policy, "%s", in->policy_hash ? in->policy_hash : "");
+    snprintf(r->debts, sizeof r->debts, "%s", in->debts_hash ? in->debts_hash : "");
+    snprintf(r->model, sizeof r->model, "%s", in->model_version ? in->model_version : "");
+    return 0;
+}
+
+parus_status parus_export_output_is_input(parus_store *store, const char *season, const char *path,
+                                          const char **what, parus_error *err)
+{
+    struct recorded_inputs rec;
+    struct stat sb;
+    char hex[65], *bytes = NULL;
+    size_t n = 0;
+    parus_error ignored;
+    parus_status code;
+    if (!store || !season || !path || !what)
+        return parus_fail(err, PARUS_E_INVALID, "output_is_input: missing argument");
+    *what = NULL;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+        (uintmax_t)sb.st_size > (uintmax_t)256 << 20)
+        return PARUS_OK;
+    memset(&rec, 0, sizeof rec);
+    code = parus_store_get_assess_inputs(store, season, take_inputs, &rec, err);
+    if (code == PARUS_E_NOT_FOUND)
+        return PARUS_OK;
+    if (code != PARUS_OK)
+        return code;
+    if (parus__read_file(path, (size_t)256 << 20, &bytes, &n, &ignored) != PARUS_OK)
+        return PARUS_OK; /* unreadable: the write will say why */
+    parus__sha256(bytes, n, hex);
+    free(bytes);
+    if (strcmp(hex, rec.crops) == 0)
+        *what = "crop table";
+    else if (strcmp(hex, rec.policy) == 0)
+        *what = "policy";
+    else if (strcmp(hex, rec.debts) == 0)
+        *what = "debts file";
+    else if (strncmp(rec.model, "xgb:", 4) == 0 && strcmp(hex, rec.model + 4) == 0)
+        *what = "model";
     return PARUS_OK;
 }

@@ -144,7 +144,8 @@ parus_status parus_ingest_tile(parus_store *store, const char *const *paths, siz
     const parus_tile_info *ti;
     struct candidates cand = {0};
     struct sink sink;
-    bool found = false;
+    parus_tile_record same;
+    bool found = false, twin = false;
     size_t n_visited = 0;
     parus_status rc;
 
@@ -175,6 +176,13 @@ parus_status parus_ingest_tile(parus_store *store, const char *const *paths, siz
         goto done;
     }
     rc = fill_record(ti, tile, &res.rec, err);
+    if (rc != PARUS_OK)
+        goto out;
+    /* the same acquisition in other bytes is no new evidence: stored, every parcel under it would
+     * count the same pixels twice (more clear observations, a surer limit). Looked up before
+     * the tile's transaction (a server store streams its observations then), refused after the
+     * pass, so that a damaged copy is refused for its damage */
+    rc = parus_store_find_same_acquisition(store, &res.rec, &same, &twin, err);
     if (rc != PARUS_OK)
         goto out;
     rc = parus__store_parcels_in_box_num(store, ti->lon_min_deg, ti->lat_min_deg, ti->lon_max_deg,
@@ -240,6 +248,16 @@ parus_status parus_ingest_tile(parus_store *store, const char *const *paths, siz
             rc = parus_fail(err, PARUS_E_FORMAT, "tile '%s' is implausible: %s", paths[0], why);
             goto out;
         }
+    }
+    if (twin) {
+        parus_store_tile_abort(store);
+        rc = parus_fail(err, PARUS_E_DUPLICATE,
+                        "tile '%s' is the same acquisition as tile %lld ('%s': %s, %s, the same "
+                        "grid) in other bytes (re-encoded, re-delivered or reprocessed): its "
+                        "observations would count the same pixels twice; nothing of it is "
+                        "stored, the stored tile stays",
+                        paths[0], (long long)same.id, same.path, same.sensor, same.date);
+        goto out;
     }
     res.n_observed = sink.n_stored;
     if (sink.n_stored == 0) {

@@ -673,9 +673,13 @@ size_t parus_season_count_clear(const parus_season_spec *spec, int64_t start_day
                                 const parus_season_obs *obs, size_t n_obs)
 {
     size_t i, n = 0;
+    int64_t last = INT64_MIN;
     for (i = 0; obs && i < n_obs; i++)
-        n +=
-            is_clear(&obs[i], spec->n_vars, start_day, spec->length_days, spec->min_valid_fraction);
+        if (obs[i].day != last && is_clear(&obs[i], spec->n_vars, start_day, spec->length_days,
+                                           spec->min_valid_fraction)) {
+            n++;
+            last = obs[i].day;
+        }
     return n;
 }
 

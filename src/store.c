@@ -54,6 +54,7 @@ enum stmt_id {
     STMT_PARCELS_IN_BOX,
     STMT_PARCEL_NUM,
     STMT_TILE_FIND,
+    STMT_TILES_ON_DATE,
     STMT_TILE_INSERT,
     STMT_TILES_ALL,
     STMT_OBS_INSERT,
@@ -113,6 +114,8 @@ static const char *const stmt_sql[STMT_N_] = {
         "AND p.lat_max_deg >= ?2 AND p.lat_min_deg <= ?4 ORDER BY p.id",
     [STMT_PARCEL_NUM] = "SELECT num FROM parcels WHERE id = ?1",
     [STMT_TILE_FIND] = "SELECT " TILE_COLUMNS " FROM tiles WHERE hash = ?1",
+    [STMT_TILES_ON_DATE] =
+        "SELECT " TILE_COLUMNS " FROM tiles WHERE date = ?1 AND sensor = ?2 ORDER BY id",
     [STMT_TILE_INSERT] =
         "INSERT INTO tiles (hash, path, sensor, date, epsg, width, height, gt0, gt1, gt2, gt3, "
         "gt4, gt5, lon_min_deg, lat_min_deg, lon_max_deg, lat_max_deg, n_parcels, status, "
@@ -465,7 +468,14 @@ static parus_status set_pragma(parus_store *store, const char *sql, parus_error 
 static parus_status open_sqlite(parus_store *store, const char *name, int flags, parus_error *err)
 {
     sqlite3 *lite = NULL;
-    int rc = sqlite3_open_v2(name, &lite, flags, NULL);
+    struct stat sb;
+    int rc;
+    /* SQLite would say "disk I/O error" at the first read */
+    if (stat(name, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return parus_fail(err, PARUS_E_STORE,
+                          "cannot open store '%s': it is a directory, not a store file",
+                          store->path);
+    rc = sqlite3_open_v2(name, &lite, flags, NULL);
     if (rc != SQLITE_OK) {
         parus_status code =
             lite ? parus_fail(err, PARUS_E_STORE, "cannot open store '%s': %s", store->path,
@@ -1651,6 +1661,70 @@ parus_status parus_store_find_tile(parus_store *store, const char *hash, parus_t
     }
     parus__reset(st);
     *found = false;
+    return PARUS_OK;
+}
+
+/* Two grid values the same to a millionth of a millimetre (or both unknown): a server may give
+ * back a double through its text form. */
+static bool same_value(double a, double b)
+{
+    if (isnan(a) || isnan(b))
+        return isnan(a) && isnan(b);
+    return fabs(a - b) <= 1e-9 * (fabs(a) > 1.0 ? fabs(a) : 1.0);
+}
+
+static bool same_grid(const parus_tile_record *a, const parus_tile_record *b)
+{
+    int i;
+    if (a->epsg != b->epsg || a->width != b->width || a->height != b->height)
+        return false;
+    for (i = 0; i < 6; i++)
+        if (!same_value(a->geotransform[i], b->geotransform[i]))
+            return false;
+    return same_value(a->lon_min_deg, b->lon_min_deg) &&
+           same_value(a->lat_min_deg, b->lat_min_deg) &&
+           same_value(a->lon_max_deg, b->lon_max_deg) && same_value(a->lat_max_deg, b->lat_max_deg);
+}
+
+parus_status parus_store_find_same_acquisition(parus_store *store, const parus_tile_record *rec,
+                                               parus_tile_record *out, bool *found,
+                                               parus_error *err)
+{
+    parus__stmt *st;
+    parus_status code;
+    int rc;
+
+    if (!store || !rec || !out || !found)
+        return parus_fail(err, PARUS_E_INVALID,
+                          "find_same_acquisition: missing store, record or output");
+    *found = false;
+    code = require_current(store, err);
+    if (code != PARUS_OK)
+        return code;
+    st = stmt_get(store, STMT_TILES_ON_DATE, err);
+    if (!st)
+        return prepare_failed(err);
+    rc = bind_text(st, 1, rec->date);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, rec->sensor);
+    while (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
+        parus_tile_record t;
+        row_tile(st, &t);
+        if (strcmp(t.hash, rec->hash) != 0 && same_grid(&t, rec)) {
+            *out = t;
+            *found = true;
+            parus__reset(st);
+            return PARUS_OK;
+        }
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE) {
+        code = parus__store_sql_fail(store, rc, err, "cannot look up the tiles of %s in '%s'",
+                                     rec->date, store->path);
+        parus__reset(st);
+        return code;
+    }
+    parus__reset(st);
     return PARUS_OK;
 }
 

@@ -550,7 +550,7 @@ parus_status parus_store_results_commit(parus_store *store, parus_error *err)
     if (code != PARUS_OK)
         goto out_abort;
     store->open_results = false;
-    return parus_store_assessments_commit(store, err);
+    return parus__store_assessments_commit(store, true, err);
 
 out_abort:
     parus_store_results_abort(store);

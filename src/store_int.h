@@ -113,6 +113,10 @@ parus_status parus__store_require_current(const parus_store *store, parus_error 
 /* BEGIN IMMEDIATE; COMMIT (rolled back on failure); ROLLBACK when a transaction is open. */
 parus_status parus__store_tx_begin(parus_store *store, parus_error *err);
 parus_status parus__store_tx_commit(parus_store *store, parus_error *err);
+/* Commit the open assessments; without results (parus classify alone), a season that has
+ * results is marked owed in the same transaction. */
+parus_status parus__store_assessments_commit(parus_store *store, bool with_results,
+                                             parus_error *err);
 /* BEGIN for a write that must be the store's only one and read one snapshot throughout (an
  * assessment): BEGIN IMMEDIATE on SQLite; on PostgreSQL REPEATABLE READ after a lock of
  * season_state that every write making a season stale needs. */

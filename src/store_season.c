@@ -49,6 +49,7 @@ enum season_stmt {
     S_ASSESS_PUT,
     S_ASSESS_GET,
     S_ASSESS_ALL,
+    S_CLASSIFIED_STALE,
     S_N_
 };
 
@@ -94,6 +95,10 @@ static const char *const season_sql[S_N_] = {
         "SELECT " ASSESS_COLUMNS " FROM assessments WHERE season = ?1 AND parcel_id = ?2",
     [S_ASSESS_ALL] = "SELECT " ASSESS_COLUMNS " FROM assessments WHERE season = ?1 "
                      "ORDER BY parcel_id",
+    /* crops classified again by themselves: the season's results rest on the crops before */
+    [S_CLASSIFIED_STALE] = "UPDATE season_state SET stale = 1, stale_since = ?2, stale_cause = ?3 "
+                           "WHERE season = ?1 AND stale = 0 AND EXISTS (SELECT 1 FROM "
+                           "parcel_results r WHERE r.season = ?1)",
 };
 
 static parus__stmt *stmt_get(parus_store *store, enum season_stmt id, parus_error *err)
@@ -1317,13 +1322,40 @@ out_abort:
     return code;
 }
 
-parus_status parus_store_assessments_commit(parus_store *store, parus_error *err)
+/* Classification alone (no results open): a season whose results were computed on the crops
+ * before is owed an assessment from this commit on, in its transaction. */
+static parus_status classified_stale(parus_store *store, parus_error *err)
+{
+    parus__stmt *st = stmt_get(store, S_CLASSIFIED_STALE, err);
+    int rc;
+    if (!st)
+        return parus__store_prepare_failed(err);
+    rc = bind_text(st, 1, store->open_assess_season);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, store->open_assess_at);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 3, "crops classified again (parus classify) after its results");
+    if (rc == SQLITE_OK)
+        rc = parus__step(st);
+    parus__reset(st);
+    if (rc != SQLITE_DONE)
+        return parus__store_sql_fail(store, rc, err, "cannot mark season %s owed in '%s'",
+                                     store->open_assess_season, store->path);
+    return PARUS_OK;
+}
+
+parus_status parus__store_assessments_commit(parus_store *store, bool with_results,
+                                             parus_error *err)
 {
     parus_status code;
 
     if (!store || !store->open_assess)
         return parus_fail(err, PARUS_E_INVALID, "assessments_commit: no season is open in '%s'",
                           store ? store->path : "?");
+    if (!with_results && (code = classified_stale(store, err)) != PARUS_OK) {
+        parus_store_assessments_abort(store);
+        return code;
+    }
     if (store->bulk_on) {
         /* what was given in bulk goes into its tables first (the results too, when this commit
          * ends their transaction), or nothing commits */
@@ -1339,6 +1371,11 @@ parus_status parus_store_assessments_commit(parus_store *store, parus_error *err
     }
     store->open_assess = false;
     return parus__store_tx_commit(store, err);
+}
+
+parus_status parus_store_assessments_commit(parus_store *store, parus_error *err)
+{
+    return parus__store_assessments_commit(store, store && store->open_results, err);
 }
 
 void parus_store_assessments_abort(parus_store *store)

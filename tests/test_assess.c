@@ -595,9 +595,16 @@ static void test_assess__not_planted_parcels_lend_nothing(void **state)
                                 parus_test_bin(), g_db);
     expect_has(log, "results of an earlier 'parus assess'");
     free(log);
+    /* ... and owed an assessment from then on: query and export say so, nightly runs it */
+    assert_int_equal(parus_test_sql_count(g_db, "season_state WHERE season = '" SEASON
+                                                "' AND stale = 1 AND stale_cause LIKE "
+                                                "'crops classified again%'"),
+                     1);
     log = parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
                                 parus_test_bin(), g_db);
     free(log);
+    assert_int_equal(
+        parus_test_sql_count(g_db, "season_state WHERE season = '" SEASON "' AND stale = 0"), 1);
 }
 
 /* ---- against the generator's truth ---- */
@@ -1390,6 +1397,36 @@ static void test_assess__nightly_assesses_after_ingest(void **state)
     free(db);
 }
 
+/* A tile of the same acquisition as a stored one in other bytes (re-encoded here) would count
+ * the same pixels twice: more clear observations, a surer and larger limit. It is refused with
+ * both files named, nothing of it stored; the same bytes again are known (exit 9) as before. */
+static void test_assess__the_same_acquisition_twice_is_refused(void **state)
+{
+    char *db = parus_test_store_copy(g_db, g_dir, "twice.db"), *out;
+    long long n_tiles = parus_test_sql_count(db, "tiles"), n_obs;
+    (void)state;
+    n_obs = parus_test_sql_count(db, "observations");
+    free(parus_test_run_expect(0,
+                               "mkdir -p '%s/again' && t=$(ls '%s'/scene/S2*.tif | head -1) && "
+                               "gdal_translate -q -co COMPRESS=LZW \"$t\" '%s/again/'$(basename "
+                               "\"$t\")",
+                               g_dir, g_dir, g_dir));
+    out = parus_test_run_expect(4, "'%s' --db '%s' ingest '%s'/again/*.tif", parus_test_bin(), db,
+                                g_dir);
+    expect_has(out, "is the same acquisition as tile");
+    expect_has(out, "the same grid");
+    expect_has(out, "/again/");
+    free(out);
+    assert_int_equal(parus_test_sql_count(db, "tiles"), n_tiles);
+    assert_int_equal(parus_test_sql_count(db, "observations"), n_obs);
+    /* the stored bytes themselves: known */
+    free(parus_test_run_expect(9,
+                               "t=$(ls '%s'/scene/S2*.tif | head -1) && '%s' --db '%s' -q ingest "
+                               "\"$t\"",
+                               g_dir, parus_test_bin(), db));
+    free(db);
+}
+
 /* A copy of the season's store, assessed, for a case that changes its parcels (the others keep
  * theirs); its path malloc'ed. */
 static char *assessed_copy(const char *name)
@@ -1585,6 +1622,7 @@ int main(void)
         cmocka_unit_test(test_assess__unknown_declared_crop_gives_no_value),
         cmocka_unit_test(test_assess__cli_help_and_misuse),
         cmocka_unit_test(test_assess__nightly_assesses_after_ingest),
+        cmocka_unit_test(test_assess__the_same_acquisition_twice_is_refused),
         cmocka_unit_test(test_assess__reloaded_parcels_and_declared_crops_owe_the_season),
         cmocka_unit_test(test_assess__query_and_export_say_a_limit_is_stale),
         cmocka_unit_test(test_assess__all_group_holds_every_parcel_of_its_crop),

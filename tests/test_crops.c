@@ -195,6 +195,10 @@ static void test_load__errors_name_line_and_column(void **state)
          "yield_b_kg_per_mu_per_ndvi,price_cny_per_kg,paddy\n"
          "rice,Rice,稻,annual,122,196,246,,,,0.12,0.85,170,800,94,54.93,2.8,yes\n",
          {"line 2", "column 'paddy'", "0 or 1"}},
+        {HEADER "maize,Maize,玉米,annual,130,204,254,,,,0.18,0.86,160,800,90,49.57,1e300\n",
+         {"column 'price_cny_per_kg'", "above 100000 CNY per kg", NULL}},
+        {HEADER "maize,Maize,玉米,annual,130,204,254,,,,0.18,0.86,160,8e5,90,49.57,2.3\n",
+         {"column 'yield_max_kg_per_mu'", "above 100000 kg per mu", NULL}},
         /* numbers as people write them, nothing strtod would also take */
         {HEADER "maize,Maize,玉米,annual,130,204,254,,,,0.18,0.86,160,800,90,49.57,0x2.8p0\n",
          {"column 'price_cny_per_kg'", "not a number: '0x2.8p0'", NULL}},

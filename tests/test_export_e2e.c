@@ -396,6 +396,26 @@ static void test_e2e__an_output_that_is_a_configured_table_is_refused(void **sta
     assert_int_not_equal(same_bytes(text, "/dev/null"), 0);
     snprintf(cmd, sizeof cmd, "grep -q 'event=summary' '%s/cfg-night.log'", g_dir);
     assert_int_equal(parus_test_run(cmd, NULL, NULL), 0);
+    /* a table no configuration names but the season was assessed with (`assess --crops
+     * crops.csv` by hand): known by its bytes, refused as well */
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && cp '%s/data-samples/crops.csv' hand-crops.csv && cp hand-crops.csv "
+             "kept/ && cp '%s/data-samples/policy.ini' hand-policy.ini && cp hand-policy.ini kept/",
+             g_dir, parus_test_source_dir(), parus_test_source_dir());
+    assert_int_equal(parus_test_run(cmd, NULL, NULL), 0);
+    for (i = 0; i < 2; i++) {
+        const char *name = i == 0 ? "hand-crops.csv" : "hand-policy.ini";
+        char *target = parus_test_path(g_dir, name), *kept = parus_test_path(keep, name);
+        snprintf(cmd, sizeof cmd, "'%s' --db '%s' -q export --season " SEASON " %s '%s'",
+                 parus_test_bin(), g_db, i == 0 ? "--out" : "--parcels", target);
+        rc = parus_test_run(cmd, NULL, &errs);
+        if (rc != 2 || !strstr(errs, i == 0 ? "holds the crop table" : "holds the policy"))
+            fail_msg("`%s` exited %d, expected 2; stderr:\n%s", cmd, rc, errs);
+        free(errs);
+        assert_int_equal(same_bytes(target, kept), 0);
+        free(target);
+        free(kept);
+    }
     free(conf);
     free(keep);
 }

@@ -1355,6 +1355,28 @@ static void test_nightly__bad_input_changes_nothing(void **state)
     log = nightly_expect(2, "--db '%s' nightly --inbox '%s' --settle soon", db, inbox);
     expect_contains(log, "bad value 'soon'");
     free(log);
+    /* the inbox holds tiles only: not the done or quarantine directory, not the log (appended to
+     * a tile it would change the tile's bytes, a new one would be quarantined by its own run) */
+    log = nightly_expect(2, "--db '%s' nightly --inbox '%s' --done '%s/.' --settle 0", db, inbox,
+                         inbox);
+    expect_contains(log, "is the inbox");
+    free(log);
+    log = nightly_expect(2, "--db '%s' nightly --inbox '%s' --quarantine '%s' --settle 0", db,
+                         inbox, inbox);
+    expect_contains(log, "is the inbox");
+    free(log);
+    sh("ls '%s' > '%s/../inbox.before'", inbox, inbox);
+    log = nightly_expect(2,
+                         "--db '%s' nightly --inbox '%s' --log \"%s/$(ls '%s' | head -1)\" "
+                         "--settle 0",
+                         db, inbox, inbox, inbox);
+    expect_contains(log, "is in the inbox directory");
+    free(log);
+    log = nightly_expect(2, "--db '%s' nightly --inbox '%s' --log '%s/night.log' --settle 0", db,
+                         inbox, inbox);
+    expect_contains(log, "is in the inbox directory");
+    free(log);
+    sh("ls '%s' | cmp - '%s/../inbox.before'", inbox, inbox);
     log = nightly_expect(3, "--db '%s' nightly --inbox '%s/absent' --settle 0", db, inbox);
     expect_contains(log, "cannot read inbox");
     expect_contains(log, "absent");

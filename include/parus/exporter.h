@@ -70,6 +70,15 @@ PARUS_API parus_status parus_export_observations_csv(parus_store *store, const c
 PARUS_API parus_status parus_export_gpkg(parus_store *store, const char *season, const char *path,
                                          size_t *n_features, parus_error *err);
 
+/* Whether the file at path holds the bytes of an input the season was assessed with (the crop
+ * table, the policy, the debts file or the model, by the SHA-256 recorded in
+ * assessment_inputs): *what is then "crop table", "policy", "debts file" or "model", else NULL
+ * (also when path does not exist, is not a regular file, is larger than 256 MiB, or the season
+ * has no recorded inputs). An export written there would replace the file a limit rests on. */
+PARUS_API parus_status parus_export_output_is_input(parus_store *store, const char *season,
+                                                    const char *path, const char **what,
+                                                    parus_error *err);
+
 #ifdef __cplusplus
 }
 #endif

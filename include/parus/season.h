@@ -184,8 +184,10 @@ PARUS_API parus_status parus_season_features(const parus_season_spec *spec, int6
                                              double *features, parus_season_info *info,
                                              parus_season_work *work, parus_error *err);
 
-/* The number of clear observations among obs[0..n_obs) for a season starting at start_day (the
- * rule of parus_season_features' n_obs_used): to count one sensor family's apart. */
+/* The number of clear observations among obs[0..n_obs) (in day order) for a season starting at
+ * start_day (the rule of parus_season_features' n_obs_used), a day counted once: two tiles of one
+ * pass that overlap (neighbouring grid tiles, delivered apart) see the parcel once, not twice. To
+ * count one sensor family's apart: the evidence a limit needs (min_clear_observations). */
 PARUS_API size_t parus_season_count_clear(const parus_season_spec *spec, int64_t start_day,
                                           const parus_season_obs *obs, size_t n_obs);
 

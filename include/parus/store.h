@@ -193,6 +193,13 @@ typedef struct parus_tile_record {
 /* Look a tile up by content hash: *found false (and *out untouched) when absent. */
 PARUS_API parus_status parus_store_find_tile(parus_store *store, const char *hash,
                                              parus_tile_record *out, bool *found, parus_error *err);
+/* A stored tile of the same acquisition as rec with other bytes: the same sensor and date, the
+ * same CRS, size, geotransform and footprint (a re-encoded, re-delivered or reprocessed copy),
+ * into *out; *found false when none. Its observations would count the same pixels twice. */
+PARUS_API parus_status parus_store_find_same_acquisition(parus_store *store,
+                                                         const parus_tile_record *rec,
+                                                         parus_tile_record *out, bool *found,
+                                                         parus_error *err);
 /* Insert a tile record (rec->id and rec->processed_at are set on success). E_DUPLICATE when the
  * hash is already stored; E_INVALID when the hash is not 64 hex digits, the date is not
  * YYYY-MM-DD, or path, sensor or status is empty. */

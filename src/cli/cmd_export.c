@@ -148,6 +148,28 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
 
     if ((rc = cli_open_store_readonly(ctx, &store)) != 0)
         return rc;
+    {
+        /* nor a file the season's limits rest on, named or not in the configuration (a hand
+         * `assess --crops crops.csv` and then `export --out crops.csv`) */
+        const char *outs[4] = {out, parcels, gpkg, obs}, *what = NULL;
+        size_t i;
+        for (i = 0; i < 4 && !what; i++) {
+            if (!outs[i] || strcmp(outs[i], "-") == 0)
+                continue;
+            st = parus_export_output_is_input(store, window, outs[i], &what, &err);
+            if (st != PARUS_OK) {
+                parus_store_close(store);
+                return cli_report(&err);
+            }
+            if (what) {
+                parus_store_close(store);
+                return cli_usage_error("export",
+                                       "'%s' holds the %s season %s was assessed with: an "
+                                       "output never replaces an input; give another path",
+                                       outs[i], what, window);
+            }
+        }
+    }
     /* the three outputs come from one committed state: an assess finishing meanwhile would
      * otherwise mix two runs' rows */
     st = parus_store_snapshot_begin(store, &err);

@@ -4,6 +4,7 @@
  * the store and the log, shows progress on a terminal, and turns the run into one exit code.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -153,6 +154,69 @@ static parus_status server_store_exists(const char *db, parus_error *err)
     return code;
 }
 
+/* Whether directory dir (resolved) is path's directory or one above it; false when either
+ * cannot be resolved (a directory not made yet holds nothing). */
+static bool under_dir(const char *dir, const char *path)
+{
+    char *rd = realpath(dir, NULL), *copy = strdup(path), *slash, *rp = NULL;
+    bool under = false;
+    if (rd && copy) {
+        slash = strrchr(copy, '/');
+        if (!slash)
+            rp = realpath(".", NULL);
+        else if (slash == copy)
+            rp = realpath("/", NULL);
+        else {
+            *slash = '\0';
+            rp = realpath(copy, NULL);
+        }
+    }
+    if (rd && rp) {
+        size_t n = strlen(rd);
+        under = strncmp(rp, rd, n) == 0 && (rp[n] == '\0' || rp[n] == '/' || n == 1);
+    }
+    free(rd);
+    free(copy);
+    free(rp);
+    return under;
+}
+
+static bool same_dir(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+/* The inbox is scanned for tiles and every file of it is a tile: the done and quarantine
+ * directories are not the inbox (a tile "moved" to it would be renamed there night after night),
+ * and the log is in none of them (appended to a tile, it would change the tile's bytes; a log
+ * new in the inbox would be quarantined as a bad tile by its own run). */
+static int check_dirs(const char *inbox, const char *done, const char *quarantine,
+                      const char *log_path)
+{
+    const char *dirs[] = {inbox, done, quarantine};
+    const char *names[] = {"inbox", "done", "quarantine"};
+    size_t i;
+    if (same_dir(inbox, done))
+        return cli_usage_error("nightly",
+                               "--done '%s' is the inbox: processed tiles leave the "
+                               "inbox for another directory",
+                               done);
+    if (same_dir(inbox, quarantine))
+        return cli_usage_error("nightly",
+                               "--quarantine '%s' is the inbox: tiles set aside leave "
+                               "the inbox for another directory",
+                               quarantine);
+    for (i = 0; log_path && i < sizeof dirs / sizeof dirs[0]; i++)
+        if (dirs[i] && under_dir(dirs[i], log_path))
+            return cli_usage_error("nightly",
+                                   "--log '%s' is in the %s directory '%s', among the tiles: "
+                                   "give a log file elsewhere",
+                                   log_path, names[i], dirs[i]);
+    return 0;
+}
+
 int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
 {
     parus_nightly_options opt;
@@ -289,6 +353,8 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
                 cli_db_name(ctx));
         return PARUS_EXIT_NOT_FOUND;
     }
+    if ((rc = check_dirs(opt.inbox, opt.done_dir, opt.quarantine_dir, log_path)) != 0)
+        return rc;
     if (log_path) {
         /* appended, never replaced; but never onto the store or a table the run reads */
         const char *inputs[] = {ctx->cfg.crops, ctx->cfg.policy, ctx->cfg.debts, ctx->cfg.model,
