@@ -1305,43 +1305,34 @@ static const char *sensor_first_day(parus_sensor sensor)
     return "1972-07-23";
 }
 
-static parus_status find_date(open_ctx *ctx, parus_tile *t, parus_error *err)
+/* The date the tile carries itself (metadata, an MTL file, its file name, a metadata text), into
+ * date with where it came from; false when it carries none. */
+static bool own_date(open_ctx *ctx, char date[11], char src[96])
 {
-    char src[96];
-    char *date = t->info.date;
     size_t i, k;
-
-    src[0] = '\0';
-    if (ctx->opt->date) {
-        if (!parus__parse_date(ctx->opt->date, date) || strlen(ctx->opt->date) != 10)
-            return parus_fail(err, PARUS_E_INVALID, "bad date '%s' (want YYYY-MM-DD)",
-                              ctx->opt->date);
-        snprintf(src, sizeof src, "option");
-        goto found;
-    }
     for (k = 0; k < sizeof date_keys / sizeof date_keys[0]; k++)
         for (i = 0; i < ctx->n_rf; i++) {
             const char *v = ctx->rf[i].used ? meta_item(ctx->rf[i].ds, date_keys[k]) : NULL;
             while (v && isspace((unsigned char)*v))
                 v++;
             if (v && parus__parse_date(v, date)) {
-                snprintf(src, sizeof src, "metadata %s", date_keys[k]);
-                goto found;
+                snprintf(src, 96, "metadata %s", date_keys[k]);
+                return true;
             }
         }
     if (ctx->mtl_text) {
         char buf[64];
         if (parus__mtl_get(ctx->mtl_text, "DATE_ACQUIRED", buf, sizeof buf) &&
             parus__parse_date(buf, date)) {
-            snprintf(src, sizeof src, "MTL DATE_ACQUIRED");
-            goto found;
+            snprintf(src, 96, "MTL DATE_ACQUIRED");
+            return true;
         }
     }
     for (i = 0; i < ctx->n_rf; i++)
         if (ctx->rf[i].used && ctx->rf[i].has_name_date) {
             memcpy(date, ctx->rf[i].name_date, 11);
-            snprintf(src, sizeof src, "file name");
-            goto found;
+            snprintf(src, 96, "file name");
+            return true;
         }
     for (i = 0; i < ctx->n_rf; i++) {
         char **md = ctx->rf[i].used ? GDALGetMetadata(ctx->rf[i].ds, NULL) : NULL;
@@ -1353,12 +1344,41 @@ static parus_status find_date(open_ctx *ctx, parus_tile *t, parus_error *err)
             for (k = 0; k < sizeof words / sizeof words[0]; k++) {
                 const char *w = find_ci(eq + 1, words[k]);
                 if (w && parus__find_date(w, date)) {
-                    snprintf(src, sizeof src, "metadata %.*s text", (int)(eq - *md), *md);
-                    goto found;
+                    snprintf(src, 96, "metadata %.*s text", (int)(eq - *md), *md);
+                    return true;
                 }
             }
         }
     }
+    return false;
+}
+
+static parus_status find_date(open_ctx *ctx, parus_tile *t, parus_error *err)
+{
+    char src[96];
+    char *date = t->info.date;
+
+    src[0] = '\0';
+    if (ctx->opt->date) {
+        char own[11], own_src[96];
+        if (!parus__parse_date(ctx->opt->date, date) || strlen(ctx->opt->date) != 10)
+            return parus_fail(err, PARUS_E_INVALID, "bad date '%s' (want YYYY-MM-DD)",
+                              ctx->opt->date);
+        /* --date is for a file that carries no date, or one it cannot be (after today, before
+         * its sensor flew): a plausible date of its own is not overridden without a word (a
+         * batch given one --date would stack every tile on one day) */
+        if (own_date(ctx, own, own_src) && strcmp(own, date) != 0 &&
+            parus__date_days(own) <= (int64_t)(time(NULL) / 86400) + 1 &&
+            parus__date_days(own) >= parus__date_days(sensor_first_day(ctx->sensor)))
+            return parus_fail(err, PARUS_E_INVALID,
+                              "'%s' carries its own date %s (from %s); --date %s differs: --date "
+                              "is for files that carry none",
+                              ctx->label, own, own_src, date);
+        snprintf(src, sizeof src, "option");
+        goto found;
+    }
+    if (own_date(ctx, date, src))
+        goto found;
     return parus_fail(err, PARUS_E_NO_DATE,
                       "no acquisition date for '%s' (no date in metadata or file name)",
                       ctx->label);
@@ -1370,9 +1390,10 @@ found:
         char today[11];
         parus__format_day((int64_t)(time(NULL) / 86400), today);
         return parus_fail(err, PARUS_E_NO_DATE,
-                          "'%s' is dated %s (from %s), after today (%s UTC): no acquisition is; "
-                          "give its date with --date YYYY-MM-DD",
-                          ctx->label, date, src, today);
+                          "'%s' is dated %s (from %s), after today (%s UTC): no acquisition "
+                          "is%s",
+                          ctx->label, date, src, today,
+                          ctx->opt->date ? "" : "; give its date with --date YYYY-MM-DD");
     }
     /* ... nor earlier than its sensor flew: a date before it is a typo, a wrong key or a
      * placeholder (1900-01-01, 1901-...), and would put the tile in a season decades away */

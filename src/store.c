@@ -2919,10 +2919,13 @@ static const char *const merge_sql[] = {
     "WHERE NOT EXISTS (SELECT 1 FROM main.tiles t WHERE t.hash = s.hash)",
     "INSERT INTO main.tiles (" MERGE_TILE_COLUMNS ") SELECT " MERGE_TILE_COLUMNS_S
     " FROM merge_src.tiles s JOIN temp.merge_newt n ON n.sid = s.id ORDER BY s.date, s.id",
+    /* an observation describes the land under the parcel's shape where it was measured: only
+     * where the destination holds the parcel with that very shape (after the updates above) */
     "INSERT INTO main.observation_values (tile_id, parcel_num, " PARUS__OBS_ROW_COLUMNS
     ") SELECT t.id, p.num, " PARUS__OBS_ROW_COLUMNS_O " FROM temp.merge_newt n "
     "JOIN merge_src.observation_values o ON o.tile_id = n.sid JOIN main.tiles t ON t.hash = n.hash "
-    "JOIN merge_src.parcels sp ON sp.num = o.parcel_num JOIN main.parcels p ON p.id = sp.id",
+    "JOIN merge_src.parcels sp ON sp.num = o.parcel_num JOIN main.parcels p ON p.id = sp.id "
+    "AND p.wkb = sp.wkb",
     /* a new radar tile's pass and its radar observations (schema 13), mapped the same way:
      * without them the tile's fingerprint would be in the destination and its evidence not,
      * and a later ingest of the tile would skip it as stored */
@@ -2933,12 +2936,38 @@ static const char *const merge_sql[] = {
     "INSERT INTO main.radar_observations (tile_id, parcel_num, " MERGE_RADAR_COLUMNS
     ") SELECT t.id, p.num, " MERGE_RADAR_COLUMNS_O " FROM temp.merge_newt n "
     "JOIN merge_src.radar_observations o ON o.tile_id = n.sid JOIN main.tiles t ON t.hash = n.hash "
-    "JOIN merge_src.parcels sp ON sp.num = o.parcel_num JOIN main.parcels p ON p.id = sp.id",
+    "JOIN merge_src.parcels sp ON sp.num = o.parcel_num JOIN main.parcels p ON p.id = sp.id "
+    "AND p.wkb = sp.wkb",
+    /* a parcel reshaped by the source: its old shape's observations went above; the source's of
+     * the new shape on tiles the destination already had come with it (a known tile is never
+     * measured again, so they could not be had later) */
+    "INSERT INTO main.observation_values (tile_id, parcel_num, " PARUS__OBS_ROW_COLUMNS
+    ") SELECT t.id, p.num, " PARUS__OBS_ROW_COLUMNS_O " FROM temp.merge_upd u "
+    "JOIN main.parcels p ON p.num = u.dnum JOIN merge_src.parcels sp ON sp.num = u.snum AND "
+    "sp.wkb = p.wkb JOIN merge_src.observation_values o ON o.parcel_num = sp.num "
+    "JOIN merge_src.tiles st ON st.id = o.tile_id JOIN main.tiles t ON t.hash = st.hash "
+    "WHERE NOT EXISTS (SELECT 1 FROM temp.merge_newt n WHERE n.sid = st.id) AND NOT EXISTS "
+    "(SELECT 1 FROM main.observation_values d WHERE d.tile_id = t.id AND d.parcel_num = p.num)",
+    "INSERT INTO main.radar_observations (tile_id, parcel_num, " MERGE_RADAR_COLUMNS
+    ") SELECT t.id, p.num, " MERGE_RADAR_COLUMNS_O " FROM temp.merge_upd u "
+    "JOIN main.parcels p ON p.num = u.dnum JOIN merge_src.parcels sp ON sp.num = u.snum AND "
+    "sp.wkb = p.wkb JOIN merge_src.radar_observations o ON o.parcel_num = sp.num "
+    "JOIN merge_src.tiles st ON st.id = o.tile_id JOIN main.tiles t ON t.hash = st.hash "
+    "WHERE NOT EXISTS (SELECT 1 FROM temp.merge_newt n WHERE n.sid = st.id) AND NOT EXISTS "
+    "(SELECT 1 FROM main.radar_observations d WHERE d.tile_id = t.id AND d.parcel_num = p.num)",
 };
 
 /* the statement before each counted one: the parcels updated (after the two reshape statements),
  * the new parcels, the new tiles; and the observations statements themselves */
-enum { MERGE_UPD = 2, MERGE_NEWP = 6, MERGE_NEWT = 9, MERGE_OBS = 11, MERGE_RADAR_OBS = 13 };
+enum {
+    MERGE_UPD = 2,
+    MERGE_NEWP = 6,
+    MERGE_NEWT = 9,
+    MERGE_OBS = 11,
+    MERGE_RADAR_OBS = 13,
+    MERGE_RESHAPED_OBS = 14,
+    MERGE_RESHAPED_RADAR_OBS = 15
+};
 
 static void merge_cleanup(parus_store *store)
 {
@@ -3035,10 +3064,29 @@ parus_status parus_store_merge(parus_store *store, const char *src_path,
             ms.n_parcels_new = n;
         else if (i == MERGE_NEWT + 1)
             ms.n_tiles_new = n;
-        else if (i == MERGE_OBS)
-            ms.n_observations = n;
-        else if (i == MERGE_RADAR_OBS)
-            ms.n_radar_observations = n;
+        else if (i == MERGE_OBS || i == MERGE_RESHAPED_OBS)
+            ms.n_observations += n;
+        else if (i == MERGE_RADAR_OBS || i == MERGE_RESHAPED_RADAR_OBS)
+            ms.n_radar_observations += n;
+    }
+    /* what of the source's evidence describes a shape the destination does not hold */
+    rc = parus__db_prepare(
+        store->db,
+        "SELECT (SELECT count(*) FROM merge_src.observation_values o JOIN merge_src.parcels sp ON "
+        "sp.num = o.parcel_num JOIN main.parcels p ON p.id = sp.id WHERE p.wkb IS NOT sp.wkb) + "
+        "(SELECT count(*) FROM merge_src.radar_observations o JOIN merge_src.parcels sp ON sp.num "
+        "= o.parcel_num JOIN main.parcels p ON p.id = sp.id WHERE p.wkb IS NOT sp.wkb)",
+        false, &st);
+    if (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
+        ms.n_observations_other_shape = column_size(st, 0);
+        rc = SQLITE_OK;
+    }
+    parus__finalize(st);
+    if (rc != SQLITE_OK) {
+        code = parus__store_sql_fail(store, rc, err, "cannot count what '%s' holds of other shapes",
+                                     src_path);
+        tx_rollback(store);
+        goto out_detach;
     }
     code = tx_commit(store, err);
     if (code != PARUS_OK)

@@ -910,6 +910,17 @@ static void test_open__no_date(void **state)
     assert_string_equal(parus_tile_get_info(t)->date, "2019-03-04");
     assert_string_equal(parus_tile_get_info(t)->date_source, "metadata SOURCE text");
     parus_tile_free(t);
+    /* --date is for a file without a date: a plausible date of its own is not overridden (one
+       --date for a batch put every tile on one day); the same date is no conflict */
+    t = NULL;
+    opt.date = "2021-06-30";
+    assert_int_equal(open1(path, &opt, &t, &err), PARUS_E_INVALID);
+    assert_contains(err.msg, "carries its own date 2019-03-04 (from metadata SOURCE text); --date "
+                             "2021-06-30 differs");
+    assert_null(t);
+    opt.date = "2019-03-04";
+    assert_int_equal(open1(path, &opt, &t, &err), PARUS_OK);
+    parus_tile_free(t);
 
     /* a date after today is no acquisition's, wherever it came from: refused as no date, naming
        the file, the date and its source (it would choose the season, and Sentinel-2's offset) */

@@ -1969,6 +1969,84 @@ static void test_put_parcels__reshaped_parcel_loses_its_old_observations(void **
     free(dir);
 }
 
+/* An observation describes the land under the shape it was measured over: a merge copies it
+ * only where the destination holds the parcel with that shape. A source whose shape is the newer
+ * brings its observations of the new shape on tiles both stores hold (the destination would never
+ * measure a known tile again); a source whose shape is the older keeps its observations of that
+ * parcel to itself, counted. Before, the second case attached observations of other land to the
+ * parcel (a fallow field valued as maize, verify ok) and the first left it without evidence. */
+static void test_merge__observations_follow_the_shape(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *path[4];
+    parus_parcel_set old = grid_set(3, 3, 0), reshaped = grid_set(3, 3, 0);
+    static const char *const ids[] = {"P00000", "P00001", "P00002"};
+    parus_store_merge_stats ms;
+    parus_error err;
+    parus_store *s;
+    parus_parcel *q = &reshaped.parcels[1];
+    int k;
+    (void)state;
+    for (k = 0; k < 4; k++) {
+        char name[16];
+        snprintf(name, sizeof name, "m%d.db", k);
+        path[k] = parus_test_path(dir, name);
+    }
+    free(q->wkb);
+    q->lon_max_deg += 0.0002;
+    q->wkb = parus_test_rect_wkb(q->lon_min_deg, q->lat_min_deg, q->lon_max_deg, q->lat_max_deg,
+                                 &q->wkb_size);
+    /* m0 (destination, old shapes, tile 1) and m2 (source, old shapes, tiles 1 and 2) first */
+    s = open_ok(path[0]);
+    load_ok(s, &old, "old.geojson", NULL);
+    put_tile_of(s, 1, "2024-05-01", ids, 3);
+    parus_store_close(s);
+    s = open_ok(path[2]);
+    load_ok(s, &old, "old.geojson", NULL);
+    put_tile_of(s, 1, "2024-05-01", ids, 3);
+    put_tile_of(s, 2, "2024-05-11", ids, 3);
+    parus_store_close(s);
+    sleep(1); /* loaded_at has whole seconds */
+    /* then m1 (source, P00001 reshaped, tiles 1 and 2) and m3 (destination, reshaped, tile 1) */
+    s = open_ok(path[1]);
+    load_ok(s, &reshaped, "new.geojson", NULL);
+    put_tile_of(s, 1, "2024-05-01", ids, 3);
+    put_tile_of(s, 2, "2024-05-11", ids, 3);
+    parus_store_close(s);
+    s = open_ok(path[3]);
+    load_ok(s, &reshaped, "new.geojson", NULL);
+    put_tile_of(s, 1, "2024-05-01", ids, 3);
+    parus_store_close(s);
+
+    /* the newer shape in the source: its observations on tile 1 (known) and tile 2 (new) */
+    s = open_ok(path[0]);
+    assert_int_equal(parus_store_merge(s, path[1], &ms, &err), PARUS_OK);
+    assert_int_equal(ms.n_parcels_updated, 1);
+    assert_int_equal(ms.n_tiles_new, 1);
+    assert_int_equal(ms.n_observations, 4);
+    assert_int_equal(ms.n_observations_other_shape, 0);
+    assert_int_equal(n_series(s, "P00001"), 2);
+    assert_int_equal(n_series(s, "P00000"), 2);
+    parus_store_close(s);
+
+    /* the older shape in the source: nothing of P00001 comes, and it is counted */
+    s = open_ok(path[3]);
+    assert_int_equal(parus_store_merge(s, path[2], &ms, &err), PARUS_OK);
+    assert_int_equal(ms.n_parcels_updated, 0);
+    assert_int_equal(ms.n_tiles_new, 1);
+    assert_int_equal(ms.n_observations, 2);
+    assert_int_equal(ms.n_observations_other_shape, 2);
+    assert_int_equal(n_series(s, "P00001"), 1);
+    assert_int_equal(n_series(s, "P00002"), 2);
+    parus_store_close(s);
+
+    set_free(&old);
+    set_free(&reshaped);
+    for (k = 0; k < 4; k++)
+        free(path[k]);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
 static void test_merge__reshaped_parcel_loses_its_old_observations(void **state)
 {
     char *dir = parus_test_tmpdir("store"), *dst = parus_test_path(dir, "dst.db");
@@ -4021,6 +4099,7 @@ int main(void)
         cmocka_unit_test(test_put_parcels__reshaped_parcel_loses_its_old_observations),
         cmocka_unit_test(test_find_overlaps__same_land_found_touching_and_slivers_not),
         cmocka_unit_test(test_merge__reshaped_parcel_loses_its_old_observations),
+        cmocka_unit_test(test_merge__observations_follow_the_shape),
         cmocka_unit_test(test_get_parcel__round_trip_and_not_found),
         cmocka_unit_test(test_put_parcels__rejects_recorded_per_source),
         cmocka_unit_test(test_put_parcels__bad_input_writes_nothing),

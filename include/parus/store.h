@@ -778,18 +778,22 @@ typedef struct parus_store_merge_stats {
     size_t n_tiles_known;        /* already in the destination: skipped with their observations */
     size_t n_observations;       /* observations copied (those of the new tiles) */
     size_t n_radar_observations; /* radar observations copied (those of the new radar tiles) */
+    /* observations (optical and radar) the source holds of a parcel whose shape there is not the
+     * destination's: measured over other land, never copied */
+    size_t n_observations_other_shape;
 } parus_store_merge_stats;
 
 /* Copy what the store at src_path holds and store does not, in one transaction: parcels by id
  * (a parcel in both is taken from the source only when it differs and was loaded later there),
  * tiles by content hash (a tile already in store is skipped), and the observations of the new
  * tiles, mapped through parcel ids and tile hashes (a radar tile's pass and radar observations
- * too). Parcel rejects, runs, declared crops, samples, weather and assessments are not copied. The
- * source is only read; it must be a parus store at this build's schema version (E_SCHEMA otherwise:
- * open it for writing with this parus first). Merging is idempotent: a second merge of the same
- * source adds nothing. *stats (may be NULL) is written on success. Errors: E_NOT_FOUND (no source),
- * E_INVALID (the source is the destination), E_INVALID (a write is open in store), the store
- * errors. */
+ * too), each only where the destination holds the parcel with the shape it was measured over; a
+ * parcel the source reshapes brings its observations of known tiles too. Parcel rejects, runs,
+ * declared crops, samples, weather and assessments are not copied. The source is only read; it must
+ * be a parus store at this build's schema version (E_SCHEMA otherwise: open it for writing with
+ * this parus first). Merging is idempotent: a second merge of the same source adds nothing. *stats
+ * (may be NULL) is written on success. Errors: E_NOT_FOUND (no source), E_INVALID (the source is
+ * the destination), E_INVALID (a write is open in store), the store errors. */
 PARUS_API parus_status parus_store_merge(parus_store *store, const char *src_path,
                                          parus_store_merge_stats *stats, parus_error *err);
 

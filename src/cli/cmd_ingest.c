@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "parus/ingest.h"
 #include "parus/store.h"
@@ -108,6 +109,13 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
     first = i;
     if (first >= argc)
         return cli_usage_error("ingest", "no tile given");
+    for (i = first; i < argc; i++) {
+        /* an option after the tiles would be taken for a tile and its value lost */
+        struct stat sb;
+        if (strncmp(argv[i], "--", 2) == 0 && stat(argv[i], &sb) != 0)
+            return cli_usage_error("ingest", "option '%s' after the tiles: options come first",
+                                   argv[i]);
+    }
 
     rc = cli_open_store(ctx, &store);
     if (rc)

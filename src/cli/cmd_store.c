@@ -89,6 +89,12 @@ static int merge(cli_ctx *ctx, int argc, char **argv)
         n_obs += ms.n_observations + ms.n_radar_observations;
         n_parcels += ms.n_parcels_new + ms.n_parcels_updated;
         say_what_stays(ctx, argv[i], argv[2]);
+        if (ms.n_observations_other_shape)
+            fprintf(stderr,
+                    "parus: warning: merge: %zu observations of '%s' were measured over parcel "
+                    "shapes that '%s' does not hold (its own are newer): not copied, they describe "
+                    "other land\n",
+                    ms.n_observations_other_shape, argv[i], argv[2]);
         if (!ctx->quiet)
             printf("merged '%s' into '%s': parcels %zu new, %zu updated, %zu unchanged; tiles "
                    "%zu new, %zu already there; %zu observations, %zu radar observations\n",
