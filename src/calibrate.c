@@ -343,9 +343,12 @@ static bool solve(double m[N_X][N_X], double v[N_X], int k, double x[N_X])
 
 /* Least squares of yield on 1 and the predictors in `on` over the samples with use[i] (all when
  * NULL), centred for conditioning. A predictor that does not vary is left out; the slope on the
- * integral may not be negative (more green, not less: the crop table's rule), and when it comes
- * out negative the fit is redone without it; a singular system drops the last predictor and
- * tries again. coef[0] is the intercept, coef[1 + j] predictor j's slope (0 when left out). */
+ * integral may not be negative (more green, not less: the crop table's rule), nor those on the
+ * rain deficit and the heat days positive (a drought or a heat wave never adds grain: a fit that
+ * says so has learnt the harvests' noise, and would lend more in a dry year), and a slope that
+ * comes out on the wrong side is left out and the fit redone without it; a singular system drops
+ * the last predictor and tries again. coef[0] is the intercept, coef[1 + j] predictor j's slope (0
+ * when left out). */
 static void fit(const parus_yield_sample *s, size_t n, const bool *use, const bool on[N_X],
                 double coef[1 + N_X])
 {
@@ -390,14 +393,17 @@ static void fit(const parus_yield_sample *s, size_t n, const bool *use, const bo
         for (j = 0; j < 1 + N_X; j++)
             coef[j] = 0.0;
         if (k == 0 || solve(m, v, k, x)) {
-            bool negative_b = false;
+            bool wrong_side = false;
             for (j = 0; j < k; j++) {
+                bool wrong = (idx[j] == X_I && x[j] < 0.0) ||
+                             ((idx[j] == X_D || idx[j] == X_H) && x[j] > 0.0);
                 coef[1 + idx[j]] = x[j];
-                negative_b |= idx[j] == X_I && x[j] < 0.0;
+                if (wrong)
+                    act[idx[j]] = false;
+                wrong_side |= wrong;
             }
-            if (!negative_b)
+            if (!wrong_side)
                 break;
-            act[X_I] = false;
             continue;
         }
         for (j = 0; j < N_X; j++)

@@ -279,6 +279,20 @@ static void test_calibrate__weather_terms(void **state)
     assert_int_equal(parus_yield_calibrate(&c, s, 2000, NULL, &cal, &err), PARUS_OK);
     assert_false(cal.weather);
     assert_close(cal.d_kg_per_mu_per_rain_deficit, 0.0, 0, 0);
+    s[17].heat_days = 0.0;
+    /* harvests in which the dry places happened to yield more (noise, or another cause the model
+     * does not see): a drought never adds grain, so the term is left out rather than fitted
+     * positive (which would lend more in a dry year); the same for heat days */
+    for (i = 0; i < 2000; i++) {
+        s[i].yield_kg_per_mu += 400.0 * s[i].rain_deficit;
+        s[i].heat_days = s[i].place % 5 == 0 ? 6.0 : 0.0;
+        s[i].yield_kg_per_mu += 10.0 * s[i].heat_days;
+    }
+    assert_int_equal(parus_yield_calibrate(&c, s, 2000, NULL, &cal, &err), PARUS_OK);
+    assert_true(cal.weather);
+    assert_close(cal.d_kg_per_mu_per_rain_deficit, 0.0, 0, 0);
+    assert_close(cal.e_kg_per_mu_per_heat_day, 0.0, 0, 0);
+    assert_close(cal.b_kg_per_mu_per_ndvi, 45.0, 5.0, 0);
     free(s);
 }
 
