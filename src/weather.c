@@ -907,6 +907,48 @@ static parus_status check_plan(const struct file *f, struct plan *p, const parus
                     k % (d->width * d->height), lo, hi, p->unit_text, p->v->name);
             }
         }
+    if (p->u.q == Q_DEPTH && d->n_days >= 300)
+        for (o = 0; o < p->n_out; o++) {
+            /* a year of a depth (rain, evapotranspiration) has days of 1 mm or more somewhere
+             * and totals no wetter than the wettest place on Earth (about 12,000 mm): metres or
+             * tenths of a millimetre labelled mm pass the daily range, not these */
+            size_t n_cells = d->width * d->height, c, t;
+            double wettest_day = -1.0, wettest_total = 0.0;
+            size_t wettest_cell = 0;
+            for (c = 0; c < n_cells; c++) {
+                double total = 0.0;
+                size_t n_val = 0;
+                for (t = 0; t < d->n_days; t++) {
+                    double x = (double)d->values[p->out[o]][t * n_cells + c];
+                    if (isnan(x))
+                        continue;
+                    total += x;
+                    n_val++;
+                    if (x > wettest_day)
+                        wettest_day = x;
+                }
+                if (n_val >= 300 && total * 365.0 / (double)n_val > wettest_total) {
+                    wettest_total = total * 365.0 / (double)n_val;
+                    wettest_cell = c;
+                }
+            }
+            if (wettest_day >= 0.0 && wettest_day < 1.0)
+                return parus_fail(err, PARUS_E_RANGE,
+                                  "'%s': variable '%s' gives %s of under 1 mm on every day of its "
+                                  "%zu days at every cell (the most %.3g): no year is that dry; "
+                                  "is its unit '%s' right (metres labelled mm?) state it with "
+                                  "--unit %s=UNIT",
+                                  f->path, p->v->name, parus_weather_var_name(p->out[o]), d->n_days,
+                                  wettest_day, p->unit_text, p->v->name);
+            if (wettest_total > 15000.0)
+                return parus_fail(err, PARUS_E_RANGE,
+                                  "'%s': variable '%s' gives %s of %.0f mm a year at cell %zu, "
+                                  "wetter than anywhere on Earth (about 12,000 mm): is its unit "
+                                  "'%s' right (tenths of a millimetre labelled mm?) state it with "
+                                  "--unit %s=UNIT",
+                                  f->path, p->v->name, parus_weather_var_name(p->out[o]),
+                                  wettest_total, wettest_cell, p->unit_text, p->v->name);
+        }
     return PARUS_OK;
 }
 

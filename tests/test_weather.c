@@ -248,6 +248,61 @@ static void test_netcdf__kelvin_labelled_celsius_refused(void **state)
     free(nc);
 }
 
+/* A year of rain in the wrong unit passes the daily range [-1, 2000] mm: metres labelled mm (a
+ * wet day 0.03) or a total wetter than anywhere on Earth (tenths of a mm labelled mm, in a wet
+ * place). Refused, naming the unit to state; the same year in mm reads. */
+static char *nc_rain_year(const char *name, double scale)
+{
+    size_t cap = 64 * 1024, len = 0, t, c;
+    char *cdl = malloc(cap), *nc;
+    assert_non_null(cdl);
+    len += (size_t)snprintf(cdl + len, cap - len,
+                            "netcdf %s {\ndimensions:\n time = 366 ; lat = 2 ; lon = 2 ;\n"
+                            "variables:\n double time(time) ;\n%s"
+                            " double lat(lat) ;\n  lat:units = \"degrees_north\" ;\n"
+                            " double lon(lon) ;\n  lon:units = \"degrees_east\" ;\n"
+                            " float precip(time, lat, lon) ;\n  precip:units = \"mm\" ;\n"
+                            "data:\n lat = 31.5, 30.5 ;\n lon = 100.5, 101.5 ;\n time = ",
+                            name, days_2024);
+    for (t = 0; t < 366; t++)
+        len += (size_t)snprintf(cdl + len, cap - len, "%s%zu", t ? ", " : "", t);
+    len += (size_t)snprintf(cdl + len, cap - len, " ;\n precip = ");
+    for (t = 0; t < 366; t++)
+        for (c = 0; c < 4; c++) /* a rainy day in four, 12 mm: 1,100 mm a year */
+            len += (size_t)snprintf(cdl + len, cap - len, "%s%.4f", t || c ? ", " : "",
+                                    t % 4 == 0 ? 12.0 * scale : 0.0);
+    len += (size_t)snprintf(cdl + len, cap - len, " ;\n}\n");
+    assert_true(len < cap);
+    nc = make_nc(name, cdl);
+    free(cdl);
+    return nc;
+}
+
+static void test_netcdf__a_year_of_rain_in_the_wrong_unit_refused(void **state)
+{
+    parus_weather_data d;
+    parus_error err;
+    char *nc;
+    (void)state;
+    nc = nc_rain_year("rain_metres", 0.001);
+    if (!nc)
+        return;
+    assert_int_equal(parus_weather_read(nc, NULL, &d, &err), PARUS_E_RANGE);
+    assert_msg_has(&err, "rain_metres.nc");
+    assert_msg_has(&err, "under 1 mm on every day");
+    assert_msg_has(&err, "--unit precip=");
+    free(nc);
+    nc = nc_rain_year("rain_tenths", 15.0);
+    assert_int_equal(parus_weather_read(nc, NULL, &d, &err), PARUS_E_RANGE);
+    assert_msg_has(&err, "wetter than anywhere on Earth");
+    free(nc);
+    nc = nc_rain_year("rain_mm", 1.0);
+    assert_int_equal(parus_weather_read(nc, NULL, &d, &err), PARUS_OK);
+    assert_close(cell(&d, PARUS_WEATHER_PRECIP_MM, 0, 0), 12.0, 1e-4, 0);
+    parus_weather_data_release(&d);
+    free(nc);
+}
+
 static void test_netcdf__no_time_axis_refused(void **state)
 {
     parus_weather_data d;
@@ -1285,6 +1340,7 @@ int main(void)
         cmocka_unit_test(test_netcdf__metres_to_mm_and_two_variables),
         cmocka_unit_test(test_netcdf__bounds_variables_ignored),
         cmocka_unit_test(test_netcdf__kelvin_labelled_celsius_refused),
+        cmocka_unit_test(test_netcdf__a_year_of_rain_in_the_wrong_unit_refused),
         cmocka_unit_test(test_netcdf__no_time_axis_refused),
         cmocka_unit_test(test_netcdf__unknown_calendar_refused),
         cmocka_unit_test(test_netcdf__missing_and_unknown_units_refused),
