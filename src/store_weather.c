@@ -737,19 +737,22 @@ static const char *const weather_sql[W_N_] = {
     "weather_parcel_grids g JOIN parcels p ON p.num = g.parcel_num WHERE p.id = ?1 AND "
     "g.n_cells > 0)",
     /* W_PARCEL_DAYS: each value of the parcel's cells in the span with its cell's weight, grid
-       after grid in id order (the weights' primary key order: no sort), so the first grid that
-       holds enough of the parcel gives the value. The variables are listed so that the day range
-       is a range of the primary key (grid, cell, variable, day) for each: without them SQLite
-       reads every day the cell holds, and a season's read costs as much as the archive is long.
-       The weighted means are summed in C (parcel_days): SQLite's GROUP BY through a temporary
-       B-tree cost three times the read. 183 days of 3 variables of a one-cell parcel, a store of
-       31 years: 0.13 ms a read; 0.50 ms with the GROUP BY; twice that again without the list */
+       after grid: the gridded products first, then station records, each in id order, so the
+       first grid that holds enough of the parcel gives the value (a grid that covers the parcel
+       is the better source than a station some kilometres away, whichever was imported first;
+       the reader of store_weather_read.c takes the same order). The variables are listed so that
+       the day range is a range of the primary key (grid, cell, variable, day) for each: without
+       them SQLite reads every day the cell holds, and a season's read costs as much as the archive
+       is long. The weighted means are summed in C (parcel_days): SQLite's GROUP BY through a
+       temporary B-tree cost three times the read. 183 days of 3 variables of a one-cell parcel, a
+       store of 31 years: 0.13 ms a read; 0.50 ms with the GROUP BY; twice that again without the
+       list */
     "SELECT w.grid_id, v.variable, v.day, w.weight, v.value, g.covered_share FROM parcels p "
     "JOIN weather_parcel_grids g ON g.parcel_num = p.num JOIN weather_weights w ON "
     "w.parcel_num = p.num AND w.grid_id = g.grid_id JOIN weather_values v ON v.grid_id = "
     "w.grid_id AND v.cell = w.cell AND v.variable IN ('precip_mm', 'tmin_c', 'tmax_c', "
-    "'tmean_c', 'rad_mj_m2', 'et0_mm') WHERE p.id = ?1 AND v.day BETWEEN ?2 AND ?3 ORDER BY "
-    "w.grid_id",
+    "'tmean_c', 'rad_mj_m2', 'et0_mm') JOIN weather_grids gr ON gr.id = w.grid_id WHERE p.id = "
+    "?1 AND v.day BETWEEN ?2 AND ?3 ORDER BY gr.stations IS NOT NULL, w.grid_id",
 };
 
 static parus__stmt *weather_stmt(parus_store *store, int id, parus_error *err)

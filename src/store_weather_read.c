@@ -133,7 +133,8 @@ static parus_status load_weights(parus_store *store, parus_weather_reader *r, pa
                            "SELECT p.id, g.grid_id, g.covered_share, w.cell, w.weight FROM "
                            "weather_parcel_grids g JOIN parcels p ON p.num = g.parcel_num JOIN "
                            "weather_weights w ON w.parcel_num = g.parcel_num AND w.grid_id = "
-                           "g.grid_id WHERE g.n_cells > 0 ORDER BY p.id, g.grid_id",
+                           "g.grid_id JOIN weather_grids gr ON gr.id = g.grid_id WHERE g.n_cells "
+                           "> 0 ORDER BY p.id, gr.stations IS NOT NULL, g.grid_id",
                            false, &st);
     if (rc != SQLITE_OK)
         return parus__store_sql_fail(store, rc, err, "cannot read the parcels' weather weights");
@@ -355,7 +356,8 @@ parus_status parus_weather_reader_parcel(const parus_weather_reader *r, const ch
             s.days[t].value[v] = NAN;
     }
     p0 = first_par(r, parcel_id);
-    /* the grids in id order: the first whose cells with a value hold enough of the parcel */
+    /* the grids, gridded products first, then station records, each in id order: the first whose
+       cells with a value hold enough of the parcel */
     for (p = p0; p < r->n_pars && strcmp(r->ids + r->pars[p].id_off, parcel_id) == 0; p++) {
         const struct rpar *rp = &r->pars[p];
         const struct rgrid *g = &r->grids[rp->grid];
