@@ -1156,6 +1156,25 @@ static parus_status read_layer(reader *r, GDALDatasetH ds, const parus_parcel_fi
         return fail_no_field(err, id_field, r->path, defn);
     r->farmer_idx = OGR_FD_GetFieldIndex(defn, farmer_field);
     r->area_idx = OGR_FD_GetFieldIndex(defn, area_field);
+    if (r->area_idx < 0 && fields && fields->declared_area_field)
+        /* named and absent: every declared area would be none, and with them the area check
+         * and its haircut, without a word */
+        return fail_no_field(err, area_field, r->path, defn);
+    if (r->area_idx < 0) {
+        /* the default name absent, but a field that looks like it (a Shapefile cuts names at 10
+         * characters: declared_area_mu is declared_a there) */
+        int i, n = OGR_FD_GetFieldCount(defn);
+        for (i = 0; i < n; i++) {
+            const char *name = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
+            if (name && parus__strncasecmp(name, "declared", 8) == 0)
+                return parus_fail(err, PARUS_E_INVALID,
+                                  "no field '%s' in '%s', but a field '%s': if it holds the "
+                                  "declared areas, name it with --declared-area-field (and its "
+                                  "unit with --declared-area-unit); without declared areas the "
+                                  "area check and its haircut do not apply",
+                                  area_field, r->path, name);
+        }
+    }
     r->id_type = OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, r->id_idx));
     r->farmer_type =
         r->farmer_idx >= 0 ? OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, r->farmer_idx)) : OFTString;

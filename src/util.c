@@ -75,6 +75,16 @@ int parus__strcasecmp(const char *a, const char *b)
     }
 }
 
+int parus__strncasecmp(const char *a, const char *b, size_t n)
+{
+    for (; n > 0; a++, b++, n--) {
+        int ca = tolower((unsigned char)*a), cb = tolower((unsigned char)*b);
+        if (ca != cb || ca == 0)
+            return ca - cb;
+    }
+    return 0;
+}
+
 /* ---- content fingerprint ----
  *
  * Tiles are hundreds of megabytes and a nightly run may hash every tile of an inbox only to find

@@ -25,6 +25,8 @@ char *parus__strdup(const char *s);
 char *parus__strndup(const char *s, size_t n);
 /* Case-insensitive ASCII comparison. */
 int parus__strcasecmp(const char *a, const char *b);
+/* The first n bytes of a and b compared, ASCII case ignored. */
+int parus__strncasecmp(const char *a, const char *b, size_t n);
 
 /* parus's 256-bit content fingerprint (util.c says how and why): not cryptographic. */
 void parus__fingerprint(const void *data, size_t n, uint64_t out[4]);

@@ -393,6 +393,22 @@ static void test_read__utm_shapefile_square_hole_multipolygon(void **state)
     parus_error_init(&err);
     any_area(&fields);
     fields.declared_area_field = "area_ha";
+    /* a declared-area field named and absent is refused: every declared area would be none,
+       and the area check and its haircut with them, without a word */
+    fields.declared_area_field = "area_hectares";
+    assert_int_equal(parus_parcels_read(path, &fields, &set, &err), PARUS_E_INVALID);
+    assert_non_null(strstr(err.msg, "no field 'area_hectares'"));
+    assert_non_null(strstr(err.msg, "area_ha"));
+    {
+        /* the default name absent but a field like it (a Shapefile cuts declared_area_mu to
+           declared_a): said, not read as a registry without declared areas */
+        char *cut = write_ogr(dir, "cut.shp", "ESRI Shapefile", "EPSG:32650", "declared_a", fs, 3);
+        parus_parcel_fields plain = {0};
+        assert_int_equal(parus_parcels_read(cut, &plain, &set, &err), PARUS_E_INVALID);
+        assert_non_null(strstr(err.msg, "but a field 'declared_a'"));
+        free(cut);
+    }
+    fields.declared_area_field = "area_ha";
     assert_int_equal(parus_parcels_read(path, &fields, &set, &err), PARUS_OK);
     assert_int_equal(set.n_parcels, 3);
     assert_int_equal(set.n_rejects, 0);
@@ -490,12 +506,15 @@ static void test_read__gpkg_cgcs2000_curve_and_units(void **state)
     assert_close(find_parcel(&set, "a")->declared_area_m2, 2.5, 0.0, 1e-12);
     parus_parcel_set_release(&set);
 
-    /* fields absent from the layer: no farmer, nothing declared, not an error */
+    /* a farmer field absent from the layer: no farmer (no limit), not an error; a declared-area
+       field named and absent is one (every declared area none, the area check off) */
     fields.farmer_field = "owner";
     fields.declared_area_field = "area_m2";
+    assert_int_equal(parus_parcels_read(path, &fields, &set, &err), PARUS_E_INVALID);
+    assert_non_null(strstr(err.msg, "no field 'area_m2'"));
+    fields.declared_area_field = NULL;
     assert_int_equal(parus_parcels_read(path, &fields, &set, &err), PARUS_OK);
     assert_null(find_parcel(&set, "a")->farmer_id);
-    assert_true(isnan(find_parcel(&set, "a")->declared_area_m2));
     parus_parcel_set_release(&set);
 
     free(path);

@@ -143,7 +143,10 @@ static int load(cli_ctx *ctx, int argc, char **argv)
     memset(&fields, 0, sizeof fields);
     fields.id_field = ctx->cfg.id_field;
     fields.farmer_field = ctx->cfg.farmer_field;
-    fields.declared_area_field = ctx->cfg.declared_area_field;
+    /* the default name may be absent (a registry without declared areas); one named must not */
+    fields.declared_area_field = strcmp(ctx->cfg.declared_area_field, "declared_area_mu") == 0
+                                     ? NULL
+                                     : ctx->cfg.declared_area_field;
     fields.declared_area_unit = ctx->cfg.declared_area_unit;
     fields.assume_crs = ctx->cfg.assume_crs[0] ? ctx->cfg.assume_crs : NULL;
     fields.layer = layer[0] ? layer : NULL;
