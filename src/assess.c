@@ -61,6 +61,11 @@
 #define NOTE_CLAMPED_HIGH 18
 #define NOTE_NO_WEATHER 19
 #define NOTE_BEYOND_CALIBRATION 20
+#define NOTE_PARTLY_SEEN 21
+#define EARTH_RADIUS_M 6371008.8
+#define DEG_TO_RAD 0.017453292519943295
+/* A parcel whose tiles saw less than this share of its area is valued on the part they saw. */
+#define SEEN_SHARE_MIN 0.98
 
 /* Climatology years behind the yield model's weather terms (parus_yield_weather). */
 #define WEATHER_YEARS 10
@@ -157,7 +162,8 @@ static void flags_text(uint32_t mask, char *buf, size_t n)
                  {NOTE_CLAMPED_LOW, "YIELD_CLAMPED_LOW"},
                  {NOTE_CLAMPED_HIGH, "YIELD_CLAMPED_HIGH"},
                  {NOTE_NO_WEATHER, PARUS_YIELD_NOTE_NO_WEATHER},
-                 {NOTE_BEYOND_CALIBRATION, PARUS_YIELD_NOTE_BEYOND_CALIBRATION}};
+                 {NOTE_BEYOND_CALIBRATION, PARUS_YIELD_NOTE_BEYOND_CALIBRATION},
+                 {NOTE_PARTLY_SEEN, "PARTLY_SEEN"}};
     size_t len = 0, i;
     int f;
     buf[0] = '\0';
@@ -189,6 +195,7 @@ typedef struct parcel_rec {
                              radar observations entered the crop's features */
     uint32_t n_observed;  /* health series steps holding an observation */
     double prob;
+    double seen_m2; /* the most of its area one tile's pass covered (optical); NaN unknown */
     int64_t first_day, last_day; /* clear observations; NO_DAY none */
     double area_m2;              /* the parcel's (geodesic) */
     char *declared;              /* its declared crop, NULL none */
@@ -205,8 +212,9 @@ typedef struct parcel_rec {
 typedef struct tile_grid {
     int64_t tile_id;
     int grid;
-    bool used;     /* an observation of the season came from it */
-    char hash[65]; /* its content fingerprint */
+    bool used;       /* an observation of the season came from it */
+    char hash[65];   /* its content fingerprint */
+    double pixel_m2; /* the ground area of one of its pixels; NaN unknown */
 } tile_grid;
 
 typedef struct peer_group {
@@ -236,6 +244,7 @@ typedef struct item {
     parus_calendar_match cal;
     /* pass 2 */
     bool has_series, has_health, has_area, has_yield;
+    bool partly_seen; /* its tiles saw less than SEEN_SHARE_MIN of it: valued on what they saw */
     parus_health_result health;
     parus_planted_area area;
     parus_yield yield;
@@ -634,8 +643,36 @@ static int visit_tile(const parus_tile_record *rec, void *ctx)
     a->tiles[a->n_tiles].grid = (int)g;
     a->tiles[a->n_tiles].used = false;
     memcpy(a->tiles[a->n_tiles].hash, rec->hash, sizeof a->tiles[a->n_tiles].hash);
+    {
+        /* a pixel's area: in metres, the geotransform's; in degrees (a pixel under half a unit
+         * wide is no satellite's metre), at the tile's middle latitude */
+        double px = fabs(rec->geotransform[1] * rec->geotransform[5] -
+                         rec->geotransform[2] * rec->geotransform[4]);
+        double deg_m = EARTH_RADIUS_M * DEG_TO_RAD,
+               lat = 0.5 * (rec->lat_min_deg + rec->lat_max_deg) * DEG_TO_RAD;
+        a->tiles[a->n_tiles].pixel_m2 = !(px > 0) || !isfinite(px) ? (double)NAN
+                                        : fabs(rec->geotransform[1]) < 0.5
+                                            ? px * deg_m * deg_m * cos(lat)
+                                            : px;
+    }
     a->n_tiles++;
     return 0;
+}
+
+/* A tile's pixel area, or NaN. */
+static double pixel_m2_of_tile(const assess *a, int64_t tile_id)
+{
+    size_t lo = 0, hi = a->n_tiles;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a->tiles[mid].tile_id == tile_id)
+            return a->tiles[mid].pixel_m2;
+        if (a->tiles[mid].tile_id < tile_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NAN;
 }
 
 static int cmp_tile(const void *x, const void *y)
@@ -781,9 +818,6 @@ static parus_status crop_info(assess *a)
 }
 
 /* ---- outliers: single observations that contradict their series and their neighbours ---- */
-
-#define EARTH_RADIUS_M 6371008.8
-#define DEG_TO_RAD 0.017453292519943295
 
 static int cmp_entry(const void *x, const void *y)
 {
@@ -1382,6 +1416,18 @@ static void classify_item(assess *a, size_t k, thread_work *w)
         return;
     }
     first_last(a, it, &r->first_day, &r->last_day);
+    if (a->full) {
+        /* how much of the parcel one tile's pass covered, clear or not: land outside every tile
+         * was never seen, and is not valued as if it had been */
+        double seen = NAN;
+        for (i = 0; i < it->n_pts; i++) {
+            double m2 =
+                a->pt_obs[it->pt0 + i].w_total_px * pixel_m2_of_tile(a, a->pt_tile[it->pt0 + i]);
+            if (isfinite(m2) && !(m2 <= seen))
+                seen = m2;
+        }
+        r->seen_m2 = seen;
+    }
     if (it->featured && !a->opt->model) {
         size_t off = parus_season_series_offset(&a->spec, parus_season_var_index(&a->spec, "ndvi"));
         it->cal_st = parus_season_calendar_match(a->opt->crops, &a->spec, a->start_day, x + off,
@@ -1736,6 +1782,7 @@ static int visit_classify(const parus_season_parcel *sp, void *ctx)
     memset(r, 0, sizeof *r);
     r->crop = r->grid = r->group = -1;
     r->first_day = r->last_day = NO_DAY;
+    r->seen_m2 = NAN;
     r->declared_area_m2 = p->declared_area_m2;
     r->id = parus__strdup(p->id);
     r->farmer = p->farmer_id ? parus__strdup(p->farmer_id) : NULL;
@@ -2105,8 +2152,9 @@ static void judge_item(assess *a, size_t k, thread_work *w)
      * being weak where they may not be its own */
     if (it->health.cls == PARUS_HEALTH_POOR && !peers_vouched(r))
         it->health.cls = PARUS_HEALTH_FAIR;
+    it->partly_seen = isfinite(r->seen_m2) && r->seen_m2 < SEEN_SHARE_MIN * it->area_m2;
     code = parus_health_planted_area(
-        &w->series, crop, it->area_m2,
+        &w->series, crop, it->partly_seen ? r->seen_m2 : it->area_m2,
         isfinite(it->declared_area_m2) ? it->declared_area_m2 / PARUS_M2_PER_MU : (double)NAN,
         &a->hopt, &it->area, &ferr);
     if (code == PARUS_OK)
@@ -2338,6 +2386,8 @@ static parus_status put_judged(assess *a, item *it)
         }
     if (it->has_area && it->area.has_event)
         mask |= 1u << it->area.event.flag;
+    if (it->partly_seen)
+        mask |= 1u << NOTE_PARTLY_SEEN;
     /* Nothing planted, nothing to lend on: the yield model's clamped minimum (or a P10 above the
      * no-canopy line) must not give a parcel flagged NOT_PLANTED a value. */
     if (res.valued && (mask & (1u << PARUS_HEALTH_NOT_PLANTED))) {

@@ -1438,6 +1438,55 @@ static char *assessed_copy(const char *name)
     return db;
 }
 
+/* Land outside every tile was never seen: a parcel half over the tile's eastern edge is valued
+ * on the half the tiles saw (PARTLY_SEEN), not on its whole area as if the seen half stood for
+ * it. Before, a parcel with a second part 9 km off the tile was valued on both (+1,200 CNY). */
+static void test_assess__land_no_tile_saw_is_not_valued(void **state)
+{
+    char *db = parus_test_store(g_dir, "edge.db"), *box, json[1024], *row;
+    double lon_min, lat_min, lon_max, lat_max, x0, y0, planted, area;
+    (void)state;
+    box = parus_test_sql(g_db, "SELECT min(lon_min_deg), min(lat_min_deg), max(lon_max_deg), "
+                               "max(lat_max_deg) FROM tiles");
+    assert_int_equal(sscanf(box, "%lf|%lf|%lf|%lf", &lon_min, &lat_min, &lon_max, &lat_max), 4);
+    free(box);
+    /* 200 m x 200 m (about 0.0022 degrees), its western half inside the tile */
+    x0 = lon_max - 0.0011;
+    y0 = 0.5 * (lat_min + lat_max);
+    snprintf(json, sizeof json,
+             "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+             "\"properties\":{\"parcel_id\":\"EDGE1\",\"farmer_id\":\"FEDGE\"},"
+             "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[%.7f,%.7f],[%.7f,%.7f],"
+             "[%.7f,%.7f],[%.7f,%.7f],[%.7f,%.7f]]]}}]}",
+             x0, y0, x0 + 0.0022, y0, x0 + 0.0022, y0 + 0.0018, x0, y0 + 0.0018, x0, y0);
+    write_text("edge.geojson", json);
+    /* a fresh store: a tile already stored is never measured again for a parcel added later */
+    free(parus_test_run_expect(0,
+                               "'%s' --db '%s' -q parcels load '%s/scene/parcels.geojson'; r=$?; "
+                               "[ $r -eq 0 ] || [ $r -eq 8 ]",
+                               parus_test_bin(), db, g_dir));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q parcels load '%s/edge.geojson'",
+                               parus_test_bin(), db, g_dir));
+    free(parus_test_run_expect(0,
+                               "'%s' --db '%s' -q ingest '%s'/scene/*.tif; r=$?; [ $r -eq 0 ] "
+                               "|| [ $r -eq 8 ]",
+                               parus_test_bin(), db, g_dir));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
+                               parus_test_bin(), db));
+    row = parus_test_sql(db, "SELECT coalesce(planted_area_m2, 0), area_m2, flags FROM "
+                             "parcel_results WHERE parcel_id = 'EDGE1'");
+    assert_int_equal(sscanf(row, "%lf|%lf|", &planted, &area), 2);
+    if (!strstr(row, "PARTLY_SEEN") || !(planted <= 0.6 * area))
+        fail_msg("EDGE1, half outside the tile: %s", row);
+    free(row);
+    /* every parcel inside the tiles: none partly seen */
+    assert_int_equal(
+        parus_test_sql_count(db, "parcel_results WHERE flags LIKE '%PARTLY_SEEN%' AND parcel_id "
+                                 "<> 'EDGE1'"),
+        0);
+    free(db);
+}
+
 /* The registry with parcel P000001 handed from farmer F00001 to F00002, as moved.geojson. */
 static void write_moved_registry(void)
 {
@@ -1623,6 +1672,7 @@ int main(void)
         cmocka_unit_test(test_assess__cli_help_and_misuse),
         cmocka_unit_test(test_assess__nightly_assesses_after_ingest),
         cmocka_unit_test(test_assess__the_same_acquisition_twice_is_refused),
+        cmocka_unit_test(test_assess__land_no_tile_saw_is_not_valued),
         cmocka_unit_test(test_assess__reloaded_parcels_and_declared_crops_owe_the_season),
         cmocka_unit_test(test_assess__query_and_export_say_a_limit_is_stale),
         cmocka_unit_test(test_assess__all_group_holds_every_parcel_of_its_crop),
