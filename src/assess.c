@@ -659,58 +659,47 @@ static int visit_tile(const parus_tile_record *rec, void *ctx)
     return 0;
 }
 
-/* A tile's pixel area, or NaN. */
-static double pixel_m2_of_tile(const assess *a, int64_t tile_id)
-{
-    size_t lo = 0, hi = a->n_tiles;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (a->tiles[mid].tile_id == tile_id)
-            return a->tiles[mid].pixel_m2;
-        if (a->tiles[mid].tile_id < tile_id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NAN;
-}
-
 static int cmp_tile(const void *x, const void *y)
 {
     const tile_grid *p = x, *q = y;
     return p->tile_id < q->tile_id ? -1 : p->tile_id > q->tile_id;
 }
 
-static int grid_of_tile(const assess *a, int64_t tile_id)
+/* The tile of a->tiles (sorted by id) with this id, or NULL. */
+static const tile_grid *tile_of(const assess *a, int64_t tile_id)
 {
     size_t lo = 0, hi = a->n_tiles;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (a->tiles[mid].tile_id == tile_id)
-            return a->tiles[mid].grid;
+            return &a->tiles[mid];
         if (a->tiles[mid].tile_id < tile_id)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return -1;
+    return NULL;
+}
+
+static int grid_of_tile(const assess *a, int64_t tile_id)
+{
+    const tile_grid *t = tile_of(a, tile_id);
+    return t ? t->grid : -1;
+}
+
+/* A tile's pixel area, or NaN. */
+static double pixel_m2_of_tile(const assess *a, int64_t tile_id)
+{
+    const tile_grid *t = tile_of(a, tile_id);
+    return t ? t->pixel_m2 : (double)NAN;
 }
 
 /* Remember that an observation of the season came from this tile (the audit of a run). */
 static void mark_tile_used(assess *a, int64_t tile_id)
 {
-    size_t lo = 0, hi = a->n_tiles;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (a->tiles[mid].tile_id == tile_id) {
-            a->tiles[mid].used = true;
-            return;
-        }
-        if (a->tiles[mid].tile_id < tile_id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    const tile_grid *t = tile_of(a, tile_id);
+    if (t)
+        a->tiles[t - a->tiles].used = true;
 }
 
 static int cmp_hash(const void *x, const void *y)
