@@ -2795,20 +2795,10 @@ static int visit_overlap(const parus_overlap *o, void *ctx)
     assess *a = ctx;
     parcel_rec *ra = bsearch(o->parcel_a, a->rec, a->n_rec, sizeof *a->rec, cmp_rec_id);
     parcel_rec *rb = bsearch(o->parcel_b, a->rec, a->n_rec, sizeof *a->rec, cmp_rec_id);
-    switch (a->opt->policy->overlap) {
-    case PARUS_OVERLAP_FIRST:
-        add_share(rb, o->share_b);
-        break;
-    case PARUS_OVERLAP_SPLIT:
-        add_share(ra, 0.5 * o->share_a);
-        add_share(rb, 0.5 * o->share_b);
-        break;
-    case PARUS_OVERLAP_HOLD:
-    default:
-        add_share(ra, 1.0);
-        add_share(rb, 1.0);
-        break;
-    }
+    double take_a, take_b;
+    parus__overlap_take(a->opt->policy->overlap, o, &take_a, &take_b);
+    add_share(ra, take_a);
+    add_share(rb, take_b);
     return 0;
 }
 

@@ -16,6 +16,25 @@
 
 #include "assess_int.h"
 
+void parus__overlap_take(parus_overlap_rule rule, const parus_overlap *o, double *take_a,
+                         double *take_b)
+{
+    switch (rule) {
+    case PARUS_OVERLAP_FIRST:
+        *take_a = 0.0;
+        *take_b = o->share_b;
+        break;
+    case PARUS_OVERLAP_SPLIT:
+        *take_a = 0.5 * o->share_a;
+        *take_b = 0.5 * o->share_b;
+        break;
+    case PARUS_OVERLAP_HOLD:
+    default:
+        *take_a = *take_b = 1.0;
+        break;
+    }
+}
+
 /* Occurrences of code among the ';'-joined codes of list. */
 static size_t count_code(const char *list, const char *code)
 {

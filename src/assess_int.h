@@ -36,6 +36,12 @@ int64_t parus__crop_harvest_day(const parus_crop *row, int64_t start_day, int64_
 /* The limit's parts as "key=value;..." (limits.parts), in a fixed order. */
 void parus__credit_parts_text(const parus_credit_result *c, char *buf, size_t n);
 
+/* What one stored overlap takes off each of its two parcels' land under the policy's rule (hold:
+ * all of both; first: the later parcel's share; split: half of each share), added to each
+ * parcel's overlap_share and capped at 1 by the caller. Assess and verify both go through it. */
+void parus__overlap_take(parus_overlap_rule rule, const parus_overlap *o, double *take_a,
+                         double *take_b);
+
 /* A limit's reasons as stored (limits.reasons): the credit rule's codes, then UNKNOWN_CROP and
  * NOT_CLASSIFIED when a parcel got no value for those reasons. */
 void parus__limit_reasons_text(uint32_t credit_reasons, bool unknown_crop, bool not_classified,

@@ -49,6 +49,7 @@ typedef struct vparcel {
     char *parcel_id, *farmer_id, *crop, *stored_reasons;
     parus_parcel_result r; /* the numbers and enums; its strings are not kept */
     bool unknown_crop, not_classified;
+    double overlap_share; /* of its land, what the stored overlaps keep from credit */
 } vparcel;
 
 typedef struct vlimit {
@@ -490,6 +491,7 @@ static parus_status farmer(verify *v, const char *farmer_id, vparcel *p, size_t 
         int64_t harvest = p[i].crop && row ? parus__crop_harvest_day(row, v->start_day, v->end_day)
                                            : PARUS_CREDIT_NO_DAY;
         parus__credit_parcel_of_result(&p[i].r, harvest, &cp[i]);
+        cp[i].overlap_share = p[i].overlap_share;
         unknown = unknown || p[i].unknown_crop;
         notc = notc || p[i].not_classified;
     }
@@ -557,6 +559,34 @@ static parus_status farmer(verify *v, const char *farmer_id, vparcel *p, size_t 
     return PARUS_OK;
 }
 
+static int cmp_parcel_id(const void *x, const void *y)
+{
+    return strcmp(((const vparcel *)x)->parcel_id, ((const vparcel *)y)->parcel_id);
+}
+
+static int cmp_key_parcel(const void *key, const void *elem)
+{
+    return strcmp((const char *)key, ((const vparcel *)elem)->parcel_id);
+}
+
+static void take_share(vparcel *p, double take)
+{
+    if (p)
+        p->overlap_share = p->overlap_share + take < 1.0 ? p->overlap_share + take : 1.0;
+}
+
+/* Land two parcels claim counts once, as the assessment counted it: the stored overlaps under
+ * the recorded policy's rule (assess_credit.c, the one mapping both use). */
+static int visit_overlap(const parus_overlap *o, void *ctx)
+{
+    verify *v = ctx;
+    double take_a, take_b;
+    parus__overlap_take(v->policy.overlap, o, &take_a, &take_b);
+    take_share(bsearch(o->parcel_a, v->p, v->n_p, sizeof *v->p, cmp_key_parcel), take_a);
+    take_share(bsearch(o->parcel_b, v->p, v->n_p, sizeof *v->p, cmp_key_parcel), take_b);
+    return 0;
+}
+
 static parus_status farmers(verify *v)
 {
     parus_credit_parcel *cp = NULL;
@@ -564,6 +594,12 @@ static parus_status farmers(verify *v)
     size_t i = 0, k = 0, j, max_n = 1;
     parus_status st = PARUS_OK;
 
+    qsort(v->p, v->n_p, sizeof *v->p, cmp_parcel_id);
+    for (i = 0; i < v->n_p; i++)
+        v->p[i].overlap_share = 0.0;
+    st = parus_store_overlaps_foreach(v->store, NULL, visit_overlap, v, NULL, v->err);
+    if (st != PARUS_OK)
+        return st;
     qsort(v->p, v->n_p, sizeof *v->p, cmp_parcel_farmer);
     qsort(v->l, v->n_l, sizeof *v->l, cmp_limit_farmer);
     for (i = 0; i < v->n_p; i = j) {

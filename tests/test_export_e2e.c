@@ -653,6 +653,11 @@ static void test_e2e__registry_mistakes_are_not_lent_on(void **state)
     assert_non_null(strstr(out, twin));
     assert_non_null(strstr(out, "\"credit_value_fen\":0"));
     free(out);
+    /* verify re-derives the limits with the overlaps as the assessment counted them (before it
+     * left them out: an untouched store differed, exit 13, lending on the contested land) */
+    out = run_expect(0, "'%s' --db '%s' verify --season " SEASON, parus_test_bin(), db);
+    assert_non_null(strstr(out, " 0 differences"));
+    free(out);
 
     /* the registry corrected, the twin's parcel redrawn: its old observations go, it is held
      * for want of evidence, and the others keep theirs */
