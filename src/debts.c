@@ -64,15 +64,13 @@ int64_t parus_debts_find(const parus_debts *debts, const char *farmer_id)
 /* A copy of s without surrounding blanks (and a UTF-8 byte order mark when bom). */
 static char *trimmed(const char *s, bool bom)
 {
-    size_t n;
+    char *t;
     if (bom && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
         s += 3;
-    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-        s++;
-    n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
-        n--;
-    return parus__strndup(s, n);
+    t = parus__strdup(s);
+    if (t)
+        parus__trim_blanks(t); /* the parcels' reader trims a farmer id the same way */
+    return t;
 }
 
 struct debts_reader {

@@ -730,15 +730,7 @@ static bool all_space(const char *s)
  * a limit of its own, its own cap and none of F1's debt. */
 static void trim_blanks(char *s)
 {
-    size_t n, lead = 0;
-    while (s[lead] == ' ' || s[lead] == '\t' || s[lead] == '\r' || s[lead] == '\n')
-        lead++;
-    n = strlen(s + lead);
-    while (n > 0 && (s[lead + n - 1] == ' ' || s[lead + n - 1] == '\t' || s[lead + n - 1] == '\r' ||
-                     s[lead + n - 1] == '\n'))
-        n--;
-    memmove(s, s + lead, n);
-    s[n] = '\0';
+    parus__trim_blanks(s);
 }
 
 /* The declared area in m2: NaN when not declared; false with why[] when unusable. */
@@ -1048,8 +1040,13 @@ static parus_status read_feature(reader *r, OGRFeatureH f, size_t index)
         free(farmer);
         farmer = NULL;
     }
-    if (farmer)
+    if (farmer) {
         trim_blanks(farmer);
+        if (!farmer[0]) { /* only blanks no one sees: no farmer, as only spaces */
+            free(farmer);
+            farmer = NULL;
+        }
+    }
     r->set.parcels = p;
     p = &r->set.parcels[r->set.n_parcels++];
     p->id = id;

@@ -75,6 +75,45 @@ int parus__strcasecmp(const char *a, const char *b)
     }
 }
 
+/* The length of the blank that starts at s (parus__trim_blanks' set), 0 when none. */
+static size_t blank_at(const unsigned char *s)
+{
+    if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        return 1;
+    if (s[0] == 0xC2 && s[1] == 0xA0)
+        return 2;
+    if (s[0] == 0xE3 && s[1] == 0x80 && s[2] == 0x80)
+        return 3;
+    if (s[0] == 0xE2 && s[1] == 0x80 && ((s[2] >= 0x80 && s[2] <= 0x8B) || s[2] == 0xAF))
+        return 3;
+    if (s[0] == 0xE2 && s[1] == 0x81 && s[2] == 0x9F)
+        return 3;
+    if (s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF)
+        return 3;
+    return 0;
+}
+
+void parus__trim_blanks(char *s)
+{
+    size_t lead = 0, n, k;
+    while ((k = blank_at((const unsigned char *)s + lead)) > 0)
+        lead += k;
+    n = strlen(s + lead);
+    for (;;) {
+        size_t cut = 0;
+        for (k = 1; k <= 3 && k <= n; k++)
+            if (blank_at((const unsigned char *)s + lead + n - k) == k) {
+                cut = k;
+                break;
+            }
+        if (!cut)
+            break;
+        n -= cut;
+    }
+    memmove(s, s + lead, n);
+    s[n] = '\0';
+}
+
 int parus__strncasecmp(const char *a, const char *b, size_t n)
 {
     for (; n > 0; a++, b++, n--) {

@@ -25,6 +25,12 @@ char *parus__strdup(const char *s);
 char *parus__strndup(const char *s, size_t n);
 /* Case-insensitive ASCII comparison. */
 int parus__strcasecmp(const char *a, const char *b);
+/* s without the blanks around it, in place: ASCII space, tab, CR and LF, and the blanks a copy
+ * from a spreadsheet or a Chinese document brings that no one sees (no-break space U+00A0,
+ * ideographic space U+3000, the spaces U+2000..U+200A, zero-width space U+200B, narrow no-break
+ * space U+202F, medium space U+205F, zero-width no-break space U+FEFF). For keys users type into
+ * more than one file (farmer ids): "F1\u3000" is the farmer "F1", never a second one. */
+void parus__trim_blanks(char *s);
 /* The first n bytes of a and b compared, ASCII case ignored. */
 int parus__strncasecmp(const char *a, const char *b, size_t n);
 

@@ -858,6 +858,15 @@ static void test_debts__load_and_find(void **state)
     assert_int_equal(load_debts("farmer_id,debt_cny\nX,1\n", NULL, 0, &d, &err), PARUS_OK);
     assert_int_equal(parus_debts_find(&d, "X"), 100);
     parus_debts_release(&d);
+    /* the blanks no one sees around an id (ideographic, no-break, zero-width space), as the
+       parcels' reader drops them: the farmer F1, not a farmer nobody has */
+    assert_int_equal(load_debts("farmer_id,debt_cny\nF1\xE3\x80\x80,7\n\xC2\xA0"
+                                "F4\xE2\x80\x8B,8\n",
+                                known, 5, &d, &err),
+                     PARUS_OK);
+    assert_int_equal(parus_debts_find(&d, "F1"), 700);
+    assert_int_equal(parus_debts_find(&d, "F4"), 800);
+    parus_debts_release(&d);
 }
 
 static void test_debts__refuses_bad_rows(void **state)

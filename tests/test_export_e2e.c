@@ -669,6 +669,9 @@ static void test_e2e__registry_mistakes_are_not_lent_on(void **state)
         assert_int_equal(rc, 8); /* the generator's broken geometry, as at setup */
         assert_non_null(strstr(errs, "1 parcel of"));
         assert_non_null(strstr(errs, "changed shape"));
+        /* TWIN is not in the corrected file: said, since it stays lent on */
+        assert_non_null(strstr(errs, "1 parcel in the store is not in"));
+        assert_non_null(strstr(errs, "a load never removes a parcel"));
         free(out);
         free(errs);
     }

@@ -1020,9 +1020,16 @@ static void test_read__real_valued_ids_print_without_decimals(void **state)
  * Parcel ids are still kept byte for byte. */
 static void test_read__farmer_ids_lose_the_blanks_around_them(void **state)
 {
-    static const char *const farmers[3] = {"F1", "F1 ", "\\t F1\\r\\n"};
-    static const char *const ids[3] = {"P1", "P2", " P3 "};
-    char text[2048];
+    /* and the blanks no one sees: ideographic space, no-break space, zero-width space */
+    static const char *const farmers[6] = {"F1",
+                                           "F1 ",
+                                           "\\t F1\\r\\n",
+                                           "F1\xE3\x80\x80",
+                                           "\xC2\xA0"
+                                           "F1",
+                                           "F1\xE2\x80\x8B"};
+    static const char *const ids[6] = {"P1", "P2", " P3 ", "P4", "P5", "P6"};
+    char text[4096];
     size_t used = 0, i;
     char *dir = parus_test_tmpdir("parcels"), *path;
     parus_parcel_set set;
@@ -1032,7 +1039,7 @@ static void test_read__farmer_ids_lose_the_blanks_around_them(void **state)
     used += (size_t)snprintf(text + used, sizeof text - used,
                              "{\"type\":\"FeatureCollection\","
                              "\"features\":[");
-    for (i = 0; i < 3; i++)
+    for (i = 0; i < 6; i++)
         used += (size_t)snprintf(text + used, sizeof text - used,
                                  "%s{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"%s\","
                                  "\"farmer_id\":\"%s\"},\"geometry\":{\"type\":\"Polygon\","
@@ -1043,8 +1050,8 @@ static void test_read__farmer_ids_lose_the_blanks_around_them(void **state)
     path = write_text(dir, "blanks.geojson", text);
     parus_error_init(&err);
     assert_int_equal(parus_parcels_read(path, NULL, &set, &err), PARUS_OK);
-    assert_int_equal(set.n_parcels, 3);
-    for (i = 0; i < 3; i++) {
+    assert_int_equal(set.n_parcels, 6);
+    for (i = 0; i < 6; i++) {
         assert_string_equal(set.parcels[i].id, ids[i]);
         assert_string_equal(set.parcels[i].farmer_id, "F1");
     }
