@@ -2729,6 +2729,7 @@ static float radar_value(parus__radar_counts *rc, const parus_band_info *bi, boo
             rc->db_hist[pol][(size_t)((v - PARUS__RADAR_DB_MIN) / PARUS__RADAR_DB_BIN)]++;
     } else {
         rc->n_negative[pol] += v < 0.0;
+        rc->n_bright[pol] += v > PARUS__RADAR_BRIGHT_LINEAR;
         lin = v;
     }
     return lin >= PARUS_RADAR_MIN_LINEAR && lin <= PARUS_RADAR_MAX_LINEAR && clear ? (float)lin

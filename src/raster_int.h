@@ -31,8 +31,13 @@ parus_status parus__tile_reader_read_cells_mask(parus_tile_reader *r, size_t ind
 #define PARUS__RADAR_DB_MAX 30.0
 #define PARUS__RADAR_DB_BIN 0.5
 #define PARUS__RADAR_DB_BINS 160
+/* -4 dB in linear power: land's median backscatter is far below (crops and soil -15..-8 dB,
+ * forest -7 dB); a tile declared linear whose VV is mostly above it holds values ten times too
+ * large (a scale slip), or amplitude read as power. */
+#define PARUS__RADAR_BRIGHT_LINEAR 0.398
 typedef struct parus__radar_counts {
     size_t n_finite[2], n_negative[2], n_positive[2];
+    size_t n_bright[2]; /* a tile declared linear: values above PARUS__RADAR_BRIGHT_LINEAR */
     size_t db_hist[2][PARUS__RADAR_DB_BINS];
     size_t n_land, n_vh_above_vv; /* the kernel's: parus_tile_quality's n_radar_land, ... */
 } parus__radar_counts;

@@ -155,6 +155,7 @@ void parus__tile_quality_add_radar(parus_tile_quality *t, const parus__radar_cou
         t->n_radar_finite[k] += c->n_finite[k];
         t->n_radar_negative[k] += c->n_negative[k];
         t->n_radar_positive_db[k] += c->n_positive[k];
+        t->n_radar_bright[k] += c->n_bright[k];
         for (size_t b = 0; b < PARUS_TILE_RADAR_DB_BINS; b++)
             t->radar_db_hist[k][b] += c->db_hist[k][b];
     }
@@ -199,6 +200,14 @@ static bool radar_scale_wrong(const parus_tile_quality *q, char *reason, size_t 
                      "radar-scale: declared linear power, but %.1f %% of %zu finite %s values are "
                      "negative (dB values?)",
                      pct(q->n_radar_negative[k], n), n, pol[k]);
+            return true;
+        }
+        if (!q->radar_db && k == 0 && 2 * q->n_radar_bright[k] > n - q->n_radar_negative[k]) {
+            snprintf(reason, reason_size,
+                     "radar-scale: declared linear power, but %.1f %% of %zu finite %s values are "
+                     "above 0.4 (-4 dB), brighter than any land's median: values ten times too "
+                     "large, or amplitude read as power?",
+                     pct(q->n_radar_bright[k], n), n, pol[k]);
             return true;
         }
         if (!q->radar_db)
