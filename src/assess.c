@@ -2782,12 +2782,6 @@ static int cmp_rec_id(const void *key, const void *elem)
     return strcmp((const char *)key, ((const parcel_rec *)elem)->id);
 }
 
-static void add_share(parcel_rec *r, double share)
-{
-    if (r)
-        r->overlap_share = fmin(1.0, r->overlap_share + share);
-}
-
 /* Land two parcels claim counts once: each stored overlap takes its share off one or both parcels
  * as the policy's rule says (hold: all of both). */
 static int visit_overlap(const parus_overlap *o, void *ctx)
@@ -2795,10 +2789,8 @@ static int visit_overlap(const parus_overlap *o, void *ctx)
     assess *a = ctx;
     parcel_rec *ra = bsearch(o->parcel_a, a->rec, a->n_rec, sizeof *a->rec, cmp_rec_id);
     parcel_rec *rb = bsearch(o->parcel_b, a->rec, a->n_rec, sizeof *a->rec, cmp_rec_id);
-    double take_a, take_b;
-    parus__overlap_take(a->opt->policy->overlap, o, &take_a, &take_b);
-    add_share(ra, take_a);
-    add_share(rb, take_b);
+    parus__overlap_add(a->opt->policy->overlap, o, ra ? &ra->overlap_share : NULL,
+                       rb ? &rb->overlap_share : NULL);
     return 0;
 }
 

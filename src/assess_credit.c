@@ -16,21 +16,27 @@
 
 #include "assess_int.h"
 
-void parus__overlap_take(parus_overlap_rule rule, const parus_overlap *o, double *take_a,
-                         double *take_b)
+static void add_capped(double *share, double take)
+{
+    if (share)
+        *share = fmin(1.0, *share + take);
+}
+
+void parus__overlap_add(parus_overlap_rule rule, const parus_overlap *o, double *share_a,
+                        double *share_b)
 {
     switch (rule) {
     case PARUS_OVERLAP_FIRST:
-        *take_a = 0.0;
-        *take_b = o->share_b;
+        add_capped(share_b, o->share_b);
         break;
     case PARUS_OVERLAP_SPLIT:
-        *take_a = 0.5 * o->share_a;
-        *take_b = 0.5 * o->share_b;
+        add_capped(share_a, 0.5 * o->share_a);
+        add_capped(share_b, 0.5 * o->share_b);
         break;
     case PARUS_OVERLAP_HOLD:
     default:
-        *take_a = *take_b = 1.0;
+        add_capped(share_a, 1.0);
+        add_capped(share_b, 1.0);
         break;
     }
 }

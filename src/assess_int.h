@@ -37,10 +37,11 @@ int64_t parus__crop_harvest_day(const parus_crop *row, int64_t start_day, int64_
 void parus__credit_parts_text(const parus_credit_result *c, char *buf, size_t n);
 
 /* What one stored overlap takes off each of its two parcels' land under the policy's rule (hold:
- * all of both; first: the later parcel's share; split: half of each share), added to each
- * parcel's overlap_share and capped at 1 by the caller. Assess and verify both go through it. */
-void parus__overlap_take(parus_overlap_rule rule, const parus_overlap *o, double *take_a,
-                         double *take_b);
+ * all of both; first: the later parcel's share; split: half of each share), added to the
+ * parcels' overlap shares (NULL: a parcel without a result) and capped at 1. Assess and verify
+ * both go through it. */
+void parus__overlap_add(parus_overlap_rule rule, const parus_overlap *o, double *share_a,
+                        double *share_b);
 
 /* A limit's reasons as stored (limits.reasons): the credit rule's codes, then UNKNOWN_CROP and
  * NOT_CLASSIFIED when a parcel got no value for those reasons. */

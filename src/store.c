@@ -1370,6 +1370,20 @@ parus_status parus_store_put_parcels(parus_store *store, const parus_parcel_set 
     code = put_rejects(store, set, source, now, err);
     if (code != PARUS_OK)
         goto out_rollback;
+    {
+        /* the parcels stored before that this set does not hold: every id of the set is stored
+         * now, so the rest of the count */
+        char count[32];
+        int rc = parus__bulk_first(store, "SELECT count(*) FROM parcels", count, sizeof count);
+        size_t here = st.n_inserted + st.n_updated + st.n_unchanged, total;
+        if (rc != SQLITE_OK) {
+            code = parus__store_sql_fail(store, rc, err, "cannot count the parcels of '%s'",
+                                         store->path);
+            goto out_rollback;
+        }
+        total = (size_t)strtoull(count, NULL, 10);
+        st.n_absent = total > here ? total - here : 0;
+    }
     code = tx_commit(store, err);
     if (code != PARUS_OK)
         return code;

@@ -569,21 +569,15 @@ static int cmp_key_parcel(const void *key, const void *elem)
     return strcmp((const char *)key, ((const vparcel *)elem)->parcel_id);
 }
 
-static void take_share(vparcel *p, double take)
-{
-    if (p)
-        p->overlap_share = p->overlap_share + take < 1.0 ? p->overlap_share + take : 1.0;
-}
-
 /* Land two parcels claim counts once, as the assessment counted it: the stored overlaps under
  * the recorded policy's rule (assess_credit.c, the one mapping both use). */
 static int visit_overlap(const parus_overlap *o, void *ctx)
 {
     verify *v = ctx;
-    double take_a, take_b;
-    parus__overlap_take(v->policy.overlap, o, &take_a, &take_b);
-    take_share(bsearch(o->parcel_a, v->p, v->n_p, sizeof *v->p, cmp_key_parcel), take_a);
-    take_share(bsearch(o->parcel_b, v->p, v->n_p, sizeof *v->p, cmp_key_parcel), take_b);
+    vparcel *pa = bsearch(o->parcel_a, v->p, v->n_p, sizeof *v->p, cmp_key_parcel);
+    vparcel *pb = bsearch(o->parcel_b, v->p, v->n_p, sizeof *v->p, cmp_key_parcel);
+    parus__overlap_add(v->policy.overlap, o, pa ? &pa->overlap_share : NULL,
+                       pb ? &pb->overlap_share : NULL);
     return 0;
 }
 

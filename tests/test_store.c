@@ -820,7 +820,7 @@ static void test_put_parcels__bad_input_writes_nothing(void **state)
 {
     char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "bad.db");
     parus_parcel_set first = grid_set(100, 10, 0), set = grid_set(2000, 50, 100);
-    parus_parcel_load_stats st = {7, 7, 7, 7, 7, 7, 7};
+    parus_parcel_load_stats st = {7, 7, 7, 7, 7, 7, 7, 7};
     parus_store_counts c;
     parus_error err;
     parus_store *s;

@@ -103,6 +103,7 @@ typedef struct parus_parcel_load_stats {
                            removed and the change recorded in parcel_changes */
     size_t n_observations_dropped; /* observations removed with those old shapes */
     size_t n_overlaps;             /* pairs of parcels in parcel_overlaps after the load */
+    size_t n_absent; /* parcels the store holds that the set does not (a load never removes) */
 } parus_parcel_load_stats;
 
 /* Register or refresh every parcel of the set and record its rejects, in one transaction: on any

@@ -200,19 +200,12 @@ static int load(cli_ctx *ctx, int argc, char **argv)
     }
     if (stats.n_overlaps)
         print_overlaps(store, ctx->cfg.overlap_min_share);
-    {
-        /* a load adds and updates, never removes: parcels the file no longer holds stay lent on,
-         * which a registry sent whole may not mean */
-        parus_store_counts c;
-        size_t here = stats.n_inserted + stats.n_updated + stats.n_unchanged;
-        if (parus_store_get_counts(store, &c, &err) == PARUS_OK && c.n_parcels > here)
-            fprintf(stderr,
-                    "parus: warning: %zu parcel%s in the store %s not in '%s': a load never "
-                    "removes a parcel, so %s registered, assessed and lent on\n",
-                    c.n_parcels - here, c.n_parcels - here == 1 ? "" : "s",
-                    c.n_parcels - here == 1 ? "is" : "are", cli_safe(path),
-                    c.n_parcels - here == 1 ? "it stays" : "they stay");
-    }
+    if (stats.n_absent) /* a registry sent whole may mean them gone; they stay lent on */
+        fprintf(stderr,
+                "parus: warning: %zu parcel%s in the store %s not in '%s': a load never "
+                "removes a parcel, so %s registered, assessed and lent on\n",
+                stats.n_absent, stats.n_absent == 1 ? "" : "s", stats.n_absent == 1 ? "is" : "are",
+                cli_safe(path), stats.n_absent == 1 ? "it stays" : "they stay");
     snprintf(summary, sizeof summary,
              "file=%s parcels=%zu inserted=%zu updated=%zu unchanged=%zu repaired=%zu "
              "set_aside=%zu reshaped=%zu observations_removed=%zu overlaps=%zu area_mu=%.2f",
