@@ -8,6 +8,7 @@
  * again (ingest_int.h says when the numbers are trusted). Any failure rolls the transaction
  * back.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,11 +72,232 @@ static void candidates_release(struct candidates *c)
     memset(c, 0, sizeof *c);
 }
 
+/* The pixels of another date. A stored tile's pixels given again under another date (a copy
+ * re-dated by hand, a gap-filled composite delivered for each date) would be stored as a new
+ * acquisition: more clear observations of the same pixels, a surer series, a surer limit. The
+ * same-acquisition check above cannot see it (the date differs), nor the hash (a re-dated file
+ * differs in its metadata). So before the pass a few candidate parcels, spread over the tile,
+ * are probes: their stored observations on each earlier tile of the same sensor whose footprint
+ * meets this one are read, and as the pass finishes each probe its new observation is compared
+ * with them. Two real acquisitions never agree on a parcel's weights and every index mean to the
+ * store's step (1e-4); a tile that agrees with a stored one on ECHO_MIN_CLEAR clear probes and on
+ * at least half of those it shares with it is refused, naming that tile. A crop of the copy
+ * still agrees on the parcels wholly inside both. */
+#define ECHO_PROBES 64
+#define ECHO_MIN_CLEAR 8
+#define ECHO_N (3 + PARUS_INDEX_N_ + 2)
+
+struct echo_tile {
+    int64_t id;
+    char date[11];
+    char path[256];
+    size_t n_clear_compared, n_clear_equal;
+};
+
+struct echo_val {
+    size_t tile; /* index into tiles */
+    double v[ECHO_N];
+};
+
+struct echo {
+    bool radar;
+    const parus_tile_record *rec;
+    struct echo_tile *tiles;
+    size_t n_tiles, cap_tiles;
+    size_t probe[ECHO_PROBES]; /* candidate indices, ascending */
+    size_t n_probes;
+    struct echo_val *vals[ECHO_PROBES]; /* each probe's stored values on the tiles */
+    size_t n_vals[ECHO_PROBES], cap_vals[ECHO_PROBES];
+    size_t cur; /* the probe being read */
+    int failed;
+};
+
+static void echo_values(const parus_observation *o, bool radar, double *v)
+{
+    size_t k;
+    v[0] = o->w_total_px;
+    v[1] = o->w_valid_px;
+    v[2] = o->valid_fraction;
+    for (k = 0; k < PARUS_INDEX_N_; k++)
+        v[3 + k] = radar ? (double)NAN : o->mean[k];
+    v[3 + PARUS_INDEX_N_] = radar ? o->vv : (double)NAN;
+    v[4 + PARUS_INDEX_N_] = radar ? o->vh : (double)NAN;
+}
+
+/* The same to the store's step: weights in thousandths of a pixel, values in 1e-4 (a value
+ * kept exactly, out of that range, to a millionth of itself). */
+static bool echo_same(const double *a, const double *b)
+{
+    size_t k;
+    for (k = 0; k < ECHO_N; k++) {
+        double step = k < 2 ? 1e-3 : 1e-4;
+        if (isnan(a[k]) || isnan(b[k])) {
+            if (isnan(a[k]) != isnan(b[k]))
+                return false;
+            continue;
+        }
+        if (fabs(a[k] - b[k]) > 0.6 * step + 1e-6 * fabs(a[k]))
+            return false;
+    }
+    return true;
+}
+
+static bool boxes_meet(const parus_tile_record *a, const parus_tile_record *b)
+{
+    return a->lon_min_deg <= b->lon_max_deg && b->lon_min_deg <= a->lon_max_deg &&
+           a->lat_min_deg <= b->lat_max_deg && b->lat_min_deg <= a->lat_max_deg;
+}
+
+static int echo_tile_visit(const parus_tile_record *t, void *ctx)
+{
+    struct echo *e = ctx;
+    struct echo_tile *et;
+    if (strcmp(t->sensor, e->rec->sensor) != 0 || strcmp(t->date, e->rec->date) == 0 ||
+        strcmp(t->status, "ingested") != 0 || !boxes_meet(t, e->rec))
+        return 0;
+    if (e->n_tiles == e->cap_tiles) {
+        size_t cap = e->cap_tiles ? 2 * e->cap_tiles : 16;
+        struct echo_tile *n = realloc(e->tiles, cap * sizeof *n);
+        if (!n) {
+            e->failed = 1;
+            return 1;
+        }
+        e->tiles = n;
+        e->cap_tiles = cap;
+    }
+    et = &e->tiles[e->n_tiles++];
+    memset(et, 0, sizeof *et);
+    et->id = t->id;
+    memcpy(et->date, t->date, sizeof et->date);
+    snprintf(et->path, sizeof et->path, "%.255s", t->path);
+    return 0;
+}
+
+/* The index of tile id among e->tiles (ascending ids: the walk's order is by date), or SIZE_MAX. */
+static size_t echo_tile_of(const struct echo *e, int64_t id)
+{
+    size_t i;
+    for (i = 0; i < e->n_tiles; i++)
+        if (e->tiles[i].id == id)
+            return i;
+    return SIZE_MAX;
+}
+
+static int echo_keep(struct echo *e, int64_t tile_id, const parus_observation *o)
+{
+    size_t t = echo_tile_of(e, tile_id), p = e->cur;
+    struct echo_val *v;
+    if (t == SIZE_MAX)
+        return 0;
+    if (e->n_vals[p] == e->cap_vals[p]) {
+        size_t cap = e->cap_vals[p] ? 2 * e->cap_vals[p] : 8;
+        struct echo_val *n = realloc(e->vals[p], cap * sizeof *n);
+        if (!n) {
+            e->failed = 1;
+            return 1;
+        }
+        e->vals[p] = n;
+        e->cap_vals[p] = cap;
+    }
+    v = &e->vals[p][e->n_vals[p]++];
+    v->tile = t;
+    echo_values(o, e->radar, v->v);
+    return 0;
+}
+
+static int echo_optical_point(const parus_series_point *pt, void *ctx)
+{
+    return echo_keep(ctx, pt->tile_id, &pt->obs);
+}
+
+static int echo_radar_point(const parus_radar_point *pt, void *ctx)
+{
+    return echo_keep(ctx, pt->tile_id, &pt->obs);
+}
+
+static void echo_release(struct echo *e)
+{
+    size_t p;
+    free(e->tiles);
+    for (p = 0; p < ECHO_PROBES; p++)
+        free(e->vals[p]);
+    memset(e, 0, sizeof *e);
+}
+
+/* Before the pass: the tiles to compare with and the probes' stored values on them. */
+static parus_status echo_prepare(parus_store *store, const parus_tile_record *rec,
+                                 const struct candidates *cand, bool radar, struct echo *e,
+                                 parus_error *err)
+{
+    parus_status rc;
+    size_t p;
+
+    memset(e, 0, sizeof *e);
+    e->radar = radar;
+    e->rec = rec;
+    rc = parus_store_tiles_foreach(store, echo_tile_visit, e, err);
+    if (rc != PARUS_OK || e->n_tiles == 0)
+        return e->failed ? parus_fail(err, PARUS_E_NOMEM, "cannot hold the tiles to compare") : rc;
+    e->n_probes = cand->n < ECHO_PROBES ? cand->n : ECHO_PROBES;
+    for (p = 0; p < e->n_probes; p++) {
+        e->probe[p] = p * cand->n / e->n_probes + cand->n / (2 * e->n_probes);
+        e->cur = p;
+        rc = radar ? parus_store_parcel_radar_series(store, cand->items[e->probe[p]].id,
+                                                     echo_radar_point, e, NULL, err)
+                   : parus_store_parcel_series(store, cand->items[e->probe[p]].id,
+                                               echo_optical_point, e, NULL, err);
+        if (rc != PARUS_OK)
+            return e->failed ? parus_fail(err, PARUS_E_NOMEM, "cannot hold the probes' values")
+                             : rc;
+    }
+    return PARUS_OK;
+}
+
+/* In the sink: a probe's new observation against its stored ones. */
+static void echo_compare(struct echo *e, size_t parcel, const parus_observation *obs)
+{
+    size_t lo = 0, hi = e->n_probes, i;
+    double v[ECHO_N];
+    bool clear;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (e->probe[mid] < parcel)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == e->n_probes || e->probe[lo] != parcel)
+        return;
+    echo_values(obs, e->radar, v);
+    clear = obs->w_valid_px > 0.0 && (e->radar ? isfinite(obs->vv) : isfinite(obs->mean[0]));
+    if (!clear)
+        return;
+    for (i = 0; i < e->n_vals[lo]; i++) {
+        struct echo_tile *t = &e->tiles[e->vals[lo][i].tile];
+        t->n_clear_compared++;
+        if (echo_same(v, e->vals[lo][i].v))
+            t->n_clear_equal++;
+    }
+}
+
+/* After the pass: the stored tile whose pixels these are, or NULL. */
+static const struct echo_tile *echo_verdict(const struct echo *e)
+{
+    size_t i;
+    for (i = 0; i < e->n_tiles; i++) {
+        const struct echo_tile *t = &e->tiles[i];
+        if (t->n_clear_equal >= ECHO_MIN_CLEAR && 2 * t->n_clear_equal >= t->n_clear_compared)
+            return t;
+    }
+    return NULL;
+}
+
 /* Observations go to the open tile as the kernel finishes each parcel. */
 struct sink {
     parus_store *store;
     const parus_tile_record *rec;
     const struct candidates *cand;
+    struct echo *echo;
     size_t n_stored;
     parus_error err;
 };
@@ -86,6 +308,8 @@ static int store_observation(size_t parcel, const parus_observation *obs, void *
     /* a parcel whose footprint box meets the tile but which covers no pixel is not observed */
     if (obs->w_total_px <= 0.0)
         return 0;
+    if (k->echo && k->echo->n_tiles)
+        echo_compare(k->echo, parcel, obs);
     if (parus__store_tile_add_num(k->store, k->rec, k->cand->items[parcel].id, k->cand->num[parcel],
                                   obs, &k->err) != PARUS_OK)
         return 1;
@@ -143,6 +367,7 @@ parus_status parus_ingest_tile(parus_store *store, const char *const *paths, siz
     parus_tile *tile;
     const parus_tile_info *ti;
     struct candidates cand = {0};
+    struct echo echo = {0};
     struct sink sink;
     parus_tile_record same;
     bool found = false, twin = false;
@@ -199,6 +424,10 @@ parus_status parus_ingest_tile(parus_store *store, const char *const *paths, siz
         goto done;
     }
 
+    rc = echo_prepare(store, &res.rec, &cand, ti->radar != NULL, &echo, err);
+    if (rc != PARUS_OK)
+        goto out;
+
     /* the tile and its observations are one transaction: nothing stays if anything fails */
     res.rec.n_parcels = cand.n;
     rc = parus_store_tile_begin(store, &res.rec, err);
@@ -226,6 +455,7 @@ parus_status parus_ingest_tile(parus_store *store, const char *const *paths, siz
     sink.store = store;
     sink.rec = &res.rec;
     sink.cand = &cand;
+    sink.echo = &echo;
     sink.n_stored = 0;
     parus_error_init(&sink.err);
     rc = parus_tile_measure_each(tile, cand.items, cand.n, &mopt, store_observation, &sink,
@@ -259,6 +489,21 @@ parus_status parus_ingest_tile(parus_store *store, const char *const *paths, siz
                         paths[0], (long long)same.id, same.path, same.sensor, same.date);
         goto out;
     }
+    {
+        const struct echo_tile *t = echo_verdict(&echo);
+        if (t) {
+            parus_store_tile_abort(store);
+            rc = parus_fail(err, PARUS_E_DUPLICATE,
+                            "tile '%s' (%s) holds the pixels of tile %lld ('%s', %s): %zu of %zu "
+                            "parcels compared have the same values to the store's step, which "
+                            "two acquisitions never have (a copy given another date, or a "
+                            "composite delivered for each date); its observations would count "
+                            "the same pixels twice; nothing of it is stored",
+                            paths[0], res.rec.date, (long long)t->id, t->path, t->date,
+                            t->n_clear_equal, t->n_clear_compared);
+            goto out;
+        }
+    }
     res.n_observed = sink.n_stored;
     if (sink.n_stored == 0) {
         parus_store_tile_abort(store);
@@ -276,6 +521,7 @@ done:
     *out = res;
     rc = PARUS_OK;
 out:
+    echo_release(&echo);
     candidates_release(&cand);
     parus_tile_free(tile);
     return rc;

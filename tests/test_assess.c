@@ -1427,6 +1427,38 @@ static void test_assess__the_same_acquisition_twice_is_refused(void **state)
     free(db);
 }
 
+/* A stored tile's pixels under another date: a copy re-dated in its metadata, and a crop of
+ * another tile re-dated, are refused, naming the tile whose pixels they hold; before, each was
+ * stored as a new acquisition (the same pixels counted twice, on two dates). */
+static void test_assess__the_pixels_of_another_date_are_refused(void **state)
+{
+    char *db = parus_test_store_copy(g_db, g_dir, "redated.db"), *out;
+    long long n_tiles = parus_test_sql_count(db, "tiles"), n_obs;
+    (void)state;
+    n_obs = parus_test_sql_count(db, "observations");
+    free(parus_test_run_expect(
+        0,
+        "mkdir -p '%s/redated' && t=$(ls '%s'/scene/S2*.tif | sed -n 3p) && "
+        "gdal_translate -q -mo ACQUISITION_DATE=2024-01-02 -mo DATE=2024-01-02 \"$t\" "
+        "'%s/redated/S2B_MSIL2A_20240102_T50SKF.tif' && t=$(ls '%s'/scene/S2*.tif | sed -n 5p) && "
+        "gdal_translate -q -srcwin 0 0 300 300 -mo ACQUISITION_DATE=2024-01-03 -mo "
+        "DATE=2024-01-03 \"$t\" '%s/redated/S2B_MSIL2A_20240103_T50SKF.tif'",
+        g_dir, g_dir, g_dir, g_dir, g_dir));
+    out = parus_test_run_expect(4, "'%s' --db '%s' ingest '%s'/redated/*0102*.tif",
+                                parus_test_bin(), db, g_dir);
+    expect_has(out, "holds the pixels of tile");
+    expect_has(out, "2024-01-02");
+    expect_has(out, "/scene/");
+    free(out);
+    out = parus_test_run_expect(4, "'%s' --db '%s' ingest '%s'/redated/*0103*.tif",
+                                parus_test_bin(), db, g_dir);
+    expect_has(out, "holds the pixels of tile");
+    free(out);
+    assert_int_equal(parus_test_sql_count(db, "tiles"), n_tiles);
+    assert_int_equal(parus_test_sql_count(db, "observations"), n_obs);
+    free(db);
+}
+
 /* A copy of the season's store, assessed, for a case that changes its parcels (the others keep
  * theirs); its path malloc'ed. */
 static char *assessed_copy(const char *name)
@@ -1672,6 +1704,7 @@ int main(void)
         cmocka_unit_test(test_assess__cli_help_and_misuse),
         cmocka_unit_test(test_assess__nightly_assesses_after_ingest),
         cmocka_unit_test(test_assess__the_same_acquisition_twice_is_refused),
+        cmocka_unit_test(test_assess__the_pixels_of_another_date_are_refused),
         cmocka_unit_test(test_assess__land_no_tile_saw_is_not_valued),
         cmocka_unit_test(test_assess__reloaded_parcels_and_declared_crops_owe_the_season),
         cmocka_unit_test(test_assess__query_and_export_say_a_limit_is_stale),

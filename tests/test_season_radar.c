@@ -315,6 +315,16 @@ static void test_walk_and_cli(void **state)
                                 parus_test_bin(), db, scene, parus_test_bin(), db, scene,
                                 parus_test_bin(), db_opt, scene, parus_test_bin(), db_opt, scene);
     free(log);
+    /* a radar tile's pixels under another date are refused, naming the tile they are of */
+    log =
+        parus_test_run_expect(4,
+                              "t=$(ls '%s'/S1*.tif | head -1) && gdal_translate -q -mo "
+                              "ACQUISITION_DATE=2024-01-05T10:00:00Z \"$t\" "
+                              "'%s/S1A_IW_GRDH_20240105_ASC_redated.tif' && '%s' --db '%s' ingest "
+                              "'%s/S1A_IW_GRDH_20240105_ASC_redated.tif'",
+                              scene, dir, parus_test_bin(), db, dir);
+    assert_non_null(strstr(log, "holds the pixels of tile"));
+    free(log);
 
     assert_int_equal(parus_store_open_readonly(db, &store, &err), PARUS_OK);
     assert_int_equal(
