@@ -124,6 +124,14 @@ static parus_status parse_debt_record(struct debts_reader *d, char **cells, int 
                         d->path, line);
         goto out;
     }
+    {
+        char why[224];
+        if (parus__id_form_problem(id, why, sizeof why)) {
+            rc = parus_fail(err, PARUS_E_CONFIG, "'%s' line %zu column 'farmer_id': '%s' %s",
+                            d->path, line, id, why);
+            goto out;
+        }
+    }
     if (amount[0] == '-') {
         rc = parus_fail(err, PARUS_E_CONFIG,
                         "'%s' line %zu column 'debt_cny': negative debt '%s' for farmer '%s'",

@@ -1028,10 +1028,7 @@ static parus_status read_feature(reader *r, OGRFeatureH f, size_t index)
     }
 
     st = field_text(f, r->farmer_idx, r->farmer_type, &farmer);
-    p = st == PARUS_OK ? room_for(r->set.parcels, &r->cap_parcels, r->set.n_parcels, sizeof *p)
-                       : NULL;
-    if (!p) {
-        free(farmer);
+    if (st != PARUS_OK) {
         free(wkb);
         free(id);
         return PARUS_E_NOMEM;
@@ -1041,11 +1038,27 @@ static parus_status read_feature(reader *r, OGRFeatureH f, size_t index)
         farmer = NULL;
     }
     if (farmer) {
+        char form[224];
         trim_blanks(farmer);
         if (!farmer[0]) { /* only blanks no one sees: no farmer, as only spaces */
             free(farmer);
             farmer = NULL;
+        } else if (parus__id_form_problem(farmer, form, sizeof form)) {
+            /* one farmer in two spellings would be two farmers, each with a cap and a floor
+             * of its own and the debts of one */
+            parus_status rs =
+                add_reject(r, index, id, PARUS_E_INVALID, "farmer id '%.64s' %s", farmer, form);
+            free(farmer);
+            free(wkb);
+            return rs;
         }
+    }
+    p = room_for(r->set.parcels, &r->cap_parcels, r->set.n_parcels, sizeof *p);
+    if (!p) {
+        free(farmer);
+        free(wkb);
+        free(id);
+        return PARUS_E_NOMEM;
     }
     r->set.parcels = p;
     p = &r->set.parcels[r->set.n_parcels++];

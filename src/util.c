@@ -114,6 +114,73 @@ void parus__trim_blanks(char *s)
     s[n] = '\0';
 }
 
+/* One code point of UTF-8 at s into *cp, its length; 0 when s holds no well-formed one
+ * (overlong forms, surrogates and values past U+10FFFF are not). */
+static size_t utf8_next(const unsigned char *s, uint32_t *cp)
+{
+    size_t n, k;
+    uint32_t c, min;
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    if ((s[0] & 0xE0) == 0xC0)
+        n = 2, c = s[0] & 0x1Fu, min = 0x80;
+    else if ((s[0] & 0xF0) == 0xE0)
+        n = 3, c = s[0] & 0x0Fu, min = 0x800;
+    else if ((s[0] & 0xF8) == 0xF0)
+        n = 4, c = s[0] & 0x07u, min = 0x10000;
+    else
+        return 0;
+    for (k = 1; k < n; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+        c = c << 6 | (s[k] & 0x3Fu);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+        return 0;
+    *cp = c;
+    return n;
+}
+
+bool parus__id_form_problem(const char *s, char *why, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        uint32_t c;
+        size_t len = utf8_next(p, &c);
+        const char *what = NULL;
+        if (!len) {
+            snprintf(why, n, "is not valid UTF-8 (byte 0x%02X at %zu)", *p,
+                     (size_t)(p - (const unsigned char *)s));
+            return true;
+        }
+        if (c < 0x20 || (c >= 0x7F && c <= 0x9F))
+            what = "a control character";
+        else if ((c >= 0x0300 && c <= 0x036F) || (c >= 0x1AB0 && c <= 0x1AFF) ||
+                 (c >= 0x1DC0 && c <= 0x1DFF) || (c >= 0x20D0 && c <= 0x20FF) ||
+                 (c >= 0xFE20 && c <= 0xFE2F) || c == 0x3099 || c == 0x309A)
+            what = "a combining mark: the same name composed (Unicode NFC) would be another "
+                   "farmer; write the id composed";
+        else if ((c >= 0x1100 && c <= 0x11FF) || (c >= 0xA960 && c <= 0xA97F) ||
+                 (c >= 0xD7B0 && c <= 0xD7FF))
+            what = "a Hangul letter part (decomposed Hangul): the same name composed (Unicode "
+                   "NFC) would be another farmer; write the id composed";
+        else if (c >= 0xFF01 && c <= 0xFF5E)
+            what = "a full-width form of an ASCII character: the same id in ASCII would be "
+                   "another farmer; write it in ASCII";
+        else if (c == 0x00AD || (c >= 0x200B && c <= 0x200F) || (c >= 0x202A && c <= 0x202E) ||
+                 (c >= 0x2060 && c <= 0x2064) || (c >= 0x2066 && c <= 0x2069) || c == 0xFEFF)
+            what = "an invisible character: the id without it would be another farmer";
+        if (what) {
+            snprintf(why, n, "holds U+%04X, %s", (unsigned)c, what);
+            return true;
+        }
+        p += len;
+    }
+    return false;
+}
+
 int parus__strncasecmp(const char *a, const char *b, size_t n)
 {
     for (; n > 0; a++, b++, n--) {

@@ -31,6 +31,11 @@ int parus__strcasecmp(const char *a, const char *b);
  * space U+202F, medium space U+205F, zero-width no-break space U+FEFF). For keys users type into
  * more than one file (farmer ids): "F1\u3000" is the farmer "F1", never a second one. */
 void parus__trim_blanks(char *s);
+/* True, with why[] ("holds U+0301, a combining mark: ..."), when the id s holds what makes one
+ * key look like another: invalid UTF-8, a control character, a combining mark or decomposed
+ * Hangul (the composed form, NFC, would be another key), a full-width ASCII form, or an invisible
+ * character. A key shared between files (a farmer id) must be one spelling of itself. */
+bool parus__id_form_problem(const char *s, char *why, size_t n);
 /* The first n bytes of a and b compared, ASCII case ignored. */
 int parus__strncasecmp(const char *a, const char *b, size_t n);
 

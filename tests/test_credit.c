@@ -886,13 +886,22 @@ static void test_debts__refuses_bad_rows(void **state)
         {"farmer_id,debt_cny\nF1,1,200\n", {"line 2: 3 cells where the header has 2", NULL}},
         {"farmer_id,debt_cny\n,100\n", {"line 2 column 'farmer_id': empty", NULL}},
         {"farmer_id,debt_cny\n\xD5\xC5\xC8\xFD,100\n", {"not UTF-8", NULL}},
+        /* one farmer in another spelling: decomposed (NFD) e-acute, full-width F1, an invisible
+           mark inside the id */
+        {"farmer_id,debt_cny\nF1,1\nFe\xCC\x81,100\n", {"line 3", "U+0301, a combining mark"}},
+        {"farmer_id,debt_cny\n\xEF\xBC\xA6\xEF\xBC\x91,100\n", {"U+FF26", "full-width"}},
+        {"farmer_id,debt_cny\nF\xE2\x80\x8B"
+         "1,100\n",
+         {"U+200B", "invisible"}},
         {"farmer,debt_cny\nF1,100\n", {"line 1: missing column 'farmer_id'", NULL}},
         {"farmer_id,debt\nF1,100\n", {"line 1: missing column 'debt_cny'", NULL}},
         {"farmer_id,debt_cny,debt_cny\nF1,0,2000\n", {"line 1: column 'debt_cny' twice", NULL}},
         {"farmer_id,farmer_id,debt_cny\nF1,F2,100\n", {"line 1: column 'farmer_id' twice", NULL}},
         {"", {"missing column 'farmer_id'", NULL}},
-        /* physical lines: a quoted id over two lines counts two */
-        {"farmer_id,debt_cny\n\"F\n1\",5\nF2,x\n", {"line 4 column 'debt_cny'", NULL}},
+        /* physical lines: a quoted amount over two lines counts two */
+        {"farmer_id,debt_cny\nF1,\"5\n\"\nF2,x\n", {"line 4 column 'debt_cny'", NULL}},
+        /* a line break inside an id is no farmer's */
+        {"farmer_id,debt_cny\n\"F\n1\",5\n", {"line 2 column 'farmer_id'", "U+000A"}},
     };
     size_t i, j;
     (void)state;

@@ -1014,6 +1014,27 @@ static void test_read__real_valued_ids_print_without_decimals(void **state)
     free(dir);
 }
 
+/* A GeoJSON of n small squares, parcel ids[i] of farmer farmers[i] (JSON text as given), in
+ * dir; its path malloc'ed. */
+static char *write_farmers(const char *dir, const char *name, const char *const *ids,
+                           const char *const *farmers, size_t n)
+{
+    char text[8192];
+    size_t used = 0, i;
+    used += (size_t)snprintf(text + used, sizeof text - used,
+                             "{\"type\":\"FeatureCollection\",\"features\":[");
+    for (i = 0; i < n; i++)
+        used += (size_t)snprintf(text + used, sizeof text - used,
+                                 "%s{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"%s\","
+                                 "\"farmer_id\":\"%s\"},\"geometry\":{\"type\":\"Polygon\","
+                                 "\"coordinates\":[[[1%zu,50],[1%zu.001,50],[1%zu.001,50.001],"
+                                 "[1%zu,50.001],[1%zu,50]]]}}",
+                                 i ? "," : "", ids[i], farmers[i], i, i, i, i, i);
+    assert_true(used < sizeof text - 3);
+    snprintf(text + used, sizeof text - used, "]}");
+    return write_text(dir, name, text);
+}
+
 /* A farmer id is the key the debts file and the limits share: "F1 " and "\tF1\r\n" are the farmer
  * F1 (the debts reader drops the same blanks), not farmers of their own. On the old code they
  * were three farmers: three limits, three caps, and F1's debt deducted from one of them only.
@@ -1029,31 +1050,70 @@ static void test_read__farmer_ids_lose_the_blanks_around_them(void **state)
                                            "F1",
                                            "F1\xE2\x80\x8B"};
     static const char *const ids[6] = {"P1", "P2", " P3 ", "P4", "P5", "P6"};
-    char text[4096];
-    size_t used = 0, i;
+    size_t i;
     char *dir = parus_test_tmpdir("parcels"), *path;
     parus_parcel_set set;
     parus_error err;
     (void)state;
 
-    used += (size_t)snprintf(text + used, sizeof text - used,
-                             "{\"type\":\"FeatureCollection\","
-                             "\"features\":[");
-    for (i = 0; i < 6; i++)
-        used += (size_t)snprintf(text + used, sizeof text - used,
-                                 "%s{\"type\":\"Feature\",\"properties\":{\"parcel_id\":\"%s\","
-                                 "\"farmer_id\":\"%s\"},\"geometry\":{\"type\":\"Polygon\","
-                                 "\"coordinates\":[[[1%zu,50],[1%zu.001,50],[1%zu.001,50.001],"
-                                 "[1%zu,50.001],[1%zu,50]]]}}",
-                                 i ? "," : "", ids[i], farmers[i], i, i, i, i, i);
-    snprintf(text + used, sizeof text - used, "]}");
-    path = write_text(dir, "blanks.geojson", text);
+    path = write_farmers(dir, "blanks.geojson", ids, farmers, 6);
     parus_error_init(&err);
     assert_int_equal(parus_parcels_read(path, NULL, &set, &err), PARUS_OK);
     assert_int_equal(set.n_parcels, 6);
     for (i = 0; i < 6; i++) {
         assert_string_equal(set.parcels[i].id, ids[i]);
         assert_string_equal(set.parcels[i].farmer_id, "F1");
+    }
+    parus_parcel_set_release(&set);
+    free(path);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
+/* One farmer in two spellings would be two farmers (two caps, two floors, the debts of one):
+ * a farmer id with a combining mark (NFD), decomposed Hangul, a full-width form or an invisible
+ * mark inside sets its parcel aside, naming the code point; the composed spellings load. On the
+ * old code "Fe\u0301" and "F\u00e9" were two farmers. */
+static void test_read__farmer_ids_in_one_spelling(void **state)
+{
+    static const char *const farmers[7] = {
+        "F\xC3\xA9",                /* e-acute composed: loads */
+        "Fe\xCC\x81",               /* e + U+0301 */
+        "\xE1\x84\x80\xE1\x85\xA1", /* U+1100 U+1161: decomposed Hangul */
+        "\xEA\xB0\x80",             /* U+AC00, the same syllable composed: loads */
+        "\xEF\xBC\xA6\xEF\xBC\x91", /* full-width F1 */
+        "F\xE2\x80\x8D"
+        "1", /* zero-width joiner inside */
+        "\xE5\xBC\xA0\xE4\xB8\x89" /* a Chinese name: loads */};
+    static const char *const codes[7] = {NULL, "U+0301", "U+1100", NULL, "U+FF26", "U+200D", NULL};
+    static const char *const ids[7] = {"P0", "P1", "P2", "P3", "P4", "P5", "P6"};
+    size_t i, k = 0;
+    char *dir = parus_test_tmpdir("parcels"), *path;
+    parus_parcel_set set;
+    parus_error err;
+    (void)state;
+
+    path = write_farmers(dir, "forms.geojson", ids, farmers, 7);
+    parus_error_init(&err);
+    assert_int_equal(parus_parcels_read(path, NULL, &set, &err), PARUS_OK);
+    assert_int_equal(set.n_parcels, 3);
+    assert_int_equal(set.n_rejects, 4);
+    for (i = 0; i < 7; i++) {
+        if (!codes[i]) {
+            assert_true(k < set.n_parcels);
+            assert_string_equal(set.parcels[k++].farmer_id, farmers[i]);
+            continue;
+        }
+        {
+            size_t j;
+            for (j = 0; j < set.n_rejects; j++)
+                if (set.rejects[j].feature_index == i)
+                    break;
+            assert_true(j < set.n_rejects);
+            if (!strstr(set.rejects[j].reason, codes[i]) ||
+                !strstr(set.rejects[j].reason, "farmer id"))
+                fail_msg("feature %zu: %s", i, set.rejects[j].reason);
+        }
     }
     parus_parcel_set_release(&set);
     free(path);
@@ -1255,6 +1315,7 @@ int main(void)
         cmocka_unit_test(test_read__file_level_errors),
         cmocka_unit_test(test_read__real_valued_ids_print_without_decimals),
         cmocka_unit_test(test_read__farmer_ids_lose_the_blanks_around_them),
+        cmocka_unit_test(test_read__farmer_ids_in_one_spelling),
         cmocka_unit_test(test_read__repair_keeps_only_polygonal_parts),
         cmocka_unit_test(test_read__crs_with_no_path_to_wgs84),
         cmocka_unit_test(test_read__concurrent_calls_on_different_files),
