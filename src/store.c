@@ -2882,6 +2882,19 @@ static parus_status merge_exec(parus_store *store, const char *src, const char *
 #define MERGE_PARCEL_COLUMNS                                                                       \
     "farmer_id, declared_area_m2, area_m2, lon_min_deg, lat_min_deg, lon_max_deg, lat_max_deg, "   \
     "wkb, repaired, source, loaded_at"
+/* a grid value of both tiles the same to a billionth of itself, or unknown in both (as
+ * same_grid does for ingest) */
+#define MERGE_NEAR(c)                                                                              \
+    "(t." #c " IS s." #c " OR abs(t." #c " - s." #c ") <= 1e-9 * max(1.0, abs(s." #c ")))"
+/* clang-format off */
+#define MERGE_SAME_GRID                                                                            \
+    "t.sensor = s.sensor AND t.date = s.date AND t.epsg IS s.epsg AND t.width = s.width AND "      \
+    "t.height = s.height AND "                                                                     \
+    MERGE_NEAR(gt0) " AND " MERGE_NEAR(gt1) " AND " MERGE_NEAR(gt2) " AND "                        \
+    MERGE_NEAR(gt3) " AND " MERGE_NEAR(gt4) " AND " MERGE_NEAR(gt5) " AND "                        \
+    MERGE_NEAR(lon_min_deg) " AND " MERGE_NEAR(lat_min_deg) " AND "                                \
+    MERGE_NEAR(lon_max_deg) " AND " MERGE_NEAR(lat_max_deg)
+/* clang-format on */
 #define MERGE_TILE_COLUMNS                                                                         \
     "hash, path, sensor, date, epsg, width, height, gt0, gt1, gt2, gt3, gt4, gt5, lon_min_deg, "   \
     "lat_min_deg, lon_max_deg, lat_max_deg, n_parcels, status, processed_at"
@@ -2931,6 +2944,11 @@ static const char *const merge_sql[] = {
     /* tiles by content, then their observations */
     "CREATE TEMP TABLE merge_newt AS SELECT s.id AS sid, s.hash AS hash FROM merge_src.tiles s "
     "WHERE NOT EXISTS (SELECT 1 FROM main.tiles t WHERE t.hash = s.hash)",
+    /* of them, those of an acquisition the destination holds in other bytes (the same sensor,
+     * date and grid: ingest's same-acquisition rule): not merged, their pixels would count twice */
+    "CREATE TEMP TABLE merge_twin AS SELECT s.id AS sid, min(t.id) AS did FROM temp.merge_newt n "
+    "JOIN merge_src.tiles s ON s.id = n.sid JOIN main.tiles t ON " MERGE_SAME_GRID " GROUP BY s.id",
+    "DELETE FROM temp.merge_newt WHERE sid IN (SELECT sid FROM temp.merge_twin)",
     "INSERT INTO main.tiles (" MERGE_TILE_COLUMNS ") SELECT " MERGE_TILE_COLUMNS_S
     " FROM merge_src.tiles s JOIN temp.merge_newt n ON n.sid = s.id ORDER BY s.date, s.id",
     /* an observation describes the land under the parcel's shape where it was measured: only
@@ -2976,18 +2994,19 @@ static const char *const merge_sql[] = {
 enum {
     MERGE_UPD = 2,
     MERGE_NEWP = 6,
-    MERGE_NEWT = 9,
-    MERGE_OBS = 11,
-    MERGE_RADAR_OBS = 13,
-    MERGE_RESHAPED_OBS = 14,
-    MERGE_RESHAPED_RADAR_OBS = 15
+    MERGE_TWIN = 11, /* the deletion of the twins from the new tiles */
+    MERGE_NEWT = 11,
+    MERGE_OBS = 13,
+    MERGE_RADAR_OBS = 15,
+    MERGE_RESHAPED_OBS = 16,
+    MERGE_RESHAPED_RADAR_OBS = 17
 };
 
 static void merge_cleanup(parus_store *store)
 {
     parus__db_exec(store->db,
                    "DROP TABLE IF EXISTS temp.merge_upd; DROP TABLE IF EXISTS temp.merge_newp; "
-                   "DROP TABLE IF EXISTS temp.merge_newt");
+                   "DROP TABLE IF EXISTS temp.merge_newt; DROP TABLE IF EXISTS temp.merge_twin");
     parus__db_exec(store->db, "DETACH DATABASE merge_src");
 }
 
@@ -3076,6 +3095,8 @@ parus_status parus_store_merge(parus_store *store, const char *src_path,
             ms.n_parcels_updated = n;
         else if (i == MERGE_NEWP + 1)
             ms.n_parcels_new = n;
+        else if (i == MERGE_TWIN)
+            ms.n_tiles_same_acquisition = n;
         else if (i == MERGE_NEWT + 1)
             ms.n_tiles_new = n;
         else if (i == MERGE_OBS || i == MERGE_RESHAPED_OBS)
@@ -3102,13 +3123,37 @@ parus_status parus_store_merge(parus_store *store, const char *src_path,
         tx_rollback(store);
         goto out_detach;
     }
+    if (ms.n_tiles_same_acquisition) { /* the first, to name it */
+        rc = parus__db_prepare(store->db,
+                               "SELECT s.path, t.id, t.path FROM temp.merge_twin w JOIN "
+                               "merge_src.tiles s ON s.id = w.sid JOIN main.tiles t ON t.id = "
+                               "w.did ORDER BY s.date, s.id LIMIT 1",
+                               false, &st);
+        if (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
+            const char *sp = (const char *)parus__column_text(st, 0);
+            const char *dp = (const char *)parus__column_text(st, 2);
+            snprintf(ms.same_acquisition, sizeof ms.same_acquisition,
+                     "'%.200s' is the same acquisition as tile %lld ('%.200s')", sp ? sp : "?",
+                     (long long)parus__column_int64(st, 1), dp ? dp : "?");
+            rc = SQLITE_OK;
+        }
+        parus__finalize(st);
+        if (rc != SQLITE_OK) {
+            code = parus__store_sql_fail(store, rc, err, "cannot name the tiles of '%s' not merged",
+                                         src_path);
+            tx_rollback(store);
+            goto out_detach;
+        }
+    }
     code = tx_commit(store, err);
     if (code != PARUS_OK)
         goto out_detach;
     ms.n_parcels_unchanged = n_src_parcels >= ms.n_parcels_new + ms.n_parcels_updated
                                  ? n_src_parcels - ms.n_parcels_new - ms.n_parcels_updated
                                  : 0;
-    ms.n_tiles_known = n_src_tiles >= ms.n_tiles_new ? n_src_tiles - ms.n_tiles_new : 0;
+    ms.n_tiles_known = n_src_tiles >= ms.n_tiles_new + ms.n_tiles_same_acquisition
+                           ? n_src_tiles - ms.n_tiles_new - ms.n_tiles_same_acquisition
+                           : 0;
     if (stats)
         *stats = ms;
 out_detach:

@@ -2047,6 +2047,53 @@ static void test_merge__observations_follow_the_shape(void **state)
     free(dir);
 }
 
+/* A tile of the source of an acquisition the destination holds in other bytes (the same
+ * sensor, date and grid, another hash: a shard that received a re-delivered copy) is not merged,
+ * nor its observations: before, both were kept and every parcel under them counted the same
+ * pixels twice. Counted and named; the source's other tiles merge. */
+static void test_merge__the_same_acquisition_is_not_merged_twice(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *dst = parus_test_path(dir, "dst.db");
+    char *src = parus_test_path(dir, "src.db");
+    parus_parcel_set set = grid_set(3, 3, 0);
+    static const char *const ids[] = {"P00000", "P00001", "P00002"};
+    parus_store_merge_stats ms;
+    parus_error err;
+    parus_store *s;
+    (void)state;
+
+    s = open_ok(dst);
+    load_ok(s, &set, "a.geojson", NULL);
+    put_tile_of(s, 1, "2024-05-01", ids, 3);
+    parus_store_close(s);
+    s = open_ok(src);
+    load_ok(s, &set, "a.geojson", NULL);
+    put_tile_of(s, 3, "2024-05-01", ids, 3); /* tile 1's acquisition, other bytes */
+    put_tile_of(s, 2, "2024-05-11", ids, 3);
+    parus_store_close(s);
+
+    s = open_ok(dst);
+    assert_int_equal(parus_store_merge(s, src, &ms, &err), PARUS_OK);
+    assert_int_equal(ms.n_tiles_same_acquisition, 1);
+    assert_int_equal(ms.n_tiles_new, 1);
+    assert_int_equal(ms.n_tiles_known, 0);
+    assert_int_equal(ms.n_observations, 3);
+    assert_non_null(strstr(ms.same_acquisition, "T50TMK_2024-05-01_3.tif"));
+    assert_non_null(strstr(ms.same_acquisition, "tile 1 ('/inbox/T50TMK_2024-05-01_1.tif')"));
+    assert_int_equal(n_series(s, "P00001"), 2);
+    /* again: nothing new, the twin still set aside */
+    assert_int_equal(parus_store_merge(s, src, &ms, &err), PARUS_OK);
+    assert_int_equal(ms.n_tiles_same_acquisition, 1);
+    assert_int_equal(ms.n_tiles_new + ms.n_observations, 0);
+    assert_int_equal(n_series(s, "P00001"), 2);
+    parus_store_close(s);
+    set_free(&set);
+    free(dst);
+    free(src);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
 static void test_merge__reshaped_parcel_loses_its_old_observations(void **state)
 {
     char *dir = parus_test_tmpdir("store"), *dst = parus_test_path(dir, "dst.db");
@@ -4100,6 +4147,7 @@ int main(void)
         cmocka_unit_test(test_find_overlaps__same_land_found_touching_and_slivers_not),
         cmocka_unit_test(test_merge__reshaped_parcel_loses_its_old_observations),
         cmocka_unit_test(test_merge__observations_follow_the_shape),
+        cmocka_unit_test(test_merge__the_same_acquisition_is_not_merged_twice),
         cmocka_unit_test(test_get_parcel__round_trip_and_not_found),
         cmocka_unit_test(test_put_parcels__rejects_recorded_per_source),
         cmocka_unit_test(test_put_parcels__bad_input_writes_nothing),

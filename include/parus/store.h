@@ -782,6 +782,11 @@ typedef struct parus_store_merge_stats {
     /* observations (optical and radar) the source holds of a parcel whose shape there is not the
      * destination's: measured over other land, never copied */
     size_t n_observations_other_shape;
+    /* tiles of the source of an acquisition the destination holds in other bytes (the same
+     * sensor, date and grid, as ingest refuses them): not merged, nor their observations; the
+     * first named in same_acquisition ("'SRC PATH' is the same acquisition as tile N ('PATH')") */
+    size_t n_tiles_same_acquisition;
+    char same_acquisition[512];
 } parus_store_merge_stats;
 
 /* Copy what the store at src_path holds and store does not, in one transaction: parcels by id
@@ -789,7 +794,9 @@ typedef struct parus_store_merge_stats {
  * tiles by content hash (a tile already in store is skipped), and the observations of the new
  * tiles, mapped through parcel ids and tile hashes (a radar tile's pass and radar observations
  * too), each only where the destination holds the parcel with the shape it was measured over; a
- * parcel the source reshapes brings its observations of known tiles too. Parcel rejects, runs,
+ * parcel the source reshapes brings its observations of known tiles too. A new tile of an
+ * acquisition the destination holds in other bytes is not merged (n_tiles_same_acquisition).
+ * Parcel rejects, runs,
  * declared crops, samples, weather and assessments are not copied. The source is only read; it must
  * be a parus store at this build's schema version (E_SCHEMA otherwise: open it for writing with
  * this parus first). Merging is idempotent: a second merge of the same source adds nothing. *stats

@@ -60,6 +60,7 @@ static int merge(cli_ctx *ctx, int argc, char **argv)
     long long run_id;
     char summary[512];
     int i, rc = PARUS_EXIT_OK;
+    size_t n_twins = 0;
 
     if (argc < 4)
         return cli_usage_error("store", "merge needs a destination and at least one source");
@@ -88,6 +89,7 @@ static int merge(cli_ctx *ctx, int argc, char **argv)
         n_tiles += ms.n_tiles_new;
         n_obs += ms.n_observations + ms.n_radar_observations;
         n_parcels += ms.n_parcels_new + ms.n_parcels_updated;
+        n_twins += ms.n_tiles_same_acquisition;
         say_what_stays(ctx, argv[i], argv[2]);
         if (ms.n_observations_other_shape)
             fprintf(stderr,
@@ -95,6 +97,15 @@ static int merge(cli_ctx *ctx, int argc, char **argv)
                     "shapes that '%s' does not hold (its own are newer): not copied, they describe "
                     "other land\n",
                     ms.n_observations_other_shape, argv[i], argv[2]);
+        if (ms.n_tiles_same_acquisition)
+            fprintf(stderr,
+                    "parus: warning: merge: %zu tile%s of '%s' %s of an acquisition '%s' holds in "
+                    "other bytes (the same sensor, date and grid): not merged, %s pixels would "
+                    "count twice (%s)\n",
+                    ms.n_tiles_same_acquisition, ms.n_tiles_same_acquisition == 1 ? "" : "s",
+                    argv[i], ms.n_tiles_same_acquisition == 1 ? "is" : "are", argv[2],
+                    ms.n_tiles_same_acquisition == 1 ? "its" : "their",
+                    cli_safe(ms.same_acquisition));
         if (!ctx->quiet)
             printf("merged '%s' into '%s': parcels %zu new, %zu updated, %zu unchanged; tiles "
                    "%zu new, %zu already there; %zu observations, %zu radar observations\n",
@@ -102,14 +113,19 @@ static int merge(cli_ctx *ctx, int argc, char **argv)
                    ms.n_tiles_new, ms.n_tiles_known, ms.n_observations, ms.n_radar_observations);
     }
     snprintf(summary, sizeof summary,
-             "sources=%d parcels_changed=%zu tiles_new=%zu observations=%zu", argc - 3, n_parcels,
-             n_tiles, n_obs);
-    /* a parcel added or replaced is news too: its old shape's observations may be gone */
-    if (rc == PARUS_EXIT_OK && n_tiles == 0 && n_obs == 0 && n_parcels == 0)
+             "sources=%d parcels_changed=%zu tiles_new=%zu observations=%zu "
+             "tiles_same_acquisition=%zu",
+             argc - 3, n_parcels, n_tiles, n_obs, n_twins);
+    /* a parcel added or replaced is news too: its old shape's observations may be gone; a
+     * tile set aside makes the merge partial, as a tile set aside makes a nightly run */
+    if (rc == PARUS_EXIT_OK && n_twins > 0)
+        rc = PARUS_EXIT_PARTIAL;
+    else if (rc == PARUS_EXIT_OK && n_tiles == 0 && n_obs == 0 && n_parcels == 0)
         rc = PARUS_EXIT_NOTHING_NEW;
     cli_run_end(dst, run_id,
                 rc == PARUS_EXIT_OK            ? "ok"
                 : rc == PARUS_EXIT_NOTHING_NEW ? "noop"
+                : rc == PARUS_EXIT_PARTIAL     ? "partial"
                                                : "failed",
                 summary);
     parus_store_close(dst);
