@@ -368,6 +368,10 @@ typedef struct assess {
     /* the recorded files (record_inputs) */
     char *crops_bytes, *policy_bytes, *debts_bytes;
     size_t crops_size, policy_size, debts_size;
+    /* the parcels retired from the registry (parus_store_retired_foreach): id order, each
+     * "ID\0WHEN\0SOURCE" in one allocation */
+    char **retired;
+    size_t n_retired, cap_retired;
 } assess;
 
 static parus_status nomem(assess *a, const char *what)
@@ -586,6 +590,9 @@ static void teardown(assess *a)
     names_release(&a->crop_names);
     names_release(&a->grid_names);
     free(a->tiles);
+    for (i = 0; i < a->n_retired; i++)
+        free(a->retired[i]);
+    free(a->retired);
     for (i = 0; i < a->n_groups; i++)
         parus_health_peers_release(&a->groups[i].peers);
     free(a->groups);
@@ -1794,6 +1801,37 @@ static int visit_classify(const parus_season_parcel *sp, void *ctx)
     return 0;
 }
 
+static int visit_retired(const char *id, const char *at, const char *source, void *ctx)
+{
+    assess *a = ctx;
+    size_t ni = strlen(id) + 1, na = strlen(at) + 1, ns = strlen(source) + 1;
+    char *rec;
+    if (!grow((void **)&a->retired, &a->cap_retired, a->n_retired + 1, sizeof *a->retired) ||
+        !(rec = malloc(ni + na + ns))) {
+        nomem(a, "retired parcels");
+        return 1;
+    }
+    memcpy(rec, id, ni);
+    memcpy(rec + ni, at, na);
+    memcpy(rec + ni + na, source, ns);
+    a->retired[a->n_retired++] = rec;
+    return 0;
+}
+
+static int cmp_retired(const void *key, const void *elem)
+{
+    return strcmp((const char *)key, *(char *const *)elem);
+}
+
+/* The record "ID\0WHEN\0SOURCE" of a retired parcel, or NULL. */
+static const char *retired_of(const assess *a, const char *id)
+{
+    char *const *hit = a->n_retired
+                           ? bsearch(id, a->retired, a->n_retired, sizeof *a->retired, cmp_retired)
+                           : NULL;
+    return hit ? *hit : NULL;
+}
+
 /* Pass 1 over the open assessments. */
 static parus_status classify_pass(assess *a)
 {
@@ -1801,6 +1839,9 @@ static parus_status classify_pass(assess *a)
     parus_status code;
     if (a->full) {
         code = parus_store_tiles_foreach(a->store, visit_tile, a, a->err);
+        if (code != PARUS_OK)
+            return code;
+        code = parus_store_retired_foreach(a->store, visit_retired, a, a->err);
         if (code != PARUS_OK)
             return code;
         if (a->n_tiles > 1)
@@ -2351,6 +2392,18 @@ static parus_status put_judged(assess *a, item *it)
     } else if (!it->has_yield) {
         snprintf(reason, sizeof reason,
                  PARUS_ASSESS_REASON_NO_METRICS ": too little NDVI in the season for a yield");
+    }
+    {
+        /* retired from the registry: assessed, never valued nor lent on */
+        const char *ret = retired_of(a, r->id);
+        if (ret) {
+            const char *at = ret + strlen(ret) + 1, *src = at + strlen(at) + 1;
+            snprintf(reason, sizeof reason,
+                     PARUS_ASSESS_REASON_RETIRED ": retired from the registry on %.10s ('%.200s'): "
+                                                 "not lent on",
+                     at, src);
+            a->st.n_retired++;
+        }
     }
     if (!reason[0] && it->has_yield) {
         res.valued = true;

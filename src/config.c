@@ -93,6 +93,7 @@ static const struct key_def keys[] = {
     {"parcels", "max_area_ha", KEY_POSITIVE, offsetof(parus_config, max_area_ha), 0},
     {"parcels", "overlap_min_share", KEY_SHARE, offsetof(parus_config, overlap_min_share), 0},
     STR_KEY("raster", "bands", bands, KEY_STRING),
+    {"raster", "cloud_mask", KEY_OFF_SWITCH, offsetof(parus_config, cloud_mask_off), 0},
     {"raster", "threads", KEY_THREADS, offsetof(parus_config, threads), 0},
     STR_KEY("paths", "inbox", inbox, KEY_PATH),
     STR_KEY("paths", "done", done, KEY_PATH),

@@ -378,6 +378,7 @@ parus_status parus_ingest_tile(parus_store *store, const char *const *paths, siz
         return parus_fail(err, PARUS_E_INVALID, "ingest needs a store, a tile and a result");
     if (opt) {
         topt.band_map = opt->band_map;
+        topt.band_map_generic_only = opt->band_map_generic_only;
         topt.date = opt->date;
         topt.radar_scale = opt->radar_scale;
         topt.radar_coefficient = opt->radar_coefficient;
@@ -399,6 +400,26 @@ parus_status parus_ingest_tile(parus_store *store, const char *const *paths, siz
     if (found) {
         res.outcome = PARUS_INGEST_KNOWN;
         goto done;
+    }
+    if (!ti->radar && ti->validity == PARUS_VALIDITY_NODATA && !(opt && opt->no_cloud_mask_ok)) {
+        /* nothing tells a cloud from a field: every cloud would be a clear observation, a surer
+         * series and a larger limit */
+        const char *what =
+            ti->sensor == PARUS_SENSOR_S2_L2A
+                ? "a Sentinel-2 L2A product carries its SCL band: deliver it with the scene"
+            : ti->sensor == PARUS_SENSOR_LANDSAT_C2L2
+                ? "a Landsat Collection 2 Level-2 product carries its QA_PIXEL band: deliver it "
+                  "with the scene"
+            : ti->sensor == PARUS_SENSOR_CBERS4_AWFI
+                ? "deliver its CMASK band with it"
+                : "deliver a cloud mask band with it (a band described as 'mask', or with "
+                  "--bands ...,mask=N)";
+        rc = parus_fail(err, PARUS_E_BANDS,
+                        "tile '%s' (%s) has no cloud mask: its clouds would count as clear "
+                        "observations; %s, or, when its clouds were removed before delivery, "
+                        "ingest it with --no-cloud-mask ([raster] cloud_mask = off)",
+                        paths[0], ti->sensor_name, what);
+        goto out;
     }
     rc = fill_record(ti, tile, &res.rec, err);
     if (rc != PARUS_OK)
@@ -430,7 +451,8 @@ parus_status parus_ingest_tile(parus_store *store, const char *const *paths, siz
 
     /* the tile and its observations are one transaction: nothing stays if anything fails */
     res.rec.n_parcels = cand.n;
-    rc = parus_store_tile_begin(store, &res.rec, err);
+    rc = twin ? parus__store_tile_begin_twin(store, &res.rec, err)
+              : parus_store_tile_begin(store, &res.rec, err);
     if (rc == PARUS_E_DUPLICATE) {
         /* another writer stored the same content since the lookup above (on a server store,
          * PostgreSQL's unique index made this one wait for that writer's commit): known, when

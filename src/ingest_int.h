@@ -24,6 +24,12 @@ parus_status parus__store_parcels_in_box_num(parus_store *store, double lon_min_
                                              double lat_max_deg, parus__parcel_num_visit_fn fn,
                                              void *ctx, size_t *n_visited, parus_error *err);
 
+/* parus_store_tile_begin for a tile the caller already knows to be the same acquisition as a
+ * stored one (and will refuse after its pass, so that a damaged copy is refused for its damage):
+ * the transaction's own look for such a tile is left out. */
+parus_status parus__store_tile_begin_twin(parus_store *store, parus_tile_record *rec,
+                                          parus_error *err);
+
 /* parus_store_tile_add for the parcel that the last walk above gave as (parcel_id, num); the
  * caller changes no parcel on this handle between the walk and the tile. */
 parus_status parus__store_tile_add_num(parus_store *store, const parus_tile_record *rec,

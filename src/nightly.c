@@ -22,7 +22,7 @@
  * transaction of its results (season_state, docs/store.md): whatever a kill interrupts, the next
  * run sees the season stale and assesses it, even with nothing new.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -361,6 +361,7 @@ parus_status parus_nightly_lock_acquire(const char *db_path, parus_nightly_lock 
     ssize_t got;
     long old = 0;
     size_t n;
+    char *real;
     parus_status code;
 
     if (!db_path || !*db_path || !out)
@@ -370,13 +371,18 @@ parus_status parus_nightly_lock_acquire(const char *db_path, parus_nightly_lock 
     lock = calloc(1, sizeof *lock);
     if (!lock)
         return parus_fail(err, PARUS_E_NOMEM, "cannot lock '%s'", db_path);
-    n = strlen(db_path) + 6;
+    /* the lock beside the store's real file: two names of one store (a symbolic link, a
+     * directory reached two ways) are one lock */
+    real = realpath(db_path, NULL);
+    n = strlen(real ? real : db_path) + 6;
     lock->path = malloc(n);
     if (!lock->path) {
+        free(real);
         code = parus_fail(err, PARUS_E_NOMEM, "cannot lock '%s'", db_path);
         goto out_free;
     }
-    snprintf(lock->path, n, "%s.lock", db_path);
+    snprintf(lock->path, n, "%s.lock", real ? real : db_path);
+    free(real);
     lock->fd = open(lock->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (lock->fd < 0) {
         code = parus_fail(err, PARUS_E_IO, "cannot open lock file '%s': %s", lock->path,
@@ -1121,12 +1127,8 @@ static parus_status inspect(struct run *r, struct item *it, bool *known, parus_e
     unsigned count = r->opt->shard_count;
 
     *known = false;
-    /* Band files of a scene whose other files are already in the done directory are the rest of
-     * a move a crash interrupted (a scene moves only after its tile committed). They may still
-     * make an openable tile (red and NIR without the mask), which must not be stored again. */
-    if (it->grouped && done_has_scene(r, it->key))
-        return complete_move(r, it, err);
     topt.band_map = r->opt->band_map;
+    topt.band_map_generic_only = r->opt->band_map_generic_only;
     parus_error_init(&terr);
     code = parus_tile_open((const char *const *)it->paths, it->n_paths, &topt, &tile, &terr);
     if (code == PARUS_OK) {
@@ -1136,6 +1138,35 @@ static parus_status inspect(struct run *r, struct item *it, bool *known, parus_e
          * belong to it, are part of its fingerprint, and must move with it */
         if (code == PARUS_OK && !it->is_dir)
             code = add_tile_files(it, tile, &terr);
+        /* Band files of a scene whose other files are in the done directory may be the rest of a
+         * move a crash interrupted (a scene moves only after its tile committed): so they are
+         * when the store holds that acquisition (its sensor, date and grid) in other bytes; they
+         * are not when it holds none (a store restored from a backup, files copied back) or
+         * another date (band files whose names carry no date, reused every delivery) */
+        if (code == PARUS_OK && it->grouped && done_has_scene(r, it->key)) {
+            const parus_tile_info *ti = parus_tile_get_info(tile);
+            parus_tile_record stored;
+            bool rest = false;
+            memset(&rec, 0, sizeof rec);
+            memcpy(rec.hash, it->hash, sizeof rec.hash);
+            snprintf(rec.sensor, sizeof rec.sensor, "%s", ti->sensor_name);
+            memcpy(rec.date, ti->date, sizeof rec.date);
+            rec.epsg = ti->epsg;
+            rec.width = ti->width;
+            rec.height = ti->height;
+            memcpy(rec.geotransform, ti->geotransform, sizeof rec.geotransform);
+            rec.lon_min_deg = ti->lon_min_deg;
+            rec.lat_min_deg = ti->lat_min_deg;
+            rec.lon_max_deg = ti->lon_max_deg;
+            rec.lat_max_deg = ti->lat_max_deg;
+            code = parus_store_find_same_acquisition(r->store, &rec, &stored, &rest, err);
+            parus_tile_free(tile);
+            if (code != PARUS_OK)
+                return code;
+            if (rest)
+                return complete_move(r, it, err);
+            tile = NULL;
+        }
         parus_tile_free(tile);
     }
     if (code != PARUS_OK) {
@@ -1350,6 +1381,8 @@ static parus_status ingest_one(struct run *r, struct item *it, parus_error *err)
     const char *outcome;
 
     iopt.band_map = r->opt->band_map;
+    iopt.band_map_generic_only = r->opt->band_map_generic_only;
+    iopt.no_cloud_mask_ok = r->opt->no_cloud_mask_ok;
     iopt.n_threads = r->opt->n_threads;
     iopt.hash = it->hash; /* fingerprinted by inspect a moment ago, within the settle guard */
     iopt.checkpoint = r->opt->checkpoint;

@@ -197,8 +197,11 @@ parus_status parus_policy_validate(const parus_policy *p, parus_error *err)
 {
     parus_status rc;
 
-    if (!(p->loan_to_value > 0.0 && p->loan_to_value <= 1.0))
-        return parus_fail(err, PARUS_E_CONFIG, "loan_to_value is %g, outside (0, 1]",
+    /* kept in millionths (the limits' loan_to_value_ppm): below one it would lend nothing */
+    if (!(p->loan_to_value >= 1e-6 && p->loan_to_value <= 1.0))
+        return parus_fail(err, PARUS_E_CONFIG,
+                          "loan_to_value is %.10g, outside [0.000001, 1] (a share kept in "
+                          "millionths)",
                           p->loan_to_value);
     if (p->cap_cny < 0 || p->floor_cny < 0)
         return parus_fail(err, PARUS_E_CONFIG, "cap_cny and floor_cny must not be negative");
@@ -210,6 +213,12 @@ parus_status parus_policy_validate(const parus_policy *p, parus_error *err)
                           "evidence.min_clear_observations (%d) and repayment.days_after_harvest "
                           "(%d) must not be negative",
                           p->min_clear_observations, p->repayment_days_after_harvest);
+    /* the repayment date is a calendar date: ten years after a harvest is no crop loan's */
+    if (p->repayment_days_after_harvest > 3660)
+        return parus_fail(err, PARUS_E_CONFIG,
+                          "repayment.days_after_harvest is %d, above 3660 (ten years): a crop "
+                          "loan is repaid from its harvest",
+                          p->repayment_days_after_harvest);
     if (p->round_down_cny <= 0)
         return parus_fail(err, PARUS_E_CONFIG, "round_down_cny must be positive, not %lld",
                           (long long)p->round_down_cny);

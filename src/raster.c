@@ -986,8 +986,21 @@ static parus_status assign_roles(open_ctx *ctx, parus_error *err)
 {
     size_t i, j;
     const name_role *table;
+    bool mapped = ctx->opt->band_map != NULL;
 
-    if (ctx->opt->band_map) {
+    if (mapped) {
+        parus_sensor own = detect_sensor(ctx);
+        if (own != PARUS_SENSOR_GENERIC && own != PARUS_SENSOR_S1) {
+            if (!ctx->opt->band_map_generic_only)
+                return parus_fail(err, PARUS_E_BANDS,
+                                  "'%s' describes its bands itself (%s): a band map is for "
+                                  "generic tiles, and would drop its cloud mask and its scale; "
+                                  "give it without one",
+                                  ctx->label, parus_sensor_name(own));
+            mapped = false; /* a map for every tile: this one has its own profile */
+        }
+    }
+    if (mapped) {
         parus_status st = apply_band_map(ctx, err);
         if (st)
             return st;
@@ -1353,11 +1366,59 @@ static bool own_date(open_ctx *ctx, char date[11], char src[96])
     return false;
 }
 
+/* The files of one tile are one acquisition: each used file's own date (the first of date_keys
+ * in its metadata, else the date in its name) must be the others'. The names are checked before
+ * the files are opened (check_name_dates); band files with undated names and their dates in
+ * their metadata would otherwise make one tile of two acquisitions (red of one day, NIR of
+ * another: an NDVI of neither). */
+static parus_status check_file_dates(const open_ctx *ctx, parus_error *err)
+{
+    size_t i, k, first = SIZE_MAX;
+    char first_date[11] = "", first_src[64] = "";
+    for (i = 0; i < ctx->n_rf; i++) {
+        char d[11], src[64];
+        bool have = false;
+        if (!ctx->rf[i].used)
+            continue;
+        for (k = 0; k < sizeof date_keys / sizeof date_keys[0] && !have; k++) {
+            const char *v = meta_item(ctx->rf[i].ds, date_keys[k]);
+            while (v && isspace((unsigned char)*v))
+                v++;
+            if (v && parus__parse_date(v, d)) {
+                snprintf(src, sizeof src, "metadata %s", date_keys[k]);
+                have = true;
+            }
+        }
+        if (!have && ctx->rf[i].has_name_date) {
+            memcpy(d, ctx->rf[i].name_date, sizeof d);
+            snprintf(src, sizeof src, "its name");
+            have = true;
+        }
+        if (!have)
+            continue;
+        if (first == SIZE_MAX) {
+            first = i;
+            memcpy(first_date, d, sizeof first_date);
+            memcpy(first_src, src, sizeof first_src);
+        } else if (strcmp(first_date, d) != 0) {
+            return parus_fail(err, PARUS_E_BANDS,
+                              "'%s' holds files of several dates ('%s' is %s from %s, '%s' is %s "
+                              "from %s): one tile is one acquisition",
+                              ctx->label, ctx->rf[first].path, first_date, first_src,
+                              ctx->rf[i].path, d, src);
+        }
+    }
+    return PARUS_OK;
+}
+
 static parus_status find_date(open_ctx *ctx, parus_tile *t, parus_error *err)
 {
     char src[96];
     char *date = t->info.date;
+    parus_status st = check_file_dates(ctx, err);
 
+    if (st != PARUS_OK)
+        return st;
     src[0] = '\0';
     if (ctx->opt->date) {
         char own[11], own_src[96];
@@ -2108,7 +2169,8 @@ static void choose_validity(parus_tile *t)
     t->info.validity_desc = t->info.sensor == PARUS_SENSOR_S1
                                 ? "radar: nodata, NaN, zero, negative, above +30 dB or below -50 "
                                   "dB invalid"
-                                : "nodata, NaN, infinite and saturated values only";
+                                : "nodata, NaN, infinite and saturated values only: no cloud "
+                                  "mask (ingested only with --no-cloud-mask)";
     for (k = 0; k < 5; k++)
         for (i = 0; i < t->info.n_bands; i++)
             if (t->bands[i].role == order[k]) {
@@ -2246,7 +2308,7 @@ static parus_status open_tile(open_ctx *ctx, const char *const *paths, size_t n_
 parus_status parus_tile_open(const char *const *paths, size_t n_paths,
                              const parus_tile_options *opt, parus_tile **out, parus_error *err)
 {
-    static const parus_tile_options no_options = {NULL, NULL, false, NULL, NULL};
+    static const parus_tile_options no_options = {NULL, false, NULL, false, NULL, NULL};
     open_ctx ctx;
     parus__gdal_capture cap;
     parus_tile *t;

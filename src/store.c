@@ -1308,9 +1308,8 @@ static parus_status put_fresh_batch(parus_store *store, const parus_parcel *p, s
     return PARUS_OK;
 }
 
-parus_status parus_store_put_parcels(parus_store *store, const parus_parcel_set *set,
-                                     const char *source, parus_parcel_load_stats *stats,
-                                     parus_error *err)
+static parus_status put_parcels(parus_store *store, const parus_parcel_set *set, const char *source,
+                                bool whole, parus_parcel_load_stats *stats, parus_error *err)
 {
     parus_parcel_load_stats st;
     parus_status code;
@@ -1384,6 +1383,9 @@ parus_status parus_store_put_parcels(parus_store *store, const parus_parcel_set 
         total = (size_t)strtoull(count, NULL, 10);
         st.n_absent = total > here ? total - here : 0;
     }
+    code = parus__store_retire_in_load(store, set, source, now, whole, &st, err);
+    if (code != PARUS_OK)
+        goto out_rollback;
     code = tx_commit(store, err);
     if (code != PARUS_OK)
         return code;
@@ -1395,6 +1397,20 @@ parus_status parus_store_put_parcels(parus_store *store, const parus_parcel_set 
 out_rollback:
     tx_rollback(store);
     return code;
+}
+
+parus_status parus_store_put_parcels(parus_store *store, const parus_parcel_set *set,
+                                     const char *source, parus_parcel_load_stats *stats,
+                                     parus_error *err)
+{
+    return put_parcels(store, set, source, false, stats, err);
+}
+
+parus_status parus_store_put_registry(parus_store *store, const parus_parcel_set *set,
+                                      const char *source, parus_parcel_load_stats *stats,
+                                      parus_error *err)
+{
+    return put_parcels(store, set, source, true, stats, err);
 }
 
 /* A row of PARCEL_COLUMNS as a parcel whose pointers borrow the statement's memory. */
@@ -2379,7 +2395,52 @@ static parus_status insert_observation(parus_store *store, const parus_tile_reco
     return PARUS_OK;
 }
 
-parus_status parus_store_tile_begin(parus_store *store, parus_tile_record *rec, parus_error *err)
+/* Inside the tile's transaction: no other writer's tile of the same acquisition in other bytes
+ * (ingest looks before the pass, outside any transaction; two writers given a scene and its
+ * re-encoded copy at once would each find none there). SQLite's BEGIN IMMEDIATE already holds
+ * the write lock, so every tile committed before it is seen and none can commit until this one
+ * ends; PostgreSQL takes a transaction lock on the acquisition (sensor and date) first, so the
+ * second writer waits for the first's commit and then sees its tile. */
+static parus_status acquisition_claim(parus_store *store, const parus_tile_record *rec,
+                                      parus_error *err)
+{
+    parus_tile_record twin;
+    parus_status code;
+    bool found = false;
+
+    if (parus__db_is_pg(store->db)) {
+        uint64_t key[4];
+        char text[64];
+        parus__stmt *st;
+        int rc;
+        int n = snprintf(text, sizeof text, "parus acquisition %s %s", rec->sensor, rec->date);
+        parus__fingerprint(text, (size_t)n, key);
+        rc = parus__db_prepare(store->db, "SELECT pg_advisory_xact_lock(?1)", false, &st);
+        if (rc == SQLITE_OK) {
+            rc = parus__bind_int64(st, 1, (int64_t)key[0]);
+            if (rc == SQLITE_OK)
+                rc = parus__step(st);
+            rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+            parus__finalize(st);
+        }
+        if (rc != SQLITE_OK)
+            return parus__store_sql_fail(store, rc, err,
+                                         "cannot claim the acquisition of '%s' in '%s'", rec->path,
+                                         store->path);
+    }
+    code = parus_store_find_same_acquisition(store, rec, &twin, &found, err);
+    if (code == PARUS_OK && found)
+        code = parus_fail(err, PARUS_E_DUPLICATE,
+                          "tile '%s' is the same acquisition as tile %lld ('%s': %s, %s, the same "
+                          "grid) in other bytes, stored by another writer a moment ago: its "
+                          "observations would count the same pixels twice; nothing of it is "
+                          "stored, the stored tile stays",
+                          rec->path, (long long)twin.id, twin.path, twin.sensor, twin.date);
+    return code;
+}
+
+static parus_status tile_begin(parus_store *store, parus_tile_record *rec, bool claim,
+                               parus_error *err)
 {
     int64_t id = 0;
     parus_status code;
@@ -2403,6 +2464,11 @@ parus_status parus_store_tile_begin(parus_store *store, parus_tile_record *rec, 
     code = tx_begin(store, err);
     if (code != PARUS_OK)
         return code;
+    code = claim ? acquisition_claim(store, rec, err) : PARUS_OK;
+    if (code != PARUS_OK) {
+        tx_rollback(store);
+        return code;
+    }
     code = insert_tile(store, rec, store->open_tile_at, &id, err);
     if (code == PARUS_OK && parus__db_is_pg(store->db) && !is_radar(rec)) {
         int rc = obs_copy_begin(store);
@@ -2428,6 +2494,17 @@ parus_status parus_store_tile_begin(parus_store *store, parus_tile_record *rec, 
     store->open_tile_n = 0;
     rec->id = id;
     return PARUS_OK;
+}
+
+parus_status parus_store_tile_begin(parus_store *store, parus_tile_record *rec, parus_error *err)
+{
+    return tile_begin(store, rec, true, err);
+}
+
+parus_status parus__store_tile_begin_twin(parus_store *store, parus_tile_record *rec,
+                                          parus_error *err)
+{
+    return tile_begin(store, rec, false, err);
 }
 
 static parus_status tile_add(parus_store *store, const parus_tile_record *rec,

@@ -30,13 +30,14 @@
 
 #include "store_int.h"
 
-/* Every table of schema 19, parents before children, season_state last. */
+/* Every table of schema 20, parents before children, season_state last. */
 static const char *const copy_tables[] = {
     "parcels",
     "parcels_rtree",
     "parcel_rejects",
     "parcel_changes",
     "parcel_overlaps",
+    "parcel_retirements",
     "tiles",
     "radar_tiles",
     "runs",

@@ -189,6 +189,12 @@ parus_status parus__store_pg_migrate(parus_store *store, parus_error *err);
 /* Bring the store from store->version to PARUS_STORE_SCHEMA_VERSION, one transaction per step. */
 parus_status parus__store_migrate(parus_store *store, parus_error *err);
 
+/* Inside a load's transaction (store_retire.c): reinstate the retired parcels the set holds and,
+ * whole, retire the stored parcels it does not; counts into st. */
+parus_status parus__store_retire_in_load(parus_store *store, const parus_parcel_set *set,
+                                         const char *source, const char *now, bool whole,
+                                         parus_parcel_load_stats *st, parus_error *err);
+
 /* The per-parcel statistics of an observation beyond the weights, one column each: X(column, member
  * of parus_observation as an offset). Version 2 had the NDVI columns; version 3 added the rest;
  * version 6 the own (unmixed) values, version 7 the own vegetated fraction.

@@ -1,6 +1,6 @@
 /*
  * store_pg_schema.c - the store's schema in PostgreSQL with PostGIS: the tables, indexes, view and
- * season triggers of SQLite's schema version 19 (store_schema.c; docs/store.md), written the way
+ * season triggers of SQLite's schema version 20 (store_schema.c; docs/store.md), written the way
  * PostgreSQL reads them, and the identity and creation of a PostgreSQL store.
  *
  * The translation, table by table, is mechanical: INTEGER becomes BIGINT (an id column an
@@ -15,8 +15,8 @@
  * it, as SQLite's ON DELETE CASCADE does. The identity is a row of parus_meta (SQLite keeps it in
  * application_id and user_version).
  *
- * A PostgreSQL store starts at the current schema version: there is no older PostgreSQL store to
- * migrate. The next schema version adds its step here beside SQLite's.
+ * A PostgreSQL store starts at the current schema version; one made at 19 takes the step to 20
+ * (parcel_retirements). The next schema version adds its step here beside SQLite's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +25,11 @@
 #include "store_int.h"
 
 /* One statement each (C99 caps a string constant at 4095 characters). */
+/* schema 20 (store_schema.c): parcels retired from the registry */
+#define PG_V20_RETIREMENTS                                                                         \
+    "CREATE TABLE parcel_retirements (parcel_id TEXT NOT NULL PRIMARY KEY REFERENCES "             \
+    "parcels(id), retired_at TEXT NOT NULL, source TEXT NOT NULL)"
+
 static const char *const pg_schema[] = {
     "CREATE EXTENSION IF NOT EXISTS postgis",
     "CREATE TABLE parus_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -132,6 +137,7 @@ static const char *const pg_schema[] = {
     "DOUBLE PRECISION NOT NULL CHECK (share_b > 0 AND share_b <= 1.000001), found_at TEXT "
     "NOT NULL, PRIMARY KEY (parcel_a, parcel_b))",
     "CREATE INDEX parcel_overlaps_b ON parcel_overlaps(parcel_b)",
+    PG_V20_RETIREMENTS,
     "CREATE TABLE observation_outliers (season TEXT NOT NULL, parcel_id TEXT NOT NULL, "
     "tile_id BIGINT NOT NULL, date TEXT NOT NULL, ndvi DOUBLE PRECISION NOT NULL, "
     "expected_ndvi DOUBLE PRECISION NOT NULL, jump DOUBLE PRECISION NOT NULL, "
@@ -355,10 +361,36 @@ parus_status parus__store_pg_migrate(parus_store *store, parus_error *err)
 
     if (store->version == PARUS_STORE_SCHEMA_VERSION)
         return PARUS_OK;
+    if (store->version == 19) {
+        /* the one step a PostgreSQL store has taken: 19 to 20, under the creators' lock, the
+         * version read again inside it (another host may have taken the step meanwhile) */
+        int64_t version = 0;
+        rc = parus__db_exec(store->db, "BEGIN; SELECT pg_advisory_xact_lock(1347573075)");
+        if (rc == SQLITE_OK)
+            rc = parus__store_one_int(store,
+                                      "SELECT CAST(value AS BIGINT) FROM parus_meta WHERE key = "
+                                      "'schema_version'",
+                                      &version);
+        if (rc == SQLITE_OK && version == 19)
+            rc = parus__db_exec(store->db, PG_V20_RETIREMENTS "; UPDATE parus_meta SET value = "
+                                                              "'20' WHERE key = "
+                                                              "'schema_version'");
+        if (rc == SQLITE_OK)
+            rc = parus__db_exec(store->db, "COMMIT");
+        if (rc != SQLITE_OK) {
+            parus_status code = parus__store_sql_fail(
+                store, rc, err, "cannot migrate '%s' to schema 20", store->path);
+            if (!parus__db_autocommit(store->db))
+                parus__db_exec(store->db, "ROLLBACK");
+            return code;
+        }
+        store->version = PARUS_STORE_SCHEMA_VERSION;
+        return PARUS_OK;
+    }
     if (store->version != 0)
         return parus_fail(err, PARUS_E_SCHEMA,
                           "'%s' has schema version %d: this parus migrates PostgreSQL stores "
-                          "from version %d only",
+                          "from version 19 and creates them at %d",
                           store->path, store->version, PARUS_STORE_SCHEMA_VERSION);
     /* text must sort by its bytes, as in SQLite: the season walk reads parcels in id order, and
      * a result must not depend on the backend */

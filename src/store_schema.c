@@ -896,6 +896,22 @@ static int migrate_to_19(parus_store *store, parus_error *err)
     return rc;
 }
 
+/* Schema 20: parcels retired from the registry. A load never removes a parcel (its observations
+ * and results stay, and so does what a later audit reads), so a parcel the bank no longer lends
+ * on (sold, its contract ended, gone from a registry sent whole) is marked here instead: the
+ * assessment holds it (reason RETIRED, no value), and loading it again reinstates it. */
+#define V20_RETIREMENTS                                                                            \
+    "CREATE TABLE parcel_retirements ("                                                            \
+    " parcel_id TEXT NOT NULL PRIMARY KEY REFERENCES parcels(id),"                                 \
+    " retired_at TEXT NOT NULL,"                                                                   \
+    " source TEXT NOT NULL)"
+static const char schema_v20[] = V20_RETIREMENTS ";";
+
+static int migrate_to_20(parus_store *store)
+{
+    return parus__db_exec(store->db, schema_v20);
+}
+
 static const struct migration {
     int version; /* the version the step produces */
     int (*apply)(parus_store *store);
@@ -907,7 +923,7 @@ static const struct migration {
     {10, migrate_to_10, NULL}, {11, migrate_to_11, NULL}, {12, migrate_to_12, NULL},
     {13, migrate_to_13, NULL}, {14, migrate_to_14, NULL}, {15, migrate_to_15, NULL},
     {16, migrate_to_16, NULL}, {17, migrate_to_17, NULL}, {18, migrate_to_18, NULL},
-    {19, NULL, migrate_to_19},
+    {19, NULL, migrate_to_19}, {20, migrate_to_20, NULL},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PARUS_STORE_SCHEMA_VERSION,

@@ -1459,6 +1459,163 @@ static void test_assess__the_pixels_of_another_date_are_refused(void **state)
     free(db);
 }
 
+/* A parcel gone from the registry is not lent on. Before, a load never removed a parcel and
+ * nothing else could: a registry sent whole without a sold parcel left it lent on (a warning
+ * only), and a bank had no way to stop lending on land it knew was gone. Now a registry load
+ * (--whole) or `parcels retire` retires it: kept in the store, the season owed, the assessment
+ * holds it (RETIRED, no value); a load that holds it again reinstates it. */
+static char *assessed_copy(const char *name);
+
+static void test_assess__retired_parcels_are_not_lent_on(void **state)
+{
+    char *db = assessed_copy("retire.db"), *out, *row, pid[32], farmer[32];
+    long long value_before, value_retired, value_back;
+    (void)state;
+    row = parus_test_sql(db, "SELECT r.parcel_id, p.farmer_id FROM parcel_results r JOIN parcels p "
+                             "ON p.id = r.parcel_id WHERE r.value_p10_fen > 0 ORDER BY "
+                             "r.parcel_id LIMIT 1");
+    assert_int_equal(sscanf(row, "%31[^|]|%31s", pid, farmer), 2);
+    free(row);
+    {
+        char q[256];
+        snprintf(q, sizeof q, "SELECT value_p10_fen FROM limits WHERE farmer_id = '%s'", farmer);
+        row = parus_test_sql(db, q);
+        value_before = atoll(row);
+        free(row);
+        /* the registry without the parcel, sent whole */
+        free(parus_test_run_expect(0,
+                                   "ogr2ogr -q -f GeoJSON -where \"parcel_id <> '%s'\" "
+                                   "'%s/whole.geojson' '%s/scene/parcels.geojson'",
+                                   pid, g_dir, g_dir));
+        out = parus_test_run_expect(8, "'%s' --db '%s' parcels load --whole '%s/whole.geojson'",
+                                    parus_test_bin(), db, g_dir);
+        expect_has(out, "in the store are not in the registry"); /* and what earlier tests added */
+        expect_has(out, "retired, no longer lent on");
+        free(out);
+        snprintf(q, sizeof q, "parcel_retirements WHERE parcel_id = '%s'", pid);
+        assert_int_equal(parus_test_sql_count(db, q), 1);
+        assert_int_equal(parus_test_sql_count(db, "season_state WHERE stale = 1 AND stale_cause "
+                                                  "LIKE '% retired'"),
+                         1);
+        free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
+                                   parus_test_bin(), db));
+        snprintf(q, sizeof q,
+                 "SELECT coalesce(value_p10_fen, 0) || '|' || reason FROM parcel_results WHERE "
+                 "parcel_id = '%s'",
+                 pid);
+        row = parus_test_sql(db, q);
+        if (strncmp(row, "0|RETIRED: retired from the registry on ", 40) != 0)
+            fail_msg("retired parcel %s: %s", pid, row);
+        free(row);
+        snprintf(q, sizeof q, "SELECT value_p10_fen FROM limits WHERE farmer_id = '%s'", farmer);
+        row = parus_test_sql(db, q);
+        value_retired = atoll(row);
+        free(row);
+        if (!(value_retired < value_before))
+            fail_msg("farmer %s: value %lld with the parcel retired, %lld before", farmer,
+                     value_retired, value_before);
+        free(parus_test_run_expect(0, "'%s' --db '%s' -q verify --season " SEASON, parus_test_bin(),
+                                   db));
+        /* loaded again: reinstated, and valued as before */
+        out = parus_test_run_expect(8, "'%s' --db '%s' parcels load '%s/scene/parcels.geojson'",
+                                    parus_test_bin(), db, g_dir);
+        expect_has(out, "1 retired parcel of ");
+        free(out);
+        snprintf(q, sizeof q, "parcel_retirements WHERE parcel_id = '%s'", pid);
+        assert_int_equal(parus_test_sql_count(db, q), 0);
+        free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
+                                   parus_test_bin(), db));
+        snprintf(q, sizeof q, "SELECT value_p10_fen FROM limits WHERE farmer_id = '%s'", farmer);
+        row = parus_test_sql(db, q);
+        value_back = atoll(row);
+        free(row);
+        assert_int_equal(value_back, value_before);
+    }
+    /* one by one: all or nothing */
+    out = parus_test_run_expect(6, "'%s' --db '%s' parcels retire '%s' NOPE", parus_test_bin(), db,
+                                pid);
+    expect_has(out, "parcel 'NOPE' is not in");
+    free(out);
+    {
+        char q[128];
+        snprintf(q, sizeof q, "parcel_retirements WHERE parcel_id = '%s'", pid);
+        assert_int_equal(parus_test_sql_count(db, q), 0);
+    }
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q parcels retire '%s'", parus_test_bin(), db,
+                               pid));
+    free(parus_test_run_expect(9, "'%s' --db '%s' -q parcels retire '%s'", parus_test_bin(), db,
+                               pid));
+    assert_int_equal(parus_test_sql_count(db, "season_state WHERE stale = 1"), 1);
+    free(db);
+}
+
+/* Tiles parus cannot vouch for, each refused (exit 4) with nothing stored: a Sentinel-2 L2A
+ * tile without its SCL band (its clouds would be clear: +101,700 CNY on the sample season in a
+ * review), a band map given for a tile that names its bands (its mask and offset dropped: +124,100
+ * CNY), band files of two dates in one scene (an NDVI of neither). A configuration's band map
+ * leaves such a tile to its own profile; --no-cloud-mask takes a tile without a mask. */
+static void test_assess__tiles_parus_cannot_vouch_for_are_refused(void **state)
+{
+    char *db = parus_test_store_copy(g_db, g_dir, "vouch.db"), *out;
+    long long n_tiles = parus_test_sql_count(db, "tiles"), n_obs;
+    (void)state;
+    n_obs = parus_test_sql_count(db, "observations");
+    free(parus_test_run_expect(
+        0,
+        "mkdir -p '%s/vouch/scene' && a=$(ls '%s'/scene/S2*.tif | sed -n 4p) && "
+        "b=$(ls '%s'/scene/S2*.tif | sed -n 6p) && "
+        "gdal_translate -q -b 3 -b 4 -mo ACQUISITION_DATE=2024-01-04 \"$a\" "
+        "'%s/vouch/S2B_MSIL2A_20240104_T50SKF.tif' && "
+        "gdal_translate -q -b 3 -mo ACQUISITION_DATE=2024-01-05 \"$a\" "
+        "'%s/vouch/scene/T50SKF_B04.tif' && "
+        "gdal_translate -q -b 4 -mo ACQUISITION_DATE=2024-01-06 \"$b\" "
+        "'%s/vouch/scene/T50SKF_B08.tif' && "
+        "gdal_translate -q -b 7 -mo ACQUISITION_DATE=2024-01-05 \"$a\" "
+        "'%s/vouch/scene/T50SKF_SCL.tif' && "
+        "gdal_translate -q -mo ACQUISITION_DATE=2024-01-07 \"$b\" "
+        "'%s/vouch/S2B_MSIL2A_20240107_T50SKF.tif' && "
+        "printf '[raster]\\nbands = red=3,nir=4\\n' > '%s/vouch/bands.ini'",
+        g_dir, g_dir, g_dir, g_dir, g_dir, g_dir, g_dir, g_dir, g_dir));
+    out =
+        parus_test_run_expect(4, "'%s' --db '%s' ingest '%s/vouch/S2B_MSIL2A_20240104_T50SKF.tif'",
+                              parus_test_bin(), db, g_dir);
+    expect_has(out, "has no cloud mask");
+    expect_has(out, "SCL");
+    free(out);
+    out = parus_test_run_expect(4, "'%s' --db '%s' ingest '%s/vouch/scene'", parus_test_bin(), db,
+                                g_dir);
+    expect_has(out, "holds files of several dates");
+    free(out);
+    out = parus_test_run_expect(
+        4, "'%s' --db '%s' ingest --bands red=3,nir=4 '%s/vouch/S2B_MSIL2A_20240107_T50SKF.tif'",
+        parus_test_bin(), db, g_dir);
+    expect_has(out, "describes its bands itself (sentinel-2-l2a)");
+    free(out);
+    assert_int_equal(parus_test_sql_count(db, "tiles"), n_tiles);
+    assert_int_equal(parus_test_sql_count(db, "observations"), n_obs);
+    free(db);
+    /* in a store of the parcels alone (those tiles are copies of the season's): the
+     * configuration's map is for generic tiles, this one keeps its profile and its mask; a tile
+     * whose clouds were removed before delivery is taken when that is said */
+    db = parus_test_store(g_dir, "vouch2.db");
+    free(parus_test_run_expect(0,
+                               "'%s' --db '%s' -q parcels load '%s/scene/parcels.geojson'; r=$?; "
+                               "[ $r -eq 0 ] || [ $r -eq 8 ]",
+                               parus_test_bin(), db, g_dir));
+    free(parus_test_run_expect(0,
+                               "'%s' --config '%s/vouch/bands.ini' --db '%s' -q ingest "
+                               "'%s/vouch/S2B_MSIL2A_20240107_T50SKF.tif'",
+                               parus_test_bin(), g_dir, db, g_dir));
+    assert_int_equal(parus_test_sql_count(db, "tiles WHERE date = '2024-01-07' AND sensor = "
+                                              "'sentinel-2-l2a'"),
+                     1);
+    free(parus_test_run_expect(
+        0, "'%s' --db '%s' -q ingest --no-cloud-mask '%s/vouch/S2B_MSIL2A_20240104_T50SKF.tif'",
+        parus_test_bin(), db, g_dir));
+    assert_int_equal(parus_test_sql_count(db, "tiles"), 2);
+    free(db);
+}
+
 /* A copy of the season's store, assessed, for a case that changes its parcels (the others keep
  * theirs); its path malloc'ed. */
 static char *assessed_copy(const char *name)
@@ -1628,8 +1785,19 @@ static void test_assess__query_and_export_say_a_limit_is_stale(void **state)
     expect_has(out,
                "\"cause\":\"parcel P000001 changed (shape, area, farmer or declared area)\"}}");
     free(out);
-    out = parus_test_run_expect(0, "'%s' --db '%s' export --season " SEASON " --out '%s/stale.csv'",
-                                parus_test_bin(), db, g_dir);
+    /* export: nothing written (a cron job reads the exit code, not a warning), unless asked
+     * for as it is */
+    out = parus_test_run_expect(14,
+                                "'%s' --db '%s' export --season " SEASON " --out '%s/stale.csv'; "
+                                "r=$?; [ ! -e '%s/stale.csv' ] && exit $r",
+                                parus_test_bin(), db, g_dir, g_dir);
+    expect_has(out, "these results do not rest on what the store holds now");
+    expect_has(out, "nothing written");
+    free(out);
+    out = parus_test_run_expect(0,
+                                "'%s' --db '%s' export --season " SEASON
+                                " --stale-ok --out '%s/stale.csv' && [ -s '%s/stale.csv' ]",
+                                parus_test_bin(), db, g_dir, g_dir);
     expect_has(out, "these results do not rest on what the store holds now");
     free(out);
     /* verify: P000001 now belongs to F00002, so the two farmers' limits no longer follow from
@@ -1705,6 +1873,8 @@ int main(void)
         cmocka_unit_test(test_assess__nightly_assesses_after_ingest),
         cmocka_unit_test(test_assess__the_same_acquisition_twice_is_refused),
         cmocka_unit_test(test_assess__the_pixels_of_another_date_are_refused),
+        cmocka_unit_test(test_assess__tiles_parus_cannot_vouch_for_are_refused),
+        cmocka_unit_test(test_assess__retired_parcels_are_not_lent_on),
         cmocka_unit_test(test_assess__land_no_tile_saw_is_not_valued),
         cmocka_unit_test(test_assess__reloaded_parcels_and_declared_crops_owe_the_season),
         cmocka_unit_test(test_assess__query_and_export_say_a_limit_is_stale),

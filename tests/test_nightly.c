@@ -492,6 +492,12 @@ static void test_nightly__lock_held_then_taken_over(void **state)
     assert_int_equal(count_rows(db, "tiles"), 0);
     assert_int_equal(count_rows(db, "runs"), 1);
     assert_int_equal(parus_nightly_lock_acquire(db, &lock, &dead, &err), PARUS_E_BUSY);
+    /* the same store by another name (a symbolic link): the same lock; before, a second run */
+    sh("ln -s '%s' '%s.alias.db'", db, db);
+    log = nightly_expect(10, "--db '%s.alias.db' nightly --inbox '%s' --settle 0", db, inbox);
+    expect_contains(log, "locked by another nightly run");
+    free(log);
+    assert_int_equal(count_rows(db, "tiles"), 0);
 
     /* the holder dies without releasing: the kernel drops the lock, the pid stays in the file */
     kill(pid, SIGKILL);
@@ -1790,6 +1796,47 @@ static void test_nightly__real_landsat_mtl_moves_with_its_bands(void **state)
     free(dir);
 }
 
+/* Band files whose names carry no date (T50SKF_B04.tif, dated in their metadata) are reused by
+ * every delivery: the second night's scene has the names of the first's, now in the done
+ * directory. Before, it was taken for the rest of the first's interrupted move and moved to done
+ * unread (exit 9, the season's imagery short and its limits looking current). Now a scene is the
+ * rest of a stored one only when the store holds its acquisition: the second is stored, and the
+ * rest of its own move (its red and NIR without the mask) goes to done as such. */
+static void test_nightly__band_files_reused_by_name_are_new_scenes(void **state)
+{
+    char db[4200], inbox[4200], done[4300], src[4300];
+    char *log;
+    (void)state;
+    snprintf(db, sizeof db, "%s/undated/parus.db", season.dir);
+    snprintf(inbox, sizeof inbox, "%s/undated/inbox", season.dir);
+    snprintf(done, sizeof done, "%s/undated/done", season.dir);
+    snprintf(src, sizeof src, "%s/undated/src", season.dir);
+    sh("mkdir -p '%s' '%s' && cp '%s' '%s' && n=0 && for f in $(ls '%s'/*.tif | head -2); do "
+       "n=$((n+1)); mkdir -p '%s'/$n && gdal_translate -q -b 3 \"$f\" '%s'/$n/T50SKF_B04.tif && "
+       "gdal_translate -q -b 4 \"$f\" '%s'/$n/T50SKF_B08.tif && gdal_translate -q -b 7 \"$f\" "
+       "'%s'/$n/T50SKF_SCL.tif; done",
+       inbox, src, season.tmpl, db, season.src, src, src, src, src);
+    sh("cp '%s'/1/*.tif '%s/'", src, inbox);
+    log = nightly_expect(0, "--db '%s' nightly --inbox '%s' --done '%s' --settle 0 --no-assess", db,
+                         inbox, done);
+    expect_contains(log, "outcome=stored");
+    free(log);
+    sh("cp '%s'/2/*.tif '%s/'", src, inbox);
+    log = nightly_expect(0, "--db '%s' nightly --inbox '%s' --done '%s' --settle 0 --no-assess", db,
+                         inbox, done);
+    expect_contains(log, "outcome=stored");
+    free(log);
+    assert_int_equal(parus_test_sql_count(db, "tiles"), 2);
+    /* the rest of an interrupted move: the stored scene's red and NIR without their mask */
+    sh("cp '%s'/2/T50SKF_B04.tif '%s'/2/T50SKF_B08.tif '%s/'", src, src, inbox);
+    log = nightly_expect(9, "--db '%s' nightly --inbox '%s' --done '%s' --settle 0 --no-assess", db,
+                         inbox, done);
+    expect_contains(log, "rest of a scene already stored");
+    free(log);
+    assert_int_equal(parus_test_sql_count(db, "tiles"), 2);
+    assert_int_equal(count_files(inbox, ".tif"), 0);
+}
+
 /* ---- weather files in the inbox ---- */
 
 /* Every weather row but paths, row ids and times: grids, files by hash, values with the hash of
@@ -2202,6 +2249,7 @@ int main(void)
         cmocka_unit_test(test_nightly__kill9_at_every_checkpoint_with_weather),
         cmocka_unit_test(test_nightly__real_cbers_stack),
         cmocka_unit_test(test_nightly__real_landsat_mtl_moves_with_its_bands),
+        cmocka_unit_test(test_nightly__band_files_reused_by_name_are_new_scenes),
     };
     return cmocka_run_group_tests(tests, season_setup, season_teardown);
 }

@@ -515,7 +515,7 @@ static void test_pg__a_store_copied_into_postgresql_and_back_is_the_same(void **
     conn = new_database("copy");
 
     out = parus_test_run_expect(0, "'%s' store copy '%s' '%s'", parus_test_bin(), lite_db, conn);
-    assert_non_null(strstr(out, "27 tables"));
+    assert_non_null(strstr(out, "28 tables"));
     free(out);
     free(parus_test_run_expect(0, "'%s' -q store copy '%s' '%s'", parus_test_bin(), conn, back_db));
     /* the copy in PostgreSQL is the SQLite store, and so is the copy back */
@@ -785,6 +785,39 @@ static void test_pg__a_store_s_identity_and_read_only_open(void **state)
     opened_after(conn, "ALTER TABLE parus_meta RENAME TO parus_meta_before",
                  parus_store_open_readonly, PARUS_E_STORE,
                  "is not a parus store (its schema holds other tables");
+    free(conn);
+}
+
+/* A PostgreSQL store made at schema 19 takes the step to 20 (parcel_retirements) when opened
+ * for writing, and is read as it is before (a reader asks for the step, as for SQLite); a store
+ * at 18 is refused, naming what this parus migrates from. */
+static void test_pg__a_store_at_19_takes_the_step_to_20(void **state)
+{
+    parus_store *store;
+    parus_error err;
+    int64_t n = -1;
+    char *conn;
+    (void)state;
+    if (!have_server())
+        skip();
+    conn = new_database("step20");
+    assert_int_equal(parus_store_open(conn, &store, &err), PARUS_OK);
+    parus_store_close(store);
+    pg_run(conn, "DROP TABLE parcel_retirements; UPDATE parus_meta SET value = '19' WHERE key = "
+                 "'schema_version'");
+    assert_int_equal(parus_store_open(conn, &store, &err), PARUS_OK);
+    assert_int_equal(store->version, 20);
+    assert_int_equal(parus__store_one_int(store, "SELECT count(*) FROM parcel_retirements", &n),
+                     SQLITE_OK);
+    assert_int_equal(n, 0);
+    parus_store_close(store);
+    assert_int_equal(parus_store_open_readonly(conn, &store, &err), PARUS_OK);
+    assert_int_equal(store->version, 20);
+    parus_store_close(store);
+    opened_after(conn,
+                 "DROP TABLE parcel_retirements; UPDATE parus_meta SET value = '18' WHERE key = "
+                 "'schema_version'",
+                 parus_store_open, PARUS_E_SCHEMA, "migrates PostgreSQL stores from version 19");
     free(conn);
 }
 
@@ -1132,9 +1165,12 @@ static parus_tile_record radar_rec(unsigned seed)
     memset(&r, 0, sizeof r);
     for (int i = 0; i < 64; i++)
         r.hash[i] = "0123456789abcdef"[(seed * 31u + (unsigned)i * 7u) % 16u];
-    snprintf(r.path, sizeof r.path, "/inbox/S1A_IW_GRDH_20240610_%u.tif", seed);
+    /* a date of its own for each seed below 336: two passes of one date and grid would be one
+     * acquisition twice (refused) */
+    snprintf(r.date, sizeof r.date, "2024-%02u-%02u", 1 + (seed / 28) % 12, 1 + seed % 28);
+    snprintf(r.path, sizeof r.path, "/inbox/S1A_IW_GRDH_%c%c%c%c%c%c%c%c_%u.tif", r.date[0],
+             r.date[1], r.date[2], r.date[3], r.date[5], r.date[6], r.date[8], r.date[9], seed);
     snprintf(r.sensor, sizeof r.sensor, "sentinel-1");
-    snprintf(r.date, sizeof r.date, "2024-06-10");
     r.epsg = 32650;
     r.width = r.height = 1000;
     r.geotransform[1] = 10.0;
@@ -1419,6 +1455,7 @@ int main(void)
         cmocka_unit_test(test_pg__a_server_stopped_in_the_middle_of_a_tile),
         cmocka_unit_test(test_pg__what_a_server_store_refuses),
         cmocka_unit_test(test_pg__a_store_s_identity_and_read_only_open),
+        cmocka_unit_test(test_pg__a_store_at_19_takes_the_step_to_20),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

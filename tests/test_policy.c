@@ -116,6 +116,11 @@ static void test_load__refuses_what_would_lend_wrongly(void **state)
         {"[credit]\ncap_cny = 500\nfloor_cny = 1000\n", "below floor_cny"},
         {"[credit]\nloan_to_value = 1.5\n", "loan_to_value"},
         {"[credit]\nloan_to_value = 0\n", "loan_to_value"},
+        /* a share below the millionth the limits keep: every limit 0; just above 1: shown */
+        {"[credit]\nloan_to_value = 0.0000001\n", "loan_to_value is 1e-07, outside"},
+        {"[credit]\nloan_to_value = 1.0000001\n", "loan_to_value is 1.0000001, outside"},
+        /* a repayment date past any calendar a harvest has: refused here, not at assessment */
+        {"[repayment]\ndays_after_harvest = 65000\n", "days_after_harvest is 65000, above 3660"},
         {"[credit]\nfloor_cny = -5\n", "negative"},
         {"[credit]\nround_down_cny = 0\n", "round_down_cny"},
         {"[haircuts]\nevent = -0.1\n", "haircuts.event"},

@@ -820,7 +820,7 @@ static void test_put_parcels__bad_input_writes_nothing(void **state)
 {
     char *dir = parus_test_tmpdir("store"), *path = parus_test_path(dir, "bad.db");
     parus_parcel_set first = grid_set(100, 10, 0), set = grid_set(2000, 50, 100);
-    parus_parcel_load_stats st = {7, 7, 7, 7, 7, 7, 7, 7};
+    parus_parcel_load_stats st = {7, 7, 7, 7, 7, 7, 7, 7, 7, 7};
     parus_store_counts c;
     parus_error err;
     parus_store *s;
@@ -1886,8 +1886,10 @@ static void test_parcel_crops__put_replace_and_bad_input(void **state)
 
 /* A tile of the given date with observations of the given parcels (NDVI = 0.1 * k + tile seed
  * / 100, so each point names its tile). */
-static void put_tile_of(parus_store *s, unsigned seed, const char *date, const char *const *ids,
-                        size_t n)
+/* put_tile_of on a grid east_m metres east of tile_rec's (0: the same; another grid is another
+ * MGRS tile of the same date, not the same acquisition) */
+static void put_tile_east(parus_store *s, unsigned seed, const char *date, const char *const *ids,
+                          size_t n, double east_m)
 {
     parus_tile_record rec = tile_rec(seed, date);
     parus_observation o[8];
@@ -1900,8 +1902,15 @@ static void put_tile_of(parus_store *s, unsigned seed, const char *date, const c
         obs[i] = &o[i];
     }
     snprintf(rec.status, sizeof rec.status, "ingested");
+    rec.geotransform[0] += east_m;
     if (parus_store_put_tile_observations(s, &rec, ids, obs, n, &err) != PARUS_OK)
         fail_msg("put tile: %s", err.msg);
+}
+
+static void put_tile_of(parus_store *s, unsigned seed, const char *date, const char *const *ids,
+                        size_t n)
+{
+    put_tile_east(s, seed, date, ids, n, 0.0);
 }
 
 /* ---- version 8: reshaped parcels and overlaps ---- */
@@ -2043,6 +2052,34 @@ static void test_merge__observations_follow_the_shape(void **state)
     set_free(&reshaped);
     for (k = 0; k < 4; k++)
         free(path[k]);
+    parus_test_rmtree(dir);
+    free(dir);
+}
+
+/* The tile's own transaction looks for a tile of the same acquisition in other bytes: ingest
+ * looks before its pass, outside any transaction, so two writers given a scene and its
+ * re-encoded copy at once each found none and both were stored (3 times in 4 in a review). */
+static void test_tile_begin__the_same_acquisition_is_claimed(void **state)
+{
+    char *dir = parus_test_tmpdir("store"), *db = parus_test_path(dir, "claim.db");
+    parus_parcel_set set = grid_set(3, 3, 0);
+    static const char *const ids[] = {"P00000", "P00001", "P00002"};
+    parus_tile_record twin = tile_rec(3, "2024-05-01"), other = tile_rec(4, "2024-05-02");
+    parus_error err;
+    parus_store *s;
+    (void)state;
+    s = open_ok(db);
+    load_ok(s, &set, "a.geojson", NULL);
+    put_tile_of(s, 1, "2024-05-01", ids, 3);
+    assert_int_equal(parus_store_tile_begin(s, &twin, &err), PARUS_E_DUPLICATE);
+    assert_non_null(strstr(err.msg, "is the same acquisition as tile"));
+    assert_non_null(strstr(err.msg, "T50TMK_2024-05-01_1.tif"));
+    /* nothing open: another date begins */
+    assert_int_equal(parus_store_tile_begin(s, &other, &err), PARUS_OK);
+    parus_store_tile_abort(s);
+    parus_store_close(s);
+    set_free(&set);
+    free(db);
     parus_test_rmtree(dir);
     free(dir);
 }
@@ -2262,12 +2299,12 @@ static void test_season_walk__every_parcel_in_order_with_window(void **state)
         free(rev.parcels);
     }
     /* tiles stored out of date order; two share a date; the window's edges are in */
-    put_tile_of(s, 1, "2024-06-30", late, 2); /* tile 1, last day */
-    put_tile_of(s, 2, "2024-02-29", both, 2); /* tile 2, the day before */
-    put_tile_of(s, 3, "2024-03-01", both, 2); /* tile 3, first day */
-    put_tile_of(s, 4, "2024-04-15", one, 1);  /* tile 4 */
-    put_tile_of(s, 5, "2024-04-15", both, 2); /* tile 5, same date */
-    put_tile_of(s, 6, "2024-07-01", late, 2); /* tile 6, the day after */
+    put_tile_of(s, 1, "2024-06-30", late, 2);             /* tile 1, last day */
+    put_tile_of(s, 2, "2024-02-29", both, 2);             /* tile 2, the day before */
+    put_tile_of(s, 3, "2024-03-01", both, 2);             /* tile 3, first day */
+    put_tile_of(s, 4, "2024-04-15", one, 1);              /* tile 4 */
+    put_tile_east(s, 5, "2024-04-15", both, 2, 109800.0); /* tile 5, same date, the next tile */
+    put_tile_of(s, 6, "2024-07-01", late, 2);             /* tile 6, the day after */
     assert_int_equal(parus_store_put_parcel_crops(s, SEASON, decl_ids, decl, 2, NULL, &err),
                      PARUS_OK);
     assert_int_equal(parus_store_put_parcel_crops(s, "2023-03-01/2023-06-30", decl_ids + 1,
@@ -4148,6 +4185,7 @@ int main(void)
         cmocka_unit_test(test_merge__reshaped_parcel_loses_its_old_observations),
         cmocka_unit_test(test_merge__observations_follow_the_shape),
         cmocka_unit_test(test_merge__the_same_acquisition_is_not_merged_twice),
+        cmocka_unit_test(test_tile_begin__the_same_acquisition_is_claimed),
         cmocka_unit_test(test_get_parcel__round_trip_and_not_found),
         cmocka_unit_test(test_put_parcels__rejects_recorded_per_source),
         cmocka_unit_test(test_put_parcels__bad_input_writes_nothing),

@@ -447,6 +447,8 @@ static void whole_tile_store(const char *dir, const char *db, const char *tile_a
     double lon0, lat0, lon1, lat1, dx, dy;
     const char *p;
     FILE *fp;
+    if (strncmp(tile_args, "--no-cloud-mask ", 16) == 0) /* ingest's word, not info's */
+        tile_args += 16;
     snprintf(cmd, sizeof cmd, "'%s' info --json %s", bin(), tile_args);
     assert_int_equal(parus_test_run(cmd, &out, NULL), 0);
     p = out ? strstr(out, "\"footprint_deg\":[") : NULL;
@@ -506,13 +508,32 @@ static void real_scene(const char *tag, const char *args, const char *swapped_ar
 static void test_real__havelland_passes_and_swapped_refused(void **state)
 {
     const char *data = parus_test_data_dir("s2-havelland");
-    char a[4096], b[4200];
+    char *dir, a[4096], b[4200], cmd[12000];
     (void)state;
     if (!data)
         skip();
-    snprintf(a, sizeof a, "'%s/s2-havelland/S2_L1C_T33UUU_20170216_10m_B02-B03-B04-B08.tif'", data);
-    snprintf(b, sizeof b, "--bands blue=1,green=2,red=4,nir=3 %s", a);
+    /* an L1C scene has no cloud mask: taken on the user's word (--no-cloud-mask). The swapped
+     * copy keeps each band's name and takes the other's pixels (a VRT whose two sources are
+     * exchanged): a band map cannot make it, a tile that names its bands refuses one */
+    dir = parus_test_tmpdir("tc-havelland-swap");
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && gdal_translate -q -of VRT "
+             "'%s/s2-havelland/S2_L1C_T33UUU_20170216_10m_B02-B03-B04-B08.tif' a.vrt && "
+             "sed -e 's|<SourceBand>3</SourceBand>|<SourceBand>X</SourceBand>|' -e "
+             "'s|<SourceBand>4</SourceBand>|<SourceBand>3</SourceBand>|' -e "
+             "'s|<SourceBand>X</SourceBand>|<SourceBand>4</SourceBand>|' a.vrt > b.vrt && "
+             "grep -c '<SourceBand>' b.vrt && gdal_translate -q b.vrt "
+             "S2_L1C_T33UUU_20170216_10m_B02-B03-B04-B08.tif",
+             dir, data);
+    assert_int_equal(parus_test_run(cmd, NULL, NULL), 0);
+    snprintf(a, sizeof a,
+             "--no-cloud-mask '%s/s2-havelland/S2_L1C_T33UUU_20170216_10m_B02-B03-B04-B08.tif'",
+             data);
+    snprintf(b, sizeof b, "--no-cloud-mask '%s/S2_L1C_T33UUU_20170216_10m_B02-B03-B04-B08.tif'",
+             dir);
     real_scene("tc-havelland", a, b, 0.3);
+    parus_test_rmtree(dir);
+    free(dir);
 }
 
 /* A copy of a one-file-per-band scene directory with the red and NIR files' contents exchanged. */

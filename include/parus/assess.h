@@ -96,6 +96,7 @@ PARUS_API void parus_assess_options_init(parus_assess_options *opt);
 #define PARUS_ASSESS_REASON_UNKNOWN_CROP "UNKNOWN_CROP"     /* crop not in the crop table */
 #define PARUS_ASSESS_REASON_NO_AREA "NO_PLANTED_AREA"       /* no vegetated fraction measured */
 #define PARUS_ASSESS_REASON_NO_METRICS "NO_SEASON_METRICS"  /* too little NDVI for a yield */
+#define PARUS_ASSESS_REASON_RETIRED "RETIRED" /* retired from the registry (schema 20) */
 
 typedef struct parus_assess_stats {
     size_t n_parcels;
@@ -105,6 +106,7 @@ typedef struct parus_assess_stats {
     /* results (run only) */
     size_t n_valued;       /* parcels with a value */
     size_t n_unknown_crop; /* parcels without value because their crop is not in the table */
+    size_t n_retired;      /* parcels retired from the registry: assessed, never valued */
     size_t n_flags;        /* flags stored */
     size_t n_peer_curves;  /* (crop, group) curves stored */
     /* limits (run only) */

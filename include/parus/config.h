@@ -54,6 +54,7 @@ typedef struct parus_config {
     double max_area_ha;       /* [parcels] no parcel above this is plausible */
     double overlap_min_share; /* [parcels] an overlap counts from this share of either parcel */
     int outliers_off;         /* [season] outliers = off: no observation is left out */
+    int cloud_mask_off; /* [raster] cloud_mask = off: optical tiles without a cloud mask accepted */
 } parus_config;
 
 /* Defaults: db "parus.db", id_field "parcel_id", farmer_field "farmer_id", declared_area_field

@@ -29,8 +29,13 @@ typedef enum parus_ingest_outcome {
 } parus_ingest_outcome;
 
 typedef struct parus_ingest_options {
-    const char *band_map; /* generic band roles, e.g. "red=3,nir=4"; NULL: automatic */
-    const char *date;     /* acquisition date override; NULL: from the tile */
+    const char *band_map;       /* generic band roles, e.g. "red=3,nir=4"; NULL: automatic */
+    bool band_map_generic_only; /* parus_tile_options: true for a configuration's map */
+    /* An optical tile without a cloud mask (no SCL, QA_PIXEL, BQA or mask band) is refused
+     * (E_BANDS): its clouds would count as clear observations. true accepts it (the user says
+     * its clouds were removed before delivery). */
+    bool no_cloud_mask_ok;
+    const char *date; /* acquisition date override; NULL: from the tile */
     /* radar tiles that do not say it themselves (parus_tile_options): "linear"/"db",
      * "sigma0"/"gamma0"/"beta0"; NULL: from the tile */
     const char *radar_scale;

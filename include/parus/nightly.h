@@ -85,6 +85,8 @@ typedef struct parus_nightly_options {
     unsigned shard_index;       /* this run takes the tiles whose shard is shard_index ... */
     unsigned shard_count;       /* ... of shard_count; 0 or 1: every tile */
     const char *band_map;       /* generic band roles (parus_ingest_options); NULL: automatic */
+    bool band_map_generic_only; /* parus_tile_options: true for a configuration's map */
+    bool no_cloud_mask_ok;      /* parus_ingest_options */
     int n_threads;              /* kernel threads; 0: all cores */
     const char *command;        /* run record: the program and its arguments (NULL: "nightly") */
     const char *args;

@@ -158,8 +158,13 @@ typedef struct parus_tile_info {
 
 typedef struct parus_tile_options {
     const char *band_map; /* "red=3,nir=4[,mask=5]": 1-based bands of a single file; NULL: auto */
-    const char *date;     /* YYYY-MM-DD override; NULL: from metadata or the file name */
-    bool native;          /* true: no band-pass adjustment (the sensor's own reflectance) */
+    /* The band map is for generic tiles. A tile whose band names or metadata say an optical
+     * sensor parus knows (Sentinel-2, Landsat, CBERS-4) would lose its mask and its scale under
+     * one: false (a map the user gave for this tile) refuses it (E_BANDS), true (a map set for
+     * every tile, as a configuration's) leaves such a tile to its own profile. */
+    bool band_map_generic_only;
+    const char *date; /* YYYY-MM-DD override; NULL: from metadata or the file name */
+    bool native;      /* true: no band-pass adjustment (the sensor's own reflectance) */
     /* radar tiles whose metadata and names do not say it: "linear" or "db" (case-insensitive),
      * "sigma0", "gamma0" or "beta0"; NULL: from the tile, else the tile is refused (E_BANDS) */
     const char *radar_scale;

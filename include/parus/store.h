@@ -41,7 +41,7 @@ extern "C" {
 #endif
 
 /* The schema this build writes. */
-#define PARUS_STORE_SCHEMA_VERSION 19
+#define PARUS_STORE_SCHEMA_VERSION 20
 
 typedef struct parus_store parus_store;
 
@@ -103,14 +103,40 @@ typedef struct parus_parcel_load_stats {
                            removed and the change recorded in parcel_changes */
     size_t n_observations_dropped; /* observations removed with those old shapes */
     size_t n_overlaps;             /* pairs of parcels in parcel_overlaps after the load */
-    size_t n_absent; /* parcels the store holds that the set does not (a load never removes) */
+    size_t n_absent;     /* parcels the store holds and lends on (not retired) that the set does not
+                            hold (a load never removes; a registry load retires them) */
+    size_t n_reinstated; /* retired parcels the set holds again: no longer retired */
+    size_t n_retired;    /* parus_store_put_registry: parcels absent from the set, retired now */
 } parus_parcel_load_stats;
 
 /* Register or refresh every parcel of the set and record its rejects, in one transaction: on any
- * error nothing of this load is stored. source names the file (kept with each parcel). */
+ * error nothing of this load is stored. source names the file (kept with each parcel). A retired
+ * parcel the set holds is reinstated (n_reinstated). */
 PARUS_API parus_status parus_store_put_parcels(parus_store *store, const parus_parcel_set *set,
                                                const char *source, parus_parcel_load_stats *stats,
                                                parus_error *err);
+/* The same for a registry sent whole: in the same transaction, every stored parcel the set does
+ * not hold is retired (n_retired; those retired before stay as they were). */
+PARUS_API parus_status parus_store_put_registry(parus_store *store, const parus_parcel_set *set,
+                                                const char *source, parus_parcel_load_stats *stats,
+                                                parus_error *err);
+
+/* ---- retired parcels (schema 20) ---- */
+
+/* Retire the parcels ids (each must be stored: E_NOT_FOUND names the first that is not, and
+ * nothing is retired), in one transaction; one already retired stays as it was. Every season
+ * whose results rest on a parcel retired is owed an assessment; the assessment holds a retired
+ * parcel (reason RETIRED: no value, no credit). *n_retired (may be NULL): how many were retired
+ * now. source says by what (a file, "parcels retire"). */
+PARUS_API parus_status parus_store_retire_parcels(parus_store *store, const char *const *ids,
+                                                  size_t n, const char *source, size_t *n_retired,
+                                                  parus_error *err);
+/* Call fn for each retired parcel in id order: its id, when (UTC, ISO 8601) and by what. A
+ * non-zero return stops the walk (E_INTERNAL). */
+typedef int (*parus_retired_fn)(const char *parcel_id, const char *retired_at, const char *source,
+                                void *ctx);
+PARUS_API parus_status parus_store_retired_foreach(parus_store *store, parus_retired_fn fn,
+                                                   void *ctx, parus_error *err);
 
 /* ---- overlaps: land two parcels claim ---- */
 

@@ -32,7 +32,8 @@ enum {
     PARUS_EXIT_LOCKED = 10,     /* another run holds the store */
     PARUS_EXIT_NO_OVERLAP = 11, /* a tile overlaps no registered parcel */
     PARUS_EXIT_ASSESS = 12,     /* nightly: tiles ingested, but the season's assessment failed */
-    PARUS_EXIT_DIFFERS = 13     /* verify: a stored limit differs from the one re-derived */
+    PARUS_EXIT_DIFFERS = 13,    /* verify: a stored limit differs from the one re-derived */
+    PARUS_EXIT_STALE = 14       /* export: the season is owed an assessment; nothing written */
 };
 
 typedef struct cli_ctx {

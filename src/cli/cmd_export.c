@@ -23,7 +23,8 @@
 
 static const char usage[] =
     "usage: parus export [--season FIRST/LAST] [--out FILE.csv | -] [--parcels FILE.csv]\n"
-    "                    [--gpkg FILE.gpkg] [--observations FILE.csv] [--lf] [--no-bom]\n\n"
+    "                    [--gpkg FILE.gpkg] [--observations FILE.csv] [--stale-ok] [--lf]\n"
+    "                    [--no-bom]\n\n"
     "Write a season's results from the store (run 'parus assess' first):\n"
     "  --out FILE.csv      the credit desk's CSV, one row per farmer: limit, areas, values,\n"
     "                      health, flags, reasons, audit fields; '-' for stdout (the default\n"
@@ -35,10 +36,12 @@ static const char usage[] =
     "                      statistic the store keeps (a season not yet assessed too)\n"
     "  --season FIRST/LAST the season (default: the config's [season] window)\n"
     "  --lf                end CSV records with LF instead of CRLF (RFC 4180)\n"
-    "  --no-bom            no UTF-8 byte order mark (Excel needs it to read Chinese text)\n\n"
+    "  --no-bom            no UTF-8 byte order mark (Excel needs it to read Chinese text)\n"
+    "  --stale-ok          write the results of a season owed an assessment as they are (else\n"
+    "                      refused, exit 14: they do not rest on what the store holds)\n\n"
     "CSVs are RFC 4180, UTF-8, with a header row; cells a spreadsheet would run as a formula are\n"
     "written as text. Columns: docs/export.md. Exit 6 when the season has no results, 3 when an\n"
-    "output cannot be written.\n";
+    "output cannot be written, 14 when the season is owed an assessment (nothing written).\n";
 
 typedef parus_status (*csv_fn)(parus_store *store, const char *season, parus_csvout *w,
                                size_t *n_rows, parus_error *err);
@@ -88,6 +91,7 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
     parus_store *store;
     parus_error err;
     parus_status st = PARUS_OK;
+    bool stale_ok = false;
     int a, rc;
 
     parus_csvout_options_init(&copt);
@@ -102,6 +106,9 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
             continue;
         } else if (strcmp(o, "--no-bom") == 0) {
             copt.bom = false;
+            continue;
+        } else if (strcmp(o, "--stale-ok") == 0) {
+            stale_ok = true;
             continue;
         } else if (strcmp(o, "--season") == 0) {
             dst = &season_opt;
@@ -173,10 +180,21 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
     /* the three outputs come from one committed state: an assess finishing meanwhile would
      * otherwise mix two runs' rows */
     st = parus_store_snapshot_begin(store, &err);
-    if (st == PARUS_OK) {
-        /* never a silently stale limit: say when these results do not rest on the store */
+    if (st == PARUS_OK && (out || parcels || gpkg)) {
+        /* never a silently stale limit: results that do not rest on the store are not written
+         * unless asked for as they are (a cron job reads the exit code, not a warning); the
+         * observations are the store's own and always current */
         parus_season_state owed;
-        cli_season_owed_warn(store, window, "these results", &owed);
+        if (cli_season_owed_warn(store, window, "these results", &owed) && !stale_ok) {
+            fprintf(stderr,
+                    "parus: error: export: season %s is owed an assessment: nothing written; "
+                    "assess it first, or export its stored results as they are with "
+                    "--stale-ok\n",
+                    window);
+            parus_store_snapshot_end(store);
+            parus_store_close(store);
+            return PARUS_EXIT_STALE;
+        }
     }
     if (st == PARUS_OK && out)
         st = write_csv(store, window, out, parus_export_farmers_csv, &copt, &n_farmers, &err);

@@ -220,6 +220,7 @@ int cmd_info(cli_ctx *ctx, int argc, char **argv)
     int i, first = 0;
 
     opt.band_map = ctx->cfg.bands[0] ? ctx->cfg.bands : NULL;
+    opt.band_map_generic_only = opt.band_map != NULL; /* the configuration's: generic tiles */
     for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
         if (cli_is_help(argv[i])) {
             fputs(usage, stdout);
@@ -241,9 +242,10 @@ int cmd_info(cli_ctx *ctx, int argc, char **argv)
         } else if (strcmp(argv[i], "--bands") == 0 || strcmp(argv[i], "--date") == 0) {
             if (i + 1 >= argc)
                 return cli_usage_error("info", "option '%s' needs a value", argv[i]);
-            if (argv[i][2] == 'b')
+            if (argv[i][2] == 'b') {
                 opt.band_map = argv[++i];
-            else
+                opt.band_map_generic_only = false;
+            } else
                 opt.date = argv[++i];
         } else {
             return cli_usage_error("info", "unknown option '%s'", argv[i]);

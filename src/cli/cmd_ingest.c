@@ -19,7 +19,10 @@ static const char usage[] =
     "                    [--radar-coefficient C] [--threads N] TILE...\n\n"
     "Measure every registered parcel on each tile (a multi-band GeoTIFF, or a directory with one\n"
     "file per band) and store one observation per parcel; a tile already stored is skipped.\n\n"
-    "  --bands MAP   band roles of generic files, e.g. red=3,nir=4\n"
+    "  --bands MAP   band roles of generic files, e.g. red=3,nir=4 (refused for a tile\n"
+    "                that names its own bands: Sentinel-2, Landsat, CBERS-4)\n"
+    "  --no-cloud-mask  accept optical tiles without a cloud mask (their clouds removed before\n"
+    "                delivery); without it such a tile is refused\n"
     "  --date DATE   acquisition date, for files that carry none\n"
     "  --radar-scale linear|db, --radar-coefficient sigma0|gamma0|beta0\n"
     "                what a Sentinel-1 file does not say itself (docs/sensors.md)\n"
@@ -74,11 +77,15 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
     int i, first, rc;
 
     opt.band_map = ctx->cfg.bands[0] ? ctx->cfg.bands : NULL;
+    opt.band_map_generic_only = opt.band_map != NULL; /* the configuration's: generic tiles */
     opt.n_threads = ctx->cfg.threads;
+    opt.no_cloud_mask_ok = ctx->cfg.cloud_mask_off != 0;
     for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
         if (cli_is_help(argv[i])) {
             fputs(usage, stdout);
             return PARUS_EXIT_OK;
+        } else if (strcmp(argv[i], "--no-cloud-mask") == 0) {
+            opt.no_cloud_mask_ok = true;
         } else if (strcmp(argv[i], "--radar-scale") == 0 ||
                    strcmp(argv[i], "--radar-coefficient") == 0) {
             if (i + 1 >= argc)
@@ -93,6 +100,7 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
                 return cli_usage_error("ingest", "option '%s' needs a value", argv[i]);
             if (argv[i][2] == 'b') {
                 opt.band_map = argv[++i];
+                opt.band_map_generic_only = false;
             } else if (argv[i][2] == 'd') {
                 opt.date = argv[++i];
             } else {

@@ -22,7 +22,8 @@
 
 static const char usage[] =
     "usage: parus nightly [--inbox DIR] [--done DIR] [--quarantine DIR] [--log FILE]\n"
-    "                     [--settle SECONDS] [--shard I/N] [--bands MAP] [--threads N]\n"
+    "                     [--settle SECONDS] [--shard I/N] [--bands MAP] [--no-cloud-mask]\n"
+    "                     [--threads N]\n"
     "                     [--season FIRST/LAST] [--assess | --no-assess] [--verbose]\n\n"
     "Ingest every new tile of the inbox (new by content, not by name), oldest acquisition\n"
     "first, one transaction per tile; set unusable tiles aside with a reason file; record the\n"
@@ -41,7 +42,10 @@ static const char usage[] =
     "  --log FILE        append the log here instead of stderr (default: [paths] log)\n"
     "  --settle SECONDS  files changed more recently are still being written (default 60)\n"
     "  --shard I/N       take only the tiles whose fingerprint falls in shard I of N\n"
-    "  --bands MAP       band roles of generic files, e.g. red=3,nir=4\n"
+    "  --bands MAP       band roles of generic files, e.g. red=3,nir=4 (a tile that names its\n"
+    "                    own bands keeps them; with --bands it is refused)\n"
+    "  --no-cloud-mask   accept optical tiles without a cloud mask (default: [raster]\n"
+    "                    cloud_mask = off; else such a tile is set aside)\n"
     "  --threads N       threads for the kernel (default: [raster] threads, or all cores)\n"
     "  --season W        the season to assess after ingest (default: [season] window)\n"
     "  --assess          assess the season even when it is not owed an assessment\n"
@@ -253,7 +257,9 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
     opt.quarantine_dir = ctx->cfg.quarantine[0] ? ctx->cfg.quarantine : NULL;
     log_path = ctx->cfg.log[0] ? ctx->cfg.log : NULL;
     opt.band_map = ctx->cfg.bands[0] ? ctx->cfg.bands : NULL;
+    opt.band_map_generic_only = opt.band_map != NULL; /* the configuration's: generic tiles */
     opt.n_threads = ctx->cfg.threads;
+    opt.no_cloud_mask_ok = ctx->cfg.cloud_mask_off != 0;
     if (ctx->cfg.settle_s >= 0.0)
         opt.settle_s = ctx->cfg.settle_s;
 
@@ -283,9 +289,12 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
         } else if (strcmp(a, "--log") == 0) {
             if ((rc = take_value(argc, argv, &i, &log_path)) != 0)
                 return rc;
+        } else if (strcmp(a, "--no-cloud-mask") == 0) {
+            opt.no_cloud_mask_ok = true;
         } else if (strcmp(a, "--bands") == 0) {
             if ((rc = take_value(argc, argv, &i, &opt.band_map)) != 0)
                 return rc;
+            opt.band_map_generic_only = false;
         } else if (strcmp(a, "--shard") == 0) {
             if ((rc = take_value(argc, argv, &i, &shard)) != 0)
                 return rc;

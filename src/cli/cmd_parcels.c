@@ -23,7 +23,8 @@
 #include "cli_season.h"
 
 static const char usage[] =
-    "usage: parus parcels load [OPTIONS] FILE\n"
+    "usage: parus parcels load [--whole] [OPTIONS] FILE\n"
+    "       parus parcels retire ID...\n"
     "       parus parcels show [--json] ID\n"
     "       parus parcels crops --season FIRST/LAST [OPTIONS] FILE.csv\n\n"
     "load: read parcels from a vector file (GeoJSON, GeoPackage, Shapefile, ... in any CRS),\n"
@@ -33,7 +34,12 @@ static const char usage[] =
     "  --declared-area-field F  attribute holding the declared area (default declared_area_mu)\n"
     "  --declared-area-unit U   m2, mu, ha or auto (from the field name's suffix; default auto)\n"
     "  --assume-crs CRS         CRS for a file that has none, e.g. EPSG:4490\n"
-    "  --layer NAME             layer to read (default: the first)\n\n"
+    "  --layer NAME             layer to read (default: the first)\n"
+    "  --whole                  the file is the whole registry: a stored parcel it does not\n"
+    "                           hold is retired (no longer lent on); without it such parcels\n"
+    "                           are counted in a warning and stay lent on\n\n"
+    "retire: retire parcels (sold, their contracts ended): kept in the store, never lent on\n"
+    "again until a load holds them again; the seasons they are assessed in become owed.\n\n"
     "show: print one parcel of the store and its observations, tile by tile.\n"
     "  --json                   print JSON instead of text\n\n"
     "crops: store the crop declared for each parcel in a season (a CSV of parcel id and crop\n"
@@ -98,14 +104,27 @@ static int load(cli_ctx *ctx, int argc, char **argv)
     long long run_id;
     double area_m2 = 0.0;
     size_t i;
-    int rc, o;
+    int rc, o, a, n_args = 0;
+    bool whole = false;
+    char **args;
     static const char *const opts[] = {
         "--id-field",           "--farmer-field", "--declared-area-field",
         "--declared-area-unit", "--assume-crs",   "--layer"};
     const char *val[sizeof opts / sizeof opts[0]];
 
-    rc = cli_file_and_options("parcels", usage, argc, argv, 2, opts, sizeof opts / sizeof opts[0],
+    /* --whole takes no value: out of the list before the valued options are read */
+    args = calloc((size_t)argc + 1, sizeof *args);
+    if (!args)
+        return PARUS_EXIT_FAILURE;
+    for (a = 0; a < argc; a++) {
+        if (a >= 2 && strcmp(argv[a], "--whole") == 0)
+            whole = true;
+        else
+            args[n_args++] = argv[a];
+    }
+    rc = cli_file_and_options("parcels", usage, n_args, args, 2, opts, sizeof opts / sizeof opts[0],
                               val, &path);
+    free(args);
     if (rc)
         return rc < 0 ? PARUS_EXIT_OK : rc;
     for (o = 0; o < (int)(sizeof opts / sizeof opts[0]); o++) {
@@ -175,7 +194,8 @@ static int load(cli_ctx *ctx, int argc, char **argv)
         return rc;
     }
     run_id = cli_run_begin(store, argc, argv);
-    if (parus_store_put_parcels(store, &set, path, &stats, &err) != PARUS_OK) {
+    if ((whole ? parus_store_put_registry(store, &set, path, &stats, &err)
+               : parus_store_put_parcels(store, &set, path, &stats, &err)) != PARUS_OK) {
         rc = cli_report(&err);
         snprintf(summary, sizeof summary, "error=%s", parus_status_name(err.code));
         cli_run_end(store, run_id, "failed", summary);
@@ -203,15 +223,31 @@ static int load(cli_ctx *ctx, int argc, char **argv)
     if (stats.n_absent) /* a registry sent whole may mean them gone; they stay lent on */
         fprintf(stderr,
                 "parus: warning: %zu parcel%s in the store %s not in '%s': a load never "
-                "removes a parcel, so %s registered, assessed and lent on\n",
+                "removes a parcel, so %s registered, assessed and lent on (load the whole "
+                "registry with --whole to retire those it does not hold, or parus parcels "
+                "retire ID)\n",
                 stats.n_absent, stats.n_absent == 1 ? "" : "s", stats.n_absent == 1 ? "is" : "are",
                 cli_safe(path), stats.n_absent == 1 ? "it stays" : "they stay");
+    if (stats.n_retired)
+        fprintf(stderr,
+                "parus: warning: %zu parcel%s in the store %s not in the registry '%s': "
+                "retired, no longer lent on; the seasons assessed with %s are owed an "
+                "assessment\n",
+                stats.n_retired, stats.n_retired == 1 ? "" : "s",
+                stats.n_retired == 1 ? "is" : "are", cli_safe(path),
+                stats.n_retired == 1 ? "it" : "them");
+    if (stats.n_reinstated)
+        fprintf(stderr,
+                "parus: note: %zu retired parcel%s of '%s' reinstated: lent on again from the "
+                "next assessment\n",
+                stats.n_reinstated, stats.n_reinstated == 1 ? "" : "s", cli_safe(path));
     snprintf(summary, sizeof summary,
              "file=%s parcels=%zu inserted=%zu updated=%zu unchanged=%zu repaired=%zu "
-             "set_aside=%zu reshaped=%zu observations_removed=%zu overlaps=%zu area_mu=%.2f",
+             "set_aside=%zu reshaped=%zu observations_removed=%zu overlaps=%zu retired=%zu "
+             "reinstated=%zu area_mu=%.2f",
              path, set.n_parcels, stats.n_inserted, stats.n_updated, stats.n_unchanged,
              set.n_repaired, set.n_rejects, stats.n_reshaped, stats.n_observations_dropped,
-             stats.n_overlaps, cli_mu(area_m2));
+             stats.n_overlaps, stats.n_retired, stats.n_reinstated, cli_mu(area_m2));
     cli_run_end(store, run_id, set.n_rejects ? "partial" : "ok", summary);
     if (!ctx->quiet)
         printf("loaded '%s' (%s): %zu parcels, %zu new, %zu updated, %zu unchanged, "
@@ -460,19 +496,65 @@ out_table:
     return rc;
 }
 
+/* parus parcels retire ID...: one transaction, every id stored or nothing retired (exit 6) */
+static int retire(cli_ctx *ctx, int argc, char **argv)
+{
+    parus_store *store = NULL;
+    parus_error err;
+    char summary[128];
+    long long run_id;
+    size_t n = 0;
+    int a, rc;
+
+    for (a = 2; a < argc; a++) {
+        if (cli_is_help(argv[a])) {
+            fputs(usage, stdout);
+            return PARUS_EXIT_OK;
+        }
+        if (argv[a][0] == '-' && argv[a][1])
+            return cli_usage_error("parcels", "unknown option '%s'", argv[a]);
+    }
+    if (argc < 3)
+        return cli_usage_error("parcels", "retire needs the ids of the parcels to retire");
+    if (parus_store_open_existing(ctx->cfg.db, &store, &err) != PARUS_OK)
+        return cli_report(&err);
+    run_id = cli_run_begin(store, argc, argv);
+    if (parus_store_retire_parcels(store, (const char *const *)argv + 2, (size_t)(argc - 2),
+                                   "parcels retire", &n, &err) != PARUS_OK) {
+        rc = cli_report(&err);
+        snprintf(summary, sizeof summary, "error=%s", parus_status_name(err.code));
+        cli_run_end(store, run_id, "failed", summary);
+        parus_store_close(store);
+        return rc;
+    }
+    snprintf(summary, sizeof summary, "retired=%zu", n);
+    cli_run_end(store, run_id, n ? "ok" : "noop", summary);
+    parus_store_close(store);
+    if (!ctx->quiet && n)
+        printf("retired %zu parcel%s (%zu already retired): no longer lent on; the seasons "
+               "assessed with %s are owed an assessment\n",
+               n, n == 1 ? "" : "s", (size_t)(argc - 2) - n, n == 1 ? "it" : "them");
+    else if (!ctx->quiet)
+        printf("nothing retired: every parcel given was retired already\n");
+    return n ? PARUS_EXIT_OK : PARUS_EXIT_NOTHING_NEW;
+}
+
 int cmd_parcels(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage_error("parcels", "no subcommand given (load, show or crops)");
+        return cli_usage_error("parcels", "no subcommand given (load, retire, show or crops)");
     if (cli_is_help(argv[1])) {
         fputs(usage, stdout);
         return PARUS_EXIT_OK;
     }
     if (strcmp(argv[1], "load") == 0)
         return load(ctx, argc, argv);
+    if (strcmp(argv[1], "retire") == 0)
+        return retire(ctx, argc, argv);
     if (strcmp(argv[1], "show") == 0)
         return show(ctx, argc, argv);
     if (strcmp(argv[1], "crops") == 0)
         return crops(ctx, argc, argv);
-    return cli_usage_error("parcels", "unknown subcommand '%s' (load, show or crops)", argv[1]);
+    return cli_usage_error("parcels", "unknown subcommand '%s' (load, retire, show or crops)",
+                           argv[1]);
 }
