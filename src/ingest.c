@@ -79,12 +79,15 @@ static void candidates_release(struct candidates *c)
  * differs in its metadata). So before the pass a few candidate parcels, spread over the tile,
  * are probes: their stored observations on each earlier tile of the same sensor whose footprint
  * meets this one are read, and as the pass finishes each probe its new observation is compared
- * with them. Two real acquisitions never agree on a parcel's weights and every index mean to the
- * store's step (1e-4); a tile that agrees with a stored one on ECHO_MIN_CLEAR clear probes and on
- * at least half of those it shares with it is refused, naming that tile. A crop of the copy
- * still agrees on the parcels wholly inside both. */
+ * with them. Two real acquisitions never agree on a parcel's weights and every index mean within
+ * ECHO_TOL (two thousandths: the atmosphere and the sun alone move a parcel's mean more between
+ * two dates, while a copy nudged by a digital number or two stays within it); a tile that agrees
+ * with a stored one on ECHO_MIN_CLEAR clear probes and on four in five of those it shares with it
+ * is refused, naming that tile. A crop of the copy still agrees on the parcels wholly inside
+ * both. */
 #define ECHO_PROBES 64
 #define ECHO_MIN_CLEAR 8
+#define ECHO_TOL 2e-3
 #define ECHO_N (3 + PARUS_INDEX_N_ + 2)
 
 struct echo_tile {
@@ -124,19 +127,20 @@ static void echo_values(const parus_observation *o, bool radar, double *v)
     v[4 + PARUS_INDEX_N_] = radar ? o->vh : (double)NAN;
 }
 
-/* The same to the store's step: weights in thousandths of a pixel, values in 1e-4 (a value
- * kept exactly, out of that range, to a millionth of itself). */
+/* The same within the store's step for the weights (thousandths of a pixel), ECHO_TOL for the
+ * fraction and the index means, and half a percent of a radar mean (backscatter is linear power:
+ * speckle alone moves a parcel's mean by several percent between two dates). */
 static bool echo_same(const double *a, const double *b)
 {
     size_t k;
     for (k = 0; k < ECHO_N; k++) {
-        double step = k < 2 ? 1e-3 : 1e-4;
+        double tol = k < 2 ? 0.6e-3 : k < 3 + PARUS_INDEX_N_ ? ECHO_TOL : 0.005 * fabs(a[k]);
         if (isnan(a[k]) || isnan(b[k])) {
             if (isnan(a[k]) != isnan(b[k]))
                 return false;
             continue;
         }
-        if (fabs(a[k] - b[k]) > 0.6 * step + 1e-6 * fabs(a[k]))
+        if (fabs(a[k] - b[k]) > tol + 1e-6 * fabs(a[k]))
             return false;
     }
     return true;
@@ -286,7 +290,7 @@ static const struct echo_tile *echo_verdict(const struct echo *e)
     size_t i;
     for (i = 0; i < e->n_tiles; i++) {
         const struct echo_tile *t = &e->tiles[i];
-        if (t->n_clear_equal >= ECHO_MIN_CLEAR && 2 * t->n_clear_equal >= t->n_clear_compared)
+        if (t->n_clear_equal >= ECHO_MIN_CLEAR && 5 * t->n_clear_equal >= 4 * t->n_clear_compared)
             return t;
     }
     return NULL;
@@ -401,7 +405,8 @@ parus_status parus_ingest_tile(parus_store *store, const char *const *paths, siz
         res.outcome = PARUS_INGEST_KNOWN;
         goto done;
     }
-    if (!ti->radar && ti->validity == PARUS_VALIDITY_NODATA && !(opt && opt->no_cloud_mask_ok)) {
+    if (!ti->radar && ti->validity == PARUS_VALIDITY_NODATA && !(opt && opt->no_cloud_mask_ok) &&
+        !(opt && opt->no_cloud_mask_generic_ok && ti->sensor == PARUS_SENSOR_GENERIC)) {
         /* nothing tells a cloud from a field: every cloud would be a clear observation, a surer
          * series and a larger limit */
         const char *what =
@@ -417,7 +422,8 @@ parus_status parus_ingest_tile(parus_store *store, const char *const *paths, siz
         rc = parus_fail(err, PARUS_E_BANDS,
                         "tile '%s' (%s) has no cloud mask: its clouds would count as clear "
                         "observations; %s, or, when its clouds were removed before delivery, "
-                        "ingest it with --no-cloud-mask ([raster] cloud_mask = off)",
+                        "ingest it with --no-cloud-mask ([raster] cloud_mask = off takes "
+                        "generic tiles only)",
                         paths[0], ti->sensor_name, what);
         goto out;
     }
@@ -505,7 +511,8 @@ parus_status parus_ingest_tile(parus_store *store, const char *const *paths, siz
         parus_store_tile_abort(store);
         rc = parus_fail(err, PARUS_E_DUPLICATE,
                         "tile '%s' is the same acquisition as tile %lld ('%s': %s, %s, the same "
-                        "grid) in other bytes (re-encoded, re-delivered or reprocessed): its "
+                        "grid or most of its footprint) in other bytes (re-encoded, re-delivered, "
+                        "reprocessed or regridded): its "
                         "observations would count the same pixels twice; nothing of it is "
                         "stored, the stored tile stays",
                         paths[0], (long long)same.id, same.path, same.sensor, same.date);

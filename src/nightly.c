@@ -1383,6 +1383,7 @@ static parus_status ingest_one(struct run *r, struct item *it, parus_error *err)
     iopt.band_map = r->opt->band_map;
     iopt.band_map_generic_only = r->opt->band_map_generic_only;
     iopt.no_cloud_mask_ok = r->opt->no_cloud_mask_ok;
+    iopt.no_cloud_mask_generic_ok = r->opt->no_cloud_mask_generic_ok;
     iopt.n_threads = r->opt->n_threads;
     iopt.hash = it->hash; /* fingerprinted by inspect a moment ago, within the settle guard */
     iopt.checkpoint = r->opt->checkpoint;

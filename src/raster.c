@@ -1373,7 +1373,7 @@ static bool own_date(open_ctx *ctx, char date[11], char src[96])
  * another: an NDVI of neither). */
 static parus_status check_file_dates(const open_ctx *ctx, parus_error *err)
 {
-    size_t i, k, first = SIZE_MAX;
+    size_t i, k, first = SIZE_MAX, undated = SIZE_MAX;
     char first_date[11] = "", first_src[64] = "";
     for (i = 0; i < ctx->n_rf; i++) {
         char d[11], src[64];
@@ -1394,8 +1394,11 @@ static parus_status check_file_dates(const open_ctx *ctx, parus_error *err)
             snprintf(src, sizeof src, "its name");
             have = true;
         }
-        if (!have)
+        if (!have) {
+            if (undated == SIZE_MAX)
+                undated = i;
             continue;
+        }
         if (first == SIZE_MAX) {
             first = i;
             memcpy(first_date, d, sizeof first_date);
@@ -1408,6 +1411,14 @@ static parus_status check_file_dates(const open_ctx *ctx, parus_error *err)
                               ctx->rf[i].path, d, src);
         }
     }
+    /* a file that says no date beside files that do: nothing vouches that it is of theirs */
+    if (first != SIZE_MAX && undated != SIZE_MAX)
+        return parus_fail(err, PARUS_E_BANDS,
+                          "'%s' holds files of several dates or none: '%s' is %s (from %s), '%s' "
+                          "carries no date (neither in its metadata nor in its name): one tile is "
+                          "one acquisition",
+                          ctx->label, ctx->rf[first].path, first_date, first_src,
+                          ctx->rf[undated].path);
     return PARUS_OK;
 }
 

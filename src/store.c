@@ -1716,6 +1716,23 @@ static bool same_grid(const parus_tile_record *a, const parus_tile_record *b)
            same_value(a->lon_max_deg, b->lon_max_deg) && same_value(a->lat_max_deg, b->lat_max_deg);
 }
 
+static bool is_radar(const parus_tile_record *rec);
+
+/* An optical tile of the same sensor and date whose footprint covers most of the other's (four
+ * fifths of the smaller box, lon/lat): the same acquisition on another grid (reprojected,
+ * resampled, shifted). Neighbouring tiles of one date (MGRS, WRS-2) share a tenth; radar passes
+ * of one day (ascending, descending) are kept apart, so radar is left to the grid rule. */
+static bool same_scene_regridded(const parus_tile_record *a, const parus_tile_record *b)
+{
+    double w = fmin(a->lon_max_deg, b->lon_max_deg) - fmax(a->lon_min_deg, b->lon_min_deg);
+    double h = fmin(a->lat_max_deg, b->lat_max_deg) - fmax(a->lat_min_deg, b->lat_min_deg);
+    double area_a = (a->lon_max_deg - a->lon_min_deg) * (a->lat_max_deg - a->lat_min_deg);
+    double area_b = (b->lon_max_deg - b->lon_min_deg) * (b->lat_max_deg - b->lat_min_deg);
+    if (is_radar(a) || is_radar(b) || !(w > 0.0) || !(h > 0.0))
+        return false;
+    return w * h >= 0.8 * fmin(area_a, area_b);
+}
+
 parus_status parus_store_find_same_acquisition(parus_store *store, const parus_tile_record *rec,
                                                parus_tile_record *out, bool *found,
                                                parus_error *err)
@@ -1740,7 +1757,8 @@ parus_status parus_store_find_same_acquisition(parus_store *store, const parus_t
     while (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
         parus_tile_record t;
         row_tile(st, &t);
-        if (strcmp(t.hash, rec->hash) != 0 && same_grid(&t, rec)) {
+        if (strcmp(t.hash, rec->hash) != 0 &&
+            (same_grid(&t, rec) || same_scene_regridded(&t, rec))) {
             *out = t;
             *found = true;
             parus__reset(st);
@@ -2432,7 +2450,8 @@ static parus_status acquisition_claim(parus_store *store, const parus_tile_recor
     if (code == PARUS_OK && found)
         code = parus_fail(err, PARUS_E_DUPLICATE,
                           "tile '%s' is the same acquisition as tile %lld ('%s': %s, %s, the same "
-                          "grid) in other bytes, stored by another writer a moment ago: its "
+                          "grid or most of its footprint) in other bytes, stored by another "
+                          "writer a moment ago: its "
                           "observations would count the same pixels twice; nothing of it is "
                           "stored, the stored tile stays",
                           rec->path, (long long)twin.id, twin.path, twin.sensor, twin.date);
@@ -3064,6 +3083,19 @@ static const char *const merge_sql[] = {
     "JOIN merge_src.tiles st ON st.id = o.tile_id JOIN main.tiles t ON t.hash = st.hash "
     "WHERE NOT EXISTS (SELECT 1 FROM temp.merge_newt n WHERE n.sid = st.id) AND NOT EXISTS "
     "(SELECT 1 FROM main.radar_observations d WHERE d.tile_id = t.id AND d.parcel_num = p.num)",
+    /* a parcel the source retired is retired here too (schema 20), and the seasons whose
+     * results rest on it are owed: a shard told the registry lost it, the merged store lends on
+     * it no longer */
+    "CREATE TEMP TABLE merge_ret AS SELECT r.parcel_id, r.retired_at, r.source FROM "
+    "merge_src.parcel_retirements r WHERE EXISTS (SELECT 1 FROM main.parcels p WHERE p.id = "
+    "r.parcel_id) AND NOT EXISTS (SELECT 1 FROM main.parcel_retirements d WHERE d.parcel_id = "
+    "r.parcel_id)",
+    "INSERT INTO main.parcel_retirements (parcel_id, retired_at, source) SELECT parcel_id, "
+    "retired_at, source FROM temp.merge_ret ORDER BY parcel_id",
+    "UPDATE main.season_state SET stale = 1, stale_since = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), "
+    "stale_cause = 'parcels retired by a merge' WHERE stale = 0 AND EXISTS (SELECT 1 FROM "
+    "main.parcel_results r JOIN temp.merge_ret t ON t.parcel_id = r.parcel_id WHERE r.season = "
+    "season_state.season)",
 };
 
 /* the statement before each counted one: the parcels updated (after the two reshape statements),
@@ -3076,14 +3108,16 @@ enum {
     MERGE_OBS = 13,
     MERGE_RADAR_OBS = 15,
     MERGE_RESHAPED_OBS = 16,
-    MERGE_RESHAPED_RADAR_OBS = 17
+    MERGE_RESHAPED_RADAR_OBS = 17,
+    MERGE_RETIRED = 19
 };
 
 static void merge_cleanup(parus_store *store)
 {
     parus__db_exec(store->db,
                    "DROP TABLE IF EXISTS temp.merge_upd; DROP TABLE IF EXISTS temp.merge_newp; "
-                   "DROP TABLE IF EXISTS temp.merge_newt; DROP TABLE IF EXISTS temp.merge_twin");
+                   "DROP TABLE IF EXISTS temp.merge_newt; DROP TABLE IF EXISTS temp.merge_twin; "
+                   "DROP TABLE IF EXISTS temp.merge_ret");
     parus__db_exec(store->db, "DETACH DATABASE merge_src");
 }
 
@@ -3174,6 +3208,8 @@ parus_status parus_store_merge(parus_store *store, const char *src_path,
             ms.n_parcels_new = n;
         else if (i == MERGE_TWIN)
             ms.n_tiles_same_acquisition = n;
+        else if (i == MERGE_RETIRED)
+            ms.n_parcels_retired = n;
         else if (i == MERGE_NEWT + 1)
             ms.n_tiles_new = n;
         else if (i == MERGE_OBS || i == MERGE_RESHAPED_OBS)

@@ -1417,6 +1417,14 @@ static void test_assess__the_same_acquisition_twice_is_refused(void **state)
     expect_has(out, "the same grid");
     expect_has(out, "/again/");
     free(out);
+    /* the same on another grid (resampled to 20 m): the same footprint, the same acquisition */
+    out = parus_test_run_expect(4,
+                                "mkdir -p '%s/again20' && t=$(ls '%s'/scene/S2*.tif | head -1) && "
+                                "gdal_translate -q -tr 20 20 \"$t\" '%s/again20/'$(basename "
+                                "\"$t\") && '%s' --db '%s' ingest '%s'/again20/*.tif",
+                                g_dir, g_dir, g_dir, parus_test_bin(), db, g_dir);
+    expect_has(out, "is the same acquisition as tile");
+    free(out);
     assert_int_equal(parus_test_sql_count(db, "tiles"), n_tiles);
     assert_int_equal(parus_test_sql_count(db, "observations"), n_obs);
     /* the stored bytes themselves: known */
@@ -1585,6 +1593,26 @@ static void test_assess__tiles_parus_cannot_vouch_for_are_refused(void **state)
     out = parus_test_run_expect(4, "'%s' --db '%s' ingest '%s/vouch/scene'", parus_test_bin(), db,
                                 g_dir);
     expect_has(out, "holds files of several dates");
+    free(out);
+    /* a band file that says no date beside dated ones: nothing vouches that it is of theirs */
+    out = parus_test_run_expect(4,
+                                "mkdir -p '%s/vouch/scene2' && cp '%s/vouch/scene/T50SKF_B04.tif' "
+                                "'%s/vouch/scene/T50SKF_SCL.tif' '%s/vouch/scene2/' && "
+                                "gdal_translate -q -mo ACQUISITION_DATE= "
+                                "'%s/vouch/scene/T50SKF_B08.tif' '%s/vouch/scene2/T50SKF_B08.tif' "
+                                "&& '%s' --db '%s' ingest '%s/vouch/scene2'",
+                                g_dir, g_dir, g_dir, g_dir, g_dir, g_dir, parus_test_bin(), db,
+                                g_dir);
+    expect_has(out, "carries no date");
+    free(out);
+    /* the configuration's cloud_mask = off is for generic tiles: an L2A without its SCL stays
+     * refused */
+    out = parus_test_run_expect(4,
+                                "printf '[raster]\\ncloud_mask = off\\n' > '%s/vouch/nomask.ini' "
+                                "&& '%s' --config '%s/vouch/nomask.ini' --db '%s' ingest "
+                                "'%s/vouch/S2B_MSIL2A_20240104_T50SKF.tif'",
+                                g_dir, parus_test_bin(), g_dir, db, g_dir);
+    expect_has(out, "has no cloud mask");
     free(out);
     out = parus_test_run_expect(
         4, "'%s' --db '%s' ingest --bands red=3,nir=4 '%s/vouch/S2B_MSIL2A_20240107_T50SKF.tif'",

@@ -246,7 +246,7 @@ static void test_open__creates_current_schema(void **state)
 
     s = open_ok(path);
     assert_int_equal(parus_store_schema_version(s), PARUS_STORE_SCHEMA_VERSION);
-    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 19);
+    assert_int_equal(PARUS_STORE_SCHEMA_VERSION, 20);
     c = counts_ok(s);
     assert_int_equal(c.n_parcels + c.n_farmers + c.n_parcel_rejects + c.n_tiles + c.n_observations +
                          c.n_runs + c.n_parcel_crops + c.n_samples + c.n_sample_points +
@@ -389,7 +389,7 @@ static void test_open__older_schema_is_migrated(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 1);
     assert_int_equal(parus_store_get_counts(s, &c, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 1, older than this parus (19)");
+    assert_msg_has(err, "has schema version 1, older than this parus (20)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 1);
 
@@ -483,7 +483,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     load_ok(s, &set, "a.geojson", NULL);
     parus_store_close(s);
     db = raw_open(path);
-    raw_exec(db, "PRAGMA user_version = 20");
+    raw_exec(db, "PRAGMA user_version = 21");
     sqlite3_close(db);
 
     before = file_read(path);
@@ -491,7 +491,7 @@ static void test_open__newer_schema_is_refused_untouched(void **state)
     assert_int_equal(parus_store_open(path, &s, &err), PARUS_E_SCHEMA);
     assert_null(s);
     snprintf(expect, sizeof expect,
-             "'%s' has schema version 20, newer than this parus (19): upgrade parus", path);
+             "'%s' has schema version 21, newer than this parus (20): upgrade parus", path);
     assert_string_equal(err.msg, expect);
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_E_SCHEMA);
     assert_string_equal(err.msg, expect);
@@ -1126,6 +1126,15 @@ static parus_tile_record tile_rec(unsigned seed, const char *date)
     return r;
 }
 
+/* rec on the grid east_m metres east (the next tile of the same date: another grid and, but for
+ * a strip, another footprint; at 39 N a degree of longitude is about 86.5 km) */
+static void tile_east(parus_tile_record *rec, double east_m)
+{
+    rec->geotransform[0] += east_m;
+    rec->lon_min_deg += east_m / 86500.0;
+    rec->lon_max_deg += east_m / 86500.0;
+}
+
 typedef struct tile_list {
     char text[1024];
 } tile_list;
@@ -1158,6 +1167,7 @@ static void test_tiles__put_find_and_order(void **state)
 
     a.epsg = 0;
     a.geotransform[2] = NAN;
+    tile_east(&c, 109800.0); /* a's date: the next tile */
     assert_int_equal(parus_store_put_tile(s, &a, &err), PARUS_OK);
     assert_int_equal(a.id, 1);
     assert_int_equal(strlen(a.processed_at), 20);
@@ -1745,7 +1755,7 @@ static void test_open__v3_store_is_migrated_to_v4(void **state)
     assert_int_equal(parus_store_schema_version(s), 3);
     assert_int_equal(parus_store_season_walk(s, SEASON, log_parcel, &log, &n, &err),
                      PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 3, older than this parus (19)");
+    assert_msg_has(err, "has schema version 3, older than this parus (20)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 3);
 
@@ -1902,7 +1912,7 @@ static void put_tile_east(parus_store *s, unsigned seed, const char *date, const
         obs[i] = &o[i];
     }
     snprintf(rec.status, sizeof rec.status, "ingested");
-    rec.geotransform[0] += east_m;
+    tile_east(&rec, east_m);
     if (parus_store_put_tile_observations(s, &rec, ids, obs, n, &err) != PARUS_OK)
         fail_msg("put tile: %s", err.msg);
 }
@@ -2107,6 +2117,11 @@ static void test_merge__the_same_acquisition_is_not_merged_twice(void **state)
     load_ok(s, &set, "a.geojson", NULL);
     put_tile_of(s, 3, "2024-05-01", ids, 3); /* tile 1's acquisition, other bytes */
     put_tile_of(s, 2, "2024-05-11", ids, 3);
+    {
+        /* and a parcel the source retired: retired in the destination too */
+        const char *gone[] = {"P00002"};
+        assert_int_equal(parus_store_retire_parcels(s, gone, 1, "test", NULL, &err), PARUS_OK);
+    }
     parus_store_close(s);
 
     s = open_ok(dst);
@@ -2118,6 +2133,10 @@ static void test_merge__the_same_acquisition_is_not_merged_twice(void **state)
     assert_non_null(strstr(ms.same_acquisition, "T50TMK_2024-05-01_3.tif"));
     assert_non_null(strstr(ms.same_acquisition, "tile 1 ('/inbox/T50TMK_2024-05-01_1.tif')"));
     assert_int_equal(n_series(s, "P00001"), 2);
+    assert_int_equal(ms.n_parcels_retired, 1);
+    assert_int_equal(file_int(dst, "SELECT count(*) FROM parcel_retirements WHERE parcel_id = "
+                                   "'P00002'"),
+                     1);
     /* again: nothing new, the twin still set aside */
     assert_int_equal(parus_store_merge(s, src, &ms, &err), PARUS_OK);
     assert_int_equal(ms.n_tiles_same_acquisition, 1);
@@ -2688,7 +2707,9 @@ static void test_assessments__put_replace_read_and_refuse(void **state)
 #define V18_REAL_COLUMN(name, offset) ", " #name " REAL"
 #define V18_NAME(name, offset) ", " #name
 #define V18_UNPACK(name, offset) ", parus_obs_value(vals, '" #name "')"
+/* back to 19 (no parcel_retirements), then to 18 (observations a table) */
 #define DROP_V18                                                                                   \
+    "DROP TABLE parcel_retirements;"                                                               \
     "DROP VIEW observations; CREATE TABLE observations ("                                          \
     " tile_id INTEGER NOT NULL REFERENCES tiles(id) ON DELETE CASCADE,"                            \
     " parcel_num INTEGER NOT NULL REFERENCES parcels(num) ON DELETE CASCADE,"                      \
@@ -2776,7 +2797,7 @@ static void test_open__v4_store_is_migrated_to_v5(void **state)
     assert_int_equal(parus_store_open_existing(path, &s, &err), PARUS_OK);
     assert_int_equal(parus_store_schema_version(s), 4);
     assert_int_equal(parus_store_results_begin(s, SEASON, 0, &err), PARUS_E_SCHEMA);
-    assert_msg_has(err, "has schema version 4, older than this parus (19)");
+    assert_msg_has(err, "has schema version 4, older than this parus (20)");
     parus_store_close(s);
     assert_int_equal(file_int(path, "PRAGMA user_version"), 4);
 
@@ -3068,7 +3089,7 @@ static void test_open__v14_store_is_migrated_to_v18(void **state)
     assert_int_equal(
         file_int(path, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'weather%'"), 0);
     s = open_ok(path);
-    assert_int_equal(parus_store_schema_version(s), 19);
+    assert_int_equal(parus_store_schema_version(s), 20);
     parus_store_close(s);
     assert_int_equal(file_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
                                     "name LIKE 'weather%'"),

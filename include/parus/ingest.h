@@ -35,6 +35,9 @@ typedef struct parus_ingest_options {
      * (E_BANDS): its clouds would count as clear observations. true accepts it (the user says
      * its clouds were removed before delivery). */
     bool no_cloud_mask_ok;
+    /* The same for generic tiles only (a configuration's [raster] cloud_mask = off, set for a
+     * site's own composites: a Sentinel-2 or Landsat product without its mask stays refused) */
+    bool no_cloud_mask_generic_ok;
     const char *date; /* acquisition date override; NULL: from the tile */
     /* radar tiles that do not say it themselves (parus_tile_options): "linear"/"db",
      * "sigma0"/"gamma0"/"beta0"; NULL: from the tile */

@@ -87,8 +87,9 @@ typedef struct parus_nightly_options {
     const char *band_map;       /* generic band roles (parus_ingest_options); NULL: automatic */
     bool band_map_generic_only; /* parus_tile_options: true for a configuration's map */
     bool no_cloud_mask_ok;      /* parus_ingest_options */
-    int n_threads;              /* kernel threads; 0: all cores */
-    const char *command;        /* run record: the program and its arguments (NULL: "nightly") */
+    bool no_cloud_mask_generic_ok;
+    int n_threads;       /* kernel threads; 0: all cores */
+    const char *command; /* run record: the program and its arguments (NULL: "nightly") */
     const char *args;
     parus_nightly_log_fn log; /* NULL: no log */
     void *log_ctx;

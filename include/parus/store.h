@@ -813,6 +813,9 @@ typedef struct parus_store_merge_stats {
      * first named in same_acquisition ("'SRC PATH' is the same acquisition as tile N ('PATH')") */
     size_t n_tiles_same_acquisition;
     char same_acquisition[512];
+    /* parcels the source retired (schema 20) that the destination holds and lent on: retired
+     * there too, their seasons owed */
+    size_t n_parcels_retired;
 } parus_store_merge_stats;
 
 /* Copy what the store at src_path holds and store does not, in one transaction: parcels by id
@@ -821,7 +824,8 @@ typedef struct parus_store_merge_stats {
  * tiles, mapped through parcel ids and tile hashes (a radar tile's pass and radar observations
  * too), each only where the destination holds the parcel with the shape it was measured over; a
  * parcel the source reshapes brings its observations of known tiles too. A new tile of an
- * acquisition the destination holds in other bytes is not merged (n_tiles_same_acquisition).
+ * acquisition the destination holds in other bytes is not merged (n_tiles_same_acquisition). A
+ * parcel the source retired is retired in the destination too (n_parcels_retired).
  * Parcel rejects, runs,
  * declared crops, samples, weather and assessments are not copied. The source is only read; it must
  * be a parus store at this build's schema version (E_SCHEMA otherwise: open it for writing with

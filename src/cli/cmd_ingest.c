@@ -79,7 +79,7 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
     opt.band_map = ctx->cfg.bands[0] ? ctx->cfg.bands : NULL;
     opt.band_map_generic_only = opt.band_map != NULL; /* the configuration's: generic tiles */
     opt.n_threads = ctx->cfg.threads;
-    opt.no_cloud_mask_ok = ctx->cfg.cloud_mask_off != 0;
+    opt.no_cloud_mask_generic_ok = ctx->cfg.cloud_mask_off != 0;
     for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
         if (cli_is_help(argv[i])) {
             fputs(usage, stdout);

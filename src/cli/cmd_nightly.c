@@ -44,8 +44,8 @@ static const char usage[] =
     "  --shard I/N       take only the tiles whose fingerprint falls in shard I of N\n"
     "  --bands MAP       band roles of generic files, e.g. red=3,nir=4 (a tile that names its\n"
     "                    own bands keeps them; with --bands it is refused)\n"
-    "  --no-cloud-mask   accept optical tiles without a cloud mask (default: [raster]\n"
-    "                    cloud_mask = off; else such a tile is set aside)\n"
+    "  --no-cloud-mask   accept optical tiles without a cloud mask ([raster] cloud_mask =\n"
+    "                    off: generic ones only; else such a tile is set aside)\n"
     "  --threads N       threads for the kernel (default: [raster] threads, or all cores)\n"
     "  --season W        the season to assess after ingest (default: [season] window)\n"
     "  --assess          assess the season even when it is not owed an assessment\n"
@@ -259,7 +259,7 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
     opt.band_map = ctx->cfg.bands[0] ? ctx->cfg.bands : NULL;
     opt.band_map_generic_only = opt.band_map != NULL; /* the configuration's: generic tiles */
     opt.n_threads = ctx->cfg.threads;
-    opt.no_cloud_mask_ok = ctx->cfg.cloud_mask_off != 0;
+    opt.no_cloud_mask_generic_ok = ctx->cfg.cloud_mask_off != 0;
     if (ctx->cfg.settle_s >= 0.0)
         opt.settle_s = ctx->cfg.settle_s;
 

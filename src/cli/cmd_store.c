@@ -88,7 +88,7 @@ static int merge(cli_ctx *ctx, int argc, char **argv)
         }
         n_tiles += ms.n_tiles_new;
         n_obs += ms.n_observations + ms.n_radar_observations;
-        n_parcels += ms.n_parcels_new + ms.n_parcels_updated;
+        n_parcels += ms.n_parcels_new + ms.n_parcels_updated + ms.n_parcels_retired;
         n_twins += ms.n_tiles_same_acquisition;
         say_what_stays(ctx, argv[i], argv[2]);
         if (ms.n_observations_other_shape)
@@ -97,6 +97,14 @@ static int merge(cli_ctx *ctx, int argc, char **argv)
                     "shapes that '%s' does not hold (its own are newer): not copied, they describe "
                     "other land\n",
                     ms.n_observations_other_shape, argv[i], argv[2]);
+        if (ms.n_parcels_retired)
+            fprintf(stderr,
+                    "parus: warning: merge: %zu parcel%s retired in '%s' %s retired in '%s' "
+                    "too: no longer lent on; the seasons assessed with %s are owed an "
+                    "assessment\n",
+                    ms.n_parcels_retired, ms.n_parcels_retired == 1 ? "" : "s", argv[i],
+                    ms.n_parcels_retired == 1 ? "is" : "are", argv[2],
+                    ms.n_parcels_retired == 1 ? "it" : "them");
         if (ms.n_tiles_same_acquisition)
             fprintf(stderr,
                     "parus: warning: merge: %zu tile%s of '%s' %s of an acquisition '%s' holds in "
