@@ -2982,14 +2982,22 @@ static parus_status merge_exec(parus_store *store, const char *src, const char *
  * same_grid does for ingest) */
 #define MERGE_NEAR(c)                                                                              \
     "(t." #c " IS s." #c " OR abs(t." #c " - s." #c ") <= 1e-9 * max(1.0, abs(s." #c ")))"
+/* the same acquisition as ingest judges it (same_grid, same_scene_regridded): the same sensor and
+ * date, and the same grid, or (optical) four fifths of the smaller footprint shared */
 /* clang-format off */
 #define MERGE_SAME_GRID                                                                            \
-    "t.sensor = s.sensor AND t.date = s.date AND t.epsg IS s.epsg AND t.width = s.width AND "      \
+    "t.sensor = s.sensor AND t.date = s.date AND ((t.epsg IS s.epsg AND t.width = s.width AND "    \
     "t.height = s.height AND "                                                                     \
     MERGE_NEAR(gt0) " AND " MERGE_NEAR(gt1) " AND " MERGE_NEAR(gt2) " AND "                        \
     MERGE_NEAR(gt3) " AND " MERGE_NEAR(gt4) " AND " MERGE_NEAR(gt5) " AND "                        \
     MERGE_NEAR(lon_min_deg) " AND " MERGE_NEAR(lat_min_deg) " AND "                                \
-    MERGE_NEAR(lon_max_deg) " AND " MERGE_NEAR(lat_max_deg)
+    MERGE_NEAR(lon_max_deg) " AND " MERGE_NEAR(lat_max_deg) ") OR (t.sensor <> 'sentinel-1' AND "  \
+    "min(t.lon_max_deg, s.lon_max_deg) > max(t.lon_min_deg, s.lon_min_deg) AND "                   \
+    "min(t.lat_max_deg, s.lat_max_deg) > max(t.lat_min_deg, s.lat_min_deg) AND "                   \
+    "(min(t.lon_max_deg, s.lon_max_deg) - max(t.lon_min_deg, s.lon_min_deg)) * "                   \
+    "(min(t.lat_max_deg, s.lat_max_deg) - max(t.lat_min_deg, s.lat_min_deg)) >= 0.8 * min("        \
+    "(t.lon_max_deg - t.lon_min_deg) * (t.lat_max_deg - t.lat_min_deg), "                          \
+    "(s.lon_max_deg - s.lon_min_deg) * (s.lat_max_deg - s.lat_min_deg))))"
 /* clang-format on */
 #define MERGE_TILE_COLUMNS                                                                         \
     "hash, path, sensor, date, epsg, width, height, gt0, gt1, gt2, gt3, gt4, gt5, lon_min_deg, "   \
@@ -3045,6 +3053,26 @@ static const char *const merge_sql[] = {
     "CREATE TEMP TABLE merge_twin AS SELECT s.id AS sid, min(t.id) AS did FROM temp.merge_newt n "
     "JOIN merge_src.tiles s ON s.id = n.sid JOIN main.tiles t ON " MERGE_SAME_GRID " GROUP BY s.id",
     "DELETE FROM temp.merge_newt WHERE sid IN (SELECT sid FROM temp.merge_twin)",
+    /* and those holding a destination tile's pixels under another date, as ingest judges them
+     * (ingest.c, "the pixels of another date"): 64 clear parcels of each new optical tile, by
+     * parcel number, against the destination's observations of them on every tile of the same
+     * sensor whose footprint meets it; the same weights and an NDVI mean within 0.002 on eight
+     * and four in five of those compared */
+    "CREATE TEMP TABLE merge_redated AS WITH probe AS (SELECT o.tile_id AS sid, p.num AS dnum, "
+    "o.w_total_mpx AS wt, o.w_valid_mpx AS wv, o.ndvi_mean_e4 AS ndvi FROM temp.merge_newt n "
+    "JOIN merge_src.observation_values o ON o.tile_id = n.sid AND o.parcel_num IN (SELECT "
+    "q.parcel_num FROM merge_src.observation_values q WHERE q.tile_id = n.sid AND q.w_valid_mpx > "
+    "0 AND q.ndvi_mean_e4 IS NOT NULL ORDER BY q.parcel_num LIMIT 64) JOIN merge_src.parcels sp "
+    "ON sp.num = o.parcel_num JOIN main.parcels p ON p.id = sp.id AND p.wkb = sp.wkb) SELECT "
+    "pr.sid AS sid, t.id AS did, sum(abs(pr.ndvi - d.ndvi_mean_e4) <= 20 AND abs(pr.wt - "
+    "d.w_total_mpx) <= 1 AND abs(pr.wv - d.w_valid_mpx) <= 1) AS n_eq, count(*) AS n_cmp FROM "
+    "probe pr JOIN merge_src.tiles s ON s.id = pr.sid JOIN main.tiles t ON t.sensor = s.sensor "
+    "AND t.date <> s.date AND t.lon_min_deg <= s.lon_max_deg AND s.lon_min_deg <= t.lon_max_deg "
+    "AND t.lat_min_deg <= s.lat_max_deg AND s.lat_min_deg <= t.lat_max_deg JOIN "
+    "main.observation_values d ON d.tile_id = t.id AND d.parcel_num = pr.dnum AND d.w_valid_mpx > "
+    "0 AND d.ndvi_mean_e4 IS NOT NULL GROUP BY pr.sid, t.id HAVING n_eq >= 8 AND 5 * n_eq >= 4 * "
+    "n_cmp",
+    "DELETE FROM temp.merge_newt WHERE sid IN (SELECT sid FROM temp.merge_redated)",
     "INSERT INTO main.tiles (" MERGE_TILE_COLUMNS ") SELECT " MERGE_TILE_COLUMNS_S
     " FROM merge_src.tiles s JOIN temp.merge_newt n ON n.sid = s.id ORDER BY s.date, s.id",
     /* an observation describes the land under the parcel's shape where it was measured: only
@@ -3103,21 +3131,45 @@ static const char *const merge_sql[] = {
 enum {
     MERGE_UPD = 2,
     MERGE_NEWP = 6,
-    MERGE_TWIN = 11, /* the deletion of the twins from the new tiles */
-    MERGE_NEWT = 11,
-    MERGE_OBS = 13,
-    MERGE_RADAR_OBS = 15,
-    MERGE_RESHAPED_OBS = 16,
-    MERGE_RESHAPED_RADAR_OBS = 17,
-    MERGE_RETIRED = 19
+    MERGE_TWIN = 11,    /* the deletion of the twins from the new tiles */
+    MERGE_REDATED = 13, /* the deletion of the re-dated copies */
+    MERGE_NEWT = 13,
+    MERGE_OBS = 15,
+    MERGE_RADAR_OBS = 17,
+    MERGE_RESHAPED_OBS = 18,
+    MERGE_RESHAPED_RADAR_OBS = 19,
+    MERGE_RETIRED = 21
 };
+
+/* "'SRC PATH' VERB tile N ('PATH')" of the first row of table (sid, did) into out. */
+static int merge_name_first(parus_store *store, const char *table, const char *verb, char *out,
+                            size_t cap)
+{
+    char sql[256];
+    parus__stmt *st;
+    int rc;
+    snprintf(sql, sizeof sql,
+             "SELECT s.path, t.id, t.path FROM %s w JOIN merge_src.tiles s ON s.id = w.sid JOIN "
+             "main.tiles t ON t.id = w.did ORDER BY s.date, s.id LIMIT 1",
+             table);
+    rc = parus__db_prepare(store->db, sql, false, &st);
+    if (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
+        const char *sp = (const char *)parus__column_text(st, 0);
+        const char *dp = (const char *)parus__column_text(st, 2);
+        snprintf(out, cap, "'%.200s' %s tile %lld ('%.200s')", sp ? sp : "?", verb,
+                 (long long)parus__column_int64(st, 1), dp ? dp : "?");
+        rc = SQLITE_OK;
+    }
+    parus__finalize(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
 
 static void merge_cleanup(parus_store *store)
 {
     parus__db_exec(store->db,
                    "DROP TABLE IF EXISTS temp.merge_upd; DROP TABLE IF EXISTS temp.merge_newp; "
                    "DROP TABLE IF EXISTS temp.merge_newt; DROP TABLE IF EXISTS temp.merge_twin; "
-                   "DROP TABLE IF EXISTS temp.merge_ret");
+                   "DROP TABLE IF EXISTS temp.merge_ret; DROP TABLE IF EXISTS temp.merge_redated");
     parus__db_exec(store->db, "DETACH DATABASE merge_src");
 }
 
@@ -3208,6 +3260,8 @@ parus_status parus_store_merge(parus_store *store, const char *src_path,
             ms.n_parcels_new = n;
         else if (i == MERGE_TWIN)
             ms.n_tiles_same_acquisition = n;
+        else if (i == MERGE_REDATED)
+            ms.n_tiles_redated = n;
         else if (i == MERGE_RETIRED)
             ms.n_parcels_retired = n;
         else if (i == MERGE_NEWT + 1)
@@ -3236,27 +3290,18 @@ parus_status parus_store_merge(parus_store *store, const char *src_path,
         tx_rollback(store);
         goto out_detach;
     }
-    if (ms.n_tiles_same_acquisition) { /* the first, to name it */
-        rc = parus__db_prepare(store->db,
-                               "SELECT s.path, t.id, t.path FROM temp.merge_twin w JOIN "
-                               "merge_src.tiles s ON s.id = w.sid JOIN main.tiles t ON t.id = "
-                               "w.did ORDER BY s.date, s.id LIMIT 1",
-                               false, &st);
-        if (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
-            const char *sp = (const char *)parus__column_text(st, 0);
-            const char *dp = (const char *)parus__column_text(st, 2);
-            snprintf(ms.same_acquisition, sizeof ms.same_acquisition,
-                     "'%.200s' is the same acquisition as tile %lld ('%.200s')", sp ? sp : "?",
-                     (long long)parus__column_int64(st, 1), dp ? dp : "?");
-            rc = SQLITE_OK;
-        }
-        parus__finalize(st);
-        if (rc != SQLITE_OK) {
-            code = parus__store_sql_fail(store, rc, err, "cannot name the tiles of '%s' not merged",
-                                         src_path);
-            tx_rollback(store);
-            goto out_detach;
-        }
+    /* the first of each kind set aside, to name it */
+    if (ms.n_tiles_same_acquisition)
+        rc = merge_name_first(store, "temp.merge_twin", "is the same acquisition as",
+                              ms.same_acquisition, sizeof ms.same_acquisition);
+    if (rc == SQLITE_OK && ms.n_tiles_redated)
+        rc = merge_name_first(store, "temp.merge_redated", "holds the pixels of", ms.redated,
+                              sizeof ms.redated);
+    if (rc != SQLITE_OK) {
+        code = parus__store_sql_fail(store, rc, err, "cannot name the tiles of '%s' not merged",
+                                     src_path);
+        tx_rollback(store);
+        goto out_detach;
     }
     code = tx_commit(store, err);
     if (code != PARUS_OK)
@@ -3264,9 +3309,10 @@ parus_status parus_store_merge(parus_store *store, const char *src_path,
     ms.n_parcels_unchanged = n_src_parcels >= ms.n_parcels_new + ms.n_parcels_updated
                                  ? n_src_parcels - ms.n_parcels_new - ms.n_parcels_updated
                                  : 0;
-    ms.n_tiles_known = n_src_tiles >= ms.n_tiles_new + ms.n_tiles_same_acquisition
-                           ? n_src_tiles - ms.n_tiles_new - ms.n_tiles_same_acquisition
-                           : 0;
+    ms.n_tiles_known =
+        n_src_tiles >= ms.n_tiles_new + ms.n_tiles_same_acquisition + ms.n_tiles_redated
+            ? n_src_tiles - ms.n_tiles_new - ms.n_tiles_same_acquisition - ms.n_tiles_redated
+            : 0;
     if (stats)
         *stats = ms;
 out_detach:

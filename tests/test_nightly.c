@@ -1838,6 +1838,30 @@ static void test_nightly__band_files_reused_by_name_are_new_scenes(void **state)
     assert_int_equal(count_files(inbox, ".tif"), 0);
 }
 
+/* Shards never see each other's tiles: one that ingested a copy of a tile given another date
+ * (the copy alone in its store, so its own check had nothing to compare with) merged it beside
+ * the original, the same pixels on two dates (+8,000 CNY in a review). The merge now judges a
+ * new tile against the destination's as ingest does, and sets it aside. */
+static void test_nightly__merge_sets_aside_a_shard_s_redated_copy(void **state)
+{
+    char a[4200], b[4200], copy[4300];
+    char *log;
+    (void)state;
+    snprintf(a, sizeof a, "%s/redated/a.db", season.dir);
+    snprintf(b, sizeof b, "%s/redated/b.db", season.dir);
+    snprintf(copy, sizeof copy, "%s/redated/S2B_MSIL2A_20240102_T50SKF.tif", season.dir);
+    sh("mkdir -p '%s/redated' && cp '%s' '%s' && cp '%s' '%s' && gdal_translate -q -mo "
+       "ACQUISITION_DATE=2024-01-02 '%s/%s' '%s'",
+       season.dir, season.tmpl, a, season.tmpl, b, season.src, season.last, copy);
+    sh("'%s' --db '%s' -q ingest '%s'/*.tif && '%s' --db '%s' -q ingest '%s'", bin(), a, season.src,
+       bin(), b, copy);
+    log = nightly_expect(8, "store merge '%s' '%s'", a, b);
+    expect_contains(log, "holds the pixels of a tile of");
+    expect_contains(log, "S2B_MSIL2A_20240102_T50SKF.tif' holds the pixels of tile");
+    free(log);
+    assert_int_equal(count_rows(a, "tiles WHERE date = '2024-01-02'"), 0);
+}
+
 /* ---- weather files in the inbox ---- */
 
 /* Every weather row but paths, row ids and times: grids, files by hash, values with the hash of
@@ -2251,6 +2275,7 @@ int main(void)
         cmocka_unit_test(test_nightly__real_cbers_stack),
         cmocka_unit_test(test_nightly__real_landsat_mtl_moves_with_its_bands),
         cmocka_unit_test(test_nightly__band_files_reused_by_name_are_new_scenes),
+        cmocka_unit_test(test_nightly__merge_sets_aside_a_shard_s_redated_copy),
     };
     return cmocka_run_group_tests(tests, season_setup, season_teardown);
 }

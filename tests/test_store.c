@@ -2115,7 +2115,7 @@ static void test_merge__the_same_acquisition_is_not_merged_twice(void **state)
     parus_store_close(s);
     s = open_ok(src);
     load_ok(s, &set, "a.geojson", NULL);
-    put_tile_of(s, 3, "2024-05-01", ids, 3); /* tile 1's acquisition, other bytes */
+    put_tile_east(s, 3, "2024-05-01", ids, 3, 5.0); /* tile 1's acquisition, half a pixel east */
     put_tile_of(s, 2, "2024-05-11", ids, 3);
     {
         /* and a parcel the source retired: retired in the destination too */

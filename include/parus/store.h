@@ -813,6 +813,11 @@ typedef struct parus_store_merge_stats {
      * first named in same_acquisition ("'SRC PATH' is the same acquisition as tile N ('PATH')") */
     size_t n_tiles_same_acquisition;
     char same_acquisition[512];
+    /* new optical tiles holding a destination tile's pixels under another date (as ingest
+     * judges them: 64 clear parcels, the same weights and NDVI within 0.002 on four in five):
+     * not merged; the first named in redated ("'SRC PATH' holds the pixels of tile N ('PATH')") */
+    size_t n_tiles_redated;
+    char redated[512];
     /* parcels the source retired (schema 20) that the destination holds and lent on: retired
      * there too, their seasons owed */
     size_t n_parcels_retired;

@@ -89,7 +89,7 @@ static int merge(cli_ctx *ctx, int argc, char **argv)
         n_tiles += ms.n_tiles_new;
         n_obs += ms.n_observations + ms.n_radar_observations;
         n_parcels += ms.n_parcels_new + ms.n_parcels_updated + ms.n_parcels_retired;
-        n_twins += ms.n_tiles_same_acquisition;
+        n_twins += ms.n_tiles_same_acquisition + ms.n_tiles_redated;
         say_what_stays(ctx, argv[i], argv[2]);
         if (ms.n_observations_other_shape)
             fprintf(stderr,
@@ -114,6 +114,13 @@ static int merge(cli_ctx *ctx, int argc, char **argv)
                     argv[i], ms.n_tiles_same_acquisition == 1 ? "is" : "are", argv[2],
                     ms.n_tiles_same_acquisition == 1 ? "its" : "their",
                     cli_safe(ms.same_acquisition));
+        if (ms.n_tiles_redated)
+            fprintf(stderr,
+                    "parus: warning: merge: %zu tile%s of '%s' %s the pixels of a tile of '%s' "
+                    "under another date: not merged, %s pixels would count twice (%s)\n",
+                    ms.n_tiles_redated, ms.n_tiles_redated == 1 ? "" : "s", argv[i],
+                    ms.n_tiles_redated == 1 ? "holds" : "hold", argv[2],
+                    ms.n_tiles_redated == 1 ? "its" : "their", cli_safe(ms.redated));
         if (!ctx->quiet)
             printf("merged '%s' into '%s': parcels %zu new, %zu updated, %zu unchanged; tiles "
                    "%zu new, %zu already there; %zu observations, %zu radar observations\n",
