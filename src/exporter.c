@@ -817,6 +817,20 @@ static int take_inputs(const parus_assess_inputs *in, void *ctx)
     return 0;
 }
 
+/* The inputs recorded with the season's limits; *found false when it records none. */
+static parus_status read_recorded(parus_store *store, const char *season,
+                                  struct recorded_inputs *rec, bool *found, parus_error *err)
+{
+    parus_status code;
+    memset(rec, 0, sizeof *rec);
+    *found = false;
+    code = parus_store_get_assess_inputs(store, season, take_inputs, rec, err);
+    if (code == PARUS_E_NOT_FOUND)
+        return PARUS_OK;
+    *found = code == PARUS_OK;
+    return code;
+}
+
 parus_status parus_export_output_is_input(parus_store *store, const char *season, const char *path,
                                           const char **what, parus_error *err)
 {
@@ -826,17 +840,15 @@ parus_status parus_export_output_is_input(parus_store *store, const char *season
     size_t n = 0;
     parus_error ignored;
     parus_status code;
+    bool found;
     if (!store || !season || !path || !what)
         return parus_fail(err, PARUS_E_INVALID, "output_is_input: missing argument");
     *what = NULL;
     if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
         (uintmax_t)sb.st_size > (uintmax_t)256 << 20)
         return PARUS_OK;
-    memset(&rec, 0, sizeof rec);
-    code = parus_store_get_assess_inputs(store, season, take_inputs, &rec, err);
-    if (code == PARUS_E_NOT_FOUND)
-        return PARUS_OK;
-    if (code != PARUS_OK)
+    code = read_recorded(store, season, &rec, &found, err);
+    if (code != PARUS_OK || !found)
         return code;
     if (parus__read_file(path, (size_t)256 << 20, &bytes, &n, &ignored) != PARUS_OK)
         return PARUS_OK; /* unreadable: the write will say why */
@@ -850,5 +862,56 @@ parus_status parus_export_output_is_input(parus_store *store, const char *season
         *what = "debts file";
     else if (strncmp(rec.model, "xgb:", 4) == 0 && strcmp(hex, rec.model + 4) == 0)
         *what = "model";
+    return PARUS_OK;
+}
+
+/* One named input against its recorded SHA-256 (rec: "" none recorded; model: "xgb:" first). */
+static void input_differs(const char *path, const char *what, const char *rec, bool model,
+                          char *out, size_t cap)
+{
+    char hex[65], *bytes = NULL;
+    size_t n = 0, len = strlen(out);
+    parus_error ignored;
+    bool differs;
+    if (!path || !*path || !rec[0])
+        return;
+    if (parus__read_file(path, (size_t)256 << 20, &bytes, &n, &ignored) != PARUS_OK) {
+        snprintf(hex, sizeof hex, "unreadable");
+    } else {
+        parus__sha256(bytes, n, hex);
+        free(bytes);
+    }
+    differs =
+        model ? strncmp(rec, "xgb:", 4) != 0 || strcmp(hex, rec + 4) != 0 : strcmp(hex, rec) != 0;
+    if (differs && len < cap)
+        snprintf(out + len, cap - len, "%s%s '%s'", len ? ", " : "", what, path);
+}
+
+parus_status parus_export_inputs_differ(parus_store *store, const char *season,
+                                        const char *crops_path, const char *policy_path,
+                                        const char *debts_path, const char *model_path, char *what,
+                                        size_t cap, parus_error *err)
+{
+    struct recorded_inputs rec;
+    parus_status code;
+    bool found;
+    if (!store || !season || !what || cap == 0)
+        return parus_fail(err, PARUS_E_INVALID, "inputs_differ: missing argument");
+    what[0] = '\0';
+    code = read_recorded(store, season, &rec, &found, err);
+    if (code != PARUS_OK || !found)
+        return code;
+    input_differs(crops_path, "crop table", rec.crops, false, what, cap);
+    input_differs(policy_path, "policy", rec.policy, false, what, cap);
+    input_differs(model_path, "model", rec.model, true, what, cap);
+    if (debts_path && *debts_path && !rec.debts[0]) {
+        /* assessed without debts: every debt the file names was left out of the limits */
+        size_t len = strlen(what);
+        if (len < cap)
+            snprintf(what + len, cap - len, "%sdebts file '%s' (assessed without one)",
+                     len ? ", " : "", debts_path);
+    } else {
+        input_differs(debts_path, "debts file", rec.debts, false, what, cap);
+    }
     return PARUS_OK;
 }

@@ -82,10 +82,11 @@ static void candidates_release(struct candidates *c)
  * with them. Two real acquisitions never agree on a parcel's weights and every index mean within
  * ECHO_TOL (two thousandths: the atmosphere and the sun alone move a parcel's mean more between
  * two dates, while a copy nudged by a digital number or two stays within it); a tile that agrees
- * with a stored one on ECHO_MIN_CLEAR clear probes and on four in five of those it shares with it
+ * with a stored one on ECHO_MIN_CLEAR clear probes and on half of those it shares with it (a copy
+ * masked but for a window disagrees on the parcels the window's edge cuts)
  * is refused, naming that tile. A crop of the copy still agrees on the parcels wholly inside
  * both. */
-#define ECHO_PROBES 64
+#define ECHO_PROBES 256
 #define ECHO_MIN_CLEAR 8
 #define ECHO_TOL 2e-3
 #define ECHO_N (3 + PARUS_INDEX_N_ + 2)
@@ -290,7 +291,7 @@ static const struct echo_tile *echo_verdict(const struct echo *e)
     size_t i;
     for (i = 0; i < e->n_tiles; i++) {
         const struct echo_tile *t = &e->tiles[i];
-        if (t->n_clear_equal >= ECHO_MIN_CLEAR && 5 * t->n_clear_equal >= 4 * t->n_clear_compared)
+        if (t->n_clear_equal >= ECHO_MIN_CLEAR && 2 * t->n_clear_equal >= t->n_clear_compared)
             return t;
     }
     return NULL;

@@ -1154,6 +1154,7 @@ static parus_status read_layer(reader *r, GDALDatasetH ds, const parus_parcel_fi
             return parus_fail(err, PARUS_E_FORMAT, "no layer in '%s'", r->path);
         layer = GDALDatasetGetLayer(ds, 0);
     }
+    r->set.n_layers = (size_t)GDALDatasetGetLayerCount(ds);
     if (!layer_name)
         layer_name = OGR_L_GetName(layer);
     if (OGR_L_GetGeomType(layer) == wkbNone)

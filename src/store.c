@@ -3057,7 +3057,7 @@ static const char *const merge_sql[] = {
      * (ingest.c, "the pixels of another date"): 64 clear parcels of each new optical tile, by
      * parcel number, against the destination's observations of them on every tile of the same
      * sensor whose footprint meets it; the same weights and an NDVI mean within 0.002 on eight
-     * and four in five of those compared */
+     * and half of those compared */
     "CREATE TEMP TABLE merge_redated AS WITH probe AS (SELECT o.tile_id AS sid, p.num AS dnum, "
     "o.w_total_mpx AS wt, o.w_valid_mpx AS wv, o.ndvi_mean_e4 AS ndvi FROM temp.merge_newt n "
     "JOIN merge_src.observation_values o ON o.tile_id = n.sid AND o.parcel_num IN (SELECT "
@@ -3070,8 +3070,7 @@ static const char *const merge_sql[] = {
     "AND t.date <> s.date AND t.lon_min_deg <= s.lon_max_deg AND s.lon_min_deg <= t.lon_max_deg "
     "AND t.lat_min_deg <= s.lat_max_deg AND s.lat_min_deg <= t.lat_max_deg JOIN "
     "main.observation_values d ON d.tile_id = t.id AND d.parcel_num = pr.dnum AND d.w_valid_mpx > "
-    "0 AND d.ndvi_mean_e4 IS NOT NULL GROUP BY pr.sid, t.id HAVING n_eq >= 8 AND 5 * n_eq >= 4 * "
-    "n_cmp",
+    "0 AND d.ndvi_mean_e4 IS NOT NULL GROUP BY pr.sid, t.id HAVING n_eq >= 8 AND 2 * n_eq >= n_cmp",
     "DELETE FROM temp.merge_newt WHERE sid IN (SELECT sid FROM temp.merge_redated)",
     "INSERT INTO main.tiles (" MERGE_TILE_COLUMNS ") SELECT " MERGE_TILE_COLUMNS_S
     " FROM merge_src.tiles s JOIN temp.merge_newt n ON n.sid = s.id ORDER BY s.date, s.id",
@@ -3119,11 +3118,7 @@ static const char *const merge_sql[] = {
     "r.parcel_id) AND NOT EXISTS (SELECT 1 FROM main.parcel_retirements d WHERE d.parcel_id = "
     "r.parcel_id)",
     "INSERT INTO main.parcel_retirements (parcel_id, retired_at, source) SELECT parcel_id, "
-    "retired_at, source FROM temp.merge_ret ORDER BY parcel_id",
-    "UPDATE main.season_state SET stale = 1, stale_since = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), "
-    "stale_cause = 'parcels retired by a merge' WHERE stale = 0 AND EXISTS (SELECT 1 FROM "
-    "main.parcel_results r JOIN temp.merge_ret t ON t.parcel_id = r.parcel_id WHERE r.season = "
-    "season_state.season)",
+    "retired_at, source FROM temp.merge_ret ORDER BY parcel_id", /* its trigger owes the seasons */
 };
 
 /* the statement before each counted one: the parcels updated (after the two reshape statements),

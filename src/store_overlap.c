@@ -76,10 +76,13 @@ static char *dup_col(parus__stmt *st, int col)
     return t ? parus__strdup((const char *)t) : NULL;
 }
 
+/* The parcels lent on: a retired one (schema 20) claims no land, so its partner is neither held
+ * nor halved for it, and under `first` it takes nothing from a parcel registered after it. */
 static parus_status read_parcels(ov_state *s)
 {
     static const char sql[] = "SELECT num, id, farmer_id, area_m2, lon_min_deg, lat_min_deg, "
-                              "lon_max_deg, lat_max_deg FROM parcels ORDER BY num";
+                              "lon_max_deg, lat_max_deg FROM parcels p WHERE NOT EXISTS (SELECT 1 "
+                              "FROM parcel_retirements r WHERE r.parcel_id = p.id) ORDER BY num";
     parus__stmt *st;
     int rc = parus__db_prepare(s->store->db, sql, false, &st);
     if (rc != SQLITE_OK)

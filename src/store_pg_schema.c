@@ -25,10 +25,27 @@
 #include "store_int.h"
 
 /* One statement each (C99 caps a string constant at 4095 characters). */
-/* schema 20 (store_schema.c): parcels retired from the registry */
+/* schema 20 (store_schema.c): parcels retired from the registry, and the trigger that owes the
+ * seasons whose results rest on a parcel retired or reinstated, however it was written */
 #define PG_V20_RETIREMENTS                                                                         \
     "CREATE TABLE parcel_retirements (parcel_id TEXT NOT NULL PRIMARY KEY REFERENCES "             \
     "parcels(id), retired_at TEXT NOT NULL, source TEXT NOT NULL)"
+#define PG_V20_OWE(id, what)                                                                       \
+    "UPDATE season_state SET stale = 1, stale_since = to_char(now() AT TIME ZONE 'UTC', "          \
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), stale_cause = 'parcel ' || substr(" id                     \
+    ", 1, 48) || ' " what                                                                          \
+    "' WHERE stale = 0 AND EXISTS (SELECT 1 FROM parcel_results r WHERE r.season = "               \
+    "season_state.season AND r.parcel_id = " id "); "
+#define PG_V20_STALE_FN                                                                            \
+    "CREATE FUNCTION parus_parcel_retirements_stale() RETURNS trigger LANGUAGE plpgsql AS $$ "     \
+    "BEGIN IF TG_OP <> 'INSERT' THEN " PG_V20_OWE(                                                 \
+        "OLD.parcel_id", "reinstated") "END IF; IF "                                               \
+                                       "TG_OP <> 'DELETE' THEN " PG_V20_OWE(                       \
+                                           "NEW.parcel_id",                                        \
+                                           "retired") "END IF; RETURN NULL; END $$"
+#define PG_V20_STALE_TRIGGER                                                                       \
+    "CREATE TRIGGER parcel_retirements_season_stale AFTER INSERT OR UPDATE OR DELETE ON "          \
+    "parcel_retirements FOR EACH ROW EXECUTE FUNCTION parus_parcel_retirements_stale()"
 
 static const char *const pg_schema[] = {
     "CREATE EXTENSION IF NOT EXISTS postgis",
@@ -278,6 +295,8 @@ static const char *const pg_schema[] = {
     "= NEW.parcel_id); END IF; RETURN NULL; END $$",
     "CREATE TRIGGER parcel_crops_season_stale AFTER INSERT OR UPDATE OR DELETE ON "
     "parcel_crops FOR EACH ROW EXECUTE FUNCTION parus_parcel_crops_stale();",
+    PG_V20_STALE_FN,
+    PG_V20_STALE_TRIGGER,
 };
 
 /* the meta rows a fresh store gets (its identity: what PRAGMA application_id and user_version
@@ -372,9 +391,11 @@ parus_status parus__store_pg_migrate(parus_store *store, parus_error *err)
                                       "'schema_version'",
                                       &version);
         if (rc == SQLITE_OK && version == 19)
-            rc = parus__db_exec(store->db, PG_V20_RETIREMENTS "; UPDATE parus_meta SET value = "
-                                                              "'20' WHERE key = "
-                                                              "'schema_version'");
+            rc = parus__db_exec(store->db,
+                                PG_V20_RETIREMENTS "; " PG_V20_STALE_FN "; " PG_V20_STALE_TRIGGER
+                                                   "; UPDATE parus_meta SET value = "
+                                                   "'20' WHERE key = "
+                                                   "'schema_version'");
         if (rc == SQLITE_OK)
             rc = parus__db_exec(store->db, "COMMIT");
         if (rc != SQLITE_OK) {

@@ -4,9 +4,10 @@
  * A load adds and updates and never removes a parcel: its observations, results and changes stay
  * for the audit. A parcel the bank no longer lends on (sold, its contract ended, gone from a
  * registry sent whole) is retired instead: a row here, written in the transaction of the load or
- * of `parus parcels retire`, which also makes every season whose results rest on it owed an
- * assessment; the assessment then holds it (reason RETIRED, no value). A load that holds the
- * parcel again reinstates it (the row goes, the seasons are owed again).
+ * of `parus parcels retire`; the table's triggers (store_schema.c, store_pg_schema.c) make every
+ * season whose results rest on it owed an assessment, however the row was written; the
+ * assessment then holds it (reason RETIRED, no value). A load that holds the parcel again
+ * reinstates it (the row goes, the seasons are owed again).
  *
  * The work is a walk in C over two sorted id lists (the store's and the file's), not SQL over a
  * temporary table of the file's ids: a registry of a few hundred thousand parcels would be that
@@ -22,31 +23,6 @@
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Mark the seasons whose results rest on parcel id owed, with cause "parcel ID WHAT". */
-static int owe_seasons(parus_store *store, const char *id, const char *what, const char *now)
-{
-    char cause[160];
-    parus__stmt *st;
-    int rc;
-    snprintf(cause, sizeof cause, "parcel %.48s %s", id, what);
-    rc = parus__db_prepare(store->db,
-                           "UPDATE season_state SET stale = 1, stale_since = ?1, stale_cause = ?2 "
-                           "WHERE stale = 0 AND EXISTS (SELECT 1 FROM parcel_results r WHERE "
-                           "r.season = season_state.season AND r.parcel_id = ?3)",
-                           false, &st);
-    if (rc != SQLITE_OK)
-        return rc;
-    rc = parus__bind_text(st, 1, now, -1);
-    if (rc == SQLITE_OK)
-        rc = parus__bind_text(st, 2, cause, -1);
-    if (rc == SQLITE_OK)
-        rc = parus__bind_text(st, 3, id, -1);
-    if (rc == SQLITE_OK)
-        rc = parus__step(st);
-    parus__finalize(st);
-    return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 /* Every id of sql's first column, sorted, into *out (malloc'ed strings). */
@@ -121,9 +97,7 @@ static int retire_one(parus_store *store, const char *id, const char *now, const
                          "INSERT INTO parcel_retirements (parcel_id, retired_at, source) VALUES "
                          "(?1, ?2, ?3)",
                          id, now, source);
-    if (rc == SQLITE_OK)
-        rc = owe_seasons(store, id, "retired", now);
-    return rc;
+    return rc; /* the seasons resting on it are owed by the table's trigger */
 }
 
 parus_status parus__store_retire_in_load(parus_store *store, const parus_parcel_set *set,
@@ -158,9 +132,7 @@ parus_status parus__store_retire_in_load(parus_store *store, const parus_parcel_
             j++;
         } else {
             rc = run_id_stmt(store, "DELETE FROM parcel_retirements WHERE parcel_id = ?1",
-                             retired[i], NULL, NULL);
-            if (rc == SQLITE_OK)
-                rc = owe_seasons(store, retired[i], "reinstated", now);
+                             retired[i], NULL, NULL); /* owes its seasons (the trigger) */
             st->n_reinstated++;
             i++;
             j++;

@@ -905,7 +905,28 @@ static int migrate_to_19(parus_store *store, parus_error *err)
     " parcel_id TEXT NOT NULL PRIMARY KEY REFERENCES parcels(id),"                                 \
     " retired_at TEXT NOT NULL,"                                                                   \
     " source TEXT NOT NULL)"
-static const char schema_v20[] = V20_RETIREMENTS ";";
+/* a retirement written by hand (a registry sync, a DBA) owes the seasons as parus's own does:
+ * the seasons whose results rest on the parcel, retired or reinstated */
+#define V20_OWE(id, what)                                                                          \
+    " UPDATE season_state SET stale = 1, stale_since = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"     \
+    " stale_cause = 'parcel ' || substr(" id ", 1, 48) || ' " what "' WHERE stale = 0 AND EXISTS"  \
+    " (SELECT 1 FROM parcel_results r WHERE r.season = season_state.season AND r.parcel_id = " id  \
+    ");"
+static const char schema_v20[] = V20_RETIREMENTS
+    ";"
+    "CREATE TRIGGER parcel_retirements_insert_season_stale AFTER INSERT ON parcel_retirements"
+    " BEGIN" V20_OWE(
+        "NEW.parcel_id",
+        "retired") " END;"
+                   "CREATE TRIGGER parcel_retirements_update_season_stale AFTER UPDATE ON "
+                   "parcel_retirements"
+                   " BEGIN" V20_OWE("OLD.parcel_id", "reinstated")
+                       V20_OWE("NEW.parcel_id",
+                               "retired") " END;"
+                                          "CREATE TRIGGER parcel_retirements_delete_season_stale "
+                                          "AFTER DELETE ON parcel_retirements"
+                                          " BEGIN" V20_OWE("OLD.parcel_id", "reinstated") " END;";
+#undef V20_OWE
 
 static int migrate_to_20(parus_store *store)
 {

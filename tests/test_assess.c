@@ -1554,6 +1554,72 @@ static void test_assess__retired_parcels_are_not_lent_on(void **state)
     free(parus_test_run_expect(9, "'%s' --db '%s' -q parcels retire '%s'", parus_test_bin(), db,
                                pid));
     assert_int_equal(parus_test_sql_count(db, "season_state WHERE stale = 1"), 1);
+    /* a retirement written by hand (a registry sync, a DBA) owes the season as parus's does:
+     * before, the season stayed current and export wrote the old limit, exit 0 */
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
+                               parus_test_bin(), db));
+    assert_int_equal(parus_test_sql_count(db, "season_state WHERE stale = 0"), 1);
+    {
+        char sql[512];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO parcel_retirements (parcel_id, retired_at, source) SELECT id, "
+                 "'2026-01-01T00:00:00Z', 'by hand' FROM parcels p WHERE id <> '%s' AND NOT "
+                 "EXISTS (SELECT 1 FROM parcel_retirements r WHERE r.parcel_id = p.id) ORDER BY "
+                 "id LIMIT 1",
+                 pid);
+        free(parus_test_sql(db, sql));
+    }
+    assert_int_equal(parus_test_sql_count(db, "season_state WHERE stale = 1 AND stale_cause LIKE "
+                                              "'% retired'"),
+                     1);
+    /* a registry of several layers, sent whole without --layer: which is the whole? */
+    out = parus_test_run_expect(2,
+                                "ogr2ogr -q -f GPKG '%s/two.gpkg' '%s/scene/parcels.geojson' -nln "
+                                "a && ogr2ogr -q -update -f GPKG '%s/two.gpkg' "
+                                "'%s/scene/parcels.geojson' -nln b && '%s' --db '%s' parcels load "
+                                "--whole '%s/two.gpkg'",
+                                g_dir, g_dir, g_dir, g_dir, parus_test_bin(), db, g_dir);
+    expect_has(out, "has 2 layers: --whole needs --layer");
+    free(out);
+    free(db);
+}
+
+/* Limits computed with a policy or debts file the bank has since replaced do not rest on what it
+ * now says: export refuses them (exit 14) as it refuses an owed season, query warns. Before, an
+ * export between the change and the next night's assessment wrote the old limits, exit 0. */
+static void test_assess__export_refuses_limits_of_replaced_inputs(void **state)
+{
+    char *db = parus_test_store_copy(g_db, g_dir, "inputs.db"), *out;
+    (void)state;
+    free(parus_test_run_expect(0,
+                               "cp '%s/data-samples/policy.ini' '%s/bank-policy.ini' && printf "
+                               "'[tables]\\npolicy = %s/bank-policy.ini\\n' > '%s/bank.ini'",
+                               parus_test_source_dir(), g_dir, g_dir, g_dir));
+    free(parus_test_run_expect(
+        0, "'%s' --config '%s/bank.ini' --db '%s' -q assess --season " SEASON " --no-model",
+        parus_test_bin(), g_dir, db));
+    free(parus_test_run_expect(0,
+                               "'%s' --config '%s/bank.ini' --db '%s' -q export --season " SEASON
+                               " --out '%s/bank.csv'",
+                               parus_test_bin(), g_dir, db, g_dir));
+    /* the bank halves its loan-to-value */
+    free(parus_test_run_expect(0,
+                               "sed -i 's/^loan_to_value *=.*/loan_to_value = 0.3/' "
+                               "'%s/bank-policy.ini' && grep -q '^loan_to_value = 0.3' "
+                               "'%s/bank-policy.ini'",
+                               g_dir, g_dir));
+    out = parus_test_run_expect(14,
+                                "'%s' --config '%s/bank.ini' --db '%s' export --season " SEASON
+                                " --out '%s/bank2.csv'; r=$?; [ ! -e '%s/bank2.csv' ] && exit $r",
+                                parus_test_bin(), g_dir, db, g_dir, g_dir);
+    expect_has(out, "computed with other inputs than the configuration names now: policy");
+    free(out);
+    out = parus_test_run_expect(0,
+                                "'%s' --config '%s/bank.ini' --db '%s' query --farmer F00001 "
+                                "--season " SEASON,
+                                parus_test_bin(), g_dir, db);
+    expect_has(out, "computed with other inputs than the configuration names now: policy");
+    free(out);
     free(db);
 }
 
@@ -1903,6 +1969,7 @@ int main(void)
         cmocka_unit_test(test_assess__the_pixels_of_another_date_are_refused),
         cmocka_unit_test(test_assess__tiles_parus_cannot_vouch_for_are_refused),
         cmocka_unit_test(test_assess__retired_parcels_are_not_lent_on),
+        cmocka_unit_test(test_assess__export_refuses_limits_of_replaced_inputs),
         cmocka_unit_test(test_assess__land_no_tile_saw_is_not_valued),
         cmocka_unit_test(test_assess__reloaded_parcels_and_declared_crops_owe_the_season),
         cmocka_unit_test(test_assess__query_and_export_say_a_limit_is_stale),

@@ -75,6 +75,14 @@ PARUS_API parus_status parus_export_gpkg(parus_store *store, const char *season,
  * assessment_inputs): *what is then "crop table", "policy", "debts file" or "model", else NULL
  * (also when path does not exist, is not a regular file, is larger than 256 MiB, or the season
  * has no recorded inputs). An export written there would replace the file a limit rests on. */
+/* Which of the named inputs (NULL: not named) differ from those the season's limits were computed
+ * with (the SHA-256s in assessment_inputs): "policy 'p.ini', debts file 'd.csv'" into what, ""
+ * when none does or the season records none. A limit computed before the bank changed its policy
+ * or booked a debt does not rest on what the bank now says. */
+PARUS_API parus_status parus_export_inputs_differ(parus_store *store, const char *season,
+                                                  const char *crops_path, const char *policy_path,
+                                                  const char *debts_path, const char *model_path,
+                                                  char *what, size_t cap, parus_error *err);
 PARUS_API parus_status parus_export_output_is_input(parus_store *store, const char *season,
                                                     const char *path, const char **what,
                                                     parus_error *err);

@@ -97,6 +97,8 @@ typedef struct parus_parcel_set {
     size_t n_rejects;
     size_t n_repaired;
     char *source_crs; /* name of the file's CRS */
+    size_t
+        n_layers; /* layers of the file (the set is one of them: fields->layer, else the first) */
 } parus_parcel_set;
 
 /* Read, validate and transform every feature of the file. On success *out owns everything (free

@@ -814,7 +814,7 @@ typedef struct parus_store_merge_stats {
     size_t n_tiles_same_acquisition;
     char same_acquisition[512];
     /* new optical tiles holding a destination tile's pixels under another date (as ingest
-     * judges them: 64 clear parcels, the same weights and NDVI within 0.002 on four in five):
+     * judges them: 64 clear parcels, the same weights and NDVI within 0.002 on eight and half):
      * not merged; the first named in redated ("'SRC PATH' holds the pixels of tile N ('PATH')") */
     size_t n_tiles_redated;
     char redated[512];

@@ -187,6 +187,16 @@ static int load(cli_ctx *ctx, int argc, char **argv)
         parus_parcel_set_release(&set);
         return PARUS_EXIT_INPUT_BAD;
     }
+    if (whole && set.n_layers > 1 && !layer[0]) {
+        /* the whole registry is one layer: read the first of several, --whole would retire
+         * every parcel of the others */
+        fprintf(stderr,
+                "parus: error: '%s' has %zu layers: --whole needs --layer to say which one is "
+                "the whole registry\n",
+                cli_safe(path), set.n_layers);
+        parus_parcel_set_release(&set);
+        return PARUS_EXIT_USAGE;
+    }
 
     rc = cli_open_store(ctx, &store);
     if (rc) {
