@@ -803,19 +803,28 @@ static void test_pg__a_store_at_19_takes_the_step_to_20(void **state)
     conn = new_database("step20");
     assert_int_equal(parus_store_open(conn, &store, &err), PARUS_OK);
     parus_store_close(store);
-    pg_run(conn, "DROP TABLE parcel_retirements; UPDATE parus_meta SET value = '19' WHERE key = "
+    pg_run(conn, "DROP TABLE parcel_retirements; DROP FUNCTION parus_parcel_retirements_stale(); "
+                 "UPDATE parus_meta SET value = '19' WHERE key = "
                  "'schema_version'");
     assert_int_equal(parus_store_open(conn, &store, &err), PARUS_OK);
     assert_int_equal(store->version, 20);
     assert_int_equal(parus__store_one_int(store, "SELECT count(*) FROM parcel_retirements", &n),
                      SQLITE_OK);
     assert_int_equal(n, 0);
+    /* with the trigger that owes the seasons of a retirement written by hand */
+    assert_int_equal(parus__store_one_int(store,
+                                          "SELECT count(*) FROM pg_trigger WHERE tgname = "
+                                          "'parcel_retirements_season_stale'",
+                                          &n),
+                     SQLITE_OK);
+    assert_int_equal(n, 1);
     parus_store_close(store);
     assert_int_equal(parus_store_open_readonly(conn, &store, &err), PARUS_OK);
     assert_int_equal(store->version, 20);
     parus_store_close(store);
     opened_after(conn,
-                 "DROP TABLE parcel_retirements; UPDATE parus_meta SET value = '18' WHERE key = "
+                 "DROP TABLE parcel_retirements; DROP FUNCTION "
+                 "parus_parcel_retirements_stale(); UPDATE parus_meta SET value = '18' WHERE key = "
                  "'schema_version'",
                  parus_store_open, PARUS_E_SCHEMA, "migrates PostgreSQL stores from version 19");
     free(conn);
