@@ -237,32 +237,10 @@ bool parus__utf8_valid(const char *s)
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
         uint32_t cp;
-        int n, k;
-        if (*p < 0x80) {
-            p++;
-            continue;
-        }
-        if ((*p & 0xE0) == 0xC0) {
-            cp = *p & 0x1Fu;
-            n = 1;
-        } else if ((*p & 0xF0) == 0xE0) {
-            cp = *p & 0x0Fu;
-            n = 2;
-        } else if ((*p & 0xF8) == 0xF0) {
-            cp = *p & 0x07u;
-            n = 3;
-        } else {
+        size_t n = parus__utf8_next(p, &cp);
+        if (!n)
             return false;
-        }
-        for (k = 1; k <= n; k++) {
-            if ((p[k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[k] & 0x3Fu);
-        }
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        p += n + 1;
+        p += n;
     }
     return true;
 }

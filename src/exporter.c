@@ -17,6 +17,7 @@
 
 #include "parus/exporter.h"
 #include "parus/parcels.h"
+#include "parus/verify.h"
 
 #include "exporter_int.h"
 #include "util_int.h"
@@ -869,18 +870,14 @@ parus_status parus_export_output_is_input(parus_store *store, const char *season
 static void input_differs(const char *path, const char *what, const char *rec, bool model,
                           char *out, size_t cap)
 {
-    char hex[65], *bytes = NULL;
-    size_t n = 0, len = strlen(out);
+    char hex[65];
+    size_t len = strlen(out);
     parus_error ignored;
     bool differs;
     if (!path || !*path || !rec[0])
         return;
-    if (parus__read_file(path, (size_t)256 << 20, &bytes, &n, &ignored) != PARUS_OK) {
-        snprintf(hex, sizeof hex, "unreadable");
-    } else {
-        parus__sha256(bytes, n, hex);
-        free(bytes);
-    }
+    if (parus_file_sha256(path, hex, &ignored) != PARUS_OK)
+        snprintf(hex, sizeof hex, "unreadable"); /* differs: nothing vouches for the file */
     differs =
         model ? strncmp(rec, "xgb:", 4) != 0 || strcmp(hex, rec + 4) != 0 : strcmp(hex, rec) != 0;
     if (differs && len < cap)

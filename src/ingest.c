@@ -77,15 +77,14 @@ static void candidates_release(struct candidates *c)
  * acquisition: more clear observations of the same pixels, a surer series, a surer limit. The
  * same-acquisition check above cannot see it (the date differs), nor the hash (a re-dated file
  * differs in its metadata). So before the pass a few candidate parcels, spread over the tile,
- * are probes: their stored observations on each earlier tile of the same sensor whose footprint
- * meets this one are read, and as the pass finishes each probe its new observation is compared
- * with them. Two real acquisitions never agree on a parcel's weights and every index mean within
- * ECHO_TOL (two thousandths: the atmosphere and the sun alone move a parcel's mean more between
- * two dates, while a copy nudged by a digital number or two stays within it); a tile that agrees
- * with a stored one on ECHO_MIN_CLEAR clear probes and on half of those it shares with it (a copy
- * masked but for a window disagrees on the parcels the window's edge cuts)
- * is refused, naming that tile. A crop of the copy still agrees on the parcels wholly inside
- * both. */
+ * are probes: their stored observations on every tile of the same sensor and another date whose
+ * footprint meets this one are read, and as the pass finishes each probe its new observation is
+ * compared with them. Two real acquisitions never agree on a parcel's weights and every index mean
+ * within ECHO_TOL (two thousandths: the atmosphere and the sun alone move a parcel's mean more
+ * between two dates, while a copy nudged by a digital number or two stays within it); a tile that
+ * agrees with a stored one on ECHO_MIN_CLEAR clear probes and on half of those it shares with it (a
+ * copy masked but for a window disagrees on the parcels the window's edge cuts) is refused, naming
+ * that tile. A crop of the copy still agrees on the parcels wholly inside both. */
 #define ECHO_PROBES 256
 #define ECHO_MIN_CLEAR 8
 #define ECHO_TOL 2e-3
@@ -178,14 +177,25 @@ static int echo_tile_visit(const parus_tile_record *t, void *ctx)
     return 0;
 }
 
-/* The index of tile id among e->tiles (ascending ids: the walk's order is by date), or SIZE_MAX. */
+static int cmp_echo_tile(const void *a, const void *b)
+{
+    int64_t x = ((const struct echo_tile *)a)->id, y = ((const struct echo_tile *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+/* The index of tile id among e->tiles (sorted by id by echo_prepare), or SIZE_MAX: a probe's
+ * series holds every tile of years of seasons, and so may the tiles compared with. */
 static size_t echo_tile_of(const struct echo *e, int64_t id)
 {
-    size_t i;
-    for (i = 0; i < e->n_tiles; i++)
-        if (e->tiles[i].id == id)
-            return i;
-    return SIZE_MAX;
+    size_t lo = 0, hi = e->n_tiles;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (e->tiles[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < e->n_tiles && e->tiles[lo].id == id ? lo : SIZE_MAX;
 }
 
 static int echo_keep(struct echo *e, int64_t tile_id, const parus_observation *o)
@@ -243,6 +253,7 @@ static parus_status echo_prepare(parus_store *store, const parus_tile_record *re
     rc = parus_store_tiles_foreach(store, echo_tile_visit, e, err);
     if (rc != PARUS_OK || e->n_tiles == 0)
         return e->failed ? parus_fail(err, PARUS_E_NOMEM, "cannot hold the tiles to compare") : rc;
+    qsort(e->tiles, e->n_tiles, sizeof *e->tiles, cmp_echo_tile);
     e->n_probes = cand->n < ECHO_PROBES ? cand->n : ECHO_PROBES;
     for (p = 0; p < e->n_probes; p++) {
         e->probe[p] = p * cand->n / e->n_probes + cand->n / (2 * e->n_probes);
@@ -525,10 +536,11 @@ parus_status parus_ingest_tile(parus_store *store, const char *const *paths, siz
             parus_store_tile_abort(store);
             rc = parus_fail(err, PARUS_E_DUPLICATE,
                             "tile '%s' (%s) holds the pixels of tile %lld ('%s', %s): %zu of %zu "
-                            "parcels compared have the same values to the store's step, which "
-                            "two acquisitions never have (a copy given another date, or a "
-                            "composite delivered for each date); its observations would count "
-                            "the same pixels twice; nothing of it is stored",
+                            "clear parcels compared have the same weights and index means "
+                            "within 0.002, which two acquisitions never have (a copy given "
+                            "another date, or a composite delivered for each date); its "
+                            "observations would count the same pixels twice; nothing of it is "
+                            "stored",
                             paths[0], res.rec.date, (long long)t->id, t->path, t->date,
                             t->n_clear_equal, t->n_clear_compared);
             goto out;

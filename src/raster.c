@@ -1318,6 +1318,15 @@ static const char *sensor_first_day(parus_sensor sensor)
     return "1972-07-23";
 }
 
+/* The date a file's metadata item key holds, into date; false when it holds none. */
+static bool meta_date(GDALDatasetH ds, const char *key, char date[11])
+{
+    const char *v = meta_item(ds, key);
+    while (v && isspace((unsigned char)*v))
+        v++;
+    return v && parus__parse_date(v, date);
+}
+
 /* The date the tile carries itself (metadata, an MTL file, its file name, a metadata text), into
  * date with where it came from; false when it carries none. */
 static bool own_date(open_ctx *ctx, char date[11], char src[96])
@@ -1325,10 +1334,7 @@ static bool own_date(open_ctx *ctx, char date[11], char src[96])
     size_t i, k;
     for (k = 0; k < sizeof date_keys / sizeof date_keys[0]; k++)
         for (i = 0; i < ctx->n_rf; i++) {
-            const char *v = ctx->rf[i].used ? meta_item(ctx->rf[i].ds, date_keys[k]) : NULL;
-            while (v && isspace((unsigned char)*v))
-                v++;
-            if (v && parus__parse_date(v, date)) {
+            if (ctx->rf[i].used && meta_date(ctx->rf[i].ds, date_keys[k], date)) {
                 snprintf(src, 96, "metadata %s", date_keys[k]);
                 return true;
             }
@@ -1380,15 +1386,11 @@ static parus_status check_file_dates(const open_ctx *ctx, parus_error *err)
         bool have = false;
         if (!ctx->rf[i].used)
             continue;
-        for (k = 0; k < sizeof date_keys / sizeof date_keys[0] && !have; k++) {
-            const char *v = meta_item(ctx->rf[i].ds, date_keys[k]);
-            while (v && isspace((unsigned char)*v))
-                v++;
-            if (v && parus__parse_date(v, d)) {
+        for (k = 0; k < sizeof date_keys / sizeof date_keys[0] && !have; k++)
+            if (meta_date(ctx->rf[i].ds, date_keys[k], d)) {
                 snprintf(src, sizeof src, "metadata %s", date_keys[k]);
                 have = true;
             }
-        }
         if (!have && ctx->rf[i].has_name_date) {
             memcpy(d, ctx->rf[i].name_date, sizeof d);
             snprintf(src, sizeof src, "its name");

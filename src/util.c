@@ -114,9 +114,7 @@ void parus__trim_blanks(char *s)
     s[n] = '\0';
 }
 
-/* One code point of UTF-8 at s into *cp, its length; 0 when s holds no well-formed one
- * (overlong forms, surrogates and values past U+10FFFF are not). */
-static size_t utf8_next(const unsigned char *s, uint32_t *cp)
+size_t parus__utf8_next(const unsigned char *s, uint32_t *cp)
 {
     size_t n, k;
     uint32_t c, min;
@@ -148,7 +146,7 @@ bool parus__id_form_problem(const char *s, char *why, size_t n)
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
         uint32_t c;
-        size_t len = utf8_next(p, &c);
+        size_t len = parus__utf8_next(p, &c);
         const char *what = NULL;
         if (!len) {
             snprintf(why, n, "is not valid UTF-8 (byte 0x%02X at %zu)", *p,

@@ -36,6 +36,10 @@ void parus__trim_blanks(char *s);
  * Hangul (the composed form, NFC, would be another key), a full-width ASCII form, or an invisible
  * character. A key shared between files (a farmer id) must be one spelling of itself. */
 bool parus__id_form_problem(const char *s, char *why, size_t n);
+/* One code point of UTF-8 at s (not at its end) into *cp, and its length in bytes; 0 when s
+ * holds no well-formed one (a stray or missing continuation byte, an overlong form, a
+ * surrogate, a value past U+10FFFF). */
+size_t parus__utf8_next(const unsigned char *s, uint32_t *cp);
 /* The first n bytes of a and b compared, ASCII case ignored. */
 int parus__strncasecmp(const char *a, const char *b, size_t n);
 

@@ -34,6 +34,11 @@ int cli_season_resolve(const cli_ctx *ctx, const char *cmd, const char *option,
 bool cli_season_owed_warn(parus_store *store, const char *window, const char *what,
                           parus_season_state *state);
 
+/* Whether the crop table, policy, debts file or model the configuration names differ from those
+ * the season's limits were computed with (parus_export_inputs_differ); if so, a warning on stderr
+ * naming them and `parus assess`. A store that cannot say is taken as not differing, as above. */
+bool cli_inputs_changed_warn(const cli_ctx *ctx, parus_store *store, const char *window);
+
 /* A parcel's stored points as season observations, into *buf (grown as needed to at least room
  * elements and n_pts, *cap its size). */
 parus_status cli_points_to_obs(const parus_season_spec *spec, const parus_series_point *pts,

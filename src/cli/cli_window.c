@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "parus/exporter.h"
 #include "parus/season.h"
 
 #include "cli_season.h"
@@ -28,6 +29,23 @@ bool cli_season_owed_warn(parus_store *store, const char *window, const char *wh
             "parus: warning: season %s is owed an assessment since %s (%s): %s do not rest on "
             "what the store holds now; run 'parus assess --season %s'\n",
             window, state->stale_since, cli_safe(state->stale_cause), what, window);
+    return true;
+}
+
+bool cli_inputs_changed_warn(const cli_ctx *ctx, parus_store *store, const char *window)
+{
+    char changed[1024];
+    parus_error err;
+    if (parus_export_inputs_differ(
+            store, window, ctx->cfg.crops[0] ? ctx->cfg.crops : NULL,
+            ctx->cfg.policy[0] ? ctx->cfg.policy : NULL, ctx->cfg.debts[0] ? ctx->cfg.debts : NULL,
+            ctx->cfg.model[0] ? ctx->cfg.model : NULL, changed, sizeof changed, &err) != PARUS_OK ||
+        !changed[0])
+        return false;
+    fprintf(stderr,
+            "parus: warning: season %s's limits were computed with other inputs than the "
+            "configuration names now: %s; run 'parus assess --season %s'\n",
+            window, cli_safe(changed), window);
     return true;
 }
 

@@ -185,20 +185,10 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
          * unless asked for as they are (a cron job reads the exit code, not a warning); the
          * observations are the store's own and always current */
         parus_season_state owed;
-        char changed[1024];
         /* the files the configuration names for the next assessment, against those these
          * limits were computed with: a policy replaced or a debt booked since leaves them
          * resting on what the bank no longer says */
-        if (parus_export_inputs_differ(store, window, ctx->cfg.crops[0] ? ctx->cfg.crops : NULL,
-                                       ctx->cfg.policy[0] ? ctx->cfg.policy : NULL,
-                                       ctx->cfg.debts[0] ? ctx->cfg.debts : NULL,
-                                       ctx->cfg.model[0] ? ctx->cfg.model : NULL, changed,
-                                       sizeof changed, &err) == PARUS_OK &&
-            changed[0]) {
-            fprintf(stderr,
-                    "parus: warning: season %s's limits were computed with other inputs than "
-                    "the configuration names now: %s; run 'parus assess --season %s'\n",
-                    window, cli_safe(changed), window);
+        if (cli_inputs_changed_warn(ctx, store, window)) {
             if (!stale_ok) {
                 fprintf(stderr,
                         "parus: error: export: nothing written; assess the season first, or "

@@ -20,7 +20,6 @@
 #include "parus/chart.h"
 #include "parus/credit.h"
 #include "parus/crops.h"
-#include "parus/exporter.h"
 #include "parus/health.h"
 #include "parus/query.h"
 #include "parus/series.h"
@@ -1257,21 +1256,8 @@ int cmd_query(cli_ctx *ctx, int argc, char **argv)
     /* a limit whose season is owed an assessment is shown as such, never as current */
     owed_p =
         cli_season_owed_warn(store, window, "the results and limit shown", &owed) ? &owed : NULL;
-    {
-        /* ... and one computed with inputs the configuration no longer names */
-        char changed[1024];
-        parus_error ignored;
-        if (parus_export_inputs_differ(store, window, ctx->cfg.crops[0] ? ctx->cfg.crops : NULL,
-                                       ctx->cfg.policy[0] ? ctx->cfg.policy : NULL,
-                                       ctx->cfg.debts[0] ? ctx->cfg.debts : NULL,
-                                       ctx->cfg.model[0] ? ctx->cfg.model : NULL, changed,
-                                       sizeof changed, &ignored) == PARUS_OK &&
-            changed[0])
-            fprintf(stderr,
-                    "parus: warning: season %s's limits were computed with other inputs than "
-                    "the configuration names now: %s; run 'parus assess --season %s'\n",
-                    window, cli_safe(changed), window);
-    }
+    /* ... and one computed with inputs the configuration no longer names */
+    cli_inputs_changed_warn(ctx, store, window);
     if (farmer)
         rc = query_farmer(ctx, store, window, farmer, json, owed_p);
     else
