@@ -2734,8 +2734,9 @@ static parus_status farmer_limit(assess *a, parcel_rec **f, size_t n, parus_cred
             low = true;
         if (r->last_day != NO_DAY && (latest_day == NO_DAY || r->last_day > latest_day))
             latest_day = r->last_day;
-        unknown = unknown || r->unknown_crop;
-        notc = notc || r->not_classified;
+        /* a retired parcel's crop does not matter to the limit */
+        unknown = unknown || (r->unknown_crop && !cp[i].retired);
+        notc = notc || (r->not_classified && !cp[i].retired);
         if (pr[i].counted)
             sensor_mask |= r->sensor_mask;
     }

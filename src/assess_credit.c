@@ -96,6 +96,10 @@ void parus__credit_parcel_of_result(const parus_parcel_result *r, int64_t harves
     out->declared_area_m2 = isfinite(r->planted_area_m2) ? r->declared_area_m2 : (double)NAN;
     out->n_clear_observations = r->n_clear_obs;
     out->harvest_day = harvest_day;
+    /* held because the registry retired it (assess.c writes the reason so, never valued) */
+    out->retired = !r->valued && r->reason &&
+                   strncmp(r->reason, PARUS_ASSESS_REASON_RETIRED ":",
+                           sizeof PARUS_ASSESS_REASON_RETIRED) == 0;
 }
 
 /* The first day in [start_day, start_day + 400) whose day of year is doy; NO_DAY none. */

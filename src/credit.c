@@ -178,10 +178,18 @@ parus_status parus_credit_limit(const parus_policy *policy, const parus_credit_p
         parus_credit_parcel_result pr = {false, 0, 0};
         int64_t v = c->conservative_value_fen;
 
-        if (!parus__add_i64(r.gross_value_fen, v, &r.gross_value_fen))
-            return parus_fail(err, PARUS_E_RANGE, "credit: gross value above 2^63 fen");
         if (c->n_clear_observations > 0)
             n_observed++;
+        if (c->retired) {
+            /* the bank no longer lends on it, whatever it shows: not even in the gross value */
+            pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_RETIRED);
+            r.reasons |= pr.reasons;
+            if (per_parcel)
+                per_parcel[i] = pr;
+            continue;
+        }
+        if (!parus__add_i64(r.gross_value_fen, v, &r.gross_value_fen))
+            return parus_fail(err, PARUS_E_RANGE, "credit: gross value above 2^63 fen");
         if (c->n_clear_observations == 0 ||
             c->n_clear_observations < (size_t)policy->min_clear_observations) {
             pr.reasons |= PARUS_CREDIT_BIT(PARUS_CREDIT_THIN_EVIDENCE);

@@ -169,6 +169,10 @@ static int take_result(const parus_parcel_result *r, void *ctx)
     p->r.credit_reasons = p->stored_reasons;
     p->r.season = p->r.first_date = p->r.last_date = p->r.peer_group = NULL;
     p->r.health_reference = p->r.area_check = p->r.reason = p->r.assessed_at = NULL;
+    /* a retired parcel's reason, which the mapping reads (held, never counted) */
+    if (r->reason && strncmp(r->reason, PARUS_ASSESS_REASON_RETIRED ":",
+                             strlen(PARUS_ASSESS_REASON_RETIRED) + 1) == 0)
+        p->r.reason = PARUS_ASSESS_REASON_RETIRED ":";
     p->unknown_crop = r->reason && strncmp(r->reason, PARUS_ASSESS_REASON_UNKNOWN_CROP ":",
                                            strlen(PARUS_ASSESS_REASON_UNKNOWN_CROP) + 1) == 0;
     p->not_classified = r->reason && strncmp(r->reason, PARUS_ASSESS_REASON_NOT_CLASSIFIED ":",

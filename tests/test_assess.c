@@ -1522,6 +1522,9 @@ static void test_assess__retired_parcels_are_not_lent_on(void **state)
         if (!(value_retired < value_before))
             fail_msg("farmer %s: value %lld with the parcel retired, %lld before", farmer,
                      value_retired, value_before);
+        snprintf(q, sizeof q, "limits WHERE farmer_id = '%s' AND reasons LIKE '%%RETIRED%%'",
+                 farmer);
+        assert_int_equal(parus_test_sql_count(db, q), 1);
         free(parus_test_run_expect(0, "'%s' --db '%s' -q verify --season " SEASON, parus_test_bin(),
                                    db));
         /* loaded again: reinstated, and valued as before */
@@ -1581,6 +1584,28 @@ static void test_assess__retired_parcels_are_not_lent_on(void **state)
                                 g_dir, g_dir, g_dir, g_dir, parus_test_bin(), db, g_dir);
     expect_has(out, "has 2 layers: --whole needs --layer");
     free(out);
+    /* a farmer whose parcels are all retired: 0, and the reason says why (before: NO_VALUE, as
+     * for a fallow farm) */
+    {
+        char q[384], *ids;
+        snprintf(q, sizeof q,
+                 "SELECT group_concat(quote(id), ' ') FROM parcels WHERE farmer_id = '%s' AND "
+                 "id NOT IN (SELECT parcel_id FROM parcel_retirements)",
+                 farmer);
+        ids = parus_test_sql(db, q);
+        free(parus_test_run_expect(0, "'%s' --db '%s' -q parcels retire %s", parus_test_bin(), db,
+                                   ids));
+        free(ids);
+        free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
+                                   parus_test_bin(), db));
+        snprintf(q, sizeof q,
+                 "SELECT limit_cny || '|' || reasons FROM limits WHERE farmer_id = '%s'", farmer);
+        row = parus_test_sql(db, q);
+        assert_string_equal(row, "0|RETIRED");
+        free(row);
+        free(parus_test_run_expect(0, "'%s' --db '%s' -q verify --season " SEASON, parus_test_bin(),
+                                   db));
+    }
     free(db);
 }
 

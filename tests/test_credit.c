@@ -528,6 +528,42 @@ static void test_limit__weather_reasons(void **state)
     assert_int_equal(r.reasons, BIT(PARUS_CREDIT_THIN_EVIDENCE));
 }
 
+/* A parcel retired from the registry is never counted, whatever value it carries, and says so:
+ * a farmer whose parcels are all retired gets 0 with RETIRED, not NO_VALUE (before: a retired
+ * parcel counted with no value, and the farmer's reason was NO_VALUE). */
+static void test_credit__retired_parcels_are_not_counted(void **state)
+{
+    parus_policy p;
+    parus_credit_parcel c[2];
+    parus_credit_parcel_result pr[2];
+    parus_credit_result r;
+    parus_error err;
+    (void)state;
+    parus_policy_init(&p);
+    c[0] = parcel(1000000);
+    c[1] = parcel(0);
+    c[1].retired = true;
+    assert_int_equal(parus_credit_limit(&p, c, 2, 0, &r, pr, &err), PARUS_OK);
+    assert_int_equal(r.limit_cny, 6000);
+    assert_int_equal(r.n_parcels_counted, 1);
+    assert_false(pr[1].counted);
+    assert_int_equal(pr[1].reasons, BIT(PARUS_CREDIT_RETIRED));
+    assert_int_equal(r.reasons, BIT(PARUS_CREDIT_RETIRED));
+    assert_parts_add_up(&p, &r);
+    /* a value given with it is not lent on, nor in the gross */
+    c[1].conservative_value_fen = 500000;
+    assert_int_equal(parus_credit_limit(&p, c, 2, 0, &r, pr, &err), PARUS_OK);
+    assert_int_equal(r.limit_cny, 6000);
+    assert_int_equal(r.gross_value_fen, 1000000);
+    assert_parts_add_up(&p, &r);
+    /* every parcel retired: 0, RETIRED alone */
+    c[0].retired = true;
+    assert_int_equal(parus_credit_limit(&p, c, 2, 0, &r, pr, &err), PARUS_OK);
+    assert_int_equal(r.limit_cny, 0);
+    assert_int_equal(r.reasons, BIT(PARUS_CREDIT_RETIRED));
+    assert_string_equal(parus_credit_reason_name(PARUS_CREDIT_RETIRED), "RETIRED");
+}
+
 /* Land another parcel claims: its share comes off first, with OVERLAP; held (share 1), nothing. */
 static void test_limit__overlap_counts_the_land_once(void **state)
 {
@@ -969,6 +1005,7 @@ int main(void)
         cmocka_unit_test(test_limit__debt_above_value_is_zero),
         cmocka_unit_test(test_limit__no_value_is_a_reason),
         cmocka_unit_test(test_limit__weather_reasons),
+        cmocka_unit_test(test_credit__retired_parcels_are_not_counted),
         cmocka_unit_test(test_limit__overlap_counts_the_land_once),
         cmocka_unit_test(test_limit__refuses_bad_input),
         cmocka_unit_test(test_reasons__names_and_format),

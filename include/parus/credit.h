@@ -98,7 +98,8 @@ typedef enum parus_credit_health {
     X(NO_WEATHER, 16, "a parcel's yield model reads weather it lacks: the crop's minimum yield")   \
     X(BEYOND_CALIBRATION, 17, "a parcel's weather lies beyond its yield model's: minimum yield")   \
     X(FROST, 18, "a parcel's crop had damaging frost around its heading: counted as an event")     \
-    X(WATERLOGGING, 19, "a parcel's crop was waterlogged by a rainstorm: counted as an event")
+    X(WATERLOGGING, 19, "a parcel's crop was waterlogged by a rainstorm: counted as an event")     \
+    X(RETIRED, 20, "a parcel is retired from the registry: not counted, not lent on")
 
 typedef enum parus_credit_reason {
 #define PARUS_CREDIT_REASON_ENUM_(name, bit, text) PARUS_CREDIT_##name = bit,
@@ -136,6 +137,7 @@ typedef struct parus_credit_parcel {
     int64_t harvest_day;         /* day number of the crop's harvest; PARUS_CREDIT_NO_DAY */
     double overlap_share;        /* share of its value not counted because another parcel
                                     claims the land, in [0, 1]; 0 none, 1 held (OVERLAP) */
+    bool retired;                /* retired from the registry: never counted (RETIRED) */
 } parus_credit_parcel;
 
 /* What became of one parcel. */
