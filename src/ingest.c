@@ -333,6 +333,207 @@ static int store_observation(size_t parcel, const parus_observation *obs, void *
     return 0;
 }
 
+/* ---- a stored tile given again: the parcels registered since ----
+ *
+ * A tile is stored once, so a parcel registered (or reshaped) after its tiles were ingested had
+ * no evidence from them until new imagery came: its farmer got 0 (NO_PARCEL_OBSERVED). Given
+ * again, a stored tile now measures the parcels under its footprint that it never measured and
+ * adds their observations to it. Its bytes are the stored tile's, but they are read with the
+ * options given now (a band map, a radar scale, a date), so WITNESSES parcels it did measure are
+ * measured again beside them and must give their stored values back (echo_same); else it is
+ * read otherwise than it was stored and nothing is added. */
+#define WITNESSES 16
+
+struct since {
+    parus_store *store;
+    const parus_tile_record *rec;
+    const struct candidates *cand;
+    bool radar;
+    const bool *witness;      /* per candidate */
+    double (*stored)[ECHO_N]; /* per candidate: a witness's stored values, else unused */
+    bool *has_stored;
+    size_t n_compared, n_differ, n_stored;
+    int64_t cur;
+    parus_error err;
+};
+
+static int since_keep(struct since *s, int64_t tile_id, const parus_observation *o)
+{
+    if (tile_id == s->rec->id) {
+        echo_values(o, s->radar, s->stored[s->cur]);
+        s->has_stored[s->cur] = true;
+    }
+    return 0;
+}
+
+static int since_optical_point(const parus_series_point *pt, void *ctx)
+{
+    return since_keep(ctx, pt->tile_id, &pt->obs);
+}
+
+static int since_radar_point(const parus_radar_point *pt, void *ctx)
+{
+    return since_keep(ctx, pt->tile_id, &pt->obs);
+}
+
+static int since_observation(size_t parcel, const parus_observation *obs, void *ctx)
+{
+    struct since *s = ctx;
+    if (s->witness[parcel]) {
+        double v[ECHO_N];
+        if (!s->has_stored[parcel])
+            return 0;
+        echo_values(obs, s->radar, v);
+        s->n_compared++;
+        s->n_differ += !echo_same(v, s->stored[parcel]);
+        return 0;
+    }
+    if (obs->w_total_px <= 0.0)
+        return 0;
+    if (parus__store_tile_add_num(s->store, s->rec, s->cand->items[parcel].id, s->cand->num[parcel],
+                                  obs, &s->err) != PARUS_OK)
+        return 1;
+    s->n_stored++;
+    return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The parcels under a stored tile that it never measured, measured and added to it (res->rec is
+ * the stored record; res->n_observed their number, 0 when none). */
+static parus_status measure_since(parus_store *store, parus_tile *tile, const parus_tile_info *ti,
+                                  const char *path, const parus_measure_options *mopt,
+                                  parus_ingest_result *res, parus_error *err)
+{
+    struct candidates cand = {0};
+    struct since s;
+    int64_t *seen = NULL;
+    size_t n_seen = 0, n_visited = 0, n_old = 0, n_new = 0, i, w;
+    bool *witness = NULL;
+    parus_measure_stats stats;
+    parus_status rc;
+
+    memset(&s, 0, sizeof s);
+    rc = parus__store_parcels_in_box_num(store, ti->lon_min_deg, ti->lat_min_deg, ti->lon_max_deg,
+                                         ti->lat_max_deg, collect, &cand, &n_visited, err);
+    if (rc != PARUS_OK) {
+        if (cand.failed)
+            rc = parus_fail(err, PARUS_E_NOMEM, "cannot hold the candidate parcels of '%s'", path);
+        goto out;
+    }
+    rc = parus__store_tile_observed_nums(store, res->rec.id, &seen, &n_seen, err);
+    if (rc != PARUS_OK)
+        goto out;
+    witness = calloc(cand.n ? cand.n : 1, sizeof *witness);
+    if (!witness) {
+        rc = parus_fail(err, PARUS_E_NOMEM, "cannot hold the candidate parcels of '%s'", path);
+        goto out;
+    }
+    for (i = 0; i < cand.n; i++) {
+        witness[i] = n_seen && bsearch(&cand.num[i], seen, n_seen, sizeof *seen, cmp_i64);
+        n_old += witness[i];
+    }
+    n_new = cand.n - n_old;
+    if (n_new == 0)
+        goto out; /* every parcel under it measured: known, nothing to add */
+    /* the tile must be read as it was stored: the same sensor, date and grid */
+    if (strcmp(ti->sensor_name, res->rec.sensor) != 0 || memcmp(ti->date, res->rec.date, 10) != 0 ||
+        ti->epsg != res->rec.epsg || ti->width != res->rec.width || ti->height != res->rec.height ||
+        memcmp(ti->geotransform, res->rec.geotransform, sizeof ti->geotransform) != 0) {
+        rc = parus_fail(err, PARUS_E_BANDS,
+                        "tile '%s' is stored as tile %lld ('%s', %s %s) but is read now as %s %s "
+                        "on another grid or date (a --date or band map given otherwise): the %zu "
+                        "parcels registered since it was stored are not measured on it",
+                        path, (long long)res->rec.id, res->rec.path, res->rec.sensor, res->rec.date,
+                        ti->sensor_name, ti->date, n_new);
+        goto out;
+    }
+    /* keep the new parcels and up to WITNESSES measured ones spread over the tile */
+    {
+        size_t keep = 0, step = n_old > WITNESSES ? n_old / WITNESSES : 1, k_old = 0;
+        for (i = 0; i < cand.n; i++) {
+            bool take = !witness[i] || (k_old++ % step == step / 2 && k_old <= step * WITNESSES);
+            if (!take) {
+                free(cand.items[i].id);
+                free(cand.items[i].wkb);
+                continue;
+            }
+            cand.items[keep] = cand.items[i];
+            cand.num[keep] = cand.num[i];
+            witness[keep] = witness[i];
+            keep++;
+        }
+        cand.n = keep;
+    }
+    s.stored = calloc(cand.n, sizeof *s.stored);
+    s.has_stored = calloc(cand.n, sizeof *s.has_stored);
+    if (!s.stored || !s.has_stored) {
+        rc = parus_fail(err, PARUS_E_NOMEM, "cannot hold the witnesses of '%s'", path);
+        goto out;
+    }
+    s.store = store;
+    s.rec = &res->rec;
+    s.cand = &cand;
+    s.radar = ti->radar != NULL;
+    s.witness = witness;
+    parus_error_init(&s.err);
+    for (w = 0; w < cand.n; w++) {
+        if (!witness[w])
+            continue;
+        s.cur = (int64_t)w;
+        rc = s.radar ? parus_store_parcel_radar_series(store, cand.items[w].id, since_radar_point,
+                                                       &s, NULL, err)
+                     : parus_store_parcel_series(store, cand.items[w].id, since_optical_point, &s,
+                                                 NULL, err);
+        if (rc != PARUS_OK)
+            goto out;
+    }
+    rc = parus__store_tile_extend_begin(store, &res->rec, err);
+    if (rc != PARUS_OK)
+        goto out;
+    rc =
+        parus_tile_measure_each(tile, cand.items, cand.n, mopt, since_observation, &s, &stats, err);
+    if (rc != PARUS_OK) {
+        if (s.err.code != PARUS_OK) {
+            if (err)
+                *err = s.err;
+            rc = s.err.code;
+        }
+        parus_store_tile_abort(store);
+        goto out;
+    }
+    if (s.n_differ > 0 || (n_old > 0 && s.n_compared == 0)) {
+        parus_store_tile_abort(store);
+        rc = parus_fail(err, PARUS_E_BANDS,
+                        "tile '%s' is stored as tile %lld ('%s', %s %s) but is read now otherwise "
+                        "than it was (a band map or radar scale given otherwise?): %zu of %zu "
+                        "parcels it measured then give other values; the %zu parcels registered "
+                        "since it was stored are not measured on it",
+                        path, (long long)res->rec.id, res->rec.path, res->rec.sensor, res->rec.date,
+                        s.n_differ, s.n_compared, n_new);
+        goto out;
+    }
+    if (s.n_stored == 0) {
+        parus_store_tile_abort(store);
+        goto out;
+    }
+    rc = parus_store_tile_commit(store, &res->rec, err);
+    if (rc == PARUS_OK)
+        res->n_observed = s.n_stored;
+out:
+    res->n_candidates = cand.n;
+    free(s.stored);
+    free(s.has_stored);
+    free(witness);
+    free(seen);
+    candidates_release(&cand);
+    return rc;
+}
+
 static parus_status fill_record(const parus_tile_info *ti, const parus_tile *tile,
                                 parus_tile_record *rec, parus_error *err)
 {
@@ -415,6 +616,9 @@ parus_status parus_ingest_tile(parus_store *store, const char *const *paths, siz
         goto out;
     if (found) {
         res.outcome = PARUS_INGEST_KNOWN;
+        rc = measure_since(store, tile, ti, paths[0], &mopt, &res, err);
+        if (rc != PARUS_OK)
+            goto out;
         goto done;
     }
     if (!ti->radar && ti->validity == PARUS_VALIDITY_NODATA && !(opt && opt->no_cloud_mask_ok) &&

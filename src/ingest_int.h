@@ -30,6 +30,19 @@ parus_status parus__store_parcels_in_box_num(parus_store *store, double lon_min_
 parus_status parus__store_tile_begin_twin(parus_store *store, parus_tile_record *rec,
                                           parus_error *err);
 
+/* A stored tile (rec as parus_store_find_tile gave it) opened again for the observations of
+ * parcels registered after it was stored: parus__store_tile_add_num adds them, the commit adds
+ * their number to the tile's count and owes the seasons whose window holds its date
+ * (stale_cause "tile HASH of DATE measured N parcels registered since"), the abort leaves the
+ * tile as it was. PARUS_E_NOT_FOUND when the tile is no longer stored. */
+parus_status parus__store_tile_extend_begin(parus_store *store, parus_tile_record *rec,
+                                            parus_error *err);
+
+/* The row numbers of the parcels a stored tile measured (optical and radar), ascending, into
+ * *nums (malloc'd; the caller frees it; NULL when none). */
+parus_status parus__store_tile_observed_nums(parus_store *store, int64_t tile_id, int64_t **nums,
+                                             size_t *n, parus_error *err);
+
 /* parus_store_tile_add for the parcel that the last walk above gave as (parcel_id, num); the
  * caller changes no parcel on this handle between the walk and the tile. */
 parus_status parus__store_tile_add_num(parus_store *store, const parus_tile_record *rec,

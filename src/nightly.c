@@ -1406,8 +1406,10 @@ static parus_status ingest_one(struct run *r, struct item *it, parus_error *err)
         r->st->n_observations += res.n_observed;
         break;
     case PARUS_INGEST_KNOWN:
-        outcome = "known";
+        /* stored before, and the parcels registered since measured on it now */
+        outcome = res.n_observed ? "known_extended" : "known";
         r->st->n_known++;
+        r->st->n_observations += res.n_observed;
         break;
     default:
         outcome = "no_overlap";

@@ -68,6 +68,9 @@ enum stmt_id {
     STMT_RADAR_TILE_INSERT,
     STMT_RADAR_OBS_DROP_PARCEL,
     STMT_PARCEL_RADAR_SERIES,
+    STMT_TILE_OBSERVED_NUMS,
+    STMT_TILE_ADD_COUNT,
+    STMT_TILE_EXTEND_STALE,
     STMT_N_
 };
 
@@ -126,6 +129,16 @@ static const char *const stmt_sql[STMT_N_] = {
         "INSERT INTO observation_values (tile_id, parcel_num, " PARUS__OBS_ROW_COLUMNS
         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [STMT_TILE_SET_COUNT] = "UPDATE tiles SET n_parcels = ?2 WHERE id = ?1",
+    /* the parcels a stored tile measured (optical or radar), and the tile extended by more */
+    [STMT_TILE_OBSERVED_NUMS] = "SELECT parcel_num FROM observation_values WHERE tile_id = ?1 "
+                                "UNION ALL SELECT parcel_num FROM radar_observations WHERE "
+                                "tile_id = ?1 ORDER BY 1",
+    [STMT_TILE_ADD_COUNT] = "UPDATE tiles SET n_parcels = n_parcels + ?2 WHERE id = ?1",
+    /* a tile's new observations owe the seasons whose window holds its date, as a new tile's
+     * do (the tiles_insert trigger), and say so */
+    [STMT_TILE_EXTEND_STALE] = "UPDATE season_state SET stale = 1, stale_since = ?2, "
+                               "stale_cause = ?3 WHERE stale = 0 AND ?1 BETWEEN first_date AND "
+                               "last_date",
     [STMT_PARCEL_SERIES] = "SELECT t.id, t.date, t.sensor, " PARUS__OBS_ROW_COLUMNS_O
                            " FROM parcels p JOIN observation_values o ON o.parcel_num = p.num "
                            "JOIN tiles t ON t.id = o.tile_id WHERE p.id = ?1 "
@@ -2458,7 +2471,24 @@ static parus_status acquisition_claim(parus_store *store, const parus_tile_recor
     return code;
 }
 
-static parus_status tile_begin(parus_store *store, parus_tile_record *rec, bool claim,
+enum tile_open { TILE_NEW, TILE_NEW_TWIN, TILE_EXTEND };
+
+/* A stored tile, looked up again inside the transaction that extends it: still there, with the
+ * same bytes (a concurrent removal would leave the new observations without their tile). */
+static parus_status extend_check(parus_store *store, const parus_tile_record *rec, parus_error *err)
+{
+    parus_tile_record now;
+    bool found = false;
+    parus_status code = parus_store_find_tile(store, rec->hash, &now, &found, err);
+    if (code == PARUS_OK && (!found || now.id != rec->id))
+        code = parus_fail(err, PARUS_E_NOT_FOUND,
+                          "tile %lld ('%s') was removed from '%s' while its new parcels were "
+                          "measured: nothing of them is stored",
+                          (long long)rec->id, rec->path, store->path);
+    return code;
+}
+
+static parus_status tile_begin(parus_store *store, parus_tile_record *rec, enum tile_open how,
                                parus_error *err)
 {
     int64_t id = 0;
@@ -2483,12 +2513,17 @@ static parus_status tile_begin(parus_store *store, parus_tile_record *rec, bool 
     code = tx_begin(store, err);
     if (code != PARUS_OK)
         return code;
-    code = claim ? acquisition_claim(store, rec, err) : PARUS_OK;
+    code = how == TILE_NEW ? acquisition_claim(store, rec, err) : PARUS_OK;
     if (code != PARUS_OK) {
         tx_rollback(store);
         return code;
     }
-    code = insert_tile(store, rec, store->open_tile_at, &id, err);
+    if (how == TILE_EXTEND) {
+        code = extend_check(store, rec, err);
+        id = rec->id;
+    } else {
+        code = insert_tile(store, rec, store->open_tile_at, &id, err);
+    }
     if (code == PARUS_OK && parus__db_is_pg(store->db) && !is_radar(rec)) {
         int rc = obs_copy_begin(store);
         if (rc != SQLITE_OK)
@@ -2511,19 +2546,67 @@ static parus_status tile_begin(parus_store *store, parus_tile_record *rec, bool 
     store->walk_known = false;
     store->open_tile = id;
     store->open_tile_n = 0;
+    store->open_tile_extend = how == TILE_EXTEND;
     rec->id = id;
     return PARUS_OK;
 }
 
 parus_status parus_store_tile_begin(parus_store *store, parus_tile_record *rec, parus_error *err)
 {
-    return tile_begin(store, rec, true, err);
+    return tile_begin(store, rec, TILE_NEW, err);
 }
 
 parus_status parus__store_tile_begin_twin(parus_store *store, parus_tile_record *rec,
                                           parus_error *err)
 {
-    return tile_begin(store, rec, false, err);
+    return tile_begin(store, rec, TILE_NEW_TWIN, err);
+}
+
+parus_status parus__store_tile_extend_begin(parus_store *store, parus_tile_record *rec,
+                                            parus_error *err)
+{
+    if (!rec || rec->id <= 0)
+        return parus_fail(err, PARUS_E_INVALID, "tile_extend_begin: not a stored tile");
+    return tile_begin(store, rec, TILE_EXTEND, err);
+}
+
+parus_status parus__store_tile_observed_nums(parus_store *store, int64_t tile_id, int64_t **nums,
+                                             size_t *n, parus_error *err)
+{
+    parus__stmt *st = stmt_get(store, STMT_TILE_OBSERVED_NUMS, err);
+    int64_t *v = NULL;
+    size_t cap = 0, k = 0;
+    int rc;
+    *nums = NULL;
+    *n = 0;
+    if (!st)
+        return prepare_failed(err);
+    rc = parus__bind_int64(st, 1, tile_id);
+    while (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
+        if (k == cap) {
+            int64_t *g = realloc(v, (cap = cap ? 2 * cap : 1024) * sizeof *g);
+            if (!g) {
+                parus__reset(st);
+                free(v);
+                return parus_fail(err, PARUS_E_NOMEM,
+                                  "cannot hold the parcels tile %lld measured in '%s'",
+                                  (long long)tile_id, store->path);
+            }
+            v = g;
+        }
+        v[k++] = parus__column_int64(st, 0);
+        rc = SQLITE_OK;
+    }
+    parus__reset(st);
+    if (rc != SQLITE_DONE) {
+        free(v);
+        return parus__store_sql_fail(store, rc, err,
+                                     "cannot read the parcels tile %lld measured in '%s'",
+                                     (long long)tile_id, store->path);
+    }
+    *nums = v;
+    *n = k;
+    return PARUS_OK;
 }
 
 static parus_status tile_add(parus_store *store, const parus_tile_record *rec,
@@ -2563,6 +2646,43 @@ parus_status parus__store_tile_add_num(parus_store *store, const parus_tile_reco
     return tile_add(store, rec, parcel_id, &num, obs, err);
 }
 
+/* An extended tile: its count grows by the observations added, and the seasons whose window
+ * holds its date are owed their assessment (a new tile's trigger does that for a new tile). */
+static parus_status extend_count(parus_store *store, parus_tile_record *rec, parus_error *err)
+{
+    char cause[160];
+    parus__stmt *st = stmt_get(store, STMT_TILE_ADD_COUNT, err);
+    int rc;
+    if (!st)
+        return prepare_failed(err);
+    rc = parus__bind_int64(st, 1, store->open_tile);
+    if (rc == SQLITE_OK)
+        rc = parus__bind_int64(st, 2, (int64_t)store->open_tile_n);
+    if (rc == SQLITE_OK)
+        rc = stmt_run(st);
+    parus__reset(st);
+    if (rc == SQLITE_DONE) {
+        st = stmt_get(store, STMT_TILE_EXTEND_STALE, err);
+        if (!st)
+            return prepare_failed(err);
+        snprintf(cause, sizeof cause, "tile %.16s of %s measured %zu parcels registered since",
+                 rec->hash, rec->date, store->open_tile_n);
+        rc = parus__bind_text(st, 1, rec->date, -1);
+        if (rc == SQLITE_OK)
+            rc = parus__bind_text(st, 2, store->open_tile_at, -1);
+        if (rc == SQLITE_OK)
+            rc = parus__bind_text(st, 3, cause, -1);
+        if (rc == SQLITE_OK)
+            rc = stmt_run(st);
+        parus__reset(st);
+    }
+    if (rc != SQLITE_DONE)
+        return parus__store_sql_fail(store, rc, err, "cannot update tile '%s' in '%s'", rec->path,
+                                     store->path);
+    rec->n_parcels += store->open_tile_n;
+    return PARUS_OK;
+}
+
 parus_status parus_store_tile_commit(parus_store *store, parus_tile_record *rec, parus_error *err)
 {
     parus__stmt *st;
@@ -2588,6 +2708,14 @@ parus_status parus_store_tile_commit(parus_store *store, parus_tile_record *rec,
      * stored without observations keeps it) */
     if (store->open_tile_n == 0)
         goto commit;
+    if (store->open_tile_extend) {
+        code = extend_count(store, rec, err);
+        if (code != PARUS_OK) {
+            parus_store_tile_abort(store);
+            return code;
+        }
+        goto commit;
+    }
     st = stmt_get(store, STMT_TILE_SET_COUNT, err);
     if (!st) {
         parus_store_tile_abort(store);
@@ -2610,9 +2738,11 @@ parus_status parus_store_tile_commit(parus_store *store, parus_tile_record *rec,
 commit:
     code = tx_commit(store, err);
     store->open_tile = 0;
+    if (code == PARUS_OK && !store->open_tile_extend) /* an extended tile keeps its time */
+        copy_text(rec->processed_at, sizeof rec->processed_at, store->open_tile_at);
+    store->open_tile_extend = false;
     if (code != PARUS_OK)
         return code;
-    copy_text(rec->processed_at, sizeof rec->processed_at, store->open_tile_at);
     return PARUS_OK;
 }
 
@@ -2633,6 +2763,7 @@ void parus_store_tile_abort(parus_store *store)
     tx_rollback(store);
     store->open_tile = 0;
     store->open_tile_n = 0;
+    store->open_tile_extend = false;
 }
 
 parus_status parus_store_put_tile_observations(parus_store *store, parus_tile_record *rec,

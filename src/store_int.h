@@ -87,6 +87,8 @@ struct parus_store {
     bool walk_known;
     int64_t walk_version;
     bool tile_nums;
+    bool open_tile_extend;       /* the open tile is a stored one taking the observations of parcels
+                                    registered since (parus__store_tile_extend_begin) */
     bool open_assess;            /* between parus_store_assessments_begin and commit/abort */
     char open_assess_season[22]; /* its season, canonical "YYYY-MM-DD/YYYY-MM-DD" */
     char open_assess_at[32];     /* the time stamped on its rows */

@@ -1609,6 +1609,71 @@ static void test_assess__retired_parcels_are_not_lent_on(void **state)
     free(db);
 }
 
+/* A parcel registered after the tiles that cover it were stored was never measured on them (a
+ * tile is stored once): its farmer got 0 (NO_PARCEL_OBSERVED) until new imagery came, and giving
+ * the tiles again said "skipped". Now a stored tile given again measures the parcels under it that
+ * it never measured, adds them, and owes the season: the limits are then those of a store that had
+ * every parcel from the start. */
+static void test_assess__parcels_registered_after_their_tiles_are_measured_on_them(void **state)
+{
+    char *late = parus_test_store(g_dir, "late.db"), *ref = parus_test_store(g_dir, "early.db");
+    char *ids, *out, *a, *b;
+    const char *const q_limits = "SELECT farmer_id || '|' || limit_cny || '|' || reasons FROM "
+                                 "limits ORDER BY farmer_id";
+    (void)state;
+    ids = parus_test_sql(g_db, "SELECT group_concat(quote(id), ',') FROM (SELECT id FROM parcels "
+                               "WHERE id <> 'X_FAR' ORDER BY id LIMIT 3)");
+    free(parus_test_run_expect(0,
+                               "ogr2ogr -q -f GeoJSON -where \"parcel_id NOT IN (%s)\" "
+                               "'%s/first.geojson' '%s/scene/parcels.geojson'",
+                               ids, g_dir, g_dir));
+    free(ids);
+    free(parus_test_run_expect(8, "'%s' --db '%s' -q parcels load '%s/first.geojson'",
+                               parus_test_bin(), late, g_dir));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q ingest '%s'/scene/*.tif", parus_test_bin(),
+                               late, g_dir));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
+                               parus_test_bin(), late));
+    /* the three registered now */
+    free(parus_test_run_expect(8, "'%s' --db '%s' -q parcels load '%s/scene/parcels.geojson'",
+                               parus_test_bin(), late, g_dir));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
+                               parus_test_bin(), late));
+    assert_int_equal(parus_test_sql_count(late, "season_state WHERE stale = 0"), 1);
+    out = parus_test_run_expect(0, "'%s' --db '%s' ingest '%s'/scene/*.tif", parus_test_bin(), late,
+                                g_dir);
+    expect_has(out, "; 3 parcels registered since measured on it and added");
+    expect_has(out, "known=12 no_overlap=0 failed=0 extended=12");
+    free(out);
+    assert_int_equal(parus_test_sql_count(late, "season_state WHERE stale = 1 AND stale_cause "
+                                                "LIKE '% parcels registered since'"),
+                     1);
+    /* given once more: nothing new */
+    free(parus_test_run_expect(9, "'%s' --db '%s' -q ingest '%s'/scene/*.tif", parus_test_bin(),
+                               late, g_dir));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
+                               parus_test_bin(), late));
+    /* the same limits as a store that had every parcel before its tiles */
+    free(parus_test_run_expect(8, "'%s' --db '%s' -q parcels load '%s/scene/parcels.geojson'",
+                               parus_test_bin(), ref, g_dir));
+    free(parus_test_run_expect(0,
+                               "'%s' --db '%s' -q ingest '%s'/scene/*.tif && '%s' --db '%s' -q "
+                               "assess --season " SEASON " --no-model",
+                               parus_test_bin(), ref, g_dir, parus_test_bin(), ref));
+    a = parus_test_sql(late, q_limits);
+    b = parus_test_sql(ref, q_limits);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    a = parus_test_sql(late, "SELECT count(*) FROM observation_values");
+    b = parus_test_sql(ref, "SELECT count(*) FROM observation_values");
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    free(late);
+    free(ref);
+}
+
 /* Limits computed with a policy or debts file the bank has since replaced do not rest on what it
  * now says: export refuses them (exit 14) as it refuses an owed season, query warns. Before, an
  * export between the change and the next night's assessment wrote the old limits, exit 0. */
@@ -1994,6 +2059,7 @@ int main(void)
         cmocka_unit_test(test_assess__the_pixels_of_another_date_are_refused),
         cmocka_unit_test(test_assess__tiles_parus_cannot_vouch_for_are_refused),
         cmocka_unit_test(test_assess__retired_parcels_are_not_lent_on),
+        cmocka_unit_test(test_assess__parcels_registered_after_their_tiles_are_measured_on_them),
         cmocka_unit_test(test_assess__export_refuses_limits_of_replaced_inputs),
         cmocka_unit_test(test_assess__land_no_tile_saw_is_not_valued),
         cmocka_unit_test(test_assess__reloaded_parcels_and_declared_crops_owe_the_season),

@@ -18,7 +18,9 @@ static const char usage[] =
     "usage: parus ingest [--bands MAP] [--date YYYY-MM-DD] [--radar-scale S]\n"
     "                    [--radar-coefficient C] [--threads N] TILE...\n\n"
     "Measure every registered parcel on each tile (a multi-band GeoTIFF, or a directory with one\n"
-    "file per band) and store one observation per parcel; a tile already stored is skipped.\n\n"
+    "file per band) and store one observation per parcel. A tile already stored is skipped but\n"
+    "for the parcels registered (or reshaped) since it was stored: those are measured on it and\n"
+    "added, and the seasons of its date owed their assessment.\n\n"
     "  --bands MAP   band roles of generic files, e.g. red=3,nir=4 (refused for a tile\n"
     "                that names its own bands: Sentinel-2, Landsat, CBERS-4)\n"
     "  --no-cloud-mask  accept optical tiles without a cloud mask (their clouds removed before\n"
@@ -30,7 +32,7 @@ static const char usage[] =
     "Exit codes: 0 all stored, 8 some tiles set aside, 9 nothing new, 11 no tile overlaps a\n"
     "parcel; the input and store codes of docs/cli.md otherwise.\n";
 
-enum tile_outcome { TILE_STORED, TILE_KNOWN, TILE_NO_OVERLAP, TILE_FAILED };
+enum tile_outcome { TILE_STORED, TILE_KNOWN, TILE_NO_OVERLAP, TILE_FAILED, TILE_EXTENDED };
 
 static enum tile_outcome ingest_one(cli_ctx *ctx, parus_store *store, const char *path,
                                     const parus_ingest_options *opt, parus_error *err)
@@ -42,6 +44,14 @@ static enum tile_outcome ingest_one(cli_ctx *ctx, parus_store *store, const char
         return TILE_FAILED;
     switch (r.outcome) {
     case PARUS_INGEST_KNOWN:
+        if (r.n_observed > 0) {
+            /* stored before parcels registered since: they are measured on it now */
+            if (!ctx->quiet)
+                printf("tile '%s': already stored as tile %lld ('%s', %s %s); %zu parcels "
+                       "registered since measured on it and added\n",
+                       path, (long long)rec->id, rec->path, rec->date, rec->status, r.n_observed);
+            return TILE_EXTENDED;
+        }
         if (!ctx->quiet)
             printf("tile '%s': already stored as tile %lld ('%s', %s %s), skipped\n", path,
                    (long long)rec->id, rec->path, rec->date, rec->status);
@@ -71,7 +81,7 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
     parus_ingest_options opt = {0};
     parus_store *store;
     parus_error err, first_err;
-    size_t n[4] = {0, 0, 0, 0};
+    size_t n[5] = {0, 0, 0, 0, 0};
     char summary[256];
     long long run_id;
     int i, first, rc;
@@ -152,8 +162,10 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
                 first_err = err;
         }
     }
-    snprintf(summary, sizeof summary, "tiles=%d stored=%zu known=%zu no_overlap=%zu failed=%zu",
-             argc - first, n[TILE_STORED], n[TILE_KNOWN], n[TILE_NO_OVERLAP], n[TILE_FAILED]);
+    snprintf(summary, sizeof summary,
+             "tiles=%d stored=%zu known=%zu no_overlap=%zu failed=%zu extended=%zu", argc - first,
+             n[TILE_STORED], n[TILE_KNOWN] + n[TILE_EXTENDED], n[TILE_NO_OVERLAP], n[TILE_FAILED],
+             n[TILE_EXTENDED]);
     if (!ctx->quiet)
         printf("ingest: %s\n", summary);
 
@@ -161,7 +173,7 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
         rc = cli_exit_code(first_err.code);
     else if (n[TILE_FAILED])
         rc = PARUS_EXIT_PARTIAL;
-    else if (n[TILE_STORED])
+    else if (n[TILE_STORED] || n[TILE_EXTENDED])
         rc = PARUS_EXIT_OK;
     else if (n[TILE_NO_OVERLAP])
         rc = PARUS_EXIT_NO_OVERLAP;
