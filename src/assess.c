@@ -2968,6 +2968,11 @@ parus_status parus_assess_run(parus_store *store, const parus_assess_options *op
     double t0 = now_s();
 
     code = setup(&a, store, opt, true, err);
+    /* the weather's weights of parcels loaded (or reshaped) since the weather was imported: a
+     * parcel without them would be judged and valued as if no weather existed (no drought, no
+     * frost: a larger limit). Kept as they are where the parcel and grid are unchanged */
+    if (code == PARUS_OK && !opt->weights_current)
+        code = parus_weather_weights_update(store, NULL, err);
     /* the parcels may have changed since they were loaded (another load, a merge): overlaps are
      * found again before any value is lent on them */
     if (code == PARUS_OK)

@@ -1517,6 +1517,7 @@ static void assess_season(struct run *r, struct line *l)
     parus_error aerr;
 
     aopt.run_id = r->run_id;
+    aopt.weights_current = true; /* weigh_parcels ran after the ingest */
     aopt.checkpoint = r->opt->checkpoint;
     aopt.checkpoint_ctx = r->opt->checkpoint_ctx;
     s->assessed = true;

@@ -259,7 +259,7 @@ parus__stmt *parus__store_checked(parus_store *store, parus__stmt *st, parus_err
  * on its box (store_pg_schema.c), which the box operator && uses; CROSS JOIN takes no ON there. */
 static const char *const stmt_sql_pg[STMT_N_] = {
     [STMT_PARCELS_IN_BOX] =
-        "SELECT " PARCEL_COLUMNS " FROM parcels_rtree r JOIN parcels p ON p.num = r.id "
+        "SELECT " PARCEL_COLUMNS ", p.num FROM parcels_rtree r JOIN parcels p ON p.num = r.id "
         "WHERE box(point(r.lon_min, r.lat_min), point(r.lon_max, r.lat_max)) && "
         "box(point(?1, ?2), point(?3, ?4)) "
         "AND p.lon_max_deg >= ?1 AND p.lon_min_deg <= ?3 AND p.lat_max_deg >= ?2 "
