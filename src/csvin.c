@@ -161,6 +161,13 @@ static parus_status read_record(parus__csv *csv, bool *eof, bool *quoted, parus_
                 *eof = true;
                 return PARUS_OK;
             }
+            if (csv->line_end_required)
+                return parus_fail(err, PARUS_E_FORMAT,
+                                  "'%s' line %zu: the last line has no line end: the file may "
+                                  "have been cut short (a copy that stopped, a file still being "
+                                  "written), and its last value with it; when the file is whole, "
+                                  "end it with a newline",
+                                  csv->path, csv->line);
             return end_cell(csv, start)
                        ? PARUS_OK
                        : parus_fail(err, PARUS_E_NOMEM, "cannot hold a record of '%s'", csv->path);

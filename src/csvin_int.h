@@ -5,7 +5,8 @@
  *
  * Accepted: comma separators; fields quoted with '"' (commas, line breaks and doubled quotes
  * inside); LF, CRLF or CR line ends; a UTF-8 byte-order mark at the start (Excel writes one); blank
- * lines (skipped); a last line with no line end. Refused (E_FORMAT, naming the line): a quote left
+ * lines (skipped); a last line with no line end (unless the caller sets line_end_required).
+ * Refused (E_FORMAT, naming the line): a quote left
  * open at the end of the file, text after a closing quote, a NUL byte, a record (one line, or
  * the lines a quoted cell spans) longer than PARUS__CSV_MAX_RECORD_BYTES (never cut short:
  * read whole or refused), and, once a header has
@@ -40,6 +41,10 @@ typedef struct parus__csv {
     size_t next_line;
     size_t n_header; /* cells of the first record, the header; 0 before it is read */
     int open_errno;  /* errno of a failed open, for a caller's own message */
+    /* set by the caller after the open: a last record with no line end is refused (E_FORMAT),
+     * for files whose last value, cut short by a copy that stopped, would still read as a
+     * number ("125.0" as "12": a weather record, a debt) */
+    bool line_end_required;
 } parus__csv;
 
 /* Open path for reading (E_IO naming it when it cannot be). */

@@ -170,6 +170,7 @@ parus_status parus_debts_load(const char *path, const char *const *known_farmers
         return rc != PARUS_E_IO ? rc
                                 : parus_fail(err, PARUS_E_IO, "cannot read debts file '%s': %s",
                                              path, strerror(csv.open_errno));
+    csv.line_end_required = true; /* a debt cut short ("15000" as "150") lends more */
     rc = parus__csv_next(&csv, &done, err);
     if (rc == PARUS_OK && done)
         rc = parus_fail(err, PARUS_E_CONFIG, "'%s' line 1: missing column 'farmer_id'", path);

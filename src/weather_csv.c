@@ -238,6 +238,7 @@ parus_status parus__weather_read_csv(const char *path, const parus_weather_optio
     rc = parus__csv_open(&csv, path, err);
     if (rc != PARUS_OK)
         return rc;
+    csv.line_end_required = true; /* a record cut short reads as a smaller value */
     while (rc == PARUS_OK) {
         rc = parus__csv_next(&csv, &done, err);
         if (rc != PARUS_OK || done)

@@ -938,6 +938,8 @@ static void test_debts__refuses_bad_rows(void **state)
         {"farmer_id,debt_cny\nF1,\"5\n\"\nF2,x\n", {"line 4 column 'debt_cny'", NULL}},
         /* a line break inside an id is no farmer's */
         {"farmer_id,debt_cny\n\"F\n1\",5\n", {"line 2 column 'farmer_id'", "U+000A"}},
+        /* cut short: 15000 read as 150 before */
+        {"farmer_id,debt_cny\nF1,100\nF2,150", {"line 3: the last line has no line end", NULL}},
     };
     size_t i, j;
     (void)state;

@@ -710,6 +710,11 @@ static void test_csv__stations(void **state)
     assert_true(isnan(cell(&d, PARUS_WEATHER_PRECIP_MM, 1, 1))); /* no record: missing */
     assert_close(cell(&d, PARUS_WEATHER_PRECIP_MM, 1, 0), 1.2, 1e-5, 0);
     parus_weather_data_release(&d);
+    /* cut short by a copy that stopped: "23.5" read as "23" before (round 7, finding 7) */
+    assert_int_equal(parus_test_write_file(b, good, strlen(good) - 3), 0);
+    assert_int_equal(parus_weather_read(b, NULL, &d, &err), PARUS_E_FORMAT);
+    assert_non_null(strstr(err.msg, "line 4: the last line has no line end"));
+    assert_int_equal(parus_test_write_file(b, bad, strlen(bad)), 0);
     {
         /* stored as a one-row grid of stations, weighed to parcels by inverse squared distance
          * (the nearest four within 50 km): A lies between S1 and S2, B far from both */
