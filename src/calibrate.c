@@ -44,10 +44,9 @@ static const struct {
     const char *name;
     double to_kg_per_mu;
 } qty_cols[] = {
-    {"yield_kg_per_mu", 1.0},
-    {"yield_kg_per_ha", 1.0 / 15.0},
-    {"yield_t_per_ha", 1000.0 / 15.0},
-    {"harvest_kg", 0.0},
+    {"yield_kg_per_mu", 1.0},        {"yield_jin_per_mu", 0.5}, /* 市斤, half a kilogram: how yields
+                                                                   are often told in China */
+    {"yield_kg_per_ha", 1.0 / 15.0}, {"yield_t_per_ha", 1000.0 / 15.0}, {"harvest_kg", 0.0},
 };
 static const struct {
     const char *name;
@@ -118,11 +117,12 @@ static parus_status map_columns(parus__csv *csv, const char *path, int idx[N_HCO
             continue;
         }
         if (!strcmp(name, "yield") || !strcmp(name, "harvest") || !strcmp(name, "production"))
-            return parus_fail(err, PARUS_E_FORMAT,
-                              "'%s' line 1 column '%s': a quantity without its unit; name the "
-                              "column yield_kg_per_mu, yield_kg_per_ha, yield_t_per_ha or "
-                              "harvest_kg",
-                              path, name);
+            return parus_fail(
+                err, PARUS_E_FORMAT,
+                "'%s' line 1 column '%s': a quantity without its unit; name the "
+                "column yield_kg_per_mu, yield_jin_per_mu, yield_kg_per_ha, yield_t_per_ha or "
+                "harvest_kg",
+                path, name);
         for (k = 0; k < N_QTY; k++)
             if (!strcmp(name, qty_cols[k].name)) {
                 /* a yield column wins over harvest_kg (a file may give both, the second as
@@ -152,8 +152,8 @@ static parus_status map_columns(parus__csv *csv, const char *path, int idx[N_HCO
                           idx[H_PARCEL] < 0 ? "parcel_id" : "season");
     if (idx[H_QTY] < 0)
         return parus_fail(err, PARUS_E_FORMAT,
-                          "'%s' line 1: no yield column (yield_kg_per_mu, yield_kg_per_ha, "
-                          "yield_t_per_ha or harvest_kg)",
+                          "'%s' line 1: no yield column (yield_kg_per_mu, yield_jin_per_mu, "
+                          "yield_kg_per_ha, yield_t_per_ha or harvest_kg)",
                           path);
     snprintf(qty_name, 32, "%s", qty_cols[*qty_kind].name);
     return PARUS_OK;

@@ -483,6 +483,26 @@ static void test_cli__calibrate_and_catch_a_narrow_p10(void **state)
         free(never);
     }
     free(out);
+    /* refused: yields in jin (half a kilogram) per mu under a kg/mu heading, each doubled, where
+     * the low check cannot see them (round 7, finding 2: a third more lending); named for
+     * their unit, the same file calibrates */
+    out = parus_test_run_expect(4,
+                                "awk -F, 'BEGIN { OFS = \",\" } NR > 1 { $5 = $5 * 2 } { print }' "
+                                "'%s/e2e/truth/harvests.csv' > '%s/jin.csv' && '%s' --db '%s' "
+                                "calibrate yield --harvests '%s/jin.csv' --out '%s/never.csv' "
+                                "--min-harvests 10 --folds 3",
+                                g_dir, g_dir, parus_test_bin(), db, g_dir, g_dir);
+    assert_non_null(strstr(out, "times its crop's highest yield"));
+    assert_non_null(strstr(out, "jin per mu given as kg/mu is twice too high"));
+    free(out);
+    out = parus_test_run_expect(0,
+                                "sed '1s/yield_kg_per_mu/yield_jin_per_mu/' '%s/jin.csv' > "
+                                "'%s/jin-named.csv' && '%s' --db '%s' calibrate yield --harvests "
+                                "'%s/jin-named.csv' --out '%s/jin-cal.csv' --min-harvests 10 "
+                                "--folds 3; r=$?; [ $r -eq 0 ] || [ $r -eq 8 ]",
+                                g_dir, g_dir, parus_test_bin(), db, g_dir, g_dir);
+    assert_non_null(strstr(out, "wrote"));
+    free(out);
     /* ... unless the bank says they are that low (a disaster year): calibrated to them */
     out = parus_test_run_expect(0,
                                 "'%s' --db '%s' calibrate yield --harvests '%s/per-ha.csv' --out "

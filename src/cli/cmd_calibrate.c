@@ -258,9 +258,16 @@ static int cmp_double(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
-/* A used harvest above 0 over its crop's typical yield, for the unit check; nonzero when out of
- * memory (said on stderr). */
-static int note_low(double **low, size_t *n, double y, const parus_crop *crop)
+/* And above: a file whose median harvest exceeds its crops' highest yields (yield_max_kg_per_mu,
+ * the best a crop gives in the table's region) is in another unit too. Half the harvests above
+ * the best any field gives is no season: jin (市斤, half a kilogram) per mu under a kg/mu
+ * heading doubles every yield, and calibrated a third more lending on a synthetic season
+ * (round 7, finding 2: winter wheat's median 932 kg/mu against a maximum of 650). */
+#define UNIT_CHECK_HIGH_SHARE 1.0
+
+/* A used harvest above 0 over its crop's typical yield, and over its highest, for the unit
+ * checks; nonzero when out of memory (said on stderr). */
+static int note_low(double **low, double **high, size_t *n, double y, const parus_crop *crop)
 {
     double lo = crop->yield_min_kg_per_mu, hi = crop->yield_max_kg_per_mu;
     double typical = hi > lo ? sqrt(lo * hi) : lo;
@@ -272,8 +279,21 @@ static int note_low(double **low, size_t *n, double y, const parus_crop *crop)
         return 1;
     }
     *low = more;
-    more[(*n)++] = y / typical;
+    more[*n] = y / typical;
+    if (!(more = realloc(*high, (*n + 1) * sizeof *more))) {
+        fprintf(stderr, "parus: error: out of memory\n");
+        return 1;
+    }
+    *high = more;
+    more[*n] = y / (hi > lo ? hi : lo);
+    (*n)++;
     return 0;
+}
+
+static double median_sorted(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 static int push(struct crop_samples *c, const parus_yield_sample *s)
@@ -343,7 +363,8 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
     const char *crops_path;
     int rc = parse(argc, argv, &a);
     bool misses = false;
-    double *low = NULL; /* each harvest over its crop's typical yield (the unit check) */
+    double *low = NULL;  /* each harvest over its crop's typical yield (the unit check) */
+    double *high = NULL; /* and over its crop's highest */
     size_t n_low = 0;
 
     if (rc)
@@ -476,7 +497,7 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
                     continue;
                 }
                 n_used++;
-                if (note_low(&low, &n_low, y, grown ? grown : crop)) {
+                if (note_low(&low, &high, &n_low, y, grown ? grown : crop)) {
                     rc = PARUS_EXIT_FAILURE;
                     goto out;
                 }
@@ -534,7 +555,7 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
                 rc = PARUS_EXIT_FAILURE;
                 goto out;
             }
-            if (note_low(&low, &n_low, y, grown ? grown : crop)) {
+            if (note_low(&low, &high, &n_low, y, grown ? grown : crop)) {
                 rc = PARUS_EXIT_FAILURE;
                 goto out;
             }
@@ -545,10 +566,24 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
     /* a file in the wrong unit: a lost crop yields next to nothing, but the median harvest of a
      * file does not fall below a quarter of its crops' typical yields outside a disaster year;
      * kg/mu given as kg/ha is 15 times too low, and would calibrate every crop to a fifteenth */
+    if (n_low >= UNIT_CHECK_MIN_HARVESTS) {
+        double median = median_sorted(high, n_low);
+        if (median > UNIT_CHECK_HIGH_SHARE) {
+            fprintf(stderr,
+                    "parus: error: '%s': the median harvest is %.3g times its crop's highest "
+                    "yield in '%s' (yield_max_kg_per_mu; %zu harvests): half the fields above "
+                    "the best any field gives is not a unit these yields are in (jin per mu "
+                    "given as kg/mu is twice too high); name the column for the unit the values "
+                    "are in, or raise the crops' yield_max_kg_per_mu where they truly yield "
+                    "more (nothing %s)\n",
+                    cli_safe(a.harvests), median, cli_safe(crops_path), n_low,
+                    a.check ? "checked" : "calibrated");
+            rc = PARUS_EXIT_INPUT_BAD;
+            goto out;
+        }
+    }
     if (n_low >= UNIT_CHECK_MIN_HARVESTS && !a.low_yields) {
-        double median;
-        qsort(low, n_low, sizeof *low, cmp_double);
-        median = n_low % 2 ? low[n_low / 2] : 0.5 * (low[n_low / 2 - 1] + low[n_low / 2]);
+        double median = median_sorted(low, n_low);
         if (median < UNIT_CHECK_LOW_SHARE) {
             fprintf(stderr,
                     "parus: error: '%s': the median harvest is %.3g times its crop's typical "
@@ -656,6 +691,7 @@ int cmd_calibrate(cli_ctx *ctx, int argc, char **argv)
     rc = (n_skipped || n_not_cal) ? PARUS_EXIT_PARTIAL : PARUS_EXIT_OK;
 out:
     free(low);
+    free(high);
     for (i = 0; i < readers.n; i++)
         parus_weather_reader_free(readers.r[i]);
     if (per)
