@@ -2903,6 +2903,55 @@ static parus_status open_weather(assess *a)
 
 /* Every debt must be of a farmer who has parcels: a debt of nobody lends nothing but says the
  * file and the parcels disagree. */
+/* Another assessed season that covers more than half of this one (or of itself): its limits
+ * rest on the same harvest, and a credit desk given both lends on it twice. */
+struct overlap_season {
+    const assess *a;
+    char season[22];
+    int64_t days;
+};
+
+static int visit_season_overlap(const parus_season_state *s, void *ctx)
+{
+    struct overlap_season *o = ctx;
+    int64_t start, first, last, shorter, days;
+    size_t length;
+    parus_error ignored;
+    if (!s->assessed_at[0] || strcmp(s->season, o->a->window) == 0 ||
+        parus_season_parse_window(s->season, &start, &length, &ignored) != PARUS_OK)
+        return 0;
+    first = start > o->a->start_day ? start : o->a->start_day;
+    last =
+        start + (int64_t)length - 1 < o->a->end_day ? start + (int64_t)length - 1 : o->a->end_day;
+    days = last - first + 1;
+    shorter =
+        (int64_t)length < (int64_t)o->a->length_days ? (int64_t)length : (int64_t)o->a->length_days;
+    if (2 * days > shorter && days > o->days) {
+        snprintf(o->season, sizeof o->season, "%s", s->season);
+        o->days = days;
+    }
+    return 0;
+}
+
+static parus_status check_season_overlap(assess *a)
+{
+    struct overlap_season o;
+    parus_status code;
+    if (a->opt->season_overlap_ok)
+        return PARUS_OK;
+    memset(&o, 0, sizeof o);
+    o.a = a;
+    code = parus_store_season_states_foreach(a->store, visit_season_overlap, &o, a->err);
+    if (code != PARUS_OK || !o.days)
+        return code;
+    return parus_fail(a->err, PARUS_E_DUPLICATE,
+                      "season %s shares %lld of its days with season %s, whose limits the store "
+                      "holds: the same harvest would be lent on twice (a window mistyped?); "
+                      "assess season %s again instead, or give --season-overlap-ok when both "
+                      "are meant (a crop year split otherwise); nothing is stored",
+                      a->window, (long long)o.days, o.season, o.season);
+}
+
 static parus_status check_debts(assess *a)
 {
     struct farmer_list l;
@@ -2968,6 +3017,8 @@ parus_status parus_assess_run(parus_store *store, const parus_assess_options *op
     double t0 = now_s();
 
     code = setup(&a, store, opt, true, err);
+    if (code == PARUS_OK)
+        code = check_season_overlap(&a);
     /* the weather's weights of parcels loaded (or reshaped) since the weather was imported: a
      * parcel without them would be judged and valued as if no weather existed (no drought, no
      * frost: a larger limit). Kept as they are where the parcel and grid are unchanged */

@@ -1699,6 +1699,29 @@ static void test_assess__parcels_registered_after_their_tiles_are_measured_on_th
     free(ref);
 }
 
+/* A second season covering most of an assessed one rests on the same harvest: a window mistyped
+ * by a day gave a second full set of limits, and a credit desk given both lent twice (round 7,
+ * finding 5: 379,800 + 383,700 CNY on one crop). Refused, unless the bank says both are meant;
+ * a season that meets another by less than half of either is a season of its own. */
+static void test_assess__a_season_over_an_assessed_one_is_refused(void **state)
+{
+    char *db = assessed_copy("overlap.db"), *out;
+    (void)state;
+    out = parus_test_run_expect(
+        4, "'%s' --db '%s' assess --season 2024-03-02/2024-10-31 --no-model", parus_test_bin(), db);
+    expect_has(out, "shares 244 of its days with season " SEASON ", whose limits the store holds");
+    free(out);
+    assert_int_equal(parus_test_sql_count(db, "limits WHERE season = '2024-03-02/2024-10-31'"), 0);
+    free(parus_test_run_expect(0,
+                               "'%s' --db '%s' -q assess --season 2024-03-02/2024-10-31 --no-model "
+                               "--season-overlap-ok",
+                               parus_test_bin(), db));
+    free(parus_test_run_expect(0,
+                               "'%s' --db '%s' -q assess --season 2024-09-01/2025-05-31 --no-model",
+                               parus_test_bin(), db));
+    free(db);
+}
+
 /* Limits computed with a policy or debts file the bank has since replaced do not rest on what it
  * now says: export refuses them (exit 14) as it refuses an owed season, query warns. Before, an
  * export between the change and the next night's assessment wrote the old limits, exit 0. */
@@ -2085,6 +2108,7 @@ int main(void)
         cmocka_unit_test(test_assess__tiles_parus_cannot_vouch_for_are_refused),
         cmocka_unit_test(test_assess__retired_parcels_are_not_lent_on),
         cmocka_unit_test(test_assess__parcels_registered_after_their_tiles_are_measured_on_them),
+        cmocka_unit_test(test_assess__a_season_over_an_assessed_one_is_refused),
         cmocka_unit_test(test_assess__export_refuses_limits_of_replaced_inputs),
         cmocka_unit_test(test_assess__land_no_tile_saw_is_not_valued),
         cmocka_unit_test(test_assess__reloaded_parcels_and_declared_crops_owe_the_season),

@@ -84,6 +84,10 @@ typedef struct parus_assess_options {
     double overlap_min_share;      /* run: overlaps are found again from this share of either
                                       parcel (parus_store_find_overlaps); 0: the default
                                       PARUS_OVERLAP_MIN_SHARE */
+    bool season_overlap_ok;        /* run: assess the season even where the store holds the
+                                      limits of another season covering more than half of it
+                                      (else PARUS_E_DUPLICATE naming it: the same harvest lent
+                                      on twice, a window mistyped by a day) */
     bool weights_current;          /* run: the caller has just brought every parcel's weather
                                       weights up to date (nightly); else the run does it first
                                       (parus_weather_weights_update), so that a parcel loaded

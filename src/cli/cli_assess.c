@@ -50,6 +50,10 @@ static int assess_option(const char *cmd, int argc, char **argv, int *i, cli_ass
         args->radar_losses = true;
         return 1;
     }
+    if (args->full && strcmp(a, "--season-overlap-ok") == 0) {
+        args->season_overlap_ok = true;
+        return 1;
+    }
     if (strcmp(a, "--season") == 0)
         dst = &args->season;
     else if (strcmp(a, "--model") == 0)
@@ -109,6 +113,7 @@ int cli_assess_prepare(const cli_ctx *ctx, const char *cmd, const cli_assess_arg
     parus_assess_options_init(&in->opt);
     in->opt.health.radar_floods = args->full && !args->no_radar_floods;
     in->opt.health.radar_losses = args->radar_losses;
+    in->opt.season_overlap_ok = args->season_overlap_ok;
     parus_policy_init(&in->policy);
     if (args->no_model && args->model)
         return cli_usage_error(cmd, "--model and --no-model exclude each other");

@@ -21,8 +21,9 @@ typedef struct cli_assess_args {
     const char *season;
     const char *model;
     bool no_model;
-    bool no_radar_floods; /* --no-radar-floods (assess; radar floods are on by default) */
-    bool radar_losses;    /* --radar-losses (assess) */
+    bool no_radar_floods;   /* --no-radar-floods (assess; radar floods are on by default) */
+    bool radar_losses;      /* --radar-losses (assess) */
+    bool season_overlap_ok; /* --season-overlap-ok (assess) */
     const char *crops;
     const char *policy;
     const char *debts;

@@ -17,7 +17,7 @@
 static const char usage[] =
     "usage: parus assess [--season FIRST/LAST] [--model FILE | --no-model] [--policy FILE]\n"
     "                    [--crops FILE] [--debts FILE] [--no-radar-floods]\n"
-    "                    [--radar-losses] [--threads N]\n\n"
+    "                    [--radar-losses] [--season-overlap-ok] [--threads N]\n\n"
     "Assess a season end to end: every parcel's crop (stored as by parus classify), condition\n"
     "against its peers and event flags, planted area, yield and value, then every farmer's\n"
     "credit limit with its reasons. The season's previous results are replaced in one\n"
@@ -34,6 +34,9 @@ static const char usage[] =
     "                       season is read for them, docs/method.md section 9)\n"
     "  --radar-losses       also flag sudden losses from a Sentinel-1 VH fall against the crop's\n"
     "                       peers (off by default, same section)\n"
+    "  --season-overlap-ok  assess even where the store holds the limits of another season\n"
+    "                       covering more than half of this one (refused without it, exit 4:\n"
+    "                       the same harvest lent on twice)\n"
     "  --threads N          threads (default: [parus] threads, or all cores); the results do\n"
     "                       not depend on it\n\n"
     "Exit status: 0 done, 2 bad command line, 6 no parcel in the store, 7 a bad policy, crop\n"
