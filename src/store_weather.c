@@ -426,6 +426,113 @@ static parus_status batch_flush(parus_store *store, struct values_batch *b, cons
     return PARUS_OK;
 }
 
+/* A year's weather given another year's dates. A file whose values are the store's of the same
+ * cells and calendar days a year before or after (last year's file re-dated, a climatology
+ * delivered as a season) passes every other check, and its season reads as the other one: on a
+ * synthetic season 2023's weather as 2024's took the droughts and frosts away (round 7, finding 3:
+ * 402,300 -> 456,200 CNY). Two real years never agree on a cell's day within the repeat's
+ * tolerance more than by chance (about one day in a hundred for temperatures written to a tenth);
+ * a copy agrees on all. A day pair counts when both are present and, for rain, either is above
+ * YEAR_COPY_RAIN_MM (dry days agree in every year); YEAR_COPY_SHARE of at least YEAR_COPY_MIN
+ * pairs agreeing is a copy. */
+#define YEAR_COPY_MIN 20
+#define YEAR_COPY_SHARE 0.9
+#define YEAR_COPY_RAIN_MM 0.1
+
+/* The day number of the same calendar day `years` years on (-1 or +1), or INT64_MIN for 29
+ * February without one. */
+static int64_t same_day_of_year(int64_t day, int years)
+{
+    int64_t y;
+    int m, dd;
+    char date[11];
+    parus__civil_from_days(day, &y, &m, &dd);
+    y += years;
+    if (m == 2 && dd == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return INT64_MIN;
+    if (y < 0 || y > 9999)
+        return INT64_MIN;
+    snprintf(date, sizeof date, "%04d-%02d-%02d", (int)y, m, dd);
+    return parus__date_days(date);
+}
+
+static parus_status year_copy_check(parus_store *store, const char *path,
+                                    const parus_weather_data *d, int64_t grid, parus_error *err)
+{
+    parus__stmt *st = NULL;
+    size_t n_cells = d->width * d->height, k, compared[2] = {0, 0}, equal[2] = {0, 0};
+    int64_t last = d->first_day + (int64_t)d->n_days - 1, example_day[2] = {0, 0};
+    size_t example_cell[2] = {0, 0};
+    int example_var[2] = {0, 0}, v, rc = SQLITE_DONE, w;
+    parus_status code;
+
+    if (d->n_days == 0 || n_cells == 0)
+        return PARUS_OK;
+    code = prep(store,
+                "SELECT day, value FROM weather_values WHERE grid_id = ? AND cell = ? AND "
+                "variable = ? AND (day BETWEEN ? AND ? OR day BETWEEN ? AND ?)",
+                &st, err);
+    for (v = 0; code == PARUS_OK && v < PARUS_WEATHER_N_VARS_; v++) {
+        if (!d->values[v])
+            continue;
+        for (k = 0; k < n_cells; k++) {
+            parus__reset(st);
+            parus__bind_int64(st, 1, grid);
+            parus__bind_int64(st, 2, (int64_t)k);
+            parus__bind_text(st, 3, parus_weather_var_name((parus_weather_var)v), -1);
+            parus__bind_int64(st, 4, d->first_day - 366);
+            parus__bind_int64(st, 5, last - 365);
+            parus__bind_int64(st, 6, d->first_day + 365);
+            parus__bind_int64(st, 7, last + 366);
+            while ((rc = parus__step(st)) == SQLITE_ROW) {
+                int64_t sd = parus__column_int64(st, 0), t;
+                double y = parus__column_double(st, 1), x;
+                /* the stored day a year before (w 0) or after (w 1) the new one */
+                w = sd < d->first_day ? 0 : 1;
+                t = same_day_of_year(sd, w == 0 ? 1 : -1);
+                if (t == INT64_MIN || t < d->first_day || t > last)
+                    continue;
+                x = d->values[v][(size_t)(t - d->first_day) * n_cells + k];
+                if (isnan(x) || isnan(y) ||
+                    (v == PARUS_WEATHER_PRECIP_MM && !(fabs(x) > YEAR_COPY_RAIN_MM) &&
+                     !(fabs(y) > YEAR_COPY_RAIN_MM)))
+                    continue;
+                compared[w]++;
+                if (fabs(x - y) <= PARUS__WEATHER_SAME_TOL) {
+                    equal[w]++;
+                    example_day[w] = sd;
+                    example_cell[w] = k;
+                    example_var[w] = v;
+                }
+            }
+            if (rc != SQLITE_DONE) {
+                code = parus__store_sql_fail(store, rc, err,
+                                             "cannot read the weather held for '%s'", path);
+                break;
+            }
+        }
+    }
+    parus__finalize(st);
+    for (w = 0; code == PARUS_OK && w < 2; w++) {
+        char other[1024], date[11];
+        if (compared[w] < YEAR_COPY_MIN || (double)equal[w] < YEAR_COPY_SHARE * (double)compared[w])
+            continue;
+        held_from(store, grid, example_cell[w], example_var[w], example_day[w], other,
+                  sizeof other);
+        parus__format_day(example_day[w], date);
+        code = parus_fail(
+            err, PARUS_E_DUPLICATE,
+            "'%s' holds the weather of a year %s it: %zu of the %zu cell-days "
+            "compared equal the store's a year %s (%s of %s, '%s'), which two "
+            "years never do; a file given another year's dates (or a "
+            "climatology given as a season) would read that year's weather as "
+            "this one's; nothing of '%s' stored",
+            path, w == 0 ? "before" : "after", equal[w], compared[w], w == 0 ? "before" : "after",
+            parus_weather_var_name((parus_weather_var)example_var[w]), date, other, path);
+    }
+    return code;
+}
+
 /* Every value of the file: new ones inserted, held ones compared. */
 static parus_status put_values(parus_store *store, const char *path, const parus_weather_data *d,
                                int64_t grid, int64_t file_id, parus_weather_import_stats *stats,
@@ -503,6 +610,8 @@ parus_status parus__store_weather_put(parus_store *store, const char *path,
     code = grid_id(store, data, &grid, err);
     if (code == PARUS_OK)
         code = add_file(store, path, data, grid, &file_id, err);
+    if (code == PARUS_OK)
+        code = year_copy_check(store, path, data, grid, err);
     if (code == PARUS_OK)
         code = put_values(store, path, data, grid, file_id, stats, err);
     if (code == PARUS_OK && checkpoint)

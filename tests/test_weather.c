@@ -1132,6 +1132,50 @@ static void test_import__minimum_above_maximum_refused(void **state)
     free(st_path);
 }
 
+/* A year's weather given another year's dates (last year's file re-dated, a climatology given
+ * as a season) read as that season's: on a synthetic season 2023's weather as 2024's took the
+ * droughts and frosts away, +53,900 CNY (round 7, finding 3). Refused, before or after the year
+ * it copies; a real next year is stored. */
+static void test_import__a_year_given_another_years_dates_refused(void **state)
+{
+    const char *y23[] = {"2023-07-01", "2023-07-02", "2023-07-03",
+                         "2023-07-04", "2023-07-05", "2023-07-06"};
+    const char *y24[] = {"2024-07-01", "2024-07-02", "2024-07-03",
+                         "2024-07-04", "2024-07-05", "2024-07-06"};
+    const char *y22[] = {"2022-07-01", "2022-07-02", "2022-07-03",
+                         "2022-07-04", "2022-07-05", "2022-07-06"};
+    float tmax[24], other[24];
+    char *a, *b, *c, *d;
+    parus_store *s = open_store("years.db", true);
+    parus_weather_import_stats st;
+    parus_error err;
+    size_t i;
+    (void)state;
+    for (i = 0; i < 24; i++) {
+        tmax[i] = 28.0f + 0.3f * (float)(i % 7) + 0.1f * (float)(i % 3);
+        other[i] = tmax[i] + (i % 2 ? 0.7f : -0.4f);
+    }
+    a = make_tif("yr-2023.tif", "tmax", "degC", y23, tmax, 6);
+    b = make_tif("yr-2024-copy.tif", "tmax", "degC", y24, tmax, 6);
+    c = make_tif("yr-2022-copy.tif", "tmax", "degC", y22, tmax, 6);
+    d = make_tif("yr-2024.tif", "tmax", "degC", y24, other, 6);
+    assert_int_equal(parus_weather_import(s, a, NULL, &st, &err), PARUS_OK);
+    assert_int_equal(parus_weather_import(s, b, NULL, &st, &err), PARUS_E_DUPLICATE);
+    assert_msg_has(&err, "yr-2024-copy.tif' holds the weather of a year before it: 24 of the 24 "
+                         "cell-days compared equal the store's a year before");
+    assert_msg_has(&err, "yr-2023.tif'");
+    assert_int_equal(parus_weather_import(s, c, NULL, &st, &err), PARUS_E_DUPLICATE);
+    assert_msg_has(&err, "holds the weather of a year after it");
+    assert_int_equal(parus_weather_import(s, d, NULL, &st, &err), PARUS_OK);
+    assert_int_equal(st.n_values, 24);
+    parus_store_close(s);
+    assert_int_equal(count("years.db", "SELECT count(*) FROM weather_files"), 2);
+    free(a);
+    free(b);
+    free(c);
+    free(d);
+}
+
 static void test_weights__by_hand_on_a_2x2_grid(void **state)
 {
     /* cells of 1 degree: (row 0, col 0) is lon 100..101, lat 31..32 */
@@ -1408,6 +1452,7 @@ int main(void)
         cmocka_unit_test(test_era5__hourly_kelvin_to_daily),
         cmocka_unit_test(test_import__idempotent_overlap_and_nothing_half),
         cmocka_unit_test(test_import__minimum_above_maximum_refused),
+        cmocka_unit_test(test_import__a_year_given_another_years_dates_refused),
         cmocka_unit_test(test_weights__by_hand_on_a_2x2_grid),
         cmocka_unit_test(test_weights__first_grid_with_enough_of_the_parcel),
         cmocka_unit_test(test_weights__a_grid_before_a_station_whatever_came_first),
