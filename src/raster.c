@@ -2805,6 +2805,8 @@ static float radar_value(parus__radar_counts *rc, const parus_band_info *bi, boo
     } else {
         rc->n_negative[pol] += v < 0.0;
         rc->n_bright[pol] += v > PARUS__RADAR_BRIGHT_LINEAR;
+        rc->n_amplitude[pol] +=
+            v > (pol == 0 ? PARUS__RADAR_AMPLITUDE_VV : PARUS__RADAR_AMPLITUDE_VH);
         lin = v;
     }
     return lin >= PARUS_RADAR_MIN_LINEAR && lin <= PARUS_RADAR_MAX_LINEAR && clear ? (float)lin

@@ -35,9 +35,16 @@ parus_status parus__tile_reader_read_cells_mask(parus_tile_reader *r, size_t ind
  * forest -7 dB); a tile declared linear whose VV is mostly above it holds values ten times too
  * large (a scale slip), or amplitude read as power. */
 #define PARUS__RADAR_BRIGHT_LINEAR 0.398
+/* Amplitude read as power halves every dB value: farmland's VV of -16..-10 dB reads -8..-5 and
+ * its VH of -25..-17 reads -12..-8. A tile declared linear whose VV is mostly above -8 dB and its
+ * VH mostly above -11 dB is amplitude (or too bright by a scale slip): crops at their brightest
+ * stay below both (VV -9 dB, VH -12 dB), forest's VH about -13 dB. */
+#define PARUS__RADAR_AMPLITUDE_VV 0.1585 /* -8 dB */
+#define PARUS__RADAR_AMPLITUDE_VH 0.0794 /* -11 dB */
 typedef struct parus__radar_counts {
     size_t n_finite[2], n_negative[2], n_positive[2];
-    size_t n_bright[2]; /* a tile declared linear: values above PARUS__RADAR_BRIGHT_LINEAR */
+    size_t n_bright[2];    /* a tile declared linear: values above PARUS__RADAR_BRIGHT_LINEAR */
+    size_t n_amplitude[2]; /* and above PARUS__RADAR_AMPLITUDE_VV (VV) or _VH (VH) */
     size_t db_hist[2][PARUS__RADAR_DB_BINS];
     size_t n_land, n_vh_above_vv; /* the kernel's: parus_tile_quality's n_radar_land, ... */
 } parus__radar_counts;

@@ -156,6 +156,7 @@ void parus__tile_quality_add_radar(parus_tile_quality *t, const parus__radar_cou
         t->n_radar_negative[k] += c->n_negative[k];
         t->n_radar_positive_db[k] += c->n_positive[k];
         t->n_radar_bright[k] += c->n_bright[k];
+        t->n_radar_amplitude[k] += c->n_amplitude[k];
         for (size_t b = 0; b < PARUS_TILE_RADAR_DB_BINS; b++)
             t->radar_db_hist[k][b] += c->db_hist[k][b];
     }
@@ -208,6 +209,18 @@ static bool radar_scale_wrong(const parus_tile_quality *q, char *reason, size_t 
                      "above 0.4 (-4 dB), brighter than any land's median: values ten times too "
                      "large, or amplitude read as power?",
                      pct(q->n_radar_bright[k], n), n, pol[k]);
+            return true;
+        }
+        if (!q->radar_db && k == 1 && q->n_radar_finite[0] >= RADAR_SCALE_MIN &&
+            2 * q->n_radar_amplitude[0] > q->n_radar_finite[0] - q->n_radar_negative[0] &&
+            2 * q->n_radar_amplitude[1] > n - q->n_radar_negative[1]) {
+            snprintf(reason, reason_size,
+                     "radar-scale: declared linear power, but %.1f %% of %zu finite VV values are "
+                     "above -8 dB and %.1f %% of %zu VH values above -11 dB, brighter than "
+                     "farmland at its brightest: amplitude read as power (every dB value "
+                     "halved)?",
+                     pct(q->n_radar_amplitude[0], q->n_radar_finite[0]), q->n_radar_finite[0],
+                     pct(q->n_radar_amplitude[1], n), n);
             return true;
         }
         if (!q->radar_db)

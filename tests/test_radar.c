@@ -732,8 +732,13 @@ static void test_kernel__scale_checks(void **state)
         {-40.0f, -45.0f, -40.0f, "dB", PARUS_TILE_CHECK_RADAR_SCALE},     /* median -40 dB */
         {-12.0f, -20.0f, 25.0f, "dB", PARUS_TILE_CHECK_OK},               /* bright pixels */
         {0.06f, 0.01f, 300.0f, "linear", PARUS_TILE_CHECK_OK},
-        {0.6f, 0.1f, 0.6f, "linear", PARUS_TILE_CHECK_RADAR_SCALE},     /* ten times too bright */
-        {0.3f, 0.05f, 3.0f, "linear", PARUS_TILE_CHECK_OK},             /* bright land, -5 dB */
+        {0.6f, 0.1f, 0.6f, "linear", PARUS_TILE_CHECK_RADAR_SCALE}, /* ten times too bright */
+        {0.3f, 0.05f, 3.0f, "linear", PARUS_TILE_CHECK_OK},         /* bright land, -5 dB */
+        /* amplitude read as power: VV -12 dB and VH -20 dB read as -6 and -10 (round 7,
+         * finding 4: such tiles were stored and cancelled the optical flood flags); crops at
+         * their brightest, VV -9 dB and VH -12 dB, pass */
+        {0.251f, 0.1f, 0.251f, "linear", PARUS_TILE_CHECK_RADAR_SCALE},
+        {0.126f, 0.063f, 0.126f, "linear", PARUS_TILE_CHECK_OK},
         {-20.0f, -12.0f, -20.0f, "dB", PARUS_TILE_CHECK_RADAR_SWAPPED}, /* VV and VH exchanged */
         {0.01f, 0.06f, 0.01f, "linear", PARUS_TILE_CHECK_RADAR_SWAPPED},
         {-23.0f, -22.5f, -23.0f, "dB", PARUS_TILE_CHECK_OK}, /* water at the noise floor */

@@ -95,7 +95,8 @@ typedef struct parus_tile_quality {
      * in [-50, +30) dB (0.5 dB bins; dB tiles only). radar_db: the tile declares dB. */
     bool radar, radar_db;
     size_t n_radar_finite[2], n_radar_negative[2], n_radar_positive_db[2];
-    size_t n_radar_bright[2]; /* declared linear: values above -4 dB (0.398) */
+    size_t n_radar_bright[2];    /* declared linear: values above -4 dB (0.398) */
+    size_t n_radar_amplitude[2]; /* declared linear: VV above -8 dB, VH above -11 dB */
     size_t radar_db_hist[2][PARUS_TILE_RADAR_DB_BINS];
     /* radar tiles with VV and VH: the covered pixels (per parcel) with both valid and one of them
      * at least PARUS_TILE_RADAR_LAND_DB (not open water, not the noise floor), and of those how
