@@ -105,6 +105,7 @@ static const struct key_def keys[] = {
     STR_KEY("season", "window", season, KEY_WINDOW),
     STR_KEY("season", "model", model, KEY_PATH),
     {"season", "outliers", KEY_OFF_SWITCH, offsetof(parus_config, outliers_off), 0},
+    {"season", "overlap_check", KEY_OFF_SWITCH, offsetof(parus_config, overlap_check_off), 0},
     {"nightly", "settle_s", KEY_SECONDS, offsetof(parus_config, settle_s), 0},
 };
 

@@ -866,6 +866,31 @@ parus_status parus_export_output_is_input(parus_store *store, const char *season
     return PARUS_OK;
 }
 
+static int take_evidence(const parus_assess_inputs *in, void *ctx)
+{
+    snprintf(ctx, 65, "%s", in->evidence_digest ? in->evidence_digest : "");
+    return 0;
+}
+
+parus_status parus_export_evidence_differs(parus_store *store, const char *season, bool *differs,
+                                           parus_error *err)
+{
+    char recorded[65] = "", now[65];
+    parus_status code;
+    if (!store || !season || !differs)
+        return parus_fail(err, PARUS_E_INVALID, "evidence_differs: missing argument");
+    *differs = false;
+    code = parus_store_get_assess_inputs(store, season, take_evidence, recorded, err);
+    if (code == PARUS_E_NOT_FOUND)
+        return PARUS_OK;
+    if (code != PARUS_OK || !recorded[0])
+        return code;
+    code = parus_store_season_evidence(store, season, now, NULL, NULL, err);
+    if (code == PARUS_OK)
+        *differs = strcmp(recorded, now) != 0;
+    return code;
+}
+
 /* One named input against its recorded SHA-256 (rec: "" none recorded; model: "xgb:" first). */
 static void input_differs(const char *path, const char *what, const char *rec, bool model,
                           char *out, size_t cap)

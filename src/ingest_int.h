@@ -39,9 +39,10 @@ parus_status parus__store_tile_extend_begin(parus_store *store, parus_tile_recor
                                             parus_error *err);
 
 /* The row numbers of the parcels a stored tile measured (optical and radar), ascending, into
- * *nums (malloc'd; the caller frees it; NULL when none). */
+ * *nums, and for each whether the tile's mask took part of it (*masked: its clear fraction below
+ * 0.999) (both malloc'd; the caller frees them; NULL when none). */
 parus_status parus__store_tile_observed_nums(parus_store *store, int64_t tile_id, int64_t **nums,
-                                             size_t *n, parus_error *err);
+                                             bool **masked, size_t *n, parus_error *err);
 
 /* parus_store_tile_add for the parcel that the last walk above gave as (parcel_id, num); the
  * caller changes no parcel on this handle between the walk and the tile. */

@@ -130,9 +130,10 @@ static const char *const stmt_sql[STMT_N_] = {
         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [STMT_TILE_SET_COUNT] = "UPDATE tiles SET n_parcels = ?2 WHERE id = ?1",
     /* the parcels a stored tile measured (optical or radar), and the tile extended by more */
-    [STMT_TILE_OBSERVED_NUMS] = "SELECT parcel_num FROM observation_values WHERE tile_id = ?1 "
-                                "UNION ALL SELECT parcel_num FROM radar_observations WHERE "
-                                "tile_id = ?1 ORDER BY 1",
+    [STMT_TILE_OBSERVED_NUMS] = "SELECT parcel_num, coalesce(valid_fraction_e4, 0) < 9990 FROM "
+                                "observation_values WHERE tile_id = ?1 UNION ALL SELECT "
+                                "parcel_num, coalesce(valid_fraction, 0) < 0.999 FROM "
+                                "radar_observations WHERE tile_id = ?1 ORDER BY 1",
     [STMT_TILE_ADD_COUNT] = "UPDATE tiles SET n_parcels = n_parcels + ?2 WHERE id = ?1",
     /* a tile's new observations owe the seasons whose window holds its date, as a new tile's
      * do (the tiles_insert trigger), and say so */
@@ -2571,40 +2572,52 @@ parus_status parus__store_tile_extend_begin(parus_store *store, parus_tile_recor
 }
 
 parus_status parus__store_tile_observed_nums(parus_store *store, int64_t tile_id, int64_t **nums,
-                                             size_t *n, parus_error *err)
+                                             bool **masked, size_t *n, parus_error *err)
 {
     parus__stmt *st = stmt_get(store, STMT_TILE_OBSERVED_NUMS, err);
     int64_t *v = NULL;
+    bool *m = NULL;
     size_t cap = 0, k = 0;
     int rc;
     *nums = NULL;
+    *masked = NULL;
     *n = 0;
     if (!st)
         return prepare_failed(err);
     rc = parus__bind_int64(st, 1, tile_id);
     while (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
         if (k == cap) {
-            int64_t *g = realloc(v, (cap = cap ? 2 * cap : 1024) * sizeof *g);
-            if (!g) {
+            int64_t *g = realloc(v, (cap ? 2 * cap : 1024) * sizeof *g);
+            bool *gm = g ? realloc(m, (cap ? 2 * cap : 1024) * sizeof *gm) : NULL;
+            if (g)
+                v = g;
+            if (gm)
+                m = gm;
+            if (!g || !gm) {
                 parus__reset(st);
                 free(v);
+                free(m);
                 return parus_fail(err, PARUS_E_NOMEM,
                                   "cannot hold the parcels tile %lld measured in '%s'",
                                   (long long)tile_id, store->path);
             }
-            v = g;
+            cap = cap ? 2 * cap : 1024;
         }
-        v[k++] = parus__column_int64(st, 0);
+        v[k] = parus__column_int64(st, 0);
+        m[k] = parus__column_int64(st, 1) != 0;
+        k++;
         rc = SQLITE_OK;
     }
     parus__reset(st);
     if (rc != SQLITE_DONE) {
         free(v);
+        free(m);
         return parus__store_sql_fail(store, rc, err,
                                      "cannot read the parcels tile %lld measured in '%s'",
                                      (long long)tile_id, store->path);
     }
     *nums = v;
+    *masked = m;
     *n = k;
     return PARUS_OK;
 }

@@ -138,7 +138,7 @@ static const char *const pg_schema[] = {
     "CREATE TABLE assessment_inputs (season TEXT NOT NULL PRIMARY KEY, run_id BIGINT, "
     "model_version TEXT NOT NULL, model_data_hash TEXT, crops_hash TEXT, crops BYTEA, "
     "policy_hash TEXT NOT NULL, policy BYTEA, debts_hash TEXT, debts BYTEA, assessed_at "
-    "TEXT)",
+    "TEXT, evidence_digest TEXT)",
     "CREATE TABLE season_state (season TEXT NOT NULL PRIMARY KEY, first_date TEXT NOT NULL, "
     "last_date TEXT NOT NULL, stale BIGINT NOT NULL DEFAULT 0 CHECK (stale IN (0, 1)), "
     "stale_since TEXT, stale_cause TEXT, assessed_run_id BIGINT, assessed_at TEXT, CHECK "
@@ -380,9 +380,10 @@ parus_status parus__store_pg_migrate(parus_store *store, parus_error *err)
 
     if (store->version == PARUS_STORE_SCHEMA_VERSION)
         return PARUS_OK;
-    if (store->version == 19) {
-        /* the one step a PostgreSQL store has taken: 19 to 20, under the creators' lock, the
-         * version read again inside it (another host may have taken the step meanwhile) */
+    if (store->version == 19 || store->version == 20) {
+        /* the steps a PostgreSQL store has taken: 19 to 20 (retirements) and 20 to 21 (the
+         * evidence digest), under the creators' lock, the version read again inside it (another
+         * host may have taken them meanwhile) */
         int64_t version = 0;
         rc = parus__db_exec(store->db, "BEGIN; SELECT pg_advisory_xact_lock(1347573075)");
         if (rc == SQLITE_OK)
@@ -392,15 +393,17 @@ parus_status parus__store_pg_migrate(parus_store *store, parus_error *err)
                                       &version);
         if (rc == SQLITE_OK && version == 19)
             rc = parus__db_exec(store->db,
-                                PG_V20_RETIREMENTS "; " PG_V20_STALE_FN "; " PG_V20_STALE_TRIGGER
-                                                   "; UPDATE parus_meta SET value = "
-                                                   "'20' WHERE key = "
-                                                   "'schema_version'");
+                                PG_V20_RETIREMENTS "; " PG_V20_STALE_FN "; " PG_V20_STALE_TRIGGER);
+        if (rc == SQLITE_OK && (version == 19 || version == 20))
+            rc = parus__db_exec(store->db,
+                                "ALTER TABLE assessment_inputs ADD COLUMN evidence_digest TEXT; "
+                                "UPDATE parus_meta SET value = '21' WHERE key = "
+                                "'schema_version'");
         if (rc == SQLITE_OK)
             rc = parus__db_exec(store->db, "COMMIT");
         if (rc != SQLITE_OK) {
             parus_status code = parus__store_sql_fail(
-                store, rc, err, "cannot migrate '%s' to schema 20", store->path);
+                store, rc, err, "cannot migrate '%s' to schema 21", store->path);
             if (!parus__db_autocommit(store->db))
                 parus__db_exec(store->db, "ROLLBACK");
             return code;

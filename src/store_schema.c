@@ -933,6 +933,23 @@ static int migrate_to_20(parus_store *store)
     return parus__db_exec(store->db, schema_v20);
 }
 
+/* Schema 21: the evidence an assessment read (store_audit.c): a digest of the season's tiles and
+ * their observations, recorded with the inputs, that `parus verify` computes again. A season
+ * assessed before has none (NULL): verify says so. */
+static int migrate_to_21(parus_store *store)
+{
+    int64_t has = 0;
+    /* a store rebuilt at an older version from the current schema (tests' old stores) has it */
+    int rc = parus__store_one_int(store,
+                                  "SELECT count(*) FROM pragma_table_info('assessment_inputs') "
+                                  "WHERE name = 'evidence_digest'",
+                                  &has);
+    if (rc != SQLITE_OK || has)
+        return rc;
+    return parus__db_exec(store->db,
+                          "ALTER TABLE assessment_inputs ADD COLUMN evidence_digest TEXT");
+}
+
 static const struct migration {
     int version; /* the version the step produces */
     int (*apply)(parus_store *store);
@@ -944,7 +961,7 @@ static const struct migration {
     {10, migrate_to_10, NULL}, {11, migrate_to_11, NULL}, {12, migrate_to_12, NULL},
     {13, migrate_to_13, NULL}, {14, migrate_to_14, NULL}, {15, migrate_to_15, NULL},
     {16, migrate_to_16, NULL}, {17, migrate_to_17, NULL}, {18, migrate_to_18, NULL},
-    {19, NULL, migrate_to_19}, {20, migrate_to_20, NULL},
+    {19, NULL, migrate_to_19}, {20, migrate_to_20, NULL}, {21, migrate_to_21, NULL},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PARUS_STORE_SCHEMA_VERSION,

@@ -115,6 +115,8 @@ static int take_inputs(const parus_assess_inputs *in, void *ctx)
              in->policy_hash ? in->policy_hash : "");
     snprintf(v->st.debts_hash, sizeof v->st.debts_hash, "%s", in->debts_hash ? in->debts_hash : "");
     snprintf(v->st.crops_hash, sizeof v->st.crops_hash, "%s", in->crops_hash ? in->crops_hash : "");
+    snprintf(v->st.evidence_recorded, sizeof v->st.evidence_recorded, "%s",
+             in->evidence_digest ? in->evidence_digest : "");
     v->has_policy = in->policy != NULL;
     v->has_debts = in->debts != NULL;
     v->has_crops = in->crops != NULL;
@@ -425,6 +427,18 @@ static parus_status inputs(verify *v)
                              v->debts_size, v->st.debts_hash)) != PARUS_OK ||
         (st = check_recorded(v, "recorded crop table (SHA-256 of its bytes)", v->crops_bytes,
                              v->crops_size, v->st.crops_hash)) != PARUS_OK)
+        return st;
+    /* the evidence: observations deleted, added or edited, or a tile re-dated, by hand since the
+     * limits were written (no trigger sees a single observation) */
+    if ((st = parus_store_season_evidence(v->store, v->season, v->st.evidence_now,
+                                          &v->st.evidence_tiles, &v->st.evidence_observations,
+                                          v->err)) != PARUS_OK)
+        return st;
+    if (v->st.evidence_recorded[0] &&
+        (st = diff_text(v, NULL, NULL,
+                        "evidence (the season's tiles and their observations, as digested when "
+                        "its limits were written: some were added, removed or edited since)",
+                        v->st.evidence_recorded, v->st.evidence_now, NULL)) != PARUS_OK)
         return st;
     if (v->has_policy) {
         st = with_temp_copy(v, v->policy_bytes, v->policy_size, "policy", load_policy);

@@ -1716,9 +1716,49 @@ static void test_assess__a_season_over_an_assessed_one_is_refused(void **state)
                                "'%s' --db '%s' -q assess --season 2024-03-02/2024-10-31 --no-model "
                                "--season-overlap-ok",
                                parus_test_bin(), db));
+    /* a window sharing fewer days but a harvest: July to June beside March to October holds the
+     * maize harvest of October in both (round 8: 379,800 and 393,700 CNY on one crop) */
+    out = parus_test_run_expect(4,
+                                "'%s' --db '%s' assess --season 2024-07-02/2025-06-30 --no-model",
+                                parus_test_bin(), db);
+    expect_has(out, "both hold the harvest of ");
+    free(out);
+    /* a season of its own: the winter after */
     free(parus_test_run_expect(0,
-                               "'%s' --db '%s' -q assess --season 2024-09-01/2025-05-31 --no-model",
+                               "'%s' --db '%s' -q assess --season 2024-11-01/2025-02-28 --no-model",
                                parus_test_bin(), db));
+    free(db);
+}
+
+/* The observations a season's limits rest on, edited by hand (a DBA deleting a tile's rows,
+ * re-dating a tile): no trigger sees a single observation, and export wrote the old limits, exit
+ * 0, while verify said ok (round 7, finding 6: 379,800 CNY stored, 355,900 re-assessed). The
+ * assessment records a digest of its evidence; verify and export compute it again. */
+static void test_assess__evidence_edited_by_hand_is_seen(void **state)
+{
+    char *db = assessed_copy("evidence.db"), *out;
+    (void)state;
+    out = parus_test_run_expect(0, "'%s' --db '%s' verify --season " SEASON, parus_test_bin(), db);
+    expect_has(out, "same     the season's evidence: 12 tiles and ");
+    free(out);
+    free(parus_test_sql(db, "DELETE FROM observation_values WHERE tile_id = (SELECT max(id) FROM "
+                            "tiles)"));
+    assert_int_equal(parus_test_sql_count(db, "season_state WHERE stale = 0"), 1);
+    out = parus_test_run_expect(13, "'%s' --db '%s' verify --season " SEASON, parus_test_bin(), db);
+    expect_has(out, "differs  evidence (the season's tiles and their observations");
+    free(out);
+    out = parus_test_run_expect(14, "'%s' --db '%s' export --season " SEASON " --out '%s/ev.csv'",
+                                parus_test_bin(), db, g_dir);
+    expect_has(out, "are not those its limits were computed from");
+    free(out);
+    free(parus_test_run_expect(
+        0, "'%s' --db '%s' -q export --season " SEASON " --out '%s/ev.csv' --stale-ok",
+        parus_test_bin(), db, g_dir));
+    /* assessed again: its evidence is what the store holds */
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q assess --season " SEASON " --no-model",
+                               parus_test_bin(), db));
+    free(parus_test_run_expect(0, "'%s' --db '%s' -q verify --season " SEASON, parus_test_bin(),
+                               db));
     free(db);
 }
 
@@ -2109,6 +2149,7 @@ int main(void)
         cmocka_unit_test(test_assess__retired_parcels_are_not_lent_on),
         cmocka_unit_test(test_assess__parcels_registered_after_their_tiles_are_measured_on_them),
         cmocka_unit_test(test_assess__a_season_over_an_assessed_one_is_refused),
+        cmocka_unit_test(test_assess__evidence_edited_by_hand_is_seen),
         cmocka_unit_test(test_assess__export_refuses_limits_of_replaced_inputs),
         cmocka_unit_test(test_assess__land_no_tile_saw_is_not_valued),
         cmocka_unit_test(test_assess__reloaded_parcels_and_declared_crops_owe_the_season),

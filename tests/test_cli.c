@@ -257,7 +257,7 @@ static void test_flow__sample_season(void **state)
     free(out);
 
     out = run_expect(0, NULL, "--db '%s' store upgrade", db);
-    expect_contains(out, "schema version 20 -> 20");
+    expect_contains(out, "schema version 21 -> 21");
     free(out);
     out = run_expect(0, NULL, "--db '%s' parcels show P000001 --json", db);
     expect_contains(out, "\"id\":\"P000001\"");

@@ -804,10 +804,11 @@ static void test_pg__a_store_at_19_takes_the_step_to_20(void **state)
     assert_int_equal(parus_store_open(conn, &store, &err), PARUS_OK);
     parus_store_close(store);
     pg_run(conn, "DROP TABLE parcel_retirements; DROP FUNCTION parus_parcel_retirements_stale(); "
+                 "ALTER TABLE assessment_inputs DROP COLUMN evidence_digest; "
                  "UPDATE parus_meta SET value = '19' WHERE key = "
                  "'schema_version'");
     assert_int_equal(parus_store_open(conn, &store, &err), PARUS_OK);
-    assert_int_equal(store->version, 20);
+    assert_int_equal(store->version, PARUS_STORE_SCHEMA_VERSION); /* 20, then 21 */
     assert_int_equal(parus__store_one_int(store, "SELECT count(*) FROM parcel_retirements", &n),
                      SQLITE_OK);
     assert_int_equal(n, 0);
@@ -818,9 +819,17 @@ static void test_pg__a_store_at_19_takes_the_step_to_20(void **state)
                                           &n),
                      SQLITE_OK);
     assert_int_equal(n, 1);
+    /* and the evidence digest of schema 21 */
+    assert_int_equal(parus__store_one_int(store,
+                                          "SELECT count(*) FROM information_schema.columns WHERE "
+                                          "table_name = 'assessment_inputs' AND column_name = "
+                                          "'evidence_digest'",
+                                          &n),
+                     SQLITE_OK);
+    assert_int_equal(n, 1);
     parus_store_close(store);
     assert_int_equal(parus_store_open_readonly(conn, &store, &err), PARUS_OK);
-    assert_int_equal(store->version, 20);
+    assert_int_equal(store->version, PARUS_STORE_SCHEMA_VERSION);
     parus_store_close(store);
     opened_after(conn,
                  "DROP TABLE parcel_retirements; DROP FUNCTION "

@@ -15,7 +15,8 @@
  *   [tables]   crops, policy
  *   [nightly]  settle_s (seconds a file must have been left alone before it is ingested)
  *   [season]   window, model, outliers (on|off: single observations that contradict their
- *              series and their neighbours are left out, docs/method.md section 6a)
+ *              series and their neighbours are left out, docs/method.md section 6a),
+ *              overlap_check (on|off: off assesses a season that shares a harvest with another)
  */
 #ifndef PARUS_CONFIG_H
 #define PARUS_CONFIG_H
@@ -54,6 +55,8 @@ typedef struct parus_config {
     double max_area_ha;       /* [parcels] no parcel above this is plausible */
     double overlap_min_share; /* [parcels] an overlap counts from this share of either parcel */
     int outliers_off;         /* [season] outliers = off: no observation is left out */
+    int overlap_check_off;    /* [season] overlap_check = off: a season sharing days or a harvest
+                                 with another assessed season is assessed (--season-overlap-ok) */
     int cloud_mask_off; /* [raster] cloud_mask = off: optical tiles without a cloud mask accepted */
 } parus_config;
 

@@ -86,6 +86,13 @@ PARUS_API parus_status parus_export_inputs_differ(parus_store *store, const char
 PARUS_API parus_status parus_export_output_is_input(parus_store *store, const char *season,
                                                     const char *path, const char **what,
                                                     parus_error *err);
+/* Whether the season's evidence in the store (parus_store_season_evidence) differs from the
+ * digest recorded with its limits: *differs false when the same or none was recorded (assessed
+ * before schema 21). No trigger sees a single observation, so observations deleted, added or
+ * edited, or a tile re-dated, by hand since the limits were written leave the season current;
+ * this reads every observation of the window once (export's cost, not a query's). */
+PARUS_API parus_status parus_export_evidence_differs(parus_store *store, const char *season,
+                                                     bool *differs, parus_error *err);
 
 #ifdef __cplusplus
 }

@@ -41,7 +41,7 @@ extern "C" {
 #endif
 
 /* The schema this build writes. */
-#define PARUS_STORE_SCHEMA_VERSION 20
+#define PARUS_STORE_SCHEMA_VERSION 21
 
 typedef struct parus_store parus_store;
 
@@ -665,7 +665,18 @@ typedef struct parus_assess_inputs {
     const void *debts;
     size_t debts_size;
     const char *assessed_at; /* on read */
+    /* on read (schema 21): the digest of the season's evidence as the assessment read it
+     * (parus_store_season_evidence, computed by parus_store_results_put_inputs in the results
+     * transaction); NULL: assessed before schema 21 */
+    const char *evidence_digest;
 } parus_assess_inputs;
+
+/* The digest (64 hex digits) of the evidence a season's assessment reads from the store: per tile
+ * of its window, its fingerprint, date, sensor and its observations' number and integer sums
+ * (store_audit.c says which). *n_tiles and *n_observations (may be NULL): how many. */
+PARUS_API parus_status parus_store_season_evidence(parus_store *store, const char *season,
+                                                   char hex[65], size_t *n_tiles,
+                                                   size_t *n_observations, parus_error *err);
 
 /* Record the inputs of the season open in this results transaction (replacing any). E_INVALID (no
  * results open, no model version, a hash that is not 64 hex digits, a file without its hash). */

@@ -85,6 +85,11 @@ typedef struct parus_verify_stats {
     /* the current files (when given) */
     parus_verify_file policy_file, debts_file, crops_file;
     char current_policy_hash[65], current_debts_hash[65], current_crops_hash[65];
+    /* the season's evidence (schema 21, parus_store_season_evidence): the digest recorded with
+     * the limits ("" when assessed before schema 21: not compared) and the store's now, with the
+     * tiles and observations it covers now; a digest that differs is one of n_diffs */
+    char evidence_recorded[65], evidence_now[65];
+    size_t evidence_tiles, evidence_observations;
 } parus_verify_stats;
 
 PARUS_API void parus_verify_options_init(parus_verify_options *opt);

@@ -166,6 +166,8 @@ int cli_assess_prepare(const cli_ctx *ctx, const char *cmd, const cli_assess_arg
     in->opt.policy_fallback = args->full && !args->policy && !ctx->cfg.policy[0];
     in->opt.overlap_min_share = ctx->cfg.overlap_min_share;
     in->opt.outlier.enabled = !ctx->cfg.outliers_off;
+    if (ctx->cfg.overlap_check_off)
+        in->opt.season_overlap_ok = true; /* the configuration's word, for the nightly job too */
     in->opt.debts = in->debts_path ? &in->debts : NULL;
     in->opt.debts_path = in->debts_path;
     in->opt.n_threads = args->threads >= 0 ? args->threads : ctx->cfg.threads;

@@ -81,6 +81,16 @@ static parus_status write_csv(parus_store *store, const char *season, const char
     return st;
 }
 
+/* Nothing written: the stored results do not rest on what the store and configuration hold. */
+static int refuse_stale(parus_store *store)
+{
+    fprintf(stderr, "parus: error: export: nothing written; assess the season first, or export "
+                    "its stored results as they are with --stale-ok\n");
+    parus_store_snapshot_end(store);
+    parus_store_close(store);
+    return PARUS_EXIT_STALE;
+}
+
 int cmd_export(cli_ctx *ctx, int argc, char **argv)
 {
     const char *season_opt = NULL, *out = NULL, *parcels = NULL, *gpkg = NULL, *obs = NULL;
@@ -185,20 +195,17 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
          * unless asked for as they are (a cron job reads the exit code, not a warning); the
          * observations are the store's own and always current */
         parus_season_state owed;
+        memset(&owed, 0, sizeof owed);
         /* the files the configuration names for the next assessment, against those these
          * limits were computed with: a policy replaced or a debt booked since leaves them
          * resting on what the bank no longer says */
         if (cli_inputs_changed_warn(ctx, store, window)) {
             if (!stale_ok) {
-                fprintf(stderr,
-                        "parus: error: export: nothing written; assess the season first, or "
-                        "export its stored results as they are with --stale-ok\n");
-                parus_store_snapshot_end(store);
-                parus_store_close(store);
-                return PARUS_EXIT_STALE;
+                return refuse_stale(store);
             }
         }
-        if (cli_season_owed_warn(store, window, "these results", &owed) && !stale_ok) {
+        if (st == PARUS_OK && cli_season_owed_warn(store, window, "these results", &owed) &&
+            !stale_ok) {
             fprintf(stderr,
                     "parus: error: export: season %s is owed an assessment: nothing written; "
                     "assess it first, or export its stored results as they are with "
@@ -207,6 +214,23 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
             parus_store_snapshot_end(store);
             parus_store_close(store);
             return PARUS_EXIT_STALE;
+        }
+        if (st == PARUS_OK && !owed.stale) {
+            /* observations or tiles changed by hand since the limits were written (an owed
+             * season is refused above, or written as it is with --stale-ok) */
+            bool differs = false;
+            st = parus_export_evidence_differs(store, window, &differs, &err);
+            if (st == PARUS_OK && differs) {
+                fprintf(stderr,
+                        "parus: warning: season %s's tiles and observations in the store are not "
+                        "those its limits were computed from (added, removed or edited since, "
+                        "outside parus's own paths: 'parus verify --season %s' names it); run "
+                        "'parus assess --season %s'\n",
+                        window, window, window);
+                if (!stale_ok) {
+                    return refuse_stale(store);
+                }
+            }
         }
     }
     if (st == PARUS_OK && out)

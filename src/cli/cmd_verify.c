@@ -139,6 +139,13 @@ int cmd_verify(cli_ctx *ctx, int argc, char **argv)
     say_file("policy", opt.policy_path, st.policy_file, st.current_policy_hash, st.policy_hash);
     say_file("debts file", opt.debts_path, st.debts_file, st.current_debts_hash, st.debts_hash);
     say_file("crop table", opt.crops_path, st.crops_file, st.current_crops_hash, st.crops_hash);
+    if (!st.evidence_recorded[0])
+        printf("note     the season was assessed before its evidence was recorded (schema 21): "
+               "its tiles' observations are not compared\n");
+    else if (strcmp(st.evidence_recorded, st.evidence_now) == 0)
+        printf("same     the season's evidence: %zu tiles and %zu observations, as when its "
+               "limits were written\n",
+               st.evidence_tiles, st.evidence_observations);
     printf("verify   season %s: %zu farmers, %zu parcels re-derived with the recorded policy %s, "
            "debts %s, crop table %s (model %s)\n",
            window, st.n_farmers, st.n_parcels, st.policy_hash,
