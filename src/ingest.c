@@ -8,6 +8,7 @@
  * again (ingest_int.h says when the numbers are trusted). Any failure rolls the transaction
  * back.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -333,6 +334,56 @@ static int store_observation(size_t parcel, const parus_observation *obs, void *
     return 0;
 }
 
+/* How the tile's pixels are read, as 16 hex digits: its sensor profile and date, the validity
+ * rule and its mask, each band's role, file (by its place among the tile's files: the same bytes
+ * may lie elsewhere now), index, scale, offset and nodata, the band-pass adjustment, and a radar
+ * tile's scale and coefficient. The same files read with another band map, without their mask,
+ * under another date or radar scale give another value. */
+static void reading_of(const parus_tile *tile, char out[17])
+{
+    const parus_tile_info *ti = parus_tile_get_info(tile);
+    const char *const *files;
+    size_t n_files, i, f;
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    uint64_t fp[4];
+
+    files = parus_tile_files(tile, &n_files);
+    for (i = 0; i <= ti->n_bands; i++) {
+        char line[512];
+        int n;
+        if (i == 0) {
+            n = snprintf(line, sizeof line, "%s|%.10s|%d|%s|%s|%s|%d|%s\n", ti->sensor_name,
+                         ti->date, (int)ti->validity, ti->validity_desc ? ti->validity_desc : "",
+                         ti->harmonisation ? ti->harmonisation : "",
+                         ti->radar ? ti->radar->coefficient : "",
+                         ti->radar ? (int)ti->radar->scale : -1, ti->radar ? "radar" : "optical");
+        } else {
+            const parus_band_info *b = parus_tile_band(tile, i - 1);
+            for (f = 0; f < n_files && strcmp(files[f], b->path) != 0; f++)
+                ;
+            n = snprintf(line, sizeof line, "%d|%zu|%d|%.17g|%.17g|%d|%.17g\n", (int)b->role, f,
+                         b->band_index, b->scale, b->offset, b->has_nodata ? 1 : 0,
+                         b->has_nodata ? b->nodata : 0.0);
+        }
+        if (n < 0)
+            continue;
+        if ((size_t)n >= sizeof line)
+            n = (int)sizeof line - 1;
+        if (len + (size_t)n > cap) {
+            char *g = realloc(text, cap = 2 * (len + (size_t)n) + 1024);
+            if (!g)
+                break;
+            text = g;
+        }
+        memcpy(text + len, line, (size_t)n);
+        len += (size_t)n;
+    }
+    parus__fingerprint(text ? text : "", text ? len : 0, fp);
+    free(text);
+    snprintf(out, 17, "%016" PRIx64, fp[0]);
+}
+
 /* ---- a stored tile given again: the parcels registered since ----
  *
  * A tile is stored once, so a parcel registered (or reshaped) after its tiles were ingested had
@@ -450,7 +501,26 @@ static parus_status measure_since(parus_store *store, parus_tile *tile, const pa
     n_new = cand.n - n_old;
     if (n_new == 0)
         goto out; /* every parcel under it measured: known, nothing to add */
-    /* the tile must be read as it was stored: the same sensor, date and grid */
+    /* the tile must be read as it was stored: the same reading where it was recorded (a mask
+     * left out, another band map, scale or date: round 8), the same sensor, date and grid */
+    {
+        char stored_reading[17], now[17];
+        rc = parus__store_tile_reading(store, res->rec.id, stored_reading, err);
+        if (rc != PARUS_OK)
+            goto out;
+        reading_of(tile, now);
+        if (stored_reading[0] && strcmp(stored_reading, now) != 0) {
+            rc = parus_fail(err, PARUS_E_BANDS,
+                            "tile '%s' is stored as tile %lld ('%s', %s %s) but is read now "
+                            "otherwise than it was (its validity rule %s, a band map, scale, "
+                            "radar scale or date given otherwise): the %zu parcels registered "
+                            "since it was stored are not measured on it; give it with the "
+                            "options it was ingested with",
+                            path, (long long)res->rec.id, res->rec.path, res->rec.sensor,
+                            res->rec.date, ti->validity_desc ? ti->validity_desc : "(none)", n_new);
+            goto out;
+        }
+    }
     if (strcmp(ti->sensor_name, res->rec.sensor) != 0 || memcmp(ti->date, res->rec.date, 10) != 0 ||
         ti->epsg != res->rec.epsg || ti->width != res->rec.width || ti->height != res->rec.height ||
         memcmp(ti->geotransform, res->rec.geotransform, sizeof ti->geotransform) != 0) {
@@ -667,6 +737,7 @@ parus_status parus_ingest_tile(parus_store *store, const char *const *paths, siz
     rc = fill_record(ti, tile, &res.rec, err);
     if (rc != PARUS_OK)
         goto out;
+    reading_of(tile, res.rec.reading);
     /* the same acquisition in other bytes is no new evidence: stored, every parcel under it would
      * count the same pixels twice (more clear observations, a surer limit). Looked up before
      * the tile's transaction (a server store streams its observations then), refused after the

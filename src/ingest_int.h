@@ -38,6 +38,10 @@ parus_status parus__store_tile_begin_twin(parus_store *store, parus_tile_record 
 parus_status parus__store_tile_extend_begin(parus_store *store, parus_tile_record *rec,
                                             parus_error *err);
 
+/* How a stored tile's pixels were read (parus_tile_record.reading) into out; "" not recorded. */
+parus_status parus__store_tile_reading(parus_store *store, int64_t tile_id, char out[17],
+                                       parus_error *err);
+
 /* The row numbers of the parcels a stored tile measured (optical and radar), ascending, into
  * *nums, and for each whether the tile's mask took part of it (*masked: its clear fraction below
  * 0.999) (both malloc'd; the caller frees them; NULL when none). */

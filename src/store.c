@@ -71,6 +71,7 @@ enum stmt_id {
     STMT_TILE_OBSERVED_NUMS,
     STMT_TILE_ADD_COUNT,
     STMT_TILE_EXTEND_STALE,
+    STMT_TILE_READING,
     STMT_N_
 };
 
@@ -122,8 +123,8 @@ static const char *const stmt_sql[STMT_N_] = {
     [STMT_TILE_INSERT] =
         "INSERT INTO tiles (hash, path, sensor, date, epsg, width, height, gt0, gt1, gt2, gt3, "
         "gt4, gt5, lon_min_deg, lat_min_deg, lon_max_deg, lat_max_deg, n_parcels, status, "
-        "processed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-        "?15, ?16, ?17, ?18, ?19, ?20)",
+        "processed_at, reading) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+        "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
     [STMT_TILES_ALL] = "SELECT " TILE_COLUMNS " FROM tiles ORDER BY date, id",
     [STMT_OBS_INSERT] =
         "INSERT INTO observation_values (tile_id, parcel_num, " PARUS__OBS_ROW_COLUMNS
@@ -135,6 +136,7 @@ static const char *const stmt_sql[STMT_N_] = {
                                 "parcel_num, coalesce(valid_fraction, 0) < 0.999 FROM "
                                 "radar_observations WHERE tile_id = ?1 ORDER BY 1",
     [STMT_TILE_ADD_COUNT] = "UPDATE tiles SET n_parcels = n_parcels + ?2 WHERE id = ?1",
+    [STMT_TILE_READING] = "SELECT reading FROM tiles WHERE id = ?1",
     /* a tile's new observations owe the seasons whose window holds its date, as a new tile's
      * do (the tiles_insert trigger), and say so */
     [STMT_TILE_EXTEND_STALE] = "UPDATE season_state SET stale = 1, stale_since = ?2, "
@@ -1894,6 +1896,8 @@ static parus_status insert_tile(parus_store *store, const parus_tile_record *rec
     if (rc == SQLITE_OK)
         rc = bind_text(st, 20, now);
     if (rc == SQLITE_OK)
+        rc = rec->reading[0] ? bind_text(st, 21, rec->reading) : parus__bind_null(st, 21);
+    if (rc == SQLITE_OK)
         rc = stmt_run(st);
     if (rc == SQLITE_CONSTRAINT_UNIQUE) {
         parus__reset(st);
@@ -2569,6 +2573,28 @@ parus_status parus__store_tile_extend_begin(parus_store *store, parus_tile_recor
     if (!rec || rec->id <= 0)
         return parus_fail(err, PARUS_E_INVALID, "tile_extend_begin: not a stored tile");
     return tile_begin(store, rec, TILE_EXTEND, err);
+}
+
+parus_status parus__store_tile_reading(parus_store *store, int64_t tile_id, char out[17],
+                                       parus_error *err)
+{
+    parus__stmt *st = stmt_get(store, STMT_TILE_READING, err);
+    int rc;
+    out[0] = '\0';
+    if (!st)
+        return prepare_failed(err);
+    rc = parus__bind_int64(st, 1, tile_id);
+    if (rc == SQLITE_OK && (rc = parus__step(st)) == SQLITE_ROW) {
+        const char *r = (const char *)parus__column_text(st, 0);
+        if (r)
+            snprintf(out, 17, "%.16s", r);
+        rc = SQLITE_DONE;
+    }
+    parus__reset(st);
+    if (rc != SQLITE_DONE)
+        return parus__store_sql_fail(store, rc, err, "cannot read tile %lld of '%s'",
+                                     (long long)tile_id, store->path);
+    return PARUS_OK;
 }
 
 parus_status parus__store_tile_observed_nums(parus_store *store, int64_t tile_id, int64_t **nums,

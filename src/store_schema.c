@@ -936,18 +936,31 @@ static int migrate_to_20(parus_store *store)
 /* Schema 21: the evidence an assessment read (store_audit.c): a digest of the season's tiles and
  * their observations, recorded with the inputs, that `parus verify` computes again. A season
  * assessed before has none (NULL): verify says so. */
-static int migrate_to_21(parus_store *store)
+static int add_column_once(parus_store *store, const char *table, const char *column,
+                           const char *sql)
 {
+    char q[256];
     int64_t has = 0;
+    int rc;
     /* a store rebuilt at an older version from the current schema (tests' old stores) has it */
-    int rc = parus__store_one_int(store,
-                                  "SELECT count(*) FROM pragma_table_info('assessment_inputs') "
-                                  "WHERE name = 'evidence_digest'",
-                                  &has);
+    snprintf(q, sizeof q, "SELECT count(*) FROM pragma_table_info('%s') WHERE name = '%s'", table,
+             column);
+    rc = parus__store_one_int(store, q, &has);
     if (rc != SQLITE_OK || has)
         return rc;
-    return parus__db_exec(store->db,
-                          "ALTER TABLE assessment_inputs ADD COLUMN evidence_digest TEXT");
+    return parus__db_exec(store->db, sql);
+}
+
+/* ... and how each tile's pixels were read (tiles.reading, ingest.c): a stored tile given again
+ * to measure the parcels registered since must be read as it was. */
+static int migrate_to_21(parus_store *store)
+{
+    int rc = add_column_once(store, "assessment_inputs", "evidence_digest",
+                             "ALTER TABLE assessment_inputs ADD COLUMN evidence_digest TEXT");
+    if (rc == SQLITE_OK)
+        rc =
+            add_column_once(store, "tiles", "reading", "ALTER TABLE tiles ADD COLUMN reading TEXT");
+    return rc;
 }
 
 static const struct migration {

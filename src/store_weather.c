@@ -427,20 +427,23 @@ static parus_status batch_flush(parus_store *store, struct values_batch *b, cons
 }
 
 /* A year's weather given another year's dates. A file whose values are the store's of the same
- * cells and calendar days a year before or after (last year's file re-dated, a climatology
- * delivered as a season) passes every other check, and its season reads as the other one: on a
- * synthetic season 2023's weather as 2024's took the droughts and frosts away (round 7, finding 3:
- * 402,300 -> 456,200 CNY). Two real years never agree on a cell's day within the repeat's
- * tolerance more than by chance (about one day in a hundred for temperatures written to a tenth);
- * a copy agrees on all. A day pair counts when both are present and, for rain, either is above
- * YEAR_COPY_RAIN_MM (dry days agree in every year); YEAR_COPY_SHARE of at least YEAR_COPY_MIN
- * pairs agreeing is a copy. */
-#define YEAR_COPY_MIN 20
-#define YEAR_COPY_SHARE 0.9
-#define YEAR_COPY_RAIN_MM 0.1
+ * cells and calendar days in another year (last year's file re-dated, a climatology delivered as
+ * a season) passes every other check, and its season reads as the other one: on a synthetic
+ * season 2023's weather as 2024's took the droughts and frosts away (round 7, finding 3:
+ * 402,300 -> 456,200 CNY). So each variable is compared, on the same cells and calendar days,
+ * with the store's one, two and three years before and after, by the correlation of their
+ * day-to-day changes: two real years' weather changes from one day to the next independently (a
+ * correlation near 0; the seasonal cycle, shared by all years, is in the levels, not in the
+ * changes), a copy changes as its original does, whatever offset, scale or small noise was put on
+ * it (round 8: a copy two years back, and one with 0.01 added to every value, passed an equality
+ * test). YEAR_COPY_MIN pairs of changes at a correlation of YEAR_COPY_CORR or more, for any one
+ * shift, is a copy. */
+#define YEAR_COPY_MIN 30
+#define YEAR_COPY_CORR 0.9
+#define YEAR_COPY_YEARS 3
 
-/* The day number of the same calendar day `years` years on (-1 or +1), or INT64_MIN for 29
- * February without one. */
+/* The day number of the same calendar day `years` years on, or INT64_MIN for 29 February
+ * without one. */
 static int64_t same_day_of_year(int64_t day, int years)
 {
     int64_t y;
@@ -456,53 +459,65 @@ static int64_t same_day_of_year(int64_t day, int years)
     return parus__date_days(date);
 }
 
+struct year_corr {
+    double n, sa, sb, saa, sbb, sab;
+    int64_t example_day; /* a stored day compared, for the message */
+    size_t example_cell;
+    int example_var;
+};
+
+static double year_corr_of(const struct year_corr *c)
+{
+    double va = c->saa - c->sa * c->sa / c->n, vb = c->sbb - c->sb * c->sb / c->n;
+    double cov = c->sab - c->sa * c->sb / c->n;
+    return va > 0.0 && vb > 0.0 ? cov / sqrt(va * vb) : 0.0;
+}
+
 static parus_status year_copy_check(parus_store *store, const char *path,
                                     const parus_weather_data *d, int64_t grid, parus_error *err)
 {
+    enum { N_SHIFT = 2 * YEAR_COPY_YEARS };
     parus__stmt *st = NULL;
-    size_t n_cells = d->width * d->height, k, compared[2] = {0, 0}, equal[2] = {0, 0};
-    int64_t last = d->first_day + (int64_t)d->n_days - 1, example_day[2] = {0, 0};
-    size_t example_cell[2] = {0, 0};
-    int example_var[2] = {0, 0}, v, rc = SQLITE_DONE, w;
+    size_t n_cells = d->width * d->height, k, t;
+    int64_t last = d->first_day + (int64_t)d->n_days - 1;
+    struct year_corr c[N_SHIFT];
+    double *ys = NULL;
+    int v, rc = SQLITE_DONE, w;
     parus_status code;
 
-    if (d->n_days == 0 || n_cells == 0)
+    if (d->n_days < 2 || n_cells == 0)
         return PARUS_OK;
+    memset(c, 0, sizeof c);
+    if (!(ys = malloc((size_t)N_SHIFT * d->n_days * sizeof *ys)))
+        return parus_fail(err, PARUS_E_NOMEM, "out of memory reading the weather held for '%s'",
+                          path);
     code = prep(store,
                 "SELECT day, value FROM weather_values WHERE grid_id = ? AND cell = ? AND "
-                "variable = ? AND (day BETWEEN ? AND ? OR day BETWEEN ? AND ?)",
+                "variable = ? AND day BETWEEN ? AND ? AND (day < ? OR day > ?)",
                 &st, err);
     for (v = 0; code == PARUS_OK && v < PARUS_WEATHER_N_VARS_; v++) {
         if (!d->values[v])
             continue;
-        for (k = 0; k < n_cells; k++) {
+        for (k = 0; code == PARUS_OK && k < n_cells; k++) {
+            for (t = 0; t < (size_t)N_SHIFT * d->n_days; t++)
+                ys[t] = NAN;
             parus__reset(st);
             parus__bind_int64(st, 1, grid);
             parus__bind_int64(st, 2, (int64_t)k);
             parus__bind_text(st, 3, parus_weather_var_name((parus_weather_var)v), -1);
-            parus__bind_int64(st, 4, d->first_day - 366);
-            parus__bind_int64(st, 5, last - 365);
-            parus__bind_int64(st, 6, d->first_day + 365);
-            parus__bind_int64(st, 7, last + 366);
+            parus__bind_int64(st, 4, d->first_day - 366 * YEAR_COPY_YEARS);
+            parus__bind_int64(st, 5, last + 366 * YEAR_COPY_YEARS);
+            parus__bind_int64(st, 6, d->first_day);
+            parus__bind_int64(st, 7, last);
             while ((rc = parus__step(st)) == SQLITE_ROW) {
-                int64_t sd = parus__column_int64(st, 0), t;
-                double y = parus__column_double(st, 1), x;
-                /* the stored day a year before (w 0) or after (w 1) the new one */
-                w = sd < d->first_day ? 0 : 1;
-                t = same_day_of_year(sd, w == 0 ? 1 : -1);
-                if (t == INT64_MIN || t < d->first_day || t > last)
-                    continue;
-                x = d->values[v][(size_t)(t - d->first_day) * n_cells + k];
-                if (isnan(x) || isnan(y) ||
-                    (v == PARUS_WEATHER_PRECIP_MM && !(fabs(x) > YEAR_COPY_RAIN_MM) &&
-                     !(fabs(y) > YEAR_COPY_RAIN_MM)))
-                    continue;
-                compared[w]++;
-                if (fabs(x - y) <= PARUS__WEATHER_SAME_TOL) {
-                    equal[w]++;
-                    example_day[w] = sd;
-                    example_cell[w] = k;
-                    example_var[w] = v;
+                int64_t sd = parus__column_int64(st, 0);
+                double y = parus__column_double(st, 1);
+                /* this stored day as each shift sees it: the new file's same calendar day */
+                for (w = 0; w < N_SHIFT; w++) {
+                    int years = w < YEAR_COPY_YEARS ? w + 1 : -(w - YEAR_COPY_YEARS + 1);
+                    int64_t nt = same_day_of_year(sd, years);
+                    if (nt != INT64_MIN && nt >= d->first_day && nt <= last)
+                        ys[(size_t)w * d->n_days + (size_t)(nt - d->first_day)] = y;
                 }
             }
             if (rc != SQLITE_DONE) {
@@ -510,25 +525,51 @@ static parus_status year_copy_check(parus_store *store, const char *path,
                                              "cannot read the weather held for '%s'", path);
                 break;
             }
+            for (w = 0; w < N_SHIFT; w++) {
+                const double *y = ys + (size_t)w * d->n_days;
+                for (t = 1; t < d->n_days; t++) {
+                    double x1 = d->values[v][t * n_cells + k],
+                           x0 = d->values[v][(t - 1) * n_cells + k], a, b;
+                    if (isnan(x1) || isnan(x0) || isnan(y[t]) || isnan(y[t - 1]))
+                        continue;
+                    a = x1 - x0;
+                    b = y[t] - y[t - 1];
+                    c[w].n += 1.0;
+                    c[w].sa += a;
+                    c[w].sb += b;
+                    c[w].saa += a * a;
+                    c[w].sbb += b * b;
+                    c[w].sab += a * b;
+                    c[w].example_day =
+                        same_day_of_year(d->first_day + (int64_t)t,
+                                         w < YEAR_COPY_YEARS ? -(w + 1) : w - YEAR_COPY_YEARS + 1);
+                    c[w].example_cell = k;
+                    c[w].example_var = v;
+                }
+            }
         }
     }
     parus__finalize(st);
-    for (w = 0; code == PARUS_OK && w < 2; w++) {
+    free(ys);
+    for (w = 0; code == PARUS_OK && w < N_SHIFT; w++) {
         char other[1024], date[11];
-        if (compared[w] < YEAR_COPY_MIN || (double)equal[w] < YEAR_COPY_SHARE * (double)compared[w])
+        int years = w < YEAR_COPY_YEARS ? w + 1 : w - YEAR_COPY_YEARS + 1;
+        double r;
+        if (c[w].n < YEAR_COPY_MIN || (r = year_corr_of(&c[w])) < YEAR_COPY_CORR)
             continue;
-        held_from(store, grid, example_cell[w], example_var[w], example_day[w], other,
+        held_from(store, grid, c[w].example_cell, c[w].example_var, c[w].example_day, other,
                   sizeof other);
-        parus__format_day(example_day[w], date);
+        parus__format_day(c[w].example_day, date);
         code = parus_fail(
             err, PARUS_E_DUPLICATE,
-            "'%s' holds the weather of a year %s it: %zu of the %zu cell-days "
-            "compared equal the store's a year %s (%s of %s, '%s'), which two "
-            "years never do; a file given another year's dates (or a "
-            "climatology given as a season) would read that year's weather as "
-            "this one's; nothing of '%s' stored",
-            path, w == 0 ? "before" : "after", equal[w], compared[w], w == 0 ? "before" : "after",
-            parus_weather_var_name((parus_weather_var)example_var[w]), date, other, path);
+            "'%s' holds the weather of %d year%s %s it: its day-to-day changes "
+            "follow the store's of the same cells and calendar days then with a "
+            "correlation of %.3f over %.0f pairs (e.g. %s of %s, '%s'), where two "
+            "years' weather changes independently; a file given another year's "
+            "dates (or a climatology given as a season) would read that year's "
+            "weather as this one's; nothing of '%s' stored",
+            path, years, years > 1 ? "s" : "", w < YEAR_COPY_YEARS ? "before" : "after", r, c[w].n,
+            parus_weather_var_name((parus_weather_var)c[w].example_var), date, other, path);
     }
     return code;
 }

@@ -113,6 +113,8 @@ parus_status parus_yield_estimate(const parus_crop *crop, const parus_yield_opti
                  in->heat_days > crop->yield_heat_days_max + PARUS_YIELD_HEAT_MARGIN_DAYS)
             y.flags |= PARUS_YIELD_BEYOND_CALIBRATION;
     }
+    if (in->season_weather_absent)
+        y.flags |= PARUS_YIELD_NO_WEATHER;
     y.expected_kg_per_mu = y.model_kg_per_mu;
     if (y.model_kg_per_mu < lo) {
         y.expected_kg_per_mu = lo;

@@ -172,7 +172,7 @@ static double share_below_p10(const parus_crop *c, const parus_yield_sample *s, 
     size_t i, below = 0;
     for (i = 0; i < n; i++) {
         parus_yield_input in = {
-            s[i].integral_10d, s[i].peak_ndvi, 666.67, s[i].n_clear_obs, NAN, NAN};
+            s[i].integral_10d, s[i].peak_ndvi, 666.67, s[i].n_clear_obs, NAN, NAN, false};
         parus_yield y;
         assert_int_equal(parus_yield_estimate(c, NULL, &in, &y, &err), PARUS_OK);
         below += s[i].yield_kg_per_mu < y.conservative_kg_per_mu;
@@ -257,7 +257,7 @@ static void test_calibrate__weather_terms(void **state)
     {
         /* applied: a season inside the range is valued; one beyond it is not vouched for */
         parus_crop k = c;
-        parus_yield_input in = {6.0, 0.7, 666.67, 12, 0.5, 0.0};
+        parus_yield_input in = {6.0, 0.7, 666.67, 12, 0.5, 0.0, false};
         parus_yield y;
         parus_yield_calibration_apply(&cal, &k);
         assert_int_equal(parus_yield_estimate(&k, NULL, &in, &y, &err), PARUS_OK);

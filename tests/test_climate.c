@@ -706,7 +706,7 @@ static char *build_store(void)
     for (year = 2013; year <= 2024; year++) {
         char first[11], name[32];
         double p[183], lo[183], hi[183];
-        uint32_t seed = (uint32_t)year * 2654435761u;
+        uint32_t seed = (uint32_t)year * 2654435761u, tseed = (uint32_t)year * 40503u + 7u;
         int64_t d0;
         int i;
         char *path;
@@ -714,10 +714,9 @@ static char *build_store(void)
         d0 = day(first);
         for (i = 0; i < 183; i++) {
             p[i] = rain_day(&seed) * (year == 2024 ? 0.5 : 1.0);
-            /* each year a hundredth of a degree apart (2024 as it was): two years never give
-             * the same day's temperature, and a year that repeats another is refused as a
-             * re-dated copy */
-            lo[i] = 14.0 + 6.0 * sin(3.14159265 * i / 183.0) + 0.01 * (2024 - year);
+            /* each year's own day-to-day weather (a few tenths of a degree), on the same
+             * seasonal curve: a year that repeats another's is refused as a re-dated copy */
+            lo[i] = 14.0 + 6.0 * sin(3.14159265 * i / 183.0) + 0.3 * (rain_day(&tseed) > 2.0);
             hi[i] = lo[i] + 11.0;
         }
         snprintf(name, sizeof name, "pr_%d.tif", year);

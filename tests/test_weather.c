@@ -1134,46 +1134,58 @@ static void test_import__minimum_above_maximum_refused(void **state)
 
 /* A year's weather given another year's dates (last year's file re-dated, a climatology given
  * as a season) read as that season's: on a synthetic season 2023's weather as 2024's took the
- * droughts and frosts away, +53,900 CNY (round 7, finding 3). Refused, before or after the year
- * it copies; a real next year is stored. */
+ * droughts and frosts away, +53,900 CNY (round 7, finding 3). Refused, a year or more before or
+ * after the year it copies, with an offset added (round 8); a real other year is stored. */
 static void test_import__a_year_given_another_years_dates_refused(void **state)
 {
-    const char *y23[] = {"2023-07-01", "2023-07-02", "2023-07-03",
-                         "2023-07-04", "2023-07-05", "2023-07-06"};
-    const char *y24[] = {"2024-07-01", "2024-07-02", "2024-07-03",
-                         "2024-07-04", "2024-07-05", "2024-07-06"};
-    const char *y22[] = {"2022-07-01", "2022-07-02", "2022-07-03",
-                         "2022-07-04", "2022-07-05", "2022-07-06"};
-    float tmax[24], other[24];
-    char *a, *b, *c, *d;
+    enum { N = 12 };
+    const char *y23[N], *y24[N], *y21[N];
+    char d23[N][11], d24[N][11], d21[N][11];
+    float tmax[N * 4], shifted[N * 4], other[N * 4];
+    char *a, *b, *c, *e;
     parus_store *s = open_store("years.db", true);
     parus_weather_import_stats st;
     parus_error err;
     size_t i;
+    uint32_t seed = 12345u;
     (void)state;
-    for (i = 0; i < 24; i++) {
-        tmax[i] = 28.0f + 0.3f * (float)(i % 7) + 0.1f * (float)(i % 3);
-        other[i] = tmax[i] + (i % 2 ? 0.7f : -0.4f);
+    for (i = 0; i < N; i++) {
+        snprintf(d23[i], 11, "2023-07-%02zu", i + 1);
+        snprintf(d24[i], 11, "2024-07-%02zu", i + 1);
+        snprintf(d21[i], 11, "2021-07-%02zu", i + 1);
+        y23[i] = d23[i];
+        y24[i] = d24[i];
+        y21[i] = d21[i];
     }
-    a = make_tif("yr-2023.tif", "tmax", "degC", y23, tmax, 6);
-    b = make_tif("yr-2024-copy.tif", "tmax", "degC", y24, tmax, 6);
-    c = make_tif("yr-2022-copy.tif", "tmax", "degC", y22, tmax, 6);
-    d = make_tif("yr-2024.tif", "tmax", "degC", y24, other, 6);
+    for (i = 0; i < N * 4; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        tmax[i] = 28.0f + (float)(seed >> 8) / (float)(1u << 24) * 6.0f;
+        shifted[i] = tmax[i] + 0.01f;
+        seed = seed * 1664525u + 1013904223u;
+        other[i] = 28.0f + (float)(seed >> 8) / (float)(1u << 24) * 6.0f;
+    }
+    a = make_tif("yr-2023.tif", "tmax", "degC", y23, tmax, N);
+    b = make_tif("yr-2024-copy.tif", "tmax", "degC", y24, shifted, N);
+    c = make_tif("yr-2021-copy.tif", "tmax", "degC", y21, tmax, N);
+    e = make_tif("yr-2024.tif", "tmax", "degC", y24, other, N);
     assert_int_equal(parus_weather_import(s, a, NULL, &st, &err), PARUS_OK);
+    /* a year on, a hundredth of a degree added */
     assert_int_equal(parus_weather_import(s, b, NULL, &st, &err), PARUS_E_DUPLICATE);
-    assert_msg_has(&err, "yr-2024-copy.tif' holds the weather of a year before it: 24 of the 24 "
-                         "cell-days compared equal the store's a year before");
+    assert_msg_has(&err, "yr-2024-copy.tif' holds the weather of 1 year before it: its "
+                         "day-to-day changes follow the store's");
     assert_msg_has(&err, "yr-2023.tif'");
+    /* two years before */
     assert_int_equal(parus_weather_import(s, c, NULL, &st, &err), PARUS_E_DUPLICATE);
-    assert_msg_has(&err, "holds the weather of a year after it");
-    assert_int_equal(parus_weather_import(s, d, NULL, &st, &err), PARUS_OK);
-    assert_int_equal(st.n_values, 24);
+    assert_msg_has(&err, "holds the weather of 2 years after it");
+    /* real other years */
+    assert_int_equal(parus_weather_import(s, e, NULL, &st, &err), PARUS_OK);
+    assert_int_equal(st.n_values, N * 4);
     parus_store_close(s);
     assert_int_equal(count("years.db", "SELECT count(*) FROM weather_files"), 2);
     free(a);
     free(b);
     free(c);
-    free(d);
+    free(e);
 }
 
 static void test_weights__by_hand_on_a_2x2_grid(void **state)

@@ -44,6 +44,7 @@ static parus_yield_input input(double integral, double peak, double area_m2, siz
     in.n_clear_observations = n_clear;
     in.rain_deficit = NAN;
     in.heat_days = NAN;
+    in.season_weather_absent = false;
     return in;
 }
 
@@ -78,6 +79,23 @@ static void test_estimate__hand_case(void **state)
     /* whole grams x 3 mu x 240 fen/kg / 1000 g/kg = grams x 72 / 100, floored */
     assert_int_equal(y.conservative_value_fen, (int64_t)floor(cons * 1000) * 72 / 100);
     assert_int_equal(y.flags, 0);
+}
+
+/* The season's weather never delivered while the parcel's cell holds earlier years': its
+ * drought, frost and waterlogging cannot be judged, which read as none (round 8: 119,400 ->
+ * 139,800 CNY); the conservative yield is the crop's minimum, the expected one unchanged. */
+static void test_estimate__season_weather_absent_is_not_vouched_for(void **state)
+{
+    parus_crop c = wheat();
+    parus_yield_input in = input(9.8, 0.84, 2000.0, 8);
+    parus_yield y;
+    parus_error err;
+    (void)state;
+    in.season_weather_absent = true;
+    assert_int_equal(parus_yield_estimate(&c, NULL, &in, &y, &err), PARUS_OK);
+    assert_close(y.expected_kg_per_mu, 380.192, 1e-9, 0);
+    assert_close(y.conservative_kg_per_mu, c.yield_min_kg_per_mu, 1e-9, 0);
+    assert_true(y.flags & PARUS_YIELD_NO_WEATHER);
 }
 
 static void test_estimate__clamps_to_the_crop_bounds(void **state)
@@ -403,6 +421,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_options__defaults),
         cmocka_unit_test(test_estimate__hand_case),
+        cmocka_unit_test(test_estimate__season_weather_absent_is_not_vouched_for),
         cmocka_unit_test(test_estimate__clamps_to_the_crop_bounds),
         cmocka_unit_test(test_estimate__thin_evidence_widens_the_spread),
         cmocka_unit_test(test_estimate__no_canopy_gives_no_conservative_value),

@@ -95,7 +95,9 @@ typedef enum parus_credit_health {
     X(OVERLAP, 13, "a parcel's land overlaps another parcel's: counted once (policy overlap)")     \
     X(DROUGHT, 14, "a parcel's season had a drought: rain far below normal, canopy held back")     \
     X(HEAT_STRESS, 15, "a parcel's crop had hot days around its peak (its yield counts them)")     \
-    X(NO_WEATHER, 16, "a parcel's yield model reads weather it lacks: the crop's minimum yield")   \
+    X(NO_WEATHER, 16,                                                                              \
+      "a parcel lacks weather its yield model reads, or its cell has earlier "                     \
+      "years but not this season's: the crop's minimum yield")                                     \
     X(BEYOND_CALIBRATION, 17, "a parcel's weather lies beyond its yield model's: minimum yield")   \
     X(FROST, 18, "a parcel's crop had damaging frost around its heading: counted as an event")     \
     X(WATERLOGGING, 19, "a parcel's crop was waterlogged by a rainstorm: counted as an event")     \

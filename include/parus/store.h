@@ -215,6 +215,11 @@ typedef struct parus_tile_record {
     char coefficient[8];      /* "sigma0", "gamma0", "beta0" */
     char polarisations[8];    /* "VV+VH", "VV" */
     double looks;             /* ENL of one pixel */
+    /* how its pixels were read (schema 21; ingest.c): sensor profile, date, validity rule, each
+     * band's role, file, index, scale, offset and nodata, the radar scale; 16 hex digits, "" not
+     * recorded (a tile stored before, or by a merge). Written with a new tile; read by
+     * parus__store_tile_reading */
+    char reading[17];
 } parus_tile_record;
 
 /* Look a tile up by content hash: *found false (and *out untouched) when absent. */

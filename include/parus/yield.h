@@ -81,6 +81,10 @@ typedef struct parus_yield_input {
      * whose model has the term (yield_d / yield_e not 0) */
     double rain_deficit; /* share of the normal rain missing over the crop's sensitive window */
     double heat_days;    /* days above the crop's heat threshold around its peak */
+    /* the parcel's cell holds earlier years' weather but next to none of this season's: its
+     * drought, frost and waterlogging were not judged, so nothing vouches for the season's
+     * weather (PARUS_YIELD_NO_WEATHER: the conservative yield is the crop's minimum) */
+    bool season_weather_absent;
 } parus_yield_input;
 
 /* Flags of a yield estimate. */
