@@ -3171,11 +3171,11 @@ static parus_status merge_exec(parus_store *store, const char *src, const char *
 /* clang-format on */
 #define MERGE_TILE_COLUMNS                                                                         \
     "hash, path, sensor, date, epsg, width, height, gt0, gt1, gt2, gt3, gt4, gt5, lon_min_deg, "   \
-    "lat_min_deg, lon_max_deg, lat_max_deg, n_parcels, status, processed_at"
+    "lat_min_deg, lon_max_deg, lat_max_deg, n_parcels, status, processed_at, reading"
 #define MERGE_TILE_COLUMNS_S                                                                       \
     "s.hash, s.path, s.sensor, s.date, s.epsg, s.width, s.height, s.gt0, s.gt1, s.gt2, s.gt3, "    \
     "s.gt4, s.gt5, s.lon_min_deg, s.lat_min_deg, s.lon_max_deg, s.lat_max_deg, s.n_parcels, "      \
-    "s.status, s.processed_at"
+    "s.status, s.processed_at, s.reading"
 
 #define MERGE_RADAR_COLUMNS                                                                        \
     "w_total_px, w_valid_px, valid_fraction, vv, vh, vh_vv, rvi, water_fraction, looks_vv, "       \

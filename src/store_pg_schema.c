@@ -395,11 +395,12 @@ parus_status parus__store_pg_migrate(parus_store *store, parus_error *err)
             rc = parus__db_exec(store->db,
                                 PG_V20_RETIREMENTS "; " PG_V20_STALE_FN "; " PG_V20_STALE_TRIGGER);
         if (rc == SQLITE_OK && (version == 19 || version == 20))
-            rc = parus__db_exec(store->db,
-                                "ALTER TABLE assessment_inputs ADD COLUMN evidence_digest TEXT; "
-                                "ALTER TABLE tiles ADD COLUMN reading TEXT; "
-                                "UPDATE parus_meta SET value = '21' WHERE key = "
-                                "'schema_version'");
+            rc = parus__db_exec(
+                store->db,
+                "ALTER TABLE assessment_inputs ADD COLUMN IF NOT EXISTS evidence_digest TEXT; "
+                "ALTER TABLE tiles ADD COLUMN IF NOT EXISTS reading TEXT; "
+                "UPDATE parus_meta SET value = '21' WHERE key = "
+                "'schema_version'");
         if (rc == SQLITE_OK)
             rc = parus__db_exec(store->db, "COMMIT");
         if (rc != SQLITE_OK) {

@@ -805,6 +805,7 @@ static void test_pg__a_store_at_19_takes_the_step_to_20(void **state)
     parus_store_close(store);
     pg_run(conn, "DROP TABLE parcel_retirements; DROP FUNCTION parus_parcel_retirements_stale(); "
                  "ALTER TABLE assessment_inputs DROP COLUMN evidence_digest; "
+                 "ALTER TABLE tiles DROP COLUMN reading; "
                  "UPDATE parus_meta SET value = '19' WHERE key = "
                  "'schema_version'");
     assert_int_equal(parus_store_open(conn, &store, &err), PARUS_OK);
