@@ -1718,9 +1718,8 @@ static void test_assess__a_season_over_an_assessed_one_is_refused(void **state)
                                parus_test_bin(), db));
     /* a window sharing fewer days but a harvest: July to June beside March to October holds the
      * maize harvest of October in both (round 8: 379,800 and 393,700 CNY on one crop) */
-    out = parus_test_run_expect(4,
-                                "'%s' --db '%s' assess --season 2024-07-02/2025-06-30 --no-model",
-                                parus_test_bin(), db);
+    out = parus_test_run_expect(
+        4, "'%s' --db '%s' assess --season 2024-07-02/2025-06-30 --no-model", parus_test_bin(), db);
     expect_has(out, "both hold the harvest of ");
     free(out);
     /* a season of its own: the winter after */
